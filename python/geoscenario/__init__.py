@@ -1,0 +1,33 @@
+"""geoscenario: scenario Monte Carlo for geopolitical market theses.
+
+Turn a thesis into numbers: named scenarios with analyst probabilities,
+shocks arriving at random onset months, commodity-price dislocations and the
+factors a positioning strategy depends on, simulated by a Rust engine that is
+bit-for-bit reproducible whatever the thread count.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> sim = gs.World.default().simulate(2_000, seed=0)
+>>> sorted(sim.summary("potash_spot").columns)[:3]
+['mean', 'p_above', 'probability']
+"""
+
+from __future__ import annotations
+
+from . import stats
+from ._core import __version__
+from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
+from .simulation import Simulation
+from .world import World
+
+__all__ = [
+    "World",
+    "Simulation",
+    "GeoscenarioError",
+    "ConfigError",
+    "ResourceError",
+    "NumericalError",
+    "stats",
+    "__version__",
+]

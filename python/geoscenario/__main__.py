@@ -1,0 +1,39 @@
+"""``python -m geoscenario``: simulate a world and print its scenario report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import GeoscenarioError
+from .world import World
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``geoscenario`` command."""
+    parser = argparse.ArgumentParser(
+        prog="geoscenario",
+        description="Simulate a world (default: the embedded China–Belarus 2025 world) "
+        "and print its scenario report.",
+    )
+    parser.add_argument("--paths", type=int, default=200_000, help="number of paths (default 200,000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--horizon", type=int, default=None, help="horizon in months (default: the world's, 24)")
+    parser.add_argument("--config", default=None, help="a world TOML file (default: the embedded world)")
+    parser.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    parser.add_argument("--antithetic", action="store_true", help="use antithetic pairs")
+    args = parser.parse_args(argv)
+    try:
+        world = World.default() if args.config is None else World.from_toml(args.config)
+        sim = world.simulate(
+            args.paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads
+        )
+    except GeoscenarioError as e:
+        print(f"geoscenario: error: {e}", file=sys.stderr)
+        return 2
+    print(sim.report())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

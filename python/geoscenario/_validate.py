@@ -1,0 +1,50 @@
+"""Argument checks shared by the public API (each error names its parameter)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .errors import invalid
+
+
+def integer(name: str, value: Any, lo: int, hi: int) -> int:
+    """``value`` as an int in [lo, hi], or a ConfigError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise invalid(name, f"must be an integer, got {type(value).__name__} {value!r}")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise invalid(name, f"must be an integer in [{lo}, {hi}], got {v}")
+    return v
+
+
+def flag(name: str, value: Any) -> bool:
+    """``value`` as a bool (True/False or NumPy bool only)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise invalid(name, f"must be True or False, got {value!r}")
+
+
+def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
+    """A {scenario: probability} mapping as a list in scenario order, validated."""
+    if not isinstance(value, dict):
+        raise invalid(name, f"must be a dict of scenario name to probability, got {type(value).__name__}")
+    unknown = [k for k in value if k not in names]
+    if unknown:
+        raise invalid(f"{name}.{unknown[0]}", f"is not a scenario (scenarios: {', '.join(names)})")
+    missing = [k for k in names if k not in value]
+    if missing:
+        raise invalid(f"{name}.{missing[0]}", "is missing: give a probability for every scenario")
+    out = []
+    for k in names:
+        p = value[k]
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise invalid(f"{name}.{k}", f"must be a number, got {p!r}")
+        p = float(p)
+        if not 0.0 <= p <= 1.0:  # also rejects NaN
+            raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {p}")
+        out.append(p)
+    total = sum(out)
+    if abs(total - 1.0) > 1e-9:
+        raise invalid(name, f"probabilities must sum to 1 within 1e-9, got {total!r}")
+    return out

@@ -1,0 +1,283 @@
+"""The result of :meth:`World.simulate`: paths, scenarios, weights and their statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _validate, stats
+from .errors import invalid
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["Simulation"]
+
+QUANTILES = (0.05, 0.50, 0.95)
+
+
+class Simulation:
+    """Simulated paths of every series, with each path's scenario and weight.
+
+    Arrays are float64, C-contiguous, shape ``(n_paths, horizon_months + 1)``,
+    handed over from the engine without a copy (read-only). Statistics are
+    weighted by ``weights``; :meth:`reweight` changes scenario probabilities
+    without re-simulating.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> sim = gs.World.default().simulate(3_000, seed=7)
+    >>> sim.scenario_names
+    ['base', 'bull', 'bear']
+    >>> round(float(sim.weights.sum()), 12)
+    1.0
+    """
+
+    def __init__(self) -> None:  # pragma: no cover - built by World.simulate
+        raise TypeError("Simulation objects are created by World.simulate()")
+
+    @classmethod
+    def _from_raw(
+        cls,
+        world: World,
+        raw: dict[str, Any],
+        *,
+        n_paths: int,
+        horizon: int,
+        seed: int,
+        antithetic: bool,
+        elapsed: float,
+    ) -> Simulation:
+        self = object.__new__(cls)
+        self.world = world
+        self.n_paths = n_paths
+        self.horizon_months = horizon
+        self.seed = seed
+        self.antithetic = antithetic
+        self.elapsed = elapsed
+        self._series: dict[str, np.ndarray] = dict(raw["series"])
+        for arr in self._series.values():
+            arr.flags.writeable = False
+        self._units = dict(zip(self._series, raw["units"]))
+        self.scenario: np.ndarray = raw["scenario"]
+        self.onset: np.ndarray = raw["onset"]
+        self.regimes: np.ndarray | None = raw["regimes"]
+        for arr in (self.scenario, self.onset, self.regimes):
+            if arr is not None:
+                arr.flags.writeable = False
+        self._counts: list[int] = list(raw["counts"])
+        self._offsets: list[int] = list(raw["offsets"])
+        self._set_probabilities(list(world.probabilities.values()))
+        return self
+
+    def _set_probabilities(self, probs: Sequence[float]) -> None:
+        names = self.scenario_names
+        for name, p, n in zip(names, probs, self._counts):
+            if p > 0 and n == 0:
+                raise invalid(
+                    f"probabilities.{name}",
+                    "has no simulated paths (its prior was 0); simulate with a small positive prior",
+                )
+        self._probs = [float(p) for p in probs]
+        per = np.array([p / n if n else 0.0 for p, n in zip(self._probs, self._counts)])
+        w = per[self.scenario]
+        w.flags.writeable = False
+        self._weights = w
+
+    # ------------------------------------------------------------------ data
+    @property
+    def scenario_names(self) -> list[str]:
+        """Scenario names; ``scenario`` holds indices into this list."""
+        return self.world.scenario_names
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Scenario probabilities the weights represent."""
+        return dict(zip(self.scenario_names, self._probs))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Paths simulated in each scenario (stratified allocation)."""
+        return dict(zip(self.scenario_names, self._counts))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Path weights w_i = p_{s(i)} / n_{s(i)}; they sum to 1."""
+        return self._weights
+
+    @property
+    def factors(self) -> dict[str, str]:
+        """Unit of every simulated series, by name."""
+        return dict(self._units)
+
+    @property
+    def months(self) -> pd.DatetimeIndex:
+        """Month-start dates of t = 0..horizon."""
+        labels = self.world._core.month_labels(self.horizon_months)
+        return pd.DatetimeIndex(pd.to_datetime(labels, format="%Y-%m"), freq="MS", name="month")
+
+    def paths(self, name: str) -> np.ndarray:
+        """The ``(n_paths, horizon_months + 1)`` array of series ``name`` (no copy)."""
+        try:
+            return self._series[name]
+        except (KeyError, TypeError):
+            raise invalid("name", f"{name!r} is not a series (series: {', '.join(self._series)})") from None
+
+    def _month_index(self, month: int | str | None) -> int:
+        if month is None:
+            return self.horizon_months
+        if isinstance(month, str):
+            labels = self.world._core.month_labels(self.horizon_months)
+            if month not in labels:
+                raise invalid("month", f"{month!r} is not a simulated month ({labels[0]} … {labels[-1]})")
+            return labels.index(month)
+        t = _validate.integer("month", month, -(self.horizon_months + 1), self.horizon_months)
+        return t % (self.horizon_months + 1)
+
+    def _block(self, k: int) -> slice:
+        return slice(self._offsets[k], self._offsets[k] + self._counts[k])
+
+    # ------------------------------------------------------------------ statistics
+    def reweight(self, probabilities: Mapping[str, float]) -> Simulation:
+        """The same paths under other scenario probabilities (no re-simulation).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(3_000, seed=7)
+        >>> sim.reweight({"base": .4, "bull": .2, "bear": .4}).probabilities["bear"]
+        0.4
+        """
+        probs = _validate.probability_map("probabilities", dict(probabilities), self.scenario_names)
+        new = object.__new__(Simulation)
+        new.__dict__.update(self.__dict__)
+        new._set_probabilities(probs)
+        return new
+
+    def summary(
+        self,
+        series: str | Sequence[str] | None = None,
+        *,
+        month: int | str | None = None,
+        thresholds: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Weighted statistics at one month, by scenario and overall.
+
+        Parameters
+        ----------
+        series
+            Series names (default: all).
+        month
+            Month index (negative counts from the end) or label ``"YYYY-MM"``; default the horizon.
+        thresholds
+            ``{series: level}`` adds P(X > level); default ``{"potash_spot": 450}`` when the
+            world has that series.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index (series, scenario) with scenario ``"all"`` for the weighted total;
+            columns unit, mean, std, q05, q50, q95, threshold, p_above.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(3_000, seed=7)
+        >>> sim.summary("potash_spot").index.get_level_values("scenario").tolist()
+        ['base', 'bull', 'bear', 'all']
+        """
+        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
+        for n in names:
+            self.paths(n)
+        if thresholds is None:
+            thresholds = {"potash_spot": 450.0} if "potash_spot" in self._series else {}
+        t = self._month_index(month)
+        rows = []
+        w_all = self.weights
+        groups = [(k, name) for k, name in enumerate(self.scenario_names) if self._counts[k] > 0]
+        for n in names:
+            col = np.ascontiguousarray(self._series[n][:, t])
+            level = thresholds.get(n)
+            for k, sname in [*groups, (-1, "all")]:
+                if k >= 0:
+                    x = col[self._block(k)]
+                    w = w_all[self._block(k)]
+                else:
+                    x, w = col, w_all
+                if w.sum() <= 0:
+                    continue
+                q = stats.weighted_quantile(x, w, QUANTILES)
+                rows.append(
+                    {
+                        "series": n,
+                        "scenario": sname,
+                        "unit": self._units[n],
+                        "probability": float(w.sum()),
+                        "mean": stats.weighted_mean(x, w),
+                        "std": stats.weighted_std(x, w),
+                        "q05": float(q[0]),
+                        "q50": float(q[1]),
+                        "q95": float(q[2]),
+                        "threshold": np.nan if level is None else float(level),
+                        "p_above": np.nan if level is None else stats.prob_above(x, w, level),
+                    }
+                )
+        return pd.DataFrame(rows).set_index(["series", "scenario"])
+
+    # ------------------------------------------------------------------ pandas
+    def to_pandas(
+        self, series: str | Sequence[str] | None = None, *, month: int | str | None = None
+    ) -> pd.DataFrame:
+        """A tidy DataFrame of the paths.
+
+        With ``month=None``: index (path, month), one column per series plus
+        ``scenario`` and ``weight``. With ``month`` given: one row per path.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(100, seed=7)
+        >>> sim.to_pandas("potash_spot").shape
+        (2500, 3)
+        """
+        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
+        for n in names:
+            self.paths(n)
+        scen = pd.Categorical.from_codes(self.scenario, categories=self.scenario_names)
+        if month is not None:
+            t = self._month_index(month)
+            df = pd.DataFrame({"scenario": scen, "weight": self.weights})
+            for n in names:
+                df[n] = self._series[n][:, t]
+            df.index.name = "path"
+            return df
+        w = self.horizon_months + 1
+        idx = pd.MultiIndex.from_product([np.arange(self.n_paths), self.months], names=["path", "month"])
+        data: dict[str, Any] = {
+            "scenario": pd.Categorical.from_codes(np.repeat(self.scenario, w), categories=self.scenario_names),
+            "weight": np.repeat(self.weights, w),
+        }
+        for n in names:
+            data[n] = self._series[n].reshape(-1)
+        return pd.DataFrame(data, index=idx)
+
+    def __repr__(self) -> str:
+        scen = ", ".join(
+            f"{k} {p:.0%} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)
+        )
+        return (
+            f"Simulation(world={self.world.name!r}, {self.n_paths:,} paths × {self.horizon_months + 1} months, "
+            f"seed={self.seed}{', antithetic' if self.antithetic else ''}; scenarios: {scen}; "
+            f"series: {', '.join(self._series)})"
+        )
+
+    def report(self) -> str:
+        """The scenario report printed by ``python -m geoscenario``."""
+        from .report import render
+
+        return render(self)
+
+

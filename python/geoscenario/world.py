@@ -1,0 +1,261 @@
+"""The :class:`World`: a thesis written down as scenarios, factors and correlations."""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import _core, _validate
+from ._progress import Progress
+from .errors import invalid
+
+__all__ = ["World"]
+
+_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+class World:
+    """A validated world: scenarios with probabilities, factors and their dynamics.
+
+    Build one with :meth:`default`, :meth:`from_toml` or :meth:`from_dict`;
+    change parameters with :meth:`with_params`; run it with :meth:`simulate`.
+    Worlds are immutable: every change returns a new world.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> world = gs.World.default()
+    >>> world.scenario_names
+    ['base', 'bull', 'bear']
+    >>> world.with_params({"scenarios.bear.potash_spot.theta": 520}).to_dict()["scenarios"]["bear"]["potash_spot"]["theta"]
+    520.0
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, core: _core.CoreWorld) -> None:
+        self._core = core
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def default(cls) -> World:
+        """The embedded default world ``belarus_china_2025`` (China–Belarus partnership, 2025).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().name
+        'belarus_china_2025'
+        """
+        return cls(_core.CoreWorld.default())
+
+    @classmethod
+    def from_toml(cls, source: str | os.PathLike[str]) -> World:
+        """Read a world from a TOML file path or from TOML text.
+
+        Parameters
+        ----------
+        source
+            A path to a ``.toml`` file, or the TOML text itself.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> w = gs.World.from_toml(gs.World.default().to_toml())
+        >>> w == gs.World.default()
+        True
+        """
+        if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and "\n" not in source and "=" not in source
+        ):
+            path = Path(source)
+            if not path.is_file():
+                raise invalid("source", f"no such TOML file: {str(path)!r}")
+            size = path.stat().st_size
+            if size > _MAX_CONFIG_BYTES:
+                raise invalid("source", f"file is {size} bytes, the limit is {_MAX_CONFIG_BYTES}")
+            text = path.read_text(encoding="utf-8")
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
+        return cls(_core.CoreWorld.from_toml(text))
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> World:
+        """Build a world from a nested dict with the layout of the TOML file.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> d = gs.World.default().to_dict()
+        >>> gs.World.from_dict(d).name
+        'belarus_china_2025'
+        """
+        if not isinstance(config, Mapping):
+            raise invalid("config", f"must be a dict, got {type(config).__name__}")
+        return cls(_core.CoreWorld.from_dict(dict(config)))
+
+    # ------------------------------------------------------------------ views
+    def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The world as TOML text (also written to ``path`` if given)."""
+        text = self._core.to_toml()
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The world as a nested dict that :meth:`from_dict` reads back unchanged."""
+        return self._core.to_dict()
+
+    def with_params(self, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> World:
+        """A copy with parameters changed, addressed by dotted paths.
+
+        Parameters
+        ----------
+        overrides
+            ``{"scenarios.bear.potash_spot.theta": 520, "scenarios.bear.probability": 0.3, ...}``.
+            Keyword arguments may use ``__`` for dots.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> w = gs.World.default().with_params({
+        ...     "scenarios.base.probability": 0.5, "scenarios.bear.probability": 0.25})
+        >>> w.probabilities["bear"]
+        0.25
+        """
+        changes = dict(overrides or {})
+        changes.update({k.replace("__", "."): v for k, v in kwargs.items()})
+        d = copy.deepcopy(self.to_dict())
+        for key, value in changes.items():
+            if not isinstance(key, str) or not key:
+                raise invalid(str(key), "parameter paths must be non-empty strings")
+            parts = key.split(".")
+            node: Any = d
+            for i, part in enumerate(parts[:-1]):
+                nxt = node.get(part)
+                if nxt is None:
+                    nxt = node[part] = {}
+                elif not isinstance(nxt, dict):
+                    raise invalid(".".join(parts[: i + 1]), "is a value, not a table")
+                node = nxt
+            node[parts[-1]] = copy.deepcopy(value)
+        return World.from_dict(d)
+
+    @property
+    def name(self) -> str:
+        """The world's name."""
+        return self._core.name
+
+    @property
+    def horizon_months(self) -> int:
+        """Default horizon of :meth:`simulate`, in months."""
+        return self._core.horizon_months
+
+    @property
+    def scenario_names(self) -> list[str]:
+        """Scenario names in config order."""
+        return list(self._core.scenario_names)
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Prior probability of each scenario."""
+        return dict(zip(self._core.scenario_names, self._core.probabilities))
+
+    @property
+    def factors(self) -> dict[str, str]:
+        """Unit of every simulated series (factors, then derived series), by name."""
+        out = {name: unit for name, unit, _ in self._core.factors}
+        out.update({name: unit for name, unit, _ in self._core.derived})
+        return out
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Dynamics of every series (``log_ou``, ``gbm``, ``contract``, ``spread``, ...), by name."""
+        out = {name: kind for name, _, kind in self._core.factors}
+        out.update({name: kind for name, _, kind in self._core.derived})
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, World) and self.to_toml() == other.to_toml()
+
+    def __hash__(self) -> int:
+        return hash(self.to_toml())
+
+    def __repr__(self) -> str:
+        scen = ", ".join(f"{k} {p:.0%}" for k, p in self.probabilities.items())
+        return (
+            f"World({self.name!r}: {len(self._core.factors)} factors, "
+            f"{len(self._core.derived)} derived series; scenarios {scen})"
+        )
+
+    # ------------------------------------------------------------------ simulation
+    def simulate(
+        self,
+        n_paths: int = 100_000,
+        horizon_months: int | None = None,
+        seed: int = 0,
+        antithetic: bool = False,
+        threads: int | None = None,
+        *,
+        chunk_paths: int | None = None,
+        progress: bool | str = "auto",
+    ) -> Simulation:
+        """Simulate ``n_paths`` monthly paths of every series.
+
+        Parameters
+        ----------
+        n_paths
+            Number of paths; scenarios get stratified shares of them (MODEL.md §2).
+        horizon_months
+            Months to simulate (default: the world's ``horizon_months``); arrays
+            have ``horizon_months + 1`` columns, column 0 the initial state.
+        seed
+            Any integer in [0, 2**64). Same seed, same bits, whatever ``threads``.
+        antithetic
+            Simulate antithetic pairs (``n_paths`` must then be even).
+        threads
+            Worker threads (default: all cores).
+        chunk_paths
+            Paths per parallel work item; changes speed, never results.
+        progress
+            ``"auto"`` shows a progress bar for runs longer than a second.
+
+        Returns
+        -------
+        Simulation
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(2_000, seed=1)
+        >>> sim.paths("potash_spot").shape
+        (2000, 25)
+        """
+        from .simulation import Simulation
+
+        n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+        horizon = self.horizon_months if horizon_months is None else horizon_months
+        h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
+        s = _validate.integer("seed", seed, 0, 2**64 - 1)
+        anti = _validate.flag("antithetic", antithetic)
+        thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
+        chunk = (
+            int(_core.DEFAULT_CHUNK)
+            if chunk_paths is None
+            else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
+        )
+        if progress not in ("auto", True, False):
+            raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+        cb = Progress(delay=0.0 if progress is True else 1.0) if progress else None
+        t0 = time.perf_counter()
+        raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb)
+        elapsed = time.perf_counter() - t0
+        return Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
+
+
+from .simulation import Simulation  # noqa: E402  (type reference for annotations)

@@ -1,0 +1,607 @@
+//! Reading a world from a generic tree, with every error naming its parameter path.
+
+use toml::{Table, Value};
+
+use super::schema::param_specs;
+use super::{Derived, DerivedKind, Factor, FactorKind, RegimeMode, Scenario, World, YearMonth};
+use crate::error::{CoreError, Result};
+use crate::linalg;
+
+/// Largest config text accepted (bytes).
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
+/// Limits on the size of a world.
+pub const MAX_FACTORS: usize = 256;
+pub const MAX_SCENARIOS: usize = 64;
+pub const MAX_HORIZON: usize = 1200;
+const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
+
+/// Parse TOML text into a validated world.
+pub fn world_from_toml(text: &str) -> Result<World> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(CoreError::invalid(
+            "config",
+            format!("text is {} bytes, the limit is {MAX_CONFIG_BYTES}", text.len()),
+        ));
+    }
+    let table: Table = toml::from_str(text).map_err(|e| {
+        let mut msg = e.to_string().replace('\n', " ");
+        if msg.len() > 400 {
+            let mut cut = 400;
+            while !msg.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            msg.truncate(cut);
+            msg.push('…');
+        }
+        CoreError::invalid("config", format!("not valid TOML: {msg}"))
+    })?;
+    world_from_value(&Value::Table(table))
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a datetime",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}
+
+fn as_table<'a>(v: &'a Value, path: &str) -> Result<&'a Table> {
+    v.as_table()
+        .ok_or_else(|| CoreError::invalid(path, format!("must be a table, got {}", type_name(v))))
+}
+
+fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<()> {
+    for key in t.keys() {
+        if !allowed.contains(&key.as_str()) {
+            return Err(CoreError::invalid(
+                join(path, key),
+                format!("unknown key (expected one of: {})", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn number(v: &Value, path: &str) -> Result<f64> {
+    match v {
+        Value::Float(x) => Ok(*x),
+        Value::Integer(i) => Ok(*i as f64),
+        _ => Err(CoreError::invalid(path, format!("must be a number, got {}", type_name(v)))),
+    }
+}
+
+fn get_number(t: &Table, path: &str, key: &str) -> Result<Option<f64>> {
+    t.get(key).map(|v| number(v, &join(path, key))).transpose()
+}
+
+fn get_int(t: &Table, path: &str, key: &str, lo: i64, hi: i64) -> Result<Option<i64>> {
+    let Some(v) = t.get(key) else { return Ok(None) };
+    let p = join(path, key);
+    let i = match v {
+        Value::Integer(i) => *i,
+        Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9e15 => *x as i64,
+        _ => return Err(CoreError::invalid(p, format!("must be an integer, got {}", type_name(v)))),
+    };
+    if i < lo || i > hi {
+        return Err(CoreError::invalid(p, format!("must be an integer in [{lo}, {hi}], got {i}")));
+    }
+    Ok(Some(i))
+}
+
+fn get_string(t: &Table, path: &str, key: &str) -> Result<Option<String>> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => {
+            if s.len() > 4096 {
+                Err(CoreError::invalid(join(path, key), "must be at most 4096 bytes"))
+            } else {
+                Ok(Some(s.clone()))
+            }
+        }
+        Some(v) => Err(CoreError::invalid(
+            join(path, key),
+            format!("must be a string, got {}", type_name(v)),
+        )),
+    }
+}
+
+fn require<T>(v: Option<T>, path: &str, key: &str) -> Result<T> {
+    v.ok_or_else(|| CoreError::invalid(join(path, key), "is required"))
+}
+
+fn check_finite_in(v: f64, path: &str, lo: f64, hi: f64, open_lo: bool) -> Result<f64> {
+    let ok = v.is_finite() && if open_lo { v > lo } else { v >= lo } && v <= hi;
+    if ok {
+        Ok(v)
+    } else {
+        let b = if open_lo { "(" } else { "[" };
+        Err(CoreError::invalid(path, format!("must be a finite number in {b}{lo}, {hi}], got {v}")))
+    }
+}
+
+/// A name usable as a factor, scenario or series name.
+pub fn check_name(name: &str, path: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            path,
+            "names must be 1–64 characters of letters, digits and '_', not starting with a digit",
+        ))
+    }
+}
+
+fn parse_month(s: &str, path: &str) -> Result<YearMonth> {
+    let bad = || CoreError::invalid(path, format!("must be a month \"YYYY-MM\", got {s:?}"));
+    let (y, m) = s.split_once('-').ok_or_else(bad)?;
+    let year: i32 = y.parse().map_err(|_| bad())?;
+    let month: u32 = m.parse().map_err(|_| bad())?;
+    if y.len() != 4 || !(1..=12).contains(&month) {
+        return Err(bad());
+    }
+    Ok(YearMonth { year, month })
+}
+
+/// Build and validate a world from a generic tree.
+pub fn world_from_value(root: &Value) -> Result<World> {
+    let root = as_table(root, "config")?;
+    check_keys(
+        root,
+        "",
+        &["world", "factors", "scenarios", "correlations", "derived", "transitions"],
+    )?;
+
+    // [world]
+    let empty = Table::new();
+    let w = match root.get("world") {
+        Some(v) => as_table(v, "world")?,
+        None => &empty,
+    };
+    check_keys(
+        w,
+        "world",
+        &["name", "description", "start", "horizon_months", "base_scenario", "regimes"],
+    )?;
+    let name = get_string(w, "world", "name")?.unwrap_or_else(|| "custom".into());
+    let description = get_string(w, "world", "description")?.unwrap_or_default();
+    let start = match get_string(w, "world", "start")? {
+        Some(s) => parse_month(&s, "world.start")?,
+        None => YearMonth { year: 2025, month: 6 },
+    };
+    let horizon_months =
+        get_int(w, "world", "horizon_months", 1, MAX_HORIZON as i64)?.unwrap_or(24) as usize;
+    let regimes_tag = get_string(w, "world", "regimes")?.unwrap_or_else(|| "static".into());
+    if regimes_tag != "static" && regimes_tag != "markov" {
+        return Err(CoreError::invalid(
+            "world.regimes",
+            format!("must be \"static\" or \"markov\", got {regimes_tag:?}"),
+        ));
+    }
+
+    let factors = parse_factors(root)?;
+    let scenarios_tbl = as_table(require(root.get("scenarios"), "", "scenarios")?, "scenarios")?;
+    let base_name = match get_string(w, "world", "base_scenario")? {
+        Some(b) => b,
+        None => scenarios_tbl.keys().next().cloned().unwrap_or_default(),
+    };
+    let base = scenarios_tbl.keys().position(|k| *k == base_name).ok_or_else(|| {
+        CoreError::invalid("world.base_scenario", format!("{base_name:?} is not a scenario"))
+    })?;
+    let scenarios = parse_scenarios(scenarios_tbl, &factors, base, regimes_tag == "static")?;
+
+    let regimes = if regimes_tag == "markov" {
+        let t = require(root.get("transitions"), "", "transitions")
+            .map_err(|_| CoreError::invalid("transitions", "is required when world.regimes = \"markov\""))?;
+        RegimeMode::Markov { transition: parse_transitions(as_table(t, "transitions")?, &scenarios)? }
+    } else {
+        if root.contains_key("transitions") {
+            return Err(CoreError::invalid(
+                "transitions",
+                "only allowed when world.regimes = \"markov\"",
+            ));
+        }
+        RegimeMode::Static
+    };
+
+    let derived = match root.get("derived") {
+        Some(v) => parse_derived(as_table(v, "derived")?, &factors)?,
+        None => Vec::new(),
+    };
+    let correlations = match root.get("correlations") {
+        Some(v) => parse_correlations(as_table(v, "correlations")?, &factors)?,
+        None => Vec::new(),
+    };
+
+    let world = World {
+        name,
+        description,
+        start,
+        horizon_months,
+        base,
+        regimes,
+        scenarios,
+        factors,
+        derived,
+        correlations,
+    };
+    // the correlation matrix must factorise
+    linalg::correlation_cholesky(&world)?;
+    Ok(world)
+}
+
+fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
+    let ft = as_table(require(root.get("factors"), "", "factors")?, "factors")?;
+    if ft.is_empty() {
+        return Err(CoreError::invalid("factors", "must define at least one factor"));
+    }
+    if ft.len() > MAX_FACTORS {
+        return Err(CoreError::invalid("factors", format!("at most {MAX_FACTORS} factors")));
+    }
+    let names: Vec<&String> = ft.keys().collect();
+    let mut out = Vec::with_capacity(ft.len());
+    for (name, v) in ft {
+        let path = join("factors", name);
+        check_name(name, &path)?;
+        if RESERVED_SCENARIO_KEYS.contains(&name.as_str()) {
+            return Err(CoreError::invalid(&path, "is a reserved word, choose another factor name"));
+        }
+        let t = as_table(v, &path)?;
+        let kind_tag = require(get_string(t, &path, "kind")?, &path, "kind")?;
+        let common = ["kind", "unit", "description"];
+        let with = |extra: &[&'static str]| -> Vec<&str> {
+            common.iter().copied().chain(extra.iter().copied()).collect()
+        };
+        let level = |t: &Table| -> Result<f64> {
+            let x = require(get_number(t, &path, "initial")?, &path, "initial")?;
+            check_finite_in(x, &join(&path, "initial"), 0.0, 1e12, true)
+        };
+        let kind = match kind_tag.as_str() {
+            "log_ou" => {
+                check_keys(t, &path, &with(&["initial"]))?;
+                FactorKind::LogOu { initial: level(t)? }
+            }
+            "gbm" => {
+                check_keys(t, &path, &with(&["initial"]))?;
+                FactorKind::Gbm { initial: level(t)? }
+            }
+            "logit_ou" => {
+                check_keys(t, &path, &with(&["initial", "scale"]))?;
+                let scale = get_number(t, &path, "scale")?.unwrap_or(1.0);
+                let scale = check_finite_in(scale, &join(&path, "scale"), 0.0, 1e12, true)?;
+                let initial = require(get_number(t, &path, "initial")?, &path, "initial")?;
+                if !(initial > 0.0 && initial < scale) {
+                    return Err(CoreError::invalid(
+                        join(&path, "initial"),
+                        format!("must be strictly between 0 and scale = {scale}, got {initial}"),
+                    ));
+                }
+                FactorKind::LogitOu { initial, scale }
+            }
+            "completion" => {
+                check_keys(t, &path, &with(&["total", "initial"]))?;
+                let total = require(get_int(t, &path, "total", 1, 10_000)?, &path, "total")? as u32;
+                let initial = get_int(t, &path, "initial", 0, total as i64)?.unwrap_or(0) as u32;
+                FactorKind::Completion { total, initial }
+            }
+            "adoption" => {
+                check_keys(t, &path, &with(&["lag_min", "lag_max", "rate", "noise"]))?;
+                let lag_min = get_int(t, &path, "lag_min", 0, MAX_HORIZON as i64)?.unwrap_or(0) as u32;
+                let lag_max =
+                    get_int(t, &path, "lag_max", lag_min as i64, MAX_HORIZON as i64)?.unwrap_or(lag_min as i64) as u32;
+                let rate = get_number(t, &path, "rate")?.unwrap_or(0.1);
+                let rate = check_finite_in(rate, &join(&path, "rate"), 0.0, 100.0, false)?;
+                let noise = get_number(t, &path, "noise")?.unwrap_or(0.0);
+                let noise = check_finite_in(noise, &join(&path, "noise"), 0.0, 1.0, false)?;
+                FactorKind::Adoption { lag_min, lag_max, rate, noise }
+            }
+            "contract" => {
+                check_keys(
+                    t,
+                    &path,
+                    &with(&["initial", "underlying", "reset_month", "averaging_months", "noise"]),
+                )?;
+                let initial = level(t)?;
+                let und = require(get_string(t, &path, "underlying")?, &path, "underlying")?;
+                let underlying = names.iter().position(|n| **n == und).ok_or_else(|| {
+                    CoreError::invalid(join(&path, "underlying"), format!("{und:?} is not a factor"))
+                })?;
+                let reset_month = get_int(t, &path, "reset_month", 1, 12)?.unwrap_or(6) as u32;
+                let averaging = get_int(t, &path, "averaging_months", 1, 12)?.unwrap_or(3) as u32;
+                let noise = get_number(t, &path, "noise")?.unwrap_or(0.0);
+                let noise = check_finite_in(noise, &join(&path, "noise"), 0.0, 1.0, false)?;
+                FactorKind::Contract { underlying, initial, reset_month, averaging, noise }
+            }
+            other => {
+                return Err(CoreError::invalid(
+                    join(&path, "kind"),
+                    format!(
+                        "unknown factor kind {other:?} (expected one of: log_ou, logit_ou, gbm, completion, adoption, contract)"
+                    ),
+                ))
+            }
+        };
+        out.push(Factor {
+            name: name.clone(),
+            unit: get_string(t, &path, "unit")?.unwrap_or_default(),
+            description: get_string(t, &path, "description")?.unwrap_or_default(),
+            kind,
+        });
+    }
+    // contract underlyings must be diffusions (positive levels, simulated before the contract)
+    for f in &out {
+        if let FactorKind::Contract { underlying, .. } = f.kind {
+            if !out[underlying].kind.has_shock() {
+                return Err(CoreError::invalid(
+                    format!("factors.{}.underlying", f.name),
+                    "must be a log_ou, logit_ou or gbm factor",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_scenarios(
+    st: &Table,
+    factors: &[Factor],
+    base: usize,
+    static_mode: bool,
+) -> Result<Vec<Scenario>> {
+    if st.is_empty() {
+        return Err(CoreError::invalid("scenarios", "must define at least one scenario"));
+    }
+    if st.len() > MAX_SCENARIOS {
+        return Err(CoreError::invalid("scenarios", format!("at most {MAX_SCENARIOS} scenarios")));
+    }
+    let mut out = Vec::with_capacity(st.len());
+    for (k, (name, v)) in st.iter().enumerate() {
+        let path = join("scenarios", name);
+        check_name(name, &path)?;
+        let t = as_table(v, &path)?;
+        let mut given: Vec<Vec<Option<f64>>> =
+            factors.iter().map(|f| vec![None; param_specs(&f.kind).len()]).collect();
+        for (key, val) in t {
+            if RESERVED_SCENARIO_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            let fpath = join(&path, key);
+            let Some(fi) = factors.iter().position(|f| f.name == *key) else {
+                let fnames: Vec<&str> = factors.iter().map(|f| f.name.as_str()).collect();
+                return Err(CoreError::invalid(
+                    fpath,
+                    format!(
+                        "unknown key or factor (keys: probability, description, onset; factors: {})",
+                        fnames.join(", ")
+                    ),
+                ));
+            };
+            let ft = as_table(val, &fpath)?;
+            let specs = param_specs(&factors[fi].kind);
+            let allowed: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            for (pkey, pval) in ft {
+                let ppath = join(&fpath, pkey);
+                let Some(pi) = specs.iter().position(|s| s.name == *pkey) else {
+                    return Err(CoreError::invalid(
+                        ppath,
+                        format!(
+                            "unknown parameter for a {} factor (expected one of: {})",
+                            factors[fi].kind.tag(),
+                            allowed.join(", ")
+                        ),
+                    ));
+                };
+                let x = number(pval, &ppath)?;
+                specs[pi].rule.check(x).map_err(|rule| CoreError::invalid(&ppath, rule))?;
+                if let FactorKind::LogitOu { scale, .. } = factors[fi].kind {
+                    if specs[pi].name == "theta" && x >= scale {
+                        return Err(CoreError::invalid(
+                            ppath,
+                            format!("must be below the factor's scale = {scale}, got {x}"),
+                        ));
+                    }
+                }
+                given[fi][pi] = Some(x);
+            }
+        }
+        let probability = require(get_number(t, &path, "probability")?, &path, "probability")?;
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(CoreError::invalid(
+                join(&path, "probability"),
+                format!("must be a probability in [0, 1], got {probability}"),
+            ));
+        }
+        let onset = match t.get("onset") {
+            None => None,
+            Some(v) => {
+                let opath = join(&path, "onset");
+                let arr = v.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
+                    CoreError::invalid(&opath, "must be an array [first, last] of two month numbers")
+                })?;
+                let mut m = [0u32; 2];
+                for (i, x) in arr.iter().enumerate() {
+                    let ok = match x {
+                        Value::Integer(i) => Some(*i),
+                        _ => None,
+                    };
+                    let i64v = ok.filter(|i| (1..=MAX_HORIZON as i64).contains(i)).ok_or_else(|| {
+                        CoreError::invalid(&opath, format!("months must be integers in [1, {MAX_HORIZON}]"))
+                    })?;
+                    m[i] = i64v as u32;
+                }
+                if m[0] > m[1] {
+                    return Err(CoreError::invalid(&opath, format!("first ({}) must not exceed last ({})", m[0], m[1])));
+                }
+                Some((m[0], m[1]))
+            }
+        };
+        if k == base && onset.is_some() {
+            return Err(CoreError::invalid(join(&path, "onset"), "the base scenario has no onset"));
+        }
+        if static_mode && k != base && onset.is_none() {
+            return Err(CoreError::invalid(
+                join(&path, "onset"),
+                "is required for a non-base scenario: [first, last] month of the uniform onset",
+            ));
+        }
+        out.push(Scenario {
+            name: name.clone(),
+            description: get_string(t, &path, "description")?.unwrap_or_default(),
+            probability,
+            onset,
+            given,
+        });
+    }
+    // the base scenario must give every required parameter
+    for (fi, f) in factors.iter().enumerate() {
+        for (pi, spec) in param_specs(&f.kind).iter().enumerate() {
+            if spec.required && out[base].given[fi][pi].is_none() {
+                return Err(CoreError::invalid(
+                    format!("scenarios.{}.{}.{}", out[base].name, f.name, spec.name),
+                    format!("is required in the base scenario ({})", spec.doc),
+                ));
+            }
+        }
+    }
+    let total: f64 = out.iter().map(|s| s.probability).sum();
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(CoreError::invalid(
+            "scenarios.*.probability",
+            format!("probabilities must sum to 1 within 1e-9, got {total}"),
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>> {
+    let k = scenarios.len();
+    let mut m = vec![vec![0.0; k]; k];
+    for key in t.keys() {
+        if !scenarios.iter().any(|s| s.name == *key) {
+            return Err(CoreError::invalid(join("transitions", key), "is not a scenario"));
+        }
+    }
+    for (i, s) in scenarios.iter().enumerate() {
+        let path = join("transitions", &s.name);
+        let row = as_table(
+            t.get(&s.name)
+                .ok_or_else(|| CoreError::invalid(&path, "every scenario needs a row of transition probabilities"))?,
+            &path,
+        )?;
+        for (key, v) in row {
+            let p = join(&path, key);
+            let j = scenarios
+                .iter()
+                .position(|s| s.name == *key)
+                .ok_or_else(|| CoreError::invalid(&p, "is not a scenario"))?;
+            let x = number(v, &p)?;
+            if !(0.0..=1.0).contains(&x) {
+                return Err(CoreError::invalid(p, format!("must be a probability in [0, 1], got {x}")));
+            }
+            m[i][j] = x;
+        }
+        let sum: f64 = m[i].iter().sum();
+        if (sum - 1.0).abs() > 1e-9 {
+            return Err(CoreError::invalid(path, format!("row must sum to 1 within 1e-9, got {sum}")));
+        }
+    }
+    Ok(m)
+}
+
+fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
+    let mut out: Vec<Derived> = Vec::new();
+    for (name, v) in dt {
+        let path = join("derived", name);
+        check_name(name, &path)?;
+        if factors.iter().any(|f| f.name == *name) {
+            return Err(CoreError::invalid(&path, "has the name of a factor"));
+        }
+        let t = as_table(v, &path)?;
+        check_keys(t, &path, &["kind", "of", "unit"])?;
+        let kind_tag = require(get_string(t, &path, "kind")?, &path, "kind")?;
+        let kind = match kind_tag.as_str() {
+            "spread" => DerivedKind::Spread,
+            "discount" => DerivedKind::Discount,
+            "ratio" => DerivedKind::Ratio,
+            other => {
+                return Err(CoreError::invalid(
+                    join(&path, "kind"),
+                    format!("unknown derived kind {other:?} (expected spread, discount or ratio)"),
+                ))
+            }
+        };
+        let opath = join(&path, "of");
+        let of = require(t.get("of"), &path, "of")?
+            .as_array()
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| CoreError::invalid(&opath, "must be an array of two factor names"))?;
+        let mut idx = [0usize; 2];
+        for (i, x) in of.iter().enumerate() {
+            let n = x.as_str().ok_or_else(|| CoreError::invalid(&opath, "must be an array of two factor names"))?;
+            idx[i] = factors
+                .iter()
+                .position(|f| f.name == n)
+                .ok_or_else(|| CoreError::invalid(&opath, format!("{n:?} is not a factor")))?;
+        }
+        out.push(Derived {
+            name: name.clone(),
+            unit: get_string(t, &path, "unit")?.unwrap_or_default(),
+            kind,
+            of: (idx[0], idx[1]),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usize, f64)>> {
+    let find = |name: &str, path: &str| -> Result<usize> {
+        let i = factors
+            .iter()
+            .position(|f| f.name == name)
+            .ok_or_else(|| CoreError::invalid(path, "is not a factor"))?;
+        if !factors[i].kind.has_shock() {
+            return Err(CoreError::invalid(
+                path,
+                format!("a {} factor has no diffusion shock to correlate", factors[i].kind.tag()),
+            ));
+        }
+        Ok(i)
+    };
+    let mut out: Vec<(usize, usize, f64)> = Vec::new();
+    for (a, v) in ct {
+        let apath = join("correlations", a);
+        let ia = find(a, &apath)?;
+        for (b, x) in as_table(v, &apath)? {
+            let p = join(&apath, b);
+            let ib = find(b, &p)?;
+            if ia == ib {
+                return Err(CoreError::invalid(p, "a factor's correlation with itself is 1 by definition"));
+            }
+            let rho = number(x, &p)?;
+            if !(-1.0..=1.0).contains(&rho) {
+                return Err(CoreError::invalid(p, format!("must be a correlation in [-1, 1], got {rho}")));
+            }
+            if out.iter().any(|&(i, j, _)| (i == ia && j == ib) || (i == ib && j == ia)) {
+                return Err(CoreError::invalid(p, "this pair is given twice"));
+            }
+            out.push((ia, ib, rho));
+        }
+    }
+    Ok(out)
+}

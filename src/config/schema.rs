@@ -1,0 +1,121 @@
+//! Per-kind parameter tables: names, defaults and the rules they must obey.
+
+use super::FactorKind;
+
+/// A validation rule for one number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    /// lo <= v <= hi
+    Closed(f64, f64),
+    /// lo < v <= hi
+    LeftOpen(f64, f64),
+    /// lo <= v < hi
+    RightOpen(f64, f64),
+}
+
+impl Rule {
+    /// `Err(rule text)` if `v` breaks the rule (NaN always does).
+    pub fn check(&self, v: f64) -> Result<(), String> {
+        if !v.is_finite() {
+            return Err(format!("must be a finite number, got {v}"));
+        }
+        let ok = match *self {
+            Rule::Closed(lo, hi) => lo <= v && v <= hi,
+            Rule::LeftOpen(lo, hi) => lo < v && v <= hi,
+            Rule::RightOpen(lo, hi) => lo <= v && v < hi,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(match *self {
+                Rule::Closed(lo, hi) => format!("must be in [{lo}, {hi}], got {v}"),
+                Rule::LeftOpen(lo, hi) => format!("must be in ({lo}, {hi}], got {v}"),
+                Rule::RightOpen(lo, hi) => format!("must be in [{lo}, {hi}), got {v}"),
+            })
+        }
+    }
+}
+
+/// One per-scenario parameter of a factor kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    /// Must the base scenario give it?
+    pub required: bool,
+    /// Value when nobody gives it.
+    pub default: f64,
+    pub rule: Rule,
+    pub doc: &'static str,
+}
+
+const fn req(name: &'static str, rule: Rule, doc: &'static str) -> ParamSpec {
+    ParamSpec { name, required: true, default: f64::NAN, rule, doc }
+}
+
+const fn opt(name: &'static str, default: f64, rule: Rule, doc: &'static str) -> ParamSpec {
+    ParamSpec { name, required: false, default, rule, doc }
+}
+
+/// Largest jump intensity per year (keeps the Poisson inversion exact and fast).
+pub const MAX_LAMBDA: f64 = 120.0;
+
+const JUMPS: [ParamSpec; 4] = [
+    opt("lambda", 0.0, Rule::Closed(0.0, MAX_LAMBDA), "jump intensity per year"),
+    opt("mu_j", 0.0, Rule::Closed(-5.0, 5.0), "mean log jump"),
+    opt("sigma_j", 0.0, Rule::Closed(0.0, 5.0), "st. dev. of the log jump"),
+    opt("onset_jump", 0.0, Rule::Closed(-10.0, 10.0), "jump added to x when the scenario starts"),
+];
+
+const OU: [ParamSpec; 7] = [
+    req("theta", Rule::LeftOpen(0.0, 1e12), "long-run level, in the factor's unit"),
+    req("kappa", Rule::Closed(0.0, 1000.0), "mean-reversion speed per year"),
+    req("sigma", Rule::Closed(0.0, 10.0), "volatility per sqrt(year)"),
+    JUMPS[0],
+    JUMPS[1],
+    JUMPS[2],
+    JUMPS[3],
+];
+
+const GBM: [ParamSpec; 6] = [
+    req("g", Rule::Closed(-5.0, 5.0), "expected growth rate of the level per year"),
+    req("sigma", Rule::Closed(0.0, 10.0), "volatility per sqrt(year)"),
+    JUMPS[0],
+    JUMPS[1],
+    JUMPS[2],
+    JUMPS[3],
+];
+
+const COMPLETION: [ParamSpec; 1] =
+    [req("h", Rule::Closed(0.0, 1.0), "monthly completion probability of each open item")];
+
+const ADOPTION: [ParamSpec; 1] = [req("s_max", Rule::Closed(0.0, 1.0), "saturation share")];
+
+const CONTRACT: [ParamSpec; 1] =
+    [req("discount", Rule::RightOpen(0.0, 1.0), "discount d to the trailing mean at each reset")];
+
+/// Index of each parameter inside its kind's table.
+pub mod idx {
+    pub const THETA: usize = 0;
+    pub const KAPPA: usize = 1;
+    pub const OU_SIGMA: usize = 2;
+    pub const OU_JUMPS: usize = 3;
+    pub const G: usize = 0;
+    pub const GBM_SIGMA: usize = 1;
+    pub const GBM_JUMPS: usize = 2;
+    // offsets inside the jump block
+    pub const LAMBDA: usize = 0;
+    pub const MU_J: usize = 1;
+    pub const SIGMA_J: usize = 2;
+    pub const ONSET: usize = 3;
+}
+
+/// The per-scenario parameters of a factor kind.
+pub fn param_specs(kind: &FactorKind) -> &'static [ParamSpec] {
+    match kind {
+        FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } => &OU,
+        FactorKind::Gbm { .. } => &GBM,
+        FactorKind::Completion { .. } => &COMPLETION,
+        FactorKind::Adoption { .. } => &ADOPTION,
+        FactorKind::Contract { .. } => &CONTRACT,
+    }
+}

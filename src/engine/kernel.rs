@@ -1,0 +1,328 @@
+//! The per-path simulation kernel: a block of up to [`LANES`] paths at a
+//! time, every output row written once.
+//!
+//! Draw addressing (see [`crate::rng::streams`]): shock j at step t is normal
+//! `t·d + j` of stream SHOCKS; the onset month is uniform 0 of stream REGIME
+//! and the Markov move into month t is uniform t; factor f's jump count at step
+//! t is uniform t of `UNIFORM_BASE + f`, its i-th jump size normal
+//! `(t << 16) | i` of `NORMAL_BASE + f`; completion, adoption and contract
+//! draws use the same two streams of their own factor, indexed by month.
+
+use crate::config::DerivedKind;
+use crate::model::scenario::Allocation;
+use crate::model::{Model, Regimes, Transform};
+use crate::rng::{math, streams, PathRng};
+
+/// Paths simulated together, so that the recurrences of different paths overlap.
+pub const LANES: usize = 8;
+
+/// Per-thread scratch space, allocated once per chunk.
+pub struct Scratch {
+    shocks: Vec<f64>,
+    jumps: Vec<f64>,
+    uniforms: Vec<f64>,
+    regimes: Vec<u8>,
+}
+
+impl Scratch {
+    pub fn new(model: &Model) -> Scratch {
+        let h = model.horizon;
+        Scratch {
+            shocks: vec![0.0; LANES * h * model.n_shocks()],
+            jumps: vec![0.0; LANES * h],
+            uniforms: vec![0.0; h],
+            regimes: vec![0; LANES * (h + 1)],
+        }
+    }
+}
+
+/// Where a block writes: the chunk's output slices and per-path records.
+pub struct BlockOut<'a, 'b> {
+    /// One slice per output series, `rows × (H + 1)` for the whole chunk.
+    pub series: &'a mut [&'b mut [f64]],
+    /// Row of the block's first path inside the chunk.
+    pub row0: usize,
+    /// Per path of the chunk: onset month (static mode, −1 if none).
+    pub onset: &'a mut [i64],
+    /// Per path of the chunk × (H + 1): regime index (Markov mode only).
+    pub regimes: Option<&'a mut [u8]>,
+}
+
+/// Fixed inputs of a simulation.
+pub struct Ctx<'a> {
+    pub model: &'a Model,
+    pub alloc: &'a Allocation,
+    pub seed: u64,
+    pub antithetic: bool,
+}
+
+/// Poisson(mean) by inversion of the uniform `u` (exact; mean ≤ 10 here).
+#[inline]
+fn poisson_inv(u: f64, mean: f64, p0: f64) -> u32 {
+    let (mut k, mut p, mut cdf) = (0u32, p0, p0);
+    while u > cdf && k < 10_000 {
+        k += 1;
+        p *= mean / k as f64;
+        cdf += p;
+        if p == 0.0 {
+            break;
+        }
+    }
+    k
+}
+
+/// Binomial(n, h) by inversion of `u`; Bernoulli sums when q^n underflows.
+#[inline]
+fn binomial_inv(n: u32, h: f64, u: f64, rng: &PathRng, stream: u32, t: usize) -> u32 {
+    if n == 0 || h <= 0.0 {
+        return 0;
+    }
+    if h >= 1.0 {
+        return n;
+    }
+    let q = 1.0 - h;
+    let mut p = (n as f64 * (-h).ln_1p()).exp();
+    if p < 1e-290 {
+        return (0..n)
+            .filter(|&j| rng.uniform(stream, ((t as u64) << 16) | (1 << 15) | j as u64) < h)
+            .count() as u32;
+    }
+    let ratio = h / q;
+    let (mut k, mut cdf) = (0u32, p);
+    while u > cdf && k < n {
+        p *= ratio * (n - k) as f64 / (k + 1) as f64;
+        k += 1;
+        cdf += p;
+    }
+    k
+}
+
+/// Simulate global paths `first .. first + lanes` into `out`. Returns the index
+/// of an output series that went non-finite, if any.
+pub fn simulate_block(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is available, checked just above.
+            return unsafe { simulate_block_avx2(ctx, first, lanes, scratch, out) };
+        }
+    }
+    simulate_block_generic(ctx, first, lanes, scratch, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn simulate_block_avx2(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
+    simulate_block_generic(ctx, first, lanes, scratch, out)
+}
+
+#[inline(always)]
+fn simulate_block_generic(
+    ctx: &Ctx,
+    first: u64,
+    lanes: usize,
+    scratch: &mut Scratch,
+    out: &mut BlockOut,
+) -> Option<usize> {
+    let model = ctx.model;
+    let h = model.horizon;
+    let w = h + 1;
+    let d = model.n_shocks();
+    let rngs: Vec<PathRng> = (0..lanes)
+        .map(|l| PathRng::new(ctx.seed, first + l as u64, ctx.antithetic))
+        .collect();
+
+    // 1. regime of every month
+    for l in 0..lanes {
+        let path = first + l as u64;
+        let k = ctx.alloc.scenario_of(path as usize);
+        let reg = &mut scratch.regimes[l * w..(l + 1) * w];
+        match &model.regimes {
+            Regimes::Static { onset } => {
+                let tau = match onset[k] {
+                    Some((lo, hi)) if k != model.base => rngs[l].uniform_int(streams::REGIME, 0, lo, hi) as usize,
+                    _ => usize::MAX,
+                };
+                for (t, r) in reg.iter_mut().enumerate() {
+                    *r = if t < tau { model.base as u8 } else { k as u8 };
+                }
+                out.onset[out.row0 + l] = if tau == usize::MAX { -1 } else { tau as i64 };
+            }
+            Regimes::Markov { cumulative } => {
+                reg[0] = k as u8;
+                for t in 1..w {
+                    let u = rngs[l].uniform(streams::REGIME, t as u64);
+                    let row = &cumulative[reg[t - 1] as usize];
+                    let mut j = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
+                    // rounding can leave the last cumulative value below 1
+                    while j > 0 && row[j] == row[j - 1] {
+                        j -= 1;
+                    }
+                    reg[t] = j as u8;
+                }
+                out.onset[out.row0 + l] = -1;
+            }
+        }
+        if let Some(rout) = out.regimes.as_deref_mut() {
+            rout[(out.row0 + l) * w..(out.row0 + l + 1) * w].copy_from_slice(reg);
+        }
+    }
+
+    // 2. correlated shocks, e_t = L z_t
+    let hd = h * d;
+    for (l, rng) in rngs.iter().enumerate() {
+        let z = &mut scratch.shocks[l * hd..(l + 1) * hd];
+        rng.fill_normals(streams::SHOCKS, z);
+        if !model.chol_identity {
+            let lc = &model.chol;
+            for zt in z.chunks_exact_mut(d) {
+                for i in (0..d).rev() {
+                    let mut acc = 0.0;
+                    for j in 0..=i {
+                        acc += lc[i * d + j] * zt[j];
+                    }
+                    zt[i] = acc;
+                }
+            }
+        }
+    }
+
+    // 3. diffusions: x_{t+1} = a·x_t + b + s·e_t + jumps, onset jump on entering a regime
+    for (q, df) in model.diffusions.iter().enumerate() {
+        let f = df.factor;
+        if df.has_jumps {
+            for (l, rng) in rngs.iter().enumerate() {
+                rng.fill_uniforms(streams::UNIFORM_BASE + f as u32, &mut scratch.uniforms);
+                let reg = &scratch.regimes[l * w..(l + 1) * w];
+                for t in 0..h {
+                    let st = &df.steps[reg[t] as usize];
+                    let mut jsum = 0.0;
+                    if st.jump_mean > 0.0 {
+                        let n = poisson_inv(scratch.uniforms[t], st.jump_mean, st.jump_p0);
+                        for i in 0..n {
+                            let z = rng.normal(streams::NORMAL_BASE + f as u32, ((t as u64) << 16) | i as u64);
+                            jsum += st.mu_j + st.sigma_j * z;
+                        }
+                    }
+                    scratch.jumps[l * h + t] = jsum;
+                }
+            }
+        }
+        let series = &mut *out.series[f];
+        let base_row = out.row0 * w;
+        let mut x = [0.0f64; LANES];
+        for l in 0..lanes {
+            x[l] = df.x0;
+            series[base_row + l * w] = df.initial;
+        }
+        for t in 0..h {
+            for l in 0..lanes {
+                let r0 = scratch.regimes[l * w + t] as usize;
+                let r1 = scratch.regimes[l * w + t + 1] as usize;
+                let st = &df.steps[r0];
+                let mut xn = st.a * x[l] + st.b + st.s * scratch.shocks[l * hd + t * d + q];
+                if df.has_jumps {
+                    xn += scratch.jumps[l * h + t];
+                }
+                if r1 != r0 {
+                    xn += df.steps[r1].onset;
+                }
+                x[l] = xn;
+                series[base_row + l * w + t + 1] = xn;
+            }
+        }
+        for l in 0..lanes {
+            let row = &mut series[base_row + l * w + 1..base_row + (l + 1) * w];
+            match df.transform {
+                Transform::Log => row.iter_mut().for_each(|v| *v = math::exp(*v)),
+                Transform::Logit { scale } => row.iter_mut().for_each(|v| *v = math::logistic(*v, scale)),
+            }
+        }
+    }
+
+    // 4. completion counters
+    for c in &model.completions {
+        let series = &mut *out.series[c.factor];
+        for (l, rng) in rngs.iter().enumerate() {
+            let row = &mut series[(out.row0 + l) * w..(out.row0 + l + 1) * w];
+            let stream = streams::UNIFORM_BASE + c.factor as u32;
+            rng.fill_uniforms(stream, &mut scratch.uniforms);
+            let mut done = c.initial;
+            row[0] = done as f64;
+            for t in 0..h {
+                let hr = c.h[scratch.regimes[l * w + t] as usize];
+                done += binomial_inv(c.total - done, hr, scratch.uniforms[t], rng, stream, t);
+                row[t + 1] = done as f64;
+            }
+        }
+    }
+
+    // 5. adoption curves: s_max·(1 − e^{−r(t−L)⁺}) + noise·Z, clipped to [0, 1]
+    for a in &model.adoptions {
+        let series = &mut *out.series[a.factor];
+        for (l, rng) in rngs.iter().enumerate() {
+            let row = &mut series[(out.row0 + l) * w..(out.row0 + l + 1) * w];
+            let lag = rng.uniform_int(streams::UNIFORM_BASE + a.factor as u32, 0, a.lag_min, a.lag_max) as f64;
+            row[0] = 0.0;
+            for t in 1..w {
+                let s_max = a.s_max[scratch.regimes[l * w + t] as usize];
+                let elapsed = (t as f64 - lag).max(0.0);
+                let mut v = s_max * -(-a.rate * elapsed).exp_m1();
+                if a.noise > 0.0 {
+                    v += a.noise * rng.normal(streams::NORMAL_BASE + a.factor as u32, t as u64);
+                }
+                row[t] = v.clamp(0.0, 1.0);
+            }
+        }
+    }
+
+    // 6. contract prices: C = (1 − d)·mean(S_{t−m} … S_{t−1})·e^{ε} at each contract month
+    for c in &model.contracts {
+        for (l, rng) in rngs.iter().enumerate() {
+            let r0 = (out.row0 + l) * w;
+            let mut price = c.initial;
+            let mut row = vec![0.0; w];
+            {
+                let under = &out.series[c.underlying][r0..r0 + w];
+                row[0] = price;
+                for t in 1..w {
+                    if c.reset[t] {
+                        let lo = t.saturating_sub(c.averaging);
+                        let mean = under[lo..t].iter().sum::<f64>() / (t - lo) as f64;
+                        let disc = c.discount[scratch.regimes[l * w + t] as usize];
+                        let eps = if c.noise > 0.0 {
+                            c.noise * rng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64)
+                        } else {
+                            0.0
+                        };
+                        price = (1.0 - disc) * mean * eps.exp();
+                    }
+                    row[t] = price;
+                }
+            }
+            out.series[c.factor][r0..r0 + w].copy_from_slice(&row);
+        }
+    }
+
+    // 7. derived series
+    for (j, dv) in model.derived.iter().enumerate() {
+        let o = model.n_factors + j;
+        for l in 0..lanes {
+            let r0 = (out.row0 + l) * w;
+            for t in 0..w {
+                let a = out.series[dv.a][r0 + t];
+                let b = out.series[dv.b][r0 + t];
+                out.series[o][r0 + t] = match dv.kind {
+                    DerivedKind::Spread => a - b,
+                    DerivedKind::Discount => 1.0 - b / a,
+                    DerivedKind::Ratio => a / b,
+                };
+            }
+        }
+    }
+
+    // 8. nothing non-finite leaves the engine
+    let r0 = out.row0 * w;
+    let r1 = (out.row0 + lanes) * w;
+    (0..out.series.len()).find(|&o| !out.series[o][r0..r1].iter().all(|v| v.is_finite()))
+}

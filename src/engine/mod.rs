@@ -1,0 +1,204 @@
+//! Running a compiled world: path ranges split across rayon, bit-identical
+//! results whatever the thread count, chunk size or shard boundaries.
+
+pub mod buffer;
+pub mod kernel;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{human_bytes, CoreError, Result};
+use crate::model::scenario::Allocation;
+use crate::model::{Model, Regimes};
+use kernel::{BlockOut, Ctx, Scratch, LANES};
+
+/// Largest number of paths in one world (2^40).
+pub const MAX_PATHS: u64 = 1 << 40;
+/// Default paths per parallel work item.
+pub const DEFAULT_CHUNK: usize = 2048;
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimRequest {
+    /// Paths in the whole (possibly sharded) simulation; fixes the stratification.
+    pub n_paths: u64,
+    /// Global path range simulated here (the whole range unless sharding).
+    pub start: u64,
+    pub end: u64,
+    pub seed: u64,
+    pub antithetic: bool,
+    /// None = rayon's global pool.
+    pub threads: Option<usize>,
+    pub chunk_paths: usize,
+}
+
+impl SimRequest {
+    /// All `n_paths` paths.
+    pub fn new(n_paths: u64, seed: u64) -> SimRequest {
+        SimRequest {
+            n_paths,
+            start: 0,
+            end: n_paths,
+            seed,
+            antithetic: false,
+            threads: None,
+            chunk_paths: DEFAULT_CHUNK,
+        }
+    }
+
+    /// Check the request against the limits; `model` fixes the output size.
+    pub fn validate(&self, model: &Model) -> Result<()> {
+        if self.n_paths == 0 || self.n_paths > MAX_PATHS {
+            return Err(CoreError::invalid(
+                "n_paths",
+                format!("must be an integer in [1, {MAX_PATHS}], got {}", self.n_paths),
+            ));
+        }
+        if self.start > self.end || self.end > self.n_paths {
+            return Err(CoreError::invalid(
+                "paths",
+                format!("range {}..{} is not inside 0..{}", self.start, self.end, self.n_paths),
+            ));
+        }
+        if let Some(t) = self.threads {
+            if t == 0 || t > 1024 {
+                return Err(CoreError::invalid("threads", format!("must be in [1, 1024], got {t}")));
+            }
+        }
+        if self.chunk_paths == 0 || self.chunk_paths > (1 << 24) {
+            return Err(CoreError::invalid(
+                "chunk_paths",
+                format!("must be in [1, {}], got {}", 1 << 24, self.chunk_paths),
+            ));
+        }
+        let needed = output_bytes(model, self.end - self.start);
+        if let Some(avail) = buffer::available_memory() {
+            if needed > avail {
+                return Err(CoreError::Resource {
+                    what: format!(
+                        "{} paths × {} months × {} series",
+                        self.end - self.start,
+                        model.horizon + 1,
+                        model.n_outputs()
+                    ),
+                    needed: human_bytes(needed),
+                    limit: format!("{} available", human_bytes(avail)),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes of the arrays a simulation of `n` paths returns.
+pub fn output_bytes(model: &Model, n: u64) -> u128 {
+    let w = (model.horizon + 1) as u128;
+    let n = n as u128;
+    let series = model.n_outputs() as u128 * n * w * 8;
+    let regimes = if matches!(model.regimes, Regimes::Markov { .. }) { n * w } else { 0 };
+    series + regimes + n * 16
+}
+
+/// Cancellation and progress shared with the caller's thread.
+#[derive(Debug, Default)]
+pub struct Control {
+    pub cancel: AtomicBool,
+    pub paths_done: AtomicU64,
+}
+
+/// The simulated paths of `start..end`.
+#[derive(Debug)]
+pub struct SimOutput {
+    pub start: u64,
+    pub end: u64,
+    pub horizon: usize,
+    /// One `(end − start) × (H + 1)` row-major array per output series.
+    pub series: Vec<Vec<f64>>,
+    /// Scenario index (static) or initial regime (Markov) of every path.
+    pub scenario: Vec<i64>,
+    /// Onset month of every path (−1: none).
+    pub onset: Vec<i64>,
+    /// Regime of every path and month (Markov mode).
+    pub regimes: Option<Vec<u8>>,
+    pub allocation: Allocation,
+}
+
+/// Simulate `req` under `model`.
+pub fn simulate(model: &Model, req: &SimRequest, control: &Control) -> Result<SimOutput> {
+    req.validate(model)?;
+    let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
+    match req.threads {
+        Some(t) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map_err(|e| CoreError::Numerical(format!("could not start {t} threads: {e}")))?;
+            pool.install(|| run(model, req, alloc, control))
+        }
+        None => run(model, req, alloc, control),
+    }
+}
+
+fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) -> Result<SimOutput> {
+    let n = (req.end - req.start) as usize;
+    let w = model.horizon + 1;
+    let markov = matches!(model.regimes, Regimes::Markov { .. });
+    let mut series: Vec<Vec<f64>> = (0..model.n_outputs()).map(|_| buffer::zeroed(n * w)).collect();
+    let mut onset = vec![0i64; n];
+    let mut regimes = if markov { Some(buffer::zeroed_u8(n * w)) } else { None };
+    let chunk = req.chunk_paths;
+    let n_chunks = n.div_ceil(chunk);
+
+    // split every output into per-chunk slices
+    let mut work: Vec<(Vec<&mut [f64]>, &mut [i64], Option<&mut [u8]>)> = Vec::with_capacity(n_chunks);
+    let mut per_series: Vec<std::slice::ChunksMut<f64>> =
+        series.iter_mut().map(|s| s.chunks_mut(chunk * w)).collect();
+    let mut onset_chunks = onset.chunks_mut(chunk);
+    let mut regime_chunks = regimes.as_mut().map(|r| r.chunks_mut(chunk * w));
+    for _ in 0..n_chunks {
+        let slices: Vec<&mut [f64]> = per_series.iter_mut().filter_map(|it| it.next()).collect();
+        let on = onset_chunks.next().unwrap_or_default();
+        let rg = regime_chunks.as_mut().and_then(|it| it.next());
+        work.push((slices, on, rg));
+    }
+
+    let ctx = Ctx { model, alloc: &alloc, seed: req.seed, antithetic: req.antithetic };
+    let bad = work.into_par_iter().enumerate().try_for_each(|(c, (mut slices, on, rg))| {
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(CoreError::Cancelled);
+        }
+        let first = req.start + (c * chunk) as u64;
+        let rows = on.len();
+        let mut scratch = Scratch::new(model);
+        let mut out = BlockOut { series: &mut slices, row0: 0, onset: on, regimes: rg };
+        let mut row = 0;
+        while row < rows {
+            let lanes = LANES.min(rows - row);
+            out.row0 = row;
+            if let Some(o) = kernel::simulate_block(&ctx, first + row as u64, lanes, &mut scratch, &mut out) {
+                return Err(CoreError::Numerical(format!(
+                    "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
+                    model.names[o],
+                    first + row as u64
+                )));
+            }
+            row += lanes;
+        }
+        control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
+        Ok(())
+    });
+    bad?;
+
+    let scenario = (req.start..req.end).map(|p| alloc.scenario_of(p as usize) as i64).collect();
+    Ok(SimOutput {
+        start: req.start,
+        end: req.end,
+        horizon: model.horizon,
+        series,
+        scenario,
+        onset,
+        regimes,
+        allocation: alloc,
+    })
+}

@@ -1,0 +1,54 @@
+//! The core's one error type. The Python layer maps each variant to an
+//! exception class in `src/python/errors.rs`.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CoreError {
+    /// A parameter (config entry or call argument) breaks a rule. `path` is the
+    /// dotted parameter path, e.g. `scenarios.bear.potash_spot.sigma`.
+    #[error("{path}: {rule}")]
+    Invalid { path: String, rule: String },
+
+    /// A request that would exceed a limit (memory, size) before any work starts.
+    #[error("{what}: needs {needed}, limit {limit}")]
+    Resource { what: String, needed: String, limit: String },
+
+    /// A numerical procedure failed (non-finite output, no convergence, infeasible views).
+    #[error("{0}")]
+    Numerical(String),
+
+    /// The caller asked to stop (Ctrl-C).
+    #[error("interrupted")]
+    Cancelled,
+}
+
+impl CoreError {
+    /// An invalid-parameter error.
+    pub fn invalid(path: impl Into<String>, rule: impl Into<String>) -> Self {
+        CoreError::Invalid {
+            path: path.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Result alias used across the core.
+pub type Result<T> = std::result::Result<T, CoreError>;
+
+/// Bytes in human units, for messages.
+pub fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.2} {}", UNITS[u])
+    }
+}

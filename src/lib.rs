@@ -1,0 +1,20 @@
+//! geoscenario: scenario Monte Carlo for geopolitical market theses.
+//!
+//! The core is plain Rust: [`config`] reads a world, [`model`] compiles it,
+//! [`engine`] simulates it with the counter-based streams of [`rng`]. The
+//! Python bindings live in `python/` behind the `python` feature.
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod linalg;
+pub mod model;
+pub mod rng;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use config::World;
+pub use engine::{simulate, Control, SimOutput, SimRequest};
+pub use error::{CoreError, Result};
+pub use model::Model;

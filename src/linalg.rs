@@ -1,0 +1,95 @@
+//! Small dense linear algebra: the Cholesky factor of the shock correlation matrix.
+
+use crate::config::World;
+use crate::error::{CoreError, Result};
+
+/// Indices of the factors that take a diffusion shock, in factor order.
+pub fn shocked_factors(w: &World) -> Vec<usize> {
+    (0..w.factors.len()).filter(|&i| w.factors[i].kind.has_shock()).collect()
+}
+
+/// Lower-triangular L (row-major, d×d) with L·Lᵀ = R for the correlation matrix R
+/// of the shocked factors. Positive semi-definite matrices are accepted (zero
+/// pivots give zero columns); anything else is an error naming `correlations`.
+pub fn correlation_cholesky(w: &World) -> Result<Vec<f64>> {
+    let shocked = shocked_factors(w);
+    let d = shocked.len();
+    let mut r = vec![0.0; d * d];
+    for i in 0..d {
+        r[i * d + i] = 1.0;
+    }
+    let pos = |f: usize| shocked.iter().position(|&x| x == f).unwrap_or(usize::MAX);
+    for &(a, b, rho) in &w.correlations {
+        let (i, j) = (pos(a), pos(b));
+        if i < d && j < d {
+            r[i * d + j] = rho;
+            r[j * d + i] = rho;
+        }
+    }
+    cholesky_psd(&r, d).map_err(|k| {
+        CoreError::invalid(
+            "correlations",
+            format!(
+                "the correlation matrix is not positive semi-definite (fails at factor {:?})",
+                w.factors[shocked[k]].name
+            ),
+        )
+    })
+}
+
+/// Cholesky factor of a symmetric PSD matrix; `Err(k)` names the failing row.
+pub fn cholesky_psd(a: &[f64], d: usize) -> std::result::Result<Vec<f64>, usize> {
+    const TOL: f64 = 1e-10;
+    let mut l = vec![0.0; d * d];
+    for j in 0..d {
+        let mut diag = a[j * d + j];
+        for k in 0..j {
+            diag -= l[j * d + k] * l[j * d + k];
+        }
+        if diag < -TOL || !diag.is_finite() {
+            return Err(j);
+        }
+        let ljj = if diag > TOL { diag.sqrt() } else { 0.0 };
+        l[j * d + j] = ljj;
+        for i in (j + 1)..d {
+            let mut v = a[i * d + j];
+            for k in 0..j {
+                v -= l[i * d + k] * l[j * d + k];
+            }
+            if ljj > 0.0 {
+                l[i * d + j] = v / ljj;
+            } else if v.abs() > 1e-8 {
+                // a zero pivot with a non-zero remainder: not PSD
+                return Err(i);
+            }
+        }
+    }
+    Ok(l)
+}
+
+/// Whether L is the identity (no correlation), so the engine can skip the product.
+pub fn is_identity(l: &[f64], d: usize) -> bool {
+    (0..d).all(|i| (0..d).all(|j| l[i * d + j] == if i == j { 1.0 } else { 0.0 }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_reproduces_matrix_and_rejects_non_psd() {
+        let a = [1.0, 0.6, 0.3, 0.6, 1.0, 0.2, 0.3, 0.2, 1.0];
+        let l = cholesky_psd(&a, 3).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|k| l[i * 3 + k] * l[j * 3 + k]).sum();
+                assert!((v - a[i * 3 + j]).abs() < 1e-14);
+            }
+        }
+        // perfectly correlated: PSD, singular
+        assert!(cholesky_psd(&[1.0, 1.0, 1.0, 1.0], 2).is_ok());
+        // rho(a,b)=0.9, rho(b,c)=0.9, rho(a,c)=-0.9 is not PSD
+        let bad = [1.0, 0.9, -0.9, 0.9, 1.0, 0.9, -0.9, 0.9, 1.0];
+        assert!(cholesky_psd(&bad, 3).is_err());
+    }
+}

@@ -1,0 +1,290 @@
+//! A world compiled for simulation: per-regime step coefficients of every
+//! factor, the shock Cholesky factor, and the scenario allocation rules.
+
+pub mod scenario;
+
+use crate::config::schema_idx as idx;
+use crate::config::{DerivedKind, FactorKind, RegimeMode, World};
+use crate::error::Result;
+use crate::linalg;
+
+/// Months per year of the simulation grid (Δ = 1/12).
+pub const STEPS_PER_YEAR: f64 = 12.0;
+
+/// How a diffusion's state x maps to its level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Transform {
+    /// X = e^x
+    Log,
+    /// X = scale / (1 + e^{-x})
+    Logit { scale: f64 },
+}
+
+/// One step x_{t+1} = a·x_t + b + s·Z (+ jumps) in one regime.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiffusionStep {
+    pub a: f64,
+    pub b: f64,
+    pub s: f64,
+    /// Poisson mean of the jump count per step, λΔ, and e^{-λΔ}.
+    pub jump_mean: f64,
+    pub jump_p0: f64,
+    pub mu_j: f64,
+    pub sigma_j: f64,
+    /// Added to x on entering this regime.
+    pub onset: f64,
+}
+
+impl DiffusionStep {
+    /// Exact log-OU step (MODEL.md §3): a = e^{−κΔ}, b = x̄(1 − a),
+    /// s = σ·sqrt((1 − e^{−2κΔ})/(2κ)), with the κ → 0 limit s = σ·sqrt(Δ).
+    pub fn ou(kappa: f64, xbar: f64, sigma: f64, dt: f64) -> (f64, f64, f64) {
+        let a = (-kappa * dt).exp();
+        let var = if kappa > 0.0 { -(-2.0 * kappa * dt).exp_m1() / (2.0 * kappa) } else { dt };
+        (a, xbar * (1.0 - a), sigma * var.sqrt())
+    }
+
+    /// Exact GBM step in logs: ln X_{t+1} = ln X_t + (g − σ²/2)Δ + σ·sqrt(Δ)·Z.
+    pub fn gbm(g: f64, sigma: f64, dt: f64) -> (f64, f64, f64) {
+        (1.0, (g - 0.5 * sigma * sigma) * dt, sigma * dt.sqrt())
+    }
+}
+
+/// A factor driven by a Gaussian shock.
+#[derive(Debug, Clone)]
+pub struct Diffusion {
+    pub factor: usize,
+    pub transform: Transform,
+    pub initial: f64,
+    pub x0: f64,
+    pub steps: Vec<DiffusionStep>,
+    pub has_jumps: bool,
+}
+
+/// Completion counter: each of `total` items completes with probability h_r per month.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub factor: usize,
+    pub total: u32,
+    pub initial: u32,
+    pub h: Vec<f64>,
+}
+
+/// Adoption curve.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    pub factor: usize,
+    pub lag_min: u32,
+    pub lag_max: u32,
+    pub rate: f64,
+    pub noise: f64,
+    pub s_max: Vec<f64>,
+}
+
+/// Annual contract price.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub factor: usize,
+    pub underlying: usize,
+    pub initial: f64,
+    pub averaging: usize,
+    pub noise: f64,
+    pub discount: Vec<f64>,
+    /// `reset[t]` is true when month t is a contract month (t >= 1).
+    pub reset: Vec<bool>,
+}
+
+/// How regimes evolve along a path.
+#[derive(Debug, Clone)]
+pub enum Regimes {
+    Static { onset: Vec<Option<(u32, u32)>> },
+    /// Cumulative transition rows.
+    Markov { cumulative: Vec<Vec<f64>> },
+}
+
+/// A derived output series.
+#[derive(Debug, Clone, Copy)]
+pub struct DerivedSeries {
+    pub kind: DerivedKind,
+    pub a: usize,
+    pub b: usize,
+}
+
+/// The compiled world.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub horizon: usize,
+    pub dt: f64,
+    pub base: usize,
+    pub n_scenarios: usize,
+    pub probabilities: Vec<f64>,
+    pub regimes: Regimes,
+    /// Cholesky factor of the shock correlation (d × d, row-major).
+    pub chol: Vec<f64>,
+    pub chol_identity: bool,
+    /// In shock order (shock j drives `diffusions[j]`).
+    pub diffusions: Vec<Diffusion>,
+    pub completions: Vec<Completion>,
+    pub adoptions: Vec<Adoption>,
+    pub contracts: Vec<Contract>,
+    pub derived: Vec<DerivedSeries>,
+    /// Output names and units: factors in config order, then derived series.
+    pub names: Vec<String>,
+    pub units: Vec<String>,
+    pub n_factors: usize,
+}
+
+impl Model {
+    /// Compile `world` for a horizon of `horizon` months.
+    pub fn new(world: &World, horizon: usize) -> Result<Model> {
+        let dt = 1.0 / STEPS_PER_YEAR;
+        let k = world.scenarios.len();
+        let chol = linalg::correlation_cholesky(world)?;
+        let shocked = linalg::shocked_factors(world);
+        let d = shocked.len();
+        let mut diffusions = Vec::new();
+        let mut completions = Vec::new();
+        let mut adoptions = Vec::new();
+        let mut contracts = Vec::new();
+        for (fi, f) in world.factors.iter().enumerate() {
+            let p = |s: usize, i: usize| world.param(s, fi, i);
+            match f.kind {
+                FactorKind::LogOu { initial } | FactorKind::LogitOu { initial, .. } => {
+                    let transform = match f.kind {
+                        FactorKind::LogitOu { scale, .. } => Transform::Logit { scale },
+                        _ => Transform::Log,
+                    };
+                    let to_x = |level: f64| match transform {
+                        Transform::Log => level.ln(),
+                        Transform::Logit { scale } => {
+                            let q = level / scale;
+                            (q / (1.0 - q)).ln()
+                        }
+                    };
+                    let steps = (0..k)
+                        .map(|s| {
+                            let (a, b, sd) =
+                                DiffusionStep::ou(p(s, idx::KAPPA), to_x(p(s, idx::THETA)), p(s, idx::OU_SIGMA), dt);
+                            jumpy(a, b, sd, dt, |i| p(s, idx::OU_JUMPS + i))
+                        })
+                        .collect::<Vec<_>>();
+                    diffusions.push(diffusion(fi, transform, initial, to_x(initial), steps));
+                }
+                FactorKind::Gbm { initial } => {
+                    let steps = (0..k)
+                        .map(|s| {
+                            let (a, b, sd) = DiffusionStep::gbm(p(s, idx::G), p(s, idx::GBM_SIGMA), dt);
+                            jumpy(a, b, sd, dt, |i| p(s, idx::GBM_JUMPS + i))
+                        })
+                        .collect::<Vec<_>>();
+                    diffusions.push(diffusion(fi, Transform::Log, initial, initial.ln(), steps));
+                }
+                FactorKind::Completion { total, initial } => completions.push(Completion {
+                    factor: fi,
+                    total,
+                    initial,
+                    h: (0..k).map(|s| p(s, 0)).collect(),
+                }),
+                FactorKind::Adoption { lag_min, lag_max, rate, noise } => adoptions.push(Adoption {
+                    factor: fi,
+                    lag_min,
+                    lag_max,
+                    rate,
+                    noise,
+                    s_max: (0..k).map(|s| p(s, 0)).collect(),
+                }),
+                FactorKind::Contract { underlying, initial, reset_month, averaging, noise } => {
+                    let reset = (0..=horizon)
+                        .map(|t| t >= 1 && world.start.plus(t).month == reset_month)
+                        .collect();
+                    contracts.push(Contract {
+                        factor: fi,
+                        underlying,
+                        initial,
+                        averaging: averaging as usize,
+                        noise,
+                        discount: (0..k).map(|s| p(s, 0)).collect(),
+                        reset,
+                    })
+                }
+            }
+        }
+        debug_assert_eq!(diffusions.len(), d);
+        let regimes = match &world.regimes {
+            RegimeMode::Static => Regimes::Static {
+                onset: world.scenarios.iter().map(|s| s.onset).collect(),
+            },
+            RegimeMode::Markov { transition } => Regimes::Markov {
+                cumulative: transition
+                    .iter()
+                    .map(|row| {
+                        let mut acc = 0.0;
+                        row.iter()
+                            .map(|p| {
+                                acc += p;
+                                acc
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            },
+        };
+        let mut names: Vec<String> = world.factors.iter().map(|f| f.name.clone()).collect();
+        let mut units: Vec<String> = world.factors.iter().map(|f| f.unit.clone()).collect();
+        for dv in &world.derived {
+            names.push(dv.name.clone());
+            units.push(dv.unit.clone());
+        }
+        Ok(Model {
+            horizon,
+            dt,
+            base: world.base,
+            n_scenarios: k,
+            probabilities: world.scenarios.iter().map(|s| s.probability).collect(),
+            regimes,
+            chol_identity: linalg::is_identity(&chol, d),
+            chol,
+            diffusions,
+            completions,
+            adoptions,
+            contracts,
+            derived: world
+                .derived
+                .iter()
+                .map(|dv| DerivedSeries { kind: dv.kind, a: dv.of.0, b: dv.of.1 })
+                .collect(),
+            names,
+            units,
+            n_factors: world.factors.len(),
+        })
+    }
+
+    /// Number of shocks per step.
+    pub fn n_shocks(&self) -> usize {
+        self.diffusions.len()
+    }
+
+    /// Number of output series (factors then derived).
+    pub fn n_outputs(&self) -> usize {
+        self.names.len()
+    }
+}
+
+fn jumpy(a: f64, b: f64, s: f64, dt: f64, jump: impl Fn(usize) -> f64) -> DiffusionStep {
+    let jump_mean = jump(idx::LAMBDA) * dt;
+    DiffusionStep {
+        a,
+        b,
+        s,
+        jump_mean,
+        jump_p0: (-jump_mean).exp(),
+        mu_j: jump(idx::MU_J),
+        sigma_j: jump(idx::SIGMA_J),
+        onset: jump(idx::ONSET),
+    }
+}
+
+fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: Vec<DiffusionStep>) -> Diffusion {
+    let has_jumps = steps.iter().any(|s| s.jump_mean > 0.0);
+    Diffusion { factor, transform, initial, x0, steps, has_jumps }
+}

@@ -1,0 +1,94 @@
+//! Python objects ⇄ the generic config tree (`toml::Value`), keeping NaN and
+//! infinities so that validation, not conversion, reports them with a path.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use toml::{Table, Value};
+
+use crate::error::{CoreError, Result};
+
+const MAX_DEPTH: usize = 32;
+
+fn join(path: &str, key: &str) -> String {
+    if path == "config" {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Convert a nested dict/list/number/str into a config tree.
+pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<Value> {
+    if depth > MAX_DEPTH {
+        return Err(CoreError::invalid(path, format!("nesting deeper than {MAX_DEPTH} levels")));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Value::Boolean(obj.extract::<bool>().unwrap_or(false)));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return obj
+            .extract::<i64>()
+            .map(Value::Integer)
+            .map_err(|_| CoreError::invalid(path, "integer does not fit in 64 bits"));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Value::Float(obj.extract::<f64>().unwrap_or(f64::NAN)));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_string()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut t = Table::new();
+        for (k, v) in d.iter() {
+            let key: String = k
+                .extract()
+                .map_err(|_| CoreError::invalid(path, "dict keys must be strings"))?;
+            let child = py_to_value(&v, &join(path, &key), depth + 1)?;
+            t.insert(key, child);
+        }
+        return Ok(Value::Table(t));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for (i, item) in obj.try_iter().map_err(|_| CoreError::invalid(path, "not iterable"))?.enumerate() {
+            let item = item.map_err(|_| CoreError::invalid(path, "not iterable"))?;
+            out.push(py_to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    // NumPy scalars and other numbers
+    if obj.hasattr("__index__").unwrap_or(false) {
+        if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
+            return Ok(Value::Integer(i));
+        }
+    }
+    if obj.hasattr("__float__").unwrap_or(false) {
+        if let Ok(x) = obj.call_method0("__float__").and_then(|v| v.extract::<f64>()) {
+            return Ok(Value::Float(x));
+        }
+    }
+    let tname = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
+}
+
+/// Convert a config tree into nested dicts and lists.
+pub fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Integer(i) => i.into_pyobject(py)?.into_any(),
+        Value::Float(x) => x.into_pyobject(py)?.into_any(),
+        Value::Boolean(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Datetime(d) => d.to_string().into_pyobject(py)?.into_any(),
+        Value::Array(a) => {
+            let items: Vec<Bound<'py, PyAny>> = a.iter().map(|x| value_to_py(py, x)).collect::<PyResult<_>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Table(t) => {
+            let d = PyDict::new(py);
+            for (k, x) in t {
+                d.set_item(k, value_to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}

@@ -1,0 +1,229 @@
+//! The Python binding layer: converts arguments, delegates to the core, and
+//! hands results to NumPy without copying. Nothing here computes.
+
+mod convert;
+mod errors;
+
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
+
+use ndarray::Array2;
+use numpy::IntoPyArray;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::config::{emit, parse, World};
+use crate::engine::{self, Control, SimRequest};
+use crate::model::Model;
+use errors::to_pyerr;
+
+/// A validated world (the core's half of `geoscenario.World`).
+#[pyclass(frozen, module = "geoscenario._core", name = "CoreWorld")]
+pub struct CoreWorld {
+    world: World,
+}
+
+#[pymethods]
+impl CoreWorld {
+    /// The embedded default world.
+    #[staticmethod]
+    fn default() -> Self {
+        CoreWorld { world: World::default_world() }
+    }
+
+    /// Parse and validate TOML text.
+    #[staticmethod]
+    fn from_toml(py: Python<'_>, text: &str) -> PyResult<Self> {
+        let world = parse::world_from_toml(text).map_err(|e| to_pyerr(py, e))?;
+        Ok(CoreWorld { world })
+    }
+
+    /// Validate a nested dict.
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let value = convert::py_to_value(obj, "config", 0).map_err(|e| to_pyerr(py, e))?;
+        let world = parse::world_from_value(&value).map_err(|e| to_pyerr(py, e))?;
+        Ok(CoreWorld { world })
+    }
+
+    /// TOML text that `from_toml` reads back to the same world.
+    fn to_toml(&self) -> String {
+        emit::world_to_toml(&self.world)
+    }
+
+    /// A nested dict that `from_dict` reads back to the same world.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::value_to_py(py, &emit::world_to_value(&self.world))
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.world.name
+    }
+
+    #[getter]
+    fn horizon_months(&self) -> usize {
+        self.world.horizon_months
+    }
+
+    #[getter]
+    fn scenario_names(&self) -> Vec<String> {
+        self.world.scenarios.iter().map(|s| s.name.clone()).collect()
+    }
+
+    #[getter]
+    fn probabilities(&self) -> Vec<f64> {
+        self.world.scenarios.iter().map(|s| s.probability).collect()
+    }
+
+    #[getter]
+    fn base_scenario(&self) -> usize {
+        self.world.base
+    }
+
+    /// (name, unit, kind) of every factor.
+    #[getter]
+    fn factors(&self) -> Vec<(String, String, String)> {
+        self.world
+            .factors
+            .iter()
+            .map(|f| (f.name.clone(), f.unit.clone(), f.kind.tag().to_string()))
+            .collect()
+    }
+
+    /// (name, unit, kind) of every derived series.
+    #[getter]
+    fn derived(&self) -> Vec<(String, String, String)> {
+        self.world
+            .derived
+            .iter()
+            .map(|d| (d.name.clone(), d.unit.clone(), d.kind.tag().to_string()))
+            .collect()
+    }
+
+    /// Month labels "YYYY-MM" for t = 0..=horizon.
+    fn month_labels(&self, horizon: usize) -> Vec<String> {
+        (0..=horizon).map(|t| self.world.start.plus(t).to_string()).collect()
+    }
+
+    /// Bytes a simulation of `n_paths` paths over `horizon` months returns.
+    fn output_bytes(&self, py: Python<'_>, n_paths: u64, horizon: usize) -> PyResult<u128> {
+        let model = Model::new(&self.world, horizon).map_err(|e| to_pyerr(py, e))?;
+        Ok(engine::output_bytes(&model, n_paths))
+    }
+
+    /// Simulate global paths `start..end` of an `n_paths` simulation.
+    ///
+    /// Runs without the GIL; Ctrl-C cancels with KeyboardInterrupt; `progress`
+    /// (if given) is called as `progress(paths_done, paths_total)` about ten
+    /// times a second.
+    #[pyo3(signature = (n_paths, horizon, seed, antithetic, threads, chunk_paths, start, end, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        n_paths: u64,
+        horizon: usize,
+        seed: u64,
+        antithetic: bool,
+        threads: Option<usize>,
+        chunk_paths: usize,
+        start: u64,
+        end: u64,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        if horizon == 0 || horizon > parse::MAX_HORIZON {
+            return Err(to_pyerr(
+                py,
+                crate::CoreError::invalid(
+                    "horizon_months",
+                    format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
+                ),
+            ));
+        }
+        let model = Model::new(&self.world, horizon).map_err(|e| to_pyerr(py, e))?;
+        let req = SimRequest { n_paths, start, end, seed, antithetic, threads, chunk_paths };
+        req.validate(&model).map_err(|e| to_pyerr(py, e))?;
+        let control = Control::default();
+        let total = end - start;
+        let result = std::thread::scope(|scope| -> PyResult<engine::SimOutput> {
+            let (tx, rx) = mpsc::channel();
+            let rx = Mutex::new(rx);
+            let (model_ref, req_ref, control_ref) = (&model, &req, &control);
+            scope.spawn(move || {
+                let r = engine::simulate(model_ref, req_ref, control_ref);
+                let _ = tx.send(r);
+            });
+            loop {
+                let got = py.detach(|| match rx.lock() {
+                    Ok(r) => r.recv_timeout(Duration::from_millis(100)),
+                    Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+                });
+                match got {
+                    Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        return Err(to_pyerr(py, crate::CoreError::Numerical("simulation thread failed".into())))
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if let Err(e) = py.check_signals() {
+                    control.cancel.store(true, Ordering::Relaxed);
+                    py.detach(|| {
+                        if let Ok(r) = rx.lock() {
+                            let _ = r.recv();
+                        }
+                    });
+                    return Err(e);
+                }
+                if let Some(cb) = &progress {
+                    cb.call1((control.paths_done.load(Ordering::Relaxed), total))?;
+                }
+            }
+        })?;
+        if let Some(cb) = &progress {
+            cb.call1((total, total))?;
+        }
+        let n = (result.end - result.start) as usize;
+        let w = result.horizon + 1;
+        let out = PyDict::new(py);
+        let series = PyDict::new(py);
+        for (name, data) in model.names.iter().zip(result.series) {
+            let arr = Array2::from_shape_vec((n, w), data).map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
+            series.set_item(name, arr.into_pyarray(py))?;
+        }
+        out.set_item("series", series)?;
+        out.set_item("units", PyList::new(py, &model.units)?)?;
+        out.set_item("scenario", result.scenario.into_pyarray(py))?;
+        out.set_item("onset", result.onset.into_pyarray(py))?;
+        match result.regimes {
+            Some(r) => {
+                let arr = Array2::from_shape_vec((n, w), r).map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
+                out.set_item("regimes", arr.into_pyarray(py))?;
+            }
+            None => out.set_item("regimes", py.None())?,
+        }
+        out.set_item("counts", result.allocation.counts.clone())?;
+        out.set_item("offsets", result.allocation.offsets.clone())?;
+        Ok(out)
+    }
+}
+
+/// The compiled half of geoscenario.
+#[pymodule]
+mod _core {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use super::CoreWorld;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("MAX_PATHS", crate::engine::MAX_PATHS)?;
+        m.add("MAX_HORIZON", crate::config::parse::MAX_HORIZON)?;
+        m.add("DEFAULT_CHUNK", crate::engine::DEFAULT_CHUNK)?;
+        m.add("DEFAULT_WORLD_TOML", crate::config::DEFAULT_WORLD_TOML)?;
+        Ok(())
+    }
+}

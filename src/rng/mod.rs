@@ -1,0 +1,277 @@
+//! The crate's one source of randomness (MODEL.md §7).
+//!
+//! Every random number is addressed by `(seed, path, stream, index)` and
+//! computed by the counter-based generator Philox4x32-10 (Salmon et al.,
+//! "Parallel random numbers: as easy as 1, 2, 3", SC 2011) with the seed as the
+//! key and `(path, stream, index / 2)` as the counter. A path's numbers
+//! therefore do not depend on which thread, chunk or machine simulates it,
+//! nor on the order in which it draws them.
+//!
+//! Normals come from the Box–Muller transform of the two 53-bit uniforms in
+//! one Philox block; uniforms are strictly inside (0, 1).
+
+pub mod math;
+
+/// Stream ids shared by the whole engine. Per-factor streams add the factor's
+/// index to the base.
+pub mod streams {
+    /// Diffusion shocks: index `t * d + j` for step t and shock j.
+    pub const SHOCKS: u32 = 0;
+    /// Scenario timing: index 0 is the onset month, index t the Markov draw at t.
+    pub const REGIME: u32 = 1;
+    /// Factor f's uniforms: `UNIFORM_BASE + f`.
+    pub const UNIFORM_BASE: u32 = 0x100;
+    /// Factor f's own normals (jump sizes, noise): `NORMAL_BASE + f`.
+    pub const NORMAL_BASE: u32 = 0x1_0000;
+    /// Asset-level idiosyncratic normals: `ASSET_BASE + a`.
+    pub const ASSET_BASE: u32 = 0x2_0000;
+}
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+/// Philox4x32-10 on one counter.
+#[inline(always)]
+pub fn philox4x32(key: [u32; 2], ctr: [u32; 4]) -> [u32; 4] {
+    let [mut k0, mut k1] = key;
+    let [mut x0, mut x1, mut x2, mut x3] = ctr;
+    for _ in 0..10 {
+        let p0 = (M0 as u64) * (x0 as u64);
+        let p1 = (M1 as u64) * (x2 as u64);
+        let (hi0, lo0) = ((p0 >> 32) as u32, p0 as u32);
+        let (hi1, lo1) = ((p1 >> 32) as u32, p1 as u32);
+        x0 = hi1 ^ x1 ^ k0;
+        x1 = lo1;
+        x2 = hi0 ^ x3 ^ k1;
+        x3 = lo0;
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+    [x0, x1, x2, x3]
+}
+
+/// A 53-bit uniform in (0, 1) from two 32-bit words: (m + 1/2) / 2^53.
+#[inline(always)]
+fn to_unit(hi: u32, lo: u32) -> f64 {
+    let m = (((hi as u64) << 32) | lo as u64) >> 11;
+    (m as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
+}
+
+/// The two Box–Muller normals of one block.
+#[inline(always)]
+fn box_muller(x: [u32; 4]) -> (f64, f64) {
+    let u1 = to_unit(x[0], x[1]);
+    let u2 = to_unit(x[2], x[3]);
+    let r = (-2.0 * math::ln(u1)).sqrt();
+    let (s, c) = math::sincos_2pi(u2);
+    (r * c, r * s)
+}
+
+/// Blocks processed together by the vectorised fills.
+const LANES: usize = 8;
+
+/// The random numbers of one simulated path.
+///
+/// With antithetic sampling, paths `2j` and `2j + 1` share the numbers of
+/// pair `j`; the odd one negates every normal (uniforms are shared).
+#[derive(Clone, Copy, Debug)]
+pub struct PathRng {
+    key: [u32; 2],
+    path_lo: u32,
+    path_hi: u32,
+    sign: f64,
+}
+
+impl PathRng {
+    /// The stream of global path `path` under `seed`.
+    pub fn new(seed: u64, path: u64, antithetic: bool) -> Self {
+        let (base, sign) = if antithetic {
+            (path >> 1, if path & 1 == 1 { -1.0 } else { 1.0 })
+        } else {
+            (path, 1.0)
+        };
+        PathRng {
+            key: [seed as u32, (seed >> 32) as u32],
+            path_lo: base as u32,
+            path_hi: (base >> 32) as u32,
+            sign,
+        }
+    }
+
+    #[inline(always)]
+    fn block(&self, stream: u32, block: u32) -> [u32; 4] {
+        philox4x32(self.key, [self.path_lo, self.path_hi, stream, block])
+    }
+
+    /// Uniform number `index` of `stream`, in (0, 1).
+    #[inline]
+    pub fn uniform(&self, stream: u32, index: u64) -> f64 {
+        let x = self.block(stream, (index >> 1) as u32);
+        if index & 1 == 0 {
+            to_unit(x[0], x[1])
+        } else {
+            to_unit(x[2], x[3])
+        }
+    }
+
+    /// Standard normal number `index` of `stream` (negated on the antithetic twin).
+    #[inline]
+    pub fn normal(&self, stream: u32, index: u64) -> f64 {
+        let (z0, z1) = box_muller(self.block(stream, (index >> 1) as u32));
+        self.sign * if index & 1 == 0 { z0 } else { z1 }
+    }
+
+    /// A uniform integer in `lo..=hi` from uniform `index` of `stream`.
+    #[inline]
+    pub fn uniform_int(&self, stream: u32, index: u64, lo: u32, hi: u32) -> u32 {
+        let span = (hi - lo) as f64 + 1.0;
+        let k = (self.uniform(stream, index) * span) as u32;
+        lo + k.min(hi - lo)
+    }
+
+    /// Normals `0..out.len()` of `stream`, vectorised across blocks.
+    pub fn fill_normals(&self, stream: u32, out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { fill_normals_avx2(self, stream, out) };
+                return;
+            }
+        }
+        fill_normals_generic(self, stream, out);
+    }
+
+    /// Uniforms `0..out.len()` of `stream`.
+    pub fn fill_uniforms(&self, stream: u32, out: &mut [f64]) {
+        for (b, pair) in out.chunks_mut(2).enumerate() {
+            let x = self.block(stream, b as u32);
+            pair[0] = to_unit(x[0], x[1]);
+            if pair.len() > 1 {
+                pair[1] = to_unit(x[2], x[3]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fill_normals_avx2(rng: &PathRng, stream: u32, out: &mut [f64]) {
+    fill_normals_generic(rng, stream, out)
+}
+
+#[inline(always)]
+fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
+    let sign = rng.sign;
+    let mut chunks = out.chunks_exact_mut(2 * LANES);
+    let mut block0: u32 = 0;
+    for chunk in &mut chunks {
+        let mut x0 = [rng.path_lo; LANES];
+        let mut x1 = [rng.path_hi; LANES];
+        let mut x2 = [stream; LANES];
+        let mut x3 = [0u32; LANES];
+        for (j, c) in x3.iter_mut().enumerate() {
+            *c = block0 + j as u32;
+        }
+        let [mut k0, mut k1] = rng.key;
+        for _ in 0..10 {
+            for j in 0..LANES {
+                let p0 = (M0 as u64) * (x0[j] as u64);
+                let p1 = (M1 as u64) * (x2[j] as u64);
+                let n0 = ((p1 >> 32) as u32) ^ x1[j] ^ k0;
+                let n2 = ((p0 >> 32) as u32) ^ x3[j] ^ k1;
+                x1[j] = p1 as u32;
+                x3[j] = p0 as u32;
+                x0[j] = n0;
+                x2[j] = n2;
+            }
+            k0 = k0.wrapping_add(W0);
+            k1 = k1.wrapping_add(W1);
+        }
+        let mut r = [0.0; LANES];
+        let mut s = [0.0; LANES];
+        let mut c = [0.0; LANES];
+        for j in 0..LANES {
+            let u1 = to_unit(x0[j], x1[j]);
+            let u2 = to_unit(x2[j], x3[j]);
+            r[j] = sign * (-2.0 * math::ln(u1)).sqrt();
+            let (sj, cj) = math::sincos_2pi(u2);
+            s[j] = sj;
+            c[j] = cj;
+        }
+        for j in 0..LANES {
+            chunk[2 * j] = r[j] * c[j];
+            chunk[2 * j + 1] = r[j] * s[j];
+        }
+        block0 += LANES as u32;
+    }
+    let rest = chunks.into_remainder();
+    for (b, pair) in rest.chunks_mut(2).enumerate() {
+        let (z0, z1) = box_muller(rng.block(stream, block0 + b as u32));
+        pair[0] = sign * z0;
+        if pair.len() > 1 {
+            pair[1] = sign * z1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn philox_known_answer() {
+        // Random123 known-answer tests for philox4x32_10.
+        assert_eq!(
+            philox4x32([0, 0], [0, 0, 0, 0]),
+            [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
+        );
+        assert_eq!(
+            philox4x32([0xa409_3822, 0x299f_31d0], [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344]),
+            [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
+        );
+    }
+
+    #[test]
+    fn fills_equal_scalar_draws() {
+        let rng = PathRng::new(42, 123_456_789_012, false);
+        let mut z = vec![0.0; 37];
+        rng.fill_normals(7, &mut z);
+        for (i, &v) in z.iter().enumerate() {
+            assert_eq!(v.to_bits(), rng.normal(7, i as u64).to_bits());
+        }
+        let mut u = vec![0.0; 11];
+        rng.fill_uniforms(3, &mut u);
+        for (i, &v) in u.iter().enumerate() {
+            assert_eq!(v.to_bits(), rng.uniform(3, i as u64).to_bits());
+            assert!(v > 0.0 && v < 1.0);
+        }
+    }
+
+    #[test]
+    fn antithetic_twin_negates_normals_and_shares_uniforms() {
+        let a = PathRng::new(9, 10, true);
+        let b = PathRng::new(9, 11, true);
+        for i in 0..50 {
+            assert_eq!(a.normal(0, i), -b.normal(0, i));
+            assert_eq!(a.uniform(1, i), b.uniform(1, i));
+        }
+    }
+
+    #[test]
+    fn normals_have_unit_moments() {
+        // mean, variance and kurtosis within 4 standard errors
+        let n = 400_000usize;
+        let mut z = vec![0.0; n];
+        PathRng::new(1, 2, false).fill_normals(0, &mut z);
+        let nf = n as f64;
+        let mean = z.iter().sum::<f64>() / nf;
+        let m2 = z.iter().map(|v| v * v).sum::<f64>() / nf;
+        let m4 = z.iter().map(|v| v.powi(4)).sum::<f64>() / nf;
+        assert!(mean.abs() < 4.0 / nf.sqrt(), "mean {mean}");
+        assert!((m2 - 1.0).abs() < 4.0 * (2.0 / nf).sqrt(), "var {m2}");
+        assert!((m4 - 3.0).abs() < 4.0 * (96.0 / nf).sqrt(), "m4 {m4}");
+    }
+}
