@@ -22,6 +22,9 @@ pub struct Scratch {
     jumps: Vec<f64>,
     uniforms: Vec<f64>,
     regimes: Vec<u8>,
+    coef_a: Vec<f64>,
+    coef_c: Vec<f64>,
+    xs: Vec<f64>,
 }
 
 impl Scratch {
@@ -32,6 +35,9 @@ impl Scratch {
             jumps: vec![0.0; LANES * h],
             uniforms: vec![0.0; h],
             regimes: vec![0; LANES * (h + 1)],
+            coef_a: vec![0.0; LANES * h],
+            coef_c: vec![0.0; LANES * h],
+            xs: vec![0.0; LANES * h],
         }
     }
 }
@@ -208,31 +214,47 @@ fn simulate_block_generic(
                 }
             }
         }
-        let series = &mut *out.series[f];
-        let base_row = out.row0 * w;
-        let mut x = [0.0f64; LANES];
+        // x_{t+1} = a_t·x_t + c_t with c_t = b + s·e_t + jumps + onset, laid out
+        // month-major with the lanes inner so the recurrence runs on all lanes at once
+        let (ca, cc, xs) = (&mut scratch.coef_a, &mut scratch.coef_c, &mut scratch.xs);
+        ca.fill(0.0);
+        cc.fill(0.0);
         for l in 0..lanes {
-            x[l] = df.x0;
-            series[base_row + l * w] = df.initial;
-        }
-        for t in 0..h {
-            for l in 0..lanes {
-                let r0 = scratch.regimes[l * w + t] as usize;
-                let r1 = scratch.regimes[l * w + t + 1] as usize;
+            let reg = &scratch.regimes[l * w..(l + 1) * w];
+            let z = &scratch.shocks[l * hd..(l + 1) * hd];
+            for t in 0..h {
+                let (r0, r1) = (reg[t] as usize, reg[t + 1] as usize);
                 let st = &df.steps[r0];
-                let mut xn = st.a * x[l] + st.b + st.s * scratch.shocks[l * hd + t * d + q];
+                let mut c = st.b + st.s * z[t * d + q];
                 if df.has_jumps {
-                    xn += scratch.jumps[l * h + t];
+                    c += scratch.jumps[l * h + t];
                 }
                 if r1 != r0 {
-                    xn += df.steps[r1].onset;
+                    c += df.steps[r1].onset;
                 }
-                x[l] = xn;
-                series[base_row + l * w + t + 1] = xn;
+                ca[t * LANES + l] = st.a;
+                cc[t * LANES + l] = c;
             }
         }
+        let mut x = [df.x0; LANES];
+        for t in 0..h {
+            let at = &ca[t * LANES..(t + 1) * LANES];
+            let ct = &cc[t * LANES..(t + 1) * LANES];
+            let xt = &mut xs[t * LANES..(t + 1) * LANES];
+            for l in 0..LANES {
+                x[l] = at[l] * x[l] + ct[l];
+                xt[l] = x[l];
+            }
+        }
+        let series = &mut *out.series[f];
         for l in 0..lanes {
-            let row = &mut series[base_row + l * w + 1..base_row + (l + 1) * w];
+            let r0 = (out.row0 + l) * w;
+            let row = &mut series[r0..r0 + w];
+            row[0] = df.initial;
+            for (t, v) in row[1..].iter_mut().enumerate() {
+                *v = xs[t * LANES + l];
+            }
+            let row = &mut row[1..];
             match df.transform {
                 Transform::Log => row.iter_mut().for_each(|v| *v = math::exp(*v)),
                 Transform::Logit { scale } => row.iter_mut().for_each(|v| *v = math::logistic(*v, scale)),

@@ -7,7 +7,7 @@
 //! therefore do not depend on which thread, chunk or machine simulates it,
 //! nor on the order in which it draws them.
 //!
-//! Normals come from the Box–Muller transform of the two 53-bit uniforms in
+//! Normals come from the Box–Muller transform of the two 52-bit uniforms in
 //! one Philox block; uniforms are strictly inside (0, 1).
 
 pub mod math;
@@ -52,11 +52,14 @@ pub fn philox4x32(key: [u32; 2], ctr: [u32; 4]) -> [u32; 4] {
     [x0, x1, x2, x3]
 }
 
-/// A 53-bit uniform in (0, 1) from two 32-bit words: (m + 1/2) / 2^53.
+/// A uniform in (0, 1) from two 32-bit words: (m + 1/2) / 2^52 with m the top 52 bits.
 #[inline(always)]
 fn to_unit(hi: u32, lo: u32) -> f64 {
-    let m = (((hi as u64) << 32) | lo as u64) >> 11;
-    (m as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
+    let m = (((hi as u64) << 32) | lo as u64) >> 12;
+    // m < 2^52 converted exactly without a u64→f64 instruction (which has no
+    // AVX2 form): the double with bits of 2^52 + m, minus 2^52.
+    let mf = f64::from_bits(0x4330_0000_0000_0000 | m) - 4_503_599_627_370_496.0;
+    (mf + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
 /// The two Box–Muller normals of one block.
@@ -156,6 +159,70 @@ impl PathRng {
     }
 }
 
+/// Philox4x32-10 of blocks `block0 .. block0 + LANES` of one path and stream.
+#[inline(always)]
+fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is available, checked just above.
+            return unsafe { philox_lanes_avx2(rng, stream, block0) };
+        }
+    }
+    let mut out = [[0u32; LANES]; 4];
+    for j in 0..LANES {
+        let x = rng.block(stream, block0 + j as u32);
+        for w in 0..4 {
+            out[w][j] = x[w];
+        }
+    }
+    out
+}
+
+/// The same rounds as [`philox4x32`], four counters per 256-bit register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
+    use std::arch::x86_64::*;
+    let mut out = [[0u32; LANES]; 4];
+    let m0 = _mm256_set1_epi64x(M0 as i64);
+    let m1 = _mm256_set1_epi64x(M1 as i64);
+    let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
+    for half in 0..LANES / 4 {
+        let b = block0.wrapping_add(4 * half as u32);
+        let mut x0 = _mm256_set1_epi64x(rng.path_lo as i64);
+        let mut x1 = _mm256_set1_epi64x(rng.path_hi as i64);
+        let mut x2 = _mm256_set1_epi64x(stream as i64);
+        let mut x3 = _mm256_set_epi64x(
+            b.wrapping_add(3) as i64,
+            b.wrapping_add(2) as i64,
+            b.wrapping_add(1) as i64,
+            b as i64,
+        );
+        let [mut k0, mut k1] = rng.key;
+        for _ in 0..10 {
+            let p0 = _mm256_mul_epu32(x0, m0);
+            let p1 = _mm256_mul_epu32(x2, m1);
+            let n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1), _mm256_set1_epi64x(k0 as i64));
+            let n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3), _mm256_set1_epi64x(k1 as i64));
+            x1 = _mm256_and_si256(p1, lo);
+            x3 = _mm256_and_si256(p0, lo);
+            x0 = n0;
+            x2 = n2;
+            k0 = k0.wrapping_add(W0);
+            k1 = k1.wrapping_add(W1);
+        }
+        for (w, reg) in [x0, x1, x2, x3].into_iter().enumerate() {
+            let mut tmp = [0u64; 4];
+            _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, reg);
+            for (i, v) in tmp.iter().enumerate() {
+                out[w][4 * half + i] = *v as u32;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn fill_normals_avx2(rng: &PathRng, stream: u32, out: &mut [f64]) {
@@ -168,28 +235,7 @@ fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
     let mut chunks = out.chunks_exact_mut(2 * LANES);
     let mut block0: u32 = 0;
     for chunk in &mut chunks {
-        let mut x0 = [rng.path_lo; LANES];
-        let mut x1 = [rng.path_hi; LANES];
-        let mut x2 = [stream; LANES];
-        let mut x3 = [0u32; LANES];
-        for (j, c) in x3.iter_mut().enumerate() {
-            *c = block0 + j as u32;
-        }
-        let [mut k0, mut k1] = rng.key;
-        for _ in 0..10 {
-            for j in 0..LANES {
-                let p0 = (M0 as u64) * (x0[j] as u64);
-                let p1 = (M1 as u64) * (x2[j] as u64);
-                let n0 = ((p1 >> 32) as u32) ^ x1[j] ^ k0;
-                let n2 = ((p0 >> 32) as u32) ^ x3[j] ^ k1;
-                x1[j] = p1 as u32;
-                x3[j] = p0 as u32;
-                x0[j] = n0;
-                x2[j] = n2;
-            }
-            k0 = k0.wrapping_add(W0);
-            k1 = k1.wrapping_add(W1);
-        }
+        let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0);
         let mut r = [0.0; LANES];
         let mut s = [0.0; LANES];
         let mut c = [0.0; LANES];
