@@ -10,6 +10,7 @@ pub mod error;
 pub mod linalg;
 pub mod model;
 pub mod rng;
+pub mod simd;
 
 #[cfg(feature = "python")]
 mod python;

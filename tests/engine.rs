@@ -195,3 +195,19 @@ fn cancellation_stops_a_run() {
     let err = simulate(&model, &SimRequest::new(100_000, 0), &control).unwrap_err();
     assert_eq!(err, geoscenario::CoreError::Cancelled);
 }
+
+#[test]
+fn every_instruction_set_tier_gives_the_same_bits() {
+    use geoscenario::simd;
+    let world = geoscenario::World::default_world();
+    let model = Model::new(&world, 24).unwrap();
+    let best = simd::set_max_level(simd::AVX512);
+    let reference = simulate(&model, &SimRequest::new(1_001, 8), &Control::default()).unwrap();
+    for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
+        let used = simd::set_max_level(tier);
+        assert!(used <= tier.max(simd::GENERIC));
+        let out = simulate(&model, &SimRequest::new(1_001, 8), &Control::default()).unwrap();
+        assert_eq!(out.series, reference.series, "tier {used}");
+    }
+    simd::set_max_level(best);
+}

@@ -12,6 +12,7 @@ use crate::config::DerivedKind;
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
 use crate::rng::{math, streams, PathRng};
+use crate::simd::multiversion;
 
 /// Paths simulated together, so that the recurrences of different paths overlap.
 pub const LANES: usize = 8;
@@ -103,23 +104,12 @@ fn binomial_inv(n: u32, h: f64, u: f64, rng: &PathRng, stream: u32, t: usize) ->
     k
 }
 
-/// Simulate global paths `first .. first + lanes` into `out`. Returns the index
-/// of an output series that went non-finite, if any.
-pub fn simulate_block(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available, checked just above.
-            return unsafe { simulate_block_avx2(ctx, first, lanes, scratch, out) };
-        }
+multiversion! {
+    /// Simulate global paths `first .. first + lanes` into `out`. Returns the index
+    /// of an output series that went non-finite, if any.
+    pub fn simulate_block(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
+        simulate_block_generic(ctx, first, lanes, scratch, out)
     }
-    simulate_block_generic(ctx, first, lanes, scratch, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn simulate_block_avx2(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
-    simulate_block_generic(ctx, first, lanes, scratch, out)
 }
 
 #[inline(always)]
@@ -217,23 +207,39 @@ fn simulate_block_generic(
         // x_{t+1} = a_t·x_t + c_t with c_t = b + s·e_t + jumps + onset, laid out
         // month-major with the lanes inner so the recurrence runs on all lanes at once
         let (ca, cc, xs) = (&mut scratch.coef_a, &mut scratch.coef_c, &mut scratch.xs);
-        ca.fill(0.0);
-        cc.fill(0.0);
+        if lanes < LANES {
+            ca.fill(0.0);
+            cc.fill(0.0);
+        }
         for l in 0..lanes {
             let reg = &scratch.regimes[l * w..(l + 1) * w];
             let z = &scratch.shocks[l * hd..(l + 1) * hd];
-            for t in 0..h {
-                let (r0, r1) = (reg[t] as usize, reg[t + 1] as usize);
-                let st = &df.steps[r0];
-                let mut c = st.b + st.s * z[t * d + q];
-                if df.has_jumps {
-                    c += scratch.jumps[l * h + t];
+            // months [t0, t1) share one regime: a tight loop with fixed coefficients
+            let mut t0 = 0;
+            while t0 < h {
+                let r0 = reg[t0];
+                let mut t1 = t0 + 1;
+                while t1 < h && reg[t1] == r0 {
+                    t1 += 1;
                 }
+                let st = &df.steps[r0 as usize];
+                let (a, b, sd) = (st.a, st.b, st.s);
+                for t in t0..t1 {
+                    ca[t * LANES + l] = a;
+                    cc[t * LANES + l] = b + sd * z[t * d + q];
+                }
+                // entering a new regime at month t1 adds its onset jump to x_{t1}
+                let r1 = reg[t1];
                 if r1 != r0 {
-                    c += df.steps[r1].onset;
+                    cc[(t1 - 1) * LANES + l] += df.steps[r1 as usize].onset;
                 }
-                ca[t * LANES + l] = st.a;
-                cc[t * LANES + l] = c;
+                t0 = t1;
+            }
+            if df.has_jumps {
+                let jumps = &scratch.jumps[l * h..(l + 1) * h];
+                for (t, j) in jumps.iter().enumerate() {
+                    cc[t * LANES + l] += j;
+                }
             }
         }
         let mut x = [df.x0; LANES];

@@ -12,6 +12,8 @@
 
 pub mod math;
 
+use crate::simd::multiversion;
+
 /// Stream ids shared by the whole engine. Per-factor streams add the factor's
 /// index to the base.
 pub mod streams {
@@ -136,15 +138,7 @@ impl PathRng {
 
     /// Normals `0..out.len()` of `stream`, vectorised across blocks.
     pub fn fill_normals(&self, stream: u32, out: &mut [f64]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { fill_normals_avx2(self, stream, out) };
-                return;
-            }
-        }
-        fill_normals_generic(self, stream, out);
+        fill_normals_dispatch(self, stream, out)
     }
 
     /// Uniforms `0..out.len()` of `stream`.
@@ -164,19 +158,34 @@ impl PathRng {
 fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available, checked just above.
+        if crate::simd::level() == crate::simd::AVX2 {
+            // SAFETY: the AVX2 tier is only selected on CPUs with AVX2.
             return unsafe { philox_lanes_avx2(rng, stream, block0) };
         }
     }
-    let mut out = [[0u32; LANES]; 4];
-    for j in 0..LANES {
-        let x = rng.block(stream, block0 + j as u32);
-        for w in 0..4 {
-            out[w][j] = x[w];
-        }
+    let mut x0 = [rng.path_lo; LANES];
+    let mut x1 = [rng.path_hi; LANES];
+    let mut x2 = [stream; LANES];
+    let mut x3 = [0u32; LANES];
+    for (j, c) in x3.iter_mut().enumerate() {
+        *c = block0.wrapping_add(j as u32);
     }
-    out
+    let [mut k0, mut k1] = rng.key;
+    for _ in 0..10 {
+        for j in 0..LANES {
+            let p0 = (M0 as u64) * (x0[j] as u64);
+            let p1 = (M1 as u64) * (x2[j] as u64);
+            let n0 = ((p1 >> 32) as u32) ^ x1[j] ^ k0;
+            let n2 = ((p0 >> 32) as u32) ^ x3[j] ^ k1;
+            x1[j] = p1 as u32;
+            x3[j] = p0 as u32;
+            x0[j] = n0;
+            x2[j] = n2;
+        }
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+    [x0, x1, x2, x3]
 }
 
 /// The same rounds as [`philox4x32`], four counters per 256-bit register.
@@ -223,10 +232,19 @@ unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u32; L
     out
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fill_normals_avx2(rng: &PathRng, stream: u32, out: &mut [f64]) {
-    fill_normals_generic(rng, stream, out)
+multiversion! {
+    /// Benchmark hook: xor of the Philox words of blocks `block0 .. block0 + 8`.
+    #[doc(hidden)]
+    pub fn philox_bench(rng: &PathRng, stream: u32, block0: u32) -> u32 {
+        let x = philox_lanes(rng, stream, block0);
+        x.iter().flatten().fold(0, |a, b| a ^ b)
+    }
+}
+
+multiversion! {
+    fn fill_normals_dispatch(rng: &PathRng, stream: u32, out: &mut [f64]) -> () {
+        fill_normals_generic(rng, stream, out)
+    }
 }
 
 #[inline(always)]

@@ -1,0 +1,127 @@
+"""Benchmark: single-factor log-OU kernel and the default world.
+
+Prints path-steps per second and the ratio against a vectorised NumPy
+implementation of the same model run in the same process. Run with
+``python benches/bench_kernel.py [--paths N] [--steps H]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+import geoscenario as gs
+
+KERNEL_TOML = """
+[world]
+name = "log_ou_kernel"
+[factors.potash_spot]
+kind = "log_ou"
+unit = "USD/t"
+initial = 352.0
+[scenarios.base]
+probability = 1.0
+potash_spot = { theta = 352.0, kappa = 0.4, sigma = 0.30 }
+"""
+S0, THETA, KAPPA, SIGMA, DT = 352.0, 352.0, 0.4, 0.30, 1.0 / 12.0
+
+
+def numpy_log_ou(n: int, h: int, seed: int) -> np.ndarray:
+    """Exact log-OU step, vectorised over paths, output (n, h + 1) C-contiguous."""
+    rng = np.random.default_rng(seed)
+    a = np.exp(-KAPPA * DT)
+    b = np.log(THETA) * (1.0 - a)
+    s = SIGMA * np.sqrt((1.0 - np.exp(-2.0 * KAPPA * DT)) / (2.0 * KAPPA))
+    out = np.empty((n, h + 1))
+    out[:, 0] = S0
+    x = np.full(n, np.log(S0))
+    z = np.empty(n)
+    for t in range(h):
+        rng.standard_normal(out=z)
+        z *= s
+        x *= a
+        x += b
+        x += z
+        np.exp(x, out=out[:, t + 1])
+    return out
+
+
+def numpy_log_ou_time_major(n: int, h: int, seed: int) -> np.ndarray:
+    """The same, generating all shocks at once in a (h, n) array (NumPy's best case)."""
+    rng = np.random.default_rng(seed)
+    a = np.exp(-KAPPA * DT)
+    b = np.log(THETA) * (1.0 - a)
+    s = SIGMA * np.sqrt((1.0 - np.exp(-2.0 * KAPPA * DT)) / (2.0 * KAPPA))
+    x = np.empty((h + 1, n))
+    x[0] = np.log(S0)
+    z = rng.standard_normal((h, n))
+    for t in range(h):
+        np.multiply(x[t], a, out=x[t + 1])
+        x[t + 1] += b + s * z[t]
+    np.exp(x, out=x)
+    return np.ascontiguousarray(x.T)
+
+
+def timed(fn, *args, **kw):
+    t0 = time.perf_counter()
+    out = fn(*args, **kw)
+    return time.perf_counter() - t0, out
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--paths", type=int, default=1_000_000)
+    p.add_argument("--steps", type=int, default=252)
+    p.add_argument("--world-paths", type=int, default=1_000_000)
+    args = p.parse_args()
+    n, h = args.paths, args.steps
+    print(f"CPU: {cpu_model()} · {os.cpu_count()} logical cores · numpy {np.__version__} · geoscenario {gs.__version__}")
+
+    world = gs.World.from_toml(KERNEL_TOML)
+    # warm-up: thread pool, page cache, NumPy's allocator
+    world.simulate(n // 10, h, seed=0, progress=False)
+    numpy_log_ou(n // 10, h, 0)
+
+    t_np, ref = timed(numpy_log_ou, n, h, 1)
+    del ref
+    t_np2, ref = timed(numpy_log_ou_time_major, n, h, 1)
+    del ref
+    t1, sim = timed(world.simulate, n, h, seed=1, threads=1, progress=False)
+    del sim
+    t2, sim = timed(world.simulate, n, h, seed=1, progress=False)
+    del sim
+    steps = n * h
+    print(f"\nsingle-factor log-OU kernel, {n:,} paths × {h} steps, float64 output ({n * (h + 1) * 8 / 2**30:.2f} GiB)")
+    print(f"  numpy (per-step, (n, h+1) output)   {t_np:8.3f} s  {steps / t_np / 1e6:9.1f} M path-steps/s")
+    print(f"  numpy (all shocks at once)          {t_np2:8.3f} s  {steps / t_np2 / 1e6:9.1f} M path-steps/s")
+    print(f"  geoscenario, 1 thread               {t1:8.3f} s  {steps / t1 / 1e6:9.1f} M path-steps/s")
+    print(f"  geoscenario, all threads            {t2:8.3f} s  {steps / t2 / 1e6:9.1f} M path-steps/s")
+    print(f"  ratio vs numpy (per-step):          {t_np / t2:6.1f}x")
+    print(f"  ratio vs numpy (all shocks at once):{t_np2 / t2:6.1f}x")
+    print(f"  thread scaling 1 → {os.cpu_count()}:            {t1 / t2:6.2f}x")
+
+    m = args.world_paths
+    default = gs.World.default()
+    default.simulate(m // 10, 24, seed=0, progress=False)
+    tw, sim = timed(default.simulate, m, 24, seed=1, progress=False)
+    print(f"\ndefault world, {m:,} paths × 24 months, {len(sim.factors)} series")
+    print(f"  geoscenario                         {tw:8.3f} s  {m * 24 / tw / 1e6:9.1f} M path-months/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+//! Runtime choice of instruction set for the hot loops.
+//!
+//! Each hot function is compiled three times (baseline x86-64, AVX2,
+//! AVX-512) by [`multiversion!`] and the best one the CPU supports runs.
+//! The kernels use only IEEE-754 basic operations and integer bit
+//! manipulation (no fused multiply-add), so every tier returns the same bits;
+//! a test checks it. `GEOSCENARIO_SIMD=generic|avx2|avx512` caps the tier.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Baseline instructions only.
+pub const GENERIC: u8 = 1;
+/// AVX2.
+pub const AVX2: u8 = 2;
+/// AVX-512 (F, DQ, VL, BW).
+pub const AVX512: u8 = 3;
+
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+fn detect() -> u8 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let cap = match std::env::var("GEOSCENARIO_SIMD").as_deref() {
+            Ok("generic") => GENERIC,
+            Ok("avx2") => AVX2,
+            _ => AVX512,
+        };
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw");
+        let hw = if avx512 {
+            AVX512
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            AVX2
+        } else {
+            GENERIC
+        };
+        hw.min(cap)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        GENERIC
+    }
+}
+
+/// The tier in use.
+#[inline]
+pub fn level() -> u8 {
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            let l = detect();
+            LEVEL.store(l, Ordering::Relaxed);
+            l
+        }
+        l => l,
+    }
+}
+
+/// Cap the tier (tests and benchmarks); returns the tier now in use.
+pub fn set_max_level(max: u8) -> u8 {
+    LEVEL.store(detect().min(max.max(GENERIC)), Ordering::Relaxed);
+    level()
+}
+
+/// Define `fn $name(args) -> ret` compiled for each tier and dispatched at run time.
+macro_rules! multiversion {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            fn inner($($arg: $ty),*) -> $ret $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
+                unsafe fn v4($($arg: $ty),*) -> $ret { inner($($arg),*) }
+                #[target_feature(enable = "avx2")]
+                unsafe fn v3($($arg: $ty),*) -> $ret { inner($($arg),*) }
+                match $crate::simd::level() {
+                    // SAFETY: the tier was detected on this CPU.
+                    $crate::simd::AVX512 => return unsafe { v4($($arg),*) },
+                    $crate::simd::AVX2 => return unsafe { v3($($arg),*) },
+                    _ => {}
+                }
+            }
+            inner($($arg),*)
+        }
+    };
+}
+pub(crate) use multiversion;
