@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .errors import invalid
 
 
@@ -20,7 +22,7 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
 
 def flag(name: str, value: Any) -> bool:
     """``value`` as a bool (True/False or NumPy bool only)."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise invalid(name, f"must be True or False, got {value!r}")
 

@@ -34,11 +34,14 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | np.ndarray) -> np.ndarray:
-    """Smallest x with weighted CDF >= q, for each q."""
+    """Smallest x with weighted CDF >= q, for each q (a relative tolerance of 1e-12
+    absorbs the rounding of the cumulative sum at exact ties)."""
     order = np.argsort(x, kind="stable")
     xs = x[order]
     cw = np.cumsum(w[order])
-    target = np.asarray(q, dtype=float) * cw[-1]
+    # a cumulative weight equal to q·total up to rounding counts as reaching it,
+    # so that ties (equal weights within a scenario) pick the lower order statistic
+    target = np.asarray(q, dtype=float) * cw[-1] * (1.0 - 1e-12)
     idx = np.searchsorted(cw, target, side="left")
     return xs[np.minimum(idx, len(xs) - 1)]
 

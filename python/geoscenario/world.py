@@ -69,7 +69,7 @@ class World:
         True
         """
         if isinstance(source, os.PathLike) or (
-            isinstance(source, str) and "\n" not in source and "=" not in source
+            isinstance(source, str) and "\n" not in source and (os.path.isfile(source) or source.endswith(".toml"))
         ):
             path = Path(source)
             if not path.is_file():

@@ -14,6 +14,8 @@ pub const MAX_FACTORS: usize = 256;
 pub const MAX_SCENARIOS: usize = 64;
 pub const MAX_HORIZON: usize = 1200;
 const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
+/// Names the result tables use for their own columns and rows.
+const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
 
 /// Parse TOML text into a validated world.
 pub fn world_from_toml(text: &str) -> Result<World> {
@@ -259,7 +261,7 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
     for (name, v) in ft {
         let path = join("factors", name);
         check_name(name, &path)?;
-        if RESERVED_SCENARIO_KEYS.contains(&name.as_str()) {
+        if RESERVED_SCENARIO_KEYS.contains(&name.as_str()) || RESERVED_NAMES.contains(&name.as_str()) {
             return Err(CoreError::invalid(&path, "is a reserved word, choose another factor name"));
         }
         let t = as_table(v, &path)?;
@@ -374,6 +376,9 @@ fn parse_scenarios(
     for (k, (name, v)) in st.iter().enumerate() {
         let path = join("scenarios", name);
         check_name(name, &path)?;
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            return Err(CoreError::invalid(&path, "is a reserved word, choose another scenario name"));
+        }
         let t = as_table(v, &path)?;
         let mut given: Vec<Vec<Option<f64>>> =
             factors.iter().map(|f| vec![None; param_specs(&f.kind).len()]).collect();
@@ -529,6 +534,9 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
     for (name, v) in dt {
         let path = join("derived", name);
         check_name(name, &path)?;
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            return Err(CoreError::invalid(&path, "is a reserved word, choose another series name"));
+        }
         if factors.iter().any(|f| f.name == *name) {
             return Err(CoreError::invalid(&path, "has the name of a factor"));
         }

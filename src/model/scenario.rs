@@ -26,6 +26,17 @@ impl Allocation {
         }
         let units = n_paths / unit;
         let k = probs.len();
+        let positive = probs.iter().filter(|&&p| p > 0.0).count();
+        if units < positive {
+            return Err(CoreError::invalid(
+                "n_paths",
+                format!(
+                    "must give every scenario with positive probability at least one {}: need at least {}, got {n_paths}",
+                    if antithetic { "antithetic pair" } else { "path" },
+                    positive * unit
+                ),
+            ));
+        }
         let quotas: Vec<f64> = probs.iter().map(|p| p * units as f64).collect();
         let mut counts: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
         let assigned: usize = counts.iter().sum();
@@ -39,9 +50,8 @@ impl Allocation {
         for &i in order.iter().take(units.saturating_sub(assigned)) {
             counts[i] += 1;
         }
-        // every scenario with positive probability gets at least one unit when possible
-        let positive = probs.iter().filter(|&&p| p > 0.0).count();
-        if units >= positive {
+        // every scenario with positive probability gets at least one unit
+        {
             for i in 0..k {
                 if probs[i] > 0.0 && counts[i] == 0 {
                     let donor = (0..k).max_by_key(|&j| (counts[j], std::cmp::Reverse(j))).unwrap_or(0);

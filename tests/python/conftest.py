@@ -7,12 +7,36 @@ deterministic.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import geoscenario as gs
+
+# no example database on disk: the suite must not write outside its temporary directories
+settings.register_profile("geoscenario", database=None, deadline=None)
+settings.load_profile("geoscenario")
+_HYPOTHESIS_HOME: str | None = None
+
+
+def pytest_configure(config):
+    """Keep Hypothesis' caches in a temporary directory, not in the working directory."""
+    global _HYPOTHESIS_HOME
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:  # pragma: no cover - older Hypothesis
+        return
+    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="geoscenario-hypothesis-")
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config):
+    if _HYPOTHESIS_HOME is not None:
+        shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
 
 # ---------------------------------------------------------------------------- constants
 DT = 1.0 / 12.0  # the monthly grid of MODEL.md §2

@@ -1,0 +1,486 @@
+"""The public Python API: round trips, user-defined factors, array contracts,
+pandas views, reprs and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import geoscenario as gs
+from conftest import DT, N_SIGMA, assert_bit_identical, assert_mean_close
+
+SUMMARY_COLUMNS = ["unit", "probability", "mean", "std", "q05", "q50", "q95", "threshold", "p_above"]
+
+
+# ============================================================================ round trips
+def test_toml_round_trip_gives_identical_simulations(default_world, tmp_path):
+    text = default_world.to_toml()
+    w2 = gs.World.from_toml(text)
+    assert w2 == default_world and hash(w2) == hash(default_world)
+    assert w2.to_toml() == text, "to_toml is a fixed point"
+    # also through a file, by pathlib.Path and by str
+    f = tmp_path / "world.toml"
+    assert default_world.to_toml(f) == text
+    assert f.read_text(encoding="utf-8") == text
+    for src in (f, str(f)):
+        w3 = gs.World.from_toml(src)
+        assert w3 == default_world
+    a = default_world.simulate(2_000, 24, seed=31)
+    b = gs.World.from_toml(f).simulate(2_000, 24, seed=31)
+    assert_bit_identical(a, b)
+
+
+def test_dict_round_trip(default_world):
+    d = default_world.to_dict()
+    assert isinstance(d, dict) and set(d) >= {"world", "factors", "scenarios", "correlations", "derived"}
+    w2 = gs.World.from_dict(d)
+    assert w2.to_dict() == d
+    assert w2 == default_world
+    # the dict is a copy: changing it does not change the world
+    d["scenarios"]["bear"]["potash_spot"]["theta"] = 1.0
+    assert default_world.to_dict()["scenarios"]["bear"]["potash_spot"]["theta"] == 480.0
+    assert_bit_identical(default_world.simulate(500, 6, seed=2), w2.simulate(500, 6, seed=2))
+
+
+def test_markov_world_round_trips(markov_world):
+    assert gs.World.from_toml(markov_world.to_toml()) == markov_world
+    assert gs.World.from_dict(markov_world.to_dict()).to_dict() == markov_world.to_dict()
+    a = markov_world.simulate(600, 12, seed=4)
+    b = gs.World.from_toml(markov_world.to_toml()).simulate(600, 12, seed=4)
+    assert_bit_identical(a, b)
+
+
+finite = dict(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    theta=st.floats(1e-6, 1e12, **finite),
+    sigma=st.floats(0.0, 10.0, **finite),
+    kappa=st.floats(0.0, 1000.0, **finite),
+    g=st.floats(-5.0, 5.0, **finite),
+    p_bear=st.floats(0.0, 0.45, **finite),
+    onset=st.tuples(st.integers(1, 1200), st.integers(0, 50)),
+    desc=st.text(max_size=20),
+)
+def test_round_trip_property(default_world, theta, sigma, kappa, g, p_bear, onset, desc):
+    w = default_world.with_params(
+        {
+            "scenarios.bear.potash_spot.theta": theta,
+            "scenarios.bear.potash_spot.sigma": sigma,
+            "scenarios.bull.potash_spot.kappa": kappa,
+            "scenarios.bear.global_equity.g": g,
+            "scenarios.bear.probability": p_bear,
+            "scenarios.base.probability": 0.75 - p_bear,
+            "scenarios.bull.onset": [onset[0], min(1200, onset[0] + onset[1])],
+            "scenarios.bull.description": desc,
+        }
+    )
+    w_toml = gs.World.from_toml(w.to_toml())
+    w_dict = gs.World.from_dict(w.to_dict())
+    assert w_toml.to_dict() == w.to_dict() == w_dict.to_dict()
+    bear = w_toml.to_dict()["scenarios"]["bear"]
+    assert bear["potash_spot"]["theta"] == theta and bear["potash_spot"]["sigma"] == sigma
+    assert bear["global_equity"]["g"] == g
+    assert w_toml.to_dict()["scenarios"]["bull"].get("description", "") == desc
+
+
+def test_with_params_is_immutable_and_accepts_kwargs(default_world):
+    w = default_world.with_params(
+        {"scenarios.base.probability": 0.5}, scenarios__bear__probability=0.25, scenarios__bear__potash_spot__theta=520
+    )
+    assert w.probabilities == {"base": 0.5, "bull": 0.25, "bear": 0.25}
+    assert w.to_dict()["scenarios"]["bear"]["potash_spot"]["theta"] == 520.0
+    assert default_world.probabilities == {"base": 0.55, "bull": 0.25, "bear": 0.2}
+    assert w != default_world
+    assert default_world.with_params() == default_world
+
+
+# ============================================================================ world properties
+def test_world_properties(default_world):
+    w = default_world
+    assert w.name == "belarus_china_2025"
+    assert w.horizon_months == 24
+    assert w.scenario_names == ["base", "bull", "bear"]
+    assert w.probabilities == {"base": 0.55, "bull": 0.25, "bear": 0.20}
+    assert list(w.factors) == [
+        "potash_spot", "contract_price", "bilateral_trade", "malaszewicze_trains", "middle_corridor_volume",
+        "machinery_orders", "roadmap_projects_done", "digital_ruble_share", "eurobond_price", "global_equity",
+        "hk_equity", "dislocation", "discount",
+    ]
+    assert w.factors["potash_spot"] == "USD/t" and w.factors["discount"] == "fraction"
+    assert w.kinds["potash_spot"] == "log_ou" and w.kinds["contract_price"] == "contract"
+    assert w.kinds["eurobond_price"] == "logit_ou" and w.kinds["dislocation"] == "spread"
+    assert w.kinds["roadmap_projects_done"] == "completion" and w.kinds["digital_ruble_share"] == "adoption"
+    assert isinstance(gs.__version__, str) and gs.__version__
+
+
+def test_world_horizon_is_the_default_of_simulate(default_world):
+    w = default_world.with_params({"world.horizon_months": 36, "world.start": "2024-01"})
+    s = w.simulate(100, seed=0)
+    assert s.horizon_months == 36 and s.paths("potash_spot").shape == (100, 37)
+    assert s.months[0] == pd.Timestamp("2024-01-01") and s.months[-1] == pd.Timestamp("2027-01-01")
+
+
+# ============================================================================ user-defined factors
+USER_FACTOR = """
+
+[factors.my_index]
+kind = "gbm"
+unit = "pts"
+initial = 250.0
+description = "my own index"
+
+[correlations.my_index]
+global_equity = 0.5
+
+[scenarios.base.my_index]
+g = 0.08
+sigma = 0.10
+
+[scenarios.bull.my_index]
+g = 0.20
+sigma = 0.12
+
+[scenarios.bear.my_index]
+g = -0.10
+sigma = 0.25
+onset_jump = -0.3
+"""
+
+
+def test_user_added_factor_in_a_toml_file(default_world, tmp_path):
+    f = tmp_path / "my_world.toml"
+    f.write_text(default_world.to_toml() + USER_FACTOR, encoding="utf-8")
+    w = gs.World.from_toml(f)
+    assert w.factors["my_index"] == "pts" and w.kinds["my_index"] == "gbm"
+    sim = w.simulate(20_000, seed=17)
+    assert sim.factors["my_index"] == "pts"
+    base_names = list(default_world.factors)
+    assert list(sim.factors) == [*base_names[:-2], "my_index", *base_names[-2:]]
+    x = sim.paths("my_index")
+    assert x.shape == (20_000, 25) and np.all(x[:, 0] == 250.0) and np.all(x > 0)
+    names = sim.scenario_names
+    base = sim.scenario == names.index("base")
+    bull = sim.scenario == names.index("bull")
+    # base paths: plain GBM with the base parameters
+    assert_mean_close(x[base, -1], 250.0 * np.exp(0.08 * 2.0), "base E[X_T]")
+    # bull paths: base growth before tau, bull growth after (no onset jump), so
+    # E[X_T | tau] = X0 exp(g_base tau dt + g_bull (H - tau) dt)
+    tau = sim.onset[bull]
+    cond = 250.0 * np.exp(0.08 * tau * DT + 0.20 * (24 - tau) * DT)
+    assert_mean_close(x[bull, -1] / cond, 1.0, "bull E[X_T / E[X_T | tau]]")
+    # the correlation with global_equity shows in base monthly log increments
+    r1 = np.diff(np.log(x[base]), axis=1).ravel()
+    r2 = np.diff(np.log(sim.paths("global_equity")[base]), axis=1).ravel()
+    rho = np.corrcoef(r1, r2)[0, 1]
+    assert abs(rho - 0.5) <= N_SIGMA * (1 - 0.25) / np.sqrt(r1.size)
+    # summary and the pandas view know it
+    assert ("my_index", "all") in sim.summary().index
+    assert "my_index" in sim.to_pandas(month=-1).columns
+    # the file round-trips with the new factor
+    assert gs.World.from_toml(w.to_toml()) == w
+
+
+def test_user_world_from_scratch_with_derived_ratio(tmp_path):
+    text = textwrap.dedent(
+        """
+        [world]
+        name = "mine"
+        start = "2030-01"
+        horizon_months = 6
+
+        [factors.a]
+        kind = "gbm"
+        unit = "USD"
+        initial = 10.0
+
+        [factors.b]
+        kind = "log_ou"
+        unit = "EUR"
+        initial = 5.0
+
+        [derived.a_over_b]
+        kind = "ratio"
+        of = ["a", "b"]
+        unit = "USD/EUR"
+
+        [scenarios.only]
+        probability = 1.0
+        a = { g = 0.0, sigma = 0.1 }
+        b = { theta = 5.0, kappa = 1.0, sigma = 0.1 }
+        """
+    )
+    w = gs.World.from_toml(text)
+    assert w.name == "mine" and w.scenario_names == ["only"]
+    s = w.simulate(50, seed=0)
+    assert list(s.factors) == ["a", "b", "a_over_b"]
+    assert s.factors == {"a": "USD", "b": "EUR", "a_over_b": "USD/EUR"}
+    assert np.array_equal(s.paths("a_over_b"), s.paths("a") / s.paths("b"))
+    assert str(s.months[0].date()) == "2030-01-01" and len(s.months) == 7
+    assert s.counts == {"only": 50} and np.all(s.onset == -1) and s.regimes is None
+    # no potash_spot: no default threshold
+    assert s.summary()["threshold"].isna().all()
+
+
+# ============================================================================ arrays
+def test_paths_are_float64_c_contiguous_readonly_and_not_copied(sim):
+    for name in sim.factors:
+        a = sim.paths(name)
+        assert isinstance(a, np.ndarray)
+        assert a.dtype == np.float64
+        assert a.flags.c_contiguous
+        assert a.shape == (sim.n_paths, sim.horizon_months + 1)
+        assert sim.paths(name) is a, "repeated calls return the same object"
+        assert not a.flags.writeable
+        with pytest.raises(ValueError):
+            a[0, 0] = 1.0
+    assert sim.scenario.shape == (sim.n_paths,) and np.issubdtype(sim.scenario.dtype, np.integer)
+    assert sim.onset.shape == (sim.n_paths,) and np.issubdtype(sim.onset.dtype, np.integer)
+    assert not sim.scenario.flags.writeable and not sim.onset.flags.writeable
+    assert not sim.weights.flags.writeable
+
+
+def test_months_index(sim):
+    m = sim.months
+    assert isinstance(m, pd.DatetimeIndex)
+    assert len(m) == sim.horizon_months + 1 == 25
+    assert m[0] == pd.Timestamp("2025-06-01") and m[-1] == pd.Timestamp("2027-06-01")
+    assert all(d.day == 1 for d in m)
+    assert list(m) == list(pd.date_range("2025-06-01", periods=25, freq="MS"))
+    assert m.name == "month"
+
+
+def test_simulation_attributes(sim, default_world):
+    assert sim.n_paths == 20_000 and sim.horizon_months == 24 and sim.seed == 0 and not sim.antithetic
+    assert sim.world == default_world
+    assert sim.scenario_names == default_world.scenario_names
+    assert sim.factors == default_world.factors
+    assert sim.probabilities == default_world.probabilities
+    assert sim.elapsed >= 0
+    assert sum(sim.counts.values()) == sim.n_paths
+    with pytest.raises(TypeError):
+        gs.Simulation()
+
+
+def test_progress_does_not_change_results(default_world, capsys):
+    a = default_world.simulate(1_000, 6, seed=3, progress=False)
+    b = default_world.simulate(1_000, 6, seed=3, progress=True)
+    c = default_world.simulate(1_000, 6, seed=3, progress="auto")
+    assert_bit_identical(a, b)
+    assert_bit_identical(a, c)
+
+
+# ============================================================================ pandas views
+def test_summary_layout(sim):
+    s = sim.summary()
+    assert list(s.index.names) == ["series", "scenario"]
+    assert list(s.columns) == SUMMARY_COLUMNS
+    assert list(s.index.get_level_values("series").unique()) == list(sim.factors)
+    assert len(s) == len(sim.factors) * 4
+    for name in sim.factors:
+        assert list(s.loc[name].index) == ["base", "bull", "bear", "all"]
+        assert (s.loc[name, "unit"] == sim.factors[name]).all()
+    np.testing.assert_allclose(s.xs("all", level="scenario")["probability"], 1.0, rtol=1e-12)
+    assert s.loc[("potash_spot", "all"), "threshold"] == 450.0
+    assert s["threshold"].drop("potash_spot", level="series").isna().all()
+    assert ((s["q05"] <= s["q50"]) & (s["q50"] <= s["q95"])).all()
+    one = sim.summary("potash_spot", thresholds={"potash_spot": 500.0})
+    assert list(one.index.get_level_values("series").unique()) == ["potash_spot"]
+    x, w = sim.paths("potash_spot")[:, -1], sim.weights
+    np.testing.assert_allclose(one.loc[("potash_spot", "all"), "p_above"], w[x > 500].sum(), rtol=1e-12)
+    two = sim.summary(["dislocation", "discount"])
+    assert list(two.index.get_level_values("series").unique()) == ["dislocation", "discount"]
+
+
+def test_to_pandas_long(sim):
+    df = sim.to_pandas()
+    n, w = sim.n_paths, sim.horizon_months + 1
+    assert df.shape == (n * w, 2 + len(sim.factors))
+    assert list(df.columns) == ["scenario", "weight", *sim.factors]
+    assert list(df.index.names) == ["path", "month"]
+    assert isinstance(df["scenario"].dtype, pd.CategoricalDtype)
+    assert list(df["scenario"].cat.categories) == sim.scenario_names
+    # row (path i, month t) holds paths[i, t]
+    i, t = 12_345, 7
+    row = df.loc[(i, sim.months[t])]
+    assert row["potash_spot"] == sim.paths("potash_spot")[i, t]
+    assert row["weight"] == sim.weights[i]
+    assert row["scenario"] == sim.scenario_names[sim.scenario[i]]
+    assert np.array_equal(df["eurobond_price"].to_numpy().reshape(n, w), sim.paths("eurobond_price"))
+    one = sim.to_pandas("potash_spot")
+    assert one.shape == (n * w, 3)
+
+
+def test_to_pandas_one_month(sim):
+    df = sim.to_pandas(month=-1)
+    assert df.shape == (sim.n_paths, 2 + len(sim.factors))
+    assert df.index.name == "path"
+    assert np.array_equal(df["potash_spot"].to_numpy(), sim.paths("potash_spot")[:, -1])
+    assert np.array_equal(df["weight"].to_numpy(), sim.weights)
+    assert list(df["scenario"].astype(str)) == [sim.scenario_names[k] for k in sim.scenario]
+    a = sim.to_pandas(["potash_spot", "discount"], month="2026-06")
+    assert list(a.columns) == ["scenario", "weight", "potash_spot", "discount"]
+    assert np.array_equal(a["discount"].to_numpy(), sim.paths("discount")[:, 12])
+    pd.testing.assert_frame_equal(sim.to_pandas("potash_spot", month=0), sim.to_pandas("potash_spot", month=-25))
+
+
+# ============================================================================ reprs
+def test_reprs(sim, default_world):
+    r = repr(default_world)
+    assert r.startswith("World(") and "belarus_china_2025" in r
+    assert "11 factors" in r and "2 derived" in r
+    assert "base 55%" in r and "bull 25%" in r and "bear 20%" in r
+    s = repr(sim)
+    assert s.startswith("Simulation(") and "belarus_china_2025" in s
+    assert "20,000 paths" in s and "25 months" in s and "seed=0" in s
+    assert "base 55% (11,000)" in s and "bull 25% (5,000)" in s and "bear 20% (4,000)" in s
+    assert "potash_spot" in s and "discount" in s
+    assert "antithetic" in repr(default_world.simulate(10, 2, antithetic=True))
+    rw = sim.reweight({"base": 0.5, "bull": 0.25, "bear": 0.25})
+    assert "base 50% (11,000)" in repr(rw)
+
+
+def test_report_text(sim):
+    text = sim.report()
+    assert "belarus_china_2025" in text and "potash_spot [USD/t]" in text and "P(>450" in text
+    assert "2025-06 → 2027-06" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+    for name in sim.factors:
+        assert f"{name} [" in text
+
+
+# ============================================================================ command line
+def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "geoscenario", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_cli_default_world():
+    p = run_cli("--paths", "2000", "--seed", "1")
+    assert p.returncode == 0, p.stderr
+    assert "potash_spot" in p.stdout and "P(>450" in p.stdout
+    assert "paths 2,000" in p.stdout and "seed 1" in p.stdout
+    for scen in ("base", "bull", "bear", "all"):
+        assert f"  {scen} " in p.stdout
+
+
+def test_cli_is_reproducible_except_run_time():
+    a = run_cli("--paths", "1000", "--seed", "5", "--horizon", "12", "--threads", "1")
+    b = run_cli("--paths", "1000", "--seed", "5", "--horizon", "12", "--threads", "2", "--antithetic")
+    c = run_cli("--paths", "1000", "--seed", "5", "--horizon", "12", "--threads", "2")
+    assert a.returncode == b.returncode == c.returncode == 0
+    strip = lambda s: [ln for ln in s.splitlines() if "run time" not in ln]  # noqa: E731
+    assert strip(a.stdout) == strip(c.stdout)
+    assert strip(a.stdout) != strip(b.stdout)
+    assert "antithetic" in b.stdout and "horizon 12 months" in a.stdout
+
+
+def test_cli_config_file(default_world, tmp_path):
+    f = tmp_path / "custom.toml"
+    f.write_text(
+        (default_world.to_toml() + USER_FACTOR).replace('name = "belarus_china_2025"', 'name = "my_custom_world"'),
+        encoding="utf-8",
+    )
+    p = run_cli("--config", str(f), "--paths", "1000", "--seed", "2")
+    assert p.returncode == 0, p.stderr
+    assert "my_custom_world" in p.stdout and "my_index [pts]" in p.stdout and "P(>450" in p.stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--paths", "0"], "n_paths"),
+        (["--paths", "-5"], "n_paths"),
+        (["--paths", "100", "--horizon", "5000"], "horizon_months"),
+        (["--paths", "100", "--threads", "0"], "threads"),
+        (["--paths", "101", "--antithetic"], "n_paths"),
+    ],
+)
+def test_cli_bad_arguments_exit_2(args, needle):
+    p = run_cli(*args)
+    assert p.returncode == 2
+    assert p.stdout == ""
+    assert "error" in p.stderr and needle in p.stderr
+
+
+def test_cli_bad_config_exit_2(tmp_path, default_world):
+    f = tmp_path / "bad.toml"
+    f.write_text(default_world.to_toml().replace("sigma = 0.4\n", "sigma = -0.4\n", 1), encoding="utf-8")
+    p = run_cli("--config", str(f), "--paths", "100")
+    assert p.returncode == 2 and "scenarios.bear.potash_spot.sigma" in p.stderr
+    p = run_cli("--config", str(tmp_path / "missing.toml"), "--paths", "100")
+    assert p.returncode == 2 and "source" in p.stderr
+    p = run_cli("--paths", "many")
+    assert p.returncode == 2 and "--paths" in p.stderr
+
+
+# ============================================================================ regressions
+def test_from_toml_path_with_equals_sign(default_world, tmp_path):
+    f = tmp_path / "seed=1.toml"
+    default_world.to_toml(f)
+    assert gs.World.from_toml(str(f)) == default_world
+
+
+def test_scenario_named_all_is_rejected_or_distinguishable():
+    text = textwrap.dedent(
+        """
+        [factors.x]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [scenarios.base]
+        probability = 0.5
+        x = { g = 0.0, sigma = 0.2 }
+        [scenarios.all]
+        probability = 0.5
+        onset = [1, 2]
+        """
+    )
+    try:
+        w = gs.World.from_toml(text)
+    except gs.ConfigError as e:
+        assert "scenarios.all" in str(e)
+        return
+    s = w.simulate(100, 2, seed=0).summary()
+    assert s.index.is_unique
+
+
+@pytest.mark.parametrize("name", ["weight", "scenario"])
+def test_factor_named_like_a_to_pandas_column(name):
+    text = textwrap.dedent(
+        f"""
+        [factors.{name}]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [scenarios.base]
+        probability = 1.0
+        {name} = {{ g = 0.0, sigma = 0.2 }}
+        """
+    )
+    try:
+        w = gs.World.from_toml(text)
+    except gs.ConfigError as e:
+        assert f"factors.{name}" in str(e)
+        return
+    s = w.simulate(10, 2, seed=0)
+    df = s.to_pandas(month=-1)
+    assert len(df.columns) == 3
+    assert np.array_equal(df["weight"].to_numpy(), s.weights)
+
+
+def test_too_few_paths_error_names_n_paths(default_world):
+    try:
+        default_world.simulate(2, 2, seed=0)
+    except gs.ConfigError as e:
+        assert e.path == "n_paths", str(e)
+        assert "prior was 0" not in str(e)

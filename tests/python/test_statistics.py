@@ -1,0 +1,782 @@
+"""Statistical and exact checks of the model (MODEL.md §2–§4).
+
+Expectations come from closed forms or from independent NumPy computations;
+statistical tolerances are 4 standard errors estimated from the sample.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoscenario as gs
+from geoscenario import stats
+from conftest import (
+    DT,
+    N_SIGMA,
+    assert_mean_close,
+    sample_var_se,
+    single_factor_toml,
+    toml_world,
+)
+
+NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+
+# ============================================================================ diffusions
+@pytest.mark.parametrize("t", [6, 24])
+def test_log_ou_mean_and_variance_of_log_level(t):
+    kappa, theta, sigma, s0 = 0.8, 50.0, 0.3, 30.0
+    w = gs.World.from_toml(
+        single_factor_toml("log_ou", f"theta = {theta}, kappa = {kappa}, sigma = {sigma}", initial=f"initial = {s0}")
+    )
+    sim = w.simulate(20_000, 24, seed=1)
+    x = np.log(sim.paths("x")[:, t])
+    T = t * DT
+    mean = np.log(s0) * np.exp(-kappa * T) + np.log(theta) * (1 - np.exp(-kappa * T))
+    var = sigma**2 * (1 - np.exp(-2 * kappa * T)) / (2 * kappa)
+    assert_mean_close(x, mean, "E[ln S_T]")
+    n = x.size
+    assert abs(x.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / n) * var, (x.var(ddof=1), var)
+
+
+def test_log_ou_kappa_zero_is_a_random_walk_in_logs():
+    sigma, s0 = 0.4, 20.0
+    w = gs.World.from_toml(
+        single_factor_toml("log_ou", f"theta = 999.0, kappa = 0.0, sigma = {sigma}", initial=f"initial = {s0}")
+    )
+    sim = w.simulate(20_000, 24, seed=2)
+    x = np.log(sim.paths("x")[:, -1])
+    T = 24 * DT
+    assert_mean_close(x, np.log(s0), "E[ln S_T] (kappa = 0: theta is irrelevant)")
+    var = sigma**2 * T
+    assert abs(x.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / x.size) * var
+
+
+def test_logit_ou_mean_and_variance_of_logit():
+    kappa, theta, sigma, b0, scale = 0.5, 30.0, 0.4, 17.5, 100.0
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "logit_ou",
+            f"theta = {theta}, kappa = {kappa}, sigma = {sigma}",
+            initial=f"initial = {b0}",
+            extra_factor_keys=f"scale = {scale}",
+        )
+    )
+    sim = w.simulate(20_000, 24, seed=3)
+    b = sim.paths("x")
+    assert np.all((b > 0) & (b < scale))
+    q = b[:, -1] / scale
+    x = np.log(q / (1 - q))
+    logit = lambda v: np.log(v / scale / (1 - v / scale))  # noqa: E731
+    T = 2.0
+    mean = logit(b0) * np.exp(-kappa * T) + logit(theta) * (1 - np.exp(-kappa * T))
+    var = sigma**2 * (1 - np.exp(-2 * kappa * T)) / (2 * kappa)
+    assert_mean_close(x, mean, "E[logit(B_T/scale)]")
+    assert abs(x.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / x.size) * var
+
+
+def test_gbm_expected_level_and_log_moments():
+    g, sigma, x0 = 0.10, 0.30, 100.0
+    w = gs.World.from_toml(single_factor_toml("gbm", f"g = {g}, sigma = {sigma}", initial=f"initial = {x0}"))
+    sim = w.simulate(20_000, 24, seed=4)
+    X = sim.paths("x")
+    for t in (1, 12, 24):
+        assert_mean_close(X[:, t], x0 * np.exp(g * t * DT), f"E[X_{t}]")
+    lx = np.log(X[:, -1])
+    T = 2.0
+    assert_mean_close(lx, np.log(x0) + (g - sigma**2 / 2) * T, "E[ln X_T]")
+    var = sigma**2 * T
+    assert abs(lx.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / lx.size) * var
+
+
+def test_merton_jumps_compound_poisson_moments():
+    """sigma = kappa = 0: ln S_T - ln S_0 is a compound Poisson sum of N(mu_j, sigma_j) jumps."""
+    lam, mu_j, sigma_j = 6.0, 0.05, 0.10
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "log_ou",
+            f"theta = 100.0, kappa = 0.0, sigma = 0.0, lambda = {lam}, mu_j = {mu_j}, sigma_j = {sigma_j}",
+        )
+    )
+    sim = w.simulate(20_000, 24, seed=5)
+    y = np.log(sim.paths("x")[:, -1] / 100.0)
+    lt = lam * 2.0
+    assert_mean_close(y, lt * mu_j, "E[sum of jumps]")
+    var, se = sample_var_se(y)
+    assert abs(var - lt * (sigma_j**2 + mu_j**2)) <= N_SIGMA * se
+    # P(no jump in two years) = exp(-lambda T): those paths do not move at all
+    p0 = np.mean(y == 0.0)
+    expected = np.exp(-lt)
+    assert abs(p0 - expected) <= N_SIGMA * np.sqrt(expected * (1 - expected) / y.size) + 1e-4
+
+
+# ============================================================================ onset
+ONSET_TOML = """
+[world]
+name = "onset"
+horizon_months = 24
+
+[factors.x]
+kind = "gbm"
+unit = "index"
+initial = 100.0
+
+[factors.y]
+kind = "log_ou"
+unit = "level"
+initial = 50.0
+
+[scenarios.base]
+probability = 0.6
+x = { g = 0.0, sigma = 0.0 }
+y = { theta = 50.0, kappa = 0.0, sigma = 0.0 }
+
+[scenarios.bear]
+probability = 0.4
+onset = [3, 10]
+x = { g = 0.12, sigma = 0.0, onset_jump = -0.2 }
+"""
+
+
+def test_onset_semantics_are_exact():
+    """Base parameters before tau, the onset jump at tau, scenario parameters after (MODEL.md §2)."""
+    w = toml_world(ONSET_TOML)
+    sim = w.simulate(2_000, seed=3)
+    assert sim.counts == {"base": 1_200, "bear": 800}
+    tau = sim.onset
+    bear = sim.scenario == 1
+    assert np.all(tau[~bear] == -1)
+    assert np.all((tau[bear] >= 3) & (tau[bear] <= 10))
+    t = np.arange(25)[None, :]
+    after = t >= tau[:, None]
+    expected = np.where(after, -0.2 + 0.12 * DT * (t - tau[:, None]), 0.0)
+    expected[~bear] = 0.0
+    np.testing.assert_allclose(np.log(sim.paths("x") / 100.0), expected, rtol=0, atol=1e-12)
+    # y inherits the base parameters in bear (no own entry, no onset jump): constant
+    np.testing.assert_allclose(sim.paths("y"), 50.0, rtol=1e-15)
+
+
+def test_onset_month_is_uniform_on_its_range(sim):
+    """Default world: bull onset ~ U{3..12}, bear onset ~ U{1..12}, base has none."""
+    names = sim.scenario_names
+    base = names.index("base")
+    assert np.all(sim.onset[sim.scenario == base] == -1)
+    for name, (lo, hi) in {"bull": (3, 12), "bear": (1, 12)}.items():
+        tau = sim.onset[sim.scenario == names.index(name)]
+        assert tau.min() >= lo and tau.max() <= hi
+        months = np.arange(lo, hi + 1)
+        freq = np.array([np.mean(tau == m) for m in months])
+        p = 1.0 / months.size
+        se = np.sqrt(p * (1 - p) / tau.size)
+        assert np.all(np.abs(freq - p) <= N_SIGMA * se), (name, freq)
+
+
+# ============================================================================ completion / adoption
+@pytest.mark.parametrize("t", [6, 24])
+def test_completion_is_binomial(t):
+    total, h = 70, 0.03
+    w = gs.World.from_toml(
+        single_factor_toml("completion", f"h = {h}", initial="initial = 0", extra_factor_keys=f"total = {total}")
+    )
+    sim = w.simulate(20_000, 24, seed=6)
+    done = sim.paths("x")
+    assert np.all(done == np.round(done))
+    assert np.all(np.diff(done, axis=1) >= 0)
+    assert np.all((done >= 0) & (done <= total))
+    assert np.all(done[:, 0] == 0)
+    p = 1 - (1 - h) ** t
+    mean, var = total * p, total * p * (1 - p)
+    d = done[:, t]
+    assert_mean_close(d, mean, f"E[done_{t}]")
+    v, se = sample_var_se(d)
+    assert abs(v - var) <= N_SIGMA * se, (v, var, se)
+
+
+def test_completion_with_initial_and_certain_completion():
+    w = gs.World.from_toml(
+        single_factor_toml("completion", "h = 1.0", initial="initial = 4", extra_factor_keys="total = 9")
+    )
+    done = w.simulate(50, 3, seed=0).paths("x")
+    assert np.all(done[:, 0] == 4) and np.all(done[:, 1:] == 9)
+    w0 = gs.World.from_toml(
+        single_factor_toml("completion", "h = 0.0", initial="initial = 4", extra_factor_keys="total = 9")
+    )
+    assert np.all(w0.simulate(50, 3, seed=0).paths("x") == 4)
+
+
+def test_adoption_curve_without_noise_matches_a_uniform_lag():
+    s_max, rate, lag_min, lag_max, h = 0.4, 0.15, 1, 7, 24
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "adoption",
+            f"s_max = {s_max}",
+            initial="",
+            extra_factor_keys=f"lag_min = {lag_min}\nlag_max = {lag_max}\nrate = {rate}\nnoise = 0.0",
+        )
+    )
+    share = w.simulate(20_000, h, seed=7).paths("x")
+    t = np.arange(h + 1)
+    lags = np.arange(lag_min, lag_max + 1)
+    curves = s_max * (1 - np.exp(-rate * np.maximum(t[None, :] - lags[:, None], 0.0)))  # (L, H+1)
+    match = np.array([np.all(np.abs(share - c) <= 1e-12, axis=1) for c in curves])  # (L, n)
+    assert np.all(match.sum(axis=0) == 1), "every path follows exactly one lag's curve"
+    freq = match.mean(axis=1)
+    p = 1 / lags.size
+    assert np.all(np.abs(freq - p) <= N_SIGMA * np.sqrt(p * (1 - p) / share.shape[0])), freq
+
+
+def test_adoption_noise_is_clipped_to_unit_interval():
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "adoption",
+            "s_max = 1.0",
+            initial="",
+            extra_factor_keys="lag_min = 0\nlag_max = 0\nrate = 0.5\nnoise = 0.5",
+        )
+    )
+    share = w.simulate(5_000, 24, seed=8).paths("x")
+    assert np.all((share >= 0) & (share <= 1))
+    assert np.any(share[:, 1:] == 0.0) and np.any(share[:, 1:] == 1.0)
+    assert np.all(share[:, 0] == 0.0)
+
+
+def test_default_world_ranges(sim):
+    share = sim.paths("digital_ruble_share")
+    assert np.all((share >= 0.0) & (share <= 1.0))
+    eb = sim.paths("eurobond_price")
+    assert np.all((eb > 0.0) & (eb < 100.0))
+    for name in sim.factors:
+        assert np.all(np.isfinite(sim.paths(name))), name
+    for name in ("potash_spot", "bilateral_trade", "malaszewicze_trains", "global_equity", "hk_equity",
+                 "middle_corridor_volume", "machinery_orders", "contract_price"):
+        assert np.all(sim.paths(name) > 0), name
+
+
+def test_default_world_initial_state(sim, default_world):
+    d = default_world.to_dict()["factors"]
+    for name, spec in d.items():
+        if "initial" in spec:
+            assert np.all(sim.paths(name)[:, 0] == spec["initial"]), name
+    assert np.all(sim.paths("digital_ruble_share")[:, 0] == 0.0)
+    # the implied discount at t = 0 is 1 - 273/352
+    assert np.allclose(sim.paths("discount")[:, 0], 1 - 273 / 352, rtol=1e-15)
+
+
+# ============================================================================ correlations
+CORR_TOML = """
+[world]
+name = "corr"
+horizon_months = 24
+
+[factors.a]
+kind = "gbm"
+unit = "index"
+initial = 100.0
+
+[factors.done]
+kind = "completion"
+unit = "items"
+total = 10
+
+[factors.b]
+kind = "gbm"
+unit = "index"
+initial = 100.0
+
+[factors.c]
+kind = "log_ou"
+unit = "level"
+initial = 10.0
+
+[correlations.a]
+b = 0.6
+
+[correlations.c]
+b = -0.4
+
+[scenarios.base]
+probability = 1.0
+a = { g = 0.0, sigma = 0.2 }
+b = { g = 0.0, sigma = 0.2 }
+c = { theta = 10.0, kappa = 0.0, sigma = 0.2 }
+done = { h = 0.1 }
+"""
+
+
+def test_correlation_of_monthly_log_increments():
+    """Shocks are correlated through the matrix; a non-diffusion factor in between is skipped."""
+    sim = toml_world(CORR_TOML).simulate(5_000, seed=9)
+    inc = {k: np.diff(np.log(sim.paths(k)), axis=1).ravel() for k in ("a", "b", "c")}
+    n = inc["a"].size
+    # each increment is sigma sqrt(dt) Z (+ a constant drift)
+    for k in ("a", "b", "c"):
+        v = inc[k].var(ddof=1)
+        assert abs(v - 0.04 * DT) <= N_SIGMA * np.sqrt(2.0 / n) * 0.04 * DT, k
+    for (p, q), rho in {("a", "b"): 0.6, ("b", "c"): -0.4, ("a", "c"): 0.0}.items():
+        r = np.corrcoef(inc[p], inc[q])[0, 1]
+        se = (1 - rho**2) / np.sqrt(n)
+        assert abs(r - rho) <= N_SIGMA * se, (p, q, r, rho)
+
+
+def test_perfect_correlation_is_accepted_and_gives_identical_paths():
+    text = textwrap.dedent(
+        """
+        [factors.a]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [factors.b]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [correlations.a]
+        b = 1.0
+        [scenarios.base]
+        probability = 1.0
+        a = { g = 0.05, sigma = 0.3 }
+        b = { g = 0.05, sigma = 0.3 }
+        """
+    )
+    sim = gs.World.from_toml(text).simulate(500, 12, seed=1)
+    assert np.array_equal(sim.paths("a"), sim.paths("b"))
+
+
+def test_default_world_equity_correlation(sim):
+    """global_equity–hk_equity shocks: 0.6 (months before any onset, base parameters)."""
+    ge = np.diff(np.log(sim.paths("global_equity")), axis=1)
+    hk = np.diff(np.log(sim.paths("hk_equity")), axis=1)
+    base = sim.scenario == sim.scenario_names.index("base")
+    x, y = ge[base].ravel(), hk[base].ravel()
+    r = np.corrcoef(x, y)[0, 1]
+    assert abs(r - 0.6) <= N_SIGMA * (1 - 0.36) / np.sqrt(x.size), r
+
+
+# ============================================================================ Markov regimes
+def test_markov_transition_frequencies(markov_world):
+    sim = markov_world.simulate(5_000, 24, seed=10)
+    R = sim.regimes
+    assert R.shape == (5_000, 25) and R.dtype == np.uint8
+    assert np.array_equal(R[:, 0], sim.scenario), "initial regime = stratified scenario"
+    assert np.all(sim.onset == -1)
+    names = sim.scenario_names
+    P = np.zeros((3, 3))
+    for src, row in markov_world.to_dict()["transitions"].items():
+        for dst, p in row.items():
+            P[names.index(src), names.index(dst)] = p
+    assert np.allclose(P.sum(axis=1), 1.0)
+    counts = np.zeros((3, 3))
+    np.add.at(counts, (R[:, :-1].ravel(), R[:, 1:].ravel()), 1)
+    n_i = counts.sum(axis=1, keepdims=True)
+    assert np.all(n_i > 1_000)
+    freq = counts / n_i
+    se = np.sqrt(P * (1 - P) / n_i)
+    assert np.all(np.abs(freq - P) <= N_SIGMA * se + 1e-15), (freq, P)
+    # a zero-probability move never happens
+    assert counts[names.index("bear"), names.index("bull")] == 0
+
+
+def test_markov_onset_jump_on_entering_regime():
+    text = textwrap.dedent(
+        """
+        [world]
+        regimes = "markov"
+        horizon_months = 24
+        [factors.x]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [scenarios.calm]
+        probability = 1.0
+        x = { g = 0.0, sigma = 0.0 }
+        [scenarios.crisis]
+        probability = 0.0
+        x = { g = 0.0, sigma = 0.0, onset_jump = -0.3 }
+        [transitions.calm]
+        calm = 0.8
+        crisis = 0.2
+        [transitions.crisis]
+        calm = 0.5
+        crisis = 0.5
+        """
+    )
+    w = gs.World.from_toml(text)
+    sim = w.simulate(2_000, seed=12)
+    R = sim.regimes.astype(int)
+    assert sim.counts == {"calm": 2_000, "crisis": 0}
+    entries = np.cumsum(np.concatenate([np.zeros((R.shape[0], 1)), (np.diff(R, axis=1) == 1)], axis=1), axis=1)
+    expected = np.log(100.0) - 0.3 * entries
+    np.testing.assert_allclose(np.log(sim.paths("x")), expected, rtol=0, atol=1e-12)
+    assert entries[:, -1].max() > 1
+
+
+# ============================================================================ contract price
+CONTRACT_TOML = """
+[world]
+name = "contract"
+start = "2025-06"
+horizon_months = 36
+
+[factors.spot]
+kind = "log_ou"
+unit = "USD/t"
+initial = 352.0
+
+[factors.contract]
+kind = "contract"
+unit = "USD/t"
+initial = 273.0
+underlying = "spot"
+reset_month = 6
+averaging_months = 3
+noise = 0.0
+
+[scenarios.base]
+probability = 1.0
+spot = { theta = 400.0, kappa = 0.4, sigma = 0.3, lambda = 0.5, sigma_j = 0.1 }
+contract = { discount = 0.22 }
+"""
+
+
+def _reset_months(sim: gs.Simulation, month: int) -> list[int]:
+    return [t for t, m in enumerate(sim.months) if t >= 1 and m.month == month]
+
+
+def test_contract_price_resets_exactly():
+    sim = toml_world(CONTRACT_TOML).simulate(4_000, seed=13)
+    S, C = sim.paths("spot"), sim.paths("contract")
+    resets = _reset_months(sim, 6)
+    assert resets == [12, 24, 36]
+    assert np.all(C[:, 0] == 273.0)
+    for t in range(1, 37):
+        if t not in resets:
+            assert np.array_equal(C[:, t], C[:, t - 1]), f"contract moved at t={t}"
+    for t in resets:
+        expected = (1 - 0.22) * S[:, t - 3 : t].mean(axis=1)
+        np.testing.assert_allclose(C[:, t], expected, rtol=1e-12)
+
+
+def test_contract_reset_month_follows_start_month():
+    w = toml_world(CONTRACT_TOML).with_params({"world.start": "2025-01", "factors.contract.reset_month": 3})
+    sim = w.simulate(500, 30, seed=1)
+    resets = _reset_months(sim, 3)
+    assert resets == [2, 14, 26]
+    S, C = sim.paths("spot"), sim.paths("contract")
+    # at t = 2 only two months of history exist: the mean of S_0 and S_1
+    np.testing.assert_allclose(C[:, 2], 0.78 * S[:, 0:2].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(C[:, 14], 0.78 * S[:, 11:14].mean(axis=1), rtol=1e-12)
+    assert np.array_equal(C[:, 1], C[:, 0]) and np.array_equal(C[:, 13], C[:, 2])
+
+
+def test_contract_discount_is_that_of_the_regime_at_the_reset():
+    """Two scenarios with onset straddling t=12: d is the bear one only if tau <= 12."""
+    w = toml_world(CONTRACT_TOML).with_params(
+        {
+            "scenarios.base.probability": 0.5,
+            "scenarios.bear.probability": 0.5,
+            "scenarios.bear.onset": [6, 18],
+            "scenarios.bear.contract.discount": 0.35,
+        }
+    )
+    sim = w.simulate(4_000, 24, seed=14)
+    S, C = sim.paths("spot"), sim.paths("contract")
+    bear = sim.scenario == sim.scenario_names.index("bear")
+    for t in (12, 24):
+        active_bear = bear & (sim.onset <= t)
+        d = np.where(active_bear, 0.35, 0.22)
+        np.testing.assert_allclose(C[:, t], (1 - d) * S[:, t - 3 : t].mean(axis=1), rtol=1e-12)
+    assert 0 < np.sum(bear & (sim.onset > 12)) < bear.sum()
+
+
+def test_contract_noise_is_lognormal_with_its_sigma(sim):
+    """Default world: ln(C_t / ((1 - d) mean S)) ~ N(0, 0.03^2) at each reset."""
+    S, C = sim.paths("potash_spot"), sim.paths("contract_price")
+    disc = {"base": 0.22, "bull": 0.18, "bear": 0.35}
+    d = np.array([disc[n] for n in sim.scenario_names])[sim.scenario]
+    # bull onset <= 12, bear onset <= 12: every non-base path is in its scenario at t = 12
+    for t in (12, 24):
+        eps = np.log(C[:, t] / ((1 - d) * S[:, t - 3 : t].mean(axis=1)))
+        assert_mean_close(eps, 0.0, f"noise mean at {t}")
+        assert abs(eps.var(ddof=1) - 0.03**2) <= N_SIGMA * np.sqrt(2 / eps.size) * 0.03**2
+    for t in range(1, 25):
+        if t not in (12, 24):
+            assert np.array_equal(C[:, t], C[:, t - 1])
+
+
+def test_derived_series_are_exact(sim):
+    S, C = sim.paths("potash_spot"), sim.paths("contract_price")
+    assert np.array_equal(sim.paths("dislocation"), S - C)
+    assert np.array_equal(sim.paths("discount"), 1 - C / S)
+
+
+def test_ratio_derived_series():
+    w = toml_world(CONTRACT_TOML).with_params(
+        {"derived.r.kind": "ratio", "derived.r.of": ["spot", "contract"], "derived.r.unit": "x"}
+    )
+    sim = w.simulate(300, 12, seed=0)
+    assert np.array_equal(sim.paths("r"), sim.paths("spot") / sim.paths("contract"))
+    assert sim.factors["r"] == "x"
+
+
+# ============================================================================ weights / reweighting
+def test_weights_sum_to_one_and_follow_strata(sim, default_world):
+    w = sim.weights
+    assert w.dtype == np.float64 and w.shape == (sim.n_paths,)
+    assert abs(w.sum() - 1.0) < 1e-12
+    for k, name in enumerate(sim.scenario_names):
+        block = sim.scenario == k
+        assert np.all(w[block] == default_world.probabilities[name] / sim.counts[name])
+        assert block.sum() == sim.counts[name]
+    # strata are contiguous blocks in scenario order
+    assert np.all(np.diff(sim.scenario) >= 0)
+
+
+def _largest_remainder(probs, n, unit=1):
+    """Reference: largest-remainder rounding (ties to the earlier scenario), >= 1 unit when possible."""
+    units = n // unit
+    quotas = [p * units for p in probs]
+    counts = [int(np.floor(q)) for q in quotas]
+    order = sorted(range(len(probs)), key=lambda i: (-(quotas[i] - np.floor(quotas[i])), i))
+    for i in order[: units - sum(counts)]:
+        counts[i] += 1
+    if units >= sum(p > 0 for p in probs):
+        for i, p in enumerate(probs):
+            if p > 0 and counts[i] == 0:
+                donor = max(range(len(probs)), key=lambda j: (counts[j], -j))
+                counts[donor] -= 1
+                counts[i] += 1
+    return [c * unit for c in counts]
+
+
+@pytest.mark.parametrize(
+    "n, antithetic, expected",
+    [
+        (200_000, False, [110_000, 50_000, 40_000]),
+        (20_000, False, [11_000, 5_000, 4_000]),
+        (7, False, [4, 2, 1]),
+        (3, False, [1, 1, 1]),
+        (1_001, False, [551, 250, 200]),
+        (10, True, [6, 2, 2]),
+        (3_002, True, [1_652, 750, 600]),
+    ],
+)
+def test_stratified_counts_are_largest_remainder(default_world, n, antithetic, expected):
+    probs = list(default_world.probabilities.values())
+    assert _largest_remainder(probs, n, 2 if antithetic else 1) == expected
+    s = default_world.simulate(n, 1, seed=0, antithetic=antithetic)
+    assert list(s.counts.values()) == expected
+    assert abs(s.weights.sum() - 1.0) < 1e-12
+    assert np.array_equal(np.bincount(s.scenario, minlength=3), expected)
+
+
+def test_stratification_gives_every_positive_scenario_a_path(default_world):
+    w = default_world.with_params(
+        {"scenarios.base.probability": 0.98, "scenarios.bull.probability": 0.01, "scenarios.bear.probability": 0.01}
+    )
+    s = w.simulate(3, 1, seed=0)
+    assert s.counts == {"base": 1, "bull": 1, "bear": 1}
+    s = w.simulate(50, 1, seed=0)
+    assert s.counts == {"base": 48, "bull": 1, "bear": 1}
+    assert abs(s.weights.sum() - 1.0) < 1e-12
+
+
+def test_zero_probability_scenario_gets_no_paths(default_world):
+    w = default_world.with_params(
+        {"scenarios.base.probability": 0.5, "scenarios.bull.probability": 0.5, "scenarios.bear.probability": 0.0}
+    )
+    s = w.simulate(1_000, 2, seed=0)
+    assert s.counts == {"base": 500, "bull": 500, "bear": 0}
+    # summary skips the empty stratum
+    scen = s.summary("potash_spot").index.get_level_values("scenario").tolist()
+    assert scen == ["base", "bull", "all"]
+    with pytest.raises(gs.ConfigError, match="probabilities.bear"):
+        s.reweight({"base": 0.4, "bull": 0.4, "bear": 0.2})
+
+
+def _exact_weighted_quantile(x, scen, probs_by_k, counts_by_k, q):
+    """Smallest x with weighted CDF >= q, computed exactly (rationals) for weights p_k / n_k.
+
+    Returns ``(value, tie_next)``: ``tie_next`` is the next larger sample with more
+    weight when the CDF hits q exactly at ``value`` (an exact tie), else None.
+    A float estimate finds the crossing; exact cumulative weights (Fractions of the
+    per-scenario cumulative counts) then settle it.
+    """
+    order = np.argsort(x, kind="stable")
+    xs, sc = x[order], scen[order]
+    ks = sorted(set(sc.tolist()))
+    # probabilities as the decimals the user wrote (0.55 = 11/20), like q below
+    wk = {k: Fraction(repr(float(probs_by_k[k]))) / counts_by_k[k] for k in ks}
+    cum = {k: np.cumsum(sc == k) for k in ks}
+    total = sum(wk[k] * int(cum[k][-1]) for k in ks)
+    target = Fraction(repr(q)) * total  # q as the decimal the user wrote (0.05 = 1/20)
+
+    def cw(i):
+        return sum(wk[k] * int(cum[k][i]) for k in ks)
+
+    wtab = np.zeros(int(sc.max()) + 1)
+    for k in ks:
+        wtab[k] = float(wk[k])
+    i = int(min(np.searchsorted(np.cumsum(wtab[sc]), float(target)), xs.size - 1))
+    while i > 0 and cw(i - 1) >= target:
+        i -= 1
+    while i < xs.size - 1 and cw(i) < target:
+        i += 1
+    tie_next = None
+    if cw(i) == target:
+        j = i + 1
+        while j < xs.size - 1 and cw(j) == target:
+            j += 1
+        if j < xs.size:
+            tie_next = xs[j]
+    return xs[i], tie_next
+
+
+def _check_summary_against_reference(s: gs.Simulation, series, thresholds, *, rows=None):
+    """Compare s.summary(...) at the horizon with an independent weighted computation.
+
+    Quantiles must equal the exact inverted-CDF sample value, ties included.
+    """
+    names = s.scenario_names
+    counts = [s.counts[n] for n in names]
+    probs = [s.probabilities[n] for n in names]
+    w = np.array([p / c if c else 0.0 for p, c in zip(probs, counts)])[s.scenario]
+    summ = s.summary(series, thresholds=thresholds)
+    n_checked = 0
+    for name in series:
+        x = s.paths(name)[:, -1]
+        level = thresholds.get(name)
+        for k, scen in [*enumerate(names), (-1, "all")]:
+            if rows is not None and scen not in rows:
+                continue
+            sel = np.ones(x.size, bool) if k < 0 else s.scenario == k
+            xs, ws = x[sel], w[sel]
+            if ws.sum() == 0:
+                assert (name, scen) not in summ.index
+                continue
+            row = summ.loc[(name, scen)]
+            mean = np.sum(ws * xs) / np.sum(ws)
+            np.testing.assert_allclose(row["mean"], mean, rtol=1e-12)
+            np.testing.assert_allclose(row["std"], np.sqrt(np.sum(ws * (xs - mean) ** 2) / np.sum(ws)), rtol=1e-9)
+            np.testing.assert_allclose(row["probability"], ws.sum(), rtol=1e-12)
+            for qq, col in [(0.05, "q05"), (0.50, "q50"), (0.95, "q95")]:
+                exact, tie_next = _exact_weighted_quantile(xs, s.scenario[sel], probs, counts, qq)
+                assert row[col] == exact, (name, scen, col, row[col], exact)
+                if NUMPY2 and tie_next is None:
+                    # NumPy's own weighted inverted_cdf rounds exact ties upwards
+                    assert row[col] == np.quantile(xs, qq, weights=ws, method="inverted_cdf")
+                n_checked += 1
+            if level is None:
+                assert np.isnan(row["p_above"]) and np.isnan(row["threshold"])
+            else:
+                assert row["threshold"] == level
+                np.testing.assert_allclose(row["p_above"], ws[xs > level].sum() / ws.sum(), rtol=1e-12)
+    return n_checked
+
+
+SUMMARY_SERIES = ["potash_spot", "dislocation", "eurobond_price"]
+SUMMARY_THRESHOLDS = {"potash_spot": 450.0, "eurobond_price": 20.0}
+
+
+@pytest.mark.parametrize("q", [{"base": 0.4, "bull": 0.2, "bear": 0.4}, {"base": 0.1, "bull": 0.1, "bear": 0.8}])
+def test_reweight_summary_matches_hand_computation(sim, q):
+    rw = sim.reweight(q)
+    assert rw.probabilities == q
+    assert rw.n_paths == sim.n_paths and rw.paths("potash_spot") is sim.paths("potash_spot")
+    assert sim.probabilities == {"base": 0.55, "bull": 0.25, "bear": 0.2}, "the original is unchanged"
+    w = np.array([q[n] / sim.counts[n] for n in sim.scenario_names])[sim.scenario]
+    np.testing.assert_array_equal(rw.weights, w)
+    assert abs(rw.weights.sum() - 1.0) < 1e-12
+    # with unequal weights the overall quantiles are (almost surely) not ties: strictly checked
+    assert _check_summary_against_reference(rw, SUMMARY_SERIES, SUMMARY_THRESHOLDS) >= 3
+
+
+def test_summary_with_prior_weights_matches_hand_computation(sim):
+    _check_summary_against_reference(sim, SUMMARY_SERIES, SUMMARY_THRESHOLDS)
+
+
+def test_reweight_with_a_zero_probability_scenario(sim):
+    rw = sim.reweight({"base": 0.5, "bull": 0.5, "bear": 0.0})
+    assert np.all(rw.weights[sim.scenario == sim.scenario_names.index("bear")] == 0.0)
+    idx = rw.summary("potash_spot").index.get_level_values("scenario").tolist()
+    assert idx == ["base", "bull", "all"]
+    _check_summary_against_reference(rw, ["potash_spot"], {"potash_spot": 450.0}, rows=("all",))
+
+
+def test_reweight_moves_only_the_overall_row(default_world):
+    """Per-scenario means/stds/tails depend on the paths only; reweighting moves the 'all' row."""
+    s = default_world.simulate(4_000, 12, seed=21)
+    q = {"base": 0.2, "bull": 0.3, "bear": 0.5}
+    rw = s.reweight(q)
+    a, b = s.summary("potash_spot"), rw.summary("potash_spot")
+    for scen in ("base", "bull", "bear"):
+        for col in ("mean", "std", "p_above"):
+            np.testing.assert_allclose(a.loc[("potash_spot", scen), col], b.loc[("potash_spot", scen), col], rtol=1e-12)
+        assert b.loc[("potash_spot", scen), "probability"] == pytest.approx(q[scen], rel=1e-12)
+    # the overall mean is the probability-weighted mean of the scenario means
+    means = b.xs("potash_spot").loc[["base", "bull", "bear"], "mean"].to_numpy()
+    np.testing.assert_allclose(b.loc[("potash_spot", "all"), "mean"], means @ [0.2, 0.3, 0.5], rtol=1e-12)
+    # reweighting back restores the original table
+    back = rw.reweight(dict(s.probabilities)).summary("potash_spot")
+    pd.testing.assert_frame_equal(back, a)
+
+
+def test_reweight_leaves_per_scenario_quantiles_unchanged(default_world):
+    s = default_world.simulate(4_000, 12, seed=21)
+    rw = s.reweight({"base": 0.2, "bull": 0.3, "bear": 0.5})
+    a, b = s.summary("potash_spot"), rw.summary("potash_spot")
+    for scen in ("base", "bull", "bear"):
+        x = s.paths("potash_spot")[s.scenario == s.scenario_names.index(scen), -1]
+        for q, col in [(0.05, "q05"), (0.50, "q50"), (0.95, "q95")]:
+            exact = np.quantile(x, q, method="inverted_cdf")  # equal weights within a stratum
+            assert a.loc[("potash_spot", scen), col] == exact, (scen, col, "prior")
+            assert b.loc[("potash_spot", scen), col] == exact, (scen, col, "reweighted")
+
+
+def test_summary_at_month_label_and_index(sim):
+    by_label = sim.summary("potash_spot", month="2026-06")
+    by_index = sim.summary("potash_spot", month=12)
+    by_neg = sim.summary("potash_spot", month=-13)
+    pd.testing.assert_frame_equal(by_label, by_index)
+    pd.testing.assert_frame_equal(by_neg, by_index)
+    x = sim.paths("potash_spot")[:, 12]
+    np.testing.assert_allclose(by_index.loc[("potash_spot", "all"), "mean"], np.dot(sim.weights, x), rtol=1e-12)
+    at0 = sim.summary("potash_spot", month=0)
+    np.testing.assert_allclose(at0["mean"], 352.0, rtol=1e-14)
+    assert np.all(at0["q05"] == 352.0) and np.all(at0["q95"] == 352.0) and np.all(at0["p_above"] == 0.0)
+    np.testing.assert_allclose(at0["std"], 0.0, atol=1e-10)
+
+
+def test_stats_module_matches_definitions():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(1_001)
+    w = rng.uniform(0.1, 2.0, x.size)
+    assert np.isclose(stats.weighted_mean(x, w), np.average(x, weights=w), rtol=1e-13)
+    m = np.average(x, weights=w)
+    assert np.isclose(stats.weighted_std(x, w), np.sqrt(np.average((x - m) ** 2, weights=w)), rtol=1e-12)
+    assert stats.prob_above(x, w, 0.3) == pytest.approx(w[x > 0.3].sum() / w.sum(), rel=1e-13)
+    qs = np.array([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    got = stats.weighted_quantile(x, w, qs)
+    order = np.argsort(x)
+    cdf = np.cumsum(w[order]) / w.sum()
+    ref = np.array([x[order][np.argmax(cdf >= q)] for q in qs])
+    np.testing.assert_array_equal(got, ref)
+    if NUMPY2:
+        np.testing.assert_array_equal(got, np.quantile(x, qs, weights=w, method="inverted_cdf"))
+
+
+def test_weighted_quantile_exact_at_ties_with_equal_weights():
+    x = np.arange(12.0)
+    w = np.full(12, 1 / 12)
+    # F_w(5.0) = 6/12 = 0.5 exactly, so the median is 5.0
+    assert stats.weighted_quantile(x, w, 0.5) == 5.0 == np.quantile(x, 0.5, method="inverted_cdf")
+
+
+def test_summary_median_of_one_scenario_world_is_inverted_cdf():
+    w = gs.World.from_toml(single_factor_toml("gbm", "g = 0.0, sigma = 0.3"))
+    s = w.simulate(12, 6, seed=0)
+    x = s.paths("x")[:, -1]
+    assert s.summary("x").loc[("x", "all"), "q50"] == np.quantile(x, 0.5, method="inverted_cdf")

@@ -1,0 +1,634 @@
+"""MODEL.md §7 validation: every bad parameter is a ConfigError (a ValueError)
+whose message names the dotted parameter path; oversized requests are a
+ResourceError (a MemoryError) refused before allocating."""
+
+from __future__ import annotations
+
+import math
+import re
+import resource
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import geoscenario as gs
+
+NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+DEFAULT = gs.World.default()
+
+
+def assert_config_error(excinfo, path: str) -> None:
+    err = excinfo.value
+    assert isinstance(err, gs.ConfigError)
+    assert isinstance(err, ValueError) and isinstance(err, gs.GeoscenarioError)
+    msg = str(err)
+    assert path in msg, f"{path!r} not in {msg!r}"
+    assert msg.startswith(path + ":"), msg
+    assert err.path == path
+    assert len(msg) > len(path) + 3, "the message also states the rule"
+
+
+def raises_at(path: str, fn, *args, **kwargs) -> gs.ConfigError:
+    with pytest.raises(gs.ConfigError) as ei:
+        fn(*args, **kwargs)
+    assert_config_error(ei, path)
+    return ei.value
+
+
+def invalid_floats(lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False):
+    """Floats (with NaN and ±inf) that break lo <= v <= hi (or the open variants)."""
+
+    def bad(v: float) -> bool:
+        if not math.isfinite(v):
+            return True
+        return v < lo or v > hi or (open_lo and v == lo) or (open_hi and v == hi)
+
+    return st.floats(allow_nan=True, allow_infinity=True).filter(bad)
+
+
+def valid_floats(lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False):
+    return st.floats(min_value=lo, max_value=hi, exclude_min=open_lo, exclude_max=open_hi, allow_nan=False)
+
+
+# ============================================================================ per-parameter rules
+# (dotted path in the default world, lo, hi, open_lo, open_hi) — the rules of MODEL.md §3 / the schema
+RULES = [
+    ("scenarios.bear.potash_spot.sigma", 0.0, 10.0, False, False),
+    ("scenarios.base.potash_spot.kappa", 0.0, 1000.0, False, False),
+    ("scenarios.bull.potash_spot.theta", 0.0, 1e12, True, False),
+    ("scenarios.bear.potash_spot.lambda", 0.0, 120.0, False, False),
+    ("scenarios.bear.potash_spot.mu_j", -5.0, 5.0, False, False),
+    ("scenarios.bear.potash_spot.sigma_j", 0.0, 5.0, False, False),
+    ("scenarios.bear.potash_spot.onset_jump", -10.0, 10.0, False, False),
+    ("scenarios.bear.bilateral_trade.sigma", 0.0, 10.0, False, False),
+    ("scenarios.base.machinery_orders.g", -5.0, 5.0, False, False),
+    ("scenarios.bull.hk_equity.sigma", 0.0, 10.0, False, False),
+    ("scenarios.bear.eurobond_price.kappa", 0.0, 1000.0, False, False),
+    ("scenarios.bear.roadmap_projects_done.h", 0.0, 1.0, False, False),
+    ("scenarios.bull.digital_ruble_share.s_max", 0.0, 1.0, False, False),
+    ("scenarios.bear.contract_price.discount", 0.0, 1.0, False, True),
+    ("factors.potash_spot.initial", 0.0, 1e12, True, False),
+    ("factors.global_equity.initial", 0.0, 1e12, True, False),
+    ("factors.contract_price.noise", 0.0, 1.0, False, False),
+    ("factors.digital_ruble_share.rate", 0.0, 100.0, False, False),
+    ("factors.digital_ruble_share.noise", 0.0, 1.0, False, False),
+    ("correlations.global_equity.hk_equity", -1.0, 1.0, False, False),
+]
+
+
+@pytest.mark.parametrize("path, lo, hi, open_lo, open_hi", RULES, ids=[r[0] for r in RULES])
+def test_invalid_number_raises_config_error_naming_path(path, lo, hi, open_lo, open_hi):
+    @SETTINGS
+    @given(v=invalid_floats(lo, hi, open_lo=open_lo, open_hi=open_hi))
+    @example(v=float("nan"))
+    @example(v=float("inf"))
+    @example(v=float("-inf"))
+    def check(v):
+        raises_at(path, DEFAULT.with_params, {path: v})
+
+    check()
+
+
+@pytest.mark.parametrize("path, lo, hi, open_lo, open_hi", RULES[:8] + RULES[11:14], ids=[r[0] for r in RULES[:8] + RULES[11:14]])
+def test_valid_numbers_are_accepted(path, lo, hi, open_lo, open_hi):
+    @settings(max_examples=25, deadline=None)
+    @given(v=valid_floats(lo, hi, open_lo=open_lo, open_hi=open_hi))
+    def check(v):
+        w = DEFAULT.with_params({path: v})
+        node = w.to_dict()
+        for part in path.split("."):
+            node = node[part]
+        assert node == v
+
+    check()
+
+
+@SETTINGS
+@given(v=invalid_floats(0.0, 10.0))
+@example(v=float("nan"))
+def test_invalid_sigma_in_toml_text(v):
+    """The same rule through TOML text (nan/inf are TOML literals)."""
+    lit = "nan" if math.isnan(v) else ("inf" if v == math.inf else "-inf" if v == -math.inf else repr(v))
+    text = DEFAULT.to_toml()
+    marker = "[scenarios.bear.potash_spot]\n"
+    assert marker in text
+    head, tail = text.split(marker, 1)
+    tail = re.sub(r"(?m)^sigma = .*$", f"sigma = {lit}", tail, count=1)
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_toml(head + marker + tail)
+    assert_config_error(ei, "scenarios.bear.potash_spot.sigma")
+
+
+@SETTINGS
+@given(p=invalid_floats(0.0, 1.0))
+def test_probability_outside_unit_interval(p):
+    raises_at("scenarios.bear.probability", DEFAULT.with_params, {"scenarios.bear.probability": p})
+
+
+@SETTINGS
+@given(p=st.floats(0.0, 1.0).filter(lambda p: abs(p - 0.2) > 1e-6))
+def test_probabilities_not_summing_to_one(p):
+    with pytest.raises(gs.ConfigError) as ei:
+        DEFAULT.with_params({"scenarios.bear.probability": p})
+    msg = str(ei.value)
+    assert "probability" in msg and "sum to 1" in msg
+    assert ei.value.path == "scenarios.*.probability"
+
+
+def test_probabilities_summing_to_one_within_tolerance_accepted():
+    w = DEFAULT.with_params({"scenarios.bear.probability": 0.2 + 5e-10})
+    assert w.probabilities["bear"] == pytest.approx(0.2 + 5e-10)
+    raises_at("scenarios.*.probability", DEFAULT.with_params, {"scenarios.bear.probability": 0.2 + 2e-9})
+
+
+@SETTINGS
+@given(v=invalid_floats(0.0, 1.0))
+def test_markov_transition_probability_rules(v):
+    base = {
+        "world.regimes": "markov",
+        "transitions.base.base": 0.9,
+        "transitions.base.bear": 0.1,
+        "transitions.bull.bull": 1.0,
+        "transitions.bear.bear": 1.0,
+    }
+    DEFAULT.with_params(base)  # valid
+    raises_at("transitions.base.bull", DEFAULT.with_params, {**base, "transitions.base.bull": v})
+
+
+def test_markov_transition_rows_must_sum_to_one_and_be_complete():
+    base = {"world.regimes": "markov", "transitions.bull.bull": 1.0, "transitions.bear.bear": 1.0}
+    raises_at("transitions.base", DEFAULT.with_params, {**base, "transitions.base.base": 0.9})
+    raises_at("transitions.base", DEFAULT.with_params, base)  # missing row
+    raises_at("transitions.base.nope", DEFAULT.with_params, {**base, "transitions.base.base": 1.0, "transitions.base.nope": 0.0})
+    raises_at("transitions.nope", DEFAULT.with_params, {**base, "transitions.base.base": 1.0, "transitions.nope.base": 1.0})
+    raises_at("transitions", DEFAULT.with_params, {"world.regimes": "markov"})
+    # transitions are only allowed in Markov mode
+    raises_at("transitions", DEFAULT.with_params, {"transitions.base.base": 1.0})
+
+
+# ============================================================================ correlations
+def test_non_psd_correlation_is_rejected():
+    text = textwrap.dedent(
+        """
+        [factors.a]
+        kind = "gbm"
+        unit = "i"
+        initial = 1.0
+        [factors.b]
+        kind = "gbm"
+        unit = "i"
+        initial = 1.0
+        [factors.c]
+        kind = "gbm"
+        unit = "i"
+        initial = 1.0
+        [correlations.a]
+        b = 0.9
+        c = -0.9
+        [correlations.b]
+        c = 0.9
+        [scenarios.base]
+        probability = 1.0
+        a = { g = 0.0, sigma = 0.1 }
+        b = { g = 0.0, sigma = 0.1 }
+        c = { g = 0.0, sigma = 0.1 }
+        """
+    )
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_toml(text)
+    assert_config_error(ei, "correlations")
+    assert "positive semi-definite" in str(ei.value)
+    # the same matrix with a consistent sign is fine
+    gs.World.from_toml(text.replace("c = -0.9", "c = 0.9"))
+
+
+def test_non_psd_correlation_in_default_world():
+    raises_at(
+        "correlations",
+        DEFAULT.with_params,
+        {
+            "correlations.potash_spot.global_equity": 0.9,
+            "correlations.potash_spot.hk_equity": -0.9,
+            "correlations.global_equity.hk_equity": 0.9,
+        },
+    )
+
+
+def test_correlation_structure_errors():
+    raises_at("correlations.nope", DEFAULT.with_params, {"correlations.nope.potash_spot": 0.1})
+    raises_at("correlations.potash_spot.nope", DEFAULT.with_params, {"correlations.potash_spot.nope": 0.1})
+    raises_at("correlations.potash_spot.potash_spot", DEFAULT.with_params, {"correlations.potash_spot.potash_spot": 0.5})
+    raises_at(
+        "correlations.potash_spot.roadmap_projects_done",
+        DEFAULT.with_params,
+        {"correlations.potash_spot.roadmap_projects_done": 0.1},
+    )
+    # the same pair given in both orders
+    raises_at("correlations.hk_equity.global_equity", DEFAULT.with_params, {"correlations.hk_equity.global_equity": 0.6})
+    raises_at("correlations.potash_spot.global_equity", DEFAULT.with_params, {"correlations.potash_spot.global_equity": "0.1"})
+
+
+# ============================================================================ unknown names and keys
+@pytest.mark.parametrize(
+    "path",
+    [
+        "bogus",
+        "world.bogus",
+        "factors.potash_spot.bogus",
+        "factors.contract_price.theta",
+        "scenarios.bear.potash_spot.bogus",
+        "scenarios.bear.potash_spot.g",  # a gbm parameter on a log_ou factor
+        "scenarios.base.global_equity.theta",  # a log_ou parameter on a gbm factor
+        "scenarios.bear.not_a_factor",
+        "derived.dislocation.bogus",
+    ],
+)
+def test_unknown_key_anywhere(path):
+    value = {"theta": 1.0} if path == "scenarios.bear.not_a_factor" else 1.0
+    raises_at(path, DEFAULT.with_params, {path: value})
+
+
+def test_unknown_names_in_references():
+    raises_at("world.base_scenario", DEFAULT.with_params, {"world.base_scenario": "nope"})
+    raises_at("factors.contract_price.underlying", DEFAULT.with_params, {"factors.contract_price.underlying": "nope"})
+    raises_at(
+        "factors.contract_price.underlying",
+        DEFAULT.with_params,
+        {"factors.contract_price.underlying": "roadmap_projects_done"},
+    )
+    raises_at("derived.dislocation.of", DEFAULT.with_params, {"derived.dislocation.of": ["potash_spot", "nope"]})
+    raises_at("derived.dislocation.kind", DEFAULT.with_params, {"derived.dislocation.kind": "product"})
+    raises_at("derived.potash_spot", DEFAULT.with_params, {"derived.potash_spot": {"kind": "spread", "of": ["potash_spot", "contract_price"]}})
+    raises_at("factors.potash_spot.kind", DEFAULT.with_params, {"factors.potash_spot.kind": "ou"})
+    raises_at("world.regimes", DEFAULT.with_params, {"world.regimes": "dynamic"})
+
+
+@pytest.mark.parametrize("name", ["1abc", "a-b", "", "x" * 65, "año"])
+def test_bad_names(name):
+    d = DEFAULT.to_dict()
+    d["factors"][name] = {"kind": "gbm", "unit": "i", "initial": 1.0}
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, f"factors.{name}")
+
+
+@pytest.mark.parametrize("name", ["probability", "onset", "description"])
+def test_reserved_factor_names(name):
+    d = DEFAULT.to_dict()
+    d["factors"][name] = {"kind": "gbm", "unit": "i", "initial": 1.0}
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, f"factors.{name}")
+
+
+# ============================================================================ wrong types
+@pytest.mark.parametrize(
+    "path",
+    [
+        "scenarios.bear.potash_spot.sigma",
+        "scenarios.bear.probability",
+        "factors.potash_spot.initial",
+        "world.horizon_months",
+        "correlations.global_equity.hk_equity",
+        "factors.roadmap_projects_done.total",
+    ],
+)
+@pytest.mark.parametrize("value", ["0.3", True, [0.3], {"x": 0.3}, None], ids=["str", "bool", "list", "dict", "None"])
+def test_wrong_type_where_number(path, value):
+    if value is None:
+        d = DEFAULT.to_dict()
+        node = d
+        parts = path.split(".")
+        for p in parts[:-1]:
+            node = node[p]
+        node[parts[-1]] = None
+        with pytest.raises(gs.ConfigError) as ei:
+            gs.World.from_dict(d)
+        # None has no TOML equivalent: the error must still name the parameter
+        assert path in str(ei.value)
+        return
+    raises_at(path, DEFAULT.with_params, {path: value})
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("world.name", 3),
+        ("world.start", 202506),
+        ("factors.potash_spot.kind", 1),
+        ("factors.potash_spot.unit", 1.0),
+        ("scenarios.bear.description", ["a"]),
+        ("world.horizon_months", 2.5),
+        ("factors.roadmap_projects_done.total", 70.5),
+    ],
+)
+def test_wrong_type_elsewhere(path, value):
+    raises_at(path, DEFAULT.with_params, {path: value})
+
+
+def test_wrong_type_for_tables():
+    d = DEFAULT.to_dict()
+    d["scenarios"]["bear"]["potash_spot"] = 3.0
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, "scenarios.bear.potash_spot")
+    d = DEFAULT.to_dict()
+    d["factors"]["potash_spot"] = "log_ou"
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, "factors.potash_spot")
+    with pytest.raises(gs.ConfigError):
+        gs.World.from_dict([1, 2])
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_toml("[world\nname = 1")
+    assert_config_error(ei, "config")
+
+
+def test_world_value_paths_are_not_tables():
+    raises_at("scenarios.bear.probability", DEFAULT.with_params, {"scenarios.bear.probability.x": 1.0})
+
+
+def test_numpy_scalars_are_numbers():
+    w = DEFAULT.with_params({"scenarios.bear.potash_spot.sigma": np.float64(0.5), "world.horizon_months": np.int64(12)})
+    assert w.horizon_months == 12
+    raises_at("scenarios.bear.potash_spot.sigma", DEFAULT.with_params, {"scenarios.bear.potash_spot.sigma": np.float32("nan")})
+
+
+# ============================================================================ onset
+@pytest.mark.parametrize(
+    "value",
+    [[0, 12], [12, 3], [3], [3, 12, 20], "3-12", [3.5, 12], [1, 1201], [-1, 5], 3, ["3", "12"], []],
+    ids=repr,
+)
+def test_bad_onset(value):
+    raises_at("scenarios.bear.onset", DEFAULT.with_params, {"scenarios.bear.onset": value})
+
+
+def test_onset_required_for_non_base_and_forbidden_on_base():
+    raises_at("scenarios.base.onset", DEFAULT.with_params, {"scenarios.base.onset": [1, 2]})
+    d = DEFAULT.to_dict()
+    del d["scenarios"]["bull"]["onset"]
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, "scenarios.bull.onset")
+    # a different base scenario: bear becomes the base and must drop its onset
+    raises_at(
+        "scenarios.bear.onset",
+        DEFAULT.with_params,
+        {"world.base_scenario": "bear", "scenarios.base.onset": [1, 2]},
+    )
+
+
+# ============================================================================ missing parameters
+@pytest.mark.parametrize(
+    "factor, param",
+    [
+        ("potash_spot", "theta"),
+        ("potash_spot", "kappa"),
+        ("potash_spot", "sigma"),
+        ("global_equity", "g"),
+        ("roadmap_projects_done", "h"),
+        ("digital_ruble_share", "s_max"),
+        ("contract_price", "discount"),
+    ],
+)
+def test_base_scenario_missing_parameter(factor, param):
+    d = DEFAULT.to_dict()
+    del d["scenarios"]["base"][factor][param]
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, f"scenarios.base.{factor}.{param}")
+    assert "required" in str(ei.value)
+
+
+def test_base_scenario_missing_factor_table():
+    d = DEFAULT.to_dict()
+    del d["scenarios"]["base"]["global_equity"]
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert str(ei.value).startswith("scenarios.base.global_equity.")
+
+
+def test_non_base_scenarios_inherit_missing_parameters():
+    d = DEFAULT.to_dict()
+    del d["scenarios"]["bear"]["potash_spot"]["theta"]
+    w = gs.World.from_dict(d)  # inherits theta from base
+    assert "theta" not in w.to_dict()["scenarios"]["bear"]["potash_spot"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["factors", "scenarios", "scenarios.bear.probability", "factors.potash_spot.kind", "factors.potash_spot.initial",
+     "factors.contract_price.underlying", "derived.dislocation.of"],
+)
+def test_missing_required_keys(path):
+    d = DEFAULT.to_dict()
+    node = d
+    parts = path.split(".")
+    for p in parts[:-1]:
+        node = node[p]
+    del node[parts[-1]]
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert path in str(ei.value)
+
+
+def test_empty_factor_and_scenario_tables():
+    d = DEFAULT.to_dict()
+    d["factors"] = {}
+    with pytest.raises(gs.ConfigError, match=r"^factors: "):
+        gs.World.from_dict(d)
+    d = DEFAULT.to_dict()
+    d["scenarios"] = {}
+    with pytest.raises(gs.ConfigError, match=r"^(scenarios|world\.base_scenario): "):
+        gs.World.from_dict(d)
+
+
+def test_logit_ou_level_rules():
+    raises_at("factors.eurobond_price.initial", DEFAULT.with_params, {"factors.eurobond_price.initial": 100.0})
+    raises_at("factors.eurobond_price.initial", DEFAULT.with_params, {"factors.eurobond_price.initial": 0.0})
+    raises_at("scenarios.bull.eurobond_price.theta", DEFAULT.with_params, {"scenarios.bull.eurobond_price.theta": 100.0})
+    raises_at("factors.eurobond_price.scale", DEFAULT.with_params, {"factors.eurobond_price.scale": -1.0})
+
+
+def test_integer_factor_settings():
+    raises_at("factors.roadmap_projects_done.total", DEFAULT.with_params, {"factors.roadmap_projects_done.total": 0})
+    raises_at("factors.roadmap_projects_done.initial", DEFAULT.with_params, {"factors.roadmap_projects_done.initial": 71})
+    raises_at("factors.contract_price.reset_month", DEFAULT.with_params, {"factors.contract_price.reset_month": 13})
+    raises_at("factors.contract_price.averaging_months", DEFAULT.with_params, {"factors.contract_price.averaging_months": 0})
+    raises_at("factors.digital_ruble_share.lag_max", DEFAULT.with_params, {"factors.digital_ruble_share.lag_max": 0})
+    raises_at("world.horizon_months", DEFAULT.with_params, {"world.horizon_months": 1201})
+    raises_at("world.start", DEFAULT.with_params, {"world.start": "2025-13"})
+    raises_at("world.start", DEFAULT.with_params, {"world.start": "June 2025"})
+
+
+# ============================================================================ simulate arguments
+@pytest.mark.parametrize(
+    "kwargs, path",
+    [
+        ({"n_paths": 0}, "n_paths"),
+        ({"n_paths": -1}, "n_paths"),
+        ({"n_paths": 1.5}, "n_paths"),
+        ({"n_paths": True}, "n_paths"),
+        ({"n_paths": "10"}, "n_paths"),
+        ({"n_paths": None}, "n_paths"),
+        ({"n_paths": 2**40 + 1}, "n_paths"),
+        ({"horizon_months": 0}, "horizon_months"),
+        ({"horizon_months": 5000}, "horizon_months"),
+        ({"horizon_months": 1201}, "horizon_months"),
+        ({"horizon_months": 12.0}, "horizon_months"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**64}, "seed"),
+        ({"seed": 1.0}, "seed"),
+        ({"seed": "0"}, "seed"),
+        ({"threads": 0}, "threads"),
+        ({"threads": -2}, "threads"),
+        ({"threads": 1025}, "threads"),
+        ({"threads": 2.0}, "threads"),
+        ({"chunk_paths": 0}, "chunk_paths"),
+        ({"chunk_paths": 2**24 + 1}, "chunk_paths"),
+        ({"antithetic": 1}, "antithetic"),
+        ({"antithetic": "yes"}, "antithetic"),
+        ({"antithetic": True, "n_paths": 11}, "n_paths"),
+        ({"progress": "sometimes"}, "progress"),
+    ],
+    ids=repr,
+)
+def test_bad_simulate_arguments(kwargs, path):
+    args = {"n_paths": 10, "horizon_months": 2, **kwargs}
+    raises_at(path, DEFAULT.simulate, **args)
+
+
+@SETTINGS
+@given(
+    n=st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=2**40 + 1),
+        st.floats(allow_nan=True),
+        st.text(max_size=5),
+        st.booleans(),
+    )
+)
+def test_bad_n_paths_property(n):
+    raises_at("n_paths", DEFAULT.simulate, n, 1)
+
+
+@SETTINGS
+@given(seed=st.one_of(st.integers(max_value=-1), st.integers(min_value=2**64), st.floats(), st.booleans()))
+def test_bad_seed_property(seed):
+    raises_at("seed", DEFAULT.simulate, 4, 1, seed=seed)
+
+
+@SETTINGS
+@given(h=st.one_of(st.integers(max_value=0), st.integers(min_value=1201), st.floats(), st.booleans()))
+def test_bad_horizon_property(h):
+    raises_at("horizon_months", DEFAULT.simulate, 4, h)
+
+
+def test_valid_simulate_argument_types_accepted():
+    s = DEFAULT.simulate(np.int64(6), np.int32(2), seed=np.uint64(2**64 - 1), threads=np.int8(1), antithetic=True)
+    assert s.n_paths == 6 and s.horizon_months == 2 and s.seed == 2**64 - 1 and s.antithetic
+    assert type(s.n_paths) is int and type(s.seed) is int
+
+
+def test_numpy_bool_accepted_for_antithetic():
+    s = DEFAULT.simulate(6, 2, antithetic=np.bool_(True))
+    assert s.antithetic is True
+
+
+# ============================================================================ other call arguments
+def test_bad_reweight_probabilities(small_sim):
+    sim = small_sim
+    raises_at("probabilities.nope", sim.reweight, {"base": 0.5, "bull": 0.3, "bear": 0.2, "nope": 0.0})
+    raises_at("probabilities.bear", sim.reweight, {"base": 0.5, "bull": 0.5})
+    raises_at("probabilities.bear", sim.reweight, {"base": 0.5, "bull": 0.5, "bear": float("nan")})
+    raises_at("probabilities.bear", sim.reweight, {"base": 0.5, "bull": 0.5, "bear": "0"})
+    raises_at("probabilities.bull", sim.reweight, {"base": 0.5, "bull": 1.5, "bear": -1.0})
+    raises_at("probabilities", sim.reweight, {"base": 0.5, "bull": 0.3, "bear": 0.3})
+
+
+@SETTINGS
+@given(p=invalid_floats(0.0, 1.0))
+def test_bad_reweight_probability_property(small_sim, p):
+    raises_at("probabilities.bull", small_sim.reweight, {"base": 0.5, "bull": p, "bear": 0.5})
+
+
+def test_bad_series_and_month(small_sim):
+    sim = small_sim
+    raises_at("name", sim.paths, "nope")
+    raises_at("name", sim.summary, "nope")
+    raises_at("name", sim.to_pandas, ["potash_spot", "nope"])
+    raises_at("month", sim.summary, "potash_spot", month=25)
+    raises_at("month", sim.summary, "potash_spot", month=-26)
+    raises_at("month", sim.summary, "potash_spot", month="2030-01")
+    raises_at("month", sim.summary, "potash_spot", month=1.0)
+    raises_at("month", sim.to_pandas, "potash_spot", month=True)
+
+
+def test_bad_sources():
+    raises_at("source", gs.World.from_toml, "/definitely/not/here.toml")
+    raises_at("source", gs.World.from_toml, 42)
+    raises_at("config", gs.World.from_dict, "not a dict")
+
+
+# ============================================================================ resources
+def test_too_large_request_is_refused_before_allocating():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    t0 = time.perf_counter()
+    with pytest.raises(gs.ResourceError) as ei:
+        DEFAULT.simulate(2**39, 1200, seed=0)
+    elapsed = time.perf_counter() - t0
+    err = ei.value
+    assert isinstance(err, MemoryError) and isinstance(err, gs.GeoscenarioError)
+    assert not isinstance(err, ValueError)
+    msg = str(err)
+    assert "needs" in msg
+    m = re.search(r"needs ([0-9.,]+) (B|KiB|MiB|GiB|TiB|PiB)", msg)
+    assert m, msg
+    # the size stated is the size of the output: 13 series x 2^39 paths x 1201 months x 8 bytes
+    scale = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}[m.group(2)]
+    stated = float(m.group(1).replace(",", "")) * scale
+    expected = 13 * 2**39 * 1201 * 8
+    assert stated == pytest.approx(expected, rel=0.01)
+    assert elapsed < 1.0
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert after - before < 100 * 1024, "refusing must not allocate"
+
+
+@pytest.mark.parametrize("n, h", [(2**40, 1200), (2**36, 24)])
+def test_other_oversized_requests(n, h):
+    with pytest.raises(gs.ResourceError, match="needs"):
+        DEFAULT.simulate(n, h)
+
+
+@pytest.fixture(scope="module")
+def small_sim():
+    return DEFAULT.simulate(1_000, 24, seed=0)
+
+
+def test_non_finite_output_is_a_numerical_error():
+    """Valid but extreme parameters that overflow are reported, never returned as inf."""
+    text = textwrap.dedent(
+        """
+        [factors.x]
+        kind = "log_ou"
+        unit = "i"
+        initial = 100.0
+        [scenarios.base]
+        probability = 1.0
+        x = { theta = 100.0, kappa = 0.0, sigma = 0.0, lambda = 120.0, mu_j = 5.0 }
+        """
+    )
+    w = gs.World.from_toml(text)  # every parameter is inside its rule
+    with pytest.raises(gs.NumericalError) as ei:
+        w.simulate(16, 24, seed=0)
+    assert isinstance(ei.value, ArithmeticError) and isinstance(ei.value, gs.GeoscenarioError)
+    assert '"x"' in str(ei.value) and "non-finite" in str(ei.value)
+    # a short horizon is fine: ln x grows by about 50 a month, below the overflow threshold
+    s = w.simulate(16, 6, seed=0)
+    assert np.all(np.isfinite(s.paths("x")))
