@@ -19,11 +19,13 @@ from . import stats
 from ._core import __version__
 from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
 from .simulation import Simulation
+from .strategy import Strategy
 from .world import World
 
 __all__ = [
     "World",
     "Simulation",
+    "Strategy",
     "GeoscenarioError",
     "ConfigError",
     "ResourceError",

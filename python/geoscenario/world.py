@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from . import _core, _validate
 from ._progress import Progress
 from .errors import invalid
+from .strategy import Strategy
 
 __all__ = ["World"]
 
@@ -146,6 +147,42 @@ class World:
             node[parts[-1]] = copy.deepcopy(value)
         return World.from_dict(d)
 
+    def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
+        """A copy with strategies added (or, with ``replace=True``, only these).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> w = gs.World.default().with_strategies(
+        ...     gs.Strategy("long_fert", {"fertilizer_producers": 1.0}), replace=True)
+        >>> list(w.strategies)
+        ['long_fert']
+        """
+        d = copy.deepcopy(self.to_dict())
+        table = {} if replace else dict(d.get("strategies", {}))
+        for s in strategies:
+            if not isinstance(s, Strategy):
+                raise invalid("strategies", f"expected gs.Strategy objects, got {type(s).__name__}")
+            table[s.name] = s.to_dict()
+        if table:
+            d["strategies"] = table
+        else:
+            d.pop("strategies", None)
+        return World.from_dict(d)
+
+    @property
+    def strategies(self) -> dict[str, Strategy]:
+        """The world's strategies, by name."""
+        return {
+            name: Strategy(name, dict(weights), cost_bps)
+            for name, weights, cost_bps in self._core.strategies
+        }
+
+    @property
+    def assets(self) -> list[str]:
+        """Names of the tradable assets strategies can hold."""
+        return list(self._core.assets)
+
     @property
     def name(self) -> str:
         """The world's name."""
@@ -168,9 +205,10 @@ class World:
 
     @property
     def factors(self) -> dict[str, str]:
-        """Unit of every simulated series (factors, then derived series), by name."""
+        """Unit of every simulated series (factors, derived series, strategy NAVs), by name."""
         out = {name: unit for name, unit, _ in self._core.factors}
         out.update({name: unit for name, unit, _ in self._core.derived})
+        out.update({name: "NAV" for name, _, _ in self._core.strategies})
         return out
 
     @property
@@ -178,6 +216,7 @@ class World:
         """Dynamics of every series (``log_ou``, ``gbm``, ``contract``, ``spread``, ...), by name."""
         out = {name: kind for name, _, kind in self._core.factors}
         out.update({name: kind for name, _, kind in self._core.derived})
+        out.update({name: "strategy" for name, _, _ in self._core.strategies})
         return out
 
     def __eq__(self, other: object) -> bool:
@@ -190,7 +229,8 @@ class World:
         scen = ", ".join(f"{k} {p:.0%}" for k, p in self.probabilities.items())
         return (
             f"World({self.name!r}: {len(self._core.factors)} factors, "
-            f"{len(self._core.derived)} derived series; scenarios {scen})"
+            f"{len(self._core.derived)} derived series, {len(self._core.strategies)} strategies; "
+            f"scenarios {scen})"
         )
 
     # ------------------------------------------------------------------ simulation

@@ -125,6 +125,49 @@ pub fn world_to_value(w: &World) -> Value {
     }
     root.insert("scenarios".into(), Value::Table(st));
 
+    if !w.assets.is_empty() {
+        let mut at = Table::new();
+        for a in &w.assets {
+            let mut t = Table::new();
+            if !a.description.is_empty() {
+                t.insert("description".into(), s(&a.description));
+            }
+            let mut bt = Table::new();
+            for &(f, b) in &a.betas {
+                bt.insert(w.factors[f].name.clone(), Value::Float(b));
+            }
+            t.insert("betas".into(), Value::Table(bt));
+            t.insert("vol".into(), Value::Float(a.vol));
+            t.insert("sanctions_exposure".into(), Value::Float(a.sanctions_exposure));
+            t.insert("cost_bps".into(), Value::Float(a.cost_bps));
+            at.insert(a.name.clone(), Value::Table(t));
+        }
+        root.insert("assets".into(), Value::Table(at));
+    }
+    if let Some(fz) = &w.freeze {
+        let mut t = Table::new();
+        t.insert("scenario".into(), s(&w.scenarios[fz.scenario].name));
+        t.insert("size".into(), Value::Float(fz.size));
+        root.insert("freeze".into(), Value::Table(t));
+    }
+    if !w.strategies.is_empty() {
+        let mut stt = Table::new();
+        for st in &w.strategies {
+            let mut t = Table::new();
+            if !st.description.is_empty() {
+                t.insert("description".into(), s(&st.description));
+            }
+            let mut wt = Table::new();
+            for &(a, x) in &st.weights {
+                wt.insert(w.assets[a].name.clone(), Value::Float(x));
+            }
+            t.insert("weights".into(), Value::Table(wt));
+            t.insert("cost_bps".into(), Value::Float(st.cost_bps));
+            stt.insert(st.name.clone(), Value::Table(t));
+        }
+        root.insert("strategies".into(), Value::Table(stt));
+    }
+
     if let RegimeMode::Markov { transition } = &w.regimes {
         let mut tt = Table::new();
         for (i, row) in transition.iter().enumerate() {

@@ -154,6 +154,45 @@ pub struct World {
     pub derived: Vec<Derived>,
     /// Off-diagonal correlations between shocked factors, by factor index.
     pub correlations: Vec<(usize, usize, f64)>,
+    pub assets: Vec<Asset>,
+    /// The sanctions freeze: entering this scenario costs each asset exposure × size (log).
+    pub freeze: Option<Freeze>,
+    pub strategies: Vec<Strategy>,
+}
+
+/// A tradable asset (MODEL.md §5): monthly log return
+/// r_t = Σ_f β_f·Δln X_{f,t} + vol·sqrt(Δ)·ε_t − exposure·freeze·1{freeze starts at t}.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub name: String,
+    pub description: String,
+    /// (factor index, beta) on the factor level's monthly log change.
+    pub betas: Vec<(usize, f64)>,
+    /// Idiosyncratic volatility per sqrt(year).
+    pub vol: f64,
+    /// Sanctions exposure in [0, 1].
+    pub sanctions_exposure: f64,
+    /// Extra one-way trading cost of this asset, in bps of traded notional.
+    pub cost_bps: f64,
+}
+
+/// The one-off loss of sanctioned commerce when a scenario starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Freeze {
+    pub scenario: usize,
+    /// Log loss per unit of sanctions exposure.
+    pub size: f64,
+}
+
+/// Target weights on assets, rebalanced monthly; NAV starts at 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strategy {
+    pub name: String,
+    pub description: String,
+    /// (asset index, weight)
+    pub weights: Vec<(usize, f64)>,
+    /// One-way cost on traded notional, in bps.
+    pub cost_bps: f64,
 }
 
 impl World {

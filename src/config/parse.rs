@@ -167,7 +167,7 @@ pub fn world_from_value(root: &Value) -> Result<World> {
     check_keys(
         root,
         "",
-        &["world", "factors", "scenarios", "correlations", "derived", "transitions"],
+        &["world", "factors", "scenarios", "correlations", "derived", "transitions", "assets", "freeze", "strategies"],
     )?;
 
     // [world]
@@ -231,6 +231,29 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         None => Vec::new(),
     };
 
+    let assets = match root.get("assets") {
+        Some(v) => parse_assets(as_table(v, "assets")?, &factors)?,
+        None => Vec::new(),
+    };
+    let freeze = match root.get("freeze") {
+        Some(v) => {
+            let t = as_table(v, "freeze")?;
+            check_keys(t, "freeze", &["scenario", "size"])?;
+            let sname = require(get_string(t, "freeze", "scenario")?, "freeze", "scenario")?;
+            let scenario = scenarios.iter().position(|s| s.name == sname).ok_or_else(|| {
+                CoreError::invalid("freeze.scenario", format!("{sname:?} is not a scenario"))
+            })?;
+            let size = get_number(t, "freeze", "size")?.unwrap_or(0.5);
+            let size = check_finite_in(size, "freeze.size", 0.0, 10.0, false)?;
+            Some(super::Freeze { scenario, size })
+        }
+        None => None,
+    };
+    let strategies = match root.get("strategies") {
+        Some(v) => parse_strategies(as_table(v, "strategies")?, &assets, &factors, &derived)?,
+        None => Vec::new(),
+    };
+
     let world = World {
         name,
         description,
@@ -242,6 +265,9 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         factors,
         derived,
         correlations,
+        assets,
+        freeze,
+        strategies,
     };
     // the correlation matrix must factorise
     linalg::correlation_cholesky(&world)?;
@@ -610,6 +636,109 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
             }
             out.push((ia, ib, rho));
         }
+    }
+    Ok(out)
+}
+
+/// Largest number of assets and strategies.
+pub const MAX_ASSETS: usize = 256;
+
+fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
+    if at.len() > MAX_ASSETS {
+        return Err(CoreError::invalid("assets", format!("at most {MAX_ASSETS} assets")));
+    }
+    let mut out = Vec::new();
+    for (name, v) in at {
+        let path = join("assets", name);
+        check_name(name, &path)?;
+        let t = as_table(v, &path)?;
+        check_keys(t, &path, &["description", "betas", "vol", "sanctions_exposure", "cost_bps"])?;
+        let bpath = join(&path, "betas");
+        let bt = as_table(require(t.get("betas"), &path, "betas")?, &bpath)?;
+        let mut betas = Vec::new();
+        for (f, b) in bt {
+            let p = join(&bpath, f);
+            let fi = factors
+                .iter()
+                .position(|x| x.name == *f)
+                .ok_or_else(|| CoreError::invalid(&p, "is not a factor"))?;
+            if !matches!(
+                factors[fi].kind,
+                FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. } | FactorKind::Contract { .. }
+            ) {
+                return Err(CoreError::invalid(
+                    &p,
+                    "betas apply to log changes of positive levels: use a log_ou, logit_ou, gbm or contract factor",
+                ));
+            }
+            let beta = check_finite_in(number(b, &p)?, &p, -100.0, 100.0, false)?;
+            betas.push((fi, beta));
+        }
+        let vol = check_finite_in(get_number(t, &path, "vol")?.unwrap_or(0.0), &join(&path, "vol"), 0.0, 10.0, false)?;
+        let exposure = check_finite_in(
+            get_number(t, &path, "sanctions_exposure")?.unwrap_or(0.0),
+            &join(&path, "sanctions_exposure"),
+            0.0,
+            1.0,
+            false,
+        )?;
+        let cost_bps =
+            check_finite_in(get_number(t, &path, "cost_bps")?.unwrap_or(0.0), &join(&path, "cost_bps"), 0.0, 10_000.0, false)?;
+        out.push(super::Asset {
+            name: name.clone(),
+            description: get_string(t, &path, "description")?.unwrap_or_default(),
+            betas,
+            vol,
+            sanctions_exposure: exposure,
+            cost_bps,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_strategies(
+    st: &Table,
+    assets: &[super::Asset],
+    factors: &[Factor],
+    derived: &[Derived],
+) -> Result<Vec<super::Strategy>> {
+    if st.len() > MAX_ASSETS {
+        return Err(CoreError::invalid("strategies", format!("at most {MAX_ASSETS} strategies")));
+    }
+    let mut out = Vec::new();
+    for (name, v) in st {
+        let path = join("strategies", name);
+        check_name(name, &path)?;
+        if RESERVED_NAMES.contains(&name.as_str())
+            || factors.iter().any(|f| f.name == *name)
+            || derived.iter().any(|d| d.name == *name)
+        {
+            return Err(CoreError::invalid(&path, "has the name of a series or a reserved word"));
+        }
+        let t = as_table(v, &path)?;
+        check_keys(t, &path, &["description", "weights", "cost_bps"])?;
+        let wpath = join(&path, "weights");
+        let wt = as_table(require(t.get("weights"), &path, "weights")?, &wpath)?;
+        if wt.is_empty() {
+            return Err(CoreError::invalid(wpath, "must give at least one asset weight"));
+        }
+        let mut weights = Vec::new();
+        for (a, x) in wt {
+            let p = join(&wpath, a);
+            let ai = assets.iter().position(|y| y.name == *a).ok_or_else(|| {
+                let names: Vec<&str> = assets.iter().map(|y| y.name.as_str()).collect();
+                CoreError::invalid(&p, format!("is not an asset (assets: {})", names.join(", ")))
+            })?;
+            weights.push((ai, check_finite_in(number(x, &p)?, &p, -100.0, 100.0, false)?));
+        }
+        let cost_bps =
+            check_finite_in(get_number(t, &path, "cost_bps")?.unwrap_or(10.0), &join(&path, "cost_bps"), 0.0, 10_000.0, false)?;
+        out.push(super::Strategy {
+            name: name.clone(),
+            description: get_string(t, &path, "description")?.unwrap_or_default(),
+            weights,
+            cost_bps,
+        });
     }
     Ok(out)
 }

@@ -26,6 +26,10 @@ pub struct Scratch {
     coef_a: Vec<f64>,
     coef_c: Vec<f64>,
     xs: Vec<f64>,
+    /// Δ ln level of every factor an asset uses (factor-major, H each).
+    dlog: Vec<f64>,
+    /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
+    asset_ret: Vec<f64>,
 }
 
 impl Scratch {
@@ -39,6 +43,8 @@ impl Scratch {
             coef_a: vec![0.0; LANES * h],
             coef_c: vec![0.0; LANES * h],
             xs: vec![0.0; LANES * h],
+            dlog: vec![0.0; model.n_factors * h],
+            asset_ret: vec![0.0; model.assets.len() * h],
         }
     }
 }
@@ -349,7 +355,68 @@ fn simulate_block_generic(
         }
     }
 
-    // 8. nothing non-finite leaves the engine
+    // 8. assets and strategies (MODEL.md §5)
+    if !model.strategies.is_empty() {
+        for (l, rng) in rngs.iter().enumerate() {
+            let r0 = (out.row0 + l) * w;
+            for &f in &model.asset_factors {
+                let row = &out.series[f][r0..r0 + w];
+                let dl = &mut scratch.dlog[f * h..(f + 1) * h];
+                for t in 0..h {
+                    dl[t] = math::ln(row[t + 1]) - math::ln(row[t]);
+                }
+            }
+            let reg = &scratch.regimes[l * w..(l + 1) * w];
+            for (ai, a) in model.assets.iter().enumerate() {
+                let ret = &mut scratch.asset_ret[ai * h..(ai + 1) * h];
+                if a.noise > 0.0 {
+                    rng.fill_normals(streams::ASSET_BASE + ai as u32, ret);
+                    ret.iter_mut().for_each(|v| *v *= a.noise);
+                } else {
+                    ret.fill(0.0);
+                }
+                for &(f, beta) in &a.betas {
+                    let dl = &scratch.dlog[f * h..(f + 1) * h];
+                    for t in 0..h {
+                        ret[t] += beta * dl[t];
+                    }
+                }
+                if let Some(fs) = model.freeze_scenario {
+                    for t in 0..h {
+                        if reg[t + 1] as usize == fs && reg[t] as usize != fs {
+                            ret[t] -= a.freeze_loss;
+                        }
+                    }
+                }
+                // log return → simple return
+                ret.iter_mut().for_each(|v| *v = math::exp(*v) - 1.0);
+            }
+            for (si, st) in model.strategies.iter().enumerate() {
+                let o = model.strategy_output(si);
+                let mut nav = 1.0;
+                out.series[o][r0] = nav;
+                // entering the positions costs like any trade
+                let mut traded: f64 = st.weights.iter().map(|&(a, x)| x.abs() * (st.cost + model.assets[a].cost)).sum();
+                for t in 0..h {
+                    // R = Σ w_i R_i (cash earns 0); weights drift to w_i (1 + R_i)/(1 + R)
+                    let gross: f64 = st.weights.iter().map(|&(a, x)| x * scratch.asset_ret[a * h + t]).sum();
+                    let mut cost = traded;
+                    if 1.0 + gross > 0.0 {
+                        for &(a, x) in &st.weights {
+                            let drifted = x * (1.0 + scratch.asset_ret[a * h + t]) / (1.0 + gross);
+                            cost += (x - drifted).abs() * (st.cost + model.assets[a].cost);
+                        }
+                    }
+                    traded = 0.0;
+                    // a NAV that reaches zero stays there (the strategy is wiped out)
+                    nav = (nav * (1.0 + gross - cost)).max(0.0);
+                    out.series[o][r0 + t + 1] = nav;
+                }
+            }
+        }
+    }
+
+    // 9. nothing non-finite leaves the engine
     let r0 = out.row0 * w;
     let r1 = (out.row0 + lanes) * w;
     (0..out.series.len()).find(|&o| !out.series[o][r0..r1].iter().all(|v| v.is_finite()))

@@ -110,6 +110,26 @@ pub struct DerivedSeries {
     pub b: usize,
 }
 
+/// A tradable asset's monthly log return (MODEL.md §5).
+#[derive(Debug, Clone)]
+pub struct AssetModel {
+    /// (factor, beta) on Δ ln level.
+    pub betas: Vec<(usize, f64)>,
+    /// vol·sqrt(Δ)
+    pub noise: f64,
+    /// Log loss when the freeze starts: exposure × freeze size.
+    pub freeze_loss: f64,
+    /// One-way cost per unit traded, as a fraction.
+    pub cost: f64,
+}
+
+/// A strategy: target weights, monthly rebalancing, costs per unit traded.
+#[derive(Debug, Clone)]
+pub struct StrategyModel {
+    pub weights: Vec<(usize, f64)>,
+    pub cost: f64,
+}
+
 /// The compiled world.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -128,7 +148,13 @@ pub struct Model {
     pub adoptions: Vec<Adoption>,
     pub contracts: Vec<Contract>,
     pub derived: Vec<DerivedSeries>,
-    /// Output names and units: factors in config order, then derived series.
+    pub assets: Vec<AssetModel>,
+    /// Scenario whose start triggers the sanctions freeze.
+    pub freeze_scenario: Option<usize>,
+    pub strategies: Vec<StrategyModel>,
+    /// Factors whose log changes some asset uses.
+    pub asset_factors: Vec<usize>,
+    /// Output names and units: factors in config order, then derived series, then strategy NAVs.
     pub names: Vec<String>,
     pub units: Vec<String>,
     pub n_factors: usize,
@@ -235,6 +261,24 @@ impl Model {
             names.push(dv.name.clone());
             units.push(dv.unit.clone());
         }
+        for st in &world.strategies {
+            names.push(st.name.clone());
+            units.push("NAV".into());
+        }
+        let freeze_size = world.freeze.as_ref().map(|f| f.size).unwrap_or(0.0);
+        let assets: Vec<AssetModel> = world
+            .assets
+            .iter()
+            .map(|a| AssetModel {
+                betas: a.betas.clone(),
+                noise: a.vol * dt.sqrt(),
+                freeze_loss: a.sanctions_exposure * freeze_size,
+                cost: a.cost_bps * 1e-4,
+            })
+            .collect();
+        let mut asset_factors: Vec<usize> = assets.iter().flat_map(|a| a.betas.iter().map(|b| b.0)).collect();
+        asset_factors.sort_unstable();
+        asset_factors.dedup();
         Ok(Model {
             horizon,
             dt,
@@ -253,6 +297,14 @@ impl Model {
                 .iter()
                 .map(|dv| DerivedSeries { kind: dv.kind, a: dv.of.0, b: dv.of.1 })
                 .collect(),
+            assets,
+            freeze_scenario: world.freeze.as_ref().map(|f| f.scenario),
+            strategies: world
+                .strategies
+                .iter()
+                .map(|st| StrategyModel { weights: st.weights.clone(), cost: st.cost_bps * 1e-4 })
+                .collect(),
+            asset_factors,
             names,
             units,
             n_factors: world.factors.len(),
@@ -264,7 +316,12 @@ impl Model {
         self.diffusions.len()
     }
 
-    /// Number of output series (factors then derived).
+    /// Index of strategy `s` among the outputs.
+    pub fn strategy_output(&self, s: usize) -> usize {
+        self.n_factors + self.derived.len() + s
+    }
+
+    /// Number of output series (factors, derived, strategies).
     pub fn n_outputs(&self) -> usize {
         self.names.len()
     }

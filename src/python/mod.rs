@@ -102,6 +102,25 @@ impl CoreWorld {
             .collect()
     }
 
+    /// (name, {asset: weight}, cost_bps) of every strategy.
+    #[getter]
+    fn strategies(&self) -> Vec<(String, Vec<(String, f64)>, f64)> {
+        self.world
+            .strategies
+            .iter()
+            .map(|s| {
+                let w = s.weights.iter().map(|&(a, x)| (self.world.assets[a].name.clone(), x)).collect();
+                (s.name.clone(), w, s.cost_bps)
+            })
+            .collect()
+    }
+
+    /// Names of the tradable assets.
+    #[getter]
+    fn assets(&self) -> Vec<String> {
+        self.world.assets.iter().map(|a| a.name.clone()).collect()
+    }
+
     /// Month labels "YYYY-MM" for t = 0..=horizon.
     fn month_labels(&self, horizon: usize) -> Vec<String> {
         (0..=horizon).map(|t| self.world.start.plus(t).to_string()).collect()

@@ -113,7 +113,8 @@ def test_world_properties(default_world):
     assert list(w.factors) == [
         "potash_spot", "contract_price", "bilateral_trade", "malaszewicze_trains", "middle_corridor_volume",
         "machinery_orders", "roadmap_projects_done", "digital_ruble_share", "eurobond_price", "global_equity",
-        "hk_equity", "dislocation", "discount",
+        "hk_equity", "dislocation", "discount", "commodities_arbitrage", "infrastructure_beneficiaries",
+        "technology_transfer", "direct_belarus",
     ]
     assert w.factors["potash_spot"] == "USD/t" and w.factors["discount"] == "fraction"
     assert w.kinds["potash_spot"] == "log_ou" and w.kinds["contract_price"] == "contract"
@@ -164,7 +165,7 @@ def test_user_added_factor_in_a_toml_file(default_world, tmp_path):
     sim = w.simulate(20_000, seed=17)
     assert sim.factors["my_index"] == "pts"
     base_names = list(default_world.factors)
-    assert list(sim.factors) == [*base_names[:-2], "my_index", *base_names[-2:]]
+    assert list(sim.factors) == [*base_names[:-6], "my_index", *base_names[-6:]]
     x = sim.paths("my_index")
     assert x.shape == (20_000, 25) and np.all(x[:, 0] == 250.0) and np.all(x > 0)
     names = sim.scenario_names

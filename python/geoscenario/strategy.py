@@ -1,0 +1,66 @@
+"""Investment-positioning strategies: target weights on a world's assets."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import invalid
+
+__all__ = ["Strategy"]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Target weights on assets, rebalanced monthly, with costs on traded notional.
+
+    Monthly return Σ_i w_i (e^{r_i} − 1) − costs (MODEL.md §5); NAV starts at 1,
+    entering the positions is charged like any trade, cash earns nothing, and a
+    NAV that reaches zero stays there.
+
+    Parameters
+    ----------
+    name
+        Name of the strategy (also the name of its NAV series).
+    weights
+        ``{asset: weight}``; negative weights are shorts.
+    cost_bps
+        One-way cost in basis points of traded notional.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> s = gs.Strategy("fert_vs_hk", {"fertilizer_producers": 1.0, "hk_equity": -0.8}, cost_bps=15)
+    >>> world = gs.World.default().with_strategies(s)
+    >>> "fert_vs_hk" in world.strategies
+    True
+    """
+
+    name: str
+    weights: Mapping[str, float]
+    cost_bps: float = 10.0
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise invalid("name", f"must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.weights, Mapping) or not self.weights:
+            raise invalid(f"strategies.{self.name}.weights", "must be a non-empty dict of asset to weight")
+        for k, v in self.weights.items():
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise invalid(f"strategies.{self.name}.weights.{k}", f"must be a number, got {v!r}")
+        if isinstance(self.cost_bps, bool) or not isinstance(self.cost_bps, numbers.Real):
+            raise invalid(f"strategies.{self.name}.cost_bps", f"must be a number, got {self.cost_bps!r}")
+        object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config table of this strategy."""
+        d: dict[str, Any] = {"weights": dict(self.weights), "cost_bps": float(self.cost_bps)}
+        if self.description:
+            d["description"] = self.description
+        return d
+
+    def __repr__(self) -> str:
+        legs = ", ".join(f"{w:+g} {a}" for a, w in self.weights.items())
+        return f"Strategy({self.name!r}: {legs}; {self.cost_bps:g} bps)"
