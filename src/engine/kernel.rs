@@ -28,6 +28,10 @@ pub struct Scratch {
     xs: Vec<f64>,
     /// Δ ln level of every factor an asset uses (factor-major, H each).
     dlog: Vec<f64>,
+    /// One month's correlated shocks.
+    correlated: Vec<f64>,
+    /// One path's normals of a factor's own stream, months 0..=H.
+    noise: Vec<f64>,
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
     asset_ret: Vec<f64>,
 }
@@ -44,6 +48,8 @@ impl Scratch {
             coef_c: vec![0.0; LANES * h],
             xs: vec![0.0; LANES * h],
             dlog: vec![0.0; model.n_factors * h],
+            noise: vec![0.0; h + 1],
+            correlated: vec![0.0; model.n_shocks()],
             asset_ret: vec![0.0; model.assets.len() * h],
         }
     }
@@ -84,30 +90,40 @@ fn poisson_inv(u: f64, mean: f64, p0: f64) -> u32 {
     k
 }
 
-/// Binomial(n, h) by inversion of `u`; Bernoulli sums when q^n underflows.
+/// Binomial(n, h) by inversion of `u`, given p0 = (1 − h)^n; Bernoulli sums when p0 underflows.
 #[inline]
-fn binomial_inv(n: u32, h: f64, u: f64, rng: &PathRng, stream: u32, t: usize) -> u32 {
+fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: usize) -> u32 {
     if n == 0 || h <= 0.0 {
         return 0;
     }
     if h >= 1.0 {
         return n;
     }
-    let q = 1.0 - h;
-    let mut p = (n as f64 * (-h).ln_1p()).exp();
-    if p < 1e-290 {
+    if p0 < 1e-290 {
         return (0..n)
             .filter(|&j| rng.uniform(stream, ((t as u64) << 16) | (1 << 15) | j as u64) < h)
             .count() as u32;
     }
-    let ratio = h / q;
-    let (mut k, mut cdf) = (0u32, p);
+    let ratio = h / (1.0 - h);
+    let (mut k, mut p, mut cdf) = (0u32, p0, p0);
     while u > cdf && k < n {
         p *= ratio * (n - k) as f64 / (k + 1) as f64;
         k += 1;
         cdf += p;
     }
     k
+}
+
+/// Read series `a` while writing series `b` (a ≠ b).
+fn two_series<'s>(series: &'s mut [&mut [f64]], a: usize, b: usize) -> (&'s [f64], &'s mut [f64]) {
+    debug_assert_ne!(a, b);
+    if a < b {
+        let (lo, hi) = series.split_at_mut(b);
+        (&*lo[a], &mut *hi[0])
+    } else {
+        let (lo, hi) = series.split_at_mut(a);
+        (&*hi[0], &mut *lo[b])
+    }
 }
 
 multiversion! {
@@ -176,15 +192,14 @@ fn simulate_block_generic(
         let z = &mut scratch.shocks[l * hd..(l + 1) * hd];
         rng.fill_normals(streams::SHOCKS, z);
         if !model.chol_identity {
-            let lc = &model.chol;
+            // e = L z in place, last row first so that z_j (j <= i) is still unchanged
+            let e = &mut scratch.correlated;
             for zt in z.chunks_exact_mut(d) {
-                for i in (0..d).rev() {
-                    let mut acc = 0.0;
-                    for j in 0..=i {
-                        acc += lc[i * d + j] * zt[j];
-                    }
-                    zt[i] = acc;
+                e.fill(0.0);
+                for &(i, j, lij) in &model.chol_sparse {
+                    e[i] += lij * zt[j];
                 }
+                zt.copy_from_slice(e);
             }
         }
     }
@@ -284,27 +299,30 @@ fn simulate_block_generic(
             let mut done = c.initial;
             row[0] = done as f64;
             for t in 0..h {
-                let hr = c.h[scratch.regimes[l * w + t] as usize];
-                done += binomial_inv(c.total - done, hr, scratch.uniforms[t], rng, stream, t);
+                let r = scratch.regimes[l * w + t] as usize;
+                let open = c.total - done;
+                done += binomial_inv(open, c.h[r], c.p0[r][open as usize], scratch.uniforms[t], rng, stream, t);
                 row[t + 1] = done as f64;
             }
         }
     }
 
-    // 5. adoption curves: s_max·(1 − e^{−r(t−L)⁺}) + noise·Z, clipped to [0, 1]
+    // 5. adoption curves: s_max·(1 − e^{−r(t−L)⁺}) + noise·Z_t, clipped to [0, 1]
+    //    (Z_t is normal t of the factor's own stream)
     for a in &model.adoptions {
-        let series = &mut *out.series[a.factor];
         for (l, rng) in rngs.iter().enumerate() {
-            let row = &mut series[(out.row0 + l) * w..(out.row0 + l + 1) * w];
-            let lag = rng.uniform_int(streams::UNIFORM_BASE + a.factor as u32, 0, a.lag_min, a.lag_max) as f64;
+            let lag = rng.uniform_int(streams::UNIFORM_BASE + a.factor as u32, 0, a.lag_min, a.lag_max) as usize;
+            let noise = &mut scratch.noise[..w];
+            if a.noise > 0.0 {
+                rng.fill_normals(streams::NORMAL_BASE + a.factor as u32, noise);
+            } else {
+                noise.fill(0.0);
+            }
+            let row = &mut out.series[a.factor][(out.row0 + l) * w..(out.row0 + l + 1) * w];
             row[0] = 0.0;
             for t in 1..w {
                 let s_max = a.s_max[scratch.regimes[l * w + t] as usize];
-                let elapsed = (t as f64 - lag).max(0.0);
-                let mut v = s_max * -(-a.rate * elapsed).exp_m1();
-                if a.noise > 0.0 {
-                    v += a.noise * rng.normal(streams::NORMAL_BASE + a.factor as u32, t as u64);
-                }
+                let v = s_max * a.ramp[t.saturating_sub(lag)] + a.noise * noise[t];
                 row[t] = v.clamp(0.0, 1.0);
             }
         }
@@ -312,29 +330,27 @@ fn simulate_block_generic(
 
     // 6. contract prices: C = (1 − d)·mean(S_{t−m} … S_{t−1})·e^{ε} at each contract month
     for c in &model.contracts {
+        let (under, row_all) = two_series(out.series, c.underlying, c.factor);
         for (l, rng) in rngs.iter().enumerate() {
             let r0 = (out.row0 + l) * w;
+            let under = &under[r0..r0 + w];
+            let row = &mut row_all[r0..r0 + w];
             let mut price = c.initial;
-            let mut row = vec![0.0; w];
-            {
-                let under = &out.series[c.underlying][r0..r0 + w];
-                row[0] = price;
-                for t in 1..w {
-                    if c.reset[t] {
-                        let lo = t.saturating_sub(c.averaging);
-                        let mean = under[lo..t].iter().sum::<f64>() / (t - lo) as f64;
-                        let disc = c.discount[scratch.regimes[l * w + t] as usize];
-                        let eps = if c.noise > 0.0 {
-                            c.noise * rng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64)
-                        } else {
-                            0.0
-                        };
-                        price = (1.0 - disc) * mean * eps.exp();
-                    }
-                    row[t] = price;
+            row[0] = price;
+            for t in 1..w {
+                if c.reset[t] {
+                    let lo = t.saturating_sub(c.averaging);
+                    let mean = under[lo..t].iter().sum::<f64>() / (t - lo) as f64;
+                    let disc = c.discount[scratch.regimes[l * w + t] as usize];
+                    let eps = if c.noise > 0.0 {
+                        c.noise * rng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64)
+                    } else {
+                        0.0
+                    };
+                    price = (1.0 - disc) * mean * math::exp(eps);
                 }
+                row[t] = price;
             }
-            out.series[c.factor][r0..r0 + w].copy_from_slice(&row);
         }
     }
 
@@ -363,7 +379,7 @@ fn simulate_block_generic(
                 let row = &out.series[f][r0..r0 + w];
                 let dl = &mut scratch.dlog[f * h..(f + 1) * h];
                 for t in 0..h {
-                    dl[t] = math::ln(row[t + 1]) - math::ln(row[t]);
+                    dl[t] = math::ln(row[t + 1] / row[t]);
                 }
             }
             let reg = &scratch.regimes[l * w..(l + 1) * w];

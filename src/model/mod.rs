@@ -68,11 +68,15 @@ pub struct Completion {
     pub total: u32,
     pub initial: u32,
     pub h: Vec<f64>,
+    /// `p0[r][n]` = (1 − h_r)^n, the Binomial(n, h_r) mass at zero.
+    pub p0: Vec<Vec<f64>>,
 }
 
 /// Adoption curve.
 #[derive(Debug, Clone)]
 pub struct Adoption {
+    /// `ramp[k]` = 1 − e^{−r·k}, k months after the lag.
+    pub ramp: Vec<f64>,
     pub factor: usize,
     pub lag_min: u32,
     pub lag_max: u32,
@@ -141,6 +145,8 @@ pub struct Model {
     pub regimes: Regimes,
     /// Cholesky factor of the shock correlation (d × d, row-major).
     pub chol: Vec<f64>,
+    /// Non-zero entries (i, j, L_ij) of the Cholesky factor, row by row.
+    pub chol_sparse: Vec<(usize, usize, f64)>,
     pub chol_identity: bool,
     /// In shock order (shock j drives `diffusions[j]`).
     pub diffusions: Vec<Diffusion>,
@@ -205,13 +211,19 @@ impl Model {
                         .collect::<Vec<_>>();
                     diffusions.push(diffusion(fi, Transform::Log, initial, initial.ln(), steps));
                 }
-                FactorKind::Completion { total, initial } => completions.push(Completion {
-                    factor: fi,
-                    total,
-                    initial,
-                    h: (0..k).map(|s| p(s, 0)).collect(),
-                }),
+                FactorKind::Completion { total, initial } => {
+                    let h: Vec<f64> = (0..k).map(|s| p(s, 0)).collect();
+                    let p0 = h
+                        .iter()
+                        .map(|&hr| {
+                            let lnq = crate::rng::math::ln(1.0 - hr);
+                            (0..=total).map(|n| crate::rng::math::exp(n as f64 * lnq)).collect()
+                        })
+                        .collect();
+                    completions.push(Completion { factor: fi, total, initial, h, p0 })
+                }
                 FactorKind::Adoption { lag_min, lag_max, rate, noise } => adoptions.push(Adoption {
+                    ramp: (0..=horizon).map(|m| 1.0 - crate::rng::math::exp(-rate * m as f64)).collect(),
                     factor: fi,
                     lag_min,
                     lag_max,
@@ -287,6 +299,11 @@ impl Model {
             probabilities: world.scenarios.iter().map(|s| s.probability).collect(),
             regimes,
             chol_identity: linalg::is_identity(&chol, d),
+            chol_sparse: (0..d)
+                .flat_map(|i| (0..=i).map(move |j| (i, j)))
+                .filter(|&(i, j)| chol[i * d + j] != 0.0)
+                .map(|(i, j)| (i, j, chol[i * d + j]))
+                .collect(),
             chol,
             diffusions,
             completions,

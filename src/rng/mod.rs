@@ -143,8 +143,24 @@ impl PathRng {
 
     /// Uniforms `0..out.len()` of `stream`.
     pub fn fill_uniforms(&self, stream: u32, out: &mut [f64]) {
-        for (b, pair) in out.chunks_mut(2).enumerate() {
-            let x = self.block(stream, b as u32);
+        fill_uniforms_dispatch(self, stream, out)
+    }
+}
+
+multiversion! {
+    fn fill_uniforms_dispatch(rng: &PathRng, stream: u32, out: &mut [f64]) -> () {
+        let mut chunks = out.chunks_exact_mut(2 * LANES);
+        let mut block0: u32 = 0;
+        for chunk in &mut chunks {
+            let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0);
+            for j in 0..LANES {
+                chunk[2 * j] = to_unit(x0[j], x1[j]);
+                chunk[2 * j + 1] = to_unit(x2[j], x3[j]);
+            }
+            block0 += LANES as u32;
+        }
+        for (b, pair) in chunks.into_remainder().chunks_mut(2).enumerate() {
+            let x = rng.block(stream, block0 + b as u32);
             pair[0] = to_unit(x[0], x[1]);
             if pair.len() > 1 {
                 pair[1] = to_unit(x[2], x[3]);
