@@ -4,13 +4,19 @@
 //! [`engine`] simulates it with the counter-based streams of [`rng`]. The
 //! Python bindings live in `python/` behind the `python` feature.
 
+pub mod allocation;
+pub mod backtest;
+pub mod calibrate;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod linalg;
 pub mod model;
+pub mod risk;
 pub mod rng;
 pub mod simd;
+pub mod summary;
+pub mod views;
 
 #[cfg(feature = "python")]
 mod python;

@@ -15,10 +15,12 @@ Examples
 
 from __future__ import annotations
 
-from . import stats
+from . import calibrate, data, stats
 from ._core import __version__
 from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
 from .simulation import Simulation
+from .backtest import BacktestResult, backtest
+from .calibrate import CalibrationResult
 from .strategy import Strategy
 from .world import World
 
@@ -31,5 +33,10 @@ __all__ = [
     "ResourceError",
     "NumericalError",
     "stats",
+    "calibrate",
+    "backtest",
+    "data",
+    "CalibrationResult",
+    "BacktestResult",
     "__version__",
 ]

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import _validate, stats
+from . import _core, _validate, stats
+from .summary import QUANTILES, SummaryResult
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Simulation"]
 
-QUANTILES = (0.05, 0.50, 0.95)
 
 
 class Simulation:
@@ -162,6 +162,7 @@ class Simulation:
         series: str | Sequence[str] | None = None,
         *,
         month: int | str | None = None,
+        quantiles: Sequence[float] = QUANTILES,
         thresholds: Mapping[str, float] | None = None,
     ) -> pd.DataFrame:
         """Weighted statistics at one month, by scenario and overall.
@@ -172,15 +173,19 @@ class Simulation:
             Series names (default: all).
         month
             Month index (negative counts from the end) or label ``"YYYY-MM"``; default the horizon.
+        quantiles
+            Quantile levels (exact: the smallest sample value whose weighted CDF reaches q).
         thresholds
-            ``{series: level}`` adds P(X > level); default ``{"potash_spot": 450}`` when the
-            world has that series.
+            ``{series: level}`` adds P(X > level); default ``{"potash_spot": 450}`` when
+            potash_spot is summarised.
 
         Returns
         -------
         pandas.DataFrame
             Index (series, scenario) with scenario ``"all"`` for the weighted total;
-            columns unit, mean, std, q05, q50, q95, threshold, p_above.
+            columns unit, probability, mean, std, q05, q50, q95, threshold, p_above.
+            The numbers have the same bits as :meth:`World.simulate_summary` over the
+            same paths.
 
         Examples
         --------
@@ -189,43 +194,54 @@ class Simulation:
         >>> sim.summary("potash_spot").index.get_level_values("scenario").tolist()
         ['base', 'bull', 'bear', 'all']
         """
+        return self._summary(series, month, quantiles, thresholds, alpha=None).table
+
+    def risk_table(
+        self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
+        quantiles: Sequence[float] = QUANTILES,
+    ) -> pd.DataFrame:
+        """Return and risk of strategies over the horizon, by scenario and overall.
+
+        Returns are NAV_H − 1; VaR and CVaR are of the loss 1 − NAV_H at level ``alpha``
+        (CVaR_α = VaR_α + E[(L − VaR_α)⁺]/(1 − α), exact with ties); p_loss = P(NAV_H < 1).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(3_000, seed=7)
+        >>> t = sim.risk_table(0.95)
+        >>> bool((t["var"] <= t["cvar"] + 1e-12).all())
+        True
+        """
+        names = list(self.world.strategies) if strategies is None else (
+            [strategies] if isinstance(strategies, str) else list(strategies))
+        if not names:
+            raise invalid("strategies", "the world has no strategies")
+        return self._summary(names, None, quantiles, {}, alpha=alpha, risk_only=True).risk
+
+    def _summary(self, series, month, quantiles, thresholds, alpha, risk_only=False) -> SummaryResult:
+        from .summary import make_job
+
+        t = self._month_index(month)
         names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
         for n in names:
             self.paths(n)
-        if thresholds is None:
-            thresholds = {"potash_spot": 450.0} if "potash_spot" in self._series else {}
-        t = self._month_index(month)
-        rows = []
-        w_all = self.weights
-        groups = [(k, name) for k, name in enumerate(self.scenario_names) if self._counts[k] > 0]
-        for n in names:
-            col = np.ascontiguousarray(self._series[n][:, t])
-            level = thresholds.get(n)
-            for k, sname in [*groups, (-1, "all")]:
-                if k >= 0:
-                    x = col[self._block(k)]
-                    w = w_all[self._block(k)]
-                else:
-                    x, w = col, w_all
-                if w.sum() <= 0:
-                    continue
-                q = stats.weighted_quantile(x, w, QUANTILES)
-                rows.append(
-                    {
-                        "series": n,
-                        "scenario": sname,
-                        "unit": self._units[n],
-                        "probability": float(w.sum()),
-                        "mean": stats.weighted_mean(x, w),
-                        "std": stats.weighted_std(x, w),
-                        "q05": float(q[0]),
-                        "q50": float(q[1]),
-                        "q95": float(q[2]),
-                        "threshold": np.nan if level is None else float(level),
-                        "p_above": np.nan if level is None else stats.prob_above(x, w, level),
-                    }
-                )
-        return pd.DataFrame(rows).set_index(["series", "scenario"])
+        job, reducers, names, qs = make_job(
+            self.world, self.n_paths, self.horizon_months, self.seed, self.antithetic,
+            names, t, quantiles, thresholds, alpha,
+        )
+        if risk_only:
+            reducers = [r for r in reducers if ":" in r[0]]
+            job = type(job).for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
+                                      self.seed, self.antithetic)
+        values = np.empty((self.n_paths, len(reducers)))
+        for i, (_, src, a, b, *_rest) in enumerate(reducers):
+            col = self._series[src][:, t]
+            values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
+        rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
+        label = self.world._core.month_labels(self.horizon_months)[t]
+        return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
+                             n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
     # ------------------------------------------------------------------ pandas
     def to_pandas(

@@ -6,12 +6,13 @@ import copy
 import os
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from . import _core, _validate
 from ._progress import Progress
 from .errors import invalid
 from .strategy import Strategy
+from .summary import QUANTILES, SummaryResult
 
 __all__ = ["World"]
 
@@ -146,6 +147,43 @@ class World:
                 node = nxt
             node[parts[-1]] = copy.deepcopy(value)
         return World.from_dict(d)
+
+    def calibrated(
+        self,
+        potash: Any = None,
+        asset_returns: Any = None,
+        factor_returns: Any = None,
+        **kwargs: Any,
+    ) -> CalibratedWorld:
+        """A copy whose potash and asset parameters are estimated from history.
+
+        Delegates to :func:`geoscenario.calibrate.calibrate_world`: ``potash`` (a
+        level Series) sets the base scenario's ``potash_spot.{theta, kappa, sigma,
+        lambda, mu_j, sigma_j}`` by exact MLE (jumps on; κ and θ from the AR(1)
+        fit by default); ``asset_returns`` with ``factor_returns`` (columns named
+        after the world's assets and factors) set ``assets.<asset>.betas`` and
+        ``vol`` by OLS. Keyword arguments (``scenario``, ``jumps``,
+        ``mean_reversion``, ``newey_west``, ...) are passed on.
+
+        Returns
+        -------
+        CalibratedWorld
+            Unpacks as ``(world, changes)``: the new world and a DataFrame indexed
+            by parameter path with columns ``old``, ``new``, ``std_err``, ``source``;
+            ``.fits`` holds the underlying :class:`CalibrationResult` objects.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> world, changes = gs.World.default().calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> round(world.to_dict()["scenarios"]["base"]["potash_spot"]["kappa"], 2)
+        0.39
+        >>> changes.columns.tolist()
+        ['old', 'new', 'std_err', 'source']
+        """
+        from .calibrate import calibrate_world
+
+        return calibrate_world(self, potash, asset_returns, factor_returns, **kwargs)
 
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
         """A copy with strategies added (or, with ``replace=True``, only these).
@@ -298,4 +336,57 @@ class World:
         return Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
 
 
+    def simulate_summary(
+        self,
+        n_paths: int,
+        horizon_months: int | None = None,
+        seed: int = 0,
+        antithetic: bool = False,
+        threads: int | None = None,
+        *,
+        series: str | Sequence[str] | None = None,
+        month: int | None = None,
+        quantiles: Sequence[float] = QUANTILES,
+        thresholds: Mapping[str, float] | None = None,
+        alpha: float | None = 0.95,
+        chunk_paths: int | None = None,
+        progress: bool | str = "auto",
+    ) -> SummaryResult:
+        """The report's statistics without keeping any path (bounded memory).
+
+        Runs three passes over the paths (moments and counts; then two passes
+        that pin each quantile down to its exact sample value), re-simulating
+        from the counter-based streams, so memory does not grow with
+        ``n_paths``. The result has the same bits as ``simulate(...).summary()``
+        over the same paths.
+
+        Parameters
+        ----------
+        series
+            Series to summarise (default: all, strategies included).
+        month
+            Month index (default: the horizon).
+        quantiles, thresholds
+            As in :meth:`Simulation.summary`.
+        alpha
+            VaR/CVaR level of the strategies' risk table (``None``: no risk table).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> res = gs.World.default().simulate_summary(5_000, seed=1, series=["potash_spot", "direct_belarus"])
+        >>> sorted(res.table.index.get_level_values("scenario").unique())
+        ['all', 'base', 'bear', 'bull']
+        """
+        from .summary import simulate_summary
+
+        return simulate_summary(
+            self, n_paths, horizon_months, seed, antithetic, threads,
+            series=series, month=month, quantiles=quantiles, thresholds=thresholds,
+            alpha=alpha, chunk_paths=chunk_paths, progress=progress,
+        )
+
+
 from .simulation import Simulation  # noqa: E402  (type reference for annotations)
+from .calibrate import CalibratedWorld  # noqa: E402  (type reference for annotations)
+

@@ -333,6 +333,32 @@ impl Model {
         self.diffusions.len()
     }
 
+    /// Every output's value at t = 0 (the same on every path).
+    pub fn initial_values(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.n_outputs()];
+        for d in &self.diffusions {
+            v[d.factor] = d.initial;
+        }
+        for c in &self.completions {
+            v[c.factor] = c.initial as f64;
+        }
+        for c in &self.contracts {
+            v[c.factor] = c.initial;
+        }
+        for (j, dv) in self.derived.iter().enumerate() {
+            let (a, b) = (v[dv.a], v[dv.b]);
+            v[self.n_factors + j] = match dv.kind {
+                DerivedKind::Spread => a - b,
+                DerivedKind::Discount => 1.0 - b / a,
+                DerivedKind::Ratio => a / b,
+            };
+        }
+        for s in 0..self.strategies.len() {
+            v[self.strategy_output(s)] = 1.0;
+        }
+        v
+    }
+
     /// Index of strategy `s` among the outputs.
     pub fn strategy_output(&self, s: usize) -> usize {
         self.n_factors + self.derived.len() + s

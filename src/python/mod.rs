@@ -1,8 +1,11 @@
 //! The Python binding layer: converts arguments, delegates to the core, and
 //! hands results to NumPy without copying. Nothing here computes.
 
+mod calibrate;
 mod convert;
 mod errors;
+mod risk;
+mod summary;
 
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Mutex};
@@ -18,10 +21,64 @@ use crate::engine::{self, Control, SimRequest};
 use crate::model::Model;
 use errors::to_pyerr;
 
+/// Run `f` on another thread without the GIL. Ctrl-C sets `control.cancel`
+/// and raises KeyboardInterrupt; `progress(done, total)` is called about ten
+/// times a second and once at the end.
+pub(crate) fn run_interruptible<T: Send>(
+    py: Python<'_>,
+    control: &Control,
+    total: u64,
+    progress: Option<&Bound<'_, PyAny>>,
+    f: impl FnOnce() -> crate::Result<T> + Send,
+) -> PyResult<T> {
+    let result = std::thread::scope(|scope| -> PyResult<T> {
+        let (tx, rx) = mpsc::channel();
+        let rx = Mutex::new(rx);
+        scope.spawn(move || {
+            let _ = tx.send(f());
+        });
+        loop {
+            let got = py.detach(|| match rx.lock() {
+                Ok(r) => r.recv_timeout(Duration::from_millis(100)),
+                Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+            });
+            match got {
+                Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(to_pyerr(py, crate::CoreError::Numerical("worker thread failed".into())))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if let Err(e) = py.check_signals() {
+                control.cancel.store(true, Ordering::Relaxed);
+                py.detach(|| {
+                    if let Ok(r) = rx.lock() {
+                        let _ = r.recv();
+                    }
+                });
+                return Err(e);
+            }
+            if let Some(cb) = progress {
+                cb.call1((control.paths_done.load(Ordering::Relaxed), total))?;
+            }
+        }
+    })?;
+    if let Some(cb) = progress {
+        cb.call1((total, total))?;
+    }
+    Ok(result)
+}
+
 /// A validated world (the core's half of `geoscenario.World`).
 #[pyclass(frozen, module = "geoscenario._core", name = "CoreWorld")]
 pub struct CoreWorld {
     world: World,
+}
+
+impl CoreWorld {
+    pub(crate) fn world(&self) -> &World {
+        &self.world
+    }
 }
 
 #[pymethods]
@@ -166,43 +223,9 @@ impl CoreWorld {
         req.validate(&model).map_err(|e| to_pyerr(py, e))?;
         let control = Control::default();
         let total = end - start;
-        let result = std::thread::scope(|scope| -> PyResult<engine::SimOutput> {
-            let (tx, rx) = mpsc::channel();
-            let rx = Mutex::new(rx);
-            let (model_ref, req_ref, control_ref) = (&model, &req, &control);
-            scope.spawn(move || {
-                let r = engine::simulate(model_ref, req_ref, control_ref);
-                let _ = tx.send(r);
-            });
-            loop {
-                let got = py.detach(|| match rx.lock() {
-                    Ok(r) => r.recv_timeout(Duration::from_millis(100)),
-                    Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
-                });
-                match got {
-                    Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        return Err(to_pyerr(py, crate::CoreError::Numerical("simulation thread failed".into())))
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                }
-                if let Err(e) = py.check_signals() {
-                    control.cancel.store(true, Ordering::Relaxed);
-                    py.detach(|| {
-                        if let Ok(r) = rx.lock() {
-                            let _ = r.recv();
-                        }
-                    });
-                    return Err(e);
-                }
-                if let Some(cb) = &progress {
-                    cb.call1((control.paths_done.load(Ordering::Relaxed), total))?;
-                }
-            }
+        let result = run_interruptible(py, &control, total, progress.as_ref(), || {
+            engine::simulate(&model, &req, &control)
         })?;
-        if let Some(cb) = &progress {
-            cb.call1((total, total))?;
-        }
         let n = (result.end - result.start) as usize;
         let w = result.horizon + 1;
         let out = PyDict::new(py);
@@ -234,7 +257,13 @@ mod _core {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use super::calibrate::{backtest_run, calibrate_log_ou, calibrate_ols, newey_west_lags};
+    #[pymodule_export]
     use super::CoreWorld;
+    #[pymodule_export]
+    use super::summary::{summarize_arrays, SummaryJob};
+    #[pymodule_export]
+    use super::risk::{efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, var_cvar};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

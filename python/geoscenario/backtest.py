@@ -1,0 +1,623 @@
+"""Backtests of target-weight portfolios on historical prices (the loop runs in Rust).
+
+Rules
+-----
+- **Trading.** Capital 1 is invested at the close of the first date. On a
+  rebalance date each holding is reset to ``weight × equity`` (equity before
+  costs) and the cost ``cost_bps/1e4 × |traded notional|`` is paid from cash.
+  Weights need not sum to 1: the remainder is cash, earning 0; negative
+  weights are shorts. Between rebalances holdings drift with prices. Equity
+  that reaches zero stays at zero.
+- **Rebalance dates.** The first date, then the last available date of each
+  calendar period (``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``,
+  ``"annual"``), never the final date of the backtest; ``"never"`` buys and
+  holds; ``"on_weights"`` (default for a weights DataFrame) trades on the first
+  available date on or after each row of the weights. With a weights DataFrame
+  and a calendar frequency the target is the last weights row dated on or
+  before the rebalance date. The backtest starts at the first available date on
+  or after the first weights row.
+- **Missing prices.** Only columns with a non-zero weight somewhere are used
+  ("held"); the others may hold anything. A NaN between two valid prices of a
+  held column is a ConfigError (fill or drop it yourself). Leading and trailing
+  NaN follow ``align``:
+
+  - ``"common"`` (default): the backtest runs over the dates on which every
+    held column has a price (latest first price to earliest last price);
+    histories that do not overlap are a ConfigError naming both columns.
+  - ``"cash"``: it runs from the first price of any held column; a column
+    not yet priced at a rebalance keeps its weight in cash and enters at the
+    first rebalance after its first price; a column whose prices end is sold
+    at its last price (paying costs) and its weight stays in cash.
+
+Metrics
+-------
+Returns are the equity's period-on-period changes from the second date on
+(``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
+weekly, 12 monthly (from the median spacing of the dates, or given).
+
+- ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25;
+- ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
+  (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
+- ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
+  ``peak_date`` (first date of that peak), ``trough_date`` and ``recovery_date``
+  (first date back at the peak, NaT if never); ``calmar`` = cagr / max_drawdown;
+- ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` =
+  −mean(r | r ≤ q) (losses positive);
+- ``turnover`` = total one-way turnover per year (initial trade included),
+  ``costs`` = total costs as a fraction of the initial capital.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> px = gs.data.equities_daily()[["ntr_adj_close", "mos_adj_close", "spy_adj_close"]]
+>>> res = gs.backtest(px, {"ntr_adj_close": 0.5, "mos_adj_close": 0.5, "spy_adj_close": -1.2})
+>>> res.periods_per_year, len(res.rebalance_dates)
+(252.0, 75)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
+from .errors import invalid
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+    from .world import World
+
+__all__ = ["backtest", "BacktestResult", "StressResult", "metrics"]
+
+_PERIODS = {"daily": "D", "weekly": "W", "monthly": "M", "quarterly": "Q", "annual": "Y"}
+_REBALANCE = (*_PERIODS, "never", "on_weights")
+
+
+# ============================================================================ metrics
+def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
+    """Performance metrics of an equity curve (conventions in the module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geoscenario.backtest import metrics
+    >>> eq = pd.Series([1.0, 1.1, 0.99, 1.2], index=pd.date_range("2020-01-31", periods=4, freq="ME"))
+    >>> round(float(metrics(eq, 12)["max_drawdown"]), 6)
+    0.1
+    """
+    e = equity.to_numpy(dtype=float)
+    dates = equity.index
+    r = e[1:] / e[:-1] - 1.0 if len(e) > 1 else np.empty(0)
+    r = np.where(e[:-1] > 0, r, 0.0) if len(e) > 1 else r
+    p = float(periods_per_year)
+    years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
+    growth = e[-1] / e[0] if e[0] > 0 else float("nan")
+    cagr = growth ** (1.0 / years) - 1.0 if years > 0 and growth > 0 else (-1.0 if growth == 0 else float("nan"))
+    n = len(r)
+    mean = float(r.mean()) if n else float("nan")
+    sd = float(r.std(ddof=1)) if n > 1 else float("nan")
+    down = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))) if n else float("nan")
+    peak_run = np.maximum.accumulate(e)
+    dd = np.where(peak_run > 0, 1.0 - e / peak_run, 0.0)
+    mdd = float(dd.max())
+    if mdd > 0:
+        trough = int(np.argmax(dd))
+        peak = int(np.argmax(e[: trough + 1]))
+        back = np.flatnonzero(e[trough:] >= e[peak])
+        peak_date, trough_date = dates[peak], dates[trough]
+        recovery_date = dates[trough + back[0]] if back.size else pd.NaT
+    else:
+        peak_date = trough_date = recovery_date = pd.NaT
+    if n:
+        q = float(np.quantile(r, 0.05, method="inverted_cdf"))
+        var95, cvar95 = -q, -float(r[r <= q].mean())
+    else:
+        var95 = cvar95 = float("nan")
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b > 0 else float("nan")
+
+    return pd.Series(
+        {
+            "start": dates[0],
+            "end": dates[-1],
+            "years": years,
+            "periods_per_year": p,
+            "final_equity": float(e[-1]),
+            "total_return": growth - 1.0,
+            "cagr": cagr,
+            "vol": sd * math.sqrt(p),
+            "sharpe": ratio(mean, sd) * math.sqrt(p),
+            "sortino": ratio(mean, down) * math.sqrt(p),
+            "max_drawdown": mdd,
+            "peak_date": peak_date,
+            "trough_date": trough_date,
+            "recovery_date": recovery_date,
+            "calmar": ratio(cagr, mdd),
+            "var_95": var95,
+            "cvar_95": cvar95,
+        },
+        dtype=object,
+        name="metrics",
+    )
+
+
+# ============================================================================ inputs
+def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
+    if isinstance(weights, Mapping):
+        out = {}
+        for k, v in weights.items():
+            if k not in columns:
+                raise invalid(f"weights.{k}", "is not a column of prices")
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+                raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
+            out[k] = float(v)
+        if not out:
+            raise invalid("weights", "is empty")
+        return out
+    if isinstance(weights, pd.DataFrame):
+        frame = _numeric_frame(weights, "weights", allow_series=False)
+        for c in frame.columns:
+            if c not in columns:
+                raise invalid(f"weights.{c}", "is not a column of prices")
+        if len(frame) == 0:
+            raise invalid("weights", "has no rows")
+        vals = frame.to_numpy()
+        if np.isnan(vals).any():
+            r, c = np.argwhere(np.isnan(vals))[0]
+            raise invalid(f"weights.{frame.columns[c]}", f"is NaN on {frame.index[r].date()} (use 0 for no position)")
+        return frame
+    raise invalid("weights", f"must be a dict of column to weight or a DataFrame of weights over time, got {type(weights).__name__}")
+
+
+def _costs(cost_bps: Any, held: list[Any]) -> np.ndarray:
+    def one(name: str, v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= float(v) <= 10_000:
+            raise invalid(name, f"must be a number of basis points in [0, 10000], got {v!r}")
+        return float(v)
+
+    if isinstance(cost_bps, Mapping):
+        out = []
+        for c in held:
+            if c not in cost_bps:
+                raise invalid(f"cost_bps.{c}", "is missing: give a cost for every held column")
+            out.append(one(f"cost_bps.{c}", cost_bps[c]))
+        return np.asarray(out, dtype=float)
+    return np.full(len(held), one("cost_bps", cost_bps))
+
+
+def _window(prices: pd.DataFrame, held: list[Any], align: str) -> tuple[int, int]:
+    vals = prices[held].to_numpy()
+    firsts, lasts = [], []
+    for j, c in enumerate(held):
+        ok = ~np.isnan(vals[:, j])
+        if not ok.any():
+            raise invalid(f"prices.{c}", "has no prices")
+        first, last = int(np.argmax(ok)), len(ok) - 1 - int(np.argmax(ok[::-1]))
+        gap = np.flatnonzero(~ok[first : last + 1])
+        if gap.size:
+            raise invalid(
+                f"prices.{c}",
+                f"is missing on {prices.index[first + gap[0]].date()} between valid prices "
+                "(fill or drop it explicitly; only leading and trailing NaN are handled)",
+            )
+        firsts.append(first)
+        lasts.append(last)
+    if align == "common":
+        s, e = max(firsts), min(lasts)
+        if s > e:
+            a, b = held[int(np.argmax(firsts))], held[int(np.argmin(lasts))]
+            raise invalid(
+                "prices",
+                f"histories do not overlap: {a} starts on {prices.index[s].date()} after {b} ends on "
+                f"{prices.index[e].date()} (align='cash' holds missing assets in cash)",
+            )
+        return s, e
+    return min(firsts), max(lasts)
+
+
+def _schedule(
+    dates: pd.DatetimeIndex, rebalance: str, targets: pd.DataFrame | dict[Any, float], held: list[Any]
+) -> tuple[list[int], np.ndarray]:
+    t = len(dates)
+    if rebalance == "never":
+        rows = [0]
+    elif rebalance == "daily":
+        rows = list(range(max(t - 1, 1)))
+    elif rebalance == "on_weights":
+        assert isinstance(targets, pd.DataFrame)
+        pos = dates.searchsorted(targets.index, side="left")  # first date on or after each row
+        keep: dict[int, int] = {}
+        for i, r in enumerate(pos):
+            if r < t:
+                keep[int(r)] = i  # the latest weights row wins on a shared date
+        rows = sorted(keep)
+        mat = targets.reindex(columns=held, fill_value=0.0).to_numpy()[[keep[r] for r in rows]]
+        return rows, np.ascontiguousarray(mat, dtype=float)
+    else:
+        per = dates.to_period(_PERIODS[rebalance]).asi8
+        ends = np.flatnonzero(per[1:] != per[:-1])  # last date of each period before the final one
+        rows = sorted({0, *(int(i) for i in ends)})
+    if isinstance(targets, pd.DataFrame):
+        which = targets.index.searchsorted(dates[rows], side="right") - 1  # as-of: last row on or before
+        mat = targets.reindex(columns=held, fill_value=0.0).to_numpy()[which]
+    else:
+        mat = np.tile([targets.get(c, 0.0) for c in held], (len(rows), 1))
+    return rows, np.ascontiguousarray(mat, dtype=float)
+
+
+# ============================================================================ results
+class BacktestResult:
+    """Equity curve, returns, turnover, positions and metrics of a backtest.
+
+    Attributes
+    ----------
+    equity
+        Equity after each date's trades and costs (capital 1 at the start).
+    returns
+        ``equity.pct_change()`` from the second date.
+    turnover
+        One-way traded notional over the equity before costs, per date.
+    costs
+        Costs paid per date, as a fraction of the initial capital.
+    positions
+        Value held in each held column after each date's trades.
+    weights
+        ``positions / equity``.
+    cash
+        Cash after each date's trades.
+    rebalance_dates
+        Dates on which the portfolio traded to its targets.
+    metrics
+        :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
+    periods_per_year
+        252 for daily data, 12 for monthly, ...
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    @property
+    def drawdown(self) -> pd.Series:
+        """1 − equity / running peak."""
+        peak = self.equity.cummax()
+        return (1.0 - self.equity / peak).where(peak > 0, 0.0).rename("drawdown")
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per date: ``equity``, ``return``, ``turnover``, ``cost``, ``cash``, ``drawdown``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+        >>> gs.backtest(px, {"ntr_adj_close": 1.0}).to_pandas().columns.tolist()
+        ['equity', 'return', 'turnover', 'cost', 'cash', 'drawdown']
+        """
+        return pd.DataFrame(
+            {
+                "equity": self.equity,
+                "return": self.returns.reindex(self.equity.index),
+                "turnover": self.turnover,
+                "cost": self.costs,
+                "cash": self.cash,
+                "drawdown": self.drawdown,
+            }
+        )
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        held = ", ".join(f"{c} {w:+.2f}" for c, w in self.weights.iloc[-1].items())
+        return (
+            f"BacktestResult({m['start'].date()}..{m['end'].date()}, {len(self.equity)} dates, "
+            f"{len(self.rebalance_dates)} rebalances ({self.rebalance}), {self.cost_desc}; final weights: {held})\n"
+            f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe {m['sharpe']:.2f}, Sortino {m['sortino']:.2f}, "
+            f"Calmar {m['calmar']:.2f}\n"
+            f"  max drawdown {m['max_drawdown']:.2%} "
+            f"({_date(m['peak_date'])} → {_date(m['trough_date'])}, recovered {_date(m['recovery_date'])}); "
+            f"VaR95 {m['var_95']:.2%}, CVaR95 {m['cvar_95']:.2%} per period; "
+            f"turnover {m['turnover']:.2f}/year, costs {m['costs']:.2%}"
+        )
+
+    def stress(
+        self,
+        scenarios: World | Simulation,
+        mapping: Mapping[Any, str],
+        *,
+        n_paths: int = 20_000,
+        horizon_months: int | None = None,
+        seed: int = 0,
+        rebalance: str = "monthly",
+    ) -> StressResult:
+        """Forward P&L of the portfolio's current weights under simulated scenarios.
+
+        Each held column is mapped to a world asset; the portfolio keeps its
+        final weights (summed per asset; the rest in cash at 0%) and earns the
+        simulated monthly asset returns e^{r} − 1, rebalanced monthly to those
+        weights (``rebalance="monthly"``, the strategies' rule of MODEL.md §5) or
+        bought and held (``"never"``), without costs. P&L is a fraction of the
+        current equity; ``pnl_value`` scales it by the final equity.
+
+        Parameters
+        ----------
+        scenarios
+            A :class:`World` (simulated here with ``n_paths``, ``horizon_months``,
+            ``seed``) or a :class:`Simulation`, whose world, paths, seed, horizon
+            and scenario probabilities are reused (its world is re-simulated
+            with the same seed to read the asset returns).
+        mapping
+            ``{price column: world asset}`` for every column with a non-zero weight.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+        >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+        >>> st = res.stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers",
+        ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
+        >>> st.summary().index.tolist()
+        ['base', 'bull', 'bear', 'all']
+        """
+        from .simulation import Simulation
+        from .strategy import Strategy
+        from .world import World
+
+        if rebalance not in ("monthly", "never"):
+            raise invalid("rebalance", f"must be 'monthly' or 'never', got {rebalance!r}")
+        if not isinstance(mapping, Mapping):
+            raise invalid("mapping", f"must be a dict of price column to world asset, got {type(mapping).__name__}")
+        if isinstance(scenarios, Simulation):
+            world = scenarios.world
+            n, h, s, anti = scenarios.n_paths, scenarios.horizon_months, scenarios.seed, scenarios.antithetic
+            probs: dict[str, float] | None = scenarios.probabilities
+        elif isinstance(scenarios, World):
+            world, anti, probs = scenarios, False, None
+            n, h, s = n_paths, horizon_months, seed
+        else:
+            raise invalid("scenarios", f"must be a geoscenario World or Simulation, got {type(scenarios).__name__}")
+        w_now = self.weights.iloc[-1]
+        per_asset: dict[str, float] = {}
+        for col, w in w_now.items():
+            if w == 0:
+                continue
+            if col not in mapping:
+                raise invalid(f"mapping.{col}", f"has weight {w:+.4f} but no world asset")
+            asset = mapping[col]
+            if asset not in world.assets:
+                raise invalid(f"mapping.{col}", f"{asset!r} is not an asset of the world ({', '.join(world.assets)})")
+            per_asset[asset] = per_asset.get(asset, 0.0) + float(w)
+        names = {a: f"stress_asset_{i}" for i, a in enumerate(per_asset)}
+        w2 = world.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
+        sim = w2.simulate(n, h, s, anti, progress=False)
+        if probs is not None:
+            sim = sim.reweight(probs)
+        growth = {a: sim.paths(names[a]) for a in per_asset}
+        if rebalance == "never":
+            value = 1.0 + sum(w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items())
+            value = np.maximum(value, 0.0)
+        else:
+            value = np.ones(sim.n_paths)
+            for t in range(1, sim.horizon_months + 1):
+                step = sum(w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items())
+                value = np.maximum(value * (1.0 + step), 0.0)
+        pnl = np.asarray(value, dtype=float) - 1.0
+        return StressResult(
+            pnl=pnl,
+            pnl_value=pnl * float(self.equity.iloc[-1]),
+            scenario=np.asarray(sim.scenario),
+            weights=np.asarray(sim.weights),
+            scenario_names=sim.scenario_names,
+            asset_weights=per_asset,
+            horizon_months=sim.horizon_months,
+            rebalance=rebalance,
+        )
+
+
+def _date(d: Any) -> str:
+    return "never" if pd.isna(d) else str(pd.Timestamp(d).date())
+
+
+def _weighted_var_cvar(x: np.ndarray, w: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
+    """Loss-positive VaR (−α-quantile, inverted CDF) and CVaR (mean loss of the
+    worst α of the weight, the atom at VaR taken fractionally)."""
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order] / w.sum()
+    cw = np.cumsum(ws)
+    i = int(min(np.searchsorted(cw, alpha * (1 - 1e-12), side="left"), len(xs) - 1))
+    below = cw[i - 1] if i > 0 else 0.0
+    tail = float(np.dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
+    return -float(xs[i]), -tail / alpha
+
+
+class StressResult:
+    """Forward P&L distribution of a backtested portfolio under simulated scenarios.
+
+    Attributes
+    ----------
+    pnl
+        P&L per simulated path over the horizon, as a fraction of current equity.
+    pnl_value
+        The same in units of the backtest's equity (initial capital 1).
+    scenario, weights
+        Each path's scenario index and probability weight.
+    asset_weights
+        The portfolio's current weight on each world asset.
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    def summary(self) -> pd.DataFrame:
+        """Weighted P&L statistics by scenario and overall (``"all"``): probability,
+        mean, std, q05, q50, q95, var_95, cvar_95 (losses positive), p_loss."""
+        from . import stats
+
+        rows = {}
+        groups = [(k, name) for k, name in enumerate(self.scenario_names)]
+        for k, name in [*groups, (-1, "all")]:
+            mask = np.ones(len(self.pnl), bool) if k < 0 else self.scenario == k
+            x, w = self.pnl[mask], self.weights[mask]
+            if w.sum() <= 0:
+                continue
+            q = stats.weighted_quantile(x, w, np.array([0.05, 0.5, 0.95]))
+            var, cvar = _weighted_var_cvar(x, w)
+            rows[name] = {
+                "probability": float(w.sum()),
+                "mean": stats.weighted_mean(x, w),
+                "std": stats.weighted_std(x, w),
+                "q05": float(q[0]),
+                "q50": float(q[1]),
+                "q95": float(q[2]),
+                "var_95": var,
+                "cvar_95": cvar,
+                "p_loss": float(w[x < 0].sum() / w.sum()),
+            }
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.index.name = "scenario"
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per path: ``scenario``, ``weight``, ``pnl``, ``pnl_value``."""
+        return pd.DataFrame(
+            {
+                "scenario": pd.Categorical.from_codes(self.scenario, categories=self.scenario_names),
+                "weight": self.weights,
+                "pnl": self.pnl,
+                "pnl_value": self.pnl_value,
+            },
+            index=pd.RangeIndex(len(self.pnl), name="path"),
+        )
+
+    def __repr__(self) -> str:
+        s = self.summary().loc["all"]
+        legs = ", ".join(f"{a} {w:+.2f}" for a, w in self.asset_weights.items())
+        return (
+            f"StressResult({len(self.pnl):,} paths, {self.horizon_months} months, {self.rebalance}; {legs}): "
+            f"mean {s['mean']:+.2%}, q05 {s['q05']:+.2%}, VaR95 {s['var_95']:.2%}, CVaR95 {s['cvar_95']:.2%}, "
+            f"P(loss) {s['p_loss']:.0%}"
+        )
+
+
+# ============================================================================ entry point
+def backtest(
+    prices: pd.DataFrame,
+    weights: Mapping[Any, float] | pd.DataFrame,
+    rebalance: str | None = None,
+    cost_bps: float | Mapping[Any, float] = 10.0,
+    *,
+    align: str = "common",
+    periods_per_year: float | None = None,
+) -> BacktestResult:
+    """Backtest target weights on a prices DataFrame (rules in :mod:`geoscenario.backtest`).
+
+    Parameters
+    ----------
+    prices
+        Daily or monthly prices (e.g. adjusted closes), one column per asset,
+        sorted ``DatetimeIndex``.
+    weights
+        ``{column: weight}`` held constant, or a DataFrame of target weights
+        over time (rows dated, columns a subset of the prices' columns).
+    rebalance
+        ``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``, ``"annual"``,
+        ``"never"`` or ``"on_weights"``; default ``"monthly"`` for a dict and
+        ``"on_weights"`` for a DataFrame.
+    cost_bps
+        One-way cost in basis points of traded notional (a number, or a dict per held column).
+    align
+        ``"common"`` or ``"cash"``: how leading/trailing NaN and histories of
+        different lengths are handled (module docstring).
+    periods_per_year
+        Annualisation; default 252 for daily data, 12 for monthly, etc.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ConfigError
+        Bad prices (non-DatetimeIndex, unsorted, non-positive, NaN inside a
+        held series, histories that do not overlap under ``align="common"``),
+        unknown columns in ``weights``, bad ``rebalance`` or ``cost_bps``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> px = gs.data.equities_daily("2018-01-01", "2024-02-29")
+    >>> res = gs.backtest(px, {"ntr_adj_close": 0.5, "mos_adj_close": 0.5, "spy_adj_close": -1.2},
+    ...                   rebalance="monthly", cost_bps=10)
+    >>> float(res.equity.iloc[0]) == 1 - 10e-4 * 2.2
+    True
+    """
+    p = _numeric_frame(prices, "prices", allow_series=False)
+    columns = list(p.columns)
+    targets = _targets(weights, columns)
+    if rebalance is None:
+        rebalance = "on_weights" if isinstance(targets, pd.DataFrame) else "monthly"
+    if rebalance not in _REBALANCE:
+        raise invalid("rebalance", f"must be one of {', '.join(_REBALANCE)}, got {rebalance!r}")
+    if rebalance == "on_weights" and not isinstance(targets, pd.DataFrame):
+        raise invalid("rebalance", "'on_weights' needs weights as a DataFrame over time")
+    if align not in ("common", "cash"):
+        raise invalid("align", f"must be 'common' or 'cash', got {align!r}")
+    if isinstance(targets, pd.DataFrame):
+        held = [c for c in columns if c in targets.columns and (targets[c] != 0).any()]
+    else:
+        held = [c for c in columns if targets.get(c, 0.0) != 0.0]
+    if not held:
+        raise invalid("weights", "every weight is zero: nothing to backtest")
+    vals = p[held].to_numpy()
+    if (vals <= 0).any():
+        r, c = np.argwhere(vals <= 0)[0]
+        raise invalid(f"prices.{held[c]}", f"is {vals[r, c]} on {p.index[r].date()}; prices must be > 0")
+    costs = _costs(cost_bps, held)
+    start, end = _window(p, held, align)
+    if isinstance(targets, pd.DataFrame):
+        _datetime_index(targets, "weights")
+        first = int(p.index.searchsorted(targets.index[0], side="left"))
+        if first > end:
+            raise invalid("weights", f"first row {targets.index[0].date()} is after the last usable price date")
+        start = max(start, first)
+    window = p.iloc[start : end + 1][held]
+    if len(window) < 2:
+        raise invalid("prices", f"only {len(window)} usable date(s); a backtest needs at least 2")
+    dates = pd.DatetimeIndex(window.index)
+    rows, mat = _schedule(dates, rebalance, targets, held)
+    ppy = _periods_per_year(dates, "prices", periods_per_year)
+    raw = _core.backtest_run(np.ascontiguousarray(window.to_numpy(dtype=float)), rows, mat, costs)
+    equity = pd.Series(raw["equity"], index=dates, name="equity")
+    positions = pd.DataFrame(raw["positions"], index=dates, columns=held)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wts = positions.div(equity, axis=0).where(equity > 0, 0.0)
+    m = metrics(equity, ppy)
+    years = float(m["years"])
+    turnover = pd.Series(raw["turnover"], index=dates, name="turnover")
+    cost_series = pd.Series(raw["costs"], index=dates, name="cost")
+    m["turnover"] = float(turnover.sum() / years) if years > 0 else float("nan")
+    m["costs"] = float(cost_series.sum())
+    cost_desc = (
+        f"{costs[0]:g} bps"
+        if not isinstance(cost_bps, Mapping)
+        else "costs " + ", ".join(f"{c} {v:g}" for c, v in zip(held, costs)) + " bps"
+    )
+    return BacktestResult(
+        equity=equity,
+        returns=pd.Series(raw["returns"][1:], index=dates[1:], name="return"),
+        turnover=turnover,
+        costs=cost_series,
+        positions=positions,
+        weights=wts,
+        cash=pd.Series(raw["cash"], index=dates, name="cash"),
+        rebalance_dates=dates[rows],
+        rebalance=rebalance,
+        cost_bps=cost_bps,
+        cost_desc=cost_desc,
+        periods_per_year=ppy,
+        metrics=m,
+        align=align,
+    )

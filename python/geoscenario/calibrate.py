@@ -1,0 +1,881 @@
+"""Calibration from history: pandas in, pandas out, the estimation in the Rust core.
+
+- :func:`log_ou`: the log-OU model of MODEL.md §3 (x = ln S,
+  x_{t+1} = x_t e^{−κΔ} + ln θ (1 − e^{−κΔ}) + σ sqrt((1 − e^{−2κΔ})/(2κ)) Z)
+  by exact maximum likelihood, optionally with Merton jumps;
+- :func:`factor_betas`: OLS betas of asset returns on factor returns, with
+  classical and Newey–West standard errors;
+- :func:`calibrate_world` (also :meth:`World.calibrated`): a world whose potash
+  and asset parameters come from history, with a table of what changed.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+>>> round(fit.params["kappa"], 2), round(fit.params["sigma"], 2)
+(0.39, 0.34)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .errors import NumericalError, invalid
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = [
+    "CalibrationResult",
+    "CalibratedWorld",
+    "log_ou",
+    "factor_betas",
+    "calibrate_world",
+    "PARAMS",
+]
+
+#: Parameters of the log-OU model in core order; ``theta`` is a level.
+PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j")
+MIN_OBS = 24  # the core's calibrate::MIN_OBS
+
+
+# ============================================================================ input checks
+def _datetime_index(obj: Any, arg: str) -> pd.DatetimeIndex:
+    idx = obj.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise invalid(arg, f"must have a DatetimeIndex, got {type(idx).__name__}")
+    if idx.hasnans:
+        raise invalid(arg, "index has missing dates (NaT)")
+    if not idx.is_unique or not idx.is_monotonic_increasing:
+        raise invalid(arg, "index must be sorted in increasing order with unique dates")
+    return idx
+
+
+def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataFrame:
+    """A float64 DataFrame from a Series or DataFrame with a valid DatetimeIndex."""
+    if allow_series and isinstance(obj, pd.Series):
+        frame = obj.to_frame(name=obj.name if obj.name is not None else arg)
+    elif isinstance(obj, pd.DataFrame):
+        frame = obj
+    else:
+        kinds = "a pandas Series or DataFrame" if allow_series else "a pandas DataFrame"
+        raise invalid(arg, f"must be {kinds}, got {type(obj).__name__}")
+    _datetime_index(frame, arg)
+    if frame.shape[1] == 0:
+        raise invalid(arg, "has no columns")
+    if not frame.columns.is_unique:
+        raise invalid(arg, "column names must be unique")
+    for c in frame.columns:
+        dtype = frame[c].dtype
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            raise invalid(f"{arg}.{c}", f"must be numeric, got dtype {dtype}")
+    out = frame.astype("float64")
+    vals = out.to_numpy()
+    if np.isinf(vals).any():
+        r, c = np.argwhere(np.isinf(vals))[0]
+        raise invalid(f"{arg}.{out.columns[c]}", f"is infinite on {out.index[r].date()}")
+    return out
+
+
+def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg: str) -> slice:
+    """Rows from the first on which every column is valid to the last such row;
+    a NaN inside that span is a ConfigError naming the column and the date."""
+    ok = ~np.isnan(vals)
+    rows = ok.all(axis=1)
+    if not rows.any():
+        raise invalid(arg, "has no date on which every column has a value")
+    first, last = int(np.argmax(rows)), len(rows) - 1 - int(np.argmax(rows[::-1]))
+    inner = ok[first : last + 1]
+    if not inner.all():
+        r, c = np.argwhere(~inner)[0]
+        raise invalid(
+            f"{arg}.{names[c]}",
+            f"is missing on {index[first + r].date()} between valid values (NaN is dropped only "
+            "at the start and the end of a series; fill or drop it explicitly)",
+        )
+    return slice(first, last + 1)
+
+
+def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
+    """Δ in years of a regular index: months 1/12, quarters 1/4, years 1, weeks
+    7/365.25, calendar days 1/365.25, business days 1/252 (times the multiple)."""
+    freq = idx.freq
+    if freq is None and len(idx) >= 3:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            inferred = pd.infer_freq(idx)
+        freq = pd.tseries.frequencies.to_offset(inferred) if inferred is not None else None
+    if freq is None:
+        raise invalid(
+            arg,
+            "index is not regular (pandas cannot infer its frequency); resample it to a regular "
+            "frequency such as month starts ('MS'), or pass dt= in years per step",
+        )
+    o = pd.offsets
+    per_year: float | None = None
+    if isinstance(freq, (o.MonthBegin, o.MonthEnd, o.BusinessMonthBegin, o.BusinessMonthEnd)):
+        per_year = 12.0
+    elif isinstance(freq, (o.QuarterBegin, o.QuarterEnd, o.BQuarterBegin, o.BQuarterEnd)):
+        per_year = 4.0
+    elif isinstance(freq, (o.YearBegin, o.YearEnd, o.BYearBegin, o.BYearEnd)):
+        per_year = 1.0
+    elif isinstance(freq, o.Week):
+        per_year = 365.25 / 7.0
+    elif isinstance(freq, o.BusinessDay):
+        per_year = 252.0
+    elif isinstance(freq, o.Day):
+        per_year = 365.25
+    n = int(getattr(freq, "n", 1))
+    if per_year is None or n <= 0:
+        raise invalid(arg, f"frequency {freq.freqstr!r} is not supported; pass dt= in years per step")
+    return n / per_year
+
+
+def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
+    """Periods per year of returns from the median spacing of the dates: up to
+    4 days → 252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1."""
+    if given is not None:
+        if isinstance(given, bool) or not isinstance(given, numbers.Real):
+            raise invalid("periods_per_year", f"must be a number, got {given!r}")
+        if not (math.isfinite(given) and 0 < given <= 8784):
+            raise invalid("periods_per_year", f"must be in (0, 8784], got {given}")
+        return float(given)
+    if len(idx) < 2:
+        raise invalid(arg, "needs at least two dates")
+    days = float(np.median(np.diff(idx.asi8))) / 86_400e9
+    for lo, hi, p in ((0, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
+        if lo < days <= hi:
+            return p
+    raise invalid(
+        arg,
+        f"median spacing of {days:g} days is not daily, weekly, monthly, quarterly or annual; "
+        "pass periods_per_year=",
+    )
+
+
+def _levels(series: Any, arg: str) -> pd.Series:
+    """A validated positive level series; leading and trailing NaN dropped."""
+    if not isinstance(series, pd.Series):
+        raise invalid(arg, f"must be a pandas Series of levels, got {type(series).__name__}")
+    frame = _numeric_frame(series, arg)
+    span = _valid_span(frame.to_numpy(), frame.index, [series.name or "values"], arg)
+    s = frame.iloc[span, 0]
+    if len(s) < MIN_OBS:
+        raise invalid(arg, f"needs at least {MIN_OBS} observations, got {len(s)}")
+    bad = np.flatnonzero(s.to_numpy() <= 0)
+    if bad.size:
+        raise invalid(arg, f"is {s.iloc[bad[0]]} on {s.index[bad[0]].date()}; the log-OU model needs positive levels")
+    return s
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise invalid(name, f"must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise invalid(name, f"must be finite, got {v}")
+    return v
+
+
+def _chi2_sf_3(x: float) -> float:
+    """P(χ²₃ > x) = erfc(sqrt(x/2)) + sqrt(2x/π) e^{−x/2}."""
+    if x <= 0:
+        return 1.0
+    return math.erfc(math.sqrt(x / 2.0)) + math.sqrt(2.0 * x / math.pi) * math.exp(-x / 2.0)
+
+
+# ============================================================================ results
+class CalibrationResult:
+    """Estimates, standard errors and fit statistics of one calibration.
+
+    Attributes
+    ----------
+    model
+        ``"log_ou"``, ``"log_ou_jumps"`` or ``"factor_betas"``.
+    table
+        Estimates: index ``parameter`` (log-OU) or ``(asset, parameter)``
+        (betas); columns ``estimate``, ``std_err`` and, where relevant,
+        ``std_err_nw`` (Newey–West) and ``fixed``.
+    loglik
+        Log-likelihood of the log levels given the first one (log-OU fits).
+    n_obs
+        Transitions (log-OU) or observations (betas) used.
+    dt
+        Step in years (log-OU fits).
+    periods_per_year
+        Periods per year of the data (betas; 1/dt for log-OU).
+    diffusion
+        For a jump fit, the pure-diffusion fit of the same data.
+    fit_stats
+        Betas only: per asset ``r2``, ``resid_std`` (per period), ``vol``
+        (annualised residual volatility) and ``n_obs``.
+    notes
+        Warnings and remarks, also shown by ``repr``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+    >>> fit.to_pandas().columns.tolist()
+    ['estimate', 'std_err']
+    """
+
+    def __init__(
+        self,
+        model: str,
+        table: pd.DataFrame,
+        *,
+        name: str,
+        method: str,
+        n_obs: int,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        dt: float | None = None,
+        periods_per_year: float | None = None,
+        loglik: float | None = None,
+        n_params: int = 0,
+        diffusion: CalibrationResult | None = None,
+        fit_stats: pd.DataFrame | None = None,
+        notes: list[str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.table = table
+        self.name = name
+        self.method = method
+        self.n_obs = n_obs
+        self.start = start
+        self.end = end
+        self.dt = dt
+        self.periods_per_year = periods_per_year
+        self.loglik = loglik
+        self.n_params = n_params
+        self.diffusion = diffusion
+        self.fit_stats = fit_stats
+        self.notes = list(notes or [])
+        self.extra = dict(extra or {})
+
+    @property
+    def params(self) -> pd.Series:
+        """The estimates (``table["estimate"]``)."""
+        return self.table["estimate"]
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """The standard errors (Newey–West where computed, else classical)."""
+        col = "std_err_nw" if "std_err_nw" in self.table else "std_err"
+        return self.table[col]
+
+    @property
+    def aic(self) -> float:
+        """2k − 2ℓ with k the number of estimated parameters (log-OU fits)."""
+        return float("nan") if self.loglik is None else 2.0 * self.n_params - 2.0 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        """k ln n − 2ℓ (log-OU fits)."""
+        if self.loglik is None:
+            return float("nan")
+        return self.n_params * math.log(self.n_obs) - 2.0 * self.loglik
+
+    @property
+    def likelihood_ratio(self) -> float:
+        """2(ℓ_jumps − ℓ_diffusion) for a jump fit, else NaN."""
+        if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
+            return float("nan")
+        return 2.0 * (self.loglik - self.diffusion.loglik)
+
+    @property
+    def jumps_preferred(self) -> bool | None:
+        """For a jump fit: does it have the higher likelihood (and lower AIC) than the diffusion?"""
+        if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
+            return None
+        return bool(self.loglik > self.diffusion.loglik and self.aic < self.diffusion.aic)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The estimates table (a copy).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> fit.to_pandas().index.tolist()
+        ['kappa', 'theta', 'sigma']
+        """
+        return self.table.copy()
+
+    def comparison(self) -> str:
+        """One sentence comparing a jump fit's likelihood with the diffusion's ('' otherwise)."""
+        if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
+            return ""
+        lr = self.likelihood_ratio
+        k = self.n_params - self.diffusion.n_params
+        verdict = (
+            "the jump model has the higher likelihood"
+            if self.loglik > self.diffusion.loglik
+            else "the jump model does NOT improve the likelihood"
+        )
+        p = _chi2_sf_3(lr) if k == 3 else float("nan")
+        ptxt = f", χ²₃ p = {p:.2g} (conservative: λ = 0 is on the boundary)" if k == 3 else ""
+        return (
+            f"log-likelihood {self.loglik:.3f} with jumps vs {self.diffusion.loglik:.3f} for the pure "
+            f"diffusion: {verdict} (LR = {lr:.2f} on {k} extra parameters{ptxt}; "
+            f"AIC {self.aic:.1f} vs {self.diffusion.aic:.1f})"
+        )
+
+    def __repr__(self) -> str:
+        span = f"{self.start.date()}..{self.end.date()}"
+        if self.dt is not None:
+            head = f"{self.name} {span}, {self.n_obs} steps of {self.dt:.6g} y"
+        else:
+            head = f"{self.name} {span}, {self.n_obs} observations, {self.periods_per_year:g}/year"
+        lines = [f"CalibrationResult({self.method}; {head})"]
+        body = self.table.to_string(float_format=lambda v: f"{v:.6g}")
+        lines += ["  " + ln for ln in body.splitlines()]
+        if self.loglik is not None:
+            lines.append(f"  log-likelihood {self.loglik:.3f}, AIC {self.aic:.1f}, BIC {self.bic:.1f}")
+        cmp_ = self.comparison()
+        if cmp_:
+            lines.append("  " + cmp_)
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+class CalibratedWorld:
+    """A calibrated world and the table of the parameters that changed.
+
+    Unpacks as ``(world, changes)``; ``fits`` holds the :class:`CalibrationResult`
+    objects behind the changes.
+
+    Attributes
+    ----------
+    world
+        The new :class:`~geoscenario.World`.
+    changes
+        DataFrame indexed by parameter path (``scenarios.base.potash_spot.kappa``,
+        ``assets.fertilizer_producers.betas.global_equity``, ...) with columns
+        ``old``, ``new``, ``std_err`` and ``source`` (the estimator).
+    fits
+        ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed).
+    """
+
+    __slots__ = ("world", "changes", "fits")
+
+    def __init__(self, world: World, changes: pd.DataFrame, fits: dict[str, CalibrationResult]) -> None:
+        self.world = world
+        self.changes = changes
+        self.fits = fits
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.world, self.changes))
+
+    def __repr__(self) -> str:
+        body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
+        return f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters changed)\n{body}"
+
+
+# ============================================================================ log-OU
+def _log_ou_result(
+    raw: dict[str, Any],
+    s: pd.Series,
+    name: str,
+    *,
+    diffusion: CalibrationResult | None = None,
+    first_stage: CalibrationResult | None = None,
+) -> CalibrationResult:
+    jumps = bool(raw["jumps"])
+    k = 6 if jumps else 3
+    est = np.asarray(raw["params"][:k], dtype=float)
+    se = np.asarray(raw["std_errs"][:k], dtype=float)
+    fixed = np.asarray(raw["fixed"][:k], dtype=bool)
+    cols: dict[str, Any] = {"estimate": est, "std_err": se}
+    notes: list[str] = []
+    method = "log-OU with Merton jumps, exact MLE" if jumps else "log-OU, exact MLE (AR(1) on log levels)"
+    if jumps:
+        status = np.where(fixed, "fixed", "estimated").astype(object)
+        if first_stage is not None:
+            for i in (0, 1):
+                status[i] = "ar1"
+                se[i] = first_stage.table["std_err"].iloc[i]
+            method += "; κ, θ from the AR(1) fit"
+            notes.append(
+                "κ and θ are the exact AR(1) MLE (first stage) and were held in the jump likelihood; "
+                "the jump parameters' standard errors ignore that first stage"
+            )
+        cols["std_err"] = se
+        cols["fixed"] = status
+    table = pd.DataFrame(cols, index=pd.Index(list(PARAMS[:k]), name="parameter"))
+    at_bound = [PARAMS[i] for i in range(k) if raw["at_bound"][i]]
+    if at_bound:
+        zero = float(np.mean(np.diff(np.log(s.to_numpy())) == 0.0))
+        notes.append(
+            f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum "
+            f"({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps alone "
+            "explain the moves); hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
+        )
+    if not raw["hessian_ok"]:
+        notes.append("the observed information is not positive definite: standard errors are NaN")
+    if not raw["converged"]:
+        notes.append(f"the optimiser stopped after {raw['evaluations']} evaluations without meeting its tolerance")
+    n_free = int(k - fixed.sum()) + (2 if first_stage is not None else 0)
+    return CalibrationResult(
+        "log_ou_jumps" if jumps else "log_ou",
+        table,
+        name=name,
+        method=method,
+        n_obs=int(raw["n_obs"]),
+        start=s.index[0],
+        end=s.index[-1],
+        dt=float(raw["dt"]),
+        periods_per_year=1.0 / float(raw["dt"]),
+        loglik=float(raw["loglik"]),
+        n_params=n_free,
+        diffusion=diffusion,
+        notes=notes,
+        extra={
+            "log_mean": raw["log_mean"],
+            "log_mean_se": raw["log_mean_se"],
+            "ar": tuple(raw["ar"]),
+            "evaluations": raw["evaluations"],
+            "converged": raw["converged"],
+            "at_bound": at_bound,
+        },
+    )
+
+
+def log_ou(
+    series: pd.Series,
+    *,
+    jumps: bool = False,
+    mean_reversion: str = "joint",
+    fixed: Mapping[str, float] | None = None,
+    dt: float | None = None,
+    max_jumps: int = 10,
+) -> CalibrationResult:
+    """Fit the log-OU model (MODEL.md §3) to a level series by exact maximum likelihood.
+
+    Without jumps the exact discretisation is the Gaussian AR(1)
+    x_{t+1} = a + b x_t + s ε on x = ln S, whose conditional MLE is OLS with
+    s² = SSR/n; then κ = −ln b / Δ, θ = e^{a/(1−b)} (a level), σ = s sqrt(2κ/(1 − b²)),
+    with standard errors from the observed information by the delta method.
+    With jumps the transition density is the Gaussian mixture
+    Σ_n Pois(n; λΔ) φ(y; a + b x + n μ_J, s² + n σ_J²) (n ≤ ``max_jumps``),
+    maximised numerically from the diffusion fit; errors from the numerical
+    Hessian. A vanishing penalty (Chen, Tan & Zhang 2008) keeps the mixture
+    likelihood bounded on tied data; reported log-likelihoods are unpenalised.
+
+    Parameters
+    ----------
+    series
+        Positive levels with a regular ``DatetimeIndex`` (any frequency pandas
+        can infer: monthly, quarterly, weekly, daily, business-daily).
+        Leading and trailing NaN are dropped; a NaN in between is an error.
+        At least 24 observations.
+    jumps
+        Fit Merton jumps too (λ per year, μ_J, σ_J of the log jump).
+    mean_reversion
+        With jumps: ``"joint"`` estimates all six parameters by MLE;
+        ``"ar1"`` holds κ and θ at the AR(1) (diffusion) MLE and estimates
+        σ, λ, μ_J, σ_J by MLE — the robust choice for sticky quoted series
+        (e.g. the World Bank potash price, whose joint likelihood drives κ → 0).
+    fixed
+        With jumps: ``{parameter: value}`` held instead of estimated
+        (parameters ``kappa``, ``theta`` (level), ``sigma``, ``lambda``, ``mu_j``, ``sigma_j``).
+    dt
+        Step in years; default from the index frequency (monthly 1/12,
+        quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252).
+    max_jumps
+        Truncation of the Poisson sum.
+
+    Returns
+    -------
+    CalibrationResult
+        ``table`` indexed by parameter (``kappa``, ``theta``, ``sigma`` and, with
+        jumps, ``lambda``, ``mu_j``, ``sigma_j``); a jump fit also holds the
+        diffusion fit in ``diffusion`` and compares the likelihoods in its repr.
+
+    Raises
+    ------
+    ConfigError
+        Not a Series, no/irregular ``DatetimeIndex``, NaN inside the series,
+        non-positive levels, fewer than 24 observations, bad ``fixed``.
+    NumericalError
+        No mean reversion in the data (AR(1) coefficient outside (0, 1)).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
+    >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+    >>> fit.jumps_preferred, round(fit.params["lambda"], 1)
+    (True, 3.9)
+    """
+    if not isinstance(jumps, (bool, np.bool_)):
+        raise invalid("jumps", f"must be True or False, got {jumps!r}")
+    if mean_reversion not in ("joint", "ar1"):
+        raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
+    if isinstance(max_jumps, bool) or not isinstance(max_jumps, numbers.Integral) or not 1 <= max_jumps <= 50:
+        raise invalid("max_jumps", f"must be an integer in [1, 50], got {max_jumps!r}")
+    s = _levels(series, "series")
+    step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
+    if not 0 < step <= 10:
+        raise invalid("dt", f"must be a step in years in (0, 10], got {step}")
+    levels = np.ascontiguousarray(s.to_numpy(dtype=np.float64))
+    name = str(series.name) if series.name is not None else "series"
+
+    fixed_vals: list[float | None] = [None] * 6
+    if fixed is not None:
+        if not jumps:
+            raise invalid("fixed", "applies to the jump model only (jumps=True)")
+        if not isinstance(fixed, Mapping):
+            raise invalid("fixed", f"must be a dict of parameter to value, got {type(fixed).__name__}")
+        for key, value in fixed.items():
+            if key not in PARAMS:
+                raise invalid(f"fixed.{key}", f"is not a parameter ({', '.join(PARAMS)})")
+            fixed_vals[PARAMS.index(key)] = _real(f"fixed.{key}", value)
+
+    try:
+        diffusion = _log_ou_result(_core.calibrate_log_ou(levels, step, False), s, name)
+    except NumericalError:
+        if not (jumps and fixed_vals[0] is not None and fixed_vals[1] is not None):
+            raise
+        diffusion = None
+    if not jumps:
+        assert diffusion is not None
+        return diffusion
+
+    first_stage = None
+    if mean_reversion == "ar1":
+        if diffusion is None:
+            raise invalid("mean_reversion", "'ar1' needs a mean-reverting AR(1) fit, which this series lacks")
+        for i in (0, 1):
+            if fixed_vals[i] is not None:
+                raise invalid(f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it")
+            fixed_vals[i] = float(diffusion.table["estimate"].iloc[i])
+        first_stage = diffusion
+    raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
+    result = _log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage)
+    for note in result.notes:
+        if "edge of the search region" in note:
+            warnings.warn(f"log_ou: {note}", RuntimeWarning, stacklevel=2)
+    return result
+
+
+# ============================================================================ betas
+def _aligned(
+    asset_returns: Any, factor_returns: Any, align: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if align not in ("exact", "inner"):
+        raise invalid("align", f"must be 'exact' or 'inner', got {align!r}")
+    a = _numeric_frame(asset_returns, "asset_returns")
+    f = _numeric_frame(factor_returns, "factor_returns")
+    if align == "exact":
+        if not a.index.equals(f.index):
+            n = min(len(a), len(f))
+            diff = np.flatnonzero(a.index[:n] != f.index[:n])
+            where = (
+                f"first difference at row {diff[0]}: {a.index[diff[0]].date()} vs {f.index[diff[0]].date()}"
+                if diff.size
+                else f"{len(a)} vs {len(f)} rows"
+            )
+            raise invalid(
+                "factor_returns",
+                f"index does not match asset_returns ({where}); align them, or pass align='inner' "
+                "to use the dates both share",
+            )
+    else:
+        idx = a.index.intersection(f.index)
+        if len(idx) < MIN_OBS:
+            raise invalid("factor_returns", f"shares only {len(idx)} dates with asset_returns (need {MIN_OBS})")
+        a, f = a.loc[idx], f.loc[idx]
+    vals = np.hstack([a.to_numpy(), f.to_numpy()])
+    names = [f"asset_returns.{c}" for c in a.columns] + [f"factor_returns.{c}" for c in f.columns]
+    ok = ~np.isnan(vals)
+    rows = ok.all(axis=1)
+    if not rows.any():
+        raise invalid("asset_returns", "no date has a value in every column of asset_returns and factor_returns")
+    first, last = int(np.argmax(rows)), len(rows) - 1 - int(np.argmax(rows[::-1]))
+    inner = ok[first : last + 1]
+    if not inner.all():
+        r, c = np.argwhere(~inner)[0]
+        arg, col = names[c].split(".", 1)
+        raise invalid(
+            f"{arg}.{col}",
+            f"is missing on {a.index[first + r].date()} between valid values (NaN is dropped only at "
+            "the start and the end; fill or drop it explicitly)",
+        )
+    return a.iloc[first : last + 1], f.iloc[first : last + 1]
+
+
+def factor_betas(
+    asset_returns: pd.DataFrame | pd.Series,
+    factor_returns: pd.DataFrame | pd.Series,
+    *,
+    newey_west: bool = False,
+    lags: int | None = None,
+    periods_per_year: float | None = None,
+    align: str = "exact",
+) -> CalibrationResult:
+    """OLS betas of each asset's returns on the factor returns (with an intercept).
+
+    β = (ZᵀZ)⁻¹Zᵀy with z_t = (1, f_t); classical errors s²(ZᵀZ)⁻¹ with
+    s² = SSR/(n − k); Newey–West (Bartlett kernel, no small-sample
+    correction) errors optionally. The asset model of MODEL.md §5 uses
+    monthly *log* returns of assets on log changes of the factors.
+
+    Parameters
+    ----------
+    asset_returns
+        Returns, one column per asset (a Series counts as one asset), DatetimeIndex.
+    factor_returns
+        Returns of the factors, one column each, DatetimeIndex.
+    newey_west
+        Add ``std_err_nw``, the Newey–West (1987) HAC standard errors.
+    lags
+        Newey–West lags; default ⌊4 (n/100)^{2/9}⌋.
+    periods_per_year
+        Annualisation of the residual volatility; default from the dates
+        (daily 252, weekly 52, monthly 12, quarterly 4, annual 1).
+    align
+        ``"exact"``: the two indexes must be equal (else ConfigError);
+        ``"inner"``: use the dates both have. Then rows at the start or end
+        where any column is NaN (e.g. from ``pct_change``) are dropped; a NaN in
+        between is an error.
+
+    Returns
+    -------
+    CalibrationResult
+        ``table`` indexed by (asset, parameter) with parameters ``alpha``,
+        one beta per factor column, and ``vol`` (annualised residual
+        volatility, std. error vol/sqrt(2(n − k))); ``fit_stats`` per asset.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, geoscenario as gs
+    >>> idx = pd.date_range("2015-01-01", periods=120, freq="MS")
+    >>> rng = np.random.default_rng(0)
+    >>> f = pd.DataFrame({"global_equity": rng.normal(0, 0.04, 120)}, index=idx)
+    >>> y = (1.2 * f["global_equity"] + rng.normal(0, 0.02, 120)).rename("fert")
+    >>> fit = gs.calibrate.factor_betas(y, f, newey_west=True)
+    >>> round(fit.params["fert", "global_equity"], 1)
+    1.2
+    """
+    if not isinstance(newey_west, (bool, np.bool_)):
+        raise invalid("newey_west", f"must be True or False, got {newey_west!r}")
+    a, f = _aligned(asset_returns, factor_returns, align)
+    n = len(a)
+    ppy = _periods_per_year(a.index, "asset_returns", periods_per_year)
+    nw_lags = None
+    if newey_west:
+        if lags is None:
+            nw_lags = int(_core.newey_west_lags(n))
+        else:
+            if isinstance(lags, bool) or not isinstance(lags, numbers.Integral) or not 0 <= lags < n:
+                raise invalid("lags", f"must be an integer in [0, {n - 1}], got {lags!r}")
+            nw_lags = int(lags)
+    elif lags is not None:
+        raise invalid("lags", "applies only with newey_west=True")
+    raw = _core.calibrate_ols(
+        np.ascontiguousarray(a.to_numpy()), np.ascontiguousarray(f.to_numpy()), nw_lags
+    )
+    k = f.shape[1] + 1
+    params = ["alpha", *[str(c) for c in f.columns]]
+    rows = []
+    vol = np.asarray(raw["resid_std"]) * math.sqrt(ppy)
+    for j, asset in enumerate(a.columns):
+        for i, p in enumerate(params):
+            row = {"asset": str(asset), "parameter": p, "estimate": raw["coef"][j, i], "std_err": raw["std_err"][j, i]}
+            if nw_lags is not None:
+                row["std_err_nw"] = raw["std_err_nw"][j, i]
+            rows.append(row)
+        vrow = {"asset": str(asset), "parameter": "vol", "estimate": vol[j], "std_err": vol[j] / math.sqrt(2.0 * (n - k))}
+        if nw_lags is not None:
+            vrow["std_err_nw"] = np.nan
+        rows.append(vrow)
+    table = pd.DataFrame(rows).set_index(["asset", "parameter"])
+    stats = pd.DataFrame(
+        {"r2": raw["r2"], "resid_std": raw["resid_std"], "vol": vol, "n_obs": n},
+        index=pd.Index([str(c) for c in a.columns], name="asset"),
+    )
+    method = "OLS betas" + (f", Newey–West errors with {nw_lags} lags" if nw_lags is not None else "")
+    return CalibrationResult(
+        "factor_betas",
+        table,
+        name=", ".join(map(str, a.columns)),
+        method=method,
+        n_obs=n,
+        start=a.index[0],
+        end=a.index[-1],
+        periods_per_year=ppy,
+        fit_stats=stats,
+        extra={"nw_lags": nw_lags, "factors": [str(c) for c in f.columns]},
+    )
+
+
+# ============================================================================ world
+def calibrate_world(
+    world: World,
+    potash: pd.Series | None = None,
+    asset_returns: pd.DataFrame | pd.Series | None = None,
+    factor_returns: pd.DataFrame | None = None,
+    *,
+    scenario: str | None = None,
+    factor: str = "potash_spot",
+    jumps: bool = True,
+    mean_reversion: str = "ar1",
+    newey_west: bool = False,
+    lags: int | None = None,
+    periods_per_year: float | None = None,
+    align: str = "exact",
+) -> CalibratedWorld:
+    """A world whose potash and asset parameters come from history (see :meth:`World.calibrated`).
+
+    Parameters
+    ----------
+    world
+        The world to start from.
+    potash
+        Level series of the log-OU factor ``factor``: :func:`log_ou` sets
+        ``scenarios.<scenario>.<factor>.{theta, kappa, sigma, lambda, mu_j, sigma_j}``
+        (without jumps λ = μ_J = σ_J = 0).
+    asset_returns, factor_returns
+        Returns whose columns are named after the world's assets and factors
+        (log returns, as MODEL.md §5): :func:`factor_betas` sets every
+        ``assets.<asset>.betas.<factor>`` (betas on factors absent from
+        ``factor_returns`` become 0) and ``assets.<asset>.vol`` (annualised
+        residual volatility). The intercept is not part of the model and is
+        only reported in ``fits["betas"]``.
+    scenario
+        Scenario whose potash parameters change (default: the base scenario).
+    factor
+        Name of the log-OU factor ``potash`` calibrates.
+    jumps, mean_reversion
+        As in :func:`log_ou`; the default ``mean_reversion="ar1"`` keeps κ and θ
+        at the exact AR(1) MLE, robust to the sticky World Bank quotes.
+    newey_west, lags, periods_per_year, align
+        As in :func:`factor_betas`; with ``newey_west`` the change table's
+        ``std_err`` is the Newey–West one.
+
+    Returns
+    -------
+    CalibratedWorld
+        Unpacks as ``(world, changes)``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> new, changes = gs.calibrate.calibrate_world(
+    ...     gs.World.default(), potash=gs.data.potash_monthly("2010-01", "2025-01"))
+    >>> round(changes.loc["scenarios.base.potash_spot.kappa", "new"], 2)
+    0.39
+    """
+    from .world import World
+
+    if not isinstance(world, World):
+        raise invalid("world", f"must be a geoscenario.World, got {type(world).__name__}")
+    if potash is None and asset_returns is None and factor_returns is None:
+        raise invalid("potash", "nothing to calibrate: give potash=, or asset_returns= with factor_returns=")
+    if (asset_returns is None) != (factor_returns is None):
+        missing = "factor_returns" if factor_returns is None else "asset_returns"
+        raise invalid(missing, "asset betas need both asset_returns and factor_returns")
+    d = world.to_dict()
+    names = world.scenario_names
+    base = names[world._core.base_scenario]
+    scen = base if scenario is None else scenario
+    if scen not in names:
+        raise invalid("scenario", f"{scen!r} is not a scenario ({', '.join(names)})")
+
+    rows: list[dict[str, Any]] = []
+    fits: dict[str, CalibrationResult] = {}
+
+    def old_value(path: list[str]) -> float:
+        node: Any = d
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return float("nan")
+            node = node[part]
+        return float(node)
+
+    if potash is not None:
+        kinds = world.kinds
+        if factor not in kinds:
+            raise invalid("factor", f"{factor!r} is not a factor of the world")
+        if kinds[factor] != "log_ou":
+            raise invalid("factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou")
+        fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion)
+        fits["potash"] = fit
+        source = fit.method
+        for p in PARAMS:
+            if p in fit.table.index:
+                new, se = float(fit.table.at[p, "estimate"]), float(fit.table.at[p, "std_err"])
+            else:
+                new, se = 0.0, float("nan")  # a pure diffusion: no jumps
+            rows.append(
+                {
+                    "parameter": f"scenarios.{scen}.{factor}.{p}",
+                    "old": old_value(["scenarios", scen, factor, p]),
+                    "new": new,
+                    "std_err": se,
+                    "source": source,
+                }
+            )
+
+    if asset_returns is not None:
+        assets = world.assets
+        factors = [n for n, k in world.kinds.items() if k not in ("strategy", "spread", "discount")]
+        a_cols = (
+            [asset_returns.name] if isinstance(asset_returns, pd.Series) else list(getattr(asset_returns, "columns", []))
+        )
+        for c in a_cols:
+            if c not in assets:
+                raise invalid(f"asset_returns.{c}", f"is not an asset of the world ({', '.join(assets)})")
+        for c in getattr(factor_returns, "columns", []):
+            if c not in factors:
+                raise invalid(f"factor_returns.{c}", f"is not a factor of the world ({', '.join(factors)})")
+        fit = factor_betas(
+            asset_returns,  # type: ignore[arg-type]
+            factor_returns,  # type: ignore[arg-type]
+            newey_west=newey_west,
+            lags=lags,
+            periods_per_year=periods_per_year,
+            align=align,
+        )
+        fits["betas"] = fit
+        se_col = "std_err_nw" if newey_west else "std_err"
+        for asset in fit.fit_stats.index:  # type: ignore[union-attr]
+            old_betas = dict(d.get("assets", {}).get(asset, {}).get("betas", {}))
+            fitted = fit.extra["factors"]
+            for fname in [*fitted, *[f for f in old_betas if f not in fitted]]:
+                if fname in fitted:
+                    new, se = float(fit.table.at[(asset, fname), "estimate"]), float(fit.table.at[(asset, fname), se_col])
+                else:
+                    new, se = 0.0, float("nan")
+                rows.append(
+                    {
+                        "parameter": f"assets.{asset}.betas.{fname}",
+                        "old": old_value(["assets", asset, "betas", fname]),
+                        "new": new,
+                        "std_err": se,
+                        "source": fit.method,
+                    }
+                )
+            rows.append(
+                {
+                    "parameter": f"assets.{asset}.vol",
+                    "old": old_value(["assets", asset, "vol"]),
+                    "new": float(fit.table.at[(asset, "vol"), "estimate"]),
+                    "std_err": float(fit.table.at[(asset, "vol"), "std_err"]),
+                    "source": fit.method,
+                }
+            )
+
+    changes = pd.DataFrame(rows).set_index("parameter")
+    new_world = world.with_params({p: float(v) for p, v in changes["new"].items()})
+    return CalibratedWorld(new_world, changes, fits)

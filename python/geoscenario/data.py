@@ -1,0 +1,132 @@
+"""Real market series shipped with geoscenario (see ``data/README.md`` for sources and licences).
+
+The files are read from the installed package with :mod:`importlib.resources`,
+never from the working directory.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> s = gs.data.potash_monthly("2010-01", "2025-01")
+>>> s.name, len(s), s.index.freqstr
+('potash_usd_t', 181, 'MS')
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from .errors import invalid
+
+__all__ = ["potash_monthly", "fertilizer_prices_monthly", "equities_daily"]
+
+_FERTILIZERS = "worldbank_pink_sheet_fertilizers_monthly.csv"
+_EQUITIES = "equities_daily_2018_2024.csv"
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files("geoscenario").joinpath("data", name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
+    for arg, value in (("start", start), ("end", end)):
+        if value is not None:
+            try:
+                pd.Timestamp(value)
+            except (TypeError, ValueError):
+                raise invalid(arg, f"must be a date such as '2010-01', got {value!r}") from None
+    return obj.loc[start:end]
+
+
+def fertilizer_prices_monthly(
+    start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """World Bank Pink Sheet fertilizer prices, monthly averages, nominal USD.
+
+    Parameters
+    ----------
+    start, end
+        Optional first and last month to keep (inclusive), e.g. ``"2010-01"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``month`` (month-start ``DatetimeIndex``, ``freq="MS"``), 1960-01
+        to 2025-01; columns ``potash_usd_t``, ``dap_usd_t``, ``tsp_usd_t``,
+        ``urea_usd_t``, ``phosphate_rock_usd_t``, ``natural_gas_europe_usd_mmbtu``,
+        ``brent_usd_bbl``, ``fertilizer_index_2010_100``; NaN where a month was
+        not published.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> df = gs.data.fertilizer_prices_monthly()
+    >>> df.index[0], df.loc["2022-04-01", "potash_usd_t"]
+    (Timestamp('1960-01-01 00:00:00'), np.float64(1202.0))
+    """
+    df = _read(_FERTILIZERS)
+    idx = pd.DatetimeIndex(pd.to_datetime(df.pop("month"), format="%Y-%m"), name="month")
+    df.index = idx
+    df = df.astype("float64")
+    df.index.freq = "MS"
+    out = _slice(df, start, end)
+    if len(out) > 1:
+        out.index.freq = "MS"
+    return out
+
+
+def potash_monthly(
+    start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+) -> pd.Series:
+    """World Bank potassium chloride (potash) spot price, USD per metric ton, monthly.
+
+    Parameters
+    ----------
+    start, end
+        Optional first and last month to keep (inclusive).
+
+    Returns
+    -------
+    pandas.Series
+        Name ``potash_usd_t``, month-start ``DatetimeIndex`` (``freq="MS"``).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> s = gs.data.potash_monthly()
+    >>> float(s["2021-06-01"]), float(s["2022-04-01"])
+    (463.0, 1202.0)
+    """
+    return fertilizer_prices_monthly(start, end)["potash_usd_t"]
+
+
+def equities_daily(
+    start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Daily adjusted closes of fertilizer producers and SPY, 2018-01-02 to 2024-03-08.
+
+    Parameters
+    ----------
+    start, end
+        Optional first and last date to keep (inclusive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``date`` (trading days, ``DatetimeIndex``); columns
+        ``ntr_adj_close`` (Nutrien), ``mos_adj_close`` (Mosaic), ``cf_adj_close``
+        (CF Industries), ``ipi_adj_close`` (Intrepid Potash), ``icl_adj_close``
+        (ICL Group), ``spy_adj_close`` (SPDR S&P 500 ETF).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> px = gs.data.equities_daily()
+    >>> px.shape, str(px.index[-1].date())
+    ((1556, 6), '2024-03-08')
+    """
+    df = _read(_EQUITIES)
+    df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("date"), format="%Y-%m-%d"), name="date")
+    return _slice(df.astype("float64"), start, end)

@@ -1,0 +1,399 @@
+"""Plots of a :class:`~geoscenario.Simulation`: fans, horizon densities, scenario what-ifs.
+
+Statistics use the path weights and :func:`geoscenario.stats.weighted_quantile`, so a
+reweighted simulation (``sim.reweight({...})``) plots its own probabilities. matplotlib is
+imported only when a function draws (``pip install geoscenario[plot]``). Every function
+accepts ``ax=None`` (a new figure) and returns the Axes it drew on.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> import geoscenario.plot
+>>> sim = gs.World.default().simulate(2_000, seed=0, progress=False)
+>>> gs.plot.fan_quantiles(sim, "potash_spot").shape  # the bands of gs.plot.fan_chart
+(25, 15)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .errors import invalid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .simulation import Simulation
+
+__all__ = ["fan_quantiles", "fan_chart", "horizon_hist", "probability_curve", "nav_distribution",
+           "scenario_bars", "SCENARIO_COLORS"]
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Colours of the default world's scenarios and of the weighted total ("all").
+SCENARIO_COLORS = {"base": "#1f77b4", "bull": "#2ca02c", "bear": "#d62728", "all": "#333333"}
+_EXTRA_COLORS = ("#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("geoscenario.plot needs matplotlib (an optional dependency): "
+                          "pip install geoscenario[plot]") from e
+    return plt
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _percent() -> Any:
+    _pyplot()  # the ImportError with the install hint
+    from matplotlib.ticker import PercentFormatter
+    return PercentFormatter(1.0)
+
+
+def _color(name: str) -> str:
+    return SCENARIO_COLORS.get(name) or _EXTRA_COLORS[sum(map(ord, name)) % len(_EXTRA_COLORS)]
+
+
+def _groups(sim: Simulation, by_scenario: bool, total: bool = False) -> list[tuple[str, Any]]:
+    """``(name, mask)`` per scenario of positive weight (and/or ``("all", None)``)."""
+    names = sim.scenario_names if by_scenario else []
+    out: list[tuple[str, Any]] = [(n, sim.scenario == k) for k, n in enumerate(names)]
+    out = [(n, m) for n, m in out if sim.weights[m].sum() > 0]
+    return [*out, ("all", None)] if total or not by_scenario else out
+
+
+def _sample(sim: Simulation, values: np.ndarray, mask: Any) -> tuple[np.ndarray, np.ndarray]:
+    return (values, sim.weights) if mask is None else (values[mask], sim.weights[mask])
+
+
+def _probs(name: str, q: Any) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(q, dtype=float))
+    if arr.ndim != 1 or arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
+        raise invalid(name, f"must be a non-empty sequence of numbers in [0, 1], got {q!r}")
+    return arr
+
+
+def _label(sim: Simulation, series: str) -> str:
+    unit = sim.factors.get(series, "")
+    return f"{series} ({unit})" if unit else series
+
+
+def _at(sim: Simulation, series: str, month: int | str | None) -> tuple[np.ndarray, str]:
+    t = sim._month_index(month)
+    return np.ascontiguousarray(sim.paths(series)[:, t]), f"{sim.months[t]:%Y-%m}"
+
+
+def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] = QUANTILES, *,
+                  by_scenario: bool = True) -> pd.DataFrame:
+    """Weighted quantiles of a series (factor, derived series, NAV) at every month.
+
+    Parameters
+    ----------
+    sim : Simulation
+    series : str
+    quantiles : sequence of float in [0, 1]
+    by_scenario : bool
+        A block of columns per scenario (conditional), else one block ``"all"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``sim.months``, columns ``(scenario, quantile)``.
+    """
+    q = np.sort(_probs("quantiles", quantiles))
+    data = sim.paths(series)
+    cols: dict[tuple[str, float], np.ndarray] = {}
+    for name, mask in _groups(sim, by_scenario):
+        x, w = _sample(sim, data, mask)
+        vals = np.stack([stats.weighted_quantile(row, w, q) for row in np.ascontiguousarray(x.T)])
+        cols.update({(name, float(qq)): vals[:, j] for j, qq in enumerate(q)})
+    return pd.DataFrame(cols, index=sim.months).set_axis(
+        pd.MultiIndex.from_tuples(list(cols), names=["scenario", "quantile"]), axis=1)
+
+
+def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
+              quantiles: Sequence[float] = QUANTILES, ax: Axes | None = None) -> Axes:
+    """Fan chart: weighted quantile bands of a series over the months.
+
+    Parameters
+    ----------
+    sim : Simulation
+    series : str
+    by_scenario : bool
+        One fan per scenario, else one fan of all paths.
+    quantiles : sequence of float
+        Paired from the outside in (5–95%, 25–75%) into bands; an odd middle one is a line.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A ``fill_between`` collection per band and fan, a median line per fan.
+    """
+    ax = _axes(ax)
+    q = np.sort(_probs("quantiles", quantiles))
+    table = fan_quantiles(sim, series, q, by_scenario=by_scenario)
+    n_bands, odd = len(q) // 2, len(q) % 2 == 1
+    for name in dict.fromkeys(table.columns.get_level_values(0)):
+        color, block = _color(name), table[name].to_numpy()
+        p = sim.weights.sum() if name == "all" else sim.probabilities[name]
+        label = f"{name} ({p:.0%})"
+        for i in range(n_bands):
+            ax.fill_between(table.index, block[:, i], block[:, -1 - i], color=color, linewidth=0,
+                            alpha=(0.12 if by_scenario else 0.18) + 0.12 * i,
+                            label=label if (i == 0 and not odd) else None)
+        if odd:
+            ax.plot(table.index, block[:, n_bands], color=color, lw=1.8, label=f"{label}, median")
+    bands = ", ".join(f"{q[i]:.0%}–{q[-1 - i]:.0%}" for i in range(n_bands))
+    ax.set(title=f"{series}: weighted quantile bands {bands}", xlabel="month",
+           ylabel=_label(sim, series))
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _edges(x: np.ndarray, w: np.ndarray, bins: int, value_range: Any) -> np.ndarray:
+    if value_range is not None:
+        return np.linspace(float(value_range[0]), float(value_range[1]), bins + 1)
+    x, w = x[np.isfinite(x)], w[np.isfinite(x)]
+    if np.all(x == np.round(x)) and x.max() - x.min() <= 500:  # counts: one bin per integer
+        return np.arange(x.min() - 0.5, x.max() + 1.5)
+    lo, hi = (float(v) for v in stats.weighted_quantile(x, w, np.array([0.001, 0.999])))
+    return np.linspace(lo, hi, bins + 1) if hi > lo else np.linspace(lo - 0.5, hi + 0.5, bins + 1)
+
+
+def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None, bins: int = 80,
+                 by_scenario: bool = True, conditional: bool = False, level: float | None = None,
+                 value_range: tuple[float, float] | None = None, label: str | None = None,
+                 color: str | None = None, ax: Axes | None = None) -> Axes:
+    """Weighted histogram densities of a series at one month.
+
+    Parameters
+    ----------
+    sim : Simulation
+    series : str
+    month : int or str, optional
+        Index (negative from the end) or ``"YYYY-MM"``; default the horizon.
+    bins : int
+        Over the weighted 0.1–99.9% range (mass outside is not drawn); integer series
+        get one bin per integer.
+    by_scenario, conditional : bool
+        A curve per scenario: its area is the scenario's probability (the curves add up
+        to the overall density, in black), or 1 if ``conditional``.
+    level : float, optional
+        Vertical line; P(X > level) of each curve in the legend.
+    value_range : (float, float), optional
+        Range of the bins instead of the automatic one.
+    label, color : str, optional
+        Legend label and colour of the overall curve (to overlay simulations on one ``ax``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A ``StepPatch`` per curve.
+    """
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise invalid("bins", f"must be a positive integer, got {bins!r}")
+    ax = _axes(ax)
+    col, when = _at(sim, series, month)
+    edges = _edges(col, sim.weights, int(bins), value_range)
+    total = float(sim.weights.sum())
+    groups = _groups(sim, by_scenario, total=by_scenario and not conditional)
+    single = len(groups) == 1
+    for name, mask in groups:
+        x, w = _sample(sim, col, mask)
+        h, _ = np.histogram(x, bins=edges, weights=w)
+        mass = float(w.sum())
+        text = label if (name == "all" and label is not None) else f"{name} ({mass / total:.0%})"
+        if level is not None:
+            text += f"  P(>{level:g}) = {stats.prob_above(x, w, level):.1%}"
+        ax.stairs(h / ((mass if conditional else total) * np.diff(edges)), edges, label=text,
+                  color=color if name == "all" and color else _color(name), fill=single,
+                  alpha=0.45 if single else 1.0, linewidth=1.0 if single else 1.6)
+    if level is not None:
+        ax.axvline(level, color="black", linestyle="--", linewidth=1)
+    ax.set(title=f"{series} at {when}", xlabel=_label(sim, series),
+           ylabel="density (area = probability)" if by_scenario and not conditional else "density")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
+                      probs: Sequence[float] = np.linspace(0, 0.6, 13), *,
+                      month: int | str | None = None, ax: Axes | None = None) -> Axes:
+    """P(series > level) as P(scenario) varies over ``probs``, the others in proportion.
+
+    Every point is :meth:`Simulation.reweight` of the same paths: no re-simulation.
+
+    Parameters
+    ----------
+    sim : Simulation
+    series : str
+    level : float
+    scenario : str
+    probs : sequence of float in [0, 1]
+    month : int or str, optional (default: the horizon)
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Three lines: the curve, the prior (vertical) and the point at the prior.
+    """
+    prior = sim.probabilities
+    if scenario not in prior:
+        raise invalid("scenario", f"{scenario!r} is not a scenario ({', '.join(prior)})")
+    p = _probs("probs", probs)
+    rest = 1.0 - prior[scenario]
+    if rest <= 0:
+        raise invalid("scenario", f"{scenario!r} has probability 1: the others cannot be rescaled")
+    col, when = _at(sim, series, month)
+    scaled = ({k: float(pk) if k == scenario else v * (1.0 - pk) / rest for k, v in prior.items()}
+              for pk in p)
+    curve = [stats.prob_above(col, sim.reweight(q).weights, level) for q in scaled]
+    ax = _axes(ax)
+    ax.plot(p, curve, marker="o", color=_color(scenario),
+            label=f"P({series} > {level:g})")
+    p0, p_at = prior[scenario], stats.prob_above(col, sim.weights, level)
+    ax.axvline(p0, color="grey", ls="--", lw=1, label=f"prior P({scenario}) = {p0:.0%}")
+    ax.plot([p0], [p_at], marker="*", markersize=14, color="black", linestyle="none",
+            label=f"at the prior: {p_at:.1%}")
+    ax.xaxis.set_major_formatter(_percent())
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set(xlabel=f"P({scenario}) (other scenarios rescaled proportionally)",
+           ylabel=f"P({series} > {level:g}) at {when}",
+           title=f"P({series} > {level:g}) vs P({scenario}): reweighting, no re-simulation")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str | Sequence[str], *,
+                     by_scenario: bool = True, whis: tuple[float, float] = (0.05, 0.95),
+                     ax: Axes | None = None) -> Axes:
+    """Weighted box plots (25–75%, whiskers ``whis``, median, ◇ mean) of returns NAV_H − 1.
+
+    Parameters
+    ----------
+    sim : Simulation or mapping of str to Simulation
+        ``{label: simulation}`` compares several (e.g. worlds from ``with_params``).
+    strategies : str or sequence of str
+    by_scenario : bool
+        A box per scenario plus one for all paths, else only the latter.
+    whis : (float, float)
+        Quantiles of the whisker ends.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A box patch per (simulation, strategy, scenario or "all").
+    """
+    sims = dict(sim) if isinstance(sim, Mapping) else {"": sim}
+    if not sims:
+        raise invalid("sim", "no simulation given")
+    strats = [strategies] if isinstance(strategies, str) else list(strategies)
+    lo, hi = (float(v) for v in _probs("whis", whis))
+    q = np.array([lo, 0.25, 0.5, 0.75, hi])
+    ax = _axes(ax, figsize=(max(6.0, 1.2 + 1.8 * len(sims) * len(strats)), 4.5))
+    boxes: list[dict[str, Any]] = []
+    pos: list[float] = []
+    widths: list[float] = []
+    ticks: list[str] = []
+    colors: dict[str, str] = {}
+    for label, s in sims.items():
+        groups = _groups(s, by_scenario, total=True)
+        width = 0.8 / len(groups)
+        for strat in strats:
+            ret = s.paths(strat)[:, -1] - 1.0
+            for j, (name, mask) in enumerate(groups):
+                r, w = _sample(s, ret, mask)
+                v = stats.weighted_quantile(r, w, q)
+                boxes.append({"whislo": v[0], "q1": v[1], "med": v[2], "q3": v[3], "whishi": v[4],
+                              "mean": stats.weighted_mean(r, w), "fliers": [], "label": name})
+                pos.append(len(ticks) + (j - (len(groups) - 1) / 2) * width)
+                widths.append(0.75 * width)
+                colors.setdefault(name, _color(name))
+            ticks.append(f"{strat}\n{label}" if label else strat)
+    art = ax.bxp(boxes, positions=pos, widths=widths, patch_artist=True, showmeans=True,
+                 showfliers=False, manage_ticks=False, medianprops={"color": "black"},
+                 meanprops={"marker": "D", "mfc": "white", "mec": "black", "ms": 4})
+    for patch, b in zip(art["boxes"], boxes):
+        patch.set_facecolor(colors[b["label"]])
+        patch.set_alpha(0.55)
+    from matplotlib.patches import Patch
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_xticks(range(len(ticks)), ticks, fontsize="small")
+    ax.set_xlim(-0.6, len(ticks) - 0.4)
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set(ylabel="terminal return NAV_H − 1",
+           title=f"terminal returns: boxes 25–75%, whiskers {lo:.0%}–{hi:.0%}, ◇ mean")
+    ax.legend(handles=[Patch(facecolor=c, alpha=0.55, label=n) for n, c in colors.items()],
+              fontsize="small")
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
+def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, percent: bool = False,
+                  annotate: bool = True, ax: Axes | None = None) -> Axes:
+    """Grouped bars of a per-scenario statistic table, a colour per scenario.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        A Series indexed by scenario; a DataFrame indexed by scenario (a group per
+        column); a :meth:`Simulation.summary` table with ``column`` (a group per
+        series); or a DataFrame with scenario columns (a group per row).
+    column : str, optional
+        The statistic to plot (e.g. ``"p_above"``).
+    percent, annotate : bool
+        Percent axis; value labels over the bars.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A bar patch per (group, scenario).
+    """
+    if isinstance(df, pd.Series):
+        table = df.to_frame(df.name if df.name is not None else "value").T
+    elif isinstance(df.index, pd.MultiIndex) and "scenario" in df.index.names:
+        if column is None:
+            raise invalid("column", "is required for a table indexed by (..., scenario)")
+        rows, cols = (list(dict.fromkeys(df.index.get_level_values(n))) for n in (0, "scenario"))
+        table = df[column].unstack("scenario").reindex(index=rows, columns=cols)
+    elif df.index.name == "scenario" or set(df.index) <= set(SCENARIO_COLORS):
+        table = (df[[column]] if column is not None else df).T
+    else:
+        table = df
+    table = table.apply(pd.to_numeric, errors="coerce")
+    ax = _axes(ax, figsize=(max(5.0, 1.5 + 1.4 * len(table)), 4.0))
+    names = [str(c) for c in table.columns]
+    width, x = 0.8 / max(1, len(names)), np.arange(len(table))
+    for j, name in enumerate(names):
+        vals = table.iloc[:, j].to_numpy(dtype=float)
+        bars = ax.bar(x + (j - (len(names) - 1) / 2) * width, vals, width,
+                      color=_color(name), label=name, alpha=0.85)
+        if annotate:
+            text = [f"{v:.1%}" if percent else f"{v:.3g}" for v in vals]
+            ax.bar_label(bars, labels=text, fontsize="x-small", padding=2)
+    ax.set_xticks(x, [str(i) for i in table.index])
+    if percent:
+        ax.yaxis.set_major_formatter(_percent())
+    ylabel = column if column is not None else str(table.index[0]) if len(table) == 1 else "value"
+    ax.set(ylabel=ylabel, xlabel=str(table.index.name or ""))
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, axis="y")
+    return ax

@@ -1,0 +1,217 @@
+"""Statistics at one month, from materialised paths or streamed without them.
+
+Both routes run the same reducers of the Rust core (canonical pairwise sums,
+integer counts, exact quantiles), so a streamed summary of N paths has the
+same bits as the summary of the materialised simulation of those N paths.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core, _validate
+from ._progress import Progress
+from .errors import invalid
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["SummaryResult", "QUANTILES"]
+
+QUANTILES = (0.05, 0.50, 0.95)
+
+Reducer = tuple[str, str, float, float, list[float], list[float], list[float]]
+
+
+def default_thresholds(series: Sequence[str]) -> dict[str, float]:
+    """P(spot > 450) is the thesis' headline (MODEL.md §1): reported whenever potash_spot is."""
+    return {"potash_spot": 450.0} if "potash_spot" in series else {}
+
+
+def build_reducers(
+    names: Sequence[str],
+    strategies: Sequence[str],
+    quantiles: Sequence[float],
+    thresholds: Mapping[str, float],
+    alpha: float | None,
+) -> list[Reducer]:
+    """Reducers for series values, plus strategy returns and losses (for VaR/CVaR)."""
+    qs = [float(q) for q in quantiles]
+    out: list[Reducer] = []
+    for n in names:
+        th = [float(thresholds[n])] if n in thresholds else []
+        out.append((n, n, 0.0, 1.0, qs, th, []))
+    if alpha is not None:
+        for s in strategies:
+            out.append((f"{s}:return", s, -1.0, 1.0, qs, [], []))
+            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)]))
+    return out
+
+
+def check_quantiles(quantiles: Sequence[float]) -> list[float]:
+    qs = list(quantiles)
+    for q in qs:
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0.0 <= float(q) <= 1.0:
+            raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")
+    return [float(q) for q in qs]
+
+
+def check_alpha(alpha: float) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < float(alpha) < 1.0:
+        raise invalid("alpha", f"must be a number in (0, 1), got {alpha!r}")
+    return float(alpha)
+
+
+class SummaryResult:
+    """Weighted statistics by scenario and overall at one month.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Index (series, scenario), scenario ``"all"`` for the weighted total; columns
+        probability, mean, std, one column per quantile (``q05`` …), threshold, p_above.
+    risk : pandas.DataFrame
+        For strategies (when requested): index (strategy, scenario); columns mean_return,
+        std, one column per return quantile, var, cvar (losses as positive fractions of NAV),
+        p_loss.
+    """
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        reducers: list[Reducer],
+        scenario_names: list[str],
+        units: Mapping[str, str],
+        quantiles: Sequence[float],
+        *,
+        n_paths: int,
+        month: str,
+        seed: int | None = None,
+        elapsed: float | None = None,
+        alpha: float | None = None,
+    ) -> None:
+        self.n_paths = n_paths
+        self.month = month
+        self.seed = seed
+        self.elapsed = elapsed
+        self.alpha = alpha
+        qcols = [f"q{round(q * 100):02d}" for q in quantiles]
+        by_name = {r[0]: r for r in reducers}
+        series_rows, risk_rows = [], []
+        loss = {(row["reducer"], row["group"]): row for row in rows if row["reducer"].endswith(":loss")}
+        for row in rows:
+            name = row["reducer"]
+            scen = "all" if row["group"] < 0 else scenario_names[row["group"]]
+            if name.endswith(":loss") or not row["mass"] > 0:
+                continue
+            if name.endswith(":return"):
+                strat = name[: -len(":return")]
+                lrow = loss[(f"{strat}:loss", row["group"])]
+                var, cvar = lrow["var_cvar"][0]
+                rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
+                       "mean_return": row["mean"], "std": row["std"]}
+                rec.update(dict(zip(qcols, row["quantiles"])))
+                rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0]})
+                risk_rows.append(rec)
+                continue
+            red = by_name[name]
+            rec = {"series": name, "scenario": scen, "unit": units.get(red[1], ""), "probability": row["mass"],
+                   "mean": row["mean"], "std": row["std"]}
+            rec.update(dict(zip(qcols, row["quantiles"])))
+            rec["threshold"] = red[5][0] if red[5] else np.nan
+            rec["p_above"] = row["p_above"][0] if red[5] else np.nan
+            series_rows.append(rec)
+        self.table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
+        self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The series table (``table``)."""
+        return self.table
+
+    def __repr__(self) -> str:
+        n_series = len(self.table.index.get_level_values(0).unique()) if len(self.table) else 0
+        n_strat = len(self.risk.index.get_level_values(0).unique()) if len(self.risk) else 0
+        t = f", {self.elapsed:.2f} s" if self.elapsed is not None else ""
+        return (
+            f"SummaryResult({self.n_paths:,} paths at {self.month}: {n_series} series, "
+            f"{n_strat} strategies{t})"
+        )
+
+
+def simulate_summary(
+    world: World,
+    n_paths: int,
+    horizon_months: int | None,
+    seed: int,
+    antithetic: bool,
+    threads: int | None,
+    *,
+    series: str | Sequence[str] | None,
+    month: int | None,
+    quantiles: Sequence[float],
+    thresholds: Mapping[str, float] | None,
+    alpha: float | None,
+    chunk_paths: int | None,
+    progress: bool | str,
+) -> SummaryResult:
+    """Implementation of :meth:`World.simulate_summary` (three streamed passes)."""
+    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    horizon = world.horizon_months if horizon_months is None else horizon_months
+    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
+    s = _validate.integer("seed", seed, 0, 2**64 - 1)
+    anti = _validate.flag("antithetic", antithetic)
+    thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
+    chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
+    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha)
+    if progress not in ("auto", True, False):
+        raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+    t0 = time.perf_counter()
+    step = 0
+    while (p := job.next_pass()) is not None:
+        step += 1
+        cb = Progress(desc=f"summary pass {step}/3", delay=0.0 if progress is True else 1.0) if progress else None
+        part = job.run(p, 0, n, thr, chunk, cb)
+        job.advance(part)
+    elapsed = time.perf_counter() - t0
+    label = world._core.month_labels(h)[t]
+    return SummaryResult(
+        job.result(), reducers, world.scenario_names, world.factors, qs,
+        n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
+    )
+
+
+def make_job(
+    world: World,
+    n: int,
+    h: int,
+    seed: int,
+    antithetic: bool,
+    series: str | Sequence[str] | None,
+    month: int,
+    quantiles: Sequence[float],
+    thresholds: Mapping[str, float] | None,
+    alpha: float | None,
+) -> tuple[Any, list[Reducer], list[str], list[float]]:
+    """The core job for a summary request, with its reducers."""
+    all_names = list(world.factors)
+    names = all_names if series is None else [series] if isinstance(series, str) else list(series)
+    for nm in names:
+        if nm not in all_names:
+            raise invalid("series", f"{nm!r} is not a series (series: {', '.join(all_names)})")
+    qs = check_quantiles(quantiles)
+    th = default_thresholds(names) if thresholds is None else dict(thresholds)
+    for k, v in th.items():
+        if k not in names:
+            raise invalid(f"thresholds.{k}", "is not a summarised series")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not np.isfinite(v):
+            raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
+    a = None if alpha is None else check_alpha(alpha)
+    strategies = [s for s in world.strategies if s in names] if a is not None else []
+    reducers = build_reducers(names, strategies, qs, th, a)
+    job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic)
+    return job, reducers, names, qs

@@ -1,0 +1,282 @@
+//! Mean–CVaR allocation across strategies on simulated scenarios
+//! (Rockafellar & Uryasev 2000), solved as a linear programme with Clarabel
+//! (MODEL.md §6).
+//!
+//! With scenario returns `R` (n × m), probabilities `p_i = w_i / Σ w`, and
+//! variables `x` (m weights), `ζ`, `u` (n):
+//!
+//! `CVaR_α(x) = min_ζ ζ + Σ_i p_i (−R_i·x − ζ)⁺ / (1 − α)`, so the programme is
+//! `min ζ + Σ_i p_i u_i / (1 − α) − λ μ·x` s.t. `u_i ≥ −R_i·x − ζ`, `u ≥ 0`,
+//! `x ≥ 0`, `Σ x = 1` (risk-aversion form, `λ ≥ 0`), or the same without the
+//! `λ` term and with `μ·x ≥ target` (target form); `μ = Σ_i p_i R_i`.
+
+mod lp;
+
+use rayon::prelude::*;
+
+use crate::error::{CoreError, Result};
+use crate::risk::{check_alpha, check_sample, check_weights, var_cvar};
+
+/// What the allocation optimises.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// Minimise CVaR alone (`λ = 0`).
+    MinCvar,
+    /// Minimise `CVaR_α(x) − λ μ·x`, `λ ≥ 0`.
+    RiskAversion(f64),
+    /// Minimise `CVaR_α(x)` subject to `μ·x ≥ target`.
+    TargetReturn(f64),
+}
+
+/// An optimal long-only, fully invested allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allocation {
+    /// Asset weights `x ≥ 0`, `Σ x = 1` (solver output clipped at 0 and renormalised).
+    pub weights: Vec<f64>,
+    /// `CVaR_α` of the portfolio return `R·x`, exact from the weighted sample.
+    pub cvar: f64,
+    /// `μ·x`.
+    pub expected_return: f64,
+    /// `VaR_α` of the portfolio return `R·x`, exact from the weighted sample
+    /// (the smallest minimiser `ζ` of the Rockafellar–Uryasev function).
+    pub var: f64,
+    /// The solver's `ζ` (any minimiser; equals `var` unless the α-quantile is
+    /// not unique).
+    pub zeta: f64,
+    /// The programme's CVaR, `ζ + Σ_i p_i u_i / (1 − α)`.
+    pub lp_cvar: f64,
+    /// Clarabel's termination status (`Solved` or `AlmostSolved`).
+    pub status: String,
+    /// Interior-point iterations (0 when no programme was needed).
+    pub iterations: u32,
+}
+
+/// One point of an efficient frontier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontierPoint {
+    /// The return the point was asked to reach.
+    pub target_return: f64,
+    pub allocation: Allocation,
+}
+
+/// Validated scenario data shared by every programme.
+pub(crate) struct Problem<'a> {
+    /// Returns, n × m row-major.
+    pub r: &'a [f64],
+    pub m: usize,
+    /// Path weights as given (for the exact sample CVaR).
+    pub w: &'a [f64],
+    /// Scenarios with positive weight and their probabilities.
+    pub rows: Vec<usize>,
+    pub p: Vec<f64>,
+    /// `μ_j = Σ_i p_i R_ij`.
+    pub mu: Vec<f64>,
+    pub alpha: f64,
+}
+
+impl<'a> Problem<'a> {
+    fn new(returns: &'a [f64], n_assets: usize, w: &'a [f64], alpha: f64) -> Result<Problem<'a>> {
+        if n_assets == 0 {
+            return Err(CoreError::invalid(
+                "returns",
+                "must have at least one asset column",
+            ));
+        }
+        check_sample(returns, "returns")?;
+        if returns.len() % n_assets != 0 {
+            return Err(CoreError::invalid(
+                "returns",
+                format!(
+                    "has {} values, not a multiple of {n_assets} assets",
+                    returns.len()
+                ),
+            ));
+        }
+        let n = returns.len() / n_assets;
+        let total = check_weights(w, n, "weights")?;
+        check_alpha(alpha)?;
+        let rows: Vec<usize> = (0..n).filter(|&i| w[i] > 0.0).collect();
+        let p: Vec<f64> = rows.iter().map(|&i| w[i] / total).collect();
+        let mut mu = vec![0.0; n_assets];
+        for (&i, &pi) in rows.iter().zip(&p) {
+            for (mj, r) in mu
+                .iter_mut()
+                .zip(&returns[i * n_assets..(i + 1) * n_assets])
+            {
+                *mj += pi * r;
+            }
+        }
+        Ok(Problem {
+            r: returns,
+            m: n_assets,
+            w,
+            rows,
+            p,
+            mu,
+            alpha,
+        })
+    }
+
+    /// Largest expected asset return and the tolerance for "equal to it".
+    fn mu_max(&self) -> (f64, f64) {
+        let hi = self.mu.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let scale = self.mu.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        (hi, 1e-12 * scale)
+    }
+
+    /// Complete an allocation from solver weights: clip, renormalise, and
+    /// evaluate the portfolio exactly on the sample.
+    fn finish(
+        &self,
+        x: Vec<f64>,
+        zeta: f64,
+        lp_cvar: f64,
+        status: String,
+        iterations: u32,
+    ) -> Result<Allocation> {
+        let mut x: Vec<f64> = x.into_iter().map(|v| v.max(0.0)).collect();
+        let s: f64 = x.iter().sum();
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(CoreError::Numerical(format!(
+                "mean-CVaR: the solver returned unusable weights ({status})"
+            )));
+        }
+        x.iter_mut().for_each(|v| *v /= s);
+        let m = self.m;
+        let pnl: Vec<f64> = self
+            .r
+            .par_chunks(m)
+            .map(|row| row.iter().zip(&x).map(|(a, b)| a * b).sum())
+            .collect();
+        let (var, cvar) = var_cvar(&pnl, self.w, self.alpha)?;
+        let expected_return = self.mu.iter().zip(&x).map(|(a, b)| a * b).sum();
+        Ok(Allocation {
+            weights: x,
+            cvar,
+            expected_return,
+            var,
+            zeta,
+            lp_cvar,
+            status,
+            iterations,
+        })
+    }
+
+    /// Minimise CVaR over the assets with the largest expected return only
+    /// (the one allocation reaching `μ·x = max μ`).
+    fn max_return(&self) -> Result<Allocation> {
+        let (hi, tol) = self.mu_max();
+        let allowed: Vec<bool> = self.mu.iter().map(|&v| v >= hi - tol).collect();
+        if allowed.iter().filter(|&&a| a).count() == 1 {
+            let x: Vec<f64> = allowed.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+            let mut out = self.finish(x, 0.0, 0.0, "Solved".into(), 0)?;
+            (out.zeta, out.lp_cvar) = (out.var, out.cvar);
+            return Ok(out);
+        }
+        lp::solve(self, &allowed, 0.0, None)
+    }
+
+    fn solve(&self, objective: Objective) -> Result<Allocation> {
+        let all = vec![true; self.m];
+        match objective {
+            Objective::MinCvar => lp::solve(self, &all, 0.0, None),
+            Objective::RiskAversion(lambda) => {
+                if !(lambda.is_finite() && lambda >= 0.0) {
+                    return Err(CoreError::invalid(
+                        "risk_aversion",
+                        format!("must be finite and >= 0, got {lambda}"),
+                    ));
+                }
+                lp::solve(self, &all, lambda, None)
+            }
+            Objective::TargetReturn(target) => {
+                if !target.is_finite() {
+                    return Err(CoreError::invalid(
+                        "target_return",
+                        format!("must be finite, got {target}"),
+                    ));
+                }
+                let (hi, tol) = self.mu_max();
+                if target > hi + tol {
+                    return Err(CoreError::invalid(
+                        "target_return",
+                        format!(
+                            "{target} is not attainable: a long-only, fully invested portfolio returns at most \
+                             the largest expected asset return, {hi}"
+                        ),
+                    ));
+                }
+                if target >= hi - tol {
+                    return self.max_return();
+                }
+                lp::solve(self, &all, 0.0, Some(target))
+            }
+        }
+    }
+}
+
+/// Mean–CVaR weights on an `(n, m)` row-major matrix of scenario returns.
+///
+/// `weights` are the n path weights, `alpha ∈ (0, 1)` the CVaR level; see the
+/// module documentation for the programme. Errors name `returns`, `weights`,
+/// `alpha`, `risk_aversion` or `target_return` (a target above the largest
+/// expected asset return is infeasible); a solver failure is
+/// `CoreError::Numerical`.
+pub fn mean_cvar(
+    returns: &[f64],
+    n_assets: usize,
+    weights: &[f64],
+    alpha: f64,
+    objective: Objective,
+) -> Result<Allocation> {
+    Problem::new(returns, n_assets, weights, alpha)?.solve(objective)
+}
+
+/// The mean–CVaR efficient frontier: `n_points ≥ 2` allocations with targets
+/// `μ_lo + (μ_hi − μ_lo)·i/(n_points − 1)`, from the minimum-CVaR portfolio's
+/// return `μ_lo` to the largest expected asset return `μ_hi`; each point
+/// minimises `CVaR_α` subject to `μ·x ≥ target`. Points are solved in parallel.
+pub fn efficient_frontier(
+    returns: &[f64],
+    n_assets: usize,
+    weights: &[f64],
+    alpha: f64,
+    n_points: usize,
+) -> Result<Vec<FrontierPoint>> {
+    if !(2..=10_000).contains(&n_points) {
+        return Err(CoreError::invalid(
+            "n_points",
+            format!("must be in [2, 10000], got {n_points}"),
+        ));
+    }
+    let prob = Problem::new(returns, n_assets, weights, alpha)?;
+    let lo = prob.solve(Objective::MinCvar)?.expected_return;
+    let (hi, _) = prob.mu_max();
+    let lo = lo.min(hi);
+    let targets: Vec<f64> = (0..n_points)
+        .map(|i| {
+            if i + 1 == n_points {
+                hi
+            } else {
+                lo + (hi - lo) * i as f64 / (n_points - 1) as f64
+            }
+        })
+        .collect();
+    let solved: Vec<Result<Allocation>> = targets
+        .par_iter()
+        .map(|&t| prob.solve(Objective::TargetReturn(t)))
+        .collect();
+    targets
+        .into_iter()
+        .zip(solved)
+        .map(|(target_return, a)| {
+            a.map(|allocation| FrontierPoint {
+                target_return,
+                allocation,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

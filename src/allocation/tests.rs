@@ -1,0 +1,77 @@
+use super::*;
+
+/// Tiny deterministic LCG in [0, 1).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[test]
+fn single_asset_lp_cvar_is_the_sample_cvar() {
+    let mut g = Lcg(7);
+    // rounded to a grid so that ties occur
+    let r: Vec<f64> = (0..300)
+        .map(|_| ((g.next() - 0.45) * 20.0).round() / 100.0)
+        .collect();
+    let w: Vec<f64> = (0..300).map(|_| 0.5 + g.next()).collect();
+    for alpha in [0.5, 0.9, 0.95, 0.99] {
+        let a = mean_cvar(&r, 1, &w, alpha, Objective::MinCvar).unwrap();
+        let (var, cvar) = var_cvar(&r, &w, alpha).unwrap();
+        assert_eq!(a.weights, vec![1.0]);
+        assert!(
+            (a.lp_cvar - cvar).abs() < 1e-8,
+            "alpha {alpha}: {} vs {cvar}",
+            a.lp_cvar
+        );
+        assert_eq!(a.cvar, cvar);
+        assert_eq!(a.var, var);
+    }
+}
+
+#[test]
+fn target_above_the_best_asset_is_rejected() {
+    let r = [0.01, 0.02, -0.01, 0.03, 0.0, 0.01];
+    let e = mean_cvar(&r, 2, &[1.0; 3], 0.9, Objective::TargetReturn(0.5)).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Invalid { ref path, .. } if path == "target_return"),
+        "{e:?}"
+    );
+    let e = mean_cvar(&r, 2, &[1.0; 3], 0.9, Objective::RiskAversion(-1.0)).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "risk_aversion"));
+    let e = mean_cvar(&r, 4, &[1.0; 3], 0.9, Objective::MinCvar).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "returns"));
+}
+
+#[test]
+fn max_target_puts_everything_in_the_best_asset() {
+    let r = [0.01, 0.02, -0.01, 0.03, 0.0, 0.01];
+    let a = mean_cvar(&r, 2, &[1.0; 3], 0.9, Objective::TargetReturn(0.02)).unwrap();
+    assert_eq!(a.weights, vec![0.0, 1.0]);
+}
+
+#[test]
+fn frontier_runs_from_min_cvar_to_max_return() {
+    let mut g = Lcg(3);
+    let m = 3;
+    let r: Vec<f64> = (0..100 * m)
+        .map(|i| (g.next() - 0.5) * 0.1 + 0.01 * (i % m) as f64)
+        .collect();
+    let w = vec![1.0; 100];
+    let pts = efficient_frontier(&r, m, &w, 0.9, 5).unwrap();
+    let min = mean_cvar(&r, m, &w, 0.9, Objective::MinCvar).unwrap();
+    assert!((pts[0].allocation.cvar - min.cvar).abs() < 1e-7);
+    for pair in pts.windows(2) {
+        assert!(pair[1].allocation.expected_return >= pair[0].allocation.expected_return - 1e-9);
+        assert!(pair[1].allocation.cvar >= pair[0].allocation.cvar - 1e-7);
+    }
+    for pt in &pts {
+        assert!((pt.allocation.weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(pt.allocation.expected_return >= pt.target_return - 1e-8);
+    }
+}

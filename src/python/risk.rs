@@ -1,0 +1,291 @@
+//! Bindings of the risk measures, entropy-pooling views and mean–CVaR
+//! allocation: check array layouts, borrow the data, run the core without the
+//! GIL and hand results to NumPy.
+
+use numpy::{
+    Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors::to_pyerr;
+use crate::allocation::{self, Objective};
+use crate::error::CoreError;
+use crate::{risk, views};
+
+/// The data of a 1-D array argument.
+fn slice1<'a, T: Element>(
+    a: &'a PyReadonlyArray1<'_, T>,
+    name: &str,
+) -> Result<&'a [T], CoreError> {
+    a.as_slice()
+        .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))
+}
+
+/// The data and shape of a 2-D array argument, which must be C-contiguous.
+fn slice2<'a, T: Element>(
+    a: &'a PyReadonlyArray2<'_, T>,
+    name: &str,
+) -> Result<(&'a [T], usize, usize), CoreError> {
+    let shape = a.shape();
+    let (rows, cols) = (shape[0], shape[1]);
+    if !a.is_c_contiguous() {
+        return Err(CoreError::invalid(
+            name,
+            "must be a C-contiguous 2-D array (use numpy.ascontiguousarray)",
+        ));
+    }
+    let data = a
+        .as_slice()
+        .map_err(|_| CoreError::invalid(name, "must be a C-contiguous 2-D array"))?;
+    Ok((data, rows, cols))
+}
+
+fn matrix<'py>(
+    py: Python<'py>,
+    data: Vec<f64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    ndarray::Array2::from_shape_vec((rows, cols), data)
+        .map(|a| a.into_pyarray(py))
+        .map_err(|e| to_pyerr(py, CoreError::Numerical(e.to_string())))
+}
+
+/// Risk tables of S strategies: `pnl` is (n, S), `weights` (n), `scenario` (n)
+/// indices in `[0, n_scenarios)`. Returns a dict of 1-D columns in long
+/// format, `S × (n_scenarios + 1)` rows ordered by strategy then scenario
+/// (scenario `n_scenarios` = all paths): strategy, scenario, probability,
+/// mean, std, var, cvar, prob_loss, tail_share.
+#[pyfunction]
+#[pyo3(signature = (pnl, weights, scenario, n_scenarios, alpha))]
+pub fn risk_table<'py>(
+    py: Python<'py>,
+    pnl: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    scenario: PyReadonlyArray1<'py, i64>,
+    n_scenarios: usize,
+    alpha: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (pnl, _, s) = slice2(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
+    let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
+    let scen = slice1(&scenario, "scenario").map_err(|e| to_pyerr(py, e))?;
+    let tables = py
+        .detach(|| risk::risk_tables(pnl, s, w, scen, n_scenarios, alpha))
+        .map_err(|e| to_pyerr(py, e))?;
+    let rows: Vec<(usize, &risk::RiskRow)> = tables
+        .iter()
+        .enumerate()
+        .flat_map(|(st, t)| t.iter().map(move |r| (st, r)))
+        .collect();
+    let out = PyDict::new(py);
+    out.set_item(
+        "strategy",
+        rows.iter()
+            .map(|(st, _)| *st as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    out.set_item(
+        "scenario",
+        rows.iter()
+            .map(|(_, r)| r.scenario as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
+    )?;
+    type Column = (&'static str, fn(&risk::RiskRow) -> f64);
+    let columns: [Column; 7] = [
+        ("probability", |r| r.probability),
+        ("mean", |r| r.mean),
+        ("std", |r| r.std),
+        ("var", |r| r.var),
+        ("cvar", |r| r.cvar),
+        ("prob_loss", |r| r.prob_loss),
+        ("tail_share", |r| r.tail_share),
+    ];
+    for (name, get) in columns {
+        out.set_item(
+            name,
+            rows.iter()
+                .map(|(_, r)| get(r))
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
+    }
+    Ok(out)
+}
+
+/// `(VaR_α, CVaR_α)` of the loss `−pnl` under path weights.
+#[pyfunction]
+#[pyo3(signature = (pnl, weights, alpha))]
+pub fn var_cvar(
+    py: Python<'_>,
+    pnl: PyReadonlyArray1<'_, f64>,
+    weights: PyReadonlyArray1<'_, f64>,
+    alpha: f64,
+) -> PyResult<(f64, f64)> {
+    let x = slice1(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
+    let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
+    py.detach(|| risk::var_cvar(x, w, alpha))
+        .map_err(|e| to_pyerr(py, e))
+}
+
+/// Maximum drawdown of each row of an (n, T) NAV array.
+#[pyfunction]
+pub fn max_drawdown<'py>(
+    py: Python<'py>,
+    nav: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let (data, n, t) = slice2(&nav, "nav").map_err(|e| to_pyerr(py, e))?;
+    let dd = py
+        .detach(|| risk::max_drawdown_rows(data, n, t))
+        .map_err(|e| to_pyerr(py, e))?;
+    Ok(dd.into_pyarray(py))
+}
+
+/// Views as (data, rows) with the shape rules `(len(b), n)`.
+fn view_block<'a>(
+    a: &'a PyReadonlyArray2<'_, f64>,
+    b: &'a PyReadonlyArray1<'_, f64>,
+    n: usize,
+    a_name: &str,
+    b_name: &str,
+) -> Result<(&'a [f64], &'a [f64]), CoreError> {
+    let bs = slice1(b, b_name)?;
+    let (data, rows, cols) = slice2(a, a_name)?;
+    if rows != bs.len() || (rows > 0 && cols != n) {
+        return Err(CoreError::invalid(
+            a_name,
+            format!("must have shape ({}, {n}) (one row per entry of {b_name}, one column per scenario), got ({rows}, {cols})", bs.len()),
+        ));
+    }
+    Ok((data, bs))
+}
+
+/// Entropy pooling: the posterior closest to `prior` in relative entropy with
+/// `a_eq @ q = b_eq` and `a_ie @ q <= b_ie` (`a_*` of shape (k, n)). Returns a
+/// dict: q, relative_entropy, effective_scenarios, iterations, converged,
+/// multipliers (equality views first).
+#[pyfunction]
+#[pyo3(signature = (prior, a_eq, b_eq, a_ie, b_ie, max_iter=views::DEFAULT_MAX_ITER, tol=views::DEFAULT_TOL))]
+#[allow(clippy::too_many_arguments)]
+pub fn entropy_pooling<'py>(
+    py: Python<'py>,
+    prior: PyReadonlyArray1<'py, f64>,
+    a_eq: PyReadonlyArray2<'py, f64>,
+    b_eq: PyReadonlyArray1<'py, f64>,
+    a_ie: PyReadonlyArray2<'py, f64>,
+    b_ie: PyReadonlyArray1<'py, f64>,
+    max_iter: usize,
+    tol: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = slice1(&prior, "prior").map_err(|e| to_pyerr(py, e))?;
+    let (ae, be) =
+        view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
+    let (ai, bi) =
+        view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
+    let post = py
+        .detach(|| views::entropy_pooling(p, ae, be, ai, bi, max_iter, tol))
+        .map_err(|e| to_pyerr(py, e))?;
+    let out = PyDict::new(py);
+    out.set_item("q", post.q.into_pyarray(py))?;
+    out.set_item("relative_entropy", post.relative_entropy)?;
+    out.set_item("effective_scenarios", post.effective_scenarios)?;
+    out.set_item("iterations", post.iterations)?;
+    out.set_item("converged", post.converged)?;
+    out.set_item("multipliers", post.multipliers.into_pyarray(py))?;
+    Ok(out)
+}
+
+fn allocation_dict<'py>(
+    py: Python<'py>,
+    a: allocation::Allocation,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("weights", a.weights.into_pyarray(py))?;
+    out.set_item("cvar", a.cvar)?;
+    out.set_item("expected_return", a.expected_return)?;
+    out.set_item("var", a.var)?;
+    out.set_item("zeta", a.zeta)?;
+    out.set_item("lp_cvar", a.lp_cvar)?;
+    out.set_item("status", a.status)?;
+    out.set_item("iterations", a.iterations)?;
+    Ok(out)
+}
+
+/// Mean–CVaR weights on (n, m) scenario returns: minimise CVaR − λ μ·x
+/// (`risk_aversion` = λ, default 0) or CVaR subject to μ·x ≥ `target_return`
+/// (give at most one). Returns a dict: weights, cvar, expected_return, var,
+/// zeta, lp_cvar, status, iterations.
+#[pyfunction]
+#[pyo3(signature = (returns, weights, alpha, risk_aversion=None, target_return=None))]
+pub fn mean_cvar<'py>(
+    py: Python<'py>,
+    returns: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    alpha: f64,
+    risk_aversion: Option<f64>,
+    target_return: Option<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (r, _, m) = slice2(&returns, "returns").map_err(|e| to_pyerr(py, e))?;
+    let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
+    let objective = match (risk_aversion, target_return) {
+        (None, None) => Objective::MinCvar,
+        (Some(l), None) => Objective::RiskAversion(l),
+        (None, Some(t)) => Objective::TargetReturn(t),
+        (Some(_), Some(_)) => {
+            return Err(to_pyerr(
+                py,
+                CoreError::invalid(
+                    "target_return",
+                    "give either risk_aversion or target_return, not both",
+                ),
+            ))
+        }
+    };
+    let a = py
+        .detach(|| allocation::mean_cvar(r, m, w, alpha, objective))
+        .map_err(|e| to_pyerr(py, e))?;
+    allocation_dict(py, a)
+}
+
+/// The mean–CVaR efficient frontier on (n, m) scenario returns, `n_points`
+/// from the minimum-CVaR portfolio to the largest expected return. Returns a
+/// dict of arrays: target_return, expected_return, cvar, var (n_points),
+/// weights (n_points, m), and a list status.
+#[pyfunction]
+#[pyo3(signature = (returns, weights, alpha, n_points=20))]
+pub fn efficient_frontier<'py>(
+    py: Python<'py>,
+    returns: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    alpha: f64,
+    n_points: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (r, _, m) = slice2(&returns, "returns").map_err(|e| to_pyerr(py, e))?;
+    let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
+    let pts = py
+        .detach(|| allocation::efficient_frontier(r, m, w, alpha, n_points))
+        .map_err(|e| to_pyerr(py, e))?;
+    let col = |f: fn(&allocation::FrontierPoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
+    let out = PyDict::new(py);
+    out.set_item("target_return", col(|p| p.target_return).into_pyarray(py))?;
+    out.set_item(
+        "expected_return",
+        col(|p| p.allocation.expected_return).into_pyarray(py),
+    )?;
+    out.set_item("cvar", col(|p| p.allocation.cvar).into_pyarray(py))?;
+    out.set_item("var", col(|p| p.allocation.var).into_pyarray(py))?;
+    let flat: Vec<f64> = pts
+        .iter()
+        .flat_map(|p| p.allocation.weights.iter().copied())
+        .collect();
+    out.set_item("weights", matrix(py, flat, pts.len(), m)?)?;
+    out.set_item(
+        "status",
+        pts.iter()
+            .map(|p| p.allocation.status.clone())
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(out)
+}

@@ -1,0 +1,321 @@
+//! Streaming summaries from Python: a job object whose passes can run here
+//! or on remote workers (it pickles to its constructor arguments).
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use super::errors::to_pyerr;
+use super::{run_interruptible, CoreWorld};
+use crate::config::{emit, parse, World};
+use crate::engine::{Control, SimRequest};
+use crate::model::Model;
+use crate::summary::{run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
+
+type ReducerArgs = (String, String, f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// A three-pass streaming summary of `n_paths` paths of a world.
+#[pyclass(module = "geoscenario._core")]
+pub struct SummaryJob {
+    world_toml: String,
+    reducers: Vec<ReducerArgs>,
+    month: usize,
+    n_paths: u64,
+    horizon: usize,
+    seed: u64,
+    antithetic: bool,
+    model: Arc<Model>,
+    spec: Arc<SummarySpec>,
+    finisher: Finisher,
+    pass: Pass,
+    moments: Option<Partial>,
+    result: Option<Vec<Vec<crate::summary::GroupStats>>>,
+}
+
+fn build_spec(world: &World, model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::Result<SummarySpec> {
+    let _ = world;
+    let mut out = Vec::new();
+    for (name, series, a, b, quantiles, thresholds, cvar) in reducers {
+        let output = model
+            .names
+            .iter()
+            .position(|n| n == series)
+            .ok_or_else(|| crate::CoreError::invalid("series", format!("{series:?} is not a series")))?;
+        out.push(Reducer {
+            name: name.clone(),
+            output,
+            a: *a,
+            b: *b,
+            quantiles: quantiles.clone(),
+            thresholds: thresholds.clone(),
+            cvar: cvar.clone(),
+        });
+    }
+    Ok(SummarySpec { month, reducers: out })
+}
+
+fn pass_to_bytes(pass: &Pass) -> Vec<u8> {
+    let (tag, t): (u64, &[(usize, u64)]) = match pass {
+        Pass::Moments => (1, &[]),
+        Pass::Refine(t) => (2, t),
+        Pass::Collect(t) => (3, t),
+    };
+    let mut out = tag.to_le_bytes().to_vec();
+    for &(r, p) in t {
+        out.extend_from_slice(&(r as u64).to_le_bytes());
+        out.extend_from_slice(&p.to_le_bytes());
+    }
+    out
+}
+
+fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
+    let bad = || crate::CoreError::invalid("pass", "not a serialised summary pass");
+    if b.len() < 8 || (b.len() - 8) % 16 != 0 {
+        return Err(bad());
+    }
+    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+    let targets: Vec<(usize, u64)> = (0..(b.len() - 8) / 16).map(|i| (word(8 + 16 * i) as usize, word(16 + 16 * i))).collect();
+    match word(0) {
+        1 => Ok(Pass::Moments),
+        2 => Ok(Pass::Refine(targets)),
+        3 => Ok(Pass::Collect(targets)),
+        _ => Err(bad()),
+    }
+}
+
+#[pymethods]
+impl SummaryJob {
+    #[new]
+    #[pyo3(signature = (world_toml, reducers, month, n_paths, horizon, seed, antithetic))]
+    fn new(
+        py: Python<'_>,
+        world_toml: String,
+        reducers: Vec<ReducerArgs>,
+        month: usize,
+        n_paths: u64,
+        horizon: usize,
+        seed: u64,
+        antithetic: bool,
+    ) -> PyResult<Self> {
+        let build = || -> crate::Result<SummaryJob> {
+            let world = parse::world_from_toml(&world_toml)?;
+            if horizon == 0 || horizon > parse::MAX_HORIZON {
+                return Err(crate::CoreError::invalid(
+                    "horizon_months",
+                    format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
+                ));
+            }
+            let model = Model::new(&world, horizon)?;
+            let spec = build_spec(&world, &model, &reducers, month)?;
+            SimRequest::new(n_paths, seed).validate_summary(&model)?;
+            let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
+            Ok(SummaryJob {
+                world_toml: world_toml.clone(),
+                reducers: reducers.clone(),
+                month,
+                n_paths,
+                horizon,
+                seed,
+                antithetic,
+                model: Arc::new(model),
+                spec: Arc::new(spec),
+                finisher,
+                pass: Pass::Moments,
+                moments: None,
+                result: None,
+            })
+        };
+        build().map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Build a job for `world` (a CoreWorld).
+    #[staticmethod]
+    #[pyo3(signature = (world, reducers, month, n_paths, horizon, seed, antithetic))]
+    #[allow(clippy::too_many_arguments)]
+    fn for_world(
+        py: Python<'_>,
+        world: &CoreWorld,
+        reducers: Vec<ReducerArgs>,
+        month: usize,
+        n_paths: u64,
+        horizon: usize,
+        seed: u64,
+        antithetic: bool,
+    ) -> PyResult<Self> {
+        SummaryJob::new(py, emit::world_to_toml(world.world()), reducers, month, n_paths, horizon, seed, antithetic)
+    }
+
+    /// Constructor arguments, so that workers rebuild the job by unpickling.
+    fn __getnewargs__(&self) -> (String, Vec<ReducerArgs>, usize, u64, usize, u64, bool) {
+        (
+            self.world_toml.clone(),
+            self.reducers.clone(),
+            self.month,
+            self.n_paths,
+            self.horizon,
+            self.seed,
+            self.antithetic,
+        )
+    }
+
+    /// The pass to run next (bytes), or None when the summary is complete.
+    fn next_pass<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        if self.result.is_some() {
+            None
+        } else {
+            Some(PyBytes::new(py, &pass_to_bytes(&self.pass)))
+        }
+    }
+
+    /// Run `pass` over global paths `start..end`; returns the partial as bytes.
+    #[pyo3(signature = (pass_bytes, start, end, threads=None, chunk_paths=2048, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        pass_bytes: &[u8],
+        start: u64,
+        end: u64,
+        threads: Option<usize>,
+        chunk_paths: usize,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let pass = pass_from_bytes(pass_bytes).map_err(|e| to_pyerr(py, e))?;
+        let mut req = SimRequest::new(self.n_paths, self.seed);
+        req.antithetic = self.antithetic;
+        req.start = start;
+        req.end = end;
+        req.threads = threads;
+        req.chunk_paths = chunk_paths;
+        let control = Control::default();
+        let (model, spec) = (self.model.clone(), self.spec.clone());
+        let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {
+            run_pass(&model, &spec, &req, pass, &control)
+        })?;
+        Ok(PyBytes::new(py, &part.to_bytes()))
+    }
+
+    /// Join partials of adjacent ranges, in range order.
+    fn merge<'py>(&self, py: Python<'py>, parts: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut it = parts.iter();
+        let first = it
+            .next()
+            .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("parts", "give at least one partial")))?;
+        let mut acc = Partial::from_bytes(first).map_err(|e| to_pyerr(py, e))?;
+        for b in it {
+            let p = Partial::from_bytes(b).map_err(|e| to_pyerr(py, e))?;
+            acc.merge(&p).map_err(|e| to_pyerr(py, e))?;
+        }
+        Ok(PyBytes::new(py, &acc.to_bytes()))
+    }
+
+    /// Feed the merged partial of the whole range for the current pass.
+    fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
+        let part = Partial::from_bytes(merged).map_err(|e| to_pyerr(py, e))?;
+        if part.start != 0 || part.end != self.n_paths || part.pass != self.pass {
+            return Err(to_pyerr(
+                py,
+                crate::CoreError::invalid(
+                    "merged",
+                    format!("expected the current pass over paths 0..{}, got {}..{}", self.n_paths, part.start, part.end),
+                ),
+            ));
+        }
+        match &self.pass {
+            Pass::Moments => {
+                self.pass = self.finisher.after_moments(&part);
+                self.moments = Some(part);
+            }
+            Pass::Refine(_) => self.pass = self.finisher.after_refine(&part),
+            Pass::Collect(_) => {
+                let moments = self.moments.as_ref().ok_or_else(|| {
+                    to_pyerr(py, crate::CoreError::invalid("merged", "passes fed out of order"))
+                })?;
+                self.result = Some(self.finisher.finish(&self.spec, moments, &part));
+            }
+        }
+        Ok(())
+    }
+
+    /// The statistics: one dict per (reducer, group); group = scenario index or -1 for all.
+    fn result<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let res = self
+            .result
+            .as_ref()
+            .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("result", "the summary has passes left")))?;
+        let out = PyList::empty(py);
+        let k = self.model.n_scenarios;
+        for (ri, groups) in res.iter().enumerate() {
+            for (g, st) in groups.iter().enumerate() {
+                let d = PyDict::new(py);
+                d.set_item("reducer", &self.spec.reducers[ri].name)?;
+                d.set_item("group", if g == k { -1 } else { g as i64 })?;
+                d.set_item("mass", st.mass)?;
+                d.set_item("mean", st.mean)?;
+                d.set_item("std", st.std)?;
+                d.set_item("quantiles", st.quantiles.clone())?;
+                d.set_item("p_above", st.p_above.clone())?;
+                d.set_item("var_cvar", st.var_cvar.clone())?;
+                out.append(d)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Scenario path counts of the stratified allocation.
+    #[getter]
+    fn counts(&self) -> Vec<u64> {
+        self.finisher.n.clone()
+    }
+}
+
+/// The job's statistics computed from materialised values (n × J, the job's
+/// reducers in order) with scenario probabilities `probabilities`: the same
+/// bits as the streaming passes over the same paths.
+#[pyfunction]
+pub fn summarize_arrays<'py>(
+    py: Python<'py>,
+    job: &SummaryJob,
+    values: numpy::PyReadonlyArray2<'py, f64>,
+    scenario: numpy::PyReadonlyArray1<'py, i64>,
+    probabilities: Vec<f64>,
+) -> PyResult<Bound<'py, PyList>> {
+    let j = job.spec.reducers.len();
+    let shape = values.as_array().shape().to_vec();
+    let n = job.n_paths as usize;
+    if shape != [n, j] {
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid("values", format!("must have shape ({n}, {j}), got {shape:?}")),
+        ));
+    }
+    let vals = values.as_slice().map_err(|_| to_pyerr(py, crate::CoreError::invalid("values", "must be C-contiguous")))?.to_vec();
+    let scen_i = scenario.as_slice().map_err(|_| to_pyerr(py, crate::CoreError::invalid("scenario", "must be contiguous")))?;
+    if scen_i.len() != n || probabilities.len() != job.model.n_scenarios {
+        return Err(to_pyerr(py, crate::CoreError::invalid("scenario", "length does not match the job")));
+    }
+    let scen: Vec<u8> = scen_i.iter().map(|&s| s as u8).collect();
+    let alloc = crate::model::scenario::Allocation::new(&job.model.probabilities, n, job.antithetic).map_err(|e| to_pyerr(py, e))?;
+    let init = job.model.initial_values();
+    let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
+    let spec = job.spec.clone();
+    let res = py.detach(|| crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen));
+    let out = PyList::empty(py);
+    let k = job.model.n_scenarios;
+    for (ri, groups) in res.iter().enumerate() {
+        for (g, st) in groups.iter().enumerate() {
+            let d = PyDict::new(py);
+            d.set_item("reducer", &spec.reducers[ri].name)?;
+            d.set_item("group", if g == k { -1 } else { g as i64 })?;
+            d.set_item("mass", st.mass)?;
+            d.set_item("mean", st.mean)?;
+            d.set_item("std", st.std)?;
+            d.set_item("quantiles", st.quantiles.clone())?;
+            d.set_item("p_above", st.p_above.clone())?;
+            d.set_item("var_cvar", st.var_cvar.clone())?;
+            out.append(d)?;
+        }
+    }
+    Ok(out)
+}

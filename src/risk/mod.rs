@@ -1,0 +1,331 @@
+//! Weighted risk statistics of simulated samples (MODEL.md §6).
+//!
+//! Every statistic takes a sample `x` and path weights `w` (nonnegative, with
+//! a positive sum; they are normalised internally, so `p_i = w_i / Σ_j w_j`).
+//! Losses are `L = −pnl`. Quantiles use the inverted CDF, and VaR/CVaR are
+//! exact for discrete samples: ties and a fractional weight at the VaR atom
+//! are handled by the Rockafellar–Uryasev formula.
+//!
+//! The per-scenario table with each scenario's share of the CVaR tail lives in
+//! [`table`].
+
+pub mod table;
+
+use rayon::prelude::*;
+
+use crate::error::{CoreError, Result};
+
+pub use table::{risk_table, risk_tables, RiskRow};
+
+/// Check a sample: non-empty, every value finite.
+pub(crate) fn check_sample(x: &[f64], name: &str) -> Result<()> {
+    if x.is_empty() {
+        return Err(CoreError::invalid(name, "must not be empty"));
+    }
+    let bad = if x.len() > 1 << 16 {
+        x.par_iter().position_first(|v| !v.is_finite())
+    } else {
+        x.iter().position(|v| !v.is_finite())
+    };
+    match bad {
+        Some(i) => Err(CoreError::invalid(
+            name,
+            format!("must be finite, got {} at index {i}", x[i]),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Check path weights against a sample of length `n`; returns `Σ w`.
+///
+/// Rules: `len(w) = n`, every `w_i` finite and `≥ 0`, `Σ w > 0`.
+pub(crate) fn check_weights(w: &[f64], n: usize, name: &str) -> Result<f64> {
+    if w.len() != n {
+        return Err(CoreError::invalid(
+            name,
+            format!(
+                "must have length {n} (one weight per sample), got {}",
+                w.len()
+            ),
+        ));
+    }
+    let bad = |v: &f64| !v.is_finite() || *v < 0.0;
+    let pos = if w.len() > 1 << 16 {
+        w.par_iter().position_first(bad)
+    } else {
+        w.iter().position(bad)
+    };
+    if let Some(i) = pos {
+        return Err(CoreError::invalid(
+            name,
+            format!("must be finite and nonnegative, got {} at index {i}", w[i]),
+        ));
+    }
+    let total: f64 = if w.len() > 1 << 16 {
+        w.par_chunks(1 << 14).map(|c| c.iter().sum::<f64>()).sum()
+    } else {
+        w.iter().sum()
+    };
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(CoreError::invalid(
+            name,
+            format!("must have a positive finite sum, got {total}"),
+        ));
+    }
+    Ok(total)
+}
+
+/// Check a tail level `alpha ∈ (0, 1)`.
+pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
+    if alpha > 0.0 && alpha < 1.0 {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "alpha",
+            format!("must be in (0, 1), got {alpha}"),
+        ))
+    }
+}
+
+/// The (value, weight) pairs with positive weight, sorted by value.
+fn sorted_pairs(x: &[f64], w: &[f64]) -> Vec<(f64, f64)> {
+    // `+ 0.0` maps −0.0 to +0.0 so that equal values sort together
+    let mut pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(w)
+        .filter(|(_, &wi)| wi > 0.0)
+        .map(|(&xi, &wi)| (xi + 0.0, wi))
+        .collect();
+    if pairs.len() > 1 << 15 {
+        pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    } else {
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    }
+    pairs
+}
+
+/// Inverted-CDF quantile of sorted positive-weight pairs: the first `x_(i)`
+/// with `Σ_{j≤i} w_(j) ≥ q · total` (the last one if rounding leaves none).
+fn quantile_sorted(pairs: &[(f64, f64)], total: f64, q: f64) -> f64 {
+    let target = q * total;
+    let mut cum = 0.0;
+    for &(x, w) in pairs {
+        cum += w;
+        if cum >= target {
+            return x;
+        }
+    }
+    pairs[pairs.len() - 1].0
+}
+
+/// Weighted mean: `m = Σ_i w_i x_i / Σ_i w_i`.
+pub fn mean(x: &[f64], w: &[f64]) -> Result<f64> {
+    check_sample(x, "x")?;
+    let total = check_weights(w, x.len(), "weights")?;
+    Ok(x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total)
+}
+
+/// Weighted standard deviation without small-sample correction:
+/// `s = sqrt(Σ_i w_i (x_i − m)² / Σ_i w_i)`, `m` the weighted mean.
+pub fn std(x: &[f64], w: &[f64]) -> Result<f64> {
+    let m = mean(x, w)?;
+    let total: f64 = w.iter().sum();
+    let v = x
+        .iter()
+        .zip(w)
+        .map(|(a, b)| b * (a - m) * (a - m))
+        .sum::<f64>()
+        / total;
+    Ok(v.sqrt())
+}
+
+/// Weighted quantile by the inverted CDF: the smallest sample value `x` with
+/// `F(x) = Σ_{x_i ≤ x} w_i / Σ_i w_i ≥ q`, over samples with positive weight.
+/// `q ∈ [0, 1]`; `q = 0` gives the smallest such value.
+pub fn quantile(x: &[f64], w: &[f64], q: f64) -> Result<f64> {
+    check_sample(x, "x")?;
+    let total = check_weights(w, x.len(), "weights")?;
+    if !(0.0..=1.0).contains(&q) {
+        return Err(CoreError::invalid(
+            "q",
+            format!("must be in [0, 1], got {q}"),
+        ));
+    }
+    Ok(quantile_sorted(&sorted_pairs(x, w), total, q))
+}
+
+/// Value at risk and conditional value at risk of a P&L sample at level `alpha`.
+///
+/// With losses `L = −pnl`: `VaR_α = F_L⁻¹(α)` (inverted-CDF α-quantile of `L`)
+/// and, after Rockafellar–Uryasev,
+/// `CVaR_α = VaR_α + E_w[(L − VaR_α)⁺] / (1 − α)`,
+/// which is exact for discrete samples, with ties and with the fractional
+/// weight of the VaR atom. `alpha ∈ (0, 1)`; returns `(VaR, CVaR)`, `VaR ≤ CVaR`.
+pub fn var_cvar(pnl: &[f64], w: &[f64], alpha: f64) -> Result<(f64, f64)> {
+    check_sample(pnl, "pnl")?;
+    let total = check_weights(w, pnl.len(), "weights")?;
+    check_alpha(alpha)?;
+    let loss: Vec<f64> = pnl.iter().map(|p| -p + 0.0).collect();
+    let var = quantile_sorted(&sorted_pairs(&loss, w), total, alpha);
+    let excess: f64 = loss
+        .iter()
+        .zip(w)
+        .map(|(l, wi)| wi * (l - var).max(0.0))
+        .sum();
+    let cvar = var + excess / (total * (1.0 - alpha));
+    Ok((var, cvar.max(var)))
+}
+
+/// Probability of a loss: `P_w(pnl < 0) = Σ_{pnl_i < 0} w_i / Σ_i w_i`.
+pub fn prob_loss(pnl: &[f64], w: &[f64]) -> Result<f64> {
+    check_sample(pnl, "pnl")?;
+    let total = check_weights(w, pnl.len(), "weights")?;
+    Ok(pnl
+        .iter()
+        .zip(w)
+        .filter(|(p, _)| **p < 0.0)
+        .map(|(_, wi)| wi)
+        .sum::<f64>()
+        / total)
+}
+
+/// Maximum drawdown of one NAV path: `max_t (1 − NAV_t / max_{s≤t} NAV_s)`.
+///
+/// Rules: at least one value, all finite, `NAV_0 > 0` (so the running peak is
+/// positive). A path that never falls has drawdown 0; a NAV reaching 0 has 1.
+pub fn max_drawdown(nav: &[f64]) -> Result<f64> {
+    check_sample(nav, "nav")?;
+    if nav[0] <= 0.0 {
+        return Err(CoreError::invalid(
+            "nav",
+            format!("the first value must be positive, got {}", nav[0]),
+        ));
+    }
+    Ok(drawdown_row(nav))
+}
+
+/// `max_t (1 − NAV_t / peak_t)` for a validated row.
+fn drawdown_row(nav: &[f64]) -> f64 {
+    let mut peak = nav[0];
+    let mut dd: f64 = 0.0;
+    for &v in nav {
+        peak = peak.max(v);
+        dd = dd.max(1.0 - v / peak);
+    }
+    dd
+}
+
+/// Maximum drawdown of each row of an `(n, t)` row-major NAV array (see
+/// [`max_drawdown`]), rows split across rayon; returns `n` values.
+pub fn max_drawdown_rows(nav: &[f64], n: usize, t: usize) -> Result<Vec<f64>> {
+    if t == 0 {
+        return Err(CoreError::invalid("nav", "must have at least one column"));
+    }
+    if nav.len() != n.saturating_mul(t) {
+        return Err(CoreError::invalid(
+            "nav",
+            format!("has {} values, expected {n} × {t}", nav.len()),
+        ));
+    }
+    if let Some(i) = nav.par_iter().position_first(|v| !v.is_finite()) {
+        return Err(CoreError::invalid(
+            "nav",
+            format!(
+                "must be finite, got {} at row {}, column {}",
+                nav[i],
+                i / t,
+                i % t
+            ),
+        ));
+    }
+    if let Some(r) = (0..n).into_par_iter().position_first(|r| nav[r * t] <= 0.0) {
+        return Err(CoreError::invalid(
+            "nav",
+            format!(
+                "the first value of each row must be positive, got {} at row {r}",
+                nav[r * t]
+            ),
+        ));
+    }
+    Ok(nav
+        .par_chunks(t)
+        .with_min_len(256)
+        .map(drawdown_row)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_is_the_inverted_cdf() {
+        let x = [3.0, 1.0, 2.0, 2.0, 5.0];
+        let w = [1.0, 1.0, 1.0, 1.0, 1.0];
+        assert_eq!(quantile(&x, &w, 0.0).unwrap(), 1.0);
+        assert_eq!(quantile(&x, &w, 0.2).unwrap(), 1.0);
+        assert_eq!(quantile(&x, &w, 0.21).unwrap(), 2.0);
+        assert_eq!(quantile(&x, &w, 0.6).unwrap(), 2.0);
+        assert_eq!(quantile(&x, &w, 0.61).unwrap(), 3.0);
+        assert_eq!(quantile(&x, &w, 1.0).unwrap(), 5.0);
+        // zero weights never become the quantile
+        assert_eq!(quantile(&[0.0, 9.0], &[0.0, 1.0], 0.0).unwrap(), 9.0);
+    }
+
+    #[test]
+    fn mean_and_std_are_weighted() {
+        let x = [1.0, 3.0];
+        let w = [3.0, 1.0];
+        assert!((mean(&x, &w).unwrap() - 1.5).abs() < 1e-15);
+        // variance = 0.75·0.25 + 0.25·2.25 = 0.75
+        assert!((std(&x, &w).unwrap() - 0.75f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn var_cvar_with_a_fractional_atom() {
+        // losses 1, 2, 3, 4 with probability 1/4 each; alpha = 0.6:
+        // VaR = 3 (F(2) = 0.5 < 0.6 ≤ F(3) = 0.75); the tail of mass 0.4 holds
+        // 0.25 at 4 and 0.15 at 3: CVaR = (4·0.25 + 3·0.15)/0.4 = 3.625
+        let pnl = [-1.0, -2.0, -3.0, -4.0];
+        let w = [1.0; 4];
+        let (var, cvar) = var_cvar(&pnl, &w, 0.6).unwrap();
+        assert_eq!(var, 3.0);
+        assert!((cvar - 3.625).abs() < 1e-14);
+        // at an exact CDF step the tail is the atoms above
+        let (var, cvar) = var_cvar(&pnl, &w, 0.75).unwrap();
+        assert_eq!(var, 3.0);
+        assert!((cvar - 4.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn bad_input_names_the_parameter() {
+        let e = var_cvar(&[1.0, f64::NAN], &[1.0, 1.0], 0.9).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "pnl"));
+        let e = var_cvar(&[1.0, 2.0], &[1.0, -1.0], 0.9).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "weights"));
+        let e = var_cvar(&[1.0, 2.0], &[0.0, 0.0], 0.9).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "weights"));
+        let e = var_cvar(&[1.0, 2.0], &[1.0, 1.0], 1.0).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "alpha"));
+        let e = quantile(&[], &[], 0.5).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "x"));
+        let e = max_drawdown_rows(&[1.0, 2.0, 0.0, 1.0], 2, 2).unwrap_err();
+        assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "nav"));
+    }
+
+    #[test]
+    fn drawdown_of_known_paths() {
+        assert_eq!(max_drawdown(&[1.0, 2.0, 1.0, 3.0, 2.4]).unwrap(), 0.5);
+        assert_eq!(max_drawdown(&[1.0, 1.1, 1.2]).unwrap(), 0.0);
+        let rows = max_drawdown_rows(&[1.0, 0.5, 1.0, 2.0, 1.5, 3.0], 2, 3).unwrap();
+        assert_eq!(rows, vec![0.5, 0.25]);
+    }
+
+    #[test]
+    fn prob_loss_counts_strict_losses() {
+        assert_eq!(
+            prob_loss(&[-1.0, 0.0, 1.0, -2.0], &[1.0, 1.0, 1.0, 1.0]).unwrap(),
+            0.5
+        );
+    }
+}

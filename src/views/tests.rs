@@ -1,0 +1,167 @@
+use super::*;
+
+fn ep(p: &[f64], a_eq: &[f64], b_eq: &[f64], a_ie: &[f64], b_ie: &[f64]) -> Result<Posterior> {
+    entropy_pooling(p, a_eq, b_eq, a_ie, b_ie, DEFAULT_MAX_ITER, DEFAULT_TOL)
+}
+
+fn expect(q: &[f64], a: &[f64]) -> f64 {
+    q.iter().zip(a).map(|(q, a)| q * a).sum()
+}
+
+/// E under q ∝ p e^{ν x} as a function of ν, and its root by bisection.
+fn tilt_root(p: &[f64], x: &[f64], b: f64) -> f64 {
+    let m = |nu: f64| {
+        let w: Vec<f64> = p.iter().zip(x).map(|(p, x)| p * (nu * x).exp()).collect();
+        expect(&w, x) / w.iter().sum::<f64>()
+    };
+    let (mut lo, mut hi) = (-50.0, 50.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if m(mid) < b {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+#[test]
+fn one_mean_view_matches_the_exponential_tilt() {
+    let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+    let p = [0.1, 0.2, 0.4, 0.2, 0.1];
+    let post = ep(&p, &x, &[2.7], &[], &[]).unwrap();
+    let nu = tilt_root(&p, &x, 2.7);
+    assert!(
+        (post.multipliers[0] - nu).abs() < 1e-9,
+        "{} vs {nu}",
+        post.multipliers[0]
+    );
+    assert!((expect(&post.q, &x) - 2.7).abs() < 1e-12);
+    assert!((post.q.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+    let kl: f64 = post.q.iter().zip(&p).map(|(q, p)| q * (q / p).ln()).sum();
+    assert!((kl - post.relative_entropy).abs() < 1e-13);
+    let h: f64 = -post.q.iter().map(|q| q * q.ln()).sum::<f64>();
+    assert!((h.exp() - post.effective_scenarios).abs() < 1e-12);
+}
+
+#[test]
+fn no_views_returns_the_prior() {
+    let p = [0.25, 0.25, 0.5];
+    let post = ep(&p, &[], &[], &[], &[]).unwrap();
+    assert_eq!(post.q, p.to_vec());
+    assert_eq!(post.relative_entropy, 0.0);
+    let post = ep(&[1.0, 1.0, 2.0], &[], &[], &[], &[]).unwrap();
+    assert_eq!(post.q, p.to_vec());
+}
+
+#[test]
+fn slack_inequality_leaves_the_prior_and_binding_one_acts_as_equality() {
+    let x = [0.0, 1.0, 2.0, 3.0];
+    let p = [0.25; 4];
+    // E[x] = 1.5 under p, so E[x] ≤ 2 is slack
+    let post = ep(&p, &[], &[], &x, &[2.0]).unwrap();
+    assert_eq!(post.multipliers, vec![0.0]);
+    for q in &post.q {
+        assert!((q - 0.25).abs() < 1e-15);
+    }
+    // E[x] ≤ 1 binds: same as the equality view
+    let ie = ep(&p, &[], &[], &x, &[1.0]).unwrap();
+    let eq = ep(&p, &x, &[1.0], &[], &[]).unwrap();
+    assert!(ie.multipliers[0] < 0.0);
+    for (a, b) in ie.q.iter().zip(&eq.q) {
+        assert!((a - b).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn several_views_hold_together() {
+    // deterministic pseudo-random scenarios
+    let n = 500;
+    let mut s = 12345u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x: Vec<f64> = (0..n).map(|_| u() * 2.0 - 1.0).collect();
+    let y: Vec<f64> = x.iter().map(|v| v * v + 0.3 * u()).collect();
+    let ind: Vec<f64> = x.iter().map(|&v| if v > 0.5 { 1.0 } else { 0.0 }).collect();
+    let p = vec![1.0; n];
+    let a_eq: Vec<f64> = x.iter().chain(&ind).copied().collect();
+    let post = ep(&p, &a_eq, &[0.1, 0.3], &y, &[0.3]).unwrap();
+    assert!((expect(&post.q, &x) - 0.1).abs() < 1e-10);
+    assert!((expect(&post.q, &ind) - 0.3).abs() < 1e-10);
+    assert!(expect(&post.q, &y) <= 0.3 + 1e-10);
+    assert!(post.q.iter().all(|&q| q > 0.0));
+}
+
+#[test]
+fn edge_views_pin_the_support() {
+    // P(bear) = 0 removes the bear scenarios exactly
+    let bear = [0.0, 0.0, 1.0, 1.0];
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let post = ep(
+        &[0.25; 4],
+        &[bear.as_slice(), &x].concat(),
+        &[0.0, 1.6],
+        &[],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(&post.q[2..], &[0.0, 0.0]);
+    assert!((expect(&post.q, &x) - 1.6).abs() < 1e-12);
+    assert_eq!(post.multipliers[0], f64::NEG_INFINITY);
+}
+
+#[test]
+fn infeasible_views_are_reported() {
+    let x = [0.0, 1.0, 2.0, 3.0];
+    let e = ep(&[0.25; 4], &x, &[3.5], &[], &[]).unwrap_err();
+    match e {
+        CoreError::Numerical(m) => {
+            assert!(m.contains("a_eq[0]") && m.contains("infeasible"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = ep(&[0.25; 4], &[], &[], &x, &[-1.0]).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Numerical(ref m) if m.contains("a_ie[0]")),
+        "{e:?}"
+    );
+    // E[x] = 0.5 and P(x ≥ 2) = 0.5 contradict each other (the second forces E[x] ≥ 1)
+    let ind = [0.0, 0.0, 1.0, 1.0];
+    let e = ep(
+        &[0.25; 4],
+        &[x.as_slice(), &ind].concat(),
+        &[0.5, 0.5],
+        &[],
+        &[],
+    )
+    .unwrap_err();
+    match e {
+        CoreError::Numerical(m) => assert!(m.contains("jointly"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // the same with an inequality
+    let e = ep(&[0.25; 4], &x, &[0.5], &[0.0, 0.0, -1.0, -1.0], &[-0.5]).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Numerical(ref m) if m.contains("jointly")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn bad_input_names_the_argument() {
+    let e = ep(&[0.5, 0.5], &[1.0, 2.0, 3.0], &[1.0], &[], &[]).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "a_eq"));
+    let e = ep(&[0.5, 0.5], &[1.0, f64::NAN], &[1.0], &[], &[]).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "a_eq"));
+    let e = ep(&[0.5, -0.5], &[], &[], &[], &[]).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "prior"));
+    let e = ep(&[0.5, 0.5], &[], &[], &[1.0, 2.0], &[f64::NAN]).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "b_ie"));
+    let e = entropy_pooling(&[0.5, 0.5], &[], &[], &[], &[], 0, 1e-10).unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "max_iter"));
+}

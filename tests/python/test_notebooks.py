@@ -1,0 +1,119 @@
+"""Execute every example notebook in ``notebooks/`` from a clean kernel.
+
+Each notebook runs top to bottom with nbclient (kernel ``python3``, 300 s per
+cell, working directory ``notebooks/``); no cell may raise, and every cell that
+draws (calls ``gs.plot.*`` or ``plt.show()``) must leave a non-empty PNG.
+
+The kernel is the Python running the tests: a ``python3`` kernel spec pointing
+at ``sys.executable`` is written to a temporary directory, so nothing has to be
+installed with ``python -m ipykernel install`` and a stray user kernel spec
+cannot redirect the notebooks to another environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CELL_TIMEOUT = 300
+# a cell "creates a figure" if it calls a gs.plot function or shows a pyplot figure
+DRAWS = re.compile(r"\bgs\.plot\.\w+\(|\bplt\.show\(")
+
+_missing = [m for m in ("nbformat", "nbclient", "ipykernel", "jupyter_client", "matplotlib")
+            if importlib.util.find_spec(m) is None]
+pytestmark = pytest.mark.skipif(
+    bool(_missing),
+    reason=f"notebook tests need {', '.join(_missing)}: pip install -e '.[test]'",
+)
+
+
+def test_notebooks_exist_and_are_stripped():
+    import nbformat
+
+    names = [p.name for p in NOTEBOOKS]
+    for expected in ("01_scenarios_and_potash_dislocation.ipynb", "03_middle_corridor_infrastructure.ipynb",
+                     "04_technology_transfer.ipynb"):
+        assert expected in names
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name}: outputs not stripped"
+        assert nb.cells[-1].cell_type == "markdown" and "take away" in nb.cells[-1].source.lower()
+
+
+@pytest.fixture(scope="module")
+def kernel_spec_manager(tmp_path_factory):
+    """A KernelSpecManager whose only ``python3`` kernel is this interpreter."""
+    from ipykernel.kernelspec import write_kernel_spec
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    kernels = tmp_path_factory.mktemp("kernels")
+    write_kernel_spec(path=str(kernels / "python3"))  # argv: [sys.executable, -m, ipykernel_launcher, ...]
+    return KernelSpecManager(kernel_dirs=[str(kernels)])
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    """Environment of the kernel: inline figures, IPython and Jupyter state in tmp_path."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # an Agg backend from CI would hide the figures
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+
+
+def _pngs(cell) -> list[bytes]:
+    out = []
+    for o in cell.get("outputs", []):
+        data = o.get("data", {})
+        if "image/png" in data:
+            out.append(base64.b64decode(data["image/png"]))
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_and_draws(path, kernel_spec_manager, kernel_env, record_property):
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=kernel_spec_manager)
+    client = NotebookClient(
+        nb,
+        km=km,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},  # the working directory
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as e:  # pragma: no cover - the message names the cell and the error
+        pytest.fail(f"{path.name} failed:\n{e}")
+    elapsed = time.perf_counter() - start
+    record_property("runtime_s", round(elapsed, 1))
+    print(f"{path.name}: {elapsed:.1f} s")
+
+    assert km.kernel_spec.argv[0] == sys.executable
+    drawing = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and DRAWS.search(c.source)]
+    assert drawing, f"{path.name} draws nothing"
+    for i, cell in drawing:
+        pngs = _pngs(cell)
+        assert pngs, f"{path.name}, cell {i}: no image/png output for\n{cell.source}"
+        for png in pngs:
+            assert png.startswith(PNG_SIGNATURE), f"{path.name}, cell {i}: not a PNG"
+            assert len(png) > 1000, f"{path.name}, cell {i}: PNG of only {len(png)} bytes"
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            assert o.get("output_type") != "error", f"{path.name}, cell {i}: {o.get('ename')}"

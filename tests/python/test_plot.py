@@ -1,0 +1,253 @@
+"""Unit tests of ``geoscenario.plot`` with matplotlib's Agg backend.
+
+The drawing functions are checked through what they leave on the Axes: the
+number of lines, collections and patches, the axis labels, and the plotted
+numbers themselves, which must be the weighted statistics of
+:mod:`geoscenario.stats` on the simulated paths.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoscenario as gs
+import geoscenario.plot as gsplot
+
+STRATEGIES = ["commodities_arbitrage", "technology_transfer"]
+
+
+@pytest.fixture(scope="module")
+def plt():
+    mpl = pytest.importorskip("matplotlib", reason="gs.plot tests need matplotlib: pip install -e '.[test]'")
+    mpl.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def _masks(sim):
+    return [(name, sim.scenario == k) for k, name in enumerate(sim.scenario_names)]
+
+
+def _step_data(patch):
+    data = patch.get_data()
+    return np.asarray(data.values), np.asarray(data.edges)
+
+
+# ---------------------------------------------------------------------------- import
+def test_import_does_not_import_matplotlib():
+    code = "import sys, geoscenario.plot; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_missing_matplotlib_raises_clear_import_error(sim, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install geoscenario\[plot\]"):
+        gsplot.fan_chart(sim, "potash_spot")
+    # computing without drawing still works
+    assert gsplot.fan_quantiles(sim, "potash_spot").shape == (sim.horizon_months + 1, 3 * 5)
+
+
+# ---------------------------------------------------------------------------- fan charts
+def test_fan_chart_structure(sim, plt):
+    ax = gsplot.fan_chart(sim, "potash_spot")
+    assert len(ax.lines) == 3  # one median per scenario
+    assert len(ax.collections) == 3 * 2  # 5-95 and 25-75 bands per scenario
+    assert ax.get_xlabel() == "month"
+    assert ax.get_ylabel() == "potash_spot (USD/t)"
+    assert "potash_spot" in ax.get_title()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert all(any(name in t for t in legend) for name in sim.scenario_names)
+
+
+def test_fan_chart_overall_and_even_quantiles(sim, plt):
+    ax = gsplot.fan_chart(sim, "contract_price", by_scenario=False)
+    assert len(ax.lines) == 1 and len(ax.collections) == 2
+    ax = gsplot.fan_chart(sim, "contract_price", quantiles=(0.1, 0.9))
+    assert len(ax.lines) == 0 and len(ax.collections) == 3
+
+
+def test_fan_chart_accepts_ax(sim, plt):
+    fig, axes = plt.subplots(1, 2)
+    assert gsplot.fan_chart(sim, "potash_spot", ax=axes[1]) is axes[1]
+    assert len(axes[0].lines) == 0
+
+
+@pytest.mark.parametrize("series", ["potash_spot", "roadmap_projects_done", "technology_transfer"])
+def test_fan_chart_quantiles_are_weighted_quantiles(sim, plt, series):
+    q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+    data = sim.paths(series)
+    ax = gsplot.fan_chart(sim, series, quantiles=q)
+    table = gsplot.fan_quantiles(sim, series, q)
+    assert list(table.index) == list(sim.months)
+    for j, (name, m) in enumerate(_masks(sim)):
+        x, w = data[m], sim.weights[m]
+        expected = np.array([gs.stats.weighted_quantile(np.ascontiguousarray(x[:, t]), w, q)
+                             for t in range(data.shape[1])])
+        np.testing.assert_array_equal(table[name].to_numpy(), expected)
+        # the median line of this scenario
+        np.testing.assert_array_equal(np.asarray(ax.lines[j].get_ydata(), dtype=float), expected[:, 2])
+        # the two bands of this scenario: their outlines are the quantile curves
+        for i, band in enumerate(ax.collections[2 * j: 2 * j + 2]):
+            ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+            assert np.isin(expected[:, i], ys).all()
+            assert np.isin(expected[:, 4 - i], ys).all()
+
+
+def test_fan_chart_overall_uses_the_weights(sim, plt):
+    tilted = sim.reweight({"base": 0.2, "bull": 0.2, "bear": 0.6})
+    ax = gsplot.fan_chart(tilted, "potash_spot", by_scenario=False)
+    col = np.ascontiguousarray(sim.paths("potash_spot")[:, -1])
+    median = ax.lines[0].get_ydata()[-1]
+    assert median == gs.stats.weighted_quantile(col, tilted.weights, 0.5)
+    assert median != gs.stats.weighted_quantile(col, sim.weights, 0.5)
+    # conditional (per-scenario) fans do not depend on the probabilities
+    pd.testing.assert_frame_equal(gsplot.fan_quantiles(tilted, "potash_spot"),
+                                  gsplot.fan_quantiles(sim, "potash_spot"))
+
+
+def test_fan_chart_rejects_bad_quantiles(sim, plt):
+    with pytest.raises(ValueError, match="quantiles"):
+        gsplot.fan_chart(sim, "potash_spot", quantiles=(0.5, 1.5))
+    with pytest.raises(ValueError, match="not a series"):
+        gsplot.fan_chart(sim, "no_such_series")
+
+
+# ---------------------------------------------------------------------------- histograms
+def test_horizon_hist_mixture(sim, plt):
+    ax = gsplot.horizon_hist(sim, "dislocation", bins=60, level=0.0)
+    assert len(ax.patches) == 4  # three scenarios and the overall density
+    assert len(ax.lines) == 1  # the level
+    assert ax.get_xlabel() == "dislocation (USD/t)" and ax.get_ylabel().startswith("density")
+    assert ax.get_title() == f"dislocation at {sim.months[-1]:%Y-%m}"
+    vals = [_step_data(p) for p in ax.patches]
+    edges = vals[0][1]
+    assert len(edges) == 61
+    widths = np.diff(edges)
+    # scenario curves add up to the overall one; areas are the probabilities inside the range
+    np.testing.assert_allclose(sum(v for v, _ in vals[:3]), vals[3][0], rtol=1e-12, atol=1e-15)
+    col = sim.paths("dislocation")[:, -1]
+    for (name, m), (v, _) in zip(_masks(sim), vals):
+        inside = m & (col >= edges[0]) & (col <= edges[-1])
+        assert np.isclose((v * widths).sum(), sim.weights[inside].sum())
+    assert 0.99 < (vals[3][0] * widths).sum() <= 1.0 + 1e-12
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    p_bear = gs.stats.prob_above(col[sim.scenario == 2], sim.weights[sim.scenario == 2], 0.0)
+    assert any(t.startswith("bear") and f"{p_bear:.1%}" in t for t in legend)
+
+
+def test_horizon_hist_conditional_and_overall(sim, plt):
+    ax = gsplot.horizon_hist(sim, "potash_spot", conditional=True, month="2026-06")
+    assert len(ax.patches) == 3
+    for p in ax.patches:
+        v, e = _step_data(p)
+        assert 0.99 < (v * np.diff(e)).sum() <= 1.0 + 1e-12
+    assert "2026-06" in ax.get_title()
+    ax = gsplot.horizon_hist(sim, "potash_spot", by_scenario=False, label="prior", color="tab:orange")
+    assert len(ax.patches) == 1
+    assert ax.get_legend().get_texts()[0].get_text() == "prior"
+
+
+def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
+    ax = gsplot.horizon_hist(sim, "roadmap_projects_done", conditional=True)
+    _, edges = _step_data(ax.patches[0])
+    assert np.allclose(np.diff(edges), 1.0) and np.allclose(edges % 1.0, 0.5)
+
+
+def test_horizon_hist_rejects_bad_arguments(sim, plt):
+    with pytest.raises(ValueError, match="bins"):
+        gsplot.horizon_hist(sim, "potash_spot", bins=0)
+    with pytest.raises(ValueError, match="month"):
+        gsplot.horizon_hist(sim, "potash_spot", month="1999-01")
+
+
+# ---------------------------------------------------------------------------- what-ifs
+def test_probability_curve_is_reweighting(sim, plt):
+    probs = np.linspace(0.0, 0.6, 7)
+    ax = gsplot.probability_curve(sim, "potash_spot", 450.0, "bear", probs=probs)
+    assert len(ax.lines) == 3  # curve, prior, point at the prior
+    curve = ax.lines[0]
+    np.testing.assert_allclose(curve.get_xdata(), probs)
+    col = sim.paths("potash_spot")[:, -1]
+    cond = {name: gs.stats.prob_above(col[m], sim.weights[m], 450.0) for name, m in _masks(sim)}
+    prior = sim.probabilities
+    rest = 1.0 - prior["bear"]
+    expected = [p * cond["bear"] + (1 - p) * sum(prior[k] / rest * cond[k] for k in ("base", "bull"))
+                for p in probs]
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-12, atol=1e-12)
+    at_prior = sim.summary("potash_spot", thresholds={"potash_spot": 450.0}).loc[("potash_spot", "all"), "p_above"]
+    assert np.isclose(ax.lines[2].get_ydata()[0], at_prior)
+    assert ax.lines[1].get_xdata()[0] == pytest.approx(prior["bear"])
+    assert ax.get_xlabel().startswith("P(bear)") and "450" in ax.get_ylabel()
+
+
+def test_probability_curve_rejects_bad_arguments(sim, plt):
+    with pytest.raises(ValueError, match="scenario"):
+        gsplot.probability_curve(sim, "potash_spot", 450, "doom")
+    with pytest.raises(ValueError, match="probs"):
+        gsplot.probability_curve(sim, "potash_spot", 450, "bear", probs=[0.2, 1.2])
+    only_bear = sim.reweight({"base": 0.0, "bull": 0.0, "bear": 1.0})
+    with pytest.raises(ValueError, match="probability 1"):
+        gsplot.probability_curve(only_bear, "potash_spot", 450, "bear")
+
+
+def test_nav_distribution_boxes_are_weighted_quantiles(sim, plt):
+    ax = gsplot.nav_distribution(sim, STRATEGIES)
+    assert len(ax.patches) == len(STRATEGIES) * 4  # base, bull, bear, all
+    assert ax.get_ylabel() == "terminal return NAV_H − 1"
+    assert [t.get_text() for t in ax.get_xticklabels()] == STRATEGIES
+    groups = [*_masks(sim), ("all", np.ones(sim.n_paths, dtype=bool))]
+    for s, strategy in enumerate(STRATEGIES):
+        ret = sim.paths(strategy)[:, -1] - 1.0
+        for g, (name, m) in enumerate(groups):
+            q1, q3 = gs.stats.weighted_quantile(ret[m], sim.weights[m], np.array([0.25, 0.75]))
+            ys = ax.patches[4 * s + g].get_path().vertices[:, 1]
+            assert np.isclose(ys.min(), q1) and np.isclose(ys.max(), q3)
+
+
+def test_nav_distribution_compares_simulations(sim, plt):
+    tilted = sim.reweight({"base": 0.4, "bull": 0.2, "bear": 0.4})
+    ax = gsplot.nav_distribution({"prior": sim, "tilted": tilted}, "technology_transfer")
+    assert len(ax.patches) == 2 * 4
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["technology_transfer\nprior", "technology_transfer\ntilted"]
+    ax = gsplot.nav_distribution(sim, STRATEGIES, by_scenario=False)
+    assert len(ax.patches) == len(STRATEGIES)
+
+
+def test_scenario_bars_inputs(sim, plt):
+    table = sim.summary(["potash_spot", "dislocation"], thresholds={"potash_spot": 450, "dislocation": 100})
+    ax = gsplot.scenario_bars(table, "p_above", percent=True)
+    assert len(ax.patches) == 2 * 4
+    assert ax.get_ylabel() == "p_above"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["potash_spot", "dislocation"]
+    heights = [p.get_height() for p in ax.patches]
+    # bars are drawn scenario by scenario, series within a scenario
+    expected = [table.loc[(s, k), "p_above"] for k in ["base", "bull", "bear", "all"]
+                for s in ["potash_spot", "dislocation"]]
+    np.testing.assert_allclose(heights, expected)
+    with pytest.raises(ValueError, match="column"):
+        gsplot.scenario_bars(table)
+
+    series = table.loc["potash_spot", "p_above"].rename("P(spot > 450)")
+    ax = gsplot.scenario_bars(series)
+    assert len(ax.patches) == 4 and ax.get_ylabel() == "P(spot > 450)"
+
+    wide = pd.DataFrame({"base": [1.0, 2.0, 3.0], "bear": [0.5, 0.4, 0.3]}, index=pd.Index([1, 2, 3], name="x"))
+    ax = gsplot.scenario_bars(wide)
+    assert len(ax.patches) == 6 and ax.get_xlabel() == "x"
