@@ -22,12 +22,17 @@ from .simulation import Simulation
 from .backtest import BacktestResult, backtest
 from .calibrate import CalibrationResult
 from .strategy import Strategy
+from .summary import SummaryResult
+from .views import Allocation, View
 from .world import World
 
 __all__ = [
     "World",
     "Simulation",
     "Strategy",
+    "View",
+    "Allocation",
+    "SummaryResult",
     "GeoscenarioError",
     "ConfigError",
     "ResourceError",

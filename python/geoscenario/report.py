@@ -44,8 +44,10 @@ def render(sim: Simulation) -> str:
     )
     lines.append(f"scenarios: {scen}")
     lines.append("")
-    summary = sim.summary()
-    order = [s for s in HEADLINE if s in sim.factors] + [s for s in sim.factors if s not in HEADLINE]
+    strategies = [s for s in sim.world.strategies if s in sim.factors]
+    series = [s for s in sim.factors if s not in strategies]
+    summary = sim.summary(series)
+    order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     header = f"  {'scenario':<10}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"
     for name in order:
         block = summary.loc[name]
@@ -59,4 +61,36 @@ def render(sim: Simulation) -> str:
             p = f"{row['p_above']:>12.1%}" if has_p else ""
             lines.append(f"  {scen_name:<10}{cells}{p}")
         lines.append("")
+    if strategies:
+        lines.extend(_strategy_section(sim, strategies))
     return "\n".join(line[:WIDTH] for line in lines)
+
+
+def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.95) -> list[str]:
+    months = sim.months
+    risk = sim.risk_table(alpha, strategies)
+    lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {alpha:.0%} of the loss"]
+    lines.append(
+        f"  {'strategy':<30}{'scenario':<10}{'mean':>9}{'vol':>9}{'VaR':>9}{'CVaR':>9}{'P(loss)':>9}{'tail':>8}"
+    )
+    for strat in strategies:
+        for scen, row in risk.loc[strat].iterrows():
+            lines.append(
+                f"  {strat if scen == sim.scenario_names[0] else '':<30}{scen:<10}"
+                f"{row['mean_return']:>9.1%}{row['std']:>9.1%}{row['var']:>9.1%}{row['cvar']:>9.1%}"
+                f"{row['p_loss']:>9.1%}{row['tail_share']:>8.0%}"
+            )
+    lines.append("")
+    try:
+        alloc = sim.allocate(alpha, strategies=strategies)
+    except Exception as e:  # the report still prints if the optimiser fails
+        lines.append(f"mean–CVaR {alpha:.0%} allocation: not available ({e})")
+        return lines
+    lines.append(
+        f"mean–CVaR {alpha:.0%} allocation (min CVaR, long-only): E[return] {alloc.expected_return:.1%}, "
+        f"CVaR {alloc.cvar:.1%}"
+    )
+    for name, w in alloc.weights.items():
+        lines.append(f"  {name:<30}{w:>9.1%}")
+    lines.append("")
+    return lines

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import _core, _validate, stats
 from .summary import QUANTILES, SummaryResult
+from .views import Allocation, View
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ class Simulation:
         return self
 
     def _set_probabilities(self, probs: Sequence[float]) -> None:
+        self._custom = None
+        self.posterior: dict[str, Any] | None = None
         names = self.scenario_names
         for name, p, n in zip(names, probs, self._counts):
             if p > 0 and n == 0:
@@ -105,8 +108,8 @@ class Simulation:
 
     @property
     def weights(self) -> np.ndarray:
-        """Path weights w_i = p_{s(i)} / n_{s(i)}; they sum to 1."""
-        return self._weights
+        """Path weights: w_i = p_{s(i)} / n_{s(i)}, or the posterior after :meth:`with_views`; they sum to 1."""
+        return self._weights if self._custom is None else self._custom
 
     @property
     def factors(self) -> dict[str, str]:
@@ -217,11 +220,40 @@ class Simulation:
             [strategies] if isinstance(strategies, str) else list(strategies))
         if not names:
             raise invalid("strategies", "the world has no strategies")
-        return self._summary(names, None, quantiles, {}, alpha=alpha, risk_only=True).risk
+        table = self._summary(names, None, quantiles, {}, alpha=alpha, risk_only=True).risk.copy()
+        # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
+        r = np.ascontiguousarray(np.column_stack([self._series[s][:, -1] - 1.0 for s in names]))
+        w = np.ascontiguousarray(self.weights)
+        core = _core.risk_table(r, w, self.scenario, len(self.scenario_names), float(alpha))
+        k = len(self.scenario_names)
+        share = {}
+        for strat_i, scen_i, ts in zip(core["strategy"], core["scenario"], core["tail_share"]):
+            label = "all" if scen_i >= k else self.scenario_names[scen_i]
+            share[(names[strat_i], label)] = float(ts)
+        table["tail_share"] = [share.get(ix, np.nan) for ix in table.index]
+        mdd = []
+        for strat, scen in table.index:
+            dd = self._drawdowns(strat)
+            if scen == "all":
+                mdd.append(stats.weighted_mean(dd, w))
+            else:
+                blk = self._block(self.scenario_names.index(scen))
+                mdd.append(stats.weighted_mean(dd[blk], w[blk]))
+        table["max_drawdown"] = mdd
+        return table
+
+    def _drawdowns(self, strategy: str) -> np.ndarray:
+        """Per-path maximum drawdown of a NAV series (cached)."""
+        cache = self.__dict__.setdefault("_dd_cache", {})
+        if strategy not in cache:
+            cache[strategy] = _core.max_drawdown(np.ascontiguousarray(self._series[strategy]))
+        return cache[strategy]
 
     def _summary(self, series, month, quantiles, thresholds, alpha, risk_only=False) -> SummaryResult:
         from .summary import make_job
 
+        if self._custom is not None:
+            return self._summary_general(series, month, quantiles, thresholds, alpha, risk_only)
         t = self._month_index(month)
         names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
         for n in names:
@@ -242,6 +274,131 @@ class Simulation:
         label = self.world._core.month_labels(self.horizon_months)[t]
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+
+    def _summary_general(self, series, month, quantiles, thresholds, alpha, risk_only) -> SummaryResult:
+        """Statistics under arbitrary path weights (posterior views)."""
+        from .summary import build_reducers, check_alpha, check_quantiles, default_thresholds
+
+        t = self._month_index(month)
+        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
+        for n in names:
+            self.paths(n)
+        qs = check_quantiles(quantiles)
+        th = default_thresholds(names) if thresholds is None else dict(thresholds)
+        a = None if alpha is None else check_alpha(alpha)
+        strategies = [s for s in self.world.strategies if s in names] if a is not None else []
+        reducers = build_reducers(names, strategies, qs, th, a)
+        if risk_only:
+            reducers = [r for r in reducers if ":" in r[0]]
+        w_all = self.weights
+        rows = []
+        for name, src, ra, rb, rq, rth, rcvar in reducers:
+            col = ra + rb * self._series[src][:, t]
+            for g in [*range(len(self.scenario_names)), -1]:
+                x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
+                mass = float(w.sum())
+                if not mass > 0:
+                    rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "std": np.nan,
+                                 "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
+                                 "var_cvar": [(np.nan, np.nan)] * len(rcvar)})
+                    continue
+                rows.append({
+                    "reducer": name, "group": g, "mass": mass,
+                    "mean": stats.weighted_mean(x, w), "std": stats.weighted_std(x, w),
+                    "quantiles": [float(v) for v in stats.weighted_quantile(x, w, rq)] if rq else [],
+                    "p_above": [stats.prob_above(x, w, c) for c in rth],
+                    # v is a loss here: VaR/CVaR of the P&L −v
+                    "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
+                })
+        label = self.world._core.month_labels(self.horizon_months)[t]
+        return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
+                             n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+
+    # ------------------------------------------------------------------ views and allocation
+    def with_views(self, views: View | Sequence[View], *, max_iter: int = 200, tol: float = 1e-10) -> Simulation:
+        """The same paths under the posterior weights of analyst views (entropy pooling).
+
+        The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
+        the dual with Newton's method. Infeasible views raise :class:`NumericalError`.
+        ``posterior`` holds the relative entropy, the effective number of scenarios
+        exp(−Σ q ln q), the iterations and the views.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(5_000, seed=2)
+        >>> post = sim.with_views([gs.View.prob_above("potash_spot", 450, 0.30)])
+        >>> round(float(post.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]), 9)
+        0.3
+        """
+        from .views import entropy_pool
+
+        q, info = entropy_pool(self, views, max_iter, tol)
+        new = object.__new__(Simulation)
+        new.__dict__.update(self.__dict__)
+        q = np.ascontiguousarray(q)
+        q.flags.writeable = False
+        new._custom = q
+        new.posterior = info
+        return new
+
+    def allocate(
+        self,
+        alpha: float = 0.95,
+        *,
+        target_return: float | None = None,
+        risk_aversion: float | None = None,
+        strategies: Sequence[str] | None = None,
+    ) -> Allocation:
+        """Mean–CVaR weights across strategies: long-only, summing to one.
+
+        Minimises CVaR_α of the horizon loss (subject to an expected return of at least
+        ``target_return``), or CVaR − ``risk_aversion``·E[return], on the weighted paths
+        (Rockafellar–Uryasev linear programme).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(5_000, seed=2)
+        >>> a = sim.allocate(0.95)
+        >>> round(float(a.weights.sum()), 9)
+        1.0
+        """
+        from .summary import check_alpha
+        from .views import Allocation, strategy_returns
+
+        names, r = strategy_returns(self, strategies)
+        al = check_alpha(alpha)
+        res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
+                              target_return=target_return)
+        return Allocation(pd.Series(res["weights"], index=pd.Index(names, name="strategy"), name="weight"),
+                          float(res["expected_return"]), float(res["cvar"]), float(res["var"]), al,
+                          str(res["status"]))
+
+    def efficient_frontier(
+        self, alpha: float = 0.95, n_points: int = 20, strategies: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Mean–CVaR efficient frontier: one row per target return, with the weights.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(3_000, seed=2)
+        >>> f = sim.efficient_frontier(n_points=5)
+        >>> bool(f["cvar"].is_monotonic_increasing)
+        True
+        """
+        from .summary import check_alpha
+        from .views import strategy_returns
+
+        names, r = strategy_returns(self, strategies)
+        n = _validate.integer("n_points", n_points, 2, 1000)
+        res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n)
+        df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})
+        w = np.asarray(res["weights"]).reshape(len(df), len(names))
+        for j, s in enumerate(names):
+            df[s] = w[:, j]
+        return df
 
     # ------------------------------------------------------------------ pandas
     def to_pandas(

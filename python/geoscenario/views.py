@@ -1,0 +1,151 @@
+"""Analyst views by entropy pooling and mean–CVaR allocation (MODEL.md §6)."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .errors import invalid
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+__all__ = ["View", "Allocation"]
+
+_OPS = ("==", "<=", ">=")
+
+
+@dataclass(frozen=True)
+class View:
+    """A linear view on a simulated quantity at one month.
+
+    ``View.mean("bilateral_trade", 9.5)`` says E[trade at horizon] = 9.5;
+    ``View.prob_above("potash_spot", 450, 0.30)`` says P(spot > 450) = 30%;
+    ``op`` may be ``"<="`` or ``">="`` for inequality views.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> gs.View.prob_above("potash_spot", 450, 0.30)
+    View(P(potash_spot > 450) == 0.3 at horizon)
+    """
+
+    series: str
+    kind: str
+    value: float
+    op: str = "=="
+    threshold: float | None = None
+    month: int | str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("mean", "prob"):
+            raise invalid("view.kind", f"must be 'mean' or 'prob', got {self.kind!r}")
+        if self.op not in _OPS:
+            raise invalid("view.op", f"must be one of {', '.join(_OPS)}, got {self.op!r}")
+        for name, v in (("view.value", self.value), ("view.threshold", self.threshold)):
+            if v is None and name == "view.threshold" and self.kind == "mean":
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+                raise invalid(name, f"must be a finite number, got {v!r}")
+        if self.kind == "prob" and not 0.0 <= float(self.value) <= 1.0:
+            raise invalid("view.value", f"a probability must be in [0, 1], got {self.value}")
+
+    @classmethod
+    def mean(cls, series: str, value: float, op: str = "==", month: int | str | None = None) -> View:
+        """E[series at month] (op) value."""
+        return cls(series, "mean", value, op, None, month)
+
+    @classmethod
+    def prob_above(
+        cls, series: str, threshold: float, value: float, op: str = "==", month: int | str | None = None
+    ) -> View:
+        """P(series at month > threshold) (op) value."""
+        return cls(series, "prob", value, op, threshold, month)
+
+    def function(self, sim: Simulation) -> np.ndarray:
+        """The view function f evaluated on every path (E_q[f] is the viewed quantity)."""
+        t = sim._month_index(self.month)
+        x = sim.paths(self.series)[:, t]
+        if self.kind == "mean":
+            return np.ascontiguousarray(x, dtype=float)
+        return (x > self.threshold).astype(float)
+
+    def __repr__(self) -> str:
+        at = "horizon" if self.month is None else str(self.month)
+        q = f"E[{self.series}]" if self.kind == "mean" else f"P({self.series} > {self.threshold:g})"
+        return f"View({q} {self.op} {self.value:g} at {at})"
+
+
+def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
+    if isinstance(views, View):
+        views = [views]
+    n = sim.n_paths
+    eq_rows, eq_b, ie_rows, ie_b = [], [], [], []
+    for i, v in enumerate(views):
+        if not isinstance(v, View):
+            raise invalid(f"views[{i}]", f"must be a gs.View, got {type(v).__name__}")
+        f = v.function(sim)
+        if v.op == "==":
+            eq_rows.append(f)
+            eq_b.append(float(v.value))
+        elif v.op == "<=":
+            ie_rows.append(f)
+            ie_b.append(float(v.value))
+        else:  # E[f] >= b  <=>  E[-f] <= -b
+            ie_rows.append(-f)
+            ie_b.append(-float(v.value))
+    a_eq = np.ascontiguousarray(np.array(eq_rows).reshape(len(eq_rows), n))
+    a_ie = np.ascontiguousarray(np.array(ie_rows).reshape(len(ie_rows), n))
+    prior = np.ascontiguousarray(sim.weights, dtype=float)
+    res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol)
+    info = {
+        "relative_entropy": float(res["relative_entropy"]),
+        "effective_scenarios": float(res["effective_scenarios"]),
+        "iterations": int(res["iterations"]),
+        "converged": bool(res["converged"]),
+        "views": list(views),
+    }
+    return np.asarray(res["q"]), info
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Mean–CVaR optimal weights across strategies (Rockafellar–Uryasev LP).
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Long-only weights summing to one, by strategy.
+    expected_return, cvar, var : float
+        Of the optimal mix's horizon return (loss = −return), at level ``alpha``.
+    """
+
+    weights: pd.Series
+    expected_return: float
+    cvar: float
+    var: float
+    alpha: float
+    status: str
+
+    def __repr__(self) -> str:
+        w = ", ".join(f"{k} {v:.1%}" for k, v in self.weights.items() if v > 5e-4)
+        return (
+            f"Allocation(E[return] {self.expected_return:.2%}, CVaR{self.alpha:.0%} {self.cvar:.2%}; {w})"
+        )
+
+
+def strategy_returns(sim: Simulation, strategies: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
+    names = list(sim.world.strategies) if strategies is None else list(strategies)
+    if not names:
+        raise invalid("strategies", "the world has no strategies")
+    for s in names:
+        if s not in sim.world.strategies:
+            raise invalid("strategies", f"{s!r} is not a strategy (strategies: {', '.join(sim.world.strategies)})")
+    r = np.column_stack([sim.paths(s)[:, -1] - 1.0 for s in names])
+    return names, np.ascontiguousarray(r)
