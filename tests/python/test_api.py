@@ -354,8 +354,13 @@ def test_report_text(sim):
     assert "belarus_china_2025" in text and "potash_spot [USD/t]" in text and "P(>450" in text
     assert "2025-06 → 2027-06" in text
     assert all(len(line) <= 100 for line in text.splitlines())
+    strategies = set(sim.world.strategies)
     for name in sim.factors:
-        assert f"{name} [" in text
+        if name in strategies:
+            assert f"  {name} " in text  # a row of the strategy table
+        else:
+            assert f"{name} [" in text
+    assert "mean–CVaR 95% allocation" in text
 
 
 # ============================================================================ command line
