@@ -86,6 +86,11 @@ def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: flo
     if isinstance(views, View):
         views = [views]
     n = sim.n_paths
+    if len(views) == 0:
+        w = np.array(sim.weights, dtype=float)
+        ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
+        return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
+                   "converged": True, "views": []}
     eq_rows, eq_b, ie_rows, ie_b = [], [], [], []
     for i, v in enumerate(views):
         if not isinstance(v, View):
