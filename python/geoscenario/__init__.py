@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import calibrate, data, stats
+from . import calibrate, data, distributed, stats
 from ._core import __version__
 from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
 from .simulation import Simulation
@@ -38,6 +38,7 @@ __all__ = [
     "ResourceError",
     "NumericalError",
     "stats",
+    "distributed",
     "calibrate",
     "backtest",
     "data",

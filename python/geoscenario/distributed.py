@@ -1,0 +1,248 @@
+"""Running geoscenario on a Dask cluster (``pip install geoscenario[dask]``).
+
+The global path range is split into shards; each shard runs on a worker
+(the Rust core releases the GIL) and returns a mergeable partial state.
+Partials are merged in shard order with canonical pairwise sums and integer
+counts, so the result has the same bits as a local run with the same seed
+and path count, whatever the shard size, the number of workers or the order
+in which they finish. Failed shards (a worker that dies) are retried.
+
+Point it at an existing cluster with ``Client("tcp://scheduler:8786")``, or
+at a batch system through ``dask_jobqueue`` (e.g. ``SLURMCluster``) or
+Kubernetes (``dask_kubernetes.operator.KubeCluster``); see the README.
+
+Examples
+--------
+>>> import geoscenario as gs
+>>> from distributed import Client, LocalCluster          # doctest: +SKIP
+>>> client = Client(LocalCluster(n_workers=2))             # doctest: +SKIP
+>>> res = gs.distributed.simulate_summary(gs.World.default(), 10_000_000, client=client)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core, _validate
+from .errors import invalid
+from .summary import QUANTILES, SummaryResult, make_job
+from .world import World
+
+__all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
+
+
+def shards(n_paths: int, shard_paths: int) -> list[tuple[int, int]]:
+    """The global path ranges [start, end) of each shard."""
+    return [(s, min(s + shard_paths, n_paths)) for s in range(0, n_paths, shard_paths)]
+
+
+def _run_shard(job: Any, pass_bytes: bytes, start: int, end: int, threads: int | None) -> bytes:
+    return job.run(pass_bytes, start, end, threads, 2048, None)
+
+
+def _client(client: Any) -> Any:
+    if client is None:
+        try:
+            from distributed import get_client
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("geoscenario.distributed needs dask: pip install geoscenario[dask]") from e
+        return get_client()
+    return client
+
+
+def simulate_summary(
+    world: World,
+    n_paths: int,
+    *,
+    client: Any = None,
+    shard_paths: int | None = None,
+    horizon_months: int | None = None,
+    seed: int = 0,
+    antithetic: bool = False,
+    series: str | Sequence[str] | None = None,
+    month: int | None = None,
+    quantiles: Sequence[float] = QUANTILES,
+    thresholds: Mapping[str, float] | None = None,
+    alpha: float | None = 0.95,
+    threads_per_shard: int | None = 1,
+    retries: int = 3,
+) -> SummaryResult:
+    """:meth:`World.simulate_summary` with the paths split across Dask workers.
+
+    Parameters
+    ----------
+    client
+        A ``distributed.Client`` (default: the current one).
+    shard_paths
+        Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
+    threads_per_shard
+        Threads each task uses inside its worker.
+    retries
+        Times a failed task (e.g. on a worker that died) is resubmitted.
+
+    Returns
+    -------
+    SummaryResult
+        The same bits as ``world.simulate_summary(n_paths, seed=seed, ...)``.
+    """
+    client = _client(client)
+    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    horizon = world.horizon_months if horizon_months is None else horizon_months
+    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
+    s = _validate.integer("seed", seed, 0, 2**64 - 1)
+    anti = _validate.flag("antithetic", antithetic)
+    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    if shard_paths is None:
+        n_threads = max(1, sum(client.nthreads().values()))
+        shard_paths = max(10_000, -(-n // (4 * n_threads)))
+    shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
+    r = _validate.integer("retries", retries, 0, 100)
+    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha)
+    ranges = shards(n, shard)
+    while (p := job.next_pass()) is not None:
+        futures = [
+            client.submit(_run_shard, job, p, a, b, threads_per_shard, retries=r, pure=False)
+            for a, b in ranges
+        ]
+        parts = client.gather(futures)  # in shard order, whoever finished first
+        job.advance(job.merge(parts))
+    label = world._core.month_labels(h)[t]
+    return SummaryResult(job.result(), reducers, world.scenario_names, world.factors, qs,
+                         n_paths=n, month=label, seed=s, alpha=alpha)
+
+
+def _horizon_shard(toml: str, n: int, h: int, seed: int, anti: bool, start: int, end: int,
+                   names: list[str], t: int, threads: int | None) -> dict[str, np.ndarray]:
+    core = _core.CoreWorld.from_toml(toml)
+    raw = core.simulate(n, h, seed, anti, threads, 2048, start, end, None)
+    out = {name: np.ascontiguousarray(raw["series"][name][:, t]) for name in names}
+    out["__scenario__"] = raw["scenario"]
+    return out
+
+
+def simulate_horizon(
+    world: World,
+    n_paths: int,
+    *,
+    client: Any = None,
+    shard_paths: int = 100_000,
+    horizon_months: int | None = None,
+    seed: int = 0,
+    antithetic: bool = False,
+    series: str | Sequence[str] | None = None,
+    month: int | None = None,
+    threads_per_shard: int | None = 1,
+    retries: int = 3,
+) -> pd.DataFrame:
+    """Values of every path at one month, simulated in shards on the cluster.
+
+    Returns one row per path (index ``path``) with ``scenario``, ``weight`` and one
+    column per series: the same bits as ``world.simulate(...).to_pandas(month=...)``.
+    """
+    client = _client(client)
+    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    horizon = world.horizon_months if horizon_months is None else horizon_months
+    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
+    s = _validate.integer("seed", seed, 0, 2**64 - 1)
+    anti = _validate.flag("antithetic", antithetic)
+    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
+    names = list(world.factors) if series is None else [series] if isinstance(series, str) else list(series)
+    for nm in names:
+        if nm not in world.factors:
+            raise invalid("series", f"{nm!r} is not a series")
+    toml = world.to_toml()
+    futures = [
+        client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard,
+                      retries=retries, pure=False)
+        for a, b in shards(n, shard)
+    ]
+    parts = client.gather(futures)
+    scen = np.concatenate([p["__scenario__"] for p in parts])
+    counts = np.bincount(scen, minlength=len(world.scenario_names))
+    probs = np.array(list(world.probabilities.values()))
+    per = np.divide(probs, counts, out=np.zeros_like(probs), where=counts > 0)
+    df = pd.DataFrame({
+        "scenario": pd.Categorical.from_codes(scen, categories=world.scenario_names),
+        "weight": per[scen],
+    })
+    for nm in names:
+        df[nm] = np.concatenate([p[nm] for p in parts])
+    df.index.name = "path"
+    return df
+
+
+def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] | None,
+                 quantiles: Sequence[float], thresholds: Mapping[str, float] | None,
+                 alpha: float | None, threads: int | None) -> pd.DataFrame:
+    w = World.from_toml(toml)
+    res = w.simulate_summary(n, h, seed=seed, threads=threads, series=series, quantiles=quantiles,
+                             thresholds=thresholds, alpha=alpha, progress=False)
+    return res.table
+
+
+def sweep(
+    world: World,
+    grid: Mapping[str, Sequence[Any]],
+    n_paths: int,
+    *,
+    client: Any = None,
+    horizon_months: int | None = None,
+    seed: int = 0,
+    series: str | Sequence[str] | None = None,
+    quantiles: Sequence[float] = QUANTILES,
+    thresholds: Mapping[str, float] | None = None,
+    threads_per_point: int | None = 1,
+    retries: int = 3,
+) -> pd.DataFrame:
+    """Summaries of many worlds, one Dask task per point of a parameter grid.
+
+    Parameters
+    ----------
+    grid
+        ``{"scenarios.bear.probability": [0.1, 0.2, 0.3], "scenarios.bear.potash_spot.theta": [450, 520]}``:
+        every combination is a world built with :meth:`World.with_params`. Probabilities that
+        must sum to one can be balanced by listing the base probability too, or by
+        giving tuples of paths, e.g. ``{("scenarios.base.probability", "scenarios.bear.probability"): [(.6, .15), (.5, .25)]}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: one row per (grid point, series, scenario) with the grid parameters as columns.
+    """
+    client = _client(client)
+    if not isinstance(grid, Mapping) or not grid:
+        raise invalid("grid", "must be a non-empty dict of parameter path to a list of values")
+    keys = list(grid)
+    values = [list(grid[k]) for k in keys]
+    if any(len(v) == 0 for v in values):
+        raise invalid("grid", "every parameter needs at least one value")
+    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    points, tomls = [], []
+    for combo in itertools.product(*values):
+        changes: dict[str, Any] = {}
+        for k, v in zip(keys, combo):
+            if isinstance(k, tuple):
+                changes.update(dict(zip(k, v)))
+            else:
+                changes[k] = v
+        tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
+        points.append(changes)
+    names = None if series is None else [series] if isinstance(series, str) else list(series)
+    futures = [
+        client.submit(_sweep_point, toml, n, horizon_months, seed, names, list(quantiles), thresholds,
+                      None, threads_per_point, retries=retries, pure=False)
+        for toml in tomls
+    ]
+    tables = client.gather(futures)
+    frames = []
+    for changes, table in zip(points, tables):
+        df = table.reset_index()
+        for k, v in changes.items():
+            df.insert(0, k, v)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,86 @@
+"""Dask: sharded runs are bit-identical to local runs, and survive a dying worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import geoscenario as gs
+
+distributed = pytest.importorskip("distributed", reason="dask.distributed is part of the test extra")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    )
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_sharded_summary_is_bit_identical_to_local(client, antithetic):
+    world = gs.World.default()
+    n = 20_002
+    local = world.simulate_summary(n, seed=4, antithetic=antithetic, progress=False)
+    # shard sizes that split antithetic pairs (odd) and scenario strata (none divides 11,001)
+    for shard in (3_333, 5_000, 20_002):
+        dist = gs.distributed.simulate_summary(world, n, client=client, shard_paths=shard, seed=4,
+                                               antithetic=antithetic)
+        assert dist.table.equals(local.table), shard
+        assert dist.risk.equals(local.risk), shard
+
+
+def test_sharded_horizon_values_equal_the_local_simulation(client):
+    world = gs.World.default()
+    got = gs.distributed.simulate_horizon(world, 4_001, client=client, shard_paths=999, seed=8,
+                                          series=["potash_spot", "direct_belarus"])
+    ref = world.simulate(4_001, seed=8).to_pandas(["potash_spot", "direct_belarus"], month=-1)
+    assert got.equals(ref)
+
+
+def test_sweep_returns_a_tidy_frame(client):
+    world = gs.World.default()
+    grid = {
+        ("scenarios.base.probability", "scenarios.bear.probability"): [(0.55, 0.20), (0.45, 0.30)],
+        "scenarios.bear.potash_spot.theta": [450.0, 520.0],
+    }
+    df = gs.distributed.sweep(world, grid, 4_000, client=client, series="potash_spot", seed=1)
+    assert len(df) == 4 * 4  # grid points x (3 scenarios + all)
+    assert {"scenarios.bear.probability", "scenarios.bear.potash_spot.theta", "p_above"} <= set(df.columns)
+    # each point equals a local run of the same world
+    one = df[(df["scenarios.bear.probability"] == 0.30) & (df["scenarios.bear.potash_spot.theta"] == 520.0)]
+    w = world.with_params({"scenarios.base.probability": 0.45, "scenarios.bear.probability": 0.30,
+                           "scenarios.bear.potash_spot.theta": 520.0})
+    ref = w.simulate_summary(4_000, seed=1, series="potash_spot", alpha=None, progress=False).table
+    np.testing.assert_array_equal(one["mean"].to_numpy(), ref["mean"].to_numpy())
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_identical(client):
+    world = gs.World.default()
+    n = 120_000
+    local = world.simulate_summary(n, seed=6, series=["potash_spot", "commodities_arbitrage"], progress=False)
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    killed = threading.Event()
+
+    def kill_soon():
+        time.sleep(0.8)
+        os.kill(victim, signal.SIGKILL)
+        killed.set()
+
+    threading.Thread(target=kill_soon, daemon=True).start()
+    dist = gs.distributed.simulate_summary(world, n, client=client, shard_paths=4_000, seed=6,
+                                           series=["potash_spot", "commodities_arbitrage"])
+    assert killed.is_set(), "the run finished before the worker was killed; make it longer"
+    assert victim not in client.run(os.getpid).values()
+    assert dist.table.equals(local.table)
+    assert dist.risk.equals(local.risk)
