@@ -46,3 +46,11 @@ __all__ = [
     "BacktestResult",
     "__version__",
 ]
+
+
+def __getattr__(name: str):  # lazy: plotting needs matplotlib, an optional extra
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'geoscenario' has no attribute {name!r}")

@@ -88,7 +88,7 @@ def _label(sim: Simulation, series: str) -> str:
 
 
 def _at(sim: Simulation, series: str, month: int | str | None) -> tuple[np.ndarray, str]:
-    t = sim._month_index(month)
+    t = sim.month_index(month)
     return np.ascontiguousarray(sim.paths(series)[:, t]), f"{sim.months[t]:%Y-%m}"
 
 
@@ -306,7 +306,7 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     strats = [strategies] if isinstance(strategies, str) else list(strategies)
     lo, hi = (float(v) for v in _probs("whis", whis))
     q = np.array([lo, 0.25, 0.5, 0.75, hi])
-    ax = _axes(ax, figsize=(max(6.0, 1.2 + 1.8 * len(sims) * len(strats)), 4.5))
+    ax = _axes(ax, figsize=(min(14.0, max(6.0, 1.2 + 1.8 * len(sims) * len(strats))), 4.5))
     boxes: list[dict[str, Any]] = []
     pos: list[float] = []
     widths: list[float] = []
@@ -378,7 +378,7 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
     else:
         table = df
     table = table.apply(pd.to_numeric, errors="coerce")
-    ax = _axes(ax, figsize=(max(5.0, 1.5 + 1.4 * len(table)), 4.0))
+    ax = _axes(ax, figsize=(min(12.0, max(5.0, 1.5 + 1.4 * len(table))), 4.0))
     names = [str(c) for c in table.columns]
     width, x = 0.8 / max(1, len(names)), np.arange(len(table))
     for j, name in enumerate(names):

@@ -63,7 +63,11 @@ class Simulation:
         for arr in self._series.values():
             arr.flags.writeable = False
         self._units = dict(zip(self._series, raw["units"]))
+        #: scenario index of every path (into ``scenario_names``)
         self.scenario: np.ndarray = raw["scenario"]
+        #: onset month τ of every path (−1 for base paths and in Markov mode): months
+        #: 0..τ−1 follow the base parameters, the onset jumps land at month τ, the
+        #: scenario's parameters drive the steps from τ on
         self.onset: np.ndarray = raw["onset"]
         self.regimes: np.ndarray | None = raw["regimes"]
         for arr in (self.scenario, self.onset, self.regimes):
@@ -128,6 +132,19 @@ class Simulation:
             return self._series[name]
         except (KeyError, TypeError):
             raise invalid("name", f"{name!r} is not a series (series: {', '.join(self._series)})") from None
+
+    def month_index(self, month: int | str | None = None) -> int:
+        """Column index of a month given as an index (negative from the end), a label
+        ``"YYYY-MM"``, or None for the horizon.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(100, seed=0)
+        >>> sim.month_index("2026-06"), sim.month_index(-1)
+        (12, 24)
+        """
+        return self._month_index(month)
 
     def _month_index(self, month: int | str | None) -> int:
         if month is None:
