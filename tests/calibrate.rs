@@ -4,7 +4,9 @@
 //! a hand-written recursion.
 
 use geoscenario::backtest::{run, BacktestInput};
-use geoscenario::calibrate::{fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES};
+use geoscenario::calibrate::{
+    fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES,
+};
 use geoscenario::rng::PathRng;
 use geoscenario::CoreError;
 use ndarray::Array2;
@@ -44,7 +46,13 @@ fn simulate(seed: u64, n: usize, p: [f64; 6], dt: f64) -> Vec<f64> {
     out
 }
 
-fn assert_within(fit_params: &[f64; 6], se: &[f64; 6], truth: &[f64; 6], which: &[usize], what: &str) {
+fn assert_within(
+    fit_params: &[f64; 6],
+    se: &[f64; 6],
+    truth: &[f64; 6],
+    which: &[usize],
+    what: &str,
+) {
     for &i in which {
         let z = (fit_params[i] - truth[i]) / se[i];
         assert!(
@@ -64,7 +72,13 @@ fn diffusion_fit_recovers_kappa_theta_sigma() {
     for seed in 1..=10u64 {
         let levels = simulate(seed, 600, truth, DT);
         let fit = fit_log_ou(&levels, DT).expect("fits");
-        assert_within(&fit.params, &fit.std_errs, &truth, &[0, 1, 2], &format!("seed {seed}"));
+        assert_within(
+            &fit.params,
+            &fit.std_errs,
+            &truth,
+            &[0, 1, 2],
+            &format!("seed {seed}"),
+        );
         assert!(!fit.jumps && fit.n_obs == 600);
     }
 }
@@ -85,9 +99,18 @@ fn jump_fit_recovers_all_six_parameters() {
         let levels = simulate(100 + seed, 1200, truth, DT);
         let fit = fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).expect("fits");
         assert!(fit.converged && fit.hessian_ok, "seed {seed}: {fit:?}");
-        assert_within(&fit.params, &fit.std_errs, &truth, &[0, 1, 2, 3, 4, 5], &format!("seed {seed}"));
+        assert_within(
+            &fit.params,
+            &fit.std_errs,
+            &truth,
+            &[0, 1, 2, 3, 4, 5],
+            &format!("seed {seed}"),
+        );
         let diffusion = fit_log_ou(&levels, DT).expect("fits");
-        assert!(fit.loglik > diffusion.loglik, "jumps must raise the likelihood on jump data");
+        assert!(
+            fit.loglik > diffusion.loglik,
+            "jumps must raise the likelihood on jump data"
+        );
     }
 }
 
@@ -95,12 +118,21 @@ fn jump_fit_recovers_all_six_parameters() {
 fn jump_fit_with_fixed_mean_reversion_holds_them() {
     let truth = [1.0, 300.0, 0.15, 3.0, 0.05, 0.15];
     let levels = simulate(9, 1200, truth, DT);
-    let opts = JumpOptions { fixed: [Some(1.0), Some(300.0), None, None, None, None], ..JumpOptions::default() };
+    let opts = JumpOptions {
+        fixed: [Some(1.0), Some(300.0), None, None, None, None],
+        ..JumpOptions::default()
+    };
     let fit = fit_log_ou_jumps(&levels, DT, &opts).expect("fits");
     assert_eq!(&fit.params[..2], &[1.0, 300.0]);
     assert!(fit.std_errs[0].is_nan() && fit.std_errs[1].is_nan());
     assert_eq!(fit.fixed, [true, true, false, false, false, false]);
-    assert_within(&fit.params, &fit.std_errs, &truth, &[2, 3, 4, 5], "fixed κ, θ");
+    assert_within(
+        &fit.params,
+        &fit.std_errs,
+        &truth,
+        &[2, 3, 4, 5],
+        "fixed κ, θ",
+    );
 }
 
 #[test]
@@ -116,11 +148,20 @@ fn jump_fit_stays_finite_on_a_sticky_quoted_series() {
 fn bad_series_are_config_errors_naming_the_argument() {
     let mut levels = simulate(3, 100, [0.8, 300.0, 0.3, 0.0, 0.0, 0.0], DT);
     levels[50] = f64::NAN;
-    for e in [fit_log_ou(&levels, DT).unwrap_err(), fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).unwrap_err()] {
-        assert!(matches!(&e, CoreError::Invalid { path, .. } if path == "series"), "{e}");
+    for e in [
+        fit_log_ou(&levels, DT).unwrap_err(),
+        fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).unwrap_err(),
+    ] {
+        assert!(
+            matches!(&e, CoreError::Invalid { path, .. } if path == "series"),
+            "{e}"
+        );
     }
     let e = fit_log_ou(&levels[..10], DT).unwrap_err();
-    assert!(e.to_string().starts_with("series: needs at least 24"), "{e}");
+    assert!(
+        e.to_string().starts_with("series: needs at least 24"),
+        "{e}"
+    );
 }
 
 /// AR(1) errors u_t = ρ u_{t−1} + e_t for the Newey–West checks.
@@ -143,7 +184,10 @@ fn ols_recovers_betas_within_4_standard_errors() {
         let fit = ols(y.view(), x.view(), Some(newey_west_default_lags(500))).expect("fits");
         for (i, truth) in [0.01, 1.2, 0.22].iter().enumerate() {
             for se in [fit.std_err[i], fit.std_err_nw.as_ref().expect("asked")[i]] {
-                assert!((fit.coef[i] - truth).abs() <= N_SE * se, "seed {seed} coef {i}: {fit:?}");
+                assert!(
+                    (fit.coef[i] - truth).abs() <= N_SE * se,
+                    "seed {seed} coef {i}: {fit:?}"
+                );
             }
         }
         assert!((fit.resid_std[0] - 0.05).abs() < 0.01);
@@ -158,7 +202,9 @@ fn newey_west_matches_the_direct_sandwich() {
     // direct: residuals from the fitted betas, S built term by term, inverse by Cramer's rule (3×3)
     let n = 120;
     let z = |t: usize| [1.0, x[[t, 0]], x[[t, 1]]];
-    let u: Vec<f64> = (0..n).map(|t| y[[t, 0]] - (0..3).map(|i| fit.coef[i] * z(t)[i]).sum::<f64>()).collect();
+    let u: Vec<f64> = (0..n)
+        .map(|t| y[[t, 0]] - (0..3).map(|i| fit.coef[i] * z(t)[i]).sum::<f64>())
+        .collect();
     let mut ztz = [[0.0; 3]; 3];
     let mut s = [[0.0; 3]; 3];
     for t in 0..n {
@@ -174,13 +220,15 @@ fn newey_west_matches_the_direct_sandwich() {
         for t in l..n {
             for a in 0..3 {
                 for b in 0..3 {
-                    s[a][b] += w * u[t] * u[t - l] * (z(t)[a] * z(t - l)[b] + z(t - l)[a] * z(t)[b]);
+                    s[a][b] +=
+                        w * u[t] * u[t - l] * (z(t)[a] * z(t - l)[b] + z(t - l)[a] * z(t)[b]);
                 }
             }
         }
     }
     let m = ztz;
-    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
     let mut inv = [[0.0; 3]; 3];
     for i in 0..3 {
@@ -199,7 +247,12 @@ fn newey_west_matches_the_direct_sandwich() {
                 v += inv[i][a] * s[a][b] * inv[b][i];
             }
         }
-        assert!((nw[i] - v.sqrt()).abs() <= 1e-12 * v.sqrt(), "coef {i}: {} vs {}", nw[i], v.sqrt());
+        assert!(
+            (nw[i] - v.sqrt()).abs() <= 1e-12 * v.sqrt(),
+            "coef {i}: {} vs {}",
+            nw[i],
+            v.sqrt()
+        );
     }
     // positively autocorrelated errors: HAC errors exceed the classical ones on the intercept
     assert!(nw[0] > fit.std_err[0]);
@@ -218,7 +271,9 @@ fn backtest_matches_a_direct_recursion() {
         }
     }
     let rebalance: Vec<usize> = (0..t_len).step_by(21).collect();
-    let targets = Array2::from_shape_fn((rebalance.len(), n), |(r, j)| [0.6, -0.3, 0.4, 0.2][j] + 0.01 * r as f64);
+    let targets = Array2::from_shape_fn((rebalance.len(), n), |(r, j)| {
+        [0.6, -0.3, 0.4, 0.2][j] + 0.01 * r as f64
+    });
     let cost = [10.0, 5.0, 20.0, 0.0];
     let out = run(&BacktestInput {
         prices: prices.view(),
@@ -240,7 +295,9 @@ fn backtest_matches_a_direct_recursion() {
         }
         equity = cash + h.iter().sum::<f64>();
         if r < rebalance.len() && rebalance[r] == t {
-            let c: f64 = (0..n).map(|j| cost[j] * 1e-4 * (targets[[r, j]] * equity - h[j]).abs()).sum();
+            let c: f64 = (0..n)
+                .map(|j| cost[j] * 1e-4 * (targets[[r, j]] * equity - h[j]).abs())
+                .sum();
             for j in 0..n {
                 h[j] = targets[[r, j]] * equity;
             }

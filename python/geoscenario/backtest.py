@@ -59,7 +59,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from .simulation import Simulation
     from .world import World
 
-__all__ = ["backtest", "BacktestResult", "StressResult", "metrics"]
+__all__ = ["BacktestResult", "StressResult", "backtest", "metrics"]
 
 _PERIODS = {"daily": "D", "weekly": "W", "monthly": "M", "quarterly": "Q", "annual": "Y"}
 _REBALANCE = (*_PERIODS, "never", "on_weights")
@@ -86,7 +87,8 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     --------
     >>> import pandas as pd
     >>> from geoscenario.backtest import metrics
-    >>> eq = pd.Series([1.0, 1.1, 0.99, 1.2], index=pd.date_range("2020-01-31", periods=4, freq="ME"))
+    >>> idx = pd.date_range("2020-01-31", periods=4, freq="ME")
+    >>> eq = pd.Series([1.0, 1.1, 0.99, 1.2], index=idx)
     >>> round(float(metrics(eq, 12)["max_drawdown"]), 6)
     0.1
     """
@@ -97,7 +99,11 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     p = float(periods_per_year)
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
     growth = e[-1] / e[0] if e[0] > 0 else float("nan")
-    cagr = growth ** (1.0 / years) - 1.0 if years > 0 and growth > 0 else (-1.0 if growth == 0 else float("nan"))
+    cagr = (
+        growth ** (1.0 / years) - 1.0
+        if years > 0 and growth > 0
+        else (-1.0 if growth == 0 else float("nan"))
+    )
     n = len(r)
     mean = float(r.mean()) if n else float("nan")
     sd = float(r.std(ddof=1)) if n > 1 else float("nan")
@@ -154,7 +160,11 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
         for k, v in weights.items():
             if k not in columns:
                 raise invalid(f"weights.{k}", "is not a column of prices")
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, numbers.Real)
+                or not math.isfinite(float(v))
+            ):
                 raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
             out[k] = float(v)
         if not out:
@@ -170,9 +180,16 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
         vals = frame.to_numpy()
         if np.isnan(vals).any():
             r, c = np.argwhere(np.isnan(vals))[0]
-            raise invalid(f"weights.{frame.columns[c]}", f"is NaN on {frame.index[r].date()} (use 0 for no position)")
+            raise invalid(
+                f"weights.{frame.columns[c]}",
+                f"is NaN on {frame.index[r].date()} (use 0 for no position)",
+            )
         return frame
-    raise invalid("weights", f"must be a dict of column to weight or a DataFrame of weights over time, got {type(weights).__name__}")
+    raise invalid(
+        "weights",
+        "must be a dict of column to weight or a DataFrame of "
+        f"weights over time, got {type(weights).__name__}",
+    )
 
 
 def _costs(cost_bps: Any, held: list[Any]) -> np.ndarray:
@@ -191,8 +208,9 @@ def _costs(cost_bps: Any, held: list[Any]) -> np.ndarray:
     return np.full(len(held), one("cost_bps", cost_bps))
 
 
-def _window(prices: pd.DataFrame, held: list[Any], align: str) -> tuple[int, int]:
-    vals = prices[held].to_numpy()
+def _window(
+    vals: np.ndarray, index: pd.DatetimeIndex, held: list[Any], align: str
+) -> tuple[int, int]:
     firsts, lasts = [], []
     for j, c in enumerate(held):
         ok = ~np.isnan(vals[:, j])
@@ -203,7 +221,7 @@ def _window(prices: pd.DataFrame, held: list[Any], align: str) -> tuple[int, int
         if gap.size:
             raise invalid(
                 f"prices.{c}",
-                f"is missing on {prices.index[first + gap[0]].date()} between valid prices "
+                f"is missing on {index[first + gap[0]].date()} between valid prices "
                 "(fill or drop it explicitly; only leading and trailing NaN are handled)",
             )
         firsts.append(first)
@@ -214,15 +232,18 @@ def _window(prices: pd.DataFrame, held: list[Any], align: str) -> tuple[int, int
             a, b = held[int(np.argmax(firsts))], held[int(np.argmin(lasts))]
             raise invalid(
                 "prices",
-                f"histories do not overlap: {a} starts on {prices.index[s].date()} after {b} ends on "
-                f"{prices.index[e].date()} (align='cash' holds missing assets in cash)",
+                f"histories do not overlap: {a} starts on {index[s].date()} after {b} ends on "
+                f"{index[e].date()} (align='cash' holds missing assets in cash)",
             )
         return s, e
     return min(firsts), max(lasts)
 
 
 def _schedule(
-    dates: pd.DatetimeIndex, rebalance: str, targets: pd.DataFrame | dict[Any, float], held: list[Any]
+    dates: pd.DatetimeIndex,
+    rebalance: str,
+    targets: pd.DataFrame | dict[Any, float],
+    held: list[Any],
 ) -> tuple[list[int], np.ndarray]:
     t = len(dates)
     if rebalance == "never":
@@ -244,7 +265,9 @@ def _schedule(
         ends = np.flatnonzero(per[1:] != per[:-1])  # last date of each period before the final one
         rows = sorted({0, *(int(i) for i in ends)})
     if isinstance(targets, pd.DataFrame):
-        which = targets.index.searchsorted(dates[rows], side="right") - 1  # as-of: last row on or before
+        which = (
+            targets.index.searchsorted(dates[rows], side="right") - 1
+        )  # as-of: last row on or before
         mat = targets.reindex(columns=held, fill_value=0.0).to_numpy()[which]
     else:
         mat = np.tile([targets.get(c, 0.0) for c in held], (len(rows), 1))
@@ -314,11 +337,14 @@ class BacktestResult:
         held = ", ".join(f"{c} {w:+.2f}" for c, w in self.weights.iloc[-1].items())
         return (
             f"BacktestResult({m['start'].date()}..{m['end'].date()}, {len(self.equity)} dates, "
-            f"{len(self.rebalance_dates)} rebalances ({self.rebalance}), {self.cost_desc}; final weights: {held})\n"
-            f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe {m['sharpe']:.2f}, Sortino {m['sortino']:.2f}, "
+            f"{len(self.rebalance_dates)} rebalances ({self.rebalance}), "
+            f"{self.cost_desc}; final weights: {held})\n"
+            f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe "
+            f"{m['sharpe']:.2f}, Sortino {m['sortino']:.2f}, "
             f"Calmar {m['calmar']:.2f}\n"
             f"  max drawdown {m['max_drawdown']:.2%} "
-            f"({_date(m['peak_date'])} → {_date(m['trough_date'])}, recovered {_date(m['recovery_date'])}); "
+            f"({_date(m['peak_date'])} → {_date(m['trough_date'])}, "
+            f"recovered {_date(m['recovery_date'])}); "
             f"VaR95 {m['var_95']:.2%}, CVaR95 {m['cvar_95']:.2%} per period; "
             f"turnover {m['turnover']:.2f}/year, costs {m['costs']:.2%}"
         )
@@ -369,16 +395,27 @@ class BacktestResult:
         if rebalance not in ("monthly", "never"):
             raise invalid("rebalance", f"must be 'monthly' or 'never', got {rebalance!r}")
         if not isinstance(mapping, Mapping):
-            raise invalid("mapping", f"must be a dict of price column to world asset, got {type(mapping).__name__}")
+            raise invalid(
+                "mapping",
+                f"must be a dict of price column to world asset, got {type(mapping).__name__}",
+            )
         if isinstance(scenarios, Simulation):
             world = scenarios.world
-            n, h, s, anti = scenarios.n_paths, scenarios.horizon_months, scenarios.seed, scenarios.antithetic
+            n, h, s, anti = (
+                scenarios.n_paths,
+                scenarios.horizon_months,
+                scenarios.seed,
+                scenarios.antithetic,
+            )
             probs: dict[str, float] | None = scenarios.probabilities
         elif isinstance(scenarios, World):
             world, anti, probs = scenarios, False, None
             n, h, s = n_paths, horizon_months, seed
         else:
-            raise invalid("scenarios", f"must be a geoscenario World or Simulation, got {type(scenarios).__name__}")
+            raise invalid(
+                "scenarios",
+                f"must be a geoscenario World or Simulation, got {type(scenarios).__name__}",
+            )
         w_now = self.weights.iloc[-1]
         per_asset: dict[str, float] = {}
         for col, w in w_now.items():
@@ -388,7 +425,10 @@ class BacktestResult:
                 raise invalid(f"mapping.{col}", f"has weight {w:+.4f} but no world asset")
             asset = mapping[col]
             if asset not in world.assets:
-                raise invalid(f"mapping.{col}", f"{asset!r} is not an asset of the world ({', '.join(world.assets)})")
+                raise invalid(
+                    f"mapping.{col}",
+                    f"{asset!r} is not an asset of the world ({', '.join(world.assets)})",
+                )
             per_asset[asset] = per_asset.get(asset, 0.0) + float(w)
         names = {a: f"stress_asset_{i}" for i, a in enumerate(per_asset)}
         w2 = world.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
@@ -397,12 +437,16 @@ class BacktestResult:
             sim = sim.reweight(probs)
         growth = {a: sim.paths(names[a]) for a in per_asset}
         if rebalance == "never":
-            value = 1.0 + sum(w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items())
+            value = 1.0 + sum(
+                w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items()
+            )
             value = np.maximum(value, 0.0)
         else:
             value = np.ones(sim.n_paths)
             for t in range(1, sim.horizon_months + 1):
-                step = sum(w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items())
+                step = sum(
+                    w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items()
+                )
                 value = np.maximum(value * (1.0 + step), 0.0)
         pnl = np.asarray(value, dtype=float) - 1.0
         return StressResult(
@@ -484,7 +528,9 @@ class StressResult:
         """One row per path: ``scenario``, ``weight``, ``pnl``, ``pnl_value``."""
         return pd.DataFrame(
             {
-                "scenario": pd.Categorical.from_codes(self.scenario, categories=self.scenario_names),
+                "scenario": pd.Categorical.from_codes(
+                    self.scenario, categories=self.scenario_names
+                ),
                 "weight": self.weights,
                 "pnl": self.pnl,
                 "pnl_value": self.pnl_value,
@@ -496,8 +542,10 @@ class StressResult:
         s = self.summary().loc["all"]
         legs = ", ".join(f"{a} {w:+.2f}" for a, w in self.asset_weights.items())
         return (
-            f"StressResult({len(self.pnl):,} paths, {self.horizon_months} months, {self.rebalance}; {legs}): "
-            f"mean {s['mean']:+.2%}, q05 {s['q05']:+.2%}, VaR95 {s['var_95']:.2%}, CVaR95 {s['cvar_95']:.2%}, "
+            f"StressResult({len(self.pnl):,} paths, "
+            f"{self.horizon_months} months, {self.rebalance}; {legs}): "
+            f"mean {s['mean']:+.2%}, q05 {s['q05']:+.2%}, VaR95 "
+            f"{s['var_95']:.2%}, CVaR95 {s['cvar_95']:.2%}, "
             f"P(loss) {s['p_loss']:.0%}"
         )
 
@@ -572,28 +620,37 @@ def backtest(
     if not held:
         raise invalid("weights", "every weight is zero: nothing to backtest")
     vals = p[held].to_numpy()
-    if (vals <= 0).any():
+    if (vals <= 0).any():  # NaN compares False
         r, c = np.argwhere(vals <= 0)[0]
-        raise invalid(f"prices.{held[c]}", f"is {vals[r, c]} on {p.index[r].date()}; prices must be > 0")
+        raise invalid(
+            f"prices.{held[c]}", f"is {vals[r, c]} on {p.index[r].date()}; prices must be > 0"
+        )
     costs = _costs(cost_bps, held)
-    start, end = _window(p, held, align)
+    start, end = _window(vals, p.index, held, align)
     if isinstance(targets, pd.DataFrame):
         _datetime_index(targets, "weights")
         first = int(p.index.searchsorted(targets.index[0], side="left"))
         if first > end:
-            raise invalid("weights", f"first row {targets.index[0].date()} is after the last usable price date")
+            raise invalid(
+                "weights",
+                f"first row {targets.index[0].date()} is after the last usable price date",
+            )
         start = max(start, first)
-    window = p.iloc[start : end + 1][held]
-    if len(window) < 2:
-        raise invalid("prices", f"only {len(window)} usable date(s); a backtest needs at least 2")
-    dates = pd.DatetimeIndex(window.index)
+    if end - start + 1 < 2:
+        raise invalid(
+            "prices", f"only {end - start + 1} usable date(s); a backtest needs at least 2"
+        )
+    window = np.ascontiguousarray(vals[start : end + 1], dtype=np.float64)
+    dates = pd.DatetimeIndex(p.index[start : end + 1])
     rows, mat = _schedule(dates, rebalance, targets, held)
     ppy = _periods_per_year(dates, "prices", periods_per_year)
-    raw = _core.backtest_run(np.ascontiguousarray(window.to_numpy(dtype=float)), rows, mat, costs)
-    equity = pd.Series(raw["equity"], index=dates, name="equity")
+    raw = _core.backtest_run(window, rows, mat, costs)
+    eq = raw["equity"]
+    equity = pd.Series(eq, index=dates, name="equity")
     positions = pd.DataFrame(raw["positions"], index=dates, columns=held)
     with np.errstate(invalid="ignore", divide="ignore"):
-        wts = positions.div(equity, axis=0).where(equity > 0, 0.0)
+        w_now = np.where(eq[:, None] > 0, raw["positions"] / eq[:, None], 0.0)
+    wts = pd.DataFrame(w_now, index=dates, columns=held)
     m = metrics(equity, ppy)
     years = float(m["years"])
     turnover = pd.Series(raw["turnover"], index=dates, name="turnover")

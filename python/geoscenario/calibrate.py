@@ -12,7 +12,7 @@ Examples
 --------
 >>> import geoscenario as gs
 >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
->>> round(fit.params["kappa"], 2), round(fit.params["sigma"], 2)
+>>> round(float(fit.params["kappa"]), 2), round(float(fit.params["sigma"]), 2)
 (0.39, 0.34)
 """
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -33,12 +34,12 @@ if TYPE_CHECKING:
     from .world import World
 
 __all__ = [
-    "CalibrationResult",
-    "CalibratedWorld",
-    "log_ou",
-    "factor_betas",
-    "calibrate_world",
     "PARAMS",
+    "CalibratedWorld",
+    "CalibrationResult",
+    "calibrate_world",
+    "factor_betas",
+    "log_ou",
 ]
 
 #: Parameters of the log-OU model in core order; ``theta`` is a level.
@@ -72,11 +73,10 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
         raise invalid(arg, "has no columns")
     if not frame.columns.is_unique:
         raise invalid(arg, "column names must be unique")
-    for c in frame.columns:
-        dtype = frame[c].dtype
+    for c, dtype in frame.dtypes.items():
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             raise invalid(f"{arg}.{c}", f"must be numeric, got dtype {dtype}")
-    out = frame.astype("float64")
+    out = frame if (frame.dtypes == np.float64).all() else frame.astype("float64")
     vals = out.to_numpy()
     if np.isinf(vals).any():
         r, c = np.argwhere(np.isinf(vals))[0]
@@ -134,7 +134,9 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
         per_year = 365.25
     n = int(getattr(freq, "n", 1))
     if per_year is None or n <= 0:
-        raise invalid(arg, f"frequency {freq.freqstr!r} is not supported; pass dt= in years per step")
+        raise invalid(
+            arg, f"frequency {freq.freqstr!r} is not supported; pass dt= in years per step"
+        )
     return n / per_year
 
 
@@ -149,7 +151,10 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
         return float(given)
     if len(idx) < 2:
         raise invalid(arg, "needs at least two dates")
-    days = float(np.median(np.diff(idx.asi8))) / 86_400e9
+    days = (
+        float(np.median(np.diff(idx.to_numpy().astype("datetime64[ns]")).astype(np.int64)))
+        / 86_400e9
+    )
     for lo, hi, p in ((0, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
         if lo < days <= hi:
             return p
@@ -171,7 +176,11 @@ def _levels(series: Any, arg: str) -> pd.Series:
         raise invalid(arg, f"needs at least {MIN_OBS} observations, got {len(s)}")
     bad = np.flatnonzero(s.to_numpy() <= 0)
     if bad.size:
-        raise invalid(arg, f"is {s.iloc[bad[0]]} on {s.index[bad[0]].date()}; the log-OU model needs positive levels")
+        raise invalid(
+            arg,
+            f"is {s.iloc[bad[0]]} on {s.index[bad[0]].date()}; the "
+            "log-OU model needs positive levels",
+        )
     return s
 
 
@@ -325,7 +334,8 @@ class CalibrationResult:
         p = _chi2_sf_3(lr) if k == 3 else float("nan")
         ptxt = f", χ²₃ p = {p:.2g} (conservative: λ = 0 is on the boundary)" if k == 3 else ""
         return (
-            f"log-likelihood {self.loglik:.3f} with jumps vs {self.diffusion.loglik:.3f} for the pure "
+            f"log-likelihood {self.loglik:.3f} with jumps vs "
+            f"{self.diffusion.loglik:.3f} for the pure "
             f"diffusion: {verdict} (LR = {lr:.2f} on {k} extra parameters{ptxt}; "
             f"AIC {self.aic:.1f} vs {self.diffusion.aic:.1f})"
         )
@@ -340,7 +350,9 @@ class CalibrationResult:
         body = self.table.to_string(float_format=lambda v: f"{v:.6g}")
         lines += ["  " + ln for ln in body.splitlines()]
         if self.loglik is not None:
-            lines.append(f"  log-likelihood {self.loglik:.3f}, AIC {self.aic:.1f}, BIC {self.bic:.1f}")
+            lines.append(
+                f"  log-likelihood {self.loglik:.3f}, AIC {self.aic:.1f}, BIC {self.bic:.1f}"
+            )
         cmp_ = self.comparison()
         if cmp_:
             lines.append("  " + cmp_)
@@ -366,9 +378,11 @@ class CalibratedWorld:
         ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed).
     """
 
-    __slots__ = ("world", "changes", "fits")
+    __slots__ = ("changes", "fits", "world")
 
-    def __init__(self, world: World, changes: pd.DataFrame, fits: dict[str, CalibrationResult]) -> None:
+    def __init__(
+        self, world: World, changes: pd.DataFrame, fits: dict[str, CalibrationResult]
+    ) -> None:
         self.world = world
         self.changes = changes
         self.fits = fits
@@ -378,7 +392,9 @@ class CalibratedWorld:
 
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
-        return f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters changed)\n{body}"
+        return (
+            f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters changed)\n{body}"
+        )
 
 
 # ============================================================================ log-OU
@@ -397,7 +413,11 @@ def _log_ou_result(
     fixed = np.asarray(raw["fixed"][:k], dtype=bool)
     cols: dict[str, Any] = {"estimate": est, "std_err": se}
     notes: list[str] = []
-    method = "log-OU with Merton jumps, exact MLE" if jumps else "log-OU, exact MLE (AR(1) on log levels)"
+    method = (
+        "log-OU with Merton jumps, exact MLE"
+        if jumps
+        else "log-OU, exact MLE (AR(1) on log levels)"
+    )
     if jumps:
         status = np.where(fixed, "fixed", "estimated").astype(object)
         if first_stage is not None:
@@ -406,7 +426,8 @@ def _log_ou_result(
                 se[i] = first_stage.table["std_err"].iloc[i]
             method += "; κ, θ from the AR(1) fit"
             notes.append(
-                "κ and θ are the exact AR(1) MLE (first stage) and were held in the jump likelihood; "
+                "κ and θ are the exact AR(1) MLE (first stage) and "
+                "were held in the jump likelihood; "
                 "the jump parameters' standard errors ignore that first stage"
             )
         cols["std_err"] = se
@@ -417,13 +438,17 @@ def _log_ou_result(
         zero = float(np.mean(np.diff(np.log(s.to_numpy())) == 0.0))
         notes.append(
             f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum "
-            f"({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps alone "
+            f"({zero:.0%} of the changes are exactly zero, as in "
+            "sticky quoted prices, so jumps alone "
             "explain the moves); hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
         )
     if not raw["hessian_ok"]:
         notes.append("the observed information is not positive definite: standard errors are NaN")
     if not raw["converged"]:
-        notes.append(f"the optimiser stopped after {raw['evaluations']} evaluations without meeting its tolerance")
+        notes.append(
+            f"the optimiser stopped after {raw['evaluations']} "
+            "evaluations without meeting its tolerance"
+        )
     n_free = int(k - fixed.sum()) + (2 if first_stage is not None else 0)
     return CalibrationResult(
         "log_ou_jumps" if jumps else "log_ou",
@@ -491,6 +516,8 @@ def log_ou(
     dt
         Step in years; default from the index frequency (monthly 1/12,
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252).
+        Given explicitly, every step counts ``dt`` and the index need only be
+        increasing (use it for trading-day series with holidays).
     max_jumps
         Truncation of the Poisson sum.
 
@@ -514,14 +541,18 @@ def log_ou(
     >>> import geoscenario as gs
     >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
     >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
-    >>> fit.jumps_preferred, round(fit.params["lambda"], 1)
+    >>> fit.jumps_preferred, round(float(fit.params["lambda"]), 1)
     (True, 3.9)
     """
     if not isinstance(jumps, (bool, np.bool_)):
         raise invalid("jumps", f"must be True or False, got {jumps!r}")
     if mean_reversion not in ("joint", "ar1"):
         raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
-    if isinstance(max_jumps, bool) or not isinstance(max_jumps, numbers.Integral) or not 1 <= max_jumps <= 50:
+    if (
+        isinstance(max_jumps, bool)
+        or not isinstance(max_jumps, numbers.Integral)
+        or not 1 <= max_jumps <= 50
+    ):
         raise invalid("max_jumps", f"must be an integer in [1, 50], got {max_jumps!r}")
     s = _levels(series, "series")
     step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
@@ -535,7 +566,9 @@ def log_ou(
         if not jumps:
             raise invalid("fixed", "applies to the jump model only (jumps=True)")
         if not isinstance(fixed, Mapping):
-            raise invalid("fixed", f"must be a dict of parameter to value, got {type(fixed).__name__}")
+            raise invalid(
+                "fixed", f"must be a dict of parameter to value, got {type(fixed).__name__}"
+            )
         for key, value in fixed.items():
             if key not in PARAMS:
                 raise invalid(f"fixed.{key}", f"is not a parameter ({', '.join(PARAMS)})")
@@ -554,10 +587,14 @@ def log_ou(
     first_stage = None
     if mean_reversion == "ar1":
         if diffusion is None:
-            raise invalid("mean_reversion", "'ar1' needs a mean-reverting AR(1) fit, which this series lacks")
+            raise invalid(
+                "mean_reversion", "'ar1' needs a mean-reverting AR(1) fit, which this series lacks"
+            )
         for i in (0, 1):
             if fixed_vals[i] is not None:
-                raise invalid(f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it")
+                raise invalid(
+                    f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it"
+                )
             fixed_vals[i] = float(diffusion.table["estimate"].iloc[i])
         first_stage = diffusion
     raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
@@ -581,7 +618,8 @@ def _aligned(
             n = min(len(a), len(f))
             diff = np.flatnonzero(a.index[:n] != f.index[:n])
             where = (
-                f"first difference at row {diff[0]}: {a.index[diff[0]].date()} vs {f.index[diff[0]].date()}"
+                f"first difference at row {diff[0]}: "
+                f"{a.index[diff[0]].date()} vs {f.index[diff[0]].date()}"
                 if diff.size
                 else f"{len(a)} vs {len(f)} rows"
             )
@@ -593,14 +631,20 @@ def _aligned(
     else:
         idx = a.index.intersection(f.index)
         if len(idx) < MIN_OBS:
-            raise invalid("factor_returns", f"shares only {len(idx)} dates with asset_returns (need {MIN_OBS})")
+            raise invalid(
+                "factor_returns",
+                f"shares only {len(idx)} dates with asset_returns (need {MIN_OBS})",
+            )
         a, f = a.loc[idx], f.loc[idx]
     vals = np.hstack([a.to_numpy(), f.to_numpy()])
     names = [f"asset_returns.{c}" for c in a.columns] + [f"factor_returns.{c}" for c in f.columns]
     ok = ~np.isnan(vals)
     rows = ok.all(axis=1)
     if not rows.any():
-        raise invalid("asset_returns", "no date has a value in every column of asset_returns and factor_returns")
+        raise invalid(
+            "asset_returns",
+            "no date has a value in every column of asset_returns and factor_returns",
+        )
     first, last = int(np.argmax(rows)), len(rows) - 1 - int(np.argmax(rows[::-1]))
     inner = ok[first : last + 1]
     if not inner.all():
@@ -608,7 +652,8 @@ def _aligned(
         arg, col = names[c].split(".", 1)
         raise invalid(
             f"{arg}.{col}",
-            f"is missing on {a.index[first + r].date()} between valid values (NaN is dropped only at "
+            f"is missing on {a.index[first + r].date()} between "
+            "valid values (NaN is dropped only at "
             "the start and the end; fill or drop it explicitly)",
         )
     return a.iloc[first : last + 1], f.iloc[first : last + 1]
@@ -664,7 +709,7 @@ def factor_betas(
     >>> f = pd.DataFrame({"global_equity": rng.normal(0, 0.04, 120)}, index=idx)
     >>> y = (1.2 * f["global_equity"] + rng.normal(0, 0.02, 120)).rename("fert")
     >>> fit = gs.calibrate.factor_betas(y, f, newey_west=True)
-    >>> round(fit.params["fert", "global_equity"], 1)
+    >>> round(float(fit.params["fert", "global_equity"]), 1)
     1.2
     """
     if not isinstance(newey_west, (bool, np.bool_)):
@@ -677,7 +722,11 @@ def factor_betas(
         if lags is None:
             nw_lags = int(_core.newey_west_lags(n))
         else:
-            if isinstance(lags, bool) or not isinstance(lags, numbers.Integral) or not 0 <= lags < n:
+            if (
+                isinstance(lags, bool)
+                or not isinstance(lags, numbers.Integral)
+                or not 0 <= lags < n
+            ):
                 raise invalid("lags", f"must be an integer in [0, {n - 1}], got {lags!r}")
             nw_lags = int(lags)
     elif lags is not None:
@@ -691,11 +740,21 @@ def factor_betas(
     vol = np.asarray(raw["resid_std"]) * math.sqrt(ppy)
     for j, asset in enumerate(a.columns):
         for i, p in enumerate(params):
-            row = {"asset": str(asset), "parameter": p, "estimate": raw["coef"][j, i], "std_err": raw["std_err"][j, i]}
+            row = {
+                "asset": str(asset),
+                "parameter": p,
+                "estimate": raw["coef"][j, i],
+                "std_err": raw["std_err"][j, i],
+            }
             if nw_lags is not None:
                 row["std_err_nw"] = raw["std_err_nw"][j, i]
             rows.append(row)
-        vrow = {"asset": str(asset), "parameter": "vol", "estimate": vol[j], "std_err": vol[j] / math.sqrt(2.0 * (n - k))}
+        vrow = {
+            "asset": str(asset),
+            "parameter": "vol",
+            "estimate": vol[j],
+            "std_err": vol[j] / math.sqrt(2.0 * (n - k)),
+        }
         if nw_lags is not None:
             vrow["std_err_nw"] = np.nan
         rows.append(vrow)
@@ -704,7 +763,9 @@ def factor_betas(
         {"r2": raw["r2"], "resid_std": raw["resid_std"], "vol": vol, "n_obs": n},
         index=pd.Index([str(c) for c in a.columns], name="asset"),
     )
-    method = "OLS betas" + (f", Newey–West errors with {nw_lags} lags" if nw_lags is not None else "")
+    method = "OLS betas" + (
+        f", Newey–West errors with {nw_lags} lags" if nw_lags is not None else ""
+    )
     return CalibrationResult(
         "factor_betas",
         table,
@@ -773,7 +834,7 @@ def calibrate_world(
     >>> import geoscenario as gs
     >>> new, changes = gs.calibrate.calibrate_world(
     ...     gs.World.default(), potash=gs.data.potash_monthly("2010-01", "2025-01"))
-    >>> round(changes.loc["scenarios.base.potash_spot.kappa", "new"], 2)
+    >>> round(float(changes.loc["scenarios.base.potash_spot.kappa", "new"]), 2)
     0.39
     """
     from .world import World
@@ -781,7 +842,9 @@ def calibrate_world(
     if not isinstance(world, World):
         raise invalid("world", f"must be a geoscenario.World, got {type(world).__name__}")
     if potash is None and asset_returns is None and factor_returns is None:
-        raise invalid("potash", "nothing to calibrate: give potash=, or asset_returns= with factor_returns=")
+        raise invalid(
+            "potash", "nothing to calibrate: give potash=, or asset_returns= with factor_returns="
+        )
     if (asset_returns is None) != (factor_returns is None):
         missing = "factor_returns" if factor_returns is None else "asset_returns"
         raise invalid(missing, "asset betas need both asset_returns and factor_returns")
@@ -808,7 +871,9 @@ def calibrate_world(
         if factor not in kinds:
             raise invalid("factor", f"{factor!r} is not a factor of the world")
         if kinds[factor] != "log_ou":
-            raise invalid("factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou")
+            raise invalid(
+                "factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou"
+            )
         fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion)
         fits["potash"] = fit
         source = fit.method
@@ -831,14 +896,20 @@ def calibrate_world(
         assets = world.assets
         factors = [n for n, k in world.kinds.items() if k not in ("strategy", "spread", "discount")]
         a_cols = (
-            [asset_returns.name] if isinstance(asset_returns, pd.Series) else list(getattr(asset_returns, "columns", []))
+            [asset_returns.name]
+            if isinstance(asset_returns, pd.Series)
+            else list(getattr(asset_returns, "columns", []))
         )
         for c in a_cols:
             if c not in assets:
-                raise invalid(f"asset_returns.{c}", f"is not an asset of the world ({', '.join(assets)})")
+                raise invalid(
+                    f"asset_returns.{c}", f"is not an asset of the world ({', '.join(assets)})"
+                )
         for c in getattr(factor_returns, "columns", []):
             if c not in factors:
-                raise invalid(f"factor_returns.{c}", f"is not a factor of the world ({', '.join(factors)})")
+                raise invalid(
+                    f"factor_returns.{c}", f"is not a factor of the world ({', '.join(factors)})"
+                )
         fit = factor_betas(
             asset_returns,  # type: ignore[arg-type]
             factor_returns,  # type: ignore[arg-type]
@@ -854,7 +925,10 @@ def calibrate_world(
             fitted = fit.extra["factors"]
             for fname in [*fitted, *[f for f in old_betas if f not in fitted]]:
                 if fname in fitted:
-                    new, se = float(fit.table.at[(asset, fname), "estimate"]), float(fit.table.at[(asset, fname), se_col])
+                    new, se = (
+                        float(fit.table.at[(asset, fname), "estimate"]),
+                        float(fit.table.at[(asset, fname), se_col]),
+                    )
                 else:
                     new, se = 0.0, float("nan")
                 rows.append(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import invalid
 
-__all__ = ["potash_monthly", "fertilizer_prices_monthly", "equities_daily"]
+__all__ = ["equities_daily", "fertilizer_prices_monthly", "potash_monthly"]
 
 _FERTILIZERS = "worldbank_pink_sheet_fertilizers_monthly.csv"
 _EQUITIES = "equities_daily_2018_2024.csv"
@@ -63,8 +63,8 @@ def fertilizer_prices_monthly(
     --------
     >>> import geoscenario as gs
     >>> df = gs.data.fertilizer_prices_monthly()
-    >>> df.index[0], df.loc["2022-04-01", "potash_usd_t"]
-    (Timestamp('1960-01-01 00:00:00'), np.float64(1202.0))
+    >>> str(df.index[0].date()), float(df.loc["2022-04-01", "potash_usd_t"])
+    ('1960-01-01', 1202.0)
     """
     df = _read(_FERTILIZERS)
     idx = pd.DatetimeIndex(pd.to_datetime(df.pop("month"), format="%Y-%m"), name="month")
@@ -97,7 +97,7 @@ def potash_monthly(
     >>> import geoscenario as gs
     >>> s = gs.data.potash_monthly()
     >>> float(s["2021-06-01"]), float(s["2022-04-01"])
-    (463.0, 1202.0)
+    (462.5, 1202.0)
     """
     return fertilizer_prices_monthly(start, end)["potash_usd_t"]
 

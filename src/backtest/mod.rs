@@ -55,29 +55,54 @@ const DELISTED: u8 = 2;
 fn validate(inp: &BacktestInput<'_>) -> Result<()> {
     let (t, n) = inp.prices.dim();
     if t == 0 || n == 0 {
-        return Err(CoreError::invalid("prices", format!("is empty ({t} rows, {n} columns)")));
+        return Err(CoreError::invalid(
+            "prices",
+            format!("is empty ({t} rows, {n} columns)"),
+        ));
     }
     let (r, nw) = inp.targets.dim();
     if nw != n || r != inp.rebalance.len() {
         return Err(CoreError::invalid(
             "weights",
-            format!("targets are {r} × {nw}, expected {} × {n}", inp.rebalance.len()),
+            format!(
+                "targets are {r} × {nw}, expected {} × {n}",
+                inp.rebalance.len()
+            ),
         ));
     }
     if inp.rebalance.is_empty() {
-        return Err(CoreError::invalid("rebalance", "no rebalance date falls in the price history"));
+        return Err(CoreError::invalid(
+            "rebalance",
+            "no rebalance date falls in the price history",
+        ));
     }
     if inp.rebalance.windows(2).any(|w| w[1] <= w[0]) || inp.rebalance[r - 1] >= t {
-        return Err(CoreError::invalid("rebalance", format!("rows must be strictly increasing and below {t}")));
+        return Err(CoreError::invalid(
+            "rebalance",
+            format!("rows must be strictly increasing and below {t}"),
+        ));
     }
     if let Some(((i, j), v)) = inp.targets.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(CoreError::invalid("weights", format!("rebalance {i}, column {j} is {v} (not finite)")));
+        return Err(CoreError::invalid(
+            "weights",
+            format!("rebalance {i}, column {j} is {v} (not finite)"),
+        ));
     }
     if inp.cost_bps.len() != n {
-        return Err(CoreError::invalid("cost_bps", format!("has {} entries for {n} assets", inp.cost_bps.len())));
+        return Err(CoreError::invalid(
+            "cost_bps",
+            format!("has {} entries for {n} assets", inp.cost_bps.len()),
+        ));
     }
-    if let Some(c) = inp.cost_bps.iter().find(|c| !(c.is_finite() && **c >= 0.0 && **c <= 10_000.0)) {
-        return Err(CoreError::invalid("cost_bps", format!("must be in [0, 10000], got {c}")));
+    if let Some(c) = inp
+        .cost_bps
+        .iter()
+        .find(|c| !(c.is_finite() && **c >= 0.0 && **c <= 10_000.0))
+    {
+        return Err(CoreError::invalid(
+            "cost_bps",
+            format!("must be in [0, 10000], got {c}"),
+        ));
     }
     for j in 0..n {
         let col = inp.prices.column(j);
@@ -88,7 +113,10 @@ fn validate(inp: &BacktestInput<'_>) -> Result<()> {
                     state = DELISTED;
                 }
             } else if !(p.is_finite() && p > 0.0) {
-                return Err(CoreError::invalid("prices", format!("row {i}, column {j} is {p} (prices must be > 0)")));
+                return Err(CoreError::invalid(
+                    "prices",
+                    format!("row {i}, column {j} is {p} (prices must be > 0)"),
+                ));
             } else if state == DELISTED {
                 return Err(CoreError::invalid(
                     "prices",
@@ -179,11 +207,23 @@ pub fn run(inp: &BacktestInput<'_>) -> Result<BacktestOutput> {
             equity = 0.0;
         }
         out.equity[t] = equity;
-        out.returns[t] = if equity_prev > 0.0 { equity / equity_prev - 1.0 } else { 0.0 };
-        out.turnover[t] = if equity_pre > 0.0 { traded / equity_pre } else { 0.0 };
+        out.returns[t] = if equity_prev > 0.0 {
+            equity / equity_prev - 1.0
+        } else {
+            0.0
+        };
+        out.turnover[t] = if equity_pre > 0.0 {
+            traded / equity_pre
+        } else {
+            0.0
+        };
         out.costs[t] = paid;
         out.cash[t] = cash;
-        out.positions.row_mut(t).iter_mut().zip(&h).for_each(|(o, v)| *o = *v);
+        out.positions
+            .row_mut(t)
+            .iter_mut()
+            .zip(&h)
+            .for_each(|(o, v)| *o = *v);
         equity_prev = equity;
     }
     Ok(out)

@@ -40,7 +40,11 @@ pub struct JumpOptions {
 
 impl Default for JumpOptions {
     fn default() -> Self {
-        JumpOptions { fixed: [None; 6], max_jumps: 10, max_evals: 40_000 }
+        JumpOptions {
+            fixed: [None; 6],
+            max_jumps: 10,
+            max_evals: 40_000,
+        }
     }
 }
 
@@ -50,7 +54,10 @@ const LN_MIN: f64 = -12.0;
 /// Lower and upper corners of the search box in u. λΔ ≤ 2 keeps the
 /// truncated Poisson tail below 1e-5.
 fn bounds(dt: f64) -> ([f64; 6], [f64; 6]) {
-    ([LN_MIN, -50.0, LN_MIN, LN_MIN, -5.0, LN_MIN], [7.0, 50.0, 3.0, (2.0 / dt).ln(), 5.0, 2.0])
+    (
+        [LN_MIN, -50.0, LN_MIN, LN_MIN, -5.0, LN_MIN],
+        [7.0, 50.0, 3.0, (2.0 / dt).ln(), 5.0, 2.0],
+    )
 }
 
 fn in_box(u: &[f64; 6], lo: &[f64; 6], hi: &[f64; 6]) -> bool {
@@ -88,7 +95,8 @@ impl Mixture<'_> {
                 log_fact += (n as f64).ln();
             }
             let v = s2 + n as f64 * sigma_j * sigma_j;
-            c[n] = -mu + n as f64 * mu.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
+            c[n] =
+                -mu + n as f64 * mu.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
             w[n] = 0.5 / v;
         }
         let mut terms = [0.0f64; 51];
@@ -117,8 +125,15 @@ fn check_fixed(fixed: &[Option<f64>; 6]) -> Result<()> {
             _ => v.is_finite() && v > 0.0,
         };
         if !ok {
-            let rule = if i == 4 { "a finite number in [-5, 5]" } else { "a finite number > 0" };
-            return Err(CoreError::invalid(format!("fixed.{name}"), format!("must be {rule}, got {v}")));
+            let rule = if i == 4 {
+                "a finite number in [-5, 5]"
+            } else {
+                "a finite number > 0"
+            };
+            return Err(CoreError::invalid(
+                format!("fixed.{name}"),
+                format!("must be {rule}, got {v}"),
+            ));
         }
     }
     Ok(())
@@ -133,11 +148,18 @@ fn check_fixed(fixed: &[Option<f64>; 6]) -> Result<()> {
 pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<LogOuFit> {
     let x = log_levels(levels, dt)?;
     if !(1..=50).contains(&opts.max_jumps) {
-        return Err(CoreError::invalid("max_jumps", format!("must be in [1, 50], got {}", opts.max_jumps)));
+        return Err(CoreError::invalid(
+            "max_jumps",
+            format!("must be in [1, 50], got {}", opts.max_jumps),
+        ));
     }
     check_fixed(&opts.fixed)?;
     let n = x.len() - 1;
-    let model = Mixture { x: &x, dt, max_jumps: opts.max_jumps };
+    let model = Mixture {
+        x: &x,
+        dt,
+        max_jumps: opts.max_jumps,
+    };
 
     // diffusion start (κ_d, m_d, σ_d) and its innovation variance S for the penalty
     let (k0, m0, sig0, s2_d) = match ar1_ols(&x) {
@@ -152,7 +174,12 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
             let d: Vec<f64> = x.windows(2).map(|p| p[1] - p[0]).collect();
             let md = d.iter().sum::<f64>() / n as f64;
             let v = d.iter().map(|v| (v - md) * (v - md)).sum::<f64>() / n as f64;
-            (1.0, x.iter().sum::<f64>() / x.len() as f64, (v / dt).sqrt(), v)
+            (
+                1.0,
+                x.iter().sum::<f64>() / x.len() as f64,
+                (v / dt).sqrt(),
+                v,
+            )
         }
     };
     let s_d = s2_d.sqrt();
@@ -193,7 +220,9 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
             k0.ln().clamp(LN_MIN + 1.0, 6.0),
             m0,
             (sig_frac * sig0).ln().clamp(LN_MIN + 1.0, 2.0),
-            (lam_step / dt).ln().clamp(LN_MIN + 1.0, ln_lambda_max - 0.1),
+            (lam_step / dt)
+                .ln()
+                .clamp(LN_MIN + 1.0, ln_lambda_max - 0.1),
             0.0,
             (sj_mult * s_d).ln().clamp(LN_MIN + 1.0, 1.5),
         ];
@@ -289,8 +318,14 @@ mod tests {
 
     #[test]
     fn mixture_with_negligible_jumps_matches_the_gaussian_ar1() {
-        let x: Vec<f64> = (0..60).map(|i| 5.0 + 0.1 * ((i as f64) * 0.7).sin()).collect();
-        let model = Mixture { x: &x, dt: 1.0 / 12.0, max_jumps: 10 };
+        let x: Vec<f64> = (0..60)
+            .map(|i| 5.0 + 0.1 * ((i as f64) * 0.7).sin())
+            .collect();
+        let model = Mixture {
+            x: &x,
+            dt: 1.0 / 12.0,
+            max_jumps: 10,
+        };
         let u = [0.5f64.ln(), 5.0, 0.3f64.ln(), -12.0, 0.0, 0.1f64.ln()];
         let (kappa, dt) = (0.5f64, 1.0 / 12.0);
         let b = (-kappa * dt).exp();
@@ -303,18 +338,27 @@ mod tests {
             })
             .sum();
         // λΔ = e^{−12}/12: the jump terms change ℓ by about n·λΔ
-        assert!((model.loglik(&u) - want).abs() < 1e-4, "{} vs {want}", model.loglik(&u));
+        assert!(
+            (model.loglik(&u) - want).abs() < 1e-4,
+            "{} vs {want}",
+            model.loglik(&u)
+        );
     }
 
     #[test]
     fn bad_fixed_values_name_the_parameter() {
-        let levels: Vec<f64> = (0..40).map(|i| 300.0 + 20.0 * ((i as f64) * 0.9).sin()).collect();
+        let levels: Vec<f64> = (0..40)
+            .map(|i| 300.0 + 20.0 * ((i as f64) * 0.9).sin())
+            .collect();
         let mut opts = JumpOptions::default();
         opts.fixed[2] = Some(-1.0);
         let e = fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts).unwrap_err();
         assert!(e.to_string().starts_with("fixed.sigma:"), "{e}");
         opts.fixed[2] = None;
         opts.max_jumps = 0;
-        assert!(fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts).unwrap_err().to_string().starts_with("max_jumps:"));
+        assert!(fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts)
+            .unwrap_err()
+            .to_string()
+            .starts_with("max_jumps:"));
     }
 }

@@ -34,13 +34,17 @@ pub(crate) fn check_finite(x: &[f64], arg: &str) -> Result<()> {
         ));
     }
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        return Err(CoreError::invalid(arg, format!("observation {i} is {} (not finite)", x[i])));
+        return Err(CoreError::invalid(
+            arg,
+            format!("observation {i} is {} (not finite)", x[i]),
+        ));
     }
     Ok(())
 }
 
 /// Inverse of a symmetric positive-definite k×k matrix (row-major) by
-/// Cholesky; `None` when it is not positive definite.
+/// Cholesky; `None` when it is not positive definite or a pivot falls below
+/// 1e-12 of its diagonal entry (numerically singular).
 pub(crate) fn spd_inverse(a: &[f64], k: usize) -> Option<Vec<f64>> {
     // A = L Lᵀ
     let mut l = vec![0.0; k * k];
@@ -51,7 +55,8 @@ pub(crate) fn spd_inverse(a: &[f64], k: usize) -> Option<Vec<f64>> {
                 s -= l[i * k + p] * l[j * k + p];
             }
             if i == j {
-                if !(s > 0.0) || !s.is_finite() {
+                // a pivot lost to rounding (relative to its diagonal) means numerically singular
+                if !s.is_finite() || s <= 1e-12 * a[i * k + i] {
                     return None;
                 }
                 l[i * k + i] = s.sqrt();
@@ -105,6 +110,9 @@ mod tests {
         assert!(e.to_string().starts_with("series: needs at least 24"));
         let mut x = vec![1.0; 30];
         x[7] = f64::NAN;
-        assert!(check_finite(&x, "series").unwrap_err().to_string().contains("observation 7"));
+        assert!(check_finite(&x, "series")
+            .unwrap_err()
+            .to_string()
+            .contains("observation 7"));
     }
 }

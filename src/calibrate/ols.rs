@@ -44,7 +44,10 @@ pub fn newey_west_default_lags(n: usize) -> usize {
 fn check(a: &ArrayView2<f64>, arg: &str) -> Result<()> {
     for ((i, j), v) in a.indexed_iter() {
         if !v.is_finite() {
-            return Err(CoreError::invalid(arg, format!("row {i}, column {j} is {v} (not finite)")));
+            return Err(CoreError::invalid(
+                arg,
+                format!("row {i}, column {j} is {v} (not finite)"),
+            ));
         }
     }
     Ok(())
@@ -75,14 +78,20 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
     if n < MIN_OBS.max(k + 1) {
         return Err(CoreError::invalid(
             "asset_returns",
-            format!("needs at least {} observations, got {n}", MIN_OBS.max(k + 1)),
+            format!(
+                "needs at least {} observations, got {n}",
+                MIN_OBS.max(k + 1)
+            ),
         ));
     }
     check(&y, "asset_returns")?;
     check(&x, "factor_returns")?;
     if let Some(l) = nw_lags {
         if l >= n {
-            return Err(CoreError::invalid("lags", format!("must be below the {n} observations, got {l}")));
+            return Err(CoreError::invalid(
+                "lags",
+                format!("must be below the {n} observations, got {l}"),
+            ));
         }
     }
 
@@ -103,7 +112,10 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
         }
     }
     let inv = spd_inverse(&ztz, k).ok_or_else(|| {
-        CoreError::invalid("factor_returns", "columns are collinear or constant (ZᵀZ is singular)")
+        CoreError::invalid(
+            "factor_returns",
+            "columns are collinear or constant (ZᵀZ is singular)",
+        )
     })?;
 
     let mut fit = OlsFit {
@@ -123,11 +135,13 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
     for j in 0..m {
         zty.iter_mut().for_each(|v| *v = 0.0);
         for t in 0..n {
-            for i in 0..k {
-                zty[i] += z(t, i) * y[[t, j]];
+            for (i, v) in zty.iter_mut().enumerate() {
+                *v += z(t, i) * y[[t, j]];
             }
         }
-        let beta: Vec<f64> = (0..k).map(|i| (0..k).map(|l| inv[i * k + l] * zty[l]).sum()).collect();
+        let beta: Vec<f64> = (0..k)
+            .map(|i| (0..k).map(|l| inv[i * k + l] * zty[l]).sum())
+            .collect();
         let ybar = (0..n).map(|t| y[[t, j]]).sum::<f64>() / n as f64;
         let (mut ssr, mut sst) = (0.0, 0.0);
         for t in 0..n {
@@ -153,7 +167,11 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
                     for a in 0..k {
                         for b in 0..k {
                             let g = z(t, a) * z(t - l, b);
-                            s[a * k + b] += if l == 0 { uu * g } else { uu * (g + z(t - l, a) * z(t, b)) };
+                            s[a * k + b] += if l == 0 {
+                                uu * g
+                            } else {
+                                uu * (g + z(t - l, a) * z(t, b))
+                            };
                         }
                     }
                 }

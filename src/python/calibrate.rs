@@ -31,10 +31,16 @@ pub fn calibrate_log_ou<'py>(
     max_jumps: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = contiguous(&levels, "series").map_err(|e| to_pyerr(py, e))?;
-    let mut opts = JumpOptions { max_jumps, ..JumpOptions::default() };
+    let mut opts = JumpOptions {
+        max_jumps,
+        ..JumpOptions::default()
+    };
     if let Some(f) = fixed {
         if f.len() != 6 {
-            return Err(to_pyerr(py, CoreError::invalid("fixed", format!("needs 6 entries, got {}", f.len()))));
+            return Err(to_pyerr(
+                py,
+                CoreError::invalid("fixed", format!("needs 6 entries, got {}", f.len())),
+            ));
         }
         opts.fixed.copy_from_slice(&f);
     }
@@ -77,7 +83,9 @@ pub fn calibrate_ols<'py>(
     nw_lags: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (yv, xv) = (y.as_array(), x.as_array());
-    let fit = py.detach(|| calibrate::ols(yv, xv, nw_lags)).map_err(|e| to_pyerr(py, e))?;
+    let fit = py
+        .detach(|| calibrate::ols(yv, xv, nw_lags))
+        .map_err(|e| to_pyerr(py, e))?;
     let shape = (fit.m, fit.k);
     let arr = |v: Vec<f64>| ndarray::Array2::from_shape_vec(shape, v);
     let bad = |e: ndarray::ShapeError| to_pyerr(py, CoreError::Numerical(e.to_string()));
@@ -112,8 +120,15 @@ pub fn backtest_run<'py>(
     cost_bps: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let cost = contiguous(&cost_bps, "cost_bps").map_err(|e| to_pyerr(py, e))?;
-    let input = BacktestInput { prices: prices.as_array(), rebalance: &rebalance, targets: targets.as_array(), cost_bps: cost };
-    let res = py.detach(|| backtest::run(&input)).map_err(|e| to_pyerr(py, e))?;
+    let input = BacktestInput {
+        prices: prices.as_array(),
+        rebalance: &rebalance,
+        targets: targets.as_array(),
+        cost_bps: cost,
+    };
+    let res = py
+        .detach(|| backtest::run(&input))
+        .map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);
     out.set_item("equity", res.equity.into_pyarray(py))?;
     out.set_item("returns", res.returns.into_pyarray(py))?;

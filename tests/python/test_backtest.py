@@ -1,0 +1,364 @@
+"""gs.backtest: the Rust loop and the metrics against an independent pandas
+computation on the shipped NTR/MOS/SPY prices, the documented NaN and
+alignment rules, and the stress overlay."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoscenario as gs
+
+bt_module = importlib.import_module("geoscenario.backtest")  # gs.backtest is the function
+
+REL = 1e-9
+COLS = ["ntr_adj_close", "mos_adj_close", "spy_adj_close"]
+ARB = {
+    "ntr_adj_close": 0.5,
+    "mos_adj_close": 0.5,
+    "spy_adj_close": -1.2,
+}  # MODEL.md §5 commodities_arbitrage
+MAPPING = {
+    "ntr_adj_close": "fertilizer_producers",
+    "mos_adj_close": "fertilizer_producers",
+    "spy_adj_close": "global_equity",
+}
+
+
+@pytest.fixture(scope="module")
+def prices() -> pd.DataFrame:
+    return gs.data.equities_daily()[COLS]
+
+
+# ---------------------------------------------------------------------------- references
+def month_end_dates(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """First date, then the last trading day of each month except the final date."""
+    last = pd.Series(idx, index=idx).groupby([idx.year, idx.month]).max()
+    dates = pd.DatetimeIndex(sorted({idx[0], *last.tolist()} - {idx[-1]}))
+    return dates
+
+
+def pandas_backtest(
+    px: pd.DataFrame, weights: pd.DataFrame, cost_bps: float
+) -> tuple[pd.Series, pd.Series]:
+    """Equity and turnover by whole holding periods: between rebalances a holding
+    is h·P_t/P_{rebalance}. ``weights`` is indexed by the rebalance dates."""
+    c = cost_bps / 1e4
+    equity = pd.Series(np.nan, index=px.index)
+    turnover = pd.Series(0.0, index=px.index)
+    h = pd.Series(0.0, index=px.columns)
+    cash = 1.0
+    dates = list(weights.index)
+    for k, d in enumerate(dates):
+        pre = cash + h.sum()
+        target = weights.loc[d] * pre
+        traded = (target - h).abs().sum()
+        cash = pre - target.sum() - c * traded
+        h = target
+        equity[d] = pre - c * traded
+        turnover[d] = traded / pre
+        end = dates[k + 1] if k + 1 < len(dates) else None
+        seg = px.loc[d:end].iloc[1:]  # (d, next rebalance]
+        grown = seg.div(px.loc[d]).mul(h)
+        equity[seg.index] = grown.sum(axis=1) + cash
+        if end is not None:
+            h = grown.loc[end]
+    return equity, turnover
+
+
+def pandas_metrics(equity: pd.Series, periods: float) -> dict[str, object]:
+    r = equity.pct_change().dropna()
+    years = (equity.index[-1] - equity.index[0]).days / 365.25
+    cagr = (equity.iloc[-1] / equity.iloc[0]) ** (1 / years) - 1
+    dd = 1 - equity / equity.cummax()
+    trough = dd.idxmax()
+    peak = equity.loc[:trough].idxmax()
+    srt = r.sort_values()
+    q = srt.iloc[math.ceil(round(0.05 * len(r), 9)) - 1]
+    return {
+        "cagr": cagr,
+        "vol": r.std() * math.sqrt(periods),
+        "sharpe": r.mean() / r.std() * math.sqrt(periods),
+        "sortino": r.mean() / math.sqrt((r.clip(upper=0) ** 2).mean()) * math.sqrt(periods),
+        "max_drawdown": dd.max(),
+        "peak_date": peak,
+        "trough_date": trough,
+        "calmar": cagr / dd.max(),
+        "var_95": -q,
+        "cvar_95": -r[r <= q].mean(),
+        "total_return": equity.iloc[-1] / equity.iloc[0] - 1,
+    }
+
+
+def assert_metrics_equal(res: gs.BacktestResult, ref: dict[str, object]) -> None:
+    for key, want in ref.items():
+        got = res.metrics[key]
+        if isinstance(want, pd.Timestamp):
+            assert got == want, key
+        else:
+            assert got == pytest.approx(want, rel=REL, abs=1e-15), key
+
+
+# ---------------------------------------------------------------------------- against pandas
+@pytest.mark.parametrize(
+    "weights, start, end",
+    [
+        ({"ntr_adj_close": 0.4, "mos_adj_close": 0.3, "spy_adj_close": 0.3}, None, None),
+        (ARB, "2018-01-01", "2024-12-31"),  # the hedged commodities-arbitrage portfolio, 2018–2024
+    ],
+)
+def test_backtest_and_metrics_equal_an_independent_pandas_computation(prices, weights, start, end):
+    px = prices.loc[start:end]
+    res = gs.backtest(px, weights, rebalance="monthly", cost_bps=10)
+    dates = month_end_dates(px.index)
+    assert res.rebalance_dates.equals(dates)
+    w = pd.DataFrame([weights] * len(dates), index=dates)[COLS]
+    equity, turnover = pandas_backtest(px, w, 10.0)
+    np.testing.assert_allclose(res.equity.to_numpy(), equity.to_numpy(), rtol=REL)
+    np.testing.assert_allclose(res.turnover.to_numpy(), turnover.to_numpy(), rtol=REL, atol=1e-15)
+    np.testing.assert_allclose(
+        res.returns.to_numpy(), equity.pct_change().dropna().to_numpy(), rtol=1e-7, atol=1e-13
+    )
+    assert res.periods_per_year == 252
+    assert_metrics_equal(res, pandas_metrics(equity, 252))
+    years = (px.index[-1] - px.index[0]).days / 365.25
+    assert res.metrics["turnover"] == pytest.approx(turnover.sum() / years, rel=REL)
+
+
+def test_monthly_prices_use_12_periods_and_a_weights_frame(prices):
+    monthly = prices.resample("ME").last()
+    wdates = pd.DatetimeIndex(["2018-01-31", "2020-06-30", "2022-03-31"])
+    w = pd.DataFrame(
+        {
+            "ntr_adj_close": [0.5, 0.8, 0.2],
+            "mos_adj_close": [0.5, 0.0, 0.6],
+            "spy_adj_close": [-1.0, -0.5, -0.8],
+        },
+        index=wdates,
+    )
+    res = gs.backtest(monthly, w, rebalance="quarterly", cost_bps=5)
+    assert res.periods_per_year == 12
+    # quarter ends, the target being the last weights row on or before each of them
+    idx = monthly.index
+    q = idx[((idx.month % 3 == 0) | (idx == idx[0])) & (idx != idx[-1])]
+    assert res.rebalance_dates.equals(q)
+    targets = w.reindex(q, method="ffill")
+    equity, _ = pandas_backtest(monthly, targets, 5.0)
+    np.testing.assert_allclose(res.equity.to_numpy(), equity.to_numpy(), rtol=REL)
+    assert_metrics_equal(res, pandas_metrics(equity, 12))
+    # on_weights (the default for a DataFrame): trade only on the weights' dates
+    res2 = gs.backtest(monthly, w, cost_bps=5)
+    assert res2.rebalance_dates.equals(wdates)
+    equity2, _ = pandas_backtest(monthly, w, 5.0)
+    np.testing.assert_allclose(res2.equity.to_numpy(), equity2.to_numpy(), rtol=REL)
+
+
+def test_frequencies_and_buy_and_hold(prices):
+    px = prices.loc["2019-01-01":"2019-12-31"]
+    weekly = gs.backtest(px, ARB, rebalance="weekly", cost_bps=0)
+    assert len(weekly.rebalance_dates) == px.index.to_period("W").nunique()
+    hold = gs.backtest(px, {"ntr_adj_close": 1.0}, rebalance="never", cost_bps=0)
+    np.testing.assert_allclose(
+        hold.equity.to_numpy(),
+        (px["ntr_adj_close"] / px["ntr_adj_close"].iloc[0]).to_numpy(),
+        rtol=1e-13,
+    )
+    daily = gs.backtest(px, {"ntr_adj_close": 1.0}, rebalance="daily", cost_bps=0)
+    np.testing.assert_allclose(daily.equity.to_numpy(), hold.equity.to_numpy(), rtol=1e-12)
+    assert len(daily.rebalance_dates) == len(px) - 1
+    assert hold.metrics["costs"] == 0.0 and hold.metrics["turnover"] > 0  # the initial trade
+
+
+def test_result_objects(prices):
+    res = gs.backtest(prices, ARB)
+    df = res.to_pandas()
+    assert isinstance(df.index, pd.DatetimeIndex) and list(df.columns) == [
+        "equity",
+        "return",
+        "turnover",
+        "cost",
+        "cash",
+        "drawdown",
+    ]
+    assert np.isnan(df["return"].iloc[0]) and df["equity"].equals(res.equity)
+    np.testing.assert_allclose(
+        (res.positions.sum(axis=1) + res.cash).to_numpy(), res.equity.to_numpy(), rtol=1e-12
+    )
+    # after the first trade the holdings are w·1 and the equity 1 − costs
+    np.testing.assert_allclose(
+        res.weights.iloc[0].to_numpy(), np.array(list(ARB.values())) / (1 - 10e-4 * 2.2), rtol=1e-12
+    )
+    text = repr(res)
+    assert "CAGR" in text and "max drawdown" in text and "Sharpe" in text
+    assert res.metrics["max_drawdown"] == pytest.approx(res.drawdown.max(), rel=1e-12)
+
+
+# ------------------------------------------------------------------ NaN and alignment rules
+def test_leading_nan_common_alignment_starts_at_the_shared_history(prices):
+    px = prices.copy()
+    px.loc[:"2019-03-15", "mos_adj_close"] = np.nan
+    res = gs.backtest(px, ARB)
+    trimmed = gs.backtest(prices.loc["2019-03-18":], ARB)
+    assert res.equity.index[0] == pd.Timestamp("2019-03-18")
+    np.testing.assert_allclose(res.equity.to_numpy(), trimmed.equity.to_numpy(), rtol=1e-14)
+    # a column with no weight may have any NaN
+    px2 = prices.assign(other=np.where(np.arange(len(prices)) % 7 == 0, np.nan, 1.0))
+    assert gs.backtest(px2, ARB).equity.equals(gs.backtest(prices, ARB).equity)
+
+
+def test_leading_nan_cash_alignment_holds_cash_until_listing(prices):
+    px = prices.copy()
+    px.loc[:"2019-03-15", "mos_adj_close"] = np.nan
+    res = gs.backtest(px, ARB, align="cash", cost_bps=0)
+    assert res.equity.index[0] == prices.index[0]
+    before = res.positions.loc[:"2019-03-28", "mos_adj_close"]
+    assert (before == 0).all()
+    entry = res.rebalance_dates[res.rebalance_dates >= "2019-03-18"][0]
+    assert entry == pd.Timestamp("2019-03-29")
+    assert res.weights.loc[entry, "mos_adj_close"] == pytest.approx(0.5, rel=1e-12)
+    # until then the 0.5 weight sits in cash: equity moves with NTR and SPY only
+    seg = prices.loc[:"2018-01-31"]
+    want = (
+        1
+        + 0.5 * (seg["ntr_adj_close"] / seg["ntr_adj_close"].iloc[0] - 1)
+        - 1.2 * (seg["spy_adj_close"] / seg["spy_adj_close"].iloc[0] - 1)
+    )
+    np.testing.assert_allclose(
+        res.equity.loc[:"2018-01-31"].to_numpy(), want.to_numpy(), rtol=1e-12
+    )
+
+
+def test_non_overlapping_histories(prices):
+    px = prices.copy()
+    px.loc["2020-01-01":, "ntr_adj_close"] = np.nan
+    px.loc[:"2020-06-30", "mos_adj_close"] = np.nan
+    with pytest.raises(gs.ConfigError, match="do not overlap") as err:
+        gs.backtest(px, ARB)
+    assert err.value.path == "prices"
+    res = gs.backtest(px, ARB, align="cash", cost_bps=10)
+    assert res.equity.index[0] == prices.index[0] and res.equity.index[-1] == prices.index[-1]
+    # NTR is sold on its first missing date and never held again
+    gone = px.index[px.index >= "2020-01-01"][0]
+    assert (res.positions.loc[gone:, "ntr_adj_close"] == 0).all()
+    assert res.costs.loc[gone] > 0
+
+
+def test_nan_inside_a_series_is_an_error(prices):
+    px = prices.copy()
+    px.loc["2021-05-12", "spy_adj_close"] = np.nan
+    for align in ("common", "cash"):
+        with pytest.raises(gs.ConfigError, match="2021-05-12") as err:
+            gs.backtest(px, ARB, align=align)
+        assert err.value.path == "prices.spy_adj_close"
+
+
+@pytest.mark.parametrize(
+    "kwargs, path",
+    [
+        ({"weights": {"xyz": 1.0}}, "weights.xyz"),
+        ({"weights": {"ntr_adj_close": float("nan")}}, "weights.ntr_adj_close"),
+        ({"weights": {"ntr_adj_close": 0.0}}, "weights"),
+        ({"weights": [0.5, 0.5]}, "weights"),
+        ({"rebalance": "fortnightly"}, "rebalance"),
+        ({"rebalance": "on_weights"}, "rebalance"),
+        ({"cost_bps": -1}, "cost_bps"),
+        ({"cost_bps": {"ntr_adj_close": 5}}, "cost_bps.mos_adj_close"),
+        ({"align": "outer"}, "align"),
+        ({"periods_per_year": 0}, "periods_per_year"),
+    ],
+)
+def test_bad_arguments_name_the_argument(prices, kwargs, path):
+    args = {"weights": ARB, **kwargs}
+    weights = args.pop("weights")
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(prices, weights, **args)
+    assert err.value.path == path
+
+
+def test_bad_prices_name_the_argument(prices):
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(prices.reset_index(drop=True), ARB)
+    assert err.value.path == "prices"
+    with pytest.raises(gs.ConfigError, match="sorted"):
+        gs.backtest(prices.iloc[::-1], ARB)
+    neg = prices.copy()
+    neg.iloc[10, 0] = -1.0
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(neg, ARB)
+    assert err.value.path == "prices.ntr_adj_close"
+    w = pd.DataFrame({"ntr_adj_close": [1.0]}, index=pd.DatetimeIndex(["2030-01-01"]))
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(prices, w)
+    assert err.value.path == "weights"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(prices, pd.DataFrame({"ntr_adj_close": [np.nan]}, index=prices.index[:1]))
+    assert err.value.path == "weights.ntr_adj_close"
+
+
+# ---------------------------------------------------------------------------- metrics and stress
+def test_metrics_by_hand():
+    idx = pd.to_datetime(["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30", "2020-05-31"])
+    eq = pd.Series([1.0, 1.2, 0.9, 0.96, 1.3], index=idx)
+    m = bt_module.metrics(eq, 12)
+    r = np.array([0.2, -0.25, 0.96 / 0.9 - 1, 1.3 / 0.96 - 1])
+    assert m["max_drawdown"] == pytest.approx(0.25)
+    assert (m["peak_date"], m["trough_date"], m["recovery_date"]) == (idx[1], idx[2], idx[4])
+    assert m["var_95"] == pytest.approx(0.25) and m["cvar_95"] == pytest.approx(0.25)
+    assert m["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(12))
+    assert m["sortino"] == pytest.approx(r.mean() / math.sqrt(0.25**2 / 4) * math.sqrt(12))
+    years = (idx[-1] - idx[0]).days / 365.25
+    assert m["cagr"] == pytest.approx(1.3 ** (1 / years) - 1)
+    assert m["calmar"] == pytest.approx(m["cagr"] / 0.25)
+
+
+def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(prices):
+    res = gs.backtest(prices, ARB)
+    w = res.weights.iloc[-1]
+    world = gs.World.default()
+    st = res.stress(world, MAPPING, n_paths=3_000, horizon_months=12, seed=3)
+    assert st.asset_weights["fertilizer_producers"] == pytest.approx(
+        w["ntr_adj_close"] + w["mos_adj_close"]
+    )
+    assert st.asset_weights["global_equity"] == pytest.approx(w["spy_adj_close"])
+    # independent: NAVs of one-asset strategies, monthly rebalanced to the same weights
+    legs = {
+        a: gs.Strategy(f"leg_{i}", {a: 1.0}, cost_bps=0.0) for i, a in enumerate(st.asset_weights)
+    }
+    sim = world.with_strategies(*legs.values(), replace=True).simulate(
+        3_000, 12, seed=3, progress=False
+    )
+    value = np.ones(3_000)
+    for t in range(1, 13):
+        value *= 1 + sum(
+            wa * (sim.paths(legs[a].name)[:, t] / sim.paths(legs[a].name)[:, t - 1] - 1)
+            for a, wa in st.asset_weights.items()
+        )
+    np.testing.assert_allclose(st.pnl, value - 1, rtol=1e-12, atol=1e-14)
+    summary = st.summary()
+    assert list(summary.index) == ["base", "bull", "bear", "all"]
+    assert summary.loc["all", "probability"] == pytest.approx(1.0)
+    assert (summary["cvar_95"] >= summary["var_95"] - 1e-12).all()
+    assert st.to_pandas().shape == (3_000, 4) and "VaR95" in repr(st)
+    # a Simulation is reused with its probabilities
+    sim0 = world.simulate(3_000, 12, seed=3, progress=False).reweight(
+        {"base": 0.2, "bull": 0.2, "bear": 0.6}
+    )
+    st2 = res.stress(sim0, MAPPING)
+    np.testing.assert_allclose(st2.pnl, st.pnl, rtol=1e-12, atol=1e-14)
+    assert st2.summary().loc["bear", "probability"] == pytest.approx(0.6)
+    with pytest.raises(gs.ConfigError) as err:
+        res.stress(world, {"ntr_adj_close": "fertilizer_producers"})
+    assert err.value.path == "mapping.mos_adj_close"
+    with pytest.raises(gs.ConfigError) as err:
+        res.stress(world, {**MAPPING, "spy_adj_close": "sp500"})
+    assert err.value.path == "mapping.spy_adj_close"
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(bt_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -1,0 +1,447 @@
+"""gs.calibrate and gs.data: log-OU MLE (with and without jumps), factor betas,
+World.calibrated, against hand-written NumPy references and simulated series
+with known parameters (fixed seeds, 4-standard-error tolerances)."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geoscenario as gs
+from geoscenario import calibrate as cal
+
+from conftest import N_SIGMA
+
+DT = 1.0 / 12.0
+PARAMS = ["kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j"]
+
+
+# ---------------------------------------------------------------------------- references
+def ar1_reference(levels: np.ndarray, dt: float) -> dict[str, float]:
+    """Independent NumPy fit: OLS of x_{t+1} on (1, x_t) by lstsq, sigma² = SSR/n
+    (statsmodels AutoReg's MLE convention), delta-method errors by a numerical Jacobian."""
+    x = np.log(levels)
+    y, X = x[1:], np.column_stack([np.ones(len(x) - 1), x[:-1]])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    n = len(y)
+    s2 = resid @ resid / n
+    cov = np.zeros((3, 3))
+    cov[:2, :2] = s2 * np.linalg.inv(X.T @ X)
+    cov[2, 2] = s2 / (2 * n)
+
+    def g(v: np.ndarray) -> np.ndarray:
+        a, b, s = v
+        k = -np.log(b) / dt
+        return np.array([k, np.exp(a / (1 - b)), s * np.sqrt(2 * k / (1 - b * b))])
+
+    v0 = np.array([coef[0], coef[1], math.sqrt(s2)])
+    jac = np.zeros((3, 3))
+    for j in range(3):
+        h = 1e-6 * max(abs(v0[j]), 1e-3)
+        up, dn = v0.copy(), v0.copy()
+        up[j] += h
+        dn[j] -= h
+        jac[:, j] = (g(up) - g(dn)) / (2 * h)
+    est = g(v0)
+    se = np.sqrt(np.diag(jac @ cov @ jac.T))
+    loglik = -0.5 * n * (math.log(2 * math.pi * s2) + 1)
+    return {"kappa": est[0], "theta": est[1], "sigma": est[2], "se": se, "loglik": loglik}
+
+
+def simulate_levels(
+    seed: int, n: int, p: dict[str, float], dt: float = DT, freq: str = "MS"
+) -> pd.Series:
+    """Exact log-OU (+ Merton jumps) path simulated with NumPy."""
+    rng = np.random.default_rng(seed)
+    k, th, sig = p["kappa"], p["theta"], p["sigma"]
+    lam, mu_j, sig_j = p.get("lambda", 0.0), p.get("mu_j", 0.0), p.get("sigma_j", 0.0)
+    b = math.exp(-k * dt)
+    a = math.log(th) * (1 - b)
+    s = sig * math.sqrt((1 - b * b) / (2 * k))
+    counts = rng.poisson(lam * dt, n)
+    jumps = counts * mu_j + np.sqrt(counts) * sig_j * rng.standard_normal(n)
+    z = rng.standard_normal(n)
+    x = np.empty(n + 1)
+    x[0] = math.log(th)
+    for t in range(n):
+        x[t + 1] = a + b * x[t] + s * z[t] + jumps[t]
+    idx = pd.date_range("1950-01-01", periods=n + 1, freq=freq)
+    return pd.Series(np.exp(x), index=idx, name="sim")
+
+
+def ols_reference(
+    y: np.ndarray, x: np.ndarray, lags: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Betas, classical and Newey–West (Bartlett, no correction) errors, residual std."""
+    n = len(y)
+    Z = np.column_stack([np.ones(n), x])
+    beta = np.linalg.solve(Z.T @ Z, Z.T @ y)
+    u = y - Z @ beta
+    k = Z.shape[1]
+    inv = np.linalg.inv(Z.T @ Z)
+    s2 = u @ u / (n - k)
+    se = np.sqrt(np.diag(s2 * inv))
+    zu = Z * u[:, None]
+    S = zu.T @ zu
+    for lag in range(1, lags + 1):
+        G = zu[lag:].T @ zu[:-lag]
+        S += (1 - lag / (lags + 1)) * (G + G.T)
+    se_nw = np.sqrt(np.diag(inv @ S @ inv))
+    return beta, se, se_nw, math.sqrt(s2)
+
+
+# ---------------------------------------------------------------------------- data
+def test_loaders_return_indexed_pandas_objects():
+    s = gs.data.potash_monthly()
+    assert isinstance(s, pd.Series) and s.name == "potash_usd_t"
+    assert isinstance(s.index, pd.DatetimeIndex) and s.index.freqstr == "MS"
+    assert s.index[0] == pd.Timestamp("1960-01-01") and s.index[-1] == pd.Timestamp("2025-01-01")
+    assert s["2022-04-01"] == 1202.0 and s["2021-06-01"] == 462.5
+    df = gs.data.fertilizer_prices_monthly("2010-01", "2010-12")
+    assert len(df) == 12 and "urea_usd_t" in df and df.dtypes.eq("float64").all()
+    eq = gs.data.equities_daily()
+    assert eq.shape == (1556, 6) and isinstance(eq.index, pd.DatetimeIndex)
+    assert eq.index.is_monotonic_increasing and not eq.isna().any().any()
+    with pytest.raises(gs.ConfigError, match="^start:"):
+        gs.data.potash_monthly(start="not a date")
+
+
+# ---------------------------------------------------------------------------- log-OU
+def test_ar1_on_real_potash_2010_2025_matches_numpy_reference():
+    s = gs.data.potash_monthly("2010-01", "2025-01")
+    fit = gs.calibrate.log_ou(s)
+    ref = ar1_reference(s.to_numpy(), DT)
+    for i, p in enumerate(["kappa", "theta", "sigma"]):
+        assert fit.params[p] == pytest.approx(ref[p], rel=1e-6, abs=1e-6), p
+        assert fit.table.at[p, "std_err"] == pytest.approx(ref["se"][i], rel=1e-6), p
+    assert fit.loglik == pytest.approx(ref["loglik"], rel=1e-9)
+    # the numbers of MODEL.md §3
+    assert round(fit.params["kappa"], 2) == 0.39 and round(fit.params["sigma"], 2) == 0.34
+    assert fit.dt == DT and fit.n_obs == 180
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_diffusion_recovers_parameters_within_4_se(seed):
+    truth = {"kappa": 0.8, "theta": 300.0, "sigma": 0.3}
+    fit = gs.calibrate.log_ou(simulate_levels(seed, 600, truth))
+    for p, v in truth.items():
+        est, se = fit.params[p], fit.table.at[p, "std_err"]
+        assert abs(est - v) <= N_SIGMA * se, f"{p}: {est} vs {v} (SE {se})"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_jump_model_recovers_all_parameters_within_4_se(seed):
+    truth = {
+        "kappa": 1.0,
+        "theta": 300.0,
+        "sigma": 0.15,
+        "lambda": 3.0,
+        "mu_j": 0.05,
+        "sigma_j": 0.15,
+    }
+    fit = gs.calibrate.log_ou(simulate_levels(100 + seed, 1200, truth), jumps=True)
+    assert not fit.notes, fit.notes
+    for p, v in truth.items():
+        est, se = fit.params[p], fit.table.at[p, "std_err"]
+        assert np.isfinite(se) and abs(est - v) <= N_SIGMA * se, f"{p}: {est} vs {v} (SE {se})"
+    assert fit.jumps_preferred
+
+
+def test_quarterly_and_weekly_steps_come_from_the_index():
+    q = gs.data.potash_monthly("1990-01", "2025-01").resample("QS").mean()
+    fit = gs.calibrate.log_ou(q)
+    assert fit.dt == 0.25
+    assert fit.params["kappa"] == pytest.approx(
+        ar1_reference(q.to_numpy(), 0.25)["kappa"], rel=1e-9
+    )
+    w = simulate_levels(
+        3, 1500, {"kappa": 2.0, "theta": 50.0, "sigma": 0.4}, dt=7 / 365.25, freq="W-FRI"
+    )
+    fw = gs.calibrate.log_ou(w)
+    assert fw.dt == pytest.approx(7 / 365.25)
+    assert abs(fw.params["kappa"] - 2.0) <= N_SIGMA * fw.table.at["kappa", "std_err"]
+
+
+def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
+    s = gs.data.potash_monthly("2000-01", "2025-01")
+    fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
+    assert fit.diffusion is not None and fit.loglik > fit.diffusion.loglik
+    assert fit.jumps_preferred and fit.likelihood_ratio > 0
+    text = repr(fit)
+    assert "the jump model has the higher likelihood" in text
+    assert f"{fit.loglik:.3f}" in text and f"{fit.diffusion.loglik:.3f}" in text
+    # κ and θ are the AR(1) values, with the AR(1) standard errors
+    assert fit.params["kappa"] == fit.diffusion.params["kappa"]
+    assert fit.table.at["theta", "std_err"] == fit.diffusion.table.at["theta", "std_err"]
+    assert list(fit.table["fixed"]) == [
+        "ar1",
+        "ar1",
+        "estimated",
+        "estimated",
+        "estimated",
+        "estimated",
+    ]
+    # the joint MLE is higher still, but κ → 0 on this sticky series: a warning says so
+    with pytest.warns(RuntimeWarning, match="edge of the search region"):
+        joint = gs.calibrate.log_ou(s, jumps=True)
+    assert joint.loglik >= fit.loglik and "the jump model has the higher likelihood" in repr(joint)
+
+
+def test_fixed_parameters_are_held():
+    s = simulate_levels(
+        5,
+        600,
+        {"kappa": 1.0, "theta": 300.0, "sigma": 0.15, "lambda": 3.0, "mu_j": 0.0, "sigma_j": 0.1},
+    )
+    fit = gs.calibrate.log_ou(s, jumps=True, fixed={"mu_j": 0.0, "kappa": 1.0})
+    assert fit.params["mu_j"] == 0.0 and fit.params["kappa"] == 1.0
+    assert np.isnan(fit.table.at["mu_j", "std_err"]) and fit.table.at["mu_j", "fixed"] == "fixed"
+    assert fit.n_params == 4
+
+
+def test_leading_and_trailing_nan_are_dropped():
+    s = gs.data.potash_monthly("2010-01", "2025-01")
+    padded = pd.concat(
+        [
+            pd.Series([np.nan] * 3, index=pd.date_range("2009-10-01", periods=3, freq="MS")),
+            s,
+            pd.Series([np.nan], index=[pd.Timestamp("2025-02-01")]),
+        ]
+    ).rename("potash_usd_t")
+    a, b = gs.calibrate.log_ou(s), gs.calibrate.log_ou(padded)
+    assert a.params.equals(b.params) and b.start == s.index[0]
+
+
+@pytest.mark.parametrize(
+    "make, path, message",
+    [
+        (lambda s: s.where(s.index != "2015-06-01"), "series", "missing on 2015-06-01"),
+        (lambda s: s.iloc[:20], "series", "at least 24"),
+        (lambda s: s.reset_index(drop=True), "series", "DatetimeIndex"),
+        (lambda s: s.drop(s.index[[5, 40, 41]]), "series", "not regular"),
+        (lambda s: s.to_frame(), "series", "pandas Series"),
+        (lambda s: s.where(s.index != "2012-01-01", -5.0), "series", "positive"),
+        (lambda s: s.iloc[::-1], "series", "sorted"),
+        (lambda s: s.astype(str), "series", "numeric"),
+    ],
+)
+def test_bad_series_raise_config_error_naming_the_argument(make, path, message):
+    s = gs.data.potash_monthly("2010-01", "2025-01")
+    with pytest.raises(gs.ConfigError, match=message) as err:
+        gs.calibrate.log_ou(make(s))
+    assert err.value.path.startswith(path)
+
+
+def test_bad_options_raise_config_error():
+    s = gs.data.potash_monthly("2010-01", "2025-01")
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.log_ou(s, jumps=True, fixed={"speed": 1.0})
+    assert err.value.path == "fixed.speed"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.log_ou(s, jumps=True, fixed={"sigma": -1.0})
+    assert err.value.path == "fixed.sigma"
+    with pytest.raises(gs.ConfigError, match="jumps=True"):
+        gs.calibrate.log_ou(s, fixed={"sigma": 0.1})
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1", fixed={"kappa": 1.0})
+    assert err.value.path == "fixed.kappa"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.log_ou(s, mean_reversion="sometimes")
+    assert err.value.path == "mean_reversion"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.log_ou(s, dt=-1)
+    assert err.value.path == "dt"
+
+
+def test_explosive_series_is_a_numerical_error():
+    idx = pd.date_range("2000-01-01", periods=40, freq="MS")
+    s = pd.Series(np.exp(0.01 * 1.1 ** np.arange(40) + 1e-3 * np.sin(np.arange(40))), index=idx)
+    with pytest.raises(gs.NumericalError, match="outside"):
+        gs.calibrate.log_ou(s)
+
+
+# ---------------------------------------------------------------------------- betas
+def _regression_frames(seed: int, n: int = 240, rho: float = 0.0):
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2000-01-01", periods=n, freq="MS")
+    f = pd.DataFrame(
+        rng.normal(0, 0.04, (n, 2)), index=idx, columns=["global_equity", "potash_spot"]
+    )
+    u = np.zeros(n)
+    e = rng.normal(0, 0.02, n)
+    for t in range(1, n):
+        u[t] = rho * u[t - 1] + e[t]
+    y = pd.DataFrame(
+        {
+            "a1": 0.001 + 1.2 * f["global_equity"] + 0.22 * f["potash_spot"] + u,
+            "a2": -0.5 * f["global_equity"] + 0.02 * rng.standard_normal(n),
+        },
+        index=idx,
+    )
+    return y, f
+
+
+def test_factor_betas_match_numpy_ols_and_newey_west():
+    y, f = _regression_frames(1, rho=0.5)
+    fit = gs.calibrate.factor_betas(y, f, newey_west=True)
+    lags = math.floor(4 * (len(y) / 100) ** (2 / 9))
+    assert fit.extra["nw_lags"] == lags
+    for col in y:
+        beta, se, se_nw, sd = ref = ols_reference(y[col].to_numpy(), f.to_numpy(), lags)
+        del ref
+        t = fit.table.loc[col]
+        got = t.loc[["alpha", "global_equity", "potash_spot"]]
+        np.testing.assert_allclose(got["estimate"], beta, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(got["std_err"], se, rtol=1e-10)
+        np.testing.assert_allclose(got["std_err_nw"], se_nw, rtol=1e-10)
+        assert t.at["vol", "estimate"] == pytest.approx(sd * math.sqrt(12), rel=1e-12)
+    assert fit.periods_per_year == 12
+    fit4 = gs.calibrate.factor_betas(y, f, newey_west=True, lags=4)
+    np.testing.assert_allclose(
+        fit4.table.loc["a1", "std_err_nw"].iloc[:3],
+        ols_reference(y["a1"].to_numpy(), f.to_numpy(), 4)[2],
+        rtol=1e-10,
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_factor_betas_recover_true_betas_within_4_se(seed):
+    y, f = _regression_frames(10 + seed, rho=0.3)
+    fit = gs.calibrate.factor_betas(y, f, newey_west=True)
+    for (asset, p), truth in {
+        ("a1", "global_equity"): 1.2,
+        ("a1", "potash_spot"): 0.22,
+        ("a2", "global_equity"): -0.5,
+    }.items():
+        est, se = fit.table.at[(asset, p), "estimate"], fit.table.at[(asset, p), "std_err_nw"]
+        assert abs(est - truth) <= N_SIGMA * se
+
+
+def test_fertilizer_betas_reproduce_model_defaults():
+    """MODEL.md §5 (D): NTR/MOS basket on SPY and potash, 2018-02..2024-02: 1.23, 0.22, 0.29."""
+    m = gs.data.equities_daily().resample("MS").last()
+    lr = np.log(m).diff()
+    basket = lr[["ntr_adj_close", "mos_adj_close"]].mean(axis=1).rename("fertilizer_producers")
+    factors = pd.DataFrame(
+        {
+            "global_equity": lr["spy_adj_close"],
+            "potash_spot": np.log(gs.data.potash_monthly()).diff(),
+        }
+    )
+    y, f = basket.loc["2018-02":"2024-02"], factors.loc["2018-02":"2024-02"]
+    fit = gs.calibrate.factor_betas(y, f)
+    t = fit.table.loc["fertilizer_producers", "estimate"]
+    assert round(t["global_equity"], 2) == 1.23 and round(t["potash_spot"], 2) == 0.22
+    assert abs(t["vol"] - 0.29) < 0.01
+
+
+def test_misaligned_and_nan_returns():
+    y, f = _regression_frames(2)
+    with pytest.raises(gs.ConfigError, match="does not match") as err:
+        gs.calibrate.factor_betas(y, f.iloc[1:])
+    assert err.value.path == "factor_returns"
+    shifted = f.copy()
+    shifted.index = shifted.index + pd.offsets.MonthEnd(0)
+    with pytest.raises(gs.ConfigError, match="first difference at row 0"):
+        gs.calibrate.factor_betas(y, shifted)
+    # align="inner" uses the shared dates
+    inner = gs.calibrate.factor_betas(y, f.iloc[5:], align="inner")
+    assert inner.n_obs == len(y) - 5
+    # leading NaN rows (as from pct_change) are dropped, interior NaN is an error
+    lead = y.copy()
+    lead.iloc[0] = np.nan
+    assert gs.calibrate.factor_betas(lead, f).n_obs == len(y) - 1
+    hole = y.copy()
+    hole.iloc[50, 1] = np.nan
+    with pytest.raises(gs.ConfigError, match="missing on") as err:
+        gs.calibrate.factor_betas(hole, f)
+    assert err.value.path == "asset_returns.a2"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.factor_betas(y.reset_index(drop=True), f)
+    assert err.value.path == "asset_returns"
+    with pytest.raises(gs.ConfigError, match="collinear"):
+        gs.calibrate.factor_betas(y, f.assign(potash_spot=2 * f["global_equity"]))
+    with pytest.raises(gs.ConfigError, match="at least 24"):
+        gs.calibrate.factor_betas(y.iloc[:10], f.iloc[:10])
+
+
+# ---------------------------------------------------------------------------- worlds
+def test_world_calibrated_reports_changes_and_builds_the_world():
+    world = gs.World.default()
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    y, f = _regression_frames(3)
+    y = y[["a1"]].rename(columns={"a1": "fertilizer_producers"})
+    new, changes = world.calibrated(
+        potash=potash, asset_returns=y, factor_returns=f[["global_equity"]]
+    )
+    assert isinstance(new, gs.World) and list(changes.columns) == [
+        "old",
+        "new",
+        "std_err",
+        "source",
+    ]
+    d, old = new.to_dict(), world.to_dict()
+    base = d["scenarios"]["base"]["potash_spot"]
+    for p in PARAMS:
+        row = changes.loc[f"scenarios.base.potash_spot.{p}"]
+        assert base[p] == pytest.approx(row["new"], rel=1e-12)
+        assert row["old"] == old["scenarios"]["base"]["potash_spot"][p]
+    assert d["scenarios"]["bear"] == old["scenarios"]["bear"]  # base scenario only
+    fert = d["assets"]["fertilizer_producers"]
+    assert fert["betas"]["potash_spot"] == 0.0  # not in factor_returns: zero, and reported
+    assert changes.at["assets.fertilizer_producers.betas.potash_spot", "old"] == 0.22
+    assert fert["betas"]["global_equity"] == pytest.approx(
+        changes.at["assets.fertilizer_producers.betas.global_equity", "new"]
+    )
+    assert fert["vol"] == pytest.approx(changes.at["assets.fertilizer_producers.vol", "new"])
+    cw = world.calibrated(potash=potash)
+    assert set(cw.fits) == {"potash"} and "parameters changed" in repr(cw)
+    new.simulate(500, seed=1, progress=False)  # the calibrated world runs
+
+
+def test_world_calibrated_without_jumps_zeroes_them_and_validates():
+    world = gs.World.default()
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    new, changes = world.calibrated(potash=potash, jumps=False, scenario="bull")
+    assert new.to_dict()["scenarios"]["bull"]["potash_spot"]["lambda"] == 0.0
+    assert new.to_dict()["scenarios"]["bull"]["potash_spot"]["kappa"] == pytest.approx(
+        0.3915, abs=1e-4
+    )
+    assert changes.index[0] == "scenarios.bull.potash_spot.kappa"
+    y, f = _regression_frames(4)
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated(asset_returns=y, factor_returns=f)
+    assert err.value.path == "asset_returns.a1"
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated(
+            asset_returns=y.rename(columns={"a1": "kazakh_logistics", "a2": "hk_equity"})
+        )
+    assert err.value.path == "factor_returns"
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated(potash=potash, scenario="sideways")
+    assert err.value.path == "scenario"
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated(potash=potash, factor="global_equity")
+    assert err.value.path == "factor"
+    with pytest.raises(gs.ConfigError):
+        world.calibrated()
+
+
+# ---------------------------------------------------------------------------- docs
+@pytest.mark.parametrize("module", [cal, gs.data])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
+
+
+def test_world_calibrated_docstring_runs():
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in finder.find(gs.World.calibrated, "World.calibrated", globs={}):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
