@@ -13,7 +13,12 @@ fn main() {
         let t = Instant::now();
         let out = simulate(&model, &req, &Control::default()).unwrap();
         let e = t.elapsed().as_secs_f64();
-        println!("{:.3}s {:.2} ns/step {}", e, e * 1e9 / (n as f64 * 252.0), out.series[0][777]);
+        println!(
+            "{:.3}s {:.2} ns/step {}",
+            e,
+            e * 1e9 / (n as f64 * 252.0),
+            out.series[0][777]
+        );
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
         println!("{}", meminfo.lines().find(|l| l.starts_with("AnonHuge")).unwrap());
     }

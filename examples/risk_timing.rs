@@ -62,10 +62,7 @@ fn main() {
 
     // three views on 1,000,000 scenarios: E[x] = 0.05, P(x > 0.2) = 0.2, E[y] <= 0.9
     let x: Vec<f64> = (0..n).map(|_| 0.15 * g.normal()).collect();
-    let y: Vec<f64> = x
-        .iter()
-        .map(|v| (v / 0.15) * (v / 0.15) + 0.1 * g.normal())
-        .collect();
+    let y: Vec<f64> = x.iter().map(|v| (v / 0.15) * (v / 0.15) + 0.1 * g.normal()).collect();
     let ind: Vec<f64> = x.iter().map(|&v| if v > 0.2 { 1.0 } else { 0.0 }).collect();
     let prior = vec![1.0 / n as f64; n];
     let a_eq: Vec<f64> = x.iter().chain(&ind).copied().collect();
@@ -73,16 +70,8 @@ fn main() {
     let mut iters = 0;
     for _ in 0..reps {
         let t = Instant::now();
-        let post = entropy_pooling(
-            &prior,
-            &a_eq,
-            &[0.05, 0.2],
-            &y,
-            &[0.9],
-            DEFAULT_MAX_ITER,
-            DEFAULT_TOL,
-        )
-        .expect("entropy pooling");
+        let post = entropy_pooling(&prior, &a_eq, &[0.05, 0.2], &y, &[0.9], DEFAULT_MAX_ITER, DEFAULT_TOL)
+            .expect("entropy pooling");
         best = best.min(t.elapsed().as_secs_f64());
         iters = post.iterations;
     }

@@ -11,6 +11,11 @@ fn main() {
         let t = Instant::now();
         let out = simulate(&model, &req, &Control::default()).unwrap();
         let e = t.elapsed().as_secs_f64();
-        println!("{:.3}s {:.1} ns/path-month {}", e, e * 1e9 / (n as f64 * 24.0), out.series[0][777]);
+        println!(
+            "{:.3}s {:.1} ns/path-month {}",
+            e,
+            e * 1e9 / (n as f64 * 24.0),
+            out.series[0][777]
+        );
     }
 }

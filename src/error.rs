@@ -13,7 +13,11 @@ pub enum CoreError {
 
     /// A request that would exceed a limit (memory, size) before any work starts.
     #[error("{what}: needs {needed}, limit {limit}")]
-    Resource { what: String, needed: String, limit: String },
+    Resource {
+        what: String,
+        needed: String,
+        limit: String,
+    },
 
     /// A numerical procedure failed (non-finite output, no convergence, infeasible views).
     #[error("{0}")]

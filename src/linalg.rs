@@ -5,7 +5,9 @@ use crate::error::{CoreError, Result};
 
 /// Indices of the factors that take a diffusion shock, in factor order.
 pub fn shocked_factors(w: &World) -> Vec<usize> {
-    (0..w.factors.len()).filter(|&i| w.factors[i].kind.has_shock()).collect()
+    (0..w.factors.len())
+        .filter(|&i| w.factors[i].kind.has_shock())
+        .collect()
 }
 
 /// Lower-triangular L (row-major, d×d) with L·Lᵀ = R for the correlation matrix R

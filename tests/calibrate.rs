@@ -4,9 +4,7 @@
 //! a hand-written recursion.
 
 use geoscenario::backtest::{run, BacktestInput};
-use geoscenario::calibrate::{
-    fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES,
-};
+use geoscenario::calibrate::{fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES};
 use geoscenario::rng::PathRng;
 use geoscenario::CoreError;
 use ndarray::Array2;
@@ -46,13 +44,7 @@ fn simulate(seed: u64, n: usize, p: [f64; 6], dt: f64) -> Vec<f64> {
     out
 }
 
-fn assert_within(
-    fit_params: &[f64; 6],
-    se: &[f64; 6],
-    truth: &[f64; 6],
-    which: &[usize],
-    what: &str,
-) {
+fn assert_within(fit_params: &[f64; 6], se: &[f64; 6], truth: &[f64; 6], which: &[usize], what: &str) {
     for &i in which {
         let z = (fit_params[i] - truth[i]) / se[i];
         assert!(
@@ -72,13 +64,7 @@ fn diffusion_fit_recovers_kappa_theta_sigma() {
     for seed in 1..=10u64 {
         let levels = simulate(seed, 600, truth, DT);
         let fit = fit_log_ou(&levels, DT).expect("fits");
-        assert_within(
-            &fit.params,
-            &fit.std_errs,
-            &truth,
-            &[0, 1, 2],
-            &format!("seed {seed}"),
-        );
+        assert_within(&fit.params, &fit.std_errs, &truth, &[0, 1, 2], &format!("seed {seed}"));
         assert!(!fit.jumps && fit.n_obs == 600);
     }
 }
@@ -126,13 +112,7 @@ fn jump_fit_with_fixed_mean_reversion_holds_them() {
     assert_eq!(&fit.params[..2], &[1.0, 300.0]);
     assert!(fit.std_errs[0].is_nan() && fit.std_errs[1].is_nan());
     assert_eq!(fit.fixed, [true, true, false, false, false, false]);
-    assert_within(
-        &fit.params,
-        &fit.std_errs,
-        &truth,
-        &[2, 3, 4, 5],
-        "fixed κ, θ",
-    );
+    assert_within(&fit.params, &fit.std_errs, &truth, &[2, 3, 4, 5], "fixed κ, θ");
 }
 
 #[test]
@@ -152,16 +132,10 @@ fn bad_series_are_config_errors_naming_the_argument() {
         fit_log_ou(&levels, DT).unwrap_err(),
         fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).unwrap_err(),
     ] {
-        assert!(
-            matches!(&e, CoreError::Invalid { path, .. } if path == "series"),
-            "{e}"
-        );
+        assert!(matches!(&e, CoreError::Invalid { path, .. } if path == "series"), "{e}");
     }
     let e = fit_log_ou(&levels[..10], DT).unwrap_err();
-    assert!(
-        e.to_string().starts_with("series: needs at least 24"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("series: needs at least 24"), "{e}");
 }
 
 /// AR(1) errors u_t = ρ u_{t−1} + e_t for the Newey–West checks.
@@ -220,15 +194,13 @@ fn newey_west_matches_the_direct_sandwich() {
         for t in l..n {
             for a in 0..3 {
                 for b in 0..3 {
-                    s[a][b] +=
-                        w * u[t] * u[t - l] * (z(t)[a] * z(t - l)[b] + z(t - l)[a] * z(t)[b]);
+                    s[a][b] += w * u[t] * u[t - l] * (z(t)[a] * z(t - l)[b] + z(t - l)[a] * z(t)[b]);
                 }
             }
         }
     }
     let m = ztz;
-    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
     let mut inv = [[0.0; 3]; 3];
     for i in 0..3 {

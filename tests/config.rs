@@ -26,15 +26,39 @@ fn default_world_round_trips_through_toml_and_value() {
 fn errors_name_the_parameter_path() {
     let base = geoscenario::config::DEFAULT_WORLD_TOML;
     let cases = [
-        (base.replace("sigma = 0.40, lambda = 1.5", "sigma = -0.40, lambda = 1.5"), "scenarios.bear.potash_spot.sigma"),
-        (base.replace("sigma = 0.40, lambda = 1.5", "sigma = nan, lambda = 1.5"), "scenarios.bear.potash_spot.sigma"),
-        (base.replace("theta = 480.0, kappa = 0.6", "thta = 480.0, kappa = 0.6"), "scenarios.bear.potash_spot.thta"),
-        (base.replace("probability = 0.20", "probability = 1.20"), "scenarios.bear.probability"),
-        (base.replace("probability = 0.20", "probability = 0.21"), "scenarios.*.probability"),
-        (base.replace("hk_equity = 0.6", "hk_equity = 1.6"), "correlations.global_equity.hk_equity"),
-        (base.replace("onset = [1, 12]", "onset = [12, 1]"), "scenarios.bear.onset"),
+        (
+            base.replace("sigma = 0.40, lambda = 1.5", "sigma = -0.40, lambda = 1.5"),
+            "scenarios.bear.potash_spot.sigma",
+        ),
+        (
+            base.replace("sigma = 0.40, lambda = 1.5", "sigma = nan, lambda = 1.5"),
+            "scenarios.bear.potash_spot.sigma",
+        ),
+        (
+            base.replace("theta = 480.0, kappa = 0.6", "thta = 480.0, kappa = 0.6"),
+            "scenarios.bear.potash_spot.thta",
+        ),
+        (
+            base.replace("probability = 0.20", "probability = 1.20"),
+            "scenarios.bear.probability",
+        ),
+        (
+            base.replace("probability = 0.20", "probability = 0.21"),
+            "scenarios.*.probability",
+        ),
+        (
+            base.replace("hk_equity = 0.6", "hk_equity = 1.6"),
+            "correlations.global_equity.hk_equity",
+        ),
+        (
+            base.replace("onset = [1, 12]", "onset = [12, 1]"),
+            "scenarios.bear.onset",
+        ),
         (base.replace("[world]", "[world]\ncolour = 1"), "world.colour"),
-        (base.replace("kind = \"gbm\"", "kind = \"gbmx\""), "factors.middle_corridor_volume.kind"),
+        (
+            base.replace("kind = \"gbm\"", "kind = \"gbmx\""),
+            "factors.middle_corridor_volume.kind",
+        ),
     ];
     for (toml, path) in cases {
         assert_eq!(err_path(&toml), path);
@@ -69,7 +93,15 @@ c = { g = 0.0, sigma = 0.1 }
 
 #[test]
 fn hostile_text_is_an_error_not_a_panic() {
-    for text in ["", "[[[", "a = ", "x = 1e999999", "[world]\nname = 5", &"[a.".repeat(10_000), "\u{0}"] {
+    for text in [
+        "",
+        "[[[",
+        "a = ",
+        "x = 1e999999",
+        "[world]\nname = 5",
+        &"[a.".repeat(10_000),
+        "\u{0}",
+    ] {
         let _ = world_from_toml(text).map(|_| ()).unwrap_err();
     }
 }

@@ -45,7 +45,10 @@ fn log_ou_matches_closed_form_conditional_moments() {
     let var = sigma * sigma * (1.0 - (-2.0 * kappa * t).exp()) / (2.0 * kappa);
     let nf = n as f64;
     assert!((m - mean).abs() < 4.0 * (var / nf).sqrt(), "mean {m} vs {mean}");
-    assert!((v - var).abs() < 4.0 * var * (2.0 / (nf - 1.0)).sqrt(), "var {v} vs {var}");
+    assert!(
+        (v - var).abs() < 4.0 * var * (2.0 / (nf - 1.0)).sqrt(),
+        "var {v} vs {var}"
+    );
 }
 
 #[test]

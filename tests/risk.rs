@@ -66,11 +66,7 @@ fn lp_cvar_equals_the_sorted_sample_cvar() {
     for case in 0..20 {
         let n = 50 + 37 * case;
         let pnl = g.ticks(n, 15 + case, 0.01);
-        let w = if case % 2 == 0 {
-            vec![1.0; n]
-        } else {
-            g.weights(n)
-        };
+        let w = if case % 2 == 0 { vec![1.0; n] } else { g.weights(n) };
         for alpha in [0.8, 0.9, 0.95, 0.975] {
             let (var, cvar) = var_cvar(&pnl, &w, alpha).unwrap();
             let lp = mean_cvar(&pnl, 1, &w, alpha, Objective::MinCvar).unwrap();
@@ -124,9 +120,7 @@ fn risk_table_rows_agree_with_subsamples_and_shares_sum_to_one() {
         let mass: f64 = table[..k].iter().map(|r| r.probability).sum();
         assert!((mass - 1.0).abs() < 1e-12);
         for (sc, row) in table.iter().enumerate() {
-            let keep: Vec<usize> = (0..n)
-                .filter(|&i| sc == k || scen[i] as usize == sc)
-                .collect();
+            let keep: Vec<usize> = (0..n).filter(|&i| sc == k || scen[i] as usize == sc).collect();
             let x: Vec<f64> = keep.iter().map(|&i| col[i]).collect();
             let wk: Vec<f64> = keep.iter().map(|&i| w[i]).collect();
             let (var, cvar) = var_cvar(&x, &wk, alpha).unwrap();
@@ -144,11 +138,7 @@ fn risk_table_rows_agree_with_subsamples_and_shares_sum_to_one() {
         while left > 1e-15 {
             // ties at the boundary are split in proportion to weight
             let v = col[order[i]];
-            let tie: Vec<usize> = order[i..]
-                .iter()
-                .copied()
-                .take_while(|&j| col[j] == v)
-                .collect();
+            let tie: Vec<usize> = order[i..].iter().copied().take_while(|&j| col[j] == v).collect();
             let tie_w: f64 = tie.iter().map(|&j| w[j] / total).sum();
             let take = tie_w.min(left);
             for &j in &tie {
@@ -201,16 +191,7 @@ fn entropy_pooling_satisfies_views_and_reports_its_entropy() {
         let p: Vec<f64> = prior.iter().map(|v| v / total).collect();
         let (bx, bi, by) = (0.05 * case as f64 - 0.2, 0.2 + 0.02 * case as f64, 0.3);
         let a_eq: Vec<f64> = x.iter().chain(&ind).copied().collect();
-        let post = entropy_pooling(
-            &prior,
-            &a_eq,
-            &[bx, bi],
-            &y,
-            &[by],
-            DEFAULT_MAX_ITER,
-            DEFAULT_TOL,
-        )
-        .unwrap();
+        let post = entropy_pooling(&prior, &a_eq, &[bx, bi], &y, &[by], DEFAULT_MAX_ITER, DEFAULT_TOL).unwrap();
         assert!(post.converged);
         assert!((expect(&post.q, &x) - bx).abs() < 1e-9);
         assert!((expect(&post.q, &ind) - bi).abs() < 1e-9);
@@ -236,9 +217,7 @@ fn many_views_with_active_and_slack_inequalities() {
     let f: Vec<f64> = (0..n * k).map(|_| g.uniform()).collect();
     let prior = vec![1.0; n];
     // every view function has mean ≈ 0.5 under the prior: alternate binding and slack bounds
-    let b: Vec<f64> = (0..k)
-        .map(|j| if j % 2 == 0 { 0.47 } else { 0.6 })
-        .collect();
+    let b: Vec<f64> = (0..k).map(|j| if j % 2 == 0 { 0.47 } else { 0.6 }).collect();
     let post = entropy_pooling(
         &prior,
         &f[..n * 2],
@@ -257,10 +236,7 @@ fn many_views_with_active_and_slack_inequalities() {
         let nu = post.multipliers[j];
         assert!(nu <= 0.0);
         // complementary slackness
-        assert!(
-            nu == 0.0 || (e - b[j]).abs() < 1e-9,
-            "view {j}: nu {nu}, E {e}"
-        );
+        assert!(nu == 0.0 || (e - b[j]).abs() < 1e-9, "view {j}: nu {nu}, E {e}");
     }
 }
 
@@ -328,11 +304,7 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
     let mut grid = Vec::new();
     for i in 0..=100 {
         for j in 0..=(100 - i) {
-            let x = [
-                i as f64 / 100.0,
-                j as f64 / 100.0,
-                (100 - i - j) as f64 / 100.0,
-            ];
+            let x = [i as f64 / 100.0, j as f64 / 100.0, (100 - i - j) as f64 / 100.0];
             let ret: f64 = x.iter().zip(&mu).map(|(a, b)| a * b).sum();
             grid.push((x, portfolio_cvar(&r, m, &w, alpha, &x), ret));
         }
@@ -384,10 +356,7 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
 
     let front = efficient_frontier(&r, m, &w, alpha, 8).unwrap();
     assert_eq!(front.len(), 8);
-    let min_cvar = grid
-        .iter()
-        .map(|(_, c, _)| *c)
-        .fold(f64::INFINITY, f64::min);
+    let min_cvar = grid.iter().map(|(_, c, _)| *c).fold(f64::INFINITY, f64::min);
     assert!(front[0].allocation.cvar <= min_cvar + 1e-9);
     assert!((front[7].target_return - mu[2]).abs() < 1e-15);
     for pair in front.windows(2) {
@@ -435,9 +404,7 @@ fn random_feasible_view_sets_converge() {
         // targets: expectations under a random reference distribution r, so the views are feasible
         let r: Vec<f64> = (0..n).map(|_| g.uniform().powi(3)).collect();
         let rs: f64 = r.iter().sum();
-        let mut b: Vec<f64> = (0..k)
-            .map(|j| expect(&r, &a[j * n..(j + 1) * n]) / rs)
-            .collect();
+        let mut b: Vec<f64> = (0..k).map(|j| expect(&r, &a[j * n..(j + 1) * n]) / rs).collect();
         for bj in b[k_eq..].iter_mut() {
             *bj += 0.05 * g.uniform() * bj.abs();
         }

@@ -31,10 +31,19 @@ fn spec(model: &Model) -> SummarySpec {
             cvar: vec![0.95, 0.99],
         });
     }
-    SummarySpec { month: model.horizon, reducers }
+    SummarySpec {
+        month: model.horizon,
+        reducers,
+    }
 }
 
-fn materialised(model: &Model, spec: &SummarySpec, n: u64, seed: u64, antithetic: bool) -> Vec<Vec<geoscenario::summary::GroupStats>> {
+fn materialised(
+    model: &Model,
+    spec: &SummarySpec,
+    n: u64,
+    seed: u64,
+    antithetic: bool,
+) -> Vec<Vec<geoscenario::summary::GroupStats>> {
     let mut req = SimRequest::new(n, seed);
     req.antithetic = antithetic;
     let out = simulate(model, &req, &Control::default()).unwrap();

@@ -14,21 +14,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus, ZeroConeT,
-};
+use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus, ZeroConeT};
 
 use super::{Allocation, Problem};
 use crate::error::{CoreError, Result};
 
 /// Solve the programme over the `allowed` assets (the others get weight 0),
 /// with risk aversion `lambda` or a return `target`.
-pub(super) fn solve(
-    prob: &Problem,
-    allowed: &[bool],
-    lambda: f64,
-    target: Option<f64>,
-) -> Result<Allocation> {
+pub(super) fn solve(prob: &Problem, allowed: &[bool], lambda: f64, target: Option<f64>) -> Result<Allocation> {
     let cols: Vec<usize> = (0..prob.m).filter(|&j| allowed[j]).collect();
     let (ma, n) = (cols.len(), prob.rows.len());
     let has_t = target.is_some() as usize;
@@ -108,9 +101,7 @@ pub(super) fn solve(
 
     match sol.status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => {}
-        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible
-            if target.is_some() =>
-        {
+        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible if target.is_some() => {
             return Err(CoreError::invalid(
                 "target_return",
                 format!(
@@ -130,13 +121,6 @@ pub(super) fn solve(
         x[j] = sol.x[c];
     }
     let zeta = sol.x[zeta_col];
-    let lp_cvar = zeta
-        + tail
-            * prob
-                .p
-                .iter()
-                .zip(&sol.x[u0..])
-                .map(|(pi, u)| pi * u)
-                .sum::<f64>();
+    let lp_cvar = zeta + tail * prob.p.iter().zip(&sol.x[u0..]).map(|(pi, u)| pi * u).sum::<f64>();
     prob.finish(x, zeta, lp_cvar, sol.status.to_string(), sol.iterations)
 }

@@ -77,19 +77,13 @@ pub(crate) struct Problem<'a> {
 impl<'a> Problem<'a> {
     fn new(returns: &'a [f64], n_assets: usize, w: &'a [f64], alpha: f64) -> Result<Problem<'a>> {
         if n_assets == 0 {
-            return Err(CoreError::invalid(
-                "returns",
-                "must have at least one asset column",
-            ));
+            return Err(CoreError::invalid("returns", "must have at least one asset column"));
         }
         check_sample(returns, "returns")?;
         if returns.len() % n_assets != 0 {
             return Err(CoreError::invalid(
                 "returns",
-                format!(
-                    "has {} values, not a multiple of {n_assets} assets",
-                    returns.len()
-                ),
+                format!("has {} values, not a multiple of {n_assets} assets", returns.len()),
             ));
         }
         let n = returns.len() / n_assets;
@@ -99,10 +93,7 @@ impl<'a> Problem<'a> {
         let p: Vec<f64> = rows.iter().map(|&i| w[i] / total).collect();
         let mut mu = vec![0.0; n_assets];
         for (&i, &pi) in rows.iter().zip(&p) {
-            for (mj, r) in mu
-                .iter_mut()
-                .zip(&returns[i * n_assets..(i + 1) * n_assets])
-            {
+            for (mj, r) in mu.iter_mut().zip(&returns[i * n_assets..(i + 1) * n_assets]) {
                 *mj += pi * r;
             }
         }
@@ -126,14 +117,7 @@ impl<'a> Problem<'a> {
 
     /// Complete an allocation from solver weights: clip, renormalise, and
     /// evaluate the portfolio exactly on the sample.
-    fn finish(
-        &self,
-        x: Vec<f64>,
-        zeta: f64,
-        lp_cvar: f64,
-        status: String,
-        iterations: u32,
-    ) -> Result<Allocation> {
+    fn finish(&self, x: Vec<f64>, zeta: f64, lp_cvar: f64, status: String, iterations: u32) -> Result<Allocation> {
         let mut x: Vec<f64> = x.into_iter().map(|v| v.max(0.0)).collect();
         let s: f64 = x.iter().sum();
         if !(s > 0.0 && s.is_finite()) {

@@ -16,9 +16,7 @@ impl Lcg {
 fn single_asset_lp_cvar_is_the_sample_cvar() {
     let mut g = Lcg(7);
     // rounded to a grid so that ties occur
-    let r: Vec<f64> = (0..300)
-        .map(|_| ((g.next() - 0.45) * 20.0).round() / 100.0)
-        .collect();
+    let r: Vec<f64> = (0..300).map(|_| ((g.next() - 0.45) * 20.0).round() / 100.0).collect();
     let w: Vec<f64> = (0..300).map(|_| 0.5 + g.next()).collect();
     for alpha in [0.5, 0.9, 0.95, 0.99] {
         let a = mean_cvar(&r, 1, &w, alpha, Objective::MinCvar).unwrap();

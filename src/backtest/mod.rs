@@ -64,10 +64,7 @@ fn validate(inp: &BacktestInput<'_>) -> Result<()> {
     if nw != n || r != inp.rebalance.len() {
         return Err(CoreError::invalid(
             "weights",
-            format!(
-                "targets are {r} × {nw}, expected {} × {n}",
-                inp.rebalance.len()
-            ),
+            format!("targets are {r} × {nw}, expected {} × {n}", inp.rebalance.len()),
         ));
     }
     if inp.rebalance.is_empty() {
@@ -212,18 +209,10 @@ pub fn run(inp: &BacktestInput<'_>) -> Result<BacktestOutput> {
         } else {
             0.0
         };
-        out.turnover[t] = if equity_pre > 0.0 {
-            traded / equity_pre
-        } else {
-            0.0
-        };
+        out.turnover[t] = if equity_pre > 0.0 { traded / equity_pre } else { 0.0 };
         out.costs[t] = paid;
         out.cash[t] = cash;
-        out.positions
-            .row_mut(t)
-            .iter_mut()
-            .zip(&h)
-            .for_each(|(o, v)| *o = *v);
+        out.positions.row_mut(t).iter_mut().zip(&h).for_each(|(o, v)| *o = *v);
         equity_prev = equity;
     }
     Ok(out)

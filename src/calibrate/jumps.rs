@@ -95,8 +95,7 @@ impl Mixture<'_> {
                 log_fact += (n as f64).ln();
             }
             let v = s2 + n as f64 * sigma_j * sigma_j;
-            c[n] =
-                -mu + n as f64 * mu.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
+            c[n] = -mu + n as f64 * mu.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
             w[n] = 0.5 / v;
         }
         let mut terms = [0.0f64; 51];
@@ -174,12 +173,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
             let d: Vec<f64> = x.windows(2).map(|p| p[1] - p[0]).collect();
             let md = d.iter().sum::<f64>() / n as f64;
             let v = d.iter().map(|v| (v - md) * (v - md)).sum::<f64>() / n as f64;
-            (
-                1.0,
-                x.iter().sum::<f64>() / x.len() as f64,
-                (v / dt).sqrt(),
-                v,
-            )
+            (1.0, x.iter().sum::<f64>() / x.len() as f64, (v / dt).sqrt(), v)
         }
     };
     let s_d = s2_d.sqrt();
@@ -220,9 +214,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
             k0.ln().clamp(LN_MIN + 1.0, 6.0),
             m0,
             (sig_frac * sig0).ln().clamp(LN_MIN + 1.0, 2.0),
-            (lam_step / dt)
-                .ln()
-                .clamp(LN_MIN + 1.0, ln_lambda_max - 0.1),
+            (lam_step / dt).ln().clamp(LN_MIN + 1.0, ln_lambda_max - 0.1),
             0.0,
             (sj_mult * s_d).ln().clamp(LN_MIN + 1.0, 1.5),
         ];
@@ -318,9 +310,7 @@ mod tests {
 
     #[test]
     fn mixture_with_negligible_jumps_matches_the_gaussian_ar1() {
-        let x: Vec<f64> = (0..60)
-            .map(|i| 5.0 + 0.1 * ((i as f64) * 0.7).sin())
-            .collect();
+        let x: Vec<f64> = (0..60).map(|i| 5.0 + 0.1 * ((i as f64) * 0.7).sin()).collect();
         let model = Mixture {
             x: &x,
             dt: 1.0 / 12.0,
@@ -338,18 +328,12 @@ mod tests {
             })
             .sum();
         // λΔ = e^{−12}/12: the jump terms change ℓ by about n·λΔ
-        assert!(
-            (model.loglik(&u) - want).abs() < 1e-4,
-            "{} vs {want}",
-            model.loglik(&u)
-        );
+        assert!((model.loglik(&u) - want).abs() < 1e-4, "{} vs {want}", model.loglik(&u));
     }
 
     #[test]
     fn bad_fixed_values_name_the_parameter() {
-        let levels: Vec<f64> = (0..40)
-            .map(|i| 300.0 + 20.0 * ((i as f64) * 0.9).sin())
-            .collect();
+        let levels: Vec<f64> = (0..40).map(|i| 300.0 + 20.0 * ((i as f64) * 0.9).sin()).collect();
         let mut opts = JumpOptions::default();
         opts.fixed[2] = Some(-1.0);
         let e = fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts).unwrap_err();

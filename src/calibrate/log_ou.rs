@@ -85,11 +85,7 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
     }
     let b = sxy / sxx;
     let a = m1 - b * m0;
-    let ssr: f64 = x0
-        .iter()
-        .zip(x1)
-        .map(|(u, v)| (v - a - b * u).powi(2))
-        .sum();
+    let ssr: f64 = x0.iter().zip(x1).map(|(u, v)| (v - a - b * u).powi(2)).sum();
     let s2 = ssr / n; // MLE of the innovation variance
     if s2.is_nan() || s2 <= 0.0 {
         return Err(CoreError::Numerical(
@@ -135,21 +131,13 @@ pub fn fit_log_ou(levels: &[f64], dt: f64) -> Result<LogOuFit> {
     let (ds_db, ds_ds) = (s * dg_db / (2.0 * g.sqrt()), g.sqrt());
 
     let se_kappa = (dk_db * dk_db * var_b).sqrt();
-    let se_m =
-        (dm_da * dm_da * var_a + 2.0 * dm_da * dm_db * cov_ab + dm_db * dm_db * var_b).sqrt();
+    let se_m = (dm_da * dm_da * var_a + 2.0 * dm_da * dm_db * cov_ab + dm_db * dm_db * var_b).sqrt();
     let se_sigma = (ds_db * ds_db * var_b + ds_ds * ds_ds * var_s).sqrt();
     let theta = m.exp();
 
     Ok(LogOuFit {
         params: [kappa, theta, sigma, 0.0, 0.0, 0.0],
-        std_errs: [
-            se_kappa,
-            theta * se_m,
-            se_sigma,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-        ],
+        std_errs: [se_kappa, theta * se_m, se_sigma, f64::NAN, f64::NAN, f64::NAN],
         fixed: [false; 6],
         jumps: false,
         log_mean: m,
@@ -199,10 +187,7 @@ mod tests {
     #[test]
     fn rejects_bad_input_with_the_argument_name() {
         let mut levels = ar_path(50, 0.2, 0.96, 0.05);
-        assert!(fit_log_ou(&levels, 0.0)
-            .unwrap_err()
-            .to_string()
-            .starts_with("dt:"));
+        assert!(fit_log_ou(&levels, 0.0).unwrap_err().to_string().starts_with("dt:"));
         levels[10] = -1.0;
         assert!(fit_log_ou(&levels, 1.0 / 12.0)
             .unwrap_err()
@@ -216,9 +201,6 @@ mod tests {
         let trend: Vec<f64> = (0..40)
             .map(|i| (0.01 * 1.1f64.powi(i) + 1e-3 * (i as f64).sin()).exp())
             .collect();
-        assert!(matches!(
-            fit_log_ou(&trend, 1.0 / 12.0),
-            Err(CoreError::Numerical(_))
-        ));
+        assert!(matches!(fit_log_ou(&trend, 1.0 / 12.0), Err(CoreError::Numerical(_))));
     }
 }

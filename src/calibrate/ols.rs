@@ -78,10 +78,7 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
     if n < MIN_OBS.max(k + 1) {
         return Err(CoreError::invalid(
             "asset_returns",
-            format!(
-                "needs at least {} observations, got {n}",
-                MIN_OBS.max(k + 1)
-            ),
+            format!("needs at least {} observations, got {n}", MIN_OBS.max(k + 1)),
         ));
     }
     check(&y, "asset_returns")?;
@@ -111,12 +108,8 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
             ztz[j * k + i] = ztz[i * k + j];
         }
     }
-    let inv = spd_inverse(&ztz, k).ok_or_else(|| {
-        CoreError::invalid(
-            "factor_returns",
-            "columns are collinear or constant (ZᵀZ is singular)",
-        )
-    })?;
+    let inv = spd_inverse(&ztz, k)
+        .ok_or_else(|| CoreError::invalid("factor_returns", "columns are collinear or constant (ZᵀZ is singular)"))?;
 
     let mut fit = OlsFit {
         n,
@@ -139,9 +132,7 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
                 *v += z(t, i) * y[[t, j]];
             }
         }
-        let beta: Vec<f64> = (0..k)
-            .map(|i| (0..k).map(|l| inv[i * k + l] * zty[l]).sum())
-            .collect();
+        let beta: Vec<f64> = (0..k).map(|i| (0..k).map(|l| inv[i * k + l] * zty[l]).sum()).collect();
         let ybar = (0..n).map(|t| y[[t, j]]).sum::<f64>() / n as f64;
         let (mut ssr, mut sst) = (0.0, 0.0);
         for t in 0..n {

@@ -13,12 +13,7 @@ pub(crate) struct Minimum {
 /// Nelder–Mead (Nelder & Mead 1965; coefficients 1, 2, ½, ½) from `x0` with
 /// an initial simplex of side `step`. Non-finite values count as +∞, so a
 /// function may refuse points outside its domain by returning NaN or ∞.
-fn nelder_mead<F: FnMut(&[f64]) -> f64>(
-    f: &mut F,
-    x0: &[f64],
-    step: f64,
-    max_evals: usize,
-) -> Minimum {
+fn nelder_mead<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_evals: usize) -> Minimum {
     const FTOL: f64 = 1e-13;
     const XTOL: f64 = 1e-10;
     let d = x0.len();
@@ -51,12 +46,7 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(
         let spread = vals[worst] - vals[best];
         let size = pts
             .iter()
-            .map(|p| {
-                p.iter()
-                    .zip(&pts[best])
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max)
-            })
+            .map(|p| p.iter().zip(&pts[best]).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
             .fold(0.0, f64::max);
         if vals[best].is_finite() && spread <= FTOL * (1.0 + vals[best].abs()) && size <= XTOL {
             converged = true;
@@ -114,9 +104,7 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(
             vals[i] = eval(&pts[i], &mut evals);
         }
     }
-    let best = (0..=d)
-        .min_by(|&i, &j| vals[i].total_cmp(&vals[j]))
-        .unwrap_or(0);
+    let best = (0..=d).min_by(|&i, &j| vals[i].total_cmp(&vals[j])).unwrap_or(0);
     Minimum {
         x: pts[best].clone(),
         f: vals[best],
@@ -128,12 +116,7 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(
 /// Nelder–Mead restarted from its own optimum (with a fresh simplex) until a
 /// restart no longer improves the value, which guards against the method's
 /// premature collapse.
-pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
-    f: &mut F,
-    x0: &[f64],
-    step: f64,
-    max_evals: usize,
-) -> Minimum {
+pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_evals: usize) -> Minimum {
     let mut best = nelder_mead(f, x0, step, max_evals);
     let mut evals = best.evals;
     for _ in 0..20 {
@@ -181,10 +164,9 @@ pub(crate) fn hessian<F: FnMut(&[f64]) -> f64>(f: &mut F, x: &[f64]) -> Vec<f64>
                 p[j] = x[j];
                 v
             };
-            let v =
-                (corner(1.0, 1.0, &mut p) - corner(1.0, -1.0, &mut p) - corner(-1.0, 1.0, &mut p)
-                    + corner(-1.0, -1.0, &mut p))
-                    / (4.0 * h[i] * h[j]);
+            let v = (corner(1.0, 1.0, &mut p) - corner(1.0, -1.0, &mut p) - corner(-1.0, 1.0, &mut p)
+                + corner(-1.0, -1.0, &mut p))
+                / (4.0 * h[i] * h[j]);
             out[i * d + j] = v;
             out[j * d + i] = v;
         }
@@ -200,10 +182,7 @@ mod tests {
     fn finds_the_rosenbrock_minimum() {
         let mut f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let m = minimize(&mut f, &[-1.2, 1.0], 0.5, 20_000);
-        assert!(
-            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
-            "{m:?}"
-        );
+        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{m:?}");
         assert!(m.converged);
     }
 

@@ -48,13 +48,24 @@ pub fn world_to_value(w: &World) -> Value {
                 t.insert("total".into(), Value::Integer(*total as i64));
                 t.insert("initial".into(), Value::Integer(*initial as i64));
             }
-            FactorKind::Adoption { lag_min, lag_max, rate, noise } => {
+            FactorKind::Adoption {
+                lag_min,
+                lag_max,
+                rate,
+                noise,
+            } => {
                 t.insert("lag_min".into(), Value::Integer(*lag_min as i64));
                 t.insert("lag_max".into(), Value::Integer(*lag_max as i64));
                 t.insert("rate".into(), Value::Float(*rate));
                 t.insert("noise".into(), Value::Float(*noise));
             }
-            FactorKind::Contract { underlying, initial, reset_month, averaging, noise } => {
+            FactorKind::Contract {
+                underlying,
+                initial,
+                reset_month,
+                averaging,
+                noise,
+            } => {
                 t.insert("initial".into(), Value::Float(*initial));
                 t.insert("underlying".into(), s(&w.factors[*underlying].name));
                 t.insert("reset_month".into(), Value::Integer(*reset_month as i64));

@@ -76,9 +76,20 @@ pub enum FactorKind {
     /// Count of `total` items, each open one completing with probability h per month.
     Completion { total: u32, initial: u32 },
     /// Adoption curve s_max·(1 − e^{−r(t−L)⁺}) + noise, clipped to [0, 1].
-    Adoption { lag_min: u32, lag_max: u32, rate: f64, noise: f64 },
+    Adoption {
+        lag_min: u32,
+        lag_max: u32,
+        rate: f64,
+        noise: f64,
+    },
     /// Price fixed once a year at a discount to the underlying's trailing mean (MODEL.md §4).
-    Contract { underlying: usize, initial: f64, reset_month: u32, averaging: u32, noise: f64 },
+    Contract {
+        underlying: usize,
+        initial: f64,
+        reset_month: u32,
+        averaging: u32,
+        noise: f64,
+    },
 }
 
 impl FactorKind {
@@ -96,7 +107,10 @@ impl FactorKind {
 
     /// Whether the factor takes a Gaussian diffusion shock (and so a row of the correlation matrix).
     pub fn has_shock(&self) -> bool {
-        matches!(self, FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. })
+        matches!(
+            self,
+            FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. }
+        )
     }
 }
 

@@ -81,7 +81,10 @@ fn number(v: &Value, path: &str) -> Result<f64> {
     match v {
         Value::Float(x) => Ok(*x),
         Value::Integer(i) => Ok(*i as f64),
-        _ => Err(CoreError::invalid(path, format!("must be a number, got {}", type_name(v)))),
+        _ => Err(CoreError::invalid(
+            path,
+            format!("must be a number, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -95,10 +98,18 @@ fn get_int(t: &Table, path: &str, key: &str, lo: i64, hi: i64) -> Result<Option<
     let i = match v {
         Value::Integer(i) => *i,
         Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9e15 => *x as i64,
-        _ => return Err(CoreError::invalid(p, format!("must be an integer, got {}", type_name(v)))),
+        _ => {
+            return Err(CoreError::invalid(
+                p,
+                format!("must be an integer, got {}", type_name(v)),
+            ))
+        }
     };
     if i < lo || i > hi {
-        return Err(CoreError::invalid(p, format!("must be an integer in [{lo}, {hi}], got {i}")));
+        return Err(CoreError::invalid(
+            p,
+            format!("must be an integer in [{lo}, {hi}], got {i}"),
+        ));
     }
     Ok(Some(i))
 }
@@ -130,7 +141,10 @@ fn check_finite_in(v: f64, path: &str, lo: f64, hi: f64, open_lo: bool) -> Resul
         Ok(v)
     } else {
         let b = if open_lo { "(" } else { "[" };
-        Err(CoreError::invalid(path, format!("must be a finite number in {b}{lo}, {hi}], got {v}")))
+        Err(CoreError::invalid(
+            path,
+            format!("must be a finite number in {b}{lo}, {hi}], got {v}"),
+        ))
     }
 }
 
@@ -167,7 +181,17 @@ pub fn world_from_value(root: &Value) -> Result<World> {
     check_keys(
         root,
         "",
-        &["world", "factors", "scenarios", "correlations", "derived", "transitions", "assets", "freeze", "strategies"],
+        &[
+            "world",
+            "factors",
+            "scenarios",
+            "correlations",
+            "derived",
+            "transitions",
+            "assets",
+            "freeze",
+            "strategies",
+        ],
     )?;
 
     // [world]
@@ -179,7 +203,14 @@ pub fn world_from_value(root: &Value) -> Result<World> {
     check_keys(
         w,
         "world",
-        &["name", "description", "start", "horizon_months", "base_scenario", "regimes"],
+        &[
+            "name",
+            "description",
+            "start",
+            "horizon_months",
+            "base_scenario",
+            "regimes",
+        ],
     )?;
     let name = get_string(w, "world", "name")?.unwrap_or_else(|| "custom".into());
     let description = get_string(w, "world", "description")?.unwrap_or_default();
@@ -187,8 +218,7 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         Some(s) => parse_month(&s, "world.start")?,
         None => YearMonth { year: 2025, month: 6 },
     };
-    let horizon_months =
-        get_int(w, "world", "horizon_months", 1, MAX_HORIZON as i64)?.unwrap_or(24) as usize;
+    let horizon_months = get_int(w, "world", "horizon_months", 1, MAX_HORIZON as i64)?.unwrap_or(24) as usize;
     let regimes_tag = get_string(w, "world", "regimes")?.unwrap_or_else(|| "static".into());
     if regimes_tag != "static" && regimes_tag != "markov" {
         return Err(CoreError::invalid(
@@ -203,15 +233,18 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         Some(b) => b,
         None => scenarios_tbl.keys().next().cloned().unwrap_or_default(),
     };
-    let base = scenarios_tbl.keys().position(|k| *k == base_name).ok_or_else(|| {
-        CoreError::invalid("world.base_scenario", format!("{base_name:?} is not a scenario"))
-    })?;
+    let base = scenarios_tbl
+        .keys()
+        .position(|k| *k == base_name)
+        .ok_or_else(|| CoreError::invalid("world.base_scenario", format!("{base_name:?} is not a scenario")))?;
     let scenarios = parse_scenarios(scenarios_tbl, &factors, base, regimes_tag == "static")?;
 
     let regimes = if regimes_tag == "markov" {
         let t = require(root.get("transitions"), "", "transitions")
             .map_err(|_| CoreError::invalid("transitions", "is required when world.regimes = \"markov\""))?;
-        RegimeMode::Markov { transition: parse_transitions(as_table(t, "transitions")?, &scenarios)? }
+        RegimeMode::Markov {
+            transition: parse_transitions(as_table(t, "transitions")?, &scenarios)?,
+        }
     } else {
         if root.contains_key("transitions") {
             return Err(CoreError::invalid(
@@ -240,9 +273,10 @@ pub fn world_from_value(root: &Value) -> Result<World> {
             let t = as_table(v, "freeze")?;
             check_keys(t, "freeze", &["scenario", "size"])?;
             let sname = require(get_string(t, "freeze", "scenario")?, "freeze", "scenario")?;
-            let scenario = scenarios.iter().position(|s| s.name == sname).ok_or_else(|| {
-                CoreError::invalid("freeze.scenario", format!("{sname:?} is not a scenario"))
-            })?;
+            let scenario = scenarios
+                .iter()
+                .position(|s| s.name == sname)
+                .ok_or_else(|| CoreError::invalid("freeze.scenario", format!("{sname:?} is not a scenario")))?;
             let size = get_number(t, "freeze", "size")?.unwrap_or(0.5);
             let size = check_finite_in(size, "freeze.size", 0.0, 10.0, false)?;
             Some(super::Freeze { scenario, size })
@@ -288,14 +322,16 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
         let path = join("factors", name);
         check_name(name, &path)?;
         if RESERVED_SCENARIO_KEYS.contains(&name.as_str()) || RESERVED_NAMES.contains(&name.as_str()) {
-            return Err(CoreError::invalid(&path, "is a reserved word, choose another factor name"));
+            return Err(CoreError::invalid(
+                &path,
+                "is a reserved word, choose another factor name",
+            ));
         }
         let t = as_table(v, &path)?;
         let kind_tag = require(get_string(t, &path, "kind")?, &path, "kind")?;
         let common = ["kind", "unit", "description"];
-        let with = |extra: &[&'static str]| -> Vec<&str> {
-            common.iter().copied().chain(extra.iter().copied()).collect()
-        };
+        let with =
+            |extra: &[&'static str]| -> Vec<&str> { common.iter().copied().chain(extra.iter().copied()).collect() };
         let level = |t: &Table| -> Result<f64> {
             let x = require(get_number(t, &path, "initial")?, &path, "initial")?;
             check_finite_in(x, &join(&path, "initial"), 0.0, 1e12, true)
@@ -386,28 +422,28 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
     Ok(out)
 }
 
-fn parse_scenarios(
-    st: &Table,
-    factors: &[Factor],
-    base: usize,
-    static_mode: bool,
-) -> Result<Vec<Scenario>> {
+fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: bool) -> Result<Vec<Scenario>> {
     if st.is_empty() {
         return Err(CoreError::invalid("scenarios", "must define at least one scenario"));
     }
     if st.len() > MAX_SCENARIOS {
-        return Err(CoreError::invalid("scenarios", format!("at most {MAX_SCENARIOS} scenarios")));
+        return Err(CoreError::invalid(
+            "scenarios",
+            format!("at most {MAX_SCENARIOS} scenarios"),
+        ));
     }
     let mut out = Vec::with_capacity(st.len());
     for (k, (name, v)) in st.iter().enumerate() {
         let path = join("scenarios", name);
         check_name(name, &path)?;
         if RESERVED_NAMES.contains(&name.as_str()) {
-            return Err(CoreError::invalid(&path, "is a reserved word, choose another scenario name"));
+            return Err(CoreError::invalid(
+                &path,
+                "is a reserved word, choose another scenario name",
+            ));
         }
         let t = as_table(v, &path)?;
-        let mut given: Vec<Vec<Option<f64>>> =
-            factors.iter().map(|f| vec![None; param_specs(&f.kind).len()]).collect();
+        let mut given: Vec<Vec<Option<f64>>> = factors.iter().map(|f| vec![None; param_specs(&f.kind).len()]).collect();
         for (key, val) in t {
             if RESERVED_SCENARIO_KEYS.contains(&key.as_str()) {
                 continue;
@@ -439,7 +475,10 @@ fn parse_scenarios(
                     ));
                 };
                 let x = number(pval, &ppath)?;
-                specs[pi].rule.check(x).map_err(|rule| CoreError::invalid(&ppath, rule))?;
+                specs[pi]
+                    .rule
+                    .check(x)
+                    .map_err(|rule| CoreError::invalid(&ppath, rule))?;
                 if let FactorKind::LogitOu { scale, .. } = factors[fi].kind {
                     if specs[pi].name == "theta" && x >= scale {
                         return Err(CoreError::invalid(
@@ -462,9 +501,10 @@ fn parse_scenarios(
             None => None,
             Some(v) => {
                 let opath = join(&path, "onset");
-                let arr = v.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
-                    CoreError::invalid(&opath, "must be an array [first, last] of two month numbers")
-                })?;
+                let arr = v
+                    .as_array()
+                    .filter(|a| a.len() == 2)
+                    .ok_or_else(|| CoreError::invalid(&opath, "must be an array [first, last] of two month numbers"))?;
                 let mut m = [0u32; 2];
                 for (i, x) in arr.iter().enumerate() {
                     let ok = match x {
@@ -477,13 +517,19 @@ fn parse_scenarios(
                     m[i] = i64v as u32;
                 }
                 if m[0] > m[1] {
-                    return Err(CoreError::invalid(&opath, format!("first ({}) must not exceed last ({})", m[0], m[1])));
+                    return Err(CoreError::invalid(
+                        &opath,
+                        format!("first ({}) must not exceed last ({})", m[0], m[1]),
+                    ));
                 }
                 Some((m[0], m[1]))
             }
         };
         if k == base && onset.is_some() {
-            return Err(CoreError::invalid(join(&path, "onset"), "the base scenario has no onset"));
+            return Err(CoreError::invalid(
+                join(&path, "onset"),
+                "the base scenario has no onset",
+            ));
         }
         if static_mode && k != base && onset.is_none() {
             return Err(CoreError::invalid(
@@ -543,13 +589,19 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
                 .ok_or_else(|| CoreError::invalid(&p, "is not a scenario"))?;
             let x = number(v, &p)?;
             if !(0.0..=1.0).contains(&x) {
-                return Err(CoreError::invalid(p, format!("must be a probability in [0, 1], got {x}")));
+                return Err(CoreError::invalid(
+                    p,
+                    format!("must be a probability in [0, 1], got {x}"),
+                ));
             }
             m[i][j] = x;
         }
         let sum: f64 = m[i].iter().sum();
         if (sum - 1.0).abs() > 1e-9 {
-            return Err(CoreError::invalid(path, format!("row must sum to 1 within 1e-9, got {sum}")));
+            return Err(CoreError::invalid(
+                path,
+                format!("row must sum to 1 within 1e-9, got {sum}"),
+            ));
         }
     }
     Ok(m)
@@ -561,7 +613,10 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
         let path = join("derived", name);
         check_name(name, &path)?;
         if RESERVED_NAMES.contains(&name.as_str()) {
-            return Err(CoreError::invalid(&path, "is a reserved word, choose another series name"));
+            return Err(CoreError::invalid(
+                &path,
+                "is a reserved word, choose another series name",
+            ));
         }
         if factors.iter().any(|f| f.name == *name) {
             return Err(CoreError::invalid(&path, "has the name of a factor"));
@@ -587,7 +642,9 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
             .ok_or_else(|| CoreError::invalid(&opath, "must be an array of two factor names"))?;
         let mut idx = [0usize; 2];
         for (i, x) in of.iter().enumerate() {
-            let n = x.as_str().ok_or_else(|| CoreError::invalid(&opath, "must be an array of two factor names"))?;
+            let n = x
+                .as_str()
+                .ok_or_else(|| CoreError::invalid(&opath, "must be an array of two factor names"))?;
             idx[i] = factors
                 .iter()
                 .position(|f| f.name == n)
@@ -625,13 +682,22 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
             let p = join(&apath, b);
             let ib = find(b, &p)?;
             if ia == ib {
-                return Err(CoreError::invalid(p, "a factor's correlation with itself is 1 by definition"));
+                return Err(CoreError::invalid(
+                    p,
+                    "a factor's correlation with itself is 1 by definition",
+                ));
             }
             let rho = number(x, &p)?;
             if !(-1.0..=1.0).contains(&rho) {
-                return Err(CoreError::invalid(p, format!("must be a correlation in [-1, 1], got {rho}")));
+                return Err(CoreError::invalid(
+                    p,
+                    format!("must be a correlation in [-1, 1], got {rho}"),
+                ));
             }
-            if out.iter().any(|&(i, j, _)| (i == ia && j == ib) || (i == ib && j == ia)) {
+            if out
+                .iter()
+                .any(|&(i, j, _)| (i == ia && j == ib) || (i == ib && j == ia))
+            {
                 return Err(CoreError::invalid(p, "this pair is given twice"));
             }
             out.push((ia, ib, rho));
@@ -652,7 +718,11 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
         let path = join("assets", name);
         check_name(name, &path)?;
         let t = as_table(v, &path)?;
-        check_keys(t, &path, &["description", "betas", "vol", "sanctions_exposure", "cost_bps"])?;
+        check_keys(
+            t,
+            &path,
+            &["description", "betas", "vol", "sanctions_exposure", "cost_bps"],
+        )?;
         let bpath = join(&path, "betas");
         let bt = as_table(require(t.get("betas"), &path, "betas")?, &bpath)?;
         let mut betas = Vec::new();
@@ -664,7 +734,10 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
                 .ok_or_else(|| CoreError::invalid(&p, "is not a factor"))?;
             if !matches!(
                 factors[fi].kind,
-                FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. } | FactorKind::Contract { .. }
+                FactorKind::LogOu { .. }
+                    | FactorKind::LogitOu { .. }
+                    | FactorKind::Gbm { .. }
+                    | FactorKind::Contract { .. }
             ) {
                 return Err(CoreError::invalid(
                     &p,
@@ -674,7 +747,13 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             let beta = check_finite_in(number(b, &p)?, &p, -100.0, 100.0, false)?;
             betas.push((fi, beta));
         }
-        let vol = check_finite_in(get_number(t, &path, "vol")?.unwrap_or(0.0), &join(&path, "vol"), 0.0, 10.0, false)?;
+        let vol = check_finite_in(
+            get_number(t, &path, "vol")?.unwrap_or(0.0),
+            &join(&path, "vol"),
+            0.0,
+            10.0,
+            false,
+        )?;
         let exposure = check_finite_in(
             get_number(t, &path, "sanctions_exposure")?.unwrap_or(0.0),
             &join(&path, "sanctions_exposure"),
@@ -682,8 +761,13 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             1.0,
             false,
         )?;
-        let cost_bps =
-            check_finite_in(get_number(t, &path, "cost_bps")?.unwrap_or(0.0), &join(&path, "cost_bps"), 0.0, 10_000.0, false)?;
+        let cost_bps = check_finite_in(
+            get_number(t, &path, "cost_bps")?.unwrap_or(0.0),
+            &join(&path, "cost_bps"),
+            0.0,
+            10_000.0,
+            false,
+        )?;
         out.push(super::Asset {
             name: name.clone(),
             description: get_string(t, &path, "description")?.unwrap_or_default(),
@@ -703,7 +787,10 @@ fn parse_strategies(
     derived: &[Derived],
 ) -> Result<Vec<super::Strategy>> {
     if st.len() > MAX_ASSETS {
-        return Err(CoreError::invalid("strategies", format!("at most {MAX_ASSETS} strategies")));
+        return Err(CoreError::invalid(
+            "strategies",
+            format!("at most {MAX_ASSETS} strategies"),
+        ));
     }
     let mut out = Vec::new();
     for (name, v) in st {
@@ -731,8 +818,13 @@ fn parse_strategies(
             })?;
             weights.push((ai, check_finite_in(number(x, &p)?, &p, -100.0, 100.0, false)?));
         }
-        let cost_bps =
-            check_finite_in(get_number(t, &path, "cost_bps")?.unwrap_or(10.0), &join(&path, "cost_bps"), 0.0, 10_000.0, false)?;
+        let cost_bps = check_finite_in(
+            get_number(t, &path, "cost_bps")?.unwrap_or(10.0),
+            &join(&path, "cost_bps"),
+            0.0,
+            10_000.0,
+            false,
+        )?;
         out.push(super::Strategy {
             name: name.clone(),
             description: get_string(t, &path, "description")?.unwrap_or_default(),

@@ -49,11 +49,23 @@ pub struct ParamSpec {
 }
 
 const fn req(name: &'static str, rule: Rule, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, required: true, default: f64::NAN, rule, doc }
+    ParamSpec {
+        name,
+        required: true,
+        default: f64::NAN,
+        rule,
+        doc,
+    }
 }
 
 const fn opt(name: &'static str, default: f64, rule: Rule, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, required: false, default, rule, doc }
+    ParamSpec {
+        name,
+        required: false,
+        default,
+        rule,
+        doc,
+    }
 }
 
 /// Largest jump intensity per year (keeps the Poisson inversion exact and fast).
@@ -63,11 +75,20 @@ const JUMPS: [ParamSpec; 4] = [
     opt("lambda", 0.0, Rule::Closed(0.0, MAX_LAMBDA), "jump intensity per year"),
     opt("mu_j", 0.0, Rule::Closed(-5.0, 5.0), "mean log jump"),
     opt("sigma_j", 0.0, Rule::Closed(0.0, 5.0), "st. dev. of the log jump"),
-    opt("onset_jump", 0.0, Rule::Closed(-10.0, 10.0), "jump added to x when the scenario starts"),
+    opt(
+        "onset_jump",
+        0.0,
+        Rule::Closed(-10.0, 10.0),
+        "jump added to x when the scenario starts",
+    ),
 ];
 
 const OU: [ParamSpec; 7] = [
-    req("theta", Rule::LeftOpen(0.0, 1e12), "long-run level, in the factor's unit"),
+    req(
+        "theta",
+        Rule::LeftOpen(0.0, 1e12),
+        "long-run level, in the factor's unit",
+    ),
     req("kappa", Rule::Closed(0.0, 1000.0), "mean-reversion speed per year"),
     req("sigma", Rule::Closed(0.0, 10.0), "volatility per sqrt(year)"),
     JUMPS[0],
@@ -77,7 +98,11 @@ const OU: [ParamSpec; 7] = [
 ];
 
 const GBM: [ParamSpec; 6] = [
-    req("g", Rule::Closed(-5.0, 5.0), "expected growth rate of the level per year"),
+    req(
+        "g",
+        Rule::Closed(-5.0, 5.0),
+        "expected growth rate of the level per year",
+    ),
     req("sigma", Rule::Closed(0.0, 10.0), "volatility per sqrt(year)"),
     JUMPS[0],
     JUMPS[1],
@@ -85,13 +110,19 @@ const GBM: [ParamSpec; 6] = [
     JUMPS[3],
 ];
 
-const COMPLETION: [ParamSpec; 1] =
-    [req("h", Rule::Closed(0.0, 1.0), "monthly completion probability of each open item")];
+const COMPLETION: [ParamSpec; 1] = [req(
+    "h",
+    Rule::Closed(0.0, 1.0),
+    "monthly completion probability of each open item",
+)];
 
 const ADOPTION: [ParamSpec; 1] = [req("s_max", Rule::Closed(0.0, 1.0), "saturation share")];
 
-const CONTRACT: [ParamSpec; 1] =
-    [req("discount", Rule::RightOpen(0.0, 1.0), "discount d to the trailing mean at each reset")];
+const CONTRACT: [ParamSpec; 1] = [req(
+    "discount",
+    Rule::RightOpen(0.0, 1.0),
+    "discount d to the trailing mean at each reset",
+)];
 
 /// Index of each parameter inside its kind's table.
 pub mod idx {

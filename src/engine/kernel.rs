@@ -211,8 +211,8 @@ fn simulate_block_generic(
             for (l, rng) in rngs.iter().enumerate() {
                 rng.fill_uniforms(streams::UNIFORM_BASE + f as u32, &mut scratch.uniforms);
                 let reg = &scratch.regimes[l * w..(l + 1) * w];
-                for t in 0..h {
-                    let st = &df.steps[reg[t] as usize];
+                for (t, &r) in reg[..h].iter().enumerate() {
+                    let st = &df.steps[r as usize];
                     let mut jsum = 0.0;
                     if st.jump_mean > 0.0 {
                         let n = poisson_inv(scratch.uniforms[t], st.jump_mean, st.jump_p0);
@@ -301,7 +301,15 @@ fn simulate_block_generic(
             for t in 0..h {
                 let r = scratch.regimes[l * w + t] as usize;
                 let open = c.total - done;
-                done += binomial_inv(open, c.h[r], c.p0[r][open as usize], scratch.uniforms[t], rng, stream, t);
+                done += binomial_inv(
+                    open,
+                    c.h[r],
+                    c.p0[r][open as usize],
+                    scratch.uniforms[t],
+                    rng,
+                    stream,
+                    t,
+                );
                 row[t + 1] = done as f64;
             }
         }
@@ -412,7 +420,11 @@ fn simulate_block_generic(
                 let mut nav = 1.0;
                 out.series[o][r0] = nav;
                 // entering the positions costs like any trade
-                let mut traded: f64 = st.weights.iter().map(|&(a, x)| x.abs() * (st.cost + model.assets[a].cost)).sum();
+                let mut traded: f64 = st
+                    .weights
+                    .iter()
+                    .map(|&(a, x)| x.abs() * (st.cost + model.assets[a].cost))
+                    .sum();
                 for t in 0..h {
                     // R = Σ w_i R_i (cash earns 0); weights drift to w_i (1 + R_i)/(1 + R)
                     let gross: f64 = st.weights.iter().map(|&(a, x)| x * scratch.asset_ret[a * h + t]).sum();

@@ -96,7 +96,11 @@ pub fn output_bytes(model: &Model, n: u64) -> u128 {
     let w = (model.horizon + 1) as u128;
     let n = n as u128;
     let series = model.n_outputs() as u128 * n * w * 8;
-    let regimes = if matches!(model.regimes, Regimes::Markov { .. }) { n * w } else { 0 };
+    let regimes = if matches!(model.regimes, Regimes::Markov { .. }) {
+        n * w
+    } else {
+        0
+    };
     series + regimes + n * 16
 }
 
@@ -140,6 +144,9 @@ pub fn simulate(model: &Model, req: &SimRequest, control: &Control) -> Result<Si
     }
 }
 
+/// One chunk's output slices: series, onset months, Markov regimes.
+type ChunkWork<'a> = (Vec<&'a mut [f64]>, &'a mut [i64], Option<&'a mut [u8]>);
+
 fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) -> Result<SimOutput> {
     let n = (req.end - req.start) as usize;
     let w = model.horizon + 1;
@@ -151,9 +158,8 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     let n_chunks = n.div_ceil(chunk);
 
     // split every output into per-chunk slices
-    let mut work: Vec<(Vec<&mut [f64]>, &mut [i64], Option<&mut [u8]>)> = Vec::with_capacity(n_chunks);
-    let mut per_series: Vec<std::slice::ChunksMut<f64>> =
-        series.iter_mut().map(|s| s.chunks_mut(chunk * w)).collect();
+    let mut work: Vec<ChunkWork> = Vec::with_capacity(n_chunks);
+    let mut per_series: Vec<std::slice::ChunksMut<f64>> = series.iter_mut().map(|s| s.chunks_mut(chunk * w)).collect();
     let mut onset_chunks = onset.chunks_mut(chunk);
     let mut regime_chunks = regimes.as_mut().map(|r| r.chunks_mut(chunk * w));
     for _ in 0..n_chunks {
@@ -163,34 +169,49 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
         work.push((slices, on, rg));
     }
 
-    let ctx = Ctx { model, alloc: &alloc, seed: req.seed, antithetic: req.antithetic };
-    let bad = work.into_par_iter().enumerate().try_for_each(|(c, (mut slices, on, rg))| {
-        if control.cancel.load(Ordering::Relaxed) {
-            return Err(CoreError::Cancelled);
-        }
-        let first = req.start + (c * chunk) as u64;
-        let rows = on.len();
-        let mut scratch = Scratch::new(model);
-        let mut out = BlockOut { series: &mut slices, row0: 0, onset: on, regimes: rg };
-        let mut row = 0;
-        while row < rows {
-            let lanes = LANES.min(rows - row);
-            out.row0 = row;
-            if let Some(o) = kernel::simulate_block(&ctx, first + row as u64, lanes, &mut scratch, &mut out) {
-                return Err(CoreError::Numerical(format!(
-                    "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
-                    model.names[o],
-                    first + row as u64
-                )));
+    let ctx = Ctx {
+        model,
+        alloc: &alloc,
+        seed: req.seed,
+        antithetic: req.antithetic,
+    };
+    let bad = work
+        .into_par_iter()
+        .enumerate()
+        .try_for_each(|(c, (mut slices, on, rg))| {
+            if control.cancel.load(Ordering::Relaxed) {
+                return Err(CoreError::Cancelled);
             }
-            row += lanes;
-        }
-        control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
-        Ok(())
-    });
+            let first = req.start + (c * chunk) as u64;
+            let rows = on.len();
+            let mut scratch = Scratch::new(model);
+            let mut out = BlockOut {
+                series: &mut slices,
+                row0: 0,
+                onset: on,
+                regimes: rg,
+            };
+            let mut row = 0;
+            while row < rows {
+                let lanes = LANES.min(rows - row);
+                out.row0 = row;
+                if let Some(o) = kernel::simulate_block(&ctx, first + row as u64, lanes, &mut scratch, &mut out) {
+                    return Err(CoreError::Numerical(format!(
+                        "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
+                        model.names[o],
+                        first + row as u64
+                    )));
+                }
+                row += lanes;
+            }
+            control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
+            Ok(())
+        });
     bad?;
 
-    let scenario = (req.start..req.end).map(|p| alloc.scenario_of(p as usize) as i64).collect();
+    let scenario = (req.start..req.end)
+        .map(|p| alloc.scenario_of(p as usize) as i64)
+        .collect();
     Ok(SimOutput {
         start: req.start,
         end: req.end,

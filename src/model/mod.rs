@@ -40,7 +40,11 @@ impl DiffusionStep {
     /// s = σ·sqrt((1 − e^{−2κΔ})/(2κ)), with the κ → 0 limit s = σ·sqrt(Δ).
     pub fn ou(kappa: f64, xbar: f64, sigma: f64, dt: f64) -> (f64, f64, f64) {
         let a = (-kappa * dt).exp();
-        let var = if kappa > 0.0 { -(-2.0 * kappa * dt).exp_m1() / (2.0 * kappa) } else { dt };
+        let var = if kappa > 0.0 {
+            -(-2.0 * kappa * dt).exp_m1() / (2.0 * kappa)
+        } else {
+            dt
+        };
         (a, xbar * (1.0 - a), sigma * var.sqrt())
     }
 
@@ -101,9 +105,13 @@ pub struct Contract {
 /// How regimes evolve along a path.
 #[derive(Debug, Clone)]
 pub enum Regimes {
-    Static { onset: Vec<Option<(u32, u32)>> },
+    Static {
+        onset: Vec<Option<(u32, u32)>>,
+    },
     /// Cumulative transition rows.
-    Markov { cumulative: Vec<Vec<f64>> },
+    Markov {
+        cumulative: Vec<Vec<f64>>,
+    },
 }
 
 /// A derived output series.
@@ -220,10 +228,23 @@ impl Model {
                             (0..=total).map(|n| crate::rng::math::exp(n as f64 * lnq)).collect()
                         })
                         .collect();
-                    completions.push(Completion { factor: fi, total, initial, h, p0 })
+                    completions.push(Completion {
+                        factor: fi,
+                        total,
+                        initial,
+                        h,
+                        p0,
+                    })
                 }
-                FactorKind::Adoption { lag_min, lag_max, rate, noise } => adoptions.push(Adoption {
-                    ramp: (0..=horizon).map(|m| 1.0 - crate::rng::math::exp(-rate * m as f64)).collect(),
+                FactorKind::Adoption {
+                    lag_min,
+                    lag_max,
+                    rate,
+                    noise,
+                } => adoptions.push(Adoption {
+                    ramp: (0..=horizon)
+                        .map(|m| 1.0 - crate::rng::math::exp(-rate * m as f64))
+                        .collect(),
                     factor: fi,
                     lag_min,
                     lag_max,
@@ -231,7 +252,13 @@ impl Model {
                     noise,
                     s_max: (0..k).map(|s| p(s, 0)).collect(),
                 }),
-                FactorKind::Contract { underlying, initial, reset_month, averaging, noise } => {
+                FactorKind::Contract {
+                    underlying,
+                    initial,
+                    reset_month,
+                    averaging,
+                    noise,
+                } => {
                     let reset = (0..=horizon)
                         .map(|t| t >= 1 && world.start.plus(t).month == reset_month)
                         .collect();
@@ -312,14 +339,21 @@ impl Model {
             derived: world
                 .derived
                 .iter()
-                .map(|dv| DerivedSeries { kind: dv.kind, a: dv.of.0, b: dv.of.1 })
+                .map(|dv| DerivedSeries {
+                    kind: dv.kind,
+                    a: dv.of.0,
+                    b: dv.of.1,
+                })
                 .collect(),
             assets,
             freeze_scenario: world.freeze.as_ref().map(|f| f.scenario),
             strategies: world
                 .strategies
                 .iter()
-                .map(|st| StrategyModel { weights: st.weights.clone(), cost: st.cost_bps * 1e-4 })
+                .map(|st| StrategyModel {
+                    weights: st.weights.clone(),
+                    cost: st.cost_bps * 1e-4,
+                })
                 .collect(),
             asset_factors,
             names,
@@ -386,5 +420,12 @@ fn jumpy(a: f64, b: f64, s: f64, dt: f64, jump: impl Fn(usize) -> f64) -> Diffus
 
 fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: Vec<DiffusionStep>) -> Diffusion {
     let has_jumps = steps.iter().any(|s| s.jump_mean > 0.0);
-    Diffusion { factor, transform, initial, x0, steps, has_jumps }
+    Diffusion {
+        factor,
+        transform,
+        initial,
+        x0,
+        steps,
+        has_jumps,
+    }
 }

@@ -126,9 +126,7 @@ pub fn backtest_run<'py>(
         targets: targets.as_array(),
         cost_bps: cost,
     };
-    let res = py
-        .detach(|| backtest::run(&input))
-        .map_err(|e| to_pyerr(py, e))?;
+    let res = py.detach(|| backtest::run(&input)).map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);
     out.set_item("equity", res.equity.into_pyarray(py))?;
     out.set_item("returns", res.returns.into_pyarray(py))?;

@@ -20,7 +20,10 @@ fn join(path: &str, key: &str) -> String {
 /// Convert a nested dict/list/number/str into a config tree.
 pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<Value> {
     if depth > MAX_DEPTH {
-        return Err(CoreError::invalid(path, format!("nesting deeper than {MAX_DEPTH} levels")));
+        return Err(CoreError::invalid(
+            path,
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+        ));
     }
     if obj.is_instance_of::<PyBool>() {
         return Ok(Value::Boolean(obj.extract::<bool>().unwrap_or(false)));
@@ -50,7 +53,11 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut out = Vec::new();
-        for (i, item) in obj.try_iter().map_err(|_| CoreError::invalid(path, "not iterable"))?.enumerate() {
+        for (i, item) in obj
+            .try_iter()
+            .map_err(|_| CoreError::invalid(path, "not iterable"))?
+            .enumerate()
+        {
             let item = item.map_err(|_| CoreError::invalid(path, "not iterable"))?;
             out.push(py_to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
         }
@@ -67,7 +74,11 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
             return Ok(Value::Float(x));
         }
     }
-    let tname = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    let tname = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
     Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
 }
 

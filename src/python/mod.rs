@@ -69,6 +69,9 @@ pub(crate) fn run_interruptible<T: Send>(
     Ok(result)
 }
 
+/// (name, [(asset, weight)], cost_bps) of a strategy.
+type StrategyInfo = (String, Vec<(String, f64)>, f64);
+
 /// A validated world (the core's half of `geoscenario.World`).
 #[pyclass(frozen, module = "geoscenario._core", name = "CoreWorld")]
 pub struct CoreWorld {
@@ -86,7 +89,9 @@ impl CoreWorld {
     /// The embedded default world.
     #[staticmethod]
     fn default() -> Self {
-        CoreWorld { world: World::default_world() }
+        CoreWorld {
+            world: World::default_world(),
+        }
     }
 
     /// Parse and validate TOML text.
@@ -161,12 +166,16 @@ impl CoreWorld {
 
     /// (name, {asset: weight}, cost_bps) of every strategy.
     #[getter]
-    fn strategies(&self) -> Vec<(String, Vec<(String, f64)>, f64)> {
+    fn strategies(&self) -> Vec<StrategyInfo> {
         self.world
             .strategies
             .iter()
             .map(|s| {
-                let w = s.weights.iter().map(|&(a, x)| (self.world.assets[a].name.clone(), x)).collect();
+                let w = s
+                    .weights
+                    .iter()
+                    .map(|&(a, x)| (self.world.assets[a].name.clone(), x))
+                    .collect();
                 (s.name.clone(), w, s.cost_bps)
             })
             .collect()
@@ -219,7 +228,15 @@ impl CoreWorld {
             ));
         }
         let model = Model::new(&self.world, horizon).map_err(|e| to_pyerr(py, e))?;
-        let req = SimRequest { n_paths, start, end, seed, antithetic, threads, chunk_paths };
+        let req = SimRequest {
+            n_paths,
+            start,
+            end,
+            seed,
+            antithetic,
+            threads,
+            chunk_paths,
+        };
         req.validate(&model).map_err(|e| to_pyerr(py, e))?;
         let control = Control::default();
         let total = end - start;
@@ -231,7 +248,8 @@ impl CoreWorld {
         let out = PyDict::new(py);
         let series = PyDict::new(py);
         for (name, data) in model.names.iter().zip(result.series) {
-            let arr = Array2::from_shape_vec((n, w), data).map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
+            let arr = Array2::from_shape_vec((n, w), data)
+                .map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
             series.set_item(name, arr.into_pyarray(py))?;
         }
         out.set_item("series", series)?;
@@ -240,7 +258,8 @@ impl CoreWorld {
         out.set_item("onset", result.onset.into_pyarray(py))?;
         match result.regimes {
             Some(r) => {
-                let arr = Array2::from_shape_vec((n, w), r).map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
+                let arr = Array2::from_shape_vec((n, w), r)
+                    .map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
                 out.set_item("regimes", arr.into_pyarray(py))?;
             }
             None => out.set_item("regimes", py.None())?,
@@ -259,11 +278,11 @@ mod _core {
     #[pymodule_export]
     use super::calibrate::{backtest_run, calibrate_log_ou, calibrate_ols, newey_west_lags};
     #[pymodule_export]
-    use super::CoreWorld;
+    use super::risk::{efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, var_cvar};
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::risk::{efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, var_cvar};
+    use super::CoreWorld;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -2,9 +2,7 @@
 //! allocation: check array layouts, borrow the data, run the core without the
 //! GIL and hand results to NumPy.
 
-use numpy::{
-    Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
-};
+use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -14,19 +12,13 @@ use crate::error::CoreError;
 use crate::{risk, views};
 
 /// The data of a 1-D array argument.
-fn slice1<'a, T: Element>(
-    a: &'a PyReadonlyArray1<'_, T>,
-    name: &str,
-) -> Result<&'a [T], CoreError> {
+fn slice1<'a, T: Element>(a: &'a PyReadonlyArray1<'_, T>, name: &str) -> Result<&'a [T], CoreError> {
     a.as_slice()
         .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))
 }
 
 /// The data and shape of a 2-D array argument, which must be C-contiguous.
-fn slice2<'a, T: Element>(
-    a: &'a PyReadonlyArray2<'_, T>,
-    name: &str,
-) -> Result<(&'a [T], usize, usize), CoreError> {
+fn slice2<'a, T: Element>(a: &'a PyReadonlyArray2<'_, T>, name: &str) -> Result<(&'a [T], usize, usize), CoreError> {
     let shape = a.shape();
     let (rows, cols) = (shape[0], shape[1]);
     if !a.is_c_contiguous() {
@@ -41,12 +33,7 @@ fn slice2<'a, T: Element>(
     Ok((data, rows, cols))
 }
 
-fn matrix<'py>(
-    py: Python<'py>,
-    data: Vec<f64>,
-    rows: usize,
-    cols: usize,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+fn matrix<'py>(py: Python<'py>, data: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
     ndarray::Array2::from_shape_vec((rows, cols), data)
         .map(|a| a.into_pyarray(py))
         .map_err(|e| to_pyerr(py, CoreError::Numerical(e.to_string())))
@@ -106,10 +93,7 @@ pub fn risk_table<'py>(
     for (name, get) in columns {
         out.set_item(
             name,
-            rows.iter()
-                .map(|(_, r)| get(r))
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
+            rows.iter().map(|(_, r)| get(r)).collect::<Vec<_>>().into_pyarray(py),
         )?;
     }
     Ok(out)
@@ -126,8 +110,7 @@ pub fn var_cvar(
 ) -> PyResult<(f64, f64)> {
     let x = slice1(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
-    py.detach(|| risk::var_cvar(x, w, alpha))
-        .map_err(|e| to_pyerr(py, e))
+    py.detach(|| risk::var_cvar(x, w, alpha)).map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.
@@ -180,10 +163,8 @@ pub fn entropy_pooling<'py>(
     tol: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = slice1(&prior, "prior").map_err(|e| to_pyerr(py, e))?;
-    let (ae, be) =
-        view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
-    let (ai, bi) =
-        view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
+    let (ae, be) = view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
+    let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
     let post = py
         .detach(|| views::entropy_pooling(p, ae, be, ai, bi, max_iter, tol))
         .map_err(|e| to_pyerr(py, e))?;
@@ -197,10 +178,7 @@ pub fn entropy_pooling<'py>(
     Ok(out)
 }
 
-fn allocation_dict<'py>(
-    py: Python<'py>,
-    a: allocation::Allocation,
-) -> PyResult<Bound<'py, PyDict>> {
+fn allocation_dict<'py>(py: Python<'py>, a: allocation::Allocation) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("weights", a.weights.into_pyarray(py))?;
     out.set_item("cvar", a.cvar)?;
@@ -236,10 +214,7 @@ pub fn mean_cvar<'py>(
         (Some(_), Some(_)) => {
             return Err(to_pyerr(
                 py,
-                CoreError::invalid(
-                    "target_return",
-                    "give either risk_aversion or target_return, not both",
-                ),
+                CoreError::invalid("target_return", "give either risk_aversion or target_return, not both"),
             ))
         }
     };
@@ -276,16 +251,11 @@ pub fn efficient_frontier<'py>(
     )?;
     out.set_item("cvar", col(|p| p.allocation.cvar).into_pyarray(py))?;
     out.set_item("var", col(|p| p.allocation.var).into_pyarray(py))?;
-    let flat: Vec<f64> = pts
-        .iter()
-        .flat_map(|p| p.allocation.weights.iter().copied())
-        .collect();
+    let flat: Vec<f64> = pts.iter().flat_map(|p| p.allocation.weights.iter().copied()).collect();
     out.set_item("weights", matrix(py, flat, pts.len(), m)?)?;
     out.set_item(
         "status",
-        pts.iter()
-            .map(|p| p.allocation.status.clone())
-            .collect::<Vec<_>>(),
+        pts.iter().map(|p| p.allocation.status.clone()).collect::<Vec<_>>(),
     )?;
     Ok(out)
 }

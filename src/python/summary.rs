@@ -75,7 +75,9 @@ fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
         return Err(bad());
     }
     let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-    let targets: Vec<(usize, u64)> = (0..(b.len() - 8) / 16).map(|i| (word(8 + 16 * i) as usize, word(16 + 16 * i))).collect();
+    let targets: Vec<(usize, u64)> = (0..(b.len() - 8) / 16)
+        .map(|i| (word(8 + 16 * i) as usize, word(16 + 16 * i)))
+        .collect();
     match word(0) {
         1 => Ok(Pass::Moments),
         2 => Ok(Pass::Refine(targets)),
@@ -88,6 +90,7 @@ fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
 impl SummaryJob {
     #[new]
     #[pyo3(signature = (world_toml, reducers, month, n_paths, horizon, seed, antithetic))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         world_toml: String,
@@ -143,7 +146,16 @@ impl SummaryJob {
         seed: u64,
         antithetic: bool,
     ) -> PyResult<Self> {
-        SummaryJob::new(py, emit::world_to_toml(world.world()), reducers, month, n_paths, horizon, seed, antithetic)
+        SummaryJob::new(
+            py,
+            emit::world_to_toml(world.world()),
+            reducers,
+            month,
+            n_paths,
+            horizon,
+            seed,
+            antithetic,
+        )
     }
 
     /// Constructor arguments, so that workers rebuild the job by unpickling.
@@ -218,7 +230,10 @@ impl SummaryJob {
                 py,
                 crate::CoreError::invalid(
                     "merged",
-                    format!("expected the current pass over paths 0..{}, got {}..{}", self.n_paths, part.start, part.end),
+                    format!(
+                        "expected the current pass over paths 0..{}, got {}..{}",
+                        self.n_paths, part.start, part.end
+                    ),
                 ),
             ));
         }
@@ -229,9 +244,10 @@ impl SummaryJob {
             }
             Pass::Refine(_) => self.pass = self.finisher.after_refine(&part),
             Pass::Collect(_) => {
-                let moments = self.moments.as_ref().ok_or_else(|| {
-                    to_pyerr(py, crate::CoreError::invalid("merged", "passes fed out of order"))
-                })?;
+                let moments = self
+                    .moments
+                    .as_ref()
+                    .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("merged", "passes fed out of order")))?;
                 self.result = Some(self.finisher.finish(&self.spec, moments, &part));
             }
         }
@@ -290,13 +306,22 @@ pub fn summarize_arrays<'py>(
             crate::CoreError::invalid("values", format!("must have shape ({n}, {j}), got {shape:?}")),
         ));
     }
-    let vals = values.as_slice().map_err(|_| to_pyerr(py, crate::CoreError::invalid("values", "must be C-contiguous")))?.to_vec();
-    let scen_i = scenario.as_slice().map_err(|_| to_pyerr(py, crate::CoreError::invalid("scenario", "must be contiguous")))?;
+    let vals = values
+        .as_slice()
+        .map_err(|_| to_pyerr(py, crate::CoreError::invalid("values", "must be C-contiguous")))?
+        .to_vec();
+    let scen_i = scenario
+        .as_slice()
+        .map_err(|_| to_pyerr(py, crate::CoreError::invalid("scenario", "must be contiguous")))?;
     if scen_i.len() != n || probabilities.len() != job.model.n_scenarios {
-        return Err(to_pyerr(py, crate::CoreError::invalid("scenario", "length does not match the job")));
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid("scenario", "length does not match the job"),
+        ));
     }
     let scen: Vec<u8> = scen_i.iter().map(|&s| s as u8).collect();
-    let alloc = crate::model::scenario::Allocation::new(&job.model.probabilities, n, job.antithetic).map_err(|e| to_pyerr(py, e))?;
+    let alloc = crate::model::scenario::Allocation::new(&job.model.probabilities, n, job.antithetic)
+        .map_err(|e| to_pyerr(py, e))?;
     let init = job.model.initial_values();
     let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
     let spec = job.spec.clone();

@@ -43,10 +43,7 @@ pub(crate) fn check_weights(w: &[f64], n: usize, name: &str) -> Result<f64> {
     if w.len() != n {
         return Err(CoreError::invalid(
             name,
-            format!(
-                "must have length {n} (one weight per sample), got {}",
-                w.len()
-            ),
+            format!("must have length {n} (one weight per sample), got {}", w.len()),
         ));
     }
     let bad = |v: &f64| !v.is_finite() || *v < 0.0;
@@ -80,10 +77,7 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
     if alpha > 0.0 && alpha < 1.0 {
         Ok(())
     } else {
-        Err(CoreError::invalid(
-            "alpha",
-            format!("must be in (0, 1), got {alpha}"),
-        ))
+        Err(CoreError::invalid("alpha", format!("must be in (0, 1), got {alpha}")))
     }
 }
 
@@ -130,12 +124,7 @@ pub fn mean(x: &[f64], w: &[f64]) -> Result<f64> {
 pub fn std(x: &[f64], w: &[f64]) -> Result<f64> {
     let m = mean(x, w)?;
     let total: f64 = w.iter().sum();
-    let v = x
-        .iter()
-        .zip(w)
-        .map(|(a, b)| b * (a - m) * (a - m))
-        .sum::<f64>()
-        / total;
+    let v = x.iter().zip(w).map(|(a, b)| b * (a - m) * (a - m)).sum::<f64>() / total;
     Ok(v.sqrt())
 }
 
@@ -146,10 +135,7 @@ pub fn quantile(x: &[f64], w: &[f64], q: f64) -> Result<f64> {
     check_sample(x, "x")?;
     let total = check_weights(w, x.len(), "weights")?;
     if !(0.0..=1.0).contains(&q) {
-        return Err(CoreError::invalid(
-            "q",
-            format!("must be in [0, 1], got {q}"),
-        ));
+        return Err(CoreError::invalid("q", format!("must be in [0, 1], got {q}")));
     }
     Ok(quantile_sorted(&sorted_pairs(x, w), total, q))
 }
@@ -167,11 +153,7 @@ pub fn var_cvar(pnl: &[f64], w: &[f64], alpha: f64) -> Result<(f64, f64)> {
     check_alpha(alpha)?;
     let loss: Vec<f64> = pnl.iter().map(|p| -p + 0.0).collect();
     let var = quantile_sorted(&sorted_pairs(&loss, w), total, alpha);
-    let excess: f64 = loss
-        .iter()
-        .zip(w)
-        .map(|(l, wi)| wi * (l - var).max(0.0))
-        .sum();
+    let excess: f64 = loss.iter().zip(w).map(|(l, wi)| wi * (l - var).max(0.0)).sum();
     let cvar = var + excess / (total * (1.0 - alpha));
     Ok((var, cvar.max(var)))
 }
@@ -230,12 +212,7 @@ pub fn max_drawdown_rows(nav: &[f64], n: usize, t: usize) -> Result<Vec<f64>> {
     if let Some(i) = nav.par_iter().position_first(|v| !v.is_finite()) {
         return Err(CoreError::invalid(
             "nav",
-            format!(
-                "must be finite, got {} at row {}, column {}",
-                nav[i],
-                i / t,
-                i % t
-            ),
+            format!("must be finite, got {} at row {}, column {}", nav[i], i / t, i % t),
         ));
     }
     if let Some(r) = (0..n).into_par_iter().position_first(|r| nav[r * t] <= 0.0) {
@@ -247,11 +224,7 @@ pub fn max_drawdown_rows(nav: &[f64], n: usize, t: usize) -> Result<Vec<f64>> {
             ),
         ));
     }
-    Ok(nav
-        .par_chunks(t)
-        .with_min_len(256)
-        .map(drawdown_row)
-        .collect())
+    Ok(nav.par_chunks(t).with_min_len(256).map(drawdown_row).collect())
 }
 
 #[cfg(test)]
@@ -323,9 +296,6 @@ mod tests {
 
     #[test]
     fn prob_loss_counts_strict_losses() {
-        assert_eq!(
-            prob_loss(&[-1.0, 0.0, 1.0, -2.0], &[1.0, 1.0, 1.0, 1.0]).unwrap(),
-            0.5
-        );
+        assert_eq!(prob_loss(&[-1.0, 0.0, 1.0, -2.0], &[1.0, 1.0, 1.0, 1.0]).unwrap(), 0.5);
     }
 }

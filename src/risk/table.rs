@@ -44,13 +44,7 @@ pub struct RiskRow {
 /// their weight at the atom). `tail_share_k = tail weight from k / (1 − α)`,
 /// so the shares sum to 1. A scenario with no weight gets probability 0,
 /// share 0 and NaN statistics.
-pub fn risk_table(
-    pnl: &[f64],
-    w: &[f64],
-    scenario: &[i64],
-    n_scenarios: usize,
-    alpha: f64,
-) -> Result<Vec<RiskRow>> {
+pub fn risk_table(pnl: &[f64], w: &[f64], scenario: &[i64], n_scenarios: usize, alpha: f64) -> Result<Vec<RiskRow>> {
     Ok(risk_tables(pnl, 1, w, scenario, n_scenarios, alpha)?
         .pop()
         .unwrap_or_default())
@@ -68,19 +62,13 @@ pub fn risk_tables(
     alpha: f64,
 ) -> Result<Vec<Vec<RiskRow>>> {
     if n_strategies == 0 {
-        return Err(CoreError::invalid(
-            "pnl",
-            "must have at least one strategy column",
-        ));
+        return Err(CoreError::invalid("pnl", "must have at least one strategy column"));
     }
     check_sample(pnl, "pnl")?;
     if pnl.len() % n_strategies != 0 {
         return Err(CoreError::invalid(
             "pnl",
-            format!(
-                "has {} values, not a multiple of {n_strategies} strategies",
-                pnl.len()
-            ),
+            format!("has {} values, not a multiple of {n_strategies} strategies", pnl.len()),
         ));
     }
     let n = pnl.len() / n_strategies;
@@ -101,10 +89,7 @@ pub fn risk_tables(
     if scenario.len() != n {
         return Err(CoreError::invalid(
             "scenario",
-            format!(
-                "must have length {n} (one index per path), got {}",
-                scenario.len()
-            ),
+            format!("must have length {n} (one index per path), got {}", scenario.len()),
         ));
     }
     let bad = |s: &i64| *s < 0 || *s >= n_scenarios as i64;
@@ -132,12 +117,7 @@ pub fn risk_tables(
     Ok((0..n_strategies)
         .into_par_iter()
         .map(|s| {
-            let loss: Vec<f64> = pnl
-                .iter()
-                .skip(s)
-                .step_by(n_strategies)
-                .map(|x| -x + 0.0)
-                .collect();
+            let loss: Vec<f64> = pnl.iter().skip(s).step_by(n_strategies).map(|x| -x + 0.0).collect();
             shared.table(&loss)
         })
         .collect())
@@ -181,11 +161,7 @@ impl Shared<'_> {
         }
 
         // one sort; VaR_k = first sorted loss of scenario k with cum_k ≥ α·mass_k
-        let mut order: Vec<(f64, u32)> = loss
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| (l, i as u32))
-            .collect();
+        let mut order: Vec<(f64, u32)> = loss.iter().enumerate().map(|(i, &l)| (l, i as u32)).collect();
         order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut cum = vec![0.0; rows];
         let mut var: Vec<Option<f64>> = vec![None; rows];
@@ -231,14 +207,7 @@ impl Shared<'_> {
         let p_atom: f64 = atom.iter().sum();
         let frac = ((1.0 - alpha) - p_above).clamp(0.0, p_atom);
         let tail: Vec<f64> = (0..k_all)
-            .map(|k| {
-                above[k]
-                    + if p_atom > 0.0 {
-                        frac * atom[k] / p_atom
-                    } else {
-                        0.0
-                    }
-            })
+            .map(|k| above[k] + if p_atom > 0.0 { frac * atom[k] / p_atom } else { 0.0 })
             .collect();
         let tail_total: f64 = tail.iter().sum();
 
@@ -266,11 +235,7 @@ impl Shared<'_> {
                     var: var[k],
                     cvar: cvar.max(var[k]),
                     prob_loss: lossp[k] / m,
-                    tail_share: if k == k_all {
-                        1.0
-                    } else {
-                        tail[k] / tail_total
-                    },
+                    tail_share: if k == k_all { 1.0 } else { tail[k] / tail_total },
                 }
             })
             .collect()

@@ -228,8 +228,14 @@ unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u32; L
         for _ in 0..10 {
             let p0 = _mm256_mul_epu32(x0, m0);
             let p1 = _mm256_mul_epu32(x2, m1);
-            let n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1), _mm256_set1_epi64x(k0 as i64));
-            let n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3), _mm256_set1_epi64x(k1 as i64));
+            let n0 = _mm256_xor_si256(
+                _mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1),
+                _mm256_set1_epi64x(k0 as i64),
+            );
+            let n2 = _mm256_xor_si256(
+                _mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3),
+                _mm256_set1_epi64x(k1 as i64),
+            );
             x1 = _mm256_and_si256(p1, lo);
             x3 = _mm256_and_si256(p0, lo);
             x0 = n0;
@@ -309,7 +315,10 @@ mod tests {
             [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
         );
         assert_eq!(
-            philox4x32([0xa409_3822, 0x299f_31d0], [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344]),
+            philox4x32(
+                [0xa409_3822, 0x299f_31d0],
+                [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344]
+            ),
             [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
         );
     }

@@ -20,7 +20,11 @@ pub struct DyadicSum {
 impl DyadicSum {
     /// An empty range of vectors of length `dim`.
     pub fn new(dim: usize) -> DyadicSum {
-        DyadicSum { dim, nodes: Vec::new(), values: Vec::new() }
+        DyadicSum {
+            dim,
+            nodes: Vec::new(),
+            values: Vec::new(),
+        }
     }
 
     pub fn dim(&self) -> usize {
@@ -129,7 +133,9 @@ mod tests {
 
     fn values(n: u64) -> Vec<f64> {
         // values with very different magnitudes, so that the order matters
-        (0..n).map(|i| ((i * 2_654_435_761) % 1000) as f64 * 10f64.powi((i % 7) as i32 - 3) + 0.1).collect()
+        (0..n)
+            .map(|i| ((i * 2_654_435_761) % 1000) as f64 * 10f64.powi((i % 7) as i32 - 3) + 0.1)
+            .collect()
     }
 
     fn sum_range(v: &[f64], a: u64, b: u64) -> DyadicSum {
@@ -145,7 +151,12 @@ mod tests {
         let n = 1_003u64;
         let v = values(n);
         let whole = sum_range(&v, 0, n).total();
-        for cuts in [vec![1u64], vec![500], vec![7, 64, 65, 999], vec![3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987]] {
+        for cuts in [
+            vec![1u64],
+            vec![500],
+            vec![7, 64, 65, 999],
+            vec![3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987],
+        ] {
             let mut bounds = vec![0u64];
             bounds.extend(cuts);
             bounds.push(n);

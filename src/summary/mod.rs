@@ -120,7 +120,13 @@ impl Partial {
                 Vec::new(),
                 Vec::new(),
             ),
-            Pass::Refine(t) => (Vec::new(), Vec::new(), vec![0u32; t.len() * k * BINS2], Vec::new(), Vec::new()),
+            Pass::Refine(t) => (
+                Vec::new(),
+                Vec::new(),
+                vec![0u32; t.len() * k * BINS2],
+                Vec::new(),
+                Vec::new(),
+            ),
             Pass::Collect(t) => (
                 Vec::new(),
                 Vec::new(),
@@ -129,11 +135,30 @@ impl Partial {
                 (0..t.len() * k).map(|_| DyadicSum::new(2)).collect(),
             ),
         };
-        Partial { start, end: start, pass, k, j, sums, above, hist, values, tail }
+        Partial {
+            start,
+            end: start,
+            pass,
+            k,
+            j,
+            sums,
+            above,
+            hist,
+            values,
+            tail,
+        }
     }
 
     /// Add the values of paths `first..` (row-major rows × J) with their scenarios.
-    fn absorb(&mut self, spec: &SummarySpec, alloc: &Allocation, shifts: &[f64], first: u64, vals: &[f64], scen: &[u8]) {
+    fn absorb(
+        &mut self,
+        spec: &SummarySpec,
+        alloc: &Allocation,
+        shifts: &[f64],
+        first: u64,
+        vals: &[f64],
+        scen: &[u8],
+    ) {
         let j = self.j;
         let k_n = self.k;
         debug_assert_eq!(first, self.end);
@@ -183,7 +208,11 @@ impl Partial {
                             self.values[ti].entry(kv).or_insert_with(|| vec![0; k_n])[k] += 1;
                         }
                         // every path is a leaf (zero below the bin) so the sum stays compact
-                        let leaf = if top > prefix { [v - shifts[red], 1.0] } else { [0.0, 0.0] };
+                        let leaf = if top > prefix {
+                            [v - shifts[red], 1.0]
+                        } else {
+                            [0.0, 0.0]
+                        };
                         self.tail[ti * k_n + k].push(local, &leaf);
                     }
                 }
@@ -318,7 +347,10 @@ impl Partial {
         if nh > b.len() / 4 {
             return Err(bad());
         }
-        let hist: Vec<u32> = b[..nh * 4].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let hist: Vec<u32> = b[..nh * 4]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         *b = &b[nh * 4..];
         let nv = take_u64(b).ok_or_else(bad)? as usize;
         if nv > 1 << 20 {
@@ -352,7 +384,18 @@ impl Partial {
         if !b.is_empty() {
             return Err(bad());
         }
-        Ok(Partial { start, end, pass, k, j, sums, above, hist, values, tail })
+        Ok(Partial {
+            start,
+            end,
+            pass,
+            k,
+            j,
+            sums,
+            above,
+            hist,
+            values,
+            tail,
+        })
     }
 }
 
@@ -363,7 +406,12 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
-        let ctx = Ctx { model, alloc: &alloc, seed: req.seed, antithetic: req.antithetic };
+        let ctx = Ctx {
+            model,
+            alloc: &alloc,
+            seed: req.seed,
+            antithetic: req.antithetic,
+        };
         let chunk = req.chunk_paths.min(1 << 14);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
         let wave = 64 * chunk as u64;
@@ -410,7 +458,12 @@ fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Resul
     let mut slices: Vec<&mut [f64]> = series.iter_mut().map(|s| s.as_mut_slice()).collect();
     let mut onset = vec![0i64; rows];
     let mut scratch = Scratch::new(model);
-    let mut out = BlockOut { series: &mut slices, row0: 0, onset: &mut onset, regimes: None };
+    let mut out = BlockOut {
+        series: &mut slices,
+        row0: 0,
+        onset: &mut onset,
+        regimes: None,
+    };
     let mut row = 0;
     while row < rows {
         let lanes = LANES.min(rows - row);
@@ -432,16 +485,24 @@ fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Resul
             vals[r * j + i] = red.a + red.b * s[r * w + spec.month];
         }
     }
-    let scen = (0..rows).map(|r| ctx.alloc.scenario_of((first + r as u64) as usize) as u8).collect();
+    let scen = (0..rows)
+        .map(|r| ctx.alloc.scenario_of((first + r as u64) as usize) as u8)
+        .collect();
     Ok((vals, scen))
 }
 
 fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
     if spec.month > model.horizon {
-        return Err(CoreError::invalid("month", format!("must be in [0, {}], got {}", model.horizon, spec.month)));
+        return Err(CoreError::invalid(
+            "month",
+            format!("must be in [0, {}], got {}", model.horizon, spec.month),
+        ));
     }
     if spec.reducers.is_empty() || spec.reducers.len() > 4096 {
-        return Err(CoreError::invalid("series", "give between 1 and 4096 series to summarise"));
+        return Err(CoreError::invalid(
+            "series",
+            "give between 1 and 4096 series to summarise",
+        ));
     }
     for r in &spec.reducers {
         if r.output >= model.n_outputs() {
@@ -476,7 +537,11 @@ impl SimRequest {
         if self.n_paths == 0 || self.n_paths > crate::engine::MAX_PATHS {
             return Err(CoreError::invalid(
                 "n_paths",
-                format!("must be an integer in [1, {}], got {}", crate::engine::MAX_PATHS, self.n_paths),
+                format!(
+                    "must be an integer in [1, {}], got {}",
+                    crate::engine::MAX_PATHS,
+                    self.n_paths
+                ),
             ));
         }
         if self.start > self.end || self.end > self.n_paths {
@@ -506,11 +571,20 @@ impl Finisher {
         let alloc = Allocation::new(&model.probabilities, n_paths as usize, antithetic)?;
         let mut targets = Vec::new();
         for (ri, r) in spec.reducers.iter().enumerate() {
-            let groups: Vec<Option<usize>> =
-                (0..model.n_scenarios).filter(|&k| alloc.counts[k] > 0).map(Some).chain([None]).collect();
+            let groups: Vec<Option<usize>> = (0..model.n_scenarios)
+                .filter(|&k| alloc.counts[k] > 0)
+                .map(Some)
+                .chain([None])
+                .collect();
             for g in groups {
                 for &q in r.quantiles.iter().chain(&r.cvar) {
-                    targets.push(Target { reducer: ri, group: g, level: q, prefix: 0, below: vec![0; model.n_scenarios] });
+                    targets.push(Target {
+                        reducer: ri,
+                        group: g,
+                        level: q,
+                        prefix: 0,
+                        below: vec![0; model.n_scenarios],
+                    });
                 }
             }
         }
@@ -548,7 +622,9 @@ impl Finisher {
     /// After pass 2: the 28-bit bin of every target; returns pass 3.
     pub fn after_refine(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
-        let Pass::Refine(list) = &part.pass else { return Pass::Collect(Vec::new()) };
+        let Pass::Refine(list) = &part.pass else {
+            return Pass::Collect(Vec::new());
+        };
         for t in &mut self.targets {
             let ti = list.iter().position(|&x| x == (t.reducer, t.prefix)).unwrap_or(0);
             let tau = target(&self.p, &self.n, t.level, t.group);
@@ -580,7 +656,9 @@ impl Finisher {
     /// After pass 3: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
-        let Pass::Collect(list) = &collected.pass else { return Vec::new() };
+        let Pass::Collect(list) = &collected.pass else {
+            return Vec::new();
+        };
         let totals: Vec<Vec<f64>> = moments.sums.iter().map(|s| s.total()).collect();
         let nt = moments.above.len() / k_n.max(1);
         let mut out = Vec::new();
@@ -588,7 +666,9 @@ impl Finisher {
         for (ri, r) in spec.reducers.iter().enumerate() {
             let mut per_group = Vec::new();
             for g in (0..k_n).map(Some).chain([None]) {
-                let members: Vec<usize> = (0..k_n).filter(|&k| self.n[k] > 0 && g.is_none_or(|x| x == k)).collect();
+                let members: Vec<usize> = (0..k_n)
+                    .filter(|&k| self.n[k] > 0 && g.is_none_or(|x| x == k))
+                    .collect();
                 let mass: f64 = members.iter().map(|&k| self.p[k]).sum();
                 let shift = self.shifts[ri];
                 let (mut m1, mut m2) = (0.0, 0.0);
@@ -596,7 +676,11 @@ impl Finisher {
                     m1 += self.p[k] * totals[k][2 * ri] / self.n[k] as f64;
                     m2 += self.p[k] * totals[k][2 * ri + 1] / self.n[k] as f64;
                 }
-                let (m1, m2) = if mass > 0.0 { (m1 / mass, m2 / mass) } else { (f64::NAN, f64::NAN) };
+                let (m1, m2) = if mass > 0.0 {
+                    (m1 / mass, m2 / mass)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
                 let var = (m2 - m1 * m1).max(0.0);
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {
@@ -607,7 +691,10 @@ impl Finisher {
                     p_above.push(if mass > 0.0 { pa / mass } else { f64::NAN });
                 }
                 let find = |level: f64| -> (f64, Option<&Target>) {
-                    let t = self.targets.iter().find(|t| t.reducer == ri && t.group == g && t.level == level);
+                    let t = self
+                        .targets
+                        .iter()
+                        .find(|t| t.reducer == ri && t.group == g && t.level == level);
                     match t {
                         None => (f64::NAN, None),
                         Some(t) => {
@@ -671,7 +758,12 @@ impl Finisher {
 }
 
 /// All three passes over `req`'s range in this process.
-pub fn summarize(model: &Model, spec: &SummarySpec, req: &SimRequest, control: &Control) -> Result<Vec<Vec<GroupStats>>> {
+pub fn summarize(
+    model: &Model,
+    spec: &SummarySpec,
+    req: &SimRequest,
+    control: &Control,
+) -> Result<Vec<Vec<GroupStats>>> {
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
     let moments = run_pass(model, spec, req, Pass::Moments, control)?;
     let pass2 = fin.after_moments(&moments);
@@ -694,11 +786,22 @@ pub fn summarize_values(
     let k = probabilities.len();
     let fin_p = probabilities.to_vec();
     let n: Vec<u64> = alloc.counts.iter().map(|&c| c as u64).collect();
-    let mut fin = Finisher { p: fin_p, n, shifts: shifts.to_vec(), targets: Vec::new() };
+    let mut fin = Finisher {
+        p: fin_p,
+        n,
+        shifts: shifts.to_vec(),
+        targets: Vec::new(),
+    };
     for (ri, r) in spec.reducers.iter().enumerate() {
         for g in (0..k).filter(|&x| alloc.counts[x] > 0).map(Some).chain([None]) {
             for &q in r.quantiles.iter().chain(&r.cvar) {
-                fin.targets.push(Target { reducer: ri, group: g, level: q, prefix: 0, below: vec![0; k] });
+                fin.targets.push(Target {
+                    reducer: ri,
+                    group: g,
+                    level: q,
+                    prefix: 0,
+                    below: vec![0; k],
+                });
             }
         }
     }

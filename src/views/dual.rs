@@ -179,10 +179,7 @@ impl<'a> Dual<'a> {
         let n_chunks = self.lnp.len().div_ceil(self.chunk);
         let parts: Vec<Partial> = (0..n_chunks)
             .into_par_iter()
-            .map_init(
-                || self.scratch(),
-                |sc, ci| self.chunk_sums(nu, hess, ci, sc),
-            )
+            .map_init(|| self.scratch(), |sc, ci| self.chunk_sums(nu, hess, ci, sc))
             .collect();
         let m = parts.iter().map(|p| p.m).fold(f64::NEG_INFINITY, f64::max);
         let mut z = 0.0;
@@ -265,11 +262,6 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
             acc[r] += a[r] * b[r];
         }
     }
-    let tail: f64 = ix
-        .remainder()
-        .iter()
-        .zip(iy.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
+    let tail: f64 = ix.remainder().iter().zip(iy.remainder()).map(|(a, b)| a * b).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }

@@ -64,11 +64,7 @@ struct View<'a> {
 
 impl View<'_> {
     fn label(&self) -> String {
-        format!(
-            "{}[{}]",
-            if self.ineq { "a_ie" } else { "a_eq" },
-            self.index
-        )
+        format!("{}[{}]", if self.ineq { "a_ie" } else { "a_eq" }, self.index)
     }
 }
 
@@ -107,10 +103,7 @@ pub fn entropy_pooling(
         return Err(CoreError::invalid("max_iter", "must be at least 1"));
     }
     if !(tol > 0.0 && tol < 1.0) {
-        return Err(CoreError::invalid(
-            "tol",
-            format!("must be in (0, 1), got {tol}"),
-        ));
+        return Err(CoreError::invalid("tol", format!("must be in (0, 1), got {tol}")));
     }
     check_views(a_eq, b_eq, n, "a_eq", "b_eq")?;
     check_views(a_ie, b_ie, n, "a_ie", "b_ie")?;
@@ -122,11 +115,7 @@ pub fn entropy_pooling(
         prior.par_iter().map(|w| w / total).collect()
     };
     if k_eq + k_ie == 0 {
-        let entropy: f64 = -p
-            .par_iter()
-            .filter(|&&v| v > 0.0)
-            .map(|&v| v * v.ln())
-            .sum::<f64>();
+        let entropy: f64 = -p.par_iter().filter(|&&v| v > 0.0).map(|&v| v * v.ln()).sum::<f64>();
         return Ok(Posterior {
             q: p,
             relative_entropy: 0.0,
@@ -204,11 +193,7 @@ pub fn entropy_pooling(
         .map(|(&v, &s)| if s { v.ln() } else { f64::NEG_INFINITY })
         .collect();
     let (q, ln_q, iterations) = if active.is_empty() {
-        let z: f64 = lnp
-            .par_iter()
-            .filter(|v| v.is_finite())
-            .map(|v| v.exp())
-            .sum();
+        let z: f64 = lnp.par_iter().filter(|v| v.is_finite()).map(|v| v.exp()).sum();
         let ln_z = z.ln();
         let ln_q: Vec<f64> = lnp.par_iter().map(|&l| l - ln_z).collect();
         let q: Vec<f64> = ln_q.par_iter().map(|&l| l.exp()).collect();
@@ -253,7 +238,10 @@ fn check_views(a: &[f64], b: &[f64], n: usize, a_name: &str, b_name: &str) -> Re
     if a.len() != k * n {
         return Err(CoreError::invalid(
             a_name,
-            format!("must have shape ({k}, {n}) (one row per entry of {b_name}, one column per scenario), got {} values", a.len()),
+            format!(
+                "must have shape ({k}, {n}) (one row per entry of {b_name}, one column per scenario), got {} values",
+                a.len()
+            ),
         ));
     }
     if let Some(j) = b.iter().position(|v| !v.is_finite()) {
@@ -265,12 +253,7 @@ fn check_views(a: &[f64], b: &[f64], n: usize, a_name: &str, b_name: &str) -> Re
     if let Some(i) = a.par_iter().position_first(|v| !v.is_finite()) {
         return Err(CoreError::invalid(
             a_name,
-            format!(
-                "must be finite, got {} at row {}, column {}",
-                a[i],
-                i / n,
-                i % n
-            ),
+            format!("must be finite, got {} at row {}, column {}", a[i], i / n, i % n),
         ));
     }
     Ok(())
@@ -290,10 +273,7 @@ fn range(a: &[f64], support: &[bool]) -> (f64, f64) {
 
 /// Drop from the support every scenario failing `keep`.
 fn restrict(support: &mut [bool], keep: impl Fn(usize) -> bool + Sync) {
-    support
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(i, s)| *s = *s && keep(i));
+    support.par_iter_mut().enumerate().for_each(|(i, s)| *s = *s && keep(i));
 }
 
 /// The error for a view outside the range of its function.
@@ -321,11 +301,7 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
     let k = views.len();
     let ineq: Vec<bool> = views.iter().map(|v| v.ineq).collect();
     // tolerance on the standardised gradient E_q[(a_j − b_j)/s_j]
-    let tol_j: Vec<f64> = views
-        .iter()
-        .zip(&dual.s)
-        .map(|(v, s)| tol * v.scale / s)
-        .collect();
+    let tol_j: Vec<f64> = views.iter().zip(&dual.s).map(|(v, s)| tol * v.scale / s).collect();
     let mut nu = vec![0.0; k];
     let mut ev = dual.eval(&nu, true);
     let mut iter = 0;
@@ -339,12 +315,7 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
                 .map(|j| {
                     (
                         j,
-                        if ineq[j] {
-                            ev.g[j].max(0.0)
-                        } else {
-                            ev.g[j].abs()
-                        } * dual.s[j]
-                            / views[j].scale,
+                        if ineq[j] { ev.g[j].max(0.0) } else { ev.g[j].abs() } * dual.s[j] / views[j].scale,
                     )
                 })
                 .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
@@ -368,15 +339,12 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
             })
             .sum();
         let eps = pg.min(1e-3);
-        let fixed: Vec<bool> = (0..k)
-            .map(|j| ineq[j] && nu[j] >= -eps && ev.g[j] < 0.0)
-            .collect();
+        let fixed: Vec<bool> = (0..k).map(|j| ineq[j] && nu[j] >= -eps && ev.g[j] < 0.0).collect();
         let free: Vec<usize> = (0..k).filter(|&j| !fixed[j]).collect();
         let mut d = vec![0.0; k];
         if !free.is_empty() {
-            let step = newton_step(&ev.h, &ev.g, &free, k).ok_or_else(|| {
-                CoreError::Numerical("entropy pooling: the view covariance is not finite".into())
-            })?;
+            let step = newton_step(&ev.h, &ev.g, &free, k)
+                .ok_or_else(|| CoreError::Numerical("entropy pooling: the view covariance is not finite".into()))?;
             for (&j, s) in free.iter().zip(step) {
                 d[j] = s;
             }
@@ -403,9 +371,7 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
             let cand = dual.eval(&trial, t == 1.0);
             let tiny = 1e-13 * (1.0 + ev.phi.abs());
             // near the optimum φ differences drown in rounding: take the full Newton step
-            if cand.phi <= ev.phi + SIGMA * slope
-                || (t == 1.0 && -slope <= tiny && cand.phi <= ev.phi + tiny)
-            {
+            if cand.phi <= ev.phi + SIGMA * slope || (t == 1.0 && -slope <= tiny && cand.phi <= ev.phi + tiny) {
                 break Some((trial, cand));
             }
             t *= 0.5;

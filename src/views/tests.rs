@@ -80,9 +80,7 @@ fn several_views_hold_together() {
     let n = 500;
     let mut s = 12345u64;
     let mut u = || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     let x: Vec<f64> = (0..n).map(|_| u() * 2.0 - 1.0).collect();
@@ -102,14 +100,7 @@ fn edge_views_pin_the_support() {
     // P(bear) = 0 removes the bear scenarios exactly
     let bear = [0.0, 0.0, 1.0, 1.0];
     let x = [1.0, 2.0, 3.0, 4.0];
-    let post = ep(
-        &[0.25; 4],
-        &[bear.as_slice(), &x].concat(),
-        &[0.0, 1.6],
-        &[],
-        &[],
-    )
-    .unwrap();
+    let post = ep(&[0.25; 4], &[bear.as_slice(), &x].concat(), &[0.0, 1.6], &[], &[]).unwrap();
     assert_eq!(&post.q[2..], &[0.0, 0.0]);
     assert!((expect(&post.q, &x) - 1.6).abs() < 1e-12);
     assert_eq!(post.multipliers[0], f64::NEG_INFINITY);
@@ -132,14 +123,7 @@ fn infeasible_views_are_reported() {
     );
     // E[x] = 0.5 and P(x ≥ 2) = 0.5 contradict each other (the second forces E[x] ≥ 1)
     let ind = [0.0, 0.0, 1.0, 1.0];
-    let e = ep(
-        &[0.25; 4],
-        &[x.as_slice(), &ind].concat(),
-        &[0.5, 0.5],
-        &[],
-        &[],
-    )
-    .unwrap_err();
+    let e = ep(&[0.25; 4], &[x.as_slice(), &ind].concat(), &[0.5, 0.5], &[], &[]).unwrap_err();
     match e {
         CoreError::Numerical(m) => assert!(m.contains("jointly"), "{m}"),
         other => panic!("{other:?}"),
