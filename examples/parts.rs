@@ -1,4 +1,5 @@
-use geoscenario::rng::{math, PathRng};
+//! Micro-benchmark of the normal generator's parts (profiling helper).
+use geoscenario::rng::PathRng;
 use std::time::Instant;
 fn main() {
     let n = 20_000usize;
@@ -12,23 +13,25 @@ fn main() {
     }
     let e = t.elapsed().as_secs_f64();
     println!("normals {:.2} ns/normal {}", e * 1e9 / (n * h) as f64, acc);
+    if std::env::args().nth(1).as_deref() == Some("normals") {
+        return;
+    }
+    let mut u: Vec<f64> = (0..4096).map(|i| (i as f64 + 0.5) / 4096.0).collect();
+    for (which, name) in [(0u32, "ln"), (1, "sincos"), (2, "sqrt(-2 ln)")] {
+        let t = Instant::now();
+        let mut a = 0.0;
+        for _ in 0..2000 {
+            a += geoscenario::rng::transcendental_bench(&mut u, which);
+        }
+        let e = t.elapsed().as_secs_f64();
+        println!("{name} {:.2} ns/value {a}", e * 1e9 / (2000.0 * 4096.0));
+    }
+    let rng = PathRng::new(1, 2, false);
     let t = Instant::now();
     let mut accu = 0u32;
-    let rng = PathRng::new(1, 2, false);
     for b in 0..(n * h / 16) {
-        let x = geoscenario::rng::philox_bench(&rng, 0, (b * 8) as u32);
-        accu ^= x;
+        accu ^= geoscenario::rng::philox_bench(&rng, 0, (b * 8) as u32);
     }
     let e = t.elapsed().as_secs_f64();
-    println!("philox only {:.2} ns/normal {}", e * 1e9 / (n * h) as f64, accu);
-    let t = Instant::now();
-    for _ in 0..n {
-        for v in z.iter_mut() {
-            *v = math::exp(*v * 0.01);
-        }
-    }
-    let e = t.elapsed().as_secs_f64();
-    println!("exp {:.2} ns {}", e * 1e9 / (n * h) as f64, z[3]);
+    println!("philox {:.2} ns/normal {accu}", e * 1e9 / (n * h) as f64);
 }
-#[allow(dead_code)]
-fn _unused() {}

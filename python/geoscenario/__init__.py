@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from . import calibrate, data, distributed, stats
 from ._core import __version__
-from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
-from .simulation import Simulation
 from .backtest import BacktestResult, backtest
 from .calibrate import CalibrationResult
+from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
+from .simulation import Simulation
 from .strategy import Strategy
 from .summary import SummaryResult
 from .views import Allocation, View

@@ -59,8 +59,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -302,6 +302,22 @@ class BacktestResult:
         252 for daily data, 12 for monthly, ...
     """
 
+    equity: pd.Series
+    returns: pd.Series
+    turnover: pd.Series
+    costs: pd.Series
+    positions: pd.DataFrame
+    weights: pd.DataFrame
+    cash: pd.Series
+    rebalance_dates: pd.DatetimeIndex
+    metrics: pd.Series
+    periods_per_year: float
+    cost_bps: float
+    rebalance: str
+    align: str
+    cost_desc: str
+
+
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 
@@ -408,9 +424,13 @@ class BacktestResult:
                 scenarios.antithetic,
             )
             probs: dict[str, float] | None = scenarios.probabilities
+            qmc = bool(getattr(scenarios, "qmc", False))
+            # the same paths keep the simulation's own weights (e.g. a posterior from views)
+            path_weights: np.ndarray | None = np.asarray(scenarios.weights)
         elif isinstance(scenarios, World):
-            world, anti, probs = scenarios, False, None
-            n, h, s = n_paths, horizon_months, seed
+            world, anti, probs, qmc, path_weights = scenarios, False, None, False, None
+            n, s = n_paths, seed
+            h = world.horizon_months if horizon_months is None else horizon_months
         else:
             raise invalid(
                 "scenarios",
@@ -432,8 +452,8 @@ class BacktestResult:
             per_asset[asset] = per_asset.get(asset, 0.0) + float(w)
         names = {a: f"stress_asset_{i}" for i, a in enumerate(per_asset)}
         w2 = world.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
-        sim = w2.simulate(n, h, s, anti, progress=False)
-        if probs is not None:
+        sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)
+        if probs is not None and path_weights is None:
             sim = sim.reweight(probs)
         growth = {a: sim.paths(names[a]) for a in per_asset}
         if rebalance == "never":
@@ -453,7 +473,7 @@ class BacktestResult:
             pnl=pnl,
             pnl_value=pnl * float(self.equity.iloc[-1]),
             scenario=np.asarray(sim.scenario),
-            weights=np.asarray(sim.weights),
+            weights=np.asarray(sim.weights) if path_weights is None else path_weights,
             scenario_names=sim.scenario_names,
             asset_weights=per_asset,
             horizon_months=sim.horizon_months,
@@ -471,7 +491,7 @@ def _weighted_var_cvar(x: np.ndarray, w: np.ndarray, alpha: float = 0.05) -> tup
     order = np.argsort(x, kind="stable")
     xs, ws = x[order], w[order] / w.sum()
     cw = np.cumsum(ws)
-    i = int(min(np.searchsorted(cw, alpha * (1 - 1e-12), side="left"), len(xs) - 1))
+    i = min(int(np.searchsorted(cw, alpha * (1 - 1e-12), side="left")), len(xs) - 1)
     below = cw[i - 1] if i > 0 else 0.0
     tail = float(np.dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
     return -float(xs[i]), -tail / alpha
@@ -491,6 +511,16 @@ class StressResult:
     asset_weights
         The portfolio's current weight on each world asset.
     """
+
+    pnl: np.ndarray
+    pnl_value: np.ndarray
+    scenario: np.ndarray
+    weights: np.ndarray
+    scenario_names: list[str]
+    asset_weights: dict[str, float]
+    horizon_months: int
+    rebalance: str
+
 
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)

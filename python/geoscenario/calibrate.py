@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import TYPE_CHECKING, Any
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +146,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     if given is not None:
         if isinstance(given, bool) or not isinstance(given, numbers.Real):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
-        if not (math.isfinite(given) and 0 < given <= 8784):
+        if not (math.isfinite(given) and 0 < float(given) <= 8784):
             raise invalid("periods_per_year", f"must be in (0, 8784], got {given}")
         return float(given)
     if len(idx) < 2:
@@ -911,8 +911,8 @@ def calibrate_world(
                     f"factor_returns.{c}", f"is not a factor of the world ({', '.join(factors)})"
                 )
         fit = factor_betas(
-            asset_returns,  # type: ignore[arg-type]
-            factor_returns,  # type: ignore[arg-type]
+            asset_returns,
+            factor_returns,
             newey_west=newey_west,
             lags=lags,
             periods_per_year=periods_per_year,

@@ -26,7 +26,7 @@ _EQUITIES = "equities_daily_2018_2024.csv"
 
 
 def _read(name: str) -> pd.DataFrame:
-    with resources.files("geoscenario").joinpath("data", name).open("r", encoding="utf-8") as fh:
+    with resources.files("geoscenario").joinpath("data").joinpath(name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh)
 
 

@@ -22,7 +22,8 @@ Examples
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,7 @@ def simulate_summary(
     alpha: float | None = 0.95,
     threads_per_shard: int | None = 1,
     retries: int = 3,
+    qmc: bool = False,
 ) -> SummaryResult:
     """:meth:`World.simulate_summary` with the paths split across Dask workers.
 
@@ -101,7 +103,8 @@ def simulate_summary(
         shard_paths = max(10_000, -(-n // (4 * n_threads)))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
-    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha)
+    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha,
+                                    _validate.flag("qmc", qmc))
     ranges = shards(n, shard)
     while (p := job.next_pass()) is not None:
         futures = [

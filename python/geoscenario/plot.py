@@ -16,7 +16,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,7 @@ def _at(sim: Simulation, series: str, month: int | str | None) -> tuple[np.ndarr
     return np.ascontiguousarray(sim.paths(series)[:, t]), f"{sim.months[t]:%Y-%m}"
 
 
-def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] = QUANTILES, *,
+def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.ndarray = QUANTILES, *,
                   by_scenario: bool = True) -> pd.DataFrame:
     """Weighted quantiles of a series (factor, derived series, NAV) at every month.
 
@@ -229,8 +230,11 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     return ax
 
 
+_DEFAULT_PROBS = tuple(float(p) for p in np.linspace(0, 0.6, 13))
+
+
 def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
-                      probs: Sequence[float] = np.linspace(0, 0.6, 13), *,
+                      probs: Sequence[float] | np.ndarray = _DEFAULT_PROBS, *,
                       month: int | str | None = None, ax: Axes | None = None) -> Axes:
     """P(series > level) as P(scenario) varies over ``probs``, the others in proportion.
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import _core, _validate, stats
+from .errors import invalid
 from .summary import QUANTILES, SummaryResult
 from .views import Allocation, View
-from .errors import invalid
 
 if TYPE_CHECKING:
     from .world import World
@@ -37,6 +38,25 @@ class Simulation:
     1.0
     """
 
+    world: World
+    n_paths: int
+    horizon_months: int
+    seed: int
+    antithetic: bool
+    qmc: bool = False
+    elapsed: float
+    scenario: np.ndarray
+    onset: np.ndarray
+    regimes: np.ndarray | None
+    posterior: dict[str, Any] | None
+    _series: dict[str, np.ndarray]
+    _units: dict[str, str]
+    _counts: list[int]
+    _offsets: list[int]
+    _probs: list[float]
+    _weights: np.ndarray
+    _custom: np.ndarray | None
+
     def __init__(self) -> None:  # pragma: no cover - built by World.simulate
         raise TypeError("Simulation objects are created by World.simulate()")
 
@@ -59,28 +79,28 @@ class Simulation:
         self.seed = seed
         self.antithetic = antithetic
         self.elapsed = elapsed
-        self._series: dict[str, np.ndarray] = dict(raw["series"])
+        self._series = dict(raw["series"])
         for arr in self._series.values():
             arr.flags.writeable = False
         self._units = dict(zip(self._series, raw["units"]))
         #: scenario index of every path (into ``scenario_names``)
-        self.scenario: np.ndarray = raw["scenario"]
+        self.scenario = raw["scenario"]
         #: onset month τ of every path (−1 for base paths and in Markov mode): months
         #: 0..τ−1 follow the base parameters, the onset jumps land at month τ, the
         #: scenario's parameters drive the steps from τ on
-        self.onset: np.ndarray = raw["onset"]
-        self.regimes: np.ndarray | None = raw["regimes"]
+        self.onset = raw["onset"]
+        self.regimes = raw["regimes"]
         for arr in (self.scenario, self.onset, self.regimes):
             if arr is not None:
                 arr.flags.writeable = False
-        self._counts: list[int] = list(raw["counts"])
-        self._offsets: list[int] = list(raw["offsets"])
+        self._counts = list(raw["counts"])
+        self._offsets = list(raw["offsets"])
         self._set_probabilities(list(world.probabilities.values()))
         return self
 
     def _set_probabilities(self, probs: Sequence[float]) -> None:
         self._custom = None
-        self.posterior: dict[str, Any] | None = None
+        self.posterior = None
         names = self.scenario_names
         for name, p, n in zip(names, probs, self._counts):
             if p > 0 and n == 0:
@@ -102,7 +122,9 @@ class Simulation:
 
     @property
     def probabilities(self) -> dict[str, float]:
-        """Scenario probabilities the weights represent."""
+        """Scenario probabilities the weights represent (under views: each scenario's posterior mass)."""
+        if self._custom is not None:
+            return {n: float(self._custom[self._block(k)].sum()) for k, n in enumerate(self.scenario_names)}
         return dict(zip(self.scenario_names, self._probs))
 
     @property
@@ -275,14 +297,15 @@ class Simulation:
         names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
         for n in names:
             self.paths(n)
+        qmc = getattr(self, "qmc", False)
         job, reducers, names, qs = make_job(
             self.world, self.n_paths, self.horizon_months, self.seed, self.antithetic,
-            names, t, quantiles, thresholds, alpha,
+            names, t, quantiles, thresholds, alpha, qmc,
         )
         if risk_only:
             reducers = [r for r in reducers if ":" in r[0]]
             job = type(job).for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
-                                      self.seed, self.antithetic)
+                                      self.seed, self.antithetic, qmc)
         values = np.empty((self.n_paths, len(reducers)))
         for i, (_, src, a, b, *_rest) in enumerate(reducers):
             col = self._series[src][:, t]
@@ -350,7 +373,7 @@ class Simulation:
         """
         from .views import entropy_pool
 
-        q, info = entropy_pool(self, views, max_iter, tol)
+        q, info = entropy_pool(self, [views] if isinstance(views, View) else list(views), max_iter, tol)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
         q = np.ascontiguousarray(q)

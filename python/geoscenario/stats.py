@@ -17,6 +17,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
@@ -33,7 +35,7 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     return float(np.sqrt(np.dot(w, (x - m) ** 2) / w.sum()))
 
 
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] | np.ndarray) -> np.ndarray:
     """Smallest x with weighted CDF >= q, for each q (a relative tolerance of 1e-12
     absorbs the rounding of the cumulative sum at exact ties)."""
     order = np.argsort(x, kind="stable")

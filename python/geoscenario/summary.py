@@ -8,7 +8,8 @@ same bits as the summary of the materialised simulation of those N paths.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -157,6 +158,7 @@ def simulate_summary(
     alpha: float | None,
     chunk_paths: int | None,
     progress: bool | str,
+    qmc: bool = False,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (three streamed passes)."""
     n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
@@ -167,7 +169,8 @@ def simulate_summary(
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
     t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
-    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha)
+    q = _validate.flag("qmc", qmc)
+    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
     if progress not in ("auto", True, False):
         raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
     t0 = time.perf_counter()
@@ -196,6 +199,7 @@ def make_job(
     quantiles: Sequence[float],
     thresholds: Mapping[str, float] | None,
     alpha: float | None,
+    qmc: bool = False,
 ) -> tuple[Any, list[Reducer], list[str], list[float]]:
     """The core job for a summary request, with its reducers."""
     all_names = list(world.factors)
@@ -213,5 +217,5 @@ def make_job(
     a = None if alpha is None else check_alpha(alpha)
     strategies = [s for s in world.strategies if s in names] if a is not None else []
     reducers = build_reducers(names, strategies, qs, th, a)
-    job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic)
+    job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic, qmc)
     return job, reducers, names, qs

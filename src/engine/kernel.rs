@@ -73,6 +73,8 @@ pub struct Ctx<'a> {
     pub alloc: &'a Allocation,
     pub seed: u64,
     pub antithetic: bool,
+    /// Scrambled Sobol shocks (with a Brownian bridge) instead of pseudo-random ones.
+    pub qmc: Option<&'a crate::qmc::QmcShocks>,
 }
 
 /// Poisson(mean) by inversion of the uniform `u` (exact; mean ≤ 10 here).
@@ -190,7 +192,10 @@ fn simulate_block_generic(
     let hd = h * d;
     for (l, rng) in rngs.iter().enumerate() {
         let z = &mut scratch.shocks[l * hd..(l + 1) * hd];
-        rng.fill_normals(streams::SHOCKS, z);
+        match ctx.qmc {
+            Some(q) => q.fill(first + l as u64, z),
+            None => rng.fill_normals(streams::SHOCKS, z),
+        }
         if !model.chol_identity {
             // e = L z in place, last row first so that z_j (j <= i) is still unchanged
             let e = &mut scratch.correlated;

@@ -31,6 +31,8 @@ pub struct SimRequest {
     /// None = rayon's global pool.
     pub threads: Option<usize>,
     pub chunk_paths: usize,
+    /// Quasi-Monte Carlo shocks: scrambled Sobol points with a Brownian bridge.
+    pub qmc: bool,
 }
 
 impl SimRequest {
@@ -44,6 +46,7 @@ impl SimRequest {
             antithetic: false,
             threads: None,
             chunk_paths: DEFAULT_CHUNK,
+            qmc: false,
         }
     }
 
@@ -66,6 +69,7 @@ impl SimRequest {
                 return Err(CoreError::invalid("threads", format!("must be in [1, 1024], got {t}")));
             }
         }
+        self.validate_qmc()?;
         if self.chunk_paths == 0 || self.chunk_paths > (1 << 24) {
             return Err(CoreError::invalid(
                 "chunk_paths",
@@ -88,6 +92,33 @@ impl SimRequest {
             }
         }
         Ok(())
+    }
+}
+
+impl SimRequest {
+    /// QMC needs one Sobol point per path and excludes antithetic pairs.
+    pub fn validate_qmc(&self) -> Result<()> {
+        if self.qmc && self.antithetic {
+            return Err(CoreError::invalid(
+                "qmc",
+                "cannot be combined with antithetic=True (scrambled Sobol points are already balanced)",
+            ));
+        }
+        if self.qmc && self.n_paths > crate::qmc::QmcShocks::MAX_POINTS {
+            return Err(CoreError::invalid(
+                "n_paths",
+                format!("must be at most {} with qmc=True, got {}", crate::qmc::QmcShocks::MAX_POINTS, self.n_paths),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The QMC shock generator of this request, if any.
+    pub fn qmc_shocks(&self, model: &Model) -> Result<Option<crate::qmc::QmcShocks>> {
+        if !self.qmc || model.n_shocks() == 0 {
+            return Ok(None);
+        }
+        crate::qmc::QmcShocks::new(self.seed, model.horizon, model.n_shocks()).map(Some)
     }
 }
 
@@ -169,11 +200,13 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
         work.push((slices, on, rg));
     }
 
+    let qmc = req.qmc_shocks(model)?;
     let ctx = Ctx {
         model,
         alloc: &alloc,
         seed: req.seed,
         antithetic: req.antithetic,
+        qmc: qmc.as_ref(),
     };
     let bad = work
         .into_par_iter()

@@ -69,6 +69,33 @@ pub(crate) fn run_interruptible<T: Send>(
     Ok(result)
 }
 
+/// Run an uncancellable computation on a detached thread without the GIL.
+/// Ctrl-C raises KeyboardInterrupt at once; the computation finishes in the
+/// background and its result is dropped.
+pub(crate) fn run_abandonable<T: Send + 'static>(
+    py: Python<'_>,
+    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    let rx = Mutex::new(rx);
+    loop {
+        let got = py.detach(|| match rx.lock() {
+            Ok(r) => r.recv_timeout(Duration::from_millis(100)),
+            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+        });
+        match got {
+            Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(to_pyerr(py, crate::CoreError::Numerical("worker thread failed".into())))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+        }
+    }
+}
+
 /// (name, [(asset, weight)], cost_bps) of a strategy.
 type StrategyInfo = (String, Vec<(String, f64)>, f64);
 
@@ -203,7 +230,7 @@ impl CoreWorld {
     /// Runs without the GIL; Ctrl-C cancels with KeyboardInterrupt; `progress`
     /// (if given) is called as `progress(paths_done, paths_total)` about ten
     /// times a second.
-    #[pyo3(signature = (n_paths, horizon, seed, antithetic, threads, chunk_paths, start, end, progress=None))]
+    #[pyo3(signature = (n_paths, horizon, seed, antithetic, threads, chunk_paths, start, end, progress=None, qmc=false))]
     #[allow(clippy::too_many_arguments)]
     fn simulate<'py>(
         &self,
@@ -217,6 +244,7 @@ impl CoreWorld {
         start: u64,
         end: u64,
         progress: Option<Bound<'py, PyAny>>,
+        qmc: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         if horizon == 0 || horizon > parse::MAX_HORIZON {
             return Err(to_pyerr(
@@ -236,6 +264,7 @@ impl CoreWorld {
             antithetic,
             threads,
             chunk_paths,
+            qmc,
         };
         req.validate(&model).map_err(|e| to_pyerr(py, e))?;
         let control = Control::default();

@@ -165,9 +165,8 @@ pub fn entropy_pooling<'py>(
     let p = slice1(&prior, "prior").map_err(|e| to_pyerr(py, e))?;
     let (ae, be) = view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
     let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
-    let post = py
-        .detach(|| views::entropy_pooling(p, ae, be, ai, bi, max_iter, tol))
-        .map_err(|e| to_pyerr(py, e))?;
+    let (p, ae, be, ai, bi) = (p.to_vec(), ae.to_vec(), be.to_vec(), ai.to_vec(), bi.to_vec());
+    let post = super::run_abandonable(py, move || views::entropy_pooling(&p, &ae, &be, &ai, &bi, max_iter, tol))?;
     let out = PyDict::new(py);
     out.set_item("q", post.q.into_pyarray(py))?;
     out.set_item("relative_entropy", post.relative_entropy)?;
@@ -218,9 +217,8 @@ pub fn mean_cvar<'py>(
             ))
         }
     };
-    let a = py
-        .detach(|| allocation::mean_cvar(r, m, w, alpha, objective))
-        .map_err(|e| to_pyerr(py, e))?;
+    let (r, w) = (r.to_vec(), w.to_vec());
+    let a = super::run_abandonable(py, move || allocation::mean_cvar(&r, m, &w, alpha, objective))?;
     allocation_dict(py, a)
 }
 
@@ -239,9 +237,8 @@ pub fn efficient_frontier<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let (r, _, m) = slice2(&returns, "returns").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
-    let pts = py
-        .detach(|| allocation::efficient_frontier(r, m, w, alpha, n_points))
-        .map_err(|e| to_pyerr(py, e))?;
+    let (r, w) = (r.to_vec(), w.to_vec());
+    let pts = super::run_abandonable(py, move || allocation::efficient_frontier(&r, m, &w, alpha, n_points))?;
     let col = |f: fn(&allocation::FrontierPoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
     let out = PyDict::new(py);
     out.set_item("target_return", col(|p| p.target_return).into_pyarray(py))?;

@@ -25,6 +25,7 @@ pub struct SummaryJob {
     horizon: usize,
     seed: u64,
     antithetic: bool,
+    qmc: bool,
     model: Arc<Model>,
     spec: Arc<SummarySpec>,
     finisher: Finisher,
@@ -89,7 +90,7 @@ fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
 #[pymethods]
 impl SummaryJob {
     #[new]
-    #[pyo3(signature = (world_toml, reducers, month, n_paths, horizon, seed, antithetic))]
+    #[pyo3(signature = (world_toml, reducers, month, n_paths, horizon, seed, antithetic, qmc=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -100,6 +101,7 @@ impl SummaryJob {
         horizon: usize,
         seed: u64,
         antithetic: bool,
+        qmc: bool,
     ) -> PyResult<Self> {
         let build = || -> crate::Result<SummaryJob> {
             let world = parse::world_from_toml(&world_toml)?;
@@ -111,7 +113,10 @@ impl SummaryJob {
             }
             let model = Model::new(&world, horizon)?;
             let spec = build_spec(&world, &model, &reducers, month)?;
-            SimRequest::new(n_paths, seed).validate_summary(&model)?;
+            let mut probe = SimRequest::new(n_paths, seed);
+            probe.antithetic = antithetic;
+            probe.qmc = qmc;
+            probe.validate_summary(&model)?;
             let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
             Ok(SummaryJob {
                 world_toml: world_toml.clone(),
@@ -121,6 +126,7 @@ impl SummaryJob {
                 horizon,
                 seed,
                 antithetic,
+                qmc,
                 model: Arc::new(model),
                 spec: Arc::new(spec),
                 finisher,
@@ -134,7 +140,7 @@ impl SummaryJob {
 
     /// Build a job for `world` (a CoreWorld).
     #[staticmethod]
-    #[pyo3(signature = (world, reducers, month, n_paths, horizon, seed, antithetic))]
+    #[pyo3(signature = (world, reducers, month, n_paths, horizon, seed, antithetic, qmc=false))]
     #[allow(clippy::too_many_arguments)]
     fn for_world(
         py: Python<'_>,
@@ -145,6 +151,7 @@ impl SummaryJob {
         horizon: usize,
         seed: u64,
         antithetic: bool,
+        qmc: bool,
     ) -> PyResult<Self> {
         SummaryJob::new(
             py,
@@ -155,11 +162,12 @@ impl SummaryJob {
             horizon,
             seed,
             antithetic,
+            qmc,
         )
     }
 
     /// Constructor arguments, so that workers rebuild the job by unpickling.
-    fn __getnewargs__(&self) -> (String, Vec<ReducerArgs>, usize, u64, usize, u64, bool) {
+    fn __getnewargs__(&self) -> (String, Vec<ReducerArgs>, usize, u64, usize, u64, bool, bool) {
         (
             self.world_toml.clone(),
             self.reducers.clone(),
@@ -168,6 +176,7 @@ impl SummaryJob {
             self.horizon,
             self.seed,
             self.antithetic,
+            self.qmc,
         )
     }
 
@@ -200,6 +209,7 @@ impl SummaryJob {
         req.end = end;
         req.threads = threads;
         req.chunk_paths = chunk_paths;
+        req.qmc = self.qmc;
         let control = Control::default();
         let (model, spec) = (self.model.clone(), self.spec.clone());
         let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {

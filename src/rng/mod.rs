@@ -54,10 +54,11 @@ pub fn philox4x32(key: [u32; 2], ctr: [u32; 4]) -> [u32; 4] {
     [x0, x1, x2, x3]
 }
 
-/// A uniform in (0, 1) from two 32-bit words: (m + 1/2) / 2^52 with m the top 52 bits.
+/// A uniform in (0, 1) from two 32-bit words (held in u64): (m + 1/2) / 2^52
+/// with m the top 52 bits.
 #[inline(always)]
-fn to_unit(hi: u32, lo: u32) -> f64 {
-    let m = (((hi as u64) << 32) | lo as u64) >> 12;
+fn to_unit(hi: u64, lo: u64) -> f64 {
+    let m = ((hi << 32) | lo) >> 12;
     // m < 2^52 converted exactly without a u64→f64 instruction (which has no
     // AVX2 form): the double with bits of 2^52 + m, minus 2^52.
     let mf = f64::from_bits(0x4330_0000_0000_0000 | m) - 4_503_599_627_370_496.0;
@@ -67,8 +68,8 @@ fn to_unit(hi: u32, lo: u32) -> f64 {
 /// The two Box–Muller normals of one block.
 #[inline(always)]
 fn box_muller(x: [u32; 4]) -> (f64, f64) {
-    let u1 = to_unit(x[0], x[1]);
-    let u2 = to_unit(x[2], x[3]);
+    let u1 = to_unit(x[0] as u64, x[1] as u64);
+    let u2 = to_unit(x[2] as u64, x[3] as u64);
     let r = (-2.0 * math::ln(u1)).sqrt();
     let (s, c) = math::sincos_2pi(u2);
     (r * c, r * s)
@@ -76,6 +77,15 @@ fn box_muller(x: [u32; 4]) -> (f64, f64) {
 
 /// Blocks processed together by the vectorised fills.
 const LANES: usize = 8;
+
+/// Where number `index` of a stream lives: its Philox block and which half.
+/// Numbers come in groups of 16 drawn from 8 consecutive blocks: the first 8
+/// take the first half of each block, the next 8 the second half, so that the
+/// vectorised fills store contiguously.
+#[inline(always)]
+fn locate(index: u64) -> (u32, bool) {
+    ((((index >> 4) << 3) | (index & 7)) as u32, (index >> 3) & 1 == 1)
+}
 
 /// The random numbers of one simulated path.
 ///
@@ -113,19 +123,21 @@ impl PathRng {
     /// Uniform number `index` of `stream`, in (0, 1).
     #[inline]
     pub fn uniform(&self, stream: u32, index: u64) -> f64 {
-        let x = self.block(stream, (index >> 1) as u32);
-        if index & 1 == 0 {
-            to_unit(x[0], x[1])
+        let (b, second) = locate(index);
+        let x = self.block(stream, b);
+        if second {
+            to_unit(x[2] as u64, x[3] as u64)
         } else {
-            to_unit(x[2], x[3])
+            to_unit(x[0] as u64, x[1] as u64)
         }
     }
 
     /// Standard normal number `index` of `stream` (negated on the antithetic twin).
     #[inline]
     pub fn normal(&self, stream: u32, index: u64) -> f64 {
-        let (z0, z1) = box_muller(self.block(stream, (index >> 1) as u32));
-        self.sign * if index & 1 == 0 { z0 } else { z1 }
+        let (b, second) = locate(index);
+        let (z0, z1) = box_muller(self.block(stream, b));
+        self.sign * if second { z1 } else { z0 }
     }
 
     /// A uniform integer in `lo..=hi` from uniform `index` of `stream`.
@@ -153,25 +165,23 @@ multiversion! {
         let mut block0: u32 = 0;
         for chunk in &mut chunks {
             let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0);
+            let (first, second) = chunk.split_at_mut(LANES);
             for j in 0..LANES {
-                chunk[2 * j] = to_unit(x0[j], x1[j]);
-                chunk[2 * j + 1] = to_unit(x2[j], x3[j]);
+                first[j] = to_unit(x0[j], x1[j]);
+                second[j] = to_unit(x2[j], x3[j]);
             }
             block0 += LANES as u32;
         }
-        for (b, pair) in chunks.into_remainder().chunks_mut(2).enumerate() {
-            let x = rng.block(stream, block0 + b as u32);
-            pair[0] = to_unit(x[0], x[1]);
-            if pair.len() > 1 {
-                pair[1] = to_unit(x[2], x[3]);
-            }
+        let done = out.len() - out.len() % (2 * LANES);
+        for (i, v) in out[done..].iter_mut().enumerate() {
+            *v = rng.uniform(stream, (done + i) as u64);
         }
     }
 }
 
 /// Philox4x32-10 of blocks `block0 .. block0 + LANES` of one path and stream.
 #[inline(always)]
-fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
+fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
     {
         if crate::simd::level() == crate::simd::AVX2 {
@@ -179,27 +189,30 @@ fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
             return unsafe { philox_lanes_avx2(rng, stream, block0) };
         }
     }
-    let mut x0 = [rng.path_lo; LANES];
-    let mut x1 = [rng.path_hi; LANES];
-    let mut x2 = [stream; LANES];
-    let mut x3 = [0u32; LANES];
+    // 32-bit words in u64 lanes: the 32×32→64 products become vector multiplies
+    // (vpmuludq) and every value stays below 2^32.
+    const LO: u64 = 0xFFFF_FFFF;
+    let mut x0 = [rng.path_lo as u64; LANES];
+    let mut x1 = [rng.path_hi as u64; LANES];
+    let mut x2 = [stream as u64; LANES];
+    let mut x3 = [0u64; LANES];
     for (j, c) in x3.iter_mut().enumerate() {
-        *c = block0.wrapping_add(j as u32);
+        *c = block0.wrapping_add(j as u32) as u64;
     }
-    let [mut k0, mut k1] = rng.key;
+    let (mut k0, mut k1) = (rng.key[0] as u64, rng.key[1] as u64);
     for _ in 0..10 {
         for j in 0..LANES {
-            let p0 = (M0 as u64) * (x0[j] as u64);
-            let p1 = (M1 as u64) * (x2[j] as u64);
-            let n0 = ((p1 >> 32) as u32) ^ x1[j] ^ k0;
-            let n2 = ((p0 >> 32) as u32) ^ x3[j] ^ k1;
-            x1[j] = p1 as u32;
-            x3[j] = p0 as u32;
+            let p0 = (x0[j] & LO) * M0 as u64;
+            let p1 = (x2[j] & LO) * M1 as u64;
+            let n0 = (p1 >> 32) ^ x1[j] ^ k0;
+            let n2 = (p0 >> 32) ^ x3[j] ^ k1;
+            x1[j] = p1 & LO;
+            x3[j] = p0 & LO;
             x0[j] = n0;
             x2[j] = n2;
         }
-        k0 = k0.wrapping_add(W0);
-        k1 = k1.wrapping_add(W1);
+        k0 = (k0 + W0 as u64) & LO;
+        k1 = (k1 + W1 as u64) & LO;
     }
     [x0, x1, x2, x3]
 }
@@ -207,9 +220,9 @@ fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
 /// The same rounds as [`philox4x32`], four counters per 256-bit register.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u32; LANES]; 4] {
+unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     use std::arch::x86_64::*;
-    let mut out = [[0u32; LANES]; 4];
+    let mut out = [[0u64; LANES]; 4];
     let m0 = _mm256_set1_epi64x(M0 as i64);
     let m1 = _mm256_set1_epi64x(M1 as i64);
     let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
@@ -247,7 +260,7 @@ unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u32; L
             let mut tmp = [0u64; 4];
             _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, reg);
             for (i, v) in tmp.iter().enumerate() {
-                out[w][4 * half + i] = *v as u32;
+                out[w][4 * half + i] = *v;
             }
         }
     }
@@ -259,7 +272,29 @@ multiversion! {
     #[doc(hidden)]
     pub fn philox_bench(rng: &PathRng, stream: u32, block0: u32) -> u32 {
         let x = philox_lanes(rng, stream, block0);
-        x.iter().flatten().fold(0, |a, b| a ^ b)
+        x.iter().flatten().fold(0u32, |a, &b| a ^ b as u32)
+    }
+}
+
+multiversion! {
+    /// Benchmark hook: sums of ln(u) and sin/cos(2πu) over `out.len()` uniforms.
+    #[doc(hidden)]
+    pub fn transcendental_bench(out: &mut [f64], which: u32) -> f64 {
+        let mut acc = 0.0;
+        for chunk in out.chunks_exact_mut(16) {
+            let mut a = [0.0; 16];
+            for j in 0..16 {
+                a[j] = match which {
+                    0 => math::ln(chunk[j]),
+                    1 => math::sincos_2pi(chunk[j]).0 * math::sincos_2pi(chunk[j]).1,
+                    _ => (-2.0 * math::ln(chunk[j])).sqrt(),
+                };
+            }
+            for j in 0..16 {
+                acc += a[j];
+            }
+        }
+        acc
     }
 }
 
@@ -276,30 +311,21 @@ fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
     let mut block0: u32 = 0;
     for chunk in &mut chunks {
         let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0);
-        let mut r = [0.0; LANES];
-        let mut s = [0.0; LANES];
-        let mut c = [0.0; LANES];
+        let (first, second) = chunk.split_at_mut(LANES);
         for j in 0..LANES {
+            // Box–Muller: r = sqrt(−2 ln u1), (z0, z1) = r (cos 2πu2, sin 2πu2)
             let u1 = to_unit(x0[j], x1[j]);
             let u2 = to_unit(x2[j], x3[j]);
-            r[j] = sign * (-2.0 * math::ln(u1)).sqrt();
+            let r = sign * (-2.0 * math::ln(u1)).sqrt();
             let (sj, cj) = math::sincos_2pi(u2);
-            s[j] = sj;
-            c[j] = cj;
-        }
-        for j in 0..LANES {
-            chunk[2 * j] = r[j] * c[j];
-            chunk[2 * j + 1] = r[j] * s[j];
+            first[j] = r * cj;
+            second[j] = r * sj;
         }
         block0 += LANES as u32;
     }
-    let rest = chunks.into_remainder();
-    for (b, pair) in rest.chunks_mut(2).enumerate() {
-        let (z0, z1) = box_muller(rng.block(stream, block0 + b as u32));
-        pair[0] = sign * z0;
-        if pair.len() > 1 {
-            pair[1] = sign * z1;
-        }
+    let done = out.len() - out.len() % (2 * LANES);
+    for (i, v) in out[done..].iter_mut().enumerate() {
+        *v = rng.normal(stream, (done + i) as u64);
     }
 }
 

@@ -406,11 +406,13 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
+        let qmc = req.qmc_shocks(model)?;
         let ctx = Ctx {
             model,
             alloc: &alloc,
             seed: req.seed,
             antithetic: req.antithetic,
+            qmc: qmc.as_ref(),
         };
         let chunk = req.chunk_paths.min(1 << 14);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
@@ -553,7 +555,7 @@ impl SimRequest {
         if self.chunk_paths == 0 {
             return Err(CoreError::invalid("chunk_paths", "must be positive"));
         }
-        Ok(())
+        self.validate_qmc()
     }
 }
 

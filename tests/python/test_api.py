@@ -10,11 +10,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DT, N_SIGMA, assert_bit_identical, assert_mean_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import geoscenario as gs
-from conftest import DT, N_SIGMA, assert_bit_identical, assert_mean_close
 
 SUMMARY_COLUMNS = ["unit", "probability", "mean", "std", "q05", "q50", "q95", "threshold", "p_above"]
 

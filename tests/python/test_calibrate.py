@@ -10,11 +10,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import N_SIGMA
 
 import geoscenario as gs
 from geoscenario import calibrate as cal
-
-from conftest import N_SIGMA
 
 DT = 1.0 / 12.0
 PARAMS = ["kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j"]

@@ -142,7 +142,7 @@ def test_horizon_hist_mixture(sim, plt):
     # scenario curves add up to the overall one; areas are the probabilities inside the range
     np.testing.assert_allclose(sum(v for v, _ in vals[:3]), vals[3][0], rtol=1e-12, atol=1e-15)
     col = sim.paths("dislocation")[:, -1]
-    for (name, m), (v, _) in zip(_masks(sim), vals):
+    for (_name, m), (v, _) in zip(_masks(sim), vals):
         inside = m & (col >= edges[0]) & (col <= edges[-1])
         assert np.isclose((v * widths).sum(), sim.weights[inside].sum())
     assert 0.99 < (vals[3][0] * widths).sum() <= 1.0 + 1e-12
@@ -214,7 +214,7 @@ def test_nav_distribution_boxes_are_weighted_quantiles(sim, plt):
     groups = [*_masks(sim), ("all", np.ones(sim.n_paths, dtype=bool))]
     for s, strategy in enumerate(STRATEGIES):
         ret = sim.paths(strategy)[:, -1] - 1.0
-        for g, (name, m) in enumerate(groups):
+        for g, (_name, m) in enumerate(groups):
             q1, q3 = gs.stats.weighted_quantile(ret[m], sim.weights[m], np.array([0.25, 0.75]))
             ys = ax.patches[4 * s + g].get_path().vertices[:, 1]
             assert np.isclose(ys.min(), q1) and np.isclose(ys.max(), q3)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import DT, assert_bit_identical, single_factor_toml, toml_world
 
 import geoscenario as gs
-from conftest import DT, assert_bit_identical, single_factor_toml, toml_world
 
 N = 3_000
 H = 24

@@ -12,9 +12,6 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
-
-import geoscenario as gs
-from geoscenario import stats
 from conftest import (
     DT,
     N_SIGMA,
@@ -23,6 +20,9 @@ from conftest import (
     single_factor_toml,
     toml_world,
 )
+
+import geoscenario as gs
+from geoscenario import stats
 
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 

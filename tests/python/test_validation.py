@@ -8,7 +8,6 @@ import math
 import re
 import resource
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -274,7 +273,7 @@ def test_bad_names(name):
     d["factors"][name] = {"kind": "gbm", "unit": "i", "initial": 1.0}
     with pytest.raises(gs.ConfigError) as ei:
         gs.World.from_dict(d)
-    assert_config_error(ei, f"factors.{name}")
+    assert_config_error(ei, f"factors.{name}" if name else 'factors.""')
 
 
 @pytest.mark.parametrize("name", ["probability", "onset", "description"])

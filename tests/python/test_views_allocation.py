@@ -79,7 +79,7 @@ def test_reweighting_equals_resimulating_within_4_standard_errors():
         xa, xb = a.paths(name)[:, -1], b.paths(name)[:, -1]
         ma, mb = a.weights @ xa, b.weights @ xb
         # variance of a stratified weighted mean: Σ_k p_k² s_k² / n_k
-        def var_of_mean(s):
+        def var_of_mean(s, name=name):
             x = s.paths(name)[:, -1]
             v = 0.0
             for k, scen in enumerate(s.scenario_names):

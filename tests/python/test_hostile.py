@@ -1,0 +1,1084 @@
+"""Hostile configs and arguments: every call returns a usable result or raises
+``gs.ConfigError`` naming the parameter path; never a ``PanicException``, a
+crash or a hang.
+
+The corpus in ``tests/data/hostile/`` (plus four 10–17 MB files generated into
+a temporary directory) is read in a child process with a timeout, so that a
+stack overflow or an endless loop fails one test instead of killing the run.
+Every numeric, string and table entry of a world that uses every feature is
+then replaced by NaN, ±inf, huge numbers, wrong types and unknown keys, and
+Hypothesis fuzzes ``World.from_toml`` (random text, random TOML documents,
+mutated worlds), ``World.from_dict`` and the arguments of ``simulate``,
+``simulate_summary`` and the risk functions.
+
+What each hostile input returned (``ConfigError path`` is ``err.path``; the
+message always starts with the path and then states the rule):
+
+===============================  ==================================================================
+input                            result
+===============================  ==================================================================
+empty.toml (0 bytes)             ConfigError ``factors``: is required
+whitespace / comments only       ConfigError ``factors``: is required
+10k-deep [a.a.a...] header       ConfigError ``config``: not valid TOML: recursion limit
+10k-deep [[a.a...]] / a.a...=1   ConfigError ``config``: not valid TOML: recursion limit
+x = [[[[...]]]] (10k deep)       ConfigError ``config``: not valid TOML: parse error at line 1,
+                                 column 85
+x = {a = {a = ...}} (10k)        ConfigError ``config``: not valid TOML: parse error at line 1
+onset = [[[[...]]]] in a world   ConfigError ``config``: not valid TOML: parse error at line 11
+theta = 1e308                    ConfigError ``scenarios.base.px.theta``: must be in (0,
+                                 1000000000000], got 1e308
+kappa = -1.79e308                ConfigError ``scenarios.base.px.kappa``: must be in [0, 1000]
+theta = 1e999                    ConfigError ``config``: not valid TOML: floating-point number
+                                 overflowed
+horizon_months = 2**70           ConfigError ``config``: not valid TOML: invalid type: integer as
+                                 i128
+horizon_months = ±2**63          ConfigError ``world.horizon_months``: must be an integer in [1,
+                                 1200]
+sigma = 0.222... (100k digits)   accepted (sigma = 0.2222222222222222)
+theta = nan, sigma = inf, ...    ConfigError ``scenarios.base.px.<param>``: must be a finite
+                                 number, got NaN
+probability = nan                ConfigError ``scenarios.base.probability``: must be a probability
+                                 in [0, 1]
+initial = +inf                   ConfigError ``factors.px.initial``: must be a finite number in (0,
+                                 1e12]
+"nan" / "inf" / "-inf" strings   ConfigError naming the entry: must be a number, got a string
+unknown key, every level         ConfigError ``zz_unknown``, ``world.zz_unknown``,
+                                 ``factors.px.zz_unknown``, ...: unknown key (expected one of: ...)
+unknown key in a scenario        ConfigError ``scenarios.base.zz_unknown``: unknown key or factor
+unknown parameter / kind         ConfigError ``scenarios.base.px.zz_unknown`` / ``factors.px.kind``
+string/bool/array/table          ConfigError naming the entry: must be a number, got a string
+                                 (boolean, array, table)
+datetime or date for a number    ConfigError naming the entry: must be a number (an integer), got a
+                                 datetime
+[[factors.px]] array of tables   ConfigError ``factors.px``: must be a table, got an array
+world = "hostile"                ConfigError ``world``: must be a table, got a string
+duplicate key/table/inline key   ConfigError ``config``: not valid TOML: duplicate key
+UTF-8 BOM, CRLF line ends        accepted
+NUL / control characters         ConfigError ``config``: not valid TOML: invalid basic string
+non-ASCII bare key               ConfigError ``config``: not valid TOML: invalid unquoted key
+factor named "all"               ConfigError ``factors.all``: is a reserved word
+100 kB name                      ConfigError ``world.name``: must be at most 4096 bytes
+100 kB unknown key               ConfigError ``world.kkk...k`` (the whole key): unknown key
+101 scenarios                    ConfigError ``scenarios``: at most 64 scenarios
+probabilities sum to 0.999       ConfigError ``scenarios.*.probability``: must sum to 1 within 1e-9
+onset = [0, 99999999999]         ConfigError ``scenarios.bear.onset``: months must be integers in
+                                 [1, 1200]
+correlations not PSD             ConfigError ``correlations``: not positive semi-definite (fails at
+                                 factor "c")
+contract on itself               ConfigError ``factors.c.underlying``: must be a log_ou, logit_ou
+                                 or gbm factor
+256 factors                      accepted; simulates to finite (n, h + 1) arrays
+257 factors                      ConfigError ``factors``: at most 256 factors
+binary garbage, latin-1 file     file: UnicodeDecodeError (BUG, should be ConfigError ``source``);
+                                 as text: ConfigError ``config``: not valid TOML
+10 MB of comments                accepted
+10 MB of unknown keys            ConfigError ``world.k0000000``: unknown key
+10 MB description                ConfigError ``world.description``: must be at most 4096 bytes
+17 MB file / 17 MB text          ConfigError ``source``: file is 17826... bytes, the limit is
+                                 16777216 / ConfigError ``config``: text is ... bytes
+NaN/±inf at every number         ConfigError naming that entry (TOML text and dict)
+±1e308, ±2**63 at every number   ConfigError naming that entry
+wrong type at every entry        ConfigError naming that entry
+table replaced by a value        ConfigError naming the table: must be a table
+entry deleted                    accepted (optional) or ConfigError naming it: is required
+empty key "" at the root         ConfigError with an empty path: ``: unknown key`` (BUG, names
+                                 nothing)
+dict: 2**70, object(), bytes     ConfigError naming the entry: integer does not fit in 64 bits /
+                                 unsupported value of type object
+dict: self-referencing           ConfigError ``world.world....``: nesting deeper than 32 levels
+from_toml(bytes / None)          ConfigError ``source``: must be a path or TOML text
+simulate(MAX_PATHS)              ResourceError: 1099511627776 paths × 25 months × 17 series: needs
+                                 3416.00 TiB, limit 20.8 GiB available
+simulate(MAX_PATHS + 1)          ConfigError ``n_paths``: must be an integer in [1, 1099511627776],
+                                 got 1099511627777
+SIGINT in simulate/summary       KeyboardInterrupt traceback within 0.1-0.3 s
+SIGINT in efficient_frontier     runs to completion, about 30 s (BUG: optimisation is not
+                                 interruptible)
+===============================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import random
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import geoscenario as gs
+import geoscenario._core as core
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "hostile"
+CHILD_TIMEOUT = 180.0  # seconds for the whole corpus in one child process (loaded CI machines)
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+ARGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ====================================================================================== helpers
+def _key(k: str) -> str:
+    if k and all(c.isascii() and (c.isalnum() or c in "_-") for c in k):
+        return k
+    return json.dumps(k)
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return "[" + ", ".join(_scalar(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_scalar(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def to_toml(d: dict[str, Any]) -> str:
+    """TOML text of a nested dict (tables as ``[a.b]`` headers, tables in arrays inline)."""
+    lines: list[str] = []
+
+    def table(t: dict[str, Any], path: list[str]) -> None:
+        if path:
+            lines.append("[" + ".".join(_key(p) for p in path) + "]")
+        for k, v in t.items():
+            if not isinstance(v, dict):
+                lines.append(f"{_key(k)} = {_scalar(v)}")
+        for k, v in t.items():
+            if isinstance(v, dict):
+                table(v, [*path, k])
+
+    table(d, [])
+    return "\n".join(lines) + "\n"
+
+
+# A world that uses every feature: each factor kind, each derived kind, correlations,
+# a non-base scenario with onset jumps, assets, the freeze and a strategy.
+ALL_KINDS: dict[str, Any] = {
+    "world": {
+        "name": "all_kinds",
+        "description": "every factor kind",
+        "start": "2025-01",
+        "horizon_months": 6,
+        "base_scenario": "base",
+        "regimes": "static",
+    },
+    "factors": {
+        "px": {"kind": "log_ou", "unit": "USD/t", "initial": 100.0, "description": "spot"},
+        "bond": {"kind": "logit_ou", "unit": "c", "initial": 40.0, "scale": 100.0},
+        "idx": {"kind": "gbm", "unit": "i", "initial": 100.0},
+        "done": {"kind": "completion", "unit": "n", "total": 10, "initial": 1},
+        "share": {
+            "kind": "adoption",
+            "unit": "s",
+            "lag_min": 1,
+            "lag_max": 3,
+            "rate": 0.2,
+            "noise": 0.01,
+        },
+        "ctr": {
+            "kind": "contract",
+            "unit": "USD/t",
+            "initial": 90.0,
+            "underlying": "px",
+            "reset_month": 6,
+            "averaging_months": 3,
+            "noise": 0.02,
+        },
+    },
+    "derived": {
+        "spr": {"kind": "spread", "of": ["px", "ctr"], "unit": "USD/t"},
+        "disc": {"kind": "discount", "of": ["px", "ctr"], "unit": "fraction"},
+        "rat": {"kind": "ratio", "of": ["px", "idx"], "unit": "ratio"},
+    },
+    "correlations": {"px": {"idx": 0.3, "bond": -0.1}},
+    "scenarios": {
+        "base": {
+            "probability": 0.7,
+            "description": "base case",
+            "px": {
+                "theta": 100.0,
+                "kappa": 0.5,
+                "sigma": 0.2,
+                "lambda": 0.5,
+                "mu_j": 0.0,
+                "sigma_j": 0.1,
+            },
+            "bond": {"theta": 40.0, "kappa": 0.5, "sigma": 0.3},
+            "idx": {"g": 0.05, "sigma": 0.15},
+            "done": {"h": 0.05},
+            "share": {"s_max": 0.3},
+            "ctr": {"discount": 0.2},
+        },
+        "bear": {
+            "probability": 0.3,
+            "description": "shock",
+            "onset": [1, 4],
+            "px": {"theta": 150.0, "onset_jump": 0.2},
+            "idx": {"g": -0.1, "sigma": 0.25, "onset_jump": -0.1},
+        },
+    },
+    "assets": {
+        "a1": {
+            "description": "x",
+            "betas": {"px": 0.5, "idx": 1.0},
+            "vol": 0.2,
+            "sanctions_exposure": 0.5,
+            "cost_bps": 10.0,
+        },
+        "a2": {"betas": {"idx": 1.0}},
+    },
+    "freeze": {"scenario": "bear", "size": 0.5},
+    "strategies": {
+        "s1": {"description": "long a1", "weights": {"a1": 1.0, "a2": -0.5}, "cost_bps": 5.0}
+    },
+}
+
+ALL_KINDS_MARKOV: dict[str, Any] = copy.deepcopy(ALL_KINDS)
+ALL_KINDS_MARKOV["world"]["regimes"] = "markov"
+ALL_KINDS_MARKOV["transitions"] = {
+    "base": {"base": 0.9, "bear": 0.1},
+    "bear": {"base": 0.2, "bear": 0.8},
+}
+TEMPLATES = {"static": ALL_KINDS, "markov": ALL_KINDS_MARKOV}
+
+Path_ = tuple[str, ...]
+
+
+def leaves(d: dict[str, Any], path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from leaves(v, (*path, k))
+        else:
+            yield (*path, k), v
+
+
+def tables(d: dict[str, Any], path: Path_ = ()) -> Iterator[Path_]:
+    yield path
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from tables(v, (*path, k))
+
+
+def replaced(d: dict[str, Any], path: Path_, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(d)
+    node = out
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    return out
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def cases(kind: Callable[[Any], bool]) -> list[tuple[str, Path_]]:
+    out = []
+    for name, tpl in TEMPLATES.items():
+        for path, v in leaves(tpl):
+            if kind(v) and (name == "static" or path[0] == "transitions"):
+                out.append((name, path))
+    return out
+
+
+NUMERIC = cases(is_number) + cases(lambda v: isinstance(v, list) and all(map(is_number, v)))
+STRINGS = cases(
+    lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+)
+LEAVES = cases(lambda v: True)
+TABLES = [("static", p) for p in tables(ALL_KINDS)] + [
+    ("markov", p) for p in tables(ALL_KINDS_MARKOV) if p[:1] == ("transitions",)
+]
+
+
+def ids(c: tuple[str, Path_]) -> str:
+    return f"{c[0]}:{'.'.join(c[1]) or '<root>'}"
+
+
+def check_finite_simulation(world: gs.World, n: int = 32, horizon: int | None = None) -> None:
+    """A small simulation of ``world`` has finite arrays of shape (n, h + 1), or the
+    engine refuses it with a NumericalError naming the series."""
+    h = min(world.horizon_months, 6) if horizon is None else horizon
+    try:
+        sim = world.simulate(n, horizon_months=h, seed=0, progress=False)
+    except gs.NumericalError as e:
+        assert "non-finite" in str(e) or "series" in str(e), str(e)
+        return
+    for name in sim.factors:
+        arr = sim.paths(name)
+        assert arr.shape == (n, h + 1), name
+        assert np.isfinite(arr).all(), name
+    assert sim.weights.shape == (n,) and np.isfinite(sim.weights).all()
+    assert abs(float(sim.weights.sum()) - 1.0) < 1e-9
+
+
+def world_or_config_error(make: Callable[[], gs.World]) -> gs.World | gs.ConfigError:
+    """``make()`` either returns a world that simulates to finite arrays or raises a
+    ConfigError whose message starts with a non-empty path. Anything else fails."""
+    try:
+        world = make()
+    except gs.ConfigError as e:
+        assert e.path, str(e)[:300]
+        assert str(e).startswith(e.path + ": "), str(e)[:300]
+        _event("ConfigError")
+        return e
+    _event("valid world")
+    assert isinstance(world, gs.World)
+    check_finite_simulation(world)
+    return world
+
+
+def _event(what: str) -> None:
+    try:
+        event(what)  # shown by pytest --hypothesis-show-statistics
+    except Exception:  # outside a Hypothesis test
+        pass
+
+
+def expect_error_at(make: Callable[[], gs.World], path: str) -> gs.ConfigError:
+    with pytest.raises(gs.ConfigError) as ei:
+        make()
+    err = ei.value
+    assert err.path == path, str(err)[:300]
+    assert str(err).startswith(path + ": "), str(err)[:300]
+    return err
+
+
+def both_routes(d: dict[str, Any]) -> list[Callable[[], gs.World]]:
+    """Build the world from TOML text and from the dict."""
+    return [lambda: gs.World.from_toml(to_toml(d)), lambda: gs.World.from_dict(d)]
+
+
+# ================================================================================ the templates
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_templates_are_valid_and_simulate(name):
+    for make in both_routes(TEMPLATES[name]):
+        world = make()
+        check_finite_simulation(world, n=64)
+
+
+# =================================================================== corpus, in a child process
+RUNNER = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import geoscenario as gs
+
+    def attempt(fn):
+        try:
+            w = fn()
+        except gs.ConfigError as e:
+            return {"outcome": "ConfigError", "path": e.path[:200], "message": str(e)[:300]}
+        except BaseException as e:  # PanicException included: reported, not swallowed
+            return {"outcome": type(e).__name__, "message": str(e)[:300]}
+        rec = {"outcome": "ok", "n_factors": len(w.factors)}
+        sim = w.simulate(16, horizon_months=3, seed=0, progress=False)
+        rec["finite"] = all(bool(np.isfinite(sim.paths(n)).all()) for n in sim.factors)
+        rec["shapes"] = sorted({sim.paths(n).shape for n in sim.factors})
+        return rec
+
+    for p in sys.argv[1:]:
+        print("START", p, file=sys.stderr, flush=True)
+        raw = open(p, "rb").read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        rec = {"file": p, "from_file": attempt(lambda: gs.World.from_toml(p)),
+               "from_text": attempt(lambda: gs.World.from_toml(text + "\\n"))}
+        print(json.dumps(rec), flush=True)
+    """
+)
+
+# file name -> None (valid world) or the ConfigError path expected when read from the file
+EXPECTED: dict[str, str | None] = {
+    "empty.toml": "factors",
+    "whitespace_only.toml": "factors",
+    "comments_only.toml": "factors",
+    "deep_table_header.toml": "config",
+    "deep_array_of_tables.toml": "config",
+    "deep_array.toml": "config",
+    "deep_inline_table.toml": "config",
+    "deep_dotted_key.toml": "config",
+    "deep_array_in_world.toml": "config",
+    "huge_float.toml": "scenarios.base.px.theta",
+    "huge_negative_float.toml": "scenarios.base.px.kappa",
+    "overflow_float.toml": "config",
+    "huge_int.toml": "config",
+    "i64_max_int.toml": "world.horizon_months",
+    "i64_min_int.toml": "world.horizon_months",
+    "long_number.toml": None,
+    "nan_bare.toml": "scenarios.base.px.theta",
+    "inf_bare.toml": "scenarios.base.px.sigma",
+    "neg_inf_bare.toml": "scenarios.base.px.kappa",
+    "nan_probability.toml": "scenarios.base.probability",
+    "inf_initial.toml": "factors.px.initial",
+    "nan_string.toml": "scenarios.base.px.theta",
+    "inf_string.toml": "scenarios.base.probability",
+    "neg_inf_string.toml": "factors.px.initial",
+    "unknown_key_root.toml": "zz_unknown",
+    "unknown_key_world.toml": "world.zz_unknown",
+    "unknown_key_factor.toml": "factors.px.zz_unknown",
+    "unknown_key_scenario.toml": "scenarios.base.zz_unknown",
+    "unknown_param.toml": "scenarios.base.px.zz_unknown",
+    "unknown_factor_kind.toml": "factors.px.kind",
+    "wrong_type_string.toml": "scenarios.base.probability",
+    "wrong_type_bool.toml": "scenarios.base.px.kappa",
+    "wrong_type_array.toml": "factors.px.initial",
+    "wrong_type_table.toml": "scenarios.base.px.sigma",
+    "wrong_type_datetime.toml": "scenarios.base.px.theta",
+    "wrong_type_local_date.toml": "world.horizon_months",
+    "wrong_type_factors_array.toml": "factors.px",
+    "wrong_type_world_string.toml": "world",
+    "duplicate_key.toml": "config",
+    "duplicate_table.toml": "config",
+    "duplicate_inline_key.toml": "config",
+    "bom.toml": None,
+    "crlf.toml": None,
+    "nul_bytes.toml": "config",
+    "control_chars.toml": "config",
+    "unicode_factor_name.toml": "config",
+    "reserved_factor_name.toml": "factors.all",
+    "long_name.toml": "world.name",
+    "long_key.toml": "world." + "k" * 200 + "…",  # long keys are cut in error paths
+    "many_scenarios.toml": "scenarios",
+    "probabilities_not_summing.toml": "scenarios.*.probability",
+    "onset_out_of_range.toml": "scenarios.bear.onset",
+    "singular_correlation.toml": "correlations",
+    "self_underlying_contract.toml": "factors.c.underlying",
+    "factors_256.toml": None,
+    "factors_257.toml": "factors",
+    "binary_garbage.toml": "source",
+    "latin1.toml": "source",
+    # generated at test time (not committed)
+    "gen_10mb_comments.toml": None,
+    "gen_10mb_unknown_keys.toml": "world.k0000000",
+    "gen_10mb_description.toml": "world.description",
+    "gen_17mb_over_limit.toml": "source",
+}
+# the text route cannot know about files: these report the parse/size error instead
+TEXT_PATH = {
+    "binary_garbage.toml": "config",
+    "latin1.toml": None,
+    "gen_17mb_over_limit.toml": "config",
+}
+MB = 1024 * 1024
+
+
+def _generate(d: Path) -> None:
+    world = (CORPUS / "bom.toml").read_text(encoding="utf-8").lstrip("\ufeff")
+    line = "# " + "x" * 1022 + "\n"
+    (d / "gen_10mb_comments.toml").write_text(
+        world + line * (10 * MB // len(line)), encoding="utf-8"
+    )
+    keys = "".join(f"k{i:07d} = {i}\n" for i in range(10 * MB // 20))
+    (d / "gen_10mb_unknown_keys.toml").write_text(world.replace("[world]\n", "[world]\n" + keys, 1))
+    (d / "gen_10mb_description.toml").write_text(
+        world.replace("[world]\n", '[world]\ndescription = "' + "d" * (10 * MB) + '"\n', 1)
+    )
+    (d / "gen_17mb_over_limit.toml").write_text(
+        world + line * (17 * MB // len(line)), encoding="utf-8"
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_results(tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """Run every corpus file through ``World.from_toml`` (file and text) in one child process."""
+    gen = tmp_path_factory.mktemp("hostile")
+    _generate(gen)
+    files = sorted(CORPUS.glob("*.toml")) + sorted(gen.glob("*.toml"))
+    assert {f.name for f in files} == set(EXPECTED), "keep EXPECTED in step with the corpus"
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", RUNNER, *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+            cwd=gen,
+        )
+        out, err, crashed = proc.stdout, proc.stderr, proc.returncode != 0
+        why = f"child exited with {proc.returncode}"
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+        crashed, why = True, f"child hung for more than {CHILD_TIMEOUT} s"
+    for line in out.splitlines():
+        rec = json.loads(line)
+        results[Path(rec["file"]).name] = rec
+    if crashed:
+        started = [ln.split(" ", 1)[1] for ln in err.splitlines() if ln.startswith("START ")]
+        if started:
+            results[Path(started[-1]).name] = {"crash": why, "stderr": err[-2000:]}
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_file(corpus_results, name):
+    rec = corpus_results.get(name)
+    assert rec is not None, f"{name} was not reached (an earlier file crashed the child)"
+    assert "crash" not in rec, f"{name}: {rec['crash']}\n{rec.get('stderr', '')}"
+    expected = EXPECTED[name]
+    for route, want in (("from_file", expected), ("from_text", TEXT_PATH.get(name, expected))):
+        got = rec[route]
+        if want is None:
+            assert got["outcome"] == "ok", f"{route}: {got}"
+            assert got["finite"], f"{route}: non-finite simulation"
+        else:
+            assert got["outcome"] == "ConfigError", f"{route}: {str(got)[:400]}"
+            assert got["path"] == want[:200], f"{route}: {str(got)[:400]}"
+            assert got["message"].startswith(want + ": " if len(want) < 200 else want[:200]), got
+
+
+def test_256_factors_simulate():
+    world = gs.World.from_toml(CORPUS / "factors_256.toml")
+    assert len(world.factors) == 256
+    check_finite_simulation(world, n=16, horizon=3)
+
+
+def test_huge_text_is_refused_before_parsing():
+    text = "# " + "x" * (17 * MB) + "\n"
+    expect_error_at(lambda: gs.World.from_toml(text), "config")
+
+
+def test_non_text_sources_name_the_source():
+    for bad in (b"[world]\n", None, 3.5, ["x"]):
+        expect_error_at(lambda b=bad: gs.World.from_toml(b), "source")  # type: ignore[misc]
+    expect_error_at(lambda: gs.World.from_toml("no_such_file.toml"), "source")
+
+
+def test_invalid_utf8_file_is_a_config_error(tmp_path):
+    p = tmp_path / "garbage.toml"
+    p.write_bytes(b"\xff\xfe" + random.Random(1).randbytes(1000))
+    expect_error_at(lambda: gs.World.from_toml(p), "source")
+
+
+# ============================================================= every entry, every hostile value
+@pytest.mark.parametrize("case", NUMERIC, ids=ids)
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_number_names_its_path(case, bad):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    old = dict(leaves(tpl))[path]
+    value = [bad, *old[1:]] if isinstance(old, list) else bad
+    for make in both_routes(replaced(tpl, path, value)):
+        expect_error_at(make, ".".join(path))
+
+
+@pytest.mark.parametrize("case", NUMERIC, ids=ids)
+@pytest.mark.parametrize(
+    "big", [1e308, -1e308, 2**63 - 1, -(2**63)], ids=["1e308", "-1e308", "i64max", "i64min"]
+)
+def test_huge_number_names_its_path_or_simulates(case, big):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    old = dict(leaves(tpl))[path]
+    value = [big, *old[1:]] if isinstance(old, list) else big
+    for make in both_routes(replaced(tpl, path, value)):
+        got = world_or_config_error(make)
+        if isinstance(got, gs.ConfigError):
+            assert got.path == ".".join(path), str(got)[:300]
+
+
+WRONG = {
+    "string": "12",
+    "bool": True,
+    "array": [1.0, 2.0],
+    "table": {"a": 1.0},
+    "datetime": dt.datetime(1979, 5, 27, 7, 32),
+    "date": dt.date(2025, 6, 1),
+}
+
+
+@pytest.mark.parametrize("case", LEAVES, ids=ids)
+@pytest.mark.parametrize("kind", list(WRONG))
+def test_wrong_type_names_its_path(case, kind):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    old = dict(leaves(tpl))[path]
+    value = WRONG[kind]
+    if isinstance(old, str) and kind == "string":
+        value = 12.0
+    if isinstance(old, list) and kind == "array":
+        value = [True, {"a": 1}]
+    for make in both_routes(replaced(tpl, path, value)):
+        expect_error_at(make, ".".join(path))
+
+
+@pytest.mark.parametrize("case", [t for t in TABLES if t[1]], ids=ids)
+@pytest.mark.parametrize("value", [1.0, ["x"], "table"], ids=["number", "array", "string"])
+def test_table_replaced_by_a_value_names_its_path(case, value):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    for make in both_routes(replaced(tpl, path, value)):
+        expect_error_at(make, ".".join(path))
+
+
+@pytest.mark.parametrize("case", TABLES, ids=ids)
+def test_unknown_key_names_its_path(case):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    node: Any = tpl
+    for p in path:
+        node = node[p]
+    d = replaced(tpl, path, {**node, "zz_unknown": 1.0}) if path else {**tpl, "zz_unknown": 1.0}
+    for make in both_routes(d):
+        expect_error_at(make, ".".join((*path, "zz_unknown")))
+
+
+@pytest.mark.parametrize("case", cases(lambda v: True), ids=ids)
+def test_missing_entry_is_optional_or_names_its_path(case):
+    tpl, path = TEMPLATES[case[0]], case[1]
+    d = copy.deepcopy(tpl)
+    node = d
+    for p in path[:-1]:
+        node = node[p]
+    del node[path[-1]]
+    for make in both_routes(d):
+        got = world_or_config_error(make)
+        if isinstance(got, gs.ConfigError):
+            assert got.path.startswith(".".join(path[:2])), str(got)[:300]
+
+
+THETA = ("scenarios", "base", "px", "theta")
+
+
+def test_from_dict_values_python_cannot_express_in_toml():
+    base = ALL_KINDS
+    for value in (
+        2**70,
+        -(2**70),
+        object(),
+        b"bytes",
+        {1, 2},
+        None,
+        np.zeros(3),
+        dt.datetime(2020, 1, 1),
+        complex(1, 1),
+        Ellipsis,
+    ):
+        expect_error_at(
+            lambda v=value: gs.World.from_dict(replaced(base, THETA, v)),
+            "scenarios.base.px.theta",
+        )
+    loop: dict[str, Any] = {}
+    loop["world"] = loop
+    with pytest.raises(gs.ConfigError, match="nesting deeper"):
+        gs.World.from_dict(loop)
+    lst: list[Any] = []
+    lst.append(lst)
+    with pytest.raises(gs.ConfigError, match="nesting deeper"):
+        gs.World.from_dict({"x": lst})
+    expect_error_at(lambda: gs.World.from_dict({1: 2}), "config")  # type: ignore[dict-item]
+    expect_error_at(lambda: gs.World.from_dict([("world", {})]), "config")  # type: ignore[arg-type]
+
+
+def test_numpy_scalars_are_numbers():
+    d = replaced(ALL_KINDS, ("scenarios", "base", "px", "theta"), np.float32(120.0))
+    d = replaced(d, ("world", "horizon_months"), np.int64(5))
+    world = gs.World.from_dict(d)
+    assert world.horizon_months == 5
+    expect_error_at(
+        lambda: gs.World.from_dict(
+            replaced(ALL_KINDS, ("scenarios", "base", "px", "theta"), np.float64("nan"))
+        ),
+        "scenarios.base.px.theta",
+    )
+
+
+# ======================================================================= Hypothesis: the parser
+KEYS = [
+    "world",
+    "factors",
+    "scenarios",
+    "correlations",
+    "derived",
+    "transitions",
+    "assets",
+    "freeze",
+    "strategies",
+    "name",
+    "description",
+    "start",
+    "horizon_months",
+    "base_scenario",
+    "regimes",
+    "kind",
+    "unit",
+    "initial",
+    "scale",
+    "total",
+    "lag_min",
+    "lag_max",
+    "rate",
+    "noise",
+    "underlying",
+    "reset_month",
+    "averaging_months",
+    "theta",
+    "kappa",
+    "sigma",
+    "lambda",
+    "mu_j",
+    "sigma_j",
+    "onset_jump",
+    "g",
+    "h",
+    "s_max",
+    "discount",
+    "probability",
+    "onset",
+    "of",
+    "betas",
+    "vol",
+    "sanctions_exposure",
+    "cost_bps",
+    "weights",
+    "scenario",
+    "size",
+    "base",
+    "bear",
+    "px",
+    "idx",
+    "a1",
+    "s1",
+    "log_ou",
+    "gbm",
+    "all",
+    "zz",
+]
+scalars = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.booleans(),
+    st.text(max_size=12),
+    st.sampled_from(
+        KEYS
+        + [
+            "log_ou",
+            "logit_ou",
+            "gbm",
+            "completion",
+            "adoption",
+            "contract",
+            "spread",
+            "static",
+            "markov",
+            "2025-06",
+            "base",
+        ]
+    ),
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
+TOKENS = [
+    "nan",
+    "inf",
+    "-inf",
+    "1e999",
+    "99999999999999999999",
+    "[",
+    "]",
+    "[[",
+    "{",
+    "}",
+    "=",
+    '"',
+    "'",
+    ",",
+    "\x00",
+    "\n",
+    "\n[factors.px]\n",
+    "\n[scenarios.base]\n",
+    "true",
+    "1979-05-27",
+    ".",
+    "#",
+    "\\",
+    "\ufeff",
+    "-",
+    "0x10",
+    "1_000",
+    '"""',
+    "zz = 1\n",
+]
+VALID_TEXT = to_toml(ALL_KINDS)
+
+
+@st.composite
+def mutated_text(draw) -> str:
+    text = VALID_TEXT
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(text)))
+        j = draw(st.integers(i, min(len(text), i + 20)))
+        text = text[:i] + draw(st.one_of(st.sampled_from(TOKENS), st.text(max_size=6))) + text[j:]
+    return text
+
+
+@FUZZ
+@given(
+    st.one_of(st.text(max_size=400).map(lambda s: s + "\n"), documents.map(to_toml), mutated_text())
+)
+def test_fuzz_from_toml(text):
+    world_or_config_error(lambda: gs.World.from_toml(text))
+
+
+@FUZZ
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=8)), values, max_size=6
+    )
+)
+def test_fuzz_from_dict(d):
+    world_or_config_error(lambda: gs.World.from_dict(d))
+
+
+@pytest.mark.parametrize(
+    "where", [(), ("world",), ("scenarios", "base"), ("factors",)], ids=".".join
+)
+def test_empty_key_is_named(where):
+    """An empty key is still named (quoted), so that the message says where it is."""
+    d = copy.deepcopy(ALL_KINDS)
+    node = d
+    for p in where:
+        node = node[p]
+    node[""] = 1.0
+    for make in both_routes(d):
+        with pytest.raises(gs.ConfigError) as ei:
+            make()
+        assert ei.value.path, str(ei.value)
+        assert ei.value.path.startswith(".".join(where)), str(ei.value)
+
+
+ANY_VALUE = st.one_of(
+    values,
+    st.sampled_from(
+        [
+            None,
+            b"x",
+            2**70,
+            -(2**70),
+            complex(1, 2),
+            object(),
+            np.float64("nan"),
+            np.int64(3),
+            {},
+            [],
+        ]
+    ),
+)
+
+
+@st.composite
+def mutated_world(draw) -> dict[str, Any]:
+    d = copy.deepcopy(ALL_KINDS)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p, _ in leaves(d)] + [p for p in tables(d) if p]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        node = d
+        for p in path[:-1]:
+            node = node[p]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            node[path[-1]] = draw(ANY_VALUE)
+        elif action == "delete":
+            del node[path[-1]]
+        else:
+            node[draw(st.sampled_from(KEYS))] = draw(ANY_VALUE)
+    return d
+
+
+@FUZZ
+@given(mutated_world())
+def test_fuzz_mutated_worlds(d):
+    world_or_config_error(lambda: gs.World.from_dict(d))
+    try:
+        text = to_toml(d)
+    except TypeError:
+        return  # a value TOML cannot express (bytes, object, ...)
+    world_or_config_error(lambda: gs.World.from_toml(text))
+
+
+# =================================================================== Hypothesis: call arguments
+SMALL = gs.World.from_dict(ALL_KINDS)
+HOSTILE_ARGS = [
+    None,
+    "3",
+    2.5,
+    math.nan,
+    math.inf,
+    -1,
+    0,
+    2**64,
+    2**70,
+    True,
+    [1],
+    object(),
+    np.int64(-1),
+]
+
+
+def _arg(valid: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(valid, st.sampled_from(HOSTILE_ARGS))
+
+
+def _param_error(e: gs.ConfigError, names: set[str]) -> None:
+    assert e.path, str(e)
+    assert e.path.split(".")[0].split("[")[0] in names, str(e)
+    assert str(e).startswith(e.path + ": ")
+
+
+@ARGS
+@given(
+    n=_arg(st.integers(1, 400)),
+    h=_arg(st.one_of(st.none(), st.integers(1, 12))),
+    seed=_arg(st.integers(0, 2**64 - 1)),
+    anti=st.one_of(st.booleans(), st.sampled_from([np.bool_(True), 1, "yes", None])),
+    threads=_arg(st.one_of(st.none(), st.integers(1, 4))),
+    chunk=_arg(st.one_of(st.none(), st.integers(1, 5000))),
+    qmc=st.one_of(st.booleans(), st.sampled_from([np.bool_(False), 0, "no", None])),
+)
+def test_fuzz_simulate_arguments(n, h, seed, anti, threads, chunk, qmc):
+    names = {"n_paths", "horizon_months", "seed", "antithetic", "threads", "chunk_paths", "qmc"}
+    try:
+        sim = SMALL.simulate(
+            n,
+            horizon_months=h,
+            seed=seed,
+            antithetic=anti,
+            threads=threads,
+            chunk_paths=chunk,
+            qmc=qmc,
+            progress=False,
+        )
+    except gs.ConfigError as e:
+        _param_error(e, names)
+        event(f"ConfigError {e.path}")
+        return
+    event("simulated")
+    width = (SMALL.horizon_months if h is None else int(h)) + 1
+    for name in sim.factors:
+        arr = sim.paths(name)
+        assert arr.shape == (int(n), width)
+        assert np.isfinite(arr).all()
+
+
+@ARGS
+@given(
+    series=st.one_of(
+        st.none(),
+        st.sampled_from(["px", "s1", "nope", ""]),
+        st.lists(st.sampled_from(["px", "zz"])),
+    ),
+    month=_arg(st.one_of(st.none(), st.integers(-7, 6))),
+    quantiles=st.one_of(
+        st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=3),
+        st.just([0.05, 0.5]),
+        st.just(["a"]),
+    ),
+    thresholds=st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from(["px", "nope"]),
+            st.floats(allow_nan=True, allow_infinity=True),
+            max_size=2,
+        ),
+    ),
+    alpha=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.just(True)),
+)
+def test_fuzz_simulate_summary_arguments(series, month, quantiles, thresholds, alpha):
+    names = {"series", "month", "quantiles", "thresholds", "alpha"}
+    try:
+        res = SMALL.simulate_summary(
+            64,
+            seed=1,
+            series=series,
+            month=month,
+            quantiles=quantiles,
+            thresholds=thresholds,
+            alpha=alpha,
+            progress=False,
+        )
+    except gs.ConfigError as e:
+        _param_error(e, names)
+        event(f"ConfigError {e.path}")
+        return
+    event("summarised")
+    for col in ("mean", "std"):
+        if len(res.table):
+            assert np.isfinite(res.table[col].to_numpy(dtype=float)).all()
+
+
+arrays = st.one_of(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=8),
+    st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=8),
+)
+
+
+@ARGS
+@given(pnl=arrays, weights=arrays, alpha=st.floats(allow_nan=True, allow_infinity=True))
+def test_fuzz_var_cvar(pnl, weights, alpha):
+    try:
+        var, cvar = core.var_cvar(np.array(pnl, dtype=float), np.array(weights, dtype=float), alpha)
+    except gs.ConfigError as e:
+        _param_error(e, {"pnl", "weights", "alpha"})
+        return
+    assert math.isfinite(var) and math.isfinite(cvar)
+    assert cvar >= var - 1e-12
+
+
+@ARGS
+@given(
+    n=st.integers(0, 6),
+    m=st.integers(0, 3),
+    fill=st.floats(allow_nan=True, allow_infinity=True),
+    alpha=st.floats(allow_nan=True, allow_infinity=True),
+    spoil=st.booleans(),
+)
+def test_fuzz_allocation(n, m, fill, alpha, spoil):
+    rng = np.random.default_rng(n * 10 + m)
+    r = rng.normal(0, 0.1, (n, m))
+    if spoil and r.size:
+        r[0, 0] = fill
+    w = np.full(n, 1.0 / n) if n else np.zeros(0)
+    try:
+        out = core.mean_cvar(np.ascontiguousarray(r), w, alpha)
+    except (gs.ConfigError, gs.NumericalError) as e:
+        if isinstance(e, gs.ConfigError):
+            _param_error(e, {"returns", "weights", "alpha"})
+        return
+    assert out["weights"].shape == (m,)
+    assert np.isfinite(out["weights"]).all() and math.isfinite(out["cvar"])
