@@ -30,6 +30,8 @@ pub struct Scratch {
     dlog: Vec<f64>,
     /// One month's correlated shocks.
     correlated: Vec<f64>,
+    /// Per lane, the month ranges [t0, t1) of constant regime.
+    segments: Vec<Vec<(usize, usize)>>,
     /// One path's normals of a factor's own stream, months 0..=H.
     noise: Vec<f64>,
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
@@ -50,6 +52,7 @@ impl Scratch {
             dlog: vec![0.0; model.n_factors * h],
             noise: vec![0.0; h + 1],
             correlated: vec![0.0; model.n_shocks()],
+            segments: vec![Vec::with_capacity(4); LANES],
             asset_ret: vec![0.0; model.assets.len() * h],
         }
     }
@@ -188,6 +191,22 @@ fn simulate_block_generic(
         }
     }
 
+    // months [t0, t1) of constant regime, shared by every diffusion
+    for l in 0..lanes {
+        let reg = &scratch.regimes[l * w..(l + 1) * w];
+        let seg = &mut scratch.segments[l];
+        seg.clear();
+        let mut t0 = 0;
+        while t0 < h {
+            let mut t1 = t0 + 1;
+            while t1 < h && reg[t1] == reg[t0] {
+                t1 += 1;
+            }
+            seg.push((t0, t1));
+            t0 = t1;
+        }
+    }
+
     // 2. correlated shocks, e_t = L z_t
     let hd = h * d;
     for (l, rng) in rngs.iter().enumerate() {
@@ -241,13 +260,8 @@ fn simulate_block_generic(
             let reg = &scratch.regimes[l * w..(l + 1) * w];
             let z = &scratch.shocks[l * hd..(l + 1) * hd];
             // months [t0, t1) share one regime: a tight loop with fixed coefficients
-            let mut t0 = 0;
-            while t0 < h {
+            for &(t0, t1) in &scratch.segments[l] {
                 let r0 = reg[t0];
-                let mut t1 = t0 + 1;
-                while t1 < h && reg[t1] == r0 {
-                    t1 += 1;
-                }
                 let st = &df.steps[r0 as usize];
                 let (a, b, sd) = (st.a, st.b, st.s);
                 for t in t0..t1 {
@@ -259,7 +273,6 @@ fn simulate_block_generic(
                 if r1 != r0 {
                     cc[(t1 - 1) * LANES + l] += df.steps[r1 as usize].onset;
                 }
-                t0 = t1;
             }
             if df.has_jumps {
                 let jumps = &scratch.jumps[l * h..(l + 1) * h];
