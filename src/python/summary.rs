@@ -270,23 +270,7 @@ impl SummaryJob {
             .result
             .as_ref()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("result", "the summary has passes left")))?;
-        let out = PyList::empty(py);
-        let k = self.model.n_scenarios;
-        for (ri, groups) in res.iter().enumerate() {
-            for (g, st) in groups.iter().enumerate() {
-                let d = PyDict::new(py);
-                d.set_item("reducer", &self.spec.reducers[ri].name)?;
-                d.set_item("group", if g == k { -1 } else { g as i64 })?;
-                d.set_item("mass", st.mass)?;
-                d.set_item("mean", st.mean)?;
-                d.set_item("std", st.std)?;
-                d.set_item("quantiles", st.quantiles.clone())?;
-                d.set_item("p_above", st.p_above.clone())?;
-                d.set_item("var_cvar", st.var_cvar.clone())?;
-                out.append(d)?;
-            }
-        }
-        Ok(out)
+        stats_to_py(py, &self.spec, self.model.n_scenarios, res)
     }
 
     /// Scenario path counts of the stratified allocation.
@@ -336,8 +320,17 @@ pub fn summarize_arrays<'py>(
     let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
     let spec = job.spec.clone();
     let res = py.detach(|| crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen));
+    stats_to_py(py, &spec, job.model.n_scenarios, &res)
+}
+
+/// One dict per (reducer, group); group = scenario index, or −1 for all paths.
+fn stats_to_py<'py>(
+    py: Python<'py>,
+    spec: &SummarySpec,
+    k: usize,
+    res: &[Vec<crate::summary::GroupStats>],
+) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
-    let k = job.model.n_scenarios;
     for (ri, groups) in res.iter().enumerate() {
         for (g, st) in groups.iter().enumerate() {
             let d = PyDict::new(py);

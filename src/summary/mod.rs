@@ -559,6 +559,30 @@ impl SimRequest {
     }
 }
 
+/// The first of `bins` histogram bins (counts `hist(scenario, bin)`) after
+/// which the group's CDF, starting from the counts below the target's
+/// prefix, reaches the target level; and the counts below that bin.
+fn first_bin_reaching(
+    p: &[f64],
+    n: &[u64],
+    t: &Target,
+    bins: usize,
+    hist: impl Fn(usize, usize) -> u32,
+) -> (usize, Vec<u64>) {
+    let tau = target(p, n, t.level, t.group);
+    let mut counts = t.below.clone();
+    for b in 0..bins {
+        let before = counts.clone();
+        for (k, c) in counts.iter_mut().enumerate() {
+            *c += hist(k, b) as u64;
+        }
+        if cdf(p, n, &counts, t.group) >= tau {
+            return (b, before);
+        }
+    }
+    (bins - 1, counts)
+}
+
 /// The state of a whole summary between passes.
 #[derive(Debug, Clone)]
 pub struct Finisher {
@@ -602,21 +626,10 @@ impl Finisher {
     pub fn after_moments(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         for t in &mut self.targets {
-            let tau = target(&self.p, &self.n, t.level, t.group);
-            let mut counts = vec![0u64; k_n];
-            let mut found = BINS1 - 1;
-            for b in 0..BINS1 {
-                let before = counts.clone();
-                for (k, c) in counts.iter_mut().enumerate() {
-                    *c += part.hist[(t.reducer * k_n + k) * BINS1 + b] as u64;
-                }
-                if cdf(&self.p, &self.n, &counts, t.group) >= tau {
-                    found = b;
-                    t.below = before;
-                    break;
-                }
-            }
+            let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * BINS1 + b];
+            let (found, below) = first_bin_reaching(&self.p, &self.n, t, BINS1, hist);
             t.prefix = found as u64;
+            t.below = below;
         }
         Pass::Refine(self.distinct())
     }
@@ -629,21 +642,10 @@ impl Finisher {
         };
         for t in &mut self.targets {
             let ti = list.iter().position(|&x| x == (t.reducer, t.prefix)).unwrap_or(0);
-            let tau = target(&self.p, &self.n, t.level, t.group);
-            let mut counts = t.below.clone();
-            let mut found = BINS2 - 1;
-            for b in 0..BINS2 {
-                let before = counts.clone();
-                for (k, c) in counts.iter_mut().enumerate() {
-                    *c += part.hist[(ti * k_n + k) * BINS2 + b] as u64;
-                }
-                if cdf(&self.p, &self.n, &counts, t.group) >= tau {
-                    found = b;
-                    t.below = before;
-                    break;
-                }
-            }
+            let hist = |k: usize, b: usize| part.hist[(ti * k_n + k) * BINS2 + b];
+            let (found, below) = first_bin_reaching(&self.p, &self.n, t, BINS2, hist);
             t.prefix = (t.prefix << 12) | found as u64;
+            t.below = below;
         }
         Pass::Collect(self.distinct())
     }
