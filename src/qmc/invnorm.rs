@@ -9,11 +9,14 @@
 //!   x = ±C(r − 1.6)/D(r − 1.6) if r ≤ 5, else ±E(r − 5)/F(r − 5),
 //!   negative for u < 1/2.
 //!
-//! The three branches are evaluated without branches (the coefficients are
-//! selected per element and one rational function is evaluated), so that
-//! loops over slices vectorise. Only IEEE basic operations, `sqrt` and the
+//! The three regions are all evaluated and the right fraction selected
+//! before one division, without branches, so that loops over slices
+//! vectorise. Only IEEE basic operations, `sqrt` and the
 //! crate's [`crate::rng::math::ln`] are used: every instruction-set tier gives
 //! the same bits. Φ^{-1}(1 − u) = −Φ^{-1}(u) holds exactly when 1 − u is exact.
+
+// The coefficients keep the digits Wichura published.
+#![allow(clippy::excessive_precision)]
 
 use crate::rng::math;
 
@@ -80,10 +83,21 @@ const F: [f64; 8] = [
     1.0,
 ];
 
+/// c_0 r^7 + c_1 r^6 + … + c_7 (Horner).
+#[inline(always)]
+fn horner(c: &[f64; 8], r: f64) -> f64 {
+    let mut s = c[0];
+    for &ck in &c[1..] {
+        s = s * r + ck;
+    }
+    s
+}
+
 /// Φ^{-1}(u), the standard normal quantile, for u in (0, 1).
 ///
 /// Φ^{-1}(0) = −∞, Φ^{-1}(1) = +∞, and NaN outside [0, 1]. Subnormal u are
-/// handled (Φ^{-1}(5e-324) ≈ −38.4).
+/// handled (Φ^{-1}(5e-324) ≈ −38.4). Relative error below 1e-15 (a few ulp)
+/// against 60-digit references, from the centre to u = 1e-300.
 #[inline(always)]
 pub fn inv_norm(u: f64) -> f64 {
     const LN2: f64 = std::f64::consts::LN_2;
@@ -92,40 +106,26 @@ pub fn inv_norm(u: f64) -> f64 {
     let central = q.abs() <= 0.425;
     // min(u, 1 − u); 1 − u is exact for u ≥ 1/2
     let p = if q < 0.0 { u } else { 1.0 - u };
-    // ln p, scaling subnormals into the normal range first
+    // ln p, scaling subnormals into the normal range first; a p ≤ 0 (u at or
+    // outside the edges) gets a harmless argument, its result is replaced below
     let tiny = p < f64::MIN_POSITIVE;
     let ps = if tiny { p * TWO54 } else { p };
-    let ps = if ps > 0.0 { ps } else { 0.5 }; // keep ln's argument positive (result replaced below)
+    let ps = if ps > 0.0 { ps } else { 0.5 };
     let lnp = math::ln(ps) - if tiny { 54.0 * LN2 } else { 0.0 };
     let t = (-lnp).sqrt();
-    let far = t > 5.0;
-    let r = if central {
-        0.180625 - q * q
-    } else if far {
-        t - 5.0
-    } else {
-        t - 1.6
-    };
-    let mut num = 0.0;
-    let mut den = 0.0;
-    for k in 0..8 {
-        let (cn, cd) = if central {
-            (A[k], B[k])
-        } else if far {
-            (E[k], F[k])
-        } else {
-            (C[k], D[k])
-        };
-        num = num * r + cn;
-        den = den * r + cd;
-    }
+    // all three regions, then one division of the selected fraction
+    let rc = 0.180625 - q * q;
+    let (num_c, den_c) = (q * horner(&A, rc), horner(&B, rc));
+    let (num_m, den_m) = (horner(&C, t - 1.6), horner(&D, t - 1.6));
+    let (num_f, den_f) = (horner(&E, t - 5.0), horner(&F, t - 5.0));
     let sign = if q < 0.0 { -1.0 } else { 1.0 };
-    let mult = if central { q } else { sign };
-    let x = (mult * num) / den;
+    let (num_t, den_t) = if t > 5.0 { (num_f, den_f) } else { (num_m, den_m) };
+    let (num, den) = if central { (num_c, den_c) } else { (sign * num_t, den_t) };
+    let x = num / den;
     // edges: 0 → −∞, 1 → +∞, outside [0, 1] or NaN → NaN
     let x = if u == 0.0 { f64::NEG_INFINITY } else { x };
     let x = if u == 1.0 { f64::INFINITY } else { x };
-    if u >= 0.0 && u <= 1.0 {
+    if (0.0..=1.0).contains(&u) {
         x
     } else {
         f64::NAN

@@ -5,33 +5,36 @@
 //! the D = H·d coordinates of Sobol' point i, transformed in four stages:
 //!
 //! 1. **Sobol' point** x_i ∈ [0, 1)^D, computed directly from the bits of i
-//!    (x_i^{(k)} = ⊕_b i_b v_{k,b}; see `sobol.rs`), so
-//!    that any path can be computed alone, on any thread or machine.
+//!    (x_i^{(k)} = ⊕_b i_b·v_{k,b}, see `sobol.rs`), so that any path can be
+//!    computed alone, on any thread or machine.
 //! 2. **Owen scrambling** (nested uniform scramble, Owen 1995) by the hash of
 //!    Laine & Karras (2011) / Burley (2020), keyed by a strong hash of
 //!    (seed, dimension), extended to 52 random digits:
-//!    u = (m + 1/2)/2^52 ∈ (0, 1). Each u is exactly uniform over the
-//!    scrambles, so estimates are unbiased, and the variance of a smooth
-//!    integrand's mean falls like N^{-3}(log N)^{D−1} (Owen 1997) instead of
-//!    the N^{-1} of plain Monte Carlo. Independent seeds give independent
-//!    replicates for error bars.
+//!    u = (m + 1/2)/2^52 ∈ (0, 1), see `scramble.rs`. Each u is uniform over
+//!    the scrambles, so estimates are unbiased, and independent seeds give
+//!    independent replicates for error bars. For smooth integrands the
+//!    variance of a mean over N = 2^m points falls like N^{-3}(log N)^{D−1}
+//!    (Owen 1997) instead of N^{-1}; after Φ^{-1} integrands are unbounded and
+//!    the rate is lower: in `tests/qmc.rs` the RMSE of a lognormal mean falls
+//!    like N^{-1.0} against N^{-0.5} for plain Monte Carlo.
 //! 3. **Normal quantile** z = Φ^{-1}(u) by Wichura's AS 241 ([`inv_norm`]).
-//! 4. **Brownian bridge** per shock j: Sobol' dimension k·d + j is the k-th
-//!    normal of shock j's bridge, so the first d dimensions (the best
-//!    equidistributed ones) build the d end points W_j(H) = sqrt(H)·z, the next
-//!    d the mid points, and so on (standard bisection order; the general
-//!    construction when H is not a power of two). The output is the unit
-//!    increment out[t·d + j] = W_j(t + 1) − W_j(t) (Δ = 1), i.i.d. N(0, 1)
-//!    over the scrambles, like the shocks of [`crate::rng::PathRng`].
+//! 4. **Brownian bridge** per shock j (see `bridge.rs`): Sobol' dimension
+//!    k·d + j is the k-th normal of shock j's bridge, so the first d
+//!    dimensions (the best equidistributed ones) build the d end points
+//!    W_j(H) = sqrt(H)·z, the next d the mid points, and so on (bisection
+//!    order T, T/2, T/4, 3T/4, …; the general construction when H is not a
+//!    power of two). The output is the unit increment
+//!    out[t·d + j] = W_j(t + 1) − W_j(t) (Δ = 1), i.i.d. N(0, 1) over the
+//!    scrambles, like the shocks of [`crate::rng::PathRng`].
 //!
 //! Reproducibility (MODEL.md §7): point i depends only on (seed, i, H, d) and
 //! the build, never on threads or chunking; every instruction-set tier of
 //! [`crate::simd`] gives the same bits.
 //!
-//! The direction numbers of dimensions beyond 18 are not Joe & Kuo's (they are
-//! generated here, see `sobol.rs`); scrambling makes any choice an unbiased
-//! randomised QMC rule, and Joe–Kuo numbers would only lower its variance
-//! further in high-dimensional projections.
+//! Only dimensions 0–18 use Joe & Kuo's direction numbers; later ones are
+//! generated and selected by a t-value search here (see `sobol.rs`).
+//! Scrambling makes any choice an unbiased randomised QMC rule; Joe–Kuo's
+//! numbers would lower its variance further in high-dimensional projections.
 
 mod bridge;
 mod invnorm;
