@@ -3,6 +3,9 @@
 //! OLS and Newey–West against direct formulas, and the backtest loop against
 //! a hand-written recursion.
 
+// Index loops mirror the textbook formulas they check.
+#![allow(clippy::needless_range_loop)]
+
 use geoscenario::backtest::{run, BacktestInput};
 use geoscenario::calibrate::{fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES};
 use geoscenario::rng::PathRng;

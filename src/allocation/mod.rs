@@ -80,7 +80,7 @@ impl<'a> Problem<'a> {
             return Err(CoreError::invalid("returns", "must have at least one asset column"));
         }
         check_sample(returns, "returns")?;
-        if returns.len() % n_assets != 0 {
+        if !returns.len().is_multiple_of(n_assets) {
             return Err(CoreError::invalid(
                 "returns",
                 format!("has {} values, not a multiple of {n_assets} assets", returns.len()),

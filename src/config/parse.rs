@@ -42,7 +42,10 @@ pub fn world_from_toml(text: &str) -> Result<World> {
 
 fn join(path: &str, key: &str) -> String {
     // keys that a dotted path cannot show are quoted; very long ones are cut
-    let plain = !key.is_empty() && !key.chars().any(|c| c == '.' || c == '"' || c.is_whitespace() || c.is_control());
+    let plain = !key.is_empty()
+        && !key
+            .chars()
+            .any(|c| c == '.' || c == '"' || c.is_whitespace() || c.is_control());
     let mut shown: String = key.chars().take(200).collect();
     if shown.len() < key.len() {
         shown.push('…');

@@ -52,7 +52,7 @@ impl Scratch {
             dlog: vec![0.0; model.n_factors * h],
             noise: vec![0.0; h + 1],
             correlated: vec![0.0; model.n_shocks()],
-            segments: vec![Vec::with_capacity(4); LANES],
+            segments: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
             asset_ret: vec![0.0; model.assets.len() * h],
         }
     }

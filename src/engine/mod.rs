@@ -107,7 +107,11 @@ impl SimRequest {
         if self.qmc && self.n_paths > crate::qmc::QmcShocks::MAX_POINTS {
             return Err(CoreError::invalid(
                 "n_paths",
-                format!("must be at most {} with qmc=True, got {}", crate::qmc::QmcShocks::MAX_POINTS, self.n_paths),
+                format!(
+                    "must be at most {} with qmc=True, got {}",
+                    crate::qmc::QmcShocks::MAX_POINTS,
+                    self.n_paths
+                ),
             ));
         }
         Ok(())

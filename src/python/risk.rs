@@ -166,7 +166,9 @@ pub fn entropy_pooling<'py>(
     let (ae, be) = view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
     let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
     let (p, ae, be, ai, bi) = (p.to_vec(), ae.to_vec(), be.to_vec(), ai.to_vec(), bi.to_vec());
-    let post = super::run_abandonable(py, move || views::entropy_pooling(&p, &ae, &be, &ai, &bi, max_iter, tol))?;
+    let post = super::run_abandonable(py, move || {
+        views::entropy_pooling(&p, &ae, &be, &ai, &bi, max_iter, tol)
+    })?;
     let out = PyDict::new(py);
     out.set_item("q", post.q.into_pyarray(py))?;
     out.set_item("relative_entropy", post.relative_entropy)?;

@@ -72,7 +72,7 @@ fn pass_to_bytes(pass: &Pass) -> Vec<u8> {
 
 fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
     let bad = || crate::CoreError::invalid("pass", "not a serialised summary pass");
-    if b.len() < 8 || (b.len() - 8) % 16 != 0 {
+    if b.len() < 8 || !(b.len() - 8).is_multiple_of(16) {
         return Err(bad());
     }
     let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));

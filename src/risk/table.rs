@@ -65,7 +65,7 @@ pub fn risk_tables(
         return Err(CoreError::invalid("pnl", "must have at least one strategy column"));
     }
     check_sample(pnl, "pnl")?;
-    if pnl.len() % n_strategies != 0 {
+    if !pnl.len().is_multiple_of(n_strategies) {
         return Err(CoreError::invalid(
             "pnl",
             format!("has {} values, not a multiple of {n_strategies} strategies", pnl.len()),

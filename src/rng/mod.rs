@@ -284,22 +284,20 @@ multiversion! {
 }
 
 multiversion! {
-    /// Benchmark hook: sums of ln(u) and sin/cos(2πu) over `out.len()` uniforms.
+    /// Benchmark hook: sum of ln(u) (0), sin·cos(2πu) (1) or sqrt(−2 ln u) (2) over `u`.
     #[doc(hidden)]
-    pub fn transcendental_bench(out: &mut [f64], which: u32) -> f64 {
+    pub fn transcendental_bench(u: &mut [f64], which: u32) -> f64 {
         let mut acc = 0.0;
-        for chunk in out.chunks_exact_mut(16) {
+        for chunk in u.chunks_exact(16) {
             let mut a = [0.0; 16];
-            for j in 0..16 {
-                a[j] = match which {
-                    0 => math::ln(chunk[j]),
-                    1 => math::sincos_2pi(chunk[j]).0 * math::sincos_2pi(chunk[j]).1,
-                    _ => (-2.0 * math::ln(chunk[j])).sqrt(),
+            for (aj, &x) in a.iter_mut().zip(chunk) {
+                *aj = match which {
+                    0 => math::ln(x),
+                    1 => math::sincos_2pi(x).0 * math::sincos_2pi(x).1,
+                    _ => (-2.0 * math::ln(x)).sqrt(),
                 };
             }
-            for j in 0..16 {
-                acc += a[j];
-            }
+            acc += a.iter().sum::<f64>();
         }
         acc
     }

@@ -207,13 +207,16 @@ impl Partial {
                         if top == prefix {
                             self.values[ti].entry(kv).or_insert_with(|| vec![0; k_n])[k] += 1;
                         }
-                        // every path is a leaf (zero below the bin) so the sum stays compact
-                        let leaf = if top > prefix {
-                            [v - shifts[red], 1.0]
-                        } else {
-                            [0.0, 0.0]
-                        };
-                        self.tail[ti * k_n + k].push(local, &leaf);
+                        // tail sums serve CVaR only; every path is a leaf (zero below
+                        // the bin) so that the sum stays compact
+                        if !spec.reducers[red].cvar.is_empty() {
+                            let leaf = if top > prefix {
+                                [v - shifts[red], 1.0]
+                            } else {
+                                [0.0, 0.0]
+                            };
+                            self.tail[ti * k_n + k].push(local, &leaf);
+                        }
                     }
                 }
             }
@@ -456,7 +459,32 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
 fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Result<(Vec<f64>, Vec<u8>)> {
     let model = ctx.model;
     let w = model.horizon + 1;
-    let mut series: Vec<Vec<f64>> = (0..model.n_outputs()).map(|_| vec![0.0; rows * w]).collect();
+    // the chunk's paths live in per-thread buffers reused from chunk to chunk,
+    // so that streaming touches no fresh memory after the first chunk
+    thread_local! {
+        static BUFFERS: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut series: Vec<Vec<f64>> = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    series.resize_with(model.n_outputs(), Vec::new);
+    series.truncate(model.n_outputs());
+    for s in series.iter_mut() {
+        s.clear();
+        s.resize(rows * w, 0.0);
+    }
+    let result = chunk_values_into(ctx, spec, first, rows, &mut series);
+    BUFFERS.with(|b| *b.borrow_mut() = series);
+    result
+}
+
+fn chunk_values_into(
+    ctx: &Ctx,
+    spec: &SummarySpec,
+    first: u64,
+    rows: usize,
+    series: &mut [Vec<f64>],
+) -> Result<(Vec<f64>, Vec<u8>)> {
+    let model = ctx.model;
+    let w = model.horizon + 1;
     let mut slices: Vec<&mut [f64]> = series.iter_mut().map(|s| s.as_mut_slice()).collect();
     let mut onset = vec![0i64; rows];
     let mut scratch = Scratch::new(model);
