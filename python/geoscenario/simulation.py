@@ -281,6 +281,21 @@ class Simulation:
         table["max_drawdown"] = mdd
         return table
 
+    def max_drawdown(self, strategy: str) -> np.ndarray:
+        """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=3)
+        >>> dd = sim.max_drawdown("commodities_arbitrage")
+        >>> dd.shape, bool(((dd >= 0) & (dd <= 1)).all())
+        ((1000,), True)
+        """
+        if strategy not in self.world.strategies:
+            raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {', '.join(self.world.strategies)})")
+        return self._drawdowns(strategy)
+
     def _drawdowns(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a NAV series (cached)."""
         cache = self.__dict__.setdefault("_dd_cache", {})
