@@ -300,6 +300,20 @@ class BacktestResult:
         :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
     periods_per_year
         252 for daily data, 12 for monthly, ...
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+    >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+    >>> isinstance(res, gs.BacktestResult), res.rebalance, res.periods_per_year
+    (True, 'monthly', 252.0)
+    >>> len(res.equity), res.weights.columns.tolist()
+    (1556, ['ntr_adj_close', 'spy_adj_close'])
+    >>> res.rebalance_dates[0] == res.equity.index[0]  # the first trade is on the first date
+    True
+    >>> round(float(res.equity.iloc[0]), 12)  # 10 bps on 2.0 of traded notional
+    0.998
     """
 
     equity: pd.Series
@@ -323,7 +337,27 @@ class BacktestResult:
 
     @property
     def drawdown(self) -> pd.Series:
-        """1 − equity / running peak."""
+        """1 − equity / running peak.
+
+        Returns
+        -------
+        pandas.Series
+            Named ``drawdown``, indexed like ``equity``; 0 at a new peak, its maximum
+            is ``metrics["max_drawdown"]`` (reached on ``metrics["trough_date"]``).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+        >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+        >>> dd = res.drawdown
+        >>> dd.name, float(dd.iloc[0]), bool(((dd >= 0) & (dd <= 1)).all())
+        ('drawdown', 0.0, True)
+        >>> round(float(dd.max()), 12) == round(float(res.metrics["max_drawdown"]), 12)
+        True
+        >>> dd.idxmax() == res.metrics["trough_date"]
+        True
+        """
         peak = self.equity.cummax()
         return (1.0 - self.equity / peak).where(peak > 0, 0.0).rename("drawdown")
 
@@ -510,6 +544,22 @@ class StressResult:
         Each path's scenario index and probability weight.
     asset_weights
         The portfolio's current weight on each world asset.
+
+    Returned by :meth:`BacktestResult.stress`.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+    >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+    >>> st = res.stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers",
+    ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
+    >>> st.pnl.shape, st.horizon_months, st.rebalance
+    ((2000,), 24, 'monthly')
+    >>> list(st.asset_weights)
+    ['fertilizer_producers', 'global_equity']
+    >>> bool((st.pnl >= -1).all()), round(float(st.weights.sum()), 12)  # losses stop at the equity
+    (True, 1.0)
     """
 
     pnl: np.ndarray
@@ -527,7 +577,27 @@ class StressResult:
 
     def summary(self) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``): probability,
-        mean, std, q05, q50, q95, var_95, cvar_95 (losses positive), p_loss."""
+        mean, std, q05, q50, q95, var_95, cvar_95 (losses positive), p_loss.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per scenario of positive weight, then ``"all"`` (index
+            ``scenario``); P&L as a fraction of the current equity.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+        >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+        >>> st = res.stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers",
+        ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
+        >>> s = st.summary()
+        >>> s.index.tolist(), s.columns.tolist()
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean', 'std', 'q05', 'q50', 'q95', 'var_95', 'cvar_95', 'p_loss'])
+        >>> round(float(s.loc["all", "probability"]), 12), bool((s["var_95"] <= s["cvar_95"]).all())
+        (1.0, True)
+        """
         from . import stats
 
         rows = {}
@@ -555,7 +625,26 @@ class StressResult:
         return out
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per path: ``scenario``, ``weight``, ``pnl``, ``pnl_value``."""
+        """One row per path: ``scenario``, ``weight``, ``pnl``, ``pnl_value``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``path``; ``scenario`` is categorical over the scenario names.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+        >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+        >>> st = res.stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers",
+        ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
+        >>> df = st.to_pandas()
+        >>> df.shape, df.columns.tolist(), df.index.name
+        ((2000, 4), ['scenario', 'weight', 'pnl', 'pnl_value'], 'path')
+        >>> df["scenario"].cat.categories.tolist()
+        ['base', 'bull', 'bear']
+        """
         return pd.DataFrame(
             {
                 "scenario": pd.Categorical.from_codes(

@@ -273,37 +273,142 @@ class CalibrationResult:
 
     @property
     def params(self) -> pd.Series:
-        """The estimates (``table["estimate"]``)."""
+        """The estimates (``table["estimate"]``).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by parameter (log-OU) or by (asset, parameter) (betas).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> fit.params.index.tolist()
+        ['kappa', 'theta', 'sigma']
+        >>> round(float(fit.params["kappa"]), 2), round(float(fit.params["sigma"]), 2)
+        (0.39, 0.34)
+        """
         return self.table["estimate"]
 
     @property
     def std_errors(self) -> pd.Series:
-        """The standard errors (Newey–West where computed, else classical)."""
+        """The standard errors (Newey–West where computed, else classical).
+
+        Returns
+        -------
+        pandas.Series
+            Aligned with :attr:`params`: ``table["std_err_nw"]`` if the fit has that
+            column, else ``table["std_err"]``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> fit.std_errors.index.equals(fit.params.index)
+        True
+        >>> bool((fit.std_errors > 0).all())
+        True
+        >>> fit.std_errors.equals(fit.table["std_err"])  # no Newey–West column in a log-OU fit
+        True
+        """
         col = "std_err_nw" if "std_err_nw" in self.table else "std_err"
         return self.table[col]
 
     @property
     def aic(self) -> float:
-        """2k − 2ℓ with k the number of estimated parameters (log-OU fits)."""
+        """2k − 2ℓ with k the number of estimated parameters (log-OU fits).
+
+        Returns
+        -------
+        float
+            Akaike's information criterion (lower is better); NaN without a likelihood
+            (beta fits).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> fit.n_params
+        3
+        >>> round(fit.aic, 9) == round(2 * fit.n_params - 2 * fit.loglik, 9)
+        True
+        """
         return float("nan") if self.loglik is None else 2.0 * self.n_params - 2.0 * self.loglik
 
     @property
     def bic(self) -> float:
-        """k ln n − 2ℓ (log-OU fits)."""
+        """k ln n − 2ℓ (log-OU fits).
+
+        Returns
+        -------
+        float
+            The Bayesian information criterion, n = ``n_obs`` (lower is better); NaN
+            without a likelihood (beta fits).
+
+        Examples
+        --------
+        >>> import math
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> fit.n_obs
+        180
+        >>> round(fit.bic, 9) == round(fit.n_params * math.log(fit.n_obs) - 2 * fit.loglik, 9)
+        True
+        >>> bool(fit.bic > fit.aic)  # ln n > 2 penalises each parameter more
+        True
+        """
         if self.loglik is None:
             return float("nan")
         return self.n_params * math.log(self.n_obs) - 2.0 * self.loglik
 
     @property
     def likelihood_ratio(self) -> float:
-        """2(ℓ_jumps − ℓ_diffusion) for a jump fit, else NaN."""
+        """2(ℓ_jumps − ℓ_diffusion) for a jump fit, else NaN.
+
+        Returns
+        -------
+        float
+            The likelihood-ratio statistic of the jump fit against its ``diffusion``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
+        >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+        >>> bool(fit.likelihood_ratio > 0)
+        True
+        >>> round(fit.likelihood_ratio, 9) == round(2 * (fit.loglik - fit.diffusion.loglik), 9)
+        True
+        >>> import math
+        >>> math.isnan(fit.diffusion.likelihood_ratio)  # a diffusion fit has nothing to compare
+        True
+        """
         if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
             return float("nan")
         return 2.0 * (self.loglik - self.diffusion.loglik)
 
     @property
     def jumps_preferred(self) -> bool | None:
-        """For a jump fit: does it have the higher likelihood (and lower AIC) than the diffusion?"""
+        """For a jump fit: does it have the higher likelihood (and lower AIC) than the diffusion?
+
+        Returns
+        -------
+        bool or None
+            None for fits without jumps.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
+        >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+        >>> fit.jumps_preferred
+        True
+        >>> bool(fit.aic < fit.diffusion.aic)
+        True
+        >>> print(fit.diffusion.jumps_preferred)
+        None
+        """
         if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
             return None
         return bool(self.loglik > self.diffusion.loglik and self.aic < self.diffusion.aic)
@@ -321,7 +426,26 @@ class CalibrationResult:
         return self.table.copy()
 
     def comparison(self) -> str:
-        """One sentence comparing a jump fit's likelihood with the diffusion's ('' otherwise)."""
+        """One sentence comparing a jump fit's likelihood with the diffusion's ('' otherwise).
+
+        Returns
+        -------
+        str
+            Both log-likelihoods, the likelihood ratio with its χ² p-value and both
+            AICs; also printed by ``repr``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
+        >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+        >>> fit.comparison().startswith("log-likelihood ")
+        True
+        >>> "the jump model has the higher likelihood" in fit.comparison()
+        True
+        >>> fit.diffusion.comparison()
+        ''
+        """
         if self.diffusion is None or self.loglik is None or self.diffusion.loglik is None:
             return ""
         lr = self.likelihood_ratio
@@ -376,6 +500,19 @@ class CalibratedWorld:
         ``old``, ``new``, ``std_err`` and ``source`` (the estimator).
     fits
         ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> potash = gs.data.potash_monthly("2010-01", "2025-01")
+    >>> cw = gs.World.default().calibrated(potash=potash)
+    >>> type(cw).__name__, list(cw.fits), cw.world.name
+    ('CalibratedWorld', ['potash'], 'belarus_china_2025')
+    >>> world, changes = cw
+    >>> world is cw.world, changes.index[0]
+    (True, 'scenarios.base.potash_spot.kappa')
+    >>> float(changes.loc["scenarios.base.potash_spot.kappa", "new"]) == world.to_dict()["scenarios"]["base"]["potash_spot"]["kappa"]
+    True
     """
 
     __slots__ = ("changes", "fits", "world")

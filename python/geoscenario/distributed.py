@@ -13,9 +13,20 @@ Kubernetes (``dask_kubernetes.operator.KubeCluster``); see the README.
 
 Examples
 --------
+A small in-process cluster gives the bits of the local run:
+
 >>> import geoscenario as gs
->>> from distributed import Client, LocalCluster          # doctest: +SKIP
->>> client = Client(LocalCluster(n_workers=2))             # doctest: +SKIP
+>>> from distributed import Client, LocalCluster
+>>> cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+>>> client = Client(cluster)
+>>> res = gs.distributed.simulate_summary(gs.World.default(), 4_000, client=client, shard_paths=1_000)
+>>> res.table.equals(gs.World.default().simulate_summary(4_000).table)
+True
+>>> client.close(); cluster.close()
+
+On a real cluster, the same call scales to millions of paths:
+
+>>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
 >>> res = gs.distributed.simulate_summary(gs.World.default(), 10_000_000, client=client)  # doctest: +SKIP
 """
 
@@ -37,7 +48,28 @@ __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
 
 
 def shards(n_paths: int, shard_paths: int) -> list[tuple[int, int]]:
-    """The global path ranges [start, end) of each shard."""
+    """The global path ranges [start, end) of each shard.
+
+    Parameters
+    ----------
+    n_paths
+        Total number of paths.
+    shard_paths
+        Paths per shard (the last shard holds the remainder).
+
+    Returns
+    -------
+    list of (int, int)
+        Consecutive, non-overlapping ranges covering ``0..n_paths``.
+
+    Examples
+    --------
+    >>> from geoscenario.distributed import shards
+    >>> shards(10, 4)
+    [(0, 4), (4, 8), (8, 10)]
+    >>> shards(6, 10)
+    [(0, 6)]
+    """
     return [(s, min(s + shard_paths, n_paths)) for s in range(0, n_paths, shard_paths)]
 
 
@@ -77,10 +109,16 @@ def simulate_summary(
 
     Parameters
     ----------
+    world
+        The world to simulate.
+    n_paths
+        Number of paths.
     client
         A ``distributed.Client`` (default: the current one).
     shard_paths
         Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
+    horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc
+        As in :meth:`World.simulate_summary`.
     threads_per_shard
         Threads each task uses inside its worker.
     retries
@@ -90,6 +128,20 @@ def simulate_summary(
     -------
     SummaryResult
         The same bits as ``world.simulate_summary(n_paths, seed=seed, ...)``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> from distributed import Client, LocalCluster
+    >>> cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    >>> client = Client(cluster)
+    >>> world = gs.World.default()
+    >>> res = gs.distributed.simulate_summary(world, 5_000, client=client, shard_paths=2_000,
+    ...                                       seed=1, series=["potash_spot", "direct_belarus"])
+    >>> local = world.simulate_summary(5_000, seed=1, series=["potash_spot", "direct_belarus"])
+    >>> res.table.equals(local.table), res.risk.equals(local.risk)  # the bits of the local run
+    (True, True)
+    >>> client.close(); cluster.close()
     """
     client = _client(client)
     n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
@@ -143,8 +195,50 @@ def simulate_horizon(
 ) -> pd.DataFrame:
     """Values of every path at one month, simulated in shards on the cluster.
 
-    Returns one row per path (index ``path``) with ``scenario``, ``weight`` and one
-    column per series: the same bits as ``world.simulate(...).to_pandas(month=...)``.
+    Only the chosen month of each series travels back from the workers, so the
+    memory of the client grows with ``n_paths × len(series)``, not with the horizon.
+
+    Parameters
+    ----------
+    world
+        The world to simulate.
+    n_paths
+        Number of paths.
+    client
+        A ``distributed.Client`` (default: the current one).
+    shard_paths
+        Paths per task.
+    horizon_months, seed, antithetic
+        As in :meth:`World.simulate`.
+    series
+        Series to return (default: all).
+    month
+        Month index (negative from the end); default the horizon.
+    threads_per_shard
+        Threads each task uses inside its worker.
+    retries
+        Times a failed task is resubmitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per path (index ``path``) with ``scenario``, ``weight`` and one
+        column per series: the same bits as ``world.simulate(...).to_pandas(month=...)``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> from distributed import Client, LocalCluster
+    >>> cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    >>> client = Client(cluster)
+    >>> world = gs.World.default()
+    >>> df = gs.distributed.simulate_horizon(world, 3_000, client=client, shard_paths=1_000,
+    ...                                      seed=2, series="potash_spot")
+    >>> df.shape, df.columns.tolist()
+    ((3000, 3), ['scenario', 'weight', 'potash_spot'])
+    >>> df.equals(world.simulate(3_000, seed=2).to_pandas("potash_spot", month=-1))
+    True
+    >>> client.close(); cluster.close()
     """
     client = _client(client)
     n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
@@ -206,16 +300,47 @@ def sweep(
 
     Parameters
     ----------
+    world
+        The world every grid point starts from.
     grid
         ``{"scenarios.bear.probability": [0.1, 0.2, 0.3], "scenarios.bear.potash_spot.theta": [450, 520]}``:
         every combination is a world built with :meth:`World.with_params`. Probabilities that
         must sum to one can be balanced by listing the base probability too, or by
         giving tuples of paths, e.g. ``{("scenarios.base.probability", "scenarios.bear.probability"): [(.6, .15), (.5, .25)]}``.
 
+    n_paths
+        Paths per grid point.
+    client
+        A ``distributed.Client`` (default: the current one).
+    horizon_months, seed
+        As in :meth:`World.simulate`; every point uses the same seed.
+    series, quantiles, thresholds
+        As in :meth:`World.simulate_summary`.
+    threads_per_point
+        Threads each task uses inside its worker.
+    retries
+        Times a failed task is resubmitted.
+
     Returns
     -------
     pandas.DataFrame
         Tidy: one row per (grid point, series, scenario) with the grid parameters as columns.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> from distributed import Client, LocalCluster
+    >>> cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    >>> client = Client(cluster)
+    >>> grid = {"scenarios.bear.potash_spot.theta": [450.0, 520.0]}
+    >>> df = gs.distributed.sweep(gs.World.default(), grid, 2_000, client=client,
+    ...                           series="potash_spot", seed=1)
+    >>> len(df), df.columns[:3].tolist()  # 2 points x (3 scenarios + "all")
+    (8, ['scenarios.bear.potash_spot.theta', 'series', 'scenario'])
+    >>> bear = df[df["scenario"] == "bear"].set_index("scenarios.bear.potash_spot.theta")["mean"]
+    >>> bool(bear[520.0] > bear[450.0])  # same seed, higher long-run level: higher bear mean
+    True
+    >>> client.close(); cluster.close()
     """
     client = _client(client)
     if not isinstance(grid, Mapping) or not grid:

@@ -11,11 +11,56 @@ __all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError"]
 
 
 class GeoscenarioError(Exception):
-    """Base class of every geoscenario exception."""
+    """Base class of every geoscenario exception.
+
+    Catch it to handle any error the package raises on purpose; the subclasses
+    also derive from the matching built-in (``ValueError``, ``MemoryError``,
+    ``ArithmeticError``).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> try:
+    ...     gs.World.default().simulate(0)
+    ... except gs.GeoscenarioError as e:
+    ...     print(type(e).__name__, "|", e)
+    ConfigError | n_paths: must be an integer in [1, ...], got 0
+    >>> [issubclass(c, gs.GeoscenarioError) for c in (gs.ConfigError, gs.ResourceError, gs.NumericalError)]
+    [True, True, True]
+    """
 
 
 class ConfigError(GeoscenarioError, ValueError):
-    """A parameter breaks a rule; ``path`` names it (e.g. ``scenarios.bear.potash_spot.theta``)."""
+    """A parameter breaks a rule; ``path`` names it (e.g. ``scenarios.bear.potash_spot.theta``).
+
+    Parameters
+    ----------
+    message
+        ``"<path>: <rule>"``.
+    path
+        The dotted path of the parameter; default: the part of ``message`` before ``": "``.
+
+    Attributes
+    ----------
+    path : str
+        The dotted path of the offending parameter (``""`` if unknown).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> try:
+    ...     gs.World.default().with_params({"scenarios.bear.potash_spot.sigma": -1})
+    ... except gs.ConfigError as e:
+    ...     err = e
+    >>> err.path
+    'scenarios.bear.potash_spot.sigma'
+    >>> str(err)
+    'scenarios.bear.potash_spot.sigma: must be in [0, 10], got -1'
+    >>> isinstance(err, ValueError)
+    True
+    >>> gs.ConfigError("seed: must be an integer").path
+    'seed'
+    """
 
     path: str = ""
 
@@ -28,11 +73,42 @@ class ConfigError(GeoscenarioError, ValueError):
 
 
 class ResourceError(GeoscenarioError, MemoryError):
-    """A request would exceed memory or a size limit; refused before any work starts."""
+    """A request would exceed memory or a size limit; refused before any work starts.
+
+    The message states the request, the bytes it needs and the limit.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> try:  # 2**36 paths x 25 months x 17 series: about 214 TiB, refused before allocating
+    ...     gs.World.default().simulate(2**36, 24)
+    ... except gs.ResourceError as e:
+    ...     err = e
+    >>> str(err).startswith("68719476736 paths × 25 months × 17 series: needs 213.50 TiB")
+    True
+    >>> isinstance(err, MemoryError), isinstance(err, ValueError)
+    (True, False)
+    """
 
 
 class NumericalError(GeoscenarioError, ArithmeticError):
-    """A computation produced non-finite numbers or did not converge."""
+    """A computation produced non-finite numbers or did not converge.
+
+    Also raised for problems without a solution, such as infeasible views or a
+    series with no mean reversion to fit.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> sim = gs.World.default().simulate(1_000, seed=0)
+    >>> try:  # no path ends above 1,000,000 USD/t, so P(spot > 1e6) = 50% is impossible
+    ...     sim.with_views(gs.View.prob_above("potash_spot", 1e6, 0.5))
+    ... except gs.NumericalError as e:
+    ...     print(e)
+    infeasible view a_eq[0]: E[f] = 0.5 is impossible, the view function ranges over [0, 0]
+    >>> issubclass(gs.NumericalError, ArithmeticError)
+    True
+    """
 
 
 def invalid(path: str, rule: str) -> ConfigError:

@@ -109,6 +109,21 @@ def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.
     -------
     pandas.DataFrame
         Index ``sim.months``, columns ``(scenario, quantile)``.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> q = gs.plot.fan_quantiles(sim, "potash_spot", [0.95, 0.05, 0.5], by_scenario=False)
+    >>> q.shape, list(q.columns.names), q.columns.tolist()  # levels sorted
+    ((25, 3), ['scenario', 'quantile'], [('all', 0.05), ('all', 0.5), ('all', 0.95)])
+    >>> q.iloc[0].tolist()  # every path starts at the initial spot price
+    [352.0, 352.0, 352.0]
+    >>> bool((q.diff(axis=1).iloc[:, 1:] >= 0).all().all())  # q05 <= q50 <= q95 every month
+    True
+    >>> gs.plot.fan_quantiles(sim, "potash_spot").columns.get_level_values("scenario").unique().tolist()
+    ['base', 'bull', 'bear']
     """
     q = np.sort(_probs("quantiles", quantiles))
     data = sim.paths(series)
@@ -139,6 +154,20 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     -------
     matplotlib.axes.Axes
         A ``fill_between`` collection per band and fan, a median line per fan.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> ax = gs.plot.fan_chart(sim, "potash_spot")
+    >>> len(ax.lines), len(ax.collections)  # per scenario: a median, bands 5–95% and 25–75%
+    (3, 6)
+    >>> ax.get_ylabel(), ax.get_xlabel()
+    ('potash_spot (USD/t)', 'month')
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     q = np.sort(_probs("quantiles", quantiles))
@@ -202,6 +231,20 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     -------
     matplotlib.axes.Axes
         A ``StepPatch`` per curve.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> ax = gs.plot.horizon_hist(sim, "potash_spot", level=450)
+    >>> len(ax.patches), len(ax.lines)  # a curve per scenario and the total; the level line
+    (4, 1)
+    >>> ax.get_title(), ax.get_xlabel()
+    ('potash_spot at 2027-06', 'potash_spot (USD/t)')
+    >>> plt.close(ax.figure)
     """
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise invalid("bins", f"must be a positive integer, got {bins!r}")
@@ -254,6 +297,23 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     -------
     matplotlib.axes.Axes
         Three lines: the curve, the prior (vertical) and the point at the prior.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> ax = gs.plot.probability_curve(sim, "potash_spot", 450, "bear", [0.1, 0.2, 0.3, 0.4])
+    >>> len(ax.lines), ax.lines[0].get_xdata().tolist()
+    (3, [0.1, 0.2, 0.3, 0.4])
+    >>> y = ax.lines[0].get_ydata()
+    >>> bool((y[1:] >= y[:-1]).all())  # bear paths end above 450 more often: P rises with P(bear)
+    True
+    >>> ax.get_ylabel()
+    'P(potash_spot > 450) at 2027-06'
+    >>> plt.close(ax.figure)
     """
     prior = sim.probabilities
     if scenario not in prior:
@@ -303,6 +363,20 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     -------
     matplotlib.axes.Axes
         A box patch per (simulation, strategy, scenario or "all").
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> ax = gs.plot.nav_distribution(sim, ["commodities_arbitrage", "direct_belarus"])
+    >>> len(ax.patches)  # 2 strategies x (3 scenarios + "all")
+    8
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.get_ylabel()
+    (['commodities_arbitrage', 'direct_belarus'], 'terminal return NAV_H − 1')
+    >>> plt.close(ax.figure)
     """
     sims = dict(sim) if isinstance(sim, Mapping) else {"": sim}
     if not sims:
@@ -369,6 +443,20 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
     -------
     matplotlib.axes.Axes
         A bar patch per (group, scenario).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import geoscenario as gs
+    >>> import geoscenario.plot
+    >>> sim = gs.World.default().simulate(2_000, seed=0)
+    >>> ax = gs.plot.scenario_bars(sim.summary("potash_spot"), "p_above", percent=True)
+    >>> len(ax.patches), ax.get_ylabel()
+    (4, 'p_above')
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['base', 'bull', 'bear', 'all']
+    >>> plt.close(ax.figure)
     """
     if isinstance(df, pd.Series):
         table = df.to_frame(df.name if df.name is not None else "value").T

@@ -117,39 +117,159 @@ class Simulation:
     # ------------------------------------------------------------------ data
     @property
     def scenario_names(self) -> list[str]:
-        """Scenario names; ``scenario`` holds indices into this list."""
+        """Scenario names; ``scenario`` holds indices into this list.
+
+        Returns
+        -------
+        list of str
+            The world's scenarios in config order.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> sim.scenario_names
+        ['base', 'bull', 'bear']
+        >>> sim.scenario_names[sim.scenario[0]]
+        'base'
+        """
         return self.world.scenario_names
 
     @property
     def probabilities(self) -> dict[str, float]:
-        """Scenario probabilities the weights represent (under views: each scenario's posterior mass)."""
+        """Scenario probabilities the weights represent (under views: each scenario's posterior mass).
+
+        Returns
+        -------
+        dict of str to float
+            By scenario; the world's priors unless changed by :meth:`reweight` or
+            :meth:`with_views`.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> sim.probabilities
+        {'base': 0.55, 'bull': 0.25, 'bear': 0.2}
+        >>> sim.reweight({"base": 0.5, "bull": 0.2, "bear": 0.3}).probabilities["bear"]
+        0.3
+        """
         if self._custom is not None:
             return {n: float(self._custom[self._block(k)].sum()) for k, n in enumerate(self.scenario_names)}
         return dict(zip(self.scenario_names, self._probs))
 
     @property
     def counts(self) -> dict[str, int]:
-        """Paths simulated in each scenario (stratified allocation)."""
+        """Paths simulated in each scenario (stratified allocation).
+
+        Returns
+        -------
+        dict of str to int
+            By scenario; the counts add up to ``n_paths``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(2_000, seed=0)
+        >>> sim.counts
+        {'base': 1100, 'bull': 500, 'bear': 400}
+        >>> sum(sim.counts.values()) == sim.n_paths
+        True
+        """
         return dict(zip(self.scenario_names, self._counts))
 
     @property
     def weights(self) -> np.ndarray:
-        """Path weights: w_i = p_{s(i)} / n_{s(i)}, or the posterior after :meth:`with_views`; they sum to 1."""
+        """Path weights: w_i = p_{s(i)} / n_{s(i)}, or the posterior after :meth:`with_views`; they sum to 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only float64 array of shape ``(n_paths,)``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(2_000, seed=0)
+        >>> sim.weights.shape, round(float(sim.weights.sum()), 12)
+        ((2000,), 1.0)
+        >>> bear = sim.scenario == sim.scenario_names.index("bear")
+        >>> round(float(sim.weights[bear].sum()), 12)  # the bear prior
+        0.2
+        """
         return self._weights if self._custom is None else self._custom
 
     @property
     def factors(self) -> dict[str, str]:
-        """Unit of every simulated series, by name."""
+        """Unit of every simulated series, by name.
+
+        Returns
+        -------
+        dict of str to str
+            Factors, derived series and strategy NAVs (unit ``"NAV"``), as
+            :attr:`World.factors`; the keys are the names :meth:`paths` accepts.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> sim.factors["potash_spot"], sim.factors["commodities_arbitrage"]
+        ('USD/t', 'NAV')
+        >>> sim.factors == sim.world.factors
+        True
+        """
         return dict(self._units)
 
     @property
     def months(self) -> pd.DatetimeIndex:
-        """Month-start dates of t = 0..horizon."""
+        """Month-start dates of t = 0..horizon.
+
+        Returns
+        -------
+        pandas.DatetimeIndex
+            ``horizon_months + 1`` month starts (``freq="MS"``, name ``month``),
+            the first the world's start month; one per column of :meth:`paths`.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> len(sim.months), str(sim.months[0].date()), str(sim.months[-1].date())
+        (25, '2025-06-01', '2027-06-01')
+        """
         labels = self.world._core.month_labels(self.horizon_months)
         return pd.DatetimeIndex(pd.to_datetime(labels, format="%Y-%m"), freq="MS", name="month")
 
     def paths(self, name: str) -> np.ndarray:
-        """The ``(n_paths, horizon_months + 1)`` array of series ``name`` (no copy)."""
+        """The ``(n_paths, horizon_months + 1)`` array of series ``name`` (no copy).
+
+        Parameters
+        ----------
+        name
+            A series: any key of :attr:`factors` (factor, derived series or strategy NAV).
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only float64 array, C-contiguous; column 0 is the initial state.
+
+        Raises
+        ------
+        ConfigError
+            ``name`` is not a simulated series.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> x = sim.paths("potash_spot")
+        >>> x.shape, x.flags.writeable
+        ((1000, 25), False)
+        >>> bool((x[:, 0] == 352.0).all())  # every path starts at the initial value
+        True
+        >>> bool((sim.paths("direct_belarus")[:, 0] == 1.0).all())  # NAVs start at 1
+        True
+        """
         try:
             return self._series[name]
         except (KeyError, TypeError):
@@ -503,7 +623,25 @@ class Simulation:
         )
 
     def report(self) -> str:
-        """The scenario report printed by ``python -m geoscenario``."""
+        """The scenario report printed by ``python -m geoscenario``.
+
+        Returns
+        -------
+        str
+            Plain text at most 100 columns wide: run details, per-series statistics
+            by scenario at the horizon, strategy risk and a mean–CVaR allocation.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> text = gs.World.default().simulate(2_000, seed=0).report()
+        >>> text.splitlines()[0]
+        'geoscenario · belarus_china_2025'
+        >>> max(len(line) for line in text.splitlines()) <= 100
+        True
+        >>> "potash_spot [USD/t] at 2027-06" in text
+        True
+        """
         from .report import render
 
         return render(self)

@@ -25,19 +25,93 @@ __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
-    """Σ w·x / Σ w."""
+    """Σ w·x / Σ w.
+
+    Parameters
+    ----------
+    x
+        Sample values, shape ``(n,)``.
+    w
+        Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoscenario import stats
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> stats.weighted_mean(x, np.array([0.1, 0.2, 0.3, 0.4]))
+    3.0
+    >>> stats.weighted_mean(x, np.ones(4))  # equal weights: the plain mean
+    2.5
+    """
     return float(np.dot(w, x) / w.sum())
 
 
 def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
-    """Square root of the weighted second central moment (no small-sample correction)."""
+    """Square root of the weighted second central moment (no small-sample correction).
+
+    sqrt(Σ w (x − m)² / Σ w) with m the :func:`weighted_mean`.
+
+    Parameters
+    ----------
+    x
+        Sample values, shape ``(n,)``.
+    w
+        Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoscenario import stats
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> round(stats.weighted_std(x, np.array([0.1, 0.2, 0.3, 0.4])), 12)
+    1.0
+    >>> round(stats.weighted_std(x, np.ones(4)), 12) == round(float(np.std(x)), 12)  # ddof=0
+    True
+    """
     m = weighted_mean(x, w)
     return float(np.sqrt(np.dot(w, (x - m) ** 2) / w.sum()))
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] | np.ndarray) -> np.ndarray:
     """Smallest x with weighted CDF >= q, for each q (a relative tolerance of 1e-12
-    absorbs the rounding of the cumulative sum at exact ties)."""
+    absorbs the rounding of the cumulative sum at exact ties).
+
+    The inverse of the weighted empirical distribution function (NumPy's
+    ``method="inverted_cdf"``): every quantile is a sample value.
+
+    Parameters
+    ----------
+    x
+        Sample values, shape ``(n,)``.
+    w
+        Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
+    q
+        Quantile level(s) in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        One sample value per level, shaped like ``q`` (a NumPy scalar for a scalar ``q``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoscenario import stats
+    >>> x = np.array([4.0, 1.0, 3.0, 2.0]); w = np.array([0.4, 0.1, 0.3, 0.2])
+    >>> stats.weighted_quantile(x, w, [0.1, 0.5, 0.9]).tolist()
+    [1.0, 3.0, 4.0]
+    >>> float(stats.weighted_quantile(x, np.ones(4), 0.5))  # a tie at the median: the lower value
+    2.0
+    """
     order = np.argsort(x, kind="stable")
     xs = x[order]
     cw = np.cumsum(w[order])
@@ -49,5 +123,32 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
 
 
 def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
-    """P_w(X > level)."""
+    """P_w(X > level).
+
+    The weight of the samples strictly above ``level`` over the total weight.
+
+    Parameters
+    ----------
+    x
+        Sample values, shape ``(n,)``.
+    w
+        Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
+    level
+        The threshold (samples equal to it do not count).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoscenario import stats
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]); w = np.array([0.1, 0.2, 0.3, 0.4])
+    >>> round(stats.prob_above(x, w, 2.5), 12)
+    0.7
+    >>> stats.prob_above(x, w, 4.0)  # strictly above
+    0.0
+    """
     return float(w[x > level].sum() / w.sum())

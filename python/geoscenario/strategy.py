@@ -56,7 +56,24 @@ class Strategy:
         object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
 
     def to_dict(self) -> dict[str, Any]:
-        """The config table of this strategy."""
+        """The config table of this strategy.
+
+        Returns
+        -------
+        dict
+            ``{"weights": {asset: weight}, "cost_bps": float}``, plus ``"description"``
+            when set: the ``[strategies.<name>]`` table of the TOML file.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> s = gs.Strategy("fert_vs_hk", {"fertilizer_producers": 1, "hk_equity": -0.8}, cost_bps=15)
+        >>> s.to_dict()
+        {'weights': {'fertilizer_producers': 1.0, 'hk_equity': -0.8}, 'cost_bps': 15.0}
+        >>> world = gs.World.default().with_strategies(s)
+        >>> world.to_dict()["strategies"]["fert_vs_hk"] == s.to_dict()
+        True
+        """
         d: dict[str, Any] = {"weights": dict(self.weights), "cost_bps": float(self.cost_bps)}
         if self.description:
             d["description"] = self.description

@@ -70,6 +70,9 @@ def check_alpha(alpha: float) -> float:
 class SummaryResult:
     """Weighted statistics by scenario and overall at one month.
 
+    Returned by :meth:`World.simulate_summary` and
+    :func:`geoscenario.distributed.simulate_summary`.
+
     Attributes
     ----------
     table : pandas.DataFrame
@@ -79,6 +82,25 @@ class SummaryResult:
         For strategies (when requested): index (strategy, scenario); columns mean_return,
         std, one column per return quantile, var, cvar (losses as positive fractions of NAV),
         p_loss.
+    n_paths : int
+        Paths summarised.
+    month : str
+        The month summarised, ``"YYYY-MM"``.
+    seed, elapsed, alpha
+        The run's seed, its run time in seconds (streamed runs) and the VaR/CVaR level.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> res = gs.World.default().simulate_summary(2_000, seed=1, series=["potash_spot", "direct_belarus"])
+    >>> res.n_paths, res.month
+    (2000, '2027-06')
+    >>> res.table.index.get_level_values("series").unique().tolist()
+    ['potash_spot', 'direct_belarus']
+    >>> res.risk.index.get_level_values("scenario").tolist()
+    ['base', 'bull', 'bear', 'all']
+    >>> bool((res.risk["var"] <= res.risk["cvar"]).all())
+    True
     """
 
     def __init__(
@@ -130,7 +152,26 @@ class SummaryResult:
         self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
 
     def to_pandas(self) -> pd.DataFrame:
-        """The series table (``table``)."""
+        """The series table (``table``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index (series, scenario); columns unit, probability, mean, std, one
+            column per quantile, threshold, p_above. Not a copy.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> res = gs.World.default().simulate_summary(2_000, seed=1, series="potash_spot")
+        >>> df = res.to_pandas()
+        >>> df is res.table
+        True
+        >>> df.columns.tolist()
+        ['unit', 'probability', 'mean', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
+        >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)
+        1.0
+        """
         return self.table
 
     def __repr__(self) -> str:

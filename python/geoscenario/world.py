@@ -107,14 +107,50 @@ class World:
 
     # ------------------------------------------------------------------ views
     def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The world as TOML text (also written to ``path`` if given)."""
+        """The world as TOML text (also written to ``path`` if given).
+
+        Parameters
+        ----------
+        path
+            Optional file to write the text to (UTF-8, overwritten if it exists).
+
+        Returns
+        -------
+        str
+            TOML text that :meth:`from_toml` reads back into an equal world.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> text = gs.World.default().to_toml()
+        >>> text.splitlines()[:2]
+        ['[world]', 'name = "belarus_china_2025"']
+        >>> gs.World.from_toml(text) == gs.World.default()
+        True
+        """
         text = self._core.to_toml()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        """The world as a nested dict that :meth:`from_dict` reads back unchanged."""
+        """The world as a nested dict that :meth:`from_dict` reads back unchanged.
+
+        Returns
+        -------
+        dict
+            The layout of the TOML file: top-level tables ``world``, ``factors``,
+            ``scenarios``, ``assets``, ``strategies``, ...; a fresh copy on every call.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> d = gs.World.default().to_dict()
+        >>> d["world"]["name"], d["scenarios"]["bear"]["probability"]
+        ('belarus_china_2025', 0.2)
+        >>> gs.World.from_dict(d) == gs.World.default()
+        True
+        """
         return self._core.to_dict()
 
     def with_params(self, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> World:
@@ -214,7 +250,22 @@ class World:
 
     @property
     def strategies(self) -> dict[str, Strategy]:
-        """The world's strategies, by name."""
+        """The world's strategies, by name.
+
+        Returns
+        -------
+        dict of str to Strategy
+            In config order; each strategy's NAV is also a simulated series.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> strategies = gs.World.default().strategies
+        >>> list(strategies)
+        ['commodities_arbitrage', 'infrastructure_beneficiaries', 'technology_transfer', 'direct_belarus']
+        >>> strategies["commodities_arbitrage"].weights
+        {'fertilizer_producers': 1.0, 'global_equity': -1.2}
+        """
         return {
             name: Strategy(name, dict(weights), cost_bps)
             for name, weights, cost_bps in self._core.strategies
@@ -222,32 +273,105 @@ class World:
 
     @property
     def assets(self) -> list[str]:
-        """Names of the tradable assets strategies can hold."""
+        """Names of the tradable assets strategies can hold.
+
+        Returns
+        -------
+        list of str
+            In config order.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().assets
+        ['fertilizer_producers', 'kazakh_logistics', 'hk_heavy_equipment', 'global_equity', 'hk_equity', 'belarus_eurobond']
+        """
         return list(self._core.assets)
 
     @property
     def name(self) -> str:
-        """The world's name."""
+        """The world's name (``[world] name`` in the config).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().name
+        'belarus_china_2025'
+        """
         return self._core.name
 
     @property
     def horizon_months(self) -> int:
-        """Default horizon of :meth:`simulate`, in months."""
+        """Default horizon of :meth:`simulate`, in months.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> world = gs.World.default()
+        >>> world.horizon_months
+        24
+        >>> world.simulate(100, seed=0).paths("potash_spot").shape[1] == world.horizon_months + 1
+        True
+        """
         return self._core.horizon_months
 
     @property
     def scenario_names(self) -> list[str]:
-        """Scenario names in config order."""
+        """Scenario names in config order.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().scenario_names
+        ['base', 'bull', 'bear']
+        """
         return list(self._core.scenario_names)
 
     @property
     def probabilities(self) -> dict[str, float]:
-        """Prior probability of each scenario."""
+        """Prior probability of each scenario.
+
+        Returns
+        -------
+        dict of str to float
+            By scenario, in config order; the values sum to one.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().probabilities
+        {'base': 0.55, 'bull': 0.25, 'bear': 0.2}
+        """
         return dict(zip(self._core.scenario_names, self._core.probabilities))
 
     @property
     def factors(self) -> dict[str, str]:
-        """Unit of every simulated series (factors, derived series, strategy NAVs), by name."""
+        """Unit of every simulated series (factors, derived series, strategy NAVs), by name.
+
+        Returns
+        -------
+        dict of str to str
+            Factors first, then derived series, then strategies (unit ``"NAV"``).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> units = gs.World.default().factors
+        >>> len(units), units["potash_spot"], units["direct_belarus"]
+        (17, 'USD/t', 'NAV')
+        """
         out = {name: unit for name, unit, _ in self._core.factors}
         out.update({name: unit for name, unit, _ in self._core.derived})
         out.update({name: "NAV" for name, _, _ in self._core.strategies})
@@ -255,7 +379,22 @@ class World:
 
     @property
     def kinds(self) -> dict[str, str]:
-        """Dynamics of every series (``log_ou``, ``gbm``, ``contract``, ``spread``, ...), by name."""
+        """Dynamics of every series (``log_ou``, ``gbm``, ``contract``, ``spread``, ...), by name.
+
+        Returns
+        -------
+        dict of str to str
+            The same keys as :attr:`factors`; strategies have kind ``"strategy"``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> kinds = gs.World.default().kinds
+        >>> kinds["potash_spot"], kinds["dislocation"], kinds["direct_belarus"]
+        ('log_ou', 'spread', 'strategy')
+        >>> list(kinds) == list(gs.World.default().factors)
+        True
+        """
         out = {name: kind for name, _, kind in self._core.factors}
         out.update({name: kind for name, _, kind in self._core.derived})
         out.update({name: "strategy" for name, _, _ in self._core.strategies})

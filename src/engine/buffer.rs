@@ -4,18 +4,44 @@
 //! first touch) and, on Linux, advised to use transparent huge pages: first
 //! touch of a large array is otherwise dominated by page faults.
 
+use crate::error::{human_bytes, CoreError, Result};
+
+/// A zeroed vector of `n` elements allocated lazily (calloc), or an error
+/// with the size when the allocator refuses: never an abort.
+fn try_zeroed<T: Copy + Default>(n: usize) -> Result<Vec<T>> {
+    let refuse = || CoreError::Resource {
+        what: "output arrays".into(),
+        needed: human_bytes((n as u128) * std::mem::size_of::<T>() as u128),
+        limit: "what the allocator could give".into(),
+    };
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(n).map_err(|_| refuse())?;
+    // SAFETY: the layout has a non-zero size; a null pointer is handled; the
+    // memory is zeroed, which is a valid value of the plain numeric `T` used
+    // here (f64, u8); and the Vec takes ownership with the same layout.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut T;
+        if ptr.is_null() {
+            return Err(refuse());
+        }
+        Ok(Vec::from_raw_parts(ptr, n, n))
+    }
+}
+
 /// A zeroed vector of `n` doubles, backed by huge pages where the OS allows.
-pub fn zeroed(n: usize) -> Vec<f64> {
-    let v = vec![0.0f64; n];
+pub fn zeroed(n: usize) -> Result<Vec<f64>> {
+    let v = try_zeroed::<f64>(n)?;
     advise_huge(v.as_ptr() as *const u8, n * std::mem::size_of::<f64>());
-    v
+    Ok(v)
 }
 
 /// A zeroed vector of `n` bytes, backed by huge pages where the OS allows.
-pub fn zeroed_u8(n: usize) -> Vec<u8> {
-    let v = vec![0u8; n];
+pub fn zeroed_u8(n: usize) -> Result<Vec<u8>> {
+    let v = try_zeroed::<u8>(n)?;
     advise_huge(v.as_ptr(), n);
-    v
+    Ok(v)
 }
 
 #[cfg(target_os = "linux")]

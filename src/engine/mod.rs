@@ -186,9 +186,11 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     let n = (req.end - req.start) as usize;
     let w = model.horizon + 1;
     let markov = matches!(model.regimes, Regimes::Markov { .. });
-    let mut series: Vec<Vec<f64>> = (0..model.n_outputs()).map(|_| buffer::zeroed(n * w)).collect();
+    let mut series: Vec<Vec<f64>> = (0..model.n_outputs())
+        .map(|_| buffer::zeroed(n * w))
+        .collect::<Result<_>>()?;
     let mut onset = vec![0i64; n];
-    let mut regimes = if markov { Some(buffer::zeroed_u8(n * w)) } else { None };
+    let mut regimes = if markov { Some(buffer::zeroed_u8(n * w)?) } else { None };
     let chunk = req.chunk_paths;
     let n_chunks = n.div_ceil(chunk);
 
