@@ -320,24 +320,25 @@ fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
     let mut block0: u32 = 0;
     let (chunks, rest) = out.as_chunks_mut::<{ 2 * N }>();
     for chunk in chunks {
-        normals_chunk(rng, stream, block0, chunk);
+        normals_chunk::<GROUPS, { 2 * N }>(rng, stream, block0, chunk);
         block0 += N as u32;
     }
-    // the tail: a whole chunk into scratch, keep what is needed (same numbers)
-    if !rest.is_empty() {
-        let mut tmp = [0.0f64; 2 * N];
-        normals_chunk(rng, stream, block0, &mut tmp);
-        let k = rest.len();
-        rest.copy_from_slice(&tmp[..k]);
+    // the tail, 16 at a time: whole groups into scratch, keep what is needed (same numbers)
+    for part in rest.chunks_mut(2 * LANES) {
+        let mut tmp = [0.0f64; 2 * LANES];
+        normals_chunk::<1, { 2 * LANES }>(rng, stream, block0, &mut tmp);
+        let k = part.len();
+        part.copy_from_slice(&tmp[..k]);
+        block0 += LANES as u32;
     }
 }
 
-/// Normals of blocks `block0 .. block0 + LANES·GROUPS` in stream order.
+/// Normals of blocks `block0 .. block0 + LANES·G` in stream order (`M` = 2·LANES·G).
 #[inline(always)]
-fn normals_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 * LANES * GROUPS]) {
-    const N: usize = LANES * GROUPS;
-    let (mut u1, mut u2) = ([0.0f64; N], [0.0f64; N]);
-    for g in 0..GROUPS {
+fn normals_chunk<const G: usize, const M: usize>(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; M]) {
+    let n = LANES * G;
+    let (mut u1, mut u2) = ([0.0f64; 2 * LANES * GROUPS], [0.0f64; 2 * LANES * GROUPS]);
+    for g in 0..G {
         let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0 + (g * LANES) as u32);
         for j in 0..LANES {
             u1[g * LANES + j] = to_unit(x0[j], x1[j]);
@@ -345,14 +346,18 @@ fn normals_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 * 
         }
     }
     // Box–Muller: r = sqrt(−2 ln u1), (z0, z1) = r (cos 2πu2, sin 2πu2)
-    let (mut r, mut sn, mut cs) = ([0.0f64; N], [0.0f64; N], [0.0f64; N]);
-    for j in 0..N {
+    let (mut r, mut sn, mut cs) = (
+        [0.0f64; 2 * LANES * GROUPS],
+        [0.0f64; 2 * LANES * GROUPS],
+        [0.0f64; 2 * LANES * GROUPS],
+    );
+    for j in 0..n {
         r[j] = rng.sign * (-2.0 * math::ln(u1[j])).sqrt();
         let (sj, cj) = math::sincos_2pi(u2[j]);
         sn[j] = sj;
         cs[j] = cj;
     }
-    for g in 0..GROUPS {
+    for g in 0..G {
         for j in 0..LANES {
             chunk[2 * LANES * g + j] = r[g * LANES + j] * cs[g * LANES + j];
             chunk[2 * LANES * g + LANES + j] = r[g * LANES + j] * sn[g * LANES + j];
