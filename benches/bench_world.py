@@ -36,13 +36,19 @@ def main() -> None:
     t_np = time.perf_counter() - t0
     spot_np = float(np.mean(ref["potash_spot"][:, -1] * 0 + ref["potash_spot"][:, -1]))
     del ref
-    t0 = time.perf_counter()
-    sim = world.simulate(n, h, seed=1, threads=1, progress=False)
-    t1 = time.perf_counter() - t0
-    del sim
-    t0 = time.perf_counter()
+    def best(threads: int | None) -> float:
+        """Best of two runs (the first can pay for fresh memory pages)."""
+        out = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            s = world.simulate(n, h, seed=1, threads=threads, progress=False)
+            out = min(out, time.perf_counter() - t0)
+            del s
+        return out
+
+    t1 = best(1)
+    t2 = best(None)
     sim = world.simulate(n, h, seed=1, progress=False)
-    t2 = time.perf_counter() - t0
     pm = n * h
     print(f"\ndefault world, {n:,} paths × {h} months, {len(sim.factors)} series (factors, derived, strategy NAVs)")
     print(f"  numpy (vectorised over paths)       {t_np:8.3f} s  {pm / t_np / 1e6:8.2f} M path-months/s")
