@@ -24,8 +24,6 @@ pub struct Scratch {
     uniforms: Vec<f64>,
     regimes: Vec<u8>,
     coef_a: Vec<f64>,
-    coef_c: Vec<f64>,
-    xs: Vec<f64>,
     /// Δ ln level of every factor an asset uses (factor-major, H each).
     dlog: Vec<f64>,
     /// One month's correlated shocks.
@@ -47,8 +45,6 @@ impl Scratch {
             uniforms: vec![0.0; h],
             regimes: vec![0; LANES * (h + 1)],
             coef_a: vec![0.0; LANES * h],
-            coef_c: vec![0.0; LANES * h],
-            xs: vec![0.0; LANES * h],
             dlog: vec![0.0; model.n_factors * h],
             noise: vec![0.0; h + 1],
             correlated: vec![0.0; model.n_shocks()],
@@ -249,56 +245,68 @@ fn simulate_block_generic(
                 }
             }
         }
-        // x_{t+1} = a_t·x_t + c_t with c_t = b + s·e_t + jumps + onset, laid out
-        // month-major with the lanes inner so the recurrence runs on all lanes at once
-        let (ca, cc, xs) = (&mut scratch.coef_a, &mut scratch.coef_c, &mut scratch.xs);
-        if lanes < LANES {
-            ca.fill(0.0);
-            cc.fill(0.0);
-        }
+        // x_{t+1} = a_t·x_t + c_t with c_t = b + s·e_t + onset + jumps: c_t is laid
+        // into the output row at t + 1 (contiguous), a_t into a lane-major scratch row;
+        // the recurrence then runs over the lanes together and overwrites c with x
+        let series = &mut *out.series[f];
+        let ca = &mut scratch.coef_a;
         for l in 0..lanes {
             let reg = &scratch.regimes[l * w..(l + 1) * w];
             let z = &scratch.shocks[l * hd..(l + 1) * hd];
+            let r0w = (out.row0 + l) * w;
+            let row = &mut series[r0w..r0w + w];
+            let al = &mut ca[l * h..(l + 1) * h];
             // months [t0, t1) share one regime: a tight loop with fixed coefficients
             for &(t0, t1) in &scratch.segments[l] {
                 let r0 = reg[t0];
                 let st = &df.steps[r0 as usize];
                 let (a, b, sd) = (st.a, st.b, st.s);
-                for t in t0..t1 {
-                    ca[t * LANES + l] = a;
-                    cc[t * LANES + l] = b + sd * z[t * d + q];
+                al[t0..t1].fill(a);
+                if d == 1 {
+                    for (c, &e) in row[t0 + 1..t1 + 1].iter_mut().zip(&z[t0..t1]) {
+                        *c = b + sd * e;
+                    }
+                } else {
+                    for t in t0..t1 {
+                        row[t + 1] = b + sd * z[t * d + q];
+                    }
                 }
                 // entering a new regime at month t1 adds its onset jump to x_{t1}
                 let r1 = reg[t1];
                 if r1 != r0 {
-                    cc[(t1 - 1) * LANES + l] += df.steps[r1 as usize].onset;
+                    row[t1] += df.steps[r1 as usize].onset;
                 }
             }
             if df.has_jumps {
                 let jumps = &scratch.jumps[l * h..(l + 1) * h];
-                for (t, j) in jumps.iter().enumerate() {
-                    cc[t * LANES + l] += j;
+                for (c, j) in row[1..].iter_mut().zip(jumps) {
+                    *c += j;
                 }
             }
         }
+        let base = out.row0 * w;
         let mut x = [df.x0; LANES];
-        for t in 0..h {
-            let at = &ca[t * LANES..(t + 1) * LANES];
-            let ct = &cc[t * LANES..(t + 1) * LANES];
-            let xt = &mut xs[t * LANES..(t + 1) * LANES];
-            for l in 0..LANES {
-                x[l] = at[l] * x[l] + ct[l];
-                xt[l] = x[l];
+        if lanes == LANES {
+            for t in 0..h {
+                for l in 0..LANES {
+                    let i = base + l * w + t + 1;
+                    x[l] = ca[l * h + t] * x[l] + series[i];
+                    series[i] = x[l];
+                }
+            }
+        } else {
+            for t in 0..h {
+                for l in 0..lanes {
+                    let i = base + l * w + t + 1;
+                    x[l] = ca[l * h + t] * x[l] + series[i];
+                    series[i] = x[l];
+                }
             }
         }
-        let series = &mut *out.series[f];
         for l in 0..lanes {
-            let r0 = (out.row0 + l) * w;
-            let row = &mut series[r0..r0 + w];
+            let r0w = (out.row0 + l) * w;
+            let row = &mut series[r0w..r0w + w];
             row[0] = df.initial;
-            for (t, v) in row[1..].iter_mut().enumerate() {
-                *v = xs[t * LANES + l];
-            }
             let row = &mut row[1..];
             match df.transform {
                 Transform::Log => row.iter_mut().for_each(|v| *v = math::exp(*v)),
