@@ -286,7 +286,19 @@ fn simulate_block_generic(
         }
         let base = out.row0 * w;
         let mut x = [df.x0; LANES];
-        if lanes == LANES {
+        // one regime for the whole block (e.g. base-scenario paths): a single coefficient
+        let r_first = scratch.regimes[0];
+        let uniform = (0..lanes).all(|l| scratch.segments[l].len() == 1 && scratch.regimes[l * w] == r_first);
+        if lanes == LANES && uniform {
+            let a = df.steps[r_first as usize].a;
+            for t in 0..h {
+                for l in 0..LANES {
+                    let i = base + l * w + t + 1;
+                    x[l] = a * x[l] + series[i];
+                    series[i] = x[l];
+                }
+            }
+        } else if lanes == LANES {
             for t in 0..h {
                 for l in 0..LANES {
                     let i = base + l * w + t + 1;
