@@ -292,10 +292,10 @@ fn simulate_block_generic(
         if lanes == LANES && uniform {
             let a = df.steps[r_first as usize].a;
             for t in 0..h {
-                for l in 0..LANES {
+                for (l, xl) in x.iter_mut().enumerate() {
                     let i = base + l * w + t + 1;
-                    x[l] = a * x[l] + series[i];
-                    series[i] = x[l];
+                    *xl = a * *xl + series[i];
+                    series[i] = *xl;
                 }
             }
         } else if lanes == LANES {
