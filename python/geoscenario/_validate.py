@@ -50,3 +50,23 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     if abs(total - 1.0) > 1e-9:
         raise invalid(name, f"probabilities must sum to 1 within 1e-9, got {total!r}")
     return out
+
+
+def run_args(
+    default_horizon: int, n_paths: Any, horizon_months: Any, seed: Any, antithetic: Any
+) -> tuple[int, int, int, bool]:
+    """The common arguments of every simulation call, checked: (n, horizon, seed, antithetic)."""
+    from . import _core
+
+    n = integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    horizon = default_horizon if horizon_months is None else horizon_months
+    h = integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
+    s = integer("seed", seed, 0, 2**64 - 1)
+    return n, h, s, flag("antithetic", antithetic)
+
+
+def month(value: Any, horizon: int) -> int:
+    """A month index (None: the horizon; negative counts from the end) as 0..=horizon."""
+    if value is None:
+        return horizon
+    return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)

@@ -144,12 +144,8 @@ def simulate_summary(
     >>> client.close(); cluster.close()
     """
     client = _client(client)
-    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-    horizon = world.horizon_months if horizon_months is None else horizon_months
-    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
-    s = _validate.integer("seed", seed, 0, 2**64 - 1)
-    anti = _validate.flag("antithetic", antithetic)
-    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
+    t = _validate.month(month, h)
     if shard_paths is None:
         n_threads = max(1, sum(client.nthreads().values()))
         shard_paths = max(10_000, -(-n // (4 * n_threads)))
@@ -241,12 +237,8 @@ def simulate_horizon(
     >>> client.close(); cluster.close()
     """
     client = _client(client)
-    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-    horizon = world.horizon_months if horizon_months is None else horizon_months
-    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
-    s = _validate.integer("seed", seed, 0, 2**64 - 1)
-    anti = _validate.flag("antithetic", antithetic)
-    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
+    t = _validate.month(month, h)
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     names = list(world.factors) if series is None else [series] if isinstance(series, str) else list(series)
     for nm in names:

@@ -202,14 +202,10 @@ def simulate_summary(
     qmc: bool = False,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (three streamed passes)."""
-    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-    horizon = world.horizon_months if horizon_months is None else horizon_months
-    h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
-    s = _validate.integer("seed", seed, 0, 2**64 - 1)
-    anti = _validate.flag("antithetic", antithetic)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
-    t = h if month is None else _validate.integer("month", month, -(h + 1), h) % (h + 1)
+    t = _validate.month(month, h)
     q = _validate.flag("qmc", qmc)
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
     if progress not in ("auto", True, False):

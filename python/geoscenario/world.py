@@ -465,11 +465,7 @@ class World:
         """
         from .simulation import Simulation
 
-        n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-        horizon = self.horizon_months if horizon_months is None else horizon_months
-        h = _validate.integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
-        s = _validate.integer("seed", seed, 0, 2**64 - 1)
-        anti = _validate.flag("antithetic", antithetic)
+        n, h, s, anti = _validate.run_args(self.horizon_months, n_paths, horizon_months, seed, antithetic)
         thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
         chunk = (
             int(_core.DEFAULT_CHUNK)

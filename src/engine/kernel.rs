@@ -9,6 +9,7 @@
 //! draws use the same two streams of their own factor, indexed by month.
 
 use crate::config::DerivedKind;
+use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
 use crate::rng::{math, streams, PathRng};
@@ -115,6 +116,25 @@ fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: 
     k
 }
 
+/// Simulate global paths `first .. first + rows` into rows `0..rows` of `out`,
+/// block by block; a series that goes non-finite is an error naming it.
+pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Result<()> {
+    let mut row = 0;
+    while row < rows {
+        let lanes = LANES.min(rows - row);
+        out.row0 = row;
+        if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, out) {
+            return Err(CoreError::Numerical(format!(
+                "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
+                ctx.model.names[o],
+                first + row as u64
+            )));
+        }
+        row += lanes;
+    }
+    Ok(())
+}
+
 /// Read series `a` while writing series `b` (a ≠ b).
 fn two_series<'s>(series: &'s mut [&mut [f64]], a: usize, b: usize) -> (&'s [f64], &'s mut [f64]) {
     debug_assert_ne!(a, b);
@@ -147,9 +167,9 @@ fn simulate_block_generic(
     let h = model.horizon;
     let w = h + 1;
     let d = model.n_shocks();
-    let rngs: Vec<PathRng> = (0..lanes)
-        .map(|l| PathRng::new(ctx.seed, first + l as u64, ctx.antithetic))
-        .collect();
+    // the lanes' streams, on the stack (no allocation per block)
+    let all_rngs: [PathRng; LANES] = std::array::from_fn(|l| PathRng::new(ctx.seed, first + l as u64, ctx.antithetic));
+    let rngs = &all_rngs[..lanes];
 
     // 1. regime of every month
     for l in 0..lanes {

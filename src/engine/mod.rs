@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::error::{human_bytes, CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes};
-use kernel::{BlockOut, Ctx, Scratch, LANES};
+use kernel::{BlockOut, Ctx, Scratch};
 
 /// Largest number of paths in one world (2^40).
 pub const MAX_PATHS: u64 = 1 << 40;
@@ -230,19 +230,7 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
                 onset: on,
                 regimes: rg,
             };
-            let mut row = 0;
-            while row < rows {
-                let lanes = LANES.min(rows - row);
-                out.row0 = row;
-                if let Some(o) = kernel::simulate_block(&ctx, first + row as u64, lanes, &mut scratch, &mut out) {
-                    return Err(CoreError::Numerical(format!(
-                        "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
-                        model.names[o],
-                        first + row as u64
-                    )));
-                }
-                row += lanes;
-            }
+            kernel::simulate_rows(&ctx, first, rows, &mut scratch, &mut out)?;
             control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
             Ok(())
         });

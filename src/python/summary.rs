@@ -18,7 +18,7 @@ type ReducerArgs = (String, String, f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
 /// A three-pass streaming summary of `n_paths` paths of a world.
 #[pyclass(module = "geoscenario._core")]
 pub struct SummaryJob {
-    world_toml: String,
+    world: World,
     reducers: Vec<ReducerArgs>,
     month: usize,
     n_paths: u64,
@@ -34,8 +34,7 @@ pub struct SummaryJob {
     result: Option<Vec<Vec<crate::summary::GroupStats>>>,
 }
 
-fn build_spec(world: &World, model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::Result<SummarySpec> {
-    let _ = world;
+fn build_spec(model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::Result<SummarySpec> {
     let mut out = Vec::new();
     for (name, series, a, b, quantiles, thresholds, cvar) in reducers {
         let output = model
@@ -87,6 +86,50 @@ fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
     }
 }
 
+impl SummaryJob {
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        world: World,
+        reducers: Vec<ReducerArgs>,
+        month: usize,
+        n_paths: u64,
+        horizon: usize,
+        seed: u64,
+        antithetic: bool,
+        qmc: bool,
+    ) -> crate::Result<SummaryJob> {
+        if horizon == 0 || horizon > parse::MAX_HORIZON {
+            return Err(crate::CoreError::invalid(
+                "horizon_months",
+                format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
+            ));
+        }
+        let model = Model::new(&world, horizon)?;
+        let spec = build_spec(&model, &reducers, month)?;
+        let mut probe = SimRequest::new(n_paths, seed);
+        probe.antithetic = antithetic;
+        probe.qmc = qmc;
+        probe.validate_summary(&model)?;
+        let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
+        Ok(SummaryJob {
+            world,
+            reducers,
+            month,
+            n_paths,
+            horizon,
+            seed,
+            antithetic,
+            qmc,
+            model: Arc::new(model),
+            spec: Arc::new(spec),
+            finisher,
+            pass: Pass::Moments,
+            moments: None,
+            result: None,
+        })
+    }
+}
+
 #[pymethods]
 impl SummaryJob {
     #[new]
@@ -103,42 +146,11 @@ impl SummaryJob {
         antithetic: bool,
         qmc: bool,
     ) -> PyResult<Self> {
-        let build = || -> crate::Result<SummaryJob> {
-            let world = parse::world_from_toml(&world_toml)?;
-            if horizon == 0 || horizon > parse::MAX_HORIZON {
-                return Err(crate::CoreError::invalid(
-                    "horizon_months",
-                    format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
-                ));
-            }
-            let model = Model::new(&world, horizon)?;
-            let spec = build_spec(&world, &model, &reducers, month)?;
-            let mut probe = SimRequest::new(n_paths, seed);
-            probe.antithetic = antithetic;
-            probe.qmc = qmc;
-            probe.validate_summary(&model)?;
-            let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
-            Ok(SummaryJob {
-                world_toml: world_toml.clone(),
-                reducers: reducers.clone(),
-                month,
-                n_paths,
-                horizon,
-                seed,
-                antithetic,
-                qmc,
-                model: Arc::new(model),
-                spec: Arc::new(spec),
-                finisher,
-                pass: Pass::Moments,
-                moments: None,
-                result: None,
-            })
-        };
-        build().map_err(|e| to_pyerr(py, e))
+        let world = parse::world_from_toml(&world_toml).map_err(|e| to_pyerr(py, e))?;
+        SummaryJob::build(world, reducers, month, n_paths, horizon, seed, antithetic, qmc).map_err(|e| to_pyerr(py, e))
     }
 
-    /// Build a job for `world` (a CoreWorld).
+    /// Build a job for `world` (a CoreWorld), without a trip through TOML.
     #[staticmethod]
     #[pyo3(signature = (world, reducers, month, n_paths, horizon, seed, antithetic, qmc=false))]
     #[allow(clippy::too_many_arguments)]
@@ -153,9 +165,8 @@ impl SummaryJob {
         antithetic: bool,
         qmc: bool,
     ) -> PyResult<Self> {
-        SummaryJob::new(
-            py,
-            emit::world_to_toml(world.world()),
+        SummaryJob::build(
+            world.world().clone(),
             reducers,
             month,
             n_paths,
@@ -164,12 +175,13 @@ impl SummaryJob {
             antithetic,
             qmc,
         )
+        .map_err(|e| to_pyerr(py, e))
     }
 
     /// Constructor arguments, so that workers rebuild the job by unpickling.
     fn __getnewargs__(&self) -> (String, Vec<ReducerArgs>, usize, u64, usize, u64, bool, bool) {
         (
-            self.world_toml.clone(),
+            emit::world_to_toml(&self.world),
             self.reducers.clone(),
             self.month,
             self.n_paths,

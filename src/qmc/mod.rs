@@ -254,6 +254,29 @@ fn fill_generic(q: &QmcShocks, i: u32, out: &mut [f64]) {
     q.bridge.apply(out, q.d);
 }
 
+/// Maintenance: re-run the search that chose the generated direction numbers
+/// for dimensions 19..n (minutes for n = 4096; `examples/sobol_table.rs`).
+#[doc(hidden)]
+pub fn search_direction_table(n: usize) -> Vec<u8> {
+    sobol::search(n)
+}
+
+/// Maintenance: the largest 2-D t-value at 2^m points over all pairs of the
+/// first `n` dimensions (`examples/sobol_table.rs`).
+#[doc(hidden)]
+pub fn max_pair_t_value(n: usize, m: usize) -> u32 {
+    let rows: Vec<_> = (0..n)
+        .map(|k| sobol::generator_rows(&sobol::direction_numbers(k)))
+        .collect();
+    let mut t = 0;
+    for a in 0..n {
+        for b in 0..a {
+            t = t.max(sobol::t_value(&rows[b], &rows[a], m));
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

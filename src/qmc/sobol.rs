@@ -264,8 +264,7 @@ pub(crate) fn direction_numbers(dim: usize) -> [u32; BITS] {
 
 /// Rows of the generator matrix: bit b of row r is digit r + 1 of v_{b+1}
 /// (the matrix is upper triangular with a unit diagonal).
-#[cfg(test)]
-fn generator_rows(v: &[u32; BITS]) -> [u32; BITS] {
+pub(crate) fn generator_rows(v: &[u32; BITS]) -> [u32; BITS] {
     let mut rows = [0u32; BITS];
     for (b, &vb) in v.iter().enumerate() {
         for (r, row) in rows.iter_mut().enumerate().take(b + 1) {
@@ -283,8 +282,7 @@ fn generator_rows(v: &[u32; BITS]) -> [u32; BITS] {
 /// restricted to m columns, are linearly independent (the linear-algebra
 /// characterisation of digital nets, Niederreiter 1992, ch. 4); then every
 /// box [i/2^{k_1}, …) × [j/2^{k_2}, …) of volume 2^{t−m} holds 2^t points.
-#[cfg(test)]
-fn t_value(a: &[u32; BITS], b: &[u32; BITS], m: usize) -> u32 {
+pub(crate) fn t_value(a: &[u32; BITS], b: &[u32; BITS], m: usize) -> u32 {
     let mask = if m == BITS { u32::MAX } else { (1u32 << m) - 1 };
     let mut w = [0u32; BITS];
     for j in 0..m {
@@ -456,7 +454,6 @@ const CHOSEN: [u8; 4077] = [
 ];
 
 /// Candidates tried per dimension by the search.
-#[cfg(test)]
 fn search_candidates(dim: usize) -> u32 {
     if dim < 1024 {
         64
@@ -466,7 +463,6 @@ fn search_candidates(dim: usize) -> u32 {
 }
 
 /// The m (log2 of the number of points) at which the search scores t-values.
-#[cfg(test)]
 const SEARCH_M: [usize; 8] = [6, 8, 10, 12, 14, 16, 18, 20];
 
 /// The candidate initial numbers for dimension `dim` that minimise
@@ -479,7 +475,6 @@ const SEARCH_M: [usize; 8] = [6, 8, 10, 12, 14, 16, 18, 20];
 /// small m (t near m) cost far more than a moderate t at large m. This is a
 /// simplified form of Joe & Kuo's (2008) search on 2-D t-values. `prev`
 /// holds the generator rows of dimensions 0..dim. Returns (candidate, score).
-#[cfg(test)]
 fn choose_candidate(dim: usize, prev: &[[u32; BITS]]) -> (u32, u64) {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -510,8 +505,7 @@ fn choose_candidate(dim: usize, prev: &[[u32; BITS]]) -> (u32, u64) {
 }
 
 /// The search for dimensions 19..n from scratch; returns the chosen candidates.
-#[cfg(test)]
-fn search(n: usize) -> Vec<u8> {
+pub(crate) fn search(n: usize) -> Vec<u8> {
     let mut prev: Vec<[u32; BITS]> = (0..=JOE_KUO_M.len())
         .map(|k| generator_rows(&direction_numbers(k)))
         .collect();
@@ -605,47 +599,6 @@ mod tests {
         // the first dimensions of CHOSEN come out of `search` again
         let n = 120;
         assert_eq!(search(n)[..], CHOSEN[..n - JOE_KUO_M.len() - 1]);
-    }
-
-    /// Regenerates CHOSEN (minutes):
-    /// `cargo test --release --lib qmc::sobol::tests::regenerate -- --ignored --nocapture`,
-    /// then paste /tmp/sobol_chosen.txt.
-    #[test]
-    #[ignore]
-    fn regenerate() {
-        let chosen = search(MAX_DIM);
-        let body: Vec<String> = chosen
-            .chunks(32)
-            .map(|ch| ch.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))
-            .collect();
-        std::fs::write("/tmp/sobol_chosen.txt", format!("[\n    {},\n]", body.join(",\n    "))).unwrap();
-    }
-
-    /// 2-D t-values of all pairs of the first `QMC_DIMS` dimensions (default 300).
-    #[test]
-    #[ignore]
-    fn projection_report() {
-        let n: usize = std::env::var("QMC_DIMS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300);
-        let rows: Vec<[u32; BITS]> = (0..n).map(|k| generator_rows(&direction_numbers(k))).collect();
-        for m in [8usize, 10, 12, 14, 16, 20] {
-            let (mut tmax, mut sum, mut half) = (0, 0.0, 0usize);
-            for a in 0..n {
-                for b in 0..a {
-                    let t = t_value(&rows[b], &rows[a], m);
-                    tmax = tmax.max(t);
-                    sum += (1u64 << t) as f64;
-                    half += (2 * t as usize >= m) as usize;
-                }
-            }
-            let pairs = (n * (n - 1) / 2) as f64;
-            println!(
-                "m {m:2}: max t {tmax:2}, mean 2^t {:7.3}, pairs with t >= m/2: {half}",
-                sum / pairs
-            );
-        }
     }
 
     #[test]

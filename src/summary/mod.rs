@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use crate::engine::kernel::{self, BlockOut, Ctx, Scratch, LANES};
+use crate::engine::kernel::{self, BlockOut, Ctx, Scratch};
 use crate::engine::{Control, SimRequest};
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
@@ -494,19 +494,7 @@ fn chunk_values_into(
         onset: &mut onset,
         regimes: None,
     };
-    let mut row = 0;
-    while row < rows {
-        let lanes = LANES.min(rows - row);
-        out.row0 = row;
-        if let Some(o) = kernel::simulate_block(ctx, first + row as u64, lanes, &mut scratch, &mut out) {
-            return Err(CoreError::Numerical(format!(
-                "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
-                model.names[o],
-                first + row as u64
-            )));
-        }
-        row += lanes;
-    }
+    kernel::simulate_rows(ctx, first, rows, &mut scratch, &mut out)?;
     let j = spec.reducers.len();
     let mut vals = vec![0.0; rows * j];
     for (i, red) in spec.reducers.iter().enumerate() {
