@@ -69,11 +69,6 @@ pub fn cholesky_psd(a: &[f64], d: usize) -> std::result::Result<Vec<f64>, usize>
     Ok(l)
 }
 
-/// Whether L is the identity (no correlation), so the engine can skip the product.
-pub fn is_identity(l: &[f64], d: usize) -> bool {
-    (0..d).all(|i| (0..d).all(|j| l[i * d + j] == if i == j { 1.0 } else { 0.0 }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

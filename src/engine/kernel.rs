@@ -25,10 +25,17 @@ pub struct Scratch {
     uniforms: Vec<f64>,
     regimes: Vec<u8>,
     coef_a: Vec<f64>,
-    /// Δ ln level of every factor an asset uses (factor-major, H each).
+    /// Per lane, Δ ln level of every factor an asset uses (`dlog_slot` order, H each).
     dlog: Vec<f64>,
-    /// One month's correlated shocks.
-    correlated: Vec<f64>,
+    /// Slot of factor f in `dlog`, or `usize::MAX` if no asset uses it.
+    dlog_slot: Vec<usize>,
+    /// Per slot: whether step 3 fills it from the factor's log state.
+    dlog_from_state: Vec<bool>,
+    /// Per month: a strategy's gross return and the numerator of its rebalancing cost.
+    gross: Vec<f64>,
+    turnover: Vec<f64>,
+    /// Every strategy's monthly NAV growth factor 1 + R − cost (strategy-major, H each).
+    growth: Vec<f64>,
     /// Per lane, the month ranges [t0, t1) of constant regime.
     segments: Vec<Vec<(usize, usize)>>,
     /// One path's normals of a factor's own stream, months 0..=H.
@@ -43,12 +50,18 @@ impl Scratch {
         Scratch {
             shocks: vec![0.0; LANES * h * model.n_shocks()],
             jumps: vec![0.0; LANES * h],
-            uniforms: vec![0.0; h],
+            uniforms: vec![0.0; LANES * h],
             regimes: vec![0; LANES * (h + 1)],
             coef_a: vec![0.0; LANES * h],
-            dlog: vec![0.0; model.n_factors * h],
+            dlog: vec![0.0; LANES * model.asset_factors.len() * h],
+            dlog_slot: (0..model.n_factors)
+                .map(|f| model.asset_factors.iter().position(|&g| g == f).unwrap_or(usize::MAX))
+                .collect(),
+            dlog_from_state: model.asset_factors.iter().map(|&f| model.log_state(f)).collect(),
+            gross: vec![0.0; h],
+            turnover: vec![0.0; h],
+            growth: vec![0.0; model.strategies.len() * h],
             noise: vec![0.0; h + 1],
-            correlated: vec![0.0; model.n_shocks()],
             segments: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
             asset_ret: vec![0.0; model.assets.len() * h],
         }
@@ -171,7 +184,8 @@ fn simulate_block_generic(
     let all_rngs: [PathRng; LANES] = std::array::from_fn(|l| PathRng::new(ctx.seed, first + l as u64, ctx.antithetic));
     let rngs = &all_rngs[..lanes];
 
-    // 1. regime of every month
+    // 1. regime of every month, and the months [t0, t1) of constant regime
+    //    shared by every diffusion
     for l in 0..lanes {
         let path = first + l as u64;
         let k = ctx.alloc.scenario_of(path as usize);
@@ -182,10 +196,17 @@ fn simulate_block_generic(
                     Some((lo, hi)) if k != model.base => rngs[l].uniform_int(streams::REGIME, 0, lo, hi) as usize,
                     _ => usize::MAX,
                 };
-                for (t, r) in reg.iter_mut().enumerate() {
-                    *r = if t < tau { model.base as u8 } else { k as u8 };
-                }
+                let on = tau.min(w);
+                reg[..on].fill(model.base as u8);
+                reg[on..].fill(k as u8);
                 out.onset[out.row0 + l] = if tau == usize::MAX { -1 } else { tau as i64 };
+                let seg = &mut scratch.segments[l];
+                seg.clear();
+                if (1..h).contains(&tau) {
+                    seg.extend([(0, tau), (tau, h)]);
+                } else {
+                    seg.push((0, h));
+                }
             }
             Regimes::Markov { cumulative } => {
                 reg[0] = k as u8;
@@ -200,26 +221,21 @@ fn simulate_block_generic(
                     reg[t] = j as u8;
                 }
                 out.onset[out.row0 + l] = -1;
+                let seg = &mut scratch.segments[l];
+                seg.clear();
+                let mut t0 = 0;
+                while t0 < h {
+                    let t1 = reg[t0 + 1..h]
+                        .iter()
+                        .position(|&r| r != reg[t0])
+                        .map_or(h, |p| t0 + 1 + p);
+                    seg.push((t0, t1));
+                    t0 = t1;
+                }
             }
         }
         if let Some(rout) = out.regimes.as_deref_mut() {
             rout[(out.row0 + l) * w..(out.row0 + l + 1) * w].copy_from_slice(reg);
-        }
-    }
-
-    // months [t0, t1) of constant regime, shared by every diffusion
-    for l in 0..lanes {
-        let reg = &scratch.regimes[l * w..(l + 1) * w];
-        let seg = &mut scratch.segments[l];
-        seg.clear();
-        let mut t0 = 0;
-        while t0 < h {
-            let mut t1 = t0 + 1;
-            while t1 < h && reg[t1] == reg[t0] {
-                t1 += 1;
-            }
-            seg.push((t0, t1));
-            t0 = t1;
         }
     }
 
@@ -231,15 +247,13 @@ fn simulate_block_generic(
             Some(q) => q.fill(first + l as u64, z),
             None => rng.fill_normals(streams::SHOCKS, z),
         }
-        if !model.chol_identity {
-            // e = L z in place, last row first so that z_j (j <= i) is still unchanged
-            let e = &mut scratch.correlated;
+        // e = L z in place, last row first so that z_j (j <= i) is still unchanged;
+        // rows equal to the identity's keep e_i = z_i
+        if !model.chol_rows.is_empty() {
             for zt in z.chunks_exact_mut(d) {
-                e.fill(0.0);
-                for &(i, j, lij) in &model.chol_sparse {
-                    e[i] += lij * zt[j];
+                for (i, row) in &model.chol_rows {
+                    zt[*i] = row.iter().fold(0.0, |e, &(j, lij)| e + lij * zt[j]);
                 }
-                zt.copy_from_slice(e);
             }
         }
     }
@@ -249,7 +263,7 @@ fn simulate_block_generic(
         let f = df.factor;
         if df.has_jumps {
             for (l, rng) in rngs.iter().enumerate() {
-                rng.fill_uniforms(streams::UNIFORM_BASE + f as u32, &mut scratch.uniforms);
+                rng.fill_uniforms(streams::UNIFORM_BASE + f as u32, &mut scratch.uniforms[..h]);
                 let reg = &scratch.regimes[l * w..(l + 1) * w];
                 for (t, &r) in reg[..h].iter().enumerate() {
                     let st = &df.steps[r as usize];
@@ -335,11 +349,21 @@ fn simulate_block_generic(
                 }
             }
         }
+        let slot = scratch.dlog_slot[f];
+        let n_af = model.asset_factors.len();
         for l in 0..lanes {
             let r0w = (out.row0 + l) * w;
             let row = &mut series[r0w..r0w + w];
             row[0] = df.initial;
             let row = &mut row[1..];
+            // an asset's log change of this factor is the change of its log state
+            if slot != usize::MAX && matches!(df.transform, Transform::Log) {
+                let dl = &mut scratch.dlog[(l * n_af + slot) * h..(l * n_af + slot + 1) * h];
+                dl[0] = row[0] - df.x0;
+                for t in 1..h {
+                    dl[t] = row[t] - row[t - 1];
+                }
+            }
             match df.transform {
                 Transform::Log => row.iter_mut().for_each(|v| *v = math::exp(*v)),
                 Transform::Logit { scale } => row.iter_mut().for_each(|v| *v = math::logistic(*v, scale)),
@@ -347,28 +371,28 @@ fn simulate_block_generic(
         }
     }
 
-    // 4. completion counters
+    // 4. completion counters: the lanes advance month by month together, so
+    //    that their (serial) counts overlap
     for c in &model.completions {
         let series = &mut *out.series[c.factor];
+        let stream = streams::UNIFORM_BASE + c.factor as u32;
         for (l, rng) in rngs.iter().enumerate() {
-            let row = &mut series[(out.row0 + l) * w..(out.row0 + l + 1) * w];
-            let stream = streams::UNIFORM_BASE + c.factor as u32;
-            rng.fill_uniforms(stream, &mut scratch.uniforms);
-            let mut done = c.initial;
-            row[0] = done as f64;
-            for t in 0..h {
+            rng.fill_uniforms(stream, &mut scratch.uniforms[l * h..(l + 1) * h]);
+            series[(out.row0 + l) * w] = c.initial as f64;
+        }
+        let mut done = [c.initial; LANES];
+        for t in 0..h {
+            for (l, rng) in rngs.iter().enumerate() {
                 let r = scratch.regimes[l * w + t] as usize;
-                let open = c.total - done;
-                done += binomial_inv(
-                    open,
-                    c.h[r],
-                    c.p0[r][open as usize],
-                    scratch.uniforms[t],
-                    rng,
-                    stream,
-                    t,
-                );
-                row[t + 1] = done as f64;
+                let open = c.total - done[l];
+                let u = scratch.uniforms[l * h + t];
+                let tab = &c.tables[r][open as usize];
+                done[l] += if tab.cdf.is_empty() {
+                    binomial_inv(open, c.h[r], c.p0[r][open as usize], u, rng, stream, t)
+                } else {
+                    tab.invert(u, open)
+                };
+                series[(out.row0 + l) * w + t + 1] = done[l] as f64;
             }
         }
     }
@@ -439,13 +463,17 @@ fn simulate_block_generic(
 
     // 8. assets and strategies (MODEL.md §5)
     if !model.strategies.is_empty() {
+        let n_af = model.asset_factors.len();
         for (l, rng) in rngs.iter().enumerate() {
             let r0 = (out.row0 + l) * w;
-            for &f in &model.asset_factors {
+            let dlog = &mut scratch.dlog[l * n_af * h..(l + 1) * n_af * h];
+            for (slot, &f) in model.asset_factors.iter().enumerate() {
+                if scratch.dlog_from_state[slot] {
+                    continue; // filled from the log state in step 3
+                }
                 let row = &out.series[f][r0..r0 + w];
-                let dl = &mut scratch.dlog[f * h..(f + 1) * h];
-                for t in 0..h {
-                    dl[t] = math::ln(row[t + 1] / row[t]);
+                for (t, dl) in dlog[slot * h..(slot + 1) * h].iter_mut().enumerate() {
+                    *dl = math::ln(row[t + 1] / row[t]);
                 }
             }
             let reg = &scratch.regimes[l * w..(l + 1) * w];
@@ -458,9 +486,9 @@ fn simulate_block_generic(
                     ret.fill(0.0);
                 }
                 for &(f, beta) in &a.betas {
-                    let dl = &scratch.dlog[f * h..(f + 1) * h];
-                    for t in 0..h {
-                        ret[t] += beta * dl[t];
+                    let slot = scratch.dlog_slot[f];
+                    for (r, dl) in ret.iter_mut().zip(&dlog[slot * h..(slot + 1) * h]) {
+                        *r += beta * dl;
                     }
                 }
                 if let Some(fs) = model.freeze_scenario {
@@ -474,29 +502,58 @@ fn simulate_block_generic(
                 ret.iter_mut().for_each(|v| *v = math::exp(*v) - 1.0);
             }
             for (si, st) in model.strategies.iter().enumerate() {
-                let o = model.strategy_output(si);
-                let mut nav = 1.0;
-                out.series[o][r0] = nav;
-                // entering the positions costs like any trade
-                let mut traded: f64 = st
-                    .weights
-                    .iter()
-                    .map(|&(a, x)| x.abs() * (st.cost + model.assets[a].cost))
-                    .sum();
-                for t in 0..h {
-                    // R = Σ w_i R_i (cash earns 0); weights drift to w_i (1 + R_i)/(1 + R)
-                    let gross: f64 = st.weights.iter().map(|&(a, x)| x * scratch.asset_ret[a * h + t]).sum();
-                    let mut cost = traded;
-                    if 1.0 + gross > 0.0 {
-                        for &(a, x) in &st.weights {
-                            let drifted = x * (1.0 + scratch.asset_ret[a * h + t]) / (1.0 + gross);
-                            cost += (x - drifted).abs() * (st.cost + model.assets[a].cost);
-                        }
+                // month t: gross return R = Σ w_i R_i (cash earns 0); the weights drift
+                // to w_i (1 + R_i)/(1 + R), and trading back to w_i costs
+                // Σ |w_i| c_i |R − R_i| / (1 + R) with c_i the strategy's plus the asset's cost
+                let (gross, turnover) = (&mut scratch.gross, &mut scratch.turnover);
+                gross.fill(0.0);
+                turnover.fill(0.0);
+                for &(a, x) in &st.weights {
+                    let ret = &scratch.asset_ret[a * h..(a + 1) * h];
+                    gross.iter_mut().zip(ret).for_each(|(g, r)| *g += x * r);
+                }
+                let mut entry = 0.0;
+                for &(a, x) in &st.weights {
+                    let c = x.abs() * (st.cost + model.assets[a].cost);
+                    entry += c;
+                    let ret = &scratch.asset_ret[a * h..(a + 1) * h];
+                    for ((u, g), r) in turnover.iter_mut().zip(gross.iter()).zip(ret) {
+                        *u += c * (g - r).abs();
                     }
-                    traded = 0.0;
-                    // a NAV that reaches zero stays there (the strategy is wiped out)
-                    nav = (nav * (1.0 + gross - cost)).max(0.0);
-                    out.series[o][r0 + t + 1] = nav;
+                }
+                for (u, g) in turnover.iter_mut().zip(gross.iter()) {
+                    *u = if 1.0 + g > 0.0 { *u / (1.0 + g) } else { 0.0 };
+                }
+                // entering the positions costs like any trade
+                turnover[0] += entry;
+                let growth = &mut scratch.growth[si * h..(si + 1) * h];
+                for ((x, g), cost) in growth.iter_mut().zip(gross.iter()).zip(turnover.iter()) {
+                    *x = 1.0 + g - cost;
+                }
+            }
+            // the NAVs, month by month, every strategy together (independent products
+            // overlap); a NAV that reaches zero stays there (the strategy is wiped
+            // out), and a NaN stays a NaN for the check below
+            let n_s = model.strategies.len();
+            let o0 = model.strategy_output(0);
+            let mut nav = [1.0f64; 8];
+            for (si, o) in (o0..o0 + n_s).enumerate() {
+                out.series[o][r0] = 1.0;
+                if si >= nav.len() {
+                    // beyond eight strategies, one at a time
+                    let mut v = 1.0f64;
+                    for t in 0..h {
+                        v *= scratch.growth[si * h + t];
+                        v = if v < 0.0 { 0.0 } else { v };
+                        out.series[o][r0 + t + 1] = v;
+                    }
+                }
+            }
+            for t in 0..h {
+                for (si, v) in nav.iter_mut().enumerate().take(n_s) {
+                    *v *= scratch.growth[si * h + t];
+                    *v = if *v < 0.0 { 0.0 } else { *v };
+                    out.series[o0 + si][r0 + t + 1] = *v;
                 }
             }
         }
@@ -505,5 +562,77 @@ fn simulate_block_generic(
     // 9. nothing non-finite leaves the engine
     let r0 = out.row0 * w;
     let r1 = (out.row0 + lanes) * w;
-    (0..out.series.len()).find(|&o| !out.series[o][r0..r1].iter().all(|v| v.is_finite()))
+    (0..out.series.len()).find(|&o| !all_finite(&out.series[o][r0..r1]))
+}
+
+/// Whether every value is finite. A double is infinite or NaN exactly when its
+/// exponent bits are all ones; adding one to the exponent then carries into the
+/// sign bit. (Integer or-ing, unlike an early exit, vectorises.)
+#[inline(always)]
+fn all_finite(v: &[f64]) -> bool {
+    const EXPONENT: u64 = 0x7FF0_0000_0000_0000;
+    const ONE: u64 = 0x0010_0000_0000_0000;
+    v.iter().fold(0u64, |acc, x| acc | ((x.to_bits() & EXPONENT) + ONE)) >> 63 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BinomialTable, Completion};
+
+    #[test]
+    fn tabulated_binomial_inversion_equals_the_loop() {
+        let rng = PathRng::new(1, 2, false);
+        let u_max = 1.0 - 1.0 / 9_007_199_254_740_992.0;
+        for h in [1e-6f64, 0.01, 0.03, 0.2, 0.5, 0.93] {
+            for n in [1u32, 2, 7, 70, 256] {
+                let p0 = (1.0 - h).powi(n as i32);
+                let cdf = Completion::tabulate(n, h, p0);
+                if cdf.is_empty() {
+                    assert!(p0 < 1e-290, "n = {n}, h = {h}");
+                    continue;
+                }
+                let tab = BinomialTable::new(cdf.clone());
+                // uniforms on a grid, at every tabulated value and next to it, and the extremes
+                let mut us: Vec<f64> = (1..4096).map(|i| i as f64 / 4096.0).collect();
+                for &q in &cdf {
+                    if q > 0.0 && q < 1.0 {
+                        us.extend([q, f64::from_bits(q.to_bits() - 1), f64::from_bits(q.to_bits() + 1)]);
+                    }
+                }
+                us.extend([f64::MIN_POSITIVE, 0.5 / 4_503_599_627_370_496.0, u_max]);
+                for &u in us.iter().filter(|&&u| u > 0.0 && u < 1.0) {
+                    assert_eq!(
+                        tab.invert(u, n),
+                        binomial_inv(n, h, p0, u, &rng, 0, 0),
+                        "n = {n}, h = {h}, u = {u:e}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finiteness_check_finds_every_non_finite_value() {
+        let finite = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5e308,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+        ];
+        assert!(all_finite(&finite));
+        assert!(all_finite(&[]));
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN] {
+            for at in 0..finite.len() {
+                let mut v = finite.to_vec();
+                v[at] = bad;
+                assert!(!all_finite(&v), "{bad} at {at}");
+            }
+        }
+    }
 }

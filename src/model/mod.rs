@@ -74,6 +74,70 @@ pub struct Completion {
     pub h: Vec<f64>,
     /// `p0[r][n]` = (1 − h_r)^n, the Binomial(n, h_r) mass at zero.
     pub p0: Vec<Vec<f64>>,
+    /// `tables[r][n]`: Binomial(n, h_r) for inversion by table look-up.
+    pub tables: Vec<Vec<BinomialTable>>,
+}
+
+/// A Binomial(n, h) distribution function, tabulated for inversion.
+#[derive(Debug, Clone)]
+pub struct BinomialTable {
+    /// F(0), F(1), … as the engine's inversion loop sums them, up to the first
+    /// value that no uniform exceeds (empty where not tabulated; see
+    /// [`Completion::tabulate`]).
+    pub cdf: Vec<f64>,
+    /// `guide[j]` = #{k : F(k) < j/GUIDE}: the count for any u in [j/GUIDE, 1)
+    /// is at least this, so a search for u starts there (Chen and Asau, 1974).
+    pub guide: [u16; BinomialTable::GUIDE],
+}
+
+impl BinomialTable {
+    pub const GUIDE: usize = 32;
+
+    pub fn new(cdf: Vec<f64>) -> BinomialTable {
+        let guide = std::array::from_fn(|j| {
+            let edge = j as f64 / Self::GUIDE as f64;
+            cdf.iter().filter(|&&q| q < edge).count() as u16
+        });
+        BinomialTable { cdf, guide }
+    }
+
+    /// The first k with u <= F(k), capped at n: the Binomial(n, h) draw for u.
+    #[inline(always)]
+    pub fn invert(&self, u: f64, n: u32) -> u32 {
+        let mut k = self.guide[(u * Self::GUIDE as f64) as usize] as usize;
+        while k < self.cdf.len() && self.cdf[k] < u {
+            k += 1;
+        }
+        (k as u32).min(n)
+    }
+}
+
+impl Completion {
+    /// Largest total whose distribution functions are tabulated.
+    const TABULATE_MAX: u32 = 256;
+
+    /// The running sums p_0, p_0 + p_1, … of Binomial(n, h) with p_0 = (1 − h)^n and
+    /// p_{k+1} = p_k · (h/(1 − h)) · (n − k)/(k + 1), stopping at n or at the first sum
+    /// not below the largest uniform 1 − 2^−53 (no draw can select a later term).
+    /// Empty when the inversion loop is not used: n = 0, h ∉ (0, 1) or p_0 < 1e−290.
+    pub fn tabulate(n: u32, h: f64, p0: f64) -> Vec<f64> {
+        const U_MAX: f64 = 1.0 - 1.0 / 9_007_199_254_740_992.0;
+        if n == 0 || h <= 0.0 || h >= 1.0 || p0 < 1e-290 || n > Self::TABULATE_MAX {
+            return Vec::new();
+        }
+        let ratio = h / (1.0 - h);
+        let (mut p, mut cdf) = (p0, p0);
+        let mut out = vec![cdf];
+        for k in 0..n {
+            if cdf >= U_MAX {
+                break;
+            }
+            p *= ratio * (n - k) as f64 / (k + 1) as f64;
+            cdf += p;
+            out.push(cdf);
+        }
+        out
+    }
 }
 
 /// Adoption curve.
@@ -153,9 +217,9 @@ pub struct Model {
     pub regimes: Regimes,
     /// Cholesky factor of the shock correlation (d × d, row-major).
     pub chol: Vec<f64>,
-    /// Non-zero entries (i, j, L_ij) of the Cholesky factor, row by row.
-    pub chol_sparse: Vec<(usize, usize, f64)>,
-    pub chol_identity: bool,
+    /// The rows i of the Cholesky factor that differ from the identity's, last
+    /// row first, each with its non-zero entries (j, L_ij) in column order.
+    pub chol_rows: Vec<(usize, Vec<(usize, f64)>)>,
     /// In shock order (shock j drives `diffusions[j]`).
     pub diffusions: Vec<Diffusion>,
     pub completions: Vec<Completion>,
@@ -221,11 +285,20 @@ impl Model {
                 }
                 FactorKind::Completion { total, initial } => {
                     let h: Vec<f64> = (0..k).map(|s| p(s, 0)).collect();
-                    let p0 = h
+                    let p0: Vec<Vec<f64>> = h
                         .iter()
                         .map(|&hr| {
                             let lnq = crate::rng::math::ln(1.0 - hr);
                             (0..=total).map(|n| crate::rng::math::exp(n as f64 * lnq)).collect()
+                        })
+                        .collect();
+                    let tables = h
+                        .iter()
+                        .zip(&p0)
+                        .map(|(&hr, p0r)| {
+                            (0..=total)
+                                .map(|n| BinomialTable::new(Completion::tabulate(n, hr, p0r[n as usize])))
+                                .collect()
                         })
                         .collect();
                     completions.push(Completion {
@@ -234,6 +307,7 @@ impl Model {
                         initial,
                         h,
                         p0,
+                        tables,
                     })
                 }
                 FactorKind::Adoption {
@@ -325,11 +399,18 @@ impl Model {
             n_scenarios: k,
             probabilities: world.scenarios.iter().map(|s| s.probability).collect(),
             regimes,
-            chol_identity: linalg::is_identity(&chol, d),
-            chol_sparse: (0..d)
-                .flat_map(|i| (0..=i).map(move |j| (i, j)))
-                .filter(|&(i, j)| chol[i * d + j] != 0.0)
-                .map(|(i, j)| (i, j, chol[i * d + j]))
+            chol_rows: (0..d)
+                .rev()
+                .filter(|&i| (0..=i).any(|j| chol[i * d + j] != if i == j { 1.0 } else { 0.0 }))
+                .map(|i| {
+                    (
+                        i,
+                        (0..=i)
+                            .filter(|&j| chol[i * d + j] != 0.0)
+                            .map(|j| (j, chol[i * d + j]))
+                            .collect(),
+                    )
+                })
                 .collect(),
             chol,
             diffusions,
@@ -360,6 +441,14 @@ impl Model {
             units,
             n_factors: world.factors.len(),
         })
+    }
+
+    /// Whether factor `f` is a diffusion with a log state (log-OU, GBM), whose
+    /// log changes the kernel reads off that state.
+    pub fn log_state(&self, f: usize) -> bool {
+        self.diffusions
+            .iter()
+            .any(|d| d.factor == f && matches!(d.transform, Transform::Log))
     }
 
     /// Number of shocks per step.
