@@ -36,6 +36,8 @@ pub struct Scratch {
     turnover: Vec<f64>,
     /// Every strategy's monthly NAV growth factor 1 + R − cost (strategy-major, H each).
     growth: Vec<f64>,
+    /// One path's steps t whose month t + 1 enters the freeze scenario.
+    freeze_steps: Vec<usize>,
     /// Per lane, the month ranges [t0, t1) of constant regime.
     segments: Vec<Vec<(usize, usize)>>,
     /// One path's normals of a factor's own stream, months 0..=H.
@@ -61,6 +63,7 @@ impl Scratch {
             gross: vec![0.0; h],
             turnover: vec![0.0; h],
             growth: vec![0.0; model.strategies.len() * h],
+            freeze_steps: Vec::with_capacity(h),
             noise: vec![0.0; h + 1],
             segments: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
             asset_ret: vec![0.0; model.assets.len() * h],
@@ -477,6 +480,13 @@ fn simulate_block_generic(
                 }
             }
             let reg = &scratch.regimes[l * w..(l + 1) * w];
+            scratch.freeze_steps.clear();
+            if let Some(fs) = model.freeze_scenario {
+                let fs = fs as u8;
+                scratch
+                    .freeze_steps
+                    .extend((0..h).filter(|&t| reg[t + 1] == fs && reg[t] != fs));
+            }
             for (ai, a) in model.assets.iter().enumerate() {
                 let ret = &mut scratch.asset_ret[ai * h..(ai + 1) * h];
                 if a.noise > 0.0 {
@@ -491,12 +501,8 @@ fn simulate_block_generic(
                         *r += beta * dl;
                     }
                 }
-                if let Some(fs) = model.freeze_scenario {
-                    for t in 0..h {
-                        if reg[t + 1] as usize == fs && reg[t] as usize != fs {
-                            ret[t] -= a.freeze_loss;
-                        }
-                    }
+                for &t in &scratch.freeze_steps {
+                    ret[t] -= a.freeze_loss;
                 }
                 // log return → simple return
                 ret.iter_mut().for_each(|v| *v = math::exp(*v) - 1.0);
