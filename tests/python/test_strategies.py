@@ -92,3 +92,16 @@ def test_custom_strategy_from_python():
         gs.World.default().with_strategies(gs.Strategy("bad", {"nope": 1.0}))
     with pytest.raises(gs.ConfigError, match="strategies.bad.weights.global_equity"):
         gs.Strategy("bad", {"global_equity": "x"})
+
+
+def test_many_strategies_give_the_bits_of_one():
+    """Beyond eight strategies the NAVs take a second code path; every copy of a
+    strategy must still give its NAV bit for bit."""
+    base = gs.World.default().strategies["technology_transfer"]
+    copies = [gs.Strategy(f"copy_{i}", base.weights, cost_bps=base.cost_bps) for i in range(11)]
+    world = gs.World.default().with_strategies(*copies)
+    sim = world.simulate(3_000, seed=5, progress=False)
+    ref = sim.paths("technology_transfer")
+    assert len(world.strategies) == 15
+    for c in copies:
+        np.testing.assert_array_equal(sim.paths(c.name), ref)
