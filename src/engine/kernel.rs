@@ -93,21 +93,6 @@ pub struct Ctx<'a> {
     pub qmc: Option<&'a crate::qmc::QmcShocks>,
 }
 
-/// Poisson(mean) by inversion of the uniform `u` (exact; mean ≤ 10 here).
-#[inline]
-fn poisson_inv(u: f64, mean: f64, p0: f64) -> u32 {
-    let (mut k, mut p, mut cdf) = (0u32, p0, p0);
-    while u > cdf && k < 10_000 {
-        k += 1;
-        p *= mean / k as f64;
-        cdf += p;
-        if p == 0.0 {
-            break;
-        }
-    }
-    k
-}
-
 /// Binomial(n, h) by inversion of `u`, given p0 = (1 − h)^n; Bernoulli sums when p0 underflows.
 #[inline]
 fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: usize) -> u32 {
@@ -272,7 +257,8 @@ fn simulate_block_generic(
                     let st = &df.steps[r as usize];
                     let mut jsum = 0.0;
                     if st.jump_mean > 0.0 {
-                        let n = poisson_inv(scratch.uniforms[t], st.jump_mean, st.jump_p0);
+                        // Poisson(λΔ) by inversion, looked up in the tabulated sums
+                        let n = df.jump_counts[r as usize].invert(scratch.uniforms[t]);
                         for i in 0..n {
                             let z = rng.normal(streams::NORMAL_BASE + f as u32, ((t as u64) << 16) | i as u64);
                             jsum += st.mu_j + st.sigma_j * z;
@@ -393,7 +379,7 @@ fn simulate_block_generic(
                 done[l] += if tab.cdf.is_empty() {
                     binomial_inv(open, c.h[r], c.p0[r][open as usize], u, rng, stream, t)
                 } else {
-                    tab.invert(u, open)
+                    tab.invert(u)
                 };
                 series[(out.row0 + l) * w + t + 1] = done[l] as f64;
             }
@@ -584,12 +570,51 @@ fn all_finite(v: &[f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BinomialTable, Completion};
+    use crate::model::{poisson_cdf, Completion, InversionTable};
+
+    /// Poisson(mean) by inversion of the uniform `u`: the loop the tables replace.
+    fn poisson_inv(u: f64, mean: f64, p0: f64) -> u32 {
+        let (mut k, mut p, mut cdf) = (0u32, p0, p0);
+        while u > cdf && k < 10_000 {
+            k += 1;
+            p *= mean / k as f64;
+            cdf += p;
+            if p == 0.0 {
+                break;
+            }
+        }
+        k
+    }
+
+    /// Uniforms on a grid, at every tabulated value and next to it, and the extremes.
+    fn probes(cdf: &[f64]) -> Vec<f64> {
+        let u_max = 1.0 - 1.0 / 9_007_199_254_740_992.0;
+        let mut us: Vec<f64> = (1..4096).map(|i| i as f64 / 4096.0).collect();
+        for &q in cdf {
+            if q > 0.0 && q < 1.0 {
+                us.extend([q, f64::from_bits(q.to_bits() - 1), f64::from_bits(q.to_bits() + 1)]);
+            }
+        }
+        us.extend([f64::MIN_POSITIVE, 0.5 / 4_503_599_627_370_496.0, u_max]);
+        us.retain(|&u| u > 0.0 && u < 1.0);
+        us
+    }
+
+    #[test]
+    fn tabulated_poisson_inversion_equals_the_loop() {
+        for mean in [1e-9, 0.01, 0.125, 1.0, 5.0, 10.0, 100.0] {
+            let p0 = math::exp(-mean);
+            let tab = InversionTable::new(poisson_cdf(mean, p0));
+            for u in probes(&tab.cdf) {
+                assert_eq!(tab.invert(u), poisson_inv(u, mean, p0), "mean = {mean}, u = {u:e}");
+            }
+        }
+        assert!(poisson_cdf(0.0, 1.0).is_empty());
+    }
 
     #[test]
     fn tabulated_binomial_inversion_equals_the_loop() {
         let rng = PathRng::new(1, 2, false);
-        let u_max = 1.0 - 1.0 / 9_007_199_254_740_992.0;
         for h in [1e-6f64, 0.01, 0.03, 0.2, 0.5, 0.93] {
             for n in [1u32, 2, 7, 70, 256] {
                 let p0 = (1.0 - h).powi(n as i32);
@@ -598,18 +623,10 @@ mod tests {
                     assert!(p0 < 1e-290, "n = {n}, h = {h}");
                     continue;
                 }
-                let tab = BinomialTable::new(cdf.clone());
-                // uniforms on a grid, at every tabulated value and next to it, and the extremes
-                let mut us: Vec<f64> = (1..4096).map(|i| i as f64 / 4096.0).collect();
-                for &q in &cdf {
-                    if q > 0.0 && q < 1.0 {
-                        us.extend([q, f64::from_bits(q.to_bits() - 1), f64::from_bits(q.to_bits() + 1)]);
-                    }
-                }
-                us.extend([f64::MIN_POSITIVE, 0.5 / 4_503_599_627_370_496.0, u_max]);
-                for &u in us.iter().filter(|&&u| u > 0.0 && u < 1.0) {
+                let tab = InversionTable::new(cdf);
+                for u in probes(&tab.cdf) {
                     assert_eq!(
-                        tab.invert(u, n),
+                        tab.invert(u),
                         binomial_inv(n, h, p0, u, &rng, 0, 0),
                         "n = {n}, h = {h}, u = {u:e}"
                     );

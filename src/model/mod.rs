@@ -63,6 +63,8 @@ pub struct Diffusion {
     pub x0: f64,
     pub steps: Vec<DiffusionStep>,
     pub has_jumps: bool,
+    /// Per regime, the jump count's distribution function (empty without jumps).
+    pub jump_counts: Vec<InversionTable>,
 }
 
 /// Completion counter: each of `total` items completes with probability h_r per month.
@@ -75,41 +77,68 @@ pub struct Completion {
     /// `p0[r][n]` = (1 − h_r)^n, the Binomial(n, h_r) mass at zero.
     pub p0: Vec<Vec<f64>>,
     /// `tables[r][n]`: Binomial(n, h_r) for inversion by table look-up.
-    pub tables: Vec<Vec<BinomialTable>>,
+    pub tables: Vec<Vec<InversionTable>>,
 }
 
-/// A Binomial(n, h) distribution function, tabulated for inversion.
+/// A discrete distribution function on 0, 1, …, tabulated for inversion.
 #[derive(Debug, Clone)]
-pub struct BinomialTable {
-    /// F(0), F(1), … as the engine's inversion loop sums them, up to the first
-    /// value that no uniform exceeds (empty where not tabulated; see
-    /// [`Completion::tabulate`]).
+pub struct InversionTable {
+    /// F(0), F(1), … summed term by term as an inversion loop would, up to the
+    /// last value the loop can return (empty where not tabulated; see
+    /// [`Completion::tabulate`] and [`poisson_cdf`]).
     pub cdf: Vec<f64>,
     /// `guide[j]` = #{k : F(k) < j/GUIDE}: the count for any u in [j/GUIDE, 1)
     /// is at least this, so a search for u starts there (Chen and Asau, 1974).
-    pub guide: [u16; BinomialTable::GUIDE],
+    pub guide: [u16; InversionTable::GUIDE],
 }
 
-impl BinomialTable {
+impl InversionTable {
     pub const GUIDE: usize = 32;
 
-    pub fn new(cdf: Vec<f64>) -> BinomialTable {
+    pub fn new(cdf: Vec<f64>) -> InversionTable {
         let guide = std::array::from_fn(|j| {
             let edge = j as f64 / Self::GUIDE as f64;
             cdf.iter().filter(|&&q| q < edge).count() as u16
         });
-        BinomialTable { cdf, guide }
+        InversionTable { cdf, guide }
     }
 
-    /// The first k with u <= F(k), capped at n: the Binomial(n, h) draw for u.
+    /// The draw for the uniform u in (0, 1): the first k with u <= F(k), or the
+    /// last tabulated k if there is none (the table must not be empty).
     #[inline(always)]
-    pub fn invert(&self, u: f64, n: u32) -> u32 {
+    pub fn invert(&self, u: f64) -> u32 {
         let mut k = self.guide[(u * Self::GUIDE as f64) as usize] as usize;
         while k < self.cdf.len() && self.cdf[k] < u {
             k += 1;
         }
-        (k as u32).min(n)
+        k.min(self.cdf.len() - 1) as u32
     }
+}
+
+/// The largest uniform the engine draws, 1 − 2^−53.
+const U_MAX: f64 = 1.0 - 1.0 / 9_007_199_254_740_992.0;
+
+/// Poisson(mean) as inversion sums it: p_0 = e^−mean, p_k = p_{k−1}·mean/k,
+/// F(k) = F(k − 1) + p_k, up to the first k where F(k) reaches the largest
+/// uniform, p_k underflows to 0 or k = 10,000; any u beyond F(k) there draws k.
+/// Empty when mean = 0.
+pub fn poisson_cdf(mean: f64, p0: f64) -> Vec<f64> {
+    if mean <= 0.0 {
+        return Vec::new();
+    }
+    let (mut p, mut cdf) = (p0, p0);
+    let mut out = vec![cdf];
+    let mut k = 0u32;
+    while cdf < U_MAX && k < 10_000 {
+        k += 1;
+        p *= mean / k as f64;
+        cdf += p;
+        out.push(cdf);
+        if p == 0.0 {
+            break;
+        }
+    }
+    out
 }
 
 impl Completion {
@@ -121,7 +150,6 @@ impl Completion {
     /// not below the largest uniform 1 − 2^−53 (no draw can select a later term).
     /// Empty when the inversion loop is not used: n = 0, h ∉ (0, 1) or p_0 < 1e−290.
     pub fn tabulate(n: u32, h: f64, p0: f64) -> Vec<f64> {
-        const U_MAX: f64 = 1.0 - 1.0 / 9_007_199_254_740_992.0;
         if n == 0 || h <= 0.0 || h >= 1.0 || p0 < 1e-290 || n > Self::TABULATE_MAX {
             return Vec::new();
         }
@@ -297,7 +325,7 @@ impl Model {
                         .zip(&p0)
                         .map(|(&hr, p0r)| {
                             (0..=total)
-                                .map(|n| BinomialTable::new(Completion::tabulate(n, hr, p0r[n as usize])))
+                                .map(|n| InversionTable::new(Completion::tabulate(n, hr, p0r[n as usize])))
                                 .collect()
                         })
                         .collect();
@@ -509,6 +537,10 @@ fn jumpy(a: f64, b: f64, s: f64, dt: f64, jump: impl Fn(usize) -> f64) -> Diffus
 
 fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: Vec<DiffusionStep>) -> Diffusion {
     let has_jumps = steps.iter().any(|s| s.jump_mean > 0.0);
+    let jump_counts = steps
+        .iter()
+        .map(|s| InversionTable::new(poisson_cdf(s.jump_mean, s.jump_p0)))
+        .collect();
     Diffusion {
         factor,
         transform,
@@ -516,5 +548,6 @@ fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: 
         x0,
         steps,
         has_jumps,
+        jump_counts,
     }
 }
