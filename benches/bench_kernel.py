@@ -8,6 +8,7 @@ implementation of the same model run in the same process. Run with
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import time
@@ -67,6 +68,31 @@ def numpy_log_ou_time_major(n: int, h: int, seed: int) -> np.ndarray:
     return np.ascontiguousarray(x.T)
 
 
+@functools.cache
+def _numba_kernel():
+    """The Numba kernel, compiled once (None if numba is missing)."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(parallel=True, fastmath=False)
+    def kernel(n, h, seed, per_path_seed, s0, a, b, s):
+        out = np.empty((n, h + 1))
+        np.random.seed(seed)
+        for i in numba.prange(n):
+            if per_path_seed:
+                np.random.seed(seed + i)
+            x = np.log(s0)
+            out[i, 0] = s0
+            for t in range(h):
+                x = a * x + b + s * np.random.standard_normal()
+                out[i, t + 1] = np.exp(x)
+        return out
+
+    return kernel
+
+
 def numba_log_ou(n: int, h: int, seed: int, per_path_seed: bool):
     """The same kernel with Numba ``prange`` over paths (None if numba is missing).
 
@@ -75,40 +101,13 @@ def numba_log_ou(n: int, h: int, seed: int, per_path_seed: bool):
     reproducibility across thread counts needs); without it the generator is
     seeded once, which is faster but gives thread-dependent results.
     """
-    try:
-        import numba
-    except ImportError:
+    kernel = _numba_kernel()
+    if kernel is None:
         return None
-
-    @numba.njit(parallel=True, fastmath=False)
-    def per_path(n, h, seed, s0, a, b, s):
-        out = np.empty((n, h + 1))
-        for i in numba.prange(n):
-            np.random.seed(seed + i)
-            x = np.log(s0)
-            out[i, 0] = s0
-            for t in range(h):
-                x = a * x + b + s * np.random.standard_normal()
-                out[i, t + 1] = np.exp(x)
-        return out
-
-    @numba.njit(parallel=True, fastmath=False)
-    def seeded_once(n, h, seed, s0, a, b, s):
-        out = np.empty((n, h + 1))
-        np.random.seed(seed)
-        for i in numba.prange(n):
-            x = np.log(s0)
-            out[i, 0] = s0
-            for t in range(h):
-                x = a * x + b + s * np.random.standard_normal()
-                out[i, t + 1] = np.exp(x)
-        return out
-
-    kernel = per_path if per_path_seed else seeded_once
     a = np.exp(-KAPPA * DT)
     b = np.log(THETA) * (1.0 - a)
     s = SIGMA * np.sqrt((1.0 - np.exp(-2.0 * KAPPA * DT)) / (2.0 * KAPPA))
-    return lambda: kernel(n, h, seed, S0, a, b, s)
+    return lambda: kernel(n, h, seed, per_path_seed, S0, a, b, s)
 
 
 def first_touch(n: int, h: int) -> np.ndarray:
