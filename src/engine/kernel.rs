@@ -246,7 +246,12 @@ fn simulate_block_generic(
         }
     }
 
-    // 3. diffusions: x_{t+1} = a·x_t + b + s·e_t + jumps, onset jump on entering a regime
+    // 3. diffusions: x_{t+1} = a·x_t + b + s·e_t + jumps, onset jump on entering a regime.
+    //    When a full block stays in one regime throughout (e.g. base-scenario paths),
+    //    every step has the same coefficient a and the per-month coefficients are skipped.
+    let r_first = scratch.regimes[0];
+    let single =
+        lanes == LANES && (0..lanes).all(|l| scratch.segments[l].len() == 1 && scratch.regimes[l * w] == r_first);
     for (q, df) in model.diffusions.iter().enumerate() {
         let f = df.factor;
         if df.has_jumps {
@@ -284,7 +289,9 @@ fn simulate_block_generic(
                 let r0 = reg[t0];
                 let st = &df.steps[r0 as usize];
                 let (a, b, sd) = (st.a, st.b, st.s);
-                al[t0..t1].fill(a);
+                if !single {
+                    al[t0..t1].fill(a);
+                }
                 if d == 1 {
                     for (c, &e) in row[t0 + 1..t1 + 1].iter_mut().zip(&z[t0..t1]) {
                         *c = b + sd * e;
@@ -309,10 +316,7 @@ fn simulate_block_generic(
         }
         let base = out.row0 * w;
         let mut x = [df.x0; LANES];
-        // one regime for the whole block (e.g. base-scenario paths): a single coefficient
-        let r_first = scratch.regimes[0];
-        let uniform = (0..lanes).all(|l| scratch.segments[l].len() == 1 && scratch.regimes[l * w] == r_first);
-        if lanes == LANES && uniform {
+        if single {
             let a = df.steps[r_first as usize].a;
             for t in 0..h {
                 for (l, xl) in x.iter_mut().enumerate() {
