@@ -69,11 +69,14 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_identical(client)
     n = 120_000
     local = world.simulate_summary(n, seed=6, series=["potash_spot", "commodities_arbitrage"], progress=False)
     pids = client.run(os.getpid)
-    victim = sorted(pids.values())[0]
+    address, victim = sorted(pids.items(), key=lambda kv: kv[1])[0]
     killed = threading.Event()
 
     def kill_soon():
-        time.sleep(0.8)
+        # as soon as the victim works on a shard of the run (whatever the machine's speed)
+        deadline = time.monotonic() + 60.0
+        while not client.processing(workers=[address]).get(address) and time.monotonic() < deadline:
+            time.sleep(0.005)
         os.kill(victim, signal.SIGKILL)
         killed.set()
 
