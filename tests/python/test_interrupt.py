@@ -38,7 +38,7 @@ CHILD = textwrap.dedent(
     mode = sys.argv[1]
     world = gs.World.default()
     if mode == "simulate":
-        # about 10 s of work on one thread; the arrays are filled as it goes
+        # a few seconds of work on one thread (well past the SIGINT); the arrays are filled as it goes
         run = lambda: world.simulate(1_000_000, seed=0, threads=1, progress=False)
     elif mode == "simulate_all_threads":
         run = lambda: world.simulate(2_000_000, seed=0, progress=False)
