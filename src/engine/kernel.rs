@@ -350,7 +350,8 @@ fn simulate_block_generic(
             row[0] = df.initial;
             let row = &mut row[1..];
             // an asset's log change of this factor is the change of its log state
-            if slot != usize::MAX && matches!(df.transform, Transform::Log) {
+            // (read by the strategies in step 8)
+            if slot != usize::MAX && !model.strategies.is_empty() && matches!(df.transform, Transform::Log) {
                 let dl = &mut scratch.dlog[(l * n_af + slot) * h..(l * n_af + slot + 1) * h];
                 dl[0] = row[0] - df.x0;
                 for t in 1..h {
@@ -532,24 +533,18 @@ fn simulate_block_generic(
             // out), and a NaN stays a NaN for the check below
             let n_s = model.strategies.len();
             let o0 = model.strategy_output(0);
-            let mut nav = [1.0f64; 8];
-            for (si, o) in (o0..o0 + n_s).enumerate() {
-                out.series[o][r0] = 1.0;
-                if si >= nav.len() {
-                    // beyond eight strategies, one at a time
-                    let mut v = 1.0f64;
-                    for t in 0..h {
-                        v *= scratch.growth[si * h + t];
-                        v = if v < 0.0 { 0.0 } else { v };
-                        out.series[o][r0 + t + 1] = v;
-                    }
+            for s0 in (0..n_s).step_by(8) {
+                let group = s0..n_s.min(s0 + 8);
+                let mut nav = [1.0f64; 8];
+                for si in group.clone() {
+                    out.series[o0 + si][r0] = 1.0;
                 }
-            }
-            for t in 0..h {
-                for (si, v) in nav.iter_mut().enumerate().take(n_s) {
-                    *v *= scratch.growth[si * h + t];
-                    *v = if *v < 0.0 { 0.0 } else { *v };
-                    out.series[o0 + si][r0 + t + 1] = *v;
+                for t in 0..h {
+                    for (si, v) in group.clone().zip(nav.iter_mut()) {
+                        *v *= scratch.growth[si * h + t];
+                        *v = if *v < 0.0 { 0.0 } else { *v };
+                        out.series[o0 + si][r0 + t + 1] = *v;
+                    }
                 }
             }
         }

@@ -38,16 +38,8 @@ pub(crate) fn run_interruptible<T: Send>(
             let _ = tx.send(f());
         });
         loop {
-            let got = py.detach(|| match rx.lock() {
-                Ok(r) => r.recv_timeout(Duration::from_millis(100)),
-                Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
-            });
-            match got {
-                Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(to_pyerr(py, crate::CoreError::Numerical("worker thread failed".into())))
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            if let Some(done) = wait_tick(py, &rx) {
+                return done;
             }
             if let Err(e) = py.check_signals() {
                 control.cancel.store(true, Ordering::Relaxed);
@@ -82,17 +74,27 @@ pub(crate) fn run_abandonable<T: Send + 'static>(
     });
     let rx = Mutex::new(rx);
     loop {
-        let got = py.detach(|| match rx.lock() {
-            Ok(r) => r.recv_timeout(Duration::from_millis(100)),
-            Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
-        });
-        match got {
-            Ok(r) => return r.map_err(|e| to_pyerr(py, e)),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(to_pyerr(py, crate::CoreError::Numerical("worker thread failed".into())))
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+        if let Some(done) = wait_tick(py, &rx) {
+            return done;
         }
+        py.check_signals()?;
+    }
+}
+
+/// Wait up to 100 ms without the GIL for the worker's result: `None` if it is
+/// not there yet, otherwise the result (an error if the worker died).
+fn wait_tick<T: Send>(py: Python<'_>, rx: &Mutex<mpsc::Receiver<crate::Result<T>>>) -> Option<PyResult<T>> {
+    let got = py.detach(|| match rx.lock() {
+        Ok(r) => r.recv_timeout(Duration::from_millis(100)),
+        Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+    });
+    match got {
+        Ok(r) => Some(r.map_err(|e| to_pyerr(py, e))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Some(Err(to_pyerr(
+            py,
+            crate::CoreError::Numerical("worker thread failed".into()),
+        ))),
+        Err(mpsc::RecvTimeoutError::Timeout) => None,
     }
 }
 
