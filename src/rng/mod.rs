@@ -191,9 +191,11 @@ fn uniforms_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 *
 fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::simd::level() == crate::simd::AVX2 {
-            // SAFETY: the AVX2 tier is only selected on CPUs with AVX2.
-            return unsafe { philox_lanes_avx2(rng, stream, block0) };
+        match crate::simd::level() {
+            // SAFETY: a tier is only selected on CPUs that have its instructions.
+            crate::simd::AVX512 => return unsafe { philox_lanes_avx512(rng, stream, block0) },
+            crate::simd::AVX2 => return unsafe { philox_lanes_avx2(rng, stream, block0) },
+            _ => {}
         }
     }
     // 32-bit words in u64 lanes: the 32×32→64 products become vector multiplies
@@ -270,6 +272,40 @@ unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u64; L
                 out[w][4 * half + i] = *v;
             }
         }
+    }
+    out
+}
+
+/// The same rounds as [`philox4x32`], the eight counters in one 512-bit register
+/// per word (the 32-bit words sit in 64-bit lanes; only the final words are masked,
+/// since `vpmuludq` reads the low halves and the high halves never reach them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn philox_lanes_avx512(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
+    use std::arch::x86_64::*;
+    let m0 = _mm512_set1_epi64(M0 as i64);
+    let m1 = _mm512_set1_epi64(M1 as i64);
+    let mut x0 = _mm512_set1_epi64(rng.path_lo as i64);
+    let mut x1 = _mm512_set1_epi64(rng.path_hi as i64);
+    let mut x2 = _mm512_set1_epi64(stream as i64);
+    let counters: [i64; LANES] = std::array::from_fn(|j| block0.wrapping_add(j as u32) as i64);
+    let mut x3 = _mm512_loadu_epi64(counters.as_ptr());
+    let [mut k0, mut k1] = rng.key;
+    for _ in 0..10 {
+        let p0 = _mm512_mul_epu32(x0, m0);
+        let p1 = _mm512_mul_epu32(x2, m1);
+        // 0x96: three-way xor
+        x0 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), x1, _mm512_set1_epi64(k0 as i64));
+        x2 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), x3, _mm512_set1_epi64(k1 as i64));
+        x1 = p1;
+        x3 = p0;
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+    let lo = _mm512_set1_epi64(0xFFFF_FFFF);
+    let mut out = [[0u64; LANES]; 4];
+    for (w, reg) in [x0, x1, x2, x3].into_iter().enumerate() {
+        _mm512_storeu_epi64(out[w].as_mut_ptr() as *mut i64, _mm512_and_si512(reg, lo));
     }
     out
 }
@@ -386,19 +422,34 @@ mod tests {
     }
 
     #[test]
-    fn fills_equal_scalar_draws() {
+    fn fills_equal_scalar_draws_on_every_tier() {
+        // (other tests may run meanwhile on a capped tier: every tier gives the same bits)
+        use crate::simd;
         let rng = PathRng::new(42, 123_456_789_012, false);
-        let mut z = vec![0.0; 37];
-        rng.fill_normals(7, &mut z);
-        for (i, &v) in z.iter().enumerate() {
-            assert_eq!(v.to_bits(), rng.normal(7, i as u64).to_bits());
+        let best = simd::set_max_level(simd::AVX512);
+        for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
+            let used = simd::set_max_level(tier);
+            let mut z = vec![0.0; 137];
+            rng.fill_normals(7, &mut z);
+            for (i, &v) in z.iter().enumerate() {
+                assert_eq!(
+                    v.to_bits(),
+                    rng.normal(7, i as u64).to_bits(),
+                    "tier {used}, normal {i}"
+                );
+            }
+            let mut u = vec![0.0; 41];
+            rng.fill_uniforms(3, &mut u);
+            for (i, &v) in u.iter().enumerate() {
+                assert_eq!(
+                    v.to_bits(),
+                    rng.uniform(3, i as u64).to_bits(),
+                    "tier {used}, uniform {i}"
+                );
+                assert!(v > 0.0 && v < 1.0);
+            }
         }
-        let mut u = vec![0.0; 11];
-        rng.fill_uniforms(3, &mut u);
-        for (i, &v) in u.iter().enumerate() {
-            assert_eq!(v.to_bits(), rng.uniform(3, i as u64).to_bits());
-            assert!(v > 0.0 && v < 1.0);
-        }
+        simd::set_max_level(best);
     }
 
     #[test]
