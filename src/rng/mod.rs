@@ -179,10 +179,90 @@ multiversion! {
 /// Uniforms of blocks `block0 .. block0 + LANES` in stream order.
 #[inline(always)]
 fn uniforms_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 * LANES]) {
-    let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0);
-    for j in 0..LANES {
-        chunk[j] = to_unit(x0[j], x1[j]);
-        chunk[LANES + j] = to_unit(x2[j], x3[j]);
+    let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
+    unit_pairs::<1>(rng, stream, block0, &mut u1, &mut u2);
+    chunk[..LANES].copy_from_slice(&u1[..LANES]);
+    chunk[LANES..].copy_from_slice(&u2[..LANES]);
+}
+
+/// The two uniforms of each of blocks `block0 .. block0 + LANES·G`: `u1` from the
+/// first half of each block, `u2` from the second, in block order.
+#[inline(always)]
+fn unit_pairs<const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if crate::simd::level() == crate::simd::AVX512 {
+            // SAFETY: the AVX-512 tier is only selected on CPUs with AVX-512.
+            return unsafe { unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) };
+        }
+    }
+    for g in 0..G {
+        let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0 + (g * LANES) as u32);
+        for j in 0..LANES {
+            u1[g * LANES + j] = to_unit(x0[j], x1[j]);
+            u2[g * LANES + j] = to_unit(x2[j], x3[j]);
+        }
+    }
+}
+
+/// [`unit_pairs`] in AVX-512: the G groups' Philox rounds interleaved (independent
+/// chains overlap), the 32-bit words in 64-bit lanes (`vpmuludq` reads the low
+/// halves; the high halves never reach an output), and [`to_unit`] on the registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn unit_pairs_avx512<const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    use std::arch::x86_64::*;
+    let m0 = _mm512_set1_epi64(M0 as i64);
+    let m1 = _mm512_set1_epi64(M1 as i64);
+    let mut x0 = [_mm512_set1_epi64(rng.path_lo as i64); G];
+    let mut x1 = [_mm512_set1_epi64(rng.path_hi as i64); G];
+    let mut x2 = [_mm512_set1_epi64(stream as i64); G];
+    let mut x3 = [_mm512_setzero_si512(); G];
+    for (g, x) in x3.iter_mut().enumerate() {
+        let counters: [i64; LANES] = std::array::from_fn(|j| block0.wrapping_add((g * LANES + j) as u32) as i64);
+        *x = _mm512_loadu_epi64(counters.as_ptr());
+    }
+    let [mut k0, mut k1] = rng.key;
+    for _ in 0..10 {
+        let (kk0, kk1) = (_mm512_set1_epi64(k0 as i64), _mm512_set1_epi64(k1 as i64));
+        for g in 0..G {
+            let p0 = _mm512_mul_epu32(x0[g], m0);
+            let p1 = _mm512_mul_epu32(x2[g], m1);
+            // 0x96: three-way xor
+            x0[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), x1[g], kk0);
+            x2[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), x3[g], kk1);
+            x1[g] = p1;
+            x3[g] = p0;
+        }
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+    // to_unit: m = (hi·2^32 + lo) >> 12, then (m + 1/2) / 2^52 through the bits of 2^52 + m
+    let lo_mask = _mm512_set1_epi64(0xFFFF_FFFF);
+    let exp52 = _mm512_set1_epi64(0x4330_0000_0000_0000);
+    let two52 = _mm512_set1_pd(4_503_599_627_370_496.0);
+    let half = _mm512_set1_pd(0.5);
+    let scale = _mm512_set1_pd(1.0 / 4_503_599_627_370_496.0);
+    for g in 0..G {
+        for (hi, lo, dst) in [(x0[g], x1[g], &mut *u1), (x2[g], x3[g], &mut *u2)] {
+            let w = _mm512_or_si512(_mm512_slli_epi64::<32>(hi), _mm512_and_si512(lo, lo_mask));
+            let m = _mm512_or_si512(exp52, _mm512_srli_epi64::<12>(w));
+            let mf = _mm512_sub_pd(_mm512_castsi512_pd(m), two52);
+            let u = _mm512_mul_pd(_mm512_add_pd(mf, half), scale);
+            _mm512_storeu_pd(dst[g * LANES..].as_mut_ptr(), u);
+        }
     }
 }
 
@@ -191,11 +271,9 @@ fn uniforms_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 *
 fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
     {
-        match crate::simd::level() {
-            // SAFETY: a tier is only selected on CPUs that have its instructions.
-            crate::simd::AVX512 => return unsafe { philox_lanes_avx512(rng, stream, block0) },
-            crate::simd::AVX2 => return unsafe { philox_lanes_avx2(rng, stream, block0) },
-            _ => {}
+        if crate::simd::level() == crate::simd::AVX2 {
+            // SAFETY: the AVX2 tier is only selected on CPUs with AVX2.
+            return unsafe { philox_lanes_avx2(rng, stream, block0) };
         }
     }
     // 32-bit words in u64 lanes: the 32×32→64 products become vector multiplies
@@ -276,46 +354,14 @@ unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u64; L
     out
 }
 
-/// The same rounds as [`philox4x32`], the eight counters in one 512-bit register
-/// per word (the 32-bit words sit in 64-bit lanes; only the final words are masked,
-/// since `vpmuludq` reads the low halves and the high halves never reach them).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn philox_lanes_avx512(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
-    use std::arch::x86_64::*;
-    let m0 = _mm512_set1_epi64(M0 as i64);
-    let m1 = _mm512_set1_epi64(M1 as i64);
-    let mut x0 = _mm512_set1_epi64(rng.path_lo as i64);
-    let mut x1 = _mm512_set1_epi64(rng.path_hi as i64);
-    let mut x2 = _mm512_set1_epi64(stream as i64);
-    let counters: [i64; LANES] = std::array::from_fn(|j| block0.wrapping_add(j as u32) as i64);
-    let mut x3 = _mm512_loadu_epi64(counters.as_ptr());
-    let [mut k0, mut k1] = rng.key;
-    for _ in 0..10 {
-        let p0 = _mm512_mul_epu32(x0, m0);
-        let p1 = _mm512_mul_epu32(x2, m1);
-        // 0x96: three-way xor
-        x0 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), x1, _mm512_set1_epi64(k0 as i64));
-        x2 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), x3, _mm512_set1_epi64(k1 as i64));
-        x1 = p1;
-        x3 = p0;
-        k0 = k0.wrapping_add(W0);
-        k1 = k1.wrapping_add(W1);
-    }
-    let lo = _mm512_set1_epi64(0xFFFF_FFFF);
-    let mut out = [[0u64; LANES]; 4];
-    for (w, reg) in [x0, x1, x2, x3].into_iter().enumerate() {
-        _mm512_storeu_epi64(out[w].as_mut_ptr() as *mut i64, _mm512_and_si512(reg, lo));
-    }
-    out
-}
-
 multiversion! {
-    /// Benchmark hook: xor of the Philox words of blocks `block0 .. block0 + 8`.
+    /// Benchmark hook: sum of the uniforms of blocks `block0 .. block0 + 32`
+    /// (Philox and the conversion to (0, 1), as the normal fills run them).
     #[doc(hidden)]
-    pub fn philox_bench(rng: &PathRng, stream: u32, block0: u32) -> u32 {
-        let x = philox_lanes(rng, stream, block0);
-        x.iter().flatten().fold(0u32, |a, &b| a ^ b as u32)
+    pub fn philox_bench(rng: &PathRng, stream: u32, block0: u32) -> f64 {
+        let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
+        unit_pairs::<GROUPS>(rng, stream, block0, &mut u1, &mut u2);
+        u1.iter().zip(&u2).map(|(a, b)| a + b).sum()
     }
 }
 
@@ -349,6 +395,8 @@ multiversion! {
 /// transcendental functions over all of them (two simple loops vectorise
 /// better than one fused loop).
 const GROUPS: usize = 4;
+// the tail of `fill_normals_generic` matches on 1..GROUPS groups
+const _: () = assert!(GROUPS == 4);
 
 #[inline(always)]
 fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
@@ -359,39 +407,46 @@ fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
         normals_chunk::<GROUPS, { 2 * N }>(rng, stream, block0, chunk);
         block0 += N as u32;
     }
-    // the tail, 16 at a time: whole groups into scratch, keep what is needed (same numbers)
-    for part in rest.chunks_mut(2 * LANES) {
-        let mut tmp = [0.0f64; 2 * LANES];
-        normals_chunk::<1, { 2 * LANES }>(rng, stream, block0, &mut tmp);
-        let k = part.len();
-        part.copy_from_slice(&tmp[..k]);
-        block0 += LANES as u32;
+    // the tail: its whole groups of 16 in one pass into scratch, keep what is
+    // needed (same numbers; one pass lets the groups' Philox rounds overlap)
+    if !rest.is_empty() {
+        let mut tmp = [0.0f64; 2 * N];
+        let k = rest.len();
+        match k.div_ceil(2 * LANES) {
+            1 => normals_chunk::<1, { 2 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
+            2 => normals_chunk::<2, { 4 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
+            3 => normals_chunk::<3, { 6 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
+            _ => normals_chunk::<GROUPS, { 2 * N }>(rng, stream, block0, &mut tmp),
+        }
+        rest.copy_from_slice(&tmp[..k]);
     }
+}
+
+/// The first `M` values of `v` as an array.
+#[inline(always)]
+fn first_mut<const M: usize>(v: &mut [f64]) -> &mut [f64; M] {
+    (&mut v[..M]).try_into().expect("M <= v.len()")
 }
 
 /// Normals of blocks `block0 .. block0 + LANES·G` in stream order (`M` = 2·LANES·G).
 #[inline(always)]
 fn normals_chunk<const G: usize, const M: usize>(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; M]) {
-    let n = LANES * G;
-    let (mut u1, mut u2) = ([0.0f64; 2 * LANES * GROUPS], [0.0f64; 2 * LANES * GROUPS]);
-    for g in 0..G {
-        let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0 + (g * LANES) as u32);
-        for j in 0..LANES {
-            u1[g * LANES + j] = to_unit(x0[j], x1[j]);
-            u2[g * LANES + j] = to_unit(x2[j], x3[j]);
-        }
-    }
+    let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
+    unit_pairs::<G>(rng, stream, block0, &mut u1, &mut u2);
     // Box–Muller: r = sqrt(−2 ln u1), (z0, z1) = r (cos 2πu2, sin 2πu2)
     let (mut r, mut sn, mut cs) = (
-        [0.0f64; 2 * LANES * GROUPS],
-        [0.0f64; 2 * LANES * GROUPS],
-        [0.0f64; 2 * LANES * GROUPS],
+        [0.0f64; LANES * GROUPS],
+        [0.0f64; LANES * GROUPS],
+        [0.0f64; LANES * GROUPS],
     );
-    for j in 0..n {
-        r[j] = rng.sign * (-2.0 * math::ln(u1[j])).sqrt();
-        let (sj, cj) = math::sincos_2pi(u2[j]);
-        sn[j] = sj;
-        cs[j] = cj;
+    for g in 0..G {
+        // one register's worth at a time, whatever G
+        for j in g * LANES..(g + 1) * LANES {
+            r[j] = rng.sign * (-2.0 * math::ln(u1[j])).sqrt();
+            let (sj, cj) = math::sincos_2pi(u2[j]);
+            sn[j] = sj;
+            cs[j] = cj;
+        }
     }
     for g in 0..G {
         for j in 0..LANES {
