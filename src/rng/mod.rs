@@ -161,28 +161,35 @@ impl PathRng {
 
 multiversion! {
     fn fill_uniforms_dispatch(rng: &PathRng, stream: u32, out: &mut [f64]) -> () {
+        const N: usize = LANES * GROUPS;
         let mut block0: u32 = 0;
-        let (chunks, rest) = out.as_chunks_mut::<{ 2 * LANES }>();
-        for chunk in chunks {
-            uniforms_chunk(rng, stream, block0, chunk);
-            block0 += LANES as u32;
-        }
-        if !rest.is_empty() {
-            let mut tmp = [0.0f64; 2 * LANES];
-            uniforms_chunk(rng, stream, block0, &mut tmp);
-            let k = rest.len();
-            rest.copy_from_slice(&tmp[..k]);
+        let mut chunks = out.chunks_mut(2 * N);
+        for chunk in chunks.by_ref() {
+            // as for the normals: the tail's groups in one pass
+            match chunk.len().div_ceil(2 * LANES) {
+                1 => uniforms_chunk::<1>(rng, stream, block0, chunk),
+                2 => uniforms_chunk::<2>(rng, stream, block0, chunk),
+                3 => uniforms_chunk::<3>(rng, stream, block0, chunk),
+                _ => uniforms_chunk::<GROUPS>(rng, stream, block0, chunk),
+            }
+            block0 += N as u32;
         }
     }
 }
 
-/// Uniforms of blocks `block0 .. block0 + LANES` in stream order.
+/// Uniforms `0..dst.len()` (at most 16·G) of blocks `block0 .. block0 + LANES·G`, in
+/// stream order: per group of 16, the first halves of its 8 blocks, then the second.
 #[inline(always)]
-fn uniforms_chunk(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; 2 * LANES]) {
+fn uniforms_chunk<const G: usize>(rng: &PathRng, stream: u32, block0: u32, dst: &mut [f64]) {
     let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
-    unit_pairs::<1>(rng, stream, block0, &mut u1, &mut u2);
-    chunk[..LANES].copy_from_slice(&u1[..LANES]);
-    chunk[LANES..].copy_from_slice(&u2[..LANES]);
+    unit_pairs::<G>(rng, stream, block0, &mut u1, &mut u2);
+    let mut all = [0.0f64; 2 * LANES * GROUPS];
+    for g in 0..G {
+        all[2 * LANES * g..2 * LANES * g + LANES].copy_from_slice(&u1[g * LANES..(g + 1) * LANES]);
+        all[2 * LANES * g + LANES..2 * LANES * (g + 1)].copy_from_slice(&u2[g * LANES..(g + 1) * LANES]);
+    }
+    let k = dst.len();
+    dst.copy_from_slice(&all[..k]);
 }
 
 /// The two uniforms of each of blocks `block0 .. block0 + LANES·G`: `u1` from the
@@ -493,15 +500,14 @@ mod tests {
                     assert_eq!(v.to_bits(), want, "tier {used}, normal {i} of {len}");
                 }
             }
-            let mut u = vec![0.0; 41];
-            rng.fill_uniforms(3, &mut u);
-            for (i, &v) in u.iter().enumerate() {
-                assert_eq!(
-                    v.to_bits(),
-                    rng.uniform(3, i as u64).to_bits(),
-                    "tier {used}, uniform {i}"
-                );
-                assert!(v > 0.0 && v < 1.0);
+            for len in [1, 8, 9, 16, 24, 41, 64, 65, 200] {
+                let mut u = vec![0.0; len];
+                rng.fill_uniforms(3, &mut u);
+                for (i, &v) in u.iter().enumerate() {
+                    let want = rng.uniform(3, i as u64).to_bits();
+                    assert_eq!(v.to_bits(), want, "tier {used}, uniform {i} of {len}");
+                    assert!(v > 0.0 && v < 1.0);
+                }
             }
         }
         simd::set_max_level(best);
