@@ -204,9 +204,11 @@ fn unit_pairs<const G: usize>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if crate::simd::level() == crate::simd::AVX512 {
-            // SAFETY: the AVX-512 tier is only selected on CPUs with AVX-512.
-            return unsafe { unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) };
+        match crate::simd::level() {
+            // SAFETY: a tier is only selected on CPUs that have its instructions.
+            crate::simd::AVX512 => return unsafe { unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) },
+            crate::simd::AVX2 => return unsafe { unit_pairs_avx2::<G>(rng, stream, block0, u1, u2) },
+            _ => {}
         }
     }
     for g in 0..G {
@@ -214,6 +216,66 @@ fn unit_pairs<const G: usize>(
         for j in 0..LANES {
             u1[g * LANES + j] = to_unit(x0[j], x1[j]);
             u2[g * LANES + j] = to_unit(x2[j], x3[j]);
+        }
+    }
+}
+
+/// [`unit_pairs`] in AVX2: as [`unit_pairs_avx512`], four blocks per register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn unit_pairs_avx2<const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    use std::arch::x86_64::*;
+    // chain c covers blocks block0 + 4c .. block0 + 4c + 4; two chains per group
+    let m0 = _mm256_set1_epi64x(M0 as i64);
+    let m1 = _mm256_set1_epi64x(M1 as i64);
+    let mut x0 = [[_mm256_set1_epi64x(rng.path_lo as i64); 2]; G];
+    let mut x1 = [[_mm256_set1_epi64x(rng.path_hi as i64); 2]; G];
+    let mut x2 = [[_mm256_set1_epi64x(stream as i64); 2]; G];
+    let mut x3 = [[_mm256_setzero_si256(); 2]; G];
+    for (g, pair) in x3.iter_mut().enumerate() {
+        for (h, x) in pair.iter_mut().enumerate() {
+            let b = block0.wrapping_add((g * LANES + 4 * h) as u32);
+            let counters: [i64; 4] = std::array::from_fn(|j| b.wrapping_add(j as u32) as i64);
+            *x = _mm256_loadu_si256(counters.as_ptr() as *const __m256i);
+        }
+    }
+    let [mut k0, mut k1] = rng.key;
+    for _ in 0..10 {
+        let (kk0, kk1) = (_mm256_set1_epi64x(k0 as i64), _mm256_set1_epi64x(k1 as i64));
+        for g in 0..G {
+            for h in 0..2 {
+                let p0 = _mm256_mul_epu32(x0[g][h], m0);
+                let p1 = _mm256_mul_epu32(x2[g][h], m1);
+                x0[g][h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), x1[g][h]), kk0);
+                x2[g][h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), x3[g][h]), kk1);
+                x1[g][h] = p1;
+                x3[g][h] = p0;
+            }
+        }
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+    let lo_mask = _mm256_set1_epi64x(0xFFFF_FFFF);
+    let exp52 = _mm256_set1_epi64x(0x4330_0000_0000_0000);
+    let two52 = _mm256_set1_pd(4_503_599_627_370_496.0);
+    let half = _mm256_set1_pd(0.5);
+    let scale = _mm256_set1_pd(1.0 / 4_503_599_627_370_496.0);
+    for g in 0..G {
+        for h in 0..2 {
+            let words = [(x0[g][h], x1[g][h], &mut *u1), (x2[g][h], x3[g][h], &mut *u2)];
+            for (hi, lo, dst) in words {
+                let w = _mm256_or_si256(_mm256_slli_epi64::<32>(hi), _mm256_and_si256(lo, lo_mask));
+                let m = _mm256_or_si256(exp52, _mm256_srli_epi64::<12>(w));
+                let mf = _mm256_sub_pd(_mm256_castsi256_pd(m), two52);
+                let u = _mm256_mul_pd(_mm256_add_pd(mf, half), scale);
+                _mm256_storeu_pd(dst[g * LANES + 4 * h..].as_mut_ptr(), u);
+            }
         }
     }
 }
@@ -276,13 +338,6 @@ unsafe fn unit_pairs_avx512<const G: usize>(
 /// Philox4x32-10 of blocks `block0 .. block0 + LANES` of one path and stream.
 #[inline(always)]
 fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if crate::simd::level() == crate::simd::AVX2 {
-            // SAFETY: the AVX2 tier is only selected on CPUs with AVX2.
-            return unsafe { philox_lanes_avx2(rng, stream, block0) };
-        }
-    }
     // 32-bit words in u64 lanes: the 32×32→64 products become vector multiplies
     // (vpmuludq) and every value stays below 2^32.
     const LO: u64 = 0xFFFF_FFFF;
@@ -309,56 +364,6 @@ fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
         k1 = (k1 + W1 as u64) & LO;
     }
     [x0, x1, x2, x3]
-}
-
-/// The same rounds as [`philox4x32`], four counters per 256-bit register.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn philox_lanes_avx2(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
-    use std::arch::x86_64::*;
-    let mut out = [[0u64; LANES]; 4];
-    let m0 = _mm256_set1_epi64x(M0 as i64);
-    let m1 = _mm256_set1_epi64x(M1 as i64);
-    let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
-    for half in 0..LANES / 4 {
-        let b = block0.wrapping_add(4 * half as u32);
-        let mut x0 = _mm256_set1_epi64x(rng.path_lo as i64);
-        let mut x1 = _mm256_set1_epi64x(rng.path_hi as i64);
-        let mut x2 = _mm256_set1_epi64x(stream as i64);
-        let mut x3 = _mm256_set_epi64x(
-            b.wrapping_add(3) as i64,
-            b.wrapping_add(2) as i64,
-            b.wrapping_add(1) as i64,
-            b as i64,
-        );
-        let [mut k0, mut k1] = rng.key;
-        for _ in 0..10 {
-            let p0 = _mm256_mul_epu32(x0, m0);
-            let p1 = _mm256_mul_epu32(x2, m1);
-            let n0 = _mm256_xor_si256(
-                _mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1),
-                _mm256_set1_epi64x(k0 as i64),
-            );
-            let n2 = _mm256_xor_si256(
-                _mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3),
-                _mm256_set1_epi64x(k1 as i64),
-            );
-            x1 = _mm256_and_si256(p1, lo);
-            x3 = _mm256_and_si256(p0, lo);
-            x0 = n0;
-            x2 = n2;
-            k0 = k0.wrapping_add(W0);
-            k1 = k1.wrapping_add(W1);
-        }
-        for (w, reg) in [x0, x1, x2, x3].into_iter().enumerate() {
-            let mut tmp = [0u64; 4];
-            _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, reg);
-            for (i, v) in tmp.iter().enumerate() {
-                out[w][4 * half + i] = *v;
-            }
-        }
-    }
-    out
 }
 
 multiversion! {
