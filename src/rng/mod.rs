@@ -11,6 +11,8 @@
 //! one Philox block; uniforms are strictly inside (0, 1).
 
 pub mod math;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use crate::simd::multiversion;
 
@@ -206,8 +208,8 @@ fn unit_pairs<const G: usize>(
     {
         match crate::simd::level() {
             // SAFETY: a tier is only selected on CPUs that have its instructions.
-            crate::simd::AVX512 => return unsafe { unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) },
-            crate::simd::AVX2 => return unsafe { unit_pairs_avx2::<G>(rng, stream, block0, u1, u2) },
+            crate::simd::AVX512 => return unsafe { x86::unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) },
+            crate::simd::AVX2 => return unsafe { x86::unit_pairs_avx2::<G>(rng, stream, block0, u1, u2) },
             _ => {}
         }
     }
@@ -216,121 +218,6 @@ fn unit_pairs<const G: usize>(
         for j in 0..LANES {
             u1[g * LANES + j] = to_unit(x0[j], x1[j]);
             u2[g * LANES + j] = to_unit(x2[j], x3[j]);
-        }
-    }
-}
-
-/// [`unit_pairs`] in AVX2: as [`unit_pairs_avx512`], four blocks per register.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn unit_pairs_avx2<const G: usize>(
-    rng: &PathRng,
-    stream: u32,
-    block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
-) {
-    use std::arch::x86_64::*;
-    // chain c covers blocks block0 + 4c .. block0 + 4c + 4; two chains per group
-    let m0 = _mm256_set1_epi64x(M0 as i64);
-    let m1 = _mm256_set1_epi64x(M1 as i64);
-    let mut x0 = [[_mm256_set1_epi64x(rng.path_lo as i64); 2]; G];
-    let mut x1 = [[_mm256_set1_epi64x(rng.path_hi as i64); 2]; G];
-    let mut x2 = [[_mm256_set1_epi64x(stream as i64); 2]; G];
-    let mut x3 = [[_mm256_setzero_si256(); 2]; G];
-    for (g, pair) in x3.iter_mut().enumerate() {
-        for (h, x) in pair.iter_mut().enumerate() {
-            let b = block0.wrapping_add((g * LANES + 4 * h) as u32);
-            let counters: [i64; 4] = std::array::from_fn(|j| b.wrapping_add(j as u32) as i64);
-            *x = _mm256_loadu_si256(counters.as_ptr() as *const __m256i);
-        }
-    }
-    let [mut k0, mut k1] = rng.key;
-    for _ in 0..10 {
-        let (kk0, kk1) = (_mm256_set1_epi64x(k0 as i64), _mm256_set1_epi64x(k1 as i64));
-        for g in 0..G {
-            for h in 0..2 {
-                let p0 = _mm256_mul_epu32(x0[g][h], m0);
-                let p1 = _mm256_mul_epu32(x2[g][h], m1);
-                x0[g][h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), x1[g][h]), kk0);
-                x2[g][h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), x3[g][h]), kk1);
-                x1[g][h] = p1;
-                x3[g][h] = p0;
-            }
-        }
-        k0 = k0.wrapping_add(W0);
-        k1 = k1.wrapping_add(W1);
-    }
-    let lo_mask = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let exp52 = _mm256_set1_epi64x(0x4330_0000_0000_0000);
-    let two52 = _mm256_set1_pd(4_503_599_627_370_496.0);
-    let half = _mm256_set1_pd(0.5);
-    let scale = _mm256_set1_pd(1.0 / 4_503_599_627_370_496.0);
-    for g in 0..G {
-        for h in 0..2 {
-            let words = [(x0[g][h], x1[g][h], &mut *u1), (x2[g][h], x3[g][h], &mut *u2)];
-            for (hi, lo, dst) in words {
-                let w = _mm256_or_si256(_mm256_slli_epi64::<32>(hi), _mm256_and_si256(lo, lo_mask));
-                let m = _mm256_or_si256(exp52, _mm256_srli_epi64::<12>(w));
-                let mf = _mm256_sub_pd(_mm256_castsi256_pd(m), two52);
-                let u = _mm256_mul_pd(_mm256_add_pd(mf, half), scale);
-                _mm256_storeu_pd(dst[g * LANES + 4 * h..].as_mut_ptr(), u);
-            }
-        }
-    }
-}
-
-/// [`unit_pairs`] in AVX-512: the G groups' Philox rounds interleaved (independent
-/// chains overlap), the 32-bit words in 64-bit lanes (`vpmuludq` reads the low
-/// halves; the high halves never reach an output), and [`to_unit`] on the registers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn unit_pairs_avx512<const G: usize>(
-    rng: &PathRng,
-    stream: u32,
-    block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
-) {
-    use std::arch::x86_64::*;
-    let m0 = _mm512_set1_epi64(M0 as i64);
-    let m1 = _mm512_set1_epi64(M1 as i64);
-    let mut x0 = [_mm512_set1_epi64(rng.path_lo as i64); G];
-    let mut x1 = [_mm512_set1_epi64(rng.path_hi as i64); G];
-    let mut x2 = [_mm512_set1_epi64(stream as i64); G];
-    let mut x3 = [_mm512_setzero_si512(); G];
-    for (g, x) in x3.iter_mut().enumerate() {
-        let counters: [i64; LANES] = std::array::from_fn(|j| block0.wrapping_add((g * LANES + j) as u32) as i64);
-        *x = _mm512_loadu_epi64(counters.as_ptr());
-    }
-    let [mut k0, mut k1] = rng.key;
-    for _ in 0..10 {
-        let (kk0, kk1) = (_mm512_set1_epi64(k0 as i64), _mm512_set1_epi64(k1 as i64));
-        for g in 0..G {
-            let p0 = _mm512_mul_epu32(x0[g], m0);
-            let p1 = _mm512_mul_epu32(x2[g], m1);
-            // 0x96: three-way xor
-            x0[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), x1[g], kk0);
-            x2[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), x3[g], kk1);
-            x1[g] = p1;
-            x3[g] = p0;
-        }
-        k0 = k0.wrapping_add(W0);
-        k1 = k1.wrapping_add(W1);
-    }
-    // to_unit: m = (hi·2^32 + lo) >> 12, then (m + 1/2) / 2^52 through the bits of 2^52 + m
-    let lo_mask = _mm512_set1_epi64(0xFFFF_FFFF);
-    let exp52 = _mm512_set1_epi64(0x4330_0000_0000_0000);
-    let two52 = _mm512_set1_pd(4_503_599_627_370_496.0);
-    let half = _mm512_set1_pd(0.5);
-    let scale = _mm512_set1_pd(1.0 / 4_503_599_627_370_496.0);
-    for g in 0..G {
-        for (hi, lo, dst) in [(x0[g], x1[g], &mut *u1), (x2[g], x3[g], &mut *u2)] {
-            let w = _mm512_or_si512(_mm512_slli_epi64::<32>(hi), _mm512_and_si512(lo, lo_mask));
-            let m = _mm512_or_si512(exp52, _mm512_srli_epi64::<12>(w));
-            let mf = _mm512_sub_pd(_mm512_castsi512_pd(m), two52);
-            let u = _mm512_mul_pd(_mm512_add_pd(mf, half), scale);
-            _mm512_storeu_pd(dst[g * LANES..].as_mut_ptr(), u);
         }
     }
 }

@@ -1,0 +1,179 @@
+//! [`unit_pairs`](super) in x86 vector registers: Philox4x32-10 of many blocks
+//! and the conversion of their words to uniforms.
+//!
+//! Each 32-bit Philox word sits in the low half of a 64-bit lane, so that the
+//! 32×32→64 products are single `vpmuludq`s. The high halves are never
+//! cleared between rounds: `vpmuludq` reads only the low halves, and the high
+//! halves reach no output (the final words are masked). The chains of a fill's
+//! groups advance round by round together, so that their latencies overlap.
+//! The results are the bits of [`super::philox4x32`] and [`super::to_unit`].
+
+use super::{PathRng, GROUPS, LANES, M0, M1, W0, W1};
+use std::arch::x86_64::*;
+
+/// The largest [`Words::BATCH`].
+const MAX_BATCH: usize = 4;
+
+/// One vector register of 64-bit lanes. The methods are plain inline
+/// functions: they compile to single instructions inside the
+/// `#[target_feature]` functions below, and are not called anywhere else.
+trait Words: Copy {
+    /// Lanes per register.
+    const WIDTH: usize;
+    /// Chains advanced together: as many as the register file holds (four words each).
+    const BATCH: usize;
+    unsafe fn splat(x: u64) -> Self;
+    /// Lanes `first, first + 1, …` (32-bit wrapping).
+    unsafe fn counters(first: u32) -> Self;
+    /// Low half of each lane times the low half of `m`'s, as 64 bits.
+    unsafe fn mul_lo(self, m: Self) -> Self;
+    unsafe fn shr32(self) -> Self;
+    unsafe fn xor3(self, b: Self, c: Self) -> Self;
+    /// `to_unit(hi, lo)` of every lane (their low halves), into `dst[..WIDTH]`.
+    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]);
+}
+
+impl Words for __m256i {
+    const WIDTH: usize = 4;
+    const BATCH: usize = 2;
+    #[inline(always)]
+    unsafe fn splat(x: u64) -> Self {
+        _mm256_set1_epi64x(x as i64)
+    }
+    #[inline(always)]
+    unsafe fn counters(first: u32) -> Self {
+        let c: [i64; 4] = std::array::from_fn(|j| first.wrapping_add(j as u32) as i64);
+        _mm256_loadu_si256(c.as_ptr() as *const __m256i)
+    }
+    #[inline(always)]
+    unsafe fn mul_lo(self, m: Self) -> Self {
+        _mm256_mul_epu32(self, m)
+    }
+    #[inline(always)]
+    unsafe fn shr32(self) -> Self {
+        _mm256_srli_epi64::<32>(self)
+    }
+    #[inline(always)]
+    unsafe fn xor3(self, b: Self, c: Self) -> Self {
+        _mm256_xor_si256(_mm256_xor_si256(self, b), c)
+    }
+    #[inline(always)]
+    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]) {
+        let w = _mm256_or_si256(
+            _mm256_slli_epi64::<32>(hi),
+            _mm256_and_si256(lo, Self::splat(0xFFFF_FFFF)),
+        );
+        let m = _mm256_or_si256(Self::splat(0x4330_0000_0000_0000), _mm256_srli_epi64::<12>(w));
+        let mf = _mm256_sub_pd(_mm256_castsi256_pd(m), _mm256_set1_pd(TWO52));
+        let u = _mm256_mul_pd(_mm256_add_pd(mf, _mm256_set1_pd(0.5)), _mm256_set1_pd(1.0 / TWO52));
+        _mm256_storeu_pd(dst[..4].as_mut_ptr(), u);
+    }
+}
+
+impl Words for __m512i {
+    const WIDTH: usize = 8;
+    const BATCH: usize = 4;
+    #[inline(always)]
+    unsafe fn splat(x: u64) -> Self {
+        _mm512_set1_epi64(x as i64)
+    }
+    #[inline(always)]
+    unsafe fn counters(first: u32) -> Self {
+        let c: [i64; 8] = std::array::from_fn(|j| first.wrapping_add(j as u32) as i64);
+        _mm512_loadu_epi64(c.as_ptr())
+    }
+    #[inline(always)]
+    unsafe fn mul_lo(self, m: Self) -> Self {
+        _mm512_mul_epu32(self, m)
+    }
+    #[inline(always)]
+    unsafe fn shr32(self) -> Self {
+        _mm512_srli_epi64::<32>(self)
+    }
+    #[inline(always)]
+    unsafe fn xor3(self, b: Self, c: Self) -> Self {
+        // 0x96: the truth table of a ^ b ^ c
+        _mm512_ternarylogic_epi64::<0x96>(self, b, c)
+    }
+    #[inline(always)]
+    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]) {
+        let w = _mm512_or_si512(
+            _mm512_slli_epi64::<32>(hi),
+            _mm512_and_si512(lo, Self::splat(0xFFFF_FFFF)),
+        );
+        let m = _mm512_or_si512(Self::splat(0x4330_0000_0000_0000), _mm512_srli_epi64::<12>(w));
+        let mf = _mm512_sub_pd(_mm512_castsi512_pd(m), _mm512_set1_pd(TWO52));
+        let u = _mm512_mul_pd(_mm512_add_pd(mf, _mm512_set1_pd(0.5)), _mm512_set1_pd(1.0 / TWO52));
+        _mm512_storeu_pd(dst[..8].as_mut_ptr(), u);
+    }
+}
+
+/// 2^52.
+const TWO52: f64 = 4_503_599_627_370_496.0;
+
+/// The body of both tiers: chain c holds blocks `block0 + c·WIDTH ..`, and its
+/// uniforms go to `u1`, `u2` from position `c·WIDTH`; the chains run in batches.
+#[inline(always)]
+unsafe fn unit_pairs_in<V: Words, const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    let chains = G * LANES / V::WIDTH;
+    let (m0, m1) = (V::splat(M0 as u64), V::splat(M1 as u64));
+    for first in (0..chains).step_by(V::BATCH) {
+        let n = V::BATCH.min(chains - first);
+        let mut x0 = [V::splat(rng.path_lo as u64); MAX_BATCH];
+        let mut x1 = [V::splat(rng.path_hi as u64); MAX_BATCH];
+        let mut x2 = [V::splat(stream as u64); MAX_BATCH];
+        let mut x3 = [V::splat(0); MAX_BATCH];
+        for (i, x) in x3.iter_mut().enumerate().take(n) {
+            *x = V::counters(block0.wrapping_add(((first + i) * V::WIDTH) as u32));
+        }
+        let [mut k0, mut k1] = rng.key;
+        for _ in 0..10 {
+            let (kk0, kk1) = (V::splat(k0 as u64), V::splat(k1 as u64));
+            for i in 0..n {
+                let p0 = x0[i].mul_lo(m0);
+                let p1 = x2[i].mul_lo(m1);
+                x0[i] = p1.shr32().xor3(x1[i], kk0);
+                x2[i] = p0.shr32().xor3(x3[i], kk1);
+                x1[i] = p1;
+                x3[i] = p0;
+            }
+            k0 = k0.wrapping_add(W0);
+            k1 = k1.wrapping_add(W1);
+        }
+        for i in 0..n {
+            let at = (first + i) * V::WIDTH;
+            V::store_units(x0[i], x1[i], &mut u1[at..]);
+            V::store_units(x2[i], x3[i], &mut u2[at..]);
+        }
+    }
+}
+
+/// [`super::unit_pairs`] on AVX2, four blocks per register.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn unit_pairs_avx2<const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    unit_pairs_in::<__m256i, G>(rng, stream, block0, u1, u2)
+}
+
+/// [`super::unit_pairs`] on AVX-512, eight blocks per register.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn unit_pairs_avx512<const G: usize>(
+    rng: &PathRng,
+    stream: u32,
+    block0: u32,
+    u1: &mut [f64; LANES * GROUPS],
+    u2: &mut [f64; LANES * GROUPS],
+) {
+    unit_pairs_in::<__m512i, G>(rng, stream, block0, u1, u2)
+}
