@@ -456,6 +456,13 @@ class World:
         -------
         Simulation
 
+        Notes
+        -----
+        When the arrays of a simulation are no longer referenced, their memory is
+        kept for 2 seconds and given to the next simulation of the same size, which
+        overwrites it: repeated runs skip the cost of new memory, and results are
+        the same bits either way.
+
         Examples
         --------
         >>> import geoscenario as gs

@@ -3,8 +3,109 @@
 //! Output arrays are zero-allocated (so the kernel's single write is their
 //! first touch) and, on Linux, advised to use transparent huge pages: first
 //! touch of a large array is otherwise dominated by page faults.
+//!
+//! The arrays of a simulation that Python has let go of are kept for
+//! [`KEEP`] and handed to the next simulation of the same size, which then
+//! writes over them instead of paying for new memory (the kernel writes every
+//! element). A background thread frees what is not reused in time, so memory
+//! goes back to the system within seconds, as with a caching allocator.
 
 use crate::error::{human_bytes, CoreError, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long a released output buffer waits for reuse.
+pub const KEEP: Duration = Duration::from_secs(2);
+
+/// Buffers smaller than this are freed at once (cheap to allocate anew).
+const MIN_CACHED_BYTES: usize = 4 << 20;
+
+/// Released output buffers and when each was released.
+static CACHE: Mutex<Vec<(Vec<f64>, Instant)>> = Mutex::new(Vec::new());
+
+/// Whether the thread that frees expired buffers is running.
+static REAPER: AtomicBool = AtomicBool::new(false);
+
+fn cache() -> MutexGuard<'static, Vec<(Vec<f64>, Instant)>> {
+    // a panic while holding the lock cannot leave the list inconsistent
+    CACHE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `count` output buffers of `n` doubles: released buffers of exactly this
+/// size first (their old contents are to be overwritten), then zeroed new
+/// ones. Any other released buffer is freed first, to make room.
+pub fn outputs(count: usize, n: usize) -> Result<Vec<Vec<f64>>> {
+    let mut out = Vec::with_capacity(count);
+    let stale: Vec<_> = {
+        let mut c = cache();
+        let (fit, other): (Vec<_>, Vec<_>) = c.drain(..).partition(|(b, _)| b.len() == n);
+        let mut fit = fit.into_iter();
+        out.extend(fit.by_ref().take(count).map(|(b, _)| b));
+        c.extend(fit);
+        other
+    };
+    drop(stale);
+    if out.len() < count {
+        // what is left cannot serve this run: free it before allocating
+        drop(std::mem::take(&mut *cache()));
+    }
+    while out.len() < count {
+        out.push(zeroed(n)?);
+    }
+    Ok(out)
+}
+
+/// Hand back an output buffer nobody uses any more, for reuse by the next
+/// simulation of the same size within [`KEEP`].
+pub fn release(buf: Vec<f64>) {
+    if buf.len() * std::mem::size_of::<f64>() < MIN_CACHED_BYTES {
+        return;
+    }
+    cache().push((buf, Instant::now()));
+    if !REAPER.swap(true, Ordering::AcqRel) {
+        let spawned = std::thread::Builder::new()
+            .name("geoscenario-buffers".into())
+            .spawn(reap);
+        if spawned.is_err() {
+            // no thread to free them later: do not keep any
+            REAPER.store(false, Ordering::Release);
+            drop(std::mem::take(&mut *cache()));
+        }
+    }
+}
+
+/// Bytes held by released buffers.
+pub fn cached_bytes() -> u128 {
+    cache()
+        .iter()
+        .map(|(b, _)| (b.len() * std::mem::size_of::<f64>()) as u128)
+        .sum()
+}
+
+/// The freeing thread: every quarter second, free the buffers released more
+/// than [`KEEP`] ago; stop when none is left.
+fn reap() {
+    loop {
+        std::thread::sleep(KEEP / 8);
+        let (expired, empty) = {
+            let mut c = cache();
+            let now = Instant::now();
+            let (old, young): (Vec<_>, Vec<_>) = c.drain(..).partition(|(_, t)| now - *t >= KEEP);
+            *c = young;
+            let empty = c.is_empty();
+            if empty {
+                // under the lock: a buffer released after this starts a new thread
+                REAPER.store(false, Ordering::Release);
+            }
+            (old, empty)
+        };
+        drop(expired);
+        if empty {
+            return;
+        }
+    }
+}
 
 /// A zeroed vector of `n` elements allocated lazily (calloc), or an error
 /// with the size when the allocator refuses: never an abort.

@@ -78,6 +78,8 @@ impl SimRequest {
         }
         let needed = output_bytes(model, self.end - self.start);
         if let Some(avail) = buffer::available_memory() {
+            // released output buffers are freed or reused before allocating
+            let avail = avail + buffer::cached_bytes();
             if needed > avail {
                 return Err(CoreError::Resource {
                     what: format!(
@@ -186,9 +188,8 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     let n = (req.end - req.start) as usize;
     let w = model.horizon + 1;
     let markov = matches!(model.regimes, Regimes::Markov { .. });
-    let mut series: Vec<Vec<f64>> = (0..model.n_outputs())
-        .map(|_| buffer::zeroed(n * w))
-        .collect::<Result<_>>()?;
+    // every element is written by the kernel: reused buffers need no clearing
+    let mut series = buffer::outputs(model.n_outputs(), n * w)?;
     let mut onset = vec![0i64; n];
     let mut regimes = if markov { Some(buffer::zeroed_u8(n * w)?) } else { None };
     let chunk = req.chunk_paths;

@@ -102,6 +102,43 @@ fn wait_tick<T: Send>(py: Python<'_>, rx: &Mutex<mpsc::Receiver<crate::Result<T>
 type StrategyInfo = (String, Vec<(String, f64)>, f64);
 
 /// A validated world (the core's half of `geoscenario.World`).
+/// Bytes of released output arrays kept for reuse (freed within a few seconds).
+#[pyfunction]
+fn cached_output_bytes() -> u128 {
+    engine::buffer::cached_bytes()
+}
+
+/// The memory of one output array of `simulate`: the array's base object.
+/// When the last array or view on it goes, the buffer is released for reuse
+/// by the next simulation of the same size (see `engine::buffer`).
+#[pyclass(frozen, module = "geoscenario._core")]
+struct OutputBuffer {
+    data: Vec<f64>,
+}
+
+impl OutputBuffer {
+    /// A read-write `shape` array over `data`, owned by a new `OutputBuffer`.
+    fn into_array<'py>(
+        py: Python<'py>,
+        data: Vec<f64>,
+        shape: (usize, usize),
+    ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        let owner = Bound::new(py, OutputBuffer { data })?;
+        let view = ndarray::ArrayView2::from_shape(shape, &owner.get().data[..])
+            .map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
+        // SAFETY: the array's base is `owner`, which holds `data` unchanged (the
+        // class is frozen and never reallocates it) until it is dropped, and it
+        // is dropped only after the array and all its views.
+        Ok(unsafe { numpy::PyArray2::borrow_from_array(&view, owner.clone().into_any()) })
+    }
+}
+
+impl Drop for OutputBuffer {
+    fn drop(&mut self) {
+        engine::buffer::release(std::mem::take(&mut self.data));
+    }
+}
+
 #[pyclass(frozen, module = "geoscenario._core", name = "CoreWorld")]
 pub struct CoreWorld {
     world: World,
@@ -279,9 +316,7 @@ impl CoreWorld {
         let out = PyDict::new(py);
         let series = PyDict::new(py);
         for (name, data) in model.names.iter().zip(result.series) {
-            let arr = Array2::from_shape_vec((n, w), data)
-                .map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
-            series.set_item(name, arr.into_pyarray(py))?;
+            series.set_item(name, OutputBuffer::into_array(py, data, (n, w))?)?;
         }
         out.set_item("series", series)?;
         out.set_item("units", PyList::new(py, &model.units)?)?;
@@ -313,7 +348,7 @@ mod _core {
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::CoreWorld;
+    use super::{cached_output_bytes, CoreWorld};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

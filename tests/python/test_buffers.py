@@ -1,0 +1,82 @@
+"""Output memory reuse: the arrays of a simulation that Python has let go of are
+handed to the next simulation of the same size, which writes over every element,
+and are freed within seconds when nothing reuses them."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import numpy as np
+import pytest
+from test_hostile import ALL_KINDS
+
+import geoscenario as gs
+from geoscenario import _core
+
+
+def _paths(world: gs.World) -> int:
+    """Paths for series of about 6 MB at the world's horizon (4 MB or more are kept)."""
+    return (6 << 20) // ((world.horizon_months + 1) * 8) // 2 * 2  # even: antithetic pairs
+
+
+def _address(a: np.ndarray) -> int:
+    return int(a.__array_interface__["data"][0])
+
+
+def _reused_run_equals_fresh(world: gs.World, antithetic: bool = False, qmc: bool = False) -> None:
+    n = _paths(world)
+    h = world.horizon_months
+    fresh = world.simulate(n, seed=2, antithetic=antithetic, qmc=qmc, progress=False)  # kept alive
+    # memory full of NaN, released: a value the kernel failed to write would stay NaN
+    raw = world._core.simulate(n, h, 1, antithetic, None, int(_core.DEFAULT_CHUNK), 0, n, None, qmc)
+    for a in raw["series"].values():
+        a.fill(np.nan)
+    addresses = {_address(a) for a in raw["series"].values()}
+    del raw, a
+    gc.collect()
+    assert _core.cached_output_bytes() >= len(addresses) * n * (h + 1) * 8
+    again = world.simulate(n, seed=2, antithetic=antithetic, qmc=qmc, progress=False)
+    # the new run got the released memory and wrote all of it
+    assert {_address(again.paths(s)) for s in again.factors} == addresses
+    for s in fresh.factors:
+        np.testing.assert_array_equal(again.paths(s), fresh.paths(s), strict=True, err_msg=s)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"antithetic": True}, {"qmc": True}],
+    ids=["plain", "antithetic", "qmc"],
+)
+def test_reused_memory_gives_the_bits_of_fresh_memory(kw: dict[str, bool]) -> None:
+    _reused_run_equals_fresh(gs.World.default(), **kw)
+
+
+def test_reuse_covers_every_factor_kind_and_markov_regimes(markov_world):
+    _reused_run_equals_fresh(gs.World.from_dict(ALL_KINDS))
+    _reused_run_equals_fresh(markov_world)
+
+
+def test_memory_in_use_is_never_reused():
+    world = gs.World.default()
+    a = world.simulate(_paths(world), seed=1, progress=False)
+    view = a.paths("potash_spot")[:10]  # a view keeps its array's memory
+    kept = _address(view)
+    del a
+    gc.collect()
+    b = world.simulate(_paths(world), seed=2, progress=False)
+    assert _address(b.paths("potash_spot")) != kept
+    assert view.base is not None
+    assert np.all(view > 0)
+
+
+def test_released_memory_is_freed_within_seconds():
+    world = gs.World.default()
+    sim = world.simulate(_paths(world), seed=3, progress=False)
+    del sim
+    gc.collect()
+    assert _core.cached_output_bytes() > 0
+    deadline = time.monotonic() + 20.0  # kept 2 s; generous for a loaded machine
+    while _core.cached_output_bytes() > 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _core.cached_output_bytes() == 0
