@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod linalg;
 pub mod model;
+pub mod pool;
 pub mod qmc;
 pub mod risk;
 pub mod rng;

@@ -8,7 +8,9 @@
 //! [`KEEP`] and handed to the next simulation of the same size, which then
 //! writes over them instead of paying for new memory (the kernel writes every
 //! element). A background thread frees what is not reused in time, so memory
-//! goes back to the system within seconds, as with a caching allocator.
+//! goes back to the system within seconds, as with a caching allocator. A
+//! child forked from the process neither reuses nor keeps anything (its copy
+//! of the list and of its lock may be stale).
 
 use crate::error::{human_bytes, CoreError, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +39,9 @@ fn cache() -> MutexGuard<'static, Vec<(Vec<f64>, Instant)>> {
 /// ones. Any other released buffer is freed first, to make room.
 pub fn outputs(count: usize, n: usize) -> Result<Vec<Vec<f64>>> {
     let mut out = Vec::with_capacity(count);
+    if !crate::pool::is_original_process() {
+        return (0..count).map(|_| zeroed(n)).collect();
+    }
     let stale: Vec<_> = {
         let mut c = cache();
         let (fit, other): (Vec<_>, Vec<_>) = c.drain(..).partition(|(b, _)| b.len() == n);
@@ -59,7 +64,7 @@ pub fn outputs(count: usize, n: usize) -> Result<Vec<Vec<f64>>> {
 /// Hand back an output buffer nobody uses any more, for reuse by the next
 /// simulation of the same size within [`KEEP`].
 pub fn release(buf: Vec<f64>) {
-    if buf.len() * std::mem::size_of::<f64>() < MIN_CACHED_BYTES {
+    if buf.len() * std::mem::size_of::<f64>() < MIN_CACHED_BYTES || !crate::pool::is_original_process() {
         return;
     }
     cache().push((buf, Instant::now()));
@@ -77,6 +82,9 @@ pub fn release(buf: Vec<f64>) {
 
 /// Bytes held by released buffers.
 pub fn cached_bytes() -> u128 {
+    if !crate::pool::is_original_process() {
+        return 0;
+    }
     cache()
         .iter()
         .map(|(b, _)| (b.len() * std::mem::size_of::<f64>()) as u128)

@@ -44,15 +44,14 @@ pub fn calibrate_log_ou<'py>(
         }
         opts.fixed.copy_from_slice(&f);
     }
-    let fit = py
-        .detach(|| {
-            if jumps {
-                calibrate::fit_log_ou_jumps(x, dt, &opts)
-            } else {
-                calibrate::fit_log_ou(x, dt)
-            }
-        })
-        .map_err(|e| to_pyerr(py, e))?;
+    let fit = super::detached(py, || {
+        if jumps {
+            calibrate::fit_log_ou_jumps(x, dt, &opts)
+        } else {
+            calibrate::fit_log_ou(x, dt)
+        }
+    })
+    .map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);
     out.set_item("names", calibrate::PARAM_NAMES.to_vec())?;
     out.set_item("params", fit.params.to_vec())?;
@@ -83,9 +82,7 @@ pub fn calibrate_ols<'py>(
     nw_lags: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (yv, xv) = (y.as_array(), x.as_array());
-    let fit = py
-        .detach(|| calibrate::ols(yv, xv, nw_lags))
-        .map_err(|e| to_pyerr(py, e))?;
+    let fit = super::detached(py, || calibrate::ols(yv, xv, nw_lags)).map_err(|e| to_pyerr(py, e))?;
     let shape = (fit.m, fit.k);
     let arr = |v: Vec<f64>| ndarray::Array2::from_shape_vec(shape, v);
     let bad = |e: ndarray::ShapeError| to_pyerr(py, CoreError::Numerical(e.to_string()));
@@ -126,7 +123,7 @@ pub fn backtest_run<'py>(
         targets: targets.as_array(),
         cost_bps: cost,
     };
-    let res = py.detach(|| backtest::run(&input)).map_err(|e| to_pyerr(py, e))?;
+    let res = super::detached(py, || backtest::run(&input)).map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);
     out.set_item("equity", res.equity.into_pyarray(py))?;
     out.set_item("returns", res.returns.into_pyarray(py))?;

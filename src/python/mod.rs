@@ -35,7 +35,7 @@ pub(crate) fn run_interruptible<T: Send>(
         let (tx, rx) = mpsc::channel();
         let rx = Mutex::new(rx);
         scope.spawn(move || {
-            let _ = tx.send(f());
+            let _ = tx.send(crate::pool::install(f));
         });
         loop {
             if let Some(done) = wait_tick(py, &rx) {
@@ -70,7 +70,7 @@ pub(crate) fn run_abandonable<T: Send + 'static>(
 ) -> PyResult<T> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(f());
+        let _ = tx.send(crate::pool::install(f));
     });
     let rx = Mutex::new(rx);
     loop {
@@ -79,6 +79,11 @@ pub(crate) fn run_abandonable<T: Send + 'static>(
         }
         py.check_signals()?;
     }
+}
+
+/// `py.detach(f)` on this process's worker threads (see [`crate::pool`]).
+pub(crate) fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+    py.detach(|| crate::pool::install(f))
 }
 
 /// Wait up to 100 ms without the GIL for the worker's result: `None` if it is

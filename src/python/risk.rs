@@ -57,9 +57,8 @@ pub fn risk_table<'py>(
     let (pnl, _, s) = slice2(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
     let scen = slice1(&scenario, "scenario").map_err(|e| to_pyerr(py, e))?;
-    let tables = py
-        .detach(|| risk::risk_tables(pnl, s, w, scen, n_scenarios, alpha))
-        .map_err(|e| to_pyerr(py, e))?;
+    let tables =
+        super::detached(py, || risk::risk_tables(pnl, s, w, scen, n_scenarios, alpha)).map_err(|e| to_pyerr(py, e))?;
     let rows: Vec<(usize, &risk::RiskRow)> = tables
         .iter()
         .enumerate()
@@ -110,7 +109,7 @@ pub fn var_cvar(
 ) -> PyResult<(f64, f64)> {
     let x = slice1(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
-    py.detach(|| risk::var_cvar(x, w, alpha)).map_err(|e| to_pyerr(py, e))
+    super::detached(py, || risk::var_cvar(x, w, alpha)).map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.
@@ -120,9 +119,7 @@ pub fn max_drawdown<'py>(
     nav: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
     let (data, n, t) = slice2(&nav, "nav").map_err(|e| to_pyerr(py, e))?;
-    let dd = py
-        .detach(|| risk::max_drawdown_rows(data, n, t))
-        .map_err(|e| to_pyerr(py, e))?;
+    let dd = super::detached(py, || risk::max_drawdown_rows(data, n, t)).map_err(|e| to_pyerr(py, e))?;
     Ok(dd.into_pyarray(py))
 }
 

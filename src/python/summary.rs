@@ -331,7 +331,9 @@ pub fn summarize_arrays<'py>(
     let init = job.model.initial_values();
     let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
     let spec = job.spec.clone();
-    let res = py.detach(|| crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen));
+    let res = super::detached(py, || {
+        crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen)
+    });
     stats_to_py(py, &spec, job.model.n_scenarios, &res)
 }
 
