@@ -10,28 +10,17 @@ Run with ``python benches/bench_qmc.py [--seeds K]``.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 
 import geoscenario as gs
 
-ONE_FACTOR = """
-[factors.s]
-kind = "log_ou"
-initial = 352.0
-[scenarios.base]
-probability = 1.0
-s = { theta = 480.0, kappa = 0.6, sigma = 0.40 }
-"""
-KAPPA, SIGMA, S0, THETA = 0.6, 0.4, 352.0, 480.0
-
-
-def exact_mean(t_years: float) -> float:
-    """E[S_T] = exp(m + v/2) with m, v the mean and variance of ln S_T."""
-    m = np.log(S0) * np.exp(-KAPPA * t_years) + np.log(THETA) * (1 - np.exp(-KAPPA * t_years))
-    v = SIGMA**2 * (1 - np.exp(-2 * KAPPA * t_years)) / (2 * KAPPA)
-    return float(np.exp(m + v / 2))
+# the one-factor world and its closed-form E[S_T], shared with the tests
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
+from test_qmc import ONE_FACTOR, exact_mean  # noqa: E402
 
 
 def main() -> None:

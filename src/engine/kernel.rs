@@ -342,16 +342,17 @@ fn simulate_block_generic(
                 }
             }
         }
+        // an asset's log change of this factor is the change of its log state
+        // (read by the strategies in step 8)
         let slot = scratch.dlog_slot[f];
+        let log_change = !model.strategies.is_empty() && slot != usize::MAX && scratch.dlog_from_state[slot];
         let n_af = model.asset_factors.len();
         for l in 0..lanes {
             let r0w = (out.row0 + l) * w;
             let row = &mut series[r0w..r0w + w];
             row[0] = df.initial;
             let row = &mut row[1..];
-            // an asset's log change of this factor is the change of its log state
-            // (read by the strategies in step 8)
-            if slot != usize::MAX && !model.strategies.is_empty() && matches!(df.transform, Transform::Log) {
+            if log_change {
                 let dl = &mut scratch.dlog[(l * n_af + slot) * h..(l * n_af + slot + 1) * h];
                 dl[0] = row[0] - df.x0;
                 for t in 1..h {

@@ -106,7 +106,6 @@ fn wait_tick<T: Send>(py: Python<'_>, rx: &Mutex<mpsc::Receiver<crate::Result<T>
 /// (name, [(asset, weight)], cost_bps) of a strategy.
 type StrategyInfo = (String, Vec<(String, f64)>, f64);
 
-/// A validated world (the core's half of `geoscenario.World`).
 /// Bytes of released output arrays kept for reuse (freed within a few seconds).
 #[pyfunction]
 fn cached_output_bytes() -> u128 {
@@ -144,6 +143,7 @@ impl Drop for OutputBuffer {
     }
 }
 
+/// A validated world (the core's half of `geoscenario.World`).
 #[pyclass(frozen, module = "geoscenario._core", name = "CoreWorld")]
 pub struct CoreWorld {
     world: World,

@@ -163,35 +163,57 @@ impl PathRng {
 
 multiversion! {
     fn fill_uniforms_dispatch(rng: &PathRng, stream: u32, out: &mut [f64]) -> () {
-        const N: usize = LANES * GROUPS;
-        let mut block0: u32 = 0;
-        let mut chunks = out.chunks_mut(2 * N);
-        for chunk in chunks.by_ref() {
-            // as for the normals: the tail's groups in one pass
-            match chunk.len().div_ceil(2 * LANES) {
-                1 => uniforms_chunk::<1>(rng, stream, block0, chunk),
-                2 => uniforms_chunk::<2>(rng, stream, block0, chunk),
-                3 => uniforms_chunk::<3>(rng, stream, block0, chunk),
-                _ => uniforms_chunk::<GROUPS>(rng, stream, block0, chunk),
-            }
-            block0 += N as u32;
-        }
+        fill_grouped(&Uniforms(rng, stream), out)
     }
 }
 
-/// Uniforms `0..dst.len()` (at most 16·G) of blocks `block0 .. block0 + LANES·G`, in
-/// stream order: per group of 16, the first halves of its 8 blocks, then the second.
+/// A fill of numbers 0, 1, … of one stream, computed in chunks of groups of
+/// 16 numbers from 8 consecutive Philox blocks (see [`locate`]).
+trait GroupFill {
+    /// Numbers `0..dst.len()` (at most 16·G) of blocks `block0 .. block0 + LANES·G`,
+    /// in stream order.
+    fn chunk<const G: usize>(&self, block0: u32, dst: &mut [f64]);
+}
+
+/// Fill `out` in chunks of `GROUPS` groups; a shorter last chunk computes only
+/// the groups it needs, in one pass (their Philox rounds overlap).
 #[inline(always)]
-fn uniforms_chunk<const G: usize>(rng: &PathRng, stream: u32, block0: u32, dst: &mut [f64]) {
-    let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
-    unit_pairs::<G>(rng, stream, block0, &mut u1, &mut u2);
-    let mut all = [0.0f64; 2 * LANES * GROUPS];
-    for g in 0..G {
-        all[2 * LANES * g..2 * LANES * g + LANES].copy_from_slice(&u1[g * LANES..(g + 1) * LANES]);
-        all[2 * LANES * g + LANES..2 * LANES * (g + 1)].copy_from_slice(&u2[g * LANES..(g + 1) * LANES]);
+fn fill_grouped(f: &impl GroupFill, out: &mut [f64]) {
+    const N: usize = LANES * GROUPS;
+    let (chunks, rest) = out.as_chunks_mut::<{ 2 * N }>();
+    let mut block0: u32 = 0;
+    for chunk in chunks {
+        f.chunk::<GROUPS>(block0, chunk);
+        block0 += N as u32;
     }
-    let k = dst.len();
-    dst.copy_from_slice(&all[..k]);
+    match rest.len().div_ceil(2 * LANES) {
+        0 => {}
+        1 => f.chunk::<1>(block0, rest),
+        2 => f.chunk::<2>(block0, rest),
+        3 => f.chunk::<3>(block0, rest),
+        _ => f.chunk::<GROUPS>(block0, rest),
+    }
+}
+
+/// Uniforms of one path and stream.
+struct Uniforms<'a>(&'a PathRng, u32);
+
+impl GroupFill for Uniforms<'_> {
+    #[inline(always)]
+    fn chunk<const G: usize>(&self, block0: u32, dst: &mut [f64]) {
+        let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
+        unit_pairs::<G>(self.0, self.1, block0, &mut u1, &mut u2);
+        // per group of 16: the first halves of its 8 blocks, then the second halves
+        for (g, part) in dst.chunks_mut(2 * LANES).enumerate() {
+            for (j, v) in part.iter_mut().enumerate() {
+                *v = if j < LANES {
+                    u1[g * LANES + j]
+                } else {
+                    u2[g * LANES + j - LANES]
+                };
+            }
+        }
+    }
 }
 
 /// The two uniforms of each of blocks `block0 .. block0 + LANES·G`: `u1` from the
@@ -286,50 +308,39 @@ multiversion! {
 
 multiversion! {
     fn fill_normals_dispatch(rng: &PathRng, stream: u32, out: &mut [f64]) -> () {
-        fill_normals_generic(rng, stream, out)
+        fill_grouped(&Normals(rng, stream), out)
     }
 }
 
-/// Groups of 16 normals converted per pass: Philox words first, then the
+/// Groups of 16 numbers converted per pass: Philox words first, then the
 /// transcendental functions over all of them (two simple loops vectorise
 /// better than one fused loop).
 const GROUPS: usize = 4;
-// the tail of `fill_normals_generic` matches on 1..GROUPS groups
+// `fill_grouped` matches on 1..GROUPS groups
 const _: () = assert!(GROUPS == 4);
 
-#[inline(always)]
-fn fill_normals_generic(rng: &PathRng, stream: u32, out: &mut [f64]) {
-    const N: usize = LANES * GROUPS;
-    let mut block0: u32 = 0;
-    let (chunks, rest) = out.as_chunks_mut::<{ 2 * N }>();
-    for chunk in chunks {
-        normals_chunk::<GROUPS, { 2 * N }>(rng, stream, block0, chunk);
-        block0 += N as u32;
-    }
-    // the tail: its whole groups of 16 in one pass into scratch, keep what is
-    // needed (same numbers; one pass lets the groups' Philox rounds overlap)
-    if !rest.is_empty() {
-        let mut tmp = [0.0f64; 2 * N];
-        let k = rest.len();
-        match k.div_ceil(2 * LANES) {
-            1 => normals_chunk::<1, { 2 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
-            2 => normals_chunk::<2, { 4 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
-            3 => normals_chunk::<3, { 6 * LANES }>(rng, stream, block0, first_mut(&mut tmp)),
-            _ => normals_chunk::<GROUPS, { 2 * N }>(rng, stream, block0, &mut tmp),
+/// Normals of one path and stream (negated on the antithetic twin).
+struct Normals<'a>(&'a PathRng, u32);
+
+impl GroupFill for Normals<'_> {
+    #[inline(always)]
+    fn chunk<const G: usize>(&self, block0: u32, dst: &mut [f64]) {
+        if dst.len() == 2 * LANES * G {
+            normals_chunk::<G>(self.0, self.1, block0, dst);
+        } else {
+            // a partial chunk: whole groups into scratch, keep what is needed (same numbers)
+            let mut tmp = [0.0f64; 2 * LANES * GROUPS];
+            normals_chunk::<G>(self.0, self.1, block0, &mut tmp[..2 * LANES * G]);
+            let k = dst.len();
+            dst.copy_from_slice(&tmp[..k]);
         }
-        rest.copy_from_slice(&tmp[..k]);
     }
 }
 
-/// The first `M` values of `v` as an array.
+/// Normals of blocks `block0 .. block0 + LANES·G` in stream order (`chunk`: 16·G of them).
 #[inline(always)]
-fn first_mut<const M: usize>(v: &mut [f64]) -> &mut [f64; M] {
-    (&mut v[..M]).try_into().expect("M <= v.len()")
-}
-
-/// Normals of blocks `block0 .. block0 + LANES·G` in stream order (`M` = 2·LANES·G).
-#[inline(always)]
-fn normals_chunk<const G: usize, const M: usize>(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64; M]) {
+fn normals_chunk<const G: usize>(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64]) {
+    let chunk = &mut chunk[..2 * LANES * G];
     let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
     unit_pairs::<G>(rng, stream, block0, &mut u1, &mut u2);
     // Box–Muller: r = sqrt(−2 ln u1), (z0, z1) = r (cos 2πu2, sin 2πu2)
