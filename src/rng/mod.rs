@@ -10,6 +10,7 @@
 //! Normals come from the Box–Muller transform of the two 52-bit uniforms in
 //! one Philox block; uniforms are strictly inside (0, 1).
 
+pub mod across;
 pub mod math;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -67,12 +68,18 @@ fn to_unit(hi: u64, lo: u64) -> f64 {
     (mf + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
+/// The Box–Muller radius sqrt(−2 ln u).
+#[inline(always)]
+fn box_muller_r(u: f64) -> f64 {
+    (-2.0 * math::ln(u)).sqrt()
+}
+
 /// The two Box–Muller normals of one block.
 #[inline(always)]
 fn box_muller(x: [u32; 4]) -> (f64, f64) {
     let u1 = to_unit(x[0] as u64, x[1] as u64);
     let u2 = to_unit(x[2] as u64, x[3] as u64);
-    let r = (-2.0 * math::ln(u1)).sqrt();
+    let r = box_muller_r(u1);
     let (s, c) = math::sincos_2pi(u2);
     (r * c, r * s)
 }
@@ -145,9 +152,7 @@ impl PathRng {
     /// A uniform integer in `lo..=hi` from uniform `index` of `stream`.
     #[inline]
     pub fn uniform_int(&self, stream: u32, index: u64, lo: u32, hi: u32) -> u32 {
-        let span = (hi - lo) as f64 + 1.0;
-        let k = (self.uniform(stream, index) * span) as u32;
-        lo + k.min(hi - lo)
+        uniform_int(self.uniform(stream, index), lo, hi)
     }
 
     /// Normals `0..out.len()` of `stream`, vectorised across blocks.
@@ -159,6 +164,14 @@ impl PathRng {
     pub fn fill_uniforms(&self, stream: u32, out: &mut [f64]) {
         fill_uniforms_dispatch(self, stream, out)
     }
+}
+
+/// The integer in `lo..=hi` that the uniform `u` picks.
+#[inline]
+pub fn uniform_int(u: f64, lo: u32, hi: u32) -> u32 {
+    let span = (hi - lo) as f64 + 1.0;
+    let k = (u * span) as u32;
+    lo + k.min(hi - lo)
 }
 
 multiversion! {
@@ -352,7 +365,7 @@ fn normals_chunk<const G: usize>(rng: &PathRng, stream: u32, block0: u32, chunk:
     for g in 0..G {
         // one register's worth at a time, whatever G
         for j in g * LANES..(g + 1) * LANES {
-            r[j] = rng.sign * (-2.0 * math::ln(u1[j])).sqrt();
+            r[j] = rng.sign * box_muller_r(u1[j]);
             let (sj, cj) = math::sincos_2pi(u2[j]);
             sn[j] = sj;
             cs[j] = cj;

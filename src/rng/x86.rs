@@ -8,6 +8,7 @@
 //! groups advance round by round together, so that their latencies overlap.
 //! The results are the bits of [`super::philox4x32`] and [`super::to_unit`].
 
+use super::across::WIDTH;
 use super::{PathRng, GROUPS, LANES, M0, M1, W0, W1};
 use std::arch::x86_64::*;
 
@@ -23,6 +24,8 @@ trait Words: Copy {
     /// Chains advanced together: as many as the register file holds (four words each).
     const BATCH: usize;
     unsafe fn splat(x: u64) -> Self;
+    /// Lanes `x[..WIDTH]`.
+    unsafe fn load(x: &[u64]) -> Self;
     /// Lanes `first, first + 1, …` (32-bit wrapping).
     unsafe fn counters(first: u32) -> Self;
     /// Low half of each lane times the low half of `m`'s, as 64 bits.
@@ -39,6 +42,10 @@ impl Words for __m256i {
     #[inline(always)]
     unsafe fn splat(x: u64) -> Self {
         _mm256_set1_epi64x(x as i64)
+    }
+    #[inline(always)]
+    unsafe fn load(x: &[u64]) -> Self {
+        _mm256_loadu_si256(x[..4].as_ptr() as *const __m256i)
     }
     #[inline(always)]
     unsafe fn counters(first: u32) -> Self {
@@ -76,6 +83,10 @@ impl Words for __m512i {
     #[inline(always)]
     unsafe fn splat(x: u64) -> Self {
         _mm512_set1_epi64(x as i64)
+    }
+    #[inline(always)]
+    unsafe fn load(x: &[u64]) -> Self {
+        _mm512_loadu_epi64(x[..8].as_ptr() as *const i64)
     }
     #[inline(always)]
     unsafe fn counters(first: u32) -> Self {
@@ -122,36 +133,105 @@ unsafe fn unit_pairs_in<V: Words, const G: usize>(
     u2: &mut [f64; LANES * GROUPS],
 ) {
     let chains = G * LANES / V::WIDTH;
-    let (m0, m1) = (V::splat(M0 as u64), V::splat(M1 as u64));
     for first in (0..chains).step_by(V::BATCH) {
         let n = V::BATCH.min(chains - first);
-        let mut x0 = [V::splat(rng.path_lo as u64); MAX_BATCH];
-        let mut x1 = [V::splat(rng.path_hi as u64); MAX_BATCH];
-        let mut x2 = [V::splat(stream as u64); MAX_BATCH];
-        let mut x3 = [V::splat(0); MAX_BATCH];
-        for (i, x) in x3.iter_mut().enumerate().take(n) {
-            *x = V::counters(block0.wrapping_add(((first + i) * V::WIDTH) as u32));
+        let mut x = [
+            [V::splat(rng.path_lo as u64); MAX_BATCH],
+            [V::splat(rng.path_hi as u64); MAX_BATCH],
+            [V::splat(stream as u64); MAX_BATCH],
+            [V::splat(0); MAX_BATCH],
+        ];
+        for (i, x3) in x[3].iter_mut().enumerate().take(n) {
+            *x3 = V::counters(block0.wrapping_add(((first + i) * V::WIDTH) as u32));
         }
-        let [mut k0, mut k1] = rng.key;
-        for _ in 0..10 {
-            let (kk0, kk1) = (V::splat(k0 as u64), V::splat(k1 as u64));
-            for i in 0..n {
-                let p0 = x0[i].mul_lo(m0);
-                let p1 = x2[i].mul_lo(m1);
-                x0[i] = p1.shr32().xor3(x1[i], kk0);
-                x2[i] = p0.shr32().xor3(x3[i], kk1);
-                x1[i] = p1;
-                x3[i] = p0;
-            }
-            k0 = k0.wrapping_add(W0);
-            k1 = k1.wrapping_add(W1);
-        }
+        rounds(&mut x, n, rng.key);
+        let [x0, x1, x2, x3] = x;
         for i in 0..n {
             let at = (first + i) * V::WIDTH;
             V::store_units(x0[i], x1[i], &mut u1[at..]);
             V::store_units(x2[i], x3[i], &mut u2[at..]);
         }
     }
+}
+
+/// The ten Philox rounds of the first `n` chains of `x` (words `x[0..4][chain]`).
+#[inline(always)]
+unsafe fn rounds<V: Words>(x: &mut [[V; MAX_BATCH]; 4], n: usize, key: [u32; 2]) {
+    let (m0, m1) = (V::splat(M0 as u64), V::splat(M1 as u64));
+    let [x0, x1, x2, x3] = x;
+    let [mut k0, mut k1] = key;
+    for _ in 0..10 {
+        let (kk0, kk1) = (V::splat(k0 as u64), V::splat(k1 as u64));
+        for i in 0..n {
+            let p0 = x0[i].mul_lo(m0);
+            let p1 = x2[i].mul_lo(m1);
+            x0[i] = p1.shr32().xor3(x1[i], kk0);
+            x2[i] = p0.shr32().xor3(x3[i], kk1);
+            x1[i] = p1;
+            x3[i] = p0;
+        }
+        k0 = k0.wrapping_add(W0);
+        k1 = k1.wrapping_add(W1);
+    }
+}
+
+/// [`super::across::PathsRng`]'s uniforms: block `blocks[c]` of `stream` for
+/// the paths whose counter words are `lo`, `hi`, into `u[c][half][path]`.
+/// A block's paths take `WIDTH / V::WIDTH` registers (chains).
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // chain i's four words sit in four arrays
+unsafe fn across_units_in<V: Words, const C: usize>(
+    key: [u32; 2],
+    lo: &[u64; WIDTH],
+    hi: &[u64; WIDTH],
+    stream: u32,
+    blocks: [u32; C],
+    u: &mut [[[f64; WIDTH]; 2]; C],
+) {
+    let per = WIDTH / V::WIDTH;
+    let chains = C * per;
+    for first in (0..chains).step_by(V::BATCH) {
+        let n = V::BATCH.min(chains - first);
+        let mut x = [[V::splat(stream as u64); MAX_BATCH]; 4];
+        for i in 0..n {
+            let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
+            x[0][i] = V::load(&lo[at..]);
+            x[1][i] = V::load(&hi[at..]);
+            x[3][i] = V::splat(blocks[c] as u64);
+        }
+        rounds(&mut x, n, key);
+        for i in 0..n {
+            let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
+            V::store_units(x[0][i], x[1][i], &mut u[c][0][at..]);
+            V::store_units(x[2][i], x[3][i], &mut u[c][1][at..]);
+        }
+    }
+}
+
+/// [`across_units_in`] on AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn across_units_avx2<const C: usize>(
+    key: [u32; 2],
+    lo: &[u64; WIDTH],
+    hi: &[u64; WIDTH],
+    stream: u32,
+    blocks: [u32; C],
+    u: &mut [[[f64; WIDTH]; 2]; C],
+) {
+    across_units_in::<__m256i, C>(key, lo, hi, stream, blocks, u)
+}
+
+/// [`across_units_in`] on AVX-512.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn across_units_avx512<const C: usize>(
+    key: [u32; 2],
+    lo: &[u64; WIDTH],
+    hi: &[u64; WIDTH],
+    stream: u32,
+    blocks: [u32; C],
+    u: &mut [[[f64; WIDTH]; 2]; C],
+) {
+    across_units_in::<__m512i, C>(key, lo, hi, stream, blocks, u)
 }
 
 /// [`super::unit_pairs`] on AVX2, four blocks per register.
