@@ -8,65 +8,71 @@
 //! `(t << 16) | i` of `NORMAL_BASE + f`; completion, adoption and contract
 //! draws use the same two streams of their own factor, indexed by month.
 
+use super::transpose::store_rows;
 use crate::config::DerivedKind;
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
-use crate::rng::{math, streams, PathRng};
+use crate::rng::across::{PathsRng, WIDTH};
+use crate::rng::{math, streams, uniform_int, PathRng};
 use crate::simd::multiversion;
 
-/// Paths simulated together, so that the recurrences of different paths overlap.
-pub const LANES: usize = 8;
+/// Paths simulated together, so that the recurrences of different paths overlap
+/// and their per-month arithmetic fills one vector register.
+pub const LANES: usize = WIDTH;
+
+/// One value per lane of a block.
+type Lanes = [f64; LANES];
 
 /// Per-thread scratch space, allocated once per chunk.
 pub struct Scratch {
-    shocks: Vec<f64>,
-    jumps: Vec<f64>,
-    uniforms: Vec<f64>,
+    /// Correlated shocks: `shocks[t·d + j]` is shock j of step t.
+    shocks: Vec<Lanes>,
+    /// One path's quasi-random shocks (QMC only).
+    qmc_shocks: Vec<f64>,
+    /// A diffusion's jump sum of every step.
+    jumps: Vec<Lanes>,
+    /// Per lane, the regime of every month (`l·(H + 1) + t`).
     regimes: Vec<u8>,
-    coef_a: Vec<f64>,
-    /// Per lane, Δ ln level of every factor an asset uses (`dlog_slot` order, H each).
-    dlog: Vec<f64>,
+    /// Per month, the regime of every lane (the lanes past the block's repeat its last).
+    regime_t: Vec<[u8; LANES]>,
+    /// Per month: whether some lane's regime differs from the month before.
+    changed: Vec<bool>,
+    /// A diffusion's state x_t of every step (then its level).
+    states: Vec<Lanes>,
+    /// Δ ln level of every factor an asset uses, per month (`dlog_slot` order, H each).
+    dlog: Vec<Lanes>,
     /// Slot of factor f in `dlog`, or `usize::MAX` if no asset uses it.
     dlog_slot: Vec<usize>,
     /// Per slot: whether step 3 fills it from the factor's log state.
     dlog_from_state: Vec<bool>,
-    /// Per month: a strategy's gross return and the numerator of its rebalancing cost.
-    gross: Vec<f64>,
-    turnover: Vec<f64>,
-    /// Every strategy's monthly NAV growth factor 1 + R − cost (strategy-major, H each).
-    growth: Vec<f64>,
-    /// One path's steps t whose month t + 1 enters the freeze scenario.
-    freeze_steps: Vec<usize>,
-    /// Per lane, the month ranges [t0, t1) of constant regime.
-    segments: Vec<Vec<(usize, usize)>>,
-    /// One path's normals of a factor's own stream, months 0..=H.
-    noise: Vec<f64>,
+    /// Per lane, the steps t whose month t + 1 enters the freeze scenario.
+    freeze_steps: Vec<Vec<usize>>,
+    /// Lane-major random numbers of one stream, months 0..=H.
+    draws: Vec<Lanes>,
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
-    asset_ret: Vec<f64>,
+    asset_ret: Vec<Lanes>,
 }
 
 impl Scratch {
     pub fn new(model: &Model) -> Scratch {
         let h = model.horizon;
         Scratch {
-            shocks: vec![0.0; LANES * h * model.n_shocks()],
-            jumps: vec![0.0; LANES * h],
-            uniforms: vec![0.0; LANES * h],
+            shocks: vec![[0.0; LANES]; h * model.n_shocks()],
+            qmc_shocks: vec![0.0; h * model.n_shocks()],
+            jumps: vec![[0.0; LANES]; h],
             regimes: vec![0; LANES * (h + 1)],
-            coef_a: vec![0.0; LANES * h],
-            dlog: vec![0.0; LANES * model.asset_factors.len() * h],
+            regime_t: vec![[0; LANES]; h + 1],
+            changed: vec![false; h + 1],
+            states: vec![[0.0; LANES]; h],
+            dlog: vec![[0.0; LANES]; model.asset_factors.len() * h],
             dlog_slot: (0..model.n_factors)
                 .map(|f| model.asset_factors.iter().position(|&g| g == f).unwrap_or(usize::MAX))
                 .collect(),
             dlog_from_state: model.asset_factors.iter().map(|&f| model.log_state(f)).collect(),
-            gross: vec![0.0; h],
-            turnover: vec![0.0; h],
-            growth: vec![0.0; model.strategies.len() * h],
-            freeze_steps: Vec::with_capacity(h),
-            noise: vec![0.0; h + 1],
-            segments: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
-            asset_ret: vec![0.0; model.assets.len() * h],
+            freeze_steps: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
+            draws: vec![[0.0; LANES]; h + 1],
+            asset_ret: vec![[0.0; LANES]; model.assets.len() * h],
         }
     }
 }
@@ -115,6 +121,79 @@ fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: 
         cdf += p;
     }
     k
+}
+
+/// One diffusion's paths through a block: x_{t+1} = a·x_t + c_t.
+struct Recurrence<'s> {
+    df: &'s crate::model::Diffusion,
+    /// The diffusion's shock among the `d` of a step.
+    q: usize,
+    d: usize,
+    shocks: &'s [Lanes],
+    jumps: &'s [Lanes],
+    regime_t: &'s [[u8; LANES]],
+    changed: &'s [bool],
+}
+
+impl Recurrence<'_> {
+    /// The coefficients a, b, s of the lanes' regimes in month t.
+    #[inline(always)]
+    fn coefficients(&self, t: usize) -> (Lanes, Lanes, Lanes) {
+        let (mut a, mut b, mut s) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for (l, &r) in self.regime_t[t].iter().enumerate() {
+            let st = &self.df.steps[r as usize];
+            (a[l], b[l], s[l]) = (st.a, st.b, st.s);
+        }
+        (a, b, s)
+    }
+
+    /// The levels `level(x_{t+1})` into `states[t]`, and the log changes
+    /// x_{t+1} − x_t into `dlog[t]` if asked. The coefficients are gathered
+    /// again only in the months where some lane's regime changes (rare: at
+    /// most once per lane in static mode).
+    #[inline(always)]
+    fn run(&self, states: &mut [Lanes], mut dlog: Option<&mut [Lanes]>, level: impl Fn(f64) -> f64) {
+        let (df, d, q) = (self.df, self.d, self.q);
+        let (mut a, mut b, mut s) = self.coefficients(0);
+        let mut x = [df.x0; LANES];
+        for (t, out) in states.iter_mut().enumerate() {
+            if self.changed[t] {
+                (a, b, s) = self.coefficients(t);
+            }
+            let e = &self.shocks[t * d + q];
+            let mut c = [0.0; LANES];
+            for l in 0..LANES {
+                c[l] = b[l] + s[l] * e[l];
+            }
+            if self.changed[t + 1] {
+                // entering a new regime in month t + 1 adds its onset jump to x_{t+1}
+                let (now, next) = (&self.regime_t[t], &self.regime_t[t + 1]);
+                for l in 0..LANES {
+                    if next[l] != now[l] {
+                        c[l] += df.steps[next[l] as usize].onset;
+                    }
+                }
+            }
+            if df.has_jumps {
+                for (cl, j) in c.iter_mut().zip(&self.jumps[t]) {
+                    *cl += j;
+                }
+            }
+            let mut xn = [0.0; LANES];
+            for l in 0..LANES {
+                xn[l] = a[l] * x[l] + c[l];
+            }
+            if let Some(dl) = dlog.as_deref_mut() {
+                for l in 0..LANES {
+                    dl[t][l] = xn[l] - x[l];
+                }
+            }
+            x = xn;
+            for l in 0..LANES {
+                out[l] = level(xn[l]);
+            }
+        }
+    }
 }
 
 /// Simulate global paths `first .. first + rows` into rows `0..rows` of `out`,
@@ -171,9 +250,14 @@ fn simulate_block_generic(
     // the lanes' streams, on the stack (no allocation per block)
     let all_rngs: [PathRng; LANES] = std::array::from_fn(|l| PathRng::new(ctx.seed, first + l as u64, ctx.antithetic));
     let rngs = &all_rngs[..lanes];
+    let prng = PathsRng::new(rngs);
 
-    // 1. regime of every month, and the months [t0, t1) of constant regime
-    //    shared by every diffusion
+    // 1. regime of every month, lane by lane, then month by month (`regime_t`)
+    let draws = &mut scratch.draws[..w];
+    match model.regimes {
+        Regimes::Static { .. } => draws[0] = prng.uniform(streams::REGIME, 0),
+        Regimes::Markov { .. } => prng.fill_uniforms(streams::REGIME, draws),
+    }
     for l in 0..lanes {
         let path = first + l as u64;
         let k = ctx.alloc.scenario_of(path as usize);
@@ -181,25 +265,18 @@ fn simulate_block_generic(
         match &model.regimes {
             Regimes::Static { onset } => {
                 let tau = match onset[k] {
-                    Some((lo, hi)) if k != model.base => rngs[l].uniform_int(streams::REGIME, 0, lo, hi) as usize,
+                    Some((lo, hi)) if k != model.base => uniform_int(draws[0][l], lo, hi) as usize,
                     _ => usize::MAX,
                 };
                 let on = tau.min(w);
                 reg[..on].fill(model.base as u8);
                 reg[on..].fill(k as u8);
                 out.onset[out.row0 + l] = if tau == usize::MAX { -1 } else { tau as i64 };
-                let seg = &mut scratch.segments[l];
-                seg.clear();
-                if (1..h).contains(&tau) {
-                    seg.extend([(0, tau), (tau, h)]);
-                } else {
-                    seg.push((0, h));
-                }
             }
             Regimes::Markov { cumulative } => {
                 reg[0] = k as u8;
                 for t in 1..w {
-                    let u = rngs[l].uniform(streams::REGIME, t as u64);
+                    let u = draws[t][l];
                     let row = &cumulative[reg[t - 1] as usize];
                     let mut j = row.iter().position(|&c| u < c).unwrap_or(row.len() - 1);
                     // rounding can leave the last cumulative value below 1
@@ -209,136 +286,79 @@ fn simulate_block_generic(
                     reg[t] = j as u8;
                 }
                 out.onset[out.row0 + l] = -1;
-                let seg = &mut scratch.segments[l];
-                seg.clear();
-                let mut t0 = 0;
-                while t0 < h {
-                    let t1 = reg[t0 + 1..h]
-                        .iter()
-                        .position(|&r| r != reg[t0])
-                        .map_or(h, |p| t0 + 1 + p);
-                    seg.push((t0, t1));
-                    t0 = t1;
-                }
             }
         }
         if let Some(rout) = out.regimes.as_deref_mut() {
             rout[(out.row0 + l) * w..(out.row0 + l + 1) * w].copy_from_slice(reg);
         }
     }
+    for l in 0..LANES {
+        let reg = &scratch.regimes[l.min(lanes - 1) * w..][..w];
+        for (rt, &r) in scratch.regime_t.iter_mut().zip(reg) {
+            rt[l] = r;
+        }
+    }
 
     // 2. correlated shocks, e_t = L z_t
-    let hd = h * d;
-    for (l, rng) in rngs.iter().enumerate() {
-        let z = &mut scratch.shocks[l * hd..(l + 1) * hd];
-        match ctx.qmc {
-            Some(q) => q.fill(first + l as u64, z),
-            None => rng.fill_normals(streams::SHOCKS, z),
-        }
-        // e = L z in place, last row first so that z_j (j <= i) is still unchanged;
-        // rows equal to the identity's keep e_i = z_i
-        if !model.chol_rows.is_empty() {
-            for zt in z.chunks_exact_mut(d) {
-                for (i, row) in &model.chol_rows {
-                    zt[*i] = row.iter().fold(0.0, |e, &(j, lij)| e + lij * zt[j]);
+    let shocks = &mut scratch.shocks[..h * d];
+    match ctx.qmc {
+        Some(q) => {
+            let z = &mut scratch.qmc_shocks;
+            for l in 0..LANES {
+                q.fill(first + l.min(lanes - 1) as u64, z);
+                for (e, &v) in shocks.iter_mut().zip(z.iter()) {
+                    e[l] = v;
                 }
+            }
+        }
+        None => prng.fill_normals(streams::SHOCKS, shocks),
+    }
+    // e = L z in place, last row first so that z_j (j <= i) is still unchanged;
+    // rows equal to the identity's keep e_i = z_i
+    if !model.chol_rows.is_empty() {
+        for zt in shocks.chunks_exact_mut(d) {
+            for (i, row) in &model.chol_rows {
+                let mut e = [0.0; LANES];
+                for &(j, lij) in row {
+                    for (el, zl) in e.iter_mut().zip(&zt[j]) {
+                        *el += lij * zl;
+                    }
+                }
+                zt[*i] = e;
             }
         }
     }
 
-    // 3. diffusions: x_{t+1} = a·x_t + b + s·e_t + jumps, onset jump on entering a regime.
-    //    When a full block stays in one regime throughout (e.g. base-scenario paths),
-    //    every step has the same coefficient a and the per-month coefficients are skipped.
-    let r_first = scratch.regimes[0];
-    let single =
-        lanes == LANES && (0..lanes).all(|l| scratch.segments[l].len() == 1 && scratch.regimes[l * w] == r_first);
+    // 3. diffusions: x_{t+1} = a·x_t + c_t with c_t = b + s·e_t (+ the onset jump
+    //    on entering a regime) (+ jumps), the coefficients those of the lane's
+    //    regime in month t; the lanes advance month by month together.
+    //    `changed[t]`: some lane's regime in month t differs from month t − 1.
+    let changed = &mut scratch.changed;
+    changed[0] = false;
+    for (c, months) in changed[1..].iter_mut().zip(scratch.regime_t.windows(2)) {
+        *c = months[1] != months[0];
+    }
+    let changed = &*changed;
     for (q, df) in model.diffusions.iter().enumerate() {
         let f = df.factor;
+        let jumps = &mut scratch.jumps[..h];
         if df.has_jumps {
+            let draws = &mut scratch.draws[..h];
+            prng.fill_uniforms(streams::UNIFORM_BASE + f as u32, draws);
             for (l, rng) in rngs.iter().enumerate() {
-                rng.fill_uniforms(streams::UNIFORM_BASE + f as u32, &mut scratch.uniforms[..h]);
                 let reg = &scratch.regimes[l * w..(l + 1) * w];
                 for (t, &r) in reg[..h].iter().enumerate() {
                     let st = &df.steps[r as usize];
                     let mut jsum = 0.0;
                     if st.jump_mean > 0.0 {
                         // Poisson(λΔ) by inversion, looked up in the tabulated sums
-                        let n = df.jump_counts[r as usize].invert(scratch.uniforms[t]);
+                        let n = df.jump_counts[r as usize].invert(draws[t][l]);
                         for i in 0..n {
                             let z = rng.normal(streams::NORMAL_BASE + f as u32, ((t as u64) << 16) | i as u64);
                             jsum += st.mu_j + st.sigma_j * z;
                         }
                     }
-                    scratch.jumps[l * h + t] = jsum;
-                }
-            }
-        }
-        // x_{t+1} = a_t·x_t + c_t with c_t = b + s·e_t + onset + jumps: c_t is laid
-        // into the output row at t + 1 (contiguous), a_t into a lane-major scratch row;
-        // the recurrence then runs over the lanes together and overwrites c with x
-        let series = &mut *out.series[f];
-        let ca = &mut scratch.coef_a;
-        for l in 0..lanes {
-            let reg = &scratch.regimes[l * w..(l + 1) * w];
-            let z = &scratch.shocks[l * hd..(l + 1) * hd];
-            let r0w = (out.row0 + l) * w;
-            let row = &mut series[r0w..r0w + w];
-            let al = &mut ca[l * h..(l + 1) * h];
-            // months [t0, t1) share one regime: a tight loop with fixed coefficients
-            for &(t0, t1) in &scratch.segments[l] {
-                let r0 = reg[t0];
-                let st = &df.steps[r0 as usize];
-                let (a, b, sd) = (st.a, st.b, st.s);
-                if !single {
-                    al[t0..t1].fill(a);
-                }
-                if d == 1 {
-                    for (c, &e) in row[t0 + 1..t1 + 1].iter_mut().zip(&z[t0..t1]) {
-                        *c = b + sd * e;
-                    }
-                } else {
-                    for t in t0..t1 {
-                        row[t + 1] = b + sd * z[t * d + q];
-                    }
-                }
-                // entering a new regime at month t1 adds its onset jump to x_{t1}
-                let r1 = reg[t1];
-                if r1 != r0 {
-                    row[t1] += df.steps[r1 as usize].onset;
-                }
-            }
-            if df.has_jumps {
-                let jumps = &scratch.jumps[l * h..(l + 1) * h];
-                for (c, j) in row[1..].iter_mut().zip(jumps) {
-                    *c += j;
-                }
-            }
-        }
-        let base = out.row0 * w;
-        let mut x = [df.x0; LANES];
-        if single {
-            let a = df.steps[r_first as usize].a;
-            for t in 0..h {
-                for (l, xl) in x.iter_mut().enumerate() {
-                    let i = base + l * w + t + 1;
-                    *xl = a * *xl + series[i];
-                    series[i] = *xl;
-                }
-            }
-        } else if lanes == LANES {
-            for t in 0..h {
-                for l in 0..LANES {
-                    let i = base + l * w + t + 1;
-                    x[l] = ca[l * h + t] * x[l] + series[i];
-                    series[i] = x[l];
-                }
-            }
-        } else {
-            for t in 0..h {
-                for l in 0..lanes {
-                    let i = base + l * w + t + 1;
-                    x[l] = ca[l * h + t] * x[l] + series[i];
-                    series[i] = x[l];
+                    jumps[t][l] = jsum;
                 }
             }
         }
@@ -346,24 +366,32 @@ fn simulate_block_generic(
         // (read by the strategies in step 8)
         let slot = scratch.dlog_slot[f];
         let log_change = !model.strategies.is_empty() && slot != usize::MAX && scratch.dlog_from_state[slot];
-        let n_af = model.asset_factors.len();
-        for l in 0..lanes {
-            let r0w = (out.row0 + l) * w;
-            let row = &mut series[r0w..r0w + w];
-            row[0] = df.initial;
-            let row = &mut row[1..];
-            if log_change {
-                let dl = &mut scratch.dlog[(l * n_af + slot) * h..(l * n_af + slot + 1) * h];
-                dl[0] = row[0] - df.x0;
-                for t in 1..h {
-                    dl[t] = row[t] - row[t - 1];
-                }
-            }
-            match df.transform {
-                Transform::Log => row.iter_mut().for_each(|v| *v = math::exp(*v)),
-                Transform::Logit { scale } => row.iter_mut().for_each(|v| *v = math::logistic(*v, scale)),
-            }
+        let dlog = if log_change {
+            Some(&mut scratch.dlog[slot * h..(slot + 1) * h])
+        } else {
+            None
+        };
+        let path = Recurrence {
+            df,
+            q,
+            d,
+            shocks,
+            jumps,
+            regime_t: &scratch.regime_t,
+            changed,
+        };
+        let states = &mut scratch.states[..h];
+        // one copy of the loop per transform (the level is computed in the same
+        // pass: its work overlaps the recurrence's latency)
+        match df.transform {
+            Transform::Log => path.run(states, dlog, math::exp),
+            Transform::Logit { scale } => path.run(states, dlog, |x| math::logistic(x, scale)),
         }
+        let series = &mut *out.series[f];
+        for l in 0..lanes {
+            series[(out.row0 + l) * w] = df.initial;
+        }
+        store_rows(states, &mut series[out.row0 * w + 1..], w, lanes);
     }
 
     // 4. completion counters: the lanes advance month by month together, so
@@ -371,8 +399,9 @@ fn simulate_block_generic(
     for c in &model.completions {
         let series = &mut *out.series[c.factor];
         let stream = streams::UNIFORM_BASE + c.factor as u32;
-        for (l, rng) in rngs.iter().enumerate() {
-            rng.fill_uniforms(stream, &mut scratch.uniforms[l * h..(l + 1) * h]);
+        let draws = &mut scratch.draws[..h];
+        prng.fill_uniforms(stream, draws);
+        for l in 0..lanes {
             series[(out.row0 + l) * w] = c.initial as f64;
         }
         let mut done = [c.initial; LANES];
@@ -380,7 +409,7 @@ fn simulate_block_generic(
             for (l, rng) in rngs.iter().enumerate() {
                 let r = scratch.regimes[l * w + t] as usize;
                 let open = c.total - done[l];
-                let u = scratch.uniforms[l * h + t];
+                let u = draws[t][l];
                 let tab = &c.tables[r][open as usize];
                 done[l] += if tab.cdf.is_empty() {
                     binomial_inv(open, c.h[r], c.p0[r][open as usize], u, rng, stream, t)
@@ -395,19 +424,20 @@ fn simulate_block_generic(
     // 5. adoption curves: s_max·(1 − e^{−r(t−L)⁺}) + noise·Z_t, clipped to [0, 1]
     //    (Z_t is normal t of the factor's own stream)
     for a in &model.adoptions {
-        for (l, rng) in rngs.iter().enumerate() {
-            let lag = rng.uniform_int(streams::UNIFORM_BASE + a.factor as u32, 0, a.lag_min, a.lag_max) as usize;
-            let noise = &mut scratch.noise[..w];
-            if a.noise > 0.0 {
-                rng.fill_normals(streams::NORMAL_BASE + a.factor as u32, noise);
-            } else {
-                noise.fill(0.0);
-            }
+        let lag_u = prng.uniform(streams::UNIFORM_BASE + a.factor as u32, 0);
+        let noise = &mut scratch.draws[..w];
+        if a.noise > 0.0 {
+            prng.fill_normals(streams::NORMAL_BASE + a.factor as u32, noise);
+        } else {
+            noise.fill([0.0; LANES]);
+        }
+        for l in 0..lanes {
+            let lag = uniform_int(lag_u[l], a.lag_min, a.lag_max) as usize;
             let row = &mut out.series[a.factor][(out.row0 + l) * w..(out.row0 + l + 1) * w];
             row[0] = 0.0;
             for t in 1..w {
                 let s_max = a.s_max[scratch.regimes[l * w + t] as usize];
-                let v = s_max * a.ramp[t.saturating_sub(lag)] + a.noise * noise[t];
+                let v = s_max * a.ramp[t.saturating_sub(lag)] + a.noise * noise[t][l];
                 row[t] = v.clamp(0.0, 1.0);
             }
         }
@@ -416,7 +446,13 @@ fn simulate_block_generic(
     // 6. contract prices: C = (1 − d)·mean(S_{t−m} … S_{t−1})·e^{ε} at each contract month
     for c in &model.contracts {
         let (under, row_all) = two_series(out.series, c.underlying, c.factor);
-        for (l, rng) in rngs.iter().enumerate() {
+        let eps = &mut scratch.draws[..w];
+        for (t, e) in eps.iter_mut().enumerate() {
+            if c.reset[t] && c.noise > 0.0 {
+                *e = prng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64);
+            }
+        }
+        for l in 0..lanes {
             let r0 = (out.row0 + l) * w;
             let under = &under[r0..r0 + w];
             let row = &mut row_all[r0..r0 + w];
@@ -427,11 +463,7 @@ fn simulate_block_generic(
                     let lo = t.saturating_sub(c.averaging);
                     let mean = under[lo..t].iter().sum::<f64>() / (t - lo) as f64;
                     let disc = c.discount[scratch.regimes[l * w + t] as usize];
-                    let eps = if c.noise > 0.0 {
-                        c.noise * rng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64)
-                    } else {
-                        0.0
-                    };
+                    let eps = if c.noise > 0.0 { c.noise * eps[t][l] } else { 0.0 };
                     price = (1.0 - disc) * mean * math::exp(eps);
                 }
                 row[t] = price;
@@ -439,115 +471,116 @@ fn simulate_block_generic(
         }
     }
 
-    // 7. derived series
-    for (j, dv) in model.derived.iter().enumerate() {
-        let o = model.n_factors + j;
-        for l in 0..lanes {
-            let r0 = (out.row0 + l) * w;
-            for t in 0..w {
-                let a = out.series[dv.a][r0 + t];
-                let b = out.series[dv.b][r0 + t];
-                out.series[o][r0 + t] = match dv.kind {
-                    DerivedKind::Spread => a - b,
-                    DerivedKind::Discount => 1.0 - b / a,
-                    DerivedKind::Ratio => a / b,
-                };
-            }
+    // 7. derived series (of two factors), over the block's rows at once
+    let block = out.row0 * w..(out.row0 + lanes) * w;
+    let (factors, derived) = out.series.split_at_mut(model.n_factors);
+    for (dv, o) in model.derived.iter().zip(derived.iter_mut()) {
+        let (a, b) = (&factors[dv.a][block.clone()], &factors[dv.b][block.clone()]);
+        let o = &mut o[block.clone()];
+        match dv.kind {
+            DerivedKind::Spread => o.iter_mut().zip(a).zip(b).for_each(|((o, a), b)| *o = a - b),
+            DerivedKind::Discount => o.iter_mut().zip(a).zip(b).for_each(|((o, a), b)| *o = 1.0 - b / a),
+            DerivedKind::Ratio => o.iter_mut().zip(a).zip(b).for_each(|((o, a), b)| *o = a / b),
         }
     }
 
-    // 8. assets and strategies (MODEL.md §5)
+    // 8. assets and strategies (MODEL.md §5), month by month over the lanes
+    //    together (lanes past `lanes` compute numbers that are never written)
     if !model.strategies.is_empty() {
-        let n_af = model.asset_factors.len();
-        for (l, rng) in rngs.iter().enumerate() {
-            let r0 = (out.row0 + l) * w;
-            let dlog = &mut scratch.dlog[l * n_af * h..(l + 1) * n_af * h];
-            for (slot, &f) in model.asset_factors.iter().enumerate() {
-                if scratch.dlog_from_state[slot] {
-                    continue; // filled from the log state in step 3
-                }
-                let row = &out.series[f][r0..r0 + w];
-                for (t, dl) in dlog[slot * h..(slot + 1) * h].iter_mut().enumerate() {
-                    *dl = math::ln(row[t + 1] / row[t]);
+        let dlog = &mut scratch.dlog;
+        for (slot, &f) in model.asset_factors.iter().enumerate() {
+            if scratch.dlog_from_state[slot] {
+                continue; // filled from the log state in step 3
+            }
+            let series = &*out.series[f];
+            let rows: [&[f64]; LANES] = std::array::from_fn(|l| {
+                let r0 = (out.row0 + l.min(lanes - 1)) * w;
+                &series[r0..r0 + w]
+            });
+            for (t, dl) in dlog[slot * h..(slot + 1) * h].iter_mut().enumerate() {
+                for (d, row) in dl.iter_mut().zip(&rows) {
+                    *d = math::ln(row[t + 1] / row[t]);
                 }
             }
-            let reg = &scratch.regimes[l * w..(l + 1) * w];
-            scratch.freeze_steps.clear();
+        }
+        let freeze_steps = &mut scratch.freeze_steps;
+        for (l, steps) in freeze_steps.iter_mut().enumerate().take(lanes) {
+            steps.clear();
             if let Some(fs) = model.freeze_scenario {
-                let fs = fs as u8;
-                scratch
-                    .freeze_steps
-                    .extend((0..h).filter(|&t| reg[t + 1] == fs && reg[t] != fs));
+                let (fs, reg) = (fs as u8, &scratch.regimes[l * w..(l + 1) * w]);
+                steps.extend((0..h).filter(|&t| reg[t + 1] == fs && reg[t] != fs));
             }
-            for (ai, a) in model.assets.iter().enumerate() {
-                let ret = &mut scratch.asset_ret[ai * h..(ai + 1) * h];
-                if a.noise > 0.0 {
-                    rng.fill_normals(streams::ASSET_BASE + ai as u32, ret);
-                    ret.iter_mut().for_each(|v| *v *= a.noise);
-                } else {
-                    ret.fill(0.0);
+        }
+        for (ai, a) in model.assets.iter().enumerate() {
+            let ret = &mut scratch.asset_ret[ai * h..(ai + 1) * h];
+            if a.noise > 0.0 {
+                prng.fill_normals(streams::ASSET_BASE + ai as u32, ret);
+                for z in ret.as_flattened_mut() {
+                    *z *= a.noise;
                 }
-                for &(f, beta) in &a.betas {
-                    let slot = scratch.dlog_slot[f];
-                    for (r, dl) in ret.iter_mut().zip(&dlog[slot * h..(slot + 1) * h]) {
-                        *r += beta * dl;
+            } else {
+                ret.fill([0.0; LANES]);
+            }
+            for &(f, beta) in &a.betas {
+                let slot = scratch.dlog_slot[f];
+                let dl = dlog[slot * h..(slot + 1) * h].as_flattened();
+                for (r, d) in ret.as_flattened_mut().iter_mut().zip(dl) {
+                    *r += beta * d;
+                }
+            }
+            for (l, steps) in freeze_steps.iter().enumerate().take(lanes) {
+                for &t in steps {
+                    ret[t][l] -= a.freeze_loss;
+                }
+            }
+            // log return → simple return
+            for v in ret.as_flattened_mut() {
+                *v = math::exp(*v) - 1.0;
+            }
+        }
+        for (si, st) in model.strategies.iter().enumerate() {
+            // month t: gross return R = Σ w_i R_i (cash earns 0); the weights drift
+            // to w_i (1 + R_i)/(1 + R), and trading back to w_i costs
+            // Σ |w_i| c_i |R − R_i| / (1 + R) with c_i the strategy's plus the asset's
+            // cost; entering the positions in month 0 costs like any trade. The NAV
+            // grows by 1 + R − cost; one that reaches zero stays there (the strategy
+            // is wiped out), and a NaN stays a NaN for the check below.
+            let entry = st
+                .weights
+                .iter()
+                .fold(0.0, |e, &(a, x)| e + x.abs() * (st.cost + model.assets[a].cost));
+            let series = &mut *out.series[model.strategy_output(si)];
+            let mut nav = [1.0f64; LANES];
+            for l in 0..lanes {
+                series[(out.row0 + l) * w] = 1.0;
+            }
+            for t in 0..h {
+                let ret = |a: usize| &scratch.asset_ret[a * h + t];
+                let mut gross = [0.0f64; LANES];
+                for &(a, x) in &st.weights {
+                    for (g, r) in gross.iter_mut().zip(ret(a)) {
+                        *g += x * r;
                     }
                 }
-                for &t in &scratch.freeze_steps {
-                    ret[t] -= a.freeze_loss;
-                }
-                // log return → simple return
-                ret.iter_mut().for_each(|v| *v = math::exp(*v) - 1.0);
-            }
-            for (si, st) in model.strategies.iter().enumerate() {
-                // month t: gross return R = Σ w_i R_i (cash earns 0); the weights drift
-                // to w_i (1 + R_i)/(1 + R), and trading back to w_i costs
-                // Σ |w_i| c_i |R − R_i| / (1 + R) with c_i the strategy's plus the asset's cost
-                let (gross, turnover) = (&mut scratch.gross, &mut scratch.turnover);
-                gross.fill(0.0);
-                turnover.fill(0.0);
-                for &(a, x) in &st.weights {
-                    let ret = &scratch.asset_ret[a * h..(a + 1) * h];
-                    gross.iter_mut().zip(ret).for_each(|(g, r)| *g += x * r);
-                }
-                let mut entry = 0.0;
+                let mut turnover = [0.0f64; LANES];
                 for &(a, x) in &st.weights {
                     let c = x.abs() * (st.cost + model.assets[a].cost);
-                    entry += c;
-                    let ret = &scratch.asset_ret[a * h..(a + 1) * h];
-                    for ((u, g), r) in turnover.iter_mut().zip(gross.iter()).zip(ret) {
+                    for ((u, g), r) in turnover.iter_mut().zip(&gross).zip(ret(a)) {
                         *u += c * (g - r).abs();
                     }
                 }
-                for (u, g) in turnover.iter_mut().zip(gross.iter()) {
-                    *u = if 1.0 + g > 0.0 { *u / (1.0 + g) } else { 0.0 };
-                }
-                // entering the positions costs like any trade
-                turnover[0] += entry;
-                let growth = &mut scratch.growth[si * h..(si + 1) * h];
-                for ((x, g), cost) in growth.iter_mut().zip(gross.iter()).zip(turnover.iter()) {
-                    *x = 1.0 + g - cost;
-                }
-            }
-            // the NAVs, month by month, every strategy together (independent products
-            // overlap); a NAV that reaches zero stays there (the strategy is wiped
-            // out), and a NaN stays a NaN for the check below
-            let n_s = model.strategies.len();
-            let o0 = model.strategy_output(0);
-            for s0 in (0..n_s).step_by(8) {
-                let group = s0..n_s.min(s0 + 8);
-                let mut nav = [1.0f64; 8];
-                for si in group.clone() {
-                    out.series[o0 + si][r0] = 1.0;
-                }
-                for t in 0..h {
-                    for (si, v) in group.clone().zip(nav.iter_mut()) {
-                        *v *= scratch.growth[si * h + t];
-                        *v = if *v < 0.0 { 0.0 } else { *v };
-                        out.series[o0 + si][r0 + t + 1] = *v;
+                for l in 0..LANES {
+                    let g = gross[l];
+                    let mut u = if 1.0 + g > 0.0 { turnover[l] / (1.0 + g) } else { 0.0 };
+                    if t == 0 {
+                        u += entry;
                     }
+                    let v = nav[l] * (1.0 + g - u);
+                    nav[l] = if v < 0.0 { 0.0 } else { v };
                 }
+                scratch.states[t] = nav;
             }
+            store_rows(&scratch.states[..h], &mut series[out.row0 * w + 1..], w, lanes);
         }
     }
 

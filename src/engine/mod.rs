@@ -3,6 +3,7 @@
 
 pub mod buffer;
 pub mod kernel;
+mod transpose;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
