@@ -1,5 +1,12 @@
-//! The per-path simulation kernel: a block of up to [`LANES`] paths at a
-//! time, every output row written once.
+//! The simulation kernel: a block of up to [`LANES`] paths at a time, every
+//! output row written once.
+//!
+//! Within a block, most work runs month by month over the block's paths
+//! together, each quantity a `[f64; LANES]` (one vector register on AVX-512):
+//! the shocks and their Cholesky mix, the diffusion recurrences, the asset
+//! returns and the strategy NAVs. Counts, adoption curves and contract prices
+//! run path by path. Every path computes exactly the numbers it would alone,
+//! so that the results do not depend on the block a path falls in.
 //!
 //! Draw addressing (see [`crate::rng::streams`]): shock j at step t is normal
 //! `t·d + j` of stream SHOCKS; the onset month is uniform 0 of stream REGIME

@@ -9,7 +9,7 @@
 //! together in vector lanes. The functions are `#[inline(always)]`: they take
 //! the instruction set of the (multiversioned) kernel they are inlined into.
 
-use super::{box_muller_r, locate, math, to_unit, PathRng, M0, M1, W0, W1};
+use super::{box_muller_r, locate, math, philox_rounds, to_unit, PathRng};
 
 /// Paths per block.
 pub const WIDTH: usize = 8;
@@ -45,9 +45,9 @@ impl PathsRng {
     /// Philox4x32-10 of block `blocks[c]` of `stream` for every path, converted
     /// to the block's two uniforms: `[c][half][lane]`.
     ///
-    /// The words of all blocks and paths sit in flat arrays (lane `c·WIDTH + l`),
-    /// each 32-bit word in the low half of a u64 as in `philox_lanes`: one
-    /// simple loop per round, which vectorises along the lanes.
+    /// On AVX-512 and AVX2 the rounds run in registers; elsewhere the words of
+    /// all blocks and paths sit in flat arrays (counter `c·WIDTH + l`) for
+    /// `philox_rounds`.
     #[inline(always)]
     fn units<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[f64; WIDTH]; 2]; C] {
         #[cfg(target_arch = "x86_64")]
@@ -67,33 +67,15 @@ impl PathsRng {
                 _ => {}
             }
         }
-        const LO: u64 = 0xFFFF_FFFF;
-        let mut x0 = [[0u64; WIDTH]; C];
-        let mut x1 = [[0u64; WIDTH]; C];
-        let mut x3 = [[0u64; WIDTH]; C];
-        for c in 0..C {
-            x0[c] = self.lo;
-            x1[c] = self.hi;
-            x3[c] = [blocks[c] as u64; WIDTH];
-        }
-        let (x0, x1, x3) = (x0.as_flattened_mut(), x1.as_flattened_mut(), x3.as_flattened_mut());
+        let (mut x0, mut x1) = ([self.lo; C], [self.hi; C]);
         let mut x2 = [[stream as u64; WIDTH]; C];
-        let x2 = x2.as_flattened_mut();
-        let (mut k0, mut k1) = (self.key[0] as u64, self.key[1] as u64);
-        for _ in 0..10 {
-            for j in 0..C * WIDTH {
-                let p0 = (x0[j] & LO) * M0 as u64;
-                let p1 = (x2[j] & LO) * M1 as u64;
-                let n0 = (p1 >> 32) ^ x1[j] ^ k0;
-                let n2 = (p0 >> 32) ^ x3[j] ^ k1;
-                x1[j] = p1 & LO;
-                x3[j] = p0 & LO;
-                x0[j] = n0;
-                x2[j] = n2;
-            }
-            k0 = (k0 + W0 as u64) & LO;
-            k1 = (k1 + W1 as u64) & LO;
+        let mut x3 = [[0u64; WIDTH]; C];
+        for (x, &b) in x3.iter_mut().zip(&blocks) {
+            *x = [b as u64; WIDTH];
         }
+        let (x0, x1) = (x0.as_flattened_mut(), x1.as_flattened_mut());
+        let (x2, x3) = (x2.as_flattened_mut(), x3.as_flattened_mut());
+        philox_rounds([x0, x1, x2, x3], self.key);
         let mut u = [[[0.0; WIDTH]; 2]; C];
         for (c, [u0, u1]) in u.iter_mut().enumerate() {
             for (l, (v0, v1)) in u0.iter_mut().zip(u1.iter_mut()).enumerate() {

@@ -262,7 +262,6 @@ fn unit_pairs<const G: usize>(
 fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     // 32-bit words in u64 lanes: the 32×32→64 products become vector multiplies
     // (vpmuludq) and every value stays below 2^32.
-    const LO: u64 = 0xFFFF_FFFF;
     let mut x0 = [rng.path_lo as u64; LANES];
     let mut x1 = [rng.path_hi as u64; LANES];
     let mut x2 = [stream as u64; LANES];
@@ -270,9 +269,22 @@ fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
     for (j, c) in x3.iter_mut().enumerate() {
         *c = block0.wrapping_add(j as u32) as u64;
     }
-    let (mut k0, mut k1) = (rng.key[0] as u64, rng.key[1] as u64);
+    philox_rounds([&mut x0, &mut x1, &mut x2, &mut x3], rng.key);
+    [x0, x1, x2, x3]
+}
+
+/// The ten Philox4x32 rounds of many counters at once, word w of counter j in
+/// `x[w][j]` (the low half of a u64): one simple loop per round, which
+/// vectorises along the counters.
+#[inline(always)]
+fn philox_rounds(x: [&mut [u64]; 4], key: [u32; 2]) {
+    const LO: u64 = 0xFFFF_FFFF;
+    let [x0, x1, x2, x3] = x;
+    let n = x0.len();
+    let (x1, x2, x3) = (&mut x1[..n], &mut x2[..n], &mut x3[..n]);
+    let (mut k0, mut k1) = (key[0] as u64, key[1] as u64);
     for _ in 0..10 {
-        for j in 0..LANES {
+        for j in 0..n {
             let p0 = (x0[j] & LO) * M0 as u64;
             let p1 = (x2[j] & LO) * M1 as u64;
             let n0 = (p1 >> 32) ^ x1[j] ^ k0;
@@ -285,7 +297,6 @@ fn philox_lanes(rng: &PathRng, stream: u32, block0: u32) -> [[u64; LANES]; 4] {
         k0 = (k0 + W0 as u64) & LO;
         k1 = (k1 + W1 as u64) & LO;
     }
-    [x0, x1, x2, x3]
 }
 
 multiversion! {
