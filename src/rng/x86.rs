@@ -208,52 +208,37 @@ unsafe fn across_units_in<V: Words, const C: usize>(
     }
 }
 
-/// [`across_units_in`] on AVX2.
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn across_units_avx2<const C: usize>(
+/// `$avx2` and `$avx512`: the generic body `$body` compiled for each tier, with
+/// the register type of the tier (four and eight 64-bit lanes).
+macro_rules! tiers {
+    ($avx2:ident, $avx512:ident = $body:ident<const $c:ident>($($arg:ident: $ty:ty),* $(,)?)) => {
+        #[doc = concat!("[`", stringify!($body), "`] on AVX2.")]
+        #[target_feature(enable = "avx2")]
+        pub(super) unsafe fn $avx2<const $c: usize>($($arg: $ty),*) {
+            $body::<__m256i, $c>($($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($body), "`] on AVX-512.")]
+        #[target_feature(enable = "avx512f")]
+        pub(super) unsafe fn $avx512<const $c: usize>($($arg: $ty),*) {
+            $body::<__m512i, $c>($($arg),*)
+        }
+    };
+}
+
+tiers!(across_units_avx2, across_units_avx512 = across_units_in<const C>(
     key: [u32; 2],
     lo: &[u64; WIDTH],
     hi: &[u64; WIDTH],
     stream: u32,
     blocks: [u32; C],
     u: &mut [[[f64; WIDTH]; 2]; C],
-) {
-    across_units_in::<__m256i, C>(key, lo, hi, stream, blocks, u)
-}
+));
 
-/// [`across_units_in`] on AVX-512.
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn across_units_avx512<const C: usize>(
-    key: [u32; 2],
-    lo: &[u64; WIDTH],
-    hi: &[u64; WIDTH],
-    stream: u32,
-    blocks: [u32; C],
-    u: &mut [[[f64; WIDTH]; 2]; C],
-) {
-    across_units_in::<__m512i, C>(key, lo, hi, stream, blocks, u)
-}
-
-/// [`super::unit_pairs`] on AVX2, four blocks per register.
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn unit_pairs_avx2<const G: usize>(
+tiers!(unit_pairs_avx2, unit_pairs_avx512 = unit_pairs_in<const G>(
     rng: &PathRng,
     stream: u32,
     block0: u32,
     u1: &mut [f64; LANES * GROUPS],
     u2: &mut [f64; LANES * GROUPS],
-) {
-    unit_pairs_in::<__m256i, G>(rng, stream, block0, u1, u2)
-}
-
-/// [`super::unit_pairs`] on AVX-512, eight blocks per register.
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn unit_pairs_avx512<const G: usize>(
-    rng: &PathRng,
-    stream: u32,
-    block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
-) {
-    unit_pairs_in::<__m512i, G>(rng, stream, block0, u1, u2)
-}
+));
