@@ -552,10 +552,7 @@ fn simulate_block_generic(
             // cost; entering the positions in month 0 costs like any trade. The NAV
             // grows by 1 + R − cost; one that reaches zero stays there (the strategy
             // is wiped out), and a NaN stays a NaN for the check below.
-            let entry = st
-                .weights
-                .iter()
-                .fold(0.0, |e, &(a, x)| e + x.abs() * (st.cost + model.assets[a].cost));
+            let entry = st.entry;
             let series = &mut *out.series[model.strategy_output(si)];
             let mut nav = [1.0f64; LANES];
             for l in 0..lanes {
@@ -564,14 +561,13 @@ fn simulate_block_generic(
             for t in 0..h {
                 let ret = |a: usize| &scratch.asset_ret[a * h + t];
                 let mut gross = [0.0f64; LANES];
-                for &(a, x) in &st.weights {
+                for &(a, x, _) in &st.positions {
                     for (g, r) in gross.iter_mut().zip(ret(a)) {
                         *g += x * r;
                     }
                 }
                 let mut turnover = [0.0f64; LANES];
-                for &(a, x) in &st.weights {
-                    let c = x.abs() * (st.cost + model.assets[a].cost);
+                for &(a, _, c) in &st.positions {
                     for ((u, g), r) in turnover.iter_mut().zip(&gross).zip(ret(a)) {
                         *u += c * (g - r).abs();
                     }

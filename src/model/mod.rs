@@ -230,8 +230,11 @@ pub struct AssetModel {
 /// A strategy: target weights, monthly rebalancing, costs per unit traded.
 #[derive(Debug, Clone)]
 pub struct StrategyModel {
-    pub weights: Vec<(usize, f64)>,
-    pub cost: f64,
+    /// (asset i, target weight w_i, c_i = |w_i|·(strategy cost + asset cost)):
+    /// rebalancing back to w_i costs c_i·|R − R_i| / (1 + R) (MODEL.md §5).
+    pub positions: Vec<(usize, f64, f64)>,
+    /// Entering the positions: Σ c_i.
+    pub entry: f64,
 }
 
 /// The compiled world.
@@ -417,6 +420,20 @@ impl Model {
                 cost: a.cost_bps * 1e-4,
             })
             .collect();
+        let strategies: Vec<StrategyModel> = world
+            .strategies
+            .iter()
+            .map(|st| {
+                let cost = st.cost_bps * 1e-4;
+                let positions: Vec<(usize, f64, f64)> = st
+                    .weights
+                    .iter()
+                    .map(|&(a, x)| (a, x, x.abs() * (cost + assets[a].cost)))
+                    .collect();
+                let entry = positions.iter().fold(0.0, |e, p| e + p.2);
+                StrategyModel { positions, entry }
+            })
+            .collect();
         let mut asset_factors: Vec<usize> = assets.iter().flat_map(|a| a.betas.iter().map(|b| b.0)).collect();
         asset_factors.sort_unstable();
         asset_factors.dedup();
@@ -456,14 +473,7 @@ impl Model {
                 .collect(),
             assets,
             freeze_scenario: world.freeze.as_ref().map(|f| f.scenario),
-            strategies: world
-                .strategies
-                .iter()
-                .map(|st| StrategyModel {
-                    weights: st.weights.clone(),
-                    cost: st.cost_bps * 1e-4,
-                })
-                .collect(),
+            strategies,
             asset_factors,
             names,
             units,

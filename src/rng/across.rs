@@ -142,11 +142,11 @@ impl PathsRng {
         let blocks = (n >> 4) * 8 + (n & 15).min(8);
         let mut b0 = 0u32;
         while (b0 as u64) < blocks {
-            let at = [b0, b0 + 1, b0 + 2, b0 + 3];
+            let batch = [b0, b0 + 1, b0 + 2, b0 + 3];
             let z = if NORMAL {
-                self.normal_pairs(stream, at)
+                self.normal_pairs(stream, batch)
             } else {
-                self.units(stream, at)
+                self.units(stream, batch)
             };
             for (c, zc) in z.iter().enumerate() {
                 let b = (b0 + c as u32) as u64;

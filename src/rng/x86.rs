@@ -27,7 +27,11 @@ trait Words: Copy {
     /// Lanes `x[..WIDTH]`.
     unsafe fn load(x: &[u64]) -> Self;
     /// Lanes `first, first + 1, …` (32-bit wrapping).
-    unsafe fn counters(first: u32) -> Self;
+    #[inline(always)]
+    unsafe fn counters(first: u32) -> Self {
+        let c: [u64; 8] = std::array::from_fn(|j| first.wrapping_add(j as u32) as u64);
+        Self::load(&c)
+    }
     /// Low half of each lane times the low half of `m`'s, as 64 bits.
     unsafe fn mul_lo(self, m: Self) -> Self;
     unsafe fn shr32(self) -> Self;
@@ -46,11 +50,6 @@ impl Words for __m256i {
     #[inline(always)]
     unsafe fn load(x: &[u64]) -> Self {
         _mm256_loadu_si256(x[..4].as_ptr() as *const __m256i)
-    }
-    #[inline(always)]
-    unsafe fn counters(first: u32) -> Self {
-        let c: [i64; 4] = std::array::from_fn(|j| first.wrapping_add(j as u32) as i64);
-        _mm256_loadu_si256(c.as_ptr() as *const __m256i)
     }
     #[inline(always)]
     unsafe fn mul_lo(self, m: Self) -> Self {
@@ -87,11 +86,6 @@ impl Words for __m512i {
     #[inline(always)]
     unsafe fn load(x: &[u64]) -> Self {
         _mm512_loadu_epi64(x[..8].as_ptr() as *const i64)
-    }
-    #[inline(always)]
-    unsafe fn counters(first: u32) -> Self {
-        let c: [i64; 8] = std::array::from_fn(|j| first.wrapping_add(j as u32) as i64);
-        _mm512_loadu_epi64(c.as_ptr())
     }
     #[inline(always)]
     unsafe fn mul_lo(self, m: Self) -> Self {
