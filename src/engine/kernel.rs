@@ -3,9 +3,10 @@
 //!
 //! Within a block, most work runs month by month over the block's paths
 //! together, each quantity a `[f64; LANES]` (one vector register on AVX-512):
-//! the shocks and their Cholesky mix, the diffusion recurrences, the asset
-//! returns and the strategy NAVs. Counts, adoption curves and contract prices
-//! run path by path. Every path computes exactly the numbers it would alone,
+//! the shocks and their Cholesky mix, the jump counts, the diffusion
+//! recurrences, the completion counts, the asset returns and the strategy NAVs.
+//! Adoption curves and contract prices run path by path. Every path computes
+//! exactly the numbers it would alone,
 //! so that the results do not depend on the block a path falls in.
 //!
 //! Draw addressing (see [`crate::rng::streams`]): shock j at step t is normal
@@ -20,7 +21,7 @@ use crate::config::DerivedKind;
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
-use crate::rng::across::{PathsRng, WIDTH};
+use crate::rng::across::{PathsRng, CHAINS, WIDTH};
 use crate::rng::{math, streams, uniform_int, PathRng};
 use crate::simd::multiversion;
 
@@ -39,6 +40,10 @@ pub struct Scratch {
     qmc_shocks: Vec<f64>,
     /// A diffusion's jump sum of every step.
     jumps: Vec<Lanes>,
+    /// A diffusion's jump count of every step.
+    jump_n: Vec<[u32; LANES]>,
+    /// The jump sizes to draw: (step, index among the step's jumps).
+    jump_sizes: Vec<(usize, u32)>,
     /// Per lane, the regime of every month (`l·(H + 1) + t`).
     regimes: Vec<u8>,
     /// Per month, the regime of every lane (the lanes past the block's repeat its last).
@@ -57,6 +62,8 @@ pub struct Scratch {
     freeze_steps: Vec<Vec<usize>>,
     /// Lane-major random numbers of one stream, months 0..=H.
     draws: Vec<Lanes>,
+    /// Per lane, the log changes of one factor's row (`l·H + t`).
+    row_logs: Vec<f64>,
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
     asset_ret: Vec<Lanes>,
 }
@@ -68,6 +75,8 @@ impl Scratch {
             shocks: vec![[0.0; LANES]; h * model.n_shocks()],
             qmc_shocks: vec![0.0; h * model.n_shocks()],
             jumps: vec![[0.0; LANES]; h],
+            jump_n: vec![[0; LANES]; h],
+            jump_sizes: Vec::new(),
             regimes: vec![0; LANES * (h + 1)],
             regime_t: vec![[0; LANES]; h + 1],
             changed: vec![false; h + 1],
@@ -79,6 +88,7 @@ impl Scratch {
             dlog_from_state: model.asset_factors.iter().map(|&f| model.log_state(f)).collect(),
             freeze_steps: (0..LANES).map(|_| Vec::with_capacity(4)).collect(),
             draws: vec![[0.0; LANES]; h + 1],
+            row_logs: vec![0.0; LANES * h],
             asset_ret: vec![[0.0; LANES]; model.assets.len() * h],
         }
     }
@@ -130,6 +140,15 @@ fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: 
     k
 }
 
+/// Static regimes of a block's lanes: lane l runs regime `from` before month
+/// `tau[l]` and regime `to[l]` from then on (`tau[l]` = `usize::MAX`: never).
+#[derive(Clone, Copy)]
+struct Onsets {
+    from: u8,
+    to: [u8; LANES],
+    tau: [usize; LANES],
+}
+
 /// One diffusion's paths through a block: x_{t+1} = a·x_t + c_t.
 struct Recurrence<'s> {
     df: &'s crate::model::Diffusion,
@@ -138,16 +157,18 @@ struct Recurrence<'s> {
     d: usize,
     shocks: &'s [Lanes],
     jumps: &'s [Lanes],
+    /// Static mode: the lanes' two regimes and onset months.
+    onsets: Option<Onsets>,
     regime_t: &'s [[u8; LANES]],
     changed: &'s [bool],
 }
 
 impl Recurrence<'_> {
-    /// The coefficients a, b, s of the lanes' regimes in month t.
+    /// The coefficients a, b, s of `regimes`, lane by lane.
     #[inline(always)]
-    fn coefficients(&self, t: usize) -> (Lanes, Lanes, Lanes) {
+    fn coefficients(&self, regimes: &[u8; LANES]) -> (Lanes, Lanes, Lanes) {
         let (mut a, mut b, mut s) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
-        for (l, &r) in self.regime_t[t].iter().enumerate() {
+        for (l, &r) in regimes.iter().enumerate() {
             let st = &self.df.steps[r as usize];
             (a[l], b[l], s[l]) = (st.a, st.b, st.s);
         }
@@ -155,29 +176,56 @@ impl Recurrence<'_> {
     }
 
     /// The levels `level(x_{t+1})` into `states[t]`, and the log changes
-    /// x_{t+1} − x_t into `dlog[t]` if asked. The coefficients are gathered
-    /// again only in the months where some lane's regime changes (rare: at
-    /// most once per lane in static mode).
+    /// x_{t+1} − x_t into `dlog[t]` if asked.
+    ///
+    /// With static regimes each month selects, lane by lane, between the
+    /// coefficients of the two regimes (no branch). Otherwise the coefficients
+    /// are gathered again in the months where some lane's regime changes.
     #[inline(always)]
     fn run(&self, states: &mut [Lanes], mut dlog: Option<&mut [Lanes]>, level: impl Fn(f64) -> f64) {
         let (df, d, q) = (self.df, self.d, self.q);
-        let (mut a, mut b, mut s) = self.coefficients(0);
+        let (mut a, mut b, mut s) = self.coefficients(&self.regime_t[0]);
+        // static mode: the coefficients of the regimes entered, and the jump of entering
+        let (from, to, onset) = match self.onsets {
+            Some(o) => (
+                self.coefficients(&[o.from; LANES]),
+                self.coefficients(&o.to),
+                std::array::from_fn::<f64, LANES, _>(|l| df.steps[o.to[l] as usize].onset),
+            ),
+            None => ((a, b, s), (a, b, s), [0.0; LANES]),
+        };
         let mut x = [df.x0; LANES];
         for (t, out) in states.iter_mut().enumerate() {
-            if self.changed[t] {
-                (a, b, s) = self.coefficients(t);
-            }
-            let e = &self.shocks[t * d + q];
             let mut c = [0.0; LANES];
-            for l in 0..LANES {
-                c[l] = b[l] + s[l] * e[l];
-            }
-            if self.changed[t + 1] {
-                // entering a new regime in month t + 1 adds its onset jump to x_{t+1}
-                let (now, next) = (&self.regime_t[t], &self.regime_t[t + 1]);
+            if let Some(o) = self.onsets {
                 for l in 0..LANES {
-                    if next[l] != now[l] {
-                        c[l] += df.steps[next[l] as usize].onset;
+                    let after = t >= o.tau[l];
+                    a[l] = if after { to.0[l] } else { from.0[l] };
+                    b[l] = if after { to.1[l] } else { from.1[l] };
+                    s[l] = if after { to.2[l] } else { from.2[l] };
+                }
+                let e = &self.shocks[t * d + q];
+                for l in 0..LANES {
+                    c[l] = b[l] + s[l] * e[l];
+                    // entering the new regime in month t + 1 adds its onset jump to x_{t+1}
+                    if t + 1 == o.tau[l] {
+                        c[l] += onset[l];
+                    }
+                }
+            } else {
+                if self.changed[t] {
+                    (a, b, s) = self.coefficients(&self.regime_t[t]);
+                }
+                let e = &self.shocks[t * d + q];
+                for l in 0..LANES {
+                    c[l] = b[l] + s[l] * e[l];
+                }
+                if self.changed[t + 1] {
+                    let (now, next) = (&self.regime_t[t], &self.regime_t[t + 1]);
+                    for l in 0..LANES {
+                        if next[l] != now[l] {
+                            c[l] += df.steps[next[l] as usize].onset;
+                        }
                     }
                 }
             }
@@ -265,6 +313,11 @@ fn simulate_block_generic(
         Regimes::Static { .. } => draws[0] = prng.uniform(streams::REGIME, 0),
         Regimes::Markov { .. } => prng.fill_uniforms(streams::REGIME, draws),
     }
+    let mut onsets = Onsets {
+        from: model.base as u8,
+        to: [model.base as u8; LANES],
+        tau: [usize::MAX; LANES],
+    };
     for l in 0..lanes {
         let path = first + l as u64;
         let k = ctx.alloc.scenario_of(path as usize);
@@ -278,6 +331,7 @@ fn simulate_block_generic(
                 let on = tau.min(w);
                 reg[..on].fill(model.base as u8);
                 reg[on..].fill(k as u8);
+                (onsets.to[l], onsets.tau[l]) = (k as u8, tau);
                 out.onset[out.row0 + l] = if tau == usize::MAX { -1 } else { tau as i64 };
             }
             Regimes::Markov { cumulative } => {
@@ -299,6 +353,15 @@ fn simulate_block_generic(
             rout[(out.row0 + l) * w..(out.row0 + l + 1) * w].copy_from_slice(reg);
         }
     }
+    // the lanes past the block repeat its last path
+    for l in lanes..LANES {
+        (onsets.to[l], onsets.tau[l]) = (onsets.to[lanes - 1], onsets.tau[lanes - 1]);
+    }
+    // (a block whose lanes all stay in one regime runs the plain recurrence)
+    let onsets = match model.regimes {
+        Regimes::Static { .. } if onsets.tau.iter().any(|&t| t < w) => Some(onsets),
+        _ => None,
+    };
     for l in 0..LANES {
         let reg = &scratch.regimes[l.min(lanes - 1) * w..][..w];
         for (rt, &r) in scratch.regime_t.iter_mut().zip(reg) {
@@ -350,22 +413,47 @@ fn simulate_block_generic(
         let f = df.factor;
         let jumps = &mut scratch.jumps[..h];
         if df.has_jumps {
+            // Poisson(λΔ) counts by inversion of uniform t. A lane draws no jump
+            // when u ≤ P(N = 0) of its regime (nearly always), so the tables are
+            // only looked up in the lanes that jump.
             let draws = &mut scratch.draws[..h];
             prng.fill_uniforms(streams::UNIFORM_BASE + f as u32, draws);
-            for (l, rng) in rngs.iter().enumerate() {
-                let reg = &scratch.regimes[l * w..(l + 1) * w];
-                for (t, &r) in reg[..h].iter().enumerate() {
-                    let st = &df.steps[r as usize];
-                    let mut jsum = 0.0;
-                    if st.jump_mean > 0.0 {
-                        // Poisson(λΔ) by inversion, looked up in the tabulated sums
-                        let n = df.jump_counts[r as usize].invert(draws[t][l]);
-                        for i in 0..n {
-                            let z = rng.normal(streams::NORMAL_BASE + f as u32, ((t as u64) << 16) | i as u64);
-                            jsum += st.mu_j + st.sigma_j * z;
+            let no_jump = |t: usize| -> Lanes { std::array::from_fn(|l| df.no_jump[scratch.regime_t[t][l] as usize]) };
+            let mut p0 = no_jump(0);
+            let (counts, sizes) = (&mut scratch.jump_n, &mut scratch.jump_sizes);
+            sizes.clear();
+            for (t, (n, u)) in counts.iter_mut().zip(draws.iter()).enumerate() {
+                if changed[t] {
+                    p0 = no_jump(t);
+                }
+                *n = [0; LANES];
+                if !(0..LANES).fold(false, |any, l| any | (u[l] > p0[l])) {
+                    continue;
+                }
+                for l in 0..LANES {
+                    if u[l] > p0[l] {
+                        n[l] = df.jump_counts[scratch.regime_t[t][l] as usize].invert(u[l]);
+                    }
+                }
+                sizes.extend((0..n.iter().copied().max().unwrap_or(0)).map(|i| (t, i)));
+            }
+            // the i-th jump size of month t is normal (t << 16) | i; a batch of
+            // them is drawn together
+            jumps.fill([0.0; LANES]);
+            for batch in sizes.chunks(CHAINS) {
+                // (a short last batch repeats its last draw)
+                let index = |k: usize| {
+                    let (t, i) = batch[k.min(batch.len() - 1)];
+                    ((t as u64) << 16) | i as u64
+                };
+                let z = prng.normals_at::<CHAINS>(streams::NORMAL_BASE + f as u32, std::array::from_fn(index));
+                for (&(t, i), z) in batch.iter().zip(&z) {
+                    for l in 0..LANES {
+                        if i < counts[t][l] {
+                            let st = &df.steps[scratch.regime_t[t][l] as usize];
+                            jumps[t][l] += st.mu_j + st.sigma_j * z[l];
                         }
                     }
-                    jumps[t][l] = jsum;
                 }
             }
         }
@@ -384,6 +472,7 @@ fn simulate_block_generic(
             d,
             shocks,
             jumps,
+            onsets,
             regime_t: &scratch.regime_t,
             changed,
         };
@@ -412,20 +501,22 @@ fn simulate_block_generic(
             series[(out.row0 + l) * w] = c.initial as f64;
         }
         let mut done = [c.initial; LANES];
-        for t in 0..h {
-            for (l, rng) in rngs.iter().enumerate() {
-                let r = scratch.regimes[l * w + t] as usize;
+        let counts = &mut scratch.states[..h];
+        for (t, (count, u)) in counts.iter_mut().zip(draws.iter()).enumerate() {
+            let regime = &scratch.regime_t[t];
+            for l in 0..LANES {
+                let r = regime[l] as usize;
                 let open = c.total - done[l];
-                let u = draws[t][l];
                 let tab = &c.tables[r][open as usize];
                 done[l] += if tab.cdf.is_empty() {
-                    binomial_inv(open, c.h[r], c.p0[r][open as usize], u, rng, stream, t)
+                    binomial_inv(open, c.h[r], c.p0[r][open as usize], u[l], &all_rngs[l], stream, t)
                 } else {
-                    tab.invert(u)
+                    tab.invert(u[l])
                 };
-                series[(out.row0 + l) * w + t + 1] = done[l] as f64;
             }
+            *count = done.map(|n| n as f64);
         }
+        store_rows(counts, &mut series[out.row0 * w + 1..], w, lanes);
     }
 
     // 5. adoption curves: s_max·(1 − e^{−r(t−L)⁺}) + noise·Z_t, clipped to [0, 1]
@@ -438,27 +529,38 @@ fn simulate_block_generic(
         } else {
             noise.fill([0.0; LANES]);
         }
-        for l in 0..lanes {
-            let lag = uniform_int(lag_u[l], a.lag_min, a.lag_max) as usize;
-            let row = &mut out.series[a.factor][(out.row0 + l) * w..(out.row0 + l + 1) * w];
-            row[0] = 0.0;
-            for t in 1..w {
-                let s_max = a.s_max[scratch.regimes[l * w + t] as usize];
-                let v = s_max * a.ramp[t.saturating_sub(lag)] + a.noise * noise[t][l];
-                row[t] = v.clamp(0.0, 1.0);
+        let lag: [usize; LANES] = std::array::from_fn(|l| uniform_int(lag_u[l], a.lag_min, a.lag_max) as usize);
+        let shares = &mut scratch.states[..h];
+        for (t, share) in (1..w).zip(shares.iter_mut()) {
+            let regime = &scratch.regime_t[t];
+            for l in 0..LANES {
+                let s_max = a.s_max[regime[l] as usize];
+                let v = s_max * a.ramp[t.saturating_sub(lag[l])] + a.noise * noise[t][l];
+                share[l] = v.clamp(0.0, 1.0);
             }
         }
+        let series = &mut *out.series[a.factor];
+        for l in 0..lanes {
+            series[(out.row0 + l) * w] = 0.0;
+        }
+        store_rows(shares, &mut series[out.row0 * w + 1..], w, lanes);
     }
 
     // 6. contract prices: C = (1 − d)·mean(S_{t−m} … S_{t−1})·e^{ε} at each contract month
     for c in &model.contracts {
         let (under, row_all) = two_series(out.series, c.underlying, c.factor);
-        let eps = &mut scratch.draws[..w];
-        for (t, e) in eps.iter_mut().enumerate() {
-            if c.reset[t] && c.noise > 0.0 {
-                *e = prng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64);
-            }
+        // e^{ε} of every contract month, over the lanes at once (ε = noise·Z_t,
+        // Z_t normal t of the factor's stream; e^0 = 1 without noise)
+        let growth = &mut scratch.draws[..w];
+        for (t, g) in growth.iter_mut().enumerate().filter(|&(t, _)| c.reset[t]) {
+            *g = if c.noise > 0.0 {
+                let z = prng.normal(streams::NORMAL_BASE + c.factor as u32, t as u64);
+                std::array::from_fn(|l| math::exp(c.noise * z[l]))
+            } else {
+                [1.0; LANES]
+            };
         }
+        #[allow(clippy::needless_range_loop)] // l: a lane of `growth`, a row of the outputs
         for l in 0..lanes {
             let r0 = (out.row0 + l) * w;
             let under = &under[r0..r0 + w];
@@ -470,8 +572,7 @@ fn simulate_block_generic(
                     let lo = t.saturating_sub(c.averaging);
                     let mean = under[lo..t].iter().sum::<f64>() / (t - lo) as f64;
                     let disc = c.discount[scratch.regimes[l * w + t] as usize];
-                    let eps = if c.noise > 0.0 { c.noise * eps[t][l] } else { 0.0 };
-                    price = (1.0 - disc) * mean * math::exp(eps);
+                    price = (1.0 - disc) * mean * growth[t][l];
                 }
                 row[t] = price;
             }
@@ -499,14 +600,19 @@ fn simulate_block_generic(
             if scratch.dlog_from_state[slot] {
                 continue; // filled from the log state in step 3
             }
+            // ln(S_{t+1} / S_t) along each row (a contiguous, vectorised loop),
+            // then into the lanes
             let series = &*out.series[f];
-            let rows: [&[f64]; LANES] = std::array::from_fn(|l| {
-                let r0 = (out.row0 + l.min(lanes - 1)) * w;
-                &series[r0..r0 + w]
-            });
+            let row_logs = &mut scratch.row_logs;
+            for l in 0..lanes {
+                let row = &series[(out.row0 + l) * w..][..w];
+                for (d, s) in row_logs[l * h..(l + 1) * h].iter_mut().zip(row.windows(2)) {
+                    *d = math::ln(s[1] / s[0]);
+                }
+            }
             for (t, dl) in dlog[slot * h..(slot + 1) * h].iter_mut().enumerate() {
-                for (d, row) in dl.iter_mut().zip(&rows) {
-                    *d = math::ln(row[t + 1] / row[t]);
+                for (l, d) in dl.iter_mut().enumerate() {
+                    *d = row_logs[l.min(lanes - 1) * h + t];
                 }
             }
         }
@@ -643,6 +749,8 @@ mod tests {
             let tab = InversionTable::new(poisson_cdf(mean, p0));
             for u in probes(&tab.cdf) {
                 assert_eq!(tab.invert(u), poisson_inv(u, mean, p0), "mean = {mean}, u = {u:e}");
+                // the kernel skips the table when u <= P(N = 0)
+                assert_eq!(tab.invert(u) == 0, u <= tab.cdf[0], "mean = {mean}, u = {u:e}");
             }
         }
         assert!(poisson_cdf(0.0, 1.0).is_empty());

@@ -65,6 +65,9 @@ pub struct Diffusion {
     pub has_jumps: bool,
     /// Per regime, the jump count's distribution function (empty without jumps).
     pub jump_counts: Vec<InversionTable>,
+    /// Per regime, P(no jump in a step) as tabulated: a uniform at or below it
+    /// draws no jump (+∞ without jumps).
+    pub no_jump: Vec<f64>,
 }
 
 /// Completion counter: each of `total` items completes with probability h_r per month.
@@ -550,6 +553,10 @@ fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: 
     let jump_counts = steps
         .iter()
         .map(|s| InversionTable::new(poisson_cdf(s.jump_mean, s.jump_p0)))
+        .collect::<Vec<_>>();
+    let no_jump = jump_counts
+        .iter()
+        .map(|t| t.cdf.first().copied().unwrap_or(f64::INFINITY))
         .collect();
     Diffusion {
         factor,
@@ -559,5 +566,6 @@ fn diffusion(factor: usize, transform: Transform, initial: f64, x0: f64, steps: 
         steps,
         has_jumps,
         jump_counts,
+        no_jump,
     }
 }

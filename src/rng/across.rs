@@ -15,9 +15,9 @@ use super::{box_muller_r, locate, math, philox_rounds, to_unit, PathRng};
 pub const WIDTH: usize = 8;
 
 /// Philox blocks advanced together (four words each: a quarter of the vector
-/// register file at AVX-512, so that the round latencies overlap).
-const CHAINS: usize = 4;
-const _: () = assert!(CHAINS == 4); // `fill` lists the blocks of a batch
+/// register file at AVX-512, so that the round latencies overlap): the batch
+/// size to give [`PathsRng::normals_at`].
+pub const CHAINS: usize = 4;
 
 /// The generators of the paths of one block, lane by lane.
 #[derive(Clone, Copy, Debug)]
@@ -91,13 +91,20 @@ impl PathsRng {
     #[inline(always)]
     fn normal_pairs<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[f64; WIDTH]; 2]; C] {
         let u = self.units(stream, blocks);
-        let mut z = [[[0.0; WIDTH]; 2]; C];
-        for (zc, [u1, u2]) in z.iter_mut().zip(&u) {
+        // the blocks' radii, then their angles: each loop runs over all the
+        // blocks, so that their (long) dependency chains interleave
+        let mut r = [[0.0; WIDTH]; C];
+        for (rc, [u1, _]) in r.iter_mut().zip(&u) {
             for l in 0..WIDTH {
-                let r = self.sign[l] * box_muller_r(u1[l]);
+                rc[l] = self.sign[l] * box_muller_r(u1[l]);
+            }
+        }
+        let mut z = [[[0.0; WIDTH]; 2]; C];
+        for ((zc, [_, u2]), rc) in z.iter_mut().zip(&u).zip(&r) {
+            for l in 0..WIDTH {
                 let (s, co) = math::sincos_2pi(u2[l]);
-                zc[0][l] = r * co;
-                zc[1][l] = r * s;
+                zc[0][l] = rc[l] * co;
+                zc[1][l] = rc[l] * s;
             }
         }
         z
@@ -113,8 +120,17 @@ impl PathsRng {
     /// Normal `index` of `stream` on every path.
     #[inline(always)]
     pub fn normal(&self, stream: u32, index: u64) -> [f64; WIDTH] {
-        let (b, second) = locate(index);
-        self.normal_pairs(stream, [b])[0][second as usize]
+        self.normals_at(stream, [index])[0]
+    }
+
+    /// Normals `indices[k]` of `stream` on every path, their Philox blocks
+    /// advanced together (one at a time, each would wait on its rounds'
+    /// latency).
+    #[inline(always)]
+    pub fn normals_at<const C: usize>(&self, stream: u32, indices: [u64; C]) -> [[f64; WIDTH]; C] {
+        let at = indices.map(locate);
+        let z = self.normal_pairs(stream, at.map(|(b, _)| b));
+        std::array::from_fn(|k| z[k][at[k].1 as usize])
     }
 
     /// Uniforms `0..out.len()` of `stream`: `out[i]` holds number i of every path.
@@ -142,7 +158,7 @@ impl PathsRng {
         let blocks = (n >> 4) * 8 + (n & 15).min(8);
         let mut b0 = 0u32;
         while (b0 as u64) < blocks {
-            let batch = [b0, b0 + 1, b0 + 2, b0 + 3];
+            let batch: [u32; CHAINS] = std::array::from_fn(|c| b0 + c as u32);
             let z = if NORMAL {
                 self.normal_pairs(stream, batch)
             } else {
@@ -169,8 +185,19 @@ mod tests {
     use super::*;
     use crate::simd::multiversion;
 
-    /// Normals and uniforms filled, then one of each drawn alone.
-    type Draws = (Vec<[f64; WIDTH]>, Vec<[f64; WIDTH]>, [f64; WIDTH], [f64; WIDTH]);
+    /// Normals and uniforms filled, then one of each drawn alone, then a batch of normals.
+    type Draws = (
+        Vec<[f64; WIDTH]>,
+        Vec<[f64; WIDTH]>,
+        [f64; WIDTH],
+        [f64; WIDTH],
+        [[f64; WIDTH]; CHAINS],
+    );
+
+    /// Indices of the batch of normals: scattered over blocks and halves.
+    fn batch(n: usize) -> [u64; CHAINS] {
+        [(3 << 16) | 9, n as u64, 0, (1 << 16) | 1]
+    }
 
     multiversion! {
         /// The kernel's view: every helper inlined into a multiversioned function.
@@ -178,7 +205,8 @@ mod tests {
             let (mut z, mut u) = (vec![[0.0; WIDTH]; n], vec![[0.0; WIDTH]; n]);
             rngs.fill_normals(stream, &mut z);
             rngs.fill_uniforms(stream + 1, &mut u);
-            (z, u, rngs.normal(stream, n as u64 + 3), rngs.uniform(stream + 1, n as u64 + 5))
+            let one = (rngs.normal(stream, n as u64 + 3), rngs.uniform(stream + 1, n as u64 + 5));
+            (z, u, one.0, one.1, rngs.normals_at(stream, batch(n)))
         }
     }
 
@@ -196,7 +224,7 @@ mod tests {
                 for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
                     let used = simd::set_max_level(tier);
                     for n in [1, 7, 8, 9, 16, 17, 24, 25, 33, 40, 192] {
-                        let (z, u, z1, u1) = draws(&block, n, 5);
+                        let (z, u, z1, u1, zs) = draws(&block, n, 5);
                         for (l, p) in paths.iter().enumerate() {
                             for i in 0..n {
                                 let want = p.normal(5, i as u64).to_bits();
@@ -206,6 +234,9 @@ mod tests {
                             }
                             assert_eq!(z1[l].to_bits(), p.normal(5, n as u64 + 3).to_bits());
                             assert_eq!(u1[l].to_bits(), p.uniform(6, n as u64 + 5).to_bits());
+                            for (zk, &i) in zs.iter().zip(&batch(n)) {
+                                assert_eq!(zk[l].to_bits(), p.normal(5, i).to_bits(), "batch normal {i}");
+                            }
                         }
                     }
                 }
