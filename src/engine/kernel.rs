@@ -357,17 +357,28 @@ fn simulate_block_generic(
     for l in lanes..LANES {
         (onsets.to[l], onsets.tau[l]) = (onsets.to[lanes - 1], onsets.tau[lanes - 1]);
     }
+    // the regimes month by month: in static mode straight from the onsets
+    // (one vector select a month), otherwise lane by lane
+    match model.regimes {
+        Regimes::Static { .. } => {
+            for (t, rt) in scratch.regime_t.iter_mut().enumerate() {
+                *rt = std::array::from_fn(|l| if t >= onsets.tau[l] { onsets.to[l] } else { onsets.from });
+            }
+        }
+        Regimes::Markov { .. } => {
+            for l in 0..LANES {
+                let reg = &scratch.regimes[l.min(lanes - 1) * w..][..w];
+                for (rt, &r) in scratch.regime_t.iter_mut().zip(reg) {
+                    rt[l] = r;
+                }
+            }
+        }
+    }
     // (a block whose lanes all stay in one regime runs the plain recurrence)
     let onsets = match model.regimes {
         Regimes::Static { .. } if onsets.tau.iter().any(|&t| t < w) => Some(onsets),
         _ => None,
     };
-    for l in 0..LANES {
-        let reg = &scratch.regimes[l.min(lanes - 1) * w..][..w];
-        for (rt, &r) in scratch.regime_t.iter_mut().zip(reg) {
-            rt[l] = r;
-        }
-    }
 
     // 2. correlated shocks, e_t = L z_t
     let shocks = &mut scratch.shocks[..h * d];
