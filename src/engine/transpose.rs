@@ -32,50 +32,18 @@ mod x86 {
         let groups = src.len() / 8;
         let out = dst.as_mut_ptr();
         for g in 0..groups {
-            let row = |i: usize| src[8 * g + i].as_ptr();
-            let r = [
-                _mm512_loadu_pd(row(0)),
-                _mm512_loadu_pd(row(1)),
-                _mm512_loadu_pd(row(2)),
-                _mm512_loadu_pd(row(3)),
-                _mm512_loadu_pd(row(4)),
-                _mm512_loadu_pd(row(5)),
-                _mm512_loadu_pd(row(6)),
-                _mm512_loadu_pd(row(7)),
-            ];
-            // pairs of rows interleaved, then 128-bit blocks gathered twice:
-            // column l ends up holding r0[l] … r7[l]
-            let t = [
-                _mm512_unpacklo_pd(r[0], r[1]),
-                _mm512_unpackhi_pd(r[0], r[1]),
-                _mm512_unpacklo_pd(r[2], r[3]),
-                _mm512_unpackhi_pd(r[2], r[3]),
-                _mm512_unpacklo_pd(r[4], r[5]),
-                _mm512_unpackhi_pd(r[4], r[5]),
-                _mm512_unpacklo_pd(r[6], r[7]),
-                _mm512_unpackhi_pd(r[6], r[7]),
-            ];
-            // s[k]: from t[k] and t[k + 2] (k in 0, 1, 4, 5), even or odd 128-bit blocks
-            let s = [
-                _mm512_shuffle_f64x2::<0x88>(t[0], t[2]),
-                _mm512_shuffle_f64x2::<0xDD>(t[0], t[2]),
-                _mm512_shuffle_f64x2::<0x88>(t[1], t[3]),
-                _mm512_shuffle_f64x2::<0xDD>(t[1], t[3]),
-                _mm512_shuffle_f64x2::<0x88>(t[4], t[6]),
-                _mm512_shuffle_f64x2::<0xDD>(t[4], t[6]),
-                _mm512_shuffle_f64x2::<0x88>(t[5], t[7]),
-                _mm512_shuffle_f64x2::<0xDD>(t[5], t[7]),
-            ];
-            let col = [
-                _mm512_shuffle_f64x2::<0x88>(s[0], s[4]),
-                _mm512_shuffle_f64x2::<0x88>(s[2], s[6]),
-                _mm512_shuffle_f64x2::<0x88>(s[1], s[5]),
-                _mm512_shuffle_f64x2::<0x88>(s[3], s[7]),
-                _mm512_shuffle_f64x2::<0xDD>(s[0], s[4]),
-                _mm512_shuffle_f64x2::<0xDD>(s[2], s[6]),
-                _mm512_shuffle_f64x2::<0xDD>(s[1], s[5]),
-                _mm512_shuffle_f64x2::<0xDD>(s[3], s[7]),
-            ];
+            let r: [__m512d; 8] = std::array::from_fn(|i| _mm512_loadu_pd(src[8 * g + i].as_ptr()));
+            // pairs of rows interleaved; then the even and the odd 128-bit blocks
+            // of two registers, twice, after which column l holds r0[l] … r7[l]
+            let pairs = |a, b| (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b));
+            let halves = |a, b| (_mm512_shuffle_f64x2::<0x88>(a, b), _mm512_shuffle_f64x2::<0xDD>(a, b));
+            let [(t0, t1), (t2, t3), (t4, t5), (t6, t7)] =
+                [(0, 1), (2, 3), (4, 5), (6, 7)].map(|(i, j)| pairs(r[i], r[j]));
+            let [(s0, s1), (s2, s3), (s4, s5), (s6, s7)] =
+                [(t0, t2), (t1, t3), (t4, t6), (t5, t7)].map(|(a, b)| halves(a, b));
+            let [(c0, c4), (c1, c5), (c2, c6), (c3, c7)] =
+                [(s0, s4), (s2, s6), (s1, s5), (s3, s7)].map(|(a, b)| halves(a, b));
+            let col = [c0, c1, c2, c3, c4, c5, c6, c7];
             for (l, c) in col.iter().enumerate() {
                 _mm512_storeu_pd(out.add(l * w + 8 * g), *c);
             }

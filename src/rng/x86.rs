@@ -116,36 +116,64 @@ impl Words for __m512i {
 /// 2^52.
 const TWO52: f64 = 4_503_599_627_370_496.0;
 
-/// The body of both tiers: chain c holds blocks `block0 + c·WIDTH ..`, and its
-/// uniforms go to `u1`, `u2` from position `c·WIDTH`; the chains run in batches.
-#[inline(always)]
-unsafe fn unit_pairs_in<V: Words, const G: usize>(
-    rng: &PathRng,
-    stream: u32,
-    block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
-) {
-    let chains = G * LANES / V::WIDTH;
-    for first in (0..chains).step_by(V::BATCH) {
-        let n = V::BATCH.min(chains - first);
-        let mut x = [
-            [V::splat(rng.path_lo as u64); MAX_BATCH],
-            [V::splat(rng.path_hi as u64); MAX_BATCH],
-            [V::splat(stream as u64); MAX_BATCH],
-            [V::splat(0); MAX_BATCH],
-        ];
-        for (i, x3) in x[3].iter_mut().enumerate().take(n) {
-            *x3 = V::counters(block0.wrapping_add(((first + i) * V::WIDTH) as u32));
+/// `fn $body<V: Words, const C: usize>(…) { … }`, the generic body of both
+/// tiers, and `$avx2`, `$avx512`: the body compiled for each tier, with the
+/// register type of the tier (four and eight 64-bit lanes).
+macro_rules! tiers {
+    (
+        $(#[$m:meta])*
+        unsafe fn $body:ident<$v:ident: Words, const $c:ident: usize>($($arg:ident: $ty:ty),* $(,)?) $block:block
+        => $avx2:ident, $avx512:ident
+    ) => {
+        $(#[$m])*
+        #[inline(always)]
+        unsafe fn $body<$v: Words, const $c: usize>($($arg: $ty),*) $block
+
+        #[doc = concat!("[`", stringify!($body), "`] on AVX2.")]
+        #[target_feature(enable = "avx2")]
+        pub(super) unsafe fn $avx2<const $c: usize>($($arg: $ty),*) {
+            $body::<__m256i, $c>($($arg),*)
         }
-        rounds(&mut x, n, rng.key);
-        let [x0, x1, x2, x3] = x;
-        for i in 0..n {
-            let at = (first + i) * V::WIDTH;
-            V::store_units(x0[i], x1[i], &mut u1[at..]);
-            V::store_units(x2[i], x3[i], &mut u2[at..]);
+
+        #[doc = concat!("[`", stringify!($body), "`] on AVX-512.")]
+        #[target_feature(enable = "avx512f")]
+        pub(super) unsafe fn $avx512<const $c: usize>($($arg: $ty),*) {
+            $body::<__m512i, $c>($($arg),*)
         }
-    }
+    };
+}
+
+tiers! {
+    /// [`super::unit_pairs`]: chain c holds blocks `block0 + c·WIDTH ..`, and its
+    /// uniforms go to `u1`, `u2` from position `c·WIDTH`; the chains run in batches.
+    unsafe fn unit_pairs_in<V: Words, const G: usize>(
+        rng: &PathRng,
+        stream: u32,
+        block0: u32,
+        u1: &mut [f64; LANES * GROUPS],
+        u2: &mut [f64; LANES * GROUPS],
+    ) {
+        let chains = G * LANES / V::WIDTH;
+        for first in (0..chains).step_by(V::BATCH) {
+            let n = V::BATCH.min(chains - first);
+            let mut x = [
+                [V::splat(rng.path_lo as u64); MAX_BATCH],
+                [V::splat(rng.path_hi as u64); MAX_BATCH],
+                [V::splat(stream as u64); MAX_BATCH],
+                [V::splat(0); MAX_BATCH],
+            ];
+            for (i, x3) in x[3].iter_mut().enumerate().take(n) {
+                *x3 = V::counters(block0.wrapping_add(((first + i) * V::WIDTH) as u32));
+            }
+            rounds(&mut x, n, rng.key);
+            let [x0, x1, x2, x3] = x;
+            for i in 0..n {
+                let at = (first + i) * V::WIDTH;
+                V::store_units(x0[i], x1[i], &mut u1[at..]);
+                V::store_units(x2[i], x3[i], &mut u2[at..]);
+            }
+        }
+    } => unit_pairs_avx2, unit_pairs_avx512
 }
 
 /// The ten Philox rounds of the first `n` chains of `x` (words `x[0..4][chain]`).
@@ -169,70 +197,36 @@ unsafe fn rounds<V: Words>(x: &mut [[V; MAX_BATCH]; 4], n: usize, key: [u32; 2])
     }
 }
 
-/// [`super::across::PathsRng`]'s uniforms: block `blocks[c]` of `stream` for
-/// the paths whose counter words are `lo`, `hi`, into `u[c][half][path]`.
-/// A block's paths take `WIDTH / V::WIDTH` registers (chains).
-#[inline(always)]
-#[allow(clippy::needless_range_loop)] // chain i's four words sit in four arrays
-unsafe fn across_units_in<V: Words, const C: usize>(
-    key: [u32; 2],
-    lo: &[u64; WIDTH],
-    hi: &[u64; WIDTH],
-    stream: u32,
-    blocks: [u32; C],
-    u: &mut [[[f64; WIDTH]; 2]; C],
-) {
-    let per = WIDTH / V::WIDTH;
-    let chains = C * per;
-    for first in (0..chains).step_by(V::BATCH) {
-        let n = V::BATCH.min(chains - first);
-        let mut x = [[V::splat(stream as u64); MAX_BATCH]; 4];
-        for i in 0..n {
-            let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
-            x[0][i] = V::load(&lo[at..]);
-            x[1][i] = V::load(&hi[at..]);
-            x[3][i] = V::splat(blocks[c] as u64);
+tiers! {
+    /// [`super::across::PathsRng`]'s uniforms: block `blocks[c]` of `stream` for
+    /// the paths whose counter words are `lo`, `hi`, into `u[c][half][path]`.
+    /// A block's paths take `WIDTH / V::WIDTH` registers (chains).
+    #[allow(clippy::needless_range_loop)] // chain i's four words sit in four arrays
+    unsafe fn across_units_in<V: Words, const C: usize>(
+        key: [u32; 2],
+        lo: &[u64; WIDTH],
+        hi: &[u64; WIDTH],
+        stream: u32,
+        blocks: [u32; C],
+        u: &mut [[[f64; WIDTH]; 2]; C],
+    ) {
+        let per = WIDTH / V::WIDTH;
+        let chains = C * per;
+        for first in (0..chains).step_by(V::BATCH) {
+            let n = V::BATCH.min(chains - first);
+            let mut x = [[V::splat(stream as u64); MAX_BATCH]; 4];
+            for i in 0..n {
+                let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
+                x[0][i] = V::load(&lo[at..]);
+                x[1][i] = V::load(&hi[at..]);
+                x[3][i] = V::splat(blocks[c] as u64);
+            }
+            rounds(&mut x, n, key);
+            for i in 0..n {
+                let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
+                V::store_units(x[0][i], x[1][i], &mut u[c][0][at..]);
+                V::store_units(x[2][i], x[3][i], &mut u[c][1][at..]);
+            }
         }
-        rounds(&mut x, n, key);
-        for i in 0..n {
-            let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
-            V::store_units(x[0][i], x[1][i], &mut u[c][0][at..]);
-            V::store_units(x[2][i], x[3][i], &mut u[c][1][at..]);
-        }
-    }
+    } => across_units_avx2, across_units_avx512
 }
-
-/// `$avx2` and `$avx512`: the generic body `$body` compiled for each tier, with
-/// the register type of the tier (four and eight 64-bit lanes).
-macro_rules! tiers {
-    ($avx2:ident, $avx512:ident = $body:ident<const $c:ident>($($arg:ident: $ty:ty),* $(,)?)) => {
-        #[doc = concat!("[`", stringify!($body), "`] on AVX2.")]
-        #[target_feature(enable = "avx2")]
-        pub(super) unsafe fn $avx2<const $c: usize>($($arg: $ty),*) {
-            $body::<__m256i, $c>($($arg),*)
-        }
-
-        #[doc = concat!("[`", stringify!($body), "`] on AVX-512.")]
-        #[target_feature(enable = "avx512f")]
-        pub(super) unsafe fn $avx512<const $c: usize>($($arg: $ty),*) {
-            $body::<__m512i, $c>($($arg),*)
-        }
-    };
-}
-
-tiers!(across_units_avx2, across_units_avx512 = across_units_in<const C>(
-    key: [u32; 2],
-    lo: &[u64; WIDTH],
-    hi: &[u64; WIDTH],
-    stream: u32,
-    blocks: [u32; C],
-    u: &mut [[[f64; WIDTH]; 2]; C],
-));
-
-tiers!(unit_pairs_avx2, unit_pairs_avx512 = unit_pairs_in<const G>(
-    rng: &PathRng,
-    stream: u32,
-    block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
-));
