@@ -236,9 +236,14 @@ impl SummaryJob {
         let first = it
             .next()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("parts", "give at least one partial")))?;
-        let mut acc = Partial::from_bytes(first).map_err(|e| to_pyerr(py, e))?;
+        let read = |b: &[u8]| {
+            let p = Partial::from_bytes(b)?;
+            p.check_layout(&self.spec, self.model.n_scenarios)?;
+            Ok(p)
+        };
+        let mut acc = read(first).map_err(|e| to_pyerr(py, e))?;
         for b in it {
-            let p = Partial::from_bytes(b).map_err(|e| to_pyerr(py, e))?;
+            let p = read(b).map_err(|e| to_pyerr(py, e))?;
             acc.merge(&p).map_err(|e| to_pyerr(py, e))?;
         }
         Ok(PyBytes::new(py, &acc.to_bytes()))
@@ -246,7 +251,9 @@ impl SummaryJob {
 
     /// Feed the merged partial of the whole range for the current pass.
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
-        let part = Partial::from_bytes(merged).map_err(|e| to_pyerr(py, e))?;
+        let part = Partial::from_bytes(merged)
+            .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
+            .map_err(|e| to_pyerr(py, e))?;
         if part.start != 0 || part.end != self.n_paths || part.pass != self.pass {
             return Err(to_pyerr(
                 py,

@@ -39,6 +39,38 @@ impl DyadicSum {
         self.cascade();
     }
 
+    /// Append the vectors of indices `first..first + m` (`leaves`: m × dim,
+    /// row-major), with the same bits as m calls of [`DyadicSum::push`]: the
+    /// run is cut into maximal aligned blocks, each summed pairwise along its
+    /// own subtree (an aligned block is a left child at every level below its
+    /// own, so no earlier node can join part of it) and pushed as one node.
+    /// `leaves` is used as scratch.
+    pub fn extend_run(&mut self, first: u64, leaves: &mut [f64]) {
+        let d = self.dim;
+        if d == 0 {
+            return;
+        }
+        let end = first + (leaves.len() / d) as u64;
+        let mut i = first;
+        while i < end {
+            let mut level = i.trailing_zeros().min(62);
+            while 1u64 << level > end - i {
+                level -= 1;
+            }
+            let size = 1usize << level;
+            let off = (i - first) as usize * d;
+            let block = &mut leaves[off..off + size * d];
+            match d {
+                2 => pairwise(block, 2),
+                _ => pairwise(block, d),
+            }
+            self.values.extend_from_slice(&block[..d]);
+            self.nodes.push((level as u8, i >> level));
+            self.cascade();
+            i += size as u64;
+        }
+    }
+
     fn cascade(&mut self) {
         let d = self.dim;
         while self.nodes.len() >= 2 {
@@ -117,6 +149,21 @@ impl DyadicSum {
     }
 }
 
+/// Sum a block of 2^l vectors of length `d` pairwise, in place, into its
+/// first `d` values (inlined, so that a constant `d` unrolls).
+#[inline(always)]
+fn pairwise(block: &mut [f64], d: usize) {
+    let mut n = block.len() / d;
+    while n > 1 {
+        n /= 2;
+        for p in 0..n {
+            for c in 0..d {
+                block[p * d + c] = block[2 * p * d + c] + block[(2 * p + 1) * d + c];
+            }
+        }
+    }
+}
+
 /// Read a little-endian u64 from the front of `buf`.
 pub fn take_u64(buf: &mut &[u8]) -> Option<u64> {
     if buf.len() < 8 {
@@ -169,6 +216,20 @@ mod tests {
             acc.write(&mut bytes);
             let back = DyadicSum::read(&mut bytes.as_slice()).unwrap();
             assert_eq!(back, acc);
+        }
+        // runs appended in blocks: the same nodes as one push per index
+        for (a, b) in [(0u64, n), (3, 700), (64, 128), (5, 6), (1, 1000)] {
+            let mut run = sum_range(&v, 0, a);
+            run.extend_run(a, &mut v[a as usize..b as usize].to_vec());
+            assert_eq!(run, sum_range(&v, 0, b));
+            let mut two = DyadicSum::new(2);
+            let mut leaves: Vec<f64> = v[..b as usize].iter().flat_map(|&x| [x, x * x]).collect();
+            two.extend_run(0, &mut leaves);
+            let mut one_by_one = DyadicSum::new(2);
+            for (i, &x) in v[..b as usize].iter().enumerate() {
+                one_by_one.push(i as u64, &[x, x * x]);
+            }
+            assert_eq!(two, one_by_one);
         }
         let plain: f64 = v.iter().sum();
         assert!((whole[0] - plain).abs() <= 1e-12 * plain.abs());

@@ -92,9 +92,9 @@ pub struct Partial {
     pub pass: Pass,
     k: usize,
     j: usize,
-    /// Pass 1: per scenario, sums of (v − shift) and (v − shift)² for every reducer.
+    /// Pass 1: per reducer and scenario, sums of (v − shift) and (v − shift)².
     sums: Vec<DyadicSum>,
-    /// Pass 1: per scenario and (reducer, threshold): count of v > c.
+    /// Pass 1: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
     /// Pass 1: reducer × scenario × 2^16 counts; pass 2: target × scenario × 2^12.
     hist: Vec<u32>,
@@ -108,13 +108,121 @@ fn n_thresholds(spec: &SummarySpec) -> usize {
     spec.reducers.iter().map(|r| r.thresholds.len()).sum()
 }
 
+/// Cut `s` into consecutive pieces of the given lengths.
+fn split_lengths<T>(mut s: &mut [T], lengths: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut out = Vec::new();
+    for n in lengths {
+        let (head, rest) = std::mem::take(&mut s).split_at_mut(n);
+        out.push(head);
+        s = rest;
+    }
+    out
+}
+
+/// What every reducer's share reads while absorbing a wave of rows.
+struct ShareCtx<'a> {
+    spec: &'a SummarySpec,
+    shifts: &'a [f64],
+    /// The wave's values, reducer by reducer (J × rows).
+    vals: &'a [f64],
+    rows: usize,
+    k_n: usize,
+    runs: &'a [(usize, usize, usize, u64)],
+}
+
+/// The parts of a [`Partial`] that belong to reducer `i`: its per-scenario
+/// sums, its threshold counts, its histograms, and its targets' values and
+/// tail sums. Shares are disjoint, so reducers absorb in parallel, each over
+/// the rows in path order (the same bits as one reducer after the other).
+struct Share<'a> {
+    i: usize,
+    sums: &'a mut [DyadicSum],
+    above: &'a mut [u64],
+    hist: &'a mut [u32],
+    values: &'a mut [BTreeMap<u64, Vec<u64>>],
+    tail: &'a mut [DyadicSum],
+    targets: &'a [(usize, u64)],
+}
+
+impl Share<'_> {
+    /// This share's reducer's values.
+    fn column<'c>(&self, c: &ShareCtx<'c>) -> &'c [f64] {
+        &c.vals[self.i * c.rows..(self.i + 1) * c.rows]
+    }
+
+    /// Pass 1: moments, threshold counts and the 16-bit key histogram.
+    fn moments(self, c: &ShareCtx) {
+        let (i, k_n, col) = (self.i, c.k_n, self.column(c));
+        let shift = c.shifts[i];
+        let thresholds = &c.spec.reducers[i].thresholds;
+        let mut leaves = Vec::new();
+        for &(r0, len, k, local) in c.runs {
+            leaves.clear();
+            for &v in &col[r0..r0 + len] {
+                let d = v - shift;
+                leaves.extend_from_slice(&[d, d * d]);
+                for (ci, &t) in thresholds.iter().enumerate() {
+                    if v > t {
+                        self.above[ci * k_n + k] += 1;
+                    }
+                }
+                self.hist[k * BINS1 + (key(v) >> 48) as usize] += 1;
+            }
+            self.sums[k].extend_run(local, &mut leaves);
+        }
+    }
+
+    /// Pass 2: 12-bit histograms inside each target's 16-bit bin.
+    fn refine(self, c: &ShareCtx) {
+        let (k_n, col) = (c.k_n, self.column(c));
+        for &(r0, len, k, _) in c.runs {
+            for &v in &col[r0..r0 + len] {
+                let kv = key(v);
+                for (ti, &(_, prefix)) in self.targets.iter().enumerate() {
+                    if kv >> 48 == prefix {
+                        self.hist[(ti * k_n + k) * BINS2 + ((kv >> 36) & 0xFFF) as usize] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pass 3: values inside each target's 28-bit bin, and the sums above it
+    /// that CVaR needs (every path is a leaf, zero at or below the bin, so
+    /// that the sums stay compact).
+    fn collect(self, c: &ShareCtx) {
+        let (i, k_n, col) = (self.i, c.k_n, self.column(c));
+        let shift = c.shifts[i];
+        let cvar = !c.spec.reducers[i].cvar.is_empty();
+        let mut leaves = Vec::new();
+        for &(r0, len, k, local) in c.runs {
+            for (ti, &(_, prefix)) in self.targets.iter().enumerate() {
+                leaves.clear();
+                for &v in &col[r0..r0 + len] {
+                    let kv = key(v);
+                    let top = kv >> 36;
+                    if top == prefix {
+                        self.values[ti].entry(kv).or_insert_with(|| vec![0; k_n])[k] += 1;
+                    }
+                    if cvar {
+                        leaves.extend_from_slice(&if top > prefix { [v - shift, 1.0] } else { [0.0, 0.0] });
+                    }
+                }
+                if cvar {
+                    self.tail[ti * k_n + k].extend_run(local, &mut leaves);
+                }
+            }
+        }
+    }
+}
+
 impl Partial {
     /// An empty partial of `pass` over `start..start`.
     pub fn empty(spec: &SummarySpec, k: usize, pass: Pass, start: u64) -> Partial {
         let j = spec.reducers.len();
         let (sums, above, hist, values, tail) = match &pass {
             Pass::Moments => (
-                (0..k).map(|_| DyadicSum::new(2 * j)).collect(),
+                (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; k * n_thresholds(spec)],
                 vec![0u32; j * k * BINS1],
                 Vec::new(),
@@ -149,7 +257,9 @@ impl Partial {
         }
     }
 
-    /// Add the values of paths `first..` (row-major rows × J) with their scenarios.
+    /// Add the values of paths `first..` (reducer by reducer: J × rows) with
+    /// their scenarios. Every reducer owns disjoint parts of the state (see
+    /// [`Share`]), so the reducers absorb in parallel.
     fn absorb(
         &mut self,
         spec: &SummarySpec,
@@ -159,69 +269,96 @@ impl Partial {
         vals: &[f64],
         scen: &[u8],
     ) {
-        let j = self.j;
-        let k_n = self.k;
+        let (j, k_n) = (self.j, self.k);
+        let rows = vals.len() / j.max(1);
         debug_assert_eq!(first, self.end);
-        let mut leaf = vec![0.0; 2 * j];
-        for (r, row) in vals.chunks_exact(j).enumerate() {
-            let path = first + r as u64;
+        // maximal runs of one scenario: (first row, rows, scenario, local index of the first row)
+        let mut runs = Vec::new();
+        let mut r = 0;
+        while r < rows {
             let k = scen[r] as usize;
-            let local = path - alloc.offsets[k] as u64;
-            match &self.pass {
-                Pass::Moments => {
-                    for (i, &v) in row.iter().enumerate() {
-                        let d = v - shifts[i];
-                        leaf[2 * i] = d;
-                        leaf[2 * i + 1] = d * d;
-                    }
-                    self.sums[k].push(local, &leaf);
-                    let mut t = 0;
-                    let nt = self.above.len() / k_n.max(1);
-                    for (i, red) in spec.reducers.iter().enumerate() {
-                        for &c in &red.thresholds {
-                            if row[i] > c {
-                                self.above[k * nt + t] += 1;
-                            }
-                            t += 1;
-                        }
-                    }
-                    for (i, &v) in row.iter().enumerate() {
-                        let b = (key(v) >> 48) as usize;
-                        self.hist[(i * k_n + k) * BINS1 + b] += 1;
-                    }
-                }
-                Pass::Refine(targets) => {
-                    for (ti, &(red, prefix)) in targets.iter().enumerate() {
-                        let kv = key(row[red]);
-                        if kv >> 48 == prefix {
-                            let b = ((kv >> 36) & 0xFFF) as usize;
-                            self.hist[(ti * k_n + k) * BINS2 + b] += 1;
-                        }
-                    }
-                }
-                Pass::Collect(targets) => {
-                    for (ti, &(red, prefix)) in targets.iter().enumerate() {
-                        let v = row[red];
-                        let kv = key(v);
-                        let top = kv >> 36;
-                        if top == prefix {
-                            self.values[ti].entry(kv).or_insert_with(|| vec![0; k_n])[k] += 1;
-                        }
-                        // tail sums serve CVaR only; every path is a leaf (zero below
-                        // the bin) so that the sum stays compact
-                        if !spec.reducers[red].cvar.is_empty() {
-                            let leaf = if top > prefix {
-                                [v - shifts[red], 1.0]
-                            } else {
-                                [0.0, 0.0]
-                            };
-                            self.tail[ti * k_n + k].push(local, &leaf);
-                        }
-                    }
-                }
-            }
+            let len = scen[r..].iter().take_while(|&&x| x as usize == k).count();
+            runs.push((r, len, k, first + r as u64 - alloc.offsets[k] as u64));
+            r += len;
         }
-        self.end = first + (vals.len() / j.max(1)) as u64;
+        let Partial {
+            pass,
+            sums,
+            above,
+            hist,
+            values,
+            tail,
+            ..
+        } = self;
+        let pass = &*pass;
+        let targets: &[(usize, u64)] = match pass {
+            Pass::Moments => &[],
+            Pass::Refine(t) | Pass::Collect(t) => t,
+        };
+        // each reducer's number of targets (the list is sorted by reducer)
+        let per: Vec<usize> = (0..j).map(|i| targets.iter().filter(|t| t.0 == i).count()).collect();
+        // each reducer's lengths in the five parts of the state, for this pass
+        let (m, rf, co) = match pass {
+            Pass::Moments => (1, 0, 0),
+            Pass::Refine(_) => (0, 1, 0),
+            Pass::Collect(_) => (0, 0, 1),
+        };
+        let th = |i: usize| spec.reducers[i].thresholds.len();
+        let sums = split_lengths(sums, (0..j).map(|_| m * k_n));
+        let above = split_lengths(above, (0..j).map(|i| m * th(i) * k_n));
+        let hist = split_lengths(hist, (0..j).map(|i| m * k_n * BINS1 + rf * per[i] * k_n * BINS2));
+        let values = split_lengths(values, (0..j).map(|i| co * per[i]));
+        let tail = split_lengths(tail, (0..j).map(|i| co * per[i] * k_n));
+        let mut firsts = vec![0; j + 1];
+        for i in 0..j {
+            firsts[i + 1] = firsts[i] + per[i];
+        }
+        let shares: Vec<Share> = (sums.into_iter().zip(above).zip(hist))
+            .zip(values.into_iter().zip(tail))
+            .enumerate()
+            .map(|(i, (((sums, above), hist), (values, tail)))| Share {
+                i,
+                sums,
+                above,
+                hist,
+                values,
+                tail,
+                targets: &targets[firsts[i]..firsts[i + 1]],
+            })
+            .collect();
+        let ctx = ShareCtx {
+            spec,
+            shifts,
+            vals,
+            rows,
+            k_n,
+            runs: &runs,
+        };
+        shares.into_par_iter().for_each(|sh| match pass {
+            Pass::Moments => sh.moments(&ctx),
+            Pass::Refine(_) => sh.refine(&ctx),
+            Pass::Collect(_) => sh.collect(&ctx),
+        });
+        self.end = first + rows as u64;
+    }
+
+    /// Check that the partial has the layout `spec` gives its pass (a
+    /// partial read from bytes may come from another job).
+    pub fn check_layout(&self, spec: &SummarySpec, k: usize) -> Result<()> {
+        let e = Partial::empty(spec, k, self.pass.clone(), self.start);
+        let dims = |v: &[DyadicSum]| v.iter().map(DyadicSum::dim).collect::<Vec<_>>();
+        if self.k != e.k
+            || self.j != e.j
+            || self.above.len() != e.above.len()
+            || self.hist.len() != e.hist.len()
+            || self.values.len() != e.values.len()
+            || self.values.iter().flatten().any(|(_, c)| c.len() != k)
+            || dims(&self.sums) != dims(&e.sums)
+            || dims(&self.tail) != dims(&e.tail)
+        {
+            return Err(CoreError::invalid("partial", "does not belong to this summary job"));
+        }
+        Ok(())
     }
 
     /// Join the partial of the range that follows this one.
@@ -331,7 +468,7 @@ impl Partial {
             _ => return Err(bad()),
         };
         let ns = take_u64(b).ok_or_else(bad)? as usize;
-        if ns > 64 {
+        if ns > 1 << 18 {
             return Err(bad());
         }
         let mut sums = Vec::with_capacity(ns);
@@ -406,6 +543,7 @@ impl Partial {
 pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass, control: &Control) -> Result<Partial> {
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
+    validate_pass(spec, &pass)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
@@ -455,7 +593,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     }
 }
 
-/// The reduced values (rows × J) and scenarios of paths `first..first + rows`.
+/// The reduced values (J × rows) and scenarios of paths `first..first + rows`.
 fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Result<(Vec<f64>, Vec<u8>)> {
     let model = ctx.model;
     let w = model.horizon + 1;
@@ -500,7 +638,7 @@ fn chunk_values_into(
     for (i, red) in spec.reducers.iter().enumerate() {
         let s = &series[red.output];
         for r in 0..rows {
-            vals[r * j + i] = red.a + red.b * s[r * w + spec.month];
+            vals[i * rows + r] = red.a + red.b * s[r * w + spec.month];
         }
     }
     let scen = (0..rows)
@@ -541,6 +679,25 @@ fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A pass's targets must name reducers of `spec`, in the sorted order
+/// [`Finisher`] gives them (reducers absorb their own runs of the list).
+fn validate_pass(spec: &SummarySpec, pass: &Pass) -> Result<()> {
+    let (targets, bits) = match pass {
+        Pass::Moments => return Ok(()),
+        Pass::Refine(t) => (t, 16),
+        Pass::Collect(t) => (t, 28),
+    };
+    let ok = targets.windows(2).all(|w| w[0] < w[1])
+        && targets
+            .iter()
+            .all(|&(r, prefix)| r < spec.reducers.len() && prefix >> bits == 0);
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid("pass", "not a pass of this summary job"))
+    }
 }
 
 /// Each reducer's value at t = 0 (the same on every path), subtracted before summing squares.
@@ -611,31 +768,33 @@ pub struct Finisher {
 impl Finisher {
     pub fn new(model: &Model, spec: &SummarySpec, n_paths: u64, antithetic: bool) -> Result<Finisher> {
         let alloc = Allocation::new(&model.probabilities, n_paths as usize, antithetic)?;
+        Ok(Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec))
+    }
+
+    /// The finisher of `spec` over the paths of `alloc`: a quantile search
+    /// per reducer, group (each non-empty scenario, then all) and level.
+    fn with(p: &[f64], alloc: &Allocation, shifts: Vec<f64>, spec: &SummarySpec) -> Finisher {
+        let k_n = p.len();
         let mut targets = Vec::new();
         for (ri, r) in spec.reducers.iter().enumerate() {
-            let groups: Vec<Option<usize>> = (0..model.n_scenarios)
-                .filter(|&k| alloc.counts[k] > 0)
-                .map(Some)
-                .chain([None])
-                .collect();
-            for g in groups {
+            for g in (0..k_n).filter(|&k| alloc.counts[k] > 0).map(Some).chain([None]) {
                 for &q in r.quantiles.iter().chain(&r.cvar) {
                     targets.push(Target {
                         reducer: ri,
                         group: g,
                         level: q,
                         prefix: 0,
-                        below: vec![0; model.n_scenarios],
+                        below: vec![0; k_n],
                     });
                 }
             }
         }
-        Ok(Finisher {
-            p: model.probabilities.clone(),
+        Finisher {
+            p: p.to_vec(),
             n: alloc.counts.iter().map(|&c| c as u64).collect(),
-            shifts: shifts(model, spec),
+            shifts,
             targets,
-        })
+        }
     }
 
     /// After pass 1: the 16-bit bin of every target; returns pass 2.
@@ -680,7 +839,6 @@ impl Finisher {
             return Vec::new();
         };
         let totals: Vec<Vec<f64>> = moments.sums.iter().map(|s| s.total()).collect();
-        let nt = moments.above.len() / k_n.max(1);
         let mut out = Vec::new();
         let mut t_off = 0;
         for (ri, r) in spec.reducers.iter().enumerate() {
@@ -693,8 +851,8 @@ impl Finisher {
                 let shift = self.shifts[ri];
                 let (mut m1, mut m2) = (0.0, 0.0);
                 for &k in &members {
-                    m1 += self.p[k] * totals[k][2 * ri] / self.n[k] as f64;
-                    m2 += self.p[k] * totals[k][2 * ri + 1] / self.n[k] as f64;
+                    m1 += self.p[k] * totals[ri * k_n + k][0] / self.n[k] as f64;
+                    m2 += self.p[k] * totals[ri * k_n + k][1] / self.n[k] as f64;
                 }
                 let (m1, m2) = if mass > 0.0 {
                     (m1 / mass, m2 / mass)
@@ -706,7 +864,7 @@ impl Finisher {
                 for (ci, _) in r.thresholds.iter().enumerate() {
                     let mut pa = 0.0;
                     for &k in &members {
-                        pa += self.p[k] * moments.above[k * nt + t_off + ci] as f64 / self.n[k] as f64;
+                        pa += self.p[k] * moments.above[(t_off + ci) * k_n + k] as f64 / self.n[k] as f64;
                     }
                     p_above.push(if mass > 0.0 { pa / mass } else { f64::NAN });
                 }
@@ -804,34 +962,26 @@ pub fn summarize_values(
     scen: &[u8],
 ) -> Vec<Vec<GroupStats>> {
     let k = probabilities.len();
-    let fin_p = probabilities.to_vec();
-    let n: Vec<u64> = alloc.counts.iter().map(|&c| c as u64).collect();
-    let mut fin = Finisher {
-        p: fin_p,
-        n,
-        shifts: shifts.to_vec(),
-        targets: Vec::new(),
-    };
-    for (ri, r) in spec.reducers.iter().enumerate() {
-        for g in (0..k).filter(|&x| alloc.counts[x] > 0).map(Some).chain([None]) {
-            for &q in r.quantiles.iter().chain(&r.cvar) {
-                fin.targets.push(Target {
-                    reducer: ri,
-                    group: g,
-                    level: q,
-                    prefix: 0,
-                    below: vec![0; k],
-                });
+    let mut fin = Finisher::with(probabilities, alloc, shifts.to_vec(), spec);
+    // each pass absorbs the rows in blocks, transposed to reducer by reducer
+    let run = |pass: Pass| {
+        let j = spec.reducers.len();
+        let mut part = Partial::empty(spec, k, pass, 0);
+        let mut block = Vec::new();
+        for (b, (rows, sc)) in vals.chunks((4096 * j).max(1)).zip(scen.chunks(4096)).enumerate() {
+            let n = sc.len();
+            block.resize(rows.len(), 0.0);
+            for (r, row) in rows.chunks_exact(j).enumerate() {
+                for (i, &v) in row.iter().enumerate() {
+                    block[i * n + r] = v;
+                }
             }
+            part.absorb(spec, alloc, shifts, (b * 4096) as u64, &block, sc);
         }
-    }
-    let mut moments = Partial::empty(spec, k, Pass::Moments, 0);
-    moments.absorb(spec, alloc, shifts, 0, vals, scen);
-    let pass2 = fin.after_moments(&moments);
-    let mut refined = Partial::empty(spec, k, pass2, 0);
-    refined.absorb(spec, alloc, shifts, 0, vals, scen);
-    let pass3 = fin.after_refine(&refined);
-    let mut collected = Partial::empty(spec, k, pass3, 0);
-    collected.absorb(spec, alloc, shifts, 0, vals, scen);
+        part
+    };
+    let moments = run(Pass::Moments);
+    let refined = run(fin.after_moments(&moments));
+    let collected = run(fin.after_refine(&refined));
     fin.finish(spec, &moments, &collected)
 }

@@ -1042,6 +1042,37 @@ def test_fuzz_simulate_summary_arguments(series, month, quantiles, thresholds, a
             assert np.isfinite(res.table[col].to_numpy(dtype=float)).all()
 
 
+def test_summary_job_refuses_passes_and_partials_of_other_jobs():
+    # the job API ships passes and partials as bytes between processes; bytes
+    # that are not this job's own are a ConfigError, never an index panic
+    from geoscenario.summary import QUANTILES, make_job
+
+    def job(series):
+        return make_job(SMALL, 1_000, SMALL.horizon_months, 1, False, series, 3, QUANTILES, None, None)[0]
+
+    def target(reducer, prefix):
+        return reducer.to_bytes(8, "little") + prefix.to_bytes(8, "little")
+
+    one, every = job(["px"]), job(None)
+    moments = every.run(every.next_pass(), 0, 1_000)
+    every.advance(moments)
+    refine = every.next_pass()
+    tag = refine[:8]
+    assert len(refine) > 8 + 16  # several targets
+    for forged in (
+        tag + target(10_000, 1),  # no such reducer
+        tag + target(0, 1 << 20),  # a 16-bit prefix with 20 bits
+        tag + refine[24:40] + refine[8:24],  # out of order
+    ):
+        with pytest.raises(gs.ConfigError, match="pass"):
+            every.run(forged, 0, 1_000)
+    every.run(refine, 0, 1_000)  # its own pass runs
+    with pytest.raises(gs.ConfigError, match="partial"):
+        one.merge([moments])
+    with pytest.raises(gs.ConfigError, match="partial"):
+        one.advance(moments)
+
+
 arrays = st.one_of(
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=8),
     st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=8),
