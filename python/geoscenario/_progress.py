@@ -37,9 +37,22 @@ class Progress:
             if done >= total:
                 self._bar.close()
         elif self._plain:
+            # a line rewritten in place on a terminal; in a log (stderr not a
+            # terminal) one line per quarter, so that logs do not fill up
             pct = int(100 * done / max(total, 1))
-            if pct != self._last:
+            step = 1 if _is_terminal(sys.stderr) else 25
+            if pct // step != self._last // step or self._last < 0:
                 self._last = pct
-                end = "\n" if done >= total else ""
-                sys.stderr.write(f"\r{self.desc}: {pct:3d}% ({done:,}/{total:,} {self.unit})" + end)
+                text = f"{self.desc}: {pct:3d}% ({done:,}/{total:,} {self.unit})"
+                if step == 1:
+                    sys.stderr.write("\r" + text + ("\n" if done >= total else ""))
+                else:
+                    sys.stderr.write(text + "\n")
                 sys.stderr.flush()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

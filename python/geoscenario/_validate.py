@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,29 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
     if not lo <= v <= hi:
         raise invalid(name, f"must be an integer in [{lo}, {hi}], got {v}")
     return v
+
+
+def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] = ("series", "series")) -> list[str]:
+    """``value`` (None for all of ``allowed``, one name, or a sequence of
+    names) as a list of distinct names from ``allowed``; ``kind`` is the
+    singular and plural of what they name. Otherwise a ConfigError naming ``name``."""
+    one, many = kind
+    if value is None:
+        out = list(allowed)
+    elif isinstance(value, str):
+        out = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        out = list(value)
+    else:
+        raise invalid(name, f"must be a {one} name or a list of them, got {type(value).__name__} {value!r}")
+    if not out:
+        raise invalid(name, f"give at least one {one}" if allowed else f"the world has no {many}")
+    for i, n in enumerate(out):
+        if not isinstance(n, str) or n not in allowed:
+            raise invalid(name, f"{n!r} is not a {one} ({many}: {', '.join(allowed)})")
+        if n in out[:i]:
+            raise invalid(name, f"{n!r} is given twice")
+    return out
 
 
 def flag(name: str, value: Any) -> bool:
@@ -65,8 +90,27 @@ def run_args(
     return n, h, s, flag("antithetic", antithetic)
 
 
-def month(value: Any, horizon: int) -> int:
-    """A month index (None: the horizon; negative counts from the end) as 0..=horizon."""
+def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
+    """A month as an index in 0..=horizon. None is the horizon; an integer is
+    an index (negative counts from the end); given the month ``labels``, a
+    ``"YYYY-MM"`` label or any date in that month (a string, ``datetime``,
+    ``numpy.datetime64`` or ``pandas.Timestamp``, as in ``Simulation.months``)."""
     if value is None:
         return horizon
+    if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
+        label = value if isinstance(value, str) and value in labels else _month_of(value)
+        if label not in labels:
+            raise invalid("month", f"{value!r} is not a simulated month ({labels[0]} … {labels[-1]})")
+        return list(labels).index(label)
     return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)
+
+
+def _month_of(value: Any) -> str | None:
+    """The ``"YYYY-MM"`` label of the month containing a date, or None."""
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if pd.isna(ts) else f"{ts.year:04d}-{ts.month:02d}"

@@ -154,6 +154,7 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
 
 
 # ============================================================================ inputs
+MAX_WEIGHT = 100.0  # the bound a world's strategy weights have too
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
     if isinstance(weights, Mapping):
         out = {}
@@ -166,6 +167,8 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
                 or not math.isfinite(float(v))
             ):
                 raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
+            if abs(float(v)) > MAX_WEIGHT:
+                raise invalid(f"weights.{k}", f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {v!r}")
             out[k] = float(v)
         if not out:
             raise invalid("weights", "is empty")
@@ -183,6 +186,12 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
             raise invalid(
                 f"weights.{frame.columns[c]}",
                 f"is NaN on {frame.index[r].date()} (use 0 for no position)",
+            )
+        if (np.abs(vals) > MAX_WEIGHT).any():
+            r, c = np.argwhere(np.abs(vals) > MAX_WEIGHT)[0]
+            raise invalid(
+                f"weights.{frame.columns[c]}",
+                f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {vals[r, c]!r} on {frame.index[r].date()}",
             )
         return frame
     raise invalid(

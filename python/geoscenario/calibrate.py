@@ -535,6 +535,17 @@ class CalibratedWorld:
 
 
 # ============================================================================ log-OU
+def _finite(name: str, estimates: dict[str, float], std_errs: dict[str, float]) -> None:
+    """Raise a NumericalError if a fit overflowed (inputs of extreme scale or step)."""
+    for what, values in (("estimate", estimates), ("standard error", std_errs)):
+        for p, v in values.items():
+            if math.isinf(v):
+                raise NumericalError(
+                    f"the {what} of {p} for {name} overflows to {v}: the data's scale or time step "
+                    "is outside what double precision can fit (rescale the series or check dt)"
+                )
+
+
 def _log_ou_result(
     raw: dict[str, Any],
     s: pd.Series,
@@ -547,6 +558,7 @@ def _log_ou_result(
     k = 6 if jumps else 3
     est = np.asarray(raw["params"][:k], dtype=float)
     se = np.asarray(raw["std_errs"][:k], dtype=float)
+    _finite(name, dict(zip(PARAMS[:k], est)), dict(zip(PARAMS[:k], se)))
     fixed = np.asarray(raw["fixed"][:k], dtype=bool)
     cols: dict[str, Any] = {"estimate": est, "std_err": se}
     notes: list[str] = []
@@ -875,6 +887,9 @@ def factor_betas(
     params = ["alpha", *[str(c) for c in f.columns]]
     rows = []
     vol = np.asarray(raw["resid_std"]) * math.sqrt(ppy)
+    for j, asset in enumerate(a.columns):
+        _finite(str(asset), {**dict(zip(params, raw["coef"][j])), "vol": vol[j]},
+                dict(zip(params, raw["std_err"][j])))
     for j, asset in enumerate(a.columns):
         for i, p in enumerate(params):
             row = {

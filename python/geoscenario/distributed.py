@@ -33,7 +33,7 @@ On a real cluster, the same call scales to millions of paths:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import _core, _validate
 from .errors import invalid
-from .summary import QUANTILES, SummaryResult, make_job
+from .summary import QUANTILES, SummaryResult, check_quantiles, make_job
 from .world import World
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
@@ -70,7 +70,14 @@ def shards(n_paths: int, shard_paths: int) -> list[tuple[int, int]]:
     >>> shards(6, 10)
     [(0, 6)]
     """
-    return [(s, min(s + shard_paths, n_paths)) for s in range(0, n_paths, shard_paths)]
+    n = _validate.integer("n_paths", n_paths, 0, int(_core.MAX_PATHS))
+    step = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+def _threads(name: str, value: int | None) -> int | None:
+    """Threads per task on a worker: None (all of the worker's) or an integer in [1, 1024]."""
+    return None if value is None else _validate.integer(name, value, 1, 1024)
 
 
 def _run_shard(job: Any, pass_bytes: bytes, start: int, end: int, threads: int | None) -> bytes:
@@ -145,12 +152,13 @@ def simulate_summary(
     """
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
-    t = _validate.month(month, h)
+    t = _validate.month(month, h, world._core.month_labels(h))
     if shard_paths is None:
         n_threads = max(1, sum(client.nthreads().values()))
         shard_paths = max(10_000, -(-n // (4 * n_threads)))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
+    threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha,
                                     _validate.flag("qmc", qmc))
     ranges = shards(n, shard)
@@ -209,7 +217,7 @@ def simulate_horizon(
     series
         Series to return (default: all).
     month
-        Month index (negative from the end); default the horizon.
+        Month index (negative from the end), label ``"YYYY-MM"`` or date; default the horizon.
     threads_per_shard
         Threads each task uses inside its worker.
     retries
@@ -238,16 +246,15 @@ def simulate_horizon(
     """
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
-    t = _validate.month(month, h)
+    t = _validate.month(month, h, world._core.month_labels(h))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
-    names = list(world.factors) if series is None else [series] if isinstance(series, str) else list(series)
-    for nm in names:
-        if nm not in world.factors:
-            raise invalid("series", f"{nm!r} is not a series")
+    names = _validate.names("series", series, list(world.factors))
+    r = _validate.integer("retries", retries, 0, 100)
+    threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     toml = world.to_toml()
     futures = [
         client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard,
-                      retries=retries, pure=False)
+                      retries=r, pure=False)
         for a, b in shards(n, shard)
     ]
     parts = client.gather(futures)
@@ -338,7 +345,12 @@ def sweep(
     if not isinstance(grid, Mapping) or not grid:
         raise invalid("grid", "must be a non-empty dict of parameter path to a list of values")
     keys = list(grid)
-    values = [list(grid[k]) for k in keys]
+    values = []
+    for k in keys:
+        v = grid[k]
+        if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+            raise invalid(f"grid.{k}", f"must be a list of values, got {type(v).__name__} {v!r}")
+        values.append(list(v))
     if any(len(v) == 0 for v in values):
         raise invalid("grid", "every parameter needs at least one value")
     n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
@@ -352,10 +364,13 @@ def sweep(
                 changes[k] = v
         tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
         points.append(changes)
-    names = None if series is None else [series] if isinstance(series, str) else list(series)
+    names = None if series is None else _validate.names("series", series, list(world.factors))
+    qs = check_quantiles(quantiles)
+    r = _validate.integer("retries", retries, 0, 100)
+    threads_per_point = _threads("threads_per_point", threads_per_point)
     futures = [
-        client.submit(_sweep_point, toml, n, horizon_months, seed, names, list(quantiles), thresholds,
-                      None, threads_per_point, retries=retries, pure=False)
+        client.submit(_sweep_point, toml, n, horizon_months, seed, names, qs, thresholds,
+                      None, threads_per_point, retries=r, pure=False)
         for toml in tomls
     ]
     tables = client.gather(futures)

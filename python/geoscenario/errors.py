@@ -105,7 +105,7 @@ class NumericalError(GeoscenarioError, ArithmeticError):
     ...     sim.with_views(gs.View.prob_above("potash_spot", 1e6, 0.5))
     ... except gs.NumericalError as e:
     ...     print(e)
-    infeasible view a_eq[0]: E[f] = 0.5 is impossible, the view function ranges over [0, 0]
+    infeasible view views[0], View(P(potash_spot > 1e+06) == 0.5 at horizon): none of the simulated paths has potash_spot > 1e+06
     >>> issubclass(gs.NumericalError, ArithmeticError)
     True
     """

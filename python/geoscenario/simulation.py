@@ -288,16 +288,8 @@ class Simulation:
         """
         return self._month_index(month)
 
-    def _month_index(self, month: int | str | None) -> int:
-        if month is None:
-            return self.horizon_months
-        if isinstance(month, str):
-            labels = self.world._core.month_labels(self.horizon_months)
-            if month not in labels:
-                raise invalid("month", f"{month!r} is not a simulated month ({labels[0]} … {labels[-1]})")
-            return labels.index(month)
-        t = _validate.integer("month", month, -(self.horizon_months + 1), self.horizon_months)
-        return t % (self.horizon_months + 1)
+    def _month_index(self, month: Any) -> int:
+        return _validate.month(month, self.horizon_months, self.world._core.month_labels(self.horizon_months))
 
     def _block(self, k: int) -> slice:
         return slice(self._offsets[k], self._offsets[k] + self._counts[k])
@@ -334,7 +326,8 @@ class Simulation:
         series
             Series names (default: all).
         month
-            Month index (negative counts from the end) or label ``"YYYY-MM"``; default the horizon.
+            Month index (negative counts from the end), label ``"YYYY-MM"`` or any date in
+            the month (e.g. an entry of :attr:`months`); default the horizon.
         quantiles
             Quantile levels (exact: the smallest sample value whose weighted CDF reaches q).
         thresholds
@@ -375,10 +368,7 @@ class Simulation:
         >>> bool((t["var"] <= t["cvar"] + 1e-12).all())
         True
         """
-        names = list(self.world.strategies) if strategies is None else (
-            [strategies] if isinstance(strategies, str) else list(strategies))
-        if not names:
-            raise invalid("strategies", "the world has no strategies")
+        names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
         table = self._summary(names, None, quantiles, {}, alpha=alpha, risk_only=True).risk.copy()
         # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
         r = np.ascontiguousarray(np.column_stack([self._series[s][:, -1] - 1.0 for s in names]))
@@ -429,9 +419,7 @@ class Simulation:
         if self._custom is not None:
             return self._summary_general(series, month, quantiles, thresholds, alpha, risk_only)
         t = self._month_index(month)
-        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
-        for n in names:
-            self.paths(n)
+        names = _validate.names("series", series, list(self._series))
         qmc = getattr(self, "qmc", False)
         job, reducers, names, qs = make_job(
             self.world, self.n_paths, self.horizon_months, self.seed, self.antithetic,
@@ -455,9 +443,7 @@ class Simulation:
         from .summary import build_reducers, check_alpha, check_quantiles, default_thresholds
 
         t = self._month_index(month)
-        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
-        for n in names:
-            self.paths(n)
+        names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
         th = default_thresholds(names) if thresholds is None else dict(thresholds)
         a = None if alpha is None else check_alpha(alpha)
@@ -591,9 +577,7 @@ class Simulation:
         >>> sim.to_pandas("potash_spot").shape
         (2500, 3)
         """
-        names = list(self._series) if series is None else [series] if isinstance(series, str) else list(series)
-        for n in names:
-            self.paths(n)
+        names = _validate.names("series", series, list(self._series))
         scen = pd.Categorical.from_codes(self.scenario, categories=self.scenario_names)
         if month is not None:
             t = self._month_index(month)

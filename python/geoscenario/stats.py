@@ -1,8 +1,10 @@
 """Weighted sample statistics (path weights from the scenario stratification).
 
-Quantiles invert the weighted empirical distribution function: the
-q-quantile is the smallest sample x with F_w(x) >= q (NumPy's
-``method="inverted_cdf"``), so they are exact sample values.
+Every function takes array-likes by position (NumPy arrays, lists, pandas
+Series whatever their index). Quantiles invert the weighted empirical
+distribution function: the q-quantile is the smallest sample x with
+F_w(x) >= q (NumPy's ``method="inverted_cdf"``), so they are exact sample
+values.
 
 Examples
 --------
@@ -22,6 +24,15 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
+
+
+def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and w as float64 arrays of one shape, by position (a pandas Series'
+    index is ignored, as NumPy would)."""
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    if x.ndim != 1 or x.shape != w.shape:
+        raise ValueError(f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
+    return x, w
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
@@ -48,6 +59,7 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     >>> stats.weighted_mean(x, np.ones(4))  # equal weights: the plain mean
     2.5
     """
+    x, w = _samples(x, w)
     return float(np.dot(w, x) / w.sum())
 
 
@@ -77,6 +89,7 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     >>> round(stats.weighted_std(x, np.ones(4)), 12) == round(float(np.std(x)), 12)  # ddof=0
     True
     """
+    x, w = _samples(x, w)
     m = weighted_mean(x, w)
     return float(np.sqrt(np.dot(w, (x - m) ** 2) / w.sum()))
 
@@ -112,12 +125,14 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     >>> float(stats.weighted_quantile(x, np.ones(4), 0.5))  # a tie at the median: the lower value
     2.0
     """
+    x, w = _samples(x, w)
     order = np.argsort(x, kind="stable")
     xs = x[order]
     cw = np.cumsum(w[order])
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
-    # so that ties (equal weights within a scenario) pick the lower order statistic
-    target = np.asarray(q, dtype=float) * cw[-1] * (1.0 - 1e-12)
+    # so that ties (equal weights within a scenario) pick the lower order
+    # statistic; it must be positive, so that q = 0 is the smallest value with weight
+    target = np.maximum(np.asarray(q, dtype=float) * cw[-1] * (1.0 - 1e-12), np.finfo(float).tiny)
     idx = np.searchsorted(cw, target, side="left")
     return xs[np.minimum(idx, len(xs) - 1)]
 
@@ -151,4 +166,5 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     >>> stats.prob_above(x, w, 4.0)  # strictly above
     0.0
     """
+    x, w = _samples(x, w)
     return float(w[x > level].sum() / w.sum())

@@ -8,7 +8,7 @@ same bits as the summary of the materialised simulation of those N paths.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,16 +53,33 @@ def build_reducers(
     return out
 
 
-def check_quantiles(quantiles: Sequence[float]) -> list[float]:
+def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
+    """Quantile levels as floats in [0, 1] (a single number is one level)."""
+    if isinstance(quantiles, (int, float, np.number)) and not isinstance(quantiles, bool):
+        quantiles = [quantiles]
+    if isinstance(quantiles, (str, bytes)) or not isinstance(quantiles, Iterable):
+        raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")
     qs = list(quantiles)
     for q in qs:
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0.0 <= float(q) <= 1.0:
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0.0 <= float(q) <= 1.0:
             raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")
+    labels = [quantile_label(q) for q in qs]
+    for i, lab in enumerate(labels):
+        if lab in labels[:i]:
+            raise invalid("quantiles", f"give each level once: {qs[labels.index(lab)]!r} and {qs[i]!r} are both {lab}")
     return [float(q) for q in qs]
 
 
+def quantile_label(q: float) -> str:
+    """Column label of quantile level q: ``q05`` for 0.05, ``q12.5`` for 0.125, ``q0.1`` for 0.001."""
+    pct = float(q) * 100
+    if abs(pct - round(pct)) < 1e-9:
+        return f"q{round(pct):02d}"
+    return f"q{pct:.6g}"
+
+
 def check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < float(alpha) < 1.0:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < float(alpha) < 1.0:
         raise invalid("alpha", f"must be a number in (0, 1), got {alpha!r}")
     return float(alpha)
 
@@ -122,7 +139,7 @@ class SummaryResult:
         self.seed = seed
         self.elapsed = elapsed
         self.alpha = alpha
-        qcols = [f"q{round(q * 100):02d}" for q in quantiles]
+        qcols = [quantile_label(q) for q in quantiles]
         by_name = {r[0]: r for r in reducers}
         series_rows, risk_rows = [], []
         loss = {(row["reducer"], row["group"]): row for row in rows if row["reducer"].endswith(":loss")}
@@ -205,7 +222,7 @@ def simulate_summary(
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
-    t = _validate.month(month, h)
+    t = _validate.month(month, h, world._core.month_labels(h))
     q = _validate.flag("qmc", qmc)
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
     if progress not in ("auto", True, False):
@@ -239,17 +256,13 @@ def make_job(
     qmc: bool = False,
 ) -> tuple[Any, list[Reducer], list[str], list[float]]:
     """The core job for a summary request, with its reducers."""
-    all_names = list(world.factors)
-    names = all_names if series is None else [series] if isinstance(series, str) else list(series)
-    for nm in names:
-        if nm not in all_names:
-            raise invalid("series", f"{nm!r} is not a series (series: {', '.join(all_names)})")
+    names = _validate.names("series", series, list(world.factors))
     qs = check_quantiles(quantiles)
     th = default_thresholds(names) if thresholds is None else dict(thresholds)
     for k, v in th.items():
         if k not in names:
             raise invalid(f"thresholds.{k}", "is not a summarised series")
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not np.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v):
             raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
     a = None if alpha is None else check_alpha(alpha)
     strategies = [s for s in world.strategies if s in names] if a is not None else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core
-from .errors import invalid
+from . import _core, _validate
+from .errors import NumericalError, invalid
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -160,6 +161,23 @@ class View:
         return f"View({q} {self.op} {self.value:g} at {at})"
 
 
+def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
+    """The core's message about view rows (``a_eq[j]``, ``a_ie[j]``) in terms of the user's views."""
+    m = re.fullmatch(r"infeasible view (a_(?:eq|ie)\[\d+\]): .* is impossible, "
+                     r"the view function ranges over \[(\S+), (\S+)\](.*)", message, flags=re.S)
+    if m and m[1] in rows:
+        i, v, negated = rows[m[1]]
+        lo, hi = float(m[2]), float(m[3])
+        lo, hi = (-hi, -lo) if negated else (lo, hi)
+        paths = "paths the other views leave possible" if m[4] else "simulated paths"
+        if v.kind == "mean":
+            why = f"{v.series} ranges over [{lo:g}, {hi:g}] on the {paths}"
+        else:
+            why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
+        return f"infeasible view views[{i}], {v!r}: {why}"
+    return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
+
+
 def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
@@ -171,23 +189,30 @@ def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: flo
         return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
                    "converged": True, "views": []}
     eq_rows, eq_b, ie_rows, ie_b = [], [], [], []
+    rows: dict[str, tuple[int, View, bool]] = {}  # the core's row label -> (view index, view, negated)
     for i, v in enumerate(views):
         if not isinstance(v, View):
             raise invalid(f"views[{i}]", f"must be a gs.View, got {type(v).__name__}")
         f = v.function(sim)
         if v.op == "==":
+            rows[f"a_eq[{len(eq_rows)}]"] = (i, v, False)
             eq_rows.append(f)
             eq_b.append(float(v.value))
         elif v.op == "<=":
+            rows[f"a_ie[{len(ie_rows)}]"] = (i, v, False)
             ie_rows.append(f)
             ie_b.append(float(v.value))
         else:  # E[f] >= b  <=>  E[-f] <= -b
+            rows[f"a_ie[{len(ie_rows)}]"] = (i, v, True)
             ie_rows.append(-f)
             ie_b.append(-float(v.value))
     a_eq = np.ascontiguousarray(np.array(eq_rows).reshape(len(eq_rows), n))
     a_ie = np.ascontiguousarray(np.array(ie_rows).reshape(len(ie_rows), n))
     prior = np.ascontiguousarray(sim.weights, dtype=float)
-    res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol)
+    try:
+        res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol)
+    except NumericalError as e:
+        raise NumericalError(_name_views(str(e), rows)) from None
     info = {
         "relative_entropy": float(res["relative_entropy"]),
         "effective_scenarios": float(res["effective_scenarios"]),
@@ -243,11 +268,6 @@ class Allocation:
 
 
 def strategy_returns(sim: Simulation, strategies: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
-    names = list(sim.world.strategies) if strategies is None else list(strategies)
-    if not names:
-        raise invalid("strategies", "the world has no strategies")
-    for s in names:
-        if s not in sim.world.strategies:
-            raise invalid("strategies", f"{s!r} is not a strategy (strategies: {', '.join(sim.world.strategies)})")
+    names = _validate.names("strategies", strategies, list(sim.world.strategies), ("strategy", "strategies"))
     r = np.column_stack([sim.paths(s)[:, -1] - 1.0 for s in names])
     return names, np.ascontiguousarray(r)

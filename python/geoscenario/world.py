@@ -521,7 +521,8 @@ class World:
         series
             Series to summarise (default: all, strategies included).
         month
-            Month index (default: the horizon).
+            Month index, label ``"YYYY-MM"`` or date, as in :meth:`Simulation.summary`
+            (default: the horizon).
         quantiles, thresholds
             As in :meth:`Simulation.summary`.
         alpha

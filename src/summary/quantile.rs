@@ -42,7 +42,10 @@ pub fn cdf(p: &[f64], n: &[u64], counts: &[u64], group: Option<usize>) -> f64 {
     f
 }
 
-/// The level F must reach for the q-quantile of the group.
+/// The level F must reach for the q-quantile of the group: q·P_G·(1 − 1e-12),
+/// and at least the smallest positive double, so that F counts one path and
+/// q = 0 gives the smallest value; infinite for a group without probability
+/// mass, whose quantiles are NaN.
 pub fn target(p: &[f64], n: &[u64], q: f64, group: Option<usize>) -> f64 {
     let mut mass = 0.0;
     for k in 0..p.len() {
@@ -50,7 +53,11 @@ pub fn target(p: &[f64], n: &[u64], q: f64, group: Option<usize>) -> f64 {
             mass += p[k];
         }
     }
-    q * mass * (1.0 - 1e-12)
+    if mass > 0.0 {
+        (q * mass * (1.0 - 1e-12)).max(f64::MIN_POSITIVE)
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Exact quantiles of values `x` (with scenario `s`) by sorting.
@@ -66,7 +73,10 @@ pub fn quantiles_sorted(x: &[f64], s: &[u8], p: &[f64], n: &[u64], qs: &[f64], g
     for &q in qs {
         let tau = target(p, n, q, group);
         let mut counts = vec![0u64; p.len()];
-        let mut answer = idx.last().map(|l| unkey(l.0)).unwrap_or(f64::NAN);
+        let mut answer = match idx.last() {
+            Some(l) if tau.is_finite() => unkey(l.0),
+            _ => f64::NAN,
+        };
         let mut i = 0;
         while i < idx.len() {
             let kv = idx[i].0;
@@ -103,5 +113,15 @@ mod tests {
         let s = vec![0u8; 12];
         let q = quantiles_sorted(&x, &s, &[1.0], &[12], &[0.5, 0.05, 1.0], None);
         assert_eq!(q, vec![6.0, 1.0, 12.0]);
+    }
+
+    #[test]
+    fn level_zero_is_the_smallest_value_and_a_massless_group_has_none() {
+        let x = [3.0, -1.0, 7.0, 2.0];
+        let s = [0u8, 1, 1, 0];
+        let q = quantiles_sorted(&x, &s, &[0.5, 0.5], &[2, 2], &[0.0], None);
+        assert_eq!(q, vec![-1.0]);
+        let q = quantiles_sorted(&x, &s, &[1.0, 0.0], &[2, 2], &[0.0, 0.5, 1.0], Some(1));
+        assert!(q.iter().all(|v| v.is_nan()));
     }
 }

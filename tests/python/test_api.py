@@ -490,3 +490,77 @@ def test_too_few_paths_error_names_n_paths(default_world):
     except gs.ConfigError as e:
         assert e.path == "n_paths", str(e)
         assert "prior was 0" not in str(e)
+
+
+# ============================================================================ arguments as users write them
+def test_quantile_level_zero_is_the_minimum_and_labels_are_distinct(default_world, sim):
+    levels = [0.0, 0.0001, 0.001, 0.12, 0.125, 0.5, 1.0]
+    t = sim.summary("potash_spot", quantiles=levels)
+    labels = ["q00", "q0.01", "q0.1", "q12", "q12.5", "q50", "q100"]
+    assert [c for c in t.columns if c.startswith("q")] == labels
+    x, w, scen = sim.paths("potash_spot")[:, -1], sim.weights, sim.scenario
+    for k, name in enumerate(sim.scenario_names):
+        xs = x[scen == k]
+        assert t.loc[("potash_spot", name), "q00"] == xs.min()
+        assert t.loc[("potash_spot", name), "q100"] == xs.max()
+        for q, lab in zip(levels, labels):
+            assert t.loc[("potash_spot", name), lab] == gs.stats.weighted_quantile(xs, w[scen == k], q)
+    streamed = default_world.simulate_summary(sim.n_paths, seed=sim.seed, series="potash_spot",
+                                              quantiles=levels, progress=False)
+    assert streamed.table[labels].equals(t[labels])
+    assert sim.summary("potash_spot", quantiles=0.5).columns.tolist() == sim.summary(
+        "potash_spot", quantiles=[0.5]).columns.tolist()
+    for bad in ([0.5, 0.5], None, "0.5", [0.1, 2.0]):
+        with pytest.raises(gs.ConfigError, match="quantiles"):
+            sim.summary("potash_spot", quantiles=bad)
+
+
+def test_weighted_statistics_take_series_by_position(sim):
+    df = sim.to_pandas(["potash_spot"], month=-1)
+    bear = df[df["scenario"] == "bear"].sort_values("potash_spot", ascending=False)
+    x, w = bear["potash_spot"].to_numpy(), bear["weight"].to_numpy()
+    assert gs.stats.weighted_quantile(bear["potash_spot"], bear["weight"], 0.5) == gs.stats.weighted_quantile(x, w, 0.5)
+    assert gs.stats.weighted_std(list(x), list(w)) == gs.stats.weighted_std(x, w)
+    assert gs.stats.prob_above(bear["potash_spot"], bear["weight"], 450.0) == gs.stats.prob_above(x, w, 450.0)
+    with pytest.raises(ValueError, match="same length"):
+        gs.stats.weighted_mean(x, w[:-1])
+
+
+def test_months_are_indices_labels_or_dates(sim):
+    ref = sim.summary("potash_spot", month=12)
+    for m in (sim.months[12], sim.months[12].to_pydatetime(), np.datetime64(sim.months[12], "D"),
+              "2026-06", "2026-06-17", -13):
+        assert sim.summary("potash_spot", month=m).equals(ref), m
+    assert sim.to_pandas("potash_spot", month=sim.months[12]).equals(sim.to_pandas("potash_spot", month=12))
+    for bad in ("2040-01", "June", pd.Timestamp("2000-01-01"), 2.5, 25):
+        with pytest.raises(gs.ConfigError, match="month"):
+            sim.summary("potash_spot", month=bad)
+
+
+def test_names_of_series_and_strategies_are_checked(sim):
+    for call, param in (
+        (lambda: sim.summary([]), "series"),
+        (lambda: sim.summary(5), "series"),
+        (lambda: sim.summary(["potash_spot", "potash_spot"]), "series"),
+        (lambda: sim.to_pandas(["nope"]), "series"),
+        (lambda: sim.risk_table(strategies=["potash_spot"]), "strategies"),
+        (lambda: sim.risk_table(strategies=[]), "strategies"),
+        (lambda: sim.allocate(strategies=["direct_belarus", "direct_belarus"]), "strategies"),
+    ):
+        with pytest.raises(gs.ConfigError) as e:
+            call()
+        assert e.value.path == param
+    one = sim.allocate(strategies="direct_belarus")  # one name, not its letters
+    assert one.weights.index.tolist() == ["direct_belarus"]
+
+
+def test_plain_progress_in_a_log_writes_a_line_per_quarter(monkeypatch, capsys):
+    from geoscenario._progress import Progress
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    bar = Progress(delay=0.0)
+    for done in range(0, 1_001, 10):
+        bar(done, 1_000)
+    lines = capsys.readouterr().err.splitlines()
+    assert [ln.split(":")[1].split("%")[0].strip() for ln in lines] == ["0", "25", "50", "75", "100"]
+    assert "\r" not in "".join(lines)

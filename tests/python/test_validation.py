@@ -560,8 +560,8 @@ def test_bad_reweight_probability_property(small_sim, p):
 def test_bad_series_and_month(small_sim):
     sim = small_sim
     raises_at("name", sim.paths, "nope")
-    raises_at("name", sim.summary, "nope")
-    raises_at("name", sim.to_pandas, ["potash_spot", "nope"])
+    raises_at("series", sim.summary, "nope")  # the parameter of summary and to_pandas is `series`
+    raises_at("series", sim.to_pandas, ["potash_spot", "nope"])
     raises_at("month", sim.summary, "potash_spot", month=25)
     raises_at("month", sim.summary, "potash_spot", month=-26)
     raises_at("month", sim.summary, "potash_spot", month="2030-01")

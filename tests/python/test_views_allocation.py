@@ -41,6 +41,14 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
     np.testing.assert_array_equal(post.weights, sim5k.weights)
     with pytest.raises(gs.NumericalError, match="infeasible"):
         sim5k.with_views([gs.View.mean("potash_spot", 1e6)])
+    # the message names the user's view and the range that rules it out
+    x = sim5k.paths("bilateral_trade")[:, -1]
+    with pytest.raises(gs.NumericalError) as e:
+        sim5k.with_views([gs.View.mean("potash_spot", 400), gs.View.mean("bilateral_trade", 2 * x.max(), op=">=")])
+    assert str(e.value).startswith("infeasible view views[1], View(E[bilateral_trade] >= ")
+    assert f"bilateral_trade ranges over [{x.min():g}, {x.max():g}] on the simulated paths" in str(e.value)
+    with pytest.raises(gs.NumericalError, match=r"views\[0\].*none of the simulated paths has potash_spot > 1e\+06"):
+        sim5k.with_views([gs.View.prob_above("potash_spot", 1e6, 0.5)])
     with pytest.raises(gs.ConfigError, match="view.value"):
         gs.View.prob_above("potash_spot", 450, 1.5)
 
