@@ -1,7 +1,9 @@
 //! Streaming summaries equal the materialised ones, whatever the sharding.
 
 use geoscenario::model::scenario::Allocation;
-use geoscenario::summary::{run_pass, summarize, summarize_values, Finisher, Partial, Pass, Reducer, SummarySpec};
+use geoscenario::summary::{
+    first_pass, run_pass, summarize, summarize_values, Finisher, GroupStats, Partial, Pass, Reducer, SummarySpec,
+};
 use geoscenario::{simulate, Control, Model, SimRequest, World};
 
 fn spec(model: &Model) -> SummarySpec {
@@ -88,6 +90,55 @@ fn streaming_equals_materialised_bit_for_bit() {
     }
 }
 
+/// Every pass of a summary run shard by shard through bytes, as workers would.
+fn sharded(
+    model: &Model,
+    spec: &SummarySpec,
+    n: u64,
+    seed: u64,
+    shard: u64,
+    budget: Option<u64>,
+) -> (Vec<Vec<GroupStats>>, usize) {
+    let mut fin = Finisher::new(model, spec, n, false).unwrap();
+    if let Some(b) = budget {
+        fin.budget = b;
+    }
+    let mut pass = first_pass(model, spec, &SimRequest::new(n, seed)).unwrap();
+    let mut moments = None;
+    for passes in 1.. {
+        let mut acc: Option<Partial> = None;
+        let mut s = 0;
+        while s < n {
+            let mut req = SimRequest::new(n, seed);
+            req.start = s;
+            req.end = (s + shard).min(n);
+            let p = run_pass(
+                model,
+                spec,
+                &req,
+                Pass::from_bytes(&pass.to_bytes()).unwrap(),
+                &Control::default(),
+            );
+            let p = Partial::from_bytes(&p.unwrap().to_bytes()).unwrap();
+            match acc.as_mut() {
+                None => acc = Some(p),
+                Some(a) => a.merge(&p).unwrap(),
+            }
+            s += shard;
+        }
+        let merged = acc.unwrap();
+        pass = match &merged.pass {
+            Pass::Moments(_) => fin.after_moments(&merged),
+            Pass::Refine(_) => fin.after_refine(&merged),
+            Pass::Collect(_) => return (fin.finish(spec, moments.as_ref().unwrap(), &merged), passes),
+        };
+        if moments.is_none() {
+            moments = Some(merged);
+        }
+    }
+    unreachable!()
+}
+
 #[test]
 fn shards_of_any_size_merge_to_the_same_bits() {
     let world = World::default_world();
@@ -96,33 +147,30 @@ fn shards_of_any_size_merge_to_the_same_bits() {
     let n = 7_777u64;
     let whole = summarize(&model, &spec, &SimRequest::new(n, 9), &Control::default()).unwrap();
     for shard in [1_000u64, 2_501, 3_889] {
-        let mut fin = Finisher::new(&model, &spec, n, false).unwrap();
-        let mut pass = Pass::Moments;
-        let mut parts: Vec<Partial> = Vec::new();
-        for _ in 0..3 {
-            let mut acc: Option<Partial> = None;
-            let mut s = 0;
-            while s < n {
-                let mut req = SimRequest::new(n, 9);
-                req.start = s;
-                req.end = (s + shard).min(n);
-                let p = run_pass(&model, &spec, &req, pass.clone(), &Control::default()).unwrap();
-                let p = Partial::from_bytes(&p.to_bytes()).unwrap();
-                match acc.as_mut() {
-                    None => acc = Some(p),
-                    Some(a) => a.merge(&p).unwrap(),
-                }
-                s += shard;
-            }
-            let merged = acc.unwrap();
-            pass = match &merged.pass {
-                Pass::Moments => fin.after_moments(&merged),
-                Pass::Refine(_) => fin.after_refine(&merged),
-                Pass::Collect(_) => Pass::Moments,
-            };
-            parts.push(merged);
-        }
-        let got = fin.finish(&spec, &parts[0], &parts[2]);
+        let (got, passes) = sharded(&model, &spec, n, 9, shard, None);
         assert_eq!(got, whole, "shard {shard}");
+        assert_eq!(passes, 2, "the first pass's bins are narrow enough to collect");
+    }
+}
+
+#[test]
+fn windows_cut_finer_when_the_collection_budget_is_small() {
+    // a zero budget makes every window be cut until it cannot be: the
+    // refining passes must find the same quantiles, the moments and
+    // probabilities are the same bits, CVaR sums its tail in other windows
+    let world = World::default_world();
+    let model = Model::new(&world, 12).unwrap();
+    let spec = spec(&model);
+    let n = 5_003u64;
+    let whole = summarize(&model, &spec, &SimRequest::new(n, 2), &Control::default()).unwrap();
+    let (got, passes) = sharded(&model, &spec, n, 2, 1_700, Some(0));
+    assert!(passes >= 4, "{passes} passes");
+    for (a, b) in got.iter().flatten().zip(whole.iter().flatten()) {
+        assert_eq!((a.mass, a.mean, a.std), (b.mass, b.mean, b.std));
+        assert_eq!((&a.quantiles, &a.p_above), (&b.quantiles, &b.p_above));
+        for (x, y) in a.var_cvar.iter().zip(&b.var_cvar) {
+            assert_eq!(x.0, y.0);
+            assert!((x.1 - y.1).abs() <= 1e-12 * y.1.abs().max(1.0), "{x:?} {y:?}");
+        }
     }
 }

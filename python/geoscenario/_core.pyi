@@ -102,7 +102,7 @@ class CoreWorld:
 
 @final
 class SummaryJob:
-    """A three-pass streaming summary of ``n_paths`` paths of a world (pickles to its arguments)."""
+    """A streaming summary of ``n_paths`` paths of a world, pass by pass (pickles to its arguments)."""
 
     def __new__(
         cls,

@@ -218,7 +218,7 @@ def simulate_summary(
     progress: bool | str,
     qmc: bool = False,
 ) -> SummaryResult:
-    """Implementation of :meth:`World.simulate_summary` (three streamed passes)."""
+    """Implementation of :meth:`World.simulate_summary` (streamed passes)."""
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
@@ -231,7 +231,7 @@ def simulate_summary(
     step = 0
     while (p := job.next_pass()) is not None:
         step += 1
-        cb = Progress(desc=f"summary pass {step}/3", delay=0.0 if progress is True else 1.0) if progress else None
+        cb = Progress(desc=f"summary pass {step}", delay=0.0 if progress is True else 1.0) if progress else None
         part = job.run(p, 0, n, thr, chunk, cb)
         job.advance(part)
     elapsed = time.perf_counter() - t0

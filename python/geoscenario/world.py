@@ -510,11 +510,13 @@ class World:
     ) -> SummaryResult:
         """The report's statistics without keeping any path (bounded memory).
 
-        Runs three passes over the paths (moments and counts; then two passes
-        that pin each quantile down to its exact sample value), re-simulating
-        from the counter-based streams, so memory does not grow with
-        ``n_paths``. The result has the same bits as ``simulate(...).summary()``
-        over the same paths.
+        Runs two passes over the paths: moments, counts, and each quantile's
+        bin on a grid laid over a 4,096-path pilot; then the values in those
+        bins, which pin each quantile down to its exact sample value (a bin
+        holding more than 8M values is first cut finer by another pass). Each
+        pass re-simulates from the counter-based streams, so memory does not
+        grow with ``n_paths``. The result has the same bits as
+        ``simulate(...).summary()`` over the same paths.
 
         Parameters
         ----------

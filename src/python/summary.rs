@@ -11,11 +11,11 @@ use super::{run_interruptible, CoreWorld};
 use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
-use crate::summary::{run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
+use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
 
 type ReducerArgs = (String, String, f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
 
-/// A three-pass streaming summary of `n_paths` paths of a world.
+/// A streaming summary of `n_paths` paths of a world, pass by pass.
 #[pyclass(module = "geoscenario._core")]
 pub struct SummaryJob {
     world: World,
@@ -55,37 +55,6 @@ fn build_spec(model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::R
     Ok(SummarySpec { month, reducers: out })
 }
 
-fn pass_to_bytes(pass: &Pass) -> Vec<u8> {
-    let (tag, t): (u64, &[(usize, u64)]) = match pass {
-        Pass::Moments => (1, &[]),
-        Pass::Refine(t) => (2, t),
-        Pass::Collect(t) => (3, t),
-    };
-    let mut out = tag.to_le_bytes().to_vec();
-    for &(r, p) in t {
-        out.extend_from_slice(&(r as u64).to_le_bytes());
-        out.extend_from_slice(&p.to_le_bytes());
-    }
-    out
-}
-
-fn pass_from_bytes(b: &[u8]) -> crate::Result<Pass> {
-    let bad = || crate::CoreError::invalid("pass", "not a serialised summary pass");
-    if b.len() < 8 || !(b.len() - 8).is_multiple_of(16) {
-        return Err(bad());
-    }
-    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-    let targets: Vec<(usize, u64)> = (0..(b.len() - 8) / 16)
-        .map(|i| (word(8 + 16 * i) as usize, word(16 + 16 * i)))
-        .collect();
-    match word(0) {
-        1 => Ok(Pass::Moments),
-        2 => Ok(Pass::Refine(targets)),
-        3 => Ok(Pass::Collect(targets)),
-        _ => Err(bad()),
-    }
-}
-
 impl SummaryJob {
     #[allow(clippy::too_many_arguments)]
     fn build(
@@ -111,6 +80,7 @@ impl SummaryJob {
         probe.qmc = qmc;
         probe.validate_summary(&model)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
+        let pass = first_pass(&model, &spec, &probe)?;
         Ok(SummaryJob {
             world,
             reducers,
@@ -123,7 +93,7 @@ impl SummaryJob {
             model: Arc::new(model),
             spec: Arc::new(spec),
             finisher,
-            pass: Pass::Moments,
+            pass,
             moments: None,
             result: None,
         })
@@ -197,7 +167,7 @@ impl SummaryJob {
         if self.result.is_some() {
             None
         } else {
-            Some(PyBytes::new(py, &pass_to_bytes(&self.pass)))
+            Some(PyBytes::new(py, &self.pass.to_bytes()))
         }
     }
 
@@ -214,7 +184,7 @@ impl SummaryJob {
         chunk_paths: usize,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let pass = pass_from_bytes(pass_bytes).map_err(|e| to_pyerr(py, e))?;
+        let pass = Pass::from_bytes(pass_bytes).map_err(|e| to_pyerr(py, e))?;
         let mut req = SimRequest::new(self.n_paths, self.seed);
         req.antithetic = self.antithetic;
         req.start = start;
@@ -267,7 +237,7 @@ impl SummaryJob {
             ));
         }
         match &self.pass {
-            Pass::Moments => {
+            Pass::Moments(_) => {
                 self.pass = self.finisher.after_moments(&part);
                 self.moments = Some(part);
             }

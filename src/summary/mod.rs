@@ -5,15 +5,17 @@
 //! ranges ([`Partial`]), so a range can be split across threads, processes
 //! or machines and the merged result has the same bits as one pass over all
 //! paths: moments use canonical pairwise sums ([`dyadic`]), counts are
-//! integers, and quantiles are found exactly by three passes that narrow
-//! the order-preserving key of the answer (16 bits, then 12 more, then the
-//! values of that 28-bit bin). Every pass re-simulates its paths from the
+//! integers, and quantiles are found exactly by narrowing the bin that holds
+//! each one ([`bins`]): the first pass counts values on a grid laid over a
+//! pilot sample's range, and the second collects the values of each
+//! quantile's bin (a bin with too many values is first cut into finer bins
+//! by another pass). Every pass re-simulates its paths from the
 //! counter-based streams, so memory stays bounded whatever the path count.
 
+pub mod bins;
 pub mod dyadic;
 pub mod quantile;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
@@ -23,11 +25,12 @@ use crate::engine::{Control, SimRequest};
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::Model;
+use bins::{contains, pilot_runs, sub_bin, sub_window, BinMap, Window, FIRST_BINS, SUB_BINS};
 use dyadic::{take_u64, DyadicSum};
 use quantile::{cdf, key, target, unkey};
 
-const BINS1: usize = 1 << 16;
-const BINS2: usize = 1 << 12;
+/// Keys a collecting pass may hold (64 MB); above it, windows are cut finer first.
+const COLLECT_BUDGET: u64 = 1 << 23;
 
 /// One summarised quantity: v = a + b·(series `output` at the summary month).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,25 +66,94 @@ pub struct GroupStats {
     pub var_cvar: Vec<(f64, f64)>,
 }
 
-/// A quantile search in progress: reducer, group (None = all), level, key prefix, counts below it.
+/// A quantile search in progress: reducer, group (None = all), level; the
+/// window of keys that holds the answer, the per-scenario counts below it
+/// and the number of values inside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub reducer: usize,
     pub group: Option<usize>,
     pub level: f64,
-    pub prefix: u64,
+    pub window: Window,
     pub below: Vec<u64>,
+    pub inside: u64,
 }
 
 /// Which pass a partial belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pass {
-    /// Moments, threshold counts, 16-bit key histograms.
-    Moments,
-    /// 12-bit histograms inside each target's 16-bit bin.
-    Refine(Vec<(usize, u64)>),
-    /// Values (with per-scenario counts) inside each target's 28-bit bin, and tail sums above it.
-    Collect(Vec<(usize, u64)>),
+    /// Moments, threshold counts, and each reducer's histogram on its first-pass grid.
+    Moments(Vec<BinMap>),
+    /// Histograms of the sub-bins of each (reducer, window).
+    Refine(Vec<(usize, Window)>),
+    /// The keys inside each (reducer, window), and the sums above it.
+    Collect(Vec<(usize, Window)>),
+}
+
+impl Pass {
+    /// Serialise (for shipping to workers).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let word = |out: &mut Vec<u8>, w: u64| out.extend_from_slice(&w.to_le_bytes());
+        match self {
+            Pass::Moments(maps) => {
+                word(&mut out, 1);
+                word(&mut out, maps.len() as u64);
+                for m in maps {
+                    word(&mut out, m.lo.to_bits());
+                    word(&mut out, m.scale.to_bits());
+                }
+            }
+            Pass::Refine(t) | Pass::Collect(t) => {
+                word(&mut out, if matches!(self, Pass::Refine(_)) { 2 } else { 3 });
+                word(&mut out, t.len() as u64);
+                for &(r, (lo, hi)) in t {
+                    word(&mut out, r as u64);
+                    word(&mut out, lo);
+                    word(&mut out, hi);
+                }
+            }
+        }
+        out
+    }
+
+    /// Inverse of [`Pass::to_bytes`], from the front of `b`.
+    fn read(b: &mut &[u8]) -> Option<Pass> {
+        let tag = take_u64(b)?;
+        let n = take_u64(b)? as usize;
+        if n > b.len() / 16 {
+            return None;
+        }
+        if tag == 1 {
+            let maps = (0..n)
+                .map(|_| {
+                    let lo = f64::from_bits(take_u64(b)?);
+                    Some(BinMap {
+                        lo,
+                        scale: f64::from_bits(take_u64(b)?),
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            return Some(Pass::Moments(maps));
+        }
+        let t = (0..n)
+            .map(|_| Some((take_u64(b)? as usize, (take_u64(b)?, take_u64(b)?))))
+            .collect::<Option<Vec<_>>>()?;
+        match tag {
+            2 => Some(Pass::Refine(t)),
+            3 => Some(Pass::Collect(t)),
+            _ => None,
+        }
+    }
+
+    /// Inverse of [`Pass::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Pass> {
+        let mut b = bytes;
+        match Pass::read(&mut b) {
+            Some(p) if b.is_empty() => Ok(p),
+            _ => Err(CoreError::invalid("pass", "not a serialised summary pass")),
+        }
+    }
 }
 
 /// Mergeable state of one pass over a path range.
@@ -96,11 +168,11 @@ pub struct Partial {
     sums: Vec<DyadicSum>,
     /// Pass 1: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
-    /// Pass 1: reducer × scenario × 2^16 counts; pass 2: target × scenario × 2^12.
+    /// First pass: reducer × scenario × FIRST_BINS counts; refining: target × scenario × SUB_BINS.
     hist: Vec<u32>,
-    /// Pass 3: per target, key → per-scenario counts.
-    values: Vec<BTreeMap<u64, Vec<u64>>>,
-    /// Pass 3: per target and scenario, sum of (v − shift) and count above the bin.
+    /// Collecting: per target and scenario, the keys inside the window (in path order).
+    values: Vec<Vec<u64>>,
+    /// Collecting: per target and scenario, sum of (v − shift) and count above the window.
     tail: Vec<DyadicSum>,
 }
 
@@ -123,6 +195,8 @@ fn split_lengths<T>(mut s: &mut [T], lengths: impl Iterator<Item = usize>) -> Ve
 struct ShareCtx<'a> {
     spec: &'a SummarySpec,
     shifts: &'a [f64],
+    /// The first pass's maps (empty in later passes).
+    maps: &'a [BinMap],
     /// The wave's values, reducer by reducer (J × rows).
     vals: &'a [f64],
     rows: usize,
@@ -139,9 +213,9 @@ struct Share<'a> {
     sums: &'a mut [DyadicSum],
     above: &'a mut [u64],
     hist: &'a mut [u32],
-    values: &'a mut [BTreeMap<u64, Vec<u64>>],
+    values: &'a mut [Vec<u64>],
     tail: &'a mut [DyadicSum],
-    targets: &'a [(usize, u64)],
+    targets: &'a [(usize, Window)],
 }
 
 impl Share<'_> {
@@ -150,11 +224,12 @@ impl Share<'_> {
         &c.vals[self.i * c.rows..(self.i + 1) * c.rows]
     }
 
-    /// Pass 1: moments, threshold counts and the 16-bit key histogram.
+    /// First pass: moments, threshold counts and the histogram on the grid.
     fn moments(self, c: &ShareCtx) {
         let (i, k_n, col) = (self.i, c.k_n, self.column(c));
         let shift = c.shifts[i];
         let thresholds = &c.spec.reducers[i].thresholds;
+        let map = c.maps[i];
         let mut leaves = Vec::new();
         for &(r0, len, k, local) in c.runs {
             leaves.clear();
@@ -166,53 +241,59 @@ impl Share<'_> {
                         self.above[ci * k_n + k] += 1;
                     }
                 }
-                self.hist[k * BINS1 + (key(v) >> 48) as usize] += 1;
+                self.hist[k * FIRST_BINS + map.bin(v)] += 1;
             }
             self.sums[k].extend_run(local, &mut leaves);
         }
     }
 
-    /// Pass 2: 12-bit histograms inside each target's 16-bit bin.
+    /// Refining: histograms of the sub-bins of each target's window.
     fn refine(self, c: &ShareCtx) {
         let (k_n, col) = (c.k_n, self.column(c));
         for &(r0, len, k, _) in c.runs {
             for &v in &col[r0..r0 + len] {
                 let kv = key(v);
-                for (ti, &(_, prefix)) in self.targets.iter().enumerate() {
-                    if kv >> 48 == prefix {
-                        self.hist[(ti * k_n + k) * BINS2 + ((kv >> 36) & 0xFFF) as usize] += 1;
-                    }
+                if let Some(ti) = self.window_of(kv) {
+                    self.hist[(ti * k_n + k) * SUB_BINS + sub_bin(self.targets[ti].1, kv)] += 1;
                 }
             }
         }
     }
 
-    /// Pass 3: values inside each target's 28-bit bin, and the sums above it
-    /// that CVaR needs (every path is a leaf, zero at or below the bin, so
-    /// that the sums stay compact).
+    /// Collecting: the keys inside each target's window, and the sums above
+    /// it that CVaR needs (every path is a leaf, zero at or below the window,
+    /// so that the sums stay compact).
     fn collect(self, c: &ShareCtx) {
         let (i, k_n, col) = (self.i, c.k_n, self.column(c));
         let shift = c.shifts[i];
         let cvar = !c.spec.reducers[i].cvar.is_empty();
         let mut leaves = Vec::new();
         for &(r0, len, k, local) in c.runs {
-            for (ti, &(_, prefix)) in self.targets.iter().enumerate() {
-                leaves.clear();
-                for &v in &col[r0..r0 + len] {
-                    let kv = key(v);
-                    let top = kv >> 36;
-                    if top == prefix {
-                        self.values[ti].entry(kv).or_insert_with(|| vec![0; k_n])[k] += 1;
-                    }
-                    if cvar {
-                        leaves.extend_from_slice(&if top > prefix { [v - shift, 1.0] } else { [0.0, 0.0] });
-                    }
-                }
-                if cvar {
-                    self.tail[ti * k_n + k].extend_run(local, &mut leaves);
+            for &v in &col[r0..r0 + len] {
+                let kv = key(v);
+                if let Some(ti) = self.window_of(kv) {
+                    self.values[ti * k_n + k].push(kv);
                 }
             }
+            if !cvar {
+                continue;
+            }
+            for (ti, &(_, w)) in self.targets.iter().enumerate() {
+                leaves.clear();
+                for &v in &col[r0..r0 + len] {
+                    leaves.extend_from_slice(&if key(v) > w.1 { [v - shift, 1.0] } else { [0.0, 0.0] });
+                }
+                self.tail[ti * k_n + k].extend_run(local, &mut leaves);
+            }
         }
+    }
+
+    /// The target whose window holds key `kv` (a reducer's windows are
+    /// disjoint and sorted).
+    #[inline]
+    fn window_of(&self, kv: u64) -> Option<usize> {
+        let ti = self.targets.partition_point(|&(_, w)| w.1 < kv);
+        (ti < self.targets.len() && contains(self.targets[ti].1, kv)).then_some(ti)
     }
 }
 
@@ -221,17 +302,17 @@ impl Partial {
     pub fn empty(spec: &SummarySpec, k: usize, pass: Pass, start: u64) -> Partial {
         let j = spec.reducers.len();
         let (sums, above, hist, values, tail) = match &pass {
-            Pass::Moments => (
+            Pass::Moments(_) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; k * n_thresholds(spec)],
-                vec![0u32; j * k * BINS1],
+                vec![0u32; j * k * FIRST_BINS],
                 Vec::new(),
                 Vec::new(),
             ),
             Pass::Refine(t) => (
                 Vec::new(),
                 Vec::new(),
-                vec![0u32; t.len() * k * BINS2],
+                vec![0u32; t.len() * k * SUB_BINS],
                 Vec::new(),
                 Vec::new(),
             ),
@@ -239,7 +320,7 @@ impl Partial {
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
-                vec![BTreeMap::new(); t.len()],
+                vec![Vec::new(); t.len() * k],
                 (0..t.len() * k).map(|_| DyadicSum::new(2)).collect(),
             ),
         };
@@ -291,23 +372,26 @@ impl Partial {
             ..
         } = self;
         let pass = &*pass;
-        let targets: &[(usize, u64)] = match pass {
-            Pass::Moments => &[],
-            Pass::Refine(t) | Pass::Collect(t) => t,
+        let (targets, maps): (&[(usize, Window)], &[BinMap]) = match pass {
+            Pass::Moments(maps) => (&[], maps),
+            Pass::Refine(t) | Pass::Collect(t) => (t, &[]),
         };
         // each reducer's number of targets (the list is sorted by reducer)
         let per: Vec<usize> = (0..j).map(|i| targets.iter().filter(|t| t.0 == i).count()).collect();
         // each reducer's lengths in the five parts of the state, for this pass
         let (m, rf, co) = match pass {
-            Pass::Moments => (1, 0, 0),
+            Pass::Moments(_) => (1, 0, 0),
             Pass::Refine(_) => (0, 1, 0),
             Pass::Collect(_) => (0, 0, 1),
         };
         let th = |i: usize| spec.reducers[i].thresholds.len();
         let sums = split_lengths(sums, (0..j).map(|_| m * k_n));
         let above = split_lengths(above, (0..j).map(|i| m * th(i) * k_n));
-        let hist = split_lengths(hist, (0..j).map(|i| m * k_n * BINS1 + rf * per[i] * k_n * BINS2));
-        let values = split_lengths(values, (0..j).map(|i| co * per[i]));
+        let hist = split_lengths(
+            hist,
+            (0..j).map(|i| m * k_n * FIRST_BINS + rf * per[i] * k_n * SUB_BINS),
+        );
+        let values = split_lengths(values, (0..j).map(|i| co * per[i] * k_n));
         let tail = split_lengths(tail, (0..j).map(|i| co * per[i] * k_n));
         let mut firsts = vec![0; j + 1];
         for i in 0..j {
@@ -329,13 +413,14 @@ impl Partial {
         let ctx = ShareCtx {
             spec,
             shifts,
+            maps,
             vals,
             rows,
             k_n,
             runs: &runs,
         };
         shares.into_par_iter().for_each(|sh| match pass {
-            Pass::Moments => sh.moments(&ctx),
+            Pass::Moments(_) => sh.moments(&ctx),
             Pass::Refine(_) => sh.refine(&ctx),
             Pass::Collect(_) => sh.collect(&ctx),
         });
@@ -352,7 +437,6 @@ impl Partial {
             || self.above.len() != e.above.len()
             || self.hist.len() != e.hist.len()
             || self.values.len() != e.values.len()
-            || self.values.iter().flatten().any(|(_, c)| c.len() != k)
             || dims(&self.sums) != dims(&e.sums)
             || dims(&self.tail) != dims(&e.tail)
         {
@@ -382,12 +466,7 @@ impl Partial {
             *a += b;
         }
         for (a, b) in self.values.iter_mut().zip(&other.values) {
-            for (kv, counts) in b {
-                let e = a.entry(*kv).or_insert_with(|| vec![0; counts.len()]);
-                for (x, y) in e.iter_mut().zip(counts) {
-                    *x += y;
-                }
-            }
+            a.extend_from_slice(b);
         }
         for (a, b) in self.tail.iter_mut().zip(&other.tail) {
             a.append(b);
@@ -402,17 +481,7 @@ impl Partial {
         for v in [self.start, self.end, self.k as u64, self.j as u64] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        let (tag, targets): (u64, &[(usize, u64)]) = match &self.pass {
-            Pass::Moments => (1, &[]),
-            Pass::Refine(t) => (2, t),
-            Pass::Collect(t) => (3, t),
-        };
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&(targets.len() as u64).to_le_bytes());
-        for &(r, p) in targets {
-            out.extend_from_slice(&(r as u64).to_le_bytes());
-            out.extend_from_slice(&p.to_le_bytes());
-        }
+        out.extend_from_slice(&self.pass.to_bytes());
         out.extend_from_slice(&(self.sums.len() as u64).to_le_bytes());
         for s in &self.sums {
             s.write(&mut out);
@@ -426,13 +495,10 @@ impl Partial {
             out.extend_from_slice(&h.to_le_bytes());
         }
         out.extend_from_slice(&(self.values.len() as u64).to_le_bytes());
-        for m in &self.values {
-            out.extend_from_slice(&(m.len() as u64).to_le_bytes());
-            for (kv, counts) in m {
+        for keys in &self.values {
+            out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
+            for kv in keys {
                 out.extend_from_slice(&kv.to_le_bytes());
-                for c in counts {
-                    out.extend_from_slice(&c.to_le_bytes());
-                }
             }
         }
         out.extend_from_slice(&(self.tail.len() as u64).to_le_bytes());
@@ -451,22 +517,10 @@ impl Partial {
         let end = take_u64(b).ok_or_else(bad)?;
         let k = take_u64(b).ok_or_else(bad)? as usize;
         let j = take_u64(b).ok_or_else(bad)? as usize;
-        let tag = take_u64(b).ok_or_else(bad)?;
-        let nt = take_u64(b).ok_or_else(bad)? as usize;
-        if k > 64 || j > 1 << 16 || nt > 1 << 20 || start > end {
+        if k > 64 || j > 1 << 16 || start > end {
             return Err(bad());
         }
-        let mut targets = Vec::with_capacity(nt);
-        for _ in 0..nt {
-            let r = take_u64(b).ok_or_else(bad)? as usize;
-            targets.push((r, take_u64(b).ok_or_else(bad)?));
-        }
-        let pass = match tag {
-            1 => Pass::Moments,
-            2 => Pass::Refine(targets),
-            3 => Pass::Collect(targets),
-            _ => return Err(bad()),
-        };
+        let pass = Pass::read(b).ok_or_else(bad)?;
         let ns = take_u64(b).ok_or_else(bad)? as usize;
         if ns > 1 << 18 {
             return Err(bad());
@@ -493,7 +547,7 @@ impl Partial {
             .collect();
         *b = &b[nh * 4..];
         let nv = take_u64(b).ok_or_else(bad)? as usize;
-        if nv > 1 << 20 {
+        if nv > b.len() / 8 {
             return Err(bad());
         }
         let mut values = Vec::with_capacity(nv);
@@ -502,16 +556,12 @@ impl Partial {
             if m > b.len() / 8 {
                 return Err(bad());
             }
-            let mut map = BTreeMap::new();
-            for _ in 0..m {
-                let kv = take_u64(b).ok_or_else(bad)?;
-                let mut counts = Vec::with_capacity(k);
-                for _ in 0..k {
-                    counts.push(take_u64(b).ok_or_else(bad)?);
-                }
-                map.insert(kv, counts);
-            }
-            values.push(map);
+            values.push(
+                (0..m)
+                    .map(|_| take_u64(b))
+                    .collect::<Option<Vec<u64>>>()
+                    .ok_or_else(bad)?,
+            );
         }
         let n_tail = take_u64(b).ok_or_else(bad)? as usize;
         if n_tail > 1 << 24 {
@@ -681,18 +731,19 @@ fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
     Ok(())
 }
 
-/// A pass's targets must name reducers of `spec`, in the sorted order
-/// [`Finisher`] gives them (reducers absorb their own runs of the list).
+/// A pass must fit `spec`: a grid per reducer, or targets naming reducers of
+/// `spec` in the sorted order [`Finisher`] gives them (reducers absorb their
+/// own runs of the list), with nonempty windows, disjoint within a reducer.
 fn validate_pass(spec: &SummarySpec, pass: &Pass) -> Result<()> {
-    let (targets, bits) = match pass {
-        Pass::Moments => return Ok(()),
-        Pass::Refine(t) => (t, 16),
-        Pass::Collect(t) => (t, 28),
+    let ok = match pass {
+        Pass::Moments(maps) => maps.len() == spec.reducers.len() && maps.iter().all(BinMap::is_valid),
+        Pass::Refine(t) | Pass::Collect(t) => {
+            // sorted, and a reducer's windows disjoint
+            t.windows(2)
+                .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
+                && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
+        }
     };
-    let ok = targets.windows(2).all(|w| w[0] < w[1])
-        && targets
-            .iter()
-            .all(|&(r, prefix)| r < spec.reducers.len() && prefix >> bits == 0);
     if ok {
         Ok(())
     } else {
@@ -734,26 +785,29 @@ impl SimRequest {
 
 /// The first of `bins` histogram bins (counts `hist(scenario, bin)`) after
 /// which the group's CDF, starting from the counts below the target's
-/// prefix, reaches the target level; and the counts below that bin.
+/// window, reaches the target level; the counts below that bin, and the
+/// number of values in it.
 fn first_bin_reaching(
     p: &[f64],
     n: &[u64],
     t: &Target,
     bins: usize,
     hist: impl Fn(usize, usize) -> u32,
-) -> (usize, Vec<u64>) {
+) -> (usize, Vec<u64>, u64) {
     let tau = target(p, n, t.level, t.group);
     let mut counts = t.below.clone();
+    let mut before = counts.clone();
     for b in 0..bins {
-        let before = counts.clone();
+        before.clone_from(&counts);
         for (k, c) in counts.iter_mut().enumerate() {
             *c += hist(k, b) as u64;
         }
-        if cdf(p, n, &counts, t.group) >= tau {
-            return (b, before);
+        if cdf(p, n, &counts, t.group) >= tau || b == bins - 1 {
+            let inside = counts.iter().sum::<u64>() - before.iter().sum::<u64>();
+            return (b, before, inside);
         }
     }
-    (bins - 1, counts)
+    unreachable!("a histogram has at least one bin")
 }
 
 /// The state of a whole summary between passes.
@@ -763,6 +817,8 @@ pub struct Finisher {
     pub n: Vec<u64>,
     pub shifts: Vec<f64>,
     pub targets: Vec<Target>,
+    /// Keys a collecting pass may hold before windows are cut finer.
+    pub budget: u64,
 }
 
 impl Finisher {
@@ -783,8 +839,9 @@ impl Finisher {
                         reducer: ri,
                         group: g,
                         level: q,
-                        prefix: 0,
+                        window: (0, u64::MAX),
                         below: vec![0; k_n],
+                        inside: alloc.counts.iter().sum::<usize>() as u64,
                     });
                 }
             }
@@ -794,50 +851,93 @@ impl Finisher {
             n: alloc.counts.iter().map(|&c| c as u64).collect(),
             shifts,
             targets,
+            budget: COLLECT_BUDGET,
         }
     }
 
-    /// After pass 1: the 16-bit bin of every target; returns pass 2.
+    /// After the first pass: each target's bin on its reducer's grid; returns the next pass.
     pub fn after_moments(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
+        let Pass::Moments(maps) = &part.pass else {
+            return Pass::Collect(Vec::new());
+        };
         for t in &mut self.targets {
-            let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * BINS1 + b];
-            let (found, below) = first_bin_reaching(&self.p, &self.n, t, BINS1, hist);
-            t.prefix = found as u64;
-            t.below = below;
+            let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * FIRST_BINS + b];
+            let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, FIRST_BINS, hist);
+            t.window = maps[t.reducer].window(found);
+            (t.below, t.inside) = (below, inside);
         }
-        Pass::Refine(self.distinct())
+        self.next_pass()
     }
 
-    /// After pass 2: the 28-bit bin of every target; returns pass 3.
+    /// After a refining pass: each target's sub-bin of its window; returns the next pass.
     pub fn after_refine(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         let Pass::Refine(list) = &part.pass else {
             return Pass::Collect(Vec::new());
         };
         for t in &mut self.targets {
-            let ti = list.iter().position(|&x| x == (t.reducer, t.prefix)).unwrap_or(0);
-            let hist = |k: usize, b: usize| part.hist[(ti * k_n + k) * BINS2 + b];
-            let (found, below) = first_bin_reaching(&self.p, &self.n, t, BINS2, hist);
-            t.prefix = (t.prefix << 12) | found as u64;
-            t.below = below;
+            let ti = list.iter().position(|&x| x == (t.reducer, t.window)).unwrap_or(0);
+            let hist = |k: usize, b: usize| part.hist[(ti * k_n + k) * SUB_BINS + b];
+            let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, SUB_BINS, hist);
+            t.window = sub_window(t.window, found);
+            (t.below, t.inside) = (below, inside);
         }
-        Pass::Collect(self.distinct())
+        self.next_pass()
     }
 
-    fn distinct(&self) -> Vec<(usize, u64)> {
-        let mut v: Vec<(usize, u64)> = self.targets.iter().map(|t| (t.reducer, t.prefix)).collect();
+    /// Collect the windows' keys if they fit the budget, or if no window can
+    /// be cut finer; otherwise cut them.
+    fn next_pass(&self) -> Pass {
+        let list = self.distinct();
+        let keys: u64 = list
+            .iter()
+            .filter_map(|x| self.targets.iter().find(|t| (t.reducer, t.window) == *x))
+            .map(|t| t.inside)
+            .sum();
+        let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
+        if keys > self.budget && can_cut {
+            Pass::Refine(list)
+        } else {
+            Pass::Collect(list)
+        }
+    }
+
+    fn distinct(&self) -> Vec<(usize, Window)> {
+        let mut v: Vec<(usize, Window)> = self.targets.iter().map(|t| (t.reducer, t.window)).collect();
         v.sort_unstable();
         v.dedup();
         v
     }
 
-    /// After pass 3: every statistic, `[reducer][group]` with group K = all paths.
+    /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
         let Pass::Collect(list) = &collected.pass else {
             return Vec::new();
         };
+        // each window's distinct keys in order, with their per-scenario counts
+        let windows: Vec<Vec<(u64, Vec<u64>)>> = (0..list.len())
+            .map(|ti| {
+                let mut keys: Vec<(u64, usize)> = (0..k_n)
+                    .flat_map(|k| collected.values[ti * k_n + k].iter().map(move |&kv| (kv, k)))
+                    .collect();
+                keys.sort_unstable();
+                let mut out: Vec<(u64, Vec<u64>)> = Vec::new();
+                for (kv, k) in keys {
+                    match out.last_mut() {
+                        Some((last, c)) if *last == kv => c[k] += 1,
+                        _ => {
+                            out.push((kv, vec![0; k_n]));
+                            if let Some((_, c)) = out.last_mut() {
+                                c[k] += 1;
+                            }
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
         let totals: Vec<Vec<f64>> = moments.sums.iter().map(|s| s.total()).collect();
         let mut out = Vec::new();
         let mut t_off = 0;
@@ -876,11 +976,11 @@ impl Finisher {
                     match t {
                         None => (f64::NAN, None),
                         Some(t) => {
-                            let ti = list.iter().position(|&x| x == (ri, t.prefix)).unwrap_or(0);
+                            let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
                             let tau = target(&self.p, &self.n, level, g);
                             let mut counts = t.below.clone();
                             let mut ans = f64::NAN;
-                            for (kv, c) in &collected.values[ti] {
+                            for (kv, c) in &windows[ti] {
                                 for (a, b) in counts.iter_mut().zip(c) {
                                     *a += b;
                                 }
@@ -901,14 +1001,14 @@ impl Finisher {
                         var_cvar.push((f64::NAN, f64::NAN));
                         continue;
                     };
-                    let ti = list.iter().position(|&x| x == (ri, t.prefix)).unwrap_or(0);
+                    let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
                     // E[(v − VaR)+] = Σ_k p_k/n_k Σ_{v_i > VaR} (v_i − VaR)
                     let mut excess = 0.0;
                     for &k in &members {
                         let tl = collected.tail[ti * k_n + k].total();
                         let (sum_shifted, count) = (tl[0], tl[1]);
                         let mut e_k = sum_shifted + count * (shift - var_a);
-                        for (kv, c) in &collected.values[ti] {
+                        for (kv, c) in &windows[ti] {
                             let v = unkey(*kv);
                             if v > var_a {
                                 e_k += c[k] as f64 * (v - var_a);
@@ -935,7 +1035,33 @@ impl Finisher {
     }
 }
 
-/// All three passes over `req`'s range in this process.
+/// The first pass of a summary of `req.n_paths` paths: each reducer's grid
+/// over its values on the pilot paths ([`pilot_runs`]), simulated here.
+pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result<Pass> {
+    validate_spec(model, spec)?;
+    let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
+    let qmc = req.qmc_shocks(model)?;
+    let ctx = Ctx {
+        model,
+        alloc: &alloc,
+        seed: req.seed,
+        antithetic: req.antithetic,
+        qmc: qmc.as_ref(),
+    };
+    let mut pilot = vec![Vec::new(); spec.reducers.len()];
+    for (first, rows) in pilot_runs(req.n_paths) {
+        let rows = rows as usize;
+        let (vals, _) = chunk_values(&ctx, spec, first, rows)?;
+        for (i, p) in pilot.iter_mut().enumerate() {
+            p.extend_from_slice(&vals[i * rows..(i + 1) * rows]);
+        }
+    }
+    Ok(Pass::Moments(
+        pilot.into_iter().map(|p| BinMap::from_pilot(p.into_iter())).collect(),
+    ))
+}
+
+/// Every pass over `req`'s range in this process.
 pub fn summarize(
     model: &Model,
     spec: &SummarySpec,
@@ -943,11 +1069,13 @@ pub fn summarize(
     control: &Control,
 ) -> Result<Vec<Vec<GroupStats>>> {
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
-    let moments = run_pass(model, spec, req, Pass::Moments, control)?;
-    let pass2 = fin.after_moments(&moments);
-    let refined = run_pass(model, spec, req, pass2, control)?;
-    let pass3 = fin.after_refine(&refined);
-    let collected = run_pass(model, spec, req, pass3, control)?;
+    let moments = run_pass(model, spec, req, first_pass(model, spec, req)?, control)?;
+    let mut pass = fin.after_moments(&moments);
+    while let Pass::Refine(_) = pass {
+        let refined = run_pass(model, spec, req, pass, control)?;
+        pass = fin.after_refine(&refined);
+    }
+    let collected = run_pass(model, spec, req, pass, control)?;
     Ok(fin.finish(spec, &moments, &collected))
 }
 
@@ -980,8 +1108,22 @@ pub fn summarize_values(
         }
         part
     };
-    let moments = run(Pass::Moments);
-    let refined = run(fin.after_moments(&moments));
-    let collected = run(fin.after_refine(&refined));
+    // the grids from the same pilot paths as a streamed summary's
+    let j = spec.reducers.len();
+    let maps = (0..j)
+        .map(|i| {
+            let pilot = pilot_runs(scen.len() as u64)
+                .into_iter()
+                .flat_map(|(first, rows)| first as usize..(first + rows) as usize)
+                .map(|r| vals[r * j + i]);
+            BinMap::from_pilot(pilot)
+        })
+        .collect();
+    let moments = run(Pass::Moments(maps));
+    let mut pass = fin.after_moments(&moments);
+    while let Pass::Refine(_) = pass {
+        pass = fin.after_refine(&run(pass));
+    }
+    let collected = run(pass);
     fin.finish(spec, &moments, &collected)
 }

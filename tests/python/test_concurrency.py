@@ -211,7 +211,7 @@ def test_gil_is_released_during_long_calls(default_world, what):
     elif what == "simulate_summary":
 
         def fn() -> Any:
-            return default_world.simulate_summary(30_000, seed=0, threads=1, progress=False)
+            return default_world.simulate_summary(80_000, seed=0, threads=1, progress=False)
     elif what == "risk_table":
         n = 4_000_000
         r = rng.normal(0.0, 0.1, (n, 2))

@@ -1050,23 +1050,32 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     def job(series):
         return make_job(SMALL, 1_000, SMALL.horizon_months, 1, False, series, 3, QUANTILES, None, None)[0]
 
-    def target(reducer, prefix):
-        return reducer.to_bytes(8, "little") + prefix.to_bytes(8, "little")
+    def word(x):
+        return int(x).to_bytes(8, "little")
+
+    def pass_bytes(tag, targets):  # targets: (reducer, first key, last key)
+        return word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
 
     one, every = job(["px"]), job(None)
     moments = every.run(every.next_pass(), 0, 1_000)
     every.advance(moments)
-    refine = every.next_pass()
-    tag = refine[:8]
-    assert len(refine) > 8 + 16  # several targets
+    own = every.next_pass()  # collects the keys of each quantile's bin
+    tag, n = int.from_bytes(own[:8], "little"), int.from_bytes(own[8:16], "little")
+    targets = [tuple(int.from_bytes(own[16 + 24 * i + 8 * f:24 + 24 * i + 8 * f], "little") for f in range(3))
+               for i in range(n)]
+    assert tag in (2, 3) and n >= 2 and pass_bytes(tag, targets) == own
+    r, a, z = targets[0]
     for forged in (
-        tag + target(10_000, 1),  # no such reducer
-        tag + target(0, 1 << 20),  # a 16-bit prefix with 20 bits
-        tag + refine[24:40] + refine[8:24],  # out of order
+        pass_bytes(tag, [(10_000, a, z)]),  # no such reducer
+        pass_bytes(tag, [(r, z + 1, z)]),  # an empty window
+        pass_bytes(tag, targets[::-1]),  # out of order
+        pass_bytes(tag, [(r, a, z), (r, a, z + 1)]),  # overlapping windows
+        own[:-1],  # truncated
+        pass_bytes(7, targets),  # no such pass
     ):
         with pytest.raises(gs.ConfigError, match="pass"):
             every.run(forged, 0, 1_000)
-    every.run(refine, 0, 1_000)  # its own pass runs
+    every.run(own, 0, 1_000)  # its own pass runs
     with pytest.raises(gs.ConfigError, match="partial"):
         one.merge([moments])
     with pytest.raises(gs.ConfigError, match="partial"):

@@ -1,0 +1,217 @@
+//! The bins that narrow an exact quantile down, pass after pass.
+//!
+//! Every bin is a *window*: an inclusive range of order-preserving keys
+//! ([`key`]), so a window holds the values between two doubles. The first
+//! pass bins each reducer's values on a grid laid over the range of a small
+//! pilot sample ([`BinMap`]), fine enough that the bin holding a quantile
+//! usually has a few thousand values, which the next pass collects. A window
+//! holding too many is cut into [`SUB_BINS`] equal key ranges instead
+//! ([`sub_bin`]) and narrowed again. Each map is monotone, so the counts
+//! below a bin and inside it locate the quantile exactly, whatever the
+//! distribution.
+
+use super::quantile::unkey;
+
+/// Grid bins of the first pass (plus one below and one above the grid).
+pub const GRID_BINS: usize = 1 << 16;
+/// Histogram size of a first pass, per reducer and scenario.
+pub const FIRST_BINS: usize = GRID_BINS + 2;
+/// Sub-bins of a window that a refining pass cuts.
+pub const SUB_BINS: usize = 1 << 12;
+/// Paths in the pilot sample that lays the first pass's grid.
+pub const PILOT_PATHS: u64 = 4096;
+/// Pilot paths per run of consecutive paths (one kernel block).
+const PILOT_RUN: u64 = 8;
+
+/// An inclusive range of keys `lo..=hi`.
+pub type Window = (u64, u64);
+
+/// A monotone map of values to first-pass bins: bin 0 below `lo` (and
+/// negative NaNs), bins 1..=GRID_BINS of width 1/`scale` from `lo`, bin
+/// GRID_BINS + 1 above the grid (and positive NaNs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinMap {
+    pub lo: f64,
+    pub scale: f64,
+}
+
+impl BinMap {
+    /// The grid over the range of `pilot` (a flat grid with one bin at its
+    /// value if the pilot is constant; everything above it if it is empty).
+    pub fn from_pilot(pilot: impl Iterator<Item = f64>) -> BinMap {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for v in pilot.filter(|v| v.is_finite()) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        if lo > hi {
+            return BinMap { lo: 0.0, scale: 0.0 };
+        }
+        let scale = GRID_BINS as f64 / (hi - lo);
+        BinMap {
+            lo,
+            scale: if scale.is_finite() { scale } else { 0.0 },
+        }
+    }
+
+    /// A valid map has a finite `lo` and a finite, nonnegative `scale`.
+    pub fn is_valid(&self) -> bool {
+        self.lo.is_finite() && self.scale.is_finite() && self.scale >= 0.0
+    }
+
+    /// The bin of `v`: nondecreasing in `key(v)` over all doubles.
+    #[inline]
+    pub fn bin(&self, v: f64) -> usize {
+        if v.is_nan() {
+            return if v.is_sign_negative() { 0 } else { GRID_BINS + 1 };
+        }
+        if v < self.lo {
+            return 0;
+        }
+        let x = (v - self.lo) * self.scale;
+        if x >= GRID_BINS as f64 {
+            GRID_BINS + 1
+        } else {
+            x as usize + 1
+        }
+    }
+
+    /// The keys of the values in bin `b`.
+    pub fn window(&self, b: usize) -> Window {
+        // the first key whose bin is at least `b` (2^64 if none)
+        let first = |b: usize| -> u128 {
+            let (mut lo, mut hi) = (0u128, 1u128 << 64);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.bin(unkey(mid as u64)) >= b {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            lo
+        };
+        let (a, z) = (first(b), first(b + 1));
+        (a.min(u64::MAX as u128) as u64, (z.max(1) - 1) as u64)
+    }
+}
+
+/// The sub-bin (of [`SUB_BINS`]) of key `k` inside window `w`.
+#[inline]
+pub fn sub_bin(w: Window, k: u64) -> usize {
+    let span = (w.1 - w.0) as u128 + 1;
+    ((k - w.0) as u128 * SUB_BINS as u128 / span) as usize
+}
+
+/// The keys of sub-bin `s` of window `w` (empty, hi < lo, when the window
+/// has fewer keys than sub-bins).
+pub fn sub_window(w: Window, s: usize) -> Window {
+    let span = (w.1 - w.0) as u128 + 1;
+    // k is in sub-bin s iff s·span ≤ (k − lo)·SUB_BINS < (s + 1)·span
+    let start = |s: usize| (s as u128 * span).div_ceil(SUB_BINS as u128);
+    let (a, z) = (start(s), start(s + 1));
+    (w.0 + a as u64, (w.0 as u128 + z - 1) as u64)
+}
+
+/// Whether key `k` is inside window `w`.
+#[inline]
+pub fn contains(w: Window, k: u64) -> bool {
+    w.0 <= k && k <= w.1
+}
+
+/// The pilot paths of `n`: runs of consecutive paths spread evenly over
+/// 0..n, as (first path, count); all paths when n ≤ [`PILOT_PATHS`].
+pub fn pilot_runs(n: u64) -> Vec<(u64, u64)> {
+    if n <= PILOT_PATHS {
+        return vec![(0, n)];
+    }
+    let runs = PILOT_PATHS / PILOT_RUN;
+    (0..runs).map(|m| (m * (n / runs), PILOT_RUN)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::quantile::key;
+    use super::*;
+
+    fn values() -> Vec<f64> {
+        let mut v = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-300,
+            0.999_999,
+            1.0,
+            1.0 + 1e-12,
+            3.0,
+            1e300,
+            f64::INFINITY,
+        ];
+        v.extend((0..2000).map(|i| -5.0 + i as f64 * 0.0071));
+        v
+    }
+
+    #[test]
+    fn bins_are_monotone_and_windows_hold_exactly_their_bins() {
+        for map in [
+            BinMap::from_pilot([-3.0, 2.0, 0.5].into_iter()),
+            BinMap::from_pilot([1.0, 1.0].into_iter()),
+            BinMap::from_pilot(std::iter::empty()),
+            BinMap::from_pilot([-1e308, 1e308].into_iter()),
+        ] {
+            assert!(map.is_valid());
+            let mut v = values();
+            v.sort_by_key(|&x| key(x));
+            for w in v.windows(2) {
+                assert!(map.bin(w[0]) <= map.bin(w[1]), "{map:?} {w:?}");
+            }
+            for &x in &v {
+                let b = map.bin(x);
+                assert!(
+                    contains(map.window(b), key(x)),
+                    "{map:?} {x} bin {b} {:?}",
+                    map.window(b)
+                );
+                if b > 0 {
+                    assert!(!contains(map.window(b - 1), key(x)));
+                }
+                assert!(!contains(map.window(b + 1), key(x)));
+            }
+            assert_eq!(map.window(0).0, 0);
+            assert_eq!(map.window(GRID_BINS + 1).1, u64::MAX);
+        }
+    }
+
+    #[test]
+    fn sub_windows_tile_their_window() {
+        for w in [(0u64, u64::MAX), (17, 17 + 5000), (100, 100 + 4095), (5, 9)] {
+            let mut next = w.0 as u128;
+            for s in 0..SUB_BINS {
+                let sw = sub_window(w, s);
+                if sw.1 < sw.0 {
+                    continue; // an empty sub-bin of a narrow window
+                }
+                assert_eq!(sw.0 as u128, next);
+                assert_eq!(sub_bin(w, sw.0), s);
+                assert_eq!(sub_bin(w, sw.1), s);
+                next = sw.1 as u128 + 1;
+            }
+            assert_eq!(next, w.1 as u128 + 1);
+        }
+    }
+
+    #[test]
+    fn pilot_runs_are_inside_and_disjoint() {
+        for n in [1u64, 4096, 4097, 100_000, 1 << 40] {
+            let runs = pilot_runs(n);
+            let total: u64 = runs.iter().map(|r| r.1).sum();
+            assert_eq!(total, n.min(PILOT_PATHS));
+            for w in runs.windows(2) {
+                assert!(w[0].0 + w[0].1 <= w[1].0);
+            }
+            assert!(runs.last().is_some_and(|r| r.0 + r.1 <= n));
+        }
+    }
+}
