@@ -10,7 +10,7 @@
 //! below a bin and inside it locate the quantile exactly, whatever the
 //! distribution.
 
-use super::quantile::unkey;
+use super::quantile::{key, unkey};
 
 /// Grid bins of the first pass (plus one below and one above the grid).
 pub const GRID_BINS: usize = 1 << 16;
@@ -28,35 +28,48 @@ pub type Window = (u64, u64);
 
 /// A monotone map of values to first-pass bins: bin 0 below `lo` (and
 /// negative NaNs), bins 1..=GRID_BINS of width 1/`scale` from `lo`, bin
-/// GRID_BINS + 1 above the grid (and positive NaNs).
+/// GRID_BINS + 1 above the grid (and positive NaNs). `distinct` is the share
+/// of distinct values in the pilot: below 1 the reducer has atoms (a count,
+/// a capped share), whose values a bin holds many times but stores once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinMap {
     pub lo: f64,
     pub scale: f64,
+    pub distinct: f64,
 }
 
 impl BinMap {
     /// The grid over the range of `pilot` (a flat grid with one bin at its
     /// value if the pilot is constant; everything above it if it is empty).
     pub fn from_pilot(pilot: impl Iterator<Item = f64>) -> BinMap {
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for v in pilot.filter(|v| v.is_finite()) {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-        if lo > hi {
-            return BinMap { lo: 0.0, scale: 0.0 };
-        }
+        let mut keys: Vec<u64> = pilot.filter(|v| v.is_finite()).map(key).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        let (Some(&first), Some(&last)) = (keys.first(), keys.last()) else {
+            return BinMap {
+                lo: 0.0,
+                scale: 0.0,
+                distinct: 1.0,
+            };
+        };
+        let (lo, hi) = (unkey(first), unkey(last));
         let scale = GRID_BINS as f64 / (hi - lo);
         BinMap {
             lo,
             scale: if scale.is_finite() { scale } else { 0.0 },
+            distinct: keys.len() as f64 / n as f64,
         }
     }
 
-    /// A valid map has a finite `lo` and a finite, nonnegative `scale`.
+    /// A valid map has a finite `lo`, a finite, nonnegative `scale` and a
+    /// share of distinct values in (0, 1].
     pub fn is_valid(&self) -> bool {
-        self.lo.is_finite() && self.scale.is_finite() && self.scale >= 0.0
+        self.lo.is_finite()
+            && self.scale.is_finite()
+            && self.scale >= 0.0
+            && self.distinct > 0.0
+            && self.distinct <= 1.0
     }
 
     /// The bin of `v`: nondecreasing in `key(v)` over all doubles.
@@ -131,7 +144,6 @@ pub fn pilot_runs(n: u64) -> Vec<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::quantile::key;
     use super::*;
 
     fn values() -> Vec<f64> {
@@ -179,9 +191,18 @@ mod tests {
                 }
                 assert!(!contains(map.window(b + 1), key(x)));
             }
+            assert!(map.distinct > 0.0 && map.distinct <= 1.0);
             assert_eq!(map.window(0).0, 0);
             assert_eq!(map.window(GRID_BINS + 1).1, u64::MAX);
         }
+    }
+
+    #[test]
+    fn the_pilot_tells_atoms() {
+        let counts = BinMap::from_pilot((0..1000).map(|i| (i % 10) as f64));
+        assert_eq!(counts.distinct, 0.01);
+        let smooth = BinMap::from_pilot((0..1000).map(|i| i as f64 * 0.37));
+        assert_eq!(smooth.distinct, 1.0);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod bins;
 pub mod dyadic;
 pub mod quantile;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
@@ -29,8 +30,9 @@ use bins::{contains, pilot_runs, sub_bin, sub_window, BinMap, Window, FIRST_BINS
 use dyadic::{take_u64, DyadicSum};
 use quantile::{cdf, key, target, unkey};
 
-/// Keys a collecting pass may hold (64 MB); above it, windows are cut finer first.
-const COLLECT_BUDGET: u64 = 1 << 23;
+/// Distinct keys a collecting pass may expect to hold (about 128 MB); above
+/// it, windows are cut finer first.
+const COLLECT_BUDGET: u64 = 1 << 22;
 
 /// One summarised quantity: v = a + b·(series `output` at the summary month).
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,7 @@ impl Pass {
                 for m in maps {
                     word(&mut out, m.lo.to_bits());
                     word(&mut out, m.scale.to_bits());
+                    word(&mut out, m.distinct.to_bits());
                 }
             }
             Pass::Refine(t) | Pass::Collect(t) => {
@@ -128,10 +131,9 @@ impl Pass {
             let maps = (0..n)
                 .map(|_| {
                     let lo = f64::from_bits(take_u64(b)?);
-                    Some(BinMap {
-                        lo,
-                        scale: f64::from_bits(take_u64(b)?),
-                    })
+                    let scale = f64::from_bits(take_u64(b)?);
+                    let distinct = f64::from_bits(take_u64(b)?);
+                    Some(BinMap { lo, scale, distinct })
                 })
                 .collect::<Option<Vec<_>>>()?;
             return Some(Pass::Moments(maps));
@@ -170,8 +172,8 @@ pub struct Partial {
     above: Vec<u64>,
     /// First pass: reducer × scenario × FIRST_BINS counts; refining: target × scenario × SUB_BINS.
     hist: Vec<u32>,
-    /// Collecting: per target and scenario, the keys inside the window (in path order).
-    values: Vec<Vec<u64>>,
+    /// Collecting: per target and scenario, the count of each key inside the window.
+    values: Vec<BTreeMap<u64, u64>>,
     /// Collecting: per target and scenario, sum of (v − shift) and count above the window.
     tail: Vec<DyadicSum>,
 }
@@ -213,7 +215,7 @@ struct Share<'a> {
     sums: &'a mut [DyadicSum],
     above: &'a mut [u64],
     hist: &'a mut [u32],
-    values: &'a mut [Vec<u64>],
+    values: &'a mut [BTreeMap<u64, u64>],
     tail: &'a mut [DyadicSum],
     targets: &'a [(usize, Window)],
 }
@@ -272,7 +274,7 @@ impl Share<'_> {
             for &v in &col[r0..r0 + len] {
                 let kv = key(v);
                 if let Some(ti) = self.window_of(kv) {
-                    self.values[ti * k_n + k].push(kv);
+                    *self.values[ti * k_n + k].entry(kv).or_insert(0) += 1;
                 }
             }
             if !cvar {
@@ -320,7 +322,7 @@ impl Partial {
                 Vec::new(),
                 Vec::new(),
                 Vec::new(),
-                vec![Vec::new(); t.len() * k],
+                vec![BTreeMap::new(); t.len() * k],
                 (0..t.len() * k).map(|_| DyadicSum::new(2)).collect(),
             ),
         };
@@ -466,7 +468,9 @@ impl Partial {
             *a += b;
         }
         for (a, b) in self.values.iter_mut().zip(&other.values) {
-            a.extend_from_slice(b);
+            for (&kv, &c) in b {
+                *a.entry(kv).or_insert(0) += c;
+            }
         }
         for (a, b) in self.tail.iter_mut().zip(&other.tail) {
             a.append(b);
@@ -497,8 +501,9 @@ impl Partial {
         out.extend_from_slice(&(self.values.len() as u64).to_le_bytes());
         for keys in &self.values {
             out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-            for kv in keys {
+            for (kv, c) in keys {
                 out.extend_from_slice(&kv.to_le_bytes());
+                out.extend_from_slice(&c.to_le_bytes());
             }
         }
         out.extend_from_slice(&(self.tail.len() as u64).to_le_bytes());
@@ -553,15 +558,11 @@ impl Partial {
         let mut values = Vec::with_capacity(nv);
         for _ in 0..nv {
             let m = take_u64(b).ok_or_else(bad)? as usize;
-            if m > b.len() / 8 {
+            if m > b.len() / 16 {
                 return Err(bad());
             }
-            values.push(
-                (0..m)
-                    .map(|_| take_u64(b))
-                    .collect::<Option<Vec<u64>>>()
-                    .ok_or_else(bad)?,
-            );
+            let pairs = (0..m).map(|_| Some((take_u64(b)?, take_u64(b)?)));
+            values.push(pairs.collect::<Option<BTreeMap<u64, u64>>>().ok_or_else(bad)?);
         }
         let n_tail = take_u64(b).ok_or_else(bad)? as usize;
         if n_tail > 1 << 24 {
@@ -817,8 +818,10 @@ pub struct Finisher {
     pub n: Vec<u64>,
     pub shifts: Vec<f64>,
     pub targets: Vec<Target>,
-    /// Keys a collecting pass may hold before windows are cut finer.
+    /// Distinct keys a collecting pass may expect before windows are cut finer.
     pub budget: u64,
+    /// Each reducer's share of distinct values in the pilot (from the first pass).
+    distinct: Vec<f64>,
 }
 
 impl Finisher {
@@ -852,6 +855,7 @@ impl Finisher {
             shifts,
             targets,
             budget: COLLECT_BUDGET,
+            distinct: vec![1.0; spec.reducers.len()],
         }
     }
 
@@ -861,6 +865,7 @@ impl Finisher {
         let Pass::Moments(maps) = &part.pass else {
             return Pass::Collect(Vec::new());
         };
+        self.distinct = maps.iter().map(|m| m.distinct).collect();
         for t in &mut self.targets {
             let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * FIRST_BINS + b];
             let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, FIRST_BINS, hist);
@@ -887,23 +892,25 @@ impl Finisher {
     }
 
     /// Collect the windows' keys if they fit the budget, or if no window can
-    /// be cut finer; otherwise cut them.
+    /// be cut finer; otherwise cut them. A window of n values is expected to
+    /// hold n × (the reducer's share of distinct pilot values) distinct keys,
+    /// so that atoms (a count's integers) do not look like n keys.
     fn next_pass(&self) -> Pass {
-        let list = self.distinct();
-        let keys: u64 = list
+        let list = self.windows();
+        let keys: f64 = list
             .iter()
             .filter_map(|x| self.targets.iter().find(|t| (t.reducer, t.window) == *x))
-            .map(|t| t.inside)
+            .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
             .sum();
         let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
-        if keys > self.budget && can_cut {
+        if keys > self.budget as f64 && can_cut {
             Pass::Refine(list)
         } else {
             Pass::Collect(list)
         }
     }
 
-    fn distinct(&self) -> Vec<(usize, Window)> {
+    fn windows(&self) -> Vec<(usize, Window)> {
         let mut v: Vec<(usize, Window)> = self.targets.iter().map(|t| (t.reducer, t.window)).collect();
         v.sort_unstable();
         v.dedup();
@@ -919,23 +926,13 @@ impl Finisher {
         // each window's distinct keys in order, with their per-scenario counts
         let windows: Vec<Vec<(u64, Vec<u64>)>> = (0..list.len())
             .map(|ti| {
-                let mut keys: Vec<(u64, usize)> = (0..k_n)
-                    .flat_map(|k| collected.values[ti * k_n + k].iter().map(move |&kv| (kv, k)))
-                    .collect();
-                keys.sort_unstable();
-                let mut out: Vec<(u64, Vec<u64>)> = Vec::new();
-                for (kv, k) in keys {
-                    match out.last_mut() {
-                        Some((last, c)) if *last == kv => c[k] += 1,
-                        _ => {
-                            out.push((kv, vec![0; k_n]));
-                            if let Some((_, c)) = out.last_mut() {
-                                c[k] += 1;
-                            }
-                        }
+                let mut all: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+                for k in 0..k_n {
+                    for (&kv, &c) in &collected.values[ti * k_n + k] {
+                        all.entry(kv).or_insert_with(|| vec![0; k_n])[k] += c;
                     }
                 }
-                out
+                all.into_iter().collect()
             })
             .collect();
         let totals: Vec<Vec<f64>> = moments.sums.iter().map(|s| s.total()).collect();
