@@ -22,11 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None, help="a world TOML file (default: the embedded world)")
     parser.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     parser.add_argument("--antithetic", action="store_true", help="use antithetic pairs")
+    parser.add_argument("--qmc", action="store_true", help="Sobol points with Owen scrambling and a Brownian bridge")
     args = parser.parse_args(argv)
     try:
         world = World.default() if args.config is None else World.from_toml(args.config)
         sim = world.simulate(
-            args.paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads
+            args.paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
+            qmc=args.qmc,
         )
     except GeoscenarioError as e:
         print(f"geoscenario: error: {e}", file=sys.stderr)

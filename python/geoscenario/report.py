@@ -37,7 +37,8 @@ def render(sim: Simulation) -> str:
     lines.append("=" * min(WIDTH, max(len(title), 60)))
     lines.append(
         f"paths {sim.n_paths:,} · horizon {h} months ({months[0]:%Y-%m} → {months[-1]:%Y-%m}) · "
-        f"seed {sim.seed}{' · antithetic' if sim.antithetic else ''} · run time {sim.elapsed:.2f} s"
+        f"seed {sim.seed}{' · antithetic' if sim.antithetic else ''}"
+        f"{' · Sobol QMC' if sim.qmc else ''} · run time {sim.elapsed:.2f} s"
     )
     scen = "   ".join(
         f"{name} {p:.0%} ({n:,} paths)" for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())

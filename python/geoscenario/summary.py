@@ -102,7 +102,8 @@ class SummaryResult:
     n_paths : int
         Paths summarised.
     month : str
-        The month summarised, ``"YYYY-MM"``.
+        The month summarised, ``"YYYY-MM"`` (also in ``table.attrs`` and
+        ``risk.attrs``, with ``n_paths``; ``risk.attrs["alpha"]`` is the VaR/CVaR level).
     seed, elapsed, alpha
         The run's seed, its run time in seconds (streamed runs) and the VaR/CVaR level.
 
@@ -167,6 +168,9 @@ class SummaryResult:
             series_rows.append(rec)
         self.table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
         self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
+        # what a table alone does not say: the month summarised, and the VaR/CVaR level
+        self.table.attrs.update(month=month, n_paths=n_paths)
+        self.risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
 
     def to_pandas(self) -> pd.DataFrame:
         """The series table (``table``).

@@ -174,12 +174,23 @@ pub fn check_name(name: &str, path: &str) -> Result<()> {
     }
 }
 
+/// A month "YYYY-MM" from 1900-01 to 2100-12 (so that every simulated month,
+/// up to 100 years later, is a date pandas can hold).
 fn parse_month(s: &str, path: &str) -> Result<YearMonth> {
-    let bad = || CoreError::invalid(path, format!("must be a month \"YYYY-MM\", got {s:?}"));
+    let bad = || {
+        CoreError::invalid(
+            path,
+            format!("must be a month \"YYYY-MM\" from 1900-01 to 2100-12, got {s:?}"),
+        )
+    };
     let (y, m) = s.split_once('-').ok_or_else(bad)?;
+    let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(y, 4) || !digits(m, 2) {
+        return Err(bad());
+    }
     let year: i32 = y.parse().map_err(|_| bad())?;
     let month: u32 = m.parse().map_err(|_| bad())?;
-    if y.len() != 4 || !(1..=12).contains(&month) {
+    if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) {
         return Err(bad());
     }
     Ok(YearMonth { year, month })

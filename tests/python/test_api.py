@@ -388,6 +388,9 @@ def test_cli_is_reproducible_except_run_time():
     assert strip(a.stdout) == strip(c.stdout)
     assert strip(a.stdout) != strip(b.stdout)
     assert "antithetic" in b.stdout and "horizon 12 months" in a.stdout
+    q = run_cli("--paths", "1024", "--seed", "5", "--horizon", "12", "--qmc")
+    assert q.returncode == 0, q.stderr
+    assert "Sobol QMC" in q.stdout and strip(q.stdout) != strip(c.stdout)
 
 
 def test_cli_config_file(default_world, tmp_path):
@@ -528,6 +531,8 @@ def test_weighted_statistics_take_series_by_position(sim):
 
 def test_months_are_indices_labels_or_dates(sim):
     ref = sim.summary("potash_spot", month=12)
+    assert ref.attrs == {"month": "2026-06", "n_paths": sim.n_paths}  # a table says which month it is
+    assert sim.risk_table(0.99).attrs["alpha"] == 0.99
     for m in (sim.months[12], sim.months[12].to_pydatetime(), np.datetime64(sim.months[12], "D"),
               "2026-06", "2026-06-17", -13):
         assert sim.summary("potash_spot", month=m).equals(ref), m

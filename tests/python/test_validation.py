@@ -10,6 +10,7 @@ import resource
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -464,6 +465,10 @@ def test_integer_factor_settings():
     raises_at("world.horizon_months", DEFAULT.with_params, {"world.horizon_months": 1201})
     raises_at("world.start", DEFAULT.with_params, {"world.start": "2025-13"})
     raises_at("world.start", DEFAULT.with_params, {"world.start": "June 2025"})
+    for odd in ("9999-12", "1800-01", "+202-01", "2025-+1", "2025-1", "２０２５-06"):
+        raises_at("world.start", DEFAULT.with_params, {"world.start": odd})
+    months = DEFAULT.with_params({"world.start": "2100-12"}).simulate(10, 1200, seed=0).months
+    assert months[-1] == pd.Timestamp("2200-12-01")
 
 
 # ============================================================================ simulate arguments
