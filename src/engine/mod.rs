@@ -127,6 +127,17 @@ impl SimRequest {
         }
         crate::qmc::QmcShocks::new(self.seed, model.horizon, model.n_shocks()).map(Some)
     }
+
+    /// The kernel's context for this request's paths, allocated by `alloc`.
+    pub fn ctx<'a>(&self, model: &'a Model, alloc: &'a Allocation, qmc: Option<&'a crate::qmc::QmcShocks>) -> Ctx<'a> {
+        Ctx {
+            model,
+            alloc,
+            seed: self.seed,
+            antithetic: self.antithetic,
+            qmc,
+        }
+    }
 }
 
 /// Bytes of the arrays a simulation of `n` paths returns.
@@ -209,13 +220,7 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     }
 
     let qmc = req.qmc_shocks(model)?;
-    let ctx = Ctx {
-        model,
-        alloc: &alloc,
-        seed: req.seed,
-        antithetic: req.antithetic,
-        qmc: qmc.as_ref(),
-    };
+    let ctx = req.ctx(model, &alloc, qmc.as_ref());
     let bad = work
         .into_par_iter()
         .enumerate()

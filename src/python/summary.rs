@@ -29,7 +29,8 @@ pub struct SummaryJob {
     model: Arc<Model>,
     spec: Arc<SummarySpec>,
     finisher: Finisher,
-    pass: Pass,
+    /// The pass to run next (the first is laid out when first asked for).
+    pass: Option<Pass>,
     moments: Option<Partial>,
     result: Option<Vec<Vec<crate::summary::GroupStats>>>,
 }
@@ -80,7 +81,6 @@ impl SummaryJob {
         probe.qmc = qmc;
         probe.validate_summary(&model)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
-        let pass = first_pass(&model, &spec, &probe)?;
         Ok(SummaryJob {
             world,
             reducers,
@@ -93,10 +93,26 @@ impl SummaryJob {
             model: Arc::new(model),
             spec: Arc::new(spec),
             finisher,
-            pass,
+            pass: None,
             moments: None,
             result: None,
         })
+    }
+}
+
+impl SummaryJob {
+    /// The pass to run next; the first is laid out over its pilot paths when first asked for.
+    fn current(&mut self) -> crate::Result<&Pass> {
+        let pass = match self.pass.take() {
+            Some(p) => p,
+            None => {
+                let mut probe = SimRequest::new(self.n_paths, self.seed);
+                probe.antithetic = self.antithetic;
+                probe.qmc = self.qmc;
+                first_pass(&self.model, &self.spec, &probe)?
+            }
+        };
+        Ok(self.pass.insert(pass))
     }
 }
 
@@ -163,12 +179,12 @@ impl SummaryJob {
     }
 
     /// The pass to run next (bytes), or None when the summary is complete.
-    fn next_pass<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+    fn next_pass<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
         if self.result.is_some() {
-            None
-        } else {
-            Some(PyBytes::new(py, &self.pass.to_bytes()))
+            return Ok(None);
         }
+        let pass = self.current().map_err(|e| to_pyerr(py, e))?;
+        Ok(Some(PyBytes::new(py, &pass.to_bytes())))
     }
 
     /// Run `pass` over global paths `start..end`; returns the partial as bytes.
@@ -224,7 +240,8 @@ impl SummaryJob {
         let part = Partial::from_bytes(merged)
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
             .map_err(|e| to_pyerr(py, e))?;
-        if part.start != 0 || part.end != self.n_paths || part.pass != self.pass {
+        let current = self.current().map_err(|e| to_pyerr(py, e))?.clone();
+        if part.start != 0 || part.end != self.n_paths || part.pass != current {
             return Err(to_pyerr(
                 py,
                 crate::CoreError::invalid(
@@ -236,12 +253,12 @@ impl SummaryJob {
                 ),
             ));
         }
-        match &self.pass {
+        match current {
             Pass::Moments(_) => {
-                self.pass = self.finisher.after_moments(&part);
+                self.pass = Some(self.finisher.after_moments(&part));
                 self.moments = Some(part);
             }
-            Pass::Refine(_) => self.pass = self.finisher.after_refine(&part),
+            Pass::Refine(_) => self.pass = Some(self.finisher.after_refine(&part)),
             Pass::Collect(_) => {
                 let moments = self
                     .moments

@@ -599,13 +599,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
         let qmc = req.qmc_shocks(model)?;
-        let ctx = Ctx {
-            model,
-            alloc: &alloc,
-            seed: req.seed,
-            antithetic: req.antithetic,
-            qmc: qmc.as_ref(),
-        };
+        let ctx = req.ctx(model, &alloc, qmc.as_ref());
         let chunk = req.chunk_paths.min(1 << 14);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
         let wave = 64 * chunk as u64;
@@ -1038,13 +1032,7 @@ pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result
     validate_spec(model, spec)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
-    let ctx = Ctx {
-        model,
-        alloc: &alloc,
-        seed: req.seed,
-        antithetic: req.antithetic,
-        qmc: qmc.as_ref(),
-    };
+    let ctx = req.ctx(model, &alloc, qmc.as_ref());
     let mut pilot = vec![Vec::new(); spec.reducers.len()];
     for (first, rows) in pilot_runs(req.n_paths) {
         let rows = rows as usize;
