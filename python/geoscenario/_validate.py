@@ -99,7 +99,7 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
         return horizon
     if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
         label = value if isinstance(value, str) and value in labels else _month_of(value)
-        if label not in labels:
+        if label is None or label not in labels:
             raise invalid("month", f"{value!r} is not a simulated month ({labels[0]} … {labels[-1]})")
         return list(labels).index(label)
     return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)

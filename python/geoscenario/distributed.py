@@ -175,9 +175,9 @@ def simulate_summary(
 
 
 def _horizon_shard(toml: str, n: int, h: int, seed: int, anti: bool, start: int, end: int,
-                   names: list[str], t: int, threads: int | None) -> dict[str, np.ndarray]:
+                   names: list[str], t: int, threads: int | None, qmc: bool = False) -> dict[str, np.ndarray]:
     core = _core.CoreWorld.from_toml(toml)
-    raw = core.simulate(n, h, seed, anti, threads, 2048, start, end, None)
+    raw = core.simulate(n, h, seed, anti, threads, 2048, start, end, None, qmc)
     out = {name: np.ascontiguousarray(raw["series"][name][:, t]) for name in names}
     out["__scenario__"] = raw["scenario"]
     return out
@@ -196,6 +196,7 @@ def simulate_horizon(
     month: int | None = None,
     threads_per_shard: int | None = 1,
     retries: int = 3,
+    qmc: bool = False,
 ) -> pd.DataFrame:
     """Values of every path at one month, simulated in shards on the cluster.
 
@@ -222,6 +223,8 @@ def simulate_horizon(
         Threads each task uses inside its worker.
     retries
         Times a failed task is resubmitted.
+    qmc
+        Sobol points with Owen scrambling and a Brownian bridge, as in :meth:`World.simulate`.
 
     Returns
     -------
@@ -251,9 +254,10 @@ def simulate_horizon(
     names = _validate.names("series", series, list(world.factors))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
+    q = _validate.flag("qmc", qmc)
     toml = world.to_toml()
     futures = [
-        client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard,
+        client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard, q,
                       retries=r, pure=False)
         for a, b in shards(n, shard)
     ]

@@ -188,7 +188,10 @@ def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: flo
         ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
         return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
                    "converged": True, "views": []}
-    eq_rows, eq_b, ie_rows, ie_b = [], [], [], []
+    eq_rows: list[np.ndarray] = []
+    ie_rows: list[np.ndarray] = []
+    eq_b: list[float] = []
+    ie_b: list[float] = []
     rows: dict[str, tuple[int, View, bool]] = {}  # the core's row label -> (view index, view, negated)
     for i, v in enumerate(views):
         if not isinstance(v, View):

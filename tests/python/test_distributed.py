@@ -47,6 +47,15 @@ def test_sharded_horizon_values_equal_the_local_simulation(client):
     assert got.equals(ref)
 
 
+def test_sharded_qmc_values_equal_the_local_simulation(client):
+    world = gs.World.default()
+    got = gs.distributed.simulate_horizon(world, 4_096, client=client, shard_paths=1_000, seed=3,
+                                          series="potash_spot", month=12, qmc=True)
+    local = world.simulate(4_096, seed=3, qmc=True).to_pandas("potash_spot", month=12)
+    assert got.equals(local)
+    assert not got.equals(world.simulate(4_096, seed=3).to_pandas("potash_spot", month=12))
+
+
 def test_sweep_returns_a_tidy_frame(client):
     world = gs.World.default()
     grid = {
