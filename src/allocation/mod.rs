@@ -12,6 +12,11 @@
 
 mod lp;
 
+/// Scenarios up to which the whole programme is solved at once.
+const FULL_LP_ROWS: usize = 50_000;
+/// Rounds of constraint generation before falling back to the whole programme.
+const MAX_ROUNDS: usize = 30;
+
 use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
@@ -157,13 +162,78 @@ impl<'a> Problem<'a> {
             (out.zeta, out.lp_cvar) = (out.var, out.cvar);
             return Ok(out);
         }
-        lp::solve(self, &allowed, 0.0, None)
+        self.lp(&allowed, 0.0, None)
+    }
+
+    /// The programme over the `allowed` assets, solved on the scenarios that
+    /// can matter (constraint generation). Only scenarios whose loss exceeds
+    /// ζ have u_i > 0; an optimum (x*, ζ*) of the programme restricted to a
+    /// subset S is an optimum of the whole when no scenario outside S has
+    /// −R_i·x* − ζ* > 0, because dropping terms u_i ≥ 0 can only lower the
+    /// objective and x*, ζ* attain it with those terms zero. S starts with the
+    /// largest losses of the equal-weight portfolio (twice the tail and a
+    /// margin); scenarios that break the rule are added until none does.
+    fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>) -> Result<Allocation> {
+        let n = self.rows.len();
+        let tail = ((1.0 - self.alpha) * n as f64).ceil() as usize;
+        let size = (2 * tail + 2_000).max(FULL_LP_ROWS / 2);
+        if n <= FULL_LP_ROWS || size >= n / 2 {
+            return lp::solve(self, allowed, lambda, target);
+        }
+        let k = allowed.iter().filter(|&&a| a).count() as f64;
+        let x0: Vec<f64> = allowed.iter().map(|&a| if a { 1.0 / k } else { 0.0 }).collect();
+        let loss = |x: &[f64]| -> Vec<f64> {
+            self.rows
+                .par_iter()
+                .map(|&i| {
+                    -self.r[i * self.m..(i + 1) * self.m]
+                        .iter()
+                        .zip(x)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                })
+                .collect()
+        };
+        let l0 = loss(&x0);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.select_nth_unstable_by(size, |&a, &b| l0[b].total_cmp(&l0[a]));
+        let mut active = vec![false; n];
+        order[..size].iter().for_each(|&r| active[r] = true);
+        for _ in 0..MAX_ROUNDS {
+            let sub = self.restricted(&active);
+            let a = lp::solve(&sub, allowed, lambda, target)?;
+            let l = loss(&a.weights);
+            let tol = 1e-9 * (1.0 + a.zeta.abs());
+            let broken: Vec<usize> = (0..n).filter(|&r| !active[r] && l[r] - a.zeta > tol).collect();
+            if broken.is_empty() {
+                return Ok(a);
+            }
+            broken.into_iter().for_each(|r| active[r] = true);
+        }
+        lp::solve(self, allowed, lambda, target)
+    }
+
+    /// The same problem on the scenarios (positions in `rows`) marked `active`.
+    fn restricted(&self, active: &[bool]) -> Problem<'a> {
+        let (rows, p) = (0..self.rows.len())
+            .filter(|&r| active[r])
+            .map(|r| (self.rows[r], self.p[r]))
+            .unzip();
+        Problem {
+            r: self.r,
+            m: self.m,
+            w: self.w,
+            rows,
+            p,
+            mu: self.mu.clone(),
+            alpha: self.alpha,
+        }
     }
 
     fn solve(&self, objective: Objective) -> Result<Allocation> {
         let all = vec![true; self.m];
         match objective {
-            Objective::MinCvar => lp::solve(self, &all, 0.0, None),
+            Objective::MinCvar => self.lp(&all, 0.0, None),
             Objective::RiskAversion(lambda) => {
                 if !(lambda.is_finite() && lambda >= 0.0) {
                     return Err(CoreError::invalid(
@@ -171,7 +241,7 @@ impl<'a> Problem<'a> {
                         format!("must be finite and >= 0, got {lambda}"),
                     ));
                 }
-                lp::solve(self, &all, lambda, None)
+                self.lp(&all, lambda, None)
             }
             Objective::TargetReturn(target) => {
                 if !target.is_finite() {
@@ -193,7 +263,7 @@ impl<'a> Problem<'a> {
                 if target >= hi - tol {
                     return self.max_return();
                 }
-                lp::solve(self, &all, 0.0, Some(target))
+                self.lp(&all, 0.0, Some(target))
             }
         }
     }

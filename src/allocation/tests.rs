@@ -73,3 +73,31 @@ fn frontier_runs_from_min_cvar_to_max_return() {
         assert!(pt.allocation.expected_return >= pt.target_return - 1e-8);
     }
 }
+
+#[test]
+fn constraint_generation_finds_the_whole_programme_s_optimum() {
+    // above FULL_LP_ROWS the programme is solved on the scenarios that can
+    // matter; its optimum must be the whole programme's (to solver accuracy),
+    // with some zero weights among the paths
+    let mut g = Lcg(11);
+    let (n, m) = (FULL_LP_ROWS + 20_001, 4);
+    let r: Vec<f64> = (0..n * m)
+        .map(|k| {
+            let (a, b) = (g.next(), g.next());
+            let z = (-2.0 * a.max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * b).cos();
+            0.01 * (k % m) as f64 + 0.05 * (1.0 + (k % m) as f64) * z
+        })
+        .collect();
+    let w: Vec<f64> = (0..n).map(|i| if i % 97 == 0 { 0.0 } else { 0.5 + g.next() }).collect();
+    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let all = vec![true; m];
+    for (lambda, target) in [(0.0, None), (0.7, None), (0.0, Some(0.02))] {
+        let fast = prob.lp(&all, lambda, target).unwrap();
+        let whole = lp::solve(&prob, &all, lambda, target).unwrap();
+        for (a, b) in fast.weights.iter().zip(&whole.weights) {
+            assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
+        }
+        assert!((fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0));
+        assert!((fast.lp_cvar - whole.lp_cvar).abs() < 1e-8);
+    }
+}
