@@ -20,6 +20,7 @@ class Progress:
         self.t0 = time.perf_counter()
         self._bar: Any = None
         self._plain = False
+        self._step = 1
         self._last = -1
 
     def __call__(self, done: int, total: int) -> None:
@@ -31,16 +32,17 @@ class Progress:
 
                 self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, unit_scale=True)
             except ImportError:
+                # a line rewritten in place on a terminal; in a log (stderr not
+                # a terminal) one line per quarter, so that logs do not fill up
                 self._plain = True
+                self._step = 1 if _is_terminal(sys.stderr) else 25
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
             if done >= total:
                 self._bar.close()
         elif self._plain:
-            # a line rewritten in place on a terminal; in a log (stderr not a
-            # terminal) one line per quarter, so that logs do not fill up
             pct = int(100 * done / max(total, 1))
-            step = 1 if _is_terminal(sys.stderr) else 25
+            step = self._step
             if pct // step != self._last // step or self._last < 0:
                 self._last = pct
                 text = f"{self.desc}: {pct:3d}% ({done:,}/{total:,} {self.unit})"

@@ -155,6 +155,8 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
 
 # ============================================================================ inputs
 MAX_WEIGHT = 100.0  # the bound a world's strategy weights have too
+
+
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
     if isinstance(weights, Mapping):
         out = {}

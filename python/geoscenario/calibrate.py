@@ -890,7 +890,6 @@ def factor_betas(
     for j, asset in enumerate(a.columns):
         _finite(str(asset), {**dict(zip(params, raw["coef"][j])), "vol": vol[j]},
                 dict(zip(params, raw["std_err"][j])))
-    for j, asset in enumerate(a.columns):
         for i, p in enumerate(params):
             row = {
                 "asset": str(asset),

@@ -76,12 +76,8 @@ impl SummaryJob {
         }
         let model = Model::new(&world, horizon)?;
         let spec = build_spec(&model, &reducers, month)?;
-        let mut probe = SimRequest::new(n_paths, seed);
-        probe.antithetic = antithetic;
-        probe.qmc = qmc;
-        probe.validate_summary(&model)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
-        Ok(SummaryJob {
+        let job = SummaryJob {
             world,
             reducers,
             month,
@@ -96,21 +92,24 @@ impl SummaryJob {
             pass: None,
             moments: None,
             result: None,
-        })
+        };
+        job.request().validate_summary(&job.model)?;
+        Ok(job)
     }
-}
 
-impl SummaryJob {
+    /// A request for all of the job's paths.
+    fn request(&self) -> SimRequest {
+        let mut req = SimRequest::new(self.n_paths, self.seed);
+        req.antithetic = self.antithetic;
+        req.qmc = self.qmc;
+        req
+    }
+
     /// The pass to run next; the first is laid out over its pilot paths when first asked for.
     fn current(&mut self) -> crate::Result<&Pass> {
         let pass = match self.pass.take() {
             Some(p) => p,
-            None => {
-                let mut probe = SimRequest::new(self.n_paths, self.seed);
-                probe.antithetic = self.antithetic;
-                probe.qmc = self.qmc;
-                first_pass(&self.model, &self.spec, &probe)?
-            }
+            None => first_pass(&self.model, &self.spec, &self.request())?,
         };
         Ok(self.pass.insert(pass))
     }
@@ -201,13 +200,11 @@ impl SummaryJob {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let pass = Pass::from_bytes(pass_bytes).map_err(|e| to_pyerr(py, e))?;
-        let mut req = SimRequest::new(self.n_paths, self.seed);
-        req.antithetic = self.antithetic;
+        let mut req = self.request();
         req.start = start;
         req.end = end;
         req.threads = threads;
         req.chunk_paths = chunk_paths;
-        req.qmc = self.qmc;
         let control = Control::default();
         let (model, spec) = (self.model.clone(), self.spec.clone());
         let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {

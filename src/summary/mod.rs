@@ -166,9 +166,9 @@ pub struct Partial {
     pub pass: Pass,
     k: usize,
     j: usize,
-    /// Pass 1: per reducer and scenario, sums of (v − shift) and (v − shift)².
+    /// First pass: per reducer and scenario, sums of (v − shift) and (v − shift)².
     sums: Vec<DyadicSum>,
-    /// Pass 1: per (reducer, threshold) and scenario: count of v > c.
+    /// First pass: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
     /// First pass: reducer × scenario × FIRST_BINS counts; refining: target × scenario × SUB_BINS.
     hist: Vec<u32>,
