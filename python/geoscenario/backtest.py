@@ -7,7 +7,8 @@ Rules
   costs) and the cost ``cost_bps/1e4 × |traded notional|`` is paid from cash.
   Weights need not sum to 1: the remainder is cash, earning 0; negative
   weights are shorts. Between rebalances holdings drift with prices. Equity
-  that reaches zero stays at zero.
+  that reaches zero stays at zero (a first trade whose costs take the whole
+  capital is an error).
 - **Rebalance dates.** The first date, then the last available date of each
   calendar period (``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``,
   ``"annual"``), never the final date of the backtest; ``"never"`` buys and
@@ -93,12 +94,18 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     0.1
     """
     e = equity.to_numpy(dtype=float)
+    if len(e) == 0:
+        raise invalid("equity", "is empty: metrics need at least one value")
+    if not np.isfinite(e).all() or (e < 0).any():
+        raise invalid("equity", "must be finite and >= 0 on every date")
+    if e[0] <= 0:
+        raise invalid("equity", f"starts at {e[0]!r}; returns are measured from a positive first value")
     dates = equity.index
-    r = e[1:] / e[:-1] - 1.0 if len(e) > 1 else np.empty(0)
-    r = np.where(e[:-1] > 0, r, 0.0) if len(e) > 1 else r
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 after a ruin is a 0 return
+        r = np.where(e[:-1] > 0, e[1:] / e[:-1] - 1.0, 0.0) if len(e) > 1 else np.empty(0)
     p = float(periods_per_year)
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
-    growth = e[-1] / e[0] if e[0] > 0 else float("nan")
+    growth = e[-1] / e[0]
     cagr = (
         growth ** (1.0 / years) - 1.0
         if years > 0 and growth > 0
@@ -776,6 +783,12 @@ def backtest(
     ppy = _periods_per_year(dates, "prices", periods_per_year)
     raw = _core.backtest_run(window, rows, mat, costs)
     eq = raw["equity"]
+    if eq[0] <= 0:
+        raise invalid(
+            "cost_bps",
+            f"the first trade's costs ({raw['costs'][0]:.6g}) use up the whole capital of 1: "
+            "nothing is left to backtest",
+        )
     equity = pd.Series(eq, index=dates, name="equity")
     positions = pd.DataFrame(raw["positions"], index=dates, columns=held)
     with np.errstate(invalid="ignore", divide="ignore"):

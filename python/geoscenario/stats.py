@@ -23,15 +23,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import invalid
+
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
 
 
 def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and w as float64 arrays of one shape, by position (a pandas Series'
-    index is ignored, as NumPy would)."""
+    index is ignored, as NumPy would); finite values, weights >= 0 with a
+    positive sum."""
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     if x.ndim != 1 or x.shape != w.shape:
-        raise ValueError(f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
+        raise invalid("x", f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
+    for name, a in (("x", x), ("w", w)):
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise invalid(name, f"must be finite, got {a[bad[0]]} at position {bad[0]}")
+    if (w < 0).any():
+        i = int(np.argmax(w < 0))
+        raise invalid("w", f"weights must be >= 0, got {w[i]} at position {i}")
+    if not w.sum() > 0:
+        raise invalid("w", "weights must have a positive sum")
     return x, w
 
 
@@ -126,13 +138,16 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     2.0
     """
     x, w = _samples(x, w)
+    qs = np.asarray(q, dtype=float)
+    if not ((qs >= 0) & (qs <= 1)).all():  # NaN fails both
+        raise invalid("q", f"quantile levels must be in [0, 1], got {q!r}")
     order = np.argsort(x, kind="stable")
     xs = x[order]
     cw = np.cumsum(w[order])
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
     # so that ties (equal weights within a scenario) pick the lower order
     # statistic; it must be positive, so that q = 0 is the smallest value with weight
-    target = np.maximum(np.asarray(q, dtype=float) * cw[-1] * (1.0 - 1e-12), np.finfo(float).tiny)
+    target = np.maximum(qs * cw[-1] * (1.0 - 1e-12), np.finfo(float).tiny)
     idx = np.searchsorted(cw, target, side="left")
     return xs[np.minimum(idx, len(xs) - 1)]
 
@@ -167,4 +182,6 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     0.0
     """
     x, w = _samples(x, w)
+    if np.isnan(level):
+        raise invalid("level", "must be a number, got NaN")
     return float(w[x > level].sum() / w.sum())

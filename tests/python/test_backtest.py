@@ -7,6 +7,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -315,6 +316,30 @@ def test_metrics_by_hand():
     assert m["cagr"] == pytest.approx(1.3 ** (1 / years) - 1)
     assert m["calmar"] == pytest.approx(m["cagr"] / 0.25)
 
+
+def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_error(prices):
+    # a position that loses everything: equity reaches zero and stays there
+    idx = pd.bdate_range("2021-01-04", periods=6)
+    px = pd.DataFrame({"a": [100.0, 110.0, 40.0, 30.0, 35.0, 36.0]}, index=idx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warnings either
+        res = gs.backtest(px, {"a": 2.0}, rebalance="daily", cost_bps=0)
+    assert res.equity.iloc[-1] == 0.0
+    assert res.metrics["total_return"] == -1.0 and res.metrics["cagr"] == -1.0
+    assert res.metrics["max_drawdown"] == 1.0
+    assert np.isfinite(res.returns).all()
+    # the first trade's costs alone exceed the capital
+    with pytest.raises(gs.ConfigError, match="capital") as err:
+        gs.backtest(prices, {"ntr_adj_close": 50.0, "mos_adj_close": -49.0}, cost_bps=10_000)
+    assert err.value.path == "cost_bps"
+
+
+@pytest.mark.parametrize("values", [[0.0, 1.0], [1.0, np.nan], [1.0, -0.5], []])
+def test_metrics_refuse_an_equity_curve_they_cannot_measure(values):
+    eq = pd.Series(values, index=pd.date_range("2020-01-31", periods=len(values), freq="ME"), dtype=float)
+    with pytest.raises(gs.ConfigError) as err:
+        bt_module.metrics(eq, 12)
+    assert err.value.path == "equity"
 
 def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(prices):
     res = gs.backtest(prices, ARB)

@@ -775,6 +775,34 @@ def test_weighted_quantile_exact_at_ties_with_equal_weights():
     assert stats.weighted_quantile(x, w, 0.5) == 5.0 == np.quantile(x, 0.5, method="inverted_cdf")
 
 
+@pytest.mark.parametrize(
+    "x, w, path",
+    [
+        ([1.0, 2.0], [0.0, 0.0], "w"),  # no weight at all: every statistic would be 0/0
+        ([1.0, 2.0], [1.0, -0.5], "w"),
+        ([1.0, 2.0], [1.0, np.nan], "w"),
+        ([1.0, 2.0], [1.0, np.inf], "w"),
+        ([1.0, np.nan], [1.0, 1.0], "x"),
+        ([], [], "w"),
+    ],
+)
+def test_stats_refuse_what_would_be_a_silent_nan(x, w, path):
+    for f in (stats.weighted_mean, stats.weighted_std, lambda x, w: stats.weighted_quantile(x, w, 0.5),
+              lambda x, w: stats.prob_above(x, w, 0.0)):
+        with pytest.raises(gs.ConfigError) as err:
+            f(np.array(x, dtype=float), np.array(w, dtype=float))
+        assert err.value.path == path
+
+
+@pytest.mark.parametrize("q", [1.5, -0.1, np.nan, [0.5, 2.0]])
+def test_weighted_quantile_levels_must_be_probabilities(q):
+    with pytest.raises(gs.ConfigError) as err:
+        stats.weighted_quantile(np.arange(3.0), np.ones(3), q)
+    assert err.value.path == "q"
+    with pytest.raises(gs.ConfigError) as err:
+        stats.prob_above(np.arange(3.0), np.ones(3), np.nan)
+    assert err.value.path == "level"
+
 def test_summary_median_of_one_scenario_world_is_inverted_cdf():
     w = gs.World.from_toml(single_factor_toml("gbm", "g = 0.0, sigma = 0.3"))
     s = w.simulate(12, 6, seed=0)
