@@ -128,7 +128,7 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
         peak_date = trough_date = recovery_date = pd.NaT
     if n:
         q = float(np.quantile(r, 0.05, method="inverted_cdf"))
-        var95, cvar95 = -q, -float(r[r <= q].mean())
+        var95, cvar95 = 0.0 - q, 0.0 - float(r[r <= q].mean())  # +0.0 when flat
     else:
         var95 = cvar95 = float("nan")
 
@@ -508,16 +508,17 @@ class BacktestResult:
         if probs is not None and path_weights is None:
             sim = sim.reweight(probs)
         growth = {a: sim.paths(names[a]) for a in per_asset}
+        flat = np.zeros(sim.n_paths)  # no position held at the end: the P&L is 0 on every path
         if rebalance == "never":
             value = 1.0 + sum(
-                w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items()
+                (w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items()), flat
             )
             value = np.maximum(value, 0.0)
         else:
             value = np.ones(sim.n_paths)
             for t in range(1, sim.horizon_months + 1):
                 step = sum(
-                    w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items()
+                    (w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items()), flat
                 )
                 value = np.maximum(value * (1.0 + step), 0.0)
         pnl = np.asarray(value, dtype=float) - 1.0
@@ -546,7 +547,7 @@ def _weighted_var_cvar(x: np.ndarray, w: np.ndarray, alpha: float = 0.05) -> tup
     i = min(int(np.searchsorted(cw, alpha * (1 - 1e-12), side="left")), len(xs) - 1)
     below = cw[i - 1] if i > 0 else 0.0
     tail = float(np.dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
-    return -float(xs[i]), -tail / alpha
+    return 0.0 - float(xs[i]), 0.0 - tail / alpha  # 0 − x: no loss is +0.0, not −0.0
 
 
 class StressResult:
@@ -677,7 +678,7 @@ class StressResult:
 
     def __repr__(self) -> str:
         s = self.summary().loc["all"]
-        legs = ", ".join(f"{a} {w:+.2f}" for a, w in self.asset_weights.items())
+        legs = ", ".join(f"{a} {w:+.2f}" for a, w in self.asset_weights.items()) or "no position"
         return (
             f"StressResult({len(self.pnl):,} paths, "
             f"{self.horizon_months} months, {self.rebalance}; {legs}): "

@@ -33,6 +33,7 @@ On a real cluster, the same call scales to millions of paths:
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -40,11 +41,17 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
-from .errors import invalid
+from .errors import ResourceError, invalid
 from .summary import QUANTILES, SummaryResult, check_quantiles, make_job
 from .world import World
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
+
+MAX_SHARDS = 100_000
+"""Most tasks one call submits (a scheduler slows down long before a million tasks)."""
+
+MAX_GRID_POINTS = 10_000
+"""Most points a :func:`sweep` grid may have."""
 
 
 def shards(n_paths: int, shard_paths: int) -> list[tuple[int, int]]:
@@ -72,6 +79,13 @@ def shards(n_paths: int, shard_paths: int) -> list[tuple[int, int]]:
     """
     n = _validate.integer("n_paths", n_paths, 0, int(_core.MAX_PATHS))
     step = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
+    count = -(-n // step)
+    if count > MAX_SHARDS:
+        raise invalid(
+            "shard_paths",
+            f"{n:,} paths in shards of {step:,} make {count:,} tasks, more than {MAX_SHARDS:,}: "
+            f"use shard_paths >= {-(-n // MAX_SHARDS):,}",
+        )
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 
@@ -255,6 +269,7 @@ def simulate_horizon(
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
+    _check_gather(n, len(names))
     toml = world.to_toml()
     futures = [
         client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard, q,
@@ -274,6 +289,22 @@ def simulate_horizon(
         df[nm] = np.concatenate([p[nm] for p in parts])
     df.index.name = "path"
     return df
+
+
+def _check_gather(n: int, n_series: int) -> None:
+    """Refuse a horizon table the client could not hold: n rows of the series, the
+    weight and the scenario, gathered once and concatenated once."""
+    need = 2 * n * (8 * (n_series + 1) + 1)
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return
+    if need > ram:
+        raise ResourceError(
+            f"{n:,} paths × {n_series} series gathered on the client: needs {need / 2**30:,.2f} GiB, "
+            f"more than this machine's {ram / 2**30:,.2f} GiB of memory (use simulate_summary, "
+            "or fewer series or paths)"
+        )
 
 
 def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] | None,
@@ -354,9 +385,17 @@ def sweep(
         v = grid[k]
         if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
             raise invalid(f"grid.{k}", f"must be a list of values, got {type(v).__name__} {v!r}")
-        values.append(list(v))
+        v = list(v)
+        if isinstance(k, tuple):  # a list of tuples, one value per path of the key
+            for point in v:
+                if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) != len(k):
+                    raise invalid(f"grid.{k}", f"every value must be a tuple of {len(k)} values, got {point!r}")
+        values.append(v)
     if any(len(v) == 0 for v in values):
         raise invalid("grid", "every parameter needs at least one value")
+    size = int(np.prod([len(v) for v in values], dtype=object))
+    if size > MAX_GRID_POINTS:
+        raise invalid("grid", f"has {size:,} points, more than {MAX_GRID_POINTS:,}")
     n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
     points, tomls = [], []
     for combo in itertools.product(*values):

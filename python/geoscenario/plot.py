@@ -191,6 +191,31 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     return ax
 
 
+MAX_BINS = 100_000
+"""Most histogram bins (far more than a figure can show)."""
+
+
+def _number(name: str, value: Any) -> float:
+    """A finite real number."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        v = float("nan")
+    if isinstance(value, bool) or not np.isfinite(v):
+        raise invalid(name, f"must be a finite number, got {value!r}")
+    return v
+
+
+def _value_range(value: Any) -> tuple[float, float]:
+    """``(lo, hi)`` finite with lo < hi."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise invalid("value_range", f"must be a pair (low, high), got {value!r}")
+    lo, hi = (_number("value_range", v) for v in value)
+    if not lo < hi:
+        raise invalid("value_range", f"low must be below high, got {value!r}")
+    return lo, hi
+
+
 def _edges(x: np.ndarray, w: np.ndarray, bins: int, value_range: Any) -> np.ndarray:
     if value_range is not None:
         return np.linspace(float(value_range[0]), float(value_range[1]), bins + 1)
@@ -246,8 +271,12 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     ('potash_spot at 2027-06', 'potash_spot (USD/t)')
     >>> plt.close(ax.figure)
     """
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise invalid("bins", f"must be a positive integer, got {bins!r}")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= MAX_BINS:
+        raise invalid("bins", f"must be an integer in [1, {MAX_BINS:,}], got {bins!r}")
+    if level is not None:
+        level = _number("level", level)
+    if value_range is not None:
+        value_range = _value_range(value_range)
     ax = _axes(ax)
     col, when = _at(sim, series, month)
     edges = _edges(col, sim.weights, int(bins), value_range)
@@ -382,7 +411,10 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     if not sims:
         raise invalid("sim", "no simulation given")
     strats = [strategies] if isinstance(strategies, str) else list(strategies)
-    lo, hi = (float(v) for v in _probs("whis", whis))
+    ends = _probs("whis", whis)
+    if len(ends) != 2 or not ends[0] < ends[1]:
+        raise invalid("whis", f"must be two quantile levels (low, high) with low < high, got {whis!r}")
+    lo, hi = float(ends[0]), float(ends[1])
     q = np.array([lo, 0.25, 0.5, 0.75, hi])
     ax = _axes(ax, figsize=(min(14.0, max(6.0, 1.2 + 1.8 * len(sims) * len(strats))), 4.5))
     boxes: list[dict[str, Any]] = []

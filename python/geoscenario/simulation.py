@@ -440,12 +440,12 @@ class Simulation:
 
     def _summary_general(self, series, month, quantiles, thresholds, alpha, risk_only) -> SummaryResult:
         """Statistics under arbitrary path weights (posterior views)."""
-        from .summary import build_reducers, check_alpha, check_quantiles, default_thresholds
+        from .summary import build_reducers, check_alpha, check_quantiles, check_thresholds
 
         t = self._month_index(month)
         names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
-        th = default_thresholds(names) if thresholds is None else dict(thresholds)
+        th = check_thresholds(thresholds, names)
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
         reducers = build_reducers(names, strategies, qs, th, a)

@@ -42,9 +42,18 @@ def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if (w < 0).any():
         i = int(np.argmax(w < 0))
         raise invalid("w", f"weights must be >= 0, got {w[i]} at position {i}")
+    # every statistic here is invariant to the scale of w: scaling by a power of
+    # two (exact) keeps Σw finite for weights near the largest double
+    w = np.ldexp(w, -_exponent(w))
     if not w.sum() > 0:
         raise invalid("w", "weights must have a positive sum")
     return x, w
+
+
+def _exponent(a: np.ndarray) -> int:
+    """e with max|a| in [2^(e−1), 2^e) (0 for an empty or all-zero array)."""
+    top = float(np.abs(a).max()) if a.size else 0.0
+    return int(np.frexp(top)[1]) if top > 0 else 0
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
@@ -72,7 +81,8 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     2.5
     """
     x, w = _samples(x, w)
-    return float(np.dot(w, x) / w.sum())
+    e = _exponent(x)  # computed on x / 2^e, exactly the same bits unless Σ w·x would overflow
+    return float(np.ldexp(np.dot(w, np.ldexp(x, -e)) / w.sum(), e))
 
 
 def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
@@ -102,8 +112,10 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     True
     """
     x, w = _samples(x, w)
-    m = weighted_mean(x, w)
-    return float(np.sqrt(np.dot(w, (x - m) ** 2) / w.sum()))
+    e = _exponent(x)  # as in weighted_mean: (x − m)² cannot overflow on x / 2^e
+    xs = np.ldexp(x, -e)
+    m = np.dot(w, xs) / w.sum()
+    return float(np.ldexp(np.sqrt(np.dot(w, (xs - m) ** 2) / w.sum()), e))
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] | np.ndarray) -> np.ndarray:

@@ -28,6 +28,26 @@ QUANTILES = (0.05, 0.50, 0.95)
 Reducer = tuple[str, str, float, float, list[float], list[float], list[float]]
 
 
+def check_thresholds(thresholds: Mapping[str, float] | None, names: Sequence[str]) -> dict[str, float]:
+    """``{series: level}`` for summarised series and finite levels (the defaults if None)."""
+    if thresholds is None:
+        return default_thresholds(names)
+    if not isinstance(thresholds, Mapping):
+        raise invalid("thresholds", f"must be a dict of series to level, got {type(thresholds).__name__}")
+    th = {}
+    for k, v in thresholds.items():
+        if k not in names:
+            raise invalid(f"thresholds.{k}", "is not a summarised series")
+        try:
+            level = float(v)
+        except (TypeError, ValueError, OverflowError):
+            level = float("nan")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(level):
+            raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
+        th[k] = level
+    return th
+
+
 def default_thresholds(series: Sequence[str]) -> dict[str, float]:
     """P(spot > 450) is the thesis' headline (MODEL.md §1): reported whenever potash_spot is."""
     return {"potash_spot": 450.0} if "potash_spot" in series else {}
@@ -262,12 +282,7 @@ def make_job(
     """The core job for a summary request, with its reducers."""
     names = _validate.names("series", series, list(world.factors))
     qs = check_quantiles(quantiles)
-    th = default_thresholds(names) if thresholds is None else dict(thresholds)
-    for k, v in th.items():
-        if k not in names:
-            raise invalid(f"thresholds.{k}", "is not a summarised series")
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v):
-            raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
+    th = check_thresholds(thresholds, names)
     a = None if alpha is None else check_alpha(alpha)
     strategies = [s for s in world.strategies if s in names] if a is not None else []
     reducers = build_reducers(names, strategies, qs, th, a)

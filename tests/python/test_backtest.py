@@ -334,6 +334,17 @@ def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_erro
     assert err.value.path == "cost_bps"
 
 
+@pytest.mark.parametrize("rebalance", ["never", "monthly"])
+def test_stress_of_a_portfolio_that_ends_flat_is_zero_on_every_path(prices, rebalance):
+    wd = pd.DataFrame({"ntr_adj_close": [1.0, 0.0]}, index=[prices.index[0], pd.Timestamp("2023-01-03")])
+    st = gs.backtest(prices, wd).stress(
+        gs.World.default(), {"ntr_adj_close": "fertilizer_producers"}, n_paths=500, rebalance=rebalance
+    )
+    assert st.pnl.shape == (500,) and (st.pnl == 0).all()
+    s = st.summary().loc["all"]
+    assert s["var_95"] == 0.0 and math.copysign(1.0, s["var_95"]) == 1.0  # +0, not −0
+    assert len(st.to_pandas()) == 500 and "no position" in repr(st)
+
 @pytest.mark.parametrize("values", [[0.0, 1.0], [1.0, np.nan], [1.0, -0.5], []])
 def test_metrics_refuse_an_equity_curve_they_cannot_measure(values):
     eq = pd.Series(values, index=pd.date_range("2020-01-31", periods=len(values), freq="ME"), dtype=float)

@@ -96,3 +96,35 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_identical(client)
     assert victim not in client.run(os.getpid).values()
     assert dist.table.equals(local.table)
     assert dist.risk.equals(local.risk)
+
+
+class _NoCluster:
+    """A client that fails the test if anything is submitted: bad requests are refused first."""
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("a refused request reached the cluster")
+
+
+def test_requests_too_large_are_refused_before_any_task():
+    world = gs.World.default()
+    with pytest.raises(gs.ConfigError, match="shard_paths >= 100") as err:
+        gs.distributed.shards(10_000_000, 1)
+    assert err.value.path == "shard_paths"
+    assert len(gs.distributed.shards(10_000_000, 100)) == gs.distributed.MAX_SHARDS
+    with pytest.raises(gs.ConfigError) as err:
+        gs.distributed.simulate_summary(world, 2**40, shard_paths=1, client=_NoCluster())
+    assert err.value.path == "shard_paths"
+    with pytest.raises(gs.ResourceError, match="GiB"):
+        gs.distributed.simulate_horizon(world, 10**12, shard_paths=10**8, client=_NoCluster())
+    grid = {f"scenarios.bear.potash_spot.{p}": list(np.linspace(0.1, 0.5, 11)) for p in ("kappa", "sigma", "lambda", "sigma_j")}
+    with pytest.raises(gs.ConfigError, match="14,641 points") as err:
+        gs.distributed.sweep(world, grid, 100, client=_NoCluster())
+    assert err.value.path == "grid"
+
+
+@pytest.mark.parametrize("value", [[0.4], [(0.4, 0.3, 0.2)], ["ab"]])
+def test_sweep_tuple_keys_need_one_value_per_path(value):
+    key = ("scenarios.bear.potash_spot.kappa", "scenarios.bear.potash_spot.sigma")
+    with pytest.raises(gs.ConfigError, match="tuple of 2") as err:
+        gs.distributed.sweep(gs.World.default(), {key: value}, 100, client=_NoCluster())
+    assert err.value.path.startswith("grid.")

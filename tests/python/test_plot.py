@@ -169,11 +169,31 @@ def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
     assert np.allclose(np.diff(edges), 1.0) and np.allclose(edges % 1.0, 0.5)
 
 
-def test_horizon_hist_rejects_bad_arguments(sim, plt):
-    with pytest.raises(ValueError, match="bins"):
-        gsplot.horizon_hist(sim, "potash_spot", bins=0)
-    with pytest.raises(ValueError, match="month"):
-        gsplot.horizon_hist(sim, "potash_spot", month="1999-01")
+@pytest.mark.parametrize(
+    "kwargs, path",
+    [
+        ({"bins": 0}, "bins"),
+        ({"bins": 10**8}, "bins"),  # would allocate and draw for minutes
+        ({"month": "1999-01"}, "month"),
+        ({"value_range": (300.0, 300.0)}, "value_range"),  # zero width: every density 0/0
+        ({"value_range": (500.0, 300.0)}, "value_range"),
+        ({"value_range": (1.0,)}, "value_range"),
+        ({"value_range": (1.0, float("nan"))}, "value_range"),
+        ({"level": "x"}, "level"),
+        ({"level": float("inf")}, "level"),
+    ],
+)
+def test_horizon_hist_rejects_bad_arguments(sim, plt, kwargs, path):
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.horizon_hist(sim, "potash_spot", **kwargs)
+    assert err.value.path == path
+
+
+@pytest.mark.parametrize("whis", [(0.5,), (0.9, 0.1), (0.05, 1.5)])
+def test_nav_distribution_rejects_bad_whiskers(sim, plt, whis):
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.nav_distribution(sim, ["direct_belarus"], whis=whis)
+    assert err.value.path == "whis"
 
 
 # ---------------------------------------------------------------------------- what-ifs

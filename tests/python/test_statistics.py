@@ -794,6 +794,15 @@ def test_stats_refuse_what_would_be_a_silent_nan(x, w, path):
         assert err.value.path == path
 
 
+def test_stats_are_exact_near_the_largest_double():
+    # Σw and (x − m)² would overflow; the answers are plain
+    big = np.array([1e308, 1e308])
+    assert stats.prob_above([1.0, 2.0], big, 1.5) == 0.5
+    assert stats.weighted_quantile([1.0, 2.0], big, 0.5) == 1.0
+    assert stats.weighted_mean([1.0, 2.0], big) == 1.5
+    assert stats.weighted_std([1e200, -1e200], [1.0, 1.0]) == 1e200
+    assert stats.weighted_mean([1e308, 1e308], [1.0, 3.0]) == 1e308
+
 @pytest.mark.parametrize("q", [1.5, -0.1, np.nan, [0.5, 2.0]])
 def test_weighted_quantile_levels_must_be_probabilities(q):
     with pytest.raises(gs.ConfigError) as err:

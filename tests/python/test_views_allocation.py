@@ -108,3 +108,21 @@ def test_risk_table_var_le_cvar_and_streaming_equals_materialised():
         assert sim.risk_table()[cols].equals(streamed.risk)
         risk = streamed.risk
         assert (risk["var"] <= risk["cvar"] + 1e-12).all()
+
+
+@pytest.mark.parametrize(
+    "thresholds, path",
+    [
+        ({"potash_spot": float("inf")}, "thresholds.potash_spot"),
+        ({"nope": 1.0}, "thresholds.nope"),
+        ({"potash_spot": "x"}, "thresholds.potash_spot"),
+        ({"potash_spot": 10**400}, "thresholds.potash_spot"),
+        ([1.0, 2.0], "thresholds"),
+    ],
+)
+def test_posterior_summary_checks_thresholds_as_the_prior_does(sim5k, thresholds, path):
+    post = sim5k.with_views(gs.View.mean("potash_spot", 400.0))
+    for s in (sim5k, post):
+        with pytest.raises(gs.ConfigError) as err:
+            s.summary("potash_spot", thresholds=thresholds)
+        assert err.value.path == path
