@@ -12,6 +12,15 @@ import numpy as np
 from .errors import invalid
 
 
+def to_float(value: Any) -> float:
+    """``float(value)``, or NaN when it is not one (a string, None, an int beyond
+    the double range): range checks then refuse it with the parameter's name."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
 def integer(name: str, value: Any, lo: int, hi: int) -> int:
     """``value`` as an int in [lo, hi], or a ConfigError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -67,9 +76,9 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
         p = value[k]
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
             raise invalid(f"{name}.{k}", f"must be a number, got {p!r}")
-        p = float(p)
+        p = to_float(p)
         if not 0.0 <= p <= 1.0:  # also rejects NaN
-            raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {p}")
+            raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {value[k]!r}")
         out.append(p)
     total = sum(out)
     if abs(total - 1.0) > 1e-9:

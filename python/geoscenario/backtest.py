@@ -47,6 +47,10 @@ weekly, 12 monthly (from the median spacing of the dates, or given).
 - ``turnover`` = total one-way turnover per year (initial trade included),
   ``costs`` = total costs as a fraction of the initial capital.
 
+A ratio whose denominator is zero is NaN: ``sharpe`` and ``sortino`` of a flat
+curve (no volatility or no losing period), ``calmar`` without a drawdown, and
+``vol``/``sharpe`` with a single return (std needs two).
+
 Examples
 --------
 >>> import geoscenario as gs
@@ -66,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _validate
 from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
 from .errors import invalid
 
@@ -93,6 +97,9 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     >>> round(float(metrics(eq, 12)["max_drawdown"]), 6)
     0.1
     """
+    p = _validate.to_float(periods_per_year)
+    if isinstance(periods_per_year, bool) or not (np.isfinite(p) and p > 0):
+        raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
     e = equity.to_numpy(dtype=float)
     if len(e) == 0:
         raise invalid("equity", "is empty: metrics need at least one value")
@@ -103,7 +110,6 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     dates = equity.index
     with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 after a ruin is a 0 return
         r = np.where(e[:-1] > 0, e[1:] / e[:-1] - 1.0, 0.0) if len(e) > 1 else np.empty(0)
-    p = float(periods_per_year)
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
     growth = e[-1] / e[0]
     cagr = (
@@ -173,7 +179,7 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
             if (
                 isinstance(v, bool)
                 or not isinstance(v, numbers.Real)
-                or not math.isfinite(float(v))
+                or not math.isfinite(_validate.to_float(v))
             ):
                 raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
             if abs(float(v)) > MAX_WEIGHT:
@@ -212,7 +218,7 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
 
 def _costs(cost_bps: Any, held: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= float(v) <= 10_000:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _validate.to_float(v) <= 10_000:
             raise invalid(name, f"must be a number of basis points in [0, 10000], got {v!r}")
         return float(v)
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _validate
 from .errors import NumericalError, invalid
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     if given is not None:
         if isinstance(given, bool) or not isinstance(given, numbers.Real):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
-        if not (math.isfinite(given) and 0 < float(given) <= 8784):
+        if not 0 < _validate.to_float(given) <= 8784:  # NaN fails
             raise invalid("periods_per_year", f"must be in (0, 8784], got {given}")
         return float(given)
     if len(idx) < 2:
@@ -187,7 +187,7 @@ def _levels(series: Any, arg: str) -> pd.Series:
 def _real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise invalid(name, f"must be a number, got {value!r}")
-    v = float(value)
+    v = _validate.to_float(value)
     if not math.isfinite(v):
         raise invalid(name, f"must be finite, got {v}")
     return v
@@ -864,6 +864,17 @@ def factor_betas(
     if not isinstance(newey_west, (bool, np.bool_)):
         raise invalid("newey_west", f"must be True or False, got {newey_west!r}")
     a, f = _aligned(asset_returns, factor_returns, align)
+    names = [str(c) for c in f.columns]
+    for c in names:
+        if c in ("alpha", "vol") or names.count(c) > 1:
+            raise invalid(
+                f"factor_returns.{c}",
+                "names a row of the table twice (factor names must be distinct and not 'alpha' or 'vol'): rename it",
+            )
+    for c in a.columns:
+        col = a[c].to_numpy()
+        if (col == col[0]).all():
+            raise invalid(f"asset_returns.{c}", "is constant: there is no variation for the factors to explain")
     n = len(a)
     ppy = _periods_per_year(a.index, "asset_returns", periods_per_year)
     nw_lags = None

@@ -29,6 +29,11 @@ class GeoscenarioError(Exception):
     [True, True, True]
     """
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # rebuilt by calling the class (MemoryError.__new__ refuses a subclass), so
+        # that an error raised on a Dask worker reaches the client as itself
+        return type(self), self.args, self.__dict__ or None
+
 
 class ConfigError(GeoscenarioError, ValueError):
     """A parameter breaks a rule; ``path`` names it (e.g. ``scenarios.bear.potash_spot.theta``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -494,7 +495,7 @@ class Simulation:
         """
         from .views import entropy_pool
 
-        q, info = entropy_pool(self, [views] if isinstance(views, View) else list(views), max_iter, tol)
+        q, info = entropy_pool(self, views, max_iter, tol)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
         q = np.ascontiguousarray(q)
@@ -530,6 +531,11 @@ class Simulation:
 
         names, r = strategy_returns(self, strategies)
         al = check_alpha(alpha)
+        for arg, v in (("target_return", target_return), ("risk_aversion", risk_aversion)):
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(_validate.to_float(v))
+            ):
+                raise invalid(arg, f"must be a finite number, got {v!r}")
         res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
                               target_return=target_return)
         return Allocation(pd.Series(res["weights"], index=pd.Index(names, name="strategy"), name="weight"),

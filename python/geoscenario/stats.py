@@ -19,10 +19,12 @@ Examples
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
+from . import _validate
 from .errors import invalid
 
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
@@ -150,7 +152,10 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     2.0
     """
     x, w = _samples(x, w)
-    qs = np.asarray(q, dtype=float)
+    try:
+        qs = np.asarray(q, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        qs = np.array(np.nan)
     if not ((qs >= 0) & (qs <= 1)).all():  # NaN fails both
         raise invalid("q", f"quantile levels must be in [0, 1], got {q!r}")
     order = np.argsort(x, kind="stable")
@@ -194,6 +199,6 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     0.0
     """
     x, w = _samples(x, w)
-    if np.isnan(level):
-        raise invalid("level", "must be a number, got NaN")
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or np.isnan(_validate.to_float(level)):
+        raise invalid("level", f"must be a number, got {level!r}")
     return float(w[x > level].sum() / w.sum())

@@ -38,10 +38,7 @@ def check_thresholds(thresholds: Mapping[str, float] | None, names: Sequence[str
     for k, v in thresholds.items():
         if k not in names:
             raise invalid(f"thresholds.{k}", "is not a summarised series")
-        try:
-            level = float(v)
-        except (TypeError, ValueError, OverflowError):
-            level = float("nan")
+        level = _validate.to_float(v)
         if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(level):
             raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
         th[k] = level
@@ -81,7 +78,7 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
         raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")
     qs = list(quantiles)
     for q in qs:
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0.0 <= float(q) <= 1.0:
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0.0 <= _validate.to_float(q) <= 1.0:
             raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")
     labels = [quantile_label(q) for q in qs]
     for i, lab in enumerate(labels):
@@ -99,7 +96,7 @@ def quantile_label(q: float) -> str:
 
 
 def check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < float(alpha) < 1.0:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < _validate.to_float(alpha) < 1.0:
         raise invalid("alpha", f"must be a number in (0, 1), got {alpha!r}")
     return float(alpha)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,7 @@ class View:
         for name, v in (("view.value", self.value), ("view.threshold", self.threshold)):
             if v is None and name == "view.threshold" and self.kind == "mean":
                 continue
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(_validate.to_float(v)):
                 raise invalid(name, f"must be a finite number, got {v!r}")
         if self.kind == "prob" and not 0.0 <= float(self.value) <= 1.0:
             raise invalid("view.value", f"a probability must be in [0, 1], got {self.value}")
@@ -178,10 +178,16 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
     return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
-def entropy_pool(sim: Simulation, views: Sequence[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
+def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
         views = [views]
+    if isinstance(views, (str, bytes, Mapping)) or not isinstance(views, Iterable):
+        raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
+    views = list(views)
+    max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < _validate.to_float(tol) < 1:
+        raise invalid("tol", f"must be a number in (0, 1), got {tol!r}")
     n = sim.n_paths
     if len(views) == 0:
         w = np.array(sim.weights, dtype=float)

@@ -12,6 +12,9 @@
 
 mod lp;
 
+/// Largest accepted risk aversion λ (CVaR − λ·E[return]).
+pub const MAX_RISK_AVERSION: f64 = 1e6;
+
 /// Scenarios up to which the whole programme is solved at once.
 const FULL_LP_ROWS: usize = 50_000;
 /// Rounds of constraint generation before falling back to the whole programme.
@@ -235,10 +238,12 @@ impl<'a> Problem<'a> {
         match objective {
             Objective::MinCvar => self.lp(&all, 0.0, None),
             Objective::RiskAversion(lambda) => {
-                if !(lambda.is_finite() && lambda >= 0.0) {
+                // far above any use (the weights stop moving long before) and
+                // below where the programme's scaling breaks the solver
+                if !(0.0..=MAX_RISK_AVERSION).contains(&lambda) {
                     return Err(CoreError::invalid(
                         "risk_aversion",
-                        format!("must be finite and >= 0, got {lambda}"),
+                        format!("must be in [0, {MAX_RISK_AVERSION:e}], got {lambda:e}"),
                     ));
                 }
                 self.lp(&all, lambda, None)

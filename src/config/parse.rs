@@ -671,6 +671,26 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
                 .position(|f| f.name == n)
                 .ok_or_else(|| CoreError::invalid(&opath, format!("{n:?} is not a factor")))?;
         }
+        // the divisor must stay positive: counts and adoption shares start at or reach 0
+        let divisor = match kind {
+            DerivedKind::Spread => None,
+            DerivedKind::Discount => Some(idx[0]),
+            DerivedKind::Ratio => Some(idx[1]),
+        };
+        if let Some(d) = divisor {
+            let f = &factors[d];
+            if matches!(f.kind, FactorKind::Completion { .. } | FactorKind::Adoption { .. }) {
+                return Err(CoreError::invalid(
+                    &opath,
+                    format!(
+                        "{:?} (kind {}) can be 0, and a {} divides by it (a discount divides by its first factor, a ratio by its second)",
+                        f.name,
+                        f.kind.tag(),
+                        kind.tag()
+                    ),
+                ));
+            }
+        }
         out.push(Derived {
             name: name.clone(),
             unit: get_string(t, &path, "unit")?.unwrap_or_default(),

@@ -398,3 +398,11 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
 def test_docstring_examples_run():
     result = doctest.testmod(bt_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("ppy", [float("nan"), -12, 0, "x", True])
+def test_metrics_need_a_positive_number_of_periods_per_year(ppy):
+    eq = pd.Series([1.0, 1.1, 1.2], index=pd.date_range("2020-01-31", periods=3, freq="ME"))
+    with pytest.raises(gs.ConfigError) as err:
+        bt_module.metrics(eq, ppy)
+    assert err.value.path == "periods_per_year"

@@ -444,3 +444,17 @@ def test_world_calibrated_docstring_runs():
     for test in finder.find(gs.World.calibrated, "World.calibrated", globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+@pytest.mark.parametrize("factor", ["alpha", "vol"])
+def test_factor_betas_refuse_a_factor_named_like_a_table_row(factor):
+    idx = pd.date_range("2015-01-31", periods=60, freq="ME")
+    rng = np.random.default_rng(3)
+    f = pd.DataFrame({factor: rng.normal(size=60), "m": rng.normal(size=60)}, index=idx)
+    a = pd.DataFrame({"y": rng.normal(size=60)}, index=idx)
+    with pytest.raises(gs.ConfigError) as err:
+        gs.calibrate.factor_betas(a, f)
+    assert err.value.path == f"factor_returns.{factor}"
+    with pytest.raises(gs.ConfigError) as err:  # nothing to explain: R² would be 0/0
+        gs.calibrate.factor_betas(a.assign(y=0.01), f.rename(columns={factor: "g"}))
+    assert err.value.path == "asset_returns.y"

@@ -128,3 +128,22 @@ def test_sweep_tuple_keys_need_one_value_per_path(value):
     with pytest.raises(gs.ConfigError, match="tuple of 2") as err:
         gs.distributed.sweep(gs.World.default(), {key: value}, 100, client=_NoCluster())
     assert err.value.path.startswith("grid.")
+
+
+def test_errors_cross_to_the_client_as_themselves():
+    # Dask ships a worker's exception with tblib's pickling, which rebuilt
+    # ResourceError through MemoryError.__new__ and failed
+    import pickle
+
+    import tblib.pickling_support
+
+    errors = []
+    for bad in (lambda: gs.World.default().simulate(2**36, 24), lambda: gs.World.default().simulate(0)):
+        with pytest.raises(gs.GeoscenarioError) as err:
+            bad()
+        errors.append(err.value)
+    for e in errors:
+        tblib.pickling_support.install(e)
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e)
+        assert getattr(back, "path", None) == getattr(e, "path", None)

@@ -1122,3 +1122,36 @@ def test_fuzz_allocation(n, m, fill, alpha, spoil):
         return
     assert out["weights"].shape == (m,)
     assert np.isfinite(out["weights"]).all() and math.isfinite(out["cvar"])
+
+
+HUGE = 10**400  # a Python int no double can hold: float() overflows
+
+
+@pytest.mark.parametrize(
+    "call, path",
+    [
+        (lambda sim, px: gs.Strategy("s", {"global_equity": HUGE}), "strategies.s.weights.global_equity"),
+        (lambda sim, px: gs.Strategy("s", {"global_equity": 1.0}, cost_bps=HUGE), "strategies.s.cost_bps"),
+        (lambda sim, px: sim.reweight({"base": HUGE, "bull": 0.0, "bear": 0.0}), "probabilities.base"),
+        (lambda sim, px: gs.backtest(px, {"ntr_adj_close": HUGE}), "weights.ntr_adj_close"),
+        (lambda sim, px: gs.backtest(px, {"ntr_adj_close": 1.0}, cost_bps=HUGE), "cost_bps"),
+        (lambda sim, px: gs.backtest(px, {"ntr_adj_close": 1.0}, periods_per_year=HUGE), "periods_per_year"),
+        (lambda sim, px: sim.allocate(target_return=HUGE), "target_return"),
+        (lambda sim, px: sim.allocate(risk_aversion=1e300), "risk_aversion"),
+        (lambda sim, px: sim.risk_table(HUGE), "alpha"),
+        (lambda sim, px: sim.summary(quantiles=[HUGE]), "quantiles"),
+        (lambda sim, px: sim.summary("potash_spot", thresholds={"potash_spot": HUGE}), "thresholds.potash_spot"),
+        (lambda sim, px: gs.stats.weighted_quantile([1.0, 2.0], [1.0, 1.0], HUGE), "q"),
+        (lambda sim, px: gs.stats.prob_above([1.0, 2.0], [1.0, 1.0], HUGE), "level"),
+        (lambda sim, px: gs.View.mean("potash_spot", HUGE), "view.value"),
+        (lambda sim, px: sim.with_views(None), "views"),
+        (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), max_iter=-1), "max_iter"),
+        (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), tol="x"), "tol"),
+    ],
+)
+def test_numbers_beyond_the_double_range_and_wrong_types_name_the_argument(call, path):
+    sim = gs.World.default().simulate(1_000, seed=0, progress=False)
+    px = gs.data.equities_daily()[["ntr_adj_close"]]
+    with pytest.raises(gs.ConfigError) as err:
+        call(sim, px)
+    assert err.value.path == path

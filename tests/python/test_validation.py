@@ -263,6 +263,10 @@ def test_unknown_names_in_references():
     )
     raises_at("derived.dislocation.of", DEFAULT.with_params, {"derived.dislocation.of": ["potash_spot", "nope"]})
     raises_at("derived.dislocation.kind", DEFAULT.with_params, {"derived.dislocation.kind": "product"})
+    # a discount divides by its first factor, a ratio by its second: never by a count or a share
+    for kind, of in (("discount", ["digital_ruble_share", "potash_spot"]), ("ratio", ["potash_spot", "roadmap_projects_done"])):
+        raises_at("derived.x.of", DEFAULT.with_params, {"derived.x": {"kind": kind, "of": of}})
+        DEFAULT.with_params({"derived.x": {"kind": kind, "of": of[::-1]}})  # the other way round divides by the spot
     raises_at("derived.potash_spot", DEFAULT.with_params, {"derived.potash_spot": {"kind": "spread", "of": ["potash_spot", "contract_price"]}})
     raises_at("factors.potash_spot.kind", DEFAULT.with_params, {"factors.potash_spot.kind": "ou"})
     raises_at("world.regimes", DEFAULT.with_params, {"world.regimes": "dynamic"})
