@@ -773,6 +773,11 @@ def backtest(
     start, end = _window(vals, p.index, held, align)
     if isinstance(targets, pd.DataFrame):
         _datetime_index(targets, "weights")
+        if str(targets.index.tz) != str(p.index.tz):
+            raise invalid(
+                "weights",
+                f"dates are in time zone {targets.index.tz} and the prices' in {p.index.tz}: use one",
+            )
         first = int(p.index.searchsorted(targets.index[0], side="left"))
         if first > end:
             raise invalid(

@@ -151,10 +151,8 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
         return float(given)
     if len(idx) < 2:
         raise invalid(arg, "needs at least two dates")
-    days = (
-        float(np.median(np.diff(idx.to_numpy().astype("datetime64[ns]")).astype(np.int64)))
-        / 86_400e9
-    )
+    # nanoseconds since the epoch whatever the unit or time zone of the index
+    days = float(np.median(np.diff(pd.DatetimeIndex(idx).as_unit("ns").asi8))) / 86_400e9
     for lo, hi, p in ((0, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
         if lo < days <= hi:
             return p
@@ -1030,7 +1028,7 @@ def calibrate_world(
 
     if potash is not None:
         kinds = world.kinds
-        if factor not in kinds:
+        if not isinstance(factor, str) or factor not in kinds:
             raise invalid("factor", f"{factor!r} is not a factor of the world")
         if kinds[factor] != "log_ou":
             raise invalid(

@@ -13,8 +13,10 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from .errors import invalid
@@ -31,13 +33,26 @@ def _read(name: str) -> pd.DataFrame:
 
 
 def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
+    bounds: list[pd.Timestamp | None] = []
     for arg, value in (("start", start), ("end", end)):
-        if value is not None:
-            try:
-                pd.Timestamp(value)
-            except (TypeError, ValueError):
-                raise invalid(arg, f"must be a date such as '2010-01', got {value!r}") from None
-    return obj.loc[start:end]
+        if value is None:
+            bounds.append(None)
+            continue
+        # a number would be read as nanoseconds since 1970: only dates and date strings
+        if not isinstance(value, (str, datetime.date, np.datetime64)):
+            raise invalid(arg, f"must be a date such as '2010-01', got {value!r}")
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError):  # OutOfBoundsDatetime is a ValueError
+            raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}") from None
+        if ts is pd.NaT or not 1678 < ts.year < 2261:
+            raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}")
+        # the data are dated in local market time without a zone
+        bounds.append(ts.tz_localize(None) if ts.tz is not None else ts)
+    if isinstance(start, str) or isinstance(end, str):
+        # a partial string ("2010", "2010-06") covers its whole period, as pandas slicing does
+        return obj.loc[start if isinstance(start, str) else bounds[0] : end if isinstance(end, str) else bounds[1]]
+    return obj.loc[bounds[0] : bounds[1]]
 
 
 def fertilizer_prices_monthly(

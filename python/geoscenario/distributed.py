@@ -98,6 +98,11 @@ def _run_shard(job: Any, pass_bytes: bytes, start: int, end: int, threads: int |
     return job.run(pass_bytes, start, end, threads, 2048, None)
 
 
+def _check_world(world: Any) -> None:
+    if not isinstance(world, World):
+        raise invalid("world", f"must be a geoscenario World, got {type(world).__name__}")
+
+
 def _client(client: Any) -> Any:
     if client is None:
         try:
@@ -164,6 +169,7 @@ def simulate_summary(
     (True, True)
     >>> client.close(); cluster.close()
     """
+    _check_world(world)
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
@@ -261,6 +267,7 @@ def simulate_horizon(
     True
     >>> client.close(); cluster.close()
     """
+    _check_world(world)
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
@@ -376,6 +383,7 @@ def sweep(
     True
     >>> client.close(); cluster.close()
     """
+    _check_world(world)
     client = _client(client)
     if not isinstance(grid, Mapping) or not grid:
         raise invalid("grid", "must be a non-empty dict of parameter path to a list of values")

@@ -403,7 +403,7 @@ class Simulation:
         >>> dd.shape, bool(((dd >= 0) & (dd <= 1)).all())
         ((1000,), True)
         """
-        if strategy not in self.world.strategies:
+        if not isinstance(strategy, str) or strategy not in self.world.strategies:
             raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {', '.join(self.world.strategies)})")
         return self._drawdowns(strategy)
 

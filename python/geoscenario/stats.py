@@ -34,7 +34,13 @@ def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and w as float64 arrays of one shape, by position (a pandas Series'
     index is ignored, as NumPy would); finite values, weights >= 0 with a
     positive sum."""
-    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    arrays = []
+    for name, a in (("x", x), ("w", w)):
+        try:
+            arrays.append(np.asarray(a, dtype=float))
+        except (TypeError, ValueError, OverflowError):
+            raise invalid(name, f"must be an array of numbers, got {type(a).__name__}") from None
+    x, w = arrays
     if x.ndim != 1 or x.shape != w.shape:
         raise invalid("x", f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
     for name, a in (("x", x), ("w", w)):

@@ -70,6 +70,10 @@ def build_reducers(
     return out
 
 
+MAX_QUANTILES = 1_000
+"""Most quantile levels one summary computes (each costs a pass over every path)."""
+
+
 def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     """Quantile levels as floats in [0, 1] (a single number is one level)."""
     if isinstance(quantiles, (int, float, np.number)) and not isinstance(quantiles, bool):
@@ -77,6 +81,8 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     if isinstance(quantiles, (str, bytes)) or not isinstance(quantiles, Iterable):
         raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")
     qs = list(quantiles)
+    if len(qs) > MAX_QUANTILES:
+        raise invalid("quantiles", f"at most {MAX_QUANTILES:,} levels, got {len(qs):,}")
     for q in qs:
         if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0.0 <= _validate.to_float(q) <= 1.0:
             raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")

@@ -406,3 +406,15 @@ def test_metrics_need_a_positive_number_of_periods_per_year(ppy):
     with pytest.raises(gs.ConfigError) as err:
         bt_module.metrics(eq, ppy)
     assert err.value.path == "periods_per_year"
+
+
+def test_time_zones_must_agree_and_an_aware_index_gives_the_naive_result(prices):
+    wd = pd.DataFrame({"ntr_adj_close": [1.0, 0.5]}, index=pd.to_datetime(["2019-01-02", "2023-01-03"]))
+    with pytest.raises(gs.ConfigError, match="time zone") as err:
+        gs.backtest(prices.tz_localize("UTC"), wd)
+    assert err.value.path == "weights"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aware = gs.backtest(prices.tz_localize("UTC"), wd.tz_localize("UTC"))
+    naive = gs.backtest(prices, wd)
+    np.testing.assert_array_equal(aware.equity.to_numpy(), naive.equity.to_numpy())

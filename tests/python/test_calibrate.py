@@ -4,6 +4,7 @@ with known parameters (fixed seeds, 4-standard-error tolerances)."""
 
 from __future__ import annotations
 
+import datetime
 import doctest
 import math
 
@@ -108,6 +109,20 @@ def test_loaders_return_indexed_pandas_objects():
     assert eq.index.is_monotonic_increasing and not eq.isna().any().any()
     with pytest.raises(gs.ConfigError, match="^start:"):
         gs.data.potash_monthly(start="not a date")
+
+
+@pytest.mark.parametrize("start, end, path", [(2010, None, "start"), (None, 5, "end"), ("2999", None, "start"),
+                                              (pd.NaT, None, "start"), (None, "1500-01", "end")])
+def test_loader_dates_are_dates(start, end, path):
+    # a number would be read as nanoseconds since 1970; years past 2260 overflow pandas
+    with pytest.raises(gs.ConfigError) as err:
+        gs.data.potash_monthly(start, end)
+    assert err.value.path == path
+
+
+def test_loader_dates_may_carry_a_time_zone():
+    utc = gs.data.equities_daily(pd.Timestamp("2020-01-01", tz="UTC"), datetime.date(2020, 12, 31))
+    assert utc.equals(gs.data.equities_daily("2020", "2020")) and len(utc) > 250
 
 
 # ---------------------------------------------------------------------------- log-OU

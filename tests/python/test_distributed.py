@@ -147,3 +147,10 @@ def test_errors_cross_to_the_client_as_themselves():
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is type(e) and str(back) == str(e)
         assert getattr(back, "path", None) == getattr(e, "path", None)
+
+
+@pytest.mark.parametrize("fn", ["simulate_summary", "simulate_horizon"])
+def test_the_world_must_be_a_world(fn):
+    with pytest.raises(gs.ConfigError) as err:
+        getattr(gs.distributed, fn)("belarus_china_2025", 1_000, client=_NoCluster())
+    assert err.value.path == "world"

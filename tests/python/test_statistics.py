@@ -783,6 +783,7 @@ def test_weighted_quantile_exact_at_ties_with_equal_weights():
         ([1.0, 2.0], [1.0, np.nan], "w"),
         ([1.0, 2.0], [1.0, np.inf], "w"),
         ([1.0, np.nan], [1.0, 1.0], "x"),
+        (["a", "b"], [1.0, 1.0], "x"),
         ([], [], "w"),
     ],
 )
@@ -790,7 +791,7 @@ def test_stats_refuse_what_would_be_a_silent_nan(x, w, path):
     for f in (stats.weighted_mean, stats.weighted_std, lambda x, w: stats.weighted_quantile(x, w, 0.5),
               lambda x, w: stats.prob_above(x, w, 0.0)):
         with pytest.raises(gs.ConfigError) as err:
-            f(np.array(x, dtype=float), np.array(w, dtype=float))
+            f(x, w)  # array-likes, as NumPy takes them
         assert err.value.path == path
 
 
