@@ -62,7 +62,11 @@ def flag(name: str, value: Any) -> bool:
 
 
 def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
-    """A {scenario: probability} mapping as a list in scenario order, validated."""
+    """A {scenario: probability} mapping (or a pandas Series) as a list in scenario order, validated."""
+    if hasattr(value, "to_dict") and not isinstance(value, Mapping):  # a pandas Series
+        value = value.to_dict()
+    if isinstance(value, Mapping):
+        value = dict(value)
     if not isinstance(value, dict):
         raise invalid(name, f"must be a dict of scenario name to probability, got {type(value).__name__}")
     unknown = [k for k in value if k not in names]

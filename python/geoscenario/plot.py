@@ -77,7 +77,10 @@ def _sample(sim: Simulation, values: np.ndarray, mask: Any) -> tuple[np.ndarray,
 
 
 def _probs(name: str, q: Any) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(q, dtype=float))
+    try:
+        arr = np.atleast_1d(np.asarray(q, dtype=float))
+    except (TypeError, ValueError, OverflowError):
+        arr = np.array([np.nan])
     if arr.ndim != 1 or arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
         raise invalid(name, f"must be a non-empty sequence of numbers in [0, 1], got {q!r}")
     return arr
@@ -86,6 +89,13 @@ def _probs(name: str, q: Any) -> np.ndarray:
 def _label(sim: Simulation, series: str) -> str:
     unit = sim.factors.get(series, "")
     return f"{series} ({unit})" if unit else series
+
+
+def _sim(sim: Any) -> None:
+    from .simulation import Simulation
+
+    if not isinstance(sim, Simulation):
+        raise invalid("sim", f"must be a geoscenario Simulation, got {type(sim).__name__}")
 
 
 def _at(sim: Simulation, series: str, month: int | str | None) -> tuple[np.ndarray, str]:
@@ -125,6 +135,7 @@ def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.
     >>> gs.plot.fan_quantiles(sim, "potash_spot").columns.get_level_values("scenario").unique().tolist()
     ['base', 'bull', 'bear']
     """
+    _sim(sim)
     q = np.sort(_probs("quantiles", quantiles))
     data = sim.paths(series)
     cols: dict[tuple[str, float], np.ndarray] = {}
@@ -169,6 +180,7 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     ('potash_spot (USD/t)', 'month')
     >>> plt.close(ax.figure)
     """
+    _sim(sim)
     ax = _axes(ax)
     q = np.sort(_probs("quantiles", quantiles))
     table = fan_quantiles(sim, series, q, by_scenario=by_scenario)
@@ -271,6 +283,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     ('potash_spot at 2027-06', 'potash_spot (USD/t)')
     >>> plt.close(ax.figure)
     """
+    _sim(sim)
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= MAX_BINS:
         raise invalid("bins", f"must be an integer in [1, {MAX_BINS:,}], got {bins!r}")
     if level is not None:
@@ -344,6 +357,7 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     'P(potash_spot > 450) at 2027-06'
     >>> plt.close(ax.figure)
     """
+    _sim(sim)
     prior = sim.probabilities
     if scenario not in prior:
         raise invalid("scenario", f"{scenario!r} is not a scenario ({', '.join(prior)})")
@@ -408,6 +422,8 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     >>> plt.close(ax.figure)
     """
     sims = dict(sim) if isinstance(sim, Mapping) else {"": sim}
+    for s in sims.values():
+        _sim(s)
     if not sims:
         raise invalid("sim", "no simulation given")
     strats = [strategies] if isinstance(strategies, str) else list(strategies)
@@ -490,6 +506,10 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
     ['base', 'bull', 'bear', 'all']
     >>> plt.close(ax.figure)
     """
+    if not isinstance(df, (pd.Series, pd.DataFrame)):
+        raise invalid("df", f"must be a pandas DataFrame or Series, got {type(df).__name__}")
+    if column is not None and isinstance(df, pd.DataFrame) and column not in df.columns:
+        raise invalid("column", f"{column!r} is not a column ({', '.join(map(str, df.columns))})")
     if isinstance(df, pd.Series):
         table = df.to_frame(df.name if df.name is not None else "value").T
     elif isinstance(df.index, pd.MultiIndex) and "scenario" in df.index.names:

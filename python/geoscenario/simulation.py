@@ -306,7 +306,7 @@ class Simulation:
         >>> sim.reweight({"base": .4, "bull": .2, "bear": .4}).probabilities["bear"]
         0.4
         """
-        probs = _validate.probability_map("probabilities", dict(probabilities), self.scenario_names)
+        probs = _validate.probability_map("probabilities", probabilities, self.scenario_names)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
         new._set_probabilities(probs)

@@ -1145,6 +1145,7 @@ HUGE = 10**400  # a Python int no double can hold: float() overflows
         (lambda sim, px: gs.stats.prob_above([1.0, 2.0], [1.0, 1.0], HUGE), "level"),
         (lambda sim, px: gs.View.mean("potash_spot", HUGE), "view.value"),
         (lambda sim, px: sim.with_views(None), "views"),
+        (lambda sim, px: sim.reweight([0.5, 0.25, 0.25]), "probabilities"),
         (lambda sim, px: sim.max_drawdown(["x"]), "strategy"),
         (lambda sim, px: sim.summary("potash_spot", quantiles=list(np.linspace(0, 1, 1_001))), "quantiles"),
         (lambda sim, px: sim.world.calibrated(potash=gs.data.potash_monthly(), factor=["x"]), "factor"),

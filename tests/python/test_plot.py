@@ -271,3 +271,20 @@ def test_scenario_bars_inputs(sim, plt):
     wide = pd.DataFrame({"base": [1.0, 2.0, 3.0], "bear": [0.5, 0.4, 0.3]}, index=pd.Index([1, 2, 3], name="x"))
     ax = gsplot.scenario_bars(wide)
     assert len(ax.patches) == 6 and ax.get_xlabel() == "x"
+
+
+@pytest.mark.parametrize(
+    "call, path",
+    [
+        (lambda sim: gsplot.fan_quantiles(sim, "potash_spot", "abc"), "quantiles"),
+        (lambda sim: gsplot.fan_chart("not a simulation", "potash_spot"), "sim"),
+        (lambda sim: gsplot.horizon_hist(None, "potash_spot"), "sim"),
+        (lambda sim: gsplot.nav_distribution({"a": 1}, ["direct_belarus"]), "sim"),
+        (lambda sim: gsplot.scenario_bars(sim.summary("potash_spot"), "nope"), "column"),
+        (lambda sim: gsplot.scenario_bars([1, 2, 3]), "df"),
+    ],
+)
+def test_plot_arguments_of_the_wrong_kind_name_the_argument(sim, plt, call, path):
+    with pytest.raises(gs.ConfigError) as err:
+        call(sim)
+    assert err.value.path == path

@@ -818,3 +818,8 @@ def test_summary_median_of_one_scenario_world_is_inverted_cdf():
     s = w.simulate(12, 6, seed=0)
     x = s.paths("x")[:, -1]
     assert s.summary("x").loc[("x", "all"), "q50"] == np.quantile(x, 0.5, method="inverted_cdf")
+
+
+def test_reweight_takes_a_series_of_probabilities(sim):
+    q = {"base": 0.4, "bull": 0.2, "bear": 0.4}
+    np.testing.assert_array_equal(sim.reweight(pd.Series(q)).weights, sim.reweight(q).weights)
