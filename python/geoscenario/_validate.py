@@ -12,6 +12,11 @@ import numpy as np
 from .errors import invalid
 
 
+def is_finite_real(value: Any) -> bool:
+    """Whether ``value`` is a real number (not a bool) that a double holds finitely."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and bool(np.isfinite(to_float(value)))
+
+
 def to_float(value: Any) -> float:
     """``float(value)``, or NaN when it is not one (a string, None, an int beyond
     the double range): range checks then refuse it with the parameter's name."""

@@ -176,11 +176,7 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
         for k, v in weights.items():
             if k not in columns:
                 raise invalid(f"weights.{k}", "is not a column of prices")
-            if (
-                isinstance(v, bool)
-                or not isinstance(v, numbers.Real)
-                or not math.isfinite(_validate.to_float(v))
-            ):
+            if not _validate.is_finite_real(v):
                 raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
             if abs(float(v)) > MAX_WEIGHT:
                 raise invalid(f"weights.{k}", f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {v!r}")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import _validate, stats
 from .errors import invalid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -209,10 +209,7 @@ MAX_BINS = 100_000
 
 def _number(name: str, value: Any) -> float:
     """A finite real number."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = float("nan")
+    v = _validate.to_float(value)
     if isinstance(value, bool) or not np.isfinite(v):
         raise invalid(name, f"must be a finite number, got {value!r}")
     return v

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -532,9 +531,7 @@ class Simulation:
         names, r = strategy_returns(self, strategies)
         al = check_alpha(alpha)
         for arg, v in (("target_return", target_return), ("risk_aversion", risk_aversion)):
-            if v is not None and (
-                isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(_validate.to_float(v))
-            ):
+            if v is not None and not _validate.is_finite_real(v):
                 raise invalid(arg, f"must be a finite number, got {v!r}")
         res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
                               target_return=target_return)

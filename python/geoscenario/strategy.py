@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from . import _validate
 from .errors import invalid
@@ -52,13 +49,9 @@ class Strategy:
         if not isinstance(self.weights, Mapping) or not self.weights:
             raise invalid(f"strategies.{self.name}.weights", "must be a non-empty dict of asset to weight")
         for k, v in self.weights.items():
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(_validate.to_float(v)):
+            if not _validate.is_finite_real(v):
                 raise invalid(f"strategies.{self.name}.weights.{k}", f"must be a finite number, got {v!r}")
-        if (
-            isinstance(self.cost_bps, bool)
-            or not isinstance(self.cost_bps, numbers.Real)
-            or not np.isfinite(_validate.to_float(self.cost_bps))
-        ):
+        if not _validate.is_finite_real(self.cost_bps):
             raise invalid(f"strategies.{self.name}.cost_bps", f"must be a finite number, got {self.cost_bps!r}")
         object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
 

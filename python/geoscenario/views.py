@@ -52,7 +52,7 @@ class View:
         for name, v in (("view.value", self.value), ("view.threshold", self.threshold)):
             if v is None and name == "view.threshold" and self.kind == "mean":
                 continue
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(_validate.to_float(v)):
+            if not _validate.is_finite_real(v):
                 raise invalid(name, f"must be a finite number, got {v!r}")
         if self.kind == "prob" and not 0.0 <= float(self.value) <= 1.0:
             raise invalid("view.value", f"a probability must be in [0, 1], got {self.value}")
