@@ -33,7 +33,7 @@ def _read(name: str) -> pd.DataFrame:
 
 
 def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
-    bounds: list[pd.Timestamp | None] = []
+    bounds: list[str | pd.Timestamp | None] = []
     for arg, value in (("start", start), ("end", end)):
         if value is None:
             bounds.append(None)
@@ -47,11 +47,9 @@ def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
             raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}") from None
         if ts is pd.NaT or not 1678 < ts.year < 2261:
             raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}")
+        # a partial string ("2010", "2010-06") slices its whole period, as pandas does;
         # the data are dated in local market time without a zone
-        bounds.append(ts.tz_localize(None) if ts.tz is not None else ts)
-    if isinstance(start, str) or isinstance(end, str):
-        # a partial string ("2010", "2010-06") covers its whole period, as pandas slicing does
-        return obj.loc[start if isinstance(start, str) else bounds[0] : end if isinstance(end, str) else bounds[1]]
+        bounds.append(value if isinstance(value, str) else ts.tz_localize(None))
     return obj.loc[bounds[0] : bounds[1]]
 
 
