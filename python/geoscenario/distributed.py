@@ -42,7 +42,7 @@ import pandas as pd
 
 from . import _core, _validate
 from .errors import ResourceError, invalid
-from .summary import QUANTILES, SummaryResult, check_quantiles, make_job
+from .summary import QUANTILES, SummaryResult, check_quantiles, check_thresholds, make_job
 from .world import World
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
@@ -404,7 +404,8 @@ def sweep(
     size = int(np.prod([len(v) for v in values], dtype=object))
     if size > MAX_GRID_POINTS:
         raise invalid("grid", f"has {size:,} points, more than {MAX_GRID_POINTS:,}")
-    n = _validate.integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
+    n, h, s, _ = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, False)
+    h_point = None if horizon_months is None else h  # a grid may change the world's horizon
     points, tomls = [], []
     for combo in itertools.product(*values):
         changes: dict[str, Any] = {}
@@ -416,11 +417,12 @@ def sweep(
         tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
         points.append(changes)
     names = None if series is None else _validate.names("series", series, list(world.factors))
+    th = check_thresholds(thresholds, names or list(world.factors))
     qs = check_quantiles(quantiles)
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_point = _threads("threads_per_point", threads_per_point)
     futures = [
-        client.submit(_sweep_point, toml, n, horizon_months, seed, names, qs, thresholds,
+        client.submit(_sweep_point, toml, n, h_point, s, names, qs, th,
                       None, threads_per_point, retries=r, pure=False)
         for toml in tomls
     ]

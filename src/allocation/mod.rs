@@ -16,7 +16,7 @@ mod lp;
 pub const MAX_RISK_AVERSION: f64 = 1e6;
 
 /// Scenarios up to which the whole programme is solved at once.
-const FULL_LP_ROWS: usize = 50_000;
+const FULL_LP_ROWS: usize = 4_000;
 /// Rounds of constraint generation before falling back to the whole programme.
 const MAX_ROUNDS: usize = 30;
 

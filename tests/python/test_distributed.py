@@ -149,6 +149,23 @@ def test_errors_cross_to_the_client_as_themselves():
         assert getattr(back, "path", None) == getattr(e, "path", None)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [
+        ({"thresholds": {"potash_spot": float("nan")}}, "thresholds.potash_spot"),
+        ({"thresholds": {"no_such_series": 1.0}}, "thresholds.no_such_series"),
+        ({"series": "potash_spot", "thresholds": {"bilateral_trade": 9.0}}, "thresholds.bilateral_trade"),
+        ({"horizon_months": 0}, "horizon_months"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_sweep_checks_its_arguments_before_any_task(kwargs, path):
+    grid = {"scenarios.bear.potash_spot.theta": [450.0, 520.0]}
+    with pytest.raises(gs.ConfigError) as err:
+        gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster(), **kwargs)
+    assert err.value.path == path
+
+
 @pytest.mark.parametrize("fn", ["simulate_summary", "simulate_horizon"])
 def test_the_world_must_be_a_world(fn):
     with pytest.raises(gs.ConfigError) as err:
