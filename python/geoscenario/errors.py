@@ -7,6 +7,8 @@ message starts with the dotted path of the parameter, e.g.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError"]
 
 
@@ -70,7 +72,7 @@ class ConfigError(GeoscenarioError, ValueError):
     path: str = ""
 
     def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(_shorten(message))
         if path is not None:
             self.path = path
         elif ": " in message:
@@ -114,6 +116,26 @@ class NumericalError(GeoscenarioError, ArithmeticError):
     >>> issubclass(gs.NumericalError, ArithmeticError)
     True
     """
+
+
+#: Longest message a ConfigError keeps, and longest run of digits it shows in full.
+MAX_MESSAGE = 1_000
+MAX_DIGITS = 30
+
+
+def _shorten(message: str) -> str:
+    """``message`` with long numbers and a long tail elided: the rule comes first and
+    the offending value last, so a 10**400 or a list of a million items stays readable.
+
+    >>> _shorten("n_paths: must be an integer, got " + "7" * 400)
+    'n_paths: must be an integer, got 777777777777… (400 digits)'
+    >>> _shorten("x: got " + "[1, " * 10**5)[-25:]
+    ', [… (400,007 characters)'
+    """
+    message = re.sub(rf"\d{{{MAX_DIGITS + 1},}}", lambda m: f"{m[0][:12]}… ({len(m[0])} digits)", message)
+    if len(message) > MAX_MESSAGE:
+        message = f"{message[:MAX_MESSAGE]}… ({len(message):,} characters)"
+    return message
 
 
 def invalid(path: str, rule: str) -> ConfigError:

@@ -1159,3 +1159,20 @@ def test_numbers_beyond_the_double_range_and_wrong_types_name_the_argument(call,
     with pytest.raises(gs.ConfigError) as err:
         call(sim, px)
     assert err.value.path == path
+
+
+@pytest.mark.parametrize(
+    "bad, shown",
+    [
+        ([1] * 100_000, "(300,038 characters)"),  # "n_paths: must be an integer, got list [1, 1, …]"
+        (HUGE, "100000000000… (401 digits)"),
+        ("x" * 10_000, "(10,039 characters)"),
+    ],
+)
+def test_messages_stay_readable_whatever_the_value(bad, shown):
+    # the rule and the parameter come first; a huge value is elided, not printed in full
+    with pytest.raises(gs.ConfigError) as err:
+        gs.World.default().simulate(bad)
+    msg = str(err.value)
+    assert err.value.path == "n_paths" and msg.startswith("n_paths: must be an integer")
+    assert len(msg) <= gs.errors.MAX_MESSAGE + 30 and msg.endswith(shown)
