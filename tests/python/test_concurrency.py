@@ -207,7 +207,7 @@ def test_gil_is_released_during_long_calls(default_world, what):
     if what == "simulate":
 
         def fn() -> Any:
-            return default_world.simulate(100_000, seed=0, threads=1, progress=False)
+            return default_world.simulate(250_000, seed=0, threads=1, progress=False)
     elif what == "simulate_summary":
 
         def fn() -> Any:
@@ -221,7 +221,7 @@ def test_gil_is_released_during_long_calls(default_world, what):
         def fn() -> Any:
             return core.risk_table(r, w, scen, 3, 0.95)
     else:
-        n = 40_000
+        n = 1_000_000  # about 1 s: constraint generation makes smaller programmes too quick to watch
         r = np.ascontiguousarray(rng.normal(0.01, 0.1, (n, 4)))
         w = np.full(n, 1.0 / n)
 
