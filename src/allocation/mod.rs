@@ -165,7 +165,7 @@ impl<'a> Problem<'a> {
             (out.zeta, out.lp_cvar) = (out.var, out.cvar);
             return Ok(out);
         }
-        self.lp(&allowed, 0.0, None)
+        self.lp(&allowed, 0.0, None, None)
     }
 
     /// The programme over the `allowed` assets, solved on the scenarios that
@@ -175,8 +175,9 @@ impl<'a> Problem<'a> {
     /// −R_i·x* − ζ* > 0, because dropping terms u_i ≥ 0 can only lower the
     /// objective and x*, ζ* attain it with those terms zero. S starts with the
     /// largest losses of the equal-weight portfolio (twice the tail and a
-    /// margin); scenarios that break the rule are added until none does.
-    fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>) -> Result<Allocation> {
+    /// margin) of `guess` (default: the equal-weight mix of the allowed
+    /// assets); scenarios that break the rule are added until none does.
+    fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>, guess: Option<&[f64]>) -> Result<Allocation> {
         let n = self.rows.len();
         let tail = ((1.0 - self.alpha) * n as f64).ceil() as usize;
         let size = (2 * tail + 2_000).max(FULL_LP_ROWS / 2);
@@ -184,7 +185,10 @@ impl<'a> Problem<'a> {
             return lp::solve(self, allowed, lambda, target);
         }
         let k = allowed.iter().filter(|&&a| a).count() as f64;
-        let x0: Vec<f64> = allowed.iter().map(|&a| if a { 1.0 / k } else { 0.0 }).collect();
+        let x0: Vec<f64> = match guess {
+            Some(g) => g.to_vec(),
+            None => allowed.iter().map(|&a| if a { 1.0 / k } else { 0.0 }).collect(),
+        };
         let loss = |x: &[f64]| -> Vec<f64> {
             self.rows
                 .par_iter()
@@ -234,9 +238,15 @@ impl<'a> Problem<'a> {
     }
 
     fn solve(&self, objective: Objective) -> Result<Allocation> {
+        self.solve_from(objective, None)
+    }
+
+    /// [`Self::solve`], with constraint generation starting from the largest
+    /// losses of the portfolio `guess` (if given).
+    fn solve_from(&self, objective: Objective, guess: Option<&[f64]>) -> Result<Allocation> {
         let all = vec![true; self.m];
         match objective {
-            Objective::MinCvar => self.lp(&all, 0.0, None),
+            Objective::MinCvar => self.lp(&all, 0.0, None, guess),
             Objective::RiskAversion(lambda) => {
                 // far above any use (the weights stop moving long before) and
                 // below where the programme's scaling breaks the solver
@@ -246,7 +256,7 @@ impl<'a> Problem<'a> {
                         format!("must be in [0, {MAX_RISK_AVERSION:e}], got {lambda:e}"),
                     ));
                 }
-                self.lp(&all, lambda, None)
+                self.lp(&all, lambda, None, guess)
             }
             Objective::TargetReturn(target) => {
                 if !target.is_finite() {
@@ -268,7 +278,7 @@ impl<'a> Problem<'a> {
                 if target >= hi - tol {
                     return self.max_return();
                 }
-                self.lp(&all, 0.0, Some(target))
+                self.lp(&all, 0.0, Some(target), guess)
             }
         }
     }
@@ -309,9 +319,22 @@ pub fn efficient_frontier(
         ));
     }
     let prob = Problem::new(returns, n_assets, weights, alpha)?;
-    let lo = prob.solve(Objective::MinCvar)?.expected_return;
+    let min_cvar = prob.solve(Objective::MinCvar)?;
     let (hi, _) = prob.mu_max();
-    let lo = lo.min(hi);
+    let lo = min_cvar.expected_return.min(hi);
+    // constraint generation for target t starts from the tail of the mix of the
+    // minimum-CVaR portfolio and the best asset that returns exactly t
+    let best = prob.mu.iter().position(|&v| v == hi).unwrap_or(0);
+    let guess = |t: f64| -> Vec<f64> {
+        let s = if hi > lo {
+            ((t - lo) / (hi - lo)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let mut x: Vec<f64> = min_cvar.weights.iter().map(|w| (1.0 - s) * w).collect();
+        x[best] += s;
+        x
+    };
     let targets: Vec<f64> = (0..n_points)
         .map(|i| {
             if i + 1 == n_points {
@@ -323,7 +346,7 @@ pub fn efficient_frontier(
         .collect();
     let solved: Vec<Result<Allocation>> = targets
         .par_iter()
-        .map(|&t| prob.solve(Objective::TargetReturn(t)))
+        .map(|&t| prob.solve_from(Objective::TargetReturn(t), Some(&guess(t))))
         .collect();
     targets
         .into_iter()

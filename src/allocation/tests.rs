@@ -91,13 +91,44 @@ fn constraint_generation_finds_the_whole_programme_s_optimum() {
     let w: Vec<f64> = (0..n).map(|i| if i % 97 == 0 { 0.0 } else { 0.5 + g.next() }).collect();
     let prob = Problem::new(&r, m, &w, 0.95).unwrap();
     let all = vec![true; m];
+    // from the equal-weight mix and from poor guesses (single assets), as the
+    // frontier's points start from mixes of the minimum-CVaR portfolio and the best asset
+    let guesses: [Option<&[f64]>; 3] = [None, Some(&[1.0, 0.0, 0.0, 0.0]), Some(&[0.0, 0.0, 0.0, 1.0])];
     for (lambda, target) in [(0.0, None), (0.7, None), (0.0, Some(0.02))] {
-        let fast = prob.lp(&all, lambda, target).unwrap();
         let whole = lp::solve(&prob, &all, lambda, target).unwrap();
-        for (a, b) in fast.weights.iter().zip(&whole.weights) {
-            assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
+        for guess in guesses {
+            let fast = prob.lp(&all, lambda, target, guess).unwrap();
+            for (a, b) in fast.weights.iter().zip(&whole.weights) {
+                assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
+            }
+            assert!((fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0));
+            assert!((fast.lp_cvar - whole.lp_cvar).abs() < 1e-8);
         }
-        assert!((fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0));
-        assert!((fast.lp_cvar - whole.lp_cvar).abs() < 1e-8);
+    }
+}
+
+#[test]
+fn frontier_by_constraint_generation_matches_the_whole_programme() {
+    // above FULL_LP_ROWS each point starts from a guessed tail; its optimum
+    // must still be the whole programme's at the same target
+    let mut g = Lcg(5);
+    let (n, m) = (3 * FULL_LP_ROWS, 3);
+    let r: Vec<f64> = (0..n * m)
+        .map(|k| (g.next() - 0.5) * 0.2 * (1.0 + (k % m) as f64) + 0.01 * (k % m) as f64)
+        .collect();
+    let w = vec![1.0; n];
+    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let all = vec![true; m];
+    let pts = efficient_frontier(&r, m, &w, 0.95, 4).unwrap();
+    for pt in &pts[..3] {
+        let whole = lp::solve(&prob, &all, 0.0, Some(pt.target_return)).unwrap();
+        let a = &pt.allocation;
+        assert!(
+            (a.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0),
+            "{a:?} vs {whole:?}"
+        );
+        for (x, y) in a.weights.iter().zip(&whole.weights) {
+            assert!((x - y).abs() < 1e-6, "{:?} vs {:?}", a.weights, whole.weights);
+        }
     }
 }
