@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import GeoscenarioError
+from .errors import ConfigError, GeoscenarioError
 from .world import World
+
+#: The command's flag for each parameter of World.simulate / World.from_toml.
+FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", "threads": "--threads",
+         "source": "--config"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
             args.paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
             qmc=args.qmc,
         )
+    except ConfigError as e:
+        # name the flag the user typed, not the Python parameter behind it
+        flag = FLAGS.get(e.path)
+        message = str(e).replace("antithetic=True", "--antithetic")
+        if flag and message.startswith(e.path):
+            message = flag + message[len(e.path):]
+        print(f"geoscenario: error: {message}", file=sys.stderr)
+        return 2
     except GeoscenarioError as e:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2

@@ -34,9 +34,11 @@ def _read(name: str) -> pd.DataFrame:
 
 def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
     bounds: list[str | pd.Timestamp | None] = []
+    stamps: list[pd.Timestamp | None] = []  # the bounds as zone-free timestamps
     for arg, value in (("start", start), ("end", end)):
         if value is None:
             bounds.append(None)
+            stamps.append(None)
             continue
         # a number would be read as nanoseconds since 1970: only dates and date strings
         if not isinstance(value, (str, datetime.date, np.datetime64)):
@@ -49,8 +51,17 @@ def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
             raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}")
         # a partial string ("2010", "2010-06") slices its whole period, as pandas does;
         # the data are dated in local market time without a zone
-        bounds.append(value if isinstance(value, str) else ts.tz_localize(None))
-    return obj.loc[bounds[0] : bounds[1]]
+        stamps.append(ts.tz_localize(None))
+        bounds.append(value if isinstance(value, str) else stamps[-1])
+    out = obj.loc[bounds[0] : bounds[1]]
+    if len(out) == 0 and len(obj) > 0:  # an empty table is a mistake, not a result
+        first, last = obj.index[0], obj.index[-1]
+        cover = f"the data cover {first:%Y-%m-%d} … {last:%Y-%m-%d}"
+        if stamps[0] is not None and stamps[1] is not None and stamps[0] > stamps[1]:
+            raise invalid("end", f"{end!r} is before start {start!r}")
+        arg = "end" if start is None or len(obj.loc[bounds[0] :]) > 0 else "start"
+        raise invalid(arg, f"no data from {start!r} to {end!r}: {cover}")
+    return out
 
 
 def fertilizer_prices_monthly(

@@ -72,11 +72,13 @@ class ConfigError(GeoscenarioError, ValueError):
     path: str = ""
 
     def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(_shorten(message))
+        if path is None and ": " in message:
+            path = message.split(": ", 1)[0]
         if path is not None:
             self.path = path
-        elif ": " in message:
-            self.path = message.split(": ", 1)[0]
+        # the path stays whole (tests and callers match on it); what follows is shortened
+        head = f"{path}: " if path is not None and message.startswith(f"{path}: ") else ""
+        super().__init__(_shorten(message, len(head)))
 
 
 class ResourceError(GeoscenarioError, MemoryError):
@@ -123,18 +125,20 @@ MAX_MESSAGE = 1_000
 MAX_DIGITS = 30
 
 
-def _shorten(message: str) -> str:
+def _shorten(message: str, keep: int = 0) -> str:
     """``message`` with long numbers and a long tail elided: the rule comes first and
     the offending value last, so a 10**400 or a list of a million items stays readable.
+    The first ``keep`` characters (the parameter's path) are kept whole.
 
     >>> _shorten("n_paths: must be an integer, got " + "7" * 400)
     'n_paths: must be an integer, got 777777777777… (400 digits)'
     >>> _shorten("x: got " + "[1, " * 10**5)[-25:]
     ', [… (400,007 characters)'
     """
-    message = re.sub(rf"\d{{{MAX_DIGITS + 1},}}", lambda m: f"{m[0][:12]}… ({len(m[0])} digits)", message)
-    if len(message) > MAX_MESSAGE:
-        message = f"{message[:MAX_MESSAGE]}… ({len(message):,} characters)"
+    head, tail = message[:keep], message[keep:]
+    message = head + re.sub(rf"\d{{{MAX_DIGITS + 1},}}", lambda m: f"{m[0][:12]}… ({len(m[0])} digits)", tail)
+    if len(message) > max(MAX_MESSAGE, keep):
+        message = f"{message[:max(MAX_MESSAGE, keep)]}… ({len(message):,} characters)"
     return message
 
 

@@ -98,6 +98,13 @@ class Simulation:
         self._set_probabilities(list(world.probabilities.values()))
         return self
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # unpickled arrays come back writeable: the paths stay read-only, as simulated
+        self.__dict__.update(state)
+        for arr in (*self._series.values(), self.scenario, self.onset, self.regimes):
+            if arr is not None:
+                arr.flags.writeable = False
+
     def _set_probabilities(self, probs: Sequence[float]) -> None:
         self._custom = None
         self.posterior = None

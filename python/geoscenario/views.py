@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
-from .errors import NumericalError, invalid
+from .errors import ConfigError, NumericalError, invalid
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -149,6 +149,8 @@ class View:
         >>> bool((g == sim.paths("potash_spot")[:, 0]).all())
         True
         """
+        if self.series not in sim._series:
+            raise invalid("view.series", f"{self.series!r} is not a series (series: {', '.join(sim._series)})")
         t = sim._month_index(self.month)
         x = sim.paths(self.series)[:, t]
         if self.kind == "mean":
@@ -202,7 +204,11 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
     for i, v in enumerate(views):
         if not isinstance(v, View):
             raise invalid(f"views[{i}]", f"must be a gs.View, got {type(v).__name__}")
-        f = v.function(sim)
+        try:
+            f = v.function(sim)
+        except ConfigError as e:  # the view's series or month: say which view
+            field = e.path.removeprefix("view.")
+            raise invalid(f"views[{i}].{field}", f"{str(e).split(': ', 1)[-1]}, in {v!r}") from None
         if v.op == "==":
             rows[f"a_eq[{len(eq_rows)}]"] = (i, v, False)
             eq_rows.append(f)

@@ -11,13 +11,17 @@ from typing import Any
 
 from . import _core, _validate
 from ._progress import Progress
-from .errors import invalid
+from .errors import ConfigError, invalid
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult
 
 __all__ = ["World"]
 
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+#: Tables of named entries, where a path with an unknown name starts a new entry.
+NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
 
 
 class World:
@@ -173,6 +177,7 @@ class World:
         changes = dict(overrides or {})
         changes.update({k.replace("__", "."): v for k, v in kwargs.items()})
         d = copy.deepcopy(self.to_dict())
+        created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
         for key, value in changes.items():
             if not isinstance(key, str) or not key:
                 raise invalid(str(key), "parameter paths must be non-empty strings")
@@ -181,12 +186,26 @@ class World:
             for i, part in enumerate(parts[:-1]):
                 nxt = node.get(part)
                 if nxt is None:
+                    if i == 1 and parts[0] in NAMED_TABLES:
+                        created[".".join(parts[: i + 1])] = list(node)
                     nxt = node[part] = {}
                 elif not isinstance(nxt, dict):
                     raise invalid(".".join(parts[: i + 1]), "is a value, not a table")
                 node = nxt
             node[parts[-1]] = copy.deepcopy(value)
-        return World.from_dict(d)
+        try:
+            return World.from_dict(d)
+        except ConfigError as e:
+            # a misspelled name starts a new, incomplete table: say so rather than
+            # only report what the new table lacks
+            for path, siblings in created.items():
+                if e.path.startswith(path + ".") and str(e).endswith(": is required"):
+                    raise invalid(
+                        path,
+                        f"is not in this world ({', '.join(siblings) or 'none'}), so a new one was "
+                        f"started, and it is incomplete: {e}",
+                    ) from e
+            raise
 
     def calibrated(
         self,
@@ -228,6 +247,8 @@ class World:
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
         """A copy with strategies added (or, with ``replace=True``, only these).
 
+        A strategy with the name of one the world has replaces it, in its place.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -235,12 +256,19 @@ class World:
         ...     gs.Strategy("long_fert", {"fertilizer_producers": 1.0}), replace=True)
         >>> list(w.strategies)
         ['long_fert']
+        >>> w2 = gs.World.default().with_strategies(gs.Strategy("direct_belarus", {"belarus_eurobond": 1.0}))
+        >>> len(w2.strategies), w2.strategies["direct_belarus"].weights
+        (4, {'belarus_eurobond': 1.0})
         """
         d = copy.deepcopy(self.to_dict())
         table = {} if replace else dict(d.get("strategies", {}))
+        given: set[str] = set()
         for s in strategies:
             if not isinstance(s, Strategy):
                 raise invalid("strategies", f"expected gs.Strategy objects, got {type(s).__name__}")
+            if s.name in given:
+                raise invalid(f"strategies.{s.name}", "is given twice")
+            given.add(s.name)
             table[s.name] = s.to_dict()
         if table:
             d["strategies"] = table
@@ -403,6 +431,10 @@ class World:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, World) and self.to_toml() == other.to_toml()
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # pickled (and deep-copied) as its TOML, which rebuilds an equal world
+        return _world_from_toml_text, (self.to_toml(),)
+
     def __hash__(self) -> int:
         return hash(self.to_toml())
 
@@ -544,6 +576,11 @@ class World:
             series=series, month=month, quantiles=quantiles, thresholds=thresholds,
             alpha=alpha, chunk_paths=chunk_paths, progress=progress, qmc=qmc,
         )
+
+
+def _world_from_toml_text(text: str) -> World:
+    """The world written by :meth:`World.to_toml` (unpickling)."""
+    return World(_core.CoreWorld.from_toml(text))
 
 
 from .calibrate import CalibratedWorld  # noqa: E402  (type reference for annotations)

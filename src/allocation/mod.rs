@@ -17,6 +17,9 @@ pub const MAX_RISK_AVERSION: f64 = 1e6;
 
 /// Scenarios up to which the whole programme is solved at once.
 const FULL_LP_ROWS: usize = 4_000;
+/// Solver weights up to this are interior-point noise (the solver's tolerances
+/// are 1e-11) and become 0.
+const WEIGHT_NOISE: f64 = 1e-10;
 /// Rounds of constraint generation before falling back to the whole programme.
 const MAX_ROUNDS: usize = 30;
 
@@ -39,7 +42,8 @@ pub enum Objective {
 /// An optimal long-only, fully invested allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Allocation {
-    /// Asset weights `x ≥ 0`, `Σ x = 1` (solver output clipped at 0 and renormalised).
+    /// Asset weights `x ≥ 0`, `Σ x = 1` (solver output with weights up to 1e-10 set
+    /// to 0, renormalised).
     pub weights: Vec<f64>,
     /// `CVaR_α` of the portfolio return `R·x`, exact from the weighted sample.
     pub cvar: f64,
@@ -123,10 +127,10 @@ impl<'a> Problem<'a> {
         (hi, 1e-12 * scale)
     }
 
-    /// Complete an allocation from solver weights: clip, renormalise, and
+    /// Complete an allocation from solver weights: zero the noise, renormalise, and
     /// evaluate the portfolio exactly on the sample.
     fn finish(&self, x: Vec<f64>, zeta: f64, lp_cvar: f64, status: String, iterations: u32) -> Result<Allocation> {
-        let mut x: Vec<f64> = x.into_iter().map(|v| v.max(0.0)).collect();
+        let mut x: Vec<f64> = x.into_iter().map(|v| if v > WEIGHT_NOISE { v } else { 0.0 }).collect();
         let s: f64 = x.iter().sum();
         if !(s > 0.0 && s.is_finite()) {
             return Err(CoreError::Numerical(format!(
@@ -253,7 +257,7 @@ impl<'a> Problem<'a> {
                 if !(0.0..=MAX_RISK_AVERSION).contains(&lambda) {
                     return Err(CoreError::invalid(
                         "risk_aversion",
-                        format!("must be in [0, {MAX_RISK_AVERSION:e}], got {lambda:e}"),
+                        format!("must be in [0, {MAX_RISK_AVERSION:e}], got {lambda:?}"),
                     ));
                 }
                 self.lp(&all, lambda, None, guess)

@@ -132,3 +132,15 @@ fn frontier_by_constraint_generation_matches_the_whole_programme() {
         }
     }
 }
+
+#[test]
+fn solver_noise_in_the_weights_becomes_zero() {
+    // interior-point weights of excluded assets are ±1e-14-sized, not 0
+    let r = [0.01, 0.02, -0.01, 0.03, 0.0, 0.01, 0.02, -0.02, 0.01, 0.0, 0.01, 0.02];
+    let prob = Problem::new(&r, 4, &[1.0; 3], 0.9).unwrap();
+    let a = prob
+        .finish(vec![0.5, 2e-14, 0.5 - 2e-14, -1e-13], 0.0, 0.0, "Solved".into(), 1)
+        .unwrap();
+    assert_eq!((a.weights[1], a.weights[3]), (0.0, 0.0));
+    assert!((a.weights[0] - 0.5).abs() < 1e-13 && (a.weights[0] + a.weights[2] - 1.0).abs() < 1e-15);
+}

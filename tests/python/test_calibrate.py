@@ -120,6 +120,21 @@ def test_loader_dates_are_dates(start, end, path):
     assert err.value.path == path
 
 
+@pytest.mark.parametrize(
+    "start, end, path, rule",
+    [("2030-01", None, "start", "no data from '2030-01' to None: the data cover 1960-01-01"),
+     (None, "1950-12", "end", "no data from None to '1950-12'"),
+     ("2024-01-01", "2018-01-01", "end", "'2018-01-01' is before start '2024-01-01'")],
+)
+def test_loader_ranges_without_data_are_errors(start, end, path, rule):
+    # an empty table would only fail later, far from the mistake
+    with pytest.raises(gs.ConfigError) as err:
+        gs.data.potash_monthly(start, end)
+    assert err.value.path == path and str(err.value).startswith(f"{path}: {rule}")
+    with pytest.raises(gs.ConfigError, match=r"^end: no data .* the data cover 2018-01-02 … 2024-03-08"):
+        gs.data.equities_daily("2019-01-05", "2019-01-06")  # a weekend
+
+
 def test_loader_dates_may_carry_a_time_zone():
     utc = gs.data.equities_daily(pd.Timestamp("2020-01-01", tz="UTC"), datetime.date(2020, 12, 31))
     assert utc.equals(gs.data.equities_daily("2020", "2020")) and len(utc) > 250

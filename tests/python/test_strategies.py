@@ -94,6 +94,16 @@ def test_custom_strategy_from_python():
         gs.Strategy("bad", {"global_equity": "x"})
 
 
+def test_a_strategy_of_the_same_name_replaces_it_in_place_and_twice_is_an_error():
+    w = gs.World.default()
+    bonds = gs.Strategy("direct_belarus", {"belarus_eurobond": 1.0})
+    w2 = w.with_strategies(bonds)
+    assert list(w2.strategies) == list(w.strategies) and w2.strategies["direct_belarus"] == bonds
+    with pytest.raises(gs.ConfigError) as err:
+        w.with_strategies(gs.Strategy("x", {"global_equity": 1.0}), gs.Strategy("x", {"hk_equity": 1.0}))
+    assert err.value.path == "strategies.x" and str(err.value).endswith("is given twice")
+
+
 def test_many_strategies_give_the_bits_of_one():
     """Beyond eight strategies the NAVs take a second code path; every copy of a
     strategy must still give its NAV bit for bit."""

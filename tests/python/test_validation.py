@@ -253,6 +253,25 @@ def test_unknown_key_anywhere(path):
     raises_at(path, DEFAULT.with_params, {path: value})
 
 
+@pytest.mark.parametrize(
+    ("key", "table", "existing"),
+    [
+        ("scenarios.baer.potash_spot.theta", "scenarios.baer", "base, bull, bear"),
+        ("factors.potash_spto.sigma", "factors.potash_spto", "potash_spot, contract_price"),
+        ("strategies.direct_belaru.cost_bps", "strategies.direct_belaru", "direct_belarus"),
+    ],
+)
+def test_a_misspelled_name_is_named_as_not_in_the_world(key, table, existing):
+    # with_params starts a new scenario/factor/strategy for an unknown name; when it
+    # is incomplete the error names the new table and the existing ones, not only the
+    # first field it lacks
+    with pytest.raises(gs.ConfigError) as err:
+        DEFAULT.with_params({key: 1.0})
+    assert err.value.path == table
+    assert str(err.value).startswith(f"{table}: is not in this world (") and existing in str(err.value)
+    assert "is required" in str(err.value)  # and still says what a new one would need
+
+
 def test_unknown_names_in_references():
     raises_at("world.base_scenario", DEFAULT.with_params, {"world.base_scenario": "nope"})
     raises_at("factors.contract_price.underlying", DEFAULT.with_params, {"factors.contract_price.underlying": "nope"})

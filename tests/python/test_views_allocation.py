@@ -53,6 +53,21 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
         gs.View.prob_above("potash_spot", 450, 1.5)
 
 
+@pytest.mark.parametrize(
+    ("view", "path"),
+    [
+        (gs.View.mean("potash_spto", 400.0), "views[1].series"),
+        (gs.View.mean("potash_spot", 400.0, month=99), "views[1].month"),
+        (gs.View.prob_above("potash_spot", 450.0, 0.3, month="2031-01"), "views[1].month"),
+    ],
+)
+def test_a_bad_view_is_named_by_its_position_and_field(sim5k, view, path):
+    ok = gs.View.mean("bilateral_trade", 9.0)
+    with pytest.raises(gs.ConfigError) as e:
+        sim5k.with_views([ok, view])
+    assert e.value.path == path and str(e.value).endswith(f"in {view!r}")
+
+
 def test_mean_cvar_matches_a_grid_over_the_simplex():
     sim = gs.World.default().simulate(600, seed=5)
     names = ["commodities_arbitrage", "infrastructure_beneficiaries", "direct_belarus"]
