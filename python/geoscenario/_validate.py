@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -66,6 +67,10 @@ def flag(name: str, value: Any) -> bool:
     raise invalid(name, f"must be True or False, got {value!r}")
 
 
+#: How far from 1 a set of scenario probabilities may sum (float32 values sum within ~1e-7).
+PROBABILITY_SUM_TOL = 1e-6
+
+
 def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     """A {scenario: probability} mapping (or a pandas Series) as a list in scenario order, validated."""
     if hasattr(value, "to_dict") and not isinstance(value, Mapping):  # a pandas Series
@@ -89,9 +94,11 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
         if not 0.0 <= p <= 1.0:  # also rejects NaN
             raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {value[k]!r}")
         out.append(p)
-    total = sum(out)
-    if abs(total - 1.0) > 1e-9:
-        raise invalid(name, f"probabilities must sum to 1 within 1e-9, got {total!r}")
+    total = math.fsum(out)
+    if abs(total - 1.0) > PROBABILITY_SUM_TOL:
+        raise invalid(name, f"probabilities must sum to 1 within {PROBABILITY_SUM_TOL:g}, got {total!r}")
+    if abs(total - 1.0) > 1e-12:  # float32 inputs and the like: normalise, as the engine would
+        out = [p / total for p in out]
     return out
 
 

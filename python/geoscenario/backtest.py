@@ -97,9 +97,16 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     >>> round(float(metrics(eq, 12)["max_drawdown"]), 6)
     0.1
     """
-    p = _validate.to_float(periods_per_year)
-    if isinstance(periods_per_year, bool) or not (np.isfinite(p) and p > 0):
+    if not isinstance(equity, pd.Series):
+        raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")
+    _datetime_index(equity, "equity")  # the dates give the years of the CAGR
+    if isinstance(periods_per_year, bool) or not isinstance(periods_per_year, numbers.Real):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
+    p = _validate.to_float(periods_per_year)
+    if not (np.isfinite(p) and p > 0):
+        raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
+    if not pd.api.types.is_numeric_dtype(equity.dtype) or pd.api.types.is_bool_dtype(equity.dtype):
+        raise invalid("equity", f"must hold numbers, got dtype {equity.dtype}")
     e = equity.to_numpy(dtype=float)
     if len(e) == 0:
         raise invalid("equity", "is empty: metrics need at least one value")
@@ -212,13 +219,16 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
     )
 
 
-def _costs(cost_bps: Any, held: list[Any]) -> np.ndarray:
+def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _validate.to_float(v) <= 10_000:
             raise invalid(name, f"must be a number of basis points in [0, 10000], got {v!r}")
         return float(v)
 
     if isinstance(cost_bps, Mapping):
+        unknown = [k for k in cost_bps if k not in columns]
+        if unknown:  # a cost for a column not held is fine; one for no column is a typo
+            raise invalid(f"cost_bps.{unknown[0]}", f"is not a column of prices ({', '.join(map(str, columns))})")
         out = []
         for c in held:
             if c not in cost_bps:
@@ -281,7 +291,8 @@ def _schedule(
         mat = targets.reindex(columns=held, fill_value=0.0).to_numpy()[[keep[r] for r in rows]]
         return rows, np.ascontiguousarray(mat, dtype=float)
     else:
-        per = dates.to_period(_PERIODS[rebalance]).asi8
+        local = dates.tz_localize(None) if dates.tz is not None else dates  # wall-clock periods, no warning
+        per = local.to_period(_PERIODS[rebalance]).asi8
         ends = np.flatnonzero(per[1:] != per[:-1])  # last date of each period before the final one
         rows = sorted({0, *(int(i) for i in ends)})
     if isinstance(targets, pd.DataFrame):
@@ -765,7 +776,7 @@ def backtest(
         raise invalid(
             f"prices.{held[c]}", f"is {vals[r, c]} on {p.index[r].date()}; prices must be > 0"
         )
-    costs = _costs(cost_bps, held)
+    costs = _costs(cost_bps, held, columns)
     start, end = _window(vals, p.index, held, align)
     if isinstance(targets, pd.DataFrame):
         _datetime_index(targets, "weights")

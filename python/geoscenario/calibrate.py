@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
-from .errors import NumericalError, invalid
+from .errors import ConfigError, NumericalError, invalid
 
 if TYPE_CHECKING:
     from .world import World
@@ -141,8 +141,9 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
 
 
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
-    """Periods per year of returns from the median spacing of the dates: up to
-    4 days → 252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1."""
+    """Periods per year of returns from the median spacing of the dates: ½–4 days →
+    252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has
+    no single convention (trading hours differ by market), so it needs ``given``."""
     if given is not None:
         if isinstance(given, bool) or not isinstance(given, numbers.Real):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
@@ -153,7 +154,13 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
         raise invalid(arg, "needs at least two dates")
     # nanoseconds since the epoch whatever the unit or time zone of the index
     days = float(np.median(np.diff(pd.DatetimeIndex(idx).as_unit("ns").asi8))) / 86_400e9
-    for lo, hi, p in ((0, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
+    if days <= 0.5:
+        raise invalid(
+            arg,
+            f"median spacing of {days * 24:g} hours is intraday, which has no single annualisation "
+            "(trading hours differ by market); pass periods_per_year=",
+        )
+    for lo, hi, p in ((0.5, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
         if lo < days <= hi:
             return p
     raise invalid(
@@ -507,6 +514,8 @@ class CalibratedWorld:
     >>> type(cw).__name__, list(cw.fits), cw.world.name
     ('CalibratedWorld', ['potash'], 'belarus_china_2025')
     >>> world, changes = cw
+    >>> world is cw.world is cw[0], changes is cw[1]
+    (True, True)
     >>> world is cw.world, changes.index[0]
     (True, 'scenarios.base.potash_spot.kappa')
     >>> float(changes.loc["scenarios.base.potash_spot.kappa", "new"]) == world.to_dict()["scenarios"]["base"]["potash_spot"]["kappa"]
@@ -524,6 +533,13 @@ class CalibratedWorld:
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.world, self.changes))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i: int | slice) -> Any:
+        """``cw[0]`` is the world, ``cw[1]`` the changes, as for the tuple it unpacks as."""
+        return (self.world, self.changes)[i]
 
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
@@ -663,8 +679,9 @@ def log_ou(
     dt
         Step in years; default from the index frequency (monthly 1/12,
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252).
-        Given explicitly, every step counts ``dt`` and the index need only be
-        increasing (use it for trading-day series with holidays).
+        Given explicitly, every step counts ``dt`` and the dates need only be
+        increasing, at any spacing (use it for trading-day series with holidays);
+        the index is a ``DatetimeIndex`` either way.
     max_jumps
         Truncation of the Poisson sum.
 
@@ -760,6 +777,11 @@ def _aligned(
         raise invalid("align", f"must be 'exact' or 'inner', got {align!r}")
     a = _numeric_frame(asset_returns, "asset_returns")
     f = _numeric_frame(factor_returns, "factor_returns")
+    if str(a.index.tz) != str(f.index.tz):
+        raise invalid(
+            "factor_returns",
+            f"dates are in time zone {f.index.tz} and asset_returns' in {a.index.tz}: use one",
+        )
     if align == "exact":
         if not a.index.equals(f.index):
             n = min(len(a), len(f))
@@ -1034,7 +1056,13 @@ def calibrate_world(
             raise invalid(
                 "factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou"
             )
-        fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion)
+        try:
+            fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion)
+        except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
+            if e.path != "series" and not e.path.startswith("series."):
+                raise
+            rule = str(e).removeprefix(f"{e.path}: ")
+            raise invalid("potash" + e.path.removeprefix("series"), rule) from None
         fits["potash"] = fit
         source = fit.method
         for p in PARAMS:

@@ -48,7 +48,20 @@ def _pyplot() -> Any:
     return plt
 
 
+def _check_ax(ax: Any) -> None:
+    """``ax`` is None or a matplotlib Axes, else a ConfigError naming ``ax``."""
+    if ax is None:
+        return
+    _pyplot()  # the ImportError with the install hint
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise invalid("ax", f"must be a matplotlib Axes or None, got {type(ax).__name__}")
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
+    """``ax`` (checked), or the Axes of a new figure if None."""
+    _check_ax(ax)
     if ax is None:
         _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
     return ax
@@ -98,9 +111,23 @@ def _sim(sim: Any) -> None:
         raise invalid("sim", f"must be a geoscenario Simulation, got {type(sim).__name__}")
 
 
+def _paths(sim: Simulation, series: Any) -> np.ndarray:
+    """``sim.paths(series)``, or a ConfigError naming ``series``."""
+    units = sim.factors
+    if not isinstance(series, str) or series not in units:
+        raise invalid("series", f"{series!r} is not a series (series: {', '.join(units)})")
+    return sim.paths(series)
+
+
 def _at(sim: Simulation, series: str, month: int | str | None) -> tuple[np.ndarray, str]:
+    data = _paths(sim, series)
     t = sim.month_index(month)
-    return np.ascontiguousarray(sim.paths(series)[:, t]), f"{sim.months[t]:%Y-%m}"
+    return np.ascontiguousarray(data[:, t]), f"{sim.months[t]:%Y-%m}"
+
+
+def _pct(q: float) -> str:
+    """A quantile level as a percentage: 0.05 -> '5%', 0.025 -> '2.5%'."""
+    return f"{100 * q:.4g}%"
 
 
 def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.ndarray = QUANTILES, *,
@@ -112,6 +139,7 @@ def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.
     sim : Simulation
     series : str
     quantiles : sequence of float in [0, 1]
+        Sorted, a repeated level once.
     by_scenario : bool
         A block of columns per scenario (conditional), else one block ``"all"``.
 
@@ -136,8 +164,9 @@ def fan_quantiles(sim: Simulation, series: str, quantiles: Sequence[float] | np.
     ['base', 'bull', 'bear']
     """
     _sim(sim)
-    q = np.sort(_probs("quantiles", quantiles))
-    data = sim.paths(series)
+    q = np.unique(_probs("quantiles", quantiles))  # sorted, each level once
+    by_scenario = _validate.flag("by_scenario", by_scenario)
+    data = _paths(sim, series)
     cols: dict[tuple[str, float], np.ndarray] = {}
     for name, mask in _groups(sim, by_scenario):
         x, w = _sample(sim, data, mask)
@@ -158,7 +187,8 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     by_scenario : bool
         One fan per scenario, else one fan of all paths.
     quantiles : sequence of float
-        Paired from the outside in (5–95%, 25–75%) into bands; an odd middle one is a line.
+        Paired from the outside in (5–95%, 25–75%) into bands; an odd middle one is a line
+        (a single level: that line alone).
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -181,10 +211,12 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     >>> plt.close(ax.figure)
     """
     _sim(sim)
-    ax = _axes(ax)
-    q = np.sort(_probs("quantiles", quantiles))
+    _check_ax(ax)
+    q = np.unique(_probs("quantiles", quantiles))
     table = fan_quantiles(sim, series, q, by_scenario=by_scenario)
+    ax = _axes(ax)
     n_bands, odd = len(q) // 2, len(q) % 2 == 1
+    middle = ("median" if q[n_bands] == 0.5 else f"{_pct(q[n_bands])} quantile") if odd else ""
     for name in dict.fromkeys(table.columns.get_level_values(0)):
         color, block = _color(name), table[name].to_numpy()
         p = sim.weights.sum() if name == "all" else sim.probabilities[name]
@@ -194,9 +226,10 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
                             alpha=(0.12 if by_scenario else 0.18) + 0.12 * i,
                             label=label if (i == 0 and not odd) else None)
         if odd:
-            ax.plot(table.index, block[:, n_bands], color=color, lw=1.8, label=f"{label}, median")
-    bands = ", ".join(f"{q[i]:.0%}–{q[-1 - i]:.0%}" for i in range(n_bands))
-    ax.set(title=f"{series}: weighted quantile bands {bands}", xlabel="month",
+            ax.plot(table.index, block[:, n_bands], color=color, lw=1.8, label=f"{label}, {middle}")
+    bands = ", ".join(f"{_pct(q[i])}–{_pct(q[-1 - i])}" for i in range(n_bands))
+    title = f"weighted quantile bands {bands}" if n_bands else f"weighted {middle}"
+    ax.set(title=f"{series}: {title}", xlabel="month",
            ylabel=_label(sim, series))
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
@@ -208,11 +241,10 @@ MAX_BINS = 100_000
 
 
 def _number(name: str, value: Any) -> float:
-    """A finite real number."""
-    v = _validate.to_float(value)
-    if isinstance(value, bool) or not np.isfinite(v):
+    """A finite real number (not a bool, not a string such as ``"450"``)."""
+    if not _validate.is_finite_real(value):
         raise invalid(name, f"must be a finite number, got {value!r}")
-    return v
+    return _validate.to_float(value)
 
 
 def _value_range(value: Any) -> tuple[float, float]:
@@ -287,8 +319,11 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
         level = _number("level", level)
     if value_range is not None:
         value_range = _value_range(value_range)
-    ax = _axes(ax)
+    by_scenario = _validate.flag("by_scenario", by_scenario)
+    conditional = _validate.flag("conditional", conditional)
+    _check_ax(ax)
     col, when = _at(sim, series, month)
+    ax = _axes(ax)
     edges = _edges(col, sim.weights, int(bins), value_range)
     total = float(sim.weights.sum())
     groups = _groups(sim, by_scenario, total=by_scenario and not conditional)
@@ -355,8 +390,10 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     >>> plt.close(ax.figure)
     """
     _sim(sim)
+    _check_ax(ax)
+    level = _number("level", level)
     prior = sim.probabilities
-    if scenario not in prior:
+    if not isinstance(scenario, str) or scenario not in prior:
         raise invalid("scenario", f"{scenario!r} is not a scenario ({', '.join(prior)})")
     p = _probs("probs", probs)
     rest = 1.0 - prior[scenario]
@@ -393,6 +430,7 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     sim : Simulation or mapping of str to Simulation
         ``{label: simulation}`` compares several (e.g. worlds from ``with_params``).
     strategies : str or sequence of str
+        Strategies of the world(s) (at least one, each once).
     by_scenario : bool
         A box per scenario plus one for all paths, else only the latter.
     whis : (float, float)
@@ -423,7 +461,10 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
         _sim(s)
     if not sims:
         raise invalid("sim", "no simulation given")
-    strats = [strategies] if isinstance(strategies, str) else list(strategies)
+    for s in sims.values():  # NAV series only: a factor's "return" would be meaningless
+        strats = _validate.names("strategies", strategies, list(s.world.strategies), ("strategy", "strategies"))
+    by_scenario = _validate.flag("by_scenario", by_scenario)
+    _check_ax(ax)
     ends = _probs("whis", whis)
     if len(ends) != 2 or not ends[0] < ends[1]:
         raise invalid("whis", f"must be two quantile levels (low, high) with low < high, got {whis!r}")
@@ -439,7 +480,7 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
         groups = _groups(s, by_scenario, total=True)
         width = 0.8 / len(groups)
         for strat in strats:
-            ret = s.paths(strat)[:, -1] - 1.0
+            ret = _paths(s, strat)[:, -1] - 1.0
             for j, (name, mask) in enumerate(groups):
                 r, w = _sample(s, ret, mask)
                 v = stats.weighted_quantile(r, w, q)
@@ -466,6 +507,21 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
               fontsize="small")
     ax.grid(alpha=0.3, axis="y")
     return ax
+
+
+def _numeric(name: str, s: pd.Series, what: str = "") -> pd.Series:
+    """The numbers of ``s`` (numeric strings parsed, missing values NaN), or a ConfigError
+    naming ``name`` if it holds text (a ``unit`` column), dates or durations, which would
+    otherwise be drawn as missing bars or as nanoseconds; ``what`` prefixes the rule."""
+    what = f"{what} " if what else ""
+    if isinstance(s.dtype, pd.PeriodDtype) or pd.api.types.is_datetime64_any_dtype(s) \
+            or pd.api.types.is_timedelta64_dtype(s) or pd.api.types.is_complex_dtype(s):
+        raise invalid(name, f"{what}must hold real numbers, got dtype {s.dtype}")
+    v = pd.to_numeric(s, errors="coerce")
+    bad = v.isna() & s.notna()
+    if bad.any():
+        raise invalid(name, f"{what}must hold real numbers, got {s[bad].iloc[0]!r}")
+    return v
 
 
 def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, percent: bool = False,
@@ -507,18 +563,21 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
         raise invalid("df", f"must be a pandas DataFrame or Series, got {type(df).__name__}")
     if column is not None and isinstance(df, pd.DataFrame) and column not in df.columns:
         raise invalid("column", f"{column!r} is not a column ({', '.join(map(str, df.columns))})")
+    percent = _validate.flag("percent", percent)
+    annotate = _validate.flag("annotate", annotate)
+    _check_ax(ax)
     if isinstance(df, pd.Series):
-        table = df.to_frame(df.name if df.name is not None else "value").T
+        table = _numeric("df", df).to_frame(df.name if df.name is not None else "value").T
     elif isinstance(df.index, pd.MultiIndex) and "scenario" in df.index.names:
         if column is None:
             raise invalid("column", "is required for a table indexed by (..., scenario)")
         rows, cols = (list(dict.fromkeys(df.index.get_level_values(n))) for n in (0, "scenario"))
-        table = df[column].unstack("scenario").reindex(index=rows, columns=cols)
+        table = _numeric("column", df[column], repr(column)).unstack("scenario").reindex(index=rows, columns=cols)
     elif df.index.name == "scenario" or set(df.index) <= set(SCENARIO_COLORS):
-        table = (df[[column]] if column is not None else df).T
+        table = (_numeric("column", df[column], repr(column)).to_frame() if column is not None
+                 else df.apply(lambda c: _numeric("df", c, f"column {c.name!r}"))).T
     else:
-        table = df
-    table = table.apply(pd.to_numeric, errors="coerce")
+        table = df.apply(lambda c: _numeric("df", c, f"column {c.name!r}"))
     ax = _axes(ax, figsize=(min(12.0, max(5.0, 1.5 + 1.4 * len(table))), 4.0))
     names = [str(c) for c in table.columns]
     width, x = 0.8 / max(1, len(names)), np.arange(len(table))

@@ -56,6 +56,7 @@ class Simulation:
     _probs: list[float]
     _weights: np.ndarray
     _custom: np.ndarray | None
+    _pooled_from: Simulation  # set on a posterior: the simulation with_views was called on
 
     def __init__(self) -> None:  # pragma: no cover - built by World.simulate
         raise TypeError("Simulation objects are created by World.simulate()")
@@ -101,7 +102,9 @@ class Simulation:
     def __setstate__(self, state: dict[str, Any]) -> None:
         # unpickled arrays come back writeable: the paths stay read-only, as simulated
         self.__dict__.update(state)
-        for arr in (*self._series.values(), self.scenario, self.onset, self.regimes):
+        frozen = (*self._series.values(), self.scenario, self.onset, self.regimes, self._weights,
+                  self._custom, *self.__dict__.get("_dd_cache", {}).values())
+        for arr in frozen:
             if arr is not None:
                 arr.flags.writeable = False
 
@@ -305,6 +308,11 @@ class Simulation:
     def reweight(self, probabilities: Mapping[str, float]) -> Simulation:
         """The same paths under other scenario probabilities (no re-simulation).
 
+        ``probabilities`` maps every scenario to its probability; they must sum to 1
+        within 1e-6 (float32 values are normalised). On a posterior of
+        :meth:`with_views` the new probabilities replace the prior's and the views are
+        applied again to it, so they still hold.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -316,6 +324,10 @@ class Simulation:
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
         new._set_probabilities(probs)
+        if self.posterior is not None:  # keep the views: pool them again over the new prior
+            info = self.posterior
+            prior = self._pooled_from.reweight(probabilities)
+            return prior.with_views(info["views"], max_iter=info["max_iter"], tol=info["tol"])
         return new
 
     def summary(
@@ -401,6 +413,8 @@ class Simulation:
     def max_drawdown(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
 
+        Read-only, like :meth:`paths` (``.copy()`` to edit): the risk table reads the same array.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -414,10 +428,12 @@ class Simulation:
         return self._drawdowns(strategy)
 
     def _drawdowns(self, strategy: str) -> np.ndarray:
-        """Per-path maximum drawdown of a NAV series (cached)."""
+        """Per-path maximum drawdown of a NAV series (cached, read-only as the paths are)."""
         cache = self.__dict__.setdefault("_dd_cache", {})
         if strategy not in cache:
-            cache[strategy] = _core.max_drawdown(np.ascontiguousarray(self._series[strategy]))
+            dd = _core.max_drawdown(np.ascontiguousarray(self._series[strategy]))
+            dd.flags.writeable = False
+            cache[strategy] = dd
         return cache[strategy]
 
     def _summary(self, series, month, quantiles, thresholds, alpha, risk_only=False) -> SummaryResult:
@@ -489,7 +505,9 @@ class Simulation:
         The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
         the dual with Newton's method. Infeasible views raise :class:`NumericalError`.
         ``posterior`` holds the relative entropy, the effective number of scenarios
-        exp(−Σ q ln q), the iterations and the views.
+        exp(−Σ q ln q), the iterations and the views. Each view holds to ``tol`` relative
+        to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
+        (a prior that already meets a view that loosely is returned unchanged).
 
         Examples
         --------
@@ -508,6 +526,7 @@ class Simulation:
         q.flags.writeable = False
         new._custom = q
         new.posterior = info
+        new._pooled_from = self  # the prior the views were pooled over (reweight pools again)
         return new
 
     def allocate(

@@ -1,7 +1,11 @@
 """Weighted sample statistics (path weights from the scenario stratification).
 
 Every function takes array-likes by position (NumPy arrays, lists, pandas
-Series whatever their index). Quantiles invert the weighted empirical
+Series whatever their index) of real numbers: booleans count as 0 and 1, while
+strings, dates (``datetime64``), durations, complex numbers and empty arrays are
+refused with a :class:`~geoscenario.ConfigError` naming the argument. NumPy
+masked arrays are refused too (their mask would be ignored): drop the masked
+entries from ``x`` and ``w`` alike before calling. Quantiles invert the weighted empirical
 distribution function: the q-quantile is the smallest sample x with
 F_w(x) >= q (NumPy's ``method="inverted_cdf"``), so they are exact sample
 values.
@@ -19,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import decimal
 import numbers
 from collections.abc import Sequence
 
@@ -30,17 +35,39 @@ from .errors import invalid
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
 
 
+def _reals(name: str, a: object) -> np.ndarray:
+    """``a`` as a float64 array if it holds real numbers (booleans are 0 and 1),
+    else a ConfigError naming ``name``: strings, dates, durations and complex
+    numbers would otherwise be parsed, counted in days or truncated silently."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise invalid(name, "must not be a masked array (its mask would be ignored): "
+                            "drop the masked entries from x and w alike first")
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting and the like
+        raise invalid(name, f"must be an array of real numbers, got {type(a).__name__}") from None
+    if arr.dtype.kind == "O":
+        for i, v in enumerate(arr.flat):
+            if not isinstance(v, (numbers.Real, decimal.Decimal)):
+                raise invalid(name, f"must be an array of real numbers, got {type(v).__name__} {v!r} at position {i}")
+    elif arr.dtype.kind not in "biuf":
+        kind = {"M": "dates", "m": "durations", "c": "complex numbers", "U": "strings", "S": "bytes"}
+        what = kind.get(arr.dtype.kind, "values")
+        raise invalid(name, f"must be an array of real numbers, got {what} (dtype {arr.dtype})")
+    try:
+        return arr.astype(float)
+    except (TypeError, ValueError, OverflowError):  # e.g. an int beyond the double range
+        raise invalid(name, "must be an array of finite real numbers, got a value beyond the double range") from None
+
+
 def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and w as float64 arrays of one shape, by position (a pandas Series'
-    index is ignored, as NumPy would); finite values, weights >= 0 with a
-    positive sum."""
-    arrays = []
+    """x and w as float64 arrays of one non-zero length, by position (a pandas
+    Series' index is ignored, as NumPy would); finite real values, weights >= 0
+    with a positive sum."""
+    x, w = _reals("x", x), _reals("w", w)
     for name, a in (("x", x), ("w", w)):
-        try:
-            arrays.append(np.asarray(a, dtype=float))
-        except (TypeError, ValueError, OverflowError):
-            raise invalid(name, f"must be an array of numbers, got {type(a).__name__}") from None
-    x, w = arrays
+        if a.size == 0:
+            raise invalid(name, "is empty: give at least one sample")
     if x.ndim != 1 or x.shape != w.shape:
         raise invalid("x", f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
     for name, a in (("x", x), ("w", w)):
@@ -70,7 +97,8 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     Parameters
     ----------
     x
-        Sample values, shape ``(n,)``.
+        Sample values, shape ``(n,)`` with n >= 1: real numbers (booleans count as 0
+        and 1); strings, dates, complex numbers and masked arrays are refused.
     w
         Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
 
@@ -101,7 +129,8 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     Parameters
     ----------
     x
-        Sample values, shape ``(n,)``.
+        Sample values, shape ``(n,)`` with n >= 1: real numbers (booleans count as 0
+        and 1); strings, dates, complex numbers and masked arrays are refused.
     w
         Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
 
@@ -136,7 +165,8 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     Parameters
     ----------
     x
-        Sample values, shape ``(n,)``.
+        Sample values, shape ``(n,)`` with n >= 1: real numbers (booleans count as 0
+        and 1); strings, dates, complex numbers and masked arrays are refused.
     w
         Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
     q
@@ -158,8 +188,8 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     2.0
     """
     x, w = _samples(x, w)
-    try:
-        qs = np.asarray(q, dtype=float)
+    try:  # strings ("0.5") and booleans are not levels: refused like any value outside [0, 1]
+        qs = np.array(np.nan) if np.asarray(q).dtype.kind not in "iufO" else np.asarray(q, dtype=float)
     except (TypeError, ValueError, OverflowError):
         qs = np.array(np.nan)
     if not ((qs >= 0) & (qs <= 1)).all():  # NaN fails both
@@ -183,7 +213,8 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     Parameters
     ----------
     x
-        Sample values, shape ``(n,)``.
+        Sample values, shape ``(n,)`` with n >= 1: real numbers (booleans count as 0
+        and 1); strings, dates, complex numbers and masked arrays are refused.
     w
         Non-negative weights, shape ``(n,)``, with a positive sum (need not be normalised).
     level

@@ -102,8 +102,19 @@ def quantile_label(q: float) -> str:
 
 
 def check_alpha(alpha: float) -> float:
+    """The confidence level of VaR/CVaR, in [0.5, 1): 0.95 is the mean of the worst 5%.
+
+    A level below one half is refused rather than computed: it is almost always a tail
+    probability (0.05) given where the level (0.95) was meant.
+    """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < _validate.to_float(alpha) < 1.0:
         raise invalid("alpha", f"must be a number in (0, 1), got {alpha!r}")
+    if alpha < 0.5:
+        raise invalid(
+            "alpha",
+            f"is the confidence level, in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}; "
+            f"did you mean {1.0 - float(alpha):g}?",
+        )
     return float(alpha)
 
 

@@ -195,7 +195,7 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
         w = np.array(sim.weights, dtype=float)
         ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
         return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
-                   "converged": True, "views": []}
+                   "converged": True, "views": [], "max_iter": max_iter, "tol": float(tol)}
     eq_rows: list[np.ndarray] = []
     ie_rows: list[np.ndarray] = []
     eq_b: list[float] = []
@@ -234,6 +234,8 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
         "iterations": int(res["iterations"]),
         "converged": bool(res["converged"]),
         "views": list(views),
+        "max_iter": max_iter,
+        "tol": float(tol),
     }
     return np.asarray(res["q"]), info
 

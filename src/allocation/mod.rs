@@ -178,9 +178,9 @@ impl<'a> Problem<'a> {
     /// subset S is an optimum of the whole when no scenario outside S has
     /// −R_i·x* − ζ* > 0, because dropping terms u_i ≥ 0 can only lower the
     /// objective and x*, ζ* attain it with those terms zero. S starts with the
-    /// largest losses of the equal-weight portfolio (twice the tail and a
-    /// margin) of `guess` (default: the equal-weight mix of the allowed
-    /// assets); scenarios that break the rule are added until none does.
+    /// largest losses (twice the tail and a margin, by count and by probability)
+    /// of `guess` (default: the equal-weight mix of the allowed assets);
+    /// scenarios that break the rule are added until none does.
     fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>, guess: Option<&[f64]>) -> Result<Allocation> {
         let n = self.rows.len();
         let tail = ((1.0 - self.alpha) * n as f64).ceil() as usize;
@@ -207,19 +207,51 @@ impl<'a> Problem<'a> {
         };
         let l0 = loss(&x0);
         let mut order: Vec<usize> = (0..n).collect();
-        order.select_nth_unstable_by(size, |&a, &b| l0[b].total_cmp(&l0[a]));
+        let by_loss = |a: &usize, b: &usize| l0[*b].total_cmp(&l0[*a]);
+        order.select_nth_unstable_by(size, by_loss);
+        // The restricted programme is bounded only if its probability covers the
+        // tail, `Σ_S p_i ≥ 1 − α` (else ζ → −∞ lowers the objective): with
+        // unequal weights (a posterior) the largest losses may carry almost no
+        // probability, so S grows along the losses until it holds twice the tail.
+        let mass = |rows: &[usize]| rows.iter().map(|&r| self.p[r]).sum::<f64>();
+        let want = (2.0 * (1.0 - self.alpha)).min(1.0);
+        let mut taken = size;
+        if mass(&order[..taken]) < want {
+            order[size..].par_sort_unstable_by(by_loss);
+            let mut m = mass(&order[..taken]);
+            while taken < n && m < want {
+                m += self.p[order[taken]];
+                taken += 1;
+            }
+            if taken >= n / 2 {
+                return lp::solve(self, allowed, lambda, target);
+            }
+        }
         let mut active = vec![false; n];
-        order[..size].iter().for_each(|&r| active[r] = true);
+        order[..taken].iter().for_each(|&r| active[r] = true);
         for _ in 0..MAX_ROUNDS {
             let sub = self.restricted(&active);
-            let a = lp::solve(&sub, allowed, lambda, target)?;
+            let a = match lp::solve(&sub, allowed, lambda, target) {
+                Ok(a) => a,
+                // a sub-problem the solver cannot finish: the whole programme decides
+                Err(CoreError::Numerical(_)) => return lp::solve(self, allowed, lambda, target),
+                Err(e) => return Err(e),
+            };
             let l = loss(&a.weights);
             let tol = 1e-9 * (1.0 + a.zeta.abs());
-            let broken: Vec<usize> = (0..n).filter(|&r| !active[r] && l[r] - a.zeta > tol).collect();
-            if broken.is_empty() {
+            let mut outside: Vec<usize> = (0..n).filter(|&r| !active[r]).collect();
+            let broken = outside.iter().filter(|&&r| l[r] - a.zeta > tol).count();
+            if broken == 0 {
                 return Ok(a);
             }
-            broken.into_iter().for_each(|r| active[r] = true);
+            // the broken scenarios and as many again, plus a tenth of the tail, of
+            // the next-largest losses: the optimum moves a little when they join,
+            // and a margin saves a round for the few that would cross ζ then
+            let add = (2 * broken + tail / 10).min(outside.len());
+            if add < outside.len() {
+                outside.select_nth_unstable_by(add, |a, b| l[*b].total_cmp(&l[*a]));
+            }
+            outside[..add].iter().for_each(|&r| active[r] = true);
         }
         lp::solve(self, allowed, lambda, target)
     }

@@ -144,3 +144,34 @@ fn solver_noise_in_the_weights_becomes_zero() {
     assert_eq!((a.weights[1], a.weights[3]), (0.0, 0.0));
     assert!((a.weights[0] - 0.5).abs() < 1e-13 && (a.weights[0] + a.weights[2] - 1.0).abs() < 1e-15);
 }
+
+#[test]
+fn constraint_generation_covers_the_tail_s_probability_under_a_posterior() {
+    // a posterior can put almost no probability on the largest losses; the
+    // restricted programme must still hold the tail's probability (else it is
+    // unbounded) and reach the whole programme's optimum
+    let mut g = Lcg(3);
+    let (n, m) = (10 * FULL_LP_ROWS, 3);
+    let r: Vec<f64> = (0..n * m)
+        .map(|k| (g.next() - 0.5) * 0.2 * (1.0 + (k % m) as f64) + 0.01 * (k % m) as f64)
+        .collect();
+    // the worst 30% of equal-weight outcomes get weight 1e-6 each
+    let eq: Vec<f64> = r.chunks(m).map(|row| row.iter().sum::<f64>() / m as f64).collect();
+    let mut sorted = eq.clone();
+    sorted.sort_by(f64::total_cmp);
+    let cut = sorted[3 * n / 10];
+    let w: Vec<f64> = eq.iter().map(|&v| if v < cut { 1e-6 } else { 1.0 }).collect();
+    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let all = vec![true; m];
+    for (lambda, target) in [(0.0, None), (0.5, None), (0.0, Some(0.012))] {
+        let whole = lp::solve(&prob, &all, lambda, target).unwrap();
+        let fast = prob.lp(&all, lambda, target, None).unwrap();
+        assert!(
+            (fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0),
+            "{fast:?} vs {whole:?}"
+        );
+        for (a, b) in fast.weights.iter().zip(&whole.weights) {
+            assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
+        }
+    }
+}

@@ -26,6 +26,9 @@ use dual::{Dual, Eval};
 pub const DEFAULT_MAX_ITER: usize = 200;
 /// Default tolerance on each view, relative to the view's scale.
 pub const DEFAULT_TOL: f64 = 1e-10;
+/// Largest relative distance from the edge of a view function's range at which
+/// a target counts as the edge (pinning the support), whatever `tol` is.
+const EDGE_TOL: f64 = 1e-8;
 /// Largest number of views.
 pub const MAX_VIEWS: usize = 1000;
 
@@ -163,6 +166,10 @@ pub fn entropy_pooling(
             }
             let (lo, hi) = range(v.a, &support);
             let slack = tol * v.scale;
+            // a target this close to the edge is the edge; the band is capped so that
+            // a loose `tol` does not pin the support to an edge far from the prior
+            // (a view within `tol` of the prior's mean leaves the prior, as it should)
+            let edge = 0.5 * tol.min(EDGE_TOL) * v.scale;
             if v.b < lo - slack || (!v.ineq && v.b > hi + slack) {
                 return Err(out_of_range(v, lo, hi, &pinned));
             }
@@ -170,12 +177,12 @@ pub fn entropy_pooling(
                 // constant view at its target, or an inequality no posterior can break
                 pinned[j] = true;
                 changed = true;
-            } else if v.b <= lo + 0.5 * slack {
+            } else if v.b <= lo + edge {
                 // E[a] ≤ lo, or E[a] = lo < max: only scenarios with a = lo may keep weight
                 restrict(&mut support, |i| v.a[i] <= lo);
                 multipliers[j] = f64::NEG_INFINITY;
                 (pinned[j], changed) = (true, true);
-            } else if !v.ineq && v.b >= hi - 0.5 * slack {
+            } else if !v.ineq && v.b >= hi - edge {
                 restrict(&mut support, |i| v.a[i] >= hi);
                 multipliers[j] = f64::INFINITY;
                 (pinned[j], changed) = (true, true);

@@ -107,6 +107,23 @@ fn edge_views_pin_the_support() {
 }
 
 #[test]
+fn a_loose_tolerance_never_pins_the_support_to_a_far_edge() {
+    // |E_p[x] − 0.6| is within tol·scale = 0.5·4, so the prior already holds;
+    // the edge x = 0 is far (0.6 of a range of 4) and must not take all the weight
+    let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+    let p = [0.2; 5];
+    let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, 0.5).unwrap();
+    assert_eq!(post.q, p.to_vec());
+    assert_eq!(post.iterations, 0);
+    // tighter: the view is met to the tolerance by tilting, not by pinning
+    for tol in [1e-3, 1e-6] {
+        let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, tol).unwrap();
+        assert!((expect(&post.q, &x) - 0.6).abs() <= tol * 4.0);
+        assert!(post.q.iter().all(|&q| q > 0.0), "{:?}", post.q);
+    }
+}
+
+#[test]
 fn infeasible_views_are_reported() {
     let x = [0.0, 1.0, 2.0, 3.0];
     let e = ep(&[0.25; 4], &x, &[3.5], &[], &[]).unwrap_err();

@@ -269,6 +269,17 @@ def test_paths_are_float64_c_contiguous_readonly_and_not_copied(sim):
     assert not sim.weights.flags.writeable
 
 
+def test_max_drawdown_is_read_only_so_the_risk_table_cannot_be_corrupted(sim):
+    strat = next(iter(sim.world.strategies))
+    before = sim.risk_table().loc[(strat, "all"), "max_drawdown"]
+    dd = sim.max_drawdown(strat)
+    assert not dd.flags.writeable
+    with pytest.raises(ValueError):
+        dd[:] = 0.0
+    assert sim.risk_table().loc[(strat, "all"), "max_drawdown"] == before
+    dd.copy()[:] = 0.0  # a copy is the caller's
+
+
 def test_months_index(sim):
     m = sim.months
     assert isinstance(m, pd.DatetimeIndex)

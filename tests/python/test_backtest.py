@@ -269,6 +269,7 @@ def test_nan_inside_a_series_is_an_error(prices):
         ({"rebalance": "on_weights"}, "rebalance"),
         ({"cost_bps": -1}, "cost_bps"),
         ({"cost_bps": {"ntr_adj_close": 5}}, "cost_bps.mos_adj_close"),
+        ({"cost_bps": {**dict.fromkeys(COLS, 5), "ntr_adj_clsoe": 5}}, "cost_bps.ntr_adj_clsoe"),
         ({"align": "outer"}, "align"),
         ({"periods_per_year": 0}, "periods_per_year"),
     ],
@@ -400,6 +401,36 @@ def test_docstring_examples_run():
     assert result.failed == 0 and result.attempted > 0
 
 
+@pytest.mark.parametrize(
+    "equity",
+    [[1.0, 1.1], pd.Series([1.0, 1.1]), pd.DataFrame({"a": [1.0, 1.1]}), pd.Series(["1", "2"])],
+    ids=["list", "range-index", "frame", "strings"],
+)
+def test_metrics_need_a_numeric_series_by_date(equity):
+    if isinstance(equity, pd.Series) and not pd.api.types.is_float_dtype(equity.dtype):
+        equity.index = pd.date_range("2020-01-31", periods=2, freq="ME")
+    with pytest.raises(gs.ConfigError) as err:
+        bt_module.metrics(equity, 12)
+    assert err.value.path == "equity"
+
+
+def test_a_cost_for_a_column_not_held_is_accepted(prices):
+    costs = dict.fromkeys(COLS, 5.0)
+    a = gs.backtest(prices, {"ntr_adj_close": 1.0}, cost_bps=costs)
+    b = gs.backtest(prices, {"ntr_adj_close": 1.0}, cost_bps=5.0)
+    np.testing.assert_array_equal(a.equity.to_numpy(), b.equity.to_numpy())
+
+
+def test_intraday_prices_need_an_explicit_annualisation(prices):
+    hourly = prices.iloc[:200].copy()
+    hourly.index = pd.date_range("2024-01-02 09:00", periods=200, freq="h")
+    with pytest.raises(gs.ConfigError, match="intraday") as err:
+        gs.backtest(hourly, ARB)
+    assert err.value.path == "prices"
+    res = gs.backtest(hourly, ARB, rebalance="daily", periods_per_year=252 * 7)
+    assert res.periods_per_year == 252 * 7
+
+
 @pytest.mark.parametrize("ppy", [float("nan"), -12, 0, "x", True])
 def test_metrics_need_a_positive_number_of_periods_per_year(ppy):
     eq = pd.Series([1.0, 1.1, 1.2], index=pd.date_range("2020-01-31", periods=3, freq="ME"))
@@ -417,4 +448,10 @@ def test_time_zones_must_agree_and_an_aware_index_gives_the_naive_result(prices)
         warnings.simplefilter("error")
         aware = gs.backtest(prices.tz_localize("UTC"), wd.tz_localize("UTC"))
     naive = gs.backtest(prices, wd)
+    np.testing.assert_array_equal(aware.equity.to_numpy(), naive.equity.to_numpy())
+    # calendar rebalancing of an aware index: the same dates, no warning from pandas
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aware = gs.backtest(prices.tz_localize("Europe/Minsk"), ARB, rebalance="monthly")
+    naive = gs.backtest(prices, ARB, rebalance="monthly")
     np.testing.assert_array_equal(aware.equity.to_numpy(), naive.equity.to_numpy())

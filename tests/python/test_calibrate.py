@@ -378,6 +378,11 @@ def test_misaligned_and_nan_returns():
     shifted.index = shifted.index + pd.offsets.MonthEnd(0)
     with pytest.raises(gs.ConfigError, match="first difference at row 0"):
         gs.calibrate.factor_betas(y, shifted)
+    # dates in two time zones: said so, whichever alignment
+    for align in ("exact", "inner"):
+        with pytest.raises(gs.ConfigError, match="time zone") as err:
+            gs.calibrate.factor_betas(y, f.tz_localize("UTC"), align=align)
+        assert err.value.path == "factor_returns"
     # align="inner" uses the shared dates
     inner = gs.calibrate.factor_betas(y, f.iloc[5:], align="inner")
     assert inner.n_obs == len(y) - 5
@@ -430,6 +435,8 @@ def test_world_calibrated_reports_changes_and_builds_the_world():
     assert fert["vol"] == pytest.approx(changes.at["assets.fertilizer_producers.vol", "new"])
     cw = world.calibrated(potash=potash)
     assert set(cw.fits) == {"potash"} and "parameters changed" in repr(cw)
+    assert len(cw) == 2 and cw[0] is cw.world and cw[1] is cw.changes and cw[-1] is cw.changes
+    assert tuple(cw) == cw[:]
     new.simulate(500, seed=1, progress=False)  # the calibrated world runs
 
 
@@ -459,6 +466,11 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
     assert err.value.path == "factor"
     with pytest.raises(gs.ConfigError):
         world.calibrated()
+    # errors about the potash series name the argument the caller gave
+    for bad in (potash.to_frame(), potash.iloc[:5], -potash):
+        with pytest.raises(gs.ConfigError) as err:
+            world.calibrated(potash=bad)
+        assert err.value.path == "potash" and str(err.value).startswith("potash: ")
 
 
 # ---------------------------------------------------------------------------- docs

@@ -288,3 +288,122 @@ def test_plot_arguments_of_the_wrong_kind_name_the_argument(sim, plt, call, path
     with pytest.raises(gs.ConfigError) as err:
         call(sim)
     assert err.value.path == path
+
+
+# ---------------------------------------------------------------------------- argument checks
+@pytest.mark.parametrize("strategies", ["potash_spot", "no_such_strategy", [], 5, ["direct_belarus", "dislocation"]])
+def test_nav_distribution_takes_only_strategies(sim, plt, strategies):
+    # a factor is not a strategy (its "return" NAV_H - 1 would be meaningless); none at all is no plot
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.nav_distribution(sim, strategies)
+    assert err.value.path == "strategies"
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.nav_distribution({"a": sim, "b": sim}, strategies)
+    assert err.value.path == "strategies"
+
+
+def test_scenario_bars_refuses_non_numeric_data(sim, plt):
+    table = sim.summary("potash_spot")
+    with pytest.raises(gs.ConfigError, match="'unit' must hold real numbers") as err:
+        gsplot.scenario_bars(table, "unit")  # text: every bar would be NaN
+    assert err.value.path == "column"
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.scenario_bars(table.loc["potash_spot"], "unit")  # indexed by scenario
+    assert err.value.path == "column"
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.scenario_bars(table.loc["potash_spot"])  # every column, the unit among them
+    assert err.value.path == "df"
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.scenario_bars(pd.Series(["a", "b"], index=["base", "bear"]))
+    assert err.value.path == "df"
+    with pytest.raises(gs.ConfigError) as err:  # dates would be drawn as nanoseconds
+        gsplot.scenario_bars(pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"]), index=["base", "bear"]))
+    assert err.value.path == "df"
+    # numbers, a missing one included, still draw
+    ax = gsplot.scenario_bars(pd.Series([0.25, np.nan], index=["base", "bear"]))
+    assert len(ax.patches) == 2 and ax.patches[0].get_height() == 0.25
+
+
+@pytest.mark.parametrize(
+    "kwargs, path",
+    [
+        ({"level": "450"}, "level"),  # a string is not a number, even one that parses
+        ({"level": True}, "level"),
+        ({"value_range": ("100", "900")}, "value_range"),
+        ({"by_scenario": "yes"}, "by_scenario"),
+        ({"by_scenario": None}, "by_scenario"),
+        ({"conditional": "no"}, "conditional"),
+    ],
+)
+def test_horizon_hist_refuses_arguments_of_the_wrong_kind(sim, plt, kwargs, path):
+    with pytest.raises(gs.ConfigError) as err:
+        gsplot.horizon_hist(sim, "potash_spot", **kwargs)
+    assert err.value.path == path
+
+
+PLOTS = {
+    "fan_chart": lambda sim, **kw: gsplot.fan_chart(sim, "potash_spot", **kw),
+    "horizon_hist": lambda sim, **kw: gsplot.horizon_hist(sim, "potash_spot", **kw),
+    "probability_curve": lambda sim, **kw: gsplot.probability_curve(sim, "potash_spot", 450, "bear", **kw),
+    "nav_distribution": lambda sim, **kw: gsplot.nav_distribution(sim, "direct_belarus", **kw),
+    "scenario_bars": lambda sim, **kw: gsplot.scenario_bars(sim.summary("potash_spot"), "mean", **kw),
+}
+
+
+@pytest.mark.parametrize("plot", list(PLOTS))
+@pytest.mark.parametrize("ax", ["x", 0, np.zeros(2)])
+def test_every_plot_refuses_an_ax_that_is_not_an_axes(sim, plt, plot, ax):
+    with pytest.raises(gs.ConfigError) as err:
+        PLOTS[plot](sim, ax=ax)
+    assert err.value.path == "ax"
+    assert plt.get_fignums() == []  # refused before any figure is made
+    _, good = plt.subplots()
+    assert PLOTS[plot](sim, ax=good) is good
+
+
+@pytest.mark.parametrize(
+    "call, path",
+    [
+        (lambda sim: gsplot.fan_chart(sim, "potash_spot", by_scenario="yes"), "by_scenario"),
+        (lambda sim: gsplot.fan_quantiles(sim, "potash_spot", by_scenario=1), "by_scenario"),
+        (lambda sim: gsplot.nav_distribution(sim, "direct_belarus", by_scenario="no"), "by_scenario"),
+        (lambda sim: gsplot.scenario_bars(sim.summary("potash_spot"), "mean", percent="yes"), "percent"),
+        (lambda sim: gsplot.scenario_bars(sim.summary("potash_spot"), "mean", annotate=None), "annotate"),
+        (lambda sim: gsplot.fan_chart(sim, 5), "series"),
+        (lambda sim: gsplot.fan_quantiles(sim, "no_such_series"), "series"),
+        (lambda sim: gsplot.horizon_hist(sim, ["potash_spot"]), "series"),
+        (lambda sim: gsplot.probability_curve(sim, "no_such_series", 450, "bear"), "series"),
+        (lambda sim: gsplot.probability_curve(sim, "potash_spot", "450", "bear"), "level"),
+        (lambda sim: gsplot.probability_curve(sim, "potash_spot", 450, ["bear"]), "scenario"),
+    ],
+)
+def test_plot_flags_series_and_levels_of_the_wrong_kind_name_the_argument(sim, plt, call, path):
+    with pytest.raises(gs.ConfigError) as err:
+        call(sim)
+    assert err.value.path == path
+
+
+def test_fan_chart_with_one_quantile_draws_that_line(sim, plt):
+    ax = gsplot.fan_chart(sim, "potash_spot", quantiles=[0.5])
+    assert len(ax.lines) == 3 and len(ax.collections) == 0  # a median per scenario, no band
+    assert ax.get_title() == "potash_spot: weighted median"
+    assert all(t.get_text().endswith(", median") for t in ax.get_legend().get_texts())
+    table = gsplot.fan_quantiles(sim, "potash_spot", [0.5])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), table[("base", 0.5)].to_numpy())
+
+    # a level other than 0.5 is not called the median
+    ax = gsplot.fan_chart(sim, "potash_spot", quantiles=[0.3], by_scenario=False)
+    assert len(ax.lines) == 1 and len(ax.collections) == 0
+    assert ax.get_title() == "potash_spot: weighted 30% quantile"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all (100%), 30% quantile"]
+    ax = gsplot.fan_chart(sim, "potash_spot", quantiles=[0.025, 0.3, 0.975], by_scenario=False)
+    assert ax.get_title() == "potash_spot: weighted quantile bands 2.5%–97.5%"
+    assert ax.get_legend().get_texts()[0].get_text() == "all (100%), 30% quantile"
+
+
+def test_fan_chart_counts_a_repeated_level_once(sim, plt):
+    # (0.05, 0.05, 0.95) would pair 5% with 5% and draw the 95% line as the "median"
+    ax = gsplot.fan_chart(sim, "potash_spot", quantiles=[0.05, 0.95, 0.05], by_scenario=False)
+    assert len(ax.lines) == 0 and len(ax.collections) == 1
+    table = gsplot.fan_quantiles(sim, "potash_spot", [0.95, 0.05, 0.95], by_scenario=False)
+    assert table.columns.tolist() == [("all", 0.05), ("all", 0.95)]

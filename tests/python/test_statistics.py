@@ -784,7 +784,7 @@ def test_weighted_quantile_exact_at_ties_with_equal_weights():
         ([1.0, 2.0], [1.0, np.inf], "w"),
         ([1.0, np.nan], [1.0, 1.0], "x"),
         (["a", "b"], [1.0, 1.0], "x"),
-        ([], [], "w"),
+        ([], [], "x"),  # no sample: named as x, the data (see test_stats_name_empty_input)
     ],
 )
 def test_stats_refuse_what_would_be_a_silent_nan(x, w, path):
@@ -793,6 +793,84 @@ def test_stats_refuse_what_would_be_a_silent_nan(x, w, path):
         with pytest.raises(gs.ConfigError) as err:
             f(x, w)  # array-likes, as NumPy takes them
         assert err.value.path == path
+
+
+STATS = {
+    "weighted_mean": stats.weighted_mean,
+    "weighted_std": stats.weighted_std,
+    "weighted_quantile": lambda x, w: stats.weighted_quantile(x, w, 0.5),
+    "prob_above": lambda x, w: stats.prob_above(x, w, 1.5),
+}
+
+
+@pytest.mark.parametrize("f", list(STATS))
+@pytest.mark.parametrize("x, w", [([], []), (np.array([]), np.array([])), (pd.Series([], dtype=float), [])])
+def test_stats_name_empty_input(f, x, w):
+    with pytest.raises(gs.ConfigError, match="empty") as err:
+        STATS[f](x, w)
+    assert err.value.path == "x"
+    with pytest.raises(gs.ConfigError, match="empty") as err:
+        STATS[f]([1.0, 2.0], [])
+    assert err.value.path == "w"
+
+
+@pytest.mark.parametrize("f", list(STATS))
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        (["1", "2", "3"], "strings"),  # numeric strings are not parsed, in any function
+        (np.array(["1.5", "2", "3"]), "strings"),
+        (pd.Series(["1", "2", "3"]), "str"),  # object dtype
+        ([1.0, "2", 3.0], "strings"),
+        (np.array([1.0, 2.0, 3.0], dtype=object).astype(str).astype(object), "str"),
+        (np.array(["2020-01-01", "2021-01-01", "2022-01-01"], dtype="datetime64[D]"), "dates"),
+        (pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01"])), "dates"),
+        (np.array([1, 2, 3], dtype="timedelta64[D]"), "durations"),
+        (np.array([1 + 1j, 2, 3]), "complex"),  # the imaginary part would be dropped
+    ],
+)
+def test_stats_take_only_real_numbers(f, bad, what):
+    with pytest.raises(gs.ConfigError, match="real numbers") as err:
+        STATS[f](bad, [1.0, 1.0, 1.0])
+    assert err.value.path == "x" and what in str(err.value)
+    with pytest.raises(gs.ConfigError, match="real numbers") as err:
+        STATS[f]([1.0, 2.0, 3.0], bad)
+    assert err.value.path == "w"
+
+
+@pytest.mark.parametrize("f", list(STATS))
+def test_stats_still_take_numbers_of_every_kind(f):
+    from decimal import Decimal
+
+    w = [1.0, 1.0, 2.0]
+    ref = STATS[f](np.array([1.0, 2.0, 3.0]), np.array(w))
+    for x in ([1, 2, 3], np.array([1, 2, 3], dtype=np.int32), np.array([1.0, 2.0, 3.0], dtype=np.float32),
+              pd.Series([1.0, 2.0, 3.0], index=[7, 8, 9]), pd.Series([1.0, 2.0, 3.0], dtype="Float64"),
+              np.array([Fraction(1), 2, Decimal(3)], dtype=object)):
+        assert STATS[f](x, w) == ref
+    # booleans count as 0 and 1: the weighted mean of an indicator is a probability
+    assert stats.weighted_mean(np.array([True, False, True]), w) == 0.75
+
+
+@pytest.mark.parametrize("f", list(STATS))
+def test_stats_refuse_masked_arrays(f):
+    # the mask would be ignored: mean([1, (masked) 100]) would come out 50.5, not 1
+    masked = np.ma.array([1.0, 100.0], mask=[False, True])
+    with pytest.raises(gs.ConfigError, match="masked") as err:
+        STATS[f](masked, [1.0, 1.0])
+    assert err.value.path == "x"
+    with pytest.raises(gs.ConfigError, match="masked") as err:
+        STATS[f]([1.0, 100.0], np.ma.array([1.0, 1.0], mask=[False, True]))
+    assert err.value.path == "w"
+    keep = ~np.ma.getmaskarray(masked)  # what the message asks for: drop the masked entries
+    assert stats.weighted_mean(masked.data[keep], np.ones(2)[keep]) == 1.0
+
+
+@pytest.mark.parametrize("q", ["0.5", ["0.1", "0.9"], True])
+def test_weighted_quantile_levels_are_numbers(q):
+    with pytest.raises(gs.ConfigError) as err:
+        stats.weighted_quantile(np.arange(3.0), np.ones(3), q)
+    assert err.value.path == "q"
 
 
 def test_stats_are_exact_near_the_largest_double():

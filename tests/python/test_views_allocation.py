@@ -141,3 +141,78 @@ def test_posterior_summary_checks_thresholds_as_the_prior_does(sim5k, thresholds
         with pytest.raises(gs.ConfigError) as err:
             s.summary("potash_spot", thresholds=thresholds)
         assert err.value.path == path
+
+
+def _weighted_cvar(loss: np.ndarray, p: np.ndarray, alpha: float) -> float:
+    """Mean of the worst 1 − α of the probability mass of ``loss`` (exact, with the atom split)."""
+    order = np.argsort(-loss, kind="stable")
+    lo, q = loss[order], p[order] / p.sum()
+    tail = 1.0 - alpha
+    before = np.concatenate([[0.0], np.cumsum(q)[:-1]])
+    take = np.clip(tail - before, 0.0, q)
+    return float(take @ lo / tail)
+
+
+def test_allocation_under_a_posterior_beats_every_other_portfolio_at_scale():
+    # above 4,000 scenarios the programme is solved by constraint generation; a
+    # posterior that puts little probability on the largest losses once left
+    # the restricted programme unbounded ("DualInfeasible")
+    sim = gs.World.default().simulate(50_000, seed=0)
+    post = sim.with_views(gs.View.mean("direct_belarus", 1.2))
+    names = list(post.world.strategies)
+    r = np.column_stack([post.paths(s)[:, -1] - 1.0 for s in names])  # NAV starts at 1
+    a = post.allocate(0.95)
+    best = _weighted_cvar(-(r @ a.weights), post.weights, 0.95)
+    assert abs(best - a.cvar) < 1e-9
+    rng = np.random.default_rng(4)
+    others = np.vstack([np.eye(len(names)), rng.dirichlet(np.ones(len(names)), 40)])
+    for x in others:
+        assert best <= _weighted_cvar(-(r @ x), post.weights, 0.95) + 1e-9, x
+
+
+def test_reweighting_a_posterior_pools_its_views_again_over_the_new_prior(sim5k):
+    x = sim5k.paths("potash_spot")[:, -1]
+    q = {"base": 0.4, "bull": 0.2, "bear": 0.4}
+    post = sim5k.with_views(gs.View.mean("potash_spot", 420.0))
+    moved = post.reweight(q)
+    assert moved.posterior is not None and moved.posterior["views"] == post.posterior["views"]
+    assert abs(moved.weights @ x - 420.0) < 1e-9 * 420
+    # the same as reweighting the prior first, then pooling
+    direct = sim5k.reweight(q).with_views(gs.View.mean("potash_spot", 420.0))
+    np.testing.assert_array_equal(moved.weights, direct.weights)
+    # a chain of with_views is replayed stage by stage
+    chain = post.with_views(gs.View.prob_above("potash_spot", 450, 0.3)).reweight(q)
+    again = direct.with_views(gs.View.prob_above("potash_spot", 450, 0.3))
+    np.testing.assert_array_equal(chain.weights, again.weights)
+
+
+def test_reweight_accepts_float32_probabilities_and_normalises_them(sim5k):
+    p32 = {k: np.float32(v) for k, v in sim5k.probabilities.items()}
+    assert abs(sum(float(v) for v in p32.values()) - 1.0) > 1e-9  # float32 rounding
+    r = sim5k.reweight(p32)
+    assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-15)
+    assert r.weights.sum() == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(gs.ConfigError, match="within 1e-06") as err:
+        sim5k.reweight({"base": 0.55, "bull": 0.25, "bear": 0.2 + 1e-5})
+    assert err.value.path == "probabilities"
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.01, 0.49])
+def test_a_tail_probability_given_as_alpha_is_refused_with_a_hint(sim5k, alpha):
+    for call in (sim5k.risk_table, sim5k.allocate, lambda alpha: sim5k.efficient_frontier(alpha, n_points=3)):
+        with pytest.raises(gs.ConfigError, match=f"did you mean {1 - alpha:g}") as err:
+            call(alpha)
+        assert err.value.path == "alpha"
+    sim5k.risk_table(0.5)  # the lowest level accepted
+
+
+def test_a_loose_view_tolerance_keeps_the_prior_when_it_already_holds(sim5k):
+    x = sim5k.paths("potash_spot")[:, -1]
+    target = float(sim5k.weights @ x) * 0.9
+    loose = sim5k.with_views(gs.View.mean("potash_spot", target), tol=0.5)
+    # within tol·max|x| of the prior's mean: the prior is the closest posterior
+    np.testing.assert_allclose(loose.weights, sim5k.weights, rtol=1e-12)
+    assert loose.posterior["iterations"] == 0 and loose.posterior["converged"]
+    tight = sim5k.with_views(gs.View.mean("potash_spot", target), tol=1e-4)
+    assert abs(tight.weights @ x - target) <= 1e-4 * np.abs(x).max()
+    assert tight.posterior["effective_scenarios"] > 0.5 * sim5k.n_paths
