@@ -55,7 +55,7 @@ def _reals(name: str, a: object) -> np.ndarray:
         what = kind.get(arr.dtype.kind, "values")
         raise invalid(name, f"must be an array of real numbers, got {what} (dtype {arr.dtype})")
     try:
-        return arr.astype(float)
+        return arr.astype(float, copy=False)
     except (TypeError, ValueError, OverflowError):  # e.g. an int beyond the double range
         raise invalid(name, "must be an array of finite real numbers, got a value beyond the double range") from None
 
