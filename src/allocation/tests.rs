@@ -12,6 +12,25 @@ impl Lcg {
     }
 }
 
+/// `fast` is the whole programme's optimum `whole` to solver accuracy.
+fn assert_same_optimum(fast: &Allocation, whole: &Allocation) {
+    assert!(
+        (fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0),
+        "{fast:?} vs {whole:?}"
+    );
+    for (a, b) in fast.weights.iter().zip(&whole.weights) {
+        assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
+    }
+}
+
+/// n scenarios of m uniform asset returns, asset j with spread 0.2(1 + j) and mean 0.01 j.
+fn uniform_returns(seed: u64, n: usize, m: usize) -> Vec<f64> {
+    let mut g = Lcg(seed);
+    (0..n * m)
+        .map(|k| (g.next() - 0.5) * 0.2 * (1.0 + (k % m) as f64) + 0.01 * (k % m) as f64)
+        .collect()
+}
+
 #[test]
 fn single_asset_lp_cvar_is_the_sample_cvar() {
     let mut g = Lcg(7);
@@ -98,10 +117,7 @@ fn constraint_generation_finds_the_whole_programme_s_optimum() {
         let whole = lp::solve(&prob, &all, lambda, target).unwrap();
         for guess in guesses {
             let fast = prob.lp(&all, lambda, target, guess).unwrap();
-            for (a, b) in fast.weights.iter().zip(&whole.weights) {
-                assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
-            }
-            assert!((fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0));
+            assert_same_optimum(&fast, &whole);
             assert!((fast.lp_cvar - whole.lp_cvar).abs() < 1e-8);
         }
     }
@@ -111,25 +127,15 @@ fn constraint_generation_finds_the_whole_programme_s_optimum() {
 fn frontier_by_constraint_generation_matches_the_whole_programme() {
     // above FULL_LP_ROWS each point starts from a guessed tail; its optimum
     // must still be the whole programme's at the same target
-    let mut g = Lcg(5);
     let (n, m) = (3 * FULL_LP_ROWS, 3);
-    let r: Vec<f64> = (0..n * m)
-        .map(|k| (g.next() - 0.5) * 0.2 * (1.0 + (k % m) as f64) + 0.01 * (k % m) as f64)
-        .collect();
+    let r = uniform_returns(5, n, m);
     let w = vec![1.0; n];
     let prob = Problem::new(&r, m, &w, 0.95).unwrap();
     let all = vec![true; m];
     let pts = efficient_frontier(&r, m, &w, 0.95, 4).unwrap();
     for pt in &pts[..3] {
         let whole = lp::solve(&prob, &all, 0.0, Some(pt.target_return)).unwrap();
-        let a = &pt.allocation;
-        assert!(
-            (a.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0),
-            "{a:?} vs {whole:?}"
-        );
-        for (x, y) in a.weights.iter().zip(&whole.weights) {
-            assert!((x - y).abs() < 1e-6, "{:?} vs {:?}", a.weights, whole.weights);
-        }
+        assert_same_optimum(&pt.allocation, &whole);
     }
 }
 
@@ -150,11 +156,8 @@ fn constraint_generation_covers_the_tail_s_probability_under_a_posterior() {
     // a posterior can put almost no probability on the largest losses; the
     // restricted programme must still hold the tail's probability (else it is
     // unbounded) and reach the whole programme's optimum
-    let mut g = Lcg(3);
     let (n, m) = (10 * FULL_LP_ROWS, 3);
-    let r: Vec<f64> = (0..n * m)
-        .map(|k| (g.next() - 0.5) * 0.2 * (1.0 + (k % m) as f64) + 0.01 * (k % m) as f64)
-        .collect();
+    let r = uniform_returns(3, n, m);
     // the worst 30% of equal-weight outcomes get weight 1e-6 each
     let eq: Vec<f64> = r.chunks(m).map(|row| row.iter().sum::<f64>() / m as f64).collect();
     let mut sorted = eq.clone();
@@ -166,12 +169,6 @@ fn constraint_generation_covers_the_tail_s_probability_under_a_posterior() {
     for (lambda, target) in [(0.0, None), (0.5, None), (0.0, Some(0.012))] {
         let whole = lp::solve(&prob, &all, lambda, target).unwrap();
         let fast = prob.lp(&all, lambda, target, None).unwrap();
-        assert!(
-            (fast.cvar - whole.cvar).abs() < 1e-9 * whole.cvar.abs().max(1.0),
-            "{fast:?} vs {whole:?}"
-        );
-        for (a, b) in fast.weights.iter().zip(&whole.weights) {
-            assert!((a - b).abs() < 1e-6, "{:?} vs {:?}", fast.weights, whole.weights);
-        }
+        assert_same_optimum(&fast, &whole);
     }
 }
