@@ -355,7 +355,9 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
                       month: int | str | None = None, ax: Axes | None = None) -> Axes:
     """P(series > level) as P(scenario) varies over ``probs``, the others in proportion.
 
-    Every point is :meth:`Simulation.reweight` of the same paths: no re-simulation.
+    Every point is :meth:`Simulation.reweight` of the same paths: no re-simulation. On a
+    posterior of :meth:`Simulation.with_views` the views are pooled again at every point,
+    so they hold along the curve.
 
     Parameters
     ----------
@@ -392,7 +394,8 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     _sim(sim)
     _check_ax(ax)
     level = _number("level", level)
-    prior = sim.probabilities
+    # the probabilities reweight replaces: on a posterior the prior's, not its posterior masses
+    prior = dict(zip(sim.scenario_names, sim._probs))
     if not isinstance(scenario, str) or scenario not in prior:
         raise invalid("scenario", f"{scenario!r} is not a scenario ({', '.join(prior)})")
     p = _probs("probs", probs)

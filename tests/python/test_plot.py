@@ -216,6 +216,20 @@ def test_probability_curve_is_reweighting(sim, plt):
     assert ax.get_xlabel().startswith("P(bear)") and "450" in ax.get_ylabel()
 
 
+def test_probability_curve_of_a_posterior_keeps_its_views(sim, plt):
+    view = gs.View.mean("potash_spot", 420.0)
+    post = sim.with_views(view)
+    probs = np.array([0.1, 0.3, 0.5])
+    ax = gsplot.probability_curve(post, "potash_spot", 450.0, "bear", probs=probs)
+    col = sim.paths("potash_spot")[:, -1]
+    rest = 1.0 - sim.probabilities["bear"]
+    for p, y in zip(probs, ax.lines[0].get_ydata()):
+        q = {k: (p if k == "bear" else (1 - p) * v / rest) for k, v in sim.probabilities.items()}
+        w = sim.reweight(q).with_views(view).weights
+        assert abs(w @ col - 420.0) < 1e-6  # the view holds at this point
+        assert y == pytest.approx(gs.stats.prob_above(col, w, 450.0), abs=1e-12)
+
+
 def test_probability_curve_rejects_bad_arguments(sim, plt):
     with pytest.raises(ValueError, match="scenario"):
         gsplot.probability_curve(sim, "potash_spot", 450, "doom")
