@@ -17,6 +17,7 @@ pub mod qmc;
 pub mod risk;
 pub mod rng;
 pub mod simd;
+pub mod sum;
 pub mod summary;
 pub mod views;
 

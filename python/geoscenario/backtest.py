@@ -36,7 +36,8 @@ Returns are the equity's period-on-period changes from the second date on
 (``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
 weekly, 12 monthly (from the median spacing of the dates, or given).
 
-- ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25;
+- ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25
+  (``inf`` when that exceeds the double range, as a gain annualised from minutes can);
 - ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
   (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
 - ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
@@ -105,9 +106,9 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     p = _validate.to_float(periods_per_year)
     if not (np.isfinite(p) and p > 0):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
-    if not pd.api.types.is_numeric_dtype(equity.dtype) or pd.api.types.is_bool_dtype(equity.dtype):
-        raise invalid("equity", f"must hold numbers, got dtype {equity.dtype}")
-    e = equity.to_numpy(dtype=float)
+    if equity.dtype.kind not in "iuf":
+        raise invalid("equity", f"must hold real numbers, got dtype {equity.dtype}")
+    e = equity.to_numpy(dtype=float, na_value=np.nan)
     if len(e) == 0:
         raise invalid("equity", "is empty: metrics need at least one value")
     if not np.isfinite(e).all() or (e < 0).any():
@@ -115,15 +116,17 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     if e[0] <= 0:
         raise invalid("equity", f"starts at {e[0]!r}; returns are measured from a positive first value")
     dates = equity.index
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 after a ruin is a 0 return
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # 0/0 after a ruin is a 0 return
         r = np.where(e[:-1] > 0, e[1:] / e[:-1] - 1.0, 0.0) if len(e) > 1 else np.empty(0)
+        growth = e[-1] / e[0]
+    if not (np.isfinite(r).all() and np.isfinite(growth)):
+        raise invalid("equity", "grows beyond the double range between two dates: rescale it")
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
-    growth = e[-1] / e[0]
-    cagr = (
-        growth ** (1.0 / years) - 1.0
-        if years > 0 and growth > 0
-        else (-1.0 if growth == 0 else float("nan"))
-    )
+    if years > 0 and growth > 0:
+        log_cagr = math.log(growth) / years
+        cagr = float(growth ** (1.0 / years) - 1.0) if log_cagr < 709.0 else float("inf")
+    else:
+        cagr = -1.0 if growth == 0 else float("nan")
     n = len(r)
     mean = float(r.mean()) if n else float("nan")
     sd = float(r.std(ddof=1)) if n > 1 else float("nan")
@@ -753,8 +756,11 @@ def backtest(
     >>> float(res.equity.iloc[0]) == 1 - 10e-4 * 2.2
     True
     """
-    p = _numeric_frame(prices, "prices", allow_series=False)
-    columns = list(p.columns)
+    if not isinstance(prices, pd.DataFrame):
+        raise invalid("prices", f"must be a pandas DataFrame, got {type(prices).__name__}")
+    if not prices.columns.is_unique:
+        raise invalid("prices", "column names must be unique")
+    columns = list(prices.columns)
     targets = _targets(weights, columns)
     if rebalance is None:
         rebalance = "on_weights" if isinstance(targets, pd.DataFrame) else "monthly"
@@ -770,7 +776,8 @@ def backtest(
         held = [c for c in columns if targets.get(c, 0.0) != 0.0]
     if not held:
         raise invalid("weights", "every weight is zero: nothing to backtest")
-    vals = p[held].to_numpy()
+    p = _numeric_frame(prices[held], "prices", allow_series=False)  # the others may hold anything
+    vals = p.to_numpy()
     if (vals <= 0).any():  # NaN compares False
         r, c = np.argwhere(vals <= 0)[0]
         raise invalid(

@@ -140,6 +140,10 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     return n / per_year
 
 
+#: Largest periods_per_year: one-second bars around the clock in a leap year.
+MAX_PERIODS_PER_YEAR = 366 * 86_400
+
+
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
     """Periods per year of returns from the median spacing of the dates: ½–4 days →
     252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has
@@ -147,8 +151,8 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     if given is not None:
         if isinstance(given, bool) or not isinstance(given, numbers.Real):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
-        if not 0 < _validate.to_float(given) <= 8784:  # NaN fails
-            raise invalid("periods_per_year", f"must be in (0, 8784], got {given}")
+        if not 0 < _validate.to_float(given) <= MAX_PERIODS_PER_YEAR:  # NaN fails
+            raise invalid("periods_per_year", f"must be in (0, {MAX_PERIODS_PER_YEAR:,}], got {given}")
         return float(given)
     if len(idx) < 2:
         raise invalid(arg, "needs at least two dates")

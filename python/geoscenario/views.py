@@ -45,6 +45,8 @@ class View:
     month: int | str | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.series, str):
+            raise invalid("view.series", f"must be the name of a series, got {type(self.series).__name__}")
         if self.kind not in ("mean", "prob"):
             raise invalid("view.kind", f"must be 'mean' or 'prob', got {self.kind!r}")
         if self.op not in _OPS:
@@ -180,6 +182,10 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
     return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
+#: Most views one pooling takes (the core's limit per kind of view).
+MAX_VIEWS = 1_000
+
+
 def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
@@ -187,6 +193,8 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
     if isinstance(views, (str, bytes, Mapping)) or not isinstance(views, Iterable):
         raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
     views = list(views)
+    if len(views) > MAX_VIEWS:
+        raise invalid("views", f"at most {MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in (0, 1), got {tol!r}")

@@ -58,11 +58,7 @@ pub(crate) fn check_weights(w: &[f64], n: usize, name: &str) -> Result<f64> {
             format!("must be finite and nonnegative, got {} at index {i}", w[i]),
         ));
     }
-    let total: f64 = if w.len() > 1 << 16 {
-        w.par_chunks(1 << 14).map(|c| c.iter().sum::<f64>()).sum()
-    } else {
-        w.iter().sum()
-    };
+    let total = crate::sum::sum(w);
     if !(total > 0.0 && total.is_finite()) {
         return Err(CoreError::invalid(
             name,
@@ -99,9 +95,12 @@ fn sorted_pairs(x: &[f64], w: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// Inverted-CDF quantile of sorted positive-weight pairs: the first `x_(i)`
-/// with `Σ_{j≤i} w_(j) ≥ q · total` (the last one if rounding leaves none).
+/// with `Σ_{j≤i} w_(j) ≥ q · total · (1 − 1e-12)` (the last one if rounding
+/// leaves none). The relative tolerance is the summaries' and `gs.stats`'
+/// (`summary::quantile`): a CDF that reaches q up to the rounding of its sum
+/// reaches q, as it does exactly for equal weights in any order.
 fn quantile_sorted(pairs: &[(f64, f64)], total: f64, q: f64) -> f64 {
-    let target = q * total;
+    let target = q * total * (1.0 - 1e-12);
     let mut cum = 0.0;
     for &(x, w) in pairs {
         cum += w;

@@ -20,6 +20,7 @@ mod dual;
 use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
+use crate::sum::sum_by;
 use dual::{Dual, Eval};
 
 /// Default iteration limit of the Newton solver.
@@ -118,7 +119,7 @@ pub fn entropy_pooling(
         prior.par_iter().map(|w| w / total).collect()
     };
     if k_eq + k_ie == 0 {
-        let entropy: f64 = -p.par_iter().filter(|&&v| v > 0.0).map(|&v| v * v.ln()).sum::<f64>();
+        let entropy = -sum_by(p.len(), |i| [if p[i] > 0.0 { p[i] * p[i].ln() } else { 0.0 }])[0];
         return Ok(Posterior {
             q: p,
             relative_entropy: 0.0,
@@ -158,6 +159,7 @@ pub fn entropy_pooling(
 
     // views at the edge of their range pin the support; repeat until stable
     let mut pinned = vec![false; views.len()];
+    let mut restricted = false;
     loop {
         let mut changed = false;
         for (j, v) in views.iter().enumerate() {
@@ -171,7 +173,7 @@ pub fn entropy_pooling(
             // (a view within `tol` of the prior's mean leaves the prior, as it should)
             let edge = 0.5 * tol.min(EDGE_TOL) * v.scale;
             if v.b < lo - slack || (!v.ineq && v.b > hi + slack) {
-                return Err(out_of_range(v, lo, hi, &pinned));
+                return Err(out_of_range(v, lo, hi, restricted));
             }
             if lo == hi || (v.ineq && hi <= v.b) {
                 // constant view at its target, or an inequality no posterior can break
@@ -180,10 +182,12 @@ pub fn entropy_pooling(
             } else if v.b <= lo + edge {
                 // E[a] ≤ lo, or E[a] = lo < max: only scenarios with a = lo may keep weight
                 restrict(&mut support, |i| v.a[i] <= lo);
+                restricted = true;
                 multipliers[j] = f64::NEG_INFINITY;
                 (pinned[j], changed) = (true, true);
             } else if !v.ineq && v.b >= hi - edge {
                 restrict(&mut support, |i| v.a[i] >= hi);
+                restricted = true;
                 multipliers[j] = f64::INFINITY;
                 (pinned[j], changed) = (true, true);
             }
@@ -200,7 +204,7 @@ pub fn entropy_pooling(
         .map(|(&v, &s)| if s { v.ln() } else { f64::NEG_INFINITY })
         .collect();
     let (q, ln_q, iterations) = if active.is_empty() {
-        let z: f64 = lnp.par_iter().filter(|v| v.is_finite()).map(|v| v.exp()).sum();
+        let z = sum_by(lnp.len(), |i| [if lnp[i].is_finite() { lnp[i].exp() } else { 0.0 }])[0];
         let ln_z = z.ln();
         let ln_q: Vec<f64> = lnp.par_iter().map(|&l| l - ln_z).collect();
         let q: Vec<f64> = ln_q.par_iter().map(|&l| l.exp()).collect();
@@ -216,13 +220,13 @@ pub fn entropy_pooling(
         (q, ln_q, iterations)
     };
 
-    let (kl, ent) = q
-        .par_iter()
-        .zip(&ln_q)
-        .zip(&lnp)
-        .filter(|((&qi, _), _)| qi > 0.0)
-        .map(|((&qi, &lq), &lp)| (qi * (lq - lp), -qi * lq))
-        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let [kl, ent] = sum_by(q.len(), |i| {
+        if q[i] > 0.0 {
+            [q[i] * (ln_q[i] - lnp[i]), -q[i] * ln_q[i]]
+        } else {
+            [0.0, 0.0]
+        }
+    });
     Ok(Posterior {
         q,
         relative_entropy: kl.max(0.0),
@@ -284,8 +288,9 @@ fn restrict(support: &mut [bool], keep: impl Fn(usize) -> bool + Sync) {
 }
 
 /// The error for a view outside the range of its function.
-fn out_of_range(v: &View, lo: f64, hi: f64, pinned: &[bool]) -> CoreError {
-    let others = if pinned.iter().any(|&x| x) {
+/// `restricted`: whether earlier views at their edge removed scenarios.
+fn out_of_range(v: &View, lo: f64, hi: f64, restricted: bool) -> CoreError {
+    let others = if restricted {
         " on the scenarios the other views leave possible"
     } else {
         ""

@@ -151,6 +151,20 @@ fn infeasible_views_are_reported() {
         matches!(e, CoreError::Numerical(ref m) if m.contains("jointly")),
         "{e:?}"
     );
+    // "the other views" only when an earlier view removed scenarios: a constant
+    // view at its target removes none
+    let one = [1.0; 4];
+    let e = ep(&[0.25; 4], &[one.as_slice(), &x].concat(), &[1.0, 3.5], &[], &[]).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Numerical(ref m) if m.contains("a_eq[1]") && !m.contains("other views")),
+        "{e:?}"
+    );
+    let low = [0.0, 0.0, 1.0, 1.0];
+    let e = ep(&[0.25; 4], &[low.as_slice(), &x].concat(), &[0.0, 2.5], &[], &[]).unwrap_err();
+    assert!(
+        matches!(e, CoreError::Numerical(ref m) if m.contains("a_eq[1]") && m.contains("other views")),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -421,6 +421,36 @@ def test_a_cost_for_a_column_not_held_is_accepted(prices):
     np.testing.assert_array_equal(a.equity.to_numpy(), b.equity.to_numpy())
 
 
+def test_columns_not_held_may_hold_anything(prices):
+    odd = prices.assign(note="x", flag=True, when=prices.index, big=np.inf)
+    a = gs.backtest(odd, ARB, rebalance="monthly")
+    b = gs.backtest(prices, ARB, rebalance="monthly")
+    np.testing.assert_array_equal(a.equity.to_numpy(), b.equity.to_numpy())
+    with pytest.raises(gs.ConfigError) as err:
+        gs.backtest(odd, {**ARB, "note": 0.1})
+    assert err.value.path == "prices.note"
+
+
+def test_minute_bars_and_overflowing_equity():
+    idx = pd.date_range("2024-01-02 09:30", periods=3, freq="min")
+    px = pd.DataFrame({"a": [100.0, 101.0, 102.0]}, index=idx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = gs.backtest(px, {"a": 1.0}, "never", 0, periods_per_year=252 * 390)
+    assert res.periods_per_year == 252 * 390
+    assert res.metrics["cagr"] == math.inf  # a 2% gain in two minutes, annualised
+    assert res.metrics["total_return"] == pytest.approx(0.02)
+    two = pd.date_range("2020-01-31", periods=2, freq="ME")
+    with pytest.raises(gs.ConfigError, match="double range") as err:
+        bt_module.metrics(pd.Series([1e-300, 1e300], index=two), 12)
+    assert err.value.path == "equity"
+    with pytest.raises(gs.ConfigError, match="real numbers") as err:
+        bt_module.metrics(pd.Series([1 + 0j, 2 + 0j], index=two), 12)
+    assert err.value.path == "equity"
+    nullable = bt_module.metrics(pd.Series([1.0, 1.1], index=two, dtype="Float64"), 12)
+    assert nullable["total_return"] == pytest.approx(0.1)
+
+
 def test_intraday_prices_need_an_explicit_annualisation(prices):
     hourly = prices.iloc[:200].copy()
     hourly.index = pd.date_range("2024-01-02 09:00", periods=200, freq="h")

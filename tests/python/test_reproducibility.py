@@ -151,3 +151,42 @@ def test_toml_world_helper_matches_from_toml():
     # guards the helper used by other modules
     text = single_factor_toml("gbm", "g = 0.0, sigma = 0.1")
     assert toml_world(text) == gs.World.from_toml(text)
+
+
+_POSTERIOR_SCRIPT = r"""
+import hashlib, sys
+import numpy as np
+import geoscenario as gs
+sim = gs.World.default().simulate(100_000, seed=7, threads=1, progress=False)
+x = sim.paths("potash_spot")[:, -1]
+out = []
+for views in ([gs.View.prob_above("potash_spot", 450, 0.35)],
+              [gs.View.prob_above("potash_spot", float(np.quantile(x, 0.3)), 1.0)]):  # pins the support
+    post = sim.with_views(views)
+    a = post.allocate(0.95)
+    risk = post.risk_table(0.95)
+    for arr in (post.weights, np.array([post.posterior["relative_entropy"], post.posterior["effective_scenarios"]]),
+                a.weights.to_numpy(), np.array([a.cvar, a.var]), risk.to_numpy(dtype=float)):
+        out.append(hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16])
+prior = sim.risk_table(0.95).to_numpy(dtype=float)
+out.append(hashlib.sha256(prior.tobytes()).hexdigest()[:16])
+print(" ".join(out))
+"""
+
+
+def test_posteriors_allocations_and_risk_are_bit_identical_across_thread_counts():
+    # views, allocation and risk run on rayon's global pool: every sum there has
+    # a fixed order (above 65,536 paths it once depended on the threads)
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for threads in ("1", "2", "3"):
+        env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        res = subprocess.run([sys.executable, "-c", _POSTERIOR_SCRIPT], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert res.returncode == 0, res.stderr
+        runs[threads] = res.stdout.split()
+    assert len(runs["1"]) == 11
+    assert runs["1"] == runs["2"] == runs["3"], runs

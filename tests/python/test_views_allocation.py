@@ -216,3 +216,27 @@ def test_a_loose_view_tolerance_keeps_the_prior_when_it_already_holds(sim5k):
     tight = sim5k.with_views(gs.View.mean("potash_spot", target), tol=1e-4)
     assert abs(tight.weights @ x - target) <= 1e-4 * np.abs(x).max()
     assert tight.posterior["effective_scenarios"] > 0.5 * sim5k.n_paths
+
+
+def test_posterior_var_is_the_inverted_cdf_quantile_even_on_blocks_of_equal_weights():
+    # probability views give blocks of equal posterior weights, so the CDF can reach α
+    # up to rounding; the VaR is then that sample, as gs.stats and the prior's table say
+    sim = gs.World.default().simulate(2_000, seed=8)
+    x = sim.paths("potash_spot")[:, -1]
+    post = sim.with_views(gs.View.prob_above("potash_spot", float(np.quantile(x, 0.9)), 0.6))
+    for alpha in (0.9, 0.95, 0.99):
+        risk = post.risk_table(alpha)
+        for strat in post.world.strategies:
+            loss = 1.0 - post.paths(strat)[:, -1]
+            expected = float(gs.stats.weighted_quantile(loss, post.weights, alpha))
+            assert risk.loc[(strat, "all"), "var"] == expected, (strat, alpha)
+
+
+def test_view_series_must_be_a_name_and_views_are_capped(sim5k):
+    with pytest.raises(gs.ConfigError) as err:
+        gs.View(["potash_spot"], "mean", 400.0)
+    assert err.value.path == "view.series"
+    many = [gs.View.mean("potash_spot", 400.0, op="<=")] * 1_001
+    with pytest.raises(gs.ConfigError, match="at most 1,000 views") as err:
+        sim5k.with_views(many)
+    assert err.value.path == "views"

@@ -1,0 +1,71 @@
+//! Parallel sums with the same bits for any number of threads.
+//!
+//! A rayon `sum`/`reduce` adds partial results in a tree whose shape depends on
+//! how the work was split among threads, so its last bits change with the
+//! thread count (and from run to run). Here the terms are cut into fixed chunks
+//! of [`CHUNK`], each chunk is summed in order on some thread, and the chunk
+//! sums are added in order: one summation order, whatever the threads.
+
+use rayon::prelude::*;
+
+/// Terms per chunk.
+pub const CHUNK: usize = 1 << 14;
+
+/// `Σ_{i<n} f(i)` for `K` sums at once, in the fixed order of the module docs.
+pub fn sum_by<const K: usize>(n: usize, f: impl Fn(usize) -> [f64; K] + Sync) -> [f64; K] {
+    let chunk_sum = |c: usize| {
+        let mut acc = [0.0; K];
+        for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+            for (a, v) in acc.iter_mut().zip(f(i)) {
+                *a += v;
+            }
+        }
+        acc
+    };
+    let chunks = n.div_ceil(CHUNK);
+    let parts: Vec<[f64; K]> = if chunks > 1 {
+        (0..chunks).into_par_iter().map(chunk_sum).collect()
+    } else {
+        (0..chunks).map(chunk_sum).collect()
+    };
+    let mut total = [0.0; K];
+    for p in parts {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// `Σ x` in the fixed order of the module docs (for up to [`CHUNK`] terms: in index order).
+pub fn sum(x: &[f64]) -> f64 {
+    sum_by(x.len(), |i| [x[i]])[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bits_for_any_thread_count_and_in_order_for_one_chunk() {
+        let x: Vec<f64> = (0..5 * CHUNK + 17)
+            .map(|i| ((i * 7919) % 1000) as f64 * 1e-3 + 1e-9 * i as f64)
+            .collect();
+        let reference = sum(&x);
+        for threads in [1, 2, 3, 7] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for _ in 0..5 {
+                assert_eq!(
+                    pool.install(|| sum(&x)).to_bits(),
+                    reference.to_bits(),
+                    "{threads} threads"
+                );
+            }
+        }
+        let ordered: f64 = x.iter().sum();
+        assert!((reference - ordered).abs() <= 1e-12 * ordered);
+        assert_eq!(sum(&x[..CHUNK]).to_bits(), x[..CHUNK].iter().sum::<f64>().to_bits());
+        let [a, b] = sum_by(x.len(), |i| [x[i], 2.0 * x[i]]);
+        assert_eq!((a.to_bits(), b), (reference.to_bits(), 2.0 * reference));
+    }
+}
