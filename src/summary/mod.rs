@@ -950,7 +950,9 @@ impl Finisher {
                 } else {
                     (f64::NAN, f64::NAN)
                 };
-                let var = (m2 - m1 * m1).max(0.0);
+                // one path has no spread (the shifted moments would leave rounding)
+                let paths: u64 = members.iter().map(|&k| self.n[k]).sum();
+                let var = if paths == 1 { 0.0 } else { (m2 - m1 * m1).max(0.0) };
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {
                     let mut pa = 0.0;

@@ -311,6 +311,16 @@ def test_progress_does_not_change_results(default_world, capsys):
 
 
 # ============================================================================ pandas views
+def test_a_scenario_of_one_path_has_no_spread_in_either_summary():
+    world = gs.World.default()
+    sim = world.simulate(3, seed=0, progress=False)  # one path per scenario
+    table = sim.summary("potash_spot")
+    assert (table.loc[("potash_spot", ["base", "bull", "bear"]), "std"] == 0.0).all()
+    x = sim.paths("potash_spot")[:, -1]
+    assert table.loc[("potash_spot", "all"), "std"] == pytest.approx(gs.stats.weighted_std(x, sim.weights), rel=1e-9)
+    assert table.equals(world.simulate_summary(3, seed=0, series="potash_spot", progress=False).table)
+
+
 def test_summary_layout(sim):
     s = sim.summary()
     assert list(s.index.names) == ["series", "scenario"]
