@@ -320,14 +320,14 @@ class Simulation:
         >>> sim.reweight({"base": .4, "bull": .2, "bear": .4}).probabilities["bear"]
         0.4
         """
-        probs = _validate.probability_map("probabilities", probabilities, self.scenario_names)
-        new = object.__new__(Simulation)
-        new.__dict__.update(self.__dict__)
-        new._set_probabilities(probs)
         if self.posterior is not None:  # keep the views: pool them again over the new prior
             info = self.posterior
             prior = self._pooled_from.reweight(probabilities)
             return prior.with_views(info["views"], max_iter=info["max_iter"], tol=info["tol"])
+        probs = _validate.probability_map("probabilities", probabilities, self.scenario_names)
+        new = object.__new__(Simulation)
+        new.__dict__.update(self.__dict__)
+        new._set_probabilities(probs)
         return new
 
     def summary(

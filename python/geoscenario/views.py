@@ -182,10 +182,6 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
     return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
-#: Most views one pooling takes (the core's limit per kind of view).
-MAX_VIEWS = 1_000
-
-
 def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
@@ -193,8 +189,8 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
     if isinstance(views, (str, bytes, Mapping)) or not isinstance(views, Iterable):
         raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
     views = list(views)
-    if len(views) > MAX_VIEWS:
-        raise invalid("views", f"at most {MAX_VIEWS:,} views, got {len(views):,}")
+    if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
+        raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in (0, 1), got {tol!r}")

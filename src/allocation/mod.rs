@@ -213,12 +213,11 @@ impl<'a> Problem<'a> {
         // tail, `Σ_S p_i ≥ 1 − α` (else ζ → −∞ lowers the objective): with
         // unequal weights (a posterior) the largest losses may carry almost no
         // probability, so S grows along the losses until it holds twice the tail.
-        let mass = |rows: &[usize]| rows.iter().map(|&r| self.p[r]).sum::<f64>();
         let want = (2.0 * (1.0 - self.alpha)).min(1.0);
+        let mut m: f64 = order[..size].iter().map(|&r| self.p[r]).sum();
         let mut taken = size;
-        if mass(&order[..taken]) < want {
+        if m < want {
             order[size..].par_sort_unstable_by(by_loss);
-            let mut m = mass(&order[..taken]);
             while taken < n && m < want {
                 m += self.p[order[taken]];
                 taken += 1;
