@@ -181,6 +181,50 @@ fn identical_bits_for_any_thread_count_chunking_and_sharding() {
 }
 
 #[test]
+fn streaming_stores_give_the_same_bits_and_errors() {
+    // rows of 25 and 253 doubles (block regions start anywhere in a cache line),
+    // partial blocks (chunks of 1, 7 and 13 paths), jumps, onsets, contracts,
+    // derived series and strategies (which read the block's outputs back)
+    let jumps = ONE_FACTOR.replace(
+        "sigma = 0.40 }",
+        "sigma = 0.40, lambda = 2.0, mu_j = -0.1, sigma_j = 0.2 }",
+    );
+    assert_ne!(jumps, ONE_FACTOR);
+    let worlds = [
+        (geoscenario::World::default_world(), 24),
+        (world_from_toml(ONE_FACTOR).unwrap(), 252),
+        (world_from_toml(&jumps).unwrap(), 61),
+    ];
+    for (world, horizon) in worlds {
+        let model = Model::new(&world, horizon).unwrap();
+        for (n, threads, chunk) in [(1_003u64, 2, 13), (517, 1, 1), (64, 3, 7), (5, 1, 2048)] {
+            let mut req = SimRequest::new(n, 9);
+            req.threads = Some(threads);
+            req.chunk_paths = chunk;
+            req.stream_out = Some(false);
+            let cached = simulate(&model, &req, &Control::default()).unwrap();
+            req.stream_out = Some(true);
+            let streamed = simulate(&model, &req, &Control::default()).unwrap();
+            assert_eq!(streamed.series, cached.series, "h {horizon}, n {n}, chunk {chunk}");
+            assert_eq!(streamed.onset, cached.onset);
+        }
+    }
+    // an overflow is reported on the same path either way
+    let blow_up = ONE_FACTOR.replace(
+        "theta = 480.0, kappa = 0.6, sigma = 0.40",
+        "theta = 100.0, kappa = 0.0, sigma = 0.0, lambda = 120.0, mu_j = 5.0",
+    );
+    let model = Model::new(&world_from_toml(&blow_up).unwrap(), 24).unwrap();
+    let errors = [false, true].map(|stream| {
+        let mut req = SimRequest::new(40, 0);
+        req.stream_out = Some(stream);
+        simulate(&model, &req, &Control::default()).unwrap_err().to_string()
+    });
+    assert_eq!(errors[0], errors[1]);
+    assert!(errors[1].contains("non-finite on path 0"), "{}", errors[1]);
+}
+
+#[test]
 fn oversized_requests_are_refused_before_allocating() {
     let world = geoscenario::World::default_world();
     let model = Model::new(&world, 1200).unwrap();
@@ -209,8 +253,12 @@ fn every_instruction_set_tier_gives_the_same_bits() {
     for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
         let used = simd::set_max_level(tier);
         assert!(used <= tier.max(simd::GENERIC));
-        let out = simulate(&model, &SimRequest::new(1_001, 8), &Control::default()).unwrap();
-        assert_eq!(out.series, reference.series, "tier {used}");
+        for stream in [false, true] {
+            let mut req = SimRequest::new(1_001, 8);
+            req.stream_out = Some(stream);
+            let out = simulate(&model, &req, &Control::default()).unwrap();
+            assert_eq!(out.series, reference.series, "tier {used}, streaming stores {stream}");
+        }
     }
     simd::set_max_level(best);
 }

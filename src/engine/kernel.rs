@@ -16,7 +16,7 @@
 //! `(t << 16) | i` of `NORMAL_BASE + f`; completion, adoption and contract
 //! draws use the same two streams of their own factor, indexed by month.
 
-use super::transpose::store_rows;
+use super::transpose::{store_rows, stream_copy, stream_fence};
 use crate::config::DerivedKind;
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
@@ -66,6 +66,9 @@ pub struct Scratch {
     row_logs: Vec<f64>,
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
     asset_ret: Vec<Lanes>,
+    /// The block's rows of every output series (`LANES·(H + 1)` each) when
+    /// [`Ctx::stream_out`]: written and read here, then copied out once.
+    stage: Vec<f64>,
 }
 
 impl Scratch {
@@ -90,6 +93,7 @@ impl Scratch {
             draws: vec![[0.0; LANES]; h + 1],
             row_logs: vec![0.0; LANES * h],
             asset_ret: vec![[0.0; LANES]; model.assets.len() * h],
+            stage: vec![0.0; model.n_outputs() * LANES * (h + 1)],
         }
     }
 }
@@ -114,6 +118,10 @@ pub struct Ctx<'a> {
     pub antithetic: bool,
     /// Scrambled Sobol shocks (with a Brownian bridge) instead of pseudo-random ones.
     pub qmc: Option<&'a crate::qmc::QmcShocks>,
+    /// Build each block's rows in [`Scratch`] and copy them to the output with
+    /// stores that bypass the cache: for outputs much larger than the cache,
+    /// which nothing reads before the simulation ends.
+    pub stream_out: bool,
 }
 
 /// Binomial(n, h) by inversion of `u`, given p0 = (1 − h)^n; Bernoulli sums when p0 underflows.
@@ -254,20 +262,53 @@ impl Recurrence<'_> {
 /// Simulate global paths `first .. first + rows` into rows `0..rows` of `out`,
 /// block by block; a series that goes non-finite is an error naming it.
 pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Result<()> {
+    let non_finite = |o: usize, path: u64| {
+        CoreError::Numerical(format!(
+            "series {:?} became non-finite on path {path}: the parameters are too extreme for this horizon",
+            ctx.model.names[o],
+        ))
+    };
+    if !ctx.stream_out {
+        let mut row = 0;
+        while row < rows {
+            let lanes = LANES.min(rows - row);
+            out.row0 = row;
+            if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, out) {
+                return Err(non_finite(o, first + row as u64));
+            }
+            row += lanes;
+        }
+        return Ok(());
+    }
+    // each block in the stage (cache-resident, where the block's own reads of
+    // its outputs find it), then copied out with streaming stores
+    let w = ctx.model.horizon + 1;
+    let mut stage = std::mem::take(&mut scratch.stage);
+    let mut staged: Vec<&mut [f64]> = stage.chunks_exact_mut(LANES * w).collect();
+    let mut result = Ok(());
     let mut row = 0;
     while row < rows {
         let lanes = LANES.min(rows - row);
-        out.row0 = row;
-        if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, out) {
-            return Err(CoreError::Numerical(format!(
-                "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
-                ctx.model.names[o],
-                first + row as u64
-            )));
+        let rows_of = row * w..(row + lanes) * w;
+        let mut block = BlockOut {
+            series: &mut staged,
+            row0: 0,
+            onset: &mut out.onset[row..row + lanes],
+            regimes: out.regimes.as_deref_mut().map(|r| &mut r[rows_of.clone()]),
+        };
+        if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, &mut block) {
+            result = Err(non_finite(o, first + row as u64));
+            break;
+        }
+        for (src, dst) in staged.iter().zip(out.series.iter_mut()) {
+            stream_copy(&src[..lanes * w], &mut dst[rows_of.clone()]);
         }
         row += lanes;
     }
-    Ok(())
+    stream_fence();
+    drop(staged);
+    scratch.stage = stage;
+    result
 }
 
 /// Read series `a` while writing series `b` (a ≠ b).

@@ -19,6 +19,11 @@ pub const MAX_PATHS: u64 = 1 << 40;
 /// Default paths per parallel work item.
 pub const DEFAULT_CHUNK: usize = 2048;
 
+/// Outputs at least this large are written with streaming stores (see
+/// [`kernel::Ctx::stream_out`]): well past any cache, so caching the lines
+/// being written would only cost the reads that fill them.
+pub const STREAM_OUT_BYTES: u128 = 64 << 20;
+
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct SimRequest {
@@ -34,6 +39,10 @@ pub struct SimRequest {
     pub chunk_paths: usize,
     /// Quasi-Monte Carlo shocks: scrambled Sobol points with a Brownian bridge.
     pub qmc: bool,
+    /// Write the output with streaming stores ([`kernel::Ctx::stream_out`]);
+    /// None: when it is at least [`STREAM_OUT_BYTES`]. Either way the bits are
+    /// the same.
+    pub stream_out: Option<bool>,
 }
 
 impl SimRequest {
@@ -48,6 +57,7 @@ impl SimRequest {
             threads: None,
             chunk_paths: DEFAULT_CHUNK,
             qmc: false,
+            stream_out: None,
         }
     }
 
@@ -136,6 +146,7 @@ impl SimRequest {
             seed: self.seed,
             antithetic: self.antithetic,
             qmc,
+            stream_out: false,
         }
     }
 }
@@ -220,7 +231,10 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     }
 
     let qmc = req.qmc_shocks(model)?;
-    let ctx = req.ctx(model, &alloc, qmc.as_ref());
+    let mut ctx = req.ctx(model, &alloc, qmc.as_ref());
+    ctx.stream_out = req
+        .stream_out
+        .unwrap_or_else(|| output_bytes(model, n as u64) >= STREAM_OUT_BYTES);
     let bad = work
         .into_par_iter()
         .enumerate()

@@ -3,6 +3,9 @@
 //! The kernel computes month by month over the paths of a block together
 //! (`src[t][l]`); the output is row-major per path. On AVX-512 the copy runs
 //! through 8×8 register transposes; elsewhere it is a plain strided copy.
+//! Large outputs are first built in a cache-resident stage and then copied out
+//! with non-temporal stores ([`stream_copy`]), which write whole cache lines
+//! without first reading them from memory.
 
 /// `dst[l·w + t] = src[t][l]` for every month t of `src` and lanes `l < lanes`.
 #[inline(always)]
@@ -21,9 +24,60 @@ pub fn store_rows(src: &[[f64; 8]], dst: &mut [f64], w: usize, lanes: usize) {
     }
 }
 
+/// `dst = src`, the whole 64-byte lines of `dst` written with non-temporal
+/// stores (they skip reading each line into the cache before writing it);
+/// call [`stream_fence`] before other threads read `dst`.
+#[inline]
+pub fn stream_copy(src: &[f64], dst: &mut [f64]) {
+    assert_eq!(src.len(), dst.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        // doubles before the first line boundary, then whole lines
+        let head = ((64 - dst.as_ptr() as usize % 64) % 64 / 8).min(dst.len());
+        let body = (dst.len() - head) / 8 * 8;
+        dst[..head].copy_from_slice(&src[..head]);
+        let (s, d) = (src[head..].as_ptr(), dst[head..].as_mut_ptr());
+        if crate::simd::level() == crate::simd::AVX512 {
+            // SAFETY: the tier was detected on this CPU; as below.
+            unsafe { x86::stream_lines_avx512(s, d, body / 8) };
+        } else {
+            // SAFETY: SSE2 is part of x86_64; the accesses lie in `head..head + body`
+            // of both slices, and the stores are 16-byte aligned (64-byte lines).
+            unsafe {
+                use std::arch::x86_64::{_mm_loadu_pd, _mm_stream_pd};
+                for i in (0..body).step_by(2) {
+                    _mm_stream_pd(d.add(i), _mm_loadu_pd(s.add(i)));
+                }
+            }
+        }
+        dst[head + body..].copy_from_slice(&src[head + body..]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    dst.copy_from_slice(src);
+}
+
+/// Order the non-temporal stores of [`stream_copy`] before later stores.
+#[inline]
+pub fn stream_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of x86_64.
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
+
+    /// `lines` 64-byte lines from `src` to the 64-byte aligned `dst`, with
+    /// non-temporal stores. The caller checked the bounds and the alignment.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn stream_lines_avx512(src: *const f64, dst: *mut f64, lines: usize) {
+        for i in 0..lines {
+            _mm512_stream_pd(dst.add(8 * i), _mm512_loadu_pd(src.add(8 * i)));
+        }
+    }
 
     /// [`super::store_rows`] of the whole groups of eight months, for all eight
     /// lanes; returns the months stored. The caller checked the bounds.

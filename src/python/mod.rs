@@ -309,6 +309,7 @@ impl CoreWorld {
             threads,
             chunk_paths,
             qmc,
+            stream_out: None,
         };
         req.validate(&model).map_err(|e| to_pyerr(py, e))?;
         let control = Control::default();

@@ -190,3 +190,19 @@ def test_posteriors_allocations_and_risk_are_bit_identical_across_thread_counts(
         runs[threads] = res.stdout.split()
     assert len(runs["1"]) == 11
     assert runs["1"] == runs["2"] == runs["3"], runs
+
+
+@pytest.mark.parametrize("world", ["default", "markov"])
+def test_large_outputs_written_with_streaming_stores_equal_small_shards(default_world, markov_world, world):
+    """Outputs of 64 MiB or more are written with streaming stores, smaller ones
+    through the cache: a large run equals its shards run separately, bit for bit."""
+    w = default_world if world == "default" else markov_world
+    core, n, h = w._core, 26_000, 24
+    assert core.output_bytes(n, h) >= 64 << 20 > core.output_bytes(n // 2, h)
+    whole = core.simulate(n, h, 5, False, 2, 1_001, 0, n, None)
+    parts = [core.simulate(n, h, 5, False, 2, 1_001, a, b, None) for a, b in [(0, 9_999), (9_999, n)]]
+    for name, x in whole["series"].items():
+        joined = np.concatenate([p["series"][name] for p in parts])
+        assert np.array_equal(x.view(np.uint64), joined.view(np.uint64)), name
+    for key in ("scenario", "onset") + (("regimes",) if world == "markov" else ()):
+        assert np.array_equal(whole[key], np.concatenate([p[key] for p in parts])), key
