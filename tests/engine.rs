@@ -181,7 +181,7 @@ fn identical_bits_for_any_thread_count_chunking_and_sharding() {
 }
 
 #[test]
-fn streaming_stores_give_the_same_bits_and_errors() {
+fn non_temporal_stores_give_the_same_bits_and_errors() {
     // rows of 25 and 253 doubles (block regions start anywhere in a cache line),
     // partial blocks (chunks of 1, 7 and 13 paths), jumps, onsets, contracts,
     // derived series and strategies (which read the block's outputs back)
@@ -257,7 +257,10 @@ fn every_instruction_set_tier_gives_the_same_bits() {
             let mut req = SimRequest::new(1_001, 8);
             req.stream_out = Some(stream);
             let out = simulate(&model, &req, &Control::default()).unwrap();
-            assert_eq!(out.series, reference.series, "tier {used}, streaming stores {stream}");
+            assert_eq!(
+                out.series, reference.series,
+                "tier {used}, non-temporal stores {stream}"
+            );
         }
     }
     simd::set_max_level(best);

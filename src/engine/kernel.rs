@@ -281,7 +281,7 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
         return Ok(());
     }
     // each block in the stage (cache-resident, where the block's own reads of
-    // its outputs find it), then copied out with streaming stores
+    // its outputs find it), then copied out with non-temporal stores
     let w = ctx.model.horizon + 1;
     let mut stage = std::mem::take(&mut scratch.stage);
     let mut staged: Vec<&mut [f64]> = stage.chunks_exact_mut(LANES * w).collect();

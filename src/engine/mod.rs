@@ -19,7 +19,7 @@ pub const MAX_PATHS: u64 = 1 << 40;
 /// Default paths per parallel work item.
 pub const DEFAULT_CHUNK: usize = 2048;
 
-/// Outputs at least this large are written with streaming stores (see
+/// Outputs at least this large are written with non-temporal stores (see
 /// [`kernel::Ctx::stream_out`]): well past any cache, so caching the lines
 /// being written would only cost the reads that fill them.
 pub const STREAM_OUT_BYTES: u128 = 64 << 20;
@@ -39,9 +39,9 @@ pub struct SimRequest {
     pub chunk_paths: usize,
     /// Quasi-Monte Carlo shocks: scrambled Sobol points with a Brownian bridge.
     pub qmc: bool,
-    /// Write the output with streaming stores ([`kernel::Ctx::stream_out`]);
-    /// None: when it is at least [`STREAM_OUT_BYTES`]. Either way the bits are
-    /// the same.
+    /// Write the output with non-temporal stores ([`kernel::Ctx::stream_out`]);
+    /// None: on x86-64 when it is at least [`STREAM_OUT_BYTES`]. Either way the
+    /// bits are the same.
     pub stream_out: Option<bool>,
 }
 
@@ -232,9 +232,10 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
 
     let qmc = req.qmc_shocks(model)?;
     let mut ctx = req.ctx(model, &alloc, qmc.as_ref());
+    // (elsewhere the stage would only add a copy: the stores are plain ones)
     ctx.stream_out = req
         .stream_out
-        .unwrap_or_else(|| output_bytes(model, n as u64) >= STREAM_OUT_BYTES);
+        .unwrap_or_else(|| cfg!(target_arch = "x86_64") && output_bytes(model, n as u64) >= STREAM_OUT_BYTES);
     let bad = work
         .into_par_iter()
         .enumerate()

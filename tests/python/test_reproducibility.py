@@ -193,9 +193,9 @@ def test_posteriors_allocations_and_risk_are_bit_identical_across_thread_counts(
 
 
 @pytest.mark.parametrize("world", ["default", "markov"])
-def test_large_outputs_written_with_streaming_stores_equal_small_shards(default_world, markov_world, world):
-    """Outputs of 64 MiB or more are written with streaming stores, smaller ones
-    through the cache: a large run equals its shards run separately, bit for bit."""
+def test_large_outputs_written_with_non_temporal_stores_equal_small_shards(default_world, markov_world, world):
+    """Outputs of 64 MiB or more are written with non-temporal stores (on x86-64),
+    smaller ones through the cache: a large run equals its shards, bit for bit."""
     w = default_world if world == "default" else markov_world
     core, n, h = w._core, 26_000, 24
     assert core.output_bytes(n, h) >= 64 << 20 > core.output_bytes(n // 2, h)
