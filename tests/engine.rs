@@ -197,15 +197,27 @@ fn non_temporal_stores_give_the_same_bits_and_errors() {
     ];
     for (world, horizon) in worlds {
         let model = Model::new(&world, horizon).unwrap();
-        for (n, threads, chunk) in [(1_003u64, 2, 13), (517, 1, 1), (64, 3, 7), (5, 1, 2048)] {
+        // (plain, antithetic and quasi-random shocks)
+        for (n, threads, chunk, mode) in [
+            (1_003u64, 2, 13, 0),
+            (517, 1, 1, 0),
+            (64, 3, 7, 1),
+            (5, 1, 2048, 2),
+            (300, 2, 9, 2),
+        ] {
             let mut req = SimRequest::new(n, 9);
             req.threads = Some(threads);
             req.chunk_paths = chunk;
+            req.antithetic = mode == 1;
+            req.qmc = mode == 2;
             req.stream_out = Some(false);
             let cached = simulate(&model, &req, &Control::default()).unwrap();
             req.stream_out = Some(true);
             let streamed = simulate(&model, &req, &Control::default()).unwrap();
-            assert_eq!(streamed.series, cached.series, "h {horizon}, n {n}, chunk {chunk}");
+            assert_eq!(
+                streamed.series, cached.series,
+                "h {horizon}, n {n}, chunk {chunk}, mode {mode}"
+            );
             assert_eq!(streamed.onset, cached.onset);
         }
     }
