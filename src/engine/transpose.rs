@@ -37,12 +37,12 @@ pub fn stream_copy(src: &[f64], dst: &mut [f64]) {
         let body = (dst.len() - head) / 8 * 8;
         dst[..head].copy_from_slice(&src[..head]);
         let (s, d) = (src[head..].as_ptr(), dst[head..].as_mut_ptr());
+        // SAFETY (both branches): the accesses lie in `head..head + body` of both
+        // slices, and `d` is 64-byte aligned. AVX-512 runs only on CPUs detected
+        // to have it; SSE2 is part of x86_64.
         if crate::simd::level() == crate::simd::AVX512 {
-            // SAFETY: the tier was detected on this CPU; as below.
             unsafe { x86::stream_lines_avx512(s, d, body / 8) };
         } else {
-            // SAFETY: SSE2 is part of x86_64; the accesses lie in `head..head + body`
-            // of both slices, and the stores are 16-byte aligned (64-byte lines).
             unsafe {
                 use std::arch::x86_64::{_mm_loadu_pd, _mm_stream_pd};
                 for i in (0..body).step_by(2) {
