@@ -48,8 +48,10 @@ def _reals(name: str, a: object) -> np.ndarray:
         raise invalid(name, f"must be an array of real numbers, got {type(a).__name__}") from None
     if arr.dtype.kind == "O":
         for i, v in enumerate(arr.flat):
-            if not isinstance(v, (numbers.Real, decimal.Decimal)):
+            if not isinstance(v, (numbers.Real, decimal.Decimal, np.bool_)):
                 raise invalid(name, f"must be an array of real numbers, got {type(v).__name__} {v!r} at position {i}")
+            if isinstance(v, decimal.Decimal) and v.is_nan():  # a signalling NaN cannot even be converted
+                raise invalid(name, f"must be finite, got {v!r} at position {i}")
     elif arr.dtype.kind not in "biuf":
         kind = {"M": "dates", "m": "durations", "c": "complex numbers", "U": "strings", "S": "bytes"}
         what = kind.get(arr.dtype.kind, "values")

@@ -850,6 +850,18 @@ def test_stats_still_take_numbers_of_every_kind(f):
         assert STATS[f](x, w) == ref
     # booleans count as 0 and 1: the weighted mean of an indicator is a probability
     assert stats.weighted_mean(np.array([True, False, True]), w) == 0.75
+    # NumPy's booleans too, also among other numbers
+    assert stats.weighted_mean(np.array([np.True_, False, 1], dtype=object), w) == 0.75
+
+
+@pytest.mark.parametrize("f", list(STATS))
+@pytest.mark.parametrize("nan", ["NaN", "sNaN"])
+def test_stats_name_a_decimal_nan(f, nan):
+    from decimal import Decimal
+
+    with pytest.raises(gs.ConfigError, match="must be finite") as err:
+        STATS[f](np.array([1, Decimal(nan), 3], dtype=object), [1.0, 1.0, 1.0])
+    assert err.value.path == "x" and "position 1" in str(err.value)
 
 
 @pytest.mark.parametrize("f", list(STATS))
