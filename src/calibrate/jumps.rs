@@ -52,11 +52,13 @@ impl Default for JumpOptions {
 const LN_MIN: f64 = -12.0;
 
 /// Lower and upper corners of the search box in u. λΔ ≤ 2 keeps the
-/// truncated Poisson tail below 1e-5.
-fn bounds(dt: f64) -> ([f64; 6], [f64; 6]) {
+/// truncated Poisson tail below 1e-5. The model is the same for a series
+/// scaled by any constant, save θ: the box of m = ln θ holds [−50, 50] and
+/// reaches 50 past the series' mean log level `centre` either way.
+fn bounds(dt: f64, centre: f64) -> ([f64; 6], [f64; 6]) {
     (
-        [LN_MIN, -50.0, LN_MIN, LN_MIN, -5.0, LN_MIN],
-        [7.0, 50.0, 3.0, (2.0 / dt).ln(), 5.0, 2.0],
+        [LN_MIN, (centre - 50.0).min(-50.0), LN_MIN, LN_MIN, -5.0, LN_MIN],
+        [7.0, (centre + 50.0).max(50.0), 3.0, (2.0 / dt).ln(), 5.0, 2.0],
     )
 }
 
@@ -193,7 +195,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         }
         u
     };
-    let (lo, hi) = bounds(dt);
+    let (lo, hi) = bounds(dt, x.iter().sum::<f64>() / x.len() as f64);
     let mut objective = |z: &[f64]| {
         let u = assemble(z);
         if !in_box(&u, &lo, &hi) {

@@ -196,6 +196,21 @@ def test_quarterly_and_weekly_steps_come_from_the_index():
     assert abs(fw.params["kappa"] - 2.0) <= N_SIGMA * fw.table.at["kappa", "std_err"]
 
 
+@pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
+def test_jump_model_does_not_depend_on_the_price_unit(scale):
+    # ln(c·S) = ln c + ln S: only θ scales, by c. The search box of ln θ used to be
+    # fixed at [−50, 50], so prices quoted in units beyond e^50 could not be fitted.
+    s = gs.data.potash_monthly("2000-01", "2025-01")
+    ref = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1").params
+    got = gs.calibrate.log_ou(s * scale, jumps=True, mean_reversion="ar1").params
+    # θ is the AR(1) value e^{a/(1−b)}: the intercept carries ln c (up to 576), whose
+    # rounding, divided by 1 − b ≈ κΔ ≈ 0.003, moves ln θ by up to ~1e-10
+    assert got["theta"] / scale == pytest.approx(ref["theta"], rel=1e-9)
+    # the others to the optimiser's tolerance (its path differs in rounding)
+    for p in ["sigma", "lambda", "mu_j", "sigma_j"]:
+        assert got[p] == pytest.approx(ref[p], rel=1e-4), p
+
+
 def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     s = gs.data.potash_monthly("2000-01", "2025-01")
     fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
