@@ -206,6 +206,7 @@ def test_jump_model_does_not_depend_on_the_price_unit(scale):
     # θ is the AR(1) value e^{a/(1−b)}: the intercept carries ln c (up to 576), whose
     # rounding, divided by 1 − b ≈ κΔ ≈ 0.003, moves ln θ by up to ~1e-10
     assert got["theta"] / scale == pytest.approx(ref["theta"], rel=1e-9)
+    assert got["kappa"] == pytest.approx(ref["kappa"], rel=1e-9)  # the AR(1) slope
     # the others to the optimiser's tolerance (its path differs in rounding)
     for p in ["sigma", "lambda", "mu_j", "sigma_j"]:
         assert got[p] == pytest.approx(ref[p], rel=1e-4), p
