@@ -67,7 +67,8 @@ pub struct Scratch {
     /// Monthly simple returns e^r − 1 of every asset (asset-major, H each).
     asset_ret: Vec<Lanes>,
     /// The block's rows of every output series (`LANES·(H + 1)` each) when
-    /// [`Ctx::stream_out`]: written and read here, then copied out once.
+    /// [`Ctx::stream_out`]: written and read here, then copied out once
+    /// (allocated on first use).
     stage: Vec<f64>,
 }
 
@@ -93,7 +94,7 @@ impl Scratch {
             draws: vec![[0.0; LANES]; h + 1],
             row_logs: vec![0.0; LANES * h],
             asset_ret: vec![[0.0; LANES]; model.assets.len() * h],
-            stage: vec![0.0; model.n_outputs() * LANES * (h + 1)],
+            stage: Vec::new(),
         }
     }
 }
@@ -284,6 +285,7 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
     // its outputs find it), then copied out with non-temporal stores
     let w = ctx.model.horizon + 1;
     let mut stage = std::mem::take(&mut scratch.stage);
+    stage.resize(ctx.model.n_outputs() * LANES * w, 0.0);
     let mut staged: Vec<&mut [f64]> = stage.chunks_exact_mut(LANES * w).collect();
     let mut result = Ok(());
     let mut row = 0;
