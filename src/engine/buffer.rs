@@ -1,8 +1,12 @@
 //! Large output buffers.
 //!
 //! Output arrays are zero-allocated (so the kernel's single write is their
-//! first touch) and, on Linux, advised to use transparent huge pages: first
-//! touch of a large array is otherwise dominated by page faults.
+//! first touch). With `GEOSCENARIO_HUGE_PAGES=1` in the environment, large ones
+//! are advised to use transparent huge pages on Linux (one page fault per 2 MiB
+//! instead of per 4 KiB). This is not the default: on the 2-core test VM huge
+//! pages made first runs twice as slow and erratic (the default world at
+//! 1,000,000 paths: 8–12 s against 4–7 s on fresh memory) and repeated runs no
+//! faster.
 //!
 //! The arrays of a simulation that Python has let go of are kept for
 //! [`KEEP`] and handed to the next simulation of the same size, which then
@@ -139,14 +143,14 @@ fn try_zeroed<T: Copy + Default>(n: usize) -> Result<Vec<T>> {
     }
 }
 
-/// A zeroed vector of `n` doubles, backed by huge pages where the OS allows.
+/// A zeroed vector of `n` doubles (on huge pages if asked for, see the module docs).
 pub fn zeroed(n: usize) -> Result<Vec<f64>> {
     let v = try_zeroed::<f64>(n)?;
     advise_huge(v.as_ptr() as *const u8, n * std::mem::size_of::<f64>());
     Ok(v)
 }
 
-/// A zeroed vector of `n` bytes, backed by huge pages where the OS allows.
+/// A zeroed vector of `n` bytes (on huge pages if asked for).
 pub fn zeroed_u8(n: usize) -> Result<Vec<u8>> {
     let v = try_zeroed::<u8>(n)?;
     advise_huge(v.as_ptr(), n);
@@ -160,7 +164,9 @@ fn advise_huge(ptr: *const u8, len: usize) {
     extern "C" {
         fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
     }
-    if len < (4 << 20) {
+    static ASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let asked = *ASKED.get_or_init(|| std::env::var("GEOSCENARIO_HUGE_PAGES").is_ok_and(|v| v == "1"));
+    if !asked || len < (4 << 20) {
         return;
     }
     let start = (ptr as usize).div_ceil(PAGE) * PAGE;

@@ -5,6 +5,9 @@ and are freed within seconds when nothing reuses them."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -80,3 +83,41 @@ def test_released_memory_is_freed_within_seconds():
     while _core.cached_output_bytes() > 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _core.cached_output_bytes() == 0
+
+
+THP = "/sys/kernel/mm/transparent_hugepage/enabled"
+HUGE_CHILD = """
+import geoscenario as gs
+sim = gs.World.default().simulate(40_000, seed=0, progress=False)  # 17 arrays of 8 MB
+with open("/proc/self/smaps_rollup") as f:
+    kb = [int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")]
+print(kb[0] if kb else -1)
+"""
+
+
+def _thp_mode() -> str | None:
+    try:
+        with open(THP) as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.index("[") + 1 : text.index("]")] if "[" in text else None
+
+
+@pytest.mark.skipif(_thp_mode() != "madvise", reason="needs transparent huge pages on request (madvise)")
+def test_huge_pages_only_when_asked_for():
+    """GEOSCENARIO_HUGE_PAGES=1 puts the output arrays on transparent huge pages;
+    by default they use ordinary pages (huge ones made first runs slower)."""
+
+    def huge_kb(env: dict[str, str]) -> int:
+        child_env = {k: v for k, v in os.environ.items() if k != "GEOSCENARIO_HUGE_PAGES"} | env
+        out = subprocess.run([sys.executable, "-c", HUGE_CHILD], env=child_env, capture_output=True,
+                             text=True, timeout=120, check=True)
+        return int(out.stdout.split()[-1])
+
+    default = huge_kb({})
+    if default == -1:
+        pytest.skip("the kernel does not report AnonHugePages")
+    assert default == 0
+    # (the kernel may fall back to small pages when memory is fragmented; most are huge)
+    assert huge_kb({"GEOSCENARIO_HUGE_PAGES": "1"}) >= 17 * 8 * 1024 // 2
