@@ -4,9 +4,9 @@
 //! first touch). With `GEOSCENARIO_HUGE_PAGES=1` in the environment, large ones
 //! are advised to use transparent huge pages on Linux (one page fault per 2 MiB
 //! instead of per 4 KiB). This is not the default: on the 2-core test VM huge
-//! pages made first runs twice as slow and erratic (the default world at
-//! 1,000,000 paths: 8–12 s against 4–7 s on fresh memory) and repeated runs no
-//! faster.
+//! pages made first runs slower and erratic (the default world at 1,000,000
+//! paths on one thread: 8–12 s against 4–7 s on fresh memory) and repeated runs
+//! no faster.
 //!
 //! The arrays of a simulation that Python has let go of are kept for
 //! [`KEEP`] and handed to the next simulation of the same size, which then
