@@ -156,6 +156,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     }
     check_fixed(&opts.fixed)?;
     let n = x.len() - 1;
+    let x_mean = x.iter().sum::<f64>() / x.len() as f64;
     let model = Mixture {
         x: &x,
         dt,
@@ -175,7 +176,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
             let d: Vec<f64> = x.windows(2).map(|p| p[1] - p[0]).collect();
             let md = d.iter().sum::<f64>() / n as f64;
             let v = d.iter().map(|v| (v - md) * (v - md)).sum::<f64>() / n as f64;
-            (1.0, x.iter().sum::<f64>() / x.len() as f64, (v / dt).sqrt(), v)
+            (1.0, x_mean, (v / dt).sqrt(), v)
         }
     };
     let s_d = s2_d.sqrt();
@@ -195,7 +196,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         }
         u
     };
-    let (lo, hi) = bounds(dt, x.iter().sum::<f64>() / x.len() as f64);
+    let (lo, hi) = bounds(dt, x_mean);
     let mut objective = |z: &[f64]| {
         let u = assemble(z);
         if !in_box(&u, &lo, &hi) {

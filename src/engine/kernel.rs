@@ -263,53 +263,52 @@ impl Recurrence<'_> {
 /// Simulate global paths `first .. first + rows` into rows `0..rows` of `out`,
 /// block by block; a series that goes non-finite is an error naming it.
 pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Result<()> {
-    let non_finite = |o: usize, path: u64| {
-        CoreError::Numerical(format!(
-            "series {:?} became non-finite on path {path}: the parameters are too extreme for this horizon",
-            ctx.model.names[o],
-        ))
-    };
-    if !ctx.stream_out {
-        let mut row = 0;
-        while row < rows {
-            let lanes = LANES.min(rows - row);
-            out.row0 = row;
-            if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, out) {
-                return Err(non_finite(o, first + row as u64));
-            }
-            row += lanes;
-        }
-        return Ok(());
-    }
-    // each block in the stage (cache-resident, where the block's own reads of
-    // its outputs find it), then copied out with non-temporal stores
+    // with `stream_out`, each block is built in the stage (cache-resident, where
+    // the block's own reads of its outputs find it), then copied out with
+    // non-temporal stores
     let w = ctx.model.horizon + 1;
-    let mut stage = std::mem::take(&mut scratch.stage);
-    stage.resize(ctx.model.n_outputs() * LANES * w, 0.0);
+    let mut stage = Vec::new();
+    if ctx.stream_out {
+        stage = std::mem::take(&mut scratch.stage);
+        stage.resize(ctx.model.n_outputs() * LANES * w, 0.0);
+    }
     let mut staged: Vec<&mut [f64]> = stage.chunks_exact_mut(LANES * w).collect();
     let mut result = Ok(());
     let mut row = 0;
     while row < rows {
         let lanes = LANES.min(rows - row);
-        let rows_of = row * w..(row + lanes) * w;
-        let mut block = BlockOut {
-            series: &mut staged,
-            row0: 0,
-            onset: &mut out.onset[row..row + lanes],
-            regimes: out.regimes.as_deref_mut().map(|r| &mut r[rows_of.clone()]),
+        let bad = if ctx.stream_out {
+            let rows_of = row * w..(row + lanes) * w;
+            let mut block = BlockOut {
+                series: &mut staged,
+                row0: 0,
+                onset: &mut out.onset[row..row + lanes],
+                regimes: out.regimes.as_deref_mut().map(|r| &mut r[rows_of.clone()]),
+            };
+            let bad = simulate_block(ctx, first + row as u64, lanes, scratch, &mut block);
+            for (src, dst) in staged.iter().zip(out.series.iter_mut()) {
+                stream_copy(&src[..lanes * w], &mut dst[rows_of.clone()]);
+            }
+            bad
+        } else {
+            out.row0 = row;
+            simulate_block(ctx, first + row as u64, lanes, scratch, out)
         };
-        if let Some(o) = simulate_block(ctx, first + row as u64, lanes, scratch, &mut block) {
-            result = Err(non_finite(o, first + row as u64));
+        if let Some(o) = bad {
+            result = Err(CoreError::Numerical(format!(
+                "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
+                ctx.model.names[o],
+                first + row as u64
+            )));
             break;
-        }
-        for (src, dst) in staged.iter().zip(out.series.iter_mut()) {
-            stream_copy(&src[..lanes * w], &mut dst[rows_of.clone()]);
         }
         row += lanes;
     }
-    stream_fence();
-    drop(staged);
-    scratch.stage = stage;
+    if ctx.stream_out {
+        stream_fence();
+        drop(staged);
+        scratch.stage = stage;
+    }
     result
 }
 
