@@ -48,6 +48,28 @@ __all__ = [
 ]
 
 
+# read by the engine once per process (README, "Environment variables")
+_ENVIRONMENT = {"GEOSCENARIO_SIMD": ("generic", "avx2", "avx512"), "GEOSCENARIO_HUGE_PAGES": ("0", "1")}
+
+
+def _check_environment() -> None:
+    """Warn about a set variable whose value the engine would silently ignore."""
+    import os
+    import warnings
+
+    for name, allowed in _ENVIRONMENT.items():
+        value = os.environ.get(name)
+        if value and value not in allowed:
+            warnings.warn(
+                f"{name}={value!r} is not one of {', '.join(allowed)}: ignored",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+_check_environment()
+
+
 def __getattr__(name: str):  # lazy: plotting needs matplotlib, an optional extra
     if name == "plot":
         import importlib

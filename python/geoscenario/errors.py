@@ -25,7 +25,7 @@ class GeoscenarioError(Exception):
     >>> try:
     ...     gs.World.default().simulate(0)
     ... except gs.GeoscenarioError as e:
-    ...     print(type(e).__name__, "|", e)
+    ...     print(type(e).__name__, "|", e)  # doctest: +ELLIPSIS
     ConfigError | n_paths: must be an integer in [1, ...], got 0
     >>> [issubclass(c, gs.GeoscenarioError) for c in (gs.ConfigError, gs.ResourceError, gs.NumericalError)]
     [True, True, True]

@@ -287,7 +287,8 @@ class Simulation:
 
     def month_index(self, month: int | str | None = None) -> int:
         """Column index of a month given as an index (negative from the end), a label
-        ``"YYYY-MM"``, or None for the horizon.
+        ``"YYYY-MM"``, any date in a simulated month (a string, ``datetime``,
+        ``numpy.datetime64`` or ``pandas.Timestamp``), or None for the horizon.
 
         Examples
         --------

@@ -128,10 +128,11 @@ class SummaryResult:
     ----------
     table : pandas.DataFrame
         Index (series, scenario), scenario ``"all"`` for the weighted total; columns
-        probability, mean, std, one column per quantile (``q05`` …), threshold, p_above.
+        unit, probability, mean, std, one column per quantile (``q05`` …), threshold,
+        p_above.
     risk : pandas.DataFrame
-        For strategies (when requested): index (strategy, scenario); columns mean_return,
-        std, one column per return quantile, var, cvar (losses as positive fractions of NAV),
+        For strategies (when requested): index (strategy, scenario); columns probability,
+        mean_return, std, one column per return quantile, var, cvar (losses as positive fractions of NAV),
         p_loss.
     n_paths : int
         Paths summarised.
@@ -248,7 +249,7 @@ def simulate_summary(
     threads: int | None,
     *,
     series: str | Sequence[str] | None,
-    month: int | None,
+    month: int | str | None,
     quantiles: Sequence[float],
     thresholds: Mapping[str, float] | None,
     alpha: float | None,

@@ -532,7 +532,7 @@ class World:
         threads: int | None = None,
         *,
         series: str | Sequence[str] | None = None,
-        month: int | None = None,
+        month: int | str | None = None,
         quantiles: Sequence[float] = QUANTILES,
         thresholds: Mapping[str, float] | None = None,
         alpha: float | None = 0.95,
@@ -544,8 +544,9 @@ class World:
 
         Runs two passes over the paths: moments, counts, and each quantile's
         bin on a grid laid over a 4,096-path pilot; then the values in those
-        bins, which pin each quantile down to its exact sample value (a bin
-        holding more than 8M values is first cut finer by another pass). Each
+        bins, which pin each quantile down to its exact sample value (bins
+        expected to hold more than 2**22, about 4.2M, values in all are first
+        cut finer by another pass). Each
         pass re-simulates from the counter-based streams, so memory does not
         grow with ``n_paths``. The result has the same bits as
         ``simulate(...).summary()`` over the same paths.

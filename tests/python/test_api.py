@@ -3,6 +3,7 @@ pandas views, reprs and the command line."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -402,6 +403,32 @@ def test_report_text(sim):
         else:
             assert f"{name} [" in text
     assert "mean–CVaR 95% allocation" in text
+
+
+# ============================================================================ environment
+@pytest.mark.parametrize(
+    ("name", "value", "warned"),
+    [
+        ("GEOSCENARIO_SIMD", "avx3", True),
+        ("GEOSCENARIO_SIMD", "AVX2", True),
+        ("GEOSCENARIO_HUGE_PAGES", "yes", True),
+        ("GEOSCENARIO_SIMD", "generic", False),
+        ("GEOSCENARIO_SIMD", "avx512", False),
+        ("GEOSCENARIO_HUGE_PAGES", "0", False),
+        ("GEOSCENARIO_HUGE_PAGES", "", False),
+    ],
+)
+def test_import_warns_about_an_ignored_environment_value(name, value, warned):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSCENARIO_")}
+    p = subprocess.run(
+        [sys.executable, "-W", "default", "-c", "import geoscenario"],
+        capture_output=True, text=True, timeout=60, env={**env, name: value},
+    )
+    assert p.returncode == 0, p.stderr
+    if warned:
+        assert f"RuntimeWarning: {name}={value!r} is not one of" in p.stderr
+    else:
+        assert "RuntimeWarning" not in p.stderr
 
 
 # ============================================================================ command line
