@@ -32,6 +32,7 @@ On a real cluster, the same call scales to millions of paths:
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -110,7 +111,41 @@ def _client(client: Any) -> Any:
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("geoscenario.distributed needs dask: pip install geoscenario[dask]") from e
         return get_client()
+    if not all(callable(getattr(client, m, None)) for m in ("submit", "gather", "nthreads")):
+        raise invalid("client", f"must be a distributed.Client, got {type(client).__name__}")
     return client
+
+
+def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[int, int]],
+                 threads: int | None, retries: int) -> bytes:
+    """One pass over all shards, merged in shard order as the tasks finish.
+
+    A partial holds its pass's whole grid (about 1 MB per series whatever the
+    shard's size), so the shards are not all submitted at once: at most two per
+    worker thread are queued or held ahead of the one being merged, and the
+    client holds two partials. ``job.merge`` folds partials from the left, so
+    merging them one by one gives the bits of merging them all together.
+    """
+    window = max(2, 2 * sum(client.nthreads().values()))
+    todo = iter(ranges)
+
+    def submit(a: int, b: int) -> Any:
+        return client.submit(_run_shard, job, pass_bytes, a, b, threads, retries=retries, pure=False)
+
+    pending = collections.deque(submit(a, b) for a, b in itertools.islice(todo, window))
+    merged: bytes | None = None
+    try:
+        while pending:
+            part = pending.popleft().result()  # in shard order, whoever finished first
+            merged = part if merged is None else job.merge([merged, part])
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(submit(*nxt))
+    finally:
+        for f in pending:  # an error or an interrupt: drop the queued tasks
+            f.cancel()
+    assert merged is not None  # there is at least one shard
+    return merged
 
 
 def simulate_summary(
@@ -143,6 +178,8 @@ def simulate_summary(
         A ``distributed.Client`` (default: the current one).
     shard_paths
         Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
+        Each task returns its pass's whole grid, about 1 MB per series however few
+        paths it ran, so shards much smaller than the default mostly move grids.
     horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc
         As in :meth:`World.simulate_summary`.
     threads_per_shard
@@ -183,12 +220,7 @@ def simulate_summary(
                                     _validate.flag("qmc", qmc))
     ranges = shards(n, shard)
     while (p := job.next_pass()) is not None:
-        futures = [
-            client.submit(_run_shard, job, p, a, b, threads_per_shard, retries=r, pure=False)
-            for a, b in ranges
-        ]
-        parts = client.gather(futures)  # in shard order, whoever finished first
-        job.advance(job.merge(parts))
+        job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
     label = world._core.month_labels(h)[t]
     return SummaryResult(job.result(), reducers, world.scenario_names, world.factors, qs,
                          n_paths=n, month=label, seed=s, alpha=alpha)

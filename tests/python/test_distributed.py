@@ -104,6 +104,49 @@ class _NoCluster:
     def submit(self, *args, **kwargs):
         raise AssertionError("a refused request reached the cluster")
 
+    gather = submit
+
+    def nthreads(self):
+        return {"tcp://nowhere:1": 1}
+
+
+class _CountingClient:
+    """A client that records how many of its tasks were alive at each submission."""
+
+    def __init__(self, client):
+        self.client, self.peak, self.submitted = client, 0, 0
+
+    def nthreads(self):
+        return self.client.nthreads()
+
+    def gather(self, *args, **kwargs):
+        return self.client.gather(*args, **kwargs)
+
+    def submit(self, *args, **kwargs):
+        self.peak = max(self.peak, len(self.client.futures))
+        self.submitted += 1
+        return self.client.submit(*args, **kwargs)
+
+
+def test_small_shards_are_merged_as_they_finish_with_few_tasks_alive(client):
+    # every partial holds its pass's whole grid, so 1-path shards all alive at
+    # once took gigabytes; they are now queued two per worker thread
+    world = gs.World.default()
+    local = world.simulate_summary(601, seed=2, series="potash_spot", progress=False)
+    counting = _CountingClient(client)
+    dist = gs.distributed.simulate_summary(world, 601, client=counting, shard_paths=7, seed=2,
+                                           series="potash_spot")
+    assert dist.table.equals(local.table)
+    assert counting.submitted >= 2 * 86  # two passes or more over 86 shards
+    assert counting.peak <= 2 * sum(client.nthreads().values()) + 1
+
+
+@pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])
+def test_the_client_must_be_a_client(bad):
+    with pytest.raises(gs.ConfigError, match="distributed.Client") as err:
+        gs.distributed.simulate_summary(gs.World.default(), 1_000, client=bad)
+    assert err.value.path == "client"
+
 
 def test_requests_too_large_are_refused_before_any_task():
     world = gs.World.default()
