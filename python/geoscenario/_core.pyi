@@ -31,6 +31,7 @@ __all__ = [
     "__version__",
     "MAX_PATHS",
     "MAX_HORIZON",
+    "MIN_PROBABILITY",
     "MAX_VIEWS",
     "DEFAULT_CHUNK",
     "DEFAULT_WORLD_TOML",
@@ -39,6 +40,7 @@ __all__ = [
 __version__: str
 MAX_PATHS: int
 MAX_HORIZON: int
+MIN_PROBABILITY: float
 MAX_VIEWS: int
 DEFAULT_CHUNK: int
 DEFAULT_WORLD_TOML: str

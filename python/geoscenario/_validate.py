@@ -73,6 +73,8 @@ PROBABILITY_SUM_TOL = 1e-6
 
 def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     """A {scenario: probability} mapping (or a pandas Series) as a list in scenario order, validated."""
+    from . import _core
+
     if hasattr(value, "to_dict") and not isinstance(value, Mapping):  # a pandas Series
         value = value.to_dict()
     if isinstance(value, Mapping):
@@ -93,6 +95,8 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
         p = to_float(p)
         if not 0.0 <= p <= 1.0:  # also rejects NaN
             raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {value[k]!r}")
+        if 0.0 < p < _core.MIN_PROBABILITY:  # its paths' weights p / n would underflow
+            raise invalid(f"{name}.{k}", f"must be 0 or at least {_core.MIN_PROBABILITY:g}, got {value[k]!r}")
         out.append(p)
     total = math.fsum(out)
     if abs(total - 1.0) > PROBABILITY_SUM_TOL:

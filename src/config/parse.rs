@@ -13,6 +13,9 @@ pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_FACTORS: usize = 256;
 pub const MAX_SCENARIOS: usize = 64;
 pub const MAX_HORIZON: usize = 1200;
+/// The smallest positive scenario probability: the weights p / n of a
+/// scenario's paths stay far from underflow for any number of paths.
+pub const MIN_PROBABILITY: f64 = 1e-200;
 const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
 /// Names the result tables use for their own columns and rows.
 const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
@@ -516,6 +519,12 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
             return Err(CoreError::invalid(
                 join(&path, "probability"),
                 format!("must be a probability in [0, 1], got {probability}"),
+            ));
+        }
+        if probability > 0.0 && probability < MIN_PROBABILITY {
+            return Err(CoreError::invalid(
+                join(&path, "probability"),
+                format!("must be 0 or at least {MIN_PROBABILITY:e}, got {probability:e}"),
             ));
         }
         let onset = match t.get("onset") {

@@ -361,6 +361,7 @@ mod _core {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("MAX_PATHS", crate::engine::MAX_PATHS)?;
         m.add("MAX_HORIZON", crate::config::parse::MAX_HORIZON)?;
+        m.add("MIN_PROBABILITY", crate::config::parse::MIN_PROBABILITY)?;
         m.add("MAX_VIEWS", crate::views::MAX_VIEWS)?;
         m.add("DEFAULT_CHUNK", crate::engine::DEFAULT_CHUNK)?;
         m.add("DEFAULT_WORLD_TOML", crate::config::DEFAULT_WORLD_TOML)?;

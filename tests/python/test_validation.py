@@ -579,6 +579,27 @@ def test_bad_reweight_probabilities(small_sim):
     raises_at("probabilities", sim.reweight, {"base": 0.5, "bull": 0.3, "bear": 0.3})
 
 
+@pytest.mark.parametrize("p", [5e-324, 1e-310, 1e-201])
+def test_tiny_positive_probabilities_are_refused(small_sim, p):
+    # their paths' weights p / n underflowed: NaN quantiles, a wrong mean
+    err = raises_at("probabilities.bull", small_sim.reweight, {"base": 1 - p, "bull": p, "bear": 0.0})
+    assert "at least 1e-200" in str(err)
+    world = DEFAULT.with_params({"scenarios.base.probability": 0.8, "scenarios.bull.probability": 0.0})
+    raises_at("scenarios.bull.probability", world.with_params, {"scenarios.bull.probability": p})
+
+
+def test_a_scenarios_statistics_do_not_depend_on_its_probability(small_sim):
+    cols = ["mean", "std", "q05", "q50", "q95", "p_above"]
+    ref = small_sim.summary("potash_spot").loc[("potash_spot", "bull"), cols].astype(float)
+    drop = ["probability", "tail_share"]  # (the scenario's share of the whole tail)
+    risk_ref = small_sim.risk_table().xs("bull", level="scenario").drop(columns=drop)
+    tiny = small_sim.reweight({"base": 1 - 1e-200, "bull": 1e-200, "bear": 0.0})
+    got = tiny.summary("potash_spot").loc[("potash_spot", "bull"), cols].astype(float)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    risk = tiny.risk_table().xs("bull", level="scenario").drop(columns=drop)
+    np.testing.assert_allclose(risk.to_numpy(float), risk_ref.to_numpy(float), rtol=1e-12)
+
+
 @SETTINGS
 @given(p=invalid_floats(0.0, 1.0))
 def test_bad_reweight_probability_property(small_sim, p):
