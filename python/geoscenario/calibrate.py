@@ -74,8 +74,9 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
     if not frame.columns.is_unique:
         raise invalid(arg, "column names must be unique")
     for c, dtype in frame.dtypes.items():
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            raise invalid(f"{arg}.{c}", f"must be numeric, got dtype {dtype}")
+        t = pd.api.types
+        if not t.is_numeric_dtype(dtype) or t.is_bool_dtype(dtype) or t.is_complex_dtype(dtype):
+            raise invalid(f"{arg}.{c}", f"must be real numbers, got dtype {dtype}")
     out = frame if (frame.dtypes == np.float64).all() else frame.astype("float64")
     vals = out.to_numpy()
     if np.isinf(vals).any():

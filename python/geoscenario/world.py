@@ -20,6 +20,12 @@ __all__ = ["World"]
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
+def _shown(path: Path) -> str:
+    """A path for a message, shortened when very long."""
+    text = str(path)
+    return repr(text if len(text) <= 120 else text[:60] + "…" + text[-40:])
+
+
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
 
@@ -79,19 +85,25 @@ class World:
             isinstance(source, str) and "\n" not in source and (os.path.isfile(source) or source.endswith(".toml"))
         ):
             path = Path(source)
-            if not path.is_file():
-                raise invalid("source", f"no such TOML file: {str(path)!r}")
-            size = path.stat().st_size
-            if size > _MAX_CONFIG_BYTES:
-                raise invalid("source", f"file is {size} bytes, the limit is {_MAX_CONFIG_BYTES}")
             try:
+                if not path.is_file():
+                    raise invalid("source", f"no such TOML file: {str(path)!r}")
+                size = path.stat().st_size
+                if size > _MAX_CONFIG_BYTES:
+                    raise invalid("source", f"file is {size} bytes, the limit is {_MAX_CONFIG_BYTES}")
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError as e:
                 raise invalid("source", f"the file is not UTF-8 text ({e.reason} at byte {e.start})") from None
+            except OSError as e:  # e.g. a name too long, a permission
+                raise invalid("source", f"cannot read {_shown(path)}: {e.strerror or e}") from None
         elif isinstance(source, str):
             text = source
         else:
             raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise invalid("source", f"is not valid Unicode text (a lone surrogate at character {e.start})") from None
         return cls(_core.CoreWorld.from_toml(text))
 
     @classmethod
@@ -134,7 +146,12 @@ class World:
         """
         text = self._core.to_toml()
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            if not isinstance(path, (str, os.PathLike)):
+                raise invalid("path", f"must be a file path, got {type(path).__name__}")
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as e:  # a directory, a missing folder, a permission
+                raise invalid("path", f"cannot write {_shown(Path(path))}: {e.strerror or e}") from None
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,6 +13,17 @@ pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_FACTORS: usize = 256;
 pub const MAX_SCENARIOS: usize = 64;
 pub const MAX_HORIZON: usize = 1200;
+/// A simulation horizon in months, 1..=[`MAX_HORIZON`].
+pub fn check_horizon(horizon: usize) -> Result<()> {
+    if horizon == 0 || horizon > MAX_HORIZON {
+        return Err(CoreError::invalid(
+            "horizon_months",
+            format!("must be an integer in [1, {MAX_HORIZON}], got {horizon}"),
+        ));
+    }
+    Ok(())
+}
+
 /// The smallest positive scenario probability: the weights p / n of a
 /// scenario's paths stay far from underflow for any number of paths.
 pub const MIN_PROBABILITY: f64 = 1e-200;

@@ -275,6 +275,7 @@ pub struct Model {
 impl Model {
     /// Compile `world` for a horizon of `horizon` months.
     pub fn new(world: &World, horizon: usize) -> Result<Model> {
+        crate::config::parse::check_horizon(horizon)?;
         let dt = 1.0 / STEPS_PER_YEAR;
         let k = world.scenarios.len();
         let chol = linalg::correlation_cholesky(world)?;

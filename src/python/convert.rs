@@ -25,8 +25,8 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
             format!("nesting deeper than {MAX_DEPTH} levels"),
         ));
     }
-    if obj.is_instance_of::<PyBool>() {
-        return Ok(Value::Boolean(obj.extract::<bool>().unwrap_or(false)));
+    if obj.is_instance_of::<PyBool>() || is_numpy_bool(obj) {
+        return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
     }
     if obj.is_instance_of::<PyInt>() {
         return obj
@@ -38,14 +38,15 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         return Ok(Value::Float(obj.extract::<f64>().unwrap_or(f64::NAN)));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_string()));
+        return text(s, path).map(Value::String);
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut t = Table::new();
         for (k, v) in d.iter() {
-            let key: String = k
-                .extract()
-                .map_err(|_| CoreError::invalid(path, "dict keys must be strings"))?;
+            let key = match k.cast::<PyString>() {
+                Ok(s) => text(s, path)?,
+                Err(_) => return Err(CoreError::invalid(path, "dict keys must be strings")),
+            };
             let child = py_to_value(&v, &join(path, &key), depth + 1)?;
             t.insert(key, child);
         }
@@ -80,6 +81,26 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
     Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
+}
+
+/// A Python string as Rust text; a lone surrogate (not encodable as UTF-8) is an error.
+fn text(s: &Bound<'_, PyString>, path: &str) -> Result<String> {
+    s.to_str().map(str::to_owned).map_err(|_| {
+        let shown = s.repr().map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
+        CoreError::invalid(path, format!("{shown} is not valid Unicode text (a lone surrogate)"))
+    })
+}
+
+/// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`), which also has
+/// `__index__`: it is a boolean, not the integer 0 or 1.
+fn is_numpy_bool(obj: &Bound<'_, PyAny>) -> bool {
+    let ty = obj.get_type();
+    let named = |attr: &str, want: &[&str]| {
+        ty.getattr(attr)
+            .and_then(|v| v.extract::<String>())
+            .is_ok_and(|v| want.contains(&v.as_str()))
+    };
+    named("__module__", &["numpy"]) && named("__name__", &["bool", "bool_"])
 }
 
 /// Convert a config tree into nested dicts and lists.

@@ -259,8 +259,9 @@ impl CoreWorld {
     }
 
     /// Month labels "YYYY-MM" for t = 0..=horizon.
-    fn month_labels(&self, horizon: usize) -> Vec<String> {
-        (0..=horizon).map(|t| self.world.start.plus(t).to_string()).collect()
+    fn month_labels(&self, py: Python<'_>, horizon: usize) -> PyResult<Vec<String>> {
+        parse::check_horizon(horizon).map_err(|e| to_pyerr(py, e))?;
+        Ok((0..=horizon).map(|t| self.world.start.plus(t).to_string()).collect())
     }
 
     /// Bytes a simulation of `n_paths` paths over `horizon` months returns.
@@ -290,15 +291,6 @@ impl CoreWorld {
         progress: Option<Bound<'py, PyAny>>,
         qmc: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        if horizon == 0 || horizon > parse::MAX_HORIZON {
-            return Err(to_pyerr(
-                py,
-                crate::CoreError::invalid(
-                    "horizon_months",
-                    format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
-                ),
-            ));
-        }
         let model = Model::new(&self.world, horizon).map_err(|e| to_pyerr(py, e))?;
         let req = SimRequest {
             n_paths,

@@ -68,12 +68,6 @@ impl SummaryJob {
         antithetic: bool,
         qmc: bool,
     ) -> crate::Result<SummaryJob> {
-        if horizon == 0 || horizon > parse::MAX_HORIZON {
-            return Err(crate::CoreError::invalid(
-                "horizon_months",
-                format!("must be an integer in [1, {}], got {horizon}", parse::MAX_HORIZON),
-            ));
-        }
         let model = Model::new(&world, horizon)?;
         let spec = build_spec(&model, &reducers, month)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
@@ -314,6 +308,22 @@ pub fn summarize_arrays<'py>(
         return Err(to_pyerr(
             py,
             crate::CoreError::invalid("scenario", "length does not match the job"),
+        ));
+    }
+    let k = job.model.n_scenarios;
+    if let Some((i, s)) = scen_i.iter().enumerate().find(|(_, &s)| !(0..k as i64).contains(&s)) {
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid(
+                "scenario",
+                format!("must hold scenario indices in [0, {k}), got {s} at {i}"),
+            ),
+        ));
+    }
+    if let Some(p) = probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid("probabilities", format!("must be probabilities in [0, 1], got {p}")),
         ));
     }
     let scen: Vec<u8> = scen_i.iter().map(|&s| s as u8).collect();

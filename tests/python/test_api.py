@@ -87,7 +87,7 @@ finite = dict(allow_nan=False, allow_infinity=False)
     sigma=st.floats(0.0, 10.0, **finite),
     kappa=st.floats(0.0, 1000.0, **finite),
     g=st.floats(-5.0, 5.0, **finite),
-    p_bear=st.floats(0.0, 0.45, **finite),
+    p_bear=st.just(0.0) | st.floats(gs._core.MIN_PROBABILITY, 0.45, **finite),
     onset=st.tuples(st.integers(1, 1200), st.integers(0, 50)),
     desc=st.text(max_size=20),
 )

@@ -272,7 +272,7 @@ def test_leading_and_trailing_nan_are_dropped():
         (lambda s: s.to_frame(), "series", "pandas Series"),
         (lambda s: s.where(s.index != "2012-01-01", -5.0), "series", "positive"),
         (lambda s: s.iloc[::-1], "series", "sorted"),
-        (lambda s: s.astype(str), "series", "numeric"),
+        (lambda s: s.astype(str), "series", "real numbers"),
     ],
 )
 def test_bad_series_raise_config_error_naming_the_argument(make, path, message):

@@ -131,7 +131,7 @@ def test_probability_outside_unit_interval(p):
 
 
 @SETTINGS
-@given(p=st.floats(0.0, 1.0).filter(lambda p: abs(p - 0.2) > 1e-6))
+@given(p=(st.just(0.0) | st.floats(gs._core.MIN_PROBABILITY, 1.0)).filter(lambda p: abs(p - 0.2) > 1e-6))
 def test_probabilities_not_summing_to_one(p):
     with pytest.raises(gs.ConfigError) as ei:
         DEFAULT.with_params({"scenarios.bear.probability": p})
@@ -618,10 +618,65 @@ def test_bad_series_and_month(small_sim):
     raises_at("month", sim.to_pandas, "potash_spot", month=True)
 
 
-def test_bad_sources():
+def test_bad_sources(tmp_path):
     raises_at("source", gs.World.from_toml, "/definitely/not/here.toml")
     raises_at("source", gs.World.from_toml, 42)
     raises_at("config", gs.World.from_dict, "not a dict")
+    assert "File name too long" in str(raises_at("source", gs.World.from_toml, "a" * 5000 + ".toml"))
+    assert "lone surrogate" in str(raises_at("source", gs.World.from_toml, '[world]\nname = "\ud800"'))
+    raises_at("path", DEFAULT.to_toml, 123)
+    assert "Is a directory" in str(raises_at("path", DEFAULT.to_toml, tmp_path))
+    raises_at("path", DEFAULT.to_toml, tmp_path / "missing" / "world.toml")
+
+
+@pytest.mark.parametrize("value", [np.True_, np.False_])
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [("world.horizon_months", "an integer"), ("scenarios.base.potash_spot.sigma", "a number")],
+)
+def test_numpy_booleans_are_booleans_in_configs(key, kind, value):
+    err = raises_at(key, DEFAULT.with_params, {key: value})
+    assert f"must be {kind}, got a boolean" in str(err)
+
+
+def test_lone_surrogates_in_configs_are_named():
+    err = raises_at("world.name", DEFAULT.with_params, {"world.name": "a\ud800"})
+    assert "lone surrogate" in str(err)
+    d = DEFAULT.to_dict()
+    d["scenarios"]["b\udfff"] = {"probability": 0.0}
+    assert "lone surrogate" in str(raises_at("scenarios", gs.World.from_dict, d))
+
+
+def test_complex_prices_and_returns_are_refused():
+    potash = gs.data.potash_monthly()["2010":]
+    raises_at(f"series.{potash.name}", gs.calibrate.log_ou, potash.astype(complex) + 1j)
+    prices = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]].iloc[:300]
+    bad = prices.astype({"spy_adj_close": complex})
+    err = raises_at("prices.spy_adj_close", gs.backtest, bad, {"ntr_adj_close": 0.5, "spy_adj_close": 0.5})
+    assert "real numbers" in str(err)
+
+
+# ============================================================================ the core module
+@pytest.mark.parametrize("horizon", [0, 1201, 2**40, 2**63])
+def test_core_refuses_horizons_before_allocating(horizon):
+    # the public calls check them first; the core no longer aborts on them
+    core = DEFAULT._core
+    raises_at("horizon_months", core.month_labels, horizon)
+    raises_at("horizon_months", core.output_bytes, 1_000, horizon)
+
+
+def test_core_summary_of_arrays_checks_scenarios_and_probabilities():
+    from geoscenario.summary import QUANTILES, make_job
+
+    job, reducers, _, _ = make_job(DEFAULT, 100, 24, 0, False, "potash_spot", 24, QUANTILES, None, None, False)
+    values, ok = np.ones((100, len(reducers))), np.zeros(100, dtype=np.int64)
+    for bad in (3, 7, -1):
+        scenario = ok.copy()
+        scenario[50] = bad
+        err = raises_at("scenario", gs._core.summarize_arrays, job, values, scenario, [0.55, 0.25, 0.2])
+        assert f"got {bad} at 50" in str(err)
+    raises_at("probabilities", gs._core.summarize_arrays, job, values, ok, [float("nan"), 0.25, 0.2])
+    assert len(gs._core.summarize_arrays(job, values, ok, [0.55, 0.25, 0.2])) > 0
 
 
 # ============================================================================ resources
