@@ -97,6 +97,11 @@ class World:
             except OSError as e:  # e.g. a name too long, a permission
                 raise invalid("source", f"cannot read {_shown(path)}: {e.strerror or e}") from None
         elif isinstance(source, str):
+            if "\n" not in source and "=" not in source and not source.lstrip().startswith("["):
+                # one line with neither a key nor a table: meant as a path
+                what = ("is a directory" if os.path.isdir(source) else "is not a regular file"
+                        if os.path.exists(source) else "does not exist")
+                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} {what}")
             text = source
         else:
             raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
