@@ -132,8 +132,8 @@ class SummaryResult:
         p_above.
     risk : pandas.DataFrame
         For strategies (when requested): index (strategy, scenario); columns probability,
-        mean_return, std, one column per return quantile, var, cvar (losses as positive fractions of NAV),
-        p_loss.
+        mean_return, std, one column per return quantile, var, cvar (losses as positive
+        fractions of NAV), p_loss.
     n_paths : int
         Paths summarised.
     month : str

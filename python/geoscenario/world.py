@@ -568,9 +568,8 @@ class World:
         bin on a grid laid over a 4,096-path pilot; then the values in those
         bins, which pin each quantile down to its exact sample value (bins
         expected to hold more than 2**22, about 4.2M, values in all are first
-        cut finer by another pass). Each
-        pass re-simulates from the counter-based streams, so memory does not
-        grow with ``n_paths``. The result has the same bits as
+        cut finer by another pass). Each pass re-simulates from the
+        counter-based streams, so memory does not grow with ``n_paths``. The result has the same bits as
         ``simulate(...).summary()`` over the same paths.
 
         Parameters

@@ -13,6 +13,13 @@ pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_FACTORS: usize = 256;
 pub const MAX_SCENARIOS: usize = 64;
 pub const MAX_HORIZON: usize = 1200;
+/// The smallest positive scenario probability: the weights p / n of a
+/// scenario's paths stay far from underflow for any number of paths.
+pub const MIN_PROBABILITY: f64 = 1e-200;
+const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
+/// Names the result tables use for their own columns and rows.
+const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
+
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
 pub fn check_horizon(horizon: usize) -> Result<()> {
     if horizon == 0 || horizon > MAX_HORIZON {
@@ -23,13 +30,6 @@ pub fn check_horizon(horizon: usize) -> Result<()> {
     }
     Ok(())
 }
-
-/// The smallest positive scenario probability: the weights p / n of a
-/// scenario's paths stay far from underflow for any number of paths.
-pub const MIN_PROBABILITY: f64 = 1e-200;
-const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
-/// Names the result tables use for their own columns and rows.
-const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
 
 /// Parse TOML text into a validated world.
 pub fn world_from_toml(text: &str) -> Result<World> {
