@@ -69,7 +69,7 @@ pub(super) fn solve(prob: &Problem, allowed: &[bool], lambda: f64, target: Optio
     if let Some(t) = target {
         b[row_t] = -t;
     }
-    let tail = 1.0 / (1.0 - prob.alpha);
+    let tail = 1.0 / (1.0 - prob.alpha_lp);
     let mut q = vec![0.0; n_vars];
     for (c, &j) in cols.iter().enumerate() {
         q[c] = -lambda * prob.mu[j];

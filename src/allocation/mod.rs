@@ -84,6 +84,11 @@ pub(crate) struct Problem<'a> {
     /// `μ_j = Σ_i p_i R_ij`.
     pub mu: Vec<f64>,
     pub alpha: f64,
+    /// The level the programme uses: `min(α, 1 − p_min / 2)`. CVaR_α is the
+    /// largest loss for every α ≥ 1 − p_min (the worst scenario alone fills the
+    /// tail), so this changes no optimum, and it keeps 1 / (1 − α) at most
+    /// 2 / p_min (at α = 1 − 2⁻⁵³ the solver stalled).
+    pub alpha_lp: f64,
 }
 
 impl<'a> Problem<'a> {
@@ -109,6 +114,7 @@ impl<'a> Problem<'a> {
                 *mj += pi * r;
             }
         }
+        let p_min = p.iter().copied().fold(1.0, f64::min);
         Ok(Problem {
             r: returns,
             m: n_assets,
@@ -117,6 +123,7 @@ impl<'a> Problem<'a> {
             p,
             mu,
             alpha,
+            alpha_lp: alpha.min(1.0 - 0.5 * p_min),
         })
     }
 
@@ -183,7 +190,7 @@ impl<'a> Problem<'a> {
     /// scenarios that break the rule are added until none does.
     fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>, guess: Option<&[f64]>) -> Result<Allocation> {
         let n = self.rows.len();
-        let tail = ((1.0 - self.alpha) * n as f64).ceil() as usize;
+        let tail = ((1.0 - self.alpha_lp) * n as f64).ceil() as usize;
         let size = (2 * tail + 2_000).max(FULL_LP_ROWS / 2);
         if n <= FULL_LP_ROWS || size >= n / 2 {
             return lp::solve(self, allowed, lambda, target);
@@ -213,7 +220,7 @@ impl<'a> Problem<'a> {
         // tail, `Σ_S p_i ≥ 1 − α` (else ζ → −∞ lowers the objective): with
         // unequal weights (a posterior) the largest losses may carry almost no
         // probability, so S grows along the losses until it holds twice the tail.
-        let want = (2.0 * (1.0 - self.alpha)).min(1.0);
+        let want = (2.0 * (1.0 - self.alpha_lp)).min(1.0);
         let mut m: f64 = order[..size].iter().map(|&r| self.p[r]).sum();
         let mut taken = size;
         if m < want {
@@ -269,6 +276,7 @@ impl<'a> Problem<'a> {
             p,
             mu: self.mu.clone(),
             alpha: self.alpha,
+            alpha_lp: self.alpha_lp,
         }
     }
 

@@ -172,3 +172,25 @@ fn constraint_generation_covers_the_tail_s_probability_under_a_posterior() {
         assert_same_optimum(&fast, &whole);
     }
 }
+
+#[test]
+fn levels_past_the_smallest_weight_give_the_minimax_mix() {
+    // CVaR_α is the largest loss for every α ≥ 1 − p_min: at α = 1 − 2⁻⁵³ the
+    // programme (1 / (1 − α) ≈ 9e15) stalled; it now solves at the same optimum
+    let (n, m) = (400, 3);
+    let r = uniform_returns(11, n, m);
+    let w = vec![1.0; n];
+    let at = |alpha: f64| mean_cvar(&r, m, &w, alpha, Objective::MinCvar).unwrap();
+    let edge = at(1.0 - 0.5 / n as f64);
+    for alpha in [1.0 - 1e-9, 1.0 - 1e-12, 1.0 - f64::EPSILON / 2.0] {
+        let a = at(alpha);
+        assert_same_optimum(&a, &edge);
+        // the reported CVaR is the mix's largest loss
+        let worst = (0..n)
+            .map(|i| -(0..m).map(|j| r[i * m + j] * a.weights[j]).sum::<f64>())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(a.cvar, worst, "{alpha}");
+    }
+    let pts = efficient_frontier(&r, m, &w, 1.0 - f64::EPSILON / 2.0, 4).unwrap();
+    assert_eq!(pts.len(), 4);
+}
