@@ -102,13 +102,13 @@ class World:
                 what = ("is a directory" if os.path.isdir(source) else "is not a regular file"
                         if os.path.exists(source) else "does not exist")
                 raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} {what}")
+            try:  # (text read from a file was decoded from UTF-8: it has none)
+                source.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise invalid("source", f"is not valid Unicode text (a lone surrogate at character {e.start})") from None
             text = source
         else:
             raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise invalid("source", f"is not valid Unicode text (a lone surrogate at character {e.start})") from None
         return cls(_core.CoreWorld.from_toml(text))
 
     @classmethod

@@ -25,8 +25,8 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
             format!("nesting deeper than {MAX_DEPTH} levels"),
         ));
     }
-    if obj.is_instance_of::<PyBool>() || is_numpy_bool(obj) {
-        return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Value::Boolean(obj.extract::<bool>().unwrap_or(false)));
     }
     if obj.is_instance_of::<PyInt>() {
         return obj
@@ -64,7 +64,10 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         }
         return Ok(Value::Array(out));
     }
-    // NumPy scalars and other numbers
+    // NumPy scalars and other numbers (a NumPy boolean also has `__index__`)
+    if is_numpy_bool(obj) {
+        return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
+    }
     if obj.hasattr("__index__").unwrap_or(false) {
         if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
             return Ok(Value::Integer(i));
@@ -91,8 +94,8 @@ fn text(s: &Bound<'_, PyString>, path: &str) -> Result<String> {
     })
 }
 
-/// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`), which also has
-/// `__index__`: it is a boolean, not the integer 0 or 1.
+/// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`): a boolean, not the
+/// integer 0 or 1 its `__index__` gives.
 fn is_numpy_bool(obj: &Bound<'_, PyAny>) -> bool {
     let ty = obj.get_type();
     let named = |attr: &str, want: &[&str]| {
