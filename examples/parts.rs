@@ -13,19 +13,6 @@ fn main() {
     }
     let e = t.elapsed().as_secs_f64();
     println!("normals {:.2} ns/normal {}", e * 1e9 / (n * h) as f64, acc);
-    if std::env::args().nth(1).as_deref() == Some("normals") {
-        return;
-    }
-    let mut u: Vec<f64> = (0..4096).map(|i| (i as f64 + 0.5) / 4096.0).collect();
-    for (which, name) in [(0u32, "ln"), (1, "sincos"), (2, "sqrt(-2 ln)")] {
-        let t = Instant::now();
-        let mut a = 0.0;
-        for _ in 0..2000 {
-            a += geoscenario::rng::transcendental_bench(&mut u, which);
-        }
-        let e = t.elapsed().as_secs_f64();
-        println!("{name} {:.2} ns/value {a}", e * 1e9 / (2000.0 * 4096.0));
-    }
     let rng = PathRng::new(1, 2, false);
     let t = Instant::now();
     let mut accu = 0.0;

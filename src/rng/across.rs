@@ -4,12 +4,12 @@
 //!
 //! The numbers are those of [`PathRng`], bit for bit: the same Philox blocks
 //! (the paths differ in the counter's first two words), the same conversion
-//! to uniforms and the same Box–Muller arithmetic. Blocks of different paths
+//! to uniforms and the same ziggurat arithmetic. Blocks of different paths
 //! are independent, so the Philox rounds of a whole block of paths advance
 //! together in vector lanes. The functions are `#[inline(always)]`: they take
 //! the instruction set of the (multiversioned) kernel they are inlined into.
 
-use super::{box_muller_r, locate, math, philox_rounds, to_unit, PathRng};
+use super::{locate, normal_of, philox_rounds, unit_of, word, ziggurat_fast, PathRng};
 
 /// Paths per block.
 pub const WIDTH: usize = 8;
@@ -42,27 +42,27 @@ impl PathsRng {
         }
     }
 
-    /// Philox4x32-10 of block `blocks[c]` of `stream` for every path, converted
-    /// to the block's two uniforms: `[c][half][lane]`.
+    /// Philox4x32-10 of block `blocks[c]` of `stream` for every path, as the
+    /// block's two words: `[c][half][lane]`.
     ///
     /// On AVX-512 and AVX2 the rounds run in registers; elsewhere the words of
     /// all blocks and paths sit in flat arrays (counter `c·WIDTH + l`) for
     /// `philox_rounds`.
     #[inline(always)]
-    fn units<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[f64; WIDTH]; 2]; C] {
+    fn words<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[u64; WIDTH]; 2]; C] {
+        let mut w = [[[0u64; WIDTH]; 2]; C];
         #[cfg(target_arch = "x86_64")]
         {
             use super::x86;
-            let mut u = [[[0.0; WIDTH]; 2]; C];
             match crate::simd::level() {
                 // SAFETY: a tier is only selected on CPUs that have its instructions.
                 crate::simd::AVX512 => {
-                    unsafe { x86::across_units_avx512::<C>(self.key, &self.lo, &self.hi, stream, blocks, &mut u) };
-                    return u;
+                    unsafe { x86::across_words_avx512::<C>(self.key, &self.lo, &self.hi, stream, blocks, &mut w) };
+                    return w;
                 }
                 crate::simd::AVX2 => {
-                    unsafe { x86::across_units_avx2::<C>(self.key, &self.lo, &self.hi, stream, blocks, &mut u) };
-                    return u;
+                    unsafe { x86::across_words_avx2::<C>(self.key, &self.lo, &self.hi, stream, blocks, &mut w) };
+                    return w;
                 }
                 _ => {}
             }
@@ -76,38 +76,64 @@ impl PathsRng {
         let (x0, x1) = (x0.as_flattened_mut(), x1.as_flattened_mut());
         let (x2, x3) = (x2.as_flattened_mut(), x3.as_flattened_mut());
         philox_rounds([x0, x1, x2, x3], self.key);
-        let mut u = [[[0.0; WIDTH]; 2]; C];
-        for (c, [u0, u1]) in u.iter_mut().enumerate() {
-            for (l, (v0, v1)) in u0.iter_mut().zip(u1.iter_mut()).enumerate() {
+        for (c, [w0, w1]) in w.iter_mut().enumerate() {
+            for (l, (v0, v1)) in w0.iter_mut().zip(w1.iter_mut()).enumerate() {
                 let j = c * WIDTH + l;
-                *v0 = to_unit(x0[j], x1[j]);
-                *v1 = to_unit(x2[j], x3[j]);
+                *v0 = word(x0[j], x1[j]);
+                *v1 = word(x2[j], x3[j]);
             }
         }
-        u
+        w
     }
 
-    /// The two Box–Muller normals of each of the blocks, `[c][half][lane]`.
+    /// The uniforms of each of the blocks, `[c][half][lane]`.
+    #[inline(always)]
+    fn units<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[f64; WIDTH]; 2]; C] {
+        self.words(stream, blocks).map(|half| half.map(|w| w.map(unit_of)))
+    }
+
+    /// The normals of each of the blocks, `[c][half][lane]`: the fast
+    /// ziggurat step of every word, then the slow path of the few it leaves.
     #[inline(always)]
     fn normal_pairs<const C: usize>(&self, stream: u32, blocks: [u32; C]) -> [[[f64; WIDTH]; 2]; C] {
-        let u = self.units(stream, blocks);
-        // the blocks' radii, then their angles: each loop runs over all the
-        // blocks, so that their (long) dependency chains interleave
-        let mut r = [[0.0; WIDTH]; C];
-        for (rc, [u1, _]) in r.iter_mut().zip(&u) {
-            for l in 0..WIDTH {
-                rc[l] = self.sign[l] * box_muller_r(u1[l]);
-            }
-        }
+        let w = self.words(stream, blocks);
         let mut z = [[[0.0; WIDTH]; 2]; C];
-        for ((zc, [_, u2]), rc) in z.iter_mut().zip(&u).zip(&r) {
-            for l in 0..WIDTH {
-                let (s, co) = math::sincos_2pi(u2[l]);
-                zc[0][l] = rc[l] * co;
-                zc[1][l] = rc[l] * s;
+        let fail = ziggurat_fast(w.as_flattened().as_flattened(), z.as_flattened_mut().as_flattened_mut());
+        if fail != 0 {
+            self.finish(stream, blocks, &w, &mut z, fail);
+        }
+        for zc in z.iter_mut() {
+            for zh in zc.iter_mut() {
+                for (v, s) in zh.iter_mut().zip(&self.sign) {
+                    *v *= s;
+                }
             }
         }
         z
+    }
+
+    /// The slow ziggurat path of the words of `normal_pairs` whose bits are set
+    /// in `fail` (bit `16c + 8·half + lane`).
+    #[cold]
+    #[inline(never)]
+    fn finish<const C: usize>(
+        &self,
+        stream: u32,
+        blocks: [u32; C],
+        w: &[[[u64; WIDTH]; 2]; C],
+        z: &mut [[[f64; WIDTH]; 2]; C],
+        mut fail: u64,
+    ) {
+        while fail != 0 {
+            let k = fail.trailing_zeros() as usize;
+            fail &= fail - 1;
+            let (c, half, l) = (k / (2 * WIDTH), k / WIDTH % 2, k % WIDTH);
+            let b = blocks[c] as u64;
+            // number of the first half of block b: 16·(b / 8) + b mod 8
+            let index = ((b >> 3) << 4 | (b & 7)) + (WIDTH * half) as u64;
+            let (lo, hi) = (self.lo[l] as u32, self.hi[l] as u32);
+            z[c][half][l] = normal_of(w[c][half][l], self.key, lo, hi, stream, index);
+        }
     }
 
     /// Uniform `index` of `stream` on every path.
@@ -223,7 +249,7 @@ mod tests {
                 let block = PathsRng::new(&paths);
                 for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
                     let used = simd::set_max_level(tier);
-                    for n in [1, 7, 8, 9, 16, 17, 24, 25, 33, 40, 192] {
+                    for n in [1, 7, 8, 9, 16, 17, 24, 25, 33, 40, 192, 2_000] {
                         let (z, u, z1, u1, zs) = draws(&block, n, 5);
                         for (l, p) in paths.iter().enumerate() {
                             for i in 0..n {

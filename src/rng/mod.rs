@@ -7,13 +7,17 @@
 //! therefore do not depend on which thread, chunk or machine simulates it,
 //! nor on the order in which it draws them.
 //!
-//! Normals come from the Box–Muller transform of the two 52-bit uniforms in
-//! one Philox block; uniforms are strictly inside (0, 1).
+//! Each number takes one half of a Philox block, a 64-bit word: uniforms are
+//! its top 52 bits, strictly inside (0, 1); normals come from the word by the
+//! ziggurat method (module `ziggurat`), whose rare second looks draw from Philox
+//! blocks of their own.
 
 pub mod across;
+mod exp_table;
 pub mod math;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+mod ziggurat;
 
 use crate::simd::multiversion;
 
@@ -57,31 +61,67 @@ pub fn philox4x32(key: [u32; 2], ctr: [u32; 4]) -> [u32; 4] {
     [x0, x1, x2, x3]
 }
 
-/// A uniform in (0, 1) from two 32-bit words (held in u64): (m + 1/2) / 2^52
-/// with m the top 52 bits.
+/// The 64-bit word of two 32-bit Philox words (each in the low half of a u64).
 #[inline(always)]
-fn to_unit(hi: u64, lo: u64) -> f64 {
-    let m = ((hi << 32) | lo) >> 12;
+fn word(hi: u64, lo: u64) -> u64 {
+    (hi << 32) | (lo & 0xFFFF_FFFF)
+}
+
+/// The uniform in (0, 1) of a word: (m + 1/2) / 2^52 with m its top 52 bits.
+#[inline(always)]
+fn unit_of(w: u64) -> f64 {
     // m < 2^52 converted exactly without a u64→f64 instruction (which has no
     // AVX2 form): the double with bits of 2^52 + m, minus 2^52.
-    let mf = f64::from_bits(0x4330_0000_0000_0000 | m) - 4_503_599_627_370_496.0;
+    let mf = f64::from_bits(0x4330_0000_0000_0000 | (w >> 12)) - 4_503_599_627_370_496.0;
     (mf + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
-/// The Box–Muller radius sqrt(−2 ln u).
+/// The normal of word `w`, number `index` of `stream` on the path whose
+/// counter words are `lo`, `hi` (unsigned: the antithetic sign is the caller's).
 #[inline(always)]
-fn box_muller_r(u: f64) -> f64 {
-    (-2.0 * math::ln(u)).sqrt()
+fn normal_of(w: u64, key: [u32; 2], lo: u32, hi: u32, stream: u32, index: u64) -> f64 {
+    let (z, ok) = ziggurat::fast(w, &ziggurat::TABLES);
+    if ok {
+        z
+    } else {
+        ziggurat::slow(w, &|k| retry_words(key, lo, hi, stream, index, k))
+    }
 }
 
-/// The two Box–Muller normals of one block.
+/// [`ziggurat::fast`] of every word of `w` (a multiple of 8, at most 64): the
+/// signed candidates into `z`; bit k of the result is set when word k needs
+/// the slow path ([`normal_of`]).
 #[inline(always)]
-fn box_muller(x: [u32; 4]) -> (f64, f64) {
-    let u1 = to_unit(x[0] as u64, x[1] as u64);
-    let u2 = to_unit(x[2] as u64, x[3] as u64);
-    let r = box_muller_r(u1);
-    let (s, c) = math::sincos_2pi(u2);
-    (r * c, r * s)
+fn ziggurat_fast(w: &[u64], z: &mut [f64]) -> u64 {
+    assert!(w.len() <= 64 && w.len().is_multiple_of(8) && z.len() >= w.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        match crate::simd::level() {
+            // SAFETY: a tier is only selected on CPUs that have its instructions.
+            crate::simd::AVX512 => return unsafe { x86::ziggurat_avx512(w, z) },
+            crate::simd::AVX2 => return unsafe { x86::ziggurat_avx2(w, z) },
+            _ => {}
+        }
+    }
+    let t = &*ziggurat::TABLES;
+    let mut fail = 0;
+    for (k, (&wk, zk)) in w.iter().zip(z.iter_mut()).enumerate() {
+        let (v, ok) = ziggurat::fast(wk, t);
+        *zk = v;
+        fail |= (!ok as u64) << k;
+    }
+    fail
+}
+
+/// Attempt k's two words for the ziggurat's slow path of normal `index` of
+/// `stream`: a Philox block whose stream word has bit 31 set (no stream's
+/// counter does: they are below 2^24) and the attempt in bits 24..31, and whose
+/// last word is the index (below 2^32, as [`locate`] requires).
+#[inline(always)]
+fn retry_words(key: [u32; 2], lo: u32, hi: u32, stream: u32, index: u64, k: u32) -> [u64; 2] {
+    debug_assert!(stream < 1 << 24 && index >> 32 == 0 && k <= ziggurat::MAX_ATTEMPTS);
+    let x = philox4x32(key, [lo, hi, (1 << 31) | (k << 24) | stream, index as u32]);
+    [word(x[0] as u64, x[1] as u64), word(x[2] as u64, x[3] as u64)]
 }
 
 /// Blocks processed together by the vectorised fills.
@@ -124,29 +164,29 @@ impl PathRng {
         }
     }
 
+    /// Word number `index` of `stream`.
     #[inline(always)]
-    fn block(&self, stream: u32, block: u32) -> [u32; 4] {
-        philox4x32(self.key, [self.path_lo, self.path_hi, stream, block])
+    fn word(&self, stream: u32, index: u64) -> u64 {
+        let (b, second) = locate(index);
+        let x = philox4x32(self.key, [self.path_lo, self.path_hi, stream, b]);
+        if second {
+            word(x[2] as u64, x[3] as u64)
+        } else {
+            word(x[0] as u64, x[1] as u64)
+        }
     }
 
     /// Uniform number `index` of `stream`, in (0, 1).
     #[inline]
     pub fn uniform(&self, stream: u32, index: u64) -> f64 {
-        let (b, second) = locate(index);
-        let x = self.block(stream, b);
-        if second {
-            to_unit(x[2] as u64, x[3] as u64)
-        } else {
-            to_unit(x[0] as u64, x[1] as u64)
-        }
+        unit_of(self.word(stream, index))
     }
 
     /// Standard normal number `index` of `stream` (negated on the antithetic twin).
     #[inline]
     pub fn normal(&self, stream: u32, index: u64) -> f64 {
-        let (b, second) = locate(index);
-        let (z0, z1) = box_muller(self.block(stream, b));
-        self.sign * if second { z1 } else { z0 }
+        let w = self.word(stream, index);
+        self.sign * normal_of(w, self.key, self.path_lo, self.path_hi, stream, index)
     }
 
     /// A uniform integer in `lo..=hi` from uniform `index` of `stream`.
@@ -214,45 +254,45 @@ struct Uniforms<'a>(&'a PathRng, u32);
 impl GroupFill for Uniforms<'_> {
     #[inline(always)]
     fn chunk<const G: usize>(&self, block0: u32, dst: &mut [f64]) {
-        let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
-        unit_pairs::<G>(self.0, self.1, block0, &mut u1, &mut u2);
+        let (mut w1, mut w2) = ([0u64; LANES * GROUPS], [0u64; LANES * GROUPS]);
+        word_pairs::<G>(self.0, self.1, block0, &mut w1, &mut w2);
         // per group of 16: the first halves of its 8 blocks, then the second halves
         for (g, part) in dst.chunks_mut(2 * LANES).enumerate() {
             for (j, v) in part.iter_mut().enumerate() {
-                *v = if j < LANES {
-                    u1[g * LANES + j]
+                *v = unit_of(if j < LANES {
+                    w1[g * LANES + j]
                 } else {
-                    u2[g * LANES + j - LANES]
-                };
+                    w2[g * LANES + j - LANES]
+                });
             }
         }
     }
 }
 
-/// The two uniforms of each of blocks `block0 .. block0 + LANES·G`: `u1` from the
-/// first half of each block, `u2` from the second, in block order.
+/// The two words of each of blocks `block0 .. block0 + LANES·G`: `w1` from the
+/// first half of each block, `w2` from the second, in block order.
 #[inline(always)]
-fn unit_pairs<const G: usize>(
+fn word_pairs<const G: usize>(
     rng: &PathRng,
     stream: u32,
     block0: u32,
-    u1: &mut [f64; LANES * GROUPS],
-    u2: &mut [f64; LANES * GROUPS],
+    w1: &mut [u64; LANES * GROUPS],
+    w2: &mut [u64; LANES * GROUPS],
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         match crate::simd::level() {
             // SAFETY: a tier is only selected on CPUs that have its instructions.
-            crate::simd::AVX512 => return unsafe { x86::unit_pairs_avx512::<G>(rng, stream, block0, u1, u2) },
-            crate::simd::AVX2 => return unsafe { x86::unit_pairs_avx2::<G>(rng, stream, block0, u1, u2) },
+            crate::simd::AVX512 => return unsafe { x86::word_pairs_avx512::<G>(rng, stream, block0, w1, w2) },
+            crate::simd::AVX2 => return unsafe { x86::word_pairs_avx2::<G>(rng, stream, block0, w1, w2) },
             _ => {}
         }
     }
     for g in 0..G {
         let [x0, x1, x2, x3] = philox_lanes(rng, stream, block0 + (g * LANES) as u32);
         for j in 0..LANES {
-            u1[g * LANES + j] = to_unit(x0[j], x1[j]);
-            u2[g * LANES + j] = to_unit(x2[j], x3[j]);
+            w1[g * LANES + j] = word(x0[j], x1[j]);
+            w2[g * LANES + j] = word(x2[j], x3[j]);
         }
     }
 }
@@ -301,32 +341,12 @@ fn philox_rounds(x: [&mut [u64]; 4], key: [u32; 2]) {
 
 multiversion! {
     /// Benchmark hook: sum of the uniforms of blocks `block0 .. block0 + 32`
-    /// (Philox and the conversion to (0, 1), as the normal fills run them).
+    /// (Philox and the conversion to (0, 1)).
     #[doc(hidden)]
     pub fn philox_bench(rng: &PathRng, stream: u32, block0: u32) -> f64 {
-        let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
-        unit_pairs::<GROUPS>(rng, stream, block0, &mut u1, &mut u2);
-        u1.iter().zip(&u2).map(|(a, b)| a + b).sum()
-    }
-}
-
-multiversion! {
-    /// Benchmark hook: sum of ln(u) (0), sin·cos(2πu) (1) or sqrt(−2 ln u) (2) over `u`.
-    #[doc(hidden)]
-    pub fn transcendental_bench(u: &mut [f64], which: u32) -> f64 {
-        let mut acc = 0.0;
-        for chunk in u.chunks_exact(16) {
-            let mut a = [0.0; 16];
-            for (aj, &x) in a.iter_mut().zip(chunk) {
-                *aj = match which {
-                    0 => math::ln(x),
-                    1 => math::sincos_2pi(x).0 * math::sincos_2pi(x).1,
-                    _ => (-2.0 * math::ln(x)).sqrt(),
-                };
-            }
-            acc += a.iter().sum::<f64>();
-        }
-        acc
+        let (mut w1, mut w2) = ([0u64; LANES * GROUPS], [0u64; LANES * GROUPS]);
+        word_pairs::<GROUPS>(rng, stream, block0, &mut w1, &mut w2);
+        w1.iter().zip(&w2).map(|(&a, &b)| unit_of(a) + unit_of(b)).sum()
     }
 }
 
@@ -336,9 +356,9 @@ multiversion! {
     }
 }
 
-/// Groups of 16 numbers converted per pass: Philox words first, then the
-/// transcendental functions over all of them (two simple loops vectorise
-/// better than one fused loop).
+/// Groups of 16 numbers converted per pass: the Philox words of all of them
+/// first, then their conversion (two simple loops vectorise better than one
+/// fused loop).
 const GROUPS: usize = 4;
 // `fill_grouped` matches on 1..GROUPS groups
 const _: () = assert!(GROUPS == 4);
@@ -349,43 +369,33 @@ struct Normals<'a>(&'a PathRng, u32);
 impl GroupFill for Normals<'_> {
     #[inline(always)]
     fn chunk<const G: usize>(&self, block0: u32, dst: &mut [f64]) {
-        if dst.len() == 2 * LANES * G {
-            normals_chunk::<G>(self.0, self.1, block0, dst);
-        } else {
-            // a partial chunk: whole groups into scratch, keep what is needed (same numbers)
-            let mut tmp = [0.0f64; 2 * LANES * GROUPS];
-            normals_chunk::<G>(self.0, self.1, block0, &mut tmp[..2 * LANES * G]);
-            let k = dst.len();
-            dst.copy_from_slice(&tmp[..k]);
+        let (rng, stream) = (self.0, self.1);
+        let (mut w1, mut w2) = ([0u64; LANES * GROUPS], [0u64; LANES * GROUPS]);
+        word_pairs::<G>(rng, stream, block0, &mut w1, &mut w2);
+        let (mut z1, mut z2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
+        let n = LANES * G;
+        let fail = [ziggurat_fast(&w1[..n], &mut z1), ziggurat_fast(&w2[..n], &mut z2)];
+        // number of the first half of block `block0`
+        let first = 16 * (block0 as u64 / LANES as u64);
+        for (h, (w, z)) in [(&w1, &mut z1), (&w2, &mut z2)].into_iter().enumerate() {
+            let mut bits = fail[h];
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let index = first + (16 * (k / LANES) + LANES * h + k % LANES) as u64;
+                z[k] = normal_of(w[k], rng.key, rng.path_lo, rng.path_hi, stream, index);
+            }
         }
-    }
-}
-
-/// Normals of blocks `block0 .. block0 + LANES·G` in stream order (`chunk`: 16·G of them).
-#[inline(always)]
-fn normals_chunk<const G: usize>(rng: &PathRng, stream: u32, block0: u32, chunk: &mut [f64]) {
-    let chunk = &mut chunk[..2 * LANES * G];
-    let (mut u1, mut u2) = ([0.0f64; LANES * GROUPS], [0.0f64; LANES * GROUPS]);
-    unit_pairs::<G>(rng, stream, block0, &mut u1, &mut u2);
-    // Box–Muller: r = sqrt(−2 ln u1), (z0, z1) = r (cos 2πu2, sin 2πu2)
-    let (mut r, mut sn, mut cs) = (
-        [0.0f64; LANES * GROUPS],
-        [0.0f64; LANES * GROUPS],
-        [0.0f64; LANES * GROUPS],
-    );
-    for g in 0..G {
-        // one register's worth at a time, whatever G
-        for j in g * LANES..(g + 1) * LANES {
-            r[j] = rng.sign * box_muller_r(u1[j]);
-            let (sj, cj) = math::sincos_2pi(u2[j]);
-            sn[j] = sj;
-            cs[j] = cj;
-        }
-    }
-    for g in 0..G {
-        for j in 0..LANES {
-            chunk[2 * LANES * g + j] = r[g * LANES + j] * cs[g * LANES + j];
-            chunk[2 * LANES * g + LANES + j] = r[g * LANES + j] * sn[g * LANES + j];
+        // per group of 16: the first halves of its 8 blocks, then the second halves
+        for (g, part) in dst.chunks_mut(2 * LANES).enumerate() {
+            for (j, v) in part.iter_mut().enumerate() {
+                let z = if j < LANES {
+                    z1[g * LANES + j]
+                } else {
+                    z2[g * LANES + j - LANES]
+                };
+                *v = rng.sign * z;
+            }
         }
     }
 }
@@ -419,7 +429,8 @@ mod tests {
         for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
             let used = simd::set_max_level(tier);
             // whole chunks of 64 and tails of one to four groups of 16
-            for len in [1, 15, 16, 17, 31, 33, 48, 49, 63, 64, 65, 137, 200] {
+            // (5,000 normals take the ziggurat's slow path about 20 times)
+            for len in [1, 15, 16, 17, 31, 33, 48, 49, 63, 64, 65, 137, 200, 5_000] {
                 let mut z = vec![0.0; len];
                 rng.fill_normals(7, &mut z);
                 for (i, &v) in z.iter().enumerate() {

@@ -1,15 +1,15 @@
-//! [`unit_pairs`](super) in x86 vector registers: Philox4x32-10 of many blocks
-//! and the conversion of their words to uniforms.
+//! [`word_pairs`](super) in x86 vector registers: Philox4x32-10 of many blocks,
+//! their words joined into 64-bit numbers.
 //!
 //! Each 32-bit Philox word sits in the low half of a 64-bit lane, so that the
 //! 32×32→64 products are single `vpmuludq`s. The high halves are never
 //! cleared between rounds: `vpmuludq` reads only the low halves, and the high
 //! halves reach no output (the final words are masked). The chains of a fill's
 //! groups advance round by round together, so that their latencies overlap.
-//! The results are the bits of [`super::philox4x32`] and [`super::to_unit`].
+//! The results are the bits of [`super::philox4x32`] and [`super::word`].
 
 use super::across::WIDTH;
-use super::{PathRng, GROUPS, LANES, M0, M1, W0, W1};
+use super::{ziggurat, PathRng, GROUPS, LANES, M0, M1, W0, W1};
 use std::arch::x86_64::*;
 
 /// The largest [`Words::BATCH`].
@@ -36,8 +36,12 @@ trait Words: Copy {
     unsafe fn mul_lo(self, m: Self) -> Self;
     unsafe fn shr32(self) -> Self;
     unsafe fn xor3(self, b: Self, c: Self) -> Self;
-    /// `to_unit(hi, lo)` of every lane (their low halves), into `dst[..WIDTH]`.
-    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]);
+    /// `word(hi, lo)` of every lane (their low halves), into `dst[..WIDTH]`.
+    unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]);
+    /// [`ziggurat::fast`] of the words `w[..WIDTH]` with the layers' widths `x`:
+    /// the signed candidates into `dst[..WIDTH]`, and a set bit for each lane
+    /// not accepted.
+    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64;
 }
 
 impl Words for __m256i {
@@ -64,15 +68,29 @@ impl Words for __m256i {
         _mm256_xor_si256(_mm256_xor_si256(self, b), c)
     }
     #[inline(always)]
-    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]) {
+    unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]) {
         let w = _mm256_or_si256(
             _mm256_slli_epi64::<32>(hi),
             _mm256_and_si256(lo, Self::splat(0xFFFF_FFFF)),
         );
+        _mm256_storeu_si256(dst[..4].as_mut_ptr() as *mut __m256i, w);
+    }
+    #[inline(always)]
+    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
+        let w = Self::load(w);
+        let i = _mm256_and_si256(w, Self::splat(ziggurat::LAYER_MASK));
+        let xi = _mm256_i64gather_pd::<8>(x.as_ptr(), i);
+        let next = _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i);
         let m = _mm256_or_si256(Self::splat(0x4330_0000_0000_0000), _mm256_srli_epi64::<12>(w));
-        let mf = _mm256_sub_pd(_mm256_castsi256_pd(m), _mm256_set1_pd(TWO52));
-        let u = _mm256_mul_pd(_mm256_add_pd(mf, _mm256_set1_pd(0.5)), _mm256_set1_pd(1.0 / TWO52));
-        _mm256_storeu_pd(dst[..4].as_mut_ptr(), u);
+        let u = _mm256_mul_pd(
+            _mm256_sub_pd(_mm256_castsi256_pd(m), _mm256_set1_pd(TWO52)),
+            _mm256_set1_pd(1.0 / TWO52),
+        );
+        let c = _mm256_mul_pd(u, xi);
+        let ok = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(c, next)) as u64;
+        let sign = _mm256_slli_epi64::<SIGN_SHIFT>(_mm256_and_si256(w, Self::splat(ziggurat::SIGN_BIT)));
+        _mm256_storeu_pd(dst[..4].as_mut_ptr(), _mm256_or_pd(c, _mm256_castsi256_pd(sign)));
+        !ok & 0xF
     }
 }
 
@@ -101,20 +119,37 @@ impl Words for __m512i {
         _mm512_ternarylogic_epi64::<0x96>(self, b, c)
     }
     #[inline(always)]
-    unsafe fn store_units(hi: Self, lo: Self, dst: &mut [f64]) {
-        let w = _mm512_or_si512(
-            _mm512_slli_epi64::<32>(hi),
-            _mm512_and_si512(lo, Self::splat(0xFFFF_FFFF)),
-        );
+    unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]) {
+        // 0xF8: the truth table of a | (b & c)
+        let w = _mm512_ternarylogic_epi64::<0xF8>(_mm512_slli_epi64::<32>(hi), lo, Self::splat(0xFFFF_FFFF));
+        _mm512_storeu_epi64(dst[..8].as_mut_ptr() as *mut i64, w);
+    }
+    #[inline(always)]
+    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
+        let w = Self::load(w);
+        let i = _mm512_and_si512(w, Self::splat(ziggurat::LAYER_MASK));
+        let xi = _mm512_i64gather_pd::<8>(i, x.as_ptr());
+        let next = _mm512_i64gather_pd::<8>(i, x[1..].as_ptr());
         let m = _mm512_or_si512(Self::splat(0x4330_0000_0000_0000), _mm512_srli_epi64::<12>(w));
-        let mf = _mm512_sub_pd(_mm512_castsi512_pd(m), _mm512_set1_pd(TWO52));
-        let u = _mm512_mul_pd(_mm512_add_pd(mf, _mm512_set1_pd(0.5)), _mm512_set1_pd(1.0 / TWO52));
-        _mm512_storeu_pd(dst[..8].as_mut_ptr(), u);
+        let u = _mm512_mul_pd(
+            _mm512_sub_pd(_mm512_castsi512_pd(m), _mm512_set1_pd(TWO52)),
+            _mm512_set1_pd(1.0 / TWO52),
+        );
+        let c = _mm512_mul_pd(u, xi);
+        let ok = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(c, next) as u64;
+        let sign = _mm512_slli_epi64::<{ SIGN_SHIFT as u32 }>(_mm512_and_si512(w, Self::splat(ziggurat::SIGN_BIT)));
+        _mm512_storeu_pd(
+            dst[..8].as_mut_ptr(),
+            _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(c), sign)),
+        );
+        !ok & 0xFF
     }
 }
 
 /// 2^52.
 const TWO52: f64 = 4_503_599_627_370_496.0;
+/// Moves the ziggurat's sign bit to the double's.
+const SIGN_SHIFT: i32 = 63 - ziggurat::LAYERS.trailing_zeros() as i32;
 
 /// `fn $body<V: Words, const C: usize>(…) { … }`, the generic body of both
 /// tiers, and `$avx2`, `$avx512`: the body compiled for each tier, with the
@@ -144,14 +179,14 @@ macro_rules! tiers {
 }
 
 tiers! {
-    /// [`super::unit_pairs`]: chain c holds blocks `block0 + c·WIDTH ..`, and its
-    /// uniforms go to `u1`, `u2` from position `c·WIDTH`; the chains run in batches.
-    unsafe fn unit_pairs_in<V: Words, const G: usize>(
+    /// [`super::word_pairs`]: chain c holds blocks `block0 + c·WIDTH ..`, and its
+    /// words go to `w1`, `w2` from position `c·WIDTH`; the chains run in batches.
+    unsafe fn word_pairs_in<V: Words, const G: usize>(
         rng: &PathRng,
         stream: u32,
         block0: u32,
-        u1: &mut [f64; LANES * GROUPS],
-        u2: &mut [f64; LANES * GROUPS],
+        w1: &mut [u64; LANES * GROUPS],
+        w2: &mut [u64; LANES * GROUPS],
     ) {
         let chains = G * LANES / V::WIDTH;
         for first in (0..chains).step_by(V::BATCH) {
@@ -169,11 +204,11 @@ tiers! {
             let [x0, x1, x2, x3] = x;
             for i in 0..n {
                 let at = (first + i) * V::WIDTH;
-                V::store_units(x0[i], x1[i], &mut u1[at..]);
-                V::store_units(x2[i], x3[i], &mut u2[at..]);
+                V::store_words(x0[i], x1[i], &mut w1[at..]);
+                V::store_words(x2[i], x3[i], &mut w2[at..]);
             }
         }
-    } => unit_pairs_avx2, unit_pairs_avx512
+    } => word_pairs_avx2, word_pairs_avx512
 }
 
 /// The ten Philox rounds of the first `n` chains of `x` (words `x[0..4][chain]`).
@@ -198,17 +233,17 @@ unsafe fn rounds<V: Words>(x: &mut [[V; MAX_BATCH]; 4], n: usize, key: [u32; 2])
 }
 
 tiers! {
-    /// [`super::across::PathsRng`]'s uniforms: block `blocks[c]` of `stream` for
+    /// [`super::across::PathsRng`]'s words: block `blocks[c]` of `stream` for
     /// the paths whose counter words are `lo`, `hi`, into `u[c][half][path]`.
     /// A block's paths take `WIDTH / V::WIDTH` registers (chains).
     #[allow(clippy::needless_range_loop)] // chain i's four words sit in four arrays
-    unsafe fn across_units_in<V: Words, const C: usize>(
+    unsafe fn across_words_in<V: Words, const C: usize>(
         key: [u32; 2],
         lo: &[u64; WIDTH],
         hi: &[u64; WIDTH],
         stream: u32,
         blocks: [u32; C],
-        u: &mut [[[f64; WIDTH]; 2]; C],
+        u: &mut [[[u64; WIDTH]; 2]; C],
     ) {
         let per = WIDTH / V::WIDTH;
         let chains = C * per;
@@ -224,9 +259,34 @@ tiers! {
             rounds(&mut x, n, key);
             for i in 0..n {
                 let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
-                V::store_units(x[0][i], x[1][i], &mut u[c][0][at..]);
-                V::store_units(x[2][i], x[3][i], &mut u[c][1][at..]);
+                V::store_words(x[0][i], x[1][i], &mut u[c][0][at..]);
+                V::store_words(x[2][i], x[3][i], &mut u[c][1][at..]);
             }
         }
-    } => across_units_avx2, across_units_avx512
+    } => across_words_avx2, across_words_avx512
+}
+
+/// [`ziggurat::fast`] of every word of `w` (a multiple of 8, at most 64): the
+/// signed candidates into `z`; bit k of the result is set when word k is not
+/// accepted.
+#[inline(always)]
+unsafe fn ziggurat_in<V: Words>(w: &[u64], z: &mut [f64]) -> u64 {
+    let x = &ziggurat::TABLES.x;
+    let mut fail = 0;
+    for k in (0..w.len()).step_by(V::WIDTH) {
+        fail |= V::ziggurat(&w[k..], x, &mut z[k..]) << k;
+    }
+    fail
+}
+
+/// [`ziggurat_in`] on AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn ziggurat_avx2(w: &[u64], z: &mut [f64]) -> u64 {
+    ziggurat_in::<__m256i>(w, z)
+}
+
+/// [`ziggurat_in`] on AVX-512.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn ziggurat_avx512(w: &[u64], z: &mut [f64]) -> u64 {
+    ziggurat_in::<__m512i>(w, z)
 }
