@@ -510,7 +510,8 @@ class Simulation:
         to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
         (a prior that already meets a view that loosely is returned unchanged). Below about
         1e-13 the check is as exact as the rounding of an n-term sum: E_q[f] computed in
-        another order can differ by that much.
+        another order can differ by that much. ``tol`` below the double-precision epsilon
+        (2.2e-16) is refused.
 
         Examples
         --------

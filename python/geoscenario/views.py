@@ -192,8 +192,9 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < _validate.to_float(tol) < 1:
-        raise invalid("tol", f"must be a number in (0, 1), got {tol!r}")
+    eps = float(np.finfo(float).eps)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not eps <= _validate.to_float(tol) < 1:
+        raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
     n = sim.n_paths
     if len(views) == 0:
         w = np.array(sim.weights, dtype=float)

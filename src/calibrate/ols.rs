@@ -8,7 +8,7 @@
 //! without a small-sample correction (statsmodels' `cov_type="HAC"` with
 //! `use_correction=False`); default L = ⌊4 (n/100)^{2/9}⌋.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::{spd_inverse, MIN_OBS};
 use crate::error::{CoreError, Result};
@@ -39,6 +39,17 @@ pub struct OlsFit {
 /// ⌊4 (n/100)^{2/9}⌋, the usual automatic Newey–West lag.
 pub fn newey_west_default_lags(n: usize) -> usize {
     (4.0 * (n as f64 / 100.0).powf(2.0 / 9.0)).floor() as usize
+}
+
+/// The power of two that brings the largest |value| into [1, 2) (1 for a
+/// column of zeros; at most 2^1020 either way).
+fn pow2_scale(v: ArrayView1<f64>) -> f64 {
+    let m = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if m == 0.0 {
+        return 1.0;
+    }
+    let e = ((m.to_bits() >> 52) as i32 - 1023).clamp(-1020, 1020);
+    f64::from_bits(((1023 - e) as u64) << 52)
 }
 
 fn check(a: &ArrayView2<f64>, arg: &str) -> Result<()> {
@@ -92,6 +103,16 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
         }
     }
 
+    // Every column is scaled by a power of two, its largest value into [1, 2),
+    // and the results scaled back: the cross-products cannot overflow or
+    // underflow whatever the returns' units (1e±300 included). Powers of two
+    // commute with rounding, so on ordinary data every result keeps its bits.
+    // `scale[i]` multiplies z_i: the intercept's is 1.
+    let scale: Vec<f64> = std::iter::once(1.0)
+        .chain(x.columns().into_iter().map(pow2_scale))
+        .collect();
+    let x = Array2::from_shape_fn((n, p), |(t, i)| x[[t, i]] * scale[i + 1]);
+
     // ZᵀZ with z_t = (1, x_t)
     let z = |t: usize, i: usize| if i == 0 { 1.0 } else { x[[t, i - 1]] };
     let mut ztz = vec![0.0; k * k];
@@ -126,26 +147,29 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
     let mut zty = vec![0.0; k];
     let mut s = vec![0.0; k * k];
     for j in 0..m {
+        let dy = pow2_scale(y.column(j));
+        let yj: Vec<f64> = y.column(j).iter().map(|v| v * dy).collect();
         zty.iter_mut().for_each(|v| *v = 0.0);
-        for t in 0..n {
+        for (t, &yt) in yj.iter().enumerate() {
             for (i, v) in zty.iter_mut().enumerate() {
-                *v += z(t, i) * y[[t, j]];
+                *v += z(t, i) * yt;
             }
         }
         let beta: Vec<f64> = (0..k).map(|i| (0..k).map(|l| inv[i * k + l] * zty[l]).sum()).collect();
-        let ybar = (0..n).map(|t| y[[t, j]]).sum::<f64>() / n as f64;
+        let ybar = yj.iter().sum::<f64>() / n as f64;
         let (mut ssr, mut sst) = (0.0, 0.0);
         for t in 0..n {
-            u[t] = y[[t, j]] - (0..k).map(|i| beta[i] * z(t, i)).sum::<f64>();
+            u[t] = yj[t] - (0..k).map(|i| beta[i] * z(t, i)).sum::<f64>();
             ssr += u[t] * u[t];
-            sst += (y[[t, j]] - ybar).powi(2);
+            sst += (yj[t] - ybar).powi(2);
         }
         let s2 = ssr / (n - k) as f64;
+        // back to the data's units: β_i and its errors scale by scale[i] / dy
         for i in 0..k {
-            fit.coef[j * k + i] = beta[i];
-            fit.std_err[j * k + i] = (s2 * inv[i * k + i]).sqrt();
+            fit.coef[j * k + i] = beta[i] * scale[i] / dy;
+            fit.std_err[j * k + i] = (s2 * inv[i * k + i]).sqrt() * scale[i] / dy;
         }
-        fit.resid_std[j] = s2.sqrt();
+        fit.resid_std[j] = s2.sqrt() / dy;
         fit.r2[j] = if sst > 0.0 { 1.0 - ssr / sst } else { f64::NAN };
 
         if let (Some(lags), Some(out)) = (nw_lags, fit.std_err_nw.as_mut()) {
@@ -175,9 +199,16 @@ pub fn ols(y: ArrayView2<f64>, x: ArrayView2<f64>, nw_lags: Option<usize>) -> Re
                         v += inv[i * k + a] * s[a * k + b] * inv[b * k + i];
                     }
                 }
-                out[j * k + i] = v.max(0.0).sqrt();
+                out[j * k + i] = v.max(0.0).sqrt() * scale[i] / dy;
             }
         }
+    }
+    let values = [&fit.coef, &fit.std_err, &fit.resid_std];
+    if values.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
+        return Err(CoreError::invalid(
+            "asset_returns",
+            "the betas or their errors overflow: the asset and factor returns' scales are too far apart",
+        ));
     }
     Ok(fit)
 }
@@ -212,5 +243,43 @@ mod tests {
         let y = Array2::from_shape_fn((30, 1), |(t, _)| t as f64);
         let e = ols(y.view(), x.view(), None).unwrap_err();
         assert!(e.to_string().starts_with("factor_returns:"), "{e}");
+    }
+
+    #[test]
+    fn any_units_give_the_same_fit() {
+        let n = 60;
+        let x = Array2::from_shape_fn((n, 2), |(t, j)| ((t * (j + 3)) as f64 * 0.37).sin());
+        let y = Array2::from_shape_fn((n, 2), |(t, j)| {
+            0.5 + 1.2 * x[[t, 0]] - 0.3 * x[[t, 1]] + (0.1 + j as f64) * ((t as f64) * 1.7).cos()
+        });
+        let base = ols(y.view(), x.view(), Some(3)).expect("fits");
+        // powers of two commute with rounding: the fit scales bit for bit
+        let (cx, cy) = (2f64.powi(-40), 2f64.powi(30));
+        let fit = ols((&y * cy).view(), (&x * cx).view(), Some(3)).expect("fits");
+        for i in 0..base.coef.len() {
+            let f = if i % 3 == 0 { cy } else { cy / cx };
+            assert_eq!(fit.coef[i], base.coef[i] * f, "coefficient {i}");
+            assert_eq!(fit.std_err[i], base.std_err[i] * f, "error {i}");
+            assert_eq!(
+                fit.std_err_nw.as_ref().unwrap()[i],
+                base.std_err_nw.as_ref().unwrap()[i] * f
+            );
+        }
+        assert_eq!(fit.r2, base.r2);
+        // returns in units of 1e±300 (their cross-products would overflow or underflow)
+        for (cx, cy) in [(1e300, 1e300), (1e-300, 1e-300), (1e-300, 1e-290), (1e300, 1e295)] {
+            let fit = ols((&y * cy).view(), (&x * cx).view(), None).expect("fits");
+            for i in 0..base.coef.len() {
+                let f = if i % 3 == 0 { cy } else { cy / cx };
+                let want = base.coef[i] * f;
+                assert!((fit.coef[i] - want).abs() <= 1e-12 * want.abs(), "{cx} {cy}: {i}");
+            }
+            for (a, b) in fit.r2.iter().zip(&base.r2) {
+                assert!((a - b).abs() < 1e-12);
+            }
+        }
+        // betas beyond the largest double are an error, not inf
+        let e = ols((&y * 1e300).view(), (&x * 1e-300).view(), None).unwrap_err();
+        assert!(e.to_string().starts_with("asset_returns:"), "{e}");
     }
 }

@@ -106,8 +106,11 @@ pub fn entropy_pooling(
     if max_iter == 0 {
         return Err(CoreError::invalid("max_iter", "must be at least 1"));
     }
-    if !(tol > 0.0 && tol < 1.0) {
-        return Err(CoreError::invalid("tol", format!("must be in (0, 1), got {tol}")));
+    if !(f64::EPSILON..1.0).contains(&tol) {
+        return Err(CoreError::invalid(
+            "tol",
+            format!("must be in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol}"),
+        ));
     }
     check_views(a_eq, b_eq, n, "a_eq", "b_eq")?;
     check_views(a_ie, b_ie, n, "a_ie", "b_ie")?;

@@ -1151,6 +1151,9 @@ HUGE = 10**400  # a Python int no double can hold: float() overflows
         (lambda sim, px: sim.world.calibrated(potash=gs.data.potash_monthly(), factor=["x"]), "factor"),
         (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), max_iter=-1), "max_iter"),
         (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), tol="x"), "tol"),
+        # below the double-precision epsilon no view can be checked (it used to run to max_iter)
+        (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), tol=1e-300), "tol"),
+        (lambda sim, px: sim.with_views(gs.View.mean("potash_spot", 400.0), tol=1e-16), "tol"),
     ],
 )
 def test_numbers_beyond_the_double_range_and_wrong_types_name_the_argument(call, path):
