@@ -78,6 +78,7 @@ impl Words for __m256i {
     #[inline(always)]
     unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
         let w = Self::load(w);
+        // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
         let i = _mm256_and_si256(w, Self::splat(ziggurat::LAYER_MASK));
         let xi = _mm256_i64gather_pd::<8>(x.as_ptr(), i);
         let next = _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i);
@@ -127,6 +128,7 @@ impl Words for __m512i {
     #[inline(always)]
     unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
         let w = Self::load(w);
+        // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
         let i = _mm512_and_si512(w, Self::splat(ziggurat::LAYER_MASK));
         let xi = _mm512_i64gather_pd::<8>(i, x.as_ptr());
         let next = _mm512_i64gather_pd::<8>(i, x[1..].as_ptr());
@@ -234,7 +236,7 @@ unsafe fn rounds<V: Words>(x: &mut [[V; MAX_BATCH]; 4], n: usize, key: [u32; 2])
 
 tiers! {
     /// [`super::across::PathsRng`]'s words: block `blocks[c]` of `stream` for
-    /// the paths whose counter words are `lo`, `hi`, into `u[c][half][path]`.
+    /// the paths whose counter words are `lo`, `hi`, into `w[c][half][path]`.
     /// A block's paths take `WIDTH / V::WIDTH` registers (chains).
     #[allow(clippy::needless_range_loop)] // chain i's four words sit in four arrays
     unsafe fn across_words_in<V: Words, const C: usize>(
@@ -243,7 +245,7 @@ tiers! {
         hi: &[u64; WIDTH],
         stream: u32,
         blocks: [u32; C],
-        u: &mut [[[u64; WIDTH]; 2]; C],
+        w: &mut [[[u64; WIDTH]; 2]; C],
     ) {
         let per = WIDTH / V::WIDTH;
         let chains = C * per;
@@ -259,8 +261,8 @@ tiers! {
             rounds(&mut x, n, key);
             for i in 0..n {
                 let (c, at) = ((first + i) / per, (first + i) % per * V::WIDTH);
-                V::store_words(x[0][i], x[1][i], &mut u[c][0][at..]);
-                V::store_words(x[2][i], x[3][i], &mut u[c][1][at..]);
+                V::store_words(x[0][i], x[1][i], &mut w[c][0][at..]);
+                V::store_words(x[2][i], x[3][i], &mut w[c][1][at..]);
             }
         }
     } => across_words_avx2, across_words_avx512
