@@ -9,7 +9,7 @@
 //! together in vector lanes. The functions are `#[inline(always)]`: they take
 //! the instruction set of the (multiversioned) kernel they are inlined into.
 
-use super::{locate, normal_of, philox_rounds, unit_of, word, ziggurat_fast, PathRng};
+use super::{locate, philox_rounds, slow_normal, unit_of, word, ziggurat_fast, PathRng};
 
 /// Paths per block.
 pub const WIDTH: usize = 8;
@@ -132,7 +132,7 @@ impl PathsRng {
             // number of the first half of block b: 16·(b / 8) + b mod 8
             let index = ((b >> 3) << 4 | (b & 7)) + (WIDTH * half) as u64;
             let (lo, hi) = (self.lo[l] as u32, self.hi[l] as u32);
-            z[c][half][l] = normal_of(w[c][half][l], self.key, lo, hi, stream, index);
+            z[c][half][l] = slow_normal(w[c][half][l], self.key, lo, hi, stream, index);
         }
     }
 

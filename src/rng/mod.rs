@@ -67,13 +67,18 @@ fn word(hi: u64, lo: u64) -> u64 {
     (hi << 32) | (lo & 0xFFFF_FFFF)
 }
 
+/// The top 52 bits m of a word as a double, exactly, without a u64→f64
+/// instruction (which has no AVX2 form): the double with bits of 2^52 + m,
+/// minus 2^52.
+#[inline(always)]
+fn top_bits(w: u64) -> f64 {
+    f64::from_bits(0x4330_0000_0000_0000 | (w >> 12)) - 4_503_599_627_370_496.0
+}
+
 /// The uniform in (0, 1) of a word: (m + 1/2) / 2^52 with m its top 52 bits.
 #[inline(always)]
 fn unit_of(w: u64) -> f64 {
-    // m < 2^52 converted exactly without a u64→f64 instruction (which has no
-    // AVX2 form): the double with bits of 2^52 + m, minus 2^52.
-    let mf = f64::from_bits(0x4330_0000_0000_0000 | (w >> 12)) - 4_503_599_627_370_496.0;
-    (mf + 0.5) * (1.0 / 4_503_599_627_370_496.0)
+    (top_bits(w) + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
 /// The normal of word `w`, number `index` of `stream` on the path whose
@@ -84,13 +89,18 @@ fn normal_of(w: u64, key: [u32; 2], lo: u32, hi: u32, stream: u32, index: u64) -
     if ok {
         z
     } else {
-        ziggurat::slow(w, &|k| retry_words(key, lo, hi, stream, index, k))
+        slow_normal(w, key, lo, hi, stream, index)
     }
+}
+
+/// [`normal_of`] for a word the fast step did not accept.
+fn slow_normal(w: u64, key: [u32; 2], lo: u32, hi: u32, stream: u32, index: u64) -> f64 {
+    ziggurat::slow(w, &|k| retry_words(key, lo, hi, stream, index, k))
 }
 
 /// [`ziggurat::fast`] of every word of `w` (a multiple of 8, at most 64): the
 /// signed candidates into `z`; bit k of the result is set when word k needs
-/// the slow path ([`normal_of`]).
+/// the slow path ([`slow_normal`]).
 #[inline(always)]
 fn ziggurat_fast(w: &[u64], z: &mut [f64]) -> u64 {
     assert!(w.len() <= 64 && w.len().is_multiple_of(8) && z.len() >= w.len());
@@ -383,7 +393,7 @@ impl GroupFill for Normals<'_> {
                 let k = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let index = first + (16 * (k / LANES) + LANES * h + k % LANES) as u64;
-                z[k] = normal_of(w[k], rng.key, rng.path_lo, rng.path_hi, stream, index);
+                z[k] = slow_normal(w[k], rng.key, rng.path_lo, rng.path_hi, stream, index);
             }
         }
         // per group of 16: the first halves of its 8 blocks, then the second halves

@@ -62,8 +62,7 @@ pub(super) static TABLES: LazyLock<Tables> = LazyLock::new(|| {
 /// The uniform in [0, 1) of a word's top 52 bits (exact: m·2^-52 with m < 2^52).
 #[inline(always)]
 fn top_unit(w: u64) -> f64 {
-    let mf = f64::from_bits(0x4330_0000_0000_0000 | (w >> 12)) - 4_503_599_627_370_496.0;
-    mf * (1.0 / 4_503_599_627_370_496.0)
+    super::top_bits(w) * (1.0 / 4_503_599_627_370_496.0)
 }
 
 /// The candidate of word `w`, signed, and whether it is accepted outright.
@@ -142,12 +141,17 @@ mod tests {
         assert!((v - V).abs() < 1e-15, "{v} against {V}");
     }
 
-    /// ∫_a^b e^{−x²/2} dx by Simpson's rule on `n` (even) intervals.
-    fn integral(a: f64, b: f64, n: usize) -> f64 {
+    /// ∫_a^b g(x) dx by Simpson's rule on `n` (even) intervals.
+    fn simpson(a: f64, b: f64, n: usize, g: impl Fn(f64) -> f64) -> f64 {
         let h = (b - a) / n as f64;
-        let f = |i: usize| density(a + i as f64 * h);
+        let f = |i: usize| g(a + i as f64 * h);
         let inner: f64 = (1..n).map(|i| if i % 2 == 1 { 4.0 * f(i) } else { 2.0 * f(i) }).sum();
         (f(0) + inner + f(n)) * h / 3.0
+    }
+
+    /// ∫_a^b e^{−x²/2} dx on `n` intervals.
+    fn integral(a: f64, b: f64, n: usize) -> f64 {
+        simpson(a, b, n, density)
     }
 
     #[test]
@@ -227,8 +231,8 @@ mod tests {
         let (mean, var) = (s1 / n as f64, s2 / n as f64 - (s1 / n as f64).powi(2));
         // exact moments of Z − R given Z > R
         let q = integral(R, R + 12.0, 1 << 14);
-        let m1 = integral_with(R, 12.0, |e| e) / q;
-        let m2 = integral_with(R, 12.0, |e| e * e) / q;
+        let m1 = simpson(R, R + 12.0, 1 << 14, |x| (x - R) * density(x)) / q;
+        let m2 = simpson(R, R + 12.0, 1 << 14, |x| (x - R).powi(2) * density(x)) / q;
         let (mu, v) = (m1, m2 - m1 * m1);
         assert!(
             (mean - mu).abs() < 4.0 * (v / n as f64).sqrt(),
@@ -239,14 +243,5 @@ mod tests {
             (var - v).abs() < 4.0 * (8.0 * v * v / n as f64).sqrt(),
             "variance {var} against {v}"
         );
-    }
-
-    /// ∫_0^len g(e)·f(a + e) de by Simpson's rule on 2^14 intervals.
-    fn integral_with(a: f64, len: f64, g: impl Fn(f64) -> f64) -> f64 {
-        let n = 1 << 14;
-        let h = len / n as f64;
-        let f = |i: usize| g(i as f64 * h) * density(a + i as f64 * h);
-        let inner: f64 = (1..n).map(|i| if i % 2 == 1 { 4.0 * f(i) } else { 2.0 * f(i) }).sum();
-        (f(0) + inner + f(n)) * h / 3.0
     }
 }
