@@ -754,12 +754,22 @@ fn simulate_block_generic(
 
 /// Whether every value is finite. A double is infinite or NaN exactly when its
 /// exponent bits are all ones; adding one to the exponent then carries into the
-/// sign bit. (Integer or-ing, unlike an early exit, vectorises.)
+/// sign bit. (Integer or-ing, unlike an early exit, vectorises; eight
+/// accumulators let it fill a whole register.)
 #[inline(always)]
 fn all_finite(v: &[f64]) -> bool {
     const EXPONENT: u64 = 0x7FF0_0000_0000_0000;
     const ONE: u64 = 0x0010_0000_0000_0000;
-    v.iter().fold(0u64, |acc, x| acc | ((x.to_bits() & EXPONENT) + ONE)) >> 63 == 0
+    let flag = |x: &f64| (x.to_bits() & EXPONENT) + ONE;
+    let mut acc = [0u64; 8];
+    let lines = v.chunks_exact(8);
+    let rest = lines.remainder().iter().fold(0, |a, x| a | flag(x));
+    for line in lines {
+        for (a, x) in acc.iter_mut().zip(line) {
+            *a |= flag(x);
+        }
+    }
+    acc.iter().fold(rest, |a, b| a | b) >> 63 == 0
 }
 
 #[cfg(test)]
