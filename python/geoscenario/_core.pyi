@@ -170,8 +170,10 @@ def entropy_pooling(
     b_ie: _F64,
     max_iter: int = ...,
     tol: float = ...,
+    progress: _Progress | None = None,
 ) -> dict[str, Any]:
-    """q, relative_entropy, effective_scenarios, iterations, converged, multipliers."""
+    """q, relative_entropy, effective_scenarios, iterations, converged, multipliers;
+    ``progress(newton_iterations_done, max_iter)`` about ten times a second."""
 
 def mean_cvar(
     returns: _F64,

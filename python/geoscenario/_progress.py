@@ -11,12 +11,19 @@ from typing import Any
 
 
 class Progress:
-    """Callable ``progress(done, total)`` handed to the engine."""
+    """Callable ``progress(done, total)`` handed to the engine.
 
-    def __init__(self, desc: str = "simulating", delay: float = 1.0, unit: str = "paths") -> None:
+    With ``open_ended=True`` the total is only a limit (Newton iterations up to
+    ``max_iter``): the display counts what is done, without a percentage, the
+    engine's closing ``(total, total)`` call is ignored, and :meth:`finish`
+    closes the display at the final count.
+    """
+
+    def __init__(self, desc: str = "simulating", delay: float = 1.0, unit: str = "paths", open_ended: bool = False) -> None:
         self.desc = desc
         self.delay = delay
         self.unit = unit
+        self.open_ended = open_ended
         self.t0 = time.perf_counter()
         self._bar: Any = None
         self._plain = False
@@ -24,13 +31,15 @@ class Progress:
         self._last = -1
 
     def __call__(self, done: int, total: int) -> None:
+        if self.open_ended and done >= total:
+            return
         if self._bar is None and not self._plain:
             if time.perf_counter() - self.t0 < self.delay or done >= total:
                 return
             try:
                 from tqdm.auto import tqdm
 
-                self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, unit_scale=True)
+                self._bar = tqdm(total=None if self.open_ended else total, desc=self.desc, unit=self.unit, unit_scale=True)
             except ImportError:
                 # a line rewritten in place on a terminal; in a log (stderr not
                 # a terminal) one line per quarter, so that logs do not fill up
@@ -40,6 +49,9 @@ class Progress:
             self._bar.update(done - self._bar.n)
             if done >= total:
                 self._bar.close()
+        elif self._plain and self.open_ended:
+            if done != self._last:
+                self._count_line(done, end=False)
         elif self._plain:
             pct = int(100 * done / max(total, 1))
             step = self._step
@@ -51,6 +63,26 @@ class Progress:
                 else:
                     sys.stderr.write(text + "\n")
                 sys.stderr.flush()
+
+    def finish(self, done: int) -> None:
+        """Close an open-ended display at the final count (nothing if none was shown)."""
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+            self._bar.close()
+        elif self._plain and self._step == 1:
+            self._count_line(done, end=True)
+        elif self._plain and done != self._last:
+            self._count_line(done, end=True)
+
+    def _count_line(self, done: int, end: bool) -> None:
+        """The open-ended plain line: rewritten in place on a terminal, one line per count in a log."""
+        self._last = done
+        text = f"{self.desc}: {done:,} {self.unit} ({time.perf_counter() - self.t0:.0f} s)"
+        if self._step == 1:
+            sys.stderr.write("\r" + text + ("\n" if end else ""))
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -500,7 +500,9 @@ class Simulation:
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
     # ------------------------------------------------------------------ views and allocation
-    def with_views(self, views: View | Sequence[View], *, max_iter: int = 200, tol: float = 1e-10) -> Simulation:
+    def with_views(
+        self, views: View | Sequence[View], *, max_iter: int = 200, tol: float = 1e-10, progress: bool | str = "auto"
+    ) -> Simulation:
         """The same paths under the posterior weights of analyst views (entropy pooling).
 
         The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
@@ -513,6 +515,11 @@ class Simulation:
         another order can differ by that much. ``tol`` below the double-precision epsilon
         (2.2e-16) is refused.
 
+        Each Newton iteration costs about n·k² operations for k views on n paths
+        (1,000 views on 100,000 paths: seconds). ``progress="auto"`` counts the
+        iterations of solves longer than a second (``True``: always, ``False``: never);
+        Ctrl-C stops the solve with ``KeyboardInterrupt``.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -523,7 +530,7 @@ class Simulation:
         """
         from .views import entropy_pool
 
-        q, info = entropy_pool(self, views, max_iter, tol)
+        q, info = entropy_pool(self, views, max_iter, tol, progress)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
         q = np.ascontiguousarray(q)

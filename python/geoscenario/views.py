@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
+from ._progress import Progress
 from .errors import ConfigError, NumericalError, invalid
 
 if TYPE_CHECKING:
@@ -182,7 +183,9 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
     return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
-def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
+def entropy_pool(
+    sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float, progress: bool | str = "auto"
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
         views = [views]
@@ -192,6 +195,8 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
+    if progress not in ("auto", True, False):
+        raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
     eps = float(np.finfo(float).eps)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not eps <= _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
@@ -201,8 +206,11 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
         ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
         return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
                    "converged": True, "views": [], "max_iter": max_iter, "tol": float(tol)}
-    eq_rows: list[np.ndarray] = []
-    ie_rows: list[np.ndarray] = []
+    # the view functions go straight into the rows of the core's two matrices
+    # (one copy of n·k numbers in Python, however many views)
+    n_eq = sum(isinstance(v, View) and v.op == "==" for v in views)
+    a_eq = np.empty((n_eq, n))
+    a_ie = np.empty((len(views) - n_eq, n))
     eq_b: list[float] = []
     ie_b: list[float] = []
     rows: dict[str, tuple[int, View, bool]] = {}  # the core's row label -> (view index, view, negated)
@@ -215,24 +223,26 @@ def entropy_pool(sim: Simulation, views: View | Iterable[View], max_iter: int, t
             field = e.path.removeprefix("view.")
             raise invalid(f"views[{i}].{field}", f"{str(e).split(': ', 1)[-1]}, in {v!r}") from None
         if v.op == "==":
-            rows[f"a_eq[{len(eq_rows)}]"] = (i, v, False)
-            eq_rows.append(f)
+            rows[f"a_eq[{len(eq_b)}]"] = (i, v, False)
+            a_eq[len(eq_b)] = f
             eq_b.append(float(v.value))
         elif v.op == "<=":
-            rows[f"a_ie[{len(ie_rows)}]"] = (i, v, False)
-            ie_rows.append(f)
+            rows[f"a_ie[{len(ie_b)}]"] = (i, v, False)
+            a_ie[len(ie_b)] = f
             ie_b.append(float(v.value))
         else:  # E[f] >= b  <=>  E[-f] <= -b
-            rows[f"a_ie[{len(ie_rows)}]"] = (i, v, True)
-            ie_rows.append(-f)
+            rows[f"a_ie[{len(ie_b)}]"] = (i, v, True)
+            np.negative(f, out=a_ie[len(ie_b)])
             ie_b.append(-float(v.value))
-    a_eq = np.ascontiguousarray(np.array(eq_rows).reshape(len(eq_rows), n))
-    a_ie = np.ascontiguousarray(np.array(ie_rows).reshape(len(ie_rows), n))
     prior = np.ascontiguousarray(sim.weights, dtype=float)
+    cb = Progress("entropy pooling", delay=0.0 if progress is True else 1.0, unit="Newton iterations",
+                  open_ended=True) if progress else None
     try:
-        res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol)
+        res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
     except NumericalError as e:
         raise NumericalError(_name_views(str(e), rows)) from None
+    if cb is not None:
+        cb.finish(int(res["iterations"]))
     info = {
         "relative_entropy": float(res["relative_entropy"]),
         "effective_scenarios": float(res["effective_scenarios"]),

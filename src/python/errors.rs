@@ -12,7 +12,7 @@ pub fn to_pyerr(py: Python<'_>, e: CoreError) -> PyErr {
         CoreError::Invalid { path, .. } => ("ConfigError", Some(path.clone())),
         CoreError::Resource { .. } => ("ResourceError", None),
         CoreError::Numerical(_) => ("NumericalError", None),
-        CoreError::Cancelled => return PyKeyboardInterrupt::new_err("simulation interrupted"),
+        CoreError::Cancelled => return PyKeyboardInterrupt::new_err("interrupted"),
     };
     let build = || -> PyResult<PyErr> {
         let module = py.import("geoscenario.errors")?;

@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::to_pyerr;
+use super::run_interruptible;
+use crate::engine::Control;
 use crate::allocation::{self, Objective};
 use crate::error::CoreError;
 use crate::{risk, views};
@@ -145,9 +147,12 @@ fn view_block<'a>(
 /// Entropy pooling: the posterior closest to `prior` in relative entropy with
 /// `a_eq @ q = b_eq` and `a_ie @ q <= b_ie` (`a_*` of shape (k, n)). Returns a
 /// dict: q, relative_entropy, effective_scenarios, iterations, converged,
-/// multipliers (equality views first).
+/// multipliers (equality views first). Runs without the GIL on the arrays as
+/// they are (no copy); Ctrl-C stops it with KeyboardInterrupt; `progress` (if
+/// given) is called as `progress(newton_iterations_done, max_iter)` about ten
+/// times a second.
 #[pyfunction]
-#[pyo3(signature = (prior, a_eq, b_eq, a_ie, b_ie, max_iter=views::DEFAULT_MAX_ITER, tol=views::DEFAULT_TOL))]
+#[pyo3(signature = (prior, a_eq, b_eq, a_ie, b_ie, max_iter=views::DEFAULT_MAX_ITER, tol=views::DEFAULT_TOL, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn entropy_pooling<'py>(
     py: Python<'py>,
@@ -158,13 +163,14 @@ pub fn entropy_pooling<'py>(
     b_ie: PyReadonlyArray1<'py, f64>,
     max_iter: usize,
     tol: f64,
+    progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = slice1(&prior, "prior").map_err(|e| to_pyerr(py, e))?;
     let (ae, be) = view_block(&a_eq, &b_eq, p.len(), "a_eq", "b_eq").map_err(|e| to_pyerr(py, e))?;
     let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
-    let (p, ae, be, ai, bi) = (p.to_vec(), ae.to_vec(), be.to_vec(), ai.to_vec(), bi.to_vec());
-    let post = super::run_abandonable(py, move || {
-        views::entropy_pooling(&p, &ae, &be, &ai, &bi, max_iter, tol)
+    let control = Control::default();
+    let post = run_interruptible(py, &control, max_iter as u64, progress.as_ref(), || {
+        views::entropy_pooling_with(p, ae, be, ai, bi, max_iter, tol, &control)
     })?;
     let out = PyDict::new(py);
     out.set_item("q", post.q.into_pyarray(py))?;

@@ -1,14 +1,17 @@
 //! The entropy-pooling dual function and its derivatives, evaluated in fixed
-//! chunks of scenarios across rayon and summed in chunk order, so results are
-//! bit-identical whatever the thread count.
+//! chunks of scenarios, the chunks summed in order within a fixed number of
+//! tasks run across rayon and the tasks' sums in task order, so results are
+//! bit-identical whatever the thread count. The tasks' number keeps their
+//! Hessian partials within a fixed memory budget however many scenarios there are.
 //!
 //! With standardised views `d_ji = (a_ji − b_j) / s_j` and `t_i = ν·d_i`:
 //! `φ(ν) = ln Σ_i p_i e^{t_i}`, `∇φ = E_q[d]`, `∇²φ = E_q[d dᵀ] − E_q[d] E_q[d]ᵀ`,
 //! with `q_i = p_i e^{t_i} / Σ_j p_j e^{t_j}` computed with a max shift.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use ndarray::{s, Array2, ArrayView2, ShapeBuilder};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::View;
 
@@ -33,16 +36,27 @@ pub(super) struct Dual<'a> {
     /// `ln p_i`, `−∞` off the support.
     lnp: &'a [f64],
     chunk: usize,
+    /// Set by the caller to stop: evaluations then skip their remaining chunks.
+    cancel: &'a AtomicBool,
 }
 
-/// One chunk's unnormalised sums, relative to the chunk's own shift `m`.
+/// A task's unnormalised sums `z = Σ e_i`, `g = Σ e_i d_i`, `h = Σ e_i d_i d_iᵀ`
+/// (lower triangle; k × k, or empty without the Hessian) with
+/// `e_i = p_i e^{t_i − m}`, and `max t_i` over its scenarios in the support.
 struct Partial {
     m: f64,
     z: f64,
     g: Vec<f64>,
-    h: Vec<f64>,
+    h: Array2<f64>,
     t_max: f64,
 }
+
+/// Bytes the tasks' Hessian partials may take together (k = 1,000 views: 8 tasks).
+const HESSIAN_BUDGET: usize = 64 << 20;
+/// At most this many tasks (enough to balance many cores when views are few).
+const MAX_TASKS: usize = 64;
+/// Rows of the Hessian per matrix product.
+const PANEL: usize = 128;
 
 /// Per-thread buffers: standardised views, `e_i d_ji`, `t`, `e`.
 struct Scratch {
@@ -53,7 +67,7 @@ struct Scratch {
 }
 
 impl<'a> Dual<'a> {
-    pub fn new(views: &[View<'a>], lnp: &'a [f64], support: &[bool]) -> Dual<'a> {
+    pub fn new(views: &[View<'a>], lnp: &'a [f64], support: &[bool], cancel: &'a AtomicBool) -> Dual<'a> {
         let k = views.len();
         let s = views
             .iter()
@@ -71,7 +85,13 @@ impl<'a> Dual<'a> {
             s,
             lnp,
             chunk: ((1 << 15) / k.max(1)).clamp(256, 8192),
+            cancel,
         }
+    }
+
+    /// Whether the caller asked to stop (the last evaluation may be incomplete).
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
     }
 
     fn k(&self) -> usize {
@@ -102,84 +122,99 @@ impl<'a> Dual<'a> {
         }
     }
 
-    fn chunk_sums(&self, nu: &[f64], hess: bool, ci: usize, sc: &mut Scratch) -> Partial {
+    /// Tasks of consecutive chunks that [`Dual::eval`] sums in parallel: a
+    /// function of the scenario and view counts only (never of the thread
+    /// count), with their Hessian partials together within [`HESSIAN_BUDGET`].
+    fn tasks(&self, n_chunks: usize) -> usize {
+        let k = self.k().max(1);
+        (HESSIAN_BUDGET / (8 * k * k)).clamp(1, MAX_TASKS).min(n_chunks.max(1))
+    }
+
+    /// Add chunk `ci`'s sums to the task's `part`. Its terms `e_i = p_i e^{t_i}`
+    /// are taken relative to the largest `ln p_i + t_i` the task has met (when
+    /// the chunk raises it, the sums so far are scaled down first), so `e_i ≤ 1`.
+    fn add_chunk(&self, nu: &[f64], ci: usize, sc: &mut Scratch, part: &mut Partial) {
         let (k, c) = (self.k(), self.chunk);
         let i0 = ci * c;
         let len = c.min(self.lnp.len() - i0);
         self.fill(nu, i0, len, sc);
         let lnp = &self.lnp[i0..i0 + len];
         let mut m = f64::NEG_INFINITY;
-        let mut t_max = f64::NEG_INFINITY;
         for (&lp, &t) in lnp.iter().zip(&sc.t[..len]) {
             if lp > f64::NEG_INFINITY {
                 m = m.max(lp + t);
-                t_max = t_max.max(t);
+                part.t_max = part.t_max.max(t);
             }
         }
-        let mut part = Partial {
-            m,
-            z: 0.0,
-            g: vec![0.0; k],
-            h: Vec::new(),
-            t_max,
-        };
         if m == f64::NEG_INFINITY {
-            if hess {
-                part.h = vec![0.0; k * k];
-            }
-            return part;
+            return; // no scenario of the chunk is in the support
+        }
+        if m > part.m {
+            let f = (part.m - m).exp();
+            part.z *= f;
+            part.g.iter_mut().for_each(|v| *v *= f);
+            part.h.iter_mut().for_each(|v| *v *= f);
+            part.m = m;
         }
         for ((e, &lp), &t) in sc.e[..len].iter_mut().zip(lnp).zip(&sc.t[..len]) {
             *e = if lp > f64::NEG_INFINITY {
-                (lp + t - m).exp()
+                (lp + t - part.m).exp()
             } else {
                 0.0
             };
         }
         let e = &sc.e[..len];
-        part.z = sum(e);
+        part.z += sum(e);
+        for (j, g) in part.g.iter_mut().enumerate() {
+            *g += dot(e, &sc.d[j * c..j * c + len]);
+        }
+        if part.h.is_empty() {
+            return;
+        }
+        sc.ed.resize(k * c, 0.0);
         for j in 0..k {
-            part.g[j] = dot(e, &sc.d[j * c..j * c + len]);
-        }
-        if hess {
-            sc.ed.resize(k * c, 0.0);
-            for j in 0..k {
-                for ((o, &ei), &dv) in sc.ed[j * c..j * c + len]
-                    .iter_mut()
-                    .zip(e)
-                    .zip(&sc.d[j * c..j * c + len])
-                {
-                    *o = ei * dv;
-                }
+            for ((o, &ei), &dv) in sc.ed[j * c..j * c + len].iter_mut().zip(e).zip(&sc.d[j * c..j * c + len]) {
+                *o = ei * dv;
             }
-            // Σ_i e_i d_i d_iᵀ = (E D) Dᵀ over the chunk: one matrix product
-            let view = |buf| ArrayView2::from_shape((k, len).strides((c, 1)), buf);
-            part.h = match (view(&sc.ed[..]), view(&sc.d[..])) {
-                (Ok(ed), Ok(d)) => {
-                    let mut h = Array2::<f64>::zeros((k, k));
-                    general_mat_mul(1.0, &ed, &d.t(), 0.0, &mut h);
-                    (0..k * k)
-                        .map(|jl| 0.5 * (h[[jl / k, jl % k]] + h[[jl % k, jl / k]]))
-                        .collect()
-                }
-                _ => (0..k * k)
-                    .map(|jl| {
-                        let (j, l) = (jl / k, jl % k);
-                        dot(&sc.ed[j * c..j * c + len], &sc.d[l * c..l * c + len])
-                    })
-                    .collect(),
-            };
         }
-        part
+        // Σ_i e_i d_i d_iᵀ = (E D) Dᵀ, its lower triangle by panels of rows:
+        // rows r0..r1 against views 0..r1 (`eval` mirrors it). The buffers hold
+        // k rows of `c ≥ len` values, so the views are in bounds.
+        let d = ArrayView2::from_shape((k, len).strides((c, 1)), &sc.d[..]).expect("chunk layout");
+        let ed = ArrayView2::from_shape((k, len).strides((c, 1)), &sc.ed[..]).expect("chunk layout");
+        for r0 in (0..k).step_by(PANEL) {
+            let r1 = (r0 + PANEL).min(k);
+            let mut h = part.h.slice_mut(s![r0..r1, 0..r1]);
+            general_mat_mul(1.0, &ed.slice(s![r0..r1, ..]), &d.slice(s![0..r1, ..]).t(), 1.0, &mut h);
+        }
     }
 
     /// φ, ∇φ and (if `hess`) ∇²φ at `nu` (standardised multipliers).
     pub fn eval(&self, nu: &[f64], hess: bool) -> Eval {
         let k = self.k();
         let n_chunks = self.lnp.len().div_ceil(self.chunk);
-        let parts: Vec<Partial> = (0..n_chunks)
+        let per = n_chunks.div_ceil(self.tasks(n_chunks)).max(1);
+        let parts: Vec<Partial> = (0..n_chunks.div_ceil(per))
             .into_par_iter()
-            .map_init(|| self.scratch(), |sc, ci| self.chunk_sums(nu, hess, ci, sc))
+            .map_init(
+                || self.scratch(),
+                |sc, task| {
+                    let mut part = Partial {
+                        m: f64::NEG_INFINITY,
+                        z: 0.0,
+                        g: vec![0.0; k],
+                        h: if hess { Array2::zeros((k, k)) } else { Array2::zeros((0, 0)) },
+                        t_max: f64::NEG_INFINITY,
+                    };
+                    for ci in task * per..((task + 1) * per).min(n_chunks) {
+                        if self.cancelled() {
+                            break;
+                        }
+                        self.add_chunk(nu, ci, sc, &mut part);
+                    }
+                    part
+                },
+            )
             .collect();
         let m = parts.iter().map(|p| p.m).fold(f64::NEG_INFINITY, f64::max);
         let mut z = 0.0;
@@ -205,8 +240,9 @@ impl<'a> Dual<'a> {
         }
         if hess {
             for j in 0..k {
-                for l in 0..k {
-                    h[j * k + l] = h[j * k + l] / z - g[j] * g[l];
+                for l in 0..=j {
+                    let v = h[j * k + l] / z - g[j] * g[l];
+                    (h[j * k + l], h[l * k + j]) = (v, v);
                 }
             }
         }

@@ -18,7 +18,9 @@
 mod dual;
 
 use rayon::prelude::*;
+use std::sync::atomic::Ordering;
 
+use crate::engine::Control;
 use crate::error::{CoreError, Result};
 use crate::sum::sum_by;
 use dual::{Dual, Eval};
@@ -97,6 +99,23 @@ pub fn entropy_pooling(
     b_ie: &[f64],
     max_iter: usize,
     tol: f64,
+) -> Result<Posterior> {
+    entropy_pooling_with(prior, a_eq, b_eq, a_ie, b_ie, max_iter, tol, &Control::default())
+}
+
+/// [`entropy_pooling`] under `control`: `control.cancel` stops it within one
+/// chunk of scenarios (`CoreError::Cancelled`), and `control.paths_done`
+/// counts its Newton iterations as they finish.
+#[allow(clippy::too_many_arguments)]
+pub fn entropy_pooling_with(
+    prior: &[f64],
+    a_eq: &[f64],
+    b_eq: &[f64],
+    a_ie: &[f64],
+    b_ie: &[f64],
+    max_iter: usize,
+    tol: f64,
+    control: &Control,
 ) -> Result<Posterior> {
     let n = prior.len();
     if n == 0 {
@@ -214,12 +233,15 @@ pub fn entropy_pooling(
         (q, ln_q, 0)
     } else {
         let sel: Vec<View> = active.iter().map(|&j| views[j]).collect();
-        let dual = Dual::new(&sel, &lnp, &support);
-        let (nu, iterations) = newton(&dual, &sel, max_iter, tol)?;
+        let dual = Dual::new(&sel, &lnp, &support, &control.cancel);
+        let (nu, iterations) = newton(&dual, &sel, max_iter, tol, control)?;
         for ((&j, &v), &s) in active.iter().zip(&nu).zip(&dual.s) {
             multipliers[j] = v / s; // back to the units of the view function
         }
         let (q, ln_q) = dual.posterior(&nu);
+        if dual.cancelled() {
+            return Err(CoreError::Cancelled);
+        }
         (q, ln_q, iterations)
     };
 
@@ -311,7 +333,8 @@ fn out_of_range(v: &View, lo: f64, hi: f64, restricted: bool) -> CoreError {
 
 /// Projected Newton on the standardised dual; returns the standardised
 /// multipliers and the iteration count.
-fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec<f64>, usize)> {
+/// Stops with `CoreError::Cancelled` after an evaluation that `dual` cut short.
+fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64, control: &Control) -> Result<(Vec<f64>, usize)> {
     const SIGMA: f64 = 1e-4;
     let k = views.len();
     let ineq: Vec<bool> = views.iter().map(|v| v.ineq).collect();
@@ -321,6 +344,9 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
     let mut ev = dual.eval(&nu, true);
     let mut iter = 0;
     loop {
+        if dual.cancelled() {
+            return Err(CoreError::Cancelled);
+        }
         if converged(&ev.g, &nu, &ineq, &tol_j) {
             break;
         }
@@ -384,6 +410,9 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
                 .collect();
             let slope: f64 = (0..k).map(|j| ev.g[j] * (trial[j] - nu[j])).sum();
             let cand = dual.eval(&trial, t == 1.0);
+            if dual.cancelled() {
+                return Err(CoreError::Cancelled);
+            }
             let tiny = 1e-13 * (1.0 + ev.phi.abs());
             // near the optimum φ differences drown in rounding: take the full Newton step
             if cand.phi <= ev.phi + SIGMA * slope || (t == 1.0 && -slope <= tiny && cand.phi <= ev.phi + tiny) {
@@ -413,6 +442,7 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64) -> Result<(Vec
                     .into(),
             ));
         }
+        control.paths_done.fetch_add(1, Ordering::Relaxed);
     }
     Ok((nu, iter))
 }

@@ -180,3 +180,107 @@ fn bad_input_names_the_argument() {
     let e = entropy_pooling(&[0.5, 0.5], &[], &[], &[], &[], 0, 1e-10).unwrap_err();
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "max_iter"));
 }
+
+/// A reproducible pseudo-random value in [0, 1) (a hash of `i`).
+fn unit(i: u64) -> f64 {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Views on n scenarios whose prior weight grows with the index, so that each
+/// chunk of a task raises the task's shift (the rescaling path), some
+/// scenarios off the support; k views spanning two panels of the Hessian.
+fn wide_problem(n: usize, k: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<bool>) {
+    let support: Vec<bool> = (0..n).map(|i| i % 97 != 5).collect();
+    let lnp: Vec<f64> = (0..n)
+        .map(|i| if support[i] { (1.0 + 3.0 * i as f64 / n as f64).ln() } else { f64::NEG_INFINITY })
+        .collect();
+    let a: Vec<f64> = (0..k * n).map(|i| unit(i as u64) + (i / n) as f64 * 0.01).collect();
+    let b: Vec<f64> = (0..k).map(|j| 0.5 + j as f64 * 0.01).collect();
+    (lnp, a, b, support)
+}
+
+#[test]
+fn dual_derivatives_match_the_direct_sums_across_tasks_and_panels() {
+    let (n, k) = (20_000, 140); // 79 chunks in 64 tasks: some tasks sum two chunks
+    let (lnp, a, b, support) = wide_problem(n, k);
+    let views: Vec<View> = (0..k)
+        .map(|j| View { a: &a[j * n..(j + 1) * n], b: b[j], ineq: false, scale: 1.0, index: j })
+        .collect();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let dual = Dual::new(&views, &lnp, &support, &cancel);
+    let nu: Vec<f64> = (0..k).map(|j| 0.5 * unit(1_000_000 + j as u64) - 0.25).collect();
+    let ev = dual.eval(&nu, true);
+
+    // the direct sums with the global shift, d_ji = (a_ji − b_j)/s_j
+    let d = |i: usize, j: usize| (a[j * n + i] - b[j]) / dual.s[j];
+    let t: Vec<f64> = (0..n).map(|i| (0..k).map(|j| nu[j] * d(i, j)).sum()).collect();
+    let m = (0..n).filter(|&i| support[i]).map(|i| lnp[i] + t[i]).fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = (0..n).map(|i| if support[i] { (lnp[i] + t[i] - m).exp() } else { 0.0 }).collect();
+    let z: f64 = e.iter().sum();
+    let g: Vec<f64> = (0..k).map(|j| (0..n).map(|i| e[i] * d(i, j)).sum::<f64>() / z).collect();
+    assert!((ev.phi - (m + z.ln())).abs() < 1e-12 * (1.0 + ev.phi.abs()), "{} vs {}", ev.phi, m + z.ln());
+    for j in 0..k {
+        assert!((ev.g[j] - g[j]).abs() < 1e-12, "g[{j}]: {} vs {}", ev.g[j], g[j]);
+    }
+    for j in (0..k).step_by(7).chain([127, 128, 139]) {
+        for l in 0..k {
+            let h = (0..n).map(|i| e[i] * d(i, j) * d(i, l)).sum::<f64>() / z - g[j] * g[l];
+            assert!((ev.h[j * k + l] - h).abs() < 1e-12, "h[{j}, {l}]: {} vs {h}", ev.h[j * k + l]);
+            assert_eq!(ev.h[j * k + l], ev.h[l * k + j], "h symmetric at ({j}, {l})");
+        }
+    }
+}
+
+#[test]
+fn wide_views_give_the_same_bits_on_any_thread_count() {
+    let (n, k) = (20_000, 140);
+    let (lnp, a, b, _) = wide_problem(n, k);
+    let p: Vec<f64> = lnp.iter().map(|l| l.exp()).collect();
+    // targets a little away from the prior's means, so that Newton has work to do
+    let total: f64 = p.iter().sum();
+    let b: Vec<f64> = (0..k)
+        .map(|j| (0..n).map(|i| p[i] * a[j * n + i]).sum::<f64>() / total + 0.002 * (b[j] - 0.5))
+        .collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let control = Control::default();
+            let post = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap();
+            // the control counts the Newton iterations
+            assert_eq!(control.paths_done.load(Ordering::Relaxed), post.iterations as u64);
+            post
+        })
+    };
+    let one = run(1);
+    assert!(one.iterations >= 2, "{} iterations", one.iterations);
+    for j in 0..k {
+        // within tol of the view's scale, max |a_j| < 2.4
+        assert!((expect(&one.q, &a[j * n..(j + 1) * n]) - b[j]).abs() <= DEFAULT_TOL * 2.4, "view {j}");
+    }
+    for threads in [2, 3, 8] {
+        let other = run(threads);
+        assert_eq!(other.iterations, one.iterations);
+        assert!(other.q.iter().zip(&one.q).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads");
+        assert!(other.multipliers.iter().zip(&one.multipliers).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+}
+
+#[test]
+fn a_cancelled_solve_stops_with_cancelled() {
+    let (n, k) = (5_000, 20);
+    let (lnp, a, _, _) = wide_problem(n, k);
+    let p: Vec<f64> = lnp.iter().map(|l| l.exp()).collect();
+    let b: Vec<f64> = (0..k).map(|j| 0.5 + j as f64 * 0.01 + 0.001).collect();
+    let control = Control::default();
+    control.cancel.store(true, Ordering::Relaxed);
+    let e = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap_err();
+    assert!(matches!(e, CoreError::Cancelled), "{e}");
+    assert_eq!(control.paths_done.load(Ordering::Relaxed), 0);
+    // the same problem solves when not cancelled
+    let post = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &Control::default()).unwrap();
+    assert!(post.iterations >= 1);
+}

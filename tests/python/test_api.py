@@ -628,6 +628,38 @@ def test_names_of_series_and_strategies_are_checked(sim):
     assert one.weights.index.tolist() == ["direct_belarus"]
 
 
+def test_open_ended_progress_counts_and_closes_at_the_final_count(monkeypatch, capsys):
+    """Newton iterations have a limit, not a total: a count per line in a log, no
+    percentage, the engine's closing (limit, limit) call ignored, finish() at the count."""
+    from geoscenario._progress import Progress
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    bar = Progress("entropy pooling", delay=0.0, unit="Newton iterations", open_ended=True)
+    for done in (0, 1, 1, 2):
+        bar(done, 200)
+    bar(200, 200)
+    bar.finish(3)
+    lines = capsys.readouterr().err.splitlines()
+    assert [ln.split(": ")[1].split(" Newton")[0] for ln in lines] == ["0", "1", "2", "3"]
+    assert "%" not in "".join(lines) and "200" not in "".join(lines)
+    quiet = Progress("entropy pooling", delay=60.0, open_ended=True)  # a quick solve shows nothing
+    quiet(1, 200)
+    quiet(200, 200)
+    quiet.finish(1)
+    assert capsys.readouterr().err == ""
+
+
+def test_with_views_progress_is_checked_and_changes_nothing(default_world):
+    sim = default_world.simulate(2_000, seed=5, progress=False)
+    view = gs.View.prob_above("potash_spot", 400, 0.4)
+    a = sim.with_views(view, progress=False)
+    b = sim.with_views(view, progress=True)
+    assert np.array_equal(a.weights, b.weights)
+    with pytest.raises(gs.ConfigError) as e:
+        sim.with_views(view, progress="yes")
+    assert e.value.path == "progress"
+
+
 def test_plain_progress_in_a_log_writes_a_line_per_quarter(monkeypatch, capsys):
     from geoscenario._progress import Progress
 

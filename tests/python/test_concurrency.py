@@ -200,7 +200,7 @@ def _python_progress_during(fn: Callable[[], Any]) -> tuple[int, float]:
 
 @pytest.mark.parametrize(
     "what",
-    ["simulate", "simulate_summary", "risk_table", "mean_cvar"],
+    ["simulate", "simulate_summary", "risk_table", "mean_cvar", "entropy_pooling"],
 )
 def test_gil_is_released_during_long_calls(default_world, what):
     rng = np.random.default_rng(0)
@@ -220,6 +220,14 @@ def test_gil_is_released_during_long_calls(default_world, what):
 
         def fn() -> Any:
             return core.risk_table(r, w, scen, 3, 0.95)
+    elif what == "entropy_pooling":
+        n, k = 50_000, 300  # a few Newton iterations of about 0.1 s
+        a = rng.random((k, n))
+        b = a.mean(axis=1) + 0.002
+        none2, none1 = np.empty((0, n)), np.empty(0)
+
+        def fn() -> Any:
+            return core.entropy_pooling(np.full(n, 1.0 / n), a, b, none2, none1)
     else:
         n = 1_000_000  # about 1 s: constraint generation makes smaller programmes too quick to watch
         r = np.ascontiguousarray(rng.normal(0.01, 0.1, (n, 4)))
