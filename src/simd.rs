@@ -1,7 +1,7 @@
 //! Runtime choice of instruction set for the hot loops.
 //!
 //! Each hot function is compiled three times (baseline x86-64, AVX2,
-//! AVX-512) by [`multiversion!`] and the best one the CPU supports runs.
+//! AVX-512) by `multiversion!` and the best one the CPU supports runs.
 //! The kernels use only IEEE-754 basic operations and integer bit
 //! manipulation (no fused multiply-add), so every tier returns the same bits;
 //! a test checks it. `GEOSCENARIO_SIMD=generic|avx2|avx512` caps the tier.

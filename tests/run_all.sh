@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test run, after `python -m pip install -e ".[test]"`:
 #   formatting and lints (cargo fmt, clippy, ruff), types (mypy, stubtest of _core),
-#   Rust tests, Python tests with doctests, and the packaging check: an abi3 wheel
+#   the Rust docs' links, Rust tests, Python tests with doctests, and the packaging check: an abi3 wheel
 #   from `maturin build --release`, installed into a fresh virtual environment and
 #   tested there from a directory outside the repository.
 # Every step fails the script. PYTHON selects the interpreter (default: python).
@@ -18,6 +18,9 @@ cargo fmt --check
 
 step "cargo clippy --all-targets --features python -- -D warnings"
 cargo clippy --all-targets --features python -- -D warnings
+
+step "cargo doc: every intra-doc link resolves"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --quiet
 
 step "cargo test --release"
 cargo test --release

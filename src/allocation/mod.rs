@@ -12,7 +12,7 @@
 
 mod lp;
 
-/// Largest accepted risk aversion λ (CVaR − λ·E[return]).
+/// Largest accepted risk aversion λ (CVaR − λ·E\[return\]).
 pub const MAX_RISK_AVERSION: f64 = 1e6;
 
 /// Scenarios up to which the whole programme is solved at once.

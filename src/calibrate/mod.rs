@@ -6,7 +6,7 @@
 //!   OLS fit of the AR(1), mapped to (κ, θ, σ) with delta-method errors.
 //! - [`jumps`]: the same with N ~ Poisson(λΔ) log jumps ~ Normal(μ_J, σ_J)
 //!   per step: MLE of the Gaussian-mixture transition density.
-//! - [`ols`]: betas of asset returns on factor returns, classical and
+//! - [`ols`](mod@ols): betas of asset returns on factor returns, classical and
 //!   Newey–West standard errors.
 //!
 //! Everything here is plain Rust; `src/python/calibrate.rs` is the binding.

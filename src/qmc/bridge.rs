@@ -14,7 +14,7 @@
 //! Finance", 2002, §10.8.3). The first normals, which QMC integrates best,
 //! thus carry the large-scale moves of the path (Moskowitz & Caflisch 1996).
 
-/// One step of the construction: W[point] from its neighbours and one normal.
+/// One step of the construction: W\[point\] from its neighbours and one normal.
 #[derive(Clone, Copy, Debug)]
 struct Step {
     /// Point built (0-based: point p is time p + 1).
