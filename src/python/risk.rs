@@ -8,8 +8,8 @@ use pyo3::types::PyDict;
 
 use super::errors::to_pyerr;
 use super::run_interruptible;
-use crate::engine::Control;
 use crate::allocation::{self, Objective};
+use crate::engine::Control;
 use crate::error::CoreError;
 use crate::{risk, views};
 

@@ -8,12 +8,11 @@
 //! `φ(ν) = ln Σ_i p_i e^{t_i}`, `∇φ = E_q[d]`, `∇²φ = E_q[d dᵀ] − E_q[d] E_q[d]ᵀ`,
 //! with `q_i = p_i e^{t_i} / Σ_j p_j e^{t_j}` computed with a max shift.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2, ShapeBuilder};
+use ndarray::Array2;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::View;
+use super::{hessian, View};
 
 /// φ and its derivatives at one ν.
 #[derive(Debug, Clone)]
@@ -55,15 +54,14 @@ struct Partial {
 const HESSIAN_BUDGET: usize = 64 << 20;
 /// At most this many tasks (enough to balance many cores when views are few).
 const MAX_TASKS: usize = 64;
-/// Rows of the Hessian per matrix product.
-const PANEL: usize = 128;
 
-/// Per-thread buffers: standardised views, `e_i d_ji`, `t`, `e`.
+/// Per-thread buffers: standardised views, `e_i d_ji`, `t`, `e`, and the Hessian's packing.
 struct Scratch {
     d: Vec<f64>,
     ed: Vec<f64>,
     t: Vec<f64>,
     e: Vec<f64>,
+    packs: hessian::Packs,
 }
 
 impl<'a> Dual<'a> {
@@ -105,6 +103,7 @@ impl<'a> Dual<'a> {
             ed: Vec::new(),
             t: vec![0.0; self.chunk],
             e: vec![0.0; self.chunk],
+            packs: hessian::Packs::default(),
         }
     }
 
@@ -173,20 +172,17 @@ impl<'a> Dual<'a> {
         }
         sc.ed.resize(k * c, 0.0);
         for j in 0..k {
-            for ((o, &ei), &dv) in sc.ed[j * c..j * c + len].iter_mut().zip(e).zip(&sc.d[j * c..j * c + len]) {
+            for ((o, &ei), &dv) in sc.ed[j * c..j * c + len]
+                .iter_mut()
+                .zip(e)
+                .zip(&sc.d[j * c..j * c + len])
+            {
                 *o = ei * dv;
             }
         }
-        // Σ_i e_i d_i d_iᵀ = (E D) Dᵀ, its lower triangle by panels of rows:
-        // rows r0..r1 against views 0..r1 (`eval` mirrors it). The buffers hold
-        // k rows of `c ≥ len` values, so the views are in bounds.
-        let d = ArrayView2::from_shape((k, len).strides((c, 1)), &sc.d[..]).expect("chunk layout");
-        let ed = ArrayView2::from_shape((k, len).strides((c, 1)), &sc.ed[..]).expect("chunk layout");
-        for r0 in (0..k).step_by(PANEL) {
-            let r1 = (r0 + PANEL).min(k);
-            let mut h = part.h.slice_mut(s![r0..r1, 0..r1]);
-            general_mat_mul(1.0, &ed.slice(s![r0..r1, ..]), &d.slice(s![0..r1, ..]).t(), 1.0, &mut h);
-        }
+        // Σ_i e_i d_i d_iᵀ = (E D) Dᵀ, its lower triangle (`eval` mirrors it)
+        let h = part.h.as_slice_mut().expect("a standard-layout matrix");
+        hessian::add_lower(&sc.ed, &sc.d, k, len, c, h, &mut sc.packs);
     }
 
     /// φ, ∇φ and (if `hess`) ∇²φ at `nu` (standardised multipliers).
@@ -203,7 +199,11 @@ impl<'a> Dual<'a> {
                         m: f64::NEG_INFINITY,
                         z: 0.0,
                         g: vec![0.0; k],
-                        h: if hess { Array2::zeros((k, k)) } else { Array2::zeros((0, 0)) },
+                        h: if hess {
+                            Array2::zeros((k, k))
+                        } else {
+                            Array2::zeros((0, 0))
+                        },
                         t_max: f64::NEG_INFINITY,
                     };
                     for ci in task * per..((task + 1) * per).min(n_chunks) {

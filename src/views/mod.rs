@@ -16,6 +16,7 @@
 //! range, otherwise with a Farkas certificate found along the Newton path.
 
 mod dual;
+mod hessian;
 
 use rayon::prelude::*;
 use std::sync::atomic::Ordering;

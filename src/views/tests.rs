@@ -192,11 +192,17 @@ fn unit(i: u64) -> f64 {
 
 /// Views on n scenarios whose prior weight grows with the index, so that each
 /// chunk of a task raises the task's shift (the rescaling path), some
-/// scenarios off the support; k views spanning two panels of the Hessian.
+/// scenarios off the support; k views not a multiple of the Hessian's blocks.
 fn wide_problem(n: usize, k: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<bool>) {
     let support: Vec<bool> = (0..n).map(|i| i % 97 != 5).collect();
     let lnp: Vec<f64> = (0..n)
-        .map(|i| if support[i] { (1.0 + 3.0 * i as f64 / n as f64).ln() } else { f64::NEG_INFINITY })
+        .map(|i| {
+            if support[i] {
+                (1.0 + 3.0 * i as f64 / n as f64).ln()
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
         .collect();
     let a: Vec<f64> = (0..k * n).map(|i| unit(i as u64) + (i / n) as f64 * 0.01).collect();
     let b: Vec<f64> = (0..k).map(|j| 0.5 + j as f64 * 0.01).collect();
@@ -208,7 +214,13 @@ fn dual_derivatives_match_the_direct_sums_across_tasks_and_panels() {
     let (n, k) = (20_000, 140); // 79 chunks in 64 tasks: some tasks sum two chunks
     let (lnp, a, b, support) = wide_problem(n, k);
     let views: Vec<View> = (0..k)
-        .map(|j| View { a: &a[j * n..(j + 1) * n], b: b[j], ineq: false, scale: 1.0, index: j })
+        .map(|j| View {
+            a: &a[j * n..(j + 1) * n],
+            b: b[j],
+            ineq: false,
+            scale: 1.0,
+            index: j,
+        })
         .collect();
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let dual = Dual::new(&views, &lnp, &support, &cancel);
@@ -218,18 +230,34 @@ fn dual_derivatives_match_the_direct_sums_across_tasks_and_panels() {
     // the direct sums with the global shift, d_ji = (a_ji − b_j)/s_j
     let d = |i: usize, j: usize| (a[j * n + i] - b[j]) / dual.s[j];
     let t: Vec<f64> = (0..n).map(|i| (0..k).map(|j| nu[j] * d(i, j)).sum()).collect();
-    let m = (0..n).filter(|&i| support[i]).map(|i| lnp[i] + t[i]).fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = (0..n).map(|i| if support[i] { (lnp[i] + t[i] - m).exp() } else { 0.0 }).collect();
+    let m = (0..n)
+        .filter(|&i| support[i])
+        .map(|i| lnp[i] + t[i])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = (0..n)
+        .map(|i| if support[i] { (lnp[i] + t[i] - m).exp() } else { 0.0 })
+        .collect();
     let z: f64 = e.iter().sum();
-    let g: Vec<f64> = (0..k).map(|j| (0..n).map(|i| e[i] * d(i, j)).sum::<f64>() / z).collect();
-    assert!((ev.phi - (m + z.ln())).abs() < 1e-12 * (1.0 + ev.phi.abs()), "{} vs {}", ev.phi, m + z.ln());
-    for j in 0..k {
-        assert!((ev.g[j] - g[j]).abs() < 1e-12, "g[{j}]: {} vs {}", ev.g[j], g[j]);
+    let g: Vec<f64> = (0..k)
+        .map(|j| (0..n).map(|i| e[i] * d(i, j)).sum::<f64>() / z)
+        .collect();
+    assert!(
+        (ev.phi - (m + z.ln())).abs() < 1e-12 * (1.0 + ev.phi.abs()),
+        "{} vs {}",
+        ev.phi,
+        m + z.ln()
+    );
+    for (j, (got, want)) in ev.g.iter().zip(&g).enumerate() {
+        assert!((got - want).abs() < 1e-12, "g[{j}]: {got} vs {want}");
     }
     for j in (0..k).step_by(7).chain([127, 128, 139]) {
         for l in 0..k {
             let h = (0..n).map(|i| e[i] * d(i, j) * d(i, l)).sum::<f64>() / z - g[j] * g[l];
-            assert!((ev.h[j * k + l] - h).abs() < 1e-12, "h[{j}, {l}]: {} vs {h}", ev.h[j * k + l]);
+            assert!(
+                (ev.h[j * k + l] - h).abs() < 1e-12,
+                "h[{j}, {l}]: {} vs {h}",
+                ev.h[j * k + l]
+            );
             assert_eq!(ev.h[j * k + l], ev.h[l * k + j], "h symmetric at ({j}, {l})");
         }
     }
@@ -259,13 +287,23 @@ fn wide_views_give_the_same_bits_on_any_thread_count() {
     assert!(one.iterations >= 2, "{} iterations", one.iterations);
     for j in 0..k {
         // within tol of the view's scale, max |a_j| < 2.4
-        assert!((expect(&one.q, &a[j * n..(j + 1) * n]) - b[j]).abs() <= DEFAULT_TOL * 2.4, "view {j}");
+        assert!(
+            (expect(&one.q, &a[j * n..(j + 1) * n]) - b[j]).abs() <= DEFAULT_TOL * 2.4,
+            "view {j}"
+        );
     }
     for threads in [2, 3, 8] {
         let other = run(threads);
         assert_eq!(other.iterations, one.iterations);
-        assert!(other.q.iter().zip(&one.q).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads");
-        assert!(other.multipliers.iter().zip(&one.multipliers).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(
+            other.q.iter().zip(&one.q).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{threads} threads"
+        );
+        assert!(other
+            .multipliers
+            .iter()
+            .zip(&one.multipliers)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }
 
