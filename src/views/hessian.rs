@@ -5,7 +5,8 @@
 //! are packed so that, scenario by scenario, [`MR`] rows of `E D` and [`NR`]
 //! rows of `D` are contiguous, and an `MR × NR` tile of `H` accumulates in 24
 //! registers with fused multiply-adds (two vector loads and twelve broadcasts
-//! per scenario). Elsewhere the panels go through `ndarray`'s matrix product.
+//! per scenario). Elsewhere, and for fewer than [`MIN_TILED`] views, the
+//! panels go through `ndarray`'s matrix product.
 //! Either way every entry sums its scenarios in a fixed order, so the result
 //! does not depend on the thread count (it may differ in the last bits
 //! between the two paths).
@@ -17,6 +18,9 @@ use ndarray::{s, ArrayView2, ArrayViewMut2, ShapeBuilder};
 const MR: usize = 12;
 /// Rows of `D` (columns of `H`) per tile: two registers of eight.
 const NR: usize = 16;
+/// Fewer views than this take the portable path: their tiles would be mostly
+/// padding (and packing them mostly zeroing).
+const MIN_TILED: usize = 2 * NR;
 /// Rows of `H` per matrix product on the portable path.
 const PANEL: usize = 128;
 
@@ -33,7 +37,7 @@ pub(super) fn add_lower(ed: &[f64], d: &[f64], k: usize, len: usize, stride: usi
     assert!(len <= stride && h.len() == k * k);
     assert!(k == 0 || (ed.len() >= (k - 1) * stride + len && d.len() >= (k - 1) * stride + len));
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::level() == crate::simd::AVX512 {
+    if k >= MIN_TILED && crate::simd::level() == crate::simd::AVX512 {
         // SAFETY: the tier is only selected on CPUs with AVX-512
         unsafe { add_lower_avx512(ed, d, k, len, stride, h, packs) };
         return;
