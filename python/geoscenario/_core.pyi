@@ -185,9 +185,10 @@ def mean_cvar(
     """weights, cvar, expected_return, var, zeta, lp_cvar, status, iterations."""
 
 def efficient_frontier(
-    returns: _F64, weights: _F64, alpha: float, n_points: int = 20
+    returns: _F64, weights: _F64, alpha: float, n_points: int = 20, progress: _Progress | None = None
 ) -> dict[str, Any]:
-    """target_return, expected_return, cvar, var (n_points), weights (n_points, m), status."""
+    """target_return, expected_return, cvar, var (n_points), weights (n_points, m), status;
+    ``progress(points_done, n_points)`` about ten times a second."""
 
 # ---------------------------------------------------------------- calibration and backtests
 def calibrate_log_ou(

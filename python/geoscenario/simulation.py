@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate, stats
+from ._progress import Progress
 from .errors import invalid
 from .summary import QUANTILES, SummaryResult
 from .views import Allocation, View
@@ -577,9 +578,18 @@ class Simulation:
                           str(res["status"]))
 
     def efficient_frontier(
-        self, alpha: float = 0.95, n_points: int = 20, strategies: Sequence[str] | None = None
+        self,
+        alpha: float = 0.95,
+        n_points: int = 20,
+        strategies: Sequence[str] | None = None,
+        *,
+        progress: bool | str = "auto",
     ) -> pd.DataFrame:
         """Mean–CVaR efficient frontier: one row per target return, with the weights.
+
+        ``progress="auto"`` shows the points solved when the frontier takes longer
+        than a second (``True``: always, ``False``: never); Ctrl-C stops it with
+        ``KeyboardInterrupt`` before its next linear programme.
 
         Examples
         --------
@@ -594,7 +604,10 @@ class Simulation:
 
         names, r = strategy_returns(self, strategies)
         n = _validate.integer("n_points", n_points, 2, 1000)
-        res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n)
+        if progress not in ("auto", True, False):
+            raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+        cb = Progress("efficient frontier", delay=0.0 if progress is True else 1.0, unit="points") if progress else None
+        res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
         df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})
         w = np.asarray(res["weights"]).reshape(len(df), len(names))
         for j, s in enumerate(names):

@@ -24,7 +24,9 @@ const WEIGHT_NOISE: f64 = 1e-10;
 const MAX_ROUNDS: usize = 30;
 
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::engine::Control;
 use crate::error::{CoreError, Result};
 use crate::risk::{check_alpha, check_sample, check_weights, var_cvar};
 
@@ -89,7 +91,12 @@ pub(crate) struct Problem<'a> {
     /// tail), so this changes no optimum, and it keeps 1 / (1 − α) at most
     /// 2 / p_min (at α = 1 − 2⁻⁵³ the solver stalled).
     pub alpha_lp: f64,
+    /// Set by the caller to stop: checked before every linear programme.
+    pub cancel: &'a AtomicBool,
 }
+
+/// The flag of problems nobody cancels.
+static NEVER: AtomicBool = AtomicBool::new(false);
 
 impl<'a> Problem<'a> {
     fn new(returns: &'a [f64], n_assets: usize, w: &'a [f64], alpha: f64) -> Result<Problem<'a>> {
@@ -124,7 +131,17 @@ impl<'a> Problem<'a> {
             mu,
             alpha,
             alpha_lp: alpha.min(1.0 - 0.5 * p_min),
+            cancel: &NEVER,
         })
+    }
+
+    /// `CoreError::Cancelled` if the caller asked to stop.
+    fn go_on(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(CoreError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     /// Largest expected asset return and the tolerance for "equal to it".
@@ -189,6 +206,7 @@ impl<'a> Problem<'a> {
     /// of `guess` (default: the equal-weight mix of the allowed assets);
     /// scenarios that break the rule are added until none does.
     fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>, guess: Option<&[f64]>) -> Result<Allocation> {
+        self.go_on()?;
         let n = self.rows.len();
         let tail = ((1.0 - self.alpha_lp) * n as f64).ceil() as usize;
         let size = (2 * tail + 2_000).max(FULL_LP_ROWS / 2);
@@ -236,6 +254,7 @@ impl<'a> Problem<'a> {
         let mut active = vec![false; n];
         order[..taken].iter().for_each(|&r| active[r] = true);
         for _ in 0..MAX_ROUNDS {
+            self.go_on()?;
             let sub = self.restricted(&active);
             let a = match lp::solve(&sub, allowed, lambda, target) {
                 Ok(a) => a,
@@ -259,6 +278,7 @@ impl<'a> Problem<'a> {
             }
             outside[..add].iter().for_each(|&r| active[r] = true);
         }
+        self.go_on()?;
         lp::solve(self, allowed, lambda, target)
     }
 
@@ -277,6 +297,7 @@ impl<'a> Problem<'a> {
             mu: self.mu.clone(),
             alpha: self.alpha,
             alpha_lp: self.alpha_lp,
+            cancel: self.cancel,
         }
     }
 
@@ -341,7 +362,22 @@ pub fn mean_cvar(
     alpha: f64,
     objective: Objective,
 ) -> Result<Allocation> {
-    Problem::new(returns, n_assets, weights, alpha)?.solve(objective)
+    mean_cvar_with(returns, n_assets, weights, alpha, objective, &Control::default())
+}
+
+/// [`mean_cvar`] under `control`: `control.cancel` stops it before its next
+/// linear programme (`CoreError::Cancelled`).
+pub fn mean_cvar_with(
+    returns: &[f64],
+    n_assets: usize,
+    weights: &[f64],
+    alpha: f64,
+    objective: Objective,
+    control: &Control,
+) -> Result<Allocation> {
+    let mut prob = Problem::new(returns, n_assets, weights, alpha)?;
+    prob.cancel = &control.cancel;
+    prob.solve(objective)
 }
 
 /// The mean–CVaR efficient frontier: `n_points ≥ 2` allocations with targets
@@ -355,13 +391,28 @@ pub fn efficient_frontier(
     alpha: f64,
     n_points: usize,
 ) -> Result<Vec<FrontierPoint>> {
+    efficient_frontier_with(returns, n_assets, weights, alpha, n_points, &Control::default())
+}
+
+/// [`efficient_frontier`] under `control`: `control.cancel` stops it before its
+/// next linear programme (`CoreError::Cancelled`), and `control.paths_done`
+/// counts the points solved.
+pub fn efficient_frontier_with(
+    returns: &[f64],
+    n_assets: usize,
+    weights: &[f64],
+    alpha: f64,
+    n_points: usize,
+    control: &Control,
+) -> Result<Vec<FrontierPoint>> {
     if !(2..=10_000).contains(&n_points) {
         return Err(CoreError::invalid(
             "n_points",
             format!("must be in [2, 10000], got {n_points}"),
         ));
     }
-    let prob = Problem::new(returns, n_assets, weights, alpha)?;
+    let mut prob = Problem::new(returns, n_assets, weights, alpha)?;
+    prob.cancel = &control.cancel;
     let min_cvar = prob.solve(Objective::MinCvar)?;
     let (hi, _) = prob.mu_max();
     let lo = min_cvar.expected_return.min(hi);
@@ -389,8 +440,13 @@ pub fn efficient_frontier(
         .collect();
     let solved: Vec<Result<Allocation>> = targets
         .par_iter()
-        .map(|&t| prob.solve_from(Objective::TargetReturn(t), Some(&guess(t))))
+        .map(|&t| {
+            let a = prob.solve_from(Objective::TargetReturn(t), Some(&guess(t)));
+            control.paths_done.fetch_add(1, Ordering::Relaxed);
+            a
+        })
         .collect();
+    prob.go_on()?; // a cancelled point is an error, not a frontier
     targets
         .into_iter()
         .zip(solved)

@@ -1,4 +1,6 @@
 use super::*;
+use crate::engine::Control;
+use std::sync::atomic::Ordering;
 
 /// Tiny deterministic LCG in [0, 1).
 struct Lcg(u64);
@@ -193,4 +195,33 @@ fn levels_past_the_smallest_weight_give_the_minimax_mix() {
     }
     let pts = efficient_frontier(&r, m, &w, 1.0 - f64::EPSILON / 2.0, 4).unwrap();
     assert_eq!(pts.len(), 4);
+}
+
+#[test]
+fn a_cancelled_allocation_stops_and_the_frontier_counts_its_points() {
+    // enough scenarios for constraint generation (rounds checked one by one)
+    let (n, m) = (20_000, 3);
+    let r: Vec<f64> = (0..n * m)
+        .map(|i| ((i as u64 * 2_654_435_761) % 10_007) as f64 / 10_007.0 * 0.4 - 0.19 + 0.01 * (i % m) as f64)
+        .collect();
+    let w = vec![1.0; n];
+    let stopped = Control::default();
+    stopped.cancel.store(true, Ordering::Relaxed);
+    let e = mean_cvar_with(&r, m, &w, 0.95, Objective::MinCvar, &stopped).unwrap_err();
+    assert!(matches!(e, CoreError::Cancelled), "{e}");
+    let e = efficient_frontier_with(&r, m, &w, 0.95, 5, &stopped).unwrap_err();
+    assert!(matches!(e, CoreError::Cancelled), "{e}");
+    // not cancelled: the same answers as without a control, and every point counted
+    let control = Control::default();
+    let pts = efficient_frontier_with(&r, m, &w, 0.95, 5, &control).unwrap();
+    assert_eq!(control.paths_done.load(Ordering::Relaxed), 5);
+    let plain = efficient_frontier(&r, m, &w, 0.95, 5).unwrap();
+    for (a, b) in pts.iter().zip(&plain) {
+        assert_eq!(a.allocation.weights, b.allocation.weights);
+    }
+    let a = mean_cvar_with(&r, m, &w, 0.95, Objective::MinCvar, &Control::default()).unwrap();
+    assert_eq!(
+        a.weights,
+        mean_cvar(&r, m, &w, 0.95, Objective::MinCvar).unwrap().weights
+    );
 }

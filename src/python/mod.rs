@@ -61,26 +61,6 @@ pub(crate) fn run_interruptible<T: Send>(
     Ok(result)
 }
 
-/// Run an uncancellable computation on a detached thread without the GIL.
-/// Ctrl-C raises KeyboardInterrupt at once; the computation finishes in the
-/// background and its result is dropped.
-pub(crate) fn run_abandonable<T: Send + 'static>(
-    py: Python<'_>,
-    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
-) -> PyResult<T> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(crate::pool::install(f));
-    });
-    let rx = Mutex::new(rx);
-    loop {
-        if let Some(done) = wait_tick(py, &rx) {
-            return done;
-        }
-        py.check_signals()?;
-    }
-}
-
 /// `py.detach(f)` on this process's worker threads (see [`crate::pool`]).
 pub(crate) fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
     py.detach(|| crate::pool::install(f))

@@ -197,7 +197,8 @@ fn allocation_dict<'py>(py: Python<'py>, a: allocation::Allocation) -> PyResult<
 
 /// Mean–CVaR weights on (n, m) scenario returns: minimise CVaR − λ μ·x
 /// (`risk_aversion` = λ, default 0) or CVaR subject to μ·x ≥ `target_return`
-/// (give at most one). Returns a dict: weights, cvar, expected_return, var,
+/// (give at most one); Ctrl-C stops it before its next linear programme.
+/// Returns a dict: weights, cvar, expected_return, var,
 /// zeta, lp_cvar, status, iterations.
 #[pyfunction]
 #[pyo3(signature = (returns, weights, alpha, risk_aversion=None, target_return=None))]
@@ -222,28 +223,35 @@ pub fn mean_cvar<'py>(
             ))
         }
     };
-    let (r, w) = (r.to_vec(), w.to_vec());
-    let a = super::run_abandonable(py, move || allocation::mean_cvar(&r, m, &w, alpha, objective))?;
+    let control = Control::default();
+    let a = run_interruptible(py, &control, 1, None, || {
+        allocation::mean_cvar_with(r, m, w, alpha, objective, &control)
+    })?;
     allocation_dict(py, a)
 }
 
 /// The mean–CVaR efficient frontier on (n, m) scenario returns, `n_points`
 /// from the minimum-CVaR portfolio to the largest expected return. Returns a
 /// dict of arrays: target_return, expected_return, cvar, var (n_points),
-/// weights (n_points, m), and a list status.
+/// weights (n_points, m), and a list status. Ctrl-C stops it before its next
+/// linear programme; `progress` (if given) is called as
+/// `progress(points_done, n_points)` about ten times a second.
 #[pyfunction]
-#[pyo3(signature = (returns, weights, alpha, n_points=20))]
+#[pyo3(signature = (returns, weights, alpha, n_points=20, progress=None))]
 pub fn efficient_frontier<'py>(
     py: Python<'py>,
     returns: PyReadonlyArray2<'py, f64>,
     weights: PyReadonlyArray1<'py, f64>,
     alpha: f64,
     n_points: usize,
+    progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (r, _, m) = slice2(&returns, "returns").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
-    let (r, w) = (r.to_vec(), w.to_vec());
-    let pts = super::run_abandonable(py, move || allocation::efficient_frontier(&r, m, &w, alpha, n_points))?;
+    let control = Control::default();
+    let pts = run_interruptible(py, &control, n_points as u64, progress.as_ref(), || {
+        allocation::efficient_frontier_with(r, m, w, alpha, n_points, &control)
+    })?;
     let col = |f: fn(&allocation::FrontierPoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
     let out = PyDict::new(py);
     out.set_item("target_return", col(|p| p.target_return).into_pyarray(py))?;

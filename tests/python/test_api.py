@@ -649,6 +649,16 @@ def test_open_ended_progress_counts_and_closes_at_the_final_count(monkeypatch, c
     assert capsys.readouterr().err == ""
 
 
+def test_frontier_progress_is_checked_and_changes_nothing(default_world):
+    sim = default_world.simulate(2_000, seed=5, progress=False)
+    a = sim.efficient_frontier(n_points=4, progress=False)
+    b = sim.efficient_frontier(n_points=4, progress=True)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(gs.ConfigError) as e:
+        sim.efficient_frontier(n_points=4, progress="always")
+    assert e.value.path == "progress"
+
+
 def test_with_views_progress_is_checked_and_changes_nothing(default_world):
     sim = default_world.simulate(2_000, seed=5, progress=False)
     view = gs.View.prob_above("potash_spot", 400, 0.4)
