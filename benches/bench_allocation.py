@@ -59,7 +59,7 @@ def main() -> None:
         a = sim.allocate(alpha=ALPHA)
         t_gs = time.perf_counter() - t0
         t0 = time.perf_counter()
-        sim.efficient_frontier(alpha=ALPHA, n_points=20)
+        sim.efficient_frontier(alpha=ALPHA, n_points=20, progress=False)
         t_front = time.perf_counter() - t0
         if scipy is None:
             print(f"{n:>9,} {t_gs:>10.3f} s {'-':>9} {'-':>7} {'-':>9} {t_front:>7.2f} s")

@@ -104,7 +104,7 @@ def main() -> None:
         gs.View.mean("eurobond_price", 20.0, op=">="),
     ]
     t0 = time.perf_counter()
-    post = sim.with_views(views)
+    post = sim.with_views(views, progress=False)
     t_views = time.perf_counter() - t0
     print(f"\nrisk, {len(names)} strategies × {n:,} paths")
     print(f"  core risk table (mean, std, VaR, CVaR, P(loss), tail shares)   {t_core:7.3f} s")
