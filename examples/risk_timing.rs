@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use geoscenario::engine::Control;
 use geoscenario::risk::risk_tables;
 use geoscenario::views::{entropy_pooling, DEFAULT_MAX_ITER, DEFAULT_TOL};
 
@@ -70,8 +71,17 @@ fn main() {
     let mut iters = 0;
     for _ in 0..reps {
         let t = Instant::now();
-        let post = entropy_pooling(&prior, &a_eq, &[0.05, 0.2], &y, &[0.9], DEFAULT_MAX_ITER, DEFAULT_TOL)
-            .expect("entropy pooling");
+        let post = entropy_pooling(
+            &prior,
+            &a_eq,
+            &[0.05, 0.2],
+            &y,
+            &[0.9],
+            DEFAULT_MAX_ITER,
+            DEFAULT_TOL,
+            &Control::default(),
+        )
+        .expect("entropy pooling");
         best = best.min(t.elapsed().as_secs_f64());
         iters = post.iterations;
     }

@@ -4,6 +4,7 @@
 //! against a brute-force grid over the simplex.
 
 use geoscenario::allocation::{efficient_frontier, mean_cvar, Objective};
+use geoscenario::engine::Control;
 use geoscenario::risk::{max_drawdown, max_drawdown_rows, risk_table, risk_tables, var_cvar};
 use geoscenario::views::{entropy_pooling, DEFAULT_MAX_ITER, DEFAULT_TOL};
 use geoscenario::CoreError;
@@ -69,7 +70,7 @@ fn lp_cvar_equals_the_sorted_sample_cvar() {
         let w = if case % 2 == 0 { vec![1.0; n] } else { g.weights(n) };
         for alpha in [0.8, 0.9, 0.95, 0.975] {
             let (var, cvar) = var_cvar(&pnl, &w, alpha).unwrap();
-            let lp = mean_cvar(&pnl, 1, &w, alpha, Objective::MinCvar).unwrap();
+            let lp = mean_cvar(&pnl, 1, &w, alpha, Objective::MinCvar, &Control::default()).unwrap();
             let sorted = cvar_by_sorting(&pnl, &w, alpha);
             assert!(
                 (lp.lp_cvar - cvar).abs() < 1e-8,
@@ -191,7 +192,17 @@ fn entropy_pooling_satisfies_views_and_reports_its_entropy() {
         let p: Vec<f64> = prior.iter().map(|v| v / total).collect();
         let (bx, bi, by) = (0.05 * case as f64 - 0.2, 0.2 + 0.02 * case as f64, 0.3);
         let a_eq: Vec<f64> = x.iter().chain(&ind).copied().collect();
-        let post = entropy_pooling(&prior, &a_eq, &[bx, bi], &y, &[by], DEFAULT_MAX_ITER, DEFAULT_TOL).unwrap();
+        let post = entropy_pooling(
+            &prior,
+            &a_eq,
+            &[bx, bi],
+            &y,
+            &[by],
+            DEFAULT_MAX_ITER,
+            DEFAULT_TOL,
+            &Control::default(),
+        )
+        .unwrap();
         assert!(post.converged);
         assert!((expect(&post.q, &x) - bx).abs() < 1e-9);
         assert!((expect(&post.q, &ind) - bi).abs() < 1e-9);
@@ -226,6 +237,7 @@ fn many_views_with_active_and_slack_inequalities() {
         &b[2..],
         DEFAULT_MAX_ITER,
         DEFAULT_TOL,
+        &Control::default(),
     )
     .unwrap();
     assert!((expect(&post.q, &f[..n]) - 0.52).abs() < 1e-9);
@@ -243,7 +255,7 @@ fn many_views_with_active_and_slack_inequalities() {
 #[test]
 fn no_views_give_the_prior() {
     let prior = [0.1, 0.2, 0.3, 0.4];
-    let post = entropy_pooling(&prior, &[], &[], &[], &[], 10, 1e-10).unwrap();
+    let post = entropy_pooling(&prior, &[], &[], &[], &[], 10, 1e-10, &Control::default()).unwrap();
     assert_eq!(post.q, prior.to_vec());
     assert_eq!(post.relative_entropy, 0.0);
     assert_eq!(post.iterations, 0);
@@ -267,7 +279,7 @@ fn infeasible_views_raise_numerical_errors() {
             vec![],
         ),
     ] {
-        let e = entropy_pooling(&p, &a_eq, &b_eq, &a_ie, &b_ie, 100, 1e-10).unwrap_err();
+        let e = entropy_pooling(&p, &a_eq, &b_eq, &a_ie, &b_ie, 100, 1e-10, &Control::default()).unwrap_err();
         assert!(
             matches!(e, CoreError::Numerical(ref m) if m.contains("infeasible")),
             "{e:?}"
@@ -310,7 +322,7 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
         }
     }
     for lambda in [0.0, 0.5, 2.0, 10.0] {
-        let a = mean_cvar(&r, m, &w, alpha, Objective::RiskAversion(lambda)).unwrap();
+        let a = mean_cvar(&r, m, &w, alpha, Objective::RiskAversion(lambda), &Control::default()).unwrap();
         let lp_obj = a.cvar - lambda * a.expected_return;
         let grid_obj = grid
             .iter()
@@ -338,7 +350,7 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
         assert!(a.var <= a.cvar);
     }
     for target in [mu[0], 0.5 * (mu[1] + mu[2]), mu[2] - 1e-4] {
-        let a = mean_cvar(&r, m, &w, alpha, Objective::TargetReturn(target)).unwrap();
+        let a = mean_cvar(&r, m, &w, alpha, Objective::TargetReturn(target), &Control::default()).unwrap();
         assert!(a.expected_return >= target - 1e-9);
         let grid_best = grid
             .iter()
@@ -351,10 +363,18 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
             a.cvar
         );
     }
-    let e = mean_cvar(&r, m, &w, alpha, Objective::TargetReturn(mu[2] + 1e-3)).unwrap_err();
+    let e = mean_cvar(
+        &r,
+        m,
+        &w,
+        alpha,
+        Objective::TargetReturn(mu[2] + 1e-3),
+        &Control::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "target_return"));
 
-    let front = efficient_frontier(&r, m, &w, alpha, 8).unwrap();
+    let front = efficient_frontier(&r, m, &w, alpha, 8, &Control::default()).unwrap();
     assert_eq!(front.len(), 8);
     let min_cvar = grid.iter().map(|(_, c, _)| *c).fold(f64::INFINITY, f64::min);
     assert!(front[0].allocation.cvar <= min_cvar + 1e-9);
@@ -378,6 +398,7 @@ fn views_feasible_only_on_the_boundary_converge() {
         &[],
         200,
         1e-10,
+        &Control::default(),
     );
     let post = r.unwrap();
     assert!((expect(&post.q, &x) - 1.0).abs() < 1e-9);
@@ -416,6 +437,7 @@ fn random_feasible_view_sets_converge() {
             &b[k_eq..],
             200,
             1e-10,
+            &Control::default(),
         )
         .unwrap_or_else(|e| panic!("case {case} (n {n}, {k_eq} eq, {k_ie} ie): {e}"));
         for j in 0..k {

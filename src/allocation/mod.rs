@@ -355,19 +355,10 @@ impl<'a> Problem<'a> {
 /// `alpha`, `risk_aversion` or `target_return` (a target above the largest
 /// expected asset return is infeasible); a solver failure is
 /// `CoreError::Numerical`.
+///
+/// `control.cancel` stops it before its next linear programme
+/// (`CoreError::Cancelled`).
 pub fn mean_cvar(
-    returns: &[f64],
-    n_assets: usize,
-    weights: &[f64],
-    alpha: f64,
-    objective: Objective,
-) -> Result<Allocation> {
-    mean_cvar_with(returns, n_assets, weights, alpha, objective, &Control::default())
-}
-
-/// [`mean_cvar`] under `control`: `control.cancel` stops it before its next
-/// linear programme (`CoreError::Cancelled`).
-pub fn mean_cvar_with(
     returns: &[f64],
     n_assets: usize,
     weights: &[f64],
@@ -384,20 +375,10 @@ pub fn mean_cvar_with(
 /// `μ_lo + (μ_hi − μ_lo)·i/(n_points − 1)`, from the minimum-CVaR portfolio's
 /// return `μ_lo` to the largest expected asset return `μ_hi`; each point
 /// minimises `CVaR_α` subject to `μ·x ≥ target`. Points are solved in parallel.
+///
+/// `control.cancel` stops it before its next linear programme
+/// (`CoreError::Cancelled`), and `control.paths_done` counts the points solved.
 pub fn efficient_frontier(
-    returns: &[f64],
-    n_assets: usize,
-    weights: &[f64],
-    alpha: f64,
-    n_points: usize,
-) -> Result<Vec<FrontierPoint>> {
-    efficient_frontier_with(returns, n_assets, weights, alpha, n_points, &Control::default())
-}
-
-/// [`efficient_frontier`] under `control`: `control.cancel` stops it before its
-/// next linear programme (`CoreError::Cancelled`), and `control.paths_done`
-/// counts the points solved.
-pub fn efficient_frontier_with(
     returns: &[f64],
     n_assets: usize,
     weights: &[f64],

@@ -170,7 +170,7 @@ pub fn entropy_pooling<'py>(
     let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
     let control = Control::default();
     let post = run_interruptible(py, &control, max_iter as u64, progress.as_ref(), || {
-        views::entropy_pooling_with(p, ae, be, ai, bi, max_iter, tol, &control)
+        views::entropy_pooling(p, ae, be, ai, bi, max_iter, tol, &control)
     })?;
     let out = PyDict::new(py);
     out.set_item("q", post.q.into_pyarray(py))?;
@@ -225,7 +225,7 @@ pub fn mean_cvar<'py>(
     };
     let control = Control::default();
     let a = run_interruptible(py, &control, 1, None, || {
-        allocation::mean_cvar_with(r, m, w, alpha, objective, &control)
+        allocation::mean_cvar(r, m, w, alpha, objective, &control)
     })?;
     allocation_dict(py, a)
 }
@@ -250,7 +250,7 @@ pub fn efficient_frontier<'py>(
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
     let control = Control::default();
     let pts = run_interruptible(py, &control, n_points as u64, progress.as_ref(), || {
-        allocation::efficient_frontier_with(r, m, w, alpha, n_points, &control)
+        allocation::efficient_frontier(r, m, w, alpha, n_points, &control)
     })?;
     let col = |f: fn(&allocation::FrontierPoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
     let out = PyDict::new(py);

@@ -92,23 +92,12 @@ impl View<'_> {
 /// `b_eq`, `a_ie`, `b_ie`, `max_iter` or `tol`); `CoreError::Numerical` for
 /// infeasible views (naming the view when one alone is infeasible) and for
 /// no convergence within `max_iter` Newton iterations.
-pub fn entropy_pooling(
-    prior: &[f64],
-    a_eq: &[f64],
-    b_eq: &[f64],
-    a_ie: &[f64],
-    b_ie: &[f64],
-    max_iter: usize,
-    tol: f64,
-) -> Result<Posterior> {
-    entropy_pooling_with(prior, a_eq, b_eq, a_ie, b_ie, max_iter, tol, &Control::default())
-}
-
-/// [`entropy_pooling`] under `control`: `control.cancel` stops it within one
-/// chunk of scenarios (`CoreError::Cancelled`), and `control.paths_done`
-/// counts its Newton iterations as they finish.
+///
+/// `control.cancel` stops it within one chunk of scenarios
+/// (`CoreError::Cancelled`), and `control.paths_done` counts its Newton
+/// iterations as they finish.
 #[allow(clippy::too_many_arguments)]
-pub fn entropy_pooling_with(
+pub fn entropy_pooling(
     prior: &[f64],
     a_eq: &[f64],
     b_eq: &[f64],

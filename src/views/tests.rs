@@ -1,7 +1,16 @@
 use super::*;
 
 fn ep(p: &[f64], a_eq: &[f64], b_eq: &[f64], a_ie: &[f64], b_ie: &[f64]) -> Result<Posterior> {
-    entropy_pooling(p, a_eq, b_eq, a_ie, b_ie, DEFAULT_MAX_ITER, DEFAULT_TOL)
+    entropy_pooling(
+        p,
+        a_eq,
+        b_eq,
+        a_ie,
+        b_ie,
+        DEFAULT_MAX_ITER,
+        DEFAULT_TOL,
+        &Control::default(),
+    )
 }
 
 fn expect(q: &[f64], a: &[f64]) -> f64 {
@@ -112,12 +121,12 @@ fn a_loose_tolerance_never_pins_the_support_to_a_far_edge() {
     // the edge x = 0 is far (0.6 of a range of 4) and must not take all the weight
     let x = [0.0, 1.0, 2.0, 3.0, 4.0];
     let p = [0.2; 5];
-    let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, 0.5).unwrap();
+    let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, 0.5, &Control::default()).unwrap();
     assert_eq!(post.q, p.to_vec());
     assert_eq!(post.iterations, 0);
     // tighter: the view is met to the tolerance by tilting, not by pinning
     for tol in [1e-3, 1e-6] {
-        let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, tol).unwrap();
+        let post = entropy_pooling(&p, &x, &[0.6], &[], &[], DEFAULT_MAX_ITER, tol, &Control::default()).unwrap();
         assert!((expect(&post.q, &x) - 0.6).abs() <= tol * 4.0);
         assert!(post.q.iter().all(|&q| q > 0.0), "{:?}", post.q);
     }
@@ -177,7 +186,7 @@ fn bad_input_names_the_argument() {
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "prior"));
     let e = ep(&[0.5, 0.5], &[], &[], &[1.0, 2.0], &[f64::NAN]).unwrap_err();
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "b_ie"));
-    let e = entropy_pooling(&[0.5, 0.5], &[], &[], &[], &[], 0, 1e-10).unwrap_err();
+    let e = entropy_pooling(&[0.5, 0.5], &[], &[], &[], &[], 0, 1e-10, &Control::default()).unwrap_err();
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "max_iter"));
 }
 
@@ -277,7 +286,7 @@ fn wide_views_give_the_same_bits_on_any_thread_count() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let control = Control::default();
-            let post = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap();
+            let post = entropy_pooling(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap();
             // the control counts the Newton iterations
             assert_eq!(control.paths_done.load(Ordering::Relaxed), post.iterations as u64);
             post
@@ -315,10 +324,10 @@ fn a_cancelled_solve_stops_with_cancelled() {
     let b: Vec<f64> = (0..k).map(|j| 0.5 + j as f64 * 0.01 + 0.001).collect();
     let control = Control::default();
     control.cancel.store(true, Ordering::Relaxed);
-    let e = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap_err();
+    let e = entropy_pooling(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &control).unwrap_err();
     assert!(matches!(e, CoreError::Cancelled), "{e}");
     assert_eq!(control.paths_done.load(Ordering::Relaxed), 0);
     // the same problem solves when not cancelled
-    let post = entropy_pooling_with(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &Control::default()).unwrap();
+    let post = entropy_pooling(&p, &a, &b, &[], &[], DEFAULT_MAX_ITER, DEFAULT_TOL, &Control::default()).unwrap();
     assert!(post.iterations >= 1);
 }
