@@ -9,6 +9,25 @@ import sys
 import time
 from typing import Any
 
+from .errors import invalid
+
+
+def check(progress: Any) -> None:
+    """Refuse a ``progress`` argument other than ``"auto"``, ``True`` or ``False``."""
+    if progress not in ("auto", True, False):
+        raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+
+
+def display(
+    progress: bool | str, desc: str = "simulating", unit: str = "paths", open_ended: bool = False
+) -> Progress | None:
+    """The display a ``progress`` argument asks for: ``"auto"`` for runs longer than
+    a second, ``True`` always, ``False`` never (None)."""
+    check(progress)
+    if not progress:
+        return None
+    return Progress(desc, delay=0.0 if progress is True else 1.0, unit=unit, open_ended=open_ended)
+
 
 class Progress:
     """Callable ``progress(done, total)`` handed to the engine.

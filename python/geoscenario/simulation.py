@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate, stats
-from ._progress import Progress
+from . import _core, _progress, _validate, stats
 from .errors import invalid
 from .summary import QUANTILES, SummaryResult
 from .views import Allocation, View
@@ -604,9 +603,7 @@ class Simulation:
 
         names, r = strategy_returns(self, strategies)
         n = _validate.integer("n_points", n_points, 2, 1000)
-        if progress not in ("auto", True, False):
-            raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
-        cb = Progress("efficient frontier", delay=0.0 if progress is True else 1.0, unit="points") if progress else None
+        cb = _progress.display(progress, "efficient frontier", unit="points")
         res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
         df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})
         w = np.asarray(res["weights"]).reshape(len(df), len(names))

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate
-from ._progress import Progress
+from . import _core, _progress, _validate
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -264,13 +263,12 @@ def simulate_summary(
     t = _validate.month(month, h, world._core.month_labels(h))
     q = _validate.flag("qmc", qmc)
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
-    if progress not in ("auto", True, False):
-        raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+    _progress.check(progress)
     t0 = time.perf_counter()
     step = 0
     while (p := job.next_pass()) is not None:
         step += 1
-        cb = Progress(desc=f"summary pass {step}", delay=0.0 if progress is True else 1.0) if progress else None
+        cb = _progress.display(progress, f"summary pass {step}")
         part = job.run(p, 0, n, thr, chunk, cb)
         job.advance(part)
     elapsed = time.perf_counter() - t0

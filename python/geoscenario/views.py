@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate
-from ._progress import Progress
+from . import _core, _progress, _validate
 from .errors import ConfigError, NumericalError, invalid
 
 if TYPE_CHECKING:
@@ -195,8 +194,7 @@ def entropy_pool(
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
-    if progress not in ("auto", True, False):
-        raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
+    _progress.check(progress)
     eps = float(np.finfo(float).eps)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not eps <= _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
@@ -235,8 +233,7 @@ def entropy_pool(
             np.negative(f, out=a_ie[len(ie_b)])
             ie_b.append(-float(v.value))
     prior = np.ascontiguousarray(sim.weights, dtype=float)
-    cb = Progress("entropy pooling", delay=0.0 if progress is True else 1.0, unit="Newton iterations",
-                  open_ended=True) if progress else None
+    cb = _progress.display(progress, "entropy pooling", unit="Newton iterations", open_ended=True)
     try:
         res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
     except NumericalError as e:

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _core, _validate
-from ._progress import Progress
+from . import _core, _progress, _validate
 from .errors import ConfigError, invalid
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult
@@ -533,9 +532,7 @@ class World:
             if chunk_paths is None
             else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
         )
-        if progress not in ("auto", True, False):
-            raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
-        cb = Progress(delay=0.0 if progress is True else 1.0) if progress else None
+        cb = _progress.display(progress)
         t0 = time.perf_counter()
         q = _validate.flag("qmc", qmc)
         raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
