@@ -9,12 +9,15 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 from .errors import invalid
 
 
 def check(progress: Any) -> None:
-    """Refuse a ``progress`` argument other than ``"auto"``, ``True`` or ``False``."""
-    if progress not in ("auto", True, False):
+    """Refuse a ``progress`` argument other than ``"auto"``, ``True`` or ``False``
+    (a NumPy bool counts as a bool; ``1`` and ``0``, equal to them, do not)."""
+    if not (isinstance(progress, (bool, np.bool_)) or (isinstance(progress, str) and progress == "auto")):
         raise invalid("progress", f"must be 'auto', True or False, got {progress!r}")
 
 
@@ -24,9 +27,9 @@ def display(
     """The display a ``progress`` argument asks for: ``"auto"`` for runs longer than
     a second, ``True`` always, ``False`` never (None)."""
     check(progress)
-    if not progress:
+    if progress is False or progress is np.False_:
         return None
-    return Progress(desc, delay=0.0 if progress is True else 1.0, unit=unit, open_ended=open_ended)
+    return Progress(desc, delay=1.0 if progress == "auto" else 0.0, unit=unit, open_ended=open_ended)
 
 
 class Progress:

@@ -670,6 +670,21 @@ def test_with_views_progress_is_checked_and_changes_nothing(default_world):
     assert e.value.path == "progress"
 
 
+@pytest.mark.parametrize("bad", [1, 0, 1.0, "yes", "", None, [True]])
+def test_progress_takes_auto_or_a_bool_only(default_world, bad):
+    """1 and 0 equal True and False in Python, but are not accepted as them."""
+    sim = default_world.simulate(300, seed=1, progress=np.True_)  # a NumPy bool is a bool
+    for call in (
+        lambda: default_world.simulate(300, seed=1, progress=bad),
+        lambda: default_world.simulate_summary(300, seed=1, progress=bad),
+        lambda: sim.with_views(gs.View.prob_above("potash_spot", 400, 0.4), progress=bad),
+        lambda: sim.efficient_frontier(n_points=3, progress=bad),
+    ):
+        with pytest.raises(gs.ConfigError) as e:
+            call()
+        assert e.value.path == "progress"
+
+
 def test_plain_progress_in_a_log_writes_a_line_per_quarter(monkeypatch, capsys):
     from geoscenario._progress import Progress
 
