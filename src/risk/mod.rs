@@ -152,8 +152,24 @@ pub fn var_cvar(pnl: &[f64], w: &[f64], alpha: f64) -> Result<(f64, f64)> {
     check_alpha(alpha)?;
     let loss: Vec<f64> = pnl.iter().map(|p| -p + 0.0).collect();
     let var = quantile_sorted(&sorted_pairs(&loss, w), total, alpha);
-    let excess: f64 = loss.iter().zip(w).map(|(l, wi)| wi * (l - var).max(0.0)).sum();
-    let cvar = var + excess / (total * (1.0 - alpha));
+    // CVaR = VaR + E[(L − VaR)⁺] / (1 − α) (Rockafellar–Uryasev), written as the
+    // convex combination λ·E[L | L > VaR] + (1 − λ)·VaR with λ = P(L > VaR) / (1 − α)
+    // and normalised weights: it stays finite however large the weights and the
+    // losses (w_i·(L_i − VaR) could overflow)
+    let (mut mass, mut tail) = (0.0, 0.0);
+    for (&l, &wi) in loss.iter().zip(w) {
+        if l > var {
+            let p = wi / total;
+            mass += p;
+            tail += p * l;
+        }
+    }
+    let cvar = if mass > 0.0 {
+        let lambda = (mass / (1.0 - alpha)).min(1.0);
+        lambda * (tail / mass) + (1.0 - lambda) * var
+    } else {
+        var
+    };
     Ok((var, cvar.max(var)))
 }
 
@@ -251,6 +267,31 @@ mod tests {
         assert!((mean(&x, &w).unwrap() - 1.5).abs() < 1e-15);
         // variance = 0.75·0.25 + 0.25·2.25 = 0.75
         assert!((std(&x, &w).unwrap() - 0.75f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn var_cvar_stays_finite_for_huge_weights_and_losses() {
+        // w_i·(L_i − VaR) overflowed here (a case found by the fuzz test). VaR is the
+        // gain's loss (its mass falls short of 1/2 by less than the quantile's 1e-12
+        // allowance); the tail above it is the zero loss, of mass 1/2, so CVaR = 0
+        let (var, cvar) = var_cvar(
+            &[0.0, 5.857427807082481e291],
+            &[3.0690828706222276e16, 3.0690828706160892e16],
+            0.5,
+        )
+        .unwrap();
+        assert_eq!(
+            (var, cvar),
+            (-5.857427807082481e291, 0.0),
+            "VaR is the gain, the tail mean the zero loss"
+        );
+        // losses ±1e308: CVaR at 0.5 is the larger loss, without overflowing L − VaR
+        let (var, cvar) = var_cvar(&[1e308, -1e308], &[1.0, 1.0], 0.5).unwrap();
+        assert_eq!((var, cvar), (-1e308, 1e308));
+        // the same sample scaled by 2^-900 gives the same answer scaled (no overflow path)
+        let s = 2f64.powi(-900);
+        let (v2, c2) = var_cvar(&[1e308 * s, -1e308 * s], &[1.0, 1.0], 0.5).unwrap();
+        assert_eq!((v2, c2), (-1e308 * s, 1e308 * s));
     }
 
     #[test]
