@@ -55,10 +55,9 @@ const HESSIAN_BUDGET: usize = 64 << 20;
 /// At most this many tasks (enough to balance many cores when views are few).
 const MAX_TASKS: usize = 64;
 
-/// Per-thread buffers: standardised views, `e_i d_ji`, `t`, `e`, and the Hessian's packing.
+/// Per-thread buffers: standardised views, `t`, `e`, and the Hessian's.
 struct Scratch {
     d: Vec<f64>,
-    ed: Vec<f64>,
     t: Vec<f64>,
     e: Vec<f64>,
     packs: hessian::Packs,
@@ -100,7 +99,6 @@ impl<'a> Dual<'a> {
         let k = self.k();
         Scratch {
             d: vec![0.0; k * self.chunk],
-            ed: Vec::new(),
             t: vec![0.0; self.chunk],
             e: vec![0.0; self.chunk],
             packs: hessian::Packs::default(),
@@ -170,19 +168,9 @@ impl<'a> Dual<'a> {
         if part.h.is_empty() {
             return;
         }
-        sc.ed.resize(k * c, 0.0);
-        for j in 0..k {
-            for ((o, &ei), &dv) in sc.ed[j * c..j * c + len]
-                .iter_mut()
-                .zip(e)
-                .zip(&sc.d[j * c..j * c + len])
-            {
-                *o = ei * dv;
-            }
-        }
         // Σ_i e_i d_i d_iᵀ = (E D) Dᵀ, its lower triangle (`eval` mirrors it)
         let h = part.h.as_slice_mut().expect("a standard-layout matrix");
-        hessian::add_lower(&sc.ed, &sc.d, k, len, c, h, &mut sc.packs);
+        hessian::add_lower(e, &sc.d, k, len, c, h, &mut sc.packs);
     }
 
     /// φ, ∇φ and (if `hess`) ∇²φ at `nu` (standardised multipliers).

@@ -1,5 +1,5 @@
-//! A chunk's share of the dual's Hessian, `H += (E D) Dᵀ` over its scenarios:
-//! the lower triangle only (the caller mirrors it).
+//! A chunk's share of the dual's Hessian, `H += (E D) Dᵀ` over its scenarios
+//! (`E = diag(e)`): the lower triangle only (the caller mirrors it).
 //!
 //! On AVX-512 the products run in a register-blocked kernel: both operands
 //! are packed so that, scenario by scenario, [`MR`] rows of `E D` and [`NR`]
@@ -24,32 +24,44 @@ const MIN_TILED: usize = 2 * NR;
 /// Rows of `H` per matrix product on the portable path.
 const PANEL: usize = 128;
 
-/// Packing buffers, kept across chunks.
+/// Buffers kept across chunks: `E D` (portable path) or both packed operands.
 #[derive(Default)]
 pub(super) struct Packs {
     a: Vec<f64>,
     b: Vec<f64>,
 }
 
-/// `h[r][c] += Σ_{p < len} ed[r·stride + p] · d[c·stride + p]` for `c ≤ r < k`
-/// (`h` is k × k row-major; entries above the diagonal may change too).
-pub(super) fn add_lower(ed: &[f64], d: &[f64], k: usize, len: usize, stride: usize, h: &mut [f64], packs: &mut Packs) {
-    assert!(len <= stride && h.len() == k * k);
-    assert!(k == 0 || (ed.len() >= (k - 1) * stride + len && d.len() >= (k - 1) * stride + len));
+/// `h[r][c] += Σ_{p < len} e[p] · d[r·stride + p] · d[c·stride + p]` for
+/// `c ≤ r < k`, each term summed as `(e[p]·d_rp)·d_cp` (`h` is k × k row-major;
+/// entries above the diagonal may change too).
+pub(super) fn add_lower(e: &[f64], d: &[f64], k: usize, len: usize, stride: usize, h: &mut [f64], packs: &mut Packs) {
+    assert!(len <= stride && e.len() >= len && h.len() == k * k);
+    assert!(k == 0 || d.len() >= (k - 1) * stride + len);
     #[cfg(target_arch = "x86_64")]
     if k >= MIN_TILED && crate::simd::level() == crate::simd::AVX512 {
         // SAFETY: the tier is only selected on CPUs with AVX-512
-        unsafe { add_lower_avx512(ed, d, k, len, stride, h, packs) };
+        unsafe { add_lower_avx512(e, d, k, len, stride, h, packs) };
         return;
     }
-    add_lower_portable(ed, d, k, len, stride, h);
+    add_lower_portable(e, d, k, len, stride, h, &mut packs.a);
 }
 
-/// [`add_lower`] by panels of rows through `ndarray`'s matrix product (the
-/// caller checked the shapes).
-fn add_lower_portable(ed: &[f64], d: &[f64], k: usize, len: usize, stride: usize, h: &mut [f64]) {
-    let view = |x| ArrayView2::from_shape((k, len).strides((stride, 1)), x);
-    let (Ok(ed), Ok(d), Ok(mut h)) = (view(ed), view(d), ArrayViewMut2::from_shape((k, k), h)) else {
+/// [`add_lower`] by panels of rows through `ndarray`'s matrix product, `E D`
+/// formed in `ed` (the caller checked the shapes).
+fn add_lower_portable(e: &[f64], d: &[f64], k: usize, len: usize, stride: usize, h: &mut [f64], ed: &mut Vec<f64>) {
+    ed.clear();
+    ed.resize(k * len, 0.0);
+    for (row, out) in ed.chunks_exact_mut(len.max(1)).take(k).enumerate() {
+        for ((o, &ep), &dv) in out.iter_mut().zip(e).zip(&d[row * stride..row * stride + len]) {
+            *o = ep * dv;
+        }
+    }
+    let view = |x, s| ArrayView2::from_shape((k, len).strides((s, 1)), x);
+    let (Ok(ed), Ok(d), Ok(mut h)) = (
+        view(&ed[..], len.max(1)),
+        view(d, stride),
+        ArrayViewMut2::from_shape((k, k), h),
+    ) else {
         unreachable!("the caller checked the shapes");
     };
     for r0 in (0..k).step_by(PANEL) {
@@ -65,12 +77,12 @@ fn add_lower_portable(ed: &[f64], d: &[f64], k: usize, len: usize, stride: usize
     }
 }
 
-/// [`add_lower`] on AVX-512: pack both operands, then the tiles (the caller
-/// checked the shapes).
+/// [`add_lower`] on AVX-512: pack both operands (`E D` formed as it is
+/// packed), then the tiles (the caller checked the shapes).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn add_lower_avx512(
-    ed: &[f64],
+    e: &[f64],
     d: &[f64],
     k: usize,
     len: usize,
@@ -78,22 +90,32 @@ unsafe fn add_lower_avx512(
     h: &mut [f64],
     packs: &mut Packs,
 ) {
-    pack(ed, k, len, stride, MR, &mut packs.a);
-    pack(d, k, len, stride, NR, &mut packs.b);
+    pack(d, Some(e), k, len, stride, MR, &mut packs.a);
+    pack(d, None, k, len, stride, NR, &mut packs.b);
     tiles_avx512(&packs.a, &packs.b, k, len, h);
 }
 
-/// Rows `x[r·stride ..][..len]` in blocks of `width` rows, scenario-major
-/// within a block: `out[(blk·len + p)·width + r % width] = x[r·stride + p]`,
-/// rows past `k` zero.
-fn pack(x: &[f64], k: usize, len: usize, stride: usize, width: usize, out: &mut Vec<f64>) {
+/// Rows `x[r·stride ..][..len]`, each value times `e[p]` if given, in blocks of
+/// `width` rows, scenario-major within a block:
+/// `out[(blk·len + p)·width + r % width] = e[p]·x[r·stride + p]`, rows past `k` zero.
+fn pack(x: &[f64], e: Option<&[f64]>, k: usize, len: usize, stride: usize, width: usize, out: &mut Vec<f64>) {
     out.clear();
     out.resize(k.div_ceil(width) * width * len, 0.0);
     for r in 0..k {
         let (blk, lane) = (r / width, r % width);
         let block = &mut out[blk * len * width..(blk + 1) * len * width];
-        for (p, &v) in x[r * stride..r * stride + len].iter().enumerate() {
-            block[p * width + lane] = v;
+        let row = &x[r * stride..r * stride + len];
+        match e {
+            Some(e) => {
+                for (p, (&v, &ep)) in row.iter().zip(e).enumerate() {
+                    block[p * width + lane] = ep * v;
+                }
+            }
+            None => {
+                for (p, &v) in row.iter().enumerate() {
+                    block[p * width + lane] = v;
+                }
+            }
         }
     }
 }
@@ -153,27 +175,31 @@ mod tests {
             (150, 64, 70),
         ] {
             let x = |s: u64, i: usize| ((i as u64 * 2_654_435_761 + s * 97) % 1_000) as f64 / 500.0 - 1.0;
-            let ed: Vec<f64> = (0..k * stride).map(|i| x(1, i)).collect();
+            let e: Vec<f64> = (0..len).map(|p| x(1, p) + 1.0).collect();
             let d: Vec<f64> = (0..k * stride).map(|i| x(2, i)).collect();
             let mut paths: Vec<(&str, Vec<f64>)> = Vec::new();
-            let mut h = vec![0.5; k * k];
-            add_lower_portable(&ed, &d, k, len, stride, &mut h);
-            add_lower_portable(&ed, &d, k, len, stride, &mut h); // accumulates
+            let (mut h, mut ed) = (vec![0.5; k * k], Vec::new());
+            add_lower_portable(&e, &d, k, len, stride, &mut h, &mut ed);
+            add_lower_portable(&e, &d, k, len, stride, &mut h, &mut ed); // accumulates
             paths.push(("portable", h));
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx512f") {
                 let (mut h, mut packs) = (vec![0.5; k * k], Packs::default());
                 // SAFETY: the CPU has AVX-512
                 unsafe {
-                    add_lower_avx512(&ed, &d, k, len, stride, &mut h, &mut packs);
-                    add_lower_avx512(&ed, &d, k, len, stride, &mut h, &mut packs);
+                    add_lower_avx512(&e, &d, k, len, stride, &mut h, &mut packs);
+                    add_lower_avx512(&e, &d, k, len, stride, &mut h, &mut packs);
                 }
                 paths.push(("avx512", h));
             }
             for (name, h) in &paths {
                 for r in 0..k {
                     for c in 0..=r {
-                        let want = (0..len).map(|p| ed[r * stride + p] * d[c * stride + p]).sum::<f64>() * 2.0 + 0.5;
+                        let want = (0..len)
+                            .map(|p| e[p] * d[r * stride + p] * d[c * stride + p])
+                            .sum::<f64>()
+                            * 2.0
+                            + 0.5;
                         let got = h[r * k + c];
                         assert!(
                             (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
