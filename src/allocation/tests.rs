@@ -217,8 +217,9 @@ fn levels_past_the_smallest_weight_give_the_minimax_mix() {
 fn a_cancelled_allocation_stops_and_the_frontier_counts_its_points() {
     // enough scenarios for constraint generation (rounds checked one by one)
     let (n, m) = (20_000, 3);
+    let mut g = Lcg(17);
     let r: Vec<f64> = (0..n * m)
-        .map(|i| ((i as u64 * 2_654_435_761) % 10_007) as f64 / 10_007.0 * 0.4 - 0.19 + 0.01 * (i % m) as f64)
+        .map(|i| g.next() * 0.4 - 0.19 + 0.01 * (i % m) as f64)
         .collect();
     let w = vec![1.0; n];
     let stopped = Control::default();

@@ -46,6 +46,8 @@ pub use invnorm::inv_norm;
 use crate::error::{CoreError, Result};
 use crate::simd::multiversion;
 use bridge::Bridge;
+#[cfg(test)] // (the tests' reproducible inputs)
+pub(crate) use scramble::mix64;
 use scramble::DimKey;
 use sobol::BITS;
 

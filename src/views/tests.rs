@@ -192,11 +192,7 @@ fn bad_input_names_the_argument() {
 
 /// A reproducible pseudo-random value in [0, 1) (a hash of `i`).
 fn unit(i: u64) -> f64 {
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    x ^= x >> 31;
-    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x ^= x >> 29;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    (crate::qmc::mix64(i) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Views on n scenarios whose prior weight grows with the index, so that each
