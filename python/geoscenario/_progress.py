@@ -91,9 +91,7 @@ class Progress:
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
             self._bar.close()
-        elif self._plain and self._step == 1:
-            self._count_line(done, end=True)
-        elif self._plain and done != self._last:
+        elif self._plain and (self._step == 1 or done != self._last):  # a log repeats no count
             self._count_line(done, end=True)
 
     def _count_line(self, done: int, end: bool) -> None:
