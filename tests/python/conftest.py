@@ -1,7 +1,8 @@
 """Shared fixtures and helpers of the geoscenario Python test suite.
 
 Everything here uses the installed package only (no files outside the package).
-Simulations use fixed seeds and small path counts so that the suite is fast and
+Simulations use fixed seeds and small path counts, and Hypothesis draws the same
+examples on every run (see the profiles below), so that the suite is fast and
 deterministic.
 """
 
@@ -17,8 +18,16 @@ from hypothesis import settings
 
 import geoscenario as gs
 
-# no example database on disk: the suite must not write outside its temporary directories
-settings.register_profile("geoscenario", database=None, deadline=None)
+# Hypothesis profiles. Neither keeps an example database on disk: the suite must not write
+# outside its temporary directories.
+# - "geoscenario" (the default): the same examples on every run, so that a test run is
+#   repeatable like the simulations it checks, and CI cannot fail on an input drawn for the
+#   first time in an unrelated change.
+# - "explore": new random examples on every run, to look for new failing
+#   inputs: `python -m pytest tests/python --hypothesis-profile=explore`. Add what it finds as
+#   an `@example` to the test, so that the default profile keeps checking it.
+settings.register_profile("geoscenario", database=None, deadline=None, derandomize=True)
+settings.register_profile("explore", database=None, deadline=None)
 settings.load_profile("geoscenario")
 _HYPOTHESIS_HOME: str | None = None
 
