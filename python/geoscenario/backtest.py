@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate
+from . import _core, _validate, stats
 from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
 from .errors import invalid
 
@@ -562,7 +562,7 @@ def _weighted_var_cvar(x: np.ndarray, w: np.ndarray, alpha: float = 0.05) -> tup
     cw = np.cumsum(ws)
     i = min(int(np.searchsorted(cw, alpha * (1 - 1e-12), side="left")), len(xs) - 1)
     below = cw[i - 1] if i > 0 else 0.0
-    tail = float(np.dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
+    tail = float(stats._dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
     return 0.0 - float(xs[i]), 0.0 - tail / alpha  # 0 − x: no loss is +0.0, not −0.0
 
 
@@ -633,7 +633,6 @@ class StressResult:
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var_95"] <= s["cvar_95"]).all())
         (1.0, True)
         """
-        from . import stats
 
         rows = {}
         groups = [(k, name) for k, name in enumerate(self.scenario_names)]

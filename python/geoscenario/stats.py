@@ -93,6 +93,12 @@ def _exponent(a: np.ndarray) -> int:
     return int(np.frexp(top)[1]) if top > 0 else 0
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b in a fixed order: NumPy's pairwise sum of the products. ``np.dot`` would
+    hand the sum to BLAS, whose order (and so the last bits) depends on its threads."""
+    return float(np.sum(a * b))
+
+
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     """Σ w·x / Σ w.
 
@@ -120,7 +126,7 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     """
     x, w = _samples(x, w)
     e = _exponent(x)  # computed on x / 2^e, exactly the same bits unless Σ w·x would overflow
-    return float(np.ldexp(np.dot(w, np.ldexp(x, -e)) / w.sum(), e))
+    return float(np.ldexp(_dot(w, np.ldexp(x, -e)) / w.sum(), e))
 
 
 def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
@@ -153,8 +159,8 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     x, w = _samples(x, w)
     e = _exponent(x)  # as in weighted_mean: (x − m)² cannot overflow on x / 2^e
     xs = np.ldexp(x, -e)
-    m = np.dot(w, xs) / w.sum()
-    return float(np.ldexp(np.sqrt(np.dot(w, (xs - m) ** 2) / w.sum()), e))
+    m = _dot(w, xs) / w.sum()
+    return float(np.ldexp(np.sqrt(_dot(w, (xs - m) ** 2) / w.sum()), e))
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] | np.ndarray) -> np.ndarray:

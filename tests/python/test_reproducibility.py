@@ -165,7 +165,8 @@ for views in ([gs.View.prob_above("potash_spot", 450, 0.35)],
     post = sim.with_views(views)
     a = post.allocate(0.95)
     risk = post.risk_table(0.95)
-    for arr in (post.weights, np.array([post.posterior["relative_entropy"], post.posterior["effective_scenarios"]]),
+    summary = post.summary(["potash_spot", "direct_belarus"]).drop(columns="unit").to_numpy(dtype=float)
+    for arr in (post.weights, summary, np.array([post.posterior["relative_entropy"], post.posterior["effective_scenarios"]]),
                 a.weights.to_numpy(), np.array([a.cvar, a.var]), risk.to_numpy(dtype=float)):
         out.append(hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16])
 prior = sim.risk_table(0.95).to_numpy(dtype=float)
@@ -175,8 +176,10 @@ print(" ".join(out))
 
 
 def test_posteriors_allocations_and_risk_are_bit_identical_across_thread_counts():
-    # views, allocation and risk run on rayon's global pool: every sum there has
-    # a fixed order (above 65,536 paths it once depended on the threads)
+    # views, allocation and risk run on rayon's global pool, and the weighted statistics
+    # of posteriors (and the risk table's mean drawdown) are NumPy sums: every sum has a
+    # fixed order, whatever the rayon or BLAS threads (above 65,536 paths the first once
+    # depended on rayon's threads; np.dot's sums depended on BLAS's)
     import os
     import subprocess
     import sys
@@ -184,11 +187,12 @@ def test_posteriors_allocations_and_risk_are_bit_identical_across_thread_counts(
     runs = {}
     for threads in ("1", "2", "3"):
         env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        env.update({v: threads for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
         res = subprocess.run([sys.executable, "-c", _POSTERIOR_SCRIPT], env=env, capture_output=True,
                              text=True, timeout=600)
         assert res.returncode == 0, res.stderr
         runs[threads] = res.stdout.split()
-    assert len(runs["1"]) == 11
+    assert len(runs["1"]) == 13
     assert runs["1"] == runs["2"] == runs["3"], runs
 
 
