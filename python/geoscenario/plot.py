@@ -247,24 +247,34 @@ def _number(name: str, value: Any) -> float:
     return _validate.to_float(value)
 
 
-def _value_range(value: Any) -> tuple[float, float]:
-    """``(lo, hi)`` finite with lo < hi."""
+def _range_edges(value: Any, bins: int) -> np.ndarray:
+    """The ``bins + 1`` edges over ``value = (lo, hi)``: finite, lo < hi, and every bin
+    wider than zero in doubles."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
         raise invalid("value_range", f"must be a pair (low, high), got {value!r}")
     lo, hi = (_number("value_range", v) for v in value)
     if not lo < hi:
         raise invalid("value_range", f"low must be below high, got {value!r}")
-    return lo, hi
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(lo, hi, bins + 1)
+    if not np.isfinite(edges).all():
+        raise invalid("value_range", f"its width overflows a double, got {value!r}")
+    if not (np.diff(edges) > 0).all():
+        raise invalid("value_range", f"is too narrow for {bins} bins in double precision, got {value!r}: "
+                                     "widen it or pass fewer bins")
+    return edges
 
 
-def _edges(x: np.ndarray, w: np.ndarray, bins: int, value_range: Any) -> np.ndarray:
-    if value_range is not None:
-        return np.linspace(float(value_range[0]), float(value_range[1]), bins + 1)
+def _edges(x: np.ndarray, w: np.ndarray, bins: int) -> np.ndarray:
+    """Automatic edges: one bin per integer for counts, else ``bins`` bins over the
+    weighted 0.1–99.9% range (fewer if the range holds fewer doubles)."""
     x, w = x[np.isfinite(x)], w[np.isfinite(x)]
     if np.all(x == np.round(x)) and x.max() - x.min() <= 500:  # counts: one bin per integer
         return np.arange(x.min() - 0.5, x.max() + 1.5)
     lo, hi = (float(v) for v in stats.weighted_quantile(x, w, np.array([0.001, 0.999])))
-    return np.linspace(lo, hi, bins + 1) if hi > lo else np.linspace(lo - 0.5, hi + 0.5, bins + 1)
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.unique(np.linspace(lo, hi, bins + 1))  # unique: bins narrower than an ulp merge
 
 
 def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None, bins: int = 80,
@@ -317,14 +327,14 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
         raise invalid("bins", f"must be an integer in [1, {MAX_BINS:,}], got {bins!r}")
     if level is not None:
         level = _number("level", level)
-    if value_range is not None:
-        value_range = _value_range(value_range)
+    edges = None if value_range is None else _range_edges(value_range, int(bins))
     by_scenario = _validate.flag("by_scenario", by_scenario)
     conditional = _validate.flag("conditional", conditional)
     _check_ax(ax)
     col, when = _at(sim, series, month)
     ax = _axes(ax)
-    edges = _edges(col, sim.weights, int(bins), value_range)
+    if edges is None:
+        edges = _edges(col, sim.weights, int(bins))
     total = float(sim.weights.sum())
     groups = _groups(sim, by_scenario, total=by_scenario and not conditional)
     single = len(groups) == 1

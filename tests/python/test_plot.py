@@ -179,6 +179,8 @@ def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
         ({"value_range": (500.0, 300.0)}, "value_range"),
         ({"value_range": (1.0,)}, "value_range"),
         ({"value_range": (1.0, float("nan"))}, "value_range"),
+        ({"value_range": (-1e308, 1e308)}, "value_range"),  # the width overflows
+        ({"value_range": (1e15, 1e15 + 1), "bins": 1000}, "value_range"),  # bins narrower than an ulp
         ({"level": "x"}, "level"),
         ({"level": float("inf")}, "level"),
     ],
@@ -187,6 +189,13 @@ def test_horizon_hist_rejects_bad_arguments(sim, plt, kwargs, path):
     with pytest.raises(gs.ConfigError) as err:
         gsplot.horizon_hist(sim, "potash_spot", **kwargs)
     assert err.value.path == path
+
+
+def test_automatic_bins_narrower_than_an_ulp_merge():
+    x = 1e15 + np.arange(5.0) / 4  # a spread of one unit in the last place (0.125) times 8
+    edges = gsplot._edges(x, np.ones_like(x), 1000)
+    assert np.isfinite(edges).all() and (np.diff(edges) > 0).all()
+    assert edges[0] <= x.min() and edges[-1] >= 1e15 + 0.75 and 2 <= len(edges) <= 1001
 
 
 @pytest.mark.parametrize("whis", [(0.5,), (0.9, 0.1), (0.05, 1.5)])
