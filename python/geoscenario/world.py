@@ -195,7 +195,13 @@ class World:
         >>> w.probabilities["bear"]
         0.25
         """
-        changes = dict(overrides or {})
+        if overrides is None:
+            changes: dict[Any, Any] = {}
+        elif isinstance(overrides, Mapping):
+            changes = dict(overrides)
+        else:
+            raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
+                                       f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")
         changes.update({k.replace("__", "."): v for k, v in kwargs.items()})
         d = copy.deepcopy(self.to_dict())
         created: dict[str, list[str]] = {}  # named tables a path started, with their siblings

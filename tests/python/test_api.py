@@ -124,6 +124,13 @@ def test_with_params_is_immutable_and_accepts_kwargs(default_world):
     assert default_world.with_params() == default_world
 
 
+@pytest.mark.parametrize("overrides", ["scenarios.bear.potash_spot.theta=5", [("scenarios.bear.probability", 0.3)], 3])
+def test_with_params_refuses_overrides_that_are_not_a_mapping(default_world, overrides):
+    with pytest.raises(gs.ConfigError) as err:
+        default_world.with_params(overrides)
+    assert err.value.path == "overrides"
+
+
 # ============================================================================ world properties
 def test_world_properties(default_world):
     w = default_world
