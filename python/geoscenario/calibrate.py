@@ -705,6 +705,13 @@ def log_ou(
     NumericalError
         No mean reversion in the data (AR(1) coefficient outside (0, 1)).
 
+    Warns
+    -----
+    RuntimeWarning
+        A fit to doubt, also in ``notes``: a parameter ended on the edge of the search
+        region, the observed information is not positive definite (standard errors
+        NaN), or the optimiser stopped before its tolerance.
+
     Examples
     --------
     >>> import geoscenario as gs
@@ -751,7 +758,7 @@ def log_ou(
         diffusion = None
     if not jumps:
         assert diffusion is not None
-        return diffusion
+        return _warn_notes(diffusion)
 
     first_stage = None
     if mean_reversion == "ar1":
@@ -767,10 +774,18 @@ def log_ou(
             fixed_vals[i] = float(diffusion.table["estimate"].iloc[i])
         first_stage = diffusion
     raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
-    result = _log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage)
+    return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
+
+
+_WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance")
+"""Marks of the notes that make a fit doubtful (no interior maximum, NaN standard errors,
+no convergence): :func:`log_ou` also raises them as a ``RuntimeWarning``."""
+
+
+def _warn_notes(result: CalibrationResult) -> CalibrationResult:
     for note in result.notes:
-        if "edge of the search region" in note:
-            warnings.warn(f"log_ou: {note}", RuntimeWarning, stacklevel=2)
+        if any(mark in note for mark in _WARNING_NOTES):
+            warnings.warn(f"log_ou: {note}", RuntimeWarning, stacklevel=3)
     return result
 
 

@@ -231,10 +231,24 @@ def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
         "estimated",
         "estimated",
     ]
-    # the joint MLE is higher still, but κ → 0 on this sticky series: a warning says so
-    with pytest.warns(RuntimeWarning, match="edge of the search region"):
+    # the joint MLE is higher still, but κ → 0 on this sticky series: a warning says so,
+    # and another that the standard errors are NaN there
+    with pytest.warns(RuntimeWarning) as caught:
         joint = gs.calibrate.log_ou(s, jumps=True)
+    said = [str(w.message) for w in caught]
+    assert any("edge of the search region" in m for m in said), said
+    assert any("not positive definite" in m for m in said), said
     assert joint.loglik >= fit.loglik and "the jump model has the higher likelihood" in repr(joint)
+
+
+def test_a_fit_without_standard_errors_warns():
+    # the joint jump MLE on potash since 2010 has an observed information that is not
+    # positive definite: the NaN standard errors come with a warning, not only a note
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    with pytest.warns(RuntimeWarning, match="not positive definite: standard errors are NaN"):
+        fit = gs.calibrate.log_ou(potash, jumps=True)
+    assert fit.table["std_err"].isna().all()
+    assert any("not positive definite" in note for note in fit.notes)
 
 
 def test_fixed_parameters_are_held():
