@@ -1,56 +1,9 @@
 """Backtests of target-weight portfolios on historical prices (the loop runs in Rust).
 
-Rules
------
-- **Trading.** Capital 1 is invested at the close of the first date. On a
-  rebalance date each holding is reset to ``weight × equity`` (equity before
-  costs) and the cost ``cost_bps/1e4 × |traded notional|`` is paid from cash.
-  Weights need not sum to 1: the remainder is cash, earning 0; negative
-  weights are shorts. Between rebalances holdings drift with prices. Equity
-  that reaches zero stays at zero (a first trade whose costs take the whole
-  capital is an error).
-- **Rebalance dates.** The first date, then the last available date of each
-  calendar period (``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``,
-  ``"annual"``), never the final date of the backtest; ``"never"`` buys and
-  holds; ``"on_weights"`` (default for a weights DataFrame) trades on the first
-  available date on or after each row of the weights. With a weights DataFrame
-  and a calendar frequency the target is the last weights row dated on or
-  before the rebalance date. The backtest starts at the first available date on
-  or after the first weights row.
-- **Missing prices.** Only columns with a non-zero weight somewhere are used
-  ("held"); the others may hold anything. A NaN between two valid prices of a
-  held column is a ConfigError (fill or drop it yourself). Leading and trailing
-  NaN follow ``align``:
-
-  - ``"common"`` (default): the backtest runs over the dates on which every
-    held column has a price (latest first price to earliest last price);
-    histories that do not overlap are a ConfigError naming both columns.
-  - ``"cash"``: it runs from the first price of any held column; a column
-    not yet priced at a rebalance keeps its weight in cash and enters at the
-    first rebalance after its first price; a column whose prices end is sold
-    at its last price (paying costs) and its weight stays in cash.
-
-Metrics
--------
-Returns are the equity's period-on-period changes from the second date on
-(``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
-weekly, 12 monthly (from the median spacing of the dates, or given).
-
-- ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25
-  (``inf`` when that exceeds the double range, as a gain annualised from minutes can);
-- ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
-  (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
-- ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
-  ``peak_date`` (first date of that peak), ``trough_date`` and ``recovery_date``
-  (first date back at the peak, NaT if never); ``calmar`` = cagr / max_drawdown;
-- ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` =
-  −mean(r | r ≤ q) (losses positive);
-- ``turnover`` = total one-way turnover per year (initial trade included),
-  ``costs`` = total costs as a fraction of the initial capital.
-
-A ratio whose denominator is zero is NaN: ``sharpe`` and ``sortino`` of a flat
-curve (no volatility or no losing period), ``calmar`` without a drawdown, and
-``vol``/``sharpe`` with a single return (std needs two).
+The trading rules and the metrics' conventions are in the Notes of :func:`backtest`
+(``help(gs.backtest)``). ``gs.backtest`` is that function, so
+``import geoscenario.backtest as bt`` gives the function too: import this module's
+other names with ``from geoscenario.backtest import metrics, StressResult``.
 
 Examples
 --------
@@ -87,7 +40,7 @@ _REBALANCE = (*_PERIODS, "never", "on_weights")
 
 # ============================================================================ metrics
 def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
-    """Performance metrics of an equity curve (conventions in the module docstring).
+    """Performance metrics of an equity curve (conventions in the Notes of :func:`backtest`).
 
     Examples
     --------
@@ -713,7 +666,7 @@ def backtest(
     align: str = "common",
     periods_per_year: float | None = None,
 ) -> BacktestResult:
-    """Backtest target weights on a prices DataFrame (rules in :mod:`geoscenario.backtest`).
+    """Backtest target weights on a prices DataFrame (rules and metrics in the Notes below).
 
     Parameters
     ----------
@@ -731,7 +684,7 @@ def backtest(
         One-way cost in basis points of traded notional (a number, or a dict per held column).
     align
         ``"common"`` or ``"cash"``: how leading/trailing NaN and histories of
-        different lengths are handled (module docstring).
+        different lengths are handled (Notes).
     periods_per_year
         Annualisation; default 252 for daily data, 12 for monthly, etc.
 
@@ -745,6 +698,60 @@ def backtest(
         Bad prices (non-DatetimeIndex, unsorted, non-positive, NaN inside a
         held series, histories that do not overlap under ``align="common"``),
         unknown columns in ``weights``, bad ``rebalance`` or ``cost_bps``.
+
+    Notes
+    -----
+    **Rules**
+
+    - **Trading.** Capital 1 is invested at the close of the first date. On a
+      rebalance date each holding is reset to ``weight × equity`` (equity before
+      costs) and the cost ``cost_bps/1e4 × |traded notional|`` is paid from cash.
+      Weights need not sum to 1: the remainder is cash, earning 0; negative
+      weights are shorts. Between rebalances holdings drift with prices. Equity
+      that reaches zero stays at zero (a first trade whose costs take the whole
+      capital is an error).
+    - **Rebalance dates.** The first date, then the last available date of each
+      calendar period (``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``,
+      ``"annual"``), never the final date of the backtest; ``"never"`` buys and
+      holds; ``"on_weights"`` (default for a weights DataFrame) trades on the first
+      available date on or after each row of the weights. With a weights DataFrame
+      and a calendar frequency the target is the last weights row dated on or
+      before the rebalance date. The backtest starts at the first available date on
+      or after the first weights row.
+    - **Missing prices.** Only columns with a non-zero weight somewhere are used
+      ("held"); the others may hold anything. A NaN between two valid prices of a
+      held column is a ConfigError (fill or drop it yourself). Leading and trailing
+      NaN follow ``align``:
+
+      - ``"common"`` (default): the backtest runs over the dates on which every
+        held column has a price (latest first price to earliest last price);
+        histories that do not overlap are a ConfigError naming both columns.
+      - ``"cash"``: it runs from the first price of any held column; a column
+        not yet priced at a rebalance keeps its weight in cash and enters at the
+        first rebalance after its first price; a column whose prices end is sold
+        at its last price (paying costs) and its weight stays in cash.
+
+    **Metrics**
+
+    Returns are the equity's period-on-period changes from the second date on
+    (``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
+    weekly, 12 monthly (from the median spacing of the dates, or given).
+
+    - ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25
+      (``inf`` when that exceeds the double range, as a gain annualised from minutes can);
+    - ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
+      (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
+    - ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
+      ``peak_date`` (first date of that peak), ``trough_date`` and ``recovery_date``
+      (first date back at the peak, NaT if never); ``calmar`` = cagr / max_drawdown;
+    - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` =
+      −mean(r | r ≤ q) (losses positive);
+    - ``turnover`` = total one-way turnover per year (initial trade included),
+      ``costs`` = total costs as a fraction of the initial capital.
+
+    A ratio whose denominator is zero is NaN: ``sharpe`` and ``sortino`` of a flat
+    curve (no volatility or no losing period), ``calmar`` without a drawdown, and
+    ``vol``/``sharpe`` with a single return (std needs two).
 
     Examples
     --------
