@@ -376,10 +376,10 @@ def sweep(
     world
         The world every grid point starts from.
     grid
-        ``{"scenarios.bear.probability": [0.1, 0.2, 0.3], "scenarios.bear.potash_spot.theta": [450, 520]}``:
-        every combination is a world built with :meth:`World.with_params`. Probabilities that
-        must sum to one can be balanced by listing the base probability too, or by
-        giving tuples of paths, e.g. ``{("scenarios.base.probability", "scenarios.bear.probability"): [(.6, .15), (.5, .25)]}``.
+        ``{"scenarios.bear.potash_spot.theta": [450, 520], "scenarios.bear.potash_spot.sigma": [0.3, 0.4]}``:
+        every combination is a world built with :meth:`World.with_params`. Probabilities,
+        which must sum to one, change together as a tuple of paths with tuples of values,
+        e.g. ``{("scenarios.base.probability", "scenarios.bear.probability"): [(.6, .15), (.5, .25)]}``.
 
     n_paths
         Paths per grid point.
