@@ -134,8 +134,15 @@ def _shorten(message: str, keep: int = 0) -> str:
     'n_paths: must be an integer, got 777777777777… (400 digits)'
     >>> _shorten("x: got " + "[1, " * 10**5)[-25:]
     ', [… (400,007 characters)'
+
+    A long decimal fraction is a double written without an exponent (as the core
+    writes 1e-300): it is shown as Python's repr of that double.
+
+    >>> _shorten("scale: must be positive, got 0." + "0" * 299 + "1")
+    'scale: must be positive, got 1e-300'
     """
     head, tail = message[:keep], message[keep:]
+    tail = re.sub(r"\d+\.\d+", lambda m: repr(float(m[0])) if len(m[0]) > MAX_DIGITS + 1 else m[0], tail)
     message = head + re.sub(rf"\d{{{MAX_DIGITS + 1},}}", lambda m: f"{m[0][:12]}… ({len(m[0])} digits)", tail)
     if len(message) > max(MAX_MESSAGE, keep):
         message = f"{message[:max(MAX_MESSAGE, keep)]}… ({len(message):,} characters)"

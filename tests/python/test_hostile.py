@@ -1182,3 +1182,12 @@ def test_messages_stay_readable_whatever_the_value(bad, shown):
     msg = str(err.value)
     assert err.value.path == "n_paths" and msg.startswith("n_paths: must be an integer")
     assert len(msg) <= gs.errors.MAX_MESSAGE + 30 and msg.endswith(shown)
+
+
+def test_tiny_doubles_in_messages_keep_their_value():
+    # the core writes doubles without an exponent: 1e-300 is 300 digits after the point,
+    # which the message shows as 1e-300, not elided to "0.000000000000… (300 digits)"
+    with pytest.raises(gs.ConfigError) as err:
+        gs.World.default().with_params({"factors.eurobond_price.scale": 1e-300})
+    assert err.value.path == "factors.eurobond_price.initial"
+    assert str(err.value).endswith("scale = 1e-300, got 17.5"), str(err.value)
