@@ -86,7 +86,9 @@ class World:
             path = Path(source)
             try:
                 if not path.is_file():
-                    raise invalid("source", f"no such TOML file: {str(path)!r}")
+                    what = ("is a directory, not a TOML file" if path.is_dir() else "is not a regular file"
+                            if path.exists() else "does not exist")
+                    raise invalid("source", f"{_shown(path)} {what}")
                 size = path.stat().st_size
                 if size > _MAX_CONFIG_BYTES:
                     raise invalid("source", f"file is {size} bytes, the limit is {_MAX_CONFIG_BYTES}")

@@ -503,7 +503,7 @@ def test_cli_bad_config_exit_2(tmp_path, default_world):
     p = run_cli("--config", str(f), "--paths", "100")
     assert p.returncode == 2 and "scenarios.bear.potash_spot.sigma" in p.stderr
     p = run_cli("--config", str(tmp_path / "missing.toml"), "--paths", "100")
-    assert p.returncode == 2 and p.stderr.startswith("geoscenario: error: --config: no such TOML file")
+    assert p.returncode == 2 and p.stderr.startswith("geoscenario: error: --config: ") and "missing.toml' does not exist" in p.stderr
     p = run_cli("--paths", "many")
     assert p.returncode == 2 and "--paths" in p.stderr
 
