@@ -165,15 +165,17 @@ class View:
         return f"View({q} {self.op} {self.value:g} at {at})"
 
 
-def _name_views(message: str, rows: dict[str, tuple[int, View, bool]]) -> str:
-    """The core's message about view rows (``a_eq[j]``, ``a_ie[j]``) in terms of the user's views."""
+def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weighted: bool = True) -> str:
+    """The core's message about view rows (``a_eq[j]``, ``a_ie[j]``) in terms of the user's views
+    (``all_weighted``: every path has a positive prior weight; else the core saw only those that do)."""
     m = re.fullmatch(r"infeasible view (a_(?:eq|ie)\[\d+\]): .* is impossible, "
                      r"the view function ranges over \[(\S+), (\S+)\](.*)", message, flags=re.S)
     if m and m[1] in rows:
         i, v, negated = rows[m[1]]
         lo, hi = float(m[2]), float(m[3])
         lo, hi = (-hi, -lo) if negated else (lo, hi)
-        paths = "paths the other views leave possible" if m[4] else "simulated paths"
+        paths = ("paths the other views leave possible" if m[4] else "simulated paths" if all_weighted
+                 else "paths of positive prior weight")
         if v.kind == "mean":
             why = f"{v.series} ranges over [{lo:g}, {hi:g}] on the {paths}"
         else:
@@ -237,7 +239,7 @@ def entropy_pool(
     try:
         res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
     except NumericalError as e:
-        raise NumericalError(_name_views(str(e), rows)) from None
+        raise NumericalError(_name_views(str(e), rows, bool((prior > 0).all()))) from None
     if cb is not None:
         cb.finish(int(res["iterations"]))
     info = {

@@ -51,6 +51,13 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
         sim5k.with_views([gs.View.prob_above("potash_spot", 1e6, 0.5)])
     with pytest.raises(gs.ConfigError, match="view.value"):
         gs.View.prob_above("potash_spot", 450, 1.5)
+    # paths of zero prior weight exist but cannot carry a view: the message says which paths it means
+    bear = sim5k.scenario_names.index("bear")
+    level = float(sim5k.paths("potash_spot")[sim5k.scenario != bear, -1].max())
+    assert (sim5k.paths("potash_spot")[:, -1] > level).any()
+    no_bear = sim5k.reweight({"base": 0.7, "bull": 0.3, "bear": 0.0})
+    with pytest.raises(gs.NumericalError, match="none of the paths of positive prior weight has potash_spot > "):
+        no_bear.with_views([gs.View.prob_above("potash_spot", level, 0.3)])
 
 
 @pytest.mark.parametrize(
