@@ -27,6 +27,7 @@ import pandas as pd
 from . import _core, _validate, stats
 from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
 from .errors import invalid
+from .strategy import MAX_COST_BPS, MAX_WEIGHT
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -130,7 +131,6 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
 
 
 # ============================================================================ inputs
-MAX_WEIGHT = 100.0  # the bound a world's strategy weights have too
 
 
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
@@ -177,8 +177,8 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
 
 def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _validate.to_float(v) <= 10_000:
-            raise invalid(name, f"must be a number of basis points in [0, 10000], got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
+            raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {v!r}")
         return float(v)
 
     if isinstance(cost_bps, Mapping):

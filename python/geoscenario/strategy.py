@@ -11,6 +11,11 @@ from .errors import invalid
 
 __all__ = ["Strategy"]
 
+#: Largest |weight| of an asset, in units of NAV (the world's config has the same bound).
+MAX_WEIGHT = 100.0
+#: Largest cost on traded notional, in basis points (100%).
+MAX_COST_BPS = 10_000.0
+
 
 @dataclass(frozen=True)
 class Strategy:
@@ -49,10 +54,12 @@ class Strategy:
         if not isinstance(self.weights, Mapping) or not self.weights:
             raise invalid(f"strategies.{self.name}.weights", "must be a non-empty dict of asset to weight")
         for k, v in self.weights.items():
-            if not _validate.is_finite_real(v):
-                raise invalid(f"strategies.{self.name}.weights.{k}", f"must be a finite number, got {v!r}")
-        if not _validate.is_finite_real(self.cost_bps):
-            raise invalid(f"strategies.{self.name}.cost_bps", f"must be a finite number, got {self.cost_bps!r}")
+            if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
+                raise invalid(f"strategies.{self.name}.weights.{k}",
+                              f"must be a finite number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
+        if not _validate.is_finite_real(self.cost_bps) or not 0 <= _validate.to_float(self.cost_bps) <= MAX_COST_BPS:
+            raise invalid(f"strategies.{self.name}.cost_bps",
+                          f"must be a finite number in [0, {MAX_COST_BPS:g}], got {self.cost_bps!r}")
         object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
 
     def to_dict(self) -> dict[str, Any]:

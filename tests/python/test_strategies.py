@@ -94,6 +94,25 @@ def test_custom_strategy_from_python():
         gs.Strategy("bad", {"global_equity": "x"})
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [
+        ({"cost_bps": -5}, "strategies.bad.cost_bps"),
+        ({"cost_bps": 10_000.5}, "strategies.bad.cost_bps"),
+        ({"weights": {"global_equity": 100.5}}, "strategies.bad.weights.global_equity"),
+        ({"weights": {"global_equity": -101}}, "strategies.bad.weights.global_equity"),
+    ],
+)
+def test_a_strategy_outside_the_configs_bounds_is_refused_when_made(kwargs, path):
+    # the same bounds as a world's config, checked at once rather than by with_strategies
+    args = {"weights": {"global_equity": 1.0}, **kwargs}
+    with pytest.raises(gs.ConfigError) as err:
+        gs.Strategy("bad", **args)
+    assert err.value.path == path
+    edge = {"weights": {"global_equity": -100.0}, "cost_bps": 10_000.0}
+    assert "bad" in gs.World.default().with_strategies(gs.Strategy("bad", **edge)).strategies
+
+
 def test_a_strategy_of_the_same_name_replaces_it_in_place_and_twice_is_an_error():
     w = gs.World.default()
     bonds = gs.Strategy("direct_belarus", {"belarus_eurobond": 1.0})
