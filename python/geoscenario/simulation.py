@@ -650,10 +650,17 @@ class Simulation:
         scen = ", ".join(
             f"{k} {p:.0%} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)
         )
+        flags = "".join(f", {name}" for name, on in (("antithetic", self.antithetic),
+                                                        ("qmc", getattr(self, "qmc", False))) if on)
+        post = ""
+        if self.posterior is not None:
+            k = len(self.posterior["views"])
+            post = (f"; posterior of {k} view{'s' if k != 1 else ''} (relative entropy "
+                    f"{self.posterior['relative_entropy']:.3g}, {self.posterior['effective_scenarios']:,.0f} "
+                    "effective scenarios)")
         return (
             f"Simulation(world={self.world.name!r}, {self.n_paths:,} paths × {self.horizon_months + 1} months, "
-            f"seed={self.seed}{', antithetic' if self.antithetic else ''}; scenarios: {scen}; "
-            f"series: {', '.join(self._series)})"
+            f"seed={self.seed}{flags}; scenarios: {scen}{post}; series: {', '.join(self._series)})"
         )
 
     def report(self) -> str:

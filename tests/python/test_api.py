@@ -396,6 +396,11 @@ def test_reprs(sim, default_world):
     assert "antithetic" in repr(default_world.simulate(10, 2, antithetic=True))
     rw = sim.reweight({"base": 0.5, "bull": 0.25, "bear": 0.25})
     assert "base 50% (11,000)" in repr(rw)
+    assert "qmc" not in s and "posterior" not in s and "posterior" not in repr(rw)
+    assert "seed=4, qmc;" in repr(default_world.simulate(64, 2, seed=4, qmc=True))
+    post = sim.with_views([gs.View.prob_above("potash_spot", 450, 0.3), gs.View.mean("bilateral_trade", 8.0)])
+    entropy, effective = post.posterior["relative_entropy"], post.posterior["effective_scenarios"]
+    assert f"; posterior of 2 views (relative entropy {entropy:.3g}, {effective:,.0f} effective scenarios);" in repr(post)
 
 
 def test_report_text(sim):
