@@ -425,7 +425,8 @@ class Simulation:
         ((1000,), True)
         """
         if not isinstance(strategy, str) or strategy not in self.world.strategies:
-            raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {', '.join(self.world.strategies)})")
+            known = ", ".join(self.world.strategies) or "none in this world"
+            raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {known})")
         return self._drawdowns(strategy)
 
     def _drawdowns(self, strategy: str) -> np.ndarray:
