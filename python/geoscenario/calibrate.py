@@ -546,6 +546,20 @@ class CalibratedWorld:
         """``cw[0]`` is the world, ``cw[1]`` the changes, as for the tuple it unpacks as."""
         return (self.world, self.changes)[i]
 
+    def to_pandas(self) -> pd.DataFrame:
+        """A copy of :attr:`changes`: old and new value, standard error and source of each
+        changed parameter, indexed by its path.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> cw = gs.World.default().calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> df = cw.to_pandas()
+        >>> df.columns.tolist(), df.equals(cw.changes), df is cw.changes
+        (['old', 'new', 'std_err', 'source'], True, False)
+        """
+        return self.changes.copy()
+
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
         return (

@@ -291,6 +291,29 @@ class Allocation:
     alpha: float
     status: str
 
+    def to_pandas(self) -> pd.Series:
+        """The allocation as one float Series: ``expected_return``, ``cvar``, ``var``, then the
+        weight of each strategy (the columns of a row of :meth:`Simulation.efficient_frontier`).
+
+        Returns
+        -------
+        pandas.Series
+            Named ``alpha=<level>``, so that ``pd.concat([a.to_pandas() for a in ...], axis=1)``
+            puts allocations side by side.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> a = gs.World.default().simulate(2_000, seed=0).allocate(0.95)
+        >>> s = a.to_pandas()
+        >>> s.index[:3].tolist(), s.name, s.dtype
+        (['expected_return', 'cvar', 'var'], 'alpha=0.95', dtype('float64'))
+        >>> bool((s[a.weights.index] == a.weights).all())
+        True
+        """
+        head = pd.Series({"expected_return": self.expected_return, "cvar": self.cvar, "var": self.var})
+        return pd.concat([head, self.weights]).astype(float).rename(f"alpha={self.alpha:g}")
+
     def __repr__(self) -> str:
         w = ", ".join(f"{k} {v:.1%}" for k, v in self.weights.items() if v > 5e-4)
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geoscenario as gs
@@ -175,6 +176,15 @@ def test_allocation_under_a_posterior_beats_every_other_portfolio_at_scale():
     others = np.vstack([np.eye(len(names)), rng.dirichlet(np.ones(len(names)), 40)])
     for x in others:
         assert best <= _weighted_cvar(-(r @ x), post.weights, 0.95) + 1e-9, x
+
+
+def test_an_allocation_as_pandas_is_a_frontier_row(sim5k):
+    a = sim5k.allocate(0.9)
+    s = a.to_pandas()
+    front = sim5k.efficient_frontier(0.9, n_points=2, progress=False)
+    assert s.index.tolist() == front.columns[1:].tolist() and s.name == "alpha=0.9" and s.dtype == float
+    assert (s["expected_return"], s["cvar"], s["var"]) == (a.expected_return, a.cvar, a.var)
+    pd.testing.assert_series_equal(s[a.weights.index], a.weights.astype(float), check_names=False)
 
 
 def test_reweighting_a_posterior_pools_its_views_again_over_the_new_prior(sim5k):
