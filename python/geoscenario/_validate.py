@@ -123,13 +123,22 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
     """A month as an index in 0..=horizon. None is the horizon; an integer is
     an index (negative counts from the end); given the month ``labels``, a
     ``"YYYY-MM"`` label or any date in that month (a string, ``datetime``,
-    ``numpy.datetime64`` or ``pandas.Timestamp``, as in ``Simulation.months``)."""
+    ``numpy.datetime64`` or ``pandas.Timestamp``, as in ``Simulation.months``), or
+    a ``pandas.Period`` within one month."""
     if value is None:
         return horizon
+    shown = value
+    import pandas as pd
+
+    if labels is not None and isinstance(value, pd.Period):
+        start, end = value.start_time, value.end_time
+        if (start.year, start.month) != (end.year, end.month):
+            raise invalid("month", f"{value!r} spans more than one month")
+        value = start
     if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
         label = value if isinstance(value, str) and value in labels else _month_of(value)
         if label is None or label not in labels:
-            raise invalid("month", f"{value!r} is not a simulated month ({labels[0]} … {labels[-1]})")
+            raise invalid("month", f"{shown!r} is not a simulated month ({labels[0]} … {labels[-1]})")
         return list(labels).index(label)
     return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)
 

@@ -288,7 +288,8 @@ class Simulation:
     def month_index(self, month: int | str | None = None) -> int:
         """Column index of a month given as an index (negative from the end), a label
         ``"YYYY-MM"``, any date in a simulated month (a string, ``datetime``,
-        ``numpy.datetime64`` or ``pandas.Timestamp``), or None for the horizon.
+        ``numpy.datetime64`` or ``pandas.Timestamp``), a ``pandas.Period`` within one
+        month, or None for the horizon.
 
         Examples
         --------

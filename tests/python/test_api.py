@@ -615,10 +615,10 @@ def test_months_are_indices_labels_or_dates(sim):
     assert ref.attrs == {"month": "2026-06", "n_paths": sim.n_paths}  # a table says which month it is
     assert sim.risk_table(0.99).attrs["alpha"] == 0.99
     for m in (sim.months[12], sim.months[12].to_pydatetime(), np.datetime64(sim.months[12], "D"),
-              "2026-06", "2026-06-17", -13):
+              "2026-06", "2026-06-17", -13, pd.Period("2026-06", "M"), pd.Period("2026-06-17", "D")):
         assert sim.summary("potash_spot", month=m).equals(ref), m
     assert sim.to_pandas("potash_spot", month=sim.months[12]).equals(sim.to_pandas("potash_spot", month=12))
-    for bad in ("2040-01", "June", pd.Timestamp("2000-01-01"), 2.5, 25):
+    for bad in ("2040-01", "June", pd.Timestamp("2000-01-01"), 2.5, 25, pd.Period("2026Q2"), pd.Period("2040-01", "M")):
         with pytest.raises(gs.ConfigError, match="month"):
             sim.summary("potash_spot", month=bad)
 
