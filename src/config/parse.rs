@@ -183,7 +183,7 @@ pub fn check_name(name: &str, path: &str) -> Result<()> {
     } else {
         Err(CoreError::invalid(
             path,
-            "names must be 1–64 characters of letters, digits and '_', not starting with a digit",
+            "names must be 1–64 characters of ASCII letters, digits and '_', not starting with a digit",
         ))
     }
 }
