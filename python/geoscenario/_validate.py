@@ -127,9 +127,9 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
     a ``pandas.Period`` within one month."""
     if value is None:
         return horizon
-    shown = value
     import pandas as pd
 
+    shown = value
     if labels is not None and isinstance(value, pd.Period):
         start, end = value.start_time, value.end_time
         if (start.year, start.month) != (end.year, end.month):

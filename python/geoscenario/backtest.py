@@ -131,8 +131,6 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
 
 
 # ============================================================================ inputs
-
-
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
     if isinstance(weights, Mapping):
         out = {}
@@ -586,7 +584,6 @@ class StressResult:
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var_95"] <= s["cvar_95"]).all())
         (1.0, True)
         """
-
         rows = {}
         groups = [(k, name) for k, name in enumerate(self.scenario_names)]
         for k, name in [*groups, (-1, "all")]:

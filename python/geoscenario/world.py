@@ -25,6 +25,11 @@ def _shown(path: Path) -> str:
     return repr(text if len(text) <= 120 else text[:60] + "…" + text[-40:])
 
 
+def _not_a_file(path: Path) -> str:
+    """Why ``path``, which is not a regular file, cannot be read as one."""
+    return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+
+
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
 
@@ -86,9 +91,7 @@ class World:
             path = Path(source)
             try:
                 if not path.is_file():
-                    what = ("is a directory, not a TOML file" if path.is_dir() else "is not a regular file"
-                            if path.exists() else "does not exist")
-                    raise invalid("source", f"{_shown(path)} {what}")
+                    raise invalid("source", f"{_shown(path)} {_not_a_file(path)}")
                 size = path.stat().st_size
                 if size > _MAX_CONFIG_BYTES:
                     raise invalid("source", f"file is {size} bytes, the limit is {_MAX_CONFIG_BYTES}")
@@ -100,9 +103,8 @@ class World:
         elif isinstance(source, str):
             if "\n" not in source and "=" not in source and not source.lstrip().startswith("["):
                 # one line with neither a key nor a table: meant as a path
-                what = ("is a directory" if os.path.isdir(source) else "is not a regular file"
-                        if os.path.exists(source) else "does not exist")
-                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} {what}")
+                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} "
+                                        f"{_not_a_file(Path(source))}")
             try:  # (text read from a file was decoded from UTF-8: it has none)
                 source.encode("utf-8")
             except UnicodeEncodeError as e:

@@ -622,7 +622,7 @@ def test_bad_sources(tmp_path):
     assert "'/definitely/not/here.toml' does not exist" in str(
         raises_at("source", gs.World.from_toml, "/definitely/not/here.toml"))
     (tmp_path / "d.toml").mkdir()  # a directory named like a file
-    assert "is a directory, not a TOML file" in str(raises_at("source", gs.World.from_toml, str(tmp_path / "d.toml")))
+    assert "d.toml' is a directory" in str(raises_at("source", gs.World.from_toml, str(tmp_path / "d.toml")))
     raises_at("source", gs.World.from_toml, 42)
     raises_at("config", gs.World.from_dict, "not a dict")
     assert "File name too long" in str(raises_at("source", gs.World.from_toml, "a" * 5000 + ".toml"))
