@@ -28,9 +28,12 @@ Reducer = tuple[str, str, float, float, list[float], list[float], list[float]]
 
 
 def check_thresholds(thresholds: Mapping[str, float] | None, names: Sequence[str]) -> dict[str, float]:
-    """``{series: level}`` for summarised series and finite levels (the defaults if None)."""
+    """``{series: level}`` (or a pandas Series so indexed) for summarised series and finite
+    levels (the defaults if None)."""
     if thresholds is None:
         return default_thresholds(names)
+    if isinstance(thresholds, pd.Series):
+        thresholds = thresholds.to_dict()
     if not isinstance(thresholds, Mapping):
         raise invalid("thresholds", f"must be a dict of series to level, got {type(thresholds).__name__}")
     th = {}

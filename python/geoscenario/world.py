@@ -292,7 +292,7 @@ class World:
         (4, {'belarus_eurobond': 1.0})
         """
         d = copy.deepcopy(self.to_dict())
-        table = {} if replace else dict(d.get("strategies", {}))
+        table = {} if _validate.flag("replace", replace) else dict(d.get("strategies", {}))
         given: set[str] = set()
         for s in strategies:
             if not isinstance(s, Strategy):

@@ -346,6 +346,8 @@ def test_summary_layout(sim):
     assert list(one.index.get_level_values("series").unique()) == ["potash_spot"]
     x, w = sim.paths("potash_spot")[:, -1], sim.weights
     np.testing.assert_allclose(one.loc[("potash_spot", "all"), "p_above"], w[x > 500].sum(), rtol=1e-12)
+    # a pandas Series of levels by series works as the dict does
+    assert sim.summary("potash_spot", thresholds=pd.Series({"potash_spot": 500.0})).equals(one)
     two = sim.summary(["dislocation", "discount"])
     assert list(two.index.get_level_values("series").unique()) == ["dislocation", "discount"]
 

@@ -121,6 +121,9 @@ def test_a_strategy_of_the_same_name_replaces_it_in_place_and_twice_is_an_error(
     with pytest.raises(gs.ConfigError) as err:
         w.with_strategies(gs.Strategy("x", {"global_equity": 1.0}), gs.Strategy("x", {"hk_equity": 1.0}))
     assert err.value.path == "strategies.x" and str(err.value).endswith("is given twice")
+    with pytest.raises(gs.ConfigError) as err:  # a flag is True or False, as everywhere
+        w.with_strategies(bonds, replace=1)
+    assert err.value.path == "replace"
 
 
 def test_many_strategies_give_the_bits_of_one():
