@@ -230,7 +230,7 @@ class World:
             # a misspelled name starts a new, incomplete table: say so rather than
             # only report what the new table lacks
             for path, siblings in created.items():
-                if e.path.startswith(path + ".") and str(e).endswith(": is required"):
+                if e.path.startswith(path + ".") and ": is required" in str(e):
                     raise invalid(
                         path,
                         f"is not in this world ({', '.join(siblings) or 'none'}), so a new one was "

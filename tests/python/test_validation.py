@@ -257,6 +257,7 @@ def test_unknown_key_anywhere(path):
     ("key", "table", "existing"),
     [
         ("scenarios.baer.potash_spot.theta", "scenarios.baer", "base, bull, bear"),
+        ("scenarios.baer.probability", "scenarios.baer", "base, bull, bear"),  # then lacks its onset
         ("factors.potash_spto.sigma", "factors.potash_spto", "potash_spot, contract_price"),
         ("strategies.direct_belaru.cost_bps", "strategies.direct_belaru", "direct_belarus"),
     ],
