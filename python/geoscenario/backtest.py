@@ -412,6 +412,15 @@ class BacktestResult:
             with the same seed to read the asset returns).
         mapping
             ``{price column: world asset}`` for every column with a non-zero weight.
+        n_paths, horizon_months, seed
+            Of the simulation of a :class:`World` (ignored for a :class:`Simulation`);
+            ``horizon_months`` defaults to the world's.
+        rebalance
+            ``"monthly"`` (back to the weights every month) or ``"never"`` (buy and hold).
+
+        Returns
+        -------
+        StressResult
 
         Examples
         --------

@@ -381,6 +381,24 @@ class Simulation:
         Returns are NAV_H − 1; VaR and CVaR are of the loss 1 − NAV_H at level ``alpha``
         (CVaR_α = VaR_α + E[(L − VaR_α)⁺]/(1 − α), exact with ties); p_loss = P(NAV_H < 1).
 
+        Parameters
+        ----------
+        alpha
+            VaR/CVaR level in [0.5, 1): 0.95 is the mean of the worst 5% of losses.
+        strategies
+            A strategy's name or a list of them (default: all the world's strategies).
+        quantiles
+            Levels of the return quantile columns, in [0, 1].
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by (strategy, scenario), scenario ``"all"`` last; columns
+            ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
+            ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
+            overall CVaR tail) and ``max_drawdown`` (the mean of the paths' maximum
+            drawdowns).
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -522,6 +540,24 @@ class Simulation:
         iterations of solves longer than a second (``True``: always, ``False``: never);
         Ctrl-C stops the solve with ``KeyboardInterrupt``.
 
+        Parameters
+        ----------
+        views
+            A :class:`View` or a list of them (an empty list gives the prior).
+        max_iter
+            Newton iterations at most, in [1, 100,000]; not converging raises
+            :class:`NumericalError`.
+        tol
+            Tolerance of each view relative to its scale, in [2.2e-16, 1).
+        progress
+            ``"auto"``, ``True`` or ``False``, as above.
+
+        Returns
+        -------
+        Simulation
+            The same paths with the posterior ``weights``; ``posterior`` holds the solve's
+            details, and :meth:`reweight` pools the views again over new probabilities.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -555,6 +591,23 @@ class Simulation:
         Minimises CVaR_α of the horizon loss (subject to an expected return of at least
         ``target_return``), or CVaR − ``risk_aversion``·E[return], on the weighted paths
         (Rockafellar–Uryasev linear programme).
+
+        Parameters
+        ----------
+        alpha
+            CVaR level in [0.5, 1).
+        target_return
+            Least expected horizon return (NAV_H − 1) of the mix; at most the largest
+            strategy's expected return.
+        risk_aversion
+            λ in [0, 1e6] of the objective CVaR − λ·E[return]. Give this or
+            ``target_return``, not both; neither minimises CVaR alone.
+        strategies
+            Strategies to allocate across (default: all the world's strategies).
+
+        Returns
+        -------
+        Allocation
 
         Examples
         --------
@@ -591,6 +644,24 @@ class Simulation:
         ``progress="auto"`` shows the points solved when the frontier takes longer
         than a second (``True``: always, ``False``: never); Ctrl-C stops it with
         ``KeyboardInterrupt`` before its next linear programme.
+
+        Parameters
+        ----------
+        alpha
+            CVaR level in [0.5, 1).
+        n_points
+            Target returns, in [2, 1000], evenly spaced from the minimum-CVaR mix's
+            expected return to the largest strategy's.
+        strategies
+            Strategies to allocate across (default: all the world's strategies).
+        progress
+            ``"auto"``, ``True`` or ``False``, as above.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point: ``target_return``, ``expected_return``, ``cvar``, ``var``
+            and one weight column per strategy.
 
         Examples
         --------

@@ -30,9 +30,12 @@ class Strategy:
     name
         Name of the strategy (also the name of its NAV series).
     weights
-        ``{asset: weight}``; negative weights are shorts.
+        ``{asset: weight}`` in units of NAV, each in [−100, 100]; negative weights are
+        shorts, and weights need not sum to one (the rest is cash).
     cost_bps
-        One-way cost in basis points of traded notional.
+        One-way cost in basis points of traded notional, in [0, 10000].
+    description
+        Free text kept in the world's config (ignored when strategies are compared).
 
     Examples
     --------

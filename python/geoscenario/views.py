@@ -30,6 +30,22 @@ class View:
     ``View.prob_above("potash_spot", 450, 0.30)`` says P(spot > 450) = 30%;
     ``op`` may be ``"<="`` or ``">="`` for inequality views.
 
+    Parameters
+    ----------
+    series
+        Name of a simulated series (factor, derived series or strategy NAV).
+    kind
+        ``"mean"`` (E[series]) or ``"prob"`` (P(series > threshold)).
+    value
+        The viewed expectation, or probability in [0, 1].
+    op
+        ``"=="``, ``"<="`` or ``">="``.
+    threshold
+        The level of a ``"prob"`` view (unused by ``"mean"``).
+    month
+        Index, ``"YYYY-MM"`` or date of the month viewed (default: the horizon), checked
+        against the simulation when the view is applied.
+
     Examples
     --------
     >>> import geoscenario as gs

@@ -118,6 +118,17 @@ class World:
     def from_dict(cls, config: Mapping[str, Any]) -> World:
         """Build a world from a nested dict with the layout of the TOML file.
 
+        Parameters
+        ----------
+        config
+            ``{"world": {...}, "factors": {...}, "scenarios": {...}, ...}``, as
+            :meth:`to_dict` returns; every invalid entry raises a ``ConfigError``
+            naming its path.
+
+        Returns
+        -------
+        World
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -581,6 +592,9 @@ class World:
 
         Parameters
         ----------
+        n_paths, horizon_months, seed, antithetic, threads, chunk_paths, progress, qmc
+            As in :meth:`simulate`: the paths summarised are those ``simulate`` would
+            return with the same arguments.
         series
             Series to summarise (default: all, strategies included).
         month
@@ -590,6 +604,10 @@ class World:
             As in :meth:`Simulation.summary`.
         alpha
             VaR/CVaR level of the strategies' risk table (``None``: no risk table).
+
+        Returns
+        -------
+        SummaryResult
 
         Examples
         --------
