@@ -43,6 +43,20 @@ _REBALANCE = (*_PERIODS, "never", "on_weights")
 def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     """Performance metrics of an equity curve (conventions in the Notes of :func:`backtest`).
 
+    Parameters
+    ----------
+    equity
+        Equity values (positive at the start, never negative) on a ``DatetimeIndex``.
+    periods_per_year
+        Annualisation of the period returns: 252 for daily data, 12 for monthly.
+
+    Returns
+    -------
+    pandas.Series
+        ``start``, ``end``, ``years``, ``cagr``, ``vol``, ``sharpe``, ``sortino``,
+        ``max_drawdown`` with its dates, ``calmar``, ``var_95``, ``cvar_95``, ... (dtype
+        object: dates and numbers).
+
     Examples
     --------
     >>> import pandas as pd

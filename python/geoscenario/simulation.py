@@ -291,6 +291,16 @@ class Simulation:
         ``numpy.datetime64`` or ``pandas.Timestamp``), a ``pandas.Period`` within one
         month, or None for the horizon.
 
+        Parameters
+        ----------
+        month
+            One of the forms above.
+
+        Returns
+        -------
+        int
+            In ``0..horizon_months``: the column of the month in :meth:`paths`.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -314,6 +324,16 @@ class Simulation:
         within 1e-6 (float32 values are normalised). On a posterior of
         :meth:`with_views` the new probabilities replace the prior's and the views are
         applied again to it, so they still hold.
+
+        Parameters
+        ----------
+        probabilities
+            ``{scenario: probability}`` (or a pandas Series so indexed) for every scenario.
+
+        Returns
+        -------
+        Simulation
+            Sharing the paths (no copy), with new ``weights`` and ``probabilities``.
 
         Examples
         --------
@@ -434,6 +454,16 @@ class Simulation:
         """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
 
         Read-only, like :meth:`paths` (``.copy()`` to edit): the risk table reads the same array.
+
+        Parameters
+        ----------
+        strategy
+            Name of one of the world's strategies.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_paths,)``, in [0, 1].
 
         Examples
         --------
@@ -692,6 +722,17 @@ class Simulation:
 
         With ``month=None``: index (path, month), one column per series plus
         ``scenario`` and ``weight``. With ``month`` given: one row per path.
+
+        Parameters
+        ----------
+        series
+            A series name or a list of them (default: all).
+        month
+            A month as in :meth:`month_index`, or None for every month.
+
+        Returns
+        -------
+        pandas.DataFrame
 
         Examples
         --------

@@ -41,6 +41,12 @@ class World:
     change parameters with :meth:`with_params`; run it with :meth:`simulate`.
     Worlds are immutable: every change returns a new world.
 
+    Parameters
+    ----------
+    core
+        The validated world of the compiled core (``_core.CoreWorld``): build worlds
+        with the constructors above rather than calling ``World`` directly.
+
     Examples
     --------
     >>> import geoscenario as gs
@@ -266,6 +272,17 @@ class World:
         ``vol`` by OLS. Keyword arguments (``scenario``, ``jumps``,
         ``mean_reversion``, ``newey_west``, ...) are passed on.
 
+        Parameters
+        ----------
+        potash
+            Monthly potash price levels, a pandas Series on a ``DatetimeIndex`` (e.g.
+            :func:`geoscenario.data.potash_monthly`), or None to keep the potash parameters.
+        asset_returns, factor_returns
+            DataFrames of returns on a ``DatetimeIndex``, columns named after the world's
+            assets and factors, or None to keep the assets' parameters.
+        **kwargs
+            Passed on to :func:`geoscenario.calibrate.calibrate_world`.
+
         Returns
         -------
         CalibratedWorld
@@ -290,6 +307,17 @@ class World:
         """A copy with strategies added (or, with ``replace=True``, only these).
 
         A strategy with the name of one the world has replaces it, in its place.
+
+        Parameters
+        ----------
+        *strategies
+            :class:`Strategy` objects on the world's assets, each name given once.
+        replace
+            ``True``: the world keeps only these strategies.
+
+        Returns
+        -------
+        World
 
         Examples
         --------

@@ -1,9 +1,11 @@
-"""Every public function, class, method and property has a numpydoc example that runs.
+"""Every public function, class, method and property has a numpydoc example that runs,
+and documents every parameter.
 
-The rule: each public object has a docstring with an ``Examples`` section whose
+The rules: each public object has a docstring with an ``Examples`` section whose
 ``>>>`` examples pytest runs as a doctest (``--doctest-modules`` over
-``python/geoscenario``). The doctests themselves run there; this module checks
-that none is missing, so adding an undocumented public API fails the suite.
+``python/geoscenario``), and a ``Parameters`` section naming every parameter of its
+signature. The doctests themselves run there; this module checks that none is
+missing, so adding an undocumented public API or parameter fails the suite.
 
 Public means: the names in ``geoscenario.__all__`` and in the ``__all__`` of the
 modules ``stats``, ``calibrate``, ``backtest``, ``data``, ``distributed`` and
@@ -140,6 +142,45 @@ def test_public_api_has_a_runnable_example(name):
     assert tests[name].examples, f"{name}: the collected doctest has no examples"
 
 
+_SECTION = re.compile(r"^(?:Parameters|Other Parameters)\n-{3,}\n(.*?)(?=^\S[^\n]*\n-{3,}\n|\Z)", re.M | re.S)
+
+
+def documented_parameters(doc: str | None) -> set[str]:
+    """The names a numpydoc ``Parameters`` section lists (``a, b : type`` lines too)."""
+    names: set[str] = set()
+    for body in _SECTION.findall(inspect.cleandoc(doc or "")):
+        for line in body.splitlines():
+            if line and not line[0].isspace():
+                names.update(n.strip().lstrip("*") for n in line.split(" : ")[0].split(","))
+    return names
+
+
+def undocumented_parameters(obj: Any) -> list[str]:
+    """Parameters of ``obj``'s signature missing from its docstring's Parameters section.
+
+    ``*args`` and ``**kwargs`` need not be listed. Result classes, which the package
+    builds and which document their ``Attributes`` instead, have none to document, nor
+    do properties and exceptions."""
+    if isinstance(obj, property) or (inspect.isclass(obj) and issubclass(obj, BaseException)):
+        return []
+    if inspect.isclass(obj) and re.search(r"^Attributes\n-{3,}$", inspect.cleandoc(obj.__doc__ or ""), re.M):
+        return []
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        return []
+    named = documented_parameters(obj.__doc__)
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [p.name for p in params if p.name not in ("self", "cls") and p.kind not in variadic and p.name not in named]
+
+
+@pytest.mark.parametrize("name", sorted(API))
+def test_public_api_documents_every_parameter(name):
+    _, obj = API[name]
+    missing = undocumented_parameters(obj)
+    assert not missing, f"{name}: the Parameters section lacks {', '.join(missing)}"
+
+
 @pytest.mark.parametrize("name", ["geoscenario", *MODULES])
 def test_public_modules_have_a_runnable_example(name):
     module = importlib.import_module(name)
@@ -245,3 +286,27 @@ def test_docstring_problem_accepts_a_numpydoc_example():
         >>> slow()  # doctest: +SKIP
         """
     assert docstring_problem(doc) is None
+
+
+def test_the_parameter_checker_reads_numpydoc_sections():
+    def f(a, b, c=1, *args, **kwargs):
+        """Sum.
+
+        Parameters
+        ----------
+        a, b : float
+            Terms.
+        **kwargs
+            Ignored.
+
+        Returns
+        -------
+        float
+        c
+            not a parameter: this line is in Returns
+        """
+
+    assert documented_parameters(f.__doc__) == {"a", "b", "kwargs"}
+    assert undocumented_parameters(f) == ["c"]
+    f.__doc__ = None
+    assert undocumented_parameters(f) == ["a", "b", "c"]
