@@ -59,6 +59,17 @@ def _check_ax(ax: Any) -> None:
         raise invalid("ax", f"must be a matplotlib Axes or None, got {type(ax).__name__}")
 
 
+def _check_color(color: Any) -> None:
+    """``color`` is None or a colour matplotlib understands, else a ConfigError naming ``color``."""
+    if color is None:
+        return
+    _pyplot()
+    from matplotlib.colors import is_color_like
+
+    if not is_color_like(color):
+        raise invalid("color", f"must be a matplotlib colour (a name such as 'tab:blue', or '#1f77b4'), got {color!r}")
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
     """``ax`` (checked), or the Axes of a new figure if None."""
     _check_ax(ax)
@@ -330,6 +341,9 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     edges = None if value_range is None else _range_edges(value_range, int(bins))
     by_scenario = _validate.flag("by_scenario", by_scenario)
     conditional = _validate.flag("conditional", conditional)
+    if label is not None and not isinstance(label, str):
+        raise invalid("label", f"must be a string, got {type(label).__name__}")
+    _check_color(color)
     _check_ax(ax)
     col, when = _at(sim, series, month)
     ax = _axes(ax)

@@ -72,8 +72,8 @@ class View:
                 continue
             if not _validate.is_finite_real(v):
                 raise invalid(name, f"must be a finite number, got {v!r}")
-        if self.kind == "prob" and not 0.0 <= float(self.value) <= 1.0:
-            raise invalid("view.value", f"a probability must be in [0, 1], got {self.value}")
+            if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
+                raise invalid("view.value", f"a probability must be in [0, 1], got {v}")
 
     @classmethod
     def mean(cls, series: str, value: float, op: str = "==", month: int | str | None = None) -> View:

@@ -181,6 +181,8 @@ def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
         ({"value_range": (1.0, float("nan"))}, "value_range"),
         ({"value_range": (-1e308, 1e308)}, "value_range"),  # the width overflows
         ({"value_range": (1e15, 1e15 + 1), "bins": 1000}, "value_range"),  # bins narrower than an ulp
+        ({"color": "notacolor"}, "color"),
+        ({"label": 3}, "label"),
         ({"level": "x"}, "level"),
         ({"level": float("inf")}, "level"),
     ],

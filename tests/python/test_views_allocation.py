@@ -52,6 +52,9 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
         sim5k.with_views([gs.View.prob_above("potash_spot", 1e6, 0.5)])
     with pytest.raises(gs.ConfigError, match="view.value"):
         gs.View.prob_above("potash_spot", 450, 1.5)
+    with pytest.raises(gs.ConfigError) as err:  # the bad probability first, then the missing threshold
+        gs.View("potash_spot", "prob", 1.5)
+    assert err.value.path == "view.value"
     # paths of zero prior weight exist but cannot carry a view: the message says which paths it means
     bear = sim5k.scenario_names.index("bear")
     level = float(sim5k.paths("potash_spot")[sim5k.scenario != bear, -1].max())
