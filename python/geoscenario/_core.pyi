@@ -33,6 +33,8 @@ __all__ = [
     "MAX_HORIZON",
     "MIN_PROBABILITY",
     "MAX_VIEWS",
+    "MAX_WEIGHT",
+    "MAX_COST_BPS",
     "DEFAULT_CHUNK",
     "DEFAULT_WORLD_TOML",
 ]
@@ -42,6 +44,8 @@ MAX_PATHS: int
 MAX_HORIZON: int
 MIN_PROBABILITY: float
 MAX_VIEWS: int
+MAX_WEIGHT: float
+MAX_COST_BPS: float
 DEFAULT_CHUNK: int
 DEFAULT_WORLD_TOML: str
 

@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _validate
+from . import _core, _validate
 from .errors import invalid
 
 __all__ = ["Strategy"]
 
-#: Largest |weight| of an asset, in units of NAV (the world's config has the same bound).
-MAX_WEIGHT = 100.0
-#: Largest cost on traded notional, in basis points (100%).
-MAX_COST_BPS = 10_000.0
+#: The config's bounds: largest |weight| of an asset in units of NAV, and largest cost
+#: on traded notional in basis points (100%).
+MAX_WEIGHT, MAX_COST_BPS = _core.MAX_WEIGHT, _core.MAX_COST_BPS
 
 
 @dataclass(frozen=True)

@@ -92,14 +92,19 @@ pub(crate) struct Problem<'a> {
     /// 2 / p_min (at α = 1 − 2⁻⁵³ the solver stalled).
     pub alpha_lp: f64,
     /// Set by the caller to stop: checked before every linear programme.
-    pub cancel: &'a AtomicBool,
+    cancel: &'a AtomicBool,
 }
 
-/// The flag of problems nobody cancels.
-static NEVER: AtomicBool = AtomicBool::new(false);
-
 impl<'a> Problem<'a> {
-    fn new(returns: &'a [f64], n_assets: usize, w: &'a [f64], alpha: f64) -> Result<Problem<'a>> {
+    /// The programme of `returns` (n × `n_assets`, row-major) under weights `w`,
+    /// stopped by `cancel` before its next linear programme.
+    fn new(
+        returns: &'a [f64],
+        n_assets: usize,
+        w: &'a [f64],
+        alpha: f64,
+        cancel: &'a AtomicBool,
+    ) -> Result<Problem<'a>> {
         if n_assets == 0 {
             return Err(CoreError::invalid("returns", "must have at least one asset column"));
         }
@@ -131,7 +136,7 @@ impl<'a> Problem<'a> {
             mu,
             alpha,
             alpha_lp: alpha.min(1.0 - 0.5 * p_min),
-            cancel: &NEVER,
+            cancel,
         })
     }
 
@@ -366,9 +371,7 @@ pub fn mean_cvar(
     objective: Objective,
     control: &Control,
 ) -> Result<Allocation> {
-    let mut prob = Problem::new(returns, n_assets, weights, alpha)?;
-    prob.cancel = &control.cancel;
-    prob.solve(objective)
+    Problem::new(returns, n_assets, weights, alpha, &control.cancel)?.solve(objective)
 }
 
 /// The mean–CVaR efficient frontier: `n_points ≥ 2` allocations with targets
@@ -392,8 +395,7 @@ pub fn efficient_frontier(
             format!("must be in [2, 10000], got {n_points}"),
         ));
     }
-    let mut prob = Problem::new(returns, n_assets, weights, alpha)?;
-    prob.cancel = &control.cancel;
+    let prob = Problem::new(returns, n_assets, weights, alpha, &control.cancel)?;
     let min_cvar = prob.solve(Objective::MinCvar)?;
     let (hi, _) = prob.mu_max();
     let lo = min_cvar.expected_return.min(hi);

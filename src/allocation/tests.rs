@@ -2,6 +2,9 @@ use super::*;
 use crate::engine::Control;
 use std::sync::atomic::Ordering;
 
+/// The flag of problems nobody cancels.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
 /// Tiny deterministic LCG in [0, 1).
 struct Lcg(u64);
 impl Lcg {
@@ -126,7 +129,7 @@ fn constraint_generation_finds_the_whole_programme_s_optimum() {
         })
         .collect();
     let w: Vec<f64> = (0..n).map(|i| if i % 97 == 0 { 0.0 } else { 0.5 + g.next() }).collect();
-    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let prob = Problem::new(&r, m, &w, 0.95, &NEVER).unwrap();
     let all = vec![true; m];
     // from the equal-weight mix and from poor guesses (single assets), as the
     // frontier's points start from mixes of the minimum-CVaR portfolio and the best asset
@@ -148,7 +151,7 @@ fn frontier_by_constraint_generation_matches_the_whole_programme() {
     let (n, m) = (3 * FULL_LP_ROWS, 3);
     let r = uniform_returns(5, n, m);
     let w = vec![1.0; n];
-    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let prob = Problem::new(&r, m, &w, 0.95, &NEVER).unwrap();
     let all = vec![true; m];
     let pts = efficient_frontier(&r, m, &w, 0.95, 4, &Control::default()).unwrap();
     for pt in &pts[..3] {
@@ -161,7 +164,7 @@ fn frontier_by_constraint_generation_matches_the_whole_programme() {
 fn solver_noise_in_the_weights_becomes_zero() {
     // interior-point weights of excluded assets are ±1e-14-sized, not 0
     let r = [0.01, 0.02, -0.01, 0.03, 0.0, 0.01, 0.02, -0.02, 0.01, 0.0, 0.01, 0.02];
-    let prob = Problem::new(&r, 4, &[1.0; 3], 0.9).unwrap();
+    let prob = Problem::new(&r, 4, &[1.0; 3], 0.9, &NEVER).unwrap();
     let a = prob
         .finish(vec![0.5, 2e-14, 0.5 - 2e-14, -1e-13], 0.0, 0.0, "Solved".into(), 1)
         .unwrap();
@@ -182,7 +185,7 @@ fn constraint_generation_covers_the_tail_s_probability_under_a_posterior() {
     sorted.sort_by(f64::total_cmp);
     let cut = sorted[3 * n / 10];
     let w: Vec<f64> = eq.iter().map(|&v| if v < cut { 1e-6 } else { 1.0 }).collect();
-    let prob = Problem::new(&r, m, &w, 0.95).unwrap();
+    let prob = Problem::new(&r, m, &w, 0.95, &NEVER).unwrap();
     let all = vec![true; m];
     for (lambda, target) in [(0.0, None), (0.5, None), (0.0, Some(0.012))] {
         let whole = lp::solve(&prob, &all, lambda, target).unwrap();

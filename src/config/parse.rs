@@ -769,6 +769,10 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
 
 /// Largest number of assets and strategies.
 pub const MAX_ASSETS: usize = 256;
+/// Largest |weight| of an asset in a strategy, in units of NAV.
+pub const MAX_WEIGHT: f64 = 100.0;
+/// Largest cost on traded notional, in basis points (100%).
+pub const MAX_COST_BPS: f64 = 10_000.0;
 
 fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
     if at.len() > MAX_ASSETS {
@@ -826,7 +830,7 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             get_number(t, &path, "cost_bps")?.unwrap_or(0.0),
             &join(&path, "cost_bps"),
             0.0,
-            10_000.0,
+            MAX_COST_BPS,
             false,
         )?;
         out.push(super::Asset {
@@ -877,13 +881,13 @@ fn parse_strategies(
                 let names: Vec<&str> = assets.iter().map(|y| y.name.as_str()).collect();
                 CoreError::invalid(&p, format!("is not an asset (assets: {})", names.join(", ")))
             })?;
-            weights.push((ai, check_finite_in(number(x, &p)?, &p, -100.0, 100.0, false)?));
+            weights.push((ai, check_finite_in(number(x, &p)?, &p, -MAX_WEIGHT, MAX_WEIGHT, false)?));
         }
         let cost_bps = check_finite_in(
             get_number(t, &path, "cost_bps")?.unwrap_or(10.0),
             &join(&path, "cost_bps"),
             0.0,
-            10_000.0,
+            MAX_COST_BPS,
             false,
         )?;
         out.push(super::Strategy {

@@ -335,6 +335,8 @@ mod _core {
         m.add("MAX_HORIZON", crate::config::parse::MAX_HORIZON)?;
         m.add("MIN_PROBABILITY", crate::config::parse::MIN_PROBABILITY)?;
         m.add("MAX_VIEWS", crate::views::MAX_VIEWS)?;
+        m.add("MAX_WEIGHT", crate::config::parse::MAX_WEIGHT)?;
+        m.add("MAX_COST_BPS", crate::config::parse::MAX_COST_BPS)?;
         m.add("DEFAULT_CHUNK", crate::engine::DEFAULT_CHUNK)?;
         m.add("DEFAULT_WORLD_TOML", crate::config::DEFAULT_WORLD_TOML)?;
         Ok(())
