@@ -130,7 +130,7 @@ fn sharded(
         pass = match &merged.pass {
             Pass::Moments(_) => fin.after_moments(&merged),
             Pass::Refine(_) => fin.after_refine(&merged),
-            Pass::Collect(_) => return (fin.finish(spec, moments.as_ref().unwrap(), &merged), passes),
+            Pass::Collect(..) => return (fin.finish(spec, moments.as_ref().unwrap(), &merged), passes),
         };
         if moments.is_none() {
             moments = Some(merged);

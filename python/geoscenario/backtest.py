@@ -493,7 +493,9 @@ class BacktestResult:
                 )
             per_asset[asset] = per_asset.get(asset, 0.0) + float(w)
         names = {a: f"stress_asset_{i}" for i, a in enumerate(per_asset)}
-        w2 = world.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
+        # each asset's growth, free of the strategy's and of the asset's own trading costs
+        free = world.with_params({f"assets.{a}.cost_bps": 0.0 for a in per_asset})
+        w2 = free.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
         sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)
         if probs is not None and path_weights is None:
             sim = sim.reweight(probs)

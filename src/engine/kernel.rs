@@ -705,12 +705,13 @@ fn simulate_block_generic(
             }
         }
         for (si, st) in model.strategies.iter().enumerate() {
-            // month t: gross return R = Σ w_i R_i (cash earns 0); the weights drift
-            // to w_i (1 + R_i)/(1 + R), and trading back to w_i costs
-            // Σ |w_i| c_i |R − R_i| / (1 + R) with c_i the strategy's plus the asset's
-            // cost; entering the positions in month 0 costs like any trade. The NAV
-            // grows by 1 + R − cost; one that reaches zero stays there (the strategy
-            // is wiped out), and a NaN stays a NaN for the check below.
+            // month t (MODEL.md §5), per unit of NAV at the start of the month: the
+            // gross return is R = Σ w_i R_i (cash earns 0); position i has grown to
+            // w_i (1 + R_i) and its target is w_i (1 + R), so trading back costs
+            // Σ c_i |w_i| |R − R_i| with c_i the strategy's plus the asset's cost;
+            // entering the positions in month 0 costs like any trade. The NAV grows
+            // by 1 + R − cost; one that reaches zero stays there (the strategy is
+            // wiped out), and a NaN stays a NaN for the check below.
             let entry = st.entry;
             let series = &mut *out.series[model.strategy_output(si)];
             let mut nav = [1.0f64; LANES];
@@ -733,7 +734,7 @@ fn simulate_block_generic(
                 }
                 for l in 0..LANES {
                     let g = gross[l];
-                    let mut u = if 1.0 + g > 0.0 { turnover[l] / (1.0 + g) } else { 0.0 };
+                    let mut u = turnover[l];
                     if t == 0 {
                         u += entry;
                     }

@@ -48,9 +48,13 @@ impl DiffusionStep {
         (a, xbar * (1.0 - a), sigma * var.sqrt())
     }
 
-    /// Exact GBM step in logs: ln X_{t+1} = ln X_t + (g − σ²/2)Δ + σ·sqrt(Δ)·Z.
-    pub fn gbm(g: f64, sigma: f64, dt: f64) -> (f64, f64, f64) {
-        (1.0, (g - 0.5 * sigma * sigma) * dt, sigma * dt.sqrt())
+    /// Exact GBM step in logs: ln X_{t+1} = ln X_t + (g − σ²/2 − λk)Δ + σ·sqrt(Δ)·Z
+    /// (+ jumps), with k = e^{μ_J + σ_J²/2} − 1 the mean relative jump, so that
+    /// E[X_t] = X_0·e^{g·t} with or without jumps (MODEL.md §3: g is the expected
+    /// growth rate of the level; the jumps are compensated, as in Merton 1976).
+    pub fn gbm(g: f64, sigma: f64, lambda: f64, mu_j: f64, sigma_j: f64, dt: f64) -> (f64, f64, f64) {
+        let k = (mu_j + 0.5 * sigma_j * sigma_j).exp_m1();
+        (1.0, (g - 0.5 * sigma * sigma - lambda * k) * dt, sigma * dt.sqrt())
     }
 }
 
@@ -234,7 +238,8 @@ pub struct AssetModel {
 #[derive(Debug, Clone)]
 pub struct StrategyModel {
     /// (asset i, target weight w_i, c_i = |w_i|·(strategy cost + asset cost)):
-    /// rebalancing back to w_i costs c_i·|R − R_i| / (1 + R) (MODEL.md §5).
+    /// rebalancing back to w_i costs c_i·|R − R_i| per unit of the month's starting
+    /// NAV (MODEL.md §5).
     pub positions: Vec<(usize, f64, f64)>,
     /// Entering the positions: Σ c_i.
     pub entry: f64,
@@ -312,8 +317,16 @@ impl Model {
                 FactorKind::Gbm { initial } => {
                     let steps = (0..k)
                         .map(|s| {
-                            let (a, b, sd) = DiffusionStep::gbm(p(s, idx::G), p(s, idx::GBM_SIGMA), dt);
-                            jumpy(a, b, sd, dt, |i| p(s, idx::GBM_JUMPS + i))
+                            let jump = |i| p(s, idx::GBM_JUMPS + i);
+                            let (a, b, sd) = DiffusionStep::gbm(
+                                p(s, idx::G),
+                                p(s, idx::GBM_SIGMA),
+                                jump(idx::LAMBDA),
+                                jump(idx::MU_J),
+                                jump(idx::SIGMA_J),
+                                dt,
+                            );
+                            jumpy(a, b, sd, dt, jump)
                         })
                         .collect::<Vec<_>>();
                     diffusions.push(diffusion(fi, Transform::Log, initial, initial.ln(), steps));

@@ -250,7 +250,7 @@ impl SummaryJob {
                 self.moments = Some(part);
             }
             Pass::Refine(_) => self.pass = Some(self.finisher.after_refine(&part)),
-            Pass::Collect(_) => {
+            Pass::Collect(..) => {
                 let moments = self
                     .moments
                     .as_ref()

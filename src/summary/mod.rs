@@ -11,6 +11,12 @@
 //! quantile's bin (a bin with too many values is first cut into finer bins
 //! by another pass). Every pass re-simulates its paths from the
 //! counter-based streams, so memory stays bounded whatever the path count.
+//!
+//! Means and standard deviations take two passes, as the textbook two-pass
+//! variance: the first pass's sums give each scenario's mean c, and the
+//! collecting pass sums (v − c) and (v − c)² (so no digits cancel however far
+//! the values lie from zero or from each other); the groups combine scenarios
+//! by the law of total variance.
 
 pub mod bins;
 pub mod dyadic;
@@ -88,8 +94,9 @@ pub enum Pass {
     Moments(Vec<BinMap>),
     /// Histograms of the sub-bins of each (reducer, window).
     Refine(Vec<(usize, Window)>),
-    /// The keys inside each (reducer, window), and the sums above it.
-    Collect(Vec<(usize, Window)>),
+    /// The keys inside each (reducer, window), the sums above it, and the
+    /// moments about the centres: one per (reducer, scenario), reducer-major.
+    Collect(Vec<(usize, Window)>, Vec<f64>),
 }
 
 impl Pass {
@@ -107,13 +114,19 @@ impl Pass {
                     word(&mut out, m.distinct.to_bits());
                 }
             }
-            Pass::Refine(t) | Pass::Collect(t) => {
+            Pass::Refine(t) | Pass::Collect(t, _) => {
                 word(&mut out, if matches!(self, Pass::Refine(_)) { 2 } else { 3 });
                 word(&mut out, t.len() as u64);
                 for &(r, (lo, hi)) in t {
                     word(&mut out, r as u64);
                     word(&mut out, lo);
                     word(&mut out, hi);
+                }
+                if let Pass::Collect(_, centers) = self {
+                    word(&mut out, centers.len() as u64);
+                    for c in centers {
+                        word(&mut out, c.to_bits());
+                    }
                 }
             }
         }
@@ -143,7 +156,14 @@ impl Pass {
             .collect::<Option<Vec<_>>>()?;
         match tag {
             2 => Some(Pass::Refine(t)),
-            3 => Some(Pass::Collect(t)),
+            3 => {
+                let m = take_u64(b)? as usize;
+                if m > b.len() / 8 {
+                    return None;
+                }
+                let centers = (0..m).map(|_| Some(f64::from_bits(take_u64(b)?)));
+                Some(Pass::Collect(t, centers.collect::<Option<Vec<_>>>()?))
+            }
             _ => None,
         }
     }
@@ -166,7 +186,8 @@ pub struct Partial {
     pub pass: Pass,
     k: usize,
     j: usize,
-    /// First pass: per reducer and scenario, sums of (v − shift) and (v − shift)².
+    /// Per reducer and scenario: in the first pass, sums of (v − shift) and
+    /// (v − shift)²; collecting, sums of (v − c) and (v − c)² about the centre c.
     sums: Vec<DyadicSum>,
     /// First pass: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
@@ -197,6 +218,8 @@ fn split_lengths<T>(mut s: &mut [T], lengths: impl Iterator<Item = usize>) -> Ve
 struct ShareCtx<'a> {
     spec: &'a SummarySpec,
     shifts: &'a [f64],
+    /// The collecting pass's centres (empty in other passes).
+    centers: &'a [f64],
     /// The first pass's maps (empty in later passes).
     maps: &'a [BinMap],
     /// The wave's values, reducer by reducer (J × rows).
@@ -271,12 +294,17 @@ impl Share<'_> {
         let cvar = !c.spec.reducers[i].cvar.is_empty();
         let mut leaves = Vec::new();
         for &(r0, len, k, local) in c.runs {
+            let center = c.centers[i * k_n + k];
+            leaves.clear();
             for &v in &col[r0..r0 + len] {
                 let kv = key(v);
                 if let Some(ti) = self.window_of(kv) {
                     *self.values[ti * k_n + k].entry(kv).or_insert(0) += 1;
                 }
+                let d = v - center;
+                leaves.extend_from_slice(&[d, d * d]);
             }
+            self.sums[k].extend_run(local, &mut leaves);
             if !cvar {
                 continue;
             }
@@ -318,8 +346,8 @@ impl Partial {
                 Vec::new(),
                 Vec::new(),
             ),
-            Pass::Collect(t) => (
-                Vec::new(),
+            Pass::Collect(t, _) => (
+                (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 Vec::new(),
                 Vec::new(),
                 vec![BTreeMap::new(); t.len() * k],
@@ -374,9 +402,10 @@ impl Partial {
             ..
         } = self;
         let pass = &*pass;
-        let (targets, maps): (&[(usize, Window)], &[BinMap]) = match pass {
-            Pass::Moments(maps) => (&[], maps),
-            Pass::Refine(t) | Pass::Collect(t) => (t, &[]),
+        let (targets, maps, centers): (&[(usize, Window)], &[BinMap], &[f64]) = match pass {
+            Pass::Moments(maps) => (&[], maps, &[]),
+            Pass::Refine(t) => (t, &[], &[]),
+            Pass::Collect(t, centers) => (t, &[], centers),
         };
         // each reducer's number of targets (the list is sorted by reducer)
         let per: Vec<usize> = (0..j).map(|i| targets.iter().filter(|t| t.0 == i).count()).collect();
@@ -384,10 +413,10 @@ impl Partial {
         let (m, rf, co) = match pass {
             Pass::Moments(_) => (1, 0, 0),
             Pass::Refine(_) => (0, 1, 0),
-            Pass::Collect(_) => (0, 0, 1),
+            Pass::Collect(..) => (0, 0, 1),
         };
         let th = |i: usize| spec.reducers[i].thresholds.len();
-        let sums = split_lengths(sums, (0..j).map(|_| m * k_n));
+        let sums = split_lengths(sums, (0..j).map(|_| (m + co) * k_n));
         let above = split_lengths(above, (0..j).map(|i| m * th(i) * k_n));
         let hist = split_lengths(
             hist,
@@ -415,6 +444,7 @@ impl Partial {
         let ctx = ShareCtx {
             spec,
             shifts,
+            centers,
             maps,
             vals,
             rows,
@@ -424,7 +454,7 @@ impl Partial {
         shares.into_par_iter().for_each(|sh| match pass {
             Pass::Moments(_) => sh.moments(&ctx),
             Pass::Refine(_) => sh.refine(&ctx),
-            Pass::Collect(_) => sh.collect(&ctx),
+            Pass::Collect(..) => sh.collect(&ctx),
         });
         self.end = first + rows as u64;
     }
@@ -594,7 +624,7 @@ impl Partial {
 pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass, control: &Control) -> Result<Partial> {
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
-    validate_pass(spec, &pass)?;
+    validate_pass(spec, model.n_scenarios, &pass)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
@@ -729,14 +759,18 @@ fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
 /// A pass must fit `spec`: a grid per reducer, or targets naming reducers of
 /// `spec` in the sorted order [`Finisher`] gives them (reducers absorb their
 /// own runs of the list), with nonempty windows, disjoint within a reducer.
-fn validate_pass(spec: &SummarySpec, pass: &Pass) -> Result<()> {
+fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
     let ok = match pass {
         Pass::Moments(maps) => maps.len() == spec.reducers.len() && maps.iter().all(BinMap::is_valid),
-        Pass::Refine(t) | Pass::Collect(t) => {
-            // sorted, and a reducer's windows disjoint
+        Pass::Refine(t) | Pass::Collect(t, _) => {
+            // sorted, and a reducer's windows disjoint; a centre per (reducer, scenario)
             t.windows(2)
                 .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
                 && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
+                && match pass {
+                    Pass::Collect(_, c) => c.len() == spec.reducers.len() * k && c.iter().all(|x| x.is_finite()),
+                    _ => true,
+                }
         }
     };
     if ok {
@@ -811,6 +845,9 @@ pub struct Finisher {
     pub p: Vec<f64>,
     pub n: Vec<u64>,
     pub shifts: Vec<f64>,
+    /// Each (reducer, scenario)'s mean after the first pass: the centres of
+    /// the collecting pass's moments (the shift until then).
+    pub centers: Vec<f64>,
     pub targets: Vec<Target>,
     /// Distinct keys a collecting pass may expect before windows are cut finer.
     pub budget: u64,
@@ -846,6 +883,7 @@ impl Finisher {
         Finisher {
             p: p.to_vec(),
             n: alloc.counts.iter().map(|&c| c as u64).collect(),
+            centers: shifts.iter().flat_map(|&s| std::iter::repeat_n(s, k_n)).collect(),
             shifts,
             targets,
             budget: COLLECT_BUDGET,
@@ -857,9 +895,16 @@ impl Finisher {
     pub fn after_moments(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         let Pass::Moments(maps) = &part.pass else {
-            return Pass::Collect(Vec::new());
+            return Pass::Collect(Vec::new(), self.centers.clone());
         };
         self.distinct = maps.iter().map(|m| m.distinct).collect();
+        for (i, c) in self.centers.iter_mut().enumerate() {
+            let (r, k) = (i / k_n, i % k_n);
+            let mean = self.shifts[r] + part.sums[i].total()[0] / self.n[k] as f64;
+            if self.n[k] > 0 && mean.is_finite() {
+                *c = mean;
+            }
+        }
         for t in &mut self.targets {
             let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * FIRST_BINS + b];
             let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, FIRST_BINS, hist);
@@ -873,7 +918,7 @@ impl Finisher {
     pub fn after_refine(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         let Pass::Refine(list) = &part.pass else {
-            return Pass::Collect(Vec::new());
+            return Pass::Collect(Vec::new(), self.centers.clone());
         };
         for t in &mut self.targets {
             let ti = list.iter().position(|&x| x == (t.reducer, t.window)).unwrap_or(0);
@@ -900,7 +945,7 @@ impl Finisher {
         if keys > self.budget as f64 && can_cut {
             Pass::Refine(list)
         } else {
-            Pass::Collect(list)
+            Pass::Collect(list, self.centers.clone())
         }
     }
 
@@ -914,7 +959,7 @@ impl Finisher {
     /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
-        let Pass::Collect(list) = &collected.pass else {
+        let Pass::Collect(list, centers) = &collected.pass else {
             return Vec::new();
         };
         // each window's distinct keys in order, with their per-scenario counts
@@ -929,7 +974,19 @@ impl Finisher {
                 all.into_iter().collect()
             })
             .collect();
-        let totals: Vec<Vec<f64>> = moments.sums.iter().map(|s| s.total()).collect();
+        // each (reducer, scenario)'s mean and variance, from the moments about its centre
+        let scenario_moments: Vec<(f64, f64)> = collected
+            .sums
+            .iter()
+            .zip(centers)
+            .enumerate()
+            .map(|(i, (s, &c))| {
+                let n = self.n[i % k_n];
+                let t = s.total();
+                let (d, d2) = (t[0] / n as f64, t[1] / n as f64);
+                (c + d, if n > 1 { (d2 - d * d).max(0.0) } else { 0.0 })
+            })
+            .collect();
         let mut out = Vec::new();
         let mut t_off = 0;
         for (ri, r) in spec.reducers.iter().enumerate() {
@@ -940,19 +997,19 @@ impl Finisher {
                     .collect();
                 let mass: f64 = members.iter().map(|&k| self.p[k]).sum();
                 let shift = self.shifts[ri];
-                let (mut m1, mut m2) = (0.0, 0.0);
+                // law of total variance over the group's scenarios
+                let of = |k: usize| scenario_moments[ri * k_n + k];
+                let mut mean = 0.0;
                 for &k in &members {
-                    m1 += self.p[k] * totals[ri * k_n + k][0] / self.n[k] as f64;
-                    m2 += self.p[k] * totals[ri * k_n + k][1] / self.n[k] as f64;
+                    mean += self.p[k] * of(k).0;
                 }
-                let (m1, m2) = if mass > 0.0 {
-                    (m1 / mass, m2 / mass)
-                } else {
-                    (f64::NAN, f64::NAN)
-                };
-                // one path has no spread (the shifted moments would leave rounding)
-                let paths: u64 = members.iter().map(|&k| self.n[k]).sum();
-                let var = if paths == 1 { 0.0 } else { (m2 - m1 * m1).max(0.0) };
+                let mean = if mass > 0.0 { mean / mass } else { f64::NAN };
+                let mut var = 0.0;
+                for &k in &members {
+                    let (m, v) = of(k);
+                    var += self.p[k] * (v + (m - mean) * (m - mean));
+                }
+                let var = if mass > 0.0 { var / mass } else { f64::NAN };
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {
                     let mut pa = 0.0;
@@ -1014,7 +1071,7 @@ impl Finisher {
                 }
                 per_group.push(GroupStats {
                     mass,
-                    mean: shift + m1,
+                    mean,
                     std: var.sqrt(),
                     quantiles,
                     p_above,

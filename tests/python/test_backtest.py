@@ -396,6 +396,18 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     assert err.value.path == "mapping.spy_adj_close"
 
 
+def test_stress_charges_no_trading_costs(prices):
+    res = gs.backtest(prices, ARB)
+    mapping = {**MAPPING, "spy_adj_close": "belarus_eurobond"}
+    world = gs.World.default()
+    assert world.to_dict()["assets"]["belarus_eurobond"]["cost_bps"] > 0
+    free = world.with_params({"assets.belarus_eurobond.cost_bps": 0.0})
+    costly = res.stress(world, mapping, n_paths=2_000, horizon_months=6, seed=4)
+    np.testing.assert_array_equal(
+        costly.pnl, res.stress(free, mapping, n_paths=2_000, horizon_months=6, seed=4).pnl
+    )
+
+
 def test_docstring_examples_run():
     result = doctest.testmod(bt_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

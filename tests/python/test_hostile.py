@@ -1053,8 +1053,9 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     def word(x):
         return int(x).to_bytes(8, "little")
 
-    def pass_bytes(tag, targets):  # targets: (reducer, first key, last key)
-        return word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
+    def pass_bytes(tag, targets, centers=b""):  # targets: (reducer, first key, last key)
+        head = word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
+        return head + centers
 
     one, every = job(["px"]), job(None)
     moments = every.run(every.next_pass(), 0, 1_000)
@@ -1063,15 +1064,23 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     tag, n = int.from_bytes(own[:8], "little"), int.from_bytes(own[8:16], "little")
     targets = [tuple(int.from_bytes(own[16 + 24 * i + 8 * f:24 + 24 * i + 8 * f], "little") for f in range(3))
                for i in range(n)]
-    assert tag in (2, 3) and n >= 2 and pass_bytes(tag, targets) == own
+    # a collecting pass ends with the centres of its moments, one per (reducer, scenario)
+    centers = own[16 + 24 * n:]
+    n_centers = int.from_bytes(centers[:8], "little")
+    assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers) == own
+    assert n_centers == len(SMALL.factors) * len(SMALL.scenario_names)  # every series
+    assert len(centers) == 8 + 8 * n_centers
+    nan = np.array([np.nan]).tobytes()
     r, a, z = targets[0]
     for forged in (
-        pass_bytes(tag, [(10_000, a, z)]),  # no such reducer
-        pass_bytes(tag, [(r, z + 1, z)]),  # an empty window
-        pass_bytes(tag, targets[::-1]),  # out of order
-        pass_bytes(tag, [(r, a, z), (r, a, z + 1)]),  # overlapping windows
+        pass_bytes(tag, [(10_000, a, z)], centers),  # no such reducer
+        pass_bytes(tag, [(r, z + 1, z)], centers),  # an empty window
+        pass_bytes(tag, targets[::-1], centers),  # out of order
+        pass_bytes(tag, [(r, a, z), (r, a, z + 1)], centers),  # overlapping windows
+        pass_bytes(tag, targets, word(n_centers - 1) + centers[8:-8]),  # a centre short
+        pass_bytes(tag, targets, centers[:-8] + nan),  # a centre that is not a number
         own[:-1],  # truncated
-        pass_bytes(7, targets),  # no such pass
+        pass_bytes(7, targets, centers),  # no such pass
     ):
         with pytest.raises(gs.ConfigError, match="pass"):
             every.run(forged, 0, 1_000)

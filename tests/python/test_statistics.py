@@ -94,6 +94,27 @@ def test_gbm_expected_level_and_log_moments():
     assert abs(lx.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / lx.size) * var
 
 
+def test_gbm_with_jumps_keeps_the_expected_level_and_compensates_the_log_drift():
+    """Merton (1976): ln X_T − ln X_0 = (g − σ²/2 − λk)T + σW_T + Σ jumps, k = e^{μ+σ_J²/2} − 1."""
+    g, sigma, lam, mu_j, sigma_j, x0 = 0.05, 0.15, 3.0, -0.08, 0.10, 100.0
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "gbm",
+            f"g = {g}, sigma = {sigma}, lambda = {lam}, mu_j = {mu_j}, sigma_j = {sigma_j}",
+            initial=f"initial = {x0}",
+        )
+    )
+    sim = w.simulate(40_000, 24, seed=6)
+    X = sim.paths("x")
+    for t in (1, 12, 24):
+        assert_mean_close(X[:, t], x0 * np.exp(g * t * DT), f"E[X_{t}]")
+    T, k = 2.0, np.expm1(mu_j + sigma_j**2 / 2)
+    y = np.log(X[:, -1] / x0)
+    assert_mean_close(y, (g - sigma**2 / 2 - lam * k + lam * mu_j) * T, "E[ln X_T/X_0]")
+    var, se = sample_var_se(y)
+    assert abs(var - (sigma**2 + lam * (mu_j**2 + sigma_j**2)) * T) <= N_SIGMA * se
+
+
 def test_merton_jumps_compound_poisson_moments():
     """sigma = kappa = 0: ln S_T - ln S_0 is a compound Poisson sum of N(mu_j, sigma_j) jumps."""
     lam, mu_j, sigma_j = 6.0, 0.05, 0.10
@@ -696,6 +717,61 @@ def test_reweight_summary_matches_hand_computation(sim, q):
 
 def test_summary_with_prior_weights_matches_hand_computation(sim):
     _check_summary_against_reference(sim, SUMMARY_SERIES, SUMMARY_THRESHOLDS)
+
+
+def _one_factor_world(scenarios: str, initial: float, kind: str = "log_ou") -> gs.World:
+    return gs.World.from_toml(
+        f'[factors.x]\nkind = "{kind}"\nunit = "i"\ninitial = {initial!r}\n' + textwrap.dedent(scenarios)
+    )
+
+
+@pytest.mark.parametrize(
+    "world, n, h",
+    [
+        # the horizon's values sit ~1e6 from the initial value, 1e-7 apart
+        (_one_factor_world("[scenarios.base]\nprobability = 1.0\nx = { theta = 1.0, kappa = 50.0, sigma = 1e-6 }", 1e6), 5_000, 24),
+        # one scenario's values ~1e-12, the other's ~1
+        (
+            _one_factor_world(
+                """
+                [scenarios.base]
+                probability = 0.5
+                x = { theta = 1e-12, kappa = 1000.0, sigma = 0.3 }
+                [scenarios.bear]
+                probability = 0.5
+                onset = [1, 1]
+                x = { theta = 1.0 }
+                """,
+                1.0,
+            ),
+            2_000,
+            2,
+        ),
+    ],
+)
+def test_summary_moments_keep_their_digits_far_from_the_initial_value(world, n, h):
+    sim = world.simulate(n, h, seed=0, progress=False)
+    table = sim.summary("x")
+    streamed = world.simulate_summary(n, h, seed=0, progress=False).table
+    pd.testing.assert_frame_equal(table, streamed)
+    x, w = sim.paths("x")[:, -1], sim.weights
+    for k, name in enumerate(sim.scenario_names):
+        xk = x[sim.scenario == k]
+        # NumPy's two-pass moments of equally weighted paths
+        assert table.loc[("x", name), "mean"] == pytest.approx(xk.mean(), rel=1e-12, abs=0)
+        assert table.loc[("x", name), "std"] == pytest.approx(xk.std(), rel=1e-9, abs=0)
+    mean = np.sum(w * x) / np.sum(w)
+    std = np.sqrt(np.sum(w * (x - mean) ** 2) / np.sum(w))
+    assert table.loc[("x", "all"), "mean"] == pytest.approx(mean, rel=1e-12, abs=0)
+    assert table.loc[("x", "all"), "std"] == pytest.approx(std, rel=1e-9, abs=0)
+
+
+def test_summary_std_of_a_series_without_randomness_is_zero():
+    world = _one_factor_world("[scenarios.base]\nprobability = 1.0\nx = { g = 0.5, sigma = 0.0 }", 100.0, "gbm")
+    sim = world.simulate(999, 24, seed=1, progress=False)
+    assert np.ptp(sim.paths("x")[:, -1]) == 0.0
+    row = sim.summary("x").loc[("x", "all")]
+    assert row["std"] == 0.0 and row["mean"] == sim.paths("x")[0, -1]
 
 
 def test_reweight_with_a_zero_probability_scenario(sim):

@@ -33,15 +33,14 @@ def nav_reference(sim: gs.Simulation, world: gs.World, name: str, freeze: float 
     cost = {a: strat["cost_bps"] * 1e-4 + assets[a].get("cost_bps", 0.0) * 1e-4 for a in strat["weights"]}
     wts = strat["weights"]
     nav = np.ones((n, w))
-    traded = sum(abs(x) * cost[a] for a, x in wts.items())
+    entry = sum(abs(x) * cost[a] for a, x in wts.items())
     for t in range(w - 1):
+        # per unit of the month's starting NAV: position a grew to x (1 + R_a), its
+        # target is x (1 + R), and each unit traded back costs cost[a]
         gross = sum(x * simple[a][:, t] for a, x in wts.items())
-        c = np.full(n, traded)
-        for a, x in wts.items():
-            drifted = x * (1 + simple[a][:, t]) / (1 + gross)
-            c += np.abs(x - drifted) * cost[a]
-        traded = 0.0
-        nav[:, t + 1] = np.maximum(nav[:, t] * (1 + gross - c), 0.0)
+        paid = sum(cost[a] * np.abs(x * (1 + gross) - x * (1 + simple[a][:, t])) for a, x in wts.items())
+        paid = paid + (entry if t == 0 else 0.0)
+        nav[:, t + 1] = np.maximum(nav[:, t] * (1 + gross - paid), 0.0)
     return nav
 
 
@@ -52,11 +51,18 @@ def test_default_strategy_navs_start_at_one_and_are_finite(sim):
         assert np.all(nav[:, 0] == 1.0) and np.all(np.isfinite(nav)) and np.all(nav >= 0)
 
 
-@pytest.mark.parametrize("name", ["commodities_arbitrage", "technology_transfer", "direct_belarus"])
+@pytest.mark.parametrize(
+    "name", ["commodities_arbitrage", "technology_transfer", "direct_belarus", "levered"]
+)
 def test_nav_matches_numpy_reference_without_idiosyncratic_noise(name):
     d = gs.World.default().to_dict()
     for spec in d["assets"].values():
         spec["vol"] = 0.0
+    # costs weigh most when leverage is high and monthly returns large
+    d["strategies"]["levered"] = {
+        "weights": {"hk_heavy_equipment": 4.0, "hk_equity": -4.0},
+        "cost_bps": 50.0,
+    }
     world = gs.World.from_dict(d)
     sim = world.simulate(4_000, seed=3)
     ref = nav_reference(sim, world, name)
