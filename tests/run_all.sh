@@ -68,8 +68,10 @@ assert sys.prefix in where, f"geoscenario imported from {where}, not from the fr
 print(f"geoscenario {geoscenario.__version__} (core {core.__version__}) from {where}")
 EOF
 # test_plot, test_distributed and test_notebooks need the optional extras (matplotlib, dask,
-# nbclient); the SLSQP cross-check needs scipy, which only the test extra installs.
+# nbclient); the SLSQP cross-check needs scipy, which only the test extra installs;
+# test_config_reference reads docs/, which is not copied.
 "$VPY" -m pytest -p no:cacheprovider -q tests/python \
+    --ignore=tests/python/test_config_reference.py \
     --ignore=tests/python/test_plot.py \
     --ignore=tests/python/test_distributed.py \
     --ignore=tests/python/test_notebooks.py \

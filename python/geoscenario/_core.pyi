@@ -37,6 +37,7 @@ __all__ = [
     "MAX_COST_BPS",
     "DEFAULT_CHUNK",
     "DEFAULT_WORLD_TOML",
+    "PARAMETER_SPECS",
 ]
 
 __version__: str
@@ -48,6 +49,8 @@ MAX_WEIGHT: float
 MAX_COST_BPS: float
 DEFAULT_CHUNK: int
 DEFAULT_WORLD_TOML: str
+# (kind, parameter, required in the base scenario, default, allowed interval, meaning)
+PARAMETER_SPECS: list[tuple[str, str, bool, float, str, str]]
 
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
@@ -87,6 +90,9 @@ class CoreWorld:
     @property
     def strategies(self) -> list[tuple[str, list[tuple[str, float]], float]]:
         """(name, [(asset, weight), ...], cost_bps) of every strategy."""
+    def parameters(self) -> list[tuple[str, str, str, float, str]]:
+        """(scenario, factor, parameter, value, source) of every per-scenario factor parameter
+        in force; source is "given", "base" (inherited) or "default"."""
     @property
     def assets(self) -> list[str]: ...
     def month_labels(self, horizon: int) -> list[str]: ...

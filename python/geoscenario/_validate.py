@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import invalid
+from .errors import invalid, warn
 
 
 def is_finite_real(value: Any) -> bool:
@@ -107,16 +107,33 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
 
 
 def run_args(
-    default_horizon: int, n_paths: Any, horizon_months: Any, seed: Any, antithetic: Any
+    world: Any, n_paths: Any, horizon_months: Any, seed: Any, antithetic: Any
 ) -> tuple[int, int, int, bool]:
-    """The common arguments of every simulation call, checked: (n, horizon, seed, antithetic)."""
+    """The common arguments of every simulation of ``world``, checked: (n, horizon,
+    seed, antithetic)."""
     from . import _core
 
     n = integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-    horizon = default_horizon if horizon_months is None else horizon_months
+    horizon = world.horizon_months if horizon_months is None else horizon_months
     h = integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
     s = integer("seed", seed, 0, 2**64 - 1)
     return n, h, s, flag("antithetic", antithetic)
+
+
+def late_onsets(world: Any, horizon: int) -> None:
+    """Warn about each scenario of positive probability whose whole onset window lies
+    after ``horizon``: its paths never leave the base scenario in such a run."""
+    d = world.to_dict()
+    if d["world"].get("regimes", "static") != "static":
+        return
+    for name, scenario in d["scenarios"].items():
+        onset = scenario.get("onset")
+        if onset and onset[0] > horizon and scenario["probability"] > 0:
+            warn(
+                f"scenario {name!r} starts in months {onset[0]}–{onset[1]}, after the "
+                f"{horizon}-month horizon: in this run its paths follow the base scenario "
+                "throughout (they still carry its probability)"
+            )
 
 
 def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:

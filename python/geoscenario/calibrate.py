@@ -507,7 +507,10 @@ class CalibratedWorld:
     changes
         DataFrame indexed by parameter path (``scenarios.base.potash_spot.kappa``,
         ``assets.fertilizer_producers.betas.global_equity``, ...) with columns
-        ``old``, ``new``, ``std_err`` and ``source`` (the estimator).
+        ``old`` (the value in force before, inherited or default included),
+        ``new``, ``std_err`` and ``source`` (the estimator). A scenario that does
+        not set a calibrated base parameter follows it: its row's source is
+        ``"inherited from scenarios.<base>"`` (see :meth:`World.parameters`).
     fits
         ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed).
 
@@ -1071,16 +1074,9 @@ def calibrate_world(
     if scen not in names:
         raise invalid("scenario", f"{scen!r} is not a scenario ({', '.join(names)})")
 
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []  # parameters set in the new world
+    inherited: list[dict[str, Any]] = []  # parameters that follow a changed base value
     fits: dict[str, CalibrationResult] = {}
-
-    def old_value(path: list[str]) -> float:
-        node: Any = d
-        for part in path:
-            if not isinstance(node, dict) or part not in node:
-                return float("nan")
-            node = node[part]
-        return float(node)
 
     if potash is not None:
         kinds = world.kinds
@@ -1098,7 +1094,7 @@ def calibrate_world(
             rule = str(e).removeprefix(f"{e.path}: ")
             raise invalid("potash" + e.path.removeprefix("series"), rule) from None
         fits["potash"] = fit
-        source = fit.method
+        in_force = world.parameters()
         for p in PARAMS:
             if p in fit.table.index:
                 new, se = float(fit.table.at[p, "estimate"]), float(fit.table.at[p, "std_err"])
@@ -1107,12 +1103,26 @@ def calibrate_world(
             rows.append(
                 {
                     "parameter": f"scenarios.{scen}.{factor}.{p}",
-                    "old": old_value(["scenarios", scen, factor, p]),
+                    "old": float(in_force.at[(scen, factor, p), "value"]),
                     "new": new,
                     "std_err": se,
-                    "source": source,
+                    "source": fit.method,
                 }
             )
+            if scen != base:
+                continue
+            # scenarios that do not set p take the base's value: it changes for them too
+            for other in names:
+                if other != base and in_force.at[(other, factor, p), "source"] == "base":
+                    inherited.append(
+                        {
+                            "parameter": f"scenarios.{other}.{factor}.{p}",
+                            "old": float(in_force.at[(other, factor, p), "value"]),
+                            "new": new,
+                            "std_err": se,
+                            "source": f"inherited from scenarios.{base}",
+                        }
+                    )
 
     if asset_returns is not None:
         assets = world.assets
@@ -1143,7 +1153,7 @@ def calibrate_world(
         fits["betas"] = fit
         se_col = "std_err_nw" if newey_west else "std_err"
         for asset in fit.fit_stats.index:  # type: ignore[union-attr]
-            old_betas = dict(d.get("assets", {}).get(asset, {}).get("betas", {}))
+            old_betas = dict(d["assets"][asset].get("betas", {}))
             fitted = fit.extra["factors"]
             for fname in [*fitted, *[f for f in old_betas if f not in fitted]]:
                 if fname in fitted:
@@ -1156,7 +1166,7 @@ def calibrate_world(
                 rows.append(
                     {
                         "parameter": f"assets.{asset}.betas.{fname}",
-                        "old": old_value(["assets", asset, "betas", fname]),
+                        "old": float(old_betas.get(fname, 0.0)),  # an unlisted beta is 0
                         "new": new,
                         "std_err": se,
                         "source": fit.method,
@@ -1165,13 +1175,13 @@ def calibrate_world(
             rows.append(
                 {
                     "parameter": f"assets.{asset}.vol",
-                    "old": old_value(["assets", asset, "vol"]),
+                    "old": float(d["assets"][asset].get("vol", 0.0)),
                     "new": float(fit.table.at[(asset, "vol"), "estimate"]),
                     "std_err": float(fit.table.at[(asset, "vol"), "std_err"]),
                     "source": fit.method,
                 }
             )
 
-    changes = pd.DataFrame(rows).set_index("parameter")
-    new_world = world.with_params({p: float(v) for p, v in changes["new"].items()})
+    new_world = world.with_params({r["parameter"]: r["new"] for r in rows})
+    changes = pd.DataFrame(rows + inherited).set_index("parameter")
     return CalibratedWorld(new_world, changes, fits)

@@ -208,7 +208,7 @@ def simulate_summary(
     """
     _check_world(world)
     client = _client(client)
-    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
     if shard_paths is None:
         n_threads = max(1, sum(client.nthreads().values()))
@@ -219,6 +219,7 @@ def simulate_summary(
     job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha,
                                     _validate.flag("qmc", qmc))
     ranges = shards(n, shard)
+    _validate.late_onsets(world, h)
     while (p := job.next_pass()) is not None:
         job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
     label = world._core.month_labels(h)[t]
@@ -301,7 +302,7 @@ def simulate_horizon(
     """
     _check_world(world)
     client = _client(client)
-    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     names = _validate.names("series", series, list(world.factors))
@@ -309,6 +310,7 @@ def simulate_horizon(
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
     _check_gather(n, len(names))
+    _validate.late_onsets(world, h)
     toml = world.to_toml()
     futures = [
         client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard, q,
@@ -436,7 +438,7 @@ def sweep(
     size = int(np.prod([len(v) for v in values], dtype=object))
     if size > MAX_GRID_POINTS:
         raise invalid("grid", f"has {size:,} points, more than {MAX_GRID_POINTS:,}")
-    n, h, s, _ = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, False)
+    n, h, s, _ = _validate.run_args(world, n_paths, horizon_months, seed, False)
     h_point = None if horizon_months is None else h  # a grid may change the world's horizon
     points, tomls = [], []
     for combo in itertools.product(*values):

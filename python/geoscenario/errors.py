@@ -7,7 +7,11 @@ message starts with the dotted path of the parameter, e.g.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import warnings
+from types import FrameType
 
 __all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError"]
 
@@ -152,3 +156,13 @@ def _shorten(message: str, keep: int = 0) -> str:
 def invalid(path: str, rule: str) -> ConfigError:
     """A :class:`ConfigError` for parameter ``path`` breaking ``rule``."""
     return ConfigError(f"{path}: {rule}", path)
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Issue a warning attributed to the first caller outside the package (the user's line)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    level = 2
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -260,13 +260,14 @@ def simulate_summary(
     qmc: bool = False,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (streamed passes)."""
-    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
     t = _validate.month(month, h, world._core.month_labels(h))
     q = _validate.flag("qmc", qmc)
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
     _progress.check(progress)
+    _validate.late_onsets(world, h)
     t0 = time.perf_counter()
     step = 0
     while (p := job.next_pass()) is not None:

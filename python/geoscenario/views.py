@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from .errors import ConfigError, NumericalError, invalid
+from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -28,7 +28,10 @@ class View:
 
     ``View.mean("bilateral_trade", 9.5)`` says E[trade at horizon] = 9.5;
     ``View.prob_above("potash_spot", 450, 0.30)`` says P(spot > 450) = 30%;
-    ``op`` may be ``"<="`` or ``">="`` for inequality views.
+    ``op`` may be ``"<="`` or ``">="`` for inequality views. A strategy's series is
+    its NAV, 1 at month 0: a view that its return is r is ``View.mean(name, 1 + r)``.
+    A posterior resting on under 1% of the prior's effective paths raises a
+    ``UserWarning`` (views far from what the paths support).
 
     Parameters
     ----------
@@ -200,6 +203,28 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
     return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
+#: Warn when the posterior keeps less than this share of the prior's effective paths.
+COLLAPSE_SHARE = 0.01
+
+
+def _warn_collapse(sim: Simulation, views: list[View], prior: np.ndarray, effective: float) -> None:
+    """Warn if the posterior rests on few of the prior's effective paths (exp of the entropy)."""
+    p = prior[prior > 0]
+    before = float(np.exp(-np.sum(p * np.log(p))))
+    if effective >= COLLAPSE_SHARE * before:
+        return
+    hint = ""
+    kinds = sim.world.kinds
+    on_strategies = sorted({v.series for v in views if kinds.get(v.series) == "strategy"})
+    if on_strategies:
+        hint = (f"; {', '.join(on_strategies)} {'is a NAV' if len(on_strategies) == 1 else 'are NAVs'} "
+                "(1 at month 0): a view of a return r is on 1 + r")
+    warn(
+        f"the posterior rests on {effective:,.1f} effective paths, against {before:,.0f} in the prior: "
+        f"the views are far from what the simulated paths support{hint}"
+    )
+
+
 def entropy_pool(
     sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float, progress: bool | str = "auto"
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -258,6 +283,7 @@ def entropy_pool(
         raise NumericalError(_name_views(str(e), rows, bool((prior > 0).all()))) from None
     if cb is not None:
         cb.finish(int(res["iterations"]))
+    _warn_collapse(sim, views, prior, float(res["effective_scenarios"]))
     info = {
         "relative_entropy": float(res["relative_entropy"]),
         "effective_scenarios": float(res["effective_scenarios"]),

@@ -9,8 +9,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from . import _core, _progress, _validate
-from .errors import ConfigError, invalid
+from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult
 
@@ -29,6 +32,22 @@ def _not_a_file(path: Path) -> str:
     """Why ``path``, which is not a regular file, cannot be read as one."""
     return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
 
+
+def _parameter_order() -> list[str]:
+    """Every kind's parameter names in one list that keeps each kind's own order."""
+    order: list[str] = []
+    by_kind: dict[str, list[str]] = {}
+    for kind, name, *_ in _core.PARAMETER_SPECS:
+        by_kind.setdefault(kind, []).append(name)
+    for names in by_kind.values():
+        for i, name in enumerate(names):
+            if name not in order:
+                later = [order.index(n) for n in names[i + 1:] if n in order]
+                order.insert(min(later, default=len(order)), name)
+    return order
+
+
+_PARAMETER_ORDER = _parameter_order()
 
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
@@ -61,6 +80,15 @@ class World:
 
     def __init__(self, core: _core.CoreWorld) -> None:
         self._core = core
+        d = core.to_dict()
+        if "freeze" not in d:
+            exposed = [a for a, spec in d.get("assets", {}).items() if spec.get("sanctions_exposure", 0.0) > 0]
+            if exposed:
+                warn(
+                    f"assets {', '.join(exposed)} have a sanctions_exposure, which has no effect: "
+                    "the world has no [freeze] table naming the scenario whose onset freezes "
+                    "sanctioned commerce (docs/CONFIG.md §5.2)"
+                )
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -498,6 +526,52 @@ class World:
         out.update({name: "strategy" for name, _, _ in self._core.strategies})
         return out
 
+    def parameters(self) -> pd.DataFrame:
+        """The per-scenario factor parameters in force, with where each comes from.
+
+        A scenario that does not set a parameter inherits the base scenario's value,
+        and a parameter nobody sets takes its kind's default (``lambda = 0``: no
+        jumps); :meth:`to_dict` and :meth:`to_toml` show only what was written.
+        Rates are per year and volatilities per square root of a year, except the
+        ``completion`` kind's ``h`` (per month); ``docs/CONFIG.md`` has every unit.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by (``scenario``, ``factor``, ``parameter``) in config order, with
+            columns ``value`` (float64) and ``source``: ``"given"`` (set by that
+            scenario), ``"base"`` (inherited from the base scenario) or
+            ``"default"``. ``.loc[(scenario, factor)]`` gives one factor's parameters;
+            ``["value"].unstack("scenario")`` a parameter-by-scenario table.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> p = gs.World.default().parameters()
+        >>> p.loc[("bear", "potash_spot", "onset_jump")].to_dict()
+        {'value': 0.25, 'source': 'given'}
+        >>> p.loc[("base", "potash_spot", "onset_jump")].to_dict()
+        {'value': 0.0, 'source': 'default'}
+        >>> p.xs(("potash_spot", "theta"), level=("factor", "parameter"))["value"].tolist()
+        [352.0, 330.0, 480.0]
+        >>> p.loc[("bear", "potash_spot"), "value"].head(3).to_dict()
+        {'theta': 480.0, 'kappa': 0.6, 'sigma': 0.4}
+        """
+        rows = self._core.parameters()
+        # levels in config order, coded so that the index is lexsorted (fast
+        # partial-key lookups without a PerformanceWarning, and unstack keeps the order)
+        levels = [self.scenario_names, [n for n, _, _ in self._core.factors], _PARAMETER_ORDER]
+        positions = [{name: i for i, name in enumerate(lv)} for lv in levels]
+        codes = [[pos[str(r[i])] for r in rows] for i, pos in enumerate(positions)]
+        index = pd.MultiIndex(levels=levels, codes=codes, names=["scenario", "factor", "parameter"])
+        return pd.DataFrame(
+            {
+                "value": np.array([r[3] for r in rows], dtype=np.float64),
+                "source": [r[4] for r in rows],
+            },
+            index=index,
+        )
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, World) and self.to_toml() == other.to_toml()
 
@@ -574,7 +648,7 @@ class World:
         """
         from .simulation import Simulation
 
-        n, h, s, anti = _validate.run_args(self.horizon_months, n_paths, horizon_months, seed, antithetic)
+        n, h, s, anti = _validate.run_args(self, n_paths, horizon_months, seed, antithetic)
         thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
         chunk = (
             int(_core.DEFAULT_CHUNK)
@@ -584,6 +658,7 @@ class World:
         cb = _progress.display(progress)
         t0 = time.perf_counter()
         q = _validate.flag("qmc", qmc)
+        _validate.late_onsets(self, h)
         raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)

@@ -8,7 +8,7 @@
 
 pub mod emit;
 pub mod parse;
-mod schema;
+pub mod schema;
 
 pub use schema::idx as schema_idx;
 pub use schema::{param_specs, ParamSpec, Rule};

@@ -312,6 +312,12 @@ pub fn world_from_value(root: &Value) -> Result<World> {
                 .iter()
                 .position(|s| s.name == sname)
                 .ok_or_else(|| CoreError::invalid("freeze.scenario", format!("{sname:?} is not a scenario")))?;
+            if scenario == base && matches!(regimes, RegimeMode::Static) {
+                return Err(CoreError::invalid(
+                    "freeze.scenario",
+                    format!("{sname:?} is the base scenario, which no path enters with static regimes: name the scenario whose onset freezes commerce"),
+                ));
+            }
             let size = get_number(t, "freeze", "size")?.unwrap_or(0.5);
             let size = check_finite_in(size, "freeze.size", 0.0, 10.0, false)?;
             Some(super::Freeze { scenario, size })

@@ -14,6 +14,15 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The allowed interval in mathematical notation, e.g. `[0, 10]` or `(0, 1000000000000]`.
+    pub fn interval(&self) -> String {
+        match *self {
+            Rule::Closed(lo, hi) => format!("[{lo}, {hi}]"),
+            Rule::LeftOpen(lo, hi) => format!("({lo}, {hi}]"),
+            Rule::RightOpen(lo, hi) => format!("[{lo}, {hi})"),
+        }
+    }
+
     /// `Err(rule text)` if `v` breaks the rule (NaN always does).
     pub fn check(&self, v: f64) -> Result<(), String> {
         if !v.is_finite() {
@@ -27,11 +36,7 @@ impl Rule {
         if ok {
             Ok(())
         } else {
-            Err(match *self {
-                Rule::Closed(lo, hi) => format!("must be in [{lo}, {hi}], got {v}"),
-                Rule::LeftOpen(lo, hi) => format!("must be in ({lo}, {hi}], got {v}"),
-                Rule::RightOpen(lo, hi) => format!("must be in [{lo}, {hi}), got {v}"),
-            })
+            Err(format!("must be in {}, got {v}", self.interval()))
         }
     }
 }
@@ -140,6 +145,16 @@ pub mod idx {
     pub const ONSET: usize = 3;
 }
 
+/// Every factor kind's config tag with its per-scenario parameters.
+pub const KINDS: [(&str, &[ParamSpec]); 6] = [
+    ("log_ou", &OU),
+    ("logit_ou", &OU),
+    ("gbm", &GBM),
+    ("completion", &COMPLETION),
+    ("adoption", &ADOPTION),
+    ("contract", &CONTRACT),
+];
+
 /// The per-scenario parameters of a factor kind.
 pub fn param_specs(kind: &FactorKind) -> &'static [ParamSpec] {
     match kind {
@@ -148,5 +163,59 @@ pub fn param_specs(kind: &FactorKind) -> &'static [ParamSpec] {
         FactorKind::Completion { .. } => &COMPLETION,
         FactorKind::Adoption { .. } => &ADOPTION,
         FactorKind::Contract { .. } => &CONTRACT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_lists_every_factor_kind_with_its_parameters() {
+        let kinds = [
+            FactorKind::LogOu { initial: 1.0 },
+            FactorKind::LogitOu {
+                initial: 0.5,
+                scale: 1.0,
+            },
+            FactorKind::Gbm { initial: 1.0 },
+            FactorKind::Completion { total: 1, initial: 0 },
+            FactorKind::Adoption {
+                lag_min: 0,
+                lag_max: 0,
+                rate: 0.1,
+                noise: 0.0,
+            },
+            FactorKind::Contract {
+                underlying: 0,
+                initial: 1.0,
+                reset_month: 1,
+                averaging: 1,
+                noise: 0.0,
+            },
+        ];
+        assert_eq!(kinds.len(), KINDS.len());
+        for (kind, (tag, specs)) in kinds.iter().zip(KINDS) {
+            assert_eq!(kind.tag(), tag);
+            // the same table (NaN defaults compare by their bits)
+            let key = |p: &ParamSpec| (p.name, p.required, p.default.to_bits(), p.rule, p.doc);
+            let a: Vec<_> = param_specs(kind).iter().map(key).collect();
+            assert_eq!(a, specs.iter().map(key).collect::<Vec<_>>(), "{tag}");
+        }
+    }
+
+    #[test]
+    fn rule_messages_show_the_interval() {
+        assert_eq!(Rule::LeftOpen(0.0, 2.5).interval(), "(0, 2.5]");
+        assert_eq!(
+            Rule::Closed(0.0, 1.0).check(1.5),
+            Err("must be in [0, 1], got 1.5".into())
+        );
+        assert_eq!(
+            Rule::RightOpen(0.0, 1.0).check(1.0),
+            Err("must be in [0, 1), got 1".into())
+        );
+        assert!(Rule::Closed(0.0, 1.0).check(f64::NAN).is_err());
+        assert_eq!(Rule::Closed(0.0, 1.0).check(1.0), Ok(()));
     }
 }

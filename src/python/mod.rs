@@ -16,7 +16,7 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::config::{emit, parse, World};
+use crate::config::{emit, param_specs, parse, World};
 use crate::engine::{self, Control, SimRequest};
 use crate::model::Model;
 use errors::to_pyerr;
@@ -232,6 +232,30 @@ impl CoreWorld {
             .collect()
     }
 
+    /// (scenario, factor, parameter, value, source) of every per-scenario factor
+    /// parameter in force, scenario by scenario in config order; `source` is
+    /// "given" (set by the scenario), "base" (inherited from the base scenario)
+    /// or "default" (the kind's default, nobody set it).
+    fn parameters(&self) -> Vec<(String, String, &'static str, f64, &'static str)> {
+        let w = &self.world;
+        let mut out = Vec::new();
+        for (si, s) in w.scenarios.iter().enumerate() {
+            for (fi, f) in w.factors.iter().enumerate() {
+                for (pi, spec) in param_specs(&f.kind).iter().enumerate() {
+                    let source = if s.given[fi][pi].is_some() {
+                        "given"
+                    } else if w.scenarios[w.base].given[fi][pi].is_some() {
+                        "base"
+                    } else {
+                        "default"
+                    };
+                    out.push((s.name.clone(), f.name.clone(), spec.name, w.param(si, fi, pi), source));
+                }
+            }
+        }
+        out
+    }
+
     /// Names of the tradable assets.
     #[getter]
     fn assets(&self) -> Vec<String> {
@@ -339,6 +363,16 @@ mod _core {
         m.add("MAX_COST_BPS", crate::config::parse::MAX_COST_BPS)?;
         m.add("DEFAULT_CHUNK", crate::engine::DEFAULT_CHUNK)?;
         m.add("DEFAULT_WORLD_TOML", crate::config::DEFAULT_WORLD_TOML)?;
+        // (kind, parameter, required in the base scenario, default, allowed interval, meaning)
+        let specs: Vec<_> = crate::config::schema::KINDS
+            .iter()
+            .flat_map(|&(kind, specs)| {
+                specs
+                    .iter()
+                    .map(move |p| (kind, p.name, p.required, p.default, p.rule.interval(), p.doc))
+            })
+            .collect();
+        m.add("PARAMETER_SPECS", specs)?;
         Ok(())
     }
 }

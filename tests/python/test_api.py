@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -709,3 +710,55 @@ def test_plain_progress_in_a_log_writes_a_line_per_quarter(monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [ln.split(":")[1].split("%")[0].strip() for ln in lines] == ["0", "25", "50", "75", "100"]
     assert "\r" not in "".join(lines)
+
+
+# ---------------------------------------------------------------------------- warnings
+def _warnings_of(fn) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [w for w in caught if issubclass(w.category, UserWarning)]
+
+
+def test_a_scenario_that_cannot_start_within_the_horizon_is_warned_about(default_world):
+    # bull starts in months 3..12: a 2-month run never leaves the base scenario on its paths
+    for run in (
+        lambda: default_world.simulate(200, 2, seed=0, progress=False),
+        lambda: default_world.simulate_summary(200, 2, seed=0, progress=False),
+    ):
+        (w,) = _warnings_of(run)
+        assert "'bull' starts in months 3–12, after the 2-month horizon" in str(w.message)
+        assert w.filename == __file__  # attributed to the caller's line
+    assert _warnings_of(lambda: default_world.simulate(200, 3, seed=0, progress=False)) == []
+    sim = default_world.simulate(300, 2, seed=0, progress=False)
+    bull = sim.scenario_names.index("bull")
+    assert np.all(sim.onset[sim.scenario == bull] > 2)  # what the warning says
+    # zero probability: no paths, nothing to warn about
+    quiet = default_world.with_params(
+        {"scenarios.bull.probability": 0.0, "scenarios.base.probability": 0.8}
+    )
+    assert _warnings_of(lambda: quiet.simulate(200, 2, seed=0, progress=False)) == []
+
+
+def test_a_sanctions_exposure_without_a_freeze_is_warned_about(default_world):
+    d = default_world.to_dict()
+    del d["freeze"]
+    (w,) = _warnings_of(lambda: gs.World.from_dict(d))
+    exposed = [a for a, s in d["assets"].items() if s.get("sanctions_exposure", 0) > 0]
+    assert exposed and f"assets {', '.join(exposed)} have a sanctions_exposure" in str(w.message)
+    assert w.filename == __file__
+    for a in exposed:
+        d["assets"][a]["sanctions_exposure"] = 0.0
+    assert _warnings_of(lambda: gs.World.from_dict(d)) == []
+    assert _warnings_of(gs.World.default) == []
+
+
+def test_views_that_leave_few_effective_paths_are_warned_about(default_world):
+    sim = default_world.simulate(4_000, seed=3, progress=False)
+    # a "25% return" written as a NAV of 0.25: a 75% loss, far in the tail
+    (w,) = _warnings_of(lambda: sim.with_views(gs.View.mean("commodities_arbitrage", 0.25)))
+    assert "effective paths, against 4,000 in the prior" in str(w.message)
+    assert "commodities_arbitrage is a NAV (1 at month 0)" in str(w.message)
+    post = sim.with_views(gs.View.mean("commodities_arbitrage", 1.01))
+    assert post.posterior["effective_scenarios"] > 0.01 * 4_000
+    assert _warnings_of(lambda: sim.with_views(gs.View.mean("commodities_arbitrage", 1.01))) == []

@@ -503,6 +503,79 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
         assert err.value.path == "potash" and str(err.value).startswith("potash: ")
 
 
+def _inheriting_world() -> tuple[gs.World, dict]:
+    """The default world with bear's potash kappa and jump parameters left to the base."""
+    d = gs.World.default().to_dict()
+    for p in ("kappa", "lambda", "mu_j", "sigma_j"):
+        del d["scenarios"]["bear"]["potash_spot"][p]
+    return gs.World.from_dict(d), d
+
+
+def test_parameters_are_the_values_in_force_and_say_where_they_come_from():
+    world, d = _inheriting_world()
+    params = world.parameters()
+    defaults = {(kind, name): dflt for kind, name, _, dflt, _, _ in gs._core.PARAMETER_SPECS}
+    kinds = world.kinds
+    assert params.index.names == ["scenario", "factor", "parameter"]
+    assert params["value"].dtype == np.float64
+    seen = set()
+    for (scen, factor, p), (value, source) in params.iterrows():
+        seen.add((scen, factor, p))
+        own = d["scenarios"][scen].get(factor, {}).get(p)
+        base = d["scenarios"]["base"].get(factor, {}).get(p)
+        if own is not None:
+            assert (value, source) == (own, "given")
+        elif base is not None:
+            assert (value, source) == (base, "base")
+        else:
+            assert (value, source) == (defaults[(kinds[factor], p)], "default")
+    # every scenario lists every parameter of every factor's kind
+    expected = {
+        (scen, factor, name)
+        for scen in world.scenario_names
+        for factor, kind in kinds.items()
+        for k, name, *_ in gs._core.PARAMETER_SPECS
+        if k == kind
+    }
+    assert seen == expected and len(params) == len(expected)
+    assert params.loc[("bear", "potash_spot", "kappa")].to_dict() == {"value": 0.4, "source": "base"}
+    # the inherited values are the ones simulated: writing them out changes no bit
+    explicit = world.with_params(
+        {
+            f"scenarios.bear.potash_spot.{p}": d["scenarios"]["base"]["potash_spot"][p]
+            for p in ("kappa", "lambda", "mu_j", "sigma_j")
+        }
+    )
+    assert explicit != world
+    a = world.simulate(2_000, seed=5, progress=False).paths("potash_spot")
+    b = explicit.simulate(2_000, seed=5, progress=False).paths("potash_spot")
+    assert np.array_equal(a, b)
+
+
+def test_calibrating_the_base_reports_the_scenarios_that_inherit():
+    world, _ = _inheriting_world()
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    new, changes = world.calibrated(potash=potash)
+    inherited = changes[changes["source"] == "inherited from scenarios.base"]
+    assert list(inherited.index) == [
+        f"scenarios.bear.potash_spot.{p}" for p in ("kappa", "lambda", "mu_j", "sigma_j")
+    ]
+    before, after = world.parameters(), new.parameters()
+    for path, row in changes.iterrows():
+        _, scen, factor, p = path.split(".")
+        assert row["old"] == before.at[(scen, factor, p), "value"]
+        assert row["new"] == pytest.approx(after.at[(scen, factor, p), "value"], rel=1e-12)
+        base_row = changes.loc[f"scenarios.base.{factor}.{p}"]
+        if path in inherited.index:
+            assert row["new"] == base_row["new"] and after.at[(scen, factor, p), "source"] == "base"
+    # bear still inherits: the new world does not write the values into it
+    assert "kappa" not in new.to_dict()["scenarios"]["bear"]["potash_spot"]
+    # calibrating bear itself shows the inherited value it replaces as `old`
+    own = world.calibrated(potash=potash, scenario="bear").changes
+    assert own.at["scenarios.bear.potash_spot.lambda", "old"] == 0.5
+    assert not own["source"].str.startswith("inherited").any()
+
+
 # ---------------------------------------------------------------------------- docs
 @pytest.mark.parametrize("module", [cal, gs.data])
 def test_docstring_examples_run(module):

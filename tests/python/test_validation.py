@@ -408,6 +408,15 @@ def test_onset_required_for_non_base_and_forbidden_on_base():
     )
 
 
+def test_a_freeze_on_the_base_scenario_is_refused_with_static_regimes():
+    # no path enters the base scenario, so the freeze would never fire
+    with pytest.raises(gs.ConfigError) as ei:
+        DEFAULT.with_params({"freeze.scenario": "base"})
+    assert_config_error(ei, "freeze.scenario")
+    assert "base scenario" in str(ei.value)
+    assert DEFAULT.with_params({"freeze.scenario": "bull"}).to_dict()["freeze"]["scenario"] == "bull"
+
+
 # ============================================================================ missing parameters
 @pytest.mark.parametrize(
     "factor, param",
