@@ -10,7 +10,7 @@ from .world import World
 
 #: The command's flag for each parameter of World.simulate / World.from_toml.
 FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", "threads": "--threads",
-         "source": "--config"}
+         "source": "--config", "qmc": "--qmc"}
 
 
 def main(argv: list[str] | None = None) -> int:

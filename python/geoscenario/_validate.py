@@ -6,7 +6,7 @@ import datetime
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -37,6 +37,14 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
     return v
 
 
+def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
+    """Whether ``value`` is a sequence of items to check one by one: iterable, but not
+    a string, bytes, a mapping or a 0-d NumPy array (iterable in type only)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return False
+    return not (isinstance(value, np.ndarray) and value.ndim == 0)
+
+
 def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] = ("series", "series")) -> list[str]:
     """``value`` (None for all of ``allowed``, one name, or a sequence of
     names) as a list of distinct names from ``allowed``; ``kind`` is the
@@ -46,7 +54,7 @@ def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] =
         out = list(allowed)
     elif isinstance(value, str):
         out = [value]
-    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+    elif is_sequence(value):
         out = list(value)
     else:
         raise invalid(name, f"must be a {one} name or a list of them, got {type(value).__name__} {value!r}")

@@ -97,8 +97,12 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
         cagr = -1.0 if growth == 0 else float("nan")
     n = len(r)
     mean = float(r.mean()) if n else float("nan")
-    sd = float(r.std(ddof=1)) if n > 1 else float("nan")
-    down = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))) if n else float("nan")
+    with np.errstate(over="ignore"):  # squares of returns near 1e154 and up: rescaled below
+        sd = float(r.std(ddof=1)) if n > 1 else float("nan")
+        down = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))) if n else float("nan")
+    if n > 1 and math.isinf(sd):
+        big = float(np.abs(r).max())
+        sd = big * float((r / big).std(ddof=1))
     peak_run = np.maximum.accumulate(e)
     dd = np.where(peak_run > 0, 1.0 - e / peak_run, 0.0)
     mdd = float(dd.max())

@@ -1010,6 +1010,9 @@ def calibrate_world(
     factor: str = "potash_spot",
     jumps: bool = True,
     mean_reversion: str = "ar1",
+    fixed: Mapping[str, float] | None = None,
+    dt: float | None = None,
+    max_jumps: int = 10,
     newey_west: bool = False,
     lags: int | None = None,
     periods_per_year: float | None = None,
@@ -1039,6 +1042,9 @@ def calibrate_world(
     jumps, mean_reversion
         As in :func:`log_ou`; the default ``mean_reversion="ar1"`` keeps κ and θ
         at the exact AR(1) MLE, robust to the sticky World Bank quotes.
+    fixed, dt, max_jumps
+        As in :func:`log_ou`: parameters held at given values, the time step in
+        years (for an irregular index), the most jumps per step in the likelihood.
     newey_west, lags, periods_per_year, align
         As in :func:`factor_betas`; with ``newey_west`` the change table's
         ``std_err`` is the Newey–West one.
@@ -1087,7 +1093,8 @@ def calibrate_world(
                 "factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou"
             )
         try:
-            fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion)
+            fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt,
+                         max_jumps=max_jumps)
         except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
             if e.path != "series" and not e.path.startswith("series."):
                 raise

@@ -35,7 +35,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -310,6 +310,9 @@ def simulate_horizon(
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
     _check_gather(n, len(names))
+    # the run-level rules (paths per scenario, antithetic pairs, QMC), checked here on an
+    # empty range rather than on every worker, whose failures would be retried
+    world._core.simulate(n, h, s, anti, None, int(_core.DEFAULT_CHUNK), 0, 0, None, q)
     _validate.late_onsets(world, h)
     toml = world.to_toml()
     futures = [
@@ -425,7 +428,7 @@ def sweep(
     values = []
     for k in keys:
         v = grid[k]
-        if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+        if not _validate.is_sequence(v):
             raise invalid(f"grid.{k}", f"must be a list of values, got {type(v).__name__} {v!r}")
         v = list(v)
         if isinstance(k, tuple):  # a list of tuples, one value per path of the key
@@ -465,6 +468,7 @@ def sweep(
     for changes, table in zip(points, tables):
         df = table.reset_index()
         for k, v in changes.items():
-            df.insert(0, k, v)
+            # a list value (an onset window) is one cell per row, not a column of its items
+            df.insert(0, k, pd.Series([v] * len(df), dtype=object) if isinstance(v, (list, tuple)) else v)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)

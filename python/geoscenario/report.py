@@ -75,9 +75,9 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
         f"  {'strategy':<30}{'scenario':<10}{'mean':>9}{'vol':>9}{'VaR':>9}{'CVaR':>9}{'P(loss)':>9}{'tail':>8}"
     )
     for strat in strategies:
-        for scen, row in risk.loc[strat].iterrows():
+        for i, (scen, row) in enumerate(risk.loc[strat].iterrows()):
             lines.append(
-                f"  {strat if scen == sim.scenario_names[0] else '':<30}{scen:<10}"
+                f"  {strat if i == 0 else '':<30}{scen:<10}"
                 f"{row['mean_return']:>9.1%}{row['std']:>9.1%}{row['var']:>9.1%}{row['cvar']:>9.1%}"
                 f"{row['p_loss']:>9.1%}{row['tail_share']:>8.0%}"
             )

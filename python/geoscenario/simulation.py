@@ -26,14 +26,37 @@ class Simulation:
     Arrays are float64, C-contiguous, shape ``(n_paths, horizon_months + 1)``,
     handed over from the engine without a copy (read-only). Statistics are
     weighted by ``weights``; :meth:`reweight` changes scenario probabilities
-    without re-simulating.
+    without re-simulating. ``len(sim)`` is the number of paths.
+
+    Attributes
+    ----------
+    world
+        The :class:`~geoscenario.World` simulated.
+    n_paths, horizon_months, seed, antithetic, qmc
+        The run's arguments.
+    elapsed
+        Seconds the engine took.
+    scenario
+        int64 ``(n_paths,)``: each path's scenario, an index into :attr:`scenario_names`
+        (with Markov regimes, its regime at month 0); ``to_pandas()`` gives it as a
+        categorical. ``sim.scenario == sim.scenario_names.index("bear")`` selects a
+        scenario's paths.
+    onset
+        int64 ``(n_paths,)``: the month each path's scenario starts, −1 for base paths
+        (and for every path under Markov regimes).
+    regimes
+        uint8 ``(n_paths, horizon_months + 1)``: each path's regime month by month under
+        Markov regimes, None with static ones.
+    posterior
+        After :meth:`with_views`: the solve's details (relative entropy, effective
+        scenarios, iterations, views); None otherwise.
 
     Examples
     --------
     >>> import geoscenario as gs
     >>> sim = gs.World.default().simulate(3_000, seed=7)
-    >>> sim.scenario_names
-    ['base', 'bull', 'bear']
+    >>> sim.scenario_names, len(sim)
+    (['base', 'bull', 'bear'], 3000)
     >>> round(float(sim.weights.sum()), 12)
     1.0
     """
@@ -60,6 +83,9 @@ class Simulation:
 
     def __init__(self) -> None:  # pragma: no cover - built by World.simulate
         raise TypeError("Simulation objects are created by World.simulate()")
+
+    def __len__(self) -> int:
+        return self.n_paths
 
     @classmethod
     def _from_raw(
@@ -611,10 +637,10 @@ class Simulation:
     def allocate(
         self,
         alpha: float = 0.95,
+        strategies: Sequence[str] | None = None,
         *,
         target_return: float | None = None,
         risk_aversion: float | None = None,
-        strategies: Sequence[str] | None = None,
     ) -> Allocation:
         """Mean–CVaR weights across strategies: long-only, summing to one.
 
@@ -721,7 +747,8 @@ class Simulation:
         """A tidy DataFrame of the paths.
 
         With ``month=None``: index (path, month), one column per series plus
-        ``scenario`` and ``weight``. With ``month`` given: one row per path.
+        ``scenario`` and ``weight``. With ``month`` given: one row per path, and
+        ``attrs["month"]`` is its ``"YYYY-MM"`` label.
 
         Parameters
         ----------
@@ -749,6 +776,7 @@ class Simulation:
             for n in names:
                 df[n] = self._series[n][:, t]
             df.index.name = "path"
+            df.attrs["month"] = self.world._core.month_labels(self.horizon_months)[t]
             return df
         w = self.horizon_months + 1
         idx = pd.MultiIndex.from_product([np.arange(self.n_paths), self.months], names=["path", "month"])

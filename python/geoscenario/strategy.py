@@ -63,6 +63,7 @@ class Strategy:
             raise invalid(f"strategies.{self.name}.cost_bps",
                           f"must be a finite number in [0, {MAX_COST_BPS:g}], got {self.cost_bps!r}")
         object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
+        object.__setattr__(self, "cost_bps", float(self.cost_bps))  # a Fraction, a NumPy scalar, ...
 
     def to_dict(self) -> dict[str, Any]:
         """The config table of this strategy.

@@ -8,7 +8,7 @@ same bits as the summary of the materialised simulation of those N paths.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -80,7 +80,7 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     """Quantile levels as floats in [0, 1] (a single number is one level)."""
     if isinstance(quantiles, (int, float, np.number)) and not isinstance(quantiles, bool):
         quantiles = [quantiles]
-    if isinstance(quantiles, (str, bytes)) or not isinstance(quantiles, Iterable):
+    if not _validate.is_sequence(quantiles):
         raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")
     qs = list(quantiles)
     if len(qs) > MAX_QUANTILES:
@@ -92,15 +92,25 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     for i, lab in enumerate(labels):
         if lab in labels[:i]:
             raise invalid("quantiles", f"give each level once: {qs[labels.index(lab)]!r} and {qs[i]!r} are both {lab}")
-    return [float(q) for q in qs]
+    return [_level(q) for q in qs]
 
 
 def quantile_label(q: float) -> str:
-    """Column label of quantile level q: ``q05`` for 0.05, ``q12.5`` for 0.125, ``q0.1`` for 0.001."""
-    pct = float(q) * 100
+    """Column label of quantile level q, in percent: ``q05`` for 0.05, ``q12.5`` for 0.125,
+    ``q0.1`` for 0.001, ``q49.99999`` for 0.4999999 (12 significant digits: a label
+    never rounds to another level's)."""
+    pct = _level(q) * 100
     if abs(pct - round(pct)) < 1e-9:
         return f"q{round(pct):02d}"
-    return f"q{pct:.6g}"
+    return f"q{pct:.12g}"
+
+
+def _level(q: Any) -> float:
+    """A quantile level as a double; a float16 or float32 level as its shortest decimal
+    (float32 0.05 is 0.05, not 0.0500000007...)."""
+    if isinstance(q, np.floating) and np.finfo(q.dtype).bits < 64:
+        return float(str(q))
+    return float(q)
 
 
 def check_alpha(alpha: float) -> float:
@@ -110,7 +120,7 @@ def check_alpha(alpha: float) -> float:
     probability (0.05) given where the level (0.95) was meant.
     """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < _validate.to_float(alpha) < 1.0:
-        raise invalid("alpha", f"must be a number in (0, 1), got {alpha!r}")
+        raise invalid("alpha", f"must be a confidence level in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}")
     if alpha < 0.5:
         raise invalid(
             "alpha",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,10 @@ class View:
                 raise invalid(name, f"must be a finite number, got {v!r}")
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
                 raise invalid("view.value", f"a probability must be in [0, 1], got {v}")
+        # stored as floats (a Fraction or a NumPy scalar formats and compares like one)
+        object.__setattr__(self, "value", float(self.value))
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", float(self.threshold))
 
     @classmethod
     def mean(cls, series: str, value: float, op: str = "==", month: int | str | None = None) -> View:
@@ -140,7 +144,7 @@ class View:
         >>> v
         View(P(potash_spot > 450) == 0.25 at 2026-06)
         >>> v.kind, v.threshold
-        ('prob', 450)
+        ('prob', 450.0)
         """
         return cls(series, "prob", value, op, threshold, month)
 
@@ -231,7 +235,7 @@ def entropy_pool(
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
     if isinstance(views, View):
         views = [views]
-    if isinstance(views, (str, bytes, Mapping)) or not isinstance(views, Iterable):
+    if not _validate.is_sequence(views):
         raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
     views = list(views)
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them

@@ -79,6 +79,9 @@ class World:
     __slots__ = ("_core",)
 
     def __init__(self, core: _core.CoreWorld) -> None:
+        if not isinstance(core, _core.CoreWorld):
+            raise invalid("core", f"must be a validated core world, got {type(core).__name__}: build "
+                                  "worlds with World.from_toml, World.from_dict or World.default")
         self._core = core
         d = core.to_dict()
         if "freeze" not in d:
@@ -135,7 +138,8 @@ class World:
             except OSError as e:  # e.g. a name too long, a permission
                 raise invalid("source", f"cannot read {_shown(path)}: {e.strerror or e}") from None
         elif isinstance(source, str):
-            if "\n" not in source and "=" not in source and not source.lstrip().startswith("["):
+            blank = not source.strip()  # an empty TOML text, refused by the parser as one
+            if not blank and "\n" not in source and "=" not in source and not source.lstrip().startswith("["):
                 # one line with neither a key nor a table: meant as a path
                 raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} "
                                         f"{_not_a_file(Path(source))}")
@@ -586,7 +590,8 @@ class World:
         scen = ", ".join(f"{k} {p:.0%}" for k, p in self.probabilities.items())
         return (
             f"World({self.name!r}: {len(self._core.factors)} factors, "
-            f"{len(self._core.derived)} derived series, {len(self._core.strategies)} strategies; "
+            f"{len(self._core.derived)} derived series, {len(self._core.strategies)} "
+            f"{'strategy' if len(self._core.strategies) == 1 else 'strategies'}; "
             f"scenarios {scen})"
         )
 

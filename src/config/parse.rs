@@ -554,8 +554,10 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                     .ok_or_else(|| CoreError::invalid(&opath, "must be an array [first, last] of two month numbers"))?;
                 let mut m = [0u32; 2];
                 for (i, x) in arr.iter().enumerate() {
+                    // whole numbers, as for every integer key (get_int)
                     let ok = match x {
                         Value::Integer(i) => Some(*i),
+                        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9e15 => Some(*f as i64),
                         _ => None,
                     };
                     let i64v = ok.filter(|i| (1..=MAX_HORIZON as i64).contains(i)).ok_or_else(|| {

@@ -68,6 +68,38 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
     if is_numpy_bool(obj) {
         return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
     }
+    // a 0-d NumPy array stands for its element
+    if let Some(kind) = zero_d_kind(obj) {
+        return match kind.as_str() {
+            "b" => Ok(Value::Boolean(obj.is_truthy().unwrap_or(false))),
+            "i" | "u" | "f" => {
+                let item = obj
+                    .call_method0("item")
+                    .map_err(|_| CoreError::invalid(path, "a 0-d array whose element cannot be read"))?;
+                py_to_value(&item, path, depth + 1)
+            }
+            _ => Err(CoreError::invalid(
+                path,
+                format!("unsupported value: a 0-d array of dtype kind {kind:?}"),
+            )),
+        };
+    }
+    // other numbers only if real (a NumPy complex or a timedelta also converts to float)
+    let real = obj
+        .py()
+        .import("numbers")
+        .and_then(|m| m.getattr("Real"))
+        .and_then(|r| obj.is_instance(&r))
+        .unwrap_or(false);
+    let timedelta = obj.get_type().name().is_ok_and(|n| n == "timedelta64");
+    if !real || timedelta {
+        let tname = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into());
+        return Err(CoreError::invalid(path, format!("unsupported value of type {tname}")));
+    }
     if obj.hasattr("__index__").unwrap_or(false) {
         if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
             return Ok(Value::Integer(i));
@@ -96,6 +128,29 @@ fn text(s: &Bound<'_, PyString>, path: &str) -> Result<String> {
 
 /// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`): a boolean, not the
 /// integer 0 or 1 its `__index__` gives.
+/// The dtype kind (`"f"`, `"i"`, ...) of a 0-d NumPy array, or None for anything else.
+fn zero_d_kind(obj: &Bound<'_, PyAny>) -> Option<String> {
+    let ndim = obj.getattr("ndim").ok()?.extract::<usize>().ok()?;
+    if ndim != 0 || is_numpy_scalar(obj) {
+        return None;
+    }
+    obj.getattr("dtype")
+        .ok()?
+        .getattr("kind")
+        .ok()?
+        .extract::<String>()
+        .ok()
+}
+
+/// Whether `obj` is a NumPy scalar (`np.float64(1.0)`, ...), which has `ndim` 0 too.
+fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> bool {
+    obj.py()
+        .import("numpy")
+        .and_then(|np| np.getattr("generic"))
+        .and_then(|g| obj.is_instance(&g))
+        .unwrap_or(false)
+}
+
 fn is_numpy_bool(obj: &Bound<'_, PyAny>) -> bool {
     let ty = obj.get_type();
     let named = |attr: &str, want: &[&str]| {

@@ -418,6 +418,10 @@ def test_report_text(sim):
         else:
             assert f"{name} [" in text
     assert "mean–CVaR 95% allocation" in text
+    # every strategy keeps its label when the first scenario has no weight
+    text = sim.reweight({"base": 0.0, "bull": 0.5, "bear": 0.5}).report()
+    for name in strategies:
+        assert f"  {name} " in text
 
 
 # ============================================================================ environment
@@ -495,6 +499,7 @@ def test_cli_config_file(default_world, tmp_path):
         (["--paths", "100", "--horizon", "5000"], "--horizon: must be an integer"),
         (["--paths", "100", "--threads", "0"], "--threads: must be an integer"),
         (["--paths", "101", "--antithetic"], "--paths: must be even with --antithetic"),
+        (["--paths", "100", "--qmc", "--antithetic"], "--qmc: cannot be combined with --antithetic"),
     ],
 )
 def test_cli_bad_arguments_exit_2(args, needle):
@@ -580,6 +585,15 @@ def test_too_few_paths_error_names_n_paths(default_world):
 
 
 # ============================================================================ arguments as users write them
+def test_quantile_labels_name_the_level_computed(sim):
+    levels = [np.float32(0.05), 0.4999999, 0.5, 0.999999999, 1.0]
+    t = sim.summary("potash_spot", quantiles=levels)
+    assert [c for c in t.columns if c.startswith("q")] == ["q05", "q49.99999", "q50", "q99.9999999", "q100"]
+    # a float32 level is its decimal value, as its label says
+    same = sim.summary("potash_spot", quantiles=[0.05])
+    assert t["q05"].equals(same["q05"])
+
+
 def test_quantile_level_zero_is_the_minimum_and_labels_are_distinct(default_world, sim):
     levels = [0.0, 0.0001, 0.001, 0.12, 0.125, 0.5, 1.0]
     t = sim.summary("potash_spot", quantiles=levels)
@@ -762,3 +776,26 @@ def test_views_that_leave_few_effective_paths_are_warned_about(default_world):
     post = sim.with_views(gs.View.mean("commodities_arbitrage", 1.01))
     assert post.posterior["effective_scenarios"] > 0.01 * 4_000
     assert _warnings_of(lambda: sim.with_views(gs.View.mean("commodities_arbitrage", 1.01))) == []
+
+
+def test_sibling_methods_take_strategies_in_the_same_place(sim):
+    pair = ["commodities_arbitrage", "direct_belarus"]
+    a = sim.allocate(0.9, pair)
+    assert list(a.weights.index) == pair and a.weights.equals(sim.allocate(0.9, strategies=pair).weights)
+    assert list(sim.risk_table(0.9, pair).index.get_level_values(0).unique()) == pair
+    assert len(sim) == sim.n_paths
+
+
+def test_one_row_per_path_frames_say_their_month(sim):
+    df = sim.to_pandas("potash_spot", month=-1)
+    assert df.attrs["month"] == f"{sim.months[-1]:%Y-%m}"
+    assert sim.to_pandas("potash_spot", month="2026-01").attrs["month"] == "2026-01"
+
+
+def test_reprs_and_messages_in_plain_english(default_world):
+    one = gs.World.from_dict({**default_world.to_dict(), "strategies": {
+        "s": {"weights": {"global_equity": 1.0}}}})
+    assert "1 strategy;" in repr(one) and "4 strategies;" in repr(default_world)
+    sim = default_world.simulate(500, seed=0, progress=False)
+    with pytest.raises(gs.ConfigError, match=r"in \[0\.5, 1\)"):
+        sim.risk_table(alpha=95)

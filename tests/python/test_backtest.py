@@ -497,3 +497,16 @@ def test_time_zones_must_agree_and_an_aware_index_gives_the_naive_result(prices)
         aware = gs.backtest(prices.tz_localize("Europe/Minsk"), ARB, rebalance="monthly")
     naive = gs.backtest(prices, ARB, rebalance="monthly")
     np.testing.assert_array_equal(aware.equity.to_numpy(), naive.equity.to_numpy())
+
+
+def test_metrics_of_huge_returns_stay_finite_and_consistent():
+    # a one-day data error: returns near 1e160, whose squares overflow a double
+    idx = pd.date_range("2020-01-01", periods=6, freq="D")
+    equity = pd.Series([1.0, 1.0, 1e160, 1e160, 1.0, 1.0], index=idx)
+    m = bt_module.metrics(equity, 252)
+    r = equity.to_numpy()[1:] / equity.to_numpy()[:-1] - 1.0
+    big = np.abs(r).max()
+    sd = big * np.std(r / big, ddof=1)
+    assert m["vol"] == pytest.approx(sd * np.sqrt(252), rel=1e-12)
+    assert m["sharpe"] == pytest.approx(r.mean() * 252 / (sd * np.sqrt(252)), rel=1e-12)
+    assert m["sharpe"] > 0.1

@@ -73,6 +73,18 @@ def test_sweep_returns_a_tidy_frame(client):
     np.testing.assert_array_equal(one["mean"].to_numpy(), ref["mean"].to_numpy())
 
 
+def test_sweep_over_a_list_valued_parameter_keeps_each_value_in_one_cell(client):
+    world = gs.World.default()
+    windows = [[1, 3], [6, 12]]
+    df = gs.distributed.sweep(world, {"scenarios.bear.onset": windows}, 2_000, client=client,
+                              series="potash_spot", seed=2)
+    assert len(df) == 2 * 4 and df["scenarios.bear.onset"].tolist() == [[1, 3]] * 4 + [[6, 12]] * 4
+    early = df[df["scenarios.bear.onset"].map(lambda w: w == [1, 3])]
+    ref = world.with_params({"scenarios.bear.onset": [1, 3]}).simulate_summary(
+        2_000, seed=2, series="potash_spot", alpha=None, progress=False).table
+    np.testing.assert_array_equal(early["mean"].to_numpy(), ref["mean"].to_numpy())
+
+
 def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_identical(client):
     world = gs.World.default()
     n = 120_000
@@ -206,6 +218,22 @@ def test_sweep_checks_its_arguments_before_any_task(kwargs, path):
     grid = {"scenarios.bear.potash_spot.theta": [450.0, 520.0]}
     with pytest.raises(gs.ConfigError) as err:
         gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster(), **kwargs)
+    assert err.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [
+        ({"n_paths": 2}, "n_paths"),  # fewer paths than scenarios
+        ({"n_paths": 1_001, "antithetic": True}, "n_paths"),  # antithetic pairs
+        ({"qmc": True, "antithetic": True}, "qmc"),
+    ],
+)
+@pytest.mark.parametrize("fn", ["simulate_summary", "simulate_horizon"])
+def test_run_level_rules_are_checked_before_any_task(fn, kwargs, path):
+    args = {"n_paths": 1_000, **kwargs}
+    with pytest.raises(gs.ConfigError) as err:
+        getattr(gs.distributed, fn)(gs.World.default(), client=_NoCluster(), **args)
     assert err.value.path == path
 
 

@@ -749,3 +749,78 @@ def test_non_finite_output_is_a_numerical_error():
     # a short horizon is fine: ln x grows by about 50 a month, below the overflow threshold
     s = w.simulate(16, 6, seed=0)
     assert np.all(np.isfinite(s.paths("x")))
+
+
+# ============================================================================ odd but valid types
+def test_fractions_and_numpy_scalars_are_stored_as_floats(default_world):
+    from fractions import Fraction
+
+    v = gs.View.prob_above("potash_spot", np.float32(450), Fraction(1, 3))
+    assert type(v.value) is float and type(v.threshold) is float and "0.333333" in repr(v)
+    s = gs.Strategy("s", {"global_equity": 1}, cost_bps=Fraction(5))
+    assert type(s.cost_bps) is float and repr(s).endswith("5 bps)")
+    sim = default_world.simulate(1_000, seed=0, progress=False)
+    with pytest.raises(gs.NumericalError, match="infeasible view"):  # its message formats the view
+        sim.with_views(gs.View.mean("potash_spot", Fraction(10**6)))
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda sim: sim.summary(np.array("potash_spot")), "series"),
+        (lambda sim: sim.summary("potash_spot", quantiles=np.array(0.5)), "quantiles"),
+        (lambda sim: sim.allocate(strategies=np.array("direct_belarus")), "strategies"),
+        (lambda sim: sim.with_views(np.array(gs.View.mean("potash_spot", 400.0), dtype=object)), "views"),
+    ],
+)
+def test_a_0d_array_where_a_list_is_expected_is_named(default_world, call, path):
+    sim = default_world.simulate(1_000, seed=0, progress=False)
+    with pytest.raises(gs.ConfigError) as ei:
+        call(sim)
+    assert ei.value.path == path
+
+
+def test_an_empty_source_and_a_bare_dict_are_named():
+    for blank in ("", "  "):  # an empty TOML text, like an empty file
+        with pytest.raises(gs.ConfigError, match="^factors: is required"):
+            gs.World.from_toml(blank)
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World({"world": {}})
+    assert ei.value.path == "core" and "World.from_dict" in str(ei.value)
+
+
+def test_calibrated_takes_the_time_step_its_error_advises():
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    gappy = potash.drop(potash.index[[5, 17, 40]])
+    with pytest.raises(gs.ConfigError, match="pass dt=") as ei:
+        gs.World.default().calibrated(potash=gappy)
+    assert ei.value.path == "potash"
+    _, changes = gs.World.default().calibrated(potash=gappy, dt=1 / 12)
+    direct = gs.calibrate.log_ou(gappy, jumps=True, mean_reversion="ar1", dt=1 / 12)
+    assert changes.at["scenarios.base.potash_spot.sigma", "new"] == direct.table.at["sigma", "estimate"]
+
+
+def test_onset_months_are_integers_like_every_other_integer_key(default_world):
+    whole = default_world.with_params({"scenarios.bear.onset": [2.0, 9.0]})
+    assert whole == default_world.with_params({"scenarios.bear.onset": [2, 9]})
+    with pytest.raises(gs.ConfigError) as ei:
+        default_world.with_params({"scenarios.bear.onset": [2.5, 9]})
+    assert_config_error(ei, "scenarios.bear.onset")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.complex128(0.3 + 5j), np.array("0.3"), np.bytes_(b"1"), np.array(True), np.timedelta64(12)],
+    ids=["complex", "0d-str", "bytes", "0d-bool", "timedelta"],
+)
+def test_config_numbers_must_be_real_numbers(default_world, value):
+    # these convert to float in Python, losing a part or changing meaning: refused
+    with pytest.raises(gs.ConfigError) as ei:
+        default_world.with_params({"scenarios.bear.potash_spot.sigma": value})
+    assert_config_error(ei, "scenarios.bear.potash_spot.sigma")
+
+
+@pytest.mark.parametrize("value", [np.array(0.3), np.float64(0.3), np.array(0.3, dtype=np.float32)])
+def test_config_numbers_may_be_numpy_scalars_and_0d_arrays(default_world, value):
+    w = default_world.with_params({"scenarios.bear.potash_spot.sigma": value})
+    assert w.to_dict()["scenarios"]["bear"]["potash_spot"]["sigma"] == float(value)
