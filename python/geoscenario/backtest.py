@@ -534,18 +534,6 @@ def _date(d: Any) -> str:
     return "never" if pd.isna(d) else str(pd.Timestamp(d).date())
 
 
-def _weighted_var_cvar(x: np.ndarray, w: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
-    """Loss-positive VaR (−α-quantile, inverted CDF) and CVaR (mean loss of the
-    worst α of the weight, the atom at VaR taken fractionally)."""
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order] / w.sum()
-    cw = np.cumsum(ws)
-    i = min(int(np.searchsorted(cw, alpha * (1 - 1e-12), side="left")), len(xs) - 1)
-    below = cw[i - 1] if i > 0 else 0.0
-    tail = float(stats._dot(xs[:i], ws[:i]) + xs[i] * (alpha - below))
-    return 0.0 - float(xs[i]), 0.0 - tail / alpha  # 0 − x: no loss is +0.0, not −0.0
-
-
 class StressResult:
     """Forward P&L distribution of a backtested portfolio under simulated scenarios.
 
@@ -590,15 +578,22 @@ class StressResult:
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 
-    def summary(self) -> pd.DataFrame:
-        """Weighted P&L statistics by scenario and overall (``"all"``): probability,
-        mean, std, q05, q50, q95, var_95, cvar_95 (losses positive), p_loss.
+    def summary(self, alpha: float = 0.95) -> pd.DataFrame:
+        """Weighted P&L statistics by scenario and overall (``"all"``), named as in
+        :meth:`Simulation.risk_table`: probability, mean_return, std, q05, q50, q95,
+        var, cvar (of the loss, positive; exact with ties, as there), p_loss.
+
+        Parameters
+        ----------
+        alpha
+            Confidence level of VaR and CVaR, in [0.5, 1) (0.95: the worst 5%).
 
         Returns
         -------
         pandas.DataFrame
             One row per scenario of positive weight, then ``"all"`` (index
             ``scenario``); P&L as a fraction of the current equity.
+            ``attrs["alpha"]`` is the level.
 
         Examples
         --------
@@ -609,10 +604,13 @@ class StressResult:
         ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
         >>> s = st.summary()
         >>> s.index.tolist(), s.columns.tolist()
-        (['base', 'bull', 'bear', 'all'], ['probability', 'mean', 'std', 'q05', 'q50', 'q95', 'var_95', 'cvar_95', 'p_loss'])
-        >>> round(float(s.loc["all", "probability"]), 12), bool((s["var_95"] <= s["cvar_95"]).all())
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss'])
+        >>> round(float(s.loc["all", "probability"]), 12), bool((s["var"] <= s["cvar"]).all())
         (1.0, True)
         """
+        from .summary import check_alpha
+
+        alpha = check_alpha(alpha)
         rows = {}
         groups = [(k, name) for k, name in enumerate(self.scenario_names)]
         for k, name in [*groups, (-1, "all")]:
@@ -621,20 +619,22 @@ class StressResult:
             if w.sum() <= 0:
                 continue
             q = stats.weighted_quantile(x, w, np.array([0.05, 0.5, 0.95]))
-            var, cvar = _weighted_var_cvar(x, w)
+            var, cvar = _core.var_cvar(np.ascontiguousarray(x, dtype=float),
+                                       np.ascontiguousarray(w, dtype=float), alpha)
             rows[name] = {
                 "probability": float(w.sum()),
-                "mean": stats.weighted_mean(x, w),
+                "mean_return": stats.weighted_mean(x, w),
                 "std": stats.weighted_std(x, w),
                 "q05": float(q[0]),
                 "q50": float(q[1]),
                 "q95": float(q[2]),
-                "var_95": var,
-                "cvar_95": cvar,
+                "var": 0.0 + var,  # no loss is +0.0
+                "cvar": 0.0 + cvar,
                 "p_loss": float(w[x < 0].sum() / w.sum()),
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.index.name = "scenario"
+        out.attrs["alpha"] = alpha
         return out
 
     def to_pandas(self) -> pd.DataFrame:
@@ -676,8 +676,8 @@ class StressResult:
         return (
             f"StressResult({len(self.pnl):,} paths, "
             f"{self.horizon_months} months, {self.rebalance}; {legs}): "
-            f"mean {s['mean']:+.2%}, q05 {s['q05']:+.2%}, VaR95 "
-            f"{s['var_95']:.2%}, CVaR95 {s['cvar_95']:.2%}, "
+            f"mean {s['mean_return']:+.2%}, q05 {s['q05']:+.2%}, VaR95 "
+            f"{s['var']:.2%}, CVaR95 {s['cvar']:.2%}, "
             f"P(loss) {s['p_loss']:.0%}"
         )
 

@@ -343,7 +343,7 @@ def test_stress_of_a_portfolio_that_ends_flat_is_zero_on_every_path(prices, reba
     )
     assert st.pnl.shape == (500,) and (st.pnl == 0).all()
     s = st.summary().loc["all"]
-    assert s["var_95"] == 0.0 and math.copysign(1.0, s["var_95"]) == 1.0  # +0, not −0
+    assert s["var"] == 0.0 and math.copysign(1.0, s["var"]) == 1.0  # +0, not −0
     assert len(st.to_pandas()) == 500 and "no position" in repr(st)
 
 @pytest.mark.parametrize("values", [[0.0, 1.0], [1.0, np.nan], [1.0, -0.5], []])
@@ -379,7 +379,7 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     summary = st.summary()
     assert list(summary.index) == ["base", "bull", "bear", "all"]
     assert summary.loc["all", "probability"] == pytest.approx(1.0)
-    assert (summary["cvar_95"] >= summary["var_95"] - 1e-12).all()
+    assert (summary["cvar"] >= summary["var"] - 1e-12).all()
     assert st.to_pandas().shape == (3_000, 4) and "VaR95" in repr(st)
     # a Simulation is reused with its probabilities
     sim0 = world.simulate(3_000, 12, seed=3, progress=False).reweight(
@@ -394,6 +394,23 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     with pytest.raises(gs.ConfigError) as err:
         res.stress(world, {**MAPPING, "spy_adj_close": "sp500"})
     assert err.value.path == "mapping.spy_adj_close"
+
+
+@pytest.mark.parametrize("alpha", [0.95, 0.9])
+def test_stress_statistics_are_the_risk_table_of_the_same_book(prices, alpha):
+    res = gs.backtest(prices, ARB)
+    world = gs.World.default()
+    st = res.stress(world, MAPPING, n_paths=4_000, horizon_months=12, seed=5)
+    # the same book as a world strategy without costs, monthly rebalanced to the same weights
+    free = world.with_params({f"assets.{a}.cost_bps": 0.0 for a in st.asset_weights})
+    book = gs.Strategy("book", st.asset_weights, cost_bps=0.0)
+    sim = free.with_strategies(book).simulate(4_000, 12, seed=5, progress=False)
+    np.testing.assert_allclose(st.pnl, sim.paths("book")[:, -1] - 1.0, rtol=1e-12, atol=1e-13)
+    got = st.summary(alpha)
+    ref = sim.risk_table(alpha, "book").loc["book"]
+    assert got.attrs["alpha"] == alpha and list(got.index) == list(ref.index)
+    for col in ("probability", "mean_return", "std", "q05", "q50", "q95", "var", "cvar", "p_loss"):
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-9, atol=1e-12, err_msg=col)
 
 
 def test_stress_charges_no_trading_costs(prices):
