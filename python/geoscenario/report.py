@@ -52,7 +52,7 @@ def render(sim: Simulation) -> str:
     header = f"  {'scenario':<10}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"
     for name in order:
         block = summary.loc[name]
-        unit = block["unit"].iloc[0]
+        unit = summary.attrs["units"][name]
         has_p = bool(np.isfinite(block["threshold"]).any())
         lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}")
         extra = f"{'P(>' + _fmt(block['threshold'].iloc[0]) + ')':>12}" if has_p else ""

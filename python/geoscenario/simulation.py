@@ -405,9 +405,11 @@ class Simulation:
         -------
         pandas.DataFrame
             Index (series, scenario) with scenario ``"all"`` for the weighted total;
-            columns unit, probability, mean, std, q05, q50, q95, threshold, p_above.
-            The numbers have the same bits as :meth:`World.simulate_summary` over the
-            same paths.
+            columns probability, mean, std, q05, q50, q95, threshold, p_above, all
+            float64 (``summary(...) - other.summary(...)`` compares two runs);
+            ``attrs["units"]`` maps each series to its unit, and ``attrs["month"]``
+            names the month. The numbers have the same bits as
+            :meth:`World.simulate_summary` over the same paths.
 
         Examples
         --------

@@ -140,8 +140,9 @@ class SummaryResult:
     ----------
     table : pandas.DataFrame
         Index (series, scenario), scenario ``"all"`` for the weighted total; columns
-        unit, probability, mean, std, one column per quantile (``q05`` …), threshold,
-        p_above.
+        probability, mean, std, one column per quantile (``q05`` …), threshold, p_above,
+        all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
+        maps each series to its unit.
     risk : pandas.DataFrame
         For strategies (when requested): index (strategy, scenario); columns probability,
         mean_return, std, one column per return quantile, var, cvar (losses as positive
@@ -190,6 +191,7 @@ class SummaryResult:
         qcols = [quantile_label(q) for q in quantiles]
         by_name = {r[0]: r for r in reducers}
         series_rows, risk_rows = [], []
+        series_units: dict[str, str] = {}
         loss = {(row["reducer"], row["group"]): row for row in rows if row["reducer"].endswith(":loss")}
         for row in rows:
             name = row["reducer"]
@@ -207,7 +209,8 @@ class SummaryResult:
                 risk_rows.append(rec)
                 continue
             red = by_name[name]
-            rec = {"series": name, "scenario": scen, "unit": units.get(red[1], ""), "probability": row["mass"],
+            series_units[name] = units.get(red[1], "")
+            rec = {"series": name, "scenario": scen, "probability": row["mass"],
                    "mean": row["mean"], "std": row["std"]}
             rec.update(dict(zip(qcols, row["quantiles"])))
             rec["threshold"] = red[5][0] if red[5] else np.nan
@@ -216,7 +219,7 @@ class SummaryResult:
         self.table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
         self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
         # what a table alone does not say: the month summarised, and the VaR/CVaR level
-        self.table.attrs.update(month=month, n_paths=n_paths)
+        self.table.attrs.update(month=month, n_paths=n_paths, units=series_units)
         self.risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -225,8 +228,9 @@ class SummaryResult:
         Returns
         -------
         pandas.DataFrame
-            Index (series, scenario); columns unit, probability, mean, std, one
-            column per quantile, threshold, p_above. Not a copy.
+            Index (series, scenario); columns probability, mean, std, one column
+            per quantile, threshold, p_above (float64); ``attrs["units"]`` holds each
+            series' unit. Not a copy.
 
         Examples
         --------
@@ -236,7 +240,9 @@ class SummaryResult:
         >>> df is res.table
         True
         >>> df.columns.tolist()
-        ['unit', 'probability', 'mean', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
+        ['probability', 'mean', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
+        >>> df.attrs["units"]
+        {'potash_spot': 'USD/t'}
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)
         1.0
         """

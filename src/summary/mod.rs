@@ -997,26 +997,25 @@ impl Finisher {
                     .collect();
                 let mass: f64 = members.iter().map(|&k| self.p[k]).sum();
                 let shift = self.shifts[ri];
-                // law of total variance over the group's scenarios
+                // law of total variance over the group's scenarios, each weighing
+                // p_k / mass (exactly 1 for a scenario's own row, whose statistics
+                // then do not depend on the probabilities)
                 let of = |k: usize| scenario_moments[ri * k_n + k];
-                let mut mean = 0.0;
+                let (mut mean, mut var) = if mass > 0.0 { (0.0, 0.0) } else { (f64::NAN, f64::NAN) };
                 for &k in &members {
-                    mean += self.p[k] * of(k).0;
+                    mean += self.p[k] / mass * of(k).0;
                 }
-                let mean = if mass > 0.0 { mean / mass } else { f64::NAN };
-                let mut var = 0.0;
                 for &k in &members {
                     let (m, v) = of(k);
-                    var += self.p[k] * (v + (m - mean) * (m - mean));
+                    var += self.p[k] / mass * (v + (m - mean) * (m - mean));
                 }
-                let var = if mass > 0.0 { var / mass } else { f64::NAN };
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {
-                    let mut pa = 0.0;
+                    let mut pa = if mass > 0.0 { 0.0 } else { f64::NAN };
                     for &k in &members {
-                        pa += self.p[k] * moments.above[(t_off + ci) * k_n + k] as f64 / self.n[k] as f64;
+                        pa += self.p[k] / mass * (moments.above[(t_off + ci) * k_n + k] as f64 / self.n[k] as f64);
                     }
-                    p_above.push(if mass > 0.0 { pa / mass } else { f64::NAN });
+                    p_above.push(pa);
                 }
                 let find = |level: f64| -> (f64, Option<&Target>) {
                     let t = self
@@ -1064,9 +1063,9 @@ impl Finisher {
                                 e_k += c[k] as f64 * (v - var_a);
                             }
                         }
-                        excess += self.p[k] * e_k / self.n[k] as f64;
+                        excess += self.p[k] / mass * (e_k / self.n[k] as f64);
                     }
-                    let excess = if mass > 0.0 { excess / mass } else { f64::NAN };
+                    let excess = if mass > 0.0 { excess } else { f64::NAN };
                     var_cvar.push((var_a, var_a + excess / (1.0 - alpha)));
                 }
                 per_group.push(GroupStats {

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import geoscenario as gs
 
-SUMMARY_COLUMNS = ["unit", "probability", "mean", "std", "q05", "q50", "q95", "threshold", "p_above"]
+SUMMARY_COLUMNS = ["probability", "mean", "std", "q05", "q50", "q95", "threshold", "p_above"]
 
 
 # ============================================================================ round trips
@@ -338,7 +338,11 @@ def test_summary_layout(sim):
     assert len(s) == len(sim.factors) * 4
     for name in sim.factors:
         assert list(s.loc[name].index) == ["base", "bull", "bear", "all"]
-        assert (s.loc[name, "unit"] == sim.factors[name]).all()
+        assert s.attrs["units"][name] == sim.factors[name]
+    assert list(s.attrs["units"]) == list(sim.factors)
+    assert (s.dtypes == np.float64).all()  # tables subtract: a reweighting's change
+    change = sim.reweight({"base": 0.4, "bull": 0.2, "bear": 0.4}).summary() - s
+    assert (change.xs("base", level="scenario")["mean"] == 0).all()  # per-scenario rows stay
     np.testing.assert_allclose(s.xs("all", level="scenario")["probability"], 1.0, rtol=1e-12)
     assert s.loc[("potash_spot", "all"), "threshold"] == 450.0
     assert s["threshold"].drop("potash_spot", level="series").isna().all()
@@ -629,7 +633,7 @@ def test_weighted_statistics_take_series_by_position(sim):
 
 def test_months_are_indices_labels_or_dates(sim):
     ref = sim.summary("potash_spot", month=12)
-    assert ref.attrs == {"month": "2026-06", "n_paths": sim.n_paths}  # a table says which month it is
+    assert ref.attrs == {"month": "2026-06", "n_paths": sim.n_paths, "units": {"potash_spot": "USD/t"}}  # a table says which month it is
     assert sim.risk_table(0.99).attrs["alpha"] == 0.99
     for m in (sim.months[12], sim.months[12].to_pydatetime(), np.datetime64(sim.months[12], "D"),
               "2026-06", "2026-06-17", -13, pd.Period("2026-06", "M"), pd.Period("2026-06-17", "D")):

@@ -328,7 +328,7 @@ def test_nav_distribution_takes_only_strategies(sim, plt, strategies):
 
 
 def test_scenario_bars_refuses_non_numeric_data(sim, plt):
-    table = sim.summary("potash_spot")
+    table = sim.summary("potash_spot").assign(unit="USD/t")
     with pytest.raises(gs.ConfigError, match="'unit' must hold real numbers") as err:
         gsplot.scenario_bars(table, "unit")  # text: every bar would be NaN
     assert err.value.path == "column"

@@ -783,14 +783,19 @@ def test_reweight_with_a_zero_probability_scenario(sim):
 
 
 def test_reweight_moves_only_the_overall_row(default_world):
-    """Per-scenario means/stds/tails depend on the paths only; reweighting moves the 'all' row."""
+    """Per-scenario means/stds/tails depend on the paths only (to the bit); reweighting
+    moves the 'all' row."""
     s = default_world.simulate(4_000, 12, seed=21)
     q = {"base": 0.2, "bull": 0.3, "bear": 0.5}
     rw = s.reweight(q)
     a, b = s.summary("potash_spot"), rw.summary("potash_spot")
+    ra, rb = s.risk_table(0.9), rw.risk_table(0.9)
     for scen in ("base", "bull", "bear"):
         for col in ("mean", "std", "p_above"):
-            np.testing.assert_allclose(a.loc[("potash_spot", scen), col], b.loc[("potash_spot", scen), col], rtol=1e-12)
+            assert a.loc[("potash_spot", scen), col] == b.loc[("potash_spot", scen), col], (scen, col)
+        for strat in s.world.strategies:
+            for col in ("mean_return", "std", "var", "cvar", "p_loss"):
+                assert ra.loc[(strat, scen), col] == rb.loc[(strat, scen), col], (strat, scen, col)
         assert b.loc[("potash_spot", scen), "probability"] == pytest.approx(q[scen], rel=1e-12)
     # the overall mean is the probability-weighted mean of the scenario means
     means = b.xs("potash_spot").loc[["base", "bull", "bear"], "mean"].to_numpy()
