@@ -212,7 +212,7 @@ def main() -> None:
     default = gs.World.default()
     default.simulate(m // 10, 24, seed=0, progress=False)
     tw, sim = timed(default.simulate, m, 24, seed=1, progress=False)
-    print(f"\ndefault world, {m:,} paths × 24 months, {len(sim.factors)} series")
+    print(f"\ndefault world, {m:,} paths × 24 months, {len(sim.units)} series")
     print(f"  geoscenario                         {tw:8.3f} s  {m * 24 / tw / 1e6:9.1f} M path-months/s")
 
 

@@ -26,7 +26,7 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 t0 = time.perf_counter()
 if mode == "materialised":
     sim = world.simulate(n, 24, seed=1, progress=False)
-    out_bytes = sum(sim.paths(s).nbytes for s in sim.factors) + sim.weights.nbytes + sim.scenario.nbytes
+    out_bytes = sum(sim.paths(s).nbytes for s in sim.units) + sim.weights.nbytes + sim.scenario.nbytes
 else:
     res = world.simulate_summary(n, 24, seed=1, progress=False)
     out_bytes = 0

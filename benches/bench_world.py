@@ -49,11 +49,11 @@ def main() -> None:
     t1 = best(1)
     t2 = best(None)
     sim = world.simulate(n, h, seed=1, progress=False)
-    n_series = len(sim.factors)
+    n_series = len(sim.units)
     t_mem, arrays = timed(lambda: [first_touch(n, h) for _ in range(n_series)])
     del arrays
     pm = n * h
-    print(f"\ndefault world, {n:,} paths × {h} months, {len(sim.factors)} series (factors, derived, strategy NAVs)")
+    print(f"\ndefault world, {n:,} paths × {h} months, {len(sim.units)} series (factors, derived, strategy NAVs)")
     print(f"  numpy (vectorised over paths)       {t_np:8.3f} s  {pm / t_np / 1e6:8.2f} M path-months/s")
     print(f"  geoscenario, 1 thread               {t1:8.3f} s  {pm / t1 / 1e6:8.2f} M path-months/s")
     print(f"  geoscenario, all threads            {t2:8.3f} s  {pm / t2 / 1e6:8.2f} M path-months/s")

@@ -223,7 +223,7 @@ def simulate_summary(
     while (p := job.next_pass()) is not None:
         job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
     label = world._core.month_labels(h)[t]
-    return SummaryResult(job.result(), reducers, world.scenario_names, world.factors, qs,
+    return SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs,
                          n_paths=n, month=label, seed=s, alpha=alpha)
 
 
@@ -305,7 +305,7 @@ def simulate_horizon(
     n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
-    names = _validate.names("series", series, list(world.factors))
+    names = _validate.names("series", series, list(world.units))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
@@ -453,8 +453,8 @@ def sweep(
                 changes[k] = v
         tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
         points.append(changes)
-    names = None if series is None else _validate.names("series", series, list(world.factors))
-    th = check_thresholds(thresholds, names or list(world.factors))
+    names = None if series is None else _validate.names("series", series, list(world.units))
+    th = check_thresholds(thresholds, names or list(world.units))
     qs = check_quantiles(quantiles)
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_point = _threads("threads_per_point", threads_per_point)

@@ -111,7 +111,7 @@ def _probs(name: str, q: Any) -> np.ndarray:
 
 
 def _label(sim: Simulation, series: str) -> str:
-    unit = sim.factors.get(series, "")
+    unit = sim.units.get(series, "")
     return f"{series} ({unit})" if unit else series
 
 
@@ -124,7 +124,7 @@ def _sim(sim: Any) -> None:
 
 def _paths(sim: Simulation, series: Any) -> np.ndarray:
     """``sim.paths(series)``, or a ConfigError naming ``series``."""
-    units = sim.factors
+    units = sim.units
     if not isinstance(series, str) or series not in units:
         raise invalid("series", f"{series!r} is not a series (series: {', '.join(units)})")
     return sim.paths(series)

@@ -45,8 +45,8 @@ def render(sim: Simulation) -> str:
     )
     lines.append(f"scenarios: {scen}")
     lines.append("")
-    strategies = [s for s in sim.world.strategies if s in sim.factors]
-    series = [s for s in sim.factors if s not in strategies]
+    strategies = [s for s in sim.world.strategies if s in sim.units]
+    series = [s for s in sim.units if s not in strategies]
     summary = sim.summary(series)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     header = f"  {'scenario':<10}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"

@@ -236,25 +236,43 @@ class Simulation:
         return self._weights if self._custom is None else self._custom
 
     @property
-    def factors(self) -> dict[str, str]:
+    def units(self) -> dict[str, str]:
         """Unit of every simulated series, by name.
 
         Returns
         -------
         dict of str to str
             Factors, derived series and strategy NAVs (unit ``"NAV"``), as
-            :attr:`World.factors`; the keys are the names :meth:`paths` accepts.
+            :attr:`World.units`; the keys are the names :meth:`paths` accepts.
 
         Examples
         --------
         >>> import geoscenario as gs
         >>> sim = gs.World.default().simulate(1_000, seed=0)
-        >>> sim.factors["potash_spot"], sim.factors["commodities_arbitrage"]
+        >>> sim.units["potash_spot"], sim.units["commodities_arbitrage"]
         ('USD/t', 'NAV')
-        >>> sim.factors == sim.world.factors
+        >>> sim.units == sim.world.units
         True
         """
         return dict(self._units)
+
+    @property
+    def factors(self) -> dict[str, str]:
+        """Unit of every simulated factor, by name, as :attr:`World.factors` (derived
+        series and strategy NAVs are in :attr:`units`).
+
+        Returns
+        -------
+        dict of str to str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> list(sim.factors)[:2], "dislocation" in sim.factors
+        (['potash_spot', 'contract_price'], False)
+        """
+        return {name: self._units[name] for name in self.world.factors}
 
     @property
     def months(self) -> pd.DatetimeIndex:

@@ -294,7 +294,7 @@ def simulate_summary(
     elapsed = time.perf_counter() - t0
     label = world._core.month_labels(h)[t]
     return SummaryResult(
-        job.result(), reducers, world.scenario_names, world.factors, qs,
+        job.result(), reducers, world.scenario_names, world.units, qs,
         n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
     )
 
@@ -313,7 +313,7 @@ def make_job(
     qmc: bool = False,
 ) -> tuple[Any, list[Reducer], list[str], list[float]]:
     """The core job for a summary request, with its reducers."""
-    names = _validate.names("series", series, list(world.factors))
+    names = _validate.names("series", series, list(world.units))
     qs = check_quantiles(quantiles)
     th = check_thresholds(thresholds, names)
     a = None if alpha is None else check_alpha(alpha)

@@ -488,19 +488,38 @@ class World:
 
     @property
     def factors(self) -> dict[str, str]:
+        """Unit of every simulated factor (the ``[factors]`` of the config), by name.
+
+        Returns
+        -------
+        dict of str to str
+            In config order; derived series and strategy NAVs are in :attr:`units`.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> factors = gs.World.default().factors
+        >>> len(factors), factors["potash_spot"], "direct_belarus" in factors
+        (11, 'USD/t', False)
+        """
+        return {name: unit for name, unit, _ in self._core.factors}
+
+    @property
+    def units(self) -> dict[str, str]:
         """Unit of every simulated series (factors, derived series, strategy NAVs), by name.
 
         Returns
         -------
         dict of str to str
-            Factors first, then derived series, then strategies (unit ``"NAV"``).
+            Factors first, then derived series, then strategies (unit ``"NAV"``): the
+            names :meth:`Simulation.paths` accepts.
 
         Examples
         --------
         >>> import geoscenario as gs
-        >>> units = gs.World.default().factors
-        >>> len(units), units["potash_spot"], units["direct_belarus"]
-        (17, 'USD/t', 'NAV')
+        >>> units = gs.World.default().units
+        >>> len(units), units["potash_spot"], units["dislocation"], units["direct_belarus"]
+        (17, 'USD/t', 'USD/t', 'NAV')
         """
         out = {name: unit for name, unit, _ in self._core.factors}
         out.update({name: unit for name, unit, _ in self._core.derived})
@@ -514,7 +533,7 @@ class World:
         Returns
         -------
         dict of str to str
-            The same keys as :attr:`factors`; strategies have kind ``"strategy"``.
+            The same keys as :attr:`units`; strategies have kind ``"strategy"``.
 
         Examples
         --------
@@ -522,7 +541,7 @@ class World:
         >>> kinds = gs.World.default().kinds
         >>> kinds["potash_spot"], kinds["dislocation"], kinds["direct_belarus"]
         ('log_ou', 'spread', 'strategy')
-        >>> list(kinds) == list(gs.World.default().factors)
+        >>> list(kinds) == list(gs.World.default().units)
         True
         """
         out = {name: kind for name, _, kind in self._core.factors}

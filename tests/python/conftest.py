@@ -90,8 +90,8 @@ def single_factor_toml(
 
 def assert_bit_identical(a: gs.Simulation, b: gs.Simulation) -> None:
     """Every output of two simulations is bit-for-bit the same."""
-    assert list(a.factors) == list(b.factors)
-    for name in a.factors:
+    assert list(a.units) == list(b.units)
+    for name in a.units:
         x, y = a.paths(name), b.paths(name)
         assert x.shape == y.shape, name
         assert np.array_equal(x, y), name

@@ -65,7 +65,7 @@ def test_worlds_and_simulations_pickle_and_deep_copy(default_world):
     for back in (pickle.loads(pickle.dumps(sim)), copy.deepcopy(sim)):
         assert back.world == changed and back.probabilities == sim.probabilities
         assert_bit_identical(back, sim)
-        assert not any(back.paths(name).flags.writeable for name in sim.factors)
+        assert not any(back.paths(name).flags.writeable for name in sim.units)
         assert not back.scenario.flags.writeable
         pd.testing.assert_frame_equal(back.summary(), sim.summary())
         pd.testing.assert_frame_equal(back.risk_table(), sim.risk_table())
@@ -139,13 +139,16 @@ def test_world_properties(default_world):
     assert w.horizon_months == 24
     assert w.scenario_names == ["base", "bull", "bear"]
     assert w.probabilities == {"base": 0.55, "bull": 0.25, "bear": 0.20}
-    assert list(w.factors) == [
+    assert list(w.units) == [
         "potash_spot", "contract_price", "bilateral_trade", "malaszewicze_trains", "middle_corridor_volume",
         "machinery_orders", "roadmap_projects_done", "digital_ruble_share", "eurobond_price", "global_equity",
         "hk_equity", "dislocation", "discount", "commodities_arbitrage", "infrastructure_beneficiaries",
         "technology_transfer", "direct_belarus",
     ]
-    assert w.factors["potash_spot"] == "USD/t" and w.factors["discount"] == "fraction"
+    assert w.units["potash_spot"] == "USD/t" and w.units["discount"] == "fraction"
+    # the factors alone: as many as the repr counts
+    assert list(w.factors) == list(w.units)[:11] and "11 factors" in repr(w)
+    assert w.factors == {k: w.units[k] for k in w.factors}
     assert w.kinds["potash_spot"] == "log_ou" and w.kinds["contract_price"] == "contract"
     assert w.kinds["eurobond_price"] == "logit_ou" and w.kinds["dislocation"] == "spread"
     assert w.kinds["roadmap_projects_done"] == "completion" and w.kinds["digital_ruble_share"] == "adoption"
@@ -192,9 +195,10 @@ def test_user_added_factor_in_a_toml_file(default_world, tmp_path):
     w = gs.World.from_toml(f)
     assert w.factors["my_index"] == "pts" and w.kinds["my_index"] == "gbm"
     sim = w.simulate(20_000, seed=17)
-    assert sim.factors["my_index"] == "pts"
-    base_names = list(default_world.factors)
-    assert list(sim.factors) == [*base_names[:-6], "my_index", *base_names[-6:]]
+    assert sim.factors["my_index"] == "pts" and sim.units["my_index"] == "pts"
+    base_names = list(default_world.units)
+    assert list(sim.units) == [*base_names[:-6], "my_index", *base_names[-6:]]
+    assert list(sim.factors) == [*default_world.factors, "my_index"]
     x = sim.paths("my_index")
     assert x.shape == (20_000, 25) and np.all(x[:, 0] == 250.0) and np.all(x > 0)
     names = sim.scenario_names
@@ -251,8 +255,9 @@ def test_user_world_from_scratch_with_derived_ratio(tmp_path):
     w = gs.World.from_toml(text)
     assert w.name == "mine" and w.scenario_names == ["only"]
     s = w.simulate(50, seed=0)
-    assert list(s.factors) == ["a", "b", "a_over_b"]
-    assert s.factors == {"a": "USD", "b": "EUR", "a_over_b": "USD/EUR"}
+    assert list(s.units) == ["a", "b", "a_over_b"]
+    assert s.units == {"a": "USD", "b": "EUR", "a_over_b": "USD/EUR"}
+    assert s.factors == {"a": "USD", "b": "EUR"}
     assert np.array_equal(s.paths("a_over_b"), s.paths("a") / s.paths("b"))
     assert str(s.months[0].date()) == "2030-01-01" and len(s.months) == 7
     assert s.counts == {"only": 50} and np.all(s.onset == -1) and s.regimes is None
@@ -262,7 +267,7 @@ def test_user_world_from_scratch_with_derived_ratio(tmp_path):
 
 # ============================================================================ arrays
 def test_paths_are_float64_c_contiguous_readonly_and_not_copied(sim):
-    for name in sim.factors:
+    for name in sim.units:
         a = sim.paths(name)
         assert isinstance(a, np.ndarray)
         assert a.dtype == np.float64
@@ -334,12 +339,12 @@ def test_summary_layout(sim):
     s = sim.summary()
     assert list(s.index.names) == ["series", "scenario"]
     assert list(s.columns) == SUMMARY_COLUMNS
-    assert list(s.index.get_level_values("series").unique()) == list(sim.factors)
-    assert len(s) == len(sim.factors) * 4
-    for name in sim.factors:
+    assert list(s.index.get_level_values("series").unique()) == list(sim.units)
+    assert len(s) == len(sim.units) * 4
+    for name in sim.units:
         assert list(s.loc[name].index) == ["base", "bull", "bear", "all"]
-        assert s.attrs["units"][name] == sim.factors[name]
-    assert list(s.attrs["units"]) == list(sim.factors)
+        assert s.attrs["units"][name] == sim.units[name]
+    assert list(s.attrs["units"]) == list(sim.units)
     assert (s.dtypes == np.float64).all()  # tables subtract: a reweighting's change
     change = sim.reweight({"base": 0.4, "bull": 0.2, "bear": 0.4}).summary() - s
     assert (change.xs("base", level="scenario")["mean"] == 0).all()  # per-scenario rows stay
@@ -360,8 +365,8 @@ def test_summary_layout(sim):
 def test_to_pandas_long(sim):
     df = sim.to_pandas()
     n, w = sim.n_paths, sim.horizon_months + 1
-    assert df.shape == (n * w, 2 + len(sim.factors))
-    assert list(df.columns) == ["scenario", "weight", *sim.factors]
+    assert df.shape == (n * w, 2 + len(sim.units))
+    assert list(df.columns) == ["scenario", "weight", *sim.units]
     assert list(df.index.names) == ["path", "month"]
     assert isinstance(df["scenario"].dtype, pd.CategoricalDtype)
     assert list(df["scenario"].cat.categories) == sim.scenario_names
@@ -378,7 +383,7 @@ def test_to_pandas_long(sim):
 
 def test_to_pandas_one_month(sim):
     df = sim.to_pandas(month=-1)
-    assert df.shape == (sim.n_paths, 2 + len(sim.factors))
+    assert df.shape == (sim.n_paths, 2 + len(sim.units))
     assert df.index.name == "path"
     assert np.array_equal(df["potash_spot"].to_numpy(), sim.paths("potash_spot")[:, -1])
     assert np.array_equal(df["weight"].to_numpy(), sim.weights)
@@ -416,7 +421,7 @@ def test_report_text(sim):
     assert "2025-06 → 2027-06" in text
     assert all(len(line) <= 100 for line in text.splitlines())
     strategies = set(sim.world.strategies)
-    for name in sim.factors:
+    for name in sim.units:
         if name in strategies:
             assert f"  {name} " in text  # a row of the strategy table
         else:

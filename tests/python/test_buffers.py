@@ -41,8 +41,8 @@ def _reused_run_equals_fresh(world: gs.World, antithetic: bool = False, qmc: boo
     assert _core.cached_output_bytes() >= len(addresses) * n * (h + 1) * 8
     again = world.simulate(n, seed=2, antithetic=antithetic, qmc=qmc, progress=False)
     # the new run got the released memory and wrote all of it
-    assert {_address(again.paths(s)) for s in again.factors} == addresses
-    for s in fresh.factors:
+    assert {_address(again.paths(s)) for s in again.units} == addresses
+    for s in fresh.units:
         np.testing.assert_array_equal(again.paths(s), fresh.paths(s), strict=True, err_msg=s)
 
 

@@ -72,7 +72,7 @@ def test_simulate_from_8_threads_is_identical_to_sequential(worlds):
         concurrent = run_concurrently(calls)
         for a, b in zip(sequential, concurrent):
             assert_bit_identical(a, b)
-            for name in a.factors:
+            for name in a.units:
                 assert b.paths(name).shape == (N_PATHS, 13)
                 assert np.isfinite(b.paths(name)).all()
 

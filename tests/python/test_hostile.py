@@ -333,7 +333,7 @@ def check_finite_simulation(world: gs.World, n: int = 32, horizon: int | None = 
     except gs.NumericalError as e:
         assert "non-finite" in str(e) or "series" in str(e), str(e)
         return
-    for name in sim.factors:
+    for name in sim.units:
         arr = sim.paths(name)
         assert arr.shape == (n, h + 1), name
         assert np.isfinite(arr).all(), name
@@ -402,8 +402,8 @@ RUNNER = textwrap.dedent(
             return {"outcome": type(e).__name__, "message": str(e)[:300]}
         rec = {"outcome": "ok", "n_factors": len(w.factors)}
         sim = w.simulate(16, horizon_months=3, seed=0, progress=False)
-        rec["finite"] = all(bool(np.isfinite(sim.paths(n)).all()) for n in sim.factors)
-        rec["shapes"] = sorted({sim.paths(n).shape for n in sim.factors})
+        rec["finite"] = all(bool(np.isfinite(sim.paths(n)).all()) for n in sim.units)
+        rec["shapes"] = sorted({sim.paths(n).shape for n in sim.units})
         return rec
 
     for p in sys.argv[1:]:
@@ -990,7 +990,7 @@ def test_fuzz_simulate_arguments(n, h, seed, anti, threads, chunk, qmc):
         return
     event("simulated")
     width = (SMALL.horizon_months if h is None else int(h)) + 1
-    for name in sim.factors:
+    for name in sim.units:
         arr = sim.paths(name)
         assert arr.shape == (int(n), width)
         assert np.isfinite(arr).all()
@@ -1068,7 +1068,7 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     centers = own[16 + 24 * n:]
     n_centers = int.from_bytes(centers[:8], "little")
     assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers) == own
-    assert n_centers == len(SMALL.factors) * len(SMALL.scenario_names)  # every series
+    assert n_centers == len(SMALL.units) * len(SMALL.scenario_names)  # every series
     assert len(centers) == 8 + 8 * n_centers
     nan = np.array([np.nan]).tobytes()
     r, a, z = targets[0]

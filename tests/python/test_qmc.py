@@ -46,7 +46,7 @@ def test_qmc_is_unbiased_and_reproducible():
     world = gs.World.default()
     a = world.simulate(4_096, seed=3, qmc=True, threads=1)
     b = world.simulate(4_096, seed=3, qmc=True, chunk_paths=77)
-    for name in a.factors:
+    for name in a.units:
         assert np.array_equal(a.paths(name), b.paths(name))
     c = world.simulate(4_096, seed=4, qmc=True)
     assert not np.array_equal(a.paths("potash_spot"), c.paths("potash_spot"))

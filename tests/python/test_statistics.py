@@ -271,7 +271,7 @@ def test_default_world_ranges(sim):
     assert np.all((share >= 0.0) & (share <= 1.0))
     eb = sim.paths("eurobond_price")
     assert np.all((eb > 0.0) & (eb < 100.0))
-    for name in sim.factors:
+    for name in sim.units:
         assert np.all(np.isfinite(sim.paths(name))), name
     for name in ("potash_spot", "bilateral_trade", "malaszewicze_trains", "global_equity", "hk_equity",
                  "middle_corridor_volume", "machinery_orders", "contract_price"):
@@ -540,7 +540,7 @@ def test_ratio_derived_series():
     )
     sim = w.simulate(300, 12, seed=0)
     assert np.array_equal(sim.paths("r"), sim.paths("spot") / sim.paths("contract"))
-    assert sim.factors["r"] == "x"
+    assert sim.units["r"] == "x"
 
 
 # ============================================================================ weights / reweighting

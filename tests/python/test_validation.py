@@ -711,7 +711,7 @@ def test_too_large_request_is_refused_before_allocating():
     # the size stated is the size of the output: 17 series x 2^39 paths x 1201 months x 8 bytes
     scale = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}[m.group(2)]
     stated = float(m.group(1).replace(",", "")) * scale
-    expected = len(DEFAULT.factors) * 2**39 * 1201 * 8
+    expected = len(DEFAULT.units) * 2**39 * 1201 * 8
     assert stated == pytest.approx(expected, rel=0.01)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert after - before < 100 * 1024, "refusing must not allocate"
