@@ -50,7 +50,7 @@ impl DiffusionStep {
 
     /// Exact GBM step in logs: ln X_{t+1} = ln X_t + (g − σ²/2 − λk)Δ + σ·sqrt(Δ)·Z
     /// (+ jumps), with k = e^{μ_J + σ_J²/2} − 1 the mean relative jump, so that
-    /// E[X_t] = X_0·e^{g·t} with or without jumps (MODEL.md §3: g is the expected
+    /// E\[X_t\] = X_0·e^{g·t} with or without jumps (MODEL.md §3: g is the expected
     /// growth rate of the level; the jumps are compensated, as in Merton 1976).
     pub fn gbm(g: f64, sigma: f64, lambda: f64, mu_j: f64, sigma_j: f64, dt: f64) -> (f64, f64, f64) {
         let k = (mu_j + 0.5 * sigma_j * sigma_j).exp_m1();
