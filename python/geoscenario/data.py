@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import re
 from importlib import resources
 
 import numpy as np
@@ -52,7 +53,10 @@ def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
         # a partial string ("2010", "2010-06") slices its whole period, as pandas does;
         # the data are dated in local market time without a zone
         stamps.append(ts.tz_localize(None))
-        bounds.append(value if isinstance(value, str) else stamps[-1])
+        # a partial date string slices its period; a full one (or a word such as
+        # "today", or an offset) slices from its zone-free timestamp
+        partial = isinstance(value, str) and re.fullmatch(r"\s*\d{4}(-\d{1,2})?\s*", value) is not None
+        bounds.append(value if partial else stamps[-1])
     out = obj.loc[bounds[0] : bounds[1]]
     if len(out) == 0 and len(obj) > 0:  # an empty table is a mistake, not a result
         first, last = obj.index[0], obj.index[-1]

@@ -280,11 +280,13 @@ def _edges(x: np.ndarray, w: np.ndarray, bins: int) -> np.ndarray:
     """Automatic edges: one bin per integer for counts, else ``bins`` bins over the
     weighted 0.1–99.9% range (fewer if the range holds fewer doubles)."""
     x, w = x[np.isfinite(x)], w[np.isfinite(x)]
-    if np.all(x == np.round(x)) and x.max() - x.min() <= 500:  # counts: one bin per integer
+    # counts: one bin per integer (while integers are doubles 1 apart, below 2**53)
+    if np.all(x == np.round(x)) and x.max() - x.min() <= 500 and np.abs(x).max() < 2.0**52:
         return np.arange(x.min() - 0.5, x.max() + 1.5)
     lo, hi = (float(v) for v in stats.weighted_quantile(x, w, np.array([0.001, 0.999])))
-    if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
+    if not hi > lo:  # one value: a bin around it, wide enough to exist in doubles
+        pad = max(0.5, abs(lo) * 1e-9)
+        lo, hi = lo - pad, hi + pad
     return np.unique(np.linspace(lo, hi, bins + 1))  # unique: bins narrower than an ulp merge
 
 

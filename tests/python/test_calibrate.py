@@ -138,6 +138,15 @@ def test_loader_ranges_without_data_are_errors(start, end, path, rule):
 def test_loader_dates_may_carry_a_time_zone():
     utc = gs.data.equities_daily(pd.Timestamp("2020-01-01", tz="UTC"), datetime.date(2020, 12, 31))
     assert utc.equals(gs.data.equities_daily("2020", "2020")) and len(utc) > 250
+    # a date string with an offset is read as its local date and time, like a Timestamp
+    assert gs.data.equities_daily("2020-01-01T00:00:00+09:00", "2020-12-31").equals(utc)
+
+
+def test_loader_words_for_dates_are_named():
+    # "today" is a date, after the data end: the error names the argument and the cover
+    with pytest.raises(gs.ConfigError) as err:
+        gs.data.potash_monthly("today")
+    assert err.value.path == "start" and "the data cover" in str(err.value)
 
 
 # ---------------------------------------------------------------------------- log-OU

@@ -169,6 +169,20 @@ def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
     assert np.allclose(np.diff(edges), 1.0) and np.allclose(edges % 1.0, 0.5)
 
 
+def test_horizon_hist_of_whole_numbers_beyond_2_53_draws_value_bins(plt):
+    # every double above 2**53 is a whole number: not a count, and x + 0.5 is not a double
+    world = gs.World.from_toml(
+        '[factors.x]\nkind = "gbm"\nunit = "i"\ninitial = 1e12\n'
+        '[scenarios.base]\nprobability = 1.0\nx = { g = 5.0, sigma = 0.0 }\n'
+    )
+    big = world.simulate(200, 24, seed=0, progress=False)
+    x = big.paths("x")[:, -1]
+    assert x[0] > 2.0**53 and np.ptp(x) == 0.0  # one whole number, far above 2**53
+    ax = gsplot.horizon_hist(big, "x", bins=20)
+    _, edges = _step_data(ax.patches[0])
+    assert len(edges) >= 2 and np.all(np.diff(edges) > 0) and edges[0] < x[0] < edges[-1]
+
+
 @pytest.mark.parametrize(
     "kwargs, path",
     [
