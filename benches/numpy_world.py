@@ -63,7 +63,9 @@ def simulate(world: gs.World, n: int, h: int, seed: int) -> dict[str, np.ndarray
         kind = spec["kind"]
         if kind == "gbm":
             g, sig = per_scen(f, "g"), per_scen(f, "sigma")
-            a, b, s = np.ones_like(g), (g - 0.5 * sig**2) * DT, sig * np.sqrt(DT)
+            # compensated jumps: E[X_t] = X_0 e^{gt} (MODEL.md §3)
+            k = np.expm1(per_scen(f, "mu_j") + 0.5 * per_scen(f, "sigma_j") ** 2)
+            a, b, s = np.ones_like(g), (g - 0.5 * sig**2 - per_scen(f, "lambda") * k) * DT, sig * np.sqrt(DT)
             x[f] = np.full(n, np.log(spec["initial"]))
         else:
             kap, sig, th = per_scen(f, "kappa"), per_scen(f, "sigma"), per_scen(f, "theta")
@@ -154,8 +156,8 @@ def simulate(world: gs.World, n: int, h: int, seed: int) -> dict[str, np.ndarray
         for t in range(h):
             gross = sum(v * simple[a][:, t] for a, v in w.items())
             c = np.full(n, traded)
-            for a, v in w.items():
-                c += np.abs(v - v * (1 + simple[a][:, t]) / (1 + gross)) * cost[a]
+            for a, v in w.items():  # trading back to target: |v| |R - R_a| of the starting NAV
+                c += np.abs(v * (gross - simple[a][:, t])) * cost[a]
             traded = 0.0
             nav[:, t + 1] = np.maximum(nav[:, t] * (1 + gross - c), 0.0)
         out[sname] = nav
