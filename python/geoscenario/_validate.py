@@ -115,14 +115,13 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
 
 
 def run_args(
-    world: Any, n_paths: Any, horizon_months: Any, seed: Any, antithetic: Any
+    default_horizon: int, n_paths: Any, horizon_months: Any, seed: Any, antithetic: Any
 ) -> tuple[int, int, int, bool]:
-    """The common arguments of every simulation of ``world``, checked: (n, horizon,
-    seed, antithetic)."""
+    """The common arguments of every simulation call, checked: (n, horizon, seed, antithetic)."""
     from . import _core
 
     n = integer("n_paths", n_paths, 1, int(_core.MAX_PATHS))
-    horizon = world.horizon_months if horizon_months is None else horizon_months
+    horizon = default_horizon if horizon_months is None else horizon_months
     h = integer("horizon_months", horizon, 1, int(_core.MAX_HORIZON))
     s = integer("seed", seed, 0, 2**64 - 1)
     return n, h, s, flag("antithetic", antithetic)

@@ -208,7 +208,7 @@ def simulate_summary(
     """
     _check_world(world)
     client = _client(client)
-    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
     if shard_paths is None:
         n_threads = max(1, sum(client.nthreads().values()))
@@ -302,7 +302,7 @@ def simulate_horizon(
     """
     _check_world(world)
     client = _client(client)
-    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     names = _validate.names("series", series, list(world.units))
@@ -441,7 +441,7 @@ def sweep(
     size = int(np.prod([len(v) for v in values], dtype=object))
     if size > MAX_GRID_POINTS:
         raise invalid("grid", f"has {size:,} points, more than {MAX_GRID_POINTS:,}")
-    n, h, s, _ = _validate.run_args(world, n_paths, horizon_months, seed, False)
+    n, h, s, _ = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, False)
     h_point = None if horizon_months is None else h  # a grid may change the world's horizon
     points, tomls = [], []
     for combo in itertools.product(*values):

@@ -276,7 +276,7 @@ def simulate_summary(
     qmc: bool = False,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (streamed passes)."""
-    n, h, s, anti = _validate.run_args(world, n_paths, horizon_months, seed, antithetic)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
     t = _validate.month(month, h, world._core.month_labels(h))

@@ -672,7 +672,7 @@ class World:
         """
         from .simulation import Simulation
 
-        n, h, s, anti = _validate.run_args(self, n_paths, horizon_months, seed, antithetic)
+        n, h, s, anti = _validate.run_args(self.horizon_months, n_paths, horizon_months, seed, antithetic)
         thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
         chunk = (
             int(_core.DEFAULT_CHUNK)

@@ -227,9 +227,19 @@ impl World {
 
     /// The parameter `param` of factor `f` in scenario `s`, with inheritance from base.
     pub fn param(&self, s: usize, f: usize, param: usize) -> f64 {
+        self.param_in_force(s, f, param).0
+    }
+
+    /// The parameter `param` of factor `f` in scenario `s` and where it comes from:
+    /// `"given"` by the scenario, `"base"` (inherited from the base scenario) or
+    /// `"default"` (the kind's default: nobody gives it).
+    pub fn param_in_force(&self, s: usize, f: usize, param: usize) -> (f64, &'static str) {
         let own = self.scenarios[s].given[f][param];
         let base = self.scenarios[self.base].given[f][param];
-        let spec = &param_specs(&self.factors[f].kind)[param];
-        own.or(base).unwrap_or(spec.default)
+        match (own, base) {
+            (Some(v), _) => (v, "given"),
+            (None, Some(v)) => (v, "base"),
+            (None, None) => (param_specs(&self.factors[f].kind)[param].default, "default"),
+        }
     }
 }

@@ -116,13 +116,21 @@ fn get_number(t: &Table, path: &str, key: &str) -> Result<Option<f64>> {
     t.get(key).map(|v| number(v, &join(path, key))).transpose()
 }
 
+/// An integer, or a float with no fractional part (`24.0`): the rule of every integer key.
+fn whole(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => Some(*i),
+        Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9e15 => Some(*x as i64),
+        _ => None,
+    }
+}
+
 fn get_int(t: &Table, path: &str, key: &str, lo: i64, hi: i64) -> Result<Option<i64>> {
     let Some(v) = t.get(key) else { return Ok(None) };
     let p = join(path, key);
-    let i = match v {
-        Value::Integer(i) => *i,
-        Value::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9e15 => *x as i64,
-        _ => {
+    let i = match whole(v) {
+        Some(i) => i,
+        None => {
             return Err(CoreError::invalid(
                 p,
                 format!("must be an integer, got {}", type_name(v)),
@@ -554,15 +562,11 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                     .ok_or_else(|| CoreError::invalid(&opath, "must be an array [first, last] of two month numbers"))?;
                 let mut m = [0u32; 2];
                 for (i, x) in arr.iter().enumerate() {
-                    // whole numbers, as for every integer key (get_int)
-                    let ok = match x {
-                        Value::Integer(i) => Some(*i),
-                        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9e15 => Some(*f as i64),
-                        _ => None,
-                    };
-                    let i64v = ok.filter(|i| (1..=MAX_HORIZON as i64).contains(i)).ok_or_else(|| {
-                        CoreError::invalid(&opath, format!("months must be integers in [1, {MAX_HORIZON}]"))
-                    })?;
+                    let i64v = whole(x)
+                        .filter(|i| (1..=MAX_HORIZON as i64).contains(i))
+                        .ok_or_else(|| {
+                            CoreError::invalid(&opath, format!("months must be integers in [1, {MAX_HORIZON}]"))
+                        })?;
                     m[i] = i64v as u32;
                 }
                 if m[0] > m[1] {

@@ -92,22 +92,16 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         .and_then(|r| obj.is_instance(&r))
         .unwrap_or(false);
     let timedelta = obj.get_type().name().is_ok_and(|n| n == "timedelta64");
-    if !real || timedelta {
-        let tname = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "?".into());
-        return Err(CoreError::invalid(path, format!("unsupported value of type {tname}")));
-    }
-    if obj.hasattr("__index__").unwrap_or(false) {
-        if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
-            return Ok(Value::Integer(i));
+    if real && !timedelta {
+        if obj.hasattr("__index__").unwrap_or(false) {
+            if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
+                return Ok(Value::Integer(i));
+            }
         }
-    }
-    if obj.hasattr("__float__").unwrap_or(false) {
-        if let Ok(x) = obj.call_method0("__float__").and_then(|v| v.extract::<f64>()) {
-            return Ok(Value::Float(x));
+        if obj.hasattr("__float__").unwrap_or(false) {
+            if let Ok(x) = obj.call_method0("__float__").and_then(|v| v.extract::<f64>()) {
+                return Ok(Value::Float(x));
+            }
         }
     }
     let tname = obj

@@ -242,14 +242,8 @@ impl CoreWorld {
         for (si, s) in w.scenarios.iter().enumerate() {
             for (fi, f) in w.factors.iter().enumerate() {
                 for (pi, spec) in param_specs(&f.kind).iter().enumerate() {
-                    let source = if s.given[fi][pi].is_some() {
-                        "given"
-                    } else if w.scenarios[w.base].given[fi][pi].is_some() {
-                        "base"
-                    } else {
-                        "default"
-                    };
-                    out.push((s.name.clone(), f.name.clone(), spec.name, w.param(si, fi, pi), source));
+                    let (value, source) = w.param_in_force(si, fi, pi);
+                    out.push((s.name.clone(), f.name.clone(), spec.name, value, source));
                 }
             }
         }
