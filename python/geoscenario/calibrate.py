@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
-from .errors import ConfigError, NumericalError, invalid
+from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
     from .world import World
@@ -802,7 +802,7 @@ no convergence): :func:`log_ou` also raises them as a ``RuntimeWarning``."""
 def _warn_notes(result: CalibrationResult) -> CalibrationResult:
     for note in result.notes:
         if any(mark in note for mark in _WARNING_NOTES):
-            warnings.warn(f"log_ou: {note}", RuntimeWarning, stacklevel=3)
+            warn(f"log_ou: {note}", RuntimeWarning)
     return result
 
 

@@ -440,7 +440,8 @@ class Simulation:
 
     def risk_table(
         self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
-        quantiles: Sequence[float] = QUANTILES,
+        quantiles: Sequence[float] = QUANTILES, *,
+        mixes: Mapping[str, Allocation | Mapping[str, float]] | None = None,
     ) -> pd.DataFrame:
         """Return and risk of strategies over the horizon, by scenario and overall.
 
@@ -452,9 +453,14 @@ class Simulation:
         alpha
             VaR/CVaR level in [0.5, 1): 0.95 is the mean of the worst 5% of losses.
         strategies
-            A strategy's name or a list of them (default: all the world's strategies).
+            A strategy's name or a list of them (default: all the world's strategies;
+            ``[]`` for the mixes alone).
         quantiles
             Levels of the return quantile columns, in [0, 1].
+        mixes
+            ``{name: weights}``: buy-and-hold mixes of strategies to add as rows after
+            the strategies, each weights an :class:`Allocation` or ``{strategy: weight}``
+            (a dict or Series). A mix's NAV is :meth:`mix_nav` of its weights.
 
         Returns
         -------
@@ -472,22 +478,36 @@ class Simulation:
         >>> t = sim.risk_table(0.95)
         >>> bool((t["var"] <= t["cvar"] + 1e-12).all())
         True
+        >>> a = sim.allocate(0.95)
+        >>> mix = sim.risk_table(0.95, [], mixes={"min_cvar": a}).loc["min_cvar"]
+        >>> abs(float(mix.loc["all", "cvar"]) - a.cvar) < 1e-12
+        True
         """
-        names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
-        table = self._summary(names, None, quantiles, {}, alpha=alpha, risk_only=True).risk.copy()
+        navs = self._mix_navs(mixes)
+        if _validate.is_sequence(strategies):
+            strategies = list(strategies)
+        if navs and strategies == []:
+            names: list[str] = []
+        else:
+            names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
+        navs = {**{s: self._series[s] for s in names}, **navs}
+        table = self._risk(navs, quantiles, alpha)
         # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
-        r = np.ascontiguousarray(np.column_stack([self._series[s][:, -1] - 1.0 for s in names]))
+        labels = list(navs)
+        r = np.ascontiguousarray(np.column_stack([nav[:, -1] - 1.0 for nav in navs.values()]))
         w = np.ascontiguousarray(self.weights)
         core = _core.risk_table(r, w, self.scenario, len(self.scenario_names), float(alpha))
         k = len(self.scenario_names)
         share = {}
         for strat_i, scen_i, ts in zip(core["strategy"], core["scenario"], core["tail_share"]):
             label = "all" if scen_i >= k else self.scenario_names[scen_i]
-            share[(names[strat_i], label)] = float(ts)
+            share[(labels[strat_i], label)] = float(ts)
         table["tail_share"] = [share.get(ix, np.nan) for ix in table.index]
+        drawdowns = {s: self._drawdowns(s) if s in names else _core.max_drawdown(np.ascontiguousarray(navs[s]))
+                     for s in labels}
         mdd = []
         for strat, scen in table.index:
-            dd = self._drawdowns(strat)
+            dd = drawdowns[strat]
             if scen == "all":
                 mdd.append(stats.weighted_mean(dd, w))
             else:
@@ -533,33 +553,71 @@ class Simulation:
             cache[strategy] = dd
         return cache[strategy]
 
-    def _summary(self, series, month, quantiles, thresholds, alpha, risk_only=False) -> SummaryResult:
-        from .summary import make_job
+    def mix_nav(self, weights: Allocation | Mapping[str, float]) -> np.ndarray:
+        """NAV paths of a buy-and-hold mix of strategies: 1 + Σ_s w_s (NAV_s,t − 1).
 
-        if self._custom is not None:
-            return self._summary_general(series, month, quantiles, thresholds, alpha, risk_only)
-        t = self._month_index(month)
-        names = _validate.names("series", series, list(self._series))
-        qmc = getattr(self, "qmc", False)
-        job, reducers, names, qs = make_job(
-            self.world, self.n_paths, self.horizon_months, self.seed, self.antithetic,
-            names, t, quantiles, thresholds, alpha, qmc,
-        )
-        if risk_only:
-            reducers = [r for r in reducers if ":" in r[0]]
-            job = type(job).for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
-                                      self.seed, self.antithetic, qmc)
-        values = np.empty((self.n_paths, len(reducers)))
-        for i, (_, src, a, b, *_rest) in enumerate(reducers):
-            col = self._series[src][:, t]
-            values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
-        rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
-        label = self.world._core.month_labels(self.horizon_months)[t]
-        return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
-                             n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+        Capital 1 is split across the strategies at month 0 and each sleeve then
+        follows its strategy's NAV, with no rebalancing across strategies (the mix
+        :meth:`allocate` optimises). Weights need not sum to one: the remainder is
+        cash earning nothing, and a negative weight is a short of that strategy.
 
-    def _summary_general(self, series, month, quantiles, thresholds, alpha, risk_only) -> SummaryResult:
-        """Statistics under arbitrary path weights (posterior views)."""
+        Parameters
+        ----------
+        weights
+            An :class:`Allocation`, or ``{strategy: weight}`` (a dict or a Series
+            indexed by strategy); strategies left out weigh 0.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 ``(n_paths, horizon_months + 1)``, column 0 equal to 1.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> nav = sim.mix_nav({"commodities_arbitrage": 0.5, "direct_belarus": 0.5})
+        >>> nav.shape, bool((nav[:, 0] == 1.0).all())
+        ((1000, 25), True)
+        """
+        return self._mix_nav("weights", weights)
+
+    def _mix_nav(self, name: str, weights: Any) -> np.ndarray:
+        """:meth:`mix_nav`, its errors naming ``name``."""
+        if isinstance(weights, Allocation):
+            weights = weights.weights
+        if isinstance(weights, pd.Series):
+            if not weights.index.is_unique:
+                raise invalid(name, "names a strategy twice")
+            weights = dict(weights.items())
+        if not isinstance(weights, Mapping):
+            raise invalid(name, f"must be an Allocation or {{strategy: weight}}, got {type(weights).__name__}")
+        if not weights:
+            raise invalid(name, "give at least one strategy's weight")
+        strategies = list(self.world.strategies)
+        nav = np.ones((self.n_paths, self.horizon_months + 1))
+        for s, v in weights.items():
+            if not isinstance(s, str) or s not in strategies:
+                raise invalid(name, f"{s!r} is not a strategy (strategies: {', '.join(strategies) or 'none'})")
+            if not _validate.is_finite_real(v):
+                raise invalid(name, f"the weight of {s!r} must be a finite number, got {v!r}")
+            nav += _validate.to_float(v) * (self._series[s] - 1.0)
+        return nav
+
+    def _mix_navs(self, mixes: Any) -> dict[str, np.ndarray]:
+        """NAV paths of the ``mixes`` argument of :meth:`risk_table`, by name."""
+        if mixes is None:
+            return {}
+        if not isinstance(mixes, Mapping):
+            raise invalid("mixes", f"must be {{name: weights}}, got {type(mixes).__name__}")
+        out = {}
+        for m, weights in mixes.items():
+            if not isinstance(m, str) or not m or m in self.world.strategies:
+                raise invalid("mixes", f"names must be strings other than the strategies' names, got {m!r}")
+            out[m] = self._mix_nav(f"mixes[{m!r}]", weights)
+        return out
+
+    def _summary(self, series, month, quantiles, thresholds, alpha) -> SummaryResult:
         from .summary import build_reducers, check_alpha, check_quantiles, check_thresholds
 
         t = self._month_index(month)
@@ -568,13 +626,45 @@ class Simulation:
         th = check_thresholds(thresholds, names)
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
-        reducers = build_reducers(names, strategies, qs, th, a)
-        if risk_only:
-            reducers = [r for r in reducers if ":" in r[0]]
+        return self._reduce(build_reducers(names, strategies, qs, th, a), self._series, t, qs, a)
+
+    def _risk(self, navs: Mapping[str, np.ndarray], quantiles: Any, alpha: Any) -> pd.DataFrame:
+        """The risk rows of NAV paths at the horizon (strategies' or mixes')."""
+        from .summary import build_reducers, check_alpha, check_quantiles
+
+        qs = check_quantiles(quantiles)
+        a = check_alpha(alpha)
+        reducers = build_reducers([], list(navs), qs, {}, a)
+        return self._reduce(reducers, navs, self.horizon_months, qs, a).risk.copy()
+
+    def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
+        """Run ``reducers`` on month ``t`` of ``columns`` (name to paths): in the core
+        under the run's own weights, with the Python statistics under arbitrary ones
+        (posterior views)."""
+        label = self.world._core.month_labels(self.horizon_months)[t]
+        if self._custom is None:
+            # the core reads the values given here; a reducer names a world series
+            # only so that the job can be built (a mix has none of its own)
+            anchor = next(iter(self._series))
+            spec = [(r[0], r[1] if r[1] in self._series else anchor, *r[2:]) for r in reducers]
+            job = _core.SummaryJob.for_world(self.world._core, spec, t, self.n_paths, self.horizon_months,
+                                             self.seed, self.antithetic, getattr(self, "qmc", False))
+            values = np.empty((self.n_paths, len(reducers)))
+            for i, (_, src, a, b, *_rest) in enumerate(reducers):
+                col = columns[src][:, t]
+                values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
+            rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
+        else:
+            rows = self._general_rows(reducers, columns, t)
+        return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
+                             n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+
+    def _general_rows(self, reducers, columns, t) -> list[dict[str, Any]]:
+        """Summary rows under arbitrary path weights (posterior views)."""
         w_all = self.weights
         rows = []
         for name, src, ra, rb, rq, rth, rcvar in reducers:
-            col = ra + rb * self._series[src][:, t]
+            col = ra + rb * columns[src][:, t]
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())
@@ -591,9 +681,7 @@ class Simulation:
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
                 })
-        label = self.world._core.month_labels(self.horizon_months)[t]
-        return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
-                             n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+        return rows
 
     # ------------------------------------------------------------------ views and allocation
     def with_views(

@@ -254,8 +254,10 @@ def test_a_fit_without_standard_errors_warns():
     # the joint jump MLE on potash since 2010 has an observed information that is not
     # positive definite: the NaN standard errors come with a warning, not only a note
     potash = gs.data.potash_monthly("2010-01", "2025-01")
-    with pytest.warns(RuntimeWarning, match="not positive definite: standard errors are NaN"):
+    with pytest.warns(RuntimeWarning, match="not positive definite: standard errors are NaN") as caught:
         fit = gs.calibrate.log_ou(potash, jumps=True)
+    # attributed to the caller's line, not to the package
+    assert {w.filename for w in caught} == {__file__}
     assert fit.table["std_err"].isna().all()
     assert any("not positive definite" in note for note in fit.notes)
 

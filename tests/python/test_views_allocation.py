@@ -260,3 +260,74 @@ def test_view_series_must_be_a_name_and_views_are_capped(sim5k):
     with pytest.raises(gs.ConfigError, match="at most 1,000 views") as err:
         sim5k.with_views(many)
     assert err.value.path == "views"
+
+
+def _mix_reference(sim, weights, alpha):
+    """A mix's horizon statistics computed independently: its NAV Σ w_s NAV_s plus cash,
+    the lower-tail CVaR by sorting (the notebook's formula), drawdowns from cummax."""
+    nav = np.ones((sim.n_paths, sim.horizon_months + 1))
+    for s, v in weights.items():
+        nav += v * (sim.paths(s) - 1.0)
+    r, w = nav[:, -1] - 1.0, sim.weights
+    order = np.argsort(r, kind="stable")
+    tail = np.clip((1 - alpha) - (np.cumsum(w[order]) - w[order]), 0.0, w[order])
+    dd = 1.0 - nav / np.maximum.accumulate(nav, axis=1)
+    return {"mean_return": float(w @ r) / w.sum(), "cvar": float(-(tail @ r[order]) / (1 - alpha)),
+            "p_loss": float(w[r < 0].sum()), "max_drawdown": float(w @ dd.max(axis=1))}
+
+
+@pytest.mark.parametrize("posterior", [False, True])
+def test_a_mix_in_the_risk_table_is_its_nav_summarised(sim5k, posterior):
+    sim = sim5k.with_views([gs.View.mean("potash_spot", 420.0)]) if posterior else sim5k
+    alloc = sim.allocate(0.9)
+    mixes = {
+        "min_cvar": alloc,
+        "long_short": pd.Series({"infrastructure_beneficiaries": 1.5, "direct_belarus": -0.8}),
+        "alone": {"technology_transfer": 1.0},
+    }
+    table = sim.risk_table(0.9, ["technology_transfer"], mixes=mixes)
+    assert table.index.get_level_values("strategy").unique().tolist() == ["technology_transfer", *mixes]
+    for name, weights in mixes.items():
+        w = dict(weights.weights if name == "min_cvar" else weights)
+        ref, row = _mix_reference(sim, w, 0.9), table.loc[(name, "all")]
+        for col, value in ref.items():
+            assert row[col] == pytest.approx(value, rel=1e-10, abs=1e-13), (name, col)
+        assert row["probability"] == pytest.approx(1.0, rel=1e-12)
+    # the optimiser's CVaR and mean are those of the mix it chose
+    assert table.loc[("min_cvar", "all"), "cvar"] == pytest.approx(alloc.cvar, rel=1e-10)
+    assert table.loc[("min_cvar", "all"), "mean_return"] == pytest.approx(alloc.expected_return, rel=1e-10)
+    # a strategy held alone is that strategy's own rows, tail shares and quantiles included
+    diff = (table.loc["alone"] - table.loc["technology_transfer"]).abs().to_numpy()
+    assert diff.max() < 1e-12
+    # mixes alone
+    only = sim.risk_table(0.9, [], mixes={"alone": mixes["alone"]})
+    assert only.index.get_level_values("strategy").unique().tolist() == ["alone"]
+    assert np.array_equal(only.to_numpy(), table.loc[["alone"]].to_numpy(), equal_nan=True)
+
+
+def test_mix_nav_is_one_plus_the_weighted_excess_of_the_strategies(sim5k):
+    nav = sim5k.mix_nav({"commodities_arbitrage": 0.25, "direct_belarus": 0.5})
+    want = 1.0 + 0.25 * (sim5k.paths("commodities_arbitrage") - 1) + 0.5 * (sim5k.paths("direct_belarus") - 1)
+    assert nav.shape == want.shape and np.abs(nav - want).max() < 1e-14
+    assert (nav[:, 0] == 1.0).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, path",
+    [
+        ({"mixes": [("a", {"direct_belarus": 1.0})]}, "mixes"),
+        ({"mixes": {"direct_belarus": {"direct_belarus": 1.0}}}, "mixes"),
+        ({"mixes": {"": {"direct_belarus": 1.0}}}, "mixes"),
+        ({"mixes": {"m": {"nope": 1.0}}}, "mixes['m']"),
+        ({"mixes": {"m": {"direct_belarus": float("nan")}}}, "mixes['m']"),
+        ({"mixes": {"m": {"direct_belarus": "1"}}}, "mixes['m']"),
+        ({"mixes": {"m": {}}}, "mixes['m']"),
+        ({"mixes": {"m": [0.5, 0.5]}}, "mixes['m']"),
+        ({"mixes": {"m": pd.Series([0.5, 0.5], index=["direct_belarus"] * 2)}}, "mixes['m']"),
+        ({"strategies": []}, "strategies"),
+    ],
+)
+def test_bad_mixes_are_named(sim5k, kwargs, path):
+    with pytest.raises(gs.ConfigError) as err:
+        sim5k.risk_table(0.95, **kwargs)
+    assert err.value.path == path
