@@ -23,6 +23,31 @@ fn default_world_round_trips_through_toml_and_value() {
 }
 
 #[test]
+fn thresholds_name_series_of_every_kind_and_round_trip() {
+    let base = geoscenario::config::DEFAULT_WORLD_TOML;
+    let w = World::default_world();
+    assert_eq!(w.thresholds, vec![("potash_spot".to_string(), 450.0)]);
+    // a derived series and a strategy NAV too, in the config's order
+    let more = base.replace(
+        "potash_spot = 450.0",
+        "potash_spot = 450.0\ndislocation = -25\ndirect_belarus = 1.0",
+    );
+    let w = world_from_toml(&more).unwrap();
+    let names: Vec<&str> = w.thresholds.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["potash_spot", "dislocation", "direct_belarus"]);
+    assert_eq!(w.thresholds[1].1, -25.0);
+    assert_eq!(world_from_toml(&world_to_toml(&w)).unwrap(), w);
+    for (bad, path) in [
+        ("nope = 1.0", "thresholds.nope"),
+        ("spot_price = 1.0", "thresholds.spot_price"),
+        ("potash_spot = inf", "thresholds.potash_spot"),
+        ("potash_spot = \"450\"", "thresholds.potash_spot"),
+    ] {
+        assert_eq!(err_path(&base.replace("potash_spot = 450.0", bad)), path);
+    }
+}
+
+#[test]
 fn errors_name_the_parameter_path() {
     let base = geoscenario::config::DEFAULT_WORLD_TOML;
     let cases = [

@@ -13,9 +13,19 @@ import numpy as np
 from .errors import invalid, warn
 
 
+def is_real(value: Any) -> bool:
+    """Whether ``value`` is a real number, the one rule for every numeric parameter: an
+    int, float, ``Fraction``, NumPy real scalar or 0-d real array. Not a bool (``True``
+    is not a level), a ``Decimal`` (outside Python's real numbers: it refuses to mix
+    with floats), a string or a complex number."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iuf"
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def is_finite_real(value: Any) -> bool:
-    """Whether ``value`` is a real number (not a bool) that a double holds finitely."""
-    return not isinstance(value, bool) and isinstance(value, numbers.Real) and bool(np.isfinite(to_float(value)))
+    """Whether ``value`` is a real number (:func:`is_real`) that a double holds finitely."""
+    return is_real(value) and bool(np.isfinite(to_float(value)))
 
 
 def to_float(value: Any) -> float:
@@ -28,7 +38,11 @@ def to_float(value: Any) -> float:
 
 
 def integer(name: str, value: Any, lo: int, hi: int) -> int:
-    """``value`` as an int in [lo, hi], or a ConfigError naming ``name``."""
+    """``value`` as an int in [lo, hi], or a ConfigError naming ``name``: an int, a NumPy
+    integer or a 0-d integer array (what NumPy takes as a size); not a float, even a
+    whole one, as NumPy refuses ``size=1e6``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value[()]  # a 0-d integer array is its integer
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise invalid(name, f"must be an integer, got {type(value).__name__} {value!r}")
     v = int(value)
@@ -98,7 +112,7 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     out = []
     for k in names:
         p = value[k]
-        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        if not is_real(p):
             raise invalid(f"{name}.{k}", f"must be a number, got {p!r}")
         p = to_float(p)
         if not 0.0 <= p <= 1.0:  # also rejects NaN

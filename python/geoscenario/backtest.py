@@ -17,7 +17,6 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +68,7 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     if not isinstance(equity, pd.Series):
         raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")
     _datetime_index(equity, "equity")  # the dates give the years of the CAGR
-    if isinstance(periods_per_year, bool) or not isinstance(periods_per_year, numbers.Real):
+    if not _validate.is_real(periods_per_year):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
     p = _validate.to_float(periods_per_year)
     if not (np.isfinite(p) and p > 0):
@@ -193,7 +192,7 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
 
 def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
+        if not _validate.is_real(v) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
             raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {v!r}")
         return float(v)
 

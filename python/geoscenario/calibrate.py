@@ -150,7 +150,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has
     no single convention (trading hours differ by market), so it needs ``given``."""
     if given is not None:
-        if isinstance(given, bool) or not isinstance(given, numbers.Real):
+        if not _validate.is_real(given):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
         if not 0 < _validate.to_float(given) <= MAX_PERIODS_PER_YEAR:  # NaN fails
             raise invalid("periods_per_year", f"must be in (0, {MAX_PERIODS_PER_YEAR:,}], got {given}")
@@ -195,7 +195,7 @@ def _levels(series: Any, arg: str) -> pd.Series:
 
 
 def _real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not _validate.is_real(value):
         raise invalid(name, f"must be a number, got {value!r}")
     v = _validate.to_float(value)
     if not math.isfinite(v):

@@ -454,7 +454,7 @@ def sweep(
         tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
         points.append(changes)
     names = None if series is None else _validate.names("series", series, list(world.units))
-    th = check_thresholds(thresholds, names or list(world.units))
+    th = check_thresholds(thresholds, names or list(world.units), world.thresholds)
     qs = check_quantiles(quantiles)
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_point = _threads("threads_per_point", threads_per_point)

@@ -101,11 +101,10 @@ def _sample(sim: Simulation, values: np.ndarray, mask: Any) -> tuple[np.ndarray,
 
 
 def _probs(name: str, q: Any) -> np.ndarray:
-    try:
-        arr = np.atleast_1d(np.asarray(q, dtype=float))
-    except (TypeError, ValueError, OverflowError):
-        arr = np.array([np.nan])
-    if arr.ndim != 1 or arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
+    """Levels in [0, 1]: a real number or a sequence of them (not bools or strings)."""
+    items = [q] if _validate.is_real(q) else list(q) if _validate.is_sequence(q) else []
+    arr = np.array([_validate.to_float(v) if _validate.is_real(v) else np.nan for v in items])
+    if arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
         raise invalid(name, f"must be a non-empty sequence of numbers in [0, 1], got {q!r}")
     return arr
 

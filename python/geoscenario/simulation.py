@@ -416,8 +416,8 @@ class Simulation:
         quantiles
             Quantile levels (exact: the smallest sample value whose weighted CDF reaches q).
         thresholds
-            ``{series: level}`` adds P(X > level); default ``{"potash_spot": 450}`` when
-            potash_spot is summarised.
+            ``{series: level}`` adds P(X > level); default the world's ``[thresholds]``
+            among the series summarised (the default world: potash_spot above 450).
 
         Returns
         -------
@@ -623,7 +623,7 @@ class Simulation:
         t = self._month_index(month)
         names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
-        th = check_thresholds(thresholds, names)
+        th = check_thresholds(thresholds, names, self.world.thresholds)
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
         return self._reduce(build_reducers(names, strategies, qs, th, a), self._series, t, qs, a)

@@ -244,6 +244,6 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     0.0
     """
     x, w = _samples(x, w)
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or np.isnan(_validate.to_float(level)):
+    if not _validate.is_real(level) or np.isnan(_validate.to_float(level)):
         raise invalid("level", f"must be a number, got {level!r}")
     return float(w[x > level].sum() / w.sum())

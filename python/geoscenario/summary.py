@@ -27,11 +27,13 @@ QUANTILES = (0.05, 0.50, 0.95)
 Reducer = tuple[str, str, float, float, list[float], list[float], list[float]]
 
 
-def check_thresholds(thresholds: Mapping[str, float] | None, names: Sequence[str]) -> dict[str, float]:
+def check_thresholds(
+    thresholds: Mapping[str, float] | None, names: Sequence[str], defaults: Mapping[str, float]
+) -> dict[str, float]:
     """``{series: level}`` (or a pandas Series so indexed) for summarised series and finite
-    levels (the defaults if None)."""
+    levels; if None, those of ``defaults`` (the world's ``[thresholds]``) among ``names``."""
     if thresholds is None:
-        return default_thresholds(names)
+        return {k: v for k, v in defaults.items() if k in names}
     if isinstance(thresholds, pd.Series):
         thresholds = thresholds.to_dict()
     if not isinstance(thresholds, Mapping):
@@ -41,15 +43,10 @@ def check_thresholds(thresholds: Mapping[str, float] | None, names: Sequence[str
         if k not in names:
             raise invalid(f"thresholds.{k}", "is not a summarised series")
         level = _validate.to_float(v)
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(level):
+        if not _validate.is_finite_real(v):
             raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
         th[k] = level
     return th
-
-
-def default_thresholds(series: Sequence[str]) -> dict[str, float]:
-    """P(spot > 450) is the thesis' headline (MODEL.md §1): reported whenever potash_spot is."""
-    return {"potash_spot": 450.0} if "potash_spot" in series else {}
 
 
 def build_reducers(
@@ -78,15 +75,16 @@ MAX_QUANTILES = 1_000
 
 def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     """Quantile levels as floats in [0, 1] (a single number is one level)."""
-    if isinstance(quantiles, (int, float, np.number)) and not isinstance(quantiles, bool):
-        quantiles = [quantiles]
-    if not _validate.is_sequence(quantiles):
+    if _validate.is_real(quantiles):
+        qs: list[Any] = [quantiles]
+    elif _validate.is_sequence(quantiles):
+        qs = list(quantiles)
+    else:
         raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")
-    qs = list(quantiles)
     if len(qs) > MAX_QUANTILES:
         raise invalid("quantiles", f"at most {MAX_QUANTILES:,} levels, got {len(qs):,}")
     for q in qs:
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0.0 <= _validate.to_float(q) <= 1.0:
+        if not _validate.is_real(q) or not 0.0 <= _validate.to_float(q) <= 1.0:
             raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")
     labels = [quantile_label(q) for q in qs]
     for i, lab in enumerate(labels):
@@ -108,6 +106,8 @@ def quantile_label(q: float) -> str:
 def _level(q: Any) -> float:
     """A quantile level as a double; a float16 or float32 level as its shortest decimal
     (float32 0.05 is 0.05, not 0.0500000007...)."""
+    if isinstance(q, np.ndarray):
+        q = q[()]  # a 0-d array is its scalar
     if isinstance(q, np.floating) and np.finfo(q.dtype).bits < 64:
         return float(str(q))
     return float(q)
@@ -119,7 +119,7 @@ def check_alpha(alpha: float) -> float:
     A level below one half is refused rather than computed: it is almost always a tail
     probability (0.05) given where the level (0.95) was meant.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)) or not 0.0 < _validate.to_float(alpha) < 1.0:
+    if not _validate.is_real(alpha) or not 0.0 < _validate.to_float(alpha) < 1.0:
         raise invalid("alpha", f"must be a confidence level in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}")
     if alpha < 0.5:
         raise invalid(
@@ -315,7 +315,7 @@ def make_job(
     """The core job for a summary request, with its reducers."""
     names = _validate.names("series", series, list(world.units))
     qs = check_quantiles(quantiles)
-    th = check_thresholds(thresholds, names)
+    th = check_thresholds(thresholds, names, world.thresholds)
     a = None if alpha is None else check_alpha(alpha)
     strategies = [s for s in world.strategies if s in names] if a is not None else []
     reducers = build_reducers(names, strategies, qs, th, a)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -243,7 +242,7 @@ def entropy_pool(
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
     _progress.check(progress)
     eps = float(np.finfo(float).eps)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not eps <= _validate.to_float(tol) < 1:
+    if not _validate.is_real(tol) or not eps <= _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
     n = sim.n_paths
     if len(views) == 0:

@@ -527,6 +527,27 @@ class World:
         return out
 
     @property
+    def thresholds(self) -> dict[str, float]:
+        """The config's ``[thresholds]``: the levels whose exceedance probability
+        P(X > level) every summary reports unless given ``thresholds=`` (series → level,
+        in the series' unit; docs/CONFIG.md §2.10).
+
+        Returns
+        -------
+        dict of str to float
+            Empty when the world declares none.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().thresholds
+        {'potash_spot': 450.0}
+        >>> gs.World.default().with_params({"thresholds.potash_spot": 500}).thresholds
+        {'potash_spot': 500.0}
+        """
+        return dict(self._core.to_dict().get("thresholds", {}))
+
+    @property
     def kinds(self) -> dict[str, str]:
         """Dynamics of every series (``log_ou``, ``gbm``, ``contract``, ``spread``, ...), by name.
 

@@ -178,6 +178,14 @@ pub fn world_to_value(w: &World) -> Value {
         }
         root.insert("strategies".into(), Value::Table(stt));
     }
+    if !w.thresholds.is_empty() {
+        let tt: Table = w
+            .thresholds
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Float(*v)))
+            .collect();
+        root.insert("thresholds".into(), Value::Table(tt));
+    }
 
     if let RegimeMode::Markov { transition } = &w.regimes {
         let mut tt = Table::new();

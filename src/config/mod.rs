@@ -172,6 +172,9 @@ pub struct World {
     /// The sanctions freeze: entering this scenario costs each asset exposure × size (log).
     pub freeze: Option<Freeze>,
     pub strategies: Vec<Strategy>,
+    /// Levels whose exceedance probability P(X > level) every summary reports unless
+    /// told otherwise: (series name, level), in the order of the config.
+    pub thresholds: Vec<(String, f64)>,
 }
 
 /// A tradable asset (MODEL.md §5): monthly log return

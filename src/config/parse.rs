@@ -234,6 +234,7 @@ pub fn world_from_value(root: &Value) -> Result<World> {
             "assets",
             "freeze",
             "strategies",
+            "thresholds",
         ],
     )?;
 
@@ -336,6 +337,10 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         Some(v) => parse_strategies(as_table(v, "strategies")?, &assets, &factors, &derived)?,
         None => Vec::new(),
     };
+    let thresholds = match root.get("thresholds") {
+        Some(v) => parse_thresholds(as_table(v, "thresholds")?, &factors, &derived, &strategies)?,
+        None => Vec::new(),
+    };
 
     let world = World {
         name,
@@ -351,10 +356,46 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         assets,
         freeze,
         strategies,
+        thresholds,
     };
     // the correlation matrix must factorise
     linalg::correlation_cholesky(&world)?;
     Ok(world)
+}
+
+/// `[thresholds]`: series name = level, for every series (factor, derived series or
+/// strategy NAV); a level is any finite number in the series' unit.
+fn parse_thresholds(
+    t: &Table,
+    factors: &[Factor],
+    derived: &[Derived],
+    strategies: &[super::Strategy],
+) -> Result<Vec<(String, f64)>> {
+    let series: Vec<&str> = factors
+        .iter()
+        .map(|f| f.name.as_str())
+        .chain(derived.iter().map(|d| d.name.as_str()))
+        .chain(strategies.iter().map(|s| s.name.as_str()))
+        .collect();
+    let mut out = Vec::with_capacity(t.len());
+    for (key, v) in t {
+        let path = join("thresholds", key);
+        if !series.contains(&key.as_str()) {
+            return Err(CoreError::invalid(
+                path,
+                format!("is not a series (series: {})", series.join(", ")),
+            ));
+        }
+        let level = number(v, &path)?;
+        if !level.is_finite() {
+            return Err(CoreError::invalid(
+                path,
+                format!("must be a finite number, got {level}"),
+            ));
+        }
+        out.push((key.clone(), level));
+    }
+    Ok(out)
 }
 
 fn parse_factors(root: &Table) -> Result<Vec<Factor>> {

@@ -808,3 +808,53 @@ def test_reprs_and_messages_in_plain_english(default_world):
     sim = default_world.simulate(500, seed=0, progress=False)
     with pytest.raises(gs.ConfigError, match=r"in \[0\.5, 1\)"):
         sim.risk_table(alpha=95)
+
+
+# ---------------------------------------------------------------- thresholds in the config
+def test_summary_thresholds_come_from_the_worlds_config():
+    world = gs.World.default()
+    assert world.thresholds == {"potash_spot": 450.0}
+    sim = world.simulate(2_000, seed=3, progress=False)
+    row = sim.summary("potash_spot").loc[("potash_spot", "all")]
+    x = sim.paths("potash_spot")[:, -1]
+    assert row["threshold"] == 450.0
+    assert row["p_above"] == pytest.approx(float(sim.weights @ (x > 450.0)), rel=1e-12)
+    # a world that declares none reports none, whatever its series are called
+    bare = gs.World.from_dict({k: v for k, v in world.to_dict().items() if k != "thresholds"})
+    assert bare.thresholds == {}
+    assert bare.simulate(500, seed=1, progress=False).summary("potash_spot")["p_above"].isna().all()
+    # any series, derived series and strategy NAVs included, through overrides and TOML
+    more = world.with_params({"thresholds.dislocation": -25, "thresholds.direct_belarus": 1.0})
+    assert more.thresholds == {"potash_spot": 450.0, "dislocation": -25.0, "direct_belarus": 1.0}
+    assert gs.World.from_toml(more.to_toml()).thresholds == more.thresholds
+    names = ["dislocation", "direct_belarus", "bilateral_trade"]
+    table = more.simulate(1_000, seed=2, progress=False).summary(names)
+    assert table.xs("all", level="scenario")["threshold"].tolist()[:2] == [-25.0, 1.0]
+    assert np.isnan(table.loc[("bilateral_trade", "all"), "threshold"])
+    assert more.simulate_summary(1_000, seed=2, series=names, progress=False).table.equals(table)
+    # a call's own thresholds replace the config's; {} asks for none
+    assert sim.summary("potash_spot", thresholds={})["p_above"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "toml, path",
+    [
+        ('[thresholds]\nnope = 1.0', "thresholds.nope"),
+        ('[thresholds]\nspot = inf', "thresholds.spot"),
+        ('[thresholds]\nspot = "450"', "thresholds.spot"),
+        ('thresholds = 450.0', "thresholds"),
+    ],
+)
+def test_bad_config_thresholds_are_named(toml, path):
+    text = f"""{toml}
+[factors.spot]
+kind = "log_ou"
+unit = "USD/t"
+initial = 350.0
+[scenarios.base]
+probability = 1.0
+spot = {{ theta = 350.0, kappa = 0.5, sigma = 0.2 }}
+"""
+    with pytest.raises(gs.ConfigError) as err:
+        gs.World.from_toml(text)
+    assert err.value.path == path

@@ -60,5 +60,5 @@ def test_every_complete_world_in_the_reference_loads_and_runs(toml):
 
 def test_the_reference_names_every_top_level_table():
     for table in ("world", "factors", "scenarios", "correlations", "derived", "transitions",
-                  "assets", "freeze", "strategies"):
+                  "assets", "freeze", "strategies", "thresholds"):
         assert f"`[{table}" in TEXT, table

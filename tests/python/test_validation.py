@@ -768,7 +768,8 @@ def test_fractions_and_numpy_scalars_are_stored_as_floats(default_world):
     ("call", "path"),
     [
         (lambda sim: sim.summary(np.array("potash_spot")), "series"),
-        (lambda sim: sim.summary("potash_spot", quantiles=np.array(0.5)), "quantiles"),
+        # (a 0-d array of a number is that number: one level)
+        (lambda sim: sim.summary("potash_spot", quantiles=np.array("0.5")), "quantiles"),
         (lambda sim: sim.allocate(strategies=np.array("direct_belarus")), "strategies"),
         (lambda sim: sim.with_views(np.array(gs.View.mean("potash_spot", 400.0), dtype=object)), "views"),
     ],
@@ -824,3 +825,95 @@ def test_config_numbers_must_be_real_numbers(default_world, value):
 def test_config_numbers_may_be_numpy_scalars_and_0d_arrays(default_world, value):
     w = default_world.with_params({"scenarios.bear.potash_spot.sigma": value})
     assert w.to_dict()["scenarios"]["bear"]["potash_spot"]["sigma"] == float(value)
+
+
+# ---------------------------------------------------------------- one rule for numbers
+# Every numeric parameter takes a real number in any of these types, with the same
+# result as the float, and refuses the others with an error naming the parameter.
+def _real_forms(x: float) -> dict:
+    from fractions import Fraction
+
+    return {"int" if x == int(x) else "float": int(x) if x == int(x) else x, "Fraction": Fraction(x),
+            "np.float64": np.float64(x), "np.float32": np.float32(x), "0-d array": np.array(x)}
+
+
+def _not_real_forms(x: float) -> dict:
+    from decimal import Decimal
+
+    return {"bool": True, "Decimal": Decimal(repr(x)), "str": repr(x), "complex": complex(x),
+            "1-d array": np.array([x]), "list": [x]}
+
+
+@pytest.fixture(scope="module")
+def numeric_calls():
+    from geoscenario.backtest import metrics
+
+    world = gs.World.default()
+    sim = world.simulate(2_000, seed=5, progress=False)
+    s = "potash_spot"
+    eq = pd.Series([1.0, 1.1, 0.99, 1.2], index=pd.date_range("2020-01-31", periods=4, freq="ME"))
+    sigma = "scenarios.bear.potash_spot.sigma"
+    px = pd.DataFrame({"a": [1.0, 1.1, 1.05, 1.2]}, index=eq.index)
+    potash = gs.data.potash_monthly("2015-01", "2020-01")
+    # parameter: (a value every form holds exactly, the call)
+    return {
+        "alpha": (0.75, lambda v: sim.risk_table(v, "direct_belarus")),
+        "quantiles": (0.5, lambda v: sim.summary(s, quantiles=[v])),
+        f"thresholds.{s}": (450.0, lambda v: sim.summary(s, thresholds={s: v})),
+        "probabilities.bull": (0.25, lambda v: sim.reweight({"base": 0.5, "bull": v, "bear": 0.25}).weights),
+        "view.value": (400.0, lambda v: gs.View.mean(s, v)),
+        "tol": (2.0**-30, lambda v: sim.with_views([gs.View.mean(s, 400.0)], tol=v).weights),
+        sigma: (0.25, lambda v: world.with_params({sigma: v}).to_dict()),
+        "level": (1.5, lambda v: gs.stats.prob_above([1.0, 2.0], [1.0, 1.0], v)),
+        "periods_per_year": (12.0, lambda v: metrics(eq, v)),
+        "strategies.s.cost_bps": (10.0, lambda v: gs.Strategy("s", {"hk_equity": 1.0}, cost_bps=v)),
+        "cost_bps": (10.0, lambda v: gs.backtest(px, {"a": 0.5}, cost_bps=v).equity),
+        "view.threshold": (450.0, lambda v: gs.View.prob_above(s, v, 0.25)),
+        "target_return": (0.0625, lambda v: sim.allocate(0.9, target_return=v).weights),
+        "mixes['m']": (0.5, lambda v: sim.risk_table(0.9, [], mixes={"m": {"direct_belarus": v}})),
+        "dt": (0.0625, lambda v: gs.calibrate.log_ou(potash, dt=v).table),
+    }
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (pd.DataFrame, pd.Series)):
+        return a.equals(b)
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+@pytest.mark.parametrize("form", ["int", "Fraction", "np.float64", "np.float32", "0-d array"])
+def test_every_numeric_parameter_takes_every_real_type_alike(numeric_calls, form):
+    for param, (x, call) in numeric_calls.items():
+        forms = _real_forms(x)
+        if form == "int" and form not in forms:
+            continue
+        assert _same(call(forms[form]), call(x)), (param, form)
+
+
+@pytest.mark.parametrize("form", ["bool", "Decimal", "str", "complex", "1-d array", "list"])
+def test_every_numeric_parameter_refuses_what_is_not_a_real_number(numeric_calls, form):
+    for param, (x, call) in numeric_calls.items():
+        with pytest.raises(gs.ConfigError) as err:
+            call(_not_real_forms(x)[form])
+        assert err.value.path == param, (param, form, str(err.value))
+
+
+@pytest.mark.parametrize("value", [12, np.int64(12), np.uint8(12), np.array(12)])
+def test_integer_parameters_take_integers_of_any_type(value):
+    # (``n_paths``, ``seed``, ``threads`` and the rest go through the same check)
+    sim = gs.World.default().simulate(50, value, seed=1, progress=False)
+    assert sim.horizon_months == 12
+
+
+# a whole float is refused, as NumPy refuses ``size=12.0``
+@pytest.mark.parametrize("value", [12.0, np.float64(12), np.array(12.0), True, np.array([12]), "12"])
+def test_integer_parameters_refuse_what_is_not_an_integer(value):
+    raises_at("horizon_months", gs.World.default().simulate, 50, value, seed=1, progress=False)
+
+
+@pytest.mark.parametrize("quantiles", [[True], ["0.5"], [0.5, "0.9"], [], 0.5j, [None]])
+def test_plot_quantile_levels_follow_the_rule_for_numbers(quantiles):
+    sim = gs.World.default().simulate(200, seed=1, progress=False)
+    raises_at("quantiles", gs.plot.fan_quantiles, sim, "potash_spot", quantiles)
