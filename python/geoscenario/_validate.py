@@ -18,9 +18,39 @@ def is_real(value: Any) -> bool:
     int, float, ``Fraction``, NumPy real scalar or 0-d real array. Not a bool (``True``
     is not a level), a ``Decimal`` (outside Python's real numbers: it refuses to mix
     with floats), a string or a complex number."""
+    if isinstance(value, np.ma.MaskedArray):  # np.ma.masked too: its value is hidden
+        return False
     if isinstance(value, np.ndarray):
         return value.ndim == 0 and value.dtype.kind in "iuf"
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def level(q: Any) -> float:
+    """A probability level (a quantile's, ``alpha``) as a double; a float16 or float32
+    level as its shortest decimal (float32 0.05 is 0.05, not 0.0500000007...)."""
+    if isinstance(q, np.ndarray):
+        q = q[()]  # a 0-d array is its scalar
+    if isinstance(q, np.floating) and np.finfo(q.dtype).bits < 64:
+        return float(str(q))
+    return to_float(q)  # NaN beyond the double range: refused as out of [0, 1]
+
+
+def levels(name: str, q: Any) -> np.ndarray:
+    """Probability levels in [0, 1]: a real number (:func:`is_real`) or an array or nested
+    sequence of them, as a float array of the same shape (each value by :func:`level`);
+    otherwise a ConfigError naming ``name``."""
+    try:
+        arr = np.asarray(q, dtype=object) if not isinstance(q, np.ndarray) or q.dtype.kind == "O" else q
+    except (TypeError, ValueError):  # ragged nesting
+        arr = np.array(np.nan)
+    if isinstance(arr, np.ma.MaskedArray) or (arr.dtype.kind == "O" and not all(is_real(v) for v in arr.flat)):
+        arr = np.array(np.nan)
+    elif arr.dtype.kind not in "iufO":  # strings, booleans, dates
+        arr = np.array(np.nan)
+    out = np.vectorize(level, otypes=[float])(arr) if arr.size else arr.astype(float)
+    if not ((out >= 0) & (out <= 1)).all():  # NaN fails both
+        raise invalid(name, f"must be levels in [0, 1], got {q!r}")
+    return out
 
 
 def is_finite_real(value: Any) -> bool:

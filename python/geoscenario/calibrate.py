@@ -19,7 +19,6 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -741,12 +740,7 @@ def log_ou(
         raise invalid("jumps", f"must be True or False, got {jumps!r}")
     if mean_reversion not in ("joint", "ar1"):
         raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
-    if (
-        isinstance(max_jumps, bool)
-        or not isinstance(max_jumps, numbers.Integral)
-        or not 1 <= max_jumps <= 50
-    ):
-        raise invalid("max_jumps", f"must be an integer in [1, 50], got {max_jumps!r}")
+    max_jumps = _validate.integer("max_jumps", max_jumps, 1, 50)
     s = _levels(series, "series")
     step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
     if not 0 < step <= 10:
@@ -939,13 +933,7 @@ def factor_betas(
         if lags is None:
             nw_lags = int(_core.newey_west_lags(n))
         else:
-            if (
-                isinstance(lags, bool)
-                or not isinstance(lags, numbers.Integral)
-                or not 0 <= lags < n
-            ):
-                raise invalid("lags", f"must be an integer in [0, {n - 1}], got {lags!r}")
-            nw_lags = int(lags)
+            nw_lags = _validate.integer("lags", lags, 0, n - 1)
     elif lags is not None:
         raise invalid("lags", "applies only with newey_west=True")
     raw = _core.calibrate_ols(

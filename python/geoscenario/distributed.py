@@ -393,7 +393,8 @@ def sweep(
     horizon_months, seed
         As in :meth:`World.simulate`; every point uses the same seed.
     series, quantiles, thresholds
-        As in :meth:`World.simulate_summary`.
+        As in :meth:`World.simulate_summary`; without ``thresholds`` each point reports
+        its own world's ``[thresholds]`` (a grid over ``"thresholds.<series>"`` varies them).
     threads_per_point
         Threads each task uses inside its worker.
     retries
@@ -454,7 +455,9 @@ def sweep(
         tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
         points.append(changes)
     names = None if series is None else _validate.names("series", series, list(world.units))
-    th = check_thresholds(thresholds, names or list(world.units), world.thresholds)
+    # given thresholds are checked here; without them each point reports its own
+    # world's [thresholds] (a grid may change them)
+    th = None if thresholds is None else check_thresholds(thresholds, names or list(world.units), {})
     qs = check_quantiles(quantiles)
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_point = _threads("threads_per_point", threads_per_point)

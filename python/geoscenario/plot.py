@@ -101,10 +101,9 @@ def _sample(sim: Simulation, values: np.ndarray, mask: Any) -> tuple[np.ndarray,
 
 
 def _probs(name: str, q: Any) -> np.ndarray:
-    """Levels in [0, 1]: a real number or a sequence of them (not bools or strings)."""
-    items = [q] if _validate.is_real(q) else list(q) if _validate.is_sequence(q) else []
-    arr = np.array([_validate.to_float(v) if _validate.is_real(v) else np.nan for v in items])
-    if arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
+    """Levels in [0, 1]: a real number or a flat sequence of them (not bools or strings)."""
+    arr = np.atleast_1d(_validate.levels(name, q))
+    if arr.ndim != 1 or arr.size == 0:
         raise invalid(name, f"must be a non-empty sequence of numbers in [0, 1], got {q!r}")
     return arr
 
@@ -335,8 +334,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     >>> plt.close(ax.figure)
     """
     _sim(sim)
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= MAX_BINS:
-        raise invalid("bins", f"must be an integer in [1, {MAX_BINS:,}], got {bins!r}")
+    bins = _validate.integer("bins", bins, 1, MAX_BINS)
     if level is not None:
         level = _number("level", level)
     edges = None if value_range is None else _range_edges(value_range, int(bins))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate, stats
 from .errors import invalid
+from .strategy import MAX_WEIGHT
 from .summary import QUANTILES, SummaryResult
 from .views import Allocation, View
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from .world import World
 
 __all__ = ["Simulation"]
+
+MAX_MIXES = 1_000
+"""Most mixes one risk table takes (each costs a pass over the paths)."""
 
 
 
@@ -458,9 +462,11 @@ class Simulation:
         quantiles
             Levels of the return quantile columns, in [0, 1].
         mixes
-            ``{name: weights}``: buy-and-hold mixes of strategies to add as rows after
-            the strategies, each weights an :class:`Allocation` or ``{strategy: weight}``
-            (a dict or Series). A mix's NAV is :meth:`mix_nav` of its weights.
+            ``{name: weights}`` (at most 1,000): buy-and-hold mixes of strategies to add
+            as rows after the strategies, each weights an :class:`Allocation` or
+            ``{strategy: weight}`` (a dict or Series). A mix's NAV is :meth:`mix_nav` of
+            its weights; with short weights it can fall below 0, and its maximum
+            drawdown exceed 1.
 
         Returns
         -------
@@ -483,31 +489,33 @@ class Simulation:
         >>> abs(float(mix.loc["all", "cvar"]) - a.cvar) < 1e-12
         True
         """
-        navs = self._mix_navs(mixes)
+        from .summary import check_alpha
+
+        a = check_alpha(alpha)
+        mixed = self._mixes(mixes)
         if _validate.is_sequence(strategies):
             strategies = list(strategies)
-        if navs and strategies == []:
+        if mixed and strategies == []:
             names: list[str] = []
         else:
             names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
-        navs = {**{s: self._series[s] for s in names}, **navs}
-        table = self._risk(navs, quantiles, alpha)
+        # per row: the horizon NAV and each path's maximum drawdown
+        rows = {s: (self._series[s][:, -1], self._drawdowns(s)) for s in names} | mixed
+        table = self._risk({s: nav for s, (nav, _) in rows.items()}, quantiles, a, own=names)
         # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
-        labels = list(navs)
-        r = np.ascontiguousarray(np.column_stack([nav[:, -1] - 1.0 for nav in navs.values()]))
+        labels = list(rows)
+        r = np.ascontiguousarray(np.column_stack([nav - 1.0 for nav, _ in rows.values()]))
         w = np.ascontiguousarray(self.weights)
-        core = _core.risk_table(r, w, self.scenario, len(self.scenario_names), float(alpha))
+        core = _core.risk_table(r, w, self.scenario, len(self.scenario_names), a)
         k = len(self.scenario_names)
         share = {}
         for strat_i, scen_i, ts in zip(core["strategy"], core["scenario"], core["tail_share"]):
             label = "all" if scen_i >= k else self.scenario_names[scen_i]
             share[(labels[strat_i], label)] = float(ts)
         table["tail_share"] = [share.get(ix, np.nan) for ix in table.index]
-        drawdowns = {s: self._drawdowns(s) if s in names else _core.max_drawdown(np.ascontiguousarray(navs[s]))
-                     for s in labels}
         mdd = []
         for strat, scen in table.index:
-            dd = drawdowns[strat]
+            dd = rows[strat][1]
             if scen == "all":
                 mdd.append(stats.weighted_mean(dd, w))
             else:
@@ -565,7 +573,7 @@ class Simulation:
         ----------
         weights
             An :class:`Allocation`, or ``{strategy: weight}`` (a dict or a Series
-            indexed by strategy); strategies left out weigh 0.
+            indexed by strategy), each weight in [−100, 100]; strategies left out weigh 0.
 
         Returns
         -------
@@ -599,22 +607,26 @@ class Simulation:
         for s, v in weights.items():
             if not isinstance(s, str) or s not in strategies:
                 raise invalid(name, f"{s!r} is not a strategy (strategies: {', '.join(strategies) or 'none'})")
-            if not _validate.is_finite_real(v):
-                raise invalid(name, f"the weight of {s!r} must be a finite number, got {v!r}")
+            if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
+                raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
             nav += _validate.to_float(v) * (self._series[s] - 1.0)
         return nav
 
-    def _mix_navs(self, mixes: Any) -> dict[str, np.ndarray]:
-        """NAV paths of the ``mixes`` argument of :meth:`risk_table`, by name."""
+    def _mixes(self, mixes: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The ``mixes`` argument of :meth:`risk_table`: by name, the horizon NAV and each
+        path's maximum drawdown (one mix's whole NAV paths in memory at a time)."""
         if mixes is None:
             return {}
         if not isinstance(mixes, Mapping):
             raise invalid("mixes", f"must be {{name: weights}}, got {type(mixes).__name__}")
+        if len(mixes) > MAX_MIXES:
+            raise invalid("mixes", f"at most {MAX_MIXES:,} mixes, got {len(mixes):,}")
         out = {}
         for m, weights in mixes.items():
             if not isinstance(m, str) or not m or m in self.world.strategies:
                 raise invalid("mixes", f"names must be strings other than the strategies' names, got {m!r}")
-            out[m] = self._mix_nav(f"mixes[{m!r}]", weights)
+            nav = self._mix_nav(f"mixes[{m!r}]", weights)
+            out[m] = (nav[:, -1].copy(), _core.max_drawdown(nav))
         return out
 
     def _summary(self, series, month, quantiles, thresholds, alpha) -> SummaryResult:
@@ -626,45 +638,46 @@ class Simulation:
         th = check_thresholds(thresholds, names, self.world.thresholds)
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
-        return self._reduce(build_reducers(names, strategies, qs, th, a), self._series, t, qs, a)
+        columns = {n: self._series[n][:, t] for n in names}
+        return self._reduce(build_reducers(names, strategies, qs, th, a), columns, t, qs, a, own=names)
 
-    def _risk(self, navs: Mapping[str, np.ndarray], quantiles: Any, alpha: Any) -> pd.DataFrame:
-        """The risk rows of NAV paths at the horizon (strategies' or mixes')."""
-        from .summary import build_reducers, check_alpha, check_quantiles
+    def _risk(self, navs: Mapping[str, np.ndarray], quantiles: Any, alpha: float, own: Sequence[str]) -> pd.DataFrame:
+        """The risk rows of horizon NAVs by name: the strategies ``own`` and mixes."""
+        from .summary import build_reducers, check_quantiles
 
         qs = check_quantiles(quantiles)
-        a = check_alpha(alpha)
-        reducers = build_reducers([], list(navs), qs, {}, a)
-        return self._reduce(reducers, navs, self.horizon_months, qs, a).risk.copy()
+        reducers = build_reducers([], list(navs), qs, {}, alpha)
+        return self._reduce(reducers, navs, self.horizon_months, qs, alpha, own=own).risk.copy()
 
-    def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
-        """Run ``reducers`` on month ``t`` of ``columns`` (name to paths): in the core
-        under the run's own weights, with the Python statistics under arbitrary ones
-        (posterior views)."""
+    def _reduce(self, reducers, columns, t, qs, alpha, own: Sequence[str]) -> SummaryResult:
+        """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``): in
+        the core under the run's own weights, with the Python statistics under arbitrary
+        ones (posterior views). The columns ``own`` are the world's series of that name."""
         label = self.world._core.month_labels(self.horizon_months)[t]
         if self._custom is None:
-            # the core reads the values given here; a reducer names a world series
-            # only so that the job can be built (a mix has none of its own)
-            anchor = next(iter(self._series))
-            spec = [(r[0], r[1] if r[1] in self._series else anchor, *r[2:]) for r in reducers]
+            # The core reads the values given here. A reducer names a world series so
+            # that the job can be built, and the core sums squares about that series'
+            # month-0 value: a mix names a strategy, whose NAV starts at 1 as the mix's does.
+            anchor = next(iter(self.world.strategies), "")
+            spec = [(r[0], r[1] if r[1] in own else anchor, *r[2:]) for r in reducers]
             job = _core.SummaryJob.for_world(self.world._core, spec, t, self.n_paths, self.horizon_months,
                                              self.seed, self.antithetic, getattr(self, "qmc", False))
             values = np.empty((self.n_paths, len(reducers)))
             for i, (_, src, a, b, *_rest) in enumerate(reducers):
-                col = columns[src][:, t]
+                col = columns[src]
                 values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
             rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
         else:
-            rows = self._general_rows(reducers, columns, t)
+            rows = self._general_rows(reducers, columns)
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
-    def _general_rows(self, reducers, columns, t) -> list[dict[str, Any]]:
+    def _general_rows(self, reducers, columns) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views)."""
         w_all = self.weights
         rows = []
         for name, src, ra, rb, rq, rth, rcvar in reducers:
-            col = ra + rb * columns[src][:, t]
+            col = ra + rb * columns[src]
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())

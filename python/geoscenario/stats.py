@@ -196,12 +196,7 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     2.0
     """
     x, w = _samples(x, w)
-    try:  # strings ("0.5") and booleans are not levels: refused like any value outside [0, 1]
-        qs = np.array(np.nan) if np.asarray(q).dtype.kind not in "iufO" else np.asarray(q, dtype=float)
-    except (TypeError, ValueError, OverflowError):
-        qs = np.array(np.nan)
-    if not ((qs >= 0) & (qs <= 1)).all():  # NaN fails both
-        raise invalid("q", f"quantile levels must be in [0, 1], got {q!r}")
+    qs = _validate.levels("q", q)  # real numbers only: not "0.5", True or a Decimal
     order = np.argsort(x, kind="stable")
     xs = x[order]
     cw = np.cumsum(w[order])

@@ -35,6 +35,8 @@ def check_thresholds(
     if thresholds is None:
         return {k: v for k, v in defaults.items() if k in names}
     if isinstance(thresholds, pd.Series):
+        if not thresholds.index.is_unique:
+            raise invalid("thresholds", "names a series twice")
         thresholds = thresholds.to_dict()
     if not isinstance(thresholds, Mapping):
         raise invalid("thresholds", f"must be a dict of series to level, got {type(thresholds).__name__}")
@@ -42,10 +44,9 @@ def check_thresholds(
     for k, v in thresholds.items():
         if k not in names:
             raise invalid(f"thresholds.{k}", "is not a summarised series")
-        level = _validate.to_float(v)
         if not _validate.is_finite_real(v):
             raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
-        th[k] = level
+        th[k] = _validate.to_float(v)
     return th
 
 
@@ -90,27 +91,17 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     for i, lab in enumerate(labels):
         if lab in labels[:i]:
             raise invalid("quantiles", f"give each level once: {qs[labels.index(lab)]!r} and {qs[i]!r} are both {lab}")
-    return [_level(q) for q in qs]
+    return [_validate.level(q) for q in qs]
 
 
 def quantile_label(q: float) -> str:
     """Column label of quantile level q, in percent: ``q05`` for 0.05, ``q12.5`` for 0.125,
     ``q0.1`` for 0.001, ``q49.99999`` for 0.4999999 (12 significant digits: a label
     never rounds to another level's)."""
-    pct = _level(q) * 100
+    pct = _validate.level(q) * 100
     if abs(pct - round(pct)) < 1e-9:
         return f"q{round(pct):02d}"
     return f"q{pct:.12g}"
-
-
-def _level(q: Any) -> float:
-    """A quantile level as a double; a float16 or float32 level as its shortest decimal
-    (float32 0.05 is 0.05, not 0.0500000007...)."""
-    if isinstance(q, np.ndarray):
-        q = q[()]  # a 0-d array is its scalar
-    if isinstance(q, np.floating) and np.finfo(q.dtype).bits < 64:
-        return float(str(q))
-    return float(q)
 
 
 def check_alpha(alpha: float) -> float:
@@ -127,7 +118,7 @@ def check_alpha(alpha: float) -> float:
             f"is the confidence level, in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}; "
             f"did you mean {1.0 - float(alpha):g}?",
         )
-    return float(alpha)
+    return _validate.level(alpha)
 
 
 class SummaryResult:

@@ -376,6 +376,13 @@ class World:
             d["strategies"] = table
         else:
             d.pop("strategies", None)
+        # the thresholds of strategies replaced away go with them
+        gone = set(self.strategies) - set(table)
+        kept = {k: v for k, v in d.get("thresholds", {}).items() if k not in gone}
+        if kept:
+            d["thresholds"] = kept
+        else:
+            d.pop("thresholds", None)
         return World.from_dict(d)
 
     @property

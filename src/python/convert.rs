@@ -68,8 +68,14 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
     if is_numpy_bool(obj) {
         return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
     }
-    // a 0-d NumPy array stands for its element
+    // a 0-d NumPy array stands for its element, unless masked (`np.ma.masked` too)
     if let Some(kind) = zero_d_kind(obj) {
+        if is_masked(obj) {
+            return Err(CoreError::invalid(
+                path,
+                "unsupported value: a masked array (its value is hidden by its mask)",
+            ));
+        }
         return match kind.as_str() {
             "b" => Ok(Value::Boolean(obj.is_truthy().unwrap_or(false))),
             "i" | "u" | "f" => {
@@ -120,8 +126,6 @@ fn text(s: &Bound<'_, PyString>, path: &str) -> Result<String> {
     })
 }
 
-/// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`): a boolean, not the
-/// integer 0 or 1 its `__index__` gives.
 /// The dtype kind (`"f"`, `"i"`, ...) of a 0-d NumPy array, or None for anything else.
 fn zero_d_kind(obj: &Bound<'_, PyAny>) -> Option<String> {
     let ndim = obj.getattr("ndim").ok()?.extract::<usize>().ok()?;
@@ -145,6 +149,17 @@ fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `obj` is a NumPy masked array (`numpy.ma.MaskedArray`, `numpy.ma.masked`).
+fn is_masked(obj: &Bound<'_, PyAny>) -> bool {
+    obj.py()
+        .import("numpy.ma")
+        .and_then(|ma| ma.getattr("MaskedArray"))
+        .and_then(|m| obj.is_instance(&m))
+        .unwrap_or(false)
+}
+
+/// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`): a boolean, not the
+/// integer 0 or 1 its `__index__` gives.
 fn is_numpy_bool(obj: &Bound<'_, PyAny>) -> bool {
     let ty = obj.get_type();
     let named = |attr: &str, want: &[&str]| {

@@ -73,6 +73,18 @@ def test_sweep_returns_a_tidy_frame(client):
     np.testing.assert_array_equal(one["mean"].to_numpy(), ref["mean"].to_numpy())
 
 
+def test_a_sweep_over_thresholds_reports_each_points_own(client):
+    world = gs.World.default()
+    df = gs.distributed.sweep(world, {"thresholds.potash_spot": [300.0, 600.0]}, 2_000, client=client,
+                              series="potash_spot", seed=3)
+    for level in (300.0, 600.0):
+        got = df[df["thresholds.potash_spot"] == level]
+        assert (got["threshold"] == level).all()
+        ref = world.with_params({"thresholds.potash_spot": level}).simulate_summary(
+            2_000, seed=3, series="potash_spot", alpha=None, progress=False).table
+        np.testing.assert_array_equal(got["p_above"].to_numpy(), ref["p_above"].to_numpy())
+
+
 def test_sweep_over_a_list_valued_parameter_keeps_each_value_in_one_cell(client):
     world = gs.World.default()
     windows = [[1, 3], [6, 12]]

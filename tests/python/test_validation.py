@@ -917,3 +917,63 @@ def test_integer_parameters_refuse_what_is_not_an_integer(value):
 def test_plot_quantile_levels_follow_the_rule_for_numbers(quantiles):
     sim = gs.World.default().simulate(200, seed=1, progress=False)
     raises_at("quantiles", gs.plot.fan_quantiles, sim, "potash_spot", quantiles)
+
+
+@pytest.mark.filterwarnings("ignore:log_ou:RuntimeWarning")  # the jump fit's own doubts, not the point here
+@pytest.mark.parametrize("value", [np.int64(3), np.array(3)])
+def test_every_integer_parameter_takes_a_0d_integer_array(value):
+    potash = gs.data.potash_monthly("2010-01", "2020-01")
+    assert gs.calibrate.log_ou(potash, jumps=True, max_jumps=value).table.equals(
+        gs.calibrate.log_ou(potash, jumps=True, max_jumps=3).table)
+    r = potash.pct_change().dropna()
+    frame = pd.DataFrame({"a": r, "b": r.shift(1).fillna(0.0) + r})
+    fit = gs.calibrate.factor_betas(frame[["b"]], frame[["a"]], newey_west=True, lags=value)
+    assert fit.table.equals(gs.calibrate.factor_betas(frame[["b"]], frame[["a"]], newey_west=True, lags=3).table)
+    plt = pytest.importorskip("matplotlib.pyplot")
+    sim = gs.World.default().simulate(300, seed=1, progress=False)
+    steps = [[p.get_data().values for p in gs.plot.horizon_hist(sim, "potash_spot", bins=b).patches]
+             for b in (value, 3)]
+    plt.close("all")
+    assert steps[0] and all(len(a) == 3 and np.array_equal(a, b) for a, b in zip(*steps))
+
+
+@pytest.mark.parametrize("q", ["0.5", True, [True, 0.5], np.array(0.5, dtype=object).astype(str), 0.5j,
+                               np.ma.masked, [[0.5], [0.2, 0.3]]])
+def test_quantile_levels_of_stats_follow_the_rule_for_numbers(q):
+    from decimal import Decimal
+
+    raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0, 3.0], [1.0, 1.0, 1.0], q)
+    raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0], [1.0, 1.0], Decimal("0.5"))
+
+
+def test_a_float32_level_is_the_decimal_it_prints_as_everywhere():
+    x, w = np.linspace(0.0, 1.0, 101), np.ones(101)
+    f32 = np.float32(0.05)
+    assert gs.stats.weighted_quantile(x, w, f32) == gs.stats.weighted_quantile(x, w, 0.05)
+    assert np.array_equal(gs.stats.weighted_quantile(x, w, np.array([f32, np.float32(0.5)])),
+                          gs.stats.weighted_quantile(x, w, [0.05, 0.5]))
+    sim = gs.World.default().simulate(2_000, seed=1, progress=False)
+    assert sim.risk_table(np.float32(0.95)).equals(sim.risk_table(0.95))
+    assert sim.risk_table(np.float32(0.95)).attrs["alpha"] == 0.95
+    fan = gs.plot.fan_quantiles(sim, "potash_spot", [f32], by_scenario=False)
+    assert fan.equals(gs.plot.fan_quantiles(sim, "potash_spot", [0.05], by_scenario=False))
+
+
+@pytest.mark.parametrize("masked", [np.ma.masked, np.ma.array(450.0, mask=True), np.ma.array(450.0, mask=False)])
+def test_a_masked_number_is_refused_where_a_number_is_expected(masked):
+    sim = gs.World.default().simulate(300, seed=1, progress=False)
+    raises_at("thresholds.potash_spot", gs.World.default().with_params, {"thresholds.potash_spot": masked})
+    raises_at("thresholds.potash_spot", sim.summary, "potash_spot", thresholds={"potash_spot": masked})
+    raises_at("view.value", gs.View.mean, "potash_spot", masked)
+
+
+def test_thresholds_given_twice_in_a_series_are_refused():
+    sim = gs.World.default().simulate(300, seed=1, progress=False)
+    raises_at("thresholds", sim.summary, "potash_spot", thresholds=pd.Series([1.0, 2.0], index=["potash_spot"] * 2))
+
+
+def test_replacing_strategies_drops_the_thresholds_of_those_removed():
+    world = gs.World.default().with_params({"thresholds.direct_belarus": 1.0})
+    new = gs.Strategy("x", {"hk_equity": 1.0})
+    assert world.with_strategies(new, replace=True).thresholds == {"potash_spot": 450.0}
+    assert world.with_strategies(new).thresholds == {"potash_spot": 450.0, "direct_belarus": 1.0}

@@ -331,3 +331,29 @@ def test_bad_mixes_are_named(sim5k, kwargs, path):
     with pytest.raises(gs.ConfigError) as err:
         sim5k.risk_table(0.95, **kwargs)
     assert err.value.path == path
+
+
+def test_a_mix_row_does_not_depend_on_the_mixs_name_and_keeps_tiny_weights_exact(sim5k):
+    # the core sums squares about a series' month-0 value: a mix's is 1, as a NAV's
+    weights = {"direct_belarus": 1e-9}
+    rows = [sim5k.risk_table(0.95, [], mixes={name: weights}).loc[name] for name in ("m", "discount", "potash")]
+    assert all(np.array_equal(r.to_numpy(), rows[0].to_numpy(), equal_nan=True) for r in rows)
+    ref = _mix_reference(sim5k, weights, 0.95)
+    for col in ("mean_return", "cvar"):
+        assert rows[0].loc["all", col] == pytest.approx(ref[col], rel=1e-12), col
+
+
+def test_mix_weights_are_bounded_as_strategy_weights_are(sim5k):
+    from geoscenario.simulation import MAX_MIXES
+    from geoscenario.strategy import MAX_WEIGHT
+
+    with pytest.raises(gs.ConfigError) as err:
+        sim5k.risk_table(0.95, [], mixes={"m": {"direct_belarus": 2 * MAX_WEIGHT}})
+    assert err.value.path == "mixes['m']"
+    with pytest.raises(gs.ConfigError) as err:
+        sim5k.mix_nav({"direct_belarus": -1e308})
+    assert err.value.path == "weights"
+    many = {f"m{i}": {"direct_belarus": 1.0} for i in range(MAX_MIXES + 1)}
+    with pytest.raises(gs.ConfigError) as err:
+        sim5k.risk_table(0.95, [], mixes=many)
+    assert err.value.path == "mixes"
