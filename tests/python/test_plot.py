@@ -163,6 +163,12 @@ def test_horizon_hist_conditional_and_overall(sim, plt):
     assert ax.get_legend().get_texts()[0].get_text() == "prior"
 
 
+@pytest.mark.parametrize("bins", [np.int64(3), np.array(3)])
+def test_horizon_hist_bins_take_any_integer_type(sim, plt, bins):
+    steps = [[_step_data(p)[0] for p in gsplot.horizon_hist(sim, "potash_spot", bins=b).patches] for b in (bins, 3)]
+    assert steps[0] and all(len(a) == 3 and np.array_equal(a, b) for a, b in zip(*steps))
+
+
 def test_horizon_hist_integer_series_gets_integer_bins(sim, plt):
     ax = gsplot.horizon_hist(sim, "roadmap_projects_done", conditional=True)
     _, edges = _step_data(ax.patches[0])
