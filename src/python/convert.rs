@@ -91,12 +91,7 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         };
     }
     // other numbers only if real (a NumPy complex or a timedelta also converts to float)
-    let real = obj
-        .py()
-        .import("numbers")
-        .and_then(|m| m.getattr("Real"))
-        .and_then(|r| obj.is_instance(&r))
-        .unwrap_or(false);
+    let real = is_instance_of(obj, "numbers", "Real");
     let timedelta = obj.get_type().name().is_ok_and(|n| n == "timedelta64");
     if real && !timedelta {
         if obj.hasattr("__index__").unwrap_or(false) {
@@ -140,22 +135,24 @@ fn zero_d_kind(obj: &Bound<'_, PyAny>) -> Option<String> {
         .ok()
 }
 
+/// Whether `obj` is an instance of class `class` of module `module` (false if either
+/// cannot be imported).
+fn is_instance_of(obj: &Bound<'_, PyAny>, module: &str, class: &str) -> bool {
+    obj.py()
+        .import(module)
+        .and_then(|m| m.getattr(class))
+        .and_then(|c| obj.is_instance(&c))
+        .unwrap_or(false)
+}
+
 /// Whether `obj` is a NumPy scalar (`np.float64(1.0)`, ...), which has `ndim` 0 too.
 fn is_numpy_scalar(obj: &Bound<'_, PyAny>) -> bool {
-    obj.py()
-        .import("numpy")
-        .and_then(|np| np.getattr("generic"))
-        .and_then(|g| obj.is_instance(&g))
-        .unwrap_or(false)
+    is_instance_of(obj, "numpy", "generic")
 }
 
 /// Whether `obj` is a NumPy masked array (`numpy.ma.MaskedArray`, `numpy.ma.masked`).
 fn is_masked(obj: &Bound<'_, PyAny>) -> bool {
-    obj.py()
-        .import("numpy.ma")
-        .and_then(|ma| ma.getattr("MaskedArray"))
-        .and_then(|m| obj.is_instance(&m))
-        .unwrap_or(false)
+    is_instance_of(obj, "numpy.ma", "MaskedArray")
 }
 
 /// NumPy's boolean scalar (`numpy.bool` or `numpy.bool_`): a boolean, not the
