@@ -13,6 +13,7 @@ fn main() {
         .map(|o| Reducer {
             name: model.names[o].clone(),
             output: o,
+            mix: vec![],
             a: 0.0,
             b: 1.0,
             quantiles: vec![0.05, 0.5, 0.95],

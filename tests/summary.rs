@@ -14,6 +14,7 @@ fn spec(model: &Model) -> SummarySpec {
         .map(|(o, name)| Reducer {
             name: name.clone(),
             output: o,
+            mix: vec![],
             a: 0.0,
             b: 1.0,
             quantiles: vec![0.05, 0.5, 0.95],
@@ -26,11 +27,26 @@ fn spec(model: &Model) -> SummarySpec {
         reducers.push(Reducer {
             name: format!("{}:loss", model.names[o]),
             output: o,
+            mix: vec![],
             a: 1.0,
             b: -1.0,
             quantiles: vec![],
             thresholds: vec![0.0],
             cvar: vec![0.95, 0.99],
+        });
+    }
+    // a long/short mix of the first two strategies' NAVs, as a loss
+    if model.strategies.len() >= 2 {
+        let (o0, o1) = (model.strategy_output(0), model.strategy_output(1));
+        reducers.push(Reducer {
+            name: "mix:loss".into(),
+            output: o0,
+            mix: vec![(o0, 0.6), (o1, -0.4)],
+            a: 1.0,
+            b: -1.0,
+            quantiles: vec![0.05, 0.5],
+            thresholds: vec![0.0],
+            cvar: vec![0.95],
         });
     }
     SummarySpec {
@@ -54,13 +70,19 @@ fn materialised(
     let mut vals = vec![0.0; n as usize * j];
     for (i, r) in spec.reducers.iter().enumerate() {
         for p in 0..n as usize {
-            vals[p * j + i] = r.a + r.b * out.series[r.output][p * w + spec.month];
+            let at = |o: usize| out.series[o][p * w + spec.month];
+            // a mix's NAV summed from 1 term by term, as `Simulation.mix_nav` sums it
+            let mut x = if r.mix.is_empty() { at(r.output) } else { 1.0 };
+            for &(o, weight) in &r.mix {
+                x += weight * (at(o) - 1.0);
+            }
+            vals[p * j + i] = r.a + r.b * x;
         }
     }
     let scen: Vec<u8> = out.scenario.iter().map(|&s| s as u8).collect();
     let alloc = Allocation::new(&model.probabilities, n as usize, antithetic).unwrap();
     let init = model.initial_values();
-    let shifts: Vec<f64> = spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
+    let shifts: Vec<f64> = spec.reducers.iter().map(|r| r.value(|o| init[o])).collect();
     summarize_values(spec, &model.probabilities, &alloc, &shifts, &vals, &scen)
 }
 

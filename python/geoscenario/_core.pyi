@@ -56,8 +56,10 @@ _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
 _Progress = Callable[[int, int], object]
 # (name, series, a, b, quantiles, thresholds, cvar levels): statistics of a + b * series
-_Reducer = tuple[str, str, float, float, Sequence[float], Sequence[float], Sequence[float]]
-_ReducerOut = tuple[str, str, float, float, list[float], list[float], list[float]]
+_Reducer = tuple[
+    str, str, float, float, Sequence[float], Sequence[float], Sequence[float], Sequence[tuple[str, float]]
+]
+_ReducerOut = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]]]
 
 @final
 class CoreWorld:

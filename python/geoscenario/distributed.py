@@ -165,6 +165,7 @@ def simulate_summary(
     threads_per_shard: int | None = 1,
     retries: int = 3,
     qmc: bool = False,
+    mixes: Mapping[str, Any] | None = None,
 ) -> SummaryResult:
     """:meth:`World.simulate_summary` with the paths split across Dask workers.
 
@@ -180,7 +181,7 @@ def simulate_summary(
         Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
         Each task returns its pass's whole grid, about 1 MB per series however few
         paths it ran, so shards much smaller than the default mostly move grids.
-    horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc
+    horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
         As in :meth:`World.simulate_summary`.
     threads_per_shard
         Threads each task uses inside its worker.
@@ -217,7 +218,7 @@ def simulate_summary(
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha,
-                                    _validate.flag("qmc", qmc))
+                                    _validate.flag("qmc", qmc), mixes)
     ranges = shards(n, shard)
     _validate.late_onsets(world, h)
     while (p := job.next_pass()) is not None:

@@ -10,17 +10,24 @@ import pandas as pd
 
 from . import _core, _progress, _validate, stats
 from .errors import invalid
-from .strategy import MAX_WEIGHT
-from .summary import QUANTILES, SummaryResult
+from .summary import (
+    MAX_MIXES,
+    QUANTILES,
+    SummaryResult,
+    build_reducers,
+    check_alpha,
+    check_mixes,
+    check_quantiles,
+    check_thresholds,
+    mix_terms,
+)
 from .views import Allocation, View
 
 if TYPE_CHECKING:
     from .world import World
 
-__all__ = ["Simulation"]
+__all__ = ["MAX_MIXES", "Simulation"]
 
-MAX_MIXES = 1_000
-"""Most mixes one risk table takes (each costs a pass over the paths)."""
 
 
 
@@ -489,19 +496,23 @@ class Simulation:
         >>> abs(float(mix.loc["all", "cvar"]) - a.cvar) < 1e-12
         True
         """
-        from .summary import check_alpha
-
         a = check_alpha(alpha)
-        mixed = self._mixes(mixes)
+        mixed = check_mixes(mixes, list(self.world.strategies))
         if _validate.is_sequence(strategies):
             strategies = list(strategies)
         if mixed and strategies == []:
             names: list[str] = []
         else:
             names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
-        # per row: the horizon NAV and each path's maximum drawdown
-        rows = {s: (self._series[s][:, -1], self._drawdowns(s)) for s in names} | mixed
-        table = self._risk({s: nav for s, (nav, _) in rows.items()}, quantiles, a, own=names)
+        # per row: the horizon NAV and each path's maximum drawdown (one mix's paths at a time)
+        rows = {s: (self._series[s][:, -1], self._drawdowns(s)) for s in names}
+        for m, terms in mixed.items():
+            nav = self._nav_of(terms)
+            rows[m] = (nav[:, -1].copy(), _core.max_drawdown(nav))
+        qs = check_quantiles(quantiles)
+        reducers = build_reducers([], names, qs, {}, a, mixed)
+        horizon = {s: nav for s, (nav, _) in rows.items()}
+        table = self._reduce(reducers, horizon, self.horizon_months, qs, a).risk.copy()
         # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
         labels = list(rows)
         r = np.ascontiguousarray(np.column_stack([nav - 1.0 for nav, _ in rows.values()]))
@@ -592,46 +603,17 @@ class Simulation:
 
     def _mix_nav(self, name: str, weights: Any) -> np.ndarray:
         """:meth:`mix_nav`, its errors naming ``name``."""
-        if isinstance(weights, Allocation):
-            weights = weights.weights
-        if isinstance(weights, pd.Series):
-            if not weights.index.is_unique:
-                raise invalid(name, "names a strategy twice")
-            weights = dict(weights.items())
-        if not isinstance(weights, Mapping):
-            raise invalid(name, f"must be an Allocation or {{strategy: weight}}, got {type(weights).__name__}")
-        if not weights:
-            raise invalid(name, "give at least one strategy's weight")
-        strategies = list(self.world.strategies)
+        return self._nav_of(mix_terms(name, weights, list(self.world.strategies)))
+
+    def _nav_of(self, terms: list[tuple[str, float]]) -> np.ndarray:
+        """A mix's NAV paths from its terms, summed from 1 term by term (the order the
+        core sums a streamed mix in)."""
         nav = np.ones((self.n_paths, self.horizon_months + 1))
-        for s, v in weights.items():
-            if not isinstance(s, str) or s not in strategies:
-                raise invalid(name, f"{s!r} is not a strategy (strategies: {', '.join(strategies) or 'none'})")
-            if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
-                raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
-            nav += _validate.to_float(v) * (self._series[s] - 1.0)
+        for s, v in terms:
+            nav += v * (self._series[s] - 1.0)
         return nav
 
-    def _mixes(self, mixes: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """The ``mixes`` argument of :meth:`risk_table`: by name, the horizon NAV and each
-        path's maximum drawdown (one mix's whole NAV paths in memory at a time)."""
-        if mixes is None:
-            return {}
-        if not isinstance(mixes, Mapping):
-            raise invalid("mixes", f"must be {{name: weights}}, got {type(mixes).__name__}")
-        if len(mixes) > MAX_MIXES:
-            raise invalid("mixes", f"at most {MAX_MIXES:,} mixes, got {len(mixes):,}")
-        out = {}
-        for m, weights in mixes.items():
-            if not isinstance(m, str) or not m or m in self.world.strategies:
-                raise invalid("mixes", f"names must be strings other than the strategies' names, got {m!r}")
-            nav = self._mix_nav(f"mixes[{m!r}]", weights)
-            out[m] = (nav[:, -1].copy(), _core.max_drawdown(nav))
-        return out
-
     def _summary(self, series, month, quantiles, thresholds, alpha) -> SummaryResult:
-        from .summary import build_reducers, check_alpha, check_quantiles, check_thresholds
-
         t = self._month_index(month)
         names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
@@ -639,28 +621,17 @@ class Simulation:
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
         columns = {n: self._series[n][:, t] for n in names}
-        return self._reduce(build_reducers(names, strategies, qs, th, a), columns, t, qs, a, own=names)
+        return self._reduce(build_reducers(names, strategies, qs, th, a), columns, t, qs, a)
 
-    def _risk(self, navs: Mapping[str, np.ndarray], quantiles: Any, alpha: float, own: Sequence[str]) -> pd.DataFrame:
-        """The risk rows of horizon NAVs by name: the strategies ``own`` and mixes."""
-        from .summary import build_reducers, check_quantiles
-
-        qs = check_quantiles(quantiles)
-        reducers = build_reducers([], list(navs), qs, {}, alpha)
-        return self._reduce(reducers, navs, self.horizon_months, qs, alpha, own=own).risk.copy()
-
-    def _reduce(self, reducers, columns, t, qs, alpha, own: Sequence[str]) -> SummaryResult:
-        """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``): in
-        the core under the run's own weights, with the Python statistics under arbitrary
-        ones (posterior views). The columns ``own`` are the world's series of that name."""
+    def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
+        """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``; a
+        mix's column is its NAV): in the core under the run's own weights, with the
+        Python statistics under arbitrary ones (posterior views)."""
         label = self.world._core.month_labels(self.horizon_months)[t]
         if self._custom is None:
-            # The core reads the values given here. A reducer names a world series so
-            # that the job can be built, and the core sums squares about that series'
-            # month-0 value: a mix names a strategy, whose NAV starts at 1 as the mix's does.
-            anchor = next(iter(self.world.strategies), "")
-            spec = [(r[0], r[1] if r[1] in own else anchor, *r[2:]) for r in reducers]
-            job = _core.SummaryJob.for_world(self.world._core, spec, t, self.n_paths, self.horizon_months,
+            # the core reads the values given here (the job knows each reducer's series,
+            # or a mix's terms, for the month-0 value it sums squares about)
+            job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
                                              self.seed, self.antithetic, getattr(self, "qmc", False))
             values = np.empty((self.n_paths, len(reducers)))
             for i, (_, src, a, b, *_rest) in enumerate(reducers):
@@ -676,7 +647,7 @@ class Simulation:
         """Summary rows under arbitrary path weights (posterior views)."""
         w_all = self.weights
         rows = []
-        for name, src, ra, rb, rq, rth, rcvar in reducers:
+        for name, src, ra, rb, rq, rth, rcvar, _ in reducers:
             col = ra + rb * columns[src]
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])

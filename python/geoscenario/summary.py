@@ -24,7 +24,54 @@ __all__ = ["SummaryResult", "QUANTILES"]
 
 QUANTILES = (0.05, 0.50, 0.95)
 
-Reducer = tuple[str, str, float, float, list[float], list[float], list[float]]
+Reducer = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]]]
+"""(name, series, a, b, quantiles, thresholds, CVaR levels, mix terms): v = a + b·x, with x
+the series, or for a mix of strategies 1 + Σ w (NAV − 1) over its (strategy, weight) terms."""
+
+MAX_MIXES = 1_000
+"""Most mixes one risk table takes (each costs a pass over the paths)."""
+
+
+def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[str, float]]:
+    """A mix's weights (an :class:`Allocation` or ``{strategy: weight}``, a dict or a Series)
+    as (strategy, weight) terms, each weight in [−MAX_WEIGHT, MAX_WEIGHT]; errors name ``name``."""
+    from .strategy import MAX_WEIGHT
+    from .views import Allocation
+
+    if isinstance(weights, Allocation):
+        weights = weights.weights
+    if isinstance(weights, pd.Series):
+        if not weights.index.is_unique:
+            raise invalid(name, "names a strategy twice")
+        weights = dict(weights.items())
+    if not isinstance(weights, Mapping):
+        raise invalid(name, f"must be an Allocation or {{strategy: weight}}, got {type(weights).__name__}")
+    if not weights:
+        raise invalid(name, "give at least one strategy's weight")
+    terms = []
+    for s, v in weights.items():
+        if not isinstance(s, str) or s not in strategies:
+            raise invalid(name, f"{s!r} is not a strategy (strategies: {', '.join(strategies) or 'none'})")
+        if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
+            raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
+        terms.append((s, _validate.to_float(v)))
+    return terms
+
+
+def check_mixes(mixes: Any, strategies: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
+    """The ``mixes`` argument of a risk table, ``{name: weights}``, as terms by name."""
+    if mixes is None:
+        return {}
+    if not isinstance(mixes, Mapping):
+        raise invalid("mixes", f"must be {{name: weights}}, got {type(mixes).__name__}")
+    if len(mixes) > MAX_MIXES:
+        raise invalid("mixes", f"at most {MAX_MIXES:,} mixes, got {len(mixes):,}")
+    out = {}
+    for m, weights in mixes.items():
+        if not isinstance(m, str) or not m or m in strategies:
+            raise invalid("mixes", f"names must be strings other than the strategies' names, got {m!r}")
+        out[m] = mix_terms(f"mixes[{m!r}]", weights, strategies)
+    return out
 
 
 def check_thresholds(
@@ -56,17 +103,20 @@ def build_reducers(
     quantiles: Sequence[float],
     thresholds: Mapping[str, float],
     alpha: float | None,
+    mixes: Mapping[str, list[tuple[str, float]]] | None = None,
 ) -> list[Reducer]:
-    """Reducers for series values, plus strategy returns and losses (for VaR/CVaR)."""
+    """Reducers for series values, plus the returns and losses (for VaR/CVaR) of
+    strategies and of mixes of them (by name, their terms)."""
     qs = [float(q) for q in quantiles]
     out: list[Reducer] = []
     for n in names:
         th = [float(thresholds[n])] if n in thresholds else []
-        out.append((n, n, 0.0, 1.0, qs, th, []))
+        out.append((n, n, 0.0, 1.0, qs, th, [], []))
     if alpha is not None:
-        for s in strategies:
-            out.append((f"{s}:return", s, -1.0, 1.0, qs, [], []))
-            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)]))
+        rows: list[tuple[str, list[tuple[str, float]]]] = [(s, []) for s in strategies]
+        for s, terms in rows + list((mixes or {}).items()):
+            out.append((f"{s}:return", s, -1.0, 1.0, qs, [], [], terms))
+            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)], terms))
     return out
 
 
@@ -135,7 +185,7 @@ class SummaryResult:
         all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
         maps each series to its unit.
     risk : pandas.DataFrame
-        For strategies (when requested): index (strategy, scenario); columns probability,
+        For strategies and mixes (when requested): index (strategy, scenario); columns probability,
         mean_return, std, one column per return quantile, var, cvar (losses as positive
         fractions of NAV), p_loss.
     n_paths : int
@@ -265,6 +315,7 @@ def simulate_summary(
     chunk_paths: int | None,
     progress: bool | str,
     qmc: bool = False,
+    mixes: Mapping[str, Any] | None = None,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (streamed passes)."""
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
@@ -272,7 +323,7 @@ def simulate_summary(
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
     t = _validate.month(month, h, world._core.month_labels(h))
     q = _validate.flag("qmc", qmc)
-    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q)
+    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
     _progress.check(progress)
     _validate.late_onsets(world, h)
     t0 = time.perf_counter()
@@ -302,13 +353,17 @@ def make_job(
     thresholds: Mapping[str, float] | None,
     alpha: float | None,
     qmc: bool = False,
+    mixes: Mapping[str, Any] | None = None,
 ) -> tuple[Any, list[Reducer], list[str], list[float]]:
     """The core job for a summary request, with its reducers."""
     names = _validate.names("series", series, list(world.units))
     qs = check_quantiles(quantiles)
     th = check_thresholds(thresholds, names, world.thresholds)
     a = None if alpha is None else check_alpha(alpha)
+    mixed = check_mixes(mixes, list(world.strategies))
+    if mixed and a is None:
+        raise invalid("mixes", "need a risk table: give alpha (e.g. 0.95), not None")
     strategies = [s for s in world.strategies if s in names] if a is not None else []
-    reducers = build_reducers(names, strategies, qs, th, a)
+    reducers = build_reducers(names, strategies, qs, th, a, mixed)
     job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic, qmc)
     return job, reducers, names, qs

@@ -734,6 +734,7 @@ class World:
         chunk_paths: int | None = None,
         progress: bool | str = "auto",
         qmc: bool = False,
+        mixes: Mapping[str, Any] | None = None,
     ) -> SummaryResult:
         """The report's statistics without keeping any path (bounded memory).
 
@@ -759,6 +760,9 @@ class World:
             As in :meth:`Simulation.summary`.
         alpha
             VaR/CVaR level of the strategies' risk table (``None``: no risk table).
+        mixes
+            ``{name: weights}``: buy-and-hold mixes of strategies whose rows the risk table
+            adds, as in :meth:`Simulation.risk_table` (with the same bits).
 
         Returns
         -------
@@ -776,7 +780,7 @@ class World:
         return simulate_summary(
             self, n_paths, horizon_months, seed, antithetic, threads,
             series=series, month=month, quantiles=quantiles, thresholds=thresholds,
-            alpha=alpha, chunk_paths=chunk_paths, progress=progress, qmc=qmc,
+            alpha=alpha, chunk_paths=chunk_paths, progress=progress, qmc=qmc, mixes=mixes,
         )
 
 

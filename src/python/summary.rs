@@ -13,7 +13,18 @@ use crate::engine::{Control, SimRequest};
 use crate::model::Model;
 use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
 
-type ReducerArgs = (String, String, f64, f64, Vec<f64>, Vec<f64>, Vec<f64>);
+/// (name, series, a, b, quantiles, thresholds, CVaR levels, mix): a mix's terms are
+/// (strategy, weight) pairs, and its `series` is empty.
+type ReducerArgs = (
+    String,
+    String,
+    f64,
+    f64,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<(String, f64)>,
+);
 
 /// A streaming summary of `n_paths` paths of a world, pass by pass.
 #[pyclass(module = "geoscenario._core")]
@@ -37,15 +48,22 @@ pub struct SummaryJob {
 
 fn build_spec(model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::Result<SummarySpec> {
     let mut out = Vec::new();
-    for (name, series, a, b, quantiles, thresholds, cvar) in reducers {
-        let output = model
+    let position = |series: &str| {
+        model
             .names
             .iter()
             .position(|n| n == series)
-            .ok_or_else(|| crate::CoreError::invalid("series", format!("{series:?} is not a series")))?;
+            .ok_or_else(|| crate::CoreError::invalid("series", format!("{series:?} is not a series")))
+    };
+    for (name, series, a, b, quantiles, thresholds, cvar, terms) in reducers {
+        let mix = terms
+            .iter()
+            .map(|(s, w)| Ok((position(s)?, *w)))
+            .collect::<crate::Result<Vec<_>>>()?;
         out.push(Reducer {
             name: name.clone(),
-            output,
+            output: if mix.is_empty() { position(series)? } else { mix[0].0 },
+            mix,
             a: *a,
             b: *b,
             quantiles: quantiles.clone(),
@@ -330,7 +348,7 @@ pub fn summarize_arrays<'py>(
     let alloc = crate::model::scenario::Allocation::new(&job.model.probabilities, n, job.antithetic)
         .map_err(|e| to_pyerr(py, e))?;
     let init = job.model.initial_values();
-    let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect();
+    let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.value(|o| init[o])).collect();
     let spec = job.spec.clone();
     let res = super::detached(py, || {
         crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen)

@@ -40,11 +40,14 @@ use quantile::{cdf, key, target, unkey};
 /// it, windows are cut finer first.
 const COLLECT_BUDGET: u64 = 1 << 22;
 
-/// One summarised quantity: v = a + b·(series `output` at the summary month).
+/// One summarised quantity: v = a + b·x with x series `output` at the summary month,
+/// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reducer {
     pub name: String,
     pub output: usize,
+    /// A mix's (output, weight) terms, in the order summed; empty for one series.
+    pub mix: Vec<(usize, f64)>,
     pub a: f64,
     pub b: f64,
     /// Quantile levels reported for it.
@@ -53,6 +56,21 @@ pub struct Reducer {
     pub thresholds: Vec<f64>,
     /// CVaR levels α (v read as a loss): CVaR_α = VaR_α + E[(v − VaR_α)+]/(1 − α).
     pub cvar: Vec<f64>,
+}
+
+impl Reducer {
+    /// The value summarised, given each output's value: a + b·x. A mix's x is summed
+    /// from 1 term by term in the order given, the order of `Simulation.mix_nav`, so
+    /// that streamed and materialised mixes have the same bits.
+    #[inline]
+    pub fn value(&self, x: impl Fn(usize) -> f64) -> f64 {
+        let v = if self.mix.is_empty() {
+            x(self.output)
+        } else {
+            self.mix.iter().fold(1.0, |v, &(j, w)| v + w * (x(j) - 1.0))
+        };
+        self.a + self.b * v
+    }
 }
 
 /// What to summarise.
@@ -711,9 +729,8 @@ fn chunk_values_into(
     let j = spec.reducers.len();
     let mut vals = vec![0.0; rows * j];
     for (i, red) in spec.reducers.iter().enumerate() {
-        let s = &series[red.output];
         for r in 0..rows {
-            vals[i * rows + r] = red.a + red.b * s[r * w + spec.month];
+            vals[i * rows + r] = red.value(|o| series[o][r * w + spec.month]);
         }
     }
     let scen = (0..rows)
@@ -736,8 +753,14 @@ fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
         ));
     }
     for r in &spec.reducers {
-        if r.output >= model.n_outputs() {
+        if r.output >= model.n_outputs() || r.mix.iter().any(|&(o, _)| o >= model.n_outputs()) {
             return Err(CoreError::invalid("series", format!("{:?} is not a series", r.name)));
+        }
+        if r.mix.iter().any(|&(_, w)| !w.is_finite()) {
+            return Err(CoreError::invalid(
+                "mixes",
+                format!("{:?} has a non-finite weight", r.name),
+            ));
         }
         for &q in &r.quantiles {
             if !(0.0..=1.0).contains(&q) {
@@ -783,7 +806,7 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
 /// Each reducer's value at t = 0 (the same on every path), subtracted before summing squares.
 fn shifts(model: &Model, spec: &SummarySpec) -> Vec<f64> {
     let init = model.initial_values();
-    spec.reducers.iter().map(|r| r.a + r.b * init[r.output]).collect()
+    spec.reducers.iter().map(|r| r.value(|o| init[o])).collect()
 }
 
 impl SimRequest {

@@ -73,6 +73,16 @@ def test_sweep_returns_a_tidy_frame(client):
     np.testing.assert_array_equal(one["mean"].to_numpy(), ref["mean"].to_numpy())
 
 
+def test_distributed_mixes_have_the_bits_of_a_local_run(client):
+    world = gs.World.default()
+    mixes = {"half": {"commodities_arbitrage": 0.5, "technology_transfer": 0.5}}
+    res = gs.distributed.simulate_summary(world, 6_000, client=client, shard_paths=2_500, seed=4,
+                                          series="direct_belarus", mixes=mixes)
+    local = world.simulate_summary(6_000, seed=4, series="direct_belarus", mixes=mixes, progress=False)
+    assert res.risk.index.get_level_values("strategy").unique().tolist() == ["direct_belarus", "half"]
+    assert res.risk.equals(local.risk)
+
+
 def test_a_sweep_over_thresholds_reports_each_points_own(client):
     world = gs.World.default()
     df = gs.distributed.sweep(world, {"thresholds.potash_spot": [300.0, 600.0]}, 2_000, client=client,

@@ -357,3 +357,17 @@ def test_mix_weights_are_bounded_as_strategy_weights_are(sim5k):
     with pytest.raises(gs.ConfigError) as err:
         sim5k.risk_table(0.95, [], mixes=many)
     assert err.value.path == "mixes"
+
+
+@pytest.mark.parametrize("n, antithetic", [(3_001, False), (4_000, True)])
+def test_streamed_mixes_have_the_bits_of_materialised_ones(n, antithetic):
+    world = gs.World.default()
+    sim = world.simulate(n, seed=21, antithetic=antithetic, progress=False)
+    mixes = {"min_cvar": sim.allocate(0.9), "long_short": {"infrastructure_beneficiaries": 1.5, "direct_belarus": -0.8}}
+    streamed = world.simulate_summary(n, seed=21, antithetic=antithetic, chunk_paths=97, alpha=0.9, mixes=mixes,
+                                      progress=False).risk
+    assert streamed.index.get_level_values("strategy").unique().tolist()[-2:] == list(mixes)
+    assert sim.risk_table(0.9, mixes=mixes)[list(streamed.columns)].equals(streamed)
+    with pytest.raises(gs.ConfigError) as err:
+        world.simulate_summary(100, alpha=None, mixes=mixes, progress=False)
+    assert err.value.path == "mixes"
