@@ -182,7 +182,7 @@ def simulate_summary(
         Each task returns its pass's whole grid, about 1 MB per series however few
         paths it ran, so shards much smaller than the default mostly move grids.
     horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
-        As in :meth:`World.simulate_summary`.
+        As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``).
     threads_per_shard
         Threads each task uses inside its worker.
     retries

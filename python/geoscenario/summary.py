@@ -356,11 +356,14 @@ def make_job(
     mixes: Mapping[str, Any] | None = None,
 ) -> tuple[Any, list[Reducer], list[str], list[float]]:
     """The core job for a summary request, with its reducers."""
-    names = _validate.names("series", series, list(world.units))
+    mixed = check_mixes(mixes, list(world.strategies))
+    if _validate.is_sequence(series):
+        series = list(series)
+    # series=[] with mixes: the mixes' risk rows alone, as risk_table(alpha, [], mixes=...)
+    names = [] if mixed and series == [] else _validate.names("series", series, list(world.units))
     qs = check_quantiles(quantiles)
     th = check_thresholds(thresholds, names, world.thresholds)
     a = None if alpha is None else check_alpha(alpha)
-    mixed = check_mixes(mixes, list(world.strategies))
     if mixed and a is None:
         raise invalid("mixes", "need a risk table: give alpha (e.g. 0.95), not None")
     strategies = [s for s in world.strategies if s in names] if a is not None else []

@@ -762,7 +762,9 @@ class World:
             VaR/CVaR level of the strategies' risk table (``None``: no risk table).
         mixes
             ``{name: weights}``: buy-and-hold mixes of strategies whose rows the risk table
-            adds, as in :meth:`Simulation.risk_table` (with the same bits).
+            adds, as in :meth:`Simulation.risk_table` (``series=[]``: the mixes' rows
+            alone). Like the strategies' rows, they are taken at ``month``: at the horizon
+            (the default) they have the bits of ``simulate(...).risk_table(alpha, mixes=...)``.
 
         Returns
         -------

@@ -106,6 +106,8 @@ impl SummaryJob {
             result: None,
         };
         job.request().validate_summary(&job.model)?;
+        // the reducers too, at once rather than when the first pass runs
+        crate::summary::validate_spec(&job.model, &job.spec)?;
         Ok(job)
     }
 

@@ -739,7 +739,7 @@ fn chunk_values_into(
     Ok((vals, scen))
 }
 
-fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
+pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
     if spec.month > model.horizon {
         return Err(CoreError::invalid(
             "month",
@@ -756,10 +756,16 @@ fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
         if r.output >= model.n_outputs() || r.mix.iter().any(|&(o, _)| o >= model.n_outputs()) {
             return Err(CoreError::invalid("series", format!("{:?} is not a series", r.name)));
         }
-        if r.mix.iter().any(|&(_, w)| !w.is_finite()) {
+        // a mix is of strategy NAVs, each weight bounded as a strategy's asset weights are
+        let navs: Vec<usize> = (0..model.strategies.len()).map(|s| model.strategy_output(s)).collect();
+        let max = crate::config::parse::MAX_WEIGHT;
+        if r.mix
+            .iter()
+            .any(|&(o, w)| !navs.contains(&o) || w.is_nan() || w.abs() > max)
+        {
             return Err(CoreError::invalid(
                 "mixes",
-                format!("{:?} has a non-finite weight", r.name),
+                format!("{:?} must weigh strategies, each weight in [-{max}, {max}]", r.name),
             ));
         }
         for &q in &r.quantiles {

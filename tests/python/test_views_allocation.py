@@ -371,3 +371,18 @@ def test_streamed_mixes_have_the_bits_of_materialised_ones(n, antithetic):
     with pytest.raises(gs.ConfigError) as err:
         world.simulate_summary(100, alpha=None, mixes=mixes, progress=False)
     assert err.value.path == "mixes"
+    # series=[]: the mixes' rows alone, as risk_table(alpha, [], mixes=...)
+    alone = world.simulate_summary(n, seed=21, antithetic=antithetic, series=[], alpha=0.9, mixes=mixes,
+                                   progress=False)
+    assert alone.table.empty and alone.risk.equals(streamed.loc[list(mixes)])
+
+
+@pytest.mark.parametrize("terms", [[("potash_spot", 1.0)], [("direct_belarus", 1e308)],
+                                   [("direct_belarus", float("nan"))]])
+def test_the_core_refuses_a_mix_of_other_than_strategies_or_of_unbounded_weight(terms):
+    from geoscenario import _core
+
+    reducer = ("m:loss", "m", 1.0, -1.0, [], [0.0], [0.95], terms)
+    with pytest.raises(gs.ConfigError) as err:
+        _core.SummaryJob.for_world(gs.World.default()._core, [reducer], 24, 100, 24, 0, False)
+    assert err.value.path == "mixes"
