@@ -752,13 +752,13 @@ pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
             "give between 1 and 4096 series to summarise",
         ));
     }
+    let navs: Vec<usize> = (0..model.strategies.len()).map(|s| model.strategy_output(s)).collect();
+    let max = crate::config::parse::MAX_WEIGHT;
     for r in &spec.reducers {
         if r.output >= model.n_outputs() || r.mix.iter().any(|&(o, _)| o >= model.n_outputs()) {
             return Err(CoreError::invalid("series", format!("{:?} is not a series", r.name)));
         }
         // a mix is of strategy NAVs, each weight bounded as a strategy's asset weights are
-        let navs: Vec<usize> = (0..model.strategies.len()).map(|s| model.strategy_output(s)).collect();
-        let max = crate::config::parse::MAX_WEIGHT;
         if r.mix
             .iter()
             .any(|&(o, w)| !navs.contains(&o) || w.is_nan() || w.abs() > max)
