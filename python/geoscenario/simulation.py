@@ -599,11 +599,7 @@ class Simulation:
         >>> nav.shape, bool((nav[:, 0] == 1.0).all())
         ((1000, 25), True)
         """
-        return self._mix_nav("weights", weights)
-
-    def _mix_nav(self, name: str, weights: Any) -> np.ndarray:
-        """:meth:`mix_nav`, its errors naming ``name``."""
-        return self._nav_of(mix_terms(name, weights, list(self.world.strategies)))
+        return self._nav_of(mix_terms("weights", weights, list(self.world.strategies)))
 
     def _nav_of(self, terms: list[tuple[str, float]]) -> np.ndarray:
         """A mix's NAV paths from its terms, summed from 1 term by term (the order the

@@ -16,6 +16,8 @@ import pandas as pd
 
 from . import _core, _progress, _validate
 from .errors import invalid
+from .strategy import MAX_WEIGHT
+from .views import Allocation
 
 if TYPE_CHECKING:
     from .world import World
@@ -35,9 +37,6 @@ MAX_MIXES = 1_000
 def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[str, float]]:
     """A mix's weights (an :class:`Allocation` or ``{strategy: weight}``, a dict or a Series)
     as (strategy, weight) terms, each weight in [−MAX_WEIGHT, MAX_WEIGHT]; errors name ``name``."""
-    from .strategy import MAX_WEIGHT
-    from .views import Allocation
-
     if isinstance(weights, Allocation):
         weights = weights.weights
     if isinstance(weights, pd.Series):
