@@ -39,7 +39,7 @@ _REBALANCE = (*_PERIODS, "never", "on_weights")
 
 
 # ============================================================================ metrics
-def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
+def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None = None) -> pd.Series:
     """Performance metrics of an equity curve (conventions in the Notes of :func:`backtest`).
 
     Parameters
@@ -48,6 +48,11 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
         Equity values (positive at the start, never negative) on a ``DatetimeIndex``.
     periods_per_year
         Annualisation of the period returns: 252 for daily data, 12 for monthly.
+    capital
+        The capital invested at the first date, before that date's costs:
+        ``total_return`` and ``cagr`` are measured from it. Default: the first
+        equity value. :func:`backtest` passes 1, so its ``total_return`` is net of
+        every trade's costs, the first one's included.
 
     Returns
     -------
@@ -64,6 +69,8 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
     >>> eq = pd.Series([1.0, 1.1, 0.99, 1.2], index=idx)
     >>> round(float(metrics(eq, 12)["max_drawdown"]), 6)
     0.1
+    >>> round(float(metrics(eq, 12)["total_return"]), 12), round(float(metrics(eq, 12, capital=1.2)["total_return"]), 12)
+    (0.2, 0.0)
     """
     if not isinstance(equity, pd.Series):
         raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")
@@ -82,10 +89,16 @@ def metrics(equity: pd.Series, periods_per_year: float) -> pd.Series:
         raise invalid("equity", "must be finite and >= 0 on every date")
     if e[0] <= 0:
         raise invalid("equity", f"starts at {e[0]!r}; returns are measured from a positive first value")
+    if capital is None:
+        c0 = float(e[0])
+    elif _validate.is_finite_real(capital) and _validate.to_float(capital) > 0:
+        c0 = _validate.to_float(capital)
+    else:
+        raise invalid("capital", f"must be a positive finite number, got {capital!r}")
     dates = equity.index
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # 0/0 after a ruin is a 0 return
         r = np.where(e[:-1] > 0, e[1:] / e[:-1] - 1.0, 0.0) if len(e) > 1 else np.empty(0)
-        growth = e[-1] / e[0]
+        growth = e[-1] / c0
     if not (np.isfinite(r).all() and np.isfinite(growth)):
         raise invalid("equity", "grows beyond the double range between two dates: rescale it")
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
@@ -762,8 +775,11 @@ def backtest(
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
     weekly, 12 monthly (from the median spacing of the dates, or given).
 
-    - ``cagr`` = (E_last / E_first)^(1/years) − 1 with years = calendar days / 365.25
-      (``inf`` when that exceeds the double range, as a gain annualised from minutes can);
+    - ``total_return`` = E_last / 1 − 1, net of every cost (the first trade's included);
+      ``cagr`` = (E_last / 1)^(1/years) − 1 with years = calendar days / 365.25
+      from the first date to the last (``inf`` when that exceeds the double range, as
+      a gain annualised from minutes can). :func:`metrics` measures both from its
+      ``capital`` (default: the curve's first value);
     - ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
       (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
     - ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
@@ -851,7 +867,7 @@ def backtest(
     with np.errstate(invalid="ignore", divide="ignore"):
         w_now = np.where(eq[:, None] > 0, raw["positions"] / eq[:, None], 0.0)
     wts = pd.DataFrame(w_now, index=dates, columns=held)
-    m = metrics(equity, ppy)
+    m = metrics(equity, ppy, capital=1.0)
     years = float(m["years"])
     turnover = pd.Series(raw["turnover"], index=dates, name="turnover")
     cost_series = pd.Series(raw["costs"], index=dates, name="cost")

@@ -18,6 +18,8 @@ def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "—"
     a = abs(x)
+    if a >= 1e8:  # a column is 12 characters, one of them the space before it
+        return f"{x:.3e}"
     if a >= 1e4:
         return f"{x:,.0f}"
     if a >= 100:
@@ -55,7 +57,7 @@ def render(sim: Simulation) -> str:
         unit = summary.attrs["units"][name]
         has_p = bool(np.isfinite(block["threshold"]).any())
         lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}")
-        extra = f"{'P(>' + _fmt(block['threshold'].iloc[0]) + ')':>12}" if has_p else ""
+        extra = f" {'P(>' + _fmt(block['threshold'].iloc[0]) + ')':>11}" if has_p else ""
         lines.append(header + extra)
         for scen_name, row in block.iterrows():
             cells = "".join(f"{_fmt(row[c]):>12}" for c in ("mean", "q05", "q50", "q95", "std"))

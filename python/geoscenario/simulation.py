@@ -602,8 +602,8 @@ class Simulation:
         return self._nav_of(mix_terms("weights", weights, list(self.world.strategies)))
 
     def _nav_of(self, terms: list[tuple[str, float]]) -> np.ndarray:
-        """A mix's NAV paths from its terms, summed from 1 term by term (the order the
-        core sums a streamed mix in)."""
+        """A mix's NAV paths from its terms, summed from 1 term by term in the order of
+        ``terms`` (the strategies' order, see ``mix_terms``), as the core sums a streamed mix."""
         nav = np.ones((self.n_paths, self.horizon_months + 1))
         for s, v in terms:
             nav += v * (self._series[s] - 1.0)

@@ -36,7 +36,11 @@ MAX_MIXES = 1_000
 
 def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[str, float]]:
     """A mix's weights (an :class:`Allocation` or ``{strategy: weight}``, a dict or a Series)
-    as (strategy, weight) terms, each weight in [−MAX_WEIGHT, MAX_WEIGHT]; errors name ``name``."""
+    as (strategy, weight) terms, each weight in [−MAX_WEIGHT, MAX_WEIGHT]; errors name ``name``.
+
+    The terms come in the strategies' order, whatever the order of ``weights``: a mix's
+    NAV is summed term by term in that order, so ``{A: .3, B: .7}`` and ``{B: .7, A: .3}``
+    give the same bits."""
     if isinstance(weights, Allocation):
         weights = weights.weights
     if isinstance(weights, pd.Series):
@@ -54,7 +58,7 @@ def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[
         if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
             raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
         terms.append((s, _validate.to_float(v)))
-    return terms
+    return sorted(terms, key=lambda term: strategies.index(term[0]))
 
 
 def check_mixes(mixes: Any, strategies: Sequence[str]) -> dict[str, list[tuple[str, float]]]:

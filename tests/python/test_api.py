@@ -433,6 +433,20 @@ def test_report_text(sim):
         assert f"  {name} " in text
 
 
+def test_report_columns_hold_numbers_of_any_size(default_world):
+    from geoscenario.report import _fmt
+
+    for x in (0.001234, -1.5, 352.25, 12_345.6, -9.99e8, 1e9, -2.5e15, 1e308, -1.5e308):
+        assert len(_fmt(x)) <= 11, x  # one space between 12-character columns
+        assert float(_fmt(x).replace(",", "")) == pytest.approx(x, rel=5e-3, abs=5e-4)
+    # a huge threshold keeps every row of the table in its columns
+    text = default_world.with_params({"thresholds.potash_spot": 1e308}).simulate(500, seed=1).report()
+    block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()
+    assert block[1].endswith(" std P(>1.000e+308)")
+    rows = block[2:]
+    assert len(rows) == 4 and len({len(line) for line in rows}) == 1 and all(line.endswith(" 0.0%") for line in rows)
+
+
 # ============================================================================ environment
 @pytest.mark.parametrize(
     ("name", "value", "warned"),

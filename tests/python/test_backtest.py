@@ -72,10 +72,10 @@ def pandas_backtest(
     return equity, turnover
 
 
-def pandas_metrics(equity: pd.Series, periods: float) -> dict[str, object]:
+def pandas_metrics(equity: pd.Series, periods: float, capital: float = 1.0) -> dict[str, object]:
     r = equity.pct_change().dropna()
     years = (equity.index[-1] - equity.index[0]).days / 365.25
-    cagr = (equity.iloc[-1] / equity.iloc[0]) ** (1 / years) - 1
+    cagr = (equity.iloc[-1] / capital) ** (1 / years) - 1
     dd = 1 - equity / equity.cummax()
     trough = dd.idxmax()
     peak = equity.loc[:trough].idxmax()
@@ -92,7 +92,7 @@ def pandas_metrics(equity: pd.Series, periods: float) -> dict[str, object]:
         "calmar": cagr / dd.max(),
         "var_95": -q,
         "cvar_95": -r[r <= q].mean(),
-        "total_return": equity.iloc[-1] / equity.iloc[0] - 1,
+        "total_return": equity.iloc[-1] / capital - 1,
     }
 
 
@@ -316,6 +316,30 @@ def test_metrics_by_hand():
     years = (idx[-1] - idx[0]).days / 365.25
     assert m["cagr"] == pytest.approx(1.3 ** (1 / years) - 1)
     assert m["calmar"] == pytest.approx(m["cagr"] / 0.25)
+    assert m["total_return"] == pytest.approx(0.3)
+    # measured from a capital of 1.25 invested before the first value
+    m2 = bt_module.metrics(eq, 12, capital=1.25)
+    assert m2["total_return"] == pytest.approx(1.3 / 1.25 - 1)
+    assert m2["cagr"] == pytest.approx((1.3 / 1.25) ** (1 / years) - 1)
+    assert m2["sharpe"] == m["sharpe"] and m2["max_drawdown"] == m["max_drawdown"]
+    for bad in (0, -1.0, float("nan"), float("inf"), "1", True):
+        with pytest.raises(gs.ConfigError) as err:
+            bt_module.metrics(eq, 12, capital=bad)
+        assert err.value.path == "capital"
+
+
+def test_total_return_and_cagr_are_net_of_the_first_trade_cost():
+    # buy and hold 1.5 of equity in one asset at 20 bps: cash = 1 - 1.5 - 0.003 from the first date
+    idx = pd.to_datetime(["2021-01-29", "2021-07-30", "2022-01-31"])
+    px = pd.DataFrame({"a": [100.0, 90.0, 120.0]}, index=idx)
+    res = gs.backtest(px, {"a": 1.5}, rebalance="never", cost_bps=20, periods_per_year=2)
+    final = 1.5 * 1.2 + (1.0 - 1.5 - 1.5 * 20e-4)
+    assert res.equity.iloc[0] == pytest.approx(1.0 - 1.5 * 20e-4)
+    assert res.metrics["final_equity"] == pytest.approx(final)
+    assert res.metrics["total_return"] == pytest.approx(final - 1.0)
+    years = (idx[-1] - idx[0]).days / 365.25
+    assert res.metrics["cagr"] == pytest.approx(final ** (1 / years) - 1)
+    assert res.metrics["costs"] == pytest.approx(1.5 * 20e-4)
 
 
 def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_error(prices):

@@ -312,6 +312,21 @@ def test_mix_nav_is_one_plus_the_weighted_excess_of_the_strategies(sim5k):
     assert (nav[:, 0] == 1.0).all()
 
 
+def test_a_mixs_bits_do_not_depend_on_the_order_of_its_weights(sim5k):
+    weights = {"technology_transfer": 0.1, "commodities_arbitrage": 0.7, "direct_belarus": -0.3}
+    backwards = dict(reversed(weights.items()))
+    nav = sim5k.mix_nav(weights)
+    assert np.array_equal(nav, sim5k.mix_nav(backwards))
+    assert np.array_equal(nav, sim5k.mix_nav(pd.Series(backwards)))
+    # summed in the order given, the two orders differ in the last bits: the order is fixed
+    one = 1.0 + sum(w * (sim5k.paths(s) - 1.0) for s, w in weights.items())
+    other = 1.0 + sum(w * (sim5k.paths(s) - 1.0) for s, w in backwards.items())
+    assert not np.array_equal(one, other)
+    a = sim5k.risk_table(0.95, [], mixes={"m": weights})
+    b = sim5k.risk_table(0.95, [], mixes={"m": backwards})
+    assert np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True)
+
+
 @pytest.mark.parametrize(
     "kwargs, path",
     [
