@@ -128,6 +128,10 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     from . import _core
 
     if hasattr(value, "to_dict") and not isinstance(value, Mapping):  # a pandas Series
+        index = getattr(value, "index", None)
+        if index is not None and not index.is_unique:  # to_dict would keep the last
+            twice = index[index.duplicated()][0]
+            raise invalid(f"{name}.{twice}", "is given twice")
         value = value.to_dict()
     if isinstance(value, Mapping):
         value = dict(value)

@@ -466,7 +466,7 @@ class BacktestResult:
         from .strategy import Strategy
         from .world import World
 
-        if rebalance not in ("monthly", "never"):
+        if not isinstance(rebalance, str) or rebalance not in ("monthly", "never"):
             raise invalid("rebalance", f"must be 'monthly' or 'never', got {rebalance!r}")
         if not isinstance(mapping, Mapping):
             raise invalid(
@@ -811,11 +811,11 @@ def backtest(
     targets = _targets(weights, columns)
     if rebalance is None:
         rebalance = "on_weights" if isinstance(targets, pd.DataFrame) else "monthly"
-    if rebalance not in _REBALANCE:
+    if not isinstance(rebalance, str) or rebalance not in _REBALANCE:
         raise invalid("rebalance", f"must be one of {', '.join(_REBALANCE)}, got {rebalance!r}")
     if rebalance == "on_weights" and not isinstance(targets, pd.DataFrame):
         raise invalid("rebalance", "'on_weights' needs weights as a DataFrame over time")
-    if align not in ("common", "cash"):
+    if not isinstance(align, str) or align not in ("common", "cash"):
         raise invalid("align", f"must be 'common' or 'cash', got {align!r}")
     if isinstance(targets, pd.DataFrame):
         held = [c for c in columns if c in targets.columns and (targets[c] != 0).any()]

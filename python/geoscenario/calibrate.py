@@ -464,12 +464,16 @@ class CalibrationResult:
             if self.loglik > self.diffusion.loglik
             else "the jump model does NOT improve the likelihood"
         )
-        p = _chi2_sf_3(lr) if k == 3 else float("nan")
-        ptxt = f", χ²₃ p = {p:.2g} (conservative: λ = 0 is on the boundary)" if k == 3 else ""
+        held = "fixed" in self.table.columns and bool((self.table["fixed"] == "fixed").any())
+        if held:  # e.g. κ held at 1 while the diffusion estimates it: no χ² test applies
+            test = f"LR = {lr:.2f}, not a test: with parameters held fixed the diffusion is not nested in the jump model"
+        else:
+            ptxt = f", χ²₃ p = {_chi2_sf_3(lr):.2g} (conservative: λ = 0 is on the boundary)" if k == 3 else ""
+            test = f"LR = {lr:.2f} on {k} extra parameters{ptxt}"
         return (
             f"log-likelihood {self.loglik:.3f} with jumps vs "
             f"{self.diffusion.loglik:.3f} for the pure "
-            f"diffusion: {verdict} (LR = {lr:.2f} on {k} extra parameters{ptxt}; "
+            f"diffusion: {verdict} ({test}; "
             f"AIC {self.aic:.1f} vs {self.diffusion.aic:.1f})"
         )
 
@@ -598,7 +602,7 @@ def _log_ou_result(
     cols: dict[str, Any] = {"estimate": est, "std_err": se}
     notes: list[str] = []
     method = (
-        "log-OU with Merton jumps, exact MLE"
+        "log-OU with Merton jumps, exact transition density, penalised MLE"
         if jumps
         else "log-OU, exact MLE (AR(1) on log levels)"
     )
@@ -668,7 +672,8 @@ def log_ou(
     dt: float | None = None,
     max_jumps: int = 10,
 ) -> CalibrationResult:
-    """Fit the log-OU model (MODEL.md §3) to a level series by exact maximum likelihood.
+    """Fit the log-OU model (MODEL.md §3) to a level series by maximum likelihood on its
+    exact transition density (penalised slightly with jumps, see below).
 
     Without jumps the exact discretisation is the Gaussian AR(1)
     x_{t+1} = a + b x_t + s ε on x = ln S, whose conditional MLE is OLS with
@@ -677,8 +682,11 @@ def log_ou(
     With jumps the transition density is the Gaussian mixture
     Σ_n Pois(n; λΔ) φ(y; a + b x + n μ_J, s² + n σ_J²) (n ≤ ``max_jumps``),
     maximised numerically from the diffusion fit; errors from the numerical
-    Hessian. A vanishing penalty (Chen, Tan & Zhang 2008) keeps the mixture
-    likelihood bounded on tied data; reported log-likelihoods are unpenalised.
+    Hessian. A vanishing penalty (Chen, Tan & Zhang 2008),
+    −n^(−1/2)·(S/s² + ln(s²/S)) with S the diffusion fit's s², keeps the mixture
+    likelihood bounded on tied data; the estimates maximise the penalised
+    likelihood, and the reported log-likelihoods (and so the likelihood ratio and
+    AIC/BIC) are the unpenalised ones at those estimates.
 
     Parameters
     ----------
@@ -738,7 +746,7 @@ def log_ou(
     """
     if not isinstance(jumps, (bool, np.bool_)):
         raise invalid("jumps", f"must be True or False, got {jumps!r}")
-    if mean_reversion not in ("joint", "ar1"):
+    if not isinstance(mean_reversion, str) or mean_reversion not in ("joint", "ar1"):
         raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
     max_jumps = _validate.integer("max_jumps", max_jumps, 1, 50)
     s = _levels(series, "series")
@@ -804,7 +812,7 @@ def _warn_notes(result: CalibrationResult) -> CalibrationResult:
 def _aligned(
     asset_returns: Any, factor_returns: Any, align: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if align not in ("exact", "inner"):
+    if not isinstance(align, str) or align not in ("exact", "inner"):
         raise invalid("align", f"must be 'exact' or 'inner', got {align!r}")
     a = _numeric_frame(asset_returns, "asset_returns")
     f = _numeric_frame(factor_returns, "factor_returns")

@@ -438,6 +438,12 @@ def sweep(
                 if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) != len(k):
                     raise invalid(f"grid.{k}", f"every value must be a tuple of {len(k)} values, got {point!r}")
         values.append(v)
+    seen: set[Any] = set()
+    for k in keys:  # one path in two keys: the later would silently win
+        for path in k if isinstance(k, tuple) else (k,):
+            if path in seen:
+                raise invalid(f"grid.{path}", "is given twice: give each parameter path in one key of the grid")
+            seen.add(path)
     if any(len(v) == 0 for v in values):
         raise invalid("grid", "every parameter needs at least one value")
     size = int(np.prod([len(v) for v in values], dtype=object))

@@ -7,6 +7,7 @@ same bits as the summary of the materialised simulation of those N paths.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from .errors import invalid
+from .errors import NumericalError, invalid
 from .strategy import MAX_WEIGHT
 from .views import Allocation
 
@@ -242,6 +243,13 @@ class SummaryResult:
             scen = "all" if row["group"] < 0 else scenario_names[row["group"]]
             if name.endswith(":loss") or not row["mass"] > 0:
                 continue
+            if not (math.isfinite(row["mean"]) and math.isfinite(row["std"])):  # the paths are finite
+                raise NumericalError(
+                    f"{name.removesuffix(':return')}: its values are too large to summarise in doubles "
+                    f"(the {'overall' if scen == 'all' else scen} mean is {row['mean']:.4g} and the sum "
+                    "of squared deviations overflows "
+                    "beyond about 1e154): check the world's parameters"
+                )
             if name.endswith(":return"):
                 strat = name[: -len(":return")]
                 lrow = loss[(f"{strat}:loss", row["group"])]

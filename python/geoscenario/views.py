@@ -43,7 +43,7 @@ class View:
     op
         ``"=="``, ``"<="`` or ``">="``.
     threshold
-        The level of a ``"prob"`` view (unused by ``"mean"``).
+        The level of a ``"prob"`` view (None for ``"mean"``).
     month
         Index, ``"YYYY-MM"`` or date of the month viewed (default: the horizon), checked
         against the simulation when the view is applied.
@@ -65,10 +65,12 @@ class View:
     def __post_init__(self) -> None:
         if not isinstance(self.series, str):
             raise invalid("view.series", f"must be the name of a series, got {type(self.series).__name__}")
-        if self.kind not in ("mean", "prob"):
+        if not isinstance(self.kind, str) or self.kind not in ("mean", "prob"):
             raise invalid("view.kind", f"must be 'mean' or 'prob', got {self.kind!r}")
-        if self.op not in _OPS:
+        if not isinstance(self.op, str) or self.op not in _OPS:
             raise invalid("view.op", f"must be one of {', '.join(_OPS)}, got {self.op!r}")
+        if self.kind == "mean" and self.threshold is not None:
+            raise invalid("view.threshold", f"applies only to kind='prob' views, got {self.threshold!r} for a mean")
         for name, v in (("view.value", self.value), ("view.threshold", self.threshold)):
             if v is None and name == "view.threshold" and self.kind == "mean":
                 continue

@@ -33,6 +33,20 @@ def _not_a_file(path: Path) -> str:
     return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
 
 
+def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
+    """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping)
+    is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the rest of ``a.b``."""
+    if isinstance(value, Mapping) and value:
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                raise invalid(path, f"table keys must be non-empty strings, got {k!r}")
+            _leaves(f"{path}.{k}", v, out)
+    elif path in out:
+        raise invalid(path, "is given twice (as a path, inside a table or as a keyword)")
+    else:
+        out[path] = value
+
+
 def _parameter_order() -> list[str]:
     """Every kind's parameter names in one list that keeps each kind's own order."""
     order: list[str] = []
@@ -205,10 +219,15 @@ class World:
         if path is not None:
             if not isinstance(path, (str, os.PathLike)):
                 raise invalid("path", f"must be a file path, got {type(path).__name__}")
+            target = Path(path)
+            if "\0" in str(target):
+                raise invalid("path", f"cannot write {_shown(target)}: it contains a NUL character")
+            if target.exists() and not target.is_file():  # a FIFO would block until read
+                raise invalid("path", f"{_shown(target)} {_not_a_file(target)}")
             try:
-                Path(path).write_text(text, encoding="utf-8")
-            except OSError as e:  # a directory, a missing folder, a permission
-                raise invalid("path", f"cannot write {_shown(Path(path))}: {e.strerror or e}") from None
+                target.write_text(text, encoding="utf-8")
+            except OSError as e:  # a missing folder, a permission
+                raise invalid("path", f"cannot write {_shown(target)}: {e.strerror or e}") from None
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,7 +257,10 @@ class World:
         ----------
         overrides
             ``{"scenarios.bear.potash_spot.theta": 520, "scenarios.bear.probability": 0.3, ...}``.
-            Keyword arguments may use ``__`` for dots.
+            Keyword arguments may use ``__`` for dots. A table (a dict) is merged key
+            by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
+            keeps the bear's other potash parameters. A key cannot be removed, and a
+            path given twice is an error.
 
         Examples
         --------
@@ -255,12 +277,19 @@ class World:
         else:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")
-        changes.update({k.replace("__", "."): v for k, v in kwargs.items()})
-        d = copy.deepcopy(self.to_dict())
-        created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
-        for key, value in changes.items():
+        leaves: dict[str, Any] = {}
+        for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
                 raise invalid(str(key), "parameter paths must be non-empty strings")
+            _leaves(key, value, leaves)
+        for key in leaves:  # "a.b" set and "a.b.c" set: one would undo the other
+            parts = key.split(".")
+            for i in range(1, len(parts)):
+                if ".".join(parts[:i]) in leaves:
+                    raise invalid(".".join(parts[:i]), f"is given a value and, through {key!r}, a table")
+        d = copy.deepcopy(self.to_dict())
+        created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
+        for key, value in leaves.items():
             parts = key.split(".")
             node: Any = d
             for i, part in enumerate(parts[:-1]):
@@ -272,7 +301,9 @@ class World:
                 elif not isinstance(nxt, dict):
                     raise invalid(".".join(parts[: i + 1]), "is a value, not a table")
                 node = nxt
-            node[parts[-1]] = copy.deepcopy(value)
+            if isinstance(value, Mapping) and isinstance(node.get(parts[-1]), dict):
+                continue  # an empty table merged into an existing one changes nothing
+            node[parts[-1]] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
         try:
             return World.from_dict(d)
         except ConfigError as e:

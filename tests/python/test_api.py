@@ -125,6 +125,37 @@ def test_with_params_is_immutable_and_accepts_kwargs(default_world):
     assert default_world.with_params() == default_world
 
 
+def test_with_params_merges_a_table_into_the_one_at_its_path(default_world):
+    bear = default_world.to_dict()["scenarios"]["bear"]["potash_spot"]
+    w = default_world.with_params({"scenarios.bear.potash_spot": {"theta": 520}})
+    assert w == default_world.with_params({"scenarios.bear.potash_spot.theta": 520})
+    assert w.to_dict()["scenarios"]["bear"]["potash_spot"] == {**bear, "theta": 520.0}
+    # nested tables too: the eurobond keeps its sanctions exposure and costs
+    eurobond = default_world.to_dict()["assets"]["belarus_eurobond"]
+    w = default_world.with_params({"assets.belarus_eurobond": {"betas": {"eurobond_price": 0.9}}})
+    assert w.to_dict()["assets"]["belarus_eurobond"] == {**eurobond, "betas": {**eurobond["betas"], "eurobond_price": 0.9}}
+    assert default_world.with_params({"thresholds": {}}) == default_world
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, path",
+    [
+        ([{"scenarios.bear.potash_spot.theta": 400}], {"scenarios__bear__potash_spot__theta": 500},
+         "scenarios.bear.potash_spot.theta"),
+        ([{"scenarios.bear.potash_spot": {"theta": 1}, "scenarios.bear.potash_spot.theta": 2}], {},
+         "scenarios.bear.potash_spot.theta"),
+        ([{"scenarios.bear.potash_spot.theta": 1, "scenarios.bear.potash_spot.theta.x": 2}], {},
+         "scenarios.bear.potash_spot.theta"),
+        ([{"world.horizon_months": 12, "world": {"horizon_months": 36}}], {}, "world.horizon_months"),
+        ([{"scenarios.bear.potash_spot": {1: 2}}], {}, "scenarios.bear.potash_spot"),
+    ],
+)
+def test_with_params_refuses_a_path_given_twice(default_world, args, kwargs, path):
+    with pytest.raises(gs.ConfigError) as err:
+        default_world.with_params(*args, **kwargs)
+    assert err.value.path == path
+
+
 @pytest.mark.parametrize("overrides", ["scenarios.bear.potash_spot.theta=5", [("scenarios.bear.probability", 0.3)], 3])
 def test_with_params_refuses_overrides_that_are_not_a_mapping(default_world, overrides):
     with pytest.raises(gs.ConfigError) as err:

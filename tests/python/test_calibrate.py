@@ -272,6 +272,15 @@ def test_fixed_parameters_are_held():
     assert fit.params["mu_j"] == 0.0 and fit.params["kappa"] == 1.0
     assert np.isnan(fit.table.at["mu_j", "std_err"]) and fit.table.at["mu_j", "fixed"] == "fixed"
     assert fit.n_params == 4
+    # the diffusion estimates κ, so it is not nested in this model: no χ² test is quoted
+    text = fit.comparison()
+    assert "not nested" in text and "p =" not in text and "extra parameters" not in text
+    every = dict(fit.params)
+    held = gs.calibrate.log_ou(s, jumps=True, fixed=every)
+    assert held.n_params == 0 and "not nested" in held.comparison() and "extra parameters" not in held.comparison()
+    # without fixed parameters the test is quoted on the 3 jump parameters
+    free = gs.calibrate.log_ou(s, jumps=True)
+    assert "on 3 extra parameters, χ²₃ p = " in free.comparison()
 
 
 def test_leading_and_trailing_nan_are_dropped():

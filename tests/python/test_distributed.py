@@ -207,6 +207,20 @@ def test_sweep_tuple_keys_need_one_value_per_path(value):
     assert err.value.path.startswith("grid.")
 
 
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"scenarios.bear.potash_spot.theta": [450.0],
+         ("scenarios.bear.potash_spot.theta", "scenarios.bear.potash_spot.sigma"): [(500.0, 0.3)]},
+        {("scenarios.bear.potash_spot.theta", "scenarios.bear.potash_spot.theta"): [(500.0, 450.0)]},
+    ],
+)
+def test_sweep_refuses_a_path_in_two_keys(grid):
+    with pytest.raises(gs.ConfigError, match="given twice") as err:
+        gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster())
+    assert err.value.path == "grid.scenarios.bear.potash_spot.theta"
+
+
 def test_errors_cross_to_the_client_as_themselves():
     # Dask ships a worker's exception with tblib's pickling, which rebuilt
     # ResourceError through MemoryError.__new__ and failed

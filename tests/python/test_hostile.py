@@ -103,6 +103,7 @@ import copy
 import datetime as dt
 import json
 import math
+import os
 import random
 import subprocess
 import sys
@@ -580,6 +581,31 @@ def test_invalid_utf8_file_is_a_config_error(tmp_path):
     p = tmp_path / "garbage.toml"
     p.write_bytes(b"\xff\xfe" + random.Random(1).randbytes(1000))
     expect_error_at(lambda: gs.World.from_toml(p), "source")
+
+
+def test_values_too_large_to_summarise_are_a_numerical_error_not_an_infinite_std():
+    # finite paths up to 1e219: their squared deviations overflow the double range
+    world = gs.World.default().with_params({"scenarios.base.middle_corridor_volume.g": 5,
+                                            "scenarios.base.middle_corridor_volume.sigma": 0})
+    sim = world.simulate(300, 1200, seed=3, progress=False)
+    assert np.isfinite(sim.paths("middle_corridor_volume")).all()
+    calls = [lambda: sim.summary("middle_corridor_volume"),
+             lambda: world.simulate_summary(300, 1200, seed=3, series="middle_corridor_volume", progress=False),
+             lambda: sim.risk_table(0.95, ["infrastructure_beneficiaries"])]
+    for call, name in zip(calls, ["middle_corridor_volume"] * 2 + ["infrastructure_beneficiaries"]):
+        with pytest.raises(gs.NumericalError, match=f"^{name}: its values are too large"):
+            call()
+    assert np.isfinite(sim.summary("potash_spot").to_numpy()).all()
+
+
+def test_to_toml_refuses_what_is_not_a_regular_file(tmp_path):
+    world = gs.World.default()
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)  # writing would block until something reads it
+    for bad in (fifo, tmp_path, str(tmp_path / "a\0b.toml"), tmp_path / "missing" / "w.toml"):
+        expect_error_at(lambda b=bad: world.to_toml(b), "path")
+    world.to_toml(tmp_path / "w.toml")
+    assert gs.World.from_toml(tmp_path / "w.toml") == world
 
 
 # ============================================================= every entry, every hostile value

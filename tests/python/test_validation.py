@@ -587,6 +587,9 @@ def test_bad_reweight_probabilities(small_sim):
     raises_at("probabilities.bear", sim.reweight, {"base": 0.5, "bull": 0.5, "bear": "0"})
     raises_at("probabilities.bull", sim.reweight, {"base": 0.5, "bull": 1.5, "bear": -1.0})
     raises_at("probabilities", sim.reweight, {"base": 0.5, "bull": 0.3, "bear": 0.3})
+    # a Series naming a scenario twice: its last value would win
+    twice = pd.Series([0.55, 0.25, 0.2, 0.2], index=["base", "bull", "bear", "bear"])
+    assert "given twice" in str(raises_at("probabilities.bear", sim.reweight, twice))
 
 
 @pytest.mark.parametrize("p", [5e-324, 1e-310, 1e-201])
@@ -642,7 +645,7 @@ def test_bad_sources(tmp_path):
     assert "not a regular file" in str(raises_at("source", gs.World.from_toml, "/dev/null"))
     assert "lone surrogate" in str(raises_at("source", gs.World.from_toml, '[world]\nname = "\ud800"'))
     raises_at("path", DEFAULT.to_toml, 123)
-    assert "Is a directory" in str(raises_at("path", DEFAULT.to_toml, tmp_path))
+    assert "is a directory" in str(raises_at("path", DEFAULT.to_toml, tmp_path))
     raises_at("path", DEFAULT.to_toml, tmp_path / "missing" / "world.toml")
 
 
