@@ -6,6 +6,7 @@ import datetime
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -83,8 +84,9 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
 
 def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
     """Whether ``value`` is a sequence of items to check one by one: iterable, but not
-    a string, bytes, a mapping or a 0-d NumPy array (iterable in type only)."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    a string, bytes, a mapping, a set (its order, and so the order of the results,
+    changes from one run to the next) or a 0-d NumPy array (iterable in type only)."""
+    if isinstance(value, (str, bytes, Mapping, AbstractSet)) or not isinstance(value, Iterable):
         return False
     return not (isinstance(value, np.ndarray) and value.ndim == 0)
 
@@ -100,6 +102,8 @@ def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] =
         out = [value]
     elif is_sequence(value):
         out = list(value)
+    elif isinstance(value, AbstractSet):
+        raise invalid(name, f"must be a list of {many} names, not a set: a set's order changes from run to run")
     else:
         raise invalid(name, f"must be a {one} name or a list of them, got {type(value).__name__} {value!r}")
     if not out:

@@ -767,7 +767,8 @@ def backtest(
       - ``"cash"``: it runs from the first price of any held column; a column
         not yet priced at a rebalance keeps its weight in cash and enters at the
         first rebalance after its first price; a column whose prices end is sold
-        at its last price (paying costs) and its weight stays in cash.
+        at its last price on the first date without one, when the backtest learns
+        that it stopped (paying costs there), and its weight stays in cash.
 
     **Metrics**
 
@@ -862,6 +863,9 @@ def backtest(
             f"the first trade's costs ({raw['costs'][0]:.6g}) use up the whole capital of 1: "
             "nothing is left to backtest",
         )
+    if not np.isfinite(eq).all():
+        i = int(np.argmax(~np.isfinite(eq)))
+        raise invalid("prices", f"make the equity leave the double range on {dates[i].date()}: rescale them")
     equity = pd.Series(eq, index=dates, name="equity")
     positions = pd.DataFrame(raw["positions"], index=dates, columns=held)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -179,7 +179,7 @@ def _levels(series: Any, arg: str) -> pd.Series:
     if not isinstance(series, pd.Series):
         raise invalid(arg, f"must be a pandas Series of levels, got {type(series).__name__}")
     frame = _numeric_frame(series, arg)
-    span = _valid_span(frame.to_numpy(), frame.index, [series.name or "values"], arg)
+    span = _valid_span(frame.to_numpy(), frame.index, list(frame.columns), arg)
     s = frame.iloc[span, 0]
     if len(s) < MIN_OBS:
         raise invalid(arg, f"needs at least {MIN_OBS} observations, got {len(s)}")

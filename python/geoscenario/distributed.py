@@ -430,7 +430,7 @@ def sweep(
     values = []
     for k in keys:
         v = grid[k]
-        if not _validate.is_sequence(v):
+        if not _validate.is_sequence(v):  # a set too: the grid's order would change from run to run
             raise invalid(f"grid.{k}", f"must be a list of values, got {type(v).__name__} {v!r}")
         v = list(v)
         if isinstance(k, tuple):  # a list of tuples, one value per path of the key

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import invalid
+
 if TYPE_CHECKING:
     from .simulation import Simulation
 
@@ -30,7 +32,11 @@ def _fmt(x: float) -> str:
 
 
 def render(sim: Simulation) -> str:
-    """Render the report of a simulation."""
+    """Render the report of a simulation (what ``sim.report()`` returns)."""
+    from .simulation import Simulation
+
+    if not isinstance(sim, Simulation):
+        raise invalid("sim", f"must be a geoscenario Simulation, got {type(sim).__name__}")
     months = sim.months
     h = sim.horizon_months
     lines = []

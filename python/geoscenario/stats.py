@@ -70,8 +70,10 @@ def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for name, a in (("x", x), ("w", w)):
         if a.size == 0:
             raise invalid(name, "is empty: give at least one sample")
-    if x.ndim != 1 or x.shape != w.shape:
-        raise invalid("x", f"x and w must be 1-D of the same length, got shapes {x.shape} and {w.shape}")
+    if x.ndim != 1:
+        raise invalid("x", f"must be 1-D, got shape {x.shape}")
+    if w.shape != x.shape:  # x is fine: the weights do not match it
+        raise invalid("w", f"must be 1-D of the length of x, got shapes {w.shape} for w and {x.shape} for x")
     for name, a in (("x", x), ("w", w)):
         bad = np.flatnonzero(~np.isfinite(a))
         if bad.size:

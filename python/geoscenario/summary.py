@@ -167,11 +167,9 @@ def check_alpha(alpha: float) -> float:
     if not _validate.is_real(alpha) or not 0.0 < _validate.to_float(alpha) < 1.0:
         raise invalid("alpha", f"must be a confidence level in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}")
     if alpha < 0.5:
-        raise invalid(
-            "alpha",
-            f"is the confidence level, in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}; "
-            f"did you mean {1.0 - float(alpha):g}?",
-        )
+        flipped = 1.0 - _validate.to_float(alpha)
+        hint = f"; did you mean {flipped:g}?" if flipped < 1.0 else ""  # not for 1e-300
+        raise invalid("alpha", f"is the confidence level, in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}{hint}")
     return _validate.level(alpha)
 
 

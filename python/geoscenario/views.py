@@ -175,6 +175,10 @@ class View:
         >>> bool((g == sim.paths("potash_spot")[:, 0]).all())
         True
         """
+        from .simulation import Simulation
+
+        if not isinstance(sim, Simulation):
+            raise invalid("sim", f"must be a geoscenario Simulation, got {type(sim).__name__}")
         if self.series not in sim._series:
             raise invalid("view.series", f"{self.series!r} is not a series (series: {', '.join(sim._series)})")
         t = sim._month_index(self.month)
@@ -337,6 +341,23 @@ class Allocation:
     var: float
     alpha: float
     status: str
+
+    def __post_init__(self) -> None:
+        # also built by hand, e.g. to price a mix in Simulation.risk_table(mixes=...)
+        from .summary import check_alpha
+
+        w = self.weights
+        if not isinstance(w, pd.Series) or not w.index.is_unique or w.dtype.kind not in "iuf":
+            raise invalid("weights", "must be a pandas Series of real weights indexed by strategy name, each once")
+        if not all(isinstance(k, str) for k in w.index) or not np.isfinite(w.to_numpy(dtype=float)).all():
+            raise invalid("weights", "must be finite numbers indexed by strategy names")
+        for name in ("expected_return", "cvar", "var"):
+            if not _validate.is_finite_real(getattr(self, name)):
+                raise invalid(name, f"must be a finite number, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, _validate.to_float(getattr(self, name)))
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        if not isinstance(self.status, str):
+            raise invalid("status", f"must be a string, got {type(self.status).__name__}")
 
     def to_pandas(self) -> pd.Series:
         """The allocation as one float Series: ``expected_return``, ``cvar``, ``var``, then the

@@ -79,8 +79,9 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         return match kind.as_str() {
             "b" => Ok(Value::Boolean(obj.is_truthy().unwrap_or(false))),
             "i" | "u" | "f" => {
+                // its NumPy scalar (`a[()]`), so that a float32 reads as one below
                 let item = obj
-                    .call_method0("item")
+                    .get_item(PyTuple::empty(obj.py()))
                     .map_err(|_| CoreError::invalid(path, "a 0-d array whose element cannot be read"))?;
                 py_to_value(&item, path, depth + 1)
             }
@@ -99,6 +100,9 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
                 return Ok(Value::Integer(i));
             }
         }
+        if let Some(x) = narrow_float(obj) {
+            return Ok(Value::Float(x));
+        }
         if obj.hasattr("__float__").unwrap_or(false) {
             if let Ok(x) = obj.call_method0("__float__").and_then(|v| v.extract::<f64>()) {
                 return Ok(Value::Float(x));
@@ -111,6 +115,21 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
     Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
+}
+
+/// A NumPy float16 or float32 scalar as the decimal it prints as (float32 0.2 is 0.2,
+/// not 0.2000000030): the value written, as for a level in Python (`_validate.level`).
+fn narrow_float(obj: &Bound<'_, PyAny>) -> Option<f64> {
+    if !is_numpy_scalar(obj) {
+        return None;
+    }
+    let dtype = obj.getattr("dtype").ok()?;
+    let kind: String = dtype.getattr("kind").ok()?.extract().ok()?;
+    let size: usize = dtype.getattr("itemsize").ok()?.extract().ok()?;
+    if kind != "f" || size >= 8 {
+        return None;
+    }
+    obj.str().ok()?.to_str().ok()?.parse::<f64>().ok()
 }
 
 /// A Python string as Rust text; a lone surrogate (not encodable as UTF-8) is an error.

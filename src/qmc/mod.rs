@@ -110,8 +110,12 @@ impl QmcShocks {
             Some(n) if n <= MAX_DIM => n,
             _ => {
                 return Err(CoreError::invalid(
-                    "qmc.dimension",
-                    format!("horizon × shocks = {horizon} × {d} exceeds the {MAX_DIM} Sobol dimensions available"),
+                    "horizon_months",
+                    format!(
+                        "with qmc=True, horizon × shocks = {horizon} × {d} exceeds the {MAX_DIM} Sobol \
+                         dimensions available: at most {} months with this world's {d} shocks",
+                        MAX_DIM / d
+                    ),
                 ))
             }
         };

@@ -677,8 +677,13 @@ def test_weighted_statistics_take_series_by_position(sim):
     assert gs.stats.weighted_quantile(bear["potash_spot"], bear["weight"], 0.5) == gs.stats.weighted_quantile(x, w, 0.5)
     assert gs.stats.weighted_std(list(x), list(w)) == gs.stats.weighted_std(x, w)
     assert gs.stats.prob_above(bear["potash_spot"], bear["weight"], 450.0) == gs.stats.prob_above(x, w, 450.0)
-    with pytest.raises(ValueError, match="same length"):
-        gs.stats.weighted_mean(x, w[:-1])
+    for bad_w in (w[:-1], 1.0, np.ones((len(x), 1))):
+        with pytest.raises(gs.ConfigError, match="length of x") as err:
+            gs.stats.weighted_mean(x, bad_w)
+        assert err.value.path == "w"
+    with pytest.raises(gs.ConfigError, match="1-D") as err:
+        gs.stats.weighted_mean(np.ones((2, 2)), np.ones((2, 2)))
+    assert err.value.path == "x"
 
 
 def test_months_are_indices_labels_or_dates(sim):

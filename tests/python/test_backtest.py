@@ -484,6 +484,14 @@ def test_columns_not_held_may_hold_anything(prices):
     assert err.value.path == "prices.note"
 
 
+def test_prices_that_overflow_the_equity_are_named():
+    idx = pd.date_range("2020-01-31", periods=3, freq="ME")
+    for px, cost in (([1e-300, 1e300, 1e-300], 10), ([1.0, 1e-300, 1e300], 0)):
+        with pytest.raises(gs.ConfigError, match="double range") as err:
+            gs.backtest(pd.DataFrame({"a": px}, index=idx), {"a": 1.0}, cost_bps=cost)
+        assert err.value.path == "prices"
+
+
 def test_minute_bars_and_overflowing_equity():
     idx = pd.date_range("2024-01-02 09:30", periods=3, freq="min")
     px = pd.DataFrame({"a": [100.0, 101.0, 102.0]}, index=idx)

@@ -57,3 +57,11 @@ def test_qmc_is_unbiased_and_reproducible():
 def test_qmc_rejects_antithetic():
     with pytest.raises(gs.ConfigError, match="qmc"):
         gs.World.default().simulate(1_000, qmc=True, antithetic=True)
+
+
+def test_qmc_names_the_horizon_beyond_the_sobol_dimensions():
+    world = gs.World.default()
+    with pytest.raises(gs.ConfigError, match="at most 512 months") as err:
+        world.simulate(1_000, 1_200, qmc=True)
+    assert err.value.path == "horizon_months"
+    assert world.simulate(64, 512, qmc=True, progress=False).horizon_months == 512

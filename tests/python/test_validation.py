@@ -824,10 +824,64 @@ def test_config_numbers_must_be_real_numbers(default_world, value):
     assert_config_error(ei, "scenarios.bear.potash_spot.sigma")
 
 
-@pytest.mark.parametrize("value", [np.array(0.3), np.float64(0.3), np.array(0.3, dtype=np.float32)])
+@pytest.mark.parametrize(
+    "value", [np.array(0.3), np.float64(0.3), np.array(0.3, dtype=np.float32), np.float32(0.3), np.float16(0.3)]
+)
 def test_config_numbers_may_be_numpy_scalars_and_0d_arrays(default_world, value):
+    # a float16 or float32 is the decimal it prints as (float32 0.3 is 0.3, not 0.30000001)
     w = default_world.with_params({"scenarios.bear.potash_spot.sigma": value})
-    assert w.to_dict()["scenarios"]["bear"]["potash_spot"]["sigma"] == float(value)
+    assert w.to_dict()["scenarios"]["bear"]["potash_spot"]["sigma"] == 0.3
+
+
+def test_sets_are_refused_where_order_makes_the_result(small_sim):
+    # a set of strings is iterated in an order that changes with the interpreter's hash seed
+    err = raises_at("series", small_sim.summary, {"potash_spot", "bilateral_trade"})
+    assert "not a set" in str(err)
+    raises_at("strategies", small_sim.risk_table, 0.95, frozenset({"direct_belarus"}))
+    raises_at("quantiles", small_sim.summary, "potash_spot", quantiles={0.05, 0.5})
+    raises_at("views", small_sim.with_views, {gs.View.mean("potash_spot", 400.0)})
+
+
+@pytest.mark.parametrize("bad", [pd.NA, np.array(["monthly", "daily"]), None, 3])
+def test_choices_refuse_what_is_not_one_of_their_strings(small_sim, bad):
+    px = pd.DataFrame({"a": [1.0, 1.1, 1.2]}, index=pd.date_range("2020-01-31", periods=3, freq="ME"))
+    potash = gs.data.potash_monthly("2015-01", "2020-01")
+    r = potash.pct_change().dropna().rename("fertilizer_producers").to_frame()
+    calls = {
+        "rebalance": lambda: gs.backtest(px, {"a": 1.0}, rebalance=bad if bad is not None else 0),
+        "align": lambda: gs.backtest(px, {"a": 1.0}, align=bad),
+        "mean_reversion": lambda: gs.calibrate.log_ou(potash, jumps=True, mean_reversion=bad),
+        "view.op": lambda: gs.View.mean("potash_spot", 400.0, op=bad),
+        "view.kind": lambda: gs.View("potash_spot", bad, 400.0),
+    }
+    for path, call in calls.items():
+        raises_at(path, call)
+    raises_at("align", gs.calibrate.factor_betas, r, r.rename(columns={"fertilizer_producers": "x"}), align=bad)
+
+
+def test_hand_built_objects_are_checked_where_they_enter(small_sim):
+    from geoscenario.report import render
+
+    raises_at("view.threshold", gs.View, "potash_spot", "mean", 400.0, threshold=450.0)
+    raises_at("sim", render, None)
+    raises_at("sim", gs.View.mean("potash_spot", 400.0).function, gs.World.default())
+    w = pd.Series({"direct_belarus": 1.0})
+    raises_at("expected_return", gs.Allocation, w, float("nan"), 0.1, 0.1, 0.95, "x")
+    raises_at("alpha", gs.Allocation, w, 0.1, 0.1, 0.1, 7, "x")
+    raises_at("weights", gs.Allocation, {"direct_belarus": 1.0}, 0.1, 0.1, 0.1, 0.95, "x")
+    raises_at("weights", gs.Allocation, pd.Series([np.nan], index=["direct_belarus"]), 0.1, 0.1, 0.1, 0.95, "x")
+    manual = gs.Allocation(w, 0.1, 0.2, 0.1, 0.95, "by hand")
+    assert small_sim.risk_table(0.95, [], mixes={"m": manual}).equals(
+        small_sim.risk_table(0.95, [], mixes={"m": {"direct_belarus": 1.0}}))
+    # the hint for a tail probability given as the level, not for a level of nothing
+    assert "did you mean 0.95?" in str(raises_at("alpha", small_sim.risk_table, 0.05))
+    assert "did you mean" not in str(raises_at("alpha", small_sim.risk_table, 1e-300))
+
+
+def test_float32_probabilities_in_the_config_sum_to_one(default_world):
+    p = {f"scenarios.{k}.probability": np.float32(v) for k, v in default_world.probabilities.items()}
+    assert float(np.float32(0.55)) + float(np.float32(0.25)) + float(np.float32(0.2)) != 1.0
+    assert default_world.with_params(p) == default_world
 
 
 # ---------------------------------------------------------------- one rule for numbers
