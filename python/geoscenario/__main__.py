@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--paths", type=int, default=200_000, help="number of paths (default 200,000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--horizon", type=int, default=None, help="horizon in months (default: the world's, 24)")
+    parser.add_argument("--horizon", type=int, default=None, help="horizon in months (default: the world's horizon_months, 24 for the default world)")
     parser.add_argument("--config", default=None, help="a world TOML file (default: the embedded world)")
     parser.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     parser.add_argument("--antithetic", action="store_true", help="use antithetic pairs")

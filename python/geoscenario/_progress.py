@@ -56,17 +56,10 @@ class Progress:
         if self.open_ended and done >= total:
             return
         if self._bar is None and not self._plain:
-            if time.perf_counter() - self.t0 < self.delay or done >= total:
+            # "auto" shows nothing for a run that ends before its delay; True shows even that
+            if time.perf_counter() - self.t0 < self.delay or (done >= total and self.delay > 0):
                 return
-            try:
-                from tqdm.auto import tqdm
-
-                self._bar = tqdm(total=None if self.open_ended else total, desc=self.desc, unit=self.unit, unit_scale=True)
-            except ImportError:
-                # a line rewritten in place on a terminal; in a log (stderr not
-                # a terminal) one line per quarter, so that logs do not fill up
-                self._plain = True
-                self._step = 1 if _is_terminal(sys.stderr) else 25
+            self._start(total)
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
             if done >= total:
@@ -86,8 +79,22 @@ class Progress:
                     sys.stderr.write(text + "\n")
                 sys.stderr.flush()
 
+    def _start(self, total: int) -> None:
+        try:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=None if self.open_ended else total, desc=self.desc, unit=self.unit, unit_scale=True)
+        except ImportError:
+            # a line rewritten in place on a terminal; in a log (stderr not
+            # a terminal) one line per quarter, so that logs do not fill up
+            self._plain = True
+            self._step = 1 if _is_terminal(sys.stderr) else 25
+
     def finish(self, done: int) -> None:
-        """Close an open-ended display at the final count (nothing if none was shown)."""
+        """Close an open-ended display at the final count (with ``progress="auto"``,
+        nothing if none was shown; with ``True``, the count even of a quick run)."""
+        if self._bar is None and not self._plain and self.delay == 0:
+            self._start(done)
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
             self._bar.close()

@@ -379,6 +379,11 @@ class BacktestResult:
     def to_pandas(self) -> pd.DataFrame:
         """One row per date: ``equity``, ``return``, ``turnover``, ``cost``, ``cash``, ``drawdown``.
 
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the backtest's dates; ``return`` is NaN on the first.
+
         Examples
         --------
         >>> import geoscenario as gs

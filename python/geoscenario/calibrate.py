@@ -425,6 +425,12 @@ class CalibrationResult:
     def to_pandas(self) -> pd.DataFrame:
         """The estimates table (a copy).
 
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``parameter``; columns ``estimate`` and ``std_err`` (and ``fixed``, for
+            a jump fit: ``estimated``, ``fixed`` or ``ar1``).
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -555,6 +561,11 @@ class CalibratedWorld:
     def to_pandas(self) -> pd.DataFrame:
         """A copy of :attr:`changes`: old and new value, standard error and source of each
         changed parameter, indexed by its path.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``old``, ``new``, ``std_err``, ``source``; index ``parameter``.
 
         Examples
         --------

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate
-from .errors import ResourceError, invalid
+from .errors import ConfigError, ResourceError, invalid
+from .simulation import _timing
 from .summary import QUANTILES, SummaryResult, check_quantiles, check_thresholds, make_job
 from .world import World
 
@@ -110,7 +111,11 @@ def _client(client: Any) -> Any:
             from distributed import get_client
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("geoscenario.distributed needs dask: pip install geoscenario[dask]") from e
-        return get_client()
+        try:
+            return get_client()
+        except ValueError:  # dask's "No global client found and no address provided"
+            raise invalid("client", "no Dask client is running: pass client=, or start one first "
+                                    "(distributed.Client() starts a local cluster)") from None
     if not all(callable(getattr(client, m, None)) for m in ("submit", "gather", "nthreads")):
         raise invalid("client", f"must be a distributed.Client, got {type(client).__name__}")
     return client
@@ -234,6 +239,9 @@ def _horizon_shard(toml: str, n: int, h: int, seed: int, anti: bool, start: int,
     raw = core.simulate(n, h, seed, anti, threads, 2048, start, end, None, qmc)
     out = {name: np.ascontiguousarray(raw["series"][name][:, t]) for name in names}
     out["__scenario__"] = raw["scenario"]
+    out["__onset__"] = raw["onset"]
+    if raw["regimes"] is not None:
+        out["__regime__"] = np.ascontiguousarray(raw["regimes"][:, t])
     return out
 
 
@@ -283,8 +291,9 @@ def simulate_horizon(
     Returns
     -------
     pandas.DataFrame
-        One row per path (index ``path``) with ``scenario``, ``weight`` and one
-        column per series: the same bits as ``world.simulate(...).to_pandas(month=...)``.
+        One row per path (index ``path``) with ``scenario``, ``weight``, ``onset``
+        (or ``regime`` under Markov regimes) and one column per series: the same
+        bits as ``world.simulate(...).to_pandas(month=...)``, attrs included.
 
     Examples
     --------
@@ -296,7 +305,7 @@ def simulate_horizon(
     >>> df = gs.distributed.simulate_horizon(world, 3_000, client=client, shard_paths=1_000,
     ...                                      seed=2, series="potash_spot")
     >>> df.shape, df.columns.tolist()
-    ((3000, 3), ['scenario', 'weight', 'potash_spot'])
+    ((3000, 4), ['scenario', 'weight', 'onset', 'potash_spot'])
     >>> df.equals(world.simulate(3_000, seed=2).to_pandas("potash_spot", month=-1))
     True
     >>> client.close(); cluster.close()
@@ -326,13 +335,16 @@ def simulate_horizon(
     counts = np.bincount(scen, minlength=len(world.scenario_names))
     probs = np.array(list(world.probabilities.values()))
     per = np.divide(probs, counts, out=np.zeros_like(probs), where=counts > 0)
+    regimes = np.concatenate([p["__regime__"] for p in parts])[:, None] if "__regime__" in parts[0] else None
     df = pd.DataFrame({
         "scenario": pd.Categorical.from_codes(scen, categories=world.scenario_names),
         "weight": per[scen],
+        **_timing(np.concatenate([p["__onset__"] for p in parts]), regimes, world.scenario_names, 0),
     })
     for nm in names:
         df[nm] = np.concatenate([p[nm] for p in parts])
     df.index.name = "path"
+    df.attrs.update(month=world._core.month_labels(h)[t], units={nm: world.units[nm] for nm in names})
     return df
 
 
@@ -459,7 +471,12 @@ def sweep(
                 changes.update(dict(zip(k, v)))
             else:
                 changes[k] = v
-        tomls.append(world.with_params(changes).to_toml())  # validates here, not on the workers
+        try:  # validated here, not on the workers
+            tomls.append(world.with_params(changes).to_toml())
+        except ConfigError as e:
+            hint = ("; paths that must change together, as probabilities that sum to 1, "
+                    "go in one key: a tuple of paths with tuples of values") if "sum to 1" in str(e) else ""
+            raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}, at the grid point {changes}{hint}") from None
         points.append(changes)
     names = None if series is None else _validate.names("series", series, list(world.units))
     # given thresholds are checked here; without them each point reports its own
@@ -477,8 +494,8 @@ def sweep(
     frames = []
     for changes, table in zip(points, tables):
         df = table.reset_index()
-        for k, v in changes.items():
+        for i, (k, v) in enumerate(changes.items()):  # the grid's paths first, in its order
             # a list value (an onset window) is one cell per row, not a column of its items
-            df.insert(0, k, pd.Series([v] * len(df), dtype=object) if isinstance(v, (list, tuple)) else v)
+            df.insert(i, k, pd.Series([v] * len(df), dtype=object) if isinstance(v, (list, tuple)) else v)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)

@@ -31,8 +31,29 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _cell(name: str, width: int) -> str:
+    """``name`` left-aligned in ``width`` characters, cut with "…" so a space follows it."""
+    return f"{name:<{width}}" if len(name) < width else name[: width - 2] + "… "
+
+
+def _width(names: list[str], most: int) -> int:
+    """A name column's width: 10, or the longest name and a space, up to ``most``."""
+    return max(10, min(most, max((len(n) + 1 for n in names), default=0)))
+
+
 def render(sim: Simulation) -> str:
-    """Render the report of a simulation (what ``sim.report()`` returns)."""
+    """Render the report of a simulation (what ``sim.report()`` returns).
+
+    Parameters
+    ----------
+    sim
+        A :class:`~geoscenario.Simulation`.
+
+    Returns
+    -------
+    str
+        At most 100 columns wide.
+    """
     from .simulation import Simulation
 
     if not isinstance(sim, Simulation):
@@ -57,7 +78,8 @@ def render(sim: Simulation) -> str:
     series = [s for s in sim.units if s not in strategies]
     summary = sim.summary(series)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
-    header = f"  {'scenario':<10}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"
+    ws = _width([*sim.scenario_names, "all"], 26)  # 2 + 26 + 6 × 12 columns fit in WIDTH
+    header = f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"
     for name in order:
         block = summary.loc[name]
         unit = summary.attrs["units"][name]
@@ -68,7 +90,7 @@ def render(sim: Simulation) -> str:
         for scen_name, row in block.iterrows():
             cells = "".join(f"{_fmt(row[c]):>12}" for c in ("mean", "q05", "q50", "q95", "std"))
             p = f"{row['p_above']:>12.1%}" if has_p else ""
-            lines.append(f"  {scen_name:<10}{cells}{p}")
+            lines.append(f"  {_cell(scen_name, ws)}{cells}{p}")
         lines.append("")
     if strategies:
         lines.extend(_strategy_section(sim, strategies))
@@ -79,13 +101,15 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     months = sim.months
     risk = sim.risk_table(alpha, strategies)
     lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {alpha:.0%} of the loss"]
+    ws = _width([*sim.scenario_names, "all"], 16)
+    wn = _width(strategies, WIDTH - 2 - ws - 53)  # 53: the six figures' columns
     lines.append(
-        f"  {'strategy':<30}{'scenario':<10}{'mean':>9}{'vol':>9}{'VaR':>9}{'CVaR':>9}{'P(loss)':>9}{'tail':>8}"
+        f"  {'strategy':<{wn}}{'scenario':<{ws}}{'mean':>9}{'std':>9}{'VaR':>9}{'CVaR':>9}{'P(loss)':>9}{'tail':>8}"
     )
     for strat in strategies:
         for i, (scen, row) in enumerate(risk.loc[strat].iterrows()):
             lines.append(
-                f"  {strat if i == 0 else '':<30}{scen:<10}"
+                f"  {_cell(strat if i == 0 else '', wn)}{_cell(scen, ws)}"
                 f"{row['mean_return']:>9.1%}{row['std']:>9.1%}{row['var']:>9.1%}{row['cvar']:>9.1%}"
                 f"{row['p_loss']:>9.1%}{row['tail_share']:>8.0%}"
             )
@@ -100,6 +124,6 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
         f"CVaR {alloc.cvar:.1%}"
     )
     for name, w in alloc.weights.items():
-        lines.append(f"  {name:<30}{w:>9.1%}")
+        lines.append(f"  {_cell(name, wn)}{w:>9.1%}")
     lines.append("")
     return lines

@@ -26,9 +26,21 @@ from .views import Allocation, View
 if TYPE_CHECKING:
     from .world import World
 
+#: The run's record, set when the simulation is built (see ``Simulation.__setattr__``).
+_READ_ONLY = frozenset({"world", "n_paths", "horizon_months", "seed", "antithetic", "qmc", "elapsed",
+                        "scenario", "onset", "regimes", "posterior"})
+
 __all__ = ["MAX_MIXES", "Simulation"]
 
 
+
+
+def _timing(onset: np.ndarray, regimes: np.ndarray | None, names: list[str], t: int) -> dict[str, Any]:
+    """The column that says when a path's scenario holds: ``onset`` (static scenarios) or
+    ``regime`` at month ``t`` (Markov regimes, ``regimes`` being paths × months)."""
+    if regimes is None:
+        return {"onset": np.asarray(onset, dtype=np.int64)}
+    return {"regime": pd.Categorical.from_codes(regimes[:, t].astype(np.int64), categories=names)}
 
 
 class Simulation:
@@ -95,6 +107,15 @@ class Simulation:
     def __init__(self) -> None:  # pragma: no cover - built by World.simulate
         raise TypeError("Simulation objects are created by World.simulate()")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # the run's record: n_paths = 5 on 10,000 paths broke every statistic later
+        if name in _READ_ONLY:
+            raise AttributeError(
+                f"Simulation.{name} is read-only: a simulation is immutable (simulate again, or "
+                "use reweight / with_views for new weights)"
+            )
+        object.__setattr__(self, name, value)
+
     def __len__(self) -> int:
         return self.n_paths
 
@@ -111,26 +132,20 @@ class Simulation:
         elapsed: float,
     ) -> Simulation:
         self = object.__new__(cls)
-        self.world = world
-        self.n_paths = n_paths
-        self.horizon_months = horizon
-        self.seed = seed
-        self.antithetic = antithetic
-        self.elapsed = elapsed
+        self.__dict__.update(world=world, n_paths=n_paths, horizon_months=horizon, seed=seed,
+                             antithetic=antithetic, elapsed=elapsed)
         self._series = dict(raw["series"])
         for arr in self._series.values():
             arr.flags.writeable = False
         self._units = dict(zip(self._series, raw["units"]))
-        #: scenario index of every path (into ``scenario_names``)
-        self.scenario = raw["scenario"]
-        #: onset month τ of every path (−1 for base paths and in Markov mode): months
-        #: 0..τ−1 follow the base parameters, the onset jumps land at month τ, the
-        #: scenario's parameters drive the steps from τ on
-        self.onset = raw["onset"]
-        self.regimes = raw["regimes"]
-        for arr in (self.scenario, self.onset, self.regimes):
-            if arr is not None:
-                arr.flags.writeable = False
+        # scenario: index of every path into scenario_names; onset: month τ of every
+        # path (−1 for base paths and in Markov mode): months 0..τ−1 follow the base
+        # parameters, the onset jumps land at month τ, the scenario's parameters drive
+        # the steps from τ on
+        self.__dict__.update(scenario=raw["scenario"], onset=raw["onset"], regimes=raw["regimes"])
+        for key in ("scenario", "onset", "regimes"):
+            if raw[key] is not None:
+                raw[key].flags.writeable = False
         self._counts = list(raw["counts"])
         self._offsets = list(raw["offsets"])
         self._set_probabilities(list(world.probabilities.values()))
@@ -147,7 +162,7 @@ class Simulation:
 
     def _set_probabilities(self, probs: Sequence[float]) -> None:
         self._custom = None
-        self.posterior = None
+        self.__dict__["posterior"] = None
         names = self.scenario_names
         for name, p, n in zip(names, probs, self._counts):
             if p > 0 and n == 0:
@@ -311,7 +326,7 @@ class Simulation:
         Parameters
         ----------
         name
-            A series: any key of :attr:`factors` (factor, derived series or strategy NAV).
+            A series: any key of :attr:`units` (factor, derived series or strategy NAV).
 
         Returns
         -------
@@ -531,7 +546,10 @@ class Simulation:
                 mdd.append(stats.weighted_mean(dd, w))
             else:
                 blk = self._block(self.scenario_names.index(scen))
-                mdd.append(stats.weighted_mean(dd[blk], w[blk]))
+                # a scenario's paths weigh the same unless views moved them: its mean then
+                # does not depend on its probability, bit for bit, as the other columns
+                wb = w[blk] if self._custom is not None else np.ones(self._counts[self.scenario_names.index(scen)])
+                mdd.append(stats.weighted_mean(dd[blk], wb))
         table["max_drawdown"] = mdd
         return table
 
@@ -674,7 +692,8 @@ class Simulation:
         ``posterior`` holds the relative entropy, the effective number of scenarios
         exp(−Σ q ln q), the iterations and the views. Each view holds to ``tol`` relative
         to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
-        (a prior that already meets a view that loosely is returned unchanged). Below about
+        (a prior that already meets the views that loosely keeps its weights, bit for bit,
+        and its summaries' bits). Below about
         1e-13 the check is as exact as the rounding of an n-term sum: E_q[f] computed in
         another order can differ by that much. ``tol`` below the double-precision epsilon
         (2.2e-16) is refused.
@@ -715,10 +734,11 @@ class Simulation:
         q, info = entropy_pool(self, views, max_iter, tol, progress)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
-        q = np.ascontiguousarray(q)
-        q.flags.writeable = False
-        new._custom = q
-        new.posterior = info
+        if info["iterations"] > 0:  # otherwise the prior meets the views: its weights, bit for bit
+            q = np.ascontiguousarray(q)
+            q.flags.writeable = False
+            new._custom = q
+        new.__dict__["posterior"] = info
         new._pooled_from = self  # the prior the views were pooled over (reweight pools again)
         return new
 
@@ -740,14 +760,14 @@ class Simulation:
         ----------
         alpha
             CVaR level in [0.5, 1).
+        strategies
+            Strategies to allocate across (default: all the world's strategies).
         target_return
             Least expected horizon return (NAV_H − 1) of the mix; at most the largest
             strategy's expected return.
         risk_aversion
             λ in [0, 1e6] of the objective CVaR − λ·E[return]. Give this or
             ``target_return``, not both; neither minimises CVaR alone.
-        strategies
-            Strategies to allocate across (default: all the world's strategies).
 
         Returns
         -------
@@ -764,14 +784,16 @@ class Simulation:
         from .summary import check_alpha
         from .views import Allocation, strategy_returns
 
-        names, r = strategy_returns(self, strategies)
+        names, r, at = strategy_returns(self, strategies)
         al = check_alpha(alpha)
         for arg, v in (("target_return", target_return), ("risk_aversion", risk_aversion)):
             if v is not None and not _validate.is_finite_real(v):
                 raise invalid(arg, f"must be a finite number, got {v!r}")
         res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
                               target_return=target_return)
-        return Allocation(pd.Series(res["weights"], index=pd.Index(names, name="strategy"), name="weight"),
+        weights = np.empty(len(names))
+        weights[at] = res["weights"]
+        return Allocation(pd.Series(weights, index=pd.Index(names, name="strategy"), name="weight"),
                           float(res["expected_return"]), float(res["cvar"]), float(res["var"]), al,
                           str(res["status"]))
 
@@ -818,12 +840,13 @@ class Simulation:
         from .summary import check_alpha
         from .views import strategy_returns
 
-        names, r = strategy_returns(self, strategies)
+        names, r, at = strategy_returns(self, strategies)
         n = _validate.integer("n_points", n_points, 2, 1000)
         cb = _progress.display(progress, "efficient frontier", unit="points")
         res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
         df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})
-        w = np.asarray(res["weights"]).reshape(len(df), len(names))
+        w = np.empty((len(df), len(names)))
+        w[:, at] = np.asarray(res["weights"]).reshape(len(df), len(names))
         for j, s in enumerate(names):
             df[s] = w[:, j]
         return df
@@ -834,9 +857,13 @@ class Simulation:
     ) -> pd.DataFrame:
         """A tidy DataFrame of the paths.
 
-        With ``month=None``: index (path, month), one column per series plus
-        ``scenario`` and ``weight``. With ``month`` given: one row per path, and
-        ``attrs["month"]`` is its ``"YYYY-MM"`` label.
+        With ``month=None``: index (path, month), one column per series after
+        ``scenario``, ``weight`` and the path's scenario timing: ``onset`` (the
+        month its scenario starts, −1 for base paths) with static scenarios, or
+        ``regime`` (the regime in force that month, categorical) under Markov
+        regimes, where ``scenario`` is only the regime at month 0. With ``month``
+        given: one row per path (index ``path``), and ``attrs["month"]`` is its
+        ``"YYYY-MM"`` label. ``attrs["units"]`` holds each series' unit.
 
         Parameters
         ----------
@@ -853,28 +880,37 @@ class Simulation:
         --------
         >>> import geoscenario as gs
         >>> sim = gs.World.default().simulate(100, seed=7)
-        >>> sim.to_pandas("potash_spot").shape
-        (2500, 3)
+        >>> df = sim.to_pandas("potash_spot")
+        >>> df.shape, df.columns.tolist()
+        ((2500, 4), ['scenario', 'weight', 'onset', 'potash_spot'])
+        >>> sim.to_pandas("potash_spot", month=-1).attrs
+        {'month': '2027-06', 'units': {'potash_spot': 'USD/t'}}
         """
         names = _validate.names("series", series, list(self._series))
         scen = pd.Categorical.from_codes(self.scenario, categories=self.scenario_names)
+        units = {n: self._units[n] for n in names}
         if month is not None:
             t = self._month_index(month)
-            df = pd.DataFrame({"scenario": scen, "weight": self.weights})
+            df = pd.DataFrame({"scenario": scen, "weight": self.weights,
+                               **_timing(self.onset, self.regimes, self.scenario_names, t)})
             for n in names:
                 df[n] = self._series[n][:, t]
             df.index.name = "path"
-            df.attrs["month"] = self.world._core.month_labels(self.horizon_months)[t]
+            df.attrs.update(month=self.world._core.month_labels(self.horizon_months)[t], units=units)
             return df
         w = self.horizon_months + 1
         idx = pd.MultiIndex.from_product([np.arange(self.n_paths), self.months], names=["path", "month"])
         data: dict[str, Any] = {
             "scenario": pd.Categorical.from_codes(np.repeat(self.scenario, w), categories=self.scenario_names),
             "weight": np.repeat(self.weights, w),
+            **_timing(np.repeat(self.onset, w), None if self.regimes is None else self.regimes.reshape(-1, 1),
+                      self.scenario_names, 0),
         }
         for n in names:
             data[n] = self._series[n].reshape(-1)
-        return pd.DataFrame(data, index=idx)
+        df = pd.DataFrame(data, index=idx)
+        df.attrs["units"] = units
+        return df
 
     def __repr__(self) -> str:
         scen = ", ".join(

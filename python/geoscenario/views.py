@@ -234,6 +234,12 @@ def _warn_collapse(sim: Simulation, views: list[View], prior: np.ndarray, effect
     )
 
 
+def _view_key(v: View) -> tuple[Any, ...]:
+    """A total order on views (equal keys: equal views)."""
+    has_threshold = v.threshold is not None
+    return (v.op, v.kind, v.series, repr(v.month), has_threshold, v.threshold if has_threshold else 0.0, v.value)
+
+
 def entropy_pool(
     sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float, progress: bool | str = "auto"
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -267,6 +273,10 @@ def entropy_pool(
     for i, v in enumerate(views):
         if not isinstance(v, View):
             raise invalid(f"views[{i}]", f"must be a gs.View, got {type(v).__name__}")
+    # the rows in one order whatever the order of the views: the solve's sums, and so the
+    # posterior's bits, do not depend on it
+    for i in sorted(range(len(views)), key=lambda j: _view_key(views[j])):
+        v = views[i]
         try:
             f = v.function(sim)
         except ConfigError as e:  # the view's series or month: say which view
@@ -389,7 +399,15 @@ class Allocation:
         )
 
 
-def strategy_returns(sim: Simulation, strategies: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
+def strategy_returns(
+    sim: Simulation, strategies: Sequence[str] | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The strategies named (in the order given), their horizon returns as columns in the
+    world's order, and where each column goes in the order given: ``out[:, at] = x``
+    puts a solution ``x`` in the given order. Solving in one order makes the optimum's
+    bits independent of the order the strategies are given in."""
     names = _validate.names("strategies", strategies, list(sim.world.strategies), ("strategy", "strategies"))
-    r = np.column_stack([sim.paths(s)[:, -1] - 1.0 for s in names])
-    return names, np.ascontiguousarray(r)
+    world = list(sim.world.strategies)
+    at = np.array(sorted(range(len(names)), key=lambda i: world.index(names[i])), dtype=np.intp)
+    r = np.column_stack([sim.paths(names[i])[:, -1] - 1.0 for i in at])
+    return names, np.ascontiguousarray(r), at

@@ -112,6 +112,11 @@ class World:
     def default(cls) -> World:
         """The embedded default world ``belarus_china_2025`` (China–Belarus partnership, 2025).
 
+        Returns
+        -------
+        World
+            Built from the configuration shipped in the package (docs/MODEL.md).
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -128,6 +133,11 @@ class World:
         ----------
         source
             A path to a ``.toml`` file, or the TOML text itself.
+
+        Returns
+        -------
+        World
+            Validated; a bad entry raises :class:`ConfigError` naming its path.
 
         Examples
         --------
@@ -261,6 +271,13 @@ class World:
             by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
             keeps the bear's other potash parameters. A key cannot be removed, and a
             path given twice is an error.
+        **kwargs
+            More overrides, as keywords: ``scenarios__bear__probability=0.3``.
+
+        Returns
+        -------
+        World
+            A new world, validated as :meth:`from_dict` validates; this one is unchanged.
 
         Examples
         --------
@@ -329,8 +346,10 @@ class World:
 
         Delegates to :func:`geoscenario.calibrate.calibrate_world`: ``potash`` (a
         level Series) sets the base scenario's ``potash_spot.{theta, kappa, sigma,
-        lambda, mu_j, sigma_j}`` by exact MLE (jumps on; κ and θ from the AR(1)
-        fit by default); ``asset_returns`` with ``factor_returns`` (columns named
+        lambda, mu_j, sigma_j}`` by maximum likelihood on the exact transition
+        density (:func:`geoscenario.calibrate.log_ou`; by default with jumps, a
+        penalised MLE, and κ and θ from the AR(1) fit: ``jumps=False`` fits the pure
+        diffusion instead); ``asset_returns`` with ``factor_returns`` (columns named
         after the world's assets and factors) set ``assets.<asset>.betas`` and
         ``vol`` by OLS. Keyword arguments (``scenario``, ``jumps``,
         ``mean_reversion``, ``newey_west``, ...) are passed on.
@@ -745,7 +764,7 @@ class World:
         raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
-        out.qmc = q
+        out.__dict__["qmc"] = q
         return out
 
 

@@ -19,6 +19,8 @@ pub const MIN_PROBABILITY: f64 = 1e-200;
 const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
 /// Names the result tables use for their own columns and rows.
 const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
+/// The columns next to the strategies' weights in an allocation or a frontier.
+const RESERVED_STRATEGY_NAMES: [&str; 4] = ["target_return", "expected_return", "cvar", "var"];
 
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
 pub fn check_horizon(horizon: usize) -> Result<()> {
@@ -865,6 +867,9 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             let beta = check_finite_in(number(b, &p)?, &p, -100.0, 100.0, false)?;
             betas.push((fi, beta));
         }
+        // summed in the factors' order, so that the order the betas are written in
+        // (a TOML table has none) does not change the bits of the asset's returns
+        betas.sort_by_key(|&(fi, _)| fi);
         let vol = check_finite_in(
             get_number(t, &path, "vol")?.unwrap_or(0.0),
             &join(&path, "vol"),
@@ -915,6 +920,7 @@ fn parse_strategies(
         let path = join("strategies", name);
         check_name(name, &path)?;
         if RESERVED_NAMES.contains(&name.as_str())
+            || RESERVED_STRATEGY_NAMES.contains(&name.as_str())
             || factors.iter().any(|f| f.name == *name)
             || derived.iter().any(|d| d.name == *name)
         {

@@ -347,6 +347,20 @@ def test_simulation_attributes(sim, default_world):
         gs.Simulation()
 
 
+def test_a_simulations_record_is_read_only(default_world):
+    import pickle
+
+    sim = default_world.simulate(1_000, seed=3, progress=False)
+    for name, value in (("n_paths", 5), ("world", gs.World.default()), ("seed", 1), ("horizon_months", 3),
+                        ("scenario", None), ("posterior", {}), ("qmc", True)):
+        with pytest.raises(AttributeError, match=f"Simulation.{name} is read-only"):
+            setattr(sim, name, value)
+    assert sim.n_paths == 1_000 and sim.summary("potash_spot").attrs["n_paths"] == 1_000
+    sim.note = "a user's own attribute"  # other names stay free
+    back = pickle.loads(pickle.dumps(sim))
+    assert back.note == sim.note and back.n_paths == 1_000
+
+
 def test_progress_does_not_change_results(default_world, capsys):
     a = default_world.simulate(1_000, 6, seed=3, progress=False)
     b = default_world.simulate(1_000, 6, seed=3, progress=True)
@@ -396,8 +410,9 @@ def test_summary_layout(sim):
 def test_to_pandas_long(sim):
     df = sim.to_pandas()
     n, w = sim.n_paths, sim.horizon_months + 1
-    assert df.shape == (n * w, 2 + len(sim.units))
-    assert list(df.columns) == ["scenario", "weight", *sim.units]
+    assert df.shape == (n * w, 3 + len(sim.units))
+    assert list(df.columns) == ["scenario", "weight", "onset", *sim.units]
+    assert df.attrs["units"] == sim.units
     assert list(df.index.names) == ["path", "month"]
     assert isinstance(df["scenario"].dtype, pd.CategoricalDtype)
     assert list(df["scenario"].cat.categories) == sim.scenario_names
@@ -407,22 +422,39 @@ def test_to_pandas_long(sim):
     assert row["potash_spot"] == sim.paths("potash_spot")[i, t]
     assert row["weight"] == sim.weights[i]
     assert row["scenario"] == sim.scenario_names[sim.scenario[i]]
+    assert row["onset"] == sim.onset[i]
     assert np.array_equal(df["eurobond_price"].to_numpy().reshape(n, w), sim.paths("eurobond_price"))
+    assert np.array_equal(df["onset"].to_numpy().reshape(n, w), np.repeat(sim.onset[:, None], w, axis=1))
     one = sim.to_pandas("potash_spot")
-    assert one.shape == (n * w, 3)
+    assert one.shape == (n * w, 4)
 
 
 def test_to_pandas_one_month(sim):
     df = sim.to_pandas(month=-1)
-    assert df.shape == (sim.n_paths, 2 + len(sim.units))
+    assert df.shape == (sim.n_paths, 3 + len(sim.units))
+    assert np.array_equal(df["onset"].to_numpy(), sim.onset) and df["onset"].dtype == np.int64
+    assert df.attrs == {"month": "2027-06", "units": sim.units}
     assert df.index.name == "path"
     assert np.array_equal(df["potash_spot"].to_numpy(), sim.paths("potash_spot")[:, -1])
     assert np.array_equal(df["weight"].to_numpy(), sim.weights)
     assert list(df["scenario"].astype(str)) == [sim.scenario_names[k] for k in sim.scenario]
     a = sim.to_pandas(["potash_spot", "discount"], month="2026-06")
-    assert list(a.columns) == ["scenario", "weight", "potash_spot", "discount"]
+    assert list(a.columns) == ["scenario", "weight", "onset", "potash_spot", "discount"]
     assert np.array_equal(a["discount"].to_numpy(), sim.paths("discount")[:, 12])
     pd.testing.assert_frame_equal(sim.to_pandas("potash_spot", month=0), sim.to_pandas("potash_spot", month=-25))
+
+
+def test_to_pandas_gives_the_regime_of_each_month_under_markov_regimes(markov_world):
+    sim = markov_world.simulate(2_000, 12, seed=4, progress=False)
+    names = sim.scenario_names
+    at = sim.to_pandas("potash_spot", month=6)
+    assert at.columns.tolist() == ["scenario", "weight", "regime", "potash_spot"]
+    assert list(at["regime"].cat.categories) == names
+    assert np.array_equal(at["regime"].cat.codes.to_numpy(), sim.regimes[:, 6])
+    assert (at["regime"].astype(str) != at["scenario"].astype(str)).any()  # scenario is the month-0 regime
+    long = sim.to_pandas("potash_spot")
+    assert np.array_equal(long["regime"].cat.codes.to_numpy().reshape(sim.regimes.shape), sim.regimes)
+    assert np.array_equal(long.xs(sim.months[0], level="month")["regime"].cat.codes.to_numpy(), sim.scenario)
 
 
 # ============================================================================ reprs
@@ -462,6 +494,22 @@ def test_report_text(sim):
     text = sim.reweight({"base": 0.0, "bull": 0.5, "bear": 0.5}).report()
     for name in strategies:
         assert f"  {name} " in text
+
+
+def test_report_columns_hold_long_names(default_world):
+    d = default_world.to_dict()
+    d["scenarios"]["corridor_closed_for_good"] = d["scenarios"].pop("bear")
+    d["freeze"]["scenario"] = "corridor_closed_for_good"
+    d["strategies"]["a_strategy_with_a_name_of_forty_chars_x"] = d["strategies"].pop("direct_belarus")
+    text = gs.World.from_dict(d).simulate(2_000, seed=1, progress=False).report()
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 100
+    block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()[1:]
+    assert len({len(line) for line in block}) == 1  # header and rows end in the same column
+    assert any(line.startswith("  corridor_closed_for_good ") for line in block)
+    strat = text[text.index("strategies: return"):].split("\n\n")[0].splitlines()[1:]
+    assert len({len(line) for line in strat}) == 1 and not any(line.endswith("…") for line in strat)
+    assert any(line.startswith("  a_strategy_with_a_name_of_f… ") for line in strat)  # cut, not shifted
 
 
 def test_report_columns_hold_numbers_of_any_size(default_world):
@@ -734,6 +782,22 @@ def test_open_ended_progress_counts_and_closes_at_the_final_count(monkeypatch, c
     quiet(1, 200)
     quiet(200, 200)
     quiet.finish(1)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_true_shows_even_a_run_that_ends_at_once(monkeypatch, capsys):
+    from geoscenario._progress import Progress
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    shown = Progress(delay=0.0)
+    shown(1_000, 1_000)  # the only call of a quick run
+    assert capsys.readouterr().err.strip() == "simulating: 100% (1,000/1,000 paths)"
+    solve = Progress("entropy pooling", delay=0.0, unit="Newton iterations", open_ended=True)
+    solve(200, 200)  # a solve quicker than the engine's first report: only its closing call
+    solve.finish(4)
+    assert capsys.readouterr().err.strip() == "entropy pooling: 4 Newton iterations (0 s)"
+    auto = Progress(delay=60.0)
+    auto(1_000, 1_000)
     assert capsys.readouterr().err == ""
 
 

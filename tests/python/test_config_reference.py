@@ -62,3 +62,13 @@ def test_the_reference_names_every_top_level_table():
     for table in ("world", "factors", "scenarios", "correlations", "derived", "transitions",
                   "assets", "freeze", "strategies", "thresholds"):
         assert f"`[{table}" in TEXT, table
+
+
+def test_the_minimal_example_is_the_file_next_to_the_reference():
+    # section 1 says the example is docs/example.toml and loads it by that name
+    first = re.findall(r"```toml\n(.*?)```", TEXT, flags=re.S)[0]
+    path = DOC.parent / "example.toml"
+    assert path.read_text(encoding="utf-8") == first
+    sim = gs.World.from_toml(path).simulate(1000, seed=0, progress=False)
+    assert sim.summary(["urea_spot", "long_fert_hedged"]).index.get_level_values(0).unique().tolist() == [
+        "urea_spot", "long_fert_hedged"]

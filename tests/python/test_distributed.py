@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -64,7 +67,9 @@ def test_sweep_returns_a_tidy_frame(client):
     }
     df = gs.distributed.sweep(world, grid, 4_000, client=client, series="potash_spot", seed=1)
     assert len(df) == 4 * 4  # grid points x (3 scenarios + all)
-    assert {"scenarios.bear.probability", "scenarios.bear.potash_spot.theta", "p_above"} <= set(df.columns)
+    assert df.columns[:5].tolist() == ["scenarios.base.probability", "scenarios.bear.probability",
+                                       "scenarios.bear.potash_spot.theta", "series", "scenario"]  # the grid's order
+    assert "p_above" in df.columns
     # each point equals a local run of the same world
     one = df[(df["scenarios.bear.probability"] == 0.30) & (df["scenarios.bear.potash_spot.theta"] == 520.0)]
     w = world.with_params({"scenarios.base.probability": 0.45, "scenarios.bear.probability": 0.30,
@@ -205,6 +210,26 @@ def test_sweep_tuple_keys_need_one_value_per_path(value):
     with pytest.raises(gs.ConfigError, match="tuple of 2") as err:
         gs.distributed.sweep(gs.World.default(), {key: value}, 100, client=_NoCluster())
     assert err.value.path.startswith("grid.")
+
+
+def test_sweep_names_the_grid_point_a_world_fails_at():
+    grid = {"scenarios.bear.probability": [0.2, 0.3]}
+    with pytest.raises(gs.ConfigError, match="at the grid point .* one key: a tuple of paths") as err:
+        gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster())
+    assert err.value.path == "scenarios.*.probability"
+
+
+def test_no_client_is_a_config_error_saying_how_to_start_one():
+    # in a fresh process: this one has the session's client as its default
+    code = textwrap.dedent("""
+        import geoscenario as gs
+        try:
+            gs.distributed.simulate_summary(gs.World.default(), 100)
+        except gs.ConfigError as e:
+            print(e.path, "|", e)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("client | client: no Dask client is running"), out.stdout + out.stderr
 
 
 @pytest.mark.parametrize(

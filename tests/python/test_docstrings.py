@@ -181,6 +181,25 @@ def test_public_api_documents_every_parameter(name):
     assert not missing, f"{name}: the Parameters section lacks {', '.join(missing)}"
 
 
+def undocumented_return(obj: Any) -> bool:
+    """Whether ``obj`` is annotated to return something but has no Returns (or Yields) section."""
+    if isinstance(obj, property) or inspect.isclass(obj):
+        return False  # a property's docstring says what it is; a class is its own result
+    try:
+        ret = inspect.signature(obj).return_annotation
+    except (TypeError, ValueError):
+        return False
+    if ret in (None, "None", inspect.Signature.empty):
+        return False
+    return not re.search(r"^(?:Returns|Yields)\n-{3,}$", inspect.cleandoc(obj.__doc__ or ""), re.M)
+
+
+@pytest.mark.parametrize("name", sorted(API))
+def test_public_api_documents_what_it_returns(name):
+    _, obj = API[name]
+    assert not undocumented_return(obj), f"{name}: returns a value but has no Returns section"
+
+
 @pytest.mark.parametrize("name", ["geoscenario", *MODULES])
 def test_public_modules_have_a_runnable_example(name):
     module = importlib.import_module(name)
@@ -310,3 +329,20 @@ def test_the_parameter_checker_reads_numpydoc_sections():
     assert undocumented_parameters(f) == ["c"]
     f.__doc__ = None
     assert undocumented_parameters(f) == ["a", "b", "c"]
+
+
+def test_the_return_checker_wants_a_returns_section_for_a_value():
+    def value() -> float:
+        """A number.
+
+        Examples
+        --------
+        >>> value()
+        """
+
+    def nothing() -> None:
+        """Nothing."""
+
+    assert undocumented_return(value) and not undocumented_return(nothing)
+    value.__doc__ = "A number.\n\nReturns\n-------\nfloat\n"
+    assert not undocumented_return(value)

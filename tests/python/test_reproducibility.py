@@ -210,3 +210,40 @@ def test_large_outputs_written_with_non_temporal_stores_equal_small_shards(defau
         assert np.array_equal(x.view(np.uint64), joined.view(np.uint64)), name
     for key in ("scenario", "onset") + (("regimes",) if world == "markov" else ()):
         assert np.array_equal(whole[key], np.concatenate([p[key] for p in parts])), key
+
+
+# ---------------------------------------------------------------------------- order
+# Orders that say nothing about the thesis must not change a bit: the order the views,
+# the strategies to allocate across, or an asset's betas are given in.
+def test_a_posterior_does_not_depend_on_the_order_of_its_views(default_world):
+    sim = default_world.simulate(20_000, seed=21, threads=1, progress=False)
+    views = [gs.View.mean("potash_spot", 400.0, month=6), gs.View.mean("global_equity", 112.0, month=12),
+             gs.View.prob_above("potash_spot", 450, 0.3, op="<="), gs.View.mean("bilateral_trade", 8.5, op=">=")]
+    ref = sim.with_views(views)
+    for order in ([3, 2, 1, 0], [1, 0, 3, 2], [2, 0, 3, 1]):
+        post = sim.with_views([views[i] for i in order])
+        assert np.array_equal(post.weights, ref.weights), order
+        assert post.posterior["relative_entropy"] == ref.posterior["relative_entropy"]
+        assert post.posterior["views"] == [views[i] for i in order]  # as given
+
+
+def test_an_allocation_does_not_depend_on_the_order_of_its_strategies(default_world):
+    sim = default_world.simulate(5_000, seed=3, progress=False)
+    names = list(sim.world.strategies)
+    ref, back = sim.allocate(0.95, names), sim.allocate(0.95, names[::-1])
+    assert back.weights.index.tolist() == names[::-1]  # in the order given
+    assert np.array_equal(back.weights[names].to_numpy(), ref.weights.to_numpy())
+    assert (back.expected_return, back.cvar, back.var) == (ref.expected_return, ref.cvar, ref.var)
+    f, g = sim.efficient_frontier(0.9, 4, names), sim.efficient_frontier(0.9, 4, names[::-1])
+    assert g.columns[4:].tolist() == names[::-1] and g[f.columns].equals(f)
+
+
+def test_an_assets_returns_do_not_depend_on_the_order_of_its_betas(default_world):
+    d = default_world.to_dict()
+    for asset in d["assets"].values():
+        asset["betas"] = dict(reversed(asset["betas"].items()))
+    world = gs.World.from_dict(d)
+    assert world == default_world
+    a, b = (w.simulate(3_000, seed=5, progress=False) for w in (default_world, world))
+    for name in default_world.strategies:
+        assert np.array_equal(a.paths(name), b.paths(name)), name

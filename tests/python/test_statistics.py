@@ -794,7 +794,7 @@ def test_reweight_moves_only_the_overall_row(default_world):
         for col in ("mean", "std", "p_above"):
             assert a.loc[("potash_spot", scen), col] == b.loc[("potash_spot", scen), col], (scen, col)
         for strat in s.world.strategies:
-            for col in ("mean_return", "std", "var", "cvar", "p_loss"):
+            for col in ("mean_return", "std", "var", "cvar", "p_loss", "max_drawdown"):
                 assert ra.loc[(strat, scen), col] == rb.loc[(strat, scen), col], (strat, scen, col)
         assert b.loc[("potash_spot", scen), "probability"] == pytest.approx(q[scen], rel=1e-12)
     # the overall mean is the probability-weighted mean of the scenario means

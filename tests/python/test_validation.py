@@ -310,6 +310,14 @@ def test_reserved_factor_names(name):
     assert_config_error(ei, f"factors.{name}")
 
 
+@pytest.mark.parametrize("name", ["target_return", "expected_return", "cvar", "var", "all", "potash_spot"])
+def test_strategy_names_that_would_collide_in_a_result_are_refused(name):
+    # a strategy "cvar" put its weights in the frontier's cvar column
+    with pytest.raises(gs.ConfigError) as ei:
+        DEFAULT.with_strategies(gs.Strategy(name, {"hk_equity": 1.0}))
+    assert_config_error(ei, f"strategies.{name}")
+
+
 # ============================================================================ wrong types
 @pytest.mark.parametrize(
     "path",
