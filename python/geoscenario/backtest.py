@@ -59,7 +59,9 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     pandas.Series
         ``start``, ``end``, ``years``, ``cagr``, ``vol``, ``sharpe``, ``sortino``,
         ``max_drawdown`` with its dates, ``calmar``, ``var_95``, ``cvar_95``, ... (dtype
-        object: dates and numbers).
+        object: dates and numbers). Several backtests side by side, one float or
+        datetime column per metric:
+        ``pd.DataFrame({name: res.metrics for name, res in runs.items()}).T.infer_objects()``.
 
     Examples
     --------
@@ -71,6 +73,9 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     0.1
     >>> round(float(metrics(eq, 12)["total_return"]), 12), round(float(metrics(eq, 12, capital=1.2)["total_return"]), 12)
     (0.2, 0.0)
+    >>> table = pd.DataFrame({"a": metrics(eq, 12), "b": metrics(eq * 2, 12)}).T.infer_objects()
+    >>> table["sharpe"].dtype.kind, table["trough_date"].dtype.kind  # float, datetime
+    ('f', 'M')
     """
     if not isinstance(equity, pd.Series):
         raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")

@@ -240,9 +240,19 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     title = f"weighted quantile bands {bands}" if n_bands else f"weighted {middle}"
     ax.set(title=f"{series}: {title}", xlabel="month",
            ylabel=_label(sim, series))
+    _month_axis(ax)
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _month_axis(ax: Axes) -> None:
+    """At most seven date ticks, labelled without repeating the year ("2026", "Apr", ...)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 MAX_BINS = 100_000
@@ -604,6 +614,9 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
                  else df.apply(lambda c: _numeric("df", c, f"column {c.name!r}"))).T
     else:
         table = df.apply(lambda c: _numeric("df", c, f"column {c.name!r}"))
+    table = table[table.notna().any(axis=1)]  # e.g. p_above of series without a threshold: no group
+    if table.empty:
+        raise invalid("column", f"{column or 'the table'} has no value to plot (every entry is NaN)")
     ax = _axes(ax, figsize=(min(12.0, max(5.0, 1.5 + 1.4 * len(table))), 4.0))
     names = [str(c) for c in table.columns]
     width, x = 0.8 / max(1, len(names)), np.arange(len(table))
@@ -620,6 +633,7 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
     ylabel = column if column is not None else str(table.index[0]) if len(table) == 1 else "value"
     ax.set(ylabel=ylabel, xlabel=str(table.index.name or ""))
     ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.legend(fontsize="small")
+    ax.margins(y=0.15)  # room over the tallest bar for its label and the legend
+    ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3, axis="y")
     return ax

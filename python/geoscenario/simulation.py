@@ -468,11 +468,13 @@ class Simulation:
         self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
         quantiles: Sequence[float] = QUANTILES, *,
         mixes: Mapping[str, Allocation | Mapping[str, float]] | None = None,
+        month: int | str | None = None,
     ) -> pd.DataFrame:
-        """Return and risk of strategies over the horizon, by scenario and overall.
+        """Return and risk of strategies over the horizon (or to ``month``), by scenario and overall.
 
-        Returns are NAV_H − 1; VaR and CVaR are of the loss 1 − NAV_H at level ``alpha``
-        (CVaR_α = VaR_α + E[(L − VaR_α)⁺]/(1 − α), exact with ties); p_loss = P(NAV_H < 1).
+        Returns are NAV_t − 1 at month t (the horizon H by default); VaR and CVaR are of
+        the loss 1 − NAV_t at level ``alpha`` (CVaR_α = VaR_α + E[(L − VaR_α)⁺]/(1 − α),
+        exact with ties); p_loss = P(NAV_t < 1).
 
         Parameters
         ----------
@@ -489,6 +491,10 @@ class Simulation:
             ``{strategy: weight}`` (a dict or Series). A mix's NAV is :meth:`mix_nav` of
             its weights; with short weights it can fall below 0, and its maximum
             drawdown exceed 1.
+        month
+            The month the returns run to, as in :meth:`month_index` (default: the
+            horizon): a 12-month VaR from a 24-month simulation. Drawdowns run to it too;
+            the streamed ``World.simulate_summary(month=...)`` gives the same rows.
 
         Returns
         -------
@@ -519,15 +525,21 @@ class Simulation:
             names: list[str] = []
         else:
             names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
-        # per row: the horizon NAV and each path's maximum drawdown (one mix's paths at a time)
-        rows = {s: (self._series[s][:, -1], self._drawdowns(s)) for s in names}
+        t = self.horizon_months if month is None else self._month_index(month)
+
+        def drawdowns(nav: np.ndarray) -> np.ndarray:  # each path's, to month t
+            return _core.max_drawdown(np.ascontiguousarray(nav[:, : t + 1]))
+
+        # per row: the NAV at month t and each path's maximum drawdown (one mix's paths at a time)
+        rows = {s: (self._series[s][:, t], self._drawdowns(s) if t == self.horizon_months
+                    else drawdowns(self._series[s])) for s in names}
         for m, terms in mixed.items():
             nav = self._nav_of(terms)
-            rows[m] = (nav[:, -1].copy(), _core.max_drawdown(nav))
+            rows[m] = (nav[:, t].copy(), drawdowns(nav))
         qs = check_quantiles(quantiles)
         reducers = build_reducers([], names, qs, {}, a, mixed)
-        horizon = {s: nav for s, (nav, _) in rows.items()}
-        table = self._reduce(reducers, horizon, self.horizon_months, qs, a).risk.copy()
+        at_t = {s: nav for s, (nav, _) in rows.items()}
+        table = self._reduce(reducers, at_t, t, qs, a).risk.copy()
         # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
         labels = list(rows)
         r = np.ascontiguousarray(np.column_stack([nav - 1.0 for nav, _ in rows.values()]))

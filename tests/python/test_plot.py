@@ -75,6 +75,22 @@ def test_fan_chart_structure(sim, plt):
     assert all(any(name in t for t in legend) for name in sim.scenario_names)
 
 
+def test_fan_chart_labels_a_few_months(sim, plt):
+    ax = gsplot.fan_chart(sim, "potash_spot")
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 3 <= len(labels) <= 8, labels  # 25 monthly labels overlapped
+
+
+def test_scenario_bars_leave_out_groups_without_values(sim, plt):
+    table = sim.summary(["potash_spot", "dislocation"], thresholds={"potash_spot": 450})
+    ax = gsplot.scenario_bars(table, "p_above", percent=True)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["potash_spot"] and len(ax.patches) == 4
+    with pytest.raises(gs.ConfigError, match="no value to plot") as err:
+        gsplot.scenario_bars(sim.summary("dislocation", thresholds={}), "p_above")
+    assert err.value.path == "column"
+
+
 def test_fan_chart_overall_and_even_quantiles(sim, plt):
     ax = gsplot.fan_chart(sim, "contract_price", by_scenario=False)
     assert len(ax.lines) == 1 and len(ax.collections) == 2

@@ -264,12 +264,13 @@ def test_view_series_must_be_a_name_and_views_are_capped(sim5k):
     assert err.value.path == "views"
 
 
-def _mix_reference(sim, weights, alpha):
-    """A mix's horizon statistics computed independently: its NAV Σ w_s NAV_s plus cash,
-    the lower-tail CVaR by sorting (the notebook's formula), drawdowns from cummax."""
+def _mix_reference(sim, weights, alpha, month=-1):
+    """A mix's statistics to ``month`` computed independently: its NAV Σ w_s NAV_s plus
+    cash, the lower-tail CVaR by sorting (the notebook's formula), drawdowns from cummax."""
     nav = np.ones((sim.n_paths, sim.horizon_months + 1))
     for s, v in weights.items():
         nav += v * (sim.paths(s) - 1.0)
+    nav = nav[:, : (month % nav.shape[1]) + 1]
     r, w = nav[:, -1] - 1.0, sim.weights
     order = np.argsort(r, kind="stable")
     tail = np.clip((1 - alpha) - (np.cumsum(w[order]) - w[order]), 0.0, w[order])
@@ -305,6 +306,27 @@ def test_a_mix_in_the_risk_table_is_its_nav_summarised(sim5k, posterior):
     only = sim.risk_table(0.9, [], mixes={"alone": mixes["alone"]})
     assert only.index.get_level_values("strategy").unique().tolist() == ["alone"]
     assert np.array_equal(only.to_numpy(), table.loc[["alone"]].to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("posterior", [False, True])
+def test_risk_to_a_month_before_the_horizon(sim5k, posterior):
+    sim = sim5k.with_views([gs.View.mean("potash_spot", 420.0)]) if posterior else sim5k
+    table = sim.risk_table(0.9, ["direct_belarus"], mixes={"m": {"technology_transfer": 0.6}}, month=12)
+    assert table.attrs["month"] == "2026-06"
+    for name, weights in (("direct_belarus", {"direct_belarus": 1.0}), ("m", {"technology_transfer": 0.6})):
+        ref = _mix_reference(sim, weights, 0.9, month=12)
+        for col, want in ref.items():
+            assert table.loc[(name, "all"), col] == pytest.approx(want, rel=1e-12, abs=1e-15), (name, col)
+    assert sim.risk_table(0.9, month=-1).equals(sim.risk_table(0.9))
+    assert (sim.risk_table(0.9, month=0)[["mean_return", "var", "max_drawdown"]] == 0).all().all()
+
+
+def test_streamed_risk_to_a_month_is_the_materialised_one():
+    world = gs.World.default()
+    sim = world.simulate(4_001, seed=3, progress=False)
+    streamed = world.simulate_summary(4_001, seed=3, month="2026-06", alpha=0.9, chunk_paths=333,
+                                      progress=False).risk
+    assert sim.risk_table(0.9, month="2026-06")[list(streamed.columns)].equals(streamed)
 
 
 def test_mix_nav_is_one_plus_the_weighted_excess_of_the_strategies(sim5k):
