@@ -955,9 +955,15 @@ def factor_betas(
             nw_lags = _validate.integer("lags", lags, 0, n - 1)
     elif lags is not None:
         raise invalid("lags", "applies only with newey_west=True")
+    # the regressors in one order (by name) whatever the order of the columns, so that
+    # the estimates' bits do not depend on it; the table keeps the order given
+    order = sorted(range(len(names)), key=lambda i: names[i])
     raw = _core.calibrate_ols(
-        np.ascontiguousarray(a.to_numpy()), np.ascontiguousarray(f.to_numpy()), nw_lags
+        np.ascontiguousarray(a.to_numpy()), np.ascontiguousarray(f.to_numpy()[:, order]), nw_lags
     )
+    back = [0, *(1 + order.index(i) for i in range(len(names)))]  # alpha, then the factors given
+    raw = {**raw, **{key: np.asarray(raw[key])[:, back] for key in ("coef", "std_err", "std_err_nw")
+                     if raw.get(key) is not None}}
     k = f.shape[1] + 1
     params = ["alpha", *[str(c) for c in f.columns]]
     rows = []
