@@ -307,6 +307,16 @@ class SummaryResult:
             f"{n_strat} strategies{t})"
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the repr, then the series table and the risk table."""
+        import html
+
+        parts = [f"<p><code>{html.escape(repr(self))}</code></p>"]
+        for title, df in (("series (table)", self.table), ("strategies (risk)", self.risk)):
+            if len(df):
+                parts.append(f"<p>{title}</p>{df._repr_html_() or df.to_html()}")
+        return "".join(parts)
+
 
 def simulate_summary(
     world: World,

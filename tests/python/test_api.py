@@ -458,6 +458,15 @@ def test_to_pandas_gives_the_regime_of_each_month_under_markov_regimes(markov_wo
 
 
 # ============================================================================ reprs
+def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
+    res = default_world.simulate_summary(2_000, seed=1, progress=False)
+    page = res._repr_html_()
+    assert page.startswith(f"<p><code>SummaryResult(2,000 paths at 2027-06: {len(default_world.units)} series, 4 strategies")
+    assert page.count("<table") == 2 and "potash_spot" in page and "direct_belarus" in page
+    alone = default_world.simulate_summary(2_000, seed=1, series=["potash_spot"], progress=False)
+    assert alone._repr_html_().count("<table") == 1 and "direct_belarus" not in alone._repr_html_()
+
+
 def test_reprs(sim, default_world):
     r = repr(default_world)
     assert r.startswith("World(") and "belarus_china_2025" in r
