@@ -33,8 +33,6 @@ _READ_ONLY = frozenset({"world", "n_paths", "horizon_months", "seed", "antitheti
 __all__ = ["MAX_MIXES", "Simulation"]
 
 
-
-
 def _timing(onset: np.ndarray, regimes: np.ndarray | None, names: list[str], t: int) -> dict[str, Any]:
     """The column that says when a path's scenario holds: ``onset`` (static scenarios) or
     ``regime`` at month ``t`` (Markov regimes, ``regimes`` being paths × months)."""
@@ -557,10 +555,11 @@ class Simulation:
             if scen == "all":
                 mdd.append(stats.weighted_mean(dd, w))
             else:
-                blk = self._block(self.scenario_names.index(scen))
+                ks = self.scenario_names.index(scen)
+                blk = self._block(ks)
                 # a scenario's paths weigh the same unless views moved them: its mean then
                 # does not depend on its probability, bit for bit, as the other columns
-                wb = w[blk] if self._custom is not None else np.ones(self._counts[self.scenario_names.index(scen)])
+                wb = w[blk] if self._custom is not None else np.ones(self._counts[ks])
                 mdd.append(stats.weighted_mean(dd[blk], wb))
         table["max_drawdown"] = mdd
         return table
