@@ -762,9 +762,10 @@ def log_ou(
     max_jumps = _validate.integer("max_jumps", max_jumps, 1, 50)
     s = _levels(series, "series")
     step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
-    if not 0 < step <= 10:
-        raise invalid("dt", f"must be a step in years in (0, 10], got {step}")
-    levels = np.ascontiguousarray(s.to_numpy(dtype=np.float64))
+    if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:  # a second to ten years (1e-300 gave κ ≈ 1e299)
+        raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
+    # a copy: the core reads it with the GIL released, while other threads may run
+    levels = np.array(s.to_numpy(dtype=np.float64), order="C", copy=True)
     name = str(series.name) if series.name is not None else "series"
 
     fixed_vals: list[float | None] = [None] * 6
@@ -958,8 +959,10 @@ def factor_betas(
     # the regressors in one order (by name) whatever the order of the columns, so that
     # the estimates' bits do not depend on it; the table keeps the order given
     order = sorted(range(len(names)), key=lambda i: names[i])
+    # copies: the core reads them with the GIL released, while other threads may run
     raw = _core.calibrate_ols(
-        np.ascontiguousarray(a.to_numpy()), np.ascontiguousarray(f.to_numpy()[:, order]), nw_lags
+        np.array(a.to_numpy(dtype=np.float64), order="C", copy=True),
+        np.ascontiguousarray(f.to_numpy(dtype=np.float64)[:, order]), nw_lags,
     )
     back = [0, *(1 + order.index(i) for i in range(len(names)))]  # alpha, then the factors given
     raw = {**raw, **{key: np.asarray(raw[key])[:, back] for key in ("coef", "std_err", "std_err_nw")

@@ -125,7 +125,7 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
                  threads: int | None, retries: int) -> bytes:
     """One pass over all shards, merged in shard order as the tasks finish.
 
-    A partial holds its pass's whole grid (about 1 MB per series whatever the
+    A partial holds its pass's whole grid (about 0.5 MB per series and scenario whatever the
     shard's size), so the shards are not all submitted at once: at most two per
     worker thread are queued or held ahead of the one being merged, and the
     client holds two partials. ``job.merge`` folds partials from the left, so
@@ -184,7 +184,7 @@ def simulate_summary(
         A ``distributed.Client`` (default: the current one).
     shard_paths
         Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
-        Each task returns its pass's whole grid, about 1 MB per series however few
+        Each task returns its pass's whole grid, about 0.5 MB per series and scenario however few
         paths it ran, so shards much smaller than the default mostly move grids.
     horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
         As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``).

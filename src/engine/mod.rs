@@ -75,11 +75,7 @@ impl SimRequest {
                 format!("range {}..{} is not inside 0..{}", self.start, self.end, self.n_paths),
             ));
         }
-        if let Some(t) = self.threads {
-            if t == 0 || t > 1024 {
-                return Err(CoreError::invalid("threads", format!("must be in [1, 1024], got {t}")));
-            }
-        }
+        check_threads(self.threads)?;
         self.validate_qmc()?;
         if self.chunk_paths == 0 || self.chunk_paths > (1 << 24) {
             return Err(CoreError::invalid(
@@ -148,6 +144,14 @@ impl SimRequest {
             qmc,
             stream_out: false,
         }
+    }
+}
+
+/// Worker threads: None (all cores) or 1..=1024.
+pub fn check_threads(threads: Option<usize>) -> Result<()> {
+    match threads {
+        Some(t) if t == 0 || t > 1024 => Err(CoreError::invalid("threads", format!("must be in [1, 1024], got {t}"))),
+        _ => Ok(()),
     }
 }
 

@@ -39,7 +39,14 @@ impl Allocation {
         }
         let quotas: Vec<f64> = probs.iter().map(|p| p * units as f64).collect();
         let mut counts: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
-        let assigned: usize = counts.iter().sum();
+        let mut assigned: usize = counts.iter().sum();
+        // probabilities may sum to a little over 1 (within the config's 1e-9): on runs of
+        // billions of paths their floors can then exceed the paths; the largest give back
+        while assigned > units {
+            let j = (0..k).max_by_key(|&j| (counts[j], std::cmp::Reverse(j))).unwrap_or(0);
+            counts[j] -= 1;
+            assigned -= 1;
+        }
         let mut order: Vec<usize> = (0..k).collect();
         // largest fractional part first; ties to the earlier scenario
         order.sort_by(|&a, &b| {
@@ -67,7 +74,12 @@ impl Allocation {
             offsets.push(acc);
             acc += c;
         }
-        debug_assert_eq!(acc, n_paths);
+        if acc != n_paths {
+            return Err(CoreError::invalid(
+                "n_paths",
+                format!("the scenarios' paths add up to {acc}, not {n_paths} (probabilities far from summing to 1)"),
+            ));
+        }
         Ok(Allocation { counts, offsets })
     }
 
@@ -98,6 +110,18 @@ impl Allocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probabilities_a_little_over_one_still_fill_exactly_n_paths() {
+        // floors of 0.7500000008·2^40 and 0.25·2^40 already exceed 2^40 by 880 paths
+        let n = 1usize << 40;
+        for probs in [[0.750_000_000_8, 0.25, 1e-10], [0.55 + 5e-10, 0.25 + 4e-10, 0.20]] {
+            let a = Allocation::new(&probs, n, false).unwrap();
+            assert_eq!(a.counts.iter().sum::<usize>(), n, "{probs:?}");
+            assert!(a.counts.iter().all(|&c| c > 0));
+            assert_eq!(a.offsets[2] + a.counts[2], n);
+        }
+    }
 
     #[test]
     fn largest_remainder_and_minimum_one() {

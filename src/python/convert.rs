@@ -8,6 +8,9 @@ use toml::{Table, Value};
 use crate::error::{CoreError, Result};
 
 const MAX_DEPTH: usize = 32;
+/// Most values in one config from Python: lists that share their items (`x = [x, x]`
+/// twenty times) would otherwise expand to millions of values in exponential time.
+const MAX_VALUES: usize = 1 << 20;
 
 fn join(path: &str, key: &str) -> String {
     if path == "config" {
@@ -18,11 +21,23 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// Convert a nested dict/list/number/str into a config tree.
-pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<Value> {
+pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value> {
+    value_of(obj, path, 0, &mut 0)
+}
+
+/// [`py_to_value`] at nesting `depth`, with `count` values converted so far.
+fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize) -> Result<Value> {
     if depth > MAX_DEPTH {
         return Err(CoreError::invalid(
             path,
             format!("nesting deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    *count += 1;
+    if *count > MAX_VALUES {
+        return Err(CoreError::invalid(
+            "config",
+            format!("holds more than {MAX_VALUES} values in all (lists that share their items count each time)"),
         ));
     }
     if obj.is_instance_of::<PyBool>() {
@@ -47,7 +62,7 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
                 Ok(s) => text(s, path)?,
                 Err(_) => return Err(CoreError::invalid(path, "dict keys must be strings")),
             };
-            let child = py_to_value(&v, &join(path, &key), depth + 1)?;
+            let child = value_of(&v, &join(path, &key), depth + 1, count)?;
             t.insert(key, child);
         }
         return Ok(Value::Table(t));
@@ -60,7 +75,7 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
             .enumerate()
         {
             let item = item.map_err(|_| CoreError::invalid(path, "not iterable"))?;
-            out.push(py_to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
+            out.push(value_of(&item, &format!("{path}[{i}]"), depth + 1, count)?);
         }
         return Ok(Value::Array(out));
     }
@@ -83,7 +98,7 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<V
                 let item = obj
                     .get_item(PyTuple::empty(obj.py()))
                     .map_err(|_| CoreError::invalid(path, "a 0-d array whose element cannot be read"))?;
-                py_to_value(&item, path, depth + 1)
+                value_of(&item, path, depth + 1, count)
             }
             _ => Err(CoreError::invalid(
                 path,

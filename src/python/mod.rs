@@ -155,7 +155,7 @@ impl CoreWorld {
     /// Validate a nested dict.
     #[staticmethod]
     fn from_dict(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let value = convert::py_to_value(obj, "config", 0).map_err(|e| to_pyerr(py, e))?;
+        let value = convert::py_to_value(obj, "config").map_err(|e| to_pyerr(py, e))?;
         let world = parse::world_from_value(&value).map_err(|e| to_pyerr(py, e))?;
         Ok(CoreWorld { world })
     }

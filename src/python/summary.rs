@@ -349,6 +349,21 @@ pub fn summarize_arrays<'py>(
     let scen: Vec<u8> = scen_i.iter().map(|&s| s as u8).collect();
     let alloc = crate::model::scenario::Allocation::new(&job.model.probabilities, n, job.antithetic)
         .map_err(|e| to_pyerr(py, e))?;
+    // each path's scenario is the job's: the sums are indexed by the path's place in its block
+    let mismatch = (0..k).find(|&s| {
+        scen[alloc.offsets[s]..alloc.offsets[s] + alloc.counts[s]]
+            .iter()
+            .any(|&x| x as usize != s)
+    });
+    if let Some(s) = mismatch {
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid(
+                "scenario",
+                format!("does not give scenario {s} the job's block of paths"),
+            ),
+        ));
+    }
     let init = job.model.initial_values();
     let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.value(|o| init[o])).collect();
     let spec = job.spec.clone();

@@ -108,7 +108,8 @@ fn quantile_sorted(pairs: &[(f64, f64)], total: f64, q: f64) -> f64 {
             return x;
         }
     }
-    pairs[pairs.len() - 1].0
+    // the last value (NaN for no values: the callers check their weights first)
+    pairs.last().map_or(f64::NAN, |p| p.0)
 }
 
 /// Weighted mean: `m = Σ_i w_i x_i / Σ_i w_i`.

@@ -132,7 +132,8 @@ impl DyadicSum {
     pub fn read(buf: &mut &[u8]) -> Option<DyadicSum> {
         let dim = take_u64(buf)? as usize;
         let n = take_u64(buf)? as usize;
-        if n > 200 || dim > 1 << 20 {
+        // nodes of 9 bytes and n·dim values of 8 must follow: no allocation beyond the input
+        if n > 200 || dim > 1 << 20 || n.checked_mul(9 + 8 * dim)? > buf.len() {
             return None;
         }
         let mut nodes = Vec::with_capacity(n);

@@ -210,7 +210,8 @@ pub struct Partial {
     /// First pass: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
     /// First pass: reducer × scenario × FIRST_BINS counts; refining: target × scenario × SUB_BINS.
-    hist: Vec<u32>,
+    /// (u64: a scenario of billions of paths can put more than 2^32 in one bin)
+    hist: Vec<u64>,
     /// Collecting: per target and scenario, the count of each key inside the window.
     values: Vec<BTreeMap<u64, u64>>,
     /// Collecting: per target and scenario, sum of (v − shift) and count above the window.
@@ -255,7 +256,7 @@ struct Share<'a> {
     i: usize,
     sums: &'a mut [DyadicSum],
     above: &'a mut [u64],
-    hist: &'a mut [u32],
+    hist: &'a mut [u64],
     values: &'a mut [BTreeMap<u64, u64>],
     tail: &'a mut [DyadicSum],
     targets: &'a [(usize, Window)],
@@ -353,14 +354,14 @@ impl Partial {
             Pass::Moments(_) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; k * n_thresholds(spec)],
-                vec![0u32; j * k * FIRST_BINS],
+                vec![0u64; j * k * FIRST_BINS],
                 Vec::new(),
                 Vec::new(),
             ),
             Pass::Refine(t) => (
                 Vec::new(),
                 Vec::new(),
-                vec![0u32; t.len() * k * SUB_BINS],
+                vec![0u64; t.len() * k * SUB_BINS],
                 Vec::new(),
                 Vec::new(),
             ),
@@ -480,6 +481,9 @@ impl Partial {
     /// Check that the partial has the layout `spec` gives its pass (a
     /// partial read from bytes may come from another job).
     pub fn check_layout(&self, spec: &SummarySpec, k: usize) -> Result<()> {
+        // the pass first: its targets size the empty partial built to compare with
+        validate_pass(spec, k, &self.pass)
+            .map_err(|_| CoreError::invalid("partial", "does not belong to this summary job"))?;
         let e = Partial::empty(spec, k, self.pass.clone(), self.start);
         let dims = |v: &[DyadicSum]| v.iter().map(DyadicSum::dim).collect::<Vec<_>>();
         if self.k != e.k
@@ -575,7 +579,7 @@ impl Partial {
         }
         let pass = Pass::read(b).ok_or_else(bad)?;
         let ns = take_u64(b).ok_or_else(bad)? as usize;
-        if ns > 1 << 18 {
+        if ns > 1 << 18 || ns > b.len() / 16 {
             return Err(bad());
         }
         let mut sums = Vec::with_capacity(ns);
@@ -591,14 +595,14 @@ impl Partial {
             above.push(take_u64(b).ok_or_else(bad)?);
         }
         let nh = take_u64(b).ok_or_else(bad)? as usize;
-        if nh > b.len() / 4 {
+        if nh > b.len() / 8 {
             return Err(bad());
         }
-        let hist: Vec<u32> = b[..nh * 4]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        let hist: Vec<u64> = b[..nh * 8]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
             .collect();
-        *b = &b[nh * 4..];
+        *b = &b[nh * 8..];
         let nv = take_u64(b).ok_or_else(bad)? as usize;
         if nv > b.len() / 8 {
             return Err(bad());
@@ -613,7 +617,7 @@ impl Partial {
             values.push(pairs.collect::<Option<BTreeMap<u64, u64>>>().ok_or_else(bad)?);
         }
         let n_tail = take_u64(b).ok_or_else(bad)? as usize;
-        if n_tail > 1 << 24 {
+        if n_tail > 1 << 24 || n_tail > b.len() / 16 {
             return Err(bad());
         }
         let mut tail = Vec::with_capacity(n_tail);
@@ -792,9 +796,22 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
     let ok = match pass {
         Pass::Moments(maps) => maps.len() == spec.reducers.len() && maps.iter().all(BinMap::is_valid),
         Pass::Refine(t) | Pass::Collect(t, _) => {
+            // at most a window per (level, group) of each reducer: a pass with more
+            // (corrupted bytes) would size histograms by its count
+            let mut per = vec![0usize; spec.reducers.len()];
+            for &(r, _) in t {
+                if let Some(n) = per.get_mut(r) {
+                    *n += 1;
+                }
+            }
+            let within = per
+                .iter()
+                .zip(&spec.reducers)
+                .all(|(&n, r)| n <= (r.quantiles.len() + r.cvar.len()) * (k + 1));
             // sorted, and a reducer's windows disjoint; a centre per (reducer, scenario)
-            t.windows(2)
-                .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
+            within
+                && t.windows(2)
+                    .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
                 && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
                 && match pass {
                     Pass::Collect(_, c) => c.len() == spec.reducers.len() * k && c.iter().all(|x| x.is_finite()),
@@ -837,6 +854,7 @@ impl SimRequest {
         if self.chunk_paths == 0 {
             return Err(CoreError::invalid("chunk_paths", "must be positive"));
         }
+        crate::engine::check_threads(self.threads)?;
         self.validate_qmc()
     }
 }
@@ -850,7 +868,7 @@ fn first_bin_reaching(
     n: &[u64],
     t: &Target,
     bins: usize,
-    hist: impl Fn(usize, usize) -> u32,
+    hist: impl Fn(usize, usize) -> u64,
 ) -> (usize, Vec<u64>, u64) {
     let tau = target(p, n, t.level, t.group);
     let mut counts = t.below.clone();
@@ -858,7 +876,7 @@ fn first_bin_reaching(
     for b in 0..bins {
         before.clone_from(&counts);
         for (k, c) in counts.iter_mut().enumerate() {
-            *c += hist(k, b) as u64;
+            *c += hist(k, b);
         }
         if cdf(p, n, &counts, t.group) >= tau || b == bins - 1 {
             let inside = counts.iter().sum::<u64>() - before.iter().sum::<u64>();
@@ -1198,4 +1216,44 @@ pub fn summarize_values(
     }
     let collected = run(pass);
     fin.finish(spec, &moments, &collected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_counts_beyond_u32_survive_merges_and_bytes() {
+        // 1.5·2^32 paths of one scenario in one bin, twice: u32 counters wrapped
+        let reducer = Reducer {
+            name: "x".into(),
+            output: 0,
+            mix: vec![],
+            a: 0.0,
+            b: 1.0,
+            quantiles: vec![0.5],
+            thresholds: vec![],
+            cvar: vec![],
+        };
+        let spec = SummarySpec {
+            month: 1,
+            reducers: vec![reducer],
+        };
+        let pass = Pass::Moments(vec![BinMap {
+            lo: 0.0,
+            scale: 1.0,
+            distinct: 1.0,
+        }]);
+        let many = 3u64 << 31;
+        let mut a = Partial::empty(&spec, 1, pass.clone(), 0);
+        a.end = many;
+        a.hist[7] = many;
+        let mut b = Partial::empty(&spec, 1, pass, many);
+        b.end = 2 * many;
+        b.hist[7] = many;
+        a.merge(&b).unwrap();
+        assert_eq!(a.hist[7], 3u64 << 32);
+        let back = Partial::from_bytes(&a.to_bytes()).unwrap();
+        assert_eq!(back.hist, a.hist);
+    }
 }

@@ -332,9 +332,10 @@ def test_bad_options_raise_config_error():
     with pytest.raises(gs.ConfigError) as err:
         gs.calibrate.log_ou(s, mean_reversion="sometimes")
     assert err.value.path == "mean_reversion"
-    with pytest.raises(gs.ConfigError) as err:
-        gs.calibrate.log_ou(s, dt=-1)
-    assert err.value.path == "dt"
+    for bad_dt in (-1, 0, 1e-300, 11):
+        with pytest.raises(gs.ConfigError) as err:
+            gs.calibrate.log_ou(s, dt=bad_dt)
+        assert err.value.path == "dt"
 
 
 def test_explosive_series_is_a_numerical_error():

@@ -1068,6 +1068,73 @@ def test_fuzz_simulate_summary_arguments(series, month, quantiles, thresholds, a
             assert np.isfinite(res.table[col].to_numpy(dtype=float)).all()
 
 
+_FORGED_BYTES = """
+import resource, struct
+import numpy as np
+import geoscenario as gs
+from geoscenario import _core
+
+resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+w = _core.CoreWorld.default()
+name = w.factors[0][0]
+job = _core.SummaryJob.for_world(w, [("r", name, 0.0, 1.0, [0.5], [0.0], [0.9], [])], 3, 1000, 6, 1, False)
+u64 = lambda *xs: b"".join(struct.pack("<Q", x) for x in xs)
+k = 3
+t = 1_000_000  # a refining pass of a million windows: a histogram of 49 GB
+arr = np.zeros((t, 3), dtype="<u8"); arr[:, 1] = np.arange(t) * 2; arr[:, 2] = np.arange(t) * 2
+many = u64(2, t) + arr.tobytes()
+cases = {
+    "2^24 tail sums in 100 bytes": lambda: job.merge([u64(0, 10, k, 1) + u64(2, 0) + u64(0, 0, 0, 0, 1 << 24)]),
+    "a 2^20-wide sum in 1.9 KB": lambda: job.merge([u64(0, 10, k, 1) + u64(2, 0) + u64(1)
+                                                    + u64(1 << 20, 200) + (b"\\x00" + u64(0)) * 200]),
+    "a million windows, run": lambda: job.run(many, 0, 10),
+    "a million windows, merged": lambda: job.merge([u64(0, 10, k, 1) + many + u64(0, 0, 0, 0, 0)]),
+}
+for label, call in cases.items():
+    try:
+        call()
+        print(label, "| accepted")
+    except gs.ConfigError as e:
+        print(label, "|", e.path)
+"""
+
+
+def test_a_config_of_shared_lists_is_refused_before_it_expands():
+    x: Any = 0
+    for _ in range(29):  # 2^29 values once expanded (within the nesting limit): minutes and 100 GB
+        x = [x, x]
+    expect_error_at(lambda: gs.World.from_dict({"world": {"name": x}}), "config")
+    expect_error_at(lambda: gs.World.default().with_params({"world.name": x}), "config")
+
+
+def test_forged_summary_bytes_are_refused_without_allocating_by_their_counts():
+    # a worker's bytes are counts and lengths: none may size an allocation beyond the
+    # input (they aborted the process, or allocated 1.6 GB for 1.9 KB)
+    out = subprocess.run([sys.executable, "-c", _FORGED_BYTES], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert len(lines) == 4 and all(line.split(" | ")[1] in ("partial", "pass") for line in lines), lines
+
+
+def test_summary_job_checks_its_threads_and_the_scenarios_it_is_given():
+    from geoscenario import _core
+
+    w = _core.CoreWorld.default()
+    job = _core.SummaryJob.for_world(w, [("r", w.factors[0][0], 0.0, 1.0, [0.5], [0.0], [0.9], [])],
+                                     3, 1_000, 6, 1, False)
+    for threads in (0, 2_000):  # 20,000 threads ran for minutes
+        with pytest.raises(gs.ConfigError) as err:
+            job.run(job.next_pass(), 0, 1_000, threads, 2048, None)
+        assert err.value.path == "threads"
+    values = np.linspace(1.0, 1_000.0, 1_000)[:, None]
+    probs = [0.55, 0.25, 0.2]
+    with pytest.raises(gs.ConfigError, match="block of paths") as err:  # its sums were silently wrong
+        _core.summarize_arrays(job, values, np.full(1_000, 2, dtype=np.int64), probs)
+    assert err.value.path == "scenario"
+    own = np.repeat(np.arange(3), [550, 250, 200]).astype(np.int64)
+    assert len(_core.summarize_arrays(job, values, own, probs)) == 4
+
+
 def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     # the job API ships passes and partials as bytes between processes; bytes
     # that are not this job's own are a ConfigError, never an index panic
