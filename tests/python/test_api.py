@@ -688,11 +688,9 @@ def test_factor_named_like_a_to_pandas_column(name):
 
 
 def test_too_few_paths_error_names_n_paths(default_world):
-    try:
+    with pytest.raises(gs.ConfigError, match="at least one path: need at least 3, got 2") as err:
         default_world.simulate(2, 2, seed=0)
-    except gs.ConfigError as e:
-        assert e.path == "n_paths", str(e)
-        assert "prior was 0" not in str(e)
+    assert err.value.path == "n_paths" and "prior was 0" not in str(err.value)
 
 
 # ============================================================================ arguments as users write them

@@ -247,3 +247,11 @@ def test_an_assets_returns_do_not_depend_on_the_order_of_its_betas(default_world
     a, b = (w.simulate(3_000, seed=5, progress=False) for w in (default_world, world))
     for name in default_world.strategies:
         assert np.array_equal(a.paths(name), b.paths(name)), name
+
+
+def test_a_streamed_summary_has_the_same_bits_whatever_the_threads_and_chunks(default_world):
+    runs = [default_world.simulate_summary(3_001, seed=9, threads=t, chunk_paths=c, progress=False,
+                                           mixes={"m": {"direct_belarus": 0.5, "technology_transfer": 0.5}})
+            for t, c in ((1, 2048), (2, 50), (3, 777))]
+    for other in runs[1:]:
+        assert other.table.equals(runs[0].table) and other.risk.equals(runs[0].risk)

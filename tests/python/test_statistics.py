@@ -130,10 +130,13 @@ def test_merton_jumps_compound_poisson_moments():
     assert_mean_close(y, lt * mu_j, "E[sum of jumps]")
     var, se = sample_var_se(y)
     assert abs(var - lt * (sigma_j**2 + mu_j**2)) <= N_SIGMA * se
-    # P(no jump in two years) = exp(-lambda T): those paths do not move at all
-    p0 = np.mean(y == 0.0)
-    expected = np.exp(-lt)
-    assert abs(p0 - expected) <= N_SIGMA * np.sqrt(expected * (1 - expected) / y.size) + 1e-4
+    # P(no jump in two years) = exp(-lambda T): those paths do not move at all; with
+    # lambda T of order 1 (here 12 would leave 0.1 such paths of 20,000 to count)
+    rare = gs.World.from_toml(single_factor_toml(
+        "log_ou", f"theta = 100.0, kappa = 0.0, sigma = 0.0, lambda = 0.5, mu_j = {mu_j}, sigma_j = {sigma_j}"))
+    y0 = np.log(rare.simulate(20_000, 24, seed=5).paths("x")[:, -1] / 100.0)
+    p0, expected = np.mean(np.abs(y0) < 1e-12), np.exp(-0.5 * 2.0)  # exp(ln 100) is 100 to a rounding
+    assert abs(p0 - expected) <= N_SIGMA * np.sqrt(expected * (1 - expected) / y0.size)
 
 
 # ============================================================================ onset
@@ -780,6 +783,23 @@ def test_reweight_with_a_zero_probability_scenario(sim):
     idx = rw.summary("potash_spot").index.get_level_values("scenario").tolist()
     assert idx == ["base", "bull", "all"]
     _check_summary_against_reference(rw, ["potash_spot"], {"potash_spot": 450.0}, rows=("all",))
+
+
+def test_p_above_is_strict_on_a_series_with_ties(default_world):
+    # a count series takes each value on many paths: P(X > level) leaves out the level
+    world = default_world
+    sim = world.simulate(20_000, seed=2, progress=False)
+    x, w = sim.paths("roadmap_projects_done")[:, -1], sim.weights
+    level = float(np.median(x))
+    assert w[x == level].sum() > 0.01  # an atom at the level
+    th = {"roadmap_projects_done": level}
+    table = sim.summary("roadmap_projects_done", thresholds=th)
+    streamed = world.simulate_summary(20_000, seed=2, series="roadmap_projects_done", thresholds=th,
+                                      alpha=None, progress=False).table
+    for t in (table, streamed):
+        assert t.loc[("roadmap_projects_done", "all"), "p_above"] == pytest.approx(w[x > level].sum(), rel=1e-12)
+        bear = sim.scenario == sim.scenario_names.index("bear")
+        assert t.loc[("roadmap_projects_done", "bear"), "p_above"] == pytest.approx(np.mean(x[bear] > level), rel=1e-12)
 
 
 def test_reweight_moves_only_the_overall_row(default_world):

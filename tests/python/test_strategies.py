@@ -69,23 +69,61 @@ def test_nav_matches_numpy_reference_without_idiosyncratic_noise(name):
     np.testing.assert_allclose(sim.paths(name), ref, rtol=1e-11, atol=1e-14)
 
 
-def test_freeze_hits_sanctioned_assets_at_the_bear_onset_only():
+def _eurobond_world(size: float | None = None, markov: bool = False) -> gs.World:
+    """The default world with one strategy, all in the Eurobond (exposure 1), no noise or costs."""
     d = gs.World.default().to_dict()
     for spec in d["assets"].values():
         spec["vol"] = 0.0
     d["strategies"] = {"eurobond": {"weights": {"belarus_eurobond": 1.0}, "cost_bps": 0.0}}
     d["assets"]["belarus_eurobond"]["cost_bps"] = 0.0
-    world = gs.World.from_dict(d)
-    sim = world.simulate(3_000, seed=4)
-    nav = sim.paths("eurobond")
-    bond = sim.paths("eurobond_price")
-    ratio = nav[:, 1:] / nav[:, :-1] / (bond[:, 1:] / bond[:, :-1])
+    if size is not None:
+        d["freeze"]["size"] = size
+    if markov:
+        d["world"]["regimes"] = "markov"
+        d["transitions"] = {"base": {"base": 0.8, "bull": 0.1, "bear": 0.1},
+                            "bull": {"base": 0.2, "bull": 0.7, "bear": 0.1},
+                            "bear": {"base": 0.3, "bull": 0.1, "bear": 0.6}}
+    return gs.World.from_dict(d)
+
+
+def _freeze_ratio(sim: gs.Simulation) -> np.ndarray:
+    """The NAV's monthly growth over the bond's: 1, except where the freeze charges it."""
+    nav, bond = sim.paths("eurobond"), sim.paths("eurobond_price")
+    return nav[:, 1:] / nav[:, :-1] / (bond[:, 1:] / bond[:, :-1])
+
+
+@pytest.mark.parametrize("size", [None, 0.2, 2.0])
+def test_freeze_hits_sanctioned_assets_at_the_bear_onset_only(size):
+    sim = _eurobond_world(size).simulate(3_000, seed=4, progress=False)
+    ratio = _freeze_ratio(sim)
     bear = sim.scenario_names.index("bear")
     rows = np.where((sim.scenario == bear) & (sim.onset <= sim.horizon_months))[0]
     assert rows.size > 0
     expected = np.ones_like(ratio)
-    expected[rows, sim.onset[rows] - 1] = np.exp(-0.5)
+    expected[rows, sim.onset[rows] - 1] = np.exp(-(0.5 if size is None else size))  # e = 1
     np.testing.assert_allclose(ratio, expected, rtol=1e-12)
+
+
+def test_under_markov_regimes_the_freeze_charges_every_entry():
+    sim = _eurobond_world(markov=True).simulate(3_000, seed=4, progress=False)
+    bear = sim.scenario_names.index("bear")
+    in_bear = sim.regimes == bear
+    entries = in_bear[:, 1:] & ~in_bear[:, :-1]  # the step into month t, from outside
+    assert (entries.sum(axis=1) >= 2).any() and in_bear[:, 0].any()  # re-entries, and starts in bear
+    np.testing.assert_allclose(_freeze_ratio(sim), np.where(entries, np.exp(-0.5), 1.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("vol", [0.1, 0.45])
+def test_an_assets_own_volatility_is_its_vol_per_root_year(vol):
+    # betas of 0, no costs, weight 1: the NAV's monthly log growth is vol·√Δ·ε
+    d = gs.World.default().to_dict()
+    d["assets"]["own"] = {"betas": {"global_equity": 0.0}, "vol": vol, "cost_bps": 0.0}
+    d["strategies"] = {"own": {"weights": {"own": 1.0}, "cost_bps": 0.0}}
+    sim = gs.World.from_dict(d).simulate(20_000, 12, seed=6, progress=False)
+    r = np.diff(np.log(sim.paths("own")), axis=1).ravel()
+    n, want = r.size, vol**2 / 12
+    assert abs(r.mean()) < 4 * np.sqrt(want / n)
+    assert abs(r.var(ddof=1) - want) < 4 * want * np.sqrt(2 / (n - 1))  # normal shocks
 
 
 def test_custom_strategy_from_python():

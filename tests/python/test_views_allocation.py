@@ -37,6 +37,22 @@ def test_views_hold_and_posterior_is_a_distribution(sim5k):
     assert row["p_above"] == pytest.approx(0.30, abs=1e-9)
 
 
+@pytest.mark.parametrize("op", [">=", "<="])
+def test_an_inequality_view_binds_only_when_the_prior_breaks_it(sim5k, op):
+    x = sim5k.paths("potash_spot")[:, -1]
+    mean = float(sim5k.weights @ x)
+    sign = 1.0 if op == ">=" else -1.0
+    slack = sim5k.with_views(gs.View.mean("potash_spot", mean - sign * 20.0, op=op))
+    assert slack.posterior["iterations"] == 0 and np.array_equal(slack.weights, sim5k.weights)
+    binding = sim5k.with_views(gs.View.mean("potash_spot", mean + sign * 20.0, op=op))
+    # on its bound, as an equality view gives: the closest distribution meets it exactly
+    assert binding.weights @ x == pytest.approx(mean + sign * 20.0, abs=1e-6)
+    equal = sim5k.with_views(gs.View.mean("potash_spot", mean + sign * 20.0))
+    np.testing.assert_allclose(binding.weights, equal.weights, rtol=1e-6, atol=1e-15)
+    # and the other way round it is no equality: the view beyond the prior's mean is slack
+    assert not np.array_equal(slack.weights, sim5k.with_views(gs.View.mean("potash_spot", mean - sign * 20.0)).weights)
+
+
 def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
     post = sim5k.with_views([])
     np.testing.assert_array_equal(post.weights, sim5k.weights)
@@ -101,6 +117,36 @@ def test_mean_cvar_matches_a_grid_over_the_simplex():
     # within grid tolerance: CVaR is Lipschitz in the weights with constant max |r|
     assert alloc.cvar >= best - step * np.abs(r).max() * 2
     assert abs(alloc.weights.sum() - 1) < 1e-9 and (alloc.weights >= -1e-12).all()
+
+
+def test_a_target_return_and_a_risk_aversion_move_the_allocation_as_they_should():
+    sim = gs.World.default().simulate(600, seed=5, progress=False)
+    names = ["commodities_arbitrage", "infrastructure_beneficiaries", "direct_belarus"]
+    r = np.column_stack([sim.paths(s)[:, -1] - 1 for s in names])
+    w = sim.weights
+    means = w @ r
+
+    def cvar(x):
+        _, c = gs._core.var_cvar(np.ascontiguousarray(r @ x), np.ascontiguousarray(w), 0.9)
+        return c
+
+    low = sim.allocate(0.9, names)
+    target = 0.5 * (low.expected_return + means.max())
+    aimed = sim.allocate(0.9, names, target_return=target)
+    assert aimed.expected_return >= target - 1e-9 and aimed.cvar >= low.cvar - 1e-12
+    assert np.abs(aimed.weights.to_numpy() - low.weights.to_numpy()).max() > 0.05
+    # a huge risk aversion buys the best mean alone
+    greedy = sim.allocate(0.9, names, risk_aversion=1e6)
+    assert greedy.weights[names[int(np.argmax(means))]] > 1 - 1e-6
+    # a moderate one: no point of a grid over the simplex does better on CVaR − λ·E
+    lam, step = 0.5, 0.02
+    mid = sim.allocate(0.9, names, risk_aversion=lam)
+    x = mid.weights[names].to_numpy()
+    assert mid.cvar == pytest.approx(cvar(x), abs=1e-12) and mid.expected_return == pytest.approx(means @ x, abs=1e-12)
+    grid = min(cvar(np.array([a, b, 1 - a - b])) - lam * means @ np.array([a, b, 1 - a - b])
+               for a, b in itertools.product(np.arange(0, 1 + 1e-9, step), repeat=2) if a + b <= 1 + 1e-9)
+    assert mid.cvar - lam * mid.expected_return <= grid + 1e-9
+    assert not np.allclose(mid.weights, low.weights, atol=1e-3)
 
 
 def test_reweighting_equals_resimulating_within_4_standard_errors():
@@ -306,6 +352,36 @@ def test_a_mix_in_the_risk_table_is_its_nav_summarised(sim5k, posterior):
     only = sim.risk_table(0.9, [], mixes={"alone": mixes["alone"]})
     assert only.index.get_level_values("strategy").unique().tolist() == ["alone"]
     assert np.array_equal(only.to_numpy(), table.loc[["alone"]].to_numpy(), equal_nan=True)
+
+
+def _tail_shares(r, w, scen, k, alpha):
+    """Each scenario's share of the worst 1 − α of the probability, ties at the boundary
+    split in proportion to weight (a reference written from the definition)."""
+    order = np.argsort(r, kind="stable")
+    left, share, i = 1.0 - alpha, np.zeros(k), 0
+    while left > 1e-15:
+        tie = order[i:][r[order[i:]] == r[order[i]]]
+        take = min(w[tie].sum(), left)
+        np.add.at(share, scen[tie], take * w[tie] / w[tie].sum())
+        left -= take
+        i += len(tie)
+    return share / (1.0 - alpha)
+
+
+@pytest.mark.parametrize("posterior", [False, True])
+def test_every_scenario_row_of_the_risk_table_against_a_reference(sim5k, posterior):
+    sim = sim5k.with_views([gs.View.mean("potash_spot", 420.0)]) if posterior else sim5k
+    table, w, k = sim.risk_table(0.9), sim.weights, len(sim.scenario_names)
+    for strat in sim.world.strategies:
+        nav = sim.paths(strat)
+        dd = (1.0 - nav / np.maximum.accumulate(nav, axis=1)).max(axis=1)
+        shares = _tail_shares(nav[:, -1] - 1.0, w, sim.scenario, k, 0.9)
+        for s, name in enumerate(sim.scenario_names):
+            blk = sim.scenario == s
+            row = table.loc[(strat, name)]
+            assert row["max_drawdown"] == pytest.approx(w[blk] @ dd[blk] / w[blk].sum(), rel=1e-12), (strat, name)
+            assert row["tail_share"] == pytest.approx(shares[s], abs=1e-9), (strat, name)
+        assert table.loc[(strat, "all"), "tail_share"] == 1.0
 
 
 @pytest.mark.parametrize("posterior", [False, True])
