@@ -254,6 +254,28 @@ def test_adoption_curve_without_noise_matches_a_uniform_lag():
     assert np.all(np.abs(freq - p) <= N_SIGMA * np.sqrt(p * (1 - p) / share.shape[0])), freq
 
 
+def test_adoption_noise_is_independent_normal_of_sd_noise_around_the_curve():
+    # far from the bounds nothing is clipped: share_t − curve_t = noise · Z_t, fresh each month
+    s_max, rate, noise, h = 0.5, 0.2, 0.03, 24
+    w = gs.World.from_toml(
+        single_factor_toml(
+            "adoption",
+            f"s_max = {s_max}",
+            initial="",
+            extra_factor_keys=f"lag_min = 0\nlag_max = 0\nrate = {rate}\nnoise = {noise}",
+        )
+    )
+    share = w.simulate(20_000, h, seed=9, progress=False).paths("x")
+    t = np.arange(1, h + 1)
+    resid = share[:, 7:] - s_max * (1 - np.exp(-rate * t[6:]))  # curve ≥ 0.37: 12 sd from 0
+    z = resid.ravel()
+    assert abs(z.mean()) <= N_SIGMA * noise / np.sqrt(z.size)
+    var, se = sample_var_se(z)
+    assert abs(var - noise**2) <= N_SIGMA * se
+    lag1 = np.corrcoef(resid[:, :-1].ravel(), resid[:, 1:].ravel())[0, 1]  # not cumulative
+    assert abs(lag1) <= N_SIGMA / np.sqrt(resid[:, 1:].size)
+
+
 def test_adoption_noise_is_clipped_to_unit_interval():
     w = gs.World.from_toml(
         single_factor_toml(
