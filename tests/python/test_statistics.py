@@ -233,17 +233,14 @@ def test_completion_with_initial_and_certain_completion():
     assert np.all(w0.simulate(50, 3, seed=0).paths("x") == 4)
 
 
+def adoption_world(s_max: float, lag_min: int, lag_max: int, rate: float, noise: float) -> gs.World:
+    extra = f"lag_min = {lag_min}\nlag_max = {lag_max}\nrate = {rate}\nnoise = {noise}"
+    return gs.World.from_toml(single_factor_toml("adoption", f"s_max = {s_max}", initial="", extra_factor_keys=extra))
+
+
 def test_adoption_curve_without_noise_matches_a_uniform_lag():
     s_max, rate, lag_min, lag_max, h = 0.4, 0.15, 1, 7, 24
-    w = gs.World.from_toml(
-        single_factor_toml(
-            "adoption",
-            f"s_max = {s_max}",
-            initial="",
-            extra_factor_keys=f"lag_min = {lag_min}\nlag_max = {lag_max}\nrate = {rate}\nnoise = 0.0",
-        )
-    )
-    share = w.simulate(20_000, h, seed=7).paths("x")
+    share = adoption_world(s_max, lag_min, lag_max, rate, 0.0).simulate(20_000, h, seed=7).paths("x")
     t = np.arange(h + 1)
     lags = np.arange(lag_min, lag_max + 1)
     curves = s_max * (1 - np.exp(-rate * np.maximum(t[None, :] - lags[:, None], 0.0)))  # (L, H+1)
@@ -257,15 +254,7 @@ def test_adoption_curve_without_noise_matches_a_uniform_lag():
 def test_adoption_noise_is_independent_normal_of_sd_noise_around_the_curve():
     # far from the bounds nothing is clipped: share_t − curve_t = noise · Z_t, fresh each month
     s_max, rate, noise, h = 0.5, 0.2, 0.03, 24
-    w = gs.World.from_toml(
-        single_factor_toml(
-            "adoption",
-            f"s_max = {s_max}",
-            initial="",
-            extra_factor_keys=f"lag_min = 0\nlag_max = 0\nrate = {rate}\nnoise = {noise}",
-        )
-    )
-    share = w.simulate(20_000, h, seed=9, progress=False).paths("x")
+    share = adoption_world(s_max, 0, 0, rate, noise).simulate(20_000, h, seed=9, progress=False).paths("x")
     t = np.arange(1, h + 1)
     resid = share[:, 7:] - s_max * (1 - np.exp(-rate * t[6:]))  # curve ≥ 0.37: 12 sd from 0
     z = resid.ravel()
@@ -277,15 +266,7 @@ def test_adoption_noise_is_independent_normal_of_sd_noise_around_the_curve():
 
 
 def test_adoption_noise_is_clipped_to_unit_interval():
-    w = gs.World.from_toml(
-        single_factor_toml(
-            "adoption",
-            "s_max = 1.0",
-            initial="",
-            extra_factor_keys="lag_min = 0\nlag_max = 0\nrate = 0.5\nnoise = 0.5",
-        )
-    )
-    share = w.simulate(5_000, 24, seed=8).paths("x")
+    share = adoption_world(1.0, 0, 0, 0.5, 0.5).simulate(5_000, 24, seed=8).paths("x")
     assert np.all((share >= 0) & (share <= 1))
     assert np.any(share[:, 1:] == 0.0) and np.any(share[:, 1:] == 1.0)
     assert np.all(share[:, 0] == 0.0)
