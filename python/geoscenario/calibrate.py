@@ -964,7 +964,7 @@ def factor_betas(
         np.array(a.to_numpy(dtype=np.float64), order="C", copy=True),
         np.ascontiguousarray(f.to_numpy(dtype=np.float64)[:, order]), nw_lags,
     )
-    back = [0, *(1 + order.index(i) for i in range(len(names)))]  # alpha, then the factors given
+    back = [0, *(1 + np.argsort(order))]  # alpha, then the factors in the order given
     raw = {**raw, **{key: np.asarray(raw[key])[:, back] for key in ("coef", "std_err", "std_err_nw")
                      if raw.get(key) is not None}}
     k = f.shape[1] + 1

@@ -335,11 +335,11 @@ def simulate_horizon(
     counts = np.bincount(scen, minlength=len(world.scenario_names))
     probs = np.array(list(world.probabilities.values()))
     per = np.divide(probs, counts, out=np.zeros_like(probs), where=counts > 0)
-    regimes = np.concatenate([p["__regime__"] for p in parts])[:, None] if "__regime__" in parts[0] else None
+    regime = np.concatenate([p["__regime__"] for p in parts]) if "__regime__" in parts[0] else None
     df = pd.DataFrame({
         "scenario": pd.Categorical.from_codes(scen, categories=world.scenario_names),
         "weight": per[scen],
-        **_timing(np.concatenate([p["__onset__"] for p in parts]), regimes, world.scenario_names, 0),
+        **_timing(np.concatenate([p["__onset__"] for p in parts]), regime, world.scenario_names),
     })
     for nm in names:
         df[nm] = np.concatenate([p[nm] for p in parts])

@@ -33,12 +33,12 @@ _READ_ONLY = frozenset({"world", "n_paths", "horizon_months", "seed", "antitheti
 __all__ = ["MAX_MIXES", "Simulation"]
 
 
-def _timing(onset: np.ndarray, regimes: np.ndarray | None, names: list[str], t: int) -> dict[str, Any]:
-    """The column that says when a path's scenario holds: ``onset`` (static scenarios) or
-    ``regime`` at month ``t`` (Markov regimes, ``regimes`` being paths × months)."""
-    if regimes is None:
+def _timing(onset: np.ndarray, regime: np.ndarray | None, names: list[str]) -> dict[str, Any]:
+    """The column that says when a path's scenario holds, row by row: ``onset`` (static
+    scenarios), or ``regime`` (Markov regimes: the regime index of each row)."""
+    if regime is None:
         return {"onset": np.asarray(onset, dtype=np.int64)}
-    return {"regime": pd.Categorical.from_codes(regimes[:, t].astype(np.int64), categories=names)}
+    return {"regime": pd.Categorical.from_codes(regime.astype(np.int64), categories=names)}
 
 
 class Simulation:
@@ -903,7 +903,8 @@ class Simulation:
         if month is not None:
             t = self._month_index(month)
             df = pd.DataFrame({"scenario": scen, "weight": self.weights,
-                               **_timing(self.onset, self.regimes, self.scenario_names, t)})
+                               **_timing(self.onset, None if self.regimes is None else self.regimes[:, t],
+                                         self.scenario_names)})
             for n in names:
                 df[n] = self._series[n][:, t]
             df.index.name = "path"
@@ -914,8 +915,8 @@ class Simulation:
         data: dict[str, Any] = {
             "scenario": pd.Categorical.from_codes(np.repeat(self.scenario, w), categories=self.scenario_names),
             "weight": np.repeat(self.weights, w),
-            **_timing(np.repeat(self.onset, w), None if self.regimes is None else self.regimes.reshape(-1, 1),
-                      self.scenario_names, 0),
+            **_timing(np.repeat(self.onset, w), None if self.regimes is None else self.regimes.reshape(-1),
+                      self.scenario_names),
         }
         for n in names:
             data[n] = self._series[n].reshape(-1)
