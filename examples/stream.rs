@@ -14,6 +14,7 @@ fn main() {
             name: model.names[o].clone(),
             output: o,
             mix: vec![],
+            drawdown: false,
             a: 0.0,
             b: 1.0,
             quantiles: vec![0.05, 0.5, 0.95],

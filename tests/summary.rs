@@ -15,6 +15,7 @@ fn spec(model: &Model) -> SummarySpec {
             name: name.clone(),
             output: o,
             mix: vec![],
+            drawdown: false,
             a: 0.0,
             b: 1.0,
             quantiles: vec![0.05, 0.5, 0.95],
@@ -28,6 +29,7 @@ fn spec(model: &Model) -> SummarySpec {
             name: format!("{}:loss", model.names[o]),
             output: o,
             mix: vec![],
+            drawdown: false,
             a: 1.0,
             b: -1.0,
             quantiles: vec![],
@@ -42,12 +44,30 @@ fn spec(model: &Model) -> SummarySpec {
             name: "mix:loss".into(),
             output: o0,
             mix: vec![(o0, 0.6), (o1, -0.4)],
+            drawdown: false,
             a: 1.0,
             b: -1.0,
             quantiles: vec![0.05, 0.5],
             thresholds: vec![0.0],
             cvar: vec![0.95],
         });
+    }
+    // the maximum drawdowns of a strategy's NAV and of the mix
+    if model.strategies.len() >= 2 {
+        let (o0, o1) = (model.strategy_output(0), model.strategy_output(1));
+        for (name, mix) in [("dd", vec![]), ("mix:dd", vec![(o0, 0.6), (o1, -0.4)])] {
+            reducers.push(Reducer {
+                name: name.into(),
+                output: o1,
+                mix,
+                drawdown: true,
+                a: 0.0,
+                b: 1.0,
+                quantiles: vec![0.5],
+                thresholds: vec![0.1],
+                cvar: vec![],
+            });
+        }
     }
     SummarySpec {
         month: model.horizon,
@@ -70,19 +90,28 @@ fn materialised(
     let mut vals = vec![0.0; n as usize * j];
     for (i, r) in spec.reducers.iter().enumerate() {
         for p in 0..n as usize {
-            let at = |o: usize| out.series[o][p * w + spec.month];
             // a mix's NAV summed from 1 term by term, as `Simulation.mix_nav` sums it
-            let mut x = if r.mix.is_empty() { at(r.output) } else { 1.0 };
-            for &(o, weight) in &r.mix {
-                x += weight * (at(o) - 1.0);
-            }
+            let nav: Vec<f64> = (0..=spec.month)
+                .map(|m| {
+                    let at = |o: usize| out.series[o][p * w + m];
+                    let mut x = if r.mix.is_empty() { at(r.output) } else { 1.0 };
+                    for &(o, weight) in &r.mix {
+                        x += weight * (at(o) - 1.0);
+                    }
+                    x
+                })
+                .collect();
+            let x = if r.drawdown {
+                geoscenario::risk::max_drawdown(&nav).unwrap()
+            } else {
+                nav[spec.month]
+            };
             vals[p * j + i] = r.a + r.b * x;
         }
     }
     let scen: Vec<u8> = out.scenario.iter().map(|&s| s as u8).collect();
     let alloc = Allocation::new(&model.probabilities, n as usize, antithetic).unwrap();
-    let init = model.initial_values();
-    let shifts: Vec<f64> = spec.reducers.iter().map(|r| r.value(|o| init[o])).collect();
+    let shifts = geoscenario::summary::shifts(model, spec);
     summarize_values(spec, &model.probabilities, &alloc, &shifts, &vals, &scen)
 }
 
@@ -190,9 +219,81 @@ fn windows_cut_finer_when_the_collection_budget_is_small() {
     for (a, b) in got.iter().flatten().zip(whole.iter().flatten()) {
         assert_eq!((a.mass, a.mean, a.std), (b.mass, b.mean, b.std));
         assert_eq!((&a.quantiles, &a.p_above), (&b.quantiles, &b.p_above));
+        assert_eq!(a.tail_share, b.tail_share, "the tail counts are the same integers");
         for (x, y) in a.var_cvar.iter().zip(&b.var_cvar) {
             assert_eq!(x.0, y.0);
             assert!((x.1 - y.1).abs() <= 1e-12 * y.1.abs().max(1.0), "{x:?} {y:?}");
         }
     }
+}
+
+#[test]
+fn tail_shares_split_the_tail_as_the_sorted_risk_table() {
+    // each scenario's share of the overall CVaR tail, from the exact quantile's window
+    // and the counts above it, against the risk table's sort; on the strategies'
+    // losses and on the same losses rounded to 0.05 (atoms of thousands of paths
+    // straddling the VaR, split across scenarios)
+    let world = World::default_world();
+    let model = Model::new(&world, 24).unwrap();
+    let n = 20_001usize;
+    let out = simulate(&model, &SimRequest::new(n as u64, 3), &Control::default()).unwrap();
+    let alloc = Allocation::new(&model.probabilities, n, false).unwrap();
+    let k_n = model.n_scenarios;
+    let w: Vec<f64> = out
+        .scenario
+        .iter()
+        .map(|&k| model.probabilities[k as usize] / alloc.counts[k as usize] as f64)
+        .collect();
+    let scen: Vec<u8> = out.scenario.iter().map(|&k| k as u8).collect();
+    let levels = [0.9, 0.95, 0.99];
+    let mut atoms_seen = 0;
+    for s in 0..model.strategies.len() {
+        let o = model.strategy_output(s);
+        let (cols, h) = (model.horizon + 1, model.horizon);
+        let loss: Vec<f64> = (0..n).map(|p| 1.0 - out.series[o][p * cols + h]).collect();
+        for rounded in [false, true] {
+            let vals: Vec<f64> = if rounded {
+                loss.iter().map(|l| (l * 20.0).round() / 20.0).collect()
+            } else {
+                loss.clone()
+            };
+            let spec = SummarySpec {
+                month: h,
+                reducers: vec![Reducer {
+                    name: "loss".into(),
+                    output: o,
+                    mix: vec![],
+                    drawdown: false,
+                    a: 1.0,
+                    b: -1.0,
+                    quantiles: vec![],
+                    thresholds: vec![],
+                    cvar: levels.to_vec(),
+                }],
+            };
+            let stats = summarize_values(&spec, &model.probabilities, &alloc, &[0.0], &vals, &scen);
+            let pnl: Vec<f64> = vals.iter().map(|l| -l).collect();
+            for (li, &alpha) in levels.iter().enumerate() {
+                let rows = geoscenario::risk::risk_table(&pnl, &w, &out.scenario, k_n, alpha).unwrap();
+                let var = rows[k_n].var;
+                atoms_seen += usize::from(vals.iter().filter(|&&v| v == var).count() > 1);
+                let mut sum = 0.0;
+                for k in 0..k_n {
+                    let (got, want) = (stats[0][k].tail_share[li], rows[k].tail_share);
+                    assert!(
+                        (got - want).abs() <= 1e-12,
+                        "{s} {rounded} {alpha} scenario {k}: {got} {want}"
+                    );
+                    sum += got;
+                }
+                assert!((sum - 1.0).abs() <= 1e-12);
+                assert_eq!(stats[0][k_n].tail_share[li], 1.0);
+                assert_eq!(stats[0][k_n].var_cvar[li].0, var, "the same VaR");
+            }
+        }
+    }
+    assert!(
+        atoms_seen >= 4,
+        "the rounded losses put atoms at the VaR ({atoms_seen})"
+    );
 }

@@ -55,11 +55,14 @@ PARAMETER_SPECS: list[tuple[str, str, bool, float, str, str]]
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
 _Progress = Callable[[int, int], object]
-# (name, series, a, b, quantiles, thresholds, cvar levels): statistics of a + b * series
+# (name, series, a, b, quantiles, thresholds, cvar levels, mix terms, drawdown):
+# statistics of a + b * series (or of a + b * its maximum drawdown)
 _Reducer = tuple[
-    str, str, float, float, Sequence[float], Sequence[float], Sequence[float], Sequence[tuple[str, float]]
+    str, str, float, float, Sequence[float], Sequence[float], Sequence[float], Sequence[tuple[str, float]], bool
 ]
-_ReducerOut = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]]]
+_ReducerOut = tuple[
+    str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]], bool
+]
 
 @final
 class CoreWorld:

@@ -19,6 +19,7 @@ from .summary import (
     check_mixes,
     check_quantiles,
     check_thresholds,
+    column_of,
     mix_terms,
 )
 from .views import Allocation, View
@@ -525,44 +526,18 @@ class Simulation:
             names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
         t = self.horizon_months if month is None else self._month_index(month)
 
-        def drawdowns(nav: np.ndarray) -> np.ndarray:  # each path's, to month t
-            return _core.max_drawdown(np.ascontiguousarray(nav[:, : t + 1]))
-
-        # per row: the NAV at month t and each path's maximum drawdown (one mix's paths at a time)
-        rows = {s: (self._series[s][:, t], self._drawdowns(s) if t == self.horizon_months
-                    else drawdowns(self._series[s])) for s in names}
+        # per row: the NAV at month t and each path's maximum drawdown to it (one mix at a time)
+        columns: dict[str, np.ndarray] = {}
+        for s in names:
+            columns[s] = self._series[s][:, t]
+            columns[f"{s}:drawdown"] = self._drawdowns_to(s, self._series[s], t)
         for m, terms in mixed.items():
             nav = self._nav_of(terms)
-            rows[m] = (nav[:, t].copy(), drawdowns(nav))
+            columns[m] = nav[:, t].copy()
+            columns[f"{m}:drawdown"] = self._drawdowns_to(None, nav, t)
         qs = check_quantiles(quantiles)
         reducers = build_reducers([], names, qs, {}, a, mixed)
-        at_t = {s: nav for s, (nav, _) in rows.items()}
-        table = self._reduce(reducers, at_t, t, qs, a).risk.copy()
-        # each scenario's share of the overall CVaR tail, and the mean per-path max drawdown
-        labels = list(rows)
-        r = np.ascontiguousarray(np.column_stack([nav - 1.0 for nav, _ in rows.values()]))
-        w = np.ascontiguousarray(self.weights)
-        core = _core.risk_table(r, w, self.scenario, len(self.scenario_names), a)
-        k = len(self.scenario_names)
-        share = {}
-        for strat_i, scen_i, ts in zip(core["strategy"], core["scenario"], core["tail_share"]):
-            label = "all" if scen_i >= k else self.scenario_names[scen_i]
-            share[(labels[strat_i], label)] = float(ts)
-        table["tail_share"] = [share.get(ix, np.nan) for ix in table.index]
-        mdd = []
-        for strat, scen in table.index:
-            dd = rows[strat][1]
-            if scen == "all":
-                mdd.append(stats.weighted_mean(dd, w))
-            else:
-                ks = self.scenario_names.index(scen)
-                blk = self._block(ks)
-                # a scenario's paths weigh the same unless views moved them: its mean then
-                # does not depend on its probability, bit for bit, as the other columns
-                wb = w[blk] if self._custom is not None else np.ones(self._counts[ks])
-                mdd.append(stats.weighted_mean(dd[blk], wb))
-        table["max_drawdown"] = mdd
-        return table
+        return self._reduce(reducers, columns, t, qs, a).risk.copy()
 
     def max_drawdown(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
@@ -591,6 +566,13 @@ class Simulation:
             known = ", ".join(self.world.strategies) or "none in this world"
             raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {known})")
         return self._drawdowns(strategy)
+
+    def _drawdowns_to(self, strategy: str | None, nav: np.ndarray, t: int) -> np.ndarray:
+        """Per-path maximum drawdown of ``nav`` over months 0 to ``t`` (a strategy's to
+        the horizon from the cache)."""
+        if strategy is not None and t == self.horizon_months:
+            return self._drawdowns(strategy)
+        return _core.max_drawdown(np.ascontiguousarray(nav[:, : t + 1]))
 
     def _drawdowns(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a NAV series (cached, read-only as the paths are)."""
@@ -646,12 +628,15 @@ class Simulation:
         a = None if alpha is None else check_alpha(alpha)
         strategies = [s for s in self.world.strategies if s in names] if a is not None else []
         columns = {n: self._series[n][:, t] for n in names}
+        for s in strategies:
+            columns[f"{s}:drawdown"] = self._drawdowns_to(s, self._series[s], t)
         return self._reduce(build_reducers(names, strategies, qs, th, a), columns, t, qs, a)
 
     def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
         """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``; a
-        mix's column is its NAV): in the core under the run's own weights, with the
-        Python statistics under arbitrary ones (posterior views)."""
+        mix's column is its NAV; a drawdown reducer's, named after it, each path's
+        maximum drawdown to ``t``, see ``column_of``): in the core under the run's own
+        weights, with the Python statistics under arbitrary ones (posterior views)."""
         label = self.world._core.month_labels(self.horizon_months)[t]
         if self._custom is None:
             # the core reads the values given here (the job knows each reducer's series,
@@ -659,8 +644,8 @@ class Simulation:
             job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
                                              self.seed, self.antithetic, getattr(self, "qmc", False))
             values = np.empty((self.n_paths, len(reducers)))
-            for i, (_, src, a, b, *_rest) in enumerate(reducers):
-                col = columns[src]
+            for i, red in enumerate(reducers):
+                col, a, b = columns[column_of(red)], red[2], red[3]
                 values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
             rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
         else:
@@ -672,15 +657,20 @@ class Simulation:
         """Summary rows under arbitrary path weights (posterior views)."""
         w_all = self.weights
         rows = []
-        for name, src, ra, rb, rq, rth, rcvar, _ in reducers:
-            col = ra + rb * columns[src]
+        for red in reducers:
+            name, _, ra, rb, rq, rth, rcvar, *_ = red
+            col = ra + rb * columns[column_of(red)]
+            # each scenario's share of the overall tail of the loss col (its P&L is −col)
+            shares = [_core.risk_table(np.ascontiguousarray(-col[:, None]), np.ascontiguousarray(w_all),
+                                       self.scenario, len(self.scenario_names), al)["tail_share"]
+                      for al in rcvar]
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())
                 if not mass > 0:
                     rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "std": np.nan,
                                  "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
-                                 "var_cvar": [(np.nan, np.nan)] * len(rcvar)})
+                                 "var_cvar": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
                     continue
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
@@ -689,6 +679,7 @@ class Simulation:
                     "p_above": [stats.prob_above(x, w, c) for c in rth],
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
+                    "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
 

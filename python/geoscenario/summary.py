@@ -27,9 +27,17 @@ __all__ = ["SummaryResult", "QUANTILES"]
 
 QUANTILES = (0.05, 0.50, 0.95)
 
-Reducer = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]]]
-"""(name, series, a, b, quantiles, thresholds, CVaR levels, mix terms): v = a + b·x, with x
-the series, or for a mix of strategies 1 + Σ w (NAV − 1) over its (strategy, weight) terms."""
+Reducer = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]], bool]
+"""(name, series, a, b, quantiles, thresholds, CVaR levels, mix terms, drawdown): v = a + b·x,
+with x the series, or for a mix of strategies 1 + Σ w (NAV − 1) over its (strategy, weight)
+terms; with ``drawdown``, x is that NAV's maximum drawdown to the month instead (its
+column in a materialised summary is named after the reducer, see :func:`column_of`)."""
+
+
+def column_of(reducer: Reducer) -> str:
+    """The key of a reducer's per-path values in a materialised summary's columns: the
+    series (or mix) name, or for a drawdown the reducer's own name."""
+    return reducer[0] if reducer[8] else reducer[1]
 
 MAX_MIXES = 1_000
 """Most mixes one risk table takes (each costs a pass over the paths)."""
@@ -109,18 +117,19 @@ def build_reducers(
     alpha: float | None,
     mixes: Mapping[str, list[tuple[str, float]]] | None = None,
 ) -> list[Reducer]:
-    """Reducers for series values, plus the returns and losses (for VaR/CVaR) of
-    strategies and of mixes of them (by name, their terms)."""
+    """Reducers for series values, plus the returns, losses (for VaR/CVaR) and maximum
+    drawdowns of strategies and of mixes of them (by name, their terms)."""
     qs = [float(q) for q in quantiles]
     out: list[Reducer] = []
     for n in names:
         th = [float(thresholds[n])] if n in thresholds else []
-        out.append((n, n, 0.0, 1.0, qs, th, [], []))
+        out.append((n, n, 0.0, 1.0, qs, th, [], [], False))
     if alpha is not None:
         rows: list[tuple[str, list[tuple[str, float]]]] = [(s, []) for s in strategies]
         for s, terms in rows + list((mixes or {}).items()):
-            out.append((f"{s}:return", s, -1.0, 1.0, qs, [], [], terms))
-            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)], terms))
+            out.append((f"{s}:return", s, -1.0, 1.0, qs, [], [], terms, False))
+            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)], terms, False))
+            out.append((f"{s}:drawdown", s, 0.0, 1.0, [], [], [], terms, True))
     return out
 
 
@@ -189,7 +198,9 @@ class SummaryResult:
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
         mean_return, std, one column per return quantile, var, cvar (losses as positive
-        fractions of NAV), p_loss.
+        fractions of NAV), p_loss, tail_share (the scenario's share of the overall CVaR
+        tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
+        the columns of :meth:`Simulation.risk_table`.
     n_paths : int
         Paths summarised.
     month : str
@@ -235,11 +246,13 @@ class SummaryResult:
         by_name = {r[0]: r for r in reducers}
         series_rows, risk_rows = [], []
         series_units: dict[str, str] = {}
-        loss = {(row["reducer"], row["group"]): row for row in rows if row["reducer"].endswith(":loss")}
+        # a strategy's (or mix's) loss and drawdown rows, read with its return row
+        extra = {(row["reducer"], row["group"]): row for row in rows
+                 if row["reducer"].endswith((":loss", ":drawdown"))}
         for row in rows:
             name = row["reducer"]
             scen = "all" if row["group"] < 0 else scenario_names[row["group"]]
-            if name.endswith(":loss") or not row["mass"] > 0:
+            if name.endswith((":loss", ":drawdown")) or not row["mass"] > 0:
                 continue
             if not (math.isfinite(row["mean"]) and math.isfinite(row["std"])):  # the paths are finite
                 raise NumericalError(
@@ -250,12 +263,14 @@ class SummaryResult:
                 )
             if name.endswith(":return"):
                 strat = name[: -len(":return")]
-                lrow = loss[(f"{strat}:loss", row["group"])]
+                lrow = extra[(f"{strat}:loss", row["group"])]
                 var, cvar = lrow["var_cvar"][0]
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
                        "mean_return": row["mean"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
-                rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0]})
+                rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0],
+                            "tail_share": lrow["tail_share"][0],
+                            "max_drawdown": extra[(f"{strat}:drawdown", row["group"])]["mean"]})
                 risk_rows.append(rec)
                 continue
             red = by_name[name]

@@ -809,12 +809,15 @@ class World:
         quantiles, thresholds
             As in :meth:`Simulation.summary`.
         alpha
-            VaR/CVaR level of the strategies' risk table (``None``: no risk table).
+            VaR/CVaR level of the strategies' risk table (``None``: no risk table): the
+            rows, every column included (tail shares and mean maximum drawdowns too), have
+            the bits of ``simulate(...).risk_table(alpha, month=month)`` for the strategies
+            among ``series``.
         mixes
             ``{name: weights}``: buy-and-hold mixes of strategies whose rows the risk table
             adds, as in :meth:`Simulation.risk_table` (``series=[]``: the mixes' rows
-            alone). Like the strategies' rows, they are taken at ``month``: at the horizon
-            (the default) they have the bits of ``simulate(...).risk_table(alpha, mixes=...)``.
+            alone). Like the strategies' rows, they are taken at ``month``, with the bits
+            of ``simulate(...).risk_table(alpha, mixes=..., month=month)``.
 
         Returns
         -------

@@ -13,8 +13,9 @@ use crate::engine::{Control, SimRequest};
 use crate::model::Model;
 use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
 
-/// (name, series, a, b, quantiles, thresholds, CVaR levels, mix): a mix's terms are
-/// (strategy, weight) pairs, and its `series` is empty.
+/// (name, series, a, b, quantiles, thresholds, CVaR levels, mix, drawdown): a mix's
+/// terms are (strategy, weight) pairs, and its `series` is empty; with `drawdown` the
+/// reducer summarises the NAV's maximum drawdown to the month.
 type ReducerArgs = (
     String,
     String,
@@ -24,6 +25,7 @@ type ReducerArgs = (
     Vec<f64>,
     Vec<f64>,
     Vec<(String, f64)>,
+    bool,
 );
 
 /// A streaming summary of `n_paths` paths of a world, pass by pass.
@@ -55,7 +57,7 @@ fn build_spec(model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::R
             .position(|n| n == series)
             .ok_or_else(|| crate::CoreError::invalid("series", format!("{series:?} is not a series")))
     };
-    for (name, series, a, b, quantiles, thresholds, cvar, terms) in reducers {
+    for (name, series, a, b, quantiles, thresholds, cvar, terms, drawdown) in reducers {
         let mix = terms
             .iter()
             .map(|(s, w)| Ok((position(s)?, *w)))
@@ -64,6 +66,7 @@ fn build_spec(model: &Model, reducers: &[ReducerArgs], month: usize) -> crate::R
             name: name.clone(),
             output: if mix.is_empty() { position(series)? } else { mix[0].0 },
             mix,
+            drawdown: *drawdown,
             a: *a,
             b: *b,
             quantiles: quantiles.clone(),
@@ -364,8 +367,7 @@ pub fn summarize_arrays<'py>(
             ),
         ));
     }
-    let init = job.model.initial_values();
-    let shifts: Vec<f64> = job.spec.reducers.iter().map(|r| r.value(|o| init[o])).collect();
+    let shifts = crate::summary::shifts(&job.model, &job.spec);
     let spec = job.spec.clone();
     let res = super::detached(py, || {
         crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen)
@@ -392,6 +394,7 @@ fn stats_to_py<'py>(
             d.set_item("quantiles", st.quantiles.clone())?;
             d.set_item("p_above", st.p_above.clone())?;
             d.set_item("var_cvar", st.var_cvar.clone())?;
+            d.set_item("tail_share", st.tail_share.clone())?;
             out.append(d)?;
         }
     }

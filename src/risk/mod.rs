@@ -204,9 +204,16 @@ pub fn max_drawdown(nav: &[f64]) -> Result<f64> {
 
 /// `max_t (1 − NAV_t / peak_t)` for a validated row.
 fn drawdown_row(nav: &[f64]) -> f64 {
-    let mut peak = nav[0];
+    drawdown_of(nav.iter().copied())
+}
+
+/// `max_t (1 − NAV_t / peak_t)` of a NAV path given month by month (the first
+/// value positive); 0 for an empty path. Streamed summaries use it too, so that
+/// their drawdowns have the bits of [`max_drawdown_rows`].
+pub(crate) fn drawdown_of(nav: impl Iterator<Item = f64>) -> f64 {
+    let mut peak = f64::NEG_INFINITY;
     let mut dd: f64 = 0.0;
-    for &v in nav {
+    for v in nav {
         peak = peak.max(v);
         dd = dd.max(1.0 - v / peak);
     }

@@ -41,13 +41,17 @@ use quantile::{cdf, key, target, unkey};
 const COLLECT_BUDGET: u64 = 1 << 22;
 
 /// One summarised quantity: v = a + b·x with x series `output` at the summary month,
-/// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1).
+/// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1);
+/// with `drawdown`, x is instead that NAV's maximum drawdown over months 0 to the
+/// summary month, max_t (1 − NAV_t / max_{s≤t} NAV_s), as [`crate::risk::max_drawdown`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reducer {
     pub name: String,
     pub output: usize,
     /// A mix's (output, weight) terms, in the order summed; empty for one series.
     pub mix: Vec<(usize, f64)>,
+    /// Summarise the NAV's maximum drawdown to the month, not its value there.
+    pub drawdown: bool,
     pub a: f64,
     pub b: f64,
     /// Quantile levels reported for it.
@@ -59,15 +63,26 @@ pub struct Reducer {
 }
 
 impl Reducer {
-    /// The value summarised, given each output's value: a + b·x. A mix's x is summed
+    /// The series' value, or a mix's NAV, given each output's value. A mix is summed
     /// from 1 term by term in the order given, the order of `Simulation.mix_nav`, so
     /// that streamed and materialised mixes have the same bits.
     #[inline]
-    pub fn value(&self, x: impl Fn(usize) -> f64) -> f64 {
-        let v = if self.mix.is_empty() {
+    fn nav(&self, x: impl Fn(usize) -> f64) -> f64 {
+        if self.mix.is_empty() {
             x(self.output)
         } else {
             self.mix.iter().fold(1.0, |v, &(j, w)| v + w * (x(j) - 1.0))
+        }
+    }
+
+    /// The value summarised on one path, given each output's value at each month
+    /// (`x(output, month)`): a + b·x at `month`, or a + b·(maximum drawdown to `month`).
+    #[inline]
+    pub fn value(&self, x: impl Fn(usize, usize) -> f64, month: usize) -> f64 {
+        let v = if self.drawdown {
+            crate::risk::drawdown_of((0..=month).map(|m| self.nav(|o| x(o, m))))
+        } else {
+            self.nav(|o| x(o, month))
         };
         self.a + self.b * v
     }
@@ -90,6 +105,10 @@ pub struct GroupStats {
     pub p_above: Vec<f64>,
     /// (VaR, CVaR) per CVaR level.
     pub var_cvar: Vec<(f64, f64)>,
+    /// Per CVaR level, the group's share of the overall tail (1 for all paths): the
+    /// worst values of total probability 1 − α, split as [`crate::risk::risk_table`]
+    /// splits them.
+    pub tail_share: Vec<f64>,
 }
 
 /// A quantile search in progress: reducer, group (None = all), level; the
@@ -734,7 +753,7 @@ fn chunk_values_into(
     let mut vals = vec![0.0; rows * j];
     for (i, red) in spec.reducers.iter().enumerate() {
         for r in 0..rows {
-            vals[i * rows + r] = red.value(|o| series[o][r * w + spec.month]);
+            vals[i * rows + r] = red.value(|o, m| series[o][r * w + m], spec.month);
         }
     }
     let scen = (0..rows)
@@ -782,6 +801,13 @@ pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
                 return Err(CoreError::invalid("alpha", format!("must be in (0, 1), got {a}")));
             }
         }
+        // a drawdown needs a positive NAV at month 0: a strategy's or a mix's (both start at 1)
+        if r.drawdown && r.mix.is_empty() && !navs.contains(&r.output) {
+            return Err(CoreError::invalid(
+                "series",
+                format!("{:?}: a drawdown is of a strategy's NAV or a mix", r.name),
+            ));
+        }
         if r.thresholds.iter().any(|c| c.is_nan()) {
             return Err(CoreError::invalid("thresholds", "must not be NaN"));
         }
@@ -827,9 +853,9 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
 }
 
 /// Each reducer's value at t = 0 (the same on every path), subtracted before summing squares.
-fn shifts(model: &Model, spec: &SummarySpec) -> Vec<f64> {
+pub fn shifts(model: &Model, spec: &SummarySpec) -> Vec<f64> {
     let init = model.initial_values();
-    spec.reducers.iter().map(|r| r.value(|o| init[o])).collect()
+    spec.reducers.iter().map(|r| r.value(|o, _| init[o], 0)).collect()
 }
 
 impl SimRequest {
@@ -1037,6 +1063,11 @@ impl Finisher {
         let mut out = Vec::new();
         let mut t_off = 0;
         for (ri, r) in spec.reducers.iter().enumerate() {
+            let splits: Vec<Vec<f64>> = r
+                .cvar
+                .iter()
+                .map(|&alpha| self.tail_split(ri, alpha, list, &windows, collected))
+                .collect();
             let mut per_group = Vec::new();
             for g in (0..k_n).map(Some).chain([None]) {
                 let members: Vec<usize> = (0..k_n)
@@ -1064,40 +1095,14 @@ impl Finisher {
                     }
                     p_above.push(pa);
                 }
-                let find = |level: f64| -> (f64, Option<&Target>) {
-                    let t = self
-                        .targets
-                        .iter()
-                        .find(|t| t.reducer == ri && t.group == g && t.level == level);
-                    match t {
-                        None => (f64::NAN, None),
-                        Some(t) => {
-                            let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
-                            let tau = target(&self.p, &self.n, level, g);
-                            let mut counts = t.below.clone();
-                            let mut ans = f64::NAN;
-                            for (kv, c) in &windows[ti] {
-                                for (a, b) in counts.iter_mut().zip(c) {
-                                    *a += b;
-                                }
-                                if cdf(&self.p, &self.n, &counts, g) >= tau {
-                                    ans = unkey(*kv);
-                                    break;
-                                }
-                            }
-                            (ans, Some(t))
-                        }
-                    }
-                };
+                let find = |level: f64| self.quantile(ri, g, level, list, &windows);
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
                 let mut var_cvar = Vec::new();
                 for &alpha in &r.cvar {
-                    let (var_a, t) = find(alpha);
-                    let Some(t) = t else {
+                    let (var_a, Some(ti)) = find(alpha) else {
                         var_cvar.push((f64::NAN, f64::NAN));
                         continue;
                     };
-                    let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
                     // E[(v − VaR)+] = Σ_k p_k/n_k Σ_{v_i > VaR} (v_i − VaR)
                     let mut excess = 0.0;
                     for &k in &members {
@@ -1115,6 +1120,10 @@ impl Finisher {
                     let excess = if mass > 0.0 { excess } else { f64::NAN };
                     var_cvar.push((var_a, var_a + excess / (1.0 - alpha)));
                 }
+                let tail_share = match g {
+                    None => vec![if mass > 0.0 { 1.0 } else { f64::NAN }; r.cvar.len()],
+                    Some(k) => splits.iter().map(|s| s[k]).collect(),
+                };
                 per_group.push(GroupStats {
                     mass,
                     mean,
@@ -1122,12 +1131,90 @@ impl Finisher {
                     quantiles,
                     p_above,
                     var_cvar,
+                    tail_share,
                 });
             }
             t_off += r.thresholds.len();
             out.push(per_group);
         }
         out
+    }
+}
+
+impl Finisher {
+    /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
+    /// from its window's collected keys, with the window's index in the collecting
+    /// pass's `list` (None: no such target).
+    fn quantile(
+        &self,
+        ri: usize,
+        g: Option<usize>,
+        level: f64,
+        list: &[(usize, Window)],
+        windows: &[Vec<(u64, Vec<u64>)>],
+    ) -> (f64, Option<usize>) {
+        let Some(t) = self
+            .targets
+            .iter()
+            .find(|t| t.reducer == ri && t.group == g && t.level == level)
+        else {
+            return (f64::NAN, None);
+        };
+        let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
+        let tau = target(&self.p, &self.n, level, g);
+        let mut counts = t.below.clone();
+        for (kv, c) in &windows[ti] {
+            for (a, b) in counts.iter_mut().zip(c) {
+                *a += b;
+            }
+            if cdf(&self.p, &self.n, &counts, g) >= tau {
+                return (unkey(*kv), Some(ti));
+            }
+        }
+        (f64::NAN, Some(ti))
+    }
+
+    /// Each scenario's share of reducer `ri`'s overall tail at level α: every path
+    /// with v > VaR_α, plus the part of the VaR atom that makes the tail's probability
+    /// 1 − α, split across scenarios in proportion to their probability at the atom
+    /// (as [`crate::risk::risk_table`] splits it). The shares sum to 1.
+    fn tail_split(
+        &self,
+        ri: usize,
+        alpha: f64,
+        list: &[(usize, Window)],
+        windows: &[Vec<(u64, Vec<u64>)>],
+        collected: &Partial,
+    ) -> Vec<f64> {
+        let k_n = self.p.len();
+        let (var_a, Some(ti)) = self.quantile(ri, None, alpha, list, windows) else {
+            return vec![f64::NAN; k_n];
+        };
+        let members: Vec<usize> = (0..k_n).filter(|&k| self.n[k] > 0).collect();
+        let mass: f64 = members.iter().map(|&k| self.p[k]).sum();
+        let (mut above, mut atom) = (vec![0.0; k_n], vec![0.0; k_n]);
+        for &k in &members {
+            // the values above the window, counted by the collecting pass, then the window's
+            let (mut n_above, mut n_atom) = (collected.tail[ti * k_n + k].total()[1], 0u64);
+            for (kv, c) in &windows[ti] {
+                let v = unkey(*kv);
+                if v > var_a {
+                    n_above += c[k] as f64;
+                } else if v == var_a {
+                    n_atom += c[k];
+                }
+            }
+            let w = self.p[k] / mass / self.n[k] as f64;
+            (above[k], atom[k]) = (w * n_above, w * n_atom as f64);
+        }
+        let p_above: f64 = above.iter().sum();
+        let p_atom: f64 = atom.iter().sum();
+        let frac = ((1.0 - alpha) - p_above).clamp(0.0, p_atom);
+        let tail: Vec<f64> = (0..k_n)
+            .map(|k| above[k] + if p_atom > 0.0 { frac * atom[k] / p_atom } else { 0.0 })
+            .collect();
+        let total: f64 = tail.iter().sum();
+        tail.iter().map(|t| t / total).collect()
     }
 }
 
@@ -1229,6 +1316,7 @@ mod tests {
             name: "x".into(),
             output: 0,
             mix: vec![],
+            drawdown: false,
             a: 0.0,
             b: 1.0,
             quantiles: vec![0.5],

@@ -1077,7 +1077,7 @@ from geoscenario import _core
 resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
 w = _core.CoreWorld.default()
 name = w.factors[0][0]
-job = _core.SummaryJob.for_world(w, [("r", name, 0.0, 1.0, [0.5], [0.0], [0.9], [])], 3, 1000, 6, 1, False)
+job = _core.SummaryJob.for_world(w, [("r", name, 0.0, 1.0, [0.5], [0.0], [0.9], [], False)], 3, 1000, 6, 1, False)
 u64 = lambda *xs: b"".join(struct.pack("<Q", x) for x in xs)
 k = 3
 t = 1_000_000  # a refining pass of a million windows: a histogram of 49 GB
@@ -1120,7 +1120,7 @@ def test_summary_job_checks_its_threads_and_the_scenarios_it_is_given():
     from geoscenario import _core
 
     w = _core.CoreWorld.default()
-    job = _core.SummaryJob.for_world(w, [("r", w.factors[0][0], 0.0, 1.0, [0.5], [0.0], [0.9], [])],
+    job = _core.SummaryJob.for_world(w, [("r", w.factors[0][0], 0.0, 1.0, [0.5], [0.0], [0.9], [], False)],
                                      3, 1_000, 6, 1, False)
     for threads in (0, 2_000):  # 20,000 threads ran for minutes
         with pytest.raises(gs.ConfigError) as err:

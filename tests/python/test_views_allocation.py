@@ -176,8 +176,13 @@ def test_risk_table_var_le_cvar_and_streaming_equals_materialised():
         sim = world.simulate(n, seed=21, antithetic=anti)
         streamed = world.simulate_summary(n, seed=21, antithetic=anti, chunk_paths=97)
         assert sim.summary().equals(streamed.table)
-        cols = list(streamed.risk.columns)
-        assert sim.risk_table()[cols].equals(streamed.risk)
+        # every column, the tail shares and mean drawdowns included, with the same bits
+        assert {"tail_share", "max_drawdown"} <= set(streamed.risk.columns)
+        assert sim.risk_table().equals(streamed.risk)
+        # to an earlier month too (drawdowns then run to that month)
+        at12 = world.simulate_summary(n, seed=21, antithetic=anti, month=12, series=["direct_belarus"])
+        assert sim.risk_table(strategies="direct_belarus", month=12).equals(at12.risk)
+        assert not at12.risk["max_drawdown"].equals(streamed.risk.loc[["direct_belarus"], "max_drawdown"])
         risk = streamed.risk
         assert (risk["var"] <= risk["cvar"] + 1e-12).all()
 
@@ -382,6 +387,7 @@ def test_every_scenario_row_of_the_risk_table_against_a_reference(sim5k, posteri
             assert row["max_drawdown"] == pytest.approx(w[blk] @ dd[blk] / w[blk].sum(), rel=1e-12), (strat, name)
             assert row["tail_share"] == pytest.approx(shares[s], abs=1e-9), (strat, name)
         assert table.loc[(strat, "all"), "tail_share"] == 1.0
+        assert table.loc[(strat, "all"), "max_drawdown"] == pytest.approx(w @ dd / w.sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("posterior", [False, True])
@@ -482,7 +488,7 @@ def test_streamed_mixes_have_the_bits_of_materialised_ones(n, antithetic):
     streamed = world.simulate_summary(n, seed=21, antithetic=antithetic, chunk_paths=97, alpha=0.9, mixes=mixes,
                                       progress=False).risk
     assert streamed.index.get_level_values("strategy").unique().tolist()[-2:] == list(mixes)
-    assert sim.risk_table(0.9, mixes=mixes)[list(streamed.columns)].equals(streamed)
+    assert sim.risk_table(0.9, mixes=mixes).equals(streamed)
     with pytest.raises(gs.ConfigError) as err:
         world.simulate_summary(100, alpha=None, mixes=mixes, progress=False)
     assert err.value.path == "mixes"
@@ -497,7 +503,23 @@ def test_streamed_mixes_have_the_bits_of_materialised_ones(n, antithetic):
 def test_the_core_refuses_a_mix_of_other_than_strategies_or_of_unbounded_weight(terms):
     from geoscenario import _core
 
-    reducer = ("m:loss", "m", 1.0, -1.0, [], [0.0], [0.95], terms)
+    reducer = ("m:loss", "m", 1.0, -1.0, [], [0.0], [0.95], terms, False)
     with pytest.raises(gs.ConfigError) as err:
         _core.SummaryJob.for_world(gs.World.default()._core, [reducer], 24, 100, 24, 0, False)
     assert err.value.path == "mixes"
+
+
+@pytest.mark.parametrize("series", ["potash_spot", "dislocation"])
+def test_the_core_refuses_the_drawdown_of_a_series_other_than_a_nav(series):
+    # a drawdown divides by the running peak: it is of a strategy's NAV or a mix (both
+    # start at 1), not of a price or a spread that may start at or below 0
+    from geoscenario import _core
+
+    world = gs.World.default()
+    assert series in world.units
+    reducer = (f"{series}:drawdown", series, 0.0, 1.0, [], [], [], [], True)
+    with pytest.raises(gs.ConfigError, match="drawdown") as err:
+        _core.SummaryJob.for_world(world._core, [reducer], 24, 100, 24, 0, False)
+    assert err.value.path == "series"
+    ok = ("d", "direct_belarus", 0.0, 1.0, [], [], [], [], True)
+    assert _core.SummaryJob.for_world(world._core, [ok], 24, 100, 24, 0, False) is not None
