@@ -75,16 +75,20 @@ impl Reducer {
         }
     }
 
-    /// The value summarised on one path, given each output's value at each month
-    /// (`x(output, month)`): a + b·x at `month`, or a + b·(maximum drawdown to `month`).
-    #[inline]
-    pub fn value(&self, x: impl Fn(usize, usize) -> f64, month: usize) -> f64 {
-        let v = if self.drawdown {
-            crate::risk::drawdown_of((0..=month).map(|m| self.nav(|o| x(o, m))))
+    /// The values summarised on `out.len()` paths, given each output's value on each
+    /// path at each month (`x(output, path, month)`): a + b·x at `month`, or
+    /// a + b·(maximum drawdown to `month`).
+    pub fn values(&self, x: impl Fn(usize, usize, usize) -> f64, month: usize, out: &mut [f64]) {
+        if self.drawdown {
+            crate::risk::drawdowns_into(month + 1, |r, m| self.nav(|o| x(o, r, m)), out);
+            for v in out.iter_mut() {
+                *v = self.a + self.b * *v;
+            }
         } else {
-            self.nav(|o| x(o, month))
-        };
-        self.a + self.b * v
+            for (r, v) in out.iter_mut().enumerate() {
+                *v = self.a + self.b * self.nav(|o| x(o, r, month));
+            }
+        }
     }
 }
 
@@ -291,8 +295,11 @@ impl Share<'_> {
     fn moments(self, c: &ShareCtx) {
         let (i, k_n, col) = (self.i, c.k_n, self.column(c));
         let shift = c.shifts[i];
-        let thresholds = &c.spec.reducers[i].thresholds;
+        let red = &c.spec.reducers[i];
+        let thresholds = &red.thresholds;
         let map = c.maps[i];
+        // a reducer without quantiles or CVaR (a mean drawdown) has no use for its histogram
+        let counted = !(red.quantiles.is_empty() && red.cvar.is_empty());
         let mut leaves = Vec::new();
         for &(r0, len, k, local) in c.runs {
             leaves.clear();
@@ -304,7 +311,9 @@ impl Share<'_> {
                         self.above[ci * k_n + k] += 1;
                     }
                 }
-                self.hist[k * FIRST_BINS + map.bin(v)] += 1;
+                if counted {
+                    self.hist[k * FIRST_BINS + map.bin(v)] += 1;
+                }
             }
             self.sums[k].extend_run(local, &mut leaves);
         }
@@ -752,9 +761,11 @@ fn chunk_values_into(
     let j = spec.reducers.len();
     let mut vals = vec![0.0; rows * j];
     for (i, red) in spec.reducers.iter().enumerate() {
-        for r in 0..rows {
-            vals[i * rows + r] = red.value(|o, m| series[o][r * w + m], spec.month);
-        }
+        red.values(
+            |o, r, m| series[o][r * w + m],
+            spec.month,
+            &mut vals[i * rows..(i + 1) * rows],
+        );
     }
     let scen = (0..rows)
         .map(|r| ctx.alloc.scenario_of((first + r as u64) as usize) as u8)
@@ -855,7 +866,14 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
 /// Each reducer's value at t = 0 (the same on every path), subtracted before summing squares.
 pub fn shifts(model: &Model, spec: &SummarySpec) -> Vec<f64> {
     let init = model.initial_values();
-    spec.reducers.iter().map(|r| r.value(|o, _| init[o], 0)).collect()
+    let mut out = [0.0];
+    spec.reducers
+        .iter()
+        .map(|r| {
+            r.values(|o, _, _| init[o], 0, &mut out);
+            out[0]
+        })
+        .collect()
 }
 
 impl SimRequest {
