@@ -6,6 +6,21 @@ use geoscenario::summary::{
 };
 use geoscenario::{simulate, Control, Model, SimRequest, World};
 
+/// The loss 1 − x of series `output` (no statistics asked for yet).
+fn loss_of(name: impl Into<String>, output: usize) -> Reducer {
+    Reducer {
+        name: name.into(),
+        output,
+        mix: vec![],
+        drawdown: false,
+        a: 1.0,
+        b: -1.0,
+        quantiles: vec![],
+        thresholds: vec![],
+        cvar: vec![],
+    }
+}
+
 fn spec(model: &Model) -> SummarySpec {
     let mut reducers: Vec<Reducer> = model
         .names
@@ -26,30 +41,20 @@ fn spec(model: &Model) -> SummarySpec {
     for s in 0..model.strategies.len() {
         let o = model.strategy_output(s);
         reducers.push(Reducer {
-            name: format!("{}:loss", model.names[o]),
-            output: o,
-            mix: vec![],
-            drawdown: false,
-            a: 1.0,
-            b: -1.0,
-            quantiles: vec![],
             thresholds: vec![0.0],
             cvar: vec![0.95, 0.99],
+            ..loss_of(format!("{}:loss", model.names[o]), o)
         });
     }
     // a long/short mix of the first two strategies' NAVs, as a loss
     if model.strategies.len() >= 2 {
         let (o0, o1) = (model.strategy_output(0), model.strategy_output(1));
         reducers.push(Reducer {
-            name: "mix:loss".into(),
-            output: o0,
             mix: vec![(o0, 0.6), (o1, -0.4)],
-            drawdown: false,
-            a: 1.0,
-            b: -1.0,
             quantiles: vec![0.05, 0.5],
             thresholds: vec![0.0],
             cvar: vec![0.95],
+            ..loss_of("mix:loss", o0)
         });
     }
     // the maximum drawdowns of a strategy's NAV and of the mix
@@ -260,15 +265,8 @@ fn tail_shares_split_the_tail_as_the_sorted_risk_table() {
             let spec = SummarySpec {
                 month: h,
                 reducers: vec![Reducer {
-                    name: "loss".into(),
-                    output: o,
-                    mix: vec![],
-                    drawdown: false,
-                    a: 1.0,
-                    b: -1.0,
-                    quantiles: vec![],
-                    thresholds: vec![],
                     cvar: levels.to_vec(),
+                    ..loss_of("loss", o)
                 }],
             };
             let stats = summarize_values(&spec, &model.probabilities, &alloc, &[0.0], &vals, &scen);

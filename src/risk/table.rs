@@ -123,6 +123,22 @@ pub fn risk_tables(
         .collect())
 }
 
+/// Each scenario's share of the overall tail of probability 1 − α, given the
+/// probability it puts above the overall VaR and at it: all of the first, and the
+/// part of the atom at the VaR that completes 1 − α (F(VaR) − α = (1 − α) − P(L > VaR),
+/// within [0, P(L = VaR)]), split in proportion to the scenarios' probability at the
+/// atom. The shares sum to 1.
+pub(crate) fn tail_shares(above: &[f64], atom: &[f64], alpha: f64) -> Vec<f64> {
+    let p_above: f64 = above.iter().sum();
+    let p_atom: f64 = atom.iter().sum();
+    let frac = ((1.0 - alpha) - p_above).clamp(0.0, p_atom);
+    let tail: Vec<f64> = (above.iter().zip(atom))
+        .map(|(&a, &t)| a + if p_atom > 0.0 { frac * t / p_atom } else { 0.0 })
+        .collect();
+    let total: f64 = tail.iter().sum();
+    tail.iter().map(|t| t / total).collect()
+}
+
 /// Inputs common to every strategy of a table.
 struct Shared<'a> {
     /// Normalised weights.
@@ -202,14 +218,7 @@ impl Shared<'_> {
                 atom[k] += pi;
             }
         }
-        // tail mass at the atom: F(VaR) − α = (1 − α) − P(L > VaR), within [0, P(L = VaR)]
-        let p_above: f64 = above.iter().sum();
-        let p_atom: f64 = atom.iter().sum();
-        let frac = ((1.0 - alpha) - p_above).clamp(0.0, p_atom);
-        let tail: Vec<f64> = (0..k_all)
-            .map(|k| above[k] + if p_atom > 0.0 { frac * atom[k] / p_atom } else { 0.0 })
-            .collect();
-        let tail_total: f64 = tail.iter().sum();
+        let shares = tail_shares(&above, &atom, alpha);
 
         (0..rows)
             .map(|k| {
@@ -235,7 +244,7 @@ impl Shared<'_> {
                     var: var[k],
                     cvar: cvar.max(var[k]),
                     prob_loss: lossp[k] / m,
-                    tail_share: if k == k_all { 1.0 } else { tail[k] / tail_total },
+                    tail_share: if k == k_all { 1.0 } else { shares[k] },
                 }
             })
             .collect()

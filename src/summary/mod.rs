@@ -1194,8 +1194,7 @@ impl Finisher {
 
     /// Each scenario's share of reducer `ri`'s overall tail at level α: every path
     /// with v > VaR_α, plus the part of the VaR atom that makes the tail's probability
-    /// 1 − α, split across scenarios in proportion to their probability at the atom
-    /// (as [`crate::risk::risk_table`] splits it). The shares sum to 1.
+    /// 1 − α ([`crate::risk::table::tail_shares`], as the sorted risk table splits it).
     fn tail_split(
         &self,
         ri: usize,
@@ -1225,14 +1224,7 @@ impl Finisher {
             let w = self.p[k] / mass / self.n[k] as f64;
             (above[k], atom[k]) = (w * n_above, w * n_atom as f64);
         }
-        let p_above: f64 = above.iter().sum();
-        let p_atom: f64 = atom.iter().sum();
-        let frac = ((1.0 - alpha) - p_above).clamp(0.0, p_atom);
-        let tail: Vec<f64> = (0..k_n)
-            .map(|k| above[k] + if p_atom > 0.0 { frac * atom[k] / p_atom } else { 0.0 })
-            .collect();
-        let total: f64 = tail.iter().sum();
-        tail.iter().map(|t| t / total).collect()
+        crate::risk::table::tail_shares(&above, &atom, alpha)
     }
 }
 
