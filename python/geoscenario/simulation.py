@@ -461,7 +461,12 @@ class Simulation:
         >>> sim.summary("potash_spot").index.get_level_values("scenario").tolist()
         ['base', 'bull', 'bear', 'all']
         """
-        return self._summary(series, month, quantiles, thresholds, alpha=None).table
+        t = self._month_index(month)
+        names = _validate.names("series", series, list(self._series))
+        qs = check_quantiles(quantiles)
+        th = check_thresholds(thresholds, names, self.world.thresholds)
+        columns = {n: self._series[n][:, t] for n in names}
+        return self._reduce(build_reducers(names, [], qs, th, None), columns, t, qs, None).table
 
     def risk_table(
         self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
@@ -619,18 +624,6 @@ class Simulation:
         for s, v in terms:
             nav += v * (self._series[s] - 1.0)
         return nav
-
-    def _summary(self, series, month, quantiles, thresholds, alpha) -> SummaryResult:
-        t = self._month_index(month)
-        names = _validate.names("series", series, list(self._series))
-        qs = check_quantiles(quantiles)
-        th = check_thresholds(thresholds, names, self.world.thresholds)
-        a = None if alpha is None else check_alpha(alpha)
-        strategies = [s for s in self.world.strategies if s in names] if a is not None else []
-        columns = {n: self._series[n][:, t] for n in names}
-        for s in strategies:
-            columns[f"{s}:drawdown"] = self._drawdowns_to(s, self._series[s], t)
-        return self._reduce(build_reducers(names, strategies, qs, th, a), columns, t, qs, a)
 
     def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
         """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``; a

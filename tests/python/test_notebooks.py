@@ -2,7 +2,8 @@
 
 Each notebook runs top to bottom with nbclient (kernel ``python3``, 300 s per
 cell, working directory ``notebooks/``); no cell may raise, and every cell that
-draws (calls ``gs.plot.*`` or ``plt.show()``) must leave a non-empty PNG.
+draws (calls ``gs.plot.*`` or ``plt.show()``) must leave a non-empty PNG, and
+the figures the text quotes (``QUOTED``) must be those the notebook computes.
 
 The kernel is the Python running the tests: a ``python3`` kernel spec pointing
 at ``sys.executable`` is written to a temporary directory, so nothing has to be
@@ -73,6 +74,77 @@ def kernel_env(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
 
 
+# Figures the notebooks' text quotes, each checked against the notebook's own variables
+# once it has run: (a pattern matching the sentence, whose group is the figure as
+# printed; the expression computing it; the decimals it is rounded to). The figure is
+# read from the text, not written here, so that a change of model or data that moves it
+# fails here and names the sentence to update.
+QUOTED = {
+    "01_scenarios_and_potash_dislocation": [
+        (r"in about (\d+)% of the weighted paths", '100 * p450["all"]', 0),
+        (r"\(0\.20 × (\d+)% ≈", '100 * p450["bear"]', 0),
+        (r"\(0\.55 × (\d+)% ≈", '100 * p450["base"]', 0),
+    ],
+    "02_commodities_arbitrage": [
+        (r"from about (\d+)% to \d+% overall",
+         '100 * sim0.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]', 0),
+        (r"from about \d+% to (\d+)% overall",
+         '100 * sim.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]', 0),
+        (r"max drawdown ≈ (\d+)% from the April 2022 peak", '100 * m["max_drawdown"]', 0),
+    ],
+    "04_technology_transfer": [
+        (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),
+        (r"correlation with HK equity from about 0\.\d+ to about (0\.\d+)",
+         'corr.loc["technology_transfer", "all"]', 1),
+    ],
+    "05_views_and_allocation": [
+        (r"relative entropy ≈ (0\.\d+)", 'info["relative_entropy"]', 2),
+        (r"effective number of scenarios still ≈ (\d+)% of the paths",
+         '100 * info["effective_scenarios"] / sim.n_paths', 0),
+        (r"stays below about (\d+)%", "100 * cross", 0),
+        (r"\(about (\d+)/\d+/\d+%\)", '100 * alloc["prior"].weights["commodities_arbitrage"]', 0),
+        (r"\(about \d+/(\d+)/\d+%\)", '100 * alloc["prior"].weights["infrastructure_beneficiaries"]', 0),
+        (r"\(about \d+/\d+/(\d+)%\)", '100 * alloc["prior"].weights["technology_transfer"]', 0),
+        (r"\(20% → about (\d+)%\)", '100 * one_at_a_time["trade view only"]["P(bear)"]', 0),
+    ],
+}
+
+
+def _quoted_checks(nb, stem: str) -> str:
+    """A code cell checking the figures ``QUOTED`` reads from the notebook's markdown."""
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    checks = []
+    for pattern, expr, decimals in QUOTED.get(stem, []):
+        found = re.findall(pattern, text)
+        assert len(found) == 1, f"{stem}: the text should quote {pattern!r} once, found {found}"
+        checks.append((pattern, float(found[0]), expr, decimals))
+    return (
+        f"for _pattern, _quoted, _expr, _decimals in {checks!r}:\n"
+        "    _value = float(eval(_expr))\n"
+        "    assert round(_value, _decimals) == _quoted, (\n"
+        "        f'the text quotes {_quoted:g} ({_pattern!r}) but {_expr} = {_value:.6g}')\n"
+    )
+
+
+def test_quoted_figures_are_read_from_the_text():
+    # every notebook with quoted figures exists, and a figure the text does not
+    # print as the check reads it fails the check
+    import nbformat
+
+    stems = {p.stem for p in NOTEBOOKS}
+    assert set(QUOTED) <= stems
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("P(win) is about 29% here.")])
+    QUOTED["_probe"] = [(r"is about (\d+)% here", "0.291 * 100", 0)]
+    try:
+        ns: dict = {}
+        exec(_quoted_checks(nb, "_probe"), ns)  # 29.1 rounds to the 29 quoted
+        QUOTED["_probe"] = [(r"is about (\d+)% here", "0.296 * 100", 0)]
+        with pytest.raises(AssertionError, match="quotes 29"):
+            exec(_quoted_checks(nb, "_probe"), {})
+    finally:
+        del QUOTED["_probe"]
+
+
 def _pngs(cell) -> list[bytes]:
     out = []
     for o in cell.get("outputs", []):
@@ -91,6 +163,8 @@ def test_notebook_runs_and_draws(path, kernel_spec_manager, kernel_env, record_p
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
+    # after the last cell, the figures its text quotes (the file itself is not changed)
+    nb.cells.append(nbformat.v4.new_code_cell(_quoted_checks(nb, path.stem)))
     km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=kernel_spec_manager)
     client = NotebookClient(
         nb,
