@@ -16,6 +16,7 @@ pub mod pool;
 pub mod qmc;
 pub mod risk;
 pub mod rng;
+pub mod scan;
 pub mod simd;
 pub mod sum;
 pub mod summary;

@@ -22,12 +22,7 @@ pub(crate) fn check_sample(x: &[f64], name: &str) -> Result<()> {
     if x.is_empty() {
         return Err(CoreError::invalid(name, "must not be empty"));
     }
-    let bad = if x.len() > 1 << 16 {
-        x.par_iter().position_first(|v| !v.is_finite())
-    } else {
-        x.iter().position(|v| !v.is_finite())
-    };
-    match bad {
+    match crate::scan::first_where(x, |v| !v.is_finite()) {
         Some(i) => Err(CoreError::invalid(
             name,
             format!("must be finite, got {} at index {i}", x[i]),
@@ -46,13 +41,7 @@ pub(crate) fn check_weights(w: &[f64], n: usize, name: &str) -> Result<f64> {
             format!("must have length {n} (one weight per sample), got {}", w.len()),
         ));
     }
-    let bad = |v: &f64| !v.is_finite() || *v < 0.0;
-    let pos = if w.len() > 1 << 16 {
-        w.par_iter().position_first(bad)
-    } else {
-        w.iter().position(bad)
-    };
-    if let Some(i) = pos {
+    if let Some(i) = crate::scan::first_where(w, |v| !v.is_finite() || *v < 0.0) {
         return Err(CoreError::invalid(
             name,
             format!("must be finite and nonnegative, got {} at index {i}", w[i]),
@@ -273,13 +262,13 @@ pub fn max_drawdown_rows(nav: &[f64], n: usize, t: usize) -> Result<Vec<f64>> {
             format!("has {} values, expected {n} × {t}", nav.len()),
         ));
     }
-    if let Some(i) = nav.par_iter().position_first(|v| !v.is_finite()) {
+    if let Some(i) = crate::scan::first_where(nav, |v| !v.is_finite()) {
         return Err(CoreError::invalid(
             "nav",
             format!("must be finite, got {} at row {}, column {}", nav[i], i / t, i % t),
         ));
     }
-    if let Some(r) = (0..n).into_par_iter().position_first(|r| nav[r * t] <= 0.0) {
+    if let Some(r) = crate::scan::first_index(n, |r| nav[r * t] <= 0.0) {
         return Err(CoreError::invalid(
             "nav",
             format!(

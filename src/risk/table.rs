@@ -93,7 +93,7 @@ pub fn risk_tables(
         ));
     }
     let bad = |s: &i64| *s < 0 || *s >= n_scenarios as i64;
-    if let Some(i) = scenario.par_iter().position_first(bad) {
+    if let Some(i) = crate::scan::first_where(scenario, bad) {
         return Err(CoreError::invalid(
             "scenario",
             format!(

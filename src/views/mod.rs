@@ -276,7 +276,7 @@ fn check_views(a: &[f64], b: &[f64], n: usize, a_name: &str, b_name: &str) -> Re
             format!("must be finite, got {} at index {j}", b[j]),
         ));
     }
-    if let Some(i) = a.par_iter().position_first(|v| !v.is_finite()) {
+    if let Some(i) = crate::scan::first_where(a, |v| !v.is_finite()) {
         return Err(CoreError::invalid(
             a_name,
             format!("must be finite, got {} at row {}, column {}", a[i], i / n, i % n),
