@@ -160,7 +160,8 @@ class SummaryJob:
     def advance(self, merged: bytes) -> None: ...
     def result(self) -> list[dict[str, Any]]:
         """One dict per (reducer, group): reducer, group (-1 = all), mass, mean, std,
-        quantiles, p_above, var_cvar."""
+        quantiles, p_above, var_cvar, tail_share (the group's share of the overall tail,
+        per CVaR level)."""
     @property
     def counts(self) -> list[int]: ...
 

@@ -532,14 +532,14 @@ class Simulation:
         t = self.horizon_months if month is None else self._month_index(month)
 
         # per row: the NAV at month t and each path's maximum drawdown to it (one mix at a time)
-        columns: dict[str, np.ndarray] = {}
+        columns: dict[str | tuple[str, str], np.ndarray] = {}
         for s in names:
             columns[s] = self._series[s][:, t]
-            columns[f"{s}:drawdown"] = self._drawdowns_to(s, self._series[s], t)
+            columns[(s, "drawdown")] = self._drawdowns_to(s, self._series[s], t)
         for m, terms in mixed.items():
             nav = self._nav_of(terms)
             columns[m] = nav[:, t].copy()
-            columns[f"{m}:drawdown"] = self._drawdowns_to(None, nav, t)
+            columns[(m, "drawdown")] = self._drawdowns_to(None, nav, t)
         qs = check_quantiles(quantiles)
         reducers = build_reducers([], names, qs, {}, a, mixed)
         return self._reduce(reducers, columns, t, qs, a).risk.copy()
@@ -627,8 +627,8 @@ class Simulation:
 
     def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
         """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``; a
-        mix's column is its NAV; a drawdown reducer's, named after it, each path's
-        maximum drawdown to ``t``, see ``column_of``): in the core under the run's own
+        mix's column is its NAV; a drawdown reducer's, keyed ``(name, "drawdown")``, each
+        path's maximum drawdown to ``t``, see ``column_of``): in the core under the run's own
         weights, with the Python statistics under arbitrary ones (posterior views)."""
         label = self.world._core.month_labels(self.horizon_months)[t]
         if self._custom is None:

@@ -31,13 +31,14 @@ Reducer = tuple[str, str, float, float, list[float], list[float], list[float], l
 """(name, series, a, b, quantiles, thresholds, CVaR levels, mix terms, drawdown): v = a + b·x,
 with x the series, or for a mix of strategies 1 + Σ w (NAV − 1) over its (strategy, weight)
 terms; with ``drawdown``, x is that NAV's maximum drawdown to the month instead (its
-column in a materialised summary is named after the reducer, see :func:`column_of`)."""
+column in a materialised summary is keyed ``(name, "drawdown")``, see :func:`column_of`)."""
 
 
-def column_of(reducer: Reducer) -> str:
+def column_of(reducer: Reducer) -> str | tuple[str, str]:
     """The key of a reducer's per-path values in a materialised summary's columns: the
-    series (or mix) name, or for a drawdown the reducer's own name."""
-    return reducer[0] if reducer[8] else reducer[1]
+    series (or mix) name, or for a drawdown ``(that name, "drawdown")``, which no
+    series or mix name can be (a mix may be named ``"x:drawdown"``)."""
+    return (reducer[1], "drawdown") if reducer[8] else reducer[1]
 
 MAX_MIXES = 1_000
 """Most mixes one risk table takes (each costs a pass over the paths)."""

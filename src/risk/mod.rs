@@ -198,8 +198,8 @@ fn drawdown_row(nav: &[f64]) -> f64 {
     out[0]
 }
 
-/// The larger of `a` and `b`, keeping `a` when `b` is NaN (as `f64::max`), in one
-/// comparison: the chains of running maxima below are latency-bound.
+/// The larger of `a` and `b` in one comparison (the chains of running maxima below
+/// are latency-bound): `a` when `b` is NaN, as `f64::max`; `a` is never NaN here.
 #[inline(always)]
 fn larger(a: f64, b: f64) -> f64 {
     if b > a {

@@ -498,6 +498,30 @@ def test_streamed_mixes_have_the_bits_of_materialised_ones(n, antithetic):
     assert alone.table.empty and alone.risk.equals(streamed.loc[list(mixes)])
 
 
+@pytest.mark.parametrize("posterior", [False, True])
+def test_mix_names_that_look_like_internal_labels_keep_their_own_rows(posterior):
+    # a mix may be named "<strategy>:drawdown" or "<mix>:loss": each row keeps its own
+    # drawdowns and tail, as a reference from the NAVs says, and as the streamed table
+    world = gs.World.default()
+    sim = world.simulate(2_000, seed=0, progress=False)
+    if posterior:
+        sim = sim.with_views(gs.View.mean("potash_spot", 420.0))
+    mixes = {"a": {"technology_transfer": 1.0}, "a:drawdown": {"direct_belarus": 1.0},
+             "direct_belarus:drawdown": {"technology_transfer": 0.5}, "a:loss": {"direct_belarus": -0.5}}
+    table = sim.risk_table(0.95, ["direct_belarus"], mixes=mixes)
+    w = sim.weights
+    for name, weights in [("direct_belarus", {"direct_belarus": 1.0}), *mixes.items()]:
+        nav = sim.mix_nav(weights)
+        dd = (1.0 - nav / np.maximum.accumulate(nav, axis=1)).max(axis=1)
+        row = table.loc[(name, "all")]
+        assert row["max_drawdown"] == pytest.approx(w @ dd / w.sum(), rel=1e-12), name
+        assert row["mean_return"] == pytest.approx(w @ (nav[:, -1] - 1.0) / w.sum(), rel=1e-12), name
+    if not posterior:
+        streamed = world.simulate_summary(2_000, seed=0, series=["direct_belarus"], mixes=mixes,
+                                          progress=False)
+        assert table.equals(streamed.risk)
+
+
 @pytest.mark.parametrize("terms", [[("potash_spot", 1.0)], [("direct_belarus", 1e308)],
                                    [("direct_belarus", float("nan"))]])
 def test_the_core_refuses_a_mix_of_other_than_strategies_or_of_unbounded_weight(terms):
