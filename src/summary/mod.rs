@@ -1157,9 +1157,7 @@ impl Finisher {
         }
         out
     }
-}
 
-impl Finisher {
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
     /// from its window's collected keys, with the window's index in the collecting
     /// pass's `list` (None: no such target).
