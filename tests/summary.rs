@@ -111,7 +111,7 @@ fn materialised(
             } else {
                 nav[spec.month]
             };
-            vals[p * j + i] = r.a + r.b * x;
+            vals[i * n as usize + p] = r.a + r.b * x;
         }
     }
     let scen: Vec<u8> = out.scenario.iter().map(|&s| s as u8).collect();

@@ -636,10 +636,10 @@ class Simulation:
             # or a mix's terms, for the month-0 value it sums squares about)
             job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
                                              self.seed, self.antithetic, getattr(self, "qmc", False))
-            values = np.empty((self.n_paths, len(reducers)))
+            values = np.empty((len(reducers), self.n_paths))  # reducer by reducer
             for i, red in enumerate(reducers):
                 col, a, b = columns[column_of(red)], red[2], red[3]
-                values[:, i] = col if (a == 0.0 and b == 1.0) else a + b * col
+                values[i] = col if (a == 0.0 and b == 1.0) else a + b * col
             rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
         else:
             rows = self._general_rows(reducers, columns)

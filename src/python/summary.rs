@@ -300,9 +300,9 @@ impl SummaryJob {
     }
 }
 
-/// The job's statistics computed from materialised values (n × J, the job's
-/// reducers in order) with scenario probabilities `probabilities`: the same
-/// bits as the streaming passes over the same paths.
+/// The job's statistics computed from materialised values (J × n: one row per
+/// reducer of the job, in order, one column per path) with scenario probabilities
+/// `probabilities`: the same bits as the streaming passes over the same paths.
 #[pyfunction]
 pub fn summarize_arrays<'py>(
     py: Python<'py>,
@@ -314,10 +314,10 @@ pub fn summarize_arrays<'py>(
     let j = job.spec.reducers.len();
     let shape = values.as_array().shape().to_vec();
     let n = job.n_paths as usize;
-    if shape != [n, j] {
+    if shape != [j, n] {
         return Err(to_pyerr(
             py,
-            crate::CoreError::invalid("values", format!("must have shape ({n}, {j}), got {shape:?}")),
+            crate::CoreError::invalid("values", format!("must have shape ({j}, {n}), got {shape:?}")),
         ));
     }
     let vals = values

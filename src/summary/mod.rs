@@ -1264,8 +1264,9 @@ pub fn summarize(
     Ok(fin.finish(spec, &moments, &collected))
 }
 
-/// The same statistics from materialised values (n × J row-major) and scenarios:
-/// identical bits to [`summarize`] over the same paths.
+/// The same statistics from materialised values (J × n, reducer by reducer:
+/// `vals[i * n + r]` is reducer i on path r) and scenarios: identical bits to
+/// [`summarize`] over the same paths.
 pub fn summarize_values(
     spec: &SummarySpec,
     probabilities: &[f64],
@@ -1276,31 +1277,28 @@ pub fn summarize_values(
 ) -> Vec<Vec<GroupStats>> {
     let k = probabilities.len();
     let mut fin = Finisher::with(probabilities, alloc, shifts.to_vec(), spec);
-    // each pass absorbs the rows in blocks, transposed to reducer by reducer
+    let (j, n) = (spec.reducers.len(), scen.len());
+    // each pass absorbs the paths in blocks, each block reducer by reducer (J × rows)
     let run = |pass: Pass| {
-        let j = spec.reducers.len();
         let mut part = Partial::empty(spec, k, pass, 0);
         let mut block = Vec::new();
-        for (b, (rows, sc)) in vals.chunks((4096 * j).max(1)).zip(scen.chunks(4096)).enumerate() {
-            let n = sc.len();
-            block.resize(rows.len(), 0.0);
-            for (r, row) in rows.chunks_exact(j).enumerate() {
-                for (i, &v) in row.iter().enumerate() {
-                    block[i * n + r] = v;
-                }
+        for (b, sc) in scen.chunks(4096).enumerate() {
+            let r0 = b * 4096;
+            block.clear();
+            for i in 0..j {
+                block.extend_from_slice(&vals[i * n + r0..i * n + r0 + sc.len()]);
             }
-            part.absorb(spec, alloc, shifts, (b * 4096) as u64, &block, sc);
+            part.absorb(spec, alloc, shifts, r0 as u64, &block, sc);
         }
         part
     };
     // the grids from the same pilot paths as a streamed summary's
-    let j = spec.reducers.len();
     let maps = (0..j)
         .map(|i| {
-            let pilot = pilot_runs(scen.len() as u64)
+            let pilot = pilot_runs(n as u64)
                 .into_iter()
                 .flat_map(|(first, rows)| first as usize..(first + rows) as usize)
-                .map(|r| vals[r * j + i]);
+                .map(|r| vals[i * n + r]);
             BinMap::from_pilot(pilot)
         })
         .collect();

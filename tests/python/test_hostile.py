@@ -1126,7 +1126,7 @@ def test_summary_job_checks_its_threads_and_the_scenarios_it_is_given():
         with pytest.raises(gs.ConfigError) as err:
             job.run(job.next_pass(), 0, 1_000, threads, 2048, None)
         assert err.value.path == "threads"
-    values = np.linspace(1.0, 1_000.0, 1_000)[:, None]
+    values = np.linspace(1.0, 1_000.0, 1_000)[None, :]
     probs = [0.55, 0.25, 0.2]
     with pytest.raises(gs.ConfigError, match="block of paths") as err:  # its sums were silently wrong
         _core.summarize_arrays(job, values, np.full(1_000, 2, dtype=np.int64), probs)

@@ -697,7 +697,7 @@ def test_core_summary_of_arrays_checks_scenarios_and_probabilities():
     from geoscenario.summary import QUANTILES, make_job
 
     job, reducers, _, _ = make_job(DEFAULT, 100, 24, 0, False, "potash_spot", 24, QUANTILES, None, None, False)
-    values = np.ones((100, len(reducers)))
+    values = np.ones((len(reducers), 100))
     ok = np.repeat(np.arange(3), [55, 25, 20]).astype(np.int64)  # the job's blocks of paths
     for bad in (3, 7, -1):
         scenario = ok.copy()
