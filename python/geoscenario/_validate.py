@@ -82,6 +82,12 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
     return v
 
 
+def owned(values: Any) -> np.ndarray:
+    """A C-contiguous float64 copy of ``values`` to hand to the core, which reads its
+    inputs with the GIL released: another Python thread may write to the original."""
+    return np.array(values, dtype=np.float64, order="C", copy=True)
+
+
 def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
     """Whether ``value`` is a sequence of items to check one by one: iterable, but not
     a string, bytes, a mapping, a set (its order, and so the order of the results,

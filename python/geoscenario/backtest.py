@@ -861,8 +861,7 @@ def backtest(
         raise invalid(
             "prices", f"only {end - start + 1} usable date(s); a backtest needs at least 2"
         )
-    # a copy: the core reads it with the GIL released, while other threads may run
-    window = np.array(vals[start : end + 1], dtype=np.float64, order="C", copy=True)
+    window = _validate.owned(vals[start : end + 1])
     dates = pd.DatetimeIndex(p.index[start : end + 1])
     rows, mat = _schedule(dates, rebalance, targets, held)
     ppy = _periods_per_year(dates, "prices", periods_per_year)

@@ -764,8 +764,7 @@ def log_ou(
     step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
     if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:  # a second to ten years (1e-300 gave κ ≈ 1e299)
         raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
-    # a copy: the core reads it with the GIL released, while other threads may run
-    levels = np.array(s.to_numpy(dtype=np.float64), order="C", copy=True)
+    levels = _validate.owned(s.to_numpy(dtype=np.float64))
     name = str(series.name) if series.name is not None else "series"
 
     fixed_vals: list[float | None] = [None] * 6
@@ -959,9 +958,9 @@ def factor_betas(
     # the regressors in one order (by name) whatever the order of the columns, so that
     # the estimates' bits do not depend on it; the table keeps the order given
     order = sorted(range(len(names)), key=lambda i: names[i])
-    # copies: the core reads them with the GIL released, while other threads may run
+    # copies (the core reads them with the GIL released; the factors' by the reordering)
     raw = _core.calibrate_ols(
-        np.array(a.to_numpy(dtype=np.float64), order="C", copy=True),
+        _validate.owned(a.to_numpy(dtype=np.float64)),
         np.ascontiguousarray(f.to_numpy(dtype=np.float64)[:, order]), nw_lags,
     )
     back = [0, *(1 + np.argsort(order))]  # alpha, then the factors in the order given
