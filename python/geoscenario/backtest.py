@@ -166,6 +166,18 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
 
 
 # ============================================================================ inputs
+def _by_column(name: str, value: Any) -> Any:
+    """A Series indexed by column name as the dict it stands for (other values as given)."""
+    if not isinstance(value, pd.Series):
+        return value
+    if isinstance(value.index, pd.DatetimeIndex):
+        raise invalid(name, "a Series indexed by dates is one column over time: pass a DataFrame "
+                      "(series.to_frame(column)) or a Series indexed by column name")
+    if not value.index.is_unique:
+        raise invalid(name, "names a column more than once")
+    return value.to_dict()
+
+
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:
     if isinstance(weights, Mapping):
         out = {}
@@ -203,7 +215,7 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
         return frame
     raise invalid(
         "weights",
-        "must be a dict of column to weight or a DataFrame of "
+        "must be a dict or Series of column to weight, or a DataFrame of "
         f"weights over time, got {type(weights).__name__}",
     )
 
@@ -707,9 +719,9 @@ class StressResult:
 # ============================================================================ entry point
 def backtest(
     prices: pd.DataFrame,
-    weights: Mapping[Any, float] | pd.DataFrame,
+    weights: Mapping[Any, float] | pd.Series | pd.DataFrame,
     rebalance: str | None = None,
-    cost_bps: float | Mapping[Any, float] = 10.0,
+    cost_bps: float | Mapping[Any, float] | pd.Series = 10.0,
     *,
     align: str = "common",
     periods_per_year: float | None = None,
@@ -722,14 +734,16 @@ def backtest(
         Daily or monthly prices (e.g. adjusted closes), one column per asset,
         sorted ``DatetimeIndex``.
     weights
-        ``{column: weight}`` held constant, or a DataFrame of target weights
-        over time (rows dated, columns a subset of the prices' columns).
+        ``{column: weight}`` (a dict, or a Series indexed by column) held constant,
+        or a DataFrame of target weights over time (rows dated, columns a subset of
+        the prices' columns).
     rebalance
         ``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``, ``"annual"``,
-        ``"never"`` or ``"on_weights"``; default ``"monthly"`` for a dict and
+        ``"never"`` or ``"on_weights"``; default ``"monthly"`` for constant weights and
         ``"on_weights"`` for a DataFrame.
     cost_bps
-        One-way cost in basis points of traded notional (a number, or a dict per held column).
+        One-way cost in basis points of traded notional (a number, or a dict or Series
+        per held column).
     align
         ``"common"`` or ``"cash"``: how leading/trailing NaN and histories of
         different lengths are handled (Notes).
@@ -819,6 +833,7 @@ def backtest(
     if not prices.columns.is_unique:
         raise invalid("prices", "column names must be unique")
     columns = list(prices.columns)
+    weights, cost_bps = _by_column("weights", weights), _by_column("cost_bps", cost_bps)
     targets = _targets(weights, columns)
     if rebalance is None:
         rebalance = "on_weights" if isinstance(targets, pd.DataFrame) else "monthly"

@@ -738,7 +738,8 @@ def log_ou(
         Not a Series, no/irregular ``DatetimeIndex``, NaN inside the series,
         non-positive levels, fewer than 24 observations, bad ``fixed``.
     NumericalError
-        No mean reversion in the data (AR(1) coefficient outside (0, 1)).
+        No mean reversion in the data (AR(1) coefficient outside (0, 1), or so close
+        to 1 that the long-run level θ overflows).
 
     Warns
     -----

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._format import percent
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def render(sim: Simulation) -> str:
         f"{' · Sobol QMC' if sim.qmc else ''} · run time {sim.elapsed:.2f} s"
     )
     scen = "   ".join(
-        f"{name} {p:.0%} ({n:,} paths)" for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
+        f"{name} {percent(p)} ({n:,} paths)" for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
     )
     lines.append(f"scenarios: {scen}")
     lines.append("")
@@ -100,7 +101,7 @@ def render(sim: Simulation) -> str:
 def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.95) -> list[str]:
     months = sim.months
     risk = sim.risk_table(alpha, strategies)
-    lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {alpha:.0%} of the loss"]
+    lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
     ws = _width([*sim.scenario_names, "all"], 16)
     wn = _width(strategies, WIDTH - 2 - ws - 53)  # 53: the six figures' columns
     lines.append(
@@ -117,10 +118,10 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     try:
         alloc = sim.allocate(alpha, strategies=strategies)
     except Exception as e:  # the report still prints if the optimiser fails
-        lines.append(f"mean–CVaR {alpha:.0%} allocation: not available ({e})")
+        lines.append(f"mean–CVaR {percent(alpha)} allocation: not available ({e})")
         return lines
     lines.append(
-        f"mean–CVaR {alpha:.0%} allocation (min CVaR, long-only): E[return] {alloc.expected_return:.1%}, "
+        f"mean–CVaR {percent(alpha)} allocation (min CVaR, long-only): E[return] {alloc.expected_return:.1%}, "
         f"CVaR {alloc.cvar:.1%}"
     )
     for name, w in alloc.weights.items():

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate, stats
+from ._format import percent
 from .errors import invalid
 from .summary import (
     MAX_MIXES,
@@ -729,7 +730,10 @@ class Simulation:
         q, info = entropy_pool(self, views, max_iter, tol, progress)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
-        if info["iterations"] > 0:  # otherwise the prior meets the views: its weights, bit for bit
+        # a posterior equal to the prior (relative entropy 0: the prior meets the views) keeps
+        # the prior's weights, bit for bit; views at the edge of their range move the
+        # weights without a Newton iteration
+        if info["iterations"] > 0 or info["relative_entropy"] > 0:
             q = np.ascontiguousarray(q)
             q.flags.writeable = False
             new._custom = q
@@ -910,7 +914,7 @@ class Simulation:
 
     def __repr__(self) -> str:
         scen = ", ".join(
-            f"{k} {p:.0%} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)
+            f"{k} {percent(p)} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)
         )
         flags = "".join(f", {name}" for name, on in (("antithetic", self.antithetic),
                                                         ("qmc", getattr(self, "qmc", False))) if on)

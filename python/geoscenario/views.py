@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
+from ._format import percent
 from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
@@ -393,10 +394,9 @@ class Allocation:
         return pd.concat([head, self.weights]).astype(float).rename(f"alpha={self.alpha:g}")
 
     def __repr__(self) -> str:
-        w = ", ".join(f"{k} {v:.1%}" for k, v in self.weights.items() if v > 5e-4)
-        return (
-            f"Allocation(E[return] {self.expected_return:.2%}, CVaR{self.alpha:.0%} {self.cvar:.2%}; {w})"
-        )
+        # every leg that prints as other than 0.0%, shorts included
+        w = ", ".join(f"{k} {v:.1%}" for k, v in self.weights.items() if abs(v) >= 5e-4) or "no position"
+        return f"Allocation(E[return] {self.expected_return:.2%}, CVaR {percent(self.alpha)} {self.cvar:.2%}; {w})"
 
 
 def strategy_returns(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
+from ._format import percent
 from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult
@@ -684,7 +685,7 @@ class World:
         return hash(self.to_toml())
 
     def __repr__(self) -> str:
-        scen = ", ".join(f"{k} {p:.0%}" for k, p in self.probabilities.items())
+        scen = ", ".join(f"{k} {percent(p)}" for k, p in self.probabilities.items())
         return (
             f"World({self.name!r}: {len(self._core.factors)} factors, "
             f"{len(self._core.derived)} derived series, {len(self._core.strategies)} "

@@ -106,7 +106,8 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
 ///
 /// Errors: fewer than 24 levels, a non-finite or non-positive level, a
 /// constant series (`ConfigError` naming `series`), a bad `dt`, or an AR(1)
-/// coefficient outside (0, 1) (no mean reversion: `Numerical`).
+/// coefficient outside (0, 1), or so close to 1 that θ overflows (no mean
+/// reversion: `Numerical`).
 pub fn fit_log_ou(levels: &[f64], dt: f64) -> Result<LogOuFit> {
     let x = log_levels(levels, dt)?;
     let n = x.len() - 1;
@@ -134,6 +135,13 @@ pub fn fit_log_ou(levels: &[f64], dt: f64) -> Result<LogOuFit> {
     let se_m = (dm_da * dm_da * var_a + 2.0 * dm_da * dm_db * cov_ab + dm_db * dm_db * var_b).sqrt();
     let se_sigma = (ds_db * ds_db * var_b + ds_ds * ds_ds * var_s).sqrt();
     let theta = m.exp();
+    if !(theta > 0.0 && theta.is_finite()) {
+        return Err(CoreError::Numerical(format!(
+            "series: AR(1) coefficient b = {b:.7} is so close to 1 (κ = {kappa:.3e} per year) that the \
+             long-run level θ = exp(a/(1 − b)) = exp({m:.4e}) is beyond double precision: the series shows \
+             no detectable mean reversion (a trend or a random walk)"
+        )));
+    }
 
     Ok(LogOuFit {
         params: [kappa, theta, sigma, 0.0, 0.0, 0.0],

@@ -234,6 +234,13 @@ pub fn entropy_pooling(
         }
         (q, ln_q, iterations)
     };
+    // the prior meets the views as it stands: it is the posterior, bit for bit
+    // (relative entropy exactly 0, which callers may test)
+    let (q, ln_q) = if iterations == 0 && !restricted {
+        (p, lnp.clone())
+    } else {
+        (q, ln_q)
+    };
 
     let [kl, ent] = sum_by(q.len(), |i| {
         if q[i] > 0.0 {

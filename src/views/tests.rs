@@ -71,9 +71,9 @@ fn slack_inequality_leaves_the_prior_and_binding_one_acts_as_equality() {
     // E[x] = 1.5 under p, so E[x] ≤ 2 is slack
     let post = ep(&p, &[], &[], &x, &[2.0]).unwrap();
     assert_eq!(post.multipliers, vec![0.0]);
-    for q in &post.q {
-        assert!((q - 0.25).abs() < 1e-15);
-    }
+    // the prior as it stands, bit for bit, and no distance from it
+    assert_eq!(post.q, p.to_vec());
+    assert_eq!((post.iterations, post.relative_entropy), (0, 0.0));
     // E[x] ≤ 1 binds: same as the equality view
     let ie = ep(&p, &[], &[], &x, &[1.0]).unwrap();
     let eq = ep(&p, &x, &[1.0], &[], &[]).unwrap();
@@ -113,6 +113,11 @@ fn edge_views_pin_the_support() {
     assert_eq!(&post.q[2..], &[0.0, 0.0]);
     assert!((expect(&post.q, &x) - 1.6).abs() < 1e-12);
     assert_eq!(post.multipliers[0], f64::NEG_INFINITY);
+    // the edge view alone: no Newton iteration, yet the weights move off the prior
+    let post = ep(&[0.25; 4], &bear, &[0.0], &[], &[]).unwrap();
+    assert_eq!(post.iterations, 0);
+    assert_eq!(post.q, vec![0.5, 0.5, 0.0, 0.0]);
+    assert!((post.relative_entropy - 2f64.ln()).abs() < 1e-15);
 }
 
 #[test]

@@ -480,6 +480,16 @@ def test_reprs(sim, default_world):
     assert "antithetic" in repr(default_world.simulate(10, 2, antithetic=True))
     rw = sim.reweight({"base": 0.5, "bull": 0.25, "bear": 0.25})
     assert "base 50% (11,000)" in repr(rw)
+    odd = sim.reweight({"base": 0.125, "bull": 0.5, "bear": 0.375})  # not rounded to whole percents
+    assert "base 12.5% (11,000)" in repr(odd) and "bear 37.5% (4,000)" in repr(odd)
+    # a short leg shows, and the CVaR level as given
+    short = gs.Allocation(pd.Series({"commodities_arbitrage": 1.5, "direct_belarus": -0.5}), 0.1, 0.2, 0.15, 0.975, "by hand")
+    assert repr(short) == (
+        "Allocation(E[return] 10.00%, CVaR 97.5% 20.00%; commodities_arbitrage 150.0%, direct_belarus -50.0%)"
+    )
+    assert repr(gs.Allocation(pd.Series({"direct_belarus": 0.0}), 0.0, 0.0, 0.0, 0.95, "by hand")).endswith(
+        "; no position)"
+    )
     assert "qmc" not in s and "posterior" not in s and "posterior" not in repr(rw)
     assert "seed=4, qmc;" in repr(default_world.simulate(64, 2, seed=4, qmc=True))
     post = sim.with_views([gs.View.prob_above("potash_spot", 450, 0.3), gs.View.mean("bilateral_trade", 8.0)])

@@ -265,6 +265,10 @@ def test_nan_inside_a_series_is_an_error(prices):
         ({"weights": {"ntr_adj_close": float("nan")}}, "weights.ntr_adj_close"),
         ({"weights": {"ntr_adj_close": 0.0}}, "weights"),
         ({"weights": [0.5, 0.5]}, "weights"),
+        ({"weights": pd.Series({"ntr_adj_close": 0.5, "xyz": 0.5})}, "weights.xyz"),
+        ({"weights": pd.Series([0.5, 0.5], index=["ntr_adj_close"] * 2)}, "weights"),
+        ({"weights": pd.Series(0.5, index=pd.date_range("2020-01-01", periods=3))}, "weights"),
+        ({"cost_bps": pd.Series({"ntr_adj_close": 5})}, "cost_bps.mos_adj_close"),
         ({"rebalance": "fortnightly"}, "rebalance"),
         ({"rebalance": "on_weights"}, "rebalance"),
         ({"cost_bps": -1}, "cost_bps"),
@@ -472,6 +476,14 @@ def test_a_cost_for_a_column_not_held_is_accepted(prices):
     a = gs.backtest(prices, {"ntr_adj_close": 1.0}, cost_bps=costs)
     b = gs.backtest(prices, {"ntr_adj_close": 1.0}, cost_bps=5.0)
     np.testing.assert_array_equal(a.equity.to_numpy(), b.equity.to_numpy())
+
+
+def test_series_of_weights_and_costs_are_the_dicts_they_stand_for(prices):
+    costs = {c: 5.0 + i for i, c in enumerate(COLS)}
+    a = gs.backtest(prices, pd.Series(ARB), cost_bps=pd.Series(costs))
+    b = gs.backtest(prices, ARB, cost_bps=costs)
+    pd.testing.assert_series_equal(a.equity, b.equity)
+    assert a.rebalance == b.rebalance == "monthly" and a.cost_desc == b.cost_desc
 
 
 def test_columns_not_held_may_hold_anything(prices):

@@ -345,6 +345,17 @@ def test_explosive_series_is_a_numerical_error():
         gs.calibrate.log_ou(s)
 
 
+@pytest.mark.parametrize("jumps", [False, True])
+def test_a_trending_series_is_said_to_lack_mean_reversion(jumps):
+    # a steady trend: b just below 1, so θ = exp(a/(1 − b)) is far beyond double precision;
+    # the error says why, whatever the series' scale
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    s = pd.Series(np.exp(0.05 * np.arange(60) + np.random.default_rng(0).normal(0, 1e-4, 60)), index=idx)
+    for scale in (1.0, 1e-3):
+        with pytest.raises(gs.NumericalError, match=r"so close to 1 .* no detectable mean reversion"):
+            gs.calibrate.log_ou(s * scale, jumps=jumps)
+
+
 # ---------------------------------------------------------------------------- betas
 def _regression_frames(seed: int, n: int = 240, rho: float = 0.0):
     rng = np.random.default_rng(seed)

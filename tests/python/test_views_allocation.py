@@ -44,6 +44,7 @@ def test_an_inequality_view_binds_only_when_the_prior_breaks_it(sim5k, op):
     sign = 1.0 if op == ">=" else -1.0
     slack = sim5k.with_views(gs.View.mean("potash_spot", mean - sign * 20.0, op=op))
     assert slack.posterior["iterations"] == 0 and np.array_equal(slack.weights, sim5k.weights)
+    assert slack.posterior["relative_entropy"] == 0.0
     binding = sim5k.with_views(gs.View.mean("potash_spot", mean + sign * 20.0, op=op))
     # on its bound, as an equality view gives: the closest distribution meets it exactly
     assert binding.weights @ x == pytest.approx(mean + sign * 20.0, abs=1e-6)
@@ -51,6 +52,36 @@ def test_an_inequality_view_binds_only_when_the_prior_breaks_it(sim5k, op):
     np.testing.assert_allclose(binding.weights, equal.weights, rtol=1e-6, atol=1e-15)
     # and the other way round it is no equality: the view beyond the prior's mean is slack
     assert not np.array_equal(slack.weights, sim5k.with_views(gs.View.mean("potash_spot", mean - sign * 20.0)).weights)
+
+
+def test_views_at_the_edge_of_their_range_hold_in_the_posterior(sim5k):
+    """A probability of 1 or 0, or a mean at the smallest value, leaves weight only on
+    the paths that meet it: no Newton iteration, but the weights move all the same."""
+    spot = sim5k.paths("potash_spot")[:, -1]
+    above = (spot > 450).astype(float)
+    trade = sim5k.paths("bilateral_trade")[:, -1]
+    lowest = float(spot.min())
+    cases = [
+        ([gs.View.prob_above("potash_spot", 450, 1.0)], above, 1.0),
+        ([gs.View.prob_above("potash_spot", 450, 0.0, op="<=")], above, 0.0),
+        ([gs.View.mean("potash_spot", lowest, op="<=")], spot, lowest),
+        # an edge view and a view the restricted prior already meets: still no iteration
+        ([gs.View.prob_above("potash_spot", 450, 1.0), gs.View.mean("bilateral_trade", 1.0, op=">=")], above, 1.0),
+    ]
+    for views, f, target in cases:
+        if target == lowest:  # one path keeps all the weight, and the user hears of it
+            with pytest.warns(UserWarning, match="1.0 effective paths"):
+                post = sim5k.with_views(views)
+        else:
+            post = sim5k.with_views(views)
+        q = post.weights
+        assert q @ f == pytest.approx(target, abs=1e-12), views
+        assert post.posterior["iterations"] == 0 and post.posterior["converged"]
+        assert q[f != target].sum() == 0.0  # only paths that meet the view keep weight
+        assert q @ trade >= 1.0
+        kl = float(np.sum(q[q > 0] * np.log(q[q > 0] / sim5k.weights[q > 0])))
+        assert post.posterior["relative_entropy"] == pytest.approx(kl, rel=1e-12) and kl > 0
+        assert post.summary("potash_spot").loc[("potash_spot", "all"), "mean"] == pytest.approx(q @ spot, rel=1e-12)
 
 
 def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
