@@ -31,10 +31,8 @@
 //! the build, never on threads or chunking; every instruction-set tier of
 //! [`crate::simd`] gives the same bits.
 //!
-//! Only dimensions 0–18 use Joe & Kuo's direction numbers; later ones are
-//! generated and selected by a t-value search here (see `sobol.rs`).
-//! Scrambling makes any choice an unbiased randomised QMC rule; Joe–Kuo's
-//! numbers would lower its variance further in high-dimensional projections.
+//! The direction numbers are Joe & Kuo's (`new-joe-kuo-6.21201`, see `sobol.rs`)
+//! in every dimension.
 
 mod bridge;
 mod invnorm;
@@ -258,13 +256,6 @@ fn fill_generic(q: &QmcShocks, i: u32, out: &mut [f64]) {
     }
     // 4. bridge, in place, vectorised across the d shocks
     q.bridge.apply(out, q.d);
-}
-
-/// Maintenance: re-run the search that chose the generated direction numbers
-/// for dimensions 19..n (minutes for n = 4096; `examples/sobol_table.rs`).
-#[doc(hidden)]
-pub fn search_direction_table(n: usize) -> Vec<u8> {
-    sobol::search(n)
 }
 
 /// Maintenance: the largest 2-D t-value at 2^m points over all pairs of the
