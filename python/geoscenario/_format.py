@@ -11,3 +11,31 @@ def percent(x: float) -> str:
     ('95%', '97.5%', '99.5%', '33.33%', '0%')
     """
     return f"{100 * x:.4g}%"
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number it takes: ``1 path``, ``2,000 paths``, ``3 strategies``.
+
+    >>> count(1, "path"), count(2_000, "path"), count(3, "strategy", "strategies")
+    ('1 path', '2,000 paths', '3 strategies')
+    """
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def wrap(head: str, items: list[str], sep: str, width: int) -> list[str]:
+    """``head`` then the items joined by ``sep``, over as many lines of at most ``width``
+    characters as they need; later lines are indented under the first item (an item
+    longer than a line keeps a line of its own).
+
+    >>> wrap("scenarios: ", ["base 60%", "bull 20%", "bear 20%"], "   ", 30)
+    ['scenarios: base 60%   bull 20%', '           bear 20%']
+    """
+    lines, line = [], head
+    for i, item in enumerate(items):
+        if i > 0 and len(line) + len(sep) + len(item) > width:
+            lines.append(line)
+            line = " " * len(head) + item
+        else:
+            line += (sep if i > 0 else "") + item
+    lines.append(line)
+    return lines

@@ -27,12 +27,7 @@ def is_real(value: Any) -> bool:
 
 
 def level(q: Any) -> float:
-    """A probability level (a quantile's, ``alpha``) as a double; a float16 or float32
-    level as its shortest decimal (float32 0.05 is 0.05, not 0.0500000007...)."""
-    if isinstance(q, np.ndarray):
-        q = q[()]  # a 0-d array is its scalar
-    if isinstance(q, np.floating) and np.finfo(q.dtype).bits < 64:
-        return float(str(q))
+    """A probability level (a quantile's, ``alpha``) as a double (:func:`to_float`)."""
     return to_float(q)  # NaN beyond the double range: refused as out of [0, 1]
 
 
@@ -61,7 +56,14 @@ def is_finite_real(value: Any) -> bool:
 
 def to_float(value: Any) -> float:
     """``float(value)``, or NaN when it is not one (a string, None, an int beyond
-    the double range): range checks then refuse it with the parameter's name."""
+    the double range): range checks then refuse it with the parameter's name.
+
+    A float16 or float32 scalar is the decimal it prints as, the config's rule for every
+    number of the API: ``np.float32(0.2)`` is 0.2, not 0.20000000298023224."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array is its scalar
+    if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+        value = str(value)
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):

@@ -186,9 +186,9 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
                 raise invalid(f"weights.{k}", "is not a column of prices")
             if not _validate.is_finite_real(v):
                 raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
-            if abs(float(v)) > MAX_WEIGHT:
+            if abs(_validate.to_float(v)) > MAX_WEIGHT:
                 raise invalid(f"weights.{k}", f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {v!r}")
-            out[k] = float(v)
+            out[k] = _validate.to_float(v)
         if not out:
             raise invalid("weights", "is empty")
         return out
@@ -224,7 +224,7 @@ def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
         if not _validate.is_real(v) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
             raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {v!r}")
-        return float(v)
+        return _validate.to_float(v)
 
     if isinstance(cost_bps, Mapping):
         unknown = [k for k in cost_bps if k not in columns]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._format import percent
+from ._format import count, percent, wrap
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -65,37 +65,49 @@ def render(sim: Simulation) -> str:
     title = f"geoscenario · {sim.world.name}"
     lines.append(title)
     lines.append("=" * min(WIDTH, max(len(title), 60)))
-    lines.append(
-        f"paths {sim.n_paths:,} · horizon {h} months ({months[0]:%Y-%m} → {months[-1]:%Y-%m}) · "
-        f"seed {sim.seed}{' · antithetic' if sim.antithetic else ''}"
-        f"{' · Sobol QMC' if sim.qmc else ''} · run time {sim.elapsed:.2f} s"
-    )
-    scen = "   ".join(
-        f"{name} {percent(p)} ({n:,} paths)" for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
-    )
-    lines.append(f"scenarios: {scen}")
+    run = [
+        f"paths {sim.n_paths:,}",
+        f"horizon {count(h, 'month')} ({months[0]:%Y-%m} → {months[-1]:%Y-%m})",
+        f"seed {sim.seed}",
+        *(["antithetic"] if sim.antithetic else []),
+        *(["Sobol QMC"] if sim.qmc else []),
+        f"run time {sim.elapsed:.2f} s",
+    ]
+    lines.extend(wrap("", run, " · ", WIDTH))
+    scen = [
+        f"{name} {percent(p)} ({count(n, 'path')})"
+        for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
+    ]
+    lines.extend(wrap("scenarios: ", scen, "   ", WIDTH))
     lines.append("")
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
     summary = sim.summary(series)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
-    ws = _width([*sim.scenario_names, "all"], 26)  # 2 + 26 + 6 × 12 columns fit in WIDTH
-    header = f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}"
     for name in order:
         block = summary.loc[name]
         unit = summary.attrs["units"][name]
         has_p = bool(np.isfinite(block["threshold"]).any())
-        lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}")
-        extra = f" {'P(>' + _fmt(block['threshold'].iloc[0]) + ')':>11}" if has_p else ""
-        lines.append(header + extra)
+        label = ""
+        if has_p:
+            t = float(block["threshold"].iloc[0])
+            label = f"P(>{_fmt(t)})"
+            if len(label) > 11:  # shorter, so that the column stays 12 characters if it can
+                label = f"P(>{t:.3g})"
+        wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header
+        ws = _width([*sim.scenario_names, "all"], 26 + 12 - max(wp, 12))  # 2 + ws + 5 × 12 + wp ≤ WIDTH
+        lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}")
+        lines.append(
+            f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}{label:>{wp}}"
+        )
         for scen_name, row in block.iterrows():
             cells = "".join(f"{_fmt(row[c]):>12}" for c in ("mean", "q05", "q50", "q95", "std"))
-            p = f"{row['p_above']:>12.1%}" if has_p else ""
+            p = f"{row['p_above']:>{wp}.1%}" if has_p else ""
             lines.append(f"  {_cell(scen_name, ws)}{cells}{p}")
         lines.append("")
     if strategies:
         lines.extend(_strategy_section(sim, strategies))
-    return "\n".join(line[:WIDTH] for line in lines)
+    return "\n".join(line[:WIDTH] for line in lines)  # (only a long world name is cut)
 
 
 def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.95) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate, stats
-from ._format import percent
+from ._format import count, percent
 from .errors import invalid
 from .summary import (
     MAX_MIXES,
@@ -925,7 +925,7 @@ class Simulation:
                     f"{self.posterior['relative_entropy']:.3g}, {self.posterior['effective_scenarios']:,.0f} "
                     "effective scenarios)")
         return (
-            f"Simulation(world={self.world.name!r}, {self.n_paths:,} paths × {self.horizon_months + 1} months, "
+            f"Simulation(world={self.world.name!r}, {count(self.n_paths, 'path')} × {self.horizon_months + 1} months, "
             f"seed={self.seed}{flags}; scenarios: {scen}{post}; series: {', '.join(self._series)})"
         )
 

@@ -62,8 +62,8 @@ class Strategy:
         if not _validate.is_finite_real(self.cost_bps) or not 0 <= _validate.to_float(self.cost_bps) <= MAX_COST_BPS:
             raise invalid(f"strategies.{self.name}.cost_bps",
                           f"must be a finite number in [0, {MAX_COST_BPS:g}], got {self.cost_bps!r}")
-        object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
-        object.__setattr__(self, "cost_bps", float(self.cost_bps))  # a Fraction, a NumPy scalar, ...
+        object.__setattr__(self, "weights", {str(k): _validate.to_float(v) for k, v in self.weights.items()})
+        object.__setattr__(self, "cost_bps", _validate.to_float(self.cost_bps))  # a Fraction, a NumPy scalar, ...
 
     def to_dict(self) -> dict[str, Any]:
         """The config table of this strategy.

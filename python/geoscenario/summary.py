@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
+from ._format import count
 from .errors import NumericalError, invalid
 from .strategy import MAX_WEIGHT
 from .views import Allocation
@@ -319,8 +320,8 @@ class SummaryResult:
         n_strat = len(self.risk.index.get_level_values(0).unique()) if len(self.risk) else 0
         t = f", {self.elapsed:.2f} s" if self.elapsed is not None else ""
         return (
-            f"SummaryResult({self.n_paths:,} paths at {self.month}: {n_series} series, "
-            f"{n_strat} strategies{t})"
+            f"SummaryResult({count(self.n_paths, 'path')} at {self.month}: {n_series} series, "
+            f"{count(n_strat, 'strategy', 'strategies')}{t})"
         )
 
     def _repr_html_(self) -> str:

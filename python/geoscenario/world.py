@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from ._format import percent
+from ._format import count, percent
 from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult
@@ -454,8 +454,9 @@ class World:
         >>> strategies["commodities_arbitrage"].weights
         {'fertilizer_producers': 1.0, 'global_equity': -1.2}
         """
+        tables = self.to_dict().get("strategies", {})  # the descriptions
         return {
-            name: Strategy(name, dict(weights), cost_bps)
+            name: Strategy(name, dict(weights), cost_bps, tables.get(name, {}).get("description", ""))
             for name, weights, cost_bps in self._core.strategies
         }
 
@@ -687,9 +688,8 @@ class World:
     def __repr__(self) -> str:
         scen = ", ".join(f"{k} {percent(p)}" for k, p in self.probabilities.items())
         return (
-            f"World({self.name!r}: {len(self._core.factors)} factors, "
-            f"{len(self._core.derived)} derived series, {len(self._core.strategies)} "
-            f"{'strategy' if len(self._core.strategies) == 1 else 'strategies'}; "
+            f"World({self.name!r}: {count(len(self._core.factors), 'factor')}, "
+            f"{len(self._core.derived)} derived series, {count(len(self._core.strategies), 'strategy', 'strategies')}; "
             f"scenarios {scen})"
         )
 

@@ -17,8 +17,11 @@ pub const MAX_HORIZON: usize = 1200;
 /// scenario's paths stay far from underflow for any number of paths.
 pub const MIN_PROBABILITY: f64 = 1e-200;
 const RESERVED_SCENARIO_KEYS: [&str; 3] = ["probability", "description", "onset"];
-/// Names the result tables use for their own columns and rows.
-const RESERVED_NAMES: [&str; 6] = ["all", "scenario", "weight", "path", "month", "strategy"];
+/// Names the result tables use for their own columns and rows (`onset` and `regime`
+/// are columns of `Simulation.to_pandas` beside the series).
+const RESERVED_NAMES: [&str; 8] = [
+    "all", "scenario", "weight", "path", "month", "strategy", "onset", "regime",
+];
 /// The columns next to the strategies' weights in an allocation or a frontier.
 const RESERVED_STRATEGY_NAMES: [&str; 4] = ["target_return", "expected_return", "cvar", "var"];
 
@@ -275,6 +278,9 @@ pub fn world_from_value(root: &Value) -> Result<World> {
 
     let factors = parse_factors(root)?;
     let scenarios_tbl = as_table(require(root.get("scenarios"), "", "scenarios")?, "scenarios")?;
+    if scenarios_tbl.is_empty() {
+        return Err(CoreError::invalid("scenarios", "must define at least one scenario"));
+    }
     let base_name = match get_string(w, "world", "base_scenario")? {
         Some(b) => b,
         None => scenarios_tbl.keys().next().cloned().unwrap_or_default(),
@@ -515,9 +521,6 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
 }
 
 fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: bool) -> Result<Vec<Scenario>> {
-    if st.is_empty() {
-        return Err(CoreError::invalid("scenarios", "must define at least one scenario"));
-    }
     if st.len() > MAX_SCENARIOS {
         return Err(CoreError::invalid(
             "scenarios",
@@ -819,6 +822,14 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
             out.push((ia, ib, rho));
         }
     }
+    // one form for one model: each pair under the factor that comes first, pairs in
+    // factor order (the matrix, and so every draw, is the same either way)
+    for pair in out.iter_mut() {
+        if pair.0 > pair.1 {
+            (pair.0, pair.1) = (pair.1, pair.0);
+        }
+    }
+    out.sort_by_key(|&(i, j, _)| (i, j));
     Ok(out)
 }
 

@@ -39,6 +39,16 @@ def test_toml_round_trip_gives_identical_simulations(default_world, tmp_path):
     assert_bit_identical(a, b)
 
 
+def test_a_correlation_pair_written_either_way_round_gives_an_equal_world(default_world):
+    d = default_world.to_dict()
+    rho = d["correlations"].pop("potash_spot")["global_equity"]
+    d["correlations"]["global_equity"]["potash_spot"] = rho  # the pair the other way round
+    d["correlations"] = dict(reversed(d["correlations"].items()))  # and the rows in another order
+    w = gs.World.from_dict(d)
+    assert w == default_world and hash(w) == hash(default_world) and w.to_dict() == default_world.to_dict()
+    assert_bit_identical(w.simulate(500, seed=3), default_world.simulate(500, seed=3))
+
+
 def test_dict_round_trip(default_world):
     d = default_world.to_dict()
     assert isinstance(d, dict) and set(d) >= {"world", "factors", "scenarios", "correlations", "derived"}
@@ -537,12 +547,29 @@ def test_report_columns_hold_numbers_of_any_size(default_world):
     for x in (0.001234, -1.5, 352.25, 12_345.6, -9.99e8, 1e9, -2.5e15, 1e308, -1.5e308):
         assert len(_fmt(x)) <= 11, x  # one space between 12-character columns
         assert float(_fmt(x).replace(",", "")) == pytest.approx(x, rel=5e-3, abs=5e-4)
-    # a huge threshold keeps every row of the table in its columns
-    text = default_world.with_params({"thresholds.potash_spot": 1e308}).simulate(500, seed=1).report()
-    block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()
-    assert block[1].endswith(" std P(>1.000e+308)")
-    rows = block[2:]
-    assert len(rows) == 4 and len({len(line) for line in rows}) == 1 and all(line.endswith(" 0.0%") for line in rows)
+    # a huge threshold keeps the header and every row of the table in their columns
+    for t, label in ((1e308, "P(>1e+308)"), (-1.5e308, "P(>-1.5e+308)"), (2e8, "P(>2e+08)"), (450, "P(>450.0)")):
+        text = default_world.with_params({"thresholds.potash_spot": t}).simulate(500, seed=1).report()
+        block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()
+        assert block[1].endswith(" " + label)
+        assert len(block) == 6 and len({len(line) for line in block[1:]}) == 1 and max(map(len, block)) <= 100
+
+
+def test_report_wraps_what_does_not_fit_a_line():
+    d = {"factors": {"x": {"kind": "log_ou", "initial": 100.0}},
+         "scenarios": {"base": {"probability": 0.5, "x": {"theta": 100.0, "kappa": 0.5, "sigma": 0.2}},
+                       **{f"scenario_{i}": {"probability": 0.05, "onset": [1, 6]} for i in range(10)}}}
+    sim = gs.World.from_dict(d).simulate(1_000, seed=0)
+    text = sim.report()
+    assert max(map(len, text.splitlines())) <= 100
+    head = text[text.index("scenarios: "):].split("\n\n")[0]
+    assert len(head.splitlines()) > 1  # wrapped, not cut
+    for name, n in sim.counts.items():
+        assert f"{name} 5% ({n} paths)" in head or f"{name} 50% ({n} paths)" in head
+    assert "x at " in text and "[]" not in text  # no unit: no brackets
+    one = gs.World.from_dict({**d, "scenarios": {"base": d["scenarios"]["base"] | {"probability": 1.0}}})
+    text = one.simulate(1, seed=0, horizon_months=1).report()
+    assert "horizon 1 month (" in text and "base 100% (1 path)" in text
 
 
 # ============================================================================ environment

@@ -157,6 +157,14 @@ def test_a_strategy_outside_the_configs_bounds_is_refused_when_made(kwargs, path
     assert "bad" in gs.World.default().with_strategies(gs.Strategy("bad", **edge)).strategies
 
 
+def test_a_worlds_strategies_carry_their_descriptions_and_give_the_world_back():
+    w = gs.World.default()
+    tables = w.to_dict()["strategies"]
+    assert all(s.description == tables[name]["description"] != "" for name, s in w.strategies.items())
+    again = w.with_strategies(*w.strategies.values(), replace=True)
+    assert again == w and again.to_dict() == w.to_dict()
+
+
 def test_a_strategy_of_the_same_name_replaces_it_in_place_and_twice_is_an_error():
     w = gs.World.default()
     bonds = gs.Strategy("direct_belarus", {"belarus_eurobond": 1.0})

@@ -318,6 +318,23 @@ def test_strategy_names_that_would_collide_in_a_result_are_refused(name):
     assert_config_error(ei, f"strategies.{name}")
 
 
+@pytest.mark.parametrize("name", ["onset", "regime"])
+@pytest.mark.parametrize("table", ["factors", "derived", "strategies", "scenarios"])
+def test_names_of_the_timing_columns_are_reserved(table, name):
+    # a series "onset" or "regime" replaced that column of Simulation.to_pandas
+    d = DEFAULT.to_dict()
+    entry = {
+        "factors": {"kind": "gbm", "unit": "i", "initial": 1.0},
+        "derived": {"kind": "ratio", "of": ["potash_spot", "contract_price"]},
+        "strategies": {"weights": {"hk_equity": 1.0}},
+        "scenarios": {"probability": 0.0},
+    }[table]
+    d.setdefault(table, {})[name] = entry
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.World.from_dict(d)
+    assert_config_error(ei, f"{table}.{name}")
+
+
 # ============================================================================ wrong types
 @pytest.mark.parametrize(
     "path",
@@ -486,7 +503,10 @@ def test_empty_factor_and_scenario_tables():
         gs.World.from_dict(d)
     d = DEFAULT.to_dict()
     d["scenarios"] = {}
-    with pytest.raises(gs.ConfigError, match=r"^(scenarios|world\.base_scenario): "):
+    with pytest.raises(gs.ConfigError, match=r"^scenarios: must define at least one scenario"):
+        gs.World.from_dict(d)
+    d["world"].pop("base_scenario", None)  # not even a base scenario named to blame
+    with pytest.raises(gs.ConfigError, match=r"^scenarios: must define at least one scenario"):
         gs.World.from_dict(d)
 
 
@@ -1018,6 +1038,21 @@ def test_a_float32_level_is_the_decimal_it_prints_as_everywhere():
     assert sim.risk_table(np.float32(0.95)).attrs["alpha"] == 0.95
     fan = gs.plot.fan_quantiles(sim, "potash_spot", [f32], by_scenario=False)
     assert fan.equals(gs.plot.fan_quantiles(sim, "potash_spot", [0.05], by_scenario=False))
+
+
+def test_a_float32_number_is_the_decimal_it_prints_as_in_every_entry_point(default_world):
+    # as the config reads it: a strategy built in Python equals the one set by with_params
+    f32 = np.float32(0.2)
+    s = gs.Strategy("x", {"global_equity": f32, "hk_equity": np.float16(-0.1)}, cost_bps=np.float32(12.3))
+    assert s.weights == {"global_equity": 0.2, "hk_equity": -0.1} and s.cost_bps == 12.3
+    by_hand = default_world.with_strategies(s)
+    by_params = default_world.with_params({"strategies.x.weights.global_equity": f32,
+                                           "strategies.x.weights.hk_equity": np.float16(-0.1),
+                                           "strategies.x.cost_bps": np.float32(12.3)})
+    assert by_hand == by_params
+    sim = default_world.simulate(500, seed=1, progress=False)
+    mix = {"commodities_arbitrage": f32, "direct_belarus": np.float32(0.8)}
+    assert sim.mix_nav(mix).tobytes() == sim.mix_nav({"commodities_arbitrage": 0.2, "direct_belarus": 0.8}).tobytes()
 
 
 @pytest.mark.parametrize("masked", [np.ma.masked, np.ma.array(450.0, mask=True), np.ma.array(450.0, mask=False)])

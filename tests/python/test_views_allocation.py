@@ -292,8 +292,10 @@ def test_reweight_accepts_float32_probabilities_and_normalises_them(sim5k):
     p32 = {k: np.float32(v) for k, v in sim5k.probabilities.items()}
     assert abs(sum(float(v) for v in p32.values()) - 1.0) > 1e-9  # float32 rounding
     r = sim5k.reweight(p32)
-    assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-15)
-    assert r.weights.sum() == pytest.approx(1.0, abs=1e-12)
+    assert r.probabilities == sim5k.probabilities  # each the decimal it prints as
+    thirds = sim5k.reweight(dict.fromkeys(sim5k.probabilities, np.float32(1 / 3)))  # 3 × 0.33333334
+    assert sum(thirds.probabilities.values()) == pytest.approx(1.0, abs=1e-15)
+    assert thirds.weights.sum() == pytest.approx(1.0, abs=1e-12)
     with pytest.raises(gs.ConfigError, match="within 1e-06") as err:
         sim5k.reweight({"base": 0.55, "bull": 0.25, "bear": 0.2 + 1e-5})
     assert err.value.path == "probabilities"
