@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from typing import TextIO
 
 from .errors import ConfigError, GeoscenarioError
 from .world import World
@@ -13,8 +15,20 @@ FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", 
          "source": "--config", "qmc": "--qmc"}
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """A warning as the command's own line, as its errors are (not a source location)."""
+    print(f"geoscenario: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``geoscenario`` command."""
+    with warnings.catch_warnings():  # restored when main returns (it may be called from Python)
+        warnings.showwarning = _show_warning
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="geoscenario",
         description="Simulate a world (default: the embedded China–Belarus 2025 world) "

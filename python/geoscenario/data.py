@@ -14,7 +14,6 @@ Examples
 from __future__ import annotations
 
 import datetime
-import re
 from importlib import resources
 
 import numpy as np
@@ -33,37 +32,44 @@ def _read(name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
-def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
-    bounds: list[str | pd.Timestamp | None] = []
-    stamps: list[pd.Timestamp | None] = []  # the bounds as zone-free timestamps
-    for arg, value in (("start", start), ("end", end)):
-        if value is None:
-            bounds.append(None)
-            stamps.append(None)
-            continue
-        # a number would be read as nanoseconds since 1970: only dates and date strings
-        if not isinstance(value, (str, datetime.date, np.datetime64)):
-            raise invalid(arg, f"must be a date such as '2010-01', got {value!r}")
+def _bound(arg: str, value: str | datetime.date | np.datetime64) -> pd.Timestamp:
+    """A slice bound as a zone-free timestamp (the data are dated in local market time).
+
+    A date string stands for its whole period, as in pandas' partial-string indexing: a
+    start is the period's first instant and an end its last, so ``"2010"``,
+    ``"2010/06"``, ``"Jun 2010"`` and ``"2010Q2"`` keep all of their year, month or
+    quarter. A date, a timestamp or a word such as ``"today"`` is that instant.
+    """
+    # a number would be read as nanoseconds since 1970: only dates and date strings
+    if not isinstance(value, (str, datetime.date, np.datetime64)):
+        raise invalid(arg, f"must be a date such as '2010-01', got {value!r}")
+    bad = f"must be a date such as '2010-01' (years 1679–2260), got {value!r}"
+    ts: pd.Timestamp | None = None
+    if isinstance(value, str):
+        try:
+            period = pd.Period(value.strip())
+            ts = period.start_time if arg == "start" else period.end_time
+        except (TypeError, ValueError):  # DateParseError and OutOfBoundsDatetime are ValueErrors
+            pass
+    if ts is None:
         try:
             ts = pd.Timestamp(value)
-        except (TypeError, ValueError):  # OutOfBoundsDatetime is a ValueError
-            raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}") from None
-        if ts is pd.NaT or not 1678 < ts.year < 2261:
-            raise invalid(arg, f"must be a date such as '2010-01' (years 1679–2260), got {value!r}")
-        # a partial string ("2010", "2010-06") slices its whole period, as pandas does;
-        # the data are dated in local market time without a zone
-        stamps.append(ts.tz_localize(None))
-        # a partial date string slices its period; a full one (or a word such as
-        # "today", or an offset) slices from its zone-free timestamp
-        partial = isinstance(value, str) and re.fullmatch(r"\s*\d{4}(-\d{1,2})?\s*", value) is not None
-        bounds.append(value if partial else stamps[-1])
-    out = obj.loc[bounds[0] : bounds[1]]
+        except (TypeError, ValueError):
+            raise invalid(arg, bad) from None
+    if ts is pd.NaT or not 1678 < ts.year < 2261:
+        raise invalid(arg, bad)
+    return ts.tz_localize(None)
+
+
+def _slice(obj, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None):
+    stamps = [None if v is None else _bound(arg, v) for arg, v in (("start", start), ("end", end))]
+    out = obj.loc[stamps[0] : stamps[1]]
     if len(out) == 0 and len(obj) > 0:  # an empty table is a mistake, not a result
         first, last = obj.index[0], obj.index[-1]
         cover = f"the data cover {first:%Y-%m-%d} … {last:%Y-%m-%d}"
         if stamps[0] is not None and stamps[1] is not None and stamps[0] > stamps[1]:
             raise invalid("end", f"{end!r} is before start {start!r}")
-        arg = "end" if start is None or len(obj.loc[bounds[0] :]) > 0 else "start"
+        arg = "end" if start is None or len(obj.loc[stamps[0] :]) > 0 else "start"
         raise invalid(arg, f"no data from {start!r} to {end!r}: {cover}")
     return out
 
@@ -76,7 +82,9 @@ def fertilizer_prices_monthly(
     Parameters
     ----------
     start, end
-        Optional first and last month to keep (inclusive), e.g. ``"2010-01"``.
+        Optional first and last month to keep (inclusive), e.g. ``"2010-01"``; a string
+        keeps its whole period, as pandas' partial-string indexing does (``"2010"``,
+        ``"2010Q2"``, ``"Jun 2010"``).
 
     Returns
     -------
@@ -113,7 +121,8 @@ def potash_monthly(
     Parameters
     ----------
     start, end
-        Optional first and last month to keep (inclusive).
+        Optional first and last month to keep (inclusive); a string keeps its whole
+        period (``"2010"``, ``"2010Q2"``, ``"Jun 2010"``).
 
     Returns
     -------
@@ -138,7 +147,8 @@ def equities_daily(
     Parameters
     ----------
     start, end
-        Optional first and last date to keep (inclusive).
+        Optional first and last date to keep (inclusive); a string keeps its whole
+        period (``"2020"``, ``"2020Q2"``, ``"2020/06"``).
 
     Returns
     -------

@@ -250,7 +250,7 @@ def simulate_horizon(
     n_paths: int,
     *,
     client: Any = None,
-    shard_paths: int = 100_000,
+    shard_paths: int | None = 100_000,
     horizon_months: int | None = None,
     seed: int = 0,
     antithetic: bool = False,
@@ -274,7 +274,7 @@ def simulate_horizon(
     client
         A ``distributed.Client`` (default: the current one).
     shard_paths
-        Paths per task.
+        Paths per task (``None``: the default, 100,000).
     horizon_months, seed, antithetic
         As in :meth:`World.simulate`.
     series
@@ -314,7 +314,7 @@ def simulate_horizon(
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
-    shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
+    shard = _validate.integer("shard_paths", 100_000 if shard_paths is None else shard_paths, 1, int(_core.MAX_PATHS))
     names = _validate.names("series", series, list(world.units))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
@@ -471,8 +471,12 @@ def sweep(
                 changes.update(dict(zip(k, v)))
             else:
                 changes[k] = v
-        try:  # validated here, not on the workers
-            tomls.append(world.with_params(changes).to_toml())
+        try:  # validated here, not on the workers, whose failures would be retried
+            point = world.with_params(changes)
+            # the run-level rules (paths per scenario, the horizon) on an empty range
+            h_run = point.horizon_months if h_point is None else h_point
+            point._core.simulate(n, h_run, s, False, None, int(_core.DEFAULT_CHUNK), 0, 0, None, False)
+            tomls.append(point.to_toml())
         except ConfigError as e:
             hint = ("; paths that must change together, as probabilities that sum to 1, "
                     "go in one key: a tuple of paths with tuples of values") if "sum to 1" in str(e) else ""

@@ -268,9 +268,12 @@ def _number(name: str, value: Any) -> float:
 
 def _range_edges(value: Any, bins: int) -> np.ndarray:
     """The ``bins + 1`` edges over ``value = (lo, hi)``: finite, lo < hi, and every bin
-    wider than zero in doubles."""
+    wider than zero in doubles; a pair is a tuple, a list or a 1-D array of two numbers
+    (e.g. ``np.quantile(x, [0.01, 0.99])``)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = list(value)  # NumPy scalars, each read as a number is everywhere
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
-        raise invalid("value_range", f"must be a pair (low, high), got {value!r}")
+        raise invalid("value_range", f"must be a pair (low, high): a tuple, list or array of two numbers, got {value!r}")
     lo, hi = (_number("value_range", v) for v in value)
     if not lo < hi:
         raise invalid("value_range", f"low must be below high, got {value!r}")
@@ -318,7 +321,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
         to the overall density, in black), or 1 if ``conditional``.
     level : float, optional
         Vertical line; P(X > level) of each curve in the legend.
-    value_range : (float, float), optional
+    value_range : (float, float) or array of two, optional
         Range of the bins instead of the automatic one.
     label, color : str, optional
         Legend label and colour of the overall curve (to overlay simulations on one ``ax``).
@@ -557,6 +560,9 @@ def _numeric(name: str, s: pd.Series, what: str = "") -> pd.Series:
     bad = v.isna() & s.notna()
     if bad.any():
         raise invalid(name, f"{what}must hold real numbers, got {s[bad].iloc[0]!r}")
+    infinite = np.isinf(v.to_numpy(dtype=float, na_value=np.nan))  # a bar off the axes
+    if infinite.any():
+        raise invalid(name, f"{what}must hold finite numbers (or NaN for no bar), got {s[infinite].iloc[0]!r}")
     return v
 
 

@@ -669,6 +669,23 @@ def test_cli_bad_config_exit_2(tmp_path, default_world):
     assert p.returncode == 2 and "--paths" in p.stderr
 
 
+def test_cli_warnings_are_the_commands_own_lines(tmp_path, default_world, capsys):
+    f = tmp_path / "late.toml"
+    default_world.with_params({"scenarios.bear.onset": [30, 40]}).to_toml(f)
+    p = run_cli("--config", str(f), "--paths", "1000")
+    assert p.returncode == 0
+    assert p.stderr.startswith("geoscenario: warning: scenario 'bear' starts in months 30–40"), p.stderr
+    assert "runpy" not in p.stderr and "UserWarning" not in p.stderr
+    # called from Python, main prints the same line and leaves the warning machinery as it was
+    import warnings
+
+    from geoscenario.__main__ import main
+    before = warnings.showwarning
+    assert main(["--config", str(f), "--paths", "1000"]) == 0
+    assert capsys.readouterr().err.startswith("geoscenario: warning: scenario 'bear' starts in months 30–40")
+    assert warnings.showwarning is before
+
+
 # ============================================================================ regressions
 def test_from_toml_path_with_equals_sign(default_world, tmp_path):
     f = tmp_path / "seed=1.toml"

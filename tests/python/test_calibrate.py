@@ -135,6 +135,21 @@ def test_loader_ranges_without_data_are_errors(start, end, path, rule):
         gs.data.equities_daily("2019-01-05", "2019-01-06")  # a weekend
 
 
+@pytest.mark.parametrize("end", ["2020-06", "2020/06", "Jun 2020", "2020.06", "June 2020", "2020-6"])
+def test_a_loaders_end_keeps_the_whole_period_it_names_as_pandas_does(end):
+    # every spelling of a month keeps all of that month (a non-ISO one used to stop at the 1st)
+    eq = gs.data.equities_daily()
+    got = gs.data.equities_daily("2020-05-15", end)
+    assert got.equals(eq.loc["2020-05-15":"2020-06-30"]) and got.index[-1] == pd.Timestamp("2020-06-30")
+    start = gs.data.equities_daily(end, "2020-07-10")
+    assert start.equals(eq.loc["2020-06-01":"2020-07-10"])
+
+
+def test_a_loaders_quarter_and_year_are_whole_periods():
+    assert gs.data.potash_monthly("2010-01", "2010Q4").equals(gs.data.potash_monthly("2010-01", "2010-12"))
+    assert len(gs.data.potash_monthly("2010Q2", "2010Q3")) == 6 and len(gs.data.potash_monthly("2011", "2011")) == 12
+
+
 def test_loader_dates_may_carry_a_time_zone():
     utc = gs.data.equities_daily(pd.Timestamp("2020-01-01", tz="UTC"), datetime.date(2020, 12, 31))
     assert utc.equals(gs.data.equities_daily("2020", "2020")) and len(utc) > 250

@@ -48,6 +48,10 @@ def test_sharded_horizon_values_equal_the_local_simulation(client):
                                           series=["potash_spot", "direct_belarus"])
     ref = world.simulate(4_001, seed=8).to_pandas(["potash_spot", "direct_belarus"], month=-1)
     assert got.equals(ref)
+    # None is the default shard size, as in simulate_summary
+    got = gs.distributed.simulate_horizon(world, 4_001, client=client, shard_paths=None, seed=8,
+                                          series=["potash_spot", "direct_belarus"])
+    assert got.equals(ref)
 
 
 def test_sharded_qmc_values_equal_the_local_simulation(client):
@@ -296,6 +300,19 @@ def test_run_level_rules_are_checked_before_any_task(fn, kwargs, path):
     with pytest.raises(gs.ConfigError) as err:
         getattr(gs.distributed, fn)(gs.World.default(), client=_NoCluster(), **args)
     assert err.value.path == path
+
+
+def test_a_sweeps_run_level_rules_are_checked_at_every_point_before_any_task():
+    # a failure on the workers would be retried there, point by point
+    grid = {"scenarios.bear.potash_spot.theta": [450.0, 520.0]}
+    with pytest.raises(gs.ConfigError, match=r"need at least 3, got 2, at the grid point") as err:
+        gs.distributed.sweep(gs.World.default(), grid, 2, client=_NoCluster())
+    assert err.value.path == "n_paths"
+    # a point whose world gains a scenario with paths to give (the others pass)
+    world = gs.World.default().with_params({"scenarios.bull.probability": 0.0, "scenarios.base.probability": 0.8})
+    probs = ("scenarios.base.probability", "scenarios.bull.probability")
+    with pytest.raises(gs.ConfigError, match=r"need at least 3, got 2, at the grid point .*0\.6") as err:
+        gs.distributed.sweep(world, {probs: [(0.6, 0.2)]}, 2, client=_NoCluster())
 
 
 @pytest.mark.parametrize("fn", ["simulate_summary", "simulate_horizon"])

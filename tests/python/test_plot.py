@@ -217,6 +217,8 @@ def test_horizon_hist_of_whole_numbers_beyond_2_53_draws_value_bins(plt):
         ({"value_range": (1.0, float("nan"))}, "value_range"),
         ({"value_range": (-1e308, 1e308)}, "value_range"),  # the width overflows
         ({"value_range": (1e15, 1e15 + 1), "bins": 1000}, "value_range"),  # bins narrower than an ulp
+        ({"value_range": np.array([1.0, 2.0, 3.0])}, "value_range"),
+        ({"value_range": np.array([[1.0, 2.0]])}, "value_range"),
         ({"color": "notacolor"}, "color"),
         ({"label": 3}, "label"),
         ({"level": "x"}, "level"),
@@ -227,6 +229,14 @@ def test_horizon_hist_rejects_bad_arguments(sim, plt, kwargs, path):
     with pytest.raises(gs.ConfigError) as err:
         gsplot.horizon_hist(sim, "potash_spot", **kwargs)
     assert err.value.path == path
+
+
+def test_a_value_range_may_be_an_array_of_two(sim, plt):
+    x = sim.paths("potash_spot")[:, -1]
+    lo_hi = np.quantile(x, [0.01, 0.99])
+    ax = gsplot.horizon_hist(sim, "potash_spot", value_range=lo_hi, bins=10, by_scenario=False)
+    _, edges = _step_data(ax.patches[0])
+    assert edges[0] == lo_hi[0] and edges[-1] == lo_hi[1]
 
 
 def test_automatic_bins_narrower_than_an_ulp_merge():
@@ -380,6 +390,10 @@ def test_scenario_bars_refuses_non_numeric_data(sim, plt):
     with pytest.raises(gs.ConfigError) as err:  # dates would be drawn as nanoseconds
         gsplot.scenario_bars(pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"]), index=["base", "bear"]))
     assert err.value.path == "df"
+    for bad in (np.inf, -np.inf):  # a bar off the axes, drawn as nothing
+        with pytest.raises(gs.ConfigError, match="must hold finite numbers") as err:
+            gsplot.scenario_bars(pd.Series([bad, 1.0], index=["base", "bear"]))
+        assert err.value.path == "df"
     # numbers, a missing one included, still draw
     ax = gsplot.scenario_bars(pd.Series([0.25, np.nan], index=["base", "bear"]))
     assert len(ax.patches) == 2 and ax.patches[0].get_height() == 0.25
