@@ -44,6 +44,27 @@ def test_log_ou_mean_and_variance_of_log_level(t):
     assert abs(x.var(ddof=1) - var) <= N_SIGMA * np.sqrt(2.0 / n) * var, (x.var(ddof=1), var)
 
 
+def test_log_ou_jumps_are_not_compensated_so_their_mean_shifts_the_long_run_level():
+    """Merton jumps add to x as MODEL.md §3 writes them: with E[jump] = λΔμ_J per step the
+    mean of ln S follows m_{t+1} = a·m_t + (1 − a)·ln θ + λΔμ_J (a = e^{−κΔ}), so it tends
+    to ln θ + λΔμ_J/(1 − a) ≈ ln θ + λμ_J/κ, not to ln θ (the bear potash spot's 480
+    settles near 480·e^{0.2})."""
+    kappa, theta, sigma, lam, mu_j, sigma_j, s0 = 0.6, 480.0, 0.4, 1.5, 0.08, 0.12, 352.0
+    w = gs.World.from_toml(single_factor_toml(
+        "log_ou", f"theta = {theta}, kappa = {kappa}, sigma = {sigma}, lambda = {lam}, mu_j = {mu_j}, "
+        f"sigma_j = {sigma_j}", initial=f"initial = {s0}"))
+    h = 120
+    x = np.log(w.simulate(20_000, h, seed=5).paths("x")[:, -1])
+    a = np.exp(-kappa * DT)
+    level = np.log(theta) + lam * DT * mu_j / (1 - a)
+    mean = np.log(s0) * a**h + level * (1 - a**h)
+    var = (sigma**2 / (2 * kappa) + lam * DT * (mu_j**2 + sigma_j**2) / (1 - a**2)) * (1 - a ** (2 * h))
+    assert_mean_close(x, mean, "E[ln S_T]")
+    v, se = sample_var_se(x)
+    assert abs(v - var) <= N_SIGMA * se, (v, var, se)
+    assert x.mean() - np.log(theta) > 0.15  # far above ln θ: the shift is no rounding
+
+
 def test_log_ou_kappa_zero_is_a_random_walk_in_logs():
     sigma, s0 = 0.4, 20.0
     w = gs.World.from_toml(
