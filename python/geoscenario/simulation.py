@@ -691,8 +691,8 @@ class Simulation:
         (a prior that already meets the views that loosely keeps its weights, bit for bit,
         and its summaries' bits). Below about
         1e-13 the check is as exact as the rounding of an n-term sum: E_q[f] computed in
-        another order can differ by that much. ``tol`` below the double-precision epsilon
-        (2.2e-16) is refused.
+        another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one
+        below the double-precision epsilon (2.220446e-16) counts as the epsilon.
 
         Each Newton iteration costs about n·k² operations for k views on n paths
         (1,000 views on 100,000 paths: seconds). ``progress="auto"`` counts the
@@ -707,7 +707,8 @@ class Simulation:
             Newton iterations at most, in [1, 100,000]; not converging raises
             :class:`NumericalError`.
         tol
-            Tolerance of each view relative to its scale, in [2.2e-16, 1).
+            Tolerance of each view relative to its scale, in [2.2e-16, 1) (below the double-precision
+            epsilon 2.220446e-16, it counts as the epsilon).
         progress
             ``"auto"``, ``True`` or ``False``, as above.
 

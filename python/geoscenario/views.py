@@ -254,9 +254,10 @@ def entropy_pool(
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
     _progress.check(progress)
-    eps = float(np.finfo(float).eps)
-    if not _validate.is_real(tol) or not eps <= _validate.to_float(tol) < 1:
+    if not _validate.is_real(tol) or not 2.2e-16 <= _validate.to_float(tol) < 1:
         raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
+    # the double-precision epsilon 2.220446e-16 is the tightest check; 2.2e-16 counts as it
+    tol = max(_validate.to_float(tol), float(np.finfo(float).eps))
     n = sim.n_paths
     if len(views) == 0:
         w = np.array(sim.weights, dtype=float)

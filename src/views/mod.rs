@@ -118,7 +118,7 @@ pub fn entropy_pooling(
     if !(f64::EPSILON..1.0).contains(&tol) {
         return Err(CoreError::invalid(
             "tol",
-            format!("must be in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol}"),
+            format!("must be in [2.220446e-16, 1) (no tighter check is possible in double precision), got {tol}"),
         ));
     }
     check_views(a_eq, b_eq, n, "a_eq", "b_eq")?;

@@ -310,6 +310,17 @@ def test_a_tail_probability_given_as_alpha_is_refused_with_a_hint(sim5k, alpha):
     sim5k.risk_table(0.5)  # the lowest level accepted
 
 
+def test_the_tightest_view_tolerance_is_the_one_the_error_quotes(sim5k):
+    view = gs.View.mean("potash_spot", 410.0)
+    with pytest.raises(gs.ConfigError, match=r"must be a number in \[2\.2e-16, 1\)") as err:
+        sim5k.with_views(view, tol=2.1e-16)
+    assert err.value.path == "tol"
+    eps = np.finfo(float).eps
+    post = sim5k.with_views(view, tol=2.2e-16)  # the bound quoted, just below the epsilon: the epsilon
+    assert post.posterior["tol"] == eps
+    assert np.array_equal(post.weights, sim5k.with_views(view, tol=eps).weights)
+
+
 def test_a_loose_view_tolerance_keeps_the_prior_when_it_already_holds(sim5k):
     x = sim5k.paths("potash_spot")[:, -1]
     target = float(sim5k.weights @ x) * 0.9
