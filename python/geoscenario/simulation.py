@@ -842,8 +842,8 @@ class Simulation:
 
         names, r, at = strategy_returns(self, strategies)
         n = _validate.integer("n_points", n_points, 2, 1000)
-        cb = _progress.display(progress, "efficient frontier", unit="points")
-        res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
+        with _progress.guard(_progress.display(progress, "efficient frontier", unit="points")) as cb:
+            res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
         df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})
         w = np.empty((len(df), len(names)))
         w[:, at] = np.asarray(res["weights"]).reshape(len(df), len(names))

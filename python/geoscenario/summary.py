@@ -366,8 +366,8 @@ def simulate_summary(
     step = 0
     while (p := job.next_pass()) is not None:
         step += 1
-        cb = _progress.display(progress, f"summary pass {step}")
-        part = job.run(p, 0, n, thr, chunk, cb)
+        with _progress.guard(_progress.display(progress, f"summary pass {step}")) as cb:
+            part = job.run(p, 0, n, thr, chunk, cb)
         job.advance(part)
     elapsed = time.perf_counter() - t0
     label = world._core.month_labels(h)[t]

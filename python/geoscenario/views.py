@@ -297,11 +297,12 @@ def entropy_pool(
             np.negative(f, out=a_ie[len(ie_b)])
             ie_b.append(-float(v.value))
     prior = np.ascontiguousarray(sim.weights, dtype=float)
-    cb = _progress.display(progress, "entropy pooling", unit="Newton iterations", open_ended=True)
-    try:
-        res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
-    except NumericalError as e:
-        raise NumericalError(_name_views(str(e), rows, bool((prior > 0).all()))) from None
+    with _progress.guard(_progress.display(progress, "entropy pooling", unit="Newton iterations",
+                                           open_ended=True)) as cb:
+        try:
+            res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
+        except NumericalError as e:
+            raise NumericalError(_name_views(str(e), rows, bool((prior > 0).all()))) from None
     if cb is not None:
         cb.finish(int(res["iterations"]))
     _warn_collapse(sim, views, prior, float(res["effective_scenarios"]))
@@ -393,6 +394,17 @@ class Allocation:
         """
         head = pd.Series({"expected_return": self.expected_return, "cvar": self.cvar, "var": self.var})
         return pd.concat([head, self.weights]).astype(float).rename(f"alpha={self.alpha:g}")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal weights (same strategies, same order, same bits) and equal figures."""
+        if not isinstance(other, Allocation):
+            return NotImplemented
+        return (self.weights.equals(other.weights)  # the same strategies, in the same order
+                and (self.expected_return, self.cvar, self.var, self.alpha, self.status)
+                == (other.expected_return, other.cvar, other.var, other.alpha, other.status))
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.weights.items()), self.expected_return, self.cvar, self.var, self.alpha, self.status))
 
     def __repr__(self) -> str:
         # every leg that prints as other than 0.0%, shorts included

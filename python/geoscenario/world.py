@@ -729,7 +729,10 @@ class World:
             Quasi-Monte Carlo: the diffusion shocks of path i come from the i-th point of a
             scrambled (Owen) Sobol sequence keyed by ``seed``, through a Brownian bridge over
             the months; errors of smooth statistics fall faster than N^(−1/2). Jumps, onsets
-            and noise stay pseudo-random.
+            and noise stay pseudo-random. Use a power of two for ``n_paths`` (the points
+            balance in blocks of 2^m); with many dimensions (horizon × shocks per month in
+            the thousands) and few points, a single run can show spurious correlation
+            between some pairs of months: give it at least a few thousand paths.
 
         Returns
         -------
@@ -758,11 +761,11 @@ class World:
             if chunk_paths is None
             else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
         )
-        cb = _progress.display(progress)
         t0 = time.perf_counter()
         q = _validate.flag("qmc", qmc)
         _validate.late_onsets(self, h)
-        raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
+        with _progress.guard(_progress.display(progress)) as cb:
+            raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
         out.__dict__["qmc"] = q

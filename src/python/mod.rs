@@ -37,21 +37,28 @@ pub(crate) fn run_interruptible<T: Send>(
         scope.spawn(move || {
             let _ = tx.send(crate::pool::install(f));
         });
+        // Ctrl-C, or an error of the progress display: cancel the workers and wait for
+        // them without the GIL, then raise (the scope would otherwise join them holding it)
+        let stop = |e: PyErr| -> PyResult<T> {
+            control.cancel.store(true, Ordering::Relaxed);
+            py.detach(|| {
+                if let Ok(r) = rx.lock() {
+                    let _ = r.recv();
+                }
+            });
+            Err(e)
+        };
         loop {
             if let Some(done) = wait_tick(py, &rx) {
                 return done;
             }
             if let Err(e) = py.check_signals() {
-                control.cancel.store(true, Ordering::Relaxed);
-                py.detach(|| {
-                    if let Ok(r) = rx.lock() {
-                        let _ = r.recv();
-                    }
-                });
-                return Err(e);
+                return stop(e);
             }
             if let Some(cb) = progress {
-                cb.call1((control.paths_done.load(Ordering::Relaxed), total))?;
+                if let Err(e) = cb.call1((control.paths_done.load(Ordering::Relaxed), total)) {
+                    return stop(e);
+                }
             }
         }
     })?;

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import numpy as np
@@ -908,6 +909,70 @@ def test_plain_progress_in_a_log_writes_a_line_per_quarter(monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [ln.split(":")[1].split("%")[0].strip() for ln in lines] == ["0", "25", "50", "75", "100"]
     assert "\r" not in "".join(lines)
+
+
+def test_an_interrupted_call_ends_its_progress_line(monkeypatch, capsys):
+    from geoscenario import _progress
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setattr(_progress, "_is_terminal", lambda stream: True)  # a line rewritten in place
+    with pytest.raises(KeyboardInterrupt):
+        with _progress.guard(_progress.Progress(delay=0.0)) as bar:
+            bar(250, 1_000)
+            raise KeyboardInterrupt
+    err = capsys.readouterr().err
+    assert err == "\rsimulating:  25% (250/1,000 paths)\n"  # the traceback starts on a line of its own
+    done = _progress.Progress(delay=0.0)
+    with _progress.guard(done) as bar:  # a call that ends well leaves nothing to close
+        bar(1_000, 1_000)
+    assert capsys.readouterr().err == "\rsimulating: 100% (1,000/1,000 paths)\n"
+
+
+def test_a_display_that_cannot_write_does_not_fail_the_run(default_world):
+    # no stderr (pythonw, a service) or a closed one: the run completes, its bits unchanged
+    child = textwrap.dedent("""
+        import sys, numpy as np, geoscenario as gs
+        w = gs.World.default()
+        ref = w.simulate(3_000, seed=2, progress=False)
+        for stderr in (None, open(__import__("os").devnull, "w")):
+            if stderr is not None:
+                stderr.close()
+            sys.stderr = stderr
+            for run in (lambda: w.simulate(3_000, seed=2, progress=True),
+                        lambda: w.simulate_summary(3_000, seed=2, progress=True)):
+                got = run()
+            assert np.array_equal(w.simulate(3_000, seed=2, progress=True).paths("potash_spot"),
+                                  ref.paths("potash_spot"))
+            post = ref.with_views(gs.View.mean("potash_spot", 400.0), progress=True)
+            ref.efficient_frontier(n_points=3, progress=True)
+        print("OK")
+    """)
+    p = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "OK", p.stdout + p.stderr
+
+
+def test_a_callback_that_raises_cancels_the_work():
+    # the error comes back at once, the workers cancelled (not run to the end holding the GIL):
+    # the call uses a small part of the CPU time of the whole run
+    world = gs.World.default()
+    core, n = world._core, 400_000
+    run = lambda cb: core.simulate(n, 24, 0, False, 1, int(gs._core.DEFAULT_CHUNK), 0, n, cb, False)  # noqa: E731
+    run(None)  # the first run also maps its output memory: time the second
+    c0 = time.process_time()
+    run(None)
+    full = time.process_time() - c0
+    calls = []
+
+    def fail(done, total):
+        calls.append(done)
+        raise ValueError("display broke")
+
+    c0 = time.process_time()
+    with pytest.raises(ValueError, match="display broke"):
+        run(fail)
+    used = time.process_time() - c0
+    assert calls and calls[0] < n  # raised mid-run
+    assert used < 0.5 * full, (used, full)
 
 
 # ---------------------------------------------------------------------------- warnings
