@@ -5,12 +5,18 @@ from __future__ import annotations
 
 def percent(x: float) -> str:
     """A probability or level as a percentage, to four significant digits without
-    trailing zeros: 0.95 → ``95%``, 0.975 → ``97.5%``, 1/3 → ``33.33%``.
+    trailing zeros: 0.95 → ``95%``, 0.975 → ``97.5%``, 1/3 → ``33.33%``; a level below 1
+    never prints as ``100%`` (0.99999 → ``99.999%``).
 
-    >>> percent(0.95), percent(0.975), percent(0.995), percent(1 / 3), percent(0.0)
-    ('95%', '97.5%', '99.5%', '33.33%', '0%')
+    >>> percent(0.95), percent(0.975), percent(0.995), percent(1 / 3), percent(0.0), percent(0.99999)
+    ('95%', '97.5%', '99.5%', '33.33%', '0%', '99.999%')
     """
-    return f"{100 * x:.4g}%"
+    digits = 4
+    text = f"{100 * x:.{digits}g}"
+    while x < 1 and text == "100" and digits < 17:
+        digits += 1
+        text = f"{100 * x:.{digits}g}"
+    return text + "%"
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:

@@ -168,6 +168,9 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
 # ============================================================================ inputs
 def _by_column(name: str, value: Any) -> Any:
     """A Series indexed by column name as the dict it stands for (other values as given)."""
+    if name == "cost_bps" and isinstance(value, pd.DataFrame | pd.Series) and isinstance(value.index, pd.DatetimeIndex):
+        raise invalid(name, "costs do not vary over time: give a number, or a dict or Series of "
+                      f"basis points indexed by column name, got a {type(value).__name__} indexed by dates")
     if not isinstance(value, pd.Series):
         return value
     if isinstance(value.index, pd.DatetimeIndex):
@@ -223,7 +226,8 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
 def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
         if not _validate.is_real(v) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
-            raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {v!r}")
+            got = repr(v) if _validate.is_real(v) or isinstance(v, str | type(None)) else f"a {type(v).__name__}"
+            raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {got}")
         return _validate.to_float(v)
 
     if isinstance(cost_bps, Mapping):

@@ -153,7 +153,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
         if not 0 < _validate.to_float(given) <= MAX_PERIODS_PER_YEAR:  # NaN fails
             raise invalid("periods_per_year", f"must be in (0, {MAX_PERIODS_PER_YEAR:,}], got {given}")
-        return float(given)
+        return _validate.to_float(given)
     if len(idx) < 2:
         raise invalid(arg, "needs at least two dates")
     # nanoseconds since the epoch whatever the unit or time zone of the index
@@ -641,6 +641,15 @@ def _log_ou_result(
             "sticky quoted prices, so jumps alone "
             "explain the moves); hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
         )
+    kappa_t = float(est[0]) * float(raw["n_obs"]) * float(raw["dt"])  # κ × the data's span in years
+    held = jumps and status[0] == "fixed"
+    if not held and "kappa" not in at_bound and 0 < kappa_t < 0.1:
+        notes.append(
+            f"the mean reversion is too slow to identify: κ = {est[0]:.3g} per year, a half-life of "
+            f"{math.log(2) / est[0]:,.0f} years against {float(raw['n_obs']) * float(raw['dt']):.1f} years of "
+            f"data (κT = {kappa_t:.2g}), so θ = {est[1]:.4g} is not a level the data show (a trend or a random "
+            "walk); fit a longer window, or hold κ and θ with jumps=True, fixed={...}"
+        )
     if not raw["hessian_ok"]:
         notes.append("the observed information is not positive definite: standard errors are NaN")
     if not raw["converged"]:
@@ -804,13 +813,21 @@ def log_ou(
                 )
             fixed_vals[i] = float(diffusion.table["estimate"].iloc[i])
         first_stage = diffusion
-    raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
+    try:
+        raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
+    except NumericalError as e:
+        slow = [n for n in (diffusion.notes if diffusion is not None else []) if "too slow to identify" in n]
+        if slow:  # the likely cause, which the jump likelihood's failure does not show
+            raise NumericalError(f"{e}; the diffusion fit says why: {slow[0]}") from None
+        raise
     return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
 
 
-_WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance")
+_WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance",
+                  "too slow to identify")
 """Marks of the notes that make a fit doubtful (no interior maximum, NaN standard errors,
-no convergence): :func:`log_ou` also raises them as a ``RuntimeWarning``."""
+no convergence, mean reversion too slow for the data to show): :func:`log_ou` also
+raises them as a ``RuntimeWarning``."""
 
 
 def _warn_notes(result: CalibrationResult) -> CalibrationResult:

@@ -65,9 +65,6 @@ class Strategy:
         object.__setattr__(self, "weights", {str(k): _validate.to_float(v) for k, v in self.weights.items()})
         object.__setattr__(self, "cost_bps", _validate.to_float(self.cost_bps))  # a Fraction, a NumPy scalar, ...
 
-    def __hash__(self) -> int:  # equal strategies (weights in any order) hash alike
-        return hash((self.name, frozenset(self.weights.items()), self.cost_bps))
-
     def to_dict(self) -> dict[str, Any]:
         """The config table of this strategy.
 

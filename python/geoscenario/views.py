@@ -80,9 +80,9 @@ class View:
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
                 raise invalid("view.value", f"a probability must be in [0, 1], got {v}")
         # stored as floats (a Fraction or a NumPy scalar formats and compares like one)
-        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "value", _validate.to_float(self.value))
         if self.threshold is not None:
-            object.__setattr__(self, "threshold", float(self.threshold))
+            object.__setattr__(self, "threshold", _validate.to_float(self.threshold))
 
     @classmethod
     def mean(cls, series: str, value: float, op: str = "==", month: int | str | None = None) -> View:
@@ -403,8 +403,8 @@ class Allocation:
                 and (self.expected_return, self.cvar, self.var, self.alpha, self.status)
                 == (other.expected_return, other.cvar, other.var, other.alpha, other.status))
 
-    def __hash__(self) -> int:
-        return hash((tuple(self.weights.items()), self.expected_return, self.cvar, self.var, self.alpha, self.status))
+    # the weights are a (mutable) Series: compared by value, not hashable
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         # every leg that prints as other than 0.0%, shorts included

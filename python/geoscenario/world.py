@@ -306,6 +306,15 @@ class World:
                 if ".".join(parts[:i]) in leaves:
                     raise invalid(".".join(parts[:i]), f"is given a value and, through {key!r}, a table")
         d = copy.deepcopy(self.to_dict())
+        # a correlation pair may be written either way round: "correlations.b.a" replaces the
+        # pair stored as correlations.a.b (given both ways here, it is given twice)
+        stored = d.get("correlations", {})
+        for key in list(leaves):
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "correlations" and parts[2] in stored:
+                row = stored[parts[2]]
+                if isinstance(row, dict) and row.pop(parts[1], None) is not None and not row:
+                    del stored[parts[2]]
         created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
         for key, value in leaves.items():
             parts = key.split(".")

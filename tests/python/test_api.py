@@ -48,6 +48,14 @@ def test_a_correlation_pair_written_either_way_round_gives_an_equal_world(defaul
     w = gs.World.from_dict(d)
     assert w == default_world and hash(w) == hash(default_world) and w.to_dict() == default_world.to_dict()
     assert_bit_identical(w.simulate(500, seed=3), default_world.simulate(500, seed=3))
+    # with_params replaces a pair written either way round (the default TOML writes this
+    # one under the later factor)
+    for path in ("correlations.middle_corridor_volume.bilateral_trade", "correlations.bilateral_trade.middle_corridor_volume"):
+        changed = default_world.with_params({path: 0.3})
+        assert changed.to_dict()["correlations"]["bilateral_trade"] == {"middle_corridor_volume": 0.3}
+    with pytest.raises(gs.ConfigError, match="this pair is given twice"):
+        default_world.with_params({"correlations.middle_corridor_volume.bilateral_trade": 0.3,
+                                   "correlations.bilateral_trade.middle_corridor_volume": 0.3})
 
 
 def test_dict_round_trip(default_world):
@@ -952,8 +960,8 @@ def test_a_display_that_cannot_write_does_not_fail_the_run(default_world):
 
 
 def test_a_callback_that_raises_cancels_the_work():
-    # the error comes back at once, the workers cancelled (not run to the end holding the GIL):
-    # the call uses a small part of the CPU time of the whole run
+    # the error comes back at once, the workers cancelled (not run to the end holding the
+    # GIL): after the raise, the process uses a small part of the CPU time of a whole run
     world = gs.World.default()
     core, n = world._core, 400_000
     run = lambda cb: core.simulate(n, 24, 0, False, 1, int(gs._core.DEFAULT_CHUNK), 0, n, cb, False)  # noqa: E731
@@ -961,18 +969,19 @@ def test_a_callback_that_raises_cancels_the_work():
     c0 = time.process_time()
     run(None)
     full = time.process_time() - c0
-    calls = []
+    raised_at: list[tuple[int, float]] = []
 
     def fail(done, total):
-        calls.append(done)
+        raised_at.append((done, time.process_time()))
         raise ValueError("display broke")
 
-    c0 = time.process_time()
     with pytest.raises(ValueError, match="display broke"):
         run(fail)
-    used = time.process_time() - c0
-    assert calls and calls[0] < n  # raised mid-run
-    assert used < 0.5 * full, (used, full)
+    after = time.process_time() - raised_at[0][1]
+    if raised_at[0][0] >= n:  # a machine that ends the run before its first report (0.1 s)
+        pytest.skip("the run ended before the engine's first progress report")
+    assert len(raised_at) == 1  # raised once, mid-run
+    assert after < 0.25 * full, (after, full)
 
 
 # ---------------------------------------------------------------------------- warnings

@@ -486,6 +486,16 @@ def test_series_of_weights_and_costs_are_the_dicts_they_stand_for(prices):
     assert a.rebalance == b.rebalance == "monthly" and a.cost_desc == b.cost_desc
 
 
+def test_costs_over_time_are_refused_with_what_to_give_instead(prices):
+    over_time = (pd.Series(5.0, index=prices.index), pd.DataFrame({"ntr_adj_close": 5.0}, index=prices.index))
+    for costs in over_time:
+        with pytest.raises(gs.ConfigError, match="costs do not vary over time: give a number, or a dict or Series") as err:
+            gs.backtest(prices, ARB, cost_bps=costs)
+        assert err.value.path == "cost_bps"
+    with pytest.raises(gs.ConfigError, match=r"got a DataFrame$"):  # named, not printed whole
+        gs.backtest(prices, ARB, cost_bps=pd.DataFrame({"x": range(500)}))
+
+
 def test_columns_not_held_may_hold_anything(prices):
     odd = prices.assign(note="x", flag=True, when=prices.index, big=np.inf)
     a = gs.backtest(odd, ARB, rebalance="monthly")

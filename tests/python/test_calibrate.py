@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import doctest
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -369,6 +370,23 @@ def test_a_trending_series_is_said_to_lack_mean_reversion(jumps):
     for scale in (1.0, 1e-3):
         with pytest.raises(gs.NumericalError, match=r"so close to 1 .* no detectable mean reversion"):
             gs.calibrate.log_ou(s * scale, jumps=jumps)
+
+
+def test_a_mean_reversion_too_slow_for_the_data_is_said_to_be_so():
+    # a trend with more noise: θ = 3e280 fits in a double, but κT = 0.005 shows nothing
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    s = pd.Series(np.exp(0.05 * np.arange(60) + np.random.default_rng(2).normal(0, 0.0026, 60)), index=idx)
+    for scale in (1.0, 1e-3, 1e6):
+        with pytest.warns(RuntimeWarning, match=r"too slow to identify: κ = .* half-life of .* years against 4\.9"):
+            fit = gs.calibrate.log_ou(s * scale)
+        assert fit.params["kappa"] * 59 / 12 < 0.1 and any("too slow" in n for n in fit.notes)
+    with pytest.raises(gs.NumericalError, match="the diffusion fit says why: the mean reversion is too slow"):
+        gs.calibrate.log_ou(s, jumps=True)
+    # a real, mean-reverting series says nothing of the kind
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+    assert not fit.notes
 
 
 # ---------------------------------------------------------------------------- betas

@@ -157,13 +157,6 @@ def test_a_strategy_outside_the_configs_bounds_is_refused_when_made(kwargs, path
     assert "bad" in gs.World.default().with_strategies(gs.Strategy("bad", **edge)).strategies
 
 
-def test_strategies_hash_as_they_compare():
-    a = gs.Strategy("x", {"hk_equity": 1.0, "global_equity": 0.5}, cost_bps=5)
-    b = gs.Strategy("x", {"global_equity": 0.5, "hk_equity": 1.0}, cost_bps=5, description="same weights")
-    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
-    assert a != gs.Strategy("x", {"hk_equity": 1.0, "global_equity": 0.5}, cost_bps=6)
-
-
 def test_a_worlds_strategies_carry_their_descriptions_and_give_the_world_back():
     w = gs.World.default()
     tables = w.to_dict()["strategies"]

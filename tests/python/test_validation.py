@@ -228,8 +228,10 @@ def test_correlation_structure_errors():
         DEFAULT.with_params,
         {"correlations.potash_spot.roadmap_projects_done": 0.1},
     )
-    # the same pair given in both orders
-    raises_at("correlations.hk_equity.global_equity", DEFAULT.with_params, {"correlations.hk_equity.global_equity": 0.6})
+    # the same pair given in both orders in one config (with_params replaces it instead)
+    d = DEFAULT.to_dict()
+    d["correlations"]["hk_equity"] = {"global_equity": 0.6}
+    raises_at("correlations.hk_equity.global_equity", gs.World.from_dict, d)
     raises_at("correlations.potash_spot.global_equity", DEFAULT.with_params, {"correlations.potash_spot.global_equity": "0.1"})
 
 
@@ -1053,6 +1055,8 @@ def test_a_float32_number_is_the_decimal_it_prints_as_in_every_entry_point(defau
     sim = default_world.simulate(500, seed=1, progress=False)
     mix = {"commodities_arbitrage": f32, "direct_belarus": np.float32(0.8)}
     assert sim.mix_nav(mix).tobytes() == sim.mix_nav({"commodities_arbitrage": 0.2, "direct_belarus": 0.8}).tobytes()
+    view = gs.View.prob_above("potash_spot", np.float32(450.1), np.float32(0.3))
+    assert (view.threshold, view.value) == (450.1, 0.3) and gs.View.mean("potash_spot", np.float16(400.5)).value == 400.5
 
 
 @pytest.mark.parametrize("masked", [np.ma.masked, np.ma.array(450.0, mask=True), np.ma.array(450.0, mask=False)])

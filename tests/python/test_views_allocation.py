@@ -263,14 +263,16 @@ def test_allocation_under_a_posterior_beats_every_other_portfolio_at_scale():
         assert best <= _weighted_cvar(-(r @ x), post.weights, 0.95) + 1e-9, x
 
 
-def test_allocations_compare_and_hash_by_value(sim5k):
+def test_allocations_compare_by_value(sim5k):
     import copy
     import pickle
 
     a, b = sim5k.allocate(0.95), sim5k.allocate(0.95)
-    assert a == b and hash(a) == hash(b) and a in [b] and len({a, b}) == 1
+    assert a == b and a in [b]
     for c in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a)):
-        assert c == a and hash(c) == hash(a)
+        assert c == a
+    with pytest.raises(TypeError, match="unhashable"):  # its weights are a mutable Series
+        hash(a)
     assert a != sim5k.allocate(0.9) and a != "an allocation"
     shuffled = gs.Allocation(a.weights.iloc[::-1], a.expected_return, a.cvar, a.var, a.alpha, a.status)
     assert shuffled != a  # the same weights in another order are another table
