@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -166,14 +167,21 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
 
 
 # ============================================================================ inputs
+def _dated(index: pd.Index) -> bool:
+    """Whether an index holds dates (timestamps, periods or ``datetime.date`` objects)."""
+    if isinstance(index, pd.DatetimeIndex | pd.PeriodIndex):
+        return True
+    return index.dtype == object and len(index) > 0 and all(isinstance(v, datetime.date) for v in index)
+
+
 def _by_column(name: str, value: Any) -> Any:
     """A Series indexed by column name as the dict it stands for (other values as given)."""
-    if name == "cost_bps" and isinstance(value, pd.DataFrame | pd.Series) and isinstance(value.index, pd.DatetimeIndex):
+    if name == "cost_bps" and isinstance(value, pd.DataFrame | pd.Series) and _dated(value.index):
         raise invalid(name, "costs do not vary over time: give a number, or a dict or Series of "
                       f"basis points indexed by column name, got a {type(value).__name__} indexed by dates")
     if not isinstance(value, pd.Series):
         return value
-    if isinstance(value.index, pd.DatetimeIndex):
+    if _dated(value.index):
         raise invalid(name, "a Series indexed by dates is one column over time: pass a DataFrame "
                       "(series.to_frame(column)) or a Series indexed by column name")
     if not value.index.is_unique:

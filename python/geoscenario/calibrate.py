@@ -641,14 +641,18 @@ def _log_ou_result(
             "sticky quoted prices, so jumps alone "
             "explain the moves); hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
         )
-    kappa_t = float(est[0]) * float(raw["n_obs"]) * float(raw["dt"])  # κ × the data's span in years
-    held = jumps and status[0] == "fixed"
-    if not held and "kappa" not in at_bound and 0 < kappa_t < 0.1:
+    # mean reversion too slow for the data to show: judged on the diffusion (AR(1)) fit,
+    # since the joint jump likelihood drives κ towards 0 on sticky prices that do revert
+    # (its own note says so); not when the user holds κ or θ
+    span = float(raw["n_obs"]) * float(raw["dt"])  # years of data
+    kappa = float(est[0]) if not jumps else (float(diffusion.params["kappa"]) if diffusion is not None else 0.0)
+    held = jumps and bool((status[:2] == "fixed").any())
+    if not held and "kappa" not in at_bound and 0 < kappa * span < 0.1:
         notes.append(
-            f"the mean reversion is too slow to identify: κ = {est[0]:.3g} per year, a half-life of "
-            f"{math.log(2) / est[0]:,.0f} years against {float(raw['n_obs']) * float(raw['dt']):.1f} years of "
-            f"data (κT = {kappa_t:.2g}), so θ = {est[1]:.4g} is not a level the data show (a trend or a random "
-            "walk); fit a longer window, or hold κ and θ with jumps=True, fixed={...}"
+            f"the mean reversion is too slow to identify: κ = {kappa:.3g} per year, a half-life of "
+            f"{math.log(2) / kappa:.3g} years against {span:.3g} years of data (κT = {kappa * span:.2g}), "
+            f"so θ = {est[1]:.4g} is not a level the data show (a trend or a random walk); fit a longer "
+            "window, or hold κ and θ with jumps=True, fixed={...}"
         )
     if not raw["hessian_ok"]:
         notes.append("the observed information is not positive definite: standard errors are NaN")

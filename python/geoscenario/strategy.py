@@ -92,3 +92,8 @@ class Strategy:
     def __repr__(self) -> str:
         legs = ", ".join(f"{w:+g} {a}" for a, w in self.weights.items())
         return f"Strategy({self.name!r}: {legs}; {self.cost_bps:g} bps)"
+
+
+# compared by value, but its weights are a mutable dict: not hashable (a frozen dataclass
+# would otherwise claim a hash that then fails on the dict)
+Strategy.__hash__ = None  # type: ignore[assignment,method-assign]

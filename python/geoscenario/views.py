@@ -78,7 +78,7 @@ class View:
             if not _validate.is_finite_real(v):
                 raise invalid(name, f"must be a finite number, got {v!r}")
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
-                raise invalid("view.value", f"a probability must be in [0, 1], got {v}")
+                raise invalid("view.value", f"a probability must be in [0, 1], got {_validate.to_float(v)!r}")
         # stored as floats (a Fraction or a NumPy scalar formats and compares like one)
         object.__setattr__(self, "value", _validate.to_float(self.value))
         if self.threshold is not None:
@@ -318,7 +318,7 @@ def entropy_pool(
     return np.asarray(res["q"]), info
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its own __eq__; unhashable (the weights are a mutable Series)
 class Allocation:
     """Mean–CVaR optimal weights across strategies (Rockafellar–Uryasev LP).
 
@@ -403,7 +403,6 @@ class Allocation:
                 and (self.expected_return, self.cvar, self.var, self.alpha, self.status)
                 == (other.expected_return, other.cvar, other.var, other.alpha, other.status))
 
-    # the weights are a (mutable) Series: compared by value, not hashable
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:

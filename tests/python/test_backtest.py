@@ -487,7 +487,8 @@ def test_series_of_weights_and_costs_are_the_dicts_they_stand_for(prices):
 
 
 def test_costs_over_time_are_refused_with_what_to_give_instead(prices):
-    over_time = (pd.Series(5.0, index=prices.index), pd.DataFrame({"ntr_adj_close": 5.0}, index=prices.index))
+    over_time = (pd.Series(5.0, index=prices.index), pd.DataFrame({"ntr_adj_close": 5.0}, index=prices.index),
+                 pd.Series(5.0, index=prices.index.to_period("D")), pd.Series(5.0, index=list(prices.index.date)))
     for costs in over_time:
         with pytest.raises(gs.ConfigError, match="costs do not vary over time: give a number, or a dict or Series") as err:
             gs.backtest(prices, ARB, cost_bps=costs)

@@ -382,11 +382,19 @@ def test_a_mean_reversion_too_slow_for_the_data_is_said_to_be_so():
         assert fit.params["kappa"] * 59 / 12 < 0.1 and any("too slow" in n for n in fit.notes)
     with pytest.raises(gs.NumericalError, match="the diffusion fit says why: the mean reversion is too slow"):
         gs.calibrate.log_ou(s, jumps=True)
-    # a real, mean-reverting series says nothing of the kind
+    # a real, mean-reverting series says nothing of the kind, even where the joint jump
+    # likelihood drives κ near 0 (sticky prices; the diffusion fit shows the reversion),
+    # nor when the user holds θ
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
     assert not fit.notes
+    sticky = gs.data.potash_monthly("2016-01", "2019-12")
+    for kwargs in ({}, {"fixed": {"theta": 240.0}}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its other notes (NaN standard errors)
+            joint = gs.calibrate.log_ou(sticky, jumps=True, **kwargs)
+        assert joint.params["kappa"] * 4 < 0.1 and not any("too slow" in n for n in joint.notes)
 
 
 # ---------------------------------------------------------------------------- betas

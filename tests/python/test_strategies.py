@@ -157,6 +157,16 @@ def test_a_strategy_outside_the_configs_bounds_is_refused_when_made(kwargs, path
     assert "bad" in gs.World.default().with_strategies(gs.Strategy("bad", **edge)).strategies
 
 
+def test_strategies_compare_by_value_and_are_not_hashable():
+    import collections.abc
+
+    a = gs.Strategy("x", {"hk_equity": 1.0, "global_equity": 0.5}, cost_bps=5)
+    assert a == gs.Strategy("x", {"global_equity": 0.5, "hk_equity": 1.0}, cost_bps=5, description="d")
+    assert not isinstance(a, collections.abc.Hashable)  # its weights are a mutable dict
+    with pytest.raises(TypeError, match="unhashable type: 'Strategy'"):
+        hash(a)
+
+
 def test_a_worlds_strategies_carry_their_descriptions_and_give_the_world_back():
     w = gs.World.default()
     tables = w.to_dict()["strategies"]

@@ -1055,6 +1055,8 @@ def test_a_float32_number_is_the_decimal_it_prints_as_in_every_entry_point(defau
     sim = default_world.simulate(500, seed=1, progress=False)
     mix = {"commodities_arbitrage": f32, "direct_belarus": np.float32(0.8)}
     assert sim.mix_nav(mix).tobytes() == sim.mix_nav({"commodities_arbitrage": 0.2, "direct_belarus": 0.8}).tobytes()
+    with pytest.raises(gs.ConfigError, match=r"must be in \[0, 1\], got 1\.01$"):  # as printed, too
+        gs.View.prob_above("potash_spot", 1.0, np.float32(1.01))
     view = gs.View.prob_above("potash_spot", np.float32(450.1), np.float32(0.3))
     assert (view.threshold, view.value) == (450.1, 0.3) and gs.View.mean("potash_spot", np.float16(400.5)).value == 400.5
 
