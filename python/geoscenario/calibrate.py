@@ -649,7 +649,8 @@ def _log_ou_result(
     held = jumps and bool((status[:2] == "fixed").any())
     if not held and "kappa" not in at_bound and 0 < kappa * span < 0.1:
         notes.append(
-            f"the mean reversion is too slow to identify: κ = {kappa:.3g} per year, a half-life of "
+            f"the mean reversion is too slow to identify: κ = {kappa:.3g} per year"
+            f"{' in the diffusion fit' if jumps else ''}, a half-life of "
             f"{math.log(2) / kappa:.3g} years against {span:.3g} years of data (κT = {kappa * span:.2g}), "
             f"so θ = {est[1]:.4g} is not a level the data show (a trend or a random walk); fit a longer "
             "window, or hold κ and θ with jumps=True, fixed={...}"
