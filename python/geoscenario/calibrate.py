@@ -964,6 +964,10 @@ def factor_betas(
                 f"factor_returns.{c}",
                 "names a row of the table twice (factor names must be distinct and not 'alpha' or 'vol'): rename it",
             )
+    assets = [str(c) for c in a.columns]
+    for c in assets:  # 1 and "1" are one name in the table
+        if assets.count(c) > 1:
+            raise invalid(f"asset_returns.{c}", "names a row of the table twice (asset names must be distinct as text): rename it")
     for c in a.columns:
         col = a[c].to_numpy()
         if (col == col[0]).all():
@@ -1138,6 +1142,10 @@ def calibrate_world(
                 raise
             rule = str(e).removeprefix(f"{e.path}: ")
             raise invalid("potash" + e.path.removeprefix("series"), rule) from None
+        except NumericalError as e:
+            if not str(e).startswith("series:"):
+                raise
+            raise NumericalError("potash" + str(e).removeprefix("series")) from None
         fits["potash"] = fit
         in_force = world.parameters()
         for p in PARAMS:
@@ -1158,11 +1166,14 @@ def calibrate_world(
                 continue
             # scenarios that do not set p take the base's value: it changes for them too
             for other in names:
-                if other != base and in_force.at[(other, factor, p), "source"] == "base":
+                # a scenario that inherits the base's value, or the default that the base
+                # now overrides (an optional jump parameter nobody set), follows the new base
+                source, old = in_force.at[(other, factor, p), "source"], float(in_force.at[(other, factor, p), "value"])
+                if other != base and (source == "base" or (source == "default" and new != old)):
                     inherited.append(
                         {
                             "parameter": f"scenarios.{other}.{factor}.{p}",
-                            "old": float(in_force.at[(other, factor, p), "value"]),
+                            "old": old,
                             "new": new,
                             "std_err": se,
                             "source": f"inherited from scenarios.{base}",
@@ -1182,7 +1193,14 @@ def calibrate_world(
                 raise invalid(
                     f"asset_returns.{c}", f"is not an asset of the world ({', '.join(assets)})"
                 )
-        for c in getattr(factor_returns, "columns", []):
+        f_cols = (
+            [factor_returns.name]
+            if isinstance(factor_returns, pd.Series)
+            else list(getattr(factor_returns, "columns", []))
+        )
+        for c in f_cols:
+            if c is None:
+                raise invalid("factor_returns", "a Series must be named after the factor it holds")
             if c not in factors:
                 raise invalid(
                     f"factor_returns.{c}", f"is not a factor of the world ({', '.join(factors)})"

@@ -649,6 +649,44 @@ def test_calibrating_the_base_reports_the_scenarios_that_inherit():
     assert not own["source"].str.startswith("inherited").any()
 
 
+def test_a_jump_parameter_left_at_its_default_follows_the_calibrated_base_and_is_reported():
+    # nobody sets bull's (or base's) jumps: bull had the default 0, and follows the base's fit
+    d = gs.World.default().to_dict()
+    for scen in ("base", "bull"):
+        for p in ("lambda", "mu_j", "sigma_j"):
+            del d["scenarios"][scen]["potash_spot"][p]
+    world = gs.World.from_dict(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's own notes
+        new, changes = world.calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+    after = new.parameters()
+    for p in ("lambda", "mu_j", "sigma_j"):
+        row = changes.loc[f"scenarios.bull.potash_spot.{p}"]
+        assert row["old"] == 0.0 and row["source"] == "inherited from scenarios.base"
+        assert row["new"] == after.at[("bull", "potash_spot", p), "value"] == changes.at[f"scenarios.base.potash_spot.{p}", "new"]
+    assert after.at[("bull", "potash_spot", "lambda"), "value"] > 0
+    # a fit without jumps leaves the default 0 where it was: no row for an unchanged value
+    _, flat = world.calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"), jumps=False)
+    assert not any(".bull." in i for i in flat.index)
+
+
+def test_a_failed_calibration_names_the_argument_given():
+    with pytest.raises(gs.NumericalError, match=r"^potash: AR\(1\) coefficient"):
+        gs.World.default().calibrated(potash=gs.data.potash_monthly("2020-01", "2021-12"))
+    f = pd.DataFrame({"global_equity": np.random.default_rng(0).normal(0, 0.04, 60)},
+                     index=pd.date_range("2015-01-01", periods=60, freq="MS"))
+    a = (1.2 * f["global_equity"]).rename("fertilizer_producers") + np.random.default_rng(1).normal(0, 0.02, 60)
+    for series, path in ((f["global_equity"].rename("foo"), "factor_returns.foo"),
+                         (f["global_equity"].rename(None), "factor_returns")):
+        with pytest.raises(gs.ConfigError) as err:
+            gs.World.default().calibrated(asset_returns=a, factor_returns=series)
+        assert err.value.path == path
+    twice = pd.concat([a.rename(1), a.rename("1")], axis=1)
+    with pytest.raises(gs.ConfigError, match="names a row of the table twice") as err:
+        gs.calibrate.factor_betas(twice, f)
+    assert err.value.path == "asset_returns.1"
+
+
 # ---------------------------------------------------------------------------- docs
 @pytest.mark.parametrize("module", [cal, gs.data])
 def test_docstring_examples_run(module):
