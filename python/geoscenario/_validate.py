@@ -26,14 +26,9 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def level(q: Any) -> float:
-    """A probability level (a quantile's, ``alpha``) as a double (:func:`to_float`)."""
-    return to_float(q)  # NaN beyond the double range: refused as out of [0, 1]
-
-
 def levels(name: str, q: Any) -> np.ndarray:
     """Probability levels in [0, 1]: a real number (:func:`is_real`) or an array or nested
-    sequence of them, as a float array of the same shape (each value by :func:`level`);
+    sequence of them, as a float array of the same shape (each value by :func:`to_float`);
     otherwise a ConfigError naming ``name``."""
     try:
         arr = np.asarray(q, dtype=object) if not isinstance(q, np.ndarray) or q.dtype.kind == "O" else q
@@ -43,7 +38,7 @@ def levels(name: str, q: Any) -> np.ndarray:
         arr = np.array(np.nan)
     elif arr.dtype.kind not in "iufO":  # strings, booleans, dates
         arr = np.array(np.nan)
-    out = np.vectorize(level, otypes=[float])(arr) if arr.size else arr.astype(float)
+    out = np.vectorize(to_float, otypes=[float])(arr) if arr.size else arr.astype(float)
     if not ((out >= 0) & (out <= 1)).all():  # NaN fails both
         raise invalid(name, f"must be levels in [0, 1], got {q!r}")
     return out

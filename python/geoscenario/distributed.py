@@ -100,6 +100,13 @@ def _run_shard(job: Any, pass_bytes: bytes, start: int, end: int, threads: int |
     return job.run(pass_bytes, start, end, threads, 2048, None)
 
 
+def _check_run(world: World, n: int, h: int, seed: int, antithetic: bool, qmc: bool) -> None:
+    """The run-level rules (paths per scenario, antithetic pairs, QMC, the horizon),
+    checked here by a run of an empty range of paths rather than on every worker,
+    whose failures would be retried."""
+    world._core.simulate(n, h, seed, antithetic, None, int(_core.DEFAULT_CHUNK), 0, 0, None, qmc)
+
+
 def _check_world(world: Any) -> None:
     if not isinstance(world, World):
         raise invalid("world", f"must be a geoscenario World, got {type(world).__name__}")
@@ -320,9 +327,7 @@ def simulate_horizon(
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
     _check_gather(n, len(names))
-    # the run-level rules (paths per scenario, antithetic pairs, QMC), checked here on an
-    # empty range rather than on every worker, whose failures would be retried
-    world._core.simulate(n, h, s, anti, None, int(_core.DEFAULT_CHUNK), 0, 0, None, q)
+    _check_run(world, n, h, s, anti, q)
     _validate.late_onsets(world, h)
     toml = world.to_toml()
     futures = [
@@ -473,9 +478,7 @@ def sweep(
                 changes[k] = v
         try:  # validated here, not on the workers, whose failures would be retried
             point = world.with_params(changes)
-            # the run-level rules (paths per scenario, the horizon) on an empty range
-            h_run = point.horizon_months if h_point is None else h_point
-            point._core.simulate(n, h_run, s, False, None, int(_core.DEFAULT_CHUNK), 0, 0, None, False)
+            _check_run(point, n, point.horizon_months if h_point is None else h_point, s, False, False)
             tomls.append(point.to_toml())
         except ConfigError as e:
             hint = ("; paths that must change together, as probabilities that sum to 1, "

@@ -156,14 +156,14 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     for i, lab in enumerate(labels):
         if lab in labels[:i]:
             raise invalid("quantiles", f"give each level once: {qs[labels.index(lab)]!r} and {qs[i]!r} are both {lab}")
-    return [_validate.level(q) for q in qs]
+    return [_validate.to_float(q) for q in qs]
 
 
 def quantile_label(q: float) -> str:
     """Column label of quantile level q, in percent: ``q05`` for 0.05, ``q12.5`` for 0.125,
     ``q0.1`` for 0.001, ``q49.99999`` for 0.4999999 (12 significant digits: a label
     never rounds to another level's)."""
-    pct = _validate.level(q) * 100
+    pct = _validate.to_float(q) * 100
     if abs(pct - round(pct)) < 1e-9:
         return f"q{round(pct):02d}"
     return f"q{pct:.12g}"
@@ -181,7 +181,7 @@ def check_alpha(alpha: float) -> float:
         flipped = 1.0 - _validate.to_float(alpha)
         hint = f"; did you mean {flipped:g}?" if flipped < 1.0 else ""  # not for 1e-300
         raise invalid("alpha", f"is the confidence level, in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}{hint}")
-    return _validate.level(alpha)
+    return _validate.to_float(alpha)
 
 
 class SummaryResult:

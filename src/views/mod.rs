@@ -236,11 +236,9 @@ pub fn entropy_pooling(
     };
     // the prior meets the views as it stands: it is the posterior, bit for bit
     // (relative entropy exactly 0, which callers may test)
-    let (q, ln_q) = if iterations == 0 && !restricted {
-        (p, lnp.clone())
-    } else {
-        (q, ln_q)
-    };
+    let unchanged = iterations == 0 && !restricted;
+    let ln_q: &[f64] = if unchanged { &lnp } else { &ln_q };
+    let q = if unchanged { p } else { q };
 
     let [kl, ent] = sum_by(q.len(), |i| {
         if q[i] > 0.0 {
