@@ -49,7 +49,11 @@ __all__ = [
 
 
 # read by the engine once per process (README, "Environment variables")
-_ENVIRONMENT = {"GEOSCENARIO_SIMD": ("generic", "avx2", "avx512"), "GEOSCENARIO_HUGE_PAGES": ("0", "1")}
+_ENVIRONMENT = {
+    "GEOSCENARIO_SIMD": ("generic", "avx2", "avx512"),
+    "GEOSCENARIO_GATHERS": ("0", "1"),
+    "GEOSCENARIO_HUGE_PAGES": ("0", "1"),
+}
 
 
 def _check_environment() -> None:

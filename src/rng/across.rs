@@ -209,6 +209,7 @@ impl PathsRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::tests::tiers_and_look_ups;
     use crate::simd::multiversion;
 
     /// Normals and uniforms filled, then one of each drawn alone, then a batch of normals.
@@ -239,7 +240,7 @@ mod tests {
     #[test]
     fn lanes_equal_each_paths_scalar_draws_on_every_tier() {
         use crate::simd;
-        let best = simd::set_max_level(simd::AVX512);
+        let (best, gathers) = (simd::set_max_level(simd::AVX512), simd::gathers());
         for antithetic in [false, true] {
             // a full block, a partial one, and paths whose high counter word is set
             for (first, lanes) in [(0u64, WIDTH), (1 << 33, 5), (77, 1)] {
@@ -247,14 +248,19 @@ mod tests {
                     .map(|l| PathRng::new(99, first + l as u64, antithetic))
                     .collect();
                 let block = PathsRng::new(&paths);
-                for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
+                for (tier, gather) in tiers_and_look_ups() {
                     let used = simd::set_max_level(tier);
+                    simd::set_gathers(gather);
                     for n in [1, 7, 8, 9, 16, 17, 24, 25, 33, 40, 192, 2_000] {
                         let (z, u, z1, u1, zs) = draws(&block, n, 5);
                         for (l, p) in paths.iter().enumerate() {
                             for i in 0..n {
                                 let want = p.normal(5, i as u64).to_bits();
-                                assert_eq!(z[i][l].to_bits(), want, "tier {used}, n {n}, normal {i}, lane {l}");
+                                assert_eq!(
+                                    z[i][l].to_bits(),
+                                    want,
+                                    "tier {used}/{gather}, n {n}, normal {i}, lane {l}"
+                                );
                                 let want = p.uniform(6, i as u64).to_bits();
                                 assert_eq!(u[i][l].to_bits(), want, "tier {used}, n {n}, uniform {i}, lane {l}");
                             }
@@ -269,5 +275,6 @@ mod tests {
             }
         }
         simd::set_max_level(best);
+        simd::set_gathers(gathers);
     }
 }

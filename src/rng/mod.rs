@@ -430,14 +430,29 @@ mod tests {
         );
     }
 
+    /// Every instruction set tier, with the ziggurat's table look-ups as
+    /// gathers and as scalar loads (the generic tier has no gathers).
+    pub(crate) fn tiers_and_look_ups() -> [(u8, bool); 5] {
+        use crate::simd::{AVX2, AVX512, GENERIC};
+        [
+            (GENERIC, false),
+            (AVX2, false),
+            (AVX2, true),
+            (AVX512, false),
+            (AVX512, true),
+        ]
+    }
+
     #[test]
     fn fills_equal_scalar_draws_on_every_tier() {
-        // (other tests may run meanwhile on a capped tier: every tier gives the same bits)
+        // (other tests may run meanwhile on a capped tier or with other look-ups:
+        // they all give the same bits)
         use crate::simd;
         let rng = PathRng::new(42, 123_456_789_012, false);
-        let best = simd::set_max_level(simd::AVX512);
-        for tier in [simd::GENERIC, simd::AVX2, simd::AVX512] {
+        let (best, gathers) = (simd::set_max_level(simd::AVX512), simd::gathers());
+        for (tier, gather) in tiers_and_look_ups() {
             let used = simd::set_max_level(tier);
+            simd::set_gathers(gather);
             // whole chunks of 64 and tails of one to four groups of 16
             // (5,000 normals take the ziggurat's slow path about 20 times)
             for len in [1, 15, 16, 17, 31, 33, 48, 49, 63, 64, 65, 137, 200, 5_000] {
@@ -445,7 +460,7 @@ mod tests {
                 rng.fill_normals(7, &mut z);
                 for (i, &v) in z.iter().enumerate() {
                     let want = rng.normal(7, i as u64).to_bits();
-                    assert_eq!(v.to_bits(), want, "tier {used}, normal {i} of {len}");
+                    assert_eq!(v.to_bits(), want, "tier {used}/{gather}, normal {i} of {len}");
                 }
             }
             for len in [1, 8, 9, 16, 24, 41, 64, 65, 200] {
@@ -459,6 +474,7 @@ mod tests {
             }
         }
         simd::set_max_level(best);
+        simd::set_gathers(gathers);
     }
 
     #[test]

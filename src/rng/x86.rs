@@ -12,6 +12,15 @@ use super::across::WIDTH;
 use super::{ziggurat, PathRng, GROUPS, LANES, M0, M1, W0, W1};
 use std::arch::x86_64::*;
 
+/// `$set(x[layer of ws[k] + o] for k in ks)`: a table's entries as scalar
+/// loads, highest lane first (written out: a closure here would not be inlined
+/// into the `#[target_feature]` function).
+macro_rules! table_loads {
+    ($set:ident, $x:ident, $ws:ident, $o:expr; $($k:literal),*) => {
+        $set($($x[($ws[$k] & ziggurat::LAYER_MASK) as usize + $o]),*)
+    };
+}
+
 /// The largest [`Words::BATCH`].
 const MAX_BATCH: usize = 4;
 
@@ -40,8 +49,9 @@ trait Words: Copy {
     unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]);
     /// [`ziggurat::fast`] of the words `w[..WIDTH]` with the layers' widths `x`:
     /// the signed candidates into `dst[..WIDTH]`, and a set bit for each lane
-    /// not accepted.
-    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64;
+    /// not accepted. The widths are read with gathers or with scalar loads
+    /// (`gather`, see [`crate::simd::gathers`]): the same values.
+    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64], gather: bool) -> u64;
 }
 
 impl Words for __m256i {
@@ -76,12 +86,21 @@ impl Words for __m256i {
         _mm256_storeu_si256(dst[..4].as_mut_ptr() as *mut __m256i, w);
     }
     #[inline(always)]
-    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
-        let w = Self::load(w);
-        // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
-        let i = _mm256_and_si256(w, Self::splat(ziggurat::LAYER_MASK));
-        let xi = _mm256_i64gather_pd::<8>(x.as_ptr(), i);
-        let next = _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i);
+    unsafe fn ziggurat(ws: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64], gather: bool) -> u64 {
+        let w = Self::load(ws);
+        let (xi, next) = if gather {
+            // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
+            let i = _mm256_and_si256(w, Self::splat(ziggurat::LAYER_MASK));
+            (
+                _mm256_i64gather_pd::<8>(x.as_ptr(), i),
+                _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i),
+            )
+        } else {
+            (
+                table_loads!(_mm256_set_pd, x, ws, 0; 3, 2, 1, 0),
+                table_loads!(_mm256_set_pd, x, ws, 1; 3, 2, 1, 0),
+            )
+        };
         let m = _mm256_or_si256(Self::splat(0x4330_0000_0000_0000), _mm256_srli_epi64::<12>(w));
         let u = _mm256_mul_pd(
             _mm256_sub_pd(_mm256_castsi256_pd(m), _mm256_set1_pd(TWO52)),
@@ -126,12 +145,21 @@ impl Words for __m512i {
         _mm512_storeu_epi64(dst[..8].as_mut_ptr() as *mut i64, w);
     }
     #[inline(always)]
-    unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64]) -> u64 {
-        let w = Self::load(w);
-        // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
-        let i = _mm512_and_si512(w, Self::splat(ziggurat::LAYER_MASK));
-        let xi = _mm512_i64gather_pd::<8>(i, x.as_ptr());
-        let next = _mm512_i64gather_pd::<8>(i, x[1..].as_ptr());
+    unsafe fn ziggurat(ws: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64], gather: bool) -> u64 {
+        let w = Self::load(ws);
+        let (xi, next) = if gather {
+            // layer indices below LAYERS: both gathers stay inside the table's LAYERS + 1 entries
+            let i = _mm512_and_si512(w, Self::splat(ziggurat::LAYER_MASK));
+            (
+                _mm512_i64gather_pd::<8>(i, x.as_ptr()),
+                _mm512_i64gather_pd::<8>(i, x[1..].as_ptr()),
+            )
+        } else {
+            (
+                table_loads!(_mm512_set_pd, x, ws, 0; 7, 6, 5, 4, 3, 2, 1, 0),
+                table_loads!(_mm512_set_pd, x, ws, 1; 7, 6, 5, 4, 3, 2, 1, 0),
+            )
+        };
         let m = _mm512_or_si512(Self::splat(0x4330_0000_0000_0000), _mm512_srli_epi64::<12>(w));
         let u = _mm512_mul_pd(
             _mm512_sub_pd(_mm512_castsi512_pd(m), _mm512_set1_pd(TWO52)),
@@ -274,9 +302,10 @@ tiers! {
 #[inline(always)]
 unsafe fn ziggurat_in<V: Words>(w: &[u64], z: &mut [f64]) -> u64 {
     let x = &ziggurat::TABLES.x;
+    let gather = crate::simd::gathers();
     let mut fail = 0;
     for k in (0..w.len()).step_by(V::WIDTH) {
-        fail |= V::ziggurat(&w[k..], x, &mut z[k..]) << k;
+        fail |= V::ziggurat(&w[k..], x, &mut z[k..], gather) << k;
     }
     fail
 }

@@ -588,6 +588,8 @@ def test_report_wraps_what_does_not_fit_a_line():
         ("GEOSCENARIO_SIMD", "avx3", True),
         ("GEOSCENARIO_SIMD", "AVX2", True),
         ("GEOSCENARIO_HUGE_PAGES", "yes", True),
+        ("GEOSCENARIO_GATHERS", "on", True),
+        ("GEOSCENARIO_GATHERS", "0", False),
         ("GEOSCENARIO_SIMD", "generic", False),
         ("GEOSCENARIO_SIMD", "avx512", False),
         ("GEOSCENARIO_HUGE_PAGES", "0", False),

@@ -255,3 +255,36 @@ def test_a_streamed_summary_has_the_same_bits_whatever_the_threads_and_chunks(de
             for t, c in ((1, 2048), (2, 50), (3, 777))]
     for other in runs[1:]:
         assert other.table.equals(runs[0].table) and other.risk.equals(runs[0].risk)
+
+
+_TIER_SCRIPT = r"""
+import hashlib
+import numpy as np
+import geoscenario as gs
+sim = gs.World.default().simulate(20_000, seed=11, progress=False)
+h = hashlib.sha256()
+for name in sim.units:
+    h.update(np.ascontiguousarray(sim.paths(name)).tobytes())
+h.update(sim.scenario.tobytes())
+print(h.hexdigest())
+"""
+
+
+@pytest.mark.parametrize("simd", ["generic", "avx2", "avx512"])
+def test_every_instruction_set_and_table_look_up_gives_the_same_bits(simd):
+    # the ziggurat's table look-ups are vector gathers (Intel) or scalar loads (elsewhere):
+    # both, on every tier the CPU has (a tier it lacks falls back to the best it has)
+    import os
+    import subprocess
+    import sys
+
+    def run(env):
+        res = subprocess.run([sys.executable, "-c", _TIER_SCRIPT], env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stderr
+        return res.stdout.strip()
+
+    reference = run({"GEOSCENARIO_SIMD": "generic", "GEOSCENARIO_GATHERS": "0"})
+    assert len(reference) == 64
+    for gathers in ("0", "1"):
+        assert run({"GEOSCENARIO_SIMD": simd, "GEOSCENARIO_GATHERS": gathers}) == reference, (simd, gathers)
