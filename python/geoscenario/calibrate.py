@@ -655,6 +655,16 @@ def _log_ou_result(
             f"so θ = {est[1]:.4g} is not a level the data show (a trend or a random walk); fit a longer "
             "window, or hold κ and θ with jumps=True, fixed={...}"
         )
+    # κ from an AR(1) fit (this one, or the first stage a jump fit holds it at) reads high
+    # in short samples
+    if first_stage is not None:
+        ar1: tuple[float, int] | None = (float(first_stage.extra["ar"][1]), first_stage.n_obs)
+    else:
+        ar1 = None if jumps else (float(raw["ar"][1]), int(raw["n_obs"]))
+    if ar1 is not None and "kappa" not in at_bound and kappa * span >= 0.1:
+        note = _kendall_note(*ar1, float(raw["dt"]), kappa)
+        if note:
+            notes.append(note)
     if not raw["hessian_ok"]:
         notes.append("the observed information is not positive definite: standard errors are NaN")
     if not raw["converged"]:
@@ -704,6 +714,11 @@ def log_ou(
     x_{t+1} = a + b x_t + s ε on x = ln S, whose conditional MLE is OLS with
     s² = SSR/n; then κ = −ln b / Δ, θ = e^{a/(1−b)} (a level), σ = s sqrt(2κ/(1 − b²)),
     with standard errors from the observed information by the delta method.
+    In short samples κ reads high: b is biased down by about (1 + 3b)/n in n steps
+    (Kendall 1954), which puts κ too high by about 4/(κT) of itself over T years
+    (in simulations with κ = 0.4, the mean estimate from 10 years of monthly data is
+    0.95 and from 25 years 0.61). When Kendall's correction of b moves κ by 10% or
+    more, ``notes`` says so and quotes the corrected κ; the estimate stays the MLE.
     With jumps the transition density is the Gaussian mixture
     Σ_n Pois(n; λΔ) φ(y; a + b x + n μ_J, s² + n σ_J²) (n ≤ ``max_jumps``),
     maximised numerically from the diffusion fit; errors from the numerical
@@ -826,6 +841,27 @@ def log_ou(
             raise NumericalError(f"{e}; the diffusion fit says why: {slow[0]}") from None
         raise
     return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
+
+
+def _kendall_note(b: float, n: int, dt: float, kappa: float) -> str | None:
+    """The note on κ's small-sample bias, if it is 10% or more.
+
+    The OLS estimate b of an AR(1) coefficient with an estimated mean is biased
+    down by about (1 + 3b)/n in n steps (Kendall 1954; Marriott & Pope 1954), so
+    κ = −ln b/Δ reads high: by about 4/(κT) of itself over T years. The
+    corrected coefficient b + (1 + 3b)/n gives the κ the note quotes.
+    """
+    bc = b + (1.0 + 3.0 * b) / n
+    head = (
+        f"κ = {kappa:.3g} per year reads high in {n} steps: Kendall's (1954) correction of the "
+        f"AR coefficient for its small-sample bias, b + (1 + 3b)/n = {b:.4f} + {(1.0 + 3.0 * b) / n:.4f}"
+    )
+    if bc >= 1.0:
+        return f"{head} ≥ 1, cannot exclude a random walk; read κ as an upper estimate, or fit a longer window"
+    corrected = -math.log(bc) / dt
+    if corrected > 0.9 * kappa:
+        return None
+    return f"{head}, gives κ ≈ {corrected:.3g}; read κ as an upper estimate, or fit a longer window"
 
 
 _WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance",

@@ -388,13 +388,72 @@ def test_a_mean_reversion_too_slow_for_the_data_is_said_to_be_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
-    assert not fit.notes
+    assert not any("too slow" in n for n in fit.notes)
     sticky = gs.data.potash_monthly("2016-01", "2019-12")
     for kwargs in ({}, {"fixed": {"theta": 240.0}}):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its other notes (NaN standard errors)
             joint = gs.calibrate.log_ou(sticky, jumps=True, **kwargs)
         assert joint.params["kappa"] * 4 < 0.1 and not any("too slow" in n for n in joint.notes)
+
+
+def _ar1_levels(rng, n: int, kappa: float, sigma: float = 0.3, dt: float = 1 / 12) -> pd.Series:
+    """Exact log-OU levels around 352 (MODEL.md §3), n steps from the stationary law."""
+    b = np.exp(-kappa * dt)
+    s = sigma * np.sqrt((1 - b * b) / (2 * kappa))
+    x = np.empty(n + 1)
+    x[0] = np.log(352.0) + s / np.sqrt(1 - b * b) * rng.standard_normal()
+    for t, z in enumerate(rng.standard_normal(n)):
+        x[t + 1] = np.log(352.0) * (1 - b) + b * x[t] + s * z
+    return pd.Series(np.exp(x), index=pd.date_range("1990-01-31", periods=n + 1, freq="ME"))
+
+
+def test_kappa_reads_high_in_short_samples_as_kendall_says():
+    # E[b̂] ≈ b − (1 + 3b)/n for the OLS AR(1) coefficient of a stationary series with an
+    # estimated mean (Kendall 1954): over 300 series of 120 months b̂ falls short of b (by
+    # 12.5 standard errors here), and the correction the note uses brings its mean back
+    # within 4 (κ = 1, so that no series has b̂ ≥ 1 and none is left out)
+    kappa, n = 1.0, 120
+    b = np.exp(-kappa / 12)
+    rng = np.random.default_rng(5)
+    raw, corrected = [], []
+    for _ in range(300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = gs.calibrate.log_ou(_ar1_levels(rng, n, kappa))
+        bh = fit.extra["ar"][1]
+        raw.append(bh)
+        corrected.append(bh + (1 + 3 * bh) / fit.n_obs)
+    raw, corrected = np.array(raw), np.array(corrected)
+    se = raw.std(ddof=1) / np.sqrt(len(raw))
+    assert b - raw.mean() > 4 * se
+    assert abs(corrected.mean() - b) < 4 * se
+    # the note quotes that correction's κ, here on the shipped potash series
+    fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+    bh, n_obs = fit.extra["ar"][1], fit.n_obs
+    want = -np.log(bh + (1 + 3 * bh) / n_obs) * 12
+    (note,) = [x for x in fit.notes if "Kendall" in x]
+    assert f"gives κ ≈ {want:.3g};" in note and f"κ = {fit.params['kappa']:.3g} per year" in note
+    assert round(want, 2) == 0.13  # docs/MODEL.md §3
+    # a jump fit with κ from the AR(1) stage carries the same note; a long sample none
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jumps = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1")
+    assert note in jumps.notes
+    long = gs.calibrate.log_ou(_ar1_levels(np.random.default_rng(6), 3000, 0.4))
+    assert not any("Kendall" in x for x in long.notes)
+
+
+def test_the_kappa_note_says_when_the_correction_reaches_a_random_walk():
+    # b̂ + (1 + 3b̂)/n ≥ 1: no corrected κ to quote
+    for seed in range(50):
+        fit = gs.calibrate.log_ou(_ar1_levels(np.random.default_rng(seed), 60, 0.3))
+        bh = fit.extra["ar"][1]
+        if bh + (1 + 3 * bh) / fit.n_obs >= 1 and fit.params["kappa"] * 5 >= 0.1:
+            (note,) = [x for x in fit.notes if "Kendall" in x]
+            assert "cannot exclude a random walk" in note and "gives κ" not in note
+            return
+    pytest.fail("no seed gave a corrected coefficient of 1 or more")
 
 
 # ---------------------------------------------------------------------------- betas
