@@ -163,6 +163,7 @@ def main() -> None:
     args = p.parse_args()
     n, h = args.paths, args.steps
     print(f"CPU: {cpu_model()} · {os.cpu_count()} logical cores · numpy {np.__version__} · geoscenario {gs.__version__}")
+    print(f"engine: {gs._core.SIMD} instructions, table look-ups by {'gathers' if gs._core.GATHERS else 'scalar loads'}")
 
     world = gs.World.from_toml(KERNEL_TOML)
     # warm-up: thread pool and a full-size allocation, so that first-touch page

@@ -68,30 +68,13 @@ pub fn set_max_level(max: u8) -> u8 {
 /// Whether table look-ups use vector gathers: 0 not yet decided, 1 no, 2 yes.
 static GATHERS: AtomicU8 = AtomicU8::new(0);
 
-/// Gathers on Intel CPUs; scalar loads elsewhere. AMD's vector gathers are
-/// slow: on a Zen 4 EPYC the log-OU kernel took 0.52 s instead of 0.65 s with
-/// the ziggurat's look-ups as scalar loads. `GEOSCENARIO_GATHERS=0|1` overrides.
+/// Scalar loads unless `GEOSCENARIO_GATHERS=1`. On a Zen 4 EPYC the log-OU
+/// kernel took 0.53 s with the ziggurat's look-ups as scalar loads against
+/// 0.63–0.65 s with gathers (AMD's gathers are slow); on Intel CPUs whose
+/// microcode mitigates Gather Data Sampling, gathers are slow too.
 #[cold]
 fn detect_gathers() -> bool {
-    match std::env::var("GEOSCENARIO_GATHERS").as_deref() {
-        Ok("0") => false,
-        Ok("1") => true,
-        _ => {
-            #[cfg(target_arch = "x86_64")]
-            {
-                // leaf 0: the vendor string in EBX, EDX, ECX
-                #[allow(unused_unsafe)]
-                // SAFETY: CPUID leaf 0 exists on every x86-64 CPU.
-                let id = unsafe { std::arch::x86_64::__cpuid(0) };
-                let vendor = [id.ebx, id.edx, id.ecx].map(u32::to_le_bytes);
-                vendor.as_flattened() == b"GenuineIntel"
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                false
-            }
-        }
-    }
+    std::env::var("GEOSCENARIO_GATHERS").as_deref() == Ok("1")
 }
 
 /// Whether table look-ups use vector gathers (the same bits either way).
@@ -103,11 +86,41 @@ pub fn gathers() -> bool {
     }
 }
 
-/// Choose gathers or scalar loads (also for tests and benchmarks); returns `on`.
+/// Choose gathers or scalar loads (tests); returns `on`.
 #[cold]
 pub fn set_gathers(on: bool) -> bool {
     GATHERS.store(1 + on as u8, Ordering::Relaxed);
     on
+}
+
+/// The name of a tier.
+pub fn name(tier: u8) -> &'static str {
+    match tier {
+        AVX512 => "avx512",
+        AVX2 => "avx2",
+        _ => "generic",
+    }
+}
+
+/// For tests that change the tier or the look-ups: holds them for the test and
+/// restores what the machine and the environment choose when dropped (also on
+/// a panic).
+#[cfg(test)]
+pub struct Pinned(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+/// Wait until no other test holds the tier and the look-ups, and hold them.
+#[cfg(test)]
+pub fn pin() -> Pinned {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    Pinned(LOCK.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+#[cfg(test)]
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        LEVEL.store(detect(), Ordering::Relaxed);
+        GATHERS.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Define `fn $name(args) -> ret` compiled for each tier and dispatched at run time.

@@ -38,6 +38,8 @@ __all__ = [
     "DEFAULT_CHUNK",
     "DEFAULT_WORLD_TOML",
     "PARAMETER_SPECS",
+    "SIMD",
+    "GATHERS",
 ]
 
 __version__: str
@@ -49,6 +51,10 @@ MAX_WEIGHT: float
 MAX_COST_BPS: float
 DEFAULT_CHUNK: int
 DEFAULT_WORLD_TOML: str
+# the instruction set tier in use ("generic", "avx2", "avx512") and whether table
+# look-ups use vector gathers (GEOSCENARIO_SIMD, GEOSCENARIO_GATHERS; README)
+SIMD: str
+GATHERS: bool
 # (kind, parameter, required in the base scenario, default, allowed interval, meaning)
 PARAMETER_SPECS: list[tuple[str, str, bool, float, str, str]]
 

@@ -374,6 +374,10 @@ mod _core {
             })
             .collect();
         m.add("PARAMETER_SPECS", specs)?;
+        // the engine's choices, read from the CPU and the environment once, here
+        // under the GIL rather than lazily in a worker thread
+        m.add("SIMD", crate::simd::name(crate::simd::level()))?;
+        m.add("GATHERS", crate::simd::gathers())?;
         Ok(())
     }
 }
