@@ -851,10 +851,11 @@ def _kendall_note(b: float, n: int, dt: float, kappa: float) -> str | None:
     κ = −ln b/Δ reads high: by about 4/(κT) of itself over T years. The
     corrected coefficient b + (1 + 3b)/n gives the κ the note quotes.
     """
-    bc = b + (1.0 + 3.0 * b) / n
+    shift = (1.0 + 3.0 * b) / n
+    bc = b + shift
     head = (
         f"κ = {kappa:.3g} per year reads high in {n} steps: Kendall's (1954) correction of the "
-        f"AR coefficient for its small-sample bias, b + (1 + 3b)/n = {b:.4f} + {(1.0 + 3.0 * b) / n:.4f}"
+        f"AR coefficient for its small-sample bias, b + (1 + 3b)/n = {b:.4f} + {shift:.4f}"
     )
     if bc >= 1.0:
         return f"{head} ≥ 1, cannot exclude a random walk; read κ as an upper estimate, or fit a longer window"
