@@ -23,7 +23,7 @@ use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
 use crate::rng::across::{PathsRng, CHAINS, WIDTH};
 use crate::rng::{math, streams, uniform_int, PathRng};
-use crate::simd::multiversion;
+use crate::simd::{multiversion, AVX2, AVX512};
 
 /// Paths simulated together, so that the recurrences of different paths overlap
 /// and their per-month arithmetic fills one vector register.
@@ -191,7 +191,7 @@ impl Recurrence<'_> {
     /// coefficients of the two regimes (no branch). Otherwise the coefficients
     /// are gathered again in the months where some lane's regime changes.
     #[inline(always)]
-    fn run(&self, states: &mut [Lanes], mut dlog: Option<&mut [Lanes]>, level: impl Fn(f64) -> f64) {
+    fn run(&self, states: &mut [Lanes], mut dlog: Option<&mut [Lanes]>, level: impl Fn(&Lanes, &mut Lanes)) {
         let (df, d, q) = (self.df, self.d, self.q);
         let (mut a, mut b, mut s) = self.coefficients(&self.regime_t[0]);
         // static mode: the coefficients of the regimes entered, and the jump of entering
@@ -253,9 +253,7 @@ impl Recurrence<'_> {
                 }
             }
             x = xn;
-            for l in 0..LANES {
-                out[l] = level(xn[l]);
-            }
+            level(&xn, out);
         }
     }
 }
@@ -327,13 +325,14 @@ fn two_series<'s>(series: &'s mut [&mut [f64]], a: usize, b: usize) -> (&'s [f64
 multiversion! {
     /// Simulate global paths `first .. first + lanes` into `out`. Returns the index
     /// of an output series that went non-finite, if any.
-    pub fn simulate_block(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize> {
-        simulate_block_generic(ctx, first, lanes, scratch, out)
-    }
+    pub fn simulate_block(ctx: &Ctx, first: u64, lanes: usize, scratch: &mut Scratch, out: &mut BlockOut) -> Option<usize>
+        => simulate_block_generic
 }
 
+/// [`simulate_block`] compiled for instruction set tier `TIER` (see
+/// [`crate::simd`]); only called by its dispatch, on CPUs that have the tier.
 #[inline(always)]
-fn simulate_block_generic(
+fn simulate_block_generic<const TIER: u8>(
     ctx: &Ctx,
     first: u64,
     lanes: usize,
@@ -462,6 +461,7 @@ fn simulate_block_generic(
         *c = months[1] != months[0];
     }
     let changed = &*changed;
+    let gather = crate::simd::gathers();
     for (q, df) in model.diffusions.iter().enumerate() {
         let f = df.factor;
         let jumps = &mut scratch.jumps[..h];
@@ -531,10 +531,30 @@ fn simulate_block_generic(
         };
         let states = &mut scratch.states[..h];
         // one copy of the loop per transform (the level is computed in the same
-        // pass: its work overlaps the recurrence's latency)
+        // pass: its work overlaps the recurrence's latency). With scalar table
+        // loads (the default) exp is written out in the tier's instructions;
+        // otherwise the compiler vectorises it with gathers.
         match df.transform {
-            Transform::Log => path.run(states, dlog, math::exp),
-            Transform::Logit { scale } => path.run(states, dlog, |x| math::logistic(x, scale)),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: this copy of the kernel runs only on CPUs with AVX-512.
+            Transform::Log if TIER == AVX512 && !gather => {
+                path.run(states, dlog, |x, out| *out = unsafe { math::exp8_avx512(x) })
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: this copy of the kernel runs only on CPUs with AVX2.
+            Transform::Log if TIER == AVX2 && !gather => {
+                path.run(states, dlog, |x, out| *out = unsafe { math::exp8_avx2(x) })
+            }
+            Transform::Log => path.run(states, dlog, |x, out| {
+                for (o, &x) in out.iter_mut().zip(x) {
+                    *o = math::exp(x);
+                }
+            }),
+            Transform::Logit { scale } => path.run(states, dlog, |x, out| {
+                for (o, &x) in out.iter_mut().zip(x) {
+                    *o = math::logistic(x, scale);
+                }
+            }),
         }
         let series = &mut *out.series[f];
         for l in 0..lanes {

@@ -26,6 +26,8 @@ pub struct PathsRng {
     lo: [u64; WIDTH],
     hi: [u64; WIDTH],
     sign: [f64; WIDTH],
+    /// Some lane's sign is −1 (antithetic pairs): the normals are multiplied by it.
+    flip: bool,
 }
 
 impl PathsRng {
@@ -34,11 +36,13 @@ impl PathsRng {
     pub fn new(rngs: &[PathRng]) -> PathsRng {
         let last = rngs[rngs.len() - 1];
         let at = |l: usize| rngs.get(l).copied().unwrap_or(last);
+        let sign = std::array::from_fn(|l| at(l).sign);
         PathsRng {
             key: last.key,
             lo: std::array::from_fn(|l| at(l).path_lo as u64),
             hi: std::array::from_fn(|l| at(l).path_hi as u64),
-            sign: std::array::from_fn(|l| at(l).sign),
+            sign,
+            flip: sign.iter().any(|&s| s != 1.0),
         }
     }
 
@@ -102,10 +106,12 @@ impl PathsRng {
         if fail != 0 {
             self.finish(stream, blocks, &w, &mut z, fail);
         }
-        for zc in z.iter_mut() {
-            for zh in zc.iter_mut() {
-                for (v, s) in zh.iter_mut().zip(&self.sign) {
-                    *v *= s;
+        if self.flip {
+            for zc in z.iter_mut() {
+                for zh in zc.iter_mut() {
+                    for (v, s) in zh.iter_mut().zip(&self.sign) {
+                        *v *= s;
+                    }
                 }
             }
         }

@@ -8,6 +8,22 @@
 /// Entries: the exponent's fraction in steps of 1/256.
 pub(super) const EXP_TABLE: usize = 256;
 
+/// Entry j as the pair `[EXP_HI[j], EXP_LO[j]]`, so that one 128-bit load
+/// reads both (aligned: no pair straddles a cache line).
+#[repr(align(64))]
+pub(super) struct Pairs(pub(super) [[f64; 2]; EXP_TABLE]);
+
+/// [`EXP_HI`] and [`EXP_LO`] side by side.
+pub(super) static EXP_PAIRS: Pairs = {
+    let mut p = [[0.0; 2]; EXP_TABLE];
+    let mut j = 0;
+    while j < EXP_TABLE {
+        p[j] = [EXP_HI[j], EXP_LO[j]];
+        j += 1;
+    }
+    Pairs(p)
+};
+
 /// 2^(j/256) rounded to a double.
 pub(super) static EXP_HI: [f64; EXP_TABLE] = [
     1.0,

@@ -12,12 +12,21 @@ use super::across::WIDTH;
 use super::{ziggurat, PathRng, GROUPS, LANES, M0, M1, W0, W1};
 use std::arch::x86_64::*;
 
-/// `$set(x[layer of ws[k] + o] for k in ks)`: a table's entries as scalar
-/// loads, highest lane first (written out: a closure here would not be inlined
-/// into the `#[target_feature]` function).
-macro_rules! table_loads {
-    ($set:ident, $x:ident, $ws:ident, $o:expr; $($k:literal),*) => {
-        $set($($x[($ws[$k] & ziggurat::LAYER_MASK) as usize + $o]),*)
+/// The entries `x[i], x[i + 1]` of word `ws[k]`'s layer i, as one 128-bit
+/// load (the two widths a ziggurat step compares sit side by side).
+macro_rules! pair {
+    ($x:ident, $ws:ident, $k:literal) => {
+        _mm_loadu_pd($x[($ws[$k] & ziggurat::LAYER_MASK) as usize..][..2].as_ptr())
+    };
+}
+
+/// The pairs of words `ws[k0..k3]` in one 512-bit register, lowest first.
+macro_rules! pairs4 {
+    ($x:ident, $ws:ident; $k0:literal, $k1:literal, $k2:literal, $k3:literal) => {
+        _mm512_insertf64x4::<1>(
+            _mm512_castpd256_pd512(_mm256_set_m128d(pair!($x, $ws, $k1), pair!($x, $ws, $k0))),
+            _mm256_set_m128d(pair!($x, $ws, $k3), pair!($x, $ws, $k2)),
+        )
     };
 }
 
@@ -49,7 +58,8 @@ trait Words: Copy {
     unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]);
     /// [`ziggurat::fast`] of the words `w[..WIDTH]` with the layers' widths `x`:
     /// the signed candidates into `dst[..WIDTH]`, and a set bit for each lane
-    /// not accepted. The widths are read with gathers or with scalar loads
+    /// not accepted. The widths are read with gathers or with scalar loads of
+    /// pairs
     /// (`gather`, see [`crate::simd::gathers`]): the same values.
     unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64], gather: bool) -> u64;
 }
@@ -96,10 +106,11 @@ impl Words for __m256i {
                 _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i),
             )
         } else {
-            (
-                table_loads!(_mm256_set_pd, x, ws, 0; 3, 2, 1, 0),
-                table_loads!(_mm256_set_pd, x, ws, 1; 3, 2, 1, 0),
-            )
+            // lanes (0, 2) and (1, 3) side by side: the in-lane unpacks put
+            // the first and the second entries of the pairs in lane order
+            let a = _mm256_set_m128d(pair!(x, ws, 2), pair!(x, ws, 0));
+            let b = _mm256_set_m128d(pair!(x, ws, 3), pair!(x, ws, 1));
+            (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b))
         };
         let m = _mm256_or_si256(Self::splat(0x4330_0000_0000_0000), _mm256_srli_epi64::<12>(w));
         let u = _mm256_mul_pd(
@@ -155,10 +166,10 @@ impl Words for __m512i {
                 _mm512_i64gather_pd::<8>(i, x[1..].as_ptr()),
             )
         } else {
-            (
-                table_loads!(_mm512_set_pd, x, ws, 0; 7, 6, 5, 4, 3, 2, 1, 0),
-                table_loads!(_mm512_set_pd, x, ws, 1; 7, 6, 5, 4, 3, 2, 1, 0),
-            )
+            // even lanes' pairs in `a`, odd lanes' in `b` (see the AVX2 tier)
+            let a = pairs4!(x, ws; 0, 2, 4, 6);
+            let b = pairs4!(x, ws; 1, 3, 5, 7);
+            (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b))
         };
         let m = _mm512_or_si512(Self::splat(0x4330_0000_0000_0000), _mm512_srli_epi64::<12>(w));
         let u = _mm512_mul_pd(
