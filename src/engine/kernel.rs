@@ -23,7 +23,7 @@ use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes, Transform};
 use crate::rng::across::{PathsRng, CHAINS, WIDTH};
 use crate::rng::{math, streams, uniform_int, PathRng};
-use crate::simd::{multiversion, AVX2, AVX512};
+use crate::simd::{multiversion, GENERIC};
 
 /// Paths simulated together, so that the recurrences of different paths overlap
 /// and their per-month arithmetic fills one vector register.
@@ -310,6 +310,27 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
     result
 }
 
+/// [`math::exp`] of every lane, written out in the instructions of tier
+/// `TIER` (AVX2 or AVX-512) so that its table is read with scalar loads, not
+/// with the gathers the compiler would choose; the same bits. The callers use
+/// the compiler's loop when gathers are asked for ([`crate::simd::gathers`]),
+/// choosing outside their loops.
+#[inline(always)]
+fn exp_lanes<const TIER: u8>(x: &Lanes) -> Lanes {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if TIER == crate::simd::AVX512 {
+            // SAFETY: the kernel's AVX-512 copy runs only on CPUs that have it.
+            return unsafe { math::exp8_avx512(x) };
+        }
+        if TIER == crate::simd::AVX2 {
+            // SAFETY: the kernel's AVX2 copy runs only on CPUs that have it.
+            return unsafe { math::exp8_avx2(x) };
+        }
+    }
+    x.map(math::exp)
+}
+
 /// Read series `a` while writing series `b` (a ≠ b).
 fn two_series<'s>(series: &'s mut [&mut [f64]], a: usize, b: usize) -> (&'s [f64], &'s mut [f64]) {
     debug_assert_ne!(a, b);
@@ -531,19 +552,10 @@ fn simulate_block_generic<const TIER: u8>(
         };
         let states = &mut scratch.states[..h];
         // one copy of the loop per transform (the level is computed in the same
-        // pass: its work overlaps the recurrence's latency). With scalar table
-        // loads (the default) exp is written out in the tier's instructions;
-        // otherwise the compiler vectorises it with gathers.
+        // pass: its work overlaps the recurrence's latency); see `exp_lanes`
         match df.transform {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: this copy of the kernel runs only on CPUs with AVX-512.
-            Transform::Log if TIER == AVX512 && !gather => {
-                path.run(states, dlog, |x, out| *out = unsafe { math::exp8_avx512(x) })
-            }
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: this copy of the kernel runs only on CPUs with AVX2.
-            Transform::Log if TIER == AVX2 && !gather => {
-                path.run(states, dlog, |x, out| *out = unsafe { math::exp8_avx2(x) })
+            Transform::Log if TIER != GENERIC && !gather => {
+                path.run(states, dlog, |x, out| *out = exp_lanes::<TIER>(x))
             }
             Transform::Log => path.run(states, dlog, |x, out| {
                 for (o, &x) in out.iter_mut().zip(x) {
@@ -720,8 +732,17 @@ fn simulate_block_generic<const TIER: u8>(
                 }
             }
             // log return → simple return
-            for v in ret.as_flattened_mut() {
-                *v = math::exp(*v) - 1.0;
+            if TIER != GENERIC && !gather {
+                for v in ret.iter_mut() {
+                    let e = exp_lanes::<TIER>(v);
+                    for (v, e) in v.iter_mut().zip(e) {
+                        *v = e - 1.0;
+                    }
+                }
+            } else {
+                for v in ret.as_flattened_mut() {
+                    *v = math::exp(*v) - 1.0;
+                }
             }
         }
         for (si, st) in model.strategies.iter().enumerate() {
