@@ -260,7 +260,12 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
             control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
             Ok(())
         });
-    bad?;
+    if let Err(e) = bad {
+        // cancelled or failed: the output buffers go back for reuse, as those of a
+        // finished run do (unmapping gigabytes here would hold up the caller)
+        series.into_iter().for_each(buffer::release);
+        return Err(e);
+    }
 
     let scenario = (req.start..req.end)
         .map(|p| alloc.scenario_of(p as usize) as i64)
