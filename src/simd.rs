@@ -69,10 +69,9 @@ pub fn set_max_level(max: u8) -> u8 {
 static GATHERS: AtomicU8 = AtomicU8::new(0);
 
 /// Scalar loads unless `GEOSCENARIO_GATHERS=1`. On a Zen 4 EPYC the log-OU
-/// kernel took 0.53 s with the ziggurat's look-ups as scalar loads against
-/// 0.63–0.65 s with gathers (AMD's gathers are slow), and one thread 0.93 s
-/// against 1.01–1.07 s once `exp`'s look-ups were scalar loads too; on Intel
-/// CPUs whose microcode mitigates Gather Data Sampling, gathers are slow too.
+/// kernel takes 0.46–0.47 s with the ziggurat's and `exp`'s look-ups as scalar
+/// loads against 0.63 s with gathers (AMD's gathers are slow); on Intel CPUs
+/// whose microcode mitigates Gather Data Sampling, gathers are slow too.
 #[cold]
 fn detect_gathers() -> bool {
     std::env::var("GEOSCENARIO_GATHERS").as_deref() == Ok("1")
@@ -127,26 +126,32 @@ impl Drop for Pinned {
 /// Define `fn $name(args) -> ret` compiled for each tier and dispatched at run time.
 ///
 /// With `=> $body` in place of a block, the function is `$body::<TIER>(args)`,
-/// a function generic over the tier it is compiled for (`const TIER: u8`), so
-/// that it can use that tier's intrinsics where the compiler would not.
+/// an `unsafe fn` generic over the tier it is compiled for (`const TIER: u8`,
+/// to be called only on CPUs that have it), so that it can use that tier's
+/// intrinsics where the compiler would not.
 macro_rules! multiversion {
+    // `$body::<TIER>(args)` for the tier the CPU has, each call compiled for its tier
+    (@dispatch $body:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
+            unsafe fn v4($($arg: $ty),*) -> $ret { $body::<{ $crate::simd::AVX512 }>($($arg),*) }
+            #[target_feature(enable = "avx2")]
+            unsafe fn v3($($arg: $ty),*) -> $ret { $body::<{ $crate::simd::AVX2 }>($($arg),*) }
+            match $crate::simd::level() {
+                // SAFETY: the tier was detected on this CPU.
+                $crate::simd::AVX512 => return unsafe { v4($($arg),*) },
+                $crate::simd::AVX2 => return unsafe { v3($($arg),*) },
+                _ => {}
+            }
+        }
+        // SAFETY: the generic tier uses baseline instructions only.
+        unsafe { $body::<{ $crate::simd::GENERIC }>($($arg),*) }
+    }};
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty => $body:ident) => {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
-                unsafe fn v4($($arg: $ty),*) -> $ret { $body::<{ $crate::simd::AVX512 }>($($arg),*) }
-                #[target_feature(enable = "avx2")]
-                unsafe fn v3($($arg: $ty),*) -> $ret { $body::<{ $crate::simd::AVX2 }>($($arg),*) }
-                match $crate::simd::level() {
-                    // SAFETY: the tier was detected on this CPU.
-                    $crate::simd::AVX512 => return unsafe { v4($($arg),*) },
-                    $crate::simd::AVX2 => return unsafe { v3($($arg),*) },
-                    _ => {}
-                }
-            }
-            $body::<{ $crate::simd::GENERIC }>($($arg),*)
+            $crate::simd::multiversion!(@dispatch $body($($arg: $ty),*) -> $ret)
         }
     };
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
@@ -154,20 +159,12 @@ macro_rules! multiversion {
         $vis fn $name($($arg: $ty),*) -> $ret {
             #[inline(always)]
             fn inner($($arg: $ty),*) -> $ret $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
-                unsafe fn v4($($arg: $ty),*) -> $ret { inner($($arg),*) }
-                #[target_feature(enable = "avx2")]
-                unsafe fn v3($($arg: $ty),*) -> $ret { inner($($arg),*) }
-                match $crate::simd::level() {
-                    // SAFETY: the tier was detected on this CPU.
-                    $crate::simd::AVX512 => return unsafe { v4($($arg),*) },
-                    $crate::simd::AVX2 => return unsafe { v3($($arg),*) },
-                    _ => {}
-                }
+            /// `inner`, the same for every tier.
+            #[inline(always)]
+            unsafe fn body<const TIER: u8>($($arg: $ty),*) -> $ret {
+                inner($($arg),*)
             }
-            inner($($arg),*)
+            $crate::simd::multiversion!(@dispatch body($($arg: $ty),*) -> $ret)
         }
     };
 }

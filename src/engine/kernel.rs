@@ -315,16 +315,20 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
 /// with the gathers the compiler would choose; the same bits. The callers use
 /// the compiler's loop when gathers are asked for ([`crate::simd::gathers`]),
 /// choosing outside their loops.
+///
+/// # Safety
+/// The CPU must have the instructions of `TIER`.
 #[inline(always)]
-fn exp_lanes<const TIER: u8>(x: &Lanes) -> Lanes {
+#[deny(unsafe_op_in_unsafe_fn)]
+unsafe fn exp_lanes<const TIER: u8>(x: &Lanes) -> Lanes {
     #[cfg(target_arch = "x86_64")]
     {
         if TIER == crate::simd::AVX512 {
-            // SAFETY: the kernel's AVX-512 copy runs only on CPUs that have it.
+            // SAFETY: the caller's CPU has AVX-512.
             return unsafe { math::exp8_avx512(x) };
         }
         if TIER == crate::simd::AVX2 {
-            // SAFETY: the kernel's AVX2 copy runs only on CPUs that have it.
+            // SAFETY: the caller's CPU has AVX2.
             return unsafe { math::exp8_avx2(x) };
         }
     }
@@ -351,9 +355,13 @@ multiversion! {
 }
 
 /// [`simulate_block`] compiled for instruction set tier `TIER` (see
-/// [`crate::simd`]); only called by its dispatch, on CPUs that have the tier.
+/// [`crate::simd`]).
+///
+/// # Safety
+/// The CPU must have the instructions of `TIER` (its dispatch checks).
 #[inline(always)]
-fn simulate_block_generic<const TIER: u8>(
+#[deny(unsafe_op_in_unsafe_fn)]
+unsafe fn simulate_block_generic<const TIER: u8>(
     ctx: &Ctx,
     first: u64,
     lanes: usize,
@@ -482,7 +490,8 @@ fn simulate_block_generic<const TIER: u8>(
         *c = months[1] != months[0];
     }
     let changed = &*changed;
-    let gather = crate::simd::gathers();
+    // exp written out in the tier's instructions (`exp_lanes`) unless gathers are asked for
+    let own_exp = TIER != GENERIC && !crate::simd::gathers();
     for (q, df) in model.diffusions.iter().enumerate() {
         let f = df.factor;
         let jumps = &mut scratch.jumps[..h];
@@ -554,9 +563,8 @@ fn simulate_block_generic<const TIER: u8>(
         // one copy of the loop per transform (the level is computed in the same
         // pass: its work overlaps the recurrence's latency); see `exp_lanes`
         match df.transform {
-            Transform::Log if TIER != GENERIC && !gather => {
-                path.run(states, dlog, |x, out| *out = exp_lanes::<TIER>(x))
-            }
+            // SAFETY: this copy of the kernel runs on CPUs with the instructions of TIER.
+            Transform::Log if own_exp => path.run(states, dlog, |x, out| *out = unsafe { exp_lanes::<TIER>(x) }),
             Transform::Log => path.run(states, dlog, |x, out| {
                 for (o, &x) in out.iter_mut().zip(x) {
                     *o = math::exp(x);
@@ -732,9 +740,10 @@ fn simulate_block_generic<const TIER: u8>(
                 }
             }
             // log return → simple return
-            if TIER != GENERIC && !gather {
+            if own_exp {
                 for v in ret.iter_mut() {
-                    let e = exp_lanes::<TIER>(v);
+                    // SAFETY: as in step 3.
+                    let e = unsafe { exp_lanes::<TIER>(v) };
                     for (v, e) in v.iter_mut().zip(e) {
                         *v = e - 1.0;
                     }

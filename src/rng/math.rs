@@ -53,6 +53,7 @@ pub use x86::{exp8_avx2, exp8_avx512};
 /// each lane's (hi, lo) pair.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::super::x86::{unzip4, unzip8};
     use super::*;
     use std::arch::x86_64::*;
 
@@ -81,17 +82,16 @@ mod x86 {
         let tb = _mm512_castpd_si512(t);
         let mut t = [0u64; 8];
         _mm512_storeu_si512(t.as_mut_ptr() as *mut __m512i, tb);
-        // even lanes' pairs in `a`, odd lanes' in `b`: the in-lane unpacks
-        // give the high and the low parts in lane order
-        let a = _mm512_insertf64x4::<1>(
-            _mm512_castpd256_pd512(_mm256_set_m128d(pair!(t, 2), pair!(t, 0))),
-            _mm256_set_m128d(pair!(t, 6), pair!(t, 4)),
-        );
-        let b = _mm512_insertf64x4::<1>(
-            _mm512_castpd256_pd512(_mm256_set_m128d(pair!(t, 3), pair!(t, 1))),
-            _mm256_set_m128d(pair!(t, 7), pair!(t, 5)),
-        );
-        let (hi, lo) = (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b));
+        let (hi, lo) = unzip8([
+            pair!(t, 0),
+            pair!(t, 1),
+            pair!(t, 2),
+            pair!(t, 3),
+            pair!(t, 4),
+            pair!(t, 5),
+            pair!(t, 6),
+            pair!(t, 7),
+        ]);
         // exp_finish
         let r2 = _mm512_mul_pd(r, r);
         let p1 = _mm512_add_pd(c(0.5), _mm512_mul_pd(r, c(C3)));
@@ -128,10 +128,7 @@ mod x86 {
             let tb = _mm256_castpd_si256(t);
             let mut t = [0u64; 4];
             _mm256_storeu_si256(t.as_mut_ptr() as *mut __m256i, tb);
-            // lanes (0, 2) and (1, 3) side by side, as in the AVX-512 version
-            let a = _mm256_set_m128d(pair!(t, 2), pair!(t, 0));
-            let b = _mm256_set_m128d(pair!(t, 3), pair!(t, 1));
-            let (hi, lo) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+            let (hi, lo) = unzip4([pair!(t, 0), pair!(t, 1), pair!(t, 2), pair!(t, 3)]);
             let r2 = _mm256_mul_pd(r, r);
             let p1 = _mm256_add_pd(c(0.5), _mm256_mul_pd(r, c(C3)));
             let p2 = _mm256_add_pd(c(C4), _mm256_mul_pd(r, c(C5)));
@@ -280,7 +277,7 @@ mod tests {
             xs.push(x);
             x += 0.013_7;
         }
-        // every table entry, both ends of its interval
+        // the midpoint of every table entry's interval, and points near it
         for k in -3_000i64..3_000 {
             xs.push(k as f64 * (LN_2 / 256.0) * (1.0 + 1e-3 * (k % 7) as f64));
         }

@@ -20,14 +20,30 @@ macro_rules! pair {
     };
 }
 
-/// The pairs of words `ws[k0..k3]` in one 512-bit register, lowest first.
-macro_rules! pairs4 {
-    ($x:ident, $ws:ident; $k0:literal, $k1:literal, $k2:literal, $k3:literal) => {
-        _mm512_insertf64x4::<1>(
-            _mm512_castpd256_pd512(_mm256_set_m128d(pair!($x, $ws, $k1), pair!($x, $ws, $k0))),
-            _mm256_set_m128d(pair!($x, $ws, $k3), pair!($x, $ws, $k2)),
-        )
-    };
+/// The first and the second entries of the pairs `p[0..4]`, each in lane
+/// order: lanes (0, 2) and (1, 3) side by side, so that the in-lane unpacks
+/// put them in order. (A plain inline function: it compiles to three
+/// instructions inside the `#[target_feature]` functions that use it.)
+#[inline(always)]
+pub(super) unsafe fn unzip4(p: [__m128d; 4]) -> (__m256d, __m256d) {
+    let a = _mm256_set_m128d(p[2], p[0]);
+    let b = _mm256_set_m128d(p[3], p[1]);
+    (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b))
+}
+
+/// [`unzip4`] of eight pairs: the even lanes' pairs in one register, the odd
+/// lanes' in the other.
+#[inline(always)]
+pub(super) unsafe fn unzip8(p: [__m128d; 8]) -> (__m512d, __m512d) {
+    let a = _mm512_insertf64x4::<1>(
+        _mm512_castpd256_pd512(_mm256_set_m128d(p[2], p[0])),
+        _mm256_set_m128d(p[6], p[4]),
+    );
+    let b = _mm512_insertf64x4::<1>(
+        _mm512_castpd256_pd512(_mm256_set_m128d(p[3], p[1])),
+        _mm256_set_m128d(p[7], p[5]),
+    );
+    (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b))
 }
 
 /// The largest [`Words::BATCH`].
@@ -58,9 +74,9 @@ trait Words: Copy {
     unsafe fn store_words(hi: Self, lo: Self, dst: &mut [u64]);
     /// [`ziggurat::fast`] of the words `w[..WIDTH]` with the layers' widths `x`:
     /// the signed candidates into `dst[..WIDTH]`, and a set bit for each lane
-    /// not accepted. The widths are read with gathers or with scalar loads of
-    /// pairs
-    /// (`gather`, see [`crate::simd::gathers`]): the same values.
+    /// not accepted. The widths `x[i]`, `x[i + 1]` of each lane's layer are
+    /// read with two gathers or with one 128-bit load per lane (`gather`, see
+    /// [`crate::simd::gathers`]): the same values.
     unsafe fn ziggurat(w: &[u64], x: &[f64; ziggurat::LAYERS + 1], dst: &mut [f64], gather: bool) -> u64;
 }
 
@@ -106,11 +122,7 @@ impl Words for __m256i {
                 _mm256_i64gather_pd::<8>(x[1..].as_ptr(), i),
             )
         } else {
-            // lanes (0, 2) and (1, 3) side by side: the in-lane unpacks put
-            // the first and the second entries of the pairs in lane order
-            let a = _mm256_set_m128d(pair!(x, ws, 2), pair!(x, ws, 0));
-            let b = _mm256_set_m128d(pair!(x, ws, 3), pair!(x, ws, 1));
-            (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b))
+            unzip4([pair!(x, ws, 0), pair!(x, ws, 1), pair!(x, ws, 2), pair!(x, ws, 3)])
         };
         let m = _mm256_or_si256(Self::splat(0x4330_0000_0000_0000), _mm256_srli_epi64::<12>(w));
         let u = _mm256_mul_pd(
@@ -166,10 +178,16 @@ impl Words for __m512i {
                 _mm512_i64gather_pd::<8>(i, x[1..].as_ptr()),
             )
         } else {
-            // even lanes' pairs in `a`, odd lanes' in `b` (see the AVX2 tier)
-            let a = pairs4!(x, ws; 0, 2, 4, 6);
-            let b = pairs4!(x, ws; 1, 3, 5, 7);
-            (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b))
+            unzip8([
+                pair!(x, ws, 0),
+                pair!(x, ws, 1),
+                pair!(x, ws, 2),
+                pair!(x, ws, 3),
+                pair!(x, ws, 4),
+                pair!(x, ws, 5),
+                pair!(x, ws, 6),
+                pair!(x, ws, 7),
+            ])
         };
         let m = _mm512_or_si512(Self::splat(0x4330_0000_0000_0000), _mm512_srli_epi64::<12>(w));
         let u = _mm512_mul_pd(
