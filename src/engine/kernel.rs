@@ -184,8 +184,8 @@ impl Recurrence<'_> {
         (a, b, s)
     }
 
-    /// The levels `level(x_{t+1})` into `states[t]`, and the log changes
-    /// x_{t+1} − x_t into `dlog[t]` if asked.
+    /// The levels of x_{t+1} into `states[t]` (`level(x, out)` maps a month's
+    /// lanes), and the log changes x_{t+1} − x_t into `dlog[t]` if asked.
     ///
     /// With static regimes each month selects, lane by lane, between the
     /// coefficients of the two regimes (no branch). Otherwise the coefficients
