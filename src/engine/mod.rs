@@ -196,16 +196,61 @@ pub struct SimOutput {
 pub fn simulate(model: &Model, req: &SimRequest, control: &Control) -> Result<SimOutput> {
     req.validate(model)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
-    match req.threads {
+    on_threads(req.threads, || run(model, req, alloc, control))
+}
+
+/// `f` on a pool of `threads` workers (None: the current pool).
+fn on_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    match threads {
         Some(t) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(t)
                 .build()
                 .map_err(|e| CoreError::Numerical(format!("could not start {t} threads: {e}")))?;
-            pool.install(|| run(model, req, alloc, control))
+            pool.install(f)
         }
-        None => run(model, req, alloc, control),
+        None => f(),
     }
+}
+
+/// The sum of the shocks a one-shock world draws for `n_paths` paths over
+/// `horizon` months (normals `0..horizon` of stream SHOCKS of every path), with
+/// nothing else computed or written: the random numbers' share of the time
+/// of a simulation, which the benchmarks print as a floor. The sum is the
+/// same whatever the thread count: chunks of [`DEFAULT_CHUNK`] paths, added
+/// in order.
+pub fn shock_normals_sum(
+    seed: u64,
+    n_paths: u64,
+    horizon: usize,
+    threads: Option<usize>,
+    control: &Control,
+) -> Result<f64> {
+    if n_paths == 0 || n_paths > MAX_PATHS {
+        return Err(CoreError::invalid(
+            "n_paths",
+            format!("must be an integer in [1, {MAX_PATHS}], got {n_paths}"),
+        ));
+    }
+    crate::config::parse::check_horizon(horizon)?;
+    check_threads(threads)?;
+    let chunk = DEFAULT_CHUNK as u64;
+    on_threads(threads, || {
+        let sums: Vec<f64> = (0..n_paths.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let first = c * chunk;
+                let n = chunk.min(n_paths - first);
+                if control.cancel.load(Ordering::Relaxed) {
+                    return Err(CoreError::Cancelled);
+                }
+                let sum = crate::rng::across::normals_sum(seed, first, n, crate::rng::streams::SHOCKS, horizon);
+                control.paths_done.fetch_add(n, Ordering::Relaxed);
+                Ok(sum)
+            })
+            .collect::<Result<_>>()?;
+        Ok(sums.iter().sum())
+    })
 }
 
 /// One chunk's output slices: series, onset months, Markov regimes.

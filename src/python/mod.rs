@@ -99,6 +99,19 @@ fn cached_output_bytes() -> u128 {
     engine::buffer::cached_bytes()
 }
 
+/// The sum of the shocks a one-shock world draws for `n_paths` paths over
+/// `horizon` months, with nothing else computed or stored: the random
+/// numbers' share of a simulation's time, the benchmarks' floor (see
+/// `engine::shock_normals_sum`). Runs without the GIL; Ctrl-C cancels.
+#[pyfunction]
+#[pyo3(signature = (n_paths, horizon, seed, threads=None))]
+fn shock_normals_sum(py: Python<'_>, n_paths: u64, horizon: usize, seed: u64, threads: Option<usize>) -> PyResult<f64> {
+    let control = Control::default();
+    run_interruptible(py, &control, n_paths, None, || {
+        engine::shock_normals_sum(seed, n_paths, horizon, threads, &control)
+    })
+}
+
 /// The memory of one output array of `simulate`: the array's base object.
 /// When the last array or view on it goes, the buffer is released for reuse
 /// by the next simulation of the same size (see `engine::buffer`).
@@ -351,7 +364,7 @@ mod _core {
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::{cached_output_bytes, CoreWorld};
+    use super::{cached_output_bytes, shock_normals_sum, CoreWorld};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -10,6 +10,7 @@
 //! the instruction set of the (multiversioned) kernel they are inlined into.
 
 use super::{locate, philox_rounds, slow_normal, unit_of, word, ziggurat_fast, PathRng};
+use crate::simd::multiversion;
 
 /// Paths per block.
 pub const WIDTH: usize = 8;
@@ -212,11 +213,40 @@ impl PathsRng {
     }
 }
 
+multiversion! {
+    /// The sum of normals `0..steps` of `stream` over paths `first..first + n`
+    /// of `seed` (not antithetic), drawn [`WIDTH`] paths at a time as the
+    /// kernel draws them, and nothing else computed or stored: the random
+    /// numbers' share of a simulation's time. Each lane sums rows `k mod 4`
+    /// in accumulator k; the lanes' totals are added in path order.
+    pub fn normals_sum(seed: u64, first: u64, n: u64, stream: u32, steps: usize) -> f64 {
+        let mut rows = vec![[0.0; WIDTH]; steps];
+        let mut total = 0.0;
+        let mut p = 0;
+        while p < n {
+            let lanes = (n - p).min(WIDTH as u64) as usize;
+            let rngs: [PathRng; WIDTH] = std::array::from_fn(|l| PathRng::new(seed, first + p + l as u64, false));
+            PathsRng::new(&rngs[..lanes]).fill_normals(stream, &mut rows);
+            // four accumulators per lane, so that the additions do not wait on each other
+            let mut acc = [[0.0; WIDTH]; 4];
+            for four in rows.chunks(4) {
+                for (a, row) in acc.iter_mut().zip(four) {
+                    for (a, z) in a.iter_mut().zip(row) {
+                        *a += z;
+                    }
+                }
+            }
+            total += (0..lanes).map(|l| (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])).sum::<f64>();
+            p += lanes as u64;
+        }
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::tests::tiers_and_look_ups;
-    use crate::simd::multiversion;
 
     /// Normals and uniforms filled, then one of each drawn alone, then a batch of normals.
     type Draws = (
@@ -240,6 +270,23 @@ mod tests {
             rngs.fill_uniforms(stream + 1, &mut u);
             let one = (rngs.normal(stream, n as u64 + 3), rngs.uniform(stream + 1, n as u64 + 5));
             (z, u, one.0, one.1, rngs.normals_at(stream, batch(n)))
+        }
+    }
+
+    #[test]
+    fn normals_sum_adds_each_paths_scalar_draws() {
+        // whole and partial blocks of paths, rows in whole and partial groups of four,
+        // paths whose high counter word is set
+        for (first, n, steps) in [(0u64, 8u64, 4usize), (5, 19, 7), (1 << 33, 3, 1), (40, 2_100, 30)] {
+            let want: f64 = (first..first + n)
+                .map(|p| {
+                    let r = PathRng::new(11, p, false);
+                    (0..steps as u64).map(|i| r.normal(2, i)).sum::<f64>()
+                })
+                .sum();
+            let got = normals_sum(11, first, n, 2, steps);
+            let tol = 1e-13 * (n as usize * steps) as f64;
+            assert!((got - want).abs() <= tol, "{first}, {n}, {steps}: {got} against {want}");
         }
     }
 

@@ -8,6 +8,7 @@ import pytest
 from conftest import DT, assert_bit_identical, single_factor_toml, toml_world
 
 import geoscenario as gs
+from geoscenario import _core
 
 N = 3_000
 H = 24
@@ -94,6 +95,19 @@ def test_antithetic_twins_mirror_gbm_log_paths():
     np.testing.assert_allclose(x[0::2] + x[1::2], np.broadcast_to(expected, x[0::2].shape), rtol=0, atol=1e-12)
     # the twins really move (not a degenerate zero-shock world)
     assert np.std(x[0::2, -1] - x[1::2, -1]) > 0.1
+
+
+def test_the_benchmark_floor_draws_exactly_the_shocks_of_a_simulation():
+    """``_core.shock_normals_sum`` (bench_kernel's floor) adds the normals a one-shock world
+    draws: with g = sigma^2 / 2 and sigma = 1 a GBM's ln S_H is sum_t z_t / sqrt(12)."""
+    w = gs.World.from_toml(single_factor_toml("gbm", "g = 0.5, sigma = 1.0", initial="initial = 1.0"))
+    for n, h in [(1_000, 12), (5_003, 7)]:  # one chunk; three chunks of 2,048 paths, the last partial
+        want = np.log(w.simulate(n, h, seed=7).paths("x")[:, -1]).sum() * np.sqrt(12.0)
+        got = [_core.shock_normals_sum(n, h, 7, threads=t) for t in (1, 2)]
+        assert got[0] == got[1]  # same bits whatever the thread count
+        # rounding of exp, log and the scale: ~1e-15 per path; another seed is off by ~sqrt(n h)
+        assert got[0] == pytest.approx(want, rel=0, abs=1e-11 * n)
+        assert abs(_core.shock_normals_sum(n, h, 8) - want) > 1.0
 
 
 def test_antithetic_twins_mirror_log_ou_shocks():
