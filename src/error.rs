@@ -41,6 +41,24 @@ impl CoreError {
 /// Result alias used across the core.
 pub type Result<T> = std::result::Result<T, CoreError>;
 
+/// `v` as Python writes a float (as in messages about parameters): plain
+/// from 1e-4 up to 1e16, with an exponent outside (`1.3e+24`, `1e-05`), not
+/// the 25 digits of `{}`.
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !v.is_finite() || (1e-4..1e16).contains(&a) {
+        return format!("{v}");
+    }
+    let s = format!("{v:e}");
+    match s.split_once('e') {
+        Some((m, e)) => match e.strip_prefix('-') {
+            Some(e) => format!("{m}e-{e:0>2}"),
+            None => format!("{m}e+{e:0>2}"),
+        },
+        None => s,
+    }
+}
+
 /// Bytes in human units, for messages.
 pub fn human_bytes(bytes: u128) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
@@ -88,7 +88,10 @@ def owned(values: Any) -> np.ndarray:
 def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
     """Whether ``value`` is a sequence of items to check one by one: iterable, but not
     a string, bytes, a mapping, a set (its order, and so the order of the results,
-    changes from one run to the next) or a 0-d NumPy array (iterable in type only)."""
+    changes from one run to the next) or a 0-d NumPy array (iterable in type only).
+    A mapping's keys (``d.keys()``) are a sequence: they come in the mapping's order."""
+    if isinstance(value, KeysView):
+        return True
     if isinstance(value, (str, bytes, Mapping, AbstractSet)) or not isinstance(value, Iterable):
         return False
     return not (isinstance(value, np.ndarray) and value.ndim == 0)
@@ -106,7 +109,7 @@ def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] =
     elif is_sequence(value):
         out = list(value)
     elif isinstance(value, AbstractSet):
-        raise invalid(name, f"must be a list of {many} names, not a set: a set's order changes from run to run")
+        raise invalid(name, "must be a list of names, not a set: a set's order changes from run to run")
     else:
         raise invalid(name, f"must be a {one} name or a list of them, got {type(value).__name__} {value!r}")
     if not out:
@@ -214,6 +217,8 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
         if (start.year, start.month) != (end.year, end.month):
             raise invalid("month", f"{value!r} spans more than one month")
         value = start
+    if labels is not None and isinstance(value, str) and value.strip().isdigit():
+        raise invalid("month", f"{shown!r} is not a month: give 'YYYY-MM' (a year alone names none)")
     if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
         label = value if isinstance(value, str) and value in labels else _month_of(value)
         if label is None or label not in labels:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import _core, _validate, stats
 from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
-from .errors import invalid
+from .errors import invalid, warn
 from .strategy import MAX_COST_BPS, MAX_WEIGHT
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     -------
     pandas.Series
         ``start``, ``end``, ``years``, ``cagr``, ``vol``, ``sharpe``, ``sortino``,
-        ``max_drawdown`` with its dates, ``calmar``, ``var_95``, ``cvar_95``, ... (dtype
-        object: dates and numbers). Several backtests side by side, one float or
+        ``max_drawdown`` with its dates, ``calmar``, ``var_95``, ``cvar_95``,
+        ``ruin_date`` (dtype object: dates and numbers). Several backtests side by side, one float or
         datetime column per metric:
         ``pd.DataFrame({name: res.metrics for name, res in runs.items()}).T.infer_objects()``.
 
@@ -102,8 +102,12 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     else:
         raise invalid("capital", f"must be a positive finite number, got {capital!r}")
     dates = equity.index
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # 0/0 after a ruin is a 0 return
-        r = np.where(e[:-1] > 0, e[1:] / e[:-1] - 1.0, 0.0) if len(e) > 1 else np.empty(0)
+    # a ruin (equity 0) ends the returns: the dead periods after it are no 0% returns
+    dead = np.flatnonzero(e == 0.0)
+    ruin = int(dead[0]) if dead.size else len(e)
+    live = e[: ruin + 1]  # through the ruin date, or the whole curve
+    with np.errstate(over="ignore"):
+        r = live[1:] / live[:-1] - 1.0
         growth = e[-1] / c0
     if not (np.isfinite(r).all() and np.isfinite(growth)):
         raise invalid("equity", "grows beyond the double range between two dates: rescale it")
@@ -160,6 +164,7 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
             "calmar": ratio(cagr, mdd),
             "var_95": var95,
             "cvar_95": cvar95,
+            "ruin_date": dates[ruin] if ruin < len(e) else pd.NaT,
         },
         dtype=object,
         name="metrics",
@@ -438,7 +443,9 @@ class BacktestResult:
             f"BacktestResult({m['start'].date()}..{m['end'].date()}, {len(self.equity)} dates, "
             f"{len(self.rebalance_dates)} rebalances ({self.rebalance}), "
             f"{self.cost_desc}; final weights: {held})\n"
-            f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe "
+            + (f"  ruined on {m['ruin_date'].date()}: the equity is 0 from then on\n"
+               if not pd.isna(m["ruin_date"]) else "")
+            + f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe "
             f"{m['sharpe']:.2f}, Sortino {m['sortino']:.2f}, "
             f"Calmar {m['calmar']:.2f}\n"
             f"  max drawdown {m['max_drawdown']:.2%} "
@@ -825,7 +832,10 @@ def backtest(
     - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` =
       −mean(r | r ≤ q) (losses positive);
     - ``turnover`` = total one-way turnover per year (initial trade included),
-      ``costs`` = total costs as a fraction of the initial capital.
+      ``costs`` = total costs as a fraction of the initial capital;
+    - ``ruin_date``: the first date the equity is 0 (NaT if never). The returns r end
+      there (its −100% is the last), so that the statistics do not count the dead
+      periods after it as 0% returns; ``backtest`` warns.
 
     A ratio whose denominator is zero is NaN: ``sharpe`` and ``sortino`` of a flat
     curve (no volatility or no losing period), ``calmar`` without a drawdown, and
@@ -909,6 +919,9 @@ def backtest(
         w_now = np.where(eq[:, None] > 0, raw["positions"] / eq[:, None], 0.0)
     wts = pd.DataFrame(w_now, index=dates, columns=held)
     m = metrics(equity, ppy, capital=1.0)
+    if not pd.isna(m["ruin_date"]):
+        warn(f"the equity reached 0 on {m['ruin_date'].date()}: everything invested was lost, and the "
+             "return statistics (vol, Sharpe, VaR, ...) use the returns up to that date", RuntimeWarning)
     years = float(m["years"])
     turnover = pd.Series(raw["turnover"], index=dates, name="turnover")
     cost_series = pd.Series(raw["costs"], index=dates, name="cost")

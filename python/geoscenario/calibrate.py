@@ -44,13 +44,15 @@ __all__ = [
 #: Parameters of the log-OU model in core order; ``theta`` is a level.
 PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j")
 MIN_OBS = 24  # the core's calibrate::MIN_OBS
+#: Share of unchanged prices from which a fit's notes blame sticky quotes.
+STICKY_SHARE = 0.1
 
 
 # ============================================================================ input checks
 def _datetime_index(obj: Any, arg: str) -> pd.DatetimeIndex:
     idx = obj.index
     if not isinstance(idx, pd.DatetimeIndex):
-        raise invalid(arg, f"must have a DatetimeIndex, got {type(idx).__name__}")
+        raise invalid(arg, f"must have a DatetimeIndex (or a PeriodIndex), got {type(idx).__name__}")
     if idx.hasnans:
         raise invalid(arg, "index has missing dates (NaT)")
     if not idx.is_unique or not idx.is_monotonic_increasing:
@@ -59,7 +61,8 @@ def _datetime_index(obj: Any, arg: str) -> pd.DatetimeIndex:
 
 
 def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataFrame:
-    """A float64 DataFrame from a Series or DataFrame with a valid DatetimeIndex."""
+    """A float64 DataFrame from a Series or DataFrame with a valid DatetimeIndex (or a
+    PeriodIndex, read as the periods' first days)."""
     if allow_series and isinstance(obj, pd.Series):
         frame = obj.to_frame(name=obj.name if obj.name is not None else arg)
     elif isinstance(obj, pd.DataFrame):
@@ -67,6 +70,8 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
     else:
         kinds = "a pandas Series or DataFrame" if allow_series else "a pandas DataFrame"
         raise invalid(arg, f"must be {kinds}, got {type(obj).__name__}")
+    if isinstance(frame.index, pd.PeriodIndex):  # as monthly data often comes: each period's start
+        frame = frame.set_axis(frame.index.to_timestamp(), axis=0)
     _datetime_index(frame, arg)
     if frame.shape[1] == 0:
         raise invalid(arg, "has no columns")
@@ -635,11 +640,12 @@ def _log_ou_result(
     at_bound = [PARAMS[i] for i in range(k) if raw["at_bound"][i]]
     if at_bound:
         zero = float(np.mean(np.diff(np.log(s.to_numpy())) == 0.0))
+        # many unchanged prices (sticky quotes) are the usual cause: say so only then
+        why = (f" ({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps "
+               "alone explain the moves)" if zero >= STICKY_SHARE else "")
         notes.append(
-            f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum "
-            f"({zero:.0%} of the changes are exactly zero, as in "
-            "sticky quoted prices, so jumps alone "
-            "explain the moves); hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
+            f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum"
+            f"{why}; hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
         )
     # mean reversion too slow for the data to show: judged on the diffusion (AR(1)) fit,
     # since the joint jump likelihood drives κ towards 0 on sticky prices that do revert
@@ -1282,6 +1288,16 @@ def calibrate_world(
                 }
             )
 
-    new_world = world.with_params({r["parameter"]: r["new"] for r in rows})
+    try:
+        new_world = world.with_params({r["parameter"]: r["new"] for r in rows})
+    except ConfigError as e:  # an estimate the world cannot take: say where it came from
+        row = next((r for r in rows if r["parameter"] == e.path), None)
+        if row is None:
+            raise
+        hint = ("hold κ and θ at the AR(1) fit with mean_reversion='ar1', fix parameters with fixed=, "
+                "or give a longer history" if e.path.startswith("scenarios.")
+                else "check that the returns are simple returns per period, not percentages")
+        raise invalid(e.path, f"the fit ({row['source']}) estimates it outside the world's range: "
+                      f"{str(e).removeprefix(f'{e.path}: ')}; {hint}") from None
     changes = pd.DataFrame(rows + inherited).set_index("parameter")
     return CalibratedWorld(new_world, changes, fits)

@@ -79,6 +79,12 @@ def render(sim: Simulation) -> str:
         for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
     ]
     lines.extend(wrap("scenarios: ", scen, "   ", WIDTH))
+    post = sim.posterior
+    if post is not None and post["views"]:  # the weights are a posterior: say which views made it
+        views = [repr(v).removeprefix("View(").removesuffix(")") for v in post["views"]]
+        lines.extend(wrap("views: ", views, "; ", WIDTH))
+        lines.append(f"  every figure is posterior (entropy pooling: relative entropy "
+                     f"{post['relative_entropy']:.3g}, {post['effective_scenarios']:,.0f} effective scenarios)")
     lines.append("")
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]

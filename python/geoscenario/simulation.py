@@ -94,7 +94,7 @@ class Simulation:
     scenario: np.ndarray
     onset: np.ndarray
     regimes: np.ndarray | None
-    posterior: dict[str, Any] | None
+    _posterior: dict[str, Any] | None
     _series: dict[str, np.ndarray]
     _units: dict[str, str]
     _counts: list[int]
@@ -153,6 +153,8 @@ class Simulation:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # unpickled arrays come back writeable: the paths stay read-only, as simulated
+        if "posterior" in state:  # pickled by a version that kept it as a plain attribute
+            state["_posterior"] = state.pop("posterior")
         self.__dict__.update(state)
         frozen = (*self._series.values(), self.scenario, self.onset, self.regimes, self._weights,
                   self._custom, *self.__dict__.get("_dd_cache", {}).values())
@@ -162,7 +164,7 @@ class Simulation:
 
     def _set_probabilities(self, probs: Sequence[float]) -> None:
         self._custom = None
-        self.__dict__["posterior"] = None
+        self._posterior = None
         names = self.scenario_names
         for name, p, n in zip(names, probs, self._counts):
             if p > 0 and n == 0:
@@ -259,7 +261,31 @@ class Simulation:
         >>> round(float(sim.weights[bear].sum()), 12)  # the bear prior
         0.2
         """
-        return self._weights if self._custom is None else self._custom
+        # a view of the read-only array: its flag cannot be set back to writeable
+        return (self._weights if self._custom is None else self._custom)[:]
+
+    @property
+    def posterior(self) -> dict[str, Any] | None:
+        """After :meth:`with_views`: the solve's details; None otherwise.
+
+        Returns
+        -------
+        dict or None
+            ``relative_entropy`` (KL(q‖prior)), ``effective_scenarios`` (exp(−Σ q ln q)),
+            ``iterations``, ``converged``, ``views`` (a tuple of every view in force),
+            ``max_iter`` and ``tol``: a copy, so that changing it changes nothing here.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(2_000, seed=0)
+        >>> sim.posterior is None
+        True
+        >>> post = sim.with_views(gs.View.mean("potash_spot", 420))
+        >>> post.posterior["views"]
+        (View(E[potash_spot] == 420 at horizon),)
+        """
+        return None if self._posterior is None else dict(self._posterior)
 
     @property
     def units(self) -> dict[str, str]:
@@ -412,8 +438,8 @@ class Simulation:
         >>> sim.reweight({"base": .4, "bull": .2, "bear": .4}).probabilities["bear"]
         0.4
         """
-        if self.posterior is not None:  # keep the views: pool them again over the new prior
-            info = self.posterior
+        info = self._posterior
+        if info is not None:  # keep the views: pool them again over the new prior
             prior = self._pooled_from.reweight(probabilities)
             return prior.with_views(info["views"], max_iter=info["max_iter"], tol=info["tol"])
         probs = _validate.probability_map("probabilities", probabilities, self.scenario_names)
@@ -686,7 +712,10 @@ class Simulation:
         The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
         the dual with Newton's method. Infeasible views raise :class:`NumericalError`.
         ``posterior`` holds the relative entropy, the effective number of scenarios
-        exp(−Σ q ln q), the iterations and the views. Each view holds to ``tol`` relative
+        exp(−Σ q ln q), the iterations and the views. On a posterior, the new views join
+        its own (numbered after them in errors) and all of them are pooled over the prior
+        again, so that every view holds; to replace the views, call this on the simulation
+        the posterior came from. Each view holds to ``tol`` relative
         to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
         (a prior that already meets the views that loosely keeps its weights, bit for bit,
         and its summaries' bits). Below about
@@ -726,8 +755,12 @@ class Simulation:
         >>> round(float(post.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]), 9)
         0.3
         """
-        from .views import entropy_pool
+        from .views import entropy_pool, view_list
 
+        info = self._posterior
+        if info is not None:  # more views: all of them pooled over the prior, so each one holds
+            views = [*info["views"], *view_list(views, first=len(info["views"]))]
+            return self._pooled_from.with_views(views, max_iter=max_iter, tol=tol, progress=progress)
         q, info = entropy_pool(self, views, max_iter, tol, progress)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
@@ -738,7 +771,7 @@ class Simulation:
             q = np.ascontiguousarray(q)
             q.flags.writeable = False
             new._custom = q
-        new.__dict__["posterior"] = info
+        new._posterior = info
         new._pooled_from = self  # the prior the views were pooled over (reweight pools again)
         return new
 

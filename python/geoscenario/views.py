@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,13 @@ class View:
                 raise invalid(name, f"must be a finite number, got {v!r}")
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
                 raise invalid("view.value", f"a probability must be in [0, 1], got {_validate.to_float(v)!r}")
+        # the month's type here (its range against the simulation, when the view is applied)
+        if isinstance(self.month, np.integer):
+            object.__setattr__(self, "month", int(self.month))
+        m = self.month
+        if not (m is None or isinstance(m, (int, str, datetime.date, np.datetime64, pd.Period))) or isinstance(m, bool):
+            raise invalid("view.month", "must be a month index, a 'YYYY-MM' label or a date, got "
+                          f"{type(m).__name__} {m!r}")
         # stored as floats (a Fraction or a NumPy scalar formats and compares like one)
         object.__setattr__(self, "value", _validate.to_float(self.value))
         if self.threshold is not None:
@@ -241,15 +249,25 @@ def _view_key(v: View) -> tuple[Any, ...]:
     return (v.op, v.kind, v.series, repr(v.month), has_threshold, v.threshold if has_threshold else 0.0, v.value)
 
 
+def view_list(views: View | Iterable[View], first: int = 0) -> list[View]:
+    """``views`` (a View or a sequence of them) as a list, each checked to be a View;
+    ``first`` numbers them in errors (views[first], ...)."""
+    if isinstance(views, View):
+        return [views]
+    if not _validate.is_sequence(views):
+        raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
+    views = list(views)
+    for i, v in enumerate(views):
+        if not isinstance(v, View):
+            raise invalid(f"views[{first + i}]", f"must be a gs.View, got {type(v).__name__}")
+    return views
+
+
 def entropy_pool(
     sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float, progress: bool | str = "auto"
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Posterior path weights closest to the prior in relative entropy that satisfy the views."""
-    if isinstance(views, View):
-        views = [views]
-    if not _validate.is_sequence(views):
-        raise invalid("views", f"must be a gs.View or a list of them, got {type(views).__name__}")
-    views = list(views)
+    views = view_list(views)
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
@@ -263,18 +281,15 @@ def entropy_pool(
         w = np.array(sim.weights, dtype=float)
         ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
         return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
-                   "converged": True, "views": [], "max_iter": max_iter, "tol": float(tol)}
+                   "converged": True, "views": (), "max_iter": max_iter, "tol": float(tol)}
     # the view functions go straight into the rows of the core's two matrices
     # (one copy of n·k numbers in Python, however many views)
-    n_eq = sum(isinstance(v, View) and v.op == "==" for v in views)
+    n_eq = sum(v.op == "==" for v in views)
     a_eq = np.empty((n_eq, n))
     a_ie = np.empty((len(views) - n_eq, n))
     eq_b: list[float] = []
     ie_b: list[float] = []
     rows: dict[str, tuple[int, View, bool]] = {}  # the core's row label -> (view index, view, negated)
-    for i, v in enumerate(views):
-        if not isinstance(v, View):
-            raise invalid(f"views[{i}]", f"must be a gs.View, got {type(v).__name__}")
     # the rows in one order whatever the order of the views: the solve's sums, and so the
     # posterior's bits, do not depend on it
     for i in sorted(range(len(views)), key=lambda j: _view_key(views[j])):
@@ -311,7 +326,7 @@ def entropy_pool(
         "effective_scenarios": float(res["effective_scenarios"]),
         "iterations": int(res["iterations"]),
         "converged": bool(res["converged"]),
-        "views": list(views),
+        "views": tuple(views),
         "max_iter": max_iter,
         "tol": float(tol),
     }

@@ -298,7 +298,7 @@ class World:
         leaves: dict[str, Any] = {}
         for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
-                raise invalid(str(key), "parameter paths must be non-empty strings")
+                raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
             _leaves(key, value, leaves)
         for key in leaves:  # "a.b" set and "a.b.c" set: one would undo the other
             parts = key.split(".")

@@ -339,8 +339,8 @@ impl<'a> Problem<'a> {
                     return Err(CoreError::invalid(
                         "target_return",
                         format!(
-                            "{target} is not attainable: a long-only, fully invested portfolio returns at most \
-                             the largest expected asset return, {hi}"
+                            "{target} is not attainable: a long-only, fully invested mix returns at most \
+                             the largest expected return of one strategy, {hi}"
                         ),
                     ));
                 }

@@ -25,6 +25,15 @@ const RESERVED_NAMES: [&str; 8] = [
 /// The columns next to the strategies' weights in an allocation or a frontier.
 const RESERVED_STRATEGY_NAMES: [&str; 4] = ["target_return", "expected_return", "cvar", "var"];
 
+/// `name` (None: the path's last key) is not a `kind`: the error lists the
+/// `names` there are, so that a typo shows its fix.
+fn unknown<S: AsRef<str>>(path: &str, name: Option<&str>, kind: &str, names: impl IntoIterator<Item = S>) -> CoreError {
+    let what = name.map(|n| format!("{n:?} ")).unwrap_or_default();
+    let names: Vec<S> = names.into_iter().collect();
+    let names: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
+    CoreError::invalid(path, format!("{what}is not a {kind} ({kind}s: {})", names.join(", ")))
+}
+
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
 pub fn check_horizon(horizon: usize) -> Result<()> {
     if horizon == 0 || horizon > MAX_HORIZON {
@@ -285,10 +294,14 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         Some(b) => b,
         None => scenarios_tbl.keys().next().cloned().unwrap_or_default(),
     };
-    let base = scenarios_tbl
-        .keys()
-        .position(|k| *k == base_name)
-        .ok_or_else(|| CoreError::invalid("world.base_scenario", format!("{base_name:?} is not a scenario")))?;
+    let base = scenarios_tbl.keys().position(|k| *k == base_name).ok_or_else(|| {
+        unknown(
+            "world.base_scenario",
+            Some(&base_name),
+            "scenario",
+            scenarios_tbl.keys(),
+        )
+    })?;
     let scenarios = parse_scenarios(scenarios_tbl, &factors, base, regimes_tag == "static")?;
 
     let regimes = if regimes_tag == "markov" {
@@ -325,10 +338,14 @@ pub fn world_from_value(root: &Value) -> Result<World> {
             let t = as_table(v, "freeze")?;
             check_keys(t, "freeze", &["scenario", "size"])?;
             let sname = require(get_string(t, "freeze", "scenario")?, "freeze", "scenario")?;
-            let scenario = scenarios
-                .iter()
-                .position(|s| s.name == sname)
-                .ok_or_else(|| CoreError::invalid("freeze.scenario", format!("{sname:?} is not a scenario")))?;
+            let scenario = scenarios.iter().position(|s| s.name == sname).ok_or_else(|| {
+                unknown(
+                    "freeze.scenario",
+                    Some(&sname),
+                    "scenario",
+                    scenarios.iter().map(|s| &s.name),
+                )
+            })?;
             if scenario == base && matches!(regimes, RegimeMode::Static) {
                 return Err(CoreError::invalid(
                     "freeze.scenario",
@@ -482,7 +499,7 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
                 let initial = level(t)?;
                 let und = require(get_string(t, &path, "underlying")?, &path, "underlying")?;
                 let underlying = names.iter().position(|n| **n == und).ok_or_else(|| {
-                    CoreError::invalid(join(&path, "underlying"), format!("{und:?} is not a factor"))
+                    unknown(&join(&path, "underlying"), Some(&und), "factor", names.iter())
                 })?;
                 let reset_month = get_int(t, &path, "reset_month", 1, 12)?.unwrap_or(6) as u32;
                 let averaging = get_int(t, &path, "averaging_months", 1, 12)?.unwrap_or(3) as u32;
@@ -670,7 +687,12 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
     let mut m = vec![vec![0.0; k]; k];
     for key in t.keys() {
         if !scenarios.iter().any(|s| s.name == *key) {
-            return Err(CoreError::invalid(join("transitions", key), "is not a scenario"));
+            return Err(unknown(
+                &join("transitions", key),
+                None,
+                "scenario",
+                scenarios.iter().map(|s| &s.name),
+            ));
         }
     }
     for (i, s) in scenarios.iter().enumerate() {
@@ -685,7 +707,7 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
             let j = scenarios
                 .iter()
                 .position(|s| s.name == *key)
-                .ok_or_else(|| CoreError::invalid(&p, "is not a scenario"))?;
+                .ok_or_else(|| unknown(&p, None, "scenario", scenarios.iter().map(|s| &s.name)))?;
             let x = number(v, &p)?;
             if !(0.0..=1.0).contains(&x) {
                 return Err(CoreError::invalid(
@@ -747,7 +769,7 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
             idx[i] = factors
                 .iter()
                 .position(|f| f.name == n)
-                .ok_or_else(|| CoreError::invalid(&opath, format!("{n:?} is not a factor")))?;
+                .ok_or_else(|| unknown(&opath, Some(n), "factor", factors.iter().map(|f| &f.name)))?;
         }
         // the divisor must stay positive: counts and adoption shares start at or reach 0
         let divisor = match kind {
@@ -784,7 +806,7 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
         let i = factors
             .iter()
             .position(|f| f.name == name)
-            .ok_or_else(|| CoreError::invalid(path, "is not a factor"))?;
+            .ok_or_else(|| unknown(path, None, "factor", factors.iter().map(|f| &f.name)))?;
         if !factors[i].kind.has_shock() {
             return Err(CoreError::invalid(
                 path,
@@ -862,7 +884,7 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             let fi = factors
                 .iter()
                 .position(|x| x.name == *f)
-                .ok_or_else(|| CoreError::invalid(&p, "is not a factor"))?;
+                .ok_or_else(|| unknown(&p, None, "factor", factors.iter().map(|f| &f.name)))?;
             if !matches!(
                 factors[fi].kind,
                 FactorKind::LogOu { .. }

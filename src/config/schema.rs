@@ -1,6 +1,7 @@
 //! Per-kind parameter tables: names, defaults and the rules they must obey.
 
 use super::FactorKind;
+use crate::error::number;
 
 /// A validation rule for one number.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,9 +18,9 @@ impl Rule {
     /// The allowed interval in mathematical notation, e.g. `[0, 10]` or `(0, 1000000000000]`.
     pub fn interval(&self) -> String {
         match *self {
-            Rule::Closed(lo, hi) => format!("[{lo}, {hi}]"),
-            Rule::LeftOpen(lo, hi) => format!("({lo}, {hi}]"),
-            Rule::RightOpen(lo, hi) => format!("[{lo}, {hi})"),
+            Rule::Closed(lo, hi) => format!("[{}, {}]", number(lo), number(hi)),
+            Rule::LeftOpen(lo, hi) => format!("({}, {}]", number(lo), number(hi)),
+            Rule::RightOpen(lo, hi) => format!("[{}, {})", number(lo), number(hi)),
         }
     }
 
@@ -36,7 +37,7 @@ impl Rule {
         if ok {
             Ok(())
         } else {
-            Err(format!("must be in {}, got {v}", self.interval()))
+            Err(format!("must be in {}, got {}", self.interval(), number(v)))
         }
     }
 }
@@ -217,5 +218,15 @@ mod tests {
         );
         assert!(Rule::Closed(0.0, 1.0).check(f64::NAN).is_err());
         assert_eq!(Rule::Closed(0.0, 1.0).check(1.0), Ok(()));
+        // far from 1, as Python writes them (not 25 digits or 1e-300 in full)
+        assert_eq!(
+            Rule::LeftOpen(0.0, 1e12).check(1.333203758927858e24),
+            Err("must be in (0, 1000000000000], got 1.333203758927858e+24".into())
+        );
+        assert_eq!(
+            Rule::LeftOpen(1e-5, 1.0).check(-2.5e-300),
+            Err("must be in (1e-05, 1], got -2.5e-300".into())
+        );
+        assert_eq!(Rule::Closed(0.0, 1e16).interval(), "[0, 1e+16]");
     }
 }

@@ -760,8 +760,8 @@ unsafe fn simulate_block_generic<const TIER: u8>(
             // w_i (1 + R_i) and its target is w_i (1 + R), so trading back costs
             // Σ c_i |w_i| |R − R_i| with c_i the strategy's plus the asset's cost;
             // entering the positions in month 0 costs like any trade. The NAV grows
-            // by 1 + R − cost; one that reaches zero stays there (the strategy is
-            // wiped out), and a NaN stays a NaN for the check below.
+            // by 1 + R − cost; one that reaches zero stays there, +0 (the strategy
+            // is wiped out), and a NaN stays a NaN for the check below.
             let entry = st.entry;
             let series = &mut *out.series[model.strategy_output(si)];
             let mut nav = [1.0f64; LANES];
@@ -789,7 +789,8 @@ unsafe fn simulate_block_generic<const TIER: u8>(
                         u += entry;
                     }
                     let v = nav[l] * (1.0 + g - u);
-                    nav[l] = if v < 0.0 { 0.0 } else { v };
+                    // (a wiped-out NAV times a loss is −0: it stays +0)
+                    nav[l] = if v <= 0.0 { 0.0 } else { v };
                 }
                 scratch.states[t] = nav;
             }

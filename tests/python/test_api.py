@@ -175,7 +175,8 @@ def test_with_params_refuses_a_path_given_twice(default_world, args, kwargs, pat
     assert err.value.path == path
 
 
-@pytest.mark.parametrize("overrides", ["scenarios.bear.potash_spot.theta=5", [("scenarios.bear.probability", 0.3)], 3])
+@pytest.mark.parametrize("overrides", ["scenarios.bear.potash_spot.theta=5", [("scenarios.bear.probability", 0.3)], 3,
+                                       {"": 1.0}, {3: 1.0}])
 def test_with_params_refuses_overrides_that_are_not_a_mapping(default_world, overrides):
     with pytest.raises(gs.ConfigError) as err:
         default_world.with_params(overrides)
@@ -532,6 +533,12 @@ def test_report_text(sim):
     text = sim.reweight({"base": 0.0, "bull": 0.5, "bear": 0.5}).report()
     for name in strategies:
         assert f"  {name} " in text
+    assert "views:" not in text and "posterior" not in text
+    # a posterior's report says which views made its weights
+    post = sim.with_views([gs.View.mean("potash_spot", 420.0), gs.View.prob_above("bilateral_trade", 9.5, 0.4, op=">=")])
+    head = post.report().splitlines()[4:6]
+    assert head[0] == "views: E[potash_spot] == 420 at horizon; P(bilateral_trade > 9.5) >= 0.4 at horizon"
+    assert head[1].startswith("  every figure is posterior (entropy pooling: relative entropy ")
 
 
 def test_report_columns_hold_long_names(default_world):

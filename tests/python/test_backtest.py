@@ -350,13 +350,22 @@ def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_erro
     # a position that loses everything: equity reaches zero and stays there
     idx = pd.bdate_range("2021-01-04", periods=6)
     px = pd.DataFrame({"a": [100.0, 110.0, 40.0, 30.0, 35.0, 36.0]}, index=idx)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no division warnings either
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         res = gs.backtest(px, {"a": 2.0}, rebalance="daily", cost_bps=0)
+    # one warning, the ruin's (no division warnings)
+    assert [str(w.message)[:40] for w in caught] == ["the equity reached 0 on 2021-01-06: ever"]
     assert res.equity.iloc[-1] == 0.0
     assert res.metrics["total_return"] == -1.0 and res.metrics["cagr"] == -1.0
     assert res.metrics["max_drawdown"] == 1.0
     assert np.isfinite(res.returns).all()
+    # the statistics stop at the ruin: returns +20% (2 × 10%) and −100%, not three more 0%
+    m, live = res.metrics, np.array([0.2, -1.0])
+    assert m["ruin_date"] == idx[2] and "ruined on 2021-01-06" in repr(res)
+    assert m["sharpe"] == pytest.approx(live.mean() / live.std(ddof=1) * np.sqrt(252), rel=1e-12)
+    assert m["vol"] == pytest.approx(live.std(ddof=1) * np.sqrt(252), rel=1e-12)
+    assert m["var_95"] == pytest.approx(1.0) and m["cvar_95"] == pytest.approx(1.0)
+    assert pd.isna(gs.backtest(px, {"a": 0.5}, rebalance="daily").metrics["ruin_date"])
     # the first trade's costs alone exceed the capital
     with pytest.raises(gs.ConfigError, match="capital") as err:
         gs.backtest(prices, {"ntr_adj_close": 50.0, "mos_adj_close": -49.0}, cost_bps=10_000)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import doctest
 import math
+import re
 import warnings
 
 import numpy as np
@@ -219,6 +220,10 @@ def test_quarterly_and_weekly_steps_come_from_the_index():
     fw = gs.calibrate.log_ou(w)
     assert fw.dt == pytest.approx(7 / 365.25)
     assert abs(fw.params["kappa"] - 2.0) <= N_SIGMA * fw.table.at["kappa", "std_err"]
+    # a PeriodIndex, as monthly and quarterly data often come, is read as the periods' starts
+    for levels in (q, gs.data.potash_monthly("2010-01", "2025-01")):
+        by_period = gs.calibrate.log_ou(levels.to_period())
+        pd.testing.assert_frame_equal(by_period.table, gs.calibrate.log_ou(levels).table)
 
 
 @pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
@@ -263,6 +268,12 @@ def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     said = [str(w.message) for w in caught]
     assert any("edge of the search region" in m for m in said), said
     assert any("not positive definite" in m for m in said), said
+    # it blames sticky quotes (most changes are zero here), which a last two years with
+    # none zero do not get
+    assert any("% of the changes are exactly zero" in m for m in said), said
+    with pytest.warns(RuntimeWarning, match="edge of the search region") as caught:
+        gs.calibrate.log_ou(gs.data.potash_monthly("2023-02", "2025-01"), jumps=True)
+    assert not any("exactly zero" in str(w.message) for w in caught)
     assert joint.loglik >= fit.loglik and "the jump model has the higher likelihood" in repr(joint)
 
 
@@ -633,6 +644,16 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
         with pytest.raises(gs.ConfigError) as err:
             world.calibrated(potash=bad)
         assert err.value.path == "potash" and str(err.value).startswith("potash: ")
+    # a fit the world cannot take names the parameter, the fit and a way out: the joint MLE
+    # on 2000-2025 drives κ to ~0, which puts θ (the long-run mean) near 1e24
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(gs.ConfigError) as err:
+            world.calibrated(potash=gs.data.potash_monthly("2000-01"), mean_reversion="joint")
+    assert err.value.path == "scenarios.base.potash_spot.theta"
+    message = str(err.value)
+    assert "the fit (log-OU" in message and "mean_reversion='ar1'" in message
+    assert re.search(r"got \d\.\d+e\+\d\d;", message), message  # not 25 digits
 
 
 def _inheriting_world() -> tuple[gs.World, dict]:

@@ -238,7 +238,7 @@ def test_a_posterior_does_not_depend_on_the_order_of_its_views(default_world):
         post = sim.with_views([views[i] for i in order])
         assert np.array_equal(post.weights, ref.weights), order
         assert post.posterior["relative_entropy"] == ref.posterior["relative_entropy"]
-        assert post.posterior["views"] == [views[i] for i in order]  # as given
+        assert post.posterior["views"] == tuple(views[i] for i in order)  # as given
 
 
 def test_an_allocation_does_not_depend_on_the_order_of_its_strategies(default_world):

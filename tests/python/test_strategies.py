@@ -126,6 +126,18 @@ def test_an_assets_own_volatility_is_its_vol_per_root_year(vol):
     assert abs(r.var(ddof=1) - want) < 4 * want * np.sqrt(2 / (n - 1))  # normal shocks
 
 
+def test_a_wiped_out_nav_stays_at_plus_zero():
+    # 30 × a bond: most paths are wiped out, and a zero NAV times a later loss is −0 in
+    # floating point, which summaries would print as "-0.0"
+    world = gs.World.default().with_strategies(gs.Strategy("lev", {"belarus_eurobond": 30.0}))
+    nav = world.simulate(3_000, seed=0).paths("lev")
+    zero = nav == 0.0
+    assert zero[:, -1].mean() > 0.5 and not np.signbit(nav[zero]).any()
+    # once zero, zero for good
+    first = np.where(zero.any(axis=1), zero.argmax(axis=1), nav.shape[1])
+    assert all(zero[i, first[i]:].all() for i in range(len(nav)))
+
+
 def test_custom_strategy_from_python():
     s = gs.Strategy("fert_only", {"fertilizer_producers": 1.0}, cost_bps=0)
     world = gs.World.default().with_strategies(s)

@@ -292,6 +292,14 @@ def test_unknown_names_in_references():
     raises_at("derived.potash_spot", DEFAULT.with_params, {"derived.potash_spot": {"kind": "spread", "of": ["potash_spot", "contract_price"]}})
     raises_at("factors.potash_spot.kind", DEFAULT.with_params, {"factors.potash_spot.kind": "ou"})
     raises_at("world.regimes", DEFAULT.with_params, {"world.regimes": "dynamic"})
+    # a name that is not there: the message lists the ones that are, wherever it is given
+    factors = ", ".join(DEFAULT.factors)
+    for path, value in (("factors.contract_price.underlying", "potash"), ("derived.dislocation.of", ["potash", "contract_price"]),
+                        ("correlations.potash.global_equity", 0.1), ("assets.fertilizer_producers.betas.potash", 1.0)):
+        err = raises_at(path.removesuffix(".global_equity"), DEFAULT.with_params, {path: value})
+        assert str(err).endswith(f"is not a factor (factors: {factors})"), err
+    err = raises_at("world.base_scenario", DEFAULT.with_params, {"world.base_scenario": "bsae"})
+    assert str(err).endswith('"bsae" is not a scenario (scenarios: base, bull, bear)')
 
 
 @pytest.mark.parametrize("name", ["1abc", "a-b", "", "x" * 65, "año"])
@@ -659,6 +667,12 @@ def test_bad_series_and_month(small_sim):
     raises_at("month", sim.summary, "potash_spot", month="2030-01")
     raises_at("month", sim.summary, "potash_spot", month=1.0)
     raises_at("month", sim.to_pandas, "potash_spot", month=True)
+    # a year alone names no month (it would read as January)
+    assert "a year alone" in str(raises_at("month", sim.summary, "potash_spot", month="2026"))
+    # a view's month has the wrong type as soon as the view is made, not when applied
+    for bad in (3.0, [1], True):
+        raises_at("view.month", gs.View.mean, "potash_spot", 400.0, month=bad)
+    assert gs.View.mean("potash_spot", 400.0, month=np.int64(3)) == gs.View.mean("potash_spot", 400.0, month=3)
 
 
 def test_bad_sources(tmp_path):
@@ -871,6 +885,12 @@ def test_sets_are_refused_where_order_makes_the_result(small_sim):
     raises_at("strategies", small_sim.risk_table, 0.95, frozenset({"direct_belarus"}))
     raises_at("quantiles", small_sim.summary, "potash_spot", quantiles={0.05, 0.5})
     raises_at("views", small_sim.with_views, {gs.View.mean("potash_spot", 400.0)})
+    # a mapping's keys come in the mapping's order: they are a list of names
+    world = small_sim.world
+    keys = small_sim.summary(world.factors.keys()).index.get_level_values("series").unique()
+    assert list(keys) == list(world.factors)
+    rows = small_sim.risk_table(strategies=world.strategies.keys()).index.get_level_values(0).unique()
+    assert list(rows) == list(world.strategies)
 
 
 @pytest.mark.parametrize("bad", [pd.NA, np.array(["monthly", "daily"]), None, 3])

@@ -299,10 +299,38 @@ def test_reweighting_a_posterior_pools_its_views_again_over_the_new_prior(sim5k)
     # the same as reweighting the prior first, then pooling
     direct = sim5k.reweight(q).with_views(gs.View.mean("potash_spot", 420.0))
     np.testing.assert_array_equal(moved.weights, direct.weights)
-    # a chain of with_views is replayed stage by stage
+    # views added to a posterior join its own, before and after reweighting alike
     chain = post.with_views(gs.View.prob_above("potash_spot", 450, 0.3)).reweight(q)
     again = direct.with_views(gs.View.prob_above("potash_spot", 450, 0.3))
     np.testing.assert_array_equal(chain.weights, again.weights)
+
+
+def test_views_added_to_a_posterior_all_hold_and_its_record_is_a_copy(sim5k):
+    x = sim5k.paths("potash_spot")[:, -1]
+    y = sim5k.paths("bilateral_trade")[:, -1]
+    v1, v2 = gs.View.mean("potash_spot", 450.0), gs.View.mean("bilateral_trade", 9.5)
+    post = sim5k.with_views(v1)
+    both = post.with_views([v2])
+    # both views hold (pooling over the posterior alone would let the potash mean drift)
+    assert abs(both.weights @ x - 450.0) < 1e-9 * 450 and abs(both.weights @ y - 9.5) < 1e-9 * 9.5
+    assert both.posterior["views"] == (v1, v2) and "posterior of 2 views" in repr(both)
+    np.testing.assert_array_equal(both.weights, sim5k.with_views([v1, v2]).weights)
+    # an added view is numbered after the posterior's own
+    with pytest.raises(gs.ConfigError) as err:
+        post.with_views([v2, "v3"])
+    assert err.value.path == "views[2]"
+    # changing the record changes nothing: the views are a tuple, the dict a copy
+    record = post.posterior
+    with pytest.raises(AttributeError):
+        record["views"].append(v2)
+    record["tol"], record["views"] = 0.5, (v2,)
+    assert post.posterior["views"] == (v1,) and post.posterior["tol"] == 1e-10
+    moved = post.reweight({"base": 0.4, "bull": 0.2, "bear": 0.4})
+    assert abs(moved.weights @ x - 450.0) < 1e-9 * 450 and moved.posterior["views"] == (v1,)
+    # nor can the weights be made writeable and changed under the statistics
+    for s in (sim5k, post):
+        with pytest.raises(ValueError):
+            s.weights.flags.writeable = True
 
 
 def test_reweight_accepts_float32_probabilities_and_normalises_them(sim5k):
