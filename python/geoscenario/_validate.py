@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import re
 from collections.abc import Iterable, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
@@ -109,7 +110,7 @@ def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] =
     elif is_sequence(value):
         out = list(value)
     elif isinstance(value, AbstractSet):
-        raise invalid(name, "must be a list of names, not a set: a set's order changes from run to run")
+        raise invalid(name, f"must be a list of {one} names, not a set: a set's order changes from run to run")
     else:
         raise invalid(name, f"must be a {one} name or a list of them, got {type(value).__name__} {value!r}")
     if not out:
@@ -217,8 +218,9 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
         if (start.year, start.month) != (end.year, end.month):
             raise invalid("month", f"{value!r} spans more than one month")
         value = start
-    if labels is not None and isinstance(value, str) and value.strip().isdigit():
-        raise invalid("month", f"{shown!r} is not a month: give 'YYYY-MM' (a year alone names none)")
+    if labels is not None and isinstance(value, str) and re.fullmatch(r"\d{1,4}", value.strip()):
+        # (pandas reads "2026" as January; "20260315" is a date and passes)
+        raise invalid("month", f"{shown!r} is not a month: give an index (an int) or 'YYYY-MM'")
     if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
         label = value if isinstance(value, str) and value in labels else _month_of(value)
         if label is None or label not in labels:

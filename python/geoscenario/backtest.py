@@ -80,6 +80,8 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     """
     if not isinstance(equity, pd.Series):
         raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")
+    if isinstance(equity.index, pd.PeriodIndex):  # as for prices: the periods' first days
+        equity = equity.set_axis(equity.index.to_timestamp())
     _datetime_index(equity, "equity")  # the dates give the years of the CAGR
     if not _validate.is_real(periods_per_year):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
@@ -105,6 +107,9 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     # a ruin (equity 0) ends the returns: the dead periods after it are no 0% returns
     dead = np.flatnonzero(e == 0.0)
     ruin = int(dead[0]) if dead.size else len(e)
+    if ruin < len(e) and (e[ruin:] > 0).any():
+        raise invalid("equity", f"is 0 on {dates[ruin].date()} and positive later: equity cannot come back "
+                      "from 0 (new capital is a new curve)")
     live = e[: ruin + 1]  # through the ruin date, or the whole curve
     with np.errstate(over="ignore"):
         r = live[1:] / live[:-1] - 1.0
@@ -444,7 +449,7 @@ class BacktestResult:
             f"{len(self.rebalance_dates)} rebalances ({self.rebalance}), "
             f"{self.cost_desc}; final weights: {held})\n"
             + (f"  ruined on {m['ruin_date'].date()}: the equity is 0 from then on\n"
-               if not pd.isna(m["ruin_date"]) else "")
+               if not pd.isna(m.get("ruin_date", pd.NaT)) else "")
             + f"  CAGR {m['cagr']:.2%}, vol {m['vol']:.2%}, Sharpe "
             f"{m['sharpe']:.2f}, Sortino {m['sortino']:.2f}, "
             f"Calmar {m['calmar']:.2f}\n"

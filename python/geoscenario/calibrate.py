@@ -1294,9 +1294,11 @@ def calibrate_world(
         row = next((r for r in rows if r["parameter"] == e.path), None)
         if row is None:
             raise
-        hint = ("hold κ and θ at the AR(1) fit with mean_reversion='ar1', fix parameters with fixed=, "
-                "or give a longer history" if e.path.startswith("scenarios.")
-                else "check that the returns are simple returns per period, not percentages")
+        if not e.path.startswith("scenarios."):
+            hint = "check that the returns are simple returns per period, not percentages"
+        else:
+            hint = ("hold κ and θ at the AR(1) fit with mean_reversion='ar1', " if mean_reversion != "ar1"
+                    else "") + "fix parameters with fixed=, or give a longer history"
         raise invalid(e.path, f"the fit ({row['source']}) estimates it outside the world's range: "
                       f"{str(e).removeprefix(f'{e.path}: ')}; {hint}") from None
     changes = pd.DataFrame(rows + inherited).set_index("parameter")

@@ -155,6 +155,8 @@ class Simulation:
         # unpickled arrays come back writeable: the paths stay read-only, as simulated
         if "posterior" in state:  # pickled by a version that kept it as a plain attribute
             state["_posterior"] = state.pop("posterior")
+        if state.get("_posterior") is not None:
+            state["_posterior"] = {**state["_posterior"], "views": tuple(state["_posterior"]["views"])}
         self.__dict__.update(state)
         frozen = (*self._series.values(), self.scenario, self.onset, self.regimes, self._weights,
                   self._custom, *self.__dict__.get("_dd_cache", {}).values())
@@ -714,8 +716,8 @@ class Simulation:
         ``posterior`` holds the relative entropy, the effective number of scenarios
         exp(−Σ q ln q), the iterations and the views. On a posterior, the new views join
         its own (numbered after them in errors) and all of them are pooled over the prior
-        again, so that every view holds; to replace the views, call this on the simulation
-        the posterior came from. Each view holds to ``tol`` relative
+        again, with this call's ``max_iter`` and ``tol``, so that every view holds; to
+        replace the views, call this on the simulation the posterior came from. Each view holds to ``tol`` relative
         to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
         (a prior that already meets the views that loosely keeps its weights, bit for bit,
         and its summaries' bits). Below about

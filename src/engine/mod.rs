@@ -234,22 +234,28 @@ pub fn shock_normals_sum(
     }
     crate::config::parse::check_horizon(horizon)?;
     check_threads(threads)?;
-    let chunk = DEFAULT_CHUNK as u64;
+    let (chunk, chunks) = (DEFAULT_CHUNK as u64, n_paths.div_ceil(DEFAULT_CHUNK as u64));
+    // chunks a group at a time, so that the chunks' sums take bounded memory
+    const GROUP: u64 = 1024;
     on_threads(threads, || {
-        let sums: Vec<f64> = (0..n_paths.div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let first = c * chunk;
-                let n = chunk.min(n_paths - first);
-                if control.cancel.load(Ordering::Relaxed) {
-                    return Err(CoreError::Cancelled);
-                }
-                let sum = crate::rng::across::normals_sum(seed, first, n, crate::rng::streams::SHOCKS, horizon);
-                control.paths_done.fetch_add(n, Ordering::Relaxed);
-                Ok(sum)
-            })
-            .collect::<Result<_>>()?;
-        Ok(sums.iter().sum())
+        let mut total = 0.0;
+        for g in (0..chunks).step_by(GROUP as usize) {
+            let sums: Vec<f64> = (g..chunks.min(g + GROUP))
+                .into_par_iter()
+                .map(|c| {
+                    let first = c * chunk;
+                    let n = chunk.min(n_paths - first);
+                    if control.cancel.load(Ordering::Relaxed) {
+                        return Err(CoreError::Cancelled);
+                    }
+                    let sum = crate::rng::across::normals_sum(seed, first, n, crate::rng::streams::SHOCKS, horizon);
+                    control.paths_done.fetch_add(n, Ordering::Relaxed);
+                    Ok(sum)
+                })
+                .collect::<Result<_>>()?;
+            total = sums.iter().fold(total, |t, s| t + s);
+        }
+        Ok(total)
     })
 }
 
@@ -325,4 +331,42 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
         regimes,
         allocation: alloc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shocks_sum_adds_the_chunks_in_order_whatever_the_threads() {
+        // more than one group of chunks, the last chunk partial
+        let n = 1025 * DEFAULT_CHUNK as u64 + 77;
+        let control = Control::default();
+        let mut want = 0.0;
+        for first in (0..n).step_by(DEFAULT_CHUNK) {
+            let m = (DEFAULT_CHUNK as u64).min(n - first);
+            want += crate::rng::across::normals_sum(5, first, m, crate::rng::streams::SHOCKS, 2);
+        }
+        for threads in [Some(1), Some(3), None] {
+            let got = shock_normals_sum(5, n, 2, threads, &control).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{threads:?}");
+        }
+        assert_eq!(control.paths_done.load(Ordering::Relaxed), 3 * n);
+        // bad input is an error naming the parameter
+        for (n, h, t, path) in [
+            (0, 2, None, "n_paths"),
+            (1, 0, None, "horizon_months"),
+            (1, 2, Some(0), "threads"),
+        ] {
+            match shock_normals_sum(5, n, h, t, &control) {
+                Err(CoreError::Invalid { path: p, .. }) => assert_eq!(p, path),
+                other => panic!("{other:?}"),
+            }
+        }
+        control.cancel.store(true, Ordering::Relaxed);
+        assert!(matches!(
+            shock_normals_sum(5, n, 2, None, &control),
+            Err(CoreError::Cancelled)
+        ));
+    }
 }

@@ -366,6 +366,10 @@ def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_erro
     assert m["vol"] == pytest.approx(live.std(ddof=1) * np.sqrt(252), rel=1e-12)
     assert m["var_95"] == pytest.approx(1.0) and m["cvar_95"] == pytest.approx(1.0)
     assert pd.isna(gs.backtest(px, {"a": 0.5}, rebalance="daily").metrics["ruin_date"])
+    # a ruin at the second date leaves one return: no volatility, a VaR of the whole loss
+    idx = pd.period_range("2020-01", periods=4, freq="M")  # periods: their first days
+    m = bt_module.metrics(pd.Series([1.0, 0.0, 0.0, 0.0], index=idx), 12)
+    assert m["ruin_date"] == pd.Timestamp("2020-02-01") and m["var_95"] == 1.0 and np.isnan(m["vol"])
     # the first trade's costs alone exceed the capital
     with pytest.raises(gs.ConfigError, match="capital") as err:
         gs.backtest(prices, {"ntr_adj_close": 50.0, "mos_adj_close": -49.0}, cost_bps=10_000)
@@ -383,7 +387,7 @@ def test_stress_of_a_portfolio_that_ends_flat_is_zero_on_every_path(prices, reba
     assert s["var"] == 0.0 and math.copysign(1.0, s["var"]) == 1.0  # +0, not −0
     assert len(st.to_pandas()) == 500 and "no position" in repr(st)
 
-@pytest.mark.parametrize("values", [[0.0, 1.0], [1.0, np.nan], [1.0, -0.5], []])
+@pytest.mark.parametrize("values", [[0.0, 1.0], [1.0, np.nan], [1.0, -0.5], [], [1.0, 0.0, 1.0, 2.0]])
 def test_metrics_refuse_an_equity_curve_they_cannot_measure(values):
     eq = pd.Series(values, index=pd.date_range("2020-01-31", periods=len(values), freq="ME"), dtype=float)
     with pytest.raises(gs.ConfigError) as err:

@@ -667,8 +667,10 @@ def test_bad_series_and_month(small_sim):
     raises_at("month", sim.summary, "potash_spot", month="2030-01")
     raises_at("month", sim.summary, "potash_spot", month=1.0)
     raises_at("month", sim.to_pandas, "potash_spot", month=True)
-    # a year alone names no month (it would read as January)
-    assert "a year alone" in str(raises_at("month", sim.summary, "potash_spot", month="2026"))
+    # a year alone names no month (it would read as January); a compact date does
+    for bad in ("2026", "12"):
+        assert "give an index (an int) or 'YYYY-MM'" in str(raises_at("month", sim.summary, "potash_spot", month=bad))
+    pd.testing.assert_frame_equal(sim.summary("potash_spot", month="20260315"), sim.summary("potash_spot", month="2026-03"))
     # a view's month has the wrong type as soon as the view is made, not when applied
     for bad in (3.0, [1], True):
         raises_at("view.month", gs.View.mean, "potash_spot", 400.0, month=bad)

@@ -327,6 +327,13 @@ def test_views_added_to_a_posterior_all_hold_and_its_record_is_a_copy(sim5k):
     assert post.posterior["views"] == (v1,) and post.posterior["tol"] == 1e-10
     moved = post.reweight({"base": 0.4, "bull": 0.2, "bear": 0.4})
     assert abs(moved.weights @ x - 450.0) < 1e-9 * 450 and moved.posterior["views"] == (v1,)
+    # a posterior pickled when the record was a plain attribute with a list of views
+    old = {k: v for k, v in post.__dict__.items() if k != "_posterior"}
+    old["posterior"] = {**post._posterior, "views": [v1]}
+    back = object.__new__(type(post))
+    back.__setstate__(old)
+    assert back.posterior["views"] == (v1,)
+    np.testing.assert_array_equal(back.with_views(v2).weights, both.weights)
     # nor can the weights be made writeable and changed under the statistics
     for s in (sim5k, post):
         with pytest.raises(ValueError):
