@@ -16,6 +16,18 @@ __all__ = ["Strategy"]
 MAX_WEIGHT, MAX_COST_BPS = _core.MAX_WEIGHT, _core.MAX_COST_BPS
 
 
+class _ReadOnlyDict(dict[str, float]):
+    """A dict that refuses changes: a strategy's weights, checked when it is made."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a Strategy's weights are read-only: make a new Strategy")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a copy is the caller's: a plain dict
+        return (dict, (dict(self),))
+
+
 @dataclass(frozen=True)
 class Strategy:
     """Target weights on assets, rebalanced monthly, with costs on traded notional.
@@ -30,7 +42,8 @@ class Strategy:
         Name of the strategy (also the name of its NAV series).
     weights
         ``{asset: weight}`` in units of NAV, each in [−100, 100]; negative weights are
-        shorts, and weights need not sum to one (the rest is cash).
+        shorts, and weights need not sum to one (the rest is cash). Kept as a
+        read-only dict.
     cost_bps
         One-way cost in basis points of traded notional, in [0, 10000].
     description
@@ -53,6 +66,7 @@ class Strategy:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise invalid("name", f"must be a non-empty string, got {self.name!r}")
+        _core.check_strategy_name(self.name)  # the config's rules, here rather than in with_strategies
         if not isinstance(self.weights, Mapping) or not self.weights:
             raise invalid(f"strategies.{self.name}.weights", "must be a non-empty dict of asset to weight")
         for k, v in self.weights.items():
@@ -62,8 +76,13 @@ class Strategy:
         if not _validate.is_finite_real(self.cost_bps) or not 0 <= _validate.to_float(self.cost_bps) <= MAX_COST_BPS:
             raise invalid(f"strategies.{self.name}.cost_bps",
                           f"must be a finite number in [0, {MAX_COST_BPS:g}], got {self.cost_bps!r}")
-        object.__setattr__(self, "weights", {str(k): _validate.to_float(v) for k, v in self.weights.items()})
+        # read-only: a change after these checks would bypass them (and the repr would lie)
+        weights = {str(k): _validate.to_float(v) for k, v in self.weights.items()}
+        object.__setattr__(self, "weights", _ReadOnlyDict(weights))
         object.__setattr__(self, "cost_bps", _validate.to_float(self.cost_bps))  # a Fraction, a NumPy scalar, ...
+
+    def __reduce__(self) -> tuple[Any, ...]:  # made again, so that its weights stay read-only
+        return (Strategy, (self.name, dict(self.weights), self.cost_bps, self.description))
 
     def to_dict(self) -> dict[str, Any]:
         """The config table of this strategy.
@@ -94,6 +113,6 @@ class Strategy:
         return f"Strategy({self.name!r}: {legs}; {self.cost_bps:g} bps)"
 
 
-# compared by value, but its weights are a mutable dict: not hashable (a frozen dataclass
-# would otherwise claim a hash that then fails on the dict)
+# compared by value, but not hashable (a frozen dataclass would otherwise claim a hash
+# that then fails on the weights' mapping)
 Strategy.__hash__ = None  # type: ignore[assignment,method-assign]

@@ -261,7 +261,7 @@ class World:
         """
         return self._core.to_dict()
 
-    def with_params(self, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> World:
+    def with_params(self, overrides: Mapping[str, Any] | pd.Series | None = None, **kwargs: Any) -> World:
         """A copy with parameters changed, addressed by dotted paths.
 
         Parameters
@@ -271,7 +271,8 @@ class World:
             Keyword arguments may use ``__`` for dots. A table (a dict) is merged key
             by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
             keeps the bear's other potash parameters. A key cannot be removed, and a
-            path given twice is an error.
+            path given twice is an error. A pandas Series indexed by path (a row of a
+            grid of parameters) is taken as that mapping.
         **kwargs
             More overrides, as keywords: ``scenarios__bear__probability=0.3``.
 
@@ -292,6 +293,10 @@ class World:
             changes: dict[Any, Any] = {}
         elif isinstance(overrides, Mapping):
             changes = dict(overrides)
+        elif isinstance(overrides, pd.Series):  # a row of a parameter grid, indexed by path
+            if not overrides.index.is_unique:
+                raise invalid("overrides", "a Series must name each parameter path once")
+            changes = overrides.to_dict()
         else:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")

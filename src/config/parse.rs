@@ -210,6 +210,17 @@ pub fn check_name(name: &str, path: &str) -> Result<()> {
     }
 }
 
+/// A name usable for a strategy in any world (a name, not a reserved word);
+/// its config path `strategies.<name>`.
+pub fn check_strategy_name(name: &str) -> Result<String> {
+    let path = join("strategies", name);
+    check_name(name, &path)?;
+    if RESERVED_NAMES.contains(&name) || RESERVED_STRATEGY_NAMES.contains(&name) {
+        return Err(CoreError::invalid(&path, "has the name of a series or a reserved word"));
+    }
+    Ok(path)
+}
+
 /// A month "YYYY-MM" from 1900-01 to 2100-12 (so that every simulated month,
 /// up to 100 years later, is a date pandas can hold).
 fn parse_month(s: &str, path: &str) -> Result<YearMonth> {
@@ -950,13 +961,8 @@ fn parse_strategies(
     }
     let mut out = Vec::new();
     for (name, v) in st {
-        let path = join("strategies", name);
-        check_name(name, &path)?;
-        if RESERVED_NAMES.contains(&name.as_str())
-            || RESERVED_STRATEGY_NAMES.contains(&name.as_str())
-            || factors.iter().any(|f| f.name == *name)
-            || derived.iter().any(|d| d.name == *name)
-        {
+        let path = check_strategy_name(name)?;
+        if factors.iter().any(|f| f.name == *name) || derived.iter().any(|d| d.name == *name) {
             return Err(CoreError::invalid(&path, "has the name of a series or a reserved word"));
         }
         let t = as_table(v, &path)?;

@@ -112,6 +112,15 @@ fn shock_normals_sum(py: Python<'_>, n_paths: u64, horizon: usize, seed: u64, th
     })
 }
 
+/// Check `name` as a strategy name in any world: a ConfigError naming
+/// `strategies.<name>` otherwise (the rules of a world's config).
+#[pyfunction]
+fn check_strategy_name(py: Python<'_>, name: &str) -> PyResult<()> {
+    crate::config::parse::check_strategy_name(name)
+        .map(|_| ())
+        .map_err(|e| to_pyerr(py, e))
+}
+
 /// The memory of one output array of `simulate`: the array's base object.
 /// When the last array or view on it goes, the buffer is released for reuse
 /// by the next simulation of the same size (see `engine::buffer`).
@@ -364,7 +373,7 @@ mod _core {
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::{cached_output_bytes, shock_normals_sum, CoreWorld};
+    use super::{cached_output_bytes, check_strategy_name, shock_normals_sum, CoreWorld};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -142,6 +142,13 @@ def test_with_params_is_immutable_and_accepts_kwargs(default_world):
     assert default_world.probabilities == {"base": 0.55, "bull": 0.25, "bear": 0.2}
     assert w != default_world
     assert default_world.with_params() == default_world
+    # a row of a grid of parameters, indexed by path (NumPy values)
+    grid = pd.DataFrame({"scenarios.base.probability": [0.5, 0.45], "scenarios.bear.probability": [0.25, 0.3],
+                         "scenarios.bear.potash_spot.theta": [520, 480]})
+    assert default_world.with_params(grid.iloc[0]) == w
+    with pytest.raises(gs.ConfigError) as err:
+        default_world.with_params(pd.Series([0.5, 0.4], index=["scenarios.base.probability"] * 2))
+    assert err.value.path == "overrides"
 
 
 def test_with_params_merges_a_table_into_the_one_at_its_path(default_world):

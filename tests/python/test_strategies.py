@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -174,9 +177,26 @@ def test_strategies_compare_by_value_and_are_not_hashable():
 
     a = gs.Strategy("x", {"hk_equity": 1.0, "global_equity": 0.5}, cost_bps=5)
     assert a == gs.Strategy("x", {"global_equity": 0.5, "hk_equity": 1.0}, cost_bps=5, description="d")
-    assert not isinstance(a, collections.abc.Hashable)  # its weights are a mutable dict
+    assert not isinstance(a, collections.abc.Hashable)
     with pytest.raises(TypeError, match="unhashable type: 'Strategy'"):
         hash(a)
+    # its weights cannot change after the checks, and it still pickles and copies
+    with pytest.raises(TypeError):
+        a.weights["hk_equity"] = 50.0  # type: ignore[index]
+    for b in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a)):
+        assert b == a
+        with pytest.raises(TypeError):
+            b.weights.update(hk_equity=50.0)
+
+
+@pytest.mark.parametrize("name", ["1x", "a-b", "all", "cvar", "target_return", "x" * 65])
+def test_a_strategy_name_the_config_would_refuse_is_refused_when_made(name):
+    with pytest.raises(gs.ConfigError) as err:
+        gs.Strategy(name, {"global_equity": 1.0})
+    assert err.value.path == f"strategies.{name}"
+    with pytest.raises(gs.ConfigError) as err:  # the same rule as a world's config
+        gs.World.default().with_params({f"strategies.{name}": {"weights": {"global_equity": 1.0}}})
+    assert err.value.path == f"strategies.{name}"
 
 
 def test_a_worlds_strategies_carry_their_descriptions_and_give_the_world_back():
