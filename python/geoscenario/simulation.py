@@ -714,15 +714,18 @@ class Simulation:
         The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
         the dual with Newton's method. Infeasible views raise :class:`NumericalError`.
         ``posterior`` holds the relative entropy, the effective number of scenarios
-        exp(−Σ q ln q), the iterations and the views. On a posterior, the new views join
-        its own (numbered after them in errors) and all of them are pooled over the prior
-        again, with this call's ``max_iter`` and ``tol``, so that every view holds; to
-        replace the views, call this on the simulation the posterior came from. Each view holds to ``tol`` relative
-        to its scale, max(|f|, |target|) over the paths: ``|E_q[f] − target| ≤ tol·scale``
-        (a prior that already meets the views that loosely keeps its weights, bit for bit,
-        and its summaries' bits). Below about
-        1e-13 the check is as exact as the rounding of an n-term sum: E_q[f] computed in
-        another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one
+        exp(−Σ q ln q), the iterations and the views.
+
+        On a posterior, the new views join its own (numbered after them in errors) and
+        all of them are pooled over the prior again, with this call's ``max_iter`` and
+        ``tol``, so that every view holds; to replace the views, call this on the
+        simulation the posterior came from.
+
+        Each view holds to ``tol`` relative to its scale, max(|f|, |target|) over the
+        paths: ``|E_q[f] − target| ≤ tol·scale`` (a prior that already meets the views
+        that loosely keeps its weights, bit for bit, and its summaries' bits). Below
+        about 1e-13 the check is as exact as the rounding of an n-term sum: E_q[f]
+        computed in another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one
         below the double-precision epsilon (2.220446e-16) counts as the epsilon.
 
         Each Newton iteration costs about n·k² operations for k views on n paths

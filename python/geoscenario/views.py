@@ -47,8 +47,9 @@ class View:
     threshold
         The level of a ``"prob"`` view (None for ``"mean"``).
     month
-        Index, ``"YYYY-MM"`` or date of the month viewed (default: the horizon), checked
-        against the simulation when the view is applied.
+        Index, ``"YYYY-MM"`` or date of the month viewed (default: the horizon): its type
+        is checked when the view is made, its range against the simulation when the
+        view is applied.
 
     Examples
     --------
