@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate, stats
-from .calibrate import _datetime_index, _numeric_frame, _periods_per_year
+from .calibrate import _datetime_index, _numeric_frame, _period_starts, _periods_per_year
 from .errors import invalid, warn
 from .strategy import MAX_COST_BPS, MAX_WEIGHT
 
@@ -80,8 +80,7 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     """
     if not isinstance(equity, pd.Series):
         raise invalid("equity", f"must be a pandas Series of equity values by date, got {type(equity).__name__}")
-    if isinstance(equity.index, pd.PeriodIndex):  # as for prices: the periods' first days
-        equity = equity.set_axis(equity.index.to_timestamp())
+    equity = _period_starts(equity)
     _datetime_index(equity, "equity")  # the dates give the years of the CAGR
     if not _validate.is_real(periods_per_year):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")

@@ -49,6 +49,14 @@ STICKY_SHARE = 0.1
 
 
 # ============================================================================ input checks
+def _period_starts(obj: Any) -> Any:
+    """``obj`` (a Series or DataFrame) with a PeriodIndex read as the periods' first
+    days, as monthly data often comes; otherwise ``obj`` itself."""
+    if isinstance(obj.index, pd.PeriodIndex):
+        return obj.set_axis(obj.index.to_timestamp(), axis=0)
+    return obj
+
+
 def _datetime_index(obj: Any, arg: str) -> pd.DatetimeIndex:
     idx = obj.index
     if not isinstance(idx, pd.DatetimeIndex):
@@ -70,8 +78,7 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
     else:
         kinds = "a pandas Series or DataFrame" if allow_series else "a pandas DataFrame"
         raise invalid(arg, f"must be {kinds}, got {type(obj).__name__}")
-    if isinstance(frame.index, pd.PeriodIndex):  # as monthly data often comes: each period's start
-        frame = frame.set_axis(frame.index.to_timestamp(), axis=0)
+    frame = _period_starts(frame)
     _datetime_index(frame, arg)
     if frame.shape[1] == 0:
         raise invalid(arg, "has no columns")

@@ -25,14 +25,22 @@ const RESERVED_NAMES: [&str; 8] = [
 /// The columns next to the strategies' weights in an allocation or a frontier.
 const RESERVED_STRATEGY_NAMES: [&str; 4] = ["target_return", "expected_return", "cvar", "var"];
 
-/// `name` (None: the path's last key) is not a `kind`: the error lists the
-/// `names` there are, so that a typo shows its fix.
-fn unknown<S: AsRef<str>>(path: &str, name: Option<&str>, kind: &str, names: impl IntoIterator<Item = S>) -> CoreError {
+/// `name` (None: the path's last key) is not `a_kind` (e.g. "a factor"): the
+/// error lists the `kinds` there are (`names`), so that a typo shows its fix.
+fn unknown<S: AsRef<str>>(
+    path: &str,
+    name: Option<&str>,
+    (a_kind, kinds): (&str, &str),
+    names: impl IntoIterator<Item = S>,
+) -> CoreError {
     let what = name.map(|n| format!("{n:?} ")).unwrap_or_default();
     let names: Vec<S> = names.into_iter().collect();
     let names: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
-    CoreError::invalid(path, format!("{what}is not a {kind} ({kind}s: {})", names.join(", ")))
+    CoreError::invalid(path, format!("{what}is not {a_kind} ({kinds}: {})", names.join(", ")))
 }
+
+const FACTOR: (&str, &str) = ("a factor", "factors");
+const SCENARIO: (&str, &str) = ("a scenario", "scenarios");
 
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
 pub fn check_horizon(horizon: usize) -> Result<()> {
@@ -305,14 +313,10 @@ pub fn world_from_value(root: &Value) -> Result<World> {
         Some(b) => b,
         None => scenarios_tbl.keys().next().cloned().unwrap_or_default(),
     };
-    let base = scenarios_tbl.keys().position(|k| *k == base_name).ok_or_else(|| {
-        unknown(
-            "world.base_scenario",
-            Some(&base_name),
-            "scenario",
-            scenarios_tbl.keys(),
-        )
-    })?;
+    let base = scenarios_tbl
+        .keys()
+        .position(|k| *k == base_name)
+        .ok_or_else(|| unknown("world.base_scenario", Some(&base_name), SCENARIO, scenarios_tbl.keys()))?;
     let scenarios = parse_scenarios(scenarios_tbl, &factors, base, regimes_tag == "static")?;
 
     let regimes = if regimes_tag == "markov" {
@@ -353,7 +357,7 @@ pub fn world_from_value(root: &Value) -> Result<World> {
                 unknown(
                     "freeze.scenario",
                     Some(&sname),
-                    "scenario",
+                    SCENARIO,
                     scenarios.iter().map(|s| &s.name),
                 )
             })?;
@@ -417,10 +421,7 @@ fn parse_thresholds(
     for (key, v) in t {
         let path = join("thresholds", key);
         if !series.contains(&key.as_str()) {
-            return Err(CoreError::invalid(
-                path,
-                format!("is not a series (series: {})", series.join(", ")),
-            ));
+            return Err(unknown(&path, None, ("a series", "series"), &series));
         }
         let level = number(v, &path)?;
         if !level.is_finite() {
@@ -510,7 +511,7 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
                 let initial = level(t)?;
                 let und = require(get_string(t, &path, "underlying")?, &path, "underlying")?;
                 let underlying = names.iter().position(|n| **n == und).ok_or_else(|| {
-                    unknown(&join(&path, "underlying"), Some(&und), "factor", names.iter())
+                    unknown(&join(&path, "underlying"), Some(&und), FACTOR, names.iter())
                 })?;
                 let reset_month = get_int(t, &path, "reset_month", 1, 12)?.unwrap_or(6) as u32;
                 let averaging = get_int(t, &path, "averaging_months", 1, 12)?.unwrap_or(3) as u32;
@@ -701,7 +702,7 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
             return Err(unknown(
                 &join("transitions", key),
                 None,
-                "scenario",
+                SCENARIO,
                 scenarios.iter().map(|s| &s.name),
             ));
         }
@@ -718,7 +719,7 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
             let j = scenarios
                 .iter()
                 .position(|s| s.name == *key)
-                .ok_or_else(|| unknown(&p, None, "scenario", scenarios.iter().map(|s| &s.name)))?;
+                .ok_or_else(|| unknown(&p, None, SCENARIO, scenarios.iter().map(|s| &s.name)))?;
             let x = number(v, &p)?;
             if !(0.0..=1.0).contains(&x) {
                 return Err(CoreError::invalid(
@@ -780,7 +781,7 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
             idx[i] = factors
                 .iter()
                 .position(|f| f.name == n)
-                .ok_or_else(|| unknown(&opath, Some(n), "factor", factors.iter().map(|f| &f.name)))?;
+                .ok_or_else(|| unknown(&opath, Some(n), FACTOR, factors.iter().map(|f| &f.name)))?;
         }
         // the divisor must stay positive: counts and adoption shares start at or reach 0
         let divisor = match kind {
@@ -817,7 +818,7 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
         let i = factors
             .iter()
             .position(|f| f.name == name)
-            .ok_or_else(|| unknown(path, None, "factor", factors.iter().map(|f| &f.name)))?;
+            .ok_or_else(|| unknown(path, None, FACTOR, factors.iter().map(|f| &f.name)))?;
         if !factors[i].kind.has_shock() {
             return Err(CoreError::invalid(
                 path,
@@ -895,7 +896,7 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
             let fi = factors
                 .iter()
                 .position(|x| x.name == *f)
-                .ok_or_else(|| unknown(&p, None, "factor", factors.iter().map(|f| &f.name)))?;
+                .ok_or_else(|| unknown(&p, None, FACTOR, factors.iter().map(|f| &f.name)))?;
             if !matches!(
                 factors[fi].kind,
                 FactorKind::LogOu { .. }
@@ -975,10 +976,10 @@ fn parse_strategies(
         let mut weights = Vec::new();
         for (a, x) in wt {
             let p = join(&wpath, a);
-            let ai = assets.iter().position(|y| y.name == *a).ok_or_else(|| {
-                let names: Vec<&str> = assets.iter().map(|y| y.name.as_str()).collect();
-                CoreError::invalid(&p, format!("is not an asset (assets: {})", names.join(", ")))
-            })?;
+            let ai = assets
+                .iter()
+                .position(|y| y.name == *a)
+                .ok_or_else(|| unknown(&p, None, ("an asset", "assets"), assets.iter().map(|y| &y.name)))?;
             weights.push((ai, check_finite_in(number(x, &p)?, &p, -MAX_WEIGHT, MAX_WEIGHT, false)?));
         }
         let cost_bps = check_finite_in(

@@ -63,12 +63,7 @@ impl SimRequest {
 
     /// Check the request against the limits; `model` fixes the output size.
     pub fn validate(&self, model: &Model) -> Result<()> {
-        if self.n_paths == 0 || self.n_paths > MAX_PATHS {
-            return Err(CoreError::invalid(
-                "n_paths",
-                format!("must be an integer in [1, {MAX_PATHS}], got {}", self.n_paths),
-            ));
-        }
+        check_n_paths(self.n_paths)?;
         if self.start > self.end || self.end > self.n_paths {
             return Err(CoreError::invalid(
                 "paths",
@@ -145,6 +140,17 @@ impl SimRequest {
             stream_out: false,
         }
     }
+}
+
+/// Paths in a simulation: 1..=[`MAX_PATHS`].
+fn check_n_paths(n: u64) -> Result<()> {
+    if n == 0 || n > MAX_PATHS {
+        return Err(CoreError::invalid(
+            "n_paths",
+            format!("must be an integer in [1, {MAX_PATHS}], got {n}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Worker threads: None (all cores) or 1..=1024.
@@ -226,12 +232,7 @@ pub fn shock_normals_sum(
     threads: Option<usize>,
     control: &Control,
 ) -> Result<f64> {
-    if n_paths == 0 || n_paths > MAX_PATHS {
-        return Err(CoreError::invalid(
-            "n_paths",
-            format!("must be an integer in [1, {MAX_PATHS}], got {n_paths}"),
-        ));
-    }
+    check_n_paths(n_paths)?;
     crate::config::parse::check_horizon(horizon)?;
     check_threads(threads)?;
     let (chunk, chunks) = (DEFAULT_CHUNK as u64, n_paths.div_ceil(DEFAULT_CHUNK as u64));
