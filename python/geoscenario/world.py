@@ -272,7 +272,10 @@ class World:
             by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
             keeps the bear's other potash parameters. A key cannot be removed, and a
             path given twice is an error. A pandas Series indexed by path (a row of a
-            grid of parameters) is taken as that mapping.
+            grid of parameters) is taken as that mapping. A value may be a NumPy
+            scalar or array (an array is the list of its items), and a month
+            (``world.start``) the date opening it: ``pd.Timestamp("2026-03-01")``,
+            ``datetime.date``, ``np.datetime64`` or a monthly ``pd.Period``.
         **kwargs
             More overrides, as keywords: ``scenarios__bear__probability=0.3``.
 

@@ -79,6 +79,32 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
         }
         return Ok(Value::Array(out));
     }
+    // a NumPy array of one or more dimensions stands for the list of its items
+    if is_instance_of(obj, "numpy", "ndarray") && !is_numpy_scalar(obj) {
+        let ndim = obj.getattr("ndim").and_then(|n| n.extract::<usize>()).unwrap_or(0);
+        if ndim > 0 {
+            if is_masked(obj) {
+                return Err(CoreError::invalid(
+                    path,
+                    "unsupported value: a masked array (its values are hidden by its mask)",
+                ));
+            }
+            let mut out = Vec::new();
+            for (i, item) in obj
+                .try_iter()
+                .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?
+                .enumerate()
+            {
+                let item = item.map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?;
+                out.push(value_of(&item, &format!("{path}[{i}]"), depth + 1, count)?);
+            }
+            return Ok(Value::Array(out));
+        }
+    }
+    // a date is the month it opens, written "YYYY-MM" as the config writes months
+    if let Some(month) = month_of(obj, path)? {
+        return Ok(Value::String(month));
+    }
     // NumPy scalars and other numbers (a NumPy boolean also has `__index__`)
     if is_numpy_bool(obj) {
         return Ok(Value::Boolean(obj.is_truthy().unwrap_or(false)));
@@ -130,6 +156,65 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
     Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
+}
+
+/// A date (`datetime.date`, `datetime.datetime`, `pandas.Timestamp`, `numpy.datetime64`)
+/// or a monthly `pandas.Period`, as the month `"YYYY-MM"` it is the first moment of;
+/// None for anything else. A date inside a month, a missing date (NaT) and a period of
+/// another frequency are errors: which month was meant is not the code's to guess.
+fn month_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<String>> {
+    let not_a_month = |what: &str| {
+        CoreError::invalid(
+            path,
+            format!("{what} is not a month: give the month's first day or \"YYYY-MM\""),
+        )
+    };
+    let shown = || obj.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if obj.get_type().name().is_ok_and(|n| n == "datetime64") {
+        let isnat = obj
+            .py()
+            .import("numpy")
+            .and_then(|np| np.call_method1("isnat", (obj,)))
+            .and_then(|b| b.is_truthy())
+            .unwrap_or(true);
+        if isnat {
+            return Err(CoreError::invalid(path, "a missing date (NaT) is not a month"));
+        }
+        let month = obj.call_method1("astype", ("datetime64[M]",));
+        let opens = month
+            .as_ref()
+            .ok()
+            .and_then(|m| obj.eq(m).ok())
+            .unwrap_or(false);
+        return match month {
+            Ok(m) if opens => Ok(Some(m.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())),
+            _ => Err(not_a_month(&format!("the date {}", shown()))),
+        };
+    }
+    let mut date = obj.clone();
+    if is_instance_of(obj, "pandas", "Period") {
+        let freq: String = obj.getattr("freqstr").and_then(|f| f.extract()).unwrap_or_default();
+        if freq != "M" {
+            return Err(not_a_month(&format!("the period {} of frequency {freq:?}", shown())));
+        }
+        date = obj
+            .getattr("start_time")
+            .map_err(|_| not_a_month(&format!("the period {}", shown())))?;
+    } else if !is_instance_of(obj, "datetime", "date") {
+        return Ok(None);
+    }
+    let field = |name: &str| date.getattr(name).and_then(|v| v.extract::<i64>()).ok();
+    let (Some(year), Some(month), Some(day)) = (field("year"), field("month"), field("day")) else {
+        return Err(CoreError::invalid(path, "a missing date (NaT) is not a month"));
+    };
+    // a datetime (and a Timestamp) must be midnight; a date has no time to check
+    let midnight = ["hour", "minute", "second", "microsecond", "nanosecond"]
+        .iter()
+        .all(|name| !date.hasattr(*name).unwrap_or(false) || field(name) == Some(0));
+    if day != 1 || !midnight {
+        return Err(not_a_month(&format!("the date {}", shown())));
+    }
+    Ok(Some(format!("{year:04}-{month:02}")))
 }
 
 /// A NumPy float16 or float32 scalar as the decimal it prints as (float32 0.2 is 0.2,

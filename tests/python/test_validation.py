@@ -4,6 +4,7 @@ ResourceError (a MemoryError) refused before allocating."""
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import resource
@@ -857,6 +858,46 @@ def test_onset_months_are_integers_like_every_other_integer_key(default_world):
     with pytest.raises(gs.ConfigError) as ei:
         default_world.with_params({"scenarios.bear.onset": [2.5, 9]})
     assert_config_error(ei, "scenarios.bear.onset")
+
+
+def test_an_array_is_the_list_of_its_items(default_world):
+    as_list = default_world.with_params({"scenarios.bear.onset": [3, 9]})
+    assert as_list.to_dict()["scenarios"]["bear"]["onset"] != default_world.to_dict()["scenarios"]["bear"]["onset"]
+    for array in (np.array([3, 9]), np.array([3, 9], dtype=np.uint8), np.array([3.0, 9.0], dtype=np.float32)):
+        assert default_world.with_params({"scenarios.bear.onset": array}) == as_list
+    raises_at("scenarios.bear.onset", default_world.with_params, {"scenarios.bear.onset": np.array(["3", "9"])})
+    raises_at("scenarios.bear.onset", default_world.with_params, {"scenarios.bear.onset": np.array([3.5, 9.0])})
+    err = raises_at("scenarios.bear.onset", default_world.with_params,
+                    {"scenarios.bear.onset": np.ma.array([3, 9], mask=[False, True])})
+    assert "masked" in str(err)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-01", tz="Europe/Minsk"), datetime.date(2026, 3, 1),
+     datetime.datetime(2026, 3, 1), np.datetime64("2026-03"), np.datetime64("2026-03-01T00:00:00.000"),
+     pd.Period("2026-03", "M")],
+    ids=repr,
+)
+def test_a_date_opening_a_month_is_that_month(default_world, value):
+    w = default_world.with_params({"world.start": value})
+    assert w == default_world.with_params({"world.start": "2026-03"})
+    assert w.to_dict()["world"]["start"] == "2026-03"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(pd.Timestamp("2026-03-15"), "2026-03-15"), (pd.Timestamp("2026-03-01 00:00:01"), "00:00:01"),
+     (pd.Timestamp("2026-03-01") + pd.Timedelta(1, "ns"), "is not a month"),
+     (datetime.date(2026, 3, 2), "2026-03-02"), (np.datetime64("2026-03-02"), "2026-03-02"),
+     (pd.NaT, "NaT"), (np.datetime64("NaT"), "NaT"), (pd.Period("2026Q1"), "frequency"),
+     (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12")],
+    ids=repr,
+)
+def test_a_date_that_opens_no_month_is_refused(default_world, value, says):
+    # which month a date inside one means is not the code's to guess
+    err = raises_at("world.start", default_world.with_params, {"world.start": value})
+    assert says in str(err)
 
 
 @pytest.mark.parametrize(
