@@ -406,7 +406,8 @@ class World:
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
         """A copy with strategies added (or, with ``replace=True``, only these).
 
-        A strategy with the name of one the world has replaces it, in its place.
+        A strategy with the name of one the world has replaces it, in its place. The
+        ``[thresholds]`` of the strategies ``replace=True`` removes go with them.
 
         Parameters
         ----------

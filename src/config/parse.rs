@@ -36,10 +36,24 @@ fn unknown<S: AsRef<str>>(
     let what = name.map(|n| format!("{n:?} ")).unwrap_or_default();
     let names: Vec<S> = names.into_iter().collect();
     let names: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
-    CoreError::invalid(path, format!("{what}is not {a_kind} ({kinds}: {})", names.join(", ")))
+    let listed = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    CoreError::invalid(path, format!("{what}is not {a_kind} ({kinds}: {listed})"))
 }
 
 const FACTOR: (&str, &str) = ("a factor", "factors");
+
+/// Whether an asset may load on a factor of this kind: betas apply to log changes,
+/// so the factor's level must stay positive.
+fn takes_betas(kind: &FactorKind) -> bool {
+    matches!(
+        kind,
+        FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. } | FactorKind::Contract { .. }
+    )
+}
 const SCENARIO: (&str, &str) = ("a scenario", "scenarios");
 
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
@@ -815,10 +829,10 @@ fn parse_derived(dt: &Table, factors: &[Factor]) -> Result<Vec<Derived>> {
 
 fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usize, f64)>> {
     let find = |name: &str, path: &str| -> Result<usize> {
-        let i = factors
-            .iter()
-            .position(|f| f.name == name)
-            .ok_or_else(|| unknown(path, None, FACTOR, factors.iter().map(|f| &f.name)))?;
+        let i = factors.iter().position(|f| f.name == name).ok_or_else(|| {
+            let shocked = factors.iter().filter(|f| f.kind.has_shock()).map(|f| &f.name);
+            unknown(path, None, ("a factor", "factors with a diffusion shock"), shocked)
+        })?;
         if !factors[i].kind.has_shock() {
             return Err(CoreError::invalid(
                 path,
@@ -893,17 +907,16 @@ fn parse_assets(at: &Table, factors: &[Factor]) -> Result<Vec<super::Asset>> {
         let mut betas = Vec::new();
         for (f, b) in bt {
             let p = join(&bpath, f);
-            let fi = factors
-                .iter()
-                .position(|x| x.name == *f)
-                .ok_or_else(|| unknown(&p, None, FACTOR, factors.iter().map(|f| &f.name)))?;
-            if !matches!(
-                factors[fi].kind,
-                FactorKind::LogOu { .. }
-                    | FactorKind::LogitOu { .. }
-                    | FactorKind::Gbm { .. }
-                    | FactorKind::Contract { .. }
-            ) {
+            let fi = factors.iter().position(|x| x.name == *f).ok_or_else(|| {
+                let levels = factors.iter().filter(|x| takes_betas(&x.kind)).map(|x| &x.name);
+                unknown(
+                    &p,
+                    None,
+                    ("a factor", "log_ou, logit_ou, gbm and contract factors"),
+                    levels,
+                )
+            })?;
+            if !takes_betas(&factors[fi].kind) {
                 return Err(CoreError::invalid(
                     &p,
                     "betas apply to log changes of positive levels: use a log_ou, logit_ou, gbm or contract factor",

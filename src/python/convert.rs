@@ -181,13 +181,11 @@ fn month_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<String>> {
             return Err(CoreError::invalid(path, "a missing date (NaT) is not a month"));
         }
         let month = obj.call_method1("astype", ("datetime64[M]",));
-        let opens = month
-            .as_ref()
-            .ok()
-            .and_then(|m| obj.eq(m).ok())
-            .unwrap_or(false);
+        let opens = month.as_ref().ok().and_then(|m| obj.eq(m).ok()).unwrap_or(false);
         return match month {
-            Ok(m) if opens => Ok(Some(m.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())),
+            Ok(m) if opens => Ok(Some(
+                m.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            )),
             _ => Err(not_a_month(&format!("the date {}", shown()))),
         };
     }

@@ -294,11 +294,29 @@ def test_unknown_names_in_references():
     raises_at("factors.potash_spot.kind", DEFAULT.with_params, {"factors.potash_spot.kind": "ou"})
     raises_at("world.regimes", DEFAULT.with_params, {"world.regimes": "dynamic"})
     # a name that is not there: the message lists the ones that are, wherever it is given
+    # (only those that may stand there: a correlation needs a diffusion shock, a beta a
+    # positive level)
     factors = ", ".join(DEFAULT.factors)
-    for path, value in (("factors.contract_price.underlying", "potash"), ("derived.dislocation.of", ["potash", "contract_price"]),
-                        ("correlations.potash.global_equity", 0.1), ("assets.fertilizer_producers.betas.potash", 1.0)):
+    shocked = ", ".join(f for f, k in DEFAULT.kinds.items() if k in ("log_ou", "logit_ou", "gbm"))
+    levels = ", ".join(f for f, k in DEFAULT.kinds.items() if k in ("log_ou", "logit_ou", "gbm", "contract"))
+    assert shocked != factors and levels not in (factors, shocked)
+    for path, value, listed in (
+        ("factors.contract_price.underlying", "potash", f"(factors: {factors})"),
+        ("derived.dislocation.of", ["potash", "contract_price"], f"(factors: {factors})"),
+        ("correlations.potash.global_equity", 0.1, f"(factors with a diffusion shock: {shocked})"),
+        ("assets.fertilizer_producers.betas.potash", 1.0, f"(log_ou, logit_ou, gbm and contract factors: {levels})"),
+    ):
         err = raises_at(path.removesuffix(".global_equity"), DEFAULT.with_params, {path: value})
-        assert str(err).endswith(f"is not a factor (factors: {factors})"), err
+        assert str(err).endswith(f"is not a factor {listed}"), err
+    # and a world with none of them says so
+    lone = {"factors": {"done": {"kind": "completion", "unit": "projects", "initial": 0.0, "total": 10.0}},
+            "scenarios": {"base": {"probability": 1.0, "done": {"h": 0.1}}},
+            "correlations": {"done": {"x": 0.1}}}
+    assert str(raises_at("correlations.done", gs.World.from_dict, lone)).endswith(
+        "a completion factor has no diffusion shock to correlate")
+    lone["correlations"] = {"x": {"done": 0.1}}
+    assert str(raises_at("correlations.x", gs.World.from_dict, lone)).endswith(
+        "is not a factor (factors with a diffusion shock: none)")
     err = raises_at("world.base_scenario", DEFAULT.with_params, {"world.base_scenario": "bsae"})
     assert str(err).endswith('"bsae" is not a scenario (scenarios: base, bull, bear)')
 
