@@ -632,13 +632,18 @@ def _log_ou_result(
     if jumps:
         status = np.where(fixed, "fixed", "estimated").astype(object)
         if first_stage is not None:
-            for i in (0, 1):
-                status[i] = "ar1"
-                se[i] = first_stage.table["std_err"].iloc[i]
-            method += "; κ, θ from the AR(1) fit"
+            status[:2] = "ar1"
+            se[0] = first_stage.table.at["kappa", "std_err"]
+            # ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}): the first stage's error in m̄ and the
+            # jumps' in their drift, taken as independent
+            se_mbar = float(first_stage.extra["log_mean_se"])
+            se[1] = est[1] * math.hypot(se_mbar, float(raw["log_mean_se"]))
+            method += "; κ and the mean of ln X from the AR(1) fit"
             notes.append(
-                "κ and θ are the exact AR(1) MLE (first stage) and "
-                "were held in the jump likelihood; "
+                "κ and the long-run mean of ln X are the exact AR(1) MLE (first stage) and were "
+                "held in the jump likelihood; θ follows from that mean and the jumps, "
+                "ln θ = mean − λΔμ_J/(1 − e^{−κΔ}), since the model does not compensate them "
+                "(MODEL.md §3), so that the simulated long-run mean of ln X is the data's; "
                 "the jump parameters' standard errors ignore that first stage"
             )
         cols["std_err"] = se
@@ -652,7 +657,7 @@ def _log_ou_result(
                "alone explain the moves)" if zero >= STICKY_SHARE else "")
         notes.append(
             f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum"
-            f"{why}; hold κ and θ at the AR(1) fit with mean_reversion='ar1' or fixed="
+            f"{why}; hold κ and the mean at the AR(1) fit with mean_reversion='ar1' or fixed="
         )
     # mean reversion too slow for the data to show: judged on the diffusion (AR(1)) fit,
     # since the joint jump likelihood drives κ towards 0 on sticky prices that do revert
@@ -752,9 +757,13 @@ def log_ou(
         Fit Merton jumps too (λ per year, μ_J, σ_J of the log jump).
     mean_reversion
         With jumps: ``"joint"`` estimates all six parameters by MLE;
-        ``"ar1"`` holds κ and θ at the AR(1) (diffusion) MLE and estimates
-        σ, λ, μ_J, σ_J by MLE — the robust choice for sticky quoted series
-        (e.g. the World Bank potash price, whose joint likelihood drives κ → 0).
+        ``"ar1"`` holds κ and the long-run mean m̄ of ln X at the AR(1)
+        (diffusion) MLE and estimates σ, λ, μ_J, σ_J by MLE — the robust choice
+        for sticky quoted series (e.g. the World Bank potash price, whose joint
+        likelihood drives κ → 0). θ then follows from the jumps,
+        ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}): the model does not compensate its jumps
+        (MODEL.md §3), and the AR(1) intercept already carries their mean, so
+        holding θ itself would count their drift twice.
     fixed
         With jumps: ``{parameter: value}`` held instead of estimated
         (parameters ``kappa``, ``theta`` (level), ``sigma``, ``lambda``, ``mu_j``, ``sigma_j``).
@@ -796,7 +805,7 @@ def log_ou(
     >>> potash = gs.data.potash_monthly("2000-01", "2025-01")
     >>> fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
     >>> fit.jumps_preferred, round(float(fit.params["lambda"]), 1)
-    (True, 3.9)
+    (True, 4.4)
     """
     if not isinstance(jumps, (bool, np.bool_)):
         raise invalid("jumps", f"must be True or False, got {jumps!r}")
@@ -834,6 +843,7 @@ def log_ou(
         return _warn_notes(diffusion)
 
     first_stage = None
+    log_mean = None
     if mean_reversion == "ar1":
         if diffusion is None:
             raise invalid(
@@ -844,10 +854,13 @@ def log_ou(
                 raise invalid(
                     f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it"
                 )
-            fixed_vals[i] = float(diffusion.table["estimate"].iloc[i])
+        # κ, and the long-run mean of ln X the AR(1) intercept gives (jumps included);
+        # θ follows from that mean and the jumps
+        fixed_vals[0] = float(diffusion.params["kappa"])
+        log_mean = float(diffusion.extra["log_mean"])
         first_stage = diffusion
     try:
-        raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps))
+        raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps), log_mean)
     except NumericalError as e:
         slow = [n for n in (diffusion.notes if diffusion is not None else []) if "too slow to identify" in n]
         if slow:  # the likely cause, which the jump likelihood's failure does not show
@@ -1132,8 +1145,9 @@ def calibrate_world(
     factor
         Name of the log-OU factor ``potash`` calibrates.
     jumps, mean_reversion
-        As in :func:`log_ou`; the default ``mean_reversion="ar1"`` keeps κ and θ
-        at the exact AR(1) MLE, robust to the sticky World Bank quotes.
+        As in :func:`log_ou`; the default ``mean_reversion="ar1"`` keeps κ and the
+        long-run mean of ln X at the exact AR(1) MLE, robust to the sticky World
+        Bank quotes.
     fixed, dt, max_jumps
         As in :func:`log_ou`: parameters held at given values, the time step in
         years (for an irregular index), the most jumps per step in the likelihood.
@@ -1302,9 +1316,9 @@ def calibrate_world(
         if row is None:
             raise
         if not e.path.startswith("scenarios."):
-            hint = "check that the returns are simple returns per period, not percentages"
+            hint = "check that the returns are log returns per period, not percentages"
         else:
-            hint = ("hold κ and θ at the AR(1) fit with mean_reversion='ar1', " if mean_reversion != "ar1"
+            hint = ("hold κ and the mean at the AR(1) fit with mean_reversion='ar1', " if mean_reversion != "ar1"
                     else "") + "fix parameters with fixed=, or give a longer history"
         raise invalid(e.path, f"the fit ({row['source']}) estimates it outside the world's range: "
                       f"{str(e).removeprefix(f'{e.path}: ')}; {hint}") from None

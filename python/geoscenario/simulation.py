@@ -383,6 +383,25 @@ class Simulation:
         except (KeyError, TypeError):
             raise invalid("name", f"{name!r} is not a series (series: {', '.join(self._series)})") from None
 
+    def __getitem__(self, name: str) -> np.ndarray:
+        """``sim[name]`` is :meth:`paths` ``(name)``: the series' read-only array.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> sim = gs.World.default().simulate(1_000, seed=0)
+        >>> sim["potash_spot"] is sim.paths("potash_spot"), "potash_spot" in sim
+        (True, True)
+        """
+        return self.paths(name)
+
+    def __contains__(self, name: object) -> bool:
+        """Whether ``name`` is a simulated series (a key of :attr:`units`)."""
+        return isinstance(name, str) and name in self._series
+
+    # a Simulation is indexed by series name, not by position: not iterable
+    __iter__ = None
+
     def month_index(self, month: int | str | None = None) -> int:
         """Column index of a month given as an index (negative from the end), a label
         ``"YYYY-MM"``, any date in a simulated month (a string, ``datetime``,

@@ -274,8 +274,8 @@ class World:
             path given twice is an error. A pandas Series indexed by path (a row of a
             grid of parameters) is taken as that mapping. A value may be a NumPy
             scalar or array (an array is the list of its items), and a month
-            (``world.start``) the date opening it: ``pd.Timestamp("2026-03-01")``,
-            ``datetime.date``, ``np.datetime64`` or a monthly ``pd.Period``.
+            (``world.start``) a date in it: ``pd.Timestamp("2026-03-01")``,
+            ``datetime.date``, ``np.datetime64`` or a ``pd.Period`` within one month.
         **kwargs
             More overrides, as keywords: ``scenarios__bear__probability=0.3``.
 
@@ -366,11 +366,13 @@ class World:
         level Series) sets the base scenario's ``potash_spot.{theta, kappa, sigma,
         lambda, mu_j, sigma_j}`` by maximum likelihood on the exact transition
         density (:func:`geoscenario.calibrate.log_ou`; by default with jumps, a
-        penalised MLE, and κ and θ from the AR(1) fit: ``jumps=False`` fits the pure
-        diffusion instead); ``asset_returns`` with ``factor_returns`` (columns named
-        after the world's assets and factors) set ``assets.<asset>.betas`` and
-        ``vol`` by OLS. Keyword arguments (``scenario``, ``jumps``,
-        ``mean_reversion``, ``newey_west``, ...) are passed on.
+        penalised MLE, and κ and the long-run mean of ln X from the AR(1) fit:
+        ``jumps=False`` fits the pure diffusion instead); ``asset_returns`` with
+        ``factor_returns`` (columns named after the world's assets and factors) set
+        ``assets.<asset>.betas`` and ``vol`` by OLS. Keyword arguments are passed
+        on: ``factor`` (the log-OU factor the levels calibrate, default
+        ``"potash_spot"``: any log-OU factor of a world of your own), ``scenario``,
+        ``jumps``, ``mean_reversion``, ``newey_west``, ...
 
         Parameters
         ----------

@@ -4,7 +4,12 @@
 //! N ~ Poisson(λΔ), J_k ~ Normal(μ_J, σ_J²), so the transition density is the
 //! Gaussian mixture
 //!   f(y | x) = Σ_{n=0}^{n_max} Pois(n; λΔ)·φ(y; a + b·x + n·μ_J, s² + n·σ_J²),
-//! truncated at n_max jumps (default 10). It is maximised by Nelder–Mead in
+//! truncated at n_max jumps (default 10).
+//!
+//! The jumps are not compensated, so the long-run mean of x is not ln θ but
+//!   m̄ = ln θ + λΔμ_J / (1 − e^{−κΔ}).
+//! Holding m̄ (at an AR(1) fit's a/(1 − b), whose intercept already carries the
+//! jumps' mean) makes θ follow from the jumps: ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}). It is maximised by Nelder–Mead in
 //! u = (ln κ, ln θ, ln σ, ln λ, μ_J, ln σ_J) from the diffusion fit and a few
 //! jump intensities, and standard errors come from the central-difference
 //! Hessian of the log-likelihood in u, mapped to the parameters by the delta
@@ -34,6 +39,9 @@ pub struct JumpOptions {
     pub fixed: [Option<f64>; 6],
     /// Truncation of the Poisson sum (1..=50).
     pub max_jumps: usize,
+    /// The long-run mean m̄ of x = ln X held (instead of θ, which then follows
+    /// from it and the jumps); `fixed[1]` must then be None.
+    pub log_mean: Option<f64>,
     /// Likelihood evaluations allowed per optimiser start.
     pub max_evals: usize,
 }
@@ -43,6 +51,7 @@ impl Default for JumpOptions {
         JumpOptions {
             fixed: [None; 6],
             max_jumps: 10,
+            log_mean: None,
             max_evals: 40_000,
         }
     }
@@ -71,6 +80,8 @@ struct Mixture<'a> {
     x: &'a [f64],
     dt: f64,
     max_jumps: usize,
+    /// m̄ held: ln θ follows from it and the jumps instead of being u[1]
+    log_mean: Option<f64>,
 }
 
 impl Mixture<'_> {
@@ -81,9 +92,18 @@ impl Mixture<'_> {
         sigma * sigma * (-(-2.0 * kappa * self.dt).exp_m1()) / (2.0 * kappa)
     }
 
+    /// ln θ: u[1], or from the held long-run mean m̄ and the jumps' drift.
+    fn ln_theta(&self, u: &[f64; 6]) -> f64 {
+        match self.log_mean {
+            None => u[1],
+            // ln θ = m̄ − λΔμ_J / (1 − e^{−κΔ})
+            Some(mbar) => mbar - u[3].exp() * self.dt * u[4] / -(-u[0].exp() * self.dt).exp_m1(),
+        }
+    }
+
     /// Log-likelihood of x_1..x_n given x_0.
     fn loglik(&self, u: &[f64; 6]) -> f64 {
-        let (kappa, m, lambda, mu_j, sigma_j) = (u[0].exp(), u[1], u[3].exp(), u[4], u[5].exp());
+        let (kappa, m, lambda, mu_j, sigma_j) = (u[0].exp(), self.ln_theta(u), u[3].exp(), u[4], u[5].exp());
         let b = (-kappa * self.dt).exp();
         let a = m * (-(-kappa * self.dt).exp_m1()); // a = m(1 − e^{−κΔ})
         let s2 = self.s2(u);
@@ -155,12 +175,21 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         ));
     }
     check_fixed(&opts.fixed)?;
+    if let Some(mbar) = opts.log_mean {
+        if opts.fixed[1].is_some() {
+            return Err(CoreError::invalid("fixed.theta", "conflicts with a held long-run mean"));
+        }
+        if !mbar.is_finite() {
+            return Err(CoreError::invalid("log_mean", format!("must be finite, got {mbar}")));
+        }
+    }
     let n = x.len() - 1;
     let x_mean = x.iter().sum::<f64>() / x.len() as f64;
     let model = Mixture {
         x: &x,
         dt,
         max_jumps: opts.max_jumps,
+        log_mean: opts.log_mean,
     };
 
     // diffusion start (κ_d, m_d, σ_d) and its innovation variance S for the penalty
@@ -182,7 +211,10 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     let s_d = s2_d.sqrt();
     let a_n = 1.0 / (n as f64).sqrt();
 
-    let free: Vec<usize> = (0..6).filter(|&i| opts.fixed[i].is_none()).collect();
+    // held: the fixed values, and θ when the long-run mean is held
+    let mut held = opts.fixed.map(|v| v.is_some());
+    held[1] |= opts.log_mean.is_some();
+    let free: Vec<usize> = (0..6).filter(|&i| !held[i]).collect();
     let mut base = [0.0f64; 6];
     for (i, v) in opts.fixed.iter().enumerate() {
         if let Some(v) = *v {
@@ -264,8 +296,26 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         se_u[i] = if v >= 0.0 { v.sqrt() } else { f64::NAN };
     }
     let nat = |i: usize| if i == 1 || i == 4 { u[i] } else { u[i].exp() };
-    let m = u[1];
+    let m = model.ln_theta(&u);
     let theta = m.exp();
+    if opts.log_mean.is_some() {
+        // ln θ's standard error by the delta method through κ, λ and μ_J (those free):
+        // with c = λΔ/(1 − b), ∂lnθ/∂μ_J = −c, ∂lnθ/∂lnλ = −cμ_J, ∂lnθ/∂lnκ = cμ_J·κΔb/(1 − b)
+        let (kappa, lambda) = (u[0].exp(), u[3].exp());
+        let b = (-kappa * dt).exp();
+        let c = lambda * dt / (1.0 - b);
+        let mut grad = [0.0f64; 6];
+        grad[0] = c * u[4] * kappa * dt * b / (1.0 - b);
+        grad[3] = -c * u[4];
+        grad[4] = -c;
+        let mut var = 0.0;
+        for (k, &i) in free.iter().enumerate() {
+            for (l, &j) in free.iter().enumerate() {
+                var += grad[i] * cov_u[k * d + l] * grad[j];
+            }
+        }
+        se_u[1] = if var >= 0.0 { var.sqrt() } else { f64::NAN };
+    }
     let mut params = [0.0; 6];
     let mut std_errs = [f64::NAN; 6];
     for i in 0..6 {
@@ -292,7 +342,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     Ok(LogOuFit {
         params,
         std_errs,
-        fixed: opts.fixed.map(|v| v.is_some()),
+        fixed: held,
         jumps: true,
         log_mean: m,
         log_mean_se: se_u[1],
@@ -318,6 +368,7 @@ mod tests {
             x: &x,
             dt: 1.0 / 12.0,
             max_jumps: 10,
+            log_mean: None,
         };
         let u = [0.5f64.ln(), 5.0, 0.3f64.ln(), -12.0, 0.0, 0.1f64.ln()];
         let (kappa, dt) = (0.5f64, 1.0 / 12.0);
@@ -332,6 +383,43 @@ mod tests {
             .sum();
         // λΔ = e^{−12}/12: the jump terms change ℓ by about n·λΔ
         assert!((model.loglik(&u) - want).abs() < 1e-4, "{} vs {want}", model.loglik(&u));
+    }
+
+    #[test]
+    fn a_held_long_run_mean_sets_theta_through_the_jumps_drift() {
+        let x: Vec<f64> = (0..80).map(|i| 5.0 + 0.2 * ((i as f64) * 0.7).sin()).collect();
+        let dt = 1.0 / 12.0;
+        let held = Mixture {
+            x: &x,
+            dt,
+            max_jumps: 10,
+            log_mean: Some(5.1),
+        };
+        let free = Mixture { log_mean: None, ..held };
+        // κ = 0.5, λ = 3, μ_J = 0.04: ln θ = 5.1 − λΔμ_J/(1 − e^{−κΔ})
+        let mut u = [0.5f64.ln(), 0.0, 0.2f64.ln(), 3.0f64.ln(), 0.04, 0.1f64.ln()];
+        let ln_theta = 5.1 - 3.0 * dt * 0.04 / (1.0 - (-0.5 * dt).exp());
+        assert!((held.ln_theta(&u) - ln_theta).abs() < 1e-12);
+        let l_held = held.loglik(&u);
+        u[1] = ln_theta;
+        assert_eq!(l_held, free.loglik(&u));
+
+        // the fit keeps the identity, and counts θ as held
+        let levels: Vec<f64> = x.iter().map(|v| v.exp()).collect();
+        let mut opts = JumpOptions {
+            log_mean: Some(5.1),
+            ..JumpOptions::default()
+        };
+        opts.fixed[0] = Some(0.5);
+        let fit = fit_log_ou_jumps(&levels, dt, &opts).unwrap();
+        let [kappa, theta, _, lambda, mu_j, _] = fit.params;
+        let drift = lambda * dt * mu_j / (1.0 - (-kappa * dt).exp());
+        assert!((theta.ln() + drift - 5.1).abs() < 1e-12, "{theta} {drift}");
+        assert_eq!(fit.fixed, [true, true, false, false, false, false]);
+        assert!(fit.std_errs[1].is_finite() || !fit.hessian_ok);
+        opts.fixed[1] = Some(150.0);
+        let e = fit_log_ou_jumps(&levels, dt, &opts).unwrap_err();
+        assert!(e.to_string().starts_with("fixed.theta:"), "{e}");
     }
 
     #[test]

@@ -305,9 +305,21 @@ pub fn world_from_value(root: &Value) -> Result<World> {
     )?;
     let name = get_string(w, "world", "name")?.unwrap_or_else(|| "custom".into());
     let description = get_string(w, "world", "description")?.unwrap_or_default();
-    let start = match get_string(w, "world", "start")? {
-        Some(s) => parse_month(&s, "world.start")?,
-        None => YearMonth { year: 2025, month: 6 },
+    // a TOML date (`start = 2025-06-01`) is the month it lies in, as a date from Python is
+    let start = match w.get("start") {
+        Some(Value::Datetime(d)) => match d.date {
+            Some(date) => parse_month(&format!("{:04}-{:02}", date.year, date.month), "world.start")?,
+            None => {
+                return Err(CoreError::invalid(
+                    "world.start",
+                    "must be a month \"YYYY-MM\" (a string) or a date, got a time of day",
+                ))
+            }
+        },
+        _ => match get_string(w, "world", "start")? {
+            Some(s) => parse_month(&s, "world.start")?,
+            None => YearMonth { year: 2025, month: 6 },
+        },
     };
     let horizon_months = get_int(w, "world", "horizon_months", 1, MAX_HORIZON as i64)?.unwrap_or(24) as usize;
     let regimes_tag = get_string(w, "world", "regimes")?.unwrap_or_else(|| "static".into());

@@ -79,8 +79,13 @@ pub const MAX_LAMBDA: f64 = 120.0;
 
 const JUMPS: [ParamSpec; 4] = [
     opt("lambda", 0.0, Rule::Closed(0.0, MAX_LAMBDA), "jump intensity per year"),
-    opt("mu_j", 0.0, Rule::Closed(-5.0, 5.0), "mean log jump"),
-    opt("sigma_j", 0.0, Rule::Closed(0.0, 5.0), "st. dev. of the log jump"),
+    opt(
+        "mu_j",
+        0.0,
+        Rule::Closed(-5.0, 5.0),
+        "mean jump of x (ln X, or the logit for logit_ou)",
+    ),
+    opt("sigma_j", 0.0, Rule::Closed(0.0, 5.0), "st. dev. of the jump of x"),
     opt(
         "onset_jump",
         0.0,
@@ -93,7 +98,7 @@ const OU: [ParamSpec; 7] = [
     req(
         "theta",
         Rule::LeftOpen(0.0, 1e12),
-        "long-run level, in the factor's unit",
+        "mean-reversion level, in the factor's unit (the long-run level when the jumps have mean 0)",
     ),
     req("kappa", Rule::Closed(0.0, 1000.0), "mean-reversion speed per year"),
     req("sigma", Rule::Closed(0.0, 10.0), "volatility per sqrt(year)"),

@@ -20,8 +20,10 @@ fn contiguous<'a>(arr: &'a PyReadonlyArray1<'_, f64>, arg: &str) -> Result<&'a [
 /// Fit the log-OU model (exact MLE; with Merton jumps if `jumps`) to positive
 /// levels observed every `dt` years. `fixed`: six optional values
 /// (kappa, theta, sigma, lambda, mu_j, sigma_j) held instead of estimated.
+/// `log_mean`: the long-run mean of ln X held instead of θ, which then follows
+/// from it and the jumps (the `"ar1"` mode).
 #[pyfunction]
-#[pyo3(signature = (levels, dt, jumps=false, fixed=None, max_jumps=10))]
+#[pyo3(signature = (levels, dt, jumps=false, fixed=None, max_jumps=10, log_mean=None))]
 pub fn calibrate_log_ou<'py>(
     py: Python<'py>,
     levels: PyReadonlyArray1<'py, f64>,
@@ -29,10 +31,12 @@ pub fn calibrate_log_ou<'py>(
     jumps: bool,
     fixed: Option<Vec<Option<f64>>>,
     max_jumps: usize,
+    log_mean: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = contiguous(&levels, "series").map_err(|e| to_pyerr(py, e))?;
     let mut opts = JumpOptions {
         max_jumps,
+        log_mean,
         ..JumpOptions::default()
     };
     if let Some(f) = fixed {

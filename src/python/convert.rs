@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use toml::value::{Date, Datetime};
 use toml::{Table, Value};
 
 use crate::error::{CoreError, Result};
@@ -101,9 +102,9 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
             return Ok(Value::Array(out));
         }
     }
-    // a date is the month it opens, written "YYYY-MM" as the config writes months
-    if let Some(month) = month_of(obj, path)? {
-        return Ok(Value::String(month));
+    // a date is a TOML date
+    if let Some(date) = date_of(obj, path)? {
+        return Ok(Value::Datetime(date));
     }
     // NumPy scalars and other numbers (a NumPy boolean also has `__index__`)
     if is_numpy_bool(obj) {
@@ -159,60 +160,61 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
 }
 
 /// A date (`datetime.date`, `datetime.datetime`, `pandas.Timestamp`, `numpy.datetime64`)
-/// or a monthly `pandas.Period`, as the month `"YYYY-MM"` it is the first moment of;
-/// None for anything else. A date inside a month, a missing date (NaT) and a period of
-/// another frequency are errors: which month was meant is not the code's to guess.
-fn month_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<String>> {
-    let not_a_month = |what: &str| {
-        CoreError::invalid(
-            path,
-            format!("{what} is not a month: give the month's first day or \"YYYY-MM\""),
-        )
+/// or a `pandas.Period` within one month, as the TOML date of its day (a period: its
+/// first day), so that the config reads it wherever it reads a TOML date (`world.start`:
+/// the month it lies in); None for anything else. A missing date (NaT), a period over
+/// more than one month and a year outside 0–9999 are errors.
+fn date_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<Datetime>> {
+    let nat = || CoreError::invalid(path, "is a missing date (NaT)");
+    let ymd = |date: &Bound<'_, PyAny>| {
+        let field = |name: &str| date.getattr(name).and_then(|v| v.extract::<i64>()).ok();
+        Some((field("year")?, field("month")?, field("day")?))
     };
-    let shown = || obj.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    if obj.get_type().name().is_ok_and(|n| n == "datetime64") {
-        let isnat = obj
-            .py()
-            .import("numpy")
-            .and_then(|np| np.call_method1("isnat", (obj,)))
+    let (year, month, day) = if obj.get_type().name().is_ok_and(|n| n == "datetime64") {
+        let np = obj.py().import("numpy").map_err(|_| nat())?;
+        if np
+            .call_method1("isnat", (obj,))
             .and_then(|b| b.is_truthy())
-            .unwrap_or(true);
-        if isnat {
-            return Err(CoreError::invalid(path, "a missing date (NaT) is not a month"));
+            .unwrap_or(true)
+        {
+            return Err(nat());
         }
-        let month = obj.call_method1("astype", ("datetime64[M]",));
-        let opens = month.as_ref().ok().and_then(|m| obj.eq(m).ok()).unwrap_or(false);
-        return match month {
-            Ok(m) if opens => Ok(Some(
-                m.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
-            )),
-            _ => Err(not_a_month(&format!("the date {}", shown()))),
-        };
-    }
-    let mut date = obj.clone();
-    if is_instance_of(obj, "pandas", "Period") {
-        let freq: String = obj.getattr("freqstr").and_then(|f| f.extract()).unwrap_or_default();
-        if freq != "M" {
-            return Err(not_a_month(&format!("the period {} of frequency {freq:?}", shown())));
+        // its day, as a datetime.date (an int for a year outside 1–9999)
+        let day = obj
+            .call_method1("astype", ("datetime64[D]",))
+            .and_then(|d| d.call_method0("item"));
+        match day.ok().and_then(|d| ymd(&d)) {
+            Some(date) => date,
+            None => return Err(CoreError::invalid(path, "a datetime64 outside the years 1–9999")),
         }
-        date = obj
-            .getattr("start_time")
-            .map_err(|_| not_a_month(&format!("the period {}", shown())))?;
-    } else if !is_instance_of(obj, "datetime", "date") {
+    } else if is_instance_of(obj, "pandas", "Period") {
+        let ends = ["start_time", "end_time"].map(|end| obj.getattr(end).ok().and_then(|d| ymd(&d)));
+        match ends {
+            [Some(first), Some(last)] if (first.0, first.1) == (last.0, last.1) => first,
+            [Some(_), Some(_)] => {
+                let shown = obj.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                return Err(CoreError::invalid(
+                    path,
+                    format!("the period {shown} spans more than one month: give one month, e.g. \"YYYY-MM\""),
+                ));
+            }
+            _ => return Err(nat()),
+        }
+    } else if is_instance_of(obj, "datetime", "date") {
+        ymd(obj).ok_or_else(nat)?
+    } else {
         return Ok(None);
-    }
-    let field = |name: &str| date.getattr(name).and_then(|v| v.extract::<i64>()).ok();
-    let (Some(year), Some(month), Some(day)) = (field("year"), field("month"), field("day")) else {
-        return Err(CoreError::invalid(path, "a missing date (NaT) is not a month"));
     };
-    // a datetime (and a Timestamp) must be midnight; a date has no time to check
-    let midnight = ["hour", "minute", "second", "microsecond", "nanosecond"]
-        .iter()
-        .all(|name| !date.hasattr(*name).unwrap_or(false) || field(name) == Some(0));
-    if day != 1 || !midnight {
-        return Err(not_a_month(&format!("the date {}", shown())));
-    }
-    Ok(Some(format!("{year:04}-{month:02}")))
+    let date = Date {
+        year: u16::try_from(year).map_err(|_| CoreError::invalid(path, "a date outside the years 0–9999"))?,
+        month: month as u8,
+        day: day as u8,
+    };
+    Ok(Some(Datetime {
+        date: Some(date),
+        time: None,
+        offset: None,
+    }))
 }
 
 /// A NumPy float16 or float32 scalar as the decimal it prints as (float32 0.2 is 0.2,

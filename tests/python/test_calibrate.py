@@ -233,13 +233,33 @@ def test_jump_model_does_not_depend_on_the_price_unit(scale):
     s = gs.data.potash_monthly("2000-01", "2025-01")
     ref = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1").params
     got = gs.calibrate.log_ou(s * scale, jumps=True, mean_reversion="ar1").params
-    # θ is the AR(1) value e^{a/(1−b)}: the intercept carries ln c (up to 576), whose
-    # rounding, divided by 1 − b ≈ κΔ ≈ 0.003, moves ln θ by up to ~1e-10
-    assert got["theta"] / scale == pytest.approx(ref["theta"], rel=1e-9)
     assert got["kappa"] == pytest.approx(ref["kappa"], rel=1e-9)  # the AR(1) slope
-    # the others to the optimiser's tolerance (its path differs in rounding)
+    # the others to the optimiser's tolerance (its path differs in rounding); θ too,
+    # since it follows from the AR(1) mean and the jumps
+    assert got["theta"] / scale == pytest.approx(ref["theta"], rel=1e-4)
     for p in ["sigma", "lambda", "mu_j", "sigma_j"]:
         assert got[p] == pytest.approx(ref[p], rel=1e-4), p
+
+
+def test_an_ar1_jump_fit_simulates_at_the_long_run_mean_of_the_data():
+    # The AR(1) intercept carries the jumps' mean: a world holding θ at the AR(1) value
+    # and adding jumps of mean μ_J drifted to e^{λΔμ_J/(1 − e^{−κΔ})} of it (+24% on the
+    # 2000–2025 fit). Simulated 50 years out, E[ln X] is the AR(1)'s long-run mean.
+    s = gs.data.potash_monthly("2000-01", "2025-01")
+    fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
+    params = {k: float(v) for k, v in fit.params.items()}
+    world = gs.World.from_dict({
+        "world": {"name": "potash_alone", "horizon_months": 600},
+        "factors": {"potash": {"kind": "log_ou", "unit": "USD/t", "initial": float(s.iloc[-1])}},
+        "scenarios": {"base": {"probability": 1.0, "potash": params}},
+    })
+    x = np.log(world.simulate(4_000, seed=11, progress=False)["potash"][:, -1])
+    target = math.log(fit.diffusion.params["theta"])
+    # (the start's pull, e^{−κT} of ln X₀ − target, is below 1e-3 here)
+    assert abs(x.mean() - target) <= N_SIGMA * x.std(ddof=1) / math.sqrt(x.size)
+    # the drift the old θ carried is far outside that
+    drift = params["lambda"] * fit.dt * params["mu_j"] / -math.expm1(-params["kappa"] * fit.dt)
+    assert drift > 10 * N_SIGMA * x.std(ddof=1) / math.sqrt(x.size)
 
 
 def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
@@ -250,9 +270,16 @@ def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     text = repr(fit)
     assert "the jump model has the higher likelihood" in text
     assert f"{fit.loglik:.3f}" in text and f"{fit.diffusion.loglik:.3f}" in text
-    # κ and θ are the AR(1) values, with the AR(1) standard errors
+    # κ is the AR(1) value, with the AR(1) standard error, and so is the model's long-run
+    # mean of ln X, ln θ + λΔμ_J/(1 − e^{−κΔ}) (MODEL.md §3: the jumps are not compensated)
     assert fit.params["kappa"] == fit.diffusion.params["kappa"]
-    assert fit.table.at["theta", "std_err"] == fit.diffusion.table.at["theta", "std_err"]
+    assert fit.table.at["kappa", "std_err"] == fit.diffusion.table.at["kappa", "std_err"]
+    p = fit.params
+    drift = p["lambda"] * fit.dt * p["mu_j"] / -math.expm1(-p["kappa"] * fit.dt)
+    assert math.log(p["theta"]) + drift == pytest.approx(math.log(fit.diffusion.params["theta"]), abs=1e-12)
+    # θ's error adds the first stage's (of that mean) to the jumps' (of their drift)
+    rel_diffusion = fit.diffusion.table.at["theta", "std_err"] / fit.diffusion.params["theta"]
+    assert fit.table.at["theta", "std_err"] / p["theta"] > rel_diffusion
     assert list(fit.table["fixed"]) == [
         "ar1",
         "ar1",

@@ -654,6 +654,9 @@ def test_wrong_type_names_its_path(case, kind):
     if isinstance(old, list) and kind == "array":
         value = [True, {"a": 1}]
     for make in both_routes(replaced(tpl, path, value)):
+        if path == ("world", "start") and kind in ("datetime", "date"):  # the month it lies in
+            assert make().to_dict()["world"]["start"] == value.strftime("%Y-%m")
+            continue
         expect_error_at(make, ".".join(path))
 
 

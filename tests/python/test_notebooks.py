@@ -91,6 +91,9 @@ QUOTED = {
         (r"from about \d+% to (\d+)% overall",
          '100 * sim.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]', 0),
         (r"max drawdown ≈ (\d+)% from the April 2022 peak", '100 * m["max_drawdown"]', 0),
+        (r"moves the base θ from the note's 352 to about (\d+)",
+         'world.to_dict()["scenarios"]["base"]["potash_spot"]["theta"]', 0),
+        (r"a long-run level \(e\^E\[ln X\]\) of about (\d+)", 'fit.diffusion.params["theta"]', 0),
     ],
     "04_technology_transfer": [
         (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),

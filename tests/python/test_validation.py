@@ -892,28 +892,37 @@ def test_an_array_is_the_list_of_its_items(default_world):
 
 @pytest.mark.parametrize(
     "value",
-    [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-01", tz="Europe/Minsk"), datetime.date(2026, 3, 1),
-     datetime.datetime(2026, 3, 1), np.datetime64("2026-03"), np.datetime64("2026-03-01T00:00:00.000"),
-     pd.Period("2026-03", "M")],
+    [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-31 23:59", tz="Europe/Minsk"), datetime.date(2026, 3, 15),
+     datetime.datetime(2026, 3, 1, 12), np.datetime64("2026-03"), np.datetime64("2026-03-17T08:00:00.000"),
+     pd.Period("2026-03", "M"), pd.Period("2026-03-09", "D")],
     ids=repr,
 )
-def test_a_date_opening_a_month_is_that_month(default_world, value):
+def test_a_date_is_the_month_it_lies_in(default_world, value):
+    # as Simulation.month_index reads a date
     w = default_world.with_params({"world.start": value})
     assert w == default_world.with_params({"world.start": "2026-03"})
     assert w.to_dict()["world"]["start"] == "2026-03"
 
 
+def test_a_toml_date_is_the_month_it_lies_in(default_world):
+    text = default_world.to_toml()
+    line = next(x for x in text.splitlines() if x.startswith("start = "))
+    for date in ("2026-03-15", "2026-03-01T08:00:00", "2026-03-31 23:59:59+03:00"):
+        w = gs.World.from_toml(text.replace(line, f"start = {date}"))
+        assert w == default_world.with_params({"world.start": "2026-03"}), date
+    for bad, says in (("08:00:00", "a time of day"), ("1899-12-31", "1900-01 to 2100-12")):
+        with pytest.raises(gs.ConfigError, match=says) as ei:
+            gs.World.from_toml(text.replace(line, f"start = {bad}"))
+        assert ei.value.path == "world.start"
+
+
 @pytest.mark.parametrize(
     ("value", "says"),
-    [(pd.Timestamp("2026-03-15"), "2026-03-15"), (pd.Timestamp("2026-03-01 00:00:01"), "00:00:01"),
-     (pd.Timestamp("2026-03-01") + pd.Timedelta(1, "ns"), "is not a month"),
-     (datetime.date(2026, 3, 2), "2026-03-02"), (np.datetime64("2026-03-02"), "2026-03-02"),
-     (pd.NaT, "NaT"), (np.datetime64("NaT"), "NaT"), (pd.Period("2026Q1"), "frequency"),
-     (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12")],
+    [(pd.NaT, "NaT"), (np.datetime64("NaT"), "NaT"), (pd.Period("2026Q1"), "spans more than one month"),
+     (pd.Period("2026", "Y"), "spans more than one month"), (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12")],
     ids=repr,
 )
-def test_a_date_that_opens_no_month_is_refused(default_world, value, says):
-    # which month a date inside one means is not the code's to guess
+def test_a_date_that_names_no_one_month_is_refused(default_world, value, says):
     err = raises_at("world.start", default_world.with_params, {"world.start": value})
     assert says in str(err)
 
