@@ -810,8 +810,8 @@ class Simulation:
         """Mean–CVaR weights across strategies: long-only, summing to one.
 
         Minimises CVaR_α of the horizon loss (subject to an expected return of at least
-        ``target_return``), or CVaR − ``risk_aversion``·E[return], on the weighted paths
-        (Rockafellar–Uryasev linear programme).
+        ``target_return``), or maximises E[return] − ``risk_aversion``·CVaR, on the
+        weighted paths (Rockafellar–Uryasev linear programme).
 
         Parameters
         ----------
@@ -823,8 +823,10 @@ class Simulation:
             Least expected horizon return (NAV_H − 1) of the mix; at most the largest
             strategy's expected return.
         risk_aversion
-            λ in [0, 1e6] of the objective CVaR − λ·E[return]. Give this or
-            ``target_return``, not both; neither minimises CVaR alone.
+            γ of the objective E[return] − γ·CVaR, maximised: 0 takes the largest
+            expected return (CVaR breaking ties), and a larger γ buys less risk;
+            0 or at least 1e-6. Give this or ``target_return``, not both; neither
+            minimises CVaR alone (the limit γ → ∞).
 
         Returns
         -------

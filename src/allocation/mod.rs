@@ -7,13 +7,19 @@
 //!
 //! `CVaR_α(x) = min_ζ ζ + Σ_i p_i (−R_i·x − ζ)⁺ / (1 − α)`, so the programme is
 //! `min ζ + Σ_i p_i u_i / (1 − α) − λ μ·x` s.t. `u_i ≥ −R_i·x − ζ`, `u ≥ 0`,
-//! `x ≥ 0`, `Σ x = 1` (risk-aversion form, `λ ≥ 0`), or the same without the
+//! `x ≥ 0`, `Σ x = 1` (return-weight form, `λ ≥ 0`), or the same without the
 //! `λ` term and with `μ·x ≥ target` (target form); `μ = Σ_i p_i R_i`.
+//!
+//! A risk aversion γ > 0 maximises `μ·x − γ·CVaR_α(x)`, whose maximisers are the
+//! minimisers of `CVaR_α(x) − μ·x / γ`: the return-weight form with `λ = 1/γ`.
+//! γ = 0 takes the largest expected return (CVaR breaking ties).
 
 mod lp;
 
-/// Largest accepted risk aversion λ (CVaR − λ·E\[return\]).
-pub const MAX_RISK_AVERSION: f64 = 1e6;
+/// Largest weight λ of the return in the programme (CVaR − λ·E\[return\]): beyond it
+/// the programme's scaling breaks the solver, so a risk aversion γ = 1/λ is 0 or at
+/// least its inverse.
+pub const MAX_RETURN_WEIGHT: f64 = 1e6;
 
 /// Scenarios up to which the whole programme is solved at once.
 const FULL_LP_ROWS: usize = 4_000;
@@ -35,7 +41,8 @@ use crate::risk::{check_alpha, check_sample, check_weights, var_cvar};
 pub enum Objective {
     /// Minimise CVaR alone (`λ = 0`).
     MinCvar,
-    /// Minimise `CVaR_α(x) − λ μ·x`, `λ ≥ 0`.
+    /// Maximise `μ·x − γ·CVaR_α(x)`, the risk aversion `γ` 0 or in
+    /// [1/[`MAX_RETURN_WEIGHT`], ∞) (γ = 0: the largest expected return).
     RiskAversion(f64),
     /// Minimise `CVaR_α(x)` subject to `μ·x ≥ target`.
     TargetReturn(f64),
@@ -316,16 +323,28 @@ impl<'a> Problem<'a> {
         let all = vec![true; self.m];
         match objective {
             Objective::MinCvar => self.lp(&all, 0.0, None, guess),
-            Objective::RiskAversion(lambda) => {
-                // far above any use (the weights stop moving long before) and
-                // below where the programme's scaling breaks the solver
-                if !(0.0..=MAX_RISK_AVERSION).contains(&lambda) {
+            Objective::RiskAversion(gamma) => {
+                let least = 1.0 / MAX_RETURN_WEIGHT;
+                if !(gamma.is_finite() && gamma >= 0.0) {
                     return Err(CoreError::invalid(
                         "risk_aversion",
-                        format!("must be in [0, {MAX_RISK_AVERSION:e}], got {lambda:?}"),
+                        format!("must be a finite number ≥ 0, got {gamma:?}"),
                     ));
                 }
-                self.lp(&all, lambda, None, guess)
+                if gamma == 0.0 {
+                    return self.max_return();
+                }
+                // far below any use (the weights reach the largest return long before)
+                // and above where the programme's scaling breaks the solver
+                if gamma < least {
+                    return Err(CoreError::invalid(
+                        "risk_aversion",
+                        format!(
+                            "must be 0 (the largest expected return) or at least {least:e}, got {gamma:?}"
+                        ),
+                    ));
+                }
+                self.lp(&all, 1.0 / gamma, None, guess)
             }
             Objective::TargetReturn(target) => {
                 if !target.is_finite() {

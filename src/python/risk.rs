@@ -195,9 +195,9 @@ fn allocation_dict<'py>(py: Python<'py>, a: allocation::Allocation) -> PyResult<
     Ok(out)
 }
 
-/// Mean–CVaR weights on (n, m) scenario returns: minimise CVaR − λ μ·x
-/// (`risk_aversion` = λ, default 0) or CVaR subject to μ·x ≥ `target_return`
-/// (give at most one); Ctrl-C stops it before its next linear programme.
+/// Mean–CVaR weights on (n, m) scenario returns: maximise μ·x − γ CVaR
+/// (`risk_aversion` = γ), minimise CVaR subject to μ·x ≥ `target_return`, or (neither
+/// given) minimise CVaR; Ctrl-C stops it before its next linear programme.
 /// Returns a dict: weights, cvar, expected_return, var,
 /// zeta, lp_cvar, status, iterations.
 #[pyfunction]

@@ -1245,7 +1245,7 @@ HUGE = 10**400  # a Python int no double can hold: float() overflows
         (lambda sim, px: gs.backtest(px, {"ntr_adj_close": 1.0}, cost_bps=HUGE), "cost_bps"),
         (lambda sim, px: gs.backtest(px, {"ntr_adj_close": 1.0}, periods_per_year=HUGE), "periods_per_year"),
         (lambda sim, px: sim.allocate(target_return=HUGE), "target_return"),
-        (lambda sim, px: sim.allocate(risk_aversion=1e300), "risk_aversion"),
+        (lambda sim, px: sim.allocate(risk_aversion=HUGE), "risk_aversion"),
         (lambda sim, px: sim.risk_table(HUGE), "alpha"),
         (lambda sim, px: sim.summary(quantiles=[HUGE]), "quantiles"),
         (lambda sim, px: sim.summary("potash_spot", thresholds={"potash_spot": HUGE}), "thresholds.potash_spot"),

@@ -244,7 +244,7 @@ def test_mean_cvar_forms_and_frontier():
     tgt = _core.mean_cvar(r, w, 0.95, target_return=float(mu[1]))
     assert tgt["expected_return"] >= mu[1] - 1e-9
     assert tgt["cvar"] >= low["cvar"] - 1e-9
-    ra = _core.mean_cvar(r, w, 0.95, risk_aversion=50.0)
+    ra = _core.mean_cvar(r, w, 0.95, risk_aversion=0.02)
     assert ra["expected_return"] >= low["expected_return"] - 1e-9
     with pytest.raises(ConfigError) as e:
         _core.mean_cvar(r, w, 0.95, target_return=float(mu.max()) + 0.01)

@@ -166,18 +166,28 @@ def test_a_target_return_and_a_risk_aversion_move_the_allocation_as_they_should(
     aimed = sim.allocate(0.9, names, target_return=target)
     assert aimed.expected_return >= target - 1e-9 and aimed.cvar >= low.cvar - 1e-12
     assert np.abs(aimed.weights.to_numpy() - low.weights.to_numpy()).max() > 0.05
-    # a huge risk aversion buys the best mean alone
-    greedy = sim.allocate(0.9, names, risk_aversion=1e6)
-    assert greedy.weights[names[int(np.argmax(means))]] > 1 - 1e-6
-    # a moderate one: no point of a grid over the simplex does better on CVaR − λ·E
-    lam, step = 0.5, 0.02
-    mid = sim.allocate(0.9, names, risk_aversion=lam)
+    # no risk aversion buys the best mean alone
+    greedy = sim.allocate(0.9, names, risk_aversion=0)
+    assert greedy.weights[names[int(np.argmax(means))]] == 1.0
+    # a moderate one: no point of a grid over the simplex does better on E − γ·CVaR
+    gamma, step = 2.0, 0.02
+    mid = sim.allocate(0.9, names, risk_aversion=gamma)
     x = mid.weights[names].to_numpy()
     assert mid.cvar == pytest.approx(cvar(x), abs=1e-12) and mid.expected_return == pytest.approx(means @ x, abs=1e-12)
-    grid = min(cvar(np.array([a, b, 1 - a - b])) - lam * means @ np.array([a, b, 1 - a - b])
+    grid = max(means @ np.array([a, b, 1 - a - b]) - gamma * cvar(np.array([a, b, 1 - a - b]))
                for a, b in itertools.product(np.arange(0, 1 + 1e-9, step), repeat=2) if a + b <= 1 + 1e-9)
-    assert mid.cvar - lam * mid.expected_return <= grid + 1e-9
+    assert mid.expected_return - gamma * mid.cvar >= grid - 1e-9
     assert not np.allclose(mid.weights, low.weights, atol=1e-3)
+    # more risk aversion, less risk and less return: down to the least CVaR
+    path = [sim.allocate(0.9, names, risk_aversion=g) for g in (0, 0.5, 2.0, 8.0, 1e6)]
+    for a, b in itertools.pairwise(path):
+        assert b.cvar <= a.cvar + 1e-9 and b.expected_return <= a.expected_return + 1e-9
+    assert path[0].cvar > path[-1].cvar + 0.01
+    assert path[-1].cvar == pytest.approx(low.cvar, abs=1e-6)
+    for bad in (-1.0, 1e-9, np.inf):
+        with pytest.raises(gs.ConfigError) as ei:
+            sim.allocate(0.9, names, risk_aversion=bad)
+        assert ei.value.path == "risk_aversion"
 
 
 def test_reweighting_equals_resimulating_within_4_standard_errors():
