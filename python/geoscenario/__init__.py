@@ -19,7 +19,13 @@ from . import calibrate, data, distributed, stats
 from ._core import __version__
 from .backtest import BacktestResult, backtest
 from .calibrate import CalibrationResult
-from .errors import ConfigError, GeoscenarioError, NumericalError, ResourceError
+from .errors import (
+    ConfigError,
+    GeoscenarioError,
+    InfeasibleViewsError,
+    NumericalError,
+    ResourceError,
+)
 from .simulation import Simulation
 from .strategy import Strategy
 from .summary import SummaryResult
@@ -37,6 +43,7 @@ __all__ = [
     "ConfigError",
     "ResourceError",
     "NumericalError",
+    "InfeasibleViewsError",
     "stats",
     "distributed",
     "calibrate",

@@ -13,7 +13,7 @@ import sys
 import warnings
 from types import FrameType
 
-__all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError"]
+__all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError", "InfeasibleViewsError"]
 
 
 class GeoscenarioError(Exception):
@@ -107,8 +107,8 @@ class ResourceError(GeoscenarioError, MemoryError):
 class NumericalError(GeoscenarioError, ArithmeticError):
     """A computation produced non-finite numbers or did not converge.
 
-    Also raised for problems without a solution, such as infeasible views or a
-    series with no mean reversion to fit.
+    Also raised for problems without a solution, such as a series with no mean
+    reversion to fit, and (as :class:`InfeasibleViewsError`) infeasible views.
 
     Examples
     --------
@@ -118,9 +118,30 @@ class NumericalError(GeoscenarioError, ArithmeticError):
     ...     sim.with_views(gs.View.prob_above("potash_spot", 1e6, 0.5))
     ... except gs.NumericalError as e:
     ...     print(e)
-    infeasible view views[0], View(P(potash_spot > 1e+06) == 0.5 at horizon): none of the simulated paths has potash_spot > 1e+06
+    views[0]: View(P(potash_spot > 1e+06) == 0.5 at horizon) is infeasible: none of the simulated paths has potash_spot > 1e+06
     >>> issubclass(gs.NumericalError, ArithmeticError)
     True
+    """
+
+
+class InfeasibleViewsError(ConfigError, NumericalError):
+    """Views no reweighting of the simulated paths can satisfy.
+
+    Bad input rather than a failed computation, so a :class:`ConfigError` (a
+    ``ValueError``) whose ``path`` names the view (``views[0]``), or ``views`` when
+    views possible alone cannot hold together; a :class:`NumericalError` too, as it
+    was before it had a class of its own.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> sim = gs.World.default().simulate(1_000, seed=0)
+    >>> try:
+    ...     sim.with_views(gs.View.prob_above("potash_spot", 1e6, 0.5))
+    ... except ValueError as e:
+    ...     err = e
+    >>> type(err).__name__, err.path, isinstance(err, gs.NumericalError)
+    ('InfeasibleViewsError', 'views[0]', True)
     """
 
 

@@ -731,7 +731,9 @@ class Simulation:
         """The same paths under the posterior weights of analyst views (entropy pooling).
 
         The posterior q minimises KL(q‖w) subject to the views (Meucci 2008), solved in
-        the dual with Newton's method. Infeasible views raise :class:`NumericalError`.
+        the dual with Newton's method. Infeasible views raise
+        :class:`InfeasibleViewsError` (a ``ConfigError`` naming the view, and a
+        ``NumericalError``).
         ``posterior`` holds the relative entropy, the effective number of scenarios
         exp(−Σ q ln q), the iterations and the views.
 
@@ -782,8 +784,11 @@ class Simulation:
         from .views import entropy_pool, view_list
 
         info = self._posterior
+        views = view_list(views, first=0 if info is None else len(info["views"]))
+        if not views:  # nothing to pool: this simulation, prior or posterior
+            return self
         if info is not None:  # more views: all of them pooled over the prior, so each one holds
-            views = [*info["views"], *view_list(views, first=len(info["views"]))]
+            views = [*info["views"], *views]
             return self._pooled_from.with_views(views, max_iter=max_iter, tol=tol, progress=progress)
         q, info = entropy_pool(self, views, max_iter, tol, progress)
         new = object.__new__(Simulation)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate
 from ._format import percent
-from .errors import ConfigError, NumericalError, invalid, warn
+from .errors import ConfigError, InfeasibleViewsError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -218,8 +218,10 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
             why = f"{v.series} ranges over [{lo:g}, {hi:g}] on the {paths}"
         else:
             why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
-        return f"infeasible view views[{i}], {v!r}: {why}"
-    return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
+        return f"views[{i}]: {v!r} is infeasible: {why}"
+    named = re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
+    joint = named.removeprefix("infeasible views: ")
+    return f"views: {joint}" if joint != named else named
 
 
 #: Warn when the posterior keeps less than this share of the prior's effective paths.
@@ -318,7 +320,11 @@ def entropy_pool(
         try:
             res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
         except NumericalError as e:
-            raise NumericalError(_name_views(str(e), rows, bool((prior > 0).all()))) from None
+            message = _name_views(str(e), rows, bool((prior > 0).all()))
+            infeasible = re.match(r"(views(?:\[\d+\])?): ", message)
+            if infeasible is None:  # a computation that failed
+                raise NumericalError(message) from None
+            raise InfeasibleViewsError(message, path=infeasible[1]) from None
     if cb is not None:
         cb.finish(int(res["iterations"]))
     _warn_collapse(sim, views, prior, float(res["effective_scenarios"]))

@@ -85,16 +85,23 @@ def test_views_at_the_edge_of_their_range_hold_in_the_posterior(sim5k):
 
 
 def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
-    post = sim5k.with_views([])
-    np.testing.assert_array_equal(post.weights, sim5k.weights)
+    assert sim5k.with_views([]) is sim5k and sim5k.with_views([]).posterior is None
+    post = sim5k.with_views(gs.View.mean("potash_spot", 400))
+    assert post.with_views(()) is post
     with pytest.raises(gs.NumericalError, match="infeasible"):
         sim5k.with_views([gs.View.mean("potash_spot", 1e6)])
-    # the message names the user's view and the range that rules it out
+    # the message names the user's view and the range that rules it out; an impossible
+    # view is bad input, so a ValueError naming it, and a NumericalError as before
     x = sim5k.paths("bilateral_trade")[:, -1]
-    with pytest.raises(gs.NumericalError) as e:
+    with pytest.raises(gs.InfeasibleViewsError) as e:
         sim5k.with_views([gs.View.mean("potash_spot", 400), gs.View.mean("bilateral_trade", 2 * x.max(), op=">=")])
-    assert str(e.value).startswith("infeasible view views[1], View(E[bilateral_trade] >= ")
+    assert isinstance(e.value, ValueError) and isinstance(e.value, gs.NumericalError) and e.value.path == "views[1]"
+    assert str(e.value).startswith("views[1]: View(E[bilateral_trade] >= ")
     assert f"bilateral_trade ranges over [{x.min():g}, {x.max():g}] on the simulated paths" in str(e.value)
+    # views possible alone that cannot hold together: the path is all the views
+    with pytest.raises(gs.ConfigError, match=r"^views: views\[\d\], views\[\d\] cannot hold together") as joint:
+        sim5k.with_views([gs.View.mean("potash_spot", 380, op=">="), gs.View.mean("potash_spot", 360, op="<=")])
+    assert joint.value.path == "views"
     with pytest.raises(gs.NumericalError, match=r"views\[0\].*none of the simulated paths has potash_spot > 1e\+06"):
         sim5k.with_views([gs.View.prob_above("potash_spot", 1e6, 0.5)])
     with pytest.raises(gs.ConfigError, match="view.value"):
