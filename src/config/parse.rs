@@ -458,6 +458,8 @@ fn parse_thresholds(
         }
         out.push((key.clone(), level));
     }
+    // in the series' order, whatever the order written
+    out.sort_by_key(|(key, _)| series.iter().position(|s| *s == key.as_str()));
     Ok(out)
 }
 
@@ -1007,6 +1009,8 @@ fn parse_strategies(
                 .ok_or_else(|| unknown(&p, None, ("an asset", "assets"), assets.iter().map(|y| &y.name)))?;
             weights.push((ai, check_finite_in(number(x, &p)?, &p, -MAX_WEIGHT, MAX_WEIGHT, false)?));
         }
+        // in the assets' order, whatever the order written: the same sums, the same world
+        weights.sort_by_key(|&(ai, _)| ai);
         let cost_bps = check_finite_in(
             get_number(t, &path, "cost_bps")?.unwrap_or(10.0),
             &join(&path, "cost_bps"),

@@ -263,6 +263,24 @@ def test_an_assets_returns_do_not_depend_on_the_order_of_its_betas(default_world
         assert np.array_equal(a.paths(name), b.paths(name)), name
 
 
+def test_a_world_does_not_depend_on_the_order_of_a_strategys_weights_or_its_thresholds(default_world):
+    # (CONFIG.md §2: they are read in the order of the assets and series they name)
+    weights = {"hk_equity": 0.3, "fertilizer_producers": 0.45, "belarus_eurobond": 0.35, "global_equity": -0.1}
+    worlds = []
+    for order in (list(weights), sorted(weights), list(reversed(weights))):
+        d = default_world.to_dict()
+        d["strategies"]["mixed"] = {"weights": {a: weights[a] for a in order}, "cost_bps": 7.0}
+        d["thresholds"] = dict(({"mixed": 1.1, "potash_spot": 450.0, "bilateral_trade": 9.0}.items()
+                                if order[0] == "hk_equity" else
+                                [("bilateral_trade", 9.0), ("potash_spot", 450.0), ("mixed", 1.1)]))
+        worlds.append(gs.World.from_dict(d))
+    assert worlds[0] == worlds[1] == worlds[2] and len({hash(w) for w in worlds}) == 1
+    assert list(worlds[0].strategies["mixed"].weights) == [a for a in default_world.assets if a in weights]
+    assert list(worlds[0].thresholds) == ["potash_spot", "bilateral_trade", "mixed"]
+    a, b = (w.simulate(2_000, seed=5, progress=False) for w in (worlds[0], worlds[2]))
+    assert np.array_equal(a.paths("mixed"), b.paths("mixed"))
+
+
 def test_a_streamed_summary_has_the_same_bits_whatever_the_threads_and_chunks(default_world):
     runs = [default_world.simulate_summary(3_001, seed=9, threads=t, chunk_paths=c, progress=False,
                                            mixes={"m": {"direct_belarus": 0.5, "technology_transfer": 0.5}})
