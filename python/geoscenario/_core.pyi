@@ -1,8 +1,9 @@
 """Type stub of ``geoscenario._core``, the compiled half of geoscenario (``src/python/``).
 
 Array arguments must be NumPy arrays of exactly the dtype shown (float64 or int64),
-C-contiguous where the docstrings say so; nothing is converted or copied. Every
-invalid argument raises :class:`geoscenario.ConfigError` naming it; oversized
+C-contiguous where the docstrings say so; nothing is converted or copied (an array
+of another dtype raises ``TypeError``). Every invalid value raises
+:class:`geoscenario.ConfigError` naming the argument; oversized
 requests raise :class:`geoscenario.ResourceError`; Ctrl-C during a simulation
 raises ``KeyboardInterrupt``.
 """

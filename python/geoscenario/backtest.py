@@ -58,9 +58,11 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     Returns
     -------
     pandas.Series
-        ``start``, ``end``, ``years``, ``cagr``, ``vol``, ``sharpe``, ``sortino``,
-        ``max_drawdown`` with its dates, ``calmar``, ``var_95``, ``cvar_95``,
-        ``ruin_date`` (dtype object: dates and numbers). Several backtests side by side, one float or
+        ``start``, ``end``, ``years``, ``periods_per_year``, ``final_equity``,
+        ``total_return``, ``cagr``, ``vol``, ``sharpe``, ``sortino``,
+        ``max_drawdown`` with its dates (``peak_date``, ``trough_date``,
+        ``recovery_date``), ``calmar``, ``var_95``, ``cvar_95``, ``ruin_date``
+        (dtype object: dates and numbers). Several backtests side by side, one float or
         datetime column per metric:
         ``pd.DataFrame({name: res.metrics for name, res in runs.items()}).T.infer_objects()``.
 

@@ -440,8 +440,10 @@ class CalibrationResult:
         Returns
         -------
         pandas.DataFrame
-            Index ``parameter``; columns ``estimate`` and ``std_err`` (and ``fixed``, for
-            a jump fit: ``estimated``, ``fixed`` or ``ar1``).
+            A log-OU fit: index ``parameter``; columns ``estimate`` and ``std_err``
+            (and ``fixed``, for a jump fit: ``estimated``, ``fixed`` or ``ar1``). A
+            beta fit: index (``asset``, ``parameter``), and ``std_err_nw`` too with
+            Newey–West errors.
 
         Examples
         --------
@@ -797,7 +799,8 @@ def log_ou(
     RuntimeWarning
         A fit to doubt, also in ``notes``: a parameter ended on the edge of the search
         region, the observed information is not positive definite (standard errors
-        NaN), or the optimiser stopped before its tolerance.
+        NaN), the optimiser stopped before its tolerance, or the mean reversion is too
+        slow for the data to show (κT < 0.1: a trend or a random walk).
 
     Examples
     --------

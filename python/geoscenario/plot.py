@@ -3,7 +3,8 @@
 Statistics use the path weights and :func:`geoscenario.stats.weighted_quantile`, so a
 reweighted simulation (``sim.reweight({...})``) plots its own probabilities. matplotlib is
 imported only when a function draws (``pip install geoscenario[plot]``). Every function
-accepts ``ax=None`` (a new figure) and returns the Axes it drew on.
+that draws accepts ``ax=None`` (a new figure) and returns the Axes it drew on;
+:func:`fan_quantiles` draws nothing and returns the bands :func:`fan_chart` draws.
 
 Examples
 --------
@@ -318,7 +319,8 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
         get one bin per integer.
     by_scenario, conditional : bool
         A curve per scenario: its area is the scenario's probability (the curves add up
-        to the overall density, in black), or 1 if ``conditional``.
+        to the overall density, in black), or 1 if ``conditional`` — less the mass
+        outside the drawn range, 0.2% overall.
     level : float, optional
         Vertical line; P(X > level) of each curve in the legend.
     value_range : (float, float) or array of two, optional

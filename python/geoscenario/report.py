@@ -97,7 +97,7 @@ def render(sim: Simulation) -> str:
         label = ""
         if has_p:
             t = float(block["threshold"].iloc[0])
-            label = f"P(>{_fmt(t)})"
+            label = f"P(>{t:g})"  # the level as written: 450, 0.25, 4000
             if len(label) > 11:  # shorter, so that the column stays 12 characters if it can
                 label = f"P(>{t:.3g})"
         wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header

@@ -990,7 +990,7 @@ class Simulation:
                     f"{self.posterior['relative_entropy']:.3g}, {self.posterior['effective_scenarios']:,.0f} "
                     "effective scenarios)")
         return (
-            f"Simulation(world={self.world.name!r}, {count(self.n_paths, 'path')} × {self.horizon_months + 1} months, "
+            f"Simulation(world={self.world.name!r}, {count(self.n_paths, 'path')} × {self.horizon_months} months, "
             f"seed={self.seed}{flags}; scenarios: {scen}{post}; series: {', '.join(self._series)})"
         )
 

@@ -501,7 +501,7 @@ def test_reprs(sim, default_world):
     assert "base 55%" in r and "bull 25%" in r and "bear 20%" in r
     s = repr(sim)
     assert s.startswith("Simulation(") and "belarus_china_2025" in s
-    assert "20,000 paths" in s and "25 months" in s and "seed=0" in s
+    assert "20,000 paths" in s and f"× {sim.horizon_months} months," in s and sim.horizon_months == 24 and "seed=0" in s
     assert "base 55% (11,000)" in s and "bull 25% (5,000)" in s and "bear 20% (4,000)" in s
     assert "potash_spot" in s and "discount" in s
     assert "antithetic" in repr(default_world.simulate(10, 2, antithetic=True))
@@ -571,7 +571,8 @@ def test_report_columns_hold_numbers_of_any_size(default_world):
         assert len(_fmt(x)) <= 11, x  # one space between 12-character columns
         assert float(_fmt(x).replace(",", "")) == pytest.approx(x, rel=5e-3, abs=5e-4)
     # a huge threshold keeps the header and every row of the table in their columns
-    for t, label in ((1e308, "P(>1e+308)"), (-1.5e308, "P(>-1.5e+308)"), (2e8, "P(>2e+08)"), (450, "P(>450.0)")):
+    for t, label in ((1e308, "P(>1e+308)"), (-1.5e308, "P(>-1.5e+308)"), (2e8, "P(>2e+08)"), (450, "P(>450)"),
+                     (4000.0, "P(>4000)"), (0.25, "P(>0.25)")):
         text = default_world.with_params({"thresholds.potash_spot": t}).simulate(500, seed=1).report()
         block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()
         assert block[1].endswith(" " + label)
