@@ -495,7 +495,8 @@ class Simulation:
         Returns
         -------
         pandas.DataFrame
-            Index (series, scenario) with scenario ``"all"`` for the weighted total;
+            Index (series, scenario) with scenario ``"all"`` for the weighted total
+            (a scenario of probability 0, whose paths weigh nothing, has no rows);
             columns probability, mean, std, q05, q50, q95, threshold, p_above, all
             float64 (``summary(...) - other.summary(...)`` compares two runs);
             ``attrs["units"]`` maps each series to its unit, and ``attrs["month"]``
@@ -551,7 +552,8 @@ class Simulation:
         Returns
         -------
         pandas.DataFrame
-            Indexed by (strategy, scenario), scenario ``"all"`` last; columns
+            Indexed by (strategy, scenario), scenario ``"all"`` last (a scenario of
+            probability 0 has no rows); columns
             ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
             overall CVaR tail) and ``max_drawdown`` (the mean of the paths' maximum

@@ -66,6 +66,8 @@ _PARAMETER_ORDER = _parameter_order()
 
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
+_TABLE_ENTRY = {"scenarios": "a scenario", "factors": "a factor", "derived": "a derived series",
+                "assets": "an asset", "strategies": "a strategy"}
 
 
 class World:
@@ -346,10 +348,11 @@ class World:
             # only report what the new table lacks
             for path, siblings in created.items():
                 if e.path.startswith(path + ".") and ": is required" in str(e):
+                    table, name = path.split(".", 1)
                     raise invalid(
                         path,
-                        f"is not in this world ({', '.join(siblings) or 'none'}), so a new one was "
-                        f"started, and it is incomplete: {e}",
+                        f"{name!r} is not {_TABLE_ENTRY[table]} of this world ({table}: "
+                        f"{', '.join(siblings) or 'none'}); a new one needs more ({e})",
                     ) from e
             raise
 

@@ -272,7 +272,9 @@ def test_a_misspelled_name_is_named_as_not_in_the_world(key, table, existing):
     with pytest.raises(gs.ConfigError) as err:
         DEFAULT.with_params({key: 1.0})
     assert err.value.path == table
-    assert str(err.value).startswith(f"{table}: is not in this world (") and existing in str(err.value)
+    kind, name = table.split(".")
+    assert str(err.value).startswith(f"{table}: {name!r} is not a") and f"of this world ({kind}: " in str(err.value)
+    assert existing in str(err.value)
     assert "is required" in str(err.value)  # and still says what a new one would need
 
 
