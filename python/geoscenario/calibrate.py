@@ -38,11 +38,14 @@ __all__ = [
     "CalibrationResult",
     "calibrate_world",
     "factor_betas",
+    "gbm",
     "log_ou",
 ]
 
 #: Parameters of the log-OU model in core order; ``theta`` is a level.
 PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j")
+#: Parameters of a GBM factor (MODEL.md §3) and of its jumps, which :func:`gbm` sets to 0.
+GBM_PARAMS: tuple[str, ...] = ("g", "sigma", "lambda", "mu_j", "sigma_j")
 MIN_OBS = 24  # the core's calibrate::MIN_OBS
 #: Share of unchanged prices from which a fit's notes blame sticky quotes.
 STICKY_SHARE = 0.1
@@ -200,7 +203,7 @@ def _levels(series: Any, arg: str) -> pd.Series:
         raise invalid(
             arg,
             f"is {s.iloc[bad[0]]} on {s.index[bad[0]].date()}; the "
-            "log-OU model needs positive levels",
+            "model needs positive levels",
         )
     return s
 
@@ -872,6 +875,73 @@ def log_ou(
     return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
 
 
+def gbm(series: pd.Series, *, dt: float | None = None) -> CalibrationResult:
+    """Exact maximum likelihood of a geometric Brownian motion (MODEL.md §3).
+
+    The log returns r_t = ln X_{t+1} − ln X_t of a GBM are independent
+    Normal((g − σ²/2)Δ, σ²Δ), so with m and v their sample mean and (1/n) variance,
+    σ̂ = √(v/Δ) and ĝ = m/Δ + σ̂²/2. Standard errors from the information matrix:
+    se(σ̂) = σ̂/√(2n) and se(ĝ) = √(σ̂²/(nΔ) + σ̂⁴/(2n)) (m and v are independent).
+    g is the growth rate of the expected level, E[X_t] = X₀e^{gt}, as a ``gbm``
+    factor's ``g`` is.
+
+    Parameters
+    ----------
+    series
+        Positive levels with a regular ``DatetimeIndex``, as :func:`log_ou` takes
+        them; at least 24 observations.
+    dt
+        Step in years; default from the index frequency (as in :func:`log_ou`).
+
+    Returns
+    -------
+    CalibrationResult
+        ``table`` indexed by parameter (``g``, ``sigma``).
+
+    Raises
+    ------
+    ConfigError
+        As :func:`log_ou`.
+    NumericalError
+        The log returns do not vary (σ̂ = 0: no likelihood to maximise).
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> spy = gs.data.equities_daily("2018-01-01", "2024-12-31")["spy_adj_close"]
+    >>> fit = gs.calibrate.gbm(spy.resample("MS").last())
+    >>> fit.params.index.tolist(), round(float(fit.params["sigma"]), 2)
+    (['g', 'sigma'], 0.18)
+    """
+    s = _levels(series, "series")
+    step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
+    if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:
+        raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
+    x = np.log(s.to_numpy(dtype=np.float64))
+    r = np.diff(x)
+    n = r.size
+    m = math.fsum(r) / n
+    v = math.fsum((r - m) ** 2) / n
+    name = str(series.name) if series.name is not None else "series"
+    # constant returns (a constant or exactly exponential series) vary only by the
+    # rounding of the logs
+    if not math.sqrt(v) > 64 * np.finfo(float).eps * float(np.abs(x).max()):
+        raise NumericalError(f"series: the log returns of {name} do not vary, so σ = 0 and the "
+                             "likelihood has no maximum")
+    sigma = math.sqrt(v / step)
+    g = m / step + 0.5 * sigma * sigma
+    est = {"g": g, "sigma": sigma}
+    se = {"g": math.sqrt(sigma**2 / (n * step) + sigma**4 / (2 * n)), "sigma": sigma / math.sqrt(2 * n)}
+    _finite(name, est, se)
+    table = pd.DataFrame({"estimate": list(est.values()), "std_err": list(se.values())},
+                         index=pd.Index(list(est), name="parameter"))
+    return CalibrationResult(
+        "gbm", table, name=name, method="GBM, exact MLE (normal log returns)", n_obs=n,
+        start=s.index[0], end=s.index[-1], dt=step, periods_per_year=1.0 / step,
+        loglik=-0.5 * n * (math.log(2.0 * math.pi * v) + 1.0), n_params=2,
+    )
+
+
 def _kendall_note(b: float, n: int, dt: float, kappa: float) -> str | None:
     """The note on κ's small-sample bias, if it is 10% or more.
 
@@ -1116,7 +1186,7 @@ def calibrate_world(
     *,
     scenario: str | None = None,
     factor: str = "potash_spot",
-    jumps: bool = True,
+    jumps: bool | None = None,
     mean_reversion: str = "ar1",
     fixed: Mapping[str, float] | None = None,
     dt: float | None = None,
@@ -1133,9 +1203,10 @@ def calibrate_world(
     world
         The world to start from.
     potash
-        Level series of the log-OU factor ``factor``: :func:`log_ou` sets
-        ``scenarios.<scenario>.<factor>.{theta, kappa, sigma, lambda, mu_j, sigma_j}``
-        (without jumps λ = μ_J = σ_J = 0).
+        Level series of the factor ``factor``. A ``log_ou`` factor: :func:`log_ou`
+        sets ``scenarios.<scenario>.<factor>.{theta, kappa, sigma, lambda, mu_j,
+        sigma_j}`` (without jumps λ = μ_J = σ_J = 0). A ``gbm`` factor: :func:`gbm`
+        sets ``{g, sigma}``, and ``lambda``, ``mu_j``, ``sigma_j`` to 0.
     asset_returns, factor_returns
         Returns whose columns are named after the world's assets and factors
         (log returns, as MODEL.md §5): :func:`factor_betas` sets every
@@ -1146,11 +1217,13 @@ def calibrate_world(
     scenario
         Scenario whose potash parameters change (default: the base scenario).
     factor
-        Name of the log-OU factor ``potash`` calibrates.
+        Name of the ``log_ou`` or ``gbm`` factor ``potash`` calibrates (any factor of
+        those kinds in a world of your own).
     jumps, mean_reversion
-        As in :func:`log_ou`; the default ``mean_reversion="ar1"`` keeps κ and the
-        long-run mean of ln X at the exact AR(1) MLE, robust to the sticky World
-        Bank quotes.
+        As in :func:`log_ou` (``jumps`` default True there); the default
+        ``mean_reversion="ar1"`` keeps κ and the long-run mean of ln X at the exact
+        AR(1) MLE, robust to the sticky World Bank quotes. A ``gbm`` factor is fitted
+        without jumps.
     fixed, dt, max_jumps
         As in :func:`log_ou`: parameters held at given values, the time step in
         years (for an irregular index), the most jumps per step in the likelihood.
@@ -1189,21 +1262,31 @@ def calibrate_world(
     if scen not in names:
         raise invalid("scenario", f"{scen!r} is not a scenario ({', '.join(names)})")
 
+    is_gbm = False  # the level series calibrates a gbm factor
     rows: list[dict[str, Any]] = []  # parameters set in the new world
     inherited: list[dict[str, Any]] = []  # parameters that follow a changed base value
     fits: dict[str, CalibrationResult] = {}
 
     if potash is not None:
         kinds = world.kinds
+        fittable = [f for f, k in kinds.items() if k in ("log_ou", "gbm")]
         if not isinstance(factor, str) or factor not in kinds:
-            raise invalid("factor", f"{factor!r} is not a factor of the world")
-        if kinds[factor] != "log_ou":
-            raise invalid(
-                "factor", f"{factor!r} is a {kinds[factor]} factor; potash calibration needs log_ou"
-            )
+            raise invalid("factor", f"{factor!r} is not a factor of the world "
+                                    f"(log_ou and gbm factors: {', '.join(fittable) or 'none'})")
+        if kinds[factor] not in ("log_ou", "gbm"):
+            article = "an" if kinds[factor][0] in "aeiou" else "a"
+            raise invalid("factor", f"{factor!r} is {article} {kinds[factor]} factor; a level series calibrates "
+                                    f"a log_ou or gbm factor ({', '.join(fittable) or 'none'})")
+        is_gbm = kinds[factor] == "gbm"
+        if is_gbm and jumps:
+            raise invalid("jumps", f"{factor!r} is a gbm factor, which gbm() fits without jumps: "
+                                   "leave jumps out or pass jumps=False")
+        if is_gbm and fixed is not None:
+            raise invalid("fixed", f"applies to log_ou factors; {factor!r} is a gbm factor")
         try:
-            fit = log_ou(potash, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt,
-                         max_jumps=max_jumps)
+            fit = (gbm(potash, dt=dt) if is_gbm else
+                   log_ou(potash, jumps=True if jumps is None else jumps, mean_reversion=mean_reversion,
+                          fixed=fixed, dt=dt, max_jumps=max_jumps))
         except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
             if e.path != "series" and not e.path.startswith("series."):
                 raise
@@ -1215,7 +1298,7 @@ def calibrate_world(
             raise NumericalError("potash" + str(e).removeprefix("series")) from None
         fits["potash"] = fit
         in_force = world.parameters()
-        for p in PARAMS:
+        for p in GBM_PARAMS if is_gbm else PARAMS:
             if p in fit.table.index:
                 new, se = float(fit.table.at[p, "estimate"]), float(fit.table.at[p, "std_err"])
             else:
@@ -1320,6 +1403,8 @@ def calibrate_world(
             raise
         if not e.path.startswith("scenarios."):
             hint = "check that the returns are log returns per period, not percentages"
+        elif is_gbm:
+            hint = "give a longer history"
         else:
             hint = ("hold κ and the mean at the AR(1) fit with mean_reversion='ar1', " if mean_reversion != "ar1"
                     else "") + "fix parameters with fixed=, or give a longer history"

@@ -226,6 +226,59 @@ def test_quarterly_and_weekly_steps_come_from_the_index():
         pd.testing.assert_frame_equal(by_period.table, gs.calibrate.log_ou(levels).table)
 
 
+def _gbm_world(g: float, sigma: float, months: int) -> gs.World:
+    return gs.World.from_dict({
+        "world": {"name": "one_gbm", "horizon_months": months},
+        "factors": {"index": {"kind": "gbm", "unit": "pts", "initial": 100.0}},
+        "scenarios": {"base": {"probability": 1.0, "index": {"g": g, "sigma": sigma}}},
+    })
+
+
+def test_gbm_fit_is_the_closed_form_mle_and_recovers_the_simulated_parameters():
+    g, sigma = 0.08, 0.25
+    x = _gbm_world(g, sigma, 1_200).simulate(1, seed=21, progress=False)["index"][0]
+    levels = pd.Series(x, index=pd.date_range("1925-01-01", periods=x.size, freq="MS"), name="index")
+    fit = gs.calibrate.gbm(levels)
+    # the MLE in closed form: r ~ Normal((g − σ²/2)Δ, σ²Δ)
+    r, dt = np.diff(np.log(x)), 1 / 12
+    s2 = r.var()  # the MLE's 1/n variance
+    assert fit.params["sigma"] == pytest.approx(math.sqrt(s2 / dt), rel=1e-12)
+    assert fit.params["g"] == pytest.approx(r.mean() / dt + s2 / dt / 2, rel=1e-12)
+    assert fit.loglik == pytest.approx(float(np.sum(-0.5 * np.log(2 * np.pi * s2) - (r - r.mean()) ** 2 / (2 * s2))),
+                                       rel=1e-12)
+    assert fit.n_obs == 1_200 and fit.dt == pytest.approx(dt) and list(fit.table.columns) == ["estimate", "std_err"]
+    # and within 4 standard errors of the parameters simulated (100 years of months)
+    for name, true in (("g", g), ("sigma", sigma)):
+        assert abs(fit.params[name] - true) <= N_SIGMA * fit.table.at[name, "std_err"], name
+    # the standard errors are those of the information matrix
+    n = r.size
+    assert fit.table.at["sigma", "std_err"] == pytest.approx(fit.params["sigma"] / math.sqrt(2 * n), rel=1e-12)
+    for flat in (np.geomspace(1, 2, 40), np.full(40, 7.0)):
+        with pytest.raises(gs.NumericalError, match="do not vary"):
+            gs.calibrate.gbm(pd.Series(flat, index=pd.date_range("2020-01-01", periods=40, freq="MS")))
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.calibrate.gbm(levels.to_numpy())
+    assert ei.value.path == "series"
+
+
+def test_a_level_series_calibrates_a_gbm_factor_of_the_world():
+    spy = gs.data.equities_daily("2018-01-01", "2024-12-31")["spy_adj_close"].resample("MS").last()
+    world0 = gs.World.default().with_params({"scenarios.base.global_equity": {"lambda": 2.0, "mu_j": -0.05}})
+    world, changes = world0.calibrated(potash=spy, factor="global_equity")
+    fit = gs.calibrate.gbm(spy)
+    base = world.to_dict()["scenarios"]["base"]["global_equity"]
+    assert base["g"] == fit.params["g"] and base["sigma"] == fit.params["sigma"]
+    assert base["lambda"] == base["mu_j"] == base["sigma_j"] == 0.0  # a GBM fit without jumps
+    assert changes.at["scenarios.base.global_equity.lambda", "old"] == 2.0
+    assert changes.at["scenarios.base.global_equity.g", "std_err"] == fit.table.at["g", "std_err"]
+    with pytest.raises(gs.ConfigError) as ei:
+        world0.calibrated(potash=spy, factor="global_equity", jumps=True)
+    assert ei.value.path == "jumps"
+    with pytest.raises(gs.ConfigError, match="log_ou or gbm factor") as ei:
+        world0.calibrated(potash=spy, factor="digital_ruble_share")
+    assert ei.value.path == "factor" and "an adoption factor" in str(ei.value)
+
+
 @pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
 def test_jump_model_does_not_depend_on_the_price_unit(scale):
     # ln(c·S) = ln c + ln S: only θ scales, by c. The search box of ln θ used to be
@@ -661,8 +714,8 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
     with pytest.raises(gs.ConfigError) as err:
         world.calibrated(potash=potash, scenario="sideways")
     assert err.value.path == "scenario"
-    with pytest.raises(gs.ConfigError) as err:
-        world.calibrated(potash=potash, factor="global_equity")
+    with pytest.raises(gs.ConfigError) as err:  # a completion factor has no level dynamics to fit
+        world.calibrated(potash=potash, factor="roadmap_projects_done")
     assert err.value.path == "factor"
     with pytest.raises(gs.ConfigError):
         world.calibrated()

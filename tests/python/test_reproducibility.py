@@ -270,9 +270,9 @@ def test_a_world_does_not_depend_on_the_order_of_a_strategys_weights_or_its_thre
     for order in (list(weights), sorted(weights), list(reversed(weights))):
         d = default_world.to_dict()
         d["strategies"]["mixed"] = {"weights": {a: weights[a] for a in order}, "cost_bps": 7.0}
-        d["thresholds"] = dict(({"mixed": 1.1, "potash_spot": 450.0, "bilateral_trade": 9.0}.items()
+        d["thresholds"] = dict({"mixed": 1.1, "potash_spot": 450.0, "bilateral_trade": 9.0}.items()
                                 if order[0] == "hk_equity" else
-                                [("bilateral_trade", 9.0), ("potash_spot", 450.0), ("mixed", 1.1)]))
+                                [("bilateral_trade", 9.0), ("potash_spot", 450.0), ("mixed", 1.1)])
         worlds.append(gs.World.from_dict(d))
     assert worlds[0] == worlds[1] == worlds[2] and len({hash(w) for w in worlds}) == 1
     assert list(worlds[0].strategies["mixed"].weights) == [a for a in default_world.assets if a in weights]
