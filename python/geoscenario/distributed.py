@@ -35,6 +35,7 @@ from __future__ import annotations
 import collections
 import itertools
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -233,11 +234,12 @@ def simulate_summary(
                                     _validate.flag("qmc", qmc), mixes)
     ranges = shards(n, shard)
     _validate.late_onsets(world, h)
+    t0 = time.perf_counter()
     while (p := job.next_pass()) is not None:
         job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
     label = world._core.month_labels(h)[t]
     return SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs,
-                         n_paths=n, month=label, seed=s, alpha=alpha)
+                         n_paths=n, month=label, seed=s, elapsed=time.perf_counter() - t0, alpha=alpha)
 
 
 def _horizon_shard(toml: str, n: int, h: int, seed: int, anti: bool, start: int, end: int,

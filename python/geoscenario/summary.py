@@ -240,6 +240,8 @@ class SummaryResult:
         alpha: float | None = None,
     ) -> None:
         self.n_paths = n_paths
+        # the mixes among the risk table's rows (a mix's reducers carry its terms)
+        self._n_mixes = sum(1 for r in reducers if r[0].endswith(":return") and r[7])
         self.month = month
         self.seed = seed
         self.elapsed = elapsed
@@ -317,11 +319,13 @@ class SummaryResult:
 
     def __repr__(self) -> str:
         n_series = len(self.table.index.get_level_values(0).unique()) if len(self.table) else 0
-        n_strat = len(self.risk.index.get_level_values(0).unique()) if len(self.risk) else 0
+        n_rows = len(self.risk.index.get_level_values(0).unique()) if len(self.risk) else 0
+        n_mixes = getattr(self, "_n_mixes", 0)  # (0 in a result pickled before mixes were counted)
+        mixes = f", {count(n_mixes, 'mix', 'mixes')}" if n_mixes else ""
         t = f", {self.elapsed:.2f} s" if self.elapsed is not None else ""
         return (
             f"SummaryResult({count(self.n_paths, 'path')} at {self.month}: {n_series} series, "
-            f"{count(n_strat, 'strategy', 'strategies')}{t})"
+            f"{count(n_rows - n_mixes, 'strategy', 'strategies')}{mixes}{t})"
         )
 
     def _repr_html_(self) -> str:

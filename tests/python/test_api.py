@@ -4,6 +4,7 @@ pandas views, reprs and the command line."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -492,6 +493,12 @@ def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
     assert page.count("<table") == 2 and "potash_spot" in page and "direct_belarus" in page
     alone = default_world.simulate_summary(2_000, seed=1, series=["potash_spot"], progress=False)
     assert alone._repr_html_().count("<table") == 1 and "direct_belarus" not in alone._repr_html_()
+    # mixes are counted as mixes, not as strategies
+    mixed = default_world.simulate_summary(2_000, seed=1, series=[], progress=False,
+                                           mixes={"m": {"direct_belarus": 1.0}})
+    assert ": 0 series, 0 strategies, 1 mix, " in repr(mixed)
+    assert ", 4 strategies, 1 mix, " in repr(pickle.loads(pickle.dumps(default_world.simulate_summary(
+        2_000, seed=1, progress=False, mixes={"m": {"direct_belarus": 1.0}}))))
 
 
 def test_reprs(sim, default_world):

@@ -40,6 +40,8 @@ def test_sharded_summary_is_bit_identical_to_local(client, antithetic):
                                                antithetic=antithetic)
         assert dist.table.equals(local.table), shard
         assert dist.risk.equals(local.risk), shard
+        # a streamed run records its run time, as a local one does
+        assert dist.elapsed > 0 and f", {dist.elapsed:.2f} s)" in repr(dist)
 
 
 def test_sharded_horizon_values_equal_the_local_simulation(client):
