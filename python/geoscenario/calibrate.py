@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,7 @@ __all__ = [
     "factor_betas",
     "gbm",
     "log_ou",
+    "logit_ou",
 ]
 
 #: Parameters of the log-OU model in core order; ``theta`` is a level.
@@ -875,6 +877,87 @@ def log_ou(
     return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
 
 
+def logit_ou(
+    series: pd.Series,
+    scale: float = 1.0,
+    *,
+    jumps: bool = False,
+    mean_reversion: str = "joint",
+    fixed: Mapping[str, float] | None = None,
+    dt: float | None = None,
+    max_jumps: int = 10,
+) -> CalibrationResult:
+    """Maximum likelihood of a ``logit_ou`` factor: :func:`log_ou` of the odds.
+
+    A ``logit_ou`` factor's x = logit(X / scale) = ln(X / (scale − X)) follows the
+    log-OU model's exact step (MODEL.md §3), so the fit is :func:`log_ou` of the odds
+    X / (scale − X), whose log is x; θ is then mapped back to a level,
+    θ = scale · θ_odds / (1 + θ_odds), its standard error by the delta method
+    (dθ/dθ_odds = scale / (1 + θ_odds)²). κ, σ and the jumps are in logit units, as
+    the factor's parameters are.
+
+    Parameters
+    ----------
+    series
+        Levels strictly between 0 and ``scale``, as :func:`log_ou` takes them.
+    scale
+        The factor's ``scale``: the upper bound of its level.
+    jumps, mean_reversion, fixed, dt, max_jumps
+        As in :func:`log_ou` (``fixed.theta`` a level, as the result's).
+
+    Returns
+    -------
+    CalibrationResult
+        As :func:`log_ou`'s, with θ a level in (0, scale).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import geoscenario as gs
+    >>> world = gs.World.from_dict({
+    ...     "factors": {"share": {"kind": "logit_ou", "unit": "share", "initial": 0.2}},
+    ...     "scenarios": {"base": {"probability": 1.0,
+    ...                            "share": {"theta": 0.3, "kappa": 1.0, "sigma": 0.5}}},
+    ...     "world": {"horizon_months": 600}})
+    >>> x = world.simulate(1, seed=3, progress=False)["share"][0]
+    >>> fit = gs.calibrate.logit_ou(pd.Series(x, index=pd.date_range("1976-01", periods=601, freq="MS")))
+    >>> fit.params.index.tolist(), bool(0 < fit.params["theta"] < 1)
+    (['kappa', 'theta', 'sigma'], True)
+    """
+    top = _real("scale", scale)
+    if not 0.0 < top <= 1e12:
+        raise invalid("scale", f"must be in (0, 1e12], got {scale!r}")
+    s = _levels(series, "series")
+    x = s.to_numpy(dtype=np.float64)
+    out = np.flatnonzero(x >= top)
+    if out.size:
+        raise invalid("series", f"is {x[out[0]]} on {s.index[out[0]].date()}; a logit_ou factor's levels "
+                                f"lie below its scale, {top:g}")
+    if fixed is not None and isinstance(fixed, Mapping) and "theta" in fixed:
+        th = _real("fixed.theta", fixed["theta"])
+        if not 0.0 < th < top:
+            raise invalid("fixed.theta", f"must lie strictly between 0 and the scale {top:g}, got {th!r}")
+        fixed = {**fixed, "theta": th / (top - th)}
+    odds = pd.Series(x / (top - x), index=s.index, name=series.name)
+    fit = log_ou(odds, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt, max_jumps=max_jumps)
+    return _odds_to_level(fit, top)
+
+
+def _odds_to_level(fit: CalibrationResult, scale: float) -> CalibrationResult:
+    """A log-OU fit of the odds X/(scale − X) as a logit-OU fit of X: θ mapped to a level."""
+    table = fit.table.copy()
+    t, se = float(table.at["theta", "estimate"]), float(table.at["theta", "std_err"])
+    table.at["theta", "estimate"] = scale * t / (1.0 + t)
+    table.at["theta", "std_err"] = scale * se / (1.0 + t) ** 2
+    out = copy.copy(fit)
+    out.model, out.table = fit.model.replace("log_ou", "logit_ou"), table
+    out.method = f"logit-OU: {fit.method}, of the odds X/(scale − X), θ as a level"
+    out.notes = [n.replace("ln X", "logit X") for n in fit.notes]
+    if fit.diffusion is not None:
+        out.diffusion = _odds_to_level(fit.diffusion, scale)
+    return out
+
+
 def gbm(series: pd.Series, *, dt: float | None = None) -> CalibrationResult:
     """Exact maximum likelihood of a geometric Brownian motion (MODEL.md §3).
 
@@ -1205,7 +1288,8 @@ def calibrate_world(
     potash
         Level series of the factor ``factor``. A ``log_ou`` factor: :func:`log_ou`
         sets ``scenarios.<scenario>.<factor>.{theta, kappa, sigma, lambda, mu_j,
-        sigma_j}`` (without jumps λ = μ_J = σ_J = 0). A ``gbm`` factor: :func:`gbm`
+        sigma_j}`` (without jumps λ = μ_J = σ_J = 0); a ``logit_ou`` factor the same
+        by :func:`logit_ou`, with the factor's scale. A ``gbm`` factor: :func:`gbm`
         sets ``{g, sigma}``, and ``lambda``, ``mu_j``, ``sigma_j`` to 0.
     asset_returns, factor_returns
         Returns whose columns are named after the world's assets and factors
@@ -1217,8 +1301,8 @@ def calibrate_world(
     scenario
         Scenario whose potash parameters change (default: the base scenario).
     factor
-        Name of the ``log_ou`` or ``gbm`` factor ``potash`` calibrates (any factor of
-        those kinds in a world of your own).
+        Name of the ``log_ou``, ``logit_ou`` or ``gbm`` factor ``potash`` calibrates
+        (any factor of those kinds in a world of your own).
     jumps, mean_reversion
         As in :func:`log_ou` (``jumps`` default True there); the default
         ``mean_reversion="ar1"`` keeps κ and the long-run mean of ln X at the exact
@@ -1269,24 +1353,30 @@ def calibrate_world(
 
     if potash is not None:
         kinds = world.kinds
-        fittable = [f for f, k in kinds.items() if k in ("log_ou", "gbm")]
+        fitted_kinds = ("log_ou", "logit_ou", "gbm")
+        fittable = [f for f, k in kinds.items() if k in fitted_kinds]
         if not isinstance(factor, str) or factor not in kinds:
             raise invalid("factor", f"{factor!r} is not a factor of the world "
-                                    f"(log_ou and gbm factors: {', '.join(fittable) or 'none'})")
-        if kinds[factor] not in ("log_ou", "gbm"):
+                                    f"(log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
+        if kinds[factor] not in fitted_kinds:
             article = "an" if kinds[factor][0] in "aeiou" else "a"
             raise invalid("factor", f"{factor!r} is {article} {kinds[factor]} factor; a level series calibrates "
-                                    f"a log_ou or gbm factor ({', '.join(fittable) or 'none'})")
+                                    f"a log_ou, logit_ou or gbm factor ({', '.join(fittable) or 'none'})")
         is_gbm = kinds[factor] == "gbm"
         if is_gbm and jumps:
             raise invalid("jumps", f"{factor!r} is a gbm factor, which gbm() fits without jumps: "
                                    "leave jumps out or pass jumps=False")
         if is_gbm and fixed is not None:
             raise invalid("fixed", f"applies to log_ou factors; {factor!r} is a gbm factor")
+        ou_args = {"jumps": True if jumps is None else jumps, "mean_reversion": mean_reversion,
+                   "fixed": fixed, "dt": dt, "max_jumps": max_jumps}
         try:
-            fit = (gbm(potash, dt=dt) if is_gbm else
-                   log_ou(potash, jumps=True if jumps is None else jumps, mean_reversion=mean_reversion,
-                          fixed=fixed, dt=dt, max_jumps=max_jumps))
+            if is_gbm:
+                fit = gbm(potash, dt=dt)
+            elif kinds[factor] == "logit_ou":
+                fit = logit_ou(potash, d["factors"][factor].get("scale", 1.0), **ou_args)
+            else:
+                fit = log_ou(potash, **ou_args)
         except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
             if e.path != "series" and not e.path.startswith("series."):
                 raise

@@ -274,9 +274,47 @@ def test_a_level_series_calibrates_a_gbm_factor_of_the_world():
     with pytest.raises(gs.ConfigError) as ei:
         world0.calibrated(potash=spy, factor="global_equity", jumps=True)
     assert ei.value.path == "jumps"
-    with pytest.raises(gs.ConfigError, match="log_ou or gbm factor") as ei:
+    with pytest.raises(gs.ConfigError, match="log_ou, logit_ou or gbm factor") as ei:
         world0.calibrated(potash=spy, factor="digital_ruble_share")
     assert ei.value.path == "factor" and "an adoption factor" in str(ei.value)
+
+
+def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
+    params = {"theta": 30.0, "kappa": 1.5, "sigma": 0.4}
+    world = gs.World.from_dict({
+        "world": {"name": "one_share", "horizon_months": 1_200},
+        "factors": {"premium": {"kind": "logit_ou", "unit": "bp", "initial": 20.0, "scale": 200.0}},
+        "scenarios": {"base": {"probability": 1.0, "premium": params}},
+    })
+    x = world.simulate(1, seed=17, progress=False)["premium"][0]
+    levels = pd.Series(x, index=pd.date_range("1925-01-01", periods=x.size, freq="MS"), name="premium")
+    fit = gs.calibrate.logit_ou(levels, 200.0)
+    odds = gs.calibrate.log_ou(levels / (200.0 - levels))
+    assert fit.params["kappa"] == odds.params["kappa"] and fit.params["sigma"] == odds.params["sigma"]
+    t, se = odds.params["theta"], odds.table.at["theta", "std_err"]
+    assert fit.params["theta"] == pytest.approx(200.0 * t / (1 + t), rel=1e-14)
+    assert fit.table.at["theta", "std_err"] == pytest.approx(200.0 * se / (1 + t) ** 2, rel=1e-14)
+    assert fit.loglik == odds.loglik and fit.model == "logit_ou"
+    # the simulated parameters, within 4 standard errors (100 years of months)
+    for name, true in params.items():
+        assert abs(fit.params[name] - true) <= N_SIGMA * fit.table.at[name, "std_err"], name
+    # a jump fit maps its diffusion fit's θ too, and a fixed θ is a level (these paths have
+    # no jumps: the fits warn that σ_J ends on the edge of the search region)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        jumpy = gs.calibrate.logit_ou(levels, 200.0, jumps=True, mean_reversion="ar1")
+        held = gs.calibrate.logit_ou(levels, 200.0, jumps=True, fixed={"kappa": 1.5, "theta": 30.0})
+    assert jumpy.diffusion.params["theta"] == fit.params["theta"]
+    assert held.params["theta"] == pytest.approx(30.0, rel=1e-14)
+    # and the world takes it, with the factor's scale
+    d = world.to_dict()
+    calibrated, changes = world.calibrated(potash=levels, factor="premium", jumps=False)
+    assert calibrated.to_dict()["scenarios"]["base"]["premium"]["theta"] == fit.params["theta"]
+    assert changes.at["scenarios.base.premium.kappa", "new"] == fit.params["kappa"] and d == world.to_dict()
+    for bad, path in ((levels.where(levels.index != levels.index[5], 200.0), "series"), (levels, "scale")):
+        with pytest.raises(gs.ConfigError) as ei:
+            gs.calibrate.logit_ou(bad, 200.0 if path == "series" else -1.0)
+        assert ei.value.path == path
 
 
 @pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
