@@ -321,24 +321,22 @@ fn mean_cvar_matches_a_grid_over_the_simplex() {
             grid.push((x, portfolio_cvar(&r, m, &w, alpha, &x), ret));
         }
     }
-    for lambda in [0.0, 0.5, 2.0, 10.0] {
-        let a = mean_cvar(&r, m, &w, alpha, Objective::RiskAversion(lambda), &Control::default()).unwrap();
-        let lp_obj = a.cvar - lambda * a.expected_return;
+    // risk aversion γ: maximise E − γ·CVaR
+    for gamma in [0.0, 0.1, 0.5, 2.0, 10.0] {
+        let a = mean_cvar(&r, m, &w, alpha, Objective::RiskAversion(gamma), &Control::default()).unwrap();
+        let lp_obj = a.expected_return - gamma * a.cvar;
         let grid_obj = grid
             .iter()
-            .map(|(_, c, e)| c - lambda * e)
-            .fold(f64::INFINITY, f64::min);
+            .map(|(_, c, e)| e - gamma * c)
+            .fold(f64::NEG_INFINITY, f64::max);
         // the LP optimum is no worse than any grid point, and the grid's nearest
         // point (L1 distance ≤ 0.02) is within the Lipschitz bound of it
-        let tol = 0.02 * (r_max + lambda * r_max);
+        let tol = 0.02 * (r_max + gamma * r_max);
         assert!(
-            lp_obj <= grid_obj + 1e-9,
-            "lambda {lambda}: LP {lp_obj} > grid {grid_obj}"
+            lp_obj >= grid_obj - 1e-9,
+            "gamma {gamma}: LP {lp_obj} < grid {grid_obj}"
         );
-        assert!(
-            grid_obj - lp_obj <= tol,
-            "lambda {lambda}: LP {lp_obj}, grid {grid_obj}"
-        );
+        assert!(lp_obj - grid_obj <= tol, "gamma {gamma}: LP {lp_obj}, grid {grid_obj}");
         assert!((a.weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(a.weights.iter().all(|&v| v >= 0.0));
         assert!(

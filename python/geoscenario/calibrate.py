@@ -446,7 +446,8 @@ class CalibrationResult:
         -------
         pandas.DataFrame
             A log-OU fit: index ``parameter``; columns ``estimate`` and ``std_err``
-            (and ``fixed``, for a jump fit: ``estimated``, ``fixed`` or ``ar1``). A
+            (and ``fixed``, for a jump fit: ``estimated``, ``fixed`` or ``ar1``: κ held
+            at the AR(1) fit, θ from the AR(1) mean and the jumps). A
             beta fit: index (``asset``, ``parameter``), and ``std_err_nw`` too with
             Newey–West errors.
 
@@ -641,16 +642,22 @@ def _log_ou_result(
         if first_stage is not None:
             status[:2] = "ar1"
             se[0] = first_stage.table.at["kappa", "std_err"]
-            # ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}): the first stage's error in m̄ and the
-            # jumps' in their drift, taken as independent
+            # ln θ = m̄ − λΔμ_J/(1 − b), b = e^{−κΔ}: the first stage's errors in m̄ and
+            # in κ (through ∂lnθ/∂κ = λΔμ_J·Δb/(1 − b)²; the AR(1) mean and slope are
+            # asymptotically independent), and the jumps' in their drift (the core's)
+            kappa, lam, mu_j, step = float(est[0]), float(est[3]), float(est[4]), float(raw["dt"])
+            b = math.exp(-kappa * step)
+            dlt_dkappa = lam * step * mu_j * step * b / (1.0 - b) ** 2
             se_mbar = float(first_stage.extra["log_mean_se"])
-            se[1] = est[1] * math.hypot(se_mbar, float(raw["log_mean_se"]))
+            se[1] = est[1] * math.sqrt(se_mbar**2 + (dlt_dkappa * float(se[0])) ** 2
+                                       + float(raw["log_mean_se"]) ** 2)
             method += "; κ and the mean of ln X from the AR(1) fit"
             notes.append(
                 "κ and the long-run mean of ln X are the exact AR(1) MLE (first stage) and were "
                 "held in the jump likelihood; θ follows from that mean and the jumps, "
                 "ln θ = mean − λΔμ_J/(1 − e^{−κΔ}), since the model does not compensate them "
-                "(MODEL.md §3), so that the simulated long-run mean of ln X is the data's; "
+                "(MODEL.md §3), so that the simulated long-run mean of ln X is the data's; θ's "
+                "standard error adds the first stage's errors in the mean and in κ to the jumps'; "
                 "the jump parameters' standard errors ignore that first stage"
             )
         cols["std_err"] = se
@@ -662,9 +669,11 @@ def _log_ou_result(
         # many unchanged prices (sticky quotes) are the usual cause: say so only then
         why = (f" ({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps "
                "alone explain the moves)" if zero >= STICKY_SHARE else "")
+        way_out = ("hold parameters with fixed=, or give a longer history" if first_stage is not None else
+                   "hold κ and the mean at the AR(1) fit with mean_reversion='ar1', or parameters with fixed=")
         notes.append(
             f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum"
-            f"{why}; hold κ and the mean at the AR(1) fit with mean_reversion='ar1' or fixed="
+            f"{why}; {way_out}"
         )
     # mean reversion too slow for the data to show: judged on the diffusion (AR(1)) fit,
     # since the joint jump likelihood drives κ towards 0 on sticky prices that do revert
@@ -1368,7 +1377,7 @@ def calibrate_world(
                                    "leave jumps out or pass jumps=False")
         if is_gbm and fixed is not None:
             raise invalid("fixed", f"applies to log_ou factors; {factor!r} is a gbm factor")
-        ou_args = {"jumps": True if jumps is None else jumps, "mean_reversion": mean_reversion,
+        ou_args: dict[str, Any] = {"jumps": True if jumps is None else jumps, "mean_reversion": mean_reversion,
                    "fixed": fixed, "dt": dt, "max_jumps": max_jumps}
         try:
             if is_gbm:

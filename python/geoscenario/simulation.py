@@ -759,7 +759,8 @@ class Simulation:
         Parameters
         ----------
         views
-            A :class:`View` or a list of them (an empty list gives the prior).
+            A :class:`View` or a list of them (an empty list gives this simulation
+            back, prior or posterior).
         max_iter
             Newton iterations at most, in [1, 100,000]; not converging raises
             :class:`NumericalError`.
@@ -783,11 +784,12 @@ class Simulation:
         >>> round(float(post.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]), 9)
         0.3
         """
-        from .views import entropy_pool, view_list
+        from .views import check_pooling, entropy_pool, view_list
 
         info = self._posterior
         views = view_list(views, first=0 if info is None else len(info["views"]))
         if not views:  # nothing to pool: this simulation, prior or posterior
+            check_pooling(max_iter, tol, progress)
             return self
         if info is not None:  # more views: all of them pooled over the prior, so each one holds
             views = [*info["views"], *views]
@@ -830,10 +832,11 @@ class Simulation:
             Least expected horizon return (NAV_H − 1) of the mix; at most the largest
             strategy's expected return.
         risk_aversion
-            γ of the objective E[return] − γ·CVaR, maximised: 0 takes the largest
-            expected return (CVaR breaking ties), and a larger γ buys less risk;
-            0 or at least 1e-6. Give this or ``target_return``, not both; neither
-            minimises CVaR alone (the limit γ → ∞).
+            γ ≥ 0 of the objective E[return] − γ·CVaR, maximised: 0 takes the
+            largest expected return (CVaR breaking ties), and a larger γ buys less
+            risk, down to the least CVaR at ``inf``, which neither argument also gives.
+            γ below 1e-6 is solved as 0 (off the optimum by at most γ·CVaR). Give this
+            or ``target_return``, not both.
 
         Returns
         -------
@@ -852,9 +855,12 @@ class Simulation:
 
         names, r, at = strategy_returns(self, strategies)
         al = check_alpha(alpha)
-        for arg, v in (("target_return", target_return), ("risk_aversion", risk_aversion)):
-            if v is not None and not _validate.is_finite_real(v):
-                raise invalid(arg, f"must be a finite number, got {v!r}")
+        if target_return is not None and not _validate.is_finite_real(target_return):
+            raise invalid("target_return", f"must be a finite number, got {target_return!r}")
+        if risk_aversion is not None:  # ∞ is the least CVaR
+            if not _validate.is_real(risk_aversion) or not _validate.to_float(risk_aversion) >= 0.0:
+                raise invalid("risk_aversion", f"must be a number ≥ 0 (inf: the least CVaR), got {risk_aversion!r}")
+            risk_aversion = _validate.to_float(risk_aversion)
         res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
                               target_return=target_return)
         weights = np.empty(len(names))

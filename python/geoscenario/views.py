@@ -266,6 +266,16 @@ def view_list(views: View | Iterable[View], first: int = 0) -> list[View]:
     return views
 
 
+def check_pooling(max_iter: Any, tol: Any, progress: Any) -> tuple[int, float]:
+    """The entropy pooling's ``max_iter`` and ``tol``, checked, and ``progress``."""
+    max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
+    _progress.check(progress)
+    if not _validate.is_real(tol) or not 2.2e-16 <= _validate.to_float(tol) < 1:
+        raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
+    # the double-precision epsilon 2.220446e-16 is the tightest check; 2.2e-16 counts as it
+    return max_iter, max(_validate.to_float(tol), float(np.finfo(float).eps))
+
+
 def entropy_pool(
     sim: Simulation, views: View | Iterable[View], max_iter: int, tol: float, progress: bool | str = "auto"
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -273,12 +283,7 @@ def entropy_pool(
     views = view_list(views)
     if len(views) > _core.MAX_VIEWS:  # the core's limit per kind of view, here on all of them
         raise invalid("views", f"at most {_core.MAX_VIEWS:,} views, got {len(views):,}")
-    max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
-    _progress.check(progress)
-    if not _validate.is_real(tol) or not 2.2e-16 <= _validate.to_float(tol) < 1:
-        raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
-    # the double-precision epsilon 2.220446e-16 is the tightest check; 2.2e-16 counts as it
-    tol = max(_validate.to_float(tol), float(np.finfo(float).eps))
+    max_iter, tol = check_pooling(max_iter, tol, progress)
     n = sim.n_paths
     if len(views) == 0:
         w = np.array(sim.weights, dtype=float)

@@ -17,8 +17,8 @@
 mod lp;
 
 /// Largest weight λ of the return in the programme (CVaR − λ·E\[return\]): beyond it
-/// the programme's scaling breaks the solver, so a risk aversion γ = 1/λ is 0 or at
-/// least its inverse.
+/// the programme's scaling breaks the solver, so a risk aversion γ = 1/λ below its
+/// inverse is solved as γ = 0.
 pub const MAX_RETURN_WEIGHT: f64 = 1e6;
 
 /// Scenarios up to which the whole programme is solved at once.
@@ -41,8 +41,8 @@ use crate::risk::{check_alpha, check_sample, check_weights, var_cvar};
 pub enum Objective {
     /// Minimise CVaR alone (`λ = 0`).
     MinCvar,
-    /// Maximise `μ·x − γ·CVaR_α(x)`, the risk aversion `γ` 0 or in
-    /// [1/[`MAX_RETURN_WEIGHT`], ∞) (γ = 0: the largest expected return).
+    /// Maximise `μ·x − γ·CVaR_α(x)`, the risk aversion `γ ≥ 0` (below
+    /// 1/[`MAX_RETURN_WEIGHT`]: the largest expected return; ∞: the least CVaR).
     RiskAversion(f64),
     /// Minimise `CVaR_α(x)` subject to `μ·x ≥ target`.
     TargetReturn(f64),
@@ -324,25 +324,20 @@ impl<'a> Problem<'a> {
         match objective {
             Objective::MinCvar => self.lp(&all, 0.0, None, guess),
             Objective::RiskAversion(gamma) => {
-                let least = 1.0 / MAX_RETURN_WEIGHT;
-                if !(gamma.is_finite() && gamma >= 0.0) {
+                if gamma.is_nan() || gamma < 0.0 {
                     return Err(CoreError::invalid(
                         "risk_aversion",
-                        format!("must be a finite number ≥ 0, got {gamma:?}"),
+                        format!("must be a number ≥ 0, got {gamma:?}"),
                     ));
                 }
-                if gamma == 0.0 {
+                if gamma == f64::INFINITY {
+                    return self.lp(&all, 0.0, None, guess); // the least CVaR
+                }
+                // below 1/MAX_RETURN_WEIGHT the programme's scaling breaks the solver, and
+                // the weights have reached the largest return long before: γ = 0 stands
+                // for it (off the optimum by at most γ·CVaR there)
+                if gamma < 1.0 / MAX_RETURN_WEIGHT {
                     return self.max_return();
-                }
-                // far below any use (the weights reach the largest return long before)
-                // and above where the programme's scaling breaks the solver
-                if gamma < least {
-                    return Err(CoreError::invalid(
-                        "risk_aversion",
-                        format!(
-                            "must be 0 (the largest expected return) or at least {least:e}, got {gamma:?}"
-                        ),
-                    ));
                 }
                 self.lp(&all, 1.0 / gamma, None, guess)
             }

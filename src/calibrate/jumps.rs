@@ -101,6 +101,24 @@ impl Mixture<'_> {
         }
     }
 
+    /// ∂ ln θ / ∂u with the long-run mean held (zero otherwise but for ∂/∂u[1] = 1):
+    /// with c = λΔ/(1 − b), b = e^{−κΔ}: ∂/∂μ_J = −c, ∂/∂ln λ = −cμ_J,
+    /// ∂/∂ln κ = cμ_J·κΔb/(1 − b).
+    fn ln_theta_grad(&self, u: &[f64; 6]) -> [f64; 6] {
+        let mut grad = [0.0f64; 6];
+        if self.log_mean.is_none() {
+            grad[1] = 1.0;
+            return grad;
+        }
+        let (kappa, lambda) = (u[0].exp(), u[3].exp());
+        let b = (-kappa * self.dt).exp();
+        let c = lambda * self.dt / (1.0 - b);
+        grad[0] = c * u[4] * kappa * self.dt * b / (1.0 - b);
+        grad[3] = -c * u[4];
+        grad[4] = -c;
+        grad
+    }
+
     /// Log-likelihood of x_1..x_n given x_0.
     fn loglik(&self, u: &[f64; 6]) -> f64 {
         let (kappa, m, lambda, mu_j, sigma_j) = (u[0].exp(), self.ln_theta(u), u[3].exp(), u[4], u[5].exp());
@@ -299,15 +317,9 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     let m = model.ln_theta(&u);
     let theta = m.exp();
     if opts.log_mean.is_some() {
-        // ln θ's standard error by the delta method through κ, λ and μ_J (those free):
-        // with c = λΔ/(1 − b), ∂lnθ/∂μ_J = −c, ∂lnθ/∂lnλ = −cμ_J, ∂lnθ/∂lnκ = cμ_J·κΔb/(1 − b)
-        let (kappa, lambda) = (u[0].exp(), u[3].exp());
-        let b = (-kappa * dt).exp();
-        let c = lambda * dt / (1.0 - b);
-        let mut grad = [0.0f64; 6];
-        grad[0] = c * u[4] * kappa * dt * b / (1.0 - b);
-        grad[3] = -c * u[4];
-        grad[4] = -c;
+        // ln θ's standard error by the delta method through the free ones of κ, λ and
+        // μ_J (the held mean's own error is the caller's: it comes from another fit)
+        let grad = model.ln_theta_grad(&u);
         let mut var = 0.0;
         for (k, &i) in free.iter().enumerate() {
             for (l, &j) in free.iter().enumerate() {
@@ -401,6 +413,21 @@ mod tests {
         let ln_theta = 5.1 - 3.0 * dt * 0.04 / (1.0 - (-0.5 * dt).exp());
         assert!((held.ln_theta(&u) - ln_theta).abs() < 1e-12);
         let l_held = held.loglik(&u);
+        // the delta method's gradient against central differences of ln θ
+        let grad = held.ln_theta_grad(&u);
+        for i in [0, 3, 4] {
+            let h = 1e-6;
+            let (mut up, mut down) = (u, u);
+            up[i] += h;
+            down[i] -= h;
+            let numeric = (held.ln_theta(&up) - held.ln_theta(&down)) / (2.0 * h);
+            assert!(
+                (grad[i] - numeric).abs() < 1e-7 * (1.0 + numeric.abs()),
+                "{i}: {} vs {numeric}",
+                grad[i]
+            );
+        }
+        assert_eq!(grad[2] + grad[5] + grad[1], 0.0);
         u[1] = ln_theta;
         assert_eq!(l_held, free.loglik(&u));
 

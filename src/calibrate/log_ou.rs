@@ -26,7 +26,8 @@ pub struct LogOuFit {
     pub fixed: [bool; 6],
     /// Whether the model has jumps.
     pub jumps: bool,
-    /// m = ln θ, the long-run mean of ln S, and its standard error.
+    /// m = ln θ (the long-run mean of ln S when the jumps have mean 0) and its
+    /// standard error; with a held long-run mean, that error is the jumps' part only.
     pub log_mean: f64,
     pub log_mean_se: f64,
     /// AR(1) form (a, b, s) of the diffusion part.

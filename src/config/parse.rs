@@ -316,10 +316,14 @@ pub fn world_from_value(root: &Value) -> Result<World> {
                 ))
             }
         },
-        _ => match get_string(w, "world", "start")? {
-            Some(s) => parse_month(&s, "world.start")?,
-            None => YearMonth { year: 2025, month: 6 },
-        },
+        Some(Value::String(s)) => parse_month(s, "world.start")?,
+        Some(v) => {
+            return Err(CoreError::invalid(
+                "world.start",
+                format!("must be a month \"YYYY-MM\" or a date, got {}", type_name(v)),
+            ))
+        }
+        None => YearMonth { year: 2025, month: 6 },
     };
     let horizon_months = get_int(w, "world", "horizon_months", 1, MAX_HORIZON as i64)?.unwrap_or(24) as usize;
     let regimes_tag = get_string(w, "world", "regimes")?.unwrap_or_else(|| "static".into());
@@ -539,7 +543,10 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
                 let initial = level(t)?;
                 let und = require(get_string(t, &path, "underlying")?, &path, "underlying")?;
                 let underlying = names.iter().position(|n| **n == und).ok_or_else(|| {
-                    unknown(&join(&path, "underlying"), Some(&und), FACTOR, names.iter())
+                    // (the factors are not parsed yet: their kinds are read from the table)
+                    let kind = |n: &str| ft.get(n).and_then(|f| f.get("kind")).and_then(Value::as_str);
+                    let spots = names.iter().filter(|n| matches!(kind(n), Some("log_ou" | "logit_ou" | "gbm")));
+                    unknown(&join(&path, "underlying"), Some(&und), ("a factor", "factors with a diffusion shock"), spots)
                 })?;
                 let reset_month = get_int(t, &path, "reset_month", 1, 12)?.unwrap_or(6) as u32;
                 let averaging = get_int(t, &path, "averaging_months", 1, 12)?.unwrap_or(3) as u32;

@@ -84,14 +84,30 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
     if is_instance_of(obj, "numpy", "ndarray") && !is_numpy_scalar(obj) {
         let ndim = obj.getattr("ndim").and_then(|n| n.extract::<usize>()).unwrap_or(0);
         if ndim > 0 {
+            let np = obj
+                .py()
+                .import("numpy")
+                .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?;
             if is_masked(obj) {
-                return Err(CoreError::invalid(
-                    path,
-                    "unsupported value: a masked array (its values are hidden by its mask)",
-                ));
+                let hidden = np
+                    .getattr("ma")
+                    .and_then(|ma| ma.call_method1("getmaskarray", (obj,)))
+                    .and_then(|m| m.call_method0("any"))
+                    .and_then(|a| a.is_truthy())
+                    .unwrap_or(true);
+                if hidden {
+                    return Err(CoreError::invalid(
+                        path,
+                        "unsupported value: a masked array (values hidden by its mask)",
+                    ));
+                }
             }
+            // a plain array of the same items: a matrix's rows would be matrices again
+            let array = np
+                .call_method1("asarray", (obj,))
+                .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?;
             let mut out = Vec::new();
-            for (i, item) in obj
+            for (i, item) in array
                 .try_iter()
                 .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?
                 .enumerate()
@@ -179,6 +195,20 @@ fn date_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<Datetime>> {
         {
             return Err(nat());
         }
+        // a year (unit "Y") spans twelve months, as a yearly Period does
+        let unit: String = obj
+            .getattr("dtype")
+            .and_then(|dtype| np.call_method1("datetime_data", (dtype,)))
+            .and_then(|d| d.get_item(0))
+            .and_then(|u| u.extract())
+            .unwrap_or_default();
+        if unit == "Y" {
+            let shown = obj.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            return Err(CoreError::invalid(
+                path,
+                format!("the year {shown} spans more than one month: give one month, e.g. \"YYYY-MM\""),
+            ));
+        }
         // its day, as a datetime.date (an int for a year outside 1–9999)
         let day = obj
             .call_method1("astype", ("datetime64[D]",))
@@ -206,7 +236,7 @@ fn date_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<Datetime>> {
         return Ok(None);
     };
     let date = Date {
-        year: u16::try_from(year).map_err(|_| CoreError::invalid(path, "a date outside the years 0–9999"))?,
+        year: u16::try_from(year).map_err(|_| CoreError::invalid(path, "a date outside the years 1–9999"))?,
         month: month as u8,
         day: day as u8,
     };

@@ -368,9 +368,18 @@ def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     p = fit.params
     drift = p["lambda"] * fit.dt * p["mu_j"] / -math.expm1(-p["kappa"] * fit.dt)
     assert math.log(p["theta"]) + drift == pytest.approx(math.log(fit.diffusion.params["theta"]), abs=1e-12)
-    # θ's error adds the first stage's (of that mean) to the jumps' (of their drift)
-    rel_diffusion = fit.diffusion.table.at["theta", "std_err"] / fit.diffusion.params["theta"]
-    assert fit.table.at["theta", "std_err"] / p["theta"] > rel_diffusion
+    # θ's error adds the first stage's in that mean and in κ (through ln θ's slope in κ,
+    # here by central differences) to the jumps' in their drift (the core's delta method)
+    def ln_theta(kappa):
+        return math.log(fit.diffusion.params["theta"]) - p["lambda"] * fit.dt * p["mu_j"] / -math.expm1(-kappa * fit.dt)
+
+    h = 1e-6 * p["kappa"]
+    slope = (ln_theta(p["kappa"] + h) - ln_theta(p["kappa"] - h)) / (2 * h)
+    se_mean = fit.diffusion.table.at["theta", "std_err"] / fit.diffusion.params["theta"]  # of ln θ_AR(1)
+    se_kappa = fit.table.at["kappa", "std_err"]
+    want = p["theta"] * math.sqrt(se_mean**2 + (slope * se_kappa) ** 2 + fit.extra["log_mean_se"] ** 2)
+    assert fit.table.at["theta", "std_err"] == pytest.approx(want, rel=1e-6)
+    assert abs(slope * se_kappa) > se_mean / 2  # κ's term matters on this sticky series
     assert list(fit.table["fixed"]) == [
         "ar1",
         "ar1",

@@ -9,6 +9,7 @@ import math
 import re
 import resource
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -296,14 +297,14 @@ def test_unknown_names_in_references():
     raises_at("factors.potash_spot.kind", DEFAULT.with_params, {"factors.potash_spot.kind": "ou"})
     raises_at("world.regimes", DEFAULT.with_params, {"world.regimes": "dynamic"})
     # a name that is not there: the message lists the ones that are, wherever it is given
-    # (only those that may stand there: a correlation needs a diffusion shock, a beta a
-    # positive level)
+    # (only those that may stand there: a correlation and a contract's underlying need a
+    # diffusion shock, a beta a positive level)
     factors = ", ".join(DEFAULT.factors)
     shocked = ", ".join(f for f, k in DEFAULT.kinds.items() if k in ("log_ou", "logit_ou", "gbm"))
     levels = ", ".join(f for f, k in DEFAULT.kinds.items() if k in ("log_ou", "logit_ou", "gbm", "contract"))
     assert shocked != factors and levels not in (factors, shocked)
     for path, value, listed in (
-        ("factors.contract_price.underlying", "potash", f"(factors: {factors})"),
+        ("factors.contract_price.underlying", "potash", f"(factors with a diffusion shock: {shocked})"),
         ("derived.dislocation.of", ["potash", "contract_price"], f"(factors: {factors})"),
         ("correlations.potash.global_equity", 0.1, f"(factors with a diffusion shock: {shocked})"),
         ("assets.fertilizer_producers.betas.potash", 1.0, f"(log_ou, logit_ou, gbm and contract factors: {levels})"),
@@ -890,6 +891,14 @@ def test_an_array_is_the_list_of_its_items(default_world):
     err = raises_at("scenarios.bear.onset", default_world.with_params,
                     {"scenarios.bear.onset": np.ma.array([3, 9], mask=[False, True])})
     assert "masked" in str(err)
+    # a masked array that hides nothing is its values; a matrix is its one row (not a
+    # matrix of a matrix, ... to the nesting limit)
+    assert default_world.with_params({"scenarios.bear.onset": np.ma.array([3, 9])}) == as_list
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # NumPy's, on making a matrix
+        matrix = np.matrix([3, 9])
+    err = raises_at("scenarios.bear.onset", default_world.with_params, {"scenarios.bear.onset": matrix})
+    assert "nesting" not in str(err)
 
 
 @pytest.mark.parametrize(
@@ -921,7 +930,8 @@ def test_a_toml_date_is_the_month_it_lies_in(default_world):
 @pytest.mark.parametrize(
     ("value", "says"),
     [(pd.NaT, "NaT"), (np.datetime64("NaT"), "NaT"), (pd.Period("2026Q1"), "spans more than one month"),
-     (pd.Period("2026", "Y"), "spans more than one month"), (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12")],
+     (pd.Period("2026", "Y"), "spans more than one month"), (np.datetime64("2026", "Y"), "spans more than one month"),
+     (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12"), (5, 'a month "YYYY-MM" or a date')],
     ids=repr,
 )
 def test_a_date_that_names_no_one_month_is_refused(default_world, value, says):

@@ -88,6 +88,9 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
     assert sim5k.with_views([]) is sim5k and sim5k.with_views([]).posterior is None
     post = sim5k.with_views(gs.View.mean("potash_spot", 400))
     assert post.with_views(()) is post
+    with pytest.raises(gs.ConfigError) as ei:  # its arguments are checked all the same
+        sim5k.with_views([], max_iter=-5)
+    assert ei.value.path == "max_iter"
     with pytest.raises(gs.NumericalError, match="infeasible"):
         sim5k.with_views([gs.View.mean("potash_spot", 1e6)])
     # the message names the user's view and the range that rules it out; an impossible
@@ -191,7 +194,11 @@ def test_a_target_return_and_a_risk_aversion_move_the_allocation_as_they_should(
         assert b.cvar <= a.cvar + 1e-9 and b.expected_return <= a.expected_return + 1e-9
     assert path[0].cvar > path[-1].cvar + 0.01
     assert path[-1].cvar == pytest.approx(low.cvar, abs=1e-6)
-    for bad in (-1.0, 1e-9, np.inf):
+    # the limits: the largest return below 1e-6 (the programme's scaling), the least CVaR at ∞
+    assert sim.allocate(0.9, names, risk_aversion=1e-9).weights.equals(greedy.weights)
+    least = sim.allocate(0.9, names, risk_aversion=np.inf)
+    assert least.weights.equals(low.weights) and least.cvar == low.cvar
+    for bad in (-1.0, -np.inf, np.nan):
         with pytest.raises(gs.ConfigError) as ei:
             sim.allocate(0.9, names, risk_aversion=bad)
         assert ei.value.path == "risk_aversion"
