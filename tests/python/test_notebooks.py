@@ -95,6 +95,14 @@ QUOTED = {
          'world.to_dict()["scenarios"]["base"]["potash_spot"]["theta"]', 0),
         (r"a long-run level \(e\^E\[ln X\]\) of about (\d+)", 'fit.diffusion.params["theta"]', 0),
     ],
+    "06_your_own_thesis": [
+        (r"a beta of about (0\.\d+)\)", 'eq_changes.at["assets.nitrogen_producer.betas.global_equity", "new"]', 2),
+        (r"log change is about (-?0\.\d+)", 'eq_changes.at["assets.nitrogen_producer.betas.urea_spot", "new"]', 2),
+        (r"returns about (\d+)% to August 2026 in the gas shock",
+         '100 * sim.risk_table(ALPHA).at[("long_nitrogen", "gas_shock"), "mean_return"]', 0),
+        (r"against (\d+)% in the base case", '100 * sim.risk_table(ALPHA).at[("long_nitrogen", "base"), "mean_return"]', 0),
+        (r"against the model's (\d+)%", '100 * sim.summary("urea_spot").at[("urea_spot", "all"), "p_above"]', 0),
+    ],
     "04_technology_transfer": [
         (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),
         (r"correlation with HK equity from about 0\.\d+ to about (0\.\d+)",
