@@ -210,6 +210,14 @@ def _levels(series: Any, arg: str) -> pd.Series:
     return s
 
 
+def _series_step(s: pd.Series, dt: Any) -> float:
+    """The step in years of a level series: ``dt`` if given, else from its index."""
+    step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
+    if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:  # a second to ten years (1e-300 gave κ ≈ 1e299)
+        raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
+    return step
+
+
 def _real(name: str, value: Any) -> float:
     if not _validate.is_real(value):
         raise invalid(name, f"must be a number, got {value!r}")
@@ -830,9 +838,7 @@ def log_ou(
         raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
     max_jumps = _validate.integer("max_jumps", max_jumps, 1, 50)
     s = _levels(series, "series")
-    step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
-    if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:  # a second to ten years (1e-300 gave κ ≈ 1e299)
-        raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
+    step = _series_step(s, dt)
     levels = _validate.owned(s.to_numpy(dtype=np.float64))
     name = str(series.name) if series.name is not None else "series"
 
@@ -1006,9 +1012,7 @@ def gbm(series: pd.Series, *, dt: float | None = None) -> CalibrationResult:
     (['g', 'sigma'], 0.18)
     """
     s = _levels(series, "series")
-    step = _step_years(s.index, "series") if dt is None else _real("dt", dt)
-    if not 1.0 / MAX_PERIODS_PER_YEAR <= step <= 10:
-        raise invalid("dt", f"must be a step in years in [1/{MAX_PERIODS_PER_YEAR:,} (a second), 10], got {step}")
+    step = _series_step(s, dt)
     x = np.log(s.to_numpy(dtype=np.float64))
     r = np.diff(x)
     n = r.size

@@ -834,7 +834,7 @@ class Simulation:
         risk_aversion
             γ ≥ 0 of the objective E[return] − γ·CVaR, maximised: 0 takes the
             largest expected return (CVaR breaking ties), and a larger γ buys less
-            risk, down to the least CVaR at ``inf``, which neither argument also gives.
+            risk, down to the least CVaR at ``inf`` (what giving neither argument gives).
             γ below 1e-6 is solved as 0 (off the optimum by at most γ·CVaR). Give this
             or ``target_return``, not both.
 

@@ -373,15 +373,17 @@ class World:
         ``jumps=False`` fits the pure diffusion instead); ``asset_returns`` with
         ``factor_returns`` (columns named after the world's assets and factors) set
         ``assets.<asset>.betas`` and ``vol`` by OLS. Keyword arguments are passed
-        on: ``factor`` (the log-OU factor the levels calibrate, default
-        ``"potash_spot"``: any log-OU factor of a world of your own), ``scenario``,
-        ``jumps``, ``mean_reversion``, ``newey_west``, ...
+        on: ``factor`` (the factor the levels calibrate, default ``"potash_spot"``:
+        any ``log_ou``, ``logit_ou`` or ``gbm`` factor of a world of your own, a
+        ``gbm`` one by :func:`geoscenario.calibrate.gbm`), ``scenario``, ``jumps``,
+        ``mean_reversion``, ``newey_west``, ...
 
         Parameters
         ----------
         potash
-            Monthly potash price levels, a pandas Series on a ``DatetimeIndex`` (e.g.
-            :func:`geoscenario.data.potash_monthly`), or None to keep the potash parameters.
+            Levels of the factor ``factor`` (default the potash spot), a pandas Series
+            on a ``DatetimeIndex`` (e.g. :func:`geoscenario.data.potash_monthly`), or
+            None to keep its parameters.
         asset_returns, factor_returns
             DataFrames of returns on a ``DatetimeIndex``, columns named after the world's
             assets and factors, or None to keep the assets' parameters.

@@ -9,7 +9,9 @@
 //! The jumps are not compensated, so the long-run mean of x is not ln θ but
 //!   m̄ = ln θ + λΔμ_J / (1 − e^{−κΔ}).
 //! Holding m̄ (at an AR(1) fit's a/(1 − b), whose intercept already carries the
-//! jumps' mean) makes θ follow from the jumps: ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}). It is maximised by Nelder–Mead in
+//! jumps' mean) makes θ follow from the jumps: ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}).
+//!
+//! The likelihood is maximised by Nelder–Mead in
 //! u = (ln κ, ln θ, ln σ, ln λ, μ_J, ln σ_J) from the diffusion fit and a few
 //! jump intensities, and standard errors come from the central-difference
 //! Hessian of the log-likelihood in u, mapped to the parameters by the delta
@@ -80,7 +82,7 @@ struct Mixture<'a> {
     x: &'a [f64],
     dt: f64,
     max_jumps: usize,
-    /// m̄ held: ln θ follows from it and the jumps instead of being u[1]
+    /// m̄ held: ln θ follows from it and the jumps instead of being `u[1]`
     log_mean: Option<f64>,
 }
 
@@ -92,7 +94,7 @@ impl Mixture<'_> {
         sigma * sigma * (-(-2.0 * kappa * self.dt).exp_m1()) / (2.0 * kappa)
     }
 
-    /// ln θ: u[1], or from the held long-run mean m̄ and the jumps' drift.
+    /// ln θ: `u[1]`, or from the held long-run mean m̄ and the jumps' drift.
     fn ln_theta(&self, u: &[f64; 6]) -> f64 {
         match self.log_mean {
             None => u[1],
@@ -101,7 +103,7 @@ impl Mixture<'_> {
         }
     }
 
-    /// ∂ ln θ / ∂u with the long-run mean held (zero otherwise but for ∂/∂u[1] = 1):
+    /// ∂ ln θ / ∂u with the long-run mean held (zero otherwise but for ∂/∂`u[1]` = 1):
     /// with c = λΔ/(1 − b), b = e^{−κΔ}: ∂/∂μ_J = −c, ∂/∂ln λ = −cμ_J,
     /// ∂/∂ln κ = cμ_J·κΔb/(1 − b).
     fn ln_theta_grad(&self, u: &[f64; 6]) -> [f64; 6] {

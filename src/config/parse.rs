@@ -45,6 +45,7 @@ fn unknown<S: AsRef<str>>(
 }
 
 const FACTOR: (&str, &str) = ("a factor", "factors");
+const SCENARIO: (&str, &str) = ("a scenario", "scenarios");
 
 /// Whether an asset may load on a factor of this kind: betas apply to log changes,
 /// so the factor's level must stay positive.
@@ -54,7 +55,6 @@ fn takes_betas(kind: &FactorKind) -> bool {
         FactorKind::LogOu { .. } | FactorKind::LogitOu { .. } | FactorKind::Gbm { .. } | FactorKind::Contract { .. }
     )
 }
-const SCENARIO: (&str, &str) = ("a scenario", "scenarios");
 
 /// A simulation horizon in months, 1..=[`MAX_HORIZON`].
 pub fn check_horizon(horizon: usize) -> Result<()> {

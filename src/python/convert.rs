@@ -69,16 +69,7 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
         return Ok(Value::Table(t));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut out = Vec::new();
-        for (i, item) in obj
-            .try_iter()
-            .map_err(|_| CoreError::invalid(path, "not iterable"))?
-            .enumerate()
-        {
-            let item = item.map_err(|_| CoreError::invalid(path, "not iterable"))?;
-            out.push(value_of(&item, &format!("{path}[{i}]"), depth + 1, count)?);
-        }
-        return Ok(Value::Array(out));
+        return items_of(obj, path, depth, count, "not iterable");
     }
     // a NumPy array of one or more dimensions stands for the list of its items
     if is_instance_of(obj, "numpy", "ndarray") && !is_numpy_scalar(obj) {
@@ -103,19 +94,11 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
                 }
             }
             // a plain array of the same items: a matrix's rows would be matrices again
+            let unreadable = "an array whose items cannot be read";
             let array = np
                 .call_method1("asarray", (obj,))
-                .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?;
-            let mut out = Vec::new();
-            for (i, item) in array
-                .try_iter()
-                .map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?
-                .enumerate()
-            {
-                let item = item.map_err(|_| CoreError::invalid(path, "an array whose items cannot be read"))?;
-                out.push(value_of(&item, &format!("{path}[{i}]"), depth + 1, count)?);
-            }
-            return Ok(Value::Array(out));
+                .map_err(|_| CoreError::invalid(path, unreadable))?;
+            return items_of(&array, path, depth, count, unreadable);
         }
     }
     // a date is a TOML date
@@ -175,11 +158,26 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
     Err(CoreError::invalid(path, format!("unsupported value of type {tname}")))
 }
 
+/// The items of a list, tuple or array, each converted at `path[i]`; `unreadable` is
+/// the error when they cannot be iterated.
+fn items_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize, unreadable: &str) -> Result<Value> {
+    let mut out = Vec::new();
+    for (i, item) in obj
+        .try_iter()
+        .map_err(|_| CoreError::invalid(path, unreadable))?
+        .enumerate()
+    {
+        let item = item.map_err(|_| CoreError::invalid(path, unreadable))?;
+        out.push(value_of(&item, &format!("{path}[{i}]"), depth + 1, count)?);
+    }
+    Ok(Value::Array(out))
+}
+
 /// A date (`datetime.date`, `datetime.datetime`, `pandas.Timestamp`, `numpy.datetime64`)
 /// or a `pandas.Period` within one month, as the TOML date of its day (a period: its
 /// first day), so that the config reads it wherever it reads a TOML date (`world.start`:
 /// the month it lies in); None for anything else. A missing date (NaT), a period over
-/// more than one month and a year outside 0–9999 are errors.
+/// more than one month (a year, too) and a year outside 1–9999 are errors.
 fn date_of(obj: &Bound<'_, PyAny>, path: &str) -> Result<Option<Datetime>> {
     let nat = || CoreError::invalid(path, "is a missing date (NaT)");
     let ymd = |date: &Bound<'_, PyAny>| {
