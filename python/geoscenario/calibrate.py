@@ -954,8 +954,18 @@ def logit_ou(
             raise invalid("fixed.theta", f"must lie strictly between 0 and the scale {top:g}, got {th!r}")
         fixed = {**fixed, "theta": th / (top - th)}
     odds = pd.Series(x / (top - x), index=s.index, name=series.name)
-    fit = log_ou(odds, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt, max_jumps=max_jumps)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = log_ou(odds, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt, max_jumps=max_jumps)
+    for w in caught:  # log_ou's warnings, in the logit's words
+        warn(_in_logits(str(w.message)).replace("log_ou:", "logit_ou:", 1), w.category)
     return _odds_to_level(fit, top)
+
+
+def _in_logits(text: str) -> str:
+    """A log-OU fit's text about the odds, in terms of the logit-OU factor's level X."""
+    return (text.replace("ln θ", "logit(θ/scale)").replace("ln X", "logit(X/scale)")
+            .replace("log levels", "logits"))
 
 
 def _odds_to_level(fit: CalibrationResult, scale: float) -> CalibrationResult:
@@ -966,8 +976,8 @@ def _odds_to_level(fit: CalibrationResult, scale: float) -> CalibrationResult:
     table.at["theta", "std_err"] = scale * se / (1.0 + t) ** 2
     out = copy.copy(fit)
     out.model, out.table = fit.model.replace("log_ou", "logit_ou"), table
-    out.method = f"logit-OU: {fit.method}, of the odds X/(scale − X), θ as a level"
-    out.notes = [n.replace("ln X", "logit X") for n in fit.notes]
+    out.method = f"logit-OU, of the odds X/(scale − X), θ as a level: {_in_logits(fit.method)}"
+    out.notes = [_in_logits(n) for n in fit.notes]
     if fit.diffusion is not None:
         out.diffusion = _odds_to_level(fit.diffusion, scale)
     return out
@@ -1022,8 +1032,8 @@ def gbm(series: pd.Series, *, dt: float | None = None) -> CalibrationResult:
     # constant returns (a constant or exactly exponential series) vary only by the
     # rounding of the logs
     if not math.sqrt(v) > 64 * np.finfo(float).eps * float(np.abs(x).max()):
-        raise NumericalError(f"series: the log returns of {name} do not vary, so σ = 0 and the "
-                             "likelihood has no maximum")
+        raise NumericalError("series: the log returns do not vary, so σ = 0 and the likelihood has "
+                             "no maximum")
     sigma = math.sqrt(v / step)
     g = m / step + 0.5 * sigma * sigma
     est = {"g": g, "sigma": sigma}
@@ -1274,6 +1284,34 @@ def factor_betas(
 
 
 # ============================================================================ world
+def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[str, Any]],
+                          inherited: list[dict[str, Any]], step: float) -> None:
+    """Warn when scenarios that set their own θ inherit the base's new jumps: a log-OU
+    factor does not compensate them (MODEL.md §3), so they move those scenarios' long-run
+    level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show."""
+    new = {r["parameter"]: r["new"] for r in rows + inherited}
+    in_force = world.parameters()
+    moved = []
+    for other in world.scenario_names:
+        if other == base or in_force.at[(other, factor, "theta"), "source"] != "given":
+            continue
+
+        def value(p: str, scenario: str = other) -> float:
+            path = f"scenarios.{scenario}.{factor}.{p}"
+            return float(new[path]) if path in new else float(in_force.at[(scenario, factor, p), "value"])
+
+        if f"scenarios.{other}.{factor}.mu_j" not in new and f"scenarios.{other}.{factor}.lambda" not in new:
+            continue  # its jumps are its own
+        kappa, lam, mu_j = value("kappa"), value("lambda"), value("mu_j")
+        drift = lam * step * mu_j / -math.expm1(-kappa * step) if kappa > 0 else math.inf * mu_j
+        if abs(drift) > 0.01:
+            moved.append(f"{other} {math.exp(drift) - 1:+.0%}" if math.isfinite(drift) else f"{other} (κ = 0: a drift)")
+    if moved:
+        warn(f"{factor}: scenarios that set their own θ inherit the fitted jumps (λ {value('lambda', base):.3g}, "
+             f"μ_J {value('mu_j', base):.3g}), which a log-OU factor does not compensate: their long-run level "
+             f"moves by {', '.join(moved)} from θ; set their mu_j (or θ) if θ is the long-run level they mean")
+
+
 def calibrate_world(
     world: World,
     potash: pd.Series | None = None,
@@ -1349,6 +1387,11 @@ def calibrate_world(
         raise invalid(
             "potash", "nothing to calibrate: give potash=, or asset_returns= with factor_returns="
         )
+    if jumps is not None and not isinstance(jumps, (bool, np.bool_)):
+        raise invalid("jumps", f"must be True, False or None (True for log-OU factors), got {jumps!r}")
+    if not isinstance(mean_reversion, str) or mean_reversion not in ("joint", "ar1"):
+        raise invalid("mean_reversion", f"must be 'joint' or 'ar1', got {mean_reversion!r}")
+    _validate.integer("max_jumps", max_jumps, 1, 50)
     if (asset_returns is None) != (factor_returns is None):
         missing = "factor_returns" if factor_returns is None else "asset_returns"
         raise invalid(missing, "asset betas need both asset_returns and factor_returns")
@@ -1380,7 +1423,7 @@ def calibrate_world(
             raise invalid("jumps", f"{factor!r} is a gbm factor, which gbm() fits without jumps: "
                                    "leave jumps out or pass jumps=False")
         if is_gbm and fixed is not None:
-            raise invalid("fixed", f"applies to log_ou factors; {factor!r} is a gbm factor")
+            raise invalid("fixed", f"applies to log_ou and logit_ou factors; {factor!r} is a gbm factor")
         ou_args: dict[str, Any] = {"jumps": True if jumps is None else jumps, "mean_reversion": mean_reversion,
                    "fixed": fixed, "dt": dt, "max_jumps": max_jumps}
         try:
@@ -1432,6 +1475,8 @@ def calibrate_world(
                             "source": f"inherited from scenarios.{base}",
                         }
                     )
+        if not is_gbm and scen == base:
+            _warn_inherited_drift(world, factor, base, rows, inherited, float(fit.dt or 0.0))
 
     if asset_returns is not None:
         assets = world.assets

@@ -317,6 +317,25 @@ def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
         assert ei.value.path == path
 
 
+def test_scenarios_that_inherit_the_fitted_jumps_are_warned_of_their_drift():
+    # the bull sets its own θ but inherits λ and μ_J: uncompensated, they move its long-run
+    # level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show
+    d = gs.World.default().to_dict()
+    d["scenarios"]["bull"]["potash_spot"] = {"theta": 400.0}
+    world = gs.World.from_dict(d)
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    with pytest.warns(UserWarning, match=r"potash_spot: scenarios that set their own θ inherit") as caught:
+        new, changes = world.calibrated(potash=potash)
+    p = {k: changes.at[f"scenarios.bull.potash_spot.{k}", "new"] for k in ("kappa", "lambda", "mu_j")}
+    drift = p["lambda"] / 12 * p["mu_j"] / -math.expm1(-p["kappa"] / 12)
+    said = [str(w.message) for w in caught if "inherit" in str(w.message)]
+    assert len(said) == 1 and f"bull {math.exp(drift) - 1:+.0%}" in said[0] and "bear" not in said[0]
+    # the bear keeps its own jumps: no warning without such a scenario
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        gs.World.default().calibrated(potash=potash)
+
+
 @pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
 def test_jump_model_does_not_depend_on_the_price_unit(scale):
     # ln(c·S) = ln c + ln S: only θ scales, by c. The search box of ln θ used to be
@@ -835,7 +854,8 @@ def test_parameters_are_the_values_in_force_and_say_where_they_come_from():
 def test_calibrating_the_base_reports_the_scenarios_that_inherit():
     world, _ = _inheriting_world()
     potash = gs.data.potash_monthly("2000-01", "2025-01")
-    new, changes = world.calibrated(potash=potash)
+    with pytest.warns(UserWarning, match="bear [+]"):  # its own θ, the base's new jumps
+        new, changes = world.calibrated(potash=potash)
     inherited = changes[changes["source"] == "inherited from scenarios.base"]
     assert list(inherited.index) == [
         f"scenarios.bear.potash_spot.{p}" for p in ("kappa", "lambda", "mu_j", "sigma_j")
