@@ -95,6 +95,21 @@ QUOTED = {
          'world.to_dict()["scenarios"]["base"]["potash_spot"]["theta"]', 0),
         (r"a long-run level \(e\^E\[ln X\]\) of about (\d+)", 'fit.diffusion.params["theta"]', 0),
     ],
+    "04_technology_transfer": [
+        (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),
+        (r"correlation with HK equity from about 0\.\d+ to about (0\.\d+)",
+         'corr.loc["technology_transfer", "all"]', 1),
+    ],
+    "05_views_and_allocation": [
+        (r"relative entropy ≈ (0\.\d+)", 'info["relative_entropy"]', 2),
+        (r"effective number of scenarios still ≈ (\d+)% of the paths",
+         '100 * info["effective_scenarios"] / sim.n_paths', 0),
+        (r"stays below about (\d+)%", "100 * cross", 0),
+        (r"\(about (\d+)/\d+/\d+%\)", '100 * alloc["prior"].weights["commodities_arbitrage"]', 0),
+        (r"\(about \d+/(\d+)/\d+%\)", '100 * alloc["prior"].weights["infrastructure_beneficiaries"]', 0),
+        (r"\(about \d+/\d+/(\d+)%\)", '100 * alloc["prior"].weights["technology_transfer"]', 0),
+        (r"\(20% → about (\d+)%\)", '100 * one_at_a_time["trade view only"]["P(bear)"]', 0),
+    ],
     "06_your_own_thesis": [
         (r"a urea beta of about (0\.\d+) \(t", 'timing["monthly averages"]["urea beta"]', 2),
         (r"\(t ≈ (\d+\.\d)\)", 'timing["monthly averages"]["t (Newey–West)"]', 1),
@@ -114,21 +129,6 @@ QUOTED = {
         (r"then gave back (\d+)%", '-100 * (bt.equity.iloc[-1] / squeeze.max() - 1)', 0),
         (r"it made about (\d+)% a year", '100 * bt.metrics["cagr"]', 0),
         (r"through a (\d+)% drawdown", '100 * bt.metrics["max_drawdown"]', 0),
-    ],
-    "04_technology_transfer": [
-        (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),
-        (r"correlation with HK equity from about 0\.\d+ to about (0\.\d+)",
-         'corr.loc["technology_transfer", "all"]', 1),
-    ],
-    "05_views_and_allocation": [
-        (r"relative entropy ≈ (0\.\d+)", 'info["relative_entropy"]', 2),
-        (r"effective number of scenarios still ≈ (\d+)% of the paths",
-         '100 * info["effective_scenarios"] / sim.n_paths', 0),
-        (r"stays below about (\d+)%", "100 * cross", 0),
-        (r"\(about (\d+)/\d+/\d+%\)", '100 * alloc["prior"].weights["commodities_arbitrage"]', 0),
-        (r"\(about \d+/(\d+)/\d+%\)", '100 * alloc["prior"].weights["infrastructure_beneficiaries"]', 0),
-        (r"\(about \d+/\d+/(\d+)%\)", '100 * alloc["prior"].weights["technology_transfer"]', 0),
-        (r"\(20% → about (\d+)%\)", '100 * one_at_a_time["trade view only"]["P(bear)"]', 0),
     ],
 }
 
