@@ -49,6 +49,9 @@ PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j
 #: Parameters of a GBM factor (MODEL.md §3) and of its jumps, which :func:`gbm` sets to 0.
 GBM_PARAMS: tuple[str, ...] = ("g", "sigma", "lambda", "mu_j", "sigma_j")
 MIN_OBS = 24  # the core's calibrate::MIN_OBS
+#: Level of the likelihood-ratio test (χ²₃) below which ``calibrate_world`` keeps a jump
+#: fit it was not told to keep.
+JUMP_TEST_LEVEL = 0.05
 #: Share of unchanged prices from which a fit's notes blame sticky quotes.
 STICKY_SHARE = 0.1
 
@@ -225,6 +228,16 @@ def _real(name: str, value: Any) -> float:
     if not math.isfinite(v):
         raise invalid(name, f"must be finite, got {v}")
     return v
+
+
+def _jumps_pass(fit: CalibrationResult) -> bool:
+    """Whether a jump fit beats its diffusion: the higher likelihood and AIC, and with three
+    extra parameters a likelihood-ratio test at :data:`JUMP_TEST_LEVEL` (χ²₃)."""
+    assert fit.diffusion is not None
+    if not fit.jumps_preferred:
+        return False
+    k = fit.n_params - fit.diffusion.n_params
+    return k != 3 or _chi2_sf_3(fit.likelihood_ratio) < JUMP_TEST_LEVEL
 
 
 def _chi2_sf_3(x: float) -> float:
@@ -549,7 +562,9 @@ class CalibratedWorld:
         not set a calibrated base parameter follows it: its row's source is
         ``"inherited from scenarios.<base>"`` (see :meth:`World.parameters`).
     fits
-        ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed).
+        ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed),
+        and ``"potash_jumps"``, a jump fit set aside because it did not beat the
+        diffusion.
 
     Examples
     --------
@@ -1354,11 +1369,16 @@ def calibrate_world(
     factor
         Name of the ``log_ou``, ``logit_ou`` or ``gbm`` factor ``potash`` calibrates
         (any factor of those kinds in a world of your own).
-    jumps, mean_reversion
-        As in :func:`log_ou` (``jumps`` default True there); the default
-        ``mean_reversion="ar1"`` keeps κ and the long-run mean of ln X at the exact
-        AR(1) MLE, robust to the sticky World Bank quotes. A ``gbm`` factor is fitted
+    jumps
+        None (the default): fit the jumps, and keep them only if they beat the
+        diffusion (the higher likelihood and AIC, and a likelihood-ratio test at
+        5%, χ²₃, conservative as λ = 0 is on the boundary); else the diffusion fit is
+        used, with a warning, and the jump fit is in ``fits["potash_jumps"]``.
+        True: keep the jump fit; False: fit the diffusion. A ``gbm`` factor is fitted
         without jumps.
+    mean_reversion
+        As in :func:`log_ou`; the default ``"ar1"`` keeps κ and the long-run mean of
+        ln X at the exact AR(1) MLE, robust to the sticky World Bank quotes.
     fixed, dt, max_jumps
         As in :func:`log_ou`: parameters held at given values, the time step in
         years (for an irregular index), the most jumps per step in the likelihood.
@@ -1426,22 +1446,35 @@ def calibrate_world(
             raise invalid("fixed", f"applies to log_ou and logit_ou factors; {factor!r} is a gbm factor")
         ou_args: dict[str, Any] = {"jumps": True if jumps is None else jumps, "mean_reversion": mean_reversion,
                    "fixed": fixed, "dt": dt, "max_jumps": max_jumps}
-        try:
-            if is_gbm:
-                fit = gbm(potash, dt=dt)
-            elif kinds[factor] == "logit_ou":
-                fit = logit_ou(potash, d["factors"][factor].get("scale", 1.0), **ou_args)
-            else:
-                fit = log_ou(potash, **ou_args)
-        except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
-            if e.path != "series" and not e.path.startswith("series."):
-                raise
-            rule = str(e).removeprefix(f"{e.path}: ")
-            raise invalid("potash" + e.path.removeprefix("series"), rule) from None
-        except NumericalError as e:
-            if not str(e).startswith("series:"):
-                raise
-            raise NumericalError("potash" + str(e).removeprefix("series")) from None
+        with warnings.catch_warnings(record=True) as caught:  # said below, for the fit kept
+            warnings.simplefilter("always")
+            try:
+                if is_gbm:
+                    fit = gbm(potash, dt=dt)
+                elif kinds[factor] == "logit_ou":
+                    fit = logit_ou(potash, d["factors"][factor].get("scale", 1.0), **ou_args)
+                else:
+                    fit = log_ou(potash, **ou_args)
+            except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
+                if e.path != "series" and not e.path.startswith("series."):
+                    raise
+                rule = str(e).removeprefix(f"{e.path}: ")
+                raise invalid("potash" + e.path.removeprefix("series"), rule) from None
+            except NumericalError as e:
+                if not str(e).startswith("series:"):
+                    raise
+                raise NumericalError("potash" + str(e).removeprefix("series")) from None
+        # jumps not asked for are kept only if the likelihood-ratio test prefers them
+        if jumps is None and not is_gbm and fit.diffusion is not None and not _jumps_pass(fit):
+            rejected, fit = fit, fit.diffusion
+            fits["potash_jumps"] = rejected
+            caught = [w for w in caught if any(n in str(w.message) for n in fit.notes)]
+            lr = rejected.likelihood_ratio
+            test = (f", χ²₃ p = {_chi2_sf_3(lr):.2g}" if rejected.n_params - fit.n_params == 3 else "")
+            warn(f"{factor}: the jump fit does not beat the diffusion (LR = {lr:.2f}{test}): the diffusion fit "
+                 "is used (λ = μ_J = σ_J = 0); pass jumps=True to keep the jumps")
+        for w in caught:
+            warn(str(w.message), w.category)
         fits["potash"] = fit
         in_force = world.parameters()
         for p in GBM_PARAMS if is_gbm else PARAMS:

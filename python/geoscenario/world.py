@@ -369,8 +369,9 @@ class World:
         level Series) sets the base scenario's ``potash_spot.{theta, kappa, sigma,
         lambda, mu_j, sigma_j}`` by maximum likelihood on the exact transition
         density (:func:`geoscenario.calibrate.log_ou`; by default with jumps, a
-        penalised MLE, and κ and the long-run mean of ln X from the AR(1) fit:
-        ``jumps=False`` fits the pure diffusion instead); ``asset_returns`` with
+        penalised MLE, and κ and the long-run mean of ln X from the AR(1) fit, kept
+        if they beat the pure diffusion by a likelihood-ratio test at 5%:
+        ``jumps=True`` keeps them, ``jumps=False`` fits the diffusion); ``asset_returns`` with
         ``factor_returns`` (columns named after the world's assets and factors) set
         ``assets.<asset>.betas`` and ``vol`` by OLS. Keyword arguments are passed
         on: ``factor`` (the factor the levels calibrate, default ``"potash_spot"``:

@@ -317,6 +317,34 @@ def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
         assert ei.value.path == path
 
 
+def test_jumps_not_asked_for_are_kept_only_if_they_beat_the_diffusion():
+    # a logit-OU path without jumps: the jump fit's likelihood gain is noise
+    world = gs.World.default()
+    alone = world.with_params({"scenarios.base.probability": 1.0, "scenarios.bull.probability": 0.0,
+                               "scenarios.bear.probability": 0.0})
+    x = alone.simulate(1, 600, seed=3, progress=False)["eurobond_price"][0]
+    levels = pd.Series(x, index=pd.date_range("1976-01", periods=x.size, freq="MS"))
+    with pytest.warns(UserWarning, match="the jump fit does not beat the diffusion") as caught:
+        cw = world.calibrated(potash=levels, factor="eurobond_price")
+    rejected = cw.fits["potash_jumps"]
+    lr = rejected.likelihood_ratio
+    assert cal._chi2_sf_3(lr) >= cal.JUMP_TEST_LEVEL and f"LR = {lr:.2f}" in str(caught[0].message)
+    diffusion = gs.calibrate.logit_ou(levels, 100.0)
+    for p in ("kappa", "theta", "sigma"):
+        assert cw.changes.at[f"scenarios.base.eurobond_price.{p}", "new"] == diffusion.params[p]
+    for p in ("lambda", "mu_j", "sigma_j"):
+        assert cw.changes.at[f"scenarios.base.eurobond_price.{p}", "new"] == 0.0
+    # asked for, they are kept; on potash 2010–2025, where they pass the test, they are kept too
+    with pytest.warns(UserWarning, match="inherit the fitted jumps"):  # (the bull and bear's own θ)
+        forced = world.calibrated(potash=levels, factor="eurobond_price", jumps=True)
+    assert forced.changes.at["scenarios.base.eurobond_price.lambda", "new"] == rejected.params["lambda"] > 0
+    potash = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1")
+    assert cal._chi2_sf_3(potash.likelihood_ratio) < cal.JUMP_TEST_LEVEL
+    kept = world.calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+    assert kept.changes.at["scenarios.base.potash_spot.lambda", "new"] == potash.params["lambda"]
+    assert "potash_jumps" not in kept.fits
+
+
 def test_scenarios_that_inherit_the_fitted_jumps_are_warned_of_their_drift():
     # the bull sets its own θ but inherits λ and μ_J: uncompensated, they move its long-run
     # level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show
