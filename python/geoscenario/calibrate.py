@@ -665,12 +665,10 @@ def _log_ou_result(
         if first_stage is not None:
             status[:2] = "ar1"
             se[0] = first_stage.table.at["kappa", "std_err"]
-            # ln θ = m̄ − λΔμ_J/(1 − b), b = e^{−κΔ}: the first stage's errors in m̄ and
-            # in κ (through ∂lnθ/∂κ = λΔμ_J·Δb/(1 − b)²; the AR(1) mean and slope are
+            # ln θ = m̄ − λΔμ_J/(1 − e^{−κΔ}): the first stage's errors in m̄ and in κ
+            # (through the core's ∂lnθ/∂ln κ, over κ; the AR(1) mean and slope are
             # asymptotically independent), and the jumps' in their drift (the core's)
-            kappa, lam, mu_j, step = float(est[0]), float(est[3]), float(est[4]), float(raw["dt"])
-            b = math.exp(-kappa * step)
-            dlt_dkappa = lam * step * mu_j * step * b / (1.0 - b) ** 2
+            dlt_dkappa = float(raw["ln_theta_grad"][0]) / float(est[0])
             se_mbar = float(first_stage.extra["log_mean_se"])
             se[1] = est[1] * math.sqrt(se_mbar**2 + (dlt_dkappa * float(se[0])) ** 2
                                        + float(raw["log_mean_se"]) ** 2)
@@ -963,7 +961,7 @@ def logit_ou(
     if out.size:
         raise invalid("series", f"is {x[out[0]]} on {s.index[out[0]].date()}; a logit_ou factor's levels "
                                 f"lie below its scale, {top:g}")
-    if fixed is not None and isinstance(fixed, Mapping) and "theta" in fixed:
+    if isinstance(fixed, Mapping) and "theta" in fixed:
         th = _real("fixed.theta", fixed["theta"])
         if not 0.0 < th < top:
             raise invalid("fixed.theta", f"must lie strictly between 0 and the scale {top:g}, got {th!r}")
@@ -1306,18 +1304,18 @@ def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[
     level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show."""
     new = {r["parameter"]: r["new"] for r in rows + inherited}
     in_force = world.parameters()
+
+    def value(p: str, scenario: str) -> float:  # in force after the calibration
+        path = f"scenarios.{scenario}.{factor}.{p}"
+        return float(new[path]) if path in new else float(in_force.at[(scenario, factor, p), "value"])
+
     moved = []
     for other in world.scenario_names:
         if other == base or in_force.at[(other, factor, "theta"), "source"] != "given":
             continue
-
-        def value(p: str, scenario: str = other) -> float:
-            path = f"scenarios.{scenario}.{factor}.{p}"
-            return float(new[path]) if path in new else float(in_force.at[(scenario, factor, p), "value"])
-
         if f"scenarios.{other}.{factor}.mu_j" not in new and f"scenarios.{other}.{factor}.lambda" not in new:
             continue  # its jumps are its own
-        kappa, lam, mu_j = value("kappa"), value("lambda"), value("mu_j")
+        kappa, lam, mu_j = value("kappa", other), value("lambda", other), value("mu_j", other)
         drift = lam * step * mu_j / -math.expm1(-kappa * step) if kappa > 0 else math.inf * mu_j
         if abs(drift) > 0.01:
             moved.append(f"{other} {math.exp(drift) - 1:+.0%}" if math.isfinite(drift) else f"{other} (κ = 0: a drift)")

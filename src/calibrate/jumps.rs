@@ -318,10 +318,11 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     let nat = |i: usize| if i == 1 || i == 4 { u[i] } else { u[i].exp() };
     let m = model.ln_theta(&u);
     let theta = m.exp();
+    let grad = model.ln_theta_grad(&u);
     if opts.log_mean.is_some() {
         // ln θ's standard error by the delta method through the free ones of κ, λ and
-        // μ_J (the held mean's own error is the caller's: it comes from another fit)
-        let grad = model.ln_theta_grad(&u);
+        // μ_J (the held mean's own error, and a held κ's, are the caller's: they come
+        // from another fit)
         let mut var = 0.0;
         for (k, &i) in free.iter().enumerate() {
             for (l, &j) in free.iter().enumerate() {
@@ -360,6 +361,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         jumps: true,
         log_mean: m,
         log_mean_se: se_u[1],
+        ln_theta_grad: grad,
         ar: [m * (1.0 - b), b, model.s2(&u).sqrt()],
         loglik: model.loglik(&u),
         n_obs: n,

@@ -30,6 +30,9 @@ pub struct LogOuFit {
     /// standard error; with a held long-run mean, that error is the jumps' part only.
     pub log_mean: f64,
     pub log_mean_se: f64,
+    /// ∂ ln θ / ∂(ln κ, ln θ, ln σ, ln λ, μ_J, ln σ_J): (0, 1, 0, 0, 0, 0) unless θ follows
+    /// from a held long-run mean and the jumps (the caller's delta method for a held κ).
+    pub ln_theta_grad: [f64; 6],
     /// AR(1) form (a, b, s) of the diffusion part.
     pub ar: [f64; 3],
     /// Log-likelihood of x_1..x_n given x_0 (natural log, density of ln S).
@@ -151,6 +154,7 @@ pub fn fit_log_ou(levels: &[f64], dt: f64) -> Result<LogOuFit> {
         jumps: false,
         log_mean: m,
         log_mean_se: se_m,
+        ln_theta_grad: [0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
         ar: [a, b, s],
         // ℓ = −n/2 (ln(2π s²) + 1) at the MLE s² = SSR/n
         loglik: -0.5 * nf * ((2.0 * std::f64::consts::PI * s2).ln() + 1.0),

@@ -65,6 +65,7 @@ pub fn calibrate_log_ou<'py>(
     out.set_item("jumps", fit.jumps)?;
     out.set_item("log_mean", fit.log_mean)?;
     out.set_item("log_mean_se", fit.log_mean_se)?;
+    out.set_item("ln_theta_grad", fit.ln_theta_grad.to_vec())?;
     out.set_item("ar", fit.ar.to_vec())?;
     out.set_item("loglik", fit.loglik)?;
     out.set_item("n_obs", fit.n_obs)?;
