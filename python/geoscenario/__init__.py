@@ -25,6 +25,7 @@ from .errors import (
     InfeasibleViewsError,
     NumericalError,
     ResourceError,
+    UnknownNameError,
 )
 from .simulation import Simulation
 from .strategy import Strategy
@@ -44,6 +45,7 @@ __all__ = [
     "ResourceError",
     "NumericalError",
     "InfeasibleViewsError",
+    "UnknownNameError",
     "stats",
     "distributed",
     "calibrate",

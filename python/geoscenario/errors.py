@@ -13,7 +13,14 @@ import sys
 import warnings
 from types import FrameType
 
-__all__ = ["GeoscenarioError", "ConfigError", "ResourceError", "NumericalError", "InfeasibleViewsError"]
+__all__ = [
+    "GeoscenarioError",
+    "ConfigError",
+    "UnknownNameError",
+    "ResourceError",
+    "NumericalError",
+    "InfeasibleViewsError",
+]
 
 
 class GeoscenarioError(Exception):
@@ -83,6 +90,28 @@ class ConfigError(GeoscenarioError, ValueError):
         # the path stays whole (tests and callers match on it); what follows is shortened
         head = f"{path}: " if path is not None and message.startswith(f"{path}: ") else ""
         super().__init__(_shorten(message, len(head)))
+
+
+class UnknownNameError(ConfigError, KeyError):
+    """A key that names nothing: ``sim["nope"]``.
+
+    A :class:`ConfigError` (so a ``ValueError``) like every bad name, and a
+    ``KeyError`` as the subscript of a mapping raises, so that either handler catches it.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> sim = gs.World.default().simulate(100, seed=0)
+    >>> try:
+    ...     sim["potash"]
+    ... except KeyError as e:
+    ...     err = e
+    >>> str(err)[:40], err.path, isinstance(err, ValueError)
+    ("name: 'potash' is not a series (series: ", 'name', True)
+    """
+
+    # the message as written, not quoted as KeyError quotes its argument
+    __str__ = ValueError.__str__
 
 
 class ResourceError(GeoscenarioError, MemoryError):

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate, stats
 from ._format import count, percent
-from .errors import invalid
+from .errors import ConfigError, UnknownNameError, invalid
 from .summary import (
     MAX_MIXES,
     QUANTILES,
@@ -221,7 +221,10 @@ class Simulation:
         0.3
         """
         if self._custom is not None:
-            return {n: float(self._custom[self._block(k)].sum()) for k, n in enumerate(self.scenario_names)}
+            # (a sum of posterior weights can round above 1 by an ulp or so: a probability is not)
+            return {
+                n: min(1.0, float(self._custom[self._block(k)].sum())) for k, n in enumerate(self.scenario_names)
+            }
         return dict(zip(self.scenario_names, self._probs))
 
     @property
@@ -392,7 +395,15 @@ class Simulation:
         >>> sim = gs.World.default().simulate(1_000, seed=0)
         >>> sim["potash_spot"] is sim.paths("potash_spot"), "potash_spot" in sim
         (True, True)
+
+        A name that is not a series raises :class:`~geoscenario.UnknownNameError`, both a
+        ``KeyError`` and a ``ConfigError``.
         """
+        if name not in self:
+            try:
+                self.paths(name)
+            except ConfigError as e:
+                raise UnknownNameError(str(e), e.path) from None
         return self.paths(name)
 
     def __contains__(self, name: object) -> bool:

@@ -23,6 +23,10 @@ __all__ = ["World"]
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
+# factor kinds that take a diffusion shock (a row of the correlation matrix)
+_SHOCKED_KINDS = frozenset({"log_ou", "logit_ou", "gbm"})
+
+
 def _shown(path: Path) -> str:
     """A path for a message, shortened when very long."""
     text = str(path)
@@ -518,6 +522,141 @@ class World:
         'belarus_china_2025'
         """
         return self._core.name
+
+    @property
+    def description(self) -> str:
+        """The world's description (``[world] description``; empty if none).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().description[:30]
+        'China–Belarus partnership 2025'
+        """
+        return str(self._world_table().get("description", ""))
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """The calendar month of t = 0 (``[world] start``), as the first day of that month.
+
+        Returns
+        -------
+        pandas.Timestamp
+            Equal to ``simulate(...).months[0]``.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().start
+        Timestamp('2025-06-01 00:00:00')
+        """
+        return pd.Timestamp(str(self._world_table()["start"]) + "-01")
+
+    @property
+    def base_scenario(self) -> str:
+        """The scenario every other one inherits parameters from (``[world] base_scenario``).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().base_scenario
+        'base'
+        """
+        return self.scenario_names[self._core.base_scenario]
+
+    @property
+    def regimes(self) -> str:
+        """How paths move between scenarios: ``"static"`` or ``"markov"`` (``[world] regimes``).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().regimes
+        'static'
+        """
+        return str(self._world_table().get("regimes", "static"))
+
+    @property
+    def correlations(self) -> pd.DataFrame:
+        """The correlation matrix of the diffusion shocks (``[correlations]``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Symmetric, indexed and columned by the factors that take a diffusion shock
+            (kinds ``log_ou``, ``logit_ou`` and ``gbm``) in config order; ones on the
+            diagonal and 0 for the pairs the config does not give.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import geoscenario as gs
+        >>> r = gs.World.default().correlations
+        >>> r.shape, float(r.loc["global_equity", "hk_equity"]), float(r.loc["hk_equity", "global_equity"])
+        ((8, 8), 0.6, 0.6)
+        >>> float(r.loc["potash_spot", "hk_equity"])
+        0.0
+        >>> bool((np.linalg.eigvalsh(r) >= -1e-10).all())  # positive semi-definite
+        True
+        """
+        names = [name for name, kind in self.kinds.items() if kind in _SHOCKED_KINDS]
+        matrix = pd.DataFrame(np.eye(len(names)), index=pd.Index(names, name="factor"), columns=names)
+        for a, row in self.to_dict().get("correlations", {}).items():
+            for b, rho in row.items():
+                matrix.loc[a, b] = matrix.loc[b, a] = float(rho)
+        return matrix
+
+    @property
+    def transitions(self) -> pd.DataFrame | None:
+        """The monthly regime transition matrix of a Markov world (``[transitions]``).
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            P(regime at t + 1 = column | regime at t = row), rows and columns the
+            scenarios in config order, each row summing to 1; ``None`` for a static world.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> gs.World.default().transitions is None
+        True
+        >>> markov = gs.World.default().with_params({
+        ...     "world.regimes": "markov",
+        ...     "transitions.base": {"base": 0.9, "bear": 0.1},
+        ...     "transitions.bull": {"bull": 1.0},
+        ...     "transitions.bear": {"bear": 0.5, "base": 0.5},
+        ... })
+        >>> markov.transitions.loc["base"].tolist()
+        [0.9, 0.0, 0.1]
+        """
+        if self.regimes != "markov":
+            return None
+        names = self.scenario_names
+        matrix = pd.DataFrame(
+            np.zeros((len(names), len(names))),
+            index=pd.Index(names, name="from"),
+            columns=pd.Index(names, name="to"),
+        )
+        for a, row in self.to_dict().get("transitions", {}).items():
+            for b, p in row.items():
+                matrix.loc[a, b] = float(p)
+        return matrix
+
+    def _world_table(self) -> dict[str, Any]:
+        return dict(self._core.to_dict()["world"])
 
     @property
     def horizon_months(self) -> int:

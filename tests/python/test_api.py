@@ -214,6 +214,65 @@ def test_world_properties(default_world):
     assert isinstance(gs.__version__, str) and gs.__version__
 
 
+def test_world_header_accessors(default_world, markov_world):
+    w = default_world.with_params({"world.start": "2023-11"})
+    assert w.start == w.simulate(10, seed=0).months[0] == pd.Timestamp("2023-11-01")
+    assert default_world.base_scenario == "base"
+    # the base scenario, by name, when it is not the first
+    d = default_world.to_dict()
+    d["world"]["base_scenario"] = "bull"
+    d["scenarios"]["base"]["onset"] = d["scenarios"]["bull"].pop("onset")
+    assert gs.World.from_dict(d).base_scenario == "bull"
+    assert w.description == default_world.to_dict()["world"]["description"] != ""
+    assert default_world.regimes == "static" and default_world.transitions is None
+    assert markov_world.regimes == "markov"
+    t = markov_world.transitions
+    assert list(t.index) == list(t.columns) == markov_world.scenario_names
+    assert t.loc["bull", "bear"] == 0.05 and t.loc["bear", "bull"] == 0.0  # an entry not given is 0
+    assert np.allclose(t.sum(axis=1), 1.0, atol=1e-12, rtol=0)
+
+
+def test_world_correlations_matrix(default_world):
+    w = default_world.with_params({"correlations.hk_equity.potash_spot": -0.3})
+    r = w.correlations
+    shocked = [n for n, k in w.kinds.items() if k in ("log_ou", "logit_ou", "gbm")]
+    assert list(r.index) == list(r.columns) == shocked
+    assert "contract_price" not in r.index and "roadmap_projects_done" not in r.index
+    assert (r.to_numpy() == r.to_numpy().T).all() and (np.diag(r) == 1.0).all()
+    # every pair the config gives, under whichever factor it is written, and 0 elsewhere
+    given = {(a, b): rho for a, row in w.to_dict()["correlations"].items() for b, rho in row.items()}
+    assert given[("potash_spot", "hk_equity")] == -0.3
+    for a in shocked:
+        for b in shocked:
+            if a != b:
+                assert r.loc[a, b] == given.get((a, b), given.get((b, a), 0.0)), (a, b)
+    # the matrix the simulation draws with: the sample correlation of the monthly log
+    # returns of two GBM factors with no jumps is the configured one within 4 standard errors
+    # (within one scenario: the scenarios' different drifts correlate the mixture)
+    sim = w.simulate(20_000, seed=3)
+    base = sim.scenario == 0
+    x = np.diff(np.log(sim.paths("global_equity")[base]), axis=1)[:, 0]
+    y = np.diff(np.log(sim.paths("hk_equity")[base]), axis=1)[:, 0]
+    rho = r.loc["global_equity", "hk_equity"]
+    se = (1 - rho**2) / np.sqrt(len(x))
+    assert abs(np.corrcoef(x, y)[0, 1] - rho) < 4 * se
+
+
+def test_a_simulation_is_subscripted_by_series_name(sim):
+    for name in sim.units:
+        assert name in sim and sim[name] is sim.paths(name)
+    assert "nope" not in sim and 3 not in sim
+    with pytest.raises(TypeError):
+        iter(sim)
+    for key in ("potash", 3, None):
+        with pytest.raises(KeyError) as ei:
+            sim[key]
+        err = ei.value
+        # the same error as paths(): a ConfigError naming `name`, its message unquoted
+        assert isinstance(err, gs.ConfigError) and isinstance(err, gs.UnknownNameError) and err.path == "name"
+        assert str(err).startswith(f"name: {key!r} is not a series (series: potash_spot, ")
+
+
 def test_world_horizon_is_the_default_of_simulate(default_world):
     w = default_world.with_params({"world.horizon_months": 36, "world.start": "2024-01"})
     s = w.simulate(100, seed=0)

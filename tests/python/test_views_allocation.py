@@ -37,6 +37,18 @@ def test_views_hold_and_posterior_is_a_distribution(sim5k):
     assert row["p_above"] == pytest.approx(0.30, abs=1e-9)
 
 
+def test_a_posterior_that_puts_all_mass_in_one_scenario_gives_it_probability_one():
+    # P(trade > 7) = 0 leaves only bear paths; their posterior weights sum to 1 + 1.6e-14
+    # in floating point with these seeds, and a probability may not exceed 1
+    w = gs.World.default()
+    for seed in (19, 28):
+        post = w.simulate(3_000 + 7 * seed, seed=seed).with_views([gs.View.prob_above("bilateral_trade", 7.0, 0.0)])
+        bear = post.scenario == w.scenario_names.index("bear")
+        assert post.weights[bear].sum() > 1.0  # the rounding this guards against
+        p = post.probabilities
+        assert p["bear"] == 1.0 and 0.0 <= p["base"] < 1e-12 and 0.0 <= p["bull"] < 1e-12
+
+
 @pytest.mark.parametrize("op", [">=", "<="])
 def test_an_inequality_view_binds_only_when_the_prior_breaks_it(sim5k, op):
     x = sim5k.paths("potash_spot")[:, -1]
