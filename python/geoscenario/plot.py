@@ -227,13 +227,17 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     ax = _axes(ax)
     n_bands, odd = len(q) // 2, len(q) % 2 == 1
     middle = ("median" if q[n_bands] == 0.5 else f"{_pct(q[n_bands])} quantile") if odd else ""
+    # inner bands darker, each by at most 0.12 and the innermost at most 0.6 opaque
+    # (whatever the number of quantile levels)
+    base = 0.12 if by_scenario else 0.18
+    step = min(0.12, (0.6 - base) / max(n_bands - 1, 1))
     for name in dict.fromkeys(table.columns.get_level_values(0)):
         color, block = _color(name), table[name].to_numpy()
         p = sim.weights.sum() if name == "all" else sim.probabilities[name]
         label = f"{name} ({p:.0%})"
         for i in range(n_bands):
             ax.fill_between(table.index, block[:, i], block[:, -1 - i], color=color, linewidth=0,
-                            alpha=(0.12 if by_scenario else 0.18) + 0.12 * i,
+                            alpha=base + step * i,
                             label=label if (i == 0 and not odd) else None)
         if odd:
             ax.plot(table.index, block[:, n_bands], color=color, lw=1.8, label=f"{label}, {middle}")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate, stats
 from ._format import count, percent
-from .errors import ConfigError, UnknownNameError, invalid
+from .errors import ConfigError, ResourceError, UnknownNameError, invalid
 from .summary import (
     MAX_MIXES,
     QUANTILES,
@@ -33,6 +33,34 @@ _READ_ONLY = frozenset({"world", "n_paths", "horizon_months", "seed", "antitheti
                         "scenario", "onset", "regimes", "posterior"})
 
 __all__ = ["MAX_MIXES", "Simulation"]
+
+
+def _available_memory() -> int | None:
+    """Bytes the OS can give this process now (``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _long_table_bytes(n_paths: int, months: int, n_series: int) -> int:
+    """Bytes :meth:`Simulation.to_pandas` allocates for the long table: per row the
+    series (8 bytes each, copied into one block), the weight and the onset or
+    regime (8 + 8), the scenario code (1), the path and month index codes (8 + 8)
+    and the repeated arrays the columns are built from (8 + 8)."""
+    return n_paths * months * (8 * n_series + 49)
+
+
+def _refuse_long_table(need: int, what: str, available: int | None) -> ResourceError:
+    have = f"{available / 2**30:,.2f} GiB available" if available is not None else "more than could be allocated"
+    return ResourceError(
+        f"{what} as a long table: needs {need / 2**30:,.2f} GiB, {have} (use month= for one month, "
+        "fewer series, or summary())"
+    )
 
 
 def _timing(onset: np.ndarray, regime: np.ndarray | None, names: list[str]) -> dict[str, Any]:
@@ -567,7 +595,7 @@ class Simulation:
             probability 0 has no rows); columns
             ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
-            overall CVaR tail) and ``max_drawdown`` (the mean of the paths' maximum
+            probability of the overall CVaR tail, the worst 1 − α of paths) and ``max_drawdown`` (the mean of the paths' maximum
             drawdowns).
 
         Examples
@@ -755,8 +783,9 @@ class Simulation:
         ``tol``, so that every view holds; to replace the views, call this on the
         simulation the posterior came from.
 
-        Each view holds to ``tol`` relative to its scale, max(|f|, |target|) over the
-        paths: ``|E_q[f] − target| ≤ tol·scale`` (a prior that already meets the views
+        Each view holds to ``tol`` relative to its scale, max(median |f|, |target|) over
+        the paths (max |f| when both are 0): ``|E_q[f] − target| ≤ tol·scale`` (a prior
+        that already meets the views
         that loosely keeps its weights, bit for bit, and its summaries' bits). Below
         about 1e-13 the check is as exact as the rounding of an n-term sum: E_q[f]
         computed in another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one
@@ -959,6 +988,12 @@ class Simulation:
         -------
         pandas.DataFrame
 
+        Raises
+        ------
+        ResourceError
+            The long table (``month=None``) would not fit in the memory available:
+            about n_paths × (H + 1) × (8 × series + 49) bytes on top of the simulation.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -983,16 +1018,25 @@ class Simulation:
             df.attrs.update(month=self.world._core.month_labels(self.horizon_months)[t], units=units)
             return df
         w = self.horizon_months + 1
-        idx = pd.MultiIndex.from_product([np.arange(self.n_paths), self.months], names=["path", "month"])
-        data: dict[str, Any] = {
-            "scenario": pd.Categorical.from_codes(np.repeat(self.scenario, w), categories=self.scenario_names),
-            "weight": np.repeat(self.weights, w),
-            **_timing(np.repeat(self.onset, w), None if self.regimes is None else self.regimes.reshape(-1),
-                      self.scenario_names),
-        }
-        for n in names:
-            data[n] = self._series[n].reshape(-1)
-        df = pd.DataFrame(data, index=idx)
+        # refused before allocating when it cannot fit, as simulate() is
+        need = _long_table_bytes(self.n_paths, w, len(names))
+        what = f"{self.n_paths:,} paths × {w} months × {len(names)} series"
+        available = _available_memory()
+        if available is not None and need > available:
+            raise _refuse_long_table(need, what, available)
+        try:
+            idx = pd.MultiIndex.from_product([np.arange(self.n_paths), self.months], names=["path", "month"])
+            data: dict[str, Any] = {
+                "scenario": pd.Categorical.from_codes(np.repeat(self.scenario, w), categories=self.scenario_names),
+                "weight": np.repeat(self.weights, w),
+                **_timing(np.repeat(self.onset, w), None if self.regimes is None else self.regimes.reshape(-1),
+                          self.scenario_names),
+            }
+            for n in names:
+                data[n] = self._series[n].reshape(-1)
+            df = pd.DataFrame(data, index=idx)
+        except MemoryError as e:  # a limit /proc/meminfo does not show (ulimit -v, a container)
+            raise _refuse_long_table(need, what, None) from e
         df.attrs["units"] = units
         return df
 

@@ -200,8 +200,8 @@ class SummaryResult:
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
         mean_return, std, one column per return quantile, var, cvar (losses as positive
-        fractions of NAV), p_loss, tail_share (the scenario's share of the overall CVaR
-        tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
+        fractions of NAV), p_loss, tail_share (the scenario's share of the probability of
+        the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
         the columns of :meth:`Simulation.risk_table`.
     n_paths : int
         Paths summarised.

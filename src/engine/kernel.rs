@@ -293,11 +293,26 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
             simulate_block(ctx, first + row as u64, lanes, scratch, out)
         };
         if let Some(o) = bad {
-            result = Err(CoreError::Numerical(format!(
-                "series {:?} became non-finite on path {}: the parameters are too extreme for this horizon",
-                ctx.model.names[o],
-                first + row as u64
-            )));
+            // the first month, and the first of the block's paths, where that series is not finite
+            let block = &out.series[o][row * w..(row + lanes) * w];
+            let at = (0..w).find_map(|t| (0..lanes).find(|&l| !block[l * w + t].is_finite()).map(|l| (l, t)));
+            let name = &ctx.model.names[o];
+            result = Err(CoreError::Numerical(match at {
+                Some((l, 0)) => format!(
+                    "series {name:?} is not finite at month 0 on path {}: its initial value, from the factors' \
+                     `initial` levels, overflows (a ratio or product of extreme levels)",
+                    first + (row + l) as u64
+                ),
+                Some((l, t)) => format!(
+                    "series {name:?} became non-finite at month {t} on path {}: the parameters are too extreme \
+                     for this horizon",
+                    first + (row + l) as u64
+                ),
+                None => format!(
+                    "series {name:?} became non-finite on path {}: the parameters are too extreme for this horizon",
+                    first + row as u64
+                ),
+            }));
             break;
         }
         row += lanes;

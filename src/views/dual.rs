@@ -30,7 +30,9 @@ pub(super) struct Eval {
 pub(super) struct Dual<'a> {
     rows: Vec<&'a [f64]>,
     b: Vec<f64>,
-    /// Standardising scale `s_j = max_i |a_ji − b_j|` over the support.
+    /// Standardising scale `s_j`, the view's scale (`view_scale`): not
+    /// `max_i |a_ji − b_j|`, under which the typical values of a function with a
+    /// heavy tail would all be about 0 and Newton would crawl.
     pub s: Vec<f64>,
     /// `ln p_i`, `−∞` off the support.
     lnp: &'a [f64],
@@ -64,18 +66,9 @@ struct Scratch {
 }
 
 impl<'a> Dual<'a> {
-    pub fn new(views: &[View<'a>], lnp: &'a [f64], support: &[bool], cancel: &'a AtomicBool) -> Dual<'a> {
+    pub fn new(views: &[View<'a>], lnp: &'a [f64], cancel: &'a AtomicBool) -> Dual<'a> {
         let k = views.len();
-        let s = views
-            .iter()
-            .map(|v| {
-                v.a.par_iter()
-                    .zip(support)
-                    .filter(|(_, &on)| on)
-                    .map(|(&x, _)| (x - v.b).abs())
-                    .reduce(|| 0.0, f64::max)
-            })
-            .collect();
+        let s = views.iter().map(|v| v.scale).collect();
         Dual {
             rows: views.iter().map(|v| v.a).collect(),
             b: views.iter().map(|v| v.b).collect(),

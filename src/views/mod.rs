@@ -63,7 +63,7 @@ struct View<'a> {
     b: f64,
     /// Inequality `E[a] ≤ b` (else equality).
     ineq: bool,
-    /// `max(|a|, |b|)` over the support: tolerances are relative to it.
+    /// The size tolerances are relative to (`view_scale`).
     scale: f64,
     /// Label for messages, `a_eq[j]` or `a_ie[j]`.
     index: usize,
@@ -85,7 +85,8 @@ impl View<'_> {
 ///
 /// Converged means `|E_q[a_j] − b_j| ≤ tol · scale_j` for equality views and
 /// `E_q[a_j] − b_j ≤ tol · scale_j` for inequality views, with
-/// `scale_j = max(max_i |a_ji|, |b_j|)` over scenarios with positive prior.
+/// `scale_j = max(median_i |a_ji|, |b_j|)` over scenarios with positive prior
+/// (`max_i |a_ji|` in place of the median when that is 0; see `view_scale`).
 /// With no views, `q = p`.
 ///
 /// Errors: `CoreError::Invalid` for malformed input (naming `prior`, `a_eq`,
@@ -164,10 +165,9 @@ pub fn entropy_pooling(
     let mut support: Vec<bool> = p.par_iter().map(|&v| v > 0.0).collect();
     let mut multipliers = vec![0.0; views.len()];
     // scale of each view over the prior's support
-    for v in views.iter_mut() {
-        let (lo, hi) = range(v.a, &support);
-        v.scale = lo.abs().max(hi.abs()).max(v.b.abs());
-    }
+    views
+        .par_iter_mut()
+        .for_each(|v| v.scale = view_scale(v.a, v.b, &support));
 
     // views at the edge of their range pin the support; repeat until stable
     let mut pinned = vec![false; views.len()];
@@ -223,7 +223,7 @@ pub fn entropy_pooling(
         (q, ln_q, 0)
     } else {
         let sel: Vec<View> = active.iter().map(|&j| views[j]).collect();
-        let dual = Dual::new(&sel, &lnp, &support, &control.cancel);
+        let dual = Dual::new(&sel, &lnp, &control.cancel);
         let (nu, iterations) = newton(&dual, &sel, max_iter, tol, control)?;
         for ((&j, &v), &s) in active.iter().zip(&nu).zip(&dual.s) {
             multipliers[j] = v / s; // back to the units of the view function
@@ -300,6 +300,35 @@ fn range(a: &[f64], support: &[bool]) -> (f64, f64) {
             || (f64::INFINITY, f64::NEG_INFINITY),
             |x, y| (x.0.min(y.0), x.1.max(y.1)),
         )
+}
+
+/// A view's scale, the size its tolerances are relative to: `max(median |a|, |b|)`
+/// over the support, or `max(max |a|, |b|)` when that is 0 (a function 0 on most
+/// paths, with target 0).
+///
+/// Not `max |a|`: a function whose values span many orders of magnitude (a level
+/// with a heavy right tail) would make `tol · max |a|` larger than the target
+/// itself, and a posterior missing the target by all of it would count as holding.
+/// The median is the size of the function's typical values, which a posterior
+/// meeting the target keeps.
+fn view_scale(a: &[f64], b: f64, support: &[bool]) -> f64 {
+    let mut mags: Vec<f64> = a
+        .iter()
+        .zip(support)
+        .filter(|(_, &s)| s)
+        .map(|(&x, _)| x.abs())
+        .collect();
+    if mags.is_empty() {
+        return b.abs();
+    }
+    let mid = mags.len() / 2;
+    let (_, &mut median, _) = mags.select_nth_unstable_by(mid, f64::total_cmp);
+    let typical = median.max(b.abs());
+    if typical > 0.0 {
+        typical
+    } else {
+        mags.iter().fold(0.0, |m: f64, &x| m.max(x))
+    }
 }
 
 /// Drop from the support every scenario failing `keep`.

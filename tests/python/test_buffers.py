@@ -144,3 +144,47 @@ def test_huge_pages_only_when_asked_for():
     assert default == 0
     # (the kernel may fall back to small pages when memory is fragmented; most are huge)
     assert huge_kb({"GEOSCENARIO_HUGE_PAGES": "1"}) >= 17 * 8 * 1024 // 2
+
+
+def test_a_long_table_that_does_not_fit_is_refused_before_allocating(monkeypatch):
+    import tracemalloc
+
+    from geoscenario import simulation
+
+    sim = gs.World.default().simulate(20_000, seed=0)
+    need = 20_000 * 25 * (8 * 17 + 49)  # the documented estimate, 92.5 MB
+    monkeypatch.setattr(simulation, "_available_memory", lambda: need - 1)
+    tracemalloc.start()
+    with pytest.raises(gs.ResourceError) as ei:
+        sim.to_pandas()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000  # refused before building anything
+    assert str(ei.value).startswith("20,000 paths × 25 months × 17 series as a long table: needs 0.09 GiB")
+    # what fits still works: fewer series, or one month
+    assert sim.to_pandas("potash_spot").shape == (20_000 * 25, 4)
+    assert sim.to_pandas(month=-1).shape[0] == 20_000
+
+
+LIMITED_CHILD = """
+import resource
+import geoscenario as gs
+sim = gs.World.default().simulate(100_000, seed=0, progress=False)  # 340 MB
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 200 * 2**20, resource.RLIM_INFINITY))
+assert sim.to_pandas(month=-1).shape[0] == 100_000  # 17 columns of 100,000 rows fit
+try:
+    sim.to_pandas()  # about 460 MB more
+except gs.ResourceError as e:
+    print("refused:", e)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_a_long_table_beyond_an_address_space_limit_is_a_resource_error():
+    # a limit MemAvailable does not show (ulimit -v, a container): numpy's MemoryError
+    # becomes the package's ResourceError with the size needed
+    out = subprocess.run([sys.executable, "-c", LIMITED_CHILD], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "refused: 100,000 paths × 25 months × 17 series as a long table: needs 0.43 GiB" in out.stdout

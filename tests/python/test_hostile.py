@@ -1296,3 +1296,41 @@ def test_tiny_doubles_in_messages_keep_their_value():
         gs.World.default().with_params({"factors.eurobond_price.scale": 1e-300})
     assert err.value.path == "factors.eurobond_price.initial"
     assert str(err.value).endswith("scale = 1e-300, got 17.5"), str(err.value)
+
+
+def test_a_series_infinite_from_its_initial_values_is_named_at_month_0():
+    # each level is in range, their ratio is not: the error points at the initial
+    # values, not at "parameters too extreme for this horizon"
+    world = gs.World.from_toml('''
+[world]
+name = "w"
+start = "2025-01"
+horizon_months = 3
+
+[factors.a]
+kind = "log_ou"
+initial = 1e12
+
+[factors.b]
+kind = "log_ou"
+initial = 5e-324
+
+[derived.r]
+kind = "ratio"
+of = ["a", "b"]
+
+[scenarios.base]
+probability = 1.0
+a = { theta = 1.0, kappa = 1.0, sigma = 0.1 }
+b = { theta = 1.0, kappa = 1.0, sigma = 0.1 }
+''')
+    assert np.isinf(1e12 / 5e-324)
+    with pytest.raises(gs.NumericalError) as ei:
+        world.simulate(16, seed=0)
+    assert str(ei.value).startswith('series "r" is not finite at month 0 on path 0: its initial value')
+    # overflow later in a path names the month it happens
+    late = world.with_params({"factors.b.initial": 1.0, "scenarios.base.a.sigma": 10.0,
+                              "scenarios.base.a.kappa": 0.0, "scenarios.base.a.lambda": 120.0,
+                              "scenarios.base.a.mu_j": 5.0, "world.horizon_months": 24})
+    with pytest.raises(gs.NumericalError, match=r"became non-finite at month ([1-9]|1\d|2[0-4]) on path \d+:"):
+        late.simulate(16, seed=0)

@@ -98,6 +98,20 @@ def test_fan_chart_overall_and_even_quantiles(sim, plt):
     assert len(ax.lines) == 0 and len(ax.collections) == 3
 
 
+@pytest.mark.parametrize("by_scenario", [False, True])
+def test_fan_chart_draws_many_bands_darker_inwards(sim, plt, by_scenario):
+    # 18 levels, 9 bands: the opacity grew by 0.12 a band, past 1 from the eighth
+    q = np.linspace(0.02, 0.98, 18)
+    ax = gsplot.fan_chart(sim, "potash_spot", quantiles=q, by_scenario=by_scenario)
+    alphas = [c.get_alpha() for c in ax.collections]
+    assert len(alphas) == 9 * (3 if by_scenario else 1)
+    for band in np.array(alphas).reshape(-1, 9):
+        assert (np.diff(band) > 0).all() and 0 < band[0] and band[-1] <= 0.6 + 1e-12
+    # a few bands keep their look: 0.18 and 0.30 overall
+    ax = gsplot.fan_chart(sim, "potash_spot", by_scenario=False)
+    assert [round(c.get_alpha(), 12) for c in ax.collections] == [0.18, 0.3]
+
+
 def test_fan_chart_accepts_ax(sim, plt):
     fig, axes = plt.subplots(1, 2)
     assert gsplot.fan_chart(sim, "potash_spot", ax=axes[1]) is axes[1]

@@ -37,6 +37,24 @@ def test_views_hold_and_posterior_is_a_distribution(sim5k):
     assert row["p_above"] == pytest.approx(0.30, abs=1e-9)
 
 
+@pytest.mark.parametrize("quantile", [0.25, 0.5, 0.75])
+def test_a_mean_view_on_a_heavy_tailed_level_is_met_not_put_on_one_path(quantile):
+    # σ = 6 over two years: the level spans 1e-16 to 1e13; E[x] at a quantile of the
+    # paths was taken for the minimum (all weight on one path, reported converged)
+    w = gs.World.from_dict({
+        "factors": {"x": {"kind": "log_ou", "initial": 1.0}},
+        "scenarios": {"base": {"probability": 1.0, "x": {"theta": 1.0, "kappa": 0.0, "sigma": 6.0}}},
+    })
+    sim = w.simulate(4_000, seed=0)
+    x = sim.paths("x")[:, -1]
+    assert x.max() / x.min() > 1e25
+    target = float(np.quantile(x, quantile))
+    post = sim.with_views([gs.View.mean("x", target)])
+    scale = max(float(np.median(np.abs(x))), target)  # the documented scale
+    assert abs(np.sum(post.weights * x) - target) <= 1e-10 * scale
+    assert post.posterior["effective_scenarios"] > 1_000
+
+
 def test_a_posterior_that_puts_all_mass_in_one_scenario_gives_it_probability_one():
     # P(trade > 7) = 0 leaves only bear paths; their posterior weights sum to 1 + 1.6e-14
     # in floating point with these seeds, and a probability may not exceed 1
