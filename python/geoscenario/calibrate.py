@@ -564,7 +564,7 @@ class CalibratedWorld:
     fits
         ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed),
         and ``"potash_jumps"``, a jump fit set aside because it did not beat the
-        diffusion.
+        diffusion; the fit of ``levels`` is under ``"potash"`` whatever its factor.
 
     Examples
     --------
@@ -1327,10 +1327,11 @@ def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[
 
 def calibrate_world(
     world: World,
-    potash: pd.Series | None = None,
+    levels: pd.Series | None = None,
     asset_returns: pd.DataFrame | pd.Series | None = None,
     factor_returns: pd.DataFrame | None = None,
     *,
+    potash: pd.Series | None = None,
     scenario: str | None = None,
     factor: str = "potash_spot",
     jumps: bool | None = None,
@@ -1343,14 +1344,14 @@ def calibrate_world(
     periods_per_year: float | None = None,
     align: str = "exact",
 ) -> CalibratedWorld:
-    """A world whose potash and asset parameters come from history (see :meth:`World.calibrated`).
+    """A world whose factor and asset parameters come from history (see :meth:`World.calibrated`).
 
     Parameters
     ----------
     world
         The world to start from.
-    potash
-        Level series of the factor ``factor``. A ``log_ou`` factor: :func:`log_ou`
+    levels
+        Level series of the factor ``factor`` (default ``"potash_spot"``). A ``log_ou`` factor: :func:`log_ou`
         sets ``scenarios.<scenario>.<factor>.{theta, kappa, sigma, lambda, mu_j,
         sigma_j}`` (without jumps λ = μ_J = σ_J = 0); a ``logit_ou`` factor the same
         by :func:`logit_ou`, with the factor's scale. A ``gbm`` factor: :func:`gbm`
@@ -1362,10 +1363,12 @@ def calibrate_world(
         ``factor_returns`` become 0) and ``assets.<asset>.vol`` (annualised
         residual volatility). The intercept is not part of the model and is
         only reported in ``fits["betas"]``.
+    potash
+        The former name of ``levels``, still accepted (give one of the two).
     scenario
-        Scenario whose potash parameters change (default: the base scenario).
+        Scenario whose parameters of ``factor`` change (default: the base scenario).
     factor
-        Name of the ``log_ou``, ``logit_ou`` or ``gbm`` factor ``potash`` calibrates
+        Name of the ``log_ou``, ``logit_ou`` or ``gbm`` factor ``levels`` calibrates
         (any factor of those kinds in a world of your own).
     jumps
         None (the default): fit the jumps, and keep them only if they beat the
@@ -1401,9 +1404,14 @@ def calibrate_world(
 
     if not isinstance(world, World):
         raise invalid("world", f"must be a geoscenario.World, got {type(world).__name__}")
-    if potash is None and asset_returns is None and factor_returns is None:
+    arg = "levels"  # the argument's name in messages: the one the caller used
+    if potash is not None:
+        if levels is not None:
+            raise invalid("potash", "is the former name of levels: give one of the two")
+        levels, arg = potash, "potash"
+    if levels is None and asset_returns is None and factor_returns is None:
         raise invalid(
-            "potash", "nothing to calibrate: give potash=, or asset_returns= with factor_returns="
+            "levels", "nothing to calibrate: give levels=, or asset_returns= with factor_returns="
         )
     if jumps is not None and not isinstance(jumps, (bool, np.bool_)):
         raise invalid("jumps", f"must be True, False or None (True for log-OU factors), got {jumps!r}")
@@ -1425,7 +1433,7 @@ def calibrate_world(
     inherited: list[dict[str, Any]] = []  # parameters that follow a changed base value
     fits: dict[str, CalibrationResult] = {}
 
-    if potash is not None:
+    if levels is not None:
         kinds = world.kinds
         fitted_kinds = ("log_ou", "logit_ou", "gbm")
         fittable = [f for f, k in kinds.items() if k in fitted_kinds]
@@ -1448,20 +1456,20 @@ def calibrate_world(
             warnings.simplefilter("always")
             try:
                 if is_gbm:
-                    fit = gbm(potash, dt=dt)
+                    fit = gbm(levels, dt=dt)
                 elif kinds[factor] == "logit_ou":
-                    fit = logit_ou(potash, d["factors"][factor].get("scale", 1.0), **ou_args)
+                    fit = logit_ou(levels, d["factors"][factor].get("scale", 1.0), **ou_args)
                 else:
-                    fit = log_ou(potash, **ou_args)
-            except ConfigError as e:  # log_ou names its argument `series`; here it is `potash`
+                    fit = log_ou(levels, **ou_args)
+            except ConfigError as e:  # log_ou names its argument `series`; here it is `levels`
                 if e.path != "series" and not e.path.startswith("series."):
                     raise
                 rule = str(e).removeprefix(f"{e.path}: ")
-                raise invalid("potash" + e.path.removeprefix("series"), rule) from None
+                raise invalid(arg + e.path.removeprefix("series"), rule) from None
             except NumericalError as e:
                 if not str(e).startswith("series:"):
                     raise
-                raise NumericalError("potash" + str(e).removeprefix("series")) from None
+                raise NumericalError(arg + str(e).removeprefix("series")) from None
         # jumps not asked for are kept only if the likelihood-ratio test prefers them
         if jumps is None and not is_gbm and fit.diffusion is not None and not _jumps_pass(fit):
             rejected, fit = fit, fit.diffusion

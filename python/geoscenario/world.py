@@ -362,14 +362,14 @@ class World:
 
     def calibrated(
         self,
-        potash: Any = None,
+        levels: Any = None,
         asset_returns: Any = None,
         factor_returns: Any = None,
         **kwargs: Any,
     ) -> CalibratedWorld:
-        """A copy whose potash and asset parameters are estimated from history.
+        """A copy whose factor and asset parameters are estimated from history.
 
-        Delegates to :func:`geoscenario.calibrate.calibrate_world`: ``potash`` (a
+        Delegates to :func:`geoscenario.calibrate.calibrate_world`: ``levels`` (a
         level Series) sets the base scenario's ``potash_spot.{theta, kappa, sigma,
         lambda, mu_j, sigma_j}`` by maximum likelihood on the exact transition
         density (:func:`geoscenario.calibrate.log_ou`; by default with jumps, a
@@ -381,11 +381,12 @@ class World:
         on: ``factor`` (the factor the levels calibrate, default ``"potash_spot"``:
         any ``log_ou``, ``logit_ou`` or ``gbm`` factor of a world of your own, a
         ``gbm`` one by :func:`geoscenario.calibrate.gbm`), ``scenario``, ``jumps``,
-        ``mean_reversion``, ``newey_west``, ...
+        ``mean_reversion``, ``newey_west``, ... and ``potash``, the former name of
+        ``levels``.
 
         Parameters
         ----------
-        potash
+        levels
             Levels of the factor ``factor`` (default the potash spot), a pandas Series
             on a ``DatetimeIndex`` (e.g. :func:`geoscenario.data.potash_monthly`), or
             None to keep its parameters.
@@ -405,7 +406,7 @@ class World:
         Examples
         --------
         >>> import geoscenario as gs
-        >>> world, changes = gs.World.default().calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> world, changes = gs.World.default().calibrated(gs.data.potash_monthly("2010-01", "2025-01"))
         >>> round(world.to_dict()["scenarios"]["base"]["potash_spot"]["kappa"], 2)
         0.39
         >>> changes.columns.tolist()
@@ -413,7 +414,7 @@ class World:
         """
         from .calibrate import calibrate_world
 
-        return calibrate_world(self, potash, asset_returns, factor_returns, **kwargs)
+        return calibrate_world(self, levels, asset_returns, factor_returns, **kwargs)
 
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
         """A copy with strategies added (or, with ``replace=True``, only these).

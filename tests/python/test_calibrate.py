@@ -811,13 +811,26 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
     with pytest.raises(gs.ConfigError) as err:  # a completion factor has no level dynamics to fit
         world.calibrated(potash=potash, factor="roadmap_projects_done")
     assert err.value.path == "factor"
-    with pytest.raises(gs.ConfigError):
-        world.calibrated()
-    # errors about the potash series name the argument the caller gave
+    # errors about the level series name the argument the caller gave: `levels`
+    # (given by name or position) or its former name `potash`
     for bad in (potash.to_frame(), potash.iloc[:5], -potash):
-        with pytest.raises(gs.ConfigError) as err:
-            world.calibrated(potash=bad)
-        assert err.value.path == "potash" and str(err.value).startswith("potash: ")
+        for call, name in ((lambda b: world.calibrated(potash=b), "potash"),
+                           (lambda b: world.calibrated(levels=b), "levels"),
+                           (lambda b: world.calibrated(b), "levels")):
+            with pytest.raises(gs.ConfigError) as err:
+                call(bad)
+            assert err.value.path == name and str(err.value).startswith(f"{name}: ")
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated()
+    assert err.value.path == "levels" and "give levels=" in str(err.value)
+    with pytest.raises(gs.ConfigError) as err:
+        world.calibrated(potash, potash=potash)
+    assert err.value.path == "potash" and "former name of levels" in str(err.value)
+    # the two names are one argument
+    by_name = world.calibrated(levels=potash, jumps=False)
+    old_name = world.calibrated(potash=potash, jumps=False)
+    assert by_name.world == old_name.world == world.calibrated(potash, jumps=False).world
+    assert by_name.changes.equals(old_name.changes)
     # a fit the world cannot take names the parameter, the fit and a way out: the joint MLE
     # on 2000-2025 drives κ to ~0, which puts θ (the long-run mean) near 1e24
     with warnings.catch_warnings():
