@@ -784,8 +784,11 @@ class Simulation:
         simulation the posterior came from.
 
         Each view holds to ``tol`` relative to its scale, max(median |f|, |target|) over
-        the paths (max |f| when both are 0): ``|E_q[f] − target| ≤ tol·scale`` (a prior
-        that already meets the views
+        the paths of positive prior weight (the median of the nonzero |f| in place of a
+        median of 0, as for an indicator): ``|E_q[f] − target| ≤ tol·scale``. A target
+        inside the range of f is met by tilting the weights, however close to the edge;
+        only one at the edge up to rounding puts all the weight on the paths at the edge.
+        (A prior that already meets the views
         that loosely keeps its weights, bit for bit, and its summaries' bits). Below
         about 1e-13 the check is as exact as the rounding of an n-term sum: E_q[f]
         computed in another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one

@@ -215,7 +215,10 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
         paths = ("paths the other views leave possible" if m[4] else "simulated paths" if all_weighted
                  else "paths of positive prior weight")
         if v.kind == "mean":
-            why = f"{v.series} ranges over [{lo:g}, {hi:g}] on the {paths}"
+            # as many digits as tell the target from the bound it breaks (6 at least)
+            bound = lo if v.value < lo else hi
+            p = next((p for p in range(6, 18) if f"{v.value:.{p}g}" != f"{bound:.{p}g}"), 17)
+            why = f"{v.series} ranges over [{lo:.{p}g}, {hi:.{p}g}] on the {paths}"
         else:
             why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
         return f"views[{i}]: {v!r} is infeasible: {why}"

@@ -126,35 +126,47 @@ impl Mixture<'_> {
         let (kappa, m, lambda, mu_j, sigma_j) = (u[0].exp(), self.ln_theta(u), u[3].exp(), u[4], u[5].exp());
         let b = (-kappa * self.dt).exp();
         let a = m * (-(-kappa * self.dt).exp_m1()); // a = m(1 − e^{−κΔ})
-        let s2 = self.s2(u);
-        let mu = lambda * self.dt; // Poisson mean per step
-        let k = self.max_jumps + 1;
-        let mut c = [0.0f64; 51]; // ln Pois(n) − ½ ln(2π v_n)
-        let mut w = [0.0f64; 51]; // 1 / (2 v_n)
-        let mut log_fact = 0.0;
-        for n in 0..k {
-            if n > 0 {
-                log_fact += (n as f64).ln();
-            }
-            let v = s2 + n as f64 * sigma_j * sigma_j;
-            c[n] = -mu + n as f64 * mu.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
-            w[n] = 0.5 / v;
-        }
-        let mut terms = [0.0f64; 51];
-        let mut ll = 0.0;
-        for t in 0..self.x.len() - 1 {
-            let r = self.x[t + 1] - a - b * self.x[t];
-            let mut top = f64::NEG_INFINITY;
-            for n in 0..k {
-                let e = r - n as f64 * mu_j;
-                terms[n] = c[n] - w[n] * e * e;
-                top = top.max(terms[n]);
-            }
-            let sum: f64 = terms[..k].iter().map(|v| (v - top).exp()).sum();
-            ll += top + sum.ln();
-        }
-        ll
+        let resid = (0..self.x.len() - 1).map(|t| self.x[t + 1] - a - b * self.x[t]);
+        merton_loglik(resid, self.s2(u), lambda * self.dt, mu_j, sigma_j, self.max_jumps)
     }
+}
+
+/// Σ_t ln Σ_{n=0}^{max_jumps} Pois(n; λΔ)·φ(r_t; n·μ_J, s² + n·σ_J²): the
+/// log-likelihood of residuals r_t that are a Normal(0, s²) innovation plus a
+/// Poisson(λΔ) number of Normal(μ_J, σ_J²) jumps (`max_jumps` ≤ 50).
+pub(super) fn merton_loglik(
+    resid: impl Iterator<Item = f64>,
+    s2: f64,
+    lambda_dt: f64,
+    mu_j: f64,
+    sigma_j: f64,
+    max_jumps: usize,
+) -> f64 {
+    let k = max_jumps + 1;
+    let mut c = [0.0f64; 51]; // ln Pois(n) − ½ ln(2π v_n)
+    let mut w = [0.0f64; 51]; // 1 / (2 v_n)
+    let mut log_fact = 0.0;
+    for n in 0..k {
+        if n > 0 {
+            log_fact += (n as f64).ln();
+        }
+        let v = s2 + n as f64 * sigma_j * sigma_j;
+        c[n] = -lambda_dt + n as f64 * lambda_dt.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
+        w[n] = 0.5 / v;
+    }
+    let mut terms = [0.0f64; 51];
+    let mut ll = 0.0;
+    for r in resid {
+        let mut top = f64::NEG_INFINITY;
+        for n in 0..k {
+            let e = r - n as f64 * mu_j;
+            terms[n] = c[n] - w[n] * e * e;
+            top = top.max(terms[n]);
+        }
+        let sum: f64 = terms[..k].iter().map(|v| (v - top).exp()).sum();
+        ll += top + sum.ln();
+    }
+    ll
 }
 
 fn check_fixed(fixed: &[Option<f64>; 6]) -> Result<()> {

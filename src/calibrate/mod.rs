@@ -6,16 +6,20 @@
 //!   OLS fit of the AR(1), mapped to (κ, θ, σ) with delta-method errors.
 //! - [`jumps`]: the same with N ~ Poisson(λΔ) log jumps ~ Normal(μ_J, σ_J)
 //!   per step: MLE of the Gaussian-mixture transition density.
+//! - [`gbm`](mod@gbm): a GBM factor's log returns with compensated Merton jumps,
+//!   by the same mixture likelihood.
 //! - [`ols`](mod@ols): betas of asset returns on factor returns, classical and
 //!   Newey–West standard errors.
 //!
 //! Everything here is plain Rust; `src/python/calibrate.rs` is the binding.
 
+pub mod gbm;
 pub mod jumps;
 pub mod log_ou;
 pub mod ols;
 mod optim;
 
+pub use gbm::{fit_gbm_jumps, GbmFit, GBM_PARAM_NAMES};
 pub use jumps::{fit_log_ou_jumps, JumpOptions};
 pub use log_ou::{fit_log_ou, LogOuFit, PARAM_NAMES};
 pub use ols::{newey_west_default_lags, ols, OlsFit};

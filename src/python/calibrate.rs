@@ -76,6 +76,33 @@ pub fn calibrate_log_ou<'py>(
     Ok(out)
 }
 
+/// Fit a GBM with compensated Merton jumps (exact MLE of its log returns) to
+/// positive levels observed every `dt` years.
+#[pyfunction]
+#[pyo3(signature = (levels, dt, max_jumps=10))]
+pub fn calibrate_gbm_jumps<'py>(
+    py: Python<'py>,
+    levels: PyReadonlyArray1<'py, f64>,
+    dt: f64,
+    max_jumps: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let x = contiguous(&levels, "series").map_err(|e| to_pyerr(py, e))?;
+    let fit =
+        super::detached(py, || calibrate::fit_gbm_jumps(x, dt, max_jumps, 40_000)).map_err(|e| to_pyerr(py, e))?;
+    let out = PyDict::new(py);
+    out.set_item("names", calibrate::GBM_PARAM_NAMES.to_vec())?;
+    out.set_item("params", fit.params.to_vec())?;
+    out.set_item("std_errs", fit.std_errs.to_vec())?;
+    out.set_item("at_bound", fit.at_bound.to_vec())?;
+    out.set_item("loglik", fit.loglik)?;
+    out.set_item("n_obs", fit.n_obs)?;
+    out.set_item("dt", fit.dt)?;
+    out.set_item("evaluations", fit.evaluations)?;
+    out.set_item("converged", fit.converged)?;
+    out.set_item("hessian_ok", fit.hessian_ok)?;
+    Ok(out)
+}
+
 /// OLS of every column of `y` (n × m) on an intercept and the columns of `x`
 /// (n × p); Newey–West errors with `nw_lags` lags when given.
 #[pyfunction]

@@ -367,7 +367,7 @@ mod _core {
     use pyo3::prelude::*;
 
     #[pymodule_export]
-    use super::calibrate::{backtest_run, calibrate_log_ou, calibrate_ols, newey_west_lags};
+    use super::calibrate::{backtest_run, calibrate_gbm_jumps, calibrate_log_ou, calibrate_ols, newey_west_lags};
     #[pymodule_export]
     use super::risk::{efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, var_cvar};
     #[pymodule_export]

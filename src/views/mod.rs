@@ -30,9 +30,9 @@ use dual::{Dual, Eval};
 pub const DEFAULT_MAX_ITER: usize = 200;
 /// Default tolerance on each view, relative to the view's scale.
 pub const DEFAULT_TOL: f64 = 1e-10;
-/// Largest relative distance from the edge of a view function's range at which
-/// a target counts as the edge (pinning the support), whatever `tol` is.
-const EDGE_TOL: f64 = 1e-8;
+/// Distance from the edge of a view function's range, relative to the size of the
+/// values there, at which a target counts as the edge (pinning the support): rounding.
+const EDGE_ROUNDING: f64 = 4.0 * f64::EPSILON;
 /// Largest number of views.
 pub const MAX_VIEWS: usize = 1000;
 
@@ -86,7 +86,7 @@ impl View<'_> {
 /// Converged means `|E_q[a_j] − b_j| ≤ tol · scale_j` for equality views and
 /// `E_q[a_j] − b_j ≤ tol · scale_j` for inequality views, with
 /// `scale_j = max(median_i |a_ji|, |b_j|)` over scenarios with positive prior
-/// (`max_i |a_ji|` in place of the median when that is 0; see `view_scale`).
+/// (the median of the nonzero |a_ji| when that median is 0; see `view_scale`).
 /// With no views, `q = p`.
 ///
 /// Errors: `CoreError::Invalid` for malformed input (naming `prior`, `a_eq`,
@@ -180,10 +180,11 @@ pub fn entropy_pooling(
             }
             let (lo, hi) = range(v.a, &support);
             let slack = tol * v.scale;
-            // a target this close to the edge is the edge; the band is capped so that
-            // a loose `tol` does not pin the support to an edge far from the prior
-            // (a view within `tol` of the prior's mean leaves the prior, as it should)
-            let edge = 0.5 * tol.min(EDGE_TOL) * v.scale;
+            // only a target at the edge up to rounding is the edge: one inside the range,
+            // however close, is met by tilting (Newton stops within `tol` of it), which
+            // keeps more weight off the edge than pinning the support there would
+            let near_lo = EDGE_ROUNDING * lo.abs().max(v.b.abs());
+            let near_hi = EDGE_ROUNDING * hi.abs().max(v.b.abs());
             if v.b < lo - slack || (!v.ineq && v.b > hi + slack) {
                 return Err(out_of_range(v, lo, hi, restricted));
             }
@@ -191,13 +192,13 @@ pub fn entropy_pooling(
                 // constant view at its target, or an inequality no posterior can break
                 pinned[j] = true;
                 changed = true;
-            } else if v.b <= lo + edge {
+            } else if v.b <= lo + near_lo {
                 // E[a] ≤ lo, or E[a] = lo < max: only scenarios with a = lo may keep weight
                 restrict(&mut support, |i| v.a[i] <= lo);
                 restricted = true;
                 multipliers[j] = f64::NEG_INFINITY;
                 (pinned[j], changed) = (true, true);
-            } else if !v.ineq && v.b >= hi - edge {
+            } else if !v.ineq && v.b >= hi - near_hi {
                 restrict(&mut support, |i| v.a[i] >= hi);
                 restricted = true;
                 multipliers[j] = f64::INFINITY;
@@ -302,9 +303,9 @@ fn range(a: &[f64], support: &[bool]) -> (f64, f64) {
         )
 }
 
-/// A view's scale, the size its tolerances are relative to: `max(median |a|, |b|)`
-/// over the support, or `max(max |a|, |b|)` when that is 0 (a function 0 on most
-/// paths, with target 0).
+/// A view's scale, the size its tolerances are relative to: `max(m, |b|)` with m
+/// the median of |a| over the support, or, when most of the values are 0, the
+/// median of the nonzero |a| (an indicator's 1, say).
 ///
 /// Not `max |a|`: a function whose values span many orders of magnitude (a level
 /// with a heavy right tail) would make `tol · max |a|` larger than the target
@@ -312,23 +313,31 @@ fn range(a: &[f64], support: &[bool]) -> (f64, f64) {
 /// The median is the size of the function's typical values, which a posterior
 /// meeting the target keeps.
 fn view_scale(a: &[f64], b: f64, support: &[bool]) -> f64 {
-    let mut mags: Vec<f64> = a
+    let mags: Vec<f64> = a
         .iter()
         .zip(support)
         .filter(|(_, &s)| s)
         .map(|(&x, _)| x.abs())
         .collect();
-    if mags.is_empty() {
-        return b.abs();
+    let mut typical = median(mags.clone());
+    if typical == 0.0 {
+        typical = median(mags.into_iter().filter(|&x| x > 0.0).collect());
     }
-    let mid = mags.len() / 2;
-    let (_, &mut median, _) = mags.select_nth_unstable_by(mid, f64::total_cmp);
-    let typical = median.max(b.abs());
-    if typical > 0.0 {
-        typical
-    } else {
-        mags.iter().fold(0.0, |m: f64, &x| m.max(x))
+    typical.max(b.abs())
+}
+
+/// The median of `x` (the mean of the two middle values for an even count; 0 if empty).
+fn median(mut x: Vec<f64>) -> f64 {
+    let n = x.len();
+    if n == 0 {
+        return 0.0;
     }
+    let (left, &mut upper, _) = x.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return upper;
+    }
+    let lower = left.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    0.5 * (lower + upper)
 }
 
 /// Drop from the support every scenario failing `keep`.
@@ -514,7 +523,9 @@ fn newton_step(h: &[f64], g: &[f64], free: &[usize], k: usize) -> Option<Vec<f64
     if !diag_max.is_finite() {
         return None;
     }
-    let mut delta = 1e-14 * (1.0 + diag_max);
+    // relative to the Hessian: on a view standardised by a small scale its entries can be
+    // 1e-18, and an absolute ridge would shorten every step ten-thousandfold
+    let mut delta = if diag_max > 0.0 { 1e-14 * diag_max } else { 1e-14 };
     for _ in 0..40 {
         if let Some(x) = cholesky_solve(&sub, &rhs, f, delta) {
             return Some(x);

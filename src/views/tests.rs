@@ -138,6 +138,68 @@ fn a_loose_tolerance_never_pins_the_support_to_a_far_edge() {
     }
 }
 
+/// exp(σ·Φ⁻¹(u)) at n evenly spaced u: a lognormal level with unit median.
+fn lognormal_grid(n: usize, sigma: f64) -> Vec<f64> {
+    (0..n)
+        .map(|i| (sigma * crate::qmc::inv_norm((i as f64 + 0.5) / n as f64)).exp())
+        .collect()
+}
+
+#[test]
+fn targets_deep_in_a_heavy_lower_tail_are_met_by_tilting() {
+    // σ = 10: values from 1e-17 to 1e17. The 1% quantile took an absolute Newton
+    // ridge that shortened every step ten-thousandfold (no convergence in 5,000
+    // iterations); the 0.1% quantile was taken for the minimum (one path, KL 9.9
+    // against 6.4 at the optimum).
+    let n = 20_000;
+    let x = lognormal_grid(n, 10.0);
+    let p = vec![1.0; n];
+    for q in [0.001, 0.01, 0.02] {
+        let target = x[(q * n as f64) as usize];
+        let post = ep(&p, &x, &[target], &[], &[]).unwrap();
+        let got = expect(&post.q, &x);
+        let scale = target.max(1.0); // the median of |x| is 1
+        assert!(
+            (got - target).abs() <= 1e-10 * scale,
+            "q {q}: E_q[x] = {got:e} for {target:e}"
+        );
+        assert!(post.iterations > 0 && post.multipliers[0].is_finite(), "q {q}: pinned");
+        assert!(post.effective_scenarios > 10.0, "q {q}: {}", post.effective_scenarios);
+    }
+}
+
+#[test]
+fn a_view_scale_is_the_median_size_of_its_values() {
+    let all = [true; 6];
+    // an indicator half of whose paths are 1: the median is 0.5 (not the upper median, 1)
+    assert_eq!(view_scale(&[0.0, 1.0, 0.0, 1.0, 0.0, 1.0], 0.3, &all), 0.5);
+    // mostly 0: the median of the nonzero values
+    assert_eq!(view_scale(&[0.0, 0.0, 0.0, 0.0, 3.0, 5.0], 0.1, &all), 4.0);
+    // the target when it is larger; only the support counts
+    assert_eq!(
+        view_scale(
+            &[1.0, 2.0, 3.0, 100.0, 100.0, 100.0],
+            2.5,
+            &[true, true, true, false, false, false]
+        ),
+        2.5
+    );
+}
+
+#[test]
+fn a_tiny_target_on_a_function_mostly_zero_is_met() {
+    // a count that is 0 on 90% of paths: the target 1e-100 overflowed the standardised
+    // view (its scale was the target itself) or never converged
+    let a: Vec<f64> = (0..1000)
+        .map(|i| if i % 10 == 0 { 1.0 + (i / 10 % 3) as f64 } else { 0.0 })
+        .collect();
+    let p = vec![1.0; a.len()];
+    for target in [1e-100, 1e-300, 5e-324] {
+        let post = ep(&p, &a, &[target], &[], &[]).unwrap();
+        assert!((expect(&post.q, &a) - target).abs() <= 1e-10 * 2.0, "{target:e}");
+    }
+}
+
 #[test]
 fn a_view_on_a_function_spanning_many_orders_of_magnitude_is_met_not_pinned() {
     // a lognormal level with σ = 6 at unit median: values from about 1e-13 to 1e13.

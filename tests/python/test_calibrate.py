@@ -207,6 +207,7 @@ def test_jump_model_recovers_all_parameters_within_4_se(seed):
     assert fit.jumps_preferred
 
 
+@pytest.mark.filterwarnings("ignore:log_ou.*cannot exclude a random walk:RuntimeWarning")
 def test_quarterly_and_weekly_steps_come_from_the_index():
     q = gs.data.potash_monthly("1990-01", "2025-01").resample("QS").mean()
     fit = gs.calibrate.log_ou(q)
@@ -264,19 +265,121 @@ def test_gbm_fit_is_the_closed_form_mle_and_recovers_the_simulated_parameters():
 def test_a_level_series_calibrates_a_gbm_factor_of_the_world():
     spy = gs.data.equities_daily("2018-01-01", "2024-12-31")["spy_adj_close"].resample("MS").last()
     world0 = gs.World.default().with_params({"scenarios.base.global_equity": {"lambda": 2.0, "mu_j": -0.05}})
-    world, changes = world0.calibrated(potash=spy, factor="global_equity")
+    world, changes = world0.calibrated(spy, factor="global_equity", jumps=False)
     fit = gs.calibrate.gbm(spy)
     base = world.to_dict()["scenarios"]["base"]["global_equity"]
     assert base["g"] == fit.params["g"] and base["sigma"] == fit.params["sigma"]
     assert base["lambda"] == base["mu_j"] == base["sigma_j"] == 0.0  # a GBM fit without jumps
     assert changes.at["scenarios.base.global_equity.lambda", "old"] == 2.0
     assert changes.at["scenarios.base.global_equity.g", "std_err"] == fit.table.at["g", "std_err"]
-    with pytest.raises(gs.ConfigError) as ei:
-        world0.calibrated(potash=spy, factor="global_equity", jumps=True)
-    assert ei.value.path == "jumps"
+    # with jumps kept: every parameter from the jump fit (of a DataFrame's column, a
+    # strided view, as of a Series of its own)
+    frame = gs.data.equities_daily("2018-01-01", "2024-12-31").resample("MS").last()
+    assert not frame["spy_adj_close"].to_numpy().flags["C_CONTIGUOUS"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jumpy, jump_changes = world0.calibrated(frame["spy_adj_close"], factor="global_equity", jumps=True)
+        jump_fit = gs.calibrate.gbm(spy, jumps=True)
+    base = jumpy.to_dict()["scenarios"]["base"]["global_equity"]
+    assert [base[p] for p in ("g", "sigma", "lambda", "mu_j", "sigma_j")] == jump_fit.params.tolist()
+    assert jump_changes.at["scenarios.base.global_equity.lambda", "std_err"] == jump_fit.table.at["lambda", "std_err"]
     with pytest.raises(gs.ConfigError, match="log_ou, logit_ou or gbm factor") as ei:
         world0.calibrated(potash=spy, factor="digital_ruble_share")
     assert ei.value.path == "factor" and "an adoption factor" in str(ei.value)
+
+
+def _merton_world(g: float, sigma: float, lam: float, mu_j: float, sigma_j: float, months: int) -> gs.World:
+    return gs.World.from_dict({
+        "world": {"name": "one_merton", "horizon_months": months},
+        "factors": {"index": {"kind": "gbm", "unit": "pts", "initial": 100.0}},
+        "scenarios": {"base": {"probability": 1.0, "index": {
+            "g": g, "sigma": sigma, "lambda": lam, "mu_j": mu_j, "sigma_j": sigma_j}}},
+    })
+
+
+def _merton_loglik(r: np.ndarray, dt: float, g: float, sigma: float, lam: float, mu_j: float, sigma_j: float,
+                   max_jumps: int = 10) -> float:
+    """Log-likelihood of log returns of a GBM with compensated Merton jumps (MODEL.md §3),
+    written out here: Σ_t ln Σ_n Pois(n; λΔ)·φ(r_t; cΔ + nμ_J, σ²Δ + nσ_J²)."""
+    c = g - sigma**2 / 2 - lam * (math.exp(mu_j + sigma_j**2 / 2) - 1)
+    n = np.arange(max_jumps + 1)
+    log_pois = -lam * dt + n * math.log(lam * dt) - np.array([math.lgamma(k + 1) for k in n])
+    var = sigma**2 * dt + n * sigma_j**2
+    e = r[:, None] - c * dt - n * mu_j
+    terms = log_pois - 0.5 * np.log(2 * np.pi * var) - e**2 / (2 * var)
+    top = terms.max(axis=1, keepdims=True)
+    return float(np.sum(top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))))
+
+
+def test_a_gbm_jump_fit_recovers_simulated_merton_paths_with_honest_standard_errors():
+    # 24 paths of 100 years of months, about 100 jumps each, simulated by the engine
+    true = {"g": 0.08, "sigma": 0.12, "lambda": 1.0, "mu_j": -0.15, "sigma_j": 0.05}
+    paths = _merton_world(*true.values(), 1_200).simulate(24, seed=123, progress=False)["index"]
+    index = pd.date_range("1925-01-01", periods=paths.shape[1], freq="MS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a path may end a parameter on its bound
+        fits = [gs.calibrate.gbm(pd.Series(x, index=index), jumps=True) for x in paths]
+    est = np.array([f.params.to_numpy() for f in fits])
+    se = np.array([f.table["std_err"].to_numpy() for f in fits])
+    spread = est.std(axis=0, ddof=1)
+    for k, (name, value) in enumerate(true.items()):
+        # consistent: the mean estimate within 4 standard errors of the mean
+        assert abs(est[:, k].mean() - value) <= N_SIGMA * spread[k] / math.sqrt(len(fits)), name
+        # the observed information's errors are the estimates' spread (within the 24-path
+        # sampling error of that spread, and the mixture's finite-sample 10-20%)
+        assert 0.5 < np.median(se[:, k]) / spread[k] < 1.5, (name, np.median(se[:, k]), spread[k])
+    fit = fits[0]
+    assert fit.model == "gbm_jumps" and fit.params.index.tolist() == list(true) and fit.n_params == 5
+    # the log-likelihood is the mixture's, at the estimates
+    r = np.diff(np.log(paths[0]))
+    assert fit.loglik == pytest.approx(_merton_loglik(r, 1 / 12, *fit.params.tolist()), rel=1e-10)
+    # against the diffusion fit: the jumps are needed here
+    levels = pd.Series(paths[0], index=index)
+    assert fit.diffusion is not None and fit.diffusion.table.equals(gs.calibrate.gbm(levels).table)
+    assert fit.jumps_preferred and fit.likelihood_ratio > 30
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.calibrate.gbm(levels, jumps="yes")
+    assert ei.value.path == "jumps"
+    with pytest.raises(gs.ConfigError) as ei:
+        gs.calibrate.gbm(levels, jumps=True, max_jumps=0)
+    assert ei.value.path == "max_jumps"
+
+
+def test_calibrated_keeps_gbm_jumps_only_when_they_beat_the_diffusion():
+    world_of = {"jumps": _merton_world(0.08, 0.15, 3.0, -0.08, 0.04, 1_200),
+                "none": _gbm_world(0.08, 0.15, 1_200)}
+    kept = {}
+    for kind, world in world_of.items():
+        x = world.simulate(1, seed=8, progress=False)["index"][0]
+        levels = pd.Series(x, index=pd.date_range("1925-01-01", periods=x.size, freq="MS"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cw = world.calibrated(levels, factor="index")
+        base = cw.world.to_dict()["scenarios"]["base"]["index"]
+        kept[kind] = base["lambda"]
+        if kind == "jumps":
+            assert base["lambda"] == cw.fits["potash"].params["lambda"] > 0 and "potash_jumps" not in cw.fits
+        else:  # the diffusion fit, with a warning, and the jump fit set aside
+            assert base["lambda"] == 0.0 and cw.fits["potash"].model == "gbm"
+            assert cw.fits["potash_jumps"].model == "gbm_jumps"
+            assert any("does not beat the diffusion" in str(w.message) for w in caught)
+    assert kept["jumps"] > 0 and kept["none"] == 0.0
+
+
+def test_a_logit_ou_fit_quotes_theta_as_the_level_its_table_gives():
+    # a logit random walk: the "too slow to identify" note and warning name θ, which
+    # they quoted on the odds scale (8.6e-16) while the table gives the level (8.6e-14)
+    idx = pd.date_range("2000-01", periods=121, freq="MS")
+    rng = np.random.default_rng(247)
+    x = math.log(0.3 / 0.7) + np.r_[0, np.cumsum(0.3 * math.sqrt(1 / 12) * rng.standard_normal(120))]
+    with pytest.warns(RuntimeWarning, match="too slow to identify") as caught:
+        fit = gs.calibrate.logit_ou(pd.Series(100 / (1 + np.exp(-x)), index=idx), scale=100.0)
+    theta = fit.params["theta"]
+    note = next(n for n in fit.notes if "too slow" in n)
+    assert f"θ = {theta:.4g} is not a level" in note
+    assert any(f"θ = {theta:.4g} is not a level" in str(w.message) for w in caught)
+    odds = theta / (100 - theta)
+    assert f"{odds:.4g}" not in note
 
 
 def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
@@ -317,6 +420,30 @@ def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
         assert ei.value.path == path
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_the_chi2_tail_is_that_of_a_sum_of_k_squared_normals(k):
+    z2 = (np.random.default_rng(k).standard_normal((1_000_000, k)) ** 2).sum(axis=1)
+    for x in (0.5, 2.0, 6.0, 11.0):
+        p = float(np.mean(z2 > x))
+        se = math.sqrt(max(p * (1 - p), 1e-12) / z2.size)
+        assert abs(cal._chi2_sf(x, k) - p) <= N_SIGMA * se + 1e-6, (k, x)
+    assert cal._chi2_sf(0.0, k) == 1.0
+
+
+def test_a_jump_fit_with_mu_j_or_sigma_j_held_is_still_tested_against_the_diffusion():
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        held_mu = gs.calibrate.log_ou(potash, jumps=True, fixed={"mu_j": 0.0})
+        held_kappa = gs.calibrate.log_ou(potash, jumps=True, fixed={"kappa": 1.0})
+    # λ → 0 still gives the diffusion: nested, with the two free jump parameters
+    k = held_mu.n_params - held_mu.diffusion.n_params
+    assert k == 2 and cal._nested(held_mu)
+    assert f"on 2 extra parameters, χ²₂ p = {cal._chi2_sf(held_mu.likelihood_ratio, 2):.2g}" in held_mu.comparison()
+    # κ held while the diffusion estimates it: no test
+    assert not cal._nested(held_kappa) and "not a test" in held_kappa.comparison()
+
+
 def test_jumps_not_asked_for_are_kept_only_if_they_beat_the_diffusion():
     # a logit-OU path without jumps: the jump fit's likelihood gain is noise
     world = gs.World.default()
@@ -328,7 +455,7 @@ def test_jumps_not_asked_for_are_kept_only_if_they_beat_the_diffusion():
         cw = world.calibrated(potash=levels, factor="eurobond_price")
     rejected = cw.fits["potash_jumps"]
     lr = rejected.likelihood_ratio
-    assert cal._chi2_sf_3(lr) >= cal.JUMP_TEST_LEVEL and f"LR = {lr:.2f}" in str(caught[0].message)
+    assert cal._chi2_sf(lr, 3) >= cal.JUMP_TEST_LEVEL and f"LR = {lr:.2f}" in str(caught[0].message)
     diffusion = gs.calibrate.logit_ou(levels, 100.0)
     for p in ("kappa", "theta", "sigma"):
         assert cw.changes.at[f"scenarios.base.eurobond_price.{p}", "new"] == diffusion.params[p]
@@ -339,7 +466,7 @@ def test_jumps_not_asked_for_are_kept_only_if_they_beat_the_diffusion():
         forced = world.calibrated(potash=levels, factor="eurobond_price", jumps=True)
     assert forced.changes.at["scenarios.base.eurobond_price.lambda", "new"] == rejected.params["lambda"] > 0
     potash = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1")
-    assert cal._chi2_sf_3(potash.likelihood_ratio) < cal.JUMP_TEST_LEVEL
+    assert cal._chi2_sf(potash.likelihood_ratio, 3) < cal.JUMP_TEST_LEVEL
     kept = world.calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
     assert kept.changes.at["scenarios.base.potash_spot.lambda", "new"] == potash.params["lambda"]
     assert "potash_jumps" not in kept.fits
@@ -630,14 +757,19 @@ def test_kappa_reads_high_in_short_samples_as_kendall_says():
 
 
 def test_the_kappa_note_says_when_the_correction_reaches_a_random_walk():
-    # b̂ + (1 + 3b̂)/n ≥ 1: no corrected κ to quote
+    # b̂ + (1 + 3b̂)/n ≥ 1: no corrected κ to quote, and a warning (κ/SE may still read
+    # as "significant" on a random walk)
     for seed in range(50):
-        fit = gs.calibrate.log_ou(_ar1_levels(np.random.default_rng(seed), 60, 0.3))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = gs.calibrate.log_ou(_ar1_levels(np.random.default_rng(seed), 60, 0.3))
         bh = fit.extra["ar"][1]
         if bh + (1 + 3 * bh) / fit.n_obs >= 1 and fit.params["kappa"] * 5 >= 0.1:
             (note,) = [x for x in fit.notes if "Kendall" in x]
             assert "cannot exclude a random walk" in note and "gives κ" not in note
+            assert [str(w.message) for w in caught if w.category is RuntimeWarning] == [f"log_ou: {note}"]
             return
+        assert not any("cannot exclude" in str(w.message) for w in caught)
     pytest.fail("no seed gave a corrected coefficient of 1 or more")
 
 

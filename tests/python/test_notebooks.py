@@ -114,6 +114,8 @@ QUOTED = {
         (r"a urea beta of about (0\.\d+) \(t", 'timing["monthly averages"]["urea beta"]', 2),
         (r"\(t ≈ (\d+\.\d)\)", 'timing["monthly averages"]["t (Newey–West)"]', 1),
         (r"a market beta of about (\d\.\d)", 'timing["monthly averages"]["market beta"]', 1),
+        (r"SPY's do not, p = (0\.\d+)",
+         'gs.calibrate._chi2_sf(gs.calibrate.gbm(month_end["spy_adj_close"], jumps=True).likelihood_ratio, 3)', 2),
         (r"gives g ≈ (\d+)% a year", '100 * eq_changes.at["scenarios.base.global_equity.g", "new"]', 0),
         (r"a standard error of about (\d+)%", '100 * eq_changes.at["scenarios.base.global_equity.g", "std_err"]', 0),
         (r"returns about (\d+)% to August 2026 in the gas shock",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -131,6 +132,12 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
     assert isinstance(e.value, ValueError) and isinstance(e.value, gs.NumericalError) and e.value.path == "views[1]"
     assert str(e.value).startswith("views[1]: View(E[bilateral_trade] >= ")
     assert f"bilateral_trade ranges over [{x.min():g}, {x.max():g}] on the simulated paths" in str(e.value)
+    # a target just outside the range: the range has the digits that show it
+    near = x.min() * (1 - 1e-8)
+    with pytest.raises(gs.InfeasibleViewsError) as e:
+        sim5k.with_views([gs.View.mean("bilateral_trade", near)])
+    lo = re.search(r"ranges over \[(\S+),", str(e.value))[1]
+    assert float(lo) > near, str(e.value)  # with 6 digits it read as the target itself
     # views possible alone that cannot hold together: the path is all the views
     with pytest.raises(gs.ConfigError, match=r"^views: views\[\d\], views\[\d\] cannot hold together") as joint:
         sim5k.with_views([gs.View.mean("potash_spot", 380, op=">="), gs.View.mean("potash_spot", 360, op="<=")])
