@@ -231,10 +231,11 @@ def _real(name: str, value: Any) -> float:
 
 
 def _jumps_pass(fit: CalibrationResult) -> bool:
-    """Whether a jump fit beats its diffusion: the higher likelihood and AIC, and with three
-    extra parameters a likelihood-ratio test at :data:`JUMP_TEST_LEVEL` (χ²₃)."""
+    """Whether a jump fit beats its diffusion: a maximum with standard errors (a positive
+    definite observed information), the higher likelihood and AIC, and a likelihood-ratio
+    test at :data:`JUMP_TEST_LEVEL` (χ² with the extra parameters, for nested fits)."""
     assert fit.diffusion is not None
-    if not fit.jumps_preferred:
+    if not fit.jumps_preferred or not fit.extra.get("hessian_ok", True):
         return False
     k = fit.n_params - fit.diffusion.n_params
     return not _nested(fit) or k not in _CHI2 or _chi2_sf(fit.likelihood_ratio, k) < JUMP_TEST_LEVEL
@@ -273,13 +274,15 @@ class CalibrationResult:
     Attributes
     ----------
     model
-        ``"log_ou"``, ``"log_ou_jumps"`` or ``"factor_betas"``.
+        ``"log_ou"``, ``"log_ou_jumps"``, ``"logit_ou"``, ``"logit_ou_jumps"``, ``"gbm"``,
+        ``"gbm_jumps"`` or ``"factor_betas"``.
     table
         Estimates: index ``parameter`` (log-OU) or ``(asset, parameter)``
         (betas); columns ``estimate``, ``std_err`` and, where relevant,
         ``std_err_nw`` (Newey–West) and ``fixed``.
     loglik
-        Log-likelihood of the log levels given the first one (log-OU fits).
+        Log-likelihood of the log levels given the first one (log-OU and GBM fits; of
+        the logits for a logit-OU fit).
     n_obs
         Transitions (log-OU) or observations (betas) used.
     dt
@@ -769,6 +772,7 @@ def _log_ou_result(
             "evaluations": raw["evaluations"],
             "converged": raw["converged"],
             "at_bound": at_bound,
+            "hessian_ok": raw["hessian_ok"],
         },
     )
 
@@ -1124,11 +1128,19 @@ def gbm(
     _finite(name, est, se)
     notes = []
     at_bound = [p for p, b in zip(GBM_PARAMS, raw["at_bound"]) if b]
-    if at_bound:
-        notes.append(f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum "
-                     "(no jumps the data show, or too few of them); use the diffusion fit, jumps=False")
+    for p in at_bound:
+        why = {
+            "lambda": "no jumps the data show, or too many to tell from the diffusion; use the diffusion fit, "
+                      "jumps=False",
+            "sigma_j": "the jumps are all of about one size, μ_J (σ_J → 0), and σ_J's standard error does not hold",
+        }.get(p, "no interior maximum")
+        notes.append(f"{p} ended on the edge of the search region: {why}")
     if not raw["hessian_ok"]:
-        notes.append("the observed information is not positive definite: standard errors are NaN")
+        zero = float(np.mean(np.diff(x) == 0.0))
+        sticky = (f"; {zero:.0%} of the returns are exactly zero, as in sticky quoted prices, on which the "
+                  "mixture likelihood has no maximum (σ → 0 on the ties, the jumps explaining every move)"
+                  if zero >= STICKY_SHARE else "")
+        notes.append(f"the observed information is not positive definite: standard errors are NaN{sticky}")
     if not raw["converged"]:
         notes.append(f"the optimiser stopped after {raw['evaluations']} evaluations without meeting its tolerance")
     return _warn_notes(CalibrationResult(
@@ -1138,7 +1150,8 @@ def gbm(
         name=name, method="GBM with compensated Merton jumps, mixture likelihood of the log returns, penalised MLE",
         n_obs=n, start=s.index[0], end=s.index[-1], dt=step, periods_per_year=1.0 / step,
         loglik=float(raw["loglik"]), n_params=5, diffusion=diffusion, notes=notes,
-        extra={"evaluations": raw["evaluations"], "converged": raw["converged"], "at_bound": at_bound},
+        extra={"evaluations": raw["evaluations"], "converged": raw["converged"], "at_bound": at_bound,
+               "hessian_ok": raw["hessian_ok"]},
     ), "gbm")
 
 
@@ -1454,8 +1467,8 @@ def calibrate_world(
         (any factor of those kinds in a world of your own).
     jumps
         None (the default): fit the jumps, and keep them only if they beat the
-        diffusion (the higher likelihood and AIC, and a likelihood-ratio test at
-        5%, χ²₃, conservative as λ = 0 is on the boundary); else the diffusion fit is
+        diffusion (standard errors that exist, the higher likelihood and AIC, and a
+        likelihood-ratio test at 5%, χ²₃, conservative as λ = 0 is on the boundary); else the diffusion fit is
         used, with a warning, and the jump fit is in ``fits["potash_jumps"]``.
         True: keep the jump fit; False: fit the diffusion. The same for a ``gbm``
         factor, by :func:`gbm`.
@@ -1557,8 +1570,10 @@ def calibrate_world(
             lr = rejected.likelihood_ratio
             k = rejected.n_params - fit.n_params
             test = f", χ²{_CHI2[k]} p = {_chi2_sf(lr, k):.2g}" if k in _CHI2 and _nested(rejected) else ""
-            warn(f"{factor}: the jump fit does not beat the diffusion (LR = {lr:.2f}{test}): the diffusion fit "
-                 "is used (λ = μ_J = σ_J = 0); pass jumps=True to keep the jumps")
+            why = (f"does not beat the diffusion (LR = {lr:.2f}{test})" if rejected.extra.get("hessian_ok", True)
+                   else f"is no maximum with standard errors ({next(n for n in rejected.notes if 'definite' in n)})")
+            warn(f"{factor}: the jump fit {why}: the diffusion fit is used (λ = μ_J = σ_J = 0); pass jumps=True "
+                 "to keep the jumps")
         for w in caught:
             warn(str(w.message), w.category)
         fits["potash"] = fit

@@ -595,8 +595,8 @@ class Simulation:
             probability 0 has no rows); columns
             ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
-            probability of the overall CVaR tail, the worst 1 − α of paths) and ``max_drawdown`` (the mean of the paths' maximum
-            drawdowns).
+            probability of the overall CVaR tail, the worst 1 − α of paths) and
+            ``max_drawdown`` (the mean of the paths' maximum drawdowns).
 
         Examples
         --------

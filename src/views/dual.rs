@@ -20,6 +20,8 @@ pub(super) struct Eval {
     pub phi: f64,
     /// `∇φ = E_q[d]` (k).
     pub g: Vec<f64>,
+    /// `E_q[|d|]` (k): the size of the terms `g` sums, so of its rounding.
+    pub g_abs: Vec<f64>,
     /// `∇²φ = Cov_q(d)` (k × k row-major), empty if not requested.
     pub h: Vec<f64>,
     /// `max_i t_i` over the support (for the infeasibility certificate).
@@ -48,6 +50,8 @@ struct Partial {
     m: f64,
     z: f64,
     g: Vec<f64>,
+    /// Σ e_i |d_ji|, for the rounding floor of `g`
+    g_abs: Vec<f64>,
     h: Array2<f64>,
     t_max: f64,
 }
@@ -143,6 +147,7 @@ impl<'a> Dual<'a> {
             let f = (part.m - m).exp();
             part.z *= f;
             part.g.iter_mut().for_each(|v| *v *= f);
+            part.g_abs.iter_mut().for_each(|v| *v *= f);
             part.h.iter_mut().for_each(|v| *v *= f);
             part.m = m;
         }
@@ -155,8 +160,10 @@ impl<'a> Dual<'a> {
         }
         let e = &sc.e[..len];
         part.z += sum(e);
-        for (j, g) in part.g.iter_mut().enumerate() {
-            *g += dot(e, &sc.d[j * c..j * c + len]);
+        for (j, (g, g_abs)) in part.g.iter_mut().zip(&mut part.g_abs).enumerate() {
+            let d = &sc.d[j * c..j * c + len];
+            *g += dot(e, d);
+            *g_abs += dot_abs(e, d);
         }
         if part.h.is_empty() {
             return;
@@ -180,6 +187,7 @@ impl<'a> Dual<'a> {
                         m: f64::NEG_INFINITY,
                         z: 0.0,
                         g: vec![0.0; k],
+                        g_abs: vec![0.0; k],
                         h: if hess {
                             Array2::zeros((k, k))
                         } else {
@@ -200,6 +208,7 @@ impl<'a> Dual<'a> {
         let m = parts.iter().map(|p| p.m).fold(f64::NEG_INFINITY, f64::max);
         let mut z = 0.0;
         let mut g = vec![0.0; k];
+        let mut g_abs = vec![0.0; k];
         let mut h = if hess { vec![0.0; k * k] } else { Vec::new() };
         let mut t_max = f64::NEG_INFINITY;
         for p in &parts {
@@ -212,11 +221,14 @@ impl<'a> Dual<'a> {
             for (gj, pj) in g.iter_mut().zip(&p.g) {
                 *gj += f * pj;
             }
+            for (gj, pj) in g_abs.iter_mut().zip(&p.g_abs) {
+                *gj += f * pj;
+            }
             for (hj, pj) in h.iter_mut().zip(&p.h) {
                 *hj += f * pj;
             }
         }
-        for gj in g.iter_mut() {
+        for gj in g.iter_mut().chain(g_abs.iter_mut()) {
             *gj /= z;
         }
         if hess {
@@ -230,6 +242,7 @@ impl<'a> Dual<'a> {
         Eval {
             phi: m + z.ln(),
             g,
+            g_abs,
             h,
             t_max,
         }
@@ -269,16 +282,27 @@ fn sum(x: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
+/// `Σ x_i |y_i|` with four accumulators (fixed order, vectorisable).
+fn dot_abs(x: &[f64], y: &[f64]) -> f64 {
+    dot_by(x, y, f64::abs)
+}
+
 /// `Σ x_i y_i` with four accumulators (fixed order, vectorisable).
 fn dot(x: &[f64], y: &[f64]) -> f64 {
+    dot_by(x, y, |v| v)
+}
+
+/// `Σ x_i f(y_i)` with four accumulators.
+#[inline(always)]
+fn dot_by(x: &[f64], y: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0; 4];
     let mut ix = x.chunks_exact(4);
     let mut iy = y.chunks_exact(4);
     for (a, b) in (&mut ix).zip(&mut iy) {
         for r in 0..4 {
-            acc[r] += a[r] * b[r];
+            acc[r] += a[r] * f(b[r]);
         }
     }
-    let tail: f64 = ix.remainder().iter().zip(iy.remainder()).map(|(a, b)| a * b).sum();
+    let tail: f64 = ix.remainder().iter().zip(iy.remainder()).map(|(a, &b)| a * f(b)).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }

@@ -169,6 +169,32 @@ fn targets_deep_in_a_heavy_lower_tail_are_met_by_tilting() {
 }
 
 #[test]
+fn a_view_whose_large_values_of_both_signs_cancel_converges_to_its_rounding() {
+    // sinh(8z): typical values about 10, extremes ±1e13 of both signs. Within 1e-10 of
+    // the median scale is below the rounding of E_q[x] itself (E_q|x| is about 1e9),
+    // and Newton ran out of iterations on a feasible view.
+    let n = 20_001;
+    let x: Vec<f64> = (0..n)
+        .map(|i| (8.0 * crate::qmc::inv_norm((i as f64 + 0.5) / n as f64)).sinh())
+        .rev()
+        .enumerate()
+        .map(|(i, v)| if i % 7 == 0 { 3.0 * v } else { v }) // not symmetric
+        .collect();
+    let p = vec![1.0; n];
+    let mean_abs = x.iter().map(|v| v.abs()).sum::<f64>() / n as f64;
+    for target in [0.0, 1.0, -20.0] {
+        let post = ep(&p, &x, &[target], &[], &[]).unwrap();
+        let got = expect(&post.q, &x);
+        // the rounding floor, 1024 ε · E_q|x − b|, and E_q|x| ≤ E_p|x| here
+        assert!(
+            (got - target).abs() <= 1024.0 * f64::EPSILON * (mean_abs + target.abs()),
+            "{target}: {got}"
+        );
+        assert!(post.effective_scenarios > 1_000.0);
+    }
+}
+
+#[test]
 fn a_view_scale_is_the_median_size_of_its_values() {
     let all = [true; 6];
     // an indicator half of whose paths are 1: the median is 0.5 (not the upper median, 1)

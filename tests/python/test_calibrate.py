@@ -345,6 +345,29 @@ def test_a_gbm_jump_fit_recovers_simulated_merton_paths_with_honest_standard_err
     assert ei.value.path == "max_jumps"
 
 
+def test_gbm_jump_notes_say_what_a_boundary_or_a_missing_maximum_means():
+    # jumps all of one size (σ_J = 0.001): σ_J ends on its bound, which says nothing
+    # against the jumps themselves (LR > 80)
+    x = _merton_world(0.05, 0.2, 1.0, -0.2, 0.001, 600).simulate(1, seed=0, progress=False)["index"][0]
+    levels = pd.Series(x, index=pd.date_range("1970-01", periods=x.size, freq="MS"))
+    with pytest.warns(RuntimeWarning, match="gbm: sigma_j ended on the edge") as caught:
+        fit = gs.calibrate.gbm(levels, jumps=True)
+    assert fit.extra["at_bound"] == ["sigma_j"] and fit.likelihood_ratio > 80
+    assert "jumps are all of about one size" in str(caught[0].message) and "jumps=False" not in str(caught[0].message)
+    # sticky quotes (61% of the monthly potash changes are 0): no maximum, said as such,
+    # and calibrated() does not keep such jumps unless told to
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    with pytest.warns(RuntimeWarning, match="not positive definite"):
+        sticky = gs.calibrate.gbm(potash, jumps=True)
+    (note,) = [n for n in sticky.notes if "definite" in n]
+    assert f"{np.mean(np.diff(np.log(potash.to_numpy())) == 0):.0%} of the returns are exactly zero" in note
+    assert sticky.likelihood_ratio > 100  # the test alone would have kept them
+    with pytest.warns(UserWarning, match="the jump fit is no maximum with standard errors"):
+        cw = gs.World.default().calibrated(potash, factor="global_equity")
+    assert cw.world.to_dict()["scenarios"]["base"]["global_equity"]["lambda"] == 0.0
+    assert cw.fits["potash_jumps"].model == "gbm_jumps"
+
+
 def test_calibrated_keeps_gbm_jumps_only_when_they_beat_the_diffusion():
     world_of = {"jumps": _merton_world(0.08, 0.15, 3.0, -0.08, 0.04, 1_200),
                 "none": _gbm_world(0.08, 0.15, 1_200)}
@@ -968,7 +991,11 @@ def test_world_calibrated_without_jumps_zeroes_them_and_validates():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(gs.ConfigError) as err:
-            world.calibrated(potash=gs.data.potash_monthly("2000-01"), mean_reversion="joint")
+            world.calibrated(potash=gs.data.potash_monthly("2000-01"), mean_reversion="joint", jumps=True)
+        # not asked to keep the jumps, it keeps the diffusion: that fit has no maximum
+        # (NaN standard errors), whatever its likelihood
+        kept = world.calibrated(potash=gs.data.potash_monthly("2000-01"), mean_reversion="joint")
+    assert kept.fits["potash"].model == "log_ou" and not kept.fits["potash_jumps"].extra["hessian_ok"]
     assert err.value.path == "scenarios.base.potash_spot.theta"
     message = str(err.value)
     assert "the fit (log-OU" in message and "mean_reversion='ar1'" in message
