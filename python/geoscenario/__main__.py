@@ -51,7 +51,7 @@ def _run(argv: list[str] | None) -> int:
     except ConfigError as e:
         # name the flag the user typed, not the Python parameter behind it
         flag = FLAGS.get(e.path)
-        message = str(e).replace("antithetic=True", "--antithetic")
+        message = str(e).replace("antithetic=True", "--antithetic").replace("qmc=True", "--qmc")
         if flag and message.startswith(e.path):
             message = flag + message[len(e.path):]
         print(f"geoscenario: error: {message}", file=sys.stderr)

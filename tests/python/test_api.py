@@ -740,6 +740,7 @@ def test_cli_config_file(default_world, tmp_path):
         (["--paths", "100", "--threads", "0"], "--threads: must be an integer"),
         (["--paths", "101", "--antithetic"], "--paths: must be even with --antithetic"),
         (["--paths", "100", "--qmc", "--antithetic"], "--qmc: cannot be combined with --antithetic"),
+        (["--paths", "1024", "--qmc", "--horizon", "1200"], "--horizon: with --qmc, horizon × shocks = 1200 × 8"),
     ],
 )
 def test_cli_bad_arguments_exit_2(args, needle):
