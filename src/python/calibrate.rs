@@ -17,6 +17,18 @@ fn contiguous<'a>(arr: &'a PyReadonlyArray1<'_, f64>, arg: &str) -> Result<&'a [
         .map_err(|_| CoreError::invalid(arg, "must be a contiguous float64 array"))
 }
 
+/// The statistics every likelihood fit (`LogOuFit`, `GbmFit`) returns, by the same names.
+macro_rules! set_fit_stats {
+    ($out:expr, $fit:expr) => {
+        $out.set_item("loglik", $fit.loglik)?;
+        $out.set_item("n_obs", $fit.n_obs)?;
+        $out.set_item("dt", $fit.dt)?;
+        $out.set_item("evaluations", $fit.evaluations)?;
+        $out.set_item("converged", $fit.converged)?;
+        $out.set_item("hessian_ok", $fit.hessian_ok)?;
+    };
+}
+
 /// Fit the log-OU model (exact MLE; with Merton jumps if `jumps`) to positive
 /// levels observed every `dt` years. `fixed`: six optional values
 /// (kappa, theta, sigma, lambda, mu_j, sigma_j) held instead of estimated.
@@ -67,30 +79,8 @@ pub fn calibrate_log_ou<'py>(
     out.set_item("log_mean_se", fit.log_mean_se)?;
     out.set_item("ln_theta_grad", fit.ln_theta_grad.to_vec())?;
     out.set_item("ar", fit.ar.to_vec())?;
-    set_fit_stats(
-        &out,
-        (
-            fit.loglik,
-            fit.n_obs,
-            fit.dt,
-            fit.evaluations,
-            fit.converged,
-            fit.hessian_ok,
-        ),
-    )?;
+    set_fit_stats!(out, fit);
     Ok(out)
-}
-
-/// The statistics every likelihood fit returns: (loglik, n_obs, dt, evaluations,
-/// converged, hessian_ok).
-fn set_fit_stats(out: &Bound<'_, PyDict>, stats: (f64, usize, f64, usize, bool, bool)) -> PyResult<()> {
-    let (loglik, n_obs, dt, evaluations, converged, hessian_ok) = stats;
-    out.set_item("loglik", loglik)?;
-    out.set_item("n_obs", n_obs)?;
-    out.set_item("dt", dt)?;
-    out.set_item("evaluations", evaluations)?;
-    out.set_item("converged", converged)?;
-    out.set_item("hessian_ok", hessian_ok)
 }
 
 /// Fit a GBM with compensated Merton jumps (exact MLE of its log returns) to
@@ -111,17 +101,7 @@ pub fn calibrate_gbm_jumps<'py>(
     out.set_item("params", fit.params.to_vec())?;
     out.set_item("std_errs", fit.std_errs.to_vec())?;
     out.set_item("at_bound", fit.at_bound.to_vec())?;
-    set_fit_stats(
-        &out,
-        (
-            fit.loglik,
-            fit.n_obs,
-            fit.dt,
-            fit.evaluations,
-            fit.converged,
-            fit.hessian_ok,
-        ),
-    )?;
+    set_fit_stats!(out, fit);
     Ok(out)
 }
 
