@@ -235,20 +235,18 @@ fn non_temporal_stores_give_the_same_bits_and_errors() {
     assert_eq!(errors[0], errors[1]);
     // named by the first month any of the first block's paths overflows (jumps of +5
     // in ln x, 10 a month: past ln f64::MAX ≈ 709.8 within two years, never at month 0)
-    let month: usize = errors[1]
-        .split("became non-finite at month ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|m| m.parse().ok())
-        .unwrap_or_else(|| panic!("{}", errors[1]));
+    // the number between `after` and `before` in the message
+    let number = |after: &str, before: char| -> usize {
+        errors[1]
+            .split(after)
+            .nth(1)
+            .and_then(|rest| rest.split(before).next())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| panic!("{}", errors[1]))
+    };
+    let month = number("became non-finite at month ", ' ');
     assert!((1..=24).contains(&month), "{}", errors[1]);
-    let path: u64 = errors[1]
-        .split(" on path ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("{}", errors[1]));
-    assert!(path < 8, "{}", errors[1]);
+    assert!(number(" on path ", ':') < 8, "{}", errors[1]);
     // and it is the first: the block's paths are finite to the month before
     let first_block = |h: usize| {
         let model = Model::new(&world_from_toml(&blow_up).unwrap(), h).unwrap();
