@@ -36,15 +36,9 @@ __all__ = ["MAX_MIXES", "Simulation"]
 
 
 def _available_memory() -> int | None:
-    """Bytes the OS can give this process now (``MemAvailable``), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    """Bytes the OS can give this process now (``MemAvailable``, as ``simulate`` reads
+    it), or None if unknown."""
+    return _core.available_memory()
 
 
 def _long_table_bytes(n_paths: int, months: int, n_series: int) -> int:

@@ -99,6 +99,12 @@ fn cached_output_bytes() -> u128 {
     engine::buffer::cached_bytes()
 }
 
+/// Memory the OS can give this process now, in bytes (`MemAvailable`; None if unknown).
+#[pyfunction]
+fn available_memory() -> Option<u128> {
+    engine::buffer::available_memory()
+}
+
 /// The sum of the shocks a one-shock world draws for `n_paths` paths over
 /// `horizon` months, with nothing else computed or stored: the random
 /// numbers' share of a simulation's time, the benchmarks' floor (see
@@ -373,7 +379,7 @@ mod _core {
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::{cached_output_bytes, check_strategy_name, shock_normals_sum, CoreWorld};
+    use super::{available_memory, cached_output_bytes, check_strategy_name, shock_normals_sum, CoreWorld};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

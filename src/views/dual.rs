@@ -20,7 +20,8 @@ pub(super) struct Eval {
     pub phi: f64,
     /// `∇φ = E_q[d]` (k).
     pub g: Vec<f64>,
-    /// `E_q[|d|]` (k): the size of the terms `g` sums, so of its rounding.
+    /// `E_q[|d|]` (k; empty without the Hessian): the size of the terms `g` sums, so
+    /// of its rounding.
     pub g_abs: Vec<f64>,
     /// `∇²φ = Cov_q(d)` (k × k row-major), empty if not requested.
     pub h: Vec<f64>,
@@ -160,10 +161,12 @@ impl<'a> Dual<'a> {
         }
         let e = &sc.e[..len];
         part.z += sum(e);
-        for (j, (g, g_abs)) in part.g.iter_mut().zip(&mut part.g_abs).enumerate() {
-            let d = &sc.d[j * c..j * c + len];
-            *g += dot(e, d);
-            *g_abs += dot_abs(e, d);
+        for (j, g) in part.g.iter_mut().enumerate() {
+            *g += dot(e, &sc.d[j * c..j * c + len]);
+        }
+        // (empty unless the Hessian is asked for: only the iterates Newton tests need it)
+        for (j, g_abs) in part.g_abs.iter_mut().enumerate() {
+            *g_abs += dot_abs(e, &sc.d[j * c..j * c + len]);
         }
         if part.h.is_empty() {
             return;
@@ -187,7 +190,7 @@ impl<'a> Dual<'a> {
                         m: f64::NEG_INFINITY,
                         z: 0.0,
                         g: vec![0.0; k],
-                        g_abs: vec![0.0; k],
+                        g_abs: if hess { vec![0.0; k] } else { Vec::new() },
                         h: if hess {
                             Array2::zeros((k, k))
                         } else {
@@ -208,7 +211,7 @@ impl<'a> Dual<'a> {
         let m = parts.iter().map(|p| p.m).fold(f64::NEG_INFINITY, f64::max);
         let mut z = 0.0;
         let mut g = vec![0.0; k];
-        let mut g_abs = vec![0.0; k];
+        let mut g_abs = if hess { vec![0.0; k] } else { Vec::new() };
         let mut h = if hess { vec![0.0; k * k] } else { Vec::new() };
         let mut t_max = f64::NEG_INFINITY;
         for p in &parts {

@@ -314,21 +314,24 @@ fn range(a: &[f64], support: &[bool]) -> (f64, f64) {
 /// The median is the size of the function's typical values, which a posterior
 /// meeting the target keeps.
 fn view_scale(a: &[f64], b: f64, support: &[bool]) -> f64 {
-    let mags: Vec<f64> = a
+    let mut mags: Vec<f64> = a
         .iter()
         .zip(support)
         .filter(|(_, &s)| s)
         .map(|(&x, _)| x.abs())
         .collect();
-    let mut typical = median(mags.clone());
+    let mut typical = median(&mut mags);
     if typical == 0.0 {
-        typical = median(mags.into_iter().filter(|&x| x > 0.0).collect());
+        // (the selection reordered `mags`; the nonzero values are the same)
+        mags.retain(|&x| x > 0.0);
+        typical = median(&mut mags);
     }
     typical.max(b.abs())
 }
 
-/// The median of `x` (the mean of the two middle values for an even count; 0 if empty).
-fn median(mut x: Vec<f64>) -> f64 {
+/// The median of `x` (the mean of the two middle values for an even count; 0 if
+/// empty), reordering `x`.
+fn median(x: &mut [f64]) -> f64 {
     let n = x.len();
     if n == 0 {
         return 0.0;
@@ -488,6 +491,7 @@ const ROUNDING: f64 = 1024.0 * f64::EPSILON;
 /// larger: a function with large values of both signs that cancel (a heavy-tailed
 /// spread) cannot be checked more closely than `ROUNDING · E_q|d|`.
 fn tolerances(tol_j: &[f64], ev: &Eval) -> Vec<f64> {
+    debug_assert_eq!(ev.g_abs.len(), tol_j.len(), "an evaluation with the Hessian");
     tol_j
         .iter()
         .zip(&ev.g_abs)
