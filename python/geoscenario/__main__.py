@@ -18,7 +18,8 @@ FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
     """A warning as the command's own line, as its errors are (not a source location)."""
-    print(f"geoscenario: warning: {message}", file=sys.stderr if file is None else file)
+    text = str(message).replace("qmc=True", "--qmc").replace("n_paths=", "--paths ")
+    print(f"geoscenario: warning: {text}", file=sys.stderr if file is None else file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +35,8 @@ def _run(argv: list[str] | None) -> int:
         description="Simulate a world (default: the embedded China–Belarus 2025 world) "
         "and print its scenario report.",
     )
-    parser.add_argument("--paths", type=int, default=200_000, help="number of paths (default 200,000)")
+    parser.add_argument("--paths", type=int, default=None,
+                        help="number of paths (default 200,000; with --qmc 262,144 = 2^18)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--horizon", type=int, default=None, help="horizon in months (default: the world's horizon_months, 24 for the default world)")
     parser.add_argument("--config", default=None, help="a world TOML file (default: the embedded world)")
@@ -44,8 +46,9 @@ def _run(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         world = World.default() if args.config is None else World.from_toml(args.config)
+        paths = args.paths if args.paths is not None else (1 << 18 if args.qmc else 200_000)
         sim = world.simulate(
-            args.paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
+            paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
             qmc=args.qmc,
         )
     except ConfigError as e:

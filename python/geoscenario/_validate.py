@@ -130,6 +130,18 @@ def flag(name: str, value: Any) -> bool:
     raise invalid(name, f"must be True or False, got {value!r}")
 
 
+def qmc_paths(on: bool, n_paths: int) -> None:
+    """Warn about a QMC run whose path count is not a power of two (called once the run's
+    arguments have passed every other check)."""
+    if on and n_paths & (n_paths - 1):
+        below, above = 1 << (n_paths.bit_length() - 1), 1 << n_paths.bit_length()
+        warn(
+            f"qmc=True with n_paths={n_paths}, not a power of two: scrambled Sobol points "
+            f"balance in blocks of 2^m, so the error falls more slowly than with {below} or "
+            f"{above} paths (estimates stay unbiased)"
+        )
+
+
 #: How far from 1 a set of scenario probabilities may sum (float32 values sum within ~1e-7).
 PROBABILITY_SUM_TOL = 1e-6
 

@@ -230,10 +230,11 @@ def simulate_summary(
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
-    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha,
-                                    _validate.flag("qmc", qmc), mixes)
+    q = _validate.flag("qmc", qmc)
+    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
     ranges = shards(n, shard)
     _validate.late_onsets(world, h)
+    _validate.qmc_paths(q, n)
     t0 = time.perf_counter()
     while (p := job.next_pass()) is not None:
         job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
@@ -331,6 +332,7 @@ def simulate_horizon(
     _check_gather(n, len(names))
     _check_run(world, n, h, s, anti, q)
     _validate.late_onsets(world, h)
+    _validate.qmc_paths(q, n)
     toml = world.to_toml()
     futures = [
         client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard, q,

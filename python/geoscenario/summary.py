@@ -366,6 +366,7 @@ def simulate_summary(
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
     _progress.check(progress)
     _validate.late_onsets(world, h)
+    _validate.qmc_paths(q, n)
     t0 = time.perf_counter()
     step = 0
     while (p := job.next_pass()) is not None:

@@ -52,6 +52,20 @@ def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
         out[path] = value
 
 
+def _remove(d: dict[str, Any], parts: list[str], found_swapped: bool) -> None:
+    """Remove the key at ``parts`` from the nested dict ``d`` (an override's ``None``),
+    and a table it leaves empty under ``correlations`` (a row without pairs)."""
+    node: Any = d
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and parts[-1] in node:
+        del node[parts[-1]]
+        if parts[0] == "correlations" and len(parts) == 3 and not node:
+            del d["correlations"][parts[1]]
+    elif not found_swapped:
+        raise invalid(".".join(parts), "is not set in this world, so None cannot remove it")
+
+
 def _parameter_order() -> list[str]:
     """Every kind's parameter names in one list that keeps each kind's own order."""
     order: list[str] = []
@@ -112,6 +126,15 @@ class World:
                     f"assets {', '.join(exposed)} have a sanctions_exposure, which has no effect: "
                     "the world has no [freeze] table naming the scenario whose onset freezes "
                     "sanctioned commerce (docs/CONFIG.md §5.2)"
+                )
+        if d["world"].get("regimes", "static") == "markov":
+            timed = [name for name, spec in d["scenarios"].items() if "onset" in spec]
+            if timed:
+                warn(
+                    f"scenarios {', '.join(timed)} have an onset, which has no effect with "
+                    "regimes = \"markov\": paths enter a regime by the [transitions] matrix "
+                    "(docs/CONFIG.md §3.4); remove them with with_params({"
+                    + ", ".join(f"'scenarios.{name}.onset': None" for name in timed) + "})"
                 )
 
     # ------------------------------------------------------------------ constructors
@@ -276,8 +299,9 @@ class World:
             ``{"scenarios.bear.potash_spot.theta": 520, "scenarios.bear.probability": 0.3, ...}``.
             Keyword arguments may use ``__`` for dots. A table (a dict) is merged key
             by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
-            keeps the bear's other potash parameters. A key cannot be removed, and a
-            path given twice is an error. A pandas Series indexed by path (a row of a
+            keeps the bear's other potash parameters. ``None`` removes a key or a whole
+            table (``{"scenarios.bull.onset": None}``), which must then be set; a path
+            given twice is an error. A pandas Series indexed by path (a row of a
             grid of parameters) is taken as that mapping. A value may be a NumPy
             scalar or array (an array is the list of its items), and a month
             (``world.start``) a date in it: ``pd.Timestamp("2026-03-01")``,
@@ -323,15 +347,21 @@ class World:
         # a correlation pair may be written either way round: "correlations.b.a" replaces the
         # pair stored as correlations.a.b (given both ways here, it is given twice)
         stored = d.get("correlations", {})
+        swapped = set()  # pairs found (and dropped) the other way round
         for key in list(leaves):
             parts = key.split(".")
             if len(parts) == 3 and parts[0] == "correlations" and parts[2] in stored:
                 row = stored[parts[2]]
-                if isinstance(row, dict) and row.pop(parts[1], None) is not None and not row:
-                    del stored[parts[2]]
+                if isinstance(row, dict) and row.pop(parts[1], None) is not None:
+                    swapped.add(key)
+                    if not row:
+                        del stored[parts[2]]
         created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
         for key, value in leaves.items():
             parts = key.split(".")
+            if value is None:
+                _remove(d, parts, found_swapped=key in swapped)
+                continue
             node: Any = d
             for i, part in enumerate(parts[:-1]):
                 nxt = node.get(part)
@@ -639,6 +669,8 @@ class World:
         ...     "transitions.base": {"base": 0.9, "bear": 0.1},
         ...     "transitions.bull": {"bull": 1.0},
         ...     "transitions.bear": {"bear": 0.5, "base": 0.5},
+        ...     "scenarios.bull.onset": None,  # Markov regimes have no onset
+        ...     "scenarios.bear.onset": None,
         ... })
         >>> markov.transitions.loc["base"].tolist()
         [0.9, 0.0, 0.1]
@@ -932,6 +964,7 @@ class World:
         _validate.late_onsets(self, h)
         with _progress.guard(_progress.display(progress)) as cb:
             raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
+        _validate.qmc_paths(q, n)
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
         out.__dict__["qmc"] = q

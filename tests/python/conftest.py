@@ -154,5 +154,7 @@ def markov_world(default_world: gs.World) -> gs.World:
             "transitions.bull.bear": 0.05,
             "transitions.bear.base": 0.05,
             "transitions.bear.bear": 0.95,
+            "scenarios.bull.onset": None,  # unused by Markov regimes
+            "scenarios.bear.onset": None,
         }
     )

@@ -164,6 +164,48 @@ def test_with_params_merges_a_table_into_the_one_at_its_path(default_world):
     assert default_world.with_params({"thresholds": {}}) == default_world
 
 
+def test_with_params_none_removes_a_key_or_a_table(default_world):
+    d = default_world.to_dict()
+    w = default_world.with_params({"scenarios.bear.potash_spot.lambda": None})
+    expected = {k: v for k, v in d["scenarios"]["bear"]["potash_spot"].items() if k != "lambda"}
+    assert w.to_dict()["scenarios"]["bear"]["potash_spot"] == expected
+    # the removed parameter is inherited from the base scenario again
+    assert w == gs.World.from_dict({**d, "scenarios": {**d["scenarios"], "bear": {
+        **d["scenarios"]["bear"], "potash_spot": expected}}})
+    # a correlation pair, named either way round; a row left empty goes with it
+    a, row = next((a, row) for a, row in d["correlations"].items() if len(row) == 1)
+    (b,) = row
+    for key in (f"correlations.{a}.{b}", f"correlations.{b}.{a}"):
+        w = default_world.with_params({key: None})
+        assert w.correlations.loc[a, b] == w.correlations.loc[b, a] == 0.0
+        assert a not in w.to_dict()["correlations"]
+    # a whole scenario, with the table that names it
+    with pytest.warns(UserWarning, match="sanctions_exposure, which has no effect"):
+        w = default_world.with_params(scenarios__bear=None, freeze=None, scenarios__base__probability=0.75)
+    assert w.scenario_names == ["base", "bull"] and "freeze" not in w.to_dict()
+    # converting to Markov regimes: the onsets go, and no warning is left
+    markov = {"world.regimes": "markov", **{f"transitions.{s}.{s}": 1.0 for s in d["scenarios"]}}
+    with pytest.warns(UserWarning, match="'scenarios.bull.onset': None, 'scenarios.bear.onset': None"):
+        default_world.with_params(markov)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        default_world.with_params({**markov, "scenarios.bull.onset": None, "scenarios.bear.onset": None})
+
+
+@pytest.mark.parametrize("path", ["scenarios.bull.nope", "scenarios.zzz.onset", "scenarios.base.onset",
+                                  "correlations.potash_spot.hk_equity"])
+def test_with_params_none_names_a_key_that_is_not_set(default_world, path):
+    with pytest.raises(gs.ConfigError, match="is not set in this world") as err:
+        default_world.with_params({path: None})
+    assert err.value.path == path
+
+
+def test_with_params_none_on_a_required_key_is_refused_by_validation(default_world):
+    with pytest.raises(gs.ConfigError, match="is required") as err:
+        default_world.with_params({"scenarios.bull.onset": None})
+    assert err.value.path == "scenarios.bull.onset"
+
+
 @pytest.mark.parametrize(
     "args, kwargs, path",
     [
@@ -718,6 +760,10 @@ def test_cli_is_reproducible_except_run_time():
     q = run_cli("--paths", "1024", "--seed", "5", "--horizon", "12", "--qmc")
     assert q.returncode == 0, q.stderr
     assert "Sobol QMC" in q.stdout and strip(q.stdout) != strip(c.stdout)
+    assert q.stderr == ""
+    q = run_cli("--paths", "1000", "--seed", "5", "--horizon", "12", "--qmc")
+    assert q.returncode == 0 and q.stderr.startswith(
+        "geoscenario: warning: --qmc with --paths 1000, not a power of two"), q.stderr
 
 
 def test_cli_config_file(default_world, tmp_path):

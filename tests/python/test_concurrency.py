@@ -21,7 +21,7 @@ import geoscenario as gs
 import geoscenario._core as core
 
 N_THREADS = 8
-N_PATHS = 4_000
+N_PATHS = 4_096
 
 
 def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:

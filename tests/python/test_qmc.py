@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -79,12 +81,29 @@ def test_qmc_is_unbiased_and_reproducible():
 
 def test_qmc_rejects_antithetic():
     with pytest.raises(gs.ConfigError, match="qmc"):
-        gs.World.default().simulate(1_000, qmc=True, antithetic=True)
+        gs.World.default().simulate(1_024, qmc=True, antithetic=True)
 
 
 def test_qmc_names_the_horizon_beyond_the_sobol_dimensions():
     world = gs.World.default()
     with pytest.raises(gs.ConfigError, match="at most 512 months") as err:
-        world.simulate(1_000, 1_200, qmc=True)
+        world.simulate(1_024, 1_200, qmc=True)
     assert err.value.path == "horizon_months"
     assert world.simulate(64, 512, qmc=True, progress=False).horizon_months == 512
+
+
+@pytest.mark.parametrize("n, near", [(1_000, "512 or 1024"), (3, "2 or 4"), (4_097, "4096 or 8192")])
+def test_qmc_warns_about_a_path_count_that_is_not_a_power_of_two(n, near):
+    world = gs.World.default()
+    with pytest.warns(UserWarning, match=f"qmc=True with n_paths={n}, not a power of two.* {near} paths"):
+        sim = world.simulate(n, 12, qmc=True, progress=False)
+    with pytest.warns(UserWarning, match=f"n_paths={n}, not a power of two"):
+        summary = world.simulate_summary(n, 12, qmc=True, progress=False)
+    assert sim.summary().equals(summary.table)  # still the same run, only warned about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        world.simulate(n, 12, qmc=False, progress=False)
+        world.simulate(1 << n.bit_length(), 12, qmc=True, progress=False)
+        world.simulate_summary(1 << n.bit_length(), 12, qmc=True, progress=False)
+        with pytest.raises(gs.ConfigError, match="antithetic"):  # an error, and no warning first
+            world.simulate(n, 12, qmc=True, antithetic=True, progress=False)

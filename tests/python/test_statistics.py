@@ -462,6 +462,39 @@ def test_markov_onset_jump_on_entering_regime():
     assert entries[:, -1].max() > 1
 
 
+def test_markov_onset_is_ignored_and_warned_about():
+    text = textwrap.dedent(
+        """
+        [world]
+        regimes = "markov"
+        [factors.x]
+        kind = "gbm"
+        unit = "i"
+        initial = 100.0
+        [scenarios.calm]
+        probability = 0.7
+        x = { g = 0.0, sigma = 0.2 }
+        [scenarios.crisis]
+        probability = 0.3
+        x = { g = -0.1, sigma = 0.4, onset_jump = -0.3 }
+        [transitions.calm]
+        calm = 0.9
+        crisis = 0.1
+        [transitions.crisis]
+        calm = 0.3
+        crisis = 0.7
+        """
+    )
+    plain = gs.World.from_toml(text)
+    with pytest.warns(UserWarning, match=r"scenarios crisis have an onset, which has no effect"):
+        timed = gs.World.from_toml(text.replace("probability = 0.3", "probability = 0.3\nonset = [5, 9]"))
+    assert timed.to_dict()["scenarios"]["crisis"]["onset"] == [5, 9]
+    a, b = plain.simulate(3_000, seed=4), timed.simulate(3_000, seed=4)
+    assert np.array_equal(a.regimes, b.regimes) and np.array_equal(a.paths("x"), b.paths("x"))
+    # regimes do change before month 5: the onset window would have forbidden that
+    assert np.any(a.regimes[:, 1:5] != a.regimes[:, :1])
+
+
 # ============================================================================ contract price
 CONTRACT_TOML = """
 [world]

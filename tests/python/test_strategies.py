@@ -83,6 +83,8 @@ def _eurobond_world(size: float | None = None, markov: bool = False) -> gs.World
         d["freeze"]["size"] = size
     if markov:
         d["world"]["regimes"] = "markov"
+        for s in ("bull", "bear"):  # Markov regimes have no onset
+            del d["scenarios"][s]["onset"]
         d["transitions"] = {"base": {"base": 0.8, "bull": 0.1, "bear": 0.1},
                             "bull": {"base": 0.2, "bull": 0.7, "bear": 0.1},
                             "bear": {"base": 0.3, "bull": 0.1, "bear": 0.6}}

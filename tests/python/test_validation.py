@@ -157,6 +157,8 @@ def test_markov_transition_probability_rules(v):
         "transitions.base.bear": 0.1,
         "transitions.bull.bull": 1.0,
         "transitions.bear.bear": 1.0,
+        "scenarios.bull.onset": None,  # Markov regimes have no onset
+        "scenarios.bear.onset": None,
     }
     DEFAULT.with_params(base)  # valid
     raises_at("transitions.base.bull", DEFAULT.with_params, {**base, "transitions.base.bull": v})
