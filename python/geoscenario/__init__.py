@@ -13,11 +13,9 @@ Examples
 ['mean', 'p_above', 'probability']
 """
 
-from __future__ import annotations
-
 from . import calibrate, data, distributed, stats
 from ._core import __version__
-from .backtest import BacktestResult, backtest
+from .backtest import BacktestResult, StressResult, backtest
 from .calibrate import CalibrationResult
 from .errors import (
     ConfigError,
@@ -53,6 +51,7 @@ __all__ = [
     "data",
     "CalibrationResult",
     "BacktestResult",
+    "StressResult",
     "__version__",
 ]
 
@@ -89,3 +88,8 @@ def __getattr__(name: str):  # lazy: plotting needs matplotlib, an optional extr
 
         return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'geoscenario' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names, the lazily imported ``plot`` among them."""
+    return sorted({*__all__, "plot"})

@@ -35,9 +35,12 @@ def levels(name: str, q: Any) -> np.ndarray:
         arr = np.asarray(q, dtype=object) if not isinstance(q, np.ndarray) or q.dtype.kind == "O" else q
     except (TypeError, ValueError):  # ragged nesting
         arr = np.array(np.nan)
-    if isinstance(arr, np.ma.MaskedArray) or (arr.dtype.kind == "O" and not all(is_real(v) for v in arr.flat)):
-        arr = np.array(np.nan)
-    elif arr.dtype.kind not in "iufO":  # strings, booleans, dates
+    if arr.dtype.kind == "O" and not isinstance(arr, np.ma.MaskedArray):
+        other = next((v for v in arr.flat if not is_real(v)), None)
+        if other is not None:  # say which value is not a number, rather than "out of [0, 1]"
+            raise invalid(name, f"must be levels in [0, 1], real numbers, got {q!r}: {other!r} is a "
+                                f"{type(other).__name__}")
+    if isinstance(arr, np.ma.MaskedArray) or arr.dtype.kind not in "iufO":  # strings, booleans, dates
         arr = np.array(np.nan)
     out = np.vectorize(to_float, otypes=[float])(arr) if arr.size else arr.astype(float)
     if not ((out >= 0) & (out <= 1)).all():  # NaN fails both

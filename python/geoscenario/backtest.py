@@ -330,6 +330,12 @@ def _schedule(
 
 
 # ============================================================================ results
+#: BacktestResult's pandas attributes, handed out as copies.
+_RESULT_TABLES = frozenset({"equity", "returns", "turnover", "costs", "positions", "weights", "cash", "metrics"})
+#: Whether a shallow copy is already independent of the original when edited.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write"))
+
+
 class BacktestResult:
     """Equity curve, returns, turnover, positions and metrics of a backtest.
 
@@ -389,6 +395,14 @@ class BacktestResult:
 
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
+
+    def __getattribute__(self, name: str) -> Any:
+        # the tables come out as copies (shallow under copy-on-write): editing one in place
+        # cannot leave the metrics, the repr or to_pandas describing different data
+        value = object.__getattribute__(self, name)
+        if name in _RESULT_TABLES:
+            return value.copy(deep=not _COPY_ON_WRITE)
+        return value
 
     @property
     def drawdown(self) -> pd.Series:
@@ -635,7 +649,11 @@ class StressResult:
 
 
     def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+        for key, value in kw.items():
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                value = value.view()  # a read-only view: the results cannot be edited by accident
+                value.setflags(write=False)
+            self.__dict__[key] = value
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
@@ -681,7 +699,7 @@ class StressResult:
             var, cvar = _core.var_cvar(np.ascontiguousarray(x, dtype=float),
                                        np.ascontiguousarray(w, dtype=float), alpha)
             rows[name] = {
-                "probability": float(w.sum()),
+                "probability": math.fsum(w),  # correctly rounded, as risk_table's
                 "mean_return": stats.weighted_mean(x, w),
                 "std": stats.weighted_std(x, w),
                 "q05": float(q[0]),

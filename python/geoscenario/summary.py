@@ -175,7 +175,10 @@ def check_alpha(alpha: float) -> float:
     A level below one half is refused rather than computed: it is almost always a tail
     probability (0.05) given where the level (0.95) was meant.
     """
-    if not _validate.is_real(alpha) or not 0.0 < _validate.to_float(alpha) < 1.0:
+    if not _validate.is_real(alpha):
+        raise invalid("alpha", f"must be a real number, the confidence level in [0.5, 1) (0.95 for the "
+                               f"worst 5%), got a {type(alpha).__name__}: {alpha!r}")
+    if not 0.0 < _validate.to_float(alpha) < 1.0:
         raise invalid("alpha", f"must be a confidence level in [0.5, 1) (0.95 for the worst 5%), got {alpha!r}")
     if alpha < 0.5:
         flipped = 1.0 - _validate.to_float(alpha)

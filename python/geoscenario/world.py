@@ -204,7 +204,16 @@ class World:
             text = source
         else:
             raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
-        return cls(_core.CoreWorld.from_toml(text))
+        try:
+            core = _core.CoreWorld.from_toml(text)
+        except ConfigError as e:
+            one_line = text is source and "\n" not in source
+            if one_line and ("/" in source or os.sep in source) and e.path == "config" and "not valid TOML" in str(e):
+                # one line with a path separator that is no TOML: a path with an "=" in it
+                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} "
+                                        f"{_not_a_file(Path(source))} ({e})") from None
+            raise
+        return cls(core)
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> World:
@@ -338,6 +347,12 @@ class World:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
             _leaves(key, value, leaves)
+        for key in leaves:  # a correlation pair is one entry, whichever way round it is named
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "correlations" and parts[1] < parts[2]:
+                other = f"correlations.{parts[2]}.{parts[1]}"
+                if other in leaves:
+                    raise invalid(key, f"this pair is given twice (also as {other!r})")
         for key in leaves:  # "a.b" set and "a.b.c" set: one would undo the other
             parts = key.split(".")
             for i in range(1, len(parts)):
@@ -643,11 +658,12 @@ class World:
         True
         """
         names = [name for name, kind in self.kinds.items() if kind in _SHOCKED_KINDS]
-        matrix = pd.DataFrame(np.eye(len(names)), index=pd.Index(names, name="factor"), columns=names)
+        at = {name: i for i, name in enumerate(names)}
+        r = np.eye(len(names))
         for a, row in self.to_dict().get("correlations", {}).items():
             for b, rho in row.items():
-                matrix.loc[a, b] = matrix.loc[b, a] = float(rho)
-        return matrix
+                r[at[a], at[b]] = r[at[b], at[a]] = float(rho)
+        return pd.DataFrame(r, index=pd.Index(names, name="factor"), columns=names)
 
     @property
     def transitions(self) -> pd.DataFrame | None:

@@ -217,6 +217,11 @@ def test_with_params_none_on_a_required_key_is_refused_by_validation(default_wor
          "scenarios.bear.potash_spot.theta"),
         ([{"world.horizon_months": 12, "world": {"horizon_months": 36}}], {}, "world.horizon_months"),
         ([{"scenarios.bear.potash_spot": {1: 2}}], {}, "scenarios.bear.potash_spot"),
+        # a correlation pair named both ways round, set or removed
+        ([{"correlations.potash_spot.global_equity": 0.1}], {"correlations__global_equity__potash_spot": 0.2},
+         "correlations.global_equity.potash_spot"),
+        ([{"correlations.potash_spot.global_equity": None, "correlations.global_equity.potash_spot": None}], {},
+         "correlations.global_equity.potash_spot"),
     ],
 )
 def test_with_params_refuses_a_path_given_twice(default_world, args, kwargs, path):
@@ -231,6 +236,16 @@ def test_with_params_refuses_overrides_that_are_not_a_mapping(default_world, ove
     with pytest.raises(gs.ConfigError) as err:
         default_world.with_params(overrides)
     assert err.value.path == "overrides"
+
+
+def test_the_package_lists_its_public_names():
+    names = dir(gs)
+    assert set(gs.__all__) <= set(names) and "plot" in names and "annotations" not in names
+    for name in gs.__all__:
+        assert getattr(gs, name) is not None
+    # what a public method returns is public too
+    assert gs.StressResult is type(gs.backtest(gs.data.equities_daily()[["ntr_adj_close"]], {"ntr_adj_close": 1.0})
+                                   .stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers"}, n_paths=100))
 
 
 # ============================================================================ world properties
@@ -830,6 +845,14 @@ def test_from_toml_path_with_equals_sign(default_world, tmp_path):
     f = tmp_path / "seed=1.toml"
     default_world.to_toml(f)
     assert gs.World.from_toml(str(f)) == default_world
+    # a missing file whose path has an "=" (and no .toml ending) is named as a path
+    missing = tmp_path / "a=1" / "thesis.cfg"
+    with pytest.raises(gs.ConfigError, match=r"is neither a TOML file nor TOML text: .*thesis.cfg' does not exist") as e:
+        gs.World.from_toml(str(missing))
+    assert e.value.path == "source"
+    with pytest.raises(gs.ConfigError, match="not valid TOML") as e:  # one line of bad TOML stays that
+        gs.World.from_toml("x = ")
+    assert e.value.path == "config"
 
 
 def test_scenario_named_all_is_rejected_or_distinguishable():

@@ -199,6 +199,20 @@ def test_result_objects(prices):
     assert res.metrics["max_drawdown"] == pytest.approx(res.drawdown.max(), rel=1e-12)
 
 
+def test_editing_a_result_table_does_not_change_the_result(prices):
+    res = gs.backtest(prices, ARB)
+    final, cagr = float(res.equity.iloc[-1]), float(res.metrics["cagr"])
+    with warnings.catch_warnings():  # pandas 3 warns that the edit is lost: that is the point
+        warnings.simplefilter("ignore")
+        equity = res.equity
+        equity.iloc[-1] = 999.0
+        res.weights.iloc[0, 0] = 7.0
+        res.metrics["cagr"] = 1.0
+    assert equity.iloc[-1] == 999.0  # the caller's copy did change
+    assert res.equity.iloc[-1] == res.to_pandas()["equity"].iloc[-1] == final
+    assert res.weights.iloc[0, 0] != 7.0 and res.metrics["cagr"] == cagr
+
+
 # ------------------------------------------------------------------ NaN and alignment rules
 def test_leading_nan_common_alignment_starts_at_the_shared_history(prices):
     px = prices.copy()
@@ -452,6 +466,13 @@ def test_stress_statistics_are_the_risk_table_of_the_same_book(prices, alpha):
     assert got.attrs["alpha"] == alpha and list(got.index) == list(ref.index)
     for col in ("probability", "mean_return", "std", "q05", "q50", "q95", "var", "cvar", "p_loss"):
         np.testing.assert_allclose(got[col], ref[col], rtol=1e-9, atol=1e-12, err_msg=col)
+    # the scenario probabilities are the exact (correctly rounded) sums of the weights, as there
+    assert got["probability"].tolist() == ref["probability"].tolist() == [
+        math.fsum(st.weights[st.scenario == k]) for k in range(3)] + [1.0]
+    # the P&L arrays are read-only, like a simulation's paths
+    for a in (st.pnl, st.pnl_value, st.weights, st.scenario):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 0
 
 
 def test_stress_charges_no_trading_costs(prices):

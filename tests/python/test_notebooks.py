@@ -94,6 +94,9 @@ QUOTED = {
         (r"moves the base θ from the note's 352 to about (\d+)",
          'world.to_dict()["scenarios"]["base"]["potash_spot"]["theta"]', 0),
         (r"a long-run level \(e\^E\[ln X\]\) of about (\d+)", 'fit.diffusion.params["theta"]', 0),
+        (r"the jump model's is about (\d+)% lower",
+         '100 * (1 - (fit_column(fit)["total vol (per √year)"] / fit_column(fit.diffusion)["total vol (per √year)"]) ** 2)',
+         0),
     ],
     "04_technology_transfer": [
         (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),

@@ -1133,6 +1133,18 @@ def test_quantile_levels_of_stats_follow_the_rule_for_numbers(q):
     raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0], [1.0, 1.0], Decimal("0.5"))
 
 
+@pytest.mark.parametrize("kind", ["Decimal", "complex", "str"])
+def test_a_level_that_is_no_real_number_is_called_that_not_out_of_range(kind):
+    from decimal import Decimal
+
+    v = {"Decimal": Decimal("0.95"), "complex": 0.95 + 0j, "str": "0.95"}[kind]
+    sim = gs.World.default().simulate(200, seed=1, progress=False)
+    err = raises_at("alpha", sim.risk_table, v)
+    assert "must be a real number" in str(err) and f"got a {kind}" in str(err), str(err)
+    err = raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0], [1.0, 1.0], [0.5, v])
+    assert "real numbers" in str(err) and f"is a {kind}" in str(err), str(err)
+
+
 def test_a_float32_level_is_the_decimal_it_prints_as_everywhere():
     x, w = np.linspace(0.0, 1.0, 101), np.ones(101)
     f32 = np.float32(0.05)
