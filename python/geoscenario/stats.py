@@ -8,7 +8,9 @@ masked arrays are refused too (their mask would be ignored): drop the masked
 entries from ``x`` and ``w`` alike before calling. Quantiles invert the weighted empirical
 distribution function: the q-quantile is the smallest sample x with
 F_w(x) >= q (NumPy's ``method="inverted_cdf"``), so they are exact sample
-values.
+values. F_w(x) >= q is tested with a relative tolerance of 1e-12, so that a level the
+weights reach exactly (0.5 of two equal halves) is not missed by the rounding of the
+cumulative sum; NumPy can then return the next sample value.
 
 Examples
 --------
