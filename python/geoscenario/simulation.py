@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -1046,13 +1047,26 @@ class Simulation:
         post = ""
         if self.posterior is not None:
             k = len(self.posterior["views"])
-            post = (f"; posterior of {k} view{'s' if k != 1 else ''} (relative entropy "
+            post = (f"{k} view{'s' if k != 1 else ''} (relative entropy "
                     f"{self.posterior['relative_entropy']:.3g}, {self.posterior['effective_scenarios']:,.0f} "
                     "effective scenarios)")
-        return (
+        kinds = self.world.kinds
+        groups = {"factors": [n for n in self._series if n in self.world.factors],
+                  "strategies": [n for n in self._series if kinds.get(n) == "strategy"]}
+        groups["derived"] = [n for n in self._series if n not in groups["factors"] + groups["strategies"]]
+
+        def field(label: str, text: str) -> str:  # "  label: text", wrapped at 100 columns
+            return textwrap.fill(text, width=100, initial_indent=f"  {label}: ", subsequent_indent=" " * (len(label) + 4),
+                                 break_long_words=False, break_on_hyphens=False)
+
+        lines = [
             f"Simulation(world={self.world.name!r}, {count(self.n_paths, 'path')} × {self.horizon_months} months, "
-            f"seed={self.seed}{flags}; scenarios: {scen}{post}; series: {', '.join(self._series)})"
-        )
+            f"seed={self.seed}{flags}",
+            field("scenarios", scen),
+            *([field("posterior", post)] if post else []),
+            *(field(label, ", ".join(groups[label])) for label in ("factors", "derived", "strategies") if groups[label]),
+        ]
+        return "\n".join(lines) + ")"
 
     def report(self) -> str:
         """The scenario report printed by ``python -m geoscenario``.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -641,10 +642,18 @@ def test_reprs(sim, default_world):
         "; no position)"
     )
     assert "qmc" not in s and "posterior" not in s and "posterior" not in repr(rw)
-    assert "seed=4, qmc;" in repr(default_world.simulate(64, 2, seed=4, qmc=True))
+    assert "seed=4, qmc\n" in repr(default_world.simulate(64, 2, seed=4, qmc=True))
     post = sim.with_views([gs.View.prob_above("potash_spot", 450, 0.3), gs.View.mean("bilateral_trade", 8.0)])
     entropy, effective = post.posterior["relative_entropy"], post.posterior["effective_scenarios"]
-    assert f"; posterior of 2 views (relative entropy {entropy:.3g}, {effective:,.0f} effective scenarios);" in repr(post)
+    assert f"\n  posterior: 2 views (relative entropy {entropy:.3g}, {effective:,.0f} effective scenarios)\n" in repr(post)
+    # one line per part, at most 100 columns, the series grouped by kind in the world's order
+    lines = s.splitlines()
+    assert max(map(len, lines)) <= 100 and lines[1].startswith("  scenarios: base 55%")
+    assert [ln.split(":")[0] for ln in lines if ln.startswith("  ") and not ln.startswith("   ")] == [
+        "  scenarios", "  factors", "  derived", "  strategies"]
+    assert "\n  derived: dislocation, discount\n" in s
+    named = re.sub(r"^\s+(factors|derived|strategies): ", "", "\n".join(lines[2:]), flags=re.M)
+    assert [t for t in re.split(r"[,\s]+", named.rstrip(")")) if t] == list(sim.units)
 
 
 def test_report_text(sim):

@@ -374,7 +374,7 @@ def test_views_added_to_a_posterior_all_hold_and_its_record_is_a_copy(sim5k):
     both = post.with_views([v2])
     # both views hold (pooling over the posterior alone would let the potash mean drift)
     assert abs(both.weights @ x - 450.0) < 1e-9 * 450 and abs(both.weights @ y - 9.5) < 1e-9 * 9.5
-    assert both.posterior["views"] == (v1, v2) and "posterior of 2 views" in repr(both)
+    assert both.posterior["views"] == (v1, v2) and "posterior: 2 views" in repr(both)
     np.testing.assert_array_equal(both.weights, sim5k.with_views([v1, v2]).weights)
     # an added view is numbered after the posterior's own
     with pytest.raises(gs.ConfigError) as err:
