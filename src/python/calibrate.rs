@@ -1,5 +1,5 @@
-//! Bindings of `crate::calibrate` and `crate::backtest`: read NumPy arrays as
-//! views, run the core without the GIL, hand results back without copies.
+//! Bindings of `crate::calibrate` and `crate::backtest`: copy the (small) NumPy
+//! inputs, run the core without the GIL, hand results back without copies.
 //! The pandas layer (`geoscenario/calibrate.py`, `backtest.py`) validates
 //! labels and dates; these functions only convert and delegate.
 
@@ -8,12 +8,15 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::to_pyerr;
+use super::input::owned2;
 use crate::backtest::{self, BacktestInput};
 use crate::calibrate::{self, JumpOptions};
 use crate::error::CoreError;
 
-fn contiguous<'a>(arr: &'a PyReadonlyArray1<'_, f64>, arg: &str) -> Result<&'a [f64], CoreError> {
+/// A copy of a contiguous 1-D input (read without the GIL: see `input`).
+fn contiguous(arr: &PyReadonlyArray1<'_, f64>, arg: &str) -> Result<Vec<f64>, CoreError> {
     arr.as_slice()
+        .map(<[f64]>::to_vec)
         .map_err(|_| CoreError::invalid(arg, "must be a contiguous float64 array"))
 }
 
@@ -62,9 +65,9 @@ pub fn calibrate_log_ou<'py>(
     }
     let fit = super::detached(py, || {
         if jumps {
-            calibrate::fit_log_ou_jumps(x, dt, &opts)
+            calibrate::fit_log_ou_jumps(&x, dt, &opts)
         } else {
-            calibrate::fit_log_ou(x, dt)
+            calibrate::fit_log_ou(&x, dt)
         }
     })
     .map_err(|e| to_pyerr(py, e))?;
@@ -95,7 +98,7 @@ pub fn calibrate_gbm_jumps<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = contiguous(&levels, "series").map_err(|e| to_pyerr(py, e))?;
     let fit =
-        super::detached(py, || calibrate::fit_gbm_jumps(x, dt, max_jumps, 40_000)).map_err(|e| to_pyerr(py, e))?;
+        super::detached(py, || calibrate::fit_gbm_jumps(&x, dt, max_jumps, 40_000)).map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);
     out.set_item("names", calibrate::GBM_PARAM_NAMES.to_vec())?;
     out.set_item("params", fit.params.to_vec())?;
@@ -115,8 +118,8 @@ pub fn calibrate_ols<'py>(
     x: PyReadonlyArray2<'py, f64>,
     nw_lags: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (yv, xv) = (y.as_array(), x.as_array());
-    let fit = super::detached(py, || calibrate::ols(yv, xv, nw_lags)).map_err(|e| to_pyerr(py, e))?;
+    let (yv, xv) = (owned2(&y), owned2(&x));
+    let fit = super::detached(py, || calibrate::ols(yv.view(), xv.view(), nw_lags)).map_err(|e| to_pyerr(py, e))?;
     let shape = (fit.m, fit.k);
     let arr = |v: Vec<f64>| ndarray::Array2::from_shape_vec(shape, v);
     let bad = |e: ndarray::ShapeError| to_pyerr(py, CoreError::Numerical(e.to_string()));
@@ -151,11 +154,12 @@ pub fn backtest_run<'py>(
     cost_bps: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let cost = contiguous(&cost_bps, "cost_bps").map_err(|e| to_pyerr(py, e))?;
+    let (prices, targets) = (owned2(&prices), owned2(&targets));
     let input = BacktestInput {
-        prices: prices.as_array(),
+        prices: prices.view(),
         rebalance: &rebalance,
-        targets: targets.as_array(),
-        cost_bps: cost,
+        targets: targets.view(),
+        cost_bps: &cost,
     };
     let res = super::detached(py, || backtest::run(&input)).map_err(|e| to_pyerr(py, e))?;
     let out = PyDict::new(py);

@@ -4,6 +4,7 @@
 mod calibrate;
 mod convert;
 mod errors;
+mod input;
 mod risk;
 mod summary;
 
@@ -139,15 +140,25 @@ impl OutputBuffer {
     /// A read-write `shape` array over `data`, owned by a new `OutputBuffer`.
     fn into_array<'py>(
         py: Python<'py>,
-        data: Vec<f64>,
+        mut data: Vec<f64>,
         shape: (usize, usize),
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        if shape.0.checked_mul(shape.1) != Some(data.len()) {
+            return Err(to_pyerr(
+                py,
+                crate::CoreError::Numerical(format!("{} values cannot take the shape {shape:?}", data.len())),
+            ));
+        }
+        // NumPy may write through the array: its pointer comes from a mutable borrow,
+        // taken before `data` moves into the owner (a move leaves the heap block in place)
+        let ptr = data.as_mut_ptr();
         let owner = Bound::new(py, OutputBuffer { data })?;
-        let view = ndarray::ArrayView2::from_shape(shape, &owner.get().data[..])
-            .map_err(|e| to_pyerr(py, crate::CoreError::Numerical(e.to_string())))?;
-        // SAFETY: the array's base is `owner`, which holds `data` unchanged (the
-        // class is frozen and never reallocates it) until it is dropped, and it
-        // is dropped only after the array and all its views.
+        // SAFETY: `ptr` addresses the `shape.0 · shape.1` values of the buffer `owner`
+        // holds (checked above; a Vec's length fits an isize), which nothing else reads
+        // or writes while the array lives: the class is frozen, never reallocates its
+        // buffer, and is dropped only after the array and all its views.
+        let view = unsafe { ndarray::ArrayView2::from_shape_ptr(shape, ptr.cast_const()) };
+        // SAFETY: as above; the array's base is `owner`.
         Ok(unsafe { numpy::PyArray2::borrow_from_array(&view, owner.clone().into_any()) })
     }
 }

@@ -2,38 +2,19 @@
 //! allocation: check array layouts, borrow the data, run the core without the
 //! GIL and hand results to NumPy.
 
-use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use std::borrow::Cow;
+
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::to_pyerr;
+use super::input::{slice1, slice2};
 use super::run_interruptible;
 use crate::allocation::{self, Objective};
 use crate::engine::Control;
 use crate::error::CoreError;
 use crate::{risk, views};
-
-/// The data of a 1-D array argument.
-fn slice1<'a, T: Element>(a: &'a PyReadonlyArray1<'_, T>, name: &str) -> Result<&'a [T], CoreError> {
-    a.as_slice()
-        .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))
-}
-
-/// The data and shape of a 2-D array argument, which must be C-contiguous.
-fn slice2<'a, T: Element>(a: &'a PyReadonlyArray2<'_, T>, name: &str) -> Result<(&'a [T], usize, usize), CoreError> {
-    let shape = a.shape();
-    let (rows, cols) = (shape[0], shape[1]);
-    if !a.is_c_contiguous() {
-        return Err(CoreError::invalid(
-            name,
-            "must be a C-contiguous 2-D array (use numpy.ascontiguousarray)",
-        ));
-    }
-    let data = a
-        .as_slice()
-        .map_err(|_| CoreError::invalid(name, "must be a C-contiguous 2-D array"))?;
-    Ok((data, rows, cols))
-}
 
 fn matrix<'py>(py: Python<'py>, data: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
     ndarray::Array2::from_shape_vec((rows, cols), data)
@@ -59,8 +40,8 @@ pub fn risk_table<'py>(
     let (pnl, _, s) = slice2(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
     let scen = slice1(&scenario, "scenario").map_err(|e| to_pyerr(py, e))?;
-    let tables =
-        super::detached(py, || risk::risk_tables(pnl, s, w, scen, n_scenarios, alpha)).map_err(|e| to_pyerr(py, e))?;
+    let tables = super::detached(py, || risk::risk_tables(&pnl, s, &w, &scen, n_scenarios, alpha))
+        .map_err(|e| to_pyerr(py, e))?;
     let rows: Vec<(usize, &risk::RiskRow)> = tables
         .iter()
         .enumerate()
@@ -111,7 +92,7 @@ pub fn var_cvar(
 ) -> PyResult<(f64, f64)> {
     let x = slice1(&pnl, "pnl").map_err(|e| to_pyerr(py, e))?;
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
-    super::detached(py, || risk::var_cvar(x, w, alpha)).map_err(|e| to_pyerr(py, e))
+    super::detached(py, || risk::var_cvar(&x, &w, alpha)).map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.
@@ -121,18 +102,20 @@ pub fn max_drawdown<'py>(
     nav: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
     let (data, n, t) = slice2(&nav, "nav").map_err(|e| to_pyerr(py, e))?;
-    let dd = super::detached(py, || risk::max_drawdown_rows(data, n, t)).map_err(|e| to_pyerr(py, e))?;
+    let dd = super::detached(py, || risk::max_drawdown_rows(&data, n, t)).map_err(|e| to_pyerr(py, e))?;
     Ok(dd.into_pyarray(py))
 }
 
 /// Views as (data, rows) with the shape rules `(len(b), n)`.
+type Block<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>);
+
 fn view_block<'a>(
     a: &'a PyReadonlyArray2<'_, f64>,
     b: &'a PyReadonlyArray1<'_, f64>,
     n: usize,
     a_name: &str,
     b_name: &str,
-) -> Result<(&'a [f64], &'a [f64]), CoreError> {
+) -> Result<Block<'a>, CoreError> {
     let bs = slice1(b, b_name)?;
     let (data, rows, cols) = slice2(a, a_name)?;
     if rows != bs.len() || (rows > 0 && cols != n) {
@@ -147,8 +130,8 @@ fn view_block<'a>(
 /// Entropy pooling: the posterior closest to `prior` in relative entropy with
 /// `a_eq @ q = b_eq` and `a_ie @ q <= b_ie` (`a_*` of shape (k, n)). Returns a
 /// dict: q, relative_entropy, effective_scenarios, iterations, converged,
-/// multipliers (equality views first). Runs without the GIL on the arrays as
-/// they are (no copy); Ctrl-C stops it with KeyboardInterrupt; `progress` (if
+/// multipliers (equality views first). Runs without the GIL on copies of the
+/// arrays (see `input`); Ctrl-C stops it with KeyboardInterrupt; `progress` (if
 /// given) is called as `progress(newton_iterations_done, max_iter)` about ten
 /// times a second.
 #[pyfunction]
@@ -170,7 +153,7 @@ pub fn entropy_pooling<'py>(
     let (ai, bi) = view_block(&a_ie, &b_ie, p.len(), "a_ie", "b_ie").map_err(|e| to_pyerr(py, e))?;
     let control = Control::default();
     let post = run_interruptible(py, &control, max_iter as u64, progress.as_ref(), || {
-        views::entropy_pooling(p, ae, be, ai, bi, max_iter, tol, &control)
+        views::entropy_pooling(&p, &ae, &be, &ai, &bi, max_iter, tol, &control)
     })?;
     let out = PyDict::new(py);
     out.set_item("q", post.q.into_pyarray(py))?;
@@ -225,7 +208,7 @@ pub fn mean_cvar<'py>(
     };
     let control = Control::default();
     let a = run_interruptible(py, &control, 1, None, || {
-        allocation::mean_cvar(r, m, w, alpha, objective, &control)
+        allocation::mean_cvar(&r, m, &w, alpha, objective, &control)
     })?;
     allocation_dict(py, a)
 }
@@ -250,7 +233,7 @@ pub fn efficient_frontier<'py>(
     let w = slice1(&weights, "weights").map_err(|e| to_pyerr(py, e))?;
     let control = Control::default();
     let pts = run_interruptible(py, &control, n_points as u64, progress.as_ref(), || {
-        allocation::efficient_frontier(r, m, w, alpha, n_points, &control)
+        allocation::efficient_frontier(&r, m, &w, alpha, n_points, &control)
     })?;
     let col = |f: fn(&allocation::FrontierPoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
     let out = PyDict::new(py);

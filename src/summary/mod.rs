@@ -40,6 +40,41 @@ use quantile::{cdf, key, target, unkey};
 /// it, windows are cut finer first.
 const COLLECT_BUDGET: u64 = 1 << 22;
 
+/// Copies of the first pass's histograms alive at its peak: the accumulator, its
+/// bytes, the Python bytes object, the copy read back, the merged partial and slack.
+const HIST_COPIES: u128 = 6;
+
+/// At most this many bytes of reduced values per wave of chunks (a wave of 64 chunks
+/// keeps the threads busy; fewer chunks keep memory bounded with many series).
+const WAVE_BYTES: usize = 256 << 20;
+
+/// Paths per wave: whole chunks, at most 64 of them, their values within [`WAVE_BYTES`].
+/// Chunks are absorbed in path order whatever the wave, so results do not depend on it.
+fn wave_paths(chunk: usize, reducers: usize) -> u64 {
+    let per_chunk = chunk * reducers.max(1) * std::mem::size_of::<f64>();
+    (chunk * (WAVE_BYTES / per_chunk).clamp(1, 64)) as u64
+}
+
+/// Refuse a summary whose histograms (a count per bin, series and scenario) and
+/// waves of values would not fit in the memory available, before any work.
+fn check_memory(model: &Model, spec: &SummarySpec) -> Result<()> {
+    let (j, k) = (spec.reducers.len(), model.n_scenarios);
+    let hist = (j * k * FIRST_BINS * std::mem::size_of::<u64>()) as u128;
+    let needed = HIST_COPIES * hist + WAVE_BYTES as u128;
+    match crate::engine::buffer::available_memory() {
+        Some(avail) if needed > avail => Err(CoreError::Resource {
+            what: format!(
+                "a summary of {j} series over {k} scenarios ({} of histograms per copy; summarise fewer \
+                 series per call)",
+                crate::error::human_bytes(hist)
+            ),
+            needed: crate::error::human_bytes(needed),
+            limit: format!("{} available", crate::error::human_bytes(avail)),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// One summarised quantity: v = a + b·x with x series `output` at the summary month,
 /// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1);
 /// with `drawdown`, x is instead that NAV's maximum drawdown over months 0 to the
@@ -124,6 +159,7 @@ pub struct Target {
     pub group: Option<usize>,
     pub level: f64,
     pub window: Window,
+    /// Per scenario, the values below the window (kept for the group's scenarios only).
     pub below: Vec<u64>,
     pub inside: u64,
 }
@@ -682,7 +718,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
         let chunk = req.chunk_paths.min(1 << 14);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
-        let wave = 64 * chunk as u64;
+        let wave = wave_paths(chunk, spec.reducers.len());
         let mut wave_start = req.start;
         while wave_start < req.end {
             let wave_end = (wave_start + wave).min(req.end);
@@ -822,8 +858,17 @@ pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
         if r.thresholds.iter().any(|c| c.is_nan()) {
             return Err(CoreError::invalid("thresholds", "must not be NaN"));
         }
+        if !(r.a.is_finite() && r.b.is_finite()) {
+            return Err(CoreError::invalid(
+                "series",
+                format!(
+                    "{:?}: a and b of v = a + b·x must be finite, got {} and {}",
+                    r.name, r.a, r.b
+                ),
+            ));
+        }
     }
-    Ok(())
+    check_memory(model, spec)
 }
 
 /// A pass must fit `spec`: a grid per reducer, or targets naming reducers of
@@ -906,7 +951,11 @@ impl SimRequest {
 /// The first of `bins` histogram bins (counts `hist(scenario, bin)`) after
 /// which the group's CDF, starting from the counts below the target's
 /// window, reaches the target level; the counts below that bin, and the
-/// number of values in it.
+/// number of values in it (of every scenario).
+///
+/// Only the counts of the group's scenarios are carried (those of a scenario's
+/// own row: one), since the others do not enter its CDF: the scan costs one
+/// addition per bin for a scenario, not one per scenario.
 fn first_bin_reaching(
     p: &[f64],
     n: &[u64],
@@ -915,16 +964,20 @@ fn first_bin_reaching(
     hist: impl Fn(usize, usize) -> u64,
 ) -> (usize, Vec<u64>, u64) {
     let tau = target(p, n, t.level, t.group);
+    let members: Vec<usize> = match t.group {
+        Some(g) => vec![g],
+        None => (0..p.len()).collect(),
+    };
     let mut counts = t.below.clone();
-    let mut before = counts.clone();
     for b in 0..bins {
-        before.clone_from(&counts);
-        for (k, c) in counts.iter_mut().enumerate() {
-            *c += hist(k, b);
+        for &k in &members {
+            counts[k] += hist(k, b);
         }
         if cdf(p, n, &counts, t.group) >= tau || b == bins - 1 {
-            let inside = counts.iter().sum::<u64>() - before.iter().sum::<u64>();
-            return (b, before, inside);
+            for &k in &members {
+                counts[k] -= hist(k, b);
+            }
+            return (b, counts, (0..p.len()).map(|k| hist(k, b)).sum());
         }
     }
     unreachable!("a histogram has at least one bin")
@@ -1349,5 +1402,106 @@ mod tests {
         assert_eq!(a.hist[7], 3u64 << 32);
         let back = Partial::from_bytes(&a.to_bytes()).unwrap();
         assert_eq!(back.hist, a.hist);
+    }
+
+    /// The scan as first written: every scenario's counts carried through every bin.
+    fn first_bin_reaching_by_every_count(
+        p: &[f64],
+        n: &[u64],
+        t: &Target,
+        bins: usize,
+        hist: impl Fn(usize, usize) -> u64,
+    ) -> (usize, Vec<u64>, u64) {
+        let tau = target(p, n, t.level, t.group);
+        let mut counts = t.below.clone();
+        for b in 0..bins {
+            let before = counts.clone();
+            for (k, c) in counts.iter_mut().enumerate() {
+                *c += hist(k, b);
+            }
+            if cdf(p, n, &counts, t.group) >= tau || b == bins - 1 {
+                return (
+                    b,
+                    before.clone(),
+                    counts.iter().sum::<u64>() - before.iter().sum::<u64>(),
+                );
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn the_bin_scan_finds_what_carrying_every_scenarios_counts_finds() {
+        // sparse random histograms over 5 scenarios (one empty), every level and group
+        let (k_n, bins) = (5, 300);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let hist: Vec<u64> = (0..k_n * bins)
+            .map(|i| {
+                if i / bins == 3 || next() % 3 != 0 {
+                    0
+                } else {
+                    next() % 50
+                }
+            })
+            .collect();
+        let n: Vec<u64> = (0..k_n)
+            .map(|k| hist[k * bins..(k + 1) * bins].iter().sum::<u64>() + 4)
+            .collect();
+        let p = [0.4, 0.1, 0.25, 0.0, 0.25];
+        let at = |k: usize, b: usize| hist[k * bins + b];
+        for group in (0..k_n).map(Some).chain([None]) {
+            for level in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0] {
+                let t = Target {
+                    reducer: 0,
+                    group,
+                    level,
+                    window: (0, 0),
+                    below: vec![1, 0, 2, 0, 1],
+                    inside: 0,
+                };
+                let (b0, below0, inside0) = first_bin_reaching_by_every_count(&p, &n, &t, bins, at);
+                let (b1, below1, inside1) = first_bin_reaching(&p, &n, &t, bins, at);
+                assert_eq!((b1, inside1), (b0, inside0), "{group:?} {level}");
+                // the counts that enter the group's CDF, which is all the later passes read
+                let members: Vec<usize> = (0..k_n).filter(|&k| group.is_none_or(|g| g == k)).collect();
+                for &k in &members {
+                    assert_eq!(below1[k], below0[k], "{group:?} {level} {k}");
+                }
+                assert_eq!(
+                    cdf(&p, &n, &below1, group).to_bits(),
+                    cdf(&p, &n, &below0, group).to_bits()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn waves_hold_whole_chunks_within_their_byte_budget() {
+        assert_eq!(wave_paths(16_384, 17), 64 * 16_384); // the report's series: 64 chunks
+        let w = wave_paths(16_384, 300);
+        assert!(w.is_multiple_of(16_384) && (1..64).contains(&(w / 16_384)));
+        assert!(w as usize * 300 * 8 <= WAVE_BYTES);
+        assert_eq!(wave_paths(16_384, 1 << 20), 16_384); // at least one chunk
+        assert_eq!(wave_paths(7, 0), 64 * 7);
+    }
+
+    #[test]
+    fn a_cdf_of_one_scenario_has_the_bits_of_the_sum_over_all() {
+        let (p, n, c) = ([0.3, 0.45, 0.25], [7u64, 3, 0], [2u64, 1, 0]);
+        for g in 0..3 {
+            let mut sum = 0.0;
+            for k in 0..3 {
+                if n[k] > 0 && k == g {
+                    sum += p[k] * c[k] as f64 / n[k] as f64;
+                }
+            }
+            assert_eq!(cdf(&p, &n, &c, Some(g)).to_bits(), sum.to_bits());
+        }
     }
 }

@@ -190,3 +190,47 @@ def test_a_long_table_beyond_an_address_space_limit_is_a_resource_error():
     out = subprocess.run([sys.executable, "-c", LIMITED_CHILD], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "refused: 100,000 paths × 25 months × 17 series as a long table: needs 0.43 GiB" in out.stdout
+
+
+def _many_scenarios(k: int) -> gs.World:
+    """One GBM factor, one asset and one strategy under ``k`` equally likely scenarios."""
+    scenarios = {f"s{i}": {"probability": 1.0 / k, "x": {"g": 0.01 * i, "sigma": 0.2}} for i in range(k)}
+    for i in range(1, k):
+        scenarios[f"s{i}"]["onset"] = [1, 6]
+    return gs.World.from_dict({
+        "world": {"name": "many", "horizon_months": 6},
+        "factors": {"x": {"kind": "gbm", "unit": "index", "initial": 100.0}},
+        "scenarios": scenarios,
+        "assets": {"a": {"betas": {"x": 1.0}}},
+        "strategies": {"long": {"weights": {"a": 1.0}}},
+    })
+
+
+def test_a_summary_whose_histograms_do_not_fit_is_refused_before_any_work():
+    # the first pass keeps a histogram per series and scenario (65,538 counts each),
+    # copied on its way through the merge: 1,000 mixes over 64 scenarios need about
+    # 200 GB, which is refused with the size instead of ending in the OOM killer
+    world = _many_scenarios(64)
+    hist = 1_001 * 64 * 65_538 * 8
+    needed = 6 * hist + (256 << 20)
+    available = _core.available_memory()
+    if available is None or needed <= available:
+        pytest.skip(f"this machine has {available} bytes available, more than the {needed} to refuse")
+    mixes = {f"m{i}": {"long": 1.0 + i / 1000} for i in range(1_000)}
+    with pytest.raises(gs.ResourceError, match=r"a summary of \d+ series over 64 scenarios .*summarise fewer"):
+        world.simulate_summary(1_000, series="long", mixes=mixes, progress=False)
+    # a modest request of the same world runs
+    assert world.simulate_summary(1_000, series="long", progress=False).table.shape[0] == 65
+
+
+def test_a_summary_of_many_series_streams_in_smaller_waves_with_the_same_bits():
+    # 100 mixes, 300 summarised values per path: a wave of 64 chunks of 16,384 paths
+    # would hold 2.5 GB of them, so a wave holds 6 chunks (256 MB); the chunks are
+    # absorbed in path order all the same
+    world = gs.World.default()
+    mixes = {f"m{i}": {"commodities_arbitrage": 0.5, "technology_transfer": i / 100} for i in range(100)}
+    n = 6 * 16_384 + 77  # two waves, the second partial
+    streamed = world.simulate_summary(n, seed=4, series=[], mixes=mixes, progress=False)
+    some = {name: mixes[name] for name in ("m0", "m37", "m99")}
+    materialised = world.simulate(n, seed=4, progress=False).risk_table(0.95, [], mixes=some)
+    assert streamed.risk.loc[list(some)].equals(materialised)

@@ -240,3 +240,91 @@ def test_gil_is_released_during_long_calls(default_world, what):
     if seconds < 0.2:
         pytest.skip(f"{what} finished in {seconds:.3f} s: too quick to observe")
     assert ticks >= 3, f"{what}: no Python thread ran during the middle of a {seconds:.2f} s call"
+
+
+# ------------------------------------------------------------------ inputs written meanwhile
+class _Writer:
+    """A thread that keeps writing ``a few values`` of an array until stopped."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        self.stop = False
+        self.thread = threading.Thread(target=self._loop, args=(write,), daemon=True)
+
+    def _loop(self, write: Callable[[], None]) -> None:
+        while not self.stop:
+            write()
+
+    def __enter__(self) -> _Writer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop = True
+        self.thread.join()
+
+
+def _calls_for(seconds: float, call: Callable[[], Any]) -> list[Any]:
+    """The outcomes (a result, or the exception's type name) of ``call`` repeated for ``seconds``."""
+    out: list[Any] = []
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds or len(out) < 5:
+        try:
+            out.append(call())
+        except BaseException as e:  # a PanicException is not an Exception
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            out.append(type(e).__name__)
+    return out
+
+
+def test_an_input_written_by_another_thread_during_a_call_is_read_as_one_snapshot():
+    # the engine reads inputs without the GIL: it must read a copy taken with the GIL
+    # held, so that each call sees the array either before or after a write (of one
+    # element: atomic under the GIL, where NumPy may release it in the middle of a
+    # block). Entropy pooling reads its view matrix in every Newton step: read in
+    # place, a value that changes between steps gives neither posterior
+    n = 400_000
+    rng = np.random.default_rng(1)
+    prior, a, b = np.full(n, 1.0 / n), rng.standard_normal((1, n)), np.array([0.3])
+    none, no_b = np.zeros((0, n)), np.zeros(0)
+    k, orig = 7, float(a[0, 7])
+
+    def posterior() -> bytes:
+        return core.entropy_pooling(prior, a, b, none, no_b)["q"].tobytes()
+
+    def flip() -> None:
+        a[0, k] = 50.0
+        a[0, k] = orig
+
+    ref = posterior()
+    a[0, k] = 50.0
+    flipped = posterior()
+    a[0, k] = orig
+    assert ref != flipped
+    with _Writer(flip):
+        seen = _calls_for(1.5, posterior)
+    assert sum(s not in (ref, flipped) for s in seen) == 0, f"{len(seen)} calls"
+    # a scenario index checked once and then used: out of range while the check ran
+    # after it, it must give the check's error, not a panic
+    n = 1_000_000
+    pnl, w, scen = rng.standard_normal((n, 1)), np.ones(n), np.zeros(n, dtype=np.int64)
+
+    def bad_index() -> None:
+        scen[-1] = 1_000_000_000
+        scen[-1] = 0
+
+    with _Writer(bad_index):
+        seen = _calls_for(1.5, lambda: core.risk_table(pnl, w, scen, 2, 0.95))
+    assert all(isinstance(s, dict) or s == "ConfigError" for s in seen), {s for s in seen if isinstance(s, str)}
+
+
+def test_a_simulations_own_arrays_are_read_in_place():
+    # the engine's output arrays cannot be written from Python: the risk functions
+    # read them without a copy, and what they compute is the same either way
+    sim = gs.World.default().simulate(20_000, seed=3, progress=False)
+    nav = sim.paths("commodities_arbitrage")
+    with pytest.raises(ValueError, match="read-only"):
+        nav[0, 0] = 0.0
+    assert np.array_equal(core.max_drawdown(nav), core.max_drawdown(nav.copy()))
+    x = nav[:, -1] - 1.0
+    assert core.var_cvar(x, np.asarray(sim.weights), 0.95) == core.var_cvar(x.copy(), sim.weights.copy(), 0.95)

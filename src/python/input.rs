@@ -1,0 +1,85 @@
+//! Input arrays as the engine reads them with the GIL released.
+//!
+//! While the engine runs without the GIL, another Python thread may write a
+//! NumPy array it reads, and Rust assumes that borrowed data does not change (a
+//! value checked once is the value used). So an input is borrowed only when no
+//! Python code can write its memory: read-only arrays all the way down to an
+//! engine output buffer ([`super::OutputBuffer`]), whose arrays cannot be made
+//! writable again. A simulation's arrays are read this way, without a copy;
+//! any other input is copied first.
+
+use std::borrow::Cow;
+
+use numpy::{Element, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::error::CoreError;
+
+/// Whether no Python code can write the memory of `array`: every array on its
+/// chain of bases is read-only, and the chain ends at an engine output buffer.
+fn unwritable(array: &Bound<'_, PyAny>) -> bool {
+    let mut obj = array.clone();
+    // (a chain of views is short; the bound only guards against a cycle)
+    for _ in 0..1024 {
+        if obj.is_instance_of::<super::OutputBuffer>() {
+            return true;
+        }
+        let writeable = obj
+            .getattr("flags")
+            .and_then(|f| f.getattr("writeable"))
+            .and_then(|w| w.extract::<bool>());
+        if !matches!(writeable, Ok(false)) {
+            return false;
+        }
+        match obj.getattr("base") {
+            Ok(base) if !base.is_none() => obj = base,
+            // an array that owns its memory can be made writable again
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// `data`, borrowed if `array` cannot be written from Python, else a copy.
+fn settled<'a, T: Element + Copy>(array: &Bound<'_, PyAny>, data: &'a [T]) -> Cow<'a, [T]> {
+    if unwritable(array) {
+        Cow::Borrowed(data)
+    } else {
+        Cow::Owned(data.to_vec())
+    }
+}
+
+/// The data of a contiguous 1-D array argument named `name`.
+pub(crate) fn slice1<'a, T: Element + Copy>(
+    a: &'a PyReadonlyArray1<'_, T>,
+    name: &str,
+) -> Result<Cow<'a, [T]>, CoreError> {
+    let data = a
+        .as_slice()
+        .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))?;
+    Ok(settled(a.as_any(), data))
+}
+
+/// The data and shape of a 2-D array argument named `name`, which must be C-contiguous.
+pub(crate) fn slice2<'a, T: Element + Copy>(
+    a: &'a PyReadonlyArray2<'_, T>,
+    name: &str,
+) -> Result<(Cow<'a, [T]>, usize, usize), CoreError> {
+    let shape = a.shape();
+    let (rows, cols) = (shape[0], shape[1]);
+    if !a.is_c_contiguous() {
+        return Err(CoreError::invalid(
+            name,
+            "must be a C-contiguous 2-D array (use numpy.ascontiguousarray)",
+        ));
+    }
+    let data = a
+        .as_slice()
+        .map_err(|_| CoreError::invalid(name, "must be a C-contiguous 2-D array"))?;
+    Ok((settled(a.as_any(), data), rows, cols))
+}
+
+/// A copy of a 2-D array argument in any layout (the small inputs of a fit or a backtest).
+pub(crate) fn owned2(a: &PyReadonlyArray2<'_, f64>) -> ndarray::Array2<f64> {
+    a.as_array().to_owned()
+}
