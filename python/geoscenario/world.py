@@ -207,11 +207,11 @@ class World:
         try:
             core = _core.CoreWorld.from_toml(text)
         except ConfigError as e:
-            one_line = text is source and "\n" not in source
-            if one_line and ("/" in source or os.sep in source) and e.path == "config" and "not valid TOML" in str(e):
+            one_line = text is source and "\n" not in text
+            if one_line and ("/" in text or os.sep in text) and e.path == "config" and "not valid TOML" in str(e):
                 # one line with a path separator that is no TOML: a path with an "=" in it
-                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} "
-                                        f"{_not_a_file(Path(source))} ({e})") from None
+                raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(text))} "
+                                        f"{_not_a_file(Path(text))} ({e})") from None
             raise
         return cls(core)
 
