@@ -36,10 +36,10 @@ def levels(name: str, q: Any) -> np.ndarray:
     except (TypeError, ValueError):  # ragged nesting
         arr = np.array(np.nan)
     if arr.dtype.kind == "O" and not isinstance(arr, np.ma.MaskedArray):
-        other = next((v for v in arr.flat if not is_real(v)), None)
-        if other is not None:  # say which value is not a number, rather than "out of [0, 1]"
-            raise invalid(name, f"must be levels in [0, 1], real numbers, got {q!r}: {other!r} is a "
-                                f"{type(other).__name__}")
+        others = [v for v in arr.flat if not is_real(v)][:1]
+        if others:  # say which value is not a number, rather than "out of [0, 1]"
+            raise invalid(name, f"must be levels in [0, 1], real numbers, got {q!r}: {others[0]!r} is a "
+                                f"{type(others[0]).__name__}")
     if isinstance(arr, np.ma.MaskedArray) or arr.dtype.kind not in "iufO":  # strings, booleans, dates
         arr = np.array(np.nan)
     out = np.vectorize(to_float, otypes=[float])(arr) if arr.size else arr.astype(float)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -332,8 +333,12 @@ def _schedule(
 # ============================================================================ results
 #: BacktestResult's pandas attributes, handed out as copies.
 _RESULT_TABLES = frozenset({"equity", "returns", "turnover", "costs", "positions", "weights", "cash", "metrics"})
-#: Whether a shallow copy is already independent of the original when edited.
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write"))
+
+
+def _copy_on_write() -> bool:
+    """Whether pandas enforces copy-on-write, so that a shallow copy edited leaves the
+    original alone (pandas 3, or ``mode.copy_on_write = True``; not its ``"warn"`` mode)."""
+    return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
 
 
 class BacktestResult:
@@ -401,7 +406,7 @@ class BacktestResult:
         # cannot leave the metrics, the repr or to_pandas describing different data
         value = object.__getattribute__(self, name)
         if name in _RESULT_TABLES:
-            return value.copy(deep=not _COPY_ON_WRITE)
+            return value.copy(deep=not _copy_on_write())
         return value
 
     @property
@@ -573,7 +578,9 @@ class BacktestResult:
         # each asset's growth, free of the strategy's and of the asset's own trading costs
         free = world.with_params({f"assets.{a}.cost_bps": 0.0 for a in per_asset})
         w2 = free.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
-        sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)
+        with warnings.catch_warnings():  # a QMC path count was warned about when `scenarios` ran
+            warnings.filterwarnings("ignore", "qmc=True with n_paths", UserWarning)
+            sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)
         if probs is not None and path_weights is None:
             sim = sim.reweight(probs)
         growth = {a: sim.paths(names[a]) for a in per_asset}
@@ -649,10 +656,15 @@ class StressResult:
 
 
     def __init__(self, **kw: Any) -> None:
-        for key, value in kw.items():
+        self.__setstate__(kw)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # read-only arrays, as a simulation's, also when unpickled or deep-copied
+        for key, value in state.items():
             if isinstance(value, np.ndarray) and value.flags.writeable:
-                value = value.view()  # a read-only view: the results cannot be edited by accident
-                value.setflags(write=False)
+                if not value.flags.owndata:
+                    value = value.copy()  # not a view that its writable base could change
+                value.flags.writeable = False
             self.__dict__[key] = value
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:

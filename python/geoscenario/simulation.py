@@ -1055,16 +1055,20 @@ class Simulation:
                   "strategies": [n for n in self._series if kinds.get(n) == "strategy"]}
         groups["derived"] = [n for n in self._series if n not in groups["factors"] + groups["strategies"]]
 
-        def field(label: str, text: str) -> str:  # "  label: text", wrapped at 100 columns
-            return textwrap.fill(text, width=100, initial_indent=f"  {label}: ", subsequent_indent=" " * (len(label) + 4),
-                                 break_long_words=False, break_on_hyphens=False)
+        def field(label: str, items: list[str]) -> str:
+            """``  label: item, item, ...`` within 99 columns (the closing parenthesis
+            makes 100), broken between items only."""
+            text = ", ".join(item.replace(" ", "\xa0") for item in items)
+            return textwrap.fill(text, width=99, initial_indent=f"  {label}: ", subsequent_indent=" " * (len(label) + 4),
+                                 break_long_words=False, break_on_hyphens=False).replace("\xa0", " ")
 
+        head = f"Simulation(world={self.world.name!r}, "
+        run = f"{count(self.n_paths, 'path')} × {self.horizon_months} months, seed={self.seed}{flags}"
         lines = [
-            f"Simulation(world={self.world.name!r}, {count(self.n_paths, 'path')} × {self.horizon_months} months, "
-            f"seed={self.seed}{flags}",
-            field("scenarios", scen),
-            *([field("posterior", post)] if post else []),
-            *(field(label, ", ".join(groups[label])) for label in ("factors", "derived", "strategies") if groups[label]),
+            *([head + run] if len(head + run) <= 99 else [head.rstrip(), "  " + run]),
+            field("scenarios", scen.split(", ")),
+            *([field("posterior", [post])] if post else []),
+            *(field(label, groups[label]) for label in ("factors", "derived", "strategies") if groups[label]),
         ]
         return "\n".join(lines) + ")"
 

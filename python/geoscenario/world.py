@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,6 +39,14 @@ def _not_a_file(path: Path) -> str:
     return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
 
 
+def _looks_like_a_path(text: str) -> bool:
+    """Whether one line of text is shaped like a file name rather than TOML: no quotes,
+    no spaces around its ``=``, and a directory separator or a file extension at its end."""
+    if "\n" in text or '"' in text or "'" in text or " = " in text or text.lstrip().startswith("["):
+        return False
+    return "/" in text or os.sep in text or re.search(r"\.[A-Za-z][A-Za-z0-9]*$", text) is not None
+
+
 def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
     """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping)
     is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the rest of ``a.b``."""
@@ -52,18 +61,26 @@ def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
         out[path] = value
 
 
-def _remove(d: dict[str, Any], parts: list[str], found_swapped: bool) -> None:
-    """Remove the key at ``parts`` from the nested dict ``d`` (an override's ``None``),
-    and a table it leaves empty under ``correlations`` (a row without pairs)."""
-    node: Any = d
-    for part in parts[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict) and parts[-1] in node:
-        del node[parts[-1]]
-        if parts[0] == "correlations" and len(parts) == 3 and not node:
-            del d["correlations"][parts[1]]
-    elif not found_swapped:
-        raise invalid(".".join(parts), "is not set in this world, so None cannot remove it")
+def _remove(d: dict[str, Any], parts: list[str], removed: list[str]) -> None:
+    """Remove the key at ``parts`` from the nested dict ``d`` (an override's ``None``): a
+    correlation pair under either of its factors, and with it a row it leaves empty.
+    ``removed``: the keys removed before it in the same call (tables before their keys)."""
+    pair = len(parts) == 3 and parts[0] == "correlations"
+    for path in [parts, [parts[0], parts[2], parts[1]]] if pair else [parts]:
+        node: Any = d
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node:
+            del node[path[-1]]
+            if pair and not node:
+                del d["correlations"][path[1]]
+            return
+    key = ".".join(parts)
+    rows = {f"correlations.{parts[1]}", f"correlations.{parts[2]}"} if pair else set()
+    for earlier in removed:
+        if key.startswith(earlier + ".") or earlier in rows:
+            raise invalid(key, f"is given twice (also removed with {earlier!r})")
+    raise invalid(key, "is not set in this world, so None cannot remove it")
 
 
 def _parameter_order() -> list[str]:
@@ -207,9 +224,8 @@ class World:
         try:
             core = _core.CoreWorld.from_toml(text)
         except ConfigError as e:
-            one_line = text is source and "\n" not in text
-            if one_line and ("/" in text or os.sep in text) and e.path == "config" and "not valid TOML" in str(e):
-                # one line with a path separator that is no TOML: a path with an "=" in it
+            if text is source and _looks_like_a_path(text) and e.path == "config" and "not valid TOML" in str(e):
+                # one line that is no TOML, shaped like a file name: a path with an "=" in it
                 raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(text))} "
                                         f"{_not_a_file(Path(text))} ({e})") from None
             raise
@@ -359,24 +375,25 @@ class World:
                 if ".".join(parts[:i]) in leaves:
                     raise invalid(".".join(parts[:i]), f"is given a value and, through {key!r}, a table")
         d = copy.deepcopy(self.to_dict())
+        # removals first, each table before the keys in it
+        removed: list[str] = []
+        for key in sorted((k for k, v in leaves.items() if v is None), key=lambda k: k.count(".")):
+            _remove(d, key.split("."), removed)
+            removed.append(key)
         # a correlation pair may be written either way round: "correlations.b.a" replaces the
         # pair stored as correlations.a.b (given both ways here, it is given twice)
         stored = d.get("correlations", {})
-        swapped = set()  # pairs found (and dropped) the other way round
-        for key in list(leaves):
+        for key in [k for k, v in leaves.items() if v is not None]:
             parts = key.split(".")
             if len(parts) == 3 and parts[0] == "correlations" and parts[2] in stored:
                 row = stored[parts[2]]
-                if isinstance(row, dict) and row.pop(parts[1], None) is not None:
-                    swapped.add(key)
-                    if not row:
-                        del stored[parts[2]]
+                if isinstance(row, dict) and row.pop(parts[1], None) is not None and not row:
+                    del stored[parts[2]]
         created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
         for key, value in leaves.items():
-            parts = key.split(".")
             if value is None:
-                _remove(d, parts, found_swapped=key in swapped)
-                continue
+                continue  # removed above
+            parts = key.split(".")
             node: Any = d
             for i, part in enumerate(parts[:-1]):
                 nxt = node.get(part)

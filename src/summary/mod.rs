@@ -40,27 +40,29 @@ use quantile::{cdf, key, target, unkey};
 /// it, windows are cut finer first.
 const COLLECT_BUDGET: u64 = 1 << 22;
 
-/// Copies of the first pass's histograms alive at its peak: the accumulator, its
-/// bytes, the Python bytes object, the copy read back, the merged partial and slack.
-const HIST_COPIES: u128 = 6;
+/// Copies of the first pass's histograms alive at its peak when streamed: the
+/// accumulator, its bytes, the Python bytes object, the copy read back, the merged
+/// partial and slack.
+pub const HIST_COPIES: u128 = 6;
 
 /// At most this many bytes of reduced values per wave of chunks (a wave of 64 chunks
 /// keeps the threads busy; fewer chunks keep memory bounded with many series).
 const WAVE_BYTES: usize = 256 << 20;
 
-/// Paths per wave: whole chunks, at most 64 of them, their values within [`WAVE_BYTES`].
-/// Chunks are absorbed in path order whatever the wave, so results do not depend on it.
-fn wave_paths(chunk: usize, reducers: usize) -> u64 {
+/// Paths per wave: whole chunks, at most 64 of them and at least two per thread, their
+/// values within [`WAVE_BYTES`] when that leaves the threads enough chunks. Chunks are
+/// absorbed in path order whatever the wave, so results do not depend on it.
+fn wave_paths(chunk: usize, reducers: usize, threads: usize) -> u64 {
     let per_chunk = chunk * reducers.max(1) * std::mem::size_of::<f64>();
-    (chunk * (WAVE_BYTES / per_chunk).clamp(1, 64)) as u64
+    (chunk * (WAVE_BYTES / per_chunk).clamp((2 * threads).min(64), 64)) as u64
 }
 
-/// Refuse a summary whose histograms (a count per bin, series and scenario) and
-/// waves of values would not fit in the memory available, before any work.
-fn check_memory(model: &Model, spec: &SummarySpec) -> Result<()> {
+/// Refuse a summary whose histograms (a count per bin, series and scenario), `copies`
+/// of them at once, would not fit in the memory available, before they are allocated.
+pub fn check_memory(model: &Model, spec: &SummarySpec, copies: u128) -> Result<()> {
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
     let hist = (j * k * FIRST_BINS * std::mem::size_of::<u64>()) as u128;
-    let needed = HIST_COPIES * hist + WAVE_BYTES as u128;
+    let needed = copies * hist;
     match crate::engine::buffer::available_memory() {
         Some(avail) if needed > avail => Err(CoreError::Resource {
             what: format!(
@@ -711,6 +713,9 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
     validate_pass(spec, model.n_scenarios, &pass)?;
+    if matches!(pass, Pass::Moments(_)) {
+        check_memory(model, spec, HIST_COPIES)?;
+    }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
@@ -718,7 +723,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
         let chunk = req.chunk_paths.min(1 << 14);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
-        let wave = wave_paths(chunk, spec.reducers.len());
+        let wave = wave_paths(chunk, spec.reducers.len(), rayon::current_num_threads());
         let mut wave_start = req.start;
         while wave_start < req.end {
             let wave_end = (wave_start + wave).min(req.end);
@@ -868,7 +873,7 @@ pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
             ));
         }
     }
-    check_memory(model, spec)
+    Ok(())
 }
 
 /// A pass must fit `spec`: a grid per reducer, or targets naming reducers of
@@ -1483,12 +1488,14 @@ mod tests {
 
     #[test]
     fn waves_hold_whole_chunks_within_their_byte_budget() {
-        assert_eq!(wave_paths(16_384, 17), 64 * 16_384); // the report's series: 64 chunks
-        let w = wave_paths(16_384, 300);
+        assert_eq!(wave_paths(16_384, 17, 2), 64 * 16_384); // the report's series: 64 chunks
+        let w = wave_paths(16_384, 300, 2);
         assert!(w.is_multiple_of(16_384) && (1..64).contains(&(w / 16_384)));
         assert!(w as usize * 300 * 8 <= WAVE_BYTES);
-        assert_eq!(wave_paths(16_384, 1 << 20), 16_384); // at least one chunk
-        assert_eq!(wave_paths(7, 0), 64 * 7);
+        assert_eq!(wave_paths(16_384, 1 << 20, 1), 2 * 16_384); // at least two chunks a thread
+        assert_eq!(wave_paths(16_384, 1 << 20, 16), 32 * 16_384);
+        assert_eq!(wave_paths(16_384, 1 << 20, 1000), 64 * 16_384);
+        assert_eq!(wave_paths(7, 0, 2), 64 * 7);
     }
 
     #[test]

@@ -180,6 +180,11 @@ def test_with_params_none_removes_a_key_or_a_table(default_world):
         w = default_world.with_params({key: None})
         assert w.correlations.loc[a, b] == w.correlations.loc[b, a] == 0.0
         assert a not in w.to_dict()["correlations"]
+    # a row of pairs, and a pair of that row set the other way round in the same call
+    w = default_world.with_params({f"correlations.{a}": None, f"correlations.{b}.{a}": 0.3})
+    assert w.correlations.loc[a, b] == 0.3 and w.to_dict()["correlations"][a] == {b: 0.3}
+    with pytest.raises(gs.ConfigError, match=f"is given twice \\(also removed with 'correlations.{a}'\\)"):
+        default_world.with_params({f"correlations.{b}.{a}": None, f"correlations.{a}": None})
     # a whole scenario, with the table that names it
     with pytest.warns(UserWarning, match="sanctions_exposure, which has no effect"):
         w = default_world.with_params(scenarios__bear=None, freeze=None, scenarios__base__probability=0.75)
@@ -654,6 +659,13 @@ def test_reprs(sim, default_world):
     assert "\n  derived: dislocation, discount\n" in s
     named = re.sub(r"^\s+(factors|derived|strategies): ", "", "\n".join(lines[2:]), flags=re.M)
     assert [t for t in re.split(r"[,\s]+", named.rstrip(")")) if t] == list(sim.units)
+    # long names and a long run line stay within 100 columns, broken between entries only
+    long = default_world.with_params({"world.name": "n" * 64}).with_strategies(
+        gs.Strategy("x" * 60, {"hk_equity": 1.0}), gs.Strategy("y" * 8, {"hk_equity": 1.0}))
+    text = repr(long.simulate(1_000, 2, seed=2**64 - 1, antithetic=True, progress=False))
+    assert max(map(len, text.splitlines())) <= 100 and text.endswith("yyyyyyyy)")
+    assert "  1,000 paths × 2 months, seed=18446744073709551615, antithetic\n" in text
+    assert "  scenarios: base 55% (550), bull 25% (250), bear 20% (200)\n" in text
 
 
 def test_report_text(sim):
@@ -859,9 +871,12 @@ def test_from_toml_path_with_equals_sign(default_world, tmp_path):
     with pytest.raises(gs.ConfigError, match=r"is neither a TOML file nor TOML text: .*thesis.cfg' does not exist") as e:
         gs.World.from_toml(str(missing))
     assert e.value.path == "source"
-    with pytest.raises(gs.ConfigError, match="not valid TOML") as e:  # one line of bad TOML stays that
-        gs.World.from_toml("x = ")
-    assert e.value.path == "config"
+    with pytest.raises(gs.ConfigError, match="is neither a TOML file nor TOML text: 'seed=1.cfg' does not exist"):
+        gs.World.from_toml("seed=1.cfg")  # a relative name
+    for text in ("x = ", 'world.name = "a/b', "x = 1 / 2", '[world] name = "a/b"'):  # bad TOML stays that
+        with pytest.raises(gs.ConfigError, match="not valid TOML") as e:
+            gs.World.from_toml(text)
+        assert e.value.path == "config", text
 
 
 def test_scenario_named_all_is_rejected_or_distinguishable():

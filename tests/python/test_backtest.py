@@ -4,9 +4,11 @@ alignment rules, and the stress overlay."""
 
 from __future__ import annotations
 
+import copy
 import doctest
 import importlib
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -469,10 +471,13 @@ def test_stress_statistics_are_the_risk_table_of_the_same_book(prices, alpha):
     # the scenario probabilities are the exact (correctly rounded) sums of the weights, as there
     assert got["probability"].tolist() == ref["probability"].tolist() == [
         math.fsum(st.weights[st.scenario == k]) for k in range(3)] + [1.0]
-    # the P&L arrays are read-only, like a simulation's paths
-    for a in (st.pnl, st.pnl_value, st.weights, st.scenario):
-        with pytest.raises(ValueError, match="read-only"):
-            a[0] = 0
+    # the P&L arrays are read-only, like a simulation's paths, also unpickled or copied
+    for copy_of in (lambda x: x, lambda x: pickle.loads(pickle.dumps(x)), copy.deepcopy):
+        again = copy_of(st)
+        for a in (again.pnl, again.pnl_value, again.weights, again.scenario):
+            with pytest.raises(ValueError, match="read-only"):
+                a[0] = 0
+        assert again.summary(alpha).equals(got)
 
 
 def test_stress_charges_no_trading_costs(prices):
@@ -616,3 +621,14 @@ def test_metrics_of_huge_returns_stay_finite_and_consistent():
     assert m["vol"] == pytest.approx(sd * np.sqrt(252), rel=1e-12)
     assert m["sharpe"] == pytest.approx(r.mean() * 252 / (sd * np.sqrt(252)), rel=1e-12)
     assert m["sharpe"] > 0.1
+
+
+def test_stressing_a_qmc_simulation_does_not_warn_again_about_its_path_count(prices):
+    world = gs.World.default()
+    with pytest.warns(UserWarning, match="qmc=True with n_paths=1000, not a power of two"):
+        sim = world.simulate(1_000, 12, seed=3, qmc=True, progress=False)
+    res = gs.backtest(prices, ARB)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        st = res.stress(sim, MAPPING)
+    assert st.pnl.shape == (1_000,)

@@ -1143,6 +1143,8 @@ def test_a_level_that_is_no_real_number_is_called_that_not_out_of_range(kind):
     assert "must be a real number" in str(err) and f"got a {kind}" in str(err), str(err)
     err = raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0], [1.0, 1.0], [0.5, v])
     assert "real numbers" in str(err) and f"is a {kind}" in str(err), str(err)
+    err = raises_at("q", gs.stats.weighted_quantile, [1.0, 2.0], [1.0, 1.0], [0.5, None])
+    assert "None is a NoneType" in str(err), str(err)
 
 
 def test_a_float32_level_is_the_decimal_it_prints_as_everywhere():
