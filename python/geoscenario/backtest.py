@@ -290,6 +290,15 @@ def _window(
                 f"histories do not overlap: {a} starts on {index[s].date()} after {b} ends on "
                 f"{index[e].date()} (align='cash' holds missing assets in cash)",
             )
+        span = max(lasts) - min(firsts) + 1
+        if 2 * (e - s + 1) < span:  # most of the data left out: say why
+            late, early = held[int(np.argmax(firsts))], held[int(np.argmin(lasts))]
+            why = [f"{late} starts on {index[s].date()}"] if s > min(firsts) else []
+            why += [f"{early} ends on {index[e].date()}"] if e < max(lasts) else []
+            warn(
+                f"align='common' keeps {e - s + 1} of the {span} dates with a price ({' and '.join(why)}); "
+                "align='cash' runs over all of them, holding cash for a column without a price"
+            )
         return s, e
     return min(firsts), max(lasts)
 
@@ -841,7 +850,8 @@ def backtest(
       NaN follow ``align``:
 
       - ``"common"`` (default): the backtest runs over the dates on which every
-        held column has a price (latest first price to earliest last price);
+        held column has a price (latest first price to earliest last price), with a
+        warning naming the column when that leaves out more than half of the dates;
         histories that do not overlap are a ConfigError naming both columns.
       - ``"cash"``: it runs from the first price of any held column; a column
         not yet priced at a rebalance keeps its weight in cash and enters at the

@@ -325,8 +325,9 @@ class World:
             Keyword arguments may use ``__`` for dots. A table (a dict) is merged key
             by key: ``{"scenarios.bear.potash_spot": {"theta": 520}}`` sets ``theta`` and
             keeps the bear's other potash parameters. ``None`` removes a key or a whole
-            table (``{"scenarios.bull.onset": None}``), which must then be set; a path
-            given twice is an error. A pandas Series indexed by path (a row of a
+            table (``{"scenarios.bull.onset": None}``), which must then be set (a float
+            Series holds NaN, not None: remove keys with a dict); a path given twice is
+            an error. A pandas Series indexed by path (a row of a
             grid of parameters) is taken as that mapping. A value may be a NumPy
             scalar or array (an array is the list of its items), and a month
             (``world.start``) a date in it: ``pd.Timestamp("2026-03-01")``,

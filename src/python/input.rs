@@ -5,7 +5,7 @@
 //! value checked once is the value used). So an input is borrowed only when no
 //! Python code can write its memory: read-only arrays all the way down to an
 //! engine output buffer ([`super::OutputBuffer`]), whose arrays cannot be made
-//! writable again. A simulation's arrays are read this way, without a copy;
+//! writable again. A simulation's paths are read this way, without a copy;
 //! any other input is copied first.
 
 use std::borrow::Cow;

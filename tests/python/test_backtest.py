@@ -228,6 +228,23 @@ def test_leading_nan_common_alignment_starts_at_the_shared_history(prices):
     assert gs.backtest(px2, ARB).equity.equals(gs.backtest(prices, ARB).equity)
 
 
+def test_common_alignment_that_leaves_out_most_dates_says_why(prices):
+    px = prices.copy()
+    px.iloc[100:, px.columns.get_loc("mos_adj_close")] = np.nan  # prices end after 100 dates
+    with pytest.warns(UserWarning, match=rf"keeps 100 of the {len(px)} dates with a price \(mos_adj_close ends on "
+                                         rf"{px.index[99].date()}\); align='cash' runs over all of them"):
+        res = gs.backtest(px, ARB)
+    assert len(res.equity) == 100
+    px.iloc[:, px.columns.get_loc("mos_adj_close")] = prices["mos_adj_close"]
+    px.iloc[: len(px) // 2 + 10, px.columns.get_loc("ntr_adj_close")] = np.nan  # starts late: over half gone
+    with pytest.warns(UserWarning, match=r"\(ntr_adj_close starts on "):
+        gs.backtest(px, ARB)
+    with warnings.catch_warnings():  # less than half left out: no warning
+        warnings.simplefilter("error")
+        gs.backtest(px.iloc[len(px) // 3:], ARB)
+        gs.backtest(px, ARB, align="cash")
+
+
 def test_leading_nan_cash_alignment_holds_cash_until_listing(prices):
     px = prices.copy()
     px.loc[:"2019-03-15", "mos_adj_close"] = np.nan
