@@ -5,7 +5,8 @@ pub mod buffer;
 pub mod kernel;
 mod transpose;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -292,31 +293,51 @@ fn run(model: &Model, req: &SimRequest, alloc: Allocation, control: &Control) ->
     ctx.stream_out = req
         .stream_out
         .unwrap_or_else(|| cfg!(target_arch = "x86_64") && output_bytes(model, n as u64) >= STREAM_OUT_BYTES);
-    let bad = work
-        .into_par_iter()
-        .enumerate()
-        .try_for_each(|(c, (mut slices, on, rg))| {
-            if control.cancel.load(Ordering::Relaxed) {
-                return Err(CoreError::Cancelled);
+    // A failing chunk (a series that is not finite) stops the chunks after it, but
+    // those before it still run: the error reported is the first chunk's, so that it
+    // names the same path whatever the threads.
+    let earliest_bad = AtomicUsize::new(usize::MAX);
+    let failure: Mutex<Option<(usize, CoreError)>> = Mutex::new(None);
+    let cancelled = AtomicBool::new(false);
+    work.into_par_iter().enumerate().for_each(|(c, (mut slices, on, rg))| {
+        if control.cancel.load(Ordering::Relaxed) {
+            cancelled.store(true, Ordering::Relaxed);
+            return;
+        }
+        if c > earliest_bad.load(Ordering::Relaxed) {
+            return;
+        }
+        let first = req.start + (c * chunk) as u64;
+        let rows = on.len();
+        let mut scratch = Scratch::new(model);
+        let mut out = BlockOut {
+            series: &mut slices,
+            row0: 0,
+            onset: on,
+            regimes: rg,
+        };
+        match kernel::simulate_rows(&ctx, first, rows, &mut scratch, &mut out) {
+            Ok(()) => {
+                control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
             }
-            let first = req.start + (c * chunk) as u64;
-            let rows = on.len();
-            let mut scratch = Scratch::new(model);
-            let mut out = BlockOut {
-                series: &mut slices,
-                row0: 0,
-                onset: on,
-                regimes: rg,
-            };
-            kernel::simulate_rows(&ctx, first, rows, &mut scratch, &mut out)?;
-            control.paths_done.fetch_add(rows as u64, Ordering::Relaxed);
-            Ok(())
-        });
-    if let Err(e) = bad {
+            Err(e) => {
+                earliest_bad.fetch_min(c, Ordering::Relaxed);
+                let mut f = failure.lock().unwrap_or_else(|p| p.into_inner());
+                if f.as_ref().is_none_or(|(k, _)| c < *k) {
+                    *f = Some((c, e));
+                }
+            }
+        }
+    });
+    let failure = failure.into_inner().unwrap_or_else(|p| p.into_inner());
+    if cancelled.into_inner() || failure.is_some() {
         // cancelled or failed: the output buffers go back for reuse, as those of a
         // finished run do (unmapping gigabytes here would hold up the caller)
         series.into_iter().for_each(buffer::release);
-        return Err(e);
+        return Err(match failure {
+            Some((_, e)) if !control.cancel.load(Ordering::Relaxed) => e,
+            _ => CoreError::Cancelled,
+        });
     }
 
     let scenario = (req.start..req.end)

@@ -105,6 +105,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import textwrap
@@ -1338,3 +1339,31 @@ b = { theta = 1.0, kappa = 1.0, sigma = 0.1 }
                               "scenarios.base.a.mu_j": 5.0, "world.horizon_months": 24})
     with pytest.raises(gs.NumericalError, match=r"became non-finite at month ([1-9]|1\d|2[0-4]) on path \d+:"):
         late.simulate(16, seed=0)
+
+
+def test_an_overflow_names_the_first_failing_path_whatever_the_threads():
+    # jumps of +5 at 5.5 a year overflow e^x in a few paths out of 20,000 over 20 years;
+    # chunks fail on both halves of the range, which two threads start from: the error
+    # names the run's first failing path, not the first one a thread happened to find
+    world = gs.World.from_toml('''
+[factors.a]
+kind = "log_ou"
+unit = "x"
+initial = 1.0
+[scenarios.base]
+probability = 1.0
+a = { theta = 1.0, kappa = 0.0, sigma = 0.1, lambda = 5.5, mu_j = 5.0, sigma_j = 0.1 }
+''')
+    messages = set()
+    for threads, chunk in [(1, 7), (2, 7), (2, 64), (1, 4096), (2, 1), (2, 2048)]:
+        with pytest.raises(gs.NumericalError) as ei:
+            world.simulate(20_000, 240, seed=0, threads=threads, chunk_paths=chunk, progress=False)
+        messages.add(str(ei.value))
+    (message,) = messages
+    path = int(re.search(r"on path (\d+):", message).group(1))
+    # the paths before it run; it fails alone, and so do paths far after it
+    world._core.simulate(20_000, 240, 0, False, None, 64, 0, path, None, False)
+    for start in (path, 10_000):
+        with pytest.raises(gs.NumericalError):
+            world._core.simulate(20_000, 240, 0, False, None, 64, start, 20_000 if start > path else path + 1,
+                                 None, False)
