@@ -665,7 +665,9 @@ class StressResult:
 
 
     def __init__(self, **kw: Any) -> None:
-        self.__setstate__(kw)
+        # copies of writable arrays: the caller's own stay writable
+        self.__setstate__({k: v.copy() if isinstance(v, np.ndarray) and v.flags.writeable else v
+                           for k, v in kw.items()})
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # read-only arrays, as a simulation's, also when unpickled or deep-copied

@@ -61,25 +61,25 @@ def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
         out[path] = value
 
 
-def _remove(d: dict[str, Any], parts: list[str], removed: list[str]) -> None:
+def _remove(d: dict[str, Any], parts: list[str], removed: dict[str, Any]) -> None:
     """Remove the key at ``parts`` from the nested dict ``d`` (an override's ``None``): a
     correlation pair under either of its factors, and with it a row it leaves empty.
-    ``removed``: the keys removed before it in the same call (tables before their keys)."""
+    ``removed``: what the call removed before (tables before their keys), by key."""
     pair = len(parts) == 3 and parts[0] == "correlations"
+    key = ".".join(parts)
     for path in [parts, [parts[0], parts[2], parts[1]]] if pair else [parts]:
         node: Any = d
         for part in path[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and path[-1] in node:
-            del node[path[-1]]
+            removed[key] = node.pop(path[-1])
             if pair and not node:
                 del d["correlations"][path[1]]
             return
-    key = ".".join(parts)
-    rows = {f"correlations.{parts[1]}", f"correlations.{parts[2]}"} if pair else set()
-    for earlier in removed:
-        if key.startswith(earlier + ".") or earlier in rows:
-            raise invalid(key, f"is given twice (also removed with {earlier!r})")
+        # a pair that was in a row removed by the same call
+        row = f"correlations.{path[1]}" if pair else ""
+        if isinstance(removed.get(row), dict) and path[2] in removed[row]:
+            raise invalid(key, f"is given twice (also removed with {row!r})")
     raise invalid(key, "is not set in this world, so None cannot remove it")
 
 
@@ -377,10 +377,9 @@ class World:
                     raise invalid(".".join(parts[:i]), f"is given a value and, through {key!r}, a table")
         d = copy.deepcopy(self.to_dict())
         # removals first, each table before the keys in it
-        removed: list[str] = []
+        removed: dict[str, Any] = {}
         for key in sorted((k for k, v in leaves.items() if v is None), key=lambda k: k.count(".")):
             _remove(d, key.split("."), removed)
-            removed.append(key)
         # a correlation pair may be written either way round: "correlations.b.a" replaces the
         # pair stored as correlations.a.b (given both ways here, it is given twice)
         stored = d.get("correlations", {})

@@ -292,10 +292,22 @@ pub fn simulate_rows(ctx: &Ctx, first: u64, rows: usize, scratch: &mut Scratch, 
             out.row0 = row;
             simulate_block(ctx, first + row as u64, lanes, scratch, out)
         };
-        if let Some(o) = bad {
-            // the first month, and the first of the block's paths, where that series is not finite
-            let block = &out.series[o][row * w..(row + lanes) * w];
-            let at = (0..w).find_map(|t| (0..lanes).find(|&l| !block[l * w + t].is_finite()).map(|l| (l, t)));
+        if let Some(bad) = bad {
+            // the block's first path with a value that is not finite (the earlier blocks
+            // had none: the chunk's first failing path), its first such month, and the
+            // first series failing then
+            let first_month = |o: usize, l: usize| {
+                let path = &out.series[o][(row + l) * w..(row + l + 1) * w];
+                path.iter().position(|v| !v.is_finite())
+            };
+            let at = (0..lanes).find_map(|l| {
+                (0..out.series.len())
+                    .filter_map(|o| first_month(o, l).map(|t| (t, o)))
+                    .min()
+                    .map(|(t, o)| (l, t, o))
+            });
+            let o = at.map_or(bad, |(_, _, o)| o);
+            let at = at.map(|(l, t, _)| (l, t));
             let name = &ctx.model.names[o];
             result = Err(CoreError::Numerical(match at {
                 Some((l, 0)) => format!(

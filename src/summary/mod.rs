@@ -49,12 +49,20 @@ pub const HIST_COPIES: u128 = 6;
 /// keeps the threads busy; fewer chunks keep memory bounded with many series).
 const WAVE_BYTES: usize = 256 << 20;
 
-/// Paths per wave: whole chunks, at most 64 of them and at least two per thread, their
-/// values within [`WAVE_BYTES`] when that leaves the threads enough chunks. Chunks are
-/// absorbed in path order whatever the wave, so results do not depend on it.
-fn wave_paths(chunk: usize, reducers: usize, threads: usize) -> u64 {
-    let per_chunk = chunk * reducers.max(1) * std::mem::size_of::<f64>();
-    (chunk * (WAVE_BYTES / per_chunk).clamp((2 * threads).min(64), 64)) as u64
+/// Paths per chunk and per wave of chunks: a wave holds whole chunks, at most 64 and at
+/// least two per thread, their values within [`WAVE_BYTES`]; with many series the chunks
+/// shrink (to 64 paths at the least) so that two per thread still fit. Chunks are
+/// absorbed in path order whatever their size, so results depend on neither.
+fn wave_layout(chunk_paths: usize, reducers: usize, threads: usize) -> (usize, u64) {
+    let per_path = reducers.max(1) * std::mem::size_of::<f64>();
+    let least = (2 * threads).clamp(1, 64);
+    let chunk = chunk_paths
+        .clamp(1, 1 << 14)
+        .min((WAVE_BYTES / (least * per_path)).max(64));
+    (
+        chunk,
+        (chunk * (WAVE_BYTES / (chunk * per_path)).clamp(least, 64)) as u64,
+    )
 }
 
 /// Refuse a summary whose histograms (a count per bin, series and scenario), `copies`
@@ -721,9 +729,8 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     let work = || -> Result<Partial> {
         let qmc = req.qmc_shocks(model)?;
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
-        let chunk = req.chunk_paths.min(1 << 14);
+        let (chunk, wave) = wave_layout(req.chunk_paths, spec.reducers.len(), rayon::current_num_threads());
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
-        let wave = wave_paths(chunk, spec.reducers.len(), rayon::current_num_threads());
         let mut wave_start = req.start;
         while wave_start < req.end {
             let wave_end = (wave_start + wave).min(req.end);
@@ -1288,6 +1295,8 @@ impl Finisher {
 /// over its values on the pilot paths ([`pilot_runs`]), simulated here.
 pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result<Pass> {
     validate_spec(model, spec)?;
+    // the caller merges this pass's histograms: refuse them here, before the pilot runs
+    check_memory(model, spec, HIST_COPIES)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -1488,14 +1497,22 @@ mod tests {
 
     #[test]
     fn waves_hold_whole_chunks_within_their_byte_budget() {
-        assert_eq!(wave_paths(16_384, 17, 2), 64 * 16_384); // the report's series: 64 chunks
-        let w = wave_paths(16_384, 300, 2);
-        assert!(w.is_multiple_of(16_384) && (1..64).contains(&(w / 16_384)));
-        assert!(w as usize * 300 * 8 <= WAVE_BYTES);
-        assert_eq!(wave_paths(16_384, 1 << 20, 1), 2 * 16_384); // at least two chunks a thread
-        assert_eq!(wave_paths(16_384, 1 << 20, 16), 32 * 16_384);
-        assert_eq!(wave_paths(16_384, 1 << 20, 1000), 64 * 16_384);
-        assert_eq!(wave_paths(7, 0, 2), 64 * 7);
+        // the report's series: chunks as asked (at most 2^14 paths), 64 a wave
+        assert_eq!(wave_layout(16_384, 17, 2), (16_384, 64 * 16_384));
+        assert_eq!(wave_layout(1 << 20, 17, 2), (16_384, 64 * 16_384));
+        assert_eq!(wave_layout(7, 0, 2), (7, 64 * 7));
+        // 300 series: fewer chunks a wave, within the budget
+        let (chunk, wave) = wave_layout(16_384, 300, 2);
+        assert!(chunk == 16_384 && wave.is_multiple_of(16_384) && (4..64).contains(&(wave / 16_384)));
+        assert!(wave as usize * 300 * 8 <= WAVE_BYTES);
+        // many series on many threads: smaller chunks, two a thread, still within the budget
+        for (series, threads) in [(1_000, 16), (4_096, 64), (4_096, 1)] {
+            let (chunk, wave) = wave_layout(16_384, series, threads);
+            assert!(wave as usize / chunk >= (2 * threads).min(64), "{series} {threads}");
+            assert!(wave as usize * series * 8 <= WAVE_BYTES, "{series} {threads}");
+        }
+        // past what 64-path chunks hold: the floor of 64 paths, two chunks a thread
+        assert_eq!(wave_layout(16_384, 1 << 20, 4), (64, 8 * 64));
     }
 
     #[test]

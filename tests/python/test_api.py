@@ -185,6 +185,8 @@ def test_with_params_none_removes_a_key_or_a_table(default_world):
     assert w.correlations.loc[a, b] == 0.3 and w.to_dict()["correlations"][a] == {b: 0.3}
     with pytest.raises(gs.ConfigError, match=f"is given twice \\(also removed with 'correlations.{a}'\\)"):
         default_world.with_params({f"correlations.{b}.{a}": None, f"correlations.{a}": None})
+    with pytest.raises(gs.ConfigError, match="is not set in this world"):  # not in the row removed
+        default_world.with_params({f"correlations.{a}": None, f"correlations.hk_equity.{a}": None})
     # a whole scenario, with the table that names it
     with pytest.warns(UserWarning, match="sanctions_exposure, which has no effect"):
         w = default_world.with_params(scenarios__bear=None, freeze=None, scenarios__base__probability=0.75)

@@ -495,6 +495,9 @@ def test_stress_statistics_are_the_risk_table_of_the_same_book(prices, alpha):
             with pytest.raises(ValueError, match="read-only"):
                 a[0] = 0
         assert again.summary(alpha).equals(got)
+    # built by hand, it copies the caller's arrays rather than freezing them
+    mine = np.zeros(3)
+    assert gs.StressResult(pnl=mine).pnl.flags.writeable is False and mine.flags.writeable
 
 
 def test_stress_charges_no_trading_costs(prices):

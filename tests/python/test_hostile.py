@@ -1341,29 +1341,32 @@ b = { theta = 1.0, kappa = 1.0, sigma = 0.1 }
         late.simulate(16, seed=0)
 
 
-def test_an_overflow_names_the_first_failing_path_whatever_the_threads():
-    # jumps of +5 at 5.5 a year overflow e^x in a few paths out of 20,000 over 20 years;
-    # chunks fail on both halves of the range, which two threads start from: the error
-    # names the run's first failing path, not the first one a thread happened to find
-    world = gs.World.from_toml('''
+def test_an_overflow_names_the_first_failing_path_whatever_the_threads_and_chunks():
+    # jumps of +5 overflow e^x in some paths over 20 years: at 5.5 a year in a few paths
+    # of 20,000, on both halves of the range that two threads start from; at 8 a year in
+    # many, several in a block of paths, failing in different months. The error names
+    # the run's first failing path and its first failing month, not the first failure a
+    # thread or a block happened to find
+    text = '''
 [factors.a]
 kind = "log_ou"
 unit = "x"
 initial = 1.0
 [scenarios.base]
 probability = 1.0
-a = { theta = 1.0, kappa = 0.0, sigma = 0.1, lambda = 5.5, mu_j = 5.0, sigma_j = 0.1 }
-''')
-    messages = set()
-    for threads, chunk in [(1, 7), (2, 7), (2, 64), (1, 4096), (2, 1), (2, 2048)]:
-        with pytest.raises(gs.NumericalError) as ei:
-            world.simulate(20_000, 240, seed=0, threads=threads, chunk_paths=chunk, progress=False)
-        messages.add(str(ei.value))
-    (message,) = messages
-    path = int(re.search(r"on path (\d+):", message).group(1))
-    # the paths before it run; it fails alone, and so do paths far after it
-    world._core.simulate(20_000, 240, 0, False, None, 64, 0, path, None, False)
-    for start in (path, 10_000):
-        with pytest.raises(gs.NumericalError):
-            world._core.simulate(20_000, 240, 0, False, None, 64, start, 20_000 if start > path else path + 1,
-                                 None, False)
+a = { theta = 1.0, kappa = 0.0, sigma = 0.1, lambda = LAMBDA, mu_j = 5.0, sigma_j = 0.1 }
+'''
+    for lam, n in (("5.5", 20_000), ("8.0", 2_000)):
+        world = gs.World.from_toml(text.replace("LAMBDA", lam))
+        messages = set()
+        for threads, chunk in [(1, 7), (2, 7), (2, 64), (1, 4096), (2, 1), (2, 3), (2, 2048)]:
+            with pytest.raises(gs.NumericalError) as ei:
+                world.simulate(n, 240, seed=0, threads=threads, chunk_paths=chunk, progress=False)
+            messages.add(str(ei.value))
+        (message,) = messages
+        path, month = (int(x) for x in re.search(r"at month (\d+) on path (\d+):", message).group(2, 1))
+        # the paths before it run; it fails alone, in that month and not before
+        world._core.simulate(n, 240, 0, False, None, 64, 0, path, None, False)
+        world._core.simulate(n, month - 1, 0, False, None, 64, path, path + 1, None, False)
+        with pytest.raises(gs.NumericalError, match=f"at month {month} on path {path}:"):
+            world._core.simulate(n, month, 0, False, None, 64, path, path + 1, None, False)

@@ -428,31 +428,35 @@ def test_markov_transition_frequencies(markov_world):
     assert counts[names.index("bear"), names.index("bull")] == 0
 
 
+# calm and crisis regimes, every path starting calm; a deterministic level that drops
+# by 30% on each entry into the crisis
+MARKOV_TOML = textwrap.dedent(
+    """
+    [world]
+    regimes = "markov"
+    horizon_months = 24
+    [factors.x]
+    kind = "gbm"
+    unit = "i"
+    initial = 100.0
+    [scenarios.calm]
+    probability = 1.0
+    x = { g = 0.0, sigma = 0.0 }
+    [scenarios.crisis]
+    probability = 0.0
+    x = { g = 0.0, sigma = 0.0, onset_jump = -0.3 }
+    [transitions.calm]
+    calm = 0.8
+    crisis = 0.2
+    [transitions.crisis]
+    calm = 0.5
+    crisis = 0.5
+    """
+)
+
+
 def test_markov_onset_jump_on_entering_regime():
-    text = textwrap.dedent(
-        """
-        [world]
-        regimes = "markov"
-        horizon_months = 24
-        [factors.x]
-        kind = "gbm"
-        unit = "i"
-        initial = 100.0
-        [scenarios.calm]
-        probability = 1.0
-        x = { g = 0.0, sigma = 0.0 }
-        [scenarios.crisis]
-        probability = 0.0
-        x = { g = 0.0, sigma = 0.0, onset_jump = -0.3 }
-        [transitions.calm]
-        calm = 0.8
-        crisis = 0.2
-        [transitions.crisis]
-        calm = 0.5
-        crisis = 0.5
-        """
-    )
-    w = gs.World.from_toml(text)
+    w = gs.World.from_toml(MARKOV_TOML)
     sim = w.simulate(2_000, seed=12)
     R = sim.regimes.astype(int)
     assert sim.counts == {"calm": 2_000, "crisis": 0}
@@ -463,31 +467,9 @@ def test_markov_onset_jump_on_entering_regime():
 
 
 def test_markov_onset_is_ignored_and_warned_about():
-    text = textwrap.dedent(
-        """
-        [world]
-        regimes = "markov"
-        [factors.x]
-        kind = "gbm"
-        unit = "i"
-        initial = 100.0
-        [scenarios.calm]
-        probability = 0.7
-        x = { g = 0.0, sigma = 0.2 }
-        [scenarios.crisis]
-        probability = 0.3
-        x = { g = -0.1, sigma = 0.4, onset_jump = -0.3 }
-        [transitions.calm]
-        calm = 0.9
-        crisis = 0.1
-        [transitions.crisis]
-        calm = 0.3
-        crisis = 0.7
-        """
-    )
-    plain = gs.World.from_toml(text)
+    plain = gs.World.from_toml(MARKOV_TOML)
     with pytest.warns(UserWarning, match=r"scenarios crisis have an onset, which has no effect"):
-        timed = gs.World.from_toml(text.replace("probability = 0.3", "probability = 0.3\nonset = [5, 9]"))
+        timed = gs.World.from_toml(MARKOV_TOML.replace("[scenarios.crisis]\n", "[scenarios.crisis]\nonset = [5, 9]\n"))
     assert timed.to_dict()["scenarios"]["crisis"]["onset"] == [5, 9]
     a, b = plain.simulate(3_000, seed=4), timed.simulate(3_000, seed=4)
     assert np.array_equal(a.regimes, b.regimes) and np.array_equal(a.paths("x"), b.paths("x"))
