@@ -36,10 +36,11 @@ def levels(name: str, q: Any) -> np.ndarray:
     except (TypeError, ValueError):  # ragged nesting
         arr = np.array(np.nan)
     if arr.dtype.kind == "O" and not isinstance(arr, np.ma.MaskedArray):
-        others = [v for v in arr.flat if not is_real(v)][:1]
-        if others:  # say which value is not a number, rather than "out of [0, 1]"
-            raise invalid(name, f"must be levels in [0, 1], real numbers, got {q!r}: {others[0]!r} is a "
-                                f"{type(others[0]).__name__}")
+        none_found = object()  # (None itself may be the value that is not a number)
+        other = next((v for v in arr.flat if not is_real(v)), none_found)
+        if other is not none_found:  # say which value is not a number, rather than "out of [0, 1]"
+            raise invalid(name, f"must be levels in [0, 1], real numbers, got {q!r}: {other!r} is a "
+                                f"{type(other).__name__}")
     if isinstance(arr, np.ma.MaskedArray) or arr.dtype.kind not in "iufO":  # strings, booleans, dates
         arr = np.array(np.nan)
     out = np.vectorize(to_float, otypes=[float])(arr) if arr.size else arr.astype(float)

@@ -344,10 +344,13 @@ def _schedule(
 _RESULT_TABLES = frozenset({"equity", "returns", "turnover", "costs", "positions", "weights", "cash", "metrics"})
 
 
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
 def _copy_on_write() -> bool:
     """Whether pandas enforces copy-on-write, so that a shallow copy edited leaves the
     original alone (pandas 3, or ``mode.copy_on_write = True``; not its ``"warn"`` mode)."""
-    return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+    return _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
 
 
 class BacktestResult:

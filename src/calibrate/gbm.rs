@@ -15,7 +15,7 @@
 //! by the delta method (g through ∂g/∂u). Reported log-likelihoods are
 //! unpenalised and are those of the log returns, as the diffusion fit's.
 
-use super::jumps::merton_loglik;
+use super::jumps::{merton_loglik, on_box_edge};
 use super::log_ou::log_levels;
 use super::optim::{hessian, minimize};
 use super::spd_inverse;
@@ -187,7 +187,7 @@ pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize
         se_u(3),
         params[4] * se_u(4),
     ];
-    let at_bound = std::array::from_fn(|i| (u[i] - lo[i]).abs() < 1e-3 || (hi[i] - u[i]).abs() < 1e-3);
+    let at_bound = std::array::from_fn(|i| on_box_edge(&u, &lo, &hi, i));
     Ok(GbmFit {
         params,
         std_errs,

@@ -169,6 +169,12 @@ pub(super) fn merton_loglik(
     ll
 }
 
+/// Whether coordinate `i` of an optimum `u` ended on the search box `lo..hi` (within
+/// 1e-3 of an edge): not an interior maximum, reported as `at_bound`.
+pub(super) fn on_box_edge(u: &[f64], lo: &[f64], hi: &[f64], i: usize) -> bool {
+    (u[i] - lo[i]).abs() < 1e-3 || (hi[i] - u[i]).abs() < 1e-3
+}
+
 fn check_fixed(fixed: &[Option<f64>; 6]) -> Result<()> {
     for (i, v) in fixed.iter().enumerate() {
         let Some(v) = *v else { continue };
@@ -362,7 +368,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
     // a free coordinate that ended on the search box is not an interior maximum
     let mut at_bound = [false; 6];
     for &i in &free {
-        at_bound[i] = (u[i] - lo[i]).abs() < 1e-3 || (hi[i] - u[i]).abs() < 1e-3;
+        at_bound[i] = on_box_edge(&u, &lo, &hi, i);
     }
     let kappa = u[0].exp();
     let b = (-kappa * dt).exp();
