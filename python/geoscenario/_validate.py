@@ -150,16 +150,25 @@ def qmc_paths(on: bool, n_paths: int) -> None:
 PROBABILITY_SUM_TOL = 1e-6
 
 
+def keyed(name: str, value: Any) -> Any:
+    """A pandas Series as the dict of its items, refused if its index names a key twice
+    (``to_dict`` would keep the last; the error's path is ``name.key``, or the key if
+    ``name`` is empty); any other value as given."""
+    import pandas as pd
+
+    if not isinstance(value, pd.Series):
+        return value
+    if not value.index.is_unique:
+        twice = value.index[value.index.duplicated()][0]
+        raise invalid(f"{name}.{twice}" if name else str(twice), "is given twice")
+    return value.to_dict()
+
+
 def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     """A {scenario: probability} mapping (or a pandas Series) as a list in scenario order, validated."""
     from . import _core
 
-    if hasattr(value, "to_dict") and not isinstance(value, Mapping):  # a pandas Series
-        index = getattr(value, "index", None)
-        if index is not None and not index.is_unique:  # to_dict would keep the last
-            twice = index[index.duplicated()][0]
-            raise invalid(f"{name}.{twice}", "is given twice")
-        value = value.to_dict()
+    value = keyed(name, value)
     if isinstance(value, Mapping):
         value = dict(value)
     if not isinstance(value, dict):

@@ -196,9 +196,7 @@ def _by_column(name: str, value: Any) -> Any:
     if _dated(value.index):
         raise invalid(name, "a Series indexed by dates is one column over time: pass a DataFrame "
                       "(series.to_frame(column)) or a Series indexed by column name")
-    if not value.index.is_unique:
-        raise invalid(name, "names a column more than once")
-    return value.to_dict()
+    return _validate.keyed(name, value)
 
 
 def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float]:

@@ -375,10 +375,12 @@ def _check_gather(n: int, n_series: int) -> None:
 
 def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] | None,
                  quantiles: Sequence[float], thresholds: Mapping[str, float] | None,
-                 alpha: float | None, threads: int | None) -> pd.DataFrame:
+                 alpha: float | None, threads: int | None, antithetic: bool = False,
+                 month: int | None = None, qmc: bool = False) -> pd.DataFrame:
     w = World.from_toml(toml)
-    res = w.simulate_summary(n, h, seed=seed, threads=threads, series=series, quantiles=quantiles,
-                             thresholds=thresholds, alpha=alpha, progress=False)
+    res = w.simulate_summary(n, h, seed=seed, antithetic=antithetic, threads=threads, series=series,
+                             month=month, quantiles=quantiles, thresholds=thresholds, alpha=alpha,
+                             progress=False, qmc=qmc)
     return res.table
 
 
@@ -390,11 +392,14 @@ def sweep(
     client: Any = None,
     horizon_months: int | None = None,
     seed: int = 0,
+    antithetic: bool = False,
     series: str | Sequence[str] | None = None,
+    month: int | str | None = None,
     quantiles: Sequence[float] = QUANTILES,
     thresholds: Mapping[str, float] | None = None,
     threads_per_point: int | None = 1,
     retries: int = 3,
+    qmc: bool = False,
 ) -> pd.DataFrame:
     """Summaries of many worlds, one Dask task per point of a parameter grid.
 
@@ -412,11 +417,14 @@ def sweep(
         Paths per grid point.
     client
         A ``distributed.Client`` (default: the current one).
-    horizon_months, seed
-        As in :meth:`World.simulate`; every point uses the same seed.
-    series, quantiles, thresholds
+    horizon_months, seed, antithetic, qmc
+        As in :meth:`World.simulate`; every point uses the same seed (common random
+        numbers: points differ by their parameters, not by their draws).
+    series, month, quantiles, thresholds
         As in :meth:`World.simulate_summary`; without ``thresholds`` each point reports
         its own world's ``[thresholds]`` (a grid over ``"thresholds.<series>"`` varies them).
+        ``month`` is checked against every point's months (a grid may change the horizon
+        or the start).
     threads_per_point
         Threads each task uses inside its worker.
     retries
@@ -470,9 +478,10 @@ def sweep(
     size = int(np.prod([len(v) for v in values], dtype=object))
     if size > MAX_GRID_POINTS:
         raise invalid("grid", f"has {size:,} points, more than {MAX_GRID_POINTS:,}")
-    n, h, s, _ = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, False)
+    n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     h_point = None if horizon_months is None else h  # a grid may change the world's horizon
-    points, tomls = [], []
+    q = _validate.flag("qmc", qmc)
+    points, tomls, months = [], [], []
     for combo in itertools.product(*values):
         changes: dict[str, Any] = {}
         for k, v in zip(keys, combo):
@@ -482,13 +491,17 @@ def sweep(
                 changes[k] = v
         try:  # validated here, not on the workers, whose failures would be retried
             point = world.with_params(changes)
-            _check_run(point, n, point.horizon_months if h_point is None else h_point, s, False, False)
+            hp = point.horizon_months if h_point is None else h_point
+            _check_run(point, n, hp, s, anti, q)
+            months.append(_validate.month(month, hp, point._core.month_labels(hp)))
             tomls.append(point.to_toml())
         except ConfigError as e:
             hint = ("; paths that must change together, as probabilities that sum to 1, "
                     "go in one key: a tuple of paths with tuples of values") if "sum to 1" in str(e) else ""
             raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}, at the grid point {changes}{hint}") from None
         points.append(changes)
+        _validate.late_onsets(point, hp)
+    _validate.qmc_paths(q, n)
     names = None if series is None else _validate.names("series", series, list(world.units))
     # given thresholds are checked here; without them each point reports its own
     # world's [thresholds] (a grid may change them)
@@ -498,8 +511,8 @@ def sweep(
     threads_per_point = _threads("threads_per_point", threads_per_point)
     futures = [
         client.submit(_sweep_point, toml, n, h_point, s, names, qs, th,
-                      None, threads_per_point, retries=r, pure=False)
-        for toml in tomls
+                      None, threads_per_point, anti, t, q, retries=r, pure=False)
+        for toml, t in zip(tomls, months)
     ]
     tables = client.gather(futures)
     frames = []

@@ -41,7 +41,8 @@ class Strategy:
     name
         Name of the strategy (also the name of its NAV series).
     weights
-        ``{asset: weight}`` in units of NAV, each in [−100, 100]; negative weights are
+        ``{asset: weight}`` (or a pandas Series indexed by asset) in units of NAV, each
+        in [−100, 100]; negative weights are
         shorts, and weights need not sum to one (the rest is cash). Kept as a
         read-only dict.
     cost_bps
@@ -67,8 +68,10 @@ class Strategy:
         if not isinstance(self.name, str) or not self.name:
             raise invalid("name", f"must be a non-empty string, got {self.name!r}")
         _core.check_strategy_name(self.name)  # the config's rules, here rather than in with_strategies
+        object.__setattr__(self, "weights", _validate.keyed(f"strategies.{self.name}.weights", self.weights))
         if not isinstance(self.weights, Mapping) or not self.weights:
-            raise invalid(f"strategies.{self.name}.weights", "must be a non-empty dict of asset to weight")
+            raise invalid(f"strategies.{self.name}.weights",
+                          "must be a non-empty dict (or pandas Series) of asset to weight")
         for k, v in self.weights.items():
             if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
                 raise invalid(f"strategies.{self.name}.weights.{k}",

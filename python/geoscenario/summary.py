@@ -54,10 +54,7 @@ def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[
     give the same bits."""
     if isinstance(weights, Allocation):
         weights = weights.weights
-    if isinstance(weights, pd.Series):
-        if not weights.index.is_unique:
-            raise invalid(name, "names a strategy twice")
-        weights = dict(weights.items())
+    weights = _validate.keyed(name, weights)
     if not isinstance(weights, Mapping):
         raise invalid(name, f"must be an Allocation or {{strategy: weight}}, got {type(weights).__name__}")
     if not weights:
@@ -95,10 +92,7 @@ def check_thresholds(
     levels; if None, those of ``defaults`` (the world's ``[thresholds]``) among ``names``."""
     if thresholds is None:
         return {k: v for k, v in defaults.items() if k in names}
-    if isinstance(thresholds, pd.Series):
-        if not thresholds.index.is_unique:
-            raise invalid("thresholds", "names a series twice")
-        thresholds = thresholds.to_dict()
+    thresholds = _validate.keyed("thresholds", thresholds)
     if not isinstance(thresholds, Mapping):
         raise invalid("thresholds", f"must be a dict of series to level, got {type(thresholds).__name__}")
     th = {}

@@ -353,9 +353,7 @@ class World:
         elif isinstance(overrides, Mapping):
             changes = dict(overrides)
         elif isinstance(overrides, pd.Series):  # a row of a parameter grid, indexed by path
-            if not overrides.index.is_unique:
-                raise invalid("overrides", "a Series must name each parameter path once")
-            changes = overrides.to_dict()
+            changes = _validate.keyed("", overrides)  # a path given twice is named as in a dict
         else:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")

@@ -150,7 +150,7 @@ def test_with_params_is_immutable_and_accepts_kwargs(default_world):
     assert default_world.with_params(grid.iloc[0]) == w
     with pytest.raises(gs.ConfigError) as err:
         default_world.with_params(pd.Series([0.5, 0.4], index=["scenarios.base.probability"] * 2))
-    assert err.value.path == "overrides"
+    assert err.value.path == "scenarios.base.probability" and str(err.value).endswith("is given twice")
 
 
 def test_with_params_merges_a_table_into_the_one_at_its_path(default_world):

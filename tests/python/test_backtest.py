@@ -299,7 +299,7 @@ def test_nan_inside_a_series_is_an_error(prices):
         ({"weights": {"ntr_adj_close": 0.0}}, "weights"),
         ({"weights": [0.5, 0.5]}, "weights"),
         ({"weights": pd.Series({"ntr_adj_close": 0.5, "xyz": 0.5})}, "weights.xyz"),
-        ({"weights": pd.Series([0.5, 0.5], index=["ntr_adj_close"] * 2)}, "weights"),
+        ({"weights": pd.Series([0.5, 0.5], index=["ntr_adj_close"] * 2)}, "weights.ntr_adj_close"),
         ({"weights": pd.Series(0.5, index=pd.date_range("2020-01-01", periods=3))}, "weights"),
         ({"cost_bps": pd.Series({"ntr_adj_close": 5})}, "cost_bps.mos_adj_close"),
         ({"rebalance": "fortnightly"}, "rebalance"),

@@ -84,6 +84,22 @@ def test_sweep_returns_a_tidy_frame(client):
     np.testing.assert_array_equal(one["mean"].to_numpy(), ref["mean"].to_numpy())
 
 
+@pytest.mark.parametrize("run", [{"antithetic": True, "month": "2026-12"}, {"qmc": True, "month": 6}])
+def test_a_sweep_point_is_a_local_run_with_the_same_run_arguments(client, run):
+    world = gs.World.default()
+    grid = {"scenarios.bear.potash_spot.theta": [450.0, 520.0]}
+    df = gs.distributed.sweep(world, grid, 4_096, client=client, series="potash_spot", seed=5, **run)
+    for theta in (450.0, 520.0):
+        got = df[df["scenarios.bear.potash_spot.theta"] == theta]
+        ref = world.with_params({"scenarios.bear.potash_spot.theta": theta}).simulate_summary(
+            4_096, seed=5, series="potash_spot", alpha=None, progress=False, **run).table
+        np.testing.assert_array_equal(got["mean"].to_numpy(), ref["mean"].to_numpy())
+        np.testing.assert_array_equal(got["q95"].to_numpy(), ref["q95"].to_numpy())
+    # the run arguments change the draws: a plain run at the horizon differs
+    plain = gs.distributed.sweep(world, grid, 4_096, client=client, series="potash_spot", seed=5)
+    assert not np.array_equal(plain["mean"].to_numpy(), df["mean"].to_numpy())
+
+
 def test_distributed_mixes_have_the_bits_of_a_local_run(client):
     world = gs.World.default()
     mixes = {"half": {"commodities_arbitrage": 0.5, "technology_transfer": 0.5}}
@@ -279,6 +295,11 @@ def test_errors_cross_to_the_client_as_themselves():
         ({"series": "potash_spot", "thresholds": {"bilateral_trade": 9.0}}, "thresholds.bilateral_trade"),
         ({"horizon_months": 0}, "horizon_months"),
         ({"seed": -1}, "seed"),
+        ({"month": "2040-01"}, "month"),
+        ({"month": 25}, "month"),
+        ({"antithetic": "yes"}, "antithetic"),
+        ({"qmc": 1}, "qmc"),
+        ({"qmc": True, "antithetic": True}, "qmc"),
     ],
 )
 def test_sweep_checks_its_arguments_before_any_task(kwargs, path):

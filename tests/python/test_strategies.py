@@ -6,6 +6,7 @@ import copy
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geoscenario as gs
@@ -153,6 +154,21 @@ def test_custom_strategy_from_python():
         gs.World.default().with_strategies(gs.Strategy("bad", {"nope": 1.0}))
     with pytest.raises(gs.ConfigError, match="strategies.bad.weights.global_equity"):
         gs.Strategy("bad", {"global_equity": "x"})
+
+
+def test_a_strategys_weights_may_be_a_series_indexed_by_asset():
+    weights = pd.Series({"fertilizer_producers": 1.0, "global_equity": -1.2})
+    s = gs.Strategy("fert_hedged", weights)
+    assert s == gs.Strategy("fert_hedged", weights.to_dict()) and type(s.weights["global_equity"]) is float
+    base = gs.World.default()
+    sim = base.with_strategies(s).simulate(500, seed=2, progress=False)
+    ref = base.simulate(500, seed=2, progress=False)
+    np.testing.assert_array_equal(sim.paths("fert_hedged"), ref.paths("commodities_arbitrage"))
+    with pytest.raises(gs.ConfigError) as err:  # to_dict would silently keep the last
+        gs.Strategy("x", pd.Series([1.0, 2.0], index=["hk_equity", "hk_equity"]))
+    assert err.value.path == "strategies.x.weights.hk_equity" and str(err.value).endswith("is given twice")
+    with pytest.raises(gs.ConfigError, match="non-empty dict"):
+        gs.Strategy("x", pd.Series(dtype=float))
 
 
 @pytest.mark.parametrize(

@@ -1189,7 +1189,8 @@ def test_a_masked_number_is_refused_where_a_number_is_expected(masked):
 
 def test_thresholds_given_twice_in_a_series_are_refused():
     sim = gs.World.default().simulate(300, seed=1, progress=False)
-    raises_at("thresholds", sim.summary, "potash_spot", thresholds=pd.Series([1.0, 2.0], index=["potash_spot"] * 2))
+    raises_at("thresholds.potash_spot", sim.summary, "potash_spot",
+              thresholds=pd.Series([1.0, 2.0], index=["potash_spot"] * 2))
 
 
 def test_replacing_strategies_drops_the_thresholds_of_those_removed():

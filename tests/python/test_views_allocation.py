@@ -601,7 +601,7 @@ def test_a_mixs_bits_do_not_depend_on_the_order_of_its_weights(sim5k):
         ({"mixes": {"m": {"direct_belarus": "1"}}}, "mixes['m']"),
         ({"mixes": {"m": {}}}, "mixes['m']"),
         ({"mixes": {"m": [0.5, 0.5]}}, "mixes['m']"),
-        ({"mixes": {"m": pd.Series([0.5, 0.5], index=["direct_belarus"] * 2)}}, "mixes['m']"),
+        ({"mixes": {"m": pd.Series([0.5, 0.5], index=["direct_belarus"] * 2)}}, "mixes['m'].direct_belarus"),
         ({"strategies": []}, "strategies"),
     ],
 )
