@@ -150,10 +150,24 @@ def qmc_paths(on: bool, n_paths: int) -> None:
 PROBABILITY_SUM_TOL = 1e-6
 
 
+_PANDAS_3 = int(__import__("pandas").__version__.split(".")[0]) >= 3
+
+
+def private_copy(obj: Any) -> Any:
+    """A copy of a pandas object that the caller may edit without changing ``obj``: a
+    shallow one where pandas enforces copy-on-write (pandas 3, or
+    ``mode.copy_on_write = True``; not its ``"warn"`` mode), else a deep one."""
+    import pandas as pd
+
+    return obj.copy(deep=not (_PANDAS_3 or pd.get_option("mode.copy_on_write") is True))
+
+
 def keyed(name: str, value: Any) -> Any:
     """A pandas Series as the dict of its items, refused if its index names a key twice
     (``to_dict`` would keep the last; the error's path is ``name.key``, or the key if
-    ``name`` is empty); any other value as given."""
+    ``name`` is empty); any other value as given. Values are Python scalars, but a
+    missing value of a nullable dtype stays ``pd.NA`` (``to_dict`` makes it None, which
+    ``with_params`` reads as "remove this key")."""
     import pandas as pd
 
     if not isinstance(value, pd.Series):
@@ -161,7 +175,7 @@ def keyed(name: str, value: Any) -> Any:
     if not value.index.is_unique:
         twice = value.index[value.index.duplicated()][0]
         raise invalid(f"{name}.{twice}" if name else str(twice), "is given twice")
-    return value.to_dict()
+    return dict(zip(value.index, value.astype(object)))
 
 
 def probability_map(name: str, value: Any, names: list[str]) -> list[float]:

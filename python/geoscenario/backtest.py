@@ -342,15 +342,6 @@ def _schedule(
 _RESULT_TABLES = frozenset({"equity", "returns", "turnover", "costs", "positions", "weights", "cash", "metrics"})
 
 
-_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
-
-
-def _copy_on_write() -> bool:
-    """Whether pandas enforces copy-on-write, so that a shallow copy edited leaves the
-    original alone (pandas 3, or ``mode.copy_on_write = True``; not its ``"warn"`` mode)."""
-    return _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
-
-
 class BacktestResult:
     """Equity curve, returns, turnover, positions and metrics of a backtest.
 
@@ -416,7 +407,7 @@ class BacktestResult:
         # cannot leave the metrics, the repr or to_pandas describing different data
         value = object.__getattribute__(self, name)
         if name in _RESULT_TABLES:
-            return value.copy(deep=not _copy_on_write())
+            return _validate.private_copy(value)
         return value
 
     @property

@@ -176,8 +176,11 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
         return _validate.to_float(given)
     if len(idx) < 2:
         raise invalid(arg, "needs at least two dates")
-    # nanoseconds since the epoch whatever the unit or time zone of the index
-    days = float(np.median(np.diff(pd.DatetimeIndex(idx).as_unit("ns").asi8))) / 86_400e9
+    # ticks of the index's own unit since the epoch, whatever its time zone (dates
+    # before 1677 or after 2262 have no nanosecond timestamp)
+    dates = pd.DatetimeIndex(idx)
+    ticks_per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[dates.unit]
+    days = float(np.median(np.diff(dates.asi8))) / ticks_per_day
     if days <= 0.5:
         raise invalid(
             arg,

@@ -82,8 +82,11 @@ class View:
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
                 raise invalid("view.value", f"a probability must be in [0, 1], got {_validate.to_float(v)!r}")
         # the month's type here (its range against the simulation, when the view is applied)
-        if isinstance(self.month, np.integer):
-            object.__setattr__(self, "month", int(self.month))
+        m = self.month
+        if isinstance(m, np.ndarray) and m.ndim == 0 and m.dtype.kind in "iu":
+            m = m[()]  # a 0-d integer array is its integer, as for every other month=
+        if isinstance(m, np.integer):
+            object.__setattr__(self, "month", int(m))
         m = self.month
         if not (m is None or isinstance(m, (int, str, datetime.date, np.datetime64, pd.Period))) or isinstance(m, bool):
             raise invalid("view.month", "must be a month index, a 'YYYY-MM' label or a date, got "
@@ -348,7 +351,7 @@ def entropy_pool(
     return np.asarray(res["q"]), info
 
 
-@dataclass(frozen=True, eq=False)  # its own __eq__; unhashable (the weights are a mutable Series)
+@dataclass(frozen=True, eq=False)  # its own __eq__; unhashable (the weights are a Series)
 class Allocation:
     """Mean–CVaR optimal weights across strategies (Rockafellar–Uryasev LP).
 
@@ -357,7 +360,8 @@ class Allocation:
     Attributes
     ----------
     weights : pandas.Series
-        Long-only weights summing to one, by strategy.
+        Long-only weights summing to one, by strategy (a copy on every access: editing it
+        leaves the allocation as it was).
     expected_return, cvar, var : float
         Of the optimal mix's horizon return (loss = −return), at level ``alpha``.
     alpha : float
@@ -401,6 +405,14 @@ class Allocation:
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         if not isinstance(self.status, str):
             raise invalid("status", f"must be a string, got {type(self.status).__name__}")
+        # its own float copy: the caller's Series edited later cannot change it unchecked
+        object.__setattr__(self, "weights", w.astype(float, copy=True))
+
+    def __getattribute__(self, name: str) -> Any:
+        # the weights come out as a copy: one edited in place cannot make the allocation's
+        # figures, repr and risk-table rows describe different weights
+        value = object.__getattribute__(self, name)
+        return _validate.private_copy(value) if name == "weights" else value
 
     def to_pandas(self) -> pd.Series:
         """The allocation as one float Series: ``expected_return``, ``cvar``, ``var``, then the

@@ -362,6 +362,9 @@ class World:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
             _leaves(key, value, leaves)
+        for key, value in leaves.items():  # a nullable column's missing value is not a removal
+            if value is pd.NA or value is pd.NaT:
+                raise invalid(key, f"is missing ({value}): give a value, or None in a dict to remove the key")
         for key in leaves:  # a correlation pair is one entry, whichever way round it is named
             parts = key.split(".")
             if len(parts) == 3 and parts[0] == "correlations" and parts[1] < parts[2]:

@@ -151,6 +151,23 @@ def test_with_params_is_immutable_and_accepts_kwargs(default_world):
     with pytest.raises(gs.ConfigError) as err:
         default_world.with_params(pd.Series([0.5, 0.4], index=["scenarios.base.probability"] * 2))
     assert err.value.path == "scenarios.base.probability" and str(err.value).endswith("is given twice")
+    # a missing value of a nullable column is not a removal (Series.to_dict makes it None)
+    row = grid.convert_dtypes().iloc[0].copy()
+    row["scenarios.bear.potash_spot.theta"] = pd.NA
+    with pytest.raises(gs.ConfigError, match="is missing") as err:
+        default_world.with_params(row)
+    assert err.value.path == "scenarios.bear.potash_spot.theta"
+
+
+def test_a_missing_value_in_a_series_for_a_dict_is_named_as_missing(default_world):
+    sim = default_world.simulate(300, seed=1, progress=False)
+    probs = pd.Series({"base": 0.55, "bull": pd.NA, "bear": 0.2}, dtype="Float64")
+    with pytest.raises(gs.ConfigError, match="<NA>") as err:
+        sim.reweight(probs)
+    assert err.value.path == "probabilities.bull"
+    with pytest.raises(gs.ConfigError, match="<NA>") as err:
+        gs.Strategy("x", pd.Series({"hk_equity": pd.NA}, dtype="Float64"))
+    assert err.value.path == "strategies.x.weights.hk_equity"
 
 
 def test_with_params_merges_a_table_into_the_one_at_its_path(default_world):

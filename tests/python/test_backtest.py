@@ -133,6 +133,22 @@ def test_backtest_and_metrics_equal_an_independent_pandas_computation(prices, we
     assert res.metrics["turnover"] == pytest.approx(turnover.sum() / years, rel=REL)
 
 
+def test_dates_without_a_nanosecond_timestamp_are_annualised_from_their_spacing():
+    # pandas 3 holds dates before 1677 or after 2262 in coarser units; their spacing gives
+    # the periods per year as for any other dates
+    rng = np.random.default_rng(3)
+    for start, freq, periods in (("1600-01-01", "YS", 1), ("2250-01-01", "MS", 12)):
+        idx = pd.date_range(start, periods=60, freq=freq, unit="s")
+        px = pd.DataFrame(np.exp(np.cumsum(rng.normal(0, 0.1, (60, 2)), axis=0)), index=idx, columns=["a", "b"])
+        res = gs.backtest(px, {"a": 0.5, "b": 0.5}, rebalance="never")
+        assert res.periods_per_year == periods
+        ref = gs.backtest(px, {"a": 0.5, "b": 0.5}, rebalance="never", periods_per_year=periods)
+        assert res.metrics.equals(ref.metrics)
+        f = px.pct_change().dropna()
+        fit = gs.calibrate.factor_betas(f["a"], f[["b"]])
+        assert fit.params.equals(gs.calibrate.factor_betas(f["a"], f[["b"]], periods_per_year=periods).params)
+
+
 def test_monthly_prices_use_12_periods_and_a_weights_frame(prices):
     monthly = prices.resample("ME").last()
     wdates = pd.DatetimeIndex(["2018-01-31", "2020-06-30", "2022-03-31"])

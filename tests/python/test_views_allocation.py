@@ -341,6 +341,29 @@ def test_allocations_compare_by_value(sim5k):
     assert shuffled != a  # the same weights in another order are another table
 
 
+def test_an_allocations_weights_cannot_be_changed_from_outside(sim5k):
+    a = sim5k.allocate(0.95)
+    before = sim5k.risk_table(0.95, [], mixes={"m": a})
+    w = a.weights
+    w /= 2.0  # a what-if on "my copy"
+    w["direct_belarus"] = 5.0
+    assert a.weights.sum() == pytest.approx(1.0, abs=1e-9) and a.weights.max() < 1.0
+    assert sim5k.risk_table(0.95, [], mixes={"m": a}).equals(before)
+    # one built by hand keeps its own copy of the caller's Series
+    s = pd.Series({"commodities_arbitrage": 0.5, "direct_belarus": 0.5})
+    b = gs.Allocation(s, 0.1, 0.2, 0.15, 0.95, "Solved")
+    s["direct_belarus"] = 50.0
+    assert b.weights.to_dict() == {"commodities_arbitrage": 0.5, "direct_belarus": 0.5}
+
+
+def test_a_views_month_may_be_a_0d_integer_array(sim5k):
+    v = gs.View.mean("potash_spot", 400.0, month=np.array(12))
+    assert v == gs.View.mean("potash_spot", 400.0, month=12) and type(v.month) is int
+    with pytest.raises(gs.ConfigError) as err:
+        gs.View.mean("potash_spot", 400.0, month=np.array([12]))
+    assert err.value.path == "view.month"
+
+
 def test_an_allocation_as_pandas_is_a_frontier_row(sim5k):
     a = sim5k.allocate(0.9)
     s = a.to_pandas()
