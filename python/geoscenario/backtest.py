@@ -508,7 +508,8 @@ class BacktestResult:
             and scenario probabilities are reused (its world is re-simulated
             with the same seed to read the asset returns).
         mapping
-            ``{price column: world asset}`` for every column with a non-zero weight.
+            ``{price column: world asset}`` (or a Series so indexed) for every column with
+            a non-zero weight.
         n_paths, horizon_months, seed
             Of the simulation of a :class:`World` (ignored for a :class:`Simulation`);
             ``horizon_months`` defaults to the world's.
@@ -535,10 +536,11 @@ class BacktestResult:
 
         if not isinstance(rebalance, str) or rebalance not in ("monthly", "never"):
             raise invalid("rebalance", f"must be 'monthly' or 'never', got {rebalance!r}")
+        mapping = _validate.keyed("mapping", mapping)
         if not isinstance(mapping, Mapping):
             raise invalid(
                 "mapping",
-                f"must be a dict of price column to world asset, got {type(mapping).__name__}",
+                f"must be a dict (or pandas Series) of price column to world asset, got {type(mapping).__name__}",
             )
         if isinstance(scenarios, Simulation):
             world = scenarios.world

@@ -832,7 +832,7 @@ def log_ou(
         (400 months, κ = 1, λ = 3, μ_J = −0.2) its ±1.96 SE interval covered the
         true θ 82–84% of the time, against 93% for ``"joint"`` on the same data.
     fixed
-        With jumps: ``{parameter: value}`` held instead of estimated
+        With jumps: ``{parameter: value}`` (or a Series so indexed) held instead of estimated
         (parameters ``kappa``, ``theta`` (level), ``sigma``, ``lambda``, ``mu_j``, ``sigma_j``).
     dt
         Step in years; default from the index frequency (monthly 1/12,
@@ -892,9 +892,10 @@ def log_ou(
     if fixed is not None:
         if not jumps:
             raise invalid("fixed", "applies to the jump model only (jumps=True)")
+        fixed = _validate.keyed("fixed", fixed)
         if not isinstance(fixed, Mapping):
             raise invalid(
-                "fixed", f"must be a dict of parameter to value, got {type(fixed).__name__}"
+                "fixed", f"must be a dict (or pandas Series) of parameter to value, got {type(fixed).__name__}"
             )
         for key, value in fixed.items():
             if key not in PARAMS:
@@ -994,6 +995,7 @@ def logit_ou(
     if out.size:
         raise invalid("series", f"is {x[out[0]]} on {s.index[out[0]].date()}; a logit_ou factor's levels "
                                 f"lie below its scale, {top:g}")
+    fixed = _validate.keyed("fixed", fixed)  # a Series too: its θ is a level, turned into odds here
     if isinstance(fixed, Mapping) and "theta" in fixed:
         th = _real("fixed.theta", fixed["theta"])
         if not 0.0 < th < top:

@@ -466,6 +466,9 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
             for a, wa in st.asset_weights.items()
         )
     np.testing.assert_allclose(st.pnl, value - 1, rtol=1e-12, atol=1e-14)
+    # the mapping as a Series (a column of a lookup table) is the same dict
+    by_series = res.stress(world, pd.Series(MAPPING), n_paths=3_000, horizon_months=12, seed=3)
+    np.testing.assert_array_equal(by_series.pnl, st.pnl)
     summary = st.summary()
     assert list(summary.index) == ["base", "bull", "bear", "all"]
     assert summary.loc["all", "probability"] == pytest.approx(1.0)

@@ -430,8 +430,11 @@ def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
         warnings.simplefilter("ignore", RuntimeWarning)
         jumpy = gs.calibrate.logit_ou(levels, 200.0, jumps=True, mean_reversion="ar1")
         held = gs.calibrate.logit_ou(levels, 200.0, jumps=True, fixed={"kappa": 1.5, "theta": 30.0})
+        # a Series of held parameters is the same dict: its θ a level too
+        as_series = gs.calibrate.logit_ou(levels, 200.0, jumps=True, fixed=pd.Series({"kappa": 1.5, "theta": 30.0}))
     assert jumpy.diffusion.params["theta"] == fit.params["theta"]
     assert held.params["theta"] == pytest.approx(30.0, rel=1e-14)
+    assert as_series.params.equals(held.params)
     # and the world takes it, with the factor's scale
     d = world.to_dict()
     calibrated, changes = world.calibrated(potash=levels, factor="premium", jumps=False)
