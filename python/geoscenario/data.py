@@ -38,14 +38,19 @@ def _bound(arg: str, value: str | datetime.date | np.datetime64) -> pd.Timestamp
     A date string stands for its whole period, as in pandas' partial-string indexing: a
     start is the period's first instant and an end its last, so ``"2010"``,
     ``"2010/06"``, ``"Jun 2010"`` and ``"2010Q2"`` keep all of their year, month or
-    quarter. A date, a timestamp or a word such as ``"today"`` is that instant.
+    quarter; so does a ``pandas.Period``. A date, a timestamp or a word such as
+    ``"today"`` is that instant.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "M":
+        value = value[()]  # a 0-d datetime64 array is its date
     # a number would be read as nanoseconds since 1970: only dates and date strings
-    if not isinstance(value, (str, datetime.date, np.datetime64)):
+    if not isinstance(value, (str, datetime.date, np.datetime64, pd.Period)):
         raise invalid(arg, f"must be a date such as '2010-01', got {value!r}")
     bad = f"must be a date such as '2010-01' (years 1679–2260), got {value!r}"
     ts: pd.Timestamp | None = None
-    if isinstance(value, str):
+    if isinstance(value, pd.Period):
+        ts = value.start_time if arg == "start" else value.end_time
+    elif isinstance(value, str):
         try:
             period = pd.Period(value.strip())
             ts = period.start_time if arg == "start" else period.end_time

@@ -147,6 +147,15 @@ def test_a_loaders_end_keeps_the_whole_period_it_names_as_pandas_does(end):
     assert start.equals(eq.loc["2020-06-01":"2020-07-10"])
 
 
+def test_a_loaders_bounds_may_be_periods_or_0d_datetime_arrays():
+    # a Period stands for its whole span, as its string does
+    eq = gs.data.equities_daily()
+    got = gs.data.equities_daily(pd.Period("2020-05", "M"), pd.Period("2020Q2"))
+    assert got.equals(eq.loc["2020-05-01":"2020-06-30"])
+    day = np.array(np.datetime64("2020-05-15"))
+    assert gs.data.equities_daily(day, "2020-06").equals(eq.loc["2020-05-15":"2020-06-30"])
+
+
 def test_a_loaders_quarter_and_year_are_whole_periods():
     assert gs.data.potash_monthly("2010-01", "2010Q4").equals(gs.data.potash_monthly("2010-01", "2010-12"))
     assert len(gs.data.potash_monthly("2010Q2", "2010Q3")) == 6 and len(gs.data.potash_monthly("2011", "2011")) == 12
