@@ -368,7 +368,7 @@ pub fn summarize_arrays<'py>(
         ));
     }
     // the histograms of a pass and their merge
-    crate::summary::check_memory(&job.model, &job.spec, 2).map_err(|e| to_pyerr(py, e))?;
+    crate::summary::check_memory(&job.model, &job.spec, scen.len() as u64, 2).map_err(|e| to_pyerr(py, e))?;
     let shifts = crate::summary::shifts(&job.model, &job.spec);
     let spec = job.spec.clone();
     let res = super::detached(py, || {

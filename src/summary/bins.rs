@@ -4,7 +4,9 @@
 //! ([`key`]), so a window holds the values between two doubles. The first
 //! pass bins each reducer's values on a grid laid over the range of a small
 //! pilot sample ([`BinMap`]), fine enough that the bin holding a quantile
-//! usually has a few thousand values, which the next pass collects. A window
+//! usually has a few thousand values at most, which the next pass collects;
+//! the grid has about one bin per 16 paths ([`grid_bins`]), so a summary of
+//! few paths keeps small histograms. A window
 //! holding too many is cut into [`SUB_BINS`] equal key ranges instead
 //! ([`sub_bin`]) and narrowed again. Each map is monotone, so the counts
 //! below a bin and inside it locate the quantile exactly, whatever the
@@ -12,10 +14,23 @@
 
 use super::quantile::{key, unkey};
 
-/// Grid bins of the first pass (plus one below and one above the grid).
-pub const GRID_BINS: usize = 1 << 16;
-/// Histogram size of a first pass, per reducer and scenario.
-pub const FIRST_BINS: usize = GRID_BINS + 2;
+/// Most grid bins of a first pass (plus one below and one above the grid).
+pub const MAX_GRID_BINS: usize = 1 << 16;
+/// Fewest grid bins of a first pass.
+pub const MIN_GRID_BINS: usize = 1 << 10;
+
+/// The first pass's grid bins for a run of `n_paths` paths: the power of two
+/// nearest above n/16, within [`MIN_GRID_BINS`, `MAX_GRID_BINS`]. The results
+/// do not depend on it (the passes after it narrow every quantile down to its
+/// exact value whatever the grid), only the histograms' size and the values
+/// a bin holds; being a function of the run's size, it is the same in every
+/// shard and for the same paths summarised from memory.
+pub fn grid_bins(n_paths: u64) -> usize {
+    (n_paths / 16)
+        .max(1)
+        .checked_next_power_of_two()
+        .map_or(MAX_GRID_BINS, |b| (b as usize).clamp(MIN_GRID_BINS, MAX_GRID_BINS))
+}
 /// Sub-bins of a window that a refining pass cuts.
 pub const SUB_BINS: usize = 1 << 12;
 /// Paths in the pilot sample that lays the first pass's grid.
@@ -27,8 +42,8 @@ const PILOT_RUN: u64 = 8;
 pub type Window = (u64, u64);
 
 /// A monotone map of values to first-pass bins: bin 0 below `lo` (and
-/// negative NaNs), bins 1..=GRID_BINS of width 1/`scale` from `lo`, bin
-/// GRID_BINS + 1 above the grid (and positive NaNs). `distinct` is the share
+/// negative NaNs), bins 1..=`grid` of width 1/`scale` from `lo`, bin
+/// `grid` + 1 above the grid (and positive NaNs). `distinct` is the share
 /// of distinct values in the pilot: below 1 the reducer has atoms (a count,
 /// a capped share), whose values a bin holds many times but stores once.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,12 +51,14 @@ pub struct BinMap {
     pub lo: f64,
     pub scale: f64,
     pub distinct: f64,
+    /// Grid bins, a power of two in [`MIN_GRID_BINS`, `MAX_GRID_BINS`].
+    pub grid: usize,
 }
 
 impl BinMap {
-    /// The grid over the range of `pilot` (a flat grid with one bin at its
-    /// value if the pilot is constant; everything above it if it is empty).
-    pub fn from_pilot(pilot: impl Iterator<Item = f64>) -> BinMap {
+    /// The grid of `grid` bins over the range of `pilot` (a flat grid with one
+    /// bin at its value if the pilot is constant; everything above it if it is empty).
+    pub fn from_pilot(pilot: impl Iterator<Item = f64>, grid: usize) -> BinMap {
         let mut keys: Vec<u64> = pilot.filter(|v| v.is_finite()).map(key).collect();
         keys.sort_unstable();
         let n = keys.len();
@@ -51,39 +68,48 @@ impl BinMap {
                 lo: 0.0,
                 scale: 0.0,
                 distinct: 1.0,
+                grid,
             };
         };
         let (lo, hi) = (unkey(first), unkey(last));
-        let scale = GRID_BINS as f64 / (hi - lo);
+        let scale = grid as f64 / (hi - lo);
         BinMap {
             lo,
             scale: if scale.is_finite() { scale } else { 0.0 },
             distinct: keys.len() as f64 / n as f64,
+            grid,
         }
     }
 
-    /// A valid map has a finite `lo`, a finite, nonnegative `scale` and a
-    /// share of distinct values in (0, 1].
+    /// A valid map has a finite `lo`, a finite, nonnegative `scale`, a
+    /// share of distinct values in (0, 1] and a grid size [`grid_bins`] may give.
     pub fn is_valid(&self) -> bool {
         self.lo.is_finite()
             && self.scale.is_finite()
             && self.scale >= 0.0
             && self.distinct > 0.0
             && self.distinct <= 1.0
+            && self.grid.is_power_of_two()
+            && (MIN_GRID_BINS..=MAX_GRID_BINS).contains(&self.grid)
+    }
+
+    /// Histogram bins per scenario: the grid's, and one below and one above it.
+    pub fn bins(&self) -> usize {
+        self.grid + 2
     }
 
     /// The bin of `v`: nondecreasing in `key(v)` over all doubles.
     #[inline]
     pub fn bin(&self, v: f64) -> usize {
         if v.is_nan() {
-            return if v.is_sign_negative() { 0 } else { GRID_BINS + 1 };
+            return if v.is_sign_negative() { 0 } else { self.grid + 1 };
         }
         if v < self.lo {
             return 0;
         }
         let x = (v - self.lo) * self.scale;
-        if x >= GRID_BINS as f64 {
-            GRID_BINS + 1
+        if x >= self.grid as f64 {
+            self.grid + 1
         } else {
             x as usize + 1
         }
@@ -167,12 +193,14 @@ mod tests {
 
     #[test]
     fn bins_are_monotone_and_windows_hold_exactly_their_bins() {
-        for map in [
-            BinMap::from_pilot([-3.0, 2.0, 0.5].into_iter()),
-            BinMap::from_pilot([1.0, 1.0].into_iter()),
-            BinMap::from_pilot(std::iter::empty()),
-            BinMap::from_pilot([-1e308, 1e308].into_iter()),
-        ] {
+        for map in [MIN_GRID_BINS, MAX_GRID_BINS].into_iter().flat_map(|g| {
+            [
+                BinMap::from_pilot([-3.0, 2.0, 0.5].into_iter(), g),
+                BinMap::from_pilot([1.0, 1.0].into_iter(), g),
+                BinMap::from_pilot(std::iter::empty(), g),
+                BinMap::from_pilot([-1e308, 1e308].into_iter(), g),
+            ]
+        }) {
             assert!(map.is_valid());
             let mut v = values();
             v.sort_by_key(|&x| key(x));
@@ -193,15 +221,32 @@ mod tests {
             }
             assert!(map.distinct > 0.0 && map.distinct <= 1.0);
             assert_eq!(map.window(0).0, 0);
-            assert_eq!(map.window(GRID_BINS + 1).1, u64::MAX);
+            assert_eq!(map.window(map.grid + 1).1, u64::MAX);
         }
     }
 
     #[test]
+    fn the_grid_has_a_bin_per_16_paths_within_its_bounds() {
+        assert_eq!(grid_bins(0), MIN_GRID_BINS);
+        assert_eq!(grid_bins(16 * 1024), 1024);
+        assert_eq!(grid_bins(16 * 1024 + 16), 2048);
+        assert_eq!(grid_bins(200_000), 16_384);
+        assert_eq!(grid_bins(1_000_000), MAX_GRID_BINS);
+        assert_eq!(grid_bins(u64::MAX), MAX_GRID_BINS);
+        let n: Vec<u64> = (0..64).map(|s| 1u64 << s).collect();
+        assert!(n.windows(2).all(|w| grid_bins(w[0]) <= grid_bins(w[1])));
+        let bad = BinMap {
+            grid: 3000,
+            ..BinMap::from_pilot([0.0, 1.0].into_iter(), 2048)
+        };
+        assert!(!bad.is_valid());
+    }
+
+    #[test]
     fn the_pilot_tells_atoms() {
-        let counts = BinMap::from_pilot((0..1000).map(|i| (i % 10) as f64));
+        let counts = BinMap::from_pilot((0..1000).map(|i| (i % 10) as f64), MIN_GRID_BINS);
         assert_eq!(counts.distinct, 0.01);
-        let smooth = BinMap::from_pilot((0..1000).map(|i| i as f64 * 0.37));
+        let smooth = BinMap::from_pilot((0..1000).map(|i| i as f64 * 0.37), MIN_GRID_BINS);
         assert_eq!(smooth.distinct, 1.0);
     }
 

@@ -22,7 +22,7 @@ pub mod bins;
 pub mod dyadic;
 pub mod quantile;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ use crate::engine::{Control, SimRequest};
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::Model;
-use bins::{contains, pilot_runs, sub_bin, sub_window, BinMap, Window, FIRST_BINS, SUB_BINS};
+use bins::{contains, grid_bins, pilot_runs, sub_bin, sub_window, BinMap, Window, SUB_BINS};
 use dyadic::{take_u64, DyadicSum};
 use quantile::{cdf, key, target, unkey};
 
@@ -65,17 +65,20 @@ fn wave_layout(chunk_paths: usize, reducers: usize, threads: usize) -> (usize, u
     )
 }
 
-/// Refuse a summary whose histograms (a count per bin, series and scenario), `copies`
-/// of them at once, would not fit in the memory available, before they are allocated.
-pub fn check_memory(model: &Model, spec: &SummarySpec, copies: u128) -> Result<()> {
+/// Refuse a summary of `n_paths` paths whose first-pass histograms (a count per bin,
+/// summarised quantity and scenario), `copies` of them at once, would not fit in the
+/// memory available, before they are allocated.
+pub fn check_memory(model: &Model, spec: &SummarySpec, n_paths: u64, copies: u128) -> Result<()> {
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
-    let hist = (j * k * FIRST_BINS * std::mem::size_of::<u64>()) as u128;
+    let bins = grid_bins(n_paths) + 2;
+    let hist = (j as u128) * (k as u128) * (bins as u128) * std::mem::size_of::<u64>() as u128;
     let needed = copies * hist;
     match crate::engine::buffer::available_memory() {
         Some(avail) if needed > avail => Err(CoreError::Resource {
             what: format!(
-                "a summary of {j} series over {k} scenarios ({} of histograms per copy; summarise fewer \
-                 series per call)",
+                "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
+                 return, loss and drawdown) over {k} scenarios ({} of histograms per copy; summarise \
+                 fewer series or strategies per call)",
                 crate::error::human_bytes(hist)
             ),
             needed: crate::error::human_bytes(needed),
@@ -199,6 +202,7 @@ impl Pass {
                     word(&mut out, m.lo.to_bits());
                     word(&mut out, m.scale.to_bits());
                     word(&mut out, m.distinct.to_bits());
+                    word(&mut out, m.grid as u64);
                 }
             }
             Pass::Refine(t) | Pass::Collect(t, _) => {
@@ -233,7 +237,13 @@ impl Pass {
                     let lo = f64::from_bits(take_u64(b)?);
                     let scale = f64::from_bits(take_u64(b)?);
                     let distinct = f64::from_bits(take_u64(b)?);
-                    Some(BinMap { lo, scale, distinct })
+                    let grid = usize::try_from(take_u64(b)?).ok()?;
+                    Some(BinMap {
+                        lo,
+                        scale,
+                        distinct,
+                        grid,
+                    })
                 })
                 .collect::<Option<Vec<_>>>()?;
             return Some(Pass::Moments(maps));
@@ -278,7 +288,7 @@ pub struct Partial {
     sums: Vec<DyadicSum>,
     /// First pass: per (reducer, threshold) and scenario: count of v > c.
     above: Vec<u64>,
-    /// First pass: reducer × scenario × FIRST_BINS counts; refining: target × scenario × SUB_BINS.
+    /// First pass: reducer × scenario × (its map's) bins counts; refining: target × scenario × SUB_BINS.
     /// (u64: a scenario of billions of paths can put more than 2^32 in one bin)
     hist: Vec<u64>,
     /// Collecting: per target and scenario, the count of each key inside the window.
@@ -358,7 +368,7 @@ impl Share<'_> {
                     }
                 }
                 if counted {
-                    self.hist[k * FIRST_BINS + map.bin(v)] += 1;
+                    self.hist[k * map.bins() + map.bin(v)] += 1;
                 }
             }
             self.sums[k].extend_run(local, &mut leaves);
@@ -425,10 +435,10 @@ impl Partial {
     pub fn empty(spec: &SummarySpec, k: usize, pass: Pass, start: u64) -> Partial {
         let j = spec.reducers.len();
         let (sums, above, hist, values, tail) = match &pass {
-            Pass::Moments(_) => (
+            Pass::Moments(maps) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; k * n_thresholds(spec)],
-                vec![0u64; j * k * FIRST_BINS],
+                vec![0u64; maps.iter().map(|m| k * m.bins()).sum()],
                 Vec::new(),
                 Vec::new(),
             ),
@@ -513,7 +523,7 @@ impl Partial {
         let above = split_lengths(above, (0..j).map(|i| m * th(i) * k_n));
         let hist = split_lengths(
             hist,
-            (0..j).map(|i| m * k_n * FIRST_BINS + rf * per[i] * k_n * SUB_BINS),
+            (0..j).map(|i| maps.get(i).map_or(0, |map| m * k_n * map.bins()) + rf * per[i] * k_n * SUB_BINS),
         );
         let values = split_lengths(values, (0..j).map(|i| co * per[i] * k_n));
         let tail = split_lengths(tail, (0..j).map(|i| co * per[i] * k_n));
@@ -722,7 +732,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     validate_spec(model, spec)?;
     validate_pass(spec, model.n_scenarios, &pass)?;
     if matches!(pass, Pass::Moments(_)) {
-        check_memory(model, spec, HIST_COPIES)?;
+        check_memory(model, spec, req.n_paths, HIST_COPIES)?;
     }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
@@ -888,7 +898,10 @@ pub(crate) fn validate_spec(model: &Model, spec: &SummarySpec) -> Result<()> {
 /// own runs of the list), with nonempty windows, disjoint within a reducer.
 fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
     let ok = match pass {
-        Pass::Moments(maps) => maps.len() == spec.reducers.len() && maps.iter().all(BinMap::is_valid),
+        // one grid for every reducer (the finisher reads the histograms by it)
+        Pass::Moments(maps) => {
+            maps.len() == spec.reducers.len() && maps.iter().all(|m| m.is_valid() && m.grid == maps[0].grid)
+        }
         Pass::Refine(t) | Pass::Collect(t, _) => {
             // at most a window per (level, group) of each reducer: a pass with more
             // (corrupted bytes) would size histograms by its count
@@ -995,6 +1008,59 @@ fn first_bin_reaching(
     unreachable!("a histogram has at least one bin")
 }
 
+/// [`first_bin_reaching`] for every target of `ts` at once, all of one reducer and
+/// group and starting from the same counts below the same histogram (as after the
+/// first pass): one walk over the bins, meeting the targets in order of level (the
+/// CDF and the target grow with the counts and the level), instead of one walk each.
+fn first_bins_reaching(
+    p: &[f64],
+    n: &[u64],
+    ts: &[Target],
+    bins: usize,
+    hist: impl Fn(usize, usize) -> u64,
+) -> Vec<(usize, Vec<u64>, u64)> {
+    let Some(t0) = ts.first() else {
+        return Vec::new();
+    };
+    debug_assert!(ts
+        .iter()
+        .all(|t| (t.reducer, t.group, &t.below) == (t0.reducer, t0.group, &t0.below)));
+    let taus: Vec<f64> = ts.iter().map(|t| target(p, n, t.level, t.group)).collect();
+    let mut order: Vec<usize> = (0..ts.len()).collect();
+    order.sort_by(|&a, &b| taus[a].total_cmp(&taus[b]));
+    let members: Vec<usize> = match t0.group {
+        Some(g) => vec![g],
+        None => (0..p.len()).collect(),
+    };
+    let mut out = vec![(0, Vec::new(), 0); ts.len()];
+    let mut next = order.into_iter().peekable();
+    let mut counts = t0.below.clone();
+    for b in 0..bins {
+        for &k in &members {
+            counts[k] += hist(k, b);
+        }
+        let f = cdf(p, n, &counts, t0.group);
+        while let Some(&i) = next.peek() {
+            if !(f >= taus[i] || b == bins - 1) {
+                break;
+            }
+            let mut below = counts.clone();
+            for &k in &members {
+                below[k] -= hist(k, b);
+            }
+            out[i] = (b, below, (0..p.len()).map(|k| hist(k, b)).sum());
+            next.next();
+        }
+        if next.peek().is_none() {
+            break;
+        }
+    }
+    out
+}
+
+/// Each target's index by (reducer, group, bits of its level).
+type TargetIndex = HashMap<(usize, Option<usize>, u64), usize>;
+
 /// The state of a whole summary between passes.
 #[derive(Debug, Clone)]
 pub struct Finisher {
@@ -1061,11 +1127,24 @@ impl Finisher {
                 *c = mean;
             }
         }
-        for t in &mut self.targets {
-            let hist = |k: usize, b: usize| part.hist[(t.reducer * k_n + k) * FIRST_BINS + b];
-            let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, FIRST_BINS, hist);
-            t.window = maps[t.reducer].window(found);
-            (t.below, t.inside) = (below, inside);
+        // the targets of one reducer and group are consecutive, and all start below the
+        // whole histogram: each run of them is found in one walk over the bins
+        let mut start = 0;
+        while start < self.targets.len() {
+            let (r, g) = (self.targets[start].reducer, self.targets[start].group);
+            let len = self.targets[start..]
+                .iter()
+                .take_while(|t| (t.reducer, t.group) == (r, g))
+                .count();
+            let run = &mut self.targets[start..start + len];
+            let bins = maps[r].bins();
+            let hist = |k: usize, b: usize| part.hist[(r * k_n + k) * bins + b];
+            let found = first_bins_reaching(&self.p, &self.n, run, bins, hist);
+            for (t, (found, below, inside)) in run.iter_mut().zip(found) {
+                t.window = maps[r].window(found);
+                (t.below, t.inside) = (below, inside);
+            }
+            start += len;
         }
         self.next_pass()
     }
@@ -1077,7 +1156,7 @@ impl Finisher {
             return Pass::Collect(Vec::new(), self.centers.clone());
         };
         for t in &mut self.targets {
-            let ti = list.iter().position(|&x| x == (t.reducer, t.window)).unwrap_or(0);
+            let ti = list.binary_search(&(t.reducer, t.window)).unwrap_or(0); // sorted by windows()
             let hist = |k: usize, b: usize| part.hist[(ti * k_n + k) * SUB_BINS + b];
             let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, SUB_BINS, hist);
             t.window = sub_window(t.window, found);
@@ -1092,9 +1171,14 @@ impl Finisher {
     /// so that atoms (a count's integers) do not look like n keys.
     fn next_pass(&self) -> Pass {
         let list = self.windows();
+        // each window's first target (one look-up each, not a search of the targets)
+        let mut first: HashMap<(usize, Window), &Target> = HashMap::new();
+        for t in &self.targets {
+            first.entry((t.reducer, t.window)).or_insert(t);
+        }
         let keys: f64 = list
             .iter()
-            .filter_map(|x| self.targets.iter().find(|t| (t.reducer, t.window) == *x))
+            .filter_map(|x| first.get(x))
             .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
             .sum();
         let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
@@ -1143,13 +1227,18 @@ impl Finisher {
                 (c + d, if n > 1 { (d2 - d * d).max(0.0) } else { 0.0 })
             })
             .collect();
+        // each target by (reducer, group, level), the first of a level given twice
+        let mut index = TargetIndex::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            index.entry((t.reducer, t.group, t.level.to_bits())).or_insert(i);
+        }
         let mut out = Vec::new();
         let mut t_off = 0;
         for (ri, r) in spec.reducers.iter().enumerate() {
             let splits: Vec<Vec<f64>> = r
                 .cvar
                 .iter()
-                .map(|&alpha| self.tail_split(ri, alpha, list, &windows, collected))
+                .map(|&alpha| self.tail_split(ri, alpha, list, &windows, collected, &index))
                 .collect();
             let mut per_group = Vec::new();
             for g in (0..k_n).map(Some).chain([None]) {
@@ -1178,7 +1267,7 @@ impl Finisher {
                     }
                     p_above.push(pa);
                 }
-                let find = |level: f64| self.quantile(ri, g, level, list, &windows);
+                let find = |level: f64| self.quantile(ri, g, level, list, &windows, &index);
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
                 let mut var_cvar = Vec::new();
                 for &alpha in &r.cvar {
@@ -1233,15 +1322,12 @@ impl Finisher {
         level: f64,
         list: &[(usize, Window)],
         windows: &[Vec<(u64, Vec<u64>)>],
+        index: &TargetIndex,
     ) -> (f64, Option<usize>) {
-        let Some(t) = self
-            .targets
-            .iter()
-            .find(|t| t.reducer == ri && t.group == g && t.level == level)
-        else {
+        let Some(t) = index.get(&(ri, g, level.to_bits())).map(|&i| &self.targets[i]) else {
             return (f64::NAN, None);
         };
-        let ti = list.iter().position(|&x| x == (ri, t.window)).unwrap_or(0);
+        let ti = list.binary_search(&(ri, t.window)).unwrap_or(0); // sorted by windows()
         let tau = target(&self.p, &self.n, level, g);
         let mut counts = t.below.clone();
         for (kv, c) in &windows[ti] {
@@ -1265,9 +1351,10 @@ impl Finisher {
         list: &[(usize, Window)],
         windows: &[Vec<(u64, Vec<u64>)>],
         collected: &Partial,
+        index: &TargetIndex,
     ) -> Vec<f64> {
         let k_n = self.p.len();
-        let (var_a, Some(ti)) = self.quantile(ri, None, alpha, list, windows) else {
+        let (var_a, Some(ti)) = self.quantile(ri, None, alpha, list, windows, index) else {
             return vec![f64::NAN; k_n];
         };
         let members: Vec<usize> = (0..k_n).filter(|&k| self.n[k] > 0).collect();
@@ -1296,7 +1383,7 @@ impl Finisher {
 pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result<Pass> {
     validate_spec(model, spec)?;
     // the caller merges this pass's histograms: refuse them here, before the pilot runs
-    check_memory(model, spec, HIST_COPIES)?;
+    check_memory(model, spec, req.n_paths, HIST_COPIES)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -1308,8 +1395,12 @@ pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result
             p.extend_from_slice(&vals[i * rows..(i + 1) * rows]);
         }
     }
+    let grid = grid_bins(req.n_paths);
     Ok(Pass::Moments(
-        pilot.into_iter().map(|p| BinMap::from_pilot(p.into_iter())).collect(),
+        pilot
+            .into_iter()
+            .map(|p| BinMap::from_pilot(p.into_iter(), grid))
+            .collect(),
     ))
 }
 
@@ -1366,7 +1457,7 @@ pub fn summarize_values(
                 .into_iter()
                 .flat_map(|(first, rows)| first as usize..(first + rows) as usize)
                 .map(|r| vals[i * n + r]);
-            BinMap::from_pilot(pilot)
+            BinMap::from_pilot(pilot, grid_bins(n as u64))
         })
         .collect();
     let moments = run(Pass::Moments(maps));
@@ -1404,6 +1495,7 @@ mod tests {
             lo: 0.0,
             scale: 1.0,
             distinct: 1.0,
+            grid: bins::MIN_GRID_BINS,
         }]);
         let many = 3u64 << 31;
         let mut a = Partial::empty(&spec, 1, pass.clone(), 0);
@@ -1491,6 +1583,23 @@ mod tests {
                     cdf(&p, &n, &below1, group).to_bits(),
                     cdf(&p, &n, &below0, group).to_bits()
                 );
+            }
+            // all the levels of the group in one walk, unsorted, with ties
+            let levels = [0.77, 0.0, 0.5, 1.0, 0.01, 0.5, 0.999, 1e-9, 0.3];
+            let ts: Vec<Target> = levels
+                .iter()
+                .map(|&level| Target {
+                    reducer: 0,
+                    group,
+                    level,
+                    window: (0, 0),
+                    below: vec![1, 0, 2, 0, 1],
+                    inside: 0,
+                })
+                .collect();
+            let walked = first_bins_reaching(&p, &n, &ts, bins, at);
+            for (t, got) in ts.iter().zip(walked) {
+                assert_eq!(got, first_bin_reaching(&p, &n, t, bins, at), "{group:?} {}", t.level);
             }
         }
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 import sys
 import time
@@ -207,18 +208,28 @@ def _many_scenarios(k: int) -> gs.World:
 
 
 def test_a_summary_whose_histograms_do_not_fit_is_refused_before_any_path_is_simulated():
-    # the first pass keeps a histogram per series and scenario (65,538 counts each),
-    # copied on its way through the merge: 1,000 mixes over 64 scenarios need about
-    # 200 GB, which is refused with the size instead of ending in the OOM killer
+    # the first pass keeps a histogram per summarised quantity and scenario (65,538 counts
+    # each from 2^20 paths), copied on its way through the merge: 1,000 mixes over 64
+    # scenarios need about 200 GB, which is refused with the size instead of ending in the
+    # OOM killer
     world = _many_scenarios(64)
+    n = 1 << 20
     hist = 1_001 * 64 * 65_538 * 8
-    needed = 6 * hist
     available = _core.available_memory()
-    if available is None or needed <= available:
-        pytest.skip(f"this machine has {available} bytes available, more than the {needed} to refuse")
+    if available is None or 6 * hist <= available:
+        pytest.skip(f"this machine has {available} bytes available, more than the {6 * hist} to refuse")
     mixes = {f"m{i}": {"long": 1.0 + i / 1000} for i in range(1_000)}
-    with pytest.raises(gs.ResourceError, match=r"a summary of \d+ series over 64 scenarios .*summarise fewer"):
-        world.simulate_summary(1_000, series="long", mixes=mixes, progress=False)
+    with pytest.raises(gs.ResourceError, match=r"a summary of \d+ quantities .* over 64 scenarios .*summarise fewer") as err:
+        world.simulate_summary(n, series="long", mixes=mixes, progress=False)
+    # the histograms of the quantities named, at a bin per 16 paths (the most)
+    j = int(re.search(r"a summary of (\d+) quantities", str(err.value)).group(1))
+    assert f"({j * 64 * 65_538 * 8 / 2**30:.2f} GiB of histograms per copy" in str(err.value)
+    # with fewer paths the grid is coarser (a bin per 16 paths, 1,024 at the least), and so
+    # are the histograms: 40 mixes (120 quantities) over 64 scenarios from 1,000 paths take
+    # 63 MB a copy, not the 3.8 GB of a 65,538-bin grid
+    few = {f"m{i}": {"long": 1.0 + i / 1000} for i in range(40)}
+    res = world.simulate_summary(1_000, series=[], mixes=few, progress=False)
+    assert res.risk.shape[0] == 40 * 65 and res.risk["cvar"].notna().all()
     # a modest request of the same world runs
     assert world.simulate_summary(1_000, series="long", progress=False).table.shape[0] == 65
 
