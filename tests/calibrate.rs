@@ -8,6 +8,7 @@
 
 use geoscenario::backtest::{run, BacktestInput};
 use geoscenario::calibrate::{fit_log_ou, fit_log_ou_jumps, newey_west_default_lags, ols, JumpOptions, PARAM_NAMES};
+use geoscenario::engine::Control;
 use geoscenario::rng::PathRng;
 use geoscenario::CoreError;
 use ndarray::Array2;
@@ -86,7 +87,7 @@ fn jump_fit_recovers_all_six_parameters() {
     let truth = [1.0, 300.0, 0.15, 3.0, 0.05, 0.15];
     for seed in 1..=4u64 {
         let levels = simulate(100 + seed, 1200, truth, DT);
-        let fit = fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).expect("fits");
+        let fit = fit_log_ou_jumps(&levels, DT, &JumpOptions::default(), &Control::default()).expect("fits");
         assert!(fit.converged && fit.hessian_ok, "seed {seed}: {fit:?}");
         assert_within(
             &fit.params,
@@ -111,7 +112,7 @@ fn jump_fit_with_fixed_mean_reversion_holds_them() {
         fixed: [Some(1.0), Some(300.0), None, None, None, None],
         ..JumpOptions::default()
     };
-    let fit = fit_log_ou_jumps(&levels, DT, &opts).expect("fits");
+    let fit = fit_log_ou_jumps(&levels, DT, &opts, &Control::default()).expect("fits");
     assert_eq!(&fit.params[..2], &[1.0, 300.0]);
     assert!(fit.std_errs[0].is_nan() && fit.std_errs[1].is_nan());
     assert_eq!(fit.fixed, [true, true, false, false, false, false]);
@@ -123,7 +124,7 @@ fn jump_fit_stays_finite_on_a_sticky_quoted_series() {
     // a price quoted in steps: most monthly changes are exactly zero
     let raw = simulate(5, 300, [0.5, 300.0, 0.3, 0.0, 0.0, 0.0], DT);
     let levels: Vec<f64> = raw.iter().map(|v| (v / 25.0).round() * 25.0).collect();
-    let fit = fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).expect("fits");
+    let fit = fit_log_ou_jumps(&levels, DT, &JumpOptions::default(), &Control::default()).expect("fits");
     assert!(fit.loglik.is_finite() && fit.params.iter().all(|v| v.is_finite()));
 }
 
@@ -133,7 +134,7 @@ fn bad_series_are_config_errors_naming_the_argument() {
     levels[50] = f64::NAN;
     for e in [
         fit_log_ou(&levels, DT).unwrap_err(),
-        fit_log_ou_jumps(&levels, DT, &JumpOptions::default()).unwrap_err(),
+        fit_log_ou_jumps(&levels, DT, &JumpOptions::default(), &Control::default()).unwrap_err(),
     ] {
         assert!(matches!(&e, CoreError::Invalid { path, .. } if path == "series"), "{e}");
     }

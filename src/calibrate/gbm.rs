@@ -19,7 +19,9 @@ use super::jumps::{merton_loglik, on_box_edge};
 use super::log_ou::log_levels;
 use super::optim::{hessian, minimize};
 use super::spd_inverse;
+use crate::engine::Control;
 use crate::error::{CoreError, Result};
+use std::sync::atomic::Ordering;
 
 /// Parameter names of [`GbmFit::params`], in order.
 pub const GBM_PARAM_NAMES: [&str; 5] = ["g", "sigma", "lambda", "mu_j", "sigma_j"];
@@ -94,7 +96,7 @@ fn growth(u: &[f64; 5]) -> (f64, [f64; 5]) {
 /// Errors: bad levels, `dt` or `max_jumps` (`ConfigError` naming them); returns
 /// that do not vary, or an optimiser that never found a finite likelihood
 /// (`Numerical`).
-pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize) -> Result<GbmFit> {
+pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize, control: &Control) -> Result<GbmFit> {
     let x = log_levels(levels, dt)?;
     if !(1..=50).contains(&max_jumps) {
         return Err(CoreError::invalid(
@@ -143,7 +145,10 @@ pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize
             0.0,
             (sj_mult * s_d).ln().clamp(LN_MIN + 1.0, 1.5),
         ];
-        let m = minimize(&mut objective, &z0, 0.3, max_evals);
+        let m = minimize(&mut objective, &z0, 0.3, max_evals, &control.cancel);
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(CoreError::Cancelled);
+        }
         evals += m.evals;
         if best.as_ref().is_none_or(|b| m.f < b.1) {
             best = Some((m.x, m.f, m.converged));
@@ -274,7 +279,7 @@ mod tests {
             let r = c * dt + sigma * dt.sqrt() * rng.normal() + jumps;
             levels.push(levels[t] * r.exp());
         }
-        let fit = fit_gbm_jumps(&levels, dt, 10, 40_000).unwrap();
+        let fit = fit_gbm_jumps(&levels, dt, 10, 40_000, &Control::default()).unwrap();
         assert!(fit.converged && fit.hessian_ok);
         for (i, want) in [g, sigma, lambda, mu_j, sigma_j].into_iter().enumerate() {
             let (got, se) = (fit.params[i], fit.std_errs[i]);

@@ -31,7 +31,9 @@
 use super::log_ou::{ar1_ols, log_levels, LogOuFit, PARAM_NAMES};
 use super::optim::{hessian, minimize};
 use super::spd_inverse;
+use crate::engine::Control;
 use crate::error::{CoreError, Result};
+use std::sync::atomic::Ordering;
 
 /// Options of [`fit_log_ou_jumps`].
 #[derive(Debug, Clone, PartialEq)]
@@ -204,7 +206,7 @@ fn check_fixed(fixed: &[Option<f64>; 6]) -> Result<()> {
 /// Errors: as [`super::fit_log_ou`], plus a bad fixed value or `max_jumps`
 /// (`ConfigError`), and an optimiser that never found a finite likelihood
 /// (`Numerical`).
-pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<LogOuFit> {
+pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions, control: &Control) -> Result<LogOuFit> {
     let x = log_levels(levels, dt)?;
     if !(1..=50).contains(&opts.max_jumps) {
         return Err(CoreError::invalid(
@@ -295,7 +297,10 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions) -> Result<L
         if z0.is_empty() {
             break;
         }
-        let m = minimize(&mut objective, &z0, 0.3, opts.max_evals);
+        let m = minimize(&mut objective, &z0, 0.3, opts.max_evals, &control.cancel);
+        if control.cancel.load(Ordering::Relaxed) {
+            return Err(CoreError::Cancelled);
+        }
         evals += m.evals;
         if best.as_ref().is_none_or(|b| m.f < b.1) {
             best = Some((m.x, m.f, m.evals, m.converged));
@@ -460,14 +465,14 @@ mod tests {
             ..JumpOptions::default()
         };
         opts.fixed[0] = Some(0.5);
-        let fit = fit_log_ou_jumps(&levels, dt, &opts).unwrap();
+        let fit = fit_log_ou_jumps(&levels, dt, &opts, &Control::default()).unwrap();
         let [kappa, theta, _, lambda, mu_j, _] = fit.params;
         let drift = lambda * dt * mu_j / (1.0 - (-kappa * dt).exp());
         assert!((theta.ln() + drift - 5.1).abs() < 1e-12, "{theta} {drift}");
         assert_eq!(fit.fixed, [true, true, false, false, false, false]);
         assert!(fit.std_errs[1].is_finite() || !fit.hessian_ok);
         opts.fixed[1] = Some(150.0);
-        let e = fit_log_ou_jumps(&levels, dt, &opts).unwrap_err();
+        let e = fit_log_ou_jumps(&levels, dt, &opts, &Control::default()).unwrap_err();
         assert!(e.to_string().starts_with("fixed.theta:"), "{e}");
     }
 
@@ -476,11 +481,11 @@ mod tests {
         let levels: Vec<f64> = (0..40).map(|i| 300.0 + 20.0 * ((i as f64) * 0.9).sin()).collect();
         let mut opts = JumpOptions::default();
         opts.fixed[2] = Some(-1.0);
-        let e = fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts).unwrap_err();
+        let e = fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts, &Control::default()).unwrap_err();
         assert!(e.to_string().starts_with("fixed.sigma:"), "{e}");
         opts.fixed[2] = None;
         opts.max_jumps = 0;
-        assert!(fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts)
+        assert!(fit_log_ou_jumps(&levels, 1.0 / 12.0, &opts, &Control::default())
             .unwrap_err()
             .to_string()
             .starts_with("max_jumps:"));

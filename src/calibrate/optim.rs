@@ -1,6 +1,8 @@
 //! Derivative-free minimisation (Nelder–Mead with restarts) and a
 //! central-difference Hessian, for the likelihoods of this module.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// Outcome of [`minimize`].
 #[derive(Debug, Clone)]
 pub(crate) struct Minimum {
@@ -13,7 +15,14 @@ pub(crate) struct Minimum {
 /// Nelder–Mead (Nelder & Mead 1965; coefficients 1, 2, ½, ½) from `x0` with
 /// an initial simplex of side `step`. Non-finite values count as +∞, so a
 /// function may refuse points outside its domain by returning NaN or ∞.
-fn nelder_mead<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_evals: usize) -> Minimum {
+/// Stops, unconverged, at the first iteration after `cancel` is set.
+fn nelder_mead<F: FnMut(&[f64]) -> f64>(
+    f: &mut F,
+    x0: &[f64],
+    step: f64,
+    max_evals: usize,
+    cancel: &AtomicBool,
+) -> Minimum {
     const FTOL: f64 = 1e-13;
     const XTOL: f64 = 1e-10;
     let d = x0.len();
@@ -40,7 +49,7 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_ev
     let mut trial = vec![0.0; d];
     let mut trial2 = vec![0.0; d];
     let mut converged = false;
-    while evals < max_evals {
+    while evals < max_evals && !cancel.load(Ordering::Relaxed) {
         order.sort_by(|&i, &j| vals[i].total_cmp(&vals[j]));
         let (best, worst, second) = (order[0], order[d], order[d - 1]);
         let spread = vals[worst] - vals[best];
@@ -115,15 +124,22 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_ev
 
 /// Nelder–Mead restarted from its own optimum (with a fresh simplex) until a
 /// restart no longer improves the value, which guards against the method's
-/// premature collapse.
-pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(f: &mut F, x0: &[f64], step: f64, max_evals: usize) -> Minimum {
-    let mut best = nelder_mead(f, x0, step, max_evals);
+/// premature collapse. Stops at the first iteration after `cancel` is set (the
+/// caller, which set it on Ctrl-C, discards the result).
+pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
+    f: &mut F,
+    x0: &[f64],
+    step: f64,
+    max_evals: usize,
+    cancel: &AtomicBool,
+) -> Minimum {
+    let mut best = nelder_mead(f, x0, step, max_evals, cancel);
     let mut evals = best.evals;
     for _ in 0..20 {
-        if evals >= max_evals {
+        if evals >= max_evals || cancel.load(Ordering::Relaxed) {
             break;
         }
-        let next = nelder_mead(f, &best.x, step * 0.2, max_evals - evals);
+        let next = nelder_mead(f, &best.x, step * 0.2, max_evals - evals, cancel);
         evals += next.evals;
         let improved = best.f - next.f;
         if next.f < best.f {
@@ -181,9 +197,25 @@ mod tests {
     #[test]
     fn finds_the_rosenbrock_minimum() {
         let mut f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
-        let m = minimize(&mut f, &[-1.2, 1.0], 0.5, 20_000);
+        let m = minimize(&mut f, &[-1.2, 1.0], 0.5, 20_000, &AtomicBool::new(false));
         assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{m:?}");
         assert!(m.converged);
+    }
+
+    #[test]
+    fn a_cancelled_minimisation_stops_at_its_next_iteration() {
+        let cancel = AtomicBool::new(false);
+        let mut calls = 0;
+        let mut f = |x: &[f64]| {
+            calls += 1;
+            if calls == 50 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+        };
+        let m = minimize(&mut f, &[-1.2, 1.0], 0.5, 20_000, &cancel);
+        // an iteration evaluates at most d + 1 = 3 points (a shrink)
+        assert!(!m.converged && (50..=53).contains(&m.evals), "{m:?}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::errors::to_pyerr;
 use super::input::owned2;
 use crate::backtest::{self, BacktestInput};
 use crate::calibrate::{self, JumpOptions};
+use crate::engine::Control;
 use crate::error::CoreError;
 
 /// A copy of a contiguous 1-D input (read without the GIL: see `input`).
@@ -63,14 +64,15 @@ pub fn calibrate_log_ou<'py>(
         }
         opts.fixed.copy_from_slice(&f);
     }
-    let fit = super::detached(py, || {
+    // a jump fit of a long daily series runs for seconds: Ctrl-C stops it
+    let control = Control::default();
+    let fit = super::run_interruptible(py, &control, 0, None, || {
         if jumps {
-            calibrate::fit_log_ou_jumps(&x, dt, &opts)
+            calibrate::fit_log_ou_jumps(&x, dt, &opts, &control)
         } else {
             calibrate::fit_log_ou(&x, dt)
         }
-    })
-    .map_err(|e| to_pyerr(py, e))?;
+    })?;
     let out = PyDict::new(py);
     out.set_item("names", calibrate::PARAM_NAMES.to_vec())?;
     out.set_item("params", fit.params.to_vec())?;
@@ -97,8 +99,10 @@ pub fn calibrate_gbm_jumps<'py>(
     max_jumps: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let x = contiguous(&levels, "series").map_err(|e| to_pyerr(py, e))?;
-    let fit =
-        super::detached(py, || calibrate::fit_gbm_jumps(&x, dt, max_jumps, 40_000)).map_err(|e| to_pyerr(py, e))?;
+    let control = Control::default();
+    let fit = super::run_interruptible(py, &control, 0, None, || {
+        calibrate::fit_gbm_jumps(&x, dt, max_jumps, 40_000, &control)
+    })?;
     let out = PyDict::new(py);
     out.set_item("names", calibrate::GBM_PARAM_NAMES.to_vec())?;
     out.set_item("params", fit.params.to_vec())?;

@@ -53,6 +53,19 @@ CHILD = textwrap.dedent(
         b = a.mean(axis=1) + 0.001
         none2, none1 = np.empty((0, n)), np.empty(0)
         run = lambda: core.entropy_pooling(np.full(n, 1.0 / n), a, b, none2, none1)
+    elif mode in ("calibrate_log_ou", "calibrate_gbm"):
+        # a jump fit of 240 years of daily levels (log-OU with jumps, κ = 2): about 20 s
+        # of likelihoods, past the grace period
+        import pandas as pd
+        rng = np.random.default_rng(0)
+        n, b = 60_000, np.exp(-2.0 / 252)
+        eps = rng.normal(0, 0.01, n) + rng.binomial(1, 0.01, n) * rng.normal(-0.02, 0.05, n)
+        x = np.full(n, 4.6)
+        for t in range(1, n):
+            x[t] = 4.6 + b * (x[t - 1] - 4.6) + eps[t]
+        levels = pd.Series(np.exp(x), index=pd.date_range("1800-01-01", periods=n, freq="D"))
+        fit = gs.calibrate.log_ou if mode == "calibrate_log_ou" else gs.calibrate.gbm
+        run = lambda: fit(levels, jumps=True, dt=1 / 252)
     elif mode == "efficient_frontier":
         rng = np.random.default_rng(0)
         r = np.ascontiguousarray(rng.normal(0.01, 0.1, (100_000, 4)))
@@ -111,7 +124,8 @@ def interrupt_child(mode: str) -> tuple[int, str, str, float]:
     return proc.returncode, line + out, err, time.monotonic() - t0
 
 
-@pytest.mark.parametrize("mode", ["simulate", "simulate_all_threads", "simulate_summary", "entropy_pooling"])
+@pytest.mark.parametrize("mode", ["simulate", "simulate_all_threads", "simulate_summary", "entropy_pooling",
+                                  "calibrate_log_ou", "calibrate_gbm"])
 def test_ctrl_c_stops_the_work(mode):
     code, out, err, waited = interrupt_child(mode)
     assert "FINISHED" not in out, f"{mode} ran to completion instead of stopping: {out}"
