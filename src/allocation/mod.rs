@@ -98,13 +98,14 @@ pub(crate) struct Problem<'a> {
     /// tail), so this changes no optimum, and it keeps 1 / (1 − α) at most
     /// 2 / p_min (at α = 1 − 2⁻⁵³ the solver stalled).
     pub alpha_lp: f64,
-    /// Set by the caller to stop: checked before every linear programme.
+    /// Set by the caller to stop: checked before every linear programme, and by
+    /// the solver at each of its iterations.
     cancel: &'a AtomicBool,
 }
 
 impl<'a> Problem<'a> {
     /// The programme of `returns` (n × `n_assets`, row-major) under weights `w`,
-    /// stopped by `cancel` before its next linear programme.
+    /// stopped by `cancel` at the solver's next iteration.
     fn new(
         returns: &'a [f64],
         n_assets: usize,
