@@ -156,9 +156,12 @@ _PANDAS_3 = int(__import__("pandas").__version__.split(".")[0]) >= 3
 def private_copy(obj: Any) -> Any:
     """A copy of a pandas object that the caller may edit without changing ``obj``: a
     shallow one where pandas enforces copy-on-write (pandas 3, or
-    ``mode.copy_on_write = True``; not its ``"warn"`` mode), else a deep one."""
+    ``mode.copy_on_write = True``; not its ``"warn"`` mode), else a deep one. Anything
+    else (a value not yet checked) as given."""
     import pandas as pd
 
+    if not isinstance(obj, pd.Series | pd.DataFrame):
+        return obj
     return obj.copy(deep=not (_PANDAS_3 or pd.get_option("mode.copy_on_write") is True))
 
 

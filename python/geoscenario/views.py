@@ -406,7 +406,7 @@ class Allocation:
         if not isinstance(self.status, str):
             raise invalid("status", f"must be a string, got {type(self.status).__name__}")
         # its own float copy: the caller's Series edited later cannot change it unchecked
-        object.__setattr__(self, "weights", w.astype(float, copy=True))
+        object.__setattr__(self, "weights", w.astype(float).copy())
 
     def __getattribute__(self, name: str) -> Any:
         # the weights come out as a copy: one edited in place cannot make the allocation's

@@ -995,9 +995,10 @@ class World:
         )
         t0 = time.perf_counter()
         q = _validate.flag("qmc", qmc)
-        _validate.late_onsets(self, h)
         with _progress.guard(_progress.display(progress)) as cb:
             raw = self._core.simulate(n, h, s, anti, thr, chunk, 0, n, cb, q)
+        # the run's warnings once it has passed every check (none for a refused run)
+        _validate.late_onsets(self, h)
         _validate.qmc_paths(q, n)
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)

@@ -42,6 +42,14 @@ fn cache() -> MutexGuard<'static, Vec<(Vec<f64>, Instant)>> {
 /// size first (their old contents are to be overwritten), then zeroed new
 /// ones. Any other released buffer is freed first, to make room.
 pub fn outputs(count: usize, n: usize) -> Result<Vec<Vec<f64>>> {
+    // a refusal names the size of all the arrays, not of the one that failed
+    let zeroed = |n: usize| {
+        zeroed(n).map_err(|_| CoreError::Resource {
+            what: format!("{count} output arrays of {n} values"),
+            needed: human_bytes((count as u128) * (n as u128) * std::mem::size_of::<f64>() as u128),
+            limit: "what the allocator could give".into(),
+        })
+    };
     let mut out = Vec::with_capacity(count);
     if !crate::pool::is_original_process() {
         return (0..count).map(|_| zeroed(n)).collect();
@@ -183,17 +191,20 @@ fn advise_huge(ptr: *const u8, len: usize) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge(_ptr: *const u8, _len: usize) {}
 
-/// Memory the OS can give this process now, in bytes (None if unknown).
-pub fn available_memory() -> Option<u128> {
-    #[cfg(target_os = "linux")]
-    {
-        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        let kb: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb * 1024)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_allocation_names_every_array_it_was_for() {
+        // more doubles than an allocation may hold: refused, never an abort
+        let n = usize::MAX / 16;
+        match outputs(17, n) {
+            Err(CoreError::Resource { what, needed, .. }) => {
+                assert_eq!(what, format!("17 output arrays of {n} values"));
+                assert_eq!(needed, human_bytes(17 * n as u128 * 8));
+            }
+            other => panic!("{:?}", other.map(|v| v.len())),
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod buffer;
 pub mod kernel;
+pub mod memory;
 mod transpose;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -80,7 +81,7 @@ impl SimRequest {
             ));
         }
         let needed = output_bytes(model, self.end - self.start);
-        if let Some(avail) = buffer::available_memory() {
+        if let Some(avail) = memory::available_memory() {
             // released output buffers are freed or reused before allocating
             let avail = avail + buffer::cached_bytes();
             if needed > avail {
@@ -206,14 +207,19 @@ pub fn simulate(model: &Model, req: &SimRequest, control: &Control) -> Result<Si
     on_threads(req.threads, || run(model, req, alloc, control))
 }
 
-/// `f` on a pool of `threads` workers (None: the current pool).
-fn on_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+/// `f` on a pool of `threads` workers (None: the current pool); a pool the
+/// system cannot start (memory, a limit on threads) is a resource error.
+pub(crate) fn on_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
     match threads {
         Some(t) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(t)
                 .build()
-                .map_err(|e| CoreError::Numerical(format!("could not start {t} threads: {e}")))?;
+                .map_err(|e| CoreError::Resource {
+                    what: format!("a pool of worker threads ({e})"),
+                    needed: format!("{t} threads"),
+                    limit: "what the system could start".into(),
+                })?;
             pool.install(f)
         }
         None => f(),

@@ -100,10 +100,11 @@ fn cached_output_bytes() -> u128 {
     engine::buffer::cached_bytes()
 }
 
-/// Memory the OS can give this process now, in bytes (`MemAvailable`; None if unknown).
+/// Memory this process can get now, in bytes: the least of the machine's `MemAvailable`, its
+/// memory cgroup's headroom (a container's limit) and `ulimit -v`'s (None if unknown).
 #[pyfunction]
 fn available_memory() -> Option<u128> {
-    engine::buffer::available_memory()
+    engine::memory::available_memory()
 }
 
 /// The sum of the shocks a one-shock world draws for `n_paths` paths over

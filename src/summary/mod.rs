@@ -73,7 +73,7 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, n_paths: u64, copies: u12
     let bins = grid_bins(n_paths) + 2;
     let hist = (j as u128) * (k as u128) * (bins as u128) * std::mem::size_of::<u64>() as u128;
     let needed = copies * hist;
-    match crate::engine::buffer::available_memory() {
+    match crate::engine::memory::available_memory() {
         Some(avail) if needed > avail => Err(CoreError::Resource {
             what: format!(
                 "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
@@ -766,14 +766,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
         }
         Ok(acc)
     };
-    match req.threads {
-        Some(t) => rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .map_err(|e| CoreError::Numerical(format!("could not start {t} threads: {e}")))?
-            .install(work),
-        None => work(),
-    }
+    crate::engine::on_threads(req.threads, work)
 }
 
 /// The reduced values (J × rows) and scenarios of paths `first..first + rows`.

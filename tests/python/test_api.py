@@ -1206,6 +1206,13 @@ def test_a_scenario_that_cannot_start_within_the_horizon_is_warned_about(default
         {"scenarios.bull.probability": 0.0, "scenarios.base.probability": 0.8}
     )
     assert _warnings_of(lambda: quiet.simulate(200, 2, seed=0, progress=False)) == []
+    # a run refused (an odd count of antithetic paths) says why, and warns about nothing
+    for run in (default_world.simulate, default_world.simulate_summary):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(gs.ConfigError, match="must be even"):
+                run(201, 2, seed=0, antithetic=True, progress=False)
+        assert caught == []
 
 
 def test_a_sanctions_exposure_without_a_freeze_is_warned_about(default_world):

@@ -193,6 +193,42 @@ def test_a_long_table_beyond_an_address_space_limit_is_a_resource_error():
     assert "refused: 100,000 paths × 25 months × 17 series as a long table: needs 0.43 GiB" in out.stdout
 
 
+SIM_LIMITED_CHILD = """
+import resource
+import geoscenario as gs
+world = gs.World.default()
+world.simulate(1_000, seed=0, progress=False)  # the engine and its threads started
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
+print("available:", gs._core.available_memory())
+for run in (lambda: world.simulate(1_000_000, seed=0, progress=False),  # 3.4 GB of paths
+            lambda: world.simulate_summary(1 << 20, series=[], mixes={f"m{i}": {"direct_belarus": 1.0}
+                                                                        for i in range(50)}, progress=False)):
+    try:
+        run()
+    except gs.ResourceError as e:
+        print("refused:", e)
+print("small:", world.simulate(10_000, seed=0, progress=False).n_paths)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
+    # ulimit -v, which MemAvailable does not show, counts as memory available: the
+    # requests are refused up front with the sizes, not when an allocation fails
+    out = subprocess.run([sys.executable, "-c", SIM_LIMITED_CHILD], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    available = int(out.stdout.split("available: ")[1].split()[0])
+    assert 0 < available <= 2**30
+    refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
+    assert len(refused) == 2, out.stdout
+    assert refused[0].startswith("refused: 1000000 paths × 25 months × 17 series: needs 3.18 GiB, limit ")
+    assert refused[1].startswith("refused: a summary of 150 quantities")
+    assert all(line.endswith(" available") for line in refused), refused
+    assert "small: 10000" in out.stdout
+
+
 def _many_scenarios(k: int) -> gs.World:
     """One GBM factor, one asset and one strategy under ``k`` equally likely scenarios."""
     scenarios = {f"s{i}": {"probability": 1.0 / k, "x": {"g": 0.01 * i, "sigma": 0.2}} for i in range(k)}
