@@ -37,8 +37,9 @@ __all__ = ["MAX_MIXES", "Simulation"]
 
 
 def _available_memory() -> int | None:
-    """Bytes the OS can give this process now (``MemAvailable``, as ``simulate`` reads
-    it), or None if unknown."""
+    """Bytes this process can get now, as ``simulate`` reads it (the least of the
+    machine's ``MemAvailable``, its memory cgroup's headroom and ``ulimit -v``'s), or
+    None if unknown."""
     return _core.available_memory()
 
 
