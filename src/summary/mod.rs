@@ -1555,15 +1555,16 @@ mod tests {
         let p = [0.4, 0.1, 0.25, 0.0, 0.25];
         let at = |k: usize, b: usize| hist[k * bins + b];
         for group in (0..k_n).map(Some).chain([None]) {
+            let target_at = |level: f64| Target {
+                reducer: 0,
+                group,
+                level,
+                window: (0, 0),
+                below: vec![1, 0, 2, 0, 1],
+                inside: 0,
+            };
             for level in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0] {
-                let t = Target {
-                    reducer: 0,
-                    group,
-                    level,
-                    window: (0, 0),
-                    below: vec![1, 0, 2, 0, 1],
-                    inside: 0,
-                };
+                let t = target_at(level);
                 let (b0, below0, inside0) = first_bin_reaching_by_every_count(&p, &n, &t, bins, at);
                 let (b1, below1, inside1) = first_bin_reaching(&p, &n, &t, bins, at);
                 assert_eq!((b1, inside1), (b0, inside0), "{group:?} {level}");
@@ -1579,17 +1580,7 @@ mod tests {
             }
             // all the levels of the group in one walk, unsorted, with ties
             let levels = [0.77, 0.0, 0.5, 1.0, 0.01, 0.5, 0.999, 1e-9, 0.3];
-            let ts: Vec<Target> = levels
-                .iter()
-                .map(|&level| Target {
-                    reducer: 0,
-                    group,
-                    level,
-                    window: (0, 0),
-                    below: vec![1, 0, 2, 0, 1],
-                    inside: 0,
-                })
-                .collect();
+            let ts: Vec<Target> = levels.iter().map(|&level| target_at(level)).collect();
             let walked = first_bins_reaching(&p, &n, &ts, bins, at);
             for (t, got) in ts.iter().zip(walked) {
                 assert_eq!(got, first_bin_reaching(&p, &n, t, bins, at), "{group:?} {}", t.level);
