@@ -42,9 +42,8 @@ class Strategy:
         Name of the strategy (also the name of its NAV series).
     weights
         ``{asset: weight}`` (or a pandas Series indexed by asset) in units of NAV, each
-        in [−100, 100]; negative weights are
-        shorts, and weights need not sum to one (the rest is cash). Kept as a
-        read-only dict.
+        in [−100, 100]; negative weights are shorts, and weights need not sum to one
+        (the rest is cash). Kept as a read-only dict.
     cost_bps
         One-way cost in basis points of traded notional, in [0, 10000].
     description
