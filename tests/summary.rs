@@ -117,7 +117,7 @@ fn materialised(
     let scen: Vec<u8> = out.scenario.iter().map(|&s| s as u8).collect();
     let alloc = Allocation::new(&model.probabilities, n as usize, antithetic).unwrap();
     let shifts = geoscenario::summary::shifts(model, spec);
-    summarize_values(spec, &model.probabilities, &alloc, &shifts, &vals, &scen)
+    summarize_values(spec, &model.probabilities, &alloc, &shifts, &vals, &scen).expect("fits in memory")
 }
 
 #[test]
@@ -158,6 +158,7 @@ fn sharded(
     let mut fin = Finisher::new(model, spec, n, false).unwrap();
     if let Some(b) = budget {
         fin.budget = b;
+        fin.key_bytes = f64::INFINITY; // cut whenever over budget, however many windows
     }
     let mut pass = first_pass(model, spec, &SimRequest::new(n, seed)).unwrap();
     let mut moments = None;
@@ -269,7 +270,8 @@ fn tail_shares_split_the_tail_as_the_sorted_risk_table() {
                     ..loss_of("loss", o)
                 }],
             };
-            let stats = summarize_values(&spec, &model.probabilities, &alloc, &[0.0], &vals, &scen);
+            let stats =
+                summarize_values(&spec, &model.probabilities, &alloc, &[0.0], &vals, &scen).expect("fits in memory");
             let pnl: Vec<f64> = vals.iter().map(|l| -l).collect();
             for (li, &alpha) in levels.iter().enumerate() {
                 let rows = geoscenario::risk::risk_table(&pnl, &w, &out.scenario, k_n, alpha).unwrap();

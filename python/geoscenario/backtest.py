@@ -244,7 +244,8 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
 def _costs(cost_bps: Any, held: list[Any], columns: list[Any]) -> np.ndarray:
     def one(name: str, v: Any) -> float:
         if not _validate.is_real(v) or not 0 <= _validate.to_float(v) <= MAX_COST_BPS:
-            got = repr(v) if _validate.is_real(v) or isinstance(v, str | type(None)) else f"a {type(v).__name__}"
+            got = (repr(v) if _validate.is_real(v) or isinstance(v, str | type(None)) or v is pd.NA
+                   else f"a {type(v).__name__}")
             raise invalid(name, f"must be a number of basis points in [0, {MAX_COST_BPS:g}], got {got}")
         return _validate.to_float(v)
 
@@ -571,7 +572,7 @@ class BacktestResult:
             if col not in mapping:
                 raise invalid(f"mapping.{col}", f"has weight {w:+.4f} but no world asset")
             asset = mapping[col]
-            if asset not in world.assets:
+            if not isinstance(asset, str) or asset not in world.assets:
                 raise invalid(
                     f"mapping.{col}",
                     f"{asset!r} is not an asset of the world ({', '.join(world.assets)})",

@@ -4,9 +4,10 @@
 //! Three limits apply on Linux, and the least wins:
 //! - the machine's `MemAvailable` (`/proc/meminfo`);
 //! - the headroom of the process's memory cgroup, the limit of a container
-//!   (Docker, Kubernetes, a JupyterHub pod): its limit less what it uses, page
-//!   cache it can drop not counted (v1 or v2, at every level up to the root
-//!   of the mounted hierarchy, since a parent's limit binds too);
+//!   (Docker, Kubernetes, a JupyterHub pod): its limit less what it uses, its
+//!   file cache (active and inactive, which the kernel reclaims before it
+//!   kills) not counted (v1 or v2, at every level up to the root of the
+//!   mounted hierarchy, since a parent's limit binds too);
 //! - the headroom of the address-space limit (`ulimit -v`): the limit less the
 //!   process's virtual size.
 //!
@@ -46,11 +47,19 @@ fn number(text: Option<String>) -> Option<u128> {
     text?.trim().parse().ok()
 }
 
-/// The value of a `name 123` line of a cgroup's `memory.stat`.
-fn stat_field(text: Option<String>, name: &str) -> Option<u128> {
-    let text = text?;
-    let line = text.lines().find(|l| l.split_whitespace().next() == Some(name))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// The sum of the values of the `name 123` lines of a cgroup's `memory.stat`
+/// for `names` (0 for a name that is missing).
+fn stat_sum(text: Option<String>, names: &[&str]) -> u128 {
+    let Some(text) = text else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let name = w.next()?;
+            names.contains(&name).then(|| w.next()?.parse::<u128>().ok())?
+        })
+        .sum()
 }
 
 /// v1 writes "no limit" as a number near 2^63.
@@ -59,7 +68,7 @@ const V1_UNLIMITED: u128 = 1 << 62;
 /// The least headroom of the memory cgroups of `/proc/self/cgroup` (text
 /// `cgroup_file`), read through `read` under `root` (normally `/sys/fs/cgroup`):
 /// for each level from the process's cgroup up to the root of the mounted
-/// hierarchy that has a limit, limit − (usage − inactive file pages).
+/// hierarchy that has a limit, limit − (usage − file cache).
 fn cgroup_headroom(cgroup_file: &str, root: &str, read: impl Fn(&str) -> Option<String>) -> Option<u128> {
     let mut least: Option<u128> = None;
     for line in cgroup_file.lines() {
@@ -69,14 +78,19 @@ fn cgroup_headroom(cgroup_file: &str, root: &str, read: impl Fn(&str) -> Option<
         };
         // v2: "0::/path", files memory.max/current; v1: "N:memory:/path" (perhaps with
         // other controllers), files under the memory hierarchy
-        let (base, limit_file, usage_file, inactive) = if controllers.is_empty() {
-            (root.to_string(), "memory.max", "memory.current", "inactive_file")
+        let (base, limit_file, usage_file, cache): (_, _, _, &[&str]) = if controllers.is_empty() {
+            (
+                root.to_string(),
+                "memory.max",
+                "memory.current",
+                &["active_file", "inactive_file"],
+            )
         } else if controllers.split(',').any(|c| c == "memory") {
             (
                 format!("{root}/memory"),
                 "memory.limit_in_bytes",
                 "memory.usage_in_bytes",
-                "total_inactive_file",
+                &["total_active_file", "total_inactive_file"],
             )
         } else {
             continue;
@@ -88,7 +102,7 @@ fn cgroup_headroom(cgroup_file: &str, root: &str, read: impl Fn(&str) -> Option<
             let at = format!("{base}{dir}");
             let limit = number(read(&format!("{at}/{limit_file}"))).filter(|&l| l < V1_UNLIMITED);
             if let (Some(limit), Some(usage)) = (limit, number(read(&format!("{at}/{usage_file}")))) {
-                let cache = stat_field(read(&format!("{at}/memory.stat")), inactive).unwrap_or(0);
+                let cache = stat_sum(read(&format!("{at}/memory.stat")), cache);
                 let room = limit.saturating_sub(usage.saturating_sub(cache));
                 least = Some(least.map_or(room, |l| l.min(room)));
             }
@@ -143,17 +157,17 @@ mod tests {
     }
 
     #[test]
-    fn a_v2_container_limit_less_its_usage_without_dropped_cache() {
+    fn a_v2_container_limit_less_its_usage_without_its_file_cache() {
         let read = files(&[
             ("/cg/memory.max", "4294967296\n"),
             ("/cg/memory.current", "1073741824\n"),
             (
                 "/cg/memory.stat",
-                "anon 900000000\nfile 300000000\ninactive_file 200000000\n",
+                "anon 700000000\nfile 300000000\nactive_file 100000000\ninactive_file 200000000\n",
             ),
         ]);
         let room = cgroup_headroom("0::/\n", "/cg", read);
-        assert_eq!(room, Some(4_294_967_296 - (1_073_741_824 - 200_000_000)));
+        assert_eq!(room, Some(4_294_967_296 - (1_073_741_824 - 300_000_000)));
         // no limit at any level
         let read = files(&[("/cg/memory.max", "max\n"), ("/cg/memory.current", "5\n")]);
         assert_eq!(cgroup_headroom("0::/\n", "/cg", read), None);
@@ -177,7 +191,10 @@ mod tests {
             // the container's own hierarchy is mounted: its path is not there, the root is
             ("/cg/memory/memory.limit_in_bytes", "2147483648\n"),
             ("/cg/memory/memory.usage_in_bytes", "147483648\n"),
-            ("/cg/memory/memory.stat", "cache 10\ntotal_inactive_file 47483648\n"),
+            (
+                "/cg/memory/memory.stat",
+                "cache 10\ntotal_active_file 40000000\ntotal_inactive_file 7483648\n",
+            ),
         ]);
         assert_eq!(cgroup_headroom(cg, "/cg", read), Some(2_147_483_648 - 100_000_000));
         let read = files(&[

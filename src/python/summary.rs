@@ -11,7 +11,7 @@ use super::{run_interruptible, CoreWorld};
 use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
-use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec};
+use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec, HIST_COPIES};
 
 /// (name, series, a, b, quantiles, thresholds, CVaR levels, mix, drawdown): a mix's
 /// terms are (strategy, weight) pairs, and its `series` is empty; with `drawdown` the
@@ -269,10 +269,20 @@ impl SummaryJob {
         }
         match current {
             Pass::Moments(_) => {
-                self.pass = Some(self.finisher.after_moments(&part));
+                let next = self.finisher.after_moments(&part);
+                self.finisher
+                    .check_next(&next, HIST_COPIES)
+                    .map_err(|e| to_pyerr(py, e))?;
+                self.pass = Some(next);
                 self.moments = Some(part);
             }
-            Pass::Refine(_) => self.pass = Some(self.finisher.after_refine(&part)),
+            Pass::Refine(_) => {
+                let next = self.finisher.after_refine(&part);
+                self.finisher
+                    .check_next(&next, HIST_COPIES)
+                    .map_err(|e| to_pyerr(py, e))?;
+                self.pass = Some(next);
+            }
             Pass::Collect(..) => {
                 let moments = self
                     .moments
@@ -373,7 +383,8 @@ pub fn summarize_arrays<'py>(
     let spec = job.spec.clone();
     let res = super::detached(py, || {
         crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen)
-    });
+    })
+    .map_err(|e| to_pyerr(py, e))?;
     stats_to_py(py, &spec, job.model.n_scenarios, &res)
 }
 

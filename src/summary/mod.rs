@@ -72,21 +72,32 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, n_paths: u64, copies: u12
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
     let bins = grid_bins(n_paths) + 2;
     let hist = (j as u128) * (k as u128) * (bins as u128) * std::mem::size_of::<u64>() as u128;
-    let needed = copies * hist;
+    refuse_beyond_memory(hist, copies, |size| {
+        format!(
+            "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
+             return, loss and drawdown) over {k} scenarios ({size} of histograms per copy; summarise \
+             fewer series or strategies per call)"
+        )
+    })
+}
+
+/// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,
+/// described by `what` (given the size of one copy).
+fn refuse_beyond_memory(per_copy: u128, copies: u128, what: impl FnOnce(&str) -> String) -> Result<()> {
+    let needed = copies * per_copy;
     match crate::engine::memory::available_memory() {
         Some(avail) if needed > avail => Err(CoreError::Resource {
-            what: format!(
-                "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
-                 return, loss and drawdown) over {k} scenarios ({} of histograms per copy; summarise \
-                 fewer series or strategies per call)",
-                crate::error::human_bytes(hist)
-            ),
+            what: what(&crate::error::human_bytes(per_copy)),
             needed: crate::error::human_bytes(needed),
             limit: format!("{} available", crate::error::human_bytes(avail)),
         }),
         _ => Ok(()),
     }
 }
+
+/// Bytes a collected key takes in a pass's maps (a B-tree entry of two u64 with
+/// its share of the node), for weighing collecting against cutting finer.
+const KEY_BYTES: f64 = 40.0;
 
 /// One summarised quantity: v = a + b·x with x series `output` at the summary month,
 /// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1);
@@ -663,7 +674,8 @@ impl Partial {
         }
         let pass = Pass::read(b).ok_or_else(bad)?;
         let ns = take_u64(b).ok_or_else(bad)? as usize;
-        if ns > 1 << 18 || ns > b.len() / 16 {
+        // a DyadicSum takes at least 16 bytes: no allocation beyond the input's size
+        if ns > j * k || ns > b.len() / 16 {
             return Err(bad());
         }
         let mut sums = Vec::with_capacity(ns);
@@ -701,7 +713,7 @@ impl Partial {
             values.push(pairs.collect::<Option<BTreeMap<u64, u64>>>().ok_or_else(bad)?);
         }
         let n_tail = take_u64(b).ok_or_else(bad)? as usize;
-        if n_tail > 1 << 24 || n_tail > b.len() / 16 {
+        if n_tail > b.len() / 16 {
             return Err(bad());
         }
         let mut tail = Vec::with_capacity(n_tail);
@@ -731,8 +743,10 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
     validate_pass(spec, model.n_scenarios, &pass)?;
-    if matches!(pass, Pass::Moments(_)) {
-        check_memory(model, spec, req.n_paths, HIST_COPIES)?;
+    if let Pass::Moments(maps) = &pass {
+        // the grid the pass carries (that of the run's size when it comes from first_pass)
+        let n = maps.first().map_or(req.n_paths, |m| 16 * m.grid as u64);
+        check_memory(model, spec, n, HIST_COPIES)?;
     }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
@@ -1051,6 +1065,11 @@ fn first_bins_reaching(
     out
 }
 
+/// Bytes of a refining pass's histograms: SUB_BINS counts per window and scenario.
+fn refine_bytes(windows: usize, scenarios: usize) -> f64 {
+    windows as f64 * scenarios as f64 * (SUB_BINS * std::mem::size_of::<u64>()) as f64
+}
+
 /// Each target's index by (reducer, group, bits of its level).
 type TargetIndex = HashMap<(usize, Option<usize>, u64), usize>;
 
@@ -1066,6 +1085,9 @@ pub struct Finisher {
     pub targets: Vec<Target>,
     /// Distinct keys a collecting pass may expect before windows are cut finer.
     pub budget: u64,
+    /// Bytes a collected key is taken to cost when weighing collecting against
+    /// cutting windows finer (40 by default; infinite: cut whenever over budget).
+    pub key_bytes: f64,
     /// Each reducer's share of distinct values in the pilot (from the first pass).
     distinct: Vec<f64>,
 }
@@ -1102,6 +1124,7 @@ impl Finisher {
             shifts,
             targets,
             budget: COLLECT_BUDGET,
+            key_bytes: KEY_BYTES,
             distinct: vec![1.0; spec.reducers.len()],
         }
     }
@@ -1158,11 +1181,44 @@ impl Finisher {
         self.next_pass()
     }
 
-    /// Collect the windows' keys if they fit the budget, or if no window can
-    /// be cut finer; otherwise cut them. A window of n values is expected to
+    /// Collect the windows' keys if they fit the budget, if no window can be cut
+    /// finer, or if cutting would take more memory than collecting; otherwise cut
+    /// them. A window of n values is expected to
     /// hold n × (the reducer's share of distinct pilot values) distinct keys,
     /// so that atoms (a count's integers) do not look like n keys.
     fn next_pass(&self) -> Pass {
+        let (list, keys) = self.windows_and_keys();
+        let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
+        // cut windows finer only where that takes less memory than collecting their keys:
+        // many targets, each with a few too many keys, are collected (their sub-bin
+        // histograms, a count per sub-bin and scenario, would outweigh the keys)
+        if keys > self.budget as f64 && can_cut && refine_bytes(list.len(), self.p.len()) < keys * self.key_bytes {
+            Pass::Refine(list)
+        } else {
+            Pass::Collect(list, self.centers.clone())
+        }
+    }
+
+    /// Refuse the pass that follows, `next`, if `copies` of what it holds would not fit
+    /// in the memory available: its sub-bin histograms, or the keys it collects.
+    pub fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
+        let (windows, keys) = self.windows_and_keys();
+        let (bytes, what) = match next {
+            Pass::Refine(t) => (refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
+            Pass::Collect(..) => (keys * KEY_BYTES.min(self.key_bytes), "collected values"),
+            Pass::Moments(_) => return Ok(()),
+        };
+        refuse_beyond_memory(bytes as u128, copies, |size| {
+            format!(
+                "a summary's pass over {} windows of values around its quantiles ({size} of {what} per copy; \
+                 ask for fewer quantile levels, series or strategies per call)",
+                windows.len()
+            )
+        })
+    }
+
+    /// The targets' distinct windows, and the keys they are expected to hold.
+    fn windows_and_keys(&self) -> (Vec<(usize, Window)>, f64) {
         let list = self.windows();
         // each window's first target (one look-up each, not a search of the targets)
         let mut first: HashMap<(usize, Window), &Target> = HashMap::new();
@@ -1174,12 +1230,7 @@ impl Finisher {
             .filter_map(|x| first.get(x))
             .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
             .sum();
-        let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
-        if keys > self.budget as f64 && can_cut {
-            Pass::Refine(list)
-        } else {
-            Pass::Collect(list, self.centers.clone())
-        }
+        (list, keys)
     }
 
     fn windows(&self) -> Vec<(usize, Window)> {
@@ -1407,9 +1458,11 @@ pub fn summarize(
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
     let moments = run_pass(model, spec, req, first_pass(model, spec, req)?, control)?;
     let mut pass = fin.after_moments(&moments);
+    fin.check_next(&pass, HIST_COPIES)?;
     while let Pass::Refine(_) = pass {
         let refined = run_pass(model, spec, req, pass, control)?;
         pass = fin.after_refine(&refined);
+        fin.check_next(&pass, HIST_COPIES)?;
     }
     let collected = run_pass(model, spec, req, pass, control)?;
     Ok(fin.finish(spec, &moments, &collected))
@@ -1425,7 +1478,7 @@ pub fn summarize_values(
     shifts: &[f64],
     vals: &[f64],
     scen: &[u8],
-) -> Vec<Vec<GroupStats>> {
+) -> Result<Vec<Vec<GroupStats>>> {
     let k = probabilities.len();
     let mut fin = Finisher::with(probabilities, alloc, shifts.to_vec(), spec);
     let (j, n) = (spec.reducers.len(), scen.len());
@@ -1455,16 +1508,60 @@ pub fn summarize_values(
         .collect();
     let moments = run(Pass::Moments(maps));
     let mut pass = fin.after_moments(&moments);
+    fin.check_next(&pass, 2)?;
     while let Pass::Refine(_) = pass {
         pass = fin.after_refine(&run(pass));
+        fin.check_next(&pass, 2)?;
     }
     let collected = run(pass);
-    fin.finish(spec, &moments, &collected)
+    Ok(fin.finish(spec, &moments, &collected))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_are_cut_finer_only_where_that_takes_less_memory_than_collecting() {
+        // one scenario; windows over budget in all (5,000,000 keys), in few wide
+        // windows or in many narrow ones
+        let spec = SummarySpec {
+            month: 1,
+            reducers: vec![],
+        };
+        let alloc = Allocation::new(&[1.0], 1 << 30, false).unwrap();
+        let mut fin = Finisher::with(&[1.0], &alloc, vec![], &spec);
+        let windows = |count: u64, inside: u64| -> Vec<Target> {
+            (0..count)
+                .map(|i| Target {
+                    reducer: 0,
+                    group: None,
+                    level: 0.5,
+                    window: (i << 32, (i << 32) + (1 << 20)),
+                    below: vec![0],
+                    inside,
+                })
+                .collect()
+        };
+        // 1,000 windows: 32 MB of sub-bin counts against 200 MB of keys
+        fin.targets = windows(1_000, 5_000);
+        let next = fin.next_pass();
+        assert!(matches!(next, Pass::Refine(ref t) if t.len() == 1_000));
+        // 100,000 windows: 3.3 GB of sub-bin counts against 200 MB of keys
+        fin.targets = windows(100_000, 50);
+        let next = fin.next_pass();
+        assert!(matches!(next, Pass::Collect(ref t, _) if t.len() == 100_000));
+        assert!(fin.check_next(&next, 1).is_ok()); // 200 MB
+                                                   // within the budget: collected, however few the windows
+        fin.targets = windows(1, 1_000);
+        assert!(matches!(fin.next_pass(), Pass::Collect(..)));
+        // a pass too large for any machine is refused with its size, not attempted
+        fin.targets = windows(10, 1 << 50);
+        match fin.check_next(&Pass::Collect(fin.windows(), vec![]), 1) {
+            Err(CoreError::Resource { what, .. }) => assert!(what.contains("over 10 windows"), "{what}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn histogram_counts_beyond_u32_survive_merges_and_bytes() {
