@@ -268,20 +268,15 @@ impl SummaryJob {
             ));
         }
         match current {
-            Pass::Moments(_) => {
-                let next = self.finisher.after_moments(&part);
-                self.finisher
-                    .check_next(&next, HIST_COPIES)
+            Pass::Moments(_) | Pass::Refine(_) => {
+                let next = self
+                    .finisher
+                    .next_after(&part, HIST_COPIES)
                     .map_err(|e| to_pyerr(py, e))?;
                 self.pass = Some(next);
-                self.moments = Some(part);
-            }
-            Pass::Refine(_) => {
-                let next = self.finisher.after_refine(&part);
-                self.finisher
-                    .check_next(&next, HIST_COPIES)
-                    .map_err(|e| to_pyerr(py, e))?;
-                self.pass = Some(next);
+                if matches!(part.pass, Pass::Moments(_)) {
+                    self.moments = Some(part);
+                }
             }
             Pass::Collect(..) => {
                 let moments = self
@@ -378,7 +373,8 @@ pub fn summarize_arrays<'py>(
         ));
     }
     // the histograms of a pass and their merge
-    crate::summary::check_memory(&job.model, &job.spec, scen.len() as u64, 2).map_err(|e| to_pyerr(py, e))?;
+    let grid = crate::summary::bins::grid_bins(scen.len() as u64);
+    crate::summary::check_memory(&job.model, &job.spec, grid, 2).map_err(|e| to_pyerr(py, e))?;
     let shifts = crate::summary::shifts(&job.model, &job.spec);
     let spec = job.spec.clone();
     let res = super::detached(py, || {

@@ -65,12 +65,12 @@ fn wave_layout(chunk_paths: usize, reducers: usize, threads: usize) -> (usize, u
     )
 }
 
-/// Refuse a summary of `n_paths` paths whose first-pass histograms (a count per bin,
-/// summarised quantity and scenario), `copies` of them at once, would not fit in the
-/// memory available, before they are allocated.
-pub fn check_memory(model: &Model, spec: &SummarySpec, n_paths: u64, copies: u128) -> Result<()> {
+/// Refuse a summary whose first-pass histograms on a grid of `grid` bins (a count per
+/// bin, summarised quantity and scenario; [`grid_bins`] of the run's size), `copies`
+/// of them at once, would not fit in the memory available, before they are allocated.
+pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128) -> Result<()> {
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
-    let bins = grid_bins(n_paths) + 2;
+    let bins = grid + 2;
     let hist = (j as u128) * (k as u128) * (bins as u128) * std::mem::size_of::<u64>() as u128;
     refuse_beyond_memory(hist, copies, |size| {
         format!(
@@ -745,8 +745,8 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     validate_pass(spec, model.n_scenarios, &pass)?;
     if let Pass::Moments(maps) = &pass {
         // the grid the pass carries (that of the run's size when it comes from first_pass)
-        let n = maps.first().map_or(req.n_paths, |m| 16 * m.grid as u64);
-        check_memory(model, spec, n, HIST_COPIES)?;
+        let grid = maps.first().map_or(0, |m| m.grid);
+        check_memory(model, spec, grid, HIST_COPIES)?;
     }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
@@ -1090,6 +1090,8 @@ pub struct Finisher {
     pub key_bytes: f64,
     /// Each reducer's share of distinct values in the pilot (from the first pass).
     distinct: Vec<f64>,
+    /// The distinct keys the windows of the last pass chosen are expected to hold.
+    expected_keys: f64,
 }
 
 impl Finisher {
@@ -1126,6 +1128,7 @@ impl Finisher {
             budget: COLLECT_BUDGET,
             key_bytes: KEY_BYTES,
             distinct: vec![1.0; spec.reducers.len()],
+            expected_keys: 0.0,
         }
     }
 
@@ -1186,8 +1189,9 @@ impl Finisher {
     /// them. A window of n values is expected to
     /// hold n × (the reducer's share of distinct pilot values) distinct keys,
     /// so that atoms (a count's integers) do not look like n keys.
-    fn next_pass(&self) -> Pass {
+    fn next_pass(&mut self) -> Pass {
         let (list, keys) = self.windows_and_keys();
+        self.expected_keys = keys;
         let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
         // cut windows finer only where that takes less memory than collecting their keys:
         // many targets, each with a few too many keys, are collected (their sub-bin
@@ -1199,20 +1203,33 @@ impl Finisher {
         }
     }
 
-    /// Refuse the pass that follows, `next`, if `copies` of what it holds would not fit
+    /// The pass after `part`, a first or refining pass, refused if `copies` of what it
+    /// holds would not fit in the memory available.
+    pub fn next_after(&mut self, part: &Partial, copies: u128) -> Result<Pass> {
+        let next = match part.pass {
+            Pass::Moments(_) => self.after_moments(part),
+            _ => self.after_refine(part),
+        };
+        self.check_next(&next, copies)?;
+        Ok(next)
+    }
+
+    /// Refuse the pass just chosen, `next`, if `copies` of what it holds would not fit
     /// in the memory available: its sub-bin histograms, or the keys it collects.
-    pub fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
-        let (windows, keys) = self.windows_and_keys();
-        let (bytes, what) = match next {
-            Pass::Refine(t) => (refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
-            Pass::Collect(..) => (keys * KEY_BYTES.min(self.key_bytes), "collected values"),
+    fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
+        let (windows, bytes, what) = match next {
+            Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
+            Pass::Collect(t, _) => (
+                t.len(),
+                self.expected_keys * KEY_BYTES.min(self.key_bytes),
+                "collected values",
+            ),
             Pass::Moments(_) => return Ok(()),
         };
         refuse_beyond_memory(bytes as u128, copies, |size| {
             format!(
-                "a summary's pass over {} windows of values around its quantiles ({size} of {what} per copy; \
-                 ask for fewer quantile levels, series or strategies per call)",
-                windows.len()
+                "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
+                 copy; ask for fewer quantile levels, series or strategies per call)"
             )
         })
     }
@@ -1427,7 +1444,7 @@ impl Finisher {
 pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result<Pass> {
     validate_spec(model, spec)?;
     // the caller merges this pass's histograms: refuse them here, before the pilot runs
-    check_memory(model, spec, req.n_paths, HIST_COPIES)?;
+    check_memory(model, spec, grid_bins(req.n_paths), HIST_COPIES)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -1457,12 +1474,10 @@ pub fn summarize(
 ) -> Result<Vec<Vec<GroupStats>>> {
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
     let moments = run_pass(model, spec, req, first_pass(model, spec, req)?, control)?;
-    let mut pass = fin.after_moments(&moments);
-    fin.check_next(&pass, HIST_COPIES)?;
+    let mut pass = fin.next_after(&moments, HIST_COPIES)?;
     while let Pass::Refine(_) = pass {
         let refined = run_pass(model, spec, req, pass, control)?;
-        pass = fin.after_refine(&refined);
-        fin.check_next(&pass, HIST_COPIES)?;
+        pass = fin.next_after(&refined, HIST_COPIES)?;
     }
     let collected = run_pass(model, spec, req, pass, control)?;
     Ok(fin.finish(spec, &moments, &collected))
@@ -1507,11 +1522,9 @@ pub fn summarize_values(
         })
         .collect();
     let moments = run(Pass::Moments(maps));
-    let mut pass = fin.after_moments(&moments);
-    fin.check_next(&pass, 2)?;
+    let mut pass = fin.next_after(&moments, 2)?;
     while let Pass::Refine(_) = pass {
-        pass = fin.after_refine(&run(pass));
-        fin.check_next(&pass, 2)?;
+        pass = fin.next_after(&run(pass), 2)?;
     }
     let collected = run(pass);
     Ok(fin.finish(spec, &moments, &collected))
@@ -1551,12 +1564,14 @@ mod tests {
         fin.targets = windows(100_000, 50);
         let next = fin.next_pass();
         assert!(matches!(next, Pass::Collect(ref t, _) if t.len() == 100_000));
-        assert!(fin.check_next(&next, 1).is_ok()); // 200 MB
-                                                   // within the budget: collected, however few the windows
+        // 200 MB of keys fit
+        assert!(fin.check_next(&next, 1).is_ok());
+        // within the budget: collected, however few the windows
         fin.targets = windows(1, 1_000);
         assert!(matches!(fin.next_pass(), Pass::Collect(..)));
         // a pass too large for any machine is refused with its size, not attempted
         fin.targets = windows(10, 1 << 50);
+        fin.next_pass(); // the keys the windows are expected to hold
         match fin.check_next(&Pass::Collect(fin.windows(), vec![]), 1) {
             Err(CoreError::Resource { what, .. }) => assert!(what.contains("over 10 windows"), "{what}"),
             other => panic!("{other:?}"),
