@@ -21,7 +21,6 @@ from .summary import (
     check_mixes,
     check_quantiles,
     check_thresholds,
-    column_of,
     mix_terms,
 )
 from .views import Allocation, View
@@ -549,8 +548,7 @@ class Simulation:
         names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
         th = check_thresholds(thresholds, names, self.world.thresholds)
-        columns = {n: self._series[n][:, t] for n in names}
-        return self._reduce(build_reducers(names, [], qs, th, None), columns, t, qs, None).table
+        return self._reduce(build_reducers(names, [], qs, th, None), t, qs, None).table
 
     def risk_table(
         self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
@@ -616,18 +614,9 @@ class Simulation:
             names = _validate.names("strategies", strategies, list(self.world.strategies), ("strategy", "strategies"))
         t = self.horizon_months if month is None else self._month_index(month)
 
-        # per row: the NAV at month t and each path's maximum drawdown to it (one mix at a time)
-        columns: dict[str | tuple[str, str], np.ndarray] = {}
-        for s in names:
-            columns[s] = self._series[s][:, t]
-            columns[(s, "drawdown")] = self._drawdowns_to(s, self._series[s], t)
-        for m, terms in mixed.items():
-            nav = self._nav_of(terms)
-            columns[m] = nav[:, t].copy()
-            columns[(m, "drawdown")] = self._drawdowns_to(None, nav, t)
         qs = check_quantiles(quantiles)
         reducers = build_reducers([], names, qs, {}, a, mixed)
-        return self._reduce(reducers, columns, t, qs, a).risk.copy()
+        return self._reduce(reducers, t, qs, a).risk.copy()
 
     def max_drawdown(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
@@ -656,13 +645,6 @@ class Simulation:
             known = ", ".join(self.world.strategies) or "none in this world"
             raise invalid("strategy", f"{strategy!r} is not a strategy (strategies: {known})")
         return self._drawdowns(strategy)
-
-    def _drawdowns_to(self, strategy: str | None, nav: np.ndarray, t: int) -> np.ndarray:
-        """Per-path maximum drawdown of ``nav`` over months 0 to ``t`` (a strategy's to
-        the horizon from the cache)."""
-        if strategy is not None and t == self.horizon_months:
-            return self._drawdowns(strategy)
-        return _core.max_drawdown(np.ascontiguousarray(nav[:, : t + 1]))
 
     def _drawdowns(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a NAV series (cached, read-only as the paths are)."""
@@ -710,34 +692,29 @@ class Simulation:
             nav += v * (self._series[s] - 1.0)
         return nav
 
-    def _reduce(self, reducers, columns, t, qs, alpha) -> SummaryResult:
-        """Run ``reducers`` on ``columns`` (name to each path's value at month ``t``; a
-        mix's column is its NAV; a drawdown reducer's, keyed ``(name, "drawdown")``, each
-        path's maximum drawdown to ``t``, see ``column_of``): in the core under the run's own
-        weights, with the Python statistics under arbitrary ones (posterior views)."""
+    def _reduce(self, reducers, t, qs, alpha) -> SummaryResult:
+        """Run ``reducers`` at month ``t``: in the core under the run's own weights, with
+        the Python statistics under arbitrary ones (posterior views). The core computes
+        every reducer's values on the paths (a + b·value, a mix's NAV, a maximum drawdown
+        to ``t``) as a streamed summary does, so the two have the same bits."""
         label = self.world._core.month_labels(self.horizon_months)[t]
+        job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
+                                         self.seed, self.antithetic, getattr(self, "qmc", False))
+        values = job.values(self._series)  # (reducer, path)
         if self._custom is None:
-            # the core reads the values given here (the job knows each reducer's series,
-            # or a mix's terms, for the month-0 value it sums squares about)
-            job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
-                                             self.seed, self.antithetic, getattr(self, "qmc", False))
-            values = np.empty((len(reducers), self.n_paths))  # reducer by reducer
-            for i, red in enumerate(reducers):
-                col, a, b = columns[column_of(red)], red[2], red[3]
-                values[i] = col if (a == 0.0 and b == 1.0) else a + b * col
             rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
         else:
-            rows = self._general_rows(reducers, columns)
+            rows = self._general_rows(reducers, values)
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
-    def _general_rows(self, reducers, columns) -> list[dict[str, Any]]:
-        """Summary rows under arbitrary path weights (posterior views)."""
+    def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
+        """Summary rows under arbitrary path weights (posterior views), from each
+        reducer's values on the paths (a row of ``values`` per reducer)."""
         w_all = self.weights
         rows = []
-        for red in reducers:
+        for red, col in zip(reducers, values):
             name, _, ra, rb, rq, rth, rcvar, *_ = red
-            col = ra + rb * columns[column_of(red)]
             # each scenario's share of the overall tail of the loss col (its P&L is −col)
             shares = [_core.risk_table(np.ascontiguousarray(-col[:, None]), np.ascontiguousarray(w_all),
                                        self.scenario, len(self.scenario_names), al)["tail_share"]

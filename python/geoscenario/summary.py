@@ -31,15 +31,7 @@ QUANTILES = (0.05, 0.50, 0.95)
 Reducer = tuple[str, str, float, float, list[float], list[float], list[float], list[tuple[str, float]], bool]
 """(name, series, a, b, quantiles, thresholds, CVaR levels, mix terms, drawdown): v = a + b·x,
 with x the series, or for a mix of strategies 1 + Σ w (NAV − 1) over its (strategy, weight)
-terms; with ``drawdown``, x is that NAV's maximum drawdown to the month instead (its
-column in a materialised summary is keyed ``(name, "drawdown")``, see :func:`column_of`)."""
-
-
-def column_of(reducer: Reducer) -> str | tuple[str, str]:
-    """The key of a reducer's per-path values in a materialised summary's columns: the
-    series (or mix) name, or for a drawdown ``(that name, "drawdown")``, which no
-    series or mix name can be (a mix may be named ``"x:drawdown"``)."""
-    return (reducer[1], "drawdown") if reducer[8] else reducer[1]
+terms; with ``drawdown``, x is that NAV's maximum drawdown to the month instead."""
 
 MAX_MIXES = 1_000
 """Most mixes one risk table takes (each costs a pass over the paths)."""

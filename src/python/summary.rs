@@ -303,6 +303,75 @@ impl SummaryJob {
     fn counts(&self) -> Vec<u64> {
         self.finisher.n.clone()
     }
+
+    /// Every reducer's value on each path of a materialised run of the job (J × n,
+    /// reducer by reducer, as [`summarize_arrays`] takes them): `series` maps output
+    /// names to their `(n_paths, horizon + 1)` paths (read without a copy when
+    /// read-only). A mix's NAV and a maximum drawdown are computed here, path by path,
+    /// as a streamed summary computes them, so the two have the same bits.
+    fn values<'py>(&self, py: Python<'py>, series: &Bound<'py, PyDict>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        let (n, w) = (self.n_paths as usize, self.horizon + 1);
+        let mut used: Vec<usize> = self
+            .spec
+            .reducers
+            .iter()
+            .flat_map(|r| match r.mix.is_empty() {
+                true => vec![r.output],
+                false => r.mix.iter().map(|&(o, _)| o).collect(),
+            })
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut arrays = Vec::with_capacity(used.len());
+        for &o in &used {
+            let name = &self.model.names[o];
+            let item = series
+                .get_item(name)?
+                .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("series", format!("has no {name:?}"))))?;
+            arrays.push((o, item.extract::<numpy::PyReadonlyArray2<'py, f64>>()?));
+        }
+        let mut cols = vec![std::borrow::Cow::Borrowed(&[][..]); self.model.names.len()];
+        for (o, arr) in &arrays {
+            let (data, rows, c) = super::input::slice2(arr, "series").map_err(|e| to_pyerr(py, e))?;
+            if (rows, c) != (n, w) {
+                return Err(to_pyerr(
+                    py,
+                    crate::CoreError::invalid(
+                        "series",
+                        format!(
+                            "{:?} must have shape ({n}, {w}), got ({rows}, {c})",
+                            self.model.names[*o]
+                        ),
+                    ),
+                ));
+            }
+            cols[*o] = data;
+        }
+        let j = self.spec.reducers.len();
+        let mut out = crate::engine::buffer::zeroed(j * n).map_err(|e| to_pyerr(py, e))?;
+        let spec = &self.spec;
+        // blocks of paths (their months of every series read in L2), each block's
+        // values of every reducer: `by_block[c][i]` is reducer i on block c's paths
+        const ROWS: usize = 512;
+        let mut by_block: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(ROWS)).map(|_| Vec::with_capacity(j)).collect();
+        for row in out.chunks_mut(n.max(1)) {
+            for (c, part) in row.chunks_mut(ROWS).enumerate() {
+                by_block[c].push(part);
+            }
+        }
+        super::detached(py, || {
+            use rayon::prelude::*;
+            by_block.into_par_iter().enumerate().for_each(|(c, parts)| {
+                let r0 = c * ROWS;
+                for (red, part) in spec.reducers.iter().zip(parts) {
+                    red.values(|o, r, m| cols[o][(r0 + r) * w + m], spec.month, part);
+                }
+            });
+        });
+        let arr = ndarray::Array2::from_shape_vec((j, n), out)
+            .map_err(|e| to_pyerr(py, crate::CoreError::invalid("values", e.to_string())))?;
+        Ok(numpy::IntoPyArray::into_pyarray(arr, py))
+    }
 }
 
 /// The job's statistics computed from materialised values (J × n: one row per

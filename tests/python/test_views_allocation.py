@@ -713,6 +713,28 @@ def test_the_core_refuses_a_mix_of_other_than_strategies_or_of_unbounded_weight(
     assert err.value.path == "mixes"
 
 
+def test_the_core_computes_reducer_values_only_from_paths_of_the_jobs_shape():
+    from geoscenario import _core
+
+    world = gs.World.default()
+    sim = world.simulate(500, seed=2, progress=False)
+    # a mix's terms in the strategies' order, the order mix_nav sums them in
+    reducers = [("m:drawdown", "m", 0.0, 1.0, [], [], [], [("technology_transfer", 0.5), ("direct_belarus", 0.5)],
+                 True), ("potash_spot", "potash_spot", 0.0, 1.0, [0.5], [], [], [], False)]
+    job = _core.SummaryJob.for_world(world._core, reducers, 12, 500, 24, 2, False)
+    values = job.values(sim._series)
+    nav = sim.mix_nav({"direct_belarus": 0.5, "technology_transfer": 0.5})[:, :13]
+    assert np.array_equal(values[0], (1.0 - nav / np.maximum.accumulate(nav, axis=1)).max(axis=1))
+    assert np.array_equal(values[1], sim["potash_spot"][:, 12])
+    with pytest.raises(gs.ConfigError, match='has no "potash_spot"') as err:
+        job.values({k: v for k, v in sim._series.items() if k != "potash_spot"})
+    assert err.value.path == "series"
+    with pytest.raises(gs.ConfigError, match=r"must have shape \(500, 25\), got \(500, 13\)"):
+        job.values({**sim._series, "potash_spot": np.ascontiguousarray(sim["potash_spot"][:, :13])})
+    with pytest.raises(gs.ConfigError, match="C-contiguous"):
+        job.values({**sim._series, "direct_belarus": np.asfortranarray(sim["direct_belarus"])})
+
+
 @pytest.mark.parametrize("series", ["potash_spot", "dislocation"])
 def test_the_core_refuses_the_drawdown_of_a_series_other_than_a_nav(series):
     # a drawdown divides by the running peak: it is of a strategy's NAV or a mix (both
