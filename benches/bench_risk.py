@@ -85,7 +85,7 @@ def numpy_mix_values(sim: gs.Simulation, reducers: list, t: int) -> np.ndarray:
     """Each reducer's values on the paths as the previous implementation built them:
     a mix's NAV summed in NumPy, its drawdowns by the core's ``max_drawdown``."""
     values = np.empty((len(reducers), sim.n_paths))
-    for i, (_, series, a, b, *_, terms, drawdown) in enumerate(reducers):
+    for i, (*_, a, b, _q, _th, _cv, terms, drawdown) in enumerate(reducers):
         nav = np.ones((sim.n_paths, t + 1))
         for s, v in terms:
             nav += v * (sim.paths(s)[:, : t + 1] - 1.0)
@@ -103,7 +103,7 @@ def many_mixes(n: int, k: int) -> None:
     rng = np.random.default_rng(0)
     mixes = {f"mix{i}": dict(zip(names, rng.dirichlet(np.ones(len(names))))) for i in range(k)}
     t0 = time.perf_counter()
-    table = sim.risk_table(0.95, [], mixes=mixes)
+    sim.risk_table(0.95, [], mixes=mixes)
     t_gs = time.perf_counter() - t0
     t0 = time.perf_counter()
     h = sim.horizon_months

@@ -8,7 +8,7 @@ requests raise :class:`geoscenario.ResourceError`; Ctrl-C during a simulation
 raises ``KeyboardInterrupt``.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 import numpy as np

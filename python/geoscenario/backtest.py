@@ -311,8 +311,6 @@ def _schedule(
     t = len(dates)
     if rebalance == "never":
         rows = [0]
-    elif rebalance == "daily":
-        rows = list(range(max(t - 1, 1)))
     elif rebalance == "on_weights":
         assert isinstance(targets, pd.DataFrame)
         pos = dates.searchsorted(targets.index, side="left")  # first date on or after each row
@@ -351,7 +349,8 @@ class BacktestResult:
     equity
         Equity after each date's trades and costs (capital 1 at the start).
     returns
-        ``equity.pct_change()`` from the second date.
+        ``equity.pct_change()`` from the second date: NaN after a ruin (0/0), so that
+        pandas statistics of it stop at the ruin, as :attr:`metrics` do.
     turnover
         One-way traded notional over the equity before costs, per date.
     costs

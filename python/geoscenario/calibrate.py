@@ -1538,8 +1538,10 @@ def calibrate_world(
         fitted_kinds = ("log_ou", "logit_ou", "gbm")
         fittable = [f for f, k in kinds.items() if k in fitted_kinds]
         if not isinstance(factor, str) or factor not in kinds:
-            raise invalid("factor", f"{factor!r} is not a factor of the world "
-                                    f"(log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
+            named = (f"the world has no factor {factor!r}, the default: name the factor the levels calibrate, "
+                     "e.g. factor=" + repr(fittable[0]) if factor == "potash_spot" and fittable
+                     else f"{factor!r} is not a factor of the world")
+            raise invalid("factor", f"{named} (log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
         if kinds[factor] not in fitted_kinds:
             article = "an" if kinds[factor][0] in "aeiou" else "a"
             raise invalid("factor", f"{factor!r} is {article} {kinds[factor]} factor; a level series calibrates "

@@ -48,8 +48,14 @@ def _looks_like_a_path(text: str) -> bool:
 
 
 def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
-    """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping)
-    is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the rest of ``a.b``."""
+    """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping,
+    or a Series) is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the
+    rest of ``a.b``; a correlation matrix (a DataFrame) at ``correlations`` sets every
+    pair of its factors."""
+    if isinstance(value, pd.Series):
+        value = _validate.keyed(path, value)
+    elif isinstance(value, pd.DataFrame) and path == "correlations":
+        value = _correlation_pairs(value, path, zeros=True)
     if isinstance(value, Mapping) and value:
         for k, v in value.items():
             if not isinstance(k, str) or not k:
@@ -59,6 +65,55 @@ def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
         raise invalid(path, "is given twice (as a path, inside a table or as a keyword)")
     else:
         out[path] = value
+
+
+def _correlation_pairs(df: pd.DataFrame, path: str, zeros: bool) -> dict[str, dict[str, Any]]:
+    """The ``[correlations]`` table of a correlation matrix (as :attr:`World.correlations`
+    gives): each pair above the diagonal once, the zero pairs only with ``zeros``."""
+    rows, cols = list(df.index), list(df.columns)
+    if len(set(rows)) != len(rows) or set(rows) != set(cols) or len(cols) != len(rows):
+        raise invalid(path, "a correlation matrix must name the same factors, once each, as its rows and "
+                            f"columns (as World.correlations gives), got rows {rows} and columns {cols}")
+    try:
+        m = df.loc[rows, rows].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise invalid(path, "a correlation matrix must hold numbers") from None
+    pairs: dict[str, dict[str, Any]] = {}
+    for i, a in enumerate(rows):
+        if m[i, i] != 1.0:
+            raise invalid(f"{path}.{a}.{a}", f"the diagonal of a correlation matrix is 1, got {m[i, i]}")
+        for j in range(i + 1, len(rows)):
+            x, y = m[i, j], m[j, i]
+            if x != y and not (np.isnan(x) and np.isnan(y)):
+                b = rows[j]
+                raise invalid(f"{path}.{a}.{b}", f"the matrix is not symmetric: {x} here, {y} at ({b}, {a})")
+            if zeros or x != 0.0:
+                pairs.setdefault(a, {})[rows[j]] = float(x)  # NaN too: validation names it
+    return pairs
+
+
+def _config_tree(value: Any, path: str, seen: list[int] | None = None, depth: int = 0) -> Any:
+    """A config value with its pandas objects as the dicts they stand for: a Series is
+    the mapping of its items, a DataFrame at ``correlations`` the matrix's pairs. Below
+    33 levels or after 2**20 values the rest is left as given, for the core to refuse (a
+    table that holds itself, or tables and lists that share their items and would expand
+    here in exponential time)."""
+    seen = [0] if seen is None else seen
+    seen[0] += 1
+    if seen[0] > 1 << 20 or depth > 32:
+        return value
+    if isinstance(value, pd.DataFrame):
+        if path != "correlations":
+            raise invalid(path, "a DataFrame is read only as the correlation matrix, at 'correlations': "
+                                "give a dict here")
+        return _correlation_pairs(value, path, zeros=False)
+    if isinstance(value, pd.Series):
+        value = _validate.keyed(path, value)
+    if isinstance(value, Mapping):
+        return {k: _config_tree(v, f"{path}.{k}" if path else str(k), seen, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_config_tree(v, f"{path}[{i}]", seen, depth + 1) for i, v in enumerate(value)]
+    return value
 
 
 def _remove(d: dict[str, Any], parts: list[str], removed: dict[str, Any]) -> None:
@@ -240,7 +295,9 @@ class World:
         config
             ``{"world": {...}, "factors": {...}, "scenarios": {...}, ...}``, as
             :meth:`to_dict` returns; every invalid entry raises a ``ConfigError``
-            naming its path.
+            naming its path. A table may be a pandas Series (a scenario's parameters
+            of a factor, say), and ``correlations`` a correlation matrix as
+            :attr:`correlations` gives (a DataFrame: the pairs above its diagonal).
 
         Returns
         -------
@@ -255,7 +312,7 @@ class World:
         """
         if not isinstance(config, Mapping):
             raise invalid("config", f"must be a dict, got {type(config).__name__}")
-        return cls(_core.CoreWorld.from_dict(dict(config)))
+        return cls(_core.CoreWorld.from_dict(_config_tree(config, "")))
 
     # ------------------------------------------------------------------ views
     def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -328,7 +385,9 @@ class World:
             table (``{"scenarios.bull.onset": None}``), which must then be set (a float
             Series holds NaN, not None: remove keys with a dict); a path given twice is
             an error. A pandas Series indexed by path (a row of a
-            grid of parameters) is taken as that mapping. A value may be a NumPy
+            grid of parameters) is taken as that mapping, and a Series value as a
+            table; ``correlations`` may be a correlation matrix (a DataFrame, as
+            :attr:`correlations` gives), which sets every pair of its factors. A value may be a NumPy
             scalar or array (an array is the list of its items), and a month
             (``world.start``) a date in it: ``pd.Timestamp("2026-03-01")``,
             ``datetime.date``, ``np.datetime64`` or a ``pd.Period`` within one month.
@@ -421,6 +480,10 @@ class World:
                         f"{name!r} is not {_TABLE_ENTRY[table]} of this world ({table}: "
                         f"{', '.join(siblings) or 'none'}); a new one needs more ({e})",
                     ) from e
+            if e.path in kwargs and "." not in e.path and "unknown key" in str(e):
+                # a keyword written with single underscores for dots
+                raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
+                                      "scenarios__bear__probability=0.3") from e
             raise
 
     def calibrated(
@@ -475,8 +538,16 @@ class World:
         >>> changes.columns.tolist()
         ['old', 'new', 'std_err', 'source']
         """
+        import inspect
+
         from .calibrate import calibrate_world
 
+        known = inspect.signature(calibrate_world).parameters
+        for key in kwargs:
+            if key not in known:
+                hint = (f"; to calibrate the factor {key!r}, pass its levels with factor={key!r}: "
+                        f"calibrated(levels, factor={key!r})" if key in self.kinds else "")
+                raise TypeError(f"World.calibrated() got an unexpected keyword argument {key!r}{hint}")
         return calibrate_world(self, levels, asset_returns, factor_returns, **kwargs)
 
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:

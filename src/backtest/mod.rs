@@ -204,10 +204,11 @@ pub fn run(inp: &BacktestInput<'_>) -> Result<BacktestOutput> {
             equity = 0.0;
         }
         out.equity[t] = equity;
+        // after a ruin 0/0, as `pct_change` gives: no 0% returns for the dead periods
         out.returns[t] = if equity_prev > 0.0 {
             equity / equity_prev - 1.0
         } else {
-            0.0
+            f64::NAN
         };
         out.turnover[t] = if equity_pre > 0.0 { traded / equity_pre } else { 0.0 };
         out.costs[t] = paid;

@@ -76,16 +76,18 @@ pub fn world_from_toml(text: &str) -> Result<World> {
         ));
     }
     let table: Table = toml::from_str(text).map_err(|e| {
-        let mut msg = e.to_string().replace('\n', " ");
-        if msg.len() > 400 {
-            let mut cut = 400;
-            while !msg.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            msg.truncate(cut);
-            msg.push('…');
-        }
-        CoreError::invalid("config", format!("not valid TOML: {msg}"))
+        // the parser's own lines (the line quoted, a caret under the column), each
+        // cut to 200 characters: a config on one huge line is not quoted whole
+        let lines: Vec<String> = e
+            .to_string()
+            .lines()
+            .take(8)
+            .map(|line| match line.char_indices().nth(200) {
+                Some((cut, _)) => format!("{}…", &line[..cut]),
+                None => line.to_string(),
+            })
+            .collect();
+        CoreError::invalid("config", format!("not valid TOML: {}", lines.join("\n")))
     })?;
     world_from_value(&Value::Table(table))
 }

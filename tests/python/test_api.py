@@ -3,6 +3,7 @@ pandas views, reprs and the command line."""
 
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 import re
@@ -312,6 +313,66 @@ def test_world_header_accessors(default_world, markov_world):
     assert list(t.index) == list(t.columns) == markov_world.scenario_names
     assert t.loc["bull", "bear"] == 0.05 and t.loc["bear", "bull"] == 0.0  # an entry not given is 0
     assert np.allclose(t.sum(axis=1), 1.0, atol=1e-12, rtol=0)
+
+
+def test_a_correlation_matrix_and_series_are_config_tables(default_world):
+    # the matrix World.correlations gives goes back in: from_dict reads its pairs
+    w = default_world.with_params({"correlations.hk_equity.potash_spot": -0.3})
+    d = w.to_dict()
+    assert gs.World.from_dict({**d, "correlations": w.correlations}).correlations.equals(w.correlations)
+    # with_params sets every pair of the matrix's factors (zeros included), the others kept
+    r = w.correlations
+    r.loc["potash_spot", "hk_equity"] = r.loc["hk_equity", "potash_spot"] = 0.0
+    r.loc["potash_spot", "global_equity"] = r.loc["global_equity", "potash_spot"] = 0.25
+    new = w.with_params(correlations=r)
+    assert new.correlations.equals(r)
+    part = r.loc[["potash_spot", "hk_equity"], ["potash_spot", "hk_equity"]]
+    kept = w.with_params(correlations=part).correlations
+    assert kept.loc["potash_spot", "hk_equity"] == 0.0 and kept.loc["global_equity", "hk_equity"] == 0.6
+    # a scenario's parameters of a factor as a Series: from_dict reads it as the table,
+    # with_params merges it key by key
+    base = pd.Series(d["scenarios"]["base"]["potash_spot"])
+    d2 = copy.deepcopy(d)
+    d2["scenarios"]["base"]["potash_spot"] = base
+    assert gs.World.from_dict(d2) == w
+    merged = w.with_params({"scenarios.bear.potash_spot": pd.Series({"theta": 520.0})})
+    assert merged.to_dict()["scenarios"]["bear"]["potash_spot"] == {**d["scenarios"]["bear"]["potash_spot"],
+                                                                    "theta": 520.0}
+    # what a matrix cannot be, named
+    asym = r.copy()
+    asym.loc["potash_spot", "hk_equity"] = 0.1
+    with pytest.raises(gs.ConfigError, match="not symmetric: 0.1 here, 0.0") as err:
+        gs.World.from_dict({**d, "correlations": asym})
+    assert err.value.path == "correlations.potash_spot.hk_equity"
+    diag = r.copy()
+    diag.loc["hk_equity", "hk_equity"] = 0.9
+    with pytest.raises(gs.ConfigError, match="diagonal") as err:
+        w.with_params(correlations=diag)
+    assert err.value.path == "correlations.hk_equity.hk_equity"
+    with pytest.raises(gs.ConfigError, match="same factors") as err:
+        gs.World.from_dict({**d, "correlations": r.iloc[:, :3]})
+    assert err.value.path == "correlations"
+    nan = r.copy()
+    nan.loc["potash_spot", "hk_equity"] = nan.loc["hk_equity", "potash_spot"] = np.nan
+    with pytest.raises(gs.ConfigError) as err:
+        gs.World.from_dict({**d, "correlations": nan})
+    assert err.value.path == "correlations.potash_spot.hk_equity"
+    with pytest.raises(gs.ConfigError, match="only as the correlation matrix") as err:
+        gs.World.from_dict({**d, "scenarios": pd.DataFrame(d["scenarios"])})
+    assert err.value.path == "scenarios"
+    dup = pd.Series([0.3, 0.4], index=["probability", "probability"])
+    with pytest.raises(gs.ConfigError, match="given twice") as err:
+        gs.World.from_dict({**d, "scenarios": {**d["scenarios"], "bear": dup}})
+    assert err.value.path == "scenarios.bear.probability"
+
+
+def test_a_keyword_with_single_underscores_is_told_about_double_ones(default_world):
+    with pytest.raises(gs.ConfigError, match="keywords use '__' for dots") as err:
+        default_world.with_params(scenarios_base_probability=0.5)
+    assert err.value.path == "scenarios_base_probability"
+    with pytest.raises(gs.ConfigError) as err:  # a dict's key is a path: no keyword hint
+        default_world.with_params({"scenarios_base_probability": 0.5})
+    assert "'__'" not in str(err.value)
 
 
 def test_world_correlations_matrix(default_world):
@@ -896,6 +957,17 @@ def test_from_toml_path_with_equals_sign(default_world, tmp_path):
         with pytest.raises(gs.ConfigError, match="not valid TOML") as e:
             gs.World.from_toml(text)
         assert e.value.path == "config", text
+    # the parser's lines as it wrote them: the caret stands under the column it names
+    with pytest.raises(gs.ConfigError, match="line 4, column 8") as e:
+        gs.World.from_toml('[world]\nname = "x"\n[factors.a]\nkind = log_ou\n')
+    lines = str(e.value).splitlines()
+    quoted = next(line for line in lines if line.endswith("kind = log_ou"))
+    caret = next(line for line in lines if "^" in line)
+    assert caret.index("^") == quoted.index("log_ou")
+    # a config on one huge line is not quoted whole
+    with pytest.raises(gs.ConfigError, match="not valid TOML") as e:
+        gs.World.from_toml("x = [" + "1, " * 50_000 + "oops]")
+    assert max(map(len, str(e.value).splitlines())) <= 260
 
 
 def test_scenario_named_all_is_rejected_or_distinguishable():

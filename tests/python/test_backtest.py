@@ -407,9 +407,13 @@ def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_erro
     assert res.equity.iloc[-1] == 0.0
     assert res.metrics["total_return"] == -1.0 and res.metrics["cagr"] == -1.0
     assert res.metrics["max_drawdown"] == 1.0
-    assert np.isfinite(res.returns).all()
-    # the statistics stop at the ruin: returns +20% (2 × 10%) and −100%, not three more 0%
+    # the statistics stop at the ruin: returns +20% (2 × 10%) and −100%, not three more
+    # 0%; the returns after it are pct_change's NaN, so pandas' statistics stop there too
     m, live = res.metrics, np.array([0.2, -1.0])
+    assert res.returns.equals(res.equity.pct_change().iloc[1:].rename("return"))
+    np.testing.assert_allclose(res.returns.iloc[:2], live, rtol=1e-12)
+    assert res.returns.iloc[2:].isna().all()
+    assert res.returns.std() * np.sqrt(252) == pytest.approx(m["vol"], rel=1e-12)
     assert m["ruin_date"] == idx[2] and "ruined on 2021-01-06" in repr(res)
     assert m["sharpe"] == pytest.approx(live.mean() / live.std(ddof=1) * np.sqrt(252), rel=1e-12)
     assert m["vol"] == pytest.approx(live.std(ddof=1) * np.sqrt(252), rel=1e-12)
@@ -621,6 +625,11 @@ def test_intraday_prices_need_an_explicit_annualisation(prices):
     assert err.value.path == "prices"
     res = gs.backtest(hourly, ARB, rebalance="daily", periods_per_year=252 * 7)
     assert res.periods_per_year == 252 * 7
+    # "daily" trades on the first bar, then on each calendar day's last bar (not the final one)
+    days = hourly.index.normalize()
+    last_bars = hourly.index[:-1][days[:-1] != days[1:]]
+    assert res.rebalance_dates.equals(hourly.index[:1].append(last_bars))
+    assert len(res.rebalance_dates) == 1 + 200 // 24
 
 
 @pytest.mark.parametrize("ppy", [float("nan"), -12, 0, "x", True])

@@ -414,6 +414,24 @@ def test_a_logit_ou_fit_quotes_theta_as_the_level_its_table_gives():
     assert f"{odds:.4g}" not in note
 
 
+def test_a_world_of_your_own_is_told_to_name_the_factor_its_levels_calibrate():
+    world = gs.World.from_dict({
+        "world": {"name": "oil"},
+        "factors": {"brent": {"kind": "log_ou", "unit": "USD/bbl", "initial": 80.0}},
+        "scenarios": {"base": {"probability": 1.0, "brent": {"theta": 75.0, "kappa": 0.5, "sigma": 0.3}}},
+    })
+    brent = gs.data.fertilizer_prices_monthly()["brent_usd_bbl"].loc["2000":]
+    with pytest.raises(gs.ConfigError, match="no factor 'potash_spot', the default.*factor='brent'") as err:
+        world.calibrated(brent)
+    assert err.value.path == "factor"
+    with pytest.raises(TypeError, match=r"'brent'.*calibrated\(levels, factor='brent'\)"):
+        world.calibrated(brent=brent)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'jump'$"):
+        world.calibrated(brent, factor="brent", jump=False)
+    new, changes = world.calibrated(brent, factor="brent", jumps=False)
+    assert new.to_dict()["scenarios"]["base"]["brent"]["kappa"] == changes.loc["scenarios.base.brent.kappa", "new"]
+
+
 def test_a_logit_ou_fit_is_the_log_ou_fit_of_the_odds_with_theta_as_a_level():
     params = {"theta": 30.0, "kappa": 1.5, "sigma": 0.4}
     world = gs.World.from_dict({
