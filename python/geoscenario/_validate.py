@@ -12,6 +12,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from ._format import percent
 from .errors import invalid, warn
 
 
@@ -242,6 +243,16 @@ def late_onsets(world: Any, horizon: int) -> None:
                 f"{horizon}-month horizon: in this run its paths follow the base scenario "
                 "throughout (they still carry its probability)"
             )
+
+
+def ruined(probabilities: Mapping[str, float], month: str) -> None:
+    """Warn about the strategies that lost everything (a NAV of 0, where it stays) with
+    positive probability by ``month``: usually weights written as percents."""
+    lost = [f"{name!r} with probability {percent(p)}" for name, p in probabilities.items() if p > 0]
+    if lost:
+        warn(f"{'strategies' if len(lost) > 1 else 'strategy'} lost everything (NAV 0) by {month}: "
+             f"{', '.join(lost)}. A strategy's weights are fractions of its NAV (1.0 is 100%, "
+             "2.0 twice levered): check them and its assets' betas", RuntimeWarning)
 
 
 def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:

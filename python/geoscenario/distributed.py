@@ -239,8 +239,10 @@ def simulate_summary(
     while (p := job.next_pass()) is not None:
         job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
     label = world._core.month_labels(h)[t]
-    return SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs,
-                         n_paths=n, month=label, seed=s, elapsed=time.perf_counter() - t0, alpha=alpha)
+    res = SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs,
+                        n_paths=n, month=label, seed=s, elapsed=time.perf_counter() - t0, alpha=alpha)
+    _validate.ruined(res._ruined, label)
+    return res
 
 
 def _horizon_shard(toml: str, n: int, h: int, seed: int, anti: bool, start: int, end: int,

@@ -590,7 +590,10 @@ class Simulation:
             ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
             probability of the overall CVaR tail, the worst 1 − α of paths) and
-            ``max_drawdown`` (the mean of the paths' maximum drawdowns).
+            ``max_drawdown`` (the mean of the paths' maximum drawdowns). ``var`` is the
+            α-quantile of the loss (the smallest loss whose weighted CDF reaches α), not
+            −``q05`` (the smallest return whose CDF reaches 0.05): on finitely many
+            paths the two are usually neighbouring order statistics, not one value.
 
         Examples
         --------

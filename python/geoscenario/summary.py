@@ -116,10 +116,14 @@ def build_reducers(
         rows: list[tuple[str, list[tuple[str, float]]]] = [(s, []) for s in strategies]
         for s, terms in rows + list((mixes or {}).items()):
             out.append((f"{s}:return", s, -1.0, 1.0, qs, [], [], terms, False))
-            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0], [float(alpha)], terms, False))
+            out.append((f"{s}:loss", s, 1.0, -1.0, [], [0.0, RUIN], [float(alpha)], terms, False))
             out.append((f"{s}:drawdown", s, 0.0, 1.0, [], [], [], terms, True))
     return out
 
+
+RUIN = math.nextafter(1.0, 0.0)
+"""P(loss > RUIN) is P(loss ≥ 1): for a strategy, whose NAV stops at 0, the probability
+that it lost everything (a loss reducer's second threshold)."""
 
 MAX_QUANTILES = 1_000
 """Most quantile levels one summary computes (each costs a pass over every path)."""
@@ -237,6 +241,7 @@ class SummaryResult:
         self.alpha = alpha
         qcols = [quantile_label(q) for q in quantiles]
         by_name = {r[0]: r for r in reducers}
+        self._ruined: dict[str, float] = {}  # P(NAV = 0) of each strategy, by the month
         series_rows, risk_rows = [], []
         series_units: dict[str, str] = {}
         # a strategy's (or mix's) loss and drawdown rows, read with its return row
@@ -258,6 +263,8 @@ class SummaryResult:
                 strat = name[: -len(":return")]
                 lrow = extra[(f"{strat}:loss", row["group"])]
                 var, cvar = lrow["var_cvar"][0]
+                if row["group"] < 0 and not by_name[name][7] and len(lrow["p_above"]) > 1:
+                    self._ruined[strat] = lrow["p_above"][1]  # a strategy's (not a mix's)
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
                        "mean_return": row["mean"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
@@ -365,10 +372,12 @@ def simulate_summary(
         job.advance(part)
     elapsed = time.perf_counter() - t0
     label = world._core.month_labels(h)[t]
-    return SummaryResult(
+    res = SummaryResult(
         job.result(), reducers, world.scenario_names, world.units, qs,
         n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
     )
+    _validate.ruined(res._ruined, label)
+    return res
 
 
 def make_job(

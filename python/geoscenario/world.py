@@ -1074,6 +1074,9 @@ class World:
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
         out.__dict__["qmc"] = q
+        # a strategy's NAV stops at 0: those paths lost everything
+        _validate.ruined({name: float(out.weights[out.paths(name)[:, -1] == 0.0].sum())
+                          for name in self.strategies}, self._core.month_labels(h)[h])
         return out
 
 

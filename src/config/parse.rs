@@ -211,9 +211,10 @@ fn check_finite_in(v: f64, path: &str, lo: f64, hi: f64, open_lo: bool) -> Resul
         Ok(v)
     } else {
         let b = if open_lo { "(" } else { "[" };
+        let hint = super::schema::percent_hint(v, hi, |x| if open_lo { x > lo } else { x >= lo } && x <= hi);
         Err(CoreError::invalid(
             path,
-            format!("must be a finite number in {b}{lo}, {hi}], got {v}"),
+            format!("must be a finite number in {b}{lo}, {hi}], got {v}{hint}"),
         ))
     }
 }
@@ -653,9 +654,10 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
         }
         let probability = require(get_number(t, &path, "probability")?, &path, "probability")?;
         if !(0.0..=1.0).contains(&probability) {
+            let hint = super::schema::percent_hint(probability, 1.0, |x| x <= 1.0);
             return Err(CoreError::invalid(
                 join(&path, "probability"),
-                format!("must be a probability in [0, 1], got {probability}"),
+                format!("must be a probability in [0, 1], got {probability}{hint}"),
             ));
         }
         if probability > 0.0 && probability < MIN_PROBABILITY {
@@ -759,9 +761,10 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
                 .ok_or_else(|| unknown(&p, None, SCENARIO, scenarios.iter().map(|s| &s.name)))?;
             let x = number(v, &p)?;
             if !(0.0..=1.0).contains(&x) {
+                let hint = super::schema::percent_hint(x, 1.0, |x| x <= 1.0);
                 return Err(CoreError::invalid(
                     p,
-                    format!("must be a probability in [0, 1], got {x}"),
+                    format!("must be a probability in [0, 1], got {x}{hint}"),
                 ));
             }
             m[i][j] = x;

@@ -37,8 +37,29 @@ impl Rule {
         if ok {
             Ok(())
         } else {
-            Err(format!("must be in {}, got {}", self.interval(), number(v)))
+            let hint = percent_hint(v, self.upper(), |x| self.check(x).is_ok());
+            Err(format!("must be in {}, got {}{hint}", self.interval(), number(v)))
         }
+    }
+
+    fn upper(&self) -> f64 {
+        match *self {
+            Rule::Closed(_, hi) | Rule::LeftOpen(_, hi) | Rule::RightOpen(_, hi) => hi,
+        }
+    }
+}
+
+/// `"; did you mean 0.3? ..."` when `v`, from 2 to 100 and above an upper bound of at
+/// most 10, reads as a percent of an allowed fraction (30 for 0.3), else empty (1.5
+/// for a probability is no 1.5%).
+pub fn percent_hint(v: f64, upper: f64, allowed: impl Fn(f64) -> bool) -> String {
+    if upper <= 10.0 && v > upper && (2.0..=100.0).contains(&v) && allowed(v / 100.0) {
+        format!(
+            "; did you mean {}? (a fraction, not a percent: 0.3 is 30%)",
+            number(v / 100.0)
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -233,5 +254,17 @@ mod tests {
             Err("must be in (1e-05, 1], got -2.5e-300".into())
         );
         assert_eq!(Rule::Closed(0.0, 1e16).interval(), "[0, 1e+16]");
+        // a percent where a fraction belongs gets the fraction as a hint
+        assert_eq!(
+            Rule::Closed(0.0, 10.0).check(30.0),
+            Err("must be in [0, 10], got 30; did you mean 0.3? (a fraction, not a percent: 0.3 is 30%)".into())
+        );
+        for (rule, v) in [
+            (Rule::Closed(0.0, 10.0), 150.0),    // not a percent
+            (Rule::Closed(0.0, 1000.0), 2000.0), // a bound too wide to tell
+            (Rule::LeftOpen(0.5, 10.0), 20.0),   // 0.2 is no better
+        ] {
+            assert!(!rule.check(v).unwrap_err().contains("did you mean"), "{rule:?} {v}");
+        }
     }
 }

@@ -136,12 +136,38 @@ def test_a_wiped_out_nav_stays_at_plus_zero():
     # 30 × a bond: most paths are wiped out, and a zero NAV times a later loss is −0 in
     # floating point, which summaries would print as "-0.0"
     world = gs.World.default().with_strategies(gs.Strategy("lev", {"belarus_eurobond": 30.0}))
-    nav = world.simulate(3_000, seed=0).paths("lev")
+    with pytest.warns(RuntimeWarning, match="strategy lost everything") as caught:
+        sim = world.simulate(3_000, seed=0)
+    nav = sim.paths("lev")
     zero = nav == 0.0
     assert zero[:, -1].mean() > 0.5 and not np.signbit(nav[zero]).any()
     # once zero, zero for good
     first = np.where(zero.any(axis=1), zero.argmax(axis=1), nav.shape[1])
     assert all(zero[i, first[i]:].all() for i in range(len(nav)))
+    # the warning names the strategy and the probability of those paths, by the horizon
+    p = gs._format.percent(float(sim.weights[zero[:, -1]].sum()))
+    assert len(caught) == 1 and f"by 2027-06: 'lev' with probability {p}." in str(caught[0].message)
+
+
+def test_a_run_warns_of_each_strategy_that_lost_everything_and_only_of_those(recwarn):
+    world = gs.World.default().with_strategies(gs.Strategy("lev", {"belarus_eurobond": 30.0}),
+                                               gs.Strategy("short", {"hk_equity": -40.0}))
+    sim = world.simulate(2_000, seed=3, horizon_months=12)
+    # the streamed summary says the same, to its month, with the same probabilities
+    res = world.simulate_summary(2_000, seed=3, horizon_months=12, month=6, progress=False)
+    messages = [str(w.message) for w in recwarn if w.category is RuntimeWarning]
+    assert len(messages) == 2 and all(m.startswith("strategies lost everything") for m in messages)
+    for m, t in zip(messages, (12, 6)):
+        for name in ("lev", "short"):
+            p = gs._format.percent(float(sim.weights[sim.paths(name)[:, t] == 0.0].sum()))
+            assert f"{name!r} with probability {p}" in m and sim.months[t].strftime("%Y-%m") in m
+        assert not any(s in m for s in gs.World.default().strategies)
+    assert res.risk.loc[("lev", "all"), "max_drawdown"] > 0.5
+    # the default strategies never lose everything: no warning
+    recwarn.clear()
+    gs.World.default().simulate(2_000, seed=3)
+    gs.World.default().simulate_summary(2_000, seed=3, progress=False)
+    assert not [w for w in recwarn if w.category is RuntimeWarning]
 
 
 def test_custom_strategy_from_python():

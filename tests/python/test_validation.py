@@ -132,6 +132,25 @@ def test_probability_outside_unit_interval(p):
     raises_at("scenarios.bear.probability", DEFAULT.with_params, {"scenarios.bear.probability": p})
 
 
+@pytest.mark.parametrize("path, value, hint", [
+    ("scenarios.bear.probability", 20, "0.2"),
+    ("scenarios.bear.potash_spot.sigma", 35, "0.35"),
+    ("scenarios.base.global_equity.g", 80, "0.8"),
+    ("scenarios.bear.potash_spot.kappa", 2000, None),  # κ's bound is wide: no guess
+    ("assets.hk_heavy_equipment.vol", 30, "0.3"),
+    ("scenarios.bear.probability", 1.5, None),  # not a percent
+    ("scenarios.bear.probability", 250, None),
+])
+def test_a_percent_where_a_fraction_belongs_gets_the_fraction_as_a_hint(path, value, hint):
+    with pytest.raises(gs.ConfigError) as ei:
+        DEFAULT.with_params({path: value})
+    assert ei.value.path == path
+    if hint is None:
+        assert "did you mean" not in str(ei.value)
+    else:
+        assert str(ei.value).endswith(f"got {value}; did you mean {hint}? (a fraction, not a percent: 0.3 is 30%)")
+
+
 @SETTINGS
 @given(p=(st.just(0.0) | st.floats(gs._core.MIN_PROBABILITY, 1.0)).filter(lambda p: abs(p - 0.2) > 1e-6))
 def test_probabilities_not_summing_to_one(p):
