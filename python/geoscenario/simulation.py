@@ -917,8 +917,10 @@ class Simulation:
         Returns
         -------
         pandas.DataFrame
-            One row per point: ``target_return``, ``expected_return``, ``cvar``, ``var``
-            and one weight column per strategy.
+            One row per point (index ``point``): ``target_return``, ``expected_return``,
+            ``cvar``, ``var`` and one weight column per strategy; ``attrs`` hold the
+            CVaR level ``alpha``, the horizon ``month`` and ``n_paths``, as the risk
+            table's do.
 
         Examples
         --------
@@ -940,6 +942,9 @@ class Simulation:
         w[:, at] = np.asarray(res["weights"]).reshape(len(df), len(names))
         for j, s in enumerate(names):
             df[s] = w[:, j]
+        df.index.name = "point"
+        df.attrs.update(alpha=check_alpha(alpha), month=self.months[self.horizon_months].strftime("%Y-%m"),
+                        n_paths=self.n_paths)
         return df
 
     # ------------------------------------------------------------------ pandas

@@ -369,6 +369,8 @@ def test_an_allocation_as_pandas_is_a_frontier_row(sim5k):
     s = a.to_pandas()
     front = sim5k.efficient_frontier(0.9, n_points=2, progress=False)
     assert s.index.tolist() == front.columns[1:].tolist() and s.name == "alpha=0.9" and s.dtype == float
+    # the frontier's attrs say what the risk table's say
+    assert front.attrs == sim5k.risk_table(0.9).attrs and front.index.name == "point"
     assert (s["expected_return"], s["cvar"], s["var"]) == (a.expected_return, a.cvar, a.var)
     pd.testing.assert_series_equal(s[a.weights.index], a.weights.astype(float), check_names=False)
 
