@@ -663,6 +663,11 @@ class StressResult:
         self.__setstate__({k: v.copy() if isinstance(v, np.ndarray) and v.flags.writeable else v
                            for k, v in kw.items()})
 
+    def __getattribute__(self, name: str) -> Any:
+        # the dict and list come out as copies: editing one cannot change the repr
+        value = object.__getattribute__(self, name)
+        return value.copy() if name in ("asset_weights", "scenario_names") else value
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # read-only arrays, as a simulation's, also when unpickled or deep-copied
         for key, value in state.items():

@@ -288,22 +288,22 @@ class SummaryResult:
         self.risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
 
     def to_pandas(self) -> pd.DataFrame:
-        """The series table (``table``).
+        """The series table (``table``), a copy to edit (as every ``to_pandas`` gives).
 
         Returns
         -------
         pandas.DataFrame
             Index (series, scenario); columns probability, mean, std, one column
             per quantile, threshold, p_above (float64); ``attrs["units"]`` holds each
-            series' unit. Not a copy.
+            series' unit.
 
         Examples
         --------
         >>> import geoscenario as gs
         >>> res = gs.World.default().simulate_summary(2_000, seed=1, series="potash_spot")
         >>> df = res.to_pandas()
-        >>> df is res.table
-        True
+        >>> df.equals(res.table), df is res.table
+        (True, False)
         >>> df.columns.tolist()
         ['probability', 'mean', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
         >>> df.attrs["units"]
@@ -311,7 +311,7 @@ class SummaryResult:
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)
         1.0
         """
-        return self.table
+        return _validate.private_copy(self.table)
 
     def __repr__(self) -> str:
         n_series = len(self.table.index.get_level_values(0).unique()) if len(self.table) else 0

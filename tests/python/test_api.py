@@ -701,6 +701,12 @@ def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
     assert ": 0 series, 0 strategies, 1 mix, " in repr(mixed)
     assert ", 4 strategies, 1 mix, " in repr(pickle.loads(pickle.dumps(default_world.simulate_summary(
         2_000, seed=1, progress=False, mixes={"m": {"direct_belarus": 1.0}}))))
+    # to_pandas is a copy to edit, as every to_pandas is: the result keeps its numbers
+    df = alone.to_pandas()
+    mean = alone.table.loc[("potash_spot", "all"), "mean"]
+    df.loc[("potash_spot", "all"), "mean"] = -1.0
+    df.attrs["units"]["potash_spot"] = "?"
+    assert alone.table.loc[("potash_spot", "all"), "mean"] == mean and alone.table.attrs["units"]["potash_spot"] == "USD/t"
 
 
 def test_reprs(sim, default_world):

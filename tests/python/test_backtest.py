@@ -456,6 +456,11 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
         w["ntr_adj_close"] + w["mos_adj_close"]
     )
     assert st.asset_weights["global_equity"] == pytest.approx(w["spy_adj_close"])
+    # the weights and names come out as copies: editing them leaves the result (its repr) alone
+    shown = repr(st)
+    st.asset_weights["global_equity"] = 9.0
+    st.scenario_names.append("x")
+    assert repr(st) == shown and st.scenario_names == world.scenario_names
     # independent: NAVs of one-asset strategies, monthly rebalanced to the same weights
     legs = {
         a: gs.Strategy(f"leg_{i}", {a: 1.0}, cost_bps=0.0) for i, a in enumerate(st.asset_weights)
