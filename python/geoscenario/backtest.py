@@ -497,8 +497,10 @@ class BacktestResult:
         final weights (summed per asset; the rest in cash at 0%) and earns the
         simulated monthly asset returns e^{r} − 1, rebalanced monthly to those
         weights (``rebalance="monthly"``, the strategies' rule of MODEL.md §5) or
-        bought and held (``"never"``), without costs. P&L is a fraction of the
-        current equity; ``pnl_value`` scales it by the final equity.
+        bought and held (``"never"``), without costs. A book whose value reaches 0
+        at a month end has lost everything and stays at 0 (a P&L of −1), as in a
+        backtest. P&L is a fraction of the current equity; ``pnl_value`` scales it
+        by the final equity.
 
         Parameters
         ----------
@@ -589,10 +591,12 @@ class BacktestResult:
         growth = {a: sim.paths(names[a]) for a in per_asset}
         flat = np.zeros(sim.n_paths)  # no position held at the end: the P&L is 0 on every path
         if rebalance == "never":
-            value = 1.0 + sum(
-                (w * (growth[a][:, -1] / growth[a][:, 0] - 1.0) for a, w in per_asset.items()), flat
+            # the book's value at each month end; one that reaches 0 has lost everything
+            # and stays at 0, as in a backtest (a short leg cannot recover it later)
+            marked = 1.0 + sum(
+                (w * (growth[a] / growth[a][:, :1] - 1.0) for a, w in per_asset.items()), flat[:, None]
             )
-            value = np.maximum(value, 0.0)
+            value = np.where((marked > 0.0).all(axis=1), marked[:, -1], 0.0)
         else:
             value = np.ones(sim.n_paths)
             for t in range(1, sim.horizon_months + 1):

@@ -498,6 +498,25 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     assert err.value.path == "mapping.spy_adj_close"
 
 
+def test_a_bought_and_held_book_that_reaches_zero_stays_there(prices):
+    # 4× the miner against −3× the market, held 36 months: some paths go through 0
+    # and would come back; the book lost everything when it reached 0, as in a backtest
+    res = gs.backtest(prices.iloc[:40], {"ntr_adj_close": 4.0, "spy_adj_close": -3.0}, cost_bps=0,
+                      rebalance="never")
+    assert res.equity.iloc[-1] > 0
+    world = gs.World.default()
+    st = res.stress(world, MAPPING, n_paths=3_000, horizon_months=36, seed=5, rebalance="never")
+    legs = {a: gs.Strategy(f"leg_{i}", {a: 1.0}, cost_bps=0.0) for i, a in enumerate(st.asset_weights)}
+    sim = world.with_strategies(*legs.values(), replace=True).simulate(3_000, 36, seed=5, progress=False)
+    marked = 1.0 + sum(wa * (sim.paths(legs[a].name) / sim.paths(legs[a].name)[:, :1] - 1.0)
+                       for a, wa in st.asset_weights.items())
+    through_zero = (marked <= 0).any(axis=1)
+    back = through_zero & (marked[:, -1] > 0)
+    assert back.sum() >= 10  # paths that would have come back
+    assert (st.pnl[through_zero] == -1.0).all()
+    np.testing.assert_allclose(st.pnl[~through_zero], marked[~through_zero, -1] - 1.0, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("alpha", [0.95, 0.9])
 def test_stress_statistics_are_the_risk_table_of_the_same_book(prices, alpha):
     res = gs.backtest(prices, ARB)
