@@ -177,7 +177,8 @@ class SummaryJob:
     def counts(self) -> list[int]: ...
     def values(self, series: Mapping[str, _F64]) -> _F64:
         """Every reducer's value on each path of a materialised run (J × n), from the
-        series' ``(n_paths, horizon + 1)`` paths, with the bits of a streamed summary."""
+        series' ``(n_paths, horizon + 1)`` paths in any layout (copied at the months read
+        unless they are a simulation's own), with the bits of a streamed summary."""
 
 def summarize_arrays(
     job: SummaryJob, values: _F64, scenario: _I64, probabilities: Sequence[float]

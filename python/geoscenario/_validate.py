@@ -246,8 +246,9 @@ def late_onsets(world: Any, horizon: int) -> None:
 
 
 def ruined(probabilities: Mapping[str, float], month: str) -> None:
-    """Warn about the strategies that lost everything (a NAV of 0, where it stays) with
-    positive probability by ``month``: usually weights written as percents."""
+    """Warn about the strategies that lost everything (a NAV of 0, where it stays, or
+    below 2^-54 of the capital) with positive probability by ``month``: usually weights
+    written as percents."""
     lost = [f"{name!r} with probability {percent(p)}" for name, p in probabilities.items() if p > 0]
     if lost:
         warn(f"{'strategies' if len(lost) > 1 else 'strategy'} lost everything (NAV 0) by {month}: "

@@ -442,7 +442,7 @@ class BacktestResult:
         Returns
         -------
         pandas.DataFrame
-            Indexed by the backtest's dates; ``return`` is NaN on the first.
+            Indexed by the backtest's dates; ``return`` is NaN on the first date and after a ruin.
 
         Examples
         --------
@@ -582,7 +582,8 @@ class BacktestResult:
         names = {a: f"stress_asset_{i}" for i, a in enumerate(per_asset)}
         # each asset's growth, free of the strategy's and of the asset's own trading costs
         free = world.with_params({f"assets.{a}.cost_bps": 0.0 for a in per_asset})
-        w2 = free.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset])
+        # (the world's own strategies are not simulated: nor warned about a second time)
+        w2 = free.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset], replace=True)
         with warnings.catch_warnings():  # a QMC path count was warned about when `scenarios` ran
             warnings.filterwarnings("ignore", "qmc=True with n_paths", UserWarning)
             sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)

@@ -1432,7 +1432,7 @@ def calibrate_world(
     *,
     potash: pd.Series | None = None,
     scenario: str | None = None,
-    factor: str = "potash_spot",
+    factor: str | None = None,
     jumps: bool | None = None,
     mean_reversion: str = "ar1",
     fixed: Mapping[str, float] | None = None,
@@ -1469,7 +1469,7 @@ def calibrate_world(
         Scenario whose parameters of ``factor`` change (default: the base scenario).
     factor
         Name of the ``log_ou``, ``logit_ou`` or ``gbm`` factor ``levels`` calibrates
-        (any factor of those kinds in a world of your own).
+        (any factor of those kinds in a world of your own); default ``"potash_spot"``.
     jumps
         None (the default): fit the jumps, and keep them only if they beat the
         diffusion (standard errors that exist, the higher likelihood and AIC, and a
@@ -1537,10 +1537,13 @@ def calibrate_world(
         kinds = world.kinds
         fitted_kinds = ("log_ou", "logit_ou", "gbm")
         fittable = [f for f, k in kinds.items() if k in fitted_kinds]
+        if factor is None and "potash_spot" not in kinds:
+            named = ("the world has no factor 'potash_spot', the default: name the factor the levels calibrate"
+                     + (f", e.g. factor={fittable[0]!r}" if fittable else ""))
+            raise invalid("factor", f"{named} (log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
+        factor = "potash_spot" if factor is None else factor
         if not isinstance(factor, str) or factor not in kinds:
-            named = (f"the world has no factor {factor!r}, the default: name the factor the levels calibrate, "
-                     "e.g. factor=" + repr(fittable[0]) if factor == "potash_spot" and fittable
-                     else f"{factor!r} is not a factor of the world")
+            named = f"{factor!r} is not a factor of the world"
             raise invalid("factor", f"{named} (log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
         if kinds[factor] not in fitted_kinds:
             article = "an" if kinds[factor][0] in "aeiou" else "a"

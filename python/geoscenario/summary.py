@@ -122,8 +122,10 @@ def build_reducers(
 
 
 RUIN = math.nextafter(1.0, 0.0)
-"""P(loss > RUIN) is P(loss ≥ 1): for a strategy, whose NAV stops at 0, the probability
-that it lost everything (a loss reducer's second threshold)."""
+"""P(loss > RUIN) is P(loss ≥ 1), the loss 1 − NAV as doubles compute it: for a
+strategy, whose NAV stops at 0, the probability that it lost everything (its NAV is 0,
+or below 2^-54 of the capital, where 1 − NAV rounds to 1); a loss reducer's second
+threshold."""
 
 MAX_QUANTILES = 1_000
 """Most quantile levels one summary computes (each costs a pass over every path)."""

@@ -17,7 +17,7 @@ from . import _core, _progress, _validate
 from ._format import count, percent
 from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
-from .summary import QUANTILES, SummaryResult
+from .summary import QUANTILES, RUIN, SummaryResult
 
 __all__ = ["World"]
 
@@ -50,12 +50,9 @@ def _looks_like_a_path(text: str) -> bool:
 def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
     """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping,
     or a Series) is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the
-    rest of ``a.b``; a correlation matrix (a DataFrame) at ``correlations`` sets every
-    pair of its factors."""
+    rest of ``a.b``."""
     if isinstance(value, pd.Series):
         value = _validate.keyed(path, value)
-    elif isinstance(value, pd.DataFrame) and path == "correlations":
-        value = _correlation_pairs(value, path, zeros=True)
     if isinstance(value, Mapping) and value:
         for k, v in value.items():
             if not isinstance(k, str) or not k:
@@ -69,16 +66,19 @@ def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
 
 def _correlation_pairs(df: pd.DataFrame, path: str, zeros: bool) -> dict[str, dict[str, Any]]:
     """The ``[correlations]`` table of a correlation matrix (as :attr:`World.correlations`
-    gives): each pair above the diagonal once, the zero pairs only with ``zeros``."""
+    gives): a row per factor, each pair above the diagonal once, the zero pairs only
+    with ``zeros``."""
     rows, cols = list(df.index), list(df.columns)
     if len(set(rows)) != len(rows) or set(rows) != set(cols) or len(cols) != len(rows):
         raise invalid(path, "a correlation matrix must name the same factors, once each, as its rows and "
                             f"columns (as World.correlations gives), got rows {rows} and columns {cols}")
-    try:
-        m = df.loc[rows, rows].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise invalid(path, "a correlation matrix must hold numbers") from None
-    pairs: dict[str, dict[str, Any]] = {}
+    numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in df.dtypes)
+    if not numeric:
+        raise invalid(path, f"a correlation matrix must hold numbers, got dtypes {sorted(set(map(str, df.dtypes)))}")
+    m = df.loc[rows, rows].to_numpy(dtype=float, na_value=np.nan)
+    # every factor of the matrix has a row, empty or not, so that a name the world
+    # lacks is refused even where its correlations are all 0
+    pairs: dict[str, dict[str, Any]] = {a: {} for a in rows}
     for i, a in enumerate(rows):
         if m[i, i] != 1.0:
             raise invalid(f"{path}.{a}.{a}", f"the diagonal of a correlation matrix is 1, got {m[i, i]}")
@@ -88,7 +88,7 @@ def _correlation_pairs(df: pd.DataFrame, path: str, zeros: bool) -> dict[str, di
                 b = rows[j]
                 raise invalid(f"{path}.{a}.{b}", f"the matrix is not symmetric: {x} here, {y} at ({b}, {a})")
             if zeros or x != 0.0:
-                pairs.setdefault(a, {})[rows[j]] = float(x)  # NaN too: validation names it
+                pairs[a][rows[j]] = float(x)  # NaN too: validation names it
     return pairs
 
 
@@ -387,7 +387,8 @@ class World:
             an error. A pandas Series indexed by path (a row of a
             grid of parameters) is taken as that mapping, and a Series value as a
             table; ``correlations`` may be a correlation matrix (a DataFrame, as
-            :attr:`correlations` gives), which sets every pair of its factors. A value may be a NumPy
+            :attr:`correlations` gives), which sets every pair of its factors (a zero pair is
+            removed) and keeps the pairs of other factors. A value may be a NumPy
             scalar or array (an array is the list of its items), and a month
             (``world.start``) a date in it: ``pd.Timestamp("2026-03-01")``,
             ``datetime.date``, ``np.datetime64`` or a ``pd.Period`` within one month.
@@ -420,6 +421,8 @@ class World:
         for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
+            if key == "correlations" and isinstance(value, pd.DataFrame):
+                value = self._matrix_changes(value)
             _leaves(key, value, leaves)
         for key, value in leaves.items():  # a nullable column's missing value is not a removal
             if value is pd.NA or value is pd.NaT:
@@ -480,7 +483,7 @@ class World:
                         f"{name!r} is not {_TABLE_ENTRY[table]} of this world ({table}: "
                         f"{', '.join(siblings) or 'none'}); a new one needs more ({e})",
                     ) from e
-            if e.path in kwargs and "." not in e.path and "unknown key" in str(e):
+            if e.path in kwargs and "_" in e.path and "." not in e.path and "unknown key" in str(e):
                 # a keyword written with single underscores for dots
                 raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
                                       "scenarios__bear__probability=0.3") from e
@@ -545,10 +548,22 @@ class World:
         known = inspect.signature(calibrate_world).parameters
         for key in kwargs:
             if key not in known:
+                fittable = self.kinds.get(key) in ("log_ou", "logit_ou", "gbm")
                 hint = (f"; to calibrate the factor {key!r}, pass its levels with factor={key!r}: "
-                        f"calibrated(levels, factor={key!r})" if key in self.kinds else "")
+                        f"calibrated(levels, factor={key!r})" if fittable else "")
                 raise TypeError(f"World.calibrated() got an unexpected keyword argument {key!r}{hint}")
         return calibrate_world(self, levels, asset_returns, factor_returns, **kwargs)
+
+    def _matrix_changes(self, matrix: pd.DataFrame) -> dict[str, dict[str, Any]]:
+        """``with_params``'s changes for a correlation matrix: each pair of its factors set,
+        a zero pair removed where the world sets it, and a row, empty or not, for each of
+        its factors (so that a name the world lacks is refused)."""
+        stored = self.to_dict().get("correlations", {})
+        out: dict[str, dict[str, Any]] = {}
+        for a, row in _correlation_pairs(matrix, "correlations", zeros=True).items():
+            out[a] = {b: x if x != 0.0 else None for b, x in row.items()
+                      if x != 0.0 or b in stored.get(a, {}) or a in stored.get(b, {})}
+        return out
 
     def with_strategies(self, *strategies: Strategy, replace: bool = False) -> World:
         """A copy with strategies added (or, with ``replace=True``, only these).
@@ -1074,8 +1089,9 @@ class World:
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
         out.__dict__["qmc"] = q
-        # a strategy's NAV stops at 0: those paths lost everything
-        _validate.ruined({name: float(out.weights[out.paths(name)[:, -1] == 0.0].sum())
+        # a strategy's NAV stops at 0: those paths lost everything (their loss 1 − NAV
+        # rounds to 1, as the streamed summary computes it)
+        _validate.ruined({name: float(out.weights[1.0 + -1.0 * out.paths(name)[:, -1] > RUIN].sum())
                           for name in self.strategies}, self._core.month_labels(h)[h])
         return out
 

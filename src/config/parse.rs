@@ -75,21 +75,47 @@ pub fn world_from_toml(text: &str) -> Result<World> {
             format!("text is {} bytes, the limit is {MAX_CONFIG_BYTES}", text.len()),
         ));
     }
-    let table: Table = toml::from_str(text).map_err(|e| {
-        // the parser's own lines (the line quoted, a caret under the column), each
-        // cut to 200 characters: a config on one huge line is not quoted whole
-        let lines: Vec<String> = e
-            .to_string()
-            .lines()
-            .take(8)
-            .map(|line| match line.char_indices().nth(200) {
-                Some((cut, _)) => format!("{}…", &line[..cut]),
-                None => line.to_string(),
-            })
-            .collect();
-        CoreError::invalid("config", format!("not valid TOML: {}", lines.join("\n")))
-    })?;
+    let table: Table = toml::from_str(text)
+        .map_err(|e| CoreError::invalid("config", format!("not valid TOML: {}", toml_error(&e))))?;
     world_from_value(&Value::Table(table))
+}
+
+/// The parser's own lines (the line quoted, a caret under the column), at most 8 and
+/// each at most about 200 characters: a config on one huge line is not quoted whole.
+/// Past column 150 the quoted line and the caret's are shown from 100 characters
+/// before the caret, so the caret still stands under the column it names.
+fn toml_error(e: &toml::de::Error) -> String {
+    const WIDTH: usize = 200;
+    let text = e.to_string();
+    let lines: Vec<Vec<char>> = text.lines().take(8).map(|l| l.chars().collect()).collect();
+    // the gutter ("12 | ") ends 2 characters after its bar
+    let gutter = |l: &[char]| l.iter().position(|&c| c == '|').map(|p| (p + 2).min(l.len()));
+    let caret = lines
+        .iter()
+        .find_map(|l| gutter(l).and_then(|g| l[g..].iter().position(|&c| c == '^').map(|i| g + i)));
+    let shown: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let (g, start) = match (gutter(l), caret) {
+                (Some(g), Some(c)) if c > 150 && l.len() > g => (g, c - 100),
+                _ => (0, 0),
+            };
+            let (head, body) = if start > g {
+                (
+                    l[..g].iter().chain(['…'].iter()).collect::<String>(),
+                    &l[start.min(l.len())..],
+                )
+            } else {
+                (String::new(), &l[..])
+            };
+            let mut out = head + &body.iter().take(WIDTH).collect::<String>();
+            if body.len() > WIDTH {
+                out.push('…');
+            }
+            out
+        })
+        .collect();
+    shown.join("\n")
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -211,7 +237,7 @@ fn check_finite_in(v: f64, path: &str, lo: f64, hi: f64, open_lo: bool) -> Resul
         Ok(v)
     } else {
         let b = if open_lo { "(" } else { "[" };
-        let hint = super::schema::percent_hint(v, hi, |x| if open_lo { x > lo } else { x >= lo } && x <= hi);
+        let hint = super::schema::percent_hint(v, lo, hi, |x| if open_lo { x > lo } else { x >= lo } && x <= hi);
         Err(CoreError::invalid(
             path,
             format!("must be a finite number in {b}{lo}, {hi}], got {v}{hint}"),
@@ -654,7 +680,7 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
         }
         let probability = require(get_number(t, &path, "probability")?, &path, "probability")?;
         if !(0.0..=1.0).contains(&probability) {
-            let hint = super::schema::percent_hint(probability, 1.0, |x| x <= 1.0);
+            let hint = super::schema::percent_hint(probability, 0.0, 1.0, |x| (0.0..=1.0).contains(&x));
             return Err(CoreError::invalid(
                 join(&path, "probability"),
                 format!("must be a probability in [0, 1], got {probability}{hint}"),
@@ -761,7 +787,7 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
                 .ok_or_else(|| unknown(&p, None, SCENARIO, scenarios.iter().map(|s| &s.name)))?;
             let x = number(v, &p)?;
             if !(0.0..=1.0).contains(&x) {
-                let hint = super::schema::percent_hint(x, 1.0, |x| x <= 1.0);
+                let hint = super::schema::percent_hint(x, 0.0, 1.0, |x| (0.0..=1.0).contains(&x));
                 return Err(CoreError::invalid(
                     p,
                     format!("must be a probability in [0, 1], got {x}{hint}"),

@@ -37,27 +37,27 @@ impl Rule {
         if ok {
             Ok(())
         } else {
-            let hint = percent_hint(v, self.upper(), |x| self.check(x).is_ok());
+            let (lo, hi) = self.bounds();
+            let hint = percent_hint(v, lo, hi, |x| self.check(x).is_ok());
             Err(format!("must be in {}, got {}{hint}", self.interval(), number(v)))
         }
     }
 
-    fn upper(&self) -> f64 {
+    fn bounds(&self) -> (f64, f64) {
         match *self {
-            Rule::Closed(_, hi) | Rule::LeftOpen(_, hi) | Rule::RightOpen(_, hi) => hi,
+            Rule::Closed(lo, hi) | Rule::LeftOpen(lo, hi) | Rule::RightOpen(lo, hi) => (lo, hi),
         }
     }
 }
 
-/// `"; did you mean 0.3? ..."` when `v`, from 2 to 100 and above an upper bound of at
-/// most 10, reads as a percent of an allowed fraction (30 for 0.3), else empty (1.5
-/// for a probability is no 1.5%).
-pub fn percent_hint(v: f64, upper: f64, allowed: impl Fn(f64) -> bool) -> String {
-    if upper <= 10.0 && v > upper && (2.0..=100.0).contains(&v) && allowed(v / 100.0) {
-        format!(
-            "; did you mean {}? (a fraction, not a percent: 0.3 is 30%)",
-            number(v / 100.0)
-        )
+/// `"; did you mean 0.3? ..."` when `v`, outside bounds `lo`, `hi` of at most 10 in
+/// size and from 2 to 100 in size, reads as a percent of an allowed fraction (30 for
+/// 0.3, −30 for −0.3), else empty (1.5 for a probability is no 1.5%). The fraction is
+/// rounded to 12 decimals: 33.3 gives 0.333, not 0.33299999999999996.
+pub fn percent_hint(v: f64, lo: f64, hi: f64, allowed: impl Fn(f64) -> bool) -> String {
+    let x = (v / 100.0 * 1e12).round() / 1e12;
+    if lo.abs().max(hi.abs()) <= 10.0 && (2.0..=100.0).contains(&v.abs()) && allowed(x) {
+        format!("; did you mean {}? (a fraction, not a percent: 0.3 is 30%)", number(x))
     } else {
         String::new()
     }
@@ -259,10 +259,19 @@ mod tests {
             Rule::Closed(0.0, 10.0).check(30.0),
             Err("must be in [0, 10], got 30; did you mean 0.3? (a fraction, not a percent: 0.3 is 30%)".into())
         );
+        assert!(Rule::Closed(0.0, 1.0)
+            .check(33.3)
+            .unwrap_err()
+            .ends_with("did you mean 0.333? (a fraction, not a percent: 0.3 is 30%)"));
+        assert!(Rule::Closed(-2.0, 2.0)
+            .check(-30.0)
+            .unwrap_err()
+            .ends_with("did you mean -0.3? (a fraction, not a percent: 0.3 is 30%)"));
         for (rule, v) in [
             (Rule::Closed(0.0, 10.0), 150.0),    // not a percent
             (Rule::Closed(0.0, 1000.0), 2000.0), // a bound too wide to tell
             (Rule::LeftOpen(0.5, 10.0), 20.0),   // 0.2 is no better
+            (Rule::Closed(0.0, 1.0), 1.5),       // no 1.5%
         ] {
             assert!(!rule.check(v).unwrap_err().contains("did you mean"), "{rule:?} {v}");
         }

@@ -79,6 +79,25 @@ pub(crate) fn slice2<'a, T: Element + Copy>(
     Ok((settled(a.as_any(), data), rows, cols))
 }
 
+/// Columns `cols` of a 2-D array argument as `(data, stride, first)`: column `c` of
+/// row `r` is `data[r * stride + c - first]`. Borrowed whole (no copy) when Python
+/// cannot write the array and it is C-contiguous, else a copy of those columns alone
+/// in any layout (an unpickled simulation's paths, say, read at one month).
+pub(crate) fn columns<'a>(
+    a: &'a PyReadonlyArray2<'_, f64>,
+    cols: std::ops::Range<usize>,
+) -> (Cow<'a, [f64]>, usize, usize) {
+    let width = a.shape()[1];
+    if let Ok(data) = a.as_slice() {
+        if unwritable(a.as_any()) {
+            return (Cow::Borrowed(data), width, 0);
+        }
+    }
+    let view = a.as_array();
+    let window = view.slice(ndarray::s![.., cols.clone()]);
+    (Cow::Owned(window.iter().copied().collect()), cols.len(), cols.start)
+}
+
 /// A copy of a 2-D array argument in any layout (the small inputs of a fit or a backtest).
 pub(crate) fn owned2(a: &PyReadonlyArray2<'_, f64>) -> ndarray::Array2<f64> {
     a.as_array().to_owned()

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use numpy::PyUntypedArrayMethods;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
@@ -306,9 +307,10 @@ impl SummaryJob {
 
     /// Every reducer's value on each path of a materialised run of the job (J × n,
     /// reducer by reducer, as [`summarize_arrays`] takes them): `series` maps output
-    /// names to their `(n_paths, horizon + 1)` paths (read without a copy when
-    /// read-only). A mix's NAV and a maximum drawdown are computed here, path by path,
-    /// as a streamed summary computes them, so the two have the same bits.
+    /// names to their `(n_paths, horizon + 1)` paths, in any layout (a simulation's
+    /// own paths are read without a copy; others are copied at the months read). A
+    /// mix's NAV and a maximum drawdown are computed here, path by path, as a
+    /// streamed summary computes them, so the two have the same bits.
     fn values<'py>(&self, py: Python<'py>, series: &Bound<'py, PyDict>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
         let (n, w) = (self.n_paths as usize, self.horizon + 1);
         let mut used: Vec<usize> = self
@@ -330,22 +332,33 @@ impl SummaryJob {
                 .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("series", format!("has no {name:?}"))))?;
             arrays.push((o, item.extract::<numpy::PyReadonlyArray2<'py, f64>>()?));
         }
-        let mut cols = vec![std::borrow::Cow::Borrowed(&[][..]); self.model.names.len()];
+        // each series' months read: 0..=month where a drawdown runs over it, else the month
+        let month = self.spec.month;
+        let mut from = vec![month; self.model.names.len()];
+        for r in self.spec.reducers.iter().filter(|r| r.drawdown) {
+            for &(o, _) in &r.mix {
+                from[o] = 0;
+            }
+            if r.mix.is_empty() {
+                from[r.output] = 0;
+            }
+        }
+        let mut cols = vec![(std::borrow::Cow::Borrowed(&[][..]), 0, 0); self.model.names.len()];
         for (o, arr) in &arrays {
-            let (data, rows, c) = super::input::slice2(arr, "series").map_err(|e| to_pyerr(py, e))?;
-            if (rows, c) != (n, w) {
+            let shape = arr.shape();
+            if shape != [n, w] {
                 return Err(to_pyerr(
                     py,
                     crate::CoreError::invalid(
                         "series",
                         format!(
-                            "{:?} must have shape ({n}, {w}), got ({rows}, {c})",
-                            self.model.names[*o]
+                            "{:?} must have shape ({n}, {w}), got ({}, {})",
+                            self.model.names[*o], shape[0], shape[1]
                         ),
                     ),
                 ));
             }
-            cols[*o] = data;
+            cols[*o] = super::input::columns(arr, from[*o]..month + 1);
         }
         let j = self.spec.reducers.len();
         let mut out = crate::engine::buffer::zeroed(j * n).map_err(|e| to_pyerr(py, e))?;
@@ -364,7 +377,14 @@ impl SummaryJob {
             by_block.into_par_iter().enumerate().for_each(|(c, parts)| {
                 let r0 = c * ROWS;
                 for (red, part) in spec.reducers.iter().zip(parts) {
-                    red.values(|o, r, m| cols[o][(r0 + r) * w + m], spec.month, part);
+                    red.values(
+                        |o, r, m| {
+                            let (data, stride, first) = &cols[o];
+                            data[(r0 + r) * stride + m - first]
+                        },
+                        spec.month,
+                        part,
+                    );
                 }
             });
         });

@@ -319,7 +319,8 @@ def test_a_correlation_matrix_and_series_are_config_tables(default_world):
     # the matrix World.correlations gives goes back in: from_dict reads its pairs
     w = default_world.with_params({"correlations.hk_equity.potash_spot": -0.3})
     d = w.to_dict()
-    assert gs.World.from_dict({**d, "correlations": w.correlations}).correlations.equals(w.correlations)
+    assert gs.World.from_dict({**d, "correlations": w.correlations}) == w
+    assert w.with_params(correlations=w.correlations) == w  # zero pairs stay unwritten
     # with_params sets every pair of the matrix's factors (zeros included), the others kept
     r = w.correlations
     r.loc["potash_spot", "hk_equity"] = r.loc["hk_equity", "potash_spot"] = 0.0
@@ -357,6 +358,15 @@ def test_a_correlation_matrix_and_series_are_config_tables(default_world):
     with pytest.raises(gs.ConfigError) as err:
         gs.World.from_dict({**d, "correlations": nan})
     assert err.value.path == "correlations.potash_spot.hk_equity"
+    # a factor the world lacks is refused even where its correlations are all 0
+    typo = pd.DataFrame(np.eye(2), index=["potash_spott", "hk_equity"], columns=["potash_spott", "hk_equity"])
+    for build in (lambda m: gs.World.from_dict({**d, "correlations": m}), lambda m: w.with_params(correlations=m)):
+        with pytest.raises(gs.ConfigError, match="is not a factor") as err:
+            build(typo)
+        assert err.value.path == "correlations.potash_spott"
+        with pytest.raises(gs.ConfigError, match="must hold numbers") as err:
+            build(r.astype(str))
+        assert err.value.path == "correlations"
     with pytest.raises(gs.ConfigError, match="only as the correlation matrix") as err:
         gs.World.from_dict({**d, "scenarios": pd.DataFrame(d["scenarios"])})
     assert err.value.path == "scenarios"
@@ -370,9 +380,11 @@ def test_a_keyword_with_single_underscores_is_told_about_double_ones(default_wor
     with pytest.raises(gs.ConfigError, match="keywords use '__' for dots") as err:
         default_world.with_params(scenarios_base_probability=0.5)
     assert err.value.path == "scenarios_base_probability"
-    with pytest.raises(gs.ConfigError) as err:  # a dict's key is a path: no keyword hint
-        default_world.with_params({"scenarios_base_probability": 0.5})
-    assert "'__'" not in str(err.value)
+    for call in (lambda: default_world.with_params({"scenarios_base_probability": 0.5}),  # a path, not a keyword
+                 lambda: default_world.with_params(foo=1)):  # no underscore to double
+        with pytest.raises(gs.ConfigError) as err:
+            call()
+        assert "'__'" not in str(err.value)
 
 
 def test_world_correlations_matrix(default_world):
@@ -970,10 +982,16 @@ def test_from_toml_path_with_equals_sign(default_world, tmp_path):
     quoted = next(line for line in lines if line.endswith("kind = log_ou"))
     caret = next(line for line in lines if "^" in line)
     assert caret.index("^") == quoted.index("log_ou")
-    # a config on one huge line is not quoted whole
-    with pytest.raises(gs.ConfigError, match="not valid TOML") as e:
-        gs.World.from_toml("x = [" + "1, " * 50_000 + "oops]")
-    assert max(map(len, str(e.value).splitlines())) <= 260
+    # a config on one huge line is not quoted whole, and the caret still stands under
+    # the column: the lines are shown from shortly before it
+    for text, bad in (("x = [" + "1, " * 50_000 + "oops]", "oops"), ('x = "' + "a" * 300 + '" y', "y")):
+        with pytest.raises(gs.ConfigError, match="not valid TOML") as e:
+            gs.World.from_toml(text)
+        lines = str(e.value).splitlines()
+        assert max(map(len, lines)) <= 260
+        quoted = next(line for line in lines if line.startswith("1 | "))
+        caret = next(line for line in lines if "^" in line)
+        assert quoted[caret.index("^"):].startswith(bad)
 
 
 def test_scenario_named_all_is_rejected_or_distinguishable():

@@ -510,6 +510,12 @@ def test_a_bought_and_held_book_that_reaches_zero_stays_there(prices):
     sim = world.with_strategies(*legs.values(), replace=True).simulate(3_000, 36, seed=5, progress=False)
     marked = 1.0 + sum(wa * (sim.paths(legs[a].name) / sim.paths(legs[a].name)[:, :1] - 1.0)
                        for a, wa in st.asset_weights.items())
+    # a world's own strategies are not simulated again, nor warned about (a ruined one here)
+    ruined = world.with_strategies(gs.Strategy("lev", {"belarus_eurobond": 30.0}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        again = res.stress(ruined, MAPPING, n_paths=3_000, horizon_months=36, seed=5, rebalance="never")
+    np.testing.assert_array_equal(again.pnl, st.pnl)
     through_zero = (marked <= 0).any(axis=1)
     back = through_zero & (marked[:, -1] > 0)
     assert back.sum() >= 10  # paths that would have come back

@@ -424,8 +424,12 @@ def test_a_world_of_your_own_is_told_to_name_the_factor_its_levels_calibrate():
     with pytest.raises(gs.ConfigError, match="no factor 'potash_spot', the default.*factor='brent'") as err:
         world.calibrated(brent)
     assert err.value.path == "factor"
+    with pytest.raises(gs.ConfigError, match="^factor: 'potash_spot' is not a factor of the world") as err:
+        world.calibrated(brent, factor="potash_spot")  # named, not the default
     with pytest.raises(TypeError, match=r"'brent'.*calibrated\(levels, factor='brent'\)"):
         world.calibrated(brent=brent)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'direct_belarus'$"):  # not a factor
+        gs.World.default().calibrated(direct_belarus=brent)
     with pytest.raises(TypeError, match="unexpected keyword argument 'jump'$"):
         world.calibrated(brent, factor="brent", jump=False)
     new, changes = world.calibrated(brent, factor="brent", jumps=False)

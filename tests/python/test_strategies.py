@@ -159,10 +159,18 @@ def test_a_run_warns_of_each_strategy_that_lost_everything_and_only_of_those(rec
     assert len(messages) == 2 and all(m.startswith("strategies lost everything") for m in messages)
     for m, t in zip(messages, (12, 6)):
         for name in ("lev", "short"):
-            p = gs._format.percent(float(sim.weights[sim.paths(name)[:, t] == 0.0].sum()))
+            p = gs._format.percent(float(sim.weights[sim.paths(name)[:, t] <= 2.0**-54].sum()))
             assert f"{name!r} with probability {p}" in m and sim.months[t].strftime("%Y-%m") in m
         assert not any(s in m for s in gs.World.default().strategies)
     assert res.risk.loc[("lev", "all"), "max_drawdown"] > 0.5
+    # a NAV that ends below 2^-54 of the capital (not 0) counts as lost in both runs alike
+    tiny = gs.World.default().with_strategies(gs.Strategy("s46", {"belarus_eurobond": 4.6}), replace=True)
+    recwarn.clear()
+    nav = tiny.simulate(4_000, horizon_months=120, seed=0).paths("s46")[:, -1]
+    tiny.simulate_summary(4_000, 120, seed=0, progress=False)
+    assert ((nav > 0) & (nav <= 2.0**-54)).any()
+    first, second = (str(w.message) for w in recwarn if w.category is RuntimeWarning)
+    assert first == second
     # the default strategies never lose everything: no warning
     recwarn.clear()
     gs.World.default().simulate(2_000, seed=3)

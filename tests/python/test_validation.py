@@ -136,6 +136,8 @@ def test_probability_outside_unit_interval(p):
     ("scenarios.bear.probability", 20, "0.2"),
     ("scenarios.bear.potash_spot.sigma", 35, "0.35"),
     ("scenarios.base.global_equity.g", 80, "0.8"),
+    ("scenarios.base.global_equity.g", -30, "-0.3"),
+    ("scenarios.bear.probability", 33.3, "0.333"),
     ("scenarios.bear.potash_spot.kappa", 2000, None),  # κ's bound is wide: no guess
     ("assets.hk_heavy_equipment.vol", 30, "0.3"),
     ("scenarios.bear.probability", 1.5, None),  # not a percent
