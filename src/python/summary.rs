@@ -372,19 +372,60 @@ impl SummaryJob {
                 by_block[c].push(part);
             }
         }
+        // the distinct series and mixes read (a mix's return, loss and drawdown share its
+        // NAV, computed once per block), and whether a drawdown reads its months to `month`
+        let mut sources: Vec<(usize, &[(usize, f64)])> = Vec::new();
+        let mut source_of = Vec::with_capacity(j);
+        for red in &spec.reducers {
+            let k = sources.iter().position(|s| *s == red.source()).unwrap_or_else(|| {
+                sources.push(red.source());
+                sources.len() - 1
+            });
+            source_of.push(k);
+        }
+        let mut months_of = vec![1; sources.len()];
+        for (red, &k) in spec.reducers.iter().zip(&source_of) {
+            if red.drawdown {
+                months_of[k] = month + 1;
+            }
+        }
+        let readers: Vec<Vec<usize>> = (0..sources.len())
+            .map(|k| (0..j).filter(|&i| source_of[i] == k).collect())
+            .collect();
         super::detached(py, || {
             use rayon::prelude::*;
-            by_block.into_par_iter().enumerate().for_each(|(c, parts)| {
+            by_block.into_par_iter().enumerate().for_each(|(c, mut parts)| {
                 let r0 = c * ROWS;
-                for (red, part) in spec.reducers.iter().zip(parts) {
-                    red.values(
-                        |o, r, m| {
-                            let (data, stride, first) = &cols[o];
-                            data[(r0 + r) * stride + m - first]
-                        },
-                        spec.month,
-                        part,
-                    );
+                let rows = parts.first().map_or(0, |p| p.len());
+                // source by source (the block's series stay in cache): its NAV on the
+                // block's paths, months 0..=month or the month alone, then its reducers
+                let mut nav = Vec::with_capacity(rows * (month + 1));
+                for (k, readers) in readers.iter().enumerate() {
+                    let width = months_of[k];
+                    let from = month + 1 - width;
+                    // the path's months `from..=month` of output o
+                    let months = |o: usize, r: usize| {
+                        let (data, stride, first) = &cols[o];
+                        &data[(r0 + r) * stride + from - first..][..width]
+                    };
+                    nav.clear();
+                    match sources[k] {
+                        (o, []) => (0..rows).for_each(|r| nav.extend_from_slice(months(o, r))),
+                        (_, mix) => {
+                            // summed from 1 term by term, as `Reducer::nav` sums a mix: the same bits
+                            nav.resize(rows * width, 1.0);
+                            for &(o, w) in mix {
+                                for (r, row) in nav.chunks_exact_mut(width).enumerate() {
+                                    for (v, x) in row.iter_mut().zip(months(o, r)) {
+                                        *v += w * (x - 1.0);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for &i in readers {
+                        spec.reducers[i].values_of(|r, m| nav[r * width + m - from], month, parts[i]);
+                    }
                 }
             });
         });

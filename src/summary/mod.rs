@@ -126,7 +126,7 @@ impl Reducer {
     /// from 1 term by term in the order given, the order of `Simulation.mix_nav`, so
     /// that streamed and materialised mixes have the same bits.
     #[inline]
-    fn nav(&self, x: impl Fn(usize) -> f64) -> f64 {
+    pub(crate) fn nav(&self, x: impl Fn(usize) -> f64) -> f64 {
         if self.mix.is_empty() {
             x(self.output)
         } else {
@@ -134,18 +134,34 @@ impl Reducer {
         }
     }
 
+    /// What [`Reducer::nav`] reads: the series, or the mix's terms (reducers with the
+    /// same source have the same NAV).
+    pub(crate) fn source(&self) -> (usize, &[(usize, f64)]) {
+        if self.mix.is_empty() {
+            (self.output, &[])
+        } else {
+            (usize::MAX, &self.mix)
+        }
+    }
+
     /// The values summarised on `out.len()` paths, given each output's value on each
     /// path at each month (`x(output, path, month)`): a + b·x at `month`, or
     /// a + b·(maximum drawdown to `month`).
     pub fn values(&self, x: impl Fn(usize, usize, usize) -> f64, month: usize, out: &mut [f64]) {
+        self.values_of(|r, m| self.nav(|o| x(o, r, m)), month, out);
+    }
+
+    /// [`Reducer::values`] given the series' value, or the mix's NAV, on each path at
+    /// each month (`nav(path, month)`, as `Reducer::nav` computes it).
+    pub fn values_of(&self, nav: impl Fn(usize, usize) -> f64, month: usize, out: &mut [f64]) {
         if self.drawdown {
-            crate::risk::drawdowns_into(month + 1, |r, m| self.nav(|o| x(o, r, m)), out);
+            crate::risk::drawdowns_into(month + 1, nav, out);
             for v in out.iter_mut() {
                 *v = self.a + self.b * *v;
             }
         } else {
             for (r, v) in out.iter_mut().enumerate() {
-                *v = self.a + self.b * self.nav(|o| x(o, r, month));
+                *v = self.a + self.b * nav(r, month);
             }
         }
     }
