@@ -308,9 +308,9 @@ impl SummaryJob {
     /// Every reducer's value on each path of a materialised run of the job (J × n,
     /// reducer by reducer, as [`summarize_arrays`] takes them): `series` maps output
     /// names to their `(n_paths, horizon + 1)` paths, in any layout (a simulation's
-    /// own paths are read without a copy; others are copied at the months read). A
-    /// mix's NAV and a maximum drawdown are computed here, path by path, as a
-    /// streamed summary computes them, so the two have the same bits.
+    /// own paths are read without a copy; others are copied at the months read). Each
+    /// series' or mix's NAV (once for all its reducers) and each maximum drawdown are
+    /// computed here as a streamed summary computes them, so the two have the same bits.
     fn values<'py>(&self, py: Python<'py>, series: &Bound<'py, PyDict>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
         let (n, w) = (self.n_paths as usize, self.horizon + 1);
         let mut used: Vec<usize> = self

@@ -126,7 +126,7 @@ impl Reducer {
     /// from 1 term by term in the order given, the order of `Simulation.mix_nav`, so
     /// that streamed and materialised mixes have the same bits.
     #[inline]
-    pub(crate) fn nav(&self, x: impl Fn(usize) -> f64) -> f64 {
+    fn nav(&self, x: impl Fn(usize) -> f64) -> f64 {
         if self.mix.is_empty() {
             x(self.output)
         } else {
