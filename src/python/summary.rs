@@ -377,8 +377,13 @@ impl SummaryJob {
         let mut sources: Vec<(usize, &[(usize, f64)])> = Vec::new();
         let mut source_of = Vec::with_capacity(j);
         for red in &spec.reducers {
-            let k = sources.iter().position(|s| *s == red.source()).unwrap_or_else(|| {
-                sources.push(red.source());
+            // what the reducer's NAV reads: its series, or its mix's terms
+            let source = match red.mix.is_empty() {
+                true => (red.output, &[][..]),
+                false => (usize::MAX, &red.mix[..]),
+            };
+            let k = sources.iter().position(|s| *s == source).unwrap_or_else(|| {
+                sources.push(source);
                 sources.len() - 1
             });
             source_of.push(k);

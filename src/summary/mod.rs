@@ -134,16 +134,6 @@ impl Reducer {
         }
     }
 
-    /// What [`Reducer::nav`] reads: the series, or the mix's terms (reducers with the
-    /// same source have the same NAV).
-    pub(crate) fn source(&self) -> (usize, &[(usize, f64)]) {
-        if self.mix.is_empty() {
-            (self.output, &[])
-        } else {
-            (usize::MAX, &self.mix)
-        }
-    }
-
     /// The values summarised on `out.len()` paths, given each output's value on each
     /// path at each month (`x(output, path, month)`): a + b·x at `month`, or
     /// a + b·(maximum drawdown to `month`).
