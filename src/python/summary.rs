@@ -312,39 +312,53 @@ impl SummaryJob {
     /// series' or mix's NAV (once for all its reducers) and each maximum drawdown are
     /// computed here as a streamed summary computes them, so the two have the same bits.
     fn values<'py>(&self, py: Python<'py>, series: &Bound<'py, PyDict>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
-        let (n, w) = (self.n_paths as usize, self.horizon + 1);
-        let mut used: Vec<usize> = self
-            .spec
-            .reducers
-            .iter()
-            .flat_map(|r| match r.mix.is_empty() {
-                true => vec![r.output],
-                false => r.mix.iter().map(|&(o, _)| o).collect(),
-            })
-            .collect();
-        used.sort_unstable();
-        used.dedup();
-        let mut arrays = Vec::with_capacity(used.len());
-        for &o in &used {
+        let (n, w, j) = (self.n_paths as usize, self.horizon + 1, self.spec.reducers.len());
+        let (spec, month) = (&self.spec, self.spec.month);
+        // the distinct series and mixes read (a mix's return, loss and drawdown share its
+        // NAV, computed once per block), and the months each is read at: 0..=month where a
+        // drawdown runs over it, else the month alone
+        let mut sources: Vec<(usize, &[(usize, f64)])> = Vec::new();
+        let mut readers: Vec<Vec<usize>> = Vec::new(); // each source's reducers
+        let mut months_of = Vec::new();
+        for (i, red) in spec.reducers.iter().enumerate() {
+            // what the reducer's NAV reads: its series, or its mix's terms
+            let source = match red.mix.is_empty() {
+                true => (red.output, &[][..]),
+                false => (usize::MAX, &red.mix[..]),
+            };
+            let k = sources.iter().position(|s| *s == source).unwrap_or_else(|| {
+                sources.push(source);
+                readers.push(Vec::new());
+                months_of.push(1);
+                sources.len() - 1
+            });
+            readers[k].push(i);
+            if red.drawdown {
+                months_of[k] = month + 1;
+            }
+        }
+        // each output read, from the first month any source reads it at
+        let mut from: Vec<Option<usize>> = vec![None; self.model.names.len()];
+        for (&(output, mix), &width) in sources.iter().zip(&months_of) {
+            let outputs = if mix.is_empty() {
+                vec![output]
+            } else {
+                mix.iter().map(|&(o, _)| o).collect()
+            };
+            for o in outputs {
+                from[o] = Some(from[o].map_or(month + 1 - width, |f| f.min(month + 1 - width)));
+            }
+        }
+        let mut arrays = Vec::new();
+        for (o, first) in from.iter().enumerate().filter_map(|(o, f)| f.map(|f| (o, f))) {
             let name = &self.model.names[o];
             let item = series
                 .get_item(name)?
                 .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("series", format!("has no {name:?}"))))?;
-            arrays.push((o, item.extract::<numpy::PyReadonlyArray2<'py, f64>>()?));
-        }
-        // each series' months read: 0..=month where a drawdown runs over it, else the month
-        let month = self.spec.month;
-        let mut from = vec![month; self.model.names.len()];
-        for r in self.spec.reducers.iter().filter(|r| r.drawdown) {
-            for &(o, _) in &r.mix {
-                from[o] = 0;
-            }
-            if r.mix.is_empty() {
-                from[r.output] = 0;
-            }
+            arrays.push((o, first, item.extract::<numpy::PyReadonlyArray2<'py, f64>>()?));
         }
         let mut cols = vec![(std::borrow::Cow::Borrowed(&[][..]), 0, 0); self.model.names.len()];
-        for (o, arr) in &arrays {
+        for (o, first, arr) in &arrays {
             let shape = arr.shape();
             if shape != [n, w] {
                 return Err(to_pyerr(
@@ -358,11 +372,9 @@ impl SummaryJob {
                     ),
                 ));
             }
-            cols[*o] = super::input::columns(arr, from[*o]..month + 1);
+            cols[*o] = super::input::columns(arr, *first..month + 1);
         }
-        let j = self.spec.reducers.len();
         let mut out = crate::engine::buffer::zeroed(j * n).map_err(|e| to_pyerr(py, e))?;
-        let spec = &self.spec;
         // blocks of paths (their months of every series read in L2), each block's
         // values of every reducer: `by_block[c][i]` is reducer i on block c's paths
         const ROWS: usize = 512;
@@ -372,31 +384,6 @@ impl SummaryJob {
                 by_block[c].push(part);
             }
         }
-        // the distinct series and mixes read (a mix's return, loss and drawdown share its
-        // NAV, computed once per block), and whether a drawdown reads its months to `month`
-        let mut sources: Vec<(usize, &[(usize, f64)])> = Vec::new();
-        let mut source_of = Vec::with_capacity(j);
-        for red in &spec.reducers {
-            // what the reducer's NAV reads: its series, or its mix's terms
-            let source = match red.mix.is_empty() {
-                true => (red.output, &[][..]),
-                false => (usize::MAX, &red.mix[..]),
-            };
-            let k = sources.iter().position(|s| *s == source).unwrap_or_else(|| {
-                sources.push(source);
-                sources.len() - 1
-            });
-            source_of.push(k);
-        }
-        let mut months_of = vec![1; sources.len()];
-        for (red, &k) in spec.reducers.iter().zip(&source_of) {
-            if red.drawdown {
-                months_of[k] = month + 1;
-            }
-        }
-        let readers: Vec<Vec<usize>> = (0..sources.len())
-            .map(|k| (0..j).filter(|&i| source_of[i] == k).collect())
-            .collect();
         super::detached(py, || {
             use rayon::prelude::*;
             by_block.into_par_iter().enumerate().for_each(|(c, mut parts)| {
