@@ -42,10 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate
+from . import _core, _validate, summary
+from ._format import count
 from .errors import ConfigError, ResourceError, invalid
 from .simulation import _timing
-from .summary import QUANTILES, SummaryResult, check_quantiles, check_thresholds, make_job
+from .summary import QUANTILES, RUIN, SummaryResult, check_quantiles, check_thresholds, make_job
 from .world import World
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
@@ -355,7 +356,11 @@ def simulate_horizon(
     for nm in names:
         df[nm] = np.concatenate([p[nm] for p in parts])
     df.index.name = "path"
-    df.attrs.update(month=world._core.month_labels(h)[t], units={nm: world.units[nm] for nm in names})
+    label = world._core.month_labels(h)[t]
+    df.attrs.update(month=label, units={nm: world.units[nm] for nm in names})
+    # as World.simulate warns: the strategies returned whose NAV is 0 at the month
+    _validate.ruined({nm: float(df["weight"][1.0 + -1.0 * df[nm] > RUIN].sum())
+                      for nm in names if nm in world.strategies}, label)
     return df
 
 
@@ -378,12 +383,13 @@ def _check_gather(n: int, n_series: int) -> None:
 def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] | None,
                  quantiles: Sequence[float], thresholds: Mapping[str, float] | None,
                  alpha: float | None, threads: int | None, antithetic: bool = False,
-                 month: int | None = None, qmc: bool = False) -> pd.DataFrame:
-    w = World.from_toml(toml)
-    res = w.simulate_summary(n, h, seed=seed, antithetic=antithetic, threads=threads, series=series,
-                             month=month, quantiles=quantiles, thresholds=thresholds, alpha=alpha,
-                             progress=False, qmc=qmc)
-    return res.table
+                 month: int | None = None, qmc: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
+    """A grid point's table, and the probability that each of its strategies lost
+    everything (for the client to warn of: a worker's warnings are not seen)."""
+    res = summary.simulate_summary(World.from_toml(toml), n, h, seed, antithetic, threads, series=series,
+                                   month=month, quantiles=quantiles, thresholds=thresholds, alpha=alpha,
+                                   chunk_paths=None, progress=False, qmc=qmc, warn_ruined=False)
+    return res.table, res._ruined
 
 
 def sweep(
@@ -516,12 +522,18 @@ def sweep(
                       None, threads_per_point, anti, t, q, retries=r, pure=False)
         for toml, t in zip(tomls, months)
     ]
-    tables = client.gather(futures)
-    frames = []
-    for changes, table in zip(points, tables):
+    results = client.gather(futures)
+    frames, ruined = [], []
+    for changes, (table, lost) in zip(points, results):
+        if any(p > 0 for p in lost.values()):
+            ruined.append((changes, table.attrs["month"], lost))
         df = table.reset_index()
         for i, (k, v) in enumerate(changes.items()):  # the grid's paths first, in its order
             # a list value (an onset window) is one cell per row, not a column of its items
             df.insert(i, k, pd.Series([v] * len(df), dtype=object) if isinstance(v, (list, tuple)) else v)
         frames.append(df)
+    if ruined:  # one warning for the grid: the first such point, and how many there are
+        changes, label, lost = ruined[0]
+        more = f" (and at {count(len(ruined) - 1, 'more grid point')})" if len(ruined) > 1 else ""
+        _validate.ruined(lost, f"{label} at the grid point {changes}{more}")
     return pd.concat(frames, ignore_index=True)

@@ -252,6 +252,10 @@ class SummaryResult:
         for row in rows:
             name = row["reducer"]
             scen = "all" if row["group"] < 0 else scenario_names[row["group"]]
+            if name.endswith(":ruin"):
+                if row["group"] < 0:
+                    self._ruined[name.removesuffix(":ruin")] = row["p_above"][0]
+                continue
             if name.endswith((":loss", ":drawdown")) or not row["mass"] > 0:
                 continue
             if not (math.isfinite(row["mean"]) and math.isfinite(row["std"])):  # the paths are finite
@@ -354,8 +358,10 @@ def simulate_summary(
     progress: bool | str,
     qmc: bool = False,
     mixes: Mapping[str, Any] | None = None,
+    warn_ruined: bool = True,
 ) -> SummaryResult:
-    """Implementation of :meth:`World.simulate_summary` (streamed passes)."""
+    """Implementation of :meth:`World.simulate_summary` (streamed passes); without
+    ``warn_ruined`` the strategies that lost everything are only in ``_ruined``."""
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
@@ -378,7 +384,8 @@ def simulate_summary(
         job.result(), reducers, world.scenario_names, world.units, qs,
         n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
     )
-    _validate.ruined(res._ruined, label)
+    if warn_ruined:
+        _validate.ruined(res._ruined, label)
     return res
 
 
@@ -409,5 +416,7 @@ def make_job(
         raise invalid("mixes", "need a risk table: give alpha (e.g. 0.95), not None")
     strategies = [s for s in world.strategies if s in names] if a is not None else []
     reducers = build_reducers(names, strategies, qs, th, a, mixed)
+    if a is None:  # no loss rows to tell a strategy that lost everything: a count of its own
+        reducers += [(f"{s}:ruin", s, 1.0, -1.0, [], [RUIN], [], [], False) for s in world.strategies if s in names]
     job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic, qmc)
     return job, reducers, names, qs

@@ -335,6 +335,19 @@ def test_bad_arguments_name_the_argument(prices, kwargs, path):
     assert err.value.path == path
 
 
+@pytest.mark.parametrize("alias, rule", [("M", "monthly"), ("ME", "monthly"), ("BME", "monthly"),
+                                         ("W-FRI", "weekly"), ("QS", "quarterly"), ("YE", "annual"),
+                                         ("A", "annual"), ("B", "daily"), ("me", "monthly")])
+def test_a_pandas_frequency_for_rebalance_names_the_rule_to_give(prices, alias, rule):
+    with pytest.raises(gs.ConfigError, match=f"for the pandas frequency {alias!r}, give {rule!r}") as err:
+        gs.backtest(prices, ARB, rebalance=alias)
+    assert err.value.path == "rebalance"
+    # the rule it names runs (semi-months have no rule, and no hint)
+    assert gs.backtest(prices, ARB, rebalance=rule).rebalance == rule
+    with pytest.raises(gs.ConfigError, match=r"got 'SM'$"):
+        gs.backtest(prices, ARB, rebalance="SM")
+
+
 def test_bad_prices_name_the_argument(prices):
     with pytest.raises(gs.ConfigError) as err:
         gs.backtest(prices.reset_index(drop=True), ARB)

@@ -65,6 +65,39 @@ def test_sharded_qmc_values_equal_the_local_simulation(client):
     assert not got.equals(world.simulate(4_096, seed=3).to_pandas("potash_spot", month=12))
 
 
+def test_distributed_runs_warn_of_strategies_that_lost_everything_as_local_runs_do(client, recwarn):
+    world = gs.World.default().with_strategies(gs.Strategy("lev", {"belarus_eurobond": 4.0}))
+    local = world.simulate(3_000, seed=0, horizon_months=12)
+    p = gs._format.percent(float(local.weights[local.paths("lev")[:, -1] <= 2.0**-54].sum()))
+    assert p not in ("0%", "100%")
+    recwarn.clear()
+
+    def lost() -> list[str]:
+        out = [str(w.message) for w in recwarn if w.category is RuntimeWarning]
+        recwarn.clear()
+        return out
+
+    gs.distributed.simulate_horizon(world, 3_000, client=client, shard_paths=1_000, seed=0, horizon_months=12)
+    (m,) = lost()
+    assert m.startswith("strategy lost everything (NAV 0) by 2026-06:") and f"'lev' with probability {p}." in m
+    # a horizon table without the strategy cannot tell
+    gs.distributed.simulate_horizon(world, 3_000, client=client, seed=0, horizon_months=12, series="potash_spot")
+    assert lost() == []
+    # a summary without a risk table (alpha=None) still counts them, locally and on the cluster
+    world.simulate_summary(3_000, 12, seed=0, alpha=None, progress=False)
+    gs.distributed.simulate_summary(world, 3_000, client=client, shard_paths=1_000, seed=0,
+                                    horizon_months=12, alpha=None)
+    assert lost() == [m, m]
+    # a sweep warns once, naming the first grid point that lost and how many others did
+    grid = {"strategies.lev.weights.belarus_eurobond": [1.0, 4.0, 40.0]}
+    gs.distributed.sweep(world, grid, 3_000, client=client, seed=0, horizon_months=12)
+    (m,) = lost()
+    assert "by 2026-06 at the grid point {'strategies.lev.weights.belarus_eurobond': 4.0} (and at 1 more grid point):" in m
+    assert f"'lev' with probability {p}." in m
+    gs.distributed.sweep(world, {"strategies.lev.weights.belarus_eurobond": [0.5, 1.0]}, 3_000, client=client, seed=0)
+    assert lost() == []
+
+
 def test_sweep_returns_a_tidy_frame(client):
     world = gs.World.default()
     grid = {

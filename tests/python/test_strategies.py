@@ -163,6 +163,11 @@ def test_a_run_warns_of_each_strategy_that_lost_everything_and_only_of_those(rec
             assert f"{name!r} with probability {p}" in m and sim.months[t].strftime("%Y-%m") in m
         assert not any(s in m for s in gs.World.default().strategies)
     assert res.risk.loc[("lev", "all"), "max_drawdown"] > 0.5
+    # without a risk table (alpha=None) the summary still counts them, and says the same
+    recwarn.clear()
+    plain = world.simulate_summary(2_000, seed=3, horizon_months=12, month=6, alpha=None, progress=False)
+    assert [str(w.message) for w in recwarn if w.category is RuntimeWarning] == messages[1:]
+    assert plain.table.equals(res.table) and plain.risk.empty
     # a NAV that ends below 2^-54 of the capital (not 0) counts as lost in both runs alike
     tiny = gs.World.default().with_strategies(gs.Strategy("s46", {"belarus_eurobond": 4.6}), replace=True)
     recwarn.clear()
