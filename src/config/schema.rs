@@ -152,8 +152,8 @@ const ADOPTION: [ParamSpec; 1] = [req("s_max", Rule::Closed(0.0, 1.0), "saturati
 
 const CONTRACT: [ParamSpec; 1] = [req(
     "discount",
-    Rule::RightOpen(0.0, 1.0),
-    "discount d to the trailing mean at each reset",
+    Rule::RightOpen(-1.0, 1.0),
+    "discount d to the trailing mean at each reset (negative: a premium)",
 )];
 
 /// Index of each parameter inside its kind's table.

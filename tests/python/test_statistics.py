@@ -521,6 +521,13 @@ def test_contract_price_resets_exactly():
     for t in resets:
         expected = (1 - 0.22) * S[:, t - 3 : t].mean(axis=1)
         np.testing.assert_allclose(C[:, t], expected, rtol=1e-12)
+    # a negative discount is a premium over the mean, up to d = −1 (twice the mean)
+    for d in (-0.15, -1.0):
+        sim = toml_world(CONTRACT_TOML).with_params({"scenarios.base.contract.discount": d}).simulate(500, seed=13)
+        S, C = sim.paths("spot"), sim.paths("contract")
+        for t in resets:
+            np.testing.assert_allclose(C[:, t], (1 - d) * S[:, t - 3 : t].mean(axis=1), rtol=1e-12)
+        assert (C[:, 12] > S[:, 9:12].mean(axis=1)).all()
 
 
 def test_contract_reset_month_follows_start_month():

@@ -73,7 +73,7 @@ RULES = [
     ("scenarios.bear.eurobond_price.kappa", 0.0, 1000.0, False, False),
     ("scenarios.bear.roadmap_projects_done.h", 0.0, 1.0, False, False),
     ("scenarios.bull.digital_ruble_share.s_max", 0.0, 1.0, False, False),
-    ("scenarios.bear.contract_price.discount", 0.0, 1.0, False, True),
+    ("scenarios.bear.contract_price.discount", -1.0, 1.0, False, True),
     ("factors.potash_spot.initial", 0.0, 1e12, True, False),
     ("factors.global_equity.initial", 0.0, 1e12, True, False),
     ("factors.contract_price.noise", 0.0, 1.0, False, False),
