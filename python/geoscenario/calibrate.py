@@ -1700,7 +1700,9 @@ def calibrate_world(
         else:
             hint = ("hold κ and the mean at the AR(1) fit with mean_reversion='ar1', " if mean_reversion != "ar1"
                     else "") + "fix parameters with fixed=, or give a longer history"
+        # (the rule without its percent hint: an estimate is no percent typed by mistake)
+        rule = str(e).removeprefix(f"{e.path}: ").split("; did you mean")[0]
         raise invalid(e.path, f"the fit ({row['source']}) estimates it outside the world's range: "
-                      f"{str(e).removeprefix(f'{e.path}: ')}; {hint}") from None
+                      f"{rule}; {hint}") from None
     changes = pd.DataFrame(rows + inherited).set_index("parameter")
     return CalibratedWorld(new_world, changes, fits)

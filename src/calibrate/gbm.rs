@@ -116,10 +116,10 @@ pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize
     }
     let model = Returns { r: &r, dt, max_jumps };
     // box: λΔ ≤ 2 keeps the truncated Poisson tail small; c within 50 a year of the
-    // returns' own drift
+    // returns' own drift; σ, λ and σ_J within a world's ranges (as in `jumps::bounds`)
     let c0 = mean / dt;
     let lo = [c0 - 50.0, LN_MIN, LN_MIN, -5.0, LN_MIN];
-    let hi = [c0 + 50.0, 3.0, (2.0 / dt).ln(), 5.0, 2.0];
+    let hi = [c0 + 50.0, 10f64.ln(), super::jumps::ln_lambda_max(dt), 5.0, 5f64.ln()];
     let in_box = |u: &[f64; 5]| (0..5).all(|i| u[i] >= lo[i] && u[i] <= hi[i]);
     let a_n = 1.0 / (n as f64).sqrt();
     let as_u = |z: &[f64]| -> [f64; 5] { [z[0], z[1], z[2], z[3], z[4]] };

@@ -67,12 +67,55 @@ const LN_MIN: f64 = -12.0;
 /// Lower and upper corners of the search box in u. λΔ ≤ 2 keeps the
 /// truncated Poisson tail below 1e-5. The model is the same for a series
 /// scaled by any constant, save θ: the box of m = ln θ holds [−50, 50] and
-/// reaches 50 past the series' mean log level `centre` either way.
+/// reaches 50 past the series' mean log level `centre` either way. κ, σ, λ and
+/// σ_J stay within the ranges a world takes (κ ≤ 1000, σ ≤ 10, λ ≤ 120, σ_J ≤ 5).
 fn bounds(dt: f64, centre: f64) -> ([f64; 6], [f64; 6]) {
     (
         [LN_MIN, (centre - 50.0).min(-50.0), LN_MIN, LN_MIN, -5.0, LN_MIN],
-        [7.0, (centre + 50.0).max(50.0), 3.0, (2.0 / dt).ln(), 5.0, 2.0],
+        [
+            1000f64.ln(),
+            (centre + 50.0).max(50.0),
+            10f64.ln(),
+            ln_lambda_max(dt),
+            5.0,
+            5f64.ln(),
+        ],
     )
+}
+
+/// The largest ln λ a fit searches: λΔ ≤ 2, and λ ≤ 120 a year as in a world.
+pub(super) fn ln_lambda_max(dt: f64) -> f64 {
+    (2.0 / dt).min(120.0).ln()
+}
+
+/// `Err` naming `fixed.<name>` when a held value lies outside the search box
+/// `lo..hi` (u-coordinates: logs except μ_J), which would leave the likelihood
+/// infinite everywhere the optimiser looks.
+pub(super) fn check_fixed_in_box(fixed: &[Option<f64>], names: &[&str], lo: &[f64], hi: &[f64], dt: f64) -> Result<()> {
+    let short = |v: f64| crate::error::number(format!("{v:.4e}").parse().unwrap_or(v));
+    for (i, v) in fixed.iter().enumerate() {
+        let Some(v) = *v else { continue };
+        let (u, is_log) = if names[i] == "mu_j" { (v, false) } else { (v.ln(), true) };
+        if u >= lo[i] && u <= hi[i] {
+            continue;
+        }
+        let at = |b: f64| short(if is_log { b.exp() } else { b });
+        let why = if names[i] == "lambda" {
+            format!(" (λ ≤ 120 a year and λΔ ≤ 2, with Δ = {} years)", short(dt))
+        } else {
+            String::new()
+        };
+        return Err(CoreError::invalid(
+            format!("fixed.{}", names[i]),
+            format!(
+                "must be in [{}, {}] for this fit{why}, got {}",
+                at(lo[i]),
+                at(hi[i]),
+                crate::error::number(v)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn in_box(u: &[f64; 6], lo: &[f64; 6], hi: &[f64; 6]) -> bool {
@@ -225,6 +268,8 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions, control: &C
     }
     let n = x.len() - 1;
     let x_mean = x.iter().sum::<f64>() / x.len() as f64;
+    let (lo, hi) = bounds(dt, x_mean);
+    check_fixed_in_box(&opts.fixed, &PARAM_NAMES, &lo, &hi, dt)?;
     let model = Mixture {
         x: &x,
         dt,
@@ -268,7 +313,6 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions, control: &C
         }
         u
     };
-    let (lo, hi) = bounds(dt, x_mean);
     let mut objective = |z: &[f64]| {
         let u = assemble(z);
         if !in_box(&u, &lo, &hi) {

@@ -20,7 +20,7 @@ use super::transpose::{store_rows, stream_copy, stream_fence};
 use crate::config::DerivedKind;
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
-use crate::model::{Model, Regimes, Transform};
+use crate::model::{Completion, Model, Regimes, Transform};
 use crate::rng::across::{PathsRng, CHAINS, WIDTH};
 use crate::rng::{math, streams, uniform_int, PathRng};
 use crate::simd::{multiversion, GENERIC};
@@ -141,7 +141,7 @@ fn binomial_inv(n: u32, h: f64, p0: f64, u: f64, rng: &PathRng, stream: u32, t: 
     }
     let ratio = h / (1.0 - h);
     let (mut k, mut p, mut cdf) = (0u32, p0, p0);
-    while u > cdf && k < n {
+    while u > cdf && k < n && !Completion::tail_done(k, n, h, p, cdf) {
         p *= ratio * (n - k) as f64 / (k + 1) as f64;
         k += 1;
         cdf += p;
@@ -854,7 +854,7 @@ fn all_finite(v: &[f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{poisson_cdf, Completion, InversionTable};
+    use crate::model::{poisson_cdf, InversionTable};
 
     /// Poisson(mean) by inversion of the uniform `u`: the loop the tables replace.
     fn poisson_inv(u: f64, mean: f64, p0: f64) -> u32 {
@@ -918,6 +918,44 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_uniform_above_the_rounded_binomial_sum_draws_the_end_of_the_tail_not_n() {
+        // Binomial(n, h) with p0 as the model computes it: for many large n and h the
+        // running sum ends below the largest uniform, which then lies beyond every sum
+        let rng = PathRng::new(1, 2, false);
+        let u_max = 1.0 - 1.0 / 9_007_199_254_740_992.0;
+        let cases = [2_000u32, 5_000, 10_000]
+            .into_iter()
+            .flat_map(|n| (1..60).map(move |i| (n, i as f64 / 61.0)));
+        let short = cases.filter_map(|(n, h): (u32, f64)| {
+            let p0 = math::exp(n as f64 * math::ln(1.0 - h));
+            let (mut p, mut cdf) = (p0, p0);
+            for k in 0..n {
+                p *= h / (1.0 - h) * (n - k) as f64 / (k + 1) as f64;
+                cdf += p;
+            }
+            (p0 > 1e-290 && cdf < u_max).then_some((n, h, p0))
+        });
+        let short: Vec<_> = short.collect();
+        assert!(
+            short.len() > 10,
+            "{} totals whose sums end below 1 − 2^-53",
+            short.len()
+        );
+        for (n, h, p0) in short {
+            let k = binomial_inv(n, h, p0, u_max, &rng, 0, 0);
+            // mean nh, sd sqrt(nh(1 − h)): the tail ends some 8 to 40 sd out, far from n
+            let (mean, sd) = (n as f64 * h, (n as f64 * h * (1.0 - h)).sqrt());
+            assert!(
+                (k as f64) > mean + 8.0 * sd && (k as f64) < mean + 40.0 * sd,
+                "n = {n}, h = {h}, k = {k}"
+            );
+            // a uniform inside the sum draws as before: the median
+            let median = binomial_inv(n, h, p0, 0.5, &rng, 0, 0) as f64;
+            assert!((median - mean).abs() <= 1.0, "n = {n}, median {median}");
         }
     }
 

@@ -38,12 +38,16 @@ pub struct DiffusionStep {
 impl DiffusionStep {
     /// Exact log-OU step (MODEL.md §3): a = e^{−κΔ}, b = x̄(1 − a),
     /// s = σ·sqrt((1 − e^{−2κΔ})/(2κ)), with the κ → 0 limit s = σ·sqrt(Δ).
+    /// For 2κΔ < 1e-8 the variance is its series Δ(1 − κΔ), exact in doubles
+    /// (the next term, Δ(2κΔ)²/6, is below half an ulp), where `exp_m1` of a
+    /// subnormal 2κΔ would lose the diffusion.
     pub fn ou(kappa: f64, xbar: f64, sigma: f64, dt: f64) -> (f64, f64, f64) {
         let a = (-kappa * dt).exp();
-        let var = if kappa > 0.0 {
-            -(-2.0 * kappa * dt).exp_m1() / (2.0 * kappa)
+        let x = 2.0 * kappa * dt;
+        let var = if x >= 1e-8 {
+            -(-x).exp_m1() / (2.0 * kappa)
         } else {
-            dt
+            dt * (1.0 - kappa * dt)
         };
         (a, xbar * (1.0 - a), sigma * var.sqrt())
     }
@@ -152,9 +156,20 @@ impl Completion {
     /// Largest total whose distribution functions are tabulated.
     const TABULATE_MAX: u32 = 256;
 
+    /// Whether the inversion of Binomial(n, h) stops at k, its term p_k and sum F(k)
+    /// given: past the mean, the terms no longer move the sum, so a uniform above it
+    /// (the sum can round below 1 − 2^−53 by ~1e-13 at large n) draws k, where the
+    /// tail ends, not n.
+    #[inline(always)]
+    pub fn tail_done(k: u32, n: u32, h: f64, p: f64, cdf: f64) -> bool {
+        k as f64 > n as f64 * h && p < cdf * f64::EPSILON
+    }
+
     /// The running sums p_0, p_0 + p_1, … of Binomial(n, h) with p_0 = (1 − h)^n and
-    /// p_{k+1} = p_k · (h/(1 − h)) · (n − k)/(k + 1), stopping at n or at the first sum
-    /// not below the largest uniform 1 − 2^−53 (no draw can select a later term).
+    /// p_{k+1} = p_k · (h/(1 − h)) · (n − k)/(k + 1), stopping at n, at the first sum
+    /// not below the largest uniform 1 − 2^−53 (no draw can select a later term), or
+    /// past the mean nh at the first term below an ulp of the sum
+    /// ([`Completion::tail_done`]).
     /// Empty when the inversion loop is not used: n = 0, h ∉ (0, 1) or p_0 < 1e−290.
     pub fn tabulate(n: u32, h: f64, p0: f64) -> Vec<f64> {
         if n == 0 || h <= 0.0 || h >= 1.0 || p0 < 1e-290 || n > Self::TABULATE_MAX {
@@ -164,7 +179,7 @@ impl Completion {
         let (mut p, mut cdf) = (p0, p0);
         let mut out = vec![cdf];
         for k in 0..n {
-            if cdf >= U_MAX {
+            if cdf >= U_MAX || Self::tail_done(k, n, h, p, cdf) {
                 break;
             }
             p *= ratio * (n - k) as f64 / (k + 1) as f64;

@@ -1291,7 +1291,9 @@ impl Finisher {
                 let n = self.n[i % k_n];
                 let t = s.total();
                 let (d, d2) = (t[0] / n as f64, t[1] / n as f64);
-                (c + d, if n > 1 { (d2 - d * d).max(0.0) } else { 0.0 })
+                // (not `max(0.0)`, which would turn the NaN of an overflowed d·d into 0)
+                let var = d2 - d * d;
+                (c + d, if n > 1 && (var >= 0.0 || var.is_nan()) { var } else { 0.0 })
             })
             .collect();
         // each target by (reducer, group, level), the first of a level given twice

@@ -723,6 +723,49 @@ def test_bad_options_raise_config_error():
         assert err.value.path == "dt"
 
 
+@pytest.mark.parametrize("key, value, interval", [
+    ("lambda", 30.0, r"\[6.1442e-06, 24\] for this fit \(λ ≤ 120 a year and λΔ ≤ 2, with Δ = 0.083333 years\)"),
+    ("lambda", 1e-6, r"\[6.1442e-06, 24\]"),
+    ("kappa", 1e6, r"\[6.1442e-06, 1000\]"),
+    ("sigma", 20.0, r"\[6.1442e-06, 10\]"),
+    ("sigma_j", 8.0, r"\[6.1442e-06, 5\]"),
+])
+def test_a_held_value_outside_the_search_region_names_it_and_the_region(key, value, interval):
+    # (it once left the likelihood infinite everywhere, blamed on the series)
+    s = gs.data.potash_monthly("2005-01", "2025-01")
+    with pytest.raises(gs.ConfigError, match=f"must be in {interval}.*, got ") as err:
+        gs.calibrate.log_ou(s, jumps=True, fixed={key: value})
+    assert err.value.path == f"fixed.{key}"
+
+
+def test_a_fit_stays_inside_the_ranges_a_world_takes():
+    # one ×1e6 outlier: the jump size's spread runs to its edge, now a world's 5 (not e² ≈ 7.39)
+    idx = pd.date_range("2000-01-01", periods=240, freq="MS")
+    levels = 100 * np.exp(0.1 * np.cumsum(np.random.default_rng(5).normal(0, 0.05, 240)))
+    levels[100] *= 1e6
+    with pytest.warns(RuntimeWarning, match="edge of the search region"):
+        fit = gs.calibrate.gbm(pd.Series(levels, idx), jumps=True)
+    assert fit.params["sigma_j"] == pytest.approx(5.0, rel=1e-3) and fit.params["sigma"] <= 10.0
+    # a held λ at the region's edge is fitted around
+    s = gs.data.potash_monthly("2005-01", "2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gs.calibrate.log_ou(s, jumps=True, fixed={"lambda": 24.0}).params["lambda"] == 24.0
+
+
+def test_an_estimate_outside_the_worlds_range_is_no_percent_typed_by_mistake():
+    # a drift of 8 a year: the range [-5, 5] is said, without "did you mean 0.08?"
+    idx = pd.date_range("2000-01-01", periods=240, freq="MS")
+    levels = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(5).normal(8 / 12, 0.01, 240))), idx)
+    world = gs.World.from_dict({"factors": {"eq": {"kind": "gbm", "initial": 100.0}},
+                                "scenarios": {"base": {"probability": 1.0, "eq": {"g": 0.05, "sigma": 0.2}}}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(gs.ConfigError, match=r"outside the world's range: must be in \[-5, 5\], got 7\.9\d*; give") as err:
+            world.calibrated(levels, factor="eq")
+    assert err.value.path == "scenarios.base.eq.g" and "did you mean" not in str(err.value)
+
+
 def test_explosive_series_is_a_numerical_error():
     idx = pd.date_range("2000-01-01", periods=40, freq="MS")
     s = pd.Series(np.exp(0.01 * 1.1 ** np.arange(40) + 1e-3 * np.sin(np.arange(40))), index=idx)

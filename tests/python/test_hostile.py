@@ -601,6 +601,15 @@ def test_values_too_large_to_summarise_are_a_numerical_error_not_an_infinite_std
         with pytest.raises(gs.NumericalError, match=f"^{name}: its values are too large"):
             call()
     assert np.isfinite(sim.summary("potash_spot").to_numpy()).all()
+    # spread paths (1e195 to 1e209): the centre's own offset squared overflows too,
+    # which once made the std 0.0 instead of an error
+    spread = gs.World.from_dict({"world": {"horizon_months": 1200}, "factors": {"x": {"kind": "gbm", "initial": 1e12}},
+                                 "scenarios": {"base": {"probability": 1.0, "x": {"g": 4.5, "sigma": 0.5}}}})
+    sim = spread.simulate(2_000, seed=0, progress=False)
+    assert np.isfinite(sim.paths("x")).all() and sim.paths("x")[:, -1].min() > 1e170
+    for call in (lambda: sim.summary("x"), lambda: spread.simulate_summary(2_000, seed=0, progress=False)):
+        with pytest.raises(gs.NumericalError, match="^x: its values are too large"):
+            call()
 
 
 def test_to_toml_refuses_what_is_not_a_regular_file(tmp_path):
@@ -1169,7 +1178,8 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     centers = own[16 + 24 * n:]
     n_centers = int.from_bytes(centers[:8], "little")
     assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers) == own
-    assert n_centers == len(SMALL.units) * len(SMALL.scenario_names)  # every series
+    # every series, and each strategy's count of the paths that lost everything
+    assert n_centers == (len(SMALL.units) + len(SMALL.strategies)) * len(SMALL.scenario_names)
     assert len(centers) == 8 + 8 * n_centers
     nan = np.array([np.nan]).tobytes()
     r, a, z = targets[0]

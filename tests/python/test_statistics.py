@@ -65,10 +65,12 @@ def test_log_ou_jumps_are_not_compensated_so_their_mean_shifts_the_long_run_leve
     assert x.mean() - np.log(theta) > 0.15  # far above ln θ: the shift is no rounding
 
 
-def test_log_ou_kappa_zero_is_a_random_walk_in_logs():
+# κ = 0, and κ so small that 2κΔ is subnormal (where 1 − e^{−2κΔ} loses every digit)
+@pytest.mark.parametrize("kappa", [0.0, 1e-322, 5e-324])
+def test_log_ou_kappa_zero_is_a_random_walk_in_logs(kappa):
     sigma, s0 = 0.4, 20.0
     w = gs.World.from_toml(
-        single_factor_toml("log_ou", f"theta = 999.0, kappa = 0.0, sigma = {sigma}", initial=f"initial = {s0}")
+        single_factor_toml("log_ou", f"theta = 999.0, kappa = {kappa!r}, sigma = {sigma}", initial=f"initial = {s0}")
     )
     sim = w.simulate(20_000, 24, seed=2)
     x = np.log(sim.paths("x")[:, -1])
