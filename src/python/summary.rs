@@ -311,6 +311,8 @@ impl SummaryJob {
     /// own paths are read without a copy; others are copied at the months read). Each
     /// series' or mix's NAV (once for all its reducers) and each maximum drawdown are
     /// computed here as a streamed summary computes them, so the two have the same bits.
+    /// The array is read-only, on an engine output buffer: [`summarize_arrays`] reads
+    /// it without a copy.
     fn values<'py>(&self, py: Python<'py>, series: &Bound<'py, PyDict>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
         let (n, w, j) = (self.n_paths as usize, self.horizon + 1, self.spec.reducers.len());
         let (spec, month) = (&self.spec, self.spec.month);
@@ -374,6 +376,7 @@ impl SummaryJob {
             }
             cols[*o] = super::input::columns(arr, *first..month + 1);
         }
+        crate::summary::check_values_memory(j, n).map_err(|e| to_pyerr(py, e))?;
         let mut out = crate::engine::buffer::zeroed(j * n).map_err(|e| to_pyerr(py, e))?;
         // blocks of paths (their months of every series read in L2), each block's
         // values of every reducer: `by_block[c][i]` is reducer i on block c's paths
@@ -421,9 +424,9 @@ impl SummaryJob {
                 }
             });
         });
-        let arr = ndarray::Array2::from_shape_vec((j, n), out)
-            .map_err(|e| to_pyerr(py, crate::CoreError::invalid("values", e.to_string())))?;
-        Ok(numpy::IntoPyArray::into_pyarray(arr, py))
+        let arr = super::OutputBuffer::into_array(py, out, (j, n))?;
+        arr.getattr("flags")?.setattr("writeable", false)?;
+        Ok(arr)
     }
 }
 
@@ -447,10 +450,8 @@ pub fn summarize_arrays<'py>(
             crate::CoreError::invalid("values", format!("must have shape ({j}, {n}), got {shape:?}")),
         ));
     }
-    let vals = values
-        .as_slice()
-        .map_err(|_| to_pyerr(py, crate::CoreError::invalid("values", "must be C-contiguous")))?
-        .to_vec();
+    // borrowed from `SummaryJob::values`' read-only buffer, else copied
+    let (vals, _, _) = super::input::slice2(&values, "values").map_err(|e| to_pyerr(py, e))?;
     let scen_i = scenario
         .as_slice()
         .map_err(|_| to_pyerr(py, crate::CoreError::invalid("scenario", "must be contiguous")))?;

@@ -81,6 +81,18 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128
     })
 }
 
+/// A `Resource` error if the values of `j` reducers on `n` paths (one double each,
+/// as a materialised summary computes them) exceed the memory available.
+pub fn check_values_memory(j: usize, n: usize) -> Result<()> {
+    let bytes = (j as u128) * (n as u128) * std::mem::size_of::<f64>() as u128;
+    refuse_beyond_memory(bytes, 1, |size| {
+        format!(
+            "the values of {j} quantities (a series each; a strategy or mix of a risk table three) \
+             on {n} paths ({size}; summarise fewer series, strategies or mixes per call)"
+        )
+    })
+}
+
 /// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,
 /// described by `what` (given the size of one copy).
 fn refuse_beyond_memory(per_copy: u128, copies: u128, what: impl FnOnce(&str) -> String) -> Result<()> {
@@ -1293,7 +1305,14 @@ impl Finisher {
                 let (d, d2) = (t[0] / n as f64, t[1] / n as f64);
                 // (not `max(0.0)`, which would turn the NaN of an overflowed d·d into 0)
                 let var = d2 - d * d;
-                (c + d, if n > 1 && (var >= 0.0 || var.is_nan()) { var } else { 0.0 })
+                (
+                    c + d,
+                    if n > 1 && (var >= 0.0 || var.is_nan()) {
+                        var
+                    } else {
+                        0.0
+                    },
+                )
             })
             .collect();
         // each target by (reducer, group, level), the first of a level given twice

@@ -229,6 +229,54 @@ def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
     assert "small: 10000" in out.stdout
 
 
+MIXES_LIMITED_CHILD = """
+import resource
+import numpy as np
+import geoscenario as gs
+sim = gs.World.default().simulate(100_000, seed=0, progress=False)  # 340 MB
+names = list(sim.world.strategies)
+w = np.random.default_rng(0).dirichlet(np.ones(4), size=1_000)
+mixes = {f"m{i}": dict(zip(names, row)) for i, row in enumerate(w)}
+sim.risk_table(mixes={"m0": mixes["m0"]})  # the engine and its threads started
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 800 * 2**20, resource.RLIM_INFINITY))
+few = {k: mixes[k] for k in list(mixes)[:200]}
+print("200 mixes:", len(sim.risk_table(mixes=few)))
+try:
+    sim.risk_table(mixes=mixes)
+except gs.ResourceError as e:
+    print("refused:", e)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_a_risk_table_of_many_mixes_reads_their_values_in_place_and_refuses_what_does_not_fit():
+    # 200 mixes: 612 quantities' values (467 MB) fit in 800 MB once, not twice (they were
+    # copied); 1,000 mixes' 2.2 GiB are refused with the size, not an aborted process
+    out = subprocess.run([sys.executable, "-c", MIXES_LIMITED_CHILD], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "200 mixes: 816" in out.stdout  # (200 mixes + 4 strategies) × (3 scenarios + all)
+    assert "refused: the values of 3012 quantities (a series each; a strategy or mix of a risk table three) " \
+           "on 100000 paths (2.24 GiB; summarise fewer series, strategies or mixes per call): needs 2.24 GiB" \
+           in out.stdout, out.stdout
+
+
+def test_reducer_values_are_read_only_on_an_engine_buffer():
+    from geoscenario.summary import QUANTILES, build_reducers
+
+    sim = gs.World.default().simulate(2_000, seed=0, progress=False)
+    reducers = build_reducers(["potash_spot"], ["direct_belarus"], QUANTILES, {}, 0.95)
+    job = gs._core.SummaryJob.for_world(sim.world._core, reducers, 24, 2_000, 24, 0, False, False)
+    values = job.values(sim._series)
+    assert not values.flags.writeable and type(values.base).__name__ == "OutputBuffer"
+    with pytest.raises(ValueError):
+        values.flags.writeable = True
+    # read in place or copied, the same statistics
+    rows = gs._core.summarize_arrays(job, values, sim.scenario, sim._probs)
+    assert rows == gs._core.summarize_arrays(job, values.copy(), sim.scenario, sim._probs)
+
+
 def _many_scenarios(k: int) -> gs.World:
     """One GBM factor, one asset and one strategy under ``k`` equally likely scenarios."""
     scenarios = {f"s{i}": {"probability": 1.0 / k, "x": {"g": 0.01 * i, "sigma": 0.2}} for i in range(k)}
