@@ -2,7 +2,8 @@
 
 The global path range is split into shards; each shard runs on a worker
 (the Rust core releases the GIL) and returns a mergeable partial state.
-Partials are merged in shard order with canonical pairwise sums and integer
+Partials are merged in shard order, by tasks on the workers (a binary tree, so
+the client receives one partial per pass), with canonical pairwise sums and integer
 counts, so the result has the same bits as a local run with the same seed
 and path count, whatever the shard size, the number of workers or the order
 in which they finish. Failed shards (a worker that dies) are retried.
@@ -130,36 +131,53 @@ def _client(client: Any) -> Any:
     return client
 
 
+def _merge_parts(job: Any, *parts: bytes) -> bytes:
+    return job.merge(list(parts))
+
+
 def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[int, int]],
                  threads: int | None, retries: int) -> bytes:
-    """One pass over all shards, merged in shard order as the tasks finish.
+    """One pass over all shards, merged on the workers as the shards finish.
 
     A partial holds its pass's whole grid (about 0.5 MB per series and scenario whatever the
-    shard's size), so the shards are not all submitted at once: at most two per
-    worker thread are queued or held ahead of the one being merged, and the
-    client holds two partials. ``job.merge`` folds partials from the left, so
-    merging them one by one gives the bits of merging them all together.
+    shard's size), so neither are the shards all submitted at once nor do their partials
+    travel to the client: at most two shards per worker thread are queued or held ahead
+    of the oldest, and the partials are merged by tasks on the workers in a binary tree
+    over the shard order (as a binary counter: two merged runs of the same size merge),
+    so that the client receives one partial per pass and the merges run in parallel.
+    ``job.merge`` joins adjacent ranges in order, exactly (sums are kept by chunk), so
+    any tree over the shard order gives the bits of merging them all from the left.
     """
+    from distributed import wait
+
     window = max(2, 2 * sum(client.nthreads().values()))
     todo = iter(ranges)
 
-    def submit(a: int, b: int) -> Any:
-        return client.submit(_run_shard, job, pass_bytes, a, b, threads, retries=retries, pure=False)
+    def submit(fn: Any, *args: Any) -> Any:
+        return client.submit(fn, job, *args, retries=retries, pure=False)
 
-    pending = collections.deque(submit(a, b) for a, b in itertools.islice(todo, window))
-    merged: bytes | None = None
+    pending = collections.deque(submit(_run_shard, pass_bytes, a, b, threads)
+                                for a, b in itertools.islice(todo, window))
+    runs: list[tuple[int, Any]] = []  # (shards merged, as a power of two; the future), in shard order
     try:
         while pending:
-            part = pending.popleft().result()  # in shard order, whoever finished first
-            merged = part if merged is None else job.merge([merged, part])
+            part = pending.popleft()
+            wait([part])  # the oldest shard (held on its worker), whoever finished first
+            if part.status == "error":
+                part.result()  # its error, after its retries
+            size = 1
+            while runs and runs[-1][0] == size:
+                part, size = submit(_merge_parts, runs.pop()[1], part), 2 * size
+            runs.append((size, part))
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(submit(*nxt))
+                pending.append(submit(_run_shard, pass_bytes, *nxt, threads))
+        last = runs[0][1] if len(runs) == 1 else submit(_merge_parts, *(f for _, f in runs))
+        runs = [(0, last)]
+        return last.result()
     finally:
-        for f in pending:  # an error or an interrupt: drop the queued tasks
+        for f in [*pending, *(f for _, f in runs)]:  # an error or an interrupt: drop the tasks
             f.cancel()
-    assert merged is not None  # there is at least one shard
-    return merged
 
 
 def simulate_summary(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import math
 import os
 import signal
 import subprocess
@@ -209,6 +211,7 @@ class _CountingClient:
 
     def __init__(self, client):
         self.client, self.peak, self.submitted = client, 0, 0
+        self.tasks: collections.Counter[str] = collections.Counter()  # submissions by function
 
     def nthreads(self):
         return self.client.nthreads()
@@ -219,20 +222,27 @@ class _CountingClient:
     def submit(self, *args, **kwargs):
         self.peak = max(self.peak, len(self.client.futures))
         self.submitted += 1
+        self.tasks[args[0].__name__] += 1
         return self.client.submit(*args, **kwargs)
 
 
 def test_small_shards_are_merged_as_they_finish_with_few_tasks_alive(client):
     # every partial holds its pass's whole grid, so 1-path shards all alive at
-    # once took gigabytes; they are now queued two per worker thread
+    # once took gigabytes; they are now queued two per worker thread, and merged on
+    # the workers in a binary tree over the shard order (at most one merged run of
+    # each power of two alive, and one partial per pass to the client)
     world = gs.World.default()
     local = world.simulate_summary(601, seed=2, series="potash_spot", progress=False)
     counting = _CountingClient(client)
     dist = gs.distributed.simulate_summary(world, 601, client=counting, shard_paths=7, seed=2,
                                            series="potash_spot")
     assert dist.table.equals(local.table)
-    assert counting.submitted >= 2 * 86  # two passes or more over 86 shards
-    assert counting.peak <= 2 * sum(client.nthreads().values()) + 1
+    shards, merges = counting.tasks["_run_shard"], counting.tasks["_merge_parts"]
+    passes = shards // 86
+    assert passes >= 2 and shards == 86 * passes  # two passes or more over 86 shards
+    # 86 = 0b1010110: 82 pairwise merges leave runs of 64, 16, 4 and 2 shards, merged once
+    assert merges == 83 * passes
+    assert counting.peak <= 2 * sum(client.nthreads().values()) + 2 * (math.ceil(math.log2(86)) + 1)
 
 
 @pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])
