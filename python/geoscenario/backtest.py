@@ -38,13 +38,14 @@ __all__ = ["BacktestResult", "StressResult", "backtest", "metrics"]
 
 _PERIODS = {"daily": "D", "weekly": "W", "monthly": "M", "quarterly": "Q", "annual": "Y"}
 _REBALANCE = (*_PERIODS, "never", "on_weights")
-# pandas frequency strings (their anchor after "-" dropped) and the rule that means the same
+# pandas frequency strings (their anchor after "-" dropped; case matters: "ms" is a
+# millisecond) and the rule that means the same
 _ALIASES = {
     **dict.fromkeys(("D", "B", "C", "BD"), "daily"),
     "W": "weekly",
-    **dict.fromkeys(("M", "ME", "MS", "BM", "BME", "BMS"), "monthly"),
+    **dict.fromkeys(("M", "ME", "MS", "BM", "BME", "BMS", "CBME", "CBMS"), "monthly"),
     **dict.fromkeys(("Q", "QE", "QS", "BQ", "BQE", "BQS"), "quarterly"),
-    **dict.fromkeys(("Y", "YE", "YS", "A", "AS", "BA", "BY", "BYE", "BYS"), "annual"),
+    **dict.fromkeys(("Y", "YE", "YS", "A", "AS", "BA", "BAS", "BY", "BYE", "BYS"), "annual"),
 }
 
 
@@ -920,7 +921,7 @@ def backtest(
     if rebalance is None:
         rebalance = "on_weights" if isinstance(targets, pd.DataFrame) else "monthly"
     if not isinstance(rebalance, str) or rebalance not in _REBALANCE:
-        alias = _ALIASES.get(rebalance.upper().split("-")[0]) if isinstance(rebalance, str) else None
+        alias = _ALIASES.get(rebalance.split("-")[0]) if isinstance(rebalance, str) else None
         hint = f" (for the pandas frequency {rebalance!r}, give {alias!r})" if alias else ""
         raise invalid("rebalance", f"must be one of {', '.join(_REBALANCE)}, got {rebalance!r}{hint}")
     if rebalance == "on_weights" and not isinstance(targets, pd.DataFrame):

@@ -931,6 +931,16 @@ def log_ou(
         first_stage = diffusion
     try:
         raw = _core.calibrate_log_ou(levels, step, True, fixed_vals, int(max_jumps), log_mean)
+    except ConfigError as e:
+        if first_stage is None or e.path != "fixed.kappa":
+            raise
+        # the AR(1) κ that mean_reversion='ar1' holds, not one the caller gave
+        rule = str(e).removeprefix("fixed.kappa: ").split(", got")[0]
+        raise NumericalError(
+            f"{name}: the AR(1) fit's κ = {fixed_vals[0]:.6g} a year, which mean_reversion='ar1' holds, is "
+            f"outside what the jump fit searches (κ {rule}); try mean_reversion='joint', "
+            "or a longer step between observations"
+        ) from None
     except NumericalError as e:
         slow = [n for n in (diffusion.notes if diffusion is not None else []) if "too slow to identify" in n]
         if slow:  # the likely cause, which the jump likelihood's failure does not show

@@ -67,13 +67,14 @@ const LN_MIN: f64 = -12.0;
 /// Lower and upper corners of the search box in u. λΔ ≤ 2 keeps the
 /// truncated Poisson tail below 1e-5. The model is the same for a series
 /// scaled by any constant, save θ: the box of m = ln θ holds [−50, 50] and
-/// reaches 50 past the series' mean log level `centre` either way. κ, σ, λ and
-/// σ_J stay within the ranges a world takes (κ ≤ 1000, σ ≤ 10, λ ≤ 120, σ_J ≤ 5).
+/// reaches 50 past the series' mean log level `centre` either way. σ, λ and σ_J
+/// stay within the ranges a world takes (σ ≤ 10, λ ≤ 120, σ_J ≤ 5); κ runs to
+/// e^7 ≈ 1097 a year, a little past a world's 1000 (where a fit says so).
 fn bounds(dt: f64, centre: f64) -> ([f64; 6], [f64; 6]) {
     (
         [LN_MIN, (centre - 50.0).min(-50.0), LN_MIN, LN_MIN, -5.0, LN_MIN],
         [
-            1000f64.ln(),
+            7.0,
             (centre + 50.0).max(50.0),
             10f64.ln(),
             ln_lambda_max(dt),

@@ -957,6 +957,39 @@ mod tests {
             let median = binomial_inv(n, h, p0, 0.5, &rng, 0, 0) as f64;
             assert!((median - mean).abs() <= 1.0, "n = {n}, median {median}");
         }
+        // every uniform up to the final sum draws what the whole loop draws: probes at
+        // each running sum of the tail and one ulp either side
+        let full = |n: u32, h: f64, p0: f64, u: f64| {
+            let (mut k, mut p, mut cdf) = (0u32, p0, p0);
+            while u > cdf && k < n {
+                p *= h / (1.0 - h) * (n - k) as f64 / (k + 1) as f64;
+                k += 1;
+                cdf += p;
+            }
+            k
+        };
+        for n in [300u32, 1_000, 5_000] {
+            for h in [0.0164f64, 0.0984, 0.3, 0.7] {
+                let p0 = math::exp(n as f64 * math::ln(1.0 - h));
+                let (mut p, mut sums) = (p0, vec![p0]);
+                for k in 0..n {
+                    p *= h / (1.0 - h) * (n - k) as f64 / (k + 1) as f64;
+                    sums.push(sums[k as usize] + p);
+                }
+                let last = sums[n as usize];
+                for &q in &sums[(n as f64 * h) as usize..] {
+                    for u in [f64::from_bits(q.to_bits() - 1), q, f64::from_bits(q.to_bits() + 1)] {
+                        if u > 0.0 && u < 1.0 && u <= last {
+                            assert_eq!(
+                                binomial_inv(n, h, p0, u, &rng, 0, 0),
+                                full(n, h, p0, u),
+                                "n = {n}, h = {h}, u = {u:e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

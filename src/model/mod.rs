@@ -157,18 +157,19 @@ impl Completion {
     const TABULATE_MAX: u32 = 256;
 
     /// Whether the inversion of Binomial(n, h) stops at k, its term p_k and sum F(k)
-    /// given: past the mean, the terms no longer move the sum, so a uniform above it
-    /// (the sum can round below 1 − 2^−53 by ~1e-13 at large n) draws k, where the
-    /// tail ends, not n.
+    /// given: past the mean the terms only shrink, and once one no longer moves the
+    /// sum none will, so the sum is final. A uniform above it (the sum can round below
+    /// 1 − 2^−53 by ~1e-13 at large n) draws k, where the tail ends, not n; any other
+    /// uniform draws what it drew before.
     #[inline(always)]
     pub fn tail_done(k: u32, n: u32, h: f64, p: f64, cdf: f64) -> bool {
-        k as f64 > n as f64 * h && p < cdf * f64::EPSILON
+        k as f64 > n as f64 * h && cdf + p == cdf
     }
 
     /// The running sums p_0, p_0 + p_1, … of Binomial(n, h) with p_0 = (1 − h)^n and
     /// p_{k+1} = p_k · (h/(1 − h)) · (n − k)/(k + 1), stopping at n, at the first sum
     /// not below the largest uniform 1 − 2^−53 (no draw can select a later term), or
-    /// past the mean nh at the first term below an ulp of the sum
+    /// past the mean nh at the first term that no longer moves the sum
     /// ([`Completion::tail_done`]).
     /// Empty when the inversion loop is not used: n = 0, h ∉ (0, 1) or p_0 < 1e−290.
     pub fn tabulate(n: u32, h: f64, p0: f64) -> Vec<f64> {

@@ -377,7 +377,12 @@ impl SummaryJob {
             cols[*o] = super::input::columns(arr, *first..month + 1);
         }
         crate::summary::check_values_memory(j, n).map_err(|e| to_pyerr(py, e))?;
-        let mut out = crate::engine::buffer::zeroed(j * n).map_err(|e| to_pyerr(py, e))?;
+        // a released buffer of this size first (the last call's, say): every value is
+        // written below
+        let mut out = crate::engine::buffer::outputs(1, j * n)
+            .map_err(|e| to_pyerr(py, e))?
+            .pop()
+            .unwrap_or_default();
         // blocks of paths (their months of every series read in L2), each block's
         // values of every reducer: `by_block[c][i]` is reducer i on block c's paths
         const ROWS: usize = 512;

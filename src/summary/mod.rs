@@ -82,15 +82,24 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128
 }
 
 /// A `Resource` error if the values of `j` reducers on `n` paths (one double each,
-/// as a materialised summary computes them) exceed the memory available.
+/// as a materialised summary computes them) exceed the memory available, counting
+/// the released output buffers the allocation reuses or frees first.
 pub fn check_values_memory(j: usize, n: usize) -> Result<()> {
     let bytes = (j as u128) * (n as u128) * std::mem::size_of::<f64>() as u128;
-    refuse_beyond_memory(bytes, 1, |size| {
-        format!(
-            "the values of {j} quantities (a series each; a strategy or mix of a risk table three) \
-             on {n} paths ({size}; summarise fewer series, strategies or mixes per call)"
-        )
-    })
+    match crate::engine::memory::available_memory() {
+        Some(avail) if bytes > avail + crate::engine::buffer::cached_bytes() => Err(CoreError::Resource {
+            what: format!(
+                "the values of {j} quantities (a series each; a strategy or mix of a risk table three) \
+                 on {n} paths (summarise fewer series, strategies or mixes per call)"
+            ),
+            needed: crate::error::human_bytes(bytes),
+            limit: format!(
+                "{} available",
+                crate::error::human_bytes(avail + crate::engine::buffer::cached_bytes())
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,

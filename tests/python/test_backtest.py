@@ -337,15 +337,16 @@ def test_bad_arguments_name_the_argument(prices, kwargs, path):
 
 @pytest.mark.parametrize("alias, rule", [("M", "monthly"), ("ME", "monthly"), ("BME", "monthly"),
                                          ("W-FRI", "weekly"), ("QS", "quarterly"), ("YE", "annual"),
-                                         ("A", "annual"), ("B", "daily"), ("me", "monthly")])
+                                         ("A", "annual"), ("B", "daily"), ("CBMS", "monthly")])
 def test_a_pandas_frequency_for_rebalance_names_the_rule_to_give(prices, alias, rule):
     with pytest.raises(gs.ConfigError, match=f"for the pandas frequency {alias!r}, give {rule!r}") as err:
         gs.backtest(prices, ARB, rebalance=alias)
     assert err.value.path == "rebalance"
     # the rule it names runs (semi-months have no rule, and no hint)
     assert gs.backtest(prices, ARB, rebalance=rule).rebalance == rule
-    with pytest.raises(gs.ConfigError, match=r"got 'SM'$"):
-        gs.backtest(prices, ARB, rebalance="SM")
+    for other in ("SM", "ms", "h"):  # a semi-month, a millisecond, an hour: no rule
+        with pytest.raises(gs.ConfigError, match=f"got {other!r}$"):
+            gs.backtest(prices, ARB, rebalance=other)
 
 
 def test_bad_prices_name_the_argument(prices):

@@ -726,7 +726,7 @@ def test_bad_options_raise_config_error():
 @pytest.mark.parametrize("key, value, interval", [
     ("lambda", 30.0, r"\[6.1442e-06, 24\] for this fit \(λ ≤ 120 a year and λΔ ≤ 2, with Δ = 0.083333 years\)"),
     ("lambda", 1e-6, r"\[6.1442e-06, 24\]"),
-    ("kappa", 1e6, r"\[6.1442e-06, 1000\]"),
+    ("kappa", 1e6, r"\[6.1442e-06, 1096.6\]"),
     ("sigma", 20.0, r"\[6.1442e-06, 10\]"),
     ("sigma_j", 8.0, r"\[6.1442e-06, 5\]"),
 ])
@@ -736,6 +736,20 @@ def test_a_held_value_outside_the_search_region_names_it_and_the_region(key, val
     with pytest.raises(gs.ConfigError, match=f"must be in {interval}.*, got ") as err:
         gs.calibrate.log_ou(s, jumps=True, fixed={key: value})
     assert err.value.path == f"fixed.{key}"
+
+
+def test_an_ar1_kappa_beyond_the_jump_search_names_mean_reversion_not_fixed():
+    # daily white noise: an AR(1) κ of about 1,540 a year, which mean_reversion='ar1'
+    # holds; the caller held nothing, so the error is no `fixed.kappa`
+    x = np.random.default_rng(0).normal(0, 0.02, 1500)
+    s = pd.Series(100 * np.exp(x), pd.bdate_range("2015-01-01", periods=1500))
+    assert gs.calibrate.log_ou(s).params["kappa"] > 1_100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(gs.NumericalError, match=r"the AR\(1\) fit's κ = 15\d\d\.\d+ a year, which "
+                           r"mean_reversion='ar1' holds, is outside what the jump fit searches \(κ must be in "
+                           r"\[6.1442e-06, 1096.6\] for this fit\); try mean_reversion='joint'"):
+            gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
 
 
 def test_a_fit_stays_inside_the_ranges_a_world_takes():

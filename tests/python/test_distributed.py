@@ -229,8 +229,8 @@ class _CountingClient:
 def test_small_shards_are_merged_as_they_finish_with_few_tasks_alive(client):
     # every partial holds its pass's whole grid, so 1-path shards all alive at
     # once took gigabytes; they are now queued two per worker thread, and merged on
-    # the workers in a binary tree over the shard order (at most one merged run of
-    # each power of two alive, and one partial per pass to the client)
+    # the workers in a tree over the shard order (fewer than FAN merged runs of each
+    # size alive, and one partial per pass to the client)
     world = gs.World.default()
     local = world.simulate_summary(601, seed=2, series="potash_spot", progress=False)
     counting = _CountingClient(client)
@@ -240,9 +240,10 @@ def test_small_shards_are_merged_as_they_finish_with_few_tasks_alive(client):
     shards, merges = counting.tasks["_run_shard"], counting.tasks["_merge_parts"]
     passes = shards // 86
     assert passes >= 2 and shards == 86 * passes  # two passes or more over 86 shards
-    # 86 = 0b1010110: 82 pairwise merges leave runs of 64, 16, 4 and 2 shards, merged once
-    assert merges == 83 * passes
-    assert counting.peak <= 2 * sum(client.nthreads().values()) + 2 * (math.ceil(math.log2(86)) + 1)
+    # 86 = 1·8² + 2·8 + 6 with FAN = 8: 11 merges of 8 runs leave 1 + 2 + 6 runs, merged once
+    assert gs.distributed.FAN == 8 and merges == 12 * passes
+    levels = math.ceil(math.log(86, 8))
+    assert counting.peak <= 2 * sum(client.nthreads().values()) + (8 - 1) * (levels + 1) + 1
 
 
 @pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])
