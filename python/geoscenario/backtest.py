@@ -41,8 +41,8 @@ _REBALANCE = (*_PERIODS, "never", "on_weights")
 # pandas frequency strings (their anchor after "-" dropped; case matters: "ms" is a
 # millisecond) and the rule that means the same
 _ALIASES = {
-    **dict.fromkeys(("D", "B", "C", "BD"), "daily"),
-    "W": "weekly",
+    **dict.fromkeys(("D", "B", "C", "BD", "d", "b", "c"), "daily"),
+    **dict.fromkeys(("W", "w"), "weekly"),
     **dict.fromkeys(("M", "ME", "MS", "BM", "BME", "BMS", "CBME", "CBMS"), "monthly"),
     **dict.fromkeys(("Q", "QE", "QS", "BQ", "BQE", "BQS"), "quarterly"),
     **dict.fromkeys(("Y", "YE", "YS", "A", "AS", "BA", "BAS", "BY", "BYE", "BYS"), "annual"),

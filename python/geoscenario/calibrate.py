@@ -936,10 +936,14 @@ def log_ou(
             raise
         # the AR(1) κ that mean_reversion='ar1' holds, not one the caller gave
         rule = str(e).removeprefix("fixed.kappa: ").split(", got")[0]
+        kappa = float(first_stage.params["kappa"])
+        fast = kappa > 1.0
         raise NumericalError(
-            f"{name}: the AR(1) fit's κ = {fixed_vals[0]:.6g} a year, which mean_reversion='ar1' holds, is "
-            f"outside what the jump fit searches (κ {rule}); try mean_reversion='joint', "
-            "or a longer step between observations"
+            f"{name}: the AR(1) fit's κ = {kappa:.6g} a year, which mean_reversion='ar1' holds, is "
+            f"outside what the jump fit searches (κ {rule}): "
+            + ("the series reverts within a step or two, so sample it less often (a longer step), "
+               if fast else "the mean reversion is too slow to see, so give a longer history, ")
+            + "or hold κ at a value of your own with fixed={'kappa': ...}"
         ) from None
     except NumericalError as e:
         slow = [n for n in (diffusion.notes if diffusion is not None else []) if "too slow to identify" in n]

@@ -166,6 +166,7 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
     pending = collections.deque(submit(_run_shard, pass_bytes, a, b, threads)
                                 for a, b in itertools.islice(todo, window))
     runs: list[tuple[int, Any]] = []  # (shards merged, a power of FAN; the future), in shard order
+    part = None
     try:
         while pending:
             part = pending.popleft()
@@ -175,10 +176,11 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
             runs.append((1, part))
             # FAN runs of one size: one run of FAN times that size (a base-FAN counter)
             while len(runs) >= FAN and all(r[0] == runs[-1][0] for r in runs[-FAN:]):
-                size = runs[-1][0] * FAN
-                group = [f for _, f in runs[-FAN:]]
+                # (no local name holds the merged futures: an error's traceback keeps this
+                # frame, which would keep their partials on the workers)
+                merged = (runs[-1][0] * FAN, submit(_merge_parts, *(f for _, f in runs[-FAN:])))
                 del runs[-FAN:]
-                runs.append((size, submit(_merge_parts, *group)))
+                runs.append(merged)
             nxt = next(todo, None)
             if nxt is not None:
                 pending.append(submit(_run_shard, pass_bytes, *nxt, threads))
@@ -186,7 +188,8 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
         runs = [(0, last)]
         return last.result()
     finally:
-        for f in [*pending, *(f for _, f in runs)]:  # an error or an interrupt: drop the tasks
+        # an error or an interrupt: drop the tasks (the failed shard's too)
+        for f in [*pending, *(f for _, f in runs), *([part] if part is not None else [])]:
             f.cancel()
 
 

@@ -337,7 +337,8 @@ def test_bad_arguments_name_the_argument(prices, kwargs, path):
 
 @pytest.mark.parametrize("alias, rule", [("M", "monthly"), ("ME", "monthly"), ("BME", "monthly"),
                                          ("W-FRI", "weekly"), ("QS", "quarterly"), ("YE", "annual"),
-                                         ("A", "annual"), ("B", "daily"), ("CBMS", "monthly")])
+                                         ("A", "annual"), ("B", "daily"), ("CBMS", "monthly"),
+                                         ("d", "daily"), ("w-fri", "weekly")])
 def test_a_pandas_frequency_for_rebalance_names_the_rule_to_give(prices, alias, rule):
     with pytest.raises(gs.ConfigError, match=f"for the pandas frequency {alias!r}, give {rule!r}") as err:
         gs.backtest(prices, ARB, rebalance=alias)

@@ -748,7 +748,9 @@ def test_an_ar1_kappa_beyond_the_jump_search_names_mean_reversion_not_fixed():
         warnings.simplefilter("ignore")
         with pytest.raises(gs.NumericalError, match=r"the AR\(1\) fit's κ = 15\d\d\.\d+ a year, which "
                            r"mean_reversion='ar1' holds, is outside what the jump fit searches \(κ must be in "
-                           r"\[6.1442e-06, 1096.6\] for this fit\); try mean_reversion='joint'"):
+                           r"\[6.1442e-06, 1096.6\] for this fit\): the series reverts within a step or two, "
+                           r"so sample it less often \(a longer step\), or hold κ at a value of your own with "
+                           r"fixed=\{'kappa': ...\}"):
             gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
 
 

@@ -246,6 +246,37 @@ def test_small_shards_are_merged_as_they_finish_with_few_tasks_alive(client):
     assert counting.peak <= 2 * sum(client.nthreads().values()) + (8 - 1) * (levels + 1) + 1
 
 
+def test_a_failing_shard_leaves_no_partial_behind(monkeypatch):
+    # the error's traceback keeps the merging frame: no name in it may hold the
+    # futures of merged partials (8 of them stayed on the workers), nor the failed one
+    import gc
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None, silence_logs=50)
+    client = distributed.Client(cluster)
+    run_shard = gs.distributed._run_shard
+
+    def failing(job, pass_bytes, start, end, threads):
+        if start == 40:
+            raise RuntimeError("shard 20 failed")
+        return run_shard(job, pass_bytes, start, end, threads)
+
+    monkeypatch.setattr(gs.distributed, "_run_shard", failing)
+    try:
+        with pytest.raises(RuntimeError, match="shard 20 failed") as ei:
+            gs.distributed.simulate_summary(gs.World.default(), 130, client=client, shard_paths=2, seed=3,
+                                            series="potash_spot", retries=0)
+        assert ei.value.__traceback__ is not None  # (kept, as a notebook keeps the last error)
+        deadline = time.monotonic() + 10.0
+        while client.futures and time.monotonic() < deadline:
+            gc.collect()
+            time.sleep(0.05)
+        assert not client.futures, list(client.futures)
+    finally:
+        client.close()
+        cluster.close()
+
+
 @pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])
 def test_the_client_must_be_a_client(bad):
     with pytest.raises(gs.ConfigError, match="distributed.Client") as err:
