@@ -251,8 +251,10 @@ def test_a_failing_shard_leaves_no_partial_behind(monkeypatch):
     # futures of merged partials (8 of them stayed on the workers), nor the failed one
     import gc
 
+    # (in this process, where the patch below reaches the workers; any free port, as the
+    # module's cluster may hold the default one)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None, silence_logs=50)
+                                       dashboard_address=":0", silence_logs=50)
     client = distributed.Client(cluster)
     run_shard = gs.distributed._run_shard
 
