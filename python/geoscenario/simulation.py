@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate, stats
 from ._format import count, percent
-from .errors import ConfigError, ResourceError, UnknownNameError, invalid
+from .errors import ConfigError, ResourceError, UnknownNameError, invalid, warn
 from .summary import (
     MAX_MIXES,
     QUANTILES,
@@ -935,6 +935,9 @@ class Simulation:
 
         names, r, at = strategy_returns(self, strategies)
         n = _validate.integer("n_points", n_points, 2, 1000)
+        if len(names) == 1:
+            warn(f"a frontier over one strategy is one point, all in {names[0]!r}: its {n} rows are equal; "
+                 "give two or more strategies")
         with _progress.guard(_progress.display(progress, "efficient frontier", unit="points")) as cb:
             res = _core.efficient_frontier(r, np.ascontiguousarray(self.weights), check_alpha(alpha), n, cb)
         df = pd.DataFrame({k: np.asarray(res[k]) for k in ("target_return", "expected_return", "cvar", "var")})

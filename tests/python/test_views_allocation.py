@@ -376,6 +376,17 @@ def test_an_allocation_as_pandas_is_a_frontier_row(sim5k):
     pd.testing.assert_series_equal(s[a.weights.index], a.weights.astype(float), check_names=False)
 
 
+def test_a_frontier_over_one_strategy_says_it_is_one_point(sim5k, recwarn):
+    with pytest.warns(UserWarning, match=r"^a frontier over one strategy is one point, all in 'direct_belarus': "
+                                         r"its 3 rows are equal; give two or more strategies$"):
+        front = sim5k.efficient_frontier(0.9, n_points=3, strategies=["direct_belarus"], progress=False)
+    assert (front["direct_belarus"] == 1.0).all() and front["expected_return"].nunique() == 1
+    # two strategies: no word
+    recwarn.clear()
+    sim5k.efficient_frontier(0.9, n_points=3, strategies=["direct_belarus", "technology_transfer"], progress=False)
+    assert not [w for w in recwarn if "one point" in str(w.message)]
+
+
 def test_reweighting_a_posterior_pools_its_views_again_over_the_new_prior(sim5k):
     x = sim5k.paths("potash_spot")[:, -1]
     q = {"base": 0.4, "bull": 0.2, "bear": 0.4}
