@@ -1551,14 +1551,13 @@ def calibrate_world(
         kinds = world.kinds
         fitted_kinds = ("log_ou", "logit_ou", "gbm")
         fittable = [f for f, k in kinds.items() if k in fitted_kinds]
+        which = f"(log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})"
         if factor is None and "potash_spot" not in kinds:
-            named = ("the world has no factor 'potash_spot', the default: name the factor the levels calibrate"
-                     + (f", e.g. factor={fittable[0]!r}" if fittable else ""))
-            raise invalid("factor", f"{named} (log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
+            raise invalid("factor", "the world has no factor 'potash_spot', the default: name the factor the levels "
+                                    f"calibrate{f', e.g. factor={fittable[0]!r}' if fittable else ''} {which}")
         factor = "potash_spot" if factor is None else factor
         if not isinstance(factor, str) or factor not in kinds:
-            named = f"{factor!r} is not a factor of the world"
-            raise invalid("factor", f"{named} (log_ou, logit_ou and gbm factors: {', '.join(fittable) or 'none'})")
+            raise invalid("factor", f"{factor!r} is not a factor of the world {which}")
         if kinds[factor] not in fitted_kinds:
             article = "an" if kinds[factor][0] in "aeiou" else "a"
             raise invalid("factor", f"{factor!r} is {article} {kinds[factor]} factor; a level series calibrates "

@@ -47,7 +47,14 @@ from . import _core, _validate, summary
 from ._format import count
 from .errors import ConfigError, ResourceError, invalid
 from .simulation import _timing
-from .summary import QUANTILES, RUIN, SummaryResult, check_quantiles, check_thresholds, make_job
+from .summary import (
+    QUANTILES,
+    SummaryResult,
+    check_quantiles,
+    check_thresholds,
+    make_job,
+    ruin_probability,
+)
 from .world import World
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
@@ -390,8 +397,7 @@ def simulate_horizon(
     label = world._core.month_labels(h)[t]
     df.attrs.update(month=label, units={nm: world.units[nm] for nm in names})
     # as World.simulate warns: the strategies returned whose NAV is 0 at the month
-    _validate.ruined({nm: float(df["weight"][1.0 + -1.0 * df[nm] > RUIN].sum())
-                      for nm in names if nm in world.strategies}, label)
+    _validate.ruined({nm: ruin_probability(df[nm], df["weight"]) for nm in names if nm in world.strategies}, label)
     return df
 
 

@@ -127,6 +127,13 @@ strategy, whose NAV stops at 0, the probability that it lost everything (its NAV
 or below 2^-54 of the capital, where 1 − NAV rounds to 1); a loss reducer's second
 threshold."""
 
+
+def ruin_probability(nav: Any, weights: Any) -> float:
+    """The weight of the paths whose strategy NAV ``nav`` lost everything at the month
+    read: their loss 1 − NAV, as the streamed summary computes it, is above :data:`RUIN`."""
+    return float(np.asarray(weights)[1.0 + -1.0 * np.asarray(nav) > RUIN].sum())
+
+
 MAX_QUANTILES = 1_000
 """Most quantile levels one summary computes (each costs a pass over every path)."""
 
@@ -414,9 +421,9 @@ def make_job(
     a = None if alpha is None else check_alpha(alpha)
     if mixed and a is None:
         raise invalid("mixes", "need a risk table: give alpha (e.g. 0.95), not None")
-    strategies = [s for s in world.strategies if s in names] if a is not None else []
-    reducers = build_reducers(names, strategies, qs, th, a, mixed)
+    strategies = [s for s in world.strategies if s in names]
+    reducers = build_reducers(names, strategies if a is not None else [], qs, th, a, mixed)
     if a is None:  # no loss rows to tell a strategy that lost everything: a count of its own
-        reducers += [(f"{s}:ruin", s, 1.0, -1.0, [], [RUIN], [], [], False) for s in world.strategies if s in names]
+        reducers += [(f"{s}:ruin", s, 1.0, -1.0, [], [RUIN], [], [], False) for s in strategies]
     job = _core.SummaryJob.for_world(world._core, reducers, month, n, h, seed, antithetic, qmc)
     return job, reducers, names, qs

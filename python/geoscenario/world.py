@@ -17,7 +17,7 @@ from . import _core, _progress, _validate
 from ._format import count, percent
 from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
-from .summary import QUANTILES, RUIN, SummaryResult
+from .summary import QUANTILES, SummaryResult, ruin_probability
 
 __all__ = ["World"]
 
@@ -1089,10 +1089,9 @@ class World:
         elapsed = time.perf_counter() - t0
         out = Simulation._from_raw(self, raw, n_paths=n, horizon=h, seed=s, antithetic=anti, elapsed=elapsed)
         out.__dict__["qmc"] = q
-        # a strategy's NAV stops at 0: those paths lost everything (their loss 1 − NAV
-        # rounds to 1, as the streamed summary computes it)
-        _validate.ruined({name: float(out.weights[1.0 + -1.0 * out.paths(name)[:, -1] > RUIN].sum())
-                          for name in self.strategies}, self._core.month_labels(h)[h])
+        # a strategy's NAV stops at 0: the paths that lost everything by the horizon
+        _validate.ruined({name: ruin_probability(out.paths(name)[:, -1], out.weights) for name in self.strategies},
+                         self._core.month_labels(h)[h])
         return out
 
 

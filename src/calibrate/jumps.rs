@@ -92,8 +92,9 @@ pub(super) fn ln_lambda_max(dt: f64) -> f64 {
 /// `Err` naming `fixed.<name>` when a held value lies outside the search box
 /// `lo..hi` (u-coordinates: logs except μ_J), which would leave the likelihood
 /// infinite everywhere the optimiser looks.
-pub(super) fn check_fixed_in_box(fixed: &[Option<f64>], names: &[&str], lo: &[f64], hi: &[f64], dt: f64) -> Result<()> {
+fn check_fixed_in_box(fixed: &[Option<f64>; 6], lo: &[f64; 6], hi: &[f64; 6], dt: f64) -> Result<()> {
     let short = |v: f64| crate::error::number(format!("{v:.4e}").parse().unwrap_or(v));
+    let names = PARAM_NAMES;
     for (i, v) in fixed.iter().enumerate() {
         let Some(v) = *v else { continue };
         let (u, is_log) = if names[i] == "mu_j" { (v, false) } else { (v.ln(), true) };
@@ -270,7 +271,7 @@ pub fn fit_log_ou_jumps(levels: &[f64], dt: f64, opts: &JumpOptions, control: &C
     let n = x.len() - 1;
     let x_mean = x.iter().sum::<f64>() / x.len() as f64;
     let (lo, hi) = bounds(dt, x_mean);
-    check_fixed_in_box(&opts.fixed, &PARAM_NAMES, &lo, &hi, dt)?;
+    check_fixed_in_box(&opts.fixed, &lo, &hi, dt)?;
     let model = Mixture {
         x: &x,
         dt,

@@ -86,17 +86,15 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128
 /// the released output buffers the allocation reuses or frees first.
 pub fn check_values_memory(j: usize, n: usize) -> Result<()> {
     let bytes = (j as u128) * (n as u128) * std::mem::size_of::<f64>() as u128;
-    match crate::engine::memory::available_memory() {
-        Some(avail) if bytes > avail + crate::engine::buffer::cached_bytes() => Err(CoreError::Resource {
+    let avail = crate::engine::memory::available_memory().map(|a| a + crate::engine::buffer::cached_bytes());
+    match avail {
+        Some(avail) if bytes > avail => Err(CoreError::Resource {
             what: format!(
                 "the values of {j} quantities (a series each; a strategy or mix of a risk table three) \
                  on {n} paths (summarise fewer series, strategies or mixes per call)"
             ),
             needed: crate::error::human_bytes(bytes),
-            limit: format!(
-                "{} available",
-                crate::error::human_bytes(avail + crate::engine::buffer::cached_bytes())
-            ),
+            limit: format!("{} available", crate::error::human_bytes(avail)),
         }),
         _ => Ok(()),
     }
