@@ -40,20 +40,35 @@ def scipy_min_cvar(r: np.ndarray, p: np.ndarray, alpha: float) -> tuple[np.ndarr
     return res.x[:m], float(res.fun)
 
 
+def many_strategies(world: gs.World, m: int) -> gs.World:
+    """The world with m long/short strategies of random positions in its assets."""
+    rng = np.random.default_rng(0)
+    picks = [dict(zip(world.assets, rng.normal(0.0, 0.3, len(world.assets)))) for _ in range(m)]
+    return world.with_strategies(*[gs.Strategy(f"s{i}", p) for i, p in enumerate(picks)], replace=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--paths", type=int, nargs="+", default=[20_000, 50_000])
+    ap.add_argument("--strategies", type=int, nargs="+", default=[40],
+                    help="also solve worlds of this many random long/short strategies")
     args = ap.parse_args()
     print(f"CPU: {cpu_model()} · {os.cpu_count()} logical cores · geoscenario {gs.__version__}")
-    world = gs.World.default()
     try:
         import scipy
     except ImportError:
         scipy = None
         print("scipy is not installed: the HiGHS comparison is skipped")
+    default = gs.World.default()
+    for world in [default, *(many_strategies(default, m) for m in args.strategies)]:
+        bench(world, args.paths, scipy is not None)
+
+
+def bench(world: gs.World, paths: list[int], highs: bool) -> None:
+    """Time the minimum-CVaR weights and a 20-point frontier of `world`'s strategies."""
     print(f"\nminimum CVaR{ALPHA:.0%} of {len(world.strategies)} strategies, and a 20-point frontier")
     print(f"{'paths':>9} {'geoscenario':>12} {'HiGHS':>9} {'ratio':>7} {'|ΔCVaR|':>9} {'frontier':>9}")
-    for n in args.paths:
+    for n in paths:
         sim = world.simulate(n, seed=1, progress=False)
         t0 = time.perf_counter()
         a = sim.allocate(alpha=ALPHA)
@@ -61,10 +76,10 @@ def main() -> None:
         t0 = time.perf_counter()
         sim.efficient_frontier(alpha=ALPHA, n_points=20, progress=False)
         t_front = time.perf_counter() - t0
-        if scipy is None:
+        if not highs:
             print(f"{n:>9,} {t_gs:>10.3f} s {'-':>9} {'-':>7} {'-':>9} {t_front:>7.2f} s")
             continue
-        _, r = strategy_returns(sim, None)
+        _, r, _ = strategy_returns(sim, None)
         t0 = time.perf_counter()
         _, cvar = scipy_min_cvar(r, sim.weights / sim.weights.sum(), ALPHA)
         t_hi = time.perf_counter() - t0

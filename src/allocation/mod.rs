@@ -28,6 +28,9 @@ const FULL_LP_ROWS: usize = 4_000;
 const WEIGHT_NOISE: f64 = 1e-10;
 /// Rounds of constraint generation before falling back to the whole programme.
 const MAX_ROUNDS: usize = 30;
+/// Scenarios of the sample whose optimum starts constraint generation when no
+/// guess is given.
+const GUESS_ROWS: usize = 4_000;
 
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -216,8 +219,9 @@ impl<'a> Problem<'a> {
     /// −R_i·x* − ζ* > 0, because dropping terms u_i ≥ 0 can only lower the
     /// objective and x*, ζ* attain it with those terms zero. S starts with the
     /// largest losses (twice the tail and a margin, by count and by probability)
-    /// of `guess` (default: the equal-weight mix of the allowed assets);
-    /// scenarios that break the rule are added until none does.
+    /// of `guess` (default: the optimum on a sample, [`Self::sample_guess`]);
+    /// scenarios that break the rule are added, the most broken first, until
+    /// none does.
     fn lp(&self, allowed: &[bool], lambda: f64, target: Option<f64>, guess: Option<&[f64]>) -> Result<Allocation> {
         self.go_on()?;
         let n = self.rows.len();
@@ -226,10 +230,9 @@ impl<'a> Problem<'a> {
         if n <= FULL_LP_ROWS || size >= n / 2 {
             return lp::solve(self, allowed, lambda, target);
         }
-        let k = allowed.iter().filter(|&&a| a).count() as f64;
         let x0: Vec<f64> = match guess {
             Some(g) => g.to_vec(),
-            None => allowed.iter().map(|&a| if a { 1.0 / k } else { 0.0 }).collect(),
+            None => self.sample_guess(allowed, lambda, target)?,
         };
         let loss = |x: &[f64]| -> Vec<f64> {
             self.rows
@@ -285,7 +288,9 @@ impl<'a> Problem<'a> {
             // the broken scenarios and as many again, plus a tenth of the tail, of
             // the next-largest losses: the optimum moves a little when they join,
             // and a margin saves a round for the few that would cross ζ then
-            let add = (2 * broken + tail / 10).min(outside.len());
+            // (at most `size` a round: a poor guess broke almost every scenario, and
+            // a programme of them all costs more than a few rounds of smaller ones)
+            let add = (2 * broken + tail / 10).min(size).min(outside.len());
             if add < outside.len() {
                 outside.select_nth_unstable_by(add, |a, b| l[*b].total_cmp(&l[*a]));
             }
@@ -293,6 +298,47 @@ impl<'a> Problem<'a> {
         }
         self.go_on()?;
         lp::solve(self, allowed, lambda, target)
+    }
+
+    /// The optimum on a stratified sample of [`GUESS_ROWS`] scenarios, to start
+    /// constraint generation from: its largest losses are close to the whole
+    /// programme's tail, where those of the equal-weight mix miss most of it (with
+    /// 40 strategies the first round broke 5,658 of 16,000 left-out scenarios, and
+    /// the second programme held 15,418). The equal-weight mix of the `allowed`
+    /// assets if the sample's programme fails.
+    fn sample_guess(&self, allowed: &[bool], lambda: f64, target: Option<f64>) -> Result<Vec<f64>> {
+        match lp::solve(&self.sample(GUESS_ROWS), allowed, lambda, target) {
+            Ok(a) => Ok(a.weights),
+            Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
+            Err(_) => {
+                let k = allowed.iter().filter(|&&a| a).count() as f64;
+                Ok(allowed.iter().map(|&a| if a { 1.0 / k } else { 0.0 }).collect())
+            }
+        }
+    }
+
+    /// Every (n/`count`)-th scenario, `count` in all, with probabilities rescaled to
+    /// sum to one: a systematic sample (stratified when the paths are in scenario order).
+    fn sample(&self, count: usize) -> Problem<'a> {
+        let step = self.rows.len() as f64 / count as f64;
+        let (rows, p): (Vec<usize>, Vec<f64>) = (0..count)
+            .map(|k| ((k as f64 + 0.5) * step) as usize)
+            .map(|r| (self.rows[r], self.p[r]))
+            .unzip();
+        let total: f64 = p.iter().sum();
+        let p: Vec<f64> = p.iter().map(|pi| pi / total).collect();
+        let p_min = p.iter().copied().fold(1.0, f64::min);
+        Problem {
+            r: self.r,
+            m: self.m,
+            w: self.w,
+            rows,
+            p,
+            mu: self.mu.clone(),
+            alpha: self.alpha,
+            alpha_lp: self.alpha.min(1.0 - 0.5 * p_min),
+            cancel: self.cancel,
+        }
     }
 
     /// The same problem on the scenarios (positions in `rows`) marked `active`.

@@ -241,3 +241,50 @@ fn a_cancelled_allocation_stops_and_the_frontier_counts_its_points() {
         assert!(p.allocation.expected_return >= p.target_return - 1e-9);
     }
 }
+
+#[test]
+fn the_sample_s_optimum_holds_the_whole_programme_s_tail_among_its_largest_losses() {
+    // 24 long/short mixes of 5 factors: the equal-weight mix's largest losses
+    // miss much of the optimum's tail, and the second programme held almost
+    // every scenario; the optimum on a sample must find the tail in the first
+    let (n, m, k) = (4 * FULL_LP_ROWS, 24, 5);
+    let mut g = Lcg(17);
+    let mut normal = || {
+        let (a, b) = (g.next(), g.next());
+        (-2.0 * a.max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+    };
+    let loadings: Vec<f64> = (0..k * m).map(|_| 0.3 * normal()).collect();
+    let mut r = vec![0.0; n * m];
+    for row in r.chunks_mut(m) {
+        let f: Vec<f64> = (0..k).map(|_| 0.1 * normal()).collect();
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = 0.005 + (0..k).map(|q| f[q] * loadings[q * m + j]).sum::<f64>() + 0.02 * normal();
+        }
+    }
+    let w = vec![1.0; n];
+    let prob = Problem::new(&r, m, &w, 0.95, &NEVER).unwrap();
+    let all = vec![true; m];
+    let best = lp::solve(&prob, &all, 0.0, None).unwrap();
+    let loss = |x: &[f64], i: usize| -r[i * m..(i + 1) * m].iter().zip(x).map(|(a, b)| a * b).sum::<f64>();
+    let tail: Vec<usize> = (0..n).filter(|&i| loss(&best.weights, i) > best.zeta + 1e-9).collect();
+    let size = 2 * (n / 20) + 2_000; // the first programme's scenarios (see `Problem::lp`)
+    let covered = |x: &[f64]| {
+        let mut by_loss: Vec<f64> = (0..n).map(|i| loss(x, i)).collect();
+        by_loss.sort_by(|a, b| b.total_cmp(a));
+        let cut = by_loss[size - 1];
+        tail.iter().filter(|&&i| loss(x, i) >= cut).count()
+    };
+    let equal = vec![1.0 / m as f64; m];
+    // the premise: from the equal-weight mix, the first programme misses scenarios of the tail
+    assert!(covered(&equal) < tail.len(), "{} of {}", covered(&equal), tail.len());
+    let guess = prob.sample_guess(&all, 0.0, None).unwrap();
+    assert_eq!(
+        covered(&guess),
+        tail.len(),
+        "{} of the tail's {} scenarios",
+        covered(&guess),
+        tail.len()
+    );
+    let fast = prob.lp(&all, 0.0, None, None).unwrap();
+    assert_same_optimum(&fast, &best);
+}

@@ -1,0 +1,48 @@
+"""Every benchmark in ``benches/`` runs to the end at a small size.
+
+The benchmarks are run by hand (their figures are quoted in the README), so a
+change of the API they call would otherwise go unnoticed until the next
+measurement: ``bench_allocation.py`` failed for many commits after
+``views.strategy_returns`` gained a third result. Times are not checked here;
+each run must exit with status 0 and print the line its figures come from.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHES = Path(__file__).resolve().parents[2] / "benches"
+
+# small arguments for each benchmark, and text its output must contain
+RUNS = {
+    "bench_allocation.py": (["--paths", "5000", "--strategies", "6"], "minimum CVaR95% of 6 strategies"),
+    "bench_backtest.py": (["--assets", "3", "--years", "2", "--repeat", "1"], "gs.backtest (end to end)"),
+    "bench_kernel.py": (["--paths", "2000", "--steps", "12", "--world-paths", "2000"], "ratio vs numpy (per-step)"),
+    "bench_memory.py": (["--paths", "2000", "--stream-paths", "20000"], "streamed summary, 20,000 paths"),
+    "bench_qmc.py": (["--seeds", "2", "--months", "3"], "slope of log RMSE on log N, Sobol"),
+    "bench_risk.py": (["--paths", "2000", "--views", "3", "--view-paths", "2000", "--mixes", "3",
+                       "--mix-paths", "2000"], "statistics bit-identical: True"),
+    "bench_world.py": (["--paths", "2000", "--months", "3"], "ratio vs numpy:"),
+}
+
+pytestmark = pytest.mark.skipif(not BENCHES.is_dir(), reason="benches/ is not next to the tests (an installed wheel)")
+
+
+def test_every_benchmark_has_a_small_run():
+    assert sorted(p.name for p in BENCHES.glob("bench_*.py")) == sorted(RUNS)
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_benchmark_runs_at_a_small_size(name):
+    args, expected = RUNS[name]
+    # one thread each for BLAS, so that the small runs do not oversubscribe the machine
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, str(BENCHES / name), *args], capture_output=True, text=True,
+                         timeout=300, env=env, cwd=BENCHES.parent)
+    assert run.returncode == 0, f"{name} failed:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
+    assert expected in run.stdout, run.stdout[-2000:]
