@@ -722,6 +722,9 @@ class Simulation:
             shares = [_core.risk_table(np.ascontiguousarray(-col[:, None]), np.ascontiguousarray(w_all),
                                        self.scenario, len(self.scenario_names), al)["tail_share"]
                       for al in rcvar]
+            # one stable sort of all the paths; a scenario's paths (a block) in that order
+            # are their own stable sort, so its quantiles need no sort of their own
+            order = np.argsort(col, kind="stable") if rq else None
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())
@@ -733,13 +736,25 @@ class Simulation:
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
                     "mean": stats.weighted_mean(x, w), "std": stats.weighted_std(x, w),
-                    "quantiles": [float(v) for v in stats.weighted_quantile(x, w, rq)] if rq else [],
+                    "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
                     "p_above": [stats.prob_above(x, w, c) for c in rth],
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
+
+    def _sorted_quantiles(self, col, w_all, order, g, rq) -> list[float]:
+        """:func:`stats.weighted_quantile` at levels ``rq`` of the paths of scenario ``g`` (−1:
+        all), from ``order``, the stable sort of all of ``col``."""
+        if not rq:
+            return []
+        if g >= 0:
+            block = self._block(g)
+            order = order[(order >= block.start) & (order < block.stop)]
+        ws = w_all[order]
+        ws = np.ldexp(ws, -stats._exponent(ws))  # as stats._samples scales them
+        return [float(v) for v in stats._sorted_quantile(col[order], ws, np.asarray(rq, dtype=float))]
 
     # ------------------------------------------------------------------ views and allocation
     def with_views(

@@ -202,8 +202,13 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     x, w = _samples(x, w)
     qs = _validate.levels("q", q)  # real numbers only: not "0.5", True or a Decimal
     order = np.argsort(x, kind="stable")
-    xs = x[order]
-    cw = np.cumsum(w[order])
+    return _sorted_quantile(x[order], w[order], qs)
+
+
+def _sorted_quantile(xs: np.ndarray, ws: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """:func:`weighted_quantile` of values sorted stably, ``xs``, with their weights ``ws``
+    (scaled as :func:`_samples` scales them)."""
+    cw = np.cumsum(ws)
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
     # so that ties (equal weights within a scenario) pick the lower order
     # statistic; it must be positive, so that q = 0 is the smallest value with weight
