@@ -208,13 +208,29 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
 def _sorted_quantile(xs: np.ndarray, ws: np.ndarray, qs: np.ndarray) -> np.ndarray:
     """:func:`weighted_quantile` of values sorted stably, ``xs``, with their weights ``ws``
     (scaled as :func:`_samples` scales them)."""
-    cw = np.cumsum(ws)
+    cw = _cumsum(ws)
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
     # so that ties (equal weights within a scenario) pick the lower order
     # statistic; it must be positive, so that q = 0 is the smallest value with weight
     target = np.maximum(qs * cw[-1] * (1.0 - 1e-12), np.finfo(float).tiny)
     idx = np.searchsorted(cw, target, side="left")
     return xs[np.minimum(idx, len(xs) - 1)]
+
+
+def _cumsum(w: np.ndarray) -> np.ndarray:
+    """Running sums of ``w`` to about one rounding each: ``np.cumsum``'s, plus the running
+    sum of the rounding error of each of its additions (found exactly, Knuth's TwoSum).
+    A plain running sum drifts by up to one rounding per term: over 95,000 weights of
+    1e-5 it ended 2e-12 (relative) below 0.95 of the total, past the quantiles'
+    tolerance of 1e-12."""
+    s = np.cumsum(w)
+    if s.size < 2:
+        return s
+    a, b, t = s[:-1], w[1:], s[1:]  # t = fl(a + b)
+    bb = t - a
+    err = (a - (t - bb)) + (b - bb)
+    # (the corrected sums can step back by a rounding where a weight is below it)
+    return np.maximum.accumulate(s + np.concatenate(([0.0], np.cumsum(err))))
 
 
 def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
