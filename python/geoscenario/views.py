@@ -225,9 +225,13 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
         else:
             why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
         return f"views[{i}]: {v!r} is infeasible: {why}"
-    named = re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
-    joint = named.removeprefix("infeasible views: ")
-    return f"views: {joint}" if joint != named else named
+    m = re.fullmatch(r"infeasible views: ((?:a_(?:eq|ie)\[\d+\](?:, )?)+) (cannot hold together.*)", message,
+                     flags=re.S)
+    if m and all(r in rows for r in m[1].split(", ")):
+        # each view with what it says, in the order given
+        named = sorted(rows[r][:2] for r in m[1].split(", "))
+        return f"views: {', '.join(f'views[{i}] {v!r}' for i, v in named)} {m[2]}"
+    return re.sub(r"a_(?:eq|ie)\[\d+\]", lambda t: f"views[{rows[t[0]][0]}]" if t[0] in rows else t[0], message)
 
 
 #: Warn when the posterior keeps less than this share of the prior's effective paths.

@@ -12,30 +12,13 @@
 //! asset column holds its n returns, `ζ` a column of −1, each `u_i` two −1.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus, ZeroConeT};
 
 use super::{Allocation, Problem};
+use crate::engine::CancelFlag;
 use crate::error::{CoreError, Result};
-
-/// The caller's cancel flag, read by the solver's termination callback, which
-/// Clarabel requires to be `'static`.
-struct CancelFlag(*const AtomicBool);
-
-// SAFETY: the pointer is only read, through an AtomicBool (Sync), and only while
-// the flag is alive: `solve` builds and drops the solver holding it while it
-// borrows the `Problem`, whose `cancel` outlives that borrow.
-unsafe impl Send for CancelFlag {}
-unsafe impl Sync for CancelFlag {}
-
-impl CancelFlag {
-    fn is_set(&self) -> bool {
-        // SAFETY: see the Send/Sync impls: the flag outlives every solver that reads it.
-        unsafe { (*self.0).load(Ordering::Relaxed) }
-    }
-}
 
 /// Solve the programme over the `allowed` assets (the others get weight 0),
 /// with risk aversion `lambda` or a return `target`. The solver checks the
@@ -113,7 +96,8 @@ pub(super) fn solve(prob: &Problem, allowed: &[bool], lambda: f64, target: Optio
     let run = catch_unwind(AssertUnwindSafe(|| {
         let mut solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
             .map_err(|e| CoreError::Numerical(format!("mean-CVaR: solver setup failed: {e}")))?;
-        let flag = CancelFlag(prob.cancel);
+        // SAFETY: the solver is dropped within this closure, while `prob.cancel` is borrowed
+        let flag = unsafe { CancelFlag::new(prob.cancel) };
         solver.set_termination_callback(move |_| flag.is_set());
         solver.solve();
         Ok(solver.solution)

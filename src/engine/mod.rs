@@ -183,6 +183,29 @@ pub struct Control {
     pub paths_done: AtomicU64,
 }
 
+/// A caller's cancel flag for a solver's termination callback, which Clarabel
+/// requires to be `'static`.
+pub(crate) struct CancelFlag(*const AtomicBool);
+
+// SAFETY: the pointer is only read, through an AtomicBool (Sync), and only while
+// the flag is alive (the contract of `CancelFlag::new`).
+unsafe impl Send for CancelFlag {}
+unsafe impl Sync for CancelFlag {}
+
+impl CancelFlag {
+    /// # Safety
+    /// `flag` must outlive every use of the result: drop the solver holding it
+    /// while `flag` is still borrowed.
+    pub(crate) unsafe fn new(flag: &AtomicBool) -> CancelFlag {
+        CancelFlag(flag)
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        // SAFETY: the flag outlives every solver that reads it (`CancelFlag::new`).
+        unsafe { (*self.0).load(Ordering::Relaxed) }
+    }
+}
+
 /// The simulated paths of `start..end`.
 #[derive(Debug)]
 pub struct SimOutput {

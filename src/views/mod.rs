@@ -13,9 +13,11 @@
 //! (`E[f] = min f`, `P(X > c) = 0`, …) have no finite multiplier; they are
 //! solved exactly by removing the scenarios they exclude (multiplier ±∞).
 //! Infeasible views are reported, individually when a single view is out of
-//! range, otherwise with a Farkas certificate found along the Newton path.
+//! range, otherwise with a Farkas certificate found along the Newton path or,
+//! when the solve fails without one, by a linear programme (`farkas`).
 
 mod dual;
+mod farkas;
 mod hessian;
 
 use rayon::prelude::*;
@@ -226,7 +228,17 @@ pub fn entropy_pooling(
     } else {
         let sel: Vec<View> = active.iter().map(|&j| views[j]).collect();
         let dual = Dual::new(&sel, &lnp, &control.cancel);
-        let (nu, iterations) = newton(&dual, &sel, max_iter, tol, control)?;
+        let (nu, iterations) = match newton(&dual, &sel, max_iter, tol, control) {
+            Ok(solved) => solved,
+            // a solve that failed without naming a conflict: the views may still conflict
+            Err(CoreError::Numerical(msg)) if !msg.starts_with("infeasible") => {
+                return Err(match farkas::conflicting(&sel, &support, control) {
+                    Some(js) => jointly_infeasible(js.iter().map(|&j| &sel[j])),
+                    None => CoreError::Numerical(msg),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         for ((&j, &v), &s) in active.iter().zip(&nu).zip(&dual.s) {
             multipliers[j] = v / s; // back to the units of the view function
         }
@@ -517,16 +529,20 @@ fn converged(g: &[f64], nu: &[f64], ineq: &[bool], tol_j: &[f64]) -> bool {
 fn certificate(ev: &Eval, nu: &[f64], views: &[View]) -> Result<()> {
     let norm: f64 = nu.iter().map(|v| v.abs()).sum();
     if norm > 0.0 && ev.t_max < -1e-9 * norm {
-        let involved: Vec<String> = (0..nu.len())
-            .filter(|&j| nu[j].abs() > 1e-6 * norm)
-            .map(|j| views[j].label())
-            .collect();
-        return Err(CoreError::Numerical(format!(
-            "infeasible views: {} cannot hold together (each is possible alone, no posterior satisfies them jointly)",
-            involved.join(", ")
-        )));
+        return Err(jointly_infeasible(
+            (0..nu.len()).filter(|&j| nu[j].abs() > 1e-6 * norm).map(|j| &views[j]),
+        ));
     }
     Ok(())
+}
+
+/// The error for `views`, each possible alone, that cannot hold together.
+fn jointly_infeasible<'v, 'a: 'v>(views: impl Iterator<Item = &'v View<'a>>) -> CoreError {
+    let labels: Vec<String> = views.map(View::label).collect();
+    CoreError::Numerical(format!(
+        "infeasible views: {} cannot hold together (each is possible alone, no posterior satisfies them jointly)",
+        labels.join(", ")
+    ))
 }
 
 /// Solve `(H_FF + δI) d_F = −g_F` by Cholesky, raising the ridge δ until the

@@ -300,6 +300,54 @@ fn infeasible_views_are_reported() {
 }
 
 #[test]
+fn conflicting_views_on_a_heavy_tailed_level_are_named_not_diverged() {
+    // E[x] ≥ its 90% quantile and E[x] ≤ its 10% quantile on a lognormal level: the
+    // Newton multipliers grow without bound before the largest values let the path's
+    // certificate show, and the programme of `farkas` names the two views
+    let x = lognormal_grid(5_000, 0.6);
+    let p = vec![1.0 / 5_000.0; 5_000];
+    let (hi, lo) = (x[4_500], x[500]);
+    let neg: Vec<f64> = x.iter().map(|v| -v).collect();
+    for (a_eq, b_eq, a_ie, b_ie) in [
+        (vec![], vec![], [neg.as_slice(), &x].concat(), vec![-hi, lo]),
+        ([x.as_slice(), &x].concat(), vec![hi, lo], vec![], vec![]),
+    ] {
+        match ep(&p, &a_eq, &b_eq, &a_ie, &b_ie).unwrap_err() {
+            CoreError::Numerical(m) => assert!(m.starts_with("infeasible views: ") && m.contains("jointly"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // views that hold together are no conflict: the programme finds no proof
+    let views: Vec<View> = [hi, lo]
+        .iter()
+        .enumerate()
+        .map(|(index, &b)| View {
+            a: &x,
+            b,
+            ineq: true,
+            scale: 1.0,
+            index,
+        })
+        .collect();
+    assert_eq!(
+        farkas::conflicting(&views, &vec![true; x.len()], &Control::default()),
+        None
+    );
+    let apart: Vec<View> = vec![
+        View {
+            b: -hi,
+            a: &neg,
+            ..views[0]
+        },
+        views[1],
+    ];
+    assert_eq!(
+        farkas::conflicting(&apart, &vec![true; x.len()], &Control::default()),
+        Some(vec![0, 1])
+    );
+}
+
+#[test]
 fn bad_input_names_the_argument() {
     let e = ep(&[0.5, 0.5], &[1.0, 2.0, 3.0], &[1.0], &[], &[]).unwrap_err();
     assert!(matches!(e, CoreError::Invalid { ref path, .. } if path == "a_eq"));

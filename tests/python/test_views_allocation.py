@@ -140,7 +140,9 @@ def test_no_views_is_the_prior_and_infeasible_views_raise(sim5k):
     lo = re.search(r"ranges over \[(\S+),", str(e.value))[1]
     assert float(lo) > near, str(e.value)  # with 6 digits it read as the target itself
     # views possible alone that cannot hold together: the path is all the views
-    with pytest.raises(gs.ConfigError, match=r"^views: views\[\d\], views\[\d\] cannot hold together") as joint:
+    with pytest.raises(gs.ConfigError, match=r"^views: views\[0\] View\(E\[potash_spot\] >= 380 at horizon\), "
+                                             r"views\[1\] View\(E\[potash_spot\] <= 360 at horizon\) "
+                                             r"cannot hold together") as joint:
         sim5k.with_views([gs.View.mean("potash_spot", 380, op=">="), gs.View.mean("potash_spot", 360, op="<=")])
     assert joint.value.path == "views"
     with pytest.raises(gs.NumericalError, match=r"views\[0\].*none of the simulated paths has potash_spot > 1e\+06"):
@@ -784,3 +786,17 @@ def test_posterior_summary_quantiles_are_each_scenario_s_weighted_quantiles(sim5
         m = scen == k if k >= 0 else np.ones(len(x), bool)
         expected = gs.stats.weighted_quantile(x[m], w[m], levels)
         assert t.loc[(series, name), labels].tolist() == expected.tolist(), name
+
+
+@pytest.mark.parametrize("series", ["potash_spot", "bilateral_trade", "middle_corridor_volume", "machinery_orders"])
+@pytest.mark.parametrize("ops", [(">=", "<="), ("==", "==")])
+def test_views_far_apart_on_one_series_are_named_as_conflicting(sim5k, series, ops):
+    # E[x] at its 90% quantile and at its 10% quantile: the Newton multipliers grew
+    # without bound and the error was a NumericalError naming no view ("diverged")
+    x = sim5k.paths(series)[:, -1]
+    hi, lo = float(np.quantile(x, 0.9)), float(np.quantile(x, 0.1))
+    views = [gs.View.mean(series, hi, op=ops[0]), gs.View.mean(series, lo, op=ops[1])]
+    with pytest.raises(gs.InfeasibleViewsError) as e:
+        sim5k.with_views(views)
+    assert e.value.path == "views"
+    assert str(e.value).startswith(f"views: views[0] {views[0]!r}, views[1] {views[1]!r} cannot hold together")
