@@ -261,7 +261,8 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
     an index (negative counts from the end); given the month ``labels``, a
     ``"YYYY-MM"`` label or any date in that month (a string, ``datetime``,
     ``numpy.datetime64`` or ``pandas.Timestamp``, as in ``Simulation.months``), or
-    a ``pandas.Period`` within one month."""
+    a ``pandas.Period`` within one month; not a date string that starts with its day
+    or month, nor a quarter."""
     if value is None:
         return horizon
     import pandas as pd
@@ -275,6 +276,11 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
     if labels is not None and isinstance(value, str) and re.fullmatch(r"\d{1,4}", value.strip()):
         # (pandas reads "2026" as January; "20260315" is a date and passes)
         raise invalid("month", f"{shown!r} is not a month: give an index (an int) or 'YYYY-MM'")
+    if labels is not None and isinstance(value, str) and value not in labels:
+        if _QUARTER.fullmatch(value):
+            raise invalid("month", f"{shown!r} is a quarter, not a month: give 'YYYY-MM'")
+        if _NOT_YEAR_FIRST.match(value):  # pandas reads "02/01/2026" as February, "13/01/2026" as January
+            raise invalid("month", f"{shown!r} does not start with the year: give 'YYYY-MM' or 'YYYY-MM-DD'")
     if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
         label = value if isinstance(value, str) and value in labels else _month_of(value)
         if label is None or label not in labels:
@@ -283,12 +289,23 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
     return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)
 
 
+#: A quarter ("2026Q2", "2026-Q2"), which pandas reads as its first month.
+_QUARTER = re.compile(r"\s*\d{4}\s*-?\s*[Qq][1-4]\s*")
+#: A numeric date that starts with its day or month ("02/01/2026", "1.2.26", "03/2026").
+_NOT_YEAR_FIRST = re.compile(r"\s*\d{1,2}\s*[/.\-]\s*\d")
+
+
 def _month_of(value: Any) -> str | None:
-    """The ``"YYYY-MM"`` label of the month containing a date, or None."""
+    """The ``"YYYY-MM"`` label of the month containing a date, or None (a ConfigError
+    naming ``month`` for a string that looks like a date but is none, as "2026-02-30")."""
     import pandas as pd
 
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError, OverflowError):
+    except ValueError as e:
+        if isinstance(value, str) and re.match(r"\s*\d{4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d", value):
+            raise invalid("month", f"{value!r} is not a date: {str(e).split(':')[0]}") from None
+        return None
+    except (TypeError, OverflowError):
         return None
     return None if pd.isna(ts) else f"{ts.year:04d}-{ts.month:02d}"

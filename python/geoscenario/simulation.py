@@ -440,7 +440,9 @@ class Simulation:
         """Column index of a month given as an index (negative from the end), a label
         ``"YYYY-MM"``, any date in a simulated month (a string, ``datetime``,
         ``numpy.datetime64`` or ``pandas.Timestamp``), a ``pandas.Period`` within one
-        month, or None for the horizon.
+        month, or None for the horizon. A date string that starts with its day or month
+        (``"02/01/2026"``: 2 January or 1 February?) and a quarter (``"2026Q2"``) are
+        refused: write ``"YYYY-MM"`` or ``"YYYY-MM-DD"``.
 
         Parameters
         ----------

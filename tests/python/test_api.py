@@ -1109,6 +1109,26 @@ def test_months_are_indices_labels_or_dates(sim):
             sim.summary("potash_spot", month=bad)
 
 
+@pytest.mark.parametrize(("value", "says"), [
+    ("02/01/2026", "does not start with the year"),  # pandas: February; a European: 2 January
+    ("13/01/2026", "does not start with the year"),  # pandas: January (13 cannot be a month)
+    ("1.2.26", "does not start with the year"),
+    ("06/2026", "does not start with the year"),
+    ("2026Q2", "is a quarter, not a month"),  # pandas: April
+    ("2026-q2", "is a quarter, not a month"),
+    ("2026-02-30", "is not a date: day is out of range for month"),  # February is simulated
+])
+def test_a_month_string_that_pandas_would_guess_is_refused(sim, value, says):
+    for call in (lambda: sim.month_index(value), lambda: sim.summary("potash_spot", month=value),
+                 lambda: sim.with_views(gs.View.mean("potash_spot", 400.0, month=value))):
+        with pytest.raises(gs.ConfigError, match=re.escape(f"{value!r} {says}")) as e:
+            call()
+        assert e.value.path.endswith("month")
+    # the same month written year first, or as a label or a date, is taken
+    for fine in ("2026-06", "2026-06-02", "2026/06/02", "20260602", "June 2026", "2 June 2026"):
+        assert sim.month_index(fine) == 12, fine
+
+
 def test_names_of_series_and_strategies_are_checked(sim):
     for call, param in (
         (lambda: sim.summary([]), "series"),
