@@ -79,6 +79,9 @@ def render(sim: Simulation) -> str:
         for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
     ]
     lines.extend(wrap("scenarios: ", scen, "   ", WIDTH))
+    if sim.regimes is not None:  # Markov regimes: a path's scenario is where it started
+        lines.append("  Markov regimes: each path is counted, and its rows below grouped, under its regime "
+                     "at month 0")
     post = sim.posterior
     if post is not None and post["views"]:  # the weights are a posterior: say which views made it
         views = [repr(v).removeprefix("View(").removesuffix(")") for v in post["views"]]

@@ -197,7 +197,7 @@ class Simulation:
                     f"probabilities.{name}",
                     "has no simulated paths (its prior was 0); simulate with a small positive prior",
                 )
-        self._probs = [float(p) for p in probs]
+        self._probs = [float(p) + 0.0 for p in probs]  # (−0.0 is 0, not a "-0%" in the report)
         per = np.array([p / n if n else 0.0 for p, n in zip(self._probs, self._counts)])
         w = per[self.scenario]
         w.flags.writeable = False

@@ -521,7 +521,8 @@ class World:
             None to keep its parameters.
         asset_returns, factor_returns
             DataFrames of returns on a ``DatetimeIndex``, columns named after the world's
-            assets and factors, or None to keep the assets' parameters.
+            assets and factors, or None to keep the assets' parameters. Every beta is
+            refitted: a beta on a factor that ``factor_returns`` leaves out becomes 0.
         **kwargs
             Passed on to :func:`geoscenario.calibrate.calibrate_world`.
 

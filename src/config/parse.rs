@@ -678,7 +678,8 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                 given[fi][pi] = Some(x);
             }
         }
-        let probability = require(get_number(t, &path, "probability")?, &path, "probability")?;
+        // (`+ 0.0`: a probability of −0.0 is 0, not a "-0%" in the world's repr)
+        let probability = require(get_number(t, &path, "probability")?, &path, "probability")? + 0.0;
         if !(0.0..=1.0).contains(&probability) {
             let hint = super::schema::percent_hint(probability, 0.0, 1.0, |x| (0.0..=1.0).contains(&x));
             return Err(CoreError::invalid(
@@ -793,7 +794,7 @@ fn parse_transitions(t: &Table, scenarios: &[Scenario]) -> Result<Vec<Vec<f64>>>
                     format!("must be a probability in [0, 1], got {x}{hint}"),
                 ));
             }
-            m[i][j] = x;
+            m[i][j] = x + 0.0;
         }
         let sum: f64 = m[i].iter().sum();
         if (sum - 1.0).abs() > 1e-9 {

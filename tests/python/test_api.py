@@ -790,6 +790,15 @@ def test_report_text(sim):
     assert head[1].startswith("  every figure is posterior (entropy pooling: relative entropy ")
 
 
+def test_a_markov_report_says_its_scenario_rows_are_regimes_at_month_0(sim, markov_world):
+    note = "Markov regimes: each path is counted, and its rows below grouped, under its regime at month 0"
+    assert note not in sim.report()
+    text = markov_world.simulate(2_000, seed=1, progress=False).report()
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("scenarios: "))
+    assert lines[at + 1] == "  " + note and len(lines[at + 1]) <= 100
+
+
 def test_report_columns_hold_long_names(default_world):
     d = default_world.to_dict()
     d["scenarios"]["corridor_closed_for_good"] = d["scenarios"].pop("bear")

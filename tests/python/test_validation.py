@@ -1219,3 +1219,14 @@ def test_replacing_strategies_drops_the_thresholds_of_those_removed():
     new = gs.Strategy("x", {"hk_equity": 1.0})
     assert world.with_strategies(new, replace=True).thresholds == {"potash_spot": 450.0}
     assert world.with_strategies(new).thresholds == {"potash_spot": 450.0, "direct_belarus": 1.0}
+
+
+def test_a_probability_of_minus_zero_is_zero(default_world, markov_world):
+    # −0.0 is a valid probability (it equals 0), but it showed as "-0%" and kept its sign
+    w = default_world.with_params({"scenarios.bear.probability": -0.0, "scenarios.base.probability": 0.75})
+    assert math.copysign(1.0, w.probabilities["bear"]) == 1.0 and "-0%" not in repr(w)
+    sim = default_world.simulate(1_000, seed=1, progress=False)
+    r = sim.reweight({"base": 0.75, "bull": 0.25, "bear": -0.0})
+    assert math.copysign(1.0, r.probabilities["bear"]) == 1.0 and "-0%" not in r.report()
+    m = markov_world.with_params({"transitions.bull.bear": -0.0, "transitions.bull.bull": 0.9})
+    assert math.copysign(1.0, m.transitions.loc["bull", "bear"]) == 1.0
