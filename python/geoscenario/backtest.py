@@ -58,7 +58,8 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     equity
         Equity values (positive at the start, never negative) on a ``DatetimeIndex``.
     periods_per_year
-        Annualisation of the period returns: 252 for daily data, 12 for monthly.
+        Annualisation of the period returns: 252 for daily data (365.25 when weekends are
+        in the index: calendar days), 12 for monthly.
     capital
         The capital invested at the first date, before that date's costs:
         ``total_return`` and ``cagr`` are measured from it. Default: the first
@@ -375,7 +376,7 @@ class BacktestResult:
     metrics
         :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
     periods_per_year
-        252 for daily data, 12 for monthly, ...
+        252 for daily data (365.25 with weekends in the index), 12 for monthly, ...
 
     Examples
     --------
@@ -827,7 +828,8 @@ def backtest(
         ``"common"`` or ``"cash"``: how leading/trailing NaN and histories of
         different lengths are handled (Notes).
     periods_per_year
-        Annualisation; default 252 for daily data, 12 for monthly, etc.
+        Annualisation; default 252 for daily data (365.25 with weekends in the index), 12
+        for monthly, etc.
 
     Returns
     -------

@@ -166,8 +166,10 @@ MAX_PERIODS_PER_YEAR = 366 * 86_400
 
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
     """Periods per year of returns from the median spacing of the dates: ½–4 days →
-    252 (daily), 5–9 → 52, 27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has
-    no single convention (trading hours differ by market), so it needs ``given``."""
+    252 (business days), or 365.25 when a fifth of the dates or more fall on weekends
+    (calendar days, as :func:`log_ou` and :func:`gbm` count a ``'D'`` index), 5–9 → 52,
+    27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has no single convention
+    (trading hours differ by market), so it needs ``given``."""
     if given is not None:
         if not _validate.is_real(given):
             raise invalid("periods_per_year", f"must be a number, got {given!r}")
@@ -187,6 +189,8 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
             f"median spacing of {days * 24:g} hours is intraday, which has no single annualisation "
             "(trading hours differ by market); pass periods_per_year=",
         )
+    if 0.5 < days <= 4 and float(np.mean(dates.day_of_week >= 5)) >= 0.2:
+        return 365.25  # calendar days: 2/7 of them fall on weekends
     for lo, hi, p in ((0.5, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
         if lo < days <= hi:
             return p
@@ -736,6 +740,12 @@ def _log_ou_result(
             f"so θ = {est[1]:.4g} is not a level the data show (a trend or a random walk); fit a longer "
             "window, or hold κ and θ with jumps=True, fixed={...}"
         )
+    # a random walk gives κ/SE > 2 about a quarter of the time: say when the data cannot
+    # reject one (not when κ or θ is held, nor when κ is already too slow to identify)
+    if not held and not any("too slow to identify" in note for note in notes):
+        note = _unit_root_note(s)
+        if note:
+            notes.append(note)
     # κ from an AR(1) fit (this one, or the first stage a jump fit holds it at) reads high
     # in short samples
     if first_stage is not None:
@@ -1194,6 +1204,35 @@ def _kendall_note(b: float, n: int, dt: float, kappa: float) -> str | None:
     if corrected > 0.9 * kappa:
         return None
     return f"{head}, gives κ ≈ {corrected:.3g}; read κ as an upper estimate, or fit a longer window"
+
+
+def _unit_root_note(s: pd.Series) -> str | None:
+    """The note when the levels cannot reject a random walk in logs at 5%, or None.
+
+    The Dickey–Fuller test (1979, no augmentation lags): τ = (b − 1)/SE(b) of the OLS fit
+    ln X_t = a + b ln X_{t−1} + e_t, against MacKinnon's (2010, table 2, one variable
+    with a constant) response surface for the 5% critical value in T steps,
+    −2.86154 − 2.8903/T − 4.234/T² − 40.040/T³. Under a random walk κ's t-statistic
+    is not normal: κ/SE exceeds 2 in about a quarter of random walks.
+    """
+    x = np.log(s.to_numpy(dtype=float))
+    y, z = x[1:] - x[1:].mean(), x[:-1] - x[:-1].mean()
+    t = len(y)
+    szz = float(z @ z)
+    if t < 3 or not szz > 0:
+        return None
+    b = float(z @ y) / szz
+    resid = y - b * z
+    se = math.sqrt(float(resid @ resid) / (t - 2) / szz)
+    if not se > 0:
+        return None
+    tau = (b - 1.0) / se
+    critical = -2.86154 - 2.8903 / t - 4.234 / t**2 - 40.040 / t**3
+    if tau < critical:
+        return None
+    return (f"the data cannot reject a random walk at 5%: Dickey–Fuller τ = {tau:.2f} against {critical:.2f} "
+            f"in {t} steps (MacKinnon 2010); κ's standard error is no test of mean reversion (a random walk "
+            "gives κ/SE > 2 about a quarter of the time), so the mean reversion is the model's, not the data's")
 
 
 _WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance",

@@ -232,7 +232,9 @@ impl<'a> Problem<'a> {
         }
         let x0: Vec<f64> = match guess {
             Some(g) => g.to_vec(),
-            None => self.sample_guess(allowed, lambda, target)?,
+            // (a sample no larger than the first programme: just above FULL_LP_ROWS
+            // scenarios a sample of GUESS_ROWS was almost the whole programme)
+            None => self.sample_guess(allowed, lambda, target, GUESS_ROWS.min(size))?,
         };
         let loss = |x: &[f64]| -> Vec<f64> {
             self.rows
@@ -300,14 +302,14 @@ impl<'a> Problem<'a> {
         lp::solve(self, allowed, lambda, target)
     }
 
-    /// The optimum on a stratified sample of [`GUESS_ROWS`] scenarios, to start
+    /// The optimum on a stratified sample of `count` scenarios, to start
     /// constraint generation from: its largest losses are close to the whole
     /// programme's tail, where those of the equal-weight mix miss most of it (with
     /// 40 strategies the first round broke 5,658 of 16,000 left-out scenarios, and
     /// the second programme held 15,418). The equal-weight mix of the `allowed`
     /// assets if the sample's programme fails.
-    fn sample_guess(&self, allowed: &[bool], lambda: f64, target: Option<f64>) -> Result<Vec<f64>> {
-        match lp::solve(&self.sample(GUESS_ROWS), allowed, lambda, target) {
+    fn sample_guess(&self, allowed: &[bool], lambda: f64, target: Option<f64>, count: usize) -> Result<Vec<f64>> {
+        match lp::solve(&self.sample(count), allowed, lambda, target) {
             Ok(a) => Ok(a.weights),
             Err(CoreError::Cancelled) => Err(CoreError::Cancelled),
             Err(_) => {

@@ -277,7 +277,7 @@ fn the_sample_s_optimum_holds_the_whole_programme_s_tail_among_its_largest_losse
     let equal = vec![1.0 / m as f64; m];
     // the premise: from the equal-weight mix, the first programme misses scenarios of the tail
     assert!(covered(&equal) < tail.len(), "{} of {}", covered(&equal), tail.len());
-    let guess = prob.sample_guess(&all, 0.0, None).unwrap();
+    let guess = prob.sample_guess(&all, 0.0, None, GUESS_ROWS.min(size)).unwrap();
     assert_eq!(
         covered(&guess),
         tail.len(),

@@ -1253,3 +1253,52 @@ def test_betas_do_not_depend_on_the_order_of_the_columns():
     a = world.calibrated(asset_returns=assets, factor_returns=factors)
     b = world.calibrated(asset_returns=assets[assets.columns[::-1]], factor_returns=factors[factors.columns[::-1]])
     assert a.world == b.world
+
+
+def test_a_random_walk_fit_says_the_data_cannot_reject_one():
+    # κ/SE > 2 on about a quarter of random walks, which reads as evidence of mean
+    # reversion; a fit whose data cannot reject a random walk (Dickey–Fuller at 5%)
+    # says so, and those left without the note are about the test's size, 5%
+    rng = np.random.default_rng(0)
+    idx = pd.date_range("2000-01", periods=121, freq="MS")
+    n, silent = 200, 0
+    note = "the data cannot reject a random walk at 5%"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(n):
+            walk = pd.Series(np.exp(5.5 + np.cumsum(np.r_[0.0, rng.normal(0, 0.3 / np.sqrt(12), 120)])), index=idx)
+            try:
+                fit = gs.calibrate.log_ou(walk)
+            except gs.NumericalError:  # an AR coefficient of 1 or more: no κ at all
+                continue
+            significant = fit.params["kappa"] / fit.std_errors["kappa"] > 2
+            silent += significant and not any(note in x for x in fit.notes)
+    assert silent <= n * 0.05 + 4 * np.sqrt(n * 0.05 * 0.95), silent  # 4 binomial standard errors
+    # a mean reversion the data show (κ = 2 over 25 years) has no such note; nor has a held κ
+    k, dt = 2.0, 1 / 12
+    a = np.exp(-k * dt)
+    x = [5.5]
+    for z in rng.normal(size=300):
+        x.append(5.5 + a * (x[-1] - 5.5) + 0.3 * np.sqrt((1 - a * a) / (2 * k)) * z)
+    ou = pd.Series(np.exp(x), index=pd.date_range("2000-01", periods=301, freq="MS"))
+    assert not any(note in x for x in gs.calibrate.log_ou(ou).notes)
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert any(note in x for x in gs.calibrate.log_ou(potash).notes)  # τ = −1.72 against −2.87
+        held = gs.calibrate.log_ou(potash, jumps=True, fixed={"kappa": 0.4})
+    assert not any(note in x for x in held.notes)
+
+
+@pytest.mark.parametrize(("freq", "per_year"), [("D", 365.25), ("B", 252.0)])
+def test_betas_annualise_calendar_days_as_the_level_fits_do(freq, per_year):
+    # a 'D' index of returns (weekends included) was annualised with 252 periods, while
+    # log_ou and gbm count 365.25 on the same index: vols differed by √(365.25/252)
+    rng = np.random.default_rng(1)
+    idx = pd.date_range("2020-01-01", periods=500, freq=freq)
+    f = pd.DataFrame({"potash_spot": rng.normal(0, 0.01, 500)}, index=idx)
+    a = pd.DataFrame({"nutrien": 0.5 * f["potash_spot"] + rng.normal(0, 0.01, 500)}, index=idx)
+    fit = gs.calibrate.factor_betas(a, f)
+    prices = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.01, 500))), index=idx)
+    assert gs.calibrate.gbm(prices).periods_per_year == per_year
+    assert fit.periods_per_year == per_year
