@@ -319,16 +319,29 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// Every (n/`count`)-th scenario, `count` in all, with probabilities rescaled to
-    /// sum to one: a systematic sample (stratified when the paths are in scenario order).
+    /// A systematic sample of `count` draws in proportion to probability: draw k
+    /// takes the scenario whose cumulative probability first reaches (k + ½)/count,
+    /// and a scenario drawn c times gets probability c/count. With equal weights it is
+    /// every (n/`count`)-th scenario (stratified when the paths are in scenario order);
+    /// under a posterior it keeps the scenarios that carry the probability (with all of
+    /// it on 3 of 50,000 paths, an equally spaced sample missed them and its optimum was
+    /// no guess at all).
     fn sample(&self, count: usize) -> Problem<'a> {
-        let step = self.rows.len() as f64 / count as f64;
-        let (rows, p): (Vec<usize>, Vec<f64>) = (0..count)
-            .map(|k| ((k as f64 + 0.5) * step) as usize)
-            .map(|r| (self.rows[r], self.p[r]))
-            .unzip();
-        let total: f64 = p.iter().sum();
-        let p: Vec<f64> = p.iter().map(|pi| pi / total).collect();
+        let total: f64 = self.p.iter().sum();
+        let (mut rows, mut p) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        let (mut cum, mut k) = (0.0, 0);
+        for (r, &pr) in self.p.iter().enumerate() {
+            cum += pr / total;
+            let first = k;
+            // (the last scenario takes the draws that rounding leaves past the sum)
+            while k < count && ((k as f64 + 0.5) / count as f64 <= cum || r + 1 == self.p.len()) {
+                k += 1;
+            }
+            if k > first {
+                rows.push(self.rows[r]);
+                p.push((k - first) as f64 / count as f64);
+            }
+        }
         let p_min = p.iter().copied().fold(1.0, f64::min);
         Problem {
             r: self.r,

@@ -288,3 +288,31 @@ fn the_sample_s_optimum_holds_the_whole_programme_s_tail_among_its_largest_losse
     let fast = prob.lp(&all, 0.0, None, None).unwrap();
     assert_same_optimum(&fast, &best);
 }
+
+#[test]
+fn the_sample_draws_scenarios_in_proportion_to_probability() {
+    let (n, m) = (10_000, 2);
+    let r = uniform_returns(9, n, m);
+    // equal weights: every (n/count)-th scenario, each with probability 1/count
+    let prob = Problem::new(&r, m, &[1.0; 10_000], 0.95, &NEVER).unwrap();
+    let s = prob.sample(4_000);
+    let every: Vec<usize> = (0..4_000).map(|k| ((k as f64 + 0.5) * 2.5) as usize).collect();
+    assert_eq!(s.rows, every);
+    assert!(s.p.iter().all(|&p| p == 1.0 / 4_000.0));
+    // almost all the probability on three paths: they carry it in the sample too
+    let mut w = vec![1e-12; n];
+    for i in [17, n / 3, n - 5] {
+        w[i] = 1.0;
+    }
+    let prob = Problem::new(&r, m, &w, 0.95, &NEVER).unwrap();
+    let s = prob.sample(4_000);
+    let heavy: f64 = s
+        .rows
+        .iter()
+        .zip(&s.p)
+        .filter(|(&i, _)| w[i] == 1.0)
+        .map(|(_, p)| p)
+        .sum();
+    assert!(heavy > 0.999, "{heavy}");
+    assert!((s.p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+}
