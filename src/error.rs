@@ -59,6 +59,20 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// `n` with a comma between groups of three digits, as Python's `f"{n:,}"` (the
+/// counts in messages read as the Python side writes them).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Bytes in human units, for messages.
 pub fn human_bytes(bytes: u128) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -72,5 +86,25 @@ pub fn human_bytes(bytes: u128) -> String {
         format!("{bytes} B")
     } else {
         format!("{v:.2} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_in_threes_as_python_writes_them() {
+        for (n, text) in [
+            (0u64, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_345, "12,345"),
+            (1_000_000_000, "1,000,000,000"),
+            (1_099_511_627_776, "1,099,511,627,776"),
+            (u64::MAX, "18,446,744,073,709,551,615"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
     }
 }

@@ -196,8 +196,31 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
         return last.result()
     finally:
         # an error or an interrupt: drop the tasks (the failed shard's too)
-        for f in [*pending, *(f for _, f in runs), *([part] if part is not None else [])]:
+        _cancel([*pending, *(f for _, f in runs), *([part] if part is not None else [])])
+
+
+def _cancel(futures: list[Any]) -> None:
+    """Cancel each of ``futures``, whatever fails: on a cluster that has gone away a
+    cancellation raises too, and must neither replace the error being raised nor leave
+    the other futures uncancelled."""
+    for f in futures:
+        try:
             f.cancel()
+        except Exception:  # (a closed client: its tasks are gone with it)
+            pass
+
+
+def _gather(client: Any, futures: list[Any]) -> list[Any]:
+    """``client.gather(futures)``; on an error or an interrupt the tasks are cancelled and
+    the list emptied: the traceback keeps the caller's frame, whose list would otherwise
+    keep every finished result on the workers (and the unfinished ones running) until
+    the next error in a notebook."""
+    try:
+        return client.gather(futures)
+    except BaseException:
+        _cancel(futures)
+        futures.clear()
+        raise
 
 
 def simulate_summary(
@@ -380,7 +403,7 @@ def simulate_horizon(
                       retries=r, pure=False)
         for a, b in shards(n, shard)
     ]
-    parts = client.gather(futures)
+    parts = _gather(client, futures)
     scen = np.concatenate([p["__scenario__"] for p in parts])
     counts = np.bincount(scen, minlength=len(world.scenario_names))
     probs = np.array(list(world.probabilities.values()))
@@ -425,7 +448,7 @@ def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] 
     everything (for the client to warn of: a worker's warnings are not seen)."""
     res = summary.simulate_summary(World.from_toml(toml), n, h, seed, antithetic, threads, series=series,
                                    month=month, quantiles=quantiles, thresholds=thresholds, alpha=alpha,
-                                   chunk_paths=None, progress=False, qmc=qmc, warn_ruined=False)
+                                   chunk_paths=None, progress=False, qmc=qmc, warn=False)
     return res.table, res._ruined
 
 
@@ -559,7 +582,7 @@ def sweep(
                       None, threads_per_point, anti, t, q, retries=r, pure=False)
         for toml, t in zip(tomls, months)
     ]
-    results = client.gather(futures)
+    results = _gather(client, futures)
     frames, ruined = [], []
     for changes, (table, lost) in zip(points, results):
         if any(p > 0 for p in lost.values()):

@@ -126,7 +126,7 @@ class ResourceError(GeoscenarioError, MemoryError):
     ...     gs.World.default().simulate(2**36, 24)
     ... except gs.ResourceError as e:
     ...     err = e
-    >>> str(err).startswith("68719476736 paths × 25 months × 17 series: needs 213.50 TiB")
+    >>> str(err).startswith("68,719,476,736 paths × 25 months × 17 series: needs 213.50 TiB")
     True
     >>> isinstance(err, MemoryError), isinstance(err, ValueError)
     (True, False)

@@ -365,10 +365,11 @@ def simulate_summary(
     progress: bool | str,
     qmc: bool = False,
     mixes: Mapping[str, Any] | None = None,
-    warn_ruined: bool = True,
+    warn: bool = True,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (streamed passes); without
-    ``warn_ruined`` the strategies that lost everything are only in ``_ruined``."""
+    ``warn`` it gives no warning (a grid point on a worker: the client gave the run's
+    own, and the strategies that lost everything are only in ``_ruined``)."""
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     thr = None if threads is None else _validate.integer("threads", threads, 1, 1024)
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
@@ -376,8 +377,9 @@ def simulate_summary(
     q = _validate.flag("qmc", qmc)
     job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
     _progress.check(progress)
-    _validate.late_onsets(world, h)
-    _validate.qmc_paths(q, n)
+    if warn:
+        _validate.late_onsets(world, h)
+        _validate.qmc_paths(q, n)
     t0 = time.perf_counter()
     step = 0
     while (p := job.next_pass()) is not None:
@@ -391,7 +393,7 @@ def simulate_summary(
         job.result(), reducers, world.scenario_names, world.units, qs,
         n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
     )
-    if warn_ruined:
+    if warn:
         _validate.ruined(res._ruined, label)
     return res
 

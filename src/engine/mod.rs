@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::error::{human_bytes, CoreError, Result};
+use crate::error::{grouped, human_bytes, CoreError, Result};
 use crate::model::scenario::Allocation;
 use crate::model::{Model, Regimes};
 use kernel::{BlockOut, Ctx, Scratch};
@@ -88,7 +88,7 @@ impl SimRequest {
                 return Err(CoreError::Resource {
                     what: format!(
                         "{} paths × {} months × {} series",
-                        self.end - self.start,
+                        grouped(self.end - self.start),
                         model.horizon + 1,
                         model.n_outputs()
                     ),

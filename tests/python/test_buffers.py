@@ -223,7 +223,7 @@ def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
     assert 0 < available <= 2**30
     refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
     assert len(refused) == 2, out.stdout
-    assert refused[0].startswith("refused: 1000000 paths × 25 months × 17 series: needs 3.18 GiB, limit ")
+    assert refused[0].startswith("refused: 1,000,000 paths × 25 months × 17 series: needs 3.18 GiB, limit ")
     assert refused[1].startswith("refused: a summary of 150 quantities")
     assert all(line.endswith(" available") for line in refused), refused
     assert "small: 10000" in out.stdout

@@ -279,6 +279,78 @@ def test_a_failing_shard_leaves_no_partial_behind(monkeypatch):
         cluster.close()
 
 
+@pytest.fixture(scope="module")
+def local_client():
+    """A cluster in this process (patched functions reach its workers; any free port)."""
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=":0", silence_logs=50)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _no_futures_left(client) -> None:
+    import gc
+
+    deadline = time.monotonic() + 10.0
+    while client.futures and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)
+    assert not client.futures, list(client.futures)
+
+
+@pytest.mark.parametrize("fn", ["simulate_horizon", "sweep"])
+def test_a_failing_task_of_a_horizon_table_or_sweep_cancels_the_others(monkeypatch, local_client, fn):
+    # the error's traceback keeps the caller's frame and its list of futures: every other
+    # shard (or grid point) went on running and stayed on the workers until the next error
+    name = "_horizon_shard" if fn == "simulate_horizon" else "_sweep_point"
+    task = getattr(gs.distributed, name)
+
+    def failing(*args, **kwargs):
+        # the second shard (paths 20..40), or the grid point at θ = 401.125
+        if args[5] == 20 if fn == "simulate_horizon" else "401.125" in args[0]:
+            raise RuntimeError("task 1 failed")
+        time.sleep(0.2)
+        return task(*args, **kwargs)
+
+    monkeypatch.setattr(gs.distributed, name, failing)
+    world = gs.World.default()
+    with pytest.raises(RuntimeError, match="task 1 failed") as ei:
+        if fn == "simulate_horizon":
+            gs.distributed.simulate_horizon(world, 400, client=local_client, shard_paths=20, seed=1, retries=0)
+        else:
+            gs.distributed.sweep(world, {"scenarios.bear.potash_spot.theta": [400.125 + i for i in range(20)]}, 200,
+                                 client=local_client, seed=1, series="potash_spot", retries=0)
+    assert ei.value.__traceback__ is not None  # (kept, as a notebook keeps the last error)
+    _no_futures_left(local_client)
+
+
+def test_cancelling_on_a_closed_client_keeps_the_error_and_cancels_every_future():
+    class Future:
+        def __init__(self, fails: bool) -> None:
+            self.fails, self.cancelled = fails, False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+            if self.fails:  # as distributed's ClosedClientError
+                raise RuntimeError("Client is closed. Can't send cancel-keys message.")
+
+    futures = [Future(True), Future(False), Future(True)]
+    gs.distributed._cancel(futures)
+    assert all(f.cancelled for f in futures)
+
+
+def test_a_sweep_warns_of_a_run_once_not_at_every_point(local_client, recwarn):
+    # on a cluster in this process the workers' warnings reach the user: each grid point
+    # repeated the client's warning that a scenario starts after the horizon
+    grid = {"scenarios.bear.potash_spot.theta": [450.0, 480.0, 520.0]}
+    gs.distributed.sweep(gs.World.default(), grid, 500, client=local_client, seed=1, horizon_months=2,
+                         series="potash_spot")
+    late = [w for w in recwarn if "starts in months" in str(w.message)]
+    assert len(late) == 1, [str(w.message) for w in late]
+
+
 @pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])
 def test_the_client_must_be_a_client(bad):
     with pytest.raises(gs.ConfigError, match="distributed.Client") as err:

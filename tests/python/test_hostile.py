@@ -87,7 +87,7 @@ dict: 2**70, object(), bytes     ConfigError naming the entry: integer does not 
                                  unsupported value of type object
 dict: self-referencing           ConfigError ``world.world....``: nesting deeper than 32 levels
 from_toml(bytes / None)          ConfigError ``source``: must be a path or TOML text
-simulate(MAX_PATHS)              ResourceError: 1099511627776 paths × 25 months × 17 series: needs
+simulate(MAX_PATHS)              ResourceError: 1,099,511,627,776 paths × 25 months × 17 series: needs
                                  3416.00 TiB, limit 20.8 GiB available
 simulate(MAX_PATHS + 1)          ConfigError ``n_paths``: must be an integer in [1, 1099511627776],
                                  got 1099511627777
