@@ -28,6 +28,12 @@ const FULL_LP_ROWS: usize = 4_000;
 const WEIGHT_NOISE: f64 = 1e-10;
 /// Rounds of constraint generation before falling back to the whole programme.
 const MAX_ROUNDS: usize = 30;
+/// Strategies up to which a frontier point starts constraint generation from the
+/// mix of the minimum-CVaR portfolio and the best strategy (on 20,000 paths of
+/// random long/short strategies, 10 points: 0.74 s against 0.97 s from a sample
+/// with 8 strategies, equal with 24, 6.5 s against 4.4 s with 32, 9.4 s against
+/// 5.4 s with 40).
+const MIX_GUESS_ASSETS: usize = 24;
 /// Scenarios of the sample whose optimum starts constraint generation when no
 /// guess is given.
 const GUESS_ROWS: usize = 4_000;
@@ -476,7 +482,8 @@ pub fn efficient_frontier(
     let (hi, _) = prob.mu_max();
     let lo = min_cvar.expected_return.min(hi);
     // constraint generation for target t starts from the tail of the mix of the
-    // minimum-CVaR portfolio and the best asset that returns exactly t
+    // minimum-CVaR portfolio and the best asset that returns exactly t (up to
+    // MIX_GUESS_ASSETS strategies)
     let best = prob.mu.iter().position(|&v| v == hi).unwrap_or(0);
     let guess = |t: f64| -> Vec<f64> {
         let s = if hi > lo {
@@ -500,7 +507,11 @@ pub fn efficient_frontier(
     let solved: Vec<Result<Allocation>> = targets
         .par_iter()
         .map(|&t| {
-            let a = prob.solve_from(Objective::TargetReturn(t), Some(&guess(t)));
+            // beyond MIX_GUESS_ASSETS the mix misses much of the tail (a second programme
+            // of twice the first's scenarios at most points), and the optimum on a
+            // sample is the better start (`Problem::sample_guess`)
+            let start = (prob.m <= MIX_GUESS_ASSETS).then(|| guess(t));
+            let a = prob.solve_from(Objective::TargetReturn(t), start.as_deref());
             control.paths_done.fetch_add(1, Ordering::Relaxed);
             a
         })
