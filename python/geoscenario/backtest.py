@@ -879,8 +879,9 @@ def backtest(
     **Metrics**
 
     Returns are the equity's period-on-period changes from the second date on
-    (``equity.pct_change()``); ``P`` periods per year: 252 for daily data, 52
-    weekly, 12 monthly (from the median spacing of the dates, or given).
+    (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
+    of spacing when weekends are in the index), 52 weekly, 12 monthly (from the median
+    spacing of the dates, or given).
 
     - ``total_return`` = E_last / 1 − 1, net of every cost (the first trade's included);
       ``cagr`` = (E_last / 1)^(1/years) − 1 with years = calendar days / 365.25

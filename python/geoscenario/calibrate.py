@@ -166,8 +166,9 @@ MAX_PERIODS_PER_YEAR = 366 * 86_400
 
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
     """Periods per year of returns from the median spacing of the dates: ½–4 days →
-    252 (business days), or 365.25 when a fifth of the dates or more fall on weekends
-    (calendar days, as :func:`log_ou` and :func:`gbm` count a ``'D'`` index), 5–9 → 52,
+    252 (business days), or 365.25 / (the spacing in days) when a fifth of the dates or
+    more fall on weekends (calendar days, as :func:`log_ou` and :func:`gbm` count a
+    ``'D'`` or ``'2D'`` index), 5–9 → 52,
     27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has no single convention
     (trading hours differ by market), so it needs ``given``."""
     if given is not None:
@@ -190,7 +191,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
             "(trading hours differ by market); pass periods_per_year=",
         )
     if 0.5 < days <= 4 and float(np.mean(dates.day_of_week >= 5)) >= 0.2:
-        return 365.25  # calendar days: 2/7 of them fall on weekends
+        return 365.25 / days  # calendar days (2/7 of them on weekends), one or a few apart
     for lo, hi, p in ((0.5, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
         if lo < days <= hi:
             return p
@@ -1336,7 +1337,8 @@ def factor_betas(
         Newey–West lags; default ⌊4 (n/100)^{2/9}⌋.
     periods_per_year
         Annualisation of the residual volatility; default from the dates
-        (daily 252, weekly 52, monthly 12, quarterly 4, annual 1).
+        (daily 252, or 365.25 per day of spacing with weekends in the index; weekly 52,
+        monthly 12, quarterly 4, annual 1).
     align
         ``"exact"``: the two indexes must be equal (else ConfigError);
         ``"inner"``: use the dates both have. Then rows at the start or end

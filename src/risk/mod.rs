@@ -113,13 +113,13 @@ fn quantile_sorted(pairs: &[(f64, f64)], q: f64) -> f64 {
 /// value is within about one rounding of the exact sum of nonnegative terms
 /// (a plain running sum of n terms drifts by up to n roundings).
 #[derive(Clone, Copy, Debug, Default)]
-struct Compensated {
+pub(crate) struct Compensated {
     sum: f64,
     err: f64,
 }
 
 impl Compensated {
-    fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         let t = self.sum + x;
         self.err += if self.sum.abs() >= x.abs() {
             (self.sum - t) + x
@@ -129,7 +129,7 @@ impl Compensated {
         self.sum = t;
     }
 
-    fn value(&self) -> f64 {
+    pub(crate) fn value(&self) -> f64 {
         self.sum + self.err
     }
 }

@@ -31,7 +31,9 @@ const PROOF: f64 = 1e-6;
 
 /// The views (their indices in `views`) that cannot hold together on the
 /// scenarios of `support`, or None if the programme finds no proof (the views
-/// hold together, or the solver failed or was cancelled).
+/// hold together, or the solver did not solve it to its full tolerances: a proof
+/// from an "almost solved" programme could be the solver's slack). The caller
+/// checks its cancel flag afterwards.
 pub(super) fn conflicting(views: &[View], support: &[bool], control: &Control) -> Option<Vec<usize>> {
     let k = views.len();
     let rows: Vec<usize> = (0..support.len()).filter(|&i| support[i]).collect();
@@ -83,7 +85,7 @@ pub(super) fn conflicting(views: &[View], support: &[bool], control: &Control) -
         Some(solver.solution)
     }))
     .ok()??;
-    if !matches!(solution.status, SolverStatus::Solved | SolverStatus::AlmostSolved) || solution.x[k] <= PROOF {
+    if solution.status != SolverStatus::Solved || solution.x[k] <= PROOF {
         return None;
     }
     let nu = &solution.x[..k];

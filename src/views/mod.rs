@@ -232,7 +232,9 @@ pub fn entropy_pooling(
             Ok(solved) => solved,
             // a solve that failed without naming a conflict: the views may still conflict
             Err(CoreError::Numerical(msg)) if !msg.starts_with("infeasible") => {
-                return Err(match farkas::conflicting(&sel, &support, control) {
+                let conflict = farkas::conflicting(&sel, &support, control);
+                return Err(match conflict {
+                    _ if dual.cancelled() => CoreError::Cancelled,
                     Some(js) => jointly_infeasible(js.iter().map(|&j| &sel[j])),
                     None => CoreError::Numerical(msg),
                 });

@@ -217,11 +217,11 @@ H = int(core.MAX_HORIZON)
 @pytest.mark.parametrize(
     "name, cls, must_contain",
     [
-        ("max_paths", "ResourceError", [f"{MAX} paths", "limit"]),
-        ("max_paths_minus_one", "ResourceError", [f"{MAX - 1} paths", "limit"]),
-        ("long_horizon_memory", "ResourceError", ["50000000 paths", f"{H + 1} months", "limit"]),
-        ("core_max_paths", "ResourceError", [f"{MAX} paths", "limit"]),
-        ("core_shard_memory", "ResourceError", [f"{10**11} paths", "limit"]),
+        ("max_paths", "ResourceError", [f"{MAX:,} paths", "limit"]),
+        ("max_paths_minus_one", "ResourceError", [f"{MAX - 1:,} paths", "limit"]),
+        ("long_horizon_memory", "ResourceError", ["50,000,000 paths", f"{H + 1} months", "limit"]),
+        ("core_max_paths", "ResourceError", [f"{MAX:,} paths", "limit"]),
+        ("core_shard_memory", "ResourceError", [f"{10**11:,} paths", "limit"]),
         ("over_max_paths", "ConfigError", ["n_paths", str(MAX), str(MAX + 1)]),
         ("summary_over_max_paths", "ConfigError", ["n_paths", str(MAX), str(MAX + 1)]),
         ("core_summary_job", "ConfigError", ["n_paths", str(MAX), str(MAX + 1)]),
