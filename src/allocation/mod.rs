@@ -349,17 +349,7 @@ impl<'a> Problem<'a> {
             }
         }
         let p_min = p.iter().copied().fold(1.0, f64::min);
-        Problem {
-            r: self.r,
-            m: self.m,
-            w: self.w,
-            rows,
-            p,
-            mu: self.mu.clone(),
-            alpha: self.alpha,
-            alpha_lp: self.alpha.min(1.0 - 0.5 * p_min),
-            cancel: self.cancel,
-        }
+        self.on(rows, p, self.alpha.min(1.0 - 0.5 * p_min))
     }
 
     /// The same problem on the scenarios (positions in `rows`) marked `active`.
@@ -368,6 +358,12 @@ impl<'a> Problem<'a> {
             .filter(|&r| active[r])
             .map(|r| (self.rows[r], self.p[r]))
             .unzip();
+        self.on(rows, p, self.alpha_lp)
+    }
+
+    /// The same problem on the scenarios `rows` (of the returns) with probabilities `p`,
+    /// solved at the level `alpha_lp`.
+    fn on(&self, rows: Vec<usize>, p: Vec<f64>, alpha_lp: f64) -> Problem<'a> {
         Problem {
             r: self.r,
             m: self.m,
@@ -376,7 +372,7 @@ impl<'a> Problem<'a> {
             p,
             mu: self.mu.clone(),
             alpha: self.alpha,
-            alpha_lp: self.alpha_lp,
+            alpha_lp,
             cancel: self.cancel,
         }
     }
