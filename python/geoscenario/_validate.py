@@ -293,6 +293,8 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
 _QUARTER = re.compile(r"\s*\d{4}\s*-?\s*[Qq][1-4]\s*")
 #: A numeric date that starts with its day or month ("02/01/2026", "1.2.26", "03/2026").
 _NOT_YEAR_FIRST = re.compile(r"\s*\d{1,2}\s*[/.\-]\s*\d")
+#: A numeric date that starts with its year ("2026-02-30", "2026/6/1").
+_YEAR_FIRST_DATE = re.compile(r"\s*\d{4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d")
 
 
 def _month_of(value: Any) -> str | None:
@@ -303,7 +305,7 @@ def _month_of(value: Any) -> str | None:
     try:
         ts = pd.Timestamp(value)
     except ValueError as e:
-        if isinstance(value, str) and re.match(r"\s*\d{4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d", value):
+        if isinstance(value, str) and _YEAR_FIRST_DATE.match(value):
             raise invalid("month", f"{value!r} is not a date: {str(e).split(':')[0]}") from None
         return None
     except (TypeError, OverflowError):

@@ -746,17 +746,16 @@ class Simulation:
                 })
         return rows
 
-    def _sorted_quantiles(self, col, w_all, order, g, rq) -> list[float]:
+    def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
+                          rq: Sequence[float]) -> list[float]:
         """:func:`stats.weighted_quantile` at levels ``rq`` of the paths of scenario ``g`` (−1:
         all), from ``order``, the stable sort of all of ``col``."""
-        if not rq:
+        if not rq or order is None:
             return []
         if g >= 0:
             block = self._block(g)
             order = order[(order >= block.start) & (order < block.stop)]
-        ws = w_all[order]
-        ws = np.ldexp(ws, -stats._exponent(ws))  # as stats._samples scales them
-        return [float(v) for v in stats._sorted_quantile(col[order], ws, np.asarray(rq, dtype=float))]
+        return [float(v) for v in stats._sorted_quantile(col[order], w_all[order], np.asarray(rq, dtype=float))]
 
     # ------------------------------------------------------------------ views and allocation
     def with_views(

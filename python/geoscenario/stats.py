@@ -206,9 +206,10 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
 
 
 def _sorted_quantile(xs: np.ndarray, ws: np.ndarray, qs: np.ndarray) -> np.ndarray:
-    """:func:`weighted_quantile` of values sorted stably, ``xs``, with their weights ``ws``
-    (scaled as :func:`_samples` scales them)."""
-    cw = _cumsum(ws)
+    """:func:`weighted_quantile` of values sorted stably, ``xs``, with their nonnegative
+    weights ``ws`` (scaled here by a power of two as :func:`_samples` scales them; weights
+    it has scaled already are unchanged)."""
+    cw = _cumsum(np.ldexp(ws, -_exponent(ws)))
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
     # so that ties (equal weights within a scenario) pick the lower order
     # statistic; it must be positive, so that q = 0 is the smallest value with weight
