@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate
+from . import _bootstrap, _core, _progress, _validate
 from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PARAMS",
+    "BootstrapResult",
     "CalibratedWorld",
     "CalibrationResult",
     "calibrate_world",
@@ -49,6 +50,10 @@ PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j
 #: Parameters of a GBM factor (MODEL.md §3) and of its jumps (0 in a diffusion fit).
 GBM_PARAMS: tuple[str, ...] = ("g", "sigma", "lambda", "mu_j", "sigma_j")
 MIN_OBS = 24  # the core's calibrate::MIN_OBS
+#: Parameters that are positive in every model (a bootstrap interval stops at 0).
+POSITIVE: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "sigma_j")
+#: Kinds of bootstrap interval (:meth:`CalibrationResult.bootstrap`).
+INTERVALS: tuple[str, ...] = ("studentized", "basic", "percentile")
 #: Level of the likelihood-ratio test (χ²₃) below which ``calibrate_world`` keeps a jump
 #: fit it was not told to keep.
 JUMP_TEST_LEVEL = 0.05
@@ -347,6 +352,8 @@ class CalibrationResult:
         self.fit_stats = fit_stats
         self.notes = list(notes or [])
         self.extra = dict(extra or {})
+        # (fitter, levels, keyword arguments) that refit a series: what bootstrap() simulates
+        self._refit: tuple[str, pd.Series, dict[str, Any]] | None = None
 
     @property
     def params(self) -> pd.Series:
@@ -490,6 +497,135 @@ class CalibrationResult:
             return None
         return bool(self.loglik > self.diffusion.loglik and self.aic < self.diffusion.aic)
 
+    def bootstrap(
+        self,
+        n_boot: int = 500,
+        *,
+        seed: int = 0,
+        level: float = 0.95,
+        interval: str = "studentized",
+        progress: bool | str = "auto",
+    ) -> BootstrapResult:
+        """Parametric bootstrap: confidence intervals that do not lean on the
+        asymptotic normality of the estimates.
+
+        Simulates ``n_boot`` series from the fitted model (its exact transition, on the
+        data's dates, from the first observed level: see ``geoscenario._bootstrap``),
+        refits each with this fit's options (jumps, ``mean_reversion``, ``fixed``,
+        ``dt``), and takes each parameter's interval from the refits' spread around
+        the estimate. The ±1.96 SE intervals of ``table`` undercover in the samples
+        calibration meets: over 200 simulated 15-year monthly series with κ = 0.4,
+        those of κ covered 89% and of θ 76%, against 91% and 83% for the studentized
+        bootstrap (the table in :class:`BootstrapResult`). With ``mean_reversion="ar1"``
+        each refit redoes the first stage, whose error the jump fit's standard errors
+        leave out.
+
+        Parameters
+        ----------
+        n_boot
+            Number of simulated series (10 to 1,000,000). A jump refit takes about
+            0.04 s.
+        seed
+            Any integer in [0, 2**64): same seed, same intervals.
+        level
+            Confidence level of the two-sided intervals, in (0, 1).
+        interval
+            ``"studentized"`` (bootstrap-t: the quantiles of (θ* − θ̂)/se* scale the
+            fit's own standard error), ``"basic"`` (2θ̂ − the refits' quantiles, which
+            corrects the estimate's bias) or ``"percentile"`` (the refits' quantiles).
+            Studentized intervals need standard errors: replicates whose refit has NaN
+            errors are left out of them, and a parameter whose fit has a NaN error gets
+            the basic interval (``table["interval"]`` says which).
+        progress
+            ``"auto"`` (a bar for runs longer than a second), ``True`` or ``False``.
+
+        Returns
+        -------
+        BootstrapResult
+            The intervals (``table``), the refits' estimates (``draws``) and how
+            many replicates could not be refitted.
+
+        Raises
+        ------
+        ConfigError
+            A fit of betas (nothing to simulate), or a bad argument.
+        NumericalError
+            Fewer than 10 replicates could be refitted.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> boot = fit.bootstrap(200, seed=1)
+        >>> boot.table.columns.tolist()
+        ['estimate', 'std_err', 'boot_mean', 'boot_std', 'lower', 'upper', 'interval']
+        >>> bool((boot.table["lower"] < fit.params).all() and (fit.params < boot.table["upper"]).all())
+        True
+        """
+        spec = getattr(self, "_refit", None)
+        if spec is None and self.model == "factor_betas":
+            raise invalid("bootstrap", "simulates a fitted model: a log_ou, logit_ou or gbm fit, not factor_betas")
+        if spec is None:
+            raise invalid("bootstrap", "this fit was made by an older geoscenario (or restored from a pickle of one), "
+                                       "which did not keep what a refit needs: fit the series again")
+        n_boot = _validate.integer("n_boot", n_boot, 10, 1_000_000)
+        seed = _validate.integer("seed", seed, 0, 2**64 - 1)
+        level = _level(level)
+        if not isinstance(interval, str) or interval not in INTERVALS:
+            raise invalid("interval", f"must be one of {', '.join(map(repr, INTERVALS))}, got {interval!r}")
+        _progress.check(progress)
+        fitter, levels, kwargs = spec
+        params = {k: float(v) for k, v in self.params.items()}
+        x = levels.to_numpy(dtype=np.float64)
+        scale = kwargs.get("scale")
+        if scale is not None:  # a logit-OU fit simulates the odds X/(scale − X) by log-OU
+            params["theta"] = float(self.extra["odds_theta"])
+            x0 = math.log(x[0] / (scale - x[0]))
+        else:
+            x0 = math.log(x[0])
+        refit = {"log_ou": log_ou, "logit_ou": logit_ou, "gbm": gbm}[fitter]
+        names = list(self.params.index)
+        est = np.full((n_boot, len(names)), np.nan)
+        se = np.full((n_boot, len(names)), np.nan)
+        failures: list[str] = []
+        n, dt = len(x) - 1, float(self.dt)  # type: ignore[arg-type]
+        with _progress.guard(_progress.display(progress, "bootstrap", unit="fits")) as show:
+            for first in range(0, n_boot, _bootstrap.CHUNK):
+                count = min(_bootstrap.CHUNK, n_boot - first)
+                paths = _bootstrap.log_paths("gbm" if fitter == "gbm" else "log_ou", params, x0, n, dt, seed,
+                                             first, count)
+                paths = scale / (1.0 + np.exp(-paths)) if scale is not None else np.exp(paths)
+                for r in range(count):
+                    series = pd.Series(paths[r], index=levels.index, name=levels.name)
+                    try:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            fit = refit(series, **kwargs)
+                    except (ConfigError, NumericalError) as e:
+                        failures.append(str(e))
+                        continue
+                    est[first + r] = fit.params.to_numpy()
+                    se[first + r] = fit.std_errors.to_numpy()
+                if show is not None:
+                    show(first + count, n_boot)
+        ok = ~np.isnan(est).any(axis=1)
+        if ok.sum() < 10:
+            raise NumericalError(
+                f"bootstrap: only {int(ok.sum())} of {n_boot:,} simulated series could be refitted "
+                f"(first failure: {failures[0] if failures else 'non-finite estimates'})"
+            )
+        index = pd.Index(np.flatnonzero(ok), name="replicate")
+        return BootstrapResult(
+            self,
+            pd.DataFrame(est[ok], index=index, columns=names),
+            pd.DataFrame(se[ok], index=index, columns=names),
+            level=level,
+            interval=interval,
+            seed=seed,
+            failures=failures,
+            n_boot=n_boot,
+        )
+
     def to_pandas(self) -> pd.DataFrame:
         """The estimates table (a copy).
 
@@ -575,8 +711,214 @@ class CalibrationResult:
         return "\n".join(lines)
 
 
+def _level(level: Any) -> float:
+    """A confidence level: a real number in (0, 1)."""
+    if not (_validate.is_real(level) and 0.0 < _validate.to_float(level) < 1.0):
+        raise invalid("level", f"must be a number in (0, 1), got {level!r}")
+    return _validate.to_float(level)
+
+
+class BootstrapResult:
+    """A parametric bootstrap of a calibration (:meth:`CalibrationResult.bootstrap`).
+
+    Attributes
+    ----------
+    fit
+        The :class:`CalibrationResult` bootstrapped.
+    draws
+        The refits' estimates: one row per replicate refitted (index ``replicate``,
+        the replicate's number), one column per parameter.
+    draw_std_errs
+        The refits' standard errors, aligned with ``draws`` (what studentized
+        intervals divide by).
+    level, interval, seed
+        As passed to :meth:`~CalibrationResult.bootstrap`.
+    n_boot
+        Replicates simulated; ``n_failed`` of them could not be refitted.
+    failures
+        The error message of each replicate that could not be refitted.
+
+    Notes
+    -----
+    Coverage of 95% intervals over 200 simulated 15-year monthly log-OU series
+    (θ = 352, σ = 0.3), 200 refits each (``benches/coverage_bootstrap.py``; Monte Carlo
+    error about ±1.5 points), for κ, θ and σ:
+
+    ============  ===================  ===================
+    interval      κ = 0.4              κ = 2
+    ============  ===================  ===================
+    studentized   91%, 83%, 92%        94%, 89%, 92%
+    basic         96%, 75%, 91%        96%, 87%, 92%
+    percentile    51%, 74%, 94%        84%, 85%, 92%
+    ±1.96 SE      89%, 76%, 94%        96%, 88%, 93%
+    ============  ===================  ===================
+
+    The Monte Carlo error is larger away from 95% (about ±3 points at 75%). The
+    studentized default improves θ's coverage (76% → 83% at κ = 0.4) and holds κ's and
+    σ's; the basic interval is the one for κ; θ stays hard to bound in so short a
+    sample (κT = 6), its estimate being e^{a/(1 − b)} with b near 1. The percentile
+    interval inherits κ's upward bias.
+    The refits that fail are left out (a simulated series without mean reversion, or
+    one that reverts within a step), which shifts κ's interval: ``n_failed`` counts
+    them, and ``failures`` says why.
+
+    Examples
+    --------
+    >>> import geoscenario as gs
+    >>> fit = gs.calibrate.gbm(gs.data.potash_monthly("2010-01", "2025-01"))
+    >>> boot = fit.bootstrap(100, seed=3, interval="percentile")
+    >>> boot.n_boot, boot.n_failed, boot.draws.shape
+    (100, 0, (100, 2))
+    """
+
+    __slots__ = ("draw_std_errs", "draws", "failures", "fit", "interval", "level", "n_boot", "seed")
+
+    def __init__(
+        self,
+        fit: CalibrationResult,
+        draws: pd.DataFrame,
+        draw_std_errs: pd.DataFrame,
+        *,
+        level: float,
+        interval: str,
+        seed: int,
+        failures: list[str],
+        n_boot: int,
+    ) -> None:
+        self.fit = fit
+        self.draws = draws
+        self.draw_std_errs = draw_std_errs
+        self.level = level
+        self.interval = interval
+        self.seed = seed
+        self.failures = failures
+        self.n_boot = n_boot
+
+    @property
+    def n_failed(self) -> int:
+        """Replicates whose simulated series could not be refitted (``n_boot − len(draws)``).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> boot = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01")).bootstrap(50, seed=1)
+        >>> boot.n_failed + len(boot.draws) == boot.n_boot == 50
+        True
+        """
+        return self.n_boot - len(self.draws)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Per parameter: ``estimate`` and ``std_err`` (the fit's), ``boot_mean`` and
+        ``boot_std`` of the refits, the interval's ``lower`` and ``upper`` bounds and its
+        kind (:meth:`intervals` at this result's ``interval`` and ``level``).
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> boot = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01")).bootstrap(50, seed=1)
+        >>> boot.table.loc["sigma", ["lower", "upper"]].between(0.25, 0.45).all()
+        np.True_
+        """
+        return self.intervals()
+
+    def intervals(self, interval: str | None = None, level: float | None = None) -> pd.DataFrame:
+        """The :attr:`table` with another kind of interval or level, from the same refits.
+
+        A parameter the fit held (``fixed``) is held in every refit too: its interval
+        is the value itself. Lower bounds of positive parameters (κ, θ, σ, λ, σ_J) stop
+        at 0, and a logit-OU θ's upper bound at the scale.
+
+        Parameters
+        ----------
+        interval
+            ``"studentized"``, ``"basic"`` or ``"percentile"`` (see
+            :meth:`CalibrationResult.bootstrap`); default this result's.
+        level
+            In (0, 1); default this result's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``parameter``; columns ``estimate``, ``std_err``, ``boot_mean``,
+            ``boot_std``, ``lower``, ``upper`` and ``interval``: the kind each row has,
+            ``"basic"`` in place of ``"studentized"`` where the fit's standard error,
+            or all but 9 of the refits', is NaN, and ``"fixed"`` for a held parameter.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> boot = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01")).bootstrap(200, seed=1)
+        >>> wide, narrow = boot.intervals("percentile", 0.95), boot.intervals("percentile", 0.5)
+        >>> bool(((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all())
+        True
+        """
+        interval = self.interval if interval is None else interval
+        if not isinstance(interval, str) or interval not in INTERVALS:
+            raise invalid("interval", f"must be one of {', '.join(map(repr, INTERVALS))}, got {interval!r}")
+        level = self.level if level is None else _level(level)
+        est = self.fit.params.to_numpy(dtype=float)
+        se = self.fit.std_errors.to_numpy(dtype=float)
+        draws = self.draws.to_numpy()
+        alpha = 1.0 - level
+        q_lo, q_hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
+        lower, upper = (q_lo, q_hi) if interval == "percentile" else (2 * est - q_hi, 2 * est - q_lo)
+        kinds = np.full(est.size, "percentile" if interval == "percentile" else "basic", dtype=object)
+        if interval == "studentized":
+            t = (draws - est) / self.draw_std_errs.to_numpy()
+            for j in range(est.size):
+                tj = t[:, j][np.isfinite(t[:, j])]
+                if np.isfinite(se[j]) and tj.size >= 10:  # else the basic interval, which needs no errors
+                    t_lo, t_hi = np.quantile(tj, [alpha / 2, 1 - alpha / 2])
+                    lower[j], upper[j], kinds[j] = est[j] - t_hi * se[j], est[j] - t_lo * se[j], interval
+        # bounds of the parameter space: positive rates and scales, a logit-OU θ below its scale
+        # (both bounds: a strong bias can push a whole basic or studentized interval past one)
+        names = self.fit.params.index
+        positive = names.isin(POSITIVE)
+        lower, upper = np.where(positive, np.maximum(lower, 0.0), lower), np.where(positive, np.maximum(upper, 0.0), upper)
+        scale = self.fit._refit[2].get("scale") if self.fit._refit is not None else None
+        if scale is not None:
+            theta = names == "theta"
+            lower, upper = np.where(theta, np.minimum(lower, scale), lower), np.where(theta, np.minimum(upper, scale), upper)
+        held = (draws == est).all(axis=0)
+        lower, upper = np.where(held, est, lower), np.where(held, est, upper)
+        kinds[held] = "fixed"
+        return pd.DataFrame(
+            {"estimate": est, "std_err": se, "boot_mean": draws.mean(axis=0),
+             "boot_std": draws.std(axis=0, ddof=1), "lower": lower, "upper": upper, "interval": kinds},
+            index=self.fit.params.index,
+        )
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The :attr:`table`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A new DataFrame each call: index ``parameter``, the columns of :meth:`intervals`.
+
+        Examples
+        --------
+        >>> import geoscenario as gs
+        >>> boot = gs.calibrate.gbm(gs.data.potash_monthly("2010-01", "2025-01")).bootstrap(50, seed=1)
+        >>> boot.to_pandas().equals(boot.table), boot.to_pandas() is boot.to_pandas()
+        (True, False)
+        """
+        return self.table
+
+    def __repr__(self) -> str:
+        head = (f"BootstrapResult({self.fit.name}, {self.fit.model}: {self.n_boot:,} replicates, "
+                f"{self.level:.0%} {self.interval} intervals, seed {self.seed})")
+        body = self.table.to_string(float_format=lambda v: f"{v:.6g}")
+        lines = [head] + ["  " + ln for ln in body.splitlines()]
+        if self.failures:
+            lines.append(f"  note: {self.n_failed:,} of {self.n_boot:,} simulated series could not be refitted "
+                         f"and are left out (first: {self.failures[0]})")
+        return "\n".join(lines)
+
+
 class CalibratedWorld:
-    """A calibrated world and the table of the parameters that changed.
+    """A calibrated world and the table of the parameters the calibration set.
 
     Unpacks as ``(world, changes)``; ``fits`` holds the :class:`CalibrationResult`
     objects behind the changes.
@@ -591,7 +933,9 @@ class CalibratedWorld:
         ``old`` (the value in force before, inherited or default included),
         ``new``, ``std_err`` and ``source`` (the estimator). A scenario that does
         not set a calibrated base parameter follows it: its row's source is
-        ``"inherited from scenarios.<base>"`` (see :meth:`World.parameters`).
+        ``"inherited from scenarios.<base>"`` (see :meth:`World.parameters`). A
+        diffusion fit sets the factor's jumps to 0 (``std_err`` NaN), a row even
+        where they were 0 already; ``repr`` counts the rows whose value changed.
     fits
         ``{"potash": CalibrationResult, "betas": CalibrationResult}`` (those computed),
         and ``"potash_jumps"``, a jump fit set aside because it did not beat the
@@ -653,8 +997,10 @@ class CalibratedWorld:
 
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
+        # a diffusion fit sets the jumps to 0 whether or not they were: a row, not a change
+        changed = int((self.changes["old"] != self.changes["new"]).sum())
         return (
-            f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters changed)\n{body}"
+            f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters set, {changed} changed)\n{body}"
         )
 
 
@@ -919,6 +1265,8 @@ def log_ou(
         if not (jumps and fixed_vals[0] is not None and fixed_vals[1] is not None):
             raise
         diffusion = None
+    if diffusion is not None:
+        diffusion._refit = ("log_ou", s, {"dt": step})
     if not jumps:
         assert diffusion is not None
         return _warn_notes(diffusion)
@@ -961,7 +1309,11 @@ def log_ou(
         if slow:  # the likely cause, which the jump likelihood's failure does not show
             raise NumericalError(f"{e}; the diffusion fit says why: {slow[0]}") from None
         raise
-    return _warn_notes(_log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage))
+    result = _log_ou_result(raw, s, name, diffusion=diffusion, first_stage=first_stage)
+    result._refit = ("log_ou", s, {"jumps": True, "mean_reversion": mean_reversion,
+                                   "fixed": None if fixed is None else dict(fixed), "dt": step,
+                                   "max_jumps": max_jumps})
+    return _warn_notes(result)
 
 
 def logit_ou(
@@ -1020,7 +1372,7 @@ def logit_ou(
     if out.size:
         raise invalid("series", f"is {x[out[0]]} on {s.index[out[0]].date()}; a logit_ou factor's levels "
                                 f"lie below its scale, {top:g}")
-    fixed = _validate.keyed("fixed", fixed)  # a Series too: its θ is a level, turned into odds here
+    fixed = user_fixed = _validate.keyed("fixed", fixed)  # a Series too: its θ is a level, turned into odds here
     if isinstance(fixed, Mapping) and "theta" in fixed:
         th = _real("fixed.theta", fixed["theta"])
         if not 0.0 < th < top:
@@ -1034,7 +1386,14 @@ def logit_ou(
     for w in caught:  # log_ou's warnings, in the logit's words
         text = _in_logits(str(w.message), odds_theta, top)
         warn(text.replace("log_ou:", "logit_ou:", 1), w.category)
-    return _odds_to_level(fit, top)
+    result = _odds_to_level(fit, top)
+    step = float(fit.dt)  # type: ignore[arg-type]
+    result._refit = ("logit_ou", s, {"scale": top, "jumps": jumps, "mean_reversion": mean_reversion,
+                                     "fixed": None if user_fixed is None else dict(user_fixed), "dt": step,
+                                     "max_jumps": max_jumps})
+    if result.diffusion is not None:
+        result.diffusion._refit = ("logit_ou", s, {"scale": top, "dt": step})
+    return result
 
 
 def _in_logits(text: str, odds_theta: float, scale: float) -> str:
@@ -1053,6 +1412,7 @@ def _odds_to_level(fit: CalibrationResult, scale: float) -> CalibrationResult:
     table.at["theta", "std_err"] = scale * se / (1.0 + t) ** 2
     out = copy.copy(fit)
     out.model, out.table = fit.model.replace("log_ou", "logit_ou"), table
+    out.extra = {**fit.extra, "odds_theta": t}  # θ as odds, exactly (its level may round to the scale)
     out.method = f"logit-OU, of the odds X/(scale − X), θ as a level: {_in_logits(fit.method, t, scale)}"
     out.notes = [_in_logits(n, t, scale) for n in fit.notes]
     if fit.diffusion is not None:
@@ -1150,6 +1510,7 @@ def gbm(
         start=s.index[0], end=s.index[-1], dt=step, periods_per_year=1.0 / step,
         loglik=-0.5 * n * (math.log(2.0 * math.pi * v) + 1.0), n_params=2,
     )
+    diffusion._refit = ("gbm", s, {"dt": step})
     if not jumps:
         return diffusion
     raw = _core.calibrate_gbm_jumps(np.ascontiguousarray(s.to_numpy(dtype=np.float64)), step, max_jumps)
@@ -1173,7 +1534,7 @@ def gbm(
         notes.append(f"the observed information is not positive definite: standard errors are NaN{sticky}")
     if not raw["converged"]:
         notes.append(f"the optimiser stopped after {raw['evaluations']} evaluations without meeting its tolerance")
-    return _warn_notes(CalibrationResult(
+    result = CalibrationResult(
         "gbm_jumps",
         pd.DataFrame({"estimate": list(est.values()), "std_err": list(se.values())},
                      index=pd.Index(list(est), name="parameter")),
@@ -1182,7 +1543,9 @@ def gbm(
         loglik=float(raw["loglik"]), n_params=5, diffusion=diffusion, notes=notes,
         extra={"evaluations": raw["evaluations"], "converged": raw["converged"], "at_bound": at_bound,
                "hessian_ok": raw["hessian_ok"]},
-    ), "gbm")
+    )
+    result._refit = ("gbm", s, {"jumps": True, "dt": step, "max_jumps": max_jumps})
+    return _warn_notes(result, "gbm")
 
 
 def _kendall_note(b: float, n: int, dt: float, kappa: float) -> str | None:

@@ -53,9 +53,12 @@ def _bound(arg: str, value: str | datetime.date | np.datetime64) -> pd.Timestamp
     elif isinstance(value, str):
         try:
             period = pd.Period(value.strip())
-            ts = period.start_time if arg == "start" else period.end_time
         except (TypeError, ValueError):  # DateParseError and OutOfBoundsDatetime are ValueErrors
-            pass
+            period = None
+        if period is pd.NaT:  # "", "NaT", "nan"
+            raise invalid(arg, bad)
+        if period is not None:
+            ts = period.start_time if arg == "start" else period.end_time
     if ts is None:
         try:
             ts = pd.Timestamp(value)

@@ -114,7 +114,8 @@ def test_loaders_return_indexed_pandas_objects():
 
 
 @pytest.mark.parametrize("start, end, path", [(2010, None, "start"), (None, 5, "end"), ("2999", None, "start"),
-                                              (pd.NaT, None, "start"), (None, "1500-01", "end")])
+                                              (pd.NaT, None, "start"), (None, "1500-01", "end"),
+                                              ("", None, "start"), (None, "NaT", "end"), ("nan", None, "start")])
 def test_loader_dates_are_dates(start, end, path):
     # a number would be read as nanoseconds since 1970; years past 2260 overflow pandas
     with pytest.raises(gs.ConfigError) as err:
@@ -1029,7 +1030,7 @@ def test_world_calibrated_reports_changes_and_builds_the_world():
     )
     assert fert["vol"] == pytest.approx(changes.at["assets.fertilizer_producers.vol", "new"])
     cw = world.calibrated(potash=potash)
-    assert set(cw.fits) == {"potash"} and "parameters changed" in repr(cw)
+    assert set(cw.fits) == {"potash"} and f"{len(cw.changes)} parameters set, " in repr(cw)
     assert len(cw) == 2 and cw[0] is cw.world and cw[1] is cw.changes and cw[-1] is cw.changes
     assert tuple(cw) == cw[:]
     new.simulate(500, seed=1, progress=False)  # the calibrated world runs
@@ -1302,3 +1303,14 @@ def test_betas_annualise_calendar_days_as_the_level_fits_do(freq, per_year):
     prices = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.01, 500))), index=idx)
     assert gs.calibrate.gbm(prices).periods_per_year == per_year
     assert fit.periods_per_year == per_year
+
+
+def test_calibrated_repr_counts_only_values_that_changed():
+    """A diffusion fit of global_equity sets its jumps to 0, which they were: 5 rows, 2 changes."""
+    spy = gs.data.equities_daily()["spy_adj_close"].resample("MS").last()
+    with pytest.warns(UserWarning, match="the jump fit does not beat the diffusion"):
+        cw = gs.World.default().calibrated(spy, factor="global_equity")
+    assert len(cw.changes) == 5
+    assert (cw.changes.loc[[f"scenarios.base.global_equity.{p}" for p in ("lambda", "mu_j", "sigma_j")],
+                           ["old", "new"]] == 0).all().all()
+    assert repr(cw).splitlines()[0] == "CalibratedWorld('belarus_china_2025': 5 parameters set, 2 changed)"

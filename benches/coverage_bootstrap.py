@@ -1,0 +1,60 @@
+"""Not a speed benchmark: the coverage study quoted in ``BootstrapResult``'s notes.
+
+Simulates log-OU series with known κ, θ = 352, σ = 0.3, fits each, bootstraps the
+fit, and prints how often each kind of 95% interval (and ±1.96 SE) covers the truth.
+Run with ``python benches/coverage_bootstrap.py [--kappa 0.4] [--months 180]
+[--series 200] [--refits 200]`` (about 2 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import geoscenario as gs
+from geoscenario import _bootstrap
+
+THETA, SIGMA, DT = 352.0, 0.3, 1.0 / 12.0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--kappa", type=float, default=0.4)
+    p.add_argument("--months", type=int, default=180)
+    p.add_argument("--series", type=int, default=200)
+    p.add_argument("--refits", type=int, default=200)
+    args = p.parse_args()
+    warnings.simplefilter("ignore")
+    truth = pd.Series({"kappa": args.kappa, "theta": THETA, "sigma": SIGMA})
+    idx = pd.date_range("2000-01-01", periods=args.months + 1, freq="MS")
+    rng = np.random.default_rng(12345)
+    hits = {k: pd.Series(0.0, index=truth.index) for k in ("studentized", "basic", "percentile", "±1.96 SE")}
+    done = failed = 0
+    t0 = time.perf_counter()
+    for r in range(args.series):
+        # a stationary start, then the exact transition (replicate streams far from the bootstrap's)
+        x0 = np.log(THETA) + SIGMA / np.sqrt(2 * args.kappa) * rng.standard_normal()
+        x = _bootstrap.log_paths("log_ou", truth.to_dict(), x0, args.months, DT, 10**9 + r, 0, 1)[0]
+        try:
+            fit = gs.calibrate.log_ou(pd.Series(np.exp(x), index=idx))
+        except gs.NumericalError:
+            continue
+        boot = fit.bootstrap(args.refits, seed=r, progress=False)
+        failed += boot.n_failed
+        done += 1
+        hits["±1.96 SE"] += ((fit.params - truth).abs() <= 1.96 * fit.std_errors).astype(float)
+        for kind in ("studentized", "basic", "percentile"):
+            table = boot.intervals(kind)
+            hits[kind] += ((table["lower"] <= truth) & (truth <= table["upper"])).astype(float)
+    print(f"κ = {args.kappa}, {args.months} months, {done} series fitted, {args.refits} refits each "
+          f"({failed} refits failed), {time.perf_counter() - t0:.0f} s")
+    print("coverage of 95% intervals:")
+    print(pd.DataFrame({k: v / done for k, v in hits.items()}).T.round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
