@@ -85,6 +85,16 @@ def integer(name: str, value: Any, lo: int, hi: int) -> int:
     return v
 
 
+def unicode(name: str, text: str) -> str:
+    """``text`` if UTF-8 can encode it, or a ConfigError naming ``name`` (a lone surrogate,
+    as ``"\\ud800"``, which the core cannot take)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise invalid(name, f"is not valid Unicode text (a lone surrogate at character {e.start})") from None
+    return text
+
+
 def owned(values: Any) -> np.ndarray:
     """A C-contiguous float64 copy of ``values`` to hand to the core, which reads its
     inputs with the GIL released: another Python thread may write to the original."""
@@ -273,6 +283,9 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
         if (start.year, start.month) != (end.year, end.month):
             raise invalid("month", f"{value!r} spans more than one month")
         value = start
+    if labels is not None and isinstance(value, np.datetime64) and np.datetime_data(value.dtype)[0] == "Y":
+        # (a whole year, which pandas would read as its January)
+        raise invalid("month", f"{shown!r} spans more than one month: give one month, e.g. 'YYYY-MM'")
     if labels is not None and isinstance(value, str) and re.fullmatch(r"\d{1,4}", value.strip()):
         # (pandas reads "2026" as January; "20260315" is a date and passes)
         raise invalid("month", f"{shown!r} is not a month: give an index (an int) or 'YYYY-MM'")

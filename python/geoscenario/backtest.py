@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import _core, _validate, stats
 from .calibrate import _datetime_index, _numeric_frame, _period_starts, _periods_per_year
-from .errors import invalid, warn
+from .errors import NumericalError, invalid, warn
 from .strategy import MAX_COST_BPS, MAX_WEIGHT
 
 if TYPE_CHECKING:
@@ -532,6 +532,12 @@ class BacktestResult:
         -------
         StressResult
 
+        Raises
+        ------
+        NumericalError
+            The backtest's equity reached 0 (``metrics["ruin_date"]``): nothing is left
+            to stress.
+
         Examples
         --------
         >>> import geoscenario as gs
@@ -574,6 +580,12 @@ class BacktestResult:
             raise invalid(
                 "scenarios",
                 f"must be a geoscenario World or Simulation, got {type(scenarios).__name__}",
+            )
+        ruin = self.metrics.get("ruin_date", pd.NaT)
+        if not pd.isna(ruin):
+            raise NumericalError(
+                f"stress: the backtest's equity is 0 from {ruin.date()}: nothing is left invested, and a P&L "
+                "as a fraction of no equity has no meaning"
             )
         w_now = self.weights.iloc[-1]
         per_asset: dict[str, float] = {}

@@ -487,7 +487,11 @@ def sweep(
         A ``distributed.Client`` (default: the current one).
     horizon_months, seed, antithetic, qmc
         As in :meth:`World.simulate`; every point uses the same seed (common random
-        numbers: points differ by their parameters, not by their draws).
+        numbers: points differ by their parameters, not by their draws), except in
+        probabilities: the paths are dealt to the scenarios in blocks, in proportion to
+        their probabilities, so a grid over probabilities changes the draws of every
+        scenario from the first one whose share changed. To compare probabilities on the
+        same draws, reweight one simulation (:meth:`Simulation.reweight`).
     series, month, quantiles, thresholds
         As in :meth:`World.simulate_summary`; without ``thresholds`` each point reports
         its own world's ``[thresholds]`` (a grid over ``"thresholds.<series>"`` varies them).
@@ -566,7 +570,8 @@ def sweep(
         except ConfigError as e:
             hint = ("; paths that must change together, as probabilities that sum to 1, "
                     "go in one key: a tuple of paths with tuples of values") if "sum to 1" in str(e) else ""
-            raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}, at the grid point {changes}{hint}") from None
+            path = "grid" if e.path == "overrides" else e.path  # a grid key that is no parameter path
+            raise invalid(path, f"{str(e).split(': ', 1)[-1]}, at the grid point {changes}{hint}") from None
         points.append(changes)
         _validate.late_onsets(point, hp)
     _validate.qmc_paths(q, n)

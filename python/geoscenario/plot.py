@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,8 +85,13 @@ def _percent() -> Any:
     return PercentFormatter(1.0)
 
 
-def _color(name: str) -> str:
-    return SCENARIO_COLORS.get(name) or _EXTRA_COLORS[sum(map(ord, name)) % len(_EXTRA_COLORS)]
+def _palette(names: Iterable[str]) -> dict[str, str]:
+    """A colour per name: ``SCENARIO_COLORS`` for the names it has, the others the
+    extra colours in their order (so that a world's scenarios, listed in its order,
+    keep their colours from one plot to the next and differ within one)."""
+    names = list(dict.fromkeys(names))
+    others = iter(_EXTRA_COLORS[i % len(_EXTRA_COLORS)] for i in range(len(names)))
+    return {name: SCENARIO_COLORS.get(name) or next(others) for name in names}
 
 
 def _groups(sim: Simulation, by_scenario: bool, total: bool = False) -> list[tuple[str, Any]]:
@@ -231,8 +236,9 @@ def fan_chart(sim: Simulation, series: str, *, by_scenario: bool = True,
     # (whatever the number of quantile levels)
     base = 0.12 if by_scenario else 0.18
     step = min(0.12, (0.6 - base) / max(n_bands - 1, 1))
+    colors = _palette([*sim.scenario_names, *table.columns.get_level_values(0)])
     for name in dict.fromkeys(table.columns.get_level_values(0)):
-        color, block = _color(name), table[name].to_numpy()
+        color, block = colors[name], table[name].to_numpy()
         p = sim.weights.sum() if name == "all" else sim.probabilities[name]
         label = f"{name} ({p:.0%})"
         for i in range(n_bands):
@@ -370,6 +376,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     total = float(sim.weights.sum())
     groups = _groups(sim, by_scenario, total=by_scenario and not conditional)
     single = len(groups) == 1
+    colors = _palette([*sim.scenario_names, *(name for name, _ in groups)])
     for name, mask in groups:
         x, w = _sample(sim, col, mask)
         h, _ = np.histogram(x, bins=edges, weights=w)
@@ -378,7 +385,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
         if level is not None:
             text += f"  P(>{level:g}) = {stats.prob_above(x, w, level):.1%}"
         ax.stairs(h / ((mass if conditional else total) * np.diff(edges)), edges, label=text,
-                  color=color if name == "all" and color else _color(name), fill=single,
+                  color=color if name == "all" and color else colors[name], fill=single,
                   alpha=0.45 if single else 1.0, linewidth=1.0 if single else 1.6)
     if level is not None:
         ax.axvline(level, color="black", linestyle="--", linewidth=1)
@@ -449,7 +456,7 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
               for pk in p)
     curve = [stats.prob_above(col, sim.reweight(q).weights, level) for q in scaled]
     ax = _axes(ax)
-    ax.plot(p, curve, marker="o", color=_color(scenario),
+    ax.plot(p, curve, marker="o", color=_palette(sim.scenario_names)[scenario],
             label=f"P({series} > {level:g})")
     p0, p_at = prior[scenario], stats.prob_above(col, sim.weights, level)
     ax.axvline(p0, color="grey", ls="--", lw=1, label=f"prior P({scenario}) = {p0:.0%}")
@@ -523,6 +530,7 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
     colors: dict[str, str] = {}
     for label, s in sims.items():
         groups = _groups(s, by_scenario, total=True)
+        palette = _palette([*s.scenario_names, *(name for name, _ in groups)])
         width = 0.8 / len(groups)
         for strat in strats:
             ret = _paths(s, strat)[:, -1] - 1.0
@@ -533,7 +541,7 @@ def nav_distribution(sim: Simulation | Mapping[str, Simulation], strategies: str
                               "mean": stats.weighted_mean(r, w), "fliers": [], "label": name})
                 pos.append(len(ticks) + (j - (len(groups) - 1) / 2) * width)
                 widths.append(0.75 * width)
-                colors.setdefault(name, _color(name))
+                colors.setdefault(name, palette[name])
             ticks.append(f"{strat}\n{label}" if label else strat)
     art = ax.bxp(boxes, positions=pos, widths=widths, patch_artist=True, showmeans=True,
                  showfliers=False, manage_ticks=False, medianprops={"color": "black"},
@@ -632,10 +640,11 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
     ax = _axes(ax, figsize=(min(12.0, max(5.0, 1.5 + 1.4 * len(table))), 4.0))
     names = [str(c) for c in table.columns]
     width, x = 0.8 / max(1, len(names)), np.arange(len(table))
+    colors = _palette(names)
     for j, name in enumerate(names):
         vals = table.iloc[:, j].to_numpy(dtype=float)
         bars = ax.bar(x + (j - (len(names) - 1) / 2) * width, vals, width,
-                      color=_color(name), label=name, alpha=0.85)
+                      color=colors[name], label=name, alpha=0.85)
         if annotate:
             text = [f"{v:.1%}" if percent else f"{v:.3g}" for v in vals]
             ax.bar_label(bars, labels=text, fontsize="x-small", padding=2)

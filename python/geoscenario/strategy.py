@@ -66,6 +66,7 @@ class Strategy:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise invalid("name", f"must be a non-empty string, got {self.name!r}")
+        _validate.unicode("name", self.name)
         _core.check_strategy_name(self.name)  # the config's rules, here rather than in with_strategies
         object.__setattr__(self, "weights", _validate.keyed(f"strategies.{self.name}.weights", self.weights))
         if not isinstance(self.weights, Mapping) or not self.weights:

@@ -73,6 +73,7 @@ def check_mixes(mixes: Any, strategies: Sequence[str]) -> dict[str, list[tuple[s
     for m, weights in mixes.items():
         if not isinstance(m, str) or not m or m in strategies:
             raise invalid("mixes", f"names must be strings other than the strategies' names, got {m!r}")
+        _validate.unicode("mixes", m)
         out[m] = mix_terms(f"mixes[{m!r}]", weights, strategies)
     return out
 
@@ -204,7 +205,8 @@ class SummaryResult:
         mean_return, std, one column per return quantile, var, cvar (losses as positive
         fractions of NAV), p_loss, tail_share (the scenario's share of the probability of
         the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
-        the columns of :meth:`Simulation.risk_table`.
+        the columns of :meth:`Simulation.risk_table`. An empty DataFrame (no rows, no
+        columns) when ``alpha`` is None or no strategy or mix is summarised.
     n_paths : int
         Paths summarised.
     month : str

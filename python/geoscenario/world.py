@@ -47,17 +47,18 @@ def _looks_like_a_path(text: str) -> bool:
     return "/" in text or os.sep in text or re.search(r"\.[A-Za-z][A-Za-z0-9]*$", text) is not None
 
 
-def _leaves(path: str, value: Any, out: dict[str, Any]) -> None:
+def _leaves(path: str, value: Any, out: dict[str, Any], within: tuple[int, ...] = ()) -> None:
     """The dotted paths and values of ``value`` at ``path``: a table (a non-empty mapping,
     or a Series) is merged key by key, so ``{"a.b": {"c": 1}}`` sets ``a.b.c`` and keeps the
-    rest of ``a.b``."""
+    rest of ``a.b``. A table below 32 levels, or within itself (``within``: the ids of the
+    tables around it), is left whole, for the core to refuse."""
     if isinstance(value, pd.Series):
         value = _validate.keyed(path, value)
-    if isinstance(value, Mapping) and value:
+    if isinstance(value, Mapping) and value and len(within) <= 32 and id(value) not in within:
         for k, v in value.items():
             if not isinstance(k, str) or not k:
                 raise invalid(path, f"table keys must be non-empty strings, got {k!r}")
-            _leaves(f"{path}.{k}", v, out)
+            _leaves(f"{path}.{k}", v, out, (*within, id(value)))
     elif path in out:
         raise invalid(path, "is given twice (as a path, inside a table or as a keyword)")
     else:
@@ -469,7 +470,8 @@ class World:
                 node = nxt
             if isinstance(value, Mapping) and isinstance(node.get(parts[-1]), dict):
                 continue  # an empty table merged into an existing one changes nothing
-            node[parts[-1]] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
+            # a copy, to 32 levels (deeper, the core refuses it: no deep recursion here)
+            node[parts[-1]] = _config_tree(dict(value) if isinstance(value, Mapping) else value, key)
         try:
             return World.from_dict(d)
         except ConfigError as e:
@@ -1137,7 +1139,7 @@ class World:
         quantiles, thresholds
             As in :meth:`Simulation.summary`.
         alpha
-            VaR/CVaR level of the strategies' risk table (``None``: no risk table): the
+            VaR/CVaR level of the strategies' risk table (``None``: none, ``risk`` empty): the
             rows, every column included (tail shares and mean maximum drawdowns too), have
             the bits of ``simulate(...).risk_table(alpha, month=month)`` for the strategies
             among ``series``.

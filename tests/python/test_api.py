@@ -1126,6 +1126,7 @@ def test_months_are_indices_labels_or_dates(sim):
     ("2026Q2", "is a quarter, not a month"),  # pandas: April
     ("2026-q2", "is a quarter, not a month"),
     ("2026-02-30", "is not a date: day is out of range for month"),  # February is simulated
+    (np.datetime64("2026", "Y"), "spans more than one month"),  # pandas: January, as world.start refuses
 ])
 def test_a_month_string_that_pandas_would_guess_is_refused(sim, value, says):
     for call in (lambda: sim.month_index(value), lambda: sim.summary("potash_spot", month=value),

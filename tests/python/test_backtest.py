@@ -434,6 +434,9 @@ def test_ruin_gives_full_loss_metrics_and_costs_that_eat_the_capital_are_an_erro
     assert m["vol"] == pytest.approx(live.std(ddof=1) * np.sqrt(252), rel=1e-12)
     assert m["var_95"] == pytest.approx(1.0) and m["cvar_95"] == pytest.approx(1.0)
     assert pd.isna(gs.backtest(px, {"a": 0.5}, rebalance="daily").metrics["ruin_date"])
+    # nothing is left to stress (its P&L would read 0 on every path: no risk)
+    with pytest.raises(gs.NumericalError, match="^stress: the backtest's equity is 0 from 2021-01-06"):
+        res.stress(gs.World.default(), {"a": "global_equity"}, n_paths=100)
     # a ruin at the second date leaves one return: no volatility, a VaR of the whole loss
     idx = pd.period_range("2020-01", periods=4, freq="M")  # periods: their first days
     m = bt_module.metrics(pd.Series([1.0, 0.0, 0.0, 0.0], index=idx), 12)

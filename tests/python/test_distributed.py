@@ -388,6 +388,11 @@ def test_sweep_names_the_grid_point_a_world_fails_at():
     with pytest.raises(gs.ConfigError, match="at the grid point .* one key: a tuple of paths") as err:
         gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster())
     assert err.value.path == "scenarios.*.probability"
+    # a key that is no parameter path is the grid's fault (once reported as with_params' "overrides")
+    for grid in ({5: [1, 2]}, {"": [1]}):
+        with pytest.raises(gs.ConfigError, match="^grid: parameter paths must be non-empty strings") as err:
+            gs.distributed.sweep(gs.World.default(), grid, 100, client=_NoCluster())
+        assert err.value.path == "grid"
 
 
 def test_no_client_is_a_config_error_saying_how_to_start_one():

@@ -736,6 +736,26 @@ def test_from_dict_values_python_cannot_express_in_toml():
     lst.append(lst)
     with pytest.raises(gs.ConfigError, match="nesting deeper"):
         gs.World.from_dict({"x": lst})
+    # the same through with_params (once a RecursionError), a self-referencing table too
+    world = gs.World.default()
+    deep_dict: dict[str, Any] = {}
+    deep_list: list[Any] = []
+    twice: dict[str, Any] = {}
+    twice["a"] = twice["b"] = twice
+    node, items = deep_dict, deep_list
+    for _ in range(2_000):
+        node["a"] = {}
+        node = node["a"]
+        items.append([])
+        items = items[0]
+    for override, where in (({"scenarios.bull.potash_spot": deep_dict}, "scenarios.bull.potash_spot.a.a"),
+                            ({"scenarios.bull.onset": deep_list}, "scenarios.bull.onset[0][0]"),
+                            ({"scenarios.bull": loop}, "scenarios.bull.world.world"),
+                            ({"scenarios.bull": twice}, "scenarios.bull.a.a"),  # once 2³³ leaves: a hang
+                            ({"scenarios.bull.onset": lst}, "scenarios.bull.onset[0][0]")):
+        with pytest.raises(gs.ConfigError, match="nesting deeper than 32 levels") as e:
+            world.with_params(override)
+        assert e.value.path.startswith(where)
     expect_error_at(lambda: gs.World.from_dict({1: 2}), "config")  # type: ignore[dict-item]
     expect_error_at(lambda: gs.World.from_dict([("world", {})]), "config")  # type: ignore[arg-type]
 

@@ -496,3 +496,42 @@ def test_fan_chart_counts_a_repeated_level_once(sim, plt):
     assert len(ax.lines) == 0 and len(ax.collections) == 1
     table = gsplot.fan_quantiles(sim, "potash_spot", [0.95, 0.05, 0.95], by_scenario=False)
     assert table.columns.tolist() == [("all", 0.05), ("all", 0.95)]
+
+
+# ---------------------------------------------------------------------------- colours
+HORMUZ = """
+[world]
+name = "hormuz"
+horizon_months = 6
+[factors.brent]
+kind = "log_ou"
+unit = "USD/bbl"
+initial = 80.0
+[scenarios.calm]
+probability = 0.5
+brent = { theta = 80.0, kappa = 1.0, sigma = 0.3 }
+[scenarios.harassment]
+probability = 0.3
+onset = [1, 3]
+brent = { theta = 95.0 }
+[scenarios.closure]
+probability = 0.2
+onset = [1, 3]
+brent = { theta = 140.0 }
+"""
+
+
+def test_scenarios_of_ones_own_world_get_distinct_colours_that_persist(plt):
+    """'calm' and 'harassment' once shared a colour (a hash of the name modulo 7)."""
+    sim = gs.World.from_toml(HORMUZ).simulate(600, seed=1, progress=False)
+    from matplotlib.colors import to_rgb
+
+    fan = {ln.get_label().split(" (")[0]: to_rgb(ln.get_color()) for ln in gsplot.fan_chart(sim, "brent").lines}
+    hist = {p.get_label().split(" (")[0]: to_rgb(p.get_edgecolor()) for p in gsplot.horizon_hist(sim, "brent").patches}
+    bars = gsplot.scenario_bars(sim.summary(series="brent"), "mean")
+    bar = {c.get_label(): to_rgb(c.patches[0].get_facecolor()) for c in bars.containers}
+    names = ["calm", "harassment", "closure"]
+    for colours in (fan, hist, bar):
+        assert len({colours[n] for n in names}) == 3, colours
+        assert [colours[n] for n in names] == [fan[n] for n in names]  # the same scenario, the same colour
+    assert bar["all"] != bar["calm"]

@@ -281,6 +281,42 @@ def test_a_world_does_not_depend_on_the_order_of_a_strategys_weights_or_its_thre
     assert np.array_equal(a.paths("mixed"), b.paths("mixed"))
 
 
+def test_what_adding_a_factor_or_asset_or_moving_a_scenario_changes(default_world):
+    """CONFIG.md §2: a diffusion factor added at the end changes every diffusion shock; a
+    completion factor or an asset added at the end changes nothing; scenarios moved keep
+    the first scenario's paths only."""
+    base = default_world.simulate(2_000, 12, seed=3, progress=False)
+
+    def run(edit):
+        d = default_world.to_dict()
+        edit(d)
+        return gs.World.from_dict(d).simulate(2_000, 12, seed=3, progress=False)
+
+    def same(a, b, name):
+        return np.array_equal(a.paths(name), b.paths(name))
+
+    def add_factor(spec, params):
+        def edit(d):
+            d["factors"]["extra"] = spec
+            d["scenarios"]["base"]["extra"] = params
+        return edit
+
+    gbm = run(add_factor({"kind": "gbm", "unit": "x", "initial": 1.0}, {"g": 0.0, "sigma": 0.2}))
+    assert not same(base, gbm, "potash_spot") and not same(base, gbm, "global_equity")
+    assert same(base, gbm, "roadmap_projects_done")  # no Gaussian shocks of its own
+    d = default_world.to_dict()
+    done = next(f for f, spec in d["factors"].items() if spec["kind"] == "completion")
+    completion = run(add_factor(d["factors"][done], d["scenarios"]["base"][done]))
+    asset = run(lambda d: d["assets"].update(extra={"betas": {"global_equity": 1.0}, "vol": 0.2}))
+    for name in base.units:
+        assert same(base, completion, name) and same(base, asset, name), name
+
+    moved = run(lambda d: d.update(scenarios={k: d["scenarios"][k] for k in ("base", "bear", "bull")}))
+    for k, name in enumerate(base.scenario_names):
+        mine, theirs = base.scenario == k, moved.scenario == moved.scenario_names.index(name)
+        assert np.array_equal(base.paths("potash_spot")[mine], moved.paths("potash_spot")[theirs]) == (k == 0), name
+
+
 def test_a_streamed_summary_has_the_same_bits_whatever_the_threads_and_chunks(default_world):
     runs = [default_world.simulate_summary(3_001, seed=9, threads=t, chunk_paths=c, progress=False,
                                            mixes={"m": {"direct_belarus": 0.5, "technology_transfer": 0.5}})

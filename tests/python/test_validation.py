@@ -1230,3 +1230,13 @@ def test_a_probability_of_minus_zero_is_zero(default_world, markov_world):
     assert math.copysign(1.0, r.probabilities["bear"]) == 1.0 and "-0%" not in r.report()
     m = markov_world.with_params({"transitions.bull.bear": -0.0, "transitions.bull.bull": 0.9})
     assert math.copysign(1.0, m.transitions.loc["bull", "bear"]) == 1.0
+
+
+def test_a_lone_surrogate_in_a_strategy_or_mix_name_is_refused_by_name(default_world):
+    """UTF-8 cannot encode it: once a bare UnicodeEncodeError from the core."""
+    with pytest.raises(gs.ConfigError, match=r"^name: is not valid Unicode text \(a lone surrogate at character 0\)"):
+        gs.Strategy("\ud800", {"global_equity": 1.0})
+    sim = default_world.simulate(200, seed=0, progress=False)
+    for mixes, at in (({"\ud800": {"direct_belarus": 1.0}}, 0), ({"m\ud800": {"direct_belarus": 1.0}}, 1)):
+        with pytest.raises(gs.ConfigError, match=rf"^mixes: is not valid Unicode text \(a lone surrogate at character {at}\)"):
+            sim.risk_table(strategies=[], mixes=mixes)
