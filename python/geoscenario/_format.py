@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html as _html
+from collections.abc import Sequence
+from typing import Any
+
 
 def percent(x: float) -> str:
     """A probability or level as a percentage, to four significant digits without
@@ -45,3 +49,27 @@ def wrap(head: str, items: list[str], sep: str, width: int) -> list[str]:
             line += (sep if i > 0 else "") + item
     lines.append(line)
     return lines
+
+
+def table_text(head: str, table: Any, tail: Sequence[str] = ()) -> str:
+    """A result's repr: ``head``, then the DataFrame ``table`` (six significant digits) and
+    the ``tail`` lines, indented by two spaces."""
+    body = table.to_string(float_format=lambda v: f"{v:.6g}")
+    return "\n".join([head, *("  " + ln for ln in body.splitlines()), *("  " + ln for ln in tail)])
+
+
+def table_html(head: str, tables: Sequence[tuple[str, Any]], tail: Sequence[str] = ()) -> str:
+    """The same in a notebook: ``head`` as code, each non-empty DataFrame of ``tables``
+    (after its title, if any) as pandas draws it, then the ``tail`` lines.
+
+    >>> import pandas as pd
+    >>> out = table_html("R(1 < 2)", [("rows", pd.DataFrame({"a": [1.5]}))], ["note: x"])
+    >>> out.startswith("<p><code>R(1 &lt; 2)</code></p><p>rows</p>"), "<table" in out, out.endswith("<p>note: x</p>")
+    (True, True, True)
+    """
+    parts = [f"<p><code>{_html.escape(head)}</code></p>"]
+    for title, df in tables:
+        if len(df):
+            parts.append((f"<p>{_html.escape(title)}</p>" if title else "") + (df._repr_html_() or df.to_html()))
+    parts += [f"<p>{_html.escape(line)}</p>" for line in tail]
+    return "".join(parts)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _bootstrap, _core, _progress, _validate
+from ._format import percent, table_html, table_text
 from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
@@ -523,8 +524,8 @@ class CalibrationResult:
         Parameters
         ----------
         n_boot
-            Number of simulated series (10 to 1,000,000). A jump refit takes about
-            0.04 s.
+            Number of simulated series (10 to 1,000,000). A diffusion refit takes about
+            3 ms, a jump refit 0.04–0.07 s (a progress bar shows after a second).
         seed
             Any integer in [0, 2**64): same seed, same intervals.
         level
@@ -691,24 +692,28 @@ class CalibrationResult:
             f"AIC {self.aic:.1f} vs {self.diffusion.aic:.1f})"
         )
 
-    def __repr__(self) -> str:
+    def _head_and_tail(self) -> tuple[str, list[str]]:
+        """The repr's first line, and its lines after the table."""
         span = f"{self.start.date()}..{self.end.date()}"
         if self.dt is not None:
-            head = f"{self.name} {span}, {self.n_obs} steps of {self.dt:.6g} y"
+            what = f"{self.name} {span}, {self.n_obs} steps of {self.dt:.6g} y"
         else:
-            head = f"{self.name} {span}, {self.n_obs} observations, {self.periods_per_year:g}/year"
-        lines = [f"CalibrationResult({self.method}; {head})"]
-        body = self.table.to_string(float_format=lambda v: f"{v:.6g}")
-        lines += ["  " + ln for ln in body.splitlines()]
+            what = f"{self.name} {span}, {self.n_obs} observations, {self.periods_per_year:g}/year"
+        tail = []
         if self.loglik is not None:
-            lines.append(
-                f"  log-likelihood {self.loglik:.3f}, AIC {self.aic:.1f}, BIC {self.bic:.1f}"
-            )
-        cmp_ = self.comparison()
-        if cmp_:
-            lines.append("  " + cmp_)
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+            tail.append(f"log-likelihood {self.loglik:.3f}, AIC {self.aic:.1f}, BIC {self.bic:.1f}")
+        if self.comparison():
+            tail.append(self.comparison())
+        return f"CalibrationResult({self.method}; {what})", tail + [f"note: {n}" for n in self.notes]
+
+    def __repr__(self) -> str:
+        head, tail = self._head_and_tail()
+        return table_text(head, self.table, tail)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the first line of the repr, the estimates as a table, the rest."""
+        head, tail = self._head_and_tail()
+        return table_html(head, [("", self.table)], tail)
 
 
 def _level(level: Any) -> float:
@@ -906,15 +911,21 @@ class BootstrapResult:
         """
         return self.table
 
-    def __repr__(self) -> str:
+    def _head_and_tail(self) -> tuple[str, list[str]]:
         head = (f"BootstrapResult({self.fit.name}, {self.fit.model}: {self.n_boot:,} replicates, "
-                f"{self.level:.0%} {self.interval} intervals, seed {self.seed})")
-        body = self.table.to_string(float_format=lambda v: f"{v:.6g}")
-        lines = [head] + ["  " + ln for ln in body.splitlines()]
-        if self.failures:
-            lines.append(f"  note: {self.n_failed:,} of {self.n_boot:,} simulated series could not be refitted "
-                         f"and are left out (first: {self.failures[0]})")
-        return "\n".join(lines)
+                f"{percent(self.level)} {self.interval} intervals, seed {self.seed})")
+        tail = [f"note: {self.n_failed:,} of {self.n_boot:,} simulated series could not be refitted and are "
+                f"left out (first: {self.failures[0]})"] if self.failures else []
+        return head, tail
+
+    def __repr__(self) -> str:
+        head, tail = self._head_and_tail()
+        return table_text(head, self.table, tail)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the first line of the repr, the intervals as a table, the note."""
+        head, tail = self._head_and_tail()
+        return table_html(head, [("", self.table)], tail)
 
 
 class CalibratedWorld:
@@ -997,11 +1008,16 @@ class CalibratedWorld:
 
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
+        return f"{self._head()}\n{body}"
+
+    def _head(self) -> str:
         # a diffusion fit sets the jumps to 0 whether or not they were: a row, not a change
         changed = int((self.changes["old"] != self.changes["new"]).sum())
-        return (
-            f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters set, {changed} changed)\n{body}"
-        )
+        return f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters set, {changed} changed)"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the first line of the repr, then the changes as a table."""
+        return table_html(self._head(), [("", self.changes)])
 
 
 # ============================================================================ log-OU

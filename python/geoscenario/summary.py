@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from ._format import count
+from ._format import count, table_html
 from .errors import NumericalError, invalid
 from .strategy import MAX_WEIGHT
 from .views import Allocation
@@ -341,13 +341,7 @@ class SummaryResult:
 
     def _repr_html_(self) -> str:
         """In a notebook: the repr, then the series table and the risk table."""
-        import html
-
-        parts = [f"<p><code>{html.escape(repr(self))}</code></p>"]
-        for title, df in (("series (table)", self.table), ("strategies (risk)", self.risk)):
-            if len(df):
-                parts.append(f"<p>{title}</p>{df._repr_html_() or df.to_html()}")
-        return "".join(parts)
+        return table_html(repr(self), [("series (table)", self.table), ("strategies (risk)", self.risk)])
 
 
 def simulate_summary(

@@ -1,4 +1,4 @@
-"""Every benchmark in ``benches/`` runs to the end at a small size.
+"""Every benchmark in ``benches/`` (and the coverage study beside them) runs to the end at a small size.
 
 The benchmarks are run by hand (their figures are quoted in the README), so a
 change of the API they call would otherwise go unnoticed until the next
@@ -28,13 +28,15 @@ RUNS = {
     "bench_risk.py": (["--paths", "2000", "--views", "3", "--view-paths", "2000", "--mixes", "3",
                        "--mix-paths", "2000"], "statistics bit-identical: True"),
     "bench_world.py": (["--paths", "2000", "--months", "3"], "ratio vs numpy:"),
+    "coverage_bootstrap.py": (["--series", "3", "--refits", "20"], "coverage of 95% intervals:"),
 }
 
 pytestmark = pytest.mark.skipif(not BENCHES.is_dir(), reason="benches/ is not next to the tests (an installed wheel)")
 
 
 def test_every_benchmark_has_a_small_run():
-    assert sorted(p.name for p in BENCHES.glob("bench_*.py")) == sorted(RUNS)
+    scripts = [*BENCHES.glob("bench_*.py"), *BENCHES.glob("coverage_*.py")]
+    assert sorted(p.name for p in scripts) == sorted(RUNS)
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))

@@ -4,6 +4,7 @@ moments, the intervals against their formulas, reproducibility, coverage, refusa
 
 from __future__ import annotations
 
+import html
 import math
 import pickle
 import warnings
@@ -267,3 +268,50 @@ def test_failed_refits_are_counted_and_too_many_raise(monkeypatch: pytest.Monkey
     with pytest.raises(gs.NumericalError, match=r"only 9 of 19 simulated series could be refitted \(first failure: refit 1"):
         calls.clear()
         fit.bootstrap(19, seed=0, progress=False)
+
+
+def test_every_fit_a_user_meets_bootstraps_with_its_own_options() -> None:
+    """The diffusion inside a jump fit, a fit World.calibrated kept, `fixed` given as a
+    Series, and an explicit dt on irregular dates (business days with holidays)."""
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jump_fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1",
+                                       fixed=pd.Series({"sigma_j": 0.13}))
+        cw = gs.World.default().calibrated(potash=potash["2010":])
+    inner = jump_fit.diffusion.bootstrap(20, seed=0, progress=False)
+    assert list(inner.draws.columns) == ["kappa", "theta", "sigma"]
+    pd.testing.assert_frame_equal(  # the diffusion's refits are those of a diffusion fit of the same data
+        inner.draws, gs.calibrate.log_ou(potash).bootstrap(20, seed=0, progress=False).draws, check_exact=True)
+    assert (jump_fit.bootstrap(12, seed=0, progress=False).draws["sigma_j"] == 0.13).all()
+    kept = cw.fits["potash"]
+    assert kept.bootstrap(12, seed=0, progress=False).draws.columns.equals(kept.params.index)
+
+    days = pd.bdate_range("2020-01-01", periods=400).delete([17, 80, 81, 250])  # holidays
+    x = _bootstrap.log_paths("log_ou", {"kappa": 3.0, "theta": 50.0, "sigma": 0.4}, math.log(55.0),
+                             len(days) - 1, 1 / 252, 3, 0, 1)[0]
+    fit = gs.calibrate.log_ou(pd.Series(np.exp(x), index=days), dt=1 / 252)
+    boot = fit.bootstrap(40, seed=0, progress=False)
+    assert fit.dt == 1 / 252 and np.isfinite(boot.draws.to_numpy()).all()
+    t = boot.table
+    assert ((t["boot_mean"] - t["estimate"]).abs() <= 3 * t["boot_std"]).all(), t
+
+
+def test_calibration_results_draw_as_tables_in_a_notebook() -> None:
+    """_repr_html_: the repr's first line (escaped), the table as pandas draws it, the notes."""
+    potash = gs.data.potash_monthly("2000-01", "2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+        cw = gs.World.default().calibrated(potash=potash["2010":])
+    boot = fit.diffusion.bootstrap(20, seed=0, level=0.975, progress=False)
+    assert repr(boot).startswith("BootstrapResult(potash_usd_t, log_ou: 20 replicates, 97.5% studentized")
+    for obj, table in ((fit, fit.table), (boot, boot.table), (cw, cw.changes)):
+        page = obj._repr_html_()
+        head = repr(obj).splitlines()[0]
+        assert page.startswith(f"<p><code>{html.escape(head)}</code></p>"), page[:200]
+        assert page.count("<table") == 1
+        for label in table.index:
+            assert f"<th>{html.escape(str(label))}</th>" in page
+    assert all(f"<p>{html.escape('note: ' + n)}</p>" in fit._repr_html_() for n in fit.notes)
+    assert f"<p>{html.escape(fit.comparison())}</p>" in fit._repr_html_()
