@@ -9,8 +9,12 @@ on the data's own time grid (MODEL.md §3):
 - logit-OU: the same for the odds X/(scale − X), mapped back to a level;
 - GBM: r = (g − σ²/2 − λk)Δ + N μ_J + sqrt(σ²Δ + N σ_J²) ε with k = e^{μ_J + σ_J²/2} − 1.
 
-Replicate i draws from its own NumPy ``PCG64`` stream keyed by (seed, i), ε first and
-then N, so a replicate's series depends on the seed and its number only.
+A beta fit has no model of its returns to simulate: its replicates are its rows
+resampled in circular blocks (Politis & Romano 1992), the asset and factor returns of a
+date kept together, so that a block keeps the serial dependence within it.
+
+Replicate i draws from its own NumPy ``PCG64`` stream keyed by (seed, i) (ε first and
+then N, or the blocks' starts), so a replicate depends on the seed and its number only.
 """
 
 from __future__ import annotations
@@ -19,14 +23,20 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 #: Replicates simulated together (their rows share each step's vector operations).
 CHUNK = 64
 
 
+def _rng(seed: int, i: int) -> np.random.Generator:
+    """Replicate ``i``'s generator."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, i])))
+
+
 def _draws(seed: int, i: int, n: int, jump_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Replicate ``i``'s n normals and n Poisson(``jump_rate``) counts (zeros without jumps)."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, i])))
+    rng = _rng(seed, i)
     eps = rng.standard_normal(n)
     counts = rng.poisson(jump_rate, n).astype(float) if jump_rate > 0 else np.zeros(n)
     return eps, counts
@@ -64,4 +74,22 @@ def log_paths(
     for t in range(n):
         np.multiply(out[:, t], b, out=out[:, t + 1])
         out[:, t + 1] += shocks[:, t]
+    return out
+
+
+def block_rows(data: tuple[pd.DataFrame, pd.DataFrame], block: int, seed: int, first: int,
+               count: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Replicates ``first`` to ``first + count − 1`` of a beta fit: its n rows of asset
+    and factor returns resampled as ⌈n/block⌉ circular blocks of ``block`` consecutive
+    dates from uniform starts, cut to n rows, on the data's own dates (which set only
+    the annualisation)."""
+    assets, factors = data
+    y, x = assets.to_numpy(), factors.to_numpy()
+    n = len(y)
+    out = []
+    for r in range(count):
+        starts = _rng(seed, first + r).integers(0, n, -(-n // block))
+        rows = ((starts[:, None] + np.arange(block)[None, :]) % n).ravel()[:n]
+        out.append((pd.DataFrame(y[rows], index=assets.index, columns=assets.columns),
+                    pd.DataFrame(x[rows], index=factors.index, columns=factors.columns)))
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +52,7 @@ PARAMS: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "mu_j", "sigma_j
 GBM_PARAMS: tuple[str, ...] = ("g", "sigma", "lambda", "mu_j", "sigma_j")
 MIN_OBS = 24  # the core's calibrate::MIN_OBS
 #: Parameters that are positive in every model (a bootstrap interval stops at 0).
-POSITIVE: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "sigma_j")
+POSITIVE: tuple[str, ...] = ("kappa", "theta", "sigma", "lambda", "sigma_j", "vol")
 #: Kinds of bootstrap interval (:meth:`CalibrationResult.bootstrap`).
 INTERVALS: tuple[str, ...] = ("studentized", "basic", "percentile")
 #: Level of the likelihood-ratio test (χ²₃) below which ``calibrate_world`` keeps a jump
@@ -353,8 +353,9 @@ class CalibrationResult:
         self.fit_stats = fit_stats
         self.notes = list(notes or [])
         self.extra = dict(extra or {})
-        # (fitter, levels, keyword arguments) that refit a series: what bootstrap() simulates
-        self._refit: tuple[str, pd.Series, dict[str, Any]] | None = None
+        # (fitter, data, keyword arguments) of a refit: the levels of a fit that bootstrap()
+        # simulates, the (asset, factor) returns of a beta fit whose rows it resamples
+        self._refit: tuple[str, Any, dict[str, Any]] | None = None
 
     @property
     def params(self) -> pd.Series:
@@ -505,10 +506,11 @@ class CalibrationResult:
         seed: int = 0,
         level: float = 0.95,
         interval: str = "studentized",
+        block: int | None = None,
         progress: bool | str = "auto",
     ) -> BootstrapResult:
-        """Parametric bootstrap: confidence intervals that do not lean on the
-        asymptotic normality of the estimates.
+        """Bootstrap confidence intervals, which do not lean on the asymptotic
+        normality of the estimates: parametric for a level fit, by blocks of rows for betas.
 
         Simulates ``n_boot`` series from the fitted model (its exact transition, on the
         data's dates, from the first observed level: see ``geoscenario._bootstrap``),
@@ -520,6 +522,12 @@ class CalibrationResult:
         bootstrap (the table in :class:`BootstrapResult`). With ``mean_reversion="ar1"``
         each refit redoes the first stage, whose error the jump fit's standard errors
         leave out.
+
+        A :func:`factor_betas` fit has no model of its returns to simulate: each
+        replicate resamples its dates in circular blocks of ``block`` consecutive dates
+        (Politis & Romano 1992), each date's asset and factor returns together, so that
+        the serial dependence within a block survives, and refits with the fit's
+        options (Newey–West lags, periods per year).
 
         Parameters
         ----------
@@ -537,6 +545,10 @@ class CalibrationResult:
             Studentized intervals need standard errors: replicates whose refit has NaN
             errors are left out of them, and a parameter whose fit has a NaN error gets
             the basic interval (``table["interval"]`` says which).
+        block
+            A beta fit's block length in dates; default n^{1/3} rounded (5 for 120
+            months). Longer blocks keep more of a strong persistence, at more noise.
+            Only for a beta fit.
         progress
             ``"auto"`` (a bar for runs longer than a second), ``True`` or ``False``.
 
@@ -549,7 +561,7 @@ class CalibrationResult:
         Raises
         ------
         ConfigError
-            A fit of betas (nothing to simulate), or a bad argument.
+            A bad argument (``block`` for a fit that is not of betas, say).
         NumericalError
             Fewer than 10 replicates could be refitted.
 
@@ -564,44 +576,43 @@ class CalibrationResult:
         True
         """
         spec = getattr(self, "_refit", None)
-        if spec is None and self.model == "factor_betas":
-            raise invalid("bootstrap", "simulates a fitted model: a log_ou, logit_ou or gbm fit, not factor_betas")
         if spec is None:
             raise invalid("bootstrap", "this fit was made by an older geoscenario (or restored from a pickle of one), "
-                                       "which did not keep what a refit needs: fit the series again")
+                                       "which did not keep what a refit needs: fit the data again")
         n_boot = _validate.integer("n_boot", n_boot, 10, 1_000_000)
         seed = _validate.integer("seed", seed, 0, 2**64 - 1)
         level = _level(level)
         if not isinstance(interval, str) or interval not in INTERVALS:
             raise invalid("interval", f"must be one of {', '.join(map(repr, INTERVALS))}, got {interval!r}")
         _progress.check(progress)
-        fitter, levels, kwargs = spec
-        params = {k: float(v) for k, v in self.params.items()}
-        x = levels.to_numpy(dtype=np.float64)
-        scale = kwargs.get("scale")
-        if scale is not None:  # a logit-OU fit simulates the odds X/(scale − X) by log-OU
-            params["theta"] = float(self.extra["odds_theta"])
-            x0 = math.log(x[0] / (scale - x[0]))
-        else:
-            x0 = math.log(x[0])
-        refit = {"log_ou": log_ou, "logit_ou": logit_ou, "gbm": gbm}[fitter]
-        names = list(self.params.index)
+        fitter, data, kwargs = spec
+        if fitter == "factor_betas":
+            n_rows = len(data[0])
+            block = (max(1, round(n_rows ** (1 / 3))) if block is None
+                     else _validate.integer("block", block, 1, n_rows))
+        elif block is not None:
+            raise invalid("block", "applies to a factor_betas fit, whose rows are resampled in blocks; this "
+                                   f"{self.model} fit is simulated from its estimates")
+        fitters: dict[str, Callable[..., CalibrationResult]] = {
+            "log_ou": log_ou, "logit_ou": logit_ou, "gbm": gbm, "factor_betas": factor_betas}
+        refit = fitters[fitter]
+        names = self.params.index
         est = np.full((n_boot, len(names)), np.nan)
         se = np.full((n_boot, len(names)), np.nan)
         failures: list[str] = []
-        n, dt = len(x) - 1, float(self.dt)  # type: ignore[arg-type]
         with _progress.guard(_progress.display(progress, "bootstrap", unit="fits")) as show:
             for first in range(0, n_boot, _bootstrap.CHUNK):
                 count = min(_bootstrap.CHUNK, n_boot - first)
-                paths = _bootstrap.log_paths("gbm" if fitter == "gbm" else "log_ou", params, x0, n, dt, seed,
-                                             first, count)
-                paths = scale / (1.0 + np.exp(-paths)) if scale is not None else np.exp(paths)
-                for r in range(count):
-                    series = pd.Series(paths[r], index=levels.index, name=levels.name)
+                chunk: list[tuple[Any, ...]]
+                if block is not None:  # (a beta fit)
+                    chunk = list(_bootstrap.block_rows(data, block, seed, first, count))
+                else:
+                    chunk = list(self._simulated(data, kwargs.get("scale"), seed, first, count))
+                for r, args in enumerate(chunk):
                     try:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            fit = refit(series, **kwargs)
+                            fit = refit(*args, **kwargs)
                     except (ConfigError, NumericalError) as e:
                         failures.append(str(e))
                         continue
@@ -612,7 +623,8 @@ class CalibrationResult:
         ok = ~np.isnan(est).any(axis=1)
         if ok.sum() < 10:
             raise NumericalError(
-                f"bootstrap: only {int(ok.sum())} of {n_boot:,} simulated series could be refitted "
+                f"bootstrap: only {int(ok.sum())} of {n_boot:,} {'resampled' if fitter == 'factor_betas' else 'simulated'}"
+                f" series could be refitted "
                 f"(first failure: {failures[0] if failures else 'non-finite estimates'})"
             )
         index = pd.Index(np.flatnonzero(ok), name="replicate")
@@ -626,6 +638,22 @@ class CalibrationResult:
             failures=failures,
             n_boot=n_boot,
         )
+
+    def _simulated(self, levels: pd.Series, scale: float | None, seed: int, first: int,
+                   count: int) -> list[tuple[pd.Series]]:
+        """Replicates ``first`` to ``first + count − 1`` of a level fit: series simulated
+        from its estimates (see ``geoscenario._bootstrap``), each as the refit's arguments."""
+        params = {k: float(v) for k, v in self.params.items()}
+        x = levels.to_numpy(dtype=np.float64)
+        if scale is not None:  # a logit-OU fit simulates the odds X/(scale − X) by log-OU
+            params["theta"] = float(self.extra["odds_theta"])
+            x0 = math.log(x[0] / (scale - x[0]))
+        else:
+            x0 = math.log(x[0])
+        paths = _bootstrap.log_paths("gbm" if self.model.startswith("gbm") else "log_ou", params, x0, len(x) - 1,
+                                     float(self.dt), seed, first, count)  # type: ignore[arg-type]
+        paths = scale / (1.0 + np.exp(-paths)) if scale is not None else np.exp(paths)
+        return [(pd.Series(row, index=levels.index, name=levels.name),) for row in paths]
 
     def to_pandas(self) -> pd.DataFrame:
         """The estimates table (a copy).
@@ -763,6 +791,12 @@ class BootstrapResult:
     σ's; the basic interval is the one for κ; θ stays hard to bound in so short a
     sample (κT = 6), its estimate being e^{a/(1 − b)} with b near 1. The percentile
     interval inherits κ's upward bias.
+    The betas' block bootstrap, over 200 simulated regressions of 120 monthly returns
+    y = 0.01 + 1.2 f + 0.5 u with f and u AR(1) (``--rho``), Newey–West fits, 200
+    refits each in blocks of 5: the beta's 95% studentized interval covered 91%, 94%
+    and 92% with ρ = 0.8, 0.5 and 0, against 86%, 93% and 91% for ±1.96 Newey–West
+    SE (basic 85%, 92%, 93%; percentile 86%, 93%, 90%).
+
     The refits that fail are left out (a simulated series without mean reversion, or
     one that reverts within a step), which shifts κ's interval: ``n_failed`` counts
     them, and ``failures`` says why.
@@ -878,7 +912,8 @@ class BootstrapResult:
                     lower[j], upper[j], kinds[j] = est[j] - t_hi * se[j], est[j] - t_lo * se[j], interval
         # bounds of the parameter space: positive rates and scales, a logit-OU θ below its scale
         # (both bounds: a strong bias can push a whole basic or studentized interval past one)
-        names = self.fit.params.index
+        index = self.fit.params.index
+        names = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
         positive = names.isin(POSITIVE)
         lower, upper = np.where(positive, np.maximum(lower, 0.0), lower), np.where(positive, np.maximum(upper, 0.0), upper)
         scale = self.fit._refit[2].get("scale") if self.fit._refit is not None else None
@@ -1815,7 +1850,7 @@ def factor_betas(
     method = "OLS betas" + (
         f", Newey–West errors with {nw_lags} lags" if nw_lags is not None else ""
     )
-    return CalibrationResult(
+    result = CalibrationResult(
         "factor_betas",
         table,
         name=", ".join(map(str, a.columns)),
@@ -1827,6 +1862,9 @@ def factor_betas(
         fit_stats=stats,
         extra={"nw_lags": nw_lags, "factors": [str(c) for c in f.columns]},
     )
+    result._refit = ("factor_betas", (a.copy(), f.copy()),
+                     {"newey_west": nw_lags is not None, "lags": nw_lags, "periods_per_year": ppy})
+    return result
 
 
 # ============================================================================ world

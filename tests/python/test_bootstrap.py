@@ -239,10 +239,13 @@ def test_beta_fits_and_bad_arguments_are_refused() -> None:
                 fit.bootstrap(10, progress=False).intervals(**kwargs)
         with pytest.raises(gs.ConfigError, match=f"^{path}: "):
             fit.bootstrap(**kwargs)
+    with pytest.raises(gs.ConfigError, match="^block: applies to a factor_betas fit"):
+        fit.bootstrap(block=5)
     returns = gs.data.equities_daily("2019-01-01", "2021-12-31").pct_change().dropna()
     betas = gs.calibrate.factor_betas(returns[["ntr_adj_close"]], returns[["spy_adj_close"]])
-    with pytest.raises(gs.ConfigError, match="^bootstrap: .*not factor_betas"):
-        betas.bootstrap()
+    for block in (0, len(returns) + 1, 2.0):
+        with pytest.raises(gs.ConfigError, match="^block: must be an integer"):
+            betas.bootstrap(block=block)
     del fit._refit  # as a fit pickled by an older version
     with pytest.raises(gs.ConfigError, match="^bootstrap: this fit was made by an older geoscenario"):
         fit.bootstrap()
@@ -315,3 +318,69 @@ def test_calibration_results_draw_as_tables_in_a_notebook() -> None:
             assert f"<th>{html.escape(str(label))}</th>" in page
     assert all(f"<p>{html.escape('note: ' + n)}</p>" in fit._repr_html_() for n in fit.notes)
     assert f"<p>{html.escape(fit.comparison())}</p>" in fit._repr_html_()
+
+
+# ---------------------------------------------------------------------------- betas
+def beta_data(n: int, rho: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly returns y = 0.01 + 1.2 f + 0.5 u, f and u AR(1) with coefficient rho."""
+    rng = np.random.default_rng(seed)
+
+    def ar1() -> np.ndarray:
+        e = rng.standard_normal(n + 100)
+        x = np.empty(n + 100)
+        x[0] = e[0]
+        for t in range(1, n + 100):
+            x[t] = rho * x[t - 1] + e[t]
+        return x[100:]
+
+    f = ar1()
+    idx = pd.date_range("2000-01-01", periods=n, freq="MS")
+    return pd.DataFrame({"y": 0.01 + 1.2 * f + 0.5 * ar1()}, index=idx), pd.DataFrame({"f": f}, index=idx)
+
+
+def test_beta_replicates_are_circular_blocks_of_whole_dates() -> None:
+    y, f = beta_data(23, 0.0, 1)
+    reps = _bootstrap.block_rows((y, f), 4, 9, 0, 50)
+    assert reps[0][0].index.equals(y.index) and reps[0][1].columns.equals(f.columns)
+    pos = {v: i for i, v in enumerate(y["y"])}
+    for yb, fb in reps:
+        rows = np.array([pos[v] for v in yb["y"]])
+        np.testing.assert_array_equal(fb["f"].to_numpy(), f["f"].to_numpy()[rows])  # a date's returns together
+        for start in range(0, 23, 4):  # each block: consecutive dates, wrapping round the end
+            block = rows[start:start + 4]
+            np.testing.assert_array_equal(block, (block[0] + np.arange(len(block))) % 23)
+    # every date is as likely to be drawn: 50 × 23 draws over 23 dates, counts within 4 SE of 50
+    counts = np.bincount(np.concatenate([[pos[v] for v in yb["y"]] for yb, _ in reps]), minlength=23)
+    assert (np.abs(counts - 50) <= N_SIGMA * math.sqrt(50 * 22 / 23) * math.sqrt(4)).all(), counts
+    again = _bootstrap.block_rows((y, f), 4, 9, 7, 3)
+    assert all(a[0].equals(b[0]) for a, b in zip(again, reps[7:10]))
+
+
+def test_beta_bootstrap_agrees_with_the_standard_errors_on_independent_data() -> None:
+    """Independent returns over 1,000 months: the refits' spread of the beta is its
+    standard error (4 SE of a standard deviation from 300 draws, plus 10%), and the
+    intervals hold the estimate."""
+    y, f = beta_data(1000, 0.0, 2)
+    fit = gs.calibrate.factor_betas(y, f, newey_west=True)
+    boot = fit.bootstrap(300, seed=0, progress=False)
+    row = boot.table.loc[("y", "f")]
+    assert abs(row["boot_std"] / row["std_err"] - 1) <= N_SIGMA / math.sqrt(2 * 299) + 0.1, row
+    assert row["lower"] < row["estimate"] < row["upper"] and row["interval"] == "studentized"
+    assert boot.table.loc[("y", "vol"), "interval"] == "basic"  # no Newey–West error for a vol
+    assert (boot.table.loc[("y", "vol"), ["lower", "upper"]] > 0).all()
+    assert boot.draws.columns.equals(fit.params.index)
+    small = fit.bootstrap(40, seed=0, progress=False)
+    assert small.draws.to_numpy().tobytes() == boot.draws.iloc[:40].to_numpy().tobytes()
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(fit)).bootstrap(40, seed=0, progress=False).table,
+                                  small.table, check_exact=True)
+
+
+def test_block_bootstrap_widens_the_interval_of_a_persistent_regression() -> None:
+    """Strongly persistent factor and residual (ρ = 0.9): longer blocks keep more of the
+    dependence, and the beta's refits spread more than with blocks of one date (the iid
+    bootstrap), which ignores it."""
+    y, f = beta_data(240, 0.9, 3)
+    fit = gs.calibrate.factor_betas(y, f, newey_west=True)
+    spread = {b: fit.bootstrap(300, seed=1, block=b, progress=False).table.at[("y", "f"), "boot_std"]
+              for b in (1, 12)}
+    assert spread[12] > 1.2 * spread[1], spread
