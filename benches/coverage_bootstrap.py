@@ -28,12 +28,14 @@ THETA, SIGMA, DT = 352.0, 0.3, 1.0 / 12.0
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--kappa", type=float, default=0.4)
-    p.add_argument("--months", type=int, default=180)
+    p.add_argument("--months", type=int, default=None, help="default 180, or 120 with --rho")
     p.add_argument("--series", type=int, default=200)
     p.add_argument("--refits", type=int, default=200)
     p.add_argument("--rho", type=float, default=None)
     args = p.parse_args()
     warnings.simplefilter("ignore")
+    if args.months is None:
+        args.months = 180 if args.rho is None else 120
     if args.rho is not None:
         return betas(args)
     truth = pd.Series({"kappa": args.kappa, "theta": THETA, "sigma": SIGMA})

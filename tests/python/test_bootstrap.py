@@ -243,7 +243,7 @@ def test_beta_fits_and_bad_arguments_are_refused() -> None:
         fit.bootstrap(block=5)
     returns = gs.data.equities_daily("2019-01-01", "2021-12-31").pct_change().dropna()
     betas = gs.calibrate.factor_betas(returns[["ntr_adj_close"]], returns[["spy_adj_close"]])
-    for block in (0, len(returns) + 1, 2.0):
+    for block in (0, len(returns) // 2 + 1, len(returns), 2.0):  # one block only rotates the dates
         with pytest.raises(gs.ConfigError, match="^block: must be an integer"):
             betas.bootstrap(block=block)
     del fit._refit  # as a fit pickled by an older version
@@ -349,9 +349,13 @@ def test_beta_replicates_are_circular_blocks_of_whole_dates() -> None:
         for start in range(0, 23, 4):  # each block: consecutive dates, wrapping round the end
             block = rows[start:start + 4]
             np.testing.assert_array_equal(block, (block[0] + np.arange(len(block))) % 23)
-    # every date is as likely to be drawn: 50 × 23 draws over 23 dates, counts within 4 SE of 50
-    counts = np.bincount(np.concatenate([[pos[v] for v in yb["y"]] for yb, _ in reps]), minlength=23)
-    assert (np.abs(counts - 50) <= N_SIGMA * math.sqrt(50 * 22 / 23) * math.sqrt(4)).all(), counts
+    # circular: blocks wrap from the last date to the first, so the first and last dates are
+    # drawn as often as the middle ones (a block of 4 covers a date with probability 4/23;
+    # 6 blocks a replicate, 2,000 replicates: each count 2,000 ± 4 SE)
+    rows = np.stack([[pos[v] for v in yb["y"]] for yb, _ in _bootstrap.block_rows((y, f), 4, 9, 0, 2_000)])
+    assert ((rows[:, :-1] == 22) & (rows[:, 1:] == 0)).any()
+    counts = np.bincount(rows.ravel(), minlength=23)
+    assert (np.abs(counts - 2_000) <= N_SIGMA * math.sqrt(2_000 * 6 * 4 / 23 * 19 / 23)).all(), counts
     again = _bootstrap.block_rows((y, f), 4, 9, 7, 3)
     assert all(a[0].equals(b[0]) for a, b in zip(again, reps[7:10]))
 
@@ -373,6 +377,14 @@ def test_beta_bootstrap_agrees_with_the_standard_errors_on_independent_data() ->
     assert small.draws.to_numpy().tobytes() == boot.draws.iloc[:40].to_numpy().tobytes()
     pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(fit)).bootstrap(40, seed=0, progress=False).table,
                                   small.table, check_exact=True)
+
+
+def test_a_factor_named_like_a_parameter_keeps_its_negative_beta() -> None:
+    """Only a beta fit's vol is positive: a factor called "sigma" is a beta like any other."""
+    y, f = beta_data(120, 0.0, 4)
+    fit = gs.calibrate.factor_betas(-y, f.rename(columns={"f": "sigma"}), newey_west=True)
+    row = fit.bootstrap(100, seed=0, progress=False).table.loc[("y", "sigma")]
+    assert row["estimate"] < 0 and row["lower"] < row["estimate"] < row["upper"] < 0, row
 
 
 def test_block_bootstrap_widens_the_interval_of_a_persistent_regression() -> None:
