@@ -73,3 +73,23 @@ def table_html(head: str, tables: Sequence[tuple[str, Any]], tail: Sequence[str]
             parts.append((f"<p>{_html.escape(title)}</p>" if title else "") + (df._repr_html_() or df.to_html()))
     parts += [f"<p>{_html.escape(line)}</p>" for line in tail]
     return "".join(parts)
+
+
+class TableRepr:
+    """``__repr__`` and ``_repr_html_`` of a result whose ``table`` is a DataFrame and whose
+    ``_head_and_tail()`` gives the first line and the lines after the table."""
+
+    __slots__ = ()
+    table: Any
+
+    def _head_and_tail(self) -> tuple[str, list[str]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        head, tail = self._head_and_tail()
+        return table_text(head, self.table, tail)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the first line of the repr, the table as pandas draws it, the rest."""
+        head, tail = self._head_and_tail()
+        return table_html(head, [("", self.table)], tail)

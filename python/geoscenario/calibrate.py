@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _bootstrap, _core, _progress, _validate
-from ._format import percent, table_html, table_text
+from ._format import TableRepr, percent, table_html
 from .errors import ConfigError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ def _nested(fit: CalibrationResult) -> bool:
 
 
 # ============================================================================ results
-class CalibrationResult:
+class CalibrationResult(TableRepr):
     """Estimates, standard errors and fit statistics of one calibration.
 
     Attributes
@@ -738,15 +738,6 @@ class CalibrationResult:
             tail.append(self.comparison())
         return f"CalibrationResult({self.method}; {what})", tail + [f"note: {n}" for n in self.notes]
 
-    def __repr__(self) -> str:
-        head, tail = self._head_and_tail()
-        return table_text(head, self.table, tail)
-
-    def _repr_html_(self) -> str:
-        """In a notebook: the first line of the repr, the estimates as a table, the rest."""
-        head, tail = self._head_and_tail()
-        return table_html(head, [("", self.table)], tail)
-
 
 def _level(level: Any) -> float:
     """A confidence level: a real number in (0, 1)."""
@@ -755,7 +746,7 @@ def _level(level: Any) -> float:
     return _validate.to_float(level)
 
 
-class BootstrapResult:
+class BootstrapResult(TableRepr):
     """A bootstrap of a calibration (:meth:`CalibrationResult.bootstrap`): parametric
     for a level fit, by blocks of dates for betas.
 
@@ -959,15 +950,6 @@ class BootstrapResult:
         tail = [f"note: {self.n_failed:,} of {self.n_boot:,} {made} series could not be refitted and are "
                 f"left out (first: {self.failures[0]})"] if self.failures else []
         return head, tail
-
-    def __repr__(self) -> str:
-        head, tail = self._head_and_tail()
-        return table_text(head, self.table, tail)
-
-    def _repr_html_(self) -> str:
-        """In a notebook: the first line of the repr, the intervals as a table, the note."""
-        head, tail = self._head_and_tail()
-        return table_html(head, [("", self.table)], tail)
 
 
 class CalibratedWorld:
