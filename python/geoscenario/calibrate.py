@@ -532,7 +532,7 @@ class CalibrationResult(TableRepr):
         Parameters
         ----------
         n_boot
-            Number of simulated series (10 to 1,000,000). A diffusion refit takes about
+            Number of replicates, simulated or resampled series (10 to 1,000,000). A diffusion refit takes about
             3 ms, a jump refit 0.04–0.07 s (a progress bar shows after a second).
         seed
             Any integer in [0, 2**64): same seed, same intervals.
@@ -607,11 +607,9 @@ class CalibrationResult(TableRepr):
         with _progress.guard(_progress.display(progress, "bootstrap", unit="fits")) as show:
             for first in range(0, n_boot, _bootstrap.CHUNK):
                 count = min(_bootstrap.CHUNK, n_boot - first)
-                chunk: list[tuple[Any, ...]]
-                if block is not None:  # (a beta fit)
-                    chunk = list(_bootstrap.block_rows(data, block, seed, first, count))
-                else:
-                    chunk = list(self._simulated(data, kwargs.get("scale"), seed, first, count))
+                chunk: list[tuple[Any, ...]] = (
+                    _bootstrap.block_rows(data, block, seed, first, count) if block is not None  # betas
+                    else self._simulated(data, kwargs.get("scale"), seed, first, count))
                 for r, args in enumerate(chunk):
                     try:
                         with warnings.catch_warnings():
@@ -626,9 +624,9 @@ class CalibrationResult(TableRepr):
                     show(first + count, n_boot)
         ok = ~np.isnan(est).any(axis=1)
         if ok.sum() < 10:
+            made = "resampled" if block is not None else "simulated"
             raise NumericalError(
-                f"bootstrap: only {int(ok.sum())} of {n_boot:,} {'resampled' if fitter == 'factor_betas' else 'simulated'}"
-                f" series could be refitted "
+                f"bootstrap: only {int(ok.sum())} of {n_boot:,} {made} series could be refitted "
                 f"(first failure: {failures[0] if failures else 'non-finite estimates'})"
             )
         index = pd.Index(np.flatnonzero(ok), name="replicate")
