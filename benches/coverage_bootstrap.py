@@ -5,6 +5,10 @@ fit, and prints how often each kind of 95% interval (and ±1.96 SE) covers the t
 Run with ``python benches/coverage_bootstrap.py [--kappa 0.4] [--months 180]
 [--series 200] [--refits 200]`` (about 2 minutes on 2 cores).
 
+With ``--jumps``, the same with Merton jumps (λ = 3 a year, μ_J = −0.05, σ_J = 0.15,
+σ = 0.2) fitted by ``log_ou(..., jumps=True)``; ``--start``/``--stop`` run a share of
+the series (the same series whatever the share), to spread a slow study over processes.
+
 With ``--rho R``, the same for the Newey–West betas of ``factor_betas`` and their
 block bootstrap instead: monthly returns y = 0.01 + 1.2 f + u with a factor f and a
 residual u both AR(1) with coefficient R (unit innovations, u's scaled by 0.5).
@@ -32,6 +36,9 @@ def main() -> None:
     p.add_argument("--series", type=int, default=200)
     p.add_argument("--refits", type=int, default=200)
     p.add_argument("--rho", type=float, default=None)
+    p.add_argument("--jumps", action="store_true")
+    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--stop", type=int, default=None)
     args = p.parse_args()
     warnings.simplefilter("ignore")
     if args.months is None:
@@ -39,17 +46,22 @@ def main() -> None:
     if args.rho is not None:
         return betas(args)
     truth = pd.Series({"kappa": args.kappa, "theta": THETA, "sigma": SIGMA})
+    if args.jumps:
+        truth = pd.Series({"kappa": args.kappa, "theta": THETA, "sigma": 0.2, "lambda": 3.0, "mu_j": -0.05,
+                           "sigma_j": 0.15})
     idx = pd.date_range("2000-01-01", periods=args.months + 1, freq="MS")
     rng = np.random.default_rng(12345)
     hits = {k: pd.Series(0.0, index=truth.index) for k in ("studentized", "basic", "percentile", "±1.96 SE")}
     done = failed = 0
     t0 = time.perf_counter()
-    for r in range(args.series):
+    for r in range(args.series if args.stop is None else args.stop):
         # a stationary start, then the exact transition (replicate streams far from the bootstrap's)
         x0 = np.log(THETA) + SIGMA / np.sqrt(2 * args.kappa) * rng.standard_normal()
+        if r < args.start:
+            continue
         x = _bootstrap.log_paths("log_ou", truth.to_dict(), x0, args.months, DT, 10**9 + r, 0, 1)[0]
         try:
-            fit = gs.calibrate.log_ou(pd.Series(np.exp(x), index=idx))
+            fit = gs.calibrate.log_ou(pd.Series(np.exp(x), index=idx), jumps=args.jumps)
         except gs.NumericalError:
             continue
         boot = fit.bootstrap(args.refits, seed=r, progress=False)
@@ -59,10 +71,12 @@ def main() -> None:
         for kind in ("studentized", "basic", "percentile"):
             table = boot.intervals(kind)
             hits[kind] += ((table["lower"] <= truth) & (truth <= table["upper"])).astype(float)
-    print(f"κ = {args.kappa}, {args.months} months, {done} series fitted, {args.refits} refits each "
+    print(f"κ = {args.kappa}{' with jumps' if args.jumps else ''}, {args.months} months, {done} series fitted "
+          f"(from series {args.start}), {args.refits} refits each "
           f"({failed} refits failed), {time.perf_counter() - t0:.0f} s")
     print("coverage of 95% intervals:")
     print(pd.DataFrame({k: v / done for k, v in hits.items()}).T.round(3).to_string())
+    print("hits:", {k: v.astype(int).to_dict() for k, v in hits.items()})
 
 
 def ar1(rng: np.random.Generator, rho: float, n: int) -> np.ndarray:

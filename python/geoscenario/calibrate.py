@@ -785,6 +785,13 @@ class BootstrapResult(TableRepr):
     σ's; the basic interval is the one for κ; θ stays hard to bound in so short a
     sample (κT = 6), its estimate being e^{a/(1 − b)} with b near 1. The percentile
     interval inherits κ's upward bias.
+    With jumps, well identified (κ = 1 over 25 years, σ = 0.2, λ = 3 a year, μ_J = −0.05,
+    σ_J = 0.15; ``--jumps --kappa 1 --months 300``, 100 series, 100 refits each, Monte
+    Carlo error ±2 to ±3 points), the bootstrap gains nothing: κ, θ, σ, λ, μ_J, σ_J
+    covered 96%, 90%, 97%, 97%, 89%, 96% studentized, against 95%, 96%, 95%, 95%, 90%,
+    92% for ±1.96 SE. Its use there is a short or sticky series, and a
+    ``mean_reversion="ar1"`` fit, whose errors leave out the first stage.
+
     The betas' block bootstrap, over 200 simulated regressions of 120 monthly returns
     y = 0.01 + 1.2 f + 0.5 u with f and u AR(1) (``--rho``), Newey–West fits, 200
     refits each in blocks of 5 (``--rho R --months 120``): the beta's 95% studentized interval covered 91%, 94%

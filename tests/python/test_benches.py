@@ -39,9 +39,17 @@ def test_every_benchmark_has_a_small_run():
     assert sorted(p.name for p in scripts) == sorted(RUNS)
 
 
-@pytest.mark.parametrize("name", sorted(RUNS))
-def test_benchmark_runs_at_a_small_size(name):
-    args, expected = RUNS[name]
+# the coverage study's other modes, also run small
+MODES = [
+    ("coverage_bootstrap.py", ["--jumps", "--kappa", "1", "--months", "120", "--series", "2", "--refits", "10"],
+     "κ = 1.0 with jumps"),
+    ("coverage_bootstrap.py", ["--rho", "0.5", "--series", "3", "--refits", "20"], "coverage of 95% intervals of the beta"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), [(n, *RUNS[n]) for n in sorted(RUNS)] + MODES,
+                         ids=[*sorted(RUNS), *(f"{n} {a[0]}" for n, a, _ in MODES)])
+def test_benchmark_runs_at_a_small_size(name, args, expected):
     # one thread each for BLAS, so that the small runs do not oversubscribe the machine
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     run = subprocess.run([sys.executable, str(BENCHES / name), *args], capture_output=True, text=True,
