@@ -604,7 +604,10 @@ class CalibrationResult(TableRepr):
         est = np.full((n_boot, len(names)), np.nan)
         se = np.full((n_boot, len(names)), np.nan)
         failures: list[str] = []
-        with _progress.guard(_progress.display(progress, "bootstrap", unit="fits")) as show:
+        # (the refits' notes are the replicates', not the user's data's: no warnings)
+        with _progress.guard(_progress.display(progress, "bootstrap", unit="fits")) as show, \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             for first in range(0, n_boot, _bootstrap.CHUNK):
                 count = min(_bootstrap.CHUNK, n_boot - first)
                 chunk: list[tuple[Any, ...]] = (
@@ -612,9 +615,7 @@ class CalibrationResult(TableRepr):
                     else self._simulated(data, kwargs.get("scale"), seed, first, count))
                 for r, args in enumerate(chunk):
                     try:
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            fit = refit(*args, **kwargs)
+                        fit = refit(*args, **kwargs)
                     except (ConfigError, NumericalError) as e:
                         failures.append(str(e))
                         continue

@@ -270,11 +270,7 @@ class World:
                 # one line with neither a key nor a table: meant as a path
                 raise invalid("source", f"is neither a TOML file nor TOML text: {_shown(Path(source))} "
                                         f"{_not_a_file(Path(source))}")
-            try:  # (text read from a file was decoded from UTF-8: it has none)
-                source.encode("utf-8")
-            except UnicodeEncodeError as e:
-                raise invalid("source", f"is not valid Unicode text (a lone surrogate at character {e.start})") from None
-            text = source
+            text = _validate.unicode("source", source)  # (text read from a file was decoded from UTF-8: it has none)
         else:
             raise invalid("source", f"must be a path or TOML text, got {type(source).__name__}")
         try:
