@@ -60,17 +60,21 @@ def table_text(head: str, table: Any, tail: Sequence[str] = ()) -> str:
 
 def table_html(head: str, tables: Sequence[tuple[str, Any]], tail: Sequence[str] = ()) -> str:
     """The same in a notebook: ``head`` as code, each non-empty DataFrame of ``tables``
-    (after its title, if any) as pandas draws it, then the ``tail`` lines.
+    (after its title, if any) as pandas draws it (six significant digits), then the
+    ``tail`` lines.
 
     >>> import pandas as pd
     >>> out = table_html("R(1 < 2)", [("rows", pd.DataFrame({"a": [1.5]}))], ["note: x"])
     >>> out.startswith("<p><code>R(1 &lt; 2)</code></p><p>rows</p>"), "<table" in out, out.endswith("<p>note: x</p>")
     (True, True, True)
     """
+    import pandas as pd
+
     parts = [f"<p><code>{_html.escape(head)}</code></p>"]
-    for title, df in tables:
-        if len(df):
-            parts.append((f"<p>{_html.escape(title)}</p>" if title else "") + (df._repr_html_() or df.to_html()))
+    with pd.option_context("display.float_format", lambda v: f"{v:.6g}"):
+        for title, df in tables:
+            if len(df):
+                parts.append((f"<p>{_html.escape(title)}</p>" if title else "") + (df._repr_html_() or df.to_html()))
     parts += [f"<p>{_html.escape(line)}</p>" for line in tail]
     return "".join(parts)
 

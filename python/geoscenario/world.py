@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from ._format import count, percent
+from ._format import count, percent, table_html
 from .errors import ConfigError, invalid, warn
 from .strategy import Strategy
 from .summary import QUANTILES, SummaryResult, ruin_probability
@@ -1009,6 +1009,27 @@ class World:
             f"{len(self._core.derived)} derived series, {count(len(self._core.strategies), 'strategy', 'strategies')}; "
             f"scenarios {scen})"
         )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the repr line, the series (kind, unit, initial level), the
+        parameters in force by scenario (as :meth:`parameters` gives them) and the
+        strategies."""
+        d = self.to_dict()
+        spec = {**d["factors"], **d.get("derived", {})}
+        series = pd.DataFrame(
+            {"kind": [spec[n]["kind"] for n in spec],
+             "unit": [self.units[n] for n in spec],
+             "initial": [spec[n].get("initial", np.nan) for n in spec]},
+            index=pd.Index(list(spec), name="series"))
+        p = self.parameters()["value"]
+        by_scenario = p.unstack("scenario").reindex(
+            index=p.droplevel("scenario").index.unique(), columns=list(self.probabilities))
+        strategies = pd.DataFrame({"strategy": [repr(s) for s in self.strategies.values()]},
+                                  index=pd.Index(list(self.strategies), name="name"))
+        start = pd.Timestamp(self.start).strftime("%Y-%m")
+        return table_html(repr(self), [("series", series), ("parameters by scenario", by_scenario),
+                                       ("strategies", strategies)],
+                          [f"starts {start}, horizon {count(self.horizon_months, 'month')}"])
 
     # ------------------------------------------------------------------ simulation
     def simulate(

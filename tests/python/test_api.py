@@ -4,6 +4,7 @@ pandas views, reprs and the command line."""
 from __future__ import annotations
 
 import copy
+import html
 import os
 import pickle
 import re
@@ -719,6 +720,24 @@ def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
     df.loc[("potash_spot", "all"), "mean"] = -1.0
     df.attrs["units"]["potash_spot"] = "?"
     assert alone.table.loc[("potash_spot", "all"), "mean"] == mean and alone.table.attrs["units"]["potash_spot"] == "USD/t"
+
+
+def test_a_world_shows_its_series_parameters_and_strategies_in_a_notebook(default_world):
+    page = default_world._repr_html_()
+    assert page.startswith(f"<p><code>{html.escape(repr(default_world))}</code></p><p>series</p>")
+    assert page.count("<table") == 3 and page.endswith("<p>starts 2025-06, horizon 24 months</p>")
+    # the parameter table is parameters() by scenario, rows and columns in config order
+    section = page.split("<p>parameters by scenario</p>")[1].split("<p>strategies</p>")[0]
+    cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", section)
+    assert cells[2:5] == default_world.scenario_names == ["base", "bull", "bear"]
+    p = default_world.parameters()["value"]
+    row = cells.index("potash_spot")  # first row: its factor, its first parameter, one value per scenario
+    assert cells[row + 1:row + 5] == ["theta", *(f"{p.loc[(s, 'potash_spot', 'theta')]:g}" for s in cells[2:5])]
+    # a world with one factor, no derived series and no strategies draws one parameter table
+    tiny = gs.World.from_toml('[factors.x]\nkind = "gbm"\ninitial = 5.0\n'
+                              '[scenarios.base]\nprobability = 1.0\nx = { g = 0.1, sigma = 0.2 }\n')
+    page = tiny._repr_html_()
+    assert page.count("<table") == 2 and "<p>strategies</p>" not in page and ">5</td>" in page
 
 
 def test_reprs(sim, default_world):

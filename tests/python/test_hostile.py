@@ -69,8 +69,9 @@ contract on itself               ConfigError ``factors.c.underlying``: must be a
                                  or gbm factor
 256 factors                      accepted; simulates to finite (n, h + 1) arrays
 257 factors                      ConfigError ``factors``: at most 256 factors
-binary garbage, latin-1 file     file: UnicodeDecodeError (BUG, should be ConfigError ``source``);
-                                 as text: ConfigError ``config``: not valid TOML
+binary garbage, latin-1 file     file: ConfigError ``source``: the file is not UTF-8 text; as
+                                 text: garbage ConfigError ``config`` (not valid TOML), latin-1
+                                 decoded accepted
 10 MB of comments                accepted
 10 MB of unknown keys            ConfigError ``world.k0000000``: unknown key
 10 MB description                ConfigError ``world.description``: must be at most 4096 bytes
@@ -81,8 +82,7 @@ NaN/±inf at every number         ConfigError naming that entry (TOML text and d
 wrong type at every entry        ConfigError naming that entry
 table replaced by a value        ConfigError naming the table: must be a table
 entry deleted                    accepted (optional) or ConfigError naming it: is required
-empty key "" at the root         ConfigError with an empty path: ``: unknown key`` (BUG, names
-                                 nothing)
+empty key "" at the root         ConfigError ``""``: unknown key (expected one of: ...)
 dict: 2**70, object(), bytes     ConfigError naming the entry: integer does not fit in 64 bits /
                                  unsupported value of type object
 dict: self-referencing           ConfigError ``world.world....``: nesting deeper than 32 levels
@@ -92,8 +92,7 @@ simulate(MAX_PATHS)              ResourceError: 1,099,511,627,776 paths × 25 mo
 simulate(MAX_PATHS + 1)          ConfigError ``n_paths``: must be an integer in [1, 1099511627776],
                                  got 1099511627777
 SIGINT in simulate/summary       KeyboardInterrupt traceback within 0.1-0.3 s
-SIGINT in efficient_frontier     runs to completion, about 30 s (BUG: optimisation is not
-                                 interruptible)
+SIGINT in efficient_frontier     KeyboardInterrupt within about 0.1 s (test_interrupt.py)
 ===============================  ==================================================================
 """
 
