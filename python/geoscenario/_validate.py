@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import math
 import numbers
 import re
@@ -48,6 +49,18 @@ def levels(name: str, q: Any) -> np.ndarray:
     if not ((out >= 0) & (out <= 1)).all():  # NaN fails both
         raise invalid(name, f"must be levels in [0, 1], got {q!r}")
     return out
+
+
+def got(value: Any) -> str:
+    """``got <repr>`` for a refused value, with the way out where the repr hides it: a
+    ``Decimal`` prints as a number (``Decimal('0.5')``) but is no real number here.
+
+    >>> import decimal
+    >>> got("x"), got(decimal.Decimal("0.5"))
+    ("got 'x'", "got Decimal('0.5'), a Decimal: pass float(value)")
+    """
+    hint = ", a Decimal: pass float(value)" if isinstance(value, decimal.Decimal) else ""
+    return f"got {value!r}{hint}"
 
 
 def is_finite_real(value: Any) -> bool:
@@ -211,7 +224,7 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
     for k in names:
         p = value[k]
         if not is_real(p):
-            raise invalid(f"{name}.{k}", f"must be a number, got {p!r}")
+            raise invalid(f"{name}.{k}", f"must be a number, {got(p)}")
         p = to_float(p)
         if not 0.0 <= p <= 1.0:  # also rejects NaN
             raise invalid(f"{name}.{k}", f"must be a probability in [0, 1], got {value[k]!r}")

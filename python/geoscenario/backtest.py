@@ -62,9 +62,10 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
         in the index: calendar days), 12 for monthly.
     capital
         The capital invested at the first date, before that date's costs:
-        ``total_return`` and ``cagr`` are measured from it. Default: the first
-        equity value. :func:`backtest` passes 1, so its ``total_return`` is net of
-        every trade's costs, the first one's included.
+        ``total_return`` and ``cagr`` are measured from it, and it is the first
+        high-water mark of ``max_drawdown``. Default: the first equity value.
+        :func:`backtest` passes 1, so its ``total_return`` is net of every trade's
+        costs, the first one's included.
 
     Returns
     -------
@@ -96,7 +97,7 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     equity = _period_starts(equity)
     _datetime_index(equity, "equity")  # the dates give the years of the CAGR
     if not _validate.is_real(periods_per_year):
-        raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
+        raise invalid("periods_per_year", f"must be a positive number, {_validate.got(periods_per_year)}")
     p = _validate.to_float(periods_per_year)
     if not (np.isfinite(p) and p > 0):
         raise invalid("periods_per_year", f"must be a positive number, got {periods_per_year!r}")
@@ -114,8 +115,11 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     elif _validate.is_finite_real(capital) and _validate.to_float(capital) > 0:
         c0 = _validate.to_float(capital)
     else:
-        raise invalid("capital", f"must be a positive finite number, got {capital!r}")
+        raise invalid("capital", f"must be a positive finite number, {_validate.got(capital)}")
     dates = equity.index
+    # "no date" typed as a date, so that a table of several runs' metrics infers a datetime
+    # column even when no run has that date (pd.NaT alone is no more a date than a duration)
+    no_date = np.datetime64("NaT", pd.DatetimeIndex(dates).unit)
     # a ruin (equity 0) ends the returns: the dead periods after it are no 0% returns
     dead = np.flatnonzero(e == 0.0)
     ruin = int(dead[0]) if dead.size else len(e)
@@ -126,8 +130,11 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     with np.errstate(over="ignore"):
         r = live[1:] / live[:-1] - 1.0
         growth = e[-1] / c0
-    if not (np.isfinite(r).all() and np.isfinite(growth)):
+    if not np.isfinite(r).all():
         raise invalid("equity", "grows beyond the double range between two dates: rescale it")
+    if not np.isfinite(growth):
+        raise invalid("capital", f"is {c0!r}: the growth to the last equity value {e[-1]!r} exceeds the double "
+                      "range")
     years = (dates[-1] - dates[0]).total_seconds() / 86_400.0 / 365.25
     if years > 0 and growth > 0:
         log_cagr = math.log(growth) / years
@@ -142,20 +149,23 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     if n > 1 and math.isinf(sd):
         big = float(np.abs(r).max())
         sd = big * float((r / big).std(ddof=1))
-    peak_run = np.maximum.accumulate(e)
-    dd = np.where(peak_run > 0, 1.0 - e / peak_run, 0.0)
+    # the high-water mark starts at the capital: a first trade's costs are a drawdown
+    peak_run = np.maximum(np.maximum.accumulate(e), c0)
+    dd = 1.0 - e / peak_run
     mdd = float(dd.max())
     if mdd > 0:
         trough = int(np.argmax(dd))
-        peak = int(np.argmax(e[: trough + 1]))
-        back = np.flatnonzero(e[trough:] >= e[peak])
+        peak = int(np.argmax(e[: trough + 1])) if peak_run[trough] > c0 else 0  # else the capital, first date
+        back = np.flatnonzero(e[trough:] >= peak_run[trough])
         peak_date, trough_date = dates[peak], dates[trough]
-        recovery_date = dates[trough + back[0]] if back.size else pd.NaT
+        recovery_date = dates[trough + back[0]] if back.size else no_date
     else:
-        peak_date = trough_date = recovery_date = pd.NaT
+        peak_date = trough_date = recovery_date = no_date
     if n:
-        q = float(np.quantile(r, 0.05, method="inverted_cdf"))
-        var95, cvar95 = 0.0 - q, 0.0 - float(r[r <= q].mean())  # +0.0 when flat
+        # the loss quantile and the tail mean of the risk tables: the 5% tail of the
+        # returns, a share of the observation at its edge included (Acerbi and Tasche)
+        var95, cvar95 = _core.var_cvar(np.ascontiguousarray(r, dtype=float), np.ones(n), 0.95)
+        var95, cvar95 = 0.0 + var95, 0.0 + cvar95  # +0.0 when flat
     else:
         var95 = cvar95 = float("nan")
 
@@ -181,7 +191,7 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
             "calmar": ratio(cagr, mdd),
             "var_95": var95,
             "cvar_95": cvar95,
-            "ruin_date": dates[ruin] if ruin < len(e) else pd.NaT,
+            "ruin_date": dates[ruin] if ruin < len(e) else no_date,
         },
         dtype=object,
         name="metrics",
@@ -216,9 +226,9 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
             if k not in columns:
                 raise invalid(f"weights.{k}", "is not a column of prices")
             if not _validate.is_finite_real(v):
-                raise invalid(f"weights.{k}", f"must be a finite number, got {v!r}")
+                raise invalid(f"weights.{k}", f"must be a finite number, {_validate.got(v)}")
             if abs(_validate.to_float(v)) > MAX_WEIGHT:
-                raise invalid(f"weights.{k}", f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {v!r}")
+                raise invalid(f"weights.{k}", f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), {_validate.got(v)}")
             out[k] = _validate.to_float(v)
         if not out:
             raise invalid("weights", "is empty")
@@ -362,7 +372,8 @@ class BacktestResult:
         ``equity.pct_change()`` from the second date: NaN after a ruin (0/0), so that
         pandas statistics of it stop at the ruin, as :attr:`metrics` do.
     turnover
-        One-way traded notional over the equity before costs, per date.
+        Traded notional (buys plus sells, each costing ``cost_bps``) over the equity
+        before costs, per date.
     costs
         Costs paid per date, as a fraction of the initial capital.
     positions
@@ -422,13 +433,14 @@ class BacktestResult:
 
     @property
     def drawdown(self) -> pd.Series:
-        """1 − equity / running peak.
+        """1 − equity / running peak, the peak starting at the capital of 1.
 
         Returns
         -------
         pandas.Series
-            Named ``drawdown``, indexed like ``equity``; 0 at a new peak, its maximum
-            is ``metrics["max_drawdown"]`` (reached on ``metrics["trough_date"]``).
+            Named ``drawdown``, indexed like ``equity``; 0 at a new peak, the first
+            trade's costs on the first date, its maximum is ``metrics["max_drawdown"]``
+            (reached on ``metrics["trough_date"]``).
 
         Examples
         --------
@@ -436,15 +448,15 @@ class BacktestResult:
         >>> px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
         >>> res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
         >>> dd = res.drawdown
-        >>> dd.name, float(dd.iloc[0]), bool(((dd >= 0) & (dd <= 1)).all())
+        >>> dd.name, round(float(dd.iloc[0] - res.costs.iloc[0]), 15), bool(((dd >= 0) & (dd <= 1)).all())
         ('drawdown', 0.0, True)
         >>> round(float(dd.max()), 12) == round(float(res.metrics["max_drawdown"]), 12)
         True
         >>> dd.idxmax() == res.metrics["trough_date"]
         True
         """
-        peak = self.equity.cummax()
-        return (1.0 - self.equity / peak).where(peak > 0, 0.0).rename("drawdown")
+        peak = self.equity.cummax().clip(lower=1.0)
+        return (1.0 - self.equity / peak).rename("drawdown")
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per date: ``equity``, ``return``, ``turnover``, ``cost``, ``cash``, ``drawdown``.
@@ -496,9 +508,9 @@ class BacktestResult:
         scenarios: World | Simulation,
         mapping: Mapping[Any, str],
         *,
-        n_paths: int = 20_000,
+        n_paths: int | None = None,
         horizon_months: int | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         rebalance: str = "monthly",
     ) -> StressResult:
         """Forward P&L of the portfolio's current weights under simulated scenarios.
@@ -523,8 +535,9 @@ class BacktestResult:
             ``{price column: world asset}`` (or a Series so indexed) for every column with
             a non-zero weight.
         n_paths, horizon_months, seed
-            Of the simulation of a :class:`World` (ignored for a :class:`Simulation`);
-            ``horizon_months`` defaults to the world's.
+            Of the simulation of a :class:`World`: default 20,000 paths, the world's
+            horizon and seed 0. A :class:`Simulation` has its own; given with one,
+            they must equal its (else a ``ConfigError`` naming the parameter).
         rebalance
             ``"monthly"`` (back to the weights every month) or ``"never"`` (buy and hold).
 
@@ -572,9 +585,14 @@ class BacktestResult:
             qmc = bool(getattr(scenarios, "qmc", False))
             # the same paths keep the simulation's own weights (e.g. a posterior from views)
             path_weights: np.ndarray | None = np.asarray(scenarios.weights)
+            for name, given, own in (("n_paths", n_paths, n), ("horizon_months", horizon_months, h), ("seed", seed, s)):
+                if given is not None and not (_validate.is_real(given) and given == own):
+                    raise invalid(name, f"is the Simulation's ({own:,}), got {given!r}: leave it out, or pass "
+                                        "the World to simulate it anew")
         elif isinstance(scenarios, World):
             world, anti, probs, qmc, path_weights = scenarios, False, None, False, None
-            n, s = n_paths, seed
+            n = 20_000 if n_paths is None else n_paths
+            s = 0 if seed is None else seed
             h = world.horizon_months if horizon_months is None else horizon_months
         else:
             raise invalid(
@@ -841,7 +859,8 @@ def backtest(
         different lengths are handled (Notes).
     periods_per_year
         Annualisation; default 252 for daily data (365.25 with weekends in the index), 12
-        for monthly, etc.
+        for monthly, etc., from the spacing of the dates (Notes); dates that match no such
+        convention (every other trading day) need it.
 
     Returns
     -------
@@ -893,7 +912,9 @@ def backtest(
     Returns are the equity's period-on-period changes from the second date on
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
     of spacing when weekends are in the index), 52 weekly, 12 monthly (from the median
-    spacing of the dates, or given).
+    spacing of the dates, or given). Over 90 days or more the dates must number that
+    many a year within 10% (every other trading day, 126 a year, is no daily series), or
+    ``periods_per_year`` must be given.
 
     - ``total_return`` = E_last / 1 − 1, net of every cost (the first trade's included);
       ``cagr`` = (E_last / 1)^(1/years) − 1 with years = calendar days / 365.25
@@ -902,12 +923,19 @@ def backtest(
       ``capital`` (default: the curve's first value);
     - ``vol`` = std(r, ddof=1)·sqrt(P); ``sharpe`` = mean(r)/std(r, ddof=1)·sqrt(P)
       (zero risk-free rate); ``sortino`` = mean(r)/sqrt(mean(min(r, 0)²))·sqrt(P);
-    - ``max_drawdown`` = max_t (1 − E_t / max_{s≤t} E_s) (a positive fraction) with
-      ``peak_date`` (first date of that peak), ``trough_date`` and ``recovery_date``
-      (first date back at the peak, NaT if never); ``calmar`` = cagr / max_drawdown;
-    - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` =
-      −mean(r | r ≤ q) (losses positive);
-    - ``turnover`` = total one-way turnover per year (initial trade included),
+    - ``max_drawdown`` = max_t (1 − E_t / max(1, max_{s≤t} E_s)) (a positive fraction:
+      the high-water mark starts at the capital, so that the first trade's costs count)
+      with ``peak_date`` (first date of that peak; the first date for the capital),
+      ``trough_date`` and ``recovery_date`` (first date back at the peak, NaT if never);
+      ``calmar`` = cagr / max_drawdown;
+    - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` = the
+      mean loss over the worst 5% of periods, a share of the period at the quantile
+      included (losses positive; as :meth:`StressResult.summary` and the risk tables
+      compute it);
+    - ``turnover`` = traded notional per year as a fraction of equity, buys and sells
+      both counted (Σ|Δ holdings| / equity before costs on each rebalance date, the
+      initial trade included; a full switch from one asset to another is 2, and half
+      of it is the one-way turnover some reports quote),
       ``costs`` = total costs as a fraction of the initial capital;
     - ``ruin_date``: the first date the equity is 0 (NaT if never). The returns r end
       there (its −100% is the last), so that the statistics do not count the dead

@@ -176,10 +176,15 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     more fall on weekends (calendar days, as :func:`log_ou` and :func:`gbm` count a
     ``'D'`` or ``'2D'`` index), 5–9 → 52,
     27–33 → 12, 85–95 → 4, 350–380 → 1. Intraday spacing has no single convention
-    (trading hours differ by market), so it needs ``given``."""
+    (trading hours differ by market), so it needs ``given``.
+
+    Over 90 days or more, the dates must also number that many a year, within
+    ``DENSITY_TOLERANCE``: every other trading day (126 a year) is no daily series,
+    and a Sunday-to-Thursday week (261 a year, a fifth of its dates on a Sunday) is
+    one of business days. Dates that match no convention need ``given``."""
     if given is not None:
         if not _validate.is_real(given):
-            raise invalid("periods_per_year", f"must be a number, got {given!r}")
+            raise invalid("periods_per_year", f"must be a number, {_validate.got(given)}")
         if not 0 < _validate.to_float(given) <= MAX_PERIODS_PER_YEAR:  # NaN fails
             raise invalid("periods_per_year", f"must be in (0, {MAX_PERIODS_PER_YEAR:,}], got {given}")
         return _validate.to_float(given)
@@ -189,23 +194,40 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     # before 1677 or after 2262 have no nanosecond timestamp)
     dates = pd.DatetimeIndex(idx)
     ticks_per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[dates.unit]
-    days = float(np.median(np.diff(dates.asi8))) / ticks_per_day
+    ticks = dates.asi8
+    days = float(np.median(np.diff(ticks))) / ticks_per_day
     if days <= 0.5:
         raise invalid(
             arg,
             f"median spacing of {days * 24:g} hours is intraday, which has no single annualisation "
             "(trading hours differ by market); pass periods_per_year=",
         )
+    candidates = [p for lo, hi, p in ((0.5, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0))
+                  if lo < days <= hi]
     if 0.5 < days <= 4 and float(np.mean(dates.day_of_week >= 5)) >= 0.2:
-        return 365.25 / days  # calendar days (2/7 of them on weekends), one or a few apart
-    for lo, hi, p in ((0.5, 4, 252.0), (4, 9, 52.0), (27, 33, 12.0), (85, 95, 4.0), (350, 380, 1.0)):
-        if lo < days <= hi:
+        candidates.insert(0, 365.25 / days)  # calendar days (2/7 of them on weekends), one or a few apart
+    if not candidates:
+        raise invalid(
+            arg,
+            f"median spacing of {days:g} days is not daily, weekly, monthly, quarterly or annual; "
+            "pass periods_per_year=",
+        )
+    span = float(ticks[-1] - ticks[0]) / ticks_per_day
+    if span < 90:
+        return candidates[0]  # too short to count the dates a year
+    per_year = (len(dates) - 1) / (span / 365.25)
+    for p in candidates:
+        if abs(per_year / p - 1) <= DENSITY_TOLERANCE:
             return p
     raise invalid(
         arg,
-        f"median spacing of {days:g} days is not daily, weekly, monthly, quarterly or annual; "
-        "pass periods_per_year=",
+        f"dates a median {days:g} days apart suggest {candidates[0]:g} periods a year, but there are "
+        f"{per_year:.1f} a year ({len(dates):,} dates over {span / 365.25:.2f} years); pass periods_per_year=",
     )
+
+
+#: How far the dates a year may be from the convention their spacing suggests.
+DENSITY_TOLERANCE = 0.1
 
 
 def _levels(series: Any, arg: str) -> pd.Series:
@@ -237,7 +259,7 @@ def _series_step(s: pd.Series, dt: Any) -> float:
 
 def _real(name: str, value: Any) -> float:
     if not _validate.is_real(value):
-        raise invalid(name, f"must be a number, got {value!r}")
+        raise invalid(name, f"must be a number, {_validate.got(value)}")
     v = _validate.to_float(value)
     if not math.isfinite(v):
         raise invalid(name, f"must be finite, got {v}")
@@ -741,7 +763,7 @@ class CalibrationResult(TableRepr):
 def _level(level: Any) -> float:
     """A confidence level: a real number in (0, 1)."""
     if not (_validate.is_real(level) and 0.0 < _validate.to_float(level) < 1.0):
-        raise invalid("level", f"must be a number in (0, 1), got {level!r}")
+        raise invalid("level", f"must be a number in (0, 1), {_validate.got(level)}")
     return _validate.to_float(level)
 
 
@@ -1747,7 +1769,8 @@ def factor_betas(
     periods_per_year
         Annualisation of the residual volatility; default from the dates
         (daily 252, or 365.25 per day of spacing with weekends in the index; weekly 52,
-        monthly 12, quarterly 4, annual 1).
+        monthly 12, quarterly 4, annual 1; over 90 days or more the dates must number
+        that many a year within 10%, else it must be given).
     align
         ``"exact"``: the two indexes must be equal (else ConfigError);
         ``"inner"``: use the dates both have. Then rows at the start or end

@@ -273,7 +273,7 @@ MAX_BINS = 100_000
 def _number(name: str, value: Any) -> float:
     """A finite real number (not a bool, not a string such as ``"450"``)."""
     if not _validate.is_finite_real(value):
-        raise invalid(name, f"must be a finite number, got {value!r}")
+        raise invalid(name, f"must be a finite number, {_validate.got(value)}")
     return _validate.to_float(value)
 
 

@@ -891,10 +891,10 @@ class Simulation:
         names, r, at = strategy_returns(self, strategies)
         al = check_alpha(alpha)
         if target_return is not None and not _validate.is_finite_real(target_return):
-            raise invalid("target_return", f"must be a finite number, got {target_return!r}")
+            raise invalid("target_return", f"must be a finite number, {_validate.got(target_return)}")
         if risk_aversion is not None:  # ∞ is the least CVaR
             if not _validate.is_real(risk_aversion) or not _validate.to_float(risk_aversion) >= 0.0:
-                raise invalid("risk_aversion", f"must be a number ≥ 0 (inf: the least CVaR), got {risk_aversion!r}")
+                raise invalid("risk_aversion", f"must be a number ≥ 0 (inf: the least CVaR), {_validate.got(risk_aversion)}")
             risk_aversion = _validate.to_float(risk_aversion)
         res = _core.mean_cvar(r, np.ascontiguousarray(self.weights), al, risk_aversion=risk_aversion,
                               target_return=target_return)

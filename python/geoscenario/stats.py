@@ -266,5 +266,5 @@ def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     """
     x, w = _samples(x, w)
     if not _validate.is_real(level) or np.isnan(_validate.to_float(level)):
-        raise invalid("level", f"must be a number, got {level!r}")
+        raise invalid("level", f"must be a number, {_validate.got(level)}")
     return float(w[x > level].sum() / w.sum())

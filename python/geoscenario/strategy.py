@@ -75,10 +75,10 @@ class Strategy:
         for k, v in self.weights.items():
             if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
                 raise invalid(f"strategies.{self.name}.weights.{k}",
-                              f"must be a finite number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
+                              f"must be a finite number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], {_validate.got(v)}")
         if not _validate.is_finite_real(self.cost_bps) or not 0 <= _validate.to_float(self.cost_bps) <= MAX_COST_BPS:
             raise invalid(f"strategies.{self.name}.cost_bps",
-                          f"must be a finite number in [0, {MAX_COST_BPS:g}], got {self.cost_bps!r}")
+                          f"must be a finite number in [0, {MAX_COST_BPS:g}], {_validate.got(self.cost_bps)}")
         # read-only: a change after these checks would bypass them (and the repr would lie)
         weights = {str(k): _validate.to_float(v) for k, v in self.weights.items()}
         object.__setattr__(self, "weights", _ReadOnlyDict(weights))

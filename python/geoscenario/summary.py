@@ -56,7 +56,7 @@ def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[
         if not isinstance(s, str) or s not in strategies:
             raise invalid(name, f"{s!r} is not a strategy (strategies: {', '.join(strategies) or 'none'})")
         if not _validate.is_finite_real(v) or not abs(_validate.to_float(v)) <= MAX_WEIGHT:
-            raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], got {v!r}")
+            raise invalid(name, f"the weight of {s!r} must be a number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}], {_validate.got(v)}")
         terms.append((s, _validate.to_float(v)))
     return sorted(terms, key=lambda term: strategies.index(term[0]))
 
@@ -93,7 +93,7 @@ def check_thresholds(
         if k not in names:
             raise invalid(f"thresholds.{k}", "is not a summarised series")
         if not _validate.is_finite_real(v):
-            raise invalid(f"thresholds.{k}", f"must be a finite number, got {v!r}")
+            raise invalid(f"thresholds.{k}", f"must be a finite number, {_validate.got(v)}")
         th[k] = _validate.to_float(v)
     return th
 
@@ -151,7 +151,7 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
         raise invalid("quantiles", f"at most {MAX_QUANTILES:,} levels, got {len(qs):,}")
     for q in qs:
         if not _validate.is_real(q) or not 0.0 <= _validate.to_float(q) <= 1.0:
-            raise invalid("quantiles", f"must be numbers in [0, 1], got {q!r}")
+            raise invalid("quantiles", f"must be numbers in [0, 1], {_validate.got(q)}")
     labels = [quantile_label(q) for q in qs]
     for i, lab in enumerate(labels):
         if lab in labels[:i]:

@@ -78,7 +78,7 @@ class View:
             if v is None and name == "view.threshold" and self.kind == "mean":
                 continue
             if not _validate.is_finite_real(v):
-                raise invalid(name, f"must be a finite number, got {v!r}")
+                raise invalid(name, f"must be a finite number, {_validate.got(v)}")
             if name == "view.value" and self.kind == "prob" and not 0.0 <= _validate.to_float(v) <= 1.0:
                 raise invalid("view.value", f"a probability must be in [0, 1], got {_validate.to_float(v)!r}")
         # the month's type here (its range against the simulation, when the view is applied)
@@ -281,7 +281,7 @@ def check_pooling(max_iter: Any, tol: Any, progress: Any) -> tuple[int, float]:
     max_iter = _validate.integer("max_iter", max_iter, 1, 100_000)
     _progress.check(progress)
     if not _validate.is_real(tol) or not 2.2e-16 <= _validate.to_float(tol) < 1:
-        raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), got {tol!r}")
+        raise invalid("tol", f"must be a number in [2.2e-16, 1) (no tighter check is possible in double precision), {_validate.got(tol)}")
     # the double-precision epsilon 2.220446e-16 is the tightest check; 2.2e-16 counts as it
     return max_iter, max(_validate.to_float(tol), float(np.finfo(float).eps))
 
@@ -404,7 +404,7 @@ class Allocation:
             raise invalid("weights", "must be finite numbers indexed by strategy names")
         for name in ("expected_return", "cvar", "var"):
             if not _validate.is_finite_real(getattr(self, name)):
-                raise invalid(name, f"must be a finite number, got {getattr(self, name)!r}")
+                raise invalid(name, f"must be a finite number, {_validate.got(getattr(self, name))}")
             object.__setattr__(self, name, _validate.to_float(getattr(self, name)))
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         if not isinstance(self.status, str):

@@ -83,6 +83,11 @@ def pandas_metrics(equity: pd.Series, periods: float, capital: float = 1.0) -> d
     peak = equity.loc[:trough].idxmax()
     srt = r.sort_values()
     q = srt.iloc[math.ceil(round(0.05 * len(r), 9)) - 1]
+    # expected shortfall: the worst 5% of the periods, k = 0.05·n of them, the one at the
+    # edge counted for its fraction k − ⌊k⌋ (Acerbi and Tasche 2002)
+    k = 0.05 * len(r)
+    whole = math.floor(k)
+    es = -(srt.iloc[:whole].sum() + (k - whole) * (srt.iloc[whole] if whole < len(r) else 0.0)) / k
     return {
         "cagr": cagr,
         "vol": r.std() * math.sqrt(periods),
@@ -93,7 +98,7 @@ def pandas_metrics(equity: pd.Series, periods: float, capital: float = 1.0) -> d
         "trough_date": trough,
         "calmar": cagr / dd.max(),
         "var_95": -q,
-        "cvar_95": -r[r <= q].mean(),
+        "cvar_95": es,
         "total_return": equity.iloc[-1] / capital - 1,
     }
 
@@ -147,6 +152,31 @@ def test_dates_without_a_nanosecond_timestamp_are_annualised_from_their_spacing(
         f = px.pct_change().dropna()
         fit = gs.calibrate.factor_betas(f["a"], f[["b"]])
         assert fit.params.equals(gs.calibrate.factor_betas(f["a"], f[["b"]], periods_per_year=periods).params)
+
+
+def test_the_dates_a_year_confirm_the_annualisation_their_spacing_suggests(prices):
+    # every other trading day is 2 days apart as daily data is, but 126 a year: annualised
+    # with 252, its vol came out √2 too high; Tuesdays and Thursdays looked weekly
+    px = prices[["spy_adj_close"]]
+    w = {"spy_adj_close": 1.0}
+    for sparse in (px.iloc[::2], px.iloc[::3], px[px.index.day_of_week.isin([1, 3])]):
+        with pytest.raises(gs.ConfigError, match="a year .* pass periods_per_year=") as e:
+            gs.backtest(sparse, w, rebalance="never")
+        assert e.value.path == "prices"
+        per_year = (len(sparse) - 1) / ((sparse.index[-1] - sparse.index[0]).days / 365.25)
+        res = gs.backtest(sparse, w, rebalance="never", cost_bps=0, periods_per_year=per_year)
+        r = sparse["spy_adj_close"].pct_change().dropna()
+        assert res.metrics["vol"] == pytest.approx(r.std() * np.sqrt(per_year), rel=1e-9)
+    # a Sunday-to-Thursday week has a fifth of its dates on a weekend, yet counts business days
+    idx = pd.bdate_range("2019-01-06", periods=1_000, freq="C", weekmask="Sun Mon Tue Wed Thu")
+    sun_thu = pd.DataFrame({"spy_adj_close": px["spy_adj_close"].to_numpy()[:1_000]}, index=idx)
+    assert gs.backtest(sun_thu, w, rebalance="never").periods_per_year == 252
+    # the conventions themselves are unchanged, holidays filled forward included
+    for frame, per_year in ((px, 252), (px.asfreq("B").ffill(), 252), (px.asfreq("D").ffill(), 365.25),
+                            (px.asfreq("2D").ffill(), 365.25 / 2), (px.resample("W-FRI").last(), 52),
+                            (px.resample("ME").last(), 12), (px.resample("QE").last(), 4),
+                            (px.iloc[:40:2], 252)):  # under 90 days: too short to count
+        assert gs.backtest(frame, w, rebalance="never").periods_per_year == per_year
 
 
 def test_monthly_prices_use_12_periods_and_a_weights_frame(prices):
@@ -389,11 +419,45 @@ def test_metrics_by_hand():
     m2 = bt_module.metrics(eq, 12, capital=1.25)
     assert m2["total_return"] == pytest.approx(1.3 / 1.25 - 1)
     assert m2["cagr"] == pytest.approx((1.3 / 1.25) ** (1 / years) - 1)
-    assert m2["sharpe"] == m["sharpe"] and m2["max_drawdown"] == m["max_drawdown"]
+    assert m2["sharpe"] == m["sharpe"]
+    # ... which is the first high-water mark: 1.25 → 0.9, back above it on the last date
+    assert m2["max_drawdown"] == pytest.approx(1 - 0.9 / 1.25)
+    assert (m2["peak_date"], m2["trough_date"], m2["recovery_date"]) == (idx[0], idx[2], idx[4])
     for bad in (0, -1.0, float("nan"), float("inf"), "1", True):
         with pytest.raises(gs.ConfigError) as err:
             bt_module.metrics(eq, 12, capital=bad)
         assert err.value.path == "capital"
+    # a capital so small that the growth from it overflows is the capital's fault
+    with pytest.raises(gs.ConfigError, match="exceeds the double range") as err:
+        bt_module.metrics(eq, 12, capital=1e-320)
+    assert err.value.path == "capital"
+
+
+def test_the_first_trade_costs_are_a_drawdown_from_the_capital():
+    # prices rise every day, 100 bps to buy: the equity starts at 0.99 and never gets back
+    # to the capital of 1, a drawdown of 1% from the first date that does not recover
+    idx = pd.bdate_range("2021-01-04", periods=60)
+    px = pd.DataFrame({"a": 100 * 1.0001 ** np.arange(60)}, index=idx)
+    res = gs.backtest(px, {"a": 1.0}, rebalance="never", cost_bps=100)
+    m = res.metrics
+    assert res.equity.iloc[0] == pytest.approx(0.99) and res.equity.iloc[-1] < 1
+    assert m["max_drawdown"] == pytest.approx(0.01, rel=1e-12)
+    assert (m["peak_date"], m["trough_date"]) == (idx[0], idx[0]) and pd.isna(m["recovery_date"])
+    assert m["calmar"] == pytest.approx(m["cagr"] / 0.01)
+    np.testing.assert_allclose(res.drawdown.to_numpy(), 1 - res.equity.to_numpy(), rtol=1e-12)
+    # once it passes 1 the drawdown is measured from its own peaks again
+    jump = px.copy()
+    jump.iloc[1:] *= 1.02
+    up = gs.backtest(jump, {"a": 1.0}, rebalance="never", cost_bps=100)
+    assert up.equity.iloc[1] > 1 and up.drawdown.iloc[1:].max() == 0
+    assert up.metrics["max_drawdown"] == pytest.approx(0.01, rel=1e-12)
+    assert up.metrics["recovery_date"] == idx[1]
+    # side by side (the documented recipe), every date column is one of dates, even with
+    # no run ruined and none recovered: a bare pd.NaT made an object column
+    table = pd.DataFrame({"a": m, "b": res.metrics}).T.infer_objects()
+    for col in ("peak_date", "trough_date", "recovery_date", "ruin_date"):
+        assert table[col].dtype.kind == "M", (col, table[col].dtype)
+    assert table["ruin_date"].isna().all() and table["recovery_date"].isna().all()
 
 
 def test_total_return_and_cagr_are_net_of_the_first_trade_cost():
@@ -508,6 +572,12 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     st2 = res.stress(sim0, MAPPING)
     np.testing.assert_allclose(st2.pnl, st.pnl, rtol=1e-12, atol=1e-14)
     assert st2.summary().loc["bear", "probability"] == pytest.approx(0.6)
+    # ... with its own size, horizon and seed: others given with it are refused, not ignored
+    np.testing.assert_array_equal(res.stress(sim0, MAPPING, n_paths=3_000, horizon_months=12, seed=3).pnl, st2.pnl)
+    for name, value in (("n_paths", 50), ("horizon_months", 6), ("seed", 4)):
+        with pytest.raises(gs.ConfigError, match="is the Simulation's") as err:
+            res.stress(sim0, MAPPING, **{name: value})
+        assert err.value.path == name
     with pytest.raises(gs.ConfigError) as err:
         res.stress(world, {"ntr_adj_close": "fertilizer_producers"})
     assert err.value.path == "mapping.mos_adj_close"
