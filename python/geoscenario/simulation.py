@@ -300,8 +300,15 @@ class Simulation:
         -------
         dict or None
             ``relative_entropy`` (KL(q‖prior)), ``effective_scenarios`` (exp(−Σ q ln q)),
-            ``iterations``, ``converged``, ``views`` (a tuple of every view in force),
-            ``max_iter`` and ``tol``: a copy, so that changing it changes nothing here.
+            ``kish_effective_scenarios`` (1/Σ q², which falls to about 4 when half the
+            weight is on one path; the exp of the entropy does not see that),
+            ``max_weight`` (the largest q), ``multipliers`` (one λ_j per view, in the
+            order of ``views``: q ∝ prior · exp(Σ_j λ_j f_j) with f_j the view's function,
+            the series or the indicator of the event; λ_j = ∂ relative_entropy / ∂ b_j, how
+            fast the views' cost grows with view j's value; 0 for a slack inequality, ±inf
+            at the edge of a range), ``iterations``, ``converged``, ``views`` (a tuple of
+            every view in force), ``max_iter`` and ``tol``: a copy, so that changing it
+            changes nothing here.
 
         Examples
         --------

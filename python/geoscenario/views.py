@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,9 @@ class View:
     ``View.prob_above("potash_spot", 450, 0.30)`` says P(spot > 450) = 30%;
     ``op`` may be ``"<="`` or ``">="`` for inequality views. A strategy's series is
     its NAV, 1 at month 0: a view that its return is r is ``View.mean(name, 1 + r)``.
-    A posterior resting on under 1% of the prior's effective paths raises a
-    ``UserWarning`` (views far from what the paths support).
+    A posterior resting on under 1% of the prior's effective paths (by the exp of its
+    entropy or by Kish's 1/Σq²) raises a ``UserWarning`` (views far from what the paths
+    support).
 
     Parameters
     ----------
@@ -202,13 +204,22 @@ class View:
 
     def __repr__(self) -> str:
         at = "horizon" if self.month is None else str(self.month)
-        q = f"E[{self.series}]" if self.kind == "mean" else f"P({self.series} > {self.threshold:g})"
-        return f"View({q} {self.op} {self.value:g} at {at})"
+        q = f"E[{self.series}]" if self.kind == "mean" else f"P({self.series} > {_number(self.threshold)})"
+        return f"View({q} {self.op} {_number(self.value)} at {at})"
 
 
-def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weighted: bool = True) -> str:
+def _number(x: Any) -> str:
+    """``x`` as ``%g`` prints it when that is its value (420, 0.25), else every digit
+    it takes (420.0004): two views that differ never print alike."""
+    short = f"{float(x):g}"
+    return short if float(short) == float(x) else repr(float(x))
+
+
+def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weighted: bool = True,
+                navs: AbstractSet[str] = frozenset()) -> str:
     """The core's message about view rows (``a_eq[j]``, ``a_ie[j]``) in terms of the user's views
-    (``all_weighted``: every path has a positive prior weight; else the core saw only those that do)."""
+    (``all_weighted``: every path has a positive prior weight; else the core saw only those that do;
+    ``navs``: the strategies, whose mean views may be returns meant as NAVs)."""
     m = re.fullmatch(r"infeasible view (a_(?:eq|ie)\[\d+\]): .* is impossible, "
                      r"the view function ranges over \[(\S+), (\S+)\](.*)", message, flags=re.S)
     if m and m[1] in rows:
@@ -222,6 +233,8 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
             bound = lo if v.value < lo else hi
             p = next((p for p in range(6, 18) if f"{v.value:.{p}g}" != f"{bound:.{p}g}"), 17)
             why = f"{v.series} ranges over [{lo:.{p}g}, {hi:.{p}g}] on the {paths}"
+            if v.series in navs and v.value < lo:
+                why += f" ({v.series} is a NAV, 1 at month 0: a view of a return r is on 1 + r)"
         else:
             why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
         return f"views[{i}]: {v!r} is infeasible: {why}"
@@ -238,11 +251,19 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
 COLLAPSE_SHARE = 0.01
 
 
-def _warn_collapse(sim: Simulation, views: list[View], prior: np.ndarray, effective: float) -> None:
-    """Warn if the posterior rests on few of the prior's effective paths (exp of the entropy)."""
+def _kish(w: np.ndarray) -> float:
+    """Kish's effective number of paths (Σw)² / Σw²: 1 when one path has all the weight."""
+    return float(w.sum() ** 2 / np.dot(w, w))
+
+
+def _warn_collapse(sim: Simulation, views: list[View], prior: np.ndarray, effective: float, kish: float) -> None:
+    """Warn if the posterior rests on few of the prior's effective paths, by the exp of the
+    entropy or by Kish's count (which sees half the weight on one path among thousands
+    that the entropy does not)."""
     p = prior[prior > 0]
     before = float(np.exp(-np.sum(p * np.log(p))))
-    if effective >= COLLAPSE_SHARE * before:
+    kish_before = _kish(p)
+    if effective >= COLLAPSE_SHARE * before and kish >= COLLAPSE_SHARE * kish_before:
         return
     hint = ""
     kinds = sim.world.kinds
@@ -251,15 +272,27 @@ def _warn_collapse(sim: Simulation, views: list[View], prior: np.ndarray, effect
         hint = (f"; {', '.join(on_strategies)} {'is a NAV' if len(on_strategies) == 1 else 'are NAVs'} "
                 "(1 at month 0): a view of a return r is on 1 + r")
     warn(
-        f"the posterior rests on {effective:,.1f} effective paths, against {before:,.0f} in the prior: "
-        f"the views are far from what the simulated paths support{hint}"
+        f"the posterior rests on {effective:,.1f} effective paths ({kish:,.1f} by Kish's count), against "
+        f"{before:,.0f} ({kish_before:,.0f}) in the prior: the views are far from what the simulated paths "
+        f"support{hint}"
     )
 
 
-def _view_key(v: View) -> tuple[Any, ...]:
-    """A total order on views (equal keys: equal views)."""
+def _view_key(v: View, month: int | None = None) -> tuple[Any, ...]:
+    """A total order on views (equal keys: equal views); ``month``, the month index the
+    view's month resolves to in a simulation, if known: ``6`` and ``"2025-12"`` alike."""
     has_threshold = v.threshold is not None
-    return (v.op, v.kind, v.series, repr(v.month), has_threshold, v.threshold if has_threshold else 0.0, v.value)
+    where = ("", month) if month is not None else (repr(v.month), -1)
+    return (v.op, v.kind, v.series, where, has_threshold, v.threshold if has_threshold else 0.0, v.value)
+
+
+def _month_or_none(sim: Simulation, v: View) -> int | None:
+    """The month index of a view in ``sim``, None if it has none (the view's own check
+    then says why, naming the view)."""
+    try:
+        return sim._month_index(v.month)
+    except ConfigError:
+        return None
 
 
 def view_list(views: View | Iterable[View], first: int = 0) -> list[View]:
@@ -298,7 +331,8 @@ def entropy_pool(
     if len(views) == 0:
         w = np.array(sim.weights, dtype=float)
         ens = float(np.exp(-np.sum(w[w > 0] * np.log(w[w > 0]))))
-        return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "iterations": 0,
+        return w, {"relative_entropy": 0.0, "effective_scenarios": ens, "kish_effective_scenarios": _kish(w),
+                   "max_weight": float(w.max()), "multipliers": (), "iterations": 0,
                    "converged": True, "views": (), "max_iter": max_iter, "tol": float(tol)}
     # the view functions go straight into the rows of the core's two matrices
     # (one copy of n·k numbers in Python, however many views)
@@ -310,7 +344,8 @@ def entropy_pool(
     rows: dict[str, tuple[int, View, bool]] = {}  # the core's row label -> (view index, view, negated)
     # the rows in one order whatever the order of the views: the solve's sums, and so the
     # posterior's bits, do not depend on it
-    for i in sorted(range(len(views)), key=lambda j: _view_key(views[j])):
+    months = [_month_or_none(sim, v) for v in views]
+    for i in sorted(range(len(views)), key=lambda j: _view_key(views[j], months[j])):
         v = views[i]
         try:
             f = v.function(sim)
@@ -335,24 +370,38 @@ def entropy_pool(
         try:
             res = _core.entropy_pooling(prior, a_eq, np.array(eq_b), a_ie, np.array(ie_b), max_iter, tol, cb)
         except NumericalError as e:
-            message = _name_views(str(e), rows, bool((prior > 0).all()))
+            navs = {k for k, kind in sim.world.kinds.items() if kind == "strategy"}
+            message = _name_views(str(e), rows, bool((prior > 0).all()), navs)
             infeasible = re.match(r"(views(?:\[\d+\])?): ", message)
             if infeasible is None:  # a computation that failed
                 raise NumericalError(message) from None
             raise InfeasibleViewsError(message, path=infeasible[1]) from None
     if cb is not None:
         cb.finish(int(res["iterations"]))
-    _warn_collapse(sim, views, prior, float(res["effective_scenarios"]))
+    q = np.asarray(res["q"])
+    kish = _kish(q)
+    _warn_collapse(sim, views, prior, float(res["effective_scenarios"]), kish)
+    # the core's multipliers (its rows: equality views, then inequality ones) per view as
+    # given, on the view's own function: q ∝ prior · exp(Σ_j λ_j f_j)
+    order = {label: k for k, label in enumerate(
+        [f"a_eq[{j}]" for j in range(len(eq_b))] + [f"a_ie[{j}]" for j in range(len(ie_b))])}
+    nu = np.asarray(res["multipliers"], dtype=float)
+    lam = [0.0] * len(views)
+    for label, (i, _, negated) in rows.items():
+        lam[i] = float(-nu[order[label]] if negated else nu[order[label]])
     info = {
         "relative_entropy": float(res["relative_entropy"]),
         "effective_scenarios": float(res["effective_scenarios"]),
+        "kish_effective_scenarios": kish,
+        "max_weight": float(q.max()),
+        "multipliers": tuple(lam),
         "iterations": int(res["iterations"]),
         "converged": bool(res["converged"]),
         "views": tuple(views),
         "max_iter": max_iter,
         "tol": float(tol),
     }
-    return np.asarray(res["q"]), info
+    return q, info
 
 
 @dataclass(frozen=True, eq=False)  # its own __eq__; unhashable (the weights are a Series)

@@ -386,7 +386,6 @@ fn out_of_range(v: &View, lo: f64, hi: f64, restricted: bool) -> CoreError {
 /// multipliers and the iteration count.
 /// Stops with `CoreError::Cancelled` after an evaluation that `dual` cut short.
 fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64, control: &Control) -> Result<(Vec<f64>, usize)> {
-    const SIGMA: f64 = 1e-4;
     let k = views.len();
     let ineq: Vec<bool> = views.iter().map(|v| v.ineq).collect();
     // tolerance on the standardised gradient E_q[(a_j − b_j)/s_j]
@@ -447,33 +446,21 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64, control: &Cont
             }
         }
 
-        // Armijo along the projection arc ν(t) = P(ν + t d)
-        let mut t = 1.0;
-        let accepted = loop {
-            let trial: Vec<f64> = (0..k)
-                .map(|j| {
-                    if ineq[j] {
-                        (nu[j] + t * d[j]).min(0.0)
-                    } else {
-                        nu[j] + t * d[j]
-                    }
-                })
-                .collect();
-            let slope: f64 = (0..k).map(|j| ev.g[j] * (trial[j] - nu[j])).sum();
-            let cand = dual.eval(&trial, t == 1.0);
-            if dual.cancelled() {
-                return Err(CoreError::Cancelled);
-            }
-            let tiny = 1e-13 * (1.0 + ev.phi.abs());
-            // near the optimum φ differences drown in rounding: take the full Newton step
-            if cand.phi <= ev.phi + SIGMA * slope || (t == 1.0 && -slope <= tiny && cand.phi <= ev.phi + tiny) {
-                break Some((trial, cand));
-            }
-            t *= 0.5;
-            if t < 1e-14 {
-                break None;
-            }
-        };
+        // Armijo along the Newton direction; where the Hessian has underflowed (an
+        // overshoot that put all the weight on one side of a view) that step is so long
+        // that no halving reaches descent, so the step capped at max(1, |ν|∞) follows,
+        // then the projected gradient
+        let mut accepted = armijo(dual, &ev, &nu, &d, &ineq)?;
+        let longest = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let reach = nu.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        if accepted.is_none() && longest > reach {
+            let capped: Vec<f64> = d.iter().map(|v| v * (reach / longest)).collect();
+            accepted = armijo(dual, &ev, &nu, &capped, &ineq)?;
+        }
+        if accepted.is_none() {
+            let steepest: Vec<f64> = (0..k).map(|j| if fixed[j] { -nu[j] } else { -ev.g[j] }).collect();
+            accepted = armijo(dual, &ev, &nu, &steepest, &ineq)?;
+        }
         match accepted {
             Some((trial, cand)) => {
                 nu = trial;
@@ -481,8 +468,8 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64, control: &Cont
             }
             None => {
                 return Err(CoreError::Numerical(format!(
-                    "entropy pooling stalled after {iter} Newton iterations (no descent along the Newton direction); \
-                     the views may be nearly infeasible or degenerate"
+                    "entropy pooling stalled after {iter} Newton iterations (no descent along the Newton direction \
+                     or the gradient); the views may be nearly infeasible or degenerate"
                 )))
             }
         }
@@ -496,6 +483,39 @@ fn newton(dual: &Dual, views: &[View], max_iter: usize, tol: f64, control: &Cont
         control.paths_done.fetch_add(1, Ordering::Relaxed);
     }
     Ok((nu, iter))
+}
+
+/// Armijo search along the projection arc ν(t) = P(ν + t d), t = 1, ½, … down to
+/// 1e-14: the accepted multipliers and their evaluation, or None.
+fn armijo(dual: &Dual, ev: &Eval, nu: &[f64], d: &[f64], ineq: &[bool]) -> Result<Option<(Vec<f64>, Eval)>> {
+    const SIGMA: f64 = 1e-4;
+    let k = nu.len();
+    let mut t = 1.0;
+    loop {
+        let trial: Vec<f64> = (0..k)
+            .map(|j| {
+                if ineq[j] {
+                    (nu[j] + t * d[j]).min(0.0)
+                } else {
+                    nu[j] + t * d[j]
+                }
+            })
+            .collect();
+        let slope: f64 = (0..k).map(|j| ev.g[j] * (trial[j] - nu[j])).sum();
+        let cand = dual.eval(&trial, t == 1.0);
+        if dual.cancelled() {
+            return Err(CoreError::Cancelled);
+        }
+        let tiny = 1e-13 * (1.0 + ev.phi.abs());
+        // near the optimum φ differences drown in rounding: take the full Newton step
+        if cand.phi <= ev.phi + SIGMA * slope || (t == 1.0 && -slope <= tiny && cand.phi <= ev.phi + tiny) {
+            return Ok(Some((trial, cand)));
+        }
+        t *= 0.5;
+        if t < 1e-14 {
+            return Ok(None);
+        }
+    }
 }
 
 /// Relative rounding of `E_q[d]` as [`Dual::eval`] sums it, in units of `E_q|d|`.

@@ -55,6 +55,29 @@ fn one_mean_view_matches_the_exponential_tilt() {
 }
 
 #[test]
+fn a_probability_view_on_a_thin_tail_is_met_after_an_overshoot() {
+    // P(A) = v for an event A of m paths in n: q = v/m on A, (1 − v)/(n − m) off it. The
+    // first Newton step overshoots to where every weight sits on A and the curvature has
+    // underflowed (1e-35); the next Newton step (−1e33) then found no Armijo descent at
+    // any t ≥ 1e-14, and the solve "stalled" on 62 of 320 such views
+    let n = 20_000;
+    let p = vec![1.0 / n as f64; n];
+    for (m, v) in [(200, 0.99), (20, 0.9), (20, 0.95), (20, 0.99), (200, 0.9), (2, 0.999)] {
+        let a: Vec<f64> = (0..n).map(|i| if (i * 7919) % n < m { 1.0 } else { 0.0 }).collect();
+        let post = ep(&p, &a, &[v], &[], &[]).unwrap_or_else(|e| panic!("m = {m}, v = {v}: {e}"));
+        assert!((expect(&post.q, &a) - v).abs() < 1e-10, "m = {m}, v = {v}");
+        for (q, a) in post.q.iter().zip(&a) {
+            let exact = if *a > 0.0 {
+                v / m as f64
+            } else {
+                (1.0 - v) / (n - m) as f64
+            };
+            assert!((q - exact).abs() <= 1e-8 * exact, "m = {m}, v = {v}: {q} vs {exact}");
+        }
+    }
+}
+
+#[test]
 fn no_views_returns_the_prior() {
     let p = [0.25, 0.25, 0.5];
     let post = ep(&p, &[], &[], &[], &[]).unwrap();

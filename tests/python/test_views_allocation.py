@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,93 @@ def test_a_mean_view_on_a_heavy_tailed_level_is_met_not_put_on_one_path(quantile
     scale = max(float(np.median(np.abs(x))), target)  # the documented scale
     assert abs(np.sum(post.weights * x) - target) <= 1e-10 * scale
     assert post.posterior["effective_scenarios"] > 1_000
+
+
+@pytest.mark.parametrize("share, target", [(0.01, 0.99), (0.01, 0.95), (0.001, 0.9)])
+def test_a_probability_view_on_a_thin_tail_has_its_closed_form(share, target):
+    # one indicator view: q = p·v/P(A) on the event A, p·(1 − v)/(1 − P(A)) off it. Such
+    # views "stalled" (the first Newton step overshoots to where the curvature underflows)
+    sim = gs.World.default().simulate(20_000, seed=4, progress=False)
+    p, x = sim.weights, sim.paths("eurobond_price")[:, 1]
+    threshold = float(np.quantile(x, 1 - share))
+    a = x > threshold
+    exact = np.where(a, p * target / p[a].sum(), p * (1 - target) / p[~a].sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # few effective paths, as it should say
+        post = sim.with_views(gs.View.prob_above("eurobond_price", threshold, target, month=1), progress=False)
+    np.testing.assert_allclose(post.weights, exact, rtol=1e-8)
+
+
+def test_the_multipliers_tilt_the_prior_and_price_each_view(sim5k):
+    # q ∝ p·exp(Σ λ_j f_j), in the order the views were given, and λ_j = ∂KL/∂b_j
+    spot = sim5k.paths("potash_spot")[:, -1]
+    trade = sim5k.paths("bilateral_trade")[:, -1]
+    p = sim5k.weights
+
+    def views(b_spot: float, b_trade: float, b_prob: float) -> list[gs.View]:
+        return [gs.View.mean("potash_spot", b_spot), gs.View.mean("bilateral_trade", b_trade, op=">="),
+                gs.View.prob_above("potash_spot", 450, b_prob)]
+
+    post = sim5k.with_views(views(420.0, 9.8, 0.3))
+    lam = post.posterior["multipliers"]
+    assert len(lam) == 3 and lam[1] > 0  # a binding ">=": raising its value costs entropy
+    f = np.vstack([spot, trade, (spot > 450).astype(float)])
+    log_tilt = np.log(post.weights / p) - np.asarray(lam) @ f
+    assert np.ptp(log_tilt) < 1e-7 * np.abs(np.asarray(lam) @ f).max()
+    # the envelope theorem, by central differences of the relative entropy
+    for j, h in ((0, 0.05), (1, 0.002), (2, 0.0005)):
+        up, down = [list((420.0, 9.8, 0.3)) for _ in range(2)]
+        up[j] += h
+        down[j] -= h
+        kl = [sim5k.with_views(views(*b)).posterior["relative_entropy"] for b in (up, down)]
+        assert (kl[0] - kl[1]) / (2 * h) == pytest.approx(lam[j], rel=1e-3), j
+    # views given in another order keep their own multipliers
+    again = sim5k.with_views(views(420.0, 9.8, 0.3)[::-1]).posterior["multipliers"]
+    assert again == lam[::-1]
+    # a slack inequality has none
+    assert sim5k.with_views(gs.View.mean("bilateral_trade", 0.0, op=">=")).posterior["multipliers"] == (0.0,)
+
+
+def test_half_the_weight_on_one_path_is_reported_and_warned():
+    # exp(entropy) counts 283 paths of 20,000 here (no warning at 1%); Kish's 1/Σq² counts 4
+    sim = gs.World.default().simulate(20_000, seed=3, progress=False)
+    x = sim.paths("potash_spot")[:, -1]
+    with pytest.warns(UserWarning, match=r"effective paths \(4\.0 by Kish's count\), against 20,000 \(20,000\)"):
+        post = sim.with_views(gs.View.prob_above("potash_spot", float(np.sort(x)[-2]), 0.5), progress=False)
+    q = post.weights
+    info = post.posterior
+    assert info["effective_scenarios"] > 0.01 * 20_000
+    assert info["kish_effective_scenarios"] == pytest.approx(1 / np.sum(q**2), rel=1e-12)
+    assert info["max_weight"] == q.max() == pytest.approx(0.5, rel=1e-9)
+
+
+def test_views_that_differ_never_print_alike(sim5k):
+    a, b = gs.View.mean("potash_spot", 420.0004), gs.View.mean("potash_spot", 420.0001)
+    assert repr(a) == "View(E[potash_spot] == 420.0004 at horizon)" and repr(a) != repr(b)
+    assert repr(gs.View.prob_above("potash_spot", 450, 0.25)) == "View(P(potash_spot > 450) == 0.25 at horizon)"
+    assert repr(gs.View.mean("potash_spot", 1 / 3)) == "View(E[potash_spot] == 0.3333333333333333 at horizon)"
+    with pytest.raises(gs.InfeasibleViewsError, match=r"420\.0004 at horizon\), views\[1\] .*420\.0001 at"):
+        sim5k.with_views([a, b])
+
+
+def test_a_return_given_for_a_nav_view_is_refused_with_the_hint(sim5k):
+    with pytest.raises(gs.InfeasibleViewsError, match=r"is a NAV, 1 at month 0: a view of a return r is on 1 \+ r"):
+        sim5k.with_views(gs.View.mean("commodities_arbitrage", 0.05))
+    with pytest.raises(gs.InfeasibleViewsError) as err:  # a level is no NAV
+        sim5k.with_views(gs.View.mean("potash_spot", 0.05))
+    assert "NAV" not in str(err.value)
+
+
+def test_a_views_month_by_index_or_label_gives_the_same_bits(sim5k):
+    label = sim5k.months[6].strftime("%Y-%m")
+    # (the rows were ordered by the month as written: "'2025-12'" before "3", but 3 before 6)
+    for spelled in (6, label):
+        post = sim5k.with_views([gs.View.mean("potash_spot", 380.0, month=3),
+                                 gs.View.mean("potash_spot", 400.0, month=spelled)])
+        if spelled == 6:
+            ref = post.weights
+        else:
+            assert np.array_equal(post.weights, ref)
 
 
 def test_a_posterior_that_puts_all_mass_in_one_scenario_gives_it_probability_one():
