@@ -234,7 +234,7 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
             p = next((p for p in range(6, 18) if f"{v.value:.{p}g}" != f"{bound:.{p}g}"), 17)
             why = f"{v.series} ranges over [{lo:.{p}g}, {hi:.{p}g}] on the {paths}"
             if v.series in navs and v.value < lo:
-                why += f" ({v.series} is a NAV, 1 at month 0: a view of a return r is on 1 + r)"
+                why += f"; {v.series} is a NAV (1 at month 0): a view of a return r is on 1 + r"
         else:
             why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
         return f"views[{i}]: {v!r} is infeasible: {why}"

@@ -1377,7 +1377,8 @@ def test_views_that_leave_few_effective_paths_are_warned_about(default_world):
     sim = default_world.simulate(4_000, seed=3, progress=False)
     # a "25% return" written as a NAV of 0.25: a 75% loss, far in the tail
     (w,) = _warnings_of(lambda: sim.with_views(gs.View.mean("commodities_arbitrage", 0.25)))
-    assert "effective paths, against 4,000 in the prior" in str(w.message)
+    assert re.search(r"effective paths \([\d.]+ by Kish's count\), against 4,000 \(4,000\) in the prior",
+                     str(w.message))
     assert "commodities_arbitrage is a NAV (1 at month 0)" in str(w.message)
     post = sim.with_views(gs.View.mean("commodities_arbitrage", 1.01))
     assert post.posterior["effective_scenarios"] > 0.01 * 4_000

@@ -126,7 +126,7 @@ def test_views_that_differ_never_print_alike(sim5k):
 
 
 def test_a_return_given_for_a_nav_view_is_refused_with_the_hint(sim5k):
-    with pytest.raises(gs.InfeasibleViewsError, match=r"is a NAV, 1 at month 0: a view of a return r is on 1 \+ r"):
+    with pytest.raises(gs.InfeasibleViewsError, match=r"; commodities_arbitrage is a NAV \(1 at month 0\): a view of a return r is on 1 \+ r$"):
         sim5k.with_views(gs.View.mean("commodities_arbitrage", 0.05))
     with pytest.raises(gs.InfeasibleViewsError) as err:  # a level is no NAV
         sim5k.with_views(gs.View.mean("potash_spot", 0.05))
