@@ -103,7 +103,9 @@ QUOTED = {
         (r"κ's interval reaches (\d+):", '1e6 * boot.table.at["kappa", "lower"]', 0),  # 0 itself
         (r"μ_J's interval is about (\d\.\d) times as wide",
          '(boot.table.at["mu_j", "upper"] - boot.table.at["mu_j", "lower"]) / (2 * 1.96 * fit.std_errors["mu_j"])', 1),
-        (r"is about (\d\.\d) times its standard error", 'boot.table.at["mu_j", "boot_std"] / fit.std_errors["mu_j"]', 1),
+        (r"σ's standard error is about (\d\.\d) times the refits' spread",
+         'fit.std_errors["sigma"] / boot.table.at["sigma", "boot_std"]', 1),
+        (r"(\d+)% of these monthly quotes are unchanged", '100 * np.mean(np.diff(np.log(potash.to_numpy())) == 0)', 0),
         (r"from about (\d+) to \d+ jumps a year", 'boot.table.at["lambda", "lower"]', 0),
         (r"from about \d+ to (\d+) jumps a year", 'boot.table.at["lambda", "upper"]', 0),
         (r"the jump model's is about (\d+)% lower",
