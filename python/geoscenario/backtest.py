@@ -119,7 +119,8 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     dates = equity.index
     # "no date" typed as a date, so that a table of several runs' metrics infers a datetime
     # column even when no run has that date (pd.NaT alone is no more a date than a duration)
-    no_date = np.datetime64("NaT", pd.DatetimeIndex(dates).unit)
+    # (NumPy has no time zone: with one, pd.NaT, and any real date in a column types it)
+    no_date = pd.NaT if pd.DatetimeIndex(dates).tz is not None else np.datetime64("NaT", pd.DatetimeIndex(dates).unit)
     # a ruin (equity 0) ends the returns: the dead periods after it are no 0% returns
     dead = np.flatnonzero(e == 0.0)
     ruin = int(dead[0]) if dead.size else len(e)
@@ -164,8 +165,11 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     if n:
         # the loss quantile and the tail mean of the risk tables: the 5% tail of the
         # returns, a share of the observation at its edge included (Acerbi and Tasche)
-        var95, cvar95 = _core.var_cvar(np.ascontiguousarray(r, dtype=float), np.ones(n), 0.95)
-        var95, cvar95 = 0.0 + var95, 0.0 + cvar95  # +0.0 when flat
+        # (its VaR is the 95% quantile of the losses, the second-worst of 20; the metrics'
+        # is −(the 5% quantile of the returns), the worst of 20, as documented)
+        _, cvar95 = _core.var_cvar(np.ascontiguousarray(r, dtype=float), np.ones(n), 0.95)
+        q = float(np.quantile(r, 0.05, method="inverted_cdf"))
+        var95, cvar95 = 0.0 - q, 0.0 + cvar95  # +0.0 when flat
     else:
         var95 = cvar95 = float("nan")
 
@@ -586,9 +590,9 @@ class BacktestResult:
             # the same paths keep the simulation's own weights (e.g. a posterior from views)
             path_weights: np.ndarray | None = np.asarray(scenarios.weights)
             for name, given, own in (("n_paths", n_paths, n), ("horizon_months", horizon_months, h), ("seed", seed, s)):
-                if given is not None and not (_validate.is_real(given) and given == own):
-                    raise invalid(name, f"is the Simulation's ({own:,}), got {given!r}: leave it out, or pass "
-                                        "the World to simulate it anew")
+                if given is not None and _validate.integer(name, given, 0, 2**64 - 1) != own:
+                    raise invalid(name, f"is the Simulation's ({own:,}), {_validate.got(given)}: leave it out, or "
+                                        "pass the World to simulate it anew")
         elif isinstance(scenarios, World):
             world, anti, probs, qmc, path_weights = scenarios, False, None, False, None
             n = 20_000 if n_paths is None else n_paths
@@ -913,8 +917,8 @@ def backtest(
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
     of spacing when weekends are in the index), 52 weekly, 12 monthly (from the median
     spacing of the dates, or given). Over 90 days or more the dates must number that
-    many a year within 10% (every other trading day, 126 a year, is no daily series), or
-    ``periods_per_year`` must be given.
+    many a year within 10% or 1.5 dates (every other trading day, 126 a year, is no
+    daily series), or ``periods_per_year`` must be given.
 
     - ``total_return`` = E_last / 1 − 1, net of every cost (the first trade's included);
       ``cagr`` = (E_last / 1)^(1/years) − 1 with years = calendar days / 365.25

@@ -179,7 +179,7 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     (trading hours differ by market), so it needs ``given``.
 
     Over 90 days or more, the dates must also number that many a year, within
-    ``DENSITY_TOLERANCE``: every other trading day (126 a year) is no daily series,
+    ``DENSITY_TOLERANCE`` or a date and a half: every other trading day (126 a year) is no daily series,
     and a Sunday-to-Thursday week (261 a year, a fifth of its dates on a Sunday) is
     one of business days. Dates that match no convention need ``given``."""
     if given is not None:
@@ -217,7 +217,8 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
         return candidates[0]  # too short to count the dates a year
     per_year = (len(dates) - 1) / (span / 365.25)
     for p in candidates:
-        if abs(per_year / p - 1) <= DENSITY_TOLERANCE:
+        # within 10%, or a date and a half of the count (a short series missing one date)
+        if abs(per_year - p) * span / 365.25 <= max(DENSITY_TOLERANCE * p * span / 365.25, 1.5):
             return p
     raise invalid(
         arg,
@@ -1783,7 +1784,7 @@ def factor_betas(
         Annualisation of the residual volatility; default from the dates
         (daily 252, or 365.25 per day of spacing with weekends in the index; weekly 52,
         monthly 12, quarterly 4, annual 1; over 90 days or more the dates must number
-        that many a year within 10%, else it must be given).
+        that many a year within 10% or 1.5 dates, else it must be given).
     align
         ``"exact"``: the two indexes must be equal (else ConfigError);
         ``"inner"``: use the dates both have. Then rows at the start or end

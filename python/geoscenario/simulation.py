@@ -179,7 +179,13 @@ class Simulation:
         if "posterior" in state:  # pickled by a version that kept it as a plain attribute
             state["_posterior"] = state.pop("posterior")
         if state.get("_posterior") is not None:
-            state["_posterior"] = {**state["_posterior"], "views": tuple(state["_posterior"]["views"])}
+            post = {**state["_posterior"], "views": tuple(state["_posterior"]["views"])}
+            if "kish_effective_scenarios" not in post:  # pickled before these were kept
+                w = np.asarray(state["_weights"] if state.get("_custom") is None else state["_custom"], dtype=float)
+                post["kish_effective_scenarios"] = float(w.sum() ** 2 / np.dot(w, w))
+                post["max_weight"] = float(w.max())
+                post["multipliers"] = (float("nan"),) * len(post["views"])  # not kept: re-pool to see them
+            state["_posterior"] = post
         self.__dict__.update(state)
         frozen = (*self._series.values(), self.scenario, self.onset, self.regimes, self._weights,
                   self._custom, *self.__dict__.get("_dd_cache", {}).values())

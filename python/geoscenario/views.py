@@ -236,7 +236,8 @@ def _name_views(message: str, rows: dict[str, tuple[int, View, bool]], all_weigh
             if v.series in navs and v.value < lo:
                 why += f"; {v.series} is a NAV (1 at month 0): a view of a return r is on 1 + r"
         else:
-            why = f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > {v.threshold:g}"
+            why = (f"{'none of the' if hi <= 0 else 'all the'} {paths} {'has' if hi <= 0 else 'have'} {v.series} > "
+                   f"{_number(v.threshold)}")
         return f"views[{i}]: {v!r} is infeasible: {why}"
     m = re.fullmatch(r"infeasible views: ((?:a_(?:eq|ie)\[\d+\](?:, )?)+) (cannot hold together.*)", message,
                      flags=re.S)
@@ -388,7 +389,7 @@ def entropy_pool(
     nu = np.asarray(res["multipliers"], dtype=float)
     lam = [0.0] * len(views)
     for label, (i, _, negated) in rows.items():
-        lam[i] = float(-nu[order[label]] if negated else nu[order[label]])
+        lam[i] = 0.0 + float(-nu[order[label]] if negated else nu[order[label]])  # a slack view's is +0.0
     info = {
         "relative_entropy": float(res["relative_entropy"]),
         "effective_scenarios": float(res["effective_scenarios"]),

@@ -177,6 +177,12 @@ def test_the_dates_a_year_confirm_the_annualisation_their_spacing_suggests(price
                             (px.resample("ME").last(), 12), (px.resample("QE").last(), 4),
                             (px.iloc[:40:2], 252)):  # under 90 days: too short to count
         assert gs.backtest(frame, w, rebalance="never").periods_per_year == per_year
+    # a short series missing one date is still what its spacing says (10% of 8 months is
+    # under one date: a date and a half of slack)
+    monthly, quarterly = px.resample("ME").last(), px.resample("QE").last()
+    for frame, per_year in ((monthly.iloc[:9].drop(monthly.index[4]), 12),
+                            (quarterly.iloc[:6].drop(quarterly.index[2]), 4)):
+        assert gs.backtest(frame, w, rebalance="never").periods_per_year == per_year
 
 
 def test_monthly_prices_use_12_periods_and_a_weights_frame(prices):
@@ -401,6 +407,21 @@ def test_bad_prices_name_the_argument(prices):
 
 
 # ---------------------------------------------------------------------------- metrics and stress
+def test_var_95_is_the_worst_return_of_twenty_and_cvar_95_the_tail_mean():
+    # 0.05·n whole: the 5% inverted-cdf quantile of 20 returns is the worst (the risk
+    # tables' VaR of the losses is the second-worst: the metrics keep their convention)
+    rng = np.random.default_rng(5)
+    for n in (20, 21, 40, 60):
+        r = rng.normal(0.01, 0.05, n)
+        eq = pd.Series(np.r_[1.0, np.cumprod(1 + r)], index=pd.date_range("2020-01-31", periods=n + 1, freq="ME"))
+        m = bt_module.metrics(eq, 12)
+        srt = np.sort(eq.pct_change().dropna().to_numpy())
+        assert m["var_95"] == -srt[math.ceil(round(0.05 * n, 9)) - 1], n
+        k = 0.05 * n
+        whole = math.floor(k)
+        assert m["cvar_95"] == pytest.approx(-(srt[:whole].sum() + (k - whole) * srt[whole]) / k, rel=1e-12), n
+
+
 def test_metrics_by_hand():
     idx = pd.to_datetime(["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30", "2020-05-31"])
     eq = pd.Series([1.0, 1.2, 0.9, 0.96, 1.3], index=idx)
@@ -458,6 +479,10 @@ def test_the_first_trade_costs_are_a_drawdown_from_the_capital():
     for col in ("peak_date", "trough_date", "recovery_date", "ruin_date"):
         assert table[col].dtype.kind == "M", (col, table[col].dtype)
     assert table["ruin_date"].isna().all() and table["recovery_date"].isna().all()
+    # with a time zone, the dates keep it (NumPy's NaT has none: pandas' is used there)
+    ny = gs.backtest(px.tz_localize("America/New_York"), {"a": 1.0}, rebalance="never", cost_bps=100)
+    table = pd.DataFrame({"a": ny.metrics, "b": ny.metrics}).T.infer_objects()
+    assert str(table["peak_date"].dtype) == "datetime64[us, America/New_York]"
 
 
 def test_total_return_and_cagr_are_net_of_the_first_trade_cost():
@@ -576,6 +601,10 @@ def test_stress_overlay_applies_current_weights_to_simulated_asset_returns(price
     np.testing.assert_array_equal(res.stress(sim0, MAPPING, n_paths=3_000, horizon_months=12, seed=3).pnl, st2.pnl)
     for name, value in (("n_paths", 50), ("horizon_months", 6), ("seed", 4)):
         with pytest.raises(gs.ConfigError, match="is the Simulation's") as err:
+            res.stress(sim0, MAPPING, **{name: value})
+        assert err.value.path == name
+    for name, value in (("n_paths", 3_000.0), ("seed", np.float64(3))):  # integers, as for a World
+        with pytest.raises(gs.ConfigError, match="must be an integer") as err:
             res.stress(sim0, MAPPING, **{name: value})
         assert err.value.path == name
     with pytest.raises(gs.ConfigError) as err:

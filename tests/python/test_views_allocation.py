@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import pickle
 import re
 import warnings
@@ -99,8 +100,19 @@ def test_the_multipliers_tilt_the_prior_and_price_each_view(sim5k):
     # views given in another order keep their own multipliers
     again = sim5k.with_views(views(420.0, 9.8, 0.3)[::-1]).posterior["multipliers"]
     assert again == lam[::-1]
-    # a slack inequality has none
-    assert sim5k.with_views(gs.View.mean("bilateral_trade", 0.0, op=">=")).posterior["multipliers"] == (0.0,)
+    # a slack inequality has none (+0.0, also when its sign was turned)
+    (slack,) = sim5k.with_views(gs.View.mean("bilateral_trade", 0.0, op=">=")).posterior["multipliers"]
+    assert slack == 0.0 and math.copysign(1.0, slack) == 1.0
+    # a posterior pickled before these were kept gains them, its multipliers unknown
+    state = dict(post.__dict__)
+    state["_posterior"] = {k: v for k, v in state["_posterior"].items()
+                           if k not in ("multipliers", "kish_effective_scenarios", "max_weight")}
+    old = object.__new__(type(post))
+    old.__setstate__(state)
+    info = old.posterior
+    assert info["kish_effective_scenarios"] == pytest.approx(post.posterior["kish_effective_scenarios"], rel=1e-12)
+    assert info["max_weight"] == post.posterior["max_weight"]
+    assert len(info["multipliers"]) == 3 and all(math.isnan(v) for v in info["multipliers"])
 
 
 def test_half_the_weight_on_one_path_is_reported_and_warned():
@@ -123,6 +135,10 @@ def test_views_that_differ_never_print_alike(sim5k):
     assert repr(gs.View.mean("potash_spot", 1 / 3)) == "View(E[potash_spot] == 0.3333333333333333 at horizon)"
     with pytest.raises(gs.InfeasibleViewsError, match=r"420\.0004 at horizon\), views\[1\] .*420\.0001 at"):
         sim5k.with_views([a, b])
+    # the reason names the threshold as the view does
+    top = float(sim5k.paths("potash_spot")[:, -1].max()) * 1.000001
+    with pytest.raises(gs.InfeasibleViewsError, match=f"has potash_spot > {re.escape(repr(top))}$"):
+        sim5k.with_views(gs.View.prob_above("potash_spot", top, 0.1))
 
 
 def test_a_return_given_for_a_nav_view_is_refused_with_the_hint(sim5k):
