@@ -943,6 +943,12 @@ class BootstrapResult(TableRepr):
         # (a beta fit's rows are named after its factors too, which may be called "sigma")
         positive = names.isin(("vol",) if self.fit.model == "factor_betas" else POSITIVE)
         lower, upper = np.where(positive, np.maximum(lower, 0.0), lower), np.where(positive, np.maximum(upper, 0.0), upper)
+        if self.fit.model != "factor_betas" and "lambda" in names:
+            # a jump fit searches σ ≤ 10, λ ≤ min(2/Δ, 120) and σ_J ≤ 5 (the core's box, a
+            # world's limits): no refit lands beyond, though a studentized interval can
+            caps = {"sigma": 10.0, "lambda": min(2.0 / float(self.fit.dt), 120.0), "sigma_j": 5.0}
+            cap = np.array([caps.get(q, np.inf) for q in names])
+            lower, upper = np.minimum(lower, cap), np.minimum(upper, cap)
         scale = self.fit._refit[2].get("scale") if self.fit._refit is not None else None
         if scale is not None:
             theta = names == "theta"
@@ -1062,7 +1068,12 @@ class CalibratedWorld:
 
     def __repr__(self) -> str:
         body = self.changes.to_string(float_format=lambda v: f"{v:.6g}")
-        return f"{self._head()}\n{body}"
+        return "\n".join([self._head(), body, *self._doubts()])
+
+    def _doubts(self) -> list[str]:
+        """The notes of its fits that warn (a random walk the data cannot reject, ...)."""
+        return [f"note: {name}: {note}" for name, fit in self.fits.items() for note in fit.notes
+                if any(mark in note for mark in _WARNING_NOTES)]
 
     def _head(self) -> str:
         # a diffusion fit sets the jumps to 0 whether or not they were: a row, not a change
@@ -1070,8 +1081,9 @@ class CalibratedWorld:
         return f"CalibratedWorld({self.world.name!r}: {len(self.changes)} parameters set, {changed} changed)"
 
     def _repr_html_(self) -> str:
-        """In a notebook: the first line of the repr, then the changes as a table."""
-        return table_html(self._head(), [("", self.changes)])
+        """In a notebook: the first line of the repr, the changes as a table, then the notes
+        of its fits that warn."""
+        return table_html(self._head(), [("", self.changes)], self._doubts())
 
 
 # ============================================================================ log-OU
@@ -1304,10 +1316,11 @@ def log_ou(
         A fit to doubt, also in ``notes``: a parameter ended on the edge of the search
         region, the observed information is not positive definite (standard errors
         NaN), the optimiser stopped before its tolerance, the mean reversion is too
-        slow for the data to show (κT < 0.1: a trend or a random walk), or the AR(1)
+        slow for the data to show (κT < 0.1: a trend or a random walk), the AR(1)
         coefficient corrected for its small-sample bias (Kendall 1954) reaches 1, so
         the data cannot exclude a random walk (κ is then an upper estimate, and a
-        κ/SE above 2 is no evidence of mean reversion).
+        κ/SE above 2 is no evidence of mean reversion), or a Dickey–Fuller test
+        cannot reject a random walk at 5% (the mean reversion is then the model's).
 
     Examples
     --------
@@ -1682,7 +1695,7 @@ def _unit_root_note(s: pd.Series) -> str | None:
 
 
 _WARNING_NOTES = ("edge of the search region", "not positive definite", "without meeting its tolerance",
-                  "too slow to identify", "cannot exclude a random walk")
+                  "too slow to identify", "cannot exclude a random walk", "cannot reject a random walk")
 """Marks of the notes that make a fit doubtful (no interior maximum, NaN standard errors,
 no convergence, mean reversion too slow for the data to show, or a random walk the
 data cannot exclude): :func:`log_ou` also raises them as a ``RuntimeWarning``."""

@@ -147,6 +147,27 @@ def test_bounds_stay_in_order_and_in_the_parameter_space() -> None:
         assert (table[["lower", "upper"]] >= 0).all().all(), (kind, table)
 
 
+def test_a_jump_fit_interval_stays_in_the_search_box() -> None:
+    """λ's refits end at most at λΔ = 2 (24 a year monthly), where their errors explode; the
+    studentized upper bound of λ reached 307 a year, past what any refit or world takes."""
+    rng = np.random.default_rng(1)
+    lo, b = math.log(1.5), math.exp(-1 / 12)
+    x = [lo]
+    for _ in range(300):
+        x.append(lo * (1 - b) + b * x[-1] + 0.5 * math.sqrt((1 - b * b) / 2) * rng.standard_normal()
+                 + (rng.random() < 0.25) * rng.normal(-0.1, 0.2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # λ on the edge of the search region
+        fit = gs.calibrate.gbm(monthly(50 / (1 + np.exp(-np.array(x)))), jumps=True)
+        boot = fit.bootstrap(100, seed=1, progress=False)
+    caps = pd.Series({"sigma": 10.0, "lambda": 24.0, "sigma_j": 5.0})
+    for kind in ("studentized", "basic", "percentile"):
+        table = boot.intervals(kind)
+        assert (table.loc[caps.index, "upper"] <= caps).all(), (kind, table)
+        assert (table["lower"] <= table["upper"]).all(), (kind, table)
+    assert boot.draws["lambda"].max() <= 24.0 and boot.table.at["lambda", "upper"] == 24.0
+
+
 def test_large_samples_agree_with_the_information_matrix() -> None:
     """100 years of monthly data: the refits' spread is the asymptotic standard error
     (within 4 SE of a standard deviation from 300 draws, plus 10% for the asymptotics)."""
