@@ -943,7 +943,7 @@ class BootstrapResult(TableRepr):
         # (a beta fit's rows are named after its factors too, which may be called "sigma")
         positive = names.isin(("vol",) if self.fit.model == "factor_betas" else POSITIVE)
         lower, upper = np.where(positive, np.maximum(lower, 0.0), lower), np.where(positive, np.maximum(upper, 0.0), upper)
-        if self.fit.model != "factor_betas" and "lambda" in names:
+        if self.fit.dt is not None and "lambda" in names:  # (a beta fit has no step)
             # a jump fit searches σ ≤ 10, λ ≤ min(2/Δ, 120) and σ_J ≤ 5 (the core's box, a
             # world's limits): no refit lands beyond, though a studentized interval can
             caps = {"sigma": 10.0, "lambda": min(2.0 / float(self.fit.dt), 120.0), "sigma_j": 5.0}
