@@ -66,6 +66,11 @@ def _timing(onset: np.ndarray, regime: np.ndarray | None, names: list[str]) -> d
     return {"regime": pd.Categorical.from_codes(regime.astype(np.int64), categories=names)}
 
 
+#: Bytes of reducer values (a float64 row per reducer and path) a summary or risk table
+#: of a simulation holds at a time.
+REDUCE_BYTES = 256 << 20
+
+
 class Simulation:
     """Simulated paths of every series, with each path's scenario and weight.
 
@@ -716,13 +721,20 @@ class Simulation:
         every reducer's values on the paths (a + b·value, a mix's NAV, a maximum drawdown
         to ``t``) as a streamed summary does, so the two have the same bits."""
         label = self.world._core.month_labels(self.horizon_months)[t]
-        job = _core.SummaryJob.for_world(self.world._core, reducers, t, self.n_paths, self.horizon_months,
-                                         self.seed, self.antithetic, getattr(self, "qmc", False))
-        values = job.values(self._series)  # (reducer, path)
-        if self._custom is None:
-            rows = _core.summarize_arrays(job, values, self.scenario, self._probs)
-        else:
-            rows = self._general_rows(reducers, values)
+        # the values of at most REDUCE_BYTES of reducers at a time (a row of n_paths each):
+        # 1,000 mixes on 1,000,000 paths would otherwise hold 24 GB of them at once
+        per = max(1, REDUCE_BYTES // (8 * max(self.n_paths, 1)))
+        rows: list[dict[str, Any]] = []
+        for first in range(0, len(reducers), per):
+            batch = reducers[first:first + per]
+            job = _core.SummaryJob.for_world(self.world._core, batch, t, self.n_paths, self.horizon_months,
+                                             self.seed, self.antithetic, getattr(self, "qmc", False))
+            values = job.values(self._series)  # (reducer, path)
+            if self._custom is None:
+                rows += _core.summarize_arrays(job, values, self.scenario, self._probs)
+            else:
+                rows += self._general_rows(batch, values)
+            del values
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
