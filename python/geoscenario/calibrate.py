@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -110,9 +111,11 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
     return out
 
 
-def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg: str) -> slice:
+def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg: str, *,
+                columns: bool = True) -> slice:
     """Rows from the first on which every column is valid to the last such row;
-    a NaN inside that span is a ConfigError naming the column and the date."""
+    a NaN inside that span is a ConfigError naming the date, and the column (``arg.column``)
+    when ``columns`` (a frame's, not a Series')."""
     ok = ~np.isnan(vals)
     rows = ok.all(axis=1)
     if not rows.any():
@@ -122,7 +125,7 @@ def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg
     if not inner.all():
         r, c = np.argwhere(~inner)[0]
         raise invalid(
-            f"{arg}.{names[c]}",
+            f"{arg}.{names[c]}" if columns else arg,
             f"is missing on {index[first + r].date()} between valid values (NaN is dropped only "
             "at the start and the end of a series; fill or drop it explicitly)",
         )
@@ -236,7 +239,7 @@ def _levels(series: Any, arg: str) -> pd.Series:
     if not isinstance(series, pd.Series):
         raise invalid(arg, f"must be a pandas Series of levels, got {type(series).__name__}")
     frame = _numeric_frame(series, arg)
-    span = _valid_span(frame.to_numpy(), frame.index, list(frame.columns), arg)
+    span = _valid_span(frame.to_numpy(), frame.index, list(frame.columns), arg, columns=False)
     s = frame.iloc[span, 0]
     if len(s) < MIN_OBS:
         raise invalid(arg, f"needs at least {MIN_OBS} observations, got {len(s)}")
@@ -1161,8 +1164,9 @@ def _log_ou_result(
         # many unchanged prices (sticky quotes) are the usual cause: say so only then
         why = (f" ({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps "
                "alone explain the moves)" if zero >= STICKY_SHARE else "")
-        way_out = ("hold parameters with fixed=, or give a longer history" if first_stage is not None else
-                   "hold κ and the mean at the AR(1) fit with mean_reversion='ar1', or parameters with fixed=")
+        held_mean = bool((status[:2] == "fixed").any())  # κ or θ held: 'ar1' would conflict
+        way_out = ("hold parameters with fixed=, or give a longer history" if first_stage is not None or held_mean
+                   else "hold κ and the mean at the AR(1) fit with mean_reversion='ar1', or parameters with fixed=")
         notes.append(
             f"{', '.join(at_bound)} ended on the edge of the search region: no interior maximum"
             f"{why}; {way_out}"
@@ -1476,7 +1480,15 @@ def logit_ou(
     odds = pd.Series(x / (top - x), index=s.index, name=series.name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = log_ou(odds, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt, max_jumps=max_jumps)
+        try:
+            fit = log_ou(odds, jumps=jumps, mean_reversion=mean_reversion, fixed=fixed, dt=dt, max_jumps=max_jumps)
+        except ConfigError as e:
+            if e.path != "fixed.theta":
+                raise
+            # the search's bounds on the odds θ/(scale − θ), said of the level given
+            lo, hi = (float(v) for v in re.findall(r"\[([^,\]]+), ([^\]]+)\]", str(e))[0])
+            raise invalid("fixed.theta", f"must be in [{top * lo / (1 + lo):.6g}, {top * hi / (1 + hi):.6g}] "
+                                         f"(the odds the fit searches, for scale {top:g}), got {th!r}") from None
     odds_theta = float(fit.table.at["theta", "estimate"])
     for w in caught:  # log_ou's warnings, in the logit's words
         text = _in_logits(str(w.message), odds_theta, top)

@@ -85,15 +85,25 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
         sxy += (u - m0) * (v - m1);
     }
     if sxx.is_nan() || sxx <= 0.0 || x0.iter().all(|v| *v == x0[0]) {
-        return Err(CoreError::invalid("series", "is constant: nothing to fit"));
+        let what = if x.iter().all(|v| *v == x[0]) {
+            "is constant: nothing to fit"
+        } else {
+            "is constant but for its last value: nothing to fit"
+        };
+        return Err(CoreError::invalid("series", what));
     }
     let b = sxy / sxx;
     let a = m1 - b * m0;
     let ssr: f64 = x0.iter().zip(x1).map(|(u, v)| (v - a - b * u).powi(2)).sum();
     let s2 = ssr / n; // MLE of the innovation variance
-    if s2.is_nan() || s2 <= 0.0 {
+                      // residuals at the rounding of the logs: no variation to fit (κ came out 650 a year,
+                      // σ 6e-14, for one move in 60 flat months), as gbm says of log returns that do not vary
+    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if s2.is_nan() || s2.sqrt() <= 64.0 * f64::EPSILON * scale {
         return Err(CoreError::Numerical(
-            "series: the AR(1) fits exactly (zero residuals)".into(),
+            "series: the AR(1) residuals are at the rounding of the log levels: the levels do not vary \
+             enough to fit (σ = 0)"
+                .into(),
         ));
     }
     if !(b > 0.0 && b < 1.0) {

@@ -244,6 +244,9 @@ resource.setrlimit(resource.RLIMIT_AS, (vm + 800 * 2**20, resource.RLIM_INFINITY
 few = {k: mixes[k] for k in list(mixes)[:200]}
 for _ in range(3):  # again and again: the last call's released values are reused
     print("200 mixes:", len(sim.risk_table(mixes=few)))
+print("1000 mixes:", len(sim.risk_table(mixes=mixes)))  # 256 MB of values at a time
+from geoscenario import simulation
+simulation.REDUCE_BYTES = 1 << 40  # all at once, as before
 try:
     sim.risk_table(mixes=mixes)
 except gs.ResourceError as e:
@@ -255,11 +258,13 @@ except gs.ResourceError as e:
 def test_a_risk_table_of_many_mixes_reads_their_values_in_place_and_refuses_what_does_not_fit():
     # 200 mixes: 612 quantities' values (467 MB) fit in 800 MB once, not twice (they were
     # copied), call after call (a released buffer is reused, not held beside a new one);
-    # 1,000 mixes' 2.2 GiB are refused with the size, not an aborted process
+    # 1,000 mixes' 2.2 GiB fit 256 MB at a time, and all at once are refused with the
+    # size, not an aborted process
     out = subprocess.run([sys.executable, "-c", MIXES_LIMITED_CHILD], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     # (200 mixes + 4 strategies) × (3 scenarios + all)
     assert out.stdout.count("200 mixes: 816") == 3, out.stdout
+    assert "1000 mixes: 4016" in out.stdout, out.stdout
     assert "refused: the values of 3012 quantities (a series each; a strategy or mix of a risk table three) " \
            "on 100000 paths (summarise fewer series, strategies or mixes per call): needs 2.24 GiB" \
            in out.stdout, out.stdout

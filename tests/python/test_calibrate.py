@@ -888,6 +888,34 @@ def test_a_random_walk_the_data_cannot_reject_is_warned_and_shown_by_the_calibra
     assert not any("random walk" in n for n in fit.notes)
 
 
+def test_levels_that_vary_only_by_rounding_are_refused_and_messages_say_what_was_given():
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    # one move then flat months, or noise at the rounding of the logs: κ came out 650 a
+    # year with σ = 6e-14 (gbm refuses log returns that vary no more than that)
+    for levels in (np.r_[101.0, np.full(59, 100.0)], 100 * (1 + 1e-14 * np.random.default_rng(0).standard_normal(60))):
+        with pytest.raises(gs.NumericalError, match="residuals are at the rounding of the log levels"):
+            gs.calibrate.log_ou(pd.Series(levels, index=idx))
+    # a series flat but for its last value is not called constant
+    with pytest.raises(gs.ConfigError, match="is constant but for its last value") as err:
+        gs.calibrate.log_ou(pd.Series(np.r_[np.full(59, 100.0), 101.0], index=idx))
+    assert err.value.path == "series"
+    # a NaN inside a Series is the series' (a frame's names its column)
+    gap = pd.Series(np.exp(np.random.default_rng(1).normal(0, 0.05, 60)), index=idx)
+    gap.iloc[30] = np.nan
+    with pytest.raises(gs.ConfigError, match="is missing on 2002-07-01") as err:
+        gs.calibrate.log_ou(gap)
+    assert err.value.path == "series"
+    # logit_ou: a held θ outside the search is reported as the level given, not its odds
+    rng = np.random.default_rng(1)
+    x = [math.log(1.5)]
+    for _ in range(120):
+        x.append(math.log(1.5) * (1 - math.exp(-1 / 12)) + math.exp(-1 / 12) * x[-1] + 0.1 * rng.standard_normal())
+    share = pd.Series(50 / (1 + np.exp(-np.array(x))), index=pd.date_range("2000-01-01", periods=121, freq="MS"))
+    with pytest.raises(gs.ConfigError, match=r"must be in \[9\.6\d*e-21, 50\] .* for scale 50\), got 1e-30$") as err:
+        gs.calibrate.logit_ou(share, 50.0, jumps=True, fixed={"theta": 1e-30})
+    assert err.value.path == "fixed.theta"
+
+
 def test_kappa_reads_high_in_short_samples_as_kendall_says():
     # E[b̂] ≈ b − (1 + 3b)/n for the OLS AR(1) coefficient of a stationary series with an
     # estimated mean (Kendall 1954): over 300 series of 120 months b̂ falls short of b (by
