@@ -3,17 +3,22 @@
 The first stage is the exact AR(1) MLE on the logs, x_{t+1} = a + b·x_t + e_t; the
 second holds (a, b) there and maximises the Merton mixture likelihood of the rest,
 θ₂ = (σ, λ, μ_J, σ_J). The second stage's inverse information V₂ ignores the
-first stage's error, and so understates the spread of θ̂₂ (in a simulation of the
-potash fit, ±1.96 SE covered μ_J 43% and σ 65% of the time). Murphy and Topel
-(1985, eq. 8; Greene, *Econometric Analysis*, 14.7) add it back:
+first stage's error, and so understates the spread of θ̂₂: over 150 series of 180
+months simulated from the 2010–2025 potash fit, ±1.96 of its standard errors covered
+σ 65% and μ_J 43% of the time. To first order θ̂₂ − θ₂ = V₂ Σ_t g_t with each step's
+corrected score g_t = s₂ₜ − C V₁ s₁ₜ (Murphy and Topel 1985; Newey and McFadden 1994,
+§6), where s₁ₜ, s₂ₜ are the two stages' per-step scores, V₁ the first stage's
+covariance and C = −∂²L₂/∂θ₂∂θ₁ᵀ. Its variance is taken as the sandwich
 
-    Var θ̂₂ = V₂ + V₂ [C V₁ Cᵀ − R V₁ Cᵀ − C V₁ Rᵀ] V₂,
+    Var θ̂₂ = V₂ (Σ_t g_t g_tᵀ) V₂,
 
-with V₁ the first stage's covariance, C = −∂²L₂/∂θ₂∂θ₁ᵀ and R = Σ_t s₂ₜ s₁ₜᵀ (the
-per-step scores of the two stages). In that simulation (100 series of 180 months)
-the corrected errors cover σ, λ, μ_J and σ_J 95%, 96%, 93% and 94% of the time. The
-long-run level θ keeps the fit's own error: its delta-method form over both stages,
-(a − λΔμ_J)/(1 − b) linearised, covered θ 72% of the time, the fit's 91%.
+positive semi-definite always (Murphy and Topel's form, V₂ + V₂[C V₁ Cᵀ − R V₁ Cᵀ −
+C V₁ Rᵀ]V₂ with R = Σ s₂ₜ s₁ₜᵀ, equal to it when the model holds, came out negative
+for λ on the 2016–2019 quotes), and robust to a misspecified mixture, as sticky
+quotes make it. Over the same 150 series the corrected errors cover σ, λ, μ_J and σ_J
+96%, 96%, 91% and 93% of the time. The long-run level θ keeps the fit's own error:
+its delta-method form over both stages, (a − λΔμ_J)/(1 − b) linearised, covered θ 72%
+of the time, the fit's 91%.
 
 Derivatives of L₂ are central differences of the per-step log-likelihood written
 here as the core writes it (:func:`step_logliks`, whose sum is the fit's own
@@ -94,6 +99,7 @@ def corrected(
     except np.linalg.LinAlgError:
         return {q: math.nan for q in free}
     v2 = np.linalg.inv(a22)
-    r = s2_steps.T @ s1
-    var2 = v2 + v2 @ (c @ v1 @ c.T - r @ v1 @ c.T - c @ v1 @ r.T) @ v2
+    # each step's corrected score, and their sandwich: positive semi-definite always
+    g = s2_steps - s1 @ (c @ v1).T
+    var2 = v2 @ (g.T @ g) @ v2
     return {q: math.sqrt(d) if d > 0 else math.nan for q, d in zip(free, np.diag(var2))}

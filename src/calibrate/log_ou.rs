@@ -95,10 +95,12 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
     let b = sxy / sxx;
     let a = m1 - b * m0;
     let ssr: f64 = x0.iter().zip(x1).map(|(u, v)| (v - a - b * u).powi(2)).sum();
-    let s2 = ssr / n; // MLE of the innovation variance
-                      // residuals at the rounding of the logs: no variation to fit (κ came out 650 a year,
-                      // σ 6e-14, for one move in 60 flat months), as gbm says of log returns that do not vary
-    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // the MLE of the innovation variance; residuals at the rounding of the logs leave no
+    // variation to fit (κ came out 650 a year, σ 6e-14, for one move in 60 flat months),
+    // as gbm says of log returns that do not vary (a log's rounding is ε·max(1, |x|):
+    // levels near 1 have logs near 0)
+    let s2 = ssr / n;
+    let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     if s2.is_nan() || s2.sqrt() <= 64.0 * f64::EPSILON * scale {
         return Err(CoreError::Numerical(
             "series: the AR(1) residuals are at the rounding of the log levels: the levels do not vary \
