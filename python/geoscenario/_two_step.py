@@ -10,13 +10,16 @@ corrected score g_t = s₂ₜ − C V₁ s₁ₜ (Murphy and Topel 1985; Newey a
 §6), where s₁ₜ, s₂ₜ are the two stages' per-step scores, V₁ the first stage's
 covariance and C = −∂²L₂/∂θ₂∂θ₁ᵀ. Its variance is taken as the sandwich
 
-    Var θ̂₂ = V₂ (Σ_t g_t g_tᵀ) V₂,
+    Var θ̂₂ = V₂ Ω V₂,  Ω = Σ_t g_t g_tᵀ + Σ_{l=1..L} (1 − l/(L+1)) Σ_t (g_t g_{t−l}ᵀ + g_{t−l} g_tᵀ),
 
-positive semi-definite always (Murphy and Topel's form, V₂ + V₂[C V₁ Cᵀ − R V₁ Cᵀ −
-C V₁ Rᵀ]V₂ with R = Σ s₂ₜ s₁ₜᵀ, equal to it when the model holds, came out negative
-for λ on the 2016–2019 quotes), and robust to a misspecified mixture, as sticky
-quotes make it. Over the same 150 series the corrected errors cover σ, λ, μ_J and σ_J
-96%, 96%, 91% and 93% of the time. The long-run level θ keeps the fit's own error:
+with Newey and West's weights and L = ⌊4 (n/100)^{2/9}⌋ lags (as :func:`factor_betas`).
+It is positive semi-definite always (Murphy and Topel's form, V₂ + V₂[C V₁ Cᵀ − R V₁ Cᵀ
+− C V₁ Rᵀ]V₂ with R = Σ s₂ₜ s₁ₜᵀ, equal to it when the model holds, came out negative
+for λ on the 2016–2019 quotes), and robust both to a wrong jump distribution and to the
+serial dependence that sticky quotes give the scores (lag-1 autocorrelations of 0.2 to
+0.4 on the potash quotes, about 0 on simulated series, where the lags change nothing).
+Over the same 150 series the corrected errors cover σ, λ, μ_J and σ_J 96%, 95%, 91% and
+93% of the time. The long-run level θ keeps the fit's own error:
 its delta-method form over both stages, (a − λΔμ_J)/(1 − b) linearised, covered θ 72%
 of the time, the fit's 91%.
 
@@ -30,6 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from . import _core
 
 #: The second stage's parameters, in the order of the fit's table.
 STAGE_TWO = ("sigma", "lambda", "mu_j", "sigma_j")
@@ -99,7 +104,14 @@ def corrected(
     except np.linalg.LinAlgError:
         return {q: math.nan for q in free}
     v2 = np.linalg.inv(a22)
-    # each step's corrected score, and their sandwich: positive semi-definite always
+    # each step's corrected score, and their sandwich with Newey–West weights (Bartlett,
+    # ⌊4 (n/100)^{2/9}⌋ lags): positive semi-definite always, and the scores of sticky
+    # quotes are serially correlated (lag 1: 0.2–0.4 on the potash series)
     g = s2_steps - s1 @ (c @ v1).T
-    var2 = v2 @ (g.T @ g) @ v2
+    meat = g.T @ g
+    lags = int(_core.newey_west_lags(n))  # as factor_betas' default
+    for lag in range(1, lags + 1):
+        cross = g[lag:].T @ g[:-lag]
+        meat += (1 - lag / (lags + 1)) * (cross + cross.T)
+    var2 = v2 @ meat @ v2
     return {q: math.sqrt(d) if d > 0 else math.nan for q, d in zip(free, np.diag(var2))}

@@ -1077,8 +1077,14 @@ class CalibratedWorld:
         """The notes of its fits that warn, and the Dickey–Fuller test's (which does not
         warn: it cannot reject a random walk in most 15-year series that do revert at
         κ = 0.5, but a κ written into the world is then the model's, not the data's)."""
-        return [f"note: {name}: {note}" for name, fit in self.fits.items() for note in fit.notes
-                if any(mark in note for mark in (*_WARNING_NOTES, "cannot reject a random walk"))]
+        out: list[str] = []
+        for name, fit in self.fits.items():
+            for note in fit.notes:
+                # (a jump fit set aside repeats its diffusion's notes on the same series)
+                shown = any(line.endswith(f": {note}") for line in out)
+                if not shown and any(mark in note for mark in (*_WARNING_NOTES, "cannot reject a random walk")):
+                    out.append(f"note: {name}: {note}")
+        return out
 
     def _head(self) -> str:
         # a diffusion fit sets the jumps to 0 whether or not they were: a row, not a change
@@ -1608,7 +1614,7 @@ def gbm(
     name = str(series.name) if series.name is not None else "series"
     # constant returns (a constant or exactly exponential series) vary only by the
     # rounding of the logs
-    if not math.sqrt(v) > 64 * np.finfo(float).eps * float(np.abs(x).max()):
+    if not math.sqrt(v) > 64 * np.finfo(float).eps * max(1.0, float(np.abs(x).max())):  # logs near 0 too
         raise NumericalError("series: the log returns do not vary, so σ = 0 and the likelihood has "
                              "no maximum")
     sigma = math.sqrt(v / step)

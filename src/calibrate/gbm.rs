@@ -108,7 +108,8 @@ pub fn fit_gbm_jumps(levels: &[f64], dt: f64, max_jumps: usize, max_evals: usize
     let n = r.len();
     let mean = r.iter().sum::<f64>() / n as f64;
     let var = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // (a log's rounding is ε·max(1, |x|): levels near 1 have logs near 0)
+    let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     if var.sqrt() <= 64.0 * f64::EPSILON * scale {
         return Err(CoreError::Numerical(
             "series: the log returns do not vary, so σ = 0 and the likelihood has no maximum".into(),

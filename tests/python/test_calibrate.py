@@ -587,7 +587,7 @@ def test_an_ar1_jump_fit_simulates_at_the_long_run_mean_of_the_data():
 
 def test_the_two_step_standard_errors_cover_sigma_and_the_jumps():
     # mean_reversion="ar1" holds the AR(1) fit's intercept and slope in the jump likelihood;
-    # that likelihood's own errors ignore theirs, and ±1.96 of them covered μ_J 44% and σ
+    # that likelihood's own errors ignore theirs, and ±1.96 of them covered μ_J 43% and σ
     # 65% of the time in series simulated from the potash fit. Murphy and Topel's
     # correction: 100 such series of 180 months, seeded; 95% ± 4 binomial SEs (2.2 points)
     from geoscenario import _two_step
@@ -888,6 +888,7 @@ def test_a_random_walk_the_data_cannot_reject_is_shown_by_the_calibrated_world()
         cw = gs.World.default().calibrated(potash=potash)
     assert any("Dickey–Fuller τ = -1.71" in n for n in cw.fits["potash"].notes)
     assert "\nnote: potash: the data cannot reject a random walk at 5%: Dickey–Fuller τ = -1.71" in repr(cw)
+    assert repr(cw).count("cannot reject a random walk") == 1  # once per series, whichever fits say it
     assert "<p>note: potash: the data cannot reject a random walk" in cw._repr_html_()
     # a world calibrated to series that revert visibly shows no such line
     reverting = _ar1_levels(np.random.default_rng(1), 300, kappa=3.0)
@@ -902,6 +903,9 @@ def test_levels_that_vary_only_by_rounding_are_refused_and_messages_say_what_was
     for levels in (np.r_[101.0, np.full(59, 100.0)], 100 * (1 + noise), 1 + noise):  # (logs near 0 too)
         with pytest.raises(gs.NumericalError, match="residuals are at the rounding of the log levels"):
             gs.calibrate.log_ou(pd.Series(levels, index=idx))
+    for jumps in (False, True):  # gbm's guard, scaled alike (1 + noise: σ = 0, or g = 14 with jumps)
+        with pytest.raises(gs.NumericalError, match="the log returns do not vary"):
+            gs.calibrate.gbm(pd.Series(1 + noise, index=idx), jumps=jumps)
     # a series flat but for its last value is not called constant
     with pytest.raises(gs.ConfigError, match="is constant but for its last value") as err:
         gs.calibrate.log_ou(pd.Series(np.r_[np.full(59, 100.0), 101.0], index=idx))
