@@ -1153,6 +1153,10 @@ def _log_ou_result(
                                           free, max_jumps)
                 for q, v in two.items():
                     se[PARAMS.index(q)] = v
+                lost = [q for q, v in two.items() if math.isnan(v)]
+                if lost and raw["hessian_ok"]:  # (else the core's own note says so)
+                    notes.append(f"the jump stage's information is not positive definite where the two-step "
+                                 f"errors are taken: the standard errors of {', '.join(lost)} are NaN")
             method += "; κ and the mean of ln X from the AR(1) fit"
             notes.append(
                 "κ and the long-run mean of ln X are the exact AR(1) MLE (first stage) and were "

@@ -626,6 +626,18 @@ def test_the_two_step_standard_errors_cover_sigma_and_the_jumps():
     assert (np.abs(ratio - 1) <= band).all(), dict(zip(_two_step.STAGE_TWO, ratio))
 
 
+def test_a_two_step_error_that_cannot_be_taken_is_said_to_be_nan(monkeypatch):
+    from geoscenario import _two_step
+
+    def singular(x, dt, ar, params, free, max_jumps):
+        return {q: math.nan if q == "lambda" else 0.01 for q in free}
+
+    monkeypatch.setattr(_two_step, "corrected", singular)
+    with pytest.warns(RuntimeWarning, match="two-step errors are taken: the standard errors of lambda are NaN"):
+        fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1")
+    assert math.isnan(fit.std_errors["lambda"]) and fit.std_errors["sigma"] == 0.01
+
+
 def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     s = gs.data.potash_monthly("2000-01", "2025-01")
     fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
