@@ -120,7 +120,8 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
     # "no date" typed as a date, so that a table of several runs' metrics infers a datetime
     # column even when no run has that date (pd.NaT alone is no more a date than a duration)
     # (NumPy has no time zone: with one, pd.NaT, and any real date in a column types it)
-    no_date = pd.NaT if pd.DatetimeIndex(dates).tz is not None else np.datetime64("NaT", pd.DatetimeIndex(dates).unit)
+    index = pd.DatetimeIndex(dates)
+    no_date = pd.NaT if index.tz is not None else np.datetime64("NaT", index.unit)
     # a ruin (equity 0) ends the returns: the dead periods after it are no 0% returns
     dead = np.flatnonzero(e == 0.0)
     ruin = int(dead[0]) if dead.size else len(e)

@@ -23,7 +23,7 @@ from .summary import (
     check_thresholds,
     mix_terms,
 )
-from .views import Allocation, View
+from .views import Allocation, View, _kish
 
 if TYPE_CHECKING:
     from .world import World
@@ -187,7 +187,7 @@ class Simulation:
             post = {**state["_posterior"], "views": tuple(state["_posterior"]["views"])}
             if "kish_effective_scenarios" not in post:  # pickled before these were kept
                 w = np.asarray(state["_weights"] if state.get("_custom") is None else state["_custom"], dtype=float)
-                post["kish_effective_scenarios"] = float(w.sum() ** 2 / np.dot(w, w))
+                post["kish_effective_scenarios"] = _kish(w)
                 post["max_weight"] = float(w.max())
                 post["multipliers"] = (float("nan"),) * len(post["views"])  # not kept: re-pool to see them
             state["_posterior"] = post
