@@ -170,7 +170,10 @@ def metrics(equity: pd.Series, periods_per_year: float, *, capital: float | None
         # is −(the 5% quantile of the returns), the worst of 20, as documented)
         _, cvar95 = _core.var_cvar(np.ascontiguousarray(r, dtype=float), np.ones(n), 0.95)
         q = float(np.quantile(r, 0.05, method="inverted_cdf"))
-        var95, cvar95 = 0.0 - q, 0.0 + cvar95  # +0.0 when flat
+        # (the tail mean is at least that loss in exact arithmetic: not an ulp below it
+        # from the core's rounding, as it could be when the tail is one period)
+        var95 = 0.0 - q  # +0.0 when flat
+        cvar95 = max(0.0 + cvar95, var95)
     else:
         var95 = cvar95 = float("nan")
 

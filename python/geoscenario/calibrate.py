@@ -947,11 +947,12 @@ class BootstrapResult(TableRepr):
         positive = names.isin(("vol",) if self.fit.model == "factor_betas" else POSITIVE)
         lower, upper = np.where(positive, np.maximum(lower, 0.0), lower), np.where(positive, np.maximum(upper, 0.0), upper)
         if self.fit.dt is not None and "lambda" in names:  # (a beta fit has no step)
-            # a jump fit searches σ ≤ 10, λ ≤ min(2/Δ, 120) and σ_J ≤ 5 (the core's box, a
-            # world's limits): no refit lands beyond, though a studentized interval can
-            caps = {"sigma": 10.0, "lambda": min(2.0 / float(self.fit.dt), 120.0), "sigma_j": 5.0}
+            # a jump fit searches σ ≤ 10, λ ≤ min(2/Δ, 120), |μ_J| ≤ 5 and σ_J ≤ 5 (the core's
+            # box, a world's limits): no refit lands beyond, though a studentized interval can
+            caps = {"sigma": 10.0, "lambda": min(2.0 / float(self.fit.dt), 120.0), "mu_j": 5.0, "sigma_j": 5.0}
             cap = np.array([caps.get(q, np.inf) for q in names])
-            lower, upper = np.minimum(lower, cap), np.minimum(upper, cap)
+            floor = np.where(names == "mu_j", -5.0, -np.inf)
+            lower, upper = np.clip(lower, floor, cap), np.clip(upper, floor, cap)
         scale = self.fit._refit[2].get("scale") if self.fit._refit is not None else None
         if scale is not None:
             theta = names == "theta"
@@ -1145,8 +1146,9 @@ def _log_ou_result(
                                        + float(raw["log_mean_se"]) ** 2)
             # σ and the jumps': the second stage's, plus the first stage's error it inherits
             # (Murphy and Topel 1985; the second stage alone covered μ_J 43% of the time)
+            # (without a positive definite information the core's errors stay NaN, as its note says)
             free = [q for q in _two_step.STAGE_TWO if status[PARAMS.index(q)] == "estimated"]
-            if free:
+            if free and raw["hessian_ok"]:
                 two = _two_step.corrected(np.log(s.to_numpy(dtype=float)), float(raw["dt"]),
                                           tuple(first_stage.extra["ar"][:2]),
                                           {q: float(est[PARAMS.index(q)]) for q in _two_step.STAGE_TWO},
@@ -1154,12 +1156,13 @@ def _log_ou_result(
                 for q, v in two.items():
                     se[PARAMS.index(q)] = v
                 lost = [q for q, v in two.items() if math.isnan(v)]
-                if lost and raw["hessian_ok"]:  # (else the core's own note says so)
+                if lost:
                     notes.append(f"the jump stage's information is not positive definite where the two-step "
                                  f"errors are taken: the standard errors of {', '.join(lost)} are NaN")
             method += "; κ and the mean of ln X from the AR(1) fit"
             notes.append(
-                "κ and the long-run mean of ln X are the exact AR(1) MLE (first stage) and were "
+                "κ and the long-run mean of ln X are the AR(1) MLE given the first value (least "
+                "squares on the logs: the first stage) and were "
                 "held in the jump likelihood; θ follows from that mean and the jumps, "
                 "ln θ = mean − λΔμ_J/(1 − e^{−κΔ}), since the model does not compensate them "
                 "(MODEL.md §3), so that the simulated long-run mean of ln X is the data's; θ's "
@@ -2024,7 +2027,8 @@ def calibrate_world(
         factor, by :func:`gbm`.
     mean_reversion
         As in :func:`log_ou`; the default ``"ar1"`` keeps κ and the long-run mean of
-        ln X at the exact AR(1) MLE, robust to the sticky World Bank quotes.
+        ln X at the AR(1) MLE (least squares on the logs), robust to the sticky World Bank
+        quotes.
     fixed, dt, max_jumps
         As in :func:`log_ou`: parameters held at given values, the time step in
         years (for an irregular index), the most jumps per step in the likelihood.

@@ -420,6 +420,12 @@ def test_var_95_is_the_worst_return_of_twenty_and_cvar_95_the_tail_mean():
         k = 0.05 * n
         whole = math.floor(k)
         assert m["cvar_95"] == pytest.approx(-(srt[:whole].sum() + (k - whole) * srt[whole]) / k, rel=1e-12), n
+    # a tail of one period: the tail mean is that loss, never an ulp below the VaR
+    for seed in range(50):
+        r = np.random.default_rng(seed).normal(0.001, 0.02, 20)
+        eq = pd.Series(np.r_[1.0, np.cumprod(1 + r)], index=pd.bdate_range("2020-01-01", periods=21))
+        m = bt_module.metrics(eq, 252)
+        assert m["cvar_95"] >= m["var_95"] and m["cvar_95"] == pytest.approx(m["var_95"], rel=1e-14), seed
 
 
 def test_metrics_by_hand():

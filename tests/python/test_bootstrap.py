@@ -166,6 +166,12 @@ def test_a_jump_fit_interval_stays_in_the_search_box() -> None:
         assert (table.loc[caps.index, "upper"] <= caps).all(), (kind, table)
         assert (table["lower"] <= table["upper"]).all(), (kind, table)
     assert boot.draws["lambda"].max() <= 24.0 and boot.table.at["lambda", "upper"] == 24.0
+    # so is μ_J, in [−5, 5] both ways: refits spread past it give the edges, not beyond
+    mu = boot.fit.params["mu_j"]
+    boot.draws["mu_j"] = mu + 1e3 * (boot.draws["mu_j"] - mu)
+    for kind in ("basic", "percentile"):
+        table = boot.intervals(kind)
+        assert table.at["mu_j", "lower"] == -5.0 and table.at["mu_j", "upper"] == 5.0, (kind, table)
 
 
 def test_large_samples_agree_with_the_information_matrix() -> None:

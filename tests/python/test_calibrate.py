@@ -638,6 +638,25 @@ def test_a_two_step_error_that_cannot_be_taken_is_said_to_be_nan(monkeypatch):
     assert math.isnan(fit.std_errors["lambda"]) and fit.std_errors["sigma"] == 0.01
 
 
+def test_a_jump_stage_without_positive_definite_information_keeps_every_error_nan():
+    # a short rounded series whose σ_J ends on its bound: the core's information is not
+    # positive definite and its note says the errors are NaN, so the table must not show
+    # two-step errors taken from that information
+    rng = np.random.default_rng(39)
+    b = math.exp(-0.4 / 12)
+    sd = 0.045 * math.sqrt((1 - b * b) / 0.8)
+    x = [math.log(300)]
+    for _ in range(59):
+        k = rng.poisson(20 / 12)
+        x.append((1 - b) * math.log(300) + b * x[-1] + sd * rng.standard_normal() + 0.005 * k
+                 + 0.13 * math.sqrt(k) * rng.standard_normal())
+    s = pd.Series(np.exp(x), index=pd.date_range("2010-01-01", periods=60, freq="MS")).round(0)
+    with pytest.warns(RuntimeWarning, match="not positive definite: standard errors are NaN"):
+        fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
+    assert not fit.extra["hessian_ok"]
+    assert fit.table.loc[["theta", "sigma", "lambda", "mu_j", "sigma_j"], "std_err"].isna().all()
+
+
 def test_jump_model_beats_diffusion_on_real_potash_2000_2025_and_says_so():
     s = gs.data.potash_monthly("2000-01", "2025-01")
     fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
