@@ -16,7 +16,7 @@ Examples
 from . import calibrate, data, distributed, stats
 from ._core import __version__
 from .backtest import BacktestResult, StressResult, backtest
-from .calibrate import CalibrationResult
+from .calibrate import BootstrapResult, CalibratedWorld, CalibrationResult
 from .errors import (
     ConfigError,
     GeoscenarioError,
@@ -50,6 +50,8 @@ __all__ = [
     "backtest",
     "data",
     "CalibrationResult",
+    "CalibratedWorld",
+    "BootstrapResult",
     "BacktestResult",
     "StressResult",
     "__version__",

@@ -290,29 +290,43 @@ def month(value: Any, horizon: int, labels: Sequence[str] | None = None) -> int:
         return horizon
     import pandas as pd
 
-    shown = value
-    if labels is not None and isinstance(value, pd.Period):
-        start, end = value.start_time, value.end_time
-        if (start.year, start.month) != (end.year, end.month):
-            raise invalid("month", f"{value!r} spans more than one month")
-        value = start
-    if labels is not None and isinstance(value, np.datetime64) and np.datetime_data(value.dtype)[0] == "Y":
-        # (a whole year, which pandas would read as its January)
-        raise invalid("month", f"{shown!r} spans more than one month: give one month, e.g. 'YYYY-MM'")
-    if labels is not None and isinstance(value, str) and re.fullmatch(r"\d{1,4}", value.strip()):
-        # (pandas reads "2026" as January; "20260315" is a date and passes)
-        raise invalid("month", f"{shown!r} is not a month: give an index (an int) or 'YYYY-MM'")
-    if labels is not None and isinstance(value, str) and value not in labels:
-        if _QUARTER.fullmatch(value):
-            raise invalid("month", f"{shown!r} is a quarter, not a month: give 'YYYY-MM'")
-        if _NOT_YEAR_FIRST.match(value):  # pandas reads "02/01/2026" as February, "13/01/2026" as January
-            raise invalid("month", f"{shown!r} does not start with the year: give 'YYYY-MM' or 'YYYY-MM-DD'")
-    if labels is not None and isinstance(value, (str, datetime.date, np.datetime64)):
-        label = value if isinstance(value, str) and value in labels else _month_of(value)
-        if label is None or label not in labels:
-            raise invalid("month", f"{shown!r} is not a simulated month ({labels[0]} … {labels[-1]})")
+    if labels is not None and isinstance(value, (str, datetime.date, np.datetime64, pd.Period)):
+        label = value if isinstance(value, str) and value in labels else month_label(value)
+        if label is None:
+            raise invalid("month", f"{value!r} is not a month: give an index (an int), 'YYYY-MM' or a date")
+        if label not in labels:
+            raise invalid("month", f"{value!r} is not a simulated month ({labels[0]} … {labels[-1]})")
         return list(labels).index(label)
     return integer("month", value, -(horizon + 1), horizon) % (horizon + 1)
+
+
+def month_label(value: Any, name: str = "month") -> str | None:
+    """The ``"YYYY-MM"`` label of a month given as a label, a date or a one-month
+    ``pandas.Period`` (see :func:`month`), None for what reads as no date; a ConfigError
+    naming ``name`` for a year, a quarter, a period of months, a date that starts with its
+    day or month, or one that does not exist ("2026-02-30", "2026-13")."""
+    import pandas as pd
+
+    shown = value
+    if isinstance(value, pd.Period):
+        start, end = value.start_time, value.end_time
+        if (start.year, start.month) != (end.year, end.month):
+            raise invalid(name, f"{value!r} spans more than one month")
+        value = start
+    if isinstance(value, np.datetime64) and np.datetime_data(value.dtype)[0] == "Y":
+        # (a whole year, which pandas would read as its January)
+        raise invalid(name, f"{shown!r} spans more than one month: give one month, e.g. 'YYYY-MM'")
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{1,4}", value.strip()):
+            # (pandas reads "2026" as January; "20260315" is a date and passes)
+            raise invalid(name, f"{shown!r} is not a month: give an index (an int) or 'YYYY-MM'")
+        if _QUARTER.fullmatch(value):
+            raise invalid(name, f"{shown!r} is a quarter, not a month: give 'YYYY-MM'")
+        if _NOT_YEAR_FIRST.match(value):  # pandas reads "02/01/2026" as February, "13/01/2026" as January
+            raise invalid(name, f"{shown!r} does not start with the year: give 'YYYY-MM' or 'YYYY-MM-DD'")
+        if re.fullmatch(r"\s*\d{4}\s*-\s*\d{1,2}\s*", value) and not 1 <= int(value.split("-")[1]) <= 12:
+            raise invalid(name, f"{shown!r} is not a month: its month is not 1 to 12")
+    return _month_of(value, name)
 
 
 #: A quarter ("2026Q2", "2026-Q2"), which pandas reads as its first month.
@@ -323,16 +337,16 @@ _NOT_YEAR_FIRST = re.compile(r"\s*\d{1,2}\s*[/.\-]\s*\d")
 _YEAR_FIRST_DATE = re.compile(r"\s*\d{4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d")
 
 
-def _month_of(value: Any) -> str | None:
+def _month_of(value: Any, name: str = "month") -> str | None:
     """The ``"YYYY-MM"`` label of the month containing a date, or None (a ConfigError
-    naming ``month`` for a string that looks like a date but is none, as "2026-02-30")."""
+    naming ``name`` for a string that looks like a date but is none, as "2026-02-30")."""
     import pandas as pd
 
     try:
         ts = pd.Timestamp(value)
     except ValueError as e:
         if isinstance(value, str) and _YEAR_FIRST_DATE.match(value):
-            raise invalid("month", f"{value!r} is not a date: {str(e).split(':')[0]}") from None
+            raise invalid(name, f"{value!r} is not a date: {str(e).split(':')[0]}") from None
         return None
     except (TypeError, OverflowError):
         return None

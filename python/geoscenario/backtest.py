@@ -936,10 +936,11 @@ def backtest(
       with ``peak_date`` (first date of that peak; the first date for the capital),
       ``trough_date`` and ``recovery_date`` (first date back at the peak, NaT if never);
       ``calmar`` = cagr / max_drawdown;
-    - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r, ``cvar_95`` = the
-      mean loss over the worst 5% of periods, a share of the period at the quantile
-      included (losses positive; as :meth:`StressResult.summary` and the risk tables
-      compute it);
+    - ``var_95`` = −q with q the 5% ``inverted_cdf`` quantile of r (the worst of 20
+      returns; the VaR of :meth:`StressResult.summary` and the risk tables is the 95%
+      quantile of the losses, the second-worst of 20), ``cvar_95`` = the mean loss over
+      the worst 5% of periods, a share of the period at the quantile included (losses
+      positive; the tail mean those tables compute, never below ``var_95``);
     - ``turnover`` = traded notional per year as a fraction of equity, buys and sells
       both counted (Σ|Δ holdings| / equity before costs on each rebalance date, the
       initial trade included; a full switch from one asset to another is 2, and half

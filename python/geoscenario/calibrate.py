@@ -1020,7 +1020,7 @@ class CalibratedWorld:
     --------
     >>> import geoscenario as gs
     >>> potash = gs.data.potash_monthly("2010-01", "2025-01")
-    >>> cw = gs.World.default().calibrated(potash=potash)
+    >>> cw = gs.World.default().calibrated(levels=potash)
     >>> type(cw).__name__, list(cw.fits), cw.world.name
     ('CalibratedWorld', ['potash'], 'belarus_china_2025')
     >>> world, changes = cw
@@ -1063,7 +1063,7 @@ class CalibratedWorld:
         Examples
         --------
         >>> import geoscenario as gs
-        >>> cw = gs.World.default().calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
+        >>> cw = gs.World.default().calibrated(levels=gs.data.potash_monthly("2010-01", "2025-01"))
         >>> df = cw.to_pandas()
         >>> df.columns.tolist(), df.equals(cw.changes), df is cw.changes
         (['old', 'new', 'std_err', 'source'], True, False)
@@ -1217,7 +1217,13 @@ def _log_ou_result(
         if note:
             notes.append(note)
     if not raw["hessian_ok"]:
-        notes.append("the observed information is not positive definite: standard errors are NaN")
+        advice = ""
+        if jumps and first_stage is None and not fixed[0] and not any("mean_reversion=" in n for n in notes):
+            zero = float(np.mean(np.diff(s.to_numpy(dtype=float)) == 0.0))
+            advice = ("; mean_reversion='ar1' holds κ and the long-run mean at the AR(1) fit and "
+                      "estimates the rest, the robust choice for sticky quoted prices"
+                      + (f" ({zero:.0%} of the changes here are exactly zero)" if zero >= STICKY_SHARE else ""))
+        notes.append(f"the observed information is not positive definite: standard errors are NaN{advice}")
     if not raw["converged"]:
         notes.append(
             f"the optimiser stopped after {raw['evaluations']} "
@@ -1871,6 +1877,11 @@ def factor_betas(
         col = a[c].to_numpy()
         if (col == col[0]).all():
             raise invalid(f"asset_returns.{c}", "is constant: there is no variation for the factors to explain")
+    for arg, frame in (("asset_returns", a), ("factor_returns", f)):
+        typical = frame.abs().median()
+        for c in typical.index[typical.to_numpy(dtype=float) > 1.0]:
+            warn(f"{arg}.{c}: its median size is {typical[c]:.4g}, a move of over 100% a period: these look "
+                 "like price levels or percentages, not returns (log returns as fractions, 0.01 for 1%)")
     n = len(a)
     ppy = _periods_per_year(a.index, "asset_returns", periods_per_year)
     nw_lags = None
@@ -2045,7 +2056,7 @@ def calibrate_world(
     --------
     >>> import geoscenario as gs
     >>> new, changes = gs.calibrate.calibrate_world(
-    ...     gs.World.default(), potash=gs.data.potash_monthly("2010-01", "2025-01"))
+    ...     gs.World.default(), levels=gs.data.potash_monthly("2010-01", "2025-01"))
     >>> round(float(changes.loc["scenarios.base.potash_spot.kappa", "new"]), 2)
     0.39
     """

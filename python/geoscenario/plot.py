@@ -396,7 +396,7 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     return ax
 
 
-_DEFAULT_PROBS = tuple(float(p) for p in np.linspace(0, 0.6, 13))
+_DEFAULT_PROBS = tuple(round(0.05 * i, 2) for i in range(13))  # 0, 0.05, …, 0.6
 
 
 def probability_curve(sim: Simulation, series: str, level: float, scenario: str,

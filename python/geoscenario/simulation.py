@@ -1096,7 +1096,7 @@ class Simulation:
         run = f"{count(self.n_paths, 'path')} × {self.horizon_months} months, seed={self.seed}{flags}"
         lines = [
             *([head + run] if len(head + run) <= 99 else [head.rstrip(), "  " + run]),
-            field("scenarios", scen.split(", ")),
+            field("starting regimes" if self.world.regimes == "markov" else "scenarios", scen.split(", ")),
             *([field("posterior", [post])] if post else []),
             *(field(label, groups[label]) for label in ("factors", "derived", "strategies") if groups[label]),
         ]

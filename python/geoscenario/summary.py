@@ -334,10 +334,9 @@ class SummaryResult:
         n_mixes = getattr(self, "_n_mixes", 0)  # (0 in a result pickled before mixes were counted)
         mixes = f", {count(n_mixes, 'mix', 'mixes')}" if n_mixes else ""
         t = f", {self.elapsed:.2f} s" if self.elapsed is not None else ""
-        return (
-            f"SummaryResult({count(self.n_paths, 'path')} at {self.month}: {n_series} series, "
-            f"{count(n_rows - n_mixes, 'strategy', 'strategies')}{mixes}{t})"
-        )
+        # (no risk table with alpha=None, or without strategies: the NAVs may still be series)
+        risk = f"{count(n_rows - n_mixes, 'strategy', 'strategies')}{mixes}" if n_rows else "no risk table"
+        return f"SummaryResult({count(self.n_paths, 'path')} at {self.month}: {n_series} series, {risk}{t})"
 
     def _repr_html_(self) -> str:
         """In a notebook: the repr, then the series table and the risk table."""

@@ -93,6 +93,9 @@ class View:
         if not (m is None or isinstance(m, (int, str, datetime.date, np.datetime64, pd.Period))) or isinstance(m, bool):
             raise invalid("view.month", "must be a month index, a 'YYYY-MM' label or a date, got "
                           f"{type(m).__name__} {m!r}")
+        if m is not None and not isinstance(m, int) and _validate.month_label(m, "view.month") is None:
+            # (a month that exists: whether it is simulated is known when the view is applied)
+            raise invalid("view.month", f"{m!r} is not a month: give an index (an int), 'YYYY-MM' or a date")
         # stored as floats (a Fraction or a NumPy scalar formats and compares like one)
         object.__setattr__(self, "value", _validate.to_float(self.value))
         if self.threshold is not None:
@@ -204,6 +207,8 @@ class View:
 
     def __repr__(self) -> str:
         at = "horizon" if self.month is None else str(self.month)
+        if isinstance(self.month, datetime.datetime) and self.month.time() == datetime.time(0):
+            at = at.split(" ")[0]  # a date, without its midnight
         q = f"E[{self.series}]" if self.kind == "mean" else f"P({self.series} > {_number(self.threshold)})"
         return f"View({q} {self.op} {_number(self.value)} at {at})"
 

@@ -191,24 +191,16 @@ class World:
             raise invalid("core", f"must be a validated core world, got {type(core).__name__}: build "
                                   "worlds with World.from_toml, World.from_dict or World.default")
         self._core = core
-        d = core.to_dict()
-        if "freeze" not in d:
-            exposed = [a for a, spec in d.get("assets", {}).items() if spec.get("sanctions_exposure", 0.0) > 0]
-            if exposed:
-                warn(
-                    f"assets {', '.join(exposed)} have a sanctions_exposure, which has no effect: "
-                    "the world has no [freeze] table naming the scenario whose onset freezes "
-                    "sanctioned commerce (docs/CONFIG.md §5.2)"
-                )
-        if d["world"].get("regimes", "static") == "markov":
-            timed = [name for name, spec in d["scenarios"].items() if "onset" in spec]
-            if timed:
-                warn(
-                    f"scenarios {', '.join(timed)} have an onset, which has no effect with "
-                    "regimes = \"markov\": paths enter a regime by the [transitions] matrix "
-                    "(docs/CONFIG.md §3.4); remove them with with_params({"
-                    + ", ".join(f"'scenarios.{name}.onset': None" for name in timed) + "})"
-                )
+        for message in _config_warnings(core.to_dict()):
+            warn(message)
+
+    @classmethod
+    def _quiet(cls, core: _core.CoreWorld) -> World:
+        """A world of a validated core without its config warnings (said already: of an
+        unpickled or copied world, or of the world a change was made to)."""
+        world = object.__new__(cls)
+        world._core = core
+        return world
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -469,7 +461,7 @@ class World:
             # a copy, to 32 levels (deeper, the core refuses it: no deep recursion here)
             node[parts[-1]] = _config_tree(dict(value) if isinstance(value, Mapping) else value, key)
         try:
-            return World.from_dict(d)
+            new = World._quiet(_core.CoreWorld.from_dict(_config_tree(d, "")))
         except ConfigError as e:
             # a misspelled name starts a new, incomplete table: say so rather than
             # only report what the new table lacks
@@ -486,6 +478,11 @@ class World:
                 raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
                                       "scenarios__bear__probability=0.3") from e
             raise
+        said = _config_warnings(self._core.to_dict())  # (this world's: not said again)
+        for message in _config_warnings(new._core.to_dict()):
+            if message not in said:
+                warn(message)
+        return new
 
     def calibrated(
         self,
@@ -1004,16 +1001,18 @@ class World:
 
     def __repr__(self) -> str:
         scen = ", ".join(f"{k} {percent(p)}" for k, p in self.probabilities.items())
+        # (Markov regimes: the probabilities are those of the first month's regime)
+        scen = f"Markov regimes, starting {scen}" if self.regimes == "markov" else f"scenarios {scen}"
         return (
             f"World({self.name!r}: {count(len(self._core.factors), 'factor')}, "
             f"{len(self._core.derived)} derived series, {count(len(self._core.strategies), 'strategy', 'strategies')}; "
-            f"scenarios {scen})"
+            f"{scen})"
         )
 
     def _repr_html_(self) -> str:
         """In a notebook: the repr line, the series (kind, unit, initial level), the
-        parameters in force by scenario (as :meth:`parameters` gives them) and the
-        strategies."""
+        parameters in force by scenario (as :meth:`parameters` gives them), a Markov
+        world's transition matrix and the strategies."""
         d = self.to_dict()
         spec = {**d["factors"], **d.get("derived", {})}
         series = pd.DataFrame(
@@ -1027,7 +1026,9 @@ class World:
         strategies = pd.DataFrame({"strategy": [repr(s) for s in self.strategies.values()]},
                                   index=pd.Index(list(self.strategies), name="name"))
         start = pd.Timestamp(self.start).strftime("%Y-%m")
-        return table_html(repr(self), [("series", series), ("parameters by scenario", by_scenario),
+        markov = [] if self.transitions is None else [("monthly regime transitions (from row to column)",
+                                                        self.transitions)]
+        return table_html(repr(self), [("series", series), ("parameters by scenario", by_scenario), *markov,
                                        ("strategies", strategies)],
                           [f"starts {start}, horizon {count(self.horizon_months, 'month')}"])
 
@@ -1191,8 +1192,32 @@ class World:
 
 
 def _world_from_toml_text(text: str) -> World:
-    """The world written by :meth:`World.to_toml` (unpickling)."""
-    return World(_core.CoreWorld.from_toml(text))
+    """The world written by :meth:`World.to_toml` (unpickling, copying: its warnings were
+    given when it was made)."""
+    return World._quiet(_core.CoreWorld.from_toml(text))
+
+
+def _config_warnings(d: Mapping[str, Any]) -> list[str]:
+    """What a world's config (as :meth:`World.to_dict`) sets that has no effect."""
+    out = []
+    if "freeze" not in d:
+        exposed = [a for a, spec in d.get("assets", {}).items() if spec.get("sanctions_exposure", 0.0) > 0]
+        if exposed:
+            out.append(
+                f"assets {', '.join(exposed)} have a sanctions_exposure, which has no effect: "
+                "the world has no [freeze] table naming the scenario whose onset freezes "
+                "sanctioned commerce (docs/CONFIG.md §5.2)"
+            )
+    if d["world"].get("regimes", "static") == "markov":
+        timed = [name for name, spec in d["scenarios"].items() if "onset" in spec]
+        if timed:
+            out.append(
+                f"scenarios {', '.join(timed)} have an onset, which has no effect with "
+                "regimes = \"markov\": paths enter a regime by the [transitions] matrix "
+                "(docs/CONFIG.md §3.4); remove them with with_params({"
+                + ", ".join(f"'scenarios.{name}.onset': None" for name in timed) + "})"
+            )
+    return out
 
 
 from .calibrate import CalibratedWorld  # noqa: E402  (type reference for annotations)

@@ -217,6 +217,14 @@ def test_with_params_none_removes_a_key_or_a_table(default_world):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         default_world.with_params({**markov, "scenarios.bull.onset": None, "scenarios.bear.onset": None})
+    # a world's warning is said when it is made, not again for its copies, its
+    # simulations' pickles or the changes made to it that leave it standing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        copy.deepcopy(w), pickle.loads(pickle.dumps(w)), pickle.loads(pickle.dumps(w.simulate(100, progress=False)))
+        w.with_params({"scenarios.bull.potash_spot.theta": 500.0})
+    with pytest.warns(UserWarning, match="scenarios bull have an onset"):  # a new one is said
+        w.with_params({"world.regimes": "markov", "transitions.base.base": 1.0, "transitions.bull.bull": 1.0})
 
 
 @pytest.mark.parametrize("path", ["scenarios.bull.nope", "scenarios.zzz.onset", "scenarios.base.onset",
@@ -273,6 +281,9 @@ def test_the_package_lists_its_public_names():
     # what a public method returns is public too
     assert gs.StressResult is type(gs.backtest(gs.data.equities_daily()[["ntr_adj_close"]], {"ntr_adj_close": 1.0})
                                    .stress(gs.World.default(), {"ntr_adj_close": "fertilizer_producers"}, n_paths=100))
+    calibrated = gs.World.default().calibrated(levels=gs.data.potash_monthly("2010-01", "2025-01"), jumps=False)
+    assert gs.CalibratedWorld is type(calibrated)
+    assert gs.BootstrapResult is type(calibrated.fits["potash"].bootstrap(10, progress=False))
 
 
 # ============================================================================ world properties
@@ -712,6 +723,9 @@ def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
     mixed = default_world.simulate_summary(2_000, seed=1, series=[], progress=False,
                                            mixes={"m": {"direct_belarus": 1.0}})
     assert ": 0 series, 0 strategies, 1 mix, " in repr(mixed)
+    # without a risk table (alpha=None) the strategies' NAVs are still series
+    navs = default_world.simulate_summary(2_000, seed=1, alpha=None, progress=False)
+    assert f": {len(default_world.units)} series, no risk table, " in repr(navs)
     assert ", 4 strategies, 1 mix, " in repr(pickle.loads(pickle.dumps(default_world.simulate_summary(
         2_000, seed=1, progress=False, mixes={"m": {"direct_belarus": 1.0}}))))
     # to_pandas is a copy to edit, as every to_pandas is: the result keeps its numbers
@@ -738,6 +752,21 @@ def test_a_world_shows_its_series_parameters_and_strategies_in_a_notebook(defaul
                               '[scenarios.base]\nprobability = 1.0\nx = { g = 0.1, sigma = 0.2 }\n')
     page = tiny._repr_html_()
     assert page.count("<table") == 2 and "<p>strategies</p>" not in page and ">5</td>" in page
+
+
+def test_a_markov_world_shows_its_regimes_and_transitions(default_world, markov_world):
+    # its probabilities are those of the first month's regime, and paths move by the matrix
+    starting = ", ".join(f"{k} {p:.0%}" for k, p in markov_world.probabilities.items())
+    assert repr(markov_world).endswith(f"; Markov regimes, starting {starting})")
+    assert "Markov" not in repr(default_world) and "transitions" not in default_world._repr_html_()
+    page = markov_world._repr_html_()
+    section = page.split("<p>monthly regime transitions (from row to column)</p>")[1].split("<p>strategies</p>")[0]
+    cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", section)
+    t = markov_world.transitions
+    row = cells.index(t.index[0], len(t.columns) + 2)  # past the header rows
+    assert cells[row + 1:row + 1 + len(t.columns)] == [f"{v:g}" for v in t.iloc[0]]
+    text = repr(markov_world.simulate(1_000, seed=1, progress=False)).splitlines()
+    assert text[1].startswith("  starting regimes: ")
 
 
 def test_reprs(sim, default_world):

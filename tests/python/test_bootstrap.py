@@ -414,6 +414,7 @@ def test_a_factor_named_like_a_parameter_keeps_its_negative_beta() -> None:
     assert row["estimate"] < 0 and row["lower"] < row["estimate"] < row["upper"] < 0, row
 
 
+@pytest.mark.filterwarnings("ignore:.*its median size:UserWarning")  # unit-scale returns, ρ = 0.9
 def test_block_bootstrap_widens_the_interval_of_a_persistent_regression() -> None:
     """Strongly persistent factor and residual (ρ = 0.9): longer blocks keep more of the
     dependence, and the beta's refits spread more than with blocks of one date (the iid

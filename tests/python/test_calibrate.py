@@ -651,8 +651,12 @@ def test_a_jump_stage_without_positive_definite_information_keeps_every_error_na
         x.append((1 - b) * math.log(300) + b * x[-1] + sd * rng.standard_normal() + 0.005 * k
                  + 0.13 * math.sqrt(k) * rng.standard_normal())
     s = pd.Series(np.exp(x), index=pd.date_range("2010-01-01", periods=60, freq="MS")).round(0)
-    with pytest.warns(RuntimeWarning, match="not positive definite: standard errors are NaN"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fit = gs.calibrate.log_ou(s, jumps=True, mean_reversion="ar1")
+    said = [str(w.message) for w in caught]
+    assert any("not positive definite: standard errors are NaN" in m for m in said), said
+    assert not any("two-step" in m for m in said), said
     assert not fit.extra["hessian_ok"]
     assert fit.table.loc[["theta", "sigma", "lambda", "mu_j", "sigma_j"], "std_err"].isna().all()
 
@@ -718,6 +722,11 @@ def test_a_fit_without_standard_errors_warns():
     assert {w.filename for w in caught} == {__file__}
     assert fit.table["std_err"].isna().all()
     assert any("not positive definite" in note for note in fit.notes)
+    # and points to the fit that has them (47% of these quotes are unchanged)
+    said = " ".join(str(w.message) for w in caught)
+    assert "mean_reversion='ar1'" in said and "(47% of the changes here are exactly zero)" in said, said
+    held = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
+    assert held.table["std_err"].notna().all()
 
 
 def test_fixed_parameters_are_held():
@@ -1070,6 +1079,20 @@ def test_factor_betas_recover_true_betas_within_4_se(seed):
     }.items():
         est, se = fit.table.at[(asset, p), "estimate"], fit.table.at[(asset, p), "std_err_nw"]
         assert abs(est - truth) <= N_SIGMA * se
+
+
+def test_factor_betas_warn_of_levels_given_as_returns():
+    # monthly closes where the returns should be: an alpha of 54 and a vol of 5,865%
+    # with no word of it; real returns (and percentages of a percent) say nothing
+    m = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]].resample("ME").last()
+    lr = np.log(m).diff().dropna()
+    with pytest.warns(UserWarning, match=r"asset_returns\.ntr_adj_close: its median size is 49\.\d+, .* price levels"):
+        gs.calibrate.factor_betas(m.loc[lr.index, "ntr_adj_close"], lr[["spy_adj_close"]])
+    with pytest.warns(UserWarning, match=r"factor_returns\.spy_adj_close: .* or percentages"):
+        gs.calibrate.factor_betas(lr["ntr_adj_close"], 100 * lr[["spy_adj_close"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gs.calibrate.factor_betas(lr["ntr_adj_close"], lr[["spy_adj_close"]])
 
 
 def test_fertilizer_betas_reproduce_model_defaults():

@@ -720,6 +720,12 @@ def test_bad_series_and_month(small_sim):
     for bad in (3.0, [1], True):
         raises_at("view.month", gs.View.mean, "potash_spot", 400.0, month=bad)
     assert gs.View.mean("potash_spot", 400.0, month=np.int64(3)) == gs.View.mean("potash_spot", 400.0, month=3)
+    # and a month that does not exist, or is no month, whatever the simulation
+    for bad, why in (("2026-13", "its month is not 1 to 12"), ("2026-02-30", "is not a date"), ("abc", "is not a month"),
+                     ("2026Q2", "is a quarter"), ("2026", "give an index"), (pd.Period("2026Q1"), "spans more")):
+        assert why in str(raises_at("view.month", gs.View.mean, "potash_spot", 400.0, month=bad)), bad
+        assert why in str(raises_at("month", sim.summary, "potash_spot", month=bad)), bad
+    assert repr(gs.View.mean("potash_spot", 400.0, month=pd.Timestamp("2026-06-15"))).endswith(" at 2026-06-15)")
 
 
 def test_bad_sources(tmp_path):
