@@ -1597,8 +1597,10 @@ def gbm(
     ------
     ConfigError
         As :func:`log_ou`.
+        A constant series is one too (nothing to fit).
     NumericalError
-        The log returns do not vary (σ̂ = 0: no likelihood to maximise).
+        The log returns do not vary (σ̂ = 0: no likelihood to maximise), as for an
+        exactly exponential series.
 
     Examples
     --------
@@ -1625,8 +1627,9 @@ def gbm(
     m = math.fsum(r) / n
     v = math.fsum((r - m) ** 2) / n
     name = str(series.name) if series.name is not None else "series"
-    # constant returns (a constant or exactly exponential series) vary only by the
-    # rounding of the logs
+    if (x == x[0]).all():  # (as log_ou says it)
+        raise invalid("series", "is constant: nothing to fit")
+    # constant returns (an exactly exponential series) vary only by the rounding of the logs
     if not math.sqrt(v) > 64 * np.finfo(float).eps * max(1.0, float(np.abs(x).max())):  # logs near 0 too
         raise NumericalError("series: the log returns do not vary, so σ = 0 and the likelihood has "
                              "no maximum")

@@ -47,7 +47,8 @@ class Strategy:
     cost_bps
         One-way cost in basis points of traded notional, in [0, 10000].
     description
-        Free text kept in the world's config (ignored when strategies are compared).
+        Free text kept in the world's config (ignored when strategies are compared);
+        None for none.
 
     Examples
     --------
@@ -79,6 +80,12 @@ class Strategy:
         if not _validate.is_finite_real(self.cost_bps) or not 0 <= _validate.to_float(self.cost_bps) <= MAX_COST_BPS:
             raise invalid(f"strategies.{self.name}.cost_bps",
                           f"must be a finite number in [0, {MAX_COST_BPS:g}], {_validate.got(self.cost_bps)}")
+        if self.description is None:
+            object.__setattr__(self, "description", "")  # (none)
+        if not isinstance(self.description, str):
+            raise invalid(f"strategies.{self.name}.description",
+                          f"must be a string, got {type(self.description).__name__} {self.description!r}"[:200])
+        _validate.unicode(f"strategies.{self.name}.description", self.description)
         # read-only: a change after these checks would bypass them (and the repr would lie)
         weights = {str(k): _validate.to_float(v) for k, v in self.weights.items()}
         object.__setattr__(self, "weights", _ReadOnlyDict(weights))

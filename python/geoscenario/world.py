@@ -36,7 +36,10 @@ def _shown(path: Path) -> str:
 
 def _not_a_file(path: Path) -> str:
     """Why ``path``, which is not a regular file, cannot be read as one."""
-    return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+    try:
+        return "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+    except OSError as e:  # a name too long for the system, say
+        return f"cannot be a file: {e.strerror or e}"
 
 
 def _looks_like_a_path(text: str) -> bool:
@@ -333,9 +336,9 @@ class World:
             target = Path(path)
             if "\0" in str(target):
                 raise invalid("path", f"cannot write {_shown(target)}: it contains a NUL character")
-            if target.exists() and not target.is_file():  # a FIFO would block until read
-                raise invalid("path", f"{_shown(target)} {_not_a_file(target)}")
             try:
+                if target.exists() and not target.is_file():  # a FIFO would block until read
+                    raise invalid("path", f"{_shown(target)} {_not_a_file(target)}")
                 target.write_text(text, encoding="utf-8")
             except OSError as e:  # a missing folder, a permission
                 raise invalid("path", f"cannot write {_shown(target)}: {e.strerror or e}") from None

@@ -425,6 +425,12 @@ impl<'a> Problem<'a> {
                 if target >= hi - tol {
                     return self.max_return();
                 }
+                // every long-only, fully invested mix returns at least the smallest expected
+                // return: a target at or below it binds nowhere (and one of −1e12 scales the
+                // programme past what the solver can take)
+                if target <= self.mu.iter().copied().fold(f64::INFINITY, f64::min) {
+                    return self.lp(&all, 0.0, None, guess);
+                }
                 self.lp(&all, 0.0, Some(target), guess)
             }
         }

@@ -94,6 +94,19 @@ fn max_target_puts_everything_in_the_best_asset() {
 }
 
 #[test]
+fn a_target_below_every_return_is_the_least_cvar() {
+    // no long-only mix returns less than the worst asset's mean: a target there binds
+    // nowhere, however far below (−1e12 made the solver stop without progress)
+    let r = uniform_returns(5, 400, 3);
+    let w = vec![1.0; 400];
+    let least = mean_cvar(&r, 3, &w, 0.95, Objective::MinCvar, &Control::default()).unwrap();
+    for target in [-0.5, -1e9, -1e12, -1e300, f64::MIN] {
+        let a = mean_cvar(&r, 3, &w, 0.95, Objective::TargetReturn(target), &Control::default()).unwrap();
+        assert_same_optimum(&a, &least);
+    }
+}
+
+#[test]
 fn frontier_runs_from_min_cvar_to_max_return() {
     let mut g = Lcg(3);
     let m = 3;

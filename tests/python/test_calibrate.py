@@ -264,9 +264,14 @@ def test_gbm_fit_is_the_closed_form_mle_and_recovers_the_simulated_parameters():
     # the standard errors are those of the information matrix
     n = r.size
     assert fit.table.at["sigma", "std_err"] == pytest.approx(fit.params["sigma"] / math.sqrt(2 * n), rel=1e-12)
-    for flat in (np.geomspace(1, 2, 40), np.full(40, 7.0)):
-        with pytest.raises(gs.NumericalError, match="do not vary"):
-            gs.calibrate.gbm(pd.Series(flat, index=pd.date_range("2020-01-01", periods=40, freq="MS")))
+    monthly = pd.date_range("2020-01-01", periods=40, freq="MS")
+    with pytest.raises(gs.NumericalError, match="do not vary"):
+        gs.calibrate.gbm(pd.Series(np.geomspace(1, 2, 40), index=monthly))
+    for jumps in (False, True):  # a constant series is bad input, as for log_ou
+        for fit in (gs.calibrate.gbm, gs.calibrate.log_ou):
+            with pytest.raises(gs.ConfigError, match="is constant: nothing to fit") as ei:
+                fit(pd.Series(np.full(40, 7.0), index=monthly), jumps=jumps)
+            assert ei.value.path == "series"
     with pytest.raises(gs.ConfigError) as ei:
         gs.calibrate.gbm(levels.to_numpy())
     assert ei.value.path == "series"

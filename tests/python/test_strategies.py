@@ -217,6 +217,12 @@ def test_a_strategys_weights_may_be_a_series_indexed_by_asset():
         ({"cost_bps": 10_000.5}, "strategies.bad.cost_bps"),
         ({"weights": {"global_equity": 100.5}}, "strategies.bad.weights.global_equity"),
         ({"weights": {"global_equity": -101}}, "strategies.bad.weights.global_equity"),
+        # a description is text (an array raised NumPy's "truth value is ambiguous", and
+        # 0 or [] were kept as no description)
+        ({"description": np.array([1, 2])}, "strategies.bad.description"),
+        ({"description": 0}, "strategies.bad.description"),
+        ({"description": []}, "strategies.bad.description"),
+        ({"description": "\ud800"}, "strategies.bad.description"),
     ],
 )
 def test_a_strategy_outside_the_configs_bounds_is_refused_when_made(kwargs, path):

@@ -736,6 +736,9 @@ def test_bad_sources(tmp_path):
     raises_at("source", gs.World.from_toml, 42)
     raises_at("config", gs.World.from_dict, "not a dict")
     assert "File name too long" in str(raises_at("source", gs.World.from_toml, "a" * 5000 + ".toml"))
+    # and without the extension, and to write (the checks before the read raised OSError)
+    assert "File name too long" in str(raises_at("source", gs.World.from_toml, "a" * 300))
+    assert "File name too long" in str(raises_at("path", DEFAULT.to_toml, "a" * 300))
     # one line with neither a key nor a table was meant as a path, not as TOML text
     assert "'my_world.cfg' does not exist" in str(raises_at("source", gs.World.from_toml, "my_world.cfg"))
     assert "is a directory" in str(raises_at("source", gs.World.from_toml, str(tmp_path)))
