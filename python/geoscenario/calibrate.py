@@ -1218,7 +1218,8 @@ def _log_ou_result(
             notes.append(note)
     if not raw["hessian_ok"]:
         advice = ""
-        if jumps and first_stage is None and not fixed[0] and not any("mean_reversion=" in n for n in notes):
+        # (not when κ or θ is held, which 'ar1' would set)
+        if jumps and first_stage is None and not fixed[:2].any() and not any("mean_reversion=" in n for n in notes):
             zero = float(np.mean(np.diff(s.to_numpy(dtype=float)) == 0.0))
             advice = ("; mean_reversion='ar1' holds κ and the long-run mean at the AR(1) fit and "
                       "estimates the rest, the robust choice for sticky quoted prices"

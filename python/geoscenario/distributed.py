@@ -55,7 +55,7 @@ from .summary import (
     make_job,
     ruin_probability,
 )
-from .world import World
+from .world import World, _world_from_toml_text
 
 __all__ = ["simulate_summary", "simulate_horizon", "sweep", "shards"]
 
@@ -446,7 +446,8 @@ def _sweep_point(toml: str, n: int, h: int | None, seed: int, series: list[str] 
                  month: int | None = None, qmc: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """A grid point's table, and the probability that each of its strategies lost
     everything (for the client to warn of: a worker's warnings are not seen)."""
-    res = summary.simulate_summary(World.from_toml(toml), n, h, seed, antithetic, threads, series=series,
+    # (quietly: the client's world said its warnings when it was made)
+    res = summary.simulate_summary(_world_from_toml_text(toml), n, h, seed, antithetic, threads, series=series,
                                    month=month, quantiles=quantiles, thresholds=thresholds, alpha=alpha,
                                    chunk_paths=None, progress=False, qmc=qmc, warn=False)
     return res.table, res._ruined

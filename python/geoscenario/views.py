@@ -207,7 +207,7 @@ class View:
 
     def __repr__(self) -> str:
         at = "horizon" if self.month is None else str(self.month)
-        if isinstance(self.month, datetime.datetime) and self.month.time() == datetime.time(0):
+        if isinstance(self.month, datetime.datetime) and pd.notna(self.month) and self.month.time() == datetime.time(0):
             at = at.split(" ")[0]  # a date, without its midnight
         q = f"E[{self.series}]" if self.kind == "mean" else f"P({self.series} > {_number(self.threshold)})"
         return f"View({q} {self.op} {_number(self.value)} at {at})"

@@ -464,7 +464,7 @@ class World:
             # a copy, to 32 levels (deeper, the core refuses it: no deep recursion here)
             node[parts[-1]] = _config_tree(dict(value) if isinstance(value, Mapping) else value, key)
         try:
-            new = World._quiet(_core.CoreWorld.from_dict(_config_tree(d, "")))
+            return self._changed(d)
         except ConfigError as e:
             # a misspelled name starts a new, incomplete table: say so rather than
             # only report what the new table lacks
@@ -481,7 +481,12 @@ class World:
                 raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
                                       "scenarios__bear__probability=0.3") from e
             raise
-        said = _config_warnings(self._core.to_dict())  # (this world's: not said again)
+
+    def _changed(self, config: Mapping[str, Any]) -> World:
+        """The world of ``config``, a change of this one: its config warnings that this
+        world does not give already (said when it was made)."""
+        new = World._quiet(_core.CoreWorld.from_dict(_config_tree(config, "")))
+        said = _config_warnings(self._core.to_dict())
         for message in _config_warnings(new._core.to_dict()):
             if message not in said:
                 warn(message)
@@ -613,7 +618,7 @@ class World:
             d["thresholds"] = kept
         else:
             d.pop("thresholds", None)
-        return World.from_dict(d)
+        return self._changed(d)
 
     @property
     def strategies(self) -> dict[str, Strategy]:

@@ -223,6 +223,7 @@ def test_with_params_none_removes_a_key_or_a_table(default_world):
         warnings.simplefilter("error")
         copy.deepcopy(w), pickle.loads(pickle.dumps(w)), pickle.loads(pickle.dumps(w.simulate(100, progress=False)))
         w.with_params({"scenarios.bull.potash_spot.theta": 500.0})
+        w.with_strategies(gs.Strategy("s", {"hk_equity": 1.0}))
     with pytest.warns(UserWarning, match="scenarios bull have an onset"):  # a new one is said
         w.with_params({"world.regimes": "markov", "transitions.base.base": 1.0, "transitions.bull.bull": 1.0})
 

@@ -732,6 +732,10 @@ def test_a_fit_without_standard_errors_warns():
     assert "mean_reversion='ar1'" in said and "(47% of the changes here are exactly zero)" in said, said
     held = gs.calibrate.log_ou(potash, jumps=True, mean_reversion="ar1")
     assert held.table["std_err"].notna().all()
+    # but not when θ is held, which 'ar1' would set (it refuses fixed θ)
+    with pytest.warns(RuntimeWarning, match="not positive definite") as caught:
+        gs.calibrate.log_ou(potash, jumps=True, fixed={"theta": 300.0})
+    assert not any("mean_reversion=" in str(w.message) for w in caught)
 
 
 def test_fixed_parameters_are_held():

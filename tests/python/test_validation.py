@@ -726,6 +726,9 @@ def test_bad_series_and_month(small_sim):
         assert why in str(raises_at("view.month", gs.View.mean, "potash_spot", 400.0, month=bad)), bad
         assert why in str(raises_at("month", sim.summary, "potash_spot", month=bad)), bad
     assert repr(gs.View.mean("potash_spot", 400.0, month=pd.Timestamp("2026-06-15"))).endswith(" at 2026-06-15)")
+    old = gs.View.mean("potash_spot", 400.0)
+    object.__setattr__(old, "month", pd.NaT)  # (a view pickled before months were checked when made)
+    assert repr(old).endswith(" at NaT)")
 
 
 def test_bad_sources(tmp_path):
