@@ -84,8 +84,11 @@ QUOTED = {
         (r"in about (\d+)% of the weighted paths", '100 * p450["all"]', 0),
         (r"\(0\.20 × (\d+)% ≈", '100 * p450["bear"]', 0),
         (r"\(0\.55 × (\d+)% ≈", '100 * p450["base"]', 0),
+        (r"\(± (\d\.\d) points, one Monte Carlo standard error\)", '100 * se["all"]', 1),
     ],
     "02_commodities_arbitrage": [
+        (r"Newey–West t-statistic \(about (-\d\.\d)\)", 'table.at["alpha", "estimate"] / table.at["alpha", "std_err_nw"]', 1),
+        (r"likelihood-ratio statistic of about (\d+)", "fit.likelihood_ratio", -1),
         (r"from about (\d+)% to \d+% overall",
          '100 * sim0.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]', 0),
         (r"from about \d+% to (\d+)% overall",
@@ -113,6 +116,7 @@ QUOTED = {
          0),
     ],
     "04_technology_transfer": [
+        (r"by about (\d+) standard errors of the simulation", "gap_z", 0),
         (r"correlation with HK equity from about (0\.\d+)", 'corr.loc["tech_unhedged", "all"]', 2),
         (r"correlation with HK equity from about 0\.\d+ to about (0\.\d+)",
          'corr.loc["technology_transfer", "all"]', 1),
@@ -148,6 +152,7 @@ QUOTED = {
         (r"then gave back (\d+)%", '-100 * (bt.equity.iloc[-1] / squeeze.max() - 1)', 0),
         (r"it made about (\d+)% a year", '100 * bt.metrics["cagr"]', 0),
         (r"through a (\d+)% drawdown", '100 * bt.metrics["max_drawdown"]', 0),
+        (r"its peak in (\d{4}), before the squeeze", 'bt.metrics["peak_date"].year', 0),
     ],
 }
 
