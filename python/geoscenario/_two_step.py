@@ -3,10 +3,11 @@
 The first stage is the AR(1) MLE given the first value (least squares) on the logs,
 x_{t+1} = a + b·x_t + e_t; the second holds (a, b) there and maximises the Merton
 mixture likelihood of the rest, θ₂ = (σ, λ, μ_J, σ_J), plus the core's vanishing
-penalty (of order n^{-1/2}, which these errors leave out, as do the core's own). The second stage's inverse information V₂ ignores the
-first stage's error, and so understates the spread of θ̂₂: over 150 series of 180
-months simulated from the 2010–2025 potash fit, ±1.96 of its standard errors covered
-σ 65% and μ_J 43% of the time. To first order θ̂₂ − θ₂ = V₂ Σ_t g_t with each step's
+penalty (of order n^{-1/2}, which these errors leave out, as do the core's own). The
+second stage's inverse information V₂ ignores the first stage's error, and so
+understates the spread of θ̂₂: over 150 series of 180 months simulated from the
+2010–2025 potash fit, ±1.96 of its standard errors covered σ 65% and μ_J 43% of the
+time. To first order θ̂₂ − θ₂ = V₂ Σ_t g_t with each step's
 corrected score g_t = s₂ₜ − C V₁ s₁ₜ (Murphy and Topel 1985; Newey and McFadden 1994,
 §6), where s₁ₜ, s₂ₜ are the two stages' per-step scores, V₁ the first stage's
 covariance and C = −∂²L₂/∂θ₂∂θ₁ᵀ. Its variance is taken as the sandwich
