@@ -122,7 +122,8 @@ pub fn calibrate_ols<'py>(
     x: PyReadonlyArray2<'py, f64>,
     nw_lags: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (yv, xv) = (owned2(&y), owned2(&x));
+    let yv = owned2(&y, "y").map_err(|e| to_pyerr(py, e))?;
+    let xv = owned2(&x, "x").map_err(|e| to_pyerr(py, e))?;
     let fit = super::detached(py, || calibrate::ols(yv.view(), xv.view(), nw_lags)).map_err(|e| to_pyerr(py, e))?;
     let shape = (fit.m, fit.k);
     let arr = |v: Vec<f64>| ndarray::Array2::from_shape_vec(shape, v);
@@ -158,7 +159,8 @@ pub fn backtest_run<'py>(
     cost_bps: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let cost = contiguous(&cost_bps, "cost_bps").map_err(|e| to_pyerr(py, e))?;
-    let (prices, targets) = (owned2(&prices), owned2(&targets));
+    let prices = owned2(&prices, "prices").map_err(|e| to_pyerr(py, e))?;
+    let targets = owned2(&targets, "targets").map_err(|e| to_pyerr(py, e))?;
     let input = BacktestInput {
         prices: prices.view(),
         rebalance: &rebalance,

@@ -40,12 +40,32 @@ fn unwritable(array: &Bound<'_, PyAny>) -> bool {
     false
 }
 
+/// A `Resource` error if a copy of `len` values of `T` (of the argument `name`) would
+/// not fit in the memory available: a broadcast array (`numpy.broadcast_to`) holds
+/// one value under a shape of terabytes, and an allocation that fails aborts.
+fn copy_fits<T>(len: usize, name: &str) -> Result<(), CoreError> {
+    let bytes = len as u128 * std::mem::size_of::<T>() as u128;
+    match crate::engine::memory::available_memory() {
+        Some(avail) if bytes > avail => Err(CoreError::Resource {
+            what: format!("a copy of {name} ({len} values) for the engine"),
+            needed: crate::error::human_bytes(bytes),
+            limit: format!("{} available", crate::error::human_bytes(avail)),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// `data`, borrowed if `array` cannot be written from Python, else a copy.
-fn settled<'a, T: Element + Copy>(array: &Bound<'_, PyAny>, data: &'a [T]) -> Cow<'a, [T]> {
+fn settled<'a, T: Element + Copy>(
+    array: &Bound<'_, PyAny>,
+    data: &'a [T],
+    name: &str,
+) -> Result<Cow<'a, [T]>, CoreError> {
     if unwritable(array) {
-        Cow::Borrowed(data)
+        Ok(Cow::Borrowed(data))
     } else {
-        Cow::Owned(data.to_vec())
+        copy_fits::<T>(data.len(), name)?;
+        Ok(Cow::Owned(data.to_vec()))
     }
 }
 
@@ -57,7 +77,7 @@ pub(crate) fn slice1<'a, T: Element + Copy>(
     let data = a
         .as_slice()
         .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))?;
-    Ok(settled(a.as_any(), data))
+    settled(a.as_any(), data, name)
 }
 
 /// The data and shape of a 2-D array argument named `name`, which must be C-contiguous.
@@ -76,29 +96,36 @@ pub(crate) fn slice2<'a, T: Element + Copy>(
     let data = a
         .as_slice()
         .map_err(|_| CoreError::invalid(name, "must be a C-contiguous 2-D array"))?;
-    Ok((settled(a.as_any(), data), rows, cols))
+    Ok((settled(a.as_any(), data, name)?, rows, cols))
 }
 
-/// Columns `cols` of a 2-D array argument as `(data, stride, first)`: column `c` of
-/// row `r` is `data[r * stride + c - first]`. Borrowed whole (no copy) when Python
-/// cannot write the array and it is C-contiguous, else a copy of those columns alone
-/// in any layout (an unpickled simulation's paths, say, read at one month).
+/// Columns `cols` of a 2-D array argument `name` as `(data, stride, first)`: column `c`
+/// of row `r` is `data[r * stride + c - first]`. Borrowed whole (no copy) when Python
+/// cannot write the array and it is C-contiguous (`as_slice` takes a Fortran-order
+/// array too, whose rows are not contiguous), else a copy of those columns alone in any
+/// layout (an unpickled simulation's paths, say, read at one month).
 pub(crate) fn columns<'a>(
     a: &'a PyReadonlyArray2<'_, f64>,
     cols: std::ops::Range<usize>,
-) -> (Cow<'a, [f64]>, usize, usize) {
+    name: &str,
+) -> Result<(Cow<'a, [f64]>, usize, usize), CoreError> {
     let width = a.shape()[1];
-    if let Ok(data) = a.as_slice() {
-        if unwritable(a.as_any()) {
-            return (Cow::Borrowed(data), width, 0);
+    if a.is_c_contiguous() {
+        if let Ok(data) = a.as_slice() {
+            if unwritable(a.as_any()) {
+                return Ok((Cow::Borrowed(data), width, 0));
+            }
         }
     }
     let view = a.as_array();
     let window = view.slice(ndarray::s![.., cols.clone()]);
-    (Cow::Owned(window.iter().copied().collect()), cols.len(), cols.start)
+    copy_fits::<f64>(window.len(), name)?;
+    Ok((Cow::Owned(window.iter().copied().collect()), cols.len(), cols.start))
 }
 
-/// A copy of a 2-D array argument in any layout (the small inputs of a fit or a backtest).
-pub(crate) fn owned2(a: &PyReadonlyArray2<'_, f64>) -> ndarray::Array2<f64> {
-    a.as_array().to_owned()
+/// A copy of a 2-D array argument `name` in any layout (the small inputs of a fit or a
+/// backtest).
+pub(crate) fn owned2(a: &PyReadonlyArray2<'_, f64>, name: &str) -> Result<ndarray::Array2<f64>, CoreError> {
+    copy_fits::<f64>(a.len(), name)?;
+    Ok(a.as_array().to_owned())
 }

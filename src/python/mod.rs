@@ -138,7 +138,7 @@ struct OutputBuffer {
 }
 
 impl OutputBuffer {
-    /// A read-write `shape` array over `data`, owned by a new `OutputBuffer`.
+    /// A read-only `shape` array over `data`, owned by a new `OutputBuffer`.
     fn into_array<'py>(
         py: Python<'py>,
         mut data: Vec<f64>,
@@ -160,7 +160,11 @@ impl OutputBuffer {
         // buffer, and is dropped only after the array and all its views.
         let view = unsafe { ndarray::ArrayView2::from_shape_ptr(shape, ptr.cast_const()) };
         // SAFETY: as above; the array's base is `owner`.
-        Ok(unsafe { numpy::PyArray2::borrow_from_array(&view, owner.clone().into_any()) })
+        let array = unsafe { numpy::PyArray2::borrow_from_array(&view, owner.clone().into_any()) };
+        // read-only from the start: no writable view of it can exist, so an input that is
+        // one of its views may be read without a copy with the GIL released (`input`)
+        array.getattr("flags")?.setattr("writeable", false)?;
+        Ok(array)
     }
 }
 

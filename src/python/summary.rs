@@ -374,7 +374,8 @@ impl SummaryJob {
                     ),
                 ));
             }
-            cols[*o] = super::input::columns(arr, *first..month + 1);
+            cols[*o] =
+                super::input::columns(arr, *first..month + 1, &self.model.names[*o]).map_err(|e| to_pyerr(py, e))?;
         }
         crate::summary::check_values_memory(j, n).map_err(|e| to_pyerr(py, e))?;
         // a released buffer of this size first (the last call's, say): every value is

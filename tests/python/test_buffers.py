@@ -4,6 +4,7 @@ and are freed within seconds when nothing reuses them."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import re
@@ -35,9 +36,11 @@ def _reused_run_equals_fresh(world: gs.World, antithetic: bool = False, qmc: boo
     h = world.horizon_months
     fresh = world.simulate(n, seed=2, antithetic=antithetic, qmc=qmc, progress=False)  # kept alive
     # memory full of NaN, released: a value the kernel failed to write would stay NaN
+    # (all-ones bytes, written under NumPy: the engine's arrays are read-only)
     raw = world._core.simulate(n, h, 1, antithetic, None, int(_core.DEFAULT_CHUNK), 0, n, None, qmc)
     for a in raw["series"].values():
-        a.fill(np.nan)
+        ctypes.memset(_address(a), 0xFF, a.nbytes)
+        assert np.isnan(a).all()
     addresses = {_address(a) for a in raw["series"].values()}
     del raw, a
     gc.collect()
@@ -283,6 +286,52 @@ def test_reducer_values_are_read_only_on_an_engine_buffer():
     # read in place or copied, the same statistics
     rows = gs._core.summarize_arrays(job, values, sim.scenario, sim._probs)
     assert rows == gs._core.summarize_arrays(job, values.copy(), sim.scenario, sim._probs)
+
+
+def test_engine_arrays_are_read_only_from_birth_and_only_they_are_read_in_place():
+    # an array of the core's own is read-only when it is made, so no writable view of it
+    # can exist for another thread to write while the engine reads it without the GIL
+    world = gs.World.default()
+    raw = world._core.simulate(1_000, 3, 1, False, None, int(_core.DEFAULT_CHUNK), 0, 1_000, None, False)
+    x = raw["series"]["potash_spot"]
+    assert not x.flags.writeable and type(x.base).__name__ == "OutputBuffer"
+    with pytest.raises(ValueError):
+        x.flags.writeable = True
+    # a read-only Fortran-order view of one is copied, not read as if its rows were
+    # contiguous (the summary of a transposed view was of the wrong numbers)
+    from geoscenario.summary import QUANTILES, build_reducers
+
+    reducers = build_reducers(["potash_spot"], [], QUANTILES, {}, None)
+    job = _core.SummaryJob.for_world(world._core, reducers, 3, 1_000, 3, 1, False, False)
+    fortran = x.T.copy().T
+    fortran.flags.writeable = False
+    flat = x.reshape(-1).reshape(4, 1_000).T  # (1000, 4) of the wrong values, F-order, read-only
+    assert not flat.flags.c_contiguous and not flat.flags.writeable
+    for arr in (fortran, flat):
+        np.testing.assert_array_equal(job.values({"potash_spot": arr}),
+                                      job.values({"potash_spot": np.ascontiguousarray(arr)}))
+
+
+def test_a_broadcast_input_too_large_to_copy_is_refused_not_aborted():
+    # numpy.broadcast_to holds one value under a shape of terabytes: the core copies its
+    # inputs before it reads them without the GIL, and an allocation that fails aborts
+    script = (
+        "import numpy as np\n"
+        "import geoscenario as gs\n"
+        "from geoscenario import _core\n"
+        "for call in (lambda: _core.calibrate_ols(np.broadcast_to(0.0, (2**40, 1)), np.zeros((3, 1))),\n"
+        "             lambda: _core.backtest_run(np.broadcast_to(1.0, (2**40, 2)), [0], np.full((1, 2), 0.5),\n"
+        "                                        np.zeros(2))):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except gs.ResourceError as e:\n"
+        "        print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("a copy of y (1099511627776 values) for the engine: needs 8.00 TiB")
+    assert lines[1].startswith("a copy of prices (2199023255552 values) for the engine: needs 16.00 TiB")
 
 
 def _many_scenarios(k: int) -> gs.World:
