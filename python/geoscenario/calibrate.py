@@ -230,6 +230,11 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     )
 
 
+#: How many times apart a level series' last value and the factor's initial level may be
+#: before :func:`calibrate_world` warns of a series in another unit or scale.
+UNIT_MISMATCH = 3.0
+
+
 #: How far the dates a year may be from the convention their spacing suggests.
 DENSITY_TOLERANCE = 0.1
 
@@ -1963,9 +1968,19 @@ def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[
                           inherited: list[dict[str, Any]], step: float) -> None:
     """Warn when scenarios that set their own θ inherit the base's new jumps: a log-OU
     factor does not compensate them (MODEL.md §3), so they move those scenarios' long-run
-    level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show."""
+    level by e^{λΔμ_J/(1 − e^{−κΔ})}, which the change table does not show (a logit-OU
+    factor's odds move so, and its level, the odds' y·scale/(1 + y), by less)."""
     new = {r["parameter"]: r["new"] for r in rows + inherited}
     in_force = world.parameters()
+    kind = world.kinds[factor]
+    scale = world.to_dict()["factors"][factor].get("scale") if kind == "logit_ou" else None
+
+    def moved_level(theta: float, drift: float) -> float:
+        """The long-run level's change, θ → θ·e^drift (of the odds, for a logit-OU factor)."""
+        if scale is None:
+            return math.expm1(drift)
+        odds = theta / (scale - theta) * math.exp(drift)
+        return scale * odds / (1.0 + odds) / theta - 1.0
 
     def value(p: str, scenario: str) -> float:  # in force after the calibration
         path = f"scenarios.{scenario}.{factor}.{p}"
@@ -1980,10 +1995,13 @@ def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[
         kappa, lam, mu_j = value("kappa", other), value("lambda", other), value("mu_j", other)
         drift = lam * step * mu_j / -math.expm1(-kappa * step) if kappa > 0 else math.inf * mu_j
         if abs(drift) > 0.01:
-            moved.append(f"{other} {math.exp(drift) - 1:+.0%}" if math.isfinite(drift) else f"{other} (κ = 0: a drift)")
+            moved.append(f"{other} {moved_level(value('theta', other), drift):+.0%}" if math.isfinite(drift)
+                         else f"{other} (κ = 0: a drift)")
     if moved:
+        name = "a logit-OU factor does not compensate (they move its odds)" if scale is not None else \
+            "a log-OU factor does not compensate"
         warn(f"{factor}: scenarios that set their own θ inherit the fitted jumps (λ {value('lambda', base):.3g}, "
-             f"μ_J {value('mu_j', base):.3g}), which a log-OU factor does not compensate: their long-run level "
+             f"μ_J {value('mu_j', base):.3g}), which {name}: their long-run level "
              f"moves by {', '.join(moved)} from θ; set their mu_j (or θ) if θ is the long-run level they mean")
 
 
@@ -2150,6 +2168,15 @@ def calibrate_world(
         for w in caught:
             warn(str(w.message), w.category)
         fits["potash"] = fit
+        if not is_gbm:  # (a gbm fit reads returns, which have no unit)
+            last = float(_levels(levels, arg).iloc[-1])
+            initial = float(d["factors"][factor].get("initial", last))
+            apart = max(last, initial) / min(last, initial)
+            if apart > UNIT_MISMATCH:
+                warn(f"{factor}: the levels end at {last:.4g} and the factor starts at {initial:.4g} (its "
+                     f"initial), {apart:.3g} times apart: θ = {float(fit.params['theta']):.4g} is in the levels' "
+                     "unit; a series in another unit or scale needs rescaling (or the factor's initial, its "
+                     "level today, the data's)")
         in_force = world.parameters()
         for p in GBM_PARAMS if is_gbm else PARAMS:
             if p in fit.table.index:

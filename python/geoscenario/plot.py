@@ -459,14 +459,16 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     ax.plot(p, curve, marker="o", color=_palette(sim.scenario_names)[scenario],
             label=f"P({series} > {level:g})")
     p0, p_at = prior[scenario], stats.prob_above(col, sim.weights, level)
-    ax.axvline(p0, color="grey", ls="--", lw=1, label=f"prior P({scenario}) = {p0:.0%}")
+    # (under Markov regimes the probabilities are the first month's: paths move on by the matrix)
+    pname = f"P(starting in {scenario})" if sim.world.regimes == "markov" else f"P({scenario})"
+    ax.axvline(p0, color="grey", ls="--", lw=1, label=f"prior {pname} = {p0:.0%}")
     ax.plot([p0], [p_at], marker="*", markersize=14, color="black", linestyle="none",
             label=f"at the prior: {p_at:.1%}")
     ax.xaxis.set_major_formatter(_percent())
     ax.yaxis.set_major_formatter(_percent())
-    ax.set(xlabel=f"P({scenario}) (other scenarios rescaled proportionally)",
+    ax.set(xlabel=f"{pname} (other scenarios rescaled proportionally)",
            ylabel=f"P({series} > {level:g}) at {when}",
-           title=f"P({series} > {level:g}) vs P({scenario}): reweighting, no re-simulation")
+           title=f"P({series} > {level:g}) vs {pname}: reweighting, no re-simulation")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax

@@ -1029,8 +1029,18 @@ fn parse_strategies(
     let mut out = Vec::new();
     for (name, v) in st {
         let path = check_strategy_name(name)?;
-        if factors.iter().any(|f| f.name == *name) || derived.iter().any(|d| d.name == *name) {
-            return Err(CoreError::invalid(&path, "has the name of a series or a reserved word"));
+        let clash = if factors.iter().any(|f| f.name == *name) {
+            Some("factors")
+        } else if derived.iter().any(|d| d.name == *name) {
+            Some("derived")
+        } else {
+            None
+        };
+        if let Some(table) = clash {
+            return Err(CoreError::invalid(
+                &path,
+                format!("has the name of the series [{table}.{name}] (a strategy's NAV is a series too): rename one"),
+            ));
         }
         let t = as_table(v, &path)?;
         check_keys(t, &path, &["description", "weights", "cost_bps"])?;

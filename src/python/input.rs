@@ -40,19 +40,32 @@ fn unwritable(array: &Bound<'_, PyAny>) -> bool {
     false
 }
 
-/// A `Resource` error if a copy of `len` values of `T` (of the argument `name`) would
-/// not fit in the memory available: a broadcast array (`numpy.broadcast_to`) holds
-/// one value under a shape of terabytes, and an allocation that fails aborts.
-fn copy_fits<T>(len: usize, name: &str) -> Result<(), CoreError> {
+/// Copies of at most this many bytes are made without a check: the check reads
+/// `/proc` and the cgroup files (about 80 µs), more than a small input's whole call.
+const CHECKED_COPY_BYTES: u128 = 1 << 26;
+
+/// An empty vector with room for `len` values of `T` (of the argument `name`), or a
+/// `Resource` error if a copy that large would not fit in the memory available, or
+/// could not be allocated: a broadcast array (`numpy.broadcast_to`) holds one value
+/// under a shape of terabytes, and an allocation that fails aborts.
+fn room<T>(len: usize, name: &str) -> Result<Vec<T>, CoreError> {
     let bytes = len as u128 * std::mem::size_of::<T>() as u128;
-    match crate::engine::memory::available_memory() {
-        Some(avail) if bytes > avail => Err(CoreError::Resource {
-            what: format!("a copy of {name} ({len} values) for the engine"),
-            needed: crate::error::human_bytes(bytes),
-            limit: format!("{} available", crate::error::human_bytes(avail)),
-        }),
-        _ => Ok(()),
+    let refuse = |limit: String| CoreError::Resource {
+        what: format!("a copy of {name} ({len} values) for the engine"),
+        needed: crate::error::human_bytes(bytes),
+        limit,
+    };
+    if bytes > CHECKED_COPY_BYTES {
+        if let Some(avail) = crate::engine::memory::available_memory() {
+            if bytes > avail {
+                return Err(refuse(format!("{} available", crate::error::human_bytes(avail))));
+            }
+        }
     }
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| refuse("what the allocator could give".into()))?;
+    Ok(v)
 }
 
 /// `data`, borrowed if `array` cannot be written from Python, else a copy.
@@ -64,8 +77,9 @@ fn settled<'a, T: Element + Copy>(
     if unwritable(array) {
         Ok(Cow::Borrowed(data))
     } else {
-        copy_fits::<T>(data.len(), name)?;
-        Ok(Cow::Owned(data.to_vec()))
+        let mut copy = room(data.len(), name)?;
+        copy.extend_from_slice(data);
+        Ok(Cow::Owned(copy))
     }
 }
 
@@ -119,13 +133,16 @@ pub(crate) fn columns<'a>(
     }
     let view = a.as_array();
     let window = view.slice(ndarray::s![.., cols.clone()]);
-    copy_fits::<f64>(window.len(), name)?;
-    Ok((Cow::Owned(window.iter().copied().collect()), cols.len(), cols.start))
+    let mut copy = room(window.len(), name)?;
+    copy.extend(window.iter().copied());
+    Ok((Cow::Owned(copy), cols.len(), cols.start))
 }
 
 /// A copy of a 2-D array argument `name` in any layout (the small inputs of a fit or a
 /// backtest).
 pub(crate) fn owned2(a: &PyReadonlyArray2<'_, f64>, name: &str) -> Result<ndarray::Array2<f64>, CoreError> {
-    copy_fits::<f64>(a.len(), name)?;
-    Ok(a.as_array().to_owned())
+    let view = a.as_array();
+    let mut copy = room(view.len(), name)?;
+    copy.extend(view.iter().copied()); // (in logical, row-major order)
+    ndarray::Array2::from_shape_vec(view.dim(), copy).map_err(|e| CoreError::Numerical(e.to_string()))
 }

@@ -525,14 +525,39 @@ def test_jumps_not_asked_for_are_kept_only_if_they_beat_the_diffusion():
     for p in ("lambda", "mu_j", "sigma_j"):
         assert cw.changes.at[f"scenarios.base.eurobond_price.{p}", "new"] == 0.0
     # asked for, they are kept; on potash 2010–2025, where they pass the test, they are kept too
-    with pytest.warns(UserWarning, match="inherit the fitted jumps"):  # (the bull and bear's own θ)
+    with pytest.warns(UserWarning, match="inherit the fitted jumps") as caught:  # (the bull and bear's own θ)
         forced = world.calibrated(potash=levels, factor="eurobond_price", jumps=True)
     assert forced.changes.at["scenarios.base.eurobond_price.lambda", "new"] == rejected.params["lambda"] > 0
+    # a logit-OU factor's jumps move its odds by e^{λΔμ_J/(1 − e^{−κΔ})}: the level moves less
+    said = next(str(w.message) for w in caught if "inherit" in str(w.message))
+    assert "which a logit-OU factor does not compensate (they move its odds)" in said
+    in_force = forced.world.parameters()["value"]
+    for other in ("bull", "bear"):
+        theta, k, lam, mu = (in_force[(other, "eurobond_price", q)] for q in ("theta", "kappa", "lambda", "mu_j"))
+        odds = theta / (100.0 - theta) * math.exp(lam / 12 * mu / -math.expm1(-k / 12))
+        if f"{other} " in said:
+            assert f"{other} {100.0 * odds / (1 + odds) / theta - 1:+.0%}" in said, (other, said)
     potash = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1")
     assert cal._chi2_sf(potash.likelihood_ratio, 3) < cal.JUMP_TEST_LEVEL
     kept = world.calibrated(potash=gs.data.potash_monthly("2010-01", "2025-01"))
     assert kept.changes.at["scenarios.base.potash_spot.lambda", "new"] == potash.params["lambda"]
     assert "potash_jumps" not in kept.fits
+
+
+def test_a_level_series_far_from_the_factors_initial_level_is_warned_of():
+    # Brent in USD/bbl calibrating potash in USD/t: θ in the wrong unit, and a factor that
+    # reverts from 352 towards it, without a word
+    brent = gs.data.fertilizer_prices_monthly()["brent_usd_bbl"]["2010":"2024"]
+    with pytest.warns(UserWarning, match=r"potash_spot: the levels end at (\d+\.?\d*) and the factor starts at 352 "
+                                         r"\(its initial\), (\d\.\d+) times apart") as caught:
+        gs.World.default().calibrated(brent, jumps=False)
+    said = next(str(w.message) for w in caught if "times apart" in str(w.message))
+    assert f"{352 / brent.iloc[-1]:.3g} times apart" in said
+    # the world's own series, and a gbm factor (returns have no unit), say nothing of it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        gs.World.default().calibrated(gs.data.potash_monthly("2010-01", "2025-01"))
+        gs.World.default().calibrated(brent, factor="global_equity")
 
 
 def test_scenarios_that_inherit_the_fitted_jumps_are_warned_of_their_drift():

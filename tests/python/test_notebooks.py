@@ -87,7 +87,7 @@ QUOTED = {
         (r"\(± (\d\.\d) points, one Monte Carlo standard error\)", '100 * se["all"]', 1),
     ],
     "02_commodities_arbitrage": [
-        (r"Newey–West t-statistic \(about (-\d\.\d)\)", 'table.at["alpha", "estimate"] / table.at["alpha", "std_err_nw"]', 1),
+        (r"Newey–West t-statistic \(about −(\d\.\d)\)", '-table.at["alpha", "estimate"] / table.at["alpha", "std_err_nw"]', 1),
         (r"likelihood-ratio statistic of about (\d+)", "fit.likelihood_ratio", -1),
         (r"from about (\d+)% to \d+% overall",
          '100 * sim0.summary("potash_spot").loc[("potash_spot", "all"), "p_above"]', 0),

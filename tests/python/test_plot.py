@@ -285,6 +285,12 @@ def test_probability_curve_is_reweighting(sim, plt):
     assert np.isclose(ax.lines[2].get_ydata()[0], at_prior)
     assert ax.lines[1].get_xdata()[0] == pytest.approx(prior["bear"])
     assert ax.get_xlabel().startswith("P(bear)") and "450" in ax.get_ylabel()
+    # under Markov regimes reweighting sets where paths start, not where they are
+    markov = gs.World.default().with_params({
+        "world.regimes": "markov", "scenarios.bull.onset": None, "scenarios.bear.onset": None,
+        "transitions": {"base": {"base": 0.9, "bear": 0.1}, "bull": {"bull": 1.0}, "bear": {"bear": 1.0}}})
+    ax = gsplot.probability_curve(markov.simulate(2_000, progress=False), "potash_spot", 450.0, "bear")
+    assert ax.get_xlabel().startswith("P(starting in bear)") and "vs P(starting in bear)" in ax.get_title()
 
 
 def test_probability_curve_of_a_posterior_keeps_its_views(sim, plt):

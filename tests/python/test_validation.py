@@ -371,6 +371,17 @@ def test_strategy_names_that_would_collide_in_a_result_are_refused(name):
     with pytest.raises(gs.ConfigError) as ei:
         DEFAULT.with_strategies(gs.Strategy(name, {"hk_equity": 1.0}))
     assert_config_error(ei, f"strategies.{name}")
+    if name == "potash_spot":  # the series it clashes with is named, and where it is
+        assert "has the name of the series [factors.potash_spot]" in str(ei.value)
+
+
+def test_a_strategy_named_like_a_derived_series_says_which():
+    d = DEFAULT.to_dict()
+    d["derived"]["direct_belarus"] = d["derived"]["dislocation"]
+    with pytest.raises(gs.ConfigError, match=r"has the name of the series \[derived\.direct_belarus\] \(a "
+                                             r"strategy's NAV is a series too\): rename one") as ei:
+        gs.World.from_dict(d)
+    assert ei.value.path == "strategies.direct_belarus"
 
 
 @pytest.mark.parametrize("name", ["onset", "regime"])
