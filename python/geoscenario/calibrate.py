@@ -230,9 +230,9 @@ def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> flo
     )
 
 
-#: How many times apart a level series' last value and the factor's initial level may be
+#: How many times beyond the range of a level series the factor's initial level may be
 #: before :func:`calibrate_world` warns of a series in another unit or scale.
-UNIT_MISMATCH = 3.0
+UNIT_MISMATCH = 2.0
 
 
 #: How far the dates a year may be from the convention their spacing suggests.
@@ -2169,14 +2169,19 @@ def calibrate_world(
             warn(str(w.message), w.category)
         fits["potash"] = fit
         if not is_gbm:  # (a gbm fit reads returns, which have no unit)
-            last = float(_levels(levels, arg).iloc[-1])
-            initial = float(d["factors"][factor].get("initial", last))
-            apart = max(last, initial) / min(last, initial)
+            # today's level far outside every level of the data: a series in another unit or
+            # scale, likely (a window that ends far from today, a crisis's, stays within)
+            lv = _levels(levels, arg)
+            lo, hi, initial = float(lv.min()), float(lv.max()), float(d["factors"][factor]["initial"])
+            apart, side, edge = max(initial / hi, lo / initial), "", 0.0
+            if initial > hi:
+                side, edge = "above the highest", hi
+            elif initial < lo:
+                side, edge = "below the lowest", lo
             if apart > UNIT_MISMATCH:
-                warn(f"{factor}: the levels end at {last:.4g} and the factor starts at {initial:.4g} (its "
-                     f"initial), {apart:.3g} times apart: θ = {float(fit.params['theta']):.4g} is in the levels' "
-                     "unit; a series in another unit or scale needs rescaling (or the factor's initial, its "
-                     "level today, the data's)")
+                warn(f"{factor}: its initial level, {initial:.4g}, is {apart:.3g} times {side} level of the "
+                     f"data ({edge:.4g}): θ = {float(fit.params['theta']):.4g} is in the data's unit; is the "
+                     "series in another unit or scale?")
         in_force = world.parameters()
         for p in GBM_PARAMS if is_gbm else PARAMS:
             if p in fit.table.index:

@@ -548,15 +548,19 @@ def test_a_level_series_far_from_the_factors_initial_level_is_warned_of():
     # Brent in USD/bbl calibrating potash in USD/t: θ in the wrong unit, and a factor that
     # reverts from 352 towards it, without a word
     brent = gs.data.fertilizer_prices_monthly()["brent_usd_bbl"]["2010":"2024"]
-    with pytest.warns(UserWarning, match=r"potash_spot: the levels end at (\d+\.?\d*) and the factor starts at 352 "
-                                         r"\(its initial\), (\d\.\d+) times apart") as caught:
+    with pytest.warns(UserWarning, match=r"potash_spot: its initial level, 352, is (\d\.\d+) times above the "
+                                         r"highest level of the data \((\d+\.?\d*)\)") as caught:
         gs.World.default().calibrated(brent, jumps=False)
-    said = next(str(w.message) for w in caught if "times apart" in str(w.message))
-    assert f"{352 / brent.iloc[-1]:.3g} times apart" in said
-    # the world's own series, and a gbm factor (returns have no unit), say nothing of it
+    said = next(str(w.message) for w in caught if "times above" in str(w.message))
+    assert f"{352 / brent.max():.3g} times above" in said and "is the series in another unit or scale?" in said
+    # the world's own series, a crisis window that ends far above today's level (for the
+    # bear), and a gbm factor (returns have no unit) say nothing of it
+    potash = gs.data.potash_monthly()
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (notes of the fits)
         warnings.simplefilter("error", UserWarning)
-        gs.World.default().calibrated(gs.data.potash_monthly("2010-01", "2025-01"))
+        gs.World.default().calibrated(potash["2010-01":"2025-01"])
+        gs.World.default().calibrated(potash["2005":"2022-06"], scenario="bear", jumps=False)
         gs.World.default().calibrated(brent, factor="global_equity")
 
 
