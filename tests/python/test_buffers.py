@@ -312,7 +312,7 @@ def test_engine_arrays_are_read_only_from_birth_and_only_they_are_read_in_place(
                                       job.values({"potash_spot": np.ascontiguousarray(arr)}))
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="memory that may be overcommitted (Linux refuses 8 TiB)")
+@pytest.mark.skipif(sys.platform != "linux", reason="the memory check reads /proc; elsewhere 8 TiB may be overcommitted")
 def test_a_broadcast_input_too_large_to_copy_is_refused_not_aborted():
     # numpy.broadcast_to holds one value under a shape of terabytes: the core copies its
     # inputs before it reads them without the GIL, and an allocation that fails aborts
