@@ -516,7 +516,8 @@ class Simulation:
         info = self._posterior
         if info is not None:  # keep the views: pool them again over the new prior
             prior = self._pooled_from.reweight(probabilities)
-            return prior.with_views(info["views"], max_iter=info["max_iter"], tol=info["tol"])
+            return prior.with_views(info["views"], max_iter=info["max_iter"], tol=info["tol"],
+                                    progress=self.__dict__.get("_pool_progress", "auto"))
         probs = _validate.probability_map("probabilities", probabilities, self.scenario_names)
         new = object.__new__(Simulation)
         new.__dict__.update(self.__dict__)
@@ -866,6 +867,7 @@ class Simulation:
             new._custom = q
         new._posterior = info
         new._pooled_from = self  # the prior the views were pooled over (reweight pools again)
+        new._pool_progress = progress  # (and so does reweight)
         return new
 
     def allocate(

@@ -509,6 +509,26 @@ def test_reweighting_a_posterior_pools_its_views_again_over_the_new_prior(sim5k)
     np.testing.assert_array_equal(chain.weights, again.weights)
 
 
+def test_reweighting_a_posterior_pools_again_with_its_progress_choice(sim5k, monkeypatch):
+    # with_views(progress=False) then reweight (as plot.probability_curve does at every
+    # point) re-pooled with progress="auto": a bar the caller had turned off
+    from geoscenario import views as views_module
+
+    asked = []
+    pool = views_module.entropy_pool
+
+    def recording(sim, views, max_iter, tol, progress):
+        asked.append(progress)
+        return pool(sim, views, max_iter, tol, progress)
+
+    monkeypatch.setattr(views_module, "entropy_pool", recording)
+    q = {"base": 0.4, "bull": 0.2, "bear": 0.4}
+    for choice in (False, True, "auto"):
+        asked.clear()
+        sim5k.with_views(gs.View.mean("potash_spot", 420.0), progress=choice).reweight(q).reweight(q)
+        assert asked == [choice] * 3, (choice, asked)
+
+
 def test_views_added_to_a_posterior_all_hold_and_its_record_is_a_copy(sim5k):
     x = sim5k.paths("potash_spot")[:, -1]
     y = sim5k.paths("bilateral_trade")[:, -1]
