@@ -1179,12 +1179,13 @@ def _log_ou_result(
         cols["fixed"] = status
     table = pd.DataFrame(cols, index=pd.Index(list(PARAMS[:k]), name="parameter"))
     at_bound = [PARAMS[i] for i in range(k) if raw["at_bound"][i]]
+    # many unchanged prices (sticky quotes) are the usual cause of a jump fit without an
+    # interior maximum or errors: the notes say so only then
+    zero = float(np.mean(np.diff(s.to_numpy(dtype=float)) == 0.0))
+    held_mean = jumps and bool((status[:2] == "fixed").any())  # κ or θ held by the user: 'ar1' would conflict
     if at_bound:
-        zero = float(np.mean(np.diff(np.log(s.to_numpy())) == 0.0))
-        # many unchanged prices (sticky quotes) are the usual cause: say so only then
         why = (f" ({zero:.0%} of the changes are exactly zero, as in sticky quoted prices, so jumps "
                "alone explain the moves)" if zero >= STICKY_SHARE else "")
-        held_mean = bool((status[:2] == "fixed").any())  # κ or θ held: 'ar1' would conflict
         way_out = ("hold parameters with fixed=, or give a longer history" if first_stage is not None or held_mean
                    else "hold κ and the mean at the AR(1) fit with mean_reversion='ar1', or parameters with fixed=")
         notes.append(
@@ -1196,8 +1197,7 @@ def _log_ou_result(
     # (its own note says so); not when the user holds κ or θ
     span = float(raw["n_obs"]) * float(raw["dt"])  # years of data
     kappa = float(est[0]) if not jumps else (float(diffusion.params["kappa"]) if diffusion is not None else 0.0)
-    held = jumps and bool((status[:2] == "fixed").any())
-    if not held and "kappa" not in at_bound and 0 < kappa * span < 0.1:
+    if not held_mean and "kappa" not in at_bound and 0 < kappa * span < 0.1:
         notes.append(
             f"the mean reversion is too slow to identify: κ = {kappa:.3g} per year"
             f"{' in the diffusion fit' if jumps else ''}, a half-life of "
@@ -1207,7 +1207,7 @@ def _log_ou_result(
         )
     # a random walk gives κ/SE > 2 about a quarter of the time: say when the data cannot
     # reject one (not when κ or θ is held, nor when κ is already too slow to identify)
-    if not held and not any("too slow to identify" in note for note in notes):
+    if not held_mean and not any("too slow to identify" in note for note in notes):
         note = _unit_root_note(s)
         if note:
             notes.append(note)
@@ -1223,9 +1223,7 @@ def _log_ou_result(
             notes.append(note)
     if not raw["hessian_ok"]:
         advice = ""
-        # (not when κ or θ is held, which 'ar1' would set)
-        if jumps and first_stage is None and not fixed[:2].any() and not any("mean_reversion=" in n for n in notes):
-            zero = float(np.mean(np.diff(s.to_numpy(dtype=float)) == 0.0))
+        if jumps and first_stage is None and not held_mean and not any("mean_reversion=" in n for n in notes):
             advice = ("; mean_reversion='ar1' holds κ and the long-run mean at the AR(1) fit and "
                       "estimates the rest, the robust choice for sticky quoted prices"
                       + (f" ({zero:.0%} of the changes here are exactly zero)" if zero >= STICKY_SHARE else ""))
@@ -2173,15 +2171,11 @@ def calibrate_world(
             # scale, likely (a window that ends far from today, a crisis's, stays within)
             lv = _levels(levels, arg)
             lo, hi, initial = float(lv.min()), float(lv.max()), float(d["factors"][factor]["initial"])
-            apart, side, edge = max(initial / hi, lo / initial), "", 0.0
-            if initial > hi:
-                side, edge = "above the highest", hi
-            elif initial < lo:
-                side, edge = "below the lowest", lo
-            if apart > UNIT_MISMATCH:
-                warn(f"{factor}: its initial level, {initial:.4g}, is {apart:.3g} times {side} level of the "
-                     f"data ({edge:.4g}): θ = {float(fit.params['theta']):.4g} is in the data's unit; is the "
-                     "series in another unit or scale?")
+            side, edge = ("above the highest", hi) if initial > hi else ("below the lowest", lo)
+            if max(initial / hi, lo / initial) > UNIT_MISMATCH:
+                warn(f"{factor}: its initial level, {initial:.4g}, is {max(initial / hi, lo / initial):.3g} times "
+                     f"{side} level of the data ({edge:.4g}): θ = {float(fit.params['theta']):.4g} is in the "
+                     "data's unit; is the series in another unit or scale?")
         in_force = world.parameters()
         for p in GBM_PARAMS if is_gbm else PARAMS:
             if p in fit.table.index:

@@ -30,6 +30,24 @@ pub fn available_memory() -> Option<u128> {
     }
 }
 
+/// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,
+/// described by `what` (given the size of one copy).
+pub fn refuse_beyond_memory(
+    per_copy: u128,
+    copies: u128,
+    what: impl FnOnce(&str) -> String,
+) -> crate::error::Result<()> {
+    let needed = copies * per_copy;
+    match available_memory() {
+        Some(avail) if needed > avail => Err(crate::error::CoreError::Resource {
+            what: what(&crate::error::human_bytes(per_copy)),
+            needed: crate::error::human_bytes(needed),
+            limit: format!("{} available", crate::error::human_bytes(avail)),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// `MemAvailable` of a `/proc/meminfo` text, in bytes.
 fn meminfo_available(text: &str) -> Option<u128> {
     kib_field(text, "MemAvailable:")

@@ -50,21 +50,16 @@ const CHECKED_COPY_BYTES: u128 = 1 << 26;
 /// under a shape of terabytes, and an allocation that fails aborts.
 fn room<T>(len: usize, name: &str) -> Result<Vec<T>, CoreError> {
     let bytes = len as u128 * std::mem::size_of::<T>() as u128;
-    let refuse = |limit: String| CoreError::Resource {
-        what: format!("a copy of {name} ({len} values) for the engine"),
-        needed: crate::error::human_bytes(bytes),
-        limit,
-    };
+    let what = |_: &str| format!("a copy of {name} ({len} values) for the engine");
     if bytes > CHECKED_COPY_BYTES {
-        if let Some(avail) = crate::engine::memory::available_memory() {
-            if bytes > avail {
-                return Err(refuse(format!("{} available", crate::error::human_bytes(avail))));
-            }
-        }
+        crate::engine::memory::refuse_beyond_memory(bytes, 1, what)?;
     }
     let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| refuse("what the allocator could give".into()))?;
+    v.try_reserve_exact(len).map_err(|_| CoreError::Resource {
+        what: what(""),
+        needed: crate::error::human_bytes(bytes),
+        limit: "what the allocator could give".into(),
+    })?;
     Ok(v)
 }
 

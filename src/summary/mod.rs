@@ -28,6 +28,7 @@ use std::sync::atomic::Ordering;
 use rayon::prelude::*;
 
 use crate::engine::kernel::{self, BlockOut, Ctx, Scratch};
+use crate::engine::memory::refuse_beyond_memory;
 use crate::engine::{Control, SimRequest};
 use crate::error::{CoreError, Result};
 use crate::model::scenario::Allocation;
@@ -94,20 +95,6 @@ pub fn check_values_memory(j: usize, n: usize) -> Result<()> {
                  on {n} paths (summarise fewer series, strategies or mixes per call)"
             ),
             needed: crate::error::human_bytes(bytes),
-            limit: format!("{} available", crate::error::human_bytes(avail)),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,
-/// described by `what` (given the size of one copy).
-fn refuse_beyond_memory(per_copy: u128, copies: u128, what: impl FnOnce(&str) -> String) -> Result<()> {
-    let needed = copies * per_copy;
-    match crate::engine::memory::available_memory() {
-        Some(avail) if needed > avail => Err(CoreError::Resource {
-            what: what(&crate::error::human_bytes(per_copy)),
-            needed: crate::error::human_bytes(needed),
             limit: format!("{} available", crate::error::human_bytes(avail)),
         }),
         _ => Ok(()),
