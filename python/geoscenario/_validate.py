@@ -252,20 +252,25 @@ def run_args(
     return n, h, s, flag("antithetic", antithetic)
 
 
-def late_onsets(world: Any, horizon: int) -> None:
+def late_onsets(world: Any, horizon: int, said: set[str] | None = None) -> None:
     """Warn about each scenario of positive probability whose whole onset window lies
-    after ``horizon``: its paths never leave the base scenario in such a run."""
+    after ``horizon``: its paths never leave the base scenario in such a run. Given
+    ``said`` (the messages already given, as by other points of one sweep), each
+    message is given once, whatever the warning filters (a ``"default"`` filter's
+    once-per-line would not hold while other threads change the filters)."""
     d = world.to_dict()
     if d["world"].get("regimes", "static") != "static":
         return
     for name, scenario in d["scenarios"].items():
         onset = scenario.get("onset")
         if onset and onset[0] > horizon and scenario["probability"] > 0:
-            warn(
-                f"scenario {name!r} starts in months {onset[0]}–{onset[1]}, after the "
-                f"{horizon}-month horizon: in this run its paths follow the base scenario "
-                "throughout (they still carry its probability)"
-            )
+            message = (f"scenario {name!r} starts in months {onset[0]}–{onset[1]}, after the "
+                       f"{horizon}-month horizon: in this run its paths follow the base scenario "
+                       "throughout (they still carry its probability)")
+            if said is None or message not in said:
+                warn(message)
+            if said is not None:
+                said.add(message)
 
 
 def ruined(probabilities: Mapping[str, float], month: str) -> None:

@@ -555,6 +555,7 @@ def sweep(
     h_point = None if horizon_months is None else h  # a grid may change the world's horizon
     q = _validate.flag("qmc", qmc)
     points, tomls, months = [], [], []
+    said: set[str] = set()  # a late scenario is warned of once for the grid, not at each point
     for combo in itertools.product(*values):
         changes: dict[str, Any] = {}
         for k, v in zip(keys, combo):
@@ -574,7 +575,7 @@ def sweep(
             path = "grid" if e.path == "overrides" else e.path  # a grid key that is no parameter path
             raise invalid(path, f"{str(e).split(': ', 1)[-1]}, at the grid point {changes}{hint}") from None
         points.append(changes)
-        _validate.late_onsets(point, hp)
+        _validate.late_onsets(point, hp, said)
     _validate.qmc_paths(q, n)
     names = None if series is None else _validate.names("series", series, list(world.units))
     # given thresholds are checked here; without them each point reports its own
