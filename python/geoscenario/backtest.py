@@ -261,7 +261,9 @@ def _targets(weights: Any, columns: list[Any]) -> pd.DataFrame | dict[Any, float
                 f"weights.{frame.columns[c]}",
                 f"must be in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}] (times equity), got {vals[r, c]!r} on {frame.index[r].date()}",
             )
-        return frame
+        # a period's weights keep their periods: they are dated at its end once the
+        # price dates are known (_at_period_ends)
+        return frame.set_axis(weights.index, axis=0) if isinstance(weights.index, pd.PeriodIndex) else frame
     raise invalid(
         "weights",
         "must be a dict or Series of column to weight, or a DataFrame of "
@@ -330,6 +332,25 @@ def _window(
     return min(firsts), max(lasts)
 
 
+def _at_period_ends(targets: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Weights by period dated at each period's end: its last price date, or the first
+    after it when the period has none (a weight computed from a period's data is known
+    only when the period ends; dated at its start, it would trade on data to come). Of
+    periods that fall on one date, the last is kept."""
+    periods = targets.index
+    assert isinstance(periods, pd.PeriodIndex)
+    local = dates.tz_localize(None) if dates.tz is not None else dates  # wall-clock periods
+    last = local.searchsorted(periods.to_timestamp(how="end"), side="right") - 1
+    within = (last >= 0) & (local[np.maximum(last, 0)] >= periods.to_timestamp(how="start"))
+    at = np.where(within, last, last + 1)
+    ends = pd.DatetimeIndex(
+        [dates[i] if i < len(dates) else p.to_timestamp(how="end").tz_localize(dates.tz)
+         for i, p in zip(at, periods)]
+    )
+    keep = ~ends.duplicated(keep="last")
+    return targets[keep].set_axis(ends[keep], axis=0)
+
+
 def _schedule(
     dates: pd.DatetimeIndex,
     rebalance: str,
@@ -395,7 +416,8 @@ class BacktestResult:
     metrics
         :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
     periods_per_year
-        252 for daily data (365.25 with weekends in the index), 12 for monthly, ...
+        252 for daily data (365.25 with weekends in the index, 260.9 with every weekday
+        over a year or more), 12 for monthly, ...
 
     Examples
     --------
@@ -853,8 +875,9 @@ def backtest(
         sorted ``DatetimeIndex``.
     weights
         ``{column: weight}`` (a dict, or a Series indexed by column) held constant,
-        or a DataFrame of target weights over time (rows dated, columns a subset of
-        the prices' columns).
+        or a DataFrame of target weights over time (rows dated, or indexed by periods
+        and then dated at each period's end: Notes; columns a subset of the prices'
+        columns).
     rebalance
         ``"daily"``, ``"weekly"``, ``"monthly"``, ``"quarterly"``, ``"annual"``,
         ``"never"`` or ``"on_weights"``; default ``"monthly"`` for constant weights and
@@ -866,7 +889,8 @@ def backtest(
         ``"common"`` or ``"cash"``: how leading/trailing NaN and histories of
         different lengths are handled (Notes).
     periods_per_year
-        Annualisation; default 252 for daily data (365.25 with weekends in the index), 12
+        Annualisation; default 252 for daily data (365.25 with weekends in the index,
+        260.9 with every weekday over a year or more), 12
         for monthly, etc., from the spacing of the dates (Notes); dates that match no such
         convention (every other trading day) need it.
 
@@ -899,7 +923,12 @@ def backtest(
       available date on or after each row of the weights. With a weights DataFrame
       and a calendar frequency the target is the last weights row dated on or
       before the rebalance date. The backtest starts at the first available date on
-      or after the first weights row.
+      or after the first weights row. A row of weights indexed by a ``pandas.Period``
+      is dated at the period's end, its last price date (the first after it if it has
+      none): a signal computed from a month's data is known at the month's last close,
+      and dated at the month's start it would trade on prices yet to come. (Prices
+      indexed by periods are dated at the periods' starts, so that monthly prices and
+      monthly weights, both by period, trade each month's weights at its price.)
     - **Missing prices.** Only columns with a non-zero weight somewhere are used
       ("held"); the others may hold anything. A NaN between two valid prices of a
       held column is a ConfigError (fill or drop it yourself). Leading and trailing
@@ -919,7 +948,8 @@ def backtest(
 
     Returns are the equity's period-on-period changes from the second date on
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
-    of spacing when weekends are in the index), 52 weekly, 12 monthly (from the median
+    of spacing when weekends are in the index; 365.25·5/7 = 260.9 when a year or more of
+    dates holds every weekday, holidays filled in), 52 weekly, 12 monthly (from the median
     spacing of the dates, or given). Over 90 days or more the dates must number that
     many a year within 10% or 1.5 dates (every other trading day, 126 a year, is no
     daily series), or ``periods_per_year`` must be given.
@@ -996,6 +1026,8 @@ def backtest(
     costs = _costs(cost_bps, held, columns)
     start, end = _window(vals, p.index, held, align)
     if isinstance(targets, pd.DataFrame):
+        if isinstance(targets.index, pd.PeriodIndex):
+            targets = _at_period_ends(targets, p.index)
         _datetime_index(targets, "weights")
         if str(targets.index.tz) != str(p.index.tz):
             raise invalid(

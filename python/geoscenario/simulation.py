@@ -504,7 +504,9 @@ class Simulation:
         Returns
         -------
         Simulation
-            Sharing the paths (no copy), with new ``weights`` and ``probabilities``.
+            Sharing the paths (no copy), with new ``weights`` and ``probabilities``
+            (on a posterior, its scenarios' posterior masses, which the views move away
+            from the probabilities given: those are the new prior).
 
         Examples
         --------
@@ -552,7 +554,9 @@ class Simulation:
         pandas.DataFrame
             Index (series, scenario) with scenario ``"all"`` for the weighted total
             (a scenario of probability 0, whose paths weigh nothing, has no rows);
-            columns probability, mean, std, q05, q50, q95, threshold, p_above, all
+            columns probability, mean, std (the weighted population standard deviation,
+            sqrt(Σ w (x − mean)²) over weights summing to 1: no small-sample
+            correction, 0 for one path), q05, q50, q95, threshold, p_above, all
             float64 (``summary(...) - other.summary(...)`` compares two runs);
             ``attrs["units"]`` maps each series to its unit, and ``attrs["month"]``
             names the month. The numbers have the same bits as
@@ -608,7 +612,8 @@ class Simulation:
         pandas.DataFrame
             Indexed by (strategy, scenario), scenario ``"all"`` last (a scenario of
             probability 0 has no rows); columns
-            ``probability``, ``mean_return``, ``std``, one per quantile (``q05``, ...),
+            ``probability``, ``mean_return``, ``std`` (weighted, population: as in
+            :meth:`summary`), one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
             probability of the overall CVaR tail, the worst 1 − α of paths) and
             ``max_drawdown`` (the mean of the paths' maximum drawdowns). ``var`` is the
