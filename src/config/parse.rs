@@ -153,6 +153,46 @@ fn as_table<'a>(v: &'a Value, path: &str) -> Result<&'a Table> {
         .ok_or_else(|| CoreError::invalid(path, format!("must be a table, got {}", type_name(v))))
 }
 
+/// The keys of a factor's own table besides kind, unit and description, by kind
+/// (None for an unknown kind).
+fn factor_keys(tag: &str) -> Option<&'static [&'static str]> {
+    Some(match tag {
+        "log_ou" | "gbm" => &["initial"],
+        "logit_ou" => &["initial", "scale"],
+        "completion" => &["total", "initial"],
+        "adoption" => &["lag_min", "lag_max", "rate", "noise"],
+        "contract" => &["initial", "underlying", "reset_month", "averaging_months", "noise"],
+        _ => return None,
+    })
+}
+
+/// The per-scenario parameters of a factor kind, by its tag.
+fn scenario_params(tag: &str) -> &'static [super::schema::ParamSpec] {
+    super::schema::KINDS
+        .iter()
+        .find(|(k, _)| *k == tag)
+        .map_or(&[], |(_, specs)| *specs)
+}
+
+/// [`check_keys`] of factor `name`'s table of kind `tag`, saying where a
+/// per-scenario parameter goes when it is given here.
+fn check_factor_keys(t: &Table, path: &str, name: &str, tag: &str, own: &[&str], base: &str) -> Result<()> {
+    for key in t.keys() {
+        if !own.contains(&key.as_str()) && scenario_params(tag).iter().any(|s| s.name == key) {
+            return Err(CoreError::invalid(
+                join(path, key),
+                format!(
+                    "is a per-scenario parameter of a {tag} factor, not a key of the factor: give it in the \
+                     scenarios' tables, as [scenarios.{base}.{name}] {key} = ... (the other scenarios inherit \
+                     the base's value unless they set their own)"
+                ),
+            ));
+        }
+    }
+    let allowed: Vec<&str> = ["kind", "unit", "description"].iter().chain(own).copied().collect();
+    check_keys(t, path, &allowed)
+}
+
 fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<()> {
     for key in t.keys() {
         if !allowed.contains(&key.as_str()) {
@@ -497,6 +537,19 @@ fn parse_thresholds(
 }
 
 fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
+    // the base scenario's name, for the hint of a parameter given in a factor's table
+    let base = root
+        .get("world")
+        .and_then(Value::as_table)
+        .and_then(|w| w.get("base_scenario"))
+        .and_then(Value::as_str)
+        .or_else(|| {
+            root.get("scenarios")
+                .and_then(Value::as_table)
+                .and_then(|t| t.keys().next())
+                .map(String::as_str)
+        })
+        .unwrap_or("base");
     let ft = as_table(require(root.get("factors"), "", "factors")?, "factors")?;
     if ft.is_empty() {
         return Err(CoreError::invalid("factors", "must define at least one factor"));
@@ -517,24 +570,21 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
         }
         let t = as_table(v, &path)?;
         let kind_tag = require(get_string(t, &path, "kind")?, &path, "kind")?;
-        let common = ["kind", "unit", "description"];
-        let with =
-            |extra: &[&'static str]| -> Vec<&str> { common.iter().copied().chain(extra.iter().copied()).collect() };
+        if let Some(own) = factor_keys(&kind_tag) {
+            check_factor_keys(t, &path, name, &kind_tag, own, base)?;
+        }
         let level = |t: &Table| -> Result<f64> {
             let x = require(get_number(t, &path, "initial")?, &path, "initial")?;
             check_finite_in(x, &join(&path, "initial"), 0.0, 1e12, true)
         };
         let kind = match kind_tag.as_str() {
             "log_ou" => {
-                check_keys(t, &path, &with(&["initial"]))?;
                 FactorKind::LogOu { initial: level(t)? }
             }
             "gbm" => {
-                check_keys(t, &path, &with(&["initial"]))?;
                 FactorKind::Gbm { initial: level(t)? }
             }
             "logit_ou" => {
-                check_keys(t, &path, &with(&["initial", "scale"]))?;
                 let scale = get_number(t, &path, "scale")?.unwrap_or(1.0);
                 let scale = check_finite_in(scale, &join(&path, "scale"), 0.0, 1e12, true)?;
                 let initial = require(get_number(t, &path, "initial")?, &path, "initial")?;
@@ -547,13 +597,11 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
                 FactorKind::LogitOu { initial, scale }
             }
             "completion" => {
-                check_keys(t, &path, &with(&["total", "initial"]))?;
                 let total = require(get_int(t, &path, "total", 1, 10_000)?, &path, "total")? as u32;
                 let initial = get_int(t, &path, "initial", 0, total as i64)?.unwrap_or(0) as u32;
                 FactorKind::Completion { total, initial }
             }
             "adoption" => {
-                check_keys(t, &path, &with(&["lag_min", "lag_max", "rate", "noise"]))?;
                 let lag_min = get_int(t, &path, "lag_min", 0, MAX_HORIZON as i64)?.unwrap_or(0) as u32;
                 let lag_max =
                     get_int(t, &path, "lag_max", lag_min as i64, MAX_HORIZON as i64)?.unwrap_or(lag_min as i64) as u32;
@@ -564,11 +612,6 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
                 FactorKind::Adoption { lag_min, lag_max, rate, noise }
             }
             "contract" => {
-                check_keys(
-                    t,
-                    &path,
-                    &with(&["initial", "underlying", "reset_month", "averaging_months", "noise"]),
-                )?;
                 let initial = level(t)?;
                 let und = require(get_string(t, &path, "underlying")?, &path, "underlying")?;
                 let underlying = names.iter().position(|n| **n == und).ok_or_else(|| {
@@ -653,11 +696,22 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
             for (pkey, pval) in ft {
                 let ppath = join(&fpath, pkey);
                 let Some(pi) = specs.iter().position(|s| s.name == *pkey) else {
+                    let tag = factors[fi].kind.tag();
+                    let own = ["kind", "unit", "description"]
+                        .iter()
+                        .chain(factor_keys(tag).unwrap_or(&[]));
+                    let hint = if own.clone().any(|k| k == pkey) {
+                        format!(
+                            "; {pkey} is a key of the factor itself, the same in every scenario: give it in \
+                             [factors.{key}]"
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(CoreError::invalid(
                         ppath,
                         format!(
-                            "unknown parameter for a {} factor (expected one of: {})",
-                            factors[fi].kind.tag(),
+                            "unknown parameter for a {tag} factor (expected one of: {}){hint}",
                             allowed.join(", ")
                         ),
                     ));
@@ -706,7 +760,10 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                     let i64v = whole(x)
                         .filter(|i| (1..=MAX_HORIZON as i64).contains(i))
                         .ok_or_else(|| {
-                            CoreError::invalid(&opath, format!("months must be integers in [1, {MAX_HORIZON}]"))
+                            CoreError::invalid(
+                                &opath,
+                                format!("months must be integers in [1, {MAX_HORIZON}], got {x}"),
+                            )
                         })?;
                     m[i] = i64v as u32;
                 }
@@ -909,9 +966,10 @@ fn parse_correlations(ct: &Table, factors: &[Factor]) -> Result<Vec<(usize, usiz
             }
             let rho = number(x, &p)?;
             if !(-1.0..=1.0).contains(&rho) {
+                let hint = super::schema::percent_hint(rho, -1.0, 1.0, |x| (-1.0..=1.0).contains(&x));
                 return Err(CoreError::invalid(
                     p,
-                    format!("must be a correlation in [-1, 1], got {rho}"),
+                    format!("must be a correlation in [-1, 1], got {rho}{hint}"),
                 ));
             }
             if out

@@ -17,12 +17,30 @@
 //! of the list and of its lock may be stale).
 
 use crate::error::{human_bytes, CoreError, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// How long a released output buffer waits for reuse.
+/// How long a released output buffer waits for reuse, by default.
 pub const KEEP: Duration = Duration::from_secs(2);
+
+/// The time a released buffer waits for reuse now, in milliseconds ([`KEEP`]
+/// unless [`set_keep`] changed it).
+static KEEP_MS: AtomicU64 = AtomicU64::new(KEEP.as_millis() as u64);
+
+/// How long a released buffer waits for reuse now.
+fn keep() -> Duration {
+    Duration::from_millis(KEEP_MS.load(Ordering::Relaxed))
+}
+
+/// Let released buffers wait `keep` for reuse from now on (those already
+/// released too); the previous time. (Tests lengthen it, so that a stalled
+/// machine does not free a buffer between its release and the run meant to
+/// reuse it.)
+pub fn set_keep(keep: Duration) -> Duration {
+    let ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(KEEP_MS.swap(ms, Ordering::Relaxed))
+}
 
 /// Buffers smaller than this are freed at once (cheap to allocate anew).
 const MIN_CACHED_BYTES: usize = 4 << 20;
@@ -103,15 +121,16 @@ pub fn cached_bytes() -> u128 {
         .sum()
 }
 
-/// The freeing thread: every quarter second, free the buffers released more
-/// than [`KEEP`] ago; stop when none is left.
+/// The freeing thread: every eighth of the keep time (at most a quarter
+/// second), free the buffers released longer ago than it; stop when none is left.
 fn reap() {
     loop {
-        std::thread::sleep(KEEP / 8);
+        std::thread::sleep((keep() / 8).clamp(Duration::from_millis(1), KEEP / 8));
         let (expired, empty) = {
             let mut c = cache();
             let now = Instant::now();
-            let (old, young): (Vec<_>, Vec<_>) = c.drain(..).partition(|(_, t)| now - *t >= KEEP);
+            let keep = keep();
+            let (old, young): (Vec<_>, Vec<_>) = c.drain(..).partition(|(_, t)| now - *t >= keep);
             *c = young;
             let empty = c.is_empty();
             if empty {

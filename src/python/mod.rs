@@ -100,6 +100,17 @@ fn cached_output_bytes() -> u128 {
     engine::buffer::cached_bytes()
 }
 
+/// Let released output arrays wait `seconds` (0 to 3600) for reuse by the next
+/// simulation of their size, from now on; the previous time (2 s unless changed).
+#[pyfunction]
+fn set_output_keep(py: Python<'_>, seconds: f64) -> PyResult<f64> {
+    if !(0.0..=3600.0).contains(&seconds) {
+        let e = crate::CoreError::invalid("seconds", format!("must be in [0, 3600], got {seconds}"));
+        return Err(to_pyerr(py, e));
+    }
+    Ok(engine::buffer::set_keep(std::time::Duration::from_secs_f64(seconds)).as_secs_f64())
+}
+
 /// Memory this process can get now, in bytes: the least of the machine's `MemAvailable`, its
 /// memory cgroup's headroom (a container's limit) and `ulimit -v`'s (None if unknown).
 #[pyfunction]
@@ -395,7 +406,9 @@ mod _core {
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
-    use super::{available_memory, cached_output_bytes, check_strategy_name, shock_normals_sum, CoreWorld};
+    use super::{
+        available_memory, cached_output_bytes, check_strategy_name, set_output_keep, shock_normals_sum, CoreWorld,
+    };
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import html
+import itertools
 import os
 import pickle
 import re
@@ -1233,10 +1234,14 @@ def test_progress_true_shows_even_a_run_that_ends_at_once(monkeypatch, capsys):
     shown = Progress(delay=0.0)
     shown(1_000, 1_000)  # the only call of a quick run
     assert capsys.readouterr().err.strip() == "simulating: 100% (1,000/1,000 paths)"
+    clock = itertools.count(10.0, 0.1)  # (a real clock can read a stalled machine's 1 s)
+    monkeypatch.setattr("geoscenario._progress.time.perf_counter", lambda: next(clock))
     solve = Progress("entropy pooling", delay=0.0, unit="Newton iterations", open_ended=True)
     solve(200, 200)  # a solve quicker than the engine's first report: only its closing call
     solve.finish(4)
     assert capsys.readouterr().err.strip() == "entropy pooling: 4 Newton iterations (0 s)"
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     auto = Progress(delay=60.0)
     auto(1_000, 1_000)
     assert capsys.readouterr().err == ""

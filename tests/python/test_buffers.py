@@ -20,6 +20,15 @@ import geoscenario as gs
 from geoscenario import _core
 
 
+@pytest.fixture(autouse=True)
+def _kept_long():
+    """Released arrays wait a minute for reuse here, not 2 s: a machine stalled for 2 s
+    between a release and the run meant to reuse it (a loaded CI VM) freed them."""
+    before = _core.set_output_keep(60.0)
+    yield
+    _core.set_output_keep(before)
+
+
 def _paths(world: gs.World) -> int:
     """Paths for series of about 6 MB at the world's horizon (4 MB or more are kept)."""
     return (6 << 20) // ((world.horizon_months + 1) * 8) // 2 * 2  # even: antithetic pairs
@@ -92,7 +101,16 @@ def test_released_memory_is_freed_within_seconds():
     del sim
     gc.collect()
     assert _core.cached_output_bytes() > 0
+    assert _core.set_output_keep(2.0) == 60.0  # the default time, for what is kept already too
     _wait_until_all_freed()
+
+
+@pytest.mark.parametrize("bad", [-1.0, 3601.0, float("nan"), float("inf")])
+def test_the_keep_time_is_checked(bad):
+    with pytest.raises(gs.ConfigError, match=r"seconds: must be in \[0, 3600\]") as err:
+        _core.set_output_keep(bad)
+    assert err.value.path == "seconds"
+    assert _core.set_output_keep(60.0) == 60.0  # unchanged
 
 
 def test_a_cancelled_run_hands_its_memory_back_for_reuse():
@@ -106,7 +124,9 @@ def test_a_cancelled_run_hands_its_memory_back_for_reuse():
         raise ValueError("stop")
 
     gc.collect()
+    _core.set_output_keep(0.0)  # what earlier tests released goes at once
     _wait_until_all_freed()
+    _core.set_output_keep(60.0)
     with pytest.raises(ValueError, match="stop"):
         core.simulate(n, h, 0, False, 1, int(_core.DEFAULT_CHUNK), 0, n, fail, False)
     if done_at[0] >= n:  # a machine that ends the run before its first report (0.1 s)

@@ -346,6 +346,11 @@ def test_a_sweep_warns_of_a_run_once_not_at_every_point(local_client):
     # on a cluster in this process the workers' warnings reach the user: each grid point
     # repeated the client's warning that a scenario starts after the horizon. Under "always"
     # (under "default" the once-per-line held only while no worker thread changed the filters)
+    # the tasks an earlier test cancelled may still run on this cluster, entering pandas'
+    # catch_warnings in its threads: wait for them to end first
+    deadline = time.monotonic() + 30.0
+    while any(local_client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     grid = {"scenarios.bear.potash_spot.theta": [450.0, 480.0, 520.0]}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

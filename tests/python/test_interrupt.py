@@ -78,9 +78,9 @@ CHILD = textwrap.dedent(
         run = lambda: core.efficient_frontier(r, w, 0.95, 20)
     else:
         raise SystemExit(f"unknown mode {mode}")
-    print("READY", flush=True)
-    t0 = time.perf_counter()
-    try:
+    try:  # (a Ctrl-C right after READY, on a stalled machine, still reaches the handler)
+        print("READY", flush=True)
+        t0 = time.perf_counter()
         run()
     except KeyboardInterrupt:
         # CPU time of the whole process over the next half second: work left

@@ -141,6 +141,8 @@ def test_probability_outside_unit_interval(p):
     ("scenarios.bear.potash_spot.kappa", 2000, None),  # κ's bound is wide: no guess
     ("assets.hk_heavy_equipment.vol", 30, "0.3"),
     ("scenarios.bear.probability", 1.5, None),  # not a percent
+    ("correlations.potash_spot.global_equity", 40, "0.4"),
+    ("correlations.potash_spot.global_equity", -35, "-0.35"),
     ("scenarios.bear.probability", 250, None),
 ])
 def test_a_percent_where_a_fraction_belongs_gets_the_fraction_as_a_hint(path, value, hint):
@@ -278,6 +280,29 @@ def test_correlation_structure_errors():
 def test_unknown_key_anywhere(path):
     value = {"theta": 1.0} if path == "scenarios.bear.not_a_factor" else 1.0
     raises_at(path, DEFAULT.with_params, {path: value})
+
+
+def test_a_parameter_in_the_wrong_table_says_where_it_belongs():
+    err = raises_at("factors.potash_spot.theta", DEFAULT.with_params, {"factors.potash_spot.theta": 300.0})
+    assert str(err).endswith("is a per-scenario parameter of a log_ou factor, not a key of the factor: give it "
+                             "in the scenarios' tables, as [scenarios.base.potash_spot] theta = ... (the other "
+                             "scenarios inherit the base's value unless they set their own)")
+    # named after the world's base scenario
+    calm = DEFAULT.to_toml().replace('"base"', '"calm"').replace("scenarios.base", "scenarios.calm")
+    with pytest.raises(gs.ConfigError, match=r"as \[scenarios\.calm\.contract_price\] discount = "):
+        gs.World.from_toml(calm.replace("[factors.contract_price]\n", "[factors.contract_price]\ndiscount = 0.1\n"))
+    err = raises_at("scenarios.bear.potash_spot.initial", DEFAULT.with_params,
+                    {"scenarios.bear.potash_spot.initial": 300.0})
+    assert str(err).endswith("; initial is a key of the factor itself, the same in every scenario: give it in "
+                             "[factors.potash_spot]")
+    # a key that belongs nowhere gets no such hint
+    err = raises_at("scenarios.bear.potash_spot.bogus", DEFAULT.with_params, {"scenarios.bear.potash_spot.bogus": 1.0})
+    assert "key of the factor itself" not in str(err)
+
+
+def test_a_bad_onset_month_is_quoted():
+    err = raises_at("scenarios.bear.onset", DEFAULT.with_params, {"scenarios.bear.onset": [0, 12]})
+    assert str(err).endswith("months must be integers in [1, 1200], got 0")
 
 
 @pytest.mark.parametrize(
