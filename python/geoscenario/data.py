@@ -48,8 +48,15 @@ def _bound(arg: str, value: str | datetime.date | np.datetime64) -> pd.Timestamp
         raise invalid(arg, f"must be a date such as '2010-01', got {value!r}")
     bad = f"must be a date such as '2010-01' (years 1679–2260), got {value!r}"
     ts: pd.Timestamp | None = None
+
+    def edge(period: pd.Period) -> pd.Timestamp:
+        try:  # (pandas 2 gives a period's edges in nanoseconds, which end in 2262)
+            return period.start_time if arg == "start" else period.end_time
+        except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
+            raise invalid(arg, bad) from None
+
     if isinstance(value, pd.Period):
-        ts = value.start_time if arg == "start" else value.end_time
+        ts = edge(value)
     elif isinstance(value, str):
         try:
             period = pd.Period(value.strip())
@@ -58,7 +65,7 @@ def _bound(arg: str, value: str | datetime.date | np.datetime64) -> pd.Timestamp
         if period is pd.NaT:  # "", "NaT", "nan"
             raise invalid(arg, bad)
         if period is not None:
-            ts = period.start_time if arg == "start" else period.end_time
+            ts = edge(period)
     if ts is None:
         try:
             ts = pd.Timestamp(value)

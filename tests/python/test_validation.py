@@ -1000,7 +1000,7 @@ def test_a_toml_date_is_the_month_it_lies_in(default_world):
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [(pd.NaT, "NaT"), (np.datetime64("NaT"), "NaT"), (pd.Period("2026Q1"), "spans more than one month"),
+    [(pd.NaT, "NaT"), (np.datetime64("NaT", "ns"), "NaT"), (pd.Period("2026Q1"), "spans more than one month"),
      (pd.Period("2026", "Y"), "spans more than one month"), (np.datetime64("2026", "Y"), "spans more than one month"),
      (pd.Timestamp("1850-01-01"), "1900-01 to 2100-12"), (5, 'a month "YYYY-MM" or a date')],
     ids=repr,
@@ -1012,7 +1012,7 @@ def test_a_date_that_names_no_one_month_is_refused(default_world, value, says):
 
 @pytest.mark.parametrize(
     "value",
-    [np.complex128(0.3 + 5j), np.array("0.3"), np.bytes_(b"1"), np.array(True), np.timedelta64(12)],
+    [np.complex128(0.3 + 5j), np.array("0.3"), np.bytes_(b"1"), np.array(True), np.timedelta64(12, "D")],
     ids=["complex", "0d-str", "bytes", "0d-bool", "timedelta"],
 )
 def test_config_numbers_must_be_real_numbers(default_world, value):
