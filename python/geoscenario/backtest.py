@@ -344,7 +344,9 @@ def _at_period_ends(targets: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFr
     within = (last >= 0) & (local[np.maximum(last, 0)] >= periods.to_timestamp(how="start"))
     at = np.where(within, last, last + 1)
     ends = pd.DatetimeIndex(
-        [dates[i] if i < len(dates) else p.to_timestamp(how="end").tz_localize(dates.tz)
+        # (a period after the prices is never traded: its end, at a real local time)
+        [dates[i] if i < len(dates)
+         else p.to_timestamp(how="end").tz_localize(dates.tz, ambiguous=False, nonexistent="shift_forward")
          for i, p in zip(at, periods)]
     )
     keep = ~ends.duplicated(keep="last")
@@ -417,7 +419,7 @@ class BacktestResult:
         :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
     periods_per_year
         252 for daily data (365.25 with weekends in the index, 260.9 with every weekday
-        over a year or more), 12 for monthly, ...
+        over half a year or more), 12 for monthly, ...
 
     Examples
     --------
@@ -890,7 +892,7 @@ def backtest(
         different lengths are handled (Notes).
     periods_per_year
         Annualisation; default 252 for daily data (365.25 with weekends in the index,
-        260.9 with every weekday over a year or more), 12
+        260.9 with every weekday over half a year or more), 12
         for monthly, etc., from the spacing of the dates (Notes); dates that match no such
         convention (every other trading day) need it.
 
@@ -948,8 +950,8 @@ def backtest(
 
     Returns are the equity's period-on-period changes from the second date on
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
-    of spacing when weekends are in the index; 365.25·5/7 = 260.9 when a year or more of
-    dates holds every weekday, holidays filled in), 52 weekly, 12 monthly (from the median
+    of spacing when weekends are in the index; 365.25·5/7 = 260.9 when half a year or more
+    of dates holds every weekday, holidays filled in), 52 weekly, 12 monthly (from the median
     spacing of the dates, or given). Over 90 days or more the dates must number that
     many a year within 10% or 1.5 dates (every other trading day, 126 a year, is no
     daily series), or ``periods_per_year`` must be given.

@@ -134,8 +134,8 @@ def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg
 
 def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     """Δ in years of a regular index: months 1/12, quarters 1/4, years 1, weeks
-    7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over a year or
-    more of every weekday (times the multiple; see :func:`_weekday_calendar`)."""
+    7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over half a
+    year or more of every weekday (times the multiple; see :func:`_weekday_calendar`)."""
     freq = idx.freq
     if freq is None and len(idx) >= 3:
         with warnings.catch_warnings():
@@ -174,13 +174,19 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
 WEEKDAYS_PER_YEAR = 365.25 * 5 / 7
 
 
+#: Days a run of every weekday must span to count as a weekday calendar: markets close
+#: for a holiday more often (New York within 3 months, London within 4).
+WEEKDAY_CALENDAR_DAYS = 180
+
+
 def _weekday_calendar(idx: pd.DatetimeIndex) -> bool:
-    """Whether the dates are every weekday, and only weekdays, over a year or more (as
-    ``asfreq("B")`` or ``bdate_range`` make): holidays filled in, so 260.9 of them a
-    year, not a market's 252 trading days. Over a shorter span a trading calendar can
-    miss no weekday (no holiday in it), so there it counts as one."""
+    """Whether the dates are every weekday from Monday to Friday, and only those, over
+    half a year or more (``WEEKDAY_CALENDAR_DAYS``; as ``asfreq("B")`` or ``bdate_range``
+    make): holidays filled in, so 260.9 of them a year, not a market's 252 trading days.
+    Over a shorter span a trading calendar can miss no weekday (no holiday in it), so
+    there it counts as one."""
     days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
-    if len(days) < 2 or (days[-1] - days[0]).days < 365:
+    if len(days) < 2 or (days[-1] - days[0]).days < WEEKDAY_CALENDAR_DAYS:
         return False
     first, last = days[0].date(), days[-1].date()
     weekdays = int(np.busday_count(first, last)) + int(np.is_busday(last))
@@ -193,7 +199,7 @@ MAX_PERIODS_PER_YEAR = 366 * 86_400
 
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
     """Periods per year of returns from the median spacing of the dates: ½–4 days →
-    252 (business days; 365.25·5/7 over a year or more of every weekday, holidays
+    252 (business days; 365.25·5/7 over half a year or more of every weekday, holidays
     included: :func:`_weekday_calendar`), or 365.25 / (the spacing in days) when a fifth of the dates or
     more fall on weekends (calendar days, as :func:`log_ou` and :func:`gbm` count a
     ``'D'`` or ``'2D'`` index), 5–9 → 52,
@@ -1338,7 +1344,7 @@ def log_ou(
     dt
         Step in years; default from the index frequency (monthly 1/12,
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252;
-        7/(5·365.25) when a year or more of dates holds every weekday, holidays filled in).
+        7/(5·365.25) when half a year or more of dates holds every weekday, holidays filled in).
         Given explicitly, every step counts ``dt`` and the dates need only be
         increasing, at any spacing (use it for trading-day series with holidays);
         the index is a ``DatetimeIndex`` either way.
@@ -1861,7 +1867,7 @@ def factor_betas(
         Newey–West lags; default ⌊4 (n/100)^{2/9}⌋.
     periods_per_year
         Annualisation of the residual volatility; default from the dates
-        (daily 252, or 365.25·5/7 when a year or more of dates holds every weekday,
+        (daily 252, or 365.25·5/7 when half a year or more of dates holds every weekday,
         holidays filled in, or 365.25 per day of spacing with weekends in the index; weekly 52,
         monthly 12, quarterly 4, annual 1; over 90 days or more the dates must number
         that many a year within 10% or 1.5 dates, else it must be given).

@@ -1205,9 +1205,39 @@ def _world_from_toml_text(text: str) -> World:
     return World._quiet(_core.CoreWorld.from_toml(text))
 
 
+#: How many times a log-OU factor's long-run level θ may differ from its initial level (a
+#: contract's initial price from its underlying's, below) before a world warns of a level
+#: written in another unit: cents for dollars, a percent for a fraction, thousands.
+UNIT_RATIO = 30.0
+
+
 def _config_warnings(d: Mapping[str, Any]) -> list[str]:
-    """What a world's config (as :meth:`World.to_dict`) sets that has no effect."""
+    """What a world's config (as :meth:`World.to_dict`) sets that has no effect, or that
+    reads as a level in another unit than its factor's."""
     out = []
+    factors = d["factors"]
+    for name, f in factors.items():
+        if f["kind"] == "log_ou":
+            far = [f"{s} {spec[name]['theta']:g}" for s, spec in d["scenarios"].items()
+                   if "theta" in spec.get(name, {})
+                   and not 1 / UNIT_RATIO <= spec[name]["theta"] / f["initial"] <= UNIT_RATIO]
+            if far:
+                out.append(
+                    f"factor {name}: the long-run level theta ({', '.join(far)}) differs from the "
+                    f"initial level {f['initial']:g} by a factor of more than {UNIT_RATIO:g}: both are levels "
+                    f"in the factor's unit ({f['unit'] or 'none given'}); is one in another unit (cents "
+                    "for dollars, a percent for a fraction)?"
+                )
+        elif f["kind"] == "contract":
+            spot = factors[f["underlying"]]
+            # a reset sets (1 − d) times the spot's trailing mean, d in [−1, 1): at most twice it
+            if not 1 / UNIT_RATIO <= f["initial"] / spot["initial"] <= 3.0:
+                out.append(
+                    f"factor {name}: the initial contract price {f['initial']:g} is "
+                    f"{f['initial'] / spot['initial']:.3g} times its underlying {f['underlying']}'s "
+                    f"initial level {spot['initial']:g}, while a reset sets at most twice the underlying's "
+                    "mean: is one in another unit?"
+                )
     if "freeze" not in d:
         exposed = [a for a, spec in d.get("assets", {}).items() if spec.get("sanctions_exposure", 0.0) > 0]
         if exposed:

@@ -538,17 +538,15 @@ fn parse_thresholds(
 
 fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
     // the base scenario's name, for the hint of a parameter given in a factor's table
+    // (one of the scenarios: world.base_scenario is checked later)
+    let scenarios = root.get("scenarios").and_then(Value::as_table);
     let base = root
         .get("world")
         .and_then(Value::as_table)
         .and_then(|w| w.get("base_scenario"))
         .and_then(Value::as_str)
-        .or_else(|| {
-            root.get("scenarios")
-                .and_then(Value::as_table)
-                .and_then(|t| t.keys().next())
-                .map(String::as_str)
-        })
+        .filter(|b| scenarios.is_some_and(|s| s.contains_key(*b)))
+        .or_else(|| scenarios.and_then(|t| t.keys().next()).map(String::as_str))
         .unwrap_or("base");
     let ft = as_table(require(root.get("factors"), "", "factors")?, "factors")?;
     if ft.is_empty() {

@@ -172,10 +172,11 @@ def test_the_dates_a_year_confirm_the_annualisation_their_spacing_suggests(price
     sun_thu = pd.DataFrame({"spy_adj_close": px["spy_adj_close"].to_numpy()[:1_000]}, index=idx)
     assert gs.backtest(sun_thu, w, rebalance="never").periods_per_year == 252
     # the conventions themselves are unchanged; holidays filled forward make every weekday a
-    # period, 260.9 a year (annualised by 252, their variance came out 3.5% low), but not
-    # in a stretch too short to tell a weekday calendar from a market's
+    # period, 260.9 a year (annualised by 252, their variance came out 3.4% low), but not
+    # in a stretch too short to tell a weekday calendar from a market's (under 180 days)
     filled = px.asfreq("B").ffill()
-    for frame, per_year in ((px, 252), (filled, 365.25 * 5 / 7), (filled.iloc[:250], 252), (px.asfreq("D").ffill(), 365.25),
+    for frame, per_year in ((px, 252), (filled, 365.25 * 5 / 7), (filled.loc["2019"], 365.25 * 5 / 7),
+                            (filled.iloc[:135], 365.25 * 5 / 7), (filled.iloc[:125], 252), (px.asfreq("D").ffill(), 365.25),
                             (px.asfreq("2D").ffill(), 365.25 / 2), (px.resample("W-FRI").last(), 52),
                             (px.resample("ME").last(), 12), (px.resample("QE").last(), 4),
                             (px.iloc[:40:2], 252)):  # under 90 days: too short to count
@@ -814,6 +815,12 @@ def test_weights_by_period_trade_at_the_period_end_not_its_start(prices):
     res_w = gs.backtest(prices_by_period, weekly, cost_bps=0)
     assert res_w.rebalance_dates.equals(pd.DatetimeIndex(["2019-04-01"]))
     assert res_w.weights["spy_adj_close"].iloc[0] == 0.6
+    # prices with a time zone: a period after them ends at a local time that exists
+    # (2024-04-06 23:59:59.999 happens twice in Santiago)
+    santiago = prices.loc["2023"].tz_localize("America/Santiago")
+    late = pd.DataFrame({"spy_adj_close": [0.5, 0.6]}, index=pd.PeriodIndex(["2023-06-30", "2024-04-06"], freq="D"))
+    res_tz = gs.backtest(santiago, late, cost_bps=0)
+    assert res_tz.rebalance_dates.equals(pd.DatetimeIndex(["2023-06-30"]).tz_localize("America/Santiago"))
 
 
 @pytest.mark.parametrize("ppy", [float("nan"), -12, 0, "x", True])

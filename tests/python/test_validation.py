@@ -97,6 +97,7 @@ def test_invalid_number_raises_config_error_naming_path(path, lo, hi, open_lo, o
 
 
 @pytest.mark.parametrize("path, lo, hi, open_lo, open_hi", RULES[:8] + RULES[11:14], ids=[r[0] for r in RULES[:8] + RULES[11:14]])
+@pytest.mark.filterwarnings("ignore:factor potash_spot. the long-run level theta")  # (extreme levels warn)
 def test_valid_numbers_are_accepted(path, lo, hi, open_lo, open_hi):
     @settings(max_examples=25, deadline=None)
     @given(v=valid_floats(lo, hi, open_lo=open_lo, open_hi=open_hi))
@@ -291,6 +292,10 @@ def test_a_parameter_in_the_wrong_table_says_where_it_belongs():
     calm = DEFAULT.to_toml().replace('"base"', '"calm"').replace("scenarios.base", "scenarios.calm")
     with pytest.raises(gs.ConfigError, match=r"as \[scenarios\.calm\.contract_price\] discount = "):
         gs.World.from_toml(calm.replace("[factors.contract_price]\n", "[factors.contract_price]\ndiscount = 0.1\n"))
+    # a base_scenario that names no scenario (its own error comes later): the first is named
+    with pytest.raises(gs.ConfigError, match=r"as \[scenarios\.base\.potash_spot\] theta = "):
+        gs.World.from_toml(DEFAULT.to_toml().replace('base_scenario = "base"', 'base_scenario = "baes"')
+                           .replace("[factors.potash_spot]\n", "[factors.potash_spot]\ntheta = 300.0\n"))
     err = raises_at("scenarios.bear.potash_spot.initial", DEFAULT.with_params,
                     {"scenarios.bear.potash_spot.initial": 300.0})
     assert str(err).endswith("; initial is a key of the factor itself, the same in every scenario: give it in "
@@ -298,6 +303,21 @@ def test_a_parameter_in_the_wrong_table_says_where_it_belongs():
     # a key that belongs nowhere gets no such hint
     err = raises_at("scenarios.bear.potash_spot.bogus", DEFAULT.with_params, {"scenarios.bear.potash_spot.bogus": 1.0})
     assert "key of the factor itself" not in str(err)
+
+
+def test_a_level_in_another_unit_is_warned_of_once():
+    # θ in cents against an initial level in dollars, a contract's price in another unit than
+    # its spot's: valid numbers, silently simulated
+    with pytest.warns(UserWarning, match=r"factor potash_spot: the long-run level theta \(bear 35200\) differs "
+                                         r"from the initial level 352 by a factor of more than 30: .*\(USD/t\)"):
+        cents = DEFAULT.with_params({"scenarios.bear.potash_spot.theta": 35200.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cents.with_params({"scenarios.bear.probability": 0.3, "scenarios.base.probability": 0.45})  # said once
+        DEFAULT.with_params({"scenarios.bear.potash_spot.theta": 352.0 * 29})  # within the ratio
+        DEFAULT.with_params({"factors.contract_price.initial": 352.0 * 2.9})
+    with pytest.warns(UserWarning, match="the initial contract price 3520 is 10 times its underlying potash_spot's"):
+        DEFAULT.with_params({"factors.contract_price.initial": 3520.0})
 
 
 def test_a_bad_onset_month_is_quoted():
