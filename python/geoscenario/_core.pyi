@@ -22,6 +22,7 @@ __all__ = [
     "newey_west_lags",
     "available_memory",
     "cached_output_bytes",
+    "set_output_keep",
     "shock_normals_sum",
     "check_strategy_name",
     "efficient_frontier",

@@ -419,7 +419,7 @@ class BacktestResult:
         :func:`metrics` of the equity curve plus ``turnover`` (per year) and ``costs``.
     periods_per_year
         252 for daily data (365.25 with weekends in the index, 260.9 with every weekday
-        over half a year or more), 12 for monthly, ...
+        over a year or so), 12 for monthly, ...
 
     Examples
     --------
@@ -892,7 +892,7 @@ def backtest(
         different lengths are handled (Notes).
     periods_per_year
         Annualisation; default 252 for daily data (365.25 with weekends in the index,
-        260.9 with every weekday over half a year or more), 12
+        260.9 with every weekday over a year or so), 12
         for monthly, etc., from the spacing of the dates (Notes); dates that match no such
         convention (every other trading day) need it.
 
@@ -950,7 +950,7 @@ def backtest(
 
     Returns are the equity's period-on-period changes from the second date on
     (``equity.pct_change()``); ``P`` periods per year: 252 for daily data (365.25 per day
-    of spacing when weekends are in the index; 365.25·5/7 = 260.9 when half a year or more
+    of spacing when weekends are in the index; 365.25·5/7 = 260.9 when a year or so
     of dates holds every weekday, holidays filled in), 52 weekly, 12 monthly (from the median
     spacing of the dates, or given). Over 90 days or more the dates must number that
     many a year within 10% or 1.5 dates (every other trading day, 126 a year, is no

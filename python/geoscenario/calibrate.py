@@ -134,8 +134,8 @@ def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg
 
 def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     """Δ in years of a regular index: months 1/12, quarters 1/4, years 1, weeks
-    7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over half a
-    year or more of every weekday (times the multiple; see :func:`_weekday_calendar`)."""
+    7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over a year
+    or so of every weekday (times the multiple; see :func:`_weekday_calendar`)."""
     freq = idx.freq
     if freq is None and len(idx) >= 3:
         with warnings.catch_warnings():
@@ -174,14 +174,16 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
 WEEKDAYS_PER_YEAR = 365.25 * 5 / 7
 
 
-#: Days a run of every weekday must span to count as a weekday calendar: markets close
-#: for a holiday more often (New York within 3 months, London within 4).
-WEEKDAY_CALENDAR_DAYS = 180
+#: Days a run of every weekday must span to count as a weekday calendar (a calendar
+#: year of them spans 360 or more): markets close for a holiday more often (New York
+#: within 3 months, London within 4, Frankfurt and Paris within 8; only rare years
+#: leave one of them a year without a weekday holiday).
+WEEKDAY_CALENDAR_DAYS = 350
 
 
 def _weekday_calendar(idx: pd.DatetimeIndex) -> bool:
     """Whether the dates are every weekday from Monday to Friday, and only those, over
-    half a year or more (``WEEKDAY_CALENDAR_DAYS``; as ``asfreq("B")`` or ``bdate_range``
+    a year or so (``WEEKDAY_CALENDAR_DAYS``; as ``asfreq("B")`` or ``bdate_range``
     make): holidays filled in, so 260.9 of them a year, not a market's 252 trading days.
     Over a shorter span a trading calendar can miss no weekday (no holiday in it), so
     there it counts as one."""
@@ -199,7 +201,7 @@ MAX_PERIODS_PER_YEAR = 366 * 86_400
 
 def _periods_per_year(idx: pd.DatetimeIndex, arg: str, given: Any = None) -> float:
     """Periods per year of returns from the median spacing of the dates: ½–4 days →
-    252 (business days; 365.25·5/7 over half a year or more of every weekday, holidays
+    252 (business days; 365.25·5/7 over a year or so of every weekday, holidays
     included: :func:`_weekday_calendar`), or 365.25 / (the spacing in days) when a fifth of the dates or
     more fall on weekends (calendar days, as :func:`log_ou` and :func:`gbm` count a
     ``'D'`` or ``'2D'`` index), 5–9 → 52,
@@ -1344,7 +1346,7 @@ def log_ou(
     dt
         Step in years; default from the index frequency (monthly 1/12,
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252;
-        7/(5·365.25) when half a year or more of dates holds every weekday, holidays filled in).
+        7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in).
         Given explicitly, every step counts ``dt`` and the dates need only be
         increasing, at any spacing (use it for trading-day series with holidays);
         the index is a ``DatetimeIndex`` either way.
@@ -1867,7 +1869,7 @@ def factor_betas(
         Newey–West lags; default ⌊4 (n/100)^{2/9}⌋.
     periods_per_year
         Annualisation of the residual volatility; default from the dates
-        (daily 252, or 365.25·5/7 when half a year or more of dates holds every weekday,
+        (daily 252, or 365.25·5/7 when a year or so of dates holds every weekday,
         holidays filled in, or 365.25 per day of spacing with weekends in the index; weekly 52,
         monthly 12, quarterly 4, annual 1; over 90 days or more the dates must number
         that many a year within 10% or 1.5 dates, else it must be given).
@@ -2139,6 +2141,7 @@ def calibrate_world(
 
     is_gbm = False  # the level series calibrates a gbm factor
     rows: list[dict[str, Any]] = []  # parameters set in the new world
+    unit_warned = False  # the level series looks like another unit than the factor's
     inherited: list[dict[str, Any]] = []  # parameters that follow a changed base value
     fits: dict[str, CalibrationResult] = {}
 
@@ -2202,6 +2205,7 @@ def calibrate_world(
             lo, hi, initial = float(lv.min()), float(lv.max()), float(d["factors"][factor]["initial"])
             side, edge = ("above the highest", hi) if initial > hi else ("below the lowest", lo)
             if max(initial / hi, lo / initial) > UNIT_MISMATCH:
+                unit_warned = True
                 warn(f"{factor}: its initial level, {initial:.4g}, is {max(initial / hi, lo / initial):.3g} times "
                      f"{side} level of the data ({edge:.4g}): θ = {float(fit.params['theta']):.4g} is in the "
                      "data's unit; is the series in another unit or scale?")
@@ -2306,7 +2310,10 @@ def calibrate_world(
             )
 
     try:
-        new_world = world.with_params({r["parameter"]: r["new"] for r in rows})
+        with warnings.catch_warnings():
+            if unit_warned:  # (said above: not again as the world's config warning)
+                warnings.filterwarnings("ignore", f"factor {re.escape(str(factor))}: the long-run level theta")
+            new_world = world.with_params({r["parameter"]: r["new"] for r in rows})
     except ConfigError as e:  # an estimate the world cannot take: say where it came from
         row = next((r for r in rows if r["parameter"] == e.path), None)
         if row is None:

@@ -37,6 +37,7 @@ import collections
 import itertools
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,7 +46,7 @@ import pandas as pd
 
 from . import _core, _validate, summary
 from ._format import count
-from .errors import ConfigError, ResourceError, invalid
+from .errors import ConfigError, ResourceError, invalid, warn
 from .simulation import _timing
 from .summary import (
     QUANTILES,
@@ -556,6 +557,7 @@ def sweep(
     q = _validate.flag("qmc", qmc)
     points, tomls, months = [], [], []
     said: set[str] = set()  # a late scenario is warned of once for the grid, not at each point
+    said_config: set[tuple[type[Warning], str]] = set()  # and a config warning once per subject
     for combo in itertools.product(*values):
         changes: dict[str, Any] = {}
         for k, v in zip(keys, combo):
@@ -564,7 +566,14 @@ def sweep(
             else:
                 changes[k] = v
         try:  # validated here, not on the workers, whose failures would be retried
-            point = world.with_params(changes)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                point = world.with_params(changes)
+            for w in caught:  # (a θ in another unit at several points: said at the first)
+                subject = (w.category, str(w.message).split(":", 1)[0])
+                if subject not in said_config:
+                    said_config.add(subject)
+                    warn(str(w.message), w.category)
             hp = point.horizon_months if h_point is None else h_point
             _check_run(point, n, hp, s, anti, q)
             months.append(_validate.month(month, hp, point._core.month_labels(hp)))

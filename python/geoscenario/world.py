@@ -1216,10 +1216,13 @@ def _config_warnings(d: Mapping[str, Any]) -> list[str]:
     reads as a level in another unit than its factor's."""
     out = []
     factors = d["factors"]
+    base = d["scenarios"][d["world"].get("base_scenario", next(iter(d["scenarios"])))]
     for name, f in factors.items():
         if f["kind"] == "log_ou":
+            # (θ has no effect where κ is 0: it may be any placeholder there)
             far = [f"{s} {spec[name]['theta']:g}" for s, spec in d["scenarios"].items()
                    if "theta" in spec.get(name, {})
+                   and spec[name].get("kappa", base[name].get("kappa", 0.0)) > 0
                    and not 1 / UNIT_RATIO <= spec[name]["theta"] / f["initial"] <= UNIT_RATIO]
             if far:
                 out.append(
@@ -1231,12 +1234,13 @@ def _config_warnings(d: Mapping[str, Any]) -> list[str]:
         elif f["kind"] == "contract":
             spot = factors[f["underlying"]]
             # a reset sets (1 − d) times the spot's trailing mean, d in [−1, 1): at most twice it
-            if not 1 / UNIT_RATIO <= f["initial"] / spot["initial"] <= 3.0:
+            ratio = f["initial"] / spot["initial"]
+            if not 1 / UNIT_RATIO <= ratio <= 3.0:
                 out.append(
-                    f"factor {name}: the initial contract price {f['initial']:g} is "
-                    f"{f['initial'] / spot['initial']:.3g} times its underlying {f['underlying']}'s "
-                    f"initial level {spot['initial']:g}, while a reset sets at most twice the underlying's "
-                    "mean: is one in another unit?"
+                    f"factor {name}: the initial contract price {f['initial']:g} is {ratio:.3g} times "
+                    f"its underlying {f['underlying']}'s initial level {spot['initial']:g}"
+                    + (", while a reset sets at most twice the underlying's mean" if ratio > 1 else "")
+                    + ": is one in another unit?"
                 )
     if "freeze" not in d:
         exposed = [a for a, spec in d.get("assets", {}).items() if spec.get("sanctions_exposure", 0.0) > 0]

@@ -106,6 +106,7 @@ def test_markov_world_round_trips(markov_world):
 finite = dict(allow_nan=False, allow_infinity=False)
 
 
+@pytest.mark.filterwarnings(r"ignore:factor \S+. the long-run level theta")  # (extreme θ on purpose)
 @settings(max_examples=30, deadline=None)
 @given(
     theta=st.floats(1e-6, 1e12, **finite),

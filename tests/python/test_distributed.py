@@ -358,6 +358,13 @@ def test_a_sweep_warns_of_a_run_once_not_at_every_point(local_client):
                              series="potash_spot")
     late = [w for w in caught if "starts in months" in str(w.message)]
     assert len(late) == 1, [str(w.message) for w in late]
+    # a level in another unit at two points is said at the first
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gs.distributed.sweep(gs.World.default(), {"scenarios.bear.potash_spot.theta": [35200.0, 36000.0]}, 500,
+                             client=local_client, seed=1, horizon_months=2, series="potash_spot")
+    units = [str(w.message) for w in caught if "another unit" in str(w.message)]
+    assert len(units) == 1 and "(bear 35200)" in units[0], units
 
 
 @pytest.mark.parametrize("bad", [object(), "tcp://scheduler:8786"])

@@ -1332,6 +1332,7 @@ def test_tiny_doubles_in_messages_keep_their_value():
     assert str(err.value).endswith("scale = 1e-300, got 17.5"), str(err.value)
 
 
+@pytest.mark.filterwarnings(r"ignore:factor \S+. the long-run level theta")  # (extreme θ on purpose)
 def test_a_series_infinite_from_its_initial_values_is_named_at_month_0():
     # each level is in range, their ratio is not: the error points at the initial
     # values, not at "parameters too extreme for this horizon"

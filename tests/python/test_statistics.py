@@ -7,6 +7,7 @@ statistical tolerances are 4 standard errors estimated from the sample.
 from __future__ import annotations
 
 import textwrap
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -65,6 +66,7 @@ def test_log_ou_jumps_are_not_compensated_so_their_mean_shifts_the_long_run_leve
     assert x.mean() - np.log(theta) > 0.15  # far above ln θ: the shift is no rounding
 
 
+@pytest.mark.filterwarnings(r"ignore:factor \S+. the long-run level theta")  # (extreme θ on purpose)
 # κ = 0, and κ so small that 2κΔ is subnormal (where 1 − e^{−2κΔ} loses every digit)
 @pytest.mark.parametrize("kappa", [0.0, 1e-322, 5e-324])
 def test_log_ou_kappa_zero_is_a_random_walk_in_logs(kappa):
@@ -771,9 +773,11 @@ def test_summary_with_prior_weights_matches_hand_computation(sim):
 
 
 def _one_factor_world(scenarios: str, initial: float, kind: str = "log_ou") -> gs.World:
-    return gs.World.from_toml(
-        f'[factors.x]\nkind = "{kind}"\nunit = "i"\ninitial = {initial!r}\n' + textwrap.dedent(scenarios)
-    )
+    with warnings.catch_warnings():  # (levels far from θ on purpose)
+        warnings.filterwarnings("ignore", "factor x: the long-run level theta")
+        return gs.World.from_toml(
+            f'[factors.x]\nkind = "{kind}"\nunit = "i"\ninitial = {initial!r}\n' + textwrap.dedent(scenarios)
+        )
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def test_invalid_number_raises_config_error_naming_path(path, lo, hi, open_lo, o
 
 
 @pytest.mark.parametrize("path, lo, hi, open_lo, open_hi", RULES[:8] + RULES[11:14], ids=[r[0] for r in RULES[:8] + RULES[11:14]])
-@pytest.mark.filterwarnings("ignore:factor potash_spot. the long-run level theta")  # (extreme levels warn)
+@pytest.mark.filterwarnings(r"ignore:factor \S+. the long-run level theta")  # (extreme θ on purpose)
 def test_valid_numbers_are_accepted(path, lo, hi, open_lo, open_hi):
     @settings(max_examples=25, deadline=None)
     @given(v=valid_floats(lo, hi, open_lo=open_lo, open_hi=open_hi))
@@ -318,6 +318,16 @@ def test_a_level_in_another_unit_is_warned_of_once():
         DEFAULT.with_params({"factors.contract_price.initial": 352.0 * 2.9})
     with pytest.warns(UserWarning, match="the initial contract price 3520 is 10 times its underlying potash_spot's"):
         DEFAULT.with_params({"factors.contract_price.initial": 3520.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # θ is any placeholder where κ is 0
+        DEFAULT.with_params({f"scenarios.{s}.potash_spot.kappa": 0.0 for s in DEFAULT.scenario_names}
+                            | {"scenarios.base.potash_spot.theta": 1.0})
+    # a calibration that warned of the series' unit does not warn of it again as the world's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DEFAULT.calibrated(gs.data.potash_monthly("2010-01", "2025-01"), factor="bilateral_trade", jumps=False)
+    units = [str(w.message) for w in caught if "another unit" in str(w.message)]
+    assert len(units) == 1 and units[0].startswith("bilateral_trade: its initial level, 8.1,"), units
 
 
 def test_a_bad_onset_month_is_quoted():
