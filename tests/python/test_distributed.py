@@ -344,10 +344,10 @@ def test_cancelling_on_a_closed_client_keeps_the_error_and_cancels_every_future(
 
 def test_a_sweep_warns_of_a_run_once_not_at_every_point(local_client):
     # on a cluster in this process the workers' warnings reach the user: each grid point
-    # repeated the client's warning that a scenario starts after the horizon. Under "always"
-    # (under "default" the once-per-line held only while no worker thread changed the filters)
-    # the tasks an earlier test cancelled may still run on this cluster, entering pandas'
-    # catch_warnings in its threads: wait for them to end first
+    # repeated the client's warning that a scenario starts after the horizon. Counted under
+    # "always": under "default" the once-per-line held only while no worker thread changed
+    # the filters. The tasks an earlier test cancelled may still run on this cluster,
+    # entering pandas' catch_warnings in its threads: wait for them to end first
     deadline = time.monotonic() + 30.0
     while any(local_client.processing().values()) and time.monotonic() < deadline:
         time.sleep(0.05)
