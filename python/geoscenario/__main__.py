@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from typing import TextIO
@@ -26,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``geoscenario`` command."""
     with warnings.catch_warnings():  # restored when main returns (it may be called from Python)
         warnings.showwarning = _show_warning
-        return _run(argv)
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:  # Ctrl-C: the engine stopped; no traceback for the user
+            print("geoscenario: interrupted", file=sys.stderr)
+            return 130
 
 
 def _run(argv: list[str] | None) -> int:
@@ -62,7 +67,15 @@ def _run(argv: list[str] | None) -> int:
     except GeoscenarioError as e:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
-    print(sim.report())
+    try:
+        print(sim.report(), flush=True)
+    except BrokenPipeError:  # the reader stopped early (| head): nothing more to say
+        if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:  # (and no second error when
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # Python flushes it at exit)
+        return 0
+    except OSError as e:  # a full disk, a closed file
+        print(f"geoscenario: error: cannot write the report: {e.strerror or e}", file=sys.stderr)
+        return 1
     return 0
 
 

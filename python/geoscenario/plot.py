@@ -464,6 +464,9 @@ def probability_curve(sim: Simulation, series: str, level: float, scenario: str,
     ax.axvline(p0, color="grey", ls="--", lw=1, label=f"prior {pname} = {p0:.0%}")
     ax.plot([p0], [p_at], marker="*", markersize=14, color="black", linestyle="none",
             label=f"at the prior: {p_at:.1%}")
+    lo, hi = min(*curve, p_at), max(*curve, p_at)
+    if hi - lo < 1e-3:  # flat (a view pins it): an axis of ±5 points, not its rounding magnified
+        ax.set_ylim(max(0.0, (lo + hi) / 2 - 0.05), min(1.0, (lo + hi) / 2 + 0.05))
     ax.xaxis.set_major_formatter(_percent())
     ax.yaxis.set_major_formatter(_percent())
     ax.set(xlabel=f"{pname} (other scenarios rescaled proportionally)",

@@ -29,7 +29,11 @@ def _fmt(x: float) -> str:
         return f"{x:.1f}"
     if a >= 1:
         return f"{x:.2f}"
-    return f"{x:.3f}"
+    if a >= 0.1 or a == 0:
+        return f"{x:.3f}"
+    if a >= 1e-4:  # three significant digits, not the few decimals of 0.000…
+        return f"{x:.3g}"
+    return f"{x:.2e}"
 
 
 def _cell(name: str, width: int) -> str:

@@ -869,9 +869,11 @@ def test_report_columns_hold_long_names(default_world):
 def test_report_columns_hold_numbers_of_any_size(default_world):
     from geoscenario.report import _fmt
 
-    for x in (0.001234, -1.5, 352.25, 12_345.6, -9.99e8, 1e9, -2.5e15, 1e308, -1.5e308):
+    for x in (0.001234, -1.5, 352.25, 12_345.6, -9.99e8, 1e9, -2.5e15, 1e308, -1.5e308, 0.0, -0.25,
+              0.0344, -0.00012345, 1.2e-9, -5e-300):
         assert len(_fmt(x)) <= 11, x  # one space between 12-character columns
-        assert float(_fmt(x).replace(",", "")) == pytest.approx(x, rel=5e-3, abs=5e-4)
+        # three significant digits however small (a series near 0.001 printed as 0.001 throughout)
+        assert float(_fmt(x).replace(",", "")) == pytest.approx(x, rel=5e-3, abs=1e-300)
     # a huge threshold keeps the header and every row of the table in their columns
     for t, label in ((1e308, "P(>1e+308)"), (-1.5e308, "P(>-1.5e+308)"), (2e8, "P(>2e+08)"), (450, "P(>450)"),
                      (4000.0, "P(>4000)"), (0.25, "P(>0.25)")):
@@ -1017,6 +1019,31 @@ def test_cli_warnings_are_the_commands_own_lines(tmp_path, default_world, capsys
     assert main(["--config", str(f), "--paths", "1000"]) == 0
     assert capsys.readouterr().err.startswith("geoscenario: warning: scenario 'bear' starts in months 30–40")
     assert warnings.showwarning is before
+
+
+def test_cli_interrupt_and_write_failures_are_one_line(monkeypatch, capsys):
+    from geoscenario.__main__ import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gs.World, "simulate", interrupted)
+    try:
+        code = main(["--paths", "1000"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C left main as a KeyboardInterrupt traceback")
+    assert code == 130
+    assert capsys.readouterr().err == "geoscenario: interrupted\n"
+    monkeypatch.undo()
+    if os.path.exists("/dev/full"):  # a full disk
+        p = subprocess.run(f"{sys.executable} -m geoscenario --paths 1000 > /dev/full", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1
+        assert p.stderr == "geoscenario: error: cannot write the report: No space left on device\n", p.stderr
+    # a reader that stops early (| head) ends the command quietly
+    p = subprocess.run(f"{sys.executable} -m geoscenario --paths 1000 | head -1", shell=True,
+                       capture_output=True, text=True, timeout=60)
+    assert p.stdout == "geoscenario · belarus_china_2025\n" and "Traceback" not in p.stderr, p.stderr
 
 
 # ============================================================================ regressions

@@ -307,6 +307,16 @@ def test_probability_curve_of_a_posterior_keeps_its_views(sim, plt):
         assert y == pytest.approx(gs.stats.prob_above(col, w, 450.0), abs=1e-12)
 
 
+def test_probability_curve_pinned_by_a_view_is_drawn_flat(sim, plt):
+    # the view holds the probability at 30% whatever the prior: the axis spanned its 1e-13
+    # of rounding, drawn as a steep rise
+    post = sim.with_views(gs.View.prob_above("potash_spot", 450.0, 0.30))
+    ax = gsplot.probability_curve(post, "potash_spot", 450.0, "bear", probs=[0.1, 0.2, 0.3])
+    assert np.ptp(ax.lines[0].get_ydata()) < 1e-9
+    lo, hi = ax.get_ylim()
+    assert lo < 0.26 and hi > 0.34  # (±5 points)
+
+
 def test_probability_curve_rejects_bad_arguments(sim, plt):
     with pytest.raises(ValueError, match="scenario"):
         gsplot.probability_curve(sim, "potash_spot", 450, "doom")
