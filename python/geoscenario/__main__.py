@@ -8,7 +8,7 @@ import sys
 import warnings
 from typing import TextIO
 
-from .errors import ConfigError, GeoscenarioError
+from .errors import ConfigError, GeoscenarioError, ResourceError
 from .world import World
 
 #: The command's flag for each parameter of World.simulate / World.from_toml.
@@ -60,9 +60,16 @@ def _run(argv: list[str] | None) -> int:
         # name the flag the user typed, not the Python parameter behind it
         flag = FLAGS.get(e.path)
         message = str(e).replace("antithetic=True", "--antithetic").replace("qmc=True", "--qmc")
-        if flag and message.startswith(e.path):
+        if e.path == "config" and args.config is not None and message.startswith("config:"):
+            flag = f"--config {args.config}"  # the file whose text is no valid TOML
+            message = flag + message[len("config"):]
+        elif flag and message.startswith(e.path):
             message = flag + message[len(e.path):]
         print(f"geoscenario: error: {message}", file=sys.stderr)
+        return 2
+    except ResourceError as e:  # more paths than memory: the report of a streamed run needs Python
+        print(f"geoscenario: error: {e} (fewer --paths; World.simulate_summary streams the paths and "
+              "summarises any number of them in bounded memory)", file=sys.stderr)
         return 2
     except GeoscenarioError as e:
         print(f"geoscenario: error: {e}", file=sys.stderr)

@@ -36,6 +36,16 @@ def _fmt(x: float) -> str:
     return f"{x:.2e}"
 
 
+def _prob(p: float) -> str:
+    """A probability to 0.1 points, except that one that is neither 0 nor 1 never prints as
+    0.0% or 100.0%."""
+    if 0 < p < 0.0005:
+        return "<0.1%"
+    if 0.9995 <= p < 1:
+        return ">99.9%"
+    return f"{p:.1%}"
+
+
 def _cell(name: str, width: int) -> str:
     """``name`` left-aligned in ``width`` characters, cut with "…" so a space follows it."""
     return f"{name:<{width}}" if len(name) < width else name[: width - 2] + "… "
@@ -115,7 +125,7 @@ def render(sim: Simulation) -> str:
         )
         for scen_name, row in block.iterrows():
             cells = "".join(f"{_fmt(row[c]):>12}" for c in ("mean", "q05", "q50", "q95", "std"))
-            p = f"{row['p_above']:>{wp}.1%}" if has_p else ""
+            p = f"{_prob(row['p_above']):>{wp}}" if has_p else ""
             lines.append(f"  {_cell(scen_name, ws)}{cells}{p}")
         lines.append("")
     if strategies:
@@ -137,7 +147,7 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
             lines.append(
                 f"  {_cell(strat if i == 0 else '', wn)}{_cell(scen, ws)}"
                 f"{row['mean_return']:>9.1%}{row['std']:>9.1%}{row['var']:>9.1%}{row['cvar']:>9.1%}"
-                f"{row['p_loss']:>9.1%}{row['tail_share']:>8.0%}"
+                f"{_prob(row['p_loss']):>9}{row['tail_share']:>8.0%}"
             )
     lines.append("")
     try:

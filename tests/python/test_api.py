@@ -866,6 +866,13 @@ def test_report_columns_hold_long_names(default_world):
     assert any(line.startswith("  a_strategy_with_a_name_of_f… ") for line in strat)  # cut, not shifted
 
 
+def test_report_probabilities_neither_0_nor_1_never_print_as_either():
+    from geoscenario.report import _prob
+
+    assert [_prob(p) for p in (0.0, 0.0004, 0.0005, 0.25, 0.9994, 0.9996, 1.0)] == [
+        "0.0%", "<0.1%", "0.1%", "25.0%", "99.9%", ">99.9%", "100.0%"]
+
+
 def test_report_columns_hold_numbers_of_any_size(default_world):
     from geoscenario.report import _fmt
 
@@ -1002,6 +1009,15 @@ def test_cli_bad_config_exit_2(tmp_path, default_world):
     assert p.returncode == 2 and p.stderr.startswith("geoscenario: error: --config: ") and "missing.toml' does not exist" in p.stderr
     p = run_cli("--paths", "many")
     assert p.returncode == 2 and "--paths" in p.stderr
+    # a file that is no TOML is named, as the flag that gave it
+    (tmp_path / "broken.toml").write_text("[world\nname = 1\n", encoding="utf-8")
+    p = run_cli("--config", str(tmp_path / "broken.toml"), "--paths", "100")
+    assert p.returncode == 2 and p.stderr.startswith(f"geoscenario: error: --config {tmp_path / 'broken.toml'}: "
+                                                     "not valid TOML"), p.stderr
+    # more paths than memory: the streamed summary is named
+    p = run_cli("--paths", "1000000000")
+    assert p.returncode == 2 and p.stderr.startswith("geoscenario: error: 1,000,000,000 paths"), p.stderr
+    assert "World.simulate_summary streams the paths" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_cli_warnings_are_the_commands_own_lines(tmp_path, default_world, capsys):
