@@ -153,8 +153,11 @@ fn as_table<'a>(v: &'a Value, path: &str) -> Result<&'a Table> {
         .ok_or_else(|| CoreError::invalid(path, format!("must be a table, got {}", type_name(v))))
 }
 
-/// The keys of a factor's own table besides kind, unit and description, by kind
-/// (None for an unknown kind).
+/// The keys every factor's own table may hold.
+const COMMON_FACTOR_KEYS: [&str; 3] = ["kind", "unit", "description"];
+
+/// The keys of a factor's own table besides [`COMMON_FACTOR_KEYS`], by kind (None
+/// for an unknown kind).
 fn factor_keys(tag: &str) -> Option<&'static [&'static str]> {
     Some(match tag {
         "log_ou" | "gbm" => &["initial"],
@@ -177,8 +180,9 @@ fn scenario_params(tag: &str) -> &'static [super::schema::ParamSpec] {
 /// [`check_keys`] of factor `name`'s table of kind `tag`, saying where a
 /// per-scenario parameter goes when it is given here.
 fn check_factor_keys(t: &Table, path: &str, name: &str, tag: &str, own: &[&str], base: &str) -> Result<()> {
+    let params = scenario_params(tag);
     for key in t.keys() {
-        if !own.contains(&key.as_str()) && scenario_params(tag).iter().any(|s| s.name == key) {
+        if !own.contains(&key.as_str()) && params.iter().any(|s| s.name == key) {
             return Err(CoreError::invalid(
                 join(path, key),
                 format!(
@@ -189,7 +193,7 @@ fn check_factor_keys(t: &Table, path: &str, name: &str, tag: &str, own: &[&str],
             ));
         }
     }
-    let allowed: Vec<&str> = ["kind", "unit", "description"].iter().chain(own).copied().collect();
+    let allowed: Vec<&str> = COMMON_FACTOR_KEYS.iter().chain(own).copied().collect();
     check_keys(t, path, &allowed)
 }
 
@@ -695,10 +699,8 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                 let ppath = join(&fpath, pkey);
                 let Some(pi) = specs.iter().position(|s| s.name == *pkey) else {
                     let tag = factors[fi].kind.tag();
-                    let own = ["kind", "unit", "description"]
-                        .iter()
-                        .chain(factor_keys(tag).unwrap_or(&[]));
-                    let hint = if own.clone().any(|k| k == pkey) {
+                    let mut own = COMMON_FACTOR_KEYS.iter().chain(factor_keys(tag).unwrap_or(&[]));
+                    let hint = if own.any(|k| k == pkey) {
                         format!(
                             "; {pkey} is a key of the factor itself, the same in every scenario: give it in \
                              [factors.{key}]"
