@@ -9,8 +9,8 @@ Examples
 --------
 >>> import geoscenario as gs
 >>> sim = gs.World.default().simulate(2_000, seed=0)
->>> sorted(sim.summary("potash_spot").columns)[:3]
-['mean', 'p_above', 'probability']
+>>> sim.summary("potash_spot").columns.tolist()[:3]
+['probability', 'mean', 'mean_se']
 """
 
 from . import calibrate, data, distributed, stats

@@ -254,8 +254,8 @@ def simulate_summary(
     client
         A ``distributed.Client`` (default: the current one).
     shard_paths
-        Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths).
-        Each task returns its pass's whole grid, about 0.5 MB per series and scenario however few
+        Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths;
+        with ``antithetic`` an odd number is rounded up, so that no pair is split). Each task returns its pass's whole grid, about 0.5 MB per series and scenario however few
         paths it ran, so shards much smaller than the default mostly move grids.
     horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
         As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``).
@@ -295,7 +295,8 @@ def simulate_summary(
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
     job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
-    ranges = shards(n, shard)
+    # antithetic twins in one shard: their pair's mean enters the standard errors
+    ranges = shards(n, shard + (shard % 2 if anti else 0))
     _validate.late_onsets(world, h)
     _validate.qmc_paths(q, n)
     t0 = time.perf_counter()

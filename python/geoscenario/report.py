@@ -119,7 +119,11 @@ def render(sim: Simulation) -> str:
                 label = f"P(>{t:.3g})"
         wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header
         ws = _width([*sim.scenario_names, "all"], 26 + 12 - max(wp, 12))  # 2 + ws + 5 × 12 + wp ≤ WIDTH
-        lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}")
+        title = f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}"
+        se = float(block.loc["all", "mean_se"])
+        if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
+            title += f" · Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
+        lines.append(title)
         lines.append(
             f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}{label:>{wp}}"
         )
@@ -137,6 +141,9 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     months = sim.months
     risk = sim.risk_table(alpha, strategies)
     lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
+    se = risk.xs("all", level="scenario")["mean_return_se"]
+    if np.isfinite(se).all():
+        lines.append(f"  Monte Carlo s.e. of the overall mean returns: at most {se.max():.2%}")
     ws = _width([*sim.scenario_names, "all"], 16)
     wn = _width(strategies, WIDTH - 2 - ws - 53)  # 53: the six figures' columns
     lines.append(

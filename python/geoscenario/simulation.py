@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -554,13 +555,29 @@ class Simulation:
         pandas.DataFrame
             Index (series, scenario) with scenario ``"all"`` for the weighted total
             (a scenario of probability 0, whose paths weigh nothing, has no rows);
-            columns probability, mean, std (the weighted population standard deviation,
+            columns probability, mean, mean_se (the mean's Monte Carlo standard error,
+            see below), std (the weighted population standard deviation,
             sqrt(Σ w (x − mean)²) over weights summing to 1: no small-sample
             correction, 0 for one path), q05, q50, q95, threshold, p_above, all
             float64 (``summary(...) - other.summary(...)`` compares two runs);
             ``attrs["units"]`` maps each series to its unit, and ``attrs["month"]``
             names the month. The numbers have the same bits as
             :meth:`World.simulate_summary` over the same paths.
+
+        Notes
+        -----
+        ``mean_se`` is the standard error of ``mean`` as an estimate of the expectation,
+        from the run's own paths. Each scenario's paths are independent draws in a block
+        of fixed size n_k (the scenarios are sampled in proportion, not at random), so a
+        scenario's is s_k / sqrt(n_k) with s_k the sample standard deviation (divisor
+        n_k − 1) and the overall row's is sqrt(Σ p_k² s_k² / n_k). Under ``antithetic``
+        the independent draws are the n_k / 2 pairs, and s_k is that of the pairs' means.
+        Under a posterior (views) or :meth:`reweight` each scenario's is the
+        delta-method error of its weighted mean with the weights taken as given (the
+        views' weights are fitted to these same paths, which this leaves out). It is
+        NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
+        points are not independent (an error estimate needs independent
+        randomisations: runs under several seeds).
 
         Examples
         --------
@@ -612,8 +629,9 @@ class Simulation:
         pandas.DataFrame
             Indexed by (strategy, scenario), scenario ``"all"`` last (a scenario of
             probability 0 has no rows); columns
-            ``probability``, ``mean_return``, ``std`` (weighted, population: as in
-            :meth:`summary`), one per quantile (``q05``, ...),
+            ``probability``, ``mean_return``, ``mean_return_se`` (its Monte Carlo
+            standard error, as ``mean_se`` in :meth:`summary`), ``std`` (weighted,
+            population: as in :meth:`summary`), one per quantile (``q05``, ...),
             ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
             probability of the overall CVaR tail, the worst 1 − α of paths) and
             ``max_drawdown`` (the mean of the paths' maximum drawdowns). ``var`` is the
@@ -762,13 +780,15 @@ class Simulation:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())
                 if not mass > 0:
-                    rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "std": np.nan,
+                    rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "mean_se": np.nan,
+                                 "std": np.nan,
                                  "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
                                  "var_cvar": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
                     continue
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
-                    "mean": stats.weighted_mean(x, w), "std": stats.weighted_std(x, w),
+                    "mean": stats.weighted_mean(x, w), "mean_se": self._mean_se(col, w_all, g, mass),
+                    "std": stats.weighted_std(x, w),
                     "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
                     "p_above": [stats.prob_above(x, w, c) for c in rth],
                     # v is a loss here: VaR/CVaR of the P&L −v
@@ -776,6 +796,29 @@ class Simulation:
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
+
+    def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float) -> float:
+        """The Monte Carlo standard error of the weighted mean of ``col`` over group ``g``
+        (a scenario, or −1 for all paths) of weight ``mass``, as the core gives it under the
+        run's own weights: within each scenario k, whose paths are independent units
+        (antithetic pairs under ``antithetic``), the delta-method variance of the weighted
+        mean, U/(U − 1)·Σ_u (Σ_{i∈u} w_i (x_i − m_k) / mass)², summed over the scenarios
+        (their weights taken as given). NaN for a scenario of positive weight with a single
+        unit, and for a quasi-Monte Carlo run."""
+        if getattr(self, "qmc", False):
+            return math.nan
+        se2 = 0.0
+        for k in range(len(self.scenario_names)) if g < 0 else [g]:
+            x, w = col[self._block(k)], w_all[self._block(k)]
+            if not w.sum() > 0:
+                continue
+            e = w / mass * (x - stats.weighted_mean(x, w))
+            if self.antithetic:
+                e = e[0::2] + e[1::2]
+            if len(e) < 2:
+                return math.nan
+            se2 += len(e) / (len(e) - 1) * stats._dot(e, e)  # (a fixed order: np.dot's follows BLAS threads)
+        return math.sqrt(se2)
 
     def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
                           rq: Sequence[float]) -> list[float]:

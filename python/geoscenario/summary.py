@@ -197,12 +197,13 @@ class SummaryResult:
     ----------
     table : pandas.DataFrame
         Index (series, scenario), scenario ``"all"`` for the weighted total; columns
-        probability, mean, std, one column per quantile (``q05`` …), threshold, p_above,
+        probability, mean, mean_se (its Monte Carlo standard error, as in
+        :meth:`Simulation.summary`), std, one column per quantile (``q05`` …), threshold, p_above,
         all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
         maps each series to its unit.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
-        mean_return, std, one column per return quantile, var, cvar (losses as positive
+        mean_return, mean_return_se, std, one column per return quantile, var, cvar (losses as positive
         fractions of NAV), p_loss, tail_share (the scenario's share of the probability of
         the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
         the columns of :meth:`Simulation.risk_table`. An empty DataFrame (no rows, no
@@ -281,7 +282,7 @@ class SummaryResult:
                 if row["group"] < 0 and not by_name[name][7] and len(lrow["p_above"]) > 1:
                     self._ruined[strat] = lrow["p_above"][1]  # a strategy's (not a mix's)
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
-                       "mean_return": row["mean"], "std": row["std"]}
+                       "mean_return": row["mean"], "mean_return_se": row["mean_se"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
                 rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0],
                             "tail_share": lrow["tail_share"][0],
@@ -291,7 +292,7 @@ class SummaryResult:
             red = by_name[name]
             series_units[name] = units.get(red[1], "")
             rec = {"series": name, "scenario": scen, "probability": row["mass"],
-                   "mean": row["mean"], "std": row["std"]}
+                   "mean": row["mean"], "mean_se": row["mean_se"], "std": row["std"]}
             rec.update(dict(zip(qcols, row["quantiles"])))
             rec["threshold"] = red[5][0] if red[5] else np.nan
             rec["p_above"] = row["p_above"][0] if red[5] else np.nan
@@ -308,7 +309,7 @@ class SummaryResult:
         Returns
         -------
         pandas.DataFrame
-            Index (series, scenario); columns probability, mean, std, one column
+            Index (series, scenario); columns probability, mean, mean_se, std, one column
             per quantile, threshold, p_above (float64); ``attrs["units"]`` holds each
             series' unit.
 
@@ -320,7 +321,7 @@ class SummaryResult:
         >>> df.equals(res.table), df is res.table
         (True, False)
         >>> df.columns.tolist()
-        ['probability', 'mean', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
+        ['probability', 'mean', 'mean_se', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
         >>> df.attrs["units"]
         {'potash_spot': 'USD/t'}
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)

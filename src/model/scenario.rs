@@ -9,6 +9,8 @@ use crate::error::{CoreError, Result};
 pub struct Allocation {
     pub counts: Vec<usize>,
     pub offsets: Vec<usize>,
+    /// Antithetic pairs: paths 2i and 2i + 1 are twins, in the same scenario.
+    pub pairs: bool,
 }
 
 impl Allocation {
@@ -80,7 +82,11 @@ impl Allocation {
                 format!("the scenarios' paths add up to {acc}, not {n_paths} (probabilities far from summing to 1)"),
             ));
         }
-        Ok(Allocation { counts, offsets })
+        Ok(Allocation {
+            counts,
+            offsets,
+            pairs: antithetic,
+        })
     }
 
     /// The scenario of global path `path`.

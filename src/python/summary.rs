@@ -296,7 +296,7 @@ impl SummaryJob {
             .result
             .as_ref()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("result", "the summary has passes left")))?;
-        stats_to_py(py, &self.spec, self.model.n_scenarios, res)
+        stats_to_py(py, &self.spec, self.model.n_scenarios, res, self.qmc)
     }
 
     /// Scenario path counts of the stratified allocation.
@@ -510,15 +510,18 @@ pub fn summarize_arrays<'py>(
         crate::summary::summarize_values(&spec, &probabilities, &alloc, &shifts, &vals, &scen)
     })
     .map_err(|e| to_pyerr(py, e))?;
-    stats_to_py(py, &spec, job.model.n_scenarios, &res)
+    stats_to_py(py, &spec, job.model.n_scenarios, &res, job.qmc)
 }
 
 /// One dict per (reducer, group); group = scenario index, or −1 for all paths.
+/// A quasi-Monte Carlo run has no standard error (its paths are not independent;
+/// an error estimate needs independent randomisations): NaN.
 fn stats_to_py<'py>(
     py: Python<'py>,
     spec: &SummarySpec,
     k: usize,
     res: &[Vec<crate::summary::GroupStats>],
+    qmc: bool,
 ) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for (ri, groups) in res.iter().enumerate() {
@@ -528,6 +531,7 @@ fn stats_to_py<'py>(
             d.set_item("group", if g == k { -1 } else { g as i64 })?;
             d.set_item("mass", st.mass)?;
             d.set_item("mean", st.mean)?;
+            d.set_item("mean_se", if qmc { f64::NAN } else { st.mean_se })?;
             d.set_item("std", st.std)?;
             d.set_item("quantiles", st.quantiles.clone())?;
             d.set_item("p_above", st.p_above.clone())?;

@@ -175,6 +175,8 @@ pub struct SummarySpec {
 pub struct GroupStats {
     pub mass: f64,
     pub mean: f64,
+    /// The Monte Carlo standard error of `mean` (see [`Finisher::finish`]).
+    pub mean_se: f64,
     pub std: f64,
     pub quantiles: Vec<f64>,
     pub p_above: Vec<f64>,
@@ -348,6 +350,8 @@ struct ShareCtx<'a> {
     rows: usize,
     k_n: usize,
     runs: &'a [(usize, usize, usize, u64)],
+    /// Antithetic pairs (twins 2i and 2i + 1).
+    pairs: bool,
 }
 
 /// The parts of a [`Partial`] that belong to reducer `i`: its per-scenario
@@ -422,13 +426,20 @@ impl Share<'_> {
         for &(r0, len, k, local) in c.runs {
             let center = c.centers[i * k_n + k];
             leaves.clear();
-            for &v in &col[r0..r0 + len] {
+            // a run starts at an even index under antithetic pairs (scenario blocks,
+            // chunks and shards start at even paths), so each pair is in one run
+            debug_assert!(!c.pairs || local % 2 == 0);
+            let mut twin = 0.0;
+            for (r, &v) in col[r0..r0 + len].iter().enumerate() {
                 let kv = key(v);
                 if let Some(ti) = self.window_of(kv) {
                     *self.values[ti * k_n + k].entry(kv).or_insert(0) += 1;
                 }
                 let d = v - center;
-                leaves.extend_from_slice(&[d, d * d]);
+                // the second of a pair carries the product of the pair's deviations
+                let cross = if c.pairs && r % 2 == 1 { twin * d } else { 0.0 };
+                leaves.extend_from_slice(&[d, d * d, cross]);
+                twin = d;
             }
             self.sums[k].extend_run(local, &mut leaves);
             if !cvar {
@@ -473,7 +484,8 @@ impl Partial {
                 Vec::new(),
             ),
             Pass::Collect(t, _) => (
-                (0..j * k).map(|_| DyadicSum::new(2)).collect(),
+                // Σd, Σd² and Σ of the products of antithetic twins' deviations
+                (0..j * k).map(|_| DyadicSum::new(3)).collect(),
                 Vec::new(),
                 Vec::new(),
                 vec![BTreeMap::new(); t.len() * k],
@@ -576,6 +588,7 @@ impl Partial {
             rows,
             k_n,
             runs: &runs,
+            pairs: alloc.pairs,
         };
         shares.into_par_iter().for_each(|sh| match pass {
             Pass::Moments(_) => sh.moments(&ctx),
@@ -765,7 +778,12 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     let work = || -> Result<Partial> {
         let qmc = req.qmc_shocks(model)?;
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
-        let (chunk, wave) = wave_layout(req.chunk_paths, spec.reducers.len(), rayon::current_num_threads());
+        let (mut chunk, mut wave) = wave_layout(req.chunk_paths, spec.reducers.len(), rayon::current_num_threads());
+        if req.antithetic && chunk % 2 == 1 {
+            // whole antithetic pairs in every chunk (the range starts at an even path)
+            wave = wave / chunk as u64 * (chunk as u64 + 1);
+            chunk += 1;
+        }
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
         let mut wave_start = req.start;
         while wave_start < req.end {
@@ -987,6 +1005,16 @@ impl SimRequest {
         if self.chunk_paths == 0 {
             return Err(CoreError::invalid("chunk_paths", "must be positive"));
         }
+        if self.antithetic && (self.start % 2 == 1 || self.end % 2 == 1) {
+            // a pair's twins are summarised together (their standard error)
+            return Err(CoreError::invalid(
+                "paths",
+                format!(
+                    "range {}..{} splits an antithetic pair: with antithetic=True a range starts and ends at an even path",
+                    self.start, self.end
+                ),
+            ));
+        }
         crate::engine::check_threads(self.threads)?;
         self.validate_qmc()
     }
@@ -1104,6 +1132,8 @@ pub struct Finisher {
     distinct: Vec<f64>,
     /// The distinct keys the windows of the last pass chosen are expected to hold.
     expected_keys: f64,
+    /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
+    pairs: bool,
 }
 
 impl Finisher {
@@ -1141,6 +1171,7 @@ impl Finisher {
             key_bytes: KEY_BYTES,
             distinct: vec![1.0; spec.reducers.len()],
             expected_keys: 0.0,
+            pairs: alloc.pairs,
         }
     }
 
@@ -1269,6 +1300,30 @@ impl Finisher {
         v
     }
 
+    /// The squared Monte Carlo standard error of a scenario's mean over its `n`
+    /// paths, whose deviations from the centre have mean `d`, population
+    /// variance `var`, sum of squares `sum_d2` and, under antithetic pairs, sum of
+    /// the twins' products `sum_cross`: var / (n − 1) for independent paths (the
+    /// sample variance over n), and the same of the n/2 pairs' means under
+    /// antithetic pairs, whose twins are not independent. NaN for a single path
+    /// or pair, which has no spread to measure.
+    fn squared_se(&self, n: u64, var: f64, d: f64, sum_d2: f64, sum_cross: f64) -> f64 {
+        if !self.pairs {
+            return if n > 1 { var / (n - 1) as f64 } else { f64::NAN };
+        }
+        let units = n / 2;
+        if units < 2 {
+            return f64::NAN;
+        }
+        // a pair's mean deviation is (d_a + d_b)/2: Σ of its squares is (Σd² + 2Σd_a·d_b)/4
+        let v = (sum_d2 + 2.0 * sum_cross) / (2 * n) as f64 - d * d;
+        if v >= 0.0 || v.is_nan() {
+            v / (units - 1) as f64
+        } else {
+            0.0
+        }
+    }
+
     /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
@@ -1287,8 +1342,9 @@ impl Finisher {
                 all.into_iter().collect()
             })
             .collect();
-        // each (reducer, scenario)'s mean and variance, from the moments about its centre
-        let scenario_moments: Vec<(f64, f64)> = collected
+        // each (reducer, scenario)'s mean, variance and squared standard error of the
+        // mean, from the moments about its centre
+        let scenario_moments: Vec<(f64, f64, f64)> = collected
             .sums
             .iter()
             .zip(centers)
@@ -1299,14 +1355,12 @@ impl Finisher {
                 let (d, d2) = (t[0] / n as f64, t[1] / n as f64);
                 // (not `max(0.0)`, which would turn the NaN of an overflowed d·d into 0)
                 let var = d2 - d * d;
-                (
-                    c + d,
-                    if n > 1 && (var >= 0.0 || var.is_nan()) {
-                        var
-                    } else {
-                        0.0
-                    },
-                )
+                let var = if n > 1 && (var >= 0.0 || var.is_nan()) {
+                    var
+                } else {
+                    0.0
+                };
+                (c + d, var, self.squared_se(n, var, d, t[1], t[2]))
             })
             .collect();
         // each target by (reducer, group, level), the first of a level given twice
@@ -1337,9 +1391,13 @@ impl Finisher {
                 for &k in &members {
                     mean += self.p[k] / mass * of(k).0;
                 }
+                // the scenarios' path counts are fixed (stratified sampling), so the
+                // group mean's variance is Σ (p_k / mass)² se_k²
+                let mut se2 = if mass > 0.0 { 0.0 } else { f64::NAN };
                 for &k in &members {
-                    let (m, v) = of(k);
+                    let (m, v, s2) = of(k);
                     var += self.p[k] / mass * (v + (m - mean) * (m - mean));
+                    se2 += (self.p[k] / mass) * (self.p[k] / mass) * s2;
                 }
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {
@@ -1381,6 +1439,7 @@ impl Finisher {
                 per_group.push(GroupStats {
                     mass,
                     mean,
+                    mean_se: se2.sqrt(),
                     std: var.sqrt(),
                     quantiles,
                     p_above,

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import geoscenario as gs
 
-SUMMARY_COLUMNS = ["probability", "mean", "std", "q05", "q50", "q95", "threshold", "p_above"]
+SUMMARY_COLUMNS = ["probability", "mean", "mean_se", "std", "q05", "q50", "q95", "threshold", "p_above"]
 
 
 # ============================================================================ round trips
@@ -861,7 +861,8 @@ def test_report_columns_hold_long_names(default_world):
     block = text[text.index("potash_spot ["):].split("\n\n")[0].splitlines()[1:]
     assert len({len(line) for line in block}) == 1  # header and rows end in the same column
     assert any(line.startswith("  corridor_closed_for_good ") for line in block)
-    strat = text[text.index("strategies: return"):].split("\n\n")[0].splitlines()[1:]
+    # the table from its header (after the title and the line of standard errors)
+    strat = text[text.index("  strategy "):].split("\n\n")[0].splitlines()
     assert len({len(line) for line in strat}) == 1 and not any(line.endswith("…") for line in strat)
     assert any(line.startswith("  a_strategy_with_a_name_of_f… ") for line in strat)  # cut, not shifted
 

@@ -37,7 +37,8 @@ def test_sharded_summary_is_bit_identical_to_local(client, antithetic):
     world = gs.World.default()
     n = 20_002
     local = world.simulate_summary(n, seed=4, antithetic=antithetic, progress=False)
-    # shard sizes that split antithetic pairs (odd) and scenario strata (none divides 11,001)
+    # odd shard sizes (rounded up under antithetic, which keeps pairs whole) and sizes that
+    # split scenario strata (none divides 11,001)
     for shard in (3_333, 5_000, 20_002):
         dist = gs.distributed.simulate_summary(world, n, client=client, shard_paths=shard, seed=4,
                                                antithetic=antithetic)

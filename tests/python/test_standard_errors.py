@@ -1,0 +1,134 @@
+"""Monte Carlo standard errors of the summary's means (``mean_se``, ``mean_return_se``).
+
+A scenario's paths are independent draws in a block of fixed size (antithetic: its
+pairs are), so its standard error is the sample standard deviation of the draws over
+the square root of their number, and the overall row's is sqrt(Σ p_k² se_k²)
+(MODEL.md §6). The references below are computed with NumPy from the paths.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import N_SIGMA
+
+import geoscenario as gs
+from geoscenario.summary import make_job
+
+
+def reference_se(x: np.ndarray, scenario: np.ndarray, probs: list[float], antithetic: bool) -> list[float]:
+    """Each scenario's standard error of the mean of ``x``, then the overall one."""
+    per = []
+    for k in range(len(probs)):
+        draws = x[scenario == k]
+        if antithetic:
+            draws = (draws[0::2] + draws[1::2]) / 2
+        per.append(draws.std(ddof=1) / math.sqrt(len(draws)))
+    return [*per, math.sqrt(sum((p * s) ** 2 for p, s in zip(probs, per)))]
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_mean_se_is_the_standard_error_of_each_scenarios_draws(antithetic):
+    sim = gs.World.default().simulate(6_000, seed=4, antithetic=antithetic)
+    probs = list(sim.probabilities.values())
+    table = sim.summary(["potash_spot", "bilateral_trade"])
+    for name in ("potash_spot", "bilateral_trade"):
+        want = reference_se(sim.paths(name)[:, -1], sim.scenario, probs, antithetic)
+        got = table.loc[name, "mean_se"].to_numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-9)
+    risk = sim.risk_table(0.95, ["direct_belarus"])
+    want = reference_se(sim.paths("direct_belarus")[:, -1] - 1.0, sim.scenario, probs, antithetic)
+    np.testing.assert_allclose(risk.loc["direct_belarus", "mean_return_se"].to_numpy(), want, rtol=1e-9)
+
+
+def test_antithetic_pairs_are_the_draws_not_the_paths():
+    # a monotone function of the shocks: twins are negatively correlated, and the pairs'
+    # standard error is well below what treating the paths as independent would give
+    sim = gs.World.default().simulate(6_000, seed=4, antithetic=True)
+    x = sim.paths("potash_spot")[:, -1]
+    base = x[sim.scenario == 0]
+    naive = base.std(ddof=1) / math.sqrt(len(base))
+    assert sim.summary("potash_spot").loc[("potash_spot", "base"), "mean_se"] < 0.6 * naive
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_mean_se_measures_the_spread_of_means_over_seeds(antithetic):
+    # over R independent runs the means' standard deviation estimates the true standard
+    # error with relative standard error about 1/sqrt(2(R − 1)); the reported errors'
+    # root mean square must agree within N_SIGMA of that
+    world, reps = gs.World.default(), 300
+    means, ses = [], []
+    for seed in range(reps):
+        t = world.simulate(2_000, seed=1_000 + seed, antithetic=antithetic).summary("potash_spot")
+        means.append(t.loc[("potash_spot", "all"), "mean"])
+        ses.append(t.loc[("potash_spot", "all"), "mean_se"])
+    spread = np.std(means, ddof=1)
+    rms_se = math.sqrt(np.mean(np.square(ses)))
+    assert abs(spread / rms_se - 1.0) < N_SIGMA / math.sqrt(2 * (reps - 1)), (spread, rms_se)
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_streamed_and_materialised_standard_errors_have_the_same_bits(antithetic):
+    world = gs.World.default()
+    sim = world.simulate(4_000, seed=9, antithetic=antithetic)
+    res = world.simulate_summary(4_000, seed=9, antithetic=antithetic, series=["potash_spot", "direct_belarus"])
+    a = res.table.loc["potash_spot", "mean_se"].to_numpy()
+    b = sim.summary("potash_spot")["mean_se"].to_numpy()
+    assert a.tobytes() == b.tobytes()
+    ra = res.risk["mean_return_se"].to_numpy()
+    rb = sim.risk_table(0.95, "direct_belarus")["mean_return_se"].to_numpy()
+    assert ra.tobytes() == rb.tobytes()
+
+
+def test_reweighted_paths_give_the_standard_error_under_their_new_weights():
+    sim = gs.World.default().simulate(6_000, seed=4)
+    new = {"base": 0.3, "bull": 0.3, "bear": 0.4}
+    got = sim.reweight(new).summary("potash_spot")["mean_se"].to_numpy()
+    want = reference_se(sim.paths("potash_spot")[:, -1], sim.scenario, list(new.values()), False)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_a_posterior_has_finite_standard_errors_near_the_priors():
+    sim = gs.World.default().simulate(20_000, seed=2)
+    post = sim.with_views([gs.View.mean("potash_spot", 420.0)])
+    prior, after = sim.summary("potash_spot")["mean_se"], post.summary("potash_spot")["mean_se"]
+    assert np.isfinite(after).all()
+    # a mild view (a tenth of the prior's spread) moves the weights, and so the error, a little
+    assert ((after / prior - 1.0).abs() < 0.5).all()
+
+
+def test_no_standard_error_without_independent_draws():
+    world = gs.World.default()
+    q = world.simulate(4_096, seed=1, qmc=True)
+    assert q.summary("potash_spot")["mean_se"].isna().all()
+    assert q.risk_table(0.95)["mean_return_se"].isna().all()
+    assert world.simulate_summary(4_096, seed=1, qmc=True, series="potash_spot").table["mean_se"].isna().all()
+    assert "Monte Carlo s.e." not in q.report()
+    # one path per scenario (one pair under antithetic): no spread to measure
+    assert world.simulate(3, seed=1).summary("potash_spot")["mean_se"].isna().all()
+    assert world.simulate(6, seed=1, antithetic=True).summary("potash_spot")["mean_se"].isna().all()
+    two = world.simulate(12, seed=1).summary("potash_spot")["mean_se"]  # 7, 3 and 2 paths
+    assert np.isfinite(two).all()
+
+
+def test_the_report_gives_each_series_overall_standard_error():
+    sim = gs.World.default().simulate(5_000, seed=3)
+    text = sim.report()
+    se = sim.summary("potash_spot").loc[("potash_spot", "all"), "mean_se"]
+    assert f"potash_spot [USD/t] at 2027-06 · Monte Carlo s.e. of the overall mean {se:.3g}" in text
+    worst = sim.risk_table(0.95).xs("all", level="scenario")["mean_return_se"].max()
+    assert f"Monte Carlo s.e. of the overall mean returns: at most {worst:.2%}" in text
+
+
+def test_a_range_that_splits_an_antithetic_pair_is_refused():
+    world = gs.World.default()
+    job, *_ = make_job(world, 1_000, 24, 1, True, ["potash_spot"], 24, [0.5], None, None, False, None)
+    first = job.next_pass()
+    with pytest.raises(gs.ConfigError, match="splits an antithetic pair"):
+        job.run(first, 1, 500, None, 2048, None)
+    with pytest.raises(gs.ConfigError, match="splits an antithetic pair"):
+        job.run(first, 0, 499, None, 2048, None)
+    # an odd chunk size is rounded up: the pairs still fall whole into chunks
+    assert job.run(first, 0, 500, None, 333, None) == job.run(first, 0, 500, None, 2048, None)
