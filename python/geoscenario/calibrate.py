@@ -107,7 +107,9 @@ def _numeric_frame(obj: Any, arg: str, *, allow_series: bool = True) -> pd.DataF
     vals = out.to_numpy()
     if np.isinf(vals).any():
         r, c = np.argwhere(np.isinf(vals))[0]
-        raise invalid(f"{arg}.{out.columns[c]}", f"is infinite on {out.index[r].date()}")
+        # a Series is named as a missing value in it is (by the argument alone)
+        where = arg if isinstance(obj, pd.Series) else f"{arg}.{out.columns[c]}"
+        raise invalid(where, f"is infinite on {out.index[r].date()}")
     return out
 
 

@@ -67,6 +67,7 @@ class Strategy:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise invalid("name", f"must be a non-empty string, got {self.name!r}")
+        object.__setattr__(self, "name", str(self.name))  # a plain str (not a NumPy str_ subclass)
         _validate.unicode("name", self.name)
         _core.check_strategy_name(self.name)  # the config's rules, here rather than in with_strategies
         object.__setattr__(self, "weights", _validate.keyed(f"strategies.{self.name}.weights", self.weights))
@@ -86,6 +87,7 @@ class Strategy:
             raise invalid(f"strategies.{self.name}.description",
                           f"must be a string, got {type(self.description).__name__} {self.description!r}"[:200])
         _validate.unicode(f"strategies.{self.name}.description", self.description)
+        object.__setattr__(self, "description", str(self.description))
         # read-only: a change after these checks would bypass them (and the repr would lie)
         weights = {str(k): _validate.to_float(v) for k, v in self.weights.items()}
         object.__setattr__(self, "weights", _ReadOnlyDict(weights))

@@ -144,6 +144,9 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     if _validate.is_real(quantiles):
         qs: list[Any] = [quantiles]
     elif _validate.is_sequence(quantiles):
+        if getattr(quantiles, "ndim", 1) != 1:  # a (1, 2) array's rows would read as levels
+            raise invalid("quantiles", f"must be a 1-D sequence of levels, got an array of shape "
+                                       f"{tuple(getattr(quantiles, 'shape', ()))}")
         qs = list(quantiles)
     else:
         raise invalid("quantiles", f"must be a number or a sequence of numbers in [0, 1], got {quantiles!r}")

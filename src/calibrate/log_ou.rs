@@ -103,8 +103,9 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
     let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     if s2.is_nan() || s2.sqrt() <= 64.0 * f64::EPSILON * scale {
         return Err(CoreError::Numerical(
-            "series: the AR(1) residuals are at the rounding of the log levels: the levels do not vary \
-             enough to fit (σ = 0)"
+            "series: the AR(1) residuals are at the rounding of the log levels: each log level is an \
+             exact linear function of the one before (a constant, or a steady trend), which leaves no noise \
+             to fit (σ = 0)"
                 .into(),
         ));
     }

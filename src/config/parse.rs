@@ -605,8 +605,14 @@ fn parse_factors(root: &Table) -> Result<Vec<Factor>> {
             }
             "adoption" => {
                 let lag_min = get_int(t, &path, "lag_min", 0, MAX_HORIZON as i64)?.unwrap_or(0) as u32;
-                let lag_max =
-                    get_int(t, &path, "lag_max", lag_min as i64, MAX_HORIZON as i64)?.unwrap_or(lag_min as i64) as u32;
+                let lag_max = get_int(t, &path, "lag_max", 0, MAX_HORIZON as i64)?.unwrap_or(lag_min as i64) as u32;
+                if lag_min > lag_max {
+                    // naming the other bound: either may be the one just edited
+                    return Err(CoreError::invalid(
+                        join(&path, "lag_max"),
+                        format!("must not be below lag_min ({lag_min}), got {lag_max}"),
+                    ));
+                }
                 let rate = get_number(t, &path, "rate")?.unwrap_or(0.1);
                 let rate = check_finite_in(rate, &join(&path, "rate"), 0.0, 100.0, false)?;
                 let noise = get_number(t, &path, "noise")?.unwrap_or(0.0);

@@ -21,6 +21,23 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// The error of an integer beyond a config integer's 64 bits, quoting it.
+fn too_large(obj: &Bound<'_, PyAny>, path: &str) -> CoreError {
+    let text = obj.str().map(|s| s.to_string()).unwrap_or_default();
+    // (an integer of over 4,300 digits has no str: it is not quoted)
+    let shown = if text.len() > 40 {
+        format!(" {}…", &text[..40])
+    } else if text.is_empty() {
+        text
+    } else {
+        format!(" {text}")
+    };
+    CoreError::invalid(
+        path,
+        format!("integer{shown} does not fit in 64 bits (at most {})", i64::MAX),
+    )
+}
+
 /// Convert a nested dict/list/number/str into a config tree.
 pub fn py_to_value(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value> {
     value_of(obj, path, 0, &mut 0)
@@ -48,7 +65,7 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
         return obj
             .extract::<i64>()
             .map(Value::Integer)
-            .map_err(|_| CoreError::invalid(path, "integer does not fit in 64 bits"));
+            .map_err(|_| too_large(obj, path));
     }
     if obj.is_instance_of::<PyFloat>() {
         return Ok(Value::Float(obj.extract::<f64>().unwrap_or(f64::NAN)));
@@ -137,8 +154,12 @@ fn value_of(obj: &Bound<'_, PyAny>, path: &str, depth: usize, count: &mut usize)
     let timedelta = obj.get_type().name().is_ok_and(|n| n == "timedelta64");
     if real && !timedelta {
         if obj.hasattr("__index__").unwrap_or(false) {
-            if let Ok(i) = obj.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
-                return Ok(Value::Integer(i));
+            if let Ok(index) = obj.call_method0("__index__") {
+                // an integer (np.uint64(2**63)) is one, whatever its size: not a float
+                return index
+                    .extract::<i64>()
+                    .map(Value::Integer)
+                    .map_err(|_| too_large(&index, path));
             }
         }
         if let Some(x) = narrow_float(obj) {

@@ -1502,3 +1502,21 @@ def test_calibrated_repr_counts_only_values_that_changed():
     assert (cw.changes.loc[[f"scenarios.base.global_equity.{p}" for p in ("lambda", "mu_j", "sigma_j")],
                            ["old", "new"]] == 0).all().all()
     assert repr(cw).splitlines()[0] == "CalibratedWorld('belarus_china_2025': 5 parameters set, 2 changed)"
+
+
+def test_an_infinite_value_in_a_series_is_named_as_a_missing_one_is():
+    idx = pd.date_range("2010-01-01", periods=60, freq="MS")
+    x = pd.Series(np.linspace(100.0, 200.0, 60), index=idx, name="potash")
+    for bad, says in ((np.nan, "is missing on 2010-11-01"), (np.inf, "is infinite on 2010-11-01")):
+        y = x.copy()
+        y.iloc[10] = bad
+        with pytest.raises(gs.ConfigError, match=says) as e:
+            gs.calibrate.log_ou(y)
+        assert e.value.path == "series"  # (an infinity named it series.potash)
+
+
+def test_a_steady_trend_is_said_to_leave_no_noise_to_fit():
+    # the levels vary 3-fold: "the levels do not vary enough" misled
+    idx = pd.date_range("2010-01-01", periods=120, freq="MS")
+    with pytest.raises(gs.NumericalError, match="exact linear function of the one before"):
+        gs.calibrate.log_ou(pd.Series(np.exp(0.01 * np.arange(120)), index=idx))

@@ -644,6 +644,10 @@ def test_integer_factor_settings():
     raises_at("factors.contract_price.reset_month", DEFAULT.with_params, {"factors.contract_price.reset_month": 13})
     raises_at("factors.contract_price.averaging_months", DEFAULT.with_params, {"factors.contract_price.averaging_months": 0})
     raises_at("factors.digital_ruble_share.lag_max", DEFAULT.with_params, {"factors.digital_ruble_share.lag_max": 0})
+    # a lag_min raised above lag_max: the message names the bound that conflicts (it read
+    # "must be an integer in [10, 1200], got 7", a range from the parameter not named)
+    with pytest.raises(gs.ConfigError, match=r"lag_max: must not be below lag_min \(10\), got 7"):
+        DEFAULT.with_params({"factors.digital_ruble_share.lag_min": 10})
     raises_at("world.horizon_months", DEFAULT.with_params, {"world.horizon_months": 1201})
     raises_at("world.start", DEFAULT.with_params, {"world.start": "2025-13"})
     raises_at("world.start", DEFAULT.with_params, {"world.start": "June 2025"})
@@ -1321,3 +1325,22 @@ def test_a_lone_surrogate_in_a_strategy_or_mix_name_is_refused_by_name(default_w
     for mixes, at in (({"\ud800": {"direct_belarus": 1.0}}, 0), ({"m\ud800": {"direct_belarus": 1.0}}, 1)):
         with pytest.raises(gs.ConfigError, match=rf"^mixes: is not valid Unicode text \(a lone surrogate at character {at}\)"):
             sim.risk_table(strategies=[], mixes=mixes)
+
+
+def test_an_integer_beyond_64_bits_is_named_as_one_whatever_its_type():
+    # a NumPy unsigned integer past 2**63 was called "a float"
+    for big in (2**63, np.uint64(2**63), np.uint64(2**64 - 1), np.array(np.uint64(2**63))):
+        with pytest.raises(gs.ConfigError, match=r"total: integer \d+ does not fit in 64 bits"):
+            DEFAULT.with_params({"factors.roadmap_projects_done.total": big})
+
+
+def test_a_two_dimensional_quantile_array_is_refused_by_its_shape(sim):
+    # its rows read as levels, and the error echoed them as a 1-D array
+    with pytest.raises(gs.ConfigError, match=r"quantiles: must be a 1-D sequence of levels, got an array of "
+                                             r"shape \(1, 2\)"):
+        sim.summary("potash_spot", quantiles=np.array([[0.1, 0.9]]))
+
+
+def test_a_numpy_string_name_becomes_a_plain_str():
+    s = gs.Strategy(np.str_("s"), {"hk_equity": 1.0}, description=np.str_("d"))
+    assert type(s.name) is str and type(s.description) is str and "np.str_" not in repr(s)
