@@ -687,6 +687,8 @@ class BacktestResult:
             asset_weights=per_asset,
             horizon_months=sim.horizon_months,
             rebalance=rebalance,
+            antithetic=anti,
+            qmc=qmc,
         )
 
 
@@ -707,6 +709,9 @@ class StressResult:
         Each path's scenario index and probability weight.
     asset_weights
         The portfolio's current weight on each world asset.
+    antithetic, qmc
+        How the paths were drawn (as in :meth:`World.simulate`): they set the summary's
+        standard errors.
 
     Returned by :meth:`BacktestResult.stress`.
 
@@ -733,7 +738,8 @@ class StressResult:
     asset_weights: dict[str, float]
     horizon_months: int
     rebalance: str
-
+    antithetic: bool = False  # (also the value of a result pickled before they were kept)
+    qmc: bool = False
 
     def __init__(self, **kw: Any) -> None:
         # copies of writable arrays: the caller's own stay writable
@@ -754,10 +760,20 @@ class StressResult:
                 value.flags.writeable = False
             self.__dict__[key] = value
 
+    def _mean_se(self, k: int, mass: float) -> float:
+        """The Monte Carlo standard error of the mean P&L over scenario ``k`` (all for −1),
+        as :meth:`Simulation.summary` gives it; NaN for quasi-Monte Carlo paths."""
+        if self.qmc:
+            return math.nan
+        members = range(len(self.scenario_names)) if k < 0 else [k]
+        parts = [(self.pnl[self.scenario == j], self.weights[self.scenario == j]) for j in members]
+        return stats._mean_se(parts, mass, self.antithetic)
+
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
-        :meth:`Simulation.risk_table`: probability, mean_return, std, q05, q50, q95,
-        var, cvar (of the loss, positive; exact with ties, as there), p_loss.
+        :meth:`Simulation.risk_table`: probability, mean_return, mean_return_se (its Monte
+        Carlo standard error, as there), std, q05, q50, q95, var, cvar (of the loss,
+        positive; exact with ties, as there), p_loss.
 
         Parameters
         ----------
@@ -780,7 +796,7 @@ class StressResult:
         ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
         >>> s = st.summary()
         >>> s.index.tolist(), s.columns.tolist()
-        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss'])
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss'])
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var"] <= s["cvar"]).all())
         (1.0, True)
         """
@@ -800,6 +816,7 @@ class StressResult:
             rows[name] = {
                 "probability": math.fsum(w),  # correctly rounded, as risk_table's
                 "mean_return": stats.weighted_mean(x, w),
+                "mean_return_se": self._mean_se(k, float(w.sum())),
                 "std": stats.weighted_std(x, w),
                 "q05": float(q[0]),
                 "q50": float(q[1]),

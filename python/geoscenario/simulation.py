@@ -799,26 +799,13 @@ class Simulation:
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float) -> float:
         """The Monte Carlo standard error of the weighted mean of ``col`` over group ``g``
-        (a scenario, or −1 for all paths) of weight ``mass``, as the core gives it under the
-        run's own weights: within each scenario k, whose paths are independent units
-        (antithetic pairs under ``antithetic``), the delta-method variance of the weighted
-        mean, U/(U − 1)·Σ_u (Σ_{i∈u} w_i (x_i − m_k) / mass)², summed over the scenarios
-        (their weights taken as given). NaN for a scenario of positive weight with a single
-        unit, and for a quasi-Monte Carlo run."""
+        (a scenario, or −1 for all paths) of weight ``mass`` (``stats._mean_se``: as the
+        core gives it under the run's own weights); NaN for a quasi-Monte Carlo run."""
         if getattr(self, "qmc", False):
             return math.nan
-        se2 = 0.0
-        for k in range(len(self.scenario_names)) if g < 0 else [g]:
-            x, w = col[self._block(k)], w_all[self._block(k)]
-            if not w.sum() > 0:
-                continue
-            e = w / mass * (x - stats.weighted_mean(x, w))
-            if self.antithetic:
-                e = e[0::2] + e[1::2]
-            if len(e) < 2:
-                return math.nan
-            se2 += len(e) / (len(e) - 1) * stats._dot(e, e)  # (a fixed order: np.dot's follows BLAS threads)
-        return math.sqrt(se2)
+        members = range(len(self.scenario_names)) if g < 0 else [g]
+        parts = [(col[self._block(k)], w_all[self._block(k)]) for k in members]
+        return stats._mean_se(parts, mass, self.antithetic)
 
     def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
                           rq: Sequence[float]) -> list[float]:

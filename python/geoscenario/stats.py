@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import decimal
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -232,6 +233,29 @@ def _cumsum(w: np.ndarray) -> np.ndarray:
     err = (a - (t - bb)) + (b - bb)
     # (the corrected sums can step back by a rounding where a weight is below it)
     return np.maximum.accumulate(s + np.concatenate(([0.0], np.cumsum(err))))
+
+
+def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs: bool) -> float:
+    """The Monte Carlo standard error of a weighted mean over scenarios sampled in
+    blocks of fixed size: ``parts`` holds each scenario's values and weights (its
+    paths in order), ``mass`` the weights' total over all the parts. Within a
+    scenario the independent draws are its paths, or under ``pairs`` (antithetic)
+    its consecutive pairs; its variance is U/(U − 1)·Σ_u (Σ_{i∈u} w_i (x_i − m_k) / mass)²
+    over its U draws, m_k its weighted mean (the weights taken as given), and the
+    scenarios' variances add. With weights p_k/n_k this is sqrt(Σ (p_k/mass)² s_k²/U_k),
+    s_k the draws' sample standard deviation. NaN when a scenario of positive weight
+    has a single draw."""
+    se2 = 0.0
+    for x, w in parts:
+        if not w.sum() > 0:
+            continue
+        e = w / mass * (x - weighted_mean(x, w))
+        if pairs:
+            e = e[0::2] + e[1::2]
+        if len(e) < 2:
+            return math.nan
+        se2 += len(e) / (len(e) - 1) * _dot(e, e)  # (a fixed order: np.dot's follows BLAS threads)
+    return math.sqrt(se2)
 
 
 def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:

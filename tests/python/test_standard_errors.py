@@ -132,3 +132,16 @@ def test_a_range_that_splits_an_antithetic_pair_is_refused():
         job.run(first, 0, 499, None, 2048, None)
     # an odd chunk size is rounded up: the pairs still fall whole into chunks
     assert job.run(first, 0, 500, None, 333, None) == job.run(first, 0, 500, None, 2048, None)
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_a_stress_test_gives_the_standard_error_of_its_mean_pnl(antithetic):
+    px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+    res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+    mapping = {"ntr_adj_close": "fertilizer_producers", "spy_adj_close": "global_equity"}
+    sim = gs.World.default().simulate(4_000, seed=3, antithetic=antithetic)
+    st = res.stress(sim, mapping)
+    want = reference_se(st.pnl, st.scenario, list(sim.probabilities.values()), antithetic)
+    np.testing.assert_allclose(st.summary()["mean_return_se"].to_numpy(), want, rtol=1e-9)
+    q = res.stress(gs.World.default().simulate(4_096, seed=3, qmc=True), mapping)
+    assert q.summary()["mean_return_se"].isna().all()
