@@ -141,6 +141,7 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     months = sim.months
     risk = sim.risk_table(alpha, strategies)
     lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
+    lines.append(f"  tail: the scenario's share of the overall CVaR tail (the worst {1 - alpha:.0%} of outcomes)")
     se = risk.xs("all", level="scenario")["mean_return_se"]
     if np.isfinite(se).all():
         lines.append(f"  Monte Carlo s.e. of the overall mean returns: at most {se.max():.2%}")

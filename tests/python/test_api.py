@@ -1536,3 +1536,9 @@ spot = {{ theta = 350.0, kappa = 0.5, sigma = 0.2 }}
     with pytest.raises(gs.ConfigError) as err:
         gs.World.from_toml(text)
     assert err.value.path == path
+
+
+def test_the_report_explains_its_tail_column(default_world):
+    text = default_world.simulate(2_000, seed=1, progress=False).report()
+    legend = "  tail: the scenario's share of the overall CVaR tail (the worst 5% of outcomes)\n"
+    assert legend in text and text.index(legend) < text.index("P(loss)    tail")

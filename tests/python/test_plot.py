@@ -233,6 +233,7 @@ def test_horizon_hist_of_whole_numbers_beyond_2_53_draws_value_bins(plt):
         ({"value_range": (1e15, 1e15 + 1), "bins": 1000}, "value_range"),  # bins narrower than an ulp
         ({"value_range": np.array([1.0, 2.0, 3.0])}, "value_range"),
         ({"value_range": np.array([[1.0, 2.0]])}, "value_range"),
+        ({"value_range": (1e6, 2e6)}, "value_range"),  # no path in it: an empty plot, drawn silently
         ({"color": "notacolor"}, "color"),
         ({"label": 3}, "label"),
         ({"level": "x"}, "level"),
