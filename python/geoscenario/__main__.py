@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 import warnings
-from typing import TextIO
+from typing import Any, TextIO
+
+import pandas as pd
 
 from .errors import ConfigError, GeoscenarioError, ResourceError
+from .simulation import Simulation
 from .world import World
 
 #: The command's flag for each parameter of World.simulate / World.from_toml.
@@ -48,6 +53,8 @@ def _run(argv: list[str] | None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     parser.add_argument("--antithetic", action="store_true", help="use antithetic pairs")
     parser.add_argument("--qmc", action="store_true", help="Sobol points with Owen scrambling and a Brownian bridge")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report's tables as one JSON document (for scripts) instead of text")
     args = parser.parse_args(argv)
     try:
         world = World.default() if args.config is None else World.from_toml(args.config)
@@ -75,7 +82,7 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
     try:
-        print(sim.report(), flush=True)
+        print(_json(sim) if args.json else sim.report(), flush=True)
     except BrokenPipeError:  # the reader stopped early (| head): nothing more to say
         if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:  # (and no second error when
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # Python flushes it at exit)
@@ -84,6 +91,35 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: cannot write the report: {e.strerror or e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as JSON objects, its index levels as fields, NaN as null."""
+    flat = frame.reset_index()
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in flat.astype(object).to_dict(orient="records")]
+
+
+def _json(sim: Simulation) -> str:
+    """The report's figures as JSON: the run, then the summary table of every series and
+    the strategies' risk table at the horizon, columns as in ``Simulation.summary`` and
+    ``Simulation.risk_table`` (NaN as null)."""
+    strategies = [s for s in sim.world.strategies if s in sim.units]
+    series = [s for s in sim.units if s not in strategies]
+    doc = {
+        "world": sim.world.name,
+        "paths": sim.n_paths,
+        "horizon_months": sim.horizon_months,
+        "month": f"{sim.months[-1]:%Y-%m}",
+        "seed": sim.seed,
+        "antithetic": sim.antithetic,
+        "qmc": sim.qmc,
+        "scenarios": {name: {"probability": p, "paths": sim.counts[name]} for name, p in sim.probabilities.items()},
+        "units": {name: sim.units[name] for name in series},
+        "summary": _records(sim.summary(series)),
+        "risk": _records(sim.risk_table(0.95, strategies)) if strategies else [],
+    }
+    return json.dumps(doc, indent=1, allow_nan=False)
 
 
 if __name__ == "__main__":

@@ -1542,3 +1542,24 @@ def test_the_report_explains_its_tail_column(default_world):
     text = default_world.simulate(2_000, seed=1, progress=False).report()
     legend = "  tail: the scenario's share of the overall CVaR tail (the worst 5% of outcomes)\n"
     assert legend in text and text.index(legend) < text.index("P(loss)    tail")
+
+
+def test_cli_json_holds_the_reports_tables(default_world, capsys):
+    import json
+
+    from geoscenario.__main__ import main
+
+    assert main(["--paths", "2000", "--seed", "3", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    sim = default_world.simulate(2_000, seed=3, progress=False)
+    assert (doc["paths"], doc["seed"], doc["month"], doc["qmc"]) == (2_000, 3, "2027-06", False)
+    assert doc["scenarios"]["bear"] == {"probability": 0.2, "paths": 400}
+    strategies = list(default_world.strategies)
+    summary = pd.DataFrame(doc["summary"]).set_index(["series", "scenario"]).astype(float)
+    want = sim.summary([s for s in sim.units if s not in strategies])
+    pd.testing.assert_frame_equal(summary, want, check_exact=True, check_names=True, check_flags=False)
+    risk = pd.DataFrame(doc["risk"]).set_index(["strategy", "scenario"]).astype(float)
+    pd.testing.assert_frame_equal(risk, sim.risk_table(0.95), check_exact=True)
+    assert doc["summary"][4]["threshold"] is None  # NaN (contract_price has none) as null
+    assert main(["--paths", "2000", "--seed", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == doc  # no run time: the same document
