@@ -122,8 +122,10 @@ def render(sim: Simulation) -> str:
         title = f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}"
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
-            title += f" · Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
-        lines.append(title)
+            note = f"Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
+            # on the title line if it fits whole (lines are cut at WIDTH), else on its own
+            title = f"{title} · {note}" if len(title) + 3 + len(note) <= WIDTH else f"{title}\n  {note}"
+        lines.extend(title.split("\n"))
         lines.append(
             f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}{label:>{wp}}"
         )

@@ -1397,7 +1397,10 @@ impl Finisher {
                 for &k in &members {
                     let (m, v, s2) = of(k);
                     var += self.p[k] / mass * (v + (m - mean) * (m - mean));
-                    se2 += (self.p[k] / mass) * (self.p[k] / mass) * s2;
+                    if self.p[k] > 0.0 {
+                        // (a scenario reweighted to 0 adds nothing, even the NaN of one path)
+                        se2 += (self.p[k] / mass) * (self.p[k] / mass) * s2;
+                    }
                 }
                 let mut p_above = Vec::new();
                 for (ci, _) in r.thresholds.iter().enumerate() {

@@ -145,3 +145,22 @@ def test_a_stress_test_gives_the_standard_error_of_its_mean_pnl(antithetic):
     np.testing.assert_allclose(st.summary()["mean_return_se"].to_numpy(), want, rtol=1e-9)
     q = res.stress(gs.World.default().simulate(4_096, seed=3, qmc=True), mapping)
     assert q.summary()["mean_return_se"].isna().all()
+
+
+def test_a_scenario_reweighted_to_zero_leaves_the_overall_error_finite():
+    # 7 paths: base 4, bull 2, bear 1; bear's single path has no error, but weighs nothing
+    sim = gs.World.default().simulate(7, seed=1)
+    new = {"base": 0.5, "bull": 0.5, "bear": 0.0}
+    got = sim.reweight(new).summary("potash_spot")["mean_se"]
+    x = sim.paths("potash_spot")[:, -1]
+    per = [x[sim.scenario == k].std(ddof=1) / math.sqrt(np.sum(sim.scenario == k)) for k in (0, 1)]
+    assert got.loc[("potash_spot", "all")] == pytest.approx(math.sqrt(sum((0.5 * s) ** 2 for s in per)), rel=1e-9)
+
+
+def test_a_long_title_puts_the_standard_error_on_its_own_line():
+    toml = gs.World.default().to_toml().replace('unit = "trains/day"', 'unit = "trains per day, both directions, in total"')
+    sim = gs.World.from_toml(toml).simulate(3_000, seed=1)
+    se = sim.summary("malaszewicze_trains").loc[("malaszewicze_trains", "all"), "mean_se"]
+    lines = sim.report().splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith("malaszewicze_trains ["))
+    assert lines[i].endswith("at 2027-06") and lines[i + 1] == f"  Monte Carlo s.e. of the overall mean {se:.3g}"
