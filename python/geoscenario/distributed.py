@@ -255,8 +255,9 @@ def simulate_summary(
         A ``distributed.Client`` (default: the current one).
     shard_paths
         Paths per task (default: about 4 tasks per worker thread, at least 10,000 paths;
-        with ``antithetic`` an odd number is rounded up, so that no pair is split). Each task returns its pass's whole grid, about 0.5 MB per series and scenario however few
-        paths it ran, so shards much smaller than the default mostly move grids.
+        with ``antithetic`` an odd number is rounded up, so that no pair is split). Each
+        task returns its pass's whole grid, about 0.5 MB per series and scenario however
+        few paths it ran, so shards much smaller than the default mostly move grids.
     horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
         As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``).
     threads_per_shard
