@@ -1804,6 +1804,60 @@ mod tests {
     }
 
     #[test]
+    fn standard_errors_are_those_of_each_scenarios_independent_draws() {
+        // two scenarios of 6 and 4 paths, values with a twin structure: each pair sums
+        // to about 10 (negatively correlated twins, as antithetic pairs are)
+        let vals = [3.0, 7.5, 1.0, 8.0, 6.0, 4.5, 2.0, 9.0, 4.0, 5.0];
+        let p = [0.6, 0.4];
+        let spec = SummarySpec {
+            month: 0,
+            reducers: vec![Reducer {
+                name: "x".into(),
+                output: 0,
+                mix: Vec::new(),
+                drawdown: false,
+                a: 0.0,
+                b: 1.0,
+                quantiles: vec![0.5],
+                thresholds: Vec::new(),
+                cvar: Vec::new(),
+            }],
+        };
+        let scen = [0u8, 0, 0, 0, 0, 0, 1, 1, 1, 1];
+        // the sample variance of `draws` over their number
+        let se2 = |draws: &[f64]| {
+            let m = draws.iter().sum::<f64>() / draws.len() as f64;
+            draws.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / ((draws.len() - 1) * draws.len()) as f64
+        };
+        for pairs in [false, true] {
+            let alloc = Allocation::new(&p, 10, pairs).unwrap();
+            assert_eq!(alloc.counts, [6, 4]);
+            let stats = summarize_values(&spec, &p, &alloc, &[0.0], &vals, &scen).unwrap();
+            let draws = |k: usize| -> Vec<f64> {
+                let v = if k == 0 { &vals[..6] } else { &vals[6..] };
+                if pairs {
+                    v.chunks(2).map(|t| (t[0] + t[1]) / 2.0).collect()
+                } else {
+                    v.to_vec()
+                }
+            };
+            let want = [se2(&draws(0)), se2(&draws(1))];
+            for k in 0..2 {
+                let got = stats[0][k].mean_se;
+                assert!((got * got - want[k]).abs() <= 1e-12 * want[k], "{pairs} {k}: {got}");
+            }
+            let all = stats[0][2].mean_se;
+            let want_all = p[0] * p[0] * want[0] + p[1] * p[1] * want[1];
+            assert!((all * all - want_all).abs() <= 1e-12 * want_all, "{pairs}: {all}");
+        }
+        // a scenario of a single draw has none, nor has the overall mean
+        let alloc = Allocation::new(&p, 4, true).unwrap();
+        assert_eq!(alloc.counts, [2, 2]);
+        let stats = summarize_values(&spec, &p, &alloc, &[0.0], &vals[..4], &[0, 0, 1, 1]).unwrap();
+        assert!(stats[0].iter().all(|g| g.mean_se.is_nan() && g.mean.is_finite()));
+    }
+
+    #[test]
     fn a_cdf_of_one_scenario_has_the_bits_of_the_sum_over_all() {
         let (p, n, c) = ([0.3, 0.45, 0.25], [7u64, 3, 0], [2u64, 1, 0]);
         for g in 0..3 {
