@@ -16,6 +16,9 @@ from .errors import ConfigError, GeoscenarioError, ResourceError
 from .simulation import Simulation
 from .world import World
 
+#: The VaR/CVaR level of the report's risk table and allocation.
+ALPHA = 0.95
+
 #: The command's flag for each parameter of World.simulate / World.from_toml.
 FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", "threads": "--threads",
          "source": "--config", "qmc": "--qmc"}
@@ -82,7 +85,12 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
     try:
-        print(_json(sim) if args.json else sim.report(), flush=True)
+        text = _json(sim) if args.json else sim.report()
+    except GeoscenarioError as e:  # a summary that overflows doubles (NumericalError)
+        print(f"geoscenario: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        print(text, flush=True)
     except BrokenPipeError:  # the reader stopped early (| head): nothing more to say
         if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:  # (and no second error when
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # Python flushes it at exit)
@@ -100,16 +108,30 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in flat.astype(object).to_dict(orient="records")]
 
 
+def _allocation(sim: Simulation, strategies: list[str]) -> dict[str, Any] | None:
+    """The report's mean–CVaR allocation (min CVaR, long-only), or None."""
+    if not strategies:
+        return None
+    try:
+        a = sim.allocate(ALPHA, strategies=strategies)
+    except GeoscenarioError:  # the report prints "not available" too
+        return None
+    return {"weights": {k: float(v) for k, v in a.weights.items()},
+            "expected_return": a.expected_return, "var": a.var, "cvar": a.cvar}
+
+
 def _json(sim: Simulation) -> str:
-    """The report's figures as JSON: the run, then the summary table of every series and
-    the strategies' risk table at the horizon, columns as in ``Simulation.summary`` and
-    ``Simulation.risk_table`` (NaN as null)."""
+    """The report's figures as JSON: the run, then the summary table of every series,
+    the strategies' risk table at the horizon (VaR/CVaR at ``alpha`` 0.95) and their
+    min-CVaR allocation, columns as in ``Simulation.summary``, ``Simulation.risk_table``
+    and ``Simulation.allocate`` (NaN as null; no allocation when the optimiser fails)."""
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
     doc = {
         "world": sim.world.name,
         "paths": sim.n_paths,
         "horizon_months": sim.horizon_months,
+        "start": f"{sim.months[0]:%Y-%m}",
         "month": f"{sim.months[-1]:%Y-%m}",
         "seed": sim.seed,
         "antithetic": sim.antithetic,
@@ -117,7 +139,9 @@ def _json(sim: Simulation) -> str:
         "scenarios": {name: {"probability": p, "paths": sim.counts[name]} for name, p in sim.probabilities.items()},
         "units": {name: sim.units[name] for name in series},
         "summary": _records(sim.summary(series)),
-        "risk": _records(sim.risk_table(0.95, strategies)) if strategies else [],
+        "alpha": ALPHA,
+        "risk": _records(sim.risk_table(ALPHA, strategies)) if strategies else [],
+        "allocation": _allocation(sim, strategies),
     }
     return json.dumps(doc, indent=1, allow_nan=False)
 

@@ -711,7 +711,7 @@ class StressResult:
         The portfolio's current weight on each world asset.
     antithetic, qmc
         How the paths were drawn (as in :meth:`World.simulate`): they set the summary's
-        standard errors.
+        standard errors (None in a result pickled by an earlier version: NaN errors).
 
     Returned by :meth:`BacktestResult.stress`.
 
@@ -738,8 +738,9 @@ class StressResult:
     asset_weights: dict[str, float]
     horizon_months: int
     rebalance: str
-    antithetic: bool = False  # (also the value of a result pickled before they were kept)
-    qmc: bool = False
+    # None (unknown) in a result pickled before they were kept: its errors are NaN
+    antithetic: bool | None = None
+    qmc: bool | None = None
 
     def __init__(self, **kw: Any) -> None:
         # copies of writable arrays: the caller's own stay writable
@@ -763,7 +764,7 @@ class StressResult:
     def _mean_se(self, k: int, mass: float) -> float:
         """The Monte Carlo standard error of the mean P&L over scenario ``k`` (all for −1),
         as :meth:`Simulation.summary` gives it; NaN for quasi-Monte Carlo paths."""
-        if self.qmc:
+        if self.qmc or self.qmc is None or self.antithetic is None:
             return math.nan
         members = range(len(self.scenario_names)) if k < 0 else [k]
         parts = [(self.pnl[self.scenario == j], self.weights[self.scenario == j]) for j in members]

@@ -371,10 +371,10 @@ def horizon_hist(sim: Simulation, series: str, *, month: int | str | None = None
     _check_ax(ax)
     col, when = _at(sim, series, month)
     if edges is not None:  # a range that holds no path would draw an empty plot
-        inside = (col >= edges[0]) & (col <= edges[-1]) & (sim.weights > 0)
-        if not inside.any():
+        held = col[sim.weights > 0]  # the paths that weigh anything
+        if not ((held >= edges[0]) & (held <= edges[-1])).any():
             raise invalid("value_range", f"holds none of the values of {series} at {when}: they lie in "
-                                         f"[{col.min():.4g}, {col.max():.4g}]")
+                                         f"[{held.min():.4g}, {held.max():.4g}]")
     ax = _axes(ax)
     if edges is None:
         edges = _edges(col, sim.weights, int(bins))

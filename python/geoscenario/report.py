@@ -119,6 +119,9 @@ def render(sim: Simulation) -> str:
                 label = f"P(>{t:.3g})"
         wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header
         ws = _width([*sim.scenario_names, "all"], 26 + 12 - max(wp, 12))  # 2 + ws + 5 × 12 + wp ≤ WIDTH
+        room = WIDTH - len(f"{name} [] at {months[-1]:%Y-%m}")  # a long unit is cut, not the month
+        if len(unit) > room:
+            unit = unit[: max(room - 1, 0)] + "…"
         title = f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}"
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read

@@ -1561,5 +1561,38 @@ def test_cli_json_holds_the_reports_tables(default_world, capsys):
     risk = pd.DataFrame(doc["risk"]).set_index(["strategy", "scenario"]).astype(float)
     pd.testing.assert_frame_equal(risk, sim.risk_table(0.95), check_exact=True)
     assert doc["summary"][4]["threshold"] is None  # NaN (contract_price has none) as null
+    assert (doc["alpha"], doc["start"]) == (0.95, "2025-06")
+    a = sim.allocate(0.95)
+    assert doc["allocation"] == {"weights": {k: float(v) for k, v in a.weights.items()},
+                                 "expected_return": a.expected_return, "var": a.var, "cvar": a.cvar}
     assert main(["--paths", "2000", "--seed", "3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == doc  # no run time: the same document
+
+
+def test_cli_a_summary_that_overflows_is_a_one_line_error(tmp_path, capsys):
+    from geoscenario.__main__ import main
+
+    # growth of e^(5·100) a path: its values overflow the summary's sums of squares
+    f = tmp_path / "huge.toml"
+    f.write_text(textwrap.dedent("""
+        [world]
+        name = "huge"
+        horizon_months = 1200
+        [factors.px]
+        kind = "gbm"
+        initial = 1e12
+        [scenarios.a]
+        probability = 1.0
+        px = { g = 5, sigma = 0.5 }
+    """))
+    for extra in ([], ["--json"]):
+        assert main(["--config", str(f), "--paths", "100", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("geoscenario: error: px:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_unit_too_long_for_a_title_is_cut_not_the_month(default_world):
+    toml = default_world.to_toml().replace('unit = "trains/day"', f'unit = "{"u" * 90}"')
+    text = gs.World.from_toml(toml).simulate(2_000, seed=1, progress=False).report()
+    title = next(line for line in text.splitlines() if line.startswith("malaszewicze_trains ["))
+    assert title.endswith("…] at 2027-06") and len(title) == 100

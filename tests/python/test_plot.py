@@ -552,3 +552,14 @@ def test_scenarios_of_ones_own_world_get_distinct_colours_that_persist(plt):
         assert len({colours[n] for n in names}) == 3, colours
         assert [colours[n] for n in names] == [fan[n] for n in names]  # the same scenario, the same colour
     assert bar["all"] != bar["calm"]
+
+
+def test_a_value_range_is_checked_against_the_paths_that_weigh(sim, plt):
+    # bear's paths weigh nothing after the reweighting: the range holding only them is empty
+    rw = sim.reweight({"base": 0.5, "bull": 0.5, "bear": 0.0})
+    x = sim.paths("potash_spot")[:, -1]
+    held = x[rw.weights > 0]
+    lo = float(held.max()) * 1.0001
+    assert (x > lo).any()  # bear paths lie there
+    with pytest.raises(gs.ConfigError, match=rf"they lie in \[{held.min():.4g}, {held.max():.4g}\]"):
+        gsplot.horizon_hist(rw, "potash_spot", value_range=(lo, float(x.max()) + 1.0))

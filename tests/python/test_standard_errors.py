@@ -164,3 +164,18 @@ def test_a_long_title_puts_the_standard_error_on_its_own_line():
     lines = sim.report().splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("malaszewicze_trains ["))
     assert lines[i].endswith("at 2027-06") and lines[i + 1] == f"  Monte Carlo s.e. of the overall mean {se:.3g}"
+
+
+def test_a_stress_result_pickled_before_it_kept_how_paths_were_drawn_has_no_error():
+    import pickle
+
+    px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+    res = gs.backtest(px, {"ntr_adj_close": 1.0, "spy_adj_close": -1.0})
+    st = res.stress(gs.World.default().simulate(2_000, seed=3, antithetic=True),
+                    {"ntr_adj_close": "fertilizer_producers", "spy_adj_close": "global_equity"})
+    state = {k: v for k, v in st.__dict__.items() if k not in ("antithetic", "qmc")}
+    old = type(st).__new__(type(st))
+    old.__setstate__(state)
+    assert old.summary()["mean_return_se"].isna().all()  # not the errors of independent paths
+    again = pickle.loads(pickle.dumps(st))
+    assert again.summary().equals(st.summary()) and np.isfinite(again.summary()["mean_return_se"]).all()
