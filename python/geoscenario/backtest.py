@@ -761,20 +761,21 @@ class StressResult:
                 value.flags.writeable = False
             self.__dict__[key] = value
 
-    def _mean_se(self, k: int, mass: float) -> float:
-        """The Monte Carlo standard error of the mean P&L over scenario ``k`` (all for −1),
-        as :meth:`Simulation.summary` gives it; NaN for quasi-Monte Carlo paths."""
+    def _mean_se(self, x: np.ndarray, k: int, mass: float) -> float:
+        """The Monte Carlo standard error of the weighted mean of ``x`` (a value per path)
+        over scenario ``k`` (all for −1), as :meth:`Simulation.summary` gives it; NaN for
+        quasi-Monte Carlo paths."""
         if self.qmc or self.qmc is None or self.antithetic is None:
             return math.nan
         members = range(len(self.scenario_names)) if k < 0 else [k]
-        parts = [(self.pnl[self.scenario == j], self.weights[self.scenario == j]) for j in members]
+        parts = [(x[self.scenario == j], self.weights[self.scenario == j]) for j in members]
         return stats._mean_se(parts, mass, self.antithetic)
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
         :meth:`Simulation.risk_table`: probability, mean_return, mean_return_se (its Monte
         Carlo standard error, as there), std, q05, q50, q95, var, cvar (of the loss,
-        positive; exact with ties, as there), p_loss.
+        positive; exact with ties, as there), p_loss, p_loss_se.
 
         Parameters
         ----------
@@ -797,7 +798,7 @@ class StressResult:
         ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
         >>> s = st.summary()
         >>> s.index.tolist(), s.columns.tolist()
-        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss'])
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss', 'p_loss_se'])
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var"] <= s["cvar"]).all())
         (1.0, True)
         """
@@ -817,7 +818,7 @@ class StressResult:
             rows[name] = {
                 "probability": math.fsum(w),  # correctly rounded, as risk_table's
                 "mean_return": stats.weighted_mean(x, w),
-                "mean_return_se": self._mean_se(k, float(w.sum())),
+                "mean_return_se": self._mean_se(self.pnl, k, float(w.sum())),
                 "std": stats.weighted_std(x, w),
                 "q05": float(q[0]),
                 "q50": float(q[1]),
@@ -825,6 +826,7 @@ class StressResult:
                 "var": 0.0 + var,  # no loss is +0.0
                 "cvar": 0.0 + cvar,
                 "p_loss": float(w[x < 0].sum() / w.sum()),
+                "p_loss_se": self._mean_se((self.pnl < 0).astype(float), k, float(w.sum())),
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.index.name = "scenario"

@@ -126,6 +126,8 @@ def render(sim: Simulation) -> str:
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
             note = f"Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
+            if has_p:
+                note += f", of {label} {float(block.loc['all', 'p_above_se']):.2%}"
             # on the title line if it fits whole (lines are cut at WIDTH), else on its own
             title = f"{title} · {note}" if len(title) + 3 + len(note) <= WIDTH else f"{title}\n  {note}"
         lines.extend(title.split("\n"))
@@ -147,9 +149,11 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     risk = sim.risk_table(alpha, strategies)
     lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
     lines.append(f"  tail: the scenario's share of the overall CVaR tail (the worst {1 - alpha:.0%} of outcomes)")
-    se = risk.xs("all", level="scenario")["mean_return_se"]
-    if np.isfinite(se).all():
-        lines.append(f"  Monte Carlo s.e. of the overall mean returns: at most {se.max():.2%}")
+    overall = risk.xs("all", level="scenario")
+    se, pse = overall["mean_return_se"], overall["p_loss_se"]
+    if np.isfinite(se).all() and np.isfinite(pse).all():
+        lines.append(f"  Monte Carlo s.e. of the overall mean returns: at most {se.max():.2%}; "
+                     f"of P(loss): at most {pse.max():.2%}")
     ws = _width([*sim.scenario_names, "all"], 16)
     wn = _width(strategies, WIDTH - 2 - ws - 53)  # 53: the six figures' columns
     lines.append(

@@ -558,7 +558,9 @@ class Simulation:
             columns probability, mean, mean_se (the mean's Monte Carlo standard error,
             see below), std (the weighted population standard deviation,
             sqrt(Σ w (x − mean)²) over weights summing to 1: no small-sample
-            correction, 0 for one path), q05, q50, q95, threshold, p_above, all
+            correction, 0 for one path), q05, q50, q95, threshold, p_above and
+            p_above_se (its standard error, as ``mean_se``: the error of the mean of the
+            indicator X > threshold), all
             float64 (``summary(...) - other.summary(...)`` compares two runs);
             ``attrs["units"]`` maps each series to its unit, and ``attrs["month"]``
             names the month. The numbers have the same bits as
@@ -566,7 +568,8 @@ class Simulation:
 
         Notes
         -----
-        ``mean_se`` is the standard error of ``mean`` as an estimate of the expectation,
+        ``mean_se`` is the standard error of ``mean`` as an estimate of the expectation
+        (``p_above_se`` that of ``p_above``, the mean of the indicator X > threshold),
         from the run's own paths. Each scenario's paths are independent draws in a block
         of fixed size n_k (the scenarios are sampled in proportion, not at random), so a
         scenario's is s_k / sqrt(n_k) with s_k the sample standard deviation (divisor
@@ -632,8 +635,9 @@ class Simulation:
             ``probability``, ``mean_return``, ``mean_return_se`` (its Monte Carlo
             standard error, as ``mean_se`` in :meth:`summary`), ``std`` (weighted,
             population: as in :meth:`summary`), one per quantile (``q05``, ...),
-            ``var``, ``cvar``, ``p_loss``, ``tail_share`` (the scenario's share of the
-            probability of the overall CVaR tail, the worst 1 − α of paths) and
+            ``var``, ``cvar``, ``p_loss``, ``p_loss_se`` (its standard error),
+            ``tail_share`` (the scenario's share of the probability of the overall
+            CVaR tail, the worst 1 − α of paths) and
             ``max_drawdown`` (the mean of the paths' maximum drawdowns). ``var`` is the
             α-quantile of the loss (the smallest loss whose weighted CDF reaches α), not
             −``q05`` (the smallest return whose CDF reaches 0.05): on finitely many
@@ -781,8 +785,8 @@ class Simulation:
                 mass = float(w.sum())
                 if not mass > 0:
                     rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "mean_se": np.nan,
-                                 "std": np.nan,
-                                 "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
+                                 "std": np.nan, "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
+                                 "p_above_se": [np.nan] * len(rth),
                                  "var_cvar": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
                     continue
                 rows.append({
@@ -791,6 +795,8 @@ class Simulation:
                     "std": stats.weighted_std(x, w),
                     "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
                     "p_above": [stats.prob_above(x, w, c) for c in rth],
+                    # a share's error is that of the mean of its indicator
+                    "p_above_se": [self._mean_se((col > c).astype(float), w_all, g, mass) for c in rth],
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1

@@ -202,12 +202,13 @@ class SummaryResult:
         Index (series, scenario), scenario ``"all"`` for the weighted total; columns
         probability, mean, mean_se (its Monte Carlo standard error, as in
         :meth:`Simulation.summary`), std, one column per quantile (``q05`` …), threshold, p_above,
+        p_above_se,
         all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
         maps each series to its unit.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
         mean_return, mean_return_se, std, one column per return quantile, var, cvar (losses as positive
-        fractions of NAV), p_loss, tail_share (the scenario's share of the probability of
+        fractions of NAV), p_loss, p_loss_se, tail_share (the scenario's share of the probability of
         the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
         the columns of :meth:`Simulation.risk_table`. An empty DataFrame (no rows, no
         columns) when ``alpha`` is None or no strategy or mix is summarised.
@@ -288,7 +289,7 @@ class SummaryResult:
                        "mean_return": row["mean"], "mean_return_se": row["mean_se"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
                 rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0],
-                            "tail_share": lrow["tail_share"][0],
+                            "p_loss_se": lrow["p_above_se"][0], "tail_share": lrow["tail_share"][0],
                             "max_drawdown": extra[(f"{strat}:drawdown", row["group"])]["mean"]})
                 risk_rows.append(rec)
                 continue
@@ -299,6 +300,7 @@ class SummaryResult:
             rec.update(dict(zip(qcols, row["quantiles"])))
             rec["threshold"] = red[5][0] if red[5] else np.nan
             rec["p_above"] = row["p_above"][0] if red[5] else np.nan
+            rec["p_above_se"] = row["p_above_se"][0] if red[5] else np.nan
             series_rows.append(rec)
         self.table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
         self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
@@ -313,7 +315,7 @@ class SummaryResult:
         -------
         pandas.DataFrame
             Index (series, scenario); columns probability, mean, mean_se, std, one column
-            per quantile, threshold, p_above (float64); ``attrs["units"]`` holds each
+            per quantile, threshold, p_above, p_above_se (float64); ``attrs["units"]`` holds each
             series' unit.
 
         Examples
@@ -324,7 +326,7 @@ class SummaryResult:
         >>> df.equals(res.table), df is res.table
         (True, False)
         >>> df.columns.tolist()
-        ['probability', 'mean', 'mean_se', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above']
+        ['probability', 'mean', 'mean_se', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above', 'p_above_se']
         >>> df.attrs["units"]
         {'potash_spot': 'USD/t'}
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)

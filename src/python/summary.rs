@@ -535,6 +535,12 @@ fn stats_to_py<'py>(
             d.set_item("std", st.std)?;
             d.set_item("quantiles", st.quantiles.clone())?;
             d.set_item("p_above", st.p_above.clone())?;
+            let p_above_se = if qmc {
+                vec![f64::NAN; st.p_above_se.len()]
+            } else {
+                st.p_above_se.clone()
+            };
+            d.set_item("p_above_se", p_above_se)?;
             d.set_item("var_cvar", st.var_cvar.clone())?;
             d.set_item("tail_share", st.tail_share.clone())?;
             out.append(d)?;

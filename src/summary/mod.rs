@@ -180,6 +180,8 @@ pub struct GroupStats {
     pub std: f64,
     pub quantiles: Vec<f64>,
     pub p_above: Vec<f64>,
+    /// The Monte Carlo standard error of each `p_above`.
+    pub p_above_se: Vec<f64>,
     /// (VaR, CVaR) per CVaR level.
     pub var_cvar: Vec<(f64, f64)>,
     /// Per CVaR level, the group's share of the overall tail (1 for all paths): the
@@ -311,7 +313,9 @@ pub struct Partial {
     /// Per reducer and scenario: in the first pass, sums of (v − shift) and
     /// (v − shift)²; collecting, sums of (v − c) and (v − c)² about the centre c.
     sums: Vec<DyadicSum>,
-    /// First pass: per (reducer, threshold) and scenario: count of v > c.
+    /// First pass: per reducer, its thresholds' counts of v > c by scenario
+    /// (`[ci * K + k]`), then its thresholds' counts of antithetic pairs whose twins
+    /// are both above (`[(T + ci) * K + k]`, T thresholds; 0 without pairs).
     above: Vec<u64>,
     /// First pass: reducer × scenario × (its map's) bins counts; refining: target × scenario × SUB_BINS.
     /// (u64: a scenario of billions of paths can put more than 2^32 in one bin)
@@ -384,16 +388,24 @@ impl Share<'_> {
         // a reducer without quantiles or CVaR (a mean drawdown) has no use for its histogram
         let counted = !(red.quantiles.is_empty() && red.cvar.is_empty());
         let mut leaves = Vec::new();
+        let th = thresholds.len();
         for &(r0, len, k, local) in c.runs {
             leaves.clear();
-            for &v in &col[r0..r0 + len] {
+            // (runs start at even paths under antithetic pairs: see `collect`)
+            let mut twin = f64::NAN;
+            for (r, &v) in col[r0..r0 + len].iter().enumerate() {
                 let d = v - shift;
                 leaves.extend_from_slice(&[d, d * d]);
+                let second = c.pairs && r % 2 == 1;
                 for (ci, &t) in thresholds.iter().enumerate() {
                     if v > t {
                         self.above[ci * k_n + k] += 1;
+                        if second && twin > t {
+                            self.above[(th + ci) * k_n + k] += 1;
+                        }
                     }
                 }
+                twin = v;
                 if counted {
                     self.hist[k * map.bins() + map.bin(v)] += 1;
                 }
@@ -471,7 +483,7 @@ impl Partial {
         let (sums, above, hist, values, tail) = match &pass {
             Pass::Moments(maps) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
-                vec![0; k * n_thresholds(spec)],
+                vec![0; 2 * k * n_thresholds(spec)],
                 vec![0u64; maps.iter().map(|m| k * m.bins()).sum()],
                 Vec::new(),
                 Vec::new(),
@@ -555,7 +567,7 @@ impl Partial {
         };
         let th = |i: usize| spec.reducers[i].thresholds.len();
         let sums = split_lengths(sums, (0..j).map(|_| (m + co) * k_n));
-        let above = split_lengths(above, (0..j).map(|i| m * th(i) * k_n));
+        let above = split_lengths(above, (0..j).map(|i| 2 * m * th(i) * k_n));
         let hist = split_lengths(
             hist,
             (0..j).map(|i| maps.get(i).map_or(0, |map| m * k_n * map.bins()) + rf * per[i] * k_n * SUB_BINS),
@@ -1324,6 +1336,27 @@ impl Finisher {
         }
     }
 
+    /// [`Finisher::squared_se`] of a scenario's share of its `n` paths above a level:
+    /// `above` of them, and `both` antithetic pairs with both twins above (a draw is a
+    /// pair, whose mean is 0, 1/2 or 1). NaN for a single path or pair.
+    fn squared_se_of_share(&self, n: u64, above: u64, both: u64) -> f64 {
+        let share = above as f64 / n as f64;
+        if !self.pairs {
+            return if n > 1 {
+                share * (1.0 - share) / (n - 1) as f64
+            } else {
+                f64::NAN
+            };
+        }
+        let units = n / 2;
+        if units < 2 {
+            return f64::NAN;
+        }
+        // Σ of the pairs' squared means: Σ (I_a + I_b + 2·I_a·I_b) / 4 = (above + 2·both) / 4
+        let v = (above + 2 * both) as f64 / (2 * n) as f64 - share * share;
+        v.max(0.0) / (units - 1) as f64
+    }
+
     /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
@@ -1402,13 +1435,23 @@ impl Finisher {
                         se2 += (self.p[k] / mass) * (self.p[k] / mass) * s2;
                     }
                 }
-                let mut p_above = Vec::new();
-                for (ci, _) in r.thresholds.iter().enumerate() {
+                let (mut p_above, mut p_above_se) = (Vec::new(), Vec::new());
+                let th = r.thresholds.len();
+                for ci in 0..th {
                     let mut pa = if mass > 0.0 { 0.0 } else { f64::NAN };
+                    let mut pa_se2 = pa;
                     for &k in &members {
-                        pa += self.p[k] / mass * (moments.above[(t_off + ci) * k_n + k] as f64 / self.n[k] as f64);
+                        let above = moments.above[(t_off + ci) * k_n + k];
+                        pa += self.p[k] / mass * (above as f64 / self.n[k] as f64);
+                        if self.p[k] > 0.0 {
+                            let both = moments.above[(t_off + th + ci) * k_n + k];
+                            pa_se2 += (self.p[k] / mass)
+                                * (self.p[k] / mass)
+                                * self.squared_se_of_share(self.n[k], above, both);
+                        }
                     }
                     p_above.push(pa);
+                    p_above_se.push(pa_se2.sqrt());
                 }
                 let find = |level: f64| self.quantile(ri, g, level, list, &windows, &index);
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
@@ -1446,11 +1489,12 @@ impl Finisher {
                     std: var.sqrt(),
                     quantiles,
                     p_above,
+                    p_above_se,
                     var_cvar,
                     tail_share,
                 });
             }
-            t_off += r.thresholds.len();
+            t_off += 2 * r.thresholds.len();
             out.push(per_group);
         }
         out
@@ -1819,7 +1863,7 @@ mod tests {
                 a: 0.0,
                 b: 1.0,
                 quantiles: vec![0.5],
-                thresholds: Vec::new(),
+                thresholds: vec![4.25],
                 cvar: Vec::new(),
             }],
         };
@@ -1849,6 +1893,23 @@ mod tests {
             let all = stats[0][2].mean_se;
             let want_all = p[0] * p[0] * want[0] + p[1] * p[1] * want[1];
             assert!((all * all - want_all).abs() <= 1e-12 * want_all, "{pairs}: {all}");
+            // P(x > 4.25): the error of the mean of the indicator, by the same draws
+            let above = |k: usize| -> Vec<f64> {
+                let v = if k == 0 { &vals[..6] } else { &vals[6..] };
+                let i: Vec<f64> = v.iter().map(|&x| if x > 4.25 { 1.0 } else { 0.0 }).collect();
+                if pairs {
+                    i.chunks(2).map(|t| (t[0] + t[1]) / 2.0).collect()
+                } else {
+                    i
+                }
+            };
+            for (k, group) in stats[0].iter().take(2).enumerate() {
+                let (got, want) = (group.p_above_se[0], se2(&above(k)));
+                assert!(
+                    (got * got - want).abs() <= 1e-12 * want.max(1e-300),
+                    "{pairs} {k}: {got} {want}"
+                );
+            }
         }
         // a scenario of a single draw has none, nor has the overall mean
         let alloc = Allocation::new(&p, 4, true).unwrap();

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import geoscenario as gs
 
-SUMMARY_COLUMNS = ["probability", "mean", "mean_se", "std", "q05", "q50", "q95", "threshold", "p_above"]
+SUMMARY_COLUMNS = ["probability", "mean", "mean_se", "std", "q05", "q50", "q95", "threshold", "p_above", "p_above_se"]
 
 
 # ============================================================================ round trips

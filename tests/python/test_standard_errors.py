@@ -39,8 +39,15 @@ def test_mean_se_is_the_standard_error_of_each_scenarios_draws(antithetic):
         got = table.loc[name, "mean_se"].to_numpy()
         np.testing.assert_allclose(got, want, rtol=1e-9)
     risk = sim.risk_table(0.95, ["direct_belarus"])
-    want = reference_se(sim.paths("direct_belarus")[:, -1] - 1.0, sim.scenario, probs, antithetic)
+    nav = sim.paths("direct_belarus")[:, -1]
+    want = reference_se(nav - 1.0, sim.scenario, probs, antithetic)
     np.testing.assert_allclose(risk.loc["direct_belarus", "mean_return_se"].to_numpy(), want, rtol=1e-9)
+    # a probability's error is that of the mean of its indicator
+    spot = (sim.paths("potash_spot")[:, -1] > 450.0).astype(float)
+    got = table.loc["potash_spot", "p_above_se"].to_numpy()
+    np.testing.assert_allclose(got, reference_se(spot, sim.scenario, probs, antithetic), rtol=1e-9)
+    want = reference_se((nav < 1.0).astype(float), sim.scenario, probs, antithetic)
+    np.testing.assert_allclose(risk.loc["direct_belarus", "p_loss_se"].to_numpy(), want, rtol=1e-9)
 
 
 def test_antithetic_pairs_are_the_draws_not_the_paths():
@@ -59,14 +66,12 @@ def test_mean_se_measures_the_spread_of_means_over_seeds(antithetic):
     # error with relative standard error about 1/sqrt(2(R − 1)); the reported errors'
     # root mean square must agree within N_SIGMA of that
     world, reps = gs.World.default(), 300
-    means, ses = [], []
-    for seed in range(reps):
-        t = world.simulate(2_000, seed=1_000 + seed, antithetic=antithetic).summary("potash_spot")
-        means.append(t.loc[("potash_spot", "all"), "mean"])
-        ses.append(t.loc[("potash_spot", "all"), "mean_se"])
-    spread = np.std(means, ddof=1)
-    rms_se = math.sqrt(np.mean(np.square(ses)))
-    assert abs(spread / rms_se - 1.0) < N_SIGMA / math.sqrt(2 * (reps - 1)), (spread, rms_se)
+    rows = [world.simulate(2_000, seed=1_000 + seed, antithetic=antithetic).summary("potash_spot")
+            .loc[("potash_spot", "all")] for seed in range(reps)]
+    for value, error in (("mean", "mean_se"), ("p_above", "p_above_se")):
+        spread = np.std([r[value] for r in rows], ddof=1)
+        rms_se = math.sqrt(np.mean(np.square([r[error] for r in rows])))
+        assert abs(spread / rms_se - 1.0) < N_SIGMA / math.sqrt(2 * (reps - 1)), (value, spread, rms_se)
 
 
 @pytest.mark.parametrize("antithetic", [False, True])
@@ -74,20 +79,23 @@ def test_streamed_and_materialised_standard_errors_have_the_same_bits(antithetic
     world = gs.World.default()
     sim = world.simulate(4_000, seed=9, antithetic=antithetic)
     res = world.simulate_summary(4_000, seed=9, antithetic=antithetic, series=["potash_spot", "direct_belarus"])
-    a = res.table.loc["potash_spot", "mean_se"].to_numpy()
-    b = sim.summary("potash_spot")["mean_se"].to_numpy()
+    a = res.table.loc["potash_spot", ["mean_se", "p_above_se"]].to_numpy()
+    b = sim.summary("potash_spot")[["mean_se", "p_above_se"]].to_numpy()
     assert a.tobytes() == b.tobytes()
-    ra = res.risk["mean_return_se"].to_numpy()
-    rb = sim.risk_table(0.95, "direct_belarus")["mean_return_se"].to_numpy()
+    ra = res.risk[["mean_return_se", "p_loss_se"]].to_numpy()
+    rb = sim.risk_table(0.95, "direct_belarus")[["mean_return_se", "p_loss_se"]].to_numpy()
     assert ra.tobytes() == rb.tobytes()
 
 
 def test_reweighted_paths_give_the_standard_error_under_their_new_weights():
     sim = gs.World.default().simulate(6_000, seed=4)
     new = {"base": 0.3, "bull": 0.3, "bear": 0.4}
-    got = sim.reweight(new).summary("potash_spot")["mean_se"].to_numpy()
-    want = reference_se(sim.paths("potash_spot")[:, -1], sim.scenario, list(new.values()), False)
-    np.testing.assert_allclose(got, want, rtol=1e-9)
+    table = sim.reweight(new).summary("potash_spot")
+    x = sim.paths("potash_spot")[:, -1]
+    want = reference_se(x, sim.scenario, list(new.values()), False)
+    np.testing.assert_allclose(table["mean_se"].to_numpy(), want, rtol=1e-9)
+    want = reference_se((x > 450.0).astype(float), sim.scenario, list(new.values()), False)
+    np.testing.assert_allclose(table["p_above_se"].to_numpy(), want, rtol=1e-9)
 
 
 def test_a_posterior_has_finite_standard_errors_near_the_priors():
@@ -102,9 +110,10 @@ def test_a_posterior_has_finite_standard_errors_near_the_priors():
 def test_no_standard_error_without_independent_draws():
     world = gs.World.default()
     q = world.simulate(4_096, seed=1, qmc=True)
-    assert q.summary("potash_spot")["mean_se"].isna().all()
-    assert q.risk_table(0.95)["mean_return_se"].isna().all()
-    assert world.simulate_summary(4_096, seed=1, qmc=True, series="potash_spot").table["mean_se"].isna().all()
+    assert q.summary("potash_spot")[["mean_se", "p_above_se"]].isna().all(axis=None)
+    assert q.risk_table(0.95)[["mean_return_se", "p_loss_se"]].isna().all(axis=None)
+    streamed = world.simulate_summary(4_096, seed=1, qmc=True, series="potash_spot").table
+    assert streamed[["mean_se", "p_above_se"]].isna().all(axis=None)
     assert "Monte Carlo s.e." not in q.report()
     # one path per scenario (one pair under antithetic): no spread to measure
     assert world.simulate(3, seed=1).summary("potash_spot")["mean_se"].isna().all()
@@ -116,10 +125,11 @@ def test_no_standard_error_without_independent_draws():
 def test_the_report_gives_each_series_overall_standard_error():
     sim = gs.World.default().simulate(5_000, seed=3)
     text = sim.report()
-    se = sim.summary("potash_spot").loc[("potash_spot", "all"), "mean_se"]
-    assert f"potash_spot [USD/t] at 2027-06 · Monte Carlo s.e. of the overall mean {se:.3g}" in text
-    worst = sim.risk_table(0.95).xs("all", level="scenario")["mean_return_se"].max()
-    assert f"Monte Carlo s.e. of the overall mean returns: at most {worst:.2%}" in text
+    se, pse = sim.summary("potash_spot").loc[("potash_spot", "all"), ["mean_se", "p_above_se"]]
+    assert f"potash_spot [USD/t] at 2027-06 · Monte Carlo s.e. of the overall mean {se:.3g}, of P(>450) {pse:.2%}\n" in text
+    overall = sim.risk_table(0.95).xs("all", level="scenario")
+    worst, worst_p = overall["mean_return_se"].max(), overall["p_loss_se"].max()
+    assert f"Monte Carlo s.e. of the overall mean returns: at most {worst:.2%}; of P(loss): at most {worst_p:.2%}\n" in text
 
 
 def test_a_range_that_splits_an_antithetic_pair_is_refused():
@@ -141,8 +151,11 @@ def test_a_stress_test_gives_the_standard_error_of_its_mean_pnl(antithetic):
     mapping = {"ntr_adj_close": "fertilizer_producers", "spy_adj_close": "global_equity"}
     sim = gs.World.default().simulate(4_000, seed=3, antithetic=antithetic)
     st = res.stress(sim, mapping)
-    want = reference_se(st.pnl, st.scenario, list(sim.probabilities.values()), antithetic)
+    probs = list(sim.probabilities.values())
+    want = reference_se(st.pnl, st.scenario, probs, antithetic)
     np.testing.assert_allclose(st.summary()["mean_return_se"].to_numpy(), want, rtol=1e-9)
+    want = reference_se((st.pnl < 0).astype(float), st.scenario, probs, antithetic)
+    np.testing.assert_allclose(st.summary()["p_loss_se"].to_numpy(), want, rtol=1e-9)
     q = res.stress(gs.World.default().simulate(4_096, seed=3, qmc=True), mapping)
     assert q.summary()["mean_return_se"].isna().all()
 
