@@ -122,15 +122,17 @@ def render(sim: Simulation) -> str:
         room = WIDTH - len(f"{name} [] at {months[-1]:%Y-%m}")  # a long unit is cut, not the month
         if len(unit) > room:
             unit = unit[: max(room - 1, 0)] + "…"
-        title = f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}"
+        lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}")
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
             note = f"Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
             if has_p:
                 note += f", of {label} {float(block.loc['all', 'p_above_se']):.2%}"
             # on the title line if it fits whole (lines are cut at WIDTH), else on its own
-            title = f"{title} · {note}" if len(title) + 3 + len(note) <= WIDTH else f"{title}\n  {note}"
-        lines.extend(title.split("\n"))
+            if len(lines[-1]) + 3 + len(note) <= WIDTH:
+                lines[-1] += f" · {note}"
+            else:
+                lines.append(f"  {note}")
         lines.append(
             f"  {'scenario':<{ws}}{'mean':>12}{'5%':>12}{'50%':>12}{'95%':>12}{'std':>12}{label:>{wp}}"
         )

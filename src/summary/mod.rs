@@ -1340,21 +1340,9 @@ impl Finisher {
     /// `above` of them, and `both` antithetic pairs with both twins above (a draw is a
     /// pair, whose mean is 0, 1/2 or 1). NaN for a single path or pair.
     fn squared_se_of_share(&self, n: u64, above: u64, both: u64) -> f64 {
+        // an indicator I has I² = I: its deviations from 0 have Σd² = above, Σd_a·d_b = both
         let share = above as f64 / n as f64;
-        if !self.pairs {
-            return if n > 1 {
-                share * (1.0 - share) / (n - 1) as f64
-            } else {
-                f64::NAN
-            };
-        }
-        let units = n / 2;
-        if units < 2 {
-            return f64::NAN;
-        }
-        // Σ of the pairs' squared means: Σ (I_a + I_b + 2·I_a·I_b) / 4 = (above + 2·both) / 4
-        let v = (above + 2 * both) as f64 / (2 * n) as f64 - share * share;
-        v.max(0.0) / (units - 1) as f64
+        self.squared_se(n, share * (1.0 - share), share, above as f64, both as f64)
     }
 
     /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
