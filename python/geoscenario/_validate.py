@@ -158,15 +158,17 @@ def flag(name: str, value: Any) -> bool:
     raise invalid(name, f"must be True or False, got {value!r}")
 
 
-def qmc_paths(on: bool, n_paths: int) -> None:
-    """Warn about a QMC run whose path count is not a power of two (called once the run's
-    arguments have passed every other check)."""
+def qmc_paths(on: bool, n_paths: int, replicates: int | None = None) -> None:
+    """Warn about a QMC run whose path count (of each of its ``replicates``) is not a power
+    of two (called once the run's arguments have passed every other check)."""
     if on and n_paths & (n_paths - 1):
         below, above = 1 << (n_paths.bit_length() - 1), 1 << n_paths.bit_length()
+        run = (f"n_paths={n_paths}" if replicates is None
+               else f"replicates={replicates} of {n_paths} paths (n_paths={n_paths * replicates})")
         warn(
-            f"qmc=True with n_paths={n_paths}, not a power of two: scrambled Sobol points "
+            f"qmc=True with {run}, not a power of two: scrambled Sobol points "
             f"balance in blocks of 2^m, so the error falls more slowly than with {below} or "
-            f"{above} paths (estimates stay unbiased)"
+            f"{above} paths{' a replicate' if replicates else ''} (estimates stay unbiased)"
         )
 
 

@@ -52,9 +52,11 @@ from .summary import (
     QUANTILES,
     SummaryResult,
     check_quantiles,
+    check_replicates,
     check_thresholds,
     make_job,
     ruin_probability,
+    run_seeds,
 )
 from .world import World, _world_from_toml_text
 
@@ -242,6 +244,7 @@ def simulate_summary(
     retries: int = 3,
     qmc: bool = False,
     mixes: Mapping[str, Any] | None = None,
+    replicates: int | None = None,
 ) -> SummaryResult:
     """:meth:`World.simulate_summary` with the paths split across Dask workers.
 
@@ -258,8 +261,9 @@ def simulate_summary(
         with ``antithetic`` an odd number is rounded up, so that no pair is split). Each
         task returns its pass's whole grid, about 0.5 MB per series and scenario however
         few paths it ran, so shards much smaller than the default mostly move grids.
-    horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes
-        As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``).
+    horizon_months, seed, antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes, replicates
+        As in :meth:`World.simulate_summary` (risk rows, mixes' included, at ``month``; the
+        replicates run one after the other, each split into shards).
     threads_per_shard
         Threads each task uses inside its worker.
     retries
@@ -288,24 +292,33 @@ def simulate_summary(
     client = _client(client)
     n, h, s, anti = _validate.run_args(world.horizon_months, n_paths, horizon_months, seed, antithetic)
     t = _validate.month(month, h, world._core.month_labels(h))
+    q = _validate.flag("qmc", qmc)
+    rep = check_replicates(replicates, n, q)
+    m = n if rep is None else n // rep  # the paths of each run
+    seeds = run_seeds(s, rep)
     if shard_paths is None:
         n_threads = max(1, sum(client.nthreads().values()))
-        shard_paths = max(10_000, -(-n // (4 * n_threads)))
+        shard_paths = max(10_000, -(-m // (4 * n_threads)))
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
-    q = _validate.flag("qmc", qmc)
-    job, reducers, _, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
+    job, reducers, _, qs = make_job(world, m, h, seeds[0], anti, series, t, quantiles, thresholds, alpha, q, mixes)
     # antithetic twins in one shard: their pair's mean enters the standard errors
-    ranges = shards(n, shard + (shard % 2 if anti else 0))
+    ranges = shards(m, shard + (shard % 2 if anti else 0))
     _validate.late_onsets(world, h)
-    _validate.qmc_paths(q, n)
-    t0 = time.perf_counter()
-    while (p := job.next_pass()) is not None:
-        job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
+    _validate.qmc_paths(q, m, rep)
     label = world._core.month_labels(h)[t]
-    res = SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs,
-                        n_paths=n, month=label, seed=s, elapsed=time.perf_counter() - t0, alpha=alpha)
+    t0 = time.perf_counter()
+    parts = []
+    for i, seed_i in enumerate(seeds):
+        if i:  # (the first replicate's job is the one that checked the arguments)
+            job = make_job(world, m, h, seed_i, anti, series, t, quantiles, thresholds, alpha, q, mixes)[0]
+        t1 = time.perf_counter()
+        while (p := job.next_pass()) is not None:
+            job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
+        parts.append(SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs, n_paths=m,
+                                   month=label, seed=seed_i, elapsed=time.perf_counter() - t1, alpha=alpha))
+    res = SummaryResult._pooled(parts, seed=s, elapsed=time.perf_counter() - t0)
     _validate.ruined(res._ruined, label)
     return res
 

@@ -580,7 +580,7 @@ class Simulation:
         views' weights are fitted to these same paths, which this leaves out). It is
         NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
         points are not independent (an error estimate needs independent
-        randomisations: runs under several seeds).
+        randomisations: ``World.simulate_summary(..., qmc=True, replicates=R)``).
 
         Examples
         --------

@@ -36,6 +36,9 @@ terms; with ``drawdown``, x is that NAV's maximum drawdown to the month instead.
 MAX_MIXES = 1_000
 """Most mixes one risk table takes (each costs a pass over the paths)."""
 
+MAX_REPLICATES = 1_024
+"""Most independent randomisations one quasi-Monte Carlo summary takes (each a run)."""
+
 
 def mix_terms(name: str, weights: Any, strategies: Sequence[str]) -> list[tuple[str, float]]:
     """A mix's weights (an :class:`Allocation` or ``{strategy: weight}``, a dict or a Series)
@@ -162,6 +165,60 @@ def check_quantiles(quantiles: float | Sequence[float]) -> list[float]:
     return [_validate.to_float(q) for q in qs]
 
 
+def check_replicates(replicates: Any, n_paths: int, qmc: bool) -> int | None:
+    """The number of quasi-Monte Carlo replicates asked for (None: one run), checked
+    against the run: an integer in [2, MAX_REPLICATES] dividing ``n_paths``, under ``qmc``."""
+    if replicates is None:
+        return None
+    r = _validate.integer("replicates", replicates, 2, MAX_REPLICATES)
+    if not qmc:
+        raise invalid("replicates", "need qmc=True: the paths of a plain Monte Carlo run are independent "
+                                    "draws, which give its standard errors (mean_se, p_above_se) alone")
+    if n_paths % r:
+        raise invalid("replicates", f"must divide n_paths ({n_paths:,}) into replicates of equal size, "
+                                    f"got {r} ({n_paths:,} = {n_paths // r:,} × {r} + {n_paths % r})")
+    return r
+
+
+def replicate_seed(seed: int, i: int) -> int:
+    """The seed of replicate ``i`` of a replicated quasi-Monte Carlo summary under ``seed``:
+    64 bits of NumPy's ``SeedSequence([seed, i])``, so that replicates are independent
+    scrambles that depend on the run's seed and their number only.
+
+    Examples
+    --------
+    >>> from geoscenario.summary import replicate_seed
+    >>> replicate_seed(0, 1) == replicate_seed(0, 1) != replicate_seed(1, 0)
+    True
+    """
+    return int(np.random.SeedSequence([seed, i]).generate_state(1, np.uint64)[0])
+
+
+def run_seeds(seed: int, replicates: int | None) -> list[int]:
+    """The seed of each run of a summary: ``seed`` alone, or its replicates' seeds."""
+    return [seed] if replicates is None else [replicate_seed(seed, i) for i in range(replicates)]
+
+
+def pool_replicates(frames: Sequence[pd.DataFrame], mean: str, errors: Mapping[str, str]) -> pd.DataFrame:
+    """The table of R independent replicates' tables (same index and columns): each
+    estimate is the replicates' average; each standard error in ``errors`` (``{estimate:
+    its error column}``) is the replicates' sample standard deviation of that estimate
+    over sqrt(R) (divisor R − 1); ``std`` is the square root of the law of total variance,
+    the replicates' average variance plus the (population) variance of their ``mean``."""
+    first = frames[0]
+    if not len(first):
+        return first.copy()
+    stacked = pd.concat(list(frames), keys=range(len(frames)), names=["replicate"])
+    groups = stacked.groupby(level=list(first.index.names), sort=False)
+    out = groups.mean()
+    for col, err in errors.items():
+        out[err] = groups[col].std(ddof=1) / np.sqrt(groups[col].count())
+    within = (stacked["std"] ** 2).groupby(level=list(first.index.names), sort=False).mean()
+    out["std"] = np.sqrt(within + groups[mean].var(ddof=0))
+    out.attrs = dict(first.attrs)
+    return out[first.columns]
+
+
 def quantile_label(q: float) -> str:
     """Column label of quantile level q, in percent: ``q05`` for 0.05, ``q12.5`` for 0.125,
     ``q0.1`` for 0.001, ``q49.99999`` for 0.4999999 (12 significant digits: a label
@@ -219,6 +276,9 @@ class SummaryResult:
         ``risk.attrs``, with ``n_paths``; ``risk.attrs["alpha"]`` is the VaR/CVaR level).
     seed, elapsed, alpha
         The run's seed, its run time in seconds (streamed runs) and the VaR/CVaR level.
+    replicates : list of SummaryResult
+        The independent quasi-Monte Carlo replicates pooled into this result (``replicates=R``
+        of :meth:`World.simulate_summary`), each with its own seed; empty for one run.
 
     Examples
     --------
@@ -307,6 +367,29 @@ class SummaryResult:
         # what a table alone does not say: the month summarised, and the VaR/CVaR level
         self.table.attrs.update(month=month, n_paths=n_paths, units=series_units)
         self.risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
+        self.replicates: list[SummaryResult] = []
+
+    @classmethod
+    def _pooled(cls, parts: list[SummaryResult], *, seed: int, elapsed: float) -> SummaryResult:
+        """The result of independent replicates ``parts`` (:func:`pool_replicates`), or of
+        a run alone."""
+        if len(parts) == 1:
+            return parts[0]
+        out = cls.__new__(cls)
+        first = parts[0]
+        out.n_paths = sum(p.n_paths for p in parts)
+        out._n_mixes = first._n_mixes
+        out.month, out.seed, out.elapsed, out.alpha = first.month, seed, elapsed, first.alpha
+        names = dict.fromkeys(k for p in parts for k in p._ruined)
+        out._ruined = {k: math.fsum(p._ruined.get(k, 0.0) for p in parts) / len(parts) for k in names}
+        out.table = pool_replicates([p.table for p in parts], "mean", {"mean": "mean_se", "p_above": "p_above_se"})
+        out.risk = pool_replicates([p.risk for p in parts], "mean_return",
+                                   {"mean_return": "mean_return_se", "p_loss": "p_loss_se"})
+        for t in (out.table, out.risk):
+            if len(t):
+                t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
+        out.replicates = list(parts)
+        return out
 
     def to_pandas(self) -> pd.DataFrame:
         """The series table (``table``), a copy to edit (as every ``to_pandas`` gives).
@@ -342,7 +425,9 @@ class SummaryResult:
         t = f", {self.elapsed:.2f} s" if self.elapsed is not None else ""
         # (no risk table with alpha=None, or without strategies: the NAVs may still be series)
         risk = f"{count(n_rows - n_mixes, 'strategy', 'strategies')}{mixes}" if n_rows else "no risk table"
-        return f"SummaryResult({count(self.n_paths, 'path')} at {self.month}: {n_series} series, {risk}{t})"
+        r = len(getattr(self, "replicates", []))  # (none in a result pickled before replicates)
+        paths = count(self.n_paths, "path") + (f" in {r} QMC replicates" if r else "")
+        return f"SummaryResult({paths} at {self.month}: {n_series} series, {risk}{t})"
 
     def _repr_html_(self) -> str:
         """In a notebook: the repr, then the series table and the risk table."""
@@ -367,6 +452,7 @@ def simulate_summary(
     qmc: bool = False,
     mixes: Mapping[str, Any] | None = None,
     warn: bool = True,
+    replicates: int | None = None,
 ) -> SummaryResult:
     """Implementation of :meth:`World.simulate_summary` (streamed passes); without
     ``warn`` it gives no warning (a grid point on a worker: the client gave the run's
@@ -376,24 +462,32 @@ def simulate_summary(
     chunk = 2048 if chunk_paths is None else _validate.integer("chunk_paths", chunk_paths, 1, 1 << 24)
     t = _validate.month(month, h, world._core.month_labels(h))
     q = _validate.flag("qmc", qmc)
-    job, reducers, names, qs = make_job(world, n, h, s, anti, series, t, quantiles, thresholds, alpha, q, mixes)
+    r = check_replicates(replicates, n, q)
+    m = n if r is None else n // r  # the paths of each run
+    seeds = run_seeds(s, r)
+    job, reducers, names, qs = make_job(world, m, h, seeds[0], anti, series, t, quantiles, thresholds, alpha, q, mixes)
     _progress.check(progress)
     if warn:
         _validate.late_onsets(world, h)
-        _validate.qmc_paths(q, n)
-    t0 = time.perf_counter()
-    step = 0
-    while (p := job.next_pass()) is not None:
-        step += 1
-        with _progress.guard(_progress.display(progress, f"summary pass {step}")) as cb:
-            part = job.run(p, 0, n, thr, chunk, cb)
-        job.advance(part)
-    elapsed = time.perf_counter() - t0
+        _validate.qmc_paths(q, m, r)
     label = world._core.month_labels(h)[t]
-    res = SummaryResult(
-        job.result(), reducers, world.scenario_names, world.units, qs,
-        n_paths=n, month=label, seed=s, elapsed=elapsed, alpha=alpha,
-    )
+    t0 = time.perf_counter()
+    parts = []
+    for i, seed_i in enumerate(seeds):
+        if i:  # (the first replicate's job is the one that checked the arguments)
+            job = make_job(world, m, h, seed_i, anti, series, t, quantiles, thresholds, alpha, q, mixes)[0]
+        t1, step = time.perf_counter(), 0
+        while (p := job.next_pass()) is not None:
+            step += 1
+            desc = f"summary pass {step}" if r is None else f"replicate {i + 1}/{r}, summary pass {step}"
+            with _progress.guard(_progress.display(progress, desc)) as cb:
+                part = job.run(p, 0, m, thr, chunk, cb)
+            job.advance(part)
+        parts.append(SummaryResult(
+            job.result(), reducers, world.scenario_names, world.units, qs,
+            n_paths=m, month=label, seed=seed_i, elapsed=time.perf_counter() - t1, alpha=alpha,
+        ))
+    res = SummaryResult._pooled(parts, seed=s, elapsed=time.perf_counter() - t0)
     if warn:
         _validate.ruined(res._ruined, label)
     return res

@@ -69,6 +69,18 @@ def test_sharded_qmc_values_equal_the_local_simulation(client):
     assert not got.equals(world.simulate(4_096, seed=3).to_pandas("potash_spot", month=12))
 
 
+def test_sharded_qmc_replicates_have_the_bits_of_the_local_run(client):
+    world = gs.World.default()
+    got = gs.distributed.simulate_summary(world, 4 * 1_024, client=client, shard_paths=300, seed=3, qmc=True,
+                                          replicates=4, series=["potash_spot", "direct_belarus"])
+    local = world.simulate_summary(4 * 1_024, seed=3, qmc=True, replicates=4,
+                                   series=["potash_spot", "direct_belarus"], progress=False)
+    assert got.table.equals(local.table) and got.risk.equals(local.risk)
+    assert len(got.replicates) == 4 and got.table["mean_se"].gt(0).all()
+    with pytest.raises(gs.ConfigError, match="replicates: need qmc=True"):
+        gs.distributed.simulate_summary(world, 4_096, client=client, replicates=4)
+
+
 def test_distributed_runs_warn_of_strategies_that_lost_everything_as_local_runs_do(client, recwarn):
     world = gs.World.default().with_strategies(gs.Strategy("lev", {"belarus_eurobond": 4.0}))
     local = world.simulate(3_000, seed=0, horizon_months=12)

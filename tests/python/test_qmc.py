@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geoscenario as gs
+from geoscenario.summary import replicate_seed
 
 ONE_FACTOR = """
 [factors.s]
@@ -107,3 +110,138 @@ def test_qmc_warns_about_a_path_count_that_is_not_a_power_of_two(n, near):
         world.simulate_summary(1 << n.bit_length(), 12, qmc=True, progress=False)
         with pytest.raises(gs.ConfigError, match="antithetic"):  # an error, and no warning first
             world.simulate(n, 12, qmc=True, antithetic=True, progress=False)
+
+
+# ---------------------------------------------------------------- randomised QMC: replicates
+def test_each_replicate_is_the_qmc_summary_under_its_own_seed() -> None:
+    world = gs.World.default()
+    res = world.simulate_summary(4 * 1_024, seed=5, qmc=True, replicates=4, progress=False)
+    assert [r.seed for r in res.replicates] == [replicate_seed(5, i) for i in range(4)]
+    for i, rep in enumerate(res.replicates):
+        alone = world.simulate_summary(1_024, seed=replicate_seed(5, i), qmc=True, progress=False)
+        assert rep.n_paths == 1_024
+        assert rep.table.equals(alone.table)
+        assert rep.risk.equals(alone.risk)
+    assert len({r.seed for r in res.replicates}) == 4 and res.seed == 5 and res.n_paths == 4_096
+
+
+def test_estimates_average_the_replicates_and_errors_are_their_spread() -> None:
+    res = gs.World.default().simulate_summary(8 * 512, seed=2, qmc=True, replicates=8, progress=False)
+    for attr, est, err in [("table", "mean", "mean_se"), ("table", "p_above", "p_above_se"),
+                           ("risk", "mean_return", "mean_return_se"), ("risk", "p_loss", "p_loss_se")]:
+        reps = np.array([getattr(r, attr)[est].to_numpy() for r in res.replicates])  # (R, rows)
+        pooled = getattr(res, attr)
+        ok = ~np.isnan(reps).any(axis=0)
+        assert ok.sum() > 3
+        np.testing.assert_allclose(pooled[est].to_numpy()[ok], reps.mean(axis=0)[ok], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(pooled[err].to_numpy()[ok], reps.std(axis=0, ddof=1)[ok] / np.sqrt(8),
+                                   rtol=1e-9, atol=1e-15)
+        assert (pooled[err].to_numpy()[ok] > 0).any()
+    for col in ["q05", "q50", "q95", "probability"]:
+        reps = np.array([r.table[col].to_numpy() for r in res.replicates])
+        np.testing.assert_allclose(res.table[col].to_numpy(), reps.mean(axis=0), rtol=1e-12)
+    for col in ["var", "cvar", "tail_share", "max_drawdown"]:
+        reps = np.array([r.risk[col].to_numpy() for r in res.replicates])
+        np.testing.assert_allclose(res.risk[col].to_numpy(), reps.mean(axis=0), rtol=1e-12)
+    assert (res.risk["var"] <= res.risk["cvar"]).all()
+    assert res.table.index.equals(res.replicates[0].table.index)
+    assert res.table.columns.equals(res.replicates[0].table.columns)
+    assert res.risk.index.equals(res.replicates[0].risk.index)
+    assert res.table.attrs["replicates"] == 8 and res.table.attrs["n_paths"] == 4_096
+    assert res.risk.attrs["alpha"] == 0.95
+
+
+def test_the_pooled_std_is_that_of_all_the_replicates_paths() -> None:
+    # the law of total variance is exact for replicates of equal size: the pooled std is the
+    # (weighted, population) std of the concatenated paths of the replicates' simulations
+    world = gs.World.default()
+    r, m = 4, 1_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (1,000 is not a power of two)
+        res = world.simulate_summary(r * m, seed=9, qmc=True, replicates=r, progress=False,
+                                     series=["potash_spot", "direct_belarus"])
+        sims = [world.simulate(m, seed=replicate_seed(9, i), qmc=True, progress=False) for i in range(r)]
+    for name in ["potash_spot", "direct_belarus"]:
+        x = np.concatenate([s.paths(name)[:, -1] for s in sims])
+        w = np.concatenate([s.weights for s in sims]) / r
+        scen = np.concatenate([s.scenario for s in sims])
+        for k, label in [*enumerate(sims[0].scenario_names), (-1, "all")]:
+            sel = np.ones(x.size, bool) if k < 0 else scen == k
+            wk = w[sel] / w[sel].sum()
+            mean = wk @ x[sel]
+            std = np.sqrt(wk @ (x[sel] - mean) ** 2)
+            row = res.table.loc[(name, label)]
+            assert row["mean"] == pytest.approx(mean, rel=1e-12)
+            assert row["std"] == pytest.approx(std, rel=1e-9)
+
+
+def test_replicate_errors_measure_the_spread_of_the_estimate_over_seeds() -> None:
+    # E[S_T] of a log-OU without jumps has a closed form: over 64 independent replicated runs
+    # (8 scrambles of 256 points each), the mean squared error of the pooled mean against it
+    # is what the reported errors² say on average. ln of that ratio has standard error about
+    # sqrt(2/64 + 2/(64·7)) = 0.19 (64 errors; 64·7 degrees of freedom of the errors²):
+    # within 4 of those. Errors of independent paths would be ~25 times too large (ln 3.2).
+    world = gs.World.from_toml(ONE_FACTOR)
+    truth = exact_mean(2.0)
+    err, se2 = [], []
+    for seed in range(64):
+        row = world.simulate_summary(8 * 256, 24, seed=seed, qmc=True, replicates=8, alpha=None,
+                                     progress=False).table.loc[("s", "all")]
+        err.append(row["mean"] - truth)
+        se2.append(row["mean_se"] ** 2)
+    ratio = np.mean(np.square(err)) / np.mean(se2)
+    assert abs(np.log(ratio)) < 4 * np.sqrt(2 / 64 + 2 / (64 * 7)), ratio
+    # and the scrambles do their work: far below the error of as many plain Monte Carlo paths
+    plain = world.simulate_summary(2_048, 24, seed=0, alpha=None, progress=False).table.loc[("s", "all")]
+    assert np.sqrt(np.mean(se2)) < plain["mean_se"] / 5
+
+
+def test_a_replicated_run_has_the_same_bits_whatever_the_threads_and_chunks() -> None:
+    world = gs.World.default()
+    a = world.simulate_summary(4_096, seed=3, qmc=True, replicates=4, threads=1, progress=False)
+    b = world.simulate_summary(4_096, seed=3, qmc=True, replicates=4, threads=2, chunk_paths=77,
+                               progress=False)
+    assert a.table.equals(b.table) and a.risk.equals(b.risk)
+    c = world.simulate_summary(4_096, seed=4, qmc=True, replicates=4, progress=False)
+    assert not a.table.equals(c.table)
+
+
+def test_a_replicated_result_pickles_and_says_what_it_pooled() -> None:
+    res = gs.World.default().simulate_summary(2_048, seed=1, qmc=True, replicates=2, series="potash_spot",
+                                              alpha=None, progress=False)
+    assert repr(res).startswith("SummaryResult(2,048 paths in 2 QMC replicates at 2027-06: 1 series")
+    back = pickle.loads(pickle.dumps(res))
+    assert back.table.equals(res.table) and len(back.replicates) == 2
+    assert back.replicates[1].table.equals(res.replicates[1].table)
+    one = gs.World.default().simulate_summary(1_024, seed=1, qmc=True, series="potash_spot", alpha=None,
+                                              progress=False)
+    assert one.replicates == [] and "replicates" not in repr(one)
+    assert one.table["mean_se"].isna().all()
+    assert isinstance(res.to_pandas(), pd.DataFrame) and res.to_pandas().equals(res.table)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"replicates": 8}, "replicates: need qmc=True"),
+    ({"replicates": 1, "qmc": True}, r"replicates: must be an integer in \[2, 1024\], got 1"),
+    ({"replicates": 2_048, "qmc": True}, r"replicates: must be an integer in \[2, 1024\], got 2048"),
+    ({"replicates": 8.0, "qmc": True}, "replicates: must be an integer, got float 8.0"),
+    ({"replicates": True, "qmc": True}, "replicates: must be an integer, got bool"),
+    ({"replicates": 3, "qmc": True}, r"replicates: must divide n_paths \(4,096\) into replicates of "
+                                     r"equal size, got 3 \(4,096 = 1,365 × 3 \+ 1\)"),
+    ({"replicates": 4, "qmc": True, "antithetic": True}, "qmc"),
+])
+def test_bad_replicates_are_refused_naming_the_parameter(kwargs: dict, match: str) -> None:
+    with pytest.raises(gs.ConfigError, match=match):
+        gs.World.default().simulate_summary(4_096, progress=False, **kwargs)
+
+
+def test_replicates_of_a_size_not_a_power_of_two_warn_once() -> None:
+    with pytest.warns(UserWarning, match=r"replicates=3 of 1000 paths \(n_paths=3000\), not a power of "
+                                         r"two: .* than with 512 or 1024 paths a replicate") as rec:
+        gs.World.default().simulate_summary(3_000, qmc=True, replicates=3, alpha=None,
+                                            series="potash_spot", progress=False)
+    assert sum("power of two" in str(w.message) for w in rec) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gs.World.default().simulate_summary(3_072, qmc=True, replicates=3, alpha=None,
+                                            series="potash_spot", progress=False)
