@@ -689,6 +689,7 @@ class BacktestResult:
             rebalance=rebalance,
             antithetic=anti,
             qmc=qmc,
+            _views_design=scenarios._view_design() if isinstance(scenarios, Simulation) else None,
         )
 
 
@@ -767,9 +768,9 @@ class StressResult:
         quasi-Monte Carlo paths."""
         if self.qmc or self.qmc is None or self.antithetic is None:
             return math.nan
-        members = range(len(self.scenario_names)) if k < 0 else [k]
-        parts = [(x[self.scenario == j], self.weights[self.scenario == j]) for j in members]
-        return stats._mean_se(parts, mass, self.antithetic)
+        blocks = [self.scenario == j for j in range(len(self.scenario_names))]
+        return stats._weighted_mean_se(x, self.weights, blocks, k, mass, self.antithetic,
+                                       getattr(self, "_views_design", None))
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in

@@ -575,9 +575,13 @@ class Simulation:
         scenario's is s_k / sqrt(n_k) with s_k the sample standard deviation (divisor
         n_k − 1) and the overall row's is sqrt(Σ p_k² s_k² / n_k). Under ``antithetic``
         the independent draws are the n_k / 2 pairs, and s_k is that of the pairs' means.
-        Under a posterior (views) or :meth:`reweight` each scenario's is the
-        delta-method error of its weighted mean with the weights taken as given (the
-        views' weights are fitted to these same paths, which this leaves out). It is
+        Under :meth:`reweight` each scenario's is the delta-method error of its weighted
+        mean with the weights taken as given. Under a posterior (views) the weights are
+        fitted to these same paths, and the error counts that too (the linearisation of
+        the entropy-pooling estimate, whose multipliers move with the paths): it is that
+        of the residual of x regressed on the binding views' functions, so a mean that a
+        view pins has error 0 and one correlated with a viewed quantity less than its
+        weights alone would give (docs/MODEL.md §6). It is
         NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
         points are not independent (an error estimate needs independent
         randomisations: ``World.simulate_summary(..., qmc=True, replicates=R)``).
@@ -770,6 +774,7 @@ class Simulation:
         """Summary rows under arbitrary path weights (posterior views), from each
         reducer's values on the paths (a row of ``values`` per reducer)."""
         w_all = self.weights
+        design = self._view_design()
         rows = []
         for red, col in zip(reducers, values):
             name, _, ra, rb, rq, rth, rcvar, *_ = red
@@ -791,27 +796,57 @@ class Simulation:
                     continue
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
-                    "mean": stats.weighted_mean(x, w), "mean_se": self._mean_se(col, w_all, g, mass),
+                    "mean": stats.weighted_mean(x, w), "mean_se": self._mean_se(col, w_all, g, mass, design),
                     "std": stats.weighted_std(x, w),
                     "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
                     "p_above": [stats.prob_above(x, w, c) for c in rth],
                     # a share's error is that of the mean of its indicator
-                    "p_above_se": [self._mean_se((col > c).astype(float), w_all, g, mass) for c in rth],
+                    "p_above_se": [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in rth],
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
 
-    def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float) -> float:
+    def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
+                 design: tuple[np.ndarray, np.ndarray] | None) -> float:
         """The Monte Carlo standard error of the weighted mean of ``col`` over group ``g``
         (a scenario, or −1 for all paths) of weight ``mass`` (``stats._mean_se``: as the
-        core gives it under the run's own weights); NaN for a quasi-Monte Carlo run."""
+        core gives it under the run's own weights); NaN for a quasi-Monte Carlo run.
+
+        On a posterior, ``design`` (from :meth:`_view_design`) counts the views' fit to
+        the same paths (``stats._weighted_mean_se``).
+        """
         if getattr(self, "qmc", False):
             return math.nan
-        members = range(len(self.scenario_names)) if g < 0 else [g]
-        parts = [(col[self._block(k)], w_all[self._block(k)]) for k in members]
-        return stats._mean_se(parts, mass, self.antithetic)
+        blocks = [self._block(k) for k in range(len(self.scenario_names))]
+        return stats._weighted_mean_se(col, w_all, blocks, g, mass, self.antithetic, design)
+
+    def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
+        binding views, centred at their posterior means (shape (k, n_paths)), and the
+        (pseudo-)inverse of their posterior covariance S; None for weights that no view
+        fitted (a prior, or one reweighted)."""
+        info = self._posterior
+        if info is None:
+            return None
+        # a slack inequality view (multiplier 0) does not move the weights
+        views = [v for v, lam in zip(info["views"], info["multipliers"]) if v.op == "==" or lam != 0.0]
+        if not views:
+            return None
+        q = self.weights
+        ft = np.array([v.function(self) for v in views])
+        ft -= (np.einsum("ij,j->i", ft, q) / np.sum(q))[:, None]
+        # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
+        cov = np.einsum("ij,kj->ik", ft * q, ft) / np.sum(q)
+        cov = (cov + cov.T) / 2
+        # on the correlation scale, so that a price's view and an indicator's are both seen
+        sd = np.sqrt(np.diag(cov))
+        scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
+        s_inv = scale[:, None] * np.linalg.pinv(scale[:, None] * cov * scale, hermitian=True) * scale
+        for a in (ft, s_inv):
+            a.flags.writeable = False
+        return ft, s_inv
 
     def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
                           rq: Sequence[float]) -> list[float]:

@@ -258,6 +258,51 @@ def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs:
     return math.sqrt(se2)
 
 
+def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
+                      pairs: bool, design: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """The Monte Carlo standard error of the weighted mean of ``x`` over block ``g`` of
+    ``blocks`` (the scenarios' paths; −1: all of them), of weight ``mass``: under weights
+    taken as given (:func:`_mean_se`), or, given the ``design`` of a posterior's binding
+    views (their functions centred at their posterior means, shape (k, n), and the inverse
+    S⁻¹ of their posterior covariance), with the views' multipliers fitted to the same
+    paths. The estimate's linearisation then adds to each path's term q_i d_i (d = (x − m)/mass
+    on the group, 0 elsewhere) that of the multipliers λ: dm/dλ·δλ with dm/dλ = C = Σ q d (f − f̄)
+    and δλ = −S⁻¹ Σ q (f − f̄), so z_i = q_i (d_i − (f_i − f̄)'S⁻¹C), the regression residual of
+    a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0."""
+    if design is None:
+        members = range(len(blocks)) if g < 0 else [g]
+        return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
+    ft, s_inv = design
+    sel = slice(None) if g < 0 else blocks[g]
+    d = np.zeros(len(x))
+    d[sel] = (x[sel] - weighted_mean(x[sel], w[sel])) / mass
+    z = w * d
+    # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
+    beta = np.einsum("ij,j->i", s_inv, np.einsum("ij,j->i", ft, z))
+    z -= w * np.einsum("ij,i->j", ft, beta)
+    return _influence_se(z, blocks, pairs)
+
+
+def _influence_se(z: np.ndarray, blocks: Sequence[slice | np.ndarray], pairs: bool) -> float:
+    """The Monte Carlo standard error of an estimate whose linearisation is Σ_i z_i over
+    scenarios sampled in blocks of fixed size (``blocks``, the scenarios' paths):
+    sqrt(Σ_h U_h/(U_h − 1) Σ_{u∈h} (z_u − z̄_h)²) over each block's U_h independent draws
+    u (its paths, or under ``pairs`` its consecutive pairs, z_u the sum of the pair's).
+    NaN when a block that moves the estimate has a single draw."""
+    se2 = 0.0
+    for blk in blocks:
+        e = z[blk]
+        if pairs:
+            e = e[0::2] + e[1::2]
+        if not e.any():
+            continue
+        if len(e) < 2:
+            return math.nan
+        e = e - np.sum(e) / len(e)
+        se2 += len(e) / (len(e) - 1) * _dot(e, e)  # (a fixed order: np.dot's follows BLAS threads)
+    return math.sqrt(se2)
+
+
 def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:
     """P_w(X > level).
 

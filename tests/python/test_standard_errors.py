@@ -9,6 +9,7 @@ the square root of their number, and the overall row's is sqrt(Σ p_k² se_k²)
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -98,13 +99,53 @@ def test_reweighted_paths_give_the_standard_error_under_their_new_weights():
     np.testing.assert_allclose(table["p_above_se"].to_numpy(), want, rtol=1e-9)
 
 
-def test_a_posterior_has_finite_standard_errors_near_the_priors():
-    sim = gs.World.default().simulate(20_000, seed=2)
-    post = sim.with_views([gs.View.mean("potash_spot", 420.0)])
-    prior, after = sim.summary("potash_spot")["mean_se"], post.summary("potash_spot")["mean_se"]
-    assert np.isfinite(after).all()
-    # a mild view (a tenth of the prior's spread) moves the weights, and so the error, a little
-    assert ((after / prior - 1.0).abs() < 0.5).all()
+def test_a_mean_or_probability_a_view_pins_has_no_error():
+    sim = gs.World.default().simulate(5_000, seed=2)
+    post = sim.with_views([gs.View.mean("potash_spot", 420.0), gs.View.prob_above("bilateral_trade", 9.0, 0.4)])
+    spot = post.summary("potash_spot").loc[("potash_spot", "all")]
+    trade = post.summary("bilateral_trade", thresholds={"bilateral_trade": 9.0}).loc[("bilateral_trade", "all")]
+    assert spot["mean"] == pytest.approx(420.0, rel=1e-9) and trade["p_above"] == pytest.approx(0.4, rel=1e-9)
+    # (the rounding of sums over 5,000 paths: 1e-13 of the mean's prior error at most)
+    prior = sim.summary("potash_spot").loc[("potash_spot", "all"), "mean_se"]
+    assert spot["mean_se"] < 1e-9 * prior
+    assert trade["p_above_se"] < 1e-9
+    # the scenarios' means are not pinned: each keeps an error, as do the unviewed series
+    assert (post.summary("potash_spot").xs("potash_spot")["mean_se"].drop("all") > 0.1 * prior).all()
+    assert post.summary("bilateral_trade").loc[("bilateral_trade", "all"), "mean_se"] > 0
+
+
+@pytest.mark.parametrize(("antithetic", "seeds"), [(False, 200), (True, 100)])
+def test_a_posteriors_errors_measure_the_spread_of_its_means_over_seeds(antithetic, seeds):
+    # the view pins E[spot at the horizon]; the spot 4 months earlier is correlated with it,
+    # so its posterior mean varies less than its weights alone say (about 3 times less
+    # variance here). Over independent runs, the mean of the reported errors² matches the
+    # variance of the estimates: ln of their ratio has standard error about sqrt(2/(runs − 1))
+    world = gs.World.default()
+    est: dict[str, list[float]] = {"all": [], "base": [], "bear": []}
+    se2: dict[str, list[float]] = {k: [] for k in est}
+    for seed in range(seeds):
+        post = world.simulate(2_000, seed=seed, antithetic=antithetic, progress=False).with_views(
+            [gs.View.mean("potash_spot", 420.0)], progress=False)
+        table = post.summary("potash_spot", month=20).xs("potash_spot")
+        for k in est:
+            est[k].append(table.loc[k, "mean"])
+            se2[k].append(table.loc[k, "mean_se"] ** 2)
+    for k in est:
+        ratio = np.var(est[k], ddof=1) / np.mean(se2[k])
+        assert abs(math.log(ratio)) < N_SIGMA * math.sqrt(2 / (seeds - 1)), (k, ratio)
+
+
+def test_a_slack_view_leaves_the_errors_as_the_binding_views_alone_give():
+    sim = gs.World.default().simulate(5_000, seed=3)
+    pinned = gs.View.mean("potash_spot", 420.0)
+    slack = gs.View.mean("bilateral_trade", 1e6, op="<=")  # far above every path: multiplier 0
+    a = sim.with_views([pinned]).summary("potash_spot", month=20)
+    b = sim.with_views([pinned, slack]).summary("potash_spot", month=20)
+    assert sim.with_views([pinned, slack]).posterior["multipliers"][1] == 0.0
+    np.testing.assert_allclose(b["mean_se"], a["mean_se"], rtol=1e-6)
+    # and as a binding view, the same function would lower the spot's error
+    c = sim.with_views([pinned, gs.View.mean("potash_spot", 420.0, month=20)]).summary("potash_spot", month=20)
+    assert c.loc[("potash_spot", "all"), "mean_se"] < 1e-9 * a.loc[("potash_spot", "all"), "mean_se"]
 
 
 def test_no_standard_error_without_independent_draws():
@@ -158,6 +199,24 @@ def test_a_stress_test_gives_the_standard_error_of_its_mean_pnl(antithetic):
     np.testing.assert_allclose(st.summary()["p_loss_se"].to_numpy(), want, rtol=1e-9)
     q = res.stress(gs.World.default().simulate(4_096, seed=3, qmc=True), mapping)
     assert q.summary()["mean_return_se"].isna().all()
+
+
+def test_a_stress_test_on_a_posterior_counts_the_views_fit():
+    # a book long the global_equity asset alone, never rebalanced: its P&L is the factor's
+    # growth, whose mean the view pins, so its mean P&L has no error left
+    px = gs.data.equities_daily()[["ntr_adj_close", "spy_adj_close"]]
+    res = gs.backtest(px, {"ntr_adj_close": 0.0, "spy_adj_close": 1.0})
+    mapping = {"ntr_adj_close": "fertilizer_producers", "spy_adj_close": "global_equity"}
+    sim = gs.World.default().simulate(4_000, seed=3)
+    start = sim.paths("global_equity")[0, 0]
+    post = sim.with_views([gs.View.mean("global_equity", 1.05 * start)])
+    st = res.stress(post, mapping, rebalance="never")
+    table = st.summary()
+    assert table.loc["all", "mean_return"] == pytest.approx(0.05, rel=1e-9)
+    as_given = reference_se(st.pnl, st.scenario, [1.0] * 3, False)  # (only its size matters here)
+    assert table.loc["all", "mean_return_se"] < 1e-9 * as_given[0]
+    assert (table["mean_return_se"].drop("all") > 1e-4).all()
+    assert pickle.loads(pickle.dumps(st)).summary().equals(table)
 
 
 def test_a_scenario_reweighted_to_zero_leaves_the_overall_error_finite():
