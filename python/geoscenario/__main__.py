@@ -14,14 +14,15 @@ import pandas as pd
 
 from .errors import ConfigError, GeoscenarioError, ResourceError
 from .simulation import Simulation
+from .summary import check_alpha
 from .world import World
 
-#: The VaR/CVaR level of the report's risk table and allocation.
+#: The default VaR/CVaR level of the report's risk table and allocation (``--alpha``).
 ALPHA = 0.95
 
 #: The command's flag for each parameter of World.simulate / World.from_toml.
 FLAGS = {"n_paths": "--paths", "horizon_months": "--horizon", "seed": "--seed", "threads": "--threads",
-         "source": "--config", "qmc": "--qmc"}
+         "source": "--config", "qmc": "--qmc", "month": "--month", "alpha": "--alpha"}
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -56,26 +57,25 @@ def _run(argv: list[str] | None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     parser.add_argument("--antithetic", action="store_true", help="use antithetic pairs")
     parser.add_argument("--qmc", action="store_true", help="Sobol points with Owen scrambling and a Brownian bridge")
+    parser.add_argument("--month", default=None,
+                        help="the month of the statistics: YYYY-MM, or an index from 0 (default: the horizon)")
+    parser.add_argument("--alpha", type=float, default=ALPHA,
+                        help=f"VaR/CVaR level of the strategies' risk, in [0.5, 1) (default {ALPHA})")
     parser.add_argument("--json", action="store_true",
                         help="print the report's tables as one JSON document (for scripts) instead of text")
     args = parser.parse_args(argv)
+    # a month given as digits is an index (as month=12 in Python), else a label or date
+    month = int(args.month) if args.month is not None and args.month.lstrip("-").isdigit() else args.month
     try:
         world = World.default() if args.config is None else World.from_toml(args.config)
+        check_alpha(args.alpha)  # (before the run: the month needs its horizon)
         paths = args.paths if args.paths is not None else (1 << 18 if args.qmc else 200_000)
         sim = world.simulate(
             paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
             qmc=args.qmc,
         )
     except ConfigError as e:
-        # name the flag the user typed, not the Python parameter behind it
-        flag = FLAGS.get(e.path)
-        message = str(e).replace("antithetic=True", "--antithetic").replace("qmc=True", "--qmc")
-        if e.path == "config" and args.config is not None and message.startswith("config:"):
-            flag = f"--config {args.config}"  # the file whose text is no valid TOML
-            message = flag + message[len("config"):]
-        elif flag and message.startswith(e.path):
-            message = flag + message[len(e.path):]
-        print(f"geoscenario: error: {message}", file=sys.stderr)
+        print(f"geoscenario: error: {_flagged(e, args)}", file=sys.stderr)
         return 2
     except ResourceError as e:  # more paths than memory: the report of a streamed run needs Python
         print(f"geoscenario: error: {e} (fewer --paths; World.simulate_summary streams the paths and "
@@ -85,7 +85,10 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
     try:
-        text = _json(sim) if args.json else sim.report()
+        text = _json(sim, month, args.alpha) if args.json else sim.report(month, args.alpha)
+    except ConfigError as e:  # a --month or --alpha the run does not have
+        print(f"geoscenario: error: {_flagged(e, args)}", file=sys.stderr)
+        return 2
     except GeoscenarioError as e:  # a summary that overflows doubles (NumericalError)
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
@@ -101,6 +104,19 @@ def _run(argv: list[str] | None) -> int:
     return 0
 
 
+def _flagged(e: ConfigError, args: argparse.Namespace) -> str:
+    """A ConfigError's message naming the flag the user typed, not the Python parameter
+    behind it."""
+    flag = FLAGS.get(e.path)
+    message = str(e).replace("antithetic=True", "--antithetic").replace("qmc=True", "--qmc")
+    if e.path == "config" and args.config is not None and message.startswith("config:"):
+        flag = f"--config {args.config}"  # the file whose text is no valid TOML
+        message = flag + message[len("config"):]
+    elif flag and message.startswith(e.path):
+        message = flag + message[len(e.path):]
+    return message
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A table's rows as JSON objects, its index levels as fields, NaN as null."""
     flat = frame.reset_index()
@@ -108,40 +124,43 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in flat.astype(object).to_dict(orient="records")]
 
 
-def _allocation(sim: Simulation, strategies: list[str]) -> dict[str, Any] | None:
+def _allocation(sim: Simulation, strategies: list[str], alpha: float) -> dict[str, Any] | None:
     """The report's mean–CVaR allocation (min CVaR, long-only), or None."""
     if not strategies:
         return None
     try:
-        a = sim.allocate(ALPHA, strategies=strategies)
+        a = sim.allocate(alpha, strategies=strategies)
     except GeoscenarioError:  # the report prints "not available" too
         return None
     return {"weights": {k: float(v) for k, v in a.weights.items()},
             "expected_return": a.expected_return, "var": a.var, "cvar": a.cvar}
 
 
-def _json(sim: Simulation) -> str:
-    """The report's figures as JSON: the run, then the summary table of every series,
-    the strategies' risk table at the horizon (VaR/CVaR at ``alpha`` 0.95) and their
-    min-CVaR allocation, columns as in ``Simulation.summary``, ``Simulation.risk_table``
-    and ``Simulation.allocate`` (NaN as null; no allocation when the optimiser fails)."""
+def _json(sim: Simulation, month: int | str | None = None, alpha: float = ALPHA) -> str:
+    """The report's figures as JSON: the run, then the summary table of every series at
+    ``month`` (default: the horizon), the strategies' risk table to that month (VaR/CVaR
+    at ``alpha``) and their min-CVaR allocation (of the returns to the horizon), columns as in
+    ``Simulation.summary``, ``Simulation.risk_table`` and ``Simulation.allocate`` (NaN as
+    null; no allocation when the optimiser fails)."""
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
+    t = sim.month_index(month) if month is not None else sim.horizon_months
+    alpha = check_alpha(alpha)
     doc = {
         "world": sim.world.name,
         "paths": sim.n_paths,
         "horizon_months": sim.horizon_months,
         "start": f"{sim.months[0]:%Y-%m}",
-        "month": f"{sim.months[-1]:%Y-%m}",
+        "month": f"{sim.months[t]:%Y-%m}",
         "seed": sim.seed,
         "antithetic": sim.antithetic,
         "qmc": sim.qmc,
         "scenarios": {name: {"probability": p, "paths": sim.counts[name]} for name, p in sim.probabilities.items()},
         "units": {name: sim.units[name] for name in series},
-        "summary": _records(sim.summary(series)),
-        "alpha": ALPHA,
-        "risk": _records(sim.risk_table(ALPHA, strategies)) if strategies else [],
-        "allocation": _allocation(sim, strategies),
+        "summary": _records(sim.summary(series, month=t)),
+        "alpha": alpha,
+        "risk": _records(sim.risk_table(alpha, strategies, month=t)) if strategies else [],
+        "allocation": _allocation(sim, strategies, alpha),
     }
     return json.dumps(doc, indent=1, allow_nan=False)
 

@@ -56,13 +56,17 @@ def _width(names: list[str], most: int) -> int:
     return max(10, min(most, max((len(n) + 1 for n in names), default=0)))
 
 
-def render(sim: Simulation) -> str:
+def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95) -> str:
     """Render the report of a simulation (what ``sim.report()`` returns).
 
     Parameters
     ----------
     sim
         A :class:`~geoscenario.Simulation`.
+    month
+        The month of the statistics, as in :meth:`Simulation.summary` (default: the horizon).
+    alpha
+        The VaR/CVaR level of the strategies' section.
 
     Returns
     -------
@@ -70,10 +74,14 @@ def render(sim: Simulation) -> str:
         At most 100 columns wide.
     """
     from .simulation import Simulation
+    from .summary import check_alpha
 
     if not isinstance(sim, Simulation):
         raise invalid("sim", f"must be a geoscenario Simulation, got {type(sim).__name__}")
+    at_index = sim._month_index(month)
+    alpha = check_alpha(alpha)
     months = sim.months
+    at = f"{months[at_index]:%Y-%m}"  # the month the figures are at
     h = sim.horizon_months
     lines = []
     title = f"geoscenario · {sim.world.name}"
@@ -105,7 +113,7 @@ def render(sim: Simulation) -> str:
     lines.append("")
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
-    summary = sim.summary(series)
+    summary = sim.summary(series, month=at_index)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     for name in order:
         block = summary.loc[name]
@@ -119,10 +127,10 @@ def render(sim: Simulation) -> str:
                 label = f"P(>{t:.3g})"
         wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header
         ws = _width([*sim.scenario_names, "all"], 26 + 12 - max(wp, 12))  # 2 + ws + 5 × 12 + wp ≤ WIDTH
-        room = WIDTH - len(f"{name} [] at {months[-1]:%Y-%m}")  # a long unit is cut, not the month
+        room = WIDTH - len(f"{name} [] at {at}")  # a long unit is cut, not the month
         if len(unit) > room:
             unit = unit[: max(room - 1, 0)] + "…"
-        lines.append(f"{name} [{unit}] at {months[-1]:%Y-%m}" if unit else f"{name} at {months[-1]:%Y-%m}")
+        lines.append(f"{name} [{unit}] at {at}" if unit else f"{name} at {at}")
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
             note = f"Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
@@ -142,15 +150,15 @@ def render(sim: Simulation) -> str:
             lines.append(f"  {_cell(scen_name, ws)}{cells}{p}")
         lines.append("")
     if strategies:
-        lines.extend(_strategy_section(sim, strategies))
+        lines.extend(_strategy_section(sim, strategies, at_index, alpha))
     return "\n".join(line[:WIDTH] for line in lines)  # (only a long world name is cut)
 
 
-def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.95) -> list[str]:
+def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: float) -> list[str]:
     months = sim.months
-    risk = sim.risk_table(alpha, strategies)
-    lines = [f"strategies: return to {months[-1]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
-    lines.append(f"  tail: the scenario's share of the overall CVaR tail (the worst {1 - alpha:.0%} of outcomes)")
+    risk = sim.risk_table(alpha, strategies, month=t)
+    lines = [f"strategies: return to {months[t]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
+    lines.append(f"  tail: the scenario's share of the overall CVaR tail (the worst {percent(1 - alpha)} of outcomes)")
     overall = risk.xs("all", level="scenario")
     se, pse = overall["mean_return_se"], overall["p_loss_se"]
     if np.isfinite(se).all() and np.isfinite(pse).all():
@@ -174,9 +182,10 @@ def _strategy_section(sim: Simulation, strategies: list[str], alpha: float = 0.9
     except Exception as e:  # the report still prints if the optimiser fails
         lines.append(f"mean–CVaR {percent(alpha)} allocation: not available ({e})")
         return lines
+    horizon = "" if t == sim.horizon_months else f", returns to {months[-1]:%Y-%m}"  # (allocate's)
     lines.append(
-        f"mean–CVaR {percent(alpha)} allocation (min CVaR, long-only): E[return] {alloc.expected_return:.1%}, "
-        f"CVaR {alloc.cvar:.1%}"
+        f"mean–CVaR {percent(alpha)} allocation (min CVaR, long-only{horizon}): "
+        f"E[return] {alloc.expected_return:.1%}, CVaR {alloc.cvar:.1%}"
     )
     for name, w in alloc.weights.items():
         lines.append(f"  {_cell(name, wn)}{w:>9.1%}")

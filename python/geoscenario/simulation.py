@@ -1180,14 +1180,22 @@ class Simulation:
         ]
         return "\n".join(lines) + ")"
 
-    def report(self) -> str:
+    def report(self, month: int | str | None = None, alpha: float = 0.95) -> str:
         """The scenario report printed by ``python -m geoscenario``.
+
+        Parameters
+        ----------
+        month
+            The month of the statistics, as in :meth:`summary` (default: the horizon).
+            The mean–CVaR allocation is of the returns to the horizon, as :meth:`allocate`'s.
+        alpha
+            The VaR/CVaR level of the strategies' risk and allocation, in [0.5, 1).
 
         Returns
         -------
         str
             Plain text at most 100 columns wide: run details, per-series statistics
-            by scenario at the horizon, strategy risk and a mean–CVaR allocation.
+            by scenario at ``month``, strategy risk and a mean–CVaR allocation.
 
         Examples
         --------
@@ -1199,9 +1207,11 @@ class Simulation:
         True
         >>> "potash_spot [USD/t] at 2027-06" in text
         True
+        >>> "potash_spot [USD/t] at 2026-06" in gs.World.default().simulate(2_000, seed=0).report(month=12)
+        True
         """
         from .report import render
 
-        return render(self)
+        return render(self, month, alpha)
 
 

@@ -991,6 +991,10 @@ def test_cli_config_file(default_world, tmp_path):
         (["--paths", "101", "--antithetic"], "--paths: must be even with --antithetic"),
         (["--paths", "100", "--qmc", "--antithetic"], "--qmc: cannot be combined with --antithetic"),
         (["--paths", "1024", "--qmc", "--horizon", "1200"], "--horizon: with --qmc, horizon × shocks = 1200 × 8"),
+        (["--paths", "100", "--month", "2030-01"], "--month: '2030-01' is not a simulated month (2025-06 … 2027-06)"),
+        (["--paths", "100", "--horizon", "6", "--month", "7"], "--month: must be an integer in [-7, 6], got 7"),
+        (["--paths", "100", "--alpha", "0.05"], "--alpha: is the confidence level, in [0.5, 1)"),
+        (["--paths", "100", "--alpha", "nan"], "--alpha: must be a confidence level in [0.5, 1)"),
     ],
 )
 def test_cli_bad_arguments_exit_2(args, needle):
@@ -1567,6 +1571,33 @@ def test_cli_json_holds_the_reports_tables(default_world, capsys):
                                  "expected_return": a.expected_return, "var": a.var, "cvar": a.cvar}
     assert main(["--paths", "2000", "--seed", "3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == doc  # no run time: the same document
+
+
+def test_cli_reports_at_the_month_and_level_asked_for(default_world, capsys):
+    import json
+
+    from geoscenario.__main__ import main
+
+    sim = default_world.simulate(2_000, seed=3, progress=False)
+    assert main(["--paths", "2000", "--seed", "3", "--month", "2026-06", "--alpha", "0.99"]) == 0
+    text = capsys.readouterr().out
+    strip = lambda s: [ln for ln in s.splitlines() if "run time" not in ln]  # noqa: E731
+    assert strip(text) == strip(sim.report(month=12, alpha=0.99))
+    assert "potash_spot [USD/t] at 2026-06" in text and "at 2027-06" not in text.split("strategies:")[0]
+    assert "strategies: return to 2026-06 (NAV − 1), VaR/CVaR 99% of the loss" in text
+    assert "(the worst 1% of outcomes)" in text
+    assert "allocation (min CVaR, long-only, returns to 2027-06)" in text  # allocate's are to the horizon
+    # the figures are those of the month: the bear row of the spot's table at month 12
+    bear = sim.summary("potash_spot", month=12).loc[("potash_spot", "bear")]
+    row = next(ln for ln in text.split("potash_spot [USD/t]")[1].splitlines() if ln.startswith("  bear"))
+    assert row.split()[1:4] == [f"{bear['mean']:.1f}", f"{bear['q05']:.1f}", f"{bear['q50']:.1f}"]
+    assert main(["--paths", "2000", "--seed", "3", "--month", "12", "--alpha", "0.99", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["month"], doc["alpha"]) == ("2026-06", 0.99)
+    risk = pd.DataFrame(doc["risk"]).set_index(["strategy", "scenario"]).astype(float)
+    pd.testing.assert_frame_equal(risk, sim.risk_table(0.99, month=12), check_exact=True)
+    assert main(["--paths", "2000", "--seed", "3", "--month", "-1"]) == 0
+    assert strip(capsys.readouterr().out) == strip(sim.report())  # -1: the horizon, as in Python
 
 
 def test_cli_a_summary_that_overflows_is_a_one_line_error(tmp_path, capsys):
