@@ -55,6 +55,7 @@ from .summary import (
     check_replicates,
     check_thresholds,
     make_job,
+    replicate_job,
     ruin_probability,
     run_seeds,
 )
@@ -302,7 +303,8 @@ def simulate_summary(
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
-    job, reducers, _, qs = make_job(world, m, h, seeds[0], anti, series, t, quantiles, thresholds, alpha, q, mixes)
+    job, reducers, _, qs = replicate_job(world, m, rep, h, seeds[0], anti, series, t, quantiles, thresholds, alpha,
+                                         q, mixes)
     # antithetic twins in one shard: their pair's mean enters the standard errors
     ranges = shards(m, shard + (shard % 2 if anti else 0))
     _validate.late_onsets(world, h)

@@ -72,6 +72,15 @@ def _timing(onset: np.ndarray, regime: np.ndarray | None, names: list[str]) -> d
 REDUCE_BYTES = 256 << 20
 
 
+def _slack(view: View, f: np.ndarray, mean: float, tol: float) -> bool:
+    """Whether an inequality ``view`` whose multiplier was not kept (a posterior pickled before
+    they were) is slack: its posterior mean ``mean`` of ``f`` off the bound by more than the
+    solve's ``tol`` relative to its scale, as :meth:`Simulation.with_views` measures it."""
+    nonzero = np.abs(f[f != 0])
+    scale = max(float(np.median(nonzero)) if nonzero.size else 0.0, abs(view.value))
+    return abs(mean - view.value) > max(tol, 1e-8) * scale
+
+
 class Simulation:
     """Simulated paths of every series, with each path's scenario and weight.
 
@@ -763,12 +772,29 @@ class Simulation:
                                              self.seed, self.antithetic, getattr(self, "qmc", False))
             values = job.values(self._series)  # (reducer, path)
             if self._custom is None:
-                rows += _core.summarize_arrays(job, values, self.scenario, self._probs)
+                part = _core.summarize_arrays(job, values, self.scenario, self._probs)
+                design = self._view_design()
+                if design is not None:  # a prior that met the views: its bits, but a posterior's errors
+                    self._posterior_errors(part, batch, values, design)
+                rows += part
             else:
                 rows += self._general_rows(batch, values)
             del values
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
+
+    def _posterior_errors(self, rows: list[dict[str, Any]], reducers, values,
+                          design: tuple[np.ndarray, np.ndarray]) -> None:
+        """Set the standard errors of the core's ``rows`` to those of a posterior (``design``)."""
+        w_all = self.weights
+        by_name = {red[0]: (red, col) for red, col in zip(reducers, values)}
+        for row in rows:
+            red, col = by_name[row["reducer"]]
+            if not row["mass"] > 0:
+                continue
+            g, mass = row["group"], row["mass"]
+            row["mean_se"] = self._mean_se(col, w_all, g, mass, design)
+            row["p_above_se"] = [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in red[5]]
 
     def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
@@ -824,29 +850,47 @@ class Simulation:
 
     def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
-        binding views, centred at their posterior means (shape (k, n_paths)), and the
-        (pseudo-)inverse of their posterior covariance S; None for weights that no view
-        fitted (a prior, or one reweighted)."""
+        binding views, centred at their posterior means (shape (k, n_paths)), and a
+        generalised inverse of their posterior covariance S; None for weights that no view
+        fitted (a prior, or one reweighted). S⁻¹ costs n·k² operations: it is kept with
+        the posterior (not pickled), the functions are made again at each call."""
         info = self._posterior
-        if info is None:
+        if info is None or not info["views"]:
             return None
-        # a slack inequality view (multiplier 0) does not move the weights
-        views = [v for v, lam in zip(info["views"], info["multipliers"]) if v.op == "==" or lam != 0.0]
-        if not views:
+        cache = self.__dict__.get("_design_cache")
+        if cache is None or cache[0] is not info:  # (a copy's: reweight and with_views copy the dict)
+            q = self.weights
+            total = np.sum(q)
+            views, means = [], []
+            for v, lam in zip(info["views"], info["multipliers"]):
+                f = v.function(self)
+                mean = np.einsum("j,j->", f, q) / total
+                if v.op == "==" or lam != 0.0 and not (math.isnan(lam) and _slack(v, f, mean, info["tol"])):
+                    views.append(v)  # (a slack inequality, of multiplier 0, does not move the weights)
+                    means.append(mean)
+            s_inv = None
+            if views:
+                ft = np.array([v.function(self) for v in views]) - np.array(means)[:, None]
+                # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
+                cov = np.einsum("ij,kj->ik", ft * q, ft) / total
+                cov = (cov + cov.T) / 2
+                # on the correlation scale, so that a price's view and an indicator's are both seen
+                sd = np.sqrt(np.diag(cov))
+                scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
+                s_inv = scale[:, None] * stats._psd_ginv(scale[:, None] * cov * scale) * scale
+                s_inv.flags.writeable = False
+            cache = (info, tuple(views), tuple(means), s_inv)
+            self.__dict__["_design_cache"] = cache
+        _, binding, centres, s_inv = cache
+        if s_inv is None:
             return None
-        q = self.weights
-        ft = np.array([v.function(self) for v in views])
-        ft -= (np.einsum("ij,j->i", ft, q) / np.sum(q))[:, None]
-        # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
-        cov = np.einsum("ij,kj->ik", ft * q, ft) / np.sum(q)
-        cov = (cov + cov.T) / 2
-        # on the correlation scale, so that a price's view and an indicator's are both seen
-        sd = np.sqrt(np.diag(cov))
-        scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
-        s_inv = scale[:, None] * np.linalg.pinv(scale[:, None] * cov * scale, hermitian=True) * scale
-        for a in (ft, s_inv):
-            a.flags.writeable = False
+        ft = np.array([v.function(self) for v in binding]) - np.array(centres)[:, None]
+        ft.flags.writeable = False
         return ft, s_inv
+
+    def __getstate__(self) -> dict[str, Any]:
+        # (a posterior's S⁻¹ is made again when needed, not carried in its pickle)
+        return {k: v for k, v in self.__dict__.items() if k != "_design_cache"}
 
     def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
                           rq: Sequence[float]) -> list[float]:
@@ -883,7 +927,8 @@ class Simulation:
         inside the range of f is met by tilting the weights, however close to the edge;
         only one at the edge up to rounding puts all the weight on the paths at the edge.
         (A prior that already meets the views
-        that loosely keeps its weights, bit for bit, and its summaries' bits). Below
+        that loosely keeps its weights, bit for bit, and its summaries' estimates' bits; their
+        standard errors are a posterior's, which count the views as fitted). Below
         about 1e-13 the check is as exact as the rounding of an n-term sum: E_q[f]
         computed in another order can differ by that much. ``tol`` below 2.2e-16 is refused, and one
         below the double-precision epsilon (2.220446e-16) counts as the epsilon.

@@ -283,6 +283,38 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     return _influence_se(z, blocks, pairs)
 
 
+def _psd_ginv(a: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """A generalised inverse G of the symmetric positive semi-definite ``a`` (a G a = a), in
+    a fixed order of operations: Cholesky with diagonal pivoting, stopped at the first
+    pivot below ``tol`` times the largest diagonal entry (the rows and columns left are
+    (nearly) combinations of those taken, and get 0), then the inverse of the pivots'
+    block from its triangular factor. No LAPACK: its results depend on BLAS's threads."""
+    k = a.shape[0]
+    d = np.diag(a).astype(float)
+    stop = tol * (d.max() if k else 0.0)
+    chol = np.zeros((k, k))  # column j: the j-th pivot's column of the factor
+    piv: list[int] = []
+    for j in range(k):
+        p = int(np.argmax(d))
+        if not d[p] > stop:
+            break
+        col = a[:, p] - np.sum(chol[:, :j] * chol[p, :j], axis=1)
+        chol[:, j] = col / math.sqrt(d[p])
+        d -= chol[:, j] ** 2
+        d[piv + [p]] = -np.inf  # (taken)
+        piv.append(p)
+    r = len(piv)
+    low = chol[piv, :r]  # lower triangular: the pivots' block is low·lowᵀ
+    inv = np.zeros((r, r))  # low⁻¹, row by row (forward substitution)
+    for i in range(r):
+        e = np.zeros(r)
+        e[i] = 1.0
+        inv[i] = (e - np.sum(low[i, :i, None] * inv[:i], axis=0)) / low[i, i]
+    out = np.zeros((k, k))
+    out[np.ix_(piv, piv)] = np.einsum("ji,jk->ik", inv, inv)  # (low·lowᵀ)⁻¹ = low⁻ᵀ low⁻¹
+    return out
+
+
 def _influence_se(z: np.ndarray, blocks: Sequence[slice | np.ndarray], pairs: bool) -> float:
     """The Monte Carlo standard error of an estimate whose linearisation is Σ_i z_i over
     scenarios sampled in blocks of fixed size (``blocks``, the scenarios' paths):

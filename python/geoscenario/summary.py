@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import _core, _progress, _validate
 from ._format import count, table_html
-from .errors import NumericalError, invalid
+from .errors import ConfigError, NumericalError, invalid
 from .strategy import MAX_WEIGHT
 from .views import Allocation
 
@@ -207,7 +207,7 @@ def pool_replicates(frames: Sequence[pd.DataFrame], mean: str, errors: Mapping[s
     the replicates' average variance plus the (population) variance of their ``mean``."""
     first = frames[0]
     if not len(first):
-        return first.copy()
+        return first.copy()  # (no rows: nothing to pool)
     stacked = pd.concat(list(frames), keys=range(len(frames)), names=["replicate"])
     groups = stacked.groupby(level=list(first.index.names), sort=False)
     out = groups.mean()
@@ -386,8 +386,7 @@ class SummaryResult:
         out.risk = pool_replicates([p.risk for p in parts], "mean_return",
                                    {"mean_return": "mean_return_se", "p_loss": "p_loss_se"})
         for t in (out.table, out.risk):
-            if len(t):
-                t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
+            t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
         out.replicates = list(parts)
         return out
 
@@ -465,7 +464,8 @@ def simulate_summary(
     r = check_replicates(replicates, n, q)
     m = n if r is None else n // r  # the paths of each run
     seeds = run_seeds(s, r)
-    job, reducers, names, qs = make_job(world, m, h, seeds[0], anti, series, t, quantiles, thresholds, alpha, q, mixes)
+    job, reducers, names, qs = replicate_job(world, m, r, h, seeds[0], anti, series, t, quantiles, thresholds,
+                                             alpha, q, mixes)
     _progress.check(progress)
     if warn:
         _validate.late_onsets(world, h)
@@ -491,6 +491,20 @@ def simulate_summary(
     if warn:
         _validate.ruined(res._ruined, label)
     return res
+
+
+def replicate_job(world: World, m: int, replicates: int | None, *args: Any) -> tuple[Any, list[Reducer], list[str],
+                                                                                      list[float]]:
+    """:func:`make_job` for the first of ``replicates`` runs of ``m`` paths each (checking
+    the request): a run too small for the world's scenarios is the replicates' fault."""
+    try:
+        return make_job(world, m, *args)
+    except ConfigError as e:
+        if replicates is None or e.path != "n_paths":
+            raise
+        message = str(e).removeprefix("n_paths: ")
+        raise invalid("replicates", f"{replicates} replicates of {count(m, 'path')} each ({m * replicates:,} "
+                                    f"paths): each replicate {message}") from None
 
 
 def make_job(

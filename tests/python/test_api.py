@@ -1582,7 +1582,7 @@ def test_cli_reports_at_the_month_and_level_asked_for(default_world, capsys):
     assert main(["--paths", "2000", "--seed", "3", "--month", "2026-06", "--alpha", "0.99"]) == 0
     text = capsys.readouterr().out
     strip = lambda s: [ln for ln in s.splitlines() if "run time" not in ln]  # noqa: E731
-    assert strip(text) == strip(sim.report(month=12, alpha=0.99))
+    assert strip(text.removesuffix("\n")) == strip(sim.report(month=12, alpha=0.99))  # (print's newline)
     assert "potash_spot [USD/t] at 2026-06" in text and "at 2027-06" not in text.split("strategies:")[0]
     assert "strategies: return to 2026-06 (NAV − 1), VaR/CVaR 99% of the loss" in text
     assert "(the worst 1% of outcomes)" in text
@@ -1597,7 +1597,7 @@ def test_cli_reports_at_the_month_and_level_asked_for(default_world, capsys):
     risk = pd.DataFrame(doc["risk"]).set_index(["strategy", "scenario"]).astype(float)
     pd.testing.assert_frame_equal(risk, sim.risk_table(0.99, month=12), check_exact=True)
     assert main(["--paths", "2000", "--seed", "3", "--month", "-1"]) == 0
-    assert strip(capsys.readouterr().out) == strip(sim.report())  # -1: the horizon, as in Python
+    assert strip(capsys.readouterr().out.removesuffix("\n")) == strip(sim.report())  # -1: the horizon
 
 
 def test_cli_a_summary_that_overflows_is_a_one_line_error(tmp_path, capsys):

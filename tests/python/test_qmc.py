@@ -235,6 +235,15 @@ def test_bad_replicates_are_refused_naming_the_parameter(kwargs: dict, match: st
         gs.World.default().simulate_summary(4_096, progress=False, **kwargs)
 
 
+def test_replicates_too_small_for_the_scenarios_are_the_replicates_fault_and_empty_tables_say_so() -> None:
+    with pytest.raises(gs.ConfigError, match=r"replicates: 4 replicates of 1 path each \(4 paths\): each "
+                                             r"replicate must give every scenario .* need at least 3, got 1"):
+        gs.World.default().simulate_summary(4, qmc=True, replicates=4, progress=False)
+    res = gs.World.default().simulate_summary(4_096, qmc=True, replicates=4, alpha=None, series="potash_spot",
+                                              progress=False)
+    assert len(res.risk) == 0 and res.risk.attrs["n_paths"] == 4_096 and res.risk.attrs["replicates"] == 4
+
+
 def test_replicates_of_a_size_not_a_power_of_two_warn_once() -> None:
     with pytest.warns(UserWarning, match=r"replicates=3 of 1000 paths \(n_paths=3000\), not a power of "
                                          r"two: .* than with 512 or 1024 paths a replicate") as rec:

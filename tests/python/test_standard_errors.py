@@ -9,7 +9,10 @@ the square root of their number, and the overall row's is sqrt(Σ p_k² se_k²)
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -199,6 +202,65 @@ def test_a_stress_test_gives_the_standard_error_of_its_mean_pnl(antithetic):
     np.testing.assert_allclose(st.summary()["p_loss_se"].to_numpy(), want, rtol=1e-9)
     q = res.stress(gs.World.default().simulate(4_096, seed=3, qmc=True), mapping)
     assert q.summary()["mean_return_se"].isna().all()
+
+
+def test_a_prior_that_meets_the_views_keeps_its_estimates_but_gets_a_posteriors_errors():
+    sim = gs.World.default().simulate(2_000, seed=1)
+    prior = sim.summary("potash_spot").loc[("potash_spot", "all")]
+    post = sim.with_views(gs.View.prob_above("potash_spot", 450.0, float(prior["p_above"])))
+    assert post.posterior["iterations"] == 0 and post.weights.tobytes() == sim.weights.tobytes()
+    row = post.summary("potash_spot").loc[("potash_spot", "all")]
+    assert row[["mean", "std", "q05", "p_above"]].to_numpy().tobytes() == \
+        prior[["mean", "std", "q05", "p_above"]].to_numpy().tobytes()
+    assert row["p_above_se"] < 1e-9 < prior["p_above_se"]  # the view pins it
+    assert 0 < row["mean_se"] < prior["mean_se"]  # the spot's mean is correlated with the indicator
+    # as a stress test on the same posterior would count it: with the design, not the weights alone
+    moved = sim.with_views(gs.View.prob_above("potash_spot", 450.0, float(prior["p_above"]) + 1e-7))
+    assert row["mean_se"] == pytest.approx(moved.summary("potash_spot").loc[("potash_spot", "all"), "mean_se"],
+                                           rel=1e-3)
+
+
+def test_a_posterior_pickled_without_its_multipliers_still_leaves_slack_views_out():
+    # posteriors pickled before the multipliers were kept have NaN ones: a slack inequality is
+    # told from its posterior mean, off its bound
+    sim = gs.World.default().simulate(3_000, seed=4)
+    post = sim.with_views([gs.View.mean("potash_spot", 440.0), gs.View.mean("global_equity", 100.0, op=">=")])
+    assert post.posterior["multipliers"][1] == 0.0
+    state = pickle.loads(pickle.dumps(post)).__dict__.copy()
+    assert "_design_cache" not in state  # (S⁻¹ is made again, not pickled)
+    state["_posterior"] = {k: v for k, v in state["_posterior"].items()
+                           if k not in ("kish_effective_scenarios", "max_weight", "multipliers")}
+    old = object.__new__(gs.Simulation)
+    old.__setstate__(state)
+    assert np.isnan(old.posterior["multipliers"]).all()
+    a, b = post.summary("global_equity"), old.summary("global_equity")
+    np.testing.assert_allclose(b["mean_se"], a["mean_se"], rtol=1e-9)
+    assert a.loc[("global_equity", "all"), "mean_se"] > 0.1
+
+
+def test_a_posteriors_errors_have_the_same_bits_whatever_blas_threads(tmp_path):
+    # 240 views: a LAPACK inverse of their covariance would follow BLAS's threads (it does from
+    # about 200 on)
+    script = tmp_path / "errors.py"
+    script.write_text(
+        "import hashlib, geoscenario as gs\n"
+        "sim = gs.World.default().simulate(4_000, seed=6, progress=False)\n"
+        "names = ['potash_spot', 'bilateral_trade', 'global_equity', 'hk_equity', 'eurobond_price',\n"
+        "         'machinery_orders', 'malaszewicze_trains', 'middle_corridor_volume', 'digital_ruble_share',\n"
+        "         'roadmap_projects_done']\n"
+        "views = [gs.View.mean(n, float(sim.weights @ sim.paths(n)[:, m]) * 1.001, month=m)\n"
+        "         for n in names for m in range(1, 25)]\n"
+        "post = sim.with_views(views, progress=False)\n"
+        "t = post.summary(['potash_spot', 'contract_price', 'dislocation'], month=20)\n"
+        "print(len(views), hashlib.sha256(t[['mean_se', 'p_above_se']].to_numpy().tobytes()).hexdigest())\n",
+        encoding="utf-8")
+    out = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
+        out.append(p.stdout)
+    assert out[0].startswith("240 ") and out[0] == out[1]
 
 
 def test_a_stress_test_on_a_posterior_counts_the_views_fit():
