@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,13 +72,24 @@ def _timing(onset: np.ndarray, regime: np.ndarray | None, names: list[str]) -> d
 REDUCE_BYTES = 256 << 20
 
 
-def _slack(view: View, f: np.ndarray, mean: float, tol: float) -> bool:
-    """Whether an inequality ``view`` whose multiplier was not kept (a posterior pickled before
-    they were) is slack: its posterior mean ``mean`` of ``f`` off the bound by more than the
-    solve's ``tol`` relative to its scale, as :meth:`Simulation.with_views` measures it."""
+def _binds(view: View, lam: float, f: np.ndarray, mean: float, error: Callable[[], float], tol: float) -> bool:
+    """Whether a posterior's ``view`` (multiplier ``lam``, NaN when not kept: pickled before
+    they were) moves its weights with the paths, so that its standard errors must count it.
+
+    A nonzero multiplier does. The solve meets each view within ±tol·scale (scale as
+    :meth:`Simulation.with_views` measures it) and leaves the weights alone (multiplier 0)
+    when they already do: an inequality then is slack, and an equality binds if that band
+    is narrower than the Monte Carlo ``error()`` of its mean ``mean`` of ``f`` (other paths
+    would fall outside it, and be tilted back to it), not if a loose ``tol`` makes the band
+    wider. A NaN multiplier is told from the posterior mean: an inequality binds at its bound."""
+    if lam != 0.0 and not math.isnan(lam):
+        return True
     nonzero = np.abs(f[f != 0])
     scale = max(float(np.median(nonzero)) if nonzero.size else 0.0, abs(view.value))
-    return abs(mean - view.value) > max(tol, 1e-8) * scale
+    band = max(tol, 1e-8) * scale
+    if view.op != "==":
+        return math.isnan(lam) and abs(mean - view.value) <= band
+    return band < error()
 
 
 class Simulation:
@@ -862,11 +873,13 @@ class Simulation:
             q = self.weights
             total = np.sum(q)
             views, means = [], []
+            blocks = [self._block(k) for k in range(len(self.scenario_names))]
             for v, lam in zip(info["views"], info["multipliers"]):
                 f = v.function(self)
                 mean = np.einsum("j,j->", f, q) / total
-                if v.op == "==" or lam != 0.0 and not (math.isnan(lam) and _slack(v, f, mean, info["tol"])):
-                    views.append(v)  # (a slack inequality, of multiplier 0, does not move the weights)
+                error = lambda f=f: stats._mean_se([(f[b], q[b]) for b in blocks], total, self.antithetic)  # noqa: E731
+                if _binds(v, lam, f, mean, error, info["tol"]):
+                    views.append(v)
                     means.append(mean)
             s_inv = None
             if views:
