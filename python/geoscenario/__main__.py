@@ -144,7 +144,7 @@ def _json(sim: Simulation, month: int | str | None = None, alpha: float = ALPHA)
     null; no allocation when the optimiser fails)."""
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
-    t = sim.month_index(month) if month is not None else sim.horizon_months
+    t = sim.month_index(month)
     alpha = check_alpha(alpha)
     doc = {
         "world": sim.world.name,
