@@ -82,6 +82,8 @@ def _binds(view: View, lam: float, f: np.ndarray, mean: float, error: Callable[[
     is narrower than the Monte Carlo ``error()`` of its mean ``mean`` of ``f`` (other paths
     would fall outside it, and be tilted back to it), not if a loose ``tol`` makes the band
     wider. A NaN multiplier is told from the posterior mean: an inequality binds at its bound."""
+    if math.isinf(lam):  # at the edge of its range: the weights rest on the paths at the edge,
+        return False  # a restriction to them fixed by the paths' values, not a fitted tilt
     if lam != 0.0 and not math.isnan(lam):
         return True
     nonzero = np.abs(f[f != 0])
@@ -601,7 +603,10 @@ class Simulation:
         the entropy-pooling estimate, whose multipliers move with the paths): it is that
         of the residual of x regressed on the binding views' functions, so a mean that a
         view pins has error 0 and one correlated with a viewed quantity less than its
-        weights alone would give (docs/MODEL.md §6). It is
+        weights alone would give (docs/MODEL.md §6). A view at the edge of its range
+        restricts the weights to the paths at the edge (P(X > c) = 1: those above c), and
+        the errors are those of that restriction; NaN when the weights rest on fewer than
+        2 effective paths (Kish). It is
         NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
         points are not independent (an error estimate needs independent
         randomisations: ``World.simulate_summary(..., qmc=True, replicates=R)``).
@@ -862,8 +867,10 @@ class Simulation:
     def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
         binding views, centred at their posterior means (shape (k, n_paths)), and a
-        generalised inverse of their posterior covariance S; None for weights that no view
-        fitted (a prior, or one reweighted). S⁻¹ costs n·k² operations: it is kept with
+        generalised inverse of their posterior covariance S (NaN when the weights rest on
+        fewer than 2 effective paths: no error); None for weights that no view fitted (a
+        prior, or one reweighted, or views at the edge of their range alone, which restrict
+        the weights to the paths at the edge). S⁻¹ costs n·k² operations: it is kept with
         the posterior (not pickled), the functions are made again at each call."""
         info = self._posterior
         if info is None or not info["views"]:
@@ -882,7 +889,11 @@ class Simulation:
                     views.append(v)
                     means.append(mean)
             s_inv = None
-            if views:
+            if info.get("kish_effective_scenarios", np.inf) < 2.0:
+                # (a view at the edge of its range may rest the weights on a path or two: less
+                # than two draws' worth of spread to estimate an error from)
+                s_inv = np.full((1, 1), np.nan)
+            elif views:
                 ft = np.array([v.function(self) for v in views]) - np.array(means)[:, None]
                 # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
                 cov = np.einsum("ij,kj->ik", ft * q, ft) / total
@@ -891,13 +902,15 @@ class Simulation:
                 sd = np.sqrt(np.diag(cov))
                 scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
                 s_inv = scale[:, None] * stats._psd_ginv(scale[:, None] * cov * scale) * scale
+            if s_inv is not None:
                 s_inv.flags.writeable = False
             cache = (info, tuple(views), tuple(means), s_inv)
             self.__dict__["_design_cache"] = cache
         _, binding, centres, s_inv = cache
         if s_inv is None:
             return None
-        ft = np.array([v.function(self) for v in binding]) - np.array(centres)[:, None]
+        ft = np.array([v.function(self) for v in binding]).reshape(len(binding), self.n_paths)
+        ft -= np.array(centres).reshape(len(binding), 1)
         ft.flags.writeable = False
         return ft, s_inv
 

@@ -273,6 +273,8 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
         members = range(len(blocks)) if g < 0 else [g]
         return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
     ft, s_inv = design
+    if np.isnan(s_inv).any():  # (weights on fewer than 2 effective paths: no spread to measure)
+        return math.nan
     sel = slice(None) if g < 0 else blocks[g]
     d = np.zeros(len(x))
     d[sel] = (x[sel] - weighted_mean(x[sel], w[sel])) / mass

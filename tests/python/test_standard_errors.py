@@ -263,6 +263,28 @@ def test_a_posteriors_errors_have_the_same_bits_whatever_blas_threads(tmp_path):
     assert out[0].startswith("240 ") and out[0] == out[1]
 
 
+def test_a_view_at_the_edge_of_its_range_restricts_the_paths_or_leaves_no_error():
+    sim = gs.World.default().simulate(2_000, seed=1)
+    x = sim.paths("potash_spot")[:, -1]
+    # all the weight on the one path at the top: no spread left to estimate an error from
+    with pytest.warns(UserWarning, match="effective paths"):
+        post = sim.with_views(gs.View.mean("potash_spot", float(x.max())))
+    assert math.isinf(post.posterior["multipliers"][0])
+    table = post.summary(["potash_spot", "global_equity"])
+    assert table["mean"].notna().all() and table["mean_se"].isna().all() and table["p_above_se"].isna().all()
+    assert post.risk_table(0.95)[["mean_return_se", "p_loss_se"]].isna().all(axis=None)
+    assert "Monte Carlo s.e." not in post.report()
+    # P(spot > 450) = 1: the paths above 450 under their prior weights, a domain whose mean
+    # has the error of those paths' own (weights as given, the restriction fixed by the paths)
+    above = sim.with_views(gs.View.prob_above("potash_spot", 450.0, 1.0))
+    assert math.isinf(above.posterior["multipliers"][0])
+    row = above.summary("global_equity").loc[("global_equity", "all")]
+    g = sim.paths("global_equity")[:, -1]
+    w = np.where(x > 450.0, sim.weights, 0.0)
+    parts = [(g[sim.scenario == k], w[sim.scenario == k]) for k in range(3)]
+    assert row["mean_se"] == pytest.approx(gs.stats._mean_se(parts, float(w.sum()), False), rel=1e-9)
+
+
 def test_a_stress_test_on_a_posterior_counts_the_views_fit():
     # a book long the global_equity asset alone, never rebalanced: its P&L is the factor's
     # growth, whose mean the view pins, so its mean P&L has no error left
