@@ -12,7 +12,8 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from .errors import ConfigError, GeoscenarioError, ResourceError
+from . import _validate
+from .errors import ConfigError, GeoscenarioError, ResourceError, invalid
 from .simulation import Simulation
 from .summary import check_alpha
 from .world import World
@@ -59,17 +60,19 @@ def _run(argv: list[str] | None) -> int:
     parser.add_argument("--qmc", action="store_true", help="Sobol points with Owen scrambling and a Brownian bridge")
     parser.add_argument("--month", default=None,
                         help="the month of the statistics: YYYY-MM, or an index from 0 (default: the horizon)")
-    parser.add_argument("--alpha", type=float, default=ALPHA,
+    parser.add_argument("--alpha", default=None,
                         help=f"VaR/CVaR level of the strategies' risk, in [0.5, 1) (default {ALPHA})")
     parser.add_argument("--json", action="store_true",
                         help="print the report's tables as one JSON document (for scripts) instead of text")
     args = parser.parse_args(argv)
-    # a month given as digits is an index (as month=12 in Python), else a label or date
-    month = int(args.month) if args.month is not None and args.month.lstrip("-").isdigit() else args.month
+    month = _month(args.month)
     try:
+        alpha = _alpha(args.alpha)
         world = World.default() if args.config is None else World.from_toml(args.config)
-        check_alpha(args.alpha)  # (before the run: the month needs its horizon)
         paths = args.paths if args.paths is not None else (1 << 18 if args.qmc else 200_000)
+        # the month before the run (the run's other arguments first: the month needs the horizon)
+        h = _validate.run_args(world.horizon_months, paths, args.horizon, args.seed, args.antithetic)[1]
+        _validate.month(month, h, world._core.month_labels(h))
         sim = world.simulate(
             paths, args.horizon, seed=args.seed, antithetic=args.antithetic, threads=args.threads,
             qmc=args.qmc,
@@ -85,7 +88,7 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: {e}", file=sys.stderr)
         return 2
     try:
-        text = _json(sim, month, args.alpha) if args.json else sim.report(month, args.alpha)
+        text = _json(sim, month, alpha) if args.json else sim.report(month, alpha)
     except ConfigError as e:  # a --month or --alpha the run does not have
         print(f"geoscenario: error: {_flagged(e, args)}", file=sys.stderr)
         return 2
@@ -102,6 +105,28 @@ def _run(argv: list[str] | None) -> int:
         print(f"geoscenario: error: cannot write the report: {e.strerror or e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _month(text: Any) -> Any:
+    """``--month``: an integer written in decimal digits, with one sign or none, is an index
+    (as ``month=12`` in Python); anything else goes to the month check as it is given."""
+    if not isinstance(text, str):
+        return text
+    s = text.strip()
+    digits = s[1:] if s[:1] in "+-" else s
+    return int(s) if digits.isdecimal() else text
+
+
+def _alpha(text: str | None) -> float:
+    """``--alpha`` as a checked confidence level (a ConfigError naming ``alpha`` if not)."""
+    if text is None:
+        return ALPHA
+    try:
+        value = float(text)
+    except ValueError:
+        raise invalid("alpha", f"must be a number, the confidence level in [0.5, 1) (0.95 for the worst 5%), "
+                               f"got {text!r}") from None
+    return check_alpha(value)
 
 
 def _flagged(e: ConfigError, args: argparse.Namespace) -> str:

@@ -182,11 +182,12 @@ def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: flo
     except Exception as e:  # the report still prints if the optimiser fails
         lines.append(f"mean–CVaR {percent(alpha)} allocation: not available ({e})")
         return lines
-    horizon = "" if t == sim.horizon_months else f", returns to {months[-1]:%Y-%m}"  # (allocate's)
     lines.append(
-        f"mean–CVaR {percent(alpha)} allocation (min CVaR, long-only{horizon}): "
-        f"E[return] {alloc.expected_return:.1%}, CVaR {alloc.cvar:.1%}"
+        f"mean–CVaR {percent(alpha)} allocation (min CVaR, long-only): E[return] {alloc.expected_return:.1%}, "
+        f"CVaR {alloc.cvar:.1%}"
     )
+    if t != sim.horizon_months:  # (allocate's returns are to the horizon)
+        lines.append(f"  of the returns to the horizon, {months[-1]:%Y-%m}")
     for name, w in alloc.weights.items():
         lines.append(f"  {_cell(name, wn)}{w:>9.1%}")
     lines.append("")

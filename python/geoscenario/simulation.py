@@ -605,8 +605,8 @@ class Simulation:
         view pins has error 0 and one correlated with a viewed quantity less than its
         weights alone would give (docs/MODEL.md §6). A view at the edge of its range
         restricts the weights to the paths at the edge (P(X > c) = 1: those above c), and
-        the errors are those of that restriction; NaN when the weights rest on fewer than
-        2 effective paths (Kish). It is
+        the errors are those of that restriction; NaN when a scenario's weights rest on
+        fewer than 2 effective paths (Kish's (Σw)²/Σw²). It is
         NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
         points are not independent (an error estimate needs independent
         randomisations: ``World.simulate_summary(..., qmc=True, replicates=R)``).
@@ -867,10 +867,9 @@ class Simulation:
     def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
         binding views, centred at their posterior means (shape (k, n_paths)), and a
-        generalised inverse of their posterior covariance S (NaN when the weights rest on
-        fewer than 2 effective paths: no error); None for weights that no view fitted (a
-        prior, or one reweighted, or views at the edge of their range alone, which restrict
-        the weights to the paths at the edge). S⁻¹ costs n·k² operations: it is kept with
+        generalised inverse of their posterior covariance S; None for weights that no view
+        fitted (a prior, or one reweighted, or views at the edge of their range alone, which
+        restrict the weights to the paths at the edge). S⁻¹ costs n·k² operations: it is kept with
         the posterior (not pickled), the functions are made again at each call."""
         info = self._posterior
         if info is None or not info["views"]:
@@ -889,11 +888,7 @@ class Simulation:
                     views.append(v)
                     means.append(mean)
             s_inv = None
-            if info.get("kish_effective_scenarios", np.inf) < 2.0:
-                # (a view at the edge of its range may rest the weights on a path or two: less
-                # than two draws' worth of spread to estimate an error from)
-                s_inv = np.full((1, 1), np.nan)
-            elif views:
+            if views:
                 ft = np.array([v.function(self) for v in views]) - np.array(means)[:, None]
                 # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
                 cov = np.einsum("ij,kj->ik", ft * q, ft) / total
@@ -909,8 +904,7 @@ class Simulation:
         _, binding, centres, s_inv = cache
         if s_inv is None:
             return None
-        ft = np.array([v.function(self) for v in binding]).reshape(len(binding), self.n_paths)
-        ft -= np.array(centres).reshape(len(binding), 1)
+        ft = np.array([v.function(self) for v in binding]) - np.array(centres)[:, None]
         ft.flags.writeable = False
         return ft, s_inv
 

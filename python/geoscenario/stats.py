@@ -268,13 +268,16 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     paths. The estimate's linearisation then adds to each path's term q_i d_i (d = (x − m)/mass
     on the group, 0 elsewhere) that of the multipliers λ: dm/dλ·δλ with dm/dλ = C = Σ q d (f − f̄)
     and δλ = −S⁻¹ Σ q (f − f̄), so z_i = q_i (d_i − (f_i − f̄)'S⁻¹C), the regression residual of
-    a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0."""
+    a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0.
+    NaN when a scenario that moves the estimate has weights on fewer than 2 effective
+    paths (:func:`_thin`)."""
+    # (through the views' multipliers every scenario's paths move a posterior's estimates)
+    members = range(len(blocks)) if g < 0 or design is not None else [g]
+    if any(_thin(w[blocks[k]]) for k in members):
+        return math.nan
     if design is None:
-        members = range(len(blocks)) if g < 0 else [g]
         return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
     ft, s_inv = design
-    if np.isnan(s_inv).any():  # (weights on fewer than 2 effective paths: no spread to measure)
-        return math.nan
     sel = slice(None) if g < 0 else blocks[g]
     d = np.zeros(len(x))
     d[sel] = (x[sel] - weighted_mean(x[sel], w[sel])) / mass
@@ -283,6 +286,13 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     beta = np.einsum("ij,j->i", s_inv, np.einsum("ij,j->i", ft, z))
     z -= w * np.einsum("ij,i->j", ft, beta)
     return _influence_se(z, blocks, pairs)
+
+
+def _thin(w: np.ndarray) -> bool:
+    """Whether weights ``w`` of a positive total rest on fewer than 2 effective paths
+    (Kish's (Σw)²/Σw² < 2): less than two draws' worth of spread to estimate an error from."""
+    total = float(np.sum(w))
+    return total > 0 and total * total < 2.0 * _dot(w, w)
 
 
 def _psd_ginv(a: np.ndarray, tol: float = 1e-10) -> np.ndarray:

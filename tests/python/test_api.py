@@ -995,6 +995,10 @@ def test_cli_config_file(default_world, tmp_path):
         (["--paths", "100", "--horizon", "6", "--month", "7"], "--month: must be an integer in [-7, 6], got 7"),
         (["--paths", "100", "--alpha", "0.05"], "--alpha: is the confidence level, in [0.5, 1)"),
         (["--paths", "100", "--alpha", "nan"], "--alpha: must be a confidence level in [0.5, 1)"),
+        (["--paths", "100", "--alpha", "5%"], "--alpha: must be a number, the confidence level in [0.5, 1)"),
+        (["--paths", "100", "--month", "²"], "--month: '²' is not a month"),
+        (["--paths", "100", "--month=--5"], "--month: '--5' is not a month"),
+        (["--paths", "100", "--horizon", "5000", "--month", "2026-06"], "--horizon: must be an integer"),
     ],
 )
 def test_cli_bad_arguments_exit_2(args, needle):
@@ -1586,7 +1590,8 @@ def test_cli_reports_at_the_month_and_level_asked_for(default_world, capsys):
     assert "potash_spot [USD/t] at 2026-06" in text and "at 2027-06" not in text.split("strategies:")[0]
     assert "strategies: return to 2026-06 (NAV − 1), VaR/CVaR 99% of the loss" in text
     assert "(the worst 1% of outcomes)" in text
-    assert "allocation (min CVaR, long-only, returns to 2027-06)" in text  # allocate's are to the horizon
+    assert "  of the returns to the horizon, 2027-06" in text  # allocate's are to the horizon
+    assert max(len(ln) for ln in sim.report(month=3, alpha=0.9999999).splitlines()) <= 100
     # the figures are those of the month: the bear row of the spot's table at month 12
     bear = sim.summary("potash_spot", month=12).loc[("potash_spot", "bear")]
     row = next(ln for ln in text.split("potash_spot [USD/t]")[1].splitlines() if ln.startswith("  bear"))
@@ -1596,6 +1601,8 @@ def test_cli_reports_at_the_month_and_level_asked_for(default_world, capsys):
     assert (doc["month"], doc["alpha"]) == ("2026-06", 0.99)
     risk = pd.DataFrame(doc["risk"]).set_index(["strategy", "scenario"]).astype(float)
     pd.testing.assert_frame_equal(risk, sim.risk_table(0.99, month=12), check_exact=True)
+    assert main(["--paths", "2000", "--seed", "3", "--month", " +12 ", "--alpha", " 0.99"]) == 0
+    assert strip(capsys.readouterr().out.removesuffix("\n")) == strip(sim.report(month=12, alpha=0.99))
     assert main(["--paths", "2000", "--seed", "3", "--month", "-1"]) == 0
     assert strip(capsys.readouterr().out.removesuffix("\n")) == strip(sim.report())  # -1: the horizon
 

@@ -283,6 +283,12 @@ def test_a_view_at_the_edge_of_its_range_restricts_the_paths_or_leaves_no_error(
     w = np.where(x > 450.0, sim.weights, 0.0)
     parts = [(g[sim.scenario == k], w[sim.scenario == k]) for k in range(3)]
     assert row["mean_se"] == pytest.approx(gs.stats._mean_se(parts, float(w.sum()), False), rel=1e-9)
+    # a level that leaves one bull path above it: bull's weight on one path has no error,
+    # and so neither has the overall mean, which bull moves (as a prior scenario of one path)
+    bull = np.sort(x[sim.scenario == 1])
+    one = sim.with_views(gs.View.prob_above("potash_spot", float(bull[-2] + bull[-1]) / 2, 1.0))
+    table = one.summary("global_equity").xs("global_equity")
+    assert table["mean_se"].isna().loc[["bull", "all"]].all() and table["mean_se"].notna().loc[["base", "bear"]].all()
 
 
 def test_a_stress_test_on_a_posterior_counts_the_views_fit():
