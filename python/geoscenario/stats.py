@@ -292,7 +292,8 @@ def _thin(w: np.ndarray) -> bool:
     """Whether weights ``w`` of a positive total rest on fewer than 2 effective paths
     (Kish's (Σw)²/Σw² < 2): less than two draws' worth of spread to estimate an error from."""
     total = float(np.sum(w))
-    return total > 0 and total * total < 2.0 * _dot(w, w)
+    # (two equal weights are two paths, whatever the rounding of their squares)
+    return total > 0 and total * total < 2.0 * _dot(w, w) * (1.0 - 1e-12)
 
 
 def _psd_ginv(a: np.ndarray, tol: float = 1e-10) -> np.ndarray:
