@@ -36,7 +36,6 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -54,9 +53,9 @@ from .summary import (
     check_quantiles,
     check_replicates,
     check_thresholds,
-    make_job,
     replicate_job,
     ruin_probability,
+    run_all,
     run_seeds,
 )
 from .world import World, _world_from_toml_text
@@ -303,25 +302,19 @@ def simulate_summary(
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
-    job, reducers, _, qs = replicate_job(world, m, rep, h, seeds[0], anti, series, t, quantiles, thresholds, alpha,
-                                         q, mixes)
+    job_args = (anti, series, t, quantiles, thresholds, alpha, q, mixes)  # (make_job's, after the seed)
+    job, reducers, _, qs = replicate_job(world, m, rep, h, seeds[0], *job_args)
     # antithetic twins in one shard: their pair's mean enters the standard errors
     ranges = shards(m, shard + (shard % 2 if anti else 0))
     _validate.late_onsets(world, h)
     _validate.qmc_paths(q, m, rep)
-    label = world._core.month_labels(h)[t]
-    t0 = time.perf_counter()
-    parts = []
-    for i, seed_i in enumerate(seeds):
-        if i:  # (the first replicate's job is the one that checked the arguments)
-            job = make_job(world, m, h, seed_i, anti, series, t, quantiles, thresholds, alpha, q, mixes)[0]
-        t1 = time.perf_counter()
+
+    def passes(job: Any, i: int) -> None:
         while (p := job.next_pass()) is not None:
             job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
-        parts.append(SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs, n_paths=m,
-                                   month=label, seed=seed_i, elapsed=time.perf_counter() - t1, alpha=alpha))
-    res = SummaryResult._pooled(parts, seed=s, elapsed=time.perf_counter() - t0)
-    _validate.ruined(res._ruined, label)
+
+    res = run_all(world, job, seeds, s, passes, m, h, job_args, reducers, qs)
+    _validate.ruined(res._ruined, res.month)
     return res
 
 

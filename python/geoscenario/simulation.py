@@ -809,8 +809,7 @@ class Simulation:
             if not row["mass"] > 0:
                 continue
             g, mass = row["group"], row["mass"]
-            row["mean_se"] = self._mean_se(col, w_all, g, mass, design)
-            row["p_above_se"] = [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in red[5]]
+            row["mean_se"], row["p_above_se"] = self._errors(col, w_all, g, mass, red[5], design)
 
     def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
@@ -836,19 +835,25 @@ class Simulation:
                                  "p_above_se": [np.nan] * len(rth),
                                  "var_cvar": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
                     continue
+                mean_se, p_above_se = self._errors(col, w_all, g, mass, rth, design)
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
-                    "mean": stats.weighted_mean(x, w), "mean_se": self._mean_se(col, w_all, g, mass, design),
+                    "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
                     "std": stats.weighted_std(x, w),
                     "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
-                    "p_above": [stats.prob_above(x, w, c) for c in rth],
-                    # a share's error is that of the mean of its indicator
-                    "p_above_se": [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in rth],
+                    "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,
                     # v is a loss here: VaR/CVaR of the P&L −v
                     "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
+
+    def _errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float, thresholds: Sequence[float],
+                design: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, list[float]]:
+        """The standard errors of a row: of the mean of ``col`` over group ``g``, and of each
+        share above ``thresholds`` (that of the mean of its indicator)."""
+        return (self._mean_se(col, w_all, g, mass, design),
+                [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in thresholds])
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                  design: tuple[np.ndarray, np.ndarray] | None) -> float:
@@ -878,7 +883,7 @@ class Simulation:
         if cache is None or cache[0] is not info:  # (a copy's: reweight and with_views copy the dict)
             q = self.weights
             total = np.sum(q)
-            views, means = [], []
+            views, fs, means = [], [], []
             blocks = [self._block(k) for k in range(len(self.scenario_names))]
             for v, lam in zip(info["views"], info["multipliers"]):
                 f = v.function(self)
@@ -886,25 +891,26 @@ class Simulation:
                 error = lambda f=f: stats._mean_se([(f[b], q[b]) for b in blocks], total, self.antithetic)  # noqa: E731
                 if _binds(v, lam, f, mean, error, info["tol"]):
                     views.append(v)
+                    fs.append(f)
                     means.append(mean)
-            s_inv = None
-            if views:
-                ft = np.array([v.function(self) for v in views]) - np.array(means)[:, None]
-                # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
-                cov = np.einsum("ij,kj->ik", ft * q, ft) / total
-                cov = (cov + cov.T) / 2
-                # on the correlation scale, so that a price's view and an indicator's are both seen
-                sd = np.sqrt(np.diag(cov))
-                scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
-                s_inv = scale[:, None] * stats._psd_ginv(scale[:, None] * cov * scale) * scale
-            if s_inv is not None:
-                s_inv.flags.writeable = False
-            cache = (info, tuple(views), tuple(means), s_inv)
-            self.__dict__["_design_cache"] = cache
-        _, binding, centres, s_inv = cache
-        if s_inv is None:
-            return None
-        ft = np.array([v.function(self) for v in binding]) - np.array(centres)[:, None]
+            if not views:
+                self.__dict__["_design_cache"] = (info, (), (), None)
+                return None
+            ft = np.array(fs) - np.array(means)[:, None]
+            # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
+            cov = np.einsum("ij,kj->ik", ft * q, ft) / total
+            cov = (cov + cov.T) / 2
+            # on the correlation scale, so that a price's view and an indicator's are both seen
+            sd = np.sqrt(np.diag(cov))
+            scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)
+            s_inv = scale[:, None] * stats._psd_ginv(scale[:, None] * cov * scale) * scale
+            s_inv.flags.writeable = False
+            self.__dict__["_design_cache"] = (info, tuple(views), tuple(means), s_inv)
+        else:
+            _, binding, centres, s_inv = cache
+            if s_inv is None:
+                return None
+            ft = np.array([v.function(self) for v in binding]) - np.array(centres)[:, None]
         ft.flags.writeable = False
         return ft, s_inv
 

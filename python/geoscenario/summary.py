@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -464,33 +464,46 @@ def simulate_summary(
     r = check_replicates(replicates, n, q)
     m = n if r is None else n // r  # the paths of each run
     seeds = run_seeds(s, r)
-    job, reducers, names, qs = replicate_job(world, m, r, h, seeds[0], anti, series, t, quantiles, thresholds,
-                                             alpha, q, mixes)
+    job_args = (anti, series, t, quantiles, thresholds, alpha, q, mixes)  # (make_job's, after the seed)
+    job, reducers, names, qs = replicate_job(world, m, r, h, seeds[0], *job_args)
     _progress.check(progress)
     if warn:
         _validate.late_onsets(world, h)
         _validate.qmc_paths(q, m, r)
-    label = world._core.month_labels(h)[t]
-    t0 = time.perf_counter()
-    parts = []
-    for i, seed_i in enumerate(seeds):
-        if i:  # (the first replicate's job is the one that checked the arguments)
-            job = make_job(world, m, h, seed_i, anti, series, t, quantiles, thresholds, alpha, q, mixes)[0]
-        t1, step = time.perf_counter(), 0
+
+    def passes(job: Any, i: int) -> None:
+        step = 0
         while (p := job.next_pass()) is not None:
             step += 1
             desc = f"summary pass {step}" if r is None else f"replicate {i + 1}/{r}, summary pass {step}"
             with _progress.guard(_progress.display(progress, desc)) as cb:
                 part = job.run(p, 0, m, thr, chunk, cb)
             job.advance(part)
-        parts.append(SummaryResult(
-            job.result(), reducers, world.scenario_names, world.units, qs,
-            n_paths=m, month=label, seed=seed_i, elapsed=time.perf_counter() - t1, alpha=alpha,
-        ))
-    res = SummaryResult._pooled(parts, seed=s, elapsed=time.perf_counter() - t0)
+
+    res = run_all(world, job, seeds, s, passes, m, h, job_args, reducers, qs)
     if warn:
-        _validate.ruined(res._ruined, label)
+        _validate.ruined(res._ruined, res.month)
     return res
+
+
+def run_all(world: World, job: Any, seeds: Sequence[int], seed: int, passes: Callable[[Any, int], None], m: int,
+            h: int, job_args: tuple[Any, ...], reducers: list[Reducer], qs: list[float]) -> SummaryResult:
+    """The result of a summary's runs, one per seed of ``seeds`` (the replicates, or the run
+    alone under ``seed``), of ``m`` paths each: ``job`` is the first run's (the one that
+    checked the request), the others' are ``make_job(world, m, h, seed_i, *job_args)``;
+    ``passes(job, i)`` runs every pass of run ``i``, locally or sharded."""
+    _, _, month, _, _, alpha, _, _ = job_args  # (antithetic, series, month, quantiles, thresholds, alpha, qmc, mixes)
+    label = world._core.month_labels(h)[month]
+    t0 = time.perf_counter()
+    parts = []
+    for i, seed_i in enumerate(seeds):
+        if i:
+            job = make_job(world, m, h, seed_i, *job_args)[0]
+        t1 = time.perf_counter()
+        passes(job, i)
+        parts.append(SummaryResult(job.result(), reducers, world.scenario_names, world.units, qs, n_paths=m,
+                                   month=label, seed=seed_i, elapsed=time.perf_counter() - t1, alpha=alpha))
+    return SummaryResult._pooled(parts, seed=seed, elapsed=time.perf_counter() - t0)
 
 
 def replicate_job(world: World, m: int, replicates: int | None, *args: Any) -> tuple[Any, list[Reducer], list[str],
