@@ -131,7 +131,9 @@ fn streaming_equals_materialised_bit_for_bit() {
         req.antithetic = anti;
         req.chunk_paths = 333;
         let streamed = summarize(&model, &spec, &req, &Control::default()).unwrap();
-        assert_eq!(streamed, reference);
+        // (as printed: every double's shortest round-trip digits, and NaN equal to NaN,
+        // the standard errors of VaR and CVaR under antithetic pairs)
+        assert_eq!(format!("{streamed:?}"), format!("{reference:?}"));
         // sanity: VaR <= CVaR, quantiles ordered
         for r in &streamed {
             for g in r {

@@ -30,6 +30,7 @@ __all__ = [
     "max_drawdown",
     "mean_cvar",
     "risk_table",
+    "sparsity_bandwidth",
     "var_cvar",
     "summarize_arrays",
     "SummaryJob",
@@ -193,6 +194,7 @@ def risk_table(
     prob_loss, tail_share (float64)."""
 
 def var_cvar(pnl: _F64, weights: _F64, alpha: float) -> tuple[float, float]: ...
+def sparsity_bandwidth(alpha: float, n_eff: float) -> float: ...
 def max_drawdown(nav: _F64) -> _F64: ...
 def entropy_pooling(
     prior: _F64,

@@ -772,11 +772,22 @@ class StressResult:
         return stats._weighted_mean_se(x, self.weights, blocks, k, mass, self.antithetic,
                                        getattr(self, "_views_design", None))
 
+    def _var_cvar_se(self, k: int, mass: float, var: float, alpha: float) -> tuple[float, float]:
+        """The Monte Carlo standard errors of scenario ``k``'s (all for −1) VaR ``var`` and
+        CVaR at level ``alpha``, as :meth:`Simulation.risk_table` gives them; NaN for
+        quasi-Monte Carlo or antithetic paths."""
+        if self.qmc or self.qmc is None or self.antithetic is None:
+            return math.nan, math.nan
+        blocks = [self.scenario == j for j in range(len(self.scenario_names))]
+        return stats._var_cvar_se(-self.pnl, self.weights, blocks, k, mass, self.antithetic,
+                                  getattr(self, "_views_design", None), var, alpha)
+
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
         :meth:`Simulation.risk_table`: probability, mean_return, mean_return_se (its Monte
-        Carlo standard error, as there), std, q05, q50, q95, var, cvar (of the loss,
-        positive; exact with ties, as there), p_loss, p_loss_se.
+        Carlo standard error, as there), std, q05, q50, q95, var, var_se, cvar, cvar_se (of
+        the loss, positive; exact with ties, with their standard errors, as there), p_loss,
+        p_loss_se.
 
         Parameters
         ----------
@@ -799,7 +810,7 @@ class StressResult:
         ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
         >>> s = st.summary()
         >>> s.index.tolist(), s.columns.tolist()
-        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'cvar', 'p_loss', 'p_loss_se'])
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'var_se', 'cvar', 'cvar_se', 'p_loss', 'p_loss_se'])
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var"] <= s["cvar"]).all())
         (1.0, True)
         """
@@ -816,6 +827,7 @@ class StressResult:
             q = stats.weighted_quantile(x, w, np.array([0.05, 0.5, 0.95]))
             var, cvar = _core.var_cvar(np.ascontiguousarray(x, dtype=float),
                                        np.ascontiguousarray(w, dtype=float), alpha)
+            var_se, cvar_se = self._var_cvar_se(k, float(w.sum()), var, alpha)
             rows[name] = {
                 "probability": math.fsum(w),  # correctly rounded, as risk_table's
                 "mean_return": stats.weighted_mean(x, w),
@@ -825,7 +837,9 @@ class StressResult:
                 "q50": float(q[1]),
                 "q95": float(q[2]),
                 "var": 0.0 + var,  # no loss is +0.0
+                "var_se": var_se,
                 "cvar": 0.0 + cvar,
+                "cvar_se": cvar_se,
                 "p_loss": float(w[x < 0].sum() / w.sum()),
                 "p_loss_se": self._mean_se((self.pnl < 0).astype(float), k, float(w.sum())),
             }

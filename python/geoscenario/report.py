@@ -164,6 +164,10 @@ def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: flo
     if np.isfinite(se).all() and np.isfinite(pse).all():
         lines.append(f"  Monte Carlo s.e. of the overall mean returns: at most {se.max():.2%}; "
                      f"of P(loss): at most {pse.max():.2%}")
+    vse, cse = overall["var_se"], overall["cvar_se"]
+    if np.isfinite(vse).all() and np.isfinite(cse).all():  # (none when a path outweighs the tail)
+        lines.append(f"  Monte Carlo s.e. of the overall VaR: at most {vse.max():.2%}; "
+                     f"of the overall CVaR: at most {cse.max():.2%}")
     ws = _width([*sim.scenario_names, "all"], 16)
     wn = _width(strategies, WIDTH - 2 - ws - 53)  # 53: the six figures' columns
     lines.append(

@@ -664,13 +664,27 @@ class Simulation:
             ``probability``, ``mean_return``, ``mean_return_se`` (its Monte Carlo
             standard error, as ``mean_se`` in :meth:`summary`), ``std`` (weighted,
             population: as in :meth:`summary`), one per quantile (``q05``, ...),
-            ``var``, ``cvar``, ``p_loss``, ``p_loss_se`` (its standard error),
+            ``var``, ``var_se``, ``cvar``, ``cvar_se`` (their Monte Carlo standard
+            errors, see below), ``p_loss``, ``p_loss_se`` (its standard error),
             ``tail_share`` (the scenario's share of the probability of the overall
             CVaR tail, the worst 1 − α of paths) and
             ``max_drawdown`` (the mean of the paths' maximum drawdowns). ``var`` is the
             α-quantile of the loss (the smallest loss whose weighted CDF reaches α), not
             −``q05`` (the smallest return whose CDF reaches 0.05): on finitely many
             paths the two are usually neighbouring order statistics, not one value.
+
+        Notes
+        -----
+        ``var_se`` and ``cvar_se`` linearise the two estimators (docs/MODEL.md §6), as
+        ``mean_se`` does a mean, on the same paths, weights and draws (a posterior's fit and
+        antithetic pairs included): the VaR's error is that of the share of paths at or
+        below it times the sparsity 1/f(VaR) (Bahadur's representation of a quantile),
+        estimated by the secant of the quantile function between the levels α ∓ δ with Hall
+        and Sheather's bandwidth δ; the CVaR's is that of the mean of the excess loss
+        (L − VaR)+, over 1 − α. They are first-order errors, reliable with a hundred or more
+        paths beyond the VaR (fewer overstate the VaR's); at an atom of the loss (a NAV
+        stopped at 0) the VaR's is 0 well inside it and too small near its edge. NaN for
+        ``qmc`` runs and when a path of the row weighs more than the tail 1 − α.
 
         Examples
         --------
@@ -810,6 +824,7 @@ class Simulation:
                 continue
             g, mass = row["group"], row["mass"]
             row["mean_se"], row["p_above_se"] = self._errors(col, w_all, g, mass, red[5], design)
+            row["var_cvar_se"] = self._tail_errors(col, w_all, g, mass, row["var_cvar"], red[6], design)
 
     def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
@@ -833,17 +848,20 @@ class Simulation:
                     rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "mean_se": np.nan,
                                  "std": np.nan, "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
                                  "p_above_se": [np.nan] * len(rth),
-                                 "var_cvar": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
+                                 "var_cvar": [(np.nan, np.nan)] * len(rcvar),
+                                 "var_cvar_se": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
                     continue
                 mean_se, p_above_se = self._errors(col, w_all, g, mass, rth, design)
+                # v is a loss here: VaR/CVaR of the P&L −v
+                var_cvar = [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar]
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
                     "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
                     "std": stats.weighted_std(x, w),
                     "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
                     "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,
-                    # v is a loss here: VaR/CVaR of the P&L −v
-                    "var_cvar": [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar],
+                    "var_cvar": var_cvar,
+                    "var_cvar_se": self._tail_errors(col, w_all, g, mass, var_cvar, rcvar, design),
                     "tail_share": [float(sh[g]) for sh in shares],  # row −1: all paths, share 1
                 })
         return rows
@@ -854,6 +872,17 @@ class Simulation:
         share above ``thresholds`` (that of the mean of its indicator)."""
         return (self._mean_se(col, w_all, g, mass, design),
                 [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in thresholds])
+
+    def _tail_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
+                     var_cvar: Sequence[tuple[float, float]], alphas: Sequence[float],
+                     design: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[float, float]]:
+        """The standard errors of a row's (VaR, CVaR) of the loss ``col`` at each level of
+        ``alphas`` (``stats._var_cvar_se``); NaN for a quasi-Monte Carlo run."""
+        if getattr(self, "qmc", False):
+            return [(math.nan, math.nan)] * len(alphas)
+        blocks = [self._block(k) for k in range(len(self.scenario_names))]
+        return [stats._var_cvar_se(col, w_all, blocks, g, mass, self.antithetic, design, var, al)
+                for (var, _), al in zip(var_cvar, alphas)]
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                  design: tuple[np.ndarray, np.ndarray] | None) -> float:

@@ -288,6 +288,49 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     return _influence_se(z, blocks, pairs)
 
 
+def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
+                 pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, var: float,
+                 alpha: float) -> tuple[float, float]:
+    """The Monte Carlo standard errors of the VaR ``var`` and the CVaR at level ``alpha`` of
+    ``loss`` over block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the
+    streamed summary gives them under the run's own weights (docs/MODEL.md §6):
+
+    - VaR: the error of the share of the group's weight on losses at or below ``var``
+      (the weighted mean of that indicator, :func:`_weighted_mean_se`) times the sparsity
+      1/f(VaR) (Bahadur's representation of a quantile), estimated by the secant of the
+      weighted quantile function between its levels α − δ and α + δ (Hall and Sheather's
+      δ for the group's Kish effective number of paths): the difference of the two sample
+      values over the weight between them;
+    - CVaR = VaR + E[(L − VaR)+]/(1 − α): the error of the weighted mean of (L − VaR)+,
+      over 1 − α (its derivative in VaR is 0 at the true VaR).
+
+    ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
+    the draws are the pairs, as for a mean. NaN when the group's heaviest path weighs more
+    than the tail 1 − α (the VaR is then one path's value, with nothing to estimate a
+    spread from), and the VaR's NaN when both levels fall on the one path at the VaR; 0
+    when they fall on an atom of several paths there (the VaR does not move)."""
+    sel = slice(None) if g < 0 else blocks[g]
+    x, wg = loss[sel], w[sel]
+    shares = wg / np.sum(wg)  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
+    if np.max(shares) > 1.0 - alpha:
+        return math.nan, math.nan
+    from . import _core
+
+    d = _core.sparsity_bandwidth(alpha, 1.0 / _dot(shares, shares))
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], shares[order]
+    lo, hi = _sorted_quantile(xs, ws, np.array([alpha - d, alpha + d]))
+    # the CDF at each value, its ties included
+    f_lo, f_hi = _cumsum(ws)[np.searchsorted(xs, [lo, hi], side="right") - 1]
+    if hi > lo:
+        sparsity = float(hi - lo) / float(f_hi - f_lo)
+    else:  # one value spans both levels: an atom (its VaR does not move), or a single path
+        sparsity = 0.0 if np.count_nonzero((xs == lo) & (ws > 0)) > 1 else math.nan
+    share_se = _weighted_mean_se((loss <= var).astype(float), w, blocks, g, mass, pairs, design)
+    excess_se = _weighted_mean_se(np.maximum(loss - var, 0.0), w, blocks, g, mass, pairs, design)
+    return share_se * sparsity, excess_se / (1.0 - alpha)
+
+
 def _thin(w: np.ndarray) -> bool:
     """Whether weights ``w`` of a positive total rest on fewer than 2 effective paths
     (Kish's (Σw)²/Σw² < 2): less than two draws' worth of spread to estimate an error from."""

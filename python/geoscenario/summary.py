@@ -264,8 +264,8 @@ class SummaryResult:
         maps each series to its unit.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
-        mean_return, mean_return_se, std, one column per return quantile, var, cvar (losses as positive
-        fractions of NAV), p_loss, p_loss_se, tail_share (the scenario's share of the probability of
+        mean_return, mean_return_se, std, one column per return quantile, var, var_se, cvar, cvar_se
+        (losses as positive fractions of NAV, with their standard errors), p_loss, p_loss_se, tail_share (the scenario's share of the probability of
         the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
         the columns of :meth:`Simulation.risk_table`. An empty DataFrame (no rows, no
         columns) when ``alpha`` is None or no strategy or mix is summarised.
@@ -343,12 +343,13 @@ class SummaryResult:
                 strat = name[: -len(":return")]
                 lrow = extra[(f"{strat}:loss", row["group"])]
                 var, cvar = lrow["var_cvar"][0]
+                var_se, cvar_se = lrow["var_cvar_se"][0]
                 if row["group"] < 0 and not by_name[name][7] and len(lrow["p_above"]) > 1:
                     self._ruined[strat] = lrow["p_above"][1]  # a strategy's (not a mix's)
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
                        "mean_return": row["mean"], "mean_return_se": row["mean_se"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
-                rec.update({"var": var, "cvar": cvar, "p_loss": lrow["p_above"][0],
+                rec.update({"var": var, "var_se": var_se, "cvar": cvar, "cvar_se": cvar_se, "p_loss": lrow["p_above"][0],
                             "p_loss_se": lrow["p_above_se"][0], "tail_share": lrow["tail_share"][0],
                             "max_drawdown": extra[(f"{strat}:drawdown", row["group"])]["mean"]})
                 risk_rows.append(rec)
@@ -384,7 +385,8 @@ class SummaryResult:
         out._ruined = {k: math.fsum(p._ruined.get(k, 0.0) for p in parts) / len(parts) for k in names}
         out.table = pool_replicates([p.table for p in parts], "mean", {"mean": "mean_se", "p_above": "p_above_se"})
         out.risk = pool_replicates([p.risk for p in parts], "mean_return",
-                                   {"mean_return": "mean_return_se", "p_loss": "p_loss_se"})
+                                   {"mean_return": "mean_return_se", "var": "var_se", "cvar": "cvar_se",
+                                    "p_loss": "p_loss_se"})
         for t in (out.table, out.risk):
             t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
         out.replicates = list(parts)

@@ -402,7 +402,9 @@ mod _core {
     #[pymodule_export]
     use super::calibrate::{backtest_run, calibrate_gbm_jumps, calibrate_log_ou, calibrate_ols, newey_west_lags};
     #[pymodule_export]
-    use super::risk::{efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, var_cvar};
+    use super::risk::{
+        efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, sparsity_bandwidth, var_cvar,
+    };
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]

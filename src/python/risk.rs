@@ -95,6 +95,13 @@ pub fn var_cvar(
     super::detached(py, || risk::var_cvar(&x, &w, alpha)).map_err(|e| to_pyerr(py, e))
 }
 
+/// Hall and Sheather's half-width δ of the sparsity estimate in a VaR's standard
+/// error at level `alpha` over `n_eff` effective paths (the streamed summary's).
+#[pyfunction]
+pub fn sparsity_bandwidth(alpha: f64, n_eff: f64) -> f64 {
+    crate::summary::quantile::sparsity_bandwidth(alpha, n_eff)
+}
+
 /// Maximum drawdown of each row of an (n, T) NAV array.
 #[pyfunction]
 pub fn max_drawdown<'py>(

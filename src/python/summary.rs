@@ -542,6 +542,12 @@ fn stats_to_py<'py>(
             };
             d.set_item("p_above_se", p_above_se)?;
             d.set_item("var_cvar", st.var_cvar.clone())?;
+            let var_cvar_se = if qmc {
+                vec![(f64::NAN, f64::NAN); st.var_cvar_se.len()]
+            } else {
+                st.var_cvar_se.clone()
+            };
+            d.set_item("var_cvar_se", var_cvar_se)?;
             d.set_item("tail_share", st.tail_share.clone())?;
             out.append(d)?;
         }

@@ -35,7 +35,7 @@
 //! in every dimension.
 
 mod bridge;
-mod invnorm;
+pub(crate) mod invnorm;
 mod scramble;
 mod sobol;
 

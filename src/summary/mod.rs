@@ -35,7 +35,7 @@ use crate::model::scenario::Allocation;
 use crate::model::Model;
 use bins::{contains, grid_bins, pilot_runs, sub_bin, sub_window, BinMap, Window, SUB_BINS};
 use dyadic::{take_u64, DyadicSum};
-use quantile::{cdf, key, target, unkey};
+use quantile::{cdf, effective_paths, key, sparsity_bandwidth, target, unkey};
 
 /// Distinct keys a collecting pass may expect to hold (about 128 MB); above
 /// it, windows are cut finer first.
@@ -184,6 +184,8 @@ pub struct GroupStats {
     pub p_above_se: Vec<f64>,
     /// (VaR, CVaR) per CVaR level.
     pub var_cvar: Vec<(f64, f64)>,
+    /// The Monte Carlo standard errors of each (VaR, CVaR) (see [`Finisher::finish`]).
+    pub var_cvar_se: Vec<(f64, f64)>,
     /// Per CVaR level, the group's share of the overall tail (1 for all paths): the
     /// worst values of total probability 1 − α, split as [`crate::risk::risk_table`]
     /// splits them.
@@ -202,6 +204,9 @@ pub struct Target {
     /// Per scenario, the values below the window (kept for the group's scenarios only).
     pub below: Vec<u64>,
     pub inside: u64,
+    /// A VaR (its level one of the reducer's CVaR levels): its window needs the sums
+    /// above it, for the CVaR.
+    pub var: bool,
 }
 
 /// Which pass a partial belongs to.
@@ -211,9 +216,12 @@ pub enum Pass {
     Moments(Vec<BinMap>),
     /// Histograms of the sub-bins of each (reducer, window).
     Refine(Vec<(usize, Window)>),
-    /// The keys inside each (reducer, window), the sums above it, and the
-    /// moments about the centres: one per (reducer, scenario), reducer-major.
-    Collect(Vec<(usize, Window)>, Vec<f64>),
+    /// The keys inside each (reducer, window), the moments about the centres
+    /// (one per (reducer, scenario), reducer-major), and the sums above each
+    /// window whose flag is set (a window that holds a VaR, for its CVaR and
+    /// their standard errors); the last flag: antithetic pairs, whose twins are
+    /// then also counted together around those windows.
+    Collect(Vec<(usize, Window)>, Vec<f64>, Vec<bool>, bool),
 }
 
 impl Pass {
@@ -232,7 +240,7 @@ impl Pass {
                     word(&mut out, m.grid as u64);
                 }
             }
-            Pass::Refine(t) | Pass::Collect(t, _) => {
+            Pass::Refine(t) | Pass::Collect(t, ..) => {
                 word(&mut out, if matches!(self, Pass::Refine(_)) { 2 } else { 3 });
                 word(&mut out, t.len() as u64);
                 for &(r, (lo, hi)) in t {
@@ -240,11 +248,16 @@ impl Pass {
                     word(&mut out, lo);
                     word(&mut out, hi);
                 }
-                if let Pass::Collect(_, centers) = self {
+                if let Pass::Collect(_, centers, tails, pairs) = self {
                     word(&mut out, centers.len() as u64);
                     for c in centers {
                         word(&mut out, c.to_bits());
                     }
+                    word(&mut out, tails.len() as u64);
+                    for &flag in tails {
+                        word(&mut out, flag as u64);
+                    }
+                    word(&mut out, *pairs as u64);
                 }
             }
         }
@@ -286,7 +299,18 @@ impl Pass {
                     return None;
                 }
                 let centers = (0..m).map(|_| Some(f64::from_bits(take_u64(b)?)));
-                Some(Pass::Collect(t, centers.collect::<Option<Vec<_>>>()?))
+                let centers = centers.collect::<Option<Vec<_>>>()?;
+                let m = take_u64(b)? as usize;
+                if m > b.len() / 8 {
+                    return None;
+                }
+                let flag = |b: &mut &[u8]| match take_u64(b)? {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => None,
+                };
+                let tails = (0..m).map(|_| flag(b)).collect::<Option<Vec<_>>>()?;
+                Some(Pass::Collect(t, centers, tails, flag(b)?))
             }
             _ => None,
         }
@@ -322,8 +346,24 @@ pub struct Partial {
     hist: Vec<u64>,
     /// Collecting: per target and scenario, the count of each key inside the window.
     values: Vec<BTreeMap<u64, u64>>,
-    /// Collecting: per target and scenario, sum of (v − shift) and count above the window.
+    /// Collecting: per target and scenario, above the window: the sum of (v − shift), the
+    /// count and the sum of (v − shift)²; under antithetic pairs, then over the pairs
+    /// whose twins a, b are both above it: the sums of (a − shift)(b − shift) and of
+    /// (a − shift) + (b − shift) and their count, and the count of pairs both below it.
     tail: Vec<DyadicSum>,
+    /// Collecting, under antithetic pairs: per target and scenario, the pairs (keys of
+    /// both twins, in path order) with a twin inside the window, counted.
+    pair_keys: Vec<BTreeMap<(u64, u64), u64>>,
+}
+
+/// The sums above a window that a collecting pass keeps per scenario (see
+/// [`Partial`]'s `tail`): 3, and 4 more over antithetic pairs.
+fn tail_dim(pairs: bool) -> usize {
+    if pairs {
+        7
+    } else {
+        3
+    }
 }
 
 fn n_thresholds(spec: &SummarySpec) -> usize {
@@ -369,7 +409,10 @@ struct Share<'a> {
     hist: &'a mut [u64],
     values: &'a mut [BTreeMap<u64, u64>],
     tail: &'a mut [DyadicSum],
+    pair_keys: &'a mut [BTreeMap<(u64, u64), u64>],
     targets: &'a [(usize, Window)],
+    /// Collecting: whether each target's window needs the sums above it.
+    tails: &'a [bool],
 }
 
 impl Share<'_> {
@@ -433,7 +476,7 @@ impl Share<'_> {
     fn collect(self, c: &ShareCtx) {
         let (i, k_n, col) = (self.i, c.k_n, self.column(c));
         let shift = c.shifts[i];
-        let cvar = !c.spec.reducers[i].cvar.is_empty();
+        let cvar = self.tails.contains(&true);
         let mut leaves = Vec::new();
         for &(r0, len, k, local) in c.runs {
             let center = c.centers[i * k_n + k];
@@ -457,10 +500,33 @@ impl Share<'_> {
             if !cvar {
                 continue;
             }
+            let dim = tail_dim(c.pairs);
             for (ti, &(_, w)) in self.targets.iter().enumerate() {
+                if !self.tails[ti] {
+                    continue;
+                }
                 leaves.clear();
-                for &v in &col[r0..r0 + len] {
-                    leaves.extend_from_slice(&if key(v) > w.1 { [v - shift, 1.0] } else { [0.0, 0.0] });
+                let run = &col[r0..r0 + len];
+                for (r, &v) in run.iter().enumerate() {
+                    let (d, kv) = (v - shift, key(v));
+                    let mut leaf = [0.0; 7];
+                    if kv > w.1 {
+                        leaf[..3].copy_from_slice(&[d, 1.0, d * d]);
+                    }
+                    // the second of a pair carries the pair's terms: both twins above the
+                    // window, both below it, or their keys if either lies inside it
+                    if c.pairs && r % 2 == 1 {
+                        let (a, ka) = (run[r - 1], key(run[r - 1]));
+                        if ka > w.1 && kv > w.1 {
+                            let da = a - shift;
+                            leaf[3..6].copy_from_slice(&[da * d, da + d, 1.0]);
+                        } else if ka < w.0 && kv < w.0 {
+                            leaf[6] = 1.0;
+                        } else if contains(w, ka) || contains(w, kv) {
+                            *self.pair_keys[ti * k_n + k].entry((ka, kv)).or_insert(0) += 1;
+                        }
+                    }
+                    leaves.extend_from_slice(&leaf[..dim]);
                 }
                 self.tail[ti * k_n + k].extend_run(local, &mut leaves);
             }
@@ -480,11 +546,12 @@ impl Partial {
     /// An empty partial of `pass` over `start..start`.
     pub fn empty(spec: &SummarySpec, k: usize, pass: Pass, start: u64) -> Partial {
         let j = spec.reducers.len();
-        let (sums, above, hist, values, tail) = match &pass {
+        let (sums, above, hist, values, tail, pair_keys) = match &pass {
             Pass::Moments(maps) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; 2 * k * n_thresholds(spec)],
                 vec![0u64; maps.iter().map(|m| k * m.bins()).sum()],
+                Vec::new(),
                 Vec::new(),
                 Vec::new(),
             ),
@@ -494,14 +561,17 @@ impl Partial {
                 vec![0u64; t.len() * k * SUB_BINS],
                 Vec::new(),
                 Vec::new(),
+                Vec::new(),
             ),
-            Pass::Collect(t, _) => (
+            Pass::Collect(t, _, _, pairs) => (
                 // Σd, Σd² and Σ of the products of antithetic twins' deviations
                 (0..j * k).map(|_| DyadicSum::new(3)).collect(),
                 Vec::new(),
                 Vec::new(),
                 vec![BTreeMap::new(); t.len() * k],
-                (0..t.len() * k).map(|_| DyadicSum::new(2)).collect(),
+                // per window and scenario, the sums above it (see `tail`)
+                (0..t.len() * k).map(|_| DyadicSum::new(tail_dim(*pairs))).collect(),
+                vec![BTreeMap::new(); if *pairs { t.len() * k } else { 0 }],
             ),
         };
         Partial {
@@ -515,6 +585,7 @@ impl Partial {
             hist,
             values,
             tail,
+            pair_keys,
         }
     }
 
@@ -549,13 +620,17 @@ impl Partial {
             hist,
             values,
             tail,
+            pair_keys,
             ..
         } = self;
         let pass = &*pass;
-        let (targets, maps, centers): (&[(usize, Window)], &[BinMap], &[f64]) = match pass {
-            Pass::Moments(maps) => (&[], maps, &[]),
-            Pass::Refine(t) => (t, &[], &[]),
-            Pass::Collect(t, centers) => (t, &[], centers),
+        let (targets, maps): (&[(usize, Window)], &[BinMap]) = match pass {
+            Pass::Moments(maps) => (&[], maps),
+            Pass::Refine(t) | Pass::Collect(t, ..) => (t, &[]),
+        };
+        let (centers, tails, pairs): (&[f64], &[bool], bool) = match pass {
+            Pass::Collect(_, centers, tails, pairs) => (centers, tails, *pairs),
+            _ => (&[], &[], false),
         };
         // each reducer's number of targets (the list is sorted by reducer)
         let per: Vec<usize> = (0..j).map(|i| targets.iter().filter(|t| t.0 == i).count()).collect();
@@ -574,21 +649,24 @@ impl Partial {
         );
         let values = split_lengths(values, (0..j).map(|i| co * per[i] * k_n));
         let tail = split_lengths(tail, (0..j).map(|i| co * per[i] * k_n));
+        let pair_keys = split_lengths(pair_keys, (0..j).map(|i| if pairs { co * per[i] * k_n } else { 0 }));
         let mut firsts = vec![0; j + 1];
         for i in 0..j {
             firsts[i + 1] = firsts[i] + per[i];
         }
         let shares: Vec<Share> = (sums.into_iter().zip(above).zip(hist))
-            .zip(values.into_iter().zip(tail))
+            .zip(values.into_iter().zip(tail).zip(pair_keys))
             .enumerate()
-            .map(|(i, (((sums, above), hist), (values, tail)))| Share {
+            .map(|(i, (((sums, above), hist), ((values, tail), pair_keys)))| Share {
                 i,
                 sums,
                 above,
                 hist,
                 values,
                 tail,
+                pair_keys,
                 targets: &targets[firsts[i]..firsts[i + 1]],
+                tails: tails.get(firsts[i]..firsts[i + 1]).unwrap_or(&[]),
             })
             .collect();
         let ctx = ShareCtx {
@@ -625,6 +703,7 @@ impl Partial {
             || self.values.len() != e.values.len()
             || dims(&self.sums) != dims(&e.sums)
             || dims(&self.tail) != dims(&e.tail)
+            || self.pair_keys.len() != e.pair_keys.len()
         {
             return Err(CoreError::invalid("partial", "does not belong to this summary job"));
         }
@@ -658,6 +737,11 @@ impl Partial {
         }
         for (a, b) in self.tail.iter_mut().zip(&other.tail) {
             a.append(b);
+        }
+        for (a, b) in self.pair_keys.iter_mut().zip(&other.pair_keys) {
+            for (&kv, &c) in b {
+                *a.entry(kv).or_insert(0) += c;
+            }
         }
         self.end = other.end;
         Ok(())
@@ -693,6 +777,15 @@ impl Partial {
         out.extend_from_slice(&(self.tail.len() as u64).to_le_bytes());
         for s in &self.tail {
             s.write(&mut out);
+        }
+        out.extend_from_slice(&(self.pair_keys.len() as u64).to_le_bytes());
+        for pairs in &self.pair_keys {
+            out.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
+            for (&(ka, kb), c) in pairs {
+                for w in [ka, kb, *c] {
+                    out.extend_from_slice(&w.to_le_bytes());
+                }
+            }
         }
         out
     }
@@ -757,6 +850,19 @@ impl Partial {
         for _ in 0..n_tail {
             tail.push(DyadicSum::read(b).ok_or_else(bad)?);
         }
+        let np = take_u64(b).ok_or_else(bad)? as usize;
+        if np > b.len() / 8 {
+            return Err(bad());
+        }
+        let mut pair_keys = Vec::with_capacity(np);
+        for _ in 0..np {
+            let m = take_u64(b).ok_or_else(bad)? as usize;
+            if m > b.len() / 24 {
+                return Err(bad());
+            }
+            let entries = (0..m).map(|_| Some(((take_u64(b)?, take_u64(b)?), take_u64(b)?)));
+            pair_keys.push(entries.collect::<Option<BTreeMap<_, _>>>().ok_or_else(bad)?);
+        }
         if !b.is_empty() {
             return Err(bad());
         }
@@ -771,6 +877,7 @@ impl Partial {
             hist,
             values,
             tail,
+            pair_keys,
         })
     }
 }
@@ -780,6 +887,10 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
     validate_pass(spec, model.n_scenarios, &pass)?;
+    if matches!(pass, Pass::Collect(.., pairs) if pairs != req.antithetic) {
+        // (its sums above the windows are sized for the twins it counts, or not)
+        return Err(CoreError::invalid("pass", "not a pass of this summary job"));
+    }
     if let Pass::Moments(maps) = &pass {
         // the grid the pass carries (that of the run's size when it comes from first_pass)
         let grid = maps.first().map_or(0, |m| m.grid);
@@ -951,9 +1062,9 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
         Pass::Moments(maps) => {
             maps.len() == spec.reducers.len() && maps.iter().all(|m| m.is_valid() && m.grid == maps[0].grid)
         }
-        Pass::Refine(t) | Pass::Collect(t, _) => {
-            // at most a window per (level, group) of each reducer: a pass with more
-            // (corrupted bytes) would size histograms by its count
+        Pass::Refine(t) | Pass::Collect(t, ..) => {
+            // at most a window per (level, group) of each reducer, a CVaR level counting
+            // three (α ± δ): a pass with more (corrupted bytes) would size histograms by its count
             let mut per = vec![0usize; spec.reducers.len()];
             for &(r, _) in t {
                 if let Some(n) = per.get_mut(r) {
@@ -963,14 +1074,20 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
             let within = per
                 .iter()
                 .zip(&spec.reducers)
-                .all(|(&n, r)| n <= (r.quantiles.len() + r.cvar.len()) * (k + 1));
+                .all(|(&n, r)| n <= (r.quantiles.len() + 3 * r.cvar.len()) * (k + 1));
             // sorted, and a reducer's windows disjoint; a centre per (reducer, scenario)
             within
                 && t.windows(2)
                     .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
                 && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
                 && match pass {
-                    Pass::Collect(_, c) => c.len() == spec.reducers.len() * k && c.iter().all(|x| x.is_finite()),
+                    Pass::Collect(_, c, tails, _) => {
+                        c.len() == spec.reducers.len() * k
+                            && c.iter().all(|x| x.is_finite())
+                            && tails.len() == t.len()
+                            // (only a reducer with CVaR levels has sums above its windows)
+                            && t.iter().zip(tails).all(|(&(r, _), &f)| !f || !spec.reducers[r].cvar.is_empty())
+                    }
                     _ => true,
                 }
         }
@@ -1122,6 +1239,28 @@ fn refine_bytes(windows: usize, scenarios: usize) -> f64 {
     windows as f64 * scenarios as f64 * (SUB_BINS * std::mem::size_of::<u64>()) as f64
 }
 
+/// A quantile found: of reducer `reducer` at level `alpha` in group `group` (None =
+/// all), its `value`, and its window's index in the collecting pass's list.
+struct Quantile {
+    reducer: usize,
+    group: Option<usize>,
+    alpha: f64,
+    value: f64,
+    window: usize,
+}
+
+/// A scenario's terms in the standard errors of a VaR and its CVaR
+/// ([`Finisher::var_cvar_se`]): over its paths, Σ e and Σ e² of the excess
+/// e = (v − VaR)+; under antithetic pairs, Σ e_a·e_b over its pairs and the
+/// count of pairs with both twins at or below the VaR (0 otherwise).
+struct Excess {
+    k: usize,
+    sum: f64,
+    sum_sq: f64,
+    cross: f64,
+    both_at_most: u64,
+}
+
 /// Each target's index by (reducer, group, bits of its level).
 type TargetIndex = HashMap<(usize, Option<usize>, u64), usize>;
 
@@ -1155,14 +1294,28 @@ impl Finisher {
     }
 
     /// The finisher of `spec` over the paths of `alloc`: a quantile search
-    /// per reducer, group (each non-empty scenario, then all) and level.
+    /// per reducer, group (each non-empty scenario, then all) and level, the
+    /// levels α ± δ of each CVaR level α among them (for its VaR's standard error,
+    /// [`Finisher::var_cvar_se`]).
     fn with(p: &[f64], alloc: &Allocation, shifts: Vec<f64>, spec: &SummarySpec) -> Finisher {
         let k_n = p.len();
+        let n: Vec<u64> = alloc.counts.iter().map(|&c| c as u64).collect();
         let mut targets = Vec::new();
         for (ri, r) in spec.reducers.iter().enumerate() {
             for g in (0..k_n).filter(|&k| alloc.counts[k] > 0).map(Some).chain([None]) {
-                for &q in r.quantiles.iter().chain(&r.cvar) {
+                let n_eff = effective_paths(p, &n, g);
+                let sides: Vec<f64> = r
+                    .cvar
+                    .iter()
+                    .flat_map(|&a| {
+                        let d = sparsity_bandwidth(a, n_eff);
+                        [a - d, a + d]
+                    })
+                    .filter(|l| l.is_finite())
+                    .collect();
+                for &q in r.quantiles.iter().chain(&r.cvar).chain(&sides) {
                     targets.push(Target {
+                        var: r.cvar.contains(&q),
                         reducer: ri,
                         group: g,
                         level: q,
@@ -1175,7 +1328,7 @@ impl Finisher {
         }
         Finisher {
             p: p.to_vec(),
-            n: alloc.counts.iter().map(|&c| c as u64).collect(),
+            n,
             centers: shifts.iter().flat_map(|&s| std::iter::repeat_n(s, k_n)).collect(),
             shifts,
             targets,
@@ -1191,7 +1344,7 @@ impl Finisher {
     pub fn after_moments(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         let Pass::Moments(maps) = &part.pass else {
-            return Pass::Collect(Vec::new(), self.centers.clone());
+            return Pass::Collect(Vec::new(), self.centers.clone(), Vec::new(), self.pairs);
         };
         self.distinct = maps.iter().map(|m| m.distinct).collect();
         for (i, c) in self.centers.iter_mut().enumerate() {
@@ -1227,7 +1380,7 @@ impl Finisher {
     pub fn after_refine(&mut self, part: &Partial) -> Pass {
         let k_n = part.k;
         let Pass::Refine(list) = &part.pass else {
-            return Pass::Collect(Vec::new(), self.centers.clone());
+            return Pass::Collect(Vec::new(), self.centers.clone(), Vec::new(), self.pairs);
         };
         for t in &mut self.targets {
             let ti = list.binary_search(&(t.reducer, t.window)).unwrap_or(0); // sorted by windows()
@@ -1254,7 +1407,8 @@ impl Finisher {
         if keys > self.budget as f64 && can_cut && refine_bytes(list.len(), self.p.len()) < keys * self.key_bytes {
             Pass::Refine(list)
         } else {
-            Pass::Collect(list, self.centers.clone())
+            let tails = self.tails(&list);
+            Pass::Collect(list, self.centers.clone(), tails, self.pairs)
         }
     }
 
@@ -1274,7 +1428,7 @@ impl Finisher {
     fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
         let (windows, bytes, what) = match next {
             Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
-            Pass::Collect(t, _) => (
+            Pass::Collect(t, ..) => (
                 t.len(),
                 self.expected_keys * KEY_BYTES.min(self.key_bytes),
                 "collected values",
@@ -1303,6 +1457,17 @@ impl Finisher {
             .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
             .sum();
         (list, keys)
+    }
+
+    /// Whether each window of `list` (from [`Finisher::windows`]) holds a VaR.
+    fn tails(&self, list: &[(usize, Window)]) -> Vec<bool> {
+        let mut out = vec![false; list.len()];
+        for t in self.targets.iter().filter(|t| t.var) {
+            if let Ok(i) = list.binary_search(&(t.reducer, t.window)) {
+                out[i] = true;
+            }
+        }
+        out
     }
 
     fn windows(&self) -> Vec<(usize, Window)> {
@@ -1348,7 +1513,7 @@ impl Finisher {
     /// After the collecting pass: every statistic, `[reducer][group]` with group K = all paths.
     pub fn finish(&self, spec: &SummarySpec, moments: &Partial, collected: &Partial) -> Vec<Vec<GroupStats>> {
         let k_n = moments.k;
-        let Pass::Collect(list, centers) = &collected.pass else {
+        let Pass::Collect(list, centers, ..) = &collected.pass else {
             return Vec::new();
         };
         // each window's distinct keys in order, with their per-scenario counts
@@ -1443,28 +1608,64 @@ impl Finisher {
                 }
                 let find = |level: f64| self.quantile(ri, g, level, list, &windows, &index);
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
-                let mut var_cvar = Vec::new();
+                let (mut var_cvar, mut var_cvar_se) = (Vec::new(), Vec::new());
                 for &alpha in &r.cvar {
                     let (var_a, Some(ti)) = find(alpha) else {
                         var_cvar.push((f64::NAN, f64::NAN));
+                        var_cvar_se.push((f64::NAN, f64::NAN));
                         continue;
                     };
                     // E[(v − VaR)+] = Σ_k p_k/n_k Σ_{v_i > VaR} (v_i − VaR)
                     let mut excess = 0.0;
+                    let mut excesses = Vec::with_capacity(members.len());
                     for &k in &members {
                         let tl = collected.tail[ti * k_n + k].total();
-                        let (sum_shifted, count) = (tl[0], tl[1]);
-                        let mut e_k = sum_shifted + count * (shift - var_a);
+                        let (sum_shifted, count, sum_sq) = (tl[0], tl[1], tl[2]);
+                        let gap = shift - var_a;
+                        let mut e_k = sum_shifted + count * gap;
+                        // Σ (v − VaR)² = Σ (v − shift)² + 2 (shift − VaR) Σ (v − shift) + count (shift − VaR)²
+                        let mut e2_k = sum_sq + 2.0 * gap * sum_shifted + count * gap * gap;
                         for (kv, c) in &windows[ti] {
                             let v = unkey(*kv);
                             if v > var_a {
                                 e_k += c[k] as f64 * (v - var_a);
+                                e2_k += c[k] as f64 * (v - var_a) * (v - var_a);
                             }
                         }
                         excess += self.p[k] / mass * (e_k / self.n[k] as f64);
+                        let (mut cross, mut both) = (0.0, 0);
+                        if self.pairs {
+                            // pairs with both twins above the window: Σ (a − VaR)(b − VaR) from
+                            // the sums about the shift; both below: counted; the others by their keys
+                            cross = tl[3] + gap * tl[4] + gap * gap * tl[5];
+                            both = tl[6] as u64;
+                            for (&(ka, kb), &c) in &collected.pair_keys[ti * k_n + k] {
+                                let (a, b) = (unkey(ka), unkey(kb));
+                                if a <= var_a && b <= var_a {
+                                    both += c;
+                                } else if a > var_a && b > var_a {
+                                    cross += c as f64 * (a - var_a) * (b - var_a);
+                                }
+                            }
+                        }
+                        excesses.push(Excess {
+                            k,
+                            sum: e_k,
+                            sum_sq: e2_k,
+                            cross,
+                            both_at_most: both,
+                        });
                     }
                     let excess = if mass > 0.0 { excess } else { f64::NAN };
                     var_cvar.push((var_a, var_a + excess / (1.0 - alpha)));
+                    let at = Quantile {
+                        reducer: ri,
+                        group: g,
+                        alpha,
+                        value: var_a,
+                        window: ti,
+                    };
+                    var_cvar_se.push(self.var_cvar_se(&at, mass, &excesses, list, &windows, &index));
                 }
                 let tail_share = match g {
                     None => vec![if mass > 0.0 { 1.0 } else { f64::NAN }; r.cvar.len()],
@@ -1479,6 +1680,7 @@ impl Finisher {
                     p_above,
                     p_above_se,
                     var_cvar,
+                    var_cvar_se,
                     tail_share,
                 });
             }
@@ -1486,6 +1688,93 @@ impl Finisher {
             out.push(per_group);
         }
         out
+    }
+
+    /// The Monte Carlo standard errors of a group's VaR and CVaR at level α, `at`
+    /// (of mass `mass`, with each member scenario's terms in `excesses`), from the
+    /// linearisations of the two estimators (docs/MODEL.md §6):
+    ///
+    /// - VaR (Bahadur): VaR^ − VaR ≈ (α − F^(VaR)) / f(VaR), so its error is that of
+    ///   the share F^(VaR) of the group's values at or below it (a stratified mean of
+    ///   an indicator, as `p_above_se`) times the sparsity 1/f, estimated by the
+    ///   secant of the quantile function between its levels α ∓ δ, Hall and Sheather's
+    ///   δ ([`sparsity_bandwidth`]): (Q(α + δ) − Q(α − δ)) over the weight between the
+    ///   two values (2δ up to the steps of the empirical CDF);
+    /// - CVaR = VaR + E[(v − VaR)+] / (1 − α), whose derivative in VaR is 0 at the
+    ///   true VaR: its error is that of the stratified mean of (v − VaR)+, over 1 − α.
+    ///
+    /// Under antithetic pairs the draws are the pairs, as for a mean. NaN for a group
+    /// without mass, when its heaviest path weighs more than the tail 1 − α (the VaR is
+    /// one path's value) and for a scenario of a single path (or pair); the VaR's is 0
+    /// when both levels α ∓ δ fall on an atom of several paths at the VaR, NaN on one path.
+    fn var_cvar_se(
+        &self,
+        at: &Quantile,
+        mass: f64,
+        excesses: &[Excess],
+        list: &[(usize, Window)],
+        windows: &[Vec<(u64, Vec<u64>)>],
+        index: &TargetIndex,
+    ) -> (f64, f64) {
+        let (ri, g, alpha) = (at.reducer, at.group, at.alpha);
+        let Some(&t) = index.get(&(ri, g, alpha.to_bits())) else {
+            return (f64::NAN, f64::NAN);
+        };
+        // a group whose heaviest path weighs more than the tail 1 − α: its VaR is one
+        // path's value, with nothing to estimate a spread from
+        let heaviest = excesses
+            .iter()
+            .filter(|x| self.p[x.k] > 0.0)
+            .map(|x| self.p[x.k] / mass / self.n[x.k] as f64)
+            .fold(0.0, f64::max);
+        if mass.is_nan() || mass <= 0.0 || heaviest > 1.0 - alpha {
+            return (f64::NAN, f64::NAN);
+        }
+        // each scenario's count of values at or below VaR
+        let mut at_most = self.targets[t].below.clone();
+        for (kv, c) in &windows[at.window] {
+            if unkey(*kv) > at.value {
+                break;
+            }
+            for (a, b) in at_most.iter_mut().zip(c) {
+                *a += b;
+            }
+        }
+        let (mut se2_share, mut se2_excess) = (0.0, 0.0);
+        for x in excesses {
+            let k = x.k;
+            if self.p[k] > 0.0 {
+                let (w, n) = (self.p[k] / mass, self.n[k]);
+                se2_share += w * w * self.squared_se_of_share(n, at_most[k], x.both_at_most);
+                let (m, m2) = (x.sum / n as f64, x.sum_sq / n as f64);
+                let var = m2 - m * m;
+                let var = if var >= 0.0 || var.is_nan() { var } else { 0.0 };
+                se2_excess += w * w * self.squared_se(n, var, m, x.sum_sq, x.cross);
+            }
+        }
+        // the secant of the quantile function between its levels α ∓ δ: the difference of
+        // the two values over the weight between them (2δ up to the steps of the CDF)
+        let d = sparsity_bandwidth(alpha, effective_paths(&self.p, &self.n, g));
+        let (lo, _, f_lo) = self.search(ri, g, alpha - d, list, windows, index);
+        let (hi, _, f_hi) = self.search(ri, g, alpha + d, list, windows, index);
+        let sparsity = if hi > lo {
+            (hi - lo) / ((f_hi - f_lo) / mass)
+        } else {
+            // one value spans both levels: an atom of several paths (the VaR does not
+            // move), or a single path
+            let key_at = key(at.value);
+            let paths: u64 = windows[at.window]
+                .iter()
+                .filter(|(kv, _)| *kv == key_at)
+                .flat_map(|(_, c)| excesses.iter().filter(|x| self.p[x.k] > 0.0).map(|x| c[x.k]))
+                .sum();
+            if paths > 1 {
+                0.0
+            } else {
+                f64::NAN
+            }
+        };
+        (se2_share.sqrt() * sparsity, se2_excess.sqrt() / (1.0 - alpha))
     }
 
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
@@ -1500,8 +1789,23 @@ impl Finisher {
         windows: &[Vec<(u64, Vec<u64>)>],
         index: &TargetIndex,
     ) -> (f64, Option<usize>) {
+        let (value, ti, _) = self.search(ri, g, level, list, windows, index);
+        (value, ti)
+    }
+
+    /// [`Finisher::quantile`], with the group's weighted CDF Σ_{k∈G} p_k·c_k/n_k at the
+    /// value found (its ties included; NaN when none is found).
+    fn search(
+        &self,
+        ri: usize,
+        g: Option<usize>,
+        level: f64,
+        list: &[(usize, Window)],
+        windows: &[Vec<(u64, Vec<u64>)>],
+        index: &TargetIndex,
+    ) -> (f64, Option<usize>, f64) {
         let Some(t) = index.get(&(ri, g, level.to_bits())).map(|&i| &self.targets[i]) else {
-            return (f64::NAN, None);
+            return (f64::NAN, None, f64::NAN);
         };
         let ti = list.binary_search(&(ri, t.window)).unwrap_or(0); // sorted by windows()
         let tau = target(&self.p, &self.n, level, g);
@@ -1510,11 +1814,12 @@ impl Finisher {
             for (a, b) in counts.iter_mut().zip(c) {
                 *a += b;
             }
-            if cdf(&self.p, &self.n, &counts, g) >= tau {
-                return (unkey(*kv), Some(ti));
+            let f = cdf(&self.p, &self.n, &counts, g);
+            if f >= tau {
+                return (unkey(*kv), Some(ti), f);
             }
         }
-        (f64::NAN, Some(ti))
+        (f64::NAN, Some(ti), f64::NAN)
     }
 
     /// Each scenario's share of reducer `ri`'s overall tail at level α: every path
@@ -1668,6 +1973,7 @@ mod tests {
                     window: (i << 32, (i << 32) + (1 << 20)),
                     below: vec![0],
                     inside,
+                    var: false,
                 })
                 .collect()
         };
@@ -1678,7 +1984,7 @@ mod tests {
         // 100,000 windows: 3.3 GB of sub-bin counts against 200 MB of keys
         fin.targets = windows(100_000, 50);
         let next = fin.next_pass();
-        assert!(matches!(next, Pass::Collect(ref t, _) if t.len() == 100_000));
+        assert!(matches!(next, Pass::Collect(ref t, ..) if t.len() == 100_000));
         // 200 MB of keys fit
         assert!(fin.check_next(&next, 1).is_ok());
         // within the budget: collected, however few the windows
@@ -1687,7 +1993,7 @@ mod tests {
         // a pass too large for any machine is refused with its size, not attempted
         fin.targets = windows(10, 1 << 50);
         fin.next_pass(); // the keys the windows are expected to hold
-        match fin.check_next(&Pass::Collect(fin.windows(), vec![]), 1) {
+        match fin.check_next(&Pass::Collect(fin.windows(), vec![], vec![], false), 1) {
             Err(CoreError::Resource { what, .. }) => assert!(what.contains("over 10 windows"), "{what}"),
             other => panic!("{other:?}"),
         }
@@ -1789,6 +2095,7 @@ mod tests {
                 window: (0, 0),
                 below: vec![1, 0, 2, 0, 1],
                 inside: 0,
+                var: false,
             };
             for level in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0] {
                 let t = target_at(level);

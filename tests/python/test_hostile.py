@@ -1182,9 +1182,9 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     def word(x):
         return int(x).to_bytes(8, "little")
 
-    def pass_bytes(tag, targets, centers=b""):  # targets: (reducer, first key, last key)
+    def pass_bytes(tag, targets, centers=b"", flags=b""):  # targets: (reducer, first key, last key)
         head = word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
-        return head + centers
+        return head + centers + flags
 
     one, every = job(["px"]), job(None)
     moments = every.run(every.next_pass(), 0, 1_000)
@@ -1193,13 +1193,15 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     tag, n = int.from_bytes(own[:8], "little"), int.from_bytes(own[8:16], "little")
     targets = [tuple(int.from_bytes(own[16 + 24 * i + 8 * f:24 + 24 * i + 8 * f], "little") for f in range(3))
                for i in range(n)]
-    # a collecting pass ends with the centres of its moments, one per (reducer, scenario)
-    centers = own[16 + 24 * n:]
-    n_centers = int.from_bytes(centers[:8], "little")
-    assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers) == own
+    # a collecting pass ends with the centres of its moments, one per (reducer, scenario),
+    # then a flag per window (the sums above it, for a CVaR: none here) and the pairs' flag
+    rest = own[16 + 24 * n:]
+    n_centers = int.from_bytes(rest[:8], "little")
+    centers, flags = rest[:8 + 8 * n_centers], rest[8 + 8 * n_centers:]
+    assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers, flags) == own
     # every series, and each strategy's count of the paths that lost everything
     assert n_centers == (len(SMALL.units) + len(SMALL.strategies)) * len(SMALL.scenario_names)
-    assert len(centers) == 8 + 8 * n_centers
+    assert flags == word(n) + word(0) * n + word(0)
     nan = np.array([np.nan]).tobytes()
     r, a, z = targets[0]
     for forged in (
@@ -1207,10 +1209,15 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
         pass_bytes(tag, [(r, z + 1, z)], centers),  # an empty window
         pass_bytes(tag, targets[::-1], centers),  # out of order
         pass_bytes(tag, [(r, a, z), (r, a, z + 1)], centers),  # overlapping windows
-        pass_bytes(tag, targets, word(n_centers - 1) + centers[8:-8]),  # a centre short
-        pass_bytes(tag, targets, centers[:-8] + nan),  # a centre that is not a number
+        pass_bytes(tag, targets, word(n_centers - 1) + centers[8:-8], flags),  # a centre short
+        pass_bytes(tag, targets, centers[:-8] + nan, flags),  # a centre that is not a number
+        pass_bytes(tag, targets, centers, word(n - 1) + word(0) * (n - 1) + word(0)),  # a flag short
+        pass_bytes(tag, targets, centers, word(n) + word(2) + word(0) * n),  # a flag that is not 0 or 1
+        pass_bytes(tag, targets, centers, word(n) + word(1) + word(0) * n),  # sums above a window without CVaR
+        pass_bytes(tag, targets, centers, word(n) + word(0) * n + word(3)),  # a pairs flag that is not 0 or 1
+        pass_bytes(tag, targets, centers, word(n) + word(0) * n + word(1)),  # pairs, in a job without them
         own[:-1],  # truncated
-        pass_bytes(7, targets, centers),  # no such pass
+        pass_bytes(7, targets, centers, flags),  # no such pass
     ):
         with pytest.raises(gs.ConfigError, match="pass"):
             every.run(forged, 0, 1_000)
