@@ -101,6 +101,10 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
         for (name, p), n in zip(sim.probabilities.items(), sim.counts.values())
     ]
     lines.extend(wrap("scenarios: ", scen, "   ", WIDTH))
+    if sim.qmc:  # (the figures carry no error: say why, and where to get one)
+        lines.append("  no Monte Carlo standard errors from one Sobol scramble; "
+                     "World.simulate_summary(n, qmc=True,")
+        lines.append("  replicates=R) pools R independent scrambles and gives them")
     if sim.regimes is not None:  # Markov regimes: a path's scenario is where it started
         lines.append("  Markov regimes: each path is counted, and its rows below grouped, under its regime "
                      "at month 0")

@@ -158,7 +158,11 @@ def test_no_standard_error_without_independent_draws():
     assert q.risk_table(0.95)[["mean_return_se", "p_loss_se"]].isna().all(axis=None)
     streamed = world.simulate_summary(4_096, seed=1, qmc=True, series="potash_spot").table
     assert streamed[["mean_se", "p_above_se"]].isna().all(axis=None)
-    assert "Monte Carlo s.e." not in q.report()
+    report = q.report()
+    assert "Monte Carlo s.e." not in report
+    # (and it says so, and where errors come from)
+    assert "no Monte Carlo standard errors from one Sobol scramble" in report and "replicates=R" in report
+    assert "Sobol scramble" not in world.simulate(4_096, seed=1).report()
     # one path per scenario (one pair under antithetic): no spread to measure
     assert world.simulate(3, seed=1).summary("potash_spot")["mean_se"].isna().all()
     assert world.simulate(6, seed=1, antithetic=True).summary("potash_spot")["mean_se"].isna().all()
