@@ -775,7 +775,8 @@ class StressResult:
     def _var_cvar_se(self, k: int, mass: float, var: float, alpha: float) -> tuple[float, float]:
         """The Monte Carlo standard errors of scenario ``k``'s (all for −1) VaR ``var`` and
         CVaR at level ``alpha``, as :meth:`Simulation.risk_table` gives them; NaN for
-        quasi-Monte Carlo or antithetic paths."""
+        quasi-Monte Carlo paths (and in a result pickled before it kept how its paths were
+        drawn)."""
         if self.qmc or self.qmc is None or self.antithetic is None:
             return math.nan, math.nan
         blocks = [self.scenario == j for j in range(len(self.scenario_names))]

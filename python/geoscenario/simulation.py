@@ -684,7 +684,8 @@ class Simulation:
         (L − VaR)+, over 1 − α. They are first-order errors, reliable with a hundred or more
         paths beyond the VaR (fewer overstate the VaR's); at an atom of the loss (a NAV
         stopped at 0) the VaR's is 0 well inside it and too small near its edge. NaN for
-        ``qmc`` runs and when a path of the row weighs more than the tail 1 − α.
+        ``qmc`` runs, when a path of the row weighs more than the tail 1 − α, and the VaR's
+        when every antithetic pair of a scenario straddles it (at the median).
 
         Examples
         --------

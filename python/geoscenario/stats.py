@@ -307,12 +307,15 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
     ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
     the draws are the pairs, as for a mean. NaN when the group's heaviest path weighs more
     than the tail 1 − α (the VaR is then one path's value, with nothing to estimate a
-    spread from), and the VaR's NaN when both levels fall on the one path at the VaR; 0
-    when they fall on an atom of several paths there (the VaR does not move)."""
+    spread from) or when both levels fall on the one path (or pair) at the VaR; the VaR's
+    0 when they fall on an atom of several draws there (the VaR does not move), and NaN
+    when every antithetic pair of a scenario straddles the VaR (the share's first-order
+    error is then 0, the VaR's is not)."""
     sel = slice(None) if g < 0 else blocks[g]
     x, wg = loss[sel], w[sel]
     shares = wg / np.sum(wg)  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
-    if np.max(shares) > 1.0 - alpha:
+    # (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
+    if np.max(shares) > (1.0 - alpha) * (1.0 + 1e-12):
         return math.nan, math.nan
     from . import _core
 
@@ -324,11 +327,22 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
     f_lo, f_hi = _cumsum(ws)[np.searchsorted(xs, [lo, hi], side="right") - 1]
     if hi > lo:
         sparsity = float(hi - lo) / float(f_hi - f_lo)
-    else:  # one value spans both levels: an atom (its VaR does not move), or a single path
-        sparsity = 0.0 if np.count_nonzero((xs == lo) & (ws > 0)) > 1 else math.nan
-    share_se = _weighted_mean_se((loss <= var).astype(float), w, blocks, g, mass, pairs, design)
+    elif np.count_nonzero((xs == lo) & (ws > 0)) > (2 if pairs else 1):
+        sparsity = 0.0  # one value spans both levels, an atom of several draws: the VaR does not move
+    else:  # a single draw spans them: nothing to estimate a spread from
+        return math.nan, math.nan
+    below = (loss <= var).astype(float)
+    if pairs and any(_straddled(below[blocks[k]], w[blocks[k]]) for k in (range(len(blocks)) if g < 0 else [g])):
+        sparsity = math.nan  # every pair straddles the VaR: the share's first-order error is 0, not the VaR's
+    share_se = _weighted_mean_se(below, w, blocks, g, mass, pairs, design)
     excess_se = _weighted_mean_se(np.maximum(loss - var, 0.0), w, blocks, g, mass, pairs, design)
     return share_se * sparsity, excess_se / (1.0 - alpha)
+
+
+def _straddled(below: np.ndarray, w: np.ndarray) -> bool:
+    """Whether a scenario of positive weight has paths on both sides of a VaR (``below``:
+    1 at or below it) and every antithetic pair one twin on each."""
+    return bool(np.sum(w) > 0 and 0 < np.sum(below) < len(below) and np.all(below[0::2] != below[1::2]))
 
 
 def _thin(w: np.ndarray) -> bool:

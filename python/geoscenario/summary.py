@@ -264,9 +264,10 @@ class SummaryResult:
         maps each series to its unit.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
-        mean_return, mean_return_se, std, one column per return quantile, var, var_se, cvar, cvar_se
-        (losses as positive fractions of NAV, with their standard errors), p_loss, p_loss_se, tail_share (the scenario's share of the probability of
-        the overall CVaR tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
+        mean_return, mean_return_se, std, one column per return quantile, var, var_se, cvar,
+        cvar_se (losses as positive fractions of NAV, with their standard errors), p_loss,
+        p_loss_se, tail_share (the scenario's share of the probability of the overall CVaR
+        tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
         the columns of :meth:`Simulation.risk_table`. An empty DataFrame (no rows, no
         columns) when ``alpha`` is None or no strategy or mix is summarised.
     n_paths : int
@@ -349,8 +350,8 @@ class SummaryResult:
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
                        "mean_return": row["mean"], "mean_return_se": row["mean_se"], "std": row["std"]}
                 rec.update(dict(zip(qcols, row["quantiles"])))
-                rec.update({"var": var, "var_se": var_se, "cvar": cvar, "cvar_se": cvar_se, "p_loss": lrow["p_above"][0],
-                            "p_loss_se": lrow["p_above_se"][0], "tail_share": lrow["tail_share"][0],
+                rec.update({"var": var, "var_se": var_se, "cvar": cvar, "cvar_se": cvar_se,
+                            "p_loss": lrow["p_above"][0], "p_loss_se": lrow["p_above_se"][0], "tail_share": lrow["tail_share"][0],
                             "max_drawdown": extra[(f"{strat}:drawdown", row["group"])]["mean"]})
                 risk_rows.append(rec)
                 continue

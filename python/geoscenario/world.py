@@ -1189,8 +1189,8 @@ class World:
             Lemieux 2000). Every column is the replicates' average (quantiles, VaR and
             CVaR too: the replicate-averaged quantile estimator); ``mean_se``, ``p_above_se``,
             ``mean_return_se``, ``var_se``, ``cvar_se`` and ``p_loss_se`` are the replicates'
-            standard deviation over sqrt(R); ``std`` is the square root of the replicates' average variance
-            plus the variance of their means. ``n_paths`` must be R times a power of two
+            standard deviation over sqrt(R); ``std`` is the square root of the replicates'
+            average variance plus the variance of their means. ``n_paths`` must be R times a power of two
             for the points to balance; 8 to 32 replicates are usual. The replicates
             themselves are in the result's ``replicates``.
 

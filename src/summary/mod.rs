@@ -1706,7 +1706,9 @@ impl Finisher {
     /// Under antithetic pairs the draws are the pairs, as for a mean. NaN for a group
     /// without mass, when its heaviest path weighs more than the tail 1 − α (the VaR is
     /// one path's value) and for a scenario of a single path (or pair); the VaR's is 0
-    /// when both levels α ∓ δ fall on an atom of several paths at the VaR, NaN on one path.
+    /// when both levels α ∓ δ fall on an atom of several draws at the VaR (both NaN on
+    /// one draw), and NaN when every antithetic pair of a scenario straddles the VaR (its
+    /// share's first-order error is then 0, the VaR's is not).
     fn var_cvar_se(
         &self,
         at: &Quantile,
@@ -1727,7 +1729,8 @@ impl Finisher {
             .filter(|x| self.p[x.k] > 0.0)
             .map(|x| self.p[x.k] / mass / self.n[x.k] as f64)
             .fold(0.0, f64::max);
-        if mass.is_nan() || mass <= 0.0 || heaviest > 1.0 - alpha {
+        // (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
+        if mass.is_nan() || mass <= 0.0 || heaviest > (1.0 - alpha) * (1.0 + 1e-12) {
             return (f64::NAN, f64::NAN);
         }
         // each scenario's count of values at or below VaR
@@ -1741,11 +1744,16 @@ impl Finisher {
             }
         }
         let (mut se2_share, mut se2_excess) = (0.0, 0.0);
+        // antithetic twins that straddle the VaR, every one of them (at the median of a
+        // symmetric response): the share's first-order error vanishes, not the VaR's
+        let mut straddled = false;
         for x in excesses {
             let k = x.k;
             if self.p[k] > 0.0 {
                 let (w, n) = (self.p[k] / mass, self.n[k]);
-                se2_share += w * w * self.squared_se_of_share(n, at_most[k], x.both_at_most);
+                let s2 = self.squared_se_of_share(n, at_most[k], x.both_at_most);
+                straddled |= self.pairs && s2 == 0.0 && 0 < at_most[k] && at_most[k] < n;
+                se2_share += w * w * s2;
                 let (m, m2) = (x.sum / n as f64, x.sum_sq / n as f64);
                 let var = m2 - m * m;
                 let var = if var >= 0.0 || var.is_nan() { var } else { 0.0 };
@@ -1768,13 +1776,18 @@ impl Finisher {
                 .filter(|(kv, _)| *kv == key_at)
                 .flat_map(|(_, c)| excesses.iter().filter(|x| self.p[x.k] > 0.0).map(|x| c[x.k]))
                 .sum();
-            if paths > 1 {
-                0.0
-            } else {
-                f64::NAN
+            // (more than one draw: two twins are one pair)
+            if paths <= if self.pairs { 2 } else { 1 } {
+                return (f64::NAN, f64::NAN);
             }
+            0.0
         };
-        (se2_share.sqrt() * sparsity, se2_excess.sqrt() / (1.0 - alpha))
+        let var_se = if straddled {
+            f64::NAN
+        } else {
+            se2_share.sqrt() * sparsity
+        };
+        (var_se, se2_excess.sqrt() / (1.0 - alpha))
     }
 
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read

@@ -197,3 +197,41 @@ def test_a_var_on_an_atom_has_error_0_and_a_tail_of_less_than_a_path_none():
     blocks = [slice(0, 1_000)]
     assert all(np.isnan(stats._var_cvar_se(x, w, blocks, 0, 1.0, False, None, 1.0, 0.9995)))
     assert all(np.isfinite(stats._var_cvar_se(x, w, blocks, 0, 1.0, False, None, 0.9, 0.9)))
+
+
+def test_antithetic_twins_straddling_the_var_leave_its_error_unknown():
+    # at the median each pair of a symmetric response has one twin on each side: the pairs'
+    # shares below the VaR are all 1/2, their error 0, while the VaR itself varies
+    sim = gs.World.default().simulate(100, seed=5000, antithetic=True)
+    table = sim.risk_table(0.5, "direct_belarus").loc["direct_belarus"]
+    loss = 1.0 - sim.paths("direct_belarus")[:, -1]
+    below = loss[sim.scenario == 0] <= table.loc["base", "var"]
+    assert (below[0::2] != below[1::2]).all()  # (the case at hand: every base pair straddles)
+    assert np.isnan(table.loc["base", "var_se"]) and np.isnan(table.loc["all", "var_se"])
+    assert np.isfinite(table.loc["base", "cvar_se"]) and table.loc["base", "cvar_se"] > 0
+    # the Python path (a posterior's) says the same
+    general = copy.copy(sim)
+    general.__dict__["_custom"] = np.array(sim.weights)
+    got = general.risk_table(0.5, "direct_belarus").loc["direct_belarus"]
+    np.testing.assert_array_equal(np.isnan(got[["var_se", "cvar_se"]]), np.isnan(table[["var_se", "cvar_se"]]))
+
+
+def test_a_path_weighing_exactly_the_tail_is_judged_alike_by_the_core_and_the_python_path():
+    # 12 paths: the bear scenario's 2 paths weigh 0.1 each, against 1 − 0.9 = 0.09999999999999998
+    sim = gs.World.default().simulate(12, seed=1)
+    general = copy.copy(sim)
+    general.__dict__["_custom"] = np.array(sim.weights)
+    core, got = sim.risk_table(0.9), general.risk_table(0.9)
+    assert np.isfinite(core.xs("all", level="scenario")["var_se"]).all()
+    np.testing.assert_allclose(got[["var_se", "cvar_se"]], core[["var_se", "cvar_se"]], rtol=1e-9)
+
+
+def test_an_atom_of_one_antithetic_pair_is_one_draw():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        world = gs.World.from_toml(_core.DEFAULT_WORLD_TOML + LEVERED)
+        sim = world.simulate(80, seed=23, antithetic=True, progress=False)
+    table = sim.risk_table(0.95, "levered").loc["levered"]
+    bull = 1.0 - sim.paths("levered")[sim.scenario == 1, -1]
+    assert table.loc["bull", "var"] == 1.0 and np.count_nonzero(bull == 1.0) == 2  # (one pair ruined)
+    assert table.loc["bull", ["var_se", "cvar_se"]].isna().all()
