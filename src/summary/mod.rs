@@ -766,27 +766,12 @@ impl Partial {
         for h in &self.hist {
             out.extend_from_slice(&h.to_le_bytes());
         }
-        out.extend_from_slice(&(self.values.len() as u64).to_le_bytes());
-        for keys in &self.values {
-            out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-            for (kv, c) in keys {
-                out.extend_from_slice(&kv.to_le_bytes());
-                out.extend_from_slice(&c.to_le_bytes());
-            }
-        }
+        write_counts(&mut out, &self.values, |&kv| [kv].to_vec());
         out.extend_from_slice(&(self.tail.len() as u64).to_le_bytes());
         for s in &self.tail {
             s.write(&mut out);
         }
-        out.extend_from_slice(&(self.pair_keys.len() as u64).to_le_bytes());
-        for pairs in &self.pair_keys {
-            out.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
-            for (&(ka, kb), c) in pairs {
-                for w in [ka, kb, *c] {
-                    out.extend_from_slice(&w.to_le_bytes());
-                }
-            }
-        }
+        write_counts(&mut out, &self.pair_keys, |&(ka, kb)| [ka, kb].to_vec());
         out
     }
 
@@ -829,19 +814,7 @@ impl Partial {
             .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
             .collect();
         *b = &b[nh * 8..];
-        let nv = take_u64(b).ok_or_else(bad)? as usize;
-        if nv > b.len() / 8 {
-            return Err(bad());
-        }
-        let mut values = Vec::with_capacity(nv);
-        for _ in 0..nv {
-            let m = take_u64(b).ok_or_else(bad)? as usize;
-            if m > b.len() / 16 {
-                return Err(bad());
-            }
-            let pairs = (0..m).map(|_| Some((take_u64(b)?, take_u64(b)?)));
-            values.push(pairs.collect::<Option<BTreeMap<u64, u64>>>().ok_or_else(bad)?);
-        }
+        let values = read_counts(b, 1, take_u64).ok_or_else(bad)?;
         let n_tail = take_u64(b).ok_or_else(bad)? as usize;
         if n_tail > b.len() / 16 {
             return Err(bad());
@@ -850,19 +823,7 @@ impl Partial {
         for _ in 0..n_tail {
             tail.push(DyadicSum::read(b).ok_or_else(bad)?);
         }
-        let np = take_u64(b).ok_or_else(bad)? as usize;
-        if np > b.len() / 8 {
-            return Err(bad());
-        }
-        let mut pair_keys = Vec::with_capacity(np);
-        for _ in 0..np {
-            let m = take_u64(b).ok_or_else(bad)? as usize;
-            if m > b.len() / 24 {
-                return Err(bad());
-            }
-            let entries = (0..m).map(|_| Some(((take_u64(b)?, take_u64(b)?), take_u64(b)?)));
-            pair_keys.push(entries.collect::<Option<BTreeMap<_, _>>>().ok_or_else(bad)?);
-        }
+        let pair_keys = read_counts(b, 2, |b| Some((take_u64(b)?, take_u64(b)?))).ok_or_else(bad)?;
         if !b.is_empty() {
             return Err(bad());
         }
@@ -880,6 +841,48 @@ impl Partial {
             pair_keys,
         })
     }
+}
+
+/// Write maps of counted keys (a collecting pass's keys inside its windows, or its
+/// antithetic pairs' keys): their number, then each map's length and entries, a key's
+/// `words` and then its count.
+fn write_counts<K>(out: &mut Vec<u8>, maps: &[BTreeMap<K, u64>], words: impl Fn(&K) -> Vec<u64>) {
+    out.extend_from_slice(&(maps.len() as u64).to_le_bytes());
+    for map in maps {
+        out.extend_from_slice(&(map.len() as u64).to_le_bytes());
+        for (key, c) in map {
+            for w in words(key).into_iter().chain([*c]) {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Inverse of [`write_counts`] from the front of `b`, for keys of `words` words read by
+/// `read`; None unless the bytes hold them (no allocation beyond the input's size).
+fn read_counts<K: Ord>(
+    b: &mut &[u8],
+    words: usize,
+    read: impl Fn(&mut &[u8]) -> Option<K>,
+) -> Option<Vec<BTreeMap<K, u64>>> {
+    let n = take_u64(b)? as usize;
+    if n > b.len() / 8 {
+        return None;
+    }
+    let mut maps = Vec::with_capacity(n);
+    for _ in 0..n {
+        let m = take_u64(b)? as usize;
+        if m > b.len() / (8 * (words + 1)) {
+            return None;
+        }
+        let mut map = BTreeMap::new();
+        for _ in 0..m {
+            let key = read(b)?;
+            map.insert(key, take_u64(b)?);
+        }
+        maps.push(map);
+    }
+    Some(maps)
 }
 
 /// Simulate paths `req.start..req.end` and reduce them for `pass`.
@@ -1610,7 +1613,7 @@ impl Finisher {
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
                 let (mut var_cvar, mut var_cvar_se) = (Vec::new(), Vec::new());
                 for &alpha in &r.cvar {
-                    let (var_a, Some(ti)) = find(alpha) else {
+                    let (var_a, Some(ti), _) = find(alpha) else {
                         var_cvar.push((f64::NAN, f64::NAN));
                         var_cvar_se.push((f64::NAN, f64::NAN));
                         continue;
@@ -1763,8 +1766,8 @@ impl Finisher {
         // the secant of the quantile function between its levels α ∓ δ: the difference of
         // the two values over the weight between them (2δ up to the steps of the CDF)
         let d = sparsity_bandwidth(alpha, effective_paths(&self.p, &self.n, g));
-        let (lo, _, f_lo) = self.search(ri, g, alpha - d, list, windows, index);
-        let (hi, _, f_hi) = self.search(ri, g, alpha + d, list, windows, index);
+        let (lo, _, f_lo) = self.quantile(ri, g, alpha - d, list, windows, index);
+        let (hi, _, f_hi) = self.quantile(ri, g, alpha + d, list, windows, index);
         let sparsity = if hi > lo {
             (hi - lo) / ((f_hi - f_lo) / mass)
         } else {
@@ -1792,23 +1795,9 @@ impl Finisher {
 
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
     /// from its window's collected keys, with the window's index in the collecting
-    /// pass's `list` (None: no such target).
+    /// pass's `list` (None: no such target) and the group's weighted CDF
+    /// Σ_{k∈G} p_k·c_k/n_k at the value found (its ties included; NaN if none is found).
     fn quantile(
-        &self,
-        ri: usize,
-        g: Option<usize>,
-        level: f64,
-        list: &[(usize, Window)],
-        windows: &[Vec<(u64, Vec<u64>)>],
-        index: &TargetIndex,
-    ) -> (f64, Option<usize>) {
-        let (value, ti, _) = self.search(ri, g, level, list, windows, index);
-        (value, ti)
-    }
-
-    /// [`Finisher::quantile`], with the group's weighted CDF Σ_{k∈G} p_k·c_k/n_k at the
-    /// value found (its ties included; NaN when none is found).
-    fn search(
         &self,
         ri: usize,
         g: Option<usize>,
@@ -1848,7 +1837,7 @@ impl Finisher {
         index: &TargetIndex,
     ) -> Vec<f64> {
         let k_n = self.p.len();
-        let (var_a, Some(ti)) = self.quantile(ri, None, alpha, list, windows, index) else {
+        let (var_a, Some(ti), _) = self.quantile(ri, None, alpha, list, windows, index) else {
             return vec![f64::NAN; k_n];
         };
         let members: Vec<usize> = (0..k_n).filter(|&k| self.n[k] > 0).collect();
