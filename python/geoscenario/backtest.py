@@ -762,14 +762,22 @@ class StressResult:
                 value.flags.writeable = False
             self.__dict__[key] = value
 
+    def _blocks(self) -> list[np.ndarray] | None:
+        """Every scenario's paths (a mask each), the draws of the standard errors; None
+        where there are none: quasi-Monte Carlo paths, and a result pickled before it kept
+        how its paths were drawn."""
+        if self.qmc or self.qmc is None or self.antithetic is None:
+            return None
+        return [self.scenario == j for j in range(len(self.scenario_names))]
+
     def _mean_se(self, x: np.ndarray, k: int, mass: float) -> float:
         """The Monte Carlo standard error of the weighted mean of ``x`` (a value per path)
         over scenario ``k`` (all for −1), as :meth:`Simulation.summary` gives it; NaN for
         quasi-Monte Carlo paths."""
-        if self.qmc or self.qmc is None or self.antithetic is None:
+        blocks = self._blocks()
+        if blocks is None:
             return math.nan
-        blocks = [self.scenario == j for j in range(len(self.scenario_names))]
-        return stats._weighted_mean_se(x, self.weights, blocks, k, mass, self.antithetic,
+        return stats._weighted_mean_se(x, self.weights, blocks, k, mass, bool(self.antithetic),
                                        getattr(self, "_views_design", None))
 
     def _var_cvar_se(self, k: int, mass: float, var: float, alpha: float) -> tuple[float, float]:
@@ -777,10 +785,10 @@ class StressResult:
         CVaR at level ``alpha``, as :meth:`Simulation.risk_table` gives them; NaN for
         quasi-Monte Carlo paths (and in a result pickled before it kept how its paths were
         drawn)."""
-        if self.qmc or self.qmc is None or self.antithetic is None:
+        blocks = self._blocks()
+        if blocks is None:
             return math.nan, math.nan
-        blocks = [self.scenario == j for j in range(len(self.scenario_names))]
-        return stats._var_cvar_se(-self.pnl, self.weights, blocks, k, mass, self.antithetic,
+        return stats._var_cvar_se(-self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
                                   getattr(self, "_views_design", None), var, alpha)
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:

@@ -510,6 +510,10 @@ class Simulation:
     def _block(self, k: int) -> slice:
         return slice(self._offsets[k], self._offsets[k] + self._counts[k])
 
+    def _blocks(self) -> list[slice]:
+        """Every scenario's block of paths, in order."""
+        return [self._block(k) for k in range(len(self.scenario_names))]
+
     # ------------------------------------------------------------------ statistics
     def reweight(self, probabilities: Mapping[str, float]) -> Simulation:
         """The same paths under other scenario probabilities (no re-simulation).
@@ -881,8 +885,7 @@ class Simulation:
         ``alphas`` (``stats._var_cvar_se``); NaN for a quasi-Monte Carlo run."""
         if getattr(self, "qmc", False):
             return [(math.nan, math.nan)] * len(alphas)
-        blocks = [self._block(k) for k in range(len(self.scenario_names))]
-        return [stats._var_cvar_se(col, w_all, blocks, g, mass, self.antithetic, design, var, al)
+        return [stats._var_cvar_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, var, al)
                 for (var, _), al in zip(var_cvar, alphas)]
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
@@ -896,8 +899,7 @@ class Simulation:
         """
         if getattr(self, "qmc", False):
             return math.nan
-        blocks = [self._block(k) for k in range(len(self.scenario_names))]
-        return stats._weighted_mean_se(col, w_all, blocks, g, mass, self.antithetic, design)
+        return stats._weighted_mean_se(col, w_all, self._blocks(), g, mass, self.antithetic, design)
 
     def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
@@ -914,7 +916,7 @@ class Simulation:
             q = self.weights
             total = np.sum(q)
             views, fs, means = [], [], []
-            blocks = [self._block(k) for k in range(len(self.scenario_names))]
+            blocks = self._blocks()
             for v, lam in zip(info["views"], info["multipliers"]):
                 f = v.function(self)
                 mean = np.einsum("j,j->", f, q) / total

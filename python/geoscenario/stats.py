@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _validate
+from . import _core, _validate
 from .errors import invalid
 
 __all__ = ["weighted_mean", "weighted_std", "weighted_quantile", "prob_above"]
@@ -317,8 +317,6 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
     # (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
     if np.max(shares) > (1.0 - alpha) * (1.0 + 1e-12):
         return math.nan, math.nan
-    from . import _core
-
     d = _core.sparsity_bandwidth(alpha, 1.0 / _dot(shares, shares))
     order = np.argsort(x, kind="stable")
     xs, ws = x[order], shares[order]

@@ -1243,13 +1243,15 @@ fn refine_bytes(windows: usize, scenarios: usize) -> f64 {
 }
 
 /// A quantile found: of reducer `reducer` at level `alpha` in group `group` (None =
-/// all), its `value`, and its window's index in the collecting pass's list.
+/// all), its `value`, its window's index in the collecting pass's list, and each
+/// scenario's count of values at or below it.
 struct Quantile {
     reducer: usize,
     group: Option<usize>,
     alpha: f64,
     value: f64,
     window: usize,
+    at_most: Vec<u64>,
 }
 
 /// A scenario's terms in the standard errors of a VaR and its CVaR
@@ -1613,7 +1615,7 @@ impl Finisher {
                 let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
                 let (mut var_cvar, mut var_cvar_se) = (Vec::new(), Vec::new());
                 for &alpha in &r.cvar {
-                    let (var_a, Some(ti), _) = find(alpha) else {
+                    let (var_a, Some(ti), at_most) = find(alpha) else {
                         var_cvar.push((f64::NAN, f64::NAN));
                         var_cvar_se.push((f64::NAN, f64::NAN));
                         continue;
@@ -1667,6 +1669,7 @@ impl Finisher {
                         alpha,
                         value: var_a,
                         window: ti,
+                        at_most,
                     };
                     var_cvar_se.push(self.var_cvar_se(&at, mass, &excesses, list, &windows, &index));
                 }
@@ -1721,10 +1724,7 @@ impl Finisher {
         windows: &[Vec<(u64, Vec<u64>)>],
         index: &TargetIndex,
     ) -> (f64, f64) {
-        let (ri, g, alpha) = (at.reducer, at.group, at.alpha);
-        let Some(&t) = index.get(&(ri, g, alpha.to_bits())) else {
-            return (f64::NAN, f64::NAN);
-        };
+        let (ri, g, alpha, at_most) = (at.reducer, at.group, at.alpha, &at.at_most);
         // a group whose heaviest path weighs more than the tail 1 − α: its VaR is one
         // path's value, with nothing to estimate a spread from
         let heaviest = excesses
@@ -1735,16 +1735,6 @@ impl Finisher {
         // (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
         if mass.is_nan() || mass <= 0.0 || heaviest > (1.0 - alpha) * (1.0 + 1e-12) {
             return (f64::NAN, f64::NAN);
-        }
-        // each scenario's count of values at or below VaR
-        let mut at_most = self.targets[t].below.clone();
-        for (kv, c) in &windows[at.window] {
-            if unkey(*kv) > at.value {
-                break;
-            }
-            for (a, b) in at_most.iter_mut().zip(c) {
-                *a += b;
-            }
         }
         let (mut se2_share, mut se2_excess) = (0.0, 0.0);
         // antithetic twins that straddle the VaR, every one of them (at the median of a
@@ -1766,10 +1756,14 @@ impl Finisher {
         // the secant of the quantile function between its levels α ∓ δ: the difference of
         // the two values over the weight between them (2δ up to the steps of the CDF)
         let d = sparsity_bandwidth(alpha, effective_paths(&self.p, &self.n, g));
-        let (lo, _, f_lo) = self.quantile(ri, g, alpha - d, list, windows, index);
-        let (hi, _, f_hi) = self.quantile(ri, g, alpha + d, list, windows, index);
+        let (lo, _, c_lo) = self.quantile(ri, g, alpha - d, list, windows, index);
+        let (hi, _, c_hi) = self.quantile(ri, g, alpha + d, list, windows, index);
+        if lo.is_nan() || hi.is_nan() {
+            return (f64::NAN, f64::NAN);
+        }
         let sparsity = if hi > lo {
-            (hi - lo) / ((f_hi - f_lo) / mass)
+            let f = |counts: &[u64]| cdf(&self.p, &self.n, counts, g);
+            (hi - lo) / ((f(&c_hi) - f(&c_lo)) / mass)
         } else {
             // one value spans both levels: an atom of several paths (the VaR does not
             // move), or a single path
@@ -1795,8 +1789,8 @@ impl Finisher {
 
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
     /// from its window's collected keys, with the window's index in the collecting
-    /// pass's `list` (None: no such target) and the group's weighted CDF
-    /// Σ_{k∈G} p_k·c_k/n_k at the value found (its ties included; NaN if none is found).
+    /// pass's `list` (None: no such target) and each scenario's count of values at or
+    /// below it (those the group's CDF counts; empty if there is no such target).
     fn quantile(
         &self,
         ri: usize,
@@ -1805,9 +1799,9 @@ impl Finisher {
         list: &[(usize, Window)],
         windows: &[Vec<(u64, Vec<u64>)>],
         index: &TargetIndex,
-    ) -> (f64, Option<usize>, f64) {
+    ) -> (f64, Option<usize>, Vec<u64>) {
         let Some(t) = index.get(&(ri, g, level.to_bits())).map(|&i| &self.targets[i]) else {
-            return (f64::NAN, None, f64::NAN);
+            return (f64::NAN, None, Vec::new());
         };
         let ti = list.binary_search(&(ri, t.window)).unwrap_or(0); // sorted by windows()
         let tau = target(&self.p, &self.n, level, g);
@@ -1816,12 +1810,11 @@ impl Finisher {
             for (a, b) in counts.iter_mut().zip(c) {
                 *a += b;
             }
-            let f = cdf(&self.p, &self.n, &counts, g);
-            if f >= tau {
-                return (unkey(*kv), Some(ti), f);
+            if cdf(&self.p, &self.n, &counts, g) >= tau {
+                return (unkey(*kv), Some(ti), counts);
             }
         }
-        (f64::NAN, Some(ti), f64::NAN)
+        (f64::NAN, Some(ti), counts)
     }
 
     /// Each scenario's share of reducer `ri`'s overall tail at level α: every path
