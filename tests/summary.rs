@@ -243,6 +243,12 @@ fn windows_cut_finer_when_the_collection_budget_is_small() {
             assert_eq!((a.mass, a.mean, a.std), (b.mass, b.mean, b.std));
             assert_eq!((&a.quantiles, &a.p_above), (&b.quantiles, &b.p_above));
             assert_eq!(a.tail_share, b.tail_share, "the tail counts are the same integers");
+            // the quantiles' errors from the same counts and quantiles (NaN where antithetic
+            // twins all straddle a median)
+            assert_eq!(a.quantiles_se.len(), b.quantiles_se.len());
+            for (x, y) in a.quantiles_se.iter().zip(&b.quantiles_se) {
+                assert!(close(*x, *y, 1e-12), "{x} {y}");
+            }
             for ((x, y), (xe, ye)) in a
                 .var_cvar
                 .iter()

@@ -791,10 +791,23 @@ class StressResult:
         return stats._var_cvar_se(-self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
                                   getattr(self, "_views_design", None), var, alpha)
 
+    def _quantile_se(self, k: int, mass: float, value: float, level: float) -> float:
+        """The Monte Carlo standard error of scenario ``k``'s (all for −1) P&L quantile
+        ``value`` at ``level``, as :meth:`Simulation.risk_table` gives it; NaN for
+        quasi-Monte Carlo paths (and in a result pickled before it kept how its paths were
+        drawn)."""
+        blocks = self._blocks()
+        if blocks is None:
+            return math.nan
+        se = stats._quantile_se(self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
+                                getattr(self, "_views_design", None), value, level, min(level, 1.0 - level))
+        return math.nan if se is None else se
+
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
         :meth:`Simulation.risk_table`: probability, mean_return, mean_return_se (its Monte
-        Carlo standard error, as there), std, q05, q50, q95, var, var_se, cvar, cvar_se (of
+        Carlo standard error, as there), std, q05, q05_se, q50, q50_se, q95, q95_se (the P&L's
+        quantiles, with their standard errors, as there), var, var_se, cvar, cvar_se (of
         the loss, positive; exact with ties, with their standard errors, as there), p_loss,
         p_loss_se.
 
@@ -819,11 +832,11 @@ class StressResult:
         ...                                      "spy_adj_close": "global_equity"}, n_paths=2_000)
         >>> s = st.summary()
         >>> s.index.tolist(), s.columns.tolist()
-        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q50', 'q95', 'var', 'var_se', 'cvar', 'cvar_se', 'p_loss', 'p_loss_se'])
+        (['base', 'bull', 'bear', 'all'], ['probability', 'mean_return', 'mean_return_se', 'std', 'q05', 'q05_se', 'q50', 'q50_se', 'q95', 'q95_se', 'var', 'var_se', 'cvar', 'cvar_se', 'p_loss', 'p_loss_se'])
         >>> round(float(s.loc["all", "probability"]), 12), bool((s["var"] <= s["cvar"]).all())
         (1.0, True)
         """
-        from .summary import check_alpha
+        from .summary import check_alpha, quantile_label
 
         alpha = check_alpha(alpha)
         rows = {}
@@ -833,18 +846,23 @@ class StressResult:
             x, w = self.pnl[mask], self.weights[mask]
             if w.sum() <= 0:
                 continue
-            q = stats.weighted_quantile(x, w, np.array([0.05, 0.5, 0.95]))
+            levels = (0.05, 0.5, 0.95)
+            q = stats.weighted_quantile(x, w, np.array(levels))
             var, cvar = _core.var_cvar(np.ascontiguousarray(x, dtype=float),
                                        np.ascontiguousarray(w, dtype=float), alpha)
             var_se, cvar_se = self._var_cvar_se(k, float(w.sum()), var, alpha)
-            rows[name] = {
+            row = {
                 "probability": math.fsum(w),  # correctly rounded, as risk_table's
                 "mean_return": stats.weighted_mean(x, w),
                 "mean_return_se": self._mean_se(self.pnl, k, float(w.sum())),
                 "std": stats.weighted_std(x, w),
-                "q05": float(q[0]),
-                "q50": float(q[1]),
-                "q95": float(q[2]),
+            }
+            for level, value in zip(levels, q):
+                label = quantile_label(level)
+                row[label] = float(value)
+                row[f"{label}_se"] = self._quantile_se(k, float(w.sum()), float(value), level)
+            rows[name] = {
+                **row,
                 "var": 0.0 + var,  # no loss is +0.0
                 "var_se": var_se,
                 "cvar": 0.0 + cvar,

@@ -584,7 +584,8 @@ class Simulation:
             columns probability, mean, mean_se (the mean's Monte Carlo standard error,
             see below), std (the weighted population standard deviation,
             sqrt(Σ w (x − mean)²) over weights summing to 1: no small-sample
-            correction, 0 for one path), q05, q50, q95, threshold, p_above and
+            correction, 0 for one path), each quantile followed by its standard error
+            (q05, q05_se, q50, q50_se, q95, q95_se), threshold, p_above and
             p_above_se (its standard error, as ``mean_se``: the error of the mean of the
             indicator X > threshold), all
             float64 (``summary(...) - other.summary(...)`` compares two runs);
@@ -614,6 +615,16 @@ class Simulation:
         NaN for a scenario of a single path (or pair), and for ``qmc`` runs, whose
         points are not independent (an error estimate needs independent
         randomisations: ``World.simulate_summary(..., qmc=True, replicates=R)``).
+
+        A quantile's error (``q05_se`` …) is Bahadur's, as ``var_se`` in :meth:`risk_table`:
+        the error of the share of the weight at or below the quantile times the sparsity
+        1/f, the secant of the quantile function between the levels q ∓ δ (Hall and
+        Sheather's δ; docs/MODEL.md §6). It is a first-order error, reliable with a hundred
+        or more paths on the shorter side of the quantile; 0 on an atom of several paths,
+        NaN when a path weighs more than the shorter tail min(q, 1 − q) (the minimum and the
+        maximum are one path's values), for ``qmc`` runs, and under ``antithetic`` when every
+        pair of a scenario straddles the quantile (the median of a response symmetric in the
+        shocks, whose first-order error vanishes but not its error).
 
         Examples
         --------
@@ -667,7 +678,8 @@ class Simulation:
             probability 0 has no rows); columns
             ``probability``, ``mean_return``, ``mean_return_se`` (its Monte Carlo
             standard error, as ``mean_se`` in :meth:`summary`), ``std`` (weighted,
-            population: as in :meth:`summary`), one per quantile (``q05``, ...),
+            population: as in :meth:`summary`), one per return quantile, each followed
+            by its standard error (``q05``, ``q05_se``, ..., as in :meth:`summary`),
             ``var``, ``var_se``, ``cvar``, ``cvar_se`` (their Monte Carlo standard
             errors, see below), ``p_loss``, ``p_loss_se`` (its standard error),
             ``tail_share`` (the scenario's share of the probability of the overall
@@ -830,6 +842,7 @@ class Simulation:
             g, mass = row["group"], row["mass"]
             row["mean_se"], row["p_above_se"] = self._errors(col, w_all, g, mass, red[5], design)
             row["var_cvar_se"] = self._tail_errors(col, w_all, g, mass, row["var_cvar"], red[6], design)
+            row["quantiles_se"] = self._quantile_errors(col, w_all, g, mass, row["quantiles"], red[4], design)
 
     def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
@@ -851,7 +864,8 @@ class Simulation:
                 mass = float(w.sum())
                 if not mass > 0:
                     rows.append({"reducer": name, "group": g, "mass": 0.0, "mean": np.nan, "mean_se": np.nan,
-                                 "std": np.nan, "quantiles": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
+                                 "std": np.nan, "quantiles": [np.nan] * len(rq),
+                                 "quantiles_se": [np.nan] * len(rq), "p_above": [np.nan] * len(rth),
                                  "p_above_se": [np.nan] * len(rth),
                                  "var_cvar": [(np.nan, np.nan)] * len(rcvar),
                                  "var_cvar_se": [(np.nan, np.nan)] * len(rcvar), "tail_share": [0.0] * len(rcvar)})
@@ -859,11 +873,13 @@ class Simulation:
                 mean_se, p_above_se = self._errors(col, w_all, g, mass, rth, design)
                 # v is a loss here: VaR/CVaR of the P&L −v
                 var_cvar = [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar]
+                quantiles = self._sorted_quantiles(col, w_all, order, g, rq)
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
                     "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
                     "std": stats.weighted_std(x, w),
-                    "quantiles": self._sorted_quantiles(col, w_all, order, g, rq),
+                    "quantiles": quantiles,
+                    "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design),
                     "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,
                     "var_cvar": var_cvar,
                     "var_cvar_se": self._tail_errors(col, w_all, g, mass, var_cvar, rcvar, design),
@@ -887,6 +903,20 @@ class Simulation:
             return [(math.nan, math.nan)] * len(alphas)
         return [stats._var_cvar_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, var, al)
                 for (var, _), al in zip(var_cvar, alphas)]
+
+    def _quantile_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
+                         quantiles: Sequence[float], levels: Sequence[float],
+                         design: tuple[np.ndarray, np.ndarray] | None) -> list[float]:
+        """The standard errors of a row's ``quantiles`` of ``col`` at ``levels``
+        (``stats._quantile_se``); NaN for a quasi-Monte Carlo run."""
+        if getattr(self, "qmc", False):
+            return [math.nan] * len(levels)
+        out = []
+        for q, level in zip(quantiles, levels):
+            se = stats._quantile_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, q, level,
+                                    min(level, 1.0 - level))
+            out.append(math.nan if se is None else se)
+        return out
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                  design: tuple[np.ndarray, np.ndarray] | None) -> float:

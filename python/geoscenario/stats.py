@@ -295,51 +295,67 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
     ``loss`` over block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the
     streamed summary gives them under the run's own weights (docs/MODEL.md §6):
 
-    - VaR: the error of the share of the group's weight on losses at or below ``var``
-      (the weighted mean of that indicator, :func:`_weighted_mean_se`) times the sparsity
-      1/f(VaR) (Bahadur's representation of a quantile), estimated by the secant of the
-      weighted quantile function between its levels α − δ and α + δ (Hall and Sheather's
-      δ for the group's Kish effective number of paths): the difference of the two sample
-      values over the weight between them;
+    - VaR: the error of the α-quantile of the loss (:func:`_quantile_se`);
     - CVaR = VaR + E[(L − VaR)+]/(1 − α): the error of the weighted mean of (L − VaR)+,
       over 1 − α (its derivative in VaR is 0 at the true VaR).
 
     ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
-    the draws are the pairs, as for a mean. NaN when the group's heaviest path weighs more
-    than the tail 1 − α (the VaR is then one path's value, with nothing to estimate a
-    spread from) or when both levels fall on the one path (or pair) at the VaR; the VaR's
-    0 when they fall on an atom of several draws there (the VaR does not move), and NaN
-    when every antithetic pair of a scenario straddles the VaR (the share's first-order
-    error is then 0, the VaR's is not)."""
+    the draws are the pairs, as for a mean. Both NaN when the VaR's error is not defined
+    (a path of the group weighing more than the tail 1 − α, or a single draw at the VaR)."""
+    var_se = _quantile_se(loss, w, blocks, g, mass, pairs, design, var, alpha, 1.0 - alpha)
+    if var_se is None:
+        return math.nan, math.nan
+    excess_se = _weighted_mean_se(np.maximum(loss - var, 0.0), w, blocks, g, mass, pairs, design)
+    return var_se, excess_se / (1.0 - alpha)
+
+
+def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
+                 pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, value: float, level: float,
+                 tail: float) -> float | None:
+    """The Monte Carlo standard error of ``value``, the quantile at ``level`` of ``x`` over
+    block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the streamed summary
+    gives it under the run's own weights (docs/MODEL.md §6): the error of the share of the
+    group's weight at or below it (the weighted mean of that indicator,
+    :func:`_weighted_mean_se`) times the sparsity 1/f (Bahadur's representation of a
+    quantile), estimated by the secant of the weighted quantile function between the levels
+    α − δ and α + δ (Hall and Sheather's δ for the group's Kish effective number of paths):
+    the difference of the two sample values over the weight between them.
+
+    ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
+    the draws are the pairs, as for a mean. None (no error, for the quantile nor for a CVaR
+    built on it) when the group's heaviest path weighs more than ``tail`` (1 − α for a
+    VaR, the smaller of α and 1 − α for a quantile: the quantile is then one path's value,
+    with nothing to estimate a spread from) or when both levels fall on the one path (or
+    pair) at the quantile; 0 when they fall on an atom of several draws there (the quantile
+    does not move), and NaN when every antithetic pair of a scenario straddles it (the
+    share's first-order error is then 0, the quantile's is not)."""
     sel = slice(None) if g < 0 else blocks[g]
-    x, wg = loss[sel], w[sel]
+    xg, wg = x[sel], w[sel]
     shares = wg / np.sum(wg)  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
     # (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
-    if np.max(shares) > (1.0 - alpha) * (1.0 + 1e-12):
-        return math.nan, math.nan
-    d = _core.sparsity_bandwidth(alpha, 1.0 / _dot(shares, shares))
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], shares[order]
-    lo, hi = _sorted_quantile(xs, ws, np.array([alpha - d, alpha + d]))
+    if np.max(shares) > tail * (1.0 + 1e-12):
+        return None
+    d = _core.sparsity_bandwidth(level, 1.0 / _dot(shares, shares))
+    order = np.argsort(xg, kind="stable")
+    xs, ws = xg[order], shares[order]
+    lo, hi = _sorted_quantile(xs, ws, np.array([level - d, level + d]))
     # the CDF at each value, its ties included
     f_lo, f_hi = _cumsum(ws)[np.searchsorted(xs, [lo, hi], side="right") - 1]
     if hi > lo:
         sparsity = float(hi - lo) / float(f_hi - f_lo)
     elif np.count_nonzero((xs == lo) & (ws > 0)) > (2 if pairs else 1):
-        sparsity = 0.0  # one value spans both levels, an atom of several draws: the VaR does not move
+        sparsity = 0.0  # one value spans both levels, an atom of several draws: the quantile does not move
     else:  # a single draw spans them: nothing to estimate a spread from
-        return math.nan, math.nan
-    below = (loss <= var).astype(float)
+        return None
+    below = (x <= value).astype(float)
     if pairs and any(_straddled(below[blocks[k]], w[blocks[k]]) for k in (range(len(blocks)) if g < 0 else [g])):
-        sparsity = math.nan  # every pair straddles the VaR: the share's first-order error is 0, not the VaR's
-    share_se = _weighted_mean_se(below, w, blocks, g, mass, pairs, design)
-    excess_se = _weighted_mean_se(np.maximum(loss - var, 0.0), w, blocks, g, mass, pairs, design)
-    return share_se * sparsity, excess_se / (1.0 - alpha)
+        sparsity = math.nan  # every pair straddles the quantile: the share's first-order error is 0, not its own
+    return _weighted_mean_se(below, w, blocks, g, mass, pairs, design) * sparsity
 
 
 def _straddled(below: np.ndarray, w: np.ndarray) -> bool:
-    """Whether a scenario of positive weight has paths on both sides of a VaR (``below``:
-    1 at or below it) and every antithetic pair one twin on each."""
+    """Whether a scenario of positive weight has paths on both sides of a quantile
+    (``below``: 1 at or below it) and every antithetic pair one twin on each."""
     return bool(np.sum(w) > 0 and 0 < np.sum(below) < len(below) and np.all(below[0::2] != below[1::2]))
 
 

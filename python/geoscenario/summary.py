@@ -199,10 +199,10 @@ def run_seeds(seed: int, replicates: int | None) -> list[int]:
     return [seed] if replicates is None else [replicate_seed(seed, i) for i in range(replicates)]
 
 
-def pool_replicates(frames: Sequence[pd.DataFrame], mean: str, errors: Mapping[str, str]) -> pd.DataFrame:
+def pool_replicates(frames: Sequence[pd.DataFrame], mean: str) -> pd.DataFrame:
     """The table of R independent replicates' tables (same index and columns): each
-    estimate is the replicates' average; each standard error in ``errors`` (``{estimate:
-    its error column}``) is the replicates' sample standard deviation of that estimate
+    estimate is the replicates' average; each standard error (a column ``x_se`` beside
+    its estimate ``x``) is the replicates' sample standard deviation of that estimate
     over sqrt(R) (divisor R − 1); ``std`` is the square root of the law of total variance,
     the replicates' average variance plus the (population) variance of their ``mean``."""
     first = frames[0]
@@ -211,8 +211,10 @@ def pool_replicates(frames: Sequence[pd.DataFrame], mean: str, errors: Mapping[s
     stacked = pd.concat(list(frames), keys=range(len(frames)), names=["replicate"])
     groups = stacked.groupby(level=list(first.index.names), sort=False)
     out = groups.mean()
-    for col, err in errors.items():
-        out[err] = groups[col].std(ddof=1) / np.sqrt(groups[col].count())
+    for err in first.columns:
+        col = err.removesuffix("_se")
+        if col != err and col in first.columns:
+            out[err] = groups[col].std(ddof=1) / np.sqrt(groups[col].count())
     within = (stacked["std"] ** 2).groupby(level=list(first.index.names), sort=False).mean()
     out["std"] = np.sqrt(within + groups[mean].var(ddof=0))
     out.attrs = dict(first.attrs)
@@ -227,6 +229,16 @@ def quantile_label(q: float) -> str:
     if abs(pct - round(pct)) < 1e-9:
         return f"q{round(pct):02d}"
     return f"q{pct:.12g}"
+
+
+def quantile_columns(labels: Sequence[str], row: Mapping[str, Any]) -> dict[str, float]:
+    """A summary row's quantiles, each followed by its standard error: ``{"q05": …,
+    "q05_se": …, …}`` for ``labels`` (:func:`quantile_label` of each level)."""
+    out = {}
+    for label, q, se in zip(labels, row["quantiles"], row["quantiles_se"]):
+        out[label] = q
+        out[f"{label}_se"] = se
+    return out
 
 
 def check_alpha(alpha: float) -> float:
@@ -258,13 +270,14 @@ class SummaryResult:
     table : pandas.DataFrame
         Index (series, scenario), scenario ``"all"`` for the weighted total; columns
         probability, mean, mean_se (its Monte Carlo standard error, as in
-        :meth:`Simulation.summary`), std, one column per quantile (``q05`` …), threshold, p_above,
-        p_above_se,
+        :meth:`Simulation.summary`), std, one column per quantile (``q05`` …) each followed by
+        its standard error (``q05_se`` …), threshold, p_above, p_above_se,
         all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
         maps each series to its unit.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
-        mean_return, mean_return_se, std, one column per return quantile, var, var_se, cvar,
+        mean_return, mean_return_se, std, one column per return quantile with its standard
+        error, var, var_se, cvar,
         cvar_se (losses as positive fractions of NAV, with their standard errors), p_loss,
         p_loss_se, tail_share (the scenario's share of the probability of the overall CVaR
         tail) and max_drawdown (the mean of the paths' maximum drawdowns to the month):
@@ -349,7 +362,7 @@ class SummaryResult:
                     self._ruined[strat] = lrow["p_above"][1]  # a strategy's (not a mix's)
                 rec = {"strategy": strat, "scenario": scen, "probability": row["mass"],
                        "mean_return": row["mean"], "mean_return_se": row["mean_se"], "std": row["std"]}
-                rec.update(dict(zip(qcols, row["quantiles"])))
+                rec.update(quantile_columns(qcols, row))
                 rec.update({"var": var, "var_se": var_se, "cvar": cvar, "cvar_se": cvar_se,
                             "p_loss": lrow["p_above"][0], "p_loss_se": lrow["p_above_se"][0], "tail_share": lrow["tail_share"][0],
                             "max_drawdown": extra[(f"{strat}:drawdown", row["group"])]["mean"]})
@@ -359,7 +372,7 @@ class SummaryResult:
             series_units[name] = units.get(red[1], "")
             rec = {"series": name, "scenario": scen, "probability": row["mass"],
                    "mean": row["mean"], "mean_se": row["mean_se"], "std": row["std"]}
-            rec.update(dict(zip(qcols, row["quantiles"])))
+            rec.update(quantile_columns(qcols, row))
             rec["threshold"] = red[5][0] if red[5] else np.nan
             rec["p_above"] = row["p_above"][0] if red[5] else np.nan
             rec["p_above_se"] = row["p_above_se"][0] if red[5] else np.nan
@@ -384,10 +397,8 @@ class SummaryResult:
         out.month, out.seed, out.elapsed, out.alpha = first.month, seed, elapsed, first.alpha
         names = dict.fromkeys(k for p in parts for k in p._ruined)
         out._ruined = {k: math.fsum(p._ruined.get(k, 0.0) for p in parts) / len(parts) for k in names}
-        out.table = pool_replicates([p.table for p in parts], "mean", {"mean": "mean_se", "p_above": "p_above_se"})
-        out.risk = pool_replicates([p.risk for p in parts], "mean_return",
-                                   {"mean_return": "mean_return_se", "var": "var_se", "cvar": "cvar_se",
-                                    "p_loss": "p_loss_se"})
+        out.table = pool_replicates([p.table for p in parts], "mean")
+        out.risk = pool_replicates([p.risk for p in parts], "mean_return")
         for t in (out.table, out.risk):
             t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
         out.replicates = list(parts)
@@ -400,7 +411,7 @@ class SummaryResult:
         -------
         pandas.DataFrame
             Index (series, scenario); columns probability, mean, mean_se, std, one column
-            per quantile, threshold, p_above, p_above_se (float64); ``attrs["units"]`` holds each
+            per quantile and one for its standard error, threshold, p_above, p_above_se (float64); ``attrs["units"]`` holds each
             series' unit.
 
         Examples
@@ -411,7 +422,7 @@ class SummaryResult:
         >>> df.equals(res.table), df is res.table
         (True, False)
         >>> df.columns.tolist()
-        ['probability', 'mean', 'mean_se', 'std', 'q05', 'q50', 'q95', 'threshold', 'p_above', 'p_above_se']
+        ['probability', 'mean', 'mean_se', 'std', 'q05', 'q05_se', 'q50', 'q50_se', 'q95', 'q95_se', 'threshold', 'p_above', 'p_above_se']
         >>> df.attrs["units"]
         {'potash_spot': 'USD/t'}
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)

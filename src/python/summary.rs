@@ -534,6 +534,12 @@ fn stats_to_py<'py>(
             d.set_item("mean_se", if qmc { f64::NAN } else { st.mean_se })?;
             d.set_item("std", st.std)?;
             d.set_item("quantiles", st.quantiles.clone())?;
+            let quantiles_se = if qmc {
+                vec![f64::NAN; st.quantiles_se.len()]
+            } else {
+                st.quantiles_se.clone()
+            };
+            d.set_item("quantiles_se", quantiles_se)?;
             d.set_item("p_above", st.p_above.clone())?;
             let p_above_se = if qmc {
                 vec![f64::NAN; st.p_above_se.len()]

@@ -105,6 +105,10 @@ pub fn check_values_memory(j: usize, n: usize) -> Result<()> {
 /// its share of the node), for weighing collecting against cutting finer.
 const KEY_BYTES: f64 = 40.0;
 
+/// Bytes a collected antithetic pair takes in a pass's maps (a B-tree entry of three
+/// u64 with its share of the node).
+const PAIR_KEY_BYTES: f64 = 60.0;
+
 /// One summarised quantity: v = a + b·x with x series `output` at the summary month,
 /// or, for a buy-and-hold mix of NAVs (`mix` not empty), x = 1 + Σ_j w_j (NAV_j − 1);
 /// with `drawdown`, x is instead that NAV's maximum drawdown over months 0 to the
@@ -179,6 +183,8 @@ pub struct GroupStats {
     pub mean_se: f64,
     pub std: f64,
     pub quantiles: Vec<f64>,
+    /// The Monte Carlo standard error of each quantile (see [`Finisher::finish`]).
+    pub quantiles_se: Vec<f64>,
     pub p_above: Vec<f64>,
     /// The Monte Carlo standard error of each `p_above`.
     pub p_above_se: Vec<f64>,
@@ -207,6 +213,9 @@ pub struct Target {
     /// A VaR (its level one of the reducer's CVaR levels): its window needs the sums
     /// above it, for the CVaR.
     pub var: bool,
+    /// One of the reducer's quantile levels: under antithetic pairs its window counts
+    /// the pairs with both twins below it, for the quantile's standard error.
+    pub quantile: bool,
 }
 
 /// Which pass a partial belongs to.
@@ -1066,8 +1075,8 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
             maps.len() == spec.reducers.len() && maps.iter().all(|m| m.is_valid() && m.grid == maps[0].grid)
         }
         Pass::Refine(t) | Pass::Collect(t, ..) => {
-            // at most a window per (level, group) of each reducer, a CVaR level counting
-            // three (α ± δ): a pass with more (corrupted bytes) would size histograms by its count
+            // at most a window per (level, group) of each reducer, each level counting three
+            // (α ± δ): a pass with more (corrupted bytes) would size histograms by its count
             let mut per = vec![0usize; spec.reducers.len()];
             for &(r, _) in t {
                 if let Some(n) = per.get_mut(r) {
@@ -1077,19 +1086,23 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
             let within = per
                 .iter()
                 .zip(&spec.reducers)
-                .all(|(&n, r)| n <= (r.quantiles.len() + 3 * r.cvar.len()) * (k + 1));
+                .all(|(&n, r)| n <= 3 * (r.quantiles.len() + r.cvar.len()) * (k + 1));
             // sorted, and a reducer's windows disjoint; a centre per (reducer, scenario)
             within
                 && t.windows(2)
                     .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
                 && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
                 && match pass {
-                    Pass::Collect(_, c, tails, _) => {
+                    Pass::Collect(_, c, tails, pairs) => {
                         c.len() == spec.reducers.len() * k
                             && c.iter().all(|x| x.is_finite())
                             && tails.len() == t.len()
-                            // (only a reducer with CVaR levels has sums above its windows)
-                            && t.iter().zip(tails).all(|(&(r, _), &f)| !f || !spec.reducers[r].cvar.is_empty())
+                            // (only a reducer with CVaR levels, or with quantiles under antithetic
+                            // pairs, has sums above its windows)
+                            && t.iter().zip(tails).all(|(&(r, _), &f)| {
+                                let red = &spec.reducers[r];
+                                !f || !red.cvar.is_empty() || (*pairs && !red.quantiles.is_empty())
+                            })
                     }
                     _ => true,
                 }
@@ -1288,6 +1301,9 @@ pub struct Finisher {
     distinct: Vec<f64>,
     /// The distinct keys the windows of the last pass chosen are expected to hold.
     expected_keys: f64,
+    /// At most, the antithetic pairs with a twin inside those windows that it keeps (one
+    /// per value inside a window whose sums above it are kept, under pairs).
+    expected_pairs: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
     pairs: bool,
 }
@@ -1300,8 +1316,8 @@ impl Finisher {
 
     /// The finisher of `spec` over the paths of `alloc`: a quantile search
     /// per reducer, group (each non-empty scenario, then all) and level, the
-    /// levels α ± δ of each CVaR level α among them (for its VaR's standard error,
-    /// [`Finisher::var_cvar_se`]).
+    /// levels α ± δ of each quantile and CVaR level α among them (for the standard error
+    /// of its quantile or VaR, [`Finisher::quantile_se`]).
     fn with(p: &[f64], alloc: &Allocation, shifts: Vec<f64>, spec: &SummarySpec) -> Finisher {
         let k_n = p.len();
         let n: Vec<u64> = alloc.counts.iter().map(|&c| c as u64).collect();
@@ -1310,8 +1326,9 @@ impl Finisher {
             for g in (0..k_n).filter(|&k| alloc.counts[k] > 0).map(Some).chain([None]) {
                 let n_eff = effective_paths(p, &n, g);
                 let sides: Vec<f64> = r
-                    .cvar
+                    .quantiles
                     .iter()
+                    .chain(&r.cvar)
                     .flat_map(|&a| {
                         let d = sparsity_bandwidth(a, n_eff);
                         [a - d, a + d]
@@ -1321,6 +1338,7 @@ impl Finisher {
                 for &q in r.quantiles.iter().chain(&r.cvar).chain(&sides) {
                     targets.push(Target {
                         var: r.cvar.contains(&q),
+                        quantile: r.quantiles.contains(&q),
                         reducer: ri,
                         group: g,
                         level: q,
@@ -1341,6 +1359,7 @@ impl Finisher {
             key_bytes: KEY_BYTES,
             distinct: vec![1.0; spec.reducers.len()],
             expected_keys: 0.0,
+            expected_pairs: 0.0,
             pairs: alloc.pairs,
         }
     }
@@ -1413,6 +1432,16 @@ impl Finisher {
             Pass::Refine(list)
         } else {
             let tails = self.tails(&list);
+            self.expected_pairs = if self.pairs {
+                self.inside(&list)
+                    .iter()
+                    .zip(&tails)
+                    .filter(|(_, &f)| f)
+                    .map(|(&n, _)| n)
+                    .sum()
+            } else {
+                0.0
+            };
             Pass::Collect(list, self.centers.clone(), tails, self.pairs)
         }
     }
@@ -1435,7 +1464,7 @@ impl Finisher {
             Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
             Pass::Collect(t, ..) => (
                 t.len(),
-                self.expected_keys * KEY_BYTES.min(self.key_bytes),
+                self.expected_keys * KEY_BYTES.min(self.key_bytes) + self.expected_pairs * PAIR_KEY_BYTES,
                 "collected values",
             ),
             Pass::Moments(_) => return Ok(()),
@@ -1451,23 +1480,32 @@ impl Finisher {
     /// The targets' distinct windows, and the keys they are expected to hold.
     fn windows_and_keys(&self) -> (Vec<(usize, Window)>, f64) {
         let list = self.windows();
+        let keys: f64 = list
+            .iter()
+            .zip(self.inside(&list))
+            .map(|(&(r, _), n)| n * self.distinct.get(r).copied().unwrap_or(1.0))
+            .sum();
+        (list, keys)
+    }
+
+    /// The values inside each window of `list` (from [`Finisher::windows`]).
+    fn inside(&self, list: &[(usize, Window)]) -> Vec<f64> {
         // each window's first target (one look-up each, not a search of the targets)
         let mut first: HashMap<(usize, Window), &Target> = HashMap::new();
         for t in &self.targets {
             first.entry((t.reducer, t.window)).or_insert(t);
         }
-        let keys: f64 = list
-            .iter()
-            .filter_map(|x| first.get(x))
-            .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
-            .sum();
-        (list, keys)
+        list.iter()
+            .map(|x| first.get(x).map_or(0.0, |t| t.inside as f64))
+            .collect()
     }
 
-    /// Whether each window of `list` (from [`Finisher::windows`]) holds a VaR.
+    /// Whether each window of `list` (from [`Finisher::windows`]) needs the sums above
+    /// it: it holds a VaR, or under antithetic pairs a quantile (whose twins both
+    /// below it are counted there).
     fn tails(&self, list: &[(usize, Window)]) -> Vec<bool> {
         let mut out = vec![false; list.len()];
-        for t in self.targets.iter().filter(|t| t.var) {
+        for t in self.targets.iter().filter(|t| t.var || (self.pairs && t.quantile)) {
             if let Ok(i) = list.binary_search(&(t.reducer, t.window)) {
                 out[i] = true;
             }
@@ -1612,7 +1650,31 @@ impl Finisher {
                     p_above_se.push(pa_se2.sqrt());
                 }
                 let find = |level: f64| self.quantile(ri, g, level, list, &windows, &index);
-                let quantiles: Vec<f64> = r.quantiles.iter().map(|&q| find(q).0).collect();
+                let (mut quantiles, mut quantiles_se) = (Vec::new(), Vec::new());
+                for &q in &r.quantiles {
+                    let (value, ti, at_most) = find(q);
+                    quantiles.push(value);
+                    let se = match ti {
+                        Some(ti) if !value.is_nan() => {
+                            let draws: Vec<(usize, u64)> = members
+                                .iter()
+                                .map(|&k| (k, self.pairs_at_most(collected, ti, k, value)))
+                                .collect();
+                            let at = Quantile {
+                                reducer: ri,
+                                group: g,
+                                alpha: q,
+                                value,
+                                window: ti,
+                                at_most,
+                            };
+                            let tail = q.min(1.0 - q);
+                            self.quantile_se(&at, tail, mass, &draws, list, &windows, &index)
+                        }
+                        _ => None,
+                    };
+                    quantiles_se.push(se.unwrap_or(f64::NAN));
+                }
                 let (mut var_cvar, mut var_cvar_se) = (Vec::new(), Vec::new());
                 for &alpha in &r.cvar {
                     let (var_a, Some(ti), at_most) = find(alpha) else {
@@ -1638,17 +1700,14 @@ impl Finisher {
                             }
                         }
                         excess += self.p[k] / mass * (e_k / self.n[k] as f64);
-                        let (mut cross, mut both) = (0.0, 0);
+                        let mut cross = 0.0;
                         if self.pairs {
                             // pairs with both twins above the window: Σ (a − VaR)(b − VaR) from
-                            // the sums about the shift; both below: counted; the others by their keys
+                            // the sums about the shift; the others by their keys
                             cross = tl[3] + gap * tl[4] + gap * gap * tl[5];
-                            both = tl[6] as u64;
                             for (&(ka, kb), &c) in &collected.pair_keys[ti * k_n + k] {
                                 let (a, b) = (unkey(ka), unkey(kb));
-                                if a <= var_a && b <= var_a {
-                                    both += c;
-                                } else if a > var_a && b > var_a {
+                                if a > var_a && b > var_a {
                                     cross += c as f64 * (a - var_a) * (b - var_a);
                                 }
                             }
@@ -1658,7 +1717,7 @@ impl Finisher {
                             sum: e_k,
                             sum_sq: e2_k,
                             cross,
-                            both_at_most: both,
+                            both_at_most: self.pairs_at_most(collected, ti, k, var_a),
                         });
                     }
                     let excess = if mass > 0.0 { excess } else { f64::NAN };
@@ -1683,6 +1742,7 @@ impl Finisher {
                     mean_se: se2.sqrt(),
                     std: var.sqrt(),
                     quantiles,
+                    quantiles_se,
                     p_above,
                     p_above_se,
                     var_cvar,
@@ -1724,34 +1784,62 @@ impl Finisher {
         windows: &[Vec<(u64, Vec<u64>)>],
         index: &TargetIndex,
     ) -> (f64, f64) {
+        let draws: Vec<(usize, u64)> = excesses.iter().map(|x| (x.k, x.both_at_most)).collect();
+        let Some(var_se) = self.quantile_se(at, 1.0 - at.alpha, mass, &draws, list, windows, index) else {
+            return (f64::NAN, f64::NAN);
+        };
+        let mut se2_excess = 0.0;
+        for x in excesses.iter().filter(|x| self.p[x.k] > 0.0) {
+            let (w, n) = (self.p[x.k] / mass, self.n[x.k]);
+            let (m, m2) = (x.sum / n as f64, x.sum_sq / n as f64);
+            let var = m2 - m * m;
+            let var = if var >= 0.0 || var.is_nan() { var } else { 0.0 };
+            se2_excess += w * w * self.squared_se(n, var, m, x.sum_sq, x.cross);
+        }
+        (var_se, se2_excess.sqrt() / (1.0 - at.alpha))
+    }
+
+    /// The Monte Carlo standard error of a group's quantile `at` (Bahadur, as the VaR's
+    /// in [`Finisher::var_cvar_se`]): the error of the share of the group's weight at or
+    /// below it, times the secant of the quantile function between its levels α ∓ δ.
+    /// `draws` holds each member scenario and, under antithetic pairs, its count of pairs
+    /// with both twins at or below the quantile. None (no error for the quantile, nor for
+    /// a CVaR built on it) for a group without mass, when its heaviest path weighs more
+    /// than `tail` (the quantile is then one path's value: 1 − α for a VaR, the smaller
+    /// of α and 1 − α for a quantile) or when a single draw spans α ∓ δ; 0 when an atom of
+    /// several draws spans them; NaN when every antithetic pair of a scenario straddles
+    /// the quantile (the share's first-order error is then 0, the quantile's is not).
+    #[allow(clippy::too_many_arguments)]
+    fn quantile_se(
+        &self,
+        at: &Quantile,
+        tail: f64,
+        mass: f64,
+        draws: &[(usize, u64)],
+        list: &[(usize, Window)],
+        windows: &[Vec<(u64, Vec<u64>)>],
+        index: &TargetIndex,
+    ) -> Option<f64> {
         let (ri, g, alpha, at_most) = (at.reducer, at.group, at.alpha, &at.at_most);
-        // a group whose heaviest path weighs more than the tail 1 − α: its VaR is one
+        let live = || draws.iter().filter(|&&(k, _)| self.p[k] > 0.0);
+        // a group whose heaviest path weighs more than the tail: its quantile is one
         // path's value, with nothing to estimate a spread from
-        let heaviest = excesses
-            .iter()
-            .filter(|x| self.p[x.k] > 0.0)
-            .map(|x| self.p[x.k] / mass / self.n[x.k] as f64)
+        let heaviest = live()
+            .map(|&(k, _)| self.p[k] / mass / self.n[k] as f64)
             .fold(0.0, f64::max);
         // (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
-        if mass.is_nan() || mass <= 0.0 || heaviest > (1.0 - alpha) * (1.0 + 1e-12) {
-            return (f64::NAN, f64::NAN);
+        if mass.is_nan() || mass <= 0.0 || heaviest > tail * (1.0 + 1e-12) {
+            return None;
         }
-        let (mut se2_share, mut se2_excess) = (0.0, 0.0);
-        // antithetic twins that straddle the VaR, every one of them (at the median of a
-        // symmetric response): the share's first-order error vanishes, not the VaR's
+        let mut se2_share = 0.0;
+        // antithetic twins that straddle the quantile, every one of them (at the median of
+        // a symmetric response): the share's first-order error vanishes, not the quantile's
         let mut straddled = false;
-        for x in excesses {
-            let k = x.k;
-            if self.p[k] > 0.0 {
-                let (w, n) = (self.p[k] / mass, self.n[k]);
-                let s2 = self.squared_se_of_share(n, at_most[k], x.both_at_most);
-                straddled |= self.pairs && s2 == 0.0 && 0 < at_most[k] && at_most[k] < n;
-                se2_share += w * w * s2;
-                let (m, m2) = (x.sum / n as f64, x.sum_sq / n as f64);
-                let var = m2 - m * m;
-                let var = if var >= 0.0 || var.is_nan() { var } else { 0.0 };
-                se2_excess += w * w * self.squared_se(n, var, m, x.sum_sq, x.cross);
-            }
+        for &(k, both) in live() {
+            let (w, n) = (self.p[k] / mass, self.n[k]);
+            let s2 = self.squared_se_of_share(n, at_most[k], both);
+            straddled |= self.pairs && s2 == 0.0 && 0 < at_most[k] && at_most[k] < n;
+            se2_share += w * w * s2;
         }
         // the secant of the quantile function between its levels α ∓ δ: the difference of
         // the two values over the weight between them (2δ up to the steps of the CDF)
@@ -1759,32 +1847,49 @@ impl Finisher {
         let (lo, _, c_lo) = self.quantile(ri, g, alpha - d, list, windows, index);
         let (hi, _, c_hi) = self.quantile(ri, g, alpha + d, list, windows, index);
         if lo.is_nan() || hi.is_nan() {
-            return (f64::NAN, f64::NAN);
+            return None;
         }
         let sparsity = if hi > lo {
             let f = |counts: &[u64]| cdf(&self.p, &self.n, counts, g);
             (hi - lo) / ((f(&c_hi) - f(&c_lo)) / mass)
         } else {
-            // one value spans both levels: an atom of several paths (the VaR does not
+            // one value spans both levels: an atom of several paths (the quantile does not
             // move), or a single path
             let key_at = key(at.value);
             let paths: u64 = windows[at.window]
                 .iter()
                 .filter(|(kv, _)| *kv == key_at)
-                .flat_map(|(_, c)| excesses.iter().filter(|x| self.p[x.k] > 0.0).map(|x| c[x.k]))
+                .flat_map(|(_, c)| live().map(|&(k, _)| c[k]))
                 .sum();
             // (more than one draw: two twins are one pair)
             if paths <= if self.pairs { 2 } else { 1 } {
-                return (f64::NAN, f64::NAN);
+                return None;
             }
             0.0
         };
-        let var_se = if straddled {
+        Some(if straddled {
             f64::NAN
         } else {
             se2_share.sqrt() * sparsity
-        };
-        (var_se, se2_excess.sqrt() / (1.0 - alpha))
+        })
+    }
+
+    /// Under antithetic pairs, scenario k's pairs with both twins at or below `v`, a value
+    /// inside window `ti` of the collecting pass `collected`, which kept the sums above
+    /// that window (the pairs both below it are counted there, those with a twin inside
+    /// it by their keys); 0 without pairs.
+    fn pairs_at_most(&self, collected: &Partial, ti: usize, k: usize, v: f64) -> u64 {
+        if !self.pairs {
+            return 0;
+        }
+        let at = ti * collected.k + k;
+        let mut both = collected.tail[at].total()[6] as u64;
+        for (&(ka, kb), &c) in &collected.pair_keys[at] {
+            if unkey(ka) <= v && unkey(kb) <= v {
+                both += c;
+            }
+        }
+        both
     }
 
     /// The exact quantile of reducer `ri` at `level` in group `g` (None = all), read
@@ -1969,6 +2074,7 @@ mod tests {
                     below: vec![0],
                     inside,
                     var: false,
+                    quantile: false,
                 })
                 .collect()
         };
@@ -1991,6 +2097,41 @@ mod tests {
         match fin.check_next(&Pass::Collect(fin.windows(), vec![], vec![], false), 1) {
             Err(CoreError::Resource { what, .. }) => assert!(what.contains("over 10 windows"), "{what}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_collecting_pass_under_antithetic_pairs_counts_the_pairs_it_keeps() {
+        // a quantile's window keeps the pairs with a twin inside it (as a VaR's): at most
+        // one per value inside, in the pass's memory beside the keys
+        let spec = SummarySpec {
+            month: 1,
+            reducers: vec![],
+        };
+        for pairs in [false, true] {
+            let alloc = Allocation::new(&[1.0], 1 << 20, pairs).unwrap();
+            let mut fin = Finisher::with(&[1.0], &alloc, vec![], &spec);
+            fin.targets = [(0.05, true, false), (0.5, false, false), (0.95, false, true)]
+                .iter()
+                .enumerate()
+                .map(|(i, &(level, quantile, var))| Target {
+                    reducer: 0,
+                    group: None,
+                    level,
+                    window: ((i as u64) << 32, ((i as u64) << 32) + 10),
+                    below: vec![0],
+                    inside: 1_000 * (i as u64 + 1),
+                    var,
+                    quantile,
+                })
+                .collect();
+            let next = fin.next_pass();
+            let Pass::Collect(_, _, ref tails, p) = next else {
+                panic!("{next:?}")
+            };
+            assert_eq!((tails.clone(), p), (vec![pairs, false, true], pairs));
+            // the first and the last window's values under pairs (a quantile's, a VaR's)
+            assert_eq!(fin.expected_pairs, if pairs { 4_000.0 } else { 0.0 });
         }
     }
 
@@ -2091,6 +2232,7 @@ mod tests {
                 below: vec![1, 0, 2, 0, 1],
                 inside: 0,
                 var: false,
+                quantile: false,
             };
             for level in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0] {
                 let t = target_at(level);

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
@@ -60,33 +61,55 @@ def test_a_posteriors_var_and_cvar_errors_measure_their_spread_over_seeds():
         assert (np.abs(log_ratio) < tol).all(), (est, np.exp(log_ratio))
 
 
-def reference_var_cvar_se(loss: np.ndarray, scenario: np.ndarray, probs: list[float], var: float,
-                          alpha: float, group: int, pairs: bool = False) -> tuple[float, float]:
-    """The two errors from the paths, written out with NumPy: a stratified mean's error of the
-    indicator L ≤ VaR and of (L − VaR)+ (the draws are the antithetic pairs' means under
-    ``pairs``), and the sparsity from sorted losses."""
+def reference_errors(x: np.ndarray, scenario: np.ndarray, probs: list[float], group: int,
+                     pairs: bool = False) -> tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], float]]:
+    """A group's values and weights, and the standard error of a stratified mean over it,
+    written out with NumPy (the draws are the antithetic pairs' means under ``pairs``)."""
     ks = range(len(probs)) if group < 0 else [group]
     mass = sum(probs[k] for k in ks)
 
-    def se(x: np.ndarray) -> float:
-        draws = [x[scenario == k] for k in ks]
+    def se(v: np.ndarray) -> float:
+        draws = [v[scenario == k] for k in ks]
         if pairs:
             draws = [(d[0::2] + d[1::2]) / 2 for d in draws]
         return math.sqrt(sum((probs[k] / mass) ** 2 * d.var(ddof=1) / len(d) for k, d in zip(ks, draws)))
 
     inside = np.isin(scenario, list(ks))
     w = np.array([probs[k] / (scenario == k).sum() for k in scenario])[inside]
-    x = loss[inside]
+    return x[inside], w, se
+
+
+def reference_quantile_se(x: np.ndarray, scenario: np.ndarray, probs: list[float], value: float,
+                          level: float, group: int, pairs: bool = False) -> float:
+    """A quantile's error from the paths, written out with NumPy: a stratified mean's error of
+    the indicator x ≤ value times the sparsity from sorted values; NaN under antithetic
+    ``pairs`` when a scenario's pairs all straddle the value (the indicator's mean is then
+    exact, the quantile is not)."""
+    xg, w, se = reference_errors(x, scenario, probs, group, pairs)
+    below = x <= value
+    for k in range(len(probs)) if group < 0 else [group]:
+        b = below[scenario == k]
+        if pairs and 0 < b.sum() < len(b) and (b[0::2] != b[1::2]).all():
+            return math.nan
     n_eff = w.sum() ** 2 / (w ** 2).sum()
-    z, zq = NormalDist().inv_cdf(alpha), NormalDist().inv_cdf(0.975)
+    z, zq = NormalDist().inv_cdf(level), NormalDist().inv_cdf(0.975)
     phi = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-    d = min(n_eff ** (-1 / 3) * zq ** (2 / 3) * (1.5 * phi ** 2 / (2 * z * z + 1)) ** (1 / 3), (1 - alpha) / 2)
-    order = np.argsort(x, kind="stable")
+    d = min(n_eff ** (-1 / 3) * zq ** (2 / 3) * (1.5 * phi ** 2 / (2 * z * z + 1)) ** (1 / 3),
+            min(level, 1 - level) / 2)
+    order = np.argsort(xg, kind="stable")
     cdf = np.cumsum(w[order]) / w.sum()
-    lo, hi = (x[order][np.searchsorted(cdf, level * (1 - 1e-12))] for level in (alpha - d, alpha + d))
+    lo, hi = (xg[order][np.searchsorted(cdf, q * (1 - 1e-12))] for q in (level - d, level + d))
     # the secant of the quantile function: over the weight between the two values, ties included
-    between = w[(x > lo) & (x <= hi)].sum() / w.sum()
-    return (se((loss <= var).astype(float)) * (hi - lo) / between,
+    between = w[(xg > lo) & (xg <= hi)].sum() / w.sum()
+    return se((x <= value).astype(float)) * (hi - lo) / between
+
+
+def reference_var_cvar_se(loss: np.ndarray, scenario: np.ndarray, probs: list[float], var: float,
+                          alpha: float, group: int, pairs: bool = False) -> tuple[float, float]:
+    """The two errors from the paths, written out with NumPy: the VaR's as a quantile's, the
+    CVaR's a stratified mean's error of (L − VaR)+ over 1 − α."""
+    se = reference_errors(loss, scenario, probs, group, pairs)[2]
+    return (reference_quantile_se(loss, scenario, probs, var, alpha, group, pairs),
             se(np.maximum(loss - var, 0.0)) / (1 - alpha))
 
 
