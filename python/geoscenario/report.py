@@ -138,6 +138,9 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read
             note = f"Monte Carlo s.e. of the overall mean {_fmt(se).strip()}"
+            qse = [float(block.loc["all", f"{q}_se"]) for q in ("q05", "q50", "q95")]
+            if np.isfinite(qse).all():  # (NaN where antithetic twins all straddle the median)
+                note += f", of its 5%/50%/95% {'/'.join(_fmt(x).strip() for x in qse)}"
             if has_p:
                 note += f", of {label} {float(block.loc['all', 'p_above_se']):.2%}"
             # on the title line if it fits whole (lines are cut at WIDTH), else on its own

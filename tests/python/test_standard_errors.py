@@ -19,6 +19,7 @@ import pytest
 from conftest import N_SIGMA
 
 import geoscenario as gs
+from geoscenario.report import _fmt
 from geoscenario.summary import make_job
 
 
@@ -173,8 +174,12 @@ def test_no_standard_error_without_independent_draws():
 def test_the_report_gives_each_series_overall_standard_error():
     sim = gs.World.default().simulate(5_000, seed=3)
     text = sim.report()
-    se, pse = sim.summary("potash_spot").loc[("potash_spot", "all"), ["mean_se", "p_above_se"]]
-    assert f"potash_spot [USD/t] at 2027-06 · Monte Carlo s.e. of the overall mean {se:.3g}, of P(>450) {pse:.2%}\n" in text
+    row = sim.summary("potash_spot").loc[("potash_spot", "all")]
+    se, pse = row[["mean_se", "p_above_se"]]
+    # (the quantiles' errors as the report prints figures: 0.949, 1.02, 5.14)
+    qse = "/".join(_fmt(row[f"{q}_se"]) for q in ("q05", "q50", "q95"))
+    assert (f"potash_spot [USD/t] at 2027-06\n  Monte Carlo s.e. of the overall mean {se:.3g}, of its "
+            f"5%/50%/95% {qse}, of P(>450) {pse:.2%}\n") in text
     overall = sim.risk_table(0.95).xs("all", level="scenario")
     worst, worst_p = overall["mean_return_se"].max(), overall["p_loss_se"].max()
     assert f"Monte Carlo s.e. of the overall mean returns: at most {worst:.2%}; of P(loss): at most {worst_p:.2%}\n" in text
@@ -326,10 +331,34 @@ def test_a_scenario_reweighted_to_zero_leaves_the_overall_error_finite():
 def test_a_long_title_puts_the_standard_error_on_its_own_line():
     toml = gs.World.default().to_toml().replace('unit = "trains/day"', 'unit = "trains per day, both directions, in total"')
     sim = gs.World.from_toml(toml).simulate(3_000, seed=1)
-    se = sim.summary("malaszewicze_trains").loc[("malaszewicze_trains", "all"), "mean_se"]
+    row = sim.summary("malaszewicze_trains").loc[("malaszewicze_trains", "all")]
+    qse = "/".join(_fmt(row[f"{q}_se"]) for q in ("q05", "q50", "q95"))
     lines = sim.report().splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("malaszewicze_trains ["))
-    assert lines[i].endswith("at 2027-06") and lines[i + 1] == f"  Monte Carlo s.e. of the overall mean {se:.3g}"
+    assert lines[i].endswith("at 2027-06")
+    assert lines[i + 1] == f"  Monte Carlo s.e. of the overall mean {row['mean_se']:.3g}, of its 5%/50%/95% {qse}"
+
+
+def test_the_report_leaves_out_quantile_errors_it_does_not_have():
+    # the median of a log-OU started at its mean is symmetric in the shocks: every
+    # antithetic pair straddles it, and its error is unknown (NaN), not printed
+    toml = """
+[world]
+name = "symmetric"
+[factors.x]
+kind = "log_ou"
+unit = "USD/t"
+initial = 100.0
+[scenarios.base]
+probability = 1.0
+x = { theta = 100.0, kappa = 0.4, sigma = 0.30 }
+"""
+    world = gs.World.from_toml(toml)
+    for antithetic in (False, True):
+        sim = world.simulate(1_000, seed=1, antithetic=antithetic)
+        known = np.isfinite(sim.summary("x").loc[("x", "all"), "q50_se"])
+        assert known != antithetic
+        assert ("of its 5%/50%/95%" in sim.report()) == known
 
 
 def test_a_stress_result_pickled_before_it_kept_how_paths_were_drawn_has_no_error():
