@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -791,17 +791,22 @@ class StressResult:
         return stats._var_cvar_se(-self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
                                   getattr(self, "_views_design", None), var, alpha)
 
-    def _quantile_se(self, k: int, mass: float, value: float, level: float) -> float:
-        """The Monte Carlo standard error of scenario ``k``'s (all for −1) P&L quantile
-        ``value`` at ``level``, as :meth:`Simulation.risk_table` gives it; NaN for
+    def _quantile_ses(self, k: int, mass: float, values: Sequence[float], levels: Sequence[float]) -> list[float]:
+        """The Monte Carlo standard errors of scenario ``k``'s (all for −1) P&L quantiles
+        ``values`` at ``levels``, as :meth:`Simulation.risk_table` gives them; NaN for
         quasi-Monte Carlo paths (and in a result pickled before it kept how its paths were
         drawn)."""
         blocks = self._blocks()
         if blocks is None:
-            return math.nan
-        se = stats._quantile_se(self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
-                                getattr(self, "_views_design", None), value, level, min(level, 1.0 - level))
-        return math.nan if se is None else se
+            return [math.nan] * len(levels)
+        group = stats._sorted_group(self.pnl, self.weights, blocks, k)
+        out = []
+        for value, level in zip(values, levels):
+            se = stats._quantile_se(self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
+                                    getattr(self, "_views_design", None), value, level, min(level, 1.0 - level),
+                                    group)
+            out.append(math.nan if se is None else se)
+        return out
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in
@@ -857,10 +862,10 @@ class StressResult:
                 "mean_return_se": self._mean_se(self.pnl, k, float(w.sum())),
                 "std": stats.weighted_std(x, w),
             }
-            for level, value in zip(levels, q):
+            for level, value, se in zip(levels, q, self._quantile_ses(k, float(w.sum()), q.tolist(), levels)):
                 label = quantile_label(level)
                 row[label] = float(value)
-                row[f"{label}_se"] = self._quantile_se(k, float(w.sum()), float(value), level)
+                row[f"{label}_se"] = se
             rows[name] = {
                 **row,
                 "var": 0.0 + var,  # no loss is +0.0

@@ -619,12 +619,17 @@ class Simulation:
         A quantile's error (``q05_se`` …) is Bahadur's, as ``var_se`` in :meth:`risk_table`:
         the error of the share of the weight at or below the quantile times the sparsity
         1/f, the secant of the quantile function between the levels q ∓ δ (Hall and
-        Sheather's δ; docs/MODEL.md §6). It is a first-order error, reliable with a hundred
-        or more paths on the shorter side of the quantile; 0 on an atom of several paths,
-        NaN when a path weighs more than the shorter tail min(q, 1 − q) (the minimum and the
-        maximum are one path's values), for ``qmc`` runs, and under ``antithetic`` when every
-        pair of a scenario straddles the quantile (the median of a response symmetric in the
-        shocks, whose first-order error vanishes but not its error).
+        Sheather's δ; docs/MODEL.md §6). It is a first-order error for a smooth
+        distribution, and fits the quantile's spread over seeds with a hundred or more paths
+        on the shorter side of the quantile (fewer overstate it). It can be 2–3 times off
+        either way where the distribution is not smooth at the quantile: between the modes
+        of a bimodal one (the median of a scenario whose paths split at its onset), on a
+        count series (discrete values) and near the edge of an atom (a NAV stopped at 0). It
+        is 0 on an atom of several paths; NaN when a path weighs more than the shorter tail
+        min(q, 1 − q) (the minimum and the maximum are one path's values) or a single path
+        (or pair) spans q ∓ δ, for ``qmc`` runs, and under ``antithetic`` when every pair of
+        a scenario straddles the quantile (the median of a response symmetric in the shocks,
+        whose first-order error vanishes but not its error).
 
         Examples
         --------
@@ -835,6 +840,7 @@ class Simulation:
         """Set the standard errors of the core's ``rows`` to those of a posterior (``design``)."""
         w_all = self.weights
         by_name = {red[0]: (red, col) for red, col in zip(reducers, values)}
+        orders: dict[str, np.ndarray] = {}  # each reducer's stable sort, for its quantiles' errors
         for row in rows:
             red, col = by_name[row["reducer"]]
             if not row["mass"] > 0:
@@ -842,7 +848,10 @@ class Simulation:
             g, mass = row["group"], row["mass"]
             row["mean_se"], row["p_above_se"] = self._errors(col, w_all, g, mass, red[5], design)
             row["var_cvar_se"] = self._tail_errors(col, w_all, g, mass, row["var_cvar"], red[6], design)
-            row["quantiles_se"] = self._quantile_errors(col, w_all, g, mass, row["quantiles"], red[4], design)
+            if red[4] and red[0] not in orders:
+                orders[red[0]] = np.argsort(col, kind="stable")
+            row["quantiles_se"] = self._quantile_errors(col, w_all, g, mass, row["quantiles"], red[4], design,
+                                                        orders.get(red[0]))
 
     def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
@@ -879,7 +888,7 @@ class Simulation:
                     "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
                     "std": stats.weighted_std(x, w),
                     "quantiles": quantiles,
-                    "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design),
+                    "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design, order),
                     "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,
                     "var_cvar": var_cvar,
                     "var_cvar_se": self._tail_errors(col, w_all, g, mass, var_cvar, rcvar, design),
@@ -906,15 +915,18 @@ class Simulation:
 
     def _quantile_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                          quantiles: Sequence[float], levels: Sequence[float],
-                         design: tuple[np.ndarray, np.ndarray] | None) -> list[float]:
+                         design: tuple[np.ndarray, np.ndarray] | None, order: np.ndarray | None) -> list[float]:
         """The standard errors of a row's ``quantiles`` of ``col`` at ``levels``
-        (``stats._quantile_se``); NaN for a quasi-Monte Carlo run."""
-        if getattr(self, "qmc", False):
+        (``stats._quantile_se``), from ``order``, the stable sort of all of ``col`` (None: the
+        group's own sort); NaN for a quasi-Monte Carlo run."""
+        if getattr(self, "qmc", False) or not levels:
             return [math.nan] * len(levels)
+        blocks = self._blocks()
+        group = stats._sorted_group(col, w_all, blocks, g, order)
         out = []
         for q, level in zip(quantiles, levels):
-            se = stats._quantile_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, q, level,
-                                    min(level, 1.0 - level))
+            se = stats._quantile_se(col, w_all, blocks, g, mass, self.antithetic, design, q, level,
+                                    min(level, 1.0 - level), group)
             out.append(math.nan if se is None else se)
         return out
 

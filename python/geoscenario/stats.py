@@ -29,6 +29,7 @@ import decimal
 import math
 import numbers
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -309,9 +310,41 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
     return var_se, excess_se / (1.0 - alpha)
 
 
+class _SortedGroup(NamedTuple):
+    """A group's values sorted stably (``xs``), their shares of its weight in that order
+    (``ws``) and the running sums of those (``cdf``), with the largest share and Kish's
+    effective number of paths 1/Σ share² (summed in the paths' order)."""
+
+    xs: np.ndarray
+    ws: np.ndarray
+    cdf: np.ndarray
+    heaviest: float
+    n_eff: float
+
+
+def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int,
+                  order: np.ndarray | None = None) -> _SortedGroup:
+    """:class:`_SortedGroup` of block ``g`` of ``blocks`` (−1: all paths), read from ``order``,
+    the stable sort of all of ``x``, when given (a block's paths in that order are their own
+    stable sort)."""
+    sel = slice(None) if g < 0 else blocks[g]
+    wg = w[sel]
+    total = np.sum(wg)
+    shares = wg / total  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
+    if order is None:
+        idx = np.argsort(x[sel], kind="stable")
+        xs, ws = x[sel][idx], shares[idx]
+    else:
+        member = np.zeros(len(x), bool)
+        member[sel] = True
+        idx = order[member[order]]
+        xs, ws = x[idx], w[idx] / total
+    return _SortedGroup(xs, ws, _cumsum(ws), float(np.max(shares)), 1.0 / _dot(shares, shares))
+
+
 def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
                  pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, value: float, level: float,
-                 tail: float) -> float | None:
+                 tail: float, group: _SortedGroup | None = None) -> float | None:
     """The Monte Carlo standard error of ``value``, the quantile at ``level`` of ``x`` over
     block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the streamed summary
     gives it under the run's own weights (docs/MODEL.md §6): the error of the share of the
@@ -328,19 +361,17 @@ def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarr
     with nothing to estimate a spread from) or when both levels fall on the one path (or
     pair) at the quantile; 0 when they fall on an atom of several draws there (the quantile
     does not move), and NaN when every antithetic pair of a scenario straddles it (the
-    share's first-order error is then 0, the quantile's is not)."""
-    sel = slice(None) if g < 0 else blocks[g]
-    xg, wg = x[sel], w[sel]
-    shares = wg / np.sum(wg)  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
+    share's first-order error is then 0, the quantile's is not). ``group``: the group's
+    :func:`_sorted_group`, when the caller has it for several levels."""
+    grp = _sorted_group(x, w, blocks, g) if group is None else group
     # (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
-    if np.max(shares) > tail * (1.0 + 1e-12):
+    if grp.heaviest > tail * (1.0 + 1e-12):
         return None
-    d = _core.sparsity_bandwidth(level, 1.0 / _dot(shares, shares))
-    order = np.argsort(xg, kind="stable")
-    xs, ws = xg[order], shares[order]
+    d = _core.sparsity_bandwidth(level, grp.n_eff)
+    xs, ws = grp.xs, grp.ws
     lo, hi = _sorted_quantile(xs, ws, np.array([level - d, level + d]))
     # the CDF at each value, its ties included
-    f_lo, f_hi = _cumsum(ws)[np.searchsorted(xs, [lo, hi], side="right") - 1]
+    f_lo, f_hi = grp.cdf[np.searchsorted(xs, [lo, hi], side="right") - 1]
     if hi > lo:
         sparsity = float(hi - lo) / float(f_hi - f_lo)
     elif np.count_nonzero((xs == lo) & (ws > 0)) > (2 if pairs else 1):

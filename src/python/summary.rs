@@ -257,14 +257,16 @@ impl SummaryJob {
             .map_err(|e| to_pyerr(py, e))?;
         let current = self.current().map_err(|e| to_pyerr(py, e))?.clone();
         if part.start != 0 || part.end != self.n_paths || part.pass != current {
+            let what = if part.pass == current {
+                format!("paths {}..{}", part.start, part.end)
+            } else {
+                "a partial of another pass".to_string()
+            };
             return Err(to_pyerr(
                 py,
                 crate::CoreError::invalid(
                     "merged",
-                    format!(
-                        "expected the current pass over paths 0..{}, got {}..{}",
-                        self.n_paths, part.start, part.end
-                    ),
+                    format!("expected the current pass over paths 0..{}, got {what}", self.n_paths),
                 ),
             ));
         }

@@ -213,9 +213,6 @@ pub struct Target {
     /// A VaR (its level one of the reducer's CVaR levels): its window needs the sums
     /// above it, for the CVaR.
     pub var: bool,
-    /// One of the reducer's quantile levels: under antithetic pairs its window counts
-    /// the pairs with both twins below it, for the quantile's standard error.
-    pub quantile: bool,
 }
 
 /// Which pass a partial belongs to.
@@ -349,7 +346,9 @@ pub struct Partial {
     /// First pass: per reducer, its thresholds' counts of v > c by scenario
     /// (`[ci * K + k]`), then its thresholds' counts of antithetic pairs whose twins
     /// are both above (`[(T + ci) * K + k]`, T thresholds; 0 without pairs).
-    above: Vec<u64>,
+    /// Collecting under antithetic pairs: per target and scenario, the pairs whose
+    /// twins are both below the window.
+    counts: Vec<u64>,
     /// First pass: reducer × scenario × (its map's) bins counts; refining: target × scenario × SUB_BINS.
     /// (u64: a scenario of billions of paths can put more than 2^32 in one bin)
     hist: Vec<u64>,
@@ -358,7 +357,7 @@ pub struct Partial {
     /// Collecting: per target and scenario, above the window: the sum of (v − shift), the
     /// count and the sum of (v − shift)²; under antithetic pairs, then over the pairs
     /// whose twins a, b are both above it: the sums of (a − shift)(b − shift) and of
-    /// (a − shift) + (b − shift) and their count, and the count of pairs both below it.
+    /// (a − shift) + (b − shift) and their count.
     tail: Vec<DyadicSum>,
     /// Collecting, under antithetic pairs: per target and scenario, the pairs (keys of
     /// both twins, in path order) with a twin inside the window, counted.
@@ -366,10 +365,10 @@ pub struct Partial {
 }
 
 /// The sums above a window that a collecting pass keeps per scenario (see
-/// [`Partial`]'s `tail`): 3, and 4 more over antithetic pairs.
+/// [`Partial`]'s `tail`): 3, and 3 more over antithetic pairs.
 fn tail_dim(pairs: bool) -> usize {
     if pairs {
-        7
+        6
     } else {
         3
     }
@@ -414,7 +413,7 @@ struct ShareCtx<'a> {
 struct Share<'a> {
     i: usize,
     sums: &'a mut [DyadicSum],
-    above: &'a mut [u64],
+    counts: &'a mut [u64],
     hist: &'a mut [u64],
     values: &'a mut [BTreeMap<u64, u64>],
     tail: &'a mut [DyadicSum],
@@ -451,9 +450,9 @@ impl Share<'_> {
                 let second = c.pairs && r % 2 == 1;
                 for (ci, &t) in thresholds.iter().enumerate() {
                     if v > t {
-                        self.above[ci * k_n + k] += 1;
+                        self.counts[ci * k_n + k] += 1;
                         if second && twin > t {
-                            self.above[(th + ci) * k_n + k] += 1;
+                            self.counts[(th + ci) * k_n + k] += 1;
                         }
                     }
                 }
@@ -481,29 +480,48 @@ impl Share<'_> {
 
     /// Collecting: the keys inside each target's window, and the sums above
     /// it that CVaR needs (every path is a leaf, zero at or below the window,
-    /// so that the sums stay compact).
+    /// so that the sums stay compact); under antithetic pairs, the pairs with
+    /// both twins below each window and, by their keys, those with a twin inside it.
     fn collect(self, c: &ShareCtx) {
         let (i, k_n, col) = (self.i, c.k_n, self.column(c));
         let shift = c.shifts[i];
         let cvar = self.tails.contains(&true);
         let mut leaves = Vec::new();
+        // under pairs, per scenario: the pairs whose larger twin lies below window t but
+        // not below window t − 1, at [t * K + k] (a running sum over t at the end)
+        let mut below_from = vec![0u64; if c.pairs { (self.targets.len() + 1) * k_n } else { 0 }];
         for &(r0, len, k, local) in c.runs {
             let center = c.centers[i * k_n + k];
             leaves.clear();
             // a run starts at an even index under antithetic pairs (scenario blocks,
             // chunks and shards start at even paths), so each pair is in one run
             debug_assert!(!c.pairs || local % 2 == 0);
-            let mut twin = 0.0;
-            for (r, &v) in col[r0..r0 + len].iter().enumerate() {
+            let run = &col[r0..r0 + len];
+            let (mut twin, mut twin_window) = (0.0, None);
+            for (r, &v) in run.iter().enumerate() {
                 let kv = key(v);
-                if let Some(ti) = self.window_of(kv) {
+                let window = self.window_of(kv);
+                if let Some(ti) = window {
                     *self.values[ti * k_n + k].entry(kv).or_insert(0) += 1;
                 }
                 let d = v - center;
                 // the second of a pair carries the product of the pair's deviations
-                let cross = if c.pairs && r % 2 == 1 { twin * d } else { 0.0 };
+                let second = c.pairs && r % 2 == 1;
+                let cross = if second { twin * d } else { 0.0 };
                 leaves.extend_from_slice(&[d, d * d, cross]);
-                twin = d;
+                if second {
+                    let ka = key(run[r - 1]);
+                    let top = ka.max(kv);
+                    below_from[self.targets.partition_point(|&(_, w)| w.0 <= top) * k_n + k] += 1;
+                    // the pair's keys in each window that holds a twin
+                    for ti in [twin_window, window.filter(|&w| Some(w) != twin_window)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        *self.pair_keys[ti * k_n + k].entry((ka, kv)).or_insert(0) += 1;
+                    }
+                }
+                (twin, twin_window) = (d, window);
             }
             self.sums[k].extend_run(local, &mut leaves);
             if !cvar {
@@ -515,29 +533,31 @@ impl Share<'_> {
                     continue;
                 }
                 leaves.clear();
-                let run = &col[r0..r0 + len];
                 for (r, &v) in run.iter().enumerate() {
                     let (d, kv) = (v - shift, key(v));
-                    let mut leaf = [0.0; 7];
+                    let mut leaf = [0.0; 6];
                     if kv > w.1 {
                         leaf[..3].copy_from_slice(&[d, 1.0, d * d]);
                     }
-                    // the second of a pair carries the pair's terms: both twins above the
-                    // window, both below it, or their keys if either lies inside it
+                    // the second of a pair carries the terms of a pair with both twins above
                     if c.pairs && r % 2 == 1 {
                         let (a, ka) = (run[r - 1], key(run[r - 1]));
                         if ka > w.1 && kv > w.1 {
                             let da = a - shift;
                             leaf[3..6].copy_from_slice(&[da * d, da + d, 1.0]);
-                        } else if ka < w.0 && kv < w.0 {
-                            leaf[6] = 1.0;
-                        } else if contains(w, ka) || contains(w, kv) {
-                            *self.pair_keys[ti * k_n + k].entry((ka, kv)).or_insert(0) += 1;
                         }
                     }
                     leaves.extend_from_slice(&leaf[..dim]);
                 }
                 self.tail[ti * k_n + k].extend_run(local, &mut leaves);
+            }
+        }
+        // the pairs below each window: those whose larger twin lies below it or an earlier one
+        for k in 0..below_from.len().min(k_n) {
+            let mut total = 0;
+            for t in 0..self.targets.len() {
+                total += below_from[t * k_n + k];
+                self.counts[t * k_n + k] += total;
             }
         }
     }
@@ -555,7 +575,7 @@ impl Partial {
     /// An empty partial of `pass` over `start..start`.
     pub fn empty(spec: &SummarySpec, k: usize, pass: Pass, start: u64) -> Partial {
         let j = spec.reducers.len();
-        let (sums, above, hist, values, tail, pair_keys) = match &pass {
+        let (sums, counts, hist, values, tail, pair_keys) = match &pass {
             Pass::Moments(maps) => (
                 (0..j * k).map(|_| DyadicSum::new(2)).collect(),
                 vec![0; 2 * k * n_thresholds(spec)],
@@ -575,7 +595,8 @@ impl Partial {
             Pass::Collect(t, _, _, pairs) => (
                 // Σd, Σd² and Σ of the products of antithetic twins' deviations
                 (0..j * k).map(|_| DyadicSum::new(3)).collect(),
-                Vec::new(),
+                // per window and scenario, the antithetic pairs below it
+                vec![0; if *pairs { t.len() * k } else { 0 }],
                 Vec::new(),
                 vec![BTreeMap::new(); t.len() * k],
                 // per window and scenario, the sums above it (see `tail`)
@@ -590,7 +611,7 @@ impl Partial {
             k,
             j,
             sums,
-            above,
+            counts,
             hist,
             values,
             tail,
@@ -625,7 +646,7 @@ impl Partial {
         let Partial {
             pass,
             sums,
-            above,
+            counts,
             hist,
             values,
             tail,
@@ -651,7 +672,10 @@ impl Partial {
         };
         let th = |i: usize| spec.reducers[i].thresholds.len();
         let sums = split_lengths(sums, (0..j).map(|_| (m + co) * k_n));
-        let above = split_lengths(above, (0..j).map(|i| 2 * m * th(i) * k_n));
+        let counts = split_lengths(
+            counts,
+            (0..j).map(|i| 2 * m * th(i) * k_n + if pairs { co * per[i] * k_n } else { 0 }),
+        );
         let hist = split_lengths(
             hist,
             (0..j).map(|i| maps.get(i).map_or(0, |map| m * k_n * map.bins()) + rf * per[i] * k_n * SUB_BINS),
@@ -663,13 +687,13 @@ impl Partial {
         for i in 0..j {
             firsts[i + 1] = firsts[i] + per[i];
         }
-        let shares: Vec<Share> = (sums.into_iter().zip(above).zip(hist))
+        let shares: Vec<Share> = (sums.into_iter().zip(counts).zip(hist))
             .zip(values.into_iter().zip(tail).zip(pair_keys))
             .enumerate()
-            .map(|(i, (((sums, above), hist), ((values, tail), pair_keys)))| Share {
+            .map(|(i, (((sums, counts), hist), ((values, tail), pair_keys)))| Share {
                 i,
                 sums,
-                above,
+                counts,
                 hist,
                 values,
                 tail,
@@ -707,7 +731,7 @@ impl Partial {
         let dims = |v: &[DyadicSum]| v.iter().map(DyadicSum::dim).collect::<Vec<_>>();
         if self.k != e.k
             || self.j != e.j
-            || self.above.len() != e.above.len()
+            || self.counts.len() != e.counts.len()
             || self.hist.len() != e.hist.len()
             || self.values.len() != e.values.len()
             || dims(&self.sums) != dims(&e.sums)
@@ -733,7 +757,7 @@ impl Partial {
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             a.append(b);
         }
-        for (a, b) in self.above.iter_mut().zip(&other.above) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }
         for (a, b) in self.hist.iter_mut().zip(&other.hist) {
@@ -767,8 +791,8 @@ impl Partial {
         for s in &self.sums {
             s.write(&mut out);
         }
-        out.extend_from_slice(&(self.above.len() as u64).to_le_bytes());
-        for a in &self.above {
+        out.extend_from_slice(&(self.counts.len() as u64).to_le_bytes());
+        for a in &self.counts {
             out.extend_from_slice(&a.to_le_bytes());
         }
         out.extend_from_slice(&(self.hist.len() as u64).to_le_bytes());
@@ -810,9 +834,9 @@ impl Partial {
         if na > b.len() / 8 {
             return Err(bad());
         }
-        let mut above = Vec::with_capacity(na);
+        let mut counts = Vec::with_capacity(na);
         for _ in 0..na {
-            above.push(take_u64(b).ok_or_else(bad)?);
+            counts.push(take_u64(b).ok_or_else(bad)?);
         }
         let nh = take_u64(b).ok_or_else(bad)? as usize;
         if nh > b.len() / 8 {
@@ -843,7 +867,7 @@ impl Partial {
             k,
             j,
             sums,
-            above,
+            counts,
             hist,
             values,
             tail,
@@ -1093,16 +1117,12 @@ fn validate_pass(spec: &SummarySpec, k: usize, pass: &Pass) -> Result<()> {
                     .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 .1 < w[1].1 .0))
                 && t.iter().all(|&(r, w)| r < spec.reducers.len() && w.0 <= w.1)
                 && match pass {
-                    Pass::Collect(_, c, tails, pairs) => {
+                    Pass::Collect(_, c, tails, _) => {
                         c.len() == spec.reducers.len() * k
                             && c.iter().all(|x| x.is_finite())
                             && tails.len() == t.len()
-                            // (only a reducer with CVaR levels, or with quantiles under antithetic
-                            // pairs, has sums above its windows)
-                            && t.iter().zip(tails).all(|(&(r, _), &f)| {
-                                let red = &spec.reducers[r];
-                                !f || !red.cvar.is_empty() || (*pairs && !red.quantiles.is_empty())
-                            })
+                            // (only a reducer with CVaR levels has sums above its windows)
+                            && t.iter().zip(tails).all(|(&(r, _), &f)| !f || !spec.reducers[r].cvar.is_empty())
                     }
                     _ => true,
                 }
@@ -1301,9 +1321,6 @@ pub struct Finisher {
     distinct: Vec<f64>,
     /// The distinct keys the windows of the last pass chosen are expected to hold.
     expected_keys: f64,
-    /// At most, the antithetic pairs with a twin inside those windows that it keeps (one
-    /// per value inside a window whose sums above it are kept, under pairs).
-    expected_pairs: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
     pairs: bool,
 }
@@ -1338,7 +1355,6 @@ impl Finisher {
                 for &q in r.quantiles.iter().chain(&r.cvar).chain(&sides) {
                     targets.push(Target {
                         var: r.cvar.contains(&q),
-                        quantile: r.quantiles.contains(&q),
                         reducer: ri,
                         group: g,
                         level: q,
@@ -1359,7 +1375,6 @@ impl Finisher {
             key_bytes: KEY_BYTES,
             distinct: vec![1.0; spec.reducers.len()],
             expected_keys: 0.0,
-            expected_pairs: 0.0,
             pairs: alloc.pairs,
         }
     }
@@ -1432,16 +1447,6 @@ impl Finisher {
             Pass::Refine(list)
         } else {
             let tails = self.tails(&list);
-            self.expected_pairs = if self.pairs {
-                self.inside(&list)
-                    .iter()
-                    .zip(&tails)
-                    .filter(|(_, &f)| f)
-                    .map(|(&n, _)| n)
-                    .sum()
-            } else {
-                0.0
-            };
             Pass::Collect(list, self.centers.clone(), tails, self.pairs)
         }
     }
@@ -1462,11 +1467,7 @@ impl Finisher {
     fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
         let (windows, bytes, what) = match next {
             Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
-            Pass::Collect(t, ..) => (
-                t.len(),
-                self.expected_keys * KEY_BYTES.min(self.key_bytes) + self.expected_pairs * PAIR_KEY_BYTES,
-                "collected values",
-            ),
+            Pass::Collect(t, _, _, pairs) => (t.len(), self.collect_bytes(*pairs), "collected values"),
             Pass::Moments(_) => return Ok(()),
         };
         refuse_beyond_memory(bytes as u128, copies, |size| {
@@ -1477,35 +1478,34 @@ impl Finisher {
         })
     }
 
+    /// The bytes a collecting pass over the windows of the last pass chosen is expected to
+    /// take: their keys and, under antithetic `pairs`, the pairs with a twin inside them,
+    /// as many as their keys at most (fewer where twins share a window).
+    fn collect_bytes(&self, pairs: bool) -> f64 {
+        let pair_bytes = if pairs { PAIR_KEY_BYTES } else { 0.0 };
+        self.expected_keys * (KEY_BYTES.min(self.key_bytes) + pair_bytes)
+    }
+
     /// The targets' distinct windows, and the keys they are expected to hold.
     fn windows_and_keys(&self) -> (Vec<(usize, Window)>, f64) {
         let list = self.windows();
-        let keys: f64 = list
-            .iter()
-            .zip(self.inside(&list))
-            .map(|(&(r, _), n)| n * self.distinct.get(r).copied().unwrap_or(1.0))
-            .sum();
-        (list, keys)
-    }
-
-    /// The values inside each window of `list` (from [`Finisher::windows`]).
-    fn inside(&self, list: &[(usize, Window)]) -> Vec<f64> {
         // each window's first target (one look-up each, not a search of the targets)
         let mut first: HashMap<(usize, Window), &Target> = HashMap::new();
         for t in &self.targets {
             first.entry((t.reducer, t.window)).or_insert(t);
         }
-        list.iter()
-            .map(|x| first.get(x).map_or(0.0, |t| t.inside as f64))
-            .collect()
+        let keys: f64 = list
+            .iter()
+            .filter_map(|x| first.get(x))
+            .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
+            .sum();
+        (list, keys)
     }
 
-    /// Whether each window of `list` (from [`Finisher::windows`]) needs the sums above
-    /// it: it holds a VaR, or under antithetic pairs a quantile (whose twins both
-    /// below it are counted there).
+    /// Whether each window of `list` (from [`Finisher::windows`]) holds a VaR.
     fn tails(&self, list: &[(usize, Window)]) -> Vec<bool> {
         let mut out = vec![false; list.len()];
-        for t in self.targets.iter().filter(|t| t.var || (self.pairs && t.quantile)) {
+        for t in self.targets.iter().filter(|t| t.var) {
             if let Ok(i) = list.binary_search(&(t.reducer, t.window)) {
                 out[i] = true;
             }
@@ -1637,10 +1637,10 @@ impl Finisher {
                     let mut pa = if mass > 0.0 { 0.0 } else { f64::NAN };
                     let mut pa_se2 = pa;
                     for &k in &members {
-                        let above = moments.above[(t_off + ci) * k_n + k];
+                        let above = moments.counts[(t_off + ci) * k_n + k];
                         pa += self.p[k] / mass * (above as f64 / self.n[k] as f64);
                         if self.p[k] > 0.0 {
-                            let both = moments.above[(t_off + th + ci) * k_n + k];
+                            let both = moments.counts[(t_off + th + ci) * k_n + k];
                             pa_se2 += (self.p[k] / mass)
                                 * (self.p[k] / mass)
                                 * self.squared_se_of_share(self.n[k], above, both);
@@ -1875,15 +1875,14 @@ impl Finisher {
     }
 
     /// Under antithetic pairs, scenario k's pairs with both twins at or below `v`, a value
-    /// inside window `ti` of the collecting pass `collected`, which kept the sums above
-    /// that window (the pairs both below it are counted there, those with a twin inside
-    /// it by their keys); 0 without pairs.
+    /// inside window `ti` of the collecting pass `collected` (the pairs both below the
+    /// window are counted there, those with a twin inside it by their keys); 0 without pairs.
     fn pairs_at_most(&self, collected: &Partial, ti: usize, k: usize, v: f64) -> u64 {
         if !self.pairs {
             return 0;
         }
         let at = ti * collected.k + k;
-        let mut both = collected.tail[at].total()[6] as u64;
+        let mut both = collected.counts[at];
         for (&(ka, kb), &c) in &collected.pair_keys[at] {
             if unkey(ka) <= v && unkey(kb) <= v {
                 both += c;
@@ -2074,7 +2073,6 @@ mod tests {
                     below: vec![0],
                     inside,
                     var: false,
-                    quantile: false,
                 })
                 .collect()
         };
@@ -2102,8 +2100,8 @@ mod tests {
 
     #[test]
     fn a_collecting_pass_under_antithetic_pairs_counts_the_pairs_it_keeps() {
-        // a quantile's window keeps the pairs with a twin inside it (as a VaR's): at most
-        // one per value inside, in the pass's memory beside the keys
+        // every window keeps the pairs with a twin inside it (for its quantile's or VaR's
+        // error), as many as its keys at most: in the pass's memory beside the keys
         let spec = SummarySpec {
             month: 1,
             reducers: vec![],
@@ -2111,27 +2109,28 @@ mod tests {
         for pairs in [false, true] {
             let alloc = Allocation::new(&[1.0], 1 << 20, pairs).unwrap();
             let mut fin = Finisher::with(&[1.0], &alloc, vec![], &spec);
-            fin.targets = [(0.05, true, false), (0.5, false, false), (0.95, false, true)]
-                .iter()
-                .enumerate()
-                .map(|(i, &(level, quantile, var))| Target {
+            fin.targets = (0..3u64)
+                .map(|i| Target {
                     reducer: 0,
                     group: None,
-                    level,
-                    window: ((i as u64) << 32, ((i as u64) << 32) + 10),
+                    level: 0.25 * (i + 1) as f64,
+                    window: (i << 32, (i << 32) + 10),
                     below: vec![0],
-                    inside: 1_000 * (i as u64 + 1),
-                    var,
-                    quantile,
+                    inside: 1_000 * (i + 1),
+                    var: i == 2,
                 })
                 .collect();
             let next = fin.next_pass();
             let Pass::Collect(_, _, ref tails, p) = next else {
                 panic!("{next:?}")
             };
-            assert_eq!((tails.clone(), p), (vec![pairs, false, true], pairs));
-            // the first and the last window's values under pairs (a quantile's, a VaR's)
-            assert_eq!(fin.expected_pairs, if pairs { 4_000.0 } else { 0.0 });
+            assert_eq!((tails.clone(), p), (vec![false, false, true], pairs));
+            let per_key = if pairs { KEY_BYTES + PAIR_KEY_BYTES } else { KEY_BYTES };
+            assert_eq!(fin.collect_bytes(p), 6_000.0 * per_key);
+            // a count's windows hold few distinct keys, and few distinct pairs
+            fin.distinct = vec![0.001];
+            fin.next_pass();
+            assert_eq!(fin.collect_bytes(p), 6.0 * per_key);
         }
     }
 
@@ -2232,7 +2231,6 @@ mod tests {
                 below: vec![1, 0, 2, 0, 1],
                 inside: 0,
                 var: false,
-                quantile: false,
             };
             for level in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0] {
                 let t = target_at(level);

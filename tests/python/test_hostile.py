@@ -1222,6 +1222,11 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
         with pytest.raises(gs.ConfigError, match="pass"):
             every.run(forged, 0, 1_000)
     every.run(own, 0, 1_000)  # its own pass runs
+    # the merged partial of another pass, or of part of the paths, is refused saying which
+    with pytest.raises(gs.ConfigError, match="got a partial of another pass"):
+        every.advance(moments)
+    with pytest.raises(gs.ConfigError, match=r"over paths 0\.\.1000, got paths 0\.\.500"):
+        every.advance(every.run(own, 0, 500))
     with pytest.raises(gs.ConfigError, match="partial"):
         one.merge([moments])
     with pytest.raises(gs.ConfigError, match="partial"):
