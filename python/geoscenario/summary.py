@@ -411,8 +411,8 @@ class SummaryResult:
         -------
         pandas.DataFrame
             Index (series, scenario); columns probability, mean, mean_se, std, one column
-            per quantile and one for its standard error, threshold, p_above, p_above_se (float64); ``attrs["units"]`` holds each
-            series' unit.
+            per quantile and one for its standard error, threshold, p_above, p_above_se
+            (float64); ``attrs["units"]`` holds each series' unit.
 
         Examples
         --------

@@ -553,11 +553,13 @@ impl Share<'_> {
             }
         }
         // the pairs below each window: those whose larger twin lies below it or an earlier one
-        for k in 0..below_from.len().min(k_n) {
-            let mut total = 0;
-            for t in 0..self.targets.len() {
-                total += below_from[t * k_n + k];
-                self.counts[t * k_n + k] += total;
+        if c.pairs {
+            for k in 0..k_n {
+                let mut total = 0;
+                for t in 0..self.targets.len() {
+                    total += below_from[t * k_n + k];
+                    self.counts[t * k_n + k] += total;
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import N_SIGMA
+from conftest import N_SIGMA, single_factor_toml
 
 import geoscenario as gs
 from geoscenario.report import _fmt
@@ -342,18 +342,7 @@ def test_a_long_title_puts_the_standard_error_on_its_own_line():
 def test_the_report_leaves_out_quantile_errors_it_does_not_have():
     # the median of a log-OU started at its mean is symmetric in the shocks: every
     # antithetic pair straddles it, and its error is unknown (NaN), not printed
-    toml = """
-[world]
-name = "symmetric"
-[factors.x]
-kind = "log_ou"
-unit = "USD/t"
-initial = 100.0
-[scenarios.base]
-probability = 1.0
-x = { theta = 100.0, kappa = 0.4, sigma = 0.30 }
-"""
-    world = gs.World.from_toml(toml)
+    world = gs.World.from_toml(single_factor_toml("log_ou", "theta = 100.0, kappa = 0.4, sigma = 0.30"))
     for antithetic in (False, True):
         sim = world.simulate(1_000, seed=1, antithetic=antithetic)
         known = np.isfinite(sim.summary("x").loc[("x", "all"), "q50_se"])
