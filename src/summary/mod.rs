@@ -407,8 +407,8 @@ struct ShareCtx<'a> {
 }
 
 /// The parts of a [`Partial`] that belong to reducer `i`: its per-scenario
-/// sums, its threshold counts, its histograms, and its targets' values and
-/// tail sums. Shares are disjoint, so reducers absorb in parallel, each over
+/// sums, its threshold counts (collecting: its windows' counts of antithetic pairs
+/// below them), its histograms, and its targets' values, tail sums and pairs' keys. Shares are disjoint, so reducers absorb in parallel, each over
 /// the rows in path order (the same bits as one reducer after the other).
 struct Share<'a> {
     i: usize,
@@ -666,7 +666,7 @@ impl Partial {
         };
         // each reducer's number of targets (the list is sorted by reducer)
         let per: Vec<usize> = (0..j).map(|i| targets.iter().filter(|t| t.0 == i).count()).collect();
-        // each reducer's lengths in the five parts of the state, for this pass
+        // each reducer's lengths in the parts of the state, for this pass
         let (m, rf, co) = match pass {
             Pass::Moments(_) => (1, 0, 0),
             Pass::Refine(_) => (0, 1, 0),
@@ -1482,7 +1482,8 @@ impl Finisher {
 
     /// The bytes a collecting pass over the windows of the last pass chosen is expected to
     /// take: their keys and, under antithetic `pairs`, the pairs with a twin inside them,
-    /// as many as their keys at most (fewer where twins share a window).
+    /// taken to be as many as the keys (fewer where twins share a window, more beside an
+    /// atom, whose few keys have twins of many values).
     fn collect_bytes(&self, pairs: bool) -> f64 {
         let pair_bytes = if pairs { PAIR_KEY_BYTES } else { 0.0 };
         self.expected_keys * (KEY_BYTES.min(self.key_bytes) + pair_bytes)
@@ -2103,7 +2104,7 @@ mod tests {
     #[test]
     fn a_collecting_pass_under_antithetic_pairs_counts_the_pairs_it_keeps() {
         // every window keeps the pairs with a twin inside it (for its quantile's or VaR's
-        // error), as many as its keys at most: in the pass's memory beside the keys
+        // error), taken to be as many as its keys: in the pass's memory beside the keys
         let spec = SummarySpec {
             month: 1,
             reducers: vec![],
