@@ -799,14 +799,8 @@ class StressResult:
         blocks = self._blocks()
         if blocks is None:
             return [math.nan] * len(levels)
-        group = stats._sorted_group(self.pnl, self.weights, blocks, k)
-        out = []
-        for value, level in zip(values, levels):
-            se = stats._quantile_se(self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
-                                    getattr(self, "_views_design", None), value, level, min(level, 1.0 - level),
-                                    group)
-            out.append(math.nan if se is None else se)
-        return out
+        return stats._quantile_ses(self.pnl, self.weights, blocks, k, mass, bool(self.antithetic),
+                                   getattr(self, "_views_design", None), values, levels)
 
     def summary(self, alpha: float = 0.95) -> pd.DataFrame:
         """Weighted P&L statistics by scenario and overall (``"all"``), named as in

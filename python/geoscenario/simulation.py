@@ -919,16 +919,10 @@ class Simulation:
         """The standard errors of a row's ``quantiles`` of ``col`` at ``levels``
         (``stats._quantile_se``), from ``order``, the stable sort of all of ``col`` (None: the
         group's own sort); NaN for a quasi-Monte Carlo run."""
-        if getattr(self, "qmc", False) or not levels:
+        if getattr(self, "qmc", False):
             return [math.nan] * len(levels)
-        blocks = self._blocks()
-        group = stats._sorted_group(col, w_all, blocks, g, order)
-        out = []
-        for q, level in zip(quantiles, levels):
-            se = stats._quantile_se(col, w_all, blocks, g, mass, self.antithetic, design, q, level,
-                                    min(level, 1.0 - level), group)
-            out.append(math.nan if se is None else se)
-        return out
+        return stats._quantile_ses(col, w_all, self._blocks(), g, mass, self.antithetic, design, quantiles,
+                                   levels, order)
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                  design: tuple[np.ndarray, np.ndarray] | None) -> float:

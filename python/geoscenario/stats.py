@@ -384,6 +384,22 @@ def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarr
     return _weighted_mean_se(below, w, blocks, g, mass, pairs, design) * sparsity
 
 
+def _quantile_ses(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
+                  pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, values: Sequence[float],
+                  levels: Sequence[float], order: np.ndarray | None = None) -> list[float]:
+    """:func:`_quantile_se` of each of ``values``, the quantiles of ``x`` over block ``g`` at
+    ``levels`` (each with the shorter tail min(q, 1 − q)), NaN where it has none; the group
+    sorted once (from ``order``, the stable sort of all of ``x``, when given)."""
+    if not levels:
+        return []
+    group = _sorted_group(x, w, blocks, g, order)
+    out = []
+    for value, level in zip(values, levels):
+        se = _quantile_se(x, w, blocks, g, mass, pairs, design, value, level, min(level, 1.0 - level), group)
+        out.append(math.nan if se is None else se)
+    return out
+
+
 def _straddled(below: np.ndarray, w: np.ndarray) -> bool:
     """Whether a scenario of positive weight has paths on both sides of a quantile
     (``below``: 1 at or below it) and every antithetic pair one twin on each."""

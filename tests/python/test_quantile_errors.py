@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from test_tail_errors import reference_quantile_se, spread_over_seeds
+from test_tail_errors import posterior_tables, reference_quantile_se, spread_over_seeds
 
 import geoscenario as gs
 from geoscenario import stats
@@ -49,12 +49,8 @@ def test_quantile_errors_measure_their_spread_over_seeds(antithetic):
 
 def test_a_posteriors_quantile_errors_measure_their_spread_over_seeds():
     # the view moves the spot's mean: the errors count the weights' fit to the same paths
-    world, runs = gs.World.default(), 150
-    tables = []
-    for s in range(runs):
-        post = world.simulate(6_000, seed=1_900 + s, progress=False).with_views(
-            [gs.View.mean("potash_spot", 420.0)], progress=False)
-        tables.append(post.summary(["potash_spot", "contract_price"], quantiles=[0.1, 0.5, 0.9]))
+    tables = posterior_tables(1_900, lambda post: post.summary(["potash_spot", "contract_price"],
+                                                               quantiles=[0.1, 0.5, 0.9]))
     for q in ("q10", "q50", "q90"):
         log_ratio, tol = spread_over_seeds(tables, q, f"{q}_se")
         assert (np.abs(log_ratio) < tol).all(), (q, np.exp(log_ratio))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import N_SIGMA
 
@@ -47,15 +48,19 @@ def test_var_and_cvar_errors_measure_their_spread_over_seeds(antithetic):
         assert not bad.any(), (est, tables[0].index[bad].tolist(), np.exp(log_ratio[bad]))
 
 
+def posterior_tables(first_seed: int, table: Callable[[gs.Simulation], pd.DataFrame],
+                     runs: int = 150) -> list[pd.DataFrame]:
+    """``table`` of the posterior of 6,000 default-world paths under a view on the spot's
+    mean (420), for each of ``runs`` seeds from ``first_seed``."""
+    world = gs.World.default()
+    return [table(world.simulate(6_000, seed=first_seed + s, progress=False).with_views(
+        [gs.View.mean("potash_spot", 420.0)], progress=False)) for s in range(runs)]
+
+
 def test_a_posteriors_var_and_cvar_errors_measure_their_spread_over_seeds():
     # the view moves the spot's mean, and so the weights of the commodity strategies' paths;
     # the errors count the weights' fit to the same paths
-    world, runs = gs.World.default(), 150
-    tables = []
-    for s in range(runs):
-        post = world.simulate(6_000, seed=900 + s, progress=False).with_views(
-            [gs.View.mean("potash_spot", 420.0)], progress=False)
-        tables.append(post.risk_table(0.9, ["commodities_arbitrage", "technology_transfer"]))
+    tables = posterior_tables(900, lambda post: post.risk_table(0.9, ["commodities_arbitrage", "technology_transfer"]))
     for est, err in (("var", "var_se"), ("cvar", "cvar_se")):
         log_ratio, tol = spread_over_seeds(tables, est, err)
         assert (np.abs(log_ratio) < tol).all(), (est, np.exp(log_ratio))
