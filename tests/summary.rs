@@ -266,6 +266,43 @@ fn windows_cut_finer_when_the_collection_budget_is_small() {
 }
 
 #[test]
+fn a_ruined_navs_atom_is_collected_not_cut_pass_after_pass() {
+    // a 9 times levered NAV is 0 on about 89% of the paths: the window of its 0 holds
+    // most values but one key, so it is collected at once, while the windows beside it,
+    // of continuous values, hold as many keys as values (a share of distinct values
+    // over the whole pilot had cut the atom's window until it could not be cut)
+    let toml = format!(
+        "{}\n[strategies.levered]\ndescription = \"levered\"\n\
+         weights = {{ fertilizer_producers = 9.0, global_equity = -9.0 }}\ncost_bps = 10.0\n",
+        geoscenario::config::DEFAULT_WORLD_TOML
+    );
+    let world = geoscenario::config::parse::world_from_toml(&toml).unwrap();
+    let model = Model::new(&world, 24).unwrap();
+    let s = model.strategies.len() - 1;
+    let spec = SummarySpec {
+        month: 24,
+        reducers: vec![Reducer {
+            quantiles: vec![0.05, 0.5, 0.95],
+            cvar: vec![0.95],
+            ..loss_of("levered:loss", model.strategy_output(s))
+        }],
+    };
+    let n = 20_000;
+    let req = request(n, 4, false);
+    let whole = summarize(&model, &spec, &req, &Control::default()).unwrap();
+    let atom = &whole[0][whole[0].len() - 1];
+    assert_eq!(atom.quantiles[1], 1.0, "the median loss is the whole NAV");
+    assert!(atom.quantiles[0] < 1.0, "the 5% quantile is beside the atom");
+    // a budget of 200 keys: the first pass's windows beside the atom hold some 1,500
+    // values and are cut once; the atom's, of some 17,800 values, is collected (taken as
+    // a tenth of the pilot's values being distinct, its 1,950 keys had been cut again
+    // and again, until its window could not be cut: 7 passes)
+    let (got, passes) = sharded(&model, &spec, &req, 7_000, Some(200));
+    assert_eq!(format!("{got:?}"), format!("{whole:?}"));
+    assert_eq!(passes, 3, "the windows beside the atom are cut once, the atom's never");
+}
+
+#[test]
 fn a_collecting_pass_for_the_other_kind_of_draws_is_refused() {
     // its sums above the windows are sized for antithetic twins, or not: a job of the
     // other kind refuses it (an error, not an index out of range)

@@ -43,16 +43,18 @@ pub type Window = (u64, u64);
 
 /// A monotone map of values to first-pass bins: bin 0 below `lo` (and
 /// negative NaNs), bins 1..=`grid` of width 1/`scale` from `lo`, bin
-/// `grid` + 1 above the grid (and positive NaNs). `distinct` is the share
-/// of distinct values in the pilot: below 1 the reducer has atoms (a count,
-/// a capped share), whose values a bin holds many times but stores once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `grid` + 1 above the grid (and positive NaNs). `atoms` are the pilot's
+/// repeated values: a count's integers, a capped share's cap, the 0 of a
+/// ruined NAV, which a window holds many times but stores once.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BinMap {
     pub lo: f64,
     pub scale: f64,
-    pub distinct: f64,
     /// Grid bins, a power of two in [`MIN_GRID_BINS`, `MAX_GRID_BINS`].
     pub grid: usize,
+    /// The keys the pilot holds more than once, in increasing order, each with the
+    /// share of its bin's pilot values seen only once (what is not an atom there).
+    pub atoms: Vec<(u64, f64)>,
 }
 
 impl BinMap {
@@ -61,34 +63,67 @@ impl BinMap {
     pub fn from_pilot(pilot: impl Iterator<Item = f64>, grid: usize) -> BinMap {
         let mut keys: Vec<u64> = pilot.filter(|v| v.is_finite()).map(key).collect();
         keys.sort_unstable();
-        let n = keys.len();
-        keys.dedup();
         let (Some(&first), Some(&last)) = (keys.first(), keys.last()) else {
             return BinMap {
                 lo: 0.0,
                 scale: 0.0,
-                distinct: 1.0,
                 grid,
+                atoms: Vec::new(),
             };
         };
         let (lo, hi) = (unkey(first), unkey(last));
         let scale = grid as f64 / (hi - lo);
-        BinMap {
+        let mut map = BinMap {
             lo,
             scale: if scale.is_finite() { scale } else { 0.0 },
-            distinct: keys.len() as f64 / n as f64,
             grid,
+            atoms: Vec::new(),
+        };
+        // each distinct key with its multiplicity, then per bin: its pilot values and singletons
+        let mut runs: Vec<(u64, usize)> = Vec::new();
+        for &k in &keys {
+            match runs.last_mut() {
+                Some((last, m)) if *last == k => *m += 1,
+                _ => runs.push((k, 1)),
+            }
+        }
+        let mut start = 0;
+        while start < runs.len() {
+            let b = map.bin(unkey(runs[start].0));
+            let end = start + runs[start..].iter().take_while(|r| map.bin(unkey(r.0)) == b).count();
+            let bin = &runs[start..end];
+            if bin.iter().any(|r| r.1 > 1) {
+                let values: usize = bin.iter().map(|r| r.1).sum();
+                let once = bin.iter().filter(|r| r.1 == 1).count();
+                let share = once as f64 / values as f64;
+                map.atoms.extend(bin.iter().filter(|r| r.1 > 1).map(|r| (r.0, share)));
+            }
+            start = end;
+        }
+        map
+    }
+
+    /// The distinct keys a window `w` holding `inside` values is expected to hold: all of
+    /// them, unless it holds pilot atoms; then those atoms, and `inside` times the share of
+    /// its bin's pilot values that are not atoms (a window inside one bin, as every
+    /// window after the first pass is).
+    pub fn expected_keys(&self, w: Window, inside: u64) -> f64 {
+        let from = self.atoms.partition_point(|a| a.0 < w.0);
+        let held = &self.atoms[from..from + self.atoms[from..].partition_point(|a| a.0 <= w.1)];
+        match held.iter().map(|a| a.1).reduce(f64::max) {
+            None => inside as f64,
+            Some(share) => (held.len() as f64 + inside as f64 * share).min(inside as f64),
         }
     }
 
-    /// A valid map has a finite `lo`, a finite, nonnegative `scale`, a
-    /// share of distinct values in (0, 1] and a grid size [`grid_bins`] may give.
+    /// A valid map has a finite `lo`, a finite, nonnegative `scale`, atoms in
+    /// increasing order with shares in [0, 1], and a grid size [`grid_bins`] may give.
     pub fn is_valid(&self) -> bool {
         self.lo.is_finite()
             && self.scale.is_finite()
             && self.scale >= 0.0
-            && self.distinct > 0.0
-            && self.distinct <= 1.0
+            && self.atoms.windows(2).all(|a| a[0].0 < a[1].0)
+            && self.atoms.iter().all(|a| (0.0..=1.0).contains(&a.1))
             && self.grid.is_power_of_two()
             && (MIN_GRID_BINS..=MAX_GRID_BINS).contains(&self.grid)
     }
@@ -219,7 +254,6 @@ mod tests {
                 }
                 assert!(!contains(map.window(b + 1), key(x)));
             }
-            assert!(map.distinct > 0.0 && map.distinct <= 1.0);
             assert_eq!(map.window(0).0, 0);
             assert_eq!(map.window(map.grid + 1).1, u64::MAX);
         }
@@ -245,9 +279,44 @@ mod tests {
     #[test]
     fn the_pilot_tells_atoms() {
         let counts = BinMap::from_pilot((0..1000).map(|i| (i % 10) as f64), MIN_GRID_BINS);
-        assert_eq!(counts.distinct, 0.01);
+        assert_eq!(counts.atoms, (0..10).map(|i| (key(i as f64), 0.0)).collect::<Vec<_>>());
+        let w = counts.window(counts.bin(3.0));
+        assert_eq!(counts.expected_keys(w, 1_000_000), 1.0);
         let smooth = BinMap::from_pilot((0..1000).map(|i| i as f64 * 0.37), MIN_GRID_BINS);
-        assert_eq!(smooth.distinct, 1.0);
+        assert!(smooth.atoms.is_empty());
+        assert_eq!(smooth.expected_keys((0, u64::MAX), 5000), 5000.0);
+        // a ruined NAV: 0 nine times in ten, the rest continuous; beside the atom every
+        // value is its own key, around it a tenth of the values are
+        let nav: Vec<f64> = (0..4000)
+            .map(|i| if i % 10 == 0 { 0.01 + i as f64 * 1e-4 } else { 0.0 })
+            .collect();
+        let ruined = BinMap::from_pilot(nav.into_iter(), MIN_GRID_BINS);
+        assert_eq!(ruined.atoms.len(), 1);
+        let (atom, share) = ruined.atoms[0];
+        assert_eq!(atom, key(0.0));
+        assert!(ruined.is_valid());
+        let zero = ruined.window(ruined.bin(0.0));
+        assert_eq!(share, 0.0, "the bin of 0 holds no other pilot value");
+        assert_eq!(ruined.expected_keys(zero, 900_000), 1.0);
+        let beside = ruined.window(ruined.bin(0.2));
+        assert_eq!(ruined.expected_keys(beside, 900), 900.0);
+        // (one bin of 0, 0 and 0.5, the pilot's top value above it)
+        let wide = BinMap {
+            grid: MIN_GRID_BINS,
+            ..BinMap::from_pilot([0.0, 0.0, 0.5, 1.0].into_iter(), 1)
+        };
+        assert_eq!(wide.atoms, vec![(key(0.0), 1.0 / 3.0)]);
+        assert_eq!(wide.expected_keys((0, key(0.75)), 999), 334.0);
+        let unsorted = BinMap {
+            atoms: vec![(5, 0.5), (3, 0.5)],
+            ..wide.clone()
+        };
+        assert!(!unsorted.is_valid());
+        assert!(!BinMap {
+            atoms: vec![(5, 1.5)],
+            ..wide
+        }
+        .is_valid());
     }
 
     #[test]

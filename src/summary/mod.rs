@@ -242,8 +242,12 @@ impl Pass {
                 for m in maps {
                     word(&mut out, m.lo.to_bits());
                     word(&mut out, m.scale.to_bits());
-                    word(&mut out, m.distinct.to_bits());
                     word(&mut out, m.grid as u64);
+                    word(&mut out, m.atoms.len() as u64);
+                    for &(k, share) in &m.atoms {
+                        word(&mut out, k);
+                        word(&mut out, share.to_bits());
+                    }
                 }
             }
             Pass::Refine(t) | Pass::Collect(t, ..) => {
@@ -282,14 +286,15 @@ impl Pass {
                 .map(|_| {
                     let lo = f64::from_bits(take_u64(b)?);
                     let scale = f64::from_bits(take_u64(b)?);
-                    let distinct = f64::from_bits(take_u64(b)?);
                     let grid = usize::try_from(take_u64(b)?).ok()?;
-                    Some(BinMap {
-                        lo,
-                        scale,
-                        distinct,
-                        grid,
-                    })
+                    let n_atoms = take_u64(b)? as usize;
+                    if n_atoms > b.len() / 16 {
+                        return None;
+                    }
+                    let atoms = (0..n_atoms)
+                        .map(|_| Some((take_u64(b)?, f64::from_bits(take_u64(b)?))))
+                        .collect::<Option<Vec<_>>>()?;
+                    Some(BinMap { lo, scale, grid, atoms })
                 })
                 .collect::<Option<Vec<_>>>()?;
             return Some(Pass::Moments(maps));
@@ -435,7 +440,7 @@ impl Share<'_> {
         let shift = c.shifts[i];
         let red = &c.spec.reducers[i];
         let thresholds = &red.thresholds;
-        let map = c.maps[i];
+        let map = &c.maps[i];
         // a reducer without quantiles or CVaR (a mean drawdown) has no use for its histogram
         let counted = !(red.quantiles.is_empty() && red.cvar.is_empty());
         let mut leaves = Vec::new();
@@ -1319,8 +1324,8 @@ pub struct Finisher {
     /// Bytes a collected key is taken to cost when weighing collecting against
     /// cutting windows finer (40 by default; infinite: cut whenever over budget).
     pub key_bytes: f64,
-    /// Each reducer's share of distinct values in the pilot (from the first pass).
-    distinct: Vec<f64>,
+    /// Each reducer's first-pass map, whose pilot atoms tell the keys a window holds.
+    maps: Vec<BinMap>,
     /// The distinct keys the windows of the last pass chosen are expected to hold.
     expected_keys: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
@@ -1375,7 +1380,7 @@ impl Finisher {
             targets,
             budget: COLLECT_BUDGET,
             key_bytes: KEY_BYTES,
-            distinct: vec![1.0; spec.reducers.len()],
+            maps: Vec::new(),
             expected_keys: 0.0,
             pairs: alloc.pairs,
         }
@@ -1387,7 +1392,7 @@ impl Finisher {
         let Pass::Moments(maps) = &part.pass else {
             return Pass::Collect(Vec::new(), self.centers.clone(), Vec::new(), self.pairs);
         };
-        self.distinct = maps.iter().map(|m| m.distinct).collect();
+        self.maps = maps.clone();
         for (i, c) in self.centers.iter_mut().enumerate() {
             let (r, k) = (i / k_n, i % k_n);
             let mean = self.shifts[r] + part.sums[i].total()[0] / self.n[k] as f64;
@@ -1435,9 +1440,10 @@ impl Finisher {
 
     /// Collect the windows' keys if they fit the budget, if no window can be cut
     /// finer, or if cutting would take more memory than collecting; otherwise cut
-    /// them. A window of n values is expected to
-    /// hold n × (the reducer's share of distinct pilot values) distinct keys,
-    /// so that atoms (a count's integers) do not look like n keys.
+    /// them. A window of n values is expected to hold n distinct keys, or, if it
+    /// holds atoms of the pilot, those and n × the share of its bin's pilot values
+    /// that are not atoms ([`BinMap::expected_keys`]): a count's integers do not look
+    /// like n keys, nor the values beside a ruined NAV's 0 like a few.
     fn next_pass(&mut self) -> Pass {
         let (list, keys) = self.windows_and_keys();
         self.expected_keys = keys;
@@ -1500,7 +1506,10 @@ impl Finisher {
         let keys: f64 = list
             .iter()
             .filter_map(|x| first.get(x))
-            .map(|t| t.inside as f64 * self.distinct.get(t.reducer).copied().unwrap_or(1.0))
+            .map(|t| match self.maps.get(t.reducer) {
+                Some(map) => map.expected_keys(t.window, t.inside),
+                None => t.inside as f64,
+            })
             .sum();
         (list, keys)
     }
@@ -2131,9 +2140,15 @@ mod tests {
             let per_key = if pairs { KEY_BYTES + PAIR_KEY_BYTES } else { KEY_BYTES };
             assert_eq!(fin.collect_bytes(p), 6_000.0 * per_key);
             // a count's windows hold few distinct keys, and few distinct pairs
-            fin.distinct = vec![0.001];
+            let atoms = (0..3u64).map(|i| ((i << 32) + 5, 0.001)).collect();
+            fin.maps = vec![BinMap {
+                lo: 0.0,
+                scale: 1.0,
+                grid: bins::MIN_GRID_BINS,
+                atoms,
+            }];
             fin.next_pass();
-            assert_eq!(fin.collect_bytes(p), 6.0 * per_key);
+            assert_eq!(fin.collect_bytes(p), (3.0 + 6.0) * per_key);
         }
     }
 
@@ -2158,8 +2173,8 @@ mod tests {
         let pass = Pass::Moments(vec![BinMap {
             lo: 0.0,
             scale: 1.0,
-            distinct: 1.0,
             grid: bins::MIN_GRID_BINS,
+            atoms: Vec::new(),
         }]);
         let many = 3u64 << 31;
         let mut a = Partial::empty(&spec, 1, pass.clone(), 0);
