@@ -294,12 +294,13 @@ fn a_ruined_navs_atom_is_collected_not_cut_pass_after_pass() {
     assert_eq!(atom.quantiles[1], 1.0, "the median loss is the whole NAV");
     assert!(atom.quantiles[0] < 1.0, "the 5% quantile is beside the atom");
     // a budget of 200 keys: the first pass's windows beside the atom hold some 1,500
-    // values and are cut once; the atom's, of some 17,800 values, is collected (taken as
-    // a tenth of the pilot's values being distinct, its 1,950 keys had been cut again
-    // and again, until its window could not be cut: 7 passes)
+    // values, so a pass cuts the windows finer; then the atom's, of some 17,800 values
+    // but one key, is collected (taken as a tenth of the pilot's values being distinct,
+    // its 1,950 keys had been cut again and again, until its window could not be cut:
+    // 7 passes)
     let (got, passes) = sharded(&model, &spec, &req, 7_000, Some(200));
     assert_eq!(format!("{got:?}"), format!("{whole:?}"));
-    assert_eq!(passes, 3, "the windows beside the atom are cut once, the atom's never");
+    assert_eq!(passes, 3, "the windows are cut once, then collected");
 }
 
 #[test]

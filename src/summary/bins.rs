@@ -43,18 +43,18 @@ pub type Window = (u64, u64);
 
 /// A monotone map of values to first-pass bins: bin 0 below `lo` (and
 /// negative NaNs), bins 1..=`grid` of width 1/`scale` from `lo`, bin
-/// `grid` + 1 above the grid (and positive NaNs). `atoms` are the pilot's
-/// repeated values: a count's integers, a capped share's cap, the 0 of a
-/// ruined NAV, which a window holds many times but stores once.
+/// `grid` + 1 above the grid (and positive NaNs). An atom is a value the
+/// pilot holds more than once (a count's integer, a capped share's cap, the
+/// 0 of a ruined NAV), which a window holds many times but stores once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinMap {
     pub lo: f64,
     pub scale: f64,
     /// Grid bins, a power of two in [`MIN_GRID_BINS`, `MAX_GRID_BINS`].
     pub grid: usize,
-    /// The keys the pilot holds more than once, in increasing order, each with the
-    /// share of its bin's pilot values seen only once (what is not an atom there).
-    pub atoms: Vec<(u64, f64)>,
+    /// The pilot's values in the bins that hold an atom: each key once, with its
+    /// count, in increasing order.
+    pub atom_bins: Vec<(u64, u64)>,
 }
 
 impl BinMap {
@@ -68,7 +68,7 @@ impl BinMap {
                 lo: 0.0,
                 scale: 0.0,
                 grid,
-                atoms: Vec::new(),
+                atom_bins: Vec::new(),
             };
         };
         let (lo, hi) = (unkey(first), unkey(last));
@@ -77,10 +77,10 @@ impl BinMap {
             lo,
             scale: if scale.is_finite() { scale } else { 0.0 },
             grid,
-            atoms: Vec::new(),
+            atom_bins: Vec::new(),
         };
-        // each distinct key with its multiplicity, then per bin: its pilot values and singletons
-        let mut runs: Vec<(u64, usize)> = Vec::new();
+        // each distinct key with its count, then the bins that hold a repeated one
+        let mut runs: Vec<(u64, u64)> = Vec::new();
         for &k in &keys {
             match runs.last_mut() {
                 Some((last, m)) if *last == k => *m += 1,
@@ -91,12 +91,8 @@ impl BinMap {
         while start < runs.len() {
             let b = map.bin(unkey(runs[start].0));
             let end = start + runs[start..].iter().take_while(|r| map.bin(unkey(r.0)) == b).count();
-            let bin = &runs[start..end];
-            if bin.iter().any(|r| r.1 > 1) {
-                let values: usize = bin.iter().map(|r| r.1).sum();
-                let once = bin.iter().filter(|r| r.1 == 1).count();
-                let share = once as f64 / values as f64;
-                map.atoms.extend(bin.iter().filter(|r| r.1 > 1).map(|r| (r.0, share)));
+            if runs[start..end].iter().any(|r| r.1 > 1) {
+                map.atom_bins.extend_from_slice(&runs[start..end]);
             }
             start = end;
         }
@@ -104,26 +100,30 @@ impl BinMap {
     }
 
     /// The distinct keys a window `w` holding `inside` values is expected to hold: all of
-    /// them, unless it holds pilot atoms; then those atoms, and `inside` times the share of
-    /// its bin's pilot values that are not atoms (a window inside one bin, as every
-    /// window after the first pass is).
+    /// them, unless it holds atoms; then those, and `inside` times the share of the pilot's
+    /// values in `w` that it holds once (the values that are not atoms). Taken from the
+    /// pilot's values in the window, not in its bin, it holds after the window is cut
+    /// finer: the sub-window of an atom keeps the atom and few of the others.
     pub fn expected_keys(&self, w: Window, inside: u64) -> f64 {
-        let from = self.atoms.partition_point(|a| a.0 < w.0);
-        let held = &self.atoms[from..from + self.atoms[from..].partition_point(|a| a.0 <= w.1)];
-        match held.iter().map(|a| a.1).reduce(f64::max) {
-            None => inside as f64,
-            Some(share) => (held.len() as f64 + inside as f64 * share).min(inside as f64),
+        let from = self.atom_bins.partition_point(|a| a.0 < w.0);
+        let held = &self.atom_bins[from..from + self.atom_bins[from..].partition_point(|a| a.0 <= w.1)];
+        let atoms = held.iter().filter(|a| a.1 > 1).count();
+        if atoms == 0 {
+            return inside as f64;
         }
+        let once = held.iter().filter(|a| a.1 == 1).count() as f64;
+        let values: u64 = held.iter().map(|a| a.1).sum();
+        (atoms as f64 + inside as f64 * once / values as f64).min(inside as f64)
     }
 
-    /// A valid map has a finite `lo`, a finite, nonnegative `scale`, atoms in
-    /// increasing order with shares in [0, 1], and a grid size [`grid_bins`] may give.
+    /// A valid map has a finite `lo`, a finite, nonnegative `scale`, its atoms' bins
+    /// in increasing order with positive counts, and a grid size [`grid_bins`] may give.
     pub fn is_valid(&self) -> bool {
         self.lo.is_finite()
             && self.scale.is_finite()
             && self.scale >= 0.0
-            && self.atoms.windows(2).all(|a| a[0].0 < a[1].0)
-            && self.atoms.iter().all(|a| (0.0..=1.0).contains(&a.1))
+            && self.atom_bins.windows(2).all(|a| a[0].0 < a[1].0)
+            && self.atom_bins.iter().all(|a| a.1 > 0)
             && self.grid.is_power_of_two()
             && (MIN_GRID_BINS..=MAX_GRID_BINS).contains(&self.grid)
     }
@@ -279,41 +279,49 @@ mod tests {
     #[test]
     fn the_pilot_tells_atoms() {
         let counts = BinMap::from_pilot((0..1000).map(|i| (i % 10) as f64), MIN_GRID_BINS);
-        assert_eq!(counts.atoms, (0..10).map(|i| (key(i as f64), 0.0)).collect::<Vec<_>>());
+        assert_eq!(
+            counts.atom_bins,
+            (0..10).map(|i| (key(i as f64), 100)).collect::<Vec<_>>()
+        );
         let w = counts.window(counts.bin(3.0));
         assert_eq!(counts.expected_keys(w, 1_000_000), 1.0);
         let smooth = BinMap::from_pilot((0..1000).map(|i| i as f64 * 0.37), MIN_GRID_BINS);
-        assert!(smooth.atoms.is_empty());
+        assert!(smooth.atom_bins.is_empty());
         assert_eq!(smooth.expected_keys((0, u64::MAX), 5000), 5000.0);
-        // a ruined NAV: 0 nine times in ten, the rest continuous; beside the atom every
-        // value is its own key, around it a tenth of the values are
+        // a ruined NAV: 0 nine times in ten, the rest continuous; the window of 0 holds
+        // one key, the windows beside it as many keys as values
         let nav: Vec<f64> = (0..4000)
             .map(|i| if i % 10 == 0 { 0.01 + i as f64 * 1e-4 } else { 0.0 })
             .collect();
         let ruined = BinMap::from_pilot(nav.into_iter(), MIN_GRID_BINS);
-        assert_eq!(ruined.atoms.len(), 1);
-        let (atom, share) = ruined.atoms[0];
-        assert_eq!(atom, key(0.0));
+        assert_eq!(
+            ruined.atom_bins,
+            vec![(key(0.0), 3600)],
+            "the bin of 0 holds no other pilot value"
+        );
         assert!(ruined.is_valid());
-        let zero = ruined.window(ruined.bin(0.0));
-        assert_eq!(share, 0.0, "the bin of 0 holds no other pilot value");
-        assert_eq!(ruined.expected_keys(zero, 900_000), 1.0);
-        let beside = ruined.window(ruined.bin(0.2));
-        assert_eq!(ruined.expected_keys(beside, 900), 900.0);
-        // (one bin of 0, 0 and 0.5, the pilot's top value above it)
+        assert_eq!(ruined.expected_keys(ruined.window(ruined.bin(0.0)), 900_000), 1.0);
+        assert_eq!(ruined.expected_keys(ruined.window(ruined.bin(0.2)), 900), 900.0);
+        // one bin of 0, 0 and 0.5 (the pilot's top value above it): a third of its
+        // values are not the atom; once cut finer, the sub-window of 0 holds 0 alone and
+        // the one of 0.5 no atom
         let wide = BinMap {
             grid: MIN_GRID_BINS,
             ..BinMap::from_pilot([0.0, 0.0, 0.5, 1.0].into_iter(), 1)
         };
-        assert_eq!(wide.atoms, vec![(key(0.0), 1.0 / 3.0)]);
+        assert_eq!(wide.atom_bins, vec![(key(0.0), 2), (key(0.5), 1)]);
         assert_eq!(wide.expected_keys((0, key(0.75)), 999), 334.0);
+        assert_eq!(wide.expected_keys((0, key(0.25)), 999), 1.0);
+        assert_eq!(wide.expected_keys((key(0.25), key(0.75)), 999), 999.0);
+        // (an empty sub-window holds nothing)
+        assert_eq!(wide.expected_keys((key(0.0) + 1, key(0.0)), 0), 0.0);
         let unsorted = BinMap {
-            atoms: vec![(5, 0.5), (3, 0.5)],
+            atom_bins: vec![(5, 2), (3, 1)],
             ..wide.clone()
         };
         assert!(!unsorted.is_valid());
         assert!(!BinMap {
-            atoms: vec![(5, 1.5)],
+            atom_bins: vec![(5, 0)],
             ..wide
         }
         .is_valid());

@@ -243,10 +243,10 @@ impl Pass {
                     word(&mut out, m.lo.to_bits());
                     word(&mut out, m.scale.to_bits());
                     word(&mut out, m.grid as u64);
-                    word(&mut out, m.atoms.len() as u64);
-                    for &(k, share) in &m.atoms {
+                    word(&mut out, m.atom_bins.len() as u64);
+                    for &(k, count) in &m.atom_bins {
                         word(&mut out, k);
-                        word(&mut out, share.to_bits());
+                        word(&mut out, count);
                     }
                 }
             }
@@ -287,14 +287,19 @@ impl Pass {
                     let lo = f64::from_bits(take_u64(b)?);
                     let scale = f64::from_bits(take_u64(b)?);
                     let grid = usize::try_from(take_u64(b)?).ok()?;
-                    let n_atoms = take_u64(b)? as usize;
-                    if n_atoms > b.len() / 16 {
+                    let runs = usize::try_from(take_u64(b)?).ok()?;
+                    if runs > b.len() / 16 {
                         return None;
                     }
-                    let atoms = (0..n_atoms)
-                        .map(|_| Some((take_u64(b)?, f64::from_bits(take_u64(b)?))))
+                    let atom_bins = (0..runs)
+                        .map(|_| Some((take_u64(b)?, take_u64(b)?)))
                         .collect::<Option<Vec<_>>>()?;
-                    Some(BinMap { lo, scale, grid, atoms })
+                    Some(BinMap {
+                        lo,
+                        scale,
+                        grid,
+                        atom_bins,
+                    })
                 })
                 .collect::<Option<Vec<_>>>()?;
             return Some(Pass::Moments(maps));
@@ -1324,7 +1329,7 @@ pub struct Finisher {
     /// Bytes a collected key is taken to cost when weighing collecting against
     /// cutting windows finer (40 by default; infinite: cut whenever over budget).
     pub key_bytes: f64,
-    /// Each reducer's first-pass map, whose pilot atoms tell the keys a window holds.
+    /// Each reducer's first-pass map, whose pilot's atoms tell the keys a window holds.
     maps: Vec<BinMap>,
     /// The distinct keys the windows of the last pass chosen are expected to hold.
     expected_keys: f64,
@@ -1441,7 +1446,7 @@ impl Finisher {
     /// Collect the windows' keys if they fit the budget, if no window can be cut
     /// finer, or if cutting would take more memory than collecting; otherwise cut
     /// them. A window of n values is expected to hold n distinct keys, or, if it
-    /// holds atoms of the pilot, those and n × the share of its bin's pilot values
+    /// holds atoms of the pilot, those and n × the share of the pilot's values in it
     /// that are not atoms ([`BinMap::expected_keys`]): a count's integers do not look
     /// like n keys, nor the values beside a ruined NAV's 0 like a few.
     fn next_pass(&mut self) -> Pass {
@@ -2140,12 +2145,15 @@ mod tests {
             let per_key = if pairs { KEY_BYTES + PAIR_KEY_BYTES } else { KEY_BYTES };
             assert_eq!(fin.collect_bytes(p), 6_000.0 * per_key);
             // a count's windows hold few distinct keys, and few distinct pairs
-            let atoms = (0..3u64).map(|i| ((i << 32) + 5, 0.001)).collect();
+            // (each window's pilot values: an atom 999 times, another value once)
+            let atom_bins = (0..3u64)
+                .flat_map(|i| [((i << 32) + 5, 999), ((i << 32) + 6, 1)])
+                .collect();
             fin.maps = vec![BinMap {
                 lo: 0.0,
                 scale: 1.0,
                 grid: bins::MIN_GRID_BINS,
-                atoms,
+                atom_bins,
             }];
             fin.next_pass();
             assert_eq!(fin.collect_bytes(p), (3.0 + 6.0) * per_key);
@@ -2174,7 +2182,7 @@ mod tests {
             lo: 0.0,
             scale: 1.0,
             grid: bins::MIN_GRID_BINS,
-            atoms: Vec::new(),
+            atom_bins: Vec::new(),
         }]);
         let many = 3u64 << 31;
         let mut a = Partial::empty(&spec, 1, pass.clone(), 0);
