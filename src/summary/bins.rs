@@ -100,10 +100,11 @@ impl BinMap {
     }
 
     /// The distinct keys a window `w` holding `inside` values is expected to hold: all of
-    /// them, unless it holds atoms; then those, and `inside` times the share of the pilot's
-    /// values in `w` that it holds once (the values that are not atoms). Taken from the
-    /// pilot's values in the window, not in its bin, it holds after the window is cut
-    /// finer: the sub-window of an atom keeps the atom and few of the others.
+    /// them, unless it holds atoms; then those atoms, and `inside` times the share of the
+    /// pilot's values in `w` that the pilot holds only once (the values that are not
+    /// atoms). Taken from the pilot's values in the window, not in its bin, the estimate
+    /// still holds once the window is cut finer: an atom's sub-window keeps the atom and
+    /// few of the other values.
     pub fn expected_keys(&self, w: Window, inside: u64) -> f64 {
         let from = self.atom_bins.partition_point(|a| a.0 < w.0);
         let held = &self.atom_bins[from..from + self.atom_bins[from..].partition_point(|a| a.0 <= w.1)];
