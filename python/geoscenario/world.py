@@ -1152,8 +1152,9 @@ class World:
         bins, which pin each quantile down to its exact sample value (bins
         expected to hold more than 2**22, about 4.2M, distinct values in all
         are first cut finer by another pass; a value the pilot saw repeated,
-        such as a count's integer or a ruined NAV's 0, counts once). Each pass re-simulates from the
-        counter-based streams, so memory does not grow with ``n_paths``. The result has the same bits as
+        such as a count's integer or a ruined NAV's 0, counts once). Each pass
+        re-simulates from the counter-based streams, so memory does not grow
+        with ``n_paths``. The result has the same bits as
         ``simulate(...).summary()`` over the same paths.
 
         Parameters
