@@ -73,30 +73,22 @@ impl BinMap {
         };
         let (lo, hi) = (unkey(first), unkey(last));
         let scale = grid as f64 / (hi - lo);
-        let mut map = BinMap {
+        let map = BinMap {
             lo,
             scale: if scale.is_finite() { scale } else { 0.0 },
             grid,
             atom_bins: Vec::new(),
         };
         // each distinct key with its count, then the bins that hold a repeated one
-        let mut runs: Vec<(u64, u64)> = Vec::new();
-        for &k in &keys {
-            match runs.last_mut() {
-                Some((last, m)) if *last == k => *m += 1,
-                _ => runs.push((k, 1)),
-            }
-        }
-        let mut start = 0;
-        while start < runs.len() {
-            let b = map.bin(unkey(runs[start].0));
-            let end = start + runs[start..].iter().take_while(|r| map.bin(unkey(r.0)) == b).count();
-            if runs[start..end].iter().any(|r| r.1 > 1) {
-                map.atom_bins.extend_from_slice(&runs[start..end]);
-            }
-            start = end;
-        }
-        map
+        let runs: Vec<(u64, u64)> = keys.chunk_by(|a, b| a == b).map(|r| (r[0], r.len() as u64)).collect();
+        let bin_of = |r: &(u64, u64)| map.bin(unkey(r.0));
+        let atom_bins = runs
+            .chunk_by(|a, b| bin_of(a) == bin_of(b))
+            .filter(|bin| bin.iter().any(|r| r.1 > 1))
+            .flatten()
+            .copied()
+            .collect();
+        BinMap { atom_bins, ..map }
     }
 
     /// The distinct keys a window `w` holding `inside` values is expected to hold: all of

@@ -418,8 +418,9 @@ struct ShareCtx<'a> {
 
 /// The parts of a [`Partial`] that belong to reducer `i`: its per-scenario
 /// sums, its threshold counts (collecting: its windows' counts of antithetic pairs
-/// below them), its histograms, and its targets' values, tail sums and pairs' keys. Shares are disjoint, so reducers absorb in parallel, each over
-/// the rows in path order (the same bits as one reducer after the other).
+/// below them), its histograms, and its targets' values, tail sums and pairs' keys.
+/// Shares are disjoint, so reducers absorb in parallel, each over the rows in path
+/// order (the same bits as one reducer after the other).
 struct Share<'a> {
     i: usize,
     sums: &'a mut [DyadicSum],
