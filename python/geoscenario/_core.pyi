@@ -170,6 +170,11 @@ class SummaryJob:
         progress: _Progress | None = None,
     ) -> bytes: ...
     def merge(self, parts: Sequence[bytes]) -> bytes: ...
+    def run_current(
+        self, threads: int | None = None, chunk_paths: int = 2048, progress: _Progress | None = None
+    ) -> None:
+        """Run the current pass over all paths in this process and feed its partial
+        (no trip through bytes)."""
     def advance(self, merged: bytes) -> None: ...
     def result(self) -> list[dict[str, Any]]:
         """One dict per (reducer, group): reducer, group (-1 = all), mass, mean, std,

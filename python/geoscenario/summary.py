@@ -487,12 +487,11 @@ def simulate_summary(
 
     def passes(job: Any, i: int) -> None:
         step = 0
-        while (p := job.next_pass()) is not None:
+        while job.next_pass() is not None:
             step += 1
             desc = f"summary pass {step}" if r is None else f"replicate {i + 1}/{r}, summary pass {step}"
             with _progress.guard(_progress.display(progress, desc)) as cb:
-                part = job.run(p, 0, m, thr, chunk, cb)
-            job.advance(part)
+                job.run_current(thr, chunk, cb)
 
     res = run_all(world, job, seeds, s, passes, m, h, job_args, reducers, qs)
     if warn:

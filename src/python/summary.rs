@@ -131,6 +131,39 @@ impl SummaryJob {
         };
         Ok(self.pass.insert(pass))
     }
+
+    /// Take the partial of the whole range for the current pass: lay out the next pass,
+    /// or finish the summary after the collecting pass.
+    fn feed(&mut self, part: Partial) -> crate::Result<()> {
+        let current = self.current()?.clone();
+        if part.start != 0 || part.end != self.n_paths || part.pass != current {
+            let what = if part.pass == current {
+                format!("paths {}..{}", part.start, part.end)
+            } else {
+                "a partial of another pass".to_string()
+            };
+            return Err(crate::CoreError::invalid(
+                "merged",
+                format!("expected the current pass over paths 0..{}, got {what}", self.n_paths),
+            ));
+        }
+        match current {
+            Pass::Moments(_) | Pass::Refine(_) => {
+                self.pass = Some(self.finisher.next_after(&part, HIST_COPIES)?);
+                if matches!(part.pass, Pass::Moments(_)) {
+                    self.moments = Some(part);
+                }
+            }
+            Pass::Collect(..) => {
+                let moments = self
+                    .moments
+                    .as_ref()
+                    .ok_or_else(|| crate::CoreError::invalid("merged", "passes fed out of order"))?;
+                self.result = Some(self.finisher.finish(&self.spec, moments, &part));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -231,6 +264,36 @@ impl SummaryJob {
         Ok(PyBytes::new(py, &part.to_bytes()))
     }
 
+    /// Run the current pass over all the job's paths here and feed its partial, without
+    /// the trip through bytes that [`run`](Self::run) and [`advance`](Self::advance) take
+    /// for remote workers (a partial's histograms or collected values are then never held
+    /// twice). Same bits as `advance(run(next_pass(), 0, n_paths, ...))`.
+    #[pyo3(signature = (threads=None, chunk_paths=2048, progress=None))]
+    fn run_current<'py>(
+        &mut self,
+        py: Python<'py>,
+        threads: Option<usize>,
+        chunk_paths: usize,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        if self.result.is_some() {
+            return Err(to_pyerr(
+                py,
+                crate::CoreError::invalid("run_current", "the summary is complete"),
+            ));
+        }
+        let pass = self.current().map_err(|e| to_pyerr(py, e))?.clone();
+        let mut req = self.request();
+        req.threads = threads;
+        req.chunk_paths = chunk_paths;
+        let control = Control::default();
+        let (model, spec) = (self.model.clone(), self.spec.clone());
+        let part = run_interruptible(py, &control, self.n_paths, progress.as_ref(), || {
+            run_pass(&model, &spec, &req, pass, &control)
+        })?;
+        self.feed(part).map_err(|e| to_pyerr(py, e))
+    }
+
     /// Join partials of adjacent ranges, in range order.
     fn merge<'py>(&self, py: Python<'py>, parts: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
         let mut it = parts.iter();
@@ -252,44 +315,10 @@ impl SummaryJob {
 
     /// Feed the merged partial of the whole range for the current pass.
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
-        let part = Partial::from_bytes(merged)
+        Partial::from_bytes(merged)
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
-            .map_err(|e| to_pyerr(py, e))?;
-        let current = self.current().map_err(|e| to_pyerr(py, e))?.clone();
-        if part.start != 0 || part.end != self.n_paths || part.pass != current {
-            let what = if part.pass == current {
-                format!("paths {}..{}", part.start, part.end)
-            } else {
-                "a partial of another pass".to_string()
-            };
-            return Err(to_pyerr(
-                py,
-                crate::CoreError::invalid(
-                    "merged",
-                    format!("expected the current pass over paths 0..{}, got {what}", self.n_paths),
-                ),
-            ));
-        }
-        match current {
-            Pass::Moments(_) | Pass::Refine(_) => {
-                let next = self
-                    .finisher
-                    .next_after(&part, HIST_COPIES)
-                    .map_err(|e| to_pyerr(py, e))?;
-                self.pass = Some(next);
-                if matches!(part.pass, Pass::Moments(_)) {
-                    self.moments = Some(part);
-                }
-            }
-            Pass::Collect(..) => {
-                let moments = self
-                    .moments
-                    .as_ref()
-                    .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("merged", "passes fed out of order")))?;
-                self.result = Some(self.finisher.finish(&self.spec, moments, &part));
-            }
-        }
-        Ok(())
+            .and_then(|p| self.feed(p))
+            .map_err(|e| to_pyerr(py, e))
     }
 
     /// The statistics: one dict per (reducer, group); group = scenario index or -1 for all.

@@ -1233,6 +1233,33 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
         one.advance(moments)
 
 
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_a_pass_run_here_has_the_bits_of_its_trip_through_bytes(antithetic):
+    # simulate_summary runs each pass in place (run_current); remote workers ship it
+    # as bytes (next_pass, run, advance): the two agree to the bit, pass by pass
+    from geoscenario.summary import QUANTILES, make_job
+
+    def job():
+        return make_job(SMALL, 3_000, SMALL.horizon_months, 5, antithetic, None, 3, QUANTILES, None, None)[0]
+
+    here, shipped, mixed = job(), job(), job()
+    passes = 0
+    while (p := shipped.next_pass()) is not None:
+        passes += 1
+        assert here.next_pass() == p == mixed.next_pass()
+        here.run_current(1, 700)
+        shipped.advance(shipped.merge([shipped.run(p, 0, 1_200), shipped.run(p, 1_200, 3_000, 2, 512)]))
+        if passes == 1:
+            mixed.advance(mixed.run(p, 0, 3_000))
+        else:
+            mixed.run_current()
+    assert passes >= 2 and here.next_pass() is None and mixed.next_pass() is None
+    assert repr(here.result()) == repr(shipped.result()) == repr(mixed.result())
+    with pytest.raises(gs.ConfigError, match="complete") as err:
+        here.run_current()
+    assert err.value.path == "run_current"
+
+
 arrays = st.one_of(
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=8),
     st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=8),
