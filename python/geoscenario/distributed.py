@@ -274,6 +274,13 @@ def simulate_summary(
     SummaryResult
         The same bits as ``world.simulate_summary(n_paths, seed=seed, ...)``.
 
+    Raises
+    ------
+    ConfigError
+        With ``path`` ``"pass"`` or ``"partial"`` if a worker runs another geoscenario
+        version than the client (the message names both): the passes and partials they
+        exchange carry the version that wrote them.
+
     Examples
     --------
     >>> import geoscenario as gs

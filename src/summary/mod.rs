@@ -231,50 +231,55 @@ pub enum Pass {
 }
 
 impl Pass {
-    /// Serialise (for shipping to workers).
+    /// Serialise (for shipping to workers), behind a header naming the version that wrote it.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = header(PASS_MAGIC);
+        self.write(&mut out);
+        out
+    }
+
+    /// The pass's fields, appended to `out` (no header).
+    fn write(&self, out: &mut Vec<u8>) {
         let word = |out: &mut Vec<u8>, w: u64| out.extend_from_slice(&w.to_le_bytes());
         match self {
             Pass::Moments(maps) => {
-                word(&mut out, 1);
-                word(&mut out, maps.len() as u64);
+                word(out, 1);
+                word(out, maps.len() as u64);
                 for m in maps {
-                    word(&mut out, m.lo.to_bits());
-                    word(&mut out, m.scale.to_bits());
-                    word(&mut out, m.grid as u64);
-                    word(&mut out, m.atom_bins.len() as u64);
+                    word(out, m.lo.to_bits());
+                    word(out, m.scale.to_bits());
+                    word(out, m.grid as u64);
+                    word(out, m.atom_bins.len() as u64);
                     for &(k, count) in &m.atom_bins {
-                        word(&mut out, k);
-                        word(&mut out, count);
+                        word(out, k);
+                        word(out, count);
                     }
                 }
             }
             Pass::Refine(t) | Pass::Collect(t, ..) => {
-                word(&mut out, if matches!(self, Pass::Refine(_)) { 2 } else { 3 });
-                word(&mut out, t.len() as u64);
+                word(out, if matches!(self, Pass::Refine(_)) { 2 } else { 3 });
+                word(out, t.len() as u64);
                 for &(r, (lo, hi)) in t {
-                    word(&mut out, r as u64);
-                    word(&mut out, lo);
-                    word(&mut out, hi);
+                    word(out, r as u64);
+                    word(out, lo);
+                    word(out, hi);
                 }
                 if let Pass::Collect(_, centers, tails, pairs) = self {
-                    word(&mut out, centers.len() as u64);
+                    word(out, centers.len() as u64);
                     for c in centers {
-                        word(&mut out, c.to_bits());
+                        word(out, c.to_bits());
                     }
-                    word(&mut out, tails.len() as u64);
+                    word(out, tails.len() as u64);
                     for &flag in tails {
-                        word(&mut out, flag as u64);
+                        word(out, flag as u64);
                     }
-                    word(&mut out, *pairs as u64);
+                    word(out, *pairs as u64);
                 }
             }
         }
-        out
     }
 
-    /// Inverse of [`Pass::to_bytes`], from the front of `b`.
+    /// Inverse of [`Pass::write`], from the front of `b`.
     fn read(b: &mut &[u8]) -> Option<Pass> {
         let tag = take_u64(b)?;
         let n = take_u64(b)? as usize;
@@ -335,6 +340,7 @@ impl Pass {
     /// Inverse of [`Pass::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Pass> {
         let mut b = bytes;
+        read_header(&mut b, PASS_MAGIC, "pass")?;
         match Pass::read(&mut b) {
             Some(p) if b.is_empty() => Ok(p),
             _ => Err(CoreError::invalid("pass", "not a serialised summary pass")),
@@ -795,11 +801,11 @@ impl Partial {
 
     /// Serialise to bytes (for shipping between processes).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = header(PARTIAL_MAGIC);
         for v in [self.start, self.end, self.k as u64, self.j as u64] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend_from_slice(&self.pass.to_bytes());
+        self.pass.write(&mut out);
         out.extend_from_slice(&(self.sums.len() as u64).to_le_bytes());
         for s in &self.sums {
             s.write(&mut out);
@@ -826,6 +832,7 @@ impl Partial {
         let bad = || CoreError::invalid("partial", "not a serialised summary partial");
         let mut buf: &[u8] = bytes;
         let b = &mut buf;
+        read_header(b, PARTIAL_MAGIC, "partial")?;
         let start = take_u64(b).ok_or_else(bad)?;
         let end = take_u64(b).ok_or_else(bad)?;
         let k = take_u64(b).ok_or_else(bad)? as usize;
@@ -887,6 +894,58 @@ impl Partial {
             pair_keys,
         })
     }
+}
+
+/// The first word of a serialised pass, and of a serialised partial.
+const PASS_MAGIC: &[u8; 8] = b"gs.pass\0";
+const PARTIAL_MAGIC: &[u8; 8] = b"gs.part\0";
+
+/// The layout of passes and partials; with the package's version, in the header of
+/// every serialised one, so that a worker and its driver running different versions
+/// (different layouts, or different paths from the same seed) refuse each other's
+/// bytes saying so, rather than merge them.
+const BYTES_FORMAT: u64 = 2;
+
+/// `magic`, then the format, then the package's version (its length, then its bytes).
+fn header(magic: &[u8; 8]) -> Vec<u8> {
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut out = magic.to_vec();
+    out.extend_from_slice(&BYTES_FORMAT.to_le_bytes());
+    out.extend_from_slice(&(version.len() as u64).to_le_bytes());
+    out.extend_from_slice(version);
+    out
+}
+
+/// Read a [`header`] of `magic` from the front of `b`: an error naming `what` (the
+/// parameter) unless it is this version's.
+fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
+    let not = || CoreError::invalid(what, format!("not a serialised summary {what}"));
+    let (head, rest) = b.split_at_checked(8).ok_or_else(not)?;
+    if head != magic {
+        return Err(not());
+    }
+    *b = rest;
+    let format = take_u64(b).ok_or_else(not)?;
+    let len = take_u64(b).ok_or_else(not)?;
+    let version = match usize::try_from(len) {
+        Ok(len) if len <= 64 && len <= b.len() => {
+            let (v, rest) = b.split_at(len);
+            *b = rest;
+            String::from_utf8_lossy(v).into_owned()
+        }
+        _ => return Err(not()),
+    };
+    let ours = env!("CARGO_PKG_VERSION");
+    if format != BYTES_FORMAT || version != ours {
+        return Err(CoreError::invalid(
+            what,
+            format!(
+                "a summary {what} of geoscenario {version:?} (format {format}), and this is {ours:?} \
+                 (format {BYTES_FORMAT}): run the same version on the client and every worker"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Write maps of counted keys (a collecting pass's keys inside its windows, or its
@@ -2196,6 +2255,60 @@ mod tests {
         assert_eq!(a.hist[7], 3u64 << 32);
         let back = Partial::from_bytes(&a.to_bytes()).unwrap();
         assert_eq!(back.hist, a.hist);
+    }
+
+    #[test]
+    fn bytes_name_the_version_that_wrote_them() {
+        let pass = Pass::Collect(vec![(0, (3, 9))], vec![1.5], vec![false], false);
+        let part = Partial::empty(
+            &SummarySpec {
+                month: 1,
+                reducers: vec![],
+            },
+            1,
+            pass.clone(),
+            0,
+        );
+        let (pb, qb) = (pass.to_bytes(), part.to_bytes());
+        let version = env!("CARGO_PKG_VERSION");
+        let len = 24 + version.len();
+        assert_eq!(&pb[..8], b"gs.pass\0");
+        assert_eq!(&qb[..8], b"gs.part\0");
+        assert_eq!(pb[..len][8..], qb[..len][8..]);
+        assert_eq!(&pb[24..len], version.as_bytes());
+        assert_eq!(Pass::from_bytes(&pb).unwrap(), pass);
+        assert_eq!(Partial::from_bytes(&qb).unwrap().pass, pass);
+        let message = |r: Result<()>| match r {
+            Err(CoreError::Invalid { path, rule }) => format!("{path}: {rule}"),
+            other => panic!("{other:?}"),
+        };
+        // another version, or another format: refused naming both
+        let mut other = pb.clone();
+        other.splice(16..len, 4u64.to_le_bytes().into_iter().chain(*b"9.9."));
+        assert_eq!(
+            message(Pass::from_bytes(&other).map(drop)),
+            format!(
+                "pass: a summary pass of geoscenario \"9.9.\" (format {BYTES_FORMAT}), and this is \
+                 {version:?} (format {BYTES_FORMAT}): run the same version on the client and every worker"
+            )
+        );
+        let mut other = qb.clone();
+        other[8] ^= 1;
+        assert!(message(Partial::from_bytes(&other).map(drop)).starts_with(&format!(
+            "partial: a summary partial of geoscenario {version:?} (format {})",
+            BYTES_FORMAT ^ 1
+        )));
+        // a partial is not a pass, bytes without a header or cut in it are neither
+        let not = |what: &str| format!("{what}: not a serialised summary {what}");
+        assert_eq!(message(Pass::from_bytes(&qb).map(drop)), not("pass"));
+        assert_eq!(message(Partial::from_bytes(&pb).map(drop)), not("partial"));
+        assert_eq!(message(Pass::from_bytes(&pb[len..]).map(drop)), not("pass"));
+        for cut in [0, 7, 8, 15, 16, 23, len - 1] {
+            assert_eq!(message(Pass::from_bytes(&pb[..cut]).map(drop)), not("pass"), "{cut}");
+        }
+        let mut long = pb.clone();
+        long[16..24].copy_from_slice(&65u64.to_le_bytes());
+        assert_eq!(message(Pass::from_bytes(&long).map(drop)), not("pass"));
     }
 
     /// The scan as first written: every scenario's counts carried through every bin.

@@ -1118,13 +1118,18 @@ u64 = lambda *xs: b"".join(struct.pack("<Q", x) for x in xs)
 k = 3
 t = 1_000_000  # a refining pass of a million windows: a histogram of 49 GB
 arr = np.zeros((t, 3), dtype="<u8"); arr[:, 1] = np.arange(t) * 2; arr[:, 2] = np.arange(t) * 2
+# the headers naming this version, which a pass and a partial start with
+first = job.next_pass()
+pass_head = first[:24 + int.from_bytes(first[16:24], "little")]
+part_head = job.run(first, 0, 10)[:len(pass_head)]
+assert pass_head[:8] == b"gs.pass\\x00" and part_head[:8] == b"gs.part\\x00" and pass_head[8:] == part_head[8:]
 many = u64(2, t) + arr.tobytes()
 cases = {
-    "2^24 tail sums in 100 bytes": lambda: job.merge([u64(0, 10, k, 1) + u64(2, 0) + u64(0, 0, 0, 0, 1 << 24)]),
-    "a 2^20-wide sum in 1.9 KB": lambda: job.merge([u64(0, 10, k, 1) + u64(2, 0) + u64(1)
+    "2^24 tail sums in 100 bytes": lambda: job.merge([part_head + u64(0, 10, k, 1) + u64(2, 0) + u64(0, 0, 0, 0, 1 << 24)]),
+    "a 2^20-wide sum in 1.9 KB": lambda: job.merge([part_head + u64(0, 10, k, 1) + u64(2, 0) + u64(1)
                                                     + u64(1 << 20, 200) + (b"\\x00" + u64(0)) * 200]),
-    "a million windows, run": lambda: job.run(many, 0, 10),
-    "a million windows, merged": lambda: job.merge([u64(0, 10, k, 1) + many + u64(0, 0, 0, 0, 0)]),
+    "a million windows, run": lambda: job.run(pass_head + many, 0, 10),
+    "a million windows, merged": lambda: job.merge([part_head + u64(0, 10, k, 1) + many + u64(0, 0, 0, 0, 0)]),
 }
 for label, call in cases.items():
     try:
@@ -1182,20 +1187,25 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     def word(x):
         return int(x).to_bytes(8, "little")
 
-    def pass_bytes(tag, targets, centers=b"", flags=b""):  # targets: (reducer, first key, last key)
-        head = word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
-        return head + centers + flags
-
     one, every = job(["px"]), job(None)
     moments = every.run(every.next_pass(), 0, 1_000)
     every.advance(moments)
     own = every.next_pass()  # collects the keys of each quantile's bin
-    tag, n = int.from_bytes(own[:8], "little"), int.from_bytes(own[8:16], "little")
-    targets = [tuple(int.from_bytes(own[16 + 24 * i + 8 * f:24 + 24 * i + 8 * f], "little") for f in range(3))
+    # a header: "gs.pass", the bytes' format, the version's length and the version
+    version = int.from_bytes(own[16:24], "little")
+    assert own[:8] == b"gs.pass\x00" and own[24:24 + version] == gs.__version__.encode()
+    header, body = own[:24 + version], own[24 + version:]
+
+    def pass_bytes(tag, targets, centers=b"", flags=b""):  # targets: (reducer, first key, last key)
+        head = word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
+        return header + head + centers + flags
+
+    tag, n = int.from_bytes(body[:8], "little"), int.from_bytes(body[8:16], "little")
+    targets = [tuple(int.from_bytes(body[16 + 24 * i + 8 * f:24 + 24 * i + 8 * f], "little") for f in range(3))
                for i in range(n)]
     # a collecting pass ends with the centres of its moments, one per (reducer, scenario),
     # then a flag per window (the sums above it, for a CVaR: none here) and the pairs' flag
-    rest = own[16 + 24 * n:]
+    rest = body[16 + 24 * n:]
     n_centers = int.from_bytes(rest[:8], "little")
     centers, flags = rest[:8 + 8 * n_centers], rest[8 + 8 * n_centers:]
     assert tag == 3 and n >= 2 and pass_bytes(tag, targets, centers, flags) == own
@@ -1221,6 +1231,19 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     ):
         with pytest.raises(gs.ConfigError, match="pass"):
             every.run(forged, 0, 1_000)
+    with pytest.raises(gs.ConfigError, match="not a serialised summary pass"):
+        every.run(body, 0, 1_000)  # no header
+    # the bytes of another version are refused naming it
+    other = own[:16] + (4).to_bytes(8, "little") + b"9.9." + body
+    with pytest.raises(gs.ConfigError, match=r'of geoscenario "9\.9\." \(format \d+\), and this is') as err:
+        every.run(other, 0, 1_000)
+    assert err.value.path == "pass"
+    part = every.run(own, 0, 1_000)
+    other = part[:16] + (4).to_bytes(8, "little") + b"9.9." + part[24 + version:]
+    for call in (lambda: every.merge([other]), lambda: every.advance(other)):
+        with pytest.raises(gs.ConfigError, match="a summary partial of geoscenario") as err:
+            call()
+        assert err.value.path == "partial"
     every.run(own, 0, 1_000)  # its own pass runs
     # the merged partial of another pass, or of part of the paths, is refused saying which
     with pytest.raises(gs.ConfigError, match="got a partial of another pass"):
