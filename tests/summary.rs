@@ -193,6 +193,8 @@ fn sharded(
             s += shard;
         }
         let merged = acc.unwrap();
+        // every pass's counts add up to the paths, or to those the pass before found
+        fin.check_counts(spec, &merged).unwrap();
         pass = match &merged.pass {
             Pass::Moments(_) => fin.after_moments(&merged),
             Pass::Refine(_) => fin.after_refine(&merged),
@@ -406,4 +408,40 @@ fn tail_shares_split_the_tail_as_the_sorted_risk_table() {
         atoms_seen >= 4,
         "the rounded losses put atoms at the VaR ({atoms_seen})"
     );
+}
+
+#[test]
+fn a_partial_whose_counts_do_not_add_up_is_refused() {
+    // the pass's own shard 0..4000, then paths 4000..7777 of a job of 9,000 paths (same
+    // seed, same pass): adjacent ranges of one pass merge, but the second's paths are
+    // allocated to scenarios as 9,000 paths are, so the scenarios' counts do not add up
+    let world = World::default_world();
+    let model = Model::new(&world, 12).unwrap();
+    let spec = spec(&model);
+    let (n, seed) = (7_777u64, 3);
+    let mut fin = Finisher::new(&model, &spec, n, false).unwrap();
+    let mut pass = first_pass(&model, &spec, &request(n, seed, false)).unwrap();
+    let shard = |pass: &Pass, job: u64, start: u64, end: u64| {
+        let mut req = request(job, seed, false);
+        (req.start, req.end) = (start, end);
+        run_pass(&model, &spec, &req, pass.clone(), &Control::default()).unwrap()
+    };
+    for first_words in ["the histogram of quantity 0 counts ", "window 0 of quantity 0 counts "] {
+        let mut own = shard(&pass, n, 0, 4_000);
+        own.merge(&shard(&pass, n, 4_000, n)).unwrap();
+        fin.check_counts(&spec, &own).unwrap();
+        let mut mixed = shard(&pass, n, 0, 4_000);
+        mixed.merge(&shard(&pass, 9_000, 4_000, n)).unwrap();
+        let err = fin.check_counts(&spec, &mixed).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("merged: {first_words}"))
+                && err.ends_with("not a partial of this job's paths (a shard of another job, or altered bytes)"),
+            "{err}"
+        );
+        if let Pass::Moments(_) = pass {
+            // then the collecting pass (the windows are few: no refining pass)
+            pass = fin.after_moments(&own);
+            assert!(matches!(pass, Pass::Collect(..)));
+        }
+    }
 }

@@ -147,6 +147,7 @@ impl SummaryJob {
                 format!("expected the current pass over paths 0..{}, got {what}", self.n_paths),
             ));
         }
+        self.finisher.check_counts(&self.spec, &part)?;
         match current {
             Pass::Moments(_) | Pass::Refine(_) => {
                 self.pass = Some(self.finisher.next_after(&part, HIST_COPIES)?);

@@ -132,6 +132,12 @@ pub struct Reducer {
 }
 
 impl Reducer {
+    /// Whether the first pass fills its histogram: not for a reducer without quantiles
+    /// or CVaR (a mean drawdown), which has no use for it.
+    pub fn has_histogram(&self) -> bool {
+        !(self.quantiles.is_empty() && self.cvar.is_empty())
+    }
+
     /// The series' value, or a mix's NAV, given each output's value. A mix is summed
     /// from 1 term by term in the order given, the order of `Simulation.mix_nav`, so
     /// that streamed and materialised mixes have the same bits.
@@ -453,8 +459,7 @@ impl Share<'_> {
         let red = &c.spec.reducers[i];
         let thresholds = &red.thresholds;
         let map = &c.maps[i];
-        // a reducer without quantiles or CVaR (a mean drawdown) has no use for its histogram
-        let counted = !(red.quantiles.is_empty() && red.cvar.is_empty());
+        let counted = red.has_histogram();
         let mut leaves = Vec::new();
         let th = thresholds.len();
         for &(r0, len, k, local) in c.runs {
@@ -894,6 +899,11 @@ impl Partial {
             pair_keys,
         })
     }
+}
+
+/// The sum of `counts`, None if it overflows u64.
+fn checked_total(counts: impl IntoIterator<Item = u64>) -> Option<u64> {
+    counts.into_iter().try_fold(0u64, u64::checked_add)
 }
 
 /// The first word of a serialised pass, and of a serialised partial.
@@ -1522,6 +1532,68 @@ impl Finisher {
             let tails = self.tails(&list);
             Pass::Collect(list, self.centers.clone(), tails, self.pairs)
         }
+    }
+
+    /// Refuse `part`, the merged partial of all the job's paths for its pass, unless its
+    /// counts add up: each reducer's first-pass histogram holds each scenario's paths once,
+    /// and each window of a refining or collecting pass the values the pass before found
+    /// inside it. Partials of other paths (another job's shard) or altered bytes would
+    /// otherwise give quantiles of values that were never drawn.
+    pub fn check_counts(&self, spec: &SummarySpec, part: &Partial) -> Result<()> {
+        let k_n = part.k;
+        let wrong = |what: String| {
+            Err(CoreError::invalid(
+                "merged",
+                format!("{what}: not a partial of this job's paths (a shard of another job, or altered bytes)"),
+            ))
+        };
+        match &part.pass {
+            Pass::Moments(maps) => {
+                let mut at = 0;
+                for (r, map) in maps.iter().enumerate() {
+                    let counted = spec.reducers.get(r).is_some_and(Reducer::has_histogram);
+                    for k in 0..k_n {
+                        let bins = part.hist.get(at..at + map.bins()).unwrap_or(&[]);
+                        at += map.bins();
+                        let got = checked_total(bins.iter().copied());
+                        let paths = if counted { self.n[k] } else { 0 };
+                        if got != Some(paths) {
+                            return wrong(format!(
+                                "the histogram of quantity {r} counts {} paths of scenario {k}, where {paths} belong",
+                                got.map_or("more than 2^64".into(), |c| c.to_string()),
+                            ));
+                        }
+                    }
+                }
+            }
+            Pass::Refine(list) | Pass::Collect(list, ..) => {
+                for (ti, &(r, w)) in list.iter().enumerate() {
+                    let inside = self
+                        .targets
+                        .iter()
+                        .find(|t| (t.reducer, t.window) == (r, w))
+                        .map(|t| t.inside);
+                    let got = match &part.pass {
+                        Pass::Refine(_) => {
+                            let sub = part.hist.get(ti * k_n * SUB_BINS..(ti + 1) * k_n * SUB_BINS);
+                            checked_total(sub.unwrap_or(&[]).iter().copied())
+                        }
+                        _ => {
+                            let maps = part.values.get(ti * k_n..(ti + 1) * k_n).unwrap_or(&[]);
+                            checked_total(maps.iter().flat_map(|m| m.values().copied()))
+                        }
+                    };
+                    if got.is_none() || got != inside {
+                        return wrong(format!(
+                            "window {ti} of quantity {r} counts {} values, where the pass before found {}",
+                            got.map_or("more than 2^64".into(), |c| c.to_string()),
+                            inside.map_or("none".into(), |c| c.to_string())
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The pass after `part`, a first or refining pass, refused if `copies` of what it
