@@ -1567,12 +1567,13 @@ impl Finisher {
                 }
             }
             Pass::Refine(list) | Pass::Collect(list, ..) => {
+                // each window's count (one look-up each, not a search of the targets)
+                let mut found: HashMap<(usize, Window), u64> = HashMap::new();
+                for t in &self.targets {
+                    found.entry((t.reducer, t.window)).or_insert(t.inside);
+                }
                 for (ti, &(r, w)) in list.iter().enumerate() {
-                    let inside = self
-                        .targets
-                        .iter()
-                        .find(|t| (t.reducer, t.window) == (r, w))
-                        .map(|t| t.inside);
+                    let inside = found.get(&(r, w)).copied();
                     let got = match &part.pass {
                         Pass::Refine(_) => {
                             let sub = part.hist.get(ti * k_n * SUB_BINS..(ti + 1) * k_n * SUB_BINS);
