@@ -53,7 +53,9 @@ def numpy_log_ou(n: int, h: int, seed: int) -> np.ndarray:
 
 
 def numpy_log_ou_time_major(n: int, h: int, seed: int) -> np.ndarray:
-    """The same, generating all shocks at once in a (h, n) array (NumPy's best case)."""
+    """The same, generating all shocks at once in a (h, n) array: fewer, longer NumPy calls,
+    but every shock held at once and a transposed copy at the end (slower than the per-step
+    loop on the machines measured, for 1,000,000 × 252)."""
     rng = np.random.default_rng(seed)
     a = np.exp(-KAPPA * DT)
     b = np.log(THETA) * (1.0 - a)
