@@ -1059,7 +1059,9 @@ fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Resul
     let model = ctx.model;
     let w = model.horizon + 1;
     // the chunk's paths live in per-thread buffers reused from chunk to chunk,
-    // so that streaming touches no fresh memory after the first chunk
+    // so that streaming touches no fresh memory after the first chunk; they are
+    // not cleared, since the kernel writes every element (as in the output buffers
+    // a simulation reuses)
     thread_local! {
         static BUFFERS: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -1067,7 +1069,6 @@ fn chunk_values(ctx: &Ctx, spec: &SummarySpec, first: u64, rows: usize) -> Resul
     series.resize_with(model.n_outputs(), Vec::new);
     series.truncate(model.n_outputs());
     for s in series.iter_mut() {
-        s.clear();
         s.resize(rows * w, 0.0);
     }
     let result = chunk_values_into(ctx, spec, first, rows, &mut series);
