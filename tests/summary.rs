@@ -426,18 +426,17 @@ fn a_partial_whose_counts_do_not_add_up_is_refused() {
         (req.start, req.end) = (start, end);
         run_pass(&model, &spec, &req, pass.clone(), &Control::default()).unwrap()
     };
-    for first_words in ["the histogram of quantity 0 counts ", "window 0 of quantity 0 counts "] {
+    for first_words in [
+        "the histogram of \"potash_spot\" counts ",
+        "a window of \"potash_spot\" counts ",
+    ] {
         let mut own = shard(&pass, n, 0, 4_000);
         own.merge(&shard(&pass, n, 4_000, n)).unwrap();
         fin.check_counts(&spec, &own).unwrap();
         let mut mixed = shard(&pass, n, 0, 4_000);
         mixed.merge(&shard(&pass, 9_000, 4_000, n)).unwrap();
-        let err = fin.check_counts(&spec, &mixed).unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("merged: {first_words}"))
-                && err.ends_with("not a partial of this job's paths (a shard of another job, or altered bytes)"),
-            "{err}"
-        );
+        let err = fin.check_counts(&spec, &mixed).unwrap_err();
+        assert!(err.starts_with(first_words), "{err}");
         if let Pass::Moments(_) = pass {
             // then the collecting pass (the windows are few: no refining pass)
             pass = fin.after_moments(&own);

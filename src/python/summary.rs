@@ -133,8 +133,9 @@ impl SummaryJob {
     }
 
     /// Take the partial of the whole range for the current pass: lay out the next pass,
-    /// or finish the summary after the collecting pass.
-    fn feed(&mut self, part: Partial) -> crate::Result<()> {
+    /// or finish the summary after the collecting pass. `shipped`: the partial came
+    /// as bytes (from workers), not from a pass run here.
+    fn feed(&mut self, part: Partial, shipped: bool) -> crate::Result<()> {
         let current = self.current()?.clone();
         if part.start != 0 || part.end != self.n_paths || part.pass != current {
             let what = if part.pass == current {
@@ -147,10 +148,23 @@ impl SummaryJob {
                 format!("expected the current pass over paths 0..{}, got {what}", self.n_paths),
             ));
         }
-        self.finisher.check_counts(&self.spec, &part)?;
+        self.finisher
+            .check_counts(&self.spec, &part)
+            .map_err(|what| match shipped {
+                true => crate::CoreError::invalid(
+                    "merged",
+                    format!("{what}: not a partial of this job's paths (a shard of another job, or altered counts)"),
+                ),
+                // a pass run here adds up unless the engine has a bug
+                false => crate::CoreError::Numerical(format!("internal error, please report it: {what}")),
+            })?;
         match current {
             Pass::Moments(_) | Pass::Refine(_) => {
-                self.pass = Some(self.finisher.next_after(&part, HIST_COPIES)?);
+                // all or nothing: the targets move on only with a next pass that fits, so
+                // that the pass refused for memory can be run and fed again
+                let mut finisher = self.finisher.clone();
+                self.pass = Some(finisher.next_after(&part, HIST_COPIES)?);
+                self.finisher = finisher;
                 if matches!(part.pass, Pass::Moments(_)) {
                     self.moments = Some(part);
                 }
@@ -270,29 +284,33 @@ impl SummaryJob {
     /// for remote workers (a partial's histograms or collected values are then never held
     /// twice). Same bits as `advance(run(next_pass(), 0, n_paths, ...))`.
     #[pyo3(signature = (threads=None, chunk_paths=2048, progress=None))]
-    fn run_current<'py>(
-        &mut self,
-        py: Python<'py>,
+    fn run_current(
+        slf: &Bound<'_, Self>,
         threads: Option<usize>,
         chunk_paths: usize,
-        progress: Option<Bound<'py, PyAny>>,
+        progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        if self.result.is_some() {
-            return Err(to_pyerr(
-                py,
-                crate::CoreError::invalid("run_current", "the summary is complete"),
-            ));
-        }
-        let pass = self.current().map_err(|e| to_pyerr(py, e))?.clone();
-        let mut req = self.request();
+        let py = slf.py();
+        // the job is borrowed only before and after the pass, not while it runs without
+        // the GIL (a progress callback, or another thread, may read it meanwhile)
+        let (model, spec, pass, mut req, n) = {
+            let mut job = slf.borrow_mut();
+            if job.result.is_some() {
+                return Err(to_pyerr(
+                    py,
+                    crate::CoreError::invalid("run_current", "the summary is complete"),
+                ));
+            }
+            let pass = job.current().map_err(|e| to_pyerr(py, e))?.clone();
+            (job.model.clone(), job.spec.clone(), pass, job.request(), job.n_paths)
+        };
         req.threads = threads;
         req.chunk_paths = chunk_paths;
         let control = Control::default();
-        let (model, spec) = (self.model.clone(), self.spec.clone());
-        let part = run_interruptible(py, &control, self.n_paths, progress.as_ref(), || {
+        let part = run_interruptible(py, &control, n, progress.as_ref(), || {
             run_pass(&model, &spec, &req, pass, &control)
         })?;
-        self.feed(part).map_err(|e| to_pyerr(py, e))
+        slf.borrow_mut().feed(part, false).map_err(|e| to_pyerr(py, e))
     }
 
     /// Join partials of adjacent ranges, in range order.
@@ -318,7 +336,7 @@ impl SummaryJob {
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
         Partial::from_bytes(merged)
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
-            .and_then(|p| self.feed(p))
+            .and_then(|p| self.feed(p, true))
             .map_err(|e| to_pyerr(py, e))
     }
 

@@ -946,7 +946,7 @@ fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
         _ => return Err(not()),
     };
     let ours = env!("CARGO_PKG_VERSION");
-    if format != BYTES_FORMAT || version != ours {
+    if version != ours {
         return Err(CoreError::invalid(
             what,
             format!(
@@ -955,8 +955,20 @@ fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
             ),
         ));
     }
+    if format != BYTES_FORMAT {
+        return Err(CoreError::invalid(
+            what,
+            format!(
+                "a summary {what} in format {format} from another build of geoscenario {ours:?}, which \
+                 reads format {BYTES_FORMAT}: install the same build on the client and every worker"
+            ),
+        ));
+    }
     Ok(())
 }
+
+// a header's version must be one `read_header` accepts
+const _: () = assert!(env!("CARGO_PKG_VERSION").len() <= 64);
 
 /// Write maps of counted keys (a collecting pass's keys inside its windows, or its
 /// antithetic pairs' keys): their number, then each map's length and entries, a key's
@@ -1535,19 +1547,16 @@ impl Finisher {
         }
     }
 
-    /// Refuse `part`, the merged partial of all the job's paths for its pass, unless its
-    /// counts add up: each reducer's first-pass histogram holds each scenario's paths once,
-    /// and each window of a refining or collecting pass the values the pass before found
-    /// inside it. Partials of other paths (another job's shard) or altered bytes would
-    /// otherwise give quantiles of values that were never drawn.
-    pub fn check_counts(&self, spec: &SummarySpec, part: &Partial) -> Result<()> {
+    /// Whether the counts of `part`, the merged partial of all the job's paths for its
+    /// pass, add up: each reducer's first-pass histogram holds each scenario's paths once
+    /// (none, for a reducer without one: [`Reducer::has_histogram`]), and each window of
+    /// a refining or collecting pass the values the pass before found inside it. If not,
+    /// what does not add up: the partial holds other paths (another job's shard) or
+    /// altered counts, and would give quantiles of values that were never drawn.
+    pub fn check_counts(&self, spec: &SummarySpec, part: &Partial) -> std::result::Result<(), String> {
         let k_n = part.k;
-        let wrong = |what: String| {
-            Err(CoreError::invalid(
-                "merged",
-                format!("{what}: not a partial of this job's paths (a shard of another job, or altered bytes)"),
-            ))
-        };
+        let name = |r: usize| spec.reducers.get(r).map_or("?", |red| red.name.as_str());
+        let count = |c: Option<u64>| c.map_or("more than 2^64".into(), |c| c.to_string());
         match &part.pass {
             Pass::Moments(maps) => {
                 let mut at = 0;
@@ -1559,22 +1568,21 @@ impl Finisher {
                         let got = checked_total(bins.iter().copied());
                         let paths = if counted { self.n[k] } else { 0 };
                         if got != Some(paths) {
-                            return wrong(format!(
-                                "the histogram of quantity {r} counts {} paths of scenario {k}, where {paths} belong",
-                                got.map_or("more than 2^64".into(), |c| c.to_string()),
+                            return Err(format!(
+                                "the histogram of {:?} counts {} paths of scenario {k}, where {paths} belong",
+                                name(r),
+                                count(got)
                             ));
                         }
                     }
                 }
             }
             Pass::Refine(list) | Pass::Collect(list, ..) => {
-                // each window's count (one look-up each, not a search of the targets)
-                let mut found: HashMap<(usize, Window), u64> = HashMap::new();
-                for t in &self.targets {
-                    found.entry((t.reducer, t.window)).or_insert(t.inside);
-                }
+                let first = self.first_targets();
                 for (ti, &(r, w)) in list.iter().enumerate() {
-                    let inside = found.get(&(r, w)).copied();
+                    let Some(inside) = first.get(&(r, w)).map(|t| t.inside) else {
+                        return Err(format!("a window of {:?} that the pass before did not lay", name(r)));
+                    };
                     let got = match &part.pass {
                         Pass::Refine(_) => {
                             let sub = part.hist.get(ti * k_n * SUB_BINS..(ti + 1) * k_n * SUB_BINS);
@@ -1585,11 +1593,11 @@ impl Finisher {
                             checked_total(maps.iter().flat_map(|m| m.values().copied()))
                         }
                     };
-                    if got.is_none() || got != inside {
-                        return wrong(format!(
-                            "window {ti} of quantity {r} counts {} values, where the pass before found {}",
-                            got.map_or("more than 2^64".into(), |c| c.to_string()),
-                            inside.map_or("none".into(), |c| c.to_string())
+                    if got != Some(inside) {
+                        return Err(format!(
+                            "a window of {:?} counts {} values, where the pass before found {inside}",
+                            name(r),
+                            count(got)
                         ));
                     }
                 }
@@ -1637,11 +1645,7 @@ impl Finisher {
     /// The targets' distinct windows, and the keys they are expected to hold.
     fn windows_and_keys(&self) -> (Vec<(usize, Window)>, f64) {
         let list = self.windows();
-        // each window's first target (one look-up each, not a search of the targets)
-        let mut first: HashMap<(usize, Window), &Target> = HashMap::new();
-        for t in &self.targets {
-            first.entry((t.reducer, t.window)).or_insert(t);
-        }
+        let first = self.first_targets();
         let keys: f64 = list
             .iter()
             .filter_map(|x| first.get(x))
@@ -1651,6 +1655,16 @@ impl Finisher {
             })
             .sum();
         (list, keys)
+    }
+
+    /// Each (reducer, window)'s first target, for one look-up per window rather than a
+    /// search of the targets (the targets of a window share its counts).
+    fn first_targets(&self) -> HashMap<(usize, Window), &Target> {
+        let mut first = HashMap::new();
+        for t in &self.targets {
+            first.entry((t.reducer, t.window)).or_insert(t);
+        }
+        first
     }
 
     /// Whether each window of `list` (from [`Finisher::windows`]) holds a VaR.
@@ -2368,10 +2382,14 @@ mod tests {
         );
         let mut other = qb.clone();
         other[8] ^= 1;
-        assert!(message(Partial::from_bytes(&other).map(drop)).starts_with(&format!(
-            "partial: a summary partial of geoscenario {version:?} (format {})",
-            BYTES_FORMAT ^ 1
-        )));
+        assert_eq!(
+            message(Partial::from_bytes(&other).map(drop)),
+            format!(
+                "partial: a summary partial in format {} from another build of geoscenario {version:?}, \
+                 which reads format {BYTES_FORMAT}: install the same build on the client and every worker",
+                BYTES_FORMAT ^ 1
+            )
+        );
         // a partial is not a pass, bytes without a header or cut in it are neither
         let not = |what: &str| format!("{what}: not a serialised summary {what}");
         assert_eq!(message(Pass::from_bytes(&qb).map(drop)), not("pass"));

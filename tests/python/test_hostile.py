@@ -1266,21 +1266,64 @@ def test_a_pass_run_here_has_the_bits_of_its_trip_through_bytes(antithetic):
         return make_job(SMALL, 3_000, SMALL.horizon_months, 5, antithetic, None, 3, QUANTILES, None, None)[0]
 
     here, shipped, mixed = job(), job(), job()
-    passes = 0
+    passes, seen = 0, []
     while (p := shipped.next_pass()) is not None:
         passes += 1
         assert here.next_pass() == p == mixed.next_pass()
-        here.run_current(1, 700)
+        # the job is not held while its pass runs: its progress callback may read it
+        here.run_current(1, 700, lambda done, total: seen.append((done, total, here.counts)))
         shipped.advance(shipped.merge([shipped.run(p, 0, 1_200), shipped.run(p, 1_200, 3_000, 2, 512)]))
         if passes == 1:
             mixed.advance(mixed.run(p, 0, 3_000))
         else:
             mixed.run_current()
     assert passes >= 2 and here.next_pass() is None and mixed.next_pass() is None
+    assert seen[-1] == (3_000, 3_000, here.counts) and sum(here.counts) == 3_000
     assert repr(here.result()) == repr(shipped.result()) == repr(mixed.result())
     with pytest.raises(gs.ConfigError, match="complete") as err:
         here.run_current()
     assert err.value.path == "run_current"
+
+
+_REFUSED_THEN_RETRIED = """
+import resource
+import geoscenario as gs
+from geoscenario.summary import QUANTILES, make_job
+world = gs.World.default()
+def job():
+    return make_job(world, 200_000, 24, 3, False, None, 24, QUANTILES, None, None)[0]
+ref = job()
+while ref.next_pass() is not None:
+    ref.run_current()
+retried = job()
+moments = retried.run(retried.next_pass(), 0, 200_000)
+def vmsize():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+resource.setrlimit(resource.RLIMIT_AS, (vmsize() + (1 << 20), hard))  # 1 MB of address space left
+try:
+    retried.advance(moments)
+    print("not refused")
+except gs.ResourceError as e:
+    print("refused", "collected values" in str(e))
+finally:
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+retried.advance(moments)  # the same partial, fed again with memory to spare
+while retried.next_pass() is not None:
+    retried.run_current()
+print(repr(retried.result()) == repr(ref.result()))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="an address-space limit read from /proc")
+def test_a_pass_refused_for_memory_can_be_fed_again_with_the_same_result():
+    # the refusal of the collecting pass, after the first pass's partial was fed, left the
+    # job's targets moved on: feeding the partial again laid out another (wrong) pass
+    out = subprocess.run([sys.executable, "-c", _REFUSED_THEN_RETRIED], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["refused", "True", "True"], out.stdout
 
 
 arrays = st.one_of(
