@@ -1566,7 +1566,7 @@ impl Finisher {
                         let bins = part.hist.get(at..at + map.bins()).unwrap_or(&[]);
                         at += map.bins();
                         let got = checked_total(bins.iter().copied());
-                        let paths = if counted { self.n[k] } else { 0 };
+                        let paths = if counted { self.n.get(k).copied().unwrap_or(0) } else { 0 };
                         if got != Some(paths) {
                             return Err(format!(
                                 "the histogram of {:?} counts {} paths of scenario {k}, where {paths} belong",
