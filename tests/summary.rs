@@ -3,6 +3,7 @@
 use geoscenario::model::scenario::Allocation;
 use geoscenario::summary::{
     first_pass, run_pass, summarize, summarize_values, Finisher, GroupStats, Partial, Pass, Reducer, SummarySpec,
+    HIST_COPIES,
 };
 use geoscenario::{simulate, Control, Model, SimRequest, World};
 
@@ -443,4 +444,32 @@ fn a_partial_whose_counts_do_not_add_up_is_refused() {
             assert!(matches!(pass, Pass::Collect(..)));
         }
     }
+}
+
+#[test]
+fn a_pass_refused_for_memory_leaves_the_finisher_as_it_was() {
+    // refused, the next pass is laid out again from the same partial: the quantile
+    // searches must not have moved on (a retry laid out a wrong pass silently)
+    let world = World::default_world();
+    let model = Model::new(&world, 12).unwrap();
+    let spec = spec(&model);
+    let req = request(5_003, 2, false);
+    let mut fin = Finisher::new(&model, &spec, req.n_paths, false).unwrap();
+    fin.budget = 0; // cut every window finer, whatever the windows: a refining pass
+    fin.key_bytes = f64::INFINITY;
+    let pass = first_pass(&model, &spec, &req).unwrap();
+    let moments = run_pass(&model, &spec, &req, pass, &Control::default()).unwrap();
+    let fresh = fin.clone();
+    let err = fin.next_after(&moments, 1 << 100).unwrap_err().to_string();
+    assert!(err.starts_with("a summary's pass over "), "{err}");
+    let refine = fin.next_after(&moments, HIST_COPIES).unwrap();
+    assert_eq!(refine, fresh.clone().next_after(&moments, HIST_COPIES).unwrap());
+    assert!(matches!(refine, Pass::Refine(_)));
+    // and after a refining pass
+    let refined = run_pass(&model, &spec, &req, refine, &Control::default()).unwrap();
+    let moved = fin.clone();
+    assert!(fin.next_after(&refined, 1 << 100).is_err());
+    fin.check_counts(&spec, &refined).unwrap();
+    let next = fin.next_after(&refined, HIST_COPIES).unwrap();
+    assert_eq!(next, moved.clone().next_after(&refined, HIST_COPIES).unwrap());
 }

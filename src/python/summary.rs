@@ -160,11 +160,9 @@ impl SummaryJob {
             })?;
         match current {
             Pass::Moments(_) | Pass::Refine(_) => {
-                // all or nothing: the targets move on only with a next pass that fits, so
-                // that the pass refused for memory can be run and fed again
-                let mut finisher = self.finisher.clone();
-                self.pass = Some(finisher.next_after(&part, HIST_COPIES)?);
-                self.finisher = finisher;
+                // (refused for memory, the finisher is left as it was: the same partial
+                // can be fed again)
+                self.pass = Some(self.finisher.next_after(&part, HIST_COPIES)?);
                 if matches!(part.pass, Pass::Moments(_)) {
                     self.moments = Some(part);
                 }

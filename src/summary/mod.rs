@@ -1566,7 +1566,11 @@ impl Finisher {
                         let bins = part.hist.get(at..at + map.bins()).unwrap_or(&[]);
                         at += map.bins();
                         let got = checked_total(bins.iter().copied());
-                        let paths = if counted { self.n.get(k).copied().unwrap_or(0) } else { 0 };
+                        let paths = if counted {
+                            self.n.get(k).copied().unwrap_or(0)
+                        } else {
+                            0
+                        };
                         if got != Some(paths) {
                             return Err(format!(
                                 "the histogram of {:?} counts {} paths of scenario {k}, where {paths} belong",
@@ -1607,13 +1611,16 @@ impl Finisher {
     }
 
     /// The pass after `part`, a first or refining pass, refused if `copies` of what it
-    /// holds would not fit in the memory available.
+    /// holds would not fit in the memory available. All or nothing: refused, the
+    /// finisher is left as it was, so that the same partial can be fed again.
     pub fn next_after(&mut self, part: &Partial, copies: u128) -> Result<Pass> {
+        let mut moved = self.clone();
         let next = match part.pass {
-            Pass::Moments(_) => self.after_moments(part),
-            _ => self.after_refine(part),
+            Pass::Moments(_) => moved.after_moments(part),
+            _ => moved.after_refine(part),
         };
-        self.check_next(&next, copies)?;
+        moved.check_next(&next, copies)?;
+        *self = moved;
         Ok(next)
     }
 

@@ -1285,47 +1285,6 @@ def test_a_pass_run_here_has_the_bits_of_its_trip_through_bytes(antithetic):
     assert err.value.path == "run_current"
 
 
-_REFUSED_THEN_RETRIED = """
-import resource
-import geoscenario as gs
-from geoscenario.summary import QUANTILES, make_job
-world = gs.World.default()
-def job():
-    return make_job(world, 200_000, 24, 3, False, None, 24, QUANTILES, None, None)[0]
-ref = job()
-while ref.next_pass() is not None:
-    ref.run_current()
-retried = job()
-moments = retried.run(retried.next_pass(), 0, 200_000)
-def vmsize():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-resource.setrlimit(resource.RLIMIT_AS, (vmsize() + (1 << 20), hard))  # 1 MB of address space left
-try:
-    retried.advance(moments)
-    print("not refused")
-except gs.ResourceError as e:
-    print("refused", "collected values" in str(e))
-finally:
-    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-retried.advance(moments)  # the same partial, fed again with memory to spare
-while retried.next_pass() is not None:
-    retried.run_current()
-print(repr(retried.result()) == repr(ref.result()))
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="an address-space limit read from /proc")
-def test_a_pass_refused_for_memory_can_be_fed_again_with_the_same_result():
-    # the refusal of the collecting pass, after the first pass's partial was fed, left the
-    # job's targets moved on: feeding the partial again laid out another (wrong) pass
-    out = subprocess.run([sys.executable, "-c", _REFUSED_THEN_RETRIED], capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["refused", "True", "True"], out.stdout
-
-
 arrays = st.one_of(
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=8),
     st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=8),
