@@ -292,7 +292,8 @@ impl SummaryJob {
         // the job is borrowed only before and after the pass, not while it runs without
         // the GIL (a progress callback, or another thread, may read it meanwhile)
         let (model, spec, pass, mut req, n) = {
-            let mut job = slf.borrow_mut();
+            // (a job in use by another thread is a RuntimeError, as for any method)
+            let mut job = slf.try_borrow_mut()?;
             if job.result.is_some() {
                 return Err(to_pyerr(
                     py,
@@ -308,7 +309,7 @@ impl SummaryJob {
         let part = run_interruptible(py, &control, n, progress.as_ref(), || {
             run_pass(&model, &spec, &req, pass, &control)
         })?;
-        slf.borrow_mut().feed(part, false).map_err(|e| to_pyerr(py, e))
+        slf.try_borrow_mut()?.feed(part, false).map_err(|e| to_pyerr(py, e))
     }
 
     /// Join partials of adjacent ranges, in range order.

@@ -1283,6 +1283,18 @@ def test_a_pass_run_here_has_the_bits_of_its_trip_through_bytes(antithetic):
     with pytest.raises(gs.ConfigError, match="complete") as err:
         here.run_current()
     assert err.value.path == "run_current"
+    # a job in use (here by the run whose progress callback calls it) is a RuntimeError,
+    # not a panic
+    busy, caught = job(), []
+
+    def progress(done, total):
+        try:
+            busy.run_current()
+        except RuntimeError as e:
+            caught.append(str(e))
+
+    busy.run(busy.next_pass(), 0, 3_000, None, 2048, progress)
+    assert caught and all("borrowed" in c for c in caught), caught
 
 
 arrays = st.one_of(
