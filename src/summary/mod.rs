@@ -349,7 +349,7 @@ impl Pass {
         read_header(&mut b, PASS_MAGIC, "pass")?;
         match Pass::read(&mut b) {
             Some(p) if b.is_empty() => Ok(p),
-            _ => Err(CoreError::invalid("pass", "not a serialised summary pass")),
+            _ => Err(not_serialised("pass")),
         }
     }
 }
@@ -834,7 +834,7 @@ impl Partial {
 
     /// Inverse of [`Partial::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Partial> {
-        let bad = || CoreError::invalid("partial", "not a serialised summary partial");
+        let bad = || not_serialised("partial");
         let mut buf: &[u8] = bytes;
         let b = &mut buf;
         read_header(b, PARTIAL_MAGIC, "partial")?;
@@ -926,10 +926,16 @@ fn header(magic: &[u8; 8]) -> Vec<u8> {
     out
 }
 
+/// The error for bytes that are not a serialised summary `what` (a pass or a partial),
+/// named by that parameter.
+fn not_serialised(what: &str) -> CoreError {
+    CoreError::invalid(what, format!("not a serialised summary {what}"))
+}
+
 /// Read a [`header`] of `magic` from the front of `b`: an error naming `what` (the
 /// parameter) unless it is this version's.
 fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
-    let not = || CoreError::invalid(what, format!("not a serialised summary {what}"));
+    let not = || not_serialised(what);
     let (head, rest) = b.split_at_checked(8).ok_or_else(not)?;
     if head != magic {
         return Err(not());
