@@ -170,7 +170,7 @@ fn sharded(
         fin.budget = b;
         fin.key_bytes = f64::INFINITY; // cut whenever over budget, however many windows
     }
-    let mut pass = first_pass(model, spec, req).unwrap();
+    let mut pass = first_pass(model, spec, req, HIST_COPIES).unwrap();
     let mut moments = None;
     for passes in 1.. {
         let mut acc: Option<Partial> = None;
@@ -185,6 +185,7 @@ fn sharded(
                 &part,
                 Pass::from_bytes(&pass.to_bytes()).unwrap(),
                 &Control::default(),
+                HIST_COPIES,
             );
             let p = Partial::from_bytes(&p.unwrap().to_bytes()).unwrap();
             match acc.as_mut() {
@@ -320,8 +321,9 @@ fn a_collecting_pass_for_the_other_kind_of_draws_is_refused() {
             &model,
             &spec,
             &req,
-            first_pass(&model, &spec, &req).unwrap(),
+            first_pass(&model, &spec, &req, HIST_COPIES).unwrap(),
             &Control::default(),
+            HIST_COPIES,
         );
         let Pass::Collect(t, c, tails, pairs) = fin.after_moments(&first.unwrap()) else {
             panic!("the first pass's bins are narrow enough to collect")
@@ -332,7 +334,8 @@ fn a_collecting_pass_for_the_other_kind_of_draws_is_refused() {
             &spec,
             &req,
             Pass::Collect(t.clone(), c.clone(), tails.clone(), pairs),
-            &Control::default()
+            &Control::default(),
+            HIST_COPIES
         )
         .is_ok());
         assert!(run_pass(
@@ -340,7 +343,8 @@ fn a_collecting_pass_for_the_other_kind_of_draws_is_refused() {
             &spec,
             &req,
             Pass::Collect(t, c, tails, !pairs),
-            &Control::default()
+            &Control::default(),
+            HIST_COPIES
         )
         .is_err());
     }
@@ -421,11 +425,11 @@ fn a_partial_whose_counts_do_not_add_up_is_refused() {
     let spec = spec(&model);
     let (n, seed) = (7_777u64, 3);
     let mut fin = Finisher::new(&model, &spec, n, false).unwrap();
-    let mut pass = first_pass(&model, &spec, &request(n, seed, false)).unwrap();
+    let mut pass = first_pass(&model, &spec, &request(n, seed, false), HIST_COPIES).unwrap();
     let shard = |pass: &Pass, job: u64, start: u64, end: u64| {
         let mut req = request(job, seed, false);
         (req.start, req.end) = (start, end);
-        run_pass(&model, &spec, &req, pass.clone(), &Control::default()).unwrap()
+        run_pass(&model, &spec, &req, pass.clone(), &Control::default(), HIST_COPIES).unwrap()
     };
     for first_words in [
         "the histogram of \"potash_spot\" counts ",
@@ -457,8 +461,8 @@ fn a_pass_refused_for_memory_leaves_the_finisher_as_it_was() {
     let mut fin = Finisher::new(&model, &spec, req.n_paths, false).unwrap();
     fin.budget = 0; // cut every window finer, whatever the windows: a refining pass
     fin.key_bytes = f64::INFINITY;
-    let pass = first_pass(&model, &spec, &req).unwrap();
-    let moments = run_pass(&model, &spec, &req, pass, &Control::default()).unwrap();
+    let pass = first_pass(&model, &spec, &req, HIST_COPIES).unwrap();
+    let moments = run_pass(&model, &spec, &req, pass, &Control::default(), HIST_COPIES).unwrap();
     let fresh = fin.clone();
     let err = fin.next_after(&moments, 1 << 100).unwrap_err().to_string();
     assert!(err.starts_with("a summary's pass over "), "{err}");
@@ -466,7 +470,7 @@ fn a_pass_refused_for_memory_leaves_the_finisher_as_it_was() {
     assert_eq!(refine, fresh.clone().next_after(&moments, HIST_COPIES).unwrap());
     assert!(matches!(refine, Pass::Refine(_)));
     // and after a refining pass
-    let refined = run_pass(&model, &spec, &req, refine, &Control::default()).unwrap();
+    let refined = run_pass(&model, &spec, &req, refine, &Control::default(), HIST_COPIES).unwrap();
     let moved = fin.clone();
     assert!(fin.next_after(&refined, 1 << 100).is_err());
     fin.check_counts(&spec, &refined).unwrap();

@@ -181,6 +181,9 @@ class SummaryJob:
         quantiles, p_above, var_cvar, tail_share (the group's share of the overall tail,
         per CVaR level)."""
     @property
+    def complete(self) -> bool:
+        """Whether every pass has been fed (``result()`` is ready)."""
+    @property
     def counts(self) -> list[int]: ...
     def values(self, series: Mapping[str, _F64]) -> _F64:
         """Every reducer's value on each path of a materialised run (J × n), from the

@@ -487,7 +487,7 @@ def simulate_summary(
 
     def passes(job: Any, i: int) -> None:
         step = 0
-        while job.next_pass() is not None:
+        while not job.complete:  # (each pass in place: not as bytes, as next_pass() gives it)
             step += 1
             desc = f"summary pass {step}" if r is None else f"replicate {i + 1}/{r}, summary pass {step}"
             with _progress.guard(_progress.display(progress, desc)) as cb:

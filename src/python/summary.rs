@@ -12,7 +12,7 @@ use super::{run_interruptible, CoreWorld};
 use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
-use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec, HIST_COPIES};
+use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec, HIST_COPIES, LOCAL_COPIES};
 
 /// (name, series, a, b, quantiles, thresholds, CVaR levels, mix, drawdown): a mix's
 /// terms are (strategy, weight) pairs, and its `series` is empty; with `drawdown` the
@@ -123,11 +123,12 @@ impl SummaryJob {
         req
     }
 
-    /// The pass to run next; the first is laid out over its pilot paths when first asked for.
-    fn current(&mut self) -> crate::Result<&Pass> {
+    /// The pass to run next; the first is laid out over its pilot paths when first asked
+    /// for, refused if `copies` of its histograms would not fit in memory.
+    fn current(&mut self, copies: u128) -> crate::Result<&Pass> {
         let pass = match self.pass.take() {
             Some(p) => p,
-            None => first_pass(&self.model, &self.spec, &self.request())?,
+            None => first_pass(&self.model, &self.spec, &self.request(), copies)?,
         };
         Ok(self.pass.insert(pass))
     }
@@ -136,7 +137,8 @@ impl SummaryJob {
     /// or finish the summary after the collecting pass. `shipped`: the partial came
     /// as bytes (from workers), not from a pass run here.
     fn feed(&mut self, part: Partial, shipped: bool) -> crate::Result<()> {
-        let current = self.current()?.clone();
+        let copies = if shipped { HIST_COPIES } else { LOCAL_COPIES };
+        let current = self.current(copies)?.clone();
         if part.start != 0 || part.end != self.n_paths || part.pass != current {
             let what = if part.pass == current {
                 format!("paths {}..{}", part.start, part.end)
@@ -162,7 +164,7 @@ impl SummaryJob {
             Pass::Moments(_) | Pass::Refine(_) => {
                 // (refused for memory, the finisher is left as it was: the same partial
                 // can be fed again)
-                self.pass = Some(self.finisher.next_after(&part, HIST_COPIES)?);
+                self.pass = Some(self.finisher.next_after(&part, copies)?);
                 if matches!(part.pass, Pass::Moments(_)) {
                     self.moments = Some(part);
                 }
@@ -246,7 +248,7 @@ impl SummaryJob {
         if self.result.is_some() {
             return Ok(None);
         }
-        let pass = self.current().map_err(|e| to_pyerr(py, e))?;
+        let pass = self.current(HIST_COPIES).map_err(|e| to_pyerr(py, e))?;
         Ok(Some(PyBytes::new(py, &pass.to_bytes())))
     }
 
@@ -272,15 +274,16 @@ impl SummaryJob {
         let control = Control::default();
         let (model, spec) = (self.model.clone(), self.spec.clone());
         let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {
-            run_pass(&model, &spec, &req, pass, &control)
+            run_pass(&model, &spec, &req, pass, &control, HIST_COPIES)
         })?;
         Ok(PyBytes::new(py, &part.to_bytes()))
     }
 
     /// Run the current pass over all the job's paths here and feed its partial, without
     /// the trip through bytes that [`run`](Self::run) and [`advance`](Self::advance) take
-    /// for remote workers (a partial's histograms or collected values are then never held
-    /// twice). Same bits as `advance(run(next_pass(), 0, n_paths, ...))`.
+    /// for remote workers: a partial's histograms or collected values are never held
+    /// twice, and a pass is refused for memory only if two copies would not fit, not
+    /// six. Same bits as `advance(run(next_pass(), 0, n_paths, ...))`.
     #[pyo3(signature = (threads=None, chunk_paths=2048, progress=None))]
     fn run_current(
         slf: &Bound<'_, Self>,
@@ -300,14 +303,14 @@ impl SummaryJob {
                     crate::CoreError::invalid("run_current", "the summary is complete"),
                 ));
             }
-            let pass = job.current().map_err(|e| to_pyerr(py, e))?.clone();
+            let pass = job.current(LOCAL_COPIES).map_err(|e| to_pyerr(py, e))?.clone();
             (job.model.clone(), job.spec.clone(), pass, job.request(), job.n_paths)
         };
         req.threads = threads;
         req.chunk_paths = chunk_paths;
         let control = Control::default();
         let part = run_interruptible(py, &control, n, progress.as_ref(), || {
-            run_pass(&model, &spec, &req, pass, &control)
+            run_pass(&model, &spec, &req, pass, &control, LOCAL_COPIES)
         })?;
         slf.try_borrow_mut()?.feed(part, false).map_err(|e| to_pyerr(py, e))
     }
@@ -346,6 +349,12 @@ impl SummaryJob {
             .as_ref()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("result", "the summary has passes left")))?;
         stats_to_py(py, &self.spec, self.model.n_scenarios, res, self.qmc)
+    }
+
+    /// Whether every pass has been fed (the statistics are ready).
+    #[getter]
+    fn complete(&self) -> bool {
+        self.result.is_some()
     }
 
     /// Scenario path counts of the stratified allocation.

@@ -41,10 +41,14 @@ use quantile::{cdf, effective_paths, key, sparsity_bandwidth, target, unkey};
 /// it, windows are cut finer first.
 const COLLECT_BUDGET: u64 = 1 << 22;
 
-/// Copies of the first pass's histograms alive at its peak when streamed: the
-/// accumulator, its bytes, the Python bytes object, the copy read back, the merged
-/// partial and slack.
+/// Copies of a pass's histograms or collected values alive at its peak when its
+/// partials travel as bytes (to and from workers): the accumulator, its bytes, the
+/// Python bytes object, the copy read back, the merged partial and slack.
 pub const HIST_COPIES: u128 = 6;
+
+/// The same when the pass runs in place ([`summarize`], `SummaryJob.run_current`):
+/// the accumulator, and slack.
+pub const LOCAL_COPIES: u128 = 2;
 
 /// At most this many bytes of reduced values per wave of chunks (a wave of 64 chunks
 /// keeps the threads busy; fewer chunks keep memory bounded with many series).
@@ -1018,8 +1022,17 @@ fn read_counts<K: Ord>(
     Some(maps)
 }
 
-/// Simulate paths `req.start..req.end` and reduce them for `pass`.
-pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass, control: &Control) -> Result<Partial> {
+/// Simulate paths `req.start..req.end` and reduce them for `pass`, a first pass
+/// refused if `copies` of its histograms ([`HIST_COPIES`] or [`LOCAL_COPIES`]) would
+/// not fit in the memory available.
+pub fn run_pass(
+    model: &Model,
+    spec: &SummarySpec,
+    req: &SimRequest,
+    pass: Pass,
+    control: &Control,
+    copies: u128,
+) -> Result<Partial> {
     req.validate_summary(model)?;
     validate_spec(model, spec)?;
     validate_pass(spec, model.n_scenarios, &pass)?;
@@ -1030,7 +1043,7 @@ pub fn run_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, pass: Pass,
     if let Pass::Moments(maps) = &pass {
         // the grid the pass carries (that of the run's size when it comes from first_pass)
         let grid = maps.first().map_or(0, |m| m.grid);
-        check_memory(model, spec, grid, HIST_COPIES)?;
+        check_memory(model, spec, grid, copies)?;
     }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
@@ -2137,11 +2150,12 @@ impl Finisher {
 }
 
 /// The first pass of a summary of `req.n_paths` paths: each reducer's grid
-/// over its values on the pilot paths ([`pilot_runs`]), simulated here.
-pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest) -> Result<Pass> {
+/// over its values on the pilot paths ([`pilot_runs`]), simulated here; refused
+/// if `copies` of its histograms would not fit (as in [`run_pass`]).
+pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, copies: u128) -> Result<Pass> {
     validate_spec(model, spec)?;
     // the caller merges this pass's histograms: refuse them here, before the pilot runs
-    check_memory(model, spec, grid_bins(req.n_paths), HIST_COPIES)?;
+    check_memory(model, spec, grid_bins(req.n_paths), copies)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -2170,13 +2184,13 @@ pub fn summarize(
     control: &Control,
 ) -> Result<Vec<Vec<GroupStats>>> {
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
-    let moments = run_pass(model, spec, req, first_pass(model, spec, req)?, control)?;
-    let mut pass = fin.next_after(&moments, HIST_COPIES)?;
+    let run = |pass| run_pass(model, spec, req, pass, control, LOCAL_COPIES);
+    let moments = run(first_pass(model, spec, req, LOCAL_COPIES)?)?;
+    let mut pass = fin.next_after(&moments, LOCAL_COPIES)?;
     while let Pass::Refine(_) = pass {
-        let refined = run_pass(model, spec, req, pass, control)?;
-        pass = fin.next_after(&refined, HIST_COPIES)?;
+        pass = fin.next_after(&run(pass)?, LOCAL_COPIES)?;
     }
-    let collected = run_pass(model, spec, req, pass, control)?;
+    let collected = run(pass)?;
     Ok(fin.finish(spec, &moments, &collected))
 }
 
@@ -2219,9 +2233,9 @@ pub fn summarize_values(
         })
         .collect();
     let moments = run(Pass::Moments(maps));
-    let mut pass = fin.next_after(&moments, 2)?;
+    let mut pass = fin.next_after(&moments, LOCAL_COPIES)?;
     while let Pass::Refine(_) = pass {
-        pass = fin.next_after(&run(pass), 2)?;
+        pass = fin.next_after(&run(pass), LOCAL_COPIES)?;
     }
     let collected = run(pass);
     Ok(fin.finish(spec, &moments, &collected))

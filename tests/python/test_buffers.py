@@ -227,7 +227,7 @@ resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
 print("available:", gs._core.available_memory())
 for run in (lambda: world.simulate(1_000_000, seed=0, progress=False),  # 3.4 GB of paths
             lambda: world.simulate_summary(1 << 20, series=[], mixes={f"m{i}": {"direct_belarus": 1.0}
-                                                                        for i in range(50)}, progress=False)):
+                                                                        for i in range(200)}, progress=False)):
     try:
         run()
     except gs.ResourceError as e:
@@ -247,9 +247,45 @@ def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
     refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
     assert len(refused) == 2, out.stdout
     assert refused[0].startswith("refused: 1,000,000 paths × 25 months × 17 series: needs 3.18 GiB, limit ")
-    assert refused[1].startswith("refused: a summary of 150 quantities")
+    assert refused[1].startswith("refused: a summary of 600 quantities")
     assert all(line.endswith(" available") for line in refused), refused
     assert "small: 10000" in out.stdout
+
+
+SUMMARY_LIMITED_CHILD = """
+import resource
+import geoscenario as gs
+from geoscenario import summary
+world = gs.World.default()
+mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(50)}  # 150 quantities
+world.simulate_summary(20_000, series=[], mixes=mixes, progress=False)  # the engine and its threads started
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
+n = 1 << 20  # 65,538 bins × 3 scenarios × 150 quantities: 225 MiB of histograms per copy
+res = world.simulate_summary(n, series=[], mixes=mixes, progress=False)
+print("in place:", res.n_paths, len(res.risk), res.risk.loc["m49"].notna().all().all())
+job = summary.make_job(world, n, 24, 0, False, [], 24, [0.5], None, 0.95, False, mixes)[0]
+try:
+    job.next_pass()  # to ship to workers
+except gs.ResourceError as e:
+    print("refused:", e)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_a_summary_run_in_place_is_refused_only_beyond_the_copies_it_holds():
+    # in place, a pass holds its histograms once (two copies are asked for, with slack);
+    # shipped to workers as bytes, six: 1 GiB takes the first, not the second
+    out = subprocess.run([sys.executable, "-c", SUMMARY_LIMITED_CHILD], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert f"in place: {1 << 20} 200 True" in out.stdout, out.stdout  # 50 mixes × 4 groups
+    refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
+    assert len(refused) == 1, out.stdout
+    assert refused[0].startswith("refused: a summary of 150 quantities"), refused
+    assert "(225.01 MiB of histograms per copy; " in refused[0], refused
+    assert "): needs 1.32 GiB, limit " in refused[0], refused  # six copies
 
 
 MIXES_LIMITED_CHILD = """
