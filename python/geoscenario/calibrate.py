@@ -137,7 +137,8 @@ def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg
 def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     """Δ in years of a regular index: months 1/12, quarters 1/4, years 1, weeks
     7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over a year
-    or so of every weekday (times the multiple; see :func:`_weekday_calendar`)."""
+    or so of every weekday (times the multiple; see :func:`_weekday_calendar`); or of a
+    market's trading days (:func:`_trading_days`), 1/252."""
     freq = idx.freq
     if freq is None and len(idx) >= 3:
         with warnings.catch_warnings():
@@ -145,10 +146,13 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
             inferred = pd.infer_freq(idx)
         freq = pd.tseries.frequencies.to_offset(inferred) if inferred is not None else None
     if freq is None:
+        if _trading_days(idx, arg):
+            return 1.0 / 252.0
         raise invalid(
             arg,
-            "index is not regular (pandas cannot infer its frequency); resample it to a regular "
-            "frequency such as month starts ('MS'), or pass dt= in years per step",
+            "index is not regular (pandas cannot infer its frequency) nor a market's trading days; "
+            "resample it to a regular frequency such as month starts ('MS'), or pass dt= in years "
+            "per step",
         )
     o = pd.offsets
     per_year: float | None = None
@@ -170,6 +174,22 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
             arg, f"frequency {freq.freqstr!r} is not supported; pass dt= in years per step"
         )
     return n / per_year
+
+
+#: Longest gap, in calendar days, between the dates of a market's trading days (a long
+#: weekend with a closure: New York's longest since 1933 ran from 10 to 17 September 2001).
+TRADING_GAP_DAYS = 7
+
+
+def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
+    """Whether the dates are a market's trading days, as ``gs.backtest`` counts them: 252
+    a year by their spacing and their number (:func:`_periods_per_year`), and no gap
+    longer than ``TRADING_GAP_DAYS`` (a missing week or month is not a step)."""
+    try:
+        per_year = _periods_per_year(idx, arg)
+    except ConfigError:
+        return False
+    return per_year == 252.0 and bool((idx[1:] - idx[:-1]).max() <= pd.Timedelta(days=TRADING_GAP_DAYS))
 
 
 #: Weekdays a year: the periods of a daily index that holds every weekday.
@@ -1325,7 +1345,8 @@ def log_ou(
     ----------
     series
         Positive levels with a regular ``DatetimeIndex`` (any frequency pandas
-        can infer: monthly, quarterly, weekly, daily, business-daily).
+        can infer: monthly, quarterly, weekly, daily, business-daily) or one of a
+        market's trading days.
         Leading and trailing NaN are dropped; a NaN in between is an error.
         At least 24 observations.
     jumps
@@ -1348,10 +1369,11 @@ def log_ou(
     dt
         Step in years; default from the index frequency (monthly 1/12,
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252;
-        7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in).
+        7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in),
+        or 1/252 for a market's trading days, holidays left out (about 252 dates a year,
+        none more than 7 days apart, as ``gs.backtest`` counts them).
         Given explicitly, every step counts ``dt`` and the dates need only be
-        increasing, at any spacing (use it for trading-day series with holidays);
-        the index is a ``DatetimeIndex`` either way.
+        increasing, at any spacing; the index is a ``DatetimeIndex`` either way.
     max_jumps
         Truncation of the Poisson sum.
 

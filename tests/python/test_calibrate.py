@@ -821,6 +821,24 @@ def test_bad_series_raise_config_error_naming_the_argument(make, path, message):
     assert err.value.path.startswith(path)
 
 
+def test_a_markets_trading_days_step_a_252nd_of_a_year_as_in_a_backtest():
+    # holidays left out, pandas infers no frequency: the dates are still a market's
+    # trading days, which gs.backtest counts 252 a year; a calibration counts them so too
+    s = gs.data.equities_daily()["spy_adj_close"]
+    assert s.index.freq is None and pd.infer_freq(s.index) is None
+    assert gs.backtest(s.to_frame(), {"spy_adj_close": 1.0}).periods_per_year == 252.0
+    for fit in (gs.calibrate.gbm, gs.calibrate.log_ou):
+        assert fit(s).params.equals(fit(s, dt=1 / 252).params)
+    # a closure of a week (10 to 17 September 2001 in New York) is still a step
+    week = s.drop(s.index[(s.index > "2019-09-10") & (s.index < "2019-09-17")])
+    assert gs.calibrate.gbm(week).params.equals(gs.calibrate.gbm(week, dt=1 / 252).params)
+    # a longer gap is not, nor every other trading day
+    for gappy in (s.drop(s.index[(s.index > "2019-09-10") & (s.index < "2019-09-18")]), s.iloc[::2]):
+        with pytest.raises(gs.ConfigError, match="nor a market's trading days") as err:
+            gs.calibrate.gbm(gappy)
+        assert err.value.path == "series"
+
+
 def test_bad_options_raise_config_error():
     s = gs.data.potash_monthly("2010-01", "2025-01")
     with pytest.raises(gs.ConfigError) as err:
