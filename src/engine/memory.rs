@@ -30,14 +30,15 @@ pub fn available_memory() -> Option<u128> {
     }
 }
 
-/// A `Resource` error if `copies` of `per_copy` bytes exceed the memory available,
-/// described by `what` (given the size of one copy).
+/// A `Resource` error if `copies` of `per_copy` bytes, and `extra` bytes besides,
+/// exceed the memory available, described by `what` (given the size of one copy).
 pub fn refuse_beyond_memory(
     per_copy: u128,
     copies: u128,
+    extra: u128,
     what: impl FnOnce(&str) -> String,
 ) -> crate::error::Result<()> {
-    let needed = copies * per_copy;
+    let needed = copies * per_copy + extra;
     match available_memory() {
         Some(avail) if needed > avail => Err(crate::error::CoreError::Resource {
             what: what(&crate::error::human_bytes(per_copy)),

@@ -52,7 +52,7 @@ fn room<T>(len: usize, name: &str) -> Result<Vec<T>, CoreError> {
     let bytes = len as u128 * std::mem::size_of::<T>() as u128;
     let what = |_: &str| format!("a copy of {name} ({len} values) for the engine");
     if bytes > CHECKED_COPY_BYTES {
-        crate::engine::memory::refuse_beyond_memory(bytes, 1, what)?;
+        crate::engine::memory::refuse_beyond_memory(bytes, 1, 0, what)?;
     }
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| CoreError::Resource {

@@ -248,7 +248,11 @@ impl SummaryJob {
         if self.result.is_some() {
             return Ok(None);
         }
-        let pass = self.current(HIST_COPIES).map_err(|e| to_pyerr(py, e))?;
+        let pass = self.current(HIST_COPIES).map_err(|e| to_pyerr(py, e))?.clone();
+        // (a pass laid out to run here was checked for fewer copies than shipping makes)
+        self.finisher
+            .check_next(&pass, HIST_COPIES)
+            .map_err(|e| to_pyerr(py, e))?;
         Ok(Some(PyBytes::new(py, &pass.to_bytes())))
     }
 
@@ -282,8 +286,9 @@ impl SummaryJob {
     /// Run the current pass over all the job's paths here and feed its partial, without
     /// the trip through bytes that [`run`](Self::run) and [`advance`](Self::advance) take
     /// for remote workers: a partial's histograms or collected values are never held
-    /// twice, and a pass is refused for memory only if two copies would not fit, not
-    /// six. Same bits as `advance(run(next_pass(), 0, n_paths, ...))`.
+    /// twice, and a pass is refused for memory only if three copies would not fit (with
+    /// the simulation's buffers), not six. Same bits as
+    /// `advance(run(next_pass(), 0, n_paths, ...))`.
     #[pyo3(signature = (threads=None, chunk_paths=2048, progress=None))]
     fn run_current(
         slf: &Bound<'_, Self>,
@@ -559,9 +564,9 @@ pub fn summarize_arrays<'py>(
             ),
         ));
     }
-    // the histograms of a pass and their merge
+    // the histograms of a pass run in place (over values already in memory: no wave)
     let grid = crate::summary::bins::grid_bins(scen.len() as u64);
-    crate::summary::check_memory(&job.model, &job.spec, grid, 2).map_err(|e| to_pyerr(py, e))?;
+    crate::summary::check_memory(&job.model, &job.spec, grid, LOCAL_COPIES, 0).map_err(|e| to_pyerr(py, e))?;
     let shifts = crate::summary::shifts(&job.model, &job.spec);
     let spec = job.spec.clone();
     let res = super::detached(py, || {

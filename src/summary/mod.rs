@@ -46,9 +46,11 @@ const COLLECT_BUDGET: u64 = 1 << 22;
 /// Python bytes object, the copy read back, the merged partial and slack.
 pub const HIST_COPIES: u128 = 6;
 
-/// The same when the pass runs in place ([`summarize`], `SummaryJob.run_current`):
-/// the accumulator, and slack.
-pub const LOCAL_COPIES: u128 = 2;
+/// The same when the pass runs in place ([`summarize`], `SummaryJob.run_current`): the
+/// accumulator, a collecting pass's keys again as the statistics sort them (their
+/// per-scenario counts in a vector each: about 1.6 copies), and slack. The simulation's
+/// own buffers are counted besides ([`working_bytes`]).
+pub const LOCAL_COPIES: u128 = 3;
 
 /// At most this many bytes of reduced values per wave of chunks (a wave of 64 chunks
 /// keeps the threads busy; fewer chunks keep memory bounded with many series).
@@ -70,14 +72,40 @@ fn wave_layout(chunk_paths: usize, reducers: usize, threads: usize) -> (usize, u
     )
 }
 
+/// [`wave_layout`] of a run on `threads` threads, whose chunks hold whole antithetic
+/// pairs under `antithetic` (the range starts at an even path).
+fn run_layout(chunk_paths: usize, reducers: usize, threads: usize, antithetic: bool) -> (usize, u64) {
+    let (chunk, wave) = wave_layout(chunk_paths, reducers, threads);
+    match antithetic && chunk % 2 == 1 {
+        true => (chunk + 1, wave / chunk as u64 * (chunk as u64 + 1)),
+        false => (chunk, wave),
+    }
+}
+
+/// Bytes a pass's simulation holds besides its partial: a wave's reduced values and
+/// scenarios, all held until the wave is absorbed, and each thread's chunk of paths
+/// (every series, every month).
+pub fn working_bytes(model: &Model, spec: &SummarySpec, chunk_paths: usize, threads: usize, antithetic: bool) -> u128 {
+    let (chunk, wave) = run_layout(chunk_paths, spec.reducers.len(), threads, antithetic);
+    let per_path = (spec.reducers.len() * std::mem::size_of::<f64>() + 1) as u128;
+    let path = (model.n_outputs() * (model.horizon + 1) * std::mem::size_of::<f64>()) as u128;
+    wave as u128 * per_path + (threads * chunk) as u128 * path
+}
+
+/// [`working_bytes`] of a request's run (on its threads, or the pool's).
+fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest) -> u128 {
+    let threads = req.threads.unwrap_or_else(rayon::current_num_threads);
+    working_bytes(model, spec, req.chunk_paths, threads, req.antithetic)
+}
+
 /// Refuse a summary whose first-pass histograms on a grid of `grid` bins (a count per
 /// bin, summarised quantity and scenario; [`grid_bins`] of the run's size), `copies`
 /// of them at once, would not fit in the memory available, before they are allocated.
-pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128) -> Result<()> {
+pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128, working: u128) -> Result<()> {
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
     let bins = grid + 2;
     let hist = (j as u128) * (k as u128) * (bins as u128) * std::mem::size_of::<u64>() as u128;
-    refuse_beyond_memory(hist, copies, |size| {
+    refuse_beyond_memory(hist, copies, working, |size| {
         format!(
             "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
              return, loss and drawdown) over {k} scenarios ({size} of histograms per copy; summarise \
@@ -1040,22 +1068,19 @@ pub fn run_pass(
         // (its sums above the windows are sized for the twins it counts, or not)
         return Err(CoreError::invalid("pass", "not a pass of this summary job"));
     }
-    if let Pass::Moments(maps) = &pass {
-        // the grid the pass carries (that of the run's size when it comes from first_pass)
-        let grid = maps.first().map_or(0, |m| m.grid);
-        check_memory(model, spec, grid, copies)?;
-    }
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
+        let threads = rayon::current_num_threads();
+        if let Pass::Moments(maps) = &pass {
+            // the grid the pass carries (that of the run's size when it comes from first_pass)
+            let grid = maps.first().map_or(0, |m| m.grid);
+            let working = working_bytes(model, spec, req.chunk_paths, threads, req.antithetic);
+            check_memory(model, spec, grid, copies, working)?;
+        }
         let qmc = req.qmc_shocks(model)?;
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
-        let (mut chunk, mut wave) = wave_layout(req.chunk_paths, spec.reducers.len(), rayon::current_num_threads());
-        if req.antithetic && chunk % 2 == 1 {
-            // whole antithetic pairs in every chunk (the range starts at an even path)
-            wave = wave / chunk as u64 * (chunk as u64 + 1);
-            chunk += 1;
-        }
+        let (chunk, wave) = run_layout(req.chunk_paths, spec.reducers.len(), threads, req.antithetic);
         let mut acc = Partial::empty(spec, model.n_scenarios, pass.clone(), req.start);
         let mut wave_start = req.start;
         while wave_start < req.end {
@@ -1437,12 +1462,19 @@ pub struct Finisher {
     expected_keys: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
     pairs: bool,
+    /// Bytes a run of the next pass holds besides its partial ([`working_bytes`] of
+    /// chunks of the default size on the pool's threads; 0 over materialised values).
+    pub working: u128,
 }
 
 impl Finisher {
     pub fn new(model: &Model, spec: &SummarySpec, n_paths: u64, antithetic: bool) -> Result<Finisher> {
         let alloc = Allocation::new(&model.probabilities, n_paths as usize, antithetic)?;
-        Ok(Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec))
+        let threads = rayon::current_num_threads();
+        Ok(Finisher {
+            working: working_bytes(model, spec, crate::engine::DEFAULT_CHUNK, threads, antithetic),
+            ..Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec)
+        })
     }
 
     /// The finisher of `spec` over the paths of `alloc`: a quantile search
@@ -1490,6 +1522,7 @@ impl Finisher {
             maps: Vec::new(),
             expected_keys: 0.0,
             pairs: alloc.pairs,
+            working: 0,
         }
     }
 
@@ -1630,7 +1663,8 @@ impl Finisher {
     }
 
     /// The pass after `part`, a first or refining pass, refused if `copies` of what it
-    /// holds would not fit in the memory available. All or nothing: refused, the
+    /// holds, and the [`working`](Finisher::working) bytes of its run, would not fit in
+    /// the memory available. All or nothing: refused, the
     /// finisher is left as it was, so that the same partial can be fed again.
     pub fn next_after(&mut self, part: &Partial, copies: u128) -> Result<Pass> {
         let mut moved = self.clone();
@@ -1643,15 +1677,16 @@ impl Finisher {
         Ok(next)
     }
 
-    /// Refuse the pass just chosen, `next`, if `copies` of what it holds would not fit
-    /// in the memory available: its sub-bin histograms, or the keys it collects.
-    fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
+    /// Refuse the pass just chosen, `next`, if `copies` of what it holds (its sub-bin
+    /// histograms, or the keys it collects) and the working bytes of its run would not
+    /// fit in the memory available.
+    pub fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
         let (windows, bytes, what) = match next {
             Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
             Pass::Collect(t, _, _, pairs) => (t.len(), self.collect_bytes(*pairs), "collected values"),
             Pass::Moments(_) => return Ok(()),
         };
-        refuse_beyond_memory(bytes as u128, copies, |size| {
+        refuse_beyond_memory(bytes as u128, copies, self.working, |size| {
             format!(
                 "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
                  copy; ask for fewer quantile levels, series or strategies per call)"
@@ -2155,7 +2190,13 @@ impl Finisher {
 pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, copies: u128) -> Result<Pass> {
     validate_spec(model, spec)?;
     // the caller merges this pass's histograms: refuse them here, before the pilot runs
-    check_memory(model, spec, grid_bins(req.n_paths), copies)?;
+    check_memory(
+        model,
+        spec,
+        grid_bins(req.n_paths),
+        copies,
+        request_working_bytes(model, spec, req),
+    )?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());

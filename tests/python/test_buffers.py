@@ -253,39 +253,66 @@ def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
 
 
 SUMMARY_LIMITED_CHILD = """
-import resource
+import resource, sys
 import geoscenario as gs
 from geoscenario import summary
+mixes, n, headroom = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 world = gs.World.default()
-mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(50)}  # 150 quantities
+mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(mixes)}  # three quantities each
 world.simulate_summary(20_000, series=[], mixes=mixes, progress=False)  # the engine and its threads started
 with open("/proc/self/status") as f:
     vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
-n = 1 << 20  # 65,538 bins × 3 scenarios × 150 quantities: 225 MiB of histograms per copy
-res = world.simulate_summary(n, series=[], mixes=mixes, progress=False)
-print("in place:", res.n_paths, len(res.risk), res.risk.loc["m49"].notna().all().all())
+resource.setrlimit(resource.RLIMIT_AS, (vm + headroom * 2**20, resource.RLIM_INFINITY))
+try:
+    res = world.simulate_summary(n, series=[], mixes=mixes, progress=False)
+    print("in place:", res.n_paths, len(res.risk), res.risk.loc[list(mixes)[-1]].notna().all().all())
+except gs.ResourceError as e:
+    print("refused in place:", e)
 job = summary.make_job(world, n, 24, 0, False, [], 24, [0.5], None, 0.95, False, mixes)[0]
 try:
     job.next_pass()  # to ship to workers
 except gs.ResourceError as e:
-    print("refused:", e)
+    print("refused shipped:", e)
 """
+
+
+def run_limited_summary(mixes, n_paths, headroom_mib):
+    out = subprocess.run([sys.executable, "-c", SUMMARY_LIMITED_CHILD, str(mixes), str(n_paths), str(headroom_mib)],
+                         capture_output=True, text=True, timeout=600)
+    # refused or run, never aborted by a failed allocation
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
 def test_a_summary_run_in_place_is_refused_only_beyond_the_copies_it_holds():
-    # in place, a pass holds its histograms once (two copies are asked for, with slack);
-    # shipped to workers as bytes, six: 1 GiB takes the first, not the second
-    out = subprocess.run([sys.executable, "-c", SUMMARY_LIMITED_CHILD], capture_output=True, text=True,
-                         timeout=600)
-    assert out.returncode == 0, out.stderr
-    assert f"in place: {1 << 20} 200 True" in out.stdout, out.stdout  # 50 mixes × 4 groups
-    refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
-    assert len(refused) == 1, out.stdout
-    assert refused[0].startswith("refused: a summary of 150 quantities"), refused
+    # in place, a pass holds its histograms once (three copies are asked for, with slack,
+    # and the simulation's buffers); shipped to workers as bytes, six: 1.25 GiB takes the
+    # first, not the second
+    out = run_limited_summary(50, 1 << 20, 1280)
+    assert f"in place: {1 << 20} 200 True" in out, out  # 50 mixes × 4 groups
+    refused = [line for line in out.splitlines() if line.startswith("refused")]
+    assert len(refused) == 1 and refused[0].startswith("refused shipped: a summary of 150 quantities"), out
     assert "(225.01 MiB of histograms per copy; " in refused[0], refused
-    assert "): needs 1.32 GiB, limit " in refused[0], refused  # six copies
+    # six copies (1.32 GiB), a wave of 131,072 paths' values (150 MiB) and each thread's
+    # chunk of paths (6.6 MiB; 1.48 GiB in all on two threads)
+    needs = float(re.search(r"\): needs (\d+\.\d+) GiB, limit ", refused[0]).group(1))
+    assert 1.47 <= needs <= 1.48 + 0.0065 * max(0, (os.cpu_count() or 2) - 2), refused
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_a_summary_accepted_for_memory_runs_to_its_end():
+    # few paths and many quantities: a wave of their values (up to 256 MiB) outweighs the
+    # histograms (169 MiB a copy), and is counted; a run that was accepted with too little
+    # room for it aborted the process on a failed allocation
+    out = run_limited_summary(300, 1 << 17, 450)
+    assert "refused in place: a summary of 900 quantities" in out, out
+    # three copies (506 MiB), a wave of 36,864 paths' values (253 MiB) and each thread's
+    # chunk of paths (6.6 MiB: 772.82 MiB on two threads)
+    needs = float(re.search(r"refused in place: .*\): needs (\d+\.\d+) MiB", out).group(1))
+    assert 766.1 <= needs <= 772.82 + 6.65 * max(0, (os.cpu_count() or 2) - 2), out
+    out = run_limited_summary(300, 1 << 17, 900)
+    assert f"in place: {1 << 17} 1200 True" in out, out
 
 
 MIXES_LIMITED_CHILD = """
