@@ -646,7 +646,10 @@ def scenario_bars(df: pd.DataFrame | pd.Series, column: str | None = None, *, pe
         table = df.apply(lambda c: _numeric("df", c, f"column {c.name!r}"))
     table = table[table.notna().any(axis=1)]  # e.g. p_above of series without a threshold: no group
     if table.empty:
-        raise invalid("column", f"{column or 'the table'} has no value to plot (every entry is NaN)")
+        # (named by what holds the values: the column given, else the table itself)
+        what = "is empty" if df.empty else "has no value to plot (every entry is NaN)"
+        raise invalid("column" if column is not None else "df",
+                      f"{column!r} {what}" if column is not None else what)
     ax = _axes(ax, figsize=(min(12.0, max(5.0, 1.5 + 1.4 * len(table))), 4.0))
     names = [str(c) for c in table.columns]
     width, x = 0.8 / max(1, len(names)), np.arange(len(table))

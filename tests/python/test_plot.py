@@ -88,7 +88,13 @@ def test_scenario_bars_leave_out_groups_without_values(sim, plt):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["potash_spot"] and len(ax.patches) == 4
     with pytest.raises(gs.ConfigError, match="no value to plot") as err:
         gsplot.scenario_bars(sim.summary("dislocation", thresholds={}), "p_above")
-    assert err.value.path == "column"
+    assert err.value.path == "column" and "'p_above' has no value" in str(err.value)
+    # without a column, the table itself: empty, or nothing but NaN
+    for df, message in [(pd.Series(dtype=float), "df: is empty"),
+                        (pd.Series([np.nan] * 4, index=["base", "bull", "bear", "all"]), "df: has no value")]:
+        with pytest.raises(gs.ConfigError, match=message) as err:
+            gsplot.scenario_bars(df)
+        assert err.value.path == "df"
 
 
 def test_fan_chart_overall_and_even_quantiles(sim, plt):
