@@ -29,14 +29,47 @@ pub fn correlation_cholesky(w: &World) -> Result<Vec<f64>> {
         }
     }
     cholesky_psd(&r, d).map_err(|k| {
+        let name = |i: usize| &w.factors[shocked[i]].name;
+        let why = match inconsistent_triple(&r, d) {
+            Some([a, b, c]) => format!(
+                "the correlations of {:?}, {:?} and {:?} ({}, {} and {}) cannot hold together",
+                name(a),
+                name(b),
+                name(c),
+                r[a * d + b],
+                r[a * d + c],
+                r[b * d + c]
+            ),
+            None => format!("it fails at factor {:?}", name(k)),
+        };
         CoreError::invalid(
             "correlations",
-            format!(
-                "the correlation matrix is not positive semi-definite (fails at factor {:?})",
-                w.factors[shocked[k]].name
-            ),
+            format!("the correlation matrix is not positive semi-definite: {why}"),
         )
     })
+}
+
+/// The three factors (in order) whose correlations are furthest from possible on their
+/// own, if any three are: the most negative determinant 1 + 2ρ_ab ρ_ac ρ_bc − ρ_ab² −
+/// ρ_ac² − ρ_bc² of a 3 × 3 principal submatrix of the d × d correlation matrix `r`
+/// (with |ρ| ≤ 1, such a matrix is positive semi-definite when its determinant is
+/// not negative), below the factorisation's tolerance. A matrix can fail with every
+/// three factors consistent (four or more conflict), and then there are none.
+fn inconsistent_triple(r: &[f64], d: usize) -> Option<[usize; 3]> {
+    let mut worst = (-1e-10, None);
+    for a in 0..d {
+        for b in a + 1..d {
+            let ab = r[a * d + b];
+            for c in b + 1..d {
+                let (ac, bc) = (r[a * d + c], r[b * d + c]);
+                let det = 1.0 + 2.0 * ab * ac * bc - ab * ab - ac * ac - bc * bc;
+                if det < worst.0 {
+                    worst = (det, Some([a, b, c]));
+                }
+            }
+        }
+    }
+    worst.1
 }
 
 /// Cholesky factor of a symmetric PSD matrix; `Err(k)` names the failing row.
@@ -88,5 +121,29 @@ mod tests {
         // rho(a,b)=0.9, rho(b,c)=0.9, rho(a,c)=-0.9 is not PSD
         let bad = [1.0, 0.9, -0.9, 0.9, 1.0, 0.9, -0.9, 0.9, 1.0];
         assert!(cholesky_psd(&bad, 3).is_err());
+    }
+
+    #[test]
+    fn the_most_inconsistent_three_factors_are_named_when_any_three_are() {
+        // a, b, c impossible together (as above); d consistent with each
+        let mut r = vec![0.0; 16];
+        for i in 0..4 {
+            r[i * 4 + i] = 1.0;
+        }
+        let mut set = |i: usize, j: usize, v: f64| (r[i * 4 + j], r[j * 4 + i]) = (v, v);
+        set(0, 2, 0.9);
+        set(2, 3, 0.9);
+        set(0, 3, -0.9);
+        set(1, 2, 0.1);
+        assert!(cholesky_psd(&r, 4).is_err());
+        assert_eq!(inconsistent_triple(&r, 4), Some([0, 2, 3]));
+        // ρ = 1 and 1, 1: singular, not inconsistent
+        let ones = [1.0; 9];
+        assert_eq!(inconsistent_triple(&ones, 3), None);
+        // equicorrelated −0.4 over four factors: every three consistent (eigenvalue
+        // 1 + 2ρ = 0.2), all four not (1 + 3ρ = −0.2)
+        let equi: Vec<f64> = (0..16).map(|k| if k % 5 == 0 { 1.0 } else { -0.4 }).collect();
+        assert!(cholesky_psd(&equi, 4).is_err());
+        assert_eq!(inconsistent_triple(&equi, 4), None);
     }
 }

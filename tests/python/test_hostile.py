@@ -63,8 +63,8 @@ factor named "all"               ConfigError ``factors.all``: is a reserved word
 probabilities sum to 0.999       ConfigError ``scenarios.*.probability``: must sum to 1 within 1e-9
 onset = [0, 99999999999]         ConfigError ``scenarios.bear.onset``: months must be integers in
                                  [1, 1200]
-correlations not PSD             ConfigError ``correlations``: not positive semi-definite (fails at
-                                 factor "c")
+correlations not PSD             ConfigError ``correlations``: not positive semi-definite: the
+                                 correlations of "a", "b" and "c" (…) cannot hold together
 contract on itself               ConfigError ``factors.c.underlying``: must be a log_ou, logit_ou
                                  or gbm factor
 256 factors                      accepted; simulates to finite (n, h + 1) arrays

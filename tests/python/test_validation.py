@@ -230,7 +230,8 @@ def test_non_psd_correlation_is_rejected():
     with pytest.raises(gs.ConfigError) as ei:
         gs.World.from_toml(text)
     assert_config_error(ei, "correlations")
-    assert "positive semi-definite" in str(ei.value)
+    assert str(ei.value).endswith('not positive semi-definite: the correlations of "a", "b" and "c" '
+                                  "(0.9, -0.9 and 0.9) cannot hold together")
     # the same matrix with a consistent sign is fine
     gs.World.from_toml(text.replace("c = -0.9", "c = 0.9"))
 
@@ -245,6 +246,26 @@ def test_non_psd_correlation_in_default_world():
             "correlations.global_equity.hk_equity": 0.9,
         },
     )
+
+
+def test_a_correlation_set_impossible_with_two_others_names_the_three():
+    # potash and trade perfectly correlated must correlate alike with every other factor:
+    # the message names the three factors whose correlations conflict, not the factor
+    # where the factorisation of the whole matrix happens to fail
+    pairs = DEFAULT.correlations
+    with pytest.raises(gs.ConfigError) as ei:
+        DEFAULT.with_params({"correlations.potash_spot.bilateral_trade": 1.0})
+    assert ei.value.path == "correlations"
+    names = re.search(r'correlations of "(\w+)", "(\w+)" and "(\w+)" \(([-\d.e]+), ([-\d.e]+) and ([-\d.e]+)\)',
+                      str(ei.value))
+    assert names is not None, str(ei.value)
+    a, b, c = names.group(1, 2, 3)
+    assert {"potash_spot", "bilateral_trade"} <= {a, b, c}
+    other = ({a, b, c} - {"potash_spot", "bilateral_trade"}).pop()
+    assert pairs.loc["potash_spot", other] != pairs.loc["bilateral_trade", other]
+    got = [float(x) for x in names.group(4, 5, 6)]
+    want = [1.0 if {x, y} == {"potash_spot", "bilateral_trade"} else pairs.loc[x, y] for x, y in ((a, b), (a, c), (b, c))]
+    assert got == want
 
 
 def test_correlation_structure_errors():
