@@ -170,7 +170,7 @@ fn sharded(
         fin.budget = b;
         fin.key_bytes = f64::INFINITY; // cut whenever over budget, however many windows
     }
-    let mut pass = first_pass(model, spec, req, HIST_COPIES).unwrap();
+    let mut pass = first_pass(model, spec, req, HIST_COPIES, 0).unwrap();
     let mut moments = None;
     for passes in 1.. {
         let mut acc: Option<Partial> = None;
@@ -321,7 +321,7 @@ fn a_collecting_pass_for_the_other_kind_of_draws_is_refused() {
             &model,
             &spec,
             &req,
-            first_pass(&model, &spec, &req, HIST_COPIES).unwrap(),
+            first_pass(&model, &spec, &req, HIST_COPIES, 0).unwrap(),
             &Control::default(),
             HIST_COPIES,
         );
@@ -425,7 +425,7 @@ fn a_partial_whose_counts_do_not_add_up_is_refused() {
     let spec = spec(&model);
     let (n, seed) = (7_777u64, 3);
     let mut fin = Finisher::new(&model, &spec, n, false).unwrap();
-    let mut pass = first_pass(&model, &spec, &request(n, seed, false), HIST_COPIES).unwrap();
+    let mut pass = first_pass(&model, &spec, &request(n, seed, false), HIST_COPIES, 0).unwrap();
     let shard = |pass: &Pass, job: u64, start: u64, end: u64| {
         let mut req = request(job, seed, false);
         (req.start, req.end) = (start, end);
@@ -461,7 +461,7 @@ fn a_pass_refused_for_memory_leaves_the_finisher_as_it_was() {
     let mut fin = Finisher::new(&model, &spec, req.n_paths, false).unwrap();
     fin.budget = 0; // cut every window finer, whatever the windows: a refining pass
     fin.key_bytes = f64::INFINITY;
-    let pass = first_pass(&model, &spec, &req, HIST_COPIES).unwrap();
+    let pass = first_pass(&model, &spec, &req, HIST_COPIES, 0).unwrap();
     let moments = run_pass(&model, &spec, &req, pass, &Control::default(), HIST_COPIES).unwrap();
     let fresh = fin.clone();
     let err = fin.next_after(&moments, 1 << 100).unwrap_err().to_string();

@@ -22,7 +22,7 @@ import copy
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -180,16 +180,28 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
 #: weekend with a closure: New York's longest since 1933 ran from 10 to 17 September 2001).
 TRADING_GAP_DAYS = 7
 
+#: Least share of the weekdays between its first and last date that a market's trading
+#: days hold: 252 of 261 a year, and 24 of 27 from Thanksgiving to the new year in New
+#: York, its stretch with the most holidays.
+TRADING_SHARE = 0.88
+
 
 def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
-    """Whether the dates are a market's trading days, as ``gs.backtest`` counts them: 252
-    a year by their spacing and their number (:func:`_periods_per_year`), and no gap
-    longer than ``TRADING_GAP_DAYS`` (a missing week or month is not a step)."""
+    """Whether the dates are a market's trading days: 252 a year by their spacing (as
+    ``gs.backtest`` counts them, :func:`_periods_per_year`), at least ``TRADING_SHARE`` of
+    the weekdays they span however short the span (every other trading day, or Mondays,
+    Wednesdays and Fridays, are not), and no gap longer than ``TRADING_GAP_DAYS`` (a
+    missing week or month is not a step)."""
     try:
         per_year = _periods_per_year(idx, arg)
     except ConfigError:
         return False
-    return per_year == 252.0 and bool((idx[1:] - idx[:-1]).max() <= pd.Timedelta(days=TRADING_GAP_DAYS))
+    days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
+    if per_year != 252.0 or len(days) < 2 or (days[1:] - days[:-1]).max() > pd.Timedelta(days=TRADING_GAP_DAYS):
+        return False
+    first, last = days[0].date(), days[-1].date()
+    weekdays = int(np.busday_count(first, last)) + int(np.is_busday(last))
+    return len(days) >= TRADING_SHARE * weekdays
 
 
 #: Weekdays a year: the periods of a daily index that holds every weekday.
@@ -1371,7 +1383,8 @@ def log_ou(
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252;
         7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in),
         or 1/252 for a market's trading days, holidays left out (about 252 dates a year,
-        none more than 7 days apart, as ``gs.backtest`` counts them).
+        at least 88% of the weekdays they span and none more than 7 days apart, as
+        ``gs.backtest`` counts them).
         Given explicitly, every step counts ``dt`` and the dates need only be
         increasing, at any spacing; the index is a ``DatetimeIndex`` either way.
     max_jumps
@@ -2017,6 +2030,23 @@ def factor_betas(
 
 
 # ============================================================================ world
+def _warn_reordered(in_force: pd.DataFrame, factor: str, scen: str, names: Sequence[str], param: str,
+                    rows: list[dict[str, Any]]) -> None:
+    """Warn when the fitted level ``param`` of ``scen`` (θ, or a gbm's g: where the scenario
+    takes the factor) crosses the value another scenario sets for itself: the scenarios'
+    order, which the thesis gave them relative to the old value, is then reversed."""
+    new = next(r["new"] for r in rows if r["parameter"] == f"scenarios.{scen}.{factor}.{param}")
+    old = float(in_force.at[(scen, factor, param), "value"])
+    crossed = [f"{other}'s {v:.4g}" for other in names if other != scen
+               and in_force.at[(other, factor, param), "source"] == "given"
+               and (old - (v := float(in_force.at[(other, factor, param), "value"]))) * (new - v) < 0]
+    if crossed:
+        label = "θ" if param == "theta" else param
+        warn(f"{factor}: the fitted {label} of {scen} ({old:.4g} → {new:.4g}) crosses {' and '.join(crossed)}, set "
+             f"beside the old value: the scenarios' order is reversed; revise the others with with_params, or "
+             f"calibrate them too (scenario=)")
+
+
 def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[str, Any]],
                           inherited: list[dict[str, Any]], step: float) -> None:
     """Warn when scenarios that set their own θ inherit the base's new jumps: a log-OU
@@ -2265,6 +2295,7 @@ def calibrate_world(
                             "source": f"inherited from scenarios.{base}",
                         }
                     )
+        _warn_reordered(in_force, factor, scen, names, "g" if is_gbm else "theta", rows)
         if not is_gbm and scen == base:
             _warn_inherited_drift(world, factor, base, rows, inherited, float(fit.dt or 0.0))
 

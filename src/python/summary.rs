@@ -12,7 +12,10 @@ use super::{run_interruptible, CoreWorld};
 use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
-use crate::summary::{first_pass, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec, HIST_COPIES, LOCAL_COPIES};
+use crate::summary::{
+    check_memory, first_pass, request_working_bytes, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec,
+    HIST_COPIES, LOCAL_COPIES,
+};
 
 /// (name, series, a, b, quantiles, thresholds, CVaR levels, mix, drawdown): a mix's
 /// terms are (strategy, weight) pairs, and its `series` is empty; with `drawdown` the
@@ -124,21 +127,27 @@ impl SummaryJob {
     }
 
     /// The pass to run next; the first is laid out over its pilot paths when first asked
-    /// for, refused if `copies` of its histograms would not fit in memory.
-    fn current(&mut self, copies: u128) -> crate::Result<&Pass> {
+    /// for, refused if `copies` of its histograms and `working` bytes of a run would not
+    /// fit in memory.
+    fn current(&mut self, copies: u128, working: u128) -> crate::Result<&Pass> {
         let pass = match self.pass.take() {
             Some(p) => p,
-            None => first_pass(&self.model, &self.spec, &self.request(), copies)?,
+            None => first_pass(&self.model, &self.spec, &self.request(), copies, working)?,
         };
         Ok(self.pass.insert(pass))
     }
 
     /// Take the partial of the whole range for the current pass: lay out the next pass,
-    /// or finish the summary after the collecting pass. `shipped`: the partial came
-    /// as bytes (from workers), not from a pass run here.
-    fn feed(&mut self, part: Partial, shipped: bool) -> crate::Result<()> {
-        let copies = if shipped { HIST_COPIES } else { LOCAL_COPIES };
-        let current = self.current(copies)?.clone();
+    /// or finish the summary after the collecting pass. `here`: the request the partial's
+    /// pass ran here with (the next runs alike), or None when it came as bytes (from
+    /// workers).
+    fn feed(&mut self, part: Partial, here: Option<&SimRequest>) -> crate::Result<()> {
+        let (copies, working) = match here {
+            Some(req) => (LOCAL_COPIES, request_working_bytes(&self.model, &self.spec, req)),
+            None => (HIST_COPIES, 0),
+        };
+        self.finisher.working = working;
+        let current = self.current(copies, working)?.clone();
         if part.start != 0 || part.end != self.n_paths || part.pass != current {
             let what = if part.pass == current {
                 format!("paths {}..{}", part.start, part.end)
@@ -152,7 +161,7 @@ impl SummaryJob {
         }
         self.finisher
             .check_counts(&self.spec, &part)
-            .map_err(|what| match shipped {
+            .map_err(|what| match here.is_none() {
                 true => crate::CoreError::invalid(
                     "merged",
                     format!("{what}: not a partial of this job's paths (a shard of another job, or altered counts)"),
@@ -248,11 +257,17 @@ impl SummaryJob {
         if self.result.is_some() {
             return Ok(None);
         }
-        let pass = self.current(HIST_COPIES).map_err(|e| to_pyerr(py, e))?.clone();
-        // (a pass laid out to run here was checked for fewer copies than shipping makes)
-        self.finisher
-            .check_next(&pass, HIST_COPIES)
-            .map_err(|e| to_pyerr(py, e))?;
+        let pass = self.current(HIST_COPIES, 0).map_err(|e| to_pyerr(py, e))?.clone();
+        // (a pass laid out to run here was checked for fewer copies than shipping makes;
+        // this process holds its bytes and the partials', not a run's buffers)
+        let checked = match &pass {
+            Pass::Moments(maps) => {
+                let grid = maps.first().map_or(0, |m| m.grid);
+                check_memory(&self.model, &self.spec, grid, HIST_COPIES, 0)
+            }
+            _ => self.finisher.check_next(&pass, HIST_COPIES, 0),
+        };
+        checked.map_err(|e| to_pyerr(py, e))?;
         Ok(Some(PyBytes::new(py, &pass.to_bytes())))
     }
 
@@ -299,7 +314,7 @@ impl SummaryJob {
         let py = slf.py();
         // the job is borrowed only before and after the pass, not while it runs without
         // the GIL (a progress callback, or another thread, may read it meanwhile)
-        let (model, spec, pass, mut req, n) = {
+        let (model, spec, pass, req, n) = {
             // (a job in use by another thread is a RuntimeError, as for any method)
             let mut job = slf.try_borrow_mut()?;
             if job.result.is_some() {
@@ -308,16 +323,20 @@ impl SummaryJob {
                     crate::CoreError::invalid("run_current", "the summary is complete"),
                 ));
             }
-            let pass = job.current(LOCAL_COPIES).map_err(|e| to_pyerr(py, e))?.clone();
-            (job.model.clone(), job.spec.clone(), pass, job.request(), job.n_paths)
+            let mut req = job.request();
+            req.threads = threads;
+            req.chunk_paths = chunk_paths;
+            let working = request_working_bytes(&job.model, &job.spec, &req);
+            let pass = job.current(LOCAL_COPIES, working).map_err(|e| to_pyerr(py, e))?.clone();
+            (job.model.clone(), job.spec.clone(), pass, req, job.n_paths)
         };
-        req.threads = threads;
-        req.chunk_paths = chunk_paths;
         let control = Control::default();
         let part = run_interruptible(py, &control, n, progress.as_ref(), || {
             run_pass(&model, &spec, &req, pass, &control, LOCAL_COPIES)
         })?;
-        slf.try_borrow_mut()?.feed(part, false).map_err(|e| to_pyerr(py, e))
+        slf.try_borrow_mut()?
+            .feed(part, Some(&req))
+            .map_err(|e| to_pyerr(py, e))
     }
 
     /// Join partials of adjacent ranges, in range order.
@@ -343,7 +362,7 @@ impl SummaryJob {
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
         Partial::from_bytes(merged)
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
-            .and_then(|p| self.feed(p, true))
+            .and_then(|p| self.feed(p, None))
             .map_err(|e| to_pyerr(py, e))
     }
 
@@ -566,7 +585,7 @@ pub fn summarize_arrays<'py>(
     }
     // the histograms of a pass run in place (over values already in memory: no wave)
     let grid = crate::summary::bins::grid_bins(scen.len() as u64);
-    crate::summary::check_memory(&job.model, &job.spec, grid, LOCAL_COPIES, 0).map_err(|e| to_pyerr(py, e))?;
+    check_memory(&job.model, &job.spec, grid, LOCAL_COPIES, 0).map_err(|e| to_pyerr(py, e))?;
     let shifts = crate::summary::shifts(&job.model, &job.spec);
     let spec = job.spec.clone();
     let res = super::detached(py, || {

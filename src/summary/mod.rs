@@ -93,7 +93,7 @@ pub fn working_bytes(model: &Model, spec: &SummarySpec, chunk_paths: usize, thre
 }
 
 /// [`working_bytes`] of a request's run (on its threads, or the pool's).
-fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest) -> u128 {
+pub fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest) -> u128 {
     let threads = req.threads.unwrap_or_else(rayon::current_num_threads);
     working_bytes(model, spec, req.chunk_paths, threads, req.antithetic)
 }
@@ -1462,8 +1462,9 @@ pub struct Finisher {
     expected_keys: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
     pairs: bool,
-    /// Bytes a run of the next pass holds besides its partial ([`working_bytes`] of
-    /// chunks of the default size on the pool's threads; 0 over materialised values).
+    /// Bytes a run of the next pass holds besides its partial ([`working_bytes`]: of
+    /// chunks of the default size on the pool's threads until a caller sets those of
+    /// its runs; 0 over materialised values, or where the passes run elsewhere).
     pub working: u128,
 }
 
@@ -1672,21 +1673,21 @@ impl Finisher {
             Pass::Moments(_) => moved.after_moments(part),
             _ => moved.after_refine(part),
         };
-        moved.check_next(&next, copies)?;
+        moved.check_next(&next, copies, self.working)?;
         *self = moved;
         Ok(next)
     }
 
     /// Refuse the pass just chosen, `next`, if `copies` of what it holds (its sub-bin
-    /// histograms, or the keys it collects) and the working bytes of its run would not
+    /// histograms, or the keys it collects) and `working` bytes of its run would not
     /// fit in the memory available.
-    pub fn check_next(&self, next: &Pass, copies: u128) -> Result<()> {
+    pub fn check_next(&self, next: &Pass, copies: u128, working: u128) -> Result<()> {
         let (windows, bytes, what) = match next {
             Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
             Pass::Collect(t, _, _, pairs) => (t.len(), self.collect_bytes(*pairs), "collected values"),
             Pass::Moments(_) => return Ok(()),
         };
-        refuse_beyond_memory(bytes as u128, copies, self.working, |size| {
+        refuse_beyond_memory(bytes as u128, copies, working, |size| {
             format!(
                 "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
                  copy; ask for fewer quantile levels, series or strategies per call)"
@@ -2186,17 +2187,12 @@ impl Finisher {
 
 /// The first pass of a summary of `req.n_paths` paths: each reducer's grid
 /// over its values on the pilot paths ([`pilot_runs`]), simulated here; refused
-/// if `copies` of its histograms would not fit (as in [`run_pass`]).
-pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, copies: u128) -> Result<Pass> {
+/// if `copies` of its histograms and `working` bytes of a run would not fit (as in
+/// [`run_pass`]).
+pub fn first_pass(model: &Model, spec: &SummarySpec, req: &SimRequest, copies: u128, working: u128) -> Result<Pass> {
     validate_spec(model, spec)?;
     // the caller merges this pass's histograms: refuse them here, before the pilot runs
-    check_memory(
-        model,
-        spec,
-        grid_bins(req.n_paths),
-        copies,
-        request_working_bytes(model, spec, req),
-    )?;
+    check_memory(model, spec, grid_bins(req.n_paths), copies, working)?;
     let alloc = Allocation::new(&model.probabilities, req.n_paths as usize, req.antithetic)?;
     let qmc = req.qmc_shocks(model)?;
     let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -2225,8 +2221,9 @@ pub fn summarize(
     control: &Control,
 ) -> Result<Vec<Vec<GroupStats>>> {
     let mut fin = Finisher::new(model, spec, req.n_paths, req.antithetic)?;
+    fin.working = request_working_bytes(model, spec, req);
     let run = |pass| run_pass(model, spec, req, pass, control, LOCAL_COPIES);
-    let moments = run(first_pass(model, spec, req, LOCAL_COPIES)?)?;
+    let moments = run(first_pass(model, spec, req, LOCAL_COPIES, fin.working)?)?;
     let mut pass = fin.next_after(&moments, LOCAL_COPIES)?;
     while let Pass::Refine(_) = pass {
         pass = fin.next_after(&run(pass)?, LOCAL_COPIES)?;
@@ -2318,14 +2315,14 @@ mod tests {
         let next = fin.next_pass();
         assert!(matches!(next, Pass::Collect(ref t, ..) if t.len() == 100_000));
         // 200 MB of keys fit
-        assert!(fin.check_next(&next, 1).is_ok());
+        assert!(fin.check_next(&next, 1, 0).is_ok());
         // within the budget: collected, however few the windows
         fin.targets = windows(1, 1_000);
         assert!(matches!(fin.next_pass(), Pass::Collect(..)));
         // a pass too large for any machine is refused with its size, not attempted
         fin.targets = windows(10, 1 << 50);
         fin.next_pass(); // the keys the windows are expected to hold
-        match fin.check_next(&Pass::Collect(fin.windows(), vec![], vec![], false), 1) {
+        match fin.check_next(&Pass::Collect(fin.windows(), vec![], vec![], false), 1, 0) {
             Err(CoreError::Resource { what, .. }) => assert!(what.contains("over 10 windows"), "{what}"),
             other => panic!("{other:?}"),
         }

@@ -556,12 +556,37 @@ def test_a_level_series_far_from_the_factors_initial_level_is_warned_of():
     # the world's own series, a crisis window that ends far above today's level (for the
     # bear), and a gbm factor (returns have no unit) say nothing of it
     potash = gs.data.potash_monthly()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # (notes of the fits)
-        warnings.simplefilter("error", UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         gs.World.default().calibrated(potash["2010-01":"2025-01"])
         gs.World.default().calibrated(potash["2005":"2022-06"], scenario="bear", jumps=False)
         gs.World.default().calibrated(brent, factor="global_equity")
+    assert not [str(w.message) for w in caught if "level of the data" in str(w.message)]
+
+
+def test_a_fitted_level_that_crosses_another_scenarios_is_warned_of():
+    # the bull's θ (330) was set below the base's (352); fitted, the base's is 296: the
+    # bull now takes potash higher than the base, which the change table does not say
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    with pytest.warns(UserWarning, match=r"potash_spot: the fitted θ of base \(352 → (\d+\.\d)\) crosses "
+                                         r"bull's 330, set beside the old value") as caught:
+        world, changes = gs.World.default().calibrated(potash)
+    said = next(str(w.message) for w in caught if "crosses" in str(w.message))
+    assert f"→ {changes.at['scenarios.base.potash_spot.theta', 'new']:.4g})" in said
+    assert "bear" not in said  # (480, above both)
+    # a gbm factor's g: the base's 0.06 fitted to SPY's 0.129 crosses the bull's 0.07
+    spy = gs.data.equities_daily()["spy_adj_close"].resample("ME").last()
+    with pytest.warns(UserWarning, match=r"global_equity: the fitted g of base \(0\.06 → 0\.12\d+\) crosses bull's 0\.07"):
+        gs.World.default().calibrated(spy, factor="global_equity", jumps=False)
+    # nothing crossed, nothing said: the bull set below the new base, or a scenario that
+    # takes the base's value rather than its own
+    d = gs.World.default().to_dict()
+    del d["scenarios"]["bull"]["potash_spot"]["theta"]
+    for world in (gs.World.default().with_params({"scenarios.bull.potash_spot.theta": 250.0}), gs.World.from_dict(d)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            world.calibrated(potash)
+        assert not [str(w.message) for w in caught if "crosses" in str(w.message)]
 
 
 def test_scenarios_that_inherit_the_fitted_jumps_are_warned_of_their_drift():
@@ -578,9 +603,10 @@ def test_scenarios_that_inherit_the_fitted_jumps_are_warned_of_their_drift():
     said = [str(w.message) for w in caught if "inherit" in str(w.message)]
     assert len(said) == 1 and f"bull {math.exp(drift) - 1:+.0%}" in said[0] and "bear" not in said[0]
     # the bear keeps its own jumps: no warning without such a scenario
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         gs.World.default().calibrated(potash=potash)
+    assert not [str(w.message) for w in caught if "inherit" in str(w.message)]
 
 
 @pytest.mark.parametrize("scale", [1e-250, 1e-20, 1e20, 1e250])
@@ -832,8 +858,14 @@ def test_a_markets_trading_days_step_a_252nd_of_a_year_as_in_a_backtest():
     # a closure of a week (10 to 17 September 2001 in New York) is still a step
     week = s.drop(s.index[(s.index > "2019-09-10") & (s.index < "2019-09-17")])
     assert gs.calibrate.gbm(week).params.equals(gs.calibrate.gbm(week, dt=1 / 252).params)
-    # a longer gap is not, nor every other trading day
-    for gappy in (s.drop(s.index[(s.index > "2019-09-10") & (s.index < "2019-09-18")]), s.iloc[::2]):
+    # nor does a short stretch of them, with its holidays (Thanksgiving to the new year)
+    short = s["2019-11-20":"2020-01-03"]
+    assert len(short) == 30 and gs.calibrate.gbm(short).params.equals(gs.calibrate.gbm(short, dt=1 / 252).params)
+    # a longer gap is not, nor every other trading day, nor Mondays, Wednesdays and
+    # Fridays, over a span too short to count the dates a year
+    monday_wednesday_friday = s[s.index.dayofweek.isin([0, 2, 4])]
+    for gappy in (s.drop(s.index[(s.index > "2019-09-10") & (s.index < "2019-09-18")]), s.iloc[::2], s.iloc[:60:2],
+                  monday_wednesday_friday, monday_wednesday_friday.iloc[:30]):
         with pytest.raises(gs.ConfigError, match="nor a market's trading days") as err:
             gs.calibrate.gbm(gappy)
         assert err.value.path == "series"
