@@ -199,9 +199,7 @@ def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
     days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
     if per_year != 252.0 or len(days) < 2 or (days[1:] - days[:-1]).max() > pd.Timedelta(days=TRADING_GAP_DAYS):
         return False
-    first, last = days[0].date(), days[-1].date()
-    weekdays = int(np.busday_count(first, last)) + int(np.is_busday(last))
-    return len(days) >= TRADING_SHARE * weekdays
+    return len(days) >= TRADING_SHARE * _weekdays(days)
 
 
 #: Weekdays a year: the periods of a daily index that holds every weekday.
@@ -224,9 +222,13 @@ def _weekday_calendar(idx: pd.DatetimeIndex) -> bool:
     days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
     if len(days) < 2 or (days[-1] - days[0]).days < WEEKDAY_CALENDAR_DAYS:
         return False
+    return bool(len(days) == _weekdays(days) and not (days.day_of_week >= 5).any())
+
+
+def _weekdays(days: pd.DatetimeIndex) -> int:
+    """Weekdays from the first of the sorted dates ``days`` to the last, both included."""
     first, last = days[0].date(), days[-1].date()
-    weekdays = int(np.busday_count(first, last)) + int(np.is_busday(last))
-    return bool(len(days) == weekdays and not (days.day_of_week >= 5).any())
+    return int(np.busday_count(first, last)) + int(np.is_busday(last))
 
 
 #: Largest periods_per_year: one-second bars around the clock in a leap year.

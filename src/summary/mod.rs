@@ -100,7 +100,8 @@ pub fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest
 
 /// Refuse a summary whose first-pass histograms on a grid of `grid` bins (a count per
 /// bin, summarised quantity and scenario; [`grid_bins`] of the run's size), `copies`
-/// of them at once, would not fit in the memory available, before they are allocated.
+/// of them at once and `working` bytes besides (a run's buffers, [`working_bytes`]),
+/// would not fit in the memory available, before they are allocated.
 pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128, working: u128) -> Result<()> {
     let (j, k) = (spec.reducers.len(), model.n_scenarios);
     let bins = grid + 2;
@@ -1051,8 +1052,9 @@ fn read_counts<K: Ord>(
 }
 
 /// Simulate paths `req.start..req.end` and reduce them for `pass`, a first pass
-/// refused if `copies` of its histograms ([`HIST_COPIES`] or [`LOCAL_COPIES`]) would
-/// not fit in the memory available.
+/// refused if `copies` of its histograms ([`HIST_COPIES`] or [`LOCAL_COPIES`]) and the
+/// run's [`working_bytes`] (on the threads it runs on) would not fit in the memory
+/// available.
 pub fn run_pass(
     model: &Model,
     spec: &SummarySpec,
