@@ -176,14 +176,16 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     return n / per_year
 
 
-#: Longest gap, in calendar days, between the dates of a market's trading days (a long
-#: weekend with a closure: New York's longest since 1933 ran from 10 to 17 September 2001).
-TRADING_GAP_DAYS = 7
+#: Longest gap, in calendar days, between the dates of a market's trading days: a week's
+#: holiday between weekends (Tokyo's Golden Week of 2019, from 26 April to 7 May; Shanghai's
+#: Lunar New Year of 2020, from 23 January to 3 February), with a day to spare.
+TRADING_GAP_DAYS = 12
 
 #: Least share of the weekdays between its first and last date that a market's trading
-#: days hold: 252 of 261 a year, and 24 of 27 from Thanksgiving to the new year in New
-#: York, its stretch with the most holidays.
-TRADING_SHARE = 0.88
+#: days hold, however short the span: 252 of 261 a year in New York; around a week's
+#: holiday, 24 of 30 weekdays (every other trading day holds half, Mondays, Wednesdays
+#: and Fridays 60%).
+TRADING_SHARE = 0.75
 
 
 def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
@@ -1385,7 +1387,7 @@ def log_ou(
         quarterly 1/4, annual 1, weekly 7/365.25, daily 1/365.25, business daily 1/252;
         7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in),
         or 1/252 for a market's trading days, holidays left out (about 252 dates a year,
-        at least 88% of the weekdays they span and none more than 7 days apart, as
+        at least 75% of the weekdays they span and none more than 12 days apart, as
         ``gs.backtest`` counts them).
         Given explicitly, every step counts ``dt`` and the dates need only be
         increasing, at any spacing; the index is a ``DatetimeIndex`` either way.
@@ -2044,9 +2046,9 @@ def _warn_reordered(in_force: pd.DataFrame, factor: str, scen: str, names: Seque
                and (old - (v := float(in_force.at[(other, factor, param), "value"]))) * (new - v) < 0]
     if crossed:
         label = "θ" if param == "theta" else param
-        warn(f"{factor}: the fitted {label} of {scen} ({old:.4g} → {new:.4g}) crosses {' and '.join(crossed)}, set "
-             f"beside the old value: the scenarios' order is reversed; revise the others with with_params, or "
-             f"calibrate them too (scenario=)")
+        warn(f"{factor}: the fitted {label} of {scen} ({old:.4g} → {new:.4g}) crosses {' and '.join(crossed)}, "
+             f"which {'was' if len(crossed) == 1 else 'were'} set relative to the old value: the scenarios' order is "
+             f"reversed; to keep it, revise the others with with_params (e.g. at their old ratio to {scen}'s)")
 
 
 def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[str, Any]],

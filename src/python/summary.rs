@@ -13,7 +13,7 @@ use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
 use crate::summary::{
-    check_memory, first_pass, request_working_bytes, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec,
+    check_memory, first_pass, grid_of, request_working_bytes, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec,
     HIST_COPIES, LOCAL_COPIES,
 };
 
@@ -261,10 +261,7 @@ impl SummaryJob {
         // (a pass laid out to run here was checked for fewer copies than shipping makes;
         // this process holds its bytes and the partials', not a run's buffers)
         let checked = match &pass {
-            Pass::Moments(maps) => {
-                let grid = maps.first().map_or(0, |m| m.grid);
-                check_memory(&self.model, &self.spec, grid, HIST_COPIES, 0)
-            }
+            Pass::Moments(maps) => check_memory(&self.model, &self.spec, grid_of(maps), HIST_COPIES, 0),
             _ => self.finisher.check_next(&pass, HIST_COPIES, 0),
         };
         checked.map_err(|e| to_pyerr(py, e))?;

@@ -98,6 +98,12 @@ pub fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest
     working_bytes(model, spec, req.chunk_paths, threads, req.antithetic)
 }
 
+/// The grid of a first pass's `maps` (they share it: [`grid_bins`] of the run's size
+/// when the pass comes from [`first_pass`]).
+pub fn grid_of(maps: &[BinMap]) -> usize {
+    maps.first().map_or(0, |m| m.grid)
+}
+
 /// Refuse a summary whose first-pass histograms on a grid of `grid` bins (a count per
 /// bin, summarised quantity and scenario; [`grid_bins`] of the run's size), `copies`
 /// of them at once and `working` bytes besides (a run's buffers, [`working_bytes`]),
@@ -1074,11 +1080,13 @@ pub fn run_pass(
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
         let threads = rayon::current_num_threads();
-        if let Pass::Moments(maps) = &pass {
+        let working = working_bytes(model, spec, req.chunk_paths, threads, req.antithetic);
+        match &pass {
             // the grid the pass carries (that of the run's size when it comes from first_pass)
-            let grid = maps.first().map_or(0, |m| m.grid);
-            let working = working_bytes(model, spec, req.chunk_paths, threads, req.antithetic);
-            check_memory(model, spec, grid, copies, working)?;
+            Pass::Moments(maps) => check_memory(model, spec, grid_of(maps), copies, working)?,
+            // (the keys a collecting pass will hold are the finisher's estimate, not the pass's:
+            // here, its run's buffers)
+            _ => check_pass_memory(&pass, model.n_scenarios, 0.0, copies, working)?,
         }
         let qmc = req.qmc_shocks(model)?;
         let ctx = req.ctx(model, &alloc, qmc.as_ref());
@@ -1416,6 +1424,23 @@ fn refine_bytes(windows: usize, scenarios: usize) -> f64 {
     windows as f64 * scenarios as f64 * (SUB_BINS * std::mem::size_of::<u64>()) as f64
 }
 
+/// Refuse a refining or collecting pass over `scenarios` scenarios if `copies` of what
+/// it holds (its sub-bin histograms, or `collected` bytes of the keys it collects) and
+/// `working` bytes of its run would not fit in the memory available.
+fn check_pass_memory(pass: &Pass, scenarios: usize, collected: f64, copies: u128, working: u128) -> Result<()> {
+    let (windows, bytes, what) = match pass {
+        Pass::Refine(t) => (t.len(), refine_bytes(t.len(), scenarios), "sub-bin histograms"),
+        Pass::Collect(t, ..) => (t.len(), collected, "collected values"),
+        Pass::Moments(_) => return Ok(()),
+    };
+    refuse_beyond_memory(bytes as u128, copies, working, |size| {
+        format!(
+            "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
+             copy; ask for fewer quantile levels, series or strategies per call)"
+        )
+    })
+}
+
 /// A quantile found: of reducer `reducer` at level `alpha` in group `group` (None =
 /// all), its `value`, its window's index in the collecting pass's list, and each
 /// scenario's count of values at or below it.
@@ -1684,17 +1709,11 @@ impl Finisher {
     /// histograms, or the keys it collects) and `working` bytes of its run would not
     /// fit in the memory available.
     pub fn check_next(&self, next: &Pass, copies: u128, working: u128) -> Result<()> {
-        let (windows, bytes, what) = match next {
-            Pass::Refine(t) => (t.len(), refine_bytes(t.len(), self.p.len()), "sub-bin histograms"),
-            Pass::Collect(t, _, _, pairs) => (t.len(), self.collect_bytes(*pairs), "collected values"),
-            Pass::Moments(_) => return Ok(()),
+        let bytes = match next {
+            Pass::Collect(_, _, _, pairs) => self.collect_bytes(*pairs),
+            _ => 0.0, // (a refining pass's size is the pass's own)
         };
-        refuse_beyond_memory(bytes as u128, copies, working, |size| {
-            format!(
-                "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
-                 copy; ask for fewer quantile levels, series or strategies per call)"
-            )
-        })
+        check_pass_memory(next, self.p.len(), bytes, copies, working)
     }
 
     /// The bytes a collecting pass over the windows of the last pass chosen is expected to

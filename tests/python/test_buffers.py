@@ -300,6 +300,35 @@ def test_a_summary_run_in_place_is_refused_only_beyond_the_copies_it_holds():
     assert "): needs 1.32 GiB, limit " in refused[0], refused
 
 
+WORKER_LIMITED_CHILD = """
+import resource
+import geoscenario as gs
+from geoscenario import summary
+world = gs.World.default()
+mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(300)}  # 900 quantities
+job = summary.make_job(world, 1 << 17, 24, 0, False, [], 24, [0.5], None, 0.95, False, mixes)[0]
+job.run_current(2)  # the first pass, here
+later = job.next_pass()  # a refining or collecting pass, for a worker
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 200 * 2**20, resource.RLIM_INFINITY))
+try:
+    job.run(later, 0, 1 << 17, 2)
+except gs.ResourceError as e:
+    print("refused:", e)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
+def test_a_worker_refuses_a_later_pass_whose_run_does_not_fit():
+    # a refining or collecting pass is checked where it runs too: its wave of 36,864
+    # paths' values (253 MiB) does not fit in 200 MiB
+    out = subprocess.run([sys.executable, "-c", WORKER_LIMITED_CHILD], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("refused: a summary's pass over "), out.stdout
+    assert "of values around its quantiles" in out.stdout and "limit " in out.stdout, out.stdout
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
 def test_a_summary_accepted_for_memory_runs_to_its_end():
     # few paths and many quantities: a wave of their values (up to 256 MiB) outweighs the
