@@ -2,8 +2,8 @@
 
 use geoscenario::model::scenario::Allocation;
 use geoscenario::summary::{
-    first_pass, run_pass, summarize, summarize_values, Finisher, GroupStats, Partial, Pass, Reducer, SummarySpec,
-    HIST_COPIES,
+    first_pass, run_pass, summarize, summarize_values, working_bytes, Finisher, GroupStats, Partial, Pass, Reducer,
+    SummarySpec, HIST_COPIES,
 };
 use geoscenario::{simulate, Control, Model, SimRequest, World};
 
@@ -476,4 +476,27 @@ fn a_pass_refused_for_memory_leaves_the_finisher_as_it_was() {
     fin.check_counts(&spec, &refined).unwrap();
     let next = fin.next_after(&refined, HIST_COPIES).unwrap();
     assert_eq!(next, moved.clone().next_after(&refined, HIST_COPIES).unwrap());
+}
+
+#[test]
+fn a_shard_is_charged_the_buffers_of_its_own_paths() {
+    // a run holds a wave of reduced values and each busy thread's chunk of paths; a
+    // worker's shard smaller than a wave holds only its own paths' (a shard of 1,000
+    // paths charged a wave of 131,072 was refused on a small worker)
+    let world = World::default_world();
+    let model = Model::new(&world, 12).unwrap();
+    let spec = spec(&model);
+    let (j, path) = (spec.reducers.len() as u128, (model.n_outputs() * 13 * 8) as u128);
+    let mut req = request(1_000_000, 1, false);
+    // a wave of 64 chunks of 2,048 paths, and two threads' chunks
+    assert_eq!(
+        working_bytes(&model, &spec, &req, 2),
+        64 * 2048 * (8 * j + 1) + 2 * 2048 * path
+    );
+    (req.start, req.end) = (0, 1_000);
+    // its 1,000 paths' values, and one thread's chunk of them
+    assert_eq!(
+        working_bytes(&model, &spec, &req, 2),
+        1_000 * (8 * j + 1) + 1_000 * path
+    );
 }

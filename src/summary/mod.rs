@@ -82,20 +82,22 @@ fn run_layout(chunk_paths: usize, reducers: usize, threads: usize, antithetic: b
     }
 }
 
-/// Bytes a pass's simulation holds besides its partial: a wave's reduced values and
-/// scenarios, all held until the wave is absorbed, and each thread's chunk of paths
-/// (every series, every month).
-pub fn working_bytes(model: &Model, spec: &SummarySpec, chunk_paths: usize, threads: usize, antithetic: bool) -> u128 {
-    let (chunk, wave) = run_layout(chunk_paths, spec.reducers.len(), threads, antithetic);
+/// Bytes a run of `req`'s range on `threads` threads holds besides its partial: a
+/// wave's reduced values and scenarios, all held until the wave is absorbed (at most
+/// the range's), and each busy thread's chunk of paths (every series, every month).
+pub fn working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest, threads: usize) -> u128 {
+    let (chunk, wave) = run_layout(req.chunk_paths, spec.reducers.len(), threads, req.antithetic);
+    let paths = req.end.saturating_sub(req.start).max(1);
+    let (wave, rows) = (wave.min(paths) as u128, (chunk as u64).min(paths) as u128);
+    let busy = (threads as u128).min(paths.div_ceil(chunk as u64) as u128);
     let per_path = (spec.reducers.len() * std::mem::size_of::<f64>() + 1) as u128;
     let path = (model.n_outputs() * (model.horizon + 1) * std::mem::size_of::<f64>()) as u128;
-    wave as u128 * per_path + (threads * chunk) as u128 * path
+    wave * per_path + busy * rows * path
 }
 
 /// [`working_bytes`] of a request's run (on its threads, or the pool's).
 pub fn request_working_bytes(model: &Model, spec: &SummarySpec, req: &SimRequest) -> u128 {
-    let threads = req.threads.unwrap_or_else(rayon::current_num_threads);
-    working_bytes(model, spec, req.chunk_paths, threads, req.antithetic)
+    working_bytes(model, spec, req, req.threads.unwrap_or_else(rayon::current_num_threads))
 }
 
 /// The grid of a first pass's `maps` (they share it: [`grid_bins`] of the run's size
@@ -1080,7 +1082,7 @@ pub fn run_pass(
     let shifts = shifts(model, spec);
     let work = || -> Result<Partial> {
         let threads = rayon::current_num_threads();
-        let working = working_bytes(model, spec, req.chunk_paths, threads, req.antithetic);
+        let working = working_bytes(model, spec, req, threads);
         match &pass {
             // the grid the pass carries (that of the run's size when it comes from first_pass)
             Pass::Moments(maps) => check_memory(model, spec, grid_of(maps), copies, working)?,
@@ -1498,9 +1500,10 @@ pub struct Finisher {
 impl Finisher {
     pub fn new(model: &Model, spec: &SummarySpec, n_paths: u64, antithetic: bool) -> Result<Finisher> {
         let alloc = Allocation::new(&model.probabilities, n_paths as usize, antithetic)?;
-        let threads = rayon::current_num_threads();
+        let mut req = SimRequest::new(n_paths, 0);
+        req.antithetic = antithetic;
         Ok(Finisher {
-            working: working_bytes(model, spec, crate::engine::DEFAULT_CHUNK, threads, antithetic),
+            working: request_working_bytes(model, spec, &req),
             ..Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec)
         })
     }
