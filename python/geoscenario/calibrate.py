@@ -2142,7 +2142,8 @@ def calibrate_world(
         None (the default): fit the jumps, and keep them only if they beat the
         diffusion (standard errors that exist, the higher likelihood and AIC, and a
         likelihood-ratio test at 5%, χ²₃, conservative as λ = 0 is on the boundary); else the diffusion fit is
-        used, with a warning, and the jump fit is in ``fits["potash_jumps"]``.
+        used, with a warning, and the jump fit is in ``fits["potash_jumps"]``; with
+        ``fixed``, whose values only the jump fit holds, the jump fit is kept.
         True: keep the jump fit; False: fit the diffusion. The same for a ``gbm``
         factor, by :func:`gbm`.
     mean_reversion
@@ -2241,8 +2242,10 @@ def calibrate_world(
                 if not str(e).startswith("series:"):
                     raise
                 raise NumericalError(arg + str(e).removeprefix("series")) from None
-        # jumps not asked for are kept only if the likelihood-ratio test prefers them
-        if jumps is None and fit.diffusion is not None and not _jumps_pass(fit):
+        # jumps not asked for are kept only if the likelihood-ratio test prefers them (or
+        # if parameters are held, which only the jump fit holds)
+        held = fixed is not None and len(fixed) > 0  # (a dict or a Series)
+        if jumps is None and not held and fit.diffusion is not None and not _jumps_pass(fit):
             rejected, fit = fit, fit.diffusion
             fits["potash_jumps"] = rejected
             caught = [w for w in caught if any(n in str(w.message) for n in fit.notes)]

@@ -1581,3 +1581,18 @@ def test_a_steady_trend_is_said_to_leave_no_noise_to_fit():
     idx = pd.date_range("2010-01-01", periods=120, freq="MS")
     with pytest.raises(gs.NumericalError, match="exact linear function of the one before"):
         gs.calibrate.log_ou(pd.Series(np.exp(0.01 * np.arange(120)), index=idx))
+
+
+def test_held_parameters_keep_the_jump_fit_that_holds_them():
+    # jumps=None keeps the jumps only if they beat the diffusion; the diffusion holds no
+    # parameter, so a fit asked to hold θ kept the jumps' test and silently fitted θ
+    potash = gs.data.potash_monthly()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        free, _ = gs.World.default().calibrated(potash, mean_reversion="joint")
+        held, changes = gs.World.default().calibrated(potash, fixed=pd.Series({"theta": 320.0}),
+                                                      mean_reversion="joint")
+    assert free.to_dict()["scenarios"]["base"]["potash_spot"].get("lambda", 0.0) == 0.0  # (the test rejects them)
+    assert changes.at["scenarios.base.potash_spot.theta", "new"] == 320.0
+    assert held.to_dict()["scenarios"]["base"]["potash_spot"]["theta"] == 320.0
+    assert changes.at["scenarios.base.potash_spot.lambda", "new"] > 0
