@@ -2046,9 +2046,9 @@ def _warn_reordered(in_force: pd.DataFrame, factor: str, scen: str, names: Seque
                and (old - (v := float(in_force.at[(other, factor, param), "value"]))) * (new - v) < 0]
     if crossed:
         label = "θ" if param == "theta" else param
-        warn(f"{factor}: the fitted {label} of {scen} ({old:.4g} → {new:.4g}) crosses {' and '.join(crossed)}, "
-             f"which {'was' if len(crossed) == 1 else 'were'} set relative to the old value: the scenarios' order is "
-             f"reversed; to keep it, revise the others with with_params (e.g. at their old ratio to {scen}'s)")
+        warn(f"{factor}: the fitted {label} of {scen} ({old:.4g} → {new:.4g}) crosses {' and '.join(crossed)}: "
+             f"the scenarios' order is reversed, the others keeping their own values; to keep the order, "
+             f"revise them with with_params")
 
 
 def _warn_inherited_drift(world: World, factor: str, base: str, rows: list[dict[str, Any]],

@@ -117,8 +117,9 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128
     refuse_beyond_memory(hist, copies, working, |size| {
         format!(
             "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
-             return, loss and drawdown) over {k} scenarios ({size} of histograms per copy; summarise \
-             fewer series or strategies per call)"
+             return, loss and drawdown) over {k} scenarios ({size} of histograms per copy{}; summarise \
+             fewer series or strategies per call)",
+            buffers(working).map_or(String::new(), |b| format!(", and {b}"))
         )
     })
 }
@@ -1436,9 +1437,27 @@ fn check_pass_memory(pass: &Pass, scenarios: usize, collected: f64, copies: u128
         Pass::Moments(_) => return Ok(()),
     };
     refuse_beyond_memory(bytes as u128, copies, working, |size| {
+        // (a collecting pass run by a worker knows only its buffers: the keys are the client's estimate)
+        let copy = (bytes > 0.0).then(|| format!("{size} of {what} per copy"));
         format!(
-            "a summary's pass over {windows} windows of values around its quantiles ({size} of {what} per \
-             copy; ask for fewer quantile levels, series or strategies per call)"
+            "a summary's pass over {windows} windows of values around its quantiles ({}; ask for fewer \
+             quantile levels, series or strategies per call)",
+            [copy, buffers(working)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", and ")
+        )
+    })
+}
+
+/// The part of a refusal's message that tells a run's `working` bytes (None if 0).
+fn buffers(working: u128) -> Option<String> {
+    (working > 0).then(|| {
+        format!(
+            "{} of the run's buffers: a wave of reduced values and each thread's chunk of paths, less on \
+             fewer threads or chunk_paths",
+            crate::error::human_bytes(working)
         )
     })
 }

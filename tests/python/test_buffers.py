@@ -326,7 +326,7 @@ def test_a_worker_refuses_a_later_pass_whose_run_does_not_fit():
     out = subprocess.run([sys.executable, "-c", WORKER_LIMITED_CHILD], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("refused: a summary's pass over "), out.stdout
-    assert "of values around its quantiles" in out.stdout and "limit " in out.stdout, out.stdout
+    assert "quantiles (266.44 MiB of the run's buffers: a wave of reduced values" in out.stdout, out.stdout
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
@@ -339,6 +339,7 @@ def test_a_summary_accepted_for_memory_runs_to_its_end():
     # three copies (506 MiB), a wave of 36,864 paths' values (253 MiB) and each of the two
     # threads' chunk of paths (6.6 MiB)
     assert "refused in place: a summary of 900 quantities" in out and "): needs 772.82 MiB, limit " in out, out
+    assert "(168.79 MiB of histograms per copy, and 266.44 MiB of the run's buffers: " in out, out
     out = run_limited_summary(300, 1 << 17, 900)
     assert f"in place: {1 << 17} 1200 True" in out, out
 

@@ -570,8 +570,7 @@ def test_a_fitted_level_that_crosses_another_scenarios_is_warned_of():
     # bull now takes potash higher than the base, which the change table does not say
     potash = gs.data.potash_monthly("2010-01", "2025-01")
     with pytest.warns(UserWarning, match=r"potash_spot: the fitted θ of base \(352 → (\d+\.\d)\) crosses "
-                                         r"bull's 330, which was set relative to the old value: the scenarios' "
-                                         r"order is reversed") as caught:
+                                         r"bull's 330: the scenarios' order is reversed") as caught:
         world, changes = gs.World.default().calibrated(potash)
     said = next(str(w.message) for w in caught if "crosses" in str(w.message))
     assert f"→ {changes.at['scenarios.base.potash_spot.theta', 'new']:.4g})" in said
