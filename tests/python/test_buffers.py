@@ -192,13 +192,33 @@ def test_a_long_table_that_does_not_fit_is_refused_before_allocating(monkeypatch
     assert sim.to_pandas(month=-1).shape[0] == 20_000
 
 
-LIMITED_CHILD = """
+#: Put before a child's code: ``limit(headroom)`` then limits its address space to what it
+#: has and ``headroom`` bytes more (as ``ulimit -v`` does, which MemAvailable does not show).
+LIMIT = """
 import resource
+
+
+def limit(headroom):
+    with open("/proc/self/status") as f:
+        vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, resource.RLIM_INFINITY))
+"""
+
+
+def run_limited(child, *args, timeout=600, env=None):
+    """The output of ``child`` (code after :data:`LIMIT`) run with ``args``: a request
+    beyond its limit is refused or runs, and never aborts the process on a failed
+    allocation."""
+    out = subprocess.run([sys.executable, "-c", child, *map(str, args)], capture_output=True, text=True,
+                         timeout=timeout, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+LIMITED_CHILD = LIMIT + """
 import geoscenario as gs
 sim = gs.World.default().simulate(100_000, seed=0, progress=False)  # 340 MB
-with open("/proc/self/status") as f:
-    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + 200 * 2**20, resource.RLIM_INFINITY))
+limit(200 * 2**20)
 assert sim.to_pandas(month=-1).shape[0] == 100_000  # 17 columns of 100,000 rows fit
 try:
     sim.to_pandas()  # about 460 MB more
@@ -211,19 +231,15 @@ except gs.ResourceError as e:
 def test_a_long_table_beyond_an_address_space_limit_is_a_resource_error():
     # a limit MemAvailable does not show (ulimit -v, a container): numpy's MemoryError
     # becomes the package's ResourceError with the size needed
-    out = subprocess.run([sys.executable, "-c", LIMITED_CHILD], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "refused: 100,000 paths × 25 months × 17 series as a long table: needs 0.43 GiB" in out.stdout
+    out = run_limited(LIMITED_CHILD, timeout=120)
+    assert "refused: 100,000 paths × 25 months × 17 series as a long table: needs 0.43 GiB" in out
 
 
-SIM_LIMITED_CHILD = """
-import resource
+SIM_LIMITED_CHILD = LIMIT + """
 import geoscenario as gs
 world = gs.World.default()
 world.simulate(1_000, seed=0, progress=False)  # the engine and its threads started
-with open("/proc/self/status") as f:
-    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
+limit(2**30)
 print("available:", gs._core.available_memory())
 for run in (lambda: world.simulate(1_000_000, seed=0, progress=False),  # 3.4 GB of paths
             lambda: world.simulate_summary(1 << 20, series=[], mixes={f"m{i}": {"direct_belarus": 1.0}
@@ -240,29 +256,26 @@ print("small:", world.simulate(10_000, seed=0, progress=False).n_paths)
 def test_requests_beyond_an_address_space_limit_are_refused_before_allocating():
     # ulimit -v, which MemAvailable does not show, counts as memory available: the
     # requests are refused up front with the sizes, not when an allocation fails
-    out = subprocess.run([sys.executable, "-c", SIM_LIMITED_CHILD], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    available = int(out.stdout.split("available: ")[1].split()[0])
+    out = run_limited(SIM_LIMITED_CHILD, timeout=120)
+    available = int(out.split("available: ")[1].split()[0])
     assert 0 < available <= 2**30
-    refused = [line for line in out.stdout.splitlines() if line.startswith("refused:")]
-    assert len(refused) == 2, out.stdout
+    refused = [line for line in out.splitlines() if line.startswith("refused:")]
+    assert len(refused) == 2, out
     assert refused[0].startswith("refused: 1,000,000 paths × 25 months × 17 series: needs 3.18 GiB, limit ")
     assert refused[1].startswith("refused: a summary of 600 quantities")
     assert all(line.endswith(" available") for line in refused), refused
-    assert "small: 10000" in out.stdout
+    assert "small: 10000" in out
 
 
-SUMMARY_LIMITED_CHILD = """
-import resource, sys
+SUMMARY_LIMITED_CHILD = LIMIT + """
+import sys
 import geoscenario as gs
 from geoscenario import summary
 mixes, n, headroom = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 world = gs.World.default()
 mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(mixes)}  # three quantities each
 world.simulate_summary(20_000, series=[], mixes=mixes, progress=False)  # the engine and its threads started
-with open("/proc/self/status") as f:
-    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + headroom * 2**20, resource.RLIM_INFINITY))
+limit(headroom * 2**20)
 try:
     res = world.simulate_summary(n, series=[], mixes=mixes, progress=False)
     print("in place:", res.n_paths, len(res.risk), res.risk.loc[list(mixes)[-1]].notna().all().all())
@@ -278,11 +291,7 @@ except gs.ResourceError as e:
 
 def run_limited_summary(mixes, n_paths, headroom_mib):
     # (on two threads whatever the machine: the buffers counted grow with the threads)
-    out = subprocess.run([sys.executable, "-c", SUMMARY_LIMITED_CHILD, str(mixes), str(n_paths), str(headroom_mib)],
-                         capture_output=True, text=True, timeout=600, env={**os.environ, "RAYON_NUM_THREADS": "2"})
-    # refused or run, never aborted by a failed allocation
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return run_limited(SUMMARY_LIMITED_CHILD, mixes, n_paths, headroom_mib, env={**os.environ, "RAYON_NUM_THREADS": "2"})
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
@@ -300,8 +309,7 @@ def test_a_summary_run_in_place_is_refused_only_beyond_the_copies_it_holds():
     assert "): needs 1.32 GiB, limit " in refused[0], refused
 
 
-WORKER_LIMITED_CHILD = """
-import resource
+WORKER_LIMITED_CHILD = LIMIT + """
 import geoscenario as gs
 from geoscenario import summary
 world = gs.World.default()
@@ -309,9 +317,7 @@ mixes = {f"m{i}": {"direct_belarus": 1.0} for i in range(300)}  # 900 quantities
 job = summary.make_job(world, 1 << 17, 24, 0, False, [], 24, [0.5], None, 0.95, False, mixes)[0]
 job.run_current(2)  # the first pass, here
 later = job.next_pass()  # a refining or collecting pass, for a worker
-with open("/proc/self/status") as f:
-    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + 200 * 2**20, resource.RLIM_INFINITY))
+limit(200 * 2**20)
 try:
     job.run(later, 0, 1 << 17, 2)
 except gs.ResourceError as e:
@@ -323,10 +329,9 @@ except gs.ResourceError as e:
 def test_a_worker_refuses_a_later_pass_whose_run_does_not_fit():
     # a refining or collecting pass is checked where it runs too: its wave of 36,864
     # paths' values (253 MiB) does not fit in 200 MiB
-    out = subprocess.run([sys.executable, "-c", WORKER_LIMITED_CHILD], capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("refused: a summary's pass over "), out.stdout
-    assert "quantiles (266.44 MiB of the run's buffers: a wave of reduced values" in out.stdout, out.stdout
+    out = run_limited(WORKER_LIMITED_CHILD)
+    assert out.startswith("refused: a summary's pass over "), out
+    assert "quantiles (266.44 MiB of the run's buffers: a wave of reduced values" in out, out
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux counts it")
@@ -344,8 +349,7 @@ def test_a_summary_accepted_for_memory_runs_to_its_end():
     assert f"in place: {1 << 17} 1200 True" in out, out
 
 
-MIXES_LIMITED_CHILD = """
-import resource
+MIXES_LIMITED_CHILD = LIMIT + """
 import numpy as np
 import geoscenario as gs
 sim = gs.World.default().simulate(100_000, seed=0, progress=False)  # 340 MB
@@ -353,9 +357,7 @@ names = list(sim.world.strategies)
 w = np.random.default_rng(0).dirichlet(np.ones(4), size=1_000)
 mixes = {f"m{i}": dict(zip(names, row)) for i, row in enumerate(w)}
 sim.risk_table(mixes={"m0": mixes["m0"]})  # the engine and its threads started
-with open("/proc/self/status") as f:
-    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-resource.setrlimit(resource.RLIMIT_AS, (vm + 800 * 2**20, resource.RLIM_INFINITY))
+limit(800 * 2**20)
 few = {k: mixes[k] for k in list(mixes)[:200]}
 for _ in range(3):  # again and again: the last call's released values are reused
     print("200 mixes:", len(sim.risk_table(mixes=few)))
@@ -375,14 +377,12 @@ def test_a_risk_table_of_many_mixes_reads_their_values_in_place_and_refuses_what
     # copied), call after call (a released buffer is reused, not held beside a new one);
     # 1,000 mixes' 2.2 GiB fit 256 MB at a time, and all at once are refused with the
     # size, not an aborted process
-    out = subprocess.run([sys.executable, "-c", MIXES_LIMITED_CHILD], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = run_limited(MIXES_LIMITED_CHILD, timeout=300)
     # (200 mixes + 4 strategies) × (3 scenarios + all)
-    assert out.stdout.count("200 mixes: 816") == 3, out.stdout
-    assert "1000 mixes: 4016" in out.stdout, out.stdout
+    assert out.count("200 mixes: 816") == 3, out
+    assert "1000 mixes: 4016" in out, out
     assert "refused: the values of 3012 quantities (a series each; a strategy or mix of a risk table three) " \
-           "on 100000 paths (summarise fewer series, strategies or mixes per call): needs 2.24 GiB" \
-           in out.stdout, out.stdout
+           "on 100000 paths (summarise fewer series, strategies or mixes per call): needs 2.24 GiB" in out, out
 
 
 def test_reducer_values_are_read_only_on_an_engine_buffer():
