@@ -2037,8 +2037,8 @@ def factor_betas(
 def _warn_reordered(in_force: pd.DataFrame, factor: str, scen: str, names: Sequence[str], param: str,
                     rows: list[dict[str, Any]]) -> None:
     """Warn when the fitted level ``param`` of ``scen`` (θ, or a gbm's g: where the scenario
-    takes the factor) crosses the value another scenario sets for itself: the scenarios'
-    order, which the thesis gave them relative to the old value, is then reversed."""
+    takes the factor) crosses the value another scenario sets for itself: the two
+    scenarios' order is then reversed."""
     new = next(r["new"] for r in rows if r["parameter"] == f"scenarios.{scen}.{factor}.{param}")
     old = float(in_force.at[(scen, factor, param), "value"])
     crossed = [f"{other}'s {v:.4g}" for other in names if other != scen

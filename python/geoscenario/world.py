@@ -514,7 +514,9 @@ class World:
         any ``log_ou``, ``logit_ou`` or ``gbm`` factor of a world of your own, a
         ``gbm`` one by :func:`geoscenario.calibrate.gbm`), ``scenario``, ``jumps``,
         ``mean_reversion``, ``newey_west``, ... and ``potash``, the former name of
-        ``levels``.
+        ``levels``. Only the calibrated scenario changes (and those that take its
+        values): a warning says so when its fitted level (θ, or a gbm's g) crosses one
+        another scenario sets for itself, which reverses their order.
 
         Parameters
         ----------

@@ -1060,10 +1060,11 @@ fn read_counts<K: Ord>(
     Some(maps)
 }
 
-/// Simulate paths `req.start..req.end` and reduce them for `pass`, a first pass
-/// refused if `copies` of its histograms ([`HIST_COPIES`] or [`LOCAL_COPIES`]) and the
-/// run's [`working_bytes`] (on the threads it runs on) would not fit in the memory
-/// available.
+/// Simulate paths `req.start..req.end` and reduce them for `pass`, refused if `copies`
+/// ([`HIST_COPIES`] or [`LOCAL_COPIES`]) of its histograms (a first pass's, or a refining
+/// pass's sub-bins; the keys a collecting pass will hold are the finisher's estimate,
+/// not the pass's) and the run's [`working_bytes`] (on the threads it runs on) would not
+/// fit in the memory available.
 pub fn run_pass(
     model: &Model,
     spec: &SummarySpec,
