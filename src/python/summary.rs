@@ -161,13 +161,13 @@ impl SummaryJob {
         }
         self.finisher
             .check_counts(&self.spec, &part)
-            .map_err(|what| match here.is_none() {
-                true => crate::CoreError::invalid(
+            .map_err(|what| match here {
+                None => crate::CoreError::invalid(
                     "merged",
                     format!("{what}: not a partial of this job's paths (a shard of another job, or altered counts)"),
                 ),
                 // a pass run here adds up unless the engine has a bug
-                false => crate::CoreError::Numerical(format!("internal error, please report it: {what}")),
+                Some(_) => crate::CoreError::Numerical(format!("internal error, please report it: {what}")),
             })?;
         match current {
             Pass::Moments(_) | Pass::Refine(_) => {

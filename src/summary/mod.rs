@@ -117,9 +117,9 @@ pub fn check_memory(model: &Model, spec: &SummarySpec, grid: usize, copies: u128
     refuse_beyond_memory(hist, copies, working, |size| {
         format!(
             "a summary of {j} quantities (a series each; a strategy or mix of a risk table three: its \
-             return, loss and drawdown) over {k} scenarios ({size} of histograms per copy{}; summarise \
-             fewer series or strategies per call)",
-            buffers(working).map_or(String::new(), |b| format!(", and {b}"))
+             return, loss and drawdown) over {k} scenarios ({}; summarise fewer series or strategies per \
+             call)",
+            sizes(Some(format!("{size} of histograms per copy")), working)
         )
     })
 }
@@ -1443,24 +1443,22 @@ fn check_pass_memory(pass: &Pass, scenarios: usize, collected: f64, copies: u128
         format!(
             "a summary's pass over {windows} windows of values around its quantiles ({}; ask for fewer \
              quantile levels, series or strategies per call)",
-            [copy, buffers(working)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", and ")
+            sizes(copy, working)
         )
     })
 }
 
-/// The part of a refusal's message that tells a run's `working` bytes (None if 0).
-fn buffers(working: u128) -> Option<String> {
-    (working > 0).then(|| {
+/// The sizes a memory refusal gives: one `copy`'s (if any), and the run's `working` bytes
+/// (if any).
+fn sizes(copy: Option<String>, working: u128) -> String {
+    let run = (working > 0).then(|| {
         format!(
             "{} of the run's buffers: a wave of reduced values and each thread's chunk of paths, less on \
              fewer threads or chunk_paths",
             crate::error::human_bytes(working)
         )
-    })
+    });
+    [copy, run].into_iter().flatten().collect::<Vec<_>>().join(", and ")
 }
 
 /// A quantile found: of reducer `reducer` at level `alpha` in group `group` (None =
@@ -1511,21 +1509,16 @@ pub struct Finisher {
     expected_keys: f64,
     /// Antithetic pairs: a scenario's standard error is that of its pairs' means.
     pairs: bool,
-    /// Bytes a run of the next pass holds besides its partial ([`working_bytes`]: of
-    /// chunks of the default size on the pool's threads until a caller sets those of
-    /// its runs; 0 over materialised values, or where the passes run elsewhere).
+    /// Bytes a run of the next pass holds besides its partial, as its caller sets them
+    /// ([`working_bytes`] of its runs; 0 over materialised values, or where the passes
+    /// run elsewhere).
     pub working: u128,
 }
 
 impl Finisher {
     pub fn new(model: &Model, spec: &SummarySpec, n_paths: u64, antithetic: bool) -> Result<Finisher> {
         let alloc = Allocation::new(&model.probabilities, n_paths as usize, antithetic)?;
-        let mut req = SimRequest::new(n_paths, 0);
-        req.antithetic = antithetic;
-        Ok(Finisher {
-            working: request_working_bytes(model, spec, &req),
-            ..Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec)
-        })
+        Ok(Finisher::with(&model.probabilities, &alloc, shifts(model, spec), spec))
     }
 
     /// The finisher of `spec` over the paths of `alloc`: a quantile search
