@@ -500,3 +500,40 @@ fn a_shard_is_charged_the_buffers_of_its_own_paths() {
         1_000 * (8 * j + 1) + 1_000 * path
     );
 }
+
+#[test]
+fn a_cvar_has_the_same_bits_whatever_other_series_cut_their_windows() {
+    // a strategy's loss alone, and beside every factor: the factors' windows hold more
+    // keys than the budget and are cut finer by more passes, the VaR's window (within
+    // the budget on its own) is not, so its CVaR's tail sum splits at the same value
+    let world = World::default_world();
+    let model = Model::new(&world, 12).unwrap();
+    let all = spec(&model);
+    let loss = |r: &Reducer| r.name.ends_with(":loss") && r.mix.is_empty();
+    let alone = SummarySpec {
+        month: all.month,
+        reducers: all.reducers.iter().filter(|r| loss(r)).take(1).cloned().collect(),
+    };
+    let mut beside = all.clone();
+    beside
+        .reducers
+        .retain(|r| r.mix.is_empty() && (!r.name.contains(':') || r.name == alone.reducers[0].name));
+    let at = beside
+        .reducers
+        .iter()
+        .position(|r| r.name == alone.reducers[0].name)
+        .unwrap();
+    for antithetic in [false, true] {
+        let req = request(6_000, 4, antithetic);
+        let (a, passes_alone) = sharded(&model, &alone, &req, 2_500, Some(300));
+        let (b, passes_beside) = sharded(&model, &beside, &req, 2_500, Some(300));
+        assert!(
+            passes_alone == 2 && passes_beside > 2,
+            "the factors' windows are cut, the loss's are not"
+        );
+        assert!(a[0]
+            .iter()
+            .all(|g| g.var_cvar.iter().all(|(v, c)| v.is_finite() && c.is_finite())));
+        assert_eq!(format!("{:?}", a[0]), format!("{:?}", b[at]));
+    }
+}

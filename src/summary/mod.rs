@@ -1613,7 +1613,10 @@ impl Finisher {
             return Pass::Collect(Vec::new(), self.centers.clone(), Vec::new(), self.pairs);
         };
         for t in &mut self.targets {
-            let ti = list.binary_search(&(t.reducer, t.window)).unwrap_or(0); // sorted by windows()
+            // (sorted by windows(); a window the pass did not cut keeps its counts)
+            let Ok(ti) = list.binary_search(&(t.reducer, t.window)) else {
+                continue;
+            };
             let hist = |k: usize, b: usize| part.hist[(ti * k_n + k) * SUB_BINS + b];
             let (found, below, inside) = first_bin_reaching(&self.p, &self.n, t, SUB_BINS, hist);
             t.window = sub_window(t.window, found);
@@ -1628,18 +1631,47 @@ impl Finisher {
     /// holds atoms of the pilot, those and n × the share of the pilot's values in it
     /// that are not atoms ([`BinMap::expected_keys`]): a count's integers do not look
     /// like n keys, nor the values beside a ruined NAV's 0 like a few.
+    ///
+    /// A window that holds a VaR is weighed by its own keys alone, the others together:
+    /// its CVaR's tail sum splits at the window's top (the paths above it summed in path
+    /// order, the keys inside it in key order), so that window must not depend on the
+    /// other series of the summary for the CVaR to have the same bits in any of them (a
+    /// risk table of one strategy, and a streamed summary of every series). The windows a
+    /// pass cuts finer are those that can be; the others keep theirs.
     fn next_pass(&mut self) -> Pass {
         let (list, keys) = self.windows_and_keys();
-        self.expected_keys = keys;
-        let can_cut = list.iter().any(|&(_, w)| w.1 - w.0 >= SUB_BINS as u64);
+        let tails = self.tails(&list);
+        self.expected_keys = keys.iter().sum();
+        let can_cut = |w: Window| w.1 - w.0 >= SUB_BINS as u64;
         // cut windows finer only where that takes less memory than collecting their keys:
         // many targets, each with a few too many keys, are collected (their sub-bin
         // histograms, a count per sub-bin and scenario, would outweigh the keys)
-        if keys > self.budget as f64 && can_cut && refine_bytes(list.len(), self.p.len()) < keys * self.key_bytes {
-            Pass::Refine(list)
-        } else {
-            let tails = self.tails(&list);
+        let worth = |windows: usize, keys: f64| {
+            keys > self.budget as f64 && refine_bytes(windows, self.p.len()) < keys * self.key_bytes
+        };
+        let pooled = list
+            .iter()
+            .zip(&tails)
+            .filter(|&(&(_, w), &tail)| !tail && can_cut(w))
+            .count();
+        let pooled_keys: f64 = keys
+            .iter()
+            .zip(&tails)
+            .filter(|&(_, &tail)| !tail)
+            .map(|(k, _)| k)
+            .sum();
+        let cut_pooled = pooled > 0 && worth(pooled, pooled_keys);
+        let cut: Vec<(usize, Window)> = list
+            .iter()
+            .zip(&tails)
+            .zip(&keys)
+            .filter(|&((&(_, w), &tail), &k)| can_cut(w) && if tail { worth(1, k) } else { cut_pooled })
+            .map(|((&x, _), _)| x)
+            .collect();
+        if cut.is_empty() {
             Pass::Collect(list, self.centers.clone(), tails, self.pairs)
+        } else {
+            Pass::Refine(cut)
         }
     }
 
@@ -1741,18 +1773,20 @@ impl Finisher {
         self.expected_keys * (KEY_BYTES.min(self.key_bytes) + pair_bytes)
     }
 
-    /// The targets' distinct windows, and the keys they are expected to hold.
-    fn windows_and_keys(&self) -> (Vec<(usize, Window)>, f64) {
+    /// The targets' distinct windows, and the keys each is expected to hold.
+    fn windows_and_keys(&self) -> (Vec<(usize, Window)>, Vec<f64>) {
         let list = self.windows();
         let first = self.first_targets();
-        let keys: f64 = list
+        let keys = list
             .iter()
-            .filter_map(|x| first.get(x))
-            .map(|t| match self.maps.get(t.reducer) {
-                Some(map) => map.expected_keys(t.window, t.inside),
-                None => t.inside as f64,
+            .map(|x| match first.get(x) {
+                Some(t) => match self.maps.get(t.reducer) {
+                    Some(map) => map.expected_keys(t.window, t.inside),
+                    None => t.inside as f64,
+                },
+                None => 0.0,
             })
-            .sum();
+            .collect();
         (list, keys)
     }
 
