@@ -7,6 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable (a control character, a line or
+    paragraph separator) written as its escape, as ``repr`` writes it: a config's name or
+    unit cannot break a report's lines or send a terminal escape sequence.
+
+    >>> printable("USD/t\\n\\x1b[31m")
+    'USD/t\\\\n\\\\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def percent(x: float) -> str:
     """A probability or level as a percentage, to four significant digits without
     trailing zeros: 0.95 → ``95%``, 0.975 → ``97.5%``, 1/3 → ``33.33%``; a level below 1

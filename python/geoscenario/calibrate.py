@@ -121,7 +121,7 @@ def _valid_span(vals: np.ndarray, index: pd.DatetimeIndex, names: list[Any], arg
     ok = ~np.isnan(vals)
     rows = ok.all(axis=1)
     if not rows.any():
-        raise invalid(arg, "has no date on which every column has a value")
+        raise invalid(arg, "has no date on which every column has a value" if columns else "has no value")
     first, last = int(np.argmax(rows)), len(rows) - 1 - int(np.argmax(rows[::-1]))
     inner = ok[first : last + 1]
     if not inner.all():
@@ -138,7 +138,8 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     """Δ in years of a regular index: months 1/12, quarters 1/4, years 1, weeks
     7/365.25, calendar days 1/365.25, business days 1/252, or 7/(5·365.25) over a year
     or so of every weekday (times the multiple; see :func:`_weekday_calendar`); or of a
-    market's trading days (:func:`_trading_days`), 1/252."""
+    market's trading days (:func:`_trading_days`), 1/252; or of monthly data on trading days
+    (:func:`_trading_months`), 1/12."""
     freq = idx.freq
     if freq is None and len(idx) >= 3:
         with warnings.catch_warnings():
@@ -148,9 +149,12 @@ def _step_years(idx: pd.DatetimeIndex, arg: str) -> float:
     if freq is None:
         if _trading_days(idx, arg):
             return 1.0 / 252.0
+        if _trading_months(idx):
+            return 1.0 / 12.0
         raise invalid(
             arg,
-            "index is not regular (pandas cannot infer its frequency) nor a market's trading days; "
+            "index is not regular (pandas cannot infer its frequency) nor a market's trading days or "
+            "months; "
             "resample it to a regular frequency such as month starts ('MS'), or pass dt= in years "
             "per step",
         )
@@ -202,6 +206,25 @@ def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
     if per_year != 252.0 or len(days) < 2 or (days[1:] - days[:-1]).max() > pd.Timedelta(days=TRADING_GAP_DAYS):
         return False
     return len(days) >= TRADING_SHARE * _weekdays(days)
+
+
+#: Least and most calendar days between two dates of monthly data taken on trading days (a
+#: month's last or first trading day moves by up to three days around a weekend and a holiday).
+TRADING_MONTH_DAYS = (23, 38)
+
+
+def _trading_months(idx: pd.DatetimeIndex) -> bool:
+    """Whether the dates are monthly data on a market's trading days, which pandas cannot
+    name a frequency for where a holiday moves one (the last trading day of each month):
+    one date in each of consecutive calendar months, each ``TRADING_MONTH_DAYS`` from the
+    one before (not the first of one month and the last of the next)."""
+    days = pd.DatetimeIndex(idx).tz_localize(None).normalize()
+    if len(days) < 3:
+        return False
+    months = days.year * 12 + days.month
+    gaps = (days[1:] - days[:-1]).days
+    lo, hi = TRADING_MONTH_DAYS
+    return bool((np.diff(months) == 1).all() and (gaps >= lo).all() and (gaps <= hi).all())
 
 
 #: Weekdays a year: the periods of a daily index that holds every weekday.
@@ -482,8 +505,8 @@ class CalibrationResult(TableRepr):
         Returns
         -------
         pandas.Series
-            Aligned with :attr:`params`: ``table["std_err_nw"]`` if the fit has that
-            column, else ``table["std_err"]``.
+            Aligned with :attr:`params`: ``table["std_err_nw"]`` where the fit has that
+            column and a value in it (a beta fit's ``vol`` has none), else ``table["std_err"]``.
 
         Examples
         --------
@@ -496,8 +519,9 @@ class CalibrationResult(TableRepr):
         >>> fit.std_errors.equals(fit.table["std_err"])  # no Newey–West column in a log-OU fit
         True
         """
-        col = "std_err_nw" if "std_err_nw" in self.table else "std_err"
-        return self.table[col]
+        if "std_err_nw" in self.table:
+            return self.table["std_err_nw"].fillna(self.table["std_err"])
+        return self.table["std_err"]
 
     @property
     def aic(self) -> float:
@@ -1361,8 +1385,8 @@ def log_ou(
     ----------
     series
         Positive levels with a regular ``DatetimeIndex`` (any frequency pandas
-        can infer: monthly, quarterly, weekly, daily, business-daily) or one of a
-        market's trading days.
+        can infer: monthly, quarterly, weekly, daily, business-daily), a market's
+        trading days, or one trading day a month (each month's last, say).
         Leading and trailing NaN are dropped; a NaN in between is an error.
         At least 24 observations.
     jumps
@@ -1388,7 +1412,8 @@ def log_ou(
         7/(5·365.25) when a year or so of dates holds every weekday, holidays filled in),
         or 1/252 for a market's trading days, holidays left out (about 252 dates a year,
         at least 75% of the weekdays they span and none more than 12 days apart, as
-        ``gs.backtest`` counts them).
+        ``gs.backtest`` counts them), or 1/12 for one date in each of consecutive months,
+        23 to 38 days apart (a month's last trading day, which a holiday moves).
         Given explicitly, every step counts ``dt`` and the dates need only be
         increasing, at any spacing; the index is a ``DatetimeIndex`` either way.
     max_jumps
@@ -1457,7 +1482,12 @@ def log_ou(
 
     try:
         diffusion = _log_ou_result(_core.calibrate_log_ou(levels, step, False), s, name)
-    except NumericalError:
+    except NumericalError as e:
+        if jumps and (fixed_vals[0] is None) != (fixed_vals[1] is None):
+            # the jump fit starts from the diffusion's fit unless it holds both
+            other = "theta" if fixed_vals[0] is not None else "kappa"
+            raise NumericalError(f"{e}; a jump fit that holds kappa and theta needs no diffusion fit: "
+                                 f"give fixed.{other} too") from e
         if not (jumps and fixed_vals[0] is not None and fixed_vals[1] is not None):
             raise
         diffusion = None
@@ -1477,7 +1507,8 @@ def log_ou(
         for i in (0, 1):
             if fixed_vals[i] is not None:
                 raise invalid(
-                    f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it"
+                    f"fixed.{PARAMS[i]}", "conflicts with mean_reversion='ar1', which sets it: to hold "
+                    f"{PARAMS[i]}, fit with mean_reversion='joint'"
                 )
         # κ, and the long-run mean of ln X the AR(1) intercept gives (jumps included);
         # θ follows from that mean and the jumps

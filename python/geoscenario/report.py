@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._format import count, percent, wrap
+from ._format import count, percent, printable, wrap
 from .errors import invalid
 
 if TYPE_CHECKING:
@@ -158,7 +158,8 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
         lines.append("")
     if strategies:
         lines.extend(_strategy_section(sim, strategies, at_index, alpha))
-    return "\n".join(line[:WIDTH] for line in lines)  # (only a long world name is cut)
+    # (only a long world name is cut; a control character in a name or unit is escaped)
+    return "\n".join(printable(line)[:WIDTH] for line in lines)
 
 
 def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: float) -> list[str]:

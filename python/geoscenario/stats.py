@@ -28,6 +28,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -68,8 +69,13 @@ def _reals(name: str, a: object) -> np.ndarray:
 
 def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and w as float64 arrays of one non-zero length, by position (a pandas
-    Series' index is ignored, as NumPy would); finite real values, weights >= 0
-    with a positive sum."""
+    Series' index is ignored, as NumPy would, but two Series must share it: pandas
+    would align them); finite real values, weights >= 0 with a positive sum."""
+    pd = sys.modules.get("pandas")  # (imported already if a Series is given)
+    if pd is not None and isinstance(x, pd.Series) and isinstance(w, pd.Series) and not x.index.equals(w.index):
+        raise invalid("w", "is a Series whose index differs from x's: these statistics pair values by position, "
+                           "where pandas would align them by label; align them first (w.reindex(x.index)) "
+                           "or pass arrays")
     x, w = _reals("x", x), _reals("w", w)
     for name, a in (("x", x), ("w", w)):
         if a.size == 0:

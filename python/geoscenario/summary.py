@@ -134,8 +134,10 @@ threshold."""
 
 def ruin_probability(nav: Any, weights: Any) -> float:
     """The weight of the paths whose strategy NAV ``nav`` lost everything at the month
-    read: their loss 1 − NAV, as the streamed summary computes it, is above :data:`RUIN`."""
-    return float(np.asarray(weights)[1.0 + -1.0 * np.asarray(nav) > RUIN].sum())
+    read: their loss 1 − NAV, as the streamed summary computes it, is above :data:`RUIN`; a share
+    of the weights' total, so that every path lost is 1 exactly."""
+    w = np.asarray(weights, dtype=float)
+    return float(w[1.0 + -1.0 * np.asarray(nav) > RUIN].sum() / w.sum())
 
 
 MAX_QUANTILES = 1_000

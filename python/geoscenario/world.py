@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import re
 import time
@@ -160,6 +161,10 @@ _PARAMETER_ORDER = _parameter_order()
 
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
+
+#: How alike (``difflib``'s ratio) a new name and one of its table's must be for
+#: :meth:`World.with_params` to take a path into the new one as a misspelling.
+MISSPELLING_CUTOFF = 0.75
 _TABLE_ENTRY = {"scenarios": "a scenario", "factors": "a factor", "derived": "a derived series",
                 "assets": "an asset", "strategies": "a strategy"}
 
@@ -376,7 +381,10 @@ class World:
             keeps the bear's other potash parameters. ``None`` removes a key or a whole
             table (``{"scenarios.bull.onset": None}``), which must then be set (a float
             Series holds NaN, not None: remove keys with a dict); a path given twice is
-            an error. A pandas Series indexed by path (a row of a
+            an error. A path into a scenario, factor, derived series, asset or strategy
+            the world lacks but whose name is close to one it has is refused as a
+            misspelling; such a new one is given as a whole table
+            (``{"assets.hk_equity2": {"betas": {...}}}``). A pandas Series indexed by path (a row of a
             grid of parameters) is taken as that mapping, and a Series value as a
             table; ``correlations`` may be a correlation matrix (a DataFrame, as
             :attr:`correlations` gives), which sets every pair of its factors (a zero pair is
@@ -410,9 +418,12 @@ class World:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")
         leaves: dict[str, Any] = {}
+        tables: list[str] = []  # paths given a whole table: a new scenario, factor, ... may start there
         for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
+            if isinstance(value, (Mapping, pd.Series)):
+                tables.append(key)
             if key == "correlations" and isinstance(value, pd.DataFrame):
                 value = self._matrix_changes(value)
             _leaves(key, value, leaves)
@@ -463,6 +474,28 @@ class World:
                 continue  # an empty table merged into an existing one changes nothing
             # a copy, to 32 levels (deeper, the core refuses it: no deep recursion here)
             node[parts[-1]] = _config_tree(dict(value) if isinstance(value, Mapping) else value, key)
+        # a keyword reads every "__" as a dot, so it cannot name my__f or tail_
+        odd = [n for t in NAMED_TABLES for n in d.get(t, {}) if "__" in n or n.endswith("_")]
+
+        def keyword_hint(path: str) -> str:
+            # the names written in the keywords that lead to path, cut there at an "__"
+            keys = [k for k in kwargs if (k.replace("__", ".") + ".").startswith(path + ".")]
+            meant = [n for n in odd if any(n in k for k in keys)]
+            if not meant:
+                return ""
+            return (f"; a keyword reads every '__' as a dot and cannot name {', '.join(map(repr, meant[:3]))}: "
+                    "give the dotted path in a dict instead")
+
+        for path, siblings in created.items():
+            # a name the world lacks, close to one it has and reached by a path into it (not
+            # given a whole table), is a misspelling, even where the new table is complete: a
+            # new asset would be used by nothing, a new strategy add a series
+            table, name = path.split(".", 1)
+            close = difflib.get_close_matches(name, siblings, n=1, cutoff=MISSPELLING_CUTOFF)
+            if close and not any(path == t or path.startswith(t + ".") for t in tables):
+                raise invalid(path, f"{name!r} is not {_TABLE_ENTRY[table]} of this world: did you mean "
+                                    f"{close[0]!r}? ({table}: {', '.join(siblings)}); to add a new one, give its "
+                                    f"whole table: with_params({{{path!r}: {{...}}}}){keyword_hint(path)}")
         try:
             return self._changed(d)
         except ConfigError as e:
@@ -480,6 +513,8 @@ class World:
                 # a keyword written with single underscores for dots
                 raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
                                       "scenarios__bear__probability=0.3") from e
+            if "unknown key" in str(e) and keyword_hint(e.path):
+                raise invalid(e.path, str(e).split(": ", 1)[-1] + keyword_hint(e.path)) from e
             raise
 
     def _changed(self, config: Mapping[str, Any]) -> World:
@@ -1153,11 +1188,13 @@ class World:
         bin on a grid laid over a 4,096-path pilot; then the values in those
         bins, which pin each quantile down to its exact sample value (bins
         expected to hold more than 2**22, about 4.2M, distinct values in all
-        are first cut finer by another pass; a value the pilot saw repeated,
-        such as a count's integer or a ruined NAV's 0, counts once). Each pass
-        re-simulates from the counter-based streams, so memory does not grow
-        with ``n_paths``. The result has the same bits as
-        ``simulate(...).summary()`` over the same paths.
+        are first cut finer by another pass, a bin that holds a VaR by its own
+        values alone; a value the pilot saw repeated, such as a count's integer
+        or a ruined NAV's 0, counts once). Each pass re-simulates from the
+        counter-based streams, so memory does not grow with ``n_paths``. The
+        result has the same bits as ``simulate(...).summary()`` over the same
+        paths, and its ``risk`` as ``risk_table()``, whatever other series either
+        summarises.
 
         Parameters
         ----------

@@ -104,8 +104,8 @@ pub(crate) fn ar1_ols(x: &[f64]) -> Result<(f64, f64, f64, f64, f64)> {
     if s2.is_nan() || s2.sqrt() <= 64.0 * f64::EPSILON * scale {
         return Err(CoreError::Numerical(
             "series: the AR(1) residuals are at the rounding of the log levels: each log level is an \
-             exact linear function of the one before (a constant, or a steady trend), which leaves no noise \
-             to fit (σ = 0)"
+             exact linear function of the one before (a constant, a steady trend, or two levels in turn), \
+             which leaves no noise to fit (σ = 0)"
                 .into(),
         ));
     }

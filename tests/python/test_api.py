@@ -916,6 +916,17 @@ def test_report_wraps_what_does_not_fit_a_line():
     assert "horizon 1 month (" in text and "base 100% (1 path)" in text
 
 
+def test_report_escapes_control_characters_of_names_and_units(default_world, capsys):
+    # a config's strings may hold anything printable by repr: the report neither breaks
+    # its lines nor sends a terminal's escape sequences
+    w = default_world.with_params({"world.name": "ok\x1b[2J\x07", "factors.potash_spot.unit": "USD/t\nfake\r"})
+    text = w.simulate(500, seed=1).report()
+    plain = default_world.simulate(500, seed=1).report()
+    assert all(line.isprintable() for line in text.splitlines())
+    assert len(text.splitlines()) == len(plain.splitlines())
+    assert text.startswith("geoscenario · ok\\x1b[2J\\x07\n") and "potash_spot [USD/t\\nfake\\r] at " in text
+
+
 # ============================================================================ environment
 @pytest.mark.parametrize(
     ("name", "value", "warned"),

@@ -881,6 +881,27 @@ def test_a_markets_trading_days_step_a_252nd_of_a_year_as_in_a_backtest():
         assert err.value.path == "series"
 
 
+def test_monthly_data_on_trading_days_steps_a_12th_of_a_year():
+    # the last trading day of each month: a holiday moves one (Good Friday 2018-03-30,
+    # so 03-29), and pandas infers no frequency; the first trading days likewise
+    spy = gs.data.equities_daily()["spy_adj_close"]
+    months = spy.index.to_period("M")
+    last, first = spy.groupby(months).tail(1).iloc[:-1], spy.groupby(months).head(1)  # (the data end mid-month)
+    for monthly in (last, first):
+        assert pd.infer_freq(monthly.index) is None
+        for fit in (gs.calibrate.gbm, gs.calibrate.log_ou):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # (Kendall's doubt of κ)
+                assert fit(monthly).params.equals(fit(monthly, dt=1 / 12).params)
+    # a month missing, a month's first date after another's last, the mid-month end of
+    # the data: not a month's step
+    for gappy in (last.drop(last.index[5]), pd.concat([first.iloc[:10], last.iloc[10:]]),
+                  spy.groupby(months).tail(1)):
+        with pytest.raises(gs.ConfigError, match="nor a market's trading days or months") as err:
+            gs.calibrate.gbm(gappy)
+        assert err.value.path == "series"
+
+
 def test_bad_options_raise_config_error():
     s = gs.data.potash_monthly("2010-01", "2025-01")
     with pytest.raises(gs.ConfigError) as err:
@@ -1595,3 +1616,46 @@ def test_held_parameters_keep_the_jump_fit_that_holds_them():
     assert changes.at["scenarios.base.potash_spot.theta", "new"] == 320.0
     assert held.to_dict()["scenarios"]["base"]["potash_spot"]["theta"] == 320.0
     assert changes.at["scenarios.base.potash_spot.lambda", "new"] > 0
+
+
+def test_messages_name_the_fix_for_held_parameters_and_say_what_a_series_lacks():
+    # κ held alone: the jump fit still starts from the diffusion's, which this
+    # alternating series refuses (b < 0); holding θ too skips it
+    idx = pd.date_range("2000-01-01", periods=120, freq="MS")
+    rng, x = np.random.default_rng(3), np.zeros(120)
+    for t in range(1, 120):
+        x[t] = -0.5 * x[t - 1] + 0.05 * rng.standard_normal()
+    s = pd.Series(np.exp(x), index=idx)
+    with pytest.raises(gs.NumericalError, match=r"is outside \(0, 1\).*: give fixed\.theta too$"):
+        gs.calibrate.log_ou(s, jumps=True, fixed={"kappa": 5.0})
+    with pytest.raises(gs.NumericalError, match="give fixed.kappa too$"):
+        gs.calibrate.log_ou(s, jumps=True, fixed={"theta": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (σ_j at the edge of its region)
+        assert gs.calibrate.log_ou(s, jumps=True, fixed={"kappa": 5.0, "theta": 1.0}).params["kappa"] == 5.0
+    # θ held under the AR(1) mean reversion: the message names the other one
+    with pytest.raises(gs.ConfigError, match="to hold theta, fit with mean_reversion='joint'$") as err:
+        gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True, mean_reversion="ar1",
+                            fixed={"theta": 320.0})
+    assert err.value.path == "fixed.theta"
+    # two levels in turn: an exact linear function, neither constant nor a trend
+    with pytest.raises(gs.NumericalError, match=r"\(a constant, a steady trend, or two levels in turn\)"):
+        gs.calibrate.log_ou(pd.Series(np.tile([100.0, 101.0], 60), index=idx))
+    # a Series without a value has no columns to speak of
+    for empty in (pd.Series(np.nan, index=idx), pd.Series([], index=pd.DatetimeIndex([]), dtype=float)):
+        with pytest.raises(gs.ConfigError, match="^series: has no value$"):
+            gs.calibrate.log_ou(empty)
+
+
+def test_newey_west_std_errors_fall_back_to_classical_where_there_is_none():
+    eq = gs.data.equities_daily()
+    m = np.log(eq.resample("MS").last()).diff()
+    fit = gs.calibrate.factor_betas(m[["ntr_adj_close"]], m[["spy_adj_close"]], newey_west=True)
+    nw, classical = fit.table["std_err_nw"], fit.table["std_err"]
+    assert np.isnan(nw.loc[("ntr_adj_close", "vol")])  # no Newey–West error for the residual vol
+    assert fit.std_errors.loc[("ntr_adj_close", "vol")] == classical.loc[("ntr_adj_close", "vol")] > 0
+    beta = ("ntr_adj_close", "spy_adj_close")
+    assert fit.std_errors.loc[beta] == nw.loc[beta] != classical.loc[beta]
+    # so the bootstrap studentizes vol too
+    boot = fit.bootstrap(100, seed=0, progress=False)
+    assert (boot.table["interval"] == "studentized").all()

@@ -1083,3 +1083,16 @@ def test_quantiles_of_equal_weights_are_order_statistics_at_every_level(n, weigh
         assert stats.weighted_quantile(x, w, q) == expected, q
         var, _ = gs._core.var_cvar(-x, w, q)
         assert var == expected, q
+
+
+def test_two_series_with_different_indexes_are_refused_not_paired_by_position():
+    x = pd.Series([3.0, 1.0, 2.0], index=["c", "a", "b"])
+    w = pd.Series([1.0, 0.0, 0.0], index=["b", "a", "c"])
+    for fn in (stats.weighted_mean, stats.weighted_std, lambda x, w: stats.weighted_quantile(x, w, 0.5),
+               lambda x, w: stats.prob_above(x, w, 1.5)):
+        with pytest.raises(gs.ConfigError, match=r"^w: is a Series whose index differs from x's") as err:
+            fn(x, w)
+        assert err.value.path == "w"
+    # aligned, or given positionally as an array, they are read by position
+    assert stats.weighted_mean(x, w.reindex(x.index)) == 2.0 == (x * w).sum() / w.sum()
+    assert stats.weighted_mean(x, w.to_numpy()) == 3.0

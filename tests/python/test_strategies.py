@@ -294,3 +294,14 @@ def test_many_strategies_give_the_bits_of_one():
     assert len(world.strategies) == 15
     for c in copies:
         np.testing.assert_array_equal(sim.paths(c.name), ref)
+
+
+def test_a_strategy_lost_on_every_path_is_lost_with_probability_100_percent():
+    # the weights' sum rounds below 1 (0.9999999999999999): the warning gives their share,
+    # as the risk table's p_loss and the streamed summary do
+    world = gs.World.default().with_strategies(gs.Strategy("lev", {"global_equity": 100.0, "hk_equity": 100.0}))
+    with pytest.warns(RuntimeWarning, match="strategy lost everything") as caught:
+        sim = world.simulate(200, seed=0, horizon_months=12, progress=False)
+    assert (sim.paths("lev")[:, -1] == 0).all() and sim.weights.sum() < 1.0
+    assert "'lev' with probability 100%." in str(caught[0].message)
+    assert sim.risk_table().loc[("lev", "all"), "p_loss"] == 1.0

@@ -5,6 +5,7 @@ ResourceError (a MemoryError) refused before allocating."""
 from __future__ import annotations
 
 import datetime
+import difflib
 import math
 import re
 import resource
@@ -360,22 +361,60 @@ def test_a_bad_onset_month_is_quoted():
     ("key", "table", "existing"),
     [
         ("scenarios.baer.potash_spot.theta", "scenarios.baer", "base, bull, bear"),
-        ("scenarios.baer.probability", "scenarios.baer", "base, bull, bear"),  # then lacks its onset
+        ("scenarios.baer.probability", "scenarios.baer", "base, bull, bear"),
         ("factors.potash_spto.sigma", "factors.potash_spto", "potash_spot, contract_price"),
         ("strategies.direct_belaru.cost_bps", "strategies.direct_belaru", "direct_belarus"),
+        # complete without more: a new asset used by nothing, a new strategy's series
+        ("assets.fertiliser_producers.betas.potash_spot", "assets.fertiliser_producers", "fertilizer_producers"),
+        ("strategies.direct_belaruss.weights.belarus_eurobond", "strategies.direct_belaruss", "direct_belarus"),
     ],
 )
 def test_a_misspelled_name_is_named_as_not_in_the_world(key, table, existing):
-    # with_params starts a new scenario/factor/strategy for an unknown name; when it
-    # is incomplete the error names the new table and the existing ones, not only the
-    # first field it lacks
+    # a path into a name the world lacks, close to one it has, is a misspelling, whether
+    # or not the new table it would start is complete: the error names it, the name
+    # meant and the existing ones
     with pytest.raises(gs.ConfigError) as err:
         DEFAULT.with_params({key: 1.0})
     assert err.value.path == table
     kind, name = table.split(".")
-    assert str(err.value).startswith(f"{table}: {name!r} is not a") and f"of this world ({kind}: " in str(err.value)
+    meant = difflib.get_close_matches(name, existing.split(", "), n=1)[0]
+    assert str(err.value).startswith(f"{table}: {name!r} is not a")
+    assert f"of this world: did you mean {meant!r}? ({kind}: " in str(err.value)
     assert existing in str(err.value)
-    assert "is required" in str(err.value)  # and still says what a new one would need
+    assert f"give its whole table: with_params({{{table!r}: {{...}}}})" in str(err.value)
+    # the same through a keyword
+    with pytest.raises(gs.ConfigError, match="is not a"):
+        DEFAULT.with_params(**{key.replace(".", "__"): 1.0})
+
+
+def test_a_new_table_is_added_whole_or_by_paths_unlike_any_name():
+    # given as a table, a new asset or strategy is added, even with a name close to
+    # another's; by paths, with a name unlike any; an incomplete one is named with what
+    # it lacks
+    w = DEFAULT.with_params({"assets.fertilizer_producer": {"betas": {"potash_spot": 0.5}, "vol": 0.2}},
+                            strategies={"new_strategy": {"weights": {"fertilizer_producer": 1.0}}})
+    assert list(w.assets)[-1] == "fertilizer_producer" and list(w.strategies)[-1] == "new_strategy"
+    assert w.simulate(50, seed=0, progress=False).paths("new_strategy").shape == (50, w.horizon_months + 1)
+    w = DEFAULT.with_params({"strategies.short_equity.weights.global_equity": -1.0})
+    assert list(w.strategies)[-1] == "short_equity"
+    with pytest.raises(gs.ConfigError) as err:
+        DEFAULT.with_params({"scenarios.baer": {"potash_spot": {"theta": 1.0}}})
+    assert err.value.path == "scenarios.baer" and "a new one needs more" in str(err.value)
+    assert "is required" in str(err.value)
+
+
+def test_a_keyword_that_cannot_name_a_name_with_double_underscores_says_so():
+    w = DEFAULT.with_params({"strategies.lev__x": {"weights": {"belarus_eurobond": 1.0}},
+                             "factors.tail_": {"kind": "gbm", "unit": "x", "initial": 1.0},
+                             "scenarios.base.tail_": {"g": 0.0, "sigma": 0.1}})
+    hint = "a keyword reads every '__' as a dot and cannot name {}: give the dotted path in a dict instead"
+    err = raises_at("strategies.lev.x", w.with_params, strategies__lev__x__cost_bps=5)
+    assert str(err).endswith(hint.format("'lev__x'"))
+    err = raises_at("scenarios.base.tail", w.with_params, scenarios__base__tail___g=0.1)
+    assert str(err).endswith(hint.format("'tail_'"))
+    # a misspelling that no such name explains gets no hint; the dotted path works
+    assert "a keyword reads" not in str(raises_at("scenarios.base.potsh", w.with_params, scenarios__base__potsh__g=0.1))
+    assert w.with_params({"scenarios.base.tail_.g": 0.1}).parameters().loc[("base", "tail_", "g"), "value"] == 0.1
 
 
 def test_unknown_names_in_references():
