@@ -84,7 +84,7 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
     at = f"{months[at_index]:%Y-%m}"  # the month the figures are at
     h = sim.horizon_months
     lines = []
-    title = f"geoscenario · {sim.world.name}"
+    title = f"geoscenario · {printable(sim.world.name)}"
     lines.append(title)
     lines.append("=" * min(WIDTH, max(len(title), 60)))
     run = [
@@ -121,7 +121,7 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     for name in order:
         block = summary.loc[name]
-        unit = summary.attrs["units"][name]
+        unit = printable(summary.attrs["units"][name])  # (escaped before it is measured)
         has_p = bool(np.isfinite(block["threshold"]).any())
         label = ""
         if has_p:

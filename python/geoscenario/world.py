@@ -161,12 +161,12 @@ _PARAMETER_ORDER = _parameter_order()
 
 #: Tables of named entries, where a path with an unknown name starts a new entry.
 NAMED_TABLES = ("scenarios", "factors", "derived", "assets", "strategies")
+_TABLE_ENTRY = {"scenarios": "a scenario", "factors": "a factor", "derived": "a derived series",
+                "assets": "an asset", "strategies": "a strategy"}
 
 #: How alike (``difflib``'s ratio) a new name and one of its table's must be for
 #: :meth:`World.with_params` to take a path into the new one as a misspelling.
 MISSPELLING_CUTOFF = 0.75
-_TABLE_ENTRY = {"scenarios": "a scenario", "factors": "a factor", "derived": "a derived series",
-                "assets": "an asset", "strategies": "a strategy"}
 
 
 class World:
@@ -418,7 +418,7 @@ class World:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")
         leaves: dict[str, Any] = {}
-        tables: list[str] = []  # paths given a whole table: a new scenario, factor, ... may start there
+        tables: list[str] = []  # paths given a table: a new scenario, factor, ... given whole is one
         for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
@@ -455,7 +455,10 @@ class World:
                 row = stored[parts[2]]
                 if isinstance(row, dict) and row.pop(parts[1], None) is not None and not row:
                     del stored[parts[2]]
-        created: dict[str, list[str]] = {}  # named tables a path started, with their siblings
+        # named tables a path started, and the names the world has beside them (not those
+        # another entry of this call adds)
+        created: dict[str, list[str]] = {}
+        existing = {t: list(d.get(t) or {}) if isinstance(d.get(t), dict) else [] for t in NAMED_TABLES}
         for key, value in leaves.items():
             if value is None:
                 continue  # removed above
@@ -465,7 +468,7 @@ class World:
                 nxt = node.get(part)
                 if nxt is None:
                     if i == 1 and parts[0] in NAMED_TABLES:
-                        created[".".join(parts[: i + 1])] = list(node)
+                        created[".".join(parts[: i + 1])] = existing[parts[0]]
                     nxt = node[part] = {}
                 elif not isinstance(nxt, dict):
                     raise invalid(".".join(parts[: i + 1]), "is a value, not a table")
@@ -488,11 +491,11 @@ class World:
 
         for path, siblings in created.items():
             # a name the world lacks, close to one it has and reached by a path into it (not
-            # given a whole table), is a misspelling, even where the new table is complete: a
-            # new asset would be used by nothing, a new strategy add a series
+            # given a whole table at its own path), is a misspelling, even where the new table
+            # is complete: a new asset would be used by nothing, a new strategy add a series
             table, name = path.split(".", 1)
             close = difflib.get_close_matches(name, siblings, n=1, cutoff=MISSPELLING_CUTOFF)
-            if close and not any(path == t or path.startswith(t + ".") for t in tables):
+            if close and path not in tables:
                 raise invalid(path, f"{name!r} is not {_TABLE_ENTRY[table]} of this world: did you mean "
                                     f"{close[0]!r}? ({table}: {', '.join(siblings)}); to add a new one, give its "
                                     f"whole table: with_params({{{path!r}: {{...}}}}){keyword_hint(path)}")
@@ -513,8 +516,9 @@ class World:
                 # a keyword written with single underscores for dots
                 raise invalid(e.path, f"{str(e).split(': ', 1)[-1]}; keywords use '__' for dots, e.g. "
                                       "scenarios__bear__probability=0.3") from e
-            if "unknown key" in str(e) and keyword_hint(e.path):
-                raise invalid(e.path, str(e).split(": ", 1)[-1] + keyword_hint(e.path)) from e
+            hint = keyword_hint(e.path) if "unknown key" in str(e) else ""
+            if hint:
+                raise invalid(e.path, str(e).split(": ", 1)[-1] + hint) from e
             raise
 
     def _changed(self, config: Mapping[str, Any]) -> World:

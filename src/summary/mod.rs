@@ -37,8 +37,11 @@ use bins::{contains, grid_bins, pilot_runs, sub_bin, sub_window, BinMap, Window,
 use dyadic::{take_u64, DyadicSum};
 use quantile::{cdf, effective_paths, key, sparsity_bandwidth, target, unkey};
 
-/// Distinct keys a collecting pass may expect to hold (about 128 MB); above
-/// it, windows are cut finer first.
+/// Distinct keys (about 160 MB) the windows of a collecting pass may expect to hold
+/// together, and each window that holds a VaR on its own (weighed alone, so that its
+/// CVaR does not depend on the other series: [`Finisher::next_pass`]); above it,
+/// windows are cut finer first. A pass of many VaR windows may hold more, within the
+/// memory its check allows.
 const COLLECT_BUDGET: u64 = 1 << 22;
 
 /// Copies of a pass's histograms or collected values alive at its peak when its

@@ -925,6 +925,10 @@ def test_report_escapes_control_characters_of_names_and_units(default_world, cap
     assert all(line.isprintable() for line in text.splitlines())
     assert len(text.splitlines()) == len(plain.splitlines())
     assert text.startswith("geoscenario · ok\\x1b[2J\\x07\n") and "potash_spot [USD/t\\nfake\\r] at " in text
+    # a unit cut to the line is cut after its escapes, and the month kept
+    long = default_world.with_params({"factors.potash_spot.unit": "\x07" * 10 + "u" * 60})
+    line = next(ln for ln in long.simulate(500, seed=1).report().splitlines() if ln.startswith("potash_spot ["))
+    assert line.endswith("…] at 2027-06") and len(line) <= 100 and line.startswith("potash_spot [\\x07")
 
 
 # ============================================================================ environment

@@ -397,6 +397,16 @@ def test_a_new_table_is_added_whole_or_by_paths_unlike_any_name():
     assert w.simulate(50, seed=0, progress=False).paths("new_strategy").shape == (50, w.horizon_months + 1)
     w = DEFAULT.with_params({"strategies.short_equity.weights.global_equity": -1.0})
     assert list(w.strategies)[-1] == "short_equity"
+    # two new names alike are compared with the world's names, not with each other
+    w = DEFAULT.with_params({"assets.emerging_a.betas.potash_spot": 0.3, "assets.emerging_b.betas.potash_spot": 0.3})
+    assert list(w.assets)[-2:] == ["emerging_a", "emerging_b"]
+    # a misspelling inside a table given higher up is one too
+    for typo in ({"assets": {"fertiliser_producers": {"betas": {"potash_spot": 0.3}}}},
+                  {"assets.fertiliser_producers.betas": {"potash_spot": 0.3}}):
+        err = raises_at("assets.fertiliser_producers", DEFAULT.with_params, typo)
+        assert "did you mean 'fertilizer_producers'?" in str(err)
+    err = raises_at("assets.fertiliser_producers", DEFAULT.with_params,
+                    assets={"fertiliser_producers": {"betas": {"potash_spot": 0.3}}})
     with pytest.raises(gs.ConfigError) as err:
         DEFAULT.with_params({"scenarios.baer": {"potash_spot": {"theta": 1.0}}})
     assert err.value.path == "scenarios.baer" and "a new one needs more" in str(err.value)
