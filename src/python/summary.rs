@@ -13,8 +13,8 @@ use crate::config::{emit, parse, World};
 use crate::engine::{Control, SimRequest};
 use crate::model::Model;
 use crate::summary::{
-    check_memory, first_pass, grid_of, request_working_bytes, run_pass, Finisher, Partial, Pass, Reducer, SummarySpec,
-    HIST_COPIES, LOCAL_COPIES,
+    check_memory, first_pass, grid_of, job_fingerprint, request_working_bytes, run_pass, Finisher, Partial, Pass,
+    Reducer, SummarySpec, HIST_COPIES, LOCAL_COPIES,
 };
 
 /// (name, series, a, b, quantiles, thresholds, CVaR levels, mix, drawdown): a mix's
@@ -45,6 +45,9 @@ pub struct SummaryJob {
     qmc: bool,
     model: Arc<Model>,
     spec: Arc<SummarySpec>,
+    /// The fingerprint of the job's arguments, which its passes' and partials' bytes
+    /// name, so that another job's are refused ([`job_fingerprint`]).
+    id: u64,
     finisher: Finisher,
     /// The pass to run next (the first is laid out when first asked for).
     pass: Option<Pass>,
@@ -85,6 +88,7 @@ impl SummaryJob {
     #[allow(clippy::too_many_arguments)]
     fn build(
         world: World,
+        toml: Option<String>,
         reducers: Vec<ReducerArgs>,
         month: usize,
         n_paths: u64,
@@ -96,6 +100,11 @@ impl SummaryJob {
         let model = Model::new(&world, horizon)?;
         let spec = build_spec(&model, &reducers, month)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
+        // the world as a worker unpickling the job is given it (`__getnewargs__`)
+        let toml = toml.unwrap_or_else(|| emit::world_to_toml(&world));
+        let id = job_fingerprint(&format!(
+            "{toml}\n{reducers:?}|{month}|{n_paths}|{horizon}|{seed}|{antithetic}|{qmc}"
+        ));
         let job = SummaryJob {
             world,
             reducers,
@@ -107,6 +116,7 @@ impl SummaryJob {
             qmc,
             model: Arc::new(model),
             spec: Arc::new(spec),
+            id,
             finisher,
             pass: None,
             moments: None,
@@ -207,7 +217,18 @@ impl SummaryJob {
         qmc: bool,
     ) -> PyResult<Self> {
         let world = parse::world_from_toml(&world_toml).map_err(|e| to_pyerr(py, e))?;
-        SummaryJob::build(world, reducers, month, n_paths, horizon, seed, antithetic, qmc).map_err(|e| to_pyerr(py, e))
+        SummaryJob::build(
+            world,
+            Some(world_toml),
+            reducers,
+            month,
+            n_paths,
+            horizon,
+            seed,
+            antithetic,
+            qmc,
+        )
+        .map_err(|e| to_pyerr(py, e))
     }
 
     /// Build a job for `world` (a CoreWorld), without a trip through TOML.
@@ -227,6 +248,7 @@ impl SummaryJob {
     ) -> PyResult<Self> {
         SummaryJob::build(
             world.world().clone(),
+            None,
             reducers,
             month,
             n_paths,
@@ -265,7 +287,7 @@ impl SummaryJob {
             _ => self.finisher.check_next(&pass, HIST_COPIES, 0),
         };
         checked.map_err(|e| to_pyerr(py, e))?;
-        Ok(Some(PyBytes::new(py, &pass.to_bytes())))
+        Ok(Some(PyBytes::new(py, &pass.to_bytes_for(self.id))))
     }
 
     /// Run `pass` over global paths `start..end`; returns the partial as bytes.
@@ -281,7 +303,7 @@ impl SummaryJob {
         chunk_paths: usize,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let pass = Pass::from_bytes(pass_bytes).map_err(|e| to_pyerr(py, e))?;
+        let pass = Pass::from_bytes_for(pass_bytes, Some(self.id)).map_err(|e| to_pyerr(py, e))?;
         let mut req = self.request();
         req.start = start;
         req.end = end;
@@ -292,7 +314,7 @@ impl SummaryJob {
         let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {
             run_pass(&model, &spec, &req, pass, &control, HIST_COPIES)
         })?;
-        Ok(PyBytes::new(py, &part.to_bytes()))
+        Ok(PyBytes::new(py, &part.to_bytes_for(self.id)))
     }
 
     /// Run the current pass over all the job's paths here and feed its partial, without
@@ -343,7 +365,7 @@ impl SummaryJob {
             .next()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("parts", "give at least one partial")))?;
         let read = |b: &[u8]| {
-            let p = Partial::from_bytes(b)?;
+            let p = Partial::from_bytes_for(b, Some(self.id))?;
             p.check_layout(&self.spec, self.model.n_scenarios)?;
             Ok(p)
         };
@@ -352,12 +374,12 @@ impl SummaryJob {
             let p = read(b).map_err(|e| to_pyerr(py, e))?;
             acc.merge(&p).map_err(|e| to_pyerr(py, e))?;
         }
-        Ok(PyBytes::new(py, &acc.to_bytes()))
+        Ok(PyBytes::new(py, &acc.to_bytes_for(self.id)))
     }
 
     /// Feed the merged partial of the whole range for the current pass.
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
-        Partial::from_bytes(merged)
+        Partial::from_bytes_for(merged, Some(self.id))
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
             .and_then(|p| self.feed(p, None))
             .map_err(|e| to_pyerr(py, e))

@@ -282,9 +282,16 @@ pub enum Pass {
 }
 
 impl Pass {
-    /// Serialise (for shipping to workers), behind a header naming the version that wrote it.
+    /// Serialise (for shipping to workers), behind a header naming the version that wrote it
+    /// (and no job: [`Pass::to_bytes_for`]).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = header(PASS_MAGIC);
+        self.to_bytes_for(0)
+    }
+
+    /// Serialise, behind a header naming the version that wrote it and `job`, the
+    /// fingerprint of the summary job it belongs to ([`Pass::from_bytes_for`] checks it).
+    pub fn to_bytes_for(&self, job: u64) -> Vec<u8> {
+        let mut out = header(PASS_MAGIC, job);
         self.write(&mut out);
         out
     }
@@ -388,10 +395,15 @@ impl Pass {
         }
     }
 
-    /// Inverse of [`Pass::to_bytes`].
+    /// Inverse of [`Pass::to_bytes`], whatever job the bytes name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Pass> {
+        Pass::from_bytes_for(bytes, None)
+    }
+
+    /// Inverse of [`Pass::to_bytes_for`]: given `job`, bytes of another job are refused.
+    pub fn from_bytes_for(bytes: &[u8], job: Option<u64>) -> Result<Pass> {
         let mut b = bytes;
-        read_header(&mut b, PASS_MAGIC, "pass")?;
+        read_header(&mut b, PASS_MAGIC, "pass", job)?;
         match Pass::read(&mut b) {
             Some(p) if b.is_empty() => Ok(p),
             _ => Err(not_serialised("pass")),
@@ -849,9 +861,16 @@ impl Partial {
         Ok(())
     }
 
-    /// Serialise to bytes (for shipping between processes).
+    /// Serialise to bytes (for shipping between processes), naming no job
+    /// ([`Partial::to_bytes_for`]).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = header(PARTIAL_MAGIC);
+        self.to_bytes_for(0)
+    }
+
+    /// Serialise to bytes, naming `job`, the fingerprint of the summary job whose pass
+    /// it ran ([`Partial::from_bytes_for`] checks it).
+    pub fn to_bytes_for(&self, job: u64) -> Vec<u8> {
+        let mut out = header(PARTIAL_MAGIC, job);
         for v in [self.start, self.end, self.k as u64, self.j as u64] {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -877,12 +896,17 @@ impl Partial {
         out
     }
 
-    /// Inverse of [`Partial::to_bytes`].
+    /// Inverse of [`Partial::to_bytes`], whatever job the bytes name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Partial> {
+        Partial::from_bytes_for(bytes, None)
+    }
+
+    /// Inverse of [`Partial::to_bytes_for`]: given `job`, bytes of another job are refused.
+    pub fn from_bytes_for(bytes: &[u8], job: Option<u64>) -> Result<Partial> {
         let bad = || not_serialised("partial");
         let mut buf: &[u8] = bytes;
         let b = &mut buf;
-        read_header(b, PARTIAL_MAGIC, "partial")?;
+        read_header(b, PARTIAL_MAGIC, "partial", job)?;
         let start = take_u64(b).ok_or_else(bad)?;
         let end = take_u64(b).ok_or_else(bad)?;
         let k = take_u64(b).ok_or_else(bad)? as usize;
@@ -959,15 +983,17 @@ const PARTIAL_MAGIC: &[u8; 8] = b"gs.part\0";
 /// every serialised one, so that a worker and its driver running different versions
 /// (different layouts, or different paths from the same seed) refuse each other's
 /// bytes saying so, rather than merge them.
-const BYTES_FORMAT: u64 = 2;
+const BYTES_FORMAT: u64 = 3;
 
-/// `magic`, then the format, then the package's version (its length, then its bytes).
-fn header(magic: &[u8; 8]) -> Vec<u8> {
+/// `magic`, then the format, then the package's version (its length, then its bytes),
+/// then `job`, the fingerprint of the summary job (0: none named).
+fn header(magic: &[u8; 8], job: u64) -> Vec<u8> {
     let version = env!("CARGO_PKG_VERSION").as_bytes();
     let mut out = magic.to_vec();
     out.extend_from_slice(&BYTES_FORMAT.to_le_bytes());
     out.extend_from_slice(&(version.len() as u64).to_le_bytes());
     out.extend_from_slice(version);
+    out.extend_from_slice(&job.to_le_bytes());
     out
 }
 
@@ -978,8 +1004,8 @@ fn not_serialised(what: &str) -> CoreError {
 }
 
 /// Read a [`header`] of `magic` from the front of `b`: an error naming `what` (the
-/// parameter) unless it is this version's.
-fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
+/// parameter) unless it is this version's and, given `job`, names that job.
+fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str, job: Option<u64>) -> Result<()> {
     let not = || not_serialised(what);
     let (head, rest) = b.split_at_checked(8).ok_or_else(not)?;
     if head != magic {
@@ -1015,7 +1041,28 @@ fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str) -> Result<()> {
             ),
         ));
     }
+    let named = take_u64(b).ok_or_else(not)?;
+    if job.is_some_and(|j| j != named) {
+        return Err(CoreError::invalid(
+            what,
+            format!(
+                "a summary {what} of another job (another world, seed, number of paths, horizon, month, \
+                 series or option): run and merge each job's passes and partials with that job"
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// The fingerprint of a summary job, as its headers name it: FNV-1a of `text`, the
+/// job's arguments written out (1 for an empty text, never 0, which names no job).
+pub fn job_fingerprint(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in text.as_bytes() {
+        h ^= byte as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.max(1)
 }
 
 // a header's version must be one `read_header` accepts

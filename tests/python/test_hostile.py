@@ -1120,7 +1120,7 @@ t = 1_000_000  # a refining pass of a million windows: a histogram of 49 GB
 arr = np.zeros((t, 3), dtype="<u8"); arr[:, 1] = np.arange(t) * 2; arr[:, 2] = np.arange(t) * 2
 # the headers naming this version, which a pass and a partial start with
 first = job.next_pass()
-pass_head = first[:24 + int.from_bytes(first[16:24], "little")]
+pass_head = first[:32 + int.from_bytes(first[16:24], "little")]  # (then the job's fingerprint)
 part_head = job.run(first, 0, 10)[:len(pass_head)]
 assert pass_head[:8] == b"gs.pass\\x00" and part_head[:8] == b"gs.part\\x00" and pass_head[8:] == part_head[8:]
 many = u64(2, t) + arr.tobytes()
@@ -1191,10 +1191,11 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     moments = every.run(every.next_pass(), 0, 1_000)
     every.advance(moments)
     own = every.next_pass()  # collects the keys of each quantile's bin
-    # a header: "gs.pass", the bytes' format, the version's length and the version
+    # a header: "gs.pass", the bytes' format, the version's length, the version and the
+    # job's fingerprint
     version = int.from_bytes(own[16:24], "little")
     assert own[:8] == b"gs.pass\x00" and own[24:24 + version] == gs.__version__.encode()
-    header, body = own[:24 + version], own[24 + version:]
+    header, body = own[:32 + version], own[32 + version:]
 
     def pass_bytes(tag, targets, centers=b"", flags=b""):  # targets: (reducer, first key, last key)
         head = word(tag) + word(len(targets)) + b"".join(word(r) + word(a) + word(z) for r, a, z in targets)
@@ -1234,7 +1235,7 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
     with pytest.raises(gs.ConfigError, match="not a serialised summary pass"):
         every.run(body, 0, 1_000)  # no header
     # the bytes of another version are refused naming it
-    other = own[:16] + (4).to_bytes(8, "little") + b"9.9." + body
+    other = own[:16] + (4).to_bytes(8, "little") + b"9.9." + own[24 + version:]
     with pytest.raises(gs.ConfigError, match=r'of geoscenario "9\.9\." \(format \d+\), and this is') as err:
         every.run(other, 0, 1_000)
     assert err.value.path == "pass"
@@ -1254,6 +1255,38 @@ def test_summary_job_refuses_passes_and_partials_of_other_jobs():
         one.merge([moments])
     with pytest.raises(gs.ConfigError, match="partial"):
         one.advance(moments)
+
+
+def test_a_summary_job_refuses_the_passes_and_partials_of_another_job():
+    # a job of another seed, world or month shares this one's reducers and paths, so its
+    # counts add up: the bytes' fingerprint of the job tells them apart (its shards gave
+    # a mean of 404.94 for 404.48, without a word)
+    import pickle
+
+    from geoscenario.summary import QUANTILES, make_job
+
+    world, n = gs.World.default(), 4_000
+
+    def job(w=world, seed=5, month=24):
+        return make_job(w, n, 24, seed, False, ["potash_spot"], month, QUANTILES, None, None, False, None)[0]
+
+    mine = job()
+    first = mine.next_pass()
+    for other in (job(seed=6), job(w=world.with_params({"scenarios.base.potash_spot.theta": 520.0})),
+                  job(month=12)):
+        with pytest.raises(gs.ConfigError, match="a summary pass of another job") as err:
+            other.run(first, 0, n)
+        assert err.value.path == "pass"
+        theirs = other.run(other.next_pass(), 0, n // 2)
+        for call in (lambda: mine.merge([mine.run(first, 0, n // 2), theirs]), lambda: mine.advance(theirs)):
+            with pytest.raises(gs.ConfigError, match="a summary partial of another job") as err:
+                call()
+            assert err.value.path == "partial"
+    # the same job, rebuilt (as a worker unpickles it), runs and merges its bytes
+    twin = pickle.loads(pickle.dumps(mine))
+    while (p := mine.next_pass()) is not None:
+        mine.advance(mine.merge([twin.run(p, 0, n // 2), mine.run(p, n // 2, n)]))
+    assert mine.complete
 
 
 @pytest.mark.parametrize("antithetic", [False, True])
