@@ -312,7 +312,13 @@ def simulate_summary(
     job_args = (anti, series, t, quantiles, thresholds, alpha, q, mixes)  # (make_job's, after the seed)
     job, reducers, _, qs = replicate_job(world, m, rep, h, seeds[0], *job_args)
     # antithetic twins in one shard: their pair's mean enters the standard errors
-    ranges = shards(m, shard + (shard % 2 if anti else 0))
+    try:
+        ranges = shards(m, shard + (shard % 2 if anti else 0))
+    except ConfigError as e:
+        if rep is None:
+            raise
+        # (the paths are each replicate's, not the n_paths asked for)
+        raise invalid("shard_paths", f"{str(e).split(': ', 1)[-1]} (in each of the {rep} replicates)") from e
     _validate.late_onsets(world, h)
     _validate.qmc_paths(q, m, rep)
 

@@ -562,10 +562,26 @@ pub fn summarize_arrays<'py>(
     let scen_i = scenario
         .as_slice()
         .map_err(|_| to_pyerr(py, crate::CoreError::invalid("scenario", "must be contiguous")))?;
-    if scen_i.len() != n || probabilities.len() != job.model.n_scenarios {
+    if scen_i.len() != n {
         return Err(to_pyerr(
             py,
-            crate::CoreError::invalid("scenario", "length does not match the job"),
+            crate::CoreError::invalid(
+                "scenario",
+                format!("must have the job's {n} paths, got {}", scen_i.len()),
+            ),
+        ));
+    }
+    if probabilities.len() != job.model.n_scenarios {
+        return Err(to_pyerr(
+            py,
+            crate::CoreError::invalid(
+                "probabilities",
+                format!(
+                    "must have the job's {} scenarios, got {}",
+                    job.model.n_scenarios,
+                    probabilities.len()
+                ),
+            ),
         ));
     }
     let k = job.model.n_scenarios;

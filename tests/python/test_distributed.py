@@ -396,6 +396,10 @@ def test_requests_too_large_are_refused_before_any_task():
     with pytest.raises(gs.ConfigError) as err:
         gs.distributed.simulate_summary(world, 2**40, shard_paths=1, client=_NoCluster())
     assert err.value.path == "shard_paths"
+    # under replicates, the paths counted are each replicate's
+    with pytest.raises(gs.ConfigError, match=r"^shard_paths: 2,097,152 paths in shards of 1 make 2,097,152 tasks, "
+                                             r"more than [\d,]+: use shard_paths >= \d+ \(in each of the 4 replicates\)$"):
+        gs.distributed.simulate_summary(world, 4 * 2**21, shard_paths=1, qmc=True, replicates=4, client=_NoCluster())
     with pytest.raises(gs.ResourceError, match="GiB"):
         gs.distributed.simulate_horizon(world, 10**12, shard_paths=10**8, client=_NoCluster())
     grid = {f"scenarios.bear.potash_spot.{p}": list(np.linspace(0.1, 0.5, 11)) for p in ("kappa", "sigma", "lambda", "sigma_j")}

@@ -1278,10 +1278,13 @@ def test_a_summary_job_refuses_the_passes_and_partials_of_another_job():
             other.run(first, 0, n)
         assert err.value.path == "pass"
         theirs = other.run(other.next_pass(), 0, n // 2)
-        for call in (lambda: mine.merge([mine.run(first, 0, n // 2), theirs]), lambda: mine.advance(theirs)):
+        for parts in ([mine.run(first, 0, n // 2), theirs], [theirs]):
             with pytest.raises(gs.ConfigError, match="a summary partial of another job") as err:
-                call()
+                mine.merge(parts)
             assert err.value.path == "partial"
+        with pytest.raises(gs.ConfigError, match="a summary partial of another job") as err:
+            mine.advance(theirs)
+        assert err.value.path == "partial"
     # the same job, rebuilt (as a worker unpickles it), runs and merges its bytes
     twin = pickle.loads(pickle.dumps(mine))
     while (p := mine.next_pass()) is not None:

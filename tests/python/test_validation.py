@@ -940,6 +940,11 @@ def test_core_summary_of_arrays_checks_scenarios_and_probabilities():
         err = raises_at("scenario", gs._core.summarize_arrays, job, values, scenario, [0.55, 0.25, 0.2])
         assert f"got {bad} at 50" in str(err)
     raises_at("probabilities", gs._core.summarize_arrays, job, values, ok, [float("nan"), 0.25, 0.2])
+    # a length that does not match names the argument that has it
+    err = raises_at("probabilities", gs._core.summarize_arrays, job, values, ok, [1.0])
+    assert str(err).endswith("must have the job's 3 scenarios, got 1")
+    err = raises_at("scenario", gs._core.summarize_arrays, job, values, ok[:99], [0.55, 0.25, 0.2])
+    assert str(err).endswith("must have the job's 100 paths, got 99")
     assert len(gs._core.summarize_arrays(job, values, ok, [0.55, 0.25, 0.2])) > 0
 
 
