@@ -279,7 +279,8 @@ def simulate_summary(
     ConfigError
         With ``path`` ``"pass"`` or ``"partial"`` if a worker runs another geoscenario
         version than the client (the message names both): the passes and partials they
-        exchange carry the version that wrote them.
+        exchange carry the version that wrote them, and the fingerprint of their job, so
+        that one job's bytes are never run or merged by another.
 
     Examples
     --------

@@ -46,6 +46,21 @@ def _prob(p: float) -> str:
     return f"{p:.1%}"
 
 
+def _cut(text: str, room: int) -> str:
+    """``text`` escaped (:func:`printable`) in at most ``room`` characters: if longer, cut
+    before an escape or character that does not fit, with "…"."""
+    pieces = [printable(c) for c in text]
+    if sum(map(len, pieces)) <= room:
+        return "".join(pieces)
+    kept, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > room - 1:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return "".join(kept) + "…"
+
+
 def _cell(name: str, width: int) -> str:
     """``name`` left-aligned in ``width`` characters, cut with "…" so a space follows it."""
     return f"{name:<{width}}" if len(name) < width else name[: width - 2] + "… "
@@ -121,7 +136,7 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     for name in order:
         block = summary.loc[name]
-        unit = printable(summary.attrs["units"][name])  # (escaped before it is measured)
+        unit = summary.attrs["units"][name]
         has_p = bool(np.isfinite(block["threshold"]).any())
         label = ""
         if has_p:
@@ -132,8 +147,7 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
         wp = max(12, len(label) + 1) if has_p else 0  # the probability column fits its header
         ws = _width([*sim.scenario_names, "all"], 26 + 12 - max(wp, 12))  # 2 + ws + 5 × 12 + wp ≤ WIDTH
         room = WIDTH - len(f"{name} [] at {at}")  # a long unit is cut, not the month
-        if len(unit) > room:
-            unit = unit[: max(room - 1, 0)] + "…"
+        unit = _cut(unit, room)
         lines.append(f"{name} [{unit}] at {at}" if unit else f"{name} at {at}")
         se = float(block.loc["all", "mean_se"])
         if np.isfinite(se):  # (none under QMC) the precision of the run, before its figures are read

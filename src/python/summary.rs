@@ -88,7 +88,6 @@ impl SummaryJob {
     #[allow(clippy::too_many_arguments)]
     fn build(
         world: World,
-        toml: Option<String>,
         reducers: Vec<ReducerArgs>,
         month: usize,
         n_paths: u64,
@@ -100,8 +99,9 @@ impl SummaryJob {
         let model = Model::new(&world, horizon)?;
         let spec = build_spec(&model, &reducers, month)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
-        // the world as a worker unpickling the job is given it (`__getnewargs__`)
-        let toml = toml.unwrap_or_else(|| emit::world_to_toml(&world));
+        // the world as emitted, whatever text it was read from: as a worker unpickling the
+        // job is given it (`__getnewargs__`), and as `for_world` has it
+        let toml = emit::world_to_toml(&world);
         let id = job_fingerprint(&format!(
             "{toml}\n{reducers:?}|{month}|{n_paths}|{horizon}|{seed}|{antithetic}|{qmc}"
         ));
@@ -217,21 +217,11 @@ impl SummaryJob {
         qmc: bool,
     ) -> PyResult<Self> {
         let world = parse::world_from_toml(&world_toml).map_err(|e| to_pyerr(py, e))?;
-        SummaryJob::build(
-            world,
-            Some(world_toml),
-            reducers,
-            month,
-            n_paths,
-            horizon,
-            seed,
-            antithetic,
-            qmc,
-        )
-        .map_err(|e| to_pyerr(py, e))
+        SummaryJob::build(world, reducers, month, n_paths, horizon, seed, antithetic, qmc).map_err(|e| to_pyerr(py, e))
     }
 
-    /// Build a job for `world` (a CoreWorld), without a trip through TOML.
+    /// Build a job for `world` (a CoreWorld), without parsing TOML (its fingerprint
+    /// hashes the world as emitted).
     #[staticmethod]
     #[pyo3(signature = (world, reducers, month, n_paths, horizon, seed, antithetic, qmc=false))]
     #[allow(clippy::too_many_arguments)]
@@ -248,7 +238,6 @@ impl SummaryJob {
     ) -> PyResult<Self> {
         SummaryJob::build(
             world.world().clone(),
-            None,
             reducers,
             month,
             n_paths,

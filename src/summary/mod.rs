@@ -1054,8 +1054,8 @@ fn read_header(b: &mut &[u8], magic: &[u8; 8], what: &str, job: Option<u64>) -> 
     Ok(())
 }
 
-/// The fingerprint of a summary job, as its headers name it: FNV-1a of `text`, the
-/// job's arguments written out (1 for an empty text, never 0, which names no job).
+/// The fingerprint of a summary job, as its headers name it: FNV-1a (64 bits) of `text`,
+/// the job's arguments written out; never 0, which names no job (a hash of 0 is 1).
 pub fn job_fingerprint(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &byte in text.as_bytes() {
@@ -2545,11 +2545,13 @@ mod tests {
         );
         let (pb, qb) = (pass.to_bytes(), part.to_bytes());
         let version = env!("CARGO_PKG_VERSION");
-        let len = 24 + version.len();
+        // magic, format, the version's length and bytes, the job (0: none named)
+        let len = 32 + version.len();
         assert_eq!(&pb[..8], b"gs.pass\0");
         assert_eq!(&qb[..8], b"gs.part\0");
         assert_eq!(pb[..len][8..], qb[..len][8..]);
-        assert_eq!(&pb[24..len], version.as_bytes());
+        assert_eq!(&pb[24..len - 8], version.as_bytes());
+        assert_eq!(&pb[len - 8..len], &0u64.to_le_bytes());
         assert_eq!(Pass::from_bytes(&pb).unwrap(), pass);
         assert_eq!(Partial::from_bytes(&qb).unwrap().pass, pass);
         let message = |r: Result<()>| match r {
@@ -2558,7 +2560,7 @@ mod tests {
         };
         // another version, or another format: refused naming both
         let mut other = pb.clone();
-        other.splice(16..len, 4u64.to_le_bytes().into_iter().chain(*b"9.9."));
+        other.splice(16..len - 8, 4u64.to_le_bytes().into_iter().chain(*b"9.9."));
         assert_eq!(
             message(Pass::from_bytes(&other).map(drop)),
             format!(
@@ -2581,12 +2583,32 @@ mod tests {
         assert_eq!(message(Pass::from_bytes(&qb).map(drop)), not("pass"));
         assert_eq!(message(Partial::from_bytes(&pb).map(drop)), not("partial"));
         assert_eq!(message(Pass::from_bytes(&pb[len..]).map(drop)), not("pass"));
-        for cut in [0, 7, 8, 15, 16, 23, len - 1] {
+        for cut in [0, 7, 8, 15, 16, 23, len - 9, len - 8, len - 1] {
             assert_eq!(message(Pass::from_bytes(&pb[..cut]).map(drop)), not("pass"), "{cut}");
         }
         let mut long = pb.clone();
         long[16..24].copy_from_slice(&65u64.to_le_bytes());
         assert_eq!(message(Pass::from_bytes(&long).map(drop)), not("pass"));
+        // bytes naming a job are read by that job only; read for any job, by every one
+        let (pj, qj) = (pass.to_bytes_for(7), part.to_bytes_for(7));
+        assert_eq!(&pj[len - 8..len], &7u64.to_le_bytes());
+        assert_eq!(Pass::from_bytes_for(&pj, Some(7)).unwrap(), pass);
+        assert_eq!(Partial::from_bytes_for(&qj, Some(7)).unwrap().pass, pass);
+        assert_eq!(Pass::from_bytes(&pj).unwrap(), pass);
+        let another = |what: &str| {
+            format!(
+                "{what}: a summary {what} of another job (another world, seed, number of paths, horizon, month, \
+                 series or option): run and merge each job's passes and partials with that job"
+            )
+        };
+        for job in [Some(8), Some(1)] {
+            assert_eq!(message(Pass::from_bytes_for(&pj, job).map(drop)), another("pass"));
+            assert_eq!(message(Partial::from_bytes_for(&qj, job).map(drop)), another("partial"));
+        }
+        // (bytes that name no job are another job's for a job that has a fingerprint)
+        assert_eq!(message(Pass::from_bytes_for(&pb, Some(7)).map(drop)), another("pass"));
+        assert_eq!(job_fingerprint("a"), job_fingerprint("a"));
+        assert!(job_fingerprint("a") != job_fingerprint("b") && job_fingerprint("") != 0);
     }
 
     /// The scan as first written: every scenario's counts carried through every bin.

@@ -929,6 +929,13 @@ def test_report_escapes_control_characters_of_names_and_units(default_world, cap
     long = default_world.with_params({"factors.potash_spot.unit": "\x07" * 10 + "u" * 60})
     line = next(ln for ln in long.simulate(500, seed=1).report().splitlines() if ln.startswith("potash_spot ["))
     assert line.endswith("…] at 2027-06") and len(line) <= 100 and line.startswith("potash_spot [\\x07")
+    # ... and never inside an escape, which would read as another character
+    for n in range(68, 76):
+        unit = "u" * n + "\x07" * 10
+        line = next(ln for ln in default_world.with_params({"factors.potash_spot.unit": unit}).simulate(
+            200, seed=1).report().splitlines() if ln.startswith("potash_spot ["))
+        kept = line[len("potash_spot ["):-len("] at 2027-06")]
+        assert kept.endswith("…") and any(kept[:-1] == gs._format.printable(unit[:m]) for m in range(n + 10)), kept
 
 
 # ============================================================================ environment

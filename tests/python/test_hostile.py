@@ -1285,8 +1285,11 @@ def test_a_summary_job_refuses_the_passes_and_partials_of_another_job():
         with pytest.raises(gs.ConfigError, match="a summary partial of another job") as err:
             mine.advance(theirs)
         assert err.value.path == "partial"
-    # the same job, rebuilt (as a worker unpickles it), runs and merges its bytes
+    # the same job, rebuilt (as a worker unpickles it, or from its world's TOML written
+    # another way), runs and merges its bytes
     twin = pickle.loads(pickle.dumps(mine))
+    written = gs._core.SummaryJob("# the same world\n" + world.to_toml(), *mine.__getnewargs__()[1:])
+    assert written.run(first, 0, 10) and pickle.loads(pickle.dumps(written)).run(first, 0, 10)
     while (p := mine.next_pass()) is not None:
         mine.advance(mine.merge([twin.run(p, 0, n // 2), mine.run(p, n // 2, n)]))
     assert mine.complete
