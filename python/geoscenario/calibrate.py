@@ -202,7 +202,7 @@ def _trading_days(idx: pd.DatetimeIndex, arg: str) -> bool:
         per_year = _periods_per_year(idx, arg)
     except ConfigError:
         return False
-    days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
+    days = _calendar_days(idx).unique()
     if per_year != 252.0 or len(days) < 2 or (days[1:] - days[:-1]).max() > pd.Timedelta(days=TRADING_GAP_DAYS):
         return False
     return len(days) >= TRADING_SHARE * _weekdays(days)
@@ -218,7 +218,7 @@ def _trading_months(idx: pd.DatetimeIndex) -> bool:
     name a frequency for where a holiday moves one (the last trading day of each month):
     one date in each of consecutive calendar months, each ``TRADING_MONTH_DAYS`` from the
     one before (not the first of one month and the last of the next)."""
-    days = pd.DatetimeIndex(idx).tz_localize(None).normalize()
+    days = _calendar_days(idx)
     if len(days) < 3:
         return False
     months = days.year * 12 + days.month
@@ -244,10 +244,15 @@ def _weekday_calendar(idx: pd.DatetimeIndex) -> bool:
     make): holidays filled in, so 260.9 of them a year, not a market's 252 trading days.
     Over a shorter span a trading calendar can miss no weekday (no holiday in it), so
     there it counts as one."""
-    days = pd.DatetimeIndex(idx).tz_localize(None).normalize().unique()
+    days = _calendar_days(idx).unique()
     if len(days) < 2 or (days[-1] - days[0]).days < WEEKDAY_CALENDAR_DAYS:
         return False
     return bool(len(days) == _weekdays(days) and not (days.day_of_week >= 5).any())
+
+
+def _calendar_days(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The dates of ``idx`` as calendar days, in their own time zone (midnight, tz-naive)."""
+    return pd.DatetimeIndex(idx).tz_localize(None).normalize()
 
 
 def _weekdays(days: pd.DatetimeIndex) -> int:

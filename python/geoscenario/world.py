@@ -418,12 +418,12 @@ class World:
             raise invalid("overrides", "must be a mapping of dotted parameter paths to values, e.g. "
                                        f"{{'scenarios.bear.probability': 0.3}}, got {type(overrides).__name__}")
         leaves: dict[str, Any] = {}
-        tables: list[str] = []  # paths given a table: a new scenario, factor, ... given whole is one
+        tables: set[str] = set()  # paths given a table: a new scenario, factor, ... given whole is one
         for key, value in [*changes.items(), *((k.replace("__", "."), v) for k, v in kwargs.items())]:
             if not isinstance(key, str) or not key:
                 raise invalid("overrides", f"parameter paths must be non-empty strings, got {key!r}")
             if isinstance(value, (Mapping, pd.Series)):
-                tables.append(key)
+                tables.add(key)
             if key == "correlations" and isinstance(value, pd.DataFrame):
                 value = self._matrix_changes(value)
             _leaves(key, value, leaves)

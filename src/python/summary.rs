@@ -1,7 +1,7 @@
 //! Streaming summaries from Python: a job object whose passes can run here
 //! or on remote workers (it pickles to its constructor arguments).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use numpy::PyUntypedArrayMethods;
 use pyo3::prelude::*;
@@ -46,8 +46,9 @@ pub struct SummaryJob {
     model: Arc<Model>,
     spec: Arc<SummarySpec>,
     /// The fingerprint of the job's arguments, which its passes' and partials' bytes
-    /// name, so that another job's are refused ([`job_fingerprint`]).
-    id: u64,
+    /// name, so that another job's are refused ([`SummaryJob::id`]); computed when bytes
+    /// are first written or read (a job run in place ships none).
+    id: OnceLock<u64>,
     finisher: Finisher,
     /// The pass to run next (the first is laid out when first asked for).
     pass: Option<Pass>,
@@ -99,12 +100,6 @@ impl SummaryJob {
         let model = Model::new(&world, horizon)?;
         let spec = build_spec(&model, &reducers, month)?;
         let finisher = Finisher::new(&model, &spec, n_paths, antithetic)?;
-        // the world as emitted, whatever text it was read from: as a worker unpickling the
-        // job is given it (`__getnewargs__`), and as `for_world` has it
-        let toml = emit::world_to_toml(&world);
-        let id = job_fingerprint(&format!(
-            "{toml}\n{reducers:?}|{month}|{n_paths}|{horizon}|{seed}|{antithetic}|{qmc}"
-        ));
         let job = SummaryJob {
             world,
             reducers,
@@ -116,7 +111,7 @@ impl SummaryJob {
             qmc,
             model: Arc::new(model),
             spec: Arc::new(spec),
-            id,
+            id: OnceLock::new(),
             finisher,
             pass: None,
             moments: None,
@@ -126,6 +121,20 @@ impl SummaryJob {
         // the reducers too, at once rather than when the first pass runs
         crate::summary::validate_spec(&job.model, &job.spec)?;
         Ok(job)
+    }
+
+    /// The job's fingerprint ([`job_fingerprint`]) of its world as emitted, whatever text
+    /// it was read from (as a worker unpickling the job is given it, `__getnewargs__`),
+    /// and of its other arguments.
+    fn id(&self) -> u64 {
+        *self.id.get_or_init(|| {
+            let (toml, reducers) = (emit::world_to_toml(&self.world), &self.reducers);
+            let (month, n_paths, horizon, seed) = (self.month, self.n_paths, self.horizon, self.seed);
+            let (antithetic, qmc) = (self.antithetic, self.qmc);
+            job_fingerprint(&format!(
+                "{toml}\n{reducers:?}|{month}|{n_paths}|{horizon}|{seed}|{antithetic}|{qmc}"
+            ))
+        })
     }
 
     /// A request for all of the job's paths.
@@ -276,7 +285,7 @@ impl SummaryJob {
             _ => self.finisher.check_next(&pass, HIST_COPIES, 0),
         };
         checked.map_err(|e| to_pyerr(py, e))?;
-        Ok(Some(PyBytes::new(py, &pass.to_bytes_for(self.id))))
+        Ok(Some(PyBytes::new(py, &pass.to_bytes_for(self.id()))))
     }
 
     /// Run `pass` over global paths `start..end`; returns the partial as bytes.
@@ -292,7 +301,7 @@ impl SummaryJob {
         chunk_paths: usize,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let pass = Pass::from_bytes_for(pass_bytes, Some(self.id)).map_err(|e| to_pyerr(py, e))?;
+        let pass = Pass::from_bytes_for(pass_bytes, Some(self.id())).map_err(|e| to_pyerr(py, e))?;
         let mut req = self.request();
         req.start = start;
         req.end = end;
@@ -303,7 +312,7 @@ impl SummaryJob {
         let part = run_interruptible(py, &control, end.saturating_sub(start), progress.as_ref(), || {
             run_pass(&model, &spec, &req, pass, &control, HIST_COPIES)
         })?;
-        Ok(PyBytes::new(py, &part.to_bytes_for(self.id)))
+        Ok(PyBytes::new(py, &part.to_bytes_for(self.id())))
     }
 
     /// Run the current pass over all the job's paths here and feed its partial, without
@@ -354,7 +363,7 @@ impl SummaryJob {
             .next()
             .ok_or_else(|| to_pyerr(py, crate::CoreError::invalid("parts", "give at least one partial")))?;
         let read = |b: &[u8]| {
-            let p = Partial::from_bytes_for(b, Some(self.id))?;
+            let p = Partial::from_bytes_for(b, Some(self.id()))?;
             p.check_layout(&self.spec, self.model.n_scenarios)?;
             Ok(p)
         };
@@ -363,12 +372,12 @@ impl SummaryJob {
             let p = read(b).map_err(|e| to_pyerr(py, e))?;
             acc.merge(&p).map_err(|e| to_pyerr(py, e))?;
         }
-        Ok(PyBytes::new(py, &acc.to_bytes_for(self.id)))
+        Ok(PyBytes::new(py, &acc.to_bytes_for(self.id())))
     }
 
     /// Feed the merged partial of the whole range for the current pass.
     fn advance(&mut self, py: Python<'_>, merged: &[u8]) -> PyResult<()> {
-        Partial::from_bytes_for(merged, Some(self.id))
+        Partial::from_bytes_for(merged, Some(self.id()))
             .and_then(|p| p.check_layout(&self.spec, self.model.n_scenarios).map(|()| p))
             .and_then(|p| self.feed(p, None))
             .map_err(|e| to_pyerr(py, e))
