@@ -483,6 +483,12 @@ class CalibrationResult(TableRepr):
         # simulates, the (asset, factor) returns of a beta fit whose rows it resamples
         self._refit: tuple[str, Any, dict[str, Any]] | None = None
 
+    def __getattribute__(self, name: str) -> Any:
+        # the tables come out as copies (shallow under copy-on-write): editing one in place
+        # (to show θ in other units, say) cannot change params, the repr or a bootstrap's refits
+        value = object.__getattribute__(self, name)
+        return _validate.private_copy(value) if name in ("table", "fit_stats") else value
+
     @property
     def params(self) -> pd.Series:
         """The estimates (``table["estimate"]``).
@@ -804,7 +810,7 @@ class CalibrationResult(TableRepr):
         >>> fit.to_pandas().index.tolist()
         ['kappa', 'theta', 'sigma']
         """
-        return self.table.copy()
+        return self.table
 
     def comparison(self) -> str:
         """One sentence comparing a jump fit's likelihood with the diffusion's ('' otherwise).

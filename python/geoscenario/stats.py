@@ -1,7 +1,8 @@
 """Weighted sample statistics (path weights from the scenario stratification).
 
 Every function takes array-likes by position (NumPy arrays, lists, pandas
-Series whatever their index) of real numbers: booleans count as 0 and 1, while
+Series whatever their index; but two Series given together must share their
+index, since pandas would align them by label) of real numbers: booleans count as 0 and 1, while
 strings, dates (``datetime64``), durations, complex numbers and empty arrays are
 refused with a :class:`~geoscenario.ConfigError` naming the argument. NumPy
 masked arrays are refused too (their mask would be ignored): drop the masked

@@ -379,11 +379,12 @@ class SummaryResult:
             rec["p_above"] = row["p_above"][0] if red[5] else np.nan
             rec["p_above_se"] = row["p_above_se"][0] if red[5] else np.nan
             series_rows.append(rec)
-        self.table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
-        self.risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
+        table = pd.DataFrame(series_rows).set_index(["series", "scenario"]) if series_rows else pd.DataFrame()
+        risk = pd.DataFrame(risk_rows).set_index(["strategy", "scenario"]) if risk_rows else pd.DataFrame()
         # what a table alone does not say: the month summarised, and the VaR/CVaR level
-        self.table.attrs.update(month=month, n_paths=n_paths, units=series_units)
-        self.risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
+        table.attrs.update(month=month, n_paths=n_paths, units=series_units)
+        risk.attrs.update(month=month, n_paths=n_paths, alpha=alpha)
+        self.table, self.risk = table, risk
         self.replicates: list[SummaryResult] = []
 
     @classmethod
@@ -399,12 +400,19 @@ class SummaryResult:
         out.month, out.seed, out.elapsed, out.alpha = first.month, seed, elapsed, first.alpha
         names = dict.fromkeys(k for p in parts for k in p._ruined)
         out._ruined = {k: math.fsum(p._ruined.get(k, 0.0) for p in parts) / len(parts) for k in names}
-        out.table = pool_replicates([p.table for p in parts], "mean")
-        out.risk = pool_replicates([p.risk for p in parts], "mean_return")
-        for t in (out.table, out.risk):
+        table = pool_replicates([p.table for p in parts], "mean")
+        risk = pool_replicates([p.risk for p in parts], "mean_return")
+        for t in (table, risk):
             t.attrs.update(n_paths=out.n_paths, replicates=len(parts))
+        out.table, out.risk = table, risk
         out.replicates = list(parts)
         return out
+
+    def __getattribute__(self, name: str) -> Any:
+        # the tables come out as copies (shallow under copy-on-write): editing one in place
+        # cannot leave the repr, to_pandas or a later read describing different numbers
+        value = object.__getattribute__(self, name)
+        return _validate.private_copy(value) if name in ("table", "risk") else value
 
     def to_pandas(self) -> pd.DataFrame:
         """The series table (``table``), a copy to edit (as every ``to_pandas`` gives).
@@ -430,7 +438,7 @@ class SummaryResult:
         >>> round(float(df.loc[("potash_spot", "all"), "probability"]), 12)
         1.0
         """
-        return _validate.private_copy(self.table)
+        return self.table
 
     def __repr__(self) -> str:
         n_series = len(self.table.index.get_level_values(0).unique()) if len(self.table) else 0

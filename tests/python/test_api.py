@@ -738,6 +738,14 @@ def test_a_streamed_summary_shows_its_tables_in_a_notebook(default_world):
     df.loc[("potash_spot", "all"), "mean"] = -1.0
     df.attrs["units"]["potash_spot"] = "?"
     assert alone.table.loc[("potash_spot", "all"), "mean"] == mean and alone.table.attrs["units"]["potash_spot"] == "USD/t"
+    # and so are its tables: an edit for display changes neither the result nor its repr
+    text, table, risk = repr(res), res.table, res.risk
+    table.loc[("potash_spot", "all"), "mean"] = -1.0
+    risk["cvar"] = 0.0
+    table.attrs["month"] = "?"
+    assert table.loc[("potash_spot", "all"), "mean"] == -1.0  # the caller's copy did change
+    assert res.table.loc[("potash_spot", "all"), "mean"] == res.to_pandas().loc[("potash_spot", "all"), "mean"] > 0
+    assert (res.risk["cvar"] > 0).all() and res.table.attrs["month"] == "2027-06" and repr(res) == text
 
 
 def test_a_world_shows_its_series_parameters_and_strategies_in_a_notebook(default_world):

@@ -190,6 +190,21 @@ def test_ar1_on_real_potash_2010_2025_matches_numpy_reference():
     assert fit.dt == DT and fit.n_obs == 180
 
 
+def test_editing_a_fits_tables_changes_neither_its_estimates_nor_its_bootstrap():
+    fit = gs.calibrate.log_ou(gs.data.potash_monthly("2010-01", "2025-01"))
+    theta, text = float(fit.params["theta"]), repr(fit)
+    before = fit.bootstrap(20, seed=0, progress=False).table
+    table = fit.table
+    table.loc["theta", "estimate"] /= 1000  # θ shown in USD/kg, say
+    assert table.at["theta", "estimate"] == pytest.approx(theta / 1000)  # the caller's copy did change
+    assert fit.params["theta"] == theta and fit.to_pandas().at["theta", "estimate"] == theta and repr(fit) == text
+    assert fit.bootstrap(20, seed=0, progress=False).table.equals(before)
+    betas = gs.calibrate.factor_betas(*_regression_frames(1, rho=0.5))
+    stats = betas.fit_stats
+    stats.iloc[0, 0] = -1.0
+    assert betas.fit_stats.iloc[0, 0] != -1.0
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_diffusion_recovers_parameters_within_4_se(seed):
     truth = {"kappa": 0.8, "theta": 300.0, "sigma": 0.3}
