@@ -419,7 +419,8 @@ class CalibrationResult(TableRepr):
     table
         Estimates: index ``parameter`` (log-OU) or ``(asset, parameter)``
         (betas); columns ``estimate``, ``std_err`` and, where relevant,
-        ``std_err_nw`` (Newey–West) and ``fixed``.
+        ``std_err_nw`` (Newey–West) and ``fixed``. A new copy on each read (as
+        ``fit_stats``): editing it changes neither :attr:`params` nor a bootstrap.
     loglik
         Log-likelihood of the log levels given the first one (log-OU and GBM fits; of
         the logits for a logit-OU fit).

@@ -275,7 +275,8 @@ class SummaryResult:
         :meth:`Simulation.summary`), std, one column per quantile (``q05`` …) each followed by
         its standard error (``q05_se`` …), threshold, p_above, p_above_se,
         all float64 (so that tables subtract and aggregate); ``table.attrs["units"]``
-        maps each series to its unit.
+        maps each series to its unit. A new copy on each read (as ``risk``): editing it
+        leaves the result as it was.
     risk : pandas.DataFrame
         For strategies and mixes (when requested): index (strategy, scenario); columns probability,
         mean_return, mean_return_se, std, one column per return quantile with its standard
