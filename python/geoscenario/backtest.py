@@ -562,7 +562,10 @@ class BacktestResult:
             A :class:`World` (simulated here with ``n_paths``, ``horizon_months``,
             ``seed``) or a :class:`Simulation`, whose world, paths, seed, horizon
             and scenario probabilities are reused (its world is re-simulated
-            with the same seed to read the asset returns).
+            with the same seed to read the asset returns). The paths are simulated
+            in ranges of about 64 MB (``STRESS_RANGE_BYTES``), each dropped once its
+            P&L is read: memory grows with ``n_paths`` by a few numbers per path,
+            not by every series of every month.
         mapping
             ``{price column: world asset}`` (or a Series so indexed) for every column with
             a non-zero weight.
@@ -613,7 +616,6 @@ class BacktestResult:
                 scenarios.seed,
                 scenarios.antithetic,
             )
-            probs: dict[str, float] | None = scenarios.probabilities
             qmc = bool(getattr(scenarios, "qmc", False))
             # the same paths keep the simulation's own weights (e.g. a posterior from views)
             path_weights: np.ndarray | None = np.asarray(scenarios.weights)
@@ -622,7 +624,7 @@ class BacktestResult:
                     raise invalid(name, f"is the Simulation's ({own:,}), {_validate.got(given)}: leave it out, or "
                                         "pass the World to simulate it anew")
         elif isinstance(scenarios, World):
-            world, anti, probs, qmc, path_weights = scenarios, False, None, False, None
+            world, anti, qmc, path_weights = scenarios, False, False, None
             n = 20_000 if n_paths is None else n_paths
             s = 0 if seed is None else seed
             h = world.horizon_months if horizon_months is None else horizon_months
@@ -656,41 +658,72 @@ class BacktestResult:
         free = world.with_params({f"assets.{a}.cost_bps": 0.0 for a in per_asset})
         # (the world's own strategies are not simulated: nor warned about a second time)
         w2 = free.with_strategies(*[Strategy(names[a], {a: 1.0}, cost_bps=0.0) for a in per_asset], replace=True)
-        with warnings.catch_warnings():  # a QMC path count was warned about when `scenarios` ran
-            warnings.filterwarnings("ignore", "qmc=True with n_paths", UserWarning)
-            sim = w2.simulate(n, h, s, anti, progress=False, qmc=qmc)
-        if probs is not None and path_weights is None:
-            sim = sim.reweight(probs)
-        growth = {a: sim.paths(names[a]) for a in per_asset}
-        flat = np.zeros(sim.n_paths)  # no position held at the end: the P&L is 0 on every path
-        if rebalance == "never":
-            # the book's value at each month end; one that reaches 0 has lost everything
-            # and stays at 0, as in a backtest (a short leg cannot recover it later)
-            marked = 1.0 + sum(
-                (w * (growth[a] / growth[a][:, :1] - 1.0) for a, w in per_asset.items()), flat[:, None]
-            )
-            value = np.where((marked > 0.0).all(axis=1), marked[:, -1], 0.0)
-        else:
-            value = np.ones(sim.n_paths)
-            for t in range(1, sim.horizon_months + 1):
-                step = sum(
-                    (w * (growth[a][:, t] / growth[a][:, t - 1] - 1.0) for a, w in per_asset.items()), flat
-                )
-                value = np.maximum(value * (1.0 + step), 0.0)
+        n, h, s, anti = _validate.run_args(w2.horizon_months, n, h, s, anti)
+        scenario, value, counts = _stress_paths(w2, n, h, s, anti, qmc, {names[a]: w for a, w in per_asset.items()},
+                                                rebalance)
+        if path_weights is None:  # the world's own stratified weights, as its simulation gives them
+            per = np.array([(float(p) + 0.0) / c if c else 0.0 for p, c in zip(w2.probabilities.values(), counts)])
+            path_weights = per[scenario]
         pnl = np.asarray(value, dtype=float) - 1.0
         return StressResult(
             pnl=pnl,
             pnl_value=pnl * float(self.equity.iloc[-1]),
-            scenario=np.asarray(sim.scenario),
-            weights=np.asarray(sim.weights) if path_weights is None else path_weights,
-            scenario_names=sim.scenario_names,
+            scenario=scenario,
+            weights=path_weights,
+            scenario_names=list(w2.probabilities),
             asset_weights=per_asset,
-            horizon_months=sim.horizon_months,
+            horizon_months=h,
             rebalance=rebalance,
             antithetic=anti,
             qmc=qmc,
             _views_design=scenarios._view_design() if isinstance(scenarios, Simulation) else None,
         )
+
+
+#: The memory of the paths that :meth:`BacktestResult.stress` simulates at once (every series
+#: of its world over a range of paths; the result keeps one value per path).
+STRESS_RANGE_BYTES = 64 << 20
+
+
+def _stress_paths(world: Any, n_paths: int, horizon: int, seed: int, antithetic: bool, qmc: bool,
+                  weights: Mapping[str, float], rebalance: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Each path's scenario and final value of a book holding ``weights`` of the NAVs of
+    ``world``'s strategies (monthly rebalanced, or bought and held), and the scenarios' path
+    counts. The paths are simulated in ranges of about :data:`STRESS_RANGE_BYTES`, each
+    range's series dropped once its values are read: memory follows the range, not
+    ``n_paths``, and a path's bits do not depend on the range that simulates it."""
+    n, h = n_paths, horizon
+    per_path = max(1, int(world._core.output_bytes(1024, h)) // 1024)
+    step = max(2, STRESS_RANGE_BYTES // per_path) & ~1  # (even: an antithetic pair in one range)
+    scenario: np.ndarray | None = None
+    value = np.empty(n)
+    counts: list[int] = []
+    with warnings.catch_warnings():  # a QMC path count was warned about when `scenarios` ran
+        warnings.filterwarnings("ignore", "qmc=True with n_paths", UserWarning)
+        for start in range(0, n, step):
+            end = min(n, start + step)
+            raw = world._core.simulate(n, h, seed, antithetic, None, int(_core.DEFAULT_CHUNK), start, end, None, qmc)
+            nav = {name: raw["series"][name] for name in weights}
+            flat = np.zeros(end - start)  # no position held at the end: the P&L is 0 on every path
+            if rebalance == "never":
+                # the book's value at each month end; one that reaches 0 has lost everything
+                # and stays at 0, as in a backtest (a short leg cannot recover it later)
+                marked = 1.0 + sum((w * (nav[a] / nav[a][:, :1] - 1.0) for a, w in weights.items()), flat[:, None])
+                value[start:end] = np.where((marked > 0.0).all(axis=1), marked[:, -1], 0.0)
+            else:
+                v = np.ones(end - start)
+                for t in range(1, h + 1):
+                    step_t = sum((w * (nav[a][:, t] / nav[a][:, t - 1] - 1.0) for a, w in weights.items()), flat)
+                    v = np.maximum(v * (1.0 + step_t), 0.0)
+                value[start:end] = v
+            if scenario is None:
+                scenario = np.empty(n, dtype=raw["scenario"].dtype)
+            scenario[start:end] = raw["scenario"]
+            counts = list(raw["counts"])
+            del raw, nav
+        _validate.late_onsets(world, h)
+    assert scenario is not None  # (n_paths >= 1)
+    return scenario, value, counts
 
 
 def _date(d: Any) -> str:

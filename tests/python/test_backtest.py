@@ -863,6 +863,26 @@ def test_metrics_of_huge_returns_stay_finite_and_consistent():
     assert m["sharpe"] > 0.1
 
 
+@pytest.mark.parametrize("rebalance", ["monthly", "never"])
+def test_a_stress_simulated_in_many_ranges_of_paths_has_the_bits_of_one_range(prices, rebalance, monkeypatch):
+    # the paths are simulated in ranges of a bounded memory, each range dropped once read;
+    # ranges of a few paths split scenarios, antithetic pairs and QMC points between them
+    res = gs.backtest(prices, ARB)
+    world = gs.World.default()
+    sources = [world, world.simulate(1_001, 12, seed=4, progress=False),
+               world.simulate(1_000, 12, seed=4, antithetic=True, progress=False),
+               world.simulate(1_024, 12, seed=4, qmc=True, progress=False)]
+    whole = [res.stress(src, MAPPING, rebalance=rebalance, **({"n_paths": 999} if src is world else {}))
+             for src in sources]
+    monkeypatch.setattr(bt_module, "STRESS_RANGE_BYTES", 8_000)
+    for src, one in zip(sources, whole):
+        cut = res.stress(src, MAPPING, rebalance=rebalance, **({"n_paths": 999} if src is world else {}))
+        for attr in ("pnl", "weights", "scenario"):
+            assert np.array_equal(getattr(cut, attr), getattr(one, attr)), attr
+        assert cut.scenario.dtype == one.scenario.dtype and repr(cut) == repr(one)
+    assert bt_module.STRESS_RANGE_BYTES // world._core.output_bytes(1, 12) < 10  # (ranges of a few paths)
+
+
 def test_stressing_a_qmc_simulation_does_not_warn_again_about_its_path_count(prices):
     world = gs.World.default()
     with pytest.warns(UserWarning, match="qmc=True with n_paths=1000, not a power of two"):
