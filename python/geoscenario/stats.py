@@ -218,7 +218,18 @@ def _sorted_quantile(xs: np.ndarray, ws: np.ndarray, qs: np.ndarray) -> np.ndarr
     """:func:`weighted_quantile` of values sorted stably, ``xs``, with their nonnegative
     weights ``ws`` (scaled here by a power of two as :func:`_samples` scales them; weights
     it has scaled already are unchanged)."""
-    cw = _cumsum(np.ldexp(ws, -_exponent(ws)))
+    return _cdf_quantile(xs, _scaled_cumsum(ws), qs)
+
+
+def _scaled_cumsum(ws: np.ndarray) -> np.ndarray:
+    """The running sums of weights ``ws`` scaled by a power of two (max in [1/2, 1)) that
+    :func:`_cdf_quantile` reads quantiles from."""
+    return _cumsum(np.ldexp(ws, -_exponent(ws)))
+
+
+def _cdf_quantile(xs: np.ndarray, cw: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """The quantiles at ``qs`` of values sorted stably, ``xs``, from ``cw``, the
+    :func:`_scaled_cumsum` of their weights."""
     # a cumulative weight equal to q·total up to rounding counts as reaching it,
     # so that ties (equal weights within a scenario) pick the lower order
     # statistic; it must be positive, so that q = 0 is the smallest value with weight
@@ -327,6 +338,7 @@ class _SortedGroup(NamedTuple):
     cdf: np.ndarray
     heaviest: float
     n_eff: float
+    scaled_cdf: np.ndarray  # (the shares' :func:`_scaled_cumsum`, read by :func:`_cdf_quantile`)
 
 
 def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int,
@@ -346,7 +358,7 @@ def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndar
         member[sel] = True
         idx = order[member[order]]
         xs, ws = x[idx], w[idx] / total
-    return _SortedGroup(xs, ws, _cumsum(ws), float(np.max(shares)), 1.0 / _dot(shares, shares))
+    return _SortedGroup(xs, ws, _cumsum(ws), float(np.max(shares)), 1.0 / _dot(shares, shares), _scaled_cumsum(ws))
 
 
 def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
@@ -376,7 +388,7 @@ def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarr
         return None
     d = _core.sparsity_bandwidth(level, grp.n_eff)
     xs, ws = grp.xs, grp.ws
-    lo, hi = _sorted_quantile(xs, ws, np.array([level - d, level + d]))
+    lo, hi = _cdf_quantile(xs, grp.scaled_cdf, np.array([level - d, level + d]))
     # the CDF at each value, its ties included
     f_lo, f_hi = grp.cdf[np.searchsorted(xs, [lo, hi], side="right") - 1]
     if hi > lo:
