@@ -94,6 +94,13 @@ def _binds(view: View, lam: float, f: np.ndarray, mean: float, error: Callable[[
     return band < error()
 
 
+def _counter(shown: _progress.Progress | None, first: int, total: int) -> Callable[[int], None]:
+    """``done(k)``: report ``first + k`` of ``total`` reducers done to ``shown`` (if any)."""
+    if shown is None:
+        return lambda k: None
+    return lambda k: shown(first + k, total)
+
+
 class Simulation:
     """Simulated paths of every series, with each path's scenario and weight.
 
@@ -560,6 +567,7 @@ class Simulation:
         month: int | str | None = None,
         quantiles: Sequence[float] = QUANTILES,
         thresholds: Mapping[str, float] | None = None,
+        progress: bool | str = "auto",
     ) -> pd.DataFrame:
         """Weighted statistics at one month, by scenario and overall.
 
@@ -575,6 +583,11 @@ class Simulation:
         thresholds
             ``{series: level}`` adds P(X > level); default the world's ``[thresholds]``
             among the series summarised (the default world: potash_spot above 450).
+        progress
+            ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
+            line on stderr) when the statistics take over a second: those of a posterior
+            or a reweighted run, whose errors are computed path by path for each
+            statistic; ``True`` always, ``False`` never.
 
         Returns
         -------
@@ -642,13 +655,14 @@ class Simulation:
         names = _validate.names("series", series, list(self._series))
         qs = check_quantiles(quantiles)
         th = check_thresholds(thresholds, names, self.world.thresholds)
-        return self._reduce(build_reducers(names, [], qs, th, None), t, qs, None).table
+        return self._reduce(build_reducers(names, [], qs, th, None), t, qs, None, progress).table
 
     def risk_table(
         self, alpha: float = 0.95, strategies: str | Sequence[str] | None = None,
         quantiles: Sequence[float] = QUANTILES, *,
         mixes: Mapping[str, Allocation | Mapping[str, float]] | None = None,
         month: int | str | None = None,
+        progress: bool | str = "auto",
     ) -> pd.DataFrame:
         """Return and risk of strategies over the horizon (or to ``month``), by scenario and overall.
 
@@ -675,6 +689,11 @@ class Simulation:
             The month the returns run to, as in :meth:`month_index` (default: the
             horizon): a 12-month VaR from a 24-month simulation. Drawdowns run to it too;
             the streamed ``World.simulate_summary(month=...)`` gives the same rows.
+        progress
+            ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
+            line on stderr) when the statistics take over a second: those of a posterior
+            or a reweighted run, whose errors are computed path by path for each
+            row; ``True`` always, ``False`` never.
 
         Returns
         -------
@@ -732,7 +751,7 @@ class Simulation:
 
         qs = check_quantiles(quantiles)
         reducers = build_reducers([], names, qs, {}, a, mixed)
-        return self._reduce(reducers, t, qs, a).risk.copy()
+        return self._reduce(reducers, t, qs, a, progress).risk
 
     def max_drawdown(self, strategy: str) -> np.ndarray:
         """Per-path maximum drawdown of a strategy's NAV: max_t (1 − NAV_t / max_{s≤t} NAV_s).
@@ -808,11 +827,21 @@ class Simulation:
             nav += v * (self._series[s] - 1.0)
         return nav
 
-    def _reduce(self, reducers, t, qs, alpha) -> SummaryResult:
+    def _reduce(self, reducers, t, qs, alpha, progress: bool | str = False) -> SummaryResult:
         """Run ``reducers`` at month ``t``: in the core under the run's own weights, with
         the Python statistics under arbitrary ones (posterior views). The core computes
         every reducer's values on the paths (a + b·value, a mix's NAV, a maximum drawdown
-        to ``t``) as a streamed summary does, so the two have the same bits."""
+        to ``t``) as a streamed summary does, so the two have the same bits. ``progress``
+        counts the reducers done (:func:`_progress.display`)."""
+        shown = _progress.display(progress, desc="summarising", unit="quantities")
+        with _progress.guard(shown):
+            out = self._reduce_rows(reducers, t, qs, alpha, shown)
+        if shown is not None:
+            shown(len(reducers), len(reducers))
+        return out
+
+    def _reduce_rows(self, reducers, t, qs, alpha, shown: _progress.Progress | None) -> SummaryResult:
+        """:meth:`_reduce`, reporting each reducer done to ``shown``."""
         label = self.world._core.month_labels(self.horizon_months)[t]
         # the values of at most REDUCE_BYTES of reducers at a time (a row of n_paths each):
         # 1,000 mixes on 1,000,000 paths would otherwise hold 24 GB of them at once
@@ -827,22 +856,24 @@ class Simulation:
                 part = _core.summarize_arrays(job, values, self.scenario, self._probs)
                 design = self._view_design()
                 if design is not None:  # a prior that met the views: its bits, but a posterior's errors
-                    self._posterior_errors(part, batch, values, design)
+                    self._posterior_errors(part, batch, values, design, _counter(shown, first, len(reducers)))
                 rows += part
             else:
-                rows += self._general_rows(batch, values)
+                rows += self._general_rows(batch, values, _counter(shown, first, len(reducers)))
             del values
         return SummaryResult(rows, reducers, self.scenario_names, self._units, qs,
                              n_paths=self.n_paths, month=label, seed=self.seed, alpha=alpha)
 
     def _posterior_errors(self, rows: list[dict[str, Any]], reducers, values,
-                          design: tuple[np.ndarray, np.ndarray]) -> None:
-        """Set the standard errors of the core's ``rows`` to those of a posterior (``design``)."""
+                          design: tuple[np.ndarray, np.ndarray], done: Callable[[int], None]) -> None:
+        """Set the standard errors of the core's ``rows`` to those of a posterior (``design``);
+        ``done(k)`` once the rows of the first k reducers are."""
         w_all = self.weights
-        by_name = {red[0]: (red, col) for red, col in zip(reducers, values)}
+        by_name = {red[0]: (k, red, col) for k, (red, col) in enumerate(zip(reducers, values))}
         orders: dict[str, np.ndarray] = {}  # each reducer's stable sort, for its quantiles' errors
         for row in rows:
-            red, col = by_name[row["reducer"]]
+            k, red, col = by_name[row["reducer"]]
+            done(k)
             if not row["mass"] > 0:
                 continue
             g, mass = row["group"], row["mass"]
@@ -853,13 +884,15 @@ class Simulation:
             row["quantiles_se"] = self._quantile_errors(col, w_all, g, mass, row["quantiles"], red[4], design,
                                                         orders.get(red[0]))
 
-    def _general_rows(self, reducers, values) -> list[dict[str, Any]]:
+    def _general_rows(self, reducers, values, done: Callable[[int], None]) -> list[dict[str, Any]]:
         """Summary rows under arbitrary path weights (posterior views), from each
-        reducer's values on the paths (a row of ``values`` per reducer)."""
+        reducer's values on the paths (a row of ``values`` per reducer); ``done(k)`` once
+        the first k reducers' rows are made."""
         w_all = self.weights
         design = self._view_design()
         rows = []
-        for red, col in zip(reducers, values):
+        for k, (red, col) in enumerate(zip(reducers, values)):
+            done(k)
             name, _, ra, rb, rq, rth, rcvar, *_ = red
             # each scenario's share of the overall tail of the loss col (its P&L is −col)
             shares = [_core.risk_table(np.ascontiguousarray(-col[:, None]), np.ascontiguousarray(w_all),

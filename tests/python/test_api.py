@@ -1360,6 +1360,27 @@ def test_with_views_progress_is_checked_and_changes_nothing(default_world):
     assert e.value.path == "progress"
 
 
+def test_a_posteriors_statistics_count_their_rows_on_a_progress_line(default_world, monkeypatch, capsys):
+    # a posterior's errors are computed path by path for each statistic: at a million
+    # paths its summary takes seconds, and shows its rows done
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the plain line
+    sim = default_world.simulate(2_000, seed=5, progress=False)
+    post = sim.with_views(gs.View.prob_above("potash_spot", 400, 0.4), progress=False)
+    capsys.readouterr()
+    quiet = post.summary(["potash_spot", "bilateral_trade"], progress=False), post.risk_table(progress=False)
+    assert capsys.readouterr().err == ""
+    shown = post.summary(["potash_spot", "bilateral_trade"], progress=True), post.risk_table(progress=True)
+    err = capsys.readouterr().err
+    # (a quantity: a value per path, a series' or a strategy's return or drawdown)
+    assert "summarising:   0% (0/2 quantities)" in err and "summarising: 100% (2/2 quantities)" in err
+    assert len(re.findall(r"summarising: 100% \((\d+)/\1 quantities\)", err)) == 2
+    for a, b in zip(quiet, shown):
+        pd.testing.assert_frame_equal(a, b)
+    # a prior's are the core's, at once: "auto" shows nothing
+    sim.summary()
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("bad", [1, 0, 1.0, "yes", "", None, [True]])
 def test_progress_takes_auto_or_a_bool_only(default_world, bad):
     """1 and 0 equal True and False in Python, but are not accepted as them."""
@@ -1369,6 +1390,8 @@ def test_progress_takes_auto_or_a_bool_only(default_world, bad):
         lambda: default_world.simulate_summary(300, seed=1, progress=bad),
         lambda: sim.with_views(gs.View.prob_above("potash_spot", 400, 0.4), progress=bad),
         lambda: sim.efficient_frontier(n_points=3, progress=bad),
+        lambda: sim.summary(progress=bad),
+        lambda: sim.risk_table(progress=bad),
     ):
         with pytest.raises(gs.ConfigError) as e:
             call()
