@@ -248,10 +248,18 @@ def _cumsum(w: np.ndarray) -> np.ndarray:
     if s.size < 2:
         return s
     a, b, t = s[:-1], w[1:], s[1:]  # t = fl(a + b)
+    # err = (a − (t − bb)) + (b − bb) with bb = t − a, in two scratch arrays (a large
+    # sample would otherwise hold half a dozen of them at once)
     bb = t - a
-    err = (a - (t - bb)) + (b - bb)
+    err = t - bb
+    np.subtract(a, err, out=err)
+    np.subtract(b, bb, out=bb)
+    np.add(err, bb, out=err)
+    del bb
+    np.cumsum(err, out=err)
+    np.add(t, err, out=t)  # (the first sum has no error before it)
     # (the corrected sums can step back by a rounding where a weight is below it)
-    return np.maximum.accumulate(s + np.concatenate(([0.0], np.cumsum(err))))
+    return np.maximum.accumulate(s, out=s)
 
 
 def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs: bool) -> float:
