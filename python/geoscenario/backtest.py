@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import _core, _validate, stats
 from .calibrate import _datetime_index, _numeric_frame, _period_starts, _periods_per_year
-from .errors import NumericalError, invalid, warn
+from .errors import NumericalError, ResourceError, invalid, warn
 from .strategy import MAX_COST_BPS, MAX_WEIGHT
 
 if TYPE_CHECKING:
@@ -683,6 +683,9 @@ class BacktestResult:
 #: The memory of the paths that :meth:`BacktestResult.stress` simulates at once (every series
 #: of its world over a range of paths; the result keeps one value per path).
 STRESS_RANGE_BYTES = 64 << 20
+#: Bytes a stress keeps per path: its value, P&L, P&L in money, weight and scenario, and
+#: their scratch copies.
+STRESS_PATH_BYTES = 48
 
 
 def _stress_paths(world: Any, n_paths: int, horizon: int, seed: int, antithetic: bool, qmc: bool,
@@ -695,6 +698,16 @@ def _stress_paths(world: Any, n_paths: int, horizon: int, seed: int, antithetic:
     n, h = n_paths, horizon
     per_path = max(1, int(world._core.output_bytes(1024, h)) // 1024)
     step = max(2, STRESS_RANGE_BYTES // per_path) & ~1  # (even: an antithetic pair in one range)
+    # refused before any path is simulated when the result cannot fit, as simulate() is:
+    # per path its value, P&L, P&L in money and weight (8 bytes each) and scenario, with
+    # a range of paths and its values
+    need = STRESS_PATH_BYTES * n + per_path * min(n, step)
+    available = _core.available_memory()
+    if available is not None and need > available:
+        raise ResourceError(
+            f"stress of {n:,} paths × {h} months: needs {need / 2**30:,.2f} GiB, "
+            f"{available / 2**30:,.2f} GiB available (use fewer paths: n_paths, or a smaller Simulation)"
+        )
     scenario: np.ndarray | None = None
     value = np.empty(n)
     counts: list[int] = []

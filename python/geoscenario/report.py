@@ -71,7 +71,7 @@ def _width(names: list[str], most: int) -> int:
     return max(10, min(most, max((len(n) + 1 for n in names), default=0)))
 
 
-def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95) -> str:
+def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95, progress: bool | str = "auto") -> str:
     """Render the report of a simulation (what ``sim.report()`` returns).
 
     Parameters
@@ -82,6 +82,8 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
         The month of the statistics, as in :meth:`Simulation.summary` (default: the horizon).
     alpha
         The VaR/CVaR level of the strategies' section.
+    progress
+        Of the statistics, as in :meth:`Simulation.summary`.
 
     Returns
     -------
@@ -132,7 +134,7 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
     lines.append("")
     strategies = [s for s in sim.world.strategies if s in sim.units]
     series = [s for s in sim.units if s not in strategies]
-    summary = sim.summary(series, month=at_index)
+    summary = sim.summary(series, month=at_index, progress=progress)
     order = [s for s in HEADLINE if s in series] + [s for s in series if s not in HEADLINE]
     for name in order:
         block = summary.loc[name]
@@ -171,14 +173,15 @@ def render(sim: Simulation, month: int | str | None = None, alpha: float = 0.95)
             lines.append(f"  {_cell(scen_name, ws)}{cells}{p}")
         lines.append("")
     if strategies:
-        lines.extend(_strategy_section(sim, strategies, at_index, alpha))
+        lines.extend(_strategy_section(sim, strategies, at_index, alpha, progress))
     # (only a long world name is cut; a control character in a name or unit is escaped)
     return "\n".join(printable(line)[:WIDTH] for line in lines)
 
 
-def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: float) -> list[str]:
+def _strategy_section(sim: Simulation, strategies: list[str], t: int, alpha: float,
+                      progress: bool | str) -> list[str]:
     months = sim.months
-    risk = sim.risk_table(alpha, strategies, month=t)
+    risk = sim.risk_table(alpha, strategies, month=t, progress=progress)
     lines = [f"strategies: return to {months[t]:%Y-%m} (NAV − 1), VaR/CVaR {percent(alpha)} of the loss"]
     lines.append(f"  tail: the scenario's share of the overall CVaR tail (the worst {percent(1 - alpha)} of outcomes)")
     overall = risk.xs("all", level="scenario")

@@ -586,8 +586,10 @@ class Simulation:
         progress
             ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
             line on stderr) when the statistics take over a second: those of a posterior
-            or a reweighted run, whose errors are computed path by path for each
-            statistic; ``True`` always, ``False`` never.
+            from views, whose errors count the views' fit to the paths path by path, one
+            quantity (a series, a strategy's return or drawdown) at a time; ``True``
+            always, ``False`` never. A prior's, or a reweighted prior's, come from the
+            core at once.
 
         Returns
         -------
@@ -692,8 +694,10 @@ class Simulation:
         progress
             ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
             line on stderr) when the statistics take over a second: those of a posterior
-            or a reweighted run, whose errors are computed path by path for each
-            row; ``True`` always, ``False`` never.
+            from views, whose errors count the views' fit to the paths path by path, one
+            quantity (a series, a strategy's return or drawdown) at a time; ``True``
+            always, ``False`` never. A prior's, or a reweighted prior's, come from the
+            core at once.
 
         Returns
         -------
@@ -1352,7 +1356,7 @@ class Simulation:
         ]
         return "\n".join(lines) + ")"
 
-    def report(self, month: int | str | None = None, alpha: float = 0.95) -> str:
+    def report(self, month: int | str | None = None, alpha: float = 0.95, *, progress: bool | str = "auto") -> str:
         """The scenario report printed by ``python -m geoscenario``.
 
         Parameters
@@ -1362,6 +1366,9 @@ class Simulation:
             The mean–CVaR allocation is of the returns to the horizon, as :meth:`allocate`'s.
         alpha
             The VaR/CVaR level of the strategies' risk and allocation, in [0.5, 1).
+        progress
+            Of its statistics, as in :meth:`summary` (a posterior's take seconds on a
+            million paths).
 
         Returns
         -------
@@ -1384,6 +1391,6 @@ class Simulation:
         """
         from .report import render
 
-        return render(self, month, alpha)
+        return render(self, month, alpha, progress)
 
 

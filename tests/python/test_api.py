@@ -1376,6 +1376,10 @@ def test_a_posteriors_statistics_count_their_rows_on_a_progress_line(default_wor
     assert len(re.findall(r"summarising: 100% \((\d+)/\1 quantities\)", err)) == 2
     for a, b in zip(quiet, shown):
         pd.testing.assert_frame_equal(a, b)
+    # a report of the posterior passes its choice on
+    assert post.report(progress=False) == post.report(progress=True)
+    err = capsys.readouterr().err
+    assert err.count("summarising: 100%") == 2 and post.report(progress=False) and capsys.readouterr().err == ""
     # a prior's are the core's, at once: "auto" shows nothing
     sim.summary()
     assert capsys.readouterr().err == ""
@@ -1392,6 +1396,7 @@ def test_progress_takes_auto_or_a_bool_only(default_world, bad):
         lambda: sim.efficient_frontier(n_points=3, progress=bad),
         lambda: sim.summary(progress=bad),
         lambda: sim.risk_table(progress=bad),
+        lambda: sim.report(progress=bad),
     ):
         with pytest.raises(gs.ConfigError) as e:
             call()

@@ -883,6 +883,12 @@ def test_a_stress_simulated_in_many_ranges_of_paths_has_the_bits_of_one_range(pr
     assert bt_module.STRESS_RANGE_BYTES // world._core.output_bytes(1, 12) < 10  # (ranges of a few paths)
 
 
+def test_a_stress_that_cannot_fit_is_refused_before_it_simulates(prices):
+    res = gs.backtest(prices, ARB)
+    with pytest.raises(gs.ResourceError, match=r"stress of 10,000,000,000 paths × 24 months: needs [\d,.]+ GiB"):
+        res.stress(gs.World.default(), MAPPING, n_paths=10**10)
+
+
 def test_stressing_a_qmc_simulation_does_not_warn_again_about_its_path_count(prices):
     world = gs.World.default()
     with pytest.warns(UserWarning, match="qmc=True with n_paths=1000, not a power of two"):
