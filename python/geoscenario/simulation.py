@@ -586,8 +586,8 @@ class Simulation:
         progress
             ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
             line on stderr) when the statistics take over a second: those of a posterior
-            from views, whose errors count the views' fit to the paths path by path, one
-            quantity (a series, a strategy's return or drawdown) at a time; ``True``
+            from views, whose errors count the views' fit, computed over every path for
+            one quantity (a series, a strategy's return or drawdown) at a time; ``True``
             always, ``False`` never. A prior's, or a reweighted prior's, come from the
             core at once.
 
@@ -692,12 +692,8 @@ class Simulation:
             horizon): a 12-month VaR from a 24-month simulation. Drawdowns run to it too;
             the streamed ``World.simulate_summary(month=...)`` gives the same rows.
         progress
-            ``"auto"`` (default) shows a progress bar (tqdm if installed, else a plain
-            line on stderr) when the statistics take over a second: those of a posterior
-            from views, whose errors count the views' fit to the paths path by path, one
-            quantity (a series, a strategy's return or drawdown) at a time; ``True``
-            always, ``False`` never. A prior's, or a reweighted prior's, come from the
-            core at once.
+            As in :meth:`summary` (a posterior's risk table takes seconds on a million
+            paths).
 
         Returns
         -------

@@ -1360,9 +1360,9 @@ def test_with_views_progress_is_checked_and_changes_nothing(default_world):
     assert e.value.path == "progress"
 
 
-def test_a_posteriors_statistics_count_their_rows_on_a_progress_line(default_world, monkeypatch, capsys):
-    # a posterior's errors are computed path by path for each statistic: at a million
-    # paths its summary takes seconds, and shows its rows done
+def test_a_posteriors_statistics_count_their_quantities_on_a_progress_line(default_world, monkeypatch, capsys):
+    # a posterior's errors are computed over every path for one quantity at a time: at a
+    # million paths its summary takes seconds, and shows the quantities done
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the plain line
     sim = default_world.simulate(2_000, seed=5, progress=False)
     post = sim.with_views(gs.View.prob_above("potash_spot", 400, 0.4), progress=False)
