@@ -563,9 +563,10 @@ class BacktestResult:
             ``seed``) or a :class:`Simulation`, whose world, paths, seed, horizon
             and scenario probabilities are reused (its world is re-simulated
             with the same seed to read the asset returns). The paths are simulated
-            in ranges of about 64 MB (``STRESS_RANGE_BYTES``), each dropped once its
-            P&L is read: memory grows with ``n_paths`` by a few numbers per path,
-            not by every series of every month.
+            in ranges of 64 MB or more (``STRESS_RANGE_BYTES``; at least 8 MiB per
+            series, ``STRESS_ARRAY_BYTES``), each dropped once its P&L is read: memory
+            grows with ``n_paths`` by a few numbers per path, not by every series of
+            every month.
         mapping
             ``{price column: world asset}`` (or a Series so indexed) for every column with
             a non-zero weight.
@@ -683,6 +684,10 @@ class BacktestResult:
 #: The memory of the paths that :meth:`BacktestResult.stress` simulates at once (every series
 #: of its world over a range of paths; the result keeps one value per path).
 STRESS_RANGE_BYTES = 64 << 20
+#: The least memory of each series' array in a range: the core reuses (and backs with huge
+#: pages) output arrays of 4 MiB and more, and a stress of ranges of smaller arrays took
+#: twice as long, every range paying for fresh memory.
+STRESS_ARRAY_BYTES = 8 << 20
 #: Bytes a stress keeps per path: its value, P&L, P&L in money, weight and scenario, and
 #: their scratch copies.
 STRESS_PATH_BYTES = 48
@@ -692,12 +697,12 @@ def _stress_paths(world: Any, n_paths: int, horizon: int, seed: int, antithetic:
                   weights: Mapping[str, float], rebalance: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Each path's scenario and final value of a book holding ``weights`` of the NAVs of
     ``world``'s strategies (monthly rebalanced, or bought and held), and the scenarios' path
-    counts. The paths are simulated in ranges of about :data:`STRESS_RANGE_BYTES`, each
-    range's series dropped once its values are read: memory follows the range, not
+    counts. The paths are simulated in ranges of :data:`STRESS_RANGE_BYTES` or more (arrays
+    of at least :data:`STRESS_ARRAY_BYTES`), each range's series dropped once its values are read: memory follows the range, not
     ``n_paths``, and a path's bits do not depend on the range that simulates it."""
     n, h = n_paths, horizon
     per_path = max(1, int(world._core.output_bytes(1024, h)) // 1024)
-    step = max(2, STRESS_RANGE_BYTES // per_path) & ~1  # (even: an antithetic pair in one range)
+    step = max(2, STRESS_RANGE_BYTES // per_path, STRESS_ARRAY_BYTES // (8 * (h + 1))) & ~1  # (even: a pair in one)
     # refused before any path is simulated when the result cannot fit, as simulate() is:
     # per path its value, P&L, P&L in money and weight (8 bytes each) and scenario, with
     # a range of paths and its values

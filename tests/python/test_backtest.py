@@ -875,6 +875,7 @@ def test_a_stress_simulated_in_many_ranges_of_paths_has_the_bits_of_one_range(pr
     whole = [res.stress(src, MAPPING, rebalance=rebalance, **({"n_paths": 999} if src is world else {}))
              for src in sources]
     monkeypatch.setattr(bt_module, "STRESS_RANGE_BYTES", 8_000)
+    monkeypatch.setattr(bt_module, "STRESS_ARRAY_BYTES", 8)
     for src, one in zip(sources, whole):
         cut = res.stress(src, MAPPING, rebalance=rebalance, **({"n_paths": 999} if src is world else {}))
         for attr in ("pnl", "weights", "scenario"):
