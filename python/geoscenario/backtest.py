@@ -698,11 +698,13 @@ def _stress_paths(world: Any, n_paths: int, horizon: int, seed: int, antithetic:
     """Each path's scenario and final value of a book holding ``weights`` of the NAVs of
     ``world``'s strategies (monthly rebalanced, or bought and held), and the scenarios' path
     counts. The paths are simulated in ranges of :data:`STRESS_RANGE_BYTES` or more (arrays
-    of at least :data:`STRESS_ARRAY_BYTES`), each range's series dropped once its values are read: memory follows the range, not
-    ``n_paths``, and a path's bits do not depend on the range that simulates it."""
+    of at least :data:`STRESS_ARRAY_BYTES`), each range's series dropped once its values
+    are read: memory follows the range, not ``n_paths``, and a path's bits do not depend
+    on the range that simulates it."""
     n, h = n_paths, horizon
     per_path = max(1, int(world._core.output_bytes(1024, h)) // 1024)
-    step = max(2, STRESS_RANGE_BYTES // per_path, STRESS_ARRAY_BYTES // (8 * (h + 1))) & ~1  # (even: a pair in one)
+    # (even: an antithetic pair in one range)
+    step = max(2, STRESS_RANGE_BYTES // per_path, STRESS_ARRAY_BYTES // (8 * (h + 1))) & ~1
     # refused before any path is simulated when the result cannot fit, as simulate() is:
     # per path its value, P&L, P&L in money and weight (8 bytes each) and scenario, with
     # a range of paths and its values
