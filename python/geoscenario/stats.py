@@ -92,12 +92,17 @@ def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if (w < 0).any():
         i = int(np.argmax(w < 0))
         raise invalid("w", f"weights must be >= 0, got {w[i]} at position {i}")
-    # every statistic here is invariant to the scale of w: scaling by a power of
-    # two (exact) keeps Σw finite for weights near the largest double
-    w = np.ldexp(w, -_exponent(w))
+    w = _scaled(w)
     if not w.sum() > 0:
         raise invalid("w", "weights must have a positive sum")
     return x, w
+
+
+def _scaled(w: np.ndarray) -> np.ndarray:
+    """Weights ``w`` scaled by a power of two, max in [1/2, 1): every statistic here is
+    invariant to the scale of w, and the scaling (exact) keeps Σw finite for weights near
+    the largest double."""
+    return np.ldexp(w, -_exponent(w))
 
 
 def _exponent(a: np.ndarray) -> int:
@@ -137,7 +142,12 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     >>> stats.weighted_mean(x, np.ones(4))  # equal weights: the plain mean
     2.5
     """
-    x, w = _samples(x, w)
+    return _mean(*_samples(x, w))
+
+
+def _mean(x: np.ndarray, w: np.ndarray) -> float:
+    """:func:`weighted_mean` of float64 arrays as :func:`_samples` gives them (checked, the
+    weights :func:`_scaled`): the internal callers' values, checked once by the engine."""
     e = _exponent(x)  # computed on x / 2^e, exactly the same bits unless Σ w·x would overflow
     return float(np.ldexp(_dot(w, np.ldexp(x, -e)) / w.sum(), e))
 
@@ -224,7 +234,7 @@ def _sorted_quantile(xs: np.ndarray, ws: np.ndarray, qs: np.ndarray) -> np.ndarr
 def _scaled_cumsum(ws: np.ndarray) -> np.ndarray:
     """The running sums of weights ``ws`` scaled by a power of two (max in [1/2, 1)) that
     :func:`_cdf_quantile` reads quantiles from."""
-    return _cumsum(np.ldexp(ws, -_exponent(ws)))
+    return _cumsum(_scaled(ws))
 
 
 def _cdf_quantile(xs: np.ndarray, cw: np.ndarray, qs: np.ndarray) -> np.ndarray:
@@ -276,7 +286,7 @@ def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs:
     for x, w in parts:
         if not w.sum() > 0:
             continue
-        e = w / mass * (x - weighted_mean(x, w))
+        e = w / mass * (x - _mean(x, _scaled(w)))
         if pairs:
             e = e[0::2] + e[1::2]
         if len(e) < 2:
@@ -307,7 +317,7 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     ft, s_inv = design
     sel = slice(None) if g < 0 else blocks[g]
     d = np.zeros(len(x))
-    d[sel] = (x[sel] - weighted_mean(x[sel], w[sel])) / mass
+    d[sel] = (x[sel] - _mean(x[sel], _scaled(w[sel]))) / mass
     z = w * d
     # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
     beta = np.einsum("ij,j->i", s_inv, np.einsum("ij,j->i", ft, z))
