@@ -37,6 +37,21 @@ pub fn sum_by<const K: usize>(n: usize, f: impl Fn(usize) -> [f64; K] + Sync) ->
     total
 }
 
+/// `Σ_c f(range_c)` over the fixed chunks `range_c` of `0..n` (each of
+/// `chunk` indices but the last), the chunk sums added in order: `f` sums its
+/// range in whatever fixed order it chooses.
+pub fn sum_ranges(n: usize, chunk: usize, f: impl Fn(std::ops::Range<usize>) -> f64 + Sync) -> f64 {
+    let size = chunk.max(1);
+    let chunk = |c: usize| f(c * size..((c + 1) * size).min(n));
+    let chunks = n.div_ceil(size);
+    let parts: Vec<f64> = if chunks > 1 {
+        (0..chunks).into_par_iter().map(chunk).collect()
+    } else {
+        (0..chunks).map(chunk).collect()
+    };
+    parts.into_iter().fold(0.0, |t, v| t + v)
+}
+
 /// `Σ x` in the fixed order of the module docs (for up to [`CHUNK`] terms: in index order).
 pub fn sum(x: &[f64]) -> f64 {
     sum_by(x.len(), |i| [x[i]])[0]

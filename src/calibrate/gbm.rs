@@ -61,9 +61,10 @@ struct Returns<'a> {
 impl Returns<'_> {
     fn loglik(&self, u: &[f64; 5]) -> f64 {
         let (c, sigma, lambda, mu_j, sigma_j) = (u[0], u[1].exp(), u[2].exp(), u[3], u[4].exp());
-        let resid = self.r.iter().map(|&r| r - c * self.dt);
+        let (r, cdt) = (self.r, c * self.dt);
         merton_loglik(
-            resid,
+            r.len(),
+            |t| r[t] - cdt,
             sigma * sigma * self.dt,
             lambda * self.dt,
             mu_j,
