@@ -18,6 +18,7 @@ pub mod risk;
 pub mod rng;
 pub mod scan;
 pub mod simd;
+pub mod sort;
 pub mod sum;
 pub mod summary;
 pub mod views;

@@ -880,7 +880,7 @@ class Simulation:
             row["mean_se"], row["p_above_se"] = self._errors(col, w_all, g, mass, red[5], design)
             row["var_cvar_se"] = self._tail_errors(col, w_all, g, mass, row["var_cvar"], red[6], design)
             if red[4] and red[0] not in orders:
-                orders[red[0]] = np.argsort(col, kind="stable")
+                orders[red[0]] = stats._argsort(col)
             row["quantiles_se"] = self._quantile_errors(col, w_all, g, mass, row["quantiles"], red[4], design,
                                                         orders.get(red[0]))
 
@@ -900,7 +900,7 @@ class Simulation:
                       for al in rcvar]
             # one stable sort of all the paths; a scenario's paths (a block) in that order
             # are their own stable sort, so its quantiles need no sort of their own
-            order = np.argsort(col, kind="stable") if rq else None
+            order = stats._argsort(col) if rq else None
             for g in [*range(len(self.scenario_names)), -1]:
                 x, w = (col, w_all) if g < 0 else (col[self._block(g)], w_all[self._block(g)])
                 mass = float(w.sum())

@@ -220,7 +220,7 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] |
     """
     x, w = _samples(x, w)
     qs = _validate.levels("q", q)  # real numbers only: not "0.5", True or a Decimal
-    order = np.argsort(x, kind="stable")
+    order = _argsort(x)
     return _sorted_quantile(x[order], w[order], qs)
 
 
@@ -250,26 +250,19 @@ def _cdf_quantile(xs: np.ndarray, cw: np.ndarray, qs: np.ndarray) -> np.ndarray:
 
 def _cumsum(w: np.ndarray) -> np.ndarray:
     """Running sums of ``w`` to about one rounding each: ``np.cumsum``'s, plus the running
-    sum of the rounding error of each of its additions (found exactly, Knuth's TwoSum).
-    A plain running sum drifts by up to one rounding per term: over 95,000 weights of
-    1e-5 it ended 2e-12 (relative) below 0.95 of the total, past the quantiles'
-    tolerance of 1e-12."""
-    s = np.cumsum(w)
-    if s.size < 2:
-        return s
-    a, b, t = s[:-1], w[1:], s[1:]  # t = fl(a + b)
-    # err = (a − (t − bb)) + (b − bb) with bb = t − a, in two scratch arrays (a large
-    # sample would otherwise hold half a dozen of them at once)
-    bb = t - a
-    err = t - bb
-    np.subtract(a, err, out=err)
-    np.subtract(b, bb, out=bb)
-    np.add(err, bb, out=err)
-    del bb
-    np.cumsum(err, out=err)
-    np.add(t, err, out=t)  # (the first sum has no error before it)
-    # (the corrected sums can step back by a rounding where a weight is below it)
-    return np.maximum.accumulate(s, out=s)
+    sum of the rounding error of each of its additions (found exactly, Knuth's TwoSum),
+    then their running maximum (the corrected sums can step back by a rounding where a
+    weight is below it). A plain running sum drifts by up to one rounding per term: over
+    95,000 weights of 1e-5 it ended 2e-12 (relative) below 0.95 of the total, past the
+    quantiles' tolerance of 1e-12. Computed in the core in one pass
+    (``_core.compensated_cumsum``), with the bits of those NumPy operations."""
+    return _core.compensated_cumsum(np.ascontiguousarray(w, dtype=float))
+
+
+def _argsort(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")``, the same permutation, sorted on all threads in the
+    core (``_core.argsort``)."""
+    return _core.argsort(np.ascontiguousarray(x, dtype=float))
 
 
 def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs: bool) -> float:
@@ -316,13 +309,46 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
         return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
     ft, s_inv = design
     sel = slice(None) if g < 0 else blocks[g]
-    d = np.zeros(len(x))
-    d[sel] = (x[sel] - _mean(x[sel], _scaled(w[sel]))) / mass
-    z = w * d
-    # (einsum's own loops, not BLAS: sums in a fixed order, whatever BLAS's threads)
-    beta = np.einsum("ij,j->i", s_inv, np.einsum("ij,j->i", ft, z))
-    z -= w * np.einsum("ij,i->j", ft, beta)
-    return _influence_se(z, blocks, pairs)
+    mean = _mean(x[sel], _scaled(w[sel]))
+    perm, spans = _spans(blocks, len(x))
+    if perm is not None:  # (blocks not each one run of paths: each made one, keeping its order)
+        x, w, ft = x[perm], w[perm], ft[:, perm]
+    group = (0, len(x)) if g < 0 else spans[g]
+    return _core.calibrated_mean_se(np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(w, dtype=float),
+                                    group, mean, mass, np.ascontiguousarray(ft, dtype=float),
+                                    np.ascontiguousarray(s_inv, dtype=float), spans, pairs)
+
+
+def _spans(blocks: Sequence[slice | np.ndarray], n: int) -> tuple[np.ndarray | None, list[tuple[int, int]]]:
+    """``blocks`` of ``n`` paths (slices, boolean masks or indices) as runs (start, stop):
+    (None, their runs) when each is one run of paths in order, else a permutation that
+    places each block's paths in one run, in their order (the paths of no block after
+    them all), and the runs in that order."""
+    def indices(b: slice | np.ndarray) -> np.ndarray:
+        if isinstance(b, slice):
+            return np.arange(*b.indices(n))
+        a = np.asarray(b)
+        return np.flatnonzero(a) if a.dtype == bool else a.astype(np.intp)
+
+    runs: list[tuple[int, int]] = []
+    for b in blocks:
+        if isinstance(b, slice) and b.step in (None, 1):
+            start, stop, _ = b.indices(n)
+            runs.append((start, max(start, stop)))
+            continue
+        i = indices(b)
+        if len(i) and not (i[-1] - i[0] + 1 == len(i) and bool(np.all(np.diff(i) == 1))):
+            break
+        runs.append((int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0))
+    else:
+        return None, runs
+    idx = [indices(b) for b in blocks]
+    rest = np.ones(n, bool)
+    for i in idx:
+        rest[i] = False
+    perm = np.concatenate([*idx, np.flatnonzero(rest)])
+    stops = np.cumsum([len(i) for i in idx])
+    return perm, [(int(b - len(i)), int(b)) for i, b in zip(idx, stops)]
 
 
 def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
@@ -369,7 +395,7 @@ def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndar
     total = np.sum(wg)
     shares = wg / total  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
     if order is None:
-        idx = np.argsort(x[sel], kind="stable")
+        idx = _argsort(x[sel])
         xs, ws = x[sel][idx], shares[idx]
     else:
         member = np.zeros(len(x), bool)
@@ -481,26 +507,6 @@ def _psd_ginv(a: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     out = np.zeros((k, k))
     out[np.ix_(piv, piv)] = np.einsum("ji,jk->ik", inv, inv)  # (low·lowᵀ)⁻¹ = low⁻ᵀ low⁻¹
     return out
-
-
-def _influence_se(z: np.ndarray, blocks: Sequence[slice | np.ndarray], pairs: bool) -> float:
-    """The Monte Carlo standard error of an estimate whose linearisation is Σ_i z_i over
-    scenarios sampled in blocks of fixed size (``blocks``, the scenarios' paths):
-    sqrt(Σ_h U_h/(U_h − 1) Σ_{u∈h} (z_u − z̄_h)²) over each block's U_h independent draws
-    u (its paths, or under ``pairs`` its consecutive pairs, z_u the sum of the pair's).
-    NaN when a block that moves the estimate has a single draw."""
-    se2 = 0.0
-    for blk in blocks:
-        e = z[blk]
-        if pairs:
-            e = e[0::2] + e[1::2]
-        if not e.any():
-            continue
-        if len(e) < 2:
-            return math.nan
-        e = e - np.sum(e) / len(e)
-        se2 += len(e) / (len(e) - 1) * _dot(e, e)  # (a fixed order: np.dot's follows BLAS threads)
-    return math.sqrt(se2)
 
 
 def prob_above(x: np.ndarray, w: np.ndarray, level: float) -> float:

@@ -403,7 +403,8 @@ mod _core {
     use super::calibrate::{backtest_run, calibrate_gbm_jumps, calibrate_log_ou, calibrate_ols, newey_west_lags};
     #[pymodule_export]
     use super::risk::{
-        efficient_frontier, entropy_pooling, max_drawdown, mean_cvar, risk_table, sparsity_bandwidth, var_cvar,
+        argsort, calibrated_mean_se, compensated_cumsum, efficient_frontier, entropy_pooling, max_drawdown, mean_cvar,
+        risk_table, sparsity_bandwidth, var_cvar,
     };
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};

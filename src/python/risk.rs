@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -100,6 +100,67 @@ pub fn var_cvar(
 #[pyfunction]
 pub fn sparsity_bandwidth(alpha: f64, n_eff: f64) -> f64 {
     crate::summary::quantile::sparsity_bandwidth(alpha, n_eff)
+}
+
+/// `np.argsort(x, kind="stable")`, the same permutation, on all threads.
+#[pyfunction]
+pub fn argsort<'py>(py: Python<'py>, x: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
+    let x = slice1(&x, "x").map_err(|e| to_pyerr(py, e))?;
+    Ok(super::detached(py, || crate::sort::argsort(&x)).into_pyarray(py))
+}
+
+/// `stats._cumsum`'s compensated running sums of the contiguous `w`, with its
+/// bits. One sequential pass, read in place with the GIL held as NumPy's
+/// `cumsum` is (a copy for a release of the GIL would cost as much again).
+#[pyfunction]
+pub fn compensated_cumsum<'py>(
+    py: Python<'py>,
+    w: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    Ok(crate::sort::compensated_cumsum(in_place(py, w.as_slice(), "w")?).into_pyarray(py))
+}
+
+/// An array's data read in place, or an error naming it if it is not contiguous.
+fn in_place<'a>(py: Python<'_>, data: Result<&'a [f64], numpy::AsSliceError>, name: &str) -> PyResult<&'a [f64]> {
+    data.map_err(|_| to_pyerr(py, CoreError::invalid(name, "must be a C-contiguous array")))
+}
+
+/// The standard error of a posterior's weighted mean over the paths
+/// `group` = (start, stop), counting the views' fit (`risk::influence`):
+/// `ft` the binding views' centred functions (k × n), `s_inv` (k × k),
+/// `blocks` the scenarios' (start, stop).
+///
+/// It reads its (contiguous) arrays in place and keeps the GIL for its
+/// milliseconds, so that no Python code can write them meanwhile: the statistics
+/// call it hundreds of times on a posterior, and copies of the arrays (32 MB
+/// for a million paths and two views) cost more than the work.
+#[pyfunction]
+#[pyo3(signature = (x, w, group, mean, mass, ft, s_inv, blocks, pairs))]
+#[allow(clippy::too_many_arguments)]
+pub fn calibrated_mean_se(
+    py: Python<'_>,
+    x: PyReadonlyArray1<'_, f64>,
+    w: PyReadonlyArray1<'_, f64>,
+    group: (usize, usize),
+    mean: f64,
+    mass: f64,
+    ft: PyReadonlyArray2<'_, f64>,
+    s_inv: PyReadonlyArray2<'_, f64>,
+    blocks: Vec<(usize, usize)>,
+    pairs: bool,
+) -> PyResult<f64> {
+    let (x, w) = (in_place(py, x.as_slice(), "x")?, in_place(py, w.as_slice(), "w")?);
+    let k = ft.shape()[0];
+    let design = risk::influence::Design {
+        ft: in_place(py, ft.as_slice(), "ft")?,
+        k,
+        s_inv: in_place(py, s_inv.as_slice(), "s_inv")?,
+    };
+    let blocks: Vec<std::ops::Range<usize>> = blocks.into_iter().map(|(a, b)| a..b).collect();
+    crate::pool::install(|| {
+        risk::influence::calibrated_mean_se(x, w, group.0..group.1, mean, mass, &design, &blocks, pairs)
+    })
+    .map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.

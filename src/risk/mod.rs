@@ -9,6 +9,7 @@
 //! The per-scenario table with each scenario's share of the CVaR tail lives in
 //! [`table`].
 
+pub mod influence;
 pub mod table;
 
 use rayon::prelude::*;

@@ -363,3 +363,37 @@ def test_a_stress_result_pickled_before_it_kept_how_paths_were_drawn_has_no_erro
     assert old.summary()["mean_return_se"].isna().all()  # not the errors of independent paths
     again = pickle.loads(pickle.dumps(st))
     assert again.summary().equals(st.summary()) and np.isfinite(again.summary()["mean_return_se"]).all()
+
+
+@pytest.mark.parametrize("pairs", [False, True])
+def test_a_posteriors_error_is_the_same_whether_its_scenarios_paths_are_runs_or_interleaved(pairs):
+    # blocks given as slices (each scenario one run of paths), and the same paths dealt out
+    # in pairs across the scenarios, as masks and as indices: a scenario's paths keep their
+    # order (so its antithetic pairs), and so the error keeps its bits
+    from geoscenario import stats
+
+    rng = np.random.default_rng(5)
+    n, runs = 6_000, [(0, 2_000), (2_000, 2_600), (2_600, 6_000)]
+    x, w = rng.normal(size=n), rng.random(n) / n
+    ft = np.ascontiguousarray(np.vstack([x * 0.3 + rng.normal(size=n), (x > 0.5) - 0.3]))
+    s_inv = np.array([[1.5, 0.2], [0.2, 4.0]])
+    slices = [slice(a, b) for a, b in runs]
+    owner = np.repeat(np.arange(3), [b - a for a, b in runs])
+    # a scenario's k-th pair goes to the place of the k-th pair of a shuffled deal of all pairs
+    deal = rng.permutation(np.repeat(np.arange(3), [(b - a) // 2 for a, b in runs]))
+    place = np.empty(n, np.intp)
+    for k in range(3):
+        pairs_of_k = np.flatnonzero(deal == k)
+        place[np.flatnonzero(owner == k)] = (2 * pairs_of_k[:, None] + np.arange(2)).ravel()
+    xi, wi, fti = np.empty(n), np.empty(n), np.empty_like(ft)
+    xi[place], wi[place], fti[:, place] = x, w, ft
+    masks = [np.isin(np.arange(n), place[s]) for s in slices]
+    assert not any(np.all(np.diff(np.flatnonzero(m)) == 1) for m in masks)  # really interleaved
+    for g in (-1, 0, 2):
+        mass = float(w.sum() if g < 0 else w[slices[g]].sum())
+        want = stats._weighted_mean_se(x, w, slices, g, mass, pairs, (ft, s_inv))
+        assert want > 0
+        for blocks in (masks, [np.flatnonzero(m) for m in masks]):
+            got = stats._weighted_mean_se(xi, wi, blocks, g, mass, pairs, (fti, s_inv))
+            # (over all paths the group's mean is summed in the dealt order: its last bit may move)
+            assert got == want if g >= 0 else got == pytest.approx(want, rel=1e-12)

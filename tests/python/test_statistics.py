@@ -1096,3 +1096,28 @@ def test_two_series_with_different_indexes_are_refused_not_paired_by_position():
     # aligned, or given positionally as an array, they are read by position
     assert stats.weighted_mean(x, w.reindex(x.index)) == 2.0 == (x * w).sum() / w.sum()
     assert stats.weighted_mean(x, w.to_numpy()) == 3.0
+
+
+def _numpy_compensated_cumsum(w):
+    """The compensated running sums of stats._cumsum written in NumPy: the plain running
+    sums plus the running sum of each addition's TwoSum error, then a running maximum."""
+    s = np.cumsum(w)
+    if s.size < 2:
+        return s
+    a, b, t = s[:-1], w[1:], s[1:]
+    bb = t - a
+    err = np.cumsum((a - (t - bb)) + (b - bb))
+    s[1:] = t + err
+    return np.maximum.accumulate(s)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1_000, 100_003])
+def test_the_core_sort_and_running_sums_have_numpys_bits(n):
+    rng = np.random.default_rng(n)
+    x = np.round(rng.normal(size=n), 1)  # many ties
+    if n >= 7:
+        x[:7] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -np.nan, 0.0]
+    rng.shuffle(x)
+    assert np.array_equal(stats._argsort(x), np.argsort(x, kind="stable"))
+    w = rng.random(n) * (rng.random(n) < 0.8) * 10.0 ** rng.integers(-300, 300, n)
+    assert np.array_equal(stats._cumsum(w).view(np.int64), _numpy_compensated_cumsum(w).view(np.int64))
