@@ -298,7 +298,8 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     paths. The estimate's linearisation then adds to each path's term q_i d_i (d = (x − m)/mass
     on the group, 0 elsewhere) that of the multipliers λ: dm/dλ·δλ with dm/dλ = C = Σ q d (f − f̄)
     and δλ = −S⁻¹ Σ q (f − f̄), so z_i = q_i (d_i − (f_i − f̄)'S⁻¹C), the regression residual of
-    a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0.
+    a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0. The
+    core computes the z_i and their spread over the blocks (``_core.calibrated_mean_se``).
     NaN when a scenario that moves the estimate has weights on fewer than 2 effective
     paths (:func:`_thin`)."""
     # (through the views' multipliers every scenario's paths move a posterior's estimates)
