@@ -915,13 +915,16 @@ class Simulation:
                 mean_se, p_above_se = self._errors(col, w_all, g, mass, rth, design)
                 # v is a loss here: VaR/CVaR of the P&L −v
                 var_cvar = [_core.var_cvar(np.ascontiguousarray(-x), np.ascontiguousarray(w), al) for al in rcvar]
-                quantiles = self._sorted_quantiles(col, w_all, order, g, rq)
+                # the group's paths in the stable sort of all of them: its quantiles and their errors
+                group = stats._sorted_group(col, w_all, self._blocks(), g, order) if rq else None
+                quantiles = ([float(v) for v in stats._sorted_quantile(group.xs, group.weights, np.asarray(rq, float))]
+                             if group is not None else [])
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
                     "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
                     "std": stats.weighted_std(x, w),
                     "quantiles": quantiles,
-                    "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design, order),
+                    "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design, order, group),
                     "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,
                     "var_cvar": var_cvar,
                     "var_cvar_se": self._tail_errors(col, w_all, g, mass, var_cvar, rcvar, design),
@@ -948,14 +951,16 @@ class Simulation:
 
     def _quantile_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                          quantiles: Sequence[float], levels: Sequence[float],
-                         design: tuple[np.ndarray, np.ndarray] | None, order: np.ndarray | None) -> list[float]:
+                         design: tuple[np.ndarray, np.ndarray] | None, order: np.ndarray | None,
+                         group: Any = None) -> list[float]:
         """The standard errors of a row's ``quantiles`` of ``col`` at ``levels``
-        (``stats._quantile_se``), from ``order``, the stable sort of all of ``col`` (None: the
+        (``stats._quantile_se``), from ``group``, the group's ``stats._sorted_group`` if the
+        caller has it, else from ``order``, the stable sort of all of ``col`` (None: the
         group's own sort); NaN for a quasi-Monte Carlo run."""
         if getattr(self, "qmc", False):
             return [math.nan] * len(levels)
         return stats._quantile_ses(col, w_all, self._blocks(), g, mass, self.antithetic, design, quantiles,
-                                   levels, order)
+                                   levels, order, group)
 
     def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                  design: tuple[np.ndarray, np.ndarray] | None) -> float:
@@ -1018,17 +1023,6 @@ class Simulation:
     def __getstate__(self) -> dict[str, Any]:
         # (a posterior's S⁻¹ is made again when needed, not carried in its pickle)
         return {k: v for k, v in self.__dict__.items() if k != "_design_cache"}
-
-    def _sorted_quantiles(self, col: np.ndarray, w_all: np.ndarray, order: np.ndarray | None, g: int,
-                          rq: Sequence[float]) -> list[float]:
-        """:func:`stats.weighted_quantile` at levels ``rq`` of the paths of scenario ``g`` (−1:
-        all), from ``order``, the stable sort of all of ``col``."""
-        if not rq or order is None:
-            return []
-        if g >= 0:
-            block = self._block(g)
-            order = order[(order >= block.start) & (order < block.stop)]
-        return [float(v) for v in stats._sorted_quantile(col[order], w_all[order], np.asarray(rq, dtype=float))]
 
     # ------------------------------------------------------------------ views and allocation
     def with_views(

@@ -384,6 +384,7 @@ class _SortedGroup(NamedTuple):
     heaviest: float
     n_eff: float
     scaled_cdf: np.ndarray  # (the shares' :func:`_scaled_cumsum`, read by :func:`_cdf_quantile`)
+    weights: np.ndarray  # the weights as given, in the order of ``xs`` (for :func:`_sorted_quantile`)
 
 
 def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int,
@@ -397,13 +398,16 @@ def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndar
     shares = wg / total  # (Kish's count from shares: weights of 1e-200 would underflow when squared)
     if order is None:
         idx = _argsort(x[sel])
-        xs, ws = x[sel][idx], shares[idx]
+        xs, wr = x[sel][idx], wg[idx]
+        ws = shares[idx]
     else:
         member = np.zeros(len(x), bool)
         member[sel] = True
         idx = order[member[order]]
-        xs, ws = x[idx], w[idx] / total
-    return _SortedGroup(xs, ws, _cumsum(ws), float(np.max(shares)), 1.0 / _dot(shares, shares), _scaled_cumsum(ws))
+        xs, wr = x[idx], w[idx]
+        ws = wr / total
+    return _SortedGroup(xs, ws, _cumsum(ws), float(np.max(shares)), 1.0 / _dot(shares, shares), _scaled_cumsum(ws),
+                        wr)
 
 
 def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
@@ -450,13 +454,16 @@ def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarr
 
 def _quantile_ses(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
                   pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, values: Sequence[float],
-                  levels: Sequence[float], order: np.ndarray | None = None) -> list[float]:
+                  levels: Sequence[float], order: np.ndarray | None = None,
+                  group: _SortedGroup | None = None) -> list[float]:
     """:func:`_quantile_se` of each of ``values``, the quantiles of ``x`` over block ``g`` at
     ``levels`` (each with the shorter tail min(q, 1 − q)), NaN where it has none; the group
-    sorted once (from ``order``, the stable sort of all of ``x``, when given)."""
+    sorted once (from ``order``, the stable sort of all of ``x``, when given), or given as
+    ``group``, its :func:`_sorted_group`."""
     if not levels:
         return []
-    group = _sorted_group(x, w, blocks, g, order)
+    if group is None:
+        group = _sorted_group(x, w, blocks, g, order)
     out = []
     for value, level in zip(values, levels):
         se = _quantile_se(x, w, blocks, g, mass, pairs, design, value, level, min(level, 1.0 - level), group)
