@@ -25,6 +25,9 @@ __all__ = [
     "set_output_keep",
     "shock_normals_sum",
     "check_strategy_name",
+    "argsort",
+    "calibrated_mean_se",
+    "compensated_cumsum",
     "efficient_frontier",
     "entropy_pooling",
     "max_drawdown",
@@ -207,7 +210,7 @@ def max_drawdown(nav: _F64) -> _F64: ...
 def argsort(x: _F64) -> npt.NDArray[np.int64]: ...
 def compensated_cumsum(w: _F64) -> _F64: ...
 def calibrated_mean_se(
-    x: _F64, w: _F64, group: tuple[int, int], mean: float, mass: float, ft: npt.NDArray[np.float64],
+    x: _F64, w: _F64, group: tuple[int, int], mass: float, ft: npt.NDArray[np.float64],
     s_inv: npt.NDArray[np.float64], blocks: Sequence[tuple[int, int]], pairs: bool,
 ) -> float: ...
 def entropy_pooling(

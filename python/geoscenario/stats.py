@@ -309,14 +309,12 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     if design is None:
         return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
     ft, s_inv = design
-    sel = slice(None) if g < 0 else blocks[g]
-    mean = _mean(x[sel], _scaled(w[sel]))
     perm, spans = _spans(blocks, len(x))
     if perm is not None:  # (blocks not each one run of paths: each made one, keeping its order)
         x, w, ft = x[perm], w[perm], ft[:, perm]
     group = (0, len(x)) if g < 0 else spans[g]
     return _core.calibrated_mean_se(np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(w, dtype=float),
-                                    group, mean, mass, np.ascontiguousarray(ft, dtype=float),
+                                    group, mass, np.ascontiguousarray(ft, dtype=float),
                                     np.ascontiguousarray(s_inv, dtype=float), spans, pairs)
 
 

@@ -135,14 +135,13 @@ fn in_place<'a>(py: Python<'_>, data: Result<&'a [f64], numpy::AsSliceError>, na
 /// call it hundreds of times on a posterior, and copies of the arrays (32 MB
 /// for a million paths and two views) cost more than the work.
 #[pyfunction]
-#[pyo3(signature = (x, w, group, mean, mass, ft, s_inv, blocks, pairs))]
+#[pyo3(signature = (x, w, group, mass, ft, s_inv, blocks, pairs))]
 #[allow(clippy::too_many_arguments)]
 pub fn calibrated_mean_se(
     py: Python<'_>,
     x: PyReadonlyArray1<'_, f64>,
     w: PyReadonlyArray1<'_, f64>,
     group: (usize, usize),
-    mean: f64,
     mass: f64,
     ft: PyReadonlyArray2<'_, f64>,
     s_inv: PyReadonlyArray2<'_, f64>,
@@ -157,10 +156,8 @@ pub fn calibrated_mean_se(
         s_inv: in_place(py, s_inv.as_slice(), "s_inv")?,
     };
     let blocks: Vec<std::ops::Range<usize>> = blocks.into_iter().map(|(a, b)| a..b).collect();
-    crate::pool::install(|| {
-        risk::influence::calibrated_mean_se(x, w, group.0..group.1, mean, mass, &design, &blocks, pairs)
-    })
-    .map_err(|e| to_pyerr(py, e))
+    crate::pool::install(|| risk::influence::calibrated_mean_se(x, w, group.0..group.1, mass, &design, &blocks, pairs))
+        .map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.

@@ -121,20 +121,41 @@ impl Moments {
     }
 }
 
-/// The standard error of the weighted mean `mean` of `x` over the paths `group`
+/// The weighted mean Σ w x / Σ w of `x` over the paths `r`, on x/2^e and w/2^f
+/// with 2^e and 2^f past the largest |x| and w (exact scalings): sums that
+/// cannot overflow.
+fn group_mean(x: &[f64], w: &[f64], r: Range<usize>) -> f64 {
+    let top = |a: &[f64]| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = |t: f64| {
+        if t > 0.0 && t.is_finite() {
+            2f64.powi((-(t.log2().floor() as i32) - 1).clamp(-1000, 1000))
+        } else {
+            1.0
+        }
+    };
+    let (sx, sw) = (scale(top(&x[r.clone()])), scale(top(&w[r.clone()])));
+    let parts = sum_chunks(r.len(), 2, |c| {
+        let c = r.start + c.start..r.start + c.end;
+        let ws: Vec<f64> = w[c.clone()].iter().map(|v| v * sw).collect();
+        let xs: Vec<f64> = x[c].iter().map(|v| v * sx).collect();
+        vec![dot(&ws, &xs), lane_sum(&ws, |v| v)]
+    });
+    parts[0] / parts[1] / sx
+}
+
+/// The standard error of the weighted mean of `x` over the paths `group`
 /// of weight `mass`, under the posterior weights `w` that `design` fitted
 /// (module docs). `blocks` are the scenarios' paths, in order; `pairs`:
 /// antithetic draws. NaN when a block that moves the estimate has a single draw.
 ///
-/// Two passes over the paths, in chunks of [`CHUNK`] draws on all threads: C,
-/// then each block's z_u summarised chunk by chunk ([`Moments`]), the chunks'
+/// Two passes over the paths, in chunks of `CHUNK` draws on all threads: C,
+/// then each block's z_u summarised chunk by chunk (`Moments`), the chunks'
 /// summaries combined in order.
 #[allow(clippy::too_many_arguments)]
 pub fn calibrated_mean_se(
     x: &[f64],
     w: &[f64],
     group: Range<usize>,
-    mean: f64,
     mass: f64,
     design: &Design<'_>,
     blocks: &[Range<usize>],
@@ -149,6 +170,7 @@ pub fn calibrated_mean_se(
         return Err(CoreError::invalid("blocks", "must lie within the paths"));
     }
     let ft = |j: usize, r: &Range<usize>| &design.ft[j * n + r.start..j * n + r.end];
+    let mean = group_mean(x, w, group.clone());
     // q_i d_i of the paths `r` (0 off the group)
     let own = |r: &Range<usize>, out: &mut Vec<f64>| {
         out.clear();
@@ -277,12 +299,12 @@ mod tests {
             let mass: f64 = w[g.clone()].iter().sum();
             let mean = g.clone().map(|i| w[i] * x[i]).sum::<f64>() / mass;
             let want = direct(&x, &w, g.clone(), mean, mass, &f, &s_inv, &blocks, pairs);
-            let got = calibrated_mean_se(&x, &w, g.clone(), mean, mass, &design, &blocks, pairs).unwrap();
+            let got = calibrated_mean_se(&x, &w, g.clone(), mass, &design, &blocks, pairs).unwrap();
             assert!((got - want).abs() < 1e-12 * want, "{got} vs {want}");
             for threads in [1, 2, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let again = pool
-                    .install(|| calibrated_mean_se(&x, &w, g.clone(), mean, mass, &design, &blocks, pairs))
+                    .install(|| calibrated_mean_se(&x, &w, g.clone(), mass, &design, &blocks, pairs))
                     .unwrap();
                 assert_eq!(again.to_bits(), got.to_bits(), "{threads} threads");
             }
@@ -296,8 +318,8 @@ mod tests {
         let g = blocks[1].clone();
         let mass: f64 = w[g.clone()].iter().sum();
         let mean = g.clone().map(|i| w[i] * x[i]).sum::<f64>() / mass;
-        let got = calibrated_mean_se(&x, &w, g.clone(), mean, mass, &none, &blocks, false).unwrap();
+        let got = calibrated_mean_se(&x, &w, g.clone(), mass, &none, &blocks, false).unwrap();
         assert!((got - direct(&x, &w, g, mean, mass, &[], &[], &blocks[1..2], false)).abs() < 1e-12 * got);
-        assert!(calibrated_mean_se(&x, &w[1..], 0..n, 0.0, 1.0, &design, &blocks, false).is_err());
+        assert!(calibrated_mean_se(&x, &w[1..], 0..n, 1.0, &design, &blocks, false).is_err());
     }
 }
