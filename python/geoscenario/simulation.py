@@ -952,7 +952,7 @@ class Simulation:
     def _quantile_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                          quantiles: Sequence[float], levels: Sequence[float],
                          design: tuple[np.ndarray, np.ndarray] | None, order: np.ndarray | None,
-                         group: Any = None) -> list[float]:
+                         group: stats._SortedGroup | None = None) -> list[float]:
         """The standard errors of a row's ``quantiles`` of ``col`` at ``levels``
         (``stats._quantile_se``), from ``group``, the group's ``stats._sorted_group`` if the
         caller has it, else from ``order``, the stable sort of all of ``col`` (None: the
