@@ -166,7 +166,11 @@ pub fn calibrated_mean_se(
     if w.len() != n || design.ft.len() != k * n || design.s_inv.len() != k * k {
         return Err(CoreError::invalid("design", "shapes do not match the paths"));
     }
-    if group.start > group.end || group.end > n || blocks.iter().any(|b| b.start > b.end || b.end > n) {
+    let outside = |r: &Range<usize>| r.start > r.end || r.end > n;
+    if outside(&group) {
+        return Err(CoreError::invalid("group", "must lie within the paths"));
+    }
+    if blocks.iter().any(outside) {
         return Err(CoreError::invalid("blocks", "must lie within the paths"));
     }
     let ft = |j: usize, r: &Range<usize>| &design.ft[j * n + r.start..j * n + r.end];
