@@ -40,19 +40,23 @@ pub fn argsort(x: &[f64]) -> Vec<i64> {
 /// of each addition's rounding error (Knuth's TwoSum), then a running maximum
 /// (the corrected sums can step back by a rounding where a weight is below it).
 pub fn compensated_cumsum(w: &[f64]) -> Vec<f64> {
+    let Some((&first, rest)) = w.split_first() else {
+        return Vec::new();
+    };
     let mut out = Vec::with_capacity(w.len());
-    let (mut s, mut err, mut top) = (0.0f64, 0.0f64, f64::NEG_INFINITY);
-    for (i, &b) in w.iter().enumerate() {
-        let t = if i == 0 { b } else { s + b };
-        if i > 0 {
-            // TwoSum of a + b = t, in NumPy's order: (a − (t − bb)) + (b − bb), bb = t − a
-            let bb = t - s;
-            err += (s - (t - bb)) + (b - bb);
-        }
+    out.push(first);
+    let (mut s, mut err, mut top) = (first, 0.0f64, first);
+    for &b in rest {
+        let t = s + b;
+        // TwoSum of s + b = t, in NumPy's order: (s − (t − bb)) + (b − bb), bb = t − s
+        let bb = t - s;
+        err += (s - (t - bb)) + (b - bb);
         s = t;
-        let v = if i == 0 { t } else { t + err };
-        // np.maximum.accumulate: a NaN stays
-        top = if i == 0 || v.is_nan() || top.is_nan() {
+        let v = t + err;
+        // np.maximum.accumulate: a NaN, once met, stays
+        top = if top.is_nan() {
+            top
+        } else if v.is_nan() {
             v
         } else {
             top.max(v)

@@ -6,6 +6,8 @@
 //! of [`CHUNK`], each chunk is summed in order on some thread, and the chunk
 //! sums are added in order: one summation order, whatever the threads.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 /// Terms per chunk.
@@ -13,43 +15,39 @@ pub const CHUNK: usize = 1 << 14;
 
 /// `Σ_{i<n} f(i)` for `K` sums at once, in the fixed order of the module docs.
 pub fn sum_by<const K: usize>(n: usize, f: impl Fn(usize) -> [f64; K] + Sync) -> [f64; K] {
-    let chunk_sum = |c: usize| {
-        let mut acc = [0.0; K];
-        for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+    let total = sum_ranges(n, CHUNK, K, |range, acc| {
+        for i in range {
             for (a, v) in acc.iter_mut().zip(f(i)) {
                 *a += v;
             }
         }
+    });
+    std::array::from_fn(|j| total[j])
+}
+
+/// `k` sums at once over the fixed chunks of `0..n` (each of `chunk` indices but
+/// the last): `f(range, acc)` adds its chunk's terms into `acc` (`k` zeros) in
+/// whatever fixed order it chooses, and the chunks' sums are added in order.
+pub fn sum_ranges(n: usize, chunk: usize, k: usize, f: impl Fn(Range<usize>, &mut [f64]) + Sync) -> Vec<f64> {
+    let size = chunk.max(1);
+    let chunk_sum = |c: usize| {
+        let mut acc = vec![0.0; k];
+        f(c * size..((c + 1) * size).min(n), &mut acc);
         acc
     };
-    let chunks = n.div_ceil(CHUNK);
-    let parts: Vec<[f64; K]> = if chunks > 1 {
+    let chunks = n.div_ceil(size);
+    let parts: Vec<Vec<f64>> = if chunks > 1 {
         (0..chunks).into_par_iter().map(chunk_sum).collect()
     } else {
         (0..chunks).map(chunk_sum).collect()
     };
-    let mut total = [0.0; K];
+    let mut total = vec![0.0; k];
     for p in parts {
         for (t, v) in total.iter_mut().zip(p) {
             *t += v;
         }
     }
     total
-}
-
-/// `Σ_c f(range_c)` over the fixed chunks `range_c` of `0..n` (each of
-/// `chunk` indices but the last), the chunk sums added in order: `f` sums its
-/// range in whatever fixed order it chooses.
-pub fn sum_ranges(n: usize, chunk: usize, f: impl Fn(std::ops::Range<usize>) -> f64 + Sync) -> f64 {
-    let size = chunk.max(1);
-    let chunk = |c: usize| f(c * size..((c + 1) * size).min(n));
-    let chunks = n.div_ceil(size);
-    let parts: Vec<f64> = if chunks > 1 {
-        (0..chunks).into_par_iter().map(chunk).collect()
-    } else {
-        (0..chunks).map(chunk).collect()
-    };
-    parts.into_iter().fold(0.0, |t, v| t + v)
 }
 
 /// `Σ x` in the fixed order of the module docs (for up to [`CHUNK`] terms: in index order).

@@ -231,19 +231,17 @@ pub(super) fn merton_loglik(
         c[n] = -lambda_dt + n as f64 * lambda_dt.ln() - log_fact - 0.5 * (2.0 * std::f64::consts::PI * v).ln();
         w[n] = 0.5 / v;
     }
-    crate::sum::sum_ranges(n, CHUNK, |range| {
+    crate::sum::sum_ranges(n, CHUNK, 1, |range, acc| {
         let mut r = [0.0f64; BLOCK];
         let mut terms = vec![[0.0f64; BLOCK]; k];
-        let mut acc = 0.0;
         for start in range.clone().step_by(BLOCK) {
             let len = BLOCK.min(range.end - start);
             for (i, v) in r[..len].iter_mut().enumerate() {
                 *v = resid(start + i);
             }
-            acc += mixture_block(&r[..len], &c[..k], &w[..k], mu_j, &mut terms);
+            acc[0] += mixture_block(&r[..len], &c[..k], &w[..k], mu_j, &mut terms);
         }
-        acc
-    })
+    })[0]
 }
 
 multiversion! {

@@ -10,7 +10,8 @@
 
 use std::borrow::Cow;
 
-use numpy::{Element, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::ndarray::Dimension;
+use numpy::{Element, PyReadonlyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::error::CoreError;
@@ -87,6 +88,18 @@ pub(crate) fn slice1<'a, T: Element + Copy>(
         .as_slice()
         .map_err(|_| CoreError::invalid(name, "must be a contiguous 1-D array"))?;
     settled(a.as_any(), data, name)
+}
+
+/// The data of a C-contiguous array argument named `name`, borrowed without a
+/// copy, for a call that keeps the GIL while it reads them: no Python code can
+/// write them meanwhile (where [`slice1`] copies what it cannot trust once the
+/// GIL is released).
+pub(crate) fn in_place<'a, T: Element, D: Dimension>(
+    a: &'a PyReadonlyArray<'_, T, D>,
+    name: &str,
+) -> Result<&'a [T], CoreError> {
+    a.as_slice()
+        .map_err(|_| CoreError::invalid(name, "must be a C-contiguous array"))
 }
 
 /// The data and shape of a 2-D array argument named `name`, which must be C-contiguous.

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::to_pyerr;
-use super::input::{slice1, slice2};
+use super::input::{in_place, slice1, slice2};
 use super::run_interruptible;
 use crate::allocation::{self, Objective};
 use crate::engine::Control;
@@ -117,12 +117,8 @@ pub fn compensated_cumsum<'py>(
     py: Python<'py>,
     w: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
-    Ok(crate::sort::compensated_cumsum(in_place(py, w.as_slice(), "w")?).into_pyarray(py))
-}
-
-/// An array's data read in place, or an error naming it if it is not contiguous.
-fn in_place<'a>(py: Python<'_>, data: Result<&'a [f64], numpy::AsSliceError>, name: &str) -> PyResult<&'a [f64]> {
-    data.map_err(|_| to_pyerr(py, CoreError::invalid(name, "must be a C-contiguous array")))
+    let w = in_place(&w, "w").map_err(|e| to_pyerr(py, e))?;
+    Ok(crate::sort::compensated_cumsum(w).into_pyarray(py))
 }
 
 /// The standard error of a posterior's weighted mean over the paths
@@ -148,12 +144,12 @@ pub fn calibrated_mean_se(
     blocks: Vec<(usize, usize)>,
     pairs: bool,
 ) -> PyResult<f64> {
-    let (x, w) = (in_place(py, x.as_slice(), "x")?, in_place(py, w.as_slice(), "w")?);
-    let k = ft.shape()[0];
+    let read = |e| to_pyerr(py, e);
+    let (x, w) = (in_place(&x, "x").map_err(read)?, in_place(&w, "w").map_err(read)?);
     let design = risk::influence::Design {
-        ft: in_place(py, ft.as_slice(), "ft")?,
-        k,
-        s_inv: in_place(py, s_inv.as_slice(), "s_inv")?,
+        ft: in_place(&ft, "ft").map_err(read)?,
+        k: ft.shape()[0],
+        s_inv: in_place(&s_inv, "s_inv").map_err(read)?,
     };
     let blocks: Vec<std::ops::Range<usize>> = blocks.into_iter().map(|(a, b)| a..b).collect();
     crate::pool::install(|| risk::influence::calibrated_mean_se(x, w, group.0..group.1, mass, &design, &blocks, pairs))

@@ -20,10 +20,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
-
-/// Paths per task: every sum is over these fixed chunks, added in order, so
-/// the result has the same bits for any number of threads.
-const CHUNK: usize = 1 << 14;
+use crate::sum::{sum_ranges, CHUNK};
 
 /// The design of a posterior's binding views: their centred functions
 /// `ft` (k rows of n, row-major) and S⁻¹ (k × k, row-major).
@@ -64,22 +61,6 @@ fn lane_sum(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
         lanes[l] += f(*x);
     }
     lanes.iter().fold(0.0, |s, v| s + v)
-}
-
-/// Σ_c f(c) over the fixed chunks c of `0..n` (of [`CHUNK`]), each a vector of
-/// `k` sums, the chunks' vectors added in order.
-fn sum_chunks(n: usize, k: usize, f: impl Fn(Range<usize>) -> Vec<f64> + Sync) -> Vec<f64> {
-    let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| f(c * CHUNK..((c + 1) * CHUNK).min(n)))
-        .collect();
-    let mut total = vec![0.0; k];
-    for p in parts {
-        for (t, v) in total.iter_mut().zip(p) {
-            *t += v;
-        }
-    }
-    total
 }
 
 /// Count, mean and sum of squared deviations of some draws (Chan, Golub &
@@ -134,11 +115,12 @@ fn group_mean(x: &[f64], w: &[f64], r: Range<usize>) -> f64 {
         }
     };
     let (sx, sw) = (scale(top(&x[r.clone()])), scale(top(&w[r.clone()])));
-    let parts = sum_chunks(r.len(), 2, |c| {
+    let parts = sum_ranges(r.len(), CHUNK, 2, |c, acc| {
         let c = r.start + c.start..r.start + c.end;
         let ws: Vec<f64> = w[c.clone()].iter().map(|v| v * sw).collect();
         let xs: Vec<f64> = x[c].iter().map(|v| v * sx).collect();
-        vec![dot(&ws, &xs), lane_sum(&ws, |v| v)]
+        acc[0] += dot(&ws, &xs);
+        acc[1] += lane_sum(&ws, |v| v);
     });
     parts[0] / parts[1] / sx
 }
@@ -148,7 +130,7 @@ fn group_mean(x: &[f64], w: &[f64], r: Range<usize>) -> f64 {
 /// (module docs). `blocks` are the scenarios' paths, in order; `pairs`:
 /// antithetic draws. NaN when a block that moves the estimate has a single draw.
 ///
-/// Two passes over the paths, in chunks of `CHUNK` draws on all threads: C,
+/// Two passes over the paths, in the fixed chunks of [`crate::sum`] on all threads: C,
 /// then each block's z_u summarised chunk by chunk (`Moments`), the chunks'
 /// summaries combined in order.
 #[allow(clippy::too_many_arguments)]
@@ -188,11 +170,13 @@ pub fn calibrated_mean_se(
     };
     // C_j = Σ_{i∈G} q_i d_i f_ji
     let g0 = group.start;
-    let c = sum_chunks(group.len(), k, |r| {
+    let c = sum_ranges(group.len(), CHUNK, k, |r, acc| {
         let r = g0 + r.start..g0 + r.end;
         let mut wd = Vec::with_capacity(r.len());
         own(&r, &mut wd);
-        (0..k).map(|j| dot(&wd, ft(j, &r))).collect()
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a += dot(&wd, ft(j, &r));
+        }
     });
     // β = S⁻¹ C
     let beta: Vec<f64> = (0..k)
