@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _validate, summary
+from . import _core, _progress, _validate, summary
 from ._format import count
 from .errors import ConfigError, ResourceError, invalid, warn
 from .simulation import _timing
@@ -53,6 +53,7 @@ from .summary import (
     check_quantiles,
     check_replicates,
     check_thresholds,
+    pass_label,
     replicate_job,
     ruin_probability,
     run_all,
@@ -152,8 +153,9 @@ def _merge_parts(job: Any, *parts: bytes) -> bytes:
 
 
 def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[int, int]],
-                 threads: int | None, retries: int) -> bytes:
-    """One pass over all shards, merged on the workers as the shards finish.
+                 threads: int | None, retries: int, cb: _progress.Progress | None = None) -> bytes:
+    """One pass over all shards, merged on the workers as the shards finish; ``cb(done,
+    total)``, if given, counts the paths of the shards done, in shard order.
 
     A partial holds its pass's whole grid (about 0.5 MB per series and scenario whatever the
     shard's size), so neither are the shards all submitted at once nor do their partials
@@ -177,13 +179,17 @@ def _merged_pass(client: Any, job: Any, pass_bytes: bytes, ranges: list[tuple[in
                                 for a, b in itertools.islice(todo, window))
     runs: list[tuple[int, Any]] = []  # (shards merged, a power of FAN; the future), in shard order
     part = None
+    done, total = 0, sum(b - a for a, b in ranges)
     try:
-        while pending:
+        for a, b in ranges:  # (waited for in their order)
             part = pending.popleft()
             wait([part])  # the oldest shard (held on its worker), whoever finished first
             if part.status == "error":
                 part.result()  # its error, after its retries
             runs.append((1, part))
+            done += b - a
+            if cb is not None:
+                cb(done, total)
             # FAN runs of one size: one run of FAN times that size (a base-FAN counter)
             while len(runs) >= FAN and all(r[0] == runs[-1][0] for r in runs[-FAN:]):
                 # (no local name holds the merged futures: an error's traceback keeps this
@@ -213,12 +219,24 @@ def _cancel(futures: list[Any]) -> None:
             pass
 
 
-def _gather(client: Any, futures: list[Any]) -> list[Any]:
+def _gather(client: Any, futures: list[Any], cb: _progress.Progress | None = None,
+            sizes: Sequence[int] = ()) -> list[Any]:
     """``client.gather(futures)``; on an error or an interrupt the tasks are cancelled and
     the list emptied: the traceback keeps the caller's frame, whose list would otherwise
     keep every finished result on the workers (and the unfinished ones running) until
-    the next error in a notebook."""
+    the next error in a notebook. ``cb(done, total)``, if given, counts the ``sizes`` of
+    the tasks as they finish (the first failed one raises its error then)."""
     try:
+        if cb is not None:
+            from distributed import as_completed
+
+            size = {f.key: k for f, k in zip(futures, sizes)}
+            done, total = 0, sum(sizes)
+            for f in as_completed(futures):
+                if f.status == "error":
+                    f.result()  # its error, after its retries
+                done += size[f.key]
+                cb(done, total)
         return client.gather(futures)
     except BaseException:
         _cancel(futures)
@@ -245,6 +263,7 @@ def simulate_summary(
     qmc: bool = False,
     mixes: Mapping[str, Any] | None = None,
     replicates: int | None = None,
+    progress: bool | str = "auto",
 ) -> SummaryResult:
     """:meth:`World.simulate_summary` with the paths split across Dask workers.
 
@@ -268,6 +287,10 @@ def simulate_summary(
         Threads each task uses inside its worker.
     retries
         Times a failed task (e.g. on a worker that died) is resubmitted.
+    progress
+        ``"auto"`` shows each pass's paths done (the shards' that have finished, in their
+        order) on the client for a pass longer than a second; ``True`` always, ``False``
+        never.
 
     Returns
     -------
@@ -310,6 +333,7 @@ def simulate_summary(
     shard = _validate.integer("shard_paths", shard_paths, 1, int(_core.MAX_PATHS))
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
+    _progress.check(progress)
     job_args = (anti, series, t, quantiles, thresholds, alpha, q, mixes)  # (make_job's, after the seed)
     job, reducers, _, qs = replicate_job(world, m, rep, h, seeds[0], *job_args)
     # antithetic twins in one shard: their pair's mean enters the standard errors
@@ -324,8 +348,11 @@ def simulate_summary(
     _validate.qmc_paths(q, m, rep)
 
     def passes(job: Any, i: int) -> None:
+        step = 0
         while (p := job.next_pass()) is not None:
-            job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r))
+            step += 1
+            with _progress.guard(_progress.display(progress, pass_label(step, i, rep))) as cb:
+                job.advance(_merged_pass(client, job, p, ranges, threads_per_shard, r, cb))
 
     res = run_all(world, job, seeds, s, passes, m, h, job_args, reducers, qs)
     _validate.ruined(res._ruined, res.month)
@@ -358,6 +385,7 @@ def simulate_horizon(
     threads_per_shard: int | None = 1,
     retries: int = 3,
     qmc: bool = False,
+    progress: bool | str = "auto",
 ) -> pd.DataFrame:
     """Values of every path at one month, simulated in shards on the cluster.
 
@@ -386,6 +414,9 @@ def simulate_horizon(
         Times a failed task is resubmitted.
     qmc
         Sobol points with Owen scrambling and a Brownian bridge, as in :meth:`World.simulate`.
+    progress
+        ``"auto"`` shows the paths of the shards done on the client for a run longer than
+        a second; ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -418,17 +449,20 @@ def simulate_horizon(
     r = _validate.integer("retries", retries, 0, 100)
     threads_per_shard = _threads("threads_per_shard", threads_per_shard)
     q = _validate.flag("qmc", qmc)
+    _progress.check(progress)
     _check_gather(n, len(names))
     _check_run(world, n, h, s, anti, q)
     _validate.late_onsets(world, h)
     _validate.qmc_paths(q, n)
     toml = world.to_toml()
+    ranges = shards(n, shard)
     futures = [
         client.submit(_horizon_shard, toml, n, h, s, anti, a, b, names, t, threads_per_shard, q,
                       retries=r, pure=False)
-        for a, b in shards(n, shard)
+        for a, b in ranges
     ]
-    parts = _gather(client, futures)
+    with _progress.guard(_progress.display(progress)) as cb:
+        parts = _gather(client, futures, cb, [b - a for a, b in ranges])
     scen = np.concatenate([p["__scenario__"] for p in parts])
     counts = np.bincount(scen, minlength=len(world.scenario_names))
     probs = np.array(list(world.probabilities.values()))
@@ -494,6 +528,7 @@ def sweep(
     threads_per_point: int | None = 1,
     retries: int = 3,
     qmc: bool = False,
+    progress: bool | str = "auto",
 ) -> pd.DataFrame:
     """Summaries of many worlds, one Dask task per point of a parameter grid.
 
@@ -527,6 +562,9 @@ def sweep(
         Threads each task uses inside its worker.
     retries
         Times a failed task is resubmitted.
+    progress
+        ``"auto"`` shows the grid points done on the client for a sweep longer than a
+        second; ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -550,6 +588,7 @@ def sweep(
     >>> client.close(); cluster.close()
     """
     _check_world(world)
+    _progress.check(progress)
     client = _client(client)
     if not isinstance(grid, Mapping) or not grid:
         raise invalid("grid", "must be a non-empty dict of parameter path to a list of values")
@@ -622,7 +661,8 @@ def sweep(
                       None, threads_per_point, anti, t, q, retries=r, pure=False)
         for toml, t in zip(tomls, months)
     ]
-    results = _gather(client, futures)
+    with _progress.guard(_progress.display(progress, "sweep", unit="grid points")) as cb:
+        results = _gather(client, futures, cb, [1] * len(futures))
     frames, ruined = [], []
     for changes, (table, lost) in zip(points, results):
         if any(p > 0 for p in lost.values()):

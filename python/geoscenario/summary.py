@@ -500,14 +500,20 @@ def simulate_summary(
         step = 0
         while not job.complete:  # (each pass in place: not as bytes, as next_pass() gives it)
             step += 1
-            desc = f"summary pass {step}" if r is None else f"replicate {i + 1}/{r}, summary pass {step}"
-            with _progress.guard(_progress.display(progress, desc)) as cb:
+            with _progress.guard(_progress.display(progress, pass_label(step, i, r))) as cb:
                 job.run_current(thr, chunk, cb)
 
     res = run_all(world, job, seeds, s, passes, m, h, job_args, reducers, qs)
     if warn:
         _validate.ruined(res._ruined, res.month)
     return res
+
+
+def pass_label(step: int, i: int, replicates: int | None) -> str:
+    """The progress line's name for pass ``step`` (from 1) of run ``i`` (from 0) of a summary
+    of ``replicates`` runs (None: one run)."""
+    run = "" if replicates is None else f"replicate {i + 1}/{replicates}, "
+    return f"{run}summary pass {step}"
 
 
 def run_all(world: World, job: Any, seeds: Sequence[int], seed: int, passes: Callable[[Any, int], None], m: int,

@@ -48,6 +48,55 @@ def test_sharded_summary_is_bit_identical_to_local(client, antithetic):
         assert dist.elapsed > 0 and f", {dist.elapsed:.2f} s)" in repr(dist)
 
 
+def test_sharded_runs_count_their_progress_on_the_client(client, monkeypatch, capsys):
+    """progress=True: each summary pass counts the paths of its finished shards, up to all of
+    them, under the local run's names for its passes; a horizon table counts paths, a sweep
+    its grid points; the results do not change."""
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the plain line, one per quarter in a log
+    world = gs.World.default()
+    run = dict(seed=3, series="potash_spot", alpha=None)
+
+    def lines() -> list[str]:
+        return capsys.readouterr().err.splitlines()
+
+    for replicates, n in ((None, 6_000), (2, 4_096)):
+        extra = {} if replicates is None else {"qmc": True, "replicates": replicates}
+        quiet = gs.distributed.simulate_summary(world, n, client=client, shard_paths=1_000, progress=False,
+                                                **run, **extra)
+        assert lines() == []
+        shown = gs.distributed.simulate_summary(world, n, client=client, shard_paths=1_000, progress=True,
+                                                **run, **extra)
+        assert shown.table.equals(quiet.table)
+        got = lines()
+        world.simulate_summary(n, progress=True, **run, **extra)
+        passes = list(dict.fromkeys(ln.split(": ")[0] for ln in lines()))  # the local run's, in order
+        assert passes and list(dict.fromkeys(ln.split(": ")[0] for ln in got)) == passes
+        each = n if replicates is None else n // replicates
+        for name in passes:
+            counts = [int(ln.split("(")[1].split("/")[0].replace(",", "")) for ln in got if ln.startswith(name + ":")]
+            assert counts == sorted(counts) and counts[-1] == each, (name, counts)
+            assert all(c % 1_000 == 0 or c == each for c in counts)  # whole shards
+            assert f"{name}: 100% ({each:,}/{each:,} paths)" in got
+    df = gs.distributed.simulate_horizon(world, 3_001, client=client, shard_paths=999, seed=8,
+                                         series="potash_spot", progress=True)
+    assert df.equals(world.simulate(3_001, seed=8).to_pandas("potash_spot", month=-1))
+    assert lines()[-1] == "simulating: 100% (3,001/3,001 paths)"
+    grid = {"scenarios.bear.potash_spot.theta": [450.0, 480.0, 520.0]}
+    got = gs.distributed.sweep(world, grid, 1_000, client=client, series="potash_spot", progress=True)
+    assert got.equals(gs.distributed.sweep(world, grid, 1_000, client=client, series="potash_spot", progress=False))
+    out = lines()
+    assert out[-1] == "sweep: 100% (3/3 grid points)" and all(ln.startswith("sweep: ") for ln in out)
+
+
+@pytest.mark.parametrize("fn", ["simulate_summary", "simulate_horizon", "sweep"])
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_progress_is_checked_before_any_task(fn, bad):
+    args = ({"scenarios.bear.potash_spot.theta": [450.0]},) if fn == "sweep" else ()
+    with pytest.raises(gs.ConfigError, match="must be 'auto', True or False") as err:
+        getattr(gs.distributed, fn)(gs.World.default(), *args, 1_000, client=_NoCluster(), progress=bad)
+    assert err.value.path == "progress"
+
+
 def test_sharded_horizon_values_equal_the_local_simulation(client):
     world = gs.World.default()
     got = gs.distributed.simulate_horizon(world, 4_001, client=client, shard_paths=999, seed=8,
