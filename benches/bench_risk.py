@@ -4,7 +4,8 @@ then entropy pooling with many views (``--views``, 500 probability views on
 100,000 scenarios by default) against Newton's method in NumPy on the same
 problem, with peak memory; then a risk table of many buy-and-hold mixes
 (``--mixes``, 200 on 100,000 paths by default) against the same statistics of
-mix NAVs built in NumPy (the previous implementation).
+mix NAVs built in NumPy (the previous implementation); then ``gs.stats.weighted_mean``
+and ``weighted_std`` of ``--paths`` values against ``np.average``.
 
 Run with ``python benches/bench_risk.py [--paths N] [--views K] [--view-paths N]
 [--mixes M] [--mix-paths N]``.
@@ -118,6 +119,36 @@ def many_mixes(n: int, k: int) -> None:
     print(f"  ratio: {t_np / t_gs:5.2f}x; statistics bit-identical: {same}")
 
 
+def weighted_stats(n: int) -> None:
+    """``gs.stats.weighted_mean`` and ``weighted_std`` of n values against the NumPy a quant
+    would write (``np.average``), best of several runs each."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(n), rng.random(n)
+    reps = max(1, 2_000_000 // n)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            times.append((time.perf_counter() - t0) / reps)
+        return min(times)
+
+    def np_std() -> float:
+        return float(np.sqrt(np.average((x - np.average(x, weights=w)) ** 2, weights=w)))
+
+    rows = [("weighted_mean", best(lambda: gs.stats.weighted_mean(x, w)), best(lambda: np.average(x, weights=w))),
+            ("weighted_std", best(lambda: gs.stats.weighted_std(x, w)), best(np_std))]
+    gap = max(abs(gs.stats.weighted_mean(x, w) - np.average(x, weights=w)) / abs(np.average(x, weights=w)),
+              abs(gs.stats.weighted_std(x, w) - np_std()) / np_std())
+    print(f"\nweighted statistics of {n:,} values (checked for finite values and weights >= 0)")
+    for name, t_gs, t_np in rows:
+        print(f"  gs.stats.{name:14s} {t_gs * 1e3:8.3f} ms   np.average {t_np * 1e3:8.3f} ms   "
+              f"ratio vs numpy: {t_np / t_gs:5.2f}x")
+    print(f"  relative difference from numpy, the larger of the two: {gap:.1e}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--paths", type=int, default=1_000_000)
@@ -155,6 +186,7 @@ def main() -> None:
           f"({post.posterior['iterations']} Newton steps, effective scenarios "
           f"{post.posterior['effective_scenarios']:,.0f})")
     many_mixes(args.mix_paths, args.mixes)
+    weighted_stats(n)
 
 
 if __name__ == "__main__":

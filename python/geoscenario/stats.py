@@ -69,9 +69,26 @@ def _reals(name: str, a: object) -> np.ndarray:
 
 
 def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pair`'s arrays, checked: finite real values, weights >= 0 with a positive
+    sum (the weights :func:`_scaled`)."""
+    x, w = _pair(x, w)
+    for name, a in (("x", x), ("w", w)):
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise invalid(name, f"must be finite, got {a[bad[0]]} at position {bad[0]}")
+    if (w < 0).any():
+        i = int(np.argmax(w < 0))
+        raise invalid("w", f"weights must be >= 0, got {w[i]} at position {i}")
+    w = _scaled(w)
+    if not w.sum() > 0:
+        raise invalid("w", "weights must have a positive sum")
+    return x, w
+
+
+def _pair(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and w as float64 arrays of one non-zero length, by position (a pandas
     Series' index is ignored, as NumPy would, but two Series must share it: pandas
-    would align them); finite real values, weights >= 0 with a positive sum."""
+    would align them); their values not checked."""
     pd = sys.modules.get("pandas")  # (imported already if a Series is given)
     if pd is not None and isinstance(x, pd.Series) and isinstance(w, pd.Series) and not x.index.equals(w.index):
         raise invalid("w", "is a Series whose index differs from x's: these statistics pair values by position, "
@@ -85,16 +102,6 @@ def _samples(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise invalid("x", f"must be 1-D, got shape {x.shape}")
     if w.shape != x.shape:  # x is fine: the weights do not match it
         raise invalid("w", f"must be 1-D of the length of x, got shapes {w.shape} for w and {x.shape} for x")
-    for name, a in (("x", x), ("w", w)):
-        bad = np.flatnonzero(~np.isfinite(a))
-        if bad.size:
-            raise invalid(name, f"must be finite, got {a[bad[0]]} at position {bad[0]}")
-    if (w < 0).any():
-        i = int(np.argmax(w < 0))
-        raise invalid("w", f"weights must be >= 0, got {w[i]} at position {i}")
-    w = _scaled(w)
-    if not w.sum() > 0:
-        raise invalid("w", "weights must have a positive sum")
     return x, w
 
 
@@ -142,14 +149,26 @@ def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
     >>> stats.weighted_mean(x, np.ones(4))  # equal weights: the plain mean
     2.5
     """
-    return _mean(*_samples(x, w))
+    return _moments(*_pair(x, w), std=False)[0]
 
 
 def _mean(x: np.ndarray, w: np.ndarray) -> float:
-    """:func:`weighted_mean` of float64 arrays as :func:`_samples` gives them (checked, the
-    weights :func:`_scaled`): the internal callers' values, checked once by the engine."""
-    e = _exponent(x)  # computed on x / 2^e, exactly the same bits unless Σ w·x would overflow
-    return float(np.ldexp(_dot(w, np.ldexp(x, -e)) / w.sum(), e))
+    """:func:`weighted_mean` of float64 arrays of one length (the internal callers')."""
+    return _moments(x, w, std=False)[0]
+
+
+def _moments(x: np.ndarray, w: np.ndarray, std: bool) -> tuple[float, float]:
+    """The weighted mean and, with ``std``, standard deviation (else 0) of the float64
+    arrays of :func:`_pair`, from the core (``_core.weighted_moments``): one parallel scan
+    that checks the values and finds the powers of two that bring the largest |x| and w
+    into [1/2, 1), so that no sum can overflow, then one pass per moment in fixed chunks
+    (the same bits on any number of threads). Values that fail are named by
+    :func:`_samples`."""
+    got = _core.weighted_moments(np.ascontiguousarray(x), np.ascontiguousarray(w), std)
+    if got is None:
+        _samples(x, w)  # the value at fault, named
+        raise invalid("w", "weights must have a positive sum")  # (what _samples lets pass: none)
+    return got
 
 
 def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
@@ -179,11 +198,7 @@ def weighted_std(x: np.ndarray, w: np.ndarray) -> float:
     >>> round(stats.weighted_std(x, np.ones(4)), 12) == round(float(np.std(x)), 12)  # ddof=0
     True
     """
-    x, w = _samples(x, w)
-    e = _exponent(x)  # as in weighted_mean: (x − m)² cannot overflow on x / 2^e
-    xs = np.ldexp(x, -e)
-    m = _dot(w, xs) / w.sum()
-    return float(np.ldexp(np.sqrt(_dot(w, (xs - m) ** 2) / w.sum()), e))
+    return _moments(*_pair(x, w), std=True)[1]
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float | Sequence[float] | np.ndarray) -> np.ndarray:
@@ -279,7 +294,7 @@ def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs:
     for x, w in parts:
         if not w.sum() > 0:
             continue
-        e = w / mass * (x - _mean(x, _scaled(w)))
+        e = w / mass * (x - _mean(x, w))
         if pairs:
             e = e[0::2] + e[1::2]
         if len(e) < 2:

@@ -404,7 +404,7 @@ mod _core {
     #[pymodule_export]
     use super::risk::{
         argsort, calibrated_mean_se, compensated_cumsum, efficient_frontier, entropy_pooling, max_drawdown, mean_cvar,
-        risk_table, sparsity_bandwidth, var_cvar,
+        risk_table, sparsity_bandwidth, var_cvar, weighted_moments,
     };
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};

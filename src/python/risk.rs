@@ -121,6 +121,32 @@ pub fn compensated_cumsum<'py>(
     Ok(crate::sort::compensated_cumsum(w).into_pyarray(py))
 }
 
+/// `stats.weighted_mean` and `stats.weighted_std` of the contiguous `x` and `w`
+/// (`risk::weighted`): (mean, std), std 0 unless asked for; None if a value or a
+/// weight is not finite, a weight is negative or the weights sum to 0 (the caller
+/// says which). Read in place with the GIL held, as `calibrated_mean_se`, on all
+/// threads past one chunk of paths.
+#[pyfunction]
+#[pyo3(signature = (x, w, std=false))]
+pub fn weighted_moments(
+    py: Python<'_>,
+    x: PyReadonlyArray1<'_, f64>,
+    w: PyReadonlyArray1<'_, f64>,
+    std: bool,
+) -> PyResult<Option<(f64, f64)>> {
+    let read = |e| to_pyerr(py, e);
+    let (x, w) = (in_place(&x, "x").map_err(read)?, in_place(&w, "w").map_err(read)?);
+    if x.len() != w.len() {
+        return Err(to_pyerr(py, CoreError::invalid("w", "must have the length of x")));
+    }
+    let moments = || risk::weighted::weighted_moments(x, w, std);
+    Ok(if x.len() > crate::sum::CHUNK {
+        crate::pool::install(moments)
+    } else {
+        moments()
+    })
+}
+
 /// The standard error of a posterior's weighted mean over the paths
 /// `group` = (start, stop), counting the views' fit (`risk::influence`):
 /// `ft` the binding views' centred functions (k × n), `s_inv` (k × k),

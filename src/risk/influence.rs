@@ -22,6 +22,8 @@ use rayon::prelude::*;
 use crate::error::{CoreError, Result};
 use crate::sum::{sum_ranges, CHUNK};
 
+use super::weighted::group_mean;
+
 /// The design of a posterior's binding views: their centred functions
 /// `ft` (k rows of n, row-major) and S⁻¹ (k × k, row-major).
 pub struct Design<'a> {
@@ -102,29 +104,6 @@ impl Moments {
     }
 }
 
-/// The weighted mean Σ w x / Σ w of `x` over the paths `r`, on x/2^e and w/2^f
-/// with 2^e and 2^f past the largest |x| and w (exact scalings): sums that
-/// cannot overflow.
-fn group_mean(x: &[f64], w: &[f64], r: Range<usize>) -> f64 {
-    let top = |a: &[f64]| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let scale = |t: f64| {
-        if t > 0.0 && t.is_finite() {
-            2f64.powi((-(t.log2().floor() as i32) - 1).clamp(-1000, 1000))
-        } else {
-            1.0
-        }
-    };
-    let (sx, sw) = (scale(top(&x[r.clone()])), scale(top(&w[r.clone()])));
-    let parts = sum_ranges(r.len(), CHUNK, 2, |c, acc| {
-        let c = r.start + c.start..r.start + c.end;
-        let ws: Vec<f64> = w[c.clone()].iter().map(|v| v * sw).collect();
-        let xs: Vec<f64> = x[c].iter().map(|v| v * sx).collect();
-        acc[0] += dot(&ws, &xs);
-        acc[1] += lane_sum(&ws, |v| v);
-    });
-    parts[0] / parts[1] / sx
-}
-
 /// The standard error of the weighted mean of `x` over the paths `group`
 /// of weight `mass`, under the posterior weights `w` that `design` fitted
 /// (module docs). `blocks` are the scenarios' paths, in order; `pairs`:
@@ -160,13 +139,14 @@ pub fn calibrated_mean_se(
     // q_i d_i of the paths `r` (0 off the group)
     let own = |r: &Range<usize>, out: &mut Vec<f64>| {
         out.clear();
-        out.extend(r.clone().map(|i| {
-            if group.contains(&i) {
-                w[i] * ((x[i] - mean) / mass)
-            } else {
-                0.0
+        out.resize(r.len(), 0.0);
+        let (a, b) = (r.start.max(group.start), r.end.min(group.end));
+        if a < b {
+            let on = &mut out[a - r.start..b - r.start];
+            for ((o, xi), wi) in on.iter_mut().zip(&x[a..b]).zip(&w[a..b]) {
+                *o = wi * ((xi - mean) / mass);
             }
-        }));
+        }
     };
     // C_j = Σ_{i∈G} q_i d_i f_ji
     let g0 = group.start;

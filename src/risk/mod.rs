@@ -11,6 +11,7 @@
 
 pub mod influence;
 pub mod table;
+pub mod weighted;
 
 use rayon::prelude::*;
 
@@ -135,20 +136,22 @@ impl Compensated {
     }
 }
 
-/// Weighted mean: `m = Σ_i w_i x_i / Σ_i w_i`.
+/// Weighted mean: `m = Σ_i w_i x_i / Σ_i w_i` ([`weighted`]).
 pub fn mean(x: &[f64], w: &[f64]) -> Result<f64> {
-    check_sample(x, "x")?;
-    let total = check_weights(w, x.len(), "weights")?;
-    Ok(x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total)
+    Ok(moments(x, w, false)?.0)
 }
 
 /// Weighted standard deviation without small-sample correction:
-/// `s = sqrt(Σ_i w_i (x_i − m)² / Σ_i w_i)`, `m` the weighted mean.
+/// `s = sqrt(Σ_i w_i (x_i − m)² / Σ_i w_i)`, `m` the weighted mean ([`weighted`]).
 pub fn std(x: &[f64], w: &[f64]) -> Result<f64> {
-    let m = mean(x, w)?;
-    let total: f64 = w.iter().sum();
-    let v = x.iter().zip(w).map(|(a, b)| b * (a - m) * (a - m)).sum::<f64>() / total;
-    Ok(v.sqrt())
+    Ok(moments(x, w, true)?.1)
+}
+
+/// [`weighted::weighted_moments`] of a checked sample.
+fn moments(x: &[f64], w: &[f64], std: bool) -> Result<(f64, f64)> {
+    check_sample(x, "x")?;
+    check_weights(w, x.len(), "weights")?;
+    weighted::weighted_moments(x, w, std).ok_or_else(|| CoreError::invalid("weights", "must have a positive sum"))
 }
 
 /// Weighted quantile by the inverted CDF: the smallest sample value `x` with

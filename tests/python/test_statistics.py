@@ -1047,6 +1047,41 @@ def test_stats_are_exact_near_the_largest_double():
     assert stats.weighted_std([1e200, -1e200], [1.0, 1.0]) == 1e200
     assert stats.weighted_mean([1e308, 1e308], [1.0, 3.0]) == 1e308
 
+@pytest.mark.parametrize("n", [1, 7, 16_384, 16_385, 100_003])  # one chunk of the core's sums, more
+@pytest.mark.parametrize("scale", [1e-300, 1.0, 1e300])
+def test_weighted_mean_and_std_agree_with_numpy_at_any_length_and_scale(n, scale):
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) + 3.0) * scale
+    w = rng.random(n) * rng.choice([1e-200, 1.0, 1e200])
+    w[rng.random(n) < 0.1] = 0.0
+    w[0] = 1.0 * w.max() + (w.max() == 0)
+    # NumPy on values brought near 1 (its sums of the raw values would under- or overflow)
+    xs, ws = x / scale, w / w.max()
+    mean = np.average(xs, weights=ws)
+    std = np.sqrt(np.average((xs - mean) ** 2, weights=ws))
+    assert stats.weighted_mean(x, w) == pytest.approx(mean * scale, rel=1e-13, abs=0.0)
+    # (a spread of 0 comes out as a rounding of the mean's size)
+    assert stats.weighted_std(x, w) == pytest.approx(std * scale, rel=1e-10, abs=1e-15 * abs(mean) * scale)
+
+
+@pytest.mark.parametrize("fn", [stats.weighted_mean, stats.weighted_std])
+def test_long_samples_name_their_first_bad_value(fn):
+    # the core's parallel scan finds that a value is bad; the message names the first
+    n = 100_000
+    x, w = np.linspace(-1.0, 1.0, n), np.ones(n)
+    for name, pos, bad in (("x", 70_000, np.inf), ("x", 20_000, np.nan), ("w", 99_999, np.nan),
+                           ("w", 16_384, -1e-300)):
+        a, b = x.copy(), w.copy()
+        (a if name == "x" else b)[pos] = bad
+        (a if name == "x" else b)[pos + 1 if pos + 1 < n else pos - 1] = bad  # (the first is named)
+        with pytest.raises(gs.ConfigError, match=f"at position {min(pos, pos + 1 if pos + 1 < n else pos - 1)}$") as err:
+            fn(a, b)
+        assert err.value.path == name
+    with pytest.raises(gs.ConfigError, match="positive sum") as err:
+        fn(x, np.zeros(n))
+    assert err.value.path == "w"
+
+
 @pytest.mark.parametrize("q", [1.5, -0.1, np.nan, [0.5, 2.0]])
 def test_weighted_quantile_levels_must_be_probabilities(q):
     with pytest.raises(gs.ConfigError) as err:
