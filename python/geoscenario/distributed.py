@@ -288,9 +288,8 @@ def simulate_summary(
     retries
         Times a failed task (e.g. on a worker that died) is resubmitted.
     progress
-        ``"auto"`` shows each pass's paths done (the shards' that have finished, in their
-        order) on the client for a pass longer than a second; ``True`` always, ``False``
-        never.
+        ``"auto"`` shows on the client the paths of each pass's finished shards (counted
+        in shard order) for a pass longer than a second; ``True`` always, ``False`` never.
 
     Returns
     -------
