@@ -50,6 +50,28 @@ pub fn sum_ranges(n: usize, chunk: usize, k: usize, f: impl Fn(Range<usize>, &mu
     total
 }
 
+/// `Σ_{i<len} f(i)` for `K` sums at once, in eight interleaved partial sums (term i in
+/// lane i mod 8, which vectorise), the lanes added in order at the end: a fixed order
+/// for a given length, the order within a chunk of [`sum_ranges`].
+#[inline(always)]
+pub fn lanes<const K: usize>(len: usize, f: impl Fn(usize) -> [f64; K]) -> [f64; K] {
+    let mut acc = [[0.0f64; K]; 8];
+    let full = len - len % 8;
+    for base in (0..full).step_by(8) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            for (a, v) in a.iter_mut().zip(f(base + l)) {
+                *a += v;
+            }
+        }
+    }
+    for (a, i) in acc.iter_mut().zip(full..len) {
+        for (a, v) in a.iter_mut().zip(f(i)) {
+            *a += v;
+        }
+    }
+    std::array::from_fn(|j| acc.iter().fold(0.0, |s, a| s + a[j]))
+}
+
 /// `Σ x` in the fixed order of the module docs (for up to [`CHUNK`] terms: in index order).
 pub fn sum(x: &[f64]) -> f64 {
     sum_by(x.len(), |i| [x[i]])[0]

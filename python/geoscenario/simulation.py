@@ -919,10 +919,11 @@ class Simulation:
                 group = stats._sorted_group(col, w_all, self._blocks(), g, order) if rq else None
                 quantiles = ([float(v) for v in stats._sorted_quantile(group.xs, group.weights, np.asarray(rq, float))]
                              if group is not None else [])
+                mean, std = stats._moments(x, w, std=True)  # (both from one scan and mean)
                 rows.append({
                     "reducer": name, "group": g, "mass": mass,
-                    "mean": stats.weighted_mean(x, w), "mean_se": mean_se,
-                    "std": stats.weighted_std(x, w),
+                    "mean": mean, "mean_se": mean_se,
+                    "std": std,
                     "quantiles": quantiles,
                     "quantiles_se": self._quantile_errors(col, w_all, g, mass, quantiles, rq, design, order, group),
                     "p_above": [stats.prob_above(x, w, c) for c in rth], "p_above_se": p_above_se,

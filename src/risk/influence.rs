@@ -20,7 +20,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
-use crate::sum::{sum_ranges, CHUNK};
+use crate::sum::{lanes, sum_ranges, CHUNK};
 
 use super::weighted::group_mean;
 
@@ -32,37 +32,15 @@ pub struct Design<'a> {
     pub s_inv: &'a [f64],
 }
 
-/// Σ a_i·b_i in eight interleaved partial sums (which vectorise), added in order
-/// at the end: a fixed order for given lengths.
+/// Σ a_i·b_i in the eight lanes of [`lanes`].
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            lanes[l] += x[l] * y[l];
-        }
-    }
-    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
-        lanes[l] += x * y;
-    }
-    lanes.iter().fold(0.0, |s, v| s + v)
+    let b = &b[..a.len()];
+    lanes(a.len(), |i| [a[i] * b[i]])[0]
 }
 
-/// Σ f(a_i) in eight interleaved partial sums, as [`dot`].
+/// Σ f(a_i) in the eight lanes of [`lanes`].
 fn lane_sum(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 8];
-    let ca = a.chunks_exact(8);
-    let ra = ca.remainder();
-    for x in ca {
-        for l in 0..8 {
-            lanes[l] += f(x[l]);
-        }
-    }
-    for (l, x) in ra.iter().enumerate() {
-        lanes[l] += f(*x);
-    }
-    lanes.iter().fold(0.0, |s, v| s + v)
+    lanes(a.len(), |i| [f(a[i])])[0]
 }
 
 /// Count, mean and sum of squared deviations of some draws (Chan, Golub &

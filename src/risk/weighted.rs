@@ -13,7 +13,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::simd::multiversion;
-use crate::sum::{sum_ranges, CHUNK};
+use crate::sum::{lanes, sum_ranges, CHUNK};
 
 /// The power of two 2^−(⌊log₂ t⌋ + 1) that brings `t` > 0 into [1/2, 1)
 /// (within a rounding of log₂ at the ends; 1 for 0 and non-finite `t`).
@@ -105,36 +105,22 @@ fn scaled_sums(x: &[f64], w: &[f64], r: Range<usize>, sx: f64, sw: f64, dev: Opt
 }
 
 multiversion! {
-    /// Σ v_i·(x_i·sx) (with `dev`: Σ v_i·(x_i·sx − m)²) and Σ v_i, v_i = w_i·sw, each in
-    /// eight lanes (i mod 8) added in order at the end: a fixed order for given lengths.
+    /// Σ v_i·(x_i·sx) (with `dev`: Σ v_i·(x_i·sx − m)²) and Σ v_i, v_i = w_i·sw, in the
+    /// eight lanes of [`lanes`].
     fn lane_sums(x: &[f64], w: &[f64], sx: f64, sw: f64, dev: bool, m: f64) -> [f64; 2] {
-        let (mut wx, mut ws) = ([0.0f64; 8], [0.0f64; 8]);
-        let (cw, cx) = (w.chunks_exact(8), x.chunks_exact(8));
-        let (rw, rx) = (cw.remainder(), cx.remainder());
+        let w = &w[..x.len()];
         // (two loops, not a test of `dev` in one: each vectorises)
         if dev {
-            for (a, b) in cw.zip(cx) {
-                for l in 0..8 {
-                    let (v, y) = (a[l] * sw, b[l] * sx - m);
-                    wx[l] += v * (y * y);
-                    ws[l] += v;
-                }
-            }
+            lanes(x.len(), |i| {
+                let (v, y) = (w[i] * sw, x[i] * sx - m);
+                [v * (y * y), v]
+            })
         } else {
-            for (a, b) in cw.zip(cx) {
-                for l in 0..8 {
-                    let v = a[l] * sw;
-                    wx[l] += v * (b[l] * sx);
-                    ws[l] += v;
-                }
-            }
+            lanes(x.len(), |i| {
+                let v = w[i] * sw;
+                [v * (x[i] * sx), v]
+            })
         }
-        for (l, (&a, &b)) in rw.iter().zip(rx).enumerate() {
-            let (v, y) = (a * sw, b * sx);
-            wx[l] += if dev { v * ((y - m) * (y - m)) } else { v * y };
-            ws[l] += v;
-        }
-        [wx.iter().fold(0.0, |s, v| s + v), ws.iter().fold(0.0, |s, v| s + v)]
     }
 }
 
