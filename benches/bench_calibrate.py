@@ -7,7 +7,11 @@ at the same ten jumps, as a NumPy log-sum-exp over an (n, 11) array of component
 terms; the benchmark times one such evaluation and prints what the fit's own
 number of evaluations would cost in NumPy (the optimiser's own work left out, in
 the baseline's favour), and both log-likelihoods at the fit, which agree.
-Run with ``python benches/bench_calibrate.py [--days N]``.
+
+Then a bootstrap of jump fits of the World Bank monthly potash price (2010-2025): its
+refits run on the core's worker threads, against the previous implementation, which
+refitted one replicate after another (the same refits, the same draws).
+Run with ``python benches/bench_calibrate.py [--days N] [--boot N]``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -48,6 +53,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--days", type=int, default=50_000, help="daily log returns of the series")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--boot", type=int, default=200, help="replicates of each bootstrap")
     args = p.parse_args()
     rng = np.random.default_rng(1)
     n = args.days
@@ -76,6 +82,28 @@ def main() -> None:
               f"({seconds / evals * 1e3:.3f} ms each, optimiser included)")
         print(f"    NumPy mixture likelihood: {one * 1e3:.3f} ms each, {one * evals:.2f} s for {evals:,}: "
               f"ratio vs numpy {one * evals / seconds:.1f}x; log-likelihoods {fit.loglik:.6f} vs {ll:.6f}")
+    bootstrap(args.boot, args.repeat)
+
+
+def bootstrap(n_boot: int, repeat: int) -> None:
+    """A jump fit's bootstrap on the core's threads against its refits one after another."""
+    potash = gs.data.potash_monthly("2010-01", "2025-01")
+    core_threads = gs._core.worker_threads
+    threads = core_threads()
+    print(f"bootstrap({n_boot:,}) of jump fits of {len(potash)} monthly potash prices, {threads} worker threads")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (sticky quoted prices: some errors are NaN)
+        for kind in ("gbm", "log_ou"):
+            fit = getattr(gs.calibrate, kind)(potash, jumps=True)
+            seconds, boot = timed(repeat, fit.bootstrap, n_boot, seed=1, progress=False)
+            gs._core.worker_threads = lambda: 1  # the previous implementation: one refit at a time
+            try:
+                one, serial = timed(repeat, fit.bootstrap, n_boot, seed=1, progress=False)
+            finally:
+                gs._core.worker_threads = core_threads
+            same = boot.draws.equals(serial.draws) and boot.failures == serial.failures
+            print(f"  {kind}(jumps=True).bootstrap: {seconds:.2f} s; refits one after another {one:.2f} s: "
+                  f"ratio vs serial {one / seconds:.2f}x; same draws: {same}")
 
 
 if __name__ == "__main__":

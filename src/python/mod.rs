@@ -100,6 +100,13 @@ fn cached_output_bytes() -> u128 {
     engine::buffer::cached_bytes()
 }
 
+/// The number of worker threads the calls from Python run on (`RAYON_NUM_THREADS`,
+/// else the CPUs this process may use).
+#[pyfunction]
+fn worker_threads() -> usize {
+    crate::pool::install(rayon::current_num_threads)
+}
+
 /// Let released output arrays wait `seconds` (0 to 3600) for reuse by the next
 /// simulation of their size, from now on; the previous time (2 s unless changed).
 #[pyfunction]
@@ -410,7 +417,8 @@ mod _core {
     use super::summary::{summarize_arrays, SummaryJob};
     #[pymodule_export]
     use super::{
-        available_memory, cached_output_bytes, check_strategy_name, set_output_keep, shock_normals_sum, CoreWorld,
+        available_memory, cached_output_bytes, check_strategy_name, set_output_keep, shock_normals_sum, worker_threads,
+        CoreWorld,
     };
 
     #[pymodule_init]

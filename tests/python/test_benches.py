@@ -22,7 +22,7 @@ BENCHES = Path(__file__).resolve().parents[2] / "benches"
 RUNS = {
     "bench_allocation.py": (["--paths", "5000", "--strategies", "6"], "minimum CVaR95% of 6 strategies"),
     "bench_backtest.py": (["--assets", "3", "--years", "2", "--repeat", "1"], "gs.backtest (end to end)"),
-    "bench_calibrate.py": (["--days", "1000", "--repeat", "1"], "ratio vs numpy"),
+    "bench_calibrate.py": (["--days", "1000", "--repeat", "1", "--boot", "20"], "same draws: True"),
     "bench_kernel.py": (["--paths", "2000", "--steps", "12", "--world-paths", "2000"], "ratio vs numpy (per-step)"),
     "bench_memory.py": (["--paths", "2000", "--stream-paths", "20000"], "streamed summary, 20,000 paths"),
     "bench_qmc.py": (["--seeds", "2", "--months", "3"], "slope of log RMSE on log N, Sobol"),

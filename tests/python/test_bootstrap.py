@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 import pickle
+import threading
 import warnings
 
 import numpy as np
@@ -247,6 +248,33 @@ def test_gbm_jump_fit_bootstraps() -> None:
     pd.testing.assert_frame_equal(studentized, boot.table, check_exact=True)
     assert (studentized["interval"] == "basic").all() and studentized[["lower", "upper"]].notna().all().all()
     assert boot.n_boot == 10 and len(boot.draws) == 10 - boot.n_failed
+
+
+def test_jump_refits_run_on_threads_with_the_results_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A jump fit's refits run on as many threads as the core has workers (3 here); the
+    draws, their errors and the failures, in the replicates' order, are those of one thread."""
+    with pytest.warns(RuntimeWarning, match="not positive definite"):
+        fit = gs.calibrate.gbm(gs.data.potash_monthly("2010-01", "2025-01"), jumps=True)
+    real, names = gs.calibrate.gbm, set()
+
+    def failing_when_risen(series: pd.Series, **kwargs: object) -> gs.calibrate.CalibrationResult:
+        names.add(threading.current_thread().name)
+        if series.iloc[-1] > series.iloc[0]:  # (a property of the replicate, not of the order of the refits)
+            raise gs.NumericalError(f"rose to {series.iloc[-1]:.17g}")
+        return real(series, **kwargs)
+
+    monkeypatch.setattr(gs.calibrate, "gbm", failing_when_risen)
+    runs = {}
+    for threads in (3, 1):
+        monkeypatch.setattr(gs.calibrate._core, "worker_threads", lambda threads=threads: threads)
+        names.clear()
+        runs[threads] = fit.bootstrap(40, seed=4, progress=False), set(names)
+    (on_three, three), (on_one, one) = runs[3], runs[1]
+    assert len(three) > 1 and all(name.startswith("geoscenario-refit") for name in three), three
+    assert one == {threading.current_thread().name}
+    pd.testing.assert_frame_equal(on_three.draws, on_one.draws, check_exact=True)
+    pd.testing.assert_frame_equal(on_three.draw_std_errs, on_one.draw_std_errs, check_exact=True)
+    assert on_three.failures == on_one.failures and 5 <= on_three.n_failed <= 30
 
 
 # ---------------------------------------------------------------------------- refusals
