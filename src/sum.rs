@@ -50,23 +50,27 @@ pub fn sum_ranges(n: usize, chunk: usize, k: usize, f: impl Fn(Range<usize>, &mu
     total
 }
 
-/// `Σ_{i<len} f(i)` for `K` sums at once, in eight interleaved partial sums (term i in
-/// lane i mod 8, which vectorise), the lanes added in order at the end: a fixed order
-/// for a given length, the order within a chunk of [`sum_ranges`].
+/// `Σ_i f(a_i, b_i)` for `K` sums at once (`b` at least as long as `a`), in eight
+/// interleaved partial sums (term i in lane i mod 8), the lanes added in order at the
+/// end: a fixed order for a given length, the order within a chunk of [`sum_ranges`].
+/// The terms are read in whole blocks of eight (no index to check), so the lanes
+/// vectorise.
 #[inline(always)]
-pub fn lanes<const K: usize>(len: usize, f: impl Fn(usize) -> [f64; K]) -> [f64; K] {
+pub fn lanes<const K: usize>(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> [f64; K]) -> [f64; K] {
+    let b = &b[..a.len()];
     let mut acc = [[0.0f64; K]; 8];
-    let full = len - len % 8;
-    for base in (0..full).step_by(8) {
-        for (l, a) in acc.iter_mut().enumerate() {
-            for (a, v) in a.iter_mut().zip(f(base + l)) {
-                *a += v;
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for (l, acc) in acc.iter_mut().enumerate() {
+            for (s, v) in acc.iter_mut().zip(f(x[l], y[l])) {
+                *s += v;
             }
         }
     }
-    for (a, i) in acc.iter_mut().zip(full..len) {
-        for (a, v) in a.iter_mut().zip(f(i)) {
-            *a += v;
+    for (acc, (&x, &y)) in acc.iter_mut().zip(ra.iter().zip(rb)) {
+        for (s, v) in acc.iter_mut().zip(f(x, y)) {
+            *s += v;
         }
     }
     std::array::from_fn(|j| acc.iter().fold(0.0, |s, a| s + a[j]))

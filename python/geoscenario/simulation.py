@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -935,10 +936,20 @@ class Simulation:
 
     def _errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float, thresholds: Sequence[float],
                 design: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, list[float]]:
-        """The standard errors of a row: of the mean of ``col`` over group ``g``, and of each
-        share above ``thresholds`` (that of the mean of its indicator)."""
-        return (self._mean_se(col, w_all, g, mass, design),
-                [self._mean_se((col > c).astype(float), w_all, g, mass, design) for c in thresholds])
+        """The standard errors of a row: of the weighted mean of ``col`` over group ``g`` (a
+        scenario, or −1 for all paths) of weight ``mass``, and of each share above
+        ``thresholds`` (that of the mean of its indicator), found together
+        (``stats._weighted_mean_ses``: as the core gives them under the run's own weights);
+        NaN for a quasi-Monte Carlo run.
+
+        On a posterior, ``design`` (from :meth:`_view_design`) counts the views' fit to
+        the same paths (``stats._weighted_mean_se``)."""
+        if getattr(self, "qmc", False):
+            return math.nan, [math.nan] * len(thresholds)
+        columns = itertools.chain([col], ((col > c).astype(float) for c in thresholds))
+        mean_se, *above = stats._weighted_mean_ses(columns, w_all, self._blocks(), g, mass, self.antithetic, design,
+                                                   self._thin_blocks())
+        return mean_se, above
 
     def _tail_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
                      var_cvar: Sequence[tuple[float, float]], alphas: Sequence[float],
@@ -947,7 +958,8 @@ class Simulation:
         ``alphas`` (``stats._var_cvar_se``); NaN for a quasi-Monte Carlo run."""
         if getattr(self, "qmc", False):
             return [(math.nan, math.nan)] * len(alphas)
-        return [stats._var_cvar_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, var, al)
+        return [stats._var_cvar_se(col, w_all, self._blocks(), g, mass, self.antithetic, design, var, al,
+                                   self._thin_blocks())
                 for (var, _), al in zip(var_cvar, alphas)]
 
     def _quantile_errors(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
@@ -961,23 +973,19 @@ class Simulation:
         if getattr(self, "qmc", False):
             return [math.nan] * len(levels)
         return stats._quantile_ses(col, w_all, self._blocks(), g, mass, self.antithetic, design, quantiles,
-                                   levels, order, group)
+                                   levels, order, group, self._thin_blocks())
 
-    def _mean_se(self, col: np.ndarray, w_all: np.ndarray, g: int, mass: float,
-                 design: tuple[np.ndarray, np.ndarray] | None) -> float:
-        """The Monte Carlo standard error of the weighted mean of ``col`` over group ``g``
-        (a scenario, or −1 for all paths) of weight ``mass`` (``stats._mean_se``: as the
-        core gives it under the run's own weights); NaN for a quasi-Monte Carlo run.
-
-        On a posterior, ``design`` (from :meth:`_view_design`) counts the views' fit to
-        the same paths (``stats._weighted_mean_se``).
-        """
-        if getattr(self, "qmc", False):
-            return math.nan
-        return stats._weighted_mean_se(col, w_all, self._blocks(), g, mass, self.antithetic, design)
+    def _thin_blocks(self) -> list[bool]:
+        """Whether each scenario's weights rest on fewer than 2 effective paths
+        (``stats._thin_blocks``), which every standard error checks: found once per run."""
+        w = self._weights if self._custom is None else self._custom
+        cache = self.__dict__.get("_thin_cache")
+        if cache is None or cache[0] is not w:  # (a copy's: reweight and with_views copy the dict)
+            cache = self.__dict__["_thin_cache"] = (w, stats._thin_blocks(w, self._blocks()))
+        return cache[1]
 
     def _view_design(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """For a posterior's standard errors (:meth:`_mean_se`): the functions of its
+        """For a posterior's standard errors (:meth:`_errors`): the functions of its
         binding views, centred at their posterior means (shape (k, n_paths)), and a
         generalised inverse of their posterior covariance S; None for weights that no view
         fitted (a prior, or one reweighted, or views at the edge of their range alone, which
@@ -1023,7 +1031,7 @@ class Simulation:
 
     def __getstate__(self) -> dict[str, Any]:
         # (a posterior's S⁻¹ is made again when needed, not carried in its pickle)
-        return {k: v for k, v in self.__dict__.items() if k != "_design_cache"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_design_cache", "_thin_cache")}
 
     # ------------------------------------------------------------------ views and allocation
     def with_views(

@@ -27,10 +27,11 @@ Examples
 from __future__ import annotations
 
 import decimal
+import itertools
 import math
 import numbers
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -304,7 +305,8 @@ def _mean_se(parts: Sequence[tuple[np.ndarray, np.ndarray]], mass: float, pairs:
 
 
 def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
-                      pairs: bool, design: tuple[np.ndarray, np.ndarray] | None) -> float:
+                      pairs: bool, design: tuple[np.ndarray, np.ndarray] | None,
+                      thin: Sequence[bool] | None = None) -> float:
     """The Monte Carlo standard error of the weighted mean of ``x`` over block ``g`` of
     ``blocks`` (the scenarios' paths; −1: all of them), of weight ``mass``: under weights
     taken as given (:func:`_mean_se`), or, given the ``design`` of a posterior's binding
@@ -316,21 +318,40 @@ def _weighted_mean_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.
     a calibration estimator (Deville & Särndal 1992): a mean a view pins has error 0. The
     core computes the z_i and their spread over the blocks (``_core.calibrated_mean_se``).
     NaN when a scenario that moves the estimate has weights on fewer than 2 effective
-    paths (:func:`_thin`)."""
+    paths (:func:`_thin`; ``thin``: whether each block's weights are, when the caller
+    has them, from :func:`_thin_blocks`)."""
+    return _weighted_mean_ses([x], w, blocks, g, mass, pairs, design, thin)[0]
+
+
+#: Columns whose errors under a posterior's design one call of the core computes (8 MB
+#: each for 1,000,000 paths), reading the paths' weights and the views' functions once.
+_COLUMNS = 8
+
+
+def _weighted_mean_ses(columns: Iterable[np.ndarray], w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int,
+                       mass: float, pairs: bool, design: tuple[np.ndarray, np.ndarray] | None,
+                       thin: Sequence[bool] | None = None) -> list[float]:
+    """:func:`_weighted_mean_se` of each of ``columns`` (made as they are read, at most
+    :data:`_COLUMNS` at a time): under a ``design`` the core takes them together, each
+    with the bits it has alone."""
     # (through the views' multipliers every scenario's paths move a posterior's estimates)
     members = range(len(blocks)) if g < 0 or design is not None else [g]
-    if any(_thin(w[blocks[k]]) for k in members):
-        return math.nan
+    if any(_thin(w[blocks[k]]) if thin is None else thin[k] for k in members):
+        return [math.nan for _ in columns]
     if design is None:
-        return _mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs)
+        return [_mean_se([(x[blocks[k]], w[blocks[k]]) for k in members], mass, pairs) for x in columns]
     ft, s_inv = design
-    perm, spans = _spans(blocks, len(x))
+    perm, spans = _spans(blocks, len(w))
     if perm is not None:  # (blocks not each one run of paths: each made one, keeping its order)
-        x, w, ft = x[perm], w[perm], ft[:, perm]
-    group = (0, len(x)) if g < 0 else spans[g]
-    return _core.calibrated_mean_se(np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(w, dtype=float),
-                                    group, mass, np.ascontiguousarray(ft, dtype=float),
-                                    np.ascontiguousarray(s_inv, dtype=float), spans, pairs)
+        w, ft = w[perm], ft[:, perm]
+    group = (0, len(w)) if g < 0 else spans[g]
+    w, ft, s_inv = (np.ascontiguousarray(a, dtype=float) for a in (w, ft, s_inv))
+    out: list[float] = []
+    rest = iter(columns)
+    while batch := [np.ascontiguousarray(x if perm is None else x[perm], dtype=float)
+                    for x in itertools.islice(rest, _COLUMNS)]:
+        out += _core.calibrated_mean_se(batch, w, group, mass, ft, s_inv, spans, pairs)
+    return out
 
 
 def _spans(blocks: Sequence[slice | np.ndarray], n: int) -> tuple[np.ndarray | None, list[tuple[int, int]]]:
@@ -367,7 +388,7 @@ def _spans(blocks: Sequence[slice | np.ndarray], n: int) -> tuple[np.ndarray | N
 
 def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
                  pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, var: float,
-                 alpha: float) -> tuple[float, float]:
+                 alpha: float, thin: Sequence[bool] | None = None) -> tuple[float, float]:
     """The Monte Carlo standard errors of the VaR ``var`` and the CVaR at level ``alpha`` of
     ``loss`` over block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the
     streamed summary gives them under the run's own weights (docs/MODEL.md §6):
@@ -378,12 +399,14 @@ def _var_cvar_se(loss: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.nd
 
     ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
     the draws are the pairs, as for a mean. Both NaN when the VaR's error is not defined
-    (a path of the group weighing more than the tail 1 − α, or a single draw at the VaR)."""
-    var_se = _quantile_se(loss, w, blocks, g, mass, pairs, design, var, alpha, 1.0 - alpha)
-    if var_se is None:
+    (a path of the group weighing more than the tail 1 − α, or a single draw at the VaR).
+    ``thin``: as for :func:`_weighted_mean_se`."""
+    sparsity = _quantile_sparsity(loss, w, blocks, g, pairs, var, alpha, 1.0 - alpha)
+    if sparsity is None:
         return math.nan, math.nan
-    excess_se = _weighted_mean_se(np.maximum(loss - var, 0.0), w, blocks, g, mass, pairs, design)
-    return var_se, excess_se / (1.0 - alpha)
+    below_se, excess_se = _weighted_mean_ses(((loss <= var).astype(float), np.maximum(loss - var, 0.0)), w, blocks,
+                                             g, mass, pairs, design, thin)
+    return below_se * sparsity, excess_se / (1.0 - alpha)
 
 
 class _SortedGroup(NamedTuple):
@@ -425,25 +448,39 @@ def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndar
 
 def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
                  pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, value: float, level: float,
-                 tail: float, group: _SortedGroup | None = None) -> float | None:
+                 tail: float, group: _SortedGroup | None = None, thin: Sequence[bool] | None = None) -> float | None:
     """The Monte Carlo standard error of ``value``, the quantile at ``level`` of ``x`` over
     block ``g`` of ``blocks`` (−1: all paths), of weight ``mass``, as the streamed summary
     gives it under the run's own weights (docs/MODEL.md §6): the error of the share of the
     group's weight at or below it (the weighted mean of that indicator,
     :func:`_weighted_mean_se`) times the sparsity 1/f (Bahadur's representation of a
-    quantile), estimated by the secant of the weighted quantile function between the levels
-    α − δ and α + δ (Hall and Sheather's δ for the group's Kish effective number of paths):
-    the difference of the two sample values over the weight between them.
+    quantile, :func:`_quantile_sparsity`).
 
     ``design`` counts a posterior's fit to the same paths, and under antithetic ``pairs``
     the draws are the pairs, as for a mean. None (no error, for the quantile nor for a CVaR
-    built on it) when the group's heaviest path weighs more than ``tail`` (1 − α for a
-    VaR, the smaller of α and 1 − α for a quantile: the quantile is then one path's value,
-    with nothing to estimate a spread from) or when both levels fall on the one path (or
-    pair) at the quantile; 0 when they fall on an atom of several draws there (the quantile
-    does not move), and NaN when every antithetic pair of a scenario straddles it (the
-    share's first-order error is then 0, the quantile's is not). ``group``: the group's
-    :func:`_sorted_group`, when the caller has it for several levels."""
+    built on it) where :func:`_quantile_sparsity` is None. ``group``: the group's
+    :func:`_sorted_group`, when the caller has it for several levels; ``thin``: as for
+    :func:`_weighted_mean_se`."""
+    sparsity = _quantile_sparsity(x, w, blocks, g, pairs, value, level, tail, group)
+    if sparsity is None:
+        return None
+    return _weighted_mean_se((x <= value).astype(float), w, blocks, g, mass, pairs, design, thin) * sparsity
+
+
+def _quantile_sparsity(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, pairs: bool,
+                       value: float, level: float, tail: float, group: _SortedGroup | None = None) -> float | None:
+    """The sparsity 1/f of :func:`_quantile_se` at ``value``, the quantile at ``level``
+    of ``x`` over block ``g`` of ``blocks``, estimated by the secant of the weighted
+    quantile function between the levels α − δ and α + δ (Hall and Sheather's δ for the
+    group's Kish effective number of paths): the difference of the two sample values over
+    the weight between them.
+
+    None when the group's heaviest path weighs more than ``tail`` (1 − α for a VaR, the
+    smaller of α and 1 − α for a quantile: the quantile is then one path's value, with
+    nothing to estimate a spread from) or when both levels fall on the one path (or pair)
+    at the quantile; 0 when they fall on an atom of several draws there (the quantile does
+    not move), and NaN when every antithetic pair of a scenario straddles it (the share's
+    first-order error is then 0, the quantile's is not)."""
     grp = _sorted_group(x, w, blocks, g) if group is None else group
     # (with a relative tolerance: a weight of 0.1 against 1 − 0.9 = 0.09999999999999998)
     if grp.heaviest > tail * (1.0 + 1e-12):
@@ -459,35 +496,43 @@ def _quantile_se(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarr
         sparsity = 0.0  # one value spans both levels, an atom of several draws: the quantile does not move
     else:  # a single draw spans them: nothing to estimate a spread from
         return None
-    below = (x <= value).astype(float)
-    if pairs and any(_straddled(below[blocks[k]], w[blocks[k]]) for k in (range(len(blocks)) if g < 0 else [g])):
-        sparsity = math.nan  # every pair straddles the quantile: the share's first-order error is 0, not its own
-    return _weighted_mean_se(below, w, blocks, g, mass, pairs, design) * sparsity
+    if pairs:
+        below = x <= value
+        if any(_straddled(below[blocks[k]], w[blocks[k]]) for k in (range(len(blocks)) if g < 0 else [g])):
+            return math.nan  # every pair straddles the quantile: the share's first-order error is 0, not its own
+    return sparsity
 
 
 def _quantile_ses(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndarray], g: int, mass: float,
                   pairs: bool, design: tuple[np.ndarray, np.ndarray] | None, values: Sequence[float],
                   levels: Sequence[float], order: np.ndarray | None = None,
-                  group: _SortedGroup | None = None) -> list[float]:
+                  group: _SortedGroup | None = None, thin: Sequence[bool] | None = None) -> list[float]:
     """:func:`_quantile_se` of each of ``values``, the quantiles of ``x`` over block ``g`` at
     ``levels`` (each with the shorter tail min(q, 1 − q)), NaN where it has none; the group
     sorted once (from ``order``, the stable sort of all of ``x``, when given), or given as
-    ``group``, its :func:`_sorted_group`."""
+    ``group``, its :func:`_sorted_group`, and the indicators' errors found together
+    (:func:`_weighted_mean_ses`); ``thin``: as for :func:`_weighted_mean_se`."""
     if not levels:
         return []
     if group is None:
         group = _sorted_group(x, w, blocks, g, order)
-    out = []
-    for value, level in zip(values, levels):
-        se = _quantile_se(x, w, blocks, g, mass, pairs, design, value, level, min(level, 1.0 - level), group)
-        out.append(math.nan if se is None else se)
-    return out
+    sparsity = [_quantile_sparsity(x, w, blocks, g, pairs, value, level, min(level, 1.0 - level), group)
+                for value, level in zip(values, levels)]
+    shares = iter(_weighted_mean_ses(((x <= value).astype(float) for value, s in zip(values, sparsity) if s is not None),
+                                     w, blocks, g, mass, pairs, design, thin))
+    return [math.nan if s is None else next(shares) * s for s in sparsity]
 
 
 def _straddled(below: np.ndarray, w: np.ndarray) -> bool:
     """Whether a scenario of positive weight has paths on both sides of a quantile
     (``below``: 1 at or below it) and every antithetic pair one twin on each."""
     return bool(np.sum(w) > 0 and 0 < np.sum(below) < len(below) and np.all(below[0::2] != below[1::2]))
+
+
+def _thin_blocks(w: np.ndarray, blocks: Sequence[slice | np.ndarray]) -> list[bool]:
+    """:func:`_thin` of each block's weights: the same for every quantity of a run, which
+    its summary checks once."""
+    return [_thin(w[b]) for b in blocks]
 
 
 def _thin(w: np.ndarray) -> bool:

@@ -147,21 +147,21 @@ pub fn weighted_moments(
     })
 }
 
-/// The standard error of a posterior's weighted mean over the paths
-/// `group` = (start, stop), counting the views' fit (`risk::influence`):
-/// `ft` the binding views' centred functions (k × n), `s_inv` (k × k),
-/// `blocks` the scenarios' (start, stop).
+/// The standard errors of a posterior's weighted means of the columns `xs`
+/// over the paths `group` = (start, stop), counting the views' fit
+/// (`risk::influence`): `ft` the binding views' centred functions (k × n),
+/// `s_inv` (k × k), `blocks` the scenarios' (start, stop).
 ///
 /// It reads its (contiguous) arrays in place and keeps the GIL for its
 /// milliseconds, so that no Python code can write them meanwhile: the statistics
 /// call it hundreds of times on a posterior, and copies of the arrays (32 MB
 /// for a million paths and two views) cost more than the work.
 #[pyfunction]
-#[pyo3(signature = (x, w, group, mass, ft, s_inv, blocks, pairs))]
+#[pyo3(signature = (xs, w, group, mass, ft, s_inv, blocks, pairs))]
 #[allow(clippy::too_many_arguments)]
 pub fn calibrated_mean_se(
     py: Python<'_>,
-    x: PyReadonlyArray1<'_, f64>,
+    xs: Vec<PyReadonlyArray1<'_, f64>>,
     w: PyReadonlyArray1<'_, f64>,
     group: (usize, usize),
     mass: f64,
@@ -169,17 +169,24 @@ pub fn calibrated_mean_se(
     s_inv: PyReadonlyArray2<'_, f64>,
     blocks: Vec<(usize, usize)>,
     pairs: bool,
-) -> PyResult<f64> {
+) -> PyResult<Vec<f64>> {
     let read = |e| to_pyerr(py, e);
-    let (x, w) = (in_place(&x, "x").map_err(read)?, in_place(&w, "w").map_err(read)?);
+    let xs = xs
+        .iter()
+        .map(|x| in_place(x, "xs"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read)?;
+    let w = in_place(&w, "w").map_err(read)?;
     let design = risk::influence::Design {
         ft: in_place(&ft, "ft").map_err(read)?,
         k: ft.shape()[0],
         s_inv: in_place(&s_inv, "s_inv").map_err(read)?,
     };
     let blocks: Vec<std::ops::Range<usize>> = blocks.into_iter().map(|(a, b)| a..b).collect();
-    crate::pool::install(|| risk::influence::calibrated_mean_se(x, w, group.0..group.1, mass, &design, &blocks, pairs))
-        .map_err(|e| to_pyerr(py, e))
+    crate::pool::install(|| {
+        risk::influence::calibrated_mean_se(&xs, w, group.0..group.1, mass, &design, &blocks, pairs)
+    })
+    .map_err(|e| to_pyerr(py, e))
 }
 
 /// Maximum drawdown of each row of an (n, T) NAV array.

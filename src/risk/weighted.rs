@@ -108,17 +108,16 @@ multiversion! {
     /// Σ v_i·(x_i·sx) (with `dev`: Σ v_i·(x_i·sx − m)²) and Σ v_i, v_i = w_i·sw, in the
     /// eight lanes of [`lanes`].
     fn lane_sums(x: &[f64], w: &[f64], sx: f64, sw: f64, dev: bool, m: f64) -> [f64; 2] {
-        let w = &w[..x.len()];
         // (two loops, not a test of `dev` in one: each vectorises)
         if dev {
-            lanes(x.len(), |i| {
-                let (v, y) = (w[i] * sw, x[i] * sx - m);
+            lanes(x, w, |x, w| {
+                let (v, y) = (w * sw, x * sx - m);
                 [v * (y * y), v]
             })
         } else {
-            lanes(x.len(), |i| {
-                let v = w[i] * sw;
-                [v * (x[i] * sx), v]
+            lanes(x, w, |x, w| {
+                let v = w * sw;
+                [v * (x * sx), v]
             })
         }
     }

@@ -397,3 +397,32 @@ def test_a_posteriors_error_is_the_same_whether_its_scenarios_paths_are_runs_or_
             got = stats._weighted_mean_se(xi, wi, blocks, g, mass, pairs, (fti, s_inv))
             # (over all paths the group's mean is summed in the dealt order: its last bit may move)
             assert got == want if g >= 0 else got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("pairs", [False, True])
+def test_errors_found_together_have_the_bits_of_each_alone(pairs, monkeypatch):
+    # the core takes a posterior's columns a batch at a time (3 here, so 8 columns make
+    # three calls, the last one short), reading the weights and the views' functions once
+    from geoscenario import stats
+
+    monkeypatch.setattr(stats, "_COLUMNS", 3)
+    rng = np.random.default_rng(11)
+    n, runs = 40_000, [(0, 21_000), (21_000, 27_000), (27_000, 40_000)]  # (past one chunk of the core)
+    x, w = rng.normal(size=n), rng.random(n) / n
+    ft = np.ascontiguousarray(np.vstack([x * 0.3 + rng.normal(size=n), (x > 0.5) - 0.3]))
+    s_inv = np.array([[1.5, 0.2], [0.2, 4.0]])
+    blocks = [slice(a, b) for a, b in runs]
+    columns = [x, np.ones(n), *((x <= c).astype(float) for c in (-1.0, 0.0, 2.0)), np.maximum(x - 1.0, 0.0),
+               x**2, (x > 0.5).astype(float)]
+    for g in (-1, 1):
+        mass = float(w.sum() if g < 0 else w[blocks[g]].sum())
+        together = stats._weighted_mean_ses(iter(columns), w, blocks, g, mass, pairs, (ft, s_inv))
+        alone = [stats._core.calibrated_mean_se([c], w, (0, n) if g < 0 else runs[g], mass, ft, s_inv, runs, pairs)[0]
+                 for c in columns]
+        assert [v.hex() for v in together] == [v.hex() for v in alone]
+        assert together[1] == 0.0 and all(v > 0 for i, v in enumerate(together) if i != 1)  # a constant has none
+        # a scenario resting on one path: no error for any column
+        thin = w.copy()
+        thin[runs[2][0]:runs[2][1]] = 0.0
+        thin[runs[2][0]] = 1.0
+        assert all(math.isnan(v) for v in stats._weighted_mean_ses(columns, thin, blocks, g, mass, pairs, (ft, s_inv)))
