@@ -58,22 +58,25 @@ pub fn sum_ranges(n: usize, chunk: usize, k: usize, f: impl Fn(Range<usize>, &mu
 #[inline(always)]
 pub fn lanes<const K: usize>(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> [f64; K]) -> [f64; K] {
     let b = &b[..a.len()];
-    let mut acc = [[0.0f64; K]; 8];
+    // sum j's eight lanes side by side (a vector), not each lane's K sums
+    let mut acc = [[0.0f64; 8]; K];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for (l, acc) in acc.iter_mut().enumerate() {
-            for (s, v) in acc.iter_mut().zip(f(x[l], y[l])) {
-                *s += v;
+        // (sum by sum, each over the eight lanes: the loop the compiler makes one vector
+        // operation of; f, inlined, is computed once per term)
+        for (j, acc) in acc.iter_mut().enumerate() {
+            for (l, s) in acc.iter_mut().enumerate() {
+                *s += f(x[l], y[l])[j];
             }
         }
     }
-    for (acc, (&x, &y)) in acc.iter_mut().zip(ra.iter().zip(rb)) {
-        for (s, v) in acc.iter_mut().zip(f(x, y)) {
-            *s += v;
+    for (l, (&x, &y)) in ra.iter().zip(rb).enumerate() {
+        for (acc, v) in acc.iter_mut().zip(f(x, y)) {
+            acc[l] += v;
         }
     }
-    std::array::from_fn(|j| acc.iter().fold(0.0, |s, a| s + a[j]))
+    std::array::from_fn(|j| acc[j].iter().fold(0.0, |s, a| s + a))
 }
 
 /// `Σ x` in the fixed order of the module docs (for up to [`CHUNK`] terms: in index order).
