@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _validate, stats
+from ._format import table_html
 from .calibrate import _datetime_index, _numeric_frame, _period_starts, _periods_per_year
 from .errors import NumericalError, ResourceError, invalid, warn
 from .strategy import MAX_COST_BPS, MAX_WEIGHT
@@ -535,6 +536,19 @@ class BacktestResult:
             f"turnover {m['turnover']:.2f}/year, costs {m['costs']:.2%}"
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the repr's first line, the headline metrics and the final
+        weights as tables, then the drawdown's dates (and the ruin's)."""
+        lines = repr(self).splitlines()
+        m = self.metrics
+        figures = m[["cagr", "vol", "sharpe", "sortino", "calmar", "max_drawdown", "var_95", "cvar_95", "turnover",
+                     "costs"]].astype(float).to_frame().T.rename(index={m.name: "metrics"})
+        held = self.weights.iloc[[-1]].rename(index=lambda d: f"final ({d.date()})")
+        dates = (f"max drawdown {m['max_drawdown']:.2%} from {_date(m['peak_date'])} to {_date(m['trough_date'])}, "
+                 f"recovered {_date(m['recovery_date'])}")
+        ruin = [ln.strip() for ln in lines[1:] if ln.startswith("  ruined")]
+        return table_html(lines[0], [("", figures), ("", held)], [*ruin, dates])
+
     def stress(
         self,
         scenarios: World | Simulation,
@@ -970,6 +984,12 @@ class StressResult:
             f"{s['var']:.2%}, CVaR95 {s['cvar']:.2%}, "
             f"P(loss) {s['p_loss']:.0%}"
         )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the position, then :meth:`summary`'s table, by scenario."""
+        legs = ", ".join(f"{a} {w:+.2f}" for a, w in self.asset_weights.items()) or "no position"
+        head = f"StressResult({len(self.pnl):,} paths, {self.horizon_months} months, {self.rebalance}; {legs})"
+        return table_html(head, [("", self.summary())])
 
 
 # ============================================================================ entry point

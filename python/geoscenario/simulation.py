@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate, stats
-from ._format import count, percent
+from ._format import count, percent, table_html
 from .errors import ConfigError, ResourceError, UnknownNameError, invalid, warn
 from .summary import (
     MAX_MIXES,
@@ -1321,10 +1321,11 @@ class Simulation:
         df.attrs["units"] = units
         return df
 
-    def __repr__(self) -> str:
-        scen = ", ".join(
-            f"{k} {percent(p)} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)
-        )
+    def _repr_parts(self) -> tuple[str, str, list[tuple[str, list[str]]]]:
+        """The repr's opening, its run (paths, months, seed, flags) and its fields: the
+        scenarios (or starting regimes), the posterior's views, the factors, derived
+        series and strategies, each as (label, items)."""
+        scen = [f"{k} {percent(p)} ({n:,})" for (k, p), n in zip(self.probabilities.items(), self._counts)]
         flags = "".join(f", {name}" for name, on in (("antithetic", self.antithetic),
                                                         ("qmc", getattr(self, "qmc", False))) if on)
         post = ""
@@ -1337,7 +1338,13 @@ class Simulation:
         groups = {"factors": [n for n in self._series if n in self.world.factors],
                   "strategies": [n for n in self._series if kinds.get(n) == "strategy"]}
         groups["derived"] = [n for n in self._series if n not in groups["factors"] + groups["strategies"]]
+        fields = [("starting regimes" if self.world.regimes == "markov" else "scenarios", scen),
+                  *([("posterior", [post])] if post else []),
+                  *((label, groups[label]) for label in ("factors", "derived", "strategies") if groups[label])]
+        run = f"{count(self.n_paths, 'path')} × {self.horizon_months} months, seed={self.seed}{flags}"
+        return f"Simulation(world={self.world.name!r}, ", run, fields
 
+    def __repr__(self) -> str:
         def field(label: str, items: list[str]) -> str:
             """``  label: item, item, ...`` within 99 columns (the closing parenthesis
             makes 100), broken between items only."""
@@ -1345,15 +1352,20 @@ class Simulation:
             return textwrap.fill(text, width=99, initial_indent=f"  {label}: ", subsequent_indent=" " * (len(label) + 4),
                                  break_long_words=False, break_on_hyphens=False).replace("\xa0", " ")
 
-        head = f"Simulation(world={self.world.name!r}, "
-        run = f"{count(self.n_paths, 'path')} × {self.horizon_months} months, seed={self.seed}{flags}"
-        lines = [
-            *([head + run] if len(head + run) <= 99 else [head.rstrip(), "  " + run]),
-            field("starting regimes" if self.world.regimes == "markov" else "scenarios", scen.split(", ")),
-            *([field("posterior", [post])] if post else []),
-            *(field(label, groups[label]) for label in ("factors", "derived", "strategies") if groups[label]),
-        ]
+        head, run, fields = self._repr_parts()
+        lines = [*([head + run] if len(head + run) <= 99 else [head.rstrip(), "  " + run]),
+                 *(field(label, items) for label, items in fields)]
         return "\n".join(lines) + ")"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the run, the scenarios (or starting regimes) as a table of
+        their probabilities and paths, then the repr's other fields."""
+        head, run, fields = self._repr_parts()
+        label = fields[0][0]
+        table = pd.DataFrame({"probability": list(self.probabilities.values()), "paths": self._counts},
+                             index=pd.Index(self.scenario_names, name=label.split()[-1].rstrip("s")))
+        return table_html(head + run + ")", [(f"{label}:", table)],
+                          [f"{label}: {', '.join(items)}" for label, items in fields[1:]])
 
     def report(self, month: int | str | None = None, alpha: float = 0.95, *, progress: bool | str = "auto") -> str:
         """The scenario report printed by ``python -m geoscenario``.

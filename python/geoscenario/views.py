@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _progress, _validate
-from ._format import percent
+from ._format import percent, table_html
 from .errors import ConfigError, InfeasibleViewsError, NumericalError, invalid, warn
 
 if TYPE_CHECKING:
@@ -510,6 +510,13 @@ class Allocation:
         # every leg that prints as other than 0.0%, shorts included
         w = ", ".join(f"{k} {v:.1%}" for k, v in self.weights.items() if abs(v) >= 5e-4) or "no position"
         return f"Allocation(E[return] {self.expected_return:.2%}, CVaR {percent(self.alpha)} {self.cvar:.2%}; {w})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the figures, then every strategy's weight as a table."""
+        head = (f"Allocation(E[return] {self.expected_return:.2%}, CVaR {percent(self.alpha)} {self.cvar:.2%}, "
+                f"VaR {percent(self.alpha)} {self.var:.2%})")
+        weights = self.weights.rename_axis("strategy").to_frame("weight")
+        return table_html(head, [("", weights)], [f"solver: {self.status}"])
 
 
 def strategy_returns(

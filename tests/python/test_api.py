@@ -781,6 +781,55 @@ def test_a_markov_world_shows_its_regimes_and_transitions(default_world, markov_
     assert text[1].startswith("  starting regimes: ")
 
 
+def test_simulations_allocations_backtests_and_stresses_draw_tables_in_a_notebook(sim, default_world, markov_world):
+    def cells(page: str) -> list[str]:
+        return re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", page)
+
+    # a simulation: its run, then its scenarios' probabilities and paths, then its series
+    page = sim._repr_html_()
+    text = repr(sim)
+    head = text.split("\n")[0]
+    assert page.startswith(f"<p><code>{html.escape(head)})</code></p><p>scenarios:</p>"), page[:300]
+    c = cells(page)
+    for name, p, n in zip(sim.scenario_names, sim.probabilities.values(), sim._counts):
+        at = c.index(name)
+        assert c[at + 1:at + 3] == [f"{p:g}", str(n)]
+    assert page.count("<table") == 1 and "<p>strategies: commodities_arbitrage, " in page
+    post = sim.with_views([gs.View.mean("bilateral_trade", 9.5)], progress=False)
+    assert "<p>posterior: 1 view (relative entropy " in post._repr_html_()
+    assert cells(post._repr_html_())[cells(post._repr_html_()).index("bear") + 1] == f"{post.probabilities['bear']:g}"
+    assert "<p>starting regimes:</p>" in markov_world.simulate(500, seed=1, progress=False)._repr_html_()
+    # an allocation: its figures, then every strategy's weight
+    a = sim.allocate()
+    page = a._repr_html_()
+    assert page.startswith(f"<p><code>Allocation(E[return] {a.expected_return:.2%}, CVaR 95% {a.cvar:.2%}, "
+                           f"VaR 95% {a.var:.2%})</code></p>")
+    c = cells(page)
+    assert [c[c.index(k) + 1] for k in a.weights.index] == [f"{v:.6g}" for v in a.weights]
+    assert page.endswith(f"<p>solver: {html.escape(a.status)}</p>")
+    # a backtest: its first line, its metrics and final weights, then the drawdown's dates
+    px = gs.data.equities_daily("2019-01-01", "2021-12-31")[["ntr_adj_close", "spy_adj_close"]]
+    res = gs.backtest(px, {"ntr_adj_close": 0.5, "spy_adj_close": 0.5}, rebalance="monthly")
+    page = res._repr_html_()
+    assert page.startswith(f"<p><code>{html.escape(repr(res).splitlines()[0])}</code></p>")
+    c = cells(page)
+    row = c.index("metrics")
+    names = c[1:c.index("metrics")]
+    assert names[:3] == ["cagr", "vol", "sharpe"] and c[row + 1:row + 1 + len(names)] == [
+        f"{float(res.metrics[k]):.6g}" for k in names]
+    final = c.index(f"final ({res.equity.index[-1].date()})")
+    assert c[final + 1:final + 3] == [f"{v:.6g}" for v in res.weights.iloc[-1]]
+    assert page.endswith(f"recovered {res.metrics['recovery_date'].date()}</p>") and "ruined" not in page
+    # a stress: its position, then its summary by scenario
+    st_ = res.stress(sim, {"ntr_adj_close": "fertilizer_producers", "spy_adj_close": "global_equity"})
+    page = st_._repr_html_()
+    assert page.startswith(f"<p><code>{html.escape(repr(st_).split(': mean ')[0])}</code></p>")
+    c = cells(page)
+    summary = st_.summary()
+    at = c.index("all", c.index("scenario"))
+    assert c[at + 1:at + 3] == [f"{v:.6g}" for v in summary.loc["all"].iloc[:2]]
+
+
 def test_reprs(sim, default_world):
     r = repr(default_world)
     assert r.startswith("World(") and "belarus_china_2025" in r
