@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import difflib
 import math
 import numbers
 import re
@@ -126,6 +127,24 @@ def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
     return not (isinstance(value, np.ndarray) and value.ndim == 0)
 
 
+#: How alike (``difflib``'s ratio) a name and one that exists must be to be offered as
+#: its fix (also :meth:`World.with_params`'s test of a misspelt path).
+MISSPELLING_CUTOFF = 0.75
+
+
+def did_you_mean(typed: Any, names: Sequence[str]) -> str:
+    """``": did you mean 'x'?"`` for ``x`` the one of ``names`` most alike the string
+    ``typed`` (at least :data:`MISSPELLING_CUTOFF`), else ``""``.
+
+    >>> did_you_mean("potash_spto", ["potash_spot", "contract_price"]), did_you_mean("x", ["potash_spot"])
+    (": did you mean 'potash_spot'?", '')
+    """
+    if not isinstance(typed, str):
+        return ""
+    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=MISSPELLING_CUTOFF)
+    return f": did you mean {close[0]!r}?" if close else ""
+
+
 def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] = ("series", "series")) -> list[str]:
     """``value`` (None for all of ``allowed``, one name, or a sequence of
     names) as a list of distinct names from ``allowed``; ``kind`` is the
@@ -145,7 +164,7 @@ def names(name: str, value: Any, allowed: Sequence[str], kind: tuple[str, str] =
         raise invalid(name, f"give at least one {one}" if allowed else f"the world has no {many}")
     for i, n in enumerate(out):
         if not isinstance(n, str) or n not in allowed:
-            raise invalid(name, f"{n!r} is not a {one} ({many}: {', '.join(allowed)})")
+            raise invalid(name, f"{n!r} is not a {one}{did_you_mean(n, allowed)} ({many}: {', '.join(allowed)})")
         if n in out[:i]:
             raise invalid(name, f"{n!r} is given twice")
     return out
@@ -218,7 +237,8 @@ def probability_map(name: str, value: Any, names: list[str]) -> list[float]:
         raise invalid(name, f"must be a dict of scenario name to probability, got {type(value).__name__}")
     unknown = [k for k in value if k not in names]
     if unknown:
-        raise invalid(f"{name}.{unknown[0]}", f"is not a scenario (scenarios: {', '.join(names)})")
+        raise invalid(f"{name}.{unknown[0]}",
+                      f"is not a scenario{did_you_mean(unknown[0], names)} (scenarios: {', '.join(names)})")
     missing = [k for k in names if k not in value]
     if missing:
         raise invalid(f"{name}.{missing[0]}", "is missing: give a probability for every scenario")

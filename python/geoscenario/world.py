@@ -166,7 +166,7 @@ _TABLE_ENTRY = {"scenarios": "a scenario", "factors": "a factor", "derived": "a 
 
 #: How alike (``difflib``'s ratio) a new name and one of its table's must be for
 #: :meth:`World.with_params` to take a path into the new one as a misspelling.
-MISSPELLING_CUTOFF = 0.75
+MISSPELLING_CUTOFF = _validate.MISSPELLING_CUTOFF
 
 
 class World:

@@ -41,7 +41,55 @@ fn unknown<S: AsRef<str>>(
     } else {
         names.join(", ")
     };
-    CoreError::invalid(path, format!("{what}is not {a_kind} ({kinds}: {listed})"))
+    let typed = name.unwrap_or_else(|| last_key(path));
+    let hint = did_you_mean(typed, &names);
+    CoreError::invalid(path, format!("{what}is not {a_kind}{hint} ({kinds}: {listed})"))
+}
+
+/// The last key of a dotted `path`.
+fn last_key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// `": did you mean \"x\"?"` when `x`, one of `names`, is within a quarter of the
+/// longer name's length of `typed` in edits (a character inserted, deleted, replaced,
+/// or two neighbours swapped); the closest such name, the first of equals; else `""`.
+fn did_you_mean(typed: &str, names: &[&str]) -> String {
+    let typed: Vec<char> = typed.chars().collect();
+    names
+        .iter()
+        .filter_map(|n| {
+            let cand: Vec<char> = n.chars().collect();
+            let d = edit_distance(&typed, &cand);
+            (d > 0 && 4 * d <= typed.len().max(cand.len())).then_some((d, n))
+        })
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| format!(": did you mean {n:?}?"))
+        .unwrap_or_default()
+}
+
+/// Edits from `a` to `b`: insertions, deletions, replacements and swaps of two
+/// neighbours (the optimal string alignment distance).
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    // rows i − 2, i − 1 and i of the table of distances between prefixes
+    let mut rows = [
+        vec![0; b.len() + 1],
+        vec![0; b.len() + 1],
+        (0..=b.len()).collect::<Vec<usize>>(),
+    ];
+    for i in 1..=a.len() {
+        rows.rotate_left(1);
+        rows[2][0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[1][j] + 1).min(rows[2][j - 1] + 1).min(rows[1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[0][j - 2] + 1);
+            }
+            rows[2][j] = d;
+        }
+    }
+    rows[2][b.len()]
 }
 
 const FACTOR: (&str, &str) = ("a factor", "factors");
@@ -202,7 +250,11 @@ fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<()> {
         if !allowed.contains(&key.as_str()) {
             return Err(CoreError::invalid(
                 join(path, key),
-                format!("unknown key (expected one of: {})", allowed.join(", ")),
+                format!(
+                    "unknown key{} (expected one of: {})",
+                    did_you_mean(key, allowed),
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -690,10 +742,14 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
             let fpath = join(&path, key);
             let Some(fi) = factors.iter().position(|f| f.name == *key) else {
                 let fnames: Vec<&str> = factors.iter().map(|f| f.name.as_str()).collect();
+                let keys = ["probability", "description", "onset"];
+                let both: Vec<&str> = keys.iter().chain(&fnames).copied().collect();
                 return Err(CoreError::invalid(
                     fpath,
                     format!(
-                        "unknown key or factor (keys: probability, description, onset; factors: {})",
+                        "unknown key or factor{} (keys: {}; factors: {})",
+                        did_you_mean(key, &both),
+                        keys.join(", "),
                         fnames.join(", ")
                     ),
                 ));
@@ -717,7 +773,8 @@ fn parse_scenarios(st: &Table, factors: &[Factor], base: usize, static_mode: boo
                     return Err(CoreError::invalid(
                         ppath,
                         format!(
-                            "unknown parameter for a {tag} factor (expected one of: {}){hint}",
+                            "unknown parameter for a {tag} factor{} (expected one of: {}){hint}",
+                            did_you_mean(pkey, &allowed),
                             allowed.join(", ")
                         ),
                     ));
@@ -1139,4 +1196,32 @@ fn parse_strategies(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_name_is_offered_its_closest_fix() {
+        let d = |a: &str, b: &str| edit_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
+        assert_eq!((d("", "ab"), d("theta", "theta"), d("thetaa", "theta")), (2, 0, 1));
+        assert_eq!((d("bsae", "base"), d("kapa", "kappa"), d("sigma", "mu_j")), (1, 1, 5));
+        assert_eq!(d("ab", "ba"), 1); // a swap, where replacements would take 2
+        let scenarios = ["base", "bull", "bear"];
+        assert_eq!(did_you_mean("bsae", &scenarios), ": did you mean \"base\"?");
+        assert_eq!(did_you_mean("beer", &scenarios), ": did you mean \"bear\"?"); // 1 edit, before "base"'s 2
+        assert_eq!(did_you_mean("bxxr", &scenarios), ""); // 2 edits of 4 letters: too far
+        assert_eq!(did_you_mean("base", &scenarios), ""); // (not misspelt: used elsewhere than a name it is)
+        let err = unknown("world.base_scenario", Some("bsae"), SCENARIO, scenarios).to_string();
+        assert!(
+            err.ends_with("\"bsae\" is not a scenario: did you mean \"base\"? (scenarios: base, bull, bear)"),
+            "{err}"
+        );
+        let err = unknown("scenarios.bera", None, SCENARIO, scenarios).to_string();
+        assert!(
+            err.ends_with("is not a scenario: did you mean \"bear\"? (scenarios: base, bull, bear)"),
+            "{err}"
+        );
+    }
 }

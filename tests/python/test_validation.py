@@ -469,7 +469,30 @@ def test_unknown_names_in_references():
     assert str(raises_at("correlations.x", gs.World.from_dict, lone)).endswith(
         "is not a factor (factors with a diffusion shock: none)")
     err = raises_at("world.base_scenario", DEFAULT.with_params, {"world.base_scenario": "bsae"})
-    assert str(err).endswith('"bsae" is not a scenario (scenarios: base, bull, bear)')
+    assert str(err).endswith('"bsae" is not a scenario: did you mean "base"? (scenarios: base, bull, bear)')
+
+
+def test_a_misspelt_name_is_offered_its_fix():
+    # in a config (keys, parameters, names of scenarios and factors) and in a call
+    for change, path, fix in [
+        ({"scenarios.base.potash_spot.thetaa": 300.0}, "scenarios.base.potash_spot.thetaa",
+         ': unknown parameter for a log_ou factor: did you mean "theta"? (expected one of: theta, '),
+        ({"factors.potash_spot.initail": 3.0}, "factors.potash_spot.initail", ': unknown key: did you mean "initial"?'),
+        ({"world.base_scenario": "baer"}, "world.base_scenario", ': "baer" is not a scenario: did you mean "bear"?'),
+        ({"world.horizon_month": 12}, "world.horizon_month", ': unknown key: did you mean "horizon_months"?'),
+        ({"scenarios.base.potsh_spot.theta": 300.0}, "scenarios.base.potsh_spot",
+         ': unknown key or factor: did you mean "potash_spot"? (keys: probability, description, onset; factors: '),
+    ]:
+        assert str(raises_at(path, DEFAULT.with_params, change)).startswith(path + fix)
+    sim = DEFAULT.simulate(500, seed=0, progress=False)
+    assert str(raises_at("series", sim.summary, "potash_spto")).startswith(
+        "series: 'potash_spto' is not a series: did you mean 'potash_spot'? (series: potash_spot, ")
+    assert str(raises_at("probabilities.bul", sim.reweight, {"base": 0.5, "bul": 0.3, "bear": 0.2})) == (
+        "probabilities.bul: is not a scenario: did you mean 'bull'? (scenarios: base, bull, bear)")
+    # nothing offered when no name is close
+    for change, path in [({"world.zzz": 1}, "world.zzz"), ({"world.base_scenario": "up"}, "world.base_scenario")]:
+        assert "did you mean" not in str(raises_at(path, DEFAULT.with_params, change))
+    assert "did you mean" not in str(raises_at("series", sim.summary, "zzz"))
 
 
 @pytest.mark.parametrize("name", ["1abc", "a-b", "", "x" * 65, "año"])
