@@ -53,8 +53,8 @@ pub fn sum_ranges(n: usize, chunk: usize, k: usize, f: impl Fn(Range<usize>, &mu
 /// `Σ_i f(a_i, b_i)` for `K` sums at once (`b` at least as long as `a`), in eight
 /// interleaved partial sums (term i in lane i mod 8), the lanes added in order at the
 /// end: a fixed order for a given length, the order within a chunk of [`sum_ranges`].
-/// The terms are read in whole blocks of eight (no index to check), so the lanes
-/// vectorise.
+/// The terms are read in whole blocks of eight, with no index to check: a single sum
+/// (a dot product) compiles to vector operations.
 #[inline(always)]
 pub fn lanes<const K: usize>(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> [f64; K]) -> [f64; K] {
     let b = &b[..a.len()];
@@ -63,8 +63,8 @@ pub fn lanes<const K: usize>(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> [f64;
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        // (sum by sum, each over the eight lanes: the loop the compiler makes one vector
-        // operation of; f, inlined, is computed once per term)
+        // (sum by sum, each over the eight lanes: the loop order the compiler turns into
+        // vector operations; lane by lane it left two sums scalar)
         for (j, acc) in acc.iter_mut().enumerate() {
             for (l, s) in acc.iter_mut().enumerate() {
                 *s += f(x[l], y[l])[j];

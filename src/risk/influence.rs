@@ -76,8 +76,8 @@ multiversion! {
 }
 
 multiversion! {
-    /// `z` (the fit) ← d_i − w_i·z_i, d_i = q_i d_i on the paths `on` (of the chunk:
-    /// `x` and `w` are its values and weights) and 0 elsewhere.
+    /// `z` (holding the fit) ← q_i d_i − q_i·z_i, with q_i d_i = w_i (x_i − mean)/mass on
+    /// the paths `on` and 0 elsewhere (`x` and `w`: the chunk's values and weights).
     fn residuals(z: &mut [f64], x: &[f64], w: &[f64], on: Range<usize>, mean: f64, mass: f64) -> () {
         let len = z.len();
         for r in [0..on.start, on.end..len] {
@@ -203,6 +203,7 @@ pub fn calibrated_mean_se(
                 (0..m)
                     .map(|col| {
                         // z_i = q_i d_i − q_i Σ_j f_ji β_j of the chunk's paths
+                        // (the views' functions from the chunk's first path on; none without views)
                         fitted(&mut z, &design.ft[r.start.min(design.ft.len())..], n, &beta[col]);
                         residuals(&mut z, &xs[col][r.clone()], &w[r.clone()], on.clone(), means[col], mass);
                         if pairs {

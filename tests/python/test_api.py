@@ -781,7 +781,7 @@ def test_a_markov_world_shows_its_regimes_and_transitions(default_world, markov_
     assert text[1].startswith("  starting regimes: ")
 
 
-def test_simulations_allocations_backtests_and_stresses_draw_tables_in_a_notebook(sim, default_world, markov_world):
+def test_simulations_allocations_backtests_and_stresses_draw_tables_in_a_notebook(sim, markov_world):
     def cells(page: str) -> list[str]:
         return re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", page)
 
@@ -796,8 +796,9 @@ def test_simulations_allocations_backtests_and_stresses_draw_tables_in_a_noteboo
         assert c[at + 1:at + 3] == [f"{p:g}", str(n)]
     assert page.count("<table") == 1 and "<p>strategies: commodities_arbitrage, " in page
     post = sim.with_views([gs.View.mean("bilateral_trade", 9.5)], progress=False)
-    assert "<p>posterior: 1 view (relative entropy " in post._repr_html_()
-    assert cells(post._repr_html_())[cells(post._repr_html_()).index("bear") + 1] == f"{post.probabilities['bear']:g}"
+    page = post._repr_html_()
+    assert "<p>posterior: 1 view (relative entropy " in page
+    assert cells(page)[cells(page).index("bear") + 1] == f"{post.probabilities['bear']:g}"  # the posterior's
     assert "<p>starting regimes:</p>" in markov_world.simulate(500, seed=1, progress=False)._repr_html_()
     # an allocation: its figures, then every strategy's weight
     a = sim.allocate()
