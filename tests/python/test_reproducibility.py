@@ -3,6 +3,8 @@ thread count or chunking; antithetic twins mirror each other's shocks."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from conftest import DT, assert_bit_identical, single_factor_toml, toml_world
@@ -159,6 +161,32 @@ def test_world_copies_simulate_identically(default_world):
     c = gs.World.from_dict(default_world.to_dict()).simulate(1_000, 12, seed=4)
     assert_bit_identical(a, b)
     assert_bit_identical(a, c)
+
+
+def test_simulations_compare_equal_when_every_array_has_the_same_bits(default_world):
+    a = default_world.simulate(1_000, 12, seed=4, progress=False)
+    again = gs.World.from_toml(default_world.to_toml()).simulate(1_000, 12, seed=4, progress=False)
+    restored = pickle.loads(pickle.dumps(a))
+    assert a == again == restored and hash(a) == hash(again) == hash(restored) and len({a, again, restored}) == 1
+    # any other run, weights or views
+    for other in (default_world.simulate(1_000, 12, seed=5, progress=False),
+                  default_world.simulate(1_000, 11, seed=4, progress=False),
+                  default_world.simulate(1_000, 12, seed=4, antithetic=True, progress=False),
+                  default_world.with_params({"scenarios.bear.potash_spot.theta": 481}).simulate(1_000, 12, seed=4,
+                                                                                               progress=False),
+                  a.reweight({"base": 0.5, "bull": 0.3, "bear": 0.2}),
+                  a.with_views([gs.View.mean("bilateral_trade", 9.5)], progress=False)):
+        assert a != other and other != a
+    assert a == a.reweight(default_world.probabilities)  # the same weights
+    assert a != "a simulation" and a.__eq__(1) is NotImplemented
+    # one path's value in one month, changed by the smallest step, makes another simulation
+    state = a.__getstate__()
+    x = np.array(state["_series"]["potash_spot"])
+    x[517, 6] = np.nextafter(x[517, 6], np.inf)
+    state["_series"] = {**state["_series"], "potash_spot": x}
+    nudged = type(a).__new__(type(a))
+    nudged.__setstate__(state)
+    assert a != nudged and hash(a) == hash(nudged)
 
 
 def test_toml_world_helper_matches_from_toml():
