@@ -2,6 +2,8 @@
 //! (`geoscenario.stats`): the same results, bit for bit, as the NumPy code
 //! they replace, in less time.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 /// Values below which [`argsort`] sorts on one thread.
@@ -66,6 +68,43 @@ pub fn compensated_cumsum(w: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The entries of `order` (the paths in sorted order) that fall in the paths `run`,
+/// in their order: their values `x[i]`, weights `w[i]` and shares `w[i] / total`, each
+/// as NumPy's `x[idx]`, `w[idx]` and `w[idx] / total` give it. In fixed chunks of
+/// `order` on all threads: the entries of each chunk counted, then written to their
+/// place.
+pub fn gather_run(x: &[f64], w: &[f64], order: &[i64], run: Range<usize>, total: f64) -> [Vec<f64>; 3] {
+    const CHUNK: usize = 1 << 16;
+    // (an index outside the run, a negative one included, is passed over: none is read)
+    let inside = |i: i64| usize::try_from(i).is_ok_and(|i| run.contains(&i));
+    let counts: Vec<usize> = order
+        .par_chunks(CHUNK)
+        .map(|c| c.iter().filter(|&&i| inside(i)).count())
+        .collect();
+    let len = counts.iter().sum();
+    let mut out = [vec![0.0; len], vec![0.0; len], vec![0.0; len]];
+    let [xs, ws, shares] = &mut out;
+    let (mut xs, mut ws, mut shares) = (&mut xs[..], &mut ws[..], &mut shares[..]);
+    let mut parts = Vec::with_capacity(counts.len());
+    for &k in &counts {
+        let (a, rest_x) = std::mem::take(&mut xs).split_at_mut(k);
+        let (b, rest_w) = std::mem::take(&mut ws).split_at_mut(k);
+        let (c, rest_s) = std::mem::take(&mut shares).split_at_mut(k);
+        parts.push((a, b, c));
+        (xs, ws, shares) = (rest_x, rest_w, rest_s);
+    }
+    parts
+        .into_par_iter()
+        .zip(order.par_chunks(CHUNK))
+        .for_each(|((a, b, c), chunk)| {
+            let picked = chunk.iter().filter(|&&i| inside(i)).map(|&i| i as usize);
+            for (((a, b), c), i) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).zip(picked) {
+                (*a, *b, *c) = (x[i], w[i], w[i] / total);
+            }
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +143,25 @@ mod tests {
         assert!((s[94_999] - exact).abs() <= 2.0 * f64::EPSILON * exact, "{}", s[94_999]);
         assert!((plain - exact).abs() > 1e3 * f64::EPSILON * exact, "{plain}");
         assert!(s.windows(2).all(|p| p[1] >= p[0]));
+    }
+
+    #[test]
+    fn a_run_gathered_from_the_order_is_numpys_selection() {
+        let n = 3 * (1 << 16) + 777; // (several chunks of the gather, the last one short)
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1013) as f64 - 500.0).collect();
+        let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+        let order = argsort(&x);
+        for run in [0..n, 1000..70_000, 5..5, n - 1..n] {
+            let total = 3.7;
+            let [xs, ws, shares] = gather_run(&x, &w, &order, run.clone(), total);
+            let idx: Vec<usize> = order.iter().map(|&i| i as usize).filter(|i| run.contains(i)).collect();
+            assert_eq!(xs, idx.iter().map(|&i| x[i]).collect::<Vec<_>>());
+            assert_eq!(ws, idx.iter().map(|&i| w[i]).collect::<Vec<_>>());
+            assert_eq!(shares, idx.iter().map(|&i| w[i] / total).collect::<Vec<_>>());
+            assert!(xs.windows(2).all(|p| p[0] <= p[1]));
+        }
+        // indices outside the paths are passed over, not read
+        let [xs, ..] = gather_run(&x, &w, &[-1, 3, n as i64 + 5, 2], 0..n, 1.0);
+        assert_eq!(xs, vec![x[3], x[2]]);
     }
 }

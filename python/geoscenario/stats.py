@@ -436,6 +436,11 @@ def _sorted_group(x: np.ndarray, w: np.ndarray, blocks: Sequence[slice | np.ndar
         idx = _argsort(x[sel])
         xs, wr = x[sel][idx], wg[idx]
         ws = shares[idx]
+    elif isinstance(sel, slice) and sel.step in (None, 1):  # a run of paths (all, or a scenario's): in the core
+        start, stop, _ = sel.indices(len(x))
+        xs, wr, ws = _core.gather_run(np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(w, dtype=float),
+                                      np.ascontiguousarray(order, dtype=np.int64), (start, max(start, stop)),
+                                      float(total))
     else:
         member = np.zeros(len(x), bool)
         member[sel] = True

@@ -410,8 +410,8 @@ mod _core {
     use super::calibrate::{backtest_run, calibrate_gbm_jumps, calibrate_log_ou, calibrate_ols, newey_west_lags};
     #[pymodule_export]
     use super::risk::{
-        argsort, calibrated_mean_se, compensated_cumsum, efficient_frontier, entropy_pooling, max_drawdown, mean_cvar,
-        risk_table, sparsity_bandwidth, var_cvar, weighted_moments,
+        argsort, calibrated_mean_se, compensated_cumsum, efficient_frontier, entropy_pooling, gather_run, max_drawdown,
+        mean_cvar, risk_table, sparsity_bandwidth, var_cvar, weighted_moments,
     };
     #[pymodule_export]
     use super::summary::{summarize_arrays, SummaryJob};

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -107,6 +107,36 @@ pub fn sparsity_bandwidth(alpha: f64, n_eff: f64) -> f64 {
 pub fn argsort<'py>(py: Python<'py>, x: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
     let x = slice1(&x, "x").map_err(|e| to_pyerr(py, e))?;
     Ok(super::detached(py, || crate::sort::argsort(&x)).into_pyarray(py))
+}
+
+/// `x[idx]`, `w[idx]` and `w[idx] / total` of the contiguous `x` and `w`, for `idx` the
+/// entries of `order` in the paths `run` = (start, stop), in their order (`sort::gather_run`).
+/// Read in place with the GIL held, as `calibrated_mean_se`, on all threads.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn gather_run<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    w: PyReadonlyArray1<'py, f64>,
+    order: PyReadonlyArray1<'py, i64>,
+    run: (usize, usize),
+    total: f64,
+) -> PyResult<(
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+)> {
+    let read = |e| to_pyerr(py, e);
+    let (x, w) = (in_place(&x, "x").map_err(read)?, in_place(&w, "w").map_err(read)?);
+    let order = in_place(&order, "order").map_err(read)?;
+    if w.len() != x.len() || run.0 > run.1 || run.1 > x.len() {
+        return Err(to_pyerr(
+            py,
+            CoreError::invalid("run", "must lie within the paths of x and w"),
+        ));
+    }
+    let [xs, ws, shares] = crate::pool::install(|| crate::sort::gather_run(x, w, order, run.0..run.1, total));
+    Ok((xs.into_pyarray(py), ws.into_pyarray(py), shares.into_pyarray(py)))
 }
 
 /// `stats._cumsum`'s compensated running sums of the contiguous `w`, with its

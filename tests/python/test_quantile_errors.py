@@ -164,3 +164,24 @@ def test_the_columns_follow_their_quantiles():
     risk = sim.risk_table(0.95).columns.tolist()
     assert risk[4:10] == ["q05", "q05_se", "q50", "q50_se", "q95", "q95_se"]
     assert math.isnan(sim.summary("potash_spot", quantiles=[1.0]).iloc[0]["q100_se"])
+
+
+def test_a_group_read_from_the_sort_of_all_paths_is_its_own_sort():
+    # each way of reading a scenario's paths in sorted order (its own stable sort; the stable
+    # sort of all paths gathered in the core for a run of paths, or through a mask for other
+    # blocks) gives the same arrays, bit for bit, ties and -0.0 included
+    rng = np.random.default_rng(8)
+    n = 150_000  # (past one chunk of the core's gather)
+    x = np.round(rng.normal(size=n), 2)  # many ties
+    x[::97] = -0.0
+    w = rng.random(n) / n
+    runs = [slice(0, 70_000), slice(70_000, 70_001), slice(70_001, n)]
+    order = stats._argsort(x)
+    for g in (-1, 0, 1, 2):
+        own = stats._sorted_group(x, w, runs, g)
+        for blocks in (runs, [np.arange(n)[s] for s in runs]):
+            read = stats._sorted_group(x, w, blocks, g, order)
+            for field in ("xs", "ws", "cdf", "scaled_cdf", "weights"):
+                a, b = getattr(own, field), getattr(read, field)
+                assert a.shape == b.shape and a.tobytes() == b.tobytes(), (g, field)
+            assert (own.heaviest, own.n_eff) == (read.heaviest, read.n_eff)
