@@ -1324,8 +1324,8 @@ class Simulation:
     def __eq__(self, other: object) -> bool:
         """The same run: the same world, number of paths, months, seed and options, the
         same paths of every series, scenarios, onsets and regimes, bit for bit, and the
-        same weights (and views, for a posterior). It compares every array: a second for
-        the default world's 1,000,000 paths.
+        same weights (and views, for a posterior). It compares every array: half a second
+        for the default world's 1,000,000 paths.
 
         Examples
         --------
