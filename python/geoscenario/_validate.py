@@ -127,27 +127,6 @@ def is_sequence(value: Any) -> TypeGuard[Iterable[Any]]:
     return not (isinstance(value, np.ndarray) and value.ndim == 0)
 
 
-def same(a: Any, b: Any) -> bool:
-    """Whether two fields of results are equal: pandas objects by ``equals`` (NaNs in the
-    same places are equal) and their ``attrs``, arrays by shape, dtype and values (NaNs
-    equal), a NaN float equal to a NaN, the rest by ``==``.
-
-    >>> import pandas as pd
-    >>> same(pd.Series([1.0, np.nan]), pd.Series([1.0, np.nan])), same(np.zeros(2), np.zeros(3)), same(np.nan, np.nan)
-    (True, False, True)
-    """
-    import pandas as pd
-
-    if isinstance(a, (pd.Series, pd.DataFrame, pd.Index)):
-        return type(a) is type(b) and a.equals(b) and getattr(a, "attrs", {}) == getattr(b, "attrs", {})
-    if isinstance(a, np.ndarray):
-        return (isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
-                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return bool(a == b)
-
-
 #: How alike (``difflib``'s ratio) a name and one that exists must be to be offered as
 #: its fix (also :meth:`World.with_params`'s test of a misspelt path).
 MISSPELLING_CUTOFF = 0.75

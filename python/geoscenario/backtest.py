@@ -456,14 +456,6 @@ class BacktestResult:
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
 
-    def __eq__(self, other: object) -> bool:
-        """The same backtest: every attribute equal (NaNs in the same places)."""
-        if not isinstance(other, BacktestResult):
-            return NotImplemented
-        return all(_validate.same(getattr(self, k), getattr(other, k)) for k in BacktestResult.__annotations__)
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __getattribute__(self, name: str) -> Any:
         # the tables come out as copies (shallow under copy-on-write): editing one in place
         # cannot leave the metrics, the repr or to_pandas describing different data
@@ -981,14 +973,6 @@ class StressResult:
             },
             index=pd.RangeIndex(len(self.pnl), name="path"),
         )
-
-    def __eq__(self, other: object) -> bool:
-        """The same stress test: every attribute equal (the paths' P&L bit for bit)."""
-        if not isinstance(other, StressResult):
-            return NotImplemented
-        return all(_validate.same(getattr(self, k), getattr(other, k)) for k in StressResult.__annotations__)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         s = self.summary().loc["all"]

@@ -409,16 +409,6 @@ class SummaryResult:
         out.replicates = list(parts)
         return out
 
-    def __eq__(self, other: object) -> bool:
-        """The same statistics: equal tables (units included), paths, month, seed and
-        level; the time taken is not compared."""
-        if not isinstance(other, SummaryResult):
-            return NotImplemented
-        return all(_validate.same(getattr(self, k), getattr(other, k))
-                   for k in ("n_paths", "month", "seed", "alpha", "_ruined", "table", "risk"))
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __getattribute__(self, name: str) -> Any:
         # the tables come out as copies (shallow under copy-on-write): editing one in place
         # cannot leave the repr, to_pandas or a later read describing different numbers
